@@ -1,0 +1,62 @@
+/*
+ * buildpack.h - Heroku's classic buildpack API: bin/detect, bin/compile, bin/release.
+ *
+ * A buildpack is a directory with bin/detect, bin/compile and bin/release.
+ * Children are started with run_child() (argv arrays, own process group,
+ * output streamed line by line through on_line).
+ *
+ *   bin/detect BUILD_DIR              exit 0 = applies; first stdout line = name
+ *   bin/compile BUILD_DIR CACHE_DIR ENV_DIR
+ *   bin/release BUILD_DIR             YAML on stdout:
+ *        default_process_types: { web: "cmd", ... }
+ *        config_vars: { KEY: "value", ... }
+ *        addons: [ ... ]   (accepted, ignored)
+ */
+#ifndef SW_BUILDPACK_H
+#define SW_BUILDPACK_H
+
+#include <stddef.h>
+
+#include "procfile.h"
+#include "run.h"
+#include "../store/config.h"
+
+/* Limit on bin/release output; more is refused. */
+#define BUILDPACK_RELEASE_MAX (1024 * 1024)
+
+/*
+ * Runs bin/detect.  0 = applies, *name_out (malloc'ed) = its first stdout
+ * line trimmed, or the directory's basename if it printed nothing.
+ * SW_ENOTFOUND = does not apply (non-zero exit).  Other codes: could not run.
+ * detect's stderr goes to on_line.
+ */
+int buildpack_detect(const char *bp_dir, const char *build_dir,
+		     run_line_fn on_line, void *ctx, char **name_out);
+
+/*
+ * Runs bin/compile with env (NULL = inherit) in build_dir as cwd.  0 = it
+ * exited 0; SW_ERROR with message "failed to compile" on non-zero exit;
+ * SW_ETIMEOUT when timeout_sec passed (its process group is killed).
+ */
+int buildpack_compile(const char *bp_dir, const char *build_dir,
+		      const char *cache_dir, const char *env_dir,
+		      const char *const *env, int timeout_sec,
+		      run_line_fn on_line, void *ctx);
+
+/*
+ * Runs bin/release (absent bin/release = nothing to add) and parses its YAML
+ * with libyaml into procs (default_process_types) and vars (config_vars),
+ * appending/replacing entries.  Malformed or hostile YAML (syntax errors, a
+ * top level that is not a mapping, aliases/anchors, non-scalar values where
+ * scalars belong, more than BUILDPACK_RELEASE_MAX bytes) is SW_EINVALID with
+ * a clear message; nothing crashes.
+ */
+int buildpack_release(const char *bp_dir, const char *build_dir,
+		      const char *const *env, run_line_fn on_line, void *ctx,
+		      struct proc_list *procs, struct config *vars);
+
+/* Parses bin/release output (exposed for tests and fuzzing). */
+int buildpack_parse_release(const char *yaml, size_t len,
+			    struct proc_list *procs, struct config *vars);
+
+#endif

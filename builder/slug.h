@@ -1,0 +1,78 @@
+/*
+ * slug.h - reproducible tar.zst slugs: write a build directory, read one back.
+ *
+ * A slug is a pax (restricted) tar compressed with zstd (level 3, at least
+ * one worker thread so the bytes do not depend on the core count).  Every
+ * entry lives under "./app/" ("./app/" itself first, then its contents in
+ * byte-wise sorted path order, depth first: "./app/a", "./app/a/b",
+ * "./app/b").  mtime is fixed (SLUG_MTIME), uid/gid 0, no user or group
+ * names, permission bits kept as on disk (mode & 07777), symlinks stored as
+ * symlinks with their target text as is, never followed.  Only directories,
+ * regular files and symlinks are stored; anything else (fifo, socket,
+ * device) is skipped.  The same tree always gives the same bytes.
+ *
+ * Memory does not grow with the size of the tree's files: files are
+ * streamed in chunks.
+ */
+#ifndef SW_SLUG_H
+#define SW_SLUG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define SLUG_MTIME ((time_t)0)
+
+struct slug_stats {
+	uint64_t files;         /* regular files + symlinks stored */
+	uint64_t dirs;          /* directories stored (including ./app/) */
+	uint64_t bytes_in;      /* sum of regular file sizes */
+	uint64_t bytes_out;     /* compressed bytes written */
+};
+
+struct slug_write_opts {
+	int threads;            /* zstd workers; 0 = number of online CPUs (min 1) */
+	int level;              /* zstd level; 0 = 3 */
+	uint64_t max_bytes_in;  /* 0 = unlimited; else refuse (SW_EINVALID) once
+	                           the uncompressed file bytes exceed it */
+};
+#define SLUG_WRITE_OPTS_INIT { 0, 0, 0 }
+
+/*
+ * Packs the tree at dir into fd (a fresh, empty, writable file; not closed,
+ * not fsync'ed).  opts may be NULL.  stats may be NULL.
+ */
+int slug_write(int fd, const char *dir, const struct slug_write_opts *opts,
+	       struct slug_stats *stats);
+
+/* One entry as listed by slug_list(); strings valid only during the callback. */
+struct slug_entry {
+	const char *path;       /* as stored, e.g. "./app/Procfile" */
+	char type;              /* 'f' file, 'd' directory, 'l' symlink, '?' other */
+	unsigned mode;          /* permission bits (07777) */
+	uint64_t size;          /* file size (0 for others) */
+	const char *link;       /* symlink target, else NULL */
+};
+
+/*
+ * Calls fn for each entry of the slug at path, in order; fn returning non-zero
+ * stops the walk and that value is returned.  A file that is not a valid
+ * tar.zst is SW_EINVALID.
+ */
+int slug_list(const char *path,
+	      int (*fn)(const struct slug_entry *e, void *ctx), void *ctx);
+
+/* Totals over a slug: files + symlinks, dirs, uncompressed file bytes (bytes_out unset). */
+int slug_stat(const char *path, struct slug_stats *out);
+
+/*
+ * Extracts the slug at path into dir (created if missing, must be empty if it
+ * exists).  Entry "./app/x" lands at "<dir>/x".  Safe by construction: an
+ * entry with an absolute path, a ".." component, or a path that would pass
+ * through a symlink (stored or pre-existing) is refused with SW_EINVALID and
+ * nothing outside dir is ever written.  Symlinks are created as symlinks and
+ * never followed.  Modes are applied (no setuid/setgid bits).
+ */
+int slug_extract(const char *path, const char *dir);
+
+#endif

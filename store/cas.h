@@ -1,0 +1,58 @@
+/*
+ * cas.h - the content-addressed slug store.
+ *
+ * Objects live at <root>/store/sha256/<ab>/<cdef...>.tar.zst, named by the
+ * SHA-256 (lowercase hex, 64 chars) of their bytes.  A name in the store is
+ * always a complete, verified object: publishing hashes a finished temp file,
+ * fsyncs it, renames it into place and fsyncs the directory.  Publishing an
+ * object that already exists just removes the temp file (dedupe).
+ *
+ *     int fd; char *tmp;
+ *     cas_tmpfile(root, &fd, &tmp);        // temp file inside the store
+ *     write the slug to fd ...
+ *     cas_publish(root, fd, tmp, hex, &size);   // closes fd, consumes tmp
+ */
+#ifndef SW_CAS_H
+#define SW_CAS_H
+
+#include <stdint.h>
+
+#define CAS_HEX_LEN 64
+
+/* Creates a temp file in <root>/store/tmp/ (same filesystem as the objects). */
+int cas_tmpfile(const char *root, int *fd_out, char **path_out);
+
+/*
+ * Hashes the temp file (reading it back from the start), fsyncs it and
+ * moves it to its final name.  hex_out receives 64 hex chars + NUL,
+ * size_out (may be NULL) the object's size.  Always closes fd and removes
+ * the temp file on failure; frees nothing (tmp_path stays the caller's).
+ */
+int cas_publish(const char *root, int fd, const char *tmp_path,
+		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
+
+/* malloc'ed path of the object (whether or not it exists); NULL if hex is invalid. */
+char *cas_path(const char *root, const char *hex);
+
+/* 1 if hex is 64 lowercase hex characters. */
+int cas_valid_hex(const char *hex);
+
+/* 0 if the object exists (size_out may be NULL), SW_ENOTFOUND if not. */
+int cas_lookup(const char *root, const char *hex, uint64_t *size_out);
+
+/* Re-hashes the object: 0 if intact, SW_ENOTFOUND if missing, SW_EINVALID if corrupt. */
+int cas_verify(const char *root, const char *hex);
+
+/* SHA-256 of a file's bytes, streamed. */
+int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
+
+/*
+ * Calls fn for every object in the store (hex name and size); non-zero from
+ * fn stops and is returned.  Temp files are not listed.
+ */
+int cas_foreach(const char *root, int (*fn)(const char *hex, uint64_t size, void *ctx), void *ctx);
+
+/* Removes an object (SW_ENOTFOUND if missing). */
+int cas_remove(const char *root, const char *hex);
+
+#endif

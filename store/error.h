@@ -1,0 +1,40 @@
+/*
+ * error.h - error codes and the last error message.
+ *
+ * Library functions return 0 on success or one of the negative codes below
+ * and leave a human-readable message (lowercase, no trailing newline) that
+ * sw_error_last() returns until the next sw_error_set().  Only front-ends
+ * (hooks/) turn codes into exit statuses.
+ *
+ *     if (thing_do(...) < 0)
+ *             fprintf(stderr, " !     %s\n", sw_error_last());
+ */
+#ifndef SW_ERROR_H
+#define SW_ERROR_H
+
+enum sw_code {
+	SW_OK = 0,
+	SW_ERROR = -1,     /* anything unexpected (I/O, library failure) */
+	SW_ENOTFOUND = -2, /* the named thing does not exist */
+	SW_EEXISTS = -3,   /* the thing to create already exists */
+	SW_ELOCKED = -4,   /* someone else holds the lock; waited long enough */
+	SW_EINVALID = -5,  /* the request is malformed (bad name, bad value) */
+	SW_ETIMEOUT = -6,  /* a child process ran out of time */
+	SW_ECONFLICT = -7, /* a compare-and-swap lost a race */
+};
+
+/* Sets the message (printf format) and returns code, for `return sw_error_set(...)`. */
+int sw_error_set(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Like sw_error_set() but appends ": strerror(errno)". */
+int sw_error_errno(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The message of the last error ("unknown error" if none was set). */
+const char *sw_error_last(void);
+
+/* The code passed to the last sw_error_set(). */
+int sw_error_code(void);
+
+#endif

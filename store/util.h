@@ -1,0 +1,55 @@
+/*
+ * util.h - memory, strings and a growable byte buffer.
+ *
+ * Allocation failures are not recoverable here: the x* functions abort on
+ * out-of-memory (like git's xmalloc), so callers never check for NULL.
+ *
+ *     struct buf b = BUF_INIT;
+ *     buf_addf(&b, "v%d", 7);
+ *     use(b.data, b.len);       // always NUL-terminated
+ *     buf_release(&b);
+ */
+#ifndef SW_UTIL_H
+#define SW_UTIL_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct buf {
+	char *data; /* NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);             /* len = 0, keeps memory */
+char *buf_detach(struct buf *b);           /* returns data ("" if empty), b is reset */
+void buf_release(struct buf *b);           /* frees data */
+
+/* Appends s as a JSON string literal (with quotes); bytes >= 0x80 pass through. */
+void buf_add_json_string(struct buf *b, const char *s);
+
+/* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
+void buf_add_shell_quoted(struct buf *b, const char *s);
+
+/* A NULL-terminated, malloc'ed vector of malloc'ed strings. */
+struct strvec {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+#define STRVEC_INIT { NULL, 0, 0 }
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strvec_clear(struct strvec *sv);
+
+#endif

@@ -1,0 +1,184 @@
+#define _GNU_SOURCE
+#include "helpers.h"
+
+#include "store/fsutil.h"
+#include "store/util.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+char *th_sandbox(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/slipway-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	cr_assert(mkdtemp(dir), "mkdtemp failed");
+	return dir;
+}
+
+void th_sandbox_free(char *dir)
+{
+	if (dir)
+		fs_rm_rf(dir);
+	free(dir);
+}
+
+struct th_result th_run(const char *dir, const char *const *env,
+			const char *input, const char *const *argv)
+{
+	int out[2], err[2], in[2];
+	cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 &&
+		  pipe2(in, O_CLOEXEC) == 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		if (dir && chdir(dir) < 0)
+			_exit(127);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	close(in[0]);
+	size_t ilen = input ? strlen(input) : 0, ioff = 0;
+	if (!ilen) {
+		close(in[1]);
+		in[1] = -1;
+	} else {
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
+	struct buf bo = BUF_INIT, be = BUF_INIT;
+	buf_adds(&bo, "");
+	buf_adds(&be, "");
+	int open_fds = 2;
+	while (open_fds > 0) {
+		struct pollfd p[3] = {
+			{ out[0], POLLIN, 0 }, { err[0], POLLIN, 0 },
+			{ in[1], POLLOUT, 0 } };
+		int n = poll(p, in[1] >= 0 ? 3 : 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		cr_assert(n >= 0);
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char chunk[65536];
+			ssize_t r = read(p[i].fd, chunk, sizeof(chunk));
+			if (r > 0) {
+				buf_add(i == 0 ? &bo : &be, chunk, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				close(p[i].fd);
+				if (i == 0)
+					out[0] = -1;
+				else
+					err[0] = -1;
+				open_fds--;
+			}
+		}
+		if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(in[1], input + ioff, ilen - ioff);
+			if (w > 0)
+				ioff += (size_t)w;
+			if (w < 0 || ioff == ilen) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		if (out[0] < 0 && err[0] < 0)
+			break;
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	struct th_result r;
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = buf_detach(&bo);
+	r.err = buf_detach(&be);
+	return r;
+}
+
+struct th_result th_runv(const char *dir, const char *const *env, ...)
+{
+	const char *argv[64];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, env);
+	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return th_run(dir, env, NULL, argv);
+}
+
+void th_result_free(struct th_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+void th_write(const char *path, const char *content, unsigned mode)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		fs_mkdir_p(dir, 0755);
+	}
+	free(dir);
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	cr_assert(fd >= 0, "cannot write %s", path);
+	cr_assert(fs_write_all(fd, content, strlen(content)) == 0);
+	fchmod(fd, mode);
+	close(fd);
+}
+
+char *th_path(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p;
+	cr_assert(vasprintf(&p, fmt, ap) >= 0);
+	va_end(ap);
+	return p;
+}
+
+char *th_read(const char *path, size_t *len)
+{
+	char *out;
+	if (fs_read_file(path, (size_t)1 << 30, &out, len) < 0)
+		return NULL;
+	return out;
+}
+
+int th_count(const char *s, const char *needle)
+{
+	int n = 0;
+	const char *line = s;
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (memmem(line, len, needle, strlen(needle)))
+			n++;
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}

@@ -1,0 +1,50 @@
+/*
+ * helpers.h - sandboxes and child processes for the tests.
+ *
+ * Every test makes its own sandbox directory (th_sandbox) and runs real
+ * programs (git, slipway, bsdtar) through th_run(), which captures stdout,
+ * stderr and the exit status.
+ */
+#ifndef SW_TEST_HELPERS_H
+#define SW_TEST_HELPERS_H
+
+#include <stddef.h>
+
+struct th_result {
+	int status;   /* exit code, or 128+signal */
+	char *out;    /* stdout, NUL-terminated */
+	char *err;    /* stderr, NUL-terminated */
+};
+
+/* A fresh directory under $TMPDIR (or /tmp); malloc'ed path. */
+char *th_sandbox(void);
+
+/* rm -rf the sandbox and free the path. */
+void th_sandbox_free(char *dir);
+
+/*
+ * Runs argv (NULL-terminated) in dir (NULL = cwd) with extra environment
+ * entries "K=V" (NULL-terminated list, may be NULL) added to ours, stdin
+ * from input (NULL = /dev/null).  Returns the result; free with th_result_free.
+ */
+struct th_result th_run(const char *dir, const char *const *env,
+			const char *input, const char *const *argv);
+
+/* th_run with argv given inline: th_runv(dir, env, "git", "init", NULL). */
+struct th_result th_runv(const char *dir, const char *const *env, ...);
+
+void th_result_free(struct th_result *r);
+
+/* Writes a file (creating parent directories), with mode. */
+void th_write(const char *path, const char *content, unsigned mode);
+
+/* Formats a path: th_path("%s/a/b", dir); malloc'ed. */
+char *th_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file; malloc'ed, NULL if missing. */
+char *th_read(const char *path, size_t *len);
+
+/* Number of lines in s that contain needle. */
+int th_count(const char *s, const char *needle);
+
+#endif
