@@ -24,11 +24,17 @@
 /* Limit on bin/release output; more is refused. */
 #define BUILDPACK_RELEASE_MAX (1024 * 1024)
 
+/* Time limits (seconds) for bin/detect and bin/release. */
+#define BUILDPACK_DETECT_TIMEOUT 60
+#define BUILDPACK_RELEASE_TIMEOUT 60
+
 /*
  * Runs bin/detect.  0 = applies, *name_out (malloc'ed) = its first stdout
  * line trimmed, or the directory's basename if it printed nothing.
- * SW_ENOTFOUND = does not apply (non-zero exit).  Other codes: could not run.
- * detect's stderr goes to on_line.
+ * SW_ENOTFOUND = does not apply (non-zero exit).  Other codes: could not run
+ * (a missing or non-executable bin/detect is SW_ERROR "buildpack '<dir>' has
+ * no executable bin/detect", never SW_ENOTFOUND).  detect's stderr goes to
+ * on_line.  Scripts are run by absolute path with build_dir as cwd.
  */
 int buildpack_detect(const char *bp_dir, const char *build_dir,
 		     run_line_fn on_line, void *ctx, char **name_out);
@@ -36,7 +42,8 @@ int buildpack_detect(const char *bp_dir, const char *build_dir,
 /*
  * Runs bin/compile with env (NULL = inherit) in build_dir as cwd.  0 = it
  * exited 0; SW_ERROR with message "failed to compile" on non-zero exit;
- * SW_ETIMEOUT when timeout_sec passed (its process group is killed).
+ * SW_ETIMEOUT when timeout_sec passed (its process group is killed);
+ * SW_ENOTFOUND when there is no bin/compile.  stdout and stderr go to on_line.
  */
 int buildpack_compile(const char *bp_dir, const char *build_dir,
 		      const char *cache_dir, const char *env_dir,
@@ -49,7 +56,8 @@ int buildpack_compile(const char *bp_dir, const char *build_dir,
  * appending/replacing entries.  Malformed or hostile YAML (syntax errors, a
  * top level that is not a mapping, aliases/anchors, non-scalar values where
  * scalars belong, more than BUILDPACK_RELEASE_MAX bytes) is SW_EINVALID with
- * a clear message; nothing crashes.
+ * a clear message; nothing crashes.  A non-zero exit of bin/release is
+ * SW_ERROR.  procs and vars are changed only when the whole output is valid.
  */
 int buildpack_release(const char *bp_dir, const char *build_dir,
 		      const char *const *env, run_line_fn on_line, void *ctx,

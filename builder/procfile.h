@@ -28,10 +28,17 @@ struct proc_list {
 };
 #define PROC_LIST_INIT { NULL, 0, 0 }
 
-/* Parses a Procfile's bytes (need not be NUL-terminated) and appends to out. */
+/*
+ * Parses a Procfile's bytes (need not be NUL-terminated) and appends to out.
+ * Duplicates are looked for among this file's types only.  A NUL byte is
+ * refused with SW_EINVALID; on any error out is left as it was.
+ */
 int procfile_parse(struct proc_list *out, const char *data, size_t len);
 
-/* Reads <dir>/Procfile; SW_ENOTFOUND if there is none. */
+/*
+ * Reads <dir>/Procfile; SW_ENOTFOUND if there is none, SW_EINVALID if it is
+ * not a regular file (a symlink is not followed).
+ */
 int procfile_load(struct proc_list *out, const char *dir);
 
 /* 1 if name is a valid process type name. */

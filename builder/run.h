@@ -2,14 +2,17 @@
  * run.h - child processes from an argv array, output relayed line by line.
  *
  * Never a shell string: argv[0] is executed directly (PATH is searched only
- * when it has no '/').  The child runs in its own process group with stdin
- * from /dev/null; its stdout and stderr are read through pipes and every
- * complete line is handed to on_line as soon as it is read (no buffering
- * until the end).  When the direct child exits, anything it left running in
- * its process group (a daemon holding the pipe open) is killed with SIGKILL
- * and whatever was already written is still delivered.  On timeout the whole
- * process group is killed.  Exec failures are reported to the parent through
- * a close-on-exec pipe (SW_ENOTFOUND / SW_ERROR with a message).
+ * when it has no '/'; the PATH of env when env is given and has one, else
+ * ours, else /usr/local/bin:/usr/bin:/bin).  The child runs in its own
+ * process group with stdin from /dev/null and SIGPIPE at its default; its
+ * stdout and stderr are read through pipes and every complete line is handed
+ * to on_line as soon as it is read (no buffering until the end).  The parent
+ * only reads, so it never gets SIGPIPE itself.  When the direct child exits,
+ * anything it left running in its process group (a daemon holding the pipe
+ * open) is killed with SIGKILL and whatever was already written is still
+ * delivered.  On timeout the whole process group is killed.  Exec failures
+ * are reported to the parent through a close-on-exec pipe (SW_ENOTFOUND /
+ * SW_ERROR with a message).
  *
  *     const char *argv[] = { "bin/compile", build, cache, env, NULL };
  *     struct run_opts o = RUN_OPTS_INIT;
@@ -36,7 +39,8 @@ struct run_opts {
 	const char *dir;          /* working directory; NULL = ours */
 	int timeout_sec;          /* 0 = no limit */
 	run_line_fn on_line;      /* every line of stderr, and of stdout unless captured;
-	                             the line excludes its '\n'; NULL = discard */
+	                             the line excludes its '\n' and is NUL-terminated
+	                             (it may also contain NUL bytes); NULL = discard */
 	void *ctx;
 	struct buf *capture;      /* if set, stdout bytes are collected here instead */
 	size_t capture_max;       /* with capture: more than this many bytes kills the

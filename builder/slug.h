@@ -4,12 +4,18 @@
  * A slug is a pax (restricted) tar compressed with zstd (level 3, at least
  * one worker thread so the bytes do not depend on the core count).  Every
  * entry lives under "./app/" ("./app/" itself first, then its contents in
- * byte-wise sorted path order, depth first: "./app/a", "./app/a/b",
+ * byte-wise sorted path order, depth first: "./app/a/", "./app/a/b",
  * "./app/b").  mtime is fixed (SLUG_MTIME), uid/gid 0, no user or group
  * names, permission bits kept as on disk (mode & 07777), symlinks stored as
  * symlinks with their target text as is, never followed.  Only directories,
  * regular files and symlinks are stored; anything else (fifo, socket,
  * device) is skipped.  The same tree always gives the same bytes.
+ *
+ * Siblings are sorted with strcmp() and each directory is followed by its
+ * contents, so "./app/a/x" comes before "./app/a-b".  Directory names end
+ * in '/' (the root is "./app/"), other names never do.  Names are stored as
+ * the raw bytes found on disk (a non-ASCII name carries a pax
+ * "hdrcharset=BINARY" record), whatever the caller's locale.
  *
  * Memory does not grow with the size of the tree's files: files are
  * streamed in chunks.
@@ -40,7 +46,10 @@ struct slug_write_opts {
 
 /*
  * Packs the tree at dir into fd (a fresh, empty, writable file; not closed,
- * not fsync'ed).  opts may be NULL.  stats may be NULL.
+ * not fsync'ed).  opts may be NULL.  stats may be NULL.  If fd is a file
+ * inside dir it is not packed.  A missing dir is SW_ENOTFOUND, a bad option
+ * or a max_bytes_in overrun SW_EINVALID; after any failure fd holds garbage
+ * (throw the temp file away) and *stats is zero.
  */
 int slug_write(int fd, const char *dir, const struct slug_write_opts *opts,
 	       struct slug_stats *stats);
@@ -57,7 +66,9 @@ struct slug_entry {
 /*
  * Calls fn for each entry of the slug at path, in order; fn returning non-zero
  * stops the walk and that value is returned.  A file that is not a valid
- * tar.zst is SW_EINVALID.
+ * tar.zst is SW_EINVALID (also a plain tar, or a truncated slug: fn may have
+ * seen the entries before the damage); a missing file is SW_ENOTFOUND.
+ * Hard links are reported as type '?'.
  */
 int slug_list(const char *path,
 	      int (*fn)(const struct slug_entry *e, void *ctx), void *ctx);
@@ -72,6 +83,13 @@ int slug_stat(const char *path, struct slug_stats *out);
  * through a symlink (stored or pre-existing) is refused with SW_EINVALID and
  * nothing outside dir is ever written.  Symlinks are created as symlinks and
  * never followed.  Modes are applied (no setuid/setgid bits).
+ *
+ * Also refused (SW_EINVALID, naming the entry): names outside "./app/",
+ * empty or "." components, hard links, devices, fifos and sockets, and a
+ * second entry for an existing file or symlink.  Missing parent directories
+ * are created 0755.  Ownership and times are not restored.  Directory modes
+ * that would lock the owner out are applied last.  A non-empty dir is
+ * SW_EEXISTS.  On failure dir may hold part of the tree: remove it.
  */
 int slug_extract(const char *path, const char *dir);
 

@@ -5,7 +5,9 @@
  * SHA-256 (lowercase hex, 64 chars) of their bytes.  A name in the store is
  * always a complete, verified object: publishing hashes a finished temp file,
  * fsyncs it, renames it into place and fsyncs the directory.  Publishing an
- * object that already exists just removes the temp file (dedupe).
+ * object that already exists just removes the temp file (dedupe) and leaves
+ * the existing object untouched.  Objects are read-only files (mode 0444);
+ * directories are created 0755.
  *
  *     int fd; char *tmp;
  *     cas_tmpfile(root, &fd, &tmp);        // temp file inside the store
@@ -37,7 +39,10 @@ char *cas_path(const char *root, const char *hex);
 /* 1 if hex is 64 lowercase hex characters. */
 int cas_valid_hex(const char *hex);
 
-/* 0 if the object exists (size_out may be NULL), SW_ENOTFOUND if not. */
+/*
+ * 0 if the object exists (size_out may be NULL), SW_ENOTFOUND if not.
+ * Here and below, a hex that is not a valid name is refused with SW_EINVALID.
+ */
 int cas_lookup(const char *root, const char *hex, uint64_t *size_out);
 
 /* Re-hashes the object: 0 if intact, SW_ENOTFOUND if missing, SW_EINVALID if corrupt. */

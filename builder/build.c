@@ -1,0 +1,342 @@
+#define _GNU_SOURCE
+#include "build.h"
+
+#include "buildpack.h"
+#include "checkout.h"
+#include "procfile.h"
+#include "slug.h"
+#include "../store/app.h"
+#include "../store/cas.h"
+#include "../store/error.h"
+#include "../store/fsutil.h"
+#include "../store/ledger.h"
+#include "../store/lock.h"
+#include "../store/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Shipped buildpacks, tried in this order when nothing else is configured. */
+static const char *const shipped[] = { "procfile", NULL };
+
+#ifndef SLIPWAY_BUILDPACKS_DIR
+#define SLIPWAY_BUILDPACKS_DIR "/usr/share/slipway/buildpacks"
+#endif
+
+const char *build_buildpacks_dir(void)
+{
+	const char *env = getenv("SLIPWAY_BUILDPACKS_DIR");
+	return env && *env ? env : SLIPWAY_BUILDPACKS_DIR;
+}
+
+void build_human_size(uint64_t bytes, char *buf, size_t len)
+{
+	const char *units = "KMGT";
+	double v = (double)bytes;
+	if (bytes < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+		return;
+	}
+	int u = -1;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%c", v, units[u]);
+}
+
+struct build {
+	const struct build_opts *o;
+	char *dir;       /* private temp dir of this build */
+	char *app_dir;   /* <dir>/app: the tree that becomes the slug */
+	char *env_dir;   /* <dir>/env: one file per config var */
+	char *cache_dir; /* <root>/cache/<app> */
+	char *bp_dir;    /* the private copy of the chosen buildpack */
+	char *bp_name;
+	char *repo;      /* the app repository */
+	int compile_failed;
+	struct release r;
+	struct config base;
+	struct timespec t0;
+};
+
+static void say(const struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(b->o->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', b->o->out);
+	fflush(b->o->out);
+}
+
+static void relay(const char *line, size_t len, void *ctx)
+{
+	const struct build *b = ctx;
+	fwrite(line, 1, len, b->o->out);
+	fputc('\n', b->o->out);
+	fflush(b->o->out);
+}
+
+static double lap(struct build *b)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double d = (double)(now.tv_sec - b->t0.tv_sec) + (double)(now.tv_nsec - b->t0.tv_nsec) / 1e9;
+	b->t0 = now;
+	return d;
+}
+
+static void on_lock_wait(void *ctx)
+{
+	const struct build *b = ctx;
+	say(b, "-----> Waiting for the build of %s already in progress", b->o->app);
+}
+
+static int write_env_dir(struct build *b)
+{
+	int err = fs_mkdir_p(b->env_dir, 0700);
+	for (size_t i = 0; i < b->base.n && !err; i++) {
+		char *path = xasprintf("%s/%s", b->env_dir, b->base.items[i].key);
+		const char *v = b->base.items[i].value;
+		err = fs_write_atomic(path, v, strlen(v), 0600);
+		free(path);
+	}
+	return err;
+}
+
+/* Finds the first shipped buildpack that detects the app, and copies it. */
+static int detect(struct build *b)
+{
+	const char *root = build_buildpacks_dir();
+	for (size_t i = 0; shipped[i]; i++) {
+		char *src = xasprintf("%s/%s", root, shipped[i]);
+		char *name = NULL;
+		int err = buildpack_detect(src, b->app_dir, relay, b, &name);
+		if (err == 0) {
+			b->bp_name = name;
+			b->bp_dir = xasprintf("%s/buildpacks/%s", b->dir, shipped[i]);
+			char *parent = xasprintf("%s/buildpacks", b->dir);
+			err = fs_mkdir_p(parent, 0700);
+			free(parent);
+			if (!err)
+				err = fs_copy_tree(src, b->bp_dir);
+			free(src);
+			return err;
+		}
+		free(src);
+		if (err != SW_ENOTFOUND)
+			return err;
+	}
+	return sw_error_set(SW_ENOTFOUND, "No default language could be detected for this app.");
+}
+
+static void add_env(struct strvec *env, const char *key, const char *value)
+{
+	strvec_pushf(env, "%s=%s", key, value);
+}
+
+static void build_env(struct build *b, struct strvec *env)
+{
+	static const char *const keep[] = { "PATH", "LANG", "TZ", "TMPDIR", NULL };
+	for (size_t i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+		if (v)
+			add_env(env, keep[i], v);
+	}
+	if (!getenv("PATH"))
+		add_env(env, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	const char *stack = getenv("SLIPWAY_STACK");
+	add_env(env, "STACK", stack && *stack ? stack : "heroku-22");
+	add_env(env, "SOURCE_VERSION", b->o->rev);
+	add_env(env, "HOME", b->app_dir);
+}
+
+static int compile(struct build *b)
+{
+	struct strvec env = STRVEC_INIT;
+	struct proc_list procfile = PROC_LIST_INIT;
+	struct config vars = CONFIG_INIT;
+	int err;
+
+	build_env(b, &env);
+	if ((err = fs_mkdir_p(b->cache_dir, 0700)) || (err = write_env_dir(b)))
+		goto done;
+	err = buildpack_compile(b->bp_dir, b->app_dir, b->cache_dir, b->env_dir,
+				(const char *const *)env.v, 15 * 60, relay, b);
+	b->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
+	if (err == SW_ETIMEOUT)
+		err = sw_error_set(SW_ETIMEOUT, "Push rejected, compile of %s app timed out.", b->bp_name);
+	else if (err == SW_ERROR)
+		err = sw_error_set(SW_ERROR, "Push rejected, failed to compile %s app.", b->bp_name);
+	if (err)
+		goto done;
+	if ((err = buildpack_release(b->bp_dir, b->app_dir, (const char *const *)env.v, relay, b,
+				     &b->r.procs, &vars)))
+		goto done;
+	/* buildpack config vars fill in what the app does not set itself */
+	for (size_t i = 0; i < vars.n; i++)
+		if (!config_get(&b->base, vars.items[i].key))
+			config_set(&b->base, vars.items[i].key, vars.items[i].value);
+	err = procfile_load(&procfile, b->app_dir);
+	if (err == SW_ENOTFOUND)
+		err = 0;
+	if (err)
+		goto done;
+	for (size_t i = 0; i < procfile.n; i++)
+		proc_list_set(&b->r.procs, procfile.items[i].name, procfile.items[i].command);
+	say(b, "-----> Discovering process types");
+	struct buf types = BUF_INIT;
+	for (size_t i = 0; i < procfile.n; i++)
+		buf_addf(&types, "%s%s", i ? ", " : "", procfile.items[i].name);
+	if (procfile.n)
+		say(b, "       Procfile declares types -> %s", types.data);
+	else
+		say(b, "       Procfile declares types -> (none)");
+	buf_release(&types);
+done:
+	proc_list_release(&procfile);
+	config_release(&vars);
+	strvec_clear(&env);
+	return err;
+}
+
+static int pack_and_publish(struct build *b, struct build_timings *t)
+{
+	struct slug_stats st;
+	char *tmp = NULL;
+	int fd = -1, err;
+
+	if ((err = cas_tmpfile(b->o->root, &fd, &tmp)))
+		return err;
+	err = slug_write(fd, b->app_dir, NULL, &st);
+	t->pack = lap(b);
+	if (err) {
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return err;
+	}
+	char size[32];
+	build_human_size(st.bytes_out, size, sizeof(size));
+	say(b, "-----> Compressing... done, %s", size);
+	err = cas_publish(b->o->root, fd, tmp, b->r.slug, &b->r.slug_size);
+	t->publish = lap(b);
+	free(tmp);
+	return err;
+}
+
+/* Reads the config the new release starts from: the newest release's. */
+static int load_base(struct build *b, struct ledger *l)
+{
+	int latest, err = ledger_latest(l, &latest);
+	if (err || !latest)
+		return err;
+	struct release prev = RELEASE_INIT;
+	if (!(err = ledger_read(l, latest, LEDGER_READ_CONFIG, &prev)))
+		config_copy(&b->base, &prev.config);
+	release_release(&prev);
+	return err;
+}
+
+static int record(struct build *b, struct ledger *l)
+{
+	b->r.status = RELEASE_SUCCEEDED;
+	b->r.description = xasprintf("Deploy %.7s", b->o->rev);
+	b->r.user = xstrdup(b->o->user);
+	memcpy(b->r.commit, b->o->rev, 40);
+	b->r.commit[40] = '\0';
+	config_copy(&b->r.config, &b->base);
+	return ledger_append(l, &b->r);
+}
+
+static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
+{
+	int err;
+
+	if ((err = load_base(b, l)))
+		return err;
+	if ((err = checkout_commit(b->repo, b->o->rev, b->app_dir, NULL)))
+		return err;
+	t->checkout = lap(b);
+	if ((err = detect(b)))
+		return err;
+	say(b, "-----> %s app detected", b->bp_name);
+	if ((err = compile(b)))
+		return err;
+	t->compile = lap(b);
+	if ((err = pack_and_publish(b, t)))
+		return err;
+	if ((err = record(b, l)))
+		return err;
+	t->record = lap(b);
+	return 0;
+}
+
+int build_deploy(const struct build_opts *o, int *version, struct build_timings *timings)
+{
+	struct build_timings local;
+	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT };
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	char *builds = NULL, *lockpath = NULL, *repo = NULL;
+	int err;
+
+	if (!timings)
+		timings = &local;
+	memset(timings, 0, sizeof(*timings));
+	clock_gettime(CLOCK_MONOTONIC, &b.t0);
+	say(&b, "-----> Building %s from %s (%.7s)", o->app, o->branch, o->rev);
+	lockpath = app_lock_path(o->root, o->app);
+	if ((err = lock_acquire(&lk, lockpath, o->lock_wait_sec, on_lock_wait, &b)))
+		goto done;
+	repo = app_repo_path(o->root, o->app);
+	b.repo = repo;
+	if ((err = ledger_open(&l, repo)))
+		goto done;
+	const char *env_builds = getenv("SLIPWAY_BUILD_DIR");
+	builds = env_builds && *env_builds ? xstrdup(env_builds) : xasprintf("%s/builds", o->root);
+	if ((err = fs_mkdir_p(builds, 0700)) || (err = fs_mkdtemp(builds, "build-", &b.dir)))
+		goto done;
+	b.app_dir = xasprintf("%s/app", b.dir);
+	b.env_dir = xasprintf("%s/env", b.dir);
+	b.cache_dir = app_cache_path(o->root, o->app);
+	lap(&b);
+	err = run_build(&b, l, timings);
+	if (!err) {
+		say(&b, "-----> Released v%d: %s", b.r.version, b.r.description);
+		if (version)
+			*version = b.r.version;
+	}
+done:
+	if (err) {
+		say(&b, " !     %s", sw_error_last());
+		if (!b.compile_failed)
+			say(&b, " !     Push rejected, no release was created.");
+	}
+	if (b.dir)
+		fs_rm_rf(b.dir);
+	ledger_free(l);
+	lock_release(&lk);
+	release_release(&b.r);
+	config_release(&b.base);
+	free(b.dir);
+	free(b.app_dir);
+	free(b.env_dir);
+	free(b.cache_dir);
+	free(b.bp_dir);
+	free(b.bp_name);
+	free(builds);
+	free(lockpath);
+	free(repo);
+	return err;
+}

@@ -1,0 +1,47 @@
+/*
+ * build.h - one deploy: pushed commit -> buildpacks -> slug -> store -> release.
+ *
+ *   checkout   the commit's tree into a fresh build directory
+ *   detect     the first shipped buildpack whose bin/detect accepts the tree
+ *   compile    bin/compile BUILD_DIR CACHE_DIR ENV_DIR, output streamed
+ *   release    bin/release YAML, then the Procfile's process types on top
+ *   pack       the build directory into a reproducible tar.zst slug
+ *   publish    the slug into the content-addressed store
+ *   record     a new release on the ledger, which becomes current
+ *
+ * Everything the pusher should see is written to `out` a line at a time
+ * and flushed at once.  A failed build prints " !     " lines saying why
+ * and records nothing.  The app lock is held from checkout to record.
+ */
+#ifndef SW_BUILD_H
+#define SW_BUILD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct build_opts {
+	const char *root;
+	const char *app;
+	const char *rev;        /* 40-hex commit sha */
+	const char *branch;     /* for the banner */
+	const char *user;       /* who pushed (release "By") */
+	FILE *out;              /* the pusher's terminal */
+	int lock_wait_sec;      /* how long to wait for a running build */
+};
+#define BUILD_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 600 }
+
+/* Timings of a build's stages, in seconds. */
+struct build_timings {
+	double checkout, compile, pack, publish, record;
+};
+
+/* Builds and releases; *version (may be NULL) gets the new release number. */
+int build_deploy(const struct build_opts *o, int *version, struct build_timings *t);
+
+/* Directory holding the shipped buildpacks. */
+const char *build_buildpacks_dir(void);
+
+/* Formats a byte count like "1.2M" into buf. */
+void build_human_size(uint64_t bytes, char *buf, size_t len);
+
+#endif

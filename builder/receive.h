@@ -1,0 +1,22 @@
+/*
+ * receive.h - what the git hooks do with the refs a push updated.
+ *
+ * git runs the hook in the app repository with one "<old> <new> <ref>"
+ * line per updated ref on stdin.  Only the deploy branch is built (the
+ * app's slipway.branch, else main, else master when that is the branch
+ * that exists); other branches, tags and deletions get a note and nothing
+ * else.
+ */
+#ifndef SW_RECEIVE_H
+#define SW_RECEIVE_H
+
+#include <stdio.h>
+
+/*
+ * Runs post-receive for the repository at git_dir: reads the ref lines from
+ * in, builds what needs building, writes everything for the pusher to out.
+ * Returns 0 when every build succeeded (or nothing needed building).
+ */
+int receive_post(FILE *in, FILE *out, const char *git_dir);
+
+#endif

@@ -1,0 +1,357 @@
+#define _GNU_SOURCE
+#include "app.h"
+
+#include "error.h"
+#include "fsutil.h"
+#include "gitutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int app_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > APP_NAME_MAX || !(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int app_name_check(const char *name)
+{
+	if (app_name_valid(name))
+		return 0;
+	return sw_error_set(SW_EINVALID,
+		"invalid app name '%s': use 1 to %d lowercase letters, digits and dashes, starting with a letter",
+		name, APP_NAME_MAX);
+}
+
+int root_resolve(const char *flag, char **out)
+{
+	const char *env = getenv("SLIPWAY_ROOT");
+	char *root;
+
+	if (flag && *flag)
+		root = xstrdup(flag);
+	else if (env && *env)
+		root = xstrdup(env);
+	else if (getenv("XDG_DATA_HOME") && *getenv("XDG_DATA_HOME"))
+		root = xasprintf("%s/slipway", getenv("XDG_DATA_HOME"));
+	else {
+		const char *home = getenv("HOME");
+		struct passwd *pw = NULL;
+		if (!home || !*home) {
+			pw = getpwuid(getuid());
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (!home)
+			return sw_error_set(SW_ERROR, "cannot find a root directory: set SLIPWAY_ROOT or use --root");
+		root = xasprintf("%s/.local/share/slipway", home);
+	}
+	if (root[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd))) {
+			free(root);
+			return sw_error_errno(SW_ERROR, "cannot find the current directory");
+		}
+		char *abs = xasprintf("%s/%s", cwd, root);
+		free(root);
+		root = abs;
+	}
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		root[--n] = '\0';
+	*out = root;
+	return 0;
+}
+
+char *app_repo_path(const char *root, const char *app)
+{
+	return xasprintf("%s/apps/%s.git", root, app);
+}
+
+char *app_cache_path(const char *root, const char *app)
+{
+	return xasprintf("%s/cache/%s", root, app);
+}
+
+char *app_lock_path(const char *root, const char *app)
+{
+	return xasprintf("%s/locks/%s.lock", root, app);
+}
+
+int app_check_exists(const char *root, const char *app)
+{
+	int err = app_name_check(app);
+	if (err)
+		return err;
+	char *path = app_repo_path(root, app);
+	int ok = fs_is_dir(path);
+	free(path);
+	if (!ok)
+		return sw_error_set(SW_ENOTFOUND,
+			"app '%s' does not exist (create it with: slipway apps:create %s)", app, app);
+	return 0;
+}
+
+static int configure_repo(git_repository *repo, const char *root, const char *app,
+			  const struct app_create_opts *opts)
+{
+	git_config *cfg = NULL;
+	int err = 0;
+
+	if (git_repository_config(&cfg, repo) < 0)
+		return sw_git_error(SW_ERROR, "cannot open repository config");
+	if (git_config_set_string(cfg, "slipway.root", root) < 0 ||
+	    git_config_set_string(cfg, "slipway.app", app) < 0 ||
+	    (opts->branch && git_config_set_string(cfg, "slipway.branch", opts->branch) < 0) ||
+	    /* the ledger is not for clients: hide it and check what is pushed */
+	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/releases") < 0 ||
+	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/slipway") < 0 ||
+	    git_config_set_bool(cfg, "receive.fsckObjects", 1) < 0 ||
+	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) < 0 ||
+	    git_config_set_string(cfg, "core.fsync", "committed") < 0)
+		err = sw_git_error(SW_ERROR, "cannot configure repository");
+	git_config_free(cfg);
+	return err;
+}
+
+static int install_hook(const char *repo_path, const char *exe)
+{
+	char *hook = xasprintf("%s/hooks/post-receive", repo_path);
+	char *dir = xasprintf("%s/hooks", repo_path);
+	int err = fs_mkdir_p(dir, 0755);
+	if (!err && symlink(exe, hook) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot install hook '%s'", hook);
+	free(hook);
+	free(dir);
+	return err;
+}
+
+int app_create(const char *root, const char *app, const struct app_create_opts *opts)
+{
+	struct app_create_opts defaults = APP_CREATE_OPTS_INIT;
+	git_repository *repo = NULL;
+	char *path = NULL, *tmp = NULL, *apps = NULL;
+	int err;
+
+	if (!opts)
+		opts = &defaults;
+	if ((err = app_name_check(app)))
+		return err;
+	if (!opts->hook_exe || opts->hook_exe[0] != '/')
+		return sw_error_set(SW_EINVALID, "the hook needs the absolute path of slipway");
+	sw_git_init();
+	path = app_repo_path(root, app);
+	apps = xasprintf("%s/apps", root);
+	if (fs_exists(path)) {
+		err = sw_error_set(SW_EEXISTS, "app '%s' already exists", app);
+		goto done;
+	}
+	if ((err = fs_mkdir_p(apps, 0755)))
+		goto done;
+	/* build it under a temporary name, then rename: never half-created */
+	if ((err = fs_mkdtemp(apps, ".new-", &tmp)))
+		goto done;
+	git_repository_init_options io;
+	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
+		   GIT_REPOSITORY_INIT_MKPATH;
+	io.initial_head = "main";
+	if (git_repository_init_ext(&repo, tmp, &io) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot create repository");
+		goto done;
+	}
+	if ((err = configure_repo(repo, root, app, opts)) ||
+	    (err = install_hook(tmp, opts->hook_exe)))
+		goto done;
+	if (rename(tmp, path) < 0) {
+		err = sw_error_errno(errno == ENOTEMPTY || errno == EEXIST ? SW_EEXISTS : SW_ERROR,
+				     "cannot create app '%s'", app);
+		goto done;
+	}
+	err = fs_fsync_dir(apps);
+done:
+	git_repository_free(repo);
+	if (err && tmp)
+		fs_rm_rf(tmp);
+	free(tmp);
+	free(apps);
+	free(path);
+	return err;
+}
+
+int app_destroy(const char *root, const char *app)
+{
+	int err = app_check_exists(root, app);
+	if (err)
+		return err;
+	char *path = app_repo_path(root, app);
+	char *apps = xasprintf("%s/apps", root);
+	char *trash = NULL;
+	/* rename away first so the app vanishes at once, then delete */
+	if (!(err = fs_mkdtemp(apps, ".trash-", &trash))) {
+		char *dst = xasprintf("%s/%s.git", trash, app);
+		if (rename(path, dst) < 0)
+			err = sw_error_errno(SW_ERROR, "cannot remove app '%s'", app);
+		free(dst);
+	}
+	if (!err) {
+		fs_fsync_dir(apps);
+		err = fs_rm_rf(trash);
+	}
+	if (!err) {
+		char *cache = app_cache_path(root, app);
+		char *lock = app_lock_path(root, app);
+		err = fs_rm_rf(cache);
+		unlink(lock);
+		free(cache);
+		free(lock);
+	}
+	free(trash);
+	free(apps);
+	free(path);
+	return err;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int app_list(const char *root, struct strvec *out)
+{
+	char *apps = xasprintf("%s/apps", root);
+	DIR *d = opendir(apps);
+	free(apps);
+	if (!d)
+		return errno == ENOENT ? 0 : sw_error_errno(SW_ERROR, "cannot list apps");
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".git"))
+			continue;
+		char *name = xstrndup(de->d_name, n - 4);
+		if (app_name_valid(name))
+			strvec_push(out, name);
+		free(name);
+	}
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+static int config_string(git_config *cfg, const char *key, char **out)
+{
+	git_buf b = { 0 };
+	if (git_config_get_string_buf(&b, cfg, key) < 0)
+		return SW_ENOTFOUND;
+	*out = xstrdup(b.ptr);
+	git_buf_dispose(&b);
+	return 0;
+}
+
+int app_from_repo(const char *git_dir, char **root, char **app)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int err;
+
+	*root = *app = NULL;
+	if ((err = sw_git_open(&repo, git_dir)))
+		return err;
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read repository config");
+		goto done;
+	}
+	if (config_string(cfg, "slipway.root", root) || config_string(cfg, "slipway.app", app)) {
+		free(*root);
+		*root = NULL;
+		err = sw_error_set(SW_ENOTFOUND, "'%s' is not a slipway app repository", git_dir);
+	}
+done:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return err;
+}
+
+int app_deploy_branch(const char *root, const char *app, char **out)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	char *path = app_repo_path(root, app);
+	int err;
+
+	*out = NULL;
+	if ((err = sw_git_open(&repo, path)))
+		goto done;
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read repository config");
+		goto done;
+	}
+	config_string(cfg, "slipway.branch", out);
+done:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	free(path);
+	return err;
+}
+
+int app_infer_from_cwd(char **out)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	int err = SW_ENOTFOUND;
+
+	*out = NULL;
+	sw_git_init();
+	if (git_repository_open_ext(&repo, ".", 0, NULL) < 0 ||
+	    git_remote_lookup(&remote, repo, "heroku") < 0 || !git_remote_url(remote))
+		goto done;
+	const char *url = git_remote_url(remote);
+	size_t n = strlen(url);
+	while (n && url[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start && url[start - 1] != '/' && url[start - 1] != ':')
+		start--;
+	char *name = xstrndup(url + start, n - start);
+	size_t len = strlen(name);
+	if (len > 4 && !strcmp(name + len - 4, ".git"))
+		name[len - 4] = '\0';
+	if (app_name_valid(name)) {
+		*out = name;
+		err = 0;
+	} else {
+		free(name);
+	}
+done:
+	git_remote_free(remote);
+	git_repository_free(repo);
+	if (err)
+		sw_error_set(SW_ENOTFOUND, "no app specified (use -a APP)");
+	return err;
+}
+
+char *app_actor(void)
+{
+	const char *u = getenv("SLIPWAY_USER");
+	if (u && *u)
+		return xstrdup(u);
+	struct passwd *pw = getpwuid(geteuid());
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return xasprintf("%s@%s", pw ? pw->pw_name : "unknown", host);
+}

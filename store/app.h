@@ -1,0 +1,84 @@
+/*
+ * app.h - the root directory and the apps in it.
+ *
+ * Layout of a root:
+ *   <root>/apps/<app>.git       bare git repository: code + release ledger
+ *   <root>/store/               content-addressed slugs (cas.h)
+ *   <root>/cache/<app>/         buildpack cache, kept between builds
+ *   <root>/builds/              temporary build directories
+ *   <root>/locks/<app>.lock     per-app writer lock (lock.h)
+ *
+ * Each app repository remembers its root and name in its git config
+ * (slipway.root, slipway.app), so the hook finds them whatever its
+ * environment.  App names match [a-z][a-z0-9-]{0,29}.
+ */
+#ifndef SW_APP_H
+#define SW_APP_H
+
+#include "util.h"
+
+#define APP_NAME_MAX 30
+
+/* 1 if name is a valid app name. */
+int app_name_valid(const char *name);
+
+/* Checks name, SW_EINVALID with a message that says what is allowed. */
+int app_name_check(const char *name);
+
+/*
+ * The root: flag (from --root) if set, else $SLIPWAY_ROOT, else
+ * $XDG_DATA_HOME/slipway, else $HOME/.local/share/slipway.  Made absolute.
+ */
+int root_resolve(const char *flag, char **out);
+
+/* <root>/apps/<app>.git (malloc'ed). */
+char *app_repo_path(const char *root, const char *app);
+
+/* <root>/cache/<app> (malloc'ed). */
+char *app_cache_path(const char *root, const char *app);
+
+/* <root>/locks/<app>.lock (malloc'ed). */
+char *app_lock_path(const char *root, const char *app);
+
+/* 0 if the app exists, SW_ENOTFOUND with a helpful message if not. */
+int app_check_exists(const char *root, const char *app);
+
+struct app_create_opts {
+	const char *hook_exe;   /* absolute path of the slipway executable */
+	const char *branch;     /* deploy branch; NULL = main, or master if that is pushed */
+};
+#define APP_CREATE_OPTS_INIT { NULL, NULL }
+
+/*
+ * Creates the bare repository with the hook installed (hooks/post-receive,
+ * a symlink to the slipway executable, which dispatches on argv[0]).
+ * SW_EEXISTS if the app exists.  Nothing is left behind on failure.
+ */
+int app_create(const char *root, const char *app, const struct app_create_opts *opts);
+
+/* Removes the app's repository, cache and lock.  SW_ENOTFOUND if missing. */
+int app_destroy(const char *root, const char *app);
+
+/* Names of all apps, sorted. */
+int app_list(const char *root, struct strvec *out);
+
+/*
+ * Reads slipway.root and slipway.app from the repository at git_dir.
+ * SW_ENOTFOUND if the repository is not a slipway app.
+ */
+int app_from_repo(const char *git_dir, char **root, char **app);
+
+/* The app's deploy branch setting (slipway.branch), or NULL if unset (malloc'ed). */
+int app_deploy_branch(const char *root, const char *app, char **out);
+
+/*
+ * Infers the app name from the git repository around cwd, like the Heroku
+ * CLI: the url of the remote named "heroku"; its last path component with
+ * ".git" removed.  SW_ENOTFOUND if there is none.
+ */
+int app_infer_from_cwd(char **out);
+
+/* Who acts: $SLIPWAY_USER if set, else user@host of this process. */
+char *app_actor(void);
+
+#endif

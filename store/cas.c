@@ -1,0 +1,382 @@
+#define _GNU_SOURCE
+#include "cas.h"
+
+#include "error.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Published objects are read-only: nothing may change a name's bytes. */
+#define CAS_OBJECT_MODE 0444
+#define CAS_DIR_MODE 0755
+#define CAS_SUFFIX ".tar.zst"
+#define CAS_CHUNK (128 * 1024)
+
+static int is_lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int cas_valid_hex(const char *hex)
+{
+	return hex && strlen(hex) == CAS_HEX_LEN && is_lower_hex(hex, CAS_HEX_LEN);
+}
+
+char *cas_path(const char *root, const char *hex)
+{
+	if (!cas_valid_hex(hex))
+		return NULL;
+	return xasprintf("%s/store/sha256/%.2s/%s" CAS_SUFFIX, root, hex, hex + 2);
+}
+
+static int invalid_name(const char *hex)
+{
+	return sw_error_set(SW_EINVALID, "'%s' is not a valid object name (expected %d lowercase hex characters)",
+			    hex ? hex : "(null)", CAS_HEX_LEN);
+}
+
+static void to_hex(const unsigned char *md, char out[CAS_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < CAS_HEX_LEN / 2; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	out[CAS_HEX_LEN] = '\0';
+}
+
+/* Hashes fd's bytes from offset 0 (pread: the file offset is not used). */
+static int hash_fd(int fd, const char *what, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *chunk = xmalloc(CAS_CHUNK);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	uint64_t off = 0;
+	int err = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = sw_error_set(SW_ERROR, "cannot start hashing '%s'", what);
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, chunk, CAS_CHUNK, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot read '%s'", what);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(ctx, chunk, (size_t)n)) {
+			err = sw_error_set(SW_ERROR, "cannot hash '%s'", what);
+			goto done;
+		}
+		off += (uint64_t)n;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != CAS_HEX_LEN / 2) {
+		err = sw_error_set(SW_ERROR, "cannot hash '%s'", what);
+		goto done;
+	}
+	to_hex(md, hex_out);
+	if (size_out)
+		*size_out = off;
+done:
+	EVP_MD_CTX_free(ctx);
+	free(chunk);
+	return err;
+}
+
+int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return sw_error_errno(errno == ENOENT ? SW_ENOTFOUND : SW_ERROR,
+				      "cannot open '%s'", path);
+	err = hash_fd(fd, path, hex_out, size_out);
+	close(fd);
+	return err;
+}
+
+int cas_tmpfile(const char *root, int *fd_out, char **path_out)
+{
+	char *dir = xasprintf("%s/store/tmp", root);
+	char *path = NULL;
+	int fd, err;
+
+	*fd_out = -1;
+	*path_out = NULL;
+	if ((err = fs_mkdir_p(dir, CAS_DIR_MODE)) < 0)
+		goto done;
+	path = xasprintf("%s/slug-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot create a temporary file in '%s'", dir);
+		goto done;
+	}
+	*fd_out = fd;
+	*path_out = path;
+	path = NULL;
+done:
+	free(path);
+	free(dir);
+	return err;
+}
+
+/* mkdir that reports whether it created the directory (*created). */
+static int make_dir(const char *path, int *created)
+{
+	*created = 0;
+	if (mkdir(path, CAS_DIR_MODE) == 0) {
+		*created = 1;
+		return 0;
+	}
+	if (errno == EEXIST && fs_is_dir(path))
+		return 0;
+	return sw_error_errno(SW_ERROR, "cannot create directory '%s'", path);
+}
+
+/*
+ * Moves tmp to final unless final exists; an existing object is left
+ * untouched and tmp is removed instead (same name, same bytes).
+ */
+static int move_into_place(const char *tmp, const char *final)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno == EINVAL || errno == ENOSYS) {
+		/* the filesystem cannot refuse to replace: check first */
+		if (fs_exists(final))
+			errno = EEXIST;
+		else if (rename(tmp, final) == 0)
+			return 0;
+	}
+	if (errno == EEXIST) {
+		unlink(tmp);
+		return 0;
+	}
+	return sw_error_errno(SW_ERROR, "cannot move '%s' to '%s'", tmp, final);
+}
+
+/* Creates sha256/ and sha256/<ab>/ and moves tmp to its final name, durably. */
+static int place_object(const char *root, const char *tmp, const char *hex)
+{
+	char *top = xasprintf("%s/store/sha256", root);
+	char *fan = xasprintf("%s/%.2s", top, hex);
+	char *final = cas_path(root, hex);
+	int top_created = 0, fan_created = 0;
+	int err;
+
+	if ((err = make_dir(top, &top_created)) < 0 ||
+	    (err = make_dir(fan, &fan_created)) < 0 ||
+	    (err = move_into_place(tmp, final)) < 0 ||
+	    (err = fs_fsync_dir(fan)) < 0)
+		goto done;
+	if (fan_created && (err = fs_fsync_dir(top)) < 0)
+		goto done;
+	if (top_created)
+		err = fs_fsync_parent(top);
+done:
+	free(final);
+	free(fan);
+	free(top);
+	return err;
+}
+
+int cas_publish(const char *root, int fd, const char *tmp_path,
+		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
+{
+	char hex[CAS_HEX_LEN + 1];
+	uint64_t size = 0;
+	int rc, err;
+
+	if ((err = hash_fd(fd, tmp_path, hex, &size)) < 0)
+		goto done;
+	if (fchmod(fd, CAS_OBJECT_MODE) < 0 || fsync(fd) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", tmp_path);
+		goto done;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot close '%s'", tmp_path);
+		goto done;
+	}
+	if ((err = place_object(root, tmp_path, hex)) < 0)
+		goto done;
+	memcpy(hex_out, hex, sizeof(hex));
+	if (size_out)
+		*size_out = size;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		unlink(tmp_path);
+	return err;
+}
+
+int cas_lookup(const char *root, const char *hex, uint64_t *size_out)
+{
+	char *path = cas_path(root, hex);
+	struct stat st;
+	int err = 0;
+
+	if (!path)
+		return invalid_name(hex);
+	if (lstat(path, &st) < 0) {
+		err = errno == ENOENT || errno == ENOTDIR
+			? sw_error_set(SW_ENOTFOUND, "object '%s' is not in the store", hex)
+			: sw_error_errno(SW_ERROR, "cannot stat '%s'", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = sw_error_set(SW_EINVALID, "'%s' is not a regular file", path);
+		goto done;
+	}
+	if (size_out)
+		*size_out = (uint64_t)st.st_size;
+done:
+	free(path);
+	return err;
+}
+
+int cas_verify(const char *root, const char *hex)
+{
+	char actual[CAS_HEX_LEN + 1];
+	char *path = NULL;
+	int err;
+
+	if ((err = cas_lookup(root, hex, NULL)) < 0)
+		goto done;
+	path = cas_path(root, hex);
+	if ((err = cas_hash_file(path, actual, NULL)) < 0) {
+		if (err == SW_ENOTFOUND)
+			sw_error_set(err, "object '%s' is not in the store", hex);
+		goto done;
+	}
+	if (strcmp(actual, hex))
+		err = sw_error_set(SW_EINVALID, "object '%s' is corrupt (its bytes hash to '%s')",
+				   hex, actual);
+done:
+	free(path);
+	return err;
+}
+
+int cas_remove(const char *root, const char *hex)
+{
+	char *path = NULL;
+	int err;
+
+	if ((err = cas_lookup(root, hex, NULL)) < 0)
+		goto done;
+	path = cas_path(root, hex);
+	if (unlink(path) < 0) {
+		err = errno == ENOENT
+			? sw_error_set(SW_ENOTFOUND, "object '%s' is not in the store", hex)
+			: sw_error_errno(SW_ERROR, "cannot remove '%s'", path);
+		goto done;
+	}
+	err = fs_fsync_parent(path);
+done:
+	free(path);
+	return err;
+}
+
+static int fan_name(const struct dirent *de)
+{
+	return strlen(de->d_name) == 2 && is_lower_hex(de->d_name, 2);
+}
+
+static int object_name(const struct dirent *de)
+{
+	const char *s = de->d_name;
+	size_t n = CAS_HEX_LEN - 2;
+
+	return strlen(s) == n + strlen(CAS_SUFFIX) && is_lower_hex(s, n) &&
+	       !strcmp(s + n, CAS_SUFFIX);
+}
+
+/* Byte order, whatever the locale. */
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void free_entries(struct dirent **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Lists the objects of one fan-out directory; returns fn's non-zero or an error. */
+static int foreach_in_fan(const char *fan, const char *prefix,
+			  int (*fn)(const char *, uint64_t, void *), void *ctx)
+{
+	struct dirent **names = NULL;
+	int n = scandir(fan, &names, object_name, name_cmp);
+	int ret = 0;
+
+	if (n < 0)
+		return sw_error_errno(SW_ERROR, "cannot read directory '%s'", fan);
+	for (int i = 0; i < n && !ret; i++) {
+		char hex[CAS_HEX_LEN + 1];
+		char *path = xasprintf("%s/%s", fan, names[i]->d_name);
+		struct stat st;
+
+		memcpy(hex, prefix, 2);
+		memcpy(hex + 2, names[i]->d_name, CAS_HEX_LEN - 2);
+		hex[CAS_HEX_LEN] = '\0';
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT)
+				ret = sw_error_errno(SW_ERROR, "cannot stat '%s'", path);
+		} else if (S_ISREG(st.st_mode)) {
+			ret = fn(hex, (uint64_t)st.st_size, ctx);
+		}
+		free(path);
+	}
+	free_entries(names, n);
+	return ret;
+}
+
+int cas_foreach(const char *root, int (*fn)(const char *hex, uint64_t size, void *ctx), void *ctx)
+{
+	char *top = xasprintf("%s/store/sha256", root);
+	struct dirent **fans = NULL;
+	int n = 0, ret = 0;
+
+	if (!fs_is_dir(top))
+		goto done; /* nothing published yet */
+	n = scandir(top, &fans, fan_name, name_cmp);
+	if (n < 0) {
+		n = 0;
+		ret = sw_error_errno(SW_ERROR, "cannot read directory '%s'", top);
+		goto done;
+	}
+	for (int i = 0; i < n && !ret; i++) {
+		char *fan = xasprintf("%s/%s", top, fans[i]->d_name);
+		if (fs_is_dir(fan))
+			ret = foreach_in_fan(fan, fans[i]->d_name, fn, ctx);
+		free(fan);
+	}
+done:
+	free_entries(fans, n);
+	free(top);
+	return ret;
+}

@@ -1,0 +1,28 @@
+#include "gitutil.h"
+
+#include "error.h"
+
+void sw_git_init(void)
+{
+	static int done;
+	if (!done) {
+		git_libgit2_init();
+		/* refs and objects are ours; fsync them like everything else */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		done = 1;
+	}
+}
+
+int sw_git_error(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return sw_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+int sw_git_open(git_repository **out, const char *path)
+{
+	sw_git_init();
+	if (git_repository_open_ext(out, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot open repository");
+	return 0;
+}

@@ -1,0 +1,472 @@
+#include "ledger.h"
+
+#include "error.h"
+#include "gitutil.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ledger {
+	git_repository *repo;
+};
+
+int ledger_open(struct ledger **out, const char *repo_path)
+{
+	git_repository *repo;
+	int err = sw_git_open(&repo, repo_path);
+	if (err)
+		return err;
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->repo = repo;
+	return 0;
+}
+
+void ledger_free(struct ledger *l)
+{
+	if (!l)
+		return;
+	git_repository_free(l->repo);
+	free(l);
+}
+
+static int lookup_ref_oid(struct ledger *l, const char *name, git_oid *out)
+{
+	int rc = git_reference_name_to_id(out, l->repo, name);
+	if (rc == GIT_ENOTFOUND)
+		return SW_ENOTFOUND;
+	if (rc < 0)
+		return sw_git_error(SW_ERROR, "cannot read the release ledger");
+	return 0;
+}
+
+static char *version_ref(int version)
+{
+	return xasprintf(LEDGER_RELEASE_REF_PREFIX "%d", version);
+}
+
+static int read_blob_entry(git_repository *repo, const git_tree *tree, const char *path,
+			   char **out, size_t *len)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int err = 0;
+
+	*out = NULL;
+	if (git_tree_entry_bypath(&e, tree, path) < 0)
+		return SW_ENOTFOUND;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read the release ledger");
+		goto done;
+	}
+	size_t n = (size_t)git_blob_rawsize(blob);
+	*out = xstrndup(git_blob_rawcontent(blob), n);
+	if (len)
+		*len = n;
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return err;
+}
+
+/* Calls fn(name, value) for every blob in the subtree at path. */
+static int read_subtree(git_repository *repo, const git_tree *tree, const char *path,
+			void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+	git_tree_entry *e = NULL;
+	git_tree *sub = NULL;
+	int err = 0;
+
+	if (git_tree_entry_bypath(&e, tree, path) < 0)
+		return 0;
+	if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read the release ledger");
+		goto done;
+	}
+	for (size_t i = 0; i < git_tree_entrycount(sub); i++) {
+		const git_tree_entry *ce = git_tree_entry_byindex(sub, i);
+		git_blob *blob;
+		if (git_tree_entry_type(ce) != GIT_OBJECT_BLOB)
+			continue;
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(ce)) < 0) {
+			err = sw_git_error(SW_ERROR, "cannot read the release ledger");
+			goto done;
+		}
+		char *value = xstrndup(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		fn(ctx, git_tree_entry_name(ce), value);
+		free(value);
+		git_blob_free(blob);
+	}
+done:
+	git_tree_free(sub);
+	git_tree_entry_free(e);
+	return err;
+}
+
+static void add_config(void *ctx, const char *name, const char *value)
+{
+	config_set(ctx, name, value);
+}
+
+static void add_proc(void *ctx, const char *name, const char *value)
+{
+	proc_list_set(ctx, name, value);
+}
+
+static int read_commit(struct ledger *l, const git_commit *commit, unsigned what,
+		       struct release *out)
+{
+	git_tree *tree = NULL;
+	char *record = NULL;
+	size_t len;
+	int err;
+
+	if (git_commit_tree(&tree, commit) < 0)
+		return sw_git_error(SW_ERROR, "cannot read the release ledger");
+	if ((err = read_blob_entry(l->repo, tree, "release", &record, &len))) {
+		if (err == SW_ENOTFOUND)
+			err = sw_error_set(SW_EINVALID, "release commit %.7s has no record",
+					   git_oid_tostr_s(git_commit_id(commit)));
+		goto done;
+	}
+	if ((err = release_parse(out, record, len)))
+		goto done;
+	if ((what & LEDGER_READ_CONFIG) &&
+	    (err = read_subtree(l->repo, tree, "config", add_config, &out->config)))
+		goto done;
+	if ((what & LEDGER_READ_PROCS) &&
+	    (err = read_subtree(l->repo, tree, "processes", add_proc, &out->procs)))
+		goto done;
+	if (what & LEDGER_READ_OUTPUT) {
+		err = read_blob_entry(l->repo, tree, "output", &out->output, NULL);
+		if (err == SW_ENOTFOUND)
+			err = 0;
+	}
+done:
+	free(record);
+	git_tree_free(tree);
+	return err;
+}
+
+static int read_oid(struct ledger *l, const git_oid *oid, unsigned what, struct release *out)
+{
+	git_commit *commit;
+	if (git_commit_lookup(&commit, l->repo, oid) < 0)
+		return sw_git_error(SW_ERROR, "cannot read the release ledger");
+	int err = read_commit(l, commit, what, out);
+	git_commit_free(commit);
+	return err;
+}
+
+static int version_of(struct ledger *l, const git_oid *oid, int *version)
+{
+	struct release r = RELEASE_INIT;
+	int err = read_oid(l, oid, 0, &r);
+	*version = r.version;
+	release_release(&r);
+	return err;
+}
+
+/*
+ * Finds the newest release: the head ref, then any complete release a
+ * killed writer recorded after it (refs/releases/v(N+1) whose parent is
+ * the head).
+ */
+static int find_head(struct ledger *l, int *version, git_oid *oid, int *found)
+{
+	int err = lookup_ref_oid(l, LEDGER_HEAD_REF, oid);
+	*version = 0;
+	*found = 0;
+	if (err == 0) {
+		*found = 1;
+		if ((err = version_of(l, oid, version)))
+			return err;
+	} else if (err != SW_ENOTFOUND) {
+		return err;
+	}
+	for (;;) {
+		git_oid next;
+		git_commit *c = NULL;
+		char *name = version_ref(*version + 1);
+		err = lookup_ref_oid(l, name, &next);
+		free(name);
+		if (err == SW_ENOTFOUND)
+			return 0;
+		if (err)
+			return err;
+		if (git_commit_lookup(&c, l->repo, &next) < 0)
+			return sw_git_error(SW_ERROR, "cannot read the release ledger");
+		int linked = *found ? (git_commit_parentcount(c) == 1 &&
+				       git_oid_equal(git_commit_parent_id(c, 0), oid))
+				    : git_commit_parentcount(c) == 0;
+		git_commit_free(c);
+		if (!linked)
+			return 0;
+		*oid = next;
+		*found = 1;
+		(*version)++;
+	}
+}
+
+int ledger_latest(struct ledger *l, int *version)
+{
+	git_oid oid;
+	int found;
+	return find_head(l, version, &oid, &found);
+}
+
+int ledger_current(struct ledger *l, int *version)
+{
+	git_oid oid;
+	int err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &oid);
+	*version = 0;
+	if (err == SW_ENOTFOUND)
+		return 0;
+	return err ? err : version_of(l, &oid, version);
+}
+
+int ledger_release_oid(struct ledger *l, int version, char hex[41])
+{
+	git_oid oid;
+	char *name = version_ref(version);
+	int err = lookup_ref_oid(l, name, &oid);
+	free(name);
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", version);
+	if (!err)
+		git_oid_tostr(hex, 41, &oid);
+	return err;
+}
+
+int ledger_read(struct ledger *l, int version, unsigned what, struct release *out)
+{
+	git_oid oid;
+	char *name = version_ref(version);
+	int err = lookup_ref_oid(l, name, &oid);
+	free(name);
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", version);
+	if (err)
+		return err;
+	if ((err = read_oid(l, &oid, what, out)))
+		return err;
+	if (out->version != version)
+		return sw_error_set(SW_EINVALID, "refs/releases/v%d names release v%d", version,
+				    out->version);
+	return 0;
+}
+
+static int insert_blob(git_repository *repo, git_treebuilder *tb, const char *name,
+		       const char *data, size_t len)
+{
+	git_oid oid;
+	if (git_blob_create_from_buffer(&oid, repo, data, len) < 0 ||
+	    git_treebuilder_insert(NULL, tb, name, &oid, GIT_FILEMODE_BLOB) < 0)
+		return sw_git_error(SW_ERROR, "cannot write the release");
+	return 0;
+}
+
+static int insert_subtree(git_repository *repo, git_treebuilder *parent, const char *name,
+			  size_t n, const char *(*key)(const void *, size_t),
+			  const char *(*val)(const void *, size_t), const void *items)
+{
+	git_treebuilder *tb = NULL;
+	git_oid oid;
+	int err = 0;
+
+	if (git_treebuilder_new(&tb, repo, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot write the release");
+	for (size_t i = 0; i < n && !err; i++)
+		err = insert_blob(repo, tb, key(items, i), val(items, i), strlen(val(items, i)));
+	if (!err && (git_treebuilder_write(&oid, tb) < 0 ||
+		     git_treebuilder_insert(NULL, parent, name, &oid, GIT_FILEMODE_TREE) < 0))
+		err = sw_git_error(SW_ERROR, "cannot write the release");
+	git_treebuilder_free(tb);
+	return err;
+}
+
+static const char *cfg_key(const void *p, size_t i) { return ((const struct config_var *)p)[i].key; }
+static const char *cfg_val(const void *p, size_t i) { return ((const struct config_var *)p)[i].value; }
+static const char *proc_key(const void *p, size_t i) { return ((const struct proc_type *)p)[i].name; }
+static const char *proc_val(const void *p, size_t i) { return ((const struct proc_type *)p)[i].command; }
+
+static int write_tree(struct ledger *l, const struct release *r, git_oid *out)
+{
+	git_treebuilder *tb = NULL;
+	struct buf rec = BUF_INIT;
+	int err;
+
+	if (git_treebuilder_new(&tb, l->repo, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot write the release");
+	release_format(r, &rec);
+	if ((err = insert_blob(l->repo, tb, "release", rec.data, rec.len)))
+		goto done;
+	if (r->config.n && (err = insert_subtree(l->repo, tb, "config", r->config.n, cfg_key,
+						 cfg_val, r->config.items)))
+		goto done;
+	if (r->procs.n && (err = insert_subtree(l->repo, tb, "processes", r->procs.n, proc_key,
+						proc_val, r->procs.items)))
+		goto done;
+	if (r->output && (err = insert_blob(l->repo, tb, "output", r->output, strlen(r->output))))
+		goto done;
+	if (git_treebuilder_write(out, tb) < 0)
+		err = sw_git_error(SW_ERROR, "cannot write the release");
+done:
+	buf_release(&rec);
+	git_treebuilder_free(tb);
+	return err;
+}
+
+static int write_commit(struct ledger *l, const struct release *r, const git_oid *parent,
+			git_oid *out)
+{
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_commit *pc = NULL;
+	git_oid tree_oid;
+	int err;
+
+	if ((err = write_tree(l, r, &tree_oid)))
+		return err;
+	if (git_tree_lookup(&tree, l->repo, &tree_oid) < 0 ||
+	    git_signature_new(&sig, "slipway", "slipway@localhost", (git_time_t)r->created, 0) < 0 ||
+	    (parent && git_commit_lookup(&pc, l->repo, parent) < 0)) {
+		err = sw_git_error(SW_ERROR, "cannot write the release");
+		goto done;
+	}
+	char *msg = xasprintf("v%d: %s\n\nBy: %s\n", r->version, r->description, r->user);
+	const git_commit *parents[1] = { pc };
+	if (git_commit_create(out, l->repo, NULL, sig, sig, NULL, msg, tree, pc ? 1 : 0,
+			      parents) < 0)
+		err = sw_git_error(SW_ERROR, "cannot write the release");
+	free(msg);
+done:
+	git_commit_free(pc);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	return err;
+}
+
+/* Moves name from old (NULL: must not exist) to new. */
+static int ref_cas(struct ledger *l, const char *name, const git_oid *new_oid,
+		   const git_oid *old_oid, const char *why)
+{
+	git_reference *ref = NULL;
+	int rc = old_oid
+		? git_reference_create_matching(&ref, l->repo, name, new_oid, 1, old_oid, why)
+		: git_reference_create(&ref, l->repo, name, new_oid, 0, why);
+	git_reference_free(ref);
+	if (rc == GIT_EEXISTS || rc == GIT_EMODIFIED)
+		return sw_error_set(SW_ECONFLICT, "'%s' was changed by another writer; try again",
+				    name);
+	if (rc < 0)
+		return sw_git_error(SW_ERROR, "cannot update the release ledger");
+	return 0;
+}
+
+/*
+ * Finishes what a killed writer left: the head ref lags behind the newest
+ * complete release, and so may the current ref when that release succeeded.
+ */
+static int repair(struct ledger *l, const git_oid *head, git_oid *cur, int *has_cur)
+{
+	git_oid stored;
+	int err = lookup_ref_oid(l, LEDGER_HEAD_REF, &stored);
+	int has_stored = err == 0;
+
+	if (err && err != SW_ENOTFOUND)
+		return err;
+	if (has_stored && git_oid_equal(&stored, head))
+		return 0;
+	if ((err = ref_cas(l, LEDGER_HEAD_REF, head, has_stored ? &stored : NULL, "repair")))
+		return err;
+	struct release r = RELEASE_INIT;
+	err = read_oid(l, head, 0, &r);
+	if (!err && r.status == RELEASE_SUCCEEDED &&
+	    !(*has_cur && git_oid_equal(cur, head))) {
+		err = ref_cas(l, LEDGER_CURRENT_REF, head, *has_cur ? cur : NULL, "repair");
+		if (!err) {
+			*cur = *head;
+			*has_cur = 1;
+		}
+	}
+	release_release(&r);
+	return err;
+}
+
+int ledger_append(struct ledger *l, struct release *r)
+{
+	git_oid head, cur, oid;
+	int found, version, has_cur, err;
+
+	if ((err = find_head(l, &version, &head, &found)))
+		return err;
+	err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &cur);
+	if (err && err != SW_ENOTFOUND)
+		return err;
+	has_cur = !err;
+	if (found && (err = repair(l, &head, &cur, &has_cur)))
+		return err;
+	if (version >= RELEASE_VERSION_MAX)
+		return sw_error_set(SW_EINVALID, "the ledger is full");
+	r->version = version + 1;
+	if (!r->created)
+		r->created = (int64_t)time(NULL);
+	if ((err = write_commit(l, r, found ? &head : NULL, &oid)))
+		return err;
+	char *name = version_ref(r->version);
+	char *why = xasprintf("v%d: %s", r->version, r->description);
+	err = ref_cas(l, name, &oid, NULL, why);
+	if (!err)
+		err = ref_cas(l, LEDGER_HEAD_REF, &oid, found ? &head : NULL, why);
+	if (!err && r->status == RELEASE_SUCCEEDED)
+		err = ref_cas(l, LEDGER_CURRENT_REF, &oid, has_cur ? &cur : NULL, why);
+	free(why);
+	free(name);
+	return err;
+}
+
+int ledger_walk(struct ledger *l, int from, unsigned what,
+		int (*fn)(const struct release *r, void *ctx), void *ctx)
+{
+	git_oid oid;
+	git_commit *c = NULL;
+	int err = 0;
+
+	if (from == 0) {
+		int found;
+		if ((err = find_head(l, &from, &oid, &found)) || !found)
+			return err;
+	} else {
+		char *name = version_ref(from);
+		err = lookup_ref_oid(l, name, &oid);
+		free(name);
+		if (err == SW_ENOTFOUND)
+			return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", from);
+		if (err)
+			return err;
+	}
+	if (git_commit_lookup(&c, l->repo, &oid) < 0)
+		return sw_git_error(SW_ERROR, "cannot read the release ledger");
+	for (;;) {
+		struct release r = RELEASE_INIT;
+		err = read_commit(l, c, what, &r);
+		if (!err)
+			err = fn(&r, ctx);
+		release_release(&r);
+		if (err || git_commit_parentcount(c) == 0)
+			break;
+		git_commit *parent;
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			err = sw_git_error(SW_ERROR, "cannot read the release ledger");
+			break;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	git_commit_free(c);
+	return err;
+}

@@ -1,0 +1,74 @@
+/*
+ * ledger.h - the append-only release ledger inside an app's git repository.
+ *
+ * Each release is a commit whose parent is the previous release.  Its tree:
+ *     release          the text record (release.h)
+ *     config/<KEY>     one blob per config var, the value's exact bytes
+ *     processes/<TYPE> one blob per process type, its command
+ *     output           release phase output (when there was one)
+ * Refs:
+ *     refs/releases/vN      each release, for O(1) lookup
+ *     refs/slipway/ledger   the newest release (the chain's head)
+ *     refs/slipway/current  the release that is live now
+ *
+ * ledger_append() first creates refs/releases/vN without force: that
+ * exclusive create is the commit point, so two writers can never both
+ * record vN.  Then the head and (for a succeeded release) the current ref
+ * move with compare-and-swap updates.  A writer killed between the steps
+ * leaves a complete release whose head move is finished by the next reader
+ * or writer (ledger_latest() follows refs/releases/v(N+1) whose parent is
+ * the head).  Writers hold the app lock (lock.h) around read-modify-append.
+ */
+#ifndef SW_LEDGER_H
+#define SW_LEDGER_H
+
+#include "release.h"
+
+struct ledger;
+
+enum {
+	LEDGER_READ_PROCS = 1,
+	LEDGER_READ_CONFIG = 2,
+	LEDGER_READ_OUTPUT = 4,
+	LEDGER_READ_ALL = 7,
+};
+
+#define LEDGER_HEAD_REF "refs/slipway/ledger"
+#define LEDGER_CURRENT_REF "refs/slipway/current"
+#define LEDGER_RELEASE_REF_PREFIX "refs/releases/v"
+
+int ledger_open(struct ledger **out, const char *repo_path);
+void ledger_free(struct ledger *l);
+
+/* The newest version (0 when there are no releases). */
+int ledger_latest(struct ledger *l, int *version);
+
+/* The version that is live now (0 when none). */
+int ledger_current(struct ledger *l, int *version);
+
+/*
+ * Reads release `version` into out (which must be RELEASE_INIT); `what`
+ * selects the parts beyond the record.  SW_ENOTFOUND with a message naming
+ * the version when there is no such release.
+ */
+int ledger_read(struct ledger *l, int version, unsigned what, struct release *out);
+
+/*
+ * Appends r as the next release: sets r->version (and r->created when 0),
+ * moves the head, and moves the current ref when r is succeeded.
+ * SW_ECONFLICT if another writer won the race.
+ */
+int ledger_append(struct ledger *l, struct release *r);
+
+/*
+ * Calls fn on releases from `from` (0 = newest) down to v1, newest first,
+ * reading `what` parts; stops when fn returns non-zero (that value is
+ * returned).
+ */
+int ledger_walk(struct ledger *l, int from, unsigned what,
+		int (*fn)(const struct release *r, void *ctx), void *ctx);
+
+/* The commit id (hex) of release `version`, e.g. to compare with refs. */
+int ledger_release_oid(struct ledger *l, int version, char hex[41]);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * release.h - one release: what it is, how it is written down, how it reads.
+ *
+ * A release holds everything needed to run one version of an app: the slug,
+ * the full config snapshot, the process types, the commit, who made it and
+ * when, its status and its change description.  The ledger (ledger.h)
+ * stores the scalar fields as a small text record, one "key value" line
+ * each (values have no newlines), which release_format()/release_parse()
+ * write and read:
+ *
+ *     version 7
+ *     status succeeded
+ *     description Deploy de63889
+ *     user alice@example.com
+ *     created 1763764267
+ *     commit de63889a7b... (40 hex, or absent)
+ *     slug 9f86d081... (64 hex, or absent)
+ *     slug_size 1234567
+ *     rollback_of 5 (only on rollbacks)
+ */
+#ifndef SW_RELEASE_H
+#define SW_RELEASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../builder/procfile.h"
+#include "config.h"
+#include "util.h"
+
+#define RELEASE_VERSION_MAX 999999999
+
+enum release_status {
+	RELEASE_SUCCEEDED = 0,
+	RELEASE_PENDING,
+	RELEASE_FAILED,
+};
+
+struct release {
+	int version;
+	enum release_status status;
+	char *description;
+	char *user;
+	int64_t created;        /* seconds since the epoch, UTC */
+	char commit[41];        /* "" when the release has no code change */
+	char slug[65];          /* sha256 hex; "" before the first deploy */
+	uint64_t slug_size;
+	int rollback_of;        /* version rolled back to, or 0 */
+	struct proc_list procs;
+	struct config config;
+	char *output;           /* release phase output, or NULL */
+};
+#define RELEASE_INIT { 0, RELEASE_SUCCEEDED, NULL, NULL, 0, "", "", 0, 0, \
+		       PROC_LIST_INIT, CONFIG_INIT, NULL }
+
+void release_release(struct release *r);
+
+/* Deep copy of the fields, procs, config and output (dst must be released). */
+void release_copy(struct release *dst, const struct release *src);
+
+const char *release_status_name(enum release_status s);
+
+/* Appends the text record of r's scalar fields to out. */
+void release_format(const struct release *r, struct buf *out);
+
+/* Parses a text record into r's scalar fields; SW_EINVALID if malformed. */
+int release_parse(struct release *r, const char *data, size_t len);
+
+/*
+ * Parses "v24" or "24" into 24.  Refuses 0, negatives, garbage and anything
+ * above RELEASE_VERSION_MAX with SW_EINVALID and a message quoting the input.
+ */
+int release_parse_version(const char *s, int *out);
+
+#endif

@@ -1,0 +1,406 @@
+#define _GNU_SOURCE
+#include "store/cas.h"
+#include "store/error.h"
+#include "store/fsutil.h"
+#include "store/util.h"
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *root;
+
+static void setup(void)
+{
+	root = th_sandbox();
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(root);
+	root = NULL;
+}
+
+TestSuite(cas, .init = setup, .fini = teardown);
+
+/* Publishes len bytes through the temp-file protocol; returns the temp path. */
+static char *publish(const void *data, size_t len, char hex[CAS_HEX_LEN + 1], uint64_t *size)
+{
+	int fd;
+	char *tmp;
+
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0, "%s", sw_error_last());
+	cr_assert_eq(fs_write_all(fd, data, len), 0);
+	cr_assert_eq(cas_publish(root, fd, tmp, hex, size), 0, "%s", sw_error_last());
+	return tmp;
+}
+
+static void publish_str(const char *s, char hex[CAS_HEX_LEN + 1])
+{
+	free(publish(s, strlen(s), hex, NULL));
+}
+
+/* Entries in the directory named by fmt, "." and ".." excluded. */
+__attribute__((format(printf, 1, 2)))
+static int dir_entries(const char *fmt, ...)
+{
+	struct dirent *de;
+	char *path;
+	va_list ap;
+	int n = 0;
+	DIR *d;
+
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&path, fmt, ap) >= 0);
+	va_end(ap);
+	d = opendir(path);
+	cr_assert(d, "cannot open %s", path);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	free(path);
+	return n;
+}
+
+/* Writes a one-byte file at the path named by fmt. */
+__attribute__((format(printf, 1, 2)))
+static void junk(const char *fmt, ...)
+{
+	char *path;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&path, fmt, ap) >= 0);
+	va_end(ap);
+	th_write(path, "x", 0644);
+	free(path);
+}
+
+static char *pseudo_random(size_t len)
+{
+	char *p = xmalloc(len);
+	uint32_t x = 2463534242u;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (char)(x & 0xff);
+	}
+	return p;
+}
+
+Test(cas, publish_then_lookup_verify_path)
+{
+	const char *abc_hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	char hex[CAS_HEX_LEN + 1];
+	uint64_t size = 0, looked = 0;
+	struct stat st;
+	char *tmp = publish("abc", 3, hex, &size);
+	char *path = cas_path(root, hex);
+	char *want = th_path("%s/store/sha256/ba/%s.tar.zst", root, abc_hex + 2);
+	size_t len;
+	char *bytes;
+
+	cr_assert_str_eq(hex, abc_hex);
+	cr_assert_eq(size, 3);
+	cr_assert_not(fs_exists(tmp), "temp file %s left behind", tmp);
+	cr_assert_str_eq(path, want);
+	cr_assert_eq(cas_lookup(root, hex, &looked), 0);
+	cr_assert_eq(looked, 3);
+	cr_assert_eq(cas_lookup(root, hex, NULL), 0);
+	cr_assert_eq(cas_verify(root, hex), 0, "%s", sw_error_last());
+	bytes = th_read(path, &len);
+	cr_assert_eq(len, 3);
+	cr_assert_eq(memcmp(bytes, "abc", 3), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0444);
+	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
+	free(bytes);
+	free(want);
+	free(path);
+	free(tmp);
+}
+
+Test(cas, empty_object)
+{
+	char hex[CAS_HEX_LEN + 1];
+	uint64_t size = 99;
+
+	free(publish("", 0, hex, &size));
+	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	cr_assert_eq(size, 0);
+	cr_assert_eq(cas_verify(root, hex), 0);
+}
+
+Test(cas, same_bytes_twice_is_one_object)
+{
+	char a[CAS_HEX_LEN + 1], b[CAS_HEX_LEN + 1];
+	struct stat before, after;
+	char *path;
+	char *tmp;
+
+	publish_str("same slug bytes", a);
+	path = cas_path(root, a);
+	cr_assert_eq(stat(path, &before), 0);
+	tmp = publish("same slug bytes", 15, b, NULL);
+	cr_assert_str_eq(a, b);
+	cr_assert_not(fs_exists(tmp));
+	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
+	cr_assert_eq(dir_entries("%s/store/sha256", root), 1);
+	cr_assert_eq(dir_entries("%s/store/sha256/%.2s", root, a), 1);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "the existing object was replaced");
+	cr_assert_eq(cas_verify(root, a), 0);
+	free(tmp);
+	free(path);
+}
+
+Test(cas, corrupt_object_fails_verify)
+{
+	char hex[CAS_HEX_LEN + 1];
+	char *path;
+	int fd;
+
+	publish_str("pristine bytes", hex);
+	path = cas_path(root, hex);
+	cr_assert_eq(chmod(path, 0644), 0);
+	fd = open(path, O_WRONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, "P", 1, 0), 1);
+	close(fd);
+	cr_assert_eq(cas_lookup(root, hex, NULL), 0);
+	cr_assert_eq(cas_verify(root, hex), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), hex), "message: %s", sw_error_last());
+	cr_assert(strstr(sw_error_last(), "corrupt"), "message: %s", sw_error_last());
+	free(path);
+}
+
+Test(cas, deleted_object_is_not_found)
+{
+	char hex[CAS_HEX_LEN + 1];
+	char *path;
+
+	publish_str("soon gone", hex);
+	path = cas_path(root, hex);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(cas_lookup(root, hex, NULL), SW_ENOTFOUND);
+	cr_assert(strstr(sw_error_last(), hex), "message: %s", sw_error_last());
+	cr_assert_eq(cas_verify(root, hex), SW_ENOTFOUND);
+	cr_assert_eq(cas_remove(root, hex), SW_ENOTFOUND);
+	free(path);
+}
+
+Test(cas, never_published_is_not_found)
+{
+	const char *hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	cr_assert_eq(cas_lookup(root, hex, NULL), SW_ENOTFOUND);
+	cr_assert_eq(cas_verify(root, hex), SW_ENOTFOUND);
+}
+
+Test(cas, invalid_names_are_refused)
+{
+	const char *bad[] = {
+		"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+		"ba7816bf",
+		"../..",
+		"",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ag",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0",
+		"../../../../../../../../../../../../../../../../../../../../etc/x",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_not(cas_valid_hex(bad[i]), "'%s' accepted", bad[i]);
+		cr_assert_null(cas_path(root, bad[i]), "'%s' got a path", bad[i]);
+		cr_assert_eq(cas_lookup(root, bad[i], NULL), SW_EINVALID, "'%s'", bad[i]);
+		cr_assert(strstr(sw_error_last(), "not a valid object name"), "%s", sw_error_last());
+		cr_assert_eq(cas_verify(root, bad[i]), SW_EINVALID, "'%s'", bad[i]);
+		cr_assert_eq(cas_remove(root, bad[i]), SW_EINVALID, "'%s'", bad[i]);
+	}
+	cr_assert_not(cas_valid_hex(NULL));
+	cr_assert_null(cas_path(root, NULL));
+	cr_assert(cas_valid_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+}
+
+static void assert_sha256sum(const char *path, const char *hex)
+{
+	struct th_result r = th_runv(NULL, NULL, "sha256sum", path, NULL);
+
+	cr_assert_eq(r.status, 0, "sha256sum failed: %s", r.err);
+	cr_assert(strlen(r.out) > CAS_HEX_LEN);
+	cr_assert_eq(strncmp(r.out, hex, CAS_HEX_LEN), 0, "sha256sum says %s, we say %s", r.out, hex);
+	th_result_free(&r);
+}
+
+Test(cas, hash_matches_sha256sum)
+{
+	size_t len = 3 * 128 * 1024 + 12345; /* crosses read chunks */
+	char *data = pseudo_random(len);
+	char *file = th_path("%s/blob", root);
+	char hex[CAS_HEX_LEN + 1], again[CAS_HEX_LEN + 1];
+	uint64_t size = 0, fsize = 0;
+	char *path;
+	int fd;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert(fd >= 0);
+	cr_assert_eq(fs_write_all(fd, data, len), 0);
+	close(fd);
+	cr_assert_eq(cas_hash_file(file, again, &fsize), 0);
+	cr_assert_eq(fsize, len);
+	assert_sha256sum(file, again);
+
+	free(publish(data, len, hex, &size));
+	cr_assert_eq(size, len);
+	cr_assert_str_eq(hex, again);
+	path = cas_path(root, hex);
+	assert_sha256sum(path, hex);
+	cr_assert_eq(cas_verify(root, hex), 0);
+	free(path);
+	free(file);
+	free(data);
+}
+
+Test(cas, hash_file_missing_is_not_found)
+{
+	char hex[CAS_HEX_LEN + 1];
+	char *file = th_path("%s/nothing-here", root);
+
+	cr_assert_eq(cas_hash_file(file, hex, NULL), SW_ENOTFOUND);
+	cr_assert(strstr(sw_error_last(), "nothing-here"), "%s", sw_error_last());
+	free(file);
+}
+
+struct seen {
+	char hex[16][CAS_HEX_LEN + 1];
+	uint64_t size[16];
+	int n;
+	int stop_after;
+};
+
+static int collect(const char *hex, uint64_t size, void *ctx)
+{
+	struct seen *s = ctx;
+
+	cr_assert(s->n < 16);
+	strcpy(s->hex[s->n], hex);
+	s->size[s->n] = size;
+	s->n++;
+	return s->stop_after && s->n == s->stop_after ? 7 : 0;
+}
+
+static int hex_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+Test(cas, foreach_lists_exactly_the_objects)
+{
+	const char *blobs[] = { "one", "two", "three", "four", "five!" };
+	char want[5][CAS_HEX_LEN + 1];
+	struct seen s = { .n = 0 };
+	char *tmp, *dirname;
+	int fd;
+
+	for (int i = 0; i < 5; i++)
+		publish_str(blobs[i], want[i]);
+	/* things that are not objects */
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	close(fd);
+	junk("%s/store/sha256/README", root);
+	junk("%s/store/sha256/zz/%062d.tar.zst", root, 0);
+	junk("%s/store/sha256/%.2s/notanobject", root, want[0]);
+	junk("%s/store/sha256/%.2s/%062d.tar", root, want[0], 0);
+	junk("%s/store/sha256/%.2s/%061d.tar.zst", root, want[0], 0);
+	junk("%s/store/sha256/ab/%062dA.tar.zst", root, 0);
+	dirname = th_path("%s/store/sha256/cd/%062d.tar.zst", root, 0);
+	cr_assert_eq(fs_mkdir_p(dirname, 0755), 0);
+
+	cr_assert_eq(cas_foreach(root, collect, &s), 0, "%s", sw_error_last());
+	cr_assert_eq(s.n, 5);
+	qsort(want, 5, sizeof(want[0]), hex_cmp);
+	for (int i = 0; i < 5; i++) {
+		uint64_t size;
+		cr_assert_str_eq(s.hex[i], want[i], "entry %d", i);
+		cr_assert_eq(cas_lookup(root, s.hex[i], &size), 0);
+		cr_assert_eq(s.size[i], size);
+	}
+	free(dirname);
+	free(tmp);
+}
+
+Test(cas, foreach_stops_on_nonzero)
+{
+	struct seen s = { .n = 0, .stop_after = 2 };
+	char hex[CAS_HEX_LEN + 1];
+
+	publish_str("a", hex);
+	publish_str("b", hex);
+	publish_str("c", hex);
+	cr_assert_eq(cas_foreach(root, collect, &s), 7);
+	cr_assert_eq(s.n, 2);
+}
+
+Test(cas, foreach_on_empty_store)
+{
+	struct seen s = { .n = 0 };
+
+	cr_assert_eq(cas_foreach(root, collect, &s), 0);
+	cr_assert_eq(s.n, 0);
+}
+
+Test(cas, remove_deletes_only_that_object)
+{
+	char a[CAS_HEX_LEN + 1], b[CAS_HEX_LEN + 1];
+	struct seen s = { .n = 0 };
+	char *path;
+
+	publish_str("keep me", a);
+	publish_str("drop me", b);
+	path = cas_path(root, b);
+	cr_assert_eq(cas_remove(root, b), 0, "%s", sw_error_last());
+	cr_assert_not(fs_exists(path));
+	cr_assert_eq(cas_lookup(root, b, NULL), SW_ENOTFOUND);
+	cr_assert_eq(cas_remove(root, b), SW_ENOTFOUND);
+	cr_assert_eq(cas_verify(root, a), 0);
+	cr_assert_eq(cas_foreach(root, collect, &s), 0);
+	cr_assert_eq(s.n, 1);
+	cr_assert_str_eq(s.hex[0], a);
+	free(path);
+}
+
+Test(cas, failed_publish_removes_temp_file)
+{
+	char hex[CAS_HEX_LEN + 1];
+	int fd;
+	char *tmp;
+
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	cr_assert_eq(fs_write_all(fd, "x", 1), 0);
+	close(fd);
+	cr_assert_lt(cas_publish(root, -1, tmp, hex, NULL), 0);
+	cr_assert_not(fs_exists(tmp), "temp file %s left behind", tmp);
+	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
+	free(tmp);
+}
+
+Test(cas, republish_after_remove)
+{
+	char a[CAS_HEX_LEN + 1], b[CAS_HEX_LEN + 1];
+
+	publish_str("phoenix", a);
+	cr_assert_eq(cas_remove(root, a), 0);
+	publish_str("phoenix", b);
+	cr_assert_str_eq(a, b);
+	cr_assert_eq(cas_verify(root, b), 0);
+}
