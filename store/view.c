@@ -126,10 +126,7 @@ void view_release_info(struct buf *out, const struct release *r, int current, in
 		buf_addf(out, "Slug:      SHA256:%s (%" PRIu64 " bytes)\n", r->slug, r->slug_size);
 	else
 		buf_adds(out, "Slug:      (none)\n");
-	buf_adds(out, "Processes: ");
-	if (!r->procs.n)
-		buf_adds(out, "(none)");
-	buf_adds(out, "\n");
+	buf_adds(out, r->procs.n ? "Processes:\n" : "Processes: (none)\n");
 	for (size_t i = 0; i < r->procs.n; i++)
 		buf_addf(out, "  %s: %s\n", r->procs.items[i].name, r->procs.items[i].command);
 	buf_addf(out, "\n=== v%d Config vars\n", r->version);
