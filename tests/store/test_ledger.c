@@ -1,0 +1,277 @@
+#include "helpers.h"
+
+#include "store/app.h"
+#include "store/error.h"
+#include "store/gitutil.h"
+#include "store/ledger.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *sandbox;
+static char *repo;
+
+static void setup(void)
+{
+	sandbox = th_sandbox();
+	struct app_create_opts o = APP_CREATE_OPTS_INIT;
+	o.hook_exe = SLIPWAY_BIN;
+	cr_assert_eq(app_create(sandbox, "demo", &o), 0, "%s", sw_error_last());
+	repo = app_repo_path(sandbox, "demo");
+}
+
+static void teardown(void)
+{
+	free(repo);
+	th_sandbox_free(sandbox);
+}
+
+TestSuite(ledger, .init = setup, .fini = teardown);
+
+static int append(struct ledger *l, const char *desc, enum release_status st, const char *slug)
+{
+	struct release r = RELEASE_INIT;
+	r.description = xstrdup(desc);
+	r.user = xstrdup("alice@example.com");
+	r.status = st;
+	if (slug)
+		snprintf(r.slug, sizeof(r.slug), "%s", slug);
+	int err = ledger_append(l, &r);
+	int v = r.version;
+	release_release(&r);
+	cr_assert_eq(err, 0, "append: %s", sw_error_last());
+	return v;
+}
+
+static char *ref_of(const char *name)
+{
+	struct th_result r = th_runv(NULL, NULL, "git", "--git-dir", repo, "rev-parse", name, NULL);
+	char *out = r.status == 0 ? xstrndup(r.out, 40) : NULL;
+	th_result_free(&r);
+	return out;
+}
+
+Test(ledger, empty_ledger_has_no_releases)
+{
+	struct ledger *l;
+	int v = -1, c = -1;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	cr_assert_eq(ledger_latest(l, &v), 0);
+	cr_assert_eq(ledger_current(l, &c), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(c, 0);
+	struct release r = RELEASE_INIT;
+	cr_assert_eq(ledger_read(l, 1, 0, &r), SW_ENOTFOUND);
+	cr_assert_str_eq(sw_error_last(), "release v1 does not exist");
+	ledger_free(l);
+}
+
+Test(ledger, append_numbers_without_gaps_and_reads_back)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	char slug[65];
+	memset(slug, 'a', 64);
+	slug[64] = '\0';
+	for (int i = 1; i <= 5; i++)
+		cr_assert_eq(append(l, "Deploy abc", RELEASE_SUCCEEDED, slug), i);
+
+	struct release r = RELEASE_INIT;
+	cr_assert_eq(ledger_read(l, 3, LEDGER_READ_ALL, &r), 0);
+	cr_assert_eq(r.version, 3);
+	cr_assert_str_eq(r.description, "Deploy abc");
+	cr_assert_str_eq(r.user, "alice@example.com");
+	cr_assert_str_eq(r.slug, slug);
+	cr_assert(r.created > 0);
+	release_release(&r);
+
+	int latest, cur;
+	cr_assert_eq(ledger_latest(l, &latest), 0);
+	cr_assert_eq(ledger_current(l, &cur), 0);
+	cr_assert_eq(latest, 5);
+	cr_assert_eq(cur, 5);
+	ledger_free(l);
+
+	/* the refs are real git refs: v5 is current, the chain has 5 commits */
+	char *v5 = ref_of("refs/releases/v5"), *c = ref_of("refs/slipway/current");
+	cr_assert(v5 && c);
+	cr_assert_str_eq(v5, c);
+	struct th_result n = th_runv(NULL, NULL, "git", "--git-dir", repo, "rev-list", "--count",
+				     "refs/slipway/ledger", NULL);
+	cr_assert_str_eq(n.out, "5\n");
+	th_result_free(&n);
+	free(v5);
+	free(c);
+}
+
+Test(ledger, config_and_processes_round_trip_exactly)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	struct release r = RELEASE_INIT, back = RELEASE_INIT;
+	const char *tricky = "line one\nline 'two' \"quoted\" a=b=c \xc3\xa9\n";
+	r.description = xstrdup("Set A, B config vars");
+	r.user = xstrdup("bob");
+	config_set(&r.config, "B", tricky);
+	config_set(&r.config, "A", "");
+	proc_list_set(&r.procs, "web", "bundle exec puma -p $PORT");
+	proc_list_set(&r.procs, "release", "./migrate");
+	cr_assert_eq(ledger_append(l, &r), 0);
+	cr_assert_eq(ledger_read(l, 1, LEDGER_READ_ALL, &back), 0);
+	cr_assert_eq(back.config.n, 2);
+	cr_assert_str_eq(config_get(&back.config, "A"), "");
+	cr_assert_str_eq(config_get(&back.config, "B"), tricky);
+	cr_assert_str_eq(proc_list_get(&back.procs, "web"), "bundle exec puma -p $PORT");
+	cr_assert_str_eq(proc_list_get(&back.procs, "release"), "./migrate");
+	cr_assert_str_eq(back.slug, "");
+	cr_assert_str_eq(back.commit, "");
+	release_release(&r);
+	release_release(&back);
+	ledger_free(l);
+}
+
+Test(ledger, failed_release_does_not_become_current)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	cr_assert_eq(append(l, "Deploy 2", RELEASE_FAILED, NULL), 2);
+	int latest, cur;
+	ledger_latest(l, &latest);
+	ledger_current(l, &cur);
+	cr_assert_eq(latest, 2);
+	cr_assert_eq(cur, 1);
+	cr_assert_eq(append(l, "Deploy 3", RELEASE_SUCCEEDED, NULL), 3);
+	ledger_current(l, &cur);
+	cr_assert_eq(cur, 3);
+	ledger_free(l);
+}
+
+Test(ledger, a_taken_version_is_a_conflict_not_an_overwrite)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	char *v1 = ref_of("refs/releases/v1");
+	/* another writer that bypassed the lock already claimed v2 with a foreign commit */
+	struct th_result t = th_runv(NULL, NULL, "git", "--git-dir", repo, "update-ref",
+				     "refs/releases/v2", v1, NULL);
+	cr_assert_eq(t.status, 0);
+	th_result_free(&t);
+
+	struct release r = RELEASE_INIT;
+	r.description = xstrdup("Deploy 2");
+	r.user = xstrdup("x");
+	cr_assert_eq(ledger_append(l, &r), SW_ECONFLICT);
+	release_release(&r);
+	char *v2 = ref_of("refs/releases/v2");
+	cr_assert_str_eq(v2, v1, "v2 was overwritten");
+	int latest;
+	ledger_latest(l, &latest);
+	cr_assert_eq(latest, 1);
+	free(v1);
+	free(v2);
+	ledger_free(l);
+}
+
+Test(ledger, a_release_recorded_before_a_crash_is_rolled_forward)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	append(l, "Deploy 2", RELEASE_SUCCEEDED, NULL);
+	char *v1 = ref_of("refs/releases/v1");
+	/* the writer died after creating refs/releases/v2 but before moving the head and current */
+	struct th_result t = th_runv(NULL, NULL, "git", "--git-dir", repo, "update-ref",
+				     "refs/slipway/ledger", v1, NULL);
+	th_result_free(&t);
+	t = th_runv(NULL, NULL, "git", "--git-dir", repo, "update-ref", "refs/slipway/current", v1,
+		    NULL);
+	th_result_free(&t);
+
+	int latest;
+	cr_assert_eq(ledger_latest(l, &latest), 0);
+	cr_assert_eq(latest, 2, "readers see the complete release");
+	cr_assert_eq(append(l, "Deploy 3", RELEASE_SUCCEEDED, NULL), 3);
+	struct release r = RELEASE_INIT;
+	cr_assert_eq(ledger_read(l, 3, 0, &r), 0);
+	release_release(&r);
+	char *v2 = ref_of("refs/releases/v2");
+	struct th_result p = th_runv(NULL, NULL, "git", "--git-dir", repo, "rev-parse",
+				     "refs/releases/v3^", NULL);
+	cr_assert_eq(strncmp(p.out, v2, 40), 0, "v3's parent is v2");
+	th_result_free(&p);
+	free(v1);
+	free(v2);
+	ledger_free(l);
+}
+
+static int collect(const struct release *r, void *ctx)
+{
+	struct buf *b = ctx;
+	buf_addf(b, "v%d ", r->version);
+	return r->version == 2;
+}
+
+Test(ledger, walk_goes_newest_first_and_stops)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	for (int i = 0; i < 4; i++)
+		append(l, "x", RELEASE_SUCCEEDED, NULL);
+	struct buf b = BUF_INIT;
+	cr_assert_eq(ledger_walk(l, 0, 0, collect, &b), 1);
+	cr_assert_str_eq(b.data, "v4 v3 v2 ");
+	buf_release(&b);
+	ledger_free(l);
+}
+
+Test(release, versions_parse_and_refuse)
+{
+	int v;
+	cr_assert_eq(release_parse_version("v24", &v), 0);
+	cr_assert_eq(v, 24);
+	cr_assert_eq(release_parse_version("7", &v), 0);
+	cr_assert_eq(v, 7);
+	const char *bad[] = { "v0", "0", "v-1", "-1", "vx", "", "v", "v99999999999999999999",
+			      "v1x", "v 1", "v+1", "1000000000", NULL };
+	for (int i = 0; bad[i]; i++) {
+		cr_assert_eq(release_parse_version(bad[i], &v), SW_EINVALID, "%s accepted", bad[i]);
+		cr_assert(strstr(sw_error_last(), "invalid release version"));
+	}
+}
+
+Test(release, record_round_trips_and_malformed_is_refused)
+{
+	struct release r = RELEASE_INIT, back = RELEASE_INIT;
+	r.version = 12;
+	r.status = RELEASE_FAILED;
+	r.description = xstrdup("Rollback to v3");
+	r.user = xstrdup("a@b");
+	r.created = 1763764267;
+	memset(r.commit, 'c', 40);
+	r.commit[40] = '\0';
+	r.rollback_of = 3;
+	struct buf b = BUF_INIT;
+	release_format(&r, &b);
+	cr_assert_eq(release_parse(&back, b.data, b.len), 0);
+	cr_assert_eq(back.version, 12);
+	cr_assert_eq(back.status, RELEASE_FAILED);
+	cr_assert_str_eq(back.description, "Rollback to v3");
+	cr_assert_str_eq(back.commit, r.commit);
+	cr_assert_eq(back.created, 1763764267);
+	cr_assert_eq(back.rollback_of, 3);
+	release_release(&back);
+	buf_release(&b);
+	release_release(&r);
+
+	const char *bad[] = { "", "version 0\n", "version x\n", "version 1\nstatus weird\n",
+			      "version 1\ncommit 12\n", "version 1\nslug ZZ\n", "nospace\n", NULL };
+	for (int i = 0; bad[i]; i++) {
+		struct release x = RELEASE_INIT;
+		cr_assert_eq(release_parse(&x, bad[i], strlen(bad[i])), SW_EINVALID, "%s", bad[i]);
+		release_release(&x);
+	}
+}
