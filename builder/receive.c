@@ -95,3 +95,22 @@ int receive_post(FILE *in, FILE *out, const char *git_dir)
 	free(user);
 	return failed;
 }
+
+int receive_pre(FILE *in, FILE *out)
+{
+	char line[1024];
+	int refused = 0;
+
+	while (fgets(line, sizeof(line), in)) {
+		char old[64], new[64], ref[512];
+		if (sscanf(line, "%63s %63s %511s", old, new, ref) != 3)
+			continue;
+		if (strncmp(ref, "refs/heads/", 11) || !ref[11]) {
+			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) can be pushed\n",
+				ref);
+			refused = 1;
+		}
+	}
+	fflush(out);
+	return refused;
+}

@@ -19,4 +19,11 @@
  */
 int receive_post(FILE *in, FILE *out, const char *git_dir);
 
+/*
+ * Runs pre-receive: refuses (returns 1, nothing is updated) a push that
+ * touches anything outside refs/heads/ - the release ledger's refs, tags or
+ * any other namespace - naming each refused ref on out.
+ */
+int receive_pre(FILE *in, FILE *out);
+
 #endif

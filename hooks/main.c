@@ -185,6 +185,8 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : argv[0];
 	if (!strcmp(base, "post-receive"))
 		return run_hook();
+	if (!strcmp(base, "pre-receive"))
+		return finish(receive_pre(stdin, stdout));
 
 	struct cli c = { 0 };
 	int first = 1;

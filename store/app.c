@@ -120,20 +120,24 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/slipway") < 0 ||
 	    git_config_set_bool(cfg, "receive.fsckObjects", 1) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) < 0 ||
+	    git_config_set_string(cfg, "receive.denyDeleteCurrent", "ignore") < 0 ||
 	    git_config_set_string(cfg, "core.fsync", "committed") < 0)
 		err = sw_git_error(SW_ERROR, "cannot configure repository");
 	git_config_free(cfg);
 	return err;
 }
 
-static int install_hook(const char *repo_path, const char *exe)
+static int install_hooks(const char *repo_path, const char *exe)
 {
-	char *hook = xasprintf("%s/hooks/post-receive", repo_path);
+	static const char *const hooks[] = { "pre-receive", "post-receive", NULL };
 	char *dir = xasprintf("%s/hooks", repo_path);
 	int err = fs_mkdir_p(dir, 0755);
-	if (!err && symlink(exe, hook) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot install hook '%s'", hook);
-	free(hook);
+	for (size_t i = 0; hooks[i] && !err; i++) {
+		char *hook = xasprintf("%s/%s", dir, hooks[i]);
+		if (symlink(exe, hook) < 0)
+			err = sw_error_errno(SW_ERROR, "cannot install hook '%s'", hook);
+		free(hook);
+	}
 	free(dir);
 	return err;
 }
@@ -173,7 +177,7 @@ int app_create(const char *root, const char *app, const struct app_create_opts *
 		goto done;
 	}
 	if ((err = configure_repo(repo, root, app, opts)) ||
-	    (err = install_hook(tmp, opts->hook_exe)))
+	    (err = install_hooks(tmp, opts->hook_exe)))
 		goto done;
 	if (rename(tmp, path) < 0) {
 		err = sw_error_errno(errno == ENOTEMPTY || errno == EEXIST ? SW_EEXISTS : SW_ERROR,

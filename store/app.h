@@ -50,8 +50,9 @@ struct app_create_opts {
 #define APP_CREATE_OPTS_INIT { NULL, NULL }
 
 /*
- * Creates the bare repository with the hook installed (hooks/post-receive,
- * a symlink to the slipway executable, which dispatches on argv[0]).
+ * Creates the bare repository with the hooks installed (hooks/pre-receive,
+ * which refuses pushes outside refs/heads/, and hooks/post-receive, which
+ * builds: symlinks to the slipway executable, which dispatches on argv[0]).
  * SW_EEXISTS if the app exists.  Nothing is left behind on failure.
  */
 int app_create(const char *root, const char *app, const struct app_create_opts *opts);
