@@ -19,6 +19,8 @@ enum {
 	CMD_CONFIRM = 1 << 4,  /* accepts --confirm APP */
 	CMD_BRANCH = 1 << 5,   /* accepts --branch B */
 	CMD_HIDDEN = 1 << 6,   /* not listed by help */
+	CMD_APP_OPT = 1 << 7,  /* accepts -a APP, works without one */
+	CMD_KEEP = 1 << 8,     /* accepts --keep N */
 };
 
 struct cli {
@@ -28,7 +30,7 @@ struct cli {
 	const char *branch;
 	const char *self;      /* absolute path of this executable */
 	char *user;
-	int json, shell, num;
+	int json, shell, num, keep;
 	char **args;           /* positional arguments */
 	int nargs;
 };

@@ -8,6 +8,7 @@
 #include "store/cas.h"
 #include "store/change.h"
 #include "store/error.h"
+#include "store/fsck.h"
 #include "store/ledger.h"
 #include "store/view.h"
 
@@ -514,6 +515,40 @@ static int cmd_slugs_extract(struct cli *c)
 	return rc;
 }
 
+static int cmd_fsck(struct cli *c)
+{
+	struct strvec problems = STRVEC_INIT;
+	if (c->app && app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	if (fsck_run(c->root, c->app, &problems) < 0) {
+		strvec_clear(&problems);
+		return cli_fail();
+	}
+	for (size_t i = 0; i < problems.n; i++)
+		printf("problem: %s\n", problems.v[i]);
+	if (problems.n)
+		fprintf(stderr, " !    fsck found %zu problem%s\n", problems.n, problems.n == 1 ? "" : "s");
+	else
+		printf("fsck: %s is consistent\n", c->app ? c->app : "everything");
+	int rc = problems.n ? 1 : 0;
+	strvec_clear(&problems);
+	return rc;
+}
+
+static int cmd_gc(struct cli *c)
+{
+	struct gc_result r;
+	char size[32];
+	if (gc_run(c->root, c->keep, &r) < 0)
+		return cli_fail();
+	build_human_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
+	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s and %" PRIu64
+	       " build director%s; freed %s\n",
+	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", r.builds,
+	       r.builds == 1 ? "y" : "ies", size);
+	return 0;
+}
+
 static int cmd_help(struct cli *c)
 {
 	if (c->nargs) {
@@ -560,6 +595,10 @@ const struct cmd cli_commands[] = {
 	  "list the files in a slug" },
 	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2, "slugs:extract vN|SHA256 DIR -a APP",
 	  "extract a slug into a new directory, safely" },
+	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0, "fsck [-a APP]",
+	  "check slugs, releases and the ledger; exit 1 and name each problem" },
+	{ "gc", cmd_gc, CMD_KEEP, 0, 0, "gc [--keep N]",
+	  "delete slugs no release uses, leftover temp files and build directories" },
 	{ "help", cmd_help, 0, 0, 1, "help [COMMAND]", "show help" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL },
 };

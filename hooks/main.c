@@ -68,10 +68,14 @@ static void print_cmd_help(const struct cmd *c)
 {
 	print_usage(stdout, c);
 	printf("\n%s\n", c->help);
-	if (c->flags & (CMD_APP | CMD_JSON | CMD_SHELL | CMD_NUM | CMD_CONFIRM | CMD_BRANCH))
+	if (c->flags & ~(unsigned)CMD_HIDDEN)
 		puts("\nOptions:");
 	if (c->flags & CMD_APP)
 		puts("  -a, --app APP      the app (default: from the git remote 'heroku')");
+	if (c->flags & CMD_APP_OPT)
+		puts("  -a, --app APP      only this app");
+	if (c->flags & CMD_KEEP)
+		puts("  --keep N           keep only the slugs of each app's newest N releases");
 	if (c->flags & CMD_NUM)
 		puts("  -n, --num N        how many releases to show (default 15)");
 	if (c->flags & CMD_JSON)
@@ -120,7 +124,7 @@ static int parse(struct cli *c, const struct cmd *cmd, int argc, char **argv, in
 			if (!(v = opt_value(argc, argv, &i, a)))
 				return cli_usage(cmd, "--root needs a directory");
 			c->root = v;
-		} else if ((cmd->flags & CMD_APP) && is_opt(a, "-a", "--app")) {
+		} else if ((cmd->flags & (CMD_APP | CMD_APP_OPT)) && is_opt(a, "-a", "--app")) {
 			if (!(v = opt_value(argc, argv, &i, a)))
 				return cli_usage(cmd, "%s needs an app name", a);
 			c->app = v;
@@ -137,6 +141,15 @@ static int parse(struct cli *c, const struct cmd *cmd, int argc, char **argv, in
 			if (!*v || *end || errno || n < 1 || n > 1000000)
 				return cli_usage(cmd, "invalid number '%s' for %s", v, a);
 			c->num = (int)n;
+		} else if ((cmd->flags & CMD_KEEP) && is_opt(a, NULL, "--keep")) {
+			char *end;
+			if (!(v = opt_value(argc, argv, &i, a)))
+				return cli_usage(cmd, "--keep needs a number");
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (!*v || *end || errno || n < 1 || n > 1000000000)
+				return cli_usage(cmd, "invalid number '%s' for --keep", v);
+			c->keep = (int)n;
 		} else if ((cmd->flags & CMD_CONFIRM) && is_opt(a, NULL, "--confirm")) {
 			if (!(v = opt_value(argc, argv, &i, a)))
 				return cli_usage(cmd, "--confirm needs the app name");

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Published objects are read-only: nothing may change a name's bytes. */
@@ -130,6 +132,8 @@ int cas_tmpfile(const char *root, int *fd_out, char **path_out)
 		err = sw_error_errno(SW_ERROR, "cannot create a temporary file in '%s'", dir);
 		goto done;
 	}
+	/* held until the file is published or its writer dies: see cas_sweep_tmp() */
+	flock(fd, LOCK_EX);
 	*fd_out = fd;
 	*path_out = path;
 	path = NULL;
@@ -137,6 +141,38 @@ done:
 	free(path);
 	free(dir);
 	return err;
+}
+
+int cas_sweep_tmp(const char *root, uint64_t *files, uint64_t *bytes)
+{
+	char *dir = xasprintf("%s/store/tmp", root);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	*files = *bytes = 0;
+	if (!d) {
+		free(dir);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "slug-", 5))
+			continue;
+		int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		/* a live writer holds the lock; a fresh file may not be locked yet */
+		if (fstat(fd, &st) == 0 && now - st.st_mtime >= 5 &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			(*files)++;
+			*bytes += (uint64_t)st.st_size;
+		}
+		close(fd);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
 }
 
 /* mkdir that reports whether it created the directory (*created). */
@@ -169,6 +205,8 @@ static int move_into_place(const char *tmp, const char *final)
 	}
 	if (errno == EEXIST) {
 		unlink(tmp);
+		/* freshly needed again: gc leaves young objects alone */
+		utimensat(AT_FDCWD, final, NULL, 0);
 		return 0;
 	}
 	return sw_error_errno(SW_ERROR, "cannot move '%s' to '%s'", tmp, final);

@@ -60,4 +60,10 @@ int cas_foreach(const char *root, int (*fn)(const char *hex, uint64_t size, void
 /* Removes an object (SW_ENOTFOUND if missing). */
 int cas_remove(const char *root, const char *hex);
 
+/*
+ * Removes temp files in <root>/store/tmp/ whose writer is gone (the writer
+ * holds an flock on its temp file until it publishes), counting them.
+ */
+int cas_sweep_tmp(const char *root, uint64_t *files, uint64_t *bytes);
+
 #endif

@@ -4,6 +4,7 @@
 #include "gitutil.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,9 +221,24 @@ int ledger_latest(struct ledger *l, int *version)
 
 int ledger_current(struct ledger *l, int *version)
 {
-	git_oid oid;
-	int err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &oid);
+	git_oid oid, head, stored;
+	int found, latest, err;
+
 	*version = 0;
+	/* a writer killed before moving the head may not have moved current either */
+	if ((err = find_head(l, &latest, &head, &found)))
+		return err;
+	if (found && (lookup_ref_oid(l, LEDGER_HEAD_REF, &stored) || !git_oid_equal(&stored, &head))) {
+		struct release r = RELEASE_INIT;
+		err = read_oid(l, &head, 0, &r);
+		int ok = !err && r.status == RELEASE_SUCCEEDED;
+		release_release(&r);
+		if (err || ok) {
+			*version = latest;
+			return err;
+		}
+	}
+	err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &oid);
 	if (err == SW_ENOTFOUND)
 		return 0;
 	return err ? err : version_of(l, &oid, version);
@@ -419,11 +435,13 @@ int ledger_append(struct ledger *l, struct release *r)
 		return err;
 	char *name = version_ref(r->version);
 	char *why = xasprintf("v%d: %s", r->version, r->description);
+	/* vN is the commit point; current moves before the head so that an
+	 * up-to-date head always means an up-to-date current */
 	err = ref_cas(l, name, &oid, NULL, why);
-	if (!err)
-		err = ref_cas(l, LEDGER_HEAD_REF, &oid, found ? &head : NULL, why);
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		err = ref_cas(l, LEDGER_CURRENT_REF, &oid, has_cur ? &cur : NULL, why);
+	if (!err)
+		err = ref_cas(l, LEDGER_HEAD_REF, &oid, found ? &head : NULL, why);
 	free(why);
 	free(name);
 	return err;
@@ -469,4 +487,94 @@ int ledger_walk(struct ledger *l, int from, unsigned what,
 	}
 	git_commit_free(c);
 	return err;
+}
+
+static void problem(struct strvec *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct strvec *p, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strvec_push(p, msg);
+}
+
+struct ref_scan {
+	int latest;
+	struct strvec *problems;
+};
+
+static int scan_release_ref(const char *name, void *ctx)
+{
+	struct ref_scan *s = ctx;
+	const char *v = name + strlen(LEDGER_RELEASE_REF_PREFIX);
+	int n;
+	if (release_parse_version(v, &n) < 0 || n > s->latest)
+		problem(s->problems, "%s is not on the release ledger", name);
+	return 0;
+}
+
+/* Checks the chain from the head down to v1 against the refs. */
+static void check_chain(struct ledger *l, const git_oid *head, int latest, struct strvec *p,
+			git_oid *current, int has_current, int *current_ok)
+{
+	git_oid oid = *head;
+	int expect = latest;
+
+	while (expect >= 1) {
+		git_commit *c = NULL;
+		struct release r = RELEASE_INIT;
+		git_oid ref_oid;
+		if (git_commit_lookup(&c, l->repo, &oid) < 0) {
+			problem(p, "v%d: the release commit is missing", expect);
+			return;
+		}
+		if (read_commit(l, c, 0, &r) < 0)
+			problem(p, "v%d: %s", expect, sw_error_last());
+		else if (r.version != expect)
+			problem(p, "the ledger has v%d where v%d belongs (a gap or a duplicate)",
+				r.version, expect);
+		char *name = version_ref(expect);
+		if (lookup_ref_oid(l, name, &ref_oid) < 0)
+			problem(p, "%s is missing", name);
+		else if (!git_oid_equal(&ref_oid, &oid))
+			problem(p, "%s does not match the release on the ledger", name);
+		free(name);
+		if (has_current && git_oid_equal(current, &oid)) {
+			*current_ok = 1;
+			if (r.status != RELEASE_SUCCEEDED)
+				problem(p, "the current release v%d did not succeed", expect);
+		}
+		int parents = (int)git_commit_parentcount(c);
+		if (parents == 1)
+			oid = *git_commit_parent_id(c, 0);
+		if ((expect > 1 && parents != 1) || (expect == 1 && parents != 0))
+			problem(p, "v%d: the ledger chain is broken", expect);
+		release_release(&r);
+		git_commit_free(c);
+		if (parents != 1)
+			return;
+		expect--;
+	}
+}
+
+int ledger_check(struct ledger *l, struct strvec *problems)
+{
+	git_oid head, current;
+	int latest, found, err;
+
+	if ((err = find_head(l, &latest, &head, &found)))
+		return err;
+	int has_current = lookup_ref_oid(l, LEDGER_CURRENT_REF, &current) == 0;
+	int current_ok = 0;
+	if (found)
+		check_chain(l, &head, latest, problems, &current, has_current, &current_ok);
+	if (has_current && !current_ok)
+		problem(problems, "%s does not name a release on the ledger", LEDGER_CURRENT_REF);
+	struct ref_scan scan = { latest, problems };
+	if (git_reference_foreach_glob(l->repo, LEDGER_RELEASE_REF_PREFIX "*", scan_release_ref,
+				       &scan) < 0)
+		return sw_git_error(SW_ERROR, "cannot list the release refs");
+	return 0;
 }

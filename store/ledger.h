@@ -71,4 +71,13 @@ int ledger_walk(struct ledger *l, int from, unsigned what,
 /* The commit id (hex) of release `version`, e.g. to compare with refs. */
 int ledger_release_oid(struct ledger *l, int version, char hex[41]);
 
+/*
+ * Checks the ledger: the chain from the head down to v1 has no gap or
+ * duplicate, every refs/releases/vN names its chain entry and none is off
+ * the chain, and the current ref names a succeeded release on it.  Each
+ * problem found is appended to problems as one line; the return value is
+ * only for failures to read.
+ */
+int ledger_check(struct ledger *l, struct strvec *problems);
+
 #endif

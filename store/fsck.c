@@ -1,0 +1,207 @@
+#include "fsck.h"
+
+#include "app.h"
+#include "cas.h"
+#include "error.h"
+#include "fsutil.h"
+#include "ledger.h"
+#include "lock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_unique(struct strvec *v)
+{
+	if (v->n)
+		qsort(v->v, v->n, sizeof(*v->v), cmp_str);
+}
+
+static int has(const struct strvec *v, const char *s)
+{
+	return v->n && bsearch(&s, v->v, v->n, sizeof(*v->v), cmp_str) != NULL;
+}
+
+struct slugs_ctx {
+	struct strvec *slugs;   /* slug hex of the selected releases */
+	struct strvec *where;   /* "vN" per entry, for messages (may be NULL) */
+	int min_version;        /* only releases >= this */
+	int current;            /* ...plus this one */
+};
+
+static int add_slug(const struct release *r, void *ctx)
+{
+	struct slugs_ctx *c = ctx;
+	if (!r->slug[0] || (r->version < c->min_version && r->version != c->current))
+		return 0;
+	strvec_push(c->slugs, r->slug);
+	if (c->where)
+		strvec_pushf(c->where, "v%d", r->version);
+	return 0;
+}
+
+static int open_ledger(const char *root, const char *app, struct ledger **l)
+{
+	char *repo = app_repo_path(root, app);
+	int err = ledger_open(l, repo);
+	free(repo);
+	return err;
+}
+
+static int check_app(const char *root, const char *app, struct strvec *slugs,
+		     struct strvec *problems)
+{
+	struct ledger *l = NULL;
+	struct strvec mine = STRVEC_INIT, where = STRVEC_INIT, found = STRVEC_INIT;
+	int err;
+
+	if ((err = open_ledger(root, app, &l)))
+		return err;
+	if ((err = ledger_check(l, &found)))
+		goto done;
+	for (size_t i = 0; i < found.n; i++)
+		strvec_pushf(problems, "%s: %s", app, found.v[i]);
+	struct slugs_ctx c = { &mine, &where, 0, 0 };
+	if ((err = ledger_walk(l, 0, 0, add_slug, &c)) == SW_ENOTFOUND)
+		err = 0;
+	for (size_t i = 0; i < mine.n && !err; i++) {
+		if (cas_lookup(root, mine.v[i], NULL) == SW_ENOTFOUND)
+			strvec_pushf(problems, "%s: %s uses slug %s, which is missing from the store",
+				     app, where.v[i], mine.v[i]);
+		strvec_push(slugs, mine.v[i]);
+	}
+done:
+	strvec_clear(&found);
+	strvec_clear(&mine);
+	strvec_clear(&where);
+	ledger_free(l);
+	return err;
+}
+
+static int verify_one(const char *hex, uint64_t size, void *ctx)
+{
+	(void)size;
+	if (cas_verify(((void **)ctx)[0], hex) == SW_EINVALID)
+		strvec_pushf(((void **)ctx)[1], "slug %s is corrupt: its bytes do not match its name",
+			     hex);
+	return 0;
+}
+
+int fsck_run(const char *root, const char *app, struct strvec *problems)
+{
+	struct strvec apps = STRVEC_INIT, slugs = STRVEC_INIT;
+	int err = 0;
+
+	if (app)
+		strvec_push(&apps, app);
+	else if ((err = app_list(root, &apps)))
+		return err;
+	for (size_t i = 0; i < apps.n && !err; i++)
+		err = check_app(root, apps.v[i], &slugs, problems);
+	if (!err && app) {
+		sort_unique(&slugs);
+		for (size_t i = 0; i < slugs.n; i++)
+			if ((i == 0 || strcmp(slugs.v[i], slugs.v[i - 1])) &&
+			    cas_verify(root, slugs.v[i]) == SW_EINVALID)
+				strvec_pushf(problems, "slug %s is corrupt: its bytes do not match its name",
+					     slugs.v[i]);
+	} else if (!err) {
+		void *ctx[2] = { (void *)root, problems };
+		err = cas_foreach(root, verify_one, ctx);
+	}
+	strvec_clear(&apps);
+	strvec_clear(&slugs);
+	return err;
+}
+
+static int collect_kept(const char *root, const char *app, int keep, struct strvec *slugs)
+{
+	struct ledger *l = NULL;
+	int latest, current, err;
+
+	if ((err = open_ledger(root, app, &l)))
+		return err;
+	if (!(err = ledger_latest(l, &latest)) && !(err = ledger_current(l, &current))) {
+		struct slugs_ctx c = { slugs, NULL, keep ? latest - keep + 1 : 0, current };
+		if (latest)
+			err = ledger_walk(l, 0, 0, add_slug, &c);
+	}
+	ledger_free(l);
+	return err;
+}
+
+struct sweep {
+	const char *root;
+	const struct strvec *keep;
+	struct gc_result *res;
+};
+
+/* A slug published in the last GC_GRACE seconds may belong to a build about to record it. */
+#define GC_GRACE 600
+
+static int is_young(const char *root, const char *hex)
+{
+	struct stat st;
+	char *path = cas_path(root, hex);
+	int young = path && stat(path, &st) == 0 && time(NULL) - st.st_mtime < GC_GRACE;
+	free(path);
+	return young;
+}
+
+static int sweep_one(const char *hex, uint64_t size, void *ctx)
+{
+	struct sweep *s = ctx;
+	if (has(s->keep, hex) || is_young(s->root, hex) || cas_remove(s->root, hex) < 0)
+		return 0;
+	s->res->slugs++;
+	s->res->slug_bytes += size;
+	return 0;
+}
+
+/* Removes <root>/builds/<app>/ when no build of the app is running. */
+static void sweep_builds(const char *root, const char *app, struct gc_result *res)
+{
+	struct lock lk = LOCK_INIT;
+	char *lockpath = app_lock_path(root, app);
+	char *dir = xasprintf("%s/builds/%s", root, app);
+	if (fs_exists(dir) && lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
+		if (fs_rm_rf(dir) == 0)
+			res->builds++;
+		lock_release(&lk);
+	}
+	free(dir);
+	free(lockpath);
+}
+
+int gc_run(const char *root, int keep, struct gc_result *res)
+{
+	struct strvec apps = STRVEC_INIT, kept = STRVEC_INIT;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if ((err = app_list(root, &apps)))
+		return err;
+	for (size_t i = 0; i < apps.n && !err; i++)
+		err = collect_kept(root, apps.v[i], keep, &kept);
+	if (err)
+		goto done;
+	sort_unique(&kept);
+	struct sweep s = { root, &kept, res };
+	if ((err = cas_foreach(root, sweep_one, &s)))
+		goto done;
+	if ((err = cas_sweep_tmp(root, &res->temps, &res->temp_bytes)))
+		goto done;
+	for (size_t i = 0; i < apps.n; i++)
+		sweep_builds(root, apps.v[i], res);
+done:
+	strvec_clear(&apps);
+	strvec_clear(&kept);
+	return err;
+}
