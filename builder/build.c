@@ -304,8 +304,11 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	if ((err = ledger_open(&l, repo)))
 		goto done;
 	const char *env_builds = getenv("SLIPWAY_BUILD_DIR");
-	builds = env_builds && *env_builds ? xstrdup(env_builds) : xasprintf("%s/builds", o->root);
-	if ((err = fs_mkdir_p(builds, 0700)) || (err = fs_mkdtemp(builds, "build-", &b.dir)))
+	builds = env_builds && *env_builds ? xasprintf("%s/%s", env_builds, o->app)
+					   : xasprintf("%s/builds/%s", o->root, o->app);
+	/* we hold the app lock: anything in the app's build area is a killed build's leftover */
+	if ((err = fs_rm_rf(builds)) || (err = fs_mkdir_p(builds, 0700)) ||
+	    (err = fs_mkdtemp(builds, "build-", &b.dir)))
 		goto done;
 	b.app_dir = xasprintf("%s/app", b.dir);
 	b.env_dir = xasprintf("%s/env", b.dir);
