@@ -302,7 +302,7 @@ static void print_done(struct cli *c, const char *verb, const struct buf *names,
 static void name_list(struct buf *b, char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		buf_addf(b, "%s%s", i == 0 ? "" : (i + 1 == n ? " and " : ", "), names[i]);
+		buf_addf(b, "%s%s", i ? ", " : "", names[i]);
 }
 
 static int cmd_config_set(struct cli *c)
