@@ -3,12 +3,16 @@
 
 #include "buildpack.h"
 #include "checkout.h"
+#include "pipeline.h"
 #include "procfile.h"
+#include "release_phase.h"
 #include "slug.h"
+#include "slugignore.h"
 #include "../store/app.h"
 #include "../store/cas.h"
 #include "../store/error.h"
 #include "../store/fsutil.h"
+#include "../store/limits.h"
 #include "../store/ledger.h"
 #include "../store/lock.h"
 #include "../store/util.h"
@@ -25,7 +29,7 @@
 extern char **environ;
 
 /* Shipped buildpacks, tried in this order when nothing else is configured. */
-static const char *const shipped[] = { "procfile", NULL };
+static const char *const shipped[] = { "node", "python", "make", "static", "procfile", NULL };
 
 #ifndef SLIPWAY_BUILDPACKS_DIR
 #define SLIPWAY_BUILDPACKS_DIR "/usr/share/slipway/buildpacks"
@@ -59,10 +63,11 @@ struct build {
 	char *app_dir;   /* <dir>/app: the tree that becomes the slug */
 	char *env_dir;   /* <dir>/env: one file per config var */
 	char *cache_dir; /* <root>/cache/<app> */
-	char *bp_dir;    /* the private copy of the chosen buildpack */
-	char *bp_name;
+	char *bp_dir;    /* <dir>/buildpacks: private copies of the buildpacks */
+	struct build_limits limits;
 	char *repo;      /* the app repository */
 	int compile_failed;
+	int release_failed;
 	struct release r;
 	struct config base;
 	struct timespec t0;
@@ -114,30 +119,9 @@ static int write_env_dir(struct build *b)
 	return err;
 }
 
-/* Finds the first shipped buildpack that detects the app, and copies it. */
-static int detect(struct build *b)
+const char *const *build_shipped_buildpacks(void)
 {
-	const char *root = build_buildpacks_dir();
-	for (size_t i = 0; shipped[i]; i++) {
-		char *src = xasprintf("%s/%s", root, shipped[i]);
-		char *name = NULL;
-		int err = buildpack_detect(src, b->app_dir, relay, b, &name);
-		if (err == 0) {
-			b->bp_name = name;
-			b->bp_dir = xasprintf("%s/buildpacks/%s", b->dir, shipped[i]);
-			char *parent = xasprintf("%s/buildpacks", b->dir);
-			err = fs_mkdir_p(parent, 0700);
-			free(parent);
-			if (!err)
-				err = fs_copy_tree(src, b->bp_dir);
-			free(src);
-			return err;
-		}
-		free(src);
-		if (err != SW_ENOTFOUND)
-			return err;
-	}
-	return sw_error_set(SW_ENOTFOUND, "No default language could be detected for this app.");
+	return shipped;
 }
 
 static void add_env(struct strvec *env, const char *key, const char *value)
@@ -165,28 +149,39 @@ static int compile(struct build *b)
 {
 	struct strvec env = STRVEC_INIT;
 	struct proc_list procfile = PROC_LIST_INIT;
-	struct config vars = CONFIG_INIT;
+	struct pipeline_result res = PIPELINE_RESULT_INIT;
+	struct pipeline_opts po = PIPELINE_OPTS_INIT;
+	struct strvec specs = STRVEC_INIT;
+	struct config *vars = &res.vars;
+	const char *from;
 	int err;
 
 	build_env(b, &env);
-	if ((err = fs_mkdir_p(b->cache_dir, 0700)) || (err = write_env_dir(b)))
+	if ((err = fs_mkdir_p(b->cache_dir, 0700)) || (err = write_env_dir(b)) ||
+	    (err = pipeline_specs(b->o->root, b->o->app, b->app_dir, &specs, &from)))
 		goto done;
-	err = buildpack_compile(b->bp_dir, b->app_dir, b->cache_dir, b->env_dir,
-				(const char *const *)env.v, 15 * 60, relay, b);
-	b->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
-	if (err == SW_ETIMEOUT)
-		err = sw_error_set(SW_ETIMEOUT, "Push rejected, compile of %s app timed out.", b->bp_name);
-	else if (err == SW_ERROR)
-		err = sw_error_set(SW_ERROR, "Push rejected, failed to compile %s app.", b->bp_name);
+	po.root = b->o->root;
+	po.work_dir = b->bp_dir;
+	po.app_dir = b->app_dir;
+	po.cache_dir = b->cache_dir;
+	po.env_dir = b->env_dir;
+	po.env = (const char *const *)env.v;
+	po.specs = &specs;
+	po.shipped_dir = build_buildpacks_dir();
+	po.shipped = shipped;
+	po.timeout_sec = b->limits.compile_timeout_sec;
+	po.on_line = relay;
+	po.ctx = b;
+	err = pipeline_run(&po, &res);
+	b->compile_failed = res.compile_failed;
 	if (err)
 		goto done;
-	if ((err = buildpack_release(b->bp_dir, b->app_dir, (const char *const *)env.v, relay, b,
-				     &b->r.procs, &vars)))
-		goto done;
+	for (size_t i = 0; i < res.procs.n; i++)
+		proc_list_set(&b->r.procs, res.procs.items[i].name, res.procs.items[i].command);
 	/* buildpack config vars fill in what the app does not set itself */
-	for (size_t i = 0; i < vars.n; i++)
-		if (!config_get(&b->base, vars.items[i].key))
-			config_set(&b->base, vars.items[i].key, vars.items[i].value);
+	for (size_t i = 0; i < vars->n; i++)
+		if (!config_get(&b->base, vars->items[i].key))
+			config_set(&b->base, vars->items[i].key, vars->items[i].value);
 	err = procfile_load(&procfile, b->app_dir);
 	if (err == SW_ENOTFOUND)
 		err = 0;
@@ -205,7 +200,8 @@ static int compile(struct build *b)
 	buf_release(&types);
 done:
 	proc_list_release(&procfile);
-	config_release(&vars);
+	pipeline_result_release(&res);
+	strvec_clear(&specs);
 	strvec_clear(&env);
 	return err;
 }
@@ -220,6 +216,14 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 		return err;
 	err = slug_write(fd, b->app_dir, NULL, &st);
 	t->pack = lap(b);
+	if (!err && st.bytes_out > b->limits.max_slug_size) {
+		char size[32], max[32];
+		build_human_size(st.bytes_out, size, sizeof(size));
+		limits_format_size(b->limits.max_slug_size, max, sizeof(max));
+		say(b, "-----> Compressing... done, %s", size);
+		err = sw_error_set(SW_EINVALID, "Compiled slug size: %s is too large (max is %s).",
+				   size, max);
+	}
 	if (err) {
 		close(fd);
 		unlink(tmp);
@@ -256,21 +260,39 @@ static int record(struct build *b, struct ledger *l)
 	memcpy(b->r.commit, b->o->rev, 40);
 	b->r.commit[40] = '\0';
 	config_copy(&b->r.config, &b->base);
-	return ledger_append(l, &b->r);
+	if (release_phase_wanted(&b->r))
+		b->r.status = RELEASE_PENDING;
+	int err = ledger_append(l, &b->r);
+	if (err || b->r.status != RELEASE_PENDING)
+		return err;
+	int ok;
+	if ((err = release_phase_run(b->o->root, l, &b->r, b->o->out, &ok)))
+		return err;
+	b->r.status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
+	return 0;
+}
+
+static int apply_slugignore(struct build *b)
+{
+	uint64_t removed;
+	int found, err = slugignore_apply(b->app_dir, &found, &removed);
+	if (!err && found)
+		say(b, "-----> Deleting %llu files matching .slugignore patterns.",
+		    (unsigned long long)removed);
+	return err;
 }
 
 static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 {
 	int err;
 
-	if ((err = load_base(b, l)))
+	if ((err = load_base(b, l)) || (err = limits_load(b->o->root, b->o->app, &b->limits)))
 		return err;
 	if ((err = checkout_commit(b->repo, b->o->rev, b->app_dir, NULL)))
 		return err;
 	t->checkout = lap(b);
-	if ((err = detect(b)))
+	if ((err = apply_slugignore(b)))
 		return err;
-	say(b, "-----> %s app detected", b->bp_name);
 	if ((err = compile(b)))
 		return err;
 	t->compile = lap(b);
@@ -313,15 +335,28 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	b.app_dir = xasprintf("%s/app", b.dir);
 	b.env_dir = xasprintf("%s/env", b.dir);
 	b.cache_dir = app_cache_path(o->root, o->app);
+	b.bp_dir = xasprintf("%s/buildpacks", b.dir);
 	lap(&b);
 	err = run_build(&b, l, timings);
-	if (!err) {
+	if (!err && b.r.status == RELEASE_FAILED) {
+		say(&b, " !     Release v%d (%s) failed; the current release is unchanged.",
+		    b.r.version, b.r.description);
+		say(&b, " !     See its output with: slipway releases:output v%d -a %s", b.r.version,
+		    o->app);
+		err = SW_ERROR;
+		b.release_failed = 1;
+	} else if (!err) {
 		say(&b, "-----> Released v%d: %s", b.r.version, b.r.description);
+		const char *tm = getenv("SLIPWAY_TIMINGS");
+		if (tm && !strcmp(tm, "1"))
+			say(&b, "-----> Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
+			    timings->checkout, timings->compile, timings->pack, timings->publish,
+			    timings->record);
 		if (version)
 			*version = b.r.version;
 	}
 done:
-	if (err) {
+	if (err && !b.release_failed) {
 		say(&b, " !     %s", sw_error_last());
 		if (!b.compile_failed)
 			say(&b, " !     Push rejected, no release was created.");
@@ -337,7 +372,6 @@ done:
 	free(b.env_dir);
 	free(b.cache_dir);
 	free(b.bp_dir);
-	free(b.bp_name);
 	free(builds);
 	free(lockpath);
 	free(repo);

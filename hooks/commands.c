@@ -1,9 +1,11 @@
 /* The command table and each command's argument handling and printing. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "sshcli.h"
 
 #include "builder/build.h"
 #include "builder/slug.h"
+#include "store/access.h"
 #include "store/app.h"
 #include "store/cas.h"
 #include "store/change.h"
@@ -56,6 +58,14 @@ static int cmd_apps(struct cli *c)
 	struct strvec names = STRVEC_INIT;
 	if (app_list(c->root, &names) < 0)
 		return cli_fail();
+	for (size_t i = 0; c->shell_user && i < names.n; i++) {
+		if (access_allowed(c->root, names.v[i], c->shell_user) != 1) {
+			free(names.v[i]); /* a remote user sees only their apps */
+			memmove(&names.v[i], &names.v[i + 1], (names.n - i) * sizeof(*names.v));
+			names.n--;
+			i--;
+		}
+	}
 	if (c->json) {
 		printf("[");
 		for (size_t i = 0; i < names.n; i++)
@@ -80,6 +90,8 @@ static int cmd_apps_create(struct cli *c)
 	o.branch = c->branch;
 	if (app_create(c->root, name, &o) < 0)
 		return cli_fail();
+	if (c->shell_user && access_add(c->root, name, c->shell_user) < 0)
+		return cli_fail(); /* a remote creator gets access */
 	char *repo = app_repo_path(c->root, name);
 	printf("Creating %s... done\n", name);
 	printf("Git repository: %s\n", repo);
@@ -205,6 +217,16 @@ done:
 	return rc;
 }
 
+/* The new release's release phase failed: it is recorded, but not live. */
+static int release_failed(struct cli *c, const struct change_result *res)
+{
+	fprintf(stderr, " !    The release command of v%d failed; %s.\n"
+			" !    See its output with: slipway releases:output v%d -a %s\n",
+		res->version, res->previous ? "the current release is unchanged" : "nothing is live",
+		res->version, c->app);
+	return 1;
+}
+
 static int cmd_rollback(struct cli *c)
 {
 	struct change_result res;
@@ -213,10 +235,12 @@ static int cmd_rollback(struct cli *c)
 		return cli_fail();
 	if (c->nargs && release_parse_version(c->args[0], &target) < 0)
 		return cli_fail();
-	if (change_rollback(c->root, c->app, target, c->user, &res) < 0)
+	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
 		return cli_fail();
 	printf("Rolling back %s to v%d... done, v%d\n", c->app, res.target, res.version);
 	fflush(stdout);
+	if (res.failed)
+		return release_failed(c, &res);
 	if (res.previous)
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
 	return 0;
@@ -336,7 +360,7 @@ static int cmd_config_set(struct cli *c)
 		}
 	}
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, &set, NULL, c->user, &res) < 0) {
+	    change_config(c->root, c->app, &set, NULL, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -345,6 +369,8 @@ static int cmd_config_set(struct cli *c)
 	struct buf out = BUF_INIT;
 	view_config_table(&out, &set);
 	put(&out);
+	if (res.failed)
+		rc = release_failed(c, &res);
 done:
 	buf_release(&names);
 	strvec_clear(&keys);
@@ -367,12 +393,14 @@ static int cmd_config_unset(struct cli *c)
 		strvec_push(&keys, c->args[i]);
 	}
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, NULL, &keys, c->user, &res) < 0) {
+	    change_config(c->root, c->app, NULL, &keys, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
 	name_list(&names, keys.v, keys.n);
 	print_done(c, "Unsetting", &names, &res);
+	if (res.failed)
+		rc = release_failed(c, &res);
 done:
 	buf_release(&names);
 	strvec_clear(&keys);
@@ -599,6 +627,17 @@ const struct cmd cli_commands[] = {
 	  "check slugs, releases and the ledger; exit 1 and name each problem" },
 	{ "gc", cmd_gc, CMD_KEEP, 0, 0, "gc [--keep N]",
 	  "delete slugs no release uses, leftover temp files and build directories" },
+	{ "keys", cmd_keys, 0, 0, 0, "keys", "list the ssh keys installed for users" },
+	{ "keys:add", cmd_keys_add, 0, 1, 2, "keys:add USER [KEYFILE|-]",
+	  "let USER push and run commands over ssh with a public key (default: from stdin)" },
+	{ "keys:remove", cmd_keys_remove, 0, 1, 1, "keys:remove USER", "remove every key of USER" },
+	{ "access", cmd_access, CMD_APP, 0, 0, "access -a APP", "list the users who can use an app" },
+	{ "access:add", cmd_access_add, CMD_APP, 1, 1, "access:add USER -a APP",
+	  "let USER push to an app and run its commands over ssh" },
+	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1, "access:remove USER -a APP",
+	  "take USER's access to an app away" },
+	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1, "shell USER",
+	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
 	{ "help", cmd_help, 0, 0, 1, "help [COMMAND]", "show help" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL },
 };

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "ledger.h"
 #include "lock.h"
+#include "../builder/release_phase.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,28 @@ static void take_code(struct release *r, const struct release *from)
 		proc_list_set(&r->procs, from->procs.items[i].name, from->procs.items[i].command);
 }
 
+/* Appends r; runs its release phase when it has one (see release_phase.h). */
+static int append(const char *root, struct ledger *l, struct release *r, FILE *out,
+		  struct change_result *res)
+{
+	if (release_phase_wanted(r))
+		r->status = RELEASE_PENDING;
+	int err = ledger_append(l, r);
+	if (err)
+		return err;
+	res->version = r->version;
+	if (r->status != RELEASE_PENDING)
+		return 0;
+	int ok;
+	if ((err = release_phase_run(root, l, r, out ? out : stderr, &ok)))
+		return err;
+	res->failed = !ok;
+	return 0;
+}
+
 int change_config(const char *root, const char *app, const struct config *set,
-		  const struct strvec *unset, const char *user, struct change_result *res)
+		  const struct strvec *unset, const char *user, FILE *out,
+		  struct change_result *res)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -98,8 +119,7 @@ int change_config(const char *root, const char *app, const struct config *set,
 	describe_config(&desc, set, unset);
 	r.description = buf_detach(&desc);
 	r.user = xstrdup(user);
-	if (!(err = ledger_append(l, &r)))
-		res->version = r.version;
+	err = append(root, l, &r, out, res);
 done:
 	end(&lk, l);
 	buf_release(&desc);
@@ -147,7 +167,7 @@ static int check_target(const char *root, const struct release *t)
 }
 
 int change_rollback(const char *root, const char *app, int target, const char *user,
-		    struct change_result *res)
+		    FILE *out, struct change_result *res)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -181,10 +201,8 @@ int change_rollback(const char *root, const char *app, int target, const char *u
 	r.rollback_of = target;
 	r.description = xasprintf("Rollback to v%d", target);
 	r.user = xstrdup(user);
-	if (!(err = ledger_append(l, &r))) {
-		res->version = r.version;
-		res->target = target;
-	}
+	res->target = target;
+	err = append(root, l, &r, out, res);
 done:
 	end(&lk, l);
 	release_release(&t);

@@ -3,10 +3,15 @@
  *
  * Each takes the app lock, reads the ledger, appends one release and
  * re-points the current ref (ledger.h) - no slug is touched or rebuilt, so
- * it takes milliseconds whatever the slug size or history length.
+ * it takes milliseconds whatever the slug size or history length.  When the
+ * release has a `release` process, its release phase runs afterwards
+ * (release_phase.h), streaming to `out`: the release is pending until it
+ * succeeds, and failed (result->failed, not current) if it does not.
  */
 #ifndef SW_CHANGE_H
 #define SW_CHANGE_H
+
+#include <stdio.h>
 
 #include "config.h"
 #include "util.h"
@@ -15,6 +20,7 @@ struct change_result {
 	int version;   /* the new release (0 when nothing changed) */
 	int previous;  /* the release that was current before */
 	int target;    /* rollback: the release rolled back to */
+	int failed;    /* its release phase failed: recorded, not current */
 };
 
 /*
@@ -24,7 +30,8 @@ struct change_result {
  * (or unsetting absent ones) records nothing (result->version = 0).
  */
 int change_config(const char *root, const char *app, const struct config *set,
-		  const struct strvec *unset, const char *user, struct change_result *result);
+		  const struct strvec *unset, const char *user, FILE *out,
+		  struct change_result *result);
 
 /*
  * Rolls back to `target` (0 = the newest succeeded release older than the
@@ -34,7 +41,7 @@ int change_config(const char *root, const char *app, const struct config *set,
  * in the store.
  */
 int change_rollback(const char *root, const char *app, int target, const char *user,
-		    struct change_result *result);
+		    FILE *out, struct change_result *result);
 
 /* Seconds to wait for the app lock: $SLIPWAY_LOCK_TIMEOUT, default 600. */
 int change_lock_wait(void);

@@ -176,6 +176,39 @@ static int version_of(struct ledger *l, const git_oid *oid, int *version)
  * killed writer recorded after it (refs/releases/v(N+1) whose parent is
  * the head).
  */
+/* 1 if commits a and b have the same parents. */
+static int same_parent(struct ledger *l, const git_oid *a, const git_oid *b)
+{
+	git_commit *ca = NULL, *cb = NULL;
+	int same = 0;
+	if (git_commit_lookup(&ca, l->repo, a) == 0 && git_commit_lookup(&cb, l->repo, b) == 0) {
+		unsigned n = git_commit_parentcount(ca);
+		same = n == git_commit_parentcount(cb) &&
+		       (n == 0 || git_oid_equal(git_commit_parent_id(ca, 0), git_commit_parent_id(cb, 0)));
+	}
+	git_commit_free(ca);
+	git_commit_free(cb);
+	return same;
+}
+
+/*
+ * The newest release may have been rewritten by ledger_finish() (pending ->
+ * succeeded/failed) by a writer killed before it moved the head: the
+ * release ref is the truth then.
+ */
+static int follow_finished(struct ledger *l, int version, git_oid *head)
+{
+	git_oid ref;
+	char *name = version_ref(version);
+	int err = lookup_ref_oid(l, name, &ref);
+	free(name);
+	if (err == SW_ENOTFOUND)
+		return 0;
+	if (!err && !git_oid_equal(&ref, head) && same_parent(l, &ref, head))
+		*head = ref;
+	return err;
+}
+
 static int find_head(struct ledger *l, int *version, git_oid *oid, int *found)
 {
 	int err = lookup_ref_oid(l, LEDGER_HEAD_REF, oid);
@@ -183,7 +216,7 @@ static int find_head(struct ledger *l, int *version, git_oid *oid, int *found)
 	*found = 0;
 	if (err == 0) {
 		*found = 1;
-		if ((err = version_of(l, oid, version)))
+		if ((err = version_of(l, oid, version)) || (err = follow_finished(l, *version, oid)))
 			return err;
 	} else if (err != SW_ENOTFOUND) {
 		return err;
@@ -413,6 +446,22 @@ static int repair(struct ledger *l, const git_oid *head, git_oid *cur, int *has_
 	return err;
 }
 
+/* A release left pending by a killed writer (we hold the lock now) failed. */
+static int fail_interrupted(struct ledger *l, int version, git_oid *head)
+{
+	struct release r = RELEASE_INIT;
+	int err = read_oid(l, head, 0, &r);
+	int pending = !err && r.status == RELEASE_PENDING;
+	release_release(&r);
+	if (err || !pending)
+		return err;
+	if ((err = ledger_finish(l, version, RELEASE_FAILED,
+				 "the release command was interrupted before it finished\n")))
+		return err;
+	int v, found;
+	return find_head(l, &v, head, &found);
+}
+
 int ledger_append(struct ledger *l, struct release *r)
 {
 	git_oid head, cur, oid;
@@ -425,6 +474,8 @@ int ledger_append(struct ledger *l, struct release *r)
 		return err;
 	has_cur = !err;
 	if (found && (err = repair(l, &head, &cur, &has_cur)))
+		return err;
+	if (found && (err = fail_interrupted(l, version, &head)))
 		return err;
 	if (version >= RELEASE_VERSION_MAX)
 		return sw_error_set(SW_EINVALID, "the ledger is full");
@@ -577,4 +628,55 @@ int ledger_check(struct ledger *l, struct strvec *problems)
 				       &scan) < 0)
 		return sw_git_error(SW_ERROR, "cannot list the release refs");
 	return 0;
+}
+
+int ledger_finish(struct ledger *l, int version, enum release_status status, const char *output)
+{
+	git_oid head, cur, oid;
+	struct release r = RELEASE_INIT;
+	int latest, found, has_cur, err;
+
+	if ((err = find_head(l, &latest, &head, &found)))
+		return err;
+	if (!found || latest != version)
+		return sw_error_set(SW_ECONFLICT, "release v%d is not the newest release", version);
+	if ((err = read_oid(l, &head, LEDGER_READ_ALL, &r)))
+		return err;
+	if (r.status != RELEASE_PENDING) {
+		err = sw_error_set(SW_EINVALID, "release v%d is not pending", version);
+		goto done;
+	}
+	git_commit *c = NULL;
+	if (git_commit_lookup(&c, l->repo, &head) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read the release ledger");
+		goto done;
+	}
+	git_oid parent;
+	int has_parent = git_commit_parentcount(c) == 1;
+	if (has_parent)
+		parent = *git_commit_parent_id(c, 0);
+	git_commit_free(c);
+	r.status = status;
+	free(r.output);
+	r.output = output ? xstrdup(output) : NULL;
+	if ((err = write_commit(l, &r, has_parent ? &parent : NULL, &oid)))
+		goto done;
+	err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &cur);
+	if (err && err != SW_ENOTFOUND)
+		goto done;
+	has_cur = !err;
+	char *name = version_ref(version);
+	char *why = xasprintf("v%d: %s", version, release_status_name(status));
+	git_oid stored;
+	int has_stored = lookup_ref_oid(l, LEDGER_HEAD_REF, &stored) == 0;
+	err = ref_cas(l, name, &oid, &head, why);
+	if (!err && status == RELEASE_SUCCEEDED)
+		err = ref_cas(l, LEDGER_CURRENT_REF, &oid, has_cur ? &cur : NULL, why);
+	if (!err)
+		err = ref_cas(l, LEDGER_HEAD_REF, &oid, has_stored ? &stored : NULL, why);
+	free(why);
+	free(name);
+done:
+	release_release(&r);
+	return err;
 }

@@ -1,0 +1,209 @@
+/*
+ * The release phase: a Procfile `release` process runs for every new
+ * release (deploy, config change, rollback); the release becomes current
+ * only when it succeeds, and its output is kept for releases:output.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *sb, *root, *src, *repo, *env_root, *env_home;
+static const char *env[10];
+
+static struct th_result sw(const char *const *args)
+{
+	const char *argv[16] = { SLIPWAY_BIN };
+	size_t n = 1;
+	for (; args[n - 1]; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	return th_run(src, env, NULL, argv);
+}
+#define SW(...) sw((const char *const[]){ __VA_ARGS__, NULL })
+#define GIT(...) th_runv(src, env, "git", __VA_ARGS__, NULL)
+
+static void ok(struct th_result r)
+{
+	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	th_result_free(&r);
+}
+
+/* A Procfile whose release command echoes $FOO and fails when FOO=bad. */
+static const char procfile[] =
+	"web: ./server\n"
+	"release: echo \"migrating with FOO=$FOO in $(basename \"$PWD\")\"; test \"$FOO\" != bad\n";
+
+static void setup(void)
+{
+	sb = th_sandbox();
+	root = th_path("%s/root", sb);
+	src = th_path("%s/src", sb);
+	repo = th_path("%s/apps/app.git", root);
+	env_root = th_path("SLIPWAY_ROOT=%s", root);
+	env_home = th_path("HOME=%s", sb);
+	const char *fixed[] = { env_root, env_home, "GIT_AUTHOR_NAME=t",
+				"GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+				"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1",
+				"SLIPWAY_USER=alice@example.com", NULL };
+	memcpy(env, fixed, sizeof(fixed));
+	char *pf = th_path("%s/Procfile", src);
+	th_write(pf, procfile, 0644);
+	free(pf);
+	ok(SW("apps:create", "app"));
+	ok(GIT("-c", "init.defaultBranch=main", "init", "-q"));
+	ok(GIT("add", "-A"));
+	ok(GIT("commit", "-qm", "one"));
+	ok(GIT("remote", "add", "heroku", repo));
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(sb);
+	free(root);
+	free(src);
+	free(repo);
+	free(env_root);
+	free(env_home);
+}
+
+TestSuite(release_phase, .init = setup, .fini = teardown, .timeout = 120);
+
+static char *current_line(void)
+{
+	struct th_result r = SW("releases", "-a", "app");
+	cr_assert_eq(r.status, 0);
+	char *nl = strchr(r.out, '\n');
+	*nl = '\0';
+	free(r.err);
+	return r.out;
+}
+
+static char *info_json(const char *v)
+{
+	struct th_result r = SW("releases:info", v, "--json", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	free(r.err);
+	return r.out;
+}
+
+Test(release_phase, a_deploy_runs_it_and_keeps_its_output)
+{
+	struct th_result r = GIT("push", "heroku", "main");
+	cr_assert_eq(r.status, 0);
+	const char *run = strstr(r.err, "Running release command...");
+	const char *out = strstr(r.err, "migrating with FOO= in ");
+	const char *done = strstr(r.err, "Waiting for release.... done.");
+	const char *rel = strstr(r.err, "Released v1: Deploy");
+	cr_assert(run && out && done && rel && run < out && out < done && done < rel, "%s", r.err);
+	th_result_free(&r);
+	char *head = current_line();
+	cr_assert_str_eq(head, "=== app Releases - Current: v1");
+	free(head);
+	r = SW("releases:output", "v1", "-a", "app");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "migrating with FOO= in "), "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(release_phase, a_failed_command_records_a_failed_release_that_is_not_current)
+{
+	ok(GIT("push", "-q", "heroku", "main"));
+	struct th_result r = SW("config:set", "FOO=bad", "-a", "app");
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.out, "migrating with FOO=bad"), "%s", r.out);
+	cr_assert(strstr(r.out, " !     Release command failed"), "%s", r.out);
+	cr_assert(strstr(r.err, "The release command of v2 failed; the current release is unchanged."),
+		  "%s", r.err);
+	th_result_free(&r);
+
+	char *head = current_line();
+	cr_assert_str_eq(head, "=== app Releases - Current: v1");
+	free(head);
+	r = SW("releases", "-a", "app");
+	cr_assert(strstr(r.out, "v2  Set FOO config vars (release command failed)"), "%s", r.out);
+	th_result_free(&r);
+	char *j = info_json("v2");
+	cr_assert(strstr(j, "\"status\":\"failed\",\"current\":false"), "%s", j);
+	free(j);
+	r = SW("releases:output", "v2", "-a", "app");
+	cr_assert(strstr(r.out, "migrating with FOO=bad") && strstr(r.out, "exited with status 1"),
+		  "%s", r.out);
+	th_result_free(&r);
+	/* a failed release cannot be rolled back to */
+	r = SW("rollback", "v2", "-a", "app");
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "cannot roll back to v2: that release failed"), "%s", r.err);
+	th_result_free(&r);
+
+	/* a deploy whose release command fails: no "Released" line, still v1 live */
+	r = GIT("commit", "-q", "--allow-empty", "-m", "two");
+	th_result_free(&r);
+	r = GIT("push", "heroku", "main");
+	cr_assert(strstr(r.err, " !     Release command failed"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "Released v3"), "%s", r.err);
+	th_result_free(&r);
+	head = current_line();
+	cr_assert_str_eq(head, "=== app Releases - Current: v1");
+	free(head);
+
+	/* fixing the config runs it again, and the fix goes live */
+	r = SW("config:set", "FOO=good", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "migrating with FOO=good"), "%s", r.out);
+	th_result_free(&r);
+	head = current_line();
+	cr_assert_str_eq(head, "=== app Releases - Current: v4");
+	free(head);
+}
+
+Test(release_phase, a_rollback_runs_it_with_the_old_config)
+{
+	ok(GIT("push", "-q", "heroku", "main"));
+	ok(SW("config:set", "FOO=one", "-a", "app"));
+	struct th_result r = SW("rollback", "v1", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "migrating with FOO= in "), "%s", r.out);
+	cr_assert(strstr(r.out, "Rolling back app to v1... done, v3"), "%s", r.out);
+	th_result_free(&r);
+	r = SW("releases:output", "v3", "-a", "app");
+	cr_assert(strstr(r.out, "migrating with FOO= in "), "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(release_phase, a_writer_killed_during_it_leaves_a_release_marked_failed_next_time)
+{
+	ok(GIT("push", "-q", "heroku", "main"));
+	/* the release command kills the slipway process running it */
+	struct th_result r = SW("config:set", "FOO=x", "-a", "app");
+	th_result_free(&r);
+	char *pf = th_path("%s/Procfile", src);
+	th_write(pf, "web: ./server\nrelease: kill -9 $PPID\n", 0644);
+	free(pf);
+	ok(GIT("commit", "-qam", "killer"));
+	r = GIT("push", "heroku", "main");
+	cr_assert_null(strstr(r.err, "Released v3"), "%s", r.err);
+	th_result_free(&r);
+	char *j = info_json("v3");
+	cr_assert(strstr(j, "\"status\":\"pending\""), "%s", j);
+	free(j);
+	r = SW("releases", "-a", "app");
+	cr_assert(strstr(r.out, "(release command executing)"), "%s", r.out);
+	th_result_free(&r);
+
+	/* the next writer finds it pending, under the lock: it was interrupted */
+	r = SW("config:set", "FOO=y", "-a", "app");
+	th_result_free(&r);
+	j = info_json("v3");
+	cr_assert(strstr(j, "\"status\":\"failed\""), "%s", j);
+	free(j);
+	r = SW("releases:output", "v3", "-a", "app");
+	cr_assert(strstr(r.out, "interrupted"), "%s", r.out);
+	th_result_free(&r);
+	r = SW("fsck", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	th_result_free(&r);
+}
