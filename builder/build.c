@@ -197,6 +197,11 @@ static int compile(struct build *b)
 		say(b, "       Procfile declares types -> %s", types.data);
 	else
 		say(b, "       Procfile declares types -> (none)");
+	buf_reset(&types);
+	for (size_t i = 0; i < res.procs.n; i++)
+		buf_addf(&types, "%s%s", i ? ", " : "", res.procs.items[i].name);
+	if (res.procs.n)
+		say(b, "       Default types for buildpack -> %s", types.data);
 	buf_release(&types);
 done:
 	proc_list_release(&procfile);

@@ -272,8 +272,9 @@ static int skip_node(struct rel_parser *p)
 	int depth = 0, ret;
 	do {
 		yaml_event_type_t t = p->ev.type;
-		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
-			depth++;
+		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+		    ++depth > 64)
+			return sw_error_set(SW_EINVALID, "bin/release output is nested too deeply");
 		else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
 			depth--;
 		if (depth > 0 && (ret = next_event(p)) < 0)

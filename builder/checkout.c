@@ -112,7 +112,7 @@ int checkout_commit(const char *repo_path, const char *rev, const char *dir,
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
-	if ((err = sw_git_open(&repo, repo_path)))
+	if ((err = sw_git_open_pushed(&repo, repo_path)))
 		goto done;
 	if (git_oid_fromstr(&oid, rev) < 0 || git_commit_lookup(&commit, repo, &oid) < 0 ||
 	    git_commit_tree(&tree, commit) < 0) {

@@ -21,6 +21,8 @@ enum {
 	CMD_HIDDEN = 1 << 6,   /* not listed by help */
 	CMD_APP_OPT = 1 << 7,  /* accepts -a APP, works without one */
 	CMD_KEEP = 1 << 8,     /* accepts --keep N */
+	CMD_REJECT = 1 << 9,   /* accepts --reject-failed-builds */
+	CMD_INDEX = 1 << 10,   /* accepts --index N (buildpacks) */
 };
 
 struct cli {
@@ -30,7 +32,9 @@ struct cli {
 	const char *branch;
 	const char *self;      /* absolute path of this executable */
 	char *user;
-	int json, shell, num, keep;
+	const char *shell_user; /* set when a remote user runs this through `slipway shell` */
+	int json, shell, num, keep, reject;
+	int index;             /* --index N, 0 when not given */
 	char **args;           /* positional arguments */
 	int nargs;
 };

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "sshcli.h"
+#include "cmd_buildpacks.h"
 
 #include "builder/build.h"
 #include "builder/slug.h"
@@ -88,6 +89,7 @@ static int cmd_apps_create(struct cli *c)
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = c->self;
 	o.branch = c->branch;
+	o.reject_failed_builds = c->reject;
 	if (app_create(c->root, name, &o) < 0)
 		return cli_fail();
 	if (c->shell_user && access_add(c->root, name, c->shell_user) < 0)
@@ -596,7 +598,8 @@ static int cmd_help(struct cli *c)
 
 const struct cmd cli_commands[] = {
 	{ "apps", cmd_apps, CMD_JSON, 0, 0, "apps [--json]", "list the apps" },
-	{ "apps:create", cmd_apps_create, CMD_BRANCH, 1, 1, "apps:create APP [--branch BRANCH]",
+	{ "apps:create", cmd_apps_create, CMD_BRANCH | CMD_REJECT, 1, 1,
+	  "apps:create APP [--branch BRANCH] [--reject-failed-builds]",
 	  "create an app: a git repository to push to" },
 	{ "apps:destroy", cmd_apps_destroy, CMD_CONFIRM, 1, 1, "apps:destroy APP --confirm APP",
 	  "permanently destroy an app, its releases and its config" },
@@ -623,6 +626,19 @@ const struct cmd cli_commands[] = {
 	  "list the files in a slug" },
 	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2, "slugs:extract vN|SHA256 DIR -a APP",
 	  "extract a slug into a new directory, safely" },
+	{ "buildpacks", cmd_buildpacks, CMD_APP, 0, 0, "buildpacks -a APP",
+	  "list the buildpacks the app's next build uses" },
+	{ "buildpacks:add", cmd_buildpacks_add, CMD_APP | CMD_INDEX, 1, 1,
+	  "buildpacks:add [--index N] BUILDPACK -a APP",
+	  "add a buildpack (shipped name, directory or git URL[#ref]) to the app's list" },
+	{ "buildpacks:remove", cmd_buildpacks_remove, CMD_APP | CMD_INDEX, 0, 1,
+	  "buildpacks:remove BUILDPACK|--index N -a APP", "remove a buildpack from the app's list" },
+	{ "buildpacks:clear", cmd_buildpacks_clear, CMD_APP, 0, 0, "buildpacks:clear -a APP",
+	  "clear the app's list: builds detect a buildpack again" },
+	{ "repo:purge-cache", cmd_repo_purge_cache, CMD_APP, 0, 0, "repo:purge-cache -a APP",
+	  "empty the app's build cache (CACHE_DIR)" },
+	{ "repo:purge_cache", cmd_repo_purge_cache, CMD_APP | CMD_HIDDEN, 0, 0,
+	  "repo:purge_cache -a APP", "same as repo:purge-cache" },
 	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0, "fsck [-a APP]",
 	  "check slugs, releases and the ledger; exit 1 and name each problem" },
 	{ "gc", cmd_gc, CMD_KEEP, 0, 0, "gc [--keep N]",

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cli.h"
+#include "sshcli.h"
 
 #include "builder/receive.h"
 #include "store/app.h"
@@ -74,6 +75,9 @@ static void print_cmd_help(const struct cmd *c)
 		puts("  -a, --app APP      the app (default: from the git remote 'heroku')");
 	if (c->flags & CMD_APP_OPT)
 		puts("  -a, --app APP      only this app");
+	if (c->flags & CMD_REJECT)
+		puts("  --reject-failed-builds  build before the push is accepted: a failed build\n"
+		     "                     rejects the push and the branch is not updated");
 	if (c->flags & CMD_KEEP)
 		puts("  --keep N           keep only the slugs of each app's newest N releases");
 	if (c->flags & CMD_NUM)
@@ -84,6 +88,8 @@ static void print_cmd_help(const struct cmd *c)
 		puts("  --shell            print config vars as KEY=value lines, shell-quoted");
 	if (c->flags & CMD_CONFIRM)
 		puts("  --confirm APP      the app's name again, to confirm");
+	if (c->flags & CMD_INDEX)
+		puts("  -i, --index N      the buildpack's position in the list, from 1");
 	if (c->flags & CMD_BRANCH)
 		puts("  --branch BRANCH    the branch that deploys (default: main, or master)");
 	puts("  --root DIR         where apps, slugs and caches live");
@@ -141,6 +147,8 @@ static int parse(struct cli *c, const struct cmd *cmd, int argc, char **argv, in
 			if (!*v || *end || errno || n < 1 || n > 1000000)
 				return cli_usage(cmd, "invalid number '%s' for %s", v, a);
 			c->num = (int)n;
+		} else if ((cmd->flags & CMD_REJECT) && !strcmp(a, "--reject-failed-builds")) {
+			c->reject = 1;
 		} else if ((cmd->flags & CMD_KEEP) && is_opt(a, NULL, "--keep")) {
 			char *end;
 			if (!(v = opt_value(argc, argv, &i, a)))
@@ -150,6 +158,15 @@ static int parse(struct cli *c, const struct cmd *cmd, int argc, char **argv, in
 			if (!*v || *end || errno || n < 1 || n > 1000000000)
 				return cli_usage(cmd, "invalid number '%s' for --keep", v);
 			c->keep = (int)n;
+		} else if ((cmd->flags & CMD_INDEX) && is_opt(a, "-i", "--index")) {
+			char *end;
+			if (!(v = opt_value(argc, argv, &i, a)))
+				return cli_usage(cmd, "--index needs a number");
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (!*v || *end || errno || n < 1 || n > 1000000)
+				return cli_usage(cmd, "invalid index '%s': use a position from 1", v);
+			c->index = (int)n;
 		} else if ((cmd->flags & CMD_CONFIRM) && is_opt(a, NULL, "--confirm")) {
 			if (!(v = opt_value(argc, argv, &i, a)))
 				return cli_usage(cmd, "--confirm needs the app name");
@@ -199,7 +216,7 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "post-receive"))
 		return run_hook();
 	if (!strcmp(base, "pre-receive"))
-		return finish(receive_pre(stdin, stdout));
+		return finish(receive_pre(stdin, stdout, "."));
 
 	struct cli c = { 0 };
 	int first = 1;
@@ -264,7 +281,9 @@ int main(int argc, char **argv)
 	}
 	c.self = self_path(argv[0]);
 	c.user = app_actor();
-	rc = finish(cmd->fn(&c));
+	c.shell_user = getenv("SLIPWAY_SHELL_USER");
+	rc = cli_remote_check(&c, cmd); /* 0 unless a remote user may not */
+	rc = finish(rc ? rc : cmd->fn(&c));
 	free((char *)c.self);
 	free(c.user);
 	free(root);

@@ -115,6 +115,7 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	if (git_config_set_string(cfg, "slipway.root", root) < 0 ||
 	    git_config_set_string(cfg, "slipway.app", app) < 0 ||
 	    (opts->branch && git_config_set_string(cfg, "slipway.branch", opts->branch) < 0) ||
+	    git_config_set_bool(cfg, "slipway.rejectFailedBuilds", opts->reject_failed_builds) < 0 ||
 	    /* the ledger is not for clients: hide it and check what is pushed */
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/releases") < 0 ||
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/slipway") < 0 ||
@@ -290,6 +291,19 @@ done:
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return err;
+}
+
+int app_rejects_failed_builds(const char *git_dir)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int v = 0;
+	if (sw_git_open(&repo, git_dir) == 0 && git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_bool(&v, cfg, "slipway.rejectFailedBuilds") < 0)
+		v = 0;
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return v;
 }
 
 int app_deploy_branch(const char *root, const char *app, char **out)

@@ -46,8 +46,9 @@ int app_check_exists(const char *root, const char *app);
 struct app_create_opts {
 	const char *hook_exe;   /* absolute path of the slipway executable */
 	const char *branch;     /* deploy branch; NULL = main, or master if that is pushed */
+	int reject_failed_builds; /* build in pre-receive: a failed build rejects the push */
 };
-#define APP_CREATE_OPTS_INIT { NULL, NULL }
+#define APP_CREATE_OPTS_INIT { NULL, NULL, 0 }
 
 /*
  * Creates the bare repository with the hooks installed (hooks/pre-receive,
@@ -68,6 +69,9 @@ int app_list(const char *root, struct strvec *out);
  * SW_ENOTFOUND if the repository is not a slipway app.
  */
 int app_from_repo(const char *git_dir, char **root, char **app);
+
+/* 1 if the app builds in pre-receive (slipway.rejectFailedBuilds), else 0. */
+int app_rejects_failed_builds(const char *git_dir);
 
 /* The app's deploy branch setting (slipway.branch), or NULL if unset (malloc'ed). */
 int app_deploy_branch(const char *root, const char *app, char **out);

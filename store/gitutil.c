@@ -2,6 +2,8 @@
 
 #include "error.h"
 
+#include <stdlib.h>
+
 void sw_git_init(void)
 {
 	static int done;
@@ -17,6 +19,17 @@ int sw_git_error(int code, const char *what)
 {
 	const git_error *e = git_error_last();
 	return sw_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+int sw_git_open_pushed(git_repository **out, const char *path)
+{
+	const char *q = getenv("GIT_QUARANTINE_PATH");
+	sw_git_init();
+	if (!q || !*q)
+		return sw_git_open(out, path);
+	if (git_repository_open_ext(out, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot open the pushed objects");
+	return 0;
 }
 
 int sw_git_open(git_repository **out, const char *path)

@@ -15,4 +15,14 @@ int sw_git_error(int code, const char *what);
 /* Opens a repository (bare or not) at path; message on failure. */
 int sw_git_open(git_repository **out, const char *path);
 
+/*
+ * Opens the repository to read objects a push brought.  In a pre-receive
+ * hook they are still in git's quarantine, which git names in the
+ * environment (GIT_QUARANTINE_PATH, GIT_OBJECT_DIRECTORY and
+ * GIT_ALTERNATE_OBJECT_DIRECTORIES): the repository is then opened the way
+ * the environment says.  Never write through this handle: objects written
+ * there vanish with the quarantine.
+ */
+int sw_git_open_pushed(git_repository **out, const char *path);
+
 #endif

@@ -4,11 +4,13 @@
 #include "gitutil.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ledger {
 	git_repository *repo;
@@ -446,6 +448,29 @@ static int repair(struct ledger *l, const git_oid *head, git_oid *cur, int *has_
 	return err;
 }
 
+/*
+ * Writers hold the app lock, so a ref lock file in the ledger's namespaces
+ * is what a killed writer left between locking a ref and renaming it: it
+ * would block every later update of that ref.
+ */
+static void remove_stale_ref_locks(struct ledger *l)
+{
+	static const char *const dirs[] = { "refs/releases", "refs/slipway", NULL };
+	for (size_t i = 0; dirs[i]; i++) {
+		char *dir = xasprintf("%s%s", git_repository_path(l->repo), dirs[i]);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+			if (n > 5 && !strcmp(de->d_name + n - 5, ".lock"))
+				unlinkat(dirfd(d), de->d_name, 0);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+}
+
 /* A release left pending by a killed writer (we hold the lock now) failed. */
 static int fail_interrupted(struct ledger *l, int version, git_oid *head)
 {
@@ -467,6 +492,7 @@ int ledger_append(struct ledger *l, struct release *r)
 	git_oid head, cur, oid;
 	int found, version, has_cur, err;
 
+	remove_stale_ref_locks(l);
 	if ((err = find_head(l, &version, &head, &found)))
 		return err;
 	err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &cur);

@@ -17,7 +17,9 @@
  * move with compare-and-swap updates.  A writer killed between the steps
  * leaves a complete release whose head move is finished by the next reader
  * or writer (ledger_latest() follows refs/releases/v(N+1) whose parent is
- * the head).  Writers hold the app lock (lock.h) around read-modify-append.
+ * the head).  Writers hold the app lock (lock.h) around read-modify-append,
+ * which is also what lets ledger_append() remove ref lock files a killed
+ * writer left in refs/releases/ and refs/slipway/.
  */
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H

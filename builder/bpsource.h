@@ -1,0 +1,42 @@
+/*
+ * bpsource.h - where a buildpack comes from: a spec turned into a directory.
+ *
+ * A spec is one of
+ *   a shipped name      "procfile"        <shipped_dir>/procfile
+ *   a local directory   "/srv/bp/go"      an absolute path, used as it is
+ *   a git URL           "https://host/bp", "file:///srv/bp.git" or a path
+ *                       ending in ".git", with an optional "#ref" (branch,
+ *                       tag or commit) - cloned with libgit2
+ * Git buildpacks are cloned once per root into
+ * <root>/buildpacks-cache/<sha256 of the spec>/ (the tree of the commit,
+ * without .git) and reused by every later build; a clone is made in a temp
+ * directory and renamed into place, so a half-done clone is never used.
+ * To pick up new commits of a branch, remove that directory.
+ *
+ * The directory returned is shared: callers copy it (fs_copy_tree) into
+ * their private build directory before running anything from it.
+ */
+#ifndef SW_BPSOURCE_H
+#define SW_BPSOURCE_H
+
+#include "run.h"
+
+enum bpsource_kind {
+	BPSOURCE_SHIPPED,
+	BPSOURCE_DIR,
+	BPSOURCE_GIT,
+};
+
+/* Classifies spec; SW_EINVALID with a message saying what is allowed. */
+int bpsource_kind(const char *spec, enum bpsource_kind *out);
+
+/*
+ * Resolves spec to a directory (malloc'ed into *dir_out).  A shipped name
+ * or a directory that does not exist is SW_ENOTFOUND; a failed clone or an
+ * unknown ref SW_ERROR, with libgit2's reason.  Progress lines ("-----> Cloning
+ * buildpack ...") go to on_line (may be NULL).
+ */
+int bpsource_resolve(const char *root, const char *spec, const char *shipped_dir,
+		     run_line_fn on_line, void *ctx, char **dir_out);
+
+#endif

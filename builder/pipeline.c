@@ -1,0 +1,343 @@
+#define _GNU_SOURCE
+#include "pipeline.h"
+
+#include "bpsource.h"
+#include "buildpack.h"
+#include "../store/buildpacks.h"
+#include "../store/error.h"
+#include "../store/fsutil.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Most bytes of environment an export file may leave behind. */
+#define EXPORT_ENV_MAX (4 * 1024 * 1024)
+#define EXPORT_TIMEOUT 60
+#define DOT_BUILDPACKS_MAX (64 * 1024)
+
+/* One buildpack of this build. */
+struct bp {
+	const char *spec;
+	char *dir;       /* private copy */
+	char *name;      /* from bin/detect */
+};
+
+struct run {
+	const struct pipeline_opts *o;
+	struct bp *bps;
+	size_t n;        /* buildpacks that build */
+	size_t cap;      /* slots in bps */
+	struct strvec env;
+};
+
+static void say(const struct pipeline_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(const struct pipeline_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = NULL;
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (line && o->on_line)
+		o->on_line(line, strlen(line), o->ctx);
+	free(line);
+}
+
+void pipeline_result_release(struct pipeline_result *r)
+{
+	proc_list_release(&r->procs);
+	config_release(&r->vars);
+}
+
+/* A readable directory name for a spec: its last path component, no .git or #ref. */
+static char *short_name(const char *spec)
+{
+	size_t end = strcspn(spec, "#");
+	while (end > 1 && spec[end - 1] == '/')
+		end--;
+	if (end > 4 && !strncmp(spec + end - 4, ".git", 4))
+		end -= 4;
+	size_t start = end;
+	while (start > 0 && spec[start - 1] != '/')
+		start--;
+	if (start == end || spec[start] == '.')
+		return xstrdup("buildpack");
+	return xstrndup(spec + start, end - start);
+}
+
+/* Fetches spec and copies it to <work_dir>/<i>/<short name>. */
+static int stage(struct run *run, size_t i, const char *spec)
+{
+	const struct pipeline_opts *o = run->o;
+	char *src = NULL, *parent = xasprintf("%s/%zu", o->work_dir, i + 1);
+	char *base = short_name(spec);
+	int err = bpsource_resolve(o->root, spec, o->shipped_dir, o->on_line, o->ctx, &src);
+	if (!err && !(err = fs_mkdir_p(parent, 0700))) {
+		run->bps[i].dir = xasprintf("%s/%s", parent, base);
+		err = fs_copy_tree(src, run->bps[i].dir);
+	}
+	run->bps[i].spec = spec;
+	free(src);
+	free(base);
+	free(parent);
+	return err;
+}
+
+static int run_detect(struct run *run, struct bp *bp)
+{
+	return buildpack_detect(bp->dir, run->o->app_dir, run->o->on_line, run->o->ctx, &bp->name);
+}
+
+/* Automatic detection: the first shipped buildpack that applies. */
+static int detect_shipped(struct run *run)
+{
+	const struct pipeline_opts *o = run->o;
+	size_t n = 0;
+	while (o->shipped && o->shipped[n])
+		n++;
+	run->bps = xcalloc(n ? n : 1, sizeof(*run->bps));
+	run->cap = n;
+	for (size_t i = 0; i < n; i++) {
+		struct bp *bp = &run->bps[i];
+		int err = stage(run, i, o->shipped[i]);
+		if (err) /* a missing shipped buildpack is an installation problem */
+			return err;
+		err = run_detect(run, bp);
+		if (err == SW_ENOTFOUND)
+			continue;
+		if (err)
+			return err;
+		if (i) { /* keep the one that applies in slot 0 */
+			struct bp tmp = run->bps[0];
+			run->bps[0] = *bp;
+			*bp = tmp;
+		}
+		run->n = 1;
+		say(o, "-----> %s app detected", run->bps[0].name);
+		return 0;
+	}
+	return sw_error_set(SW_ENOTFOUND, "No default language could be detected for this app.");
+}
+
+/* An explicit list: fetch and copy them all first, detect each for its name. */
+static int detect_list(struct run *run)
+{
+	const struct pipeline_opts *o = run->o;
+	const struct strvec *specs = o->specs;
+	int err = 0;
+
+	run->bps = xcalloc(specs->n, sizeof(*run->bps));
+	run->n = run->cap = specs->n;
+	say(o, "-----> Using buildpack%s:", specs->n > 1 ? "s" : "");
+	for (size_t i = 0; i < specs->n; i++)
+		say(o, "       %zu. %s", i + 1, specs->v[i]);
+	for (size_t i = 0; i < specs->n && !err; i++)
+		err = stage(run, i, specs->v[i]);
+	return err;
+}
+
+static int is_skipped_var(const char *kv)
+{
+	static const char *const skip[] = { "PWD=", "OLDPWD=", "SHLVL=", "_=", NULL };
+	for (size_t i = 0; skip[i]; i++)
+		if (!strncmp(kv, skip[i], strlen(skip[i])))
+			return 1;
+	return !strchr(kv, '=') || kv[0] == '=';
+}
+
+int pipeline_source_export(const char *export_path, const char *const *env,
+			   run_line_fn on_line, void *ctx, struct strvec *out)
+{
+	const char *argv[] = { "/bin/sh", "-c", "set -a; . \"$1\"; exec /usr/bin/env -0",
+			       "sh", export_path, NULL };
+	struct run_opts ro = RUN_OPTS_INIT;
+	struct buf cap = BUF_INIT;
+	int status, err;
+
+	ro.argv = argv;
+	ro.env = env;
+	ro.timeout_sec = EXPORT_TIMEOUT;
+	ro.on_line = on_line;
+	ro.ctx = ctx;
+	ro.capture = &cap;
+	ro.capture_max = EXPORT_ENV_MAX;
+	if ((err = run_child(&ro, &status)) < 0) {
+		char *why = xstrdup(sw_error_last());
+		sw_error_set(err, "cannot source '%s': %s", export_path, why);
+		free(why);
+		goto done;
+	}
+	if (status) {
+		err = sw_error_set(SW_ERROR, "sourcing '%s' failed (exit status %d): fix the export file",
+				   export_path, status);
+		goto done;
+	}
+	for (size_t at = 0; at < cap.len;) {
+		const char *kv = cap.data + at;
+		size_t n = strnlen(kv, cap.len - at);
+		if (at + n < cap.len && !is_skipped_var(kv))
+			strvec_push(out, kv);
+		at += n + 1;
+	}
+done:
+	buf_release(&cap);
+	return err;
+}
+
+static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r)
+{
+	const struct pipeline_opts *o = run->o;
+	int err = buildpack_compile(bp->dir, o->app_dir, o->cache_dir, o->env_dir,
+				    (const char *const *)run->env.v, o->timeout_sec,
+				    o->on_line, o->ctx);
+	r->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
+	if (err == SW_ETIMEOUT)
+		return sw_error_set(SW_ETIMEOUT,
+				    "Push rejected, compile of %s app timed out after %d second%s.",
+				    bp->name, o->timeout_sec, o->timeout_sec == 1 ? "" : "s");
+	if (err == SW_ERROR)
+		return sw_error_set(SW_ERROR, "Push rejected, failed to compile %s app.", bp->name);
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_ERROR, "buildpack '%s' has no executable bin/compile", bp->spec);
+	if (err)
+		return err;
+
+	char *export = xasprintf("%s/export", bp->dir);
+	struct stat st;
+	if (lstat(export, &st) == 0 && S_ISREG(st.st_mode)) {
+		struct strvec next = STRVEC_INIT;
+		err = pipeline_source_export(export, (const char *const *)run->env.v,
+					     o->on_line, o->ctx, &next);
+		if (!err) {
+			strvec_clear(&run->env);
+			run->env = next;
+		} else {
+			strvec_clear(&next);
+		}
+	}
+	free(export);
+	return err;
+}
+
+static int release_all(struct run *run, struct pipeline_result *r)
+{
+	const struct pipeline_opts *o = run->o;
+	int err = 0;
+	for (size_t i = 0; i < run->n && !err; i++) {
+		struct proc_list procs = PROC_LIST_INIT;
+		err = buildpack_release(run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
+					o->on_line, o->ctx, &procs, &r->vars);
+		if (err) {
+			char *why = xstrdup(sw_error_last());
+			sw_error_set(err, "bin/release of %s: %s", run->bps[i].name, why);
+			free(why);
+		} else if (i + 1 == run->n) {
+			proc_list_release(&r->procs);
+			r->procs = procs;
+			procs = (struct proc_list)PROC_LIST_INIT;
+		}
+		proc_list_release(&procs);
+	}
+	return err;
+}
+
+int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r)
+{
+	struct run run = { o, NULL, 0, 0, STRVEC_INIT };
+	int err;
+
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		strvec_push(&run.env, o->env[i]);
+	if ((err = fs_mkdir_p(o->work_dir, 0700)))
+		goto done;
+	if (o->specs && o->specs->n)
+		err = detect_list(&run);
+	else
+		err = detect_shipped(&run);
+	if (err)
+		goto done;
+	for (size_t i = 0; i < run.n && !err; i++) {
+		struct bp *bp = &run.bps[i];
+		if (!bp->name) {
+			err = run_detect(&run, bp);
+			if (err == SW_ENOTFOUND) {
+				say(o, "-----> App not compatible with buildpack: %s", bp->spec);
+				err = sw_error_set(SW_ENOTFOUND,
+					"Push rejected, the buildpack '%s' does not apply to this app "
+					"(its bin/detect said no)", bp->spec);
+				break;
+			}
+			if (err)
+				break;
+			say(o, "-----> %s app detected", bp->name);
+		}
+		err = compile_one(&run, bp, r);
+	}
+	if (!err)
+		err = release_all(&run, r);
+done:
+	for (size_t i = 0; i < run.cap; i++) {
+		free(run.bps[i].dir);
+		free(run.bps[i].name);
+	}
+	free(run.bps);
+	strvec_clear(&run.env);
+	return err;
+}
+
+static int read_dot_buildpacks(const char *app_dir, struct strvec *out, int *found)
+{
+	char *path = xasprintf("%s/.buildpacks", app_dir);
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int err = 0;
+
+	*found = 0;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			err = sw_error_errno(SW_ERROR, "cannot stat '.buildpacks'");
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = sw_error_set(SW_EINVALID, "'.buildpacks' is not a regular file: make it one or remove it");
+		goto done;
+	}
+	if ((err = fs_read_file(path, DOT_BUILDPACKS_MAX, &text, &len)))
+		goto done;
+	if ((err = buildpacks_parse(text, len, out))) {
+		char *why = xstrdup(sw_error_last());
+		sw_error_set(err, "'.buildpacks' %s", why);
+		free(why);
+		goto done;
+	}
+	*found = out->n > 0;
+done:
+	free(text);
+	free(path);
+	return err;
+}
+
+int pipeline_specs(const char *root, const char *app, const char *app_dir,
+		   struct strvec *out, const char **from)
+{
+	int found, err = buildpacks_list(root, app, out);
+	*from = NULL;
+	if (err)
+		return err;
+	if (out->n) {
+		*from = "app";
+		return 0;
+	}
+	if ((err = read_dot_buildpacks(app_dir, out, &found)))
+		return err;
+	if (found)
+		*from = ".buildpacks";
+	return 0;
+}

@@ -1,0 +1,169 @@
+#define _GNU_SOURCE
+#include "slugignore.h"
+
+#include "../store/error.h"
+#include "../store/fsutil.h"
+#include "../store/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct pattern {
+	char *glob;
+	int anchored;
+	int dir_only;
+};
+
+struct patterns {
+	struct pattern *items;
+	size_t n;
+};
+
+static void patterns_release(struct patterns *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i].glob);
+	free(p->items);
+}
+
+static void parse(struct patterns *out, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e = nl ? nl : end;
+		p = nl ? nl + 1 : end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (s == e || *s == '#')
+			continue;
+		struct pattern pat = { NULL, 0, 0 };
+		if (e - s > 1 && e[-1] == '/') {
+			pat.dir_only = 1;
+			e--;
+		}
+		if (memchr(s, '/', (size_t)(e - s)))
+			pat.anchored = 1;
+		while (s < e && *s == '/')
+			s++;
+		if (s == e)
+			continue;
+		pat.glob = xstrndup(s, (size_t)(e - s));
+		out->items = xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
+		out->items[out->n++] = pat;
+	}
+}
+
+static int matches(const struct patterns *ps, const char *rel, const char *name, int is_dir)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct pattern *p = &ps->items[i];
+		if (p->dir_only && !is_dir)
+			continue;
+		if (p->anchored ? !fnmatch(p->glob, rel, FNM_PATHNAME)
+				: !fnmatch(p->glob, name, 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Files and symlinks under path (a directory), recursively, not following links. */
+static uint64_t count_files(const char *path)
+{
+	DIR *d = opendir(path);
+	uint64_t n = 0;
+	struct dirent *e;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *p = xasprintf("%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			n += S_ISDIR(st.st_mode) ? count_files(p) : 1;
+		free(p);
+	}
+	closedir(d);
+	return n;
+}
+
+static int walk(const struct patterns *ps, const char *top, const char *rel, uint64_t *removed)
+{
+	char *dir = *rel ? xasprintf("%s/%s", top, rel) : xstrdup(top);
+	DIR *d = opendir(dir);
+	struct strvec names = STRVEC_INIT;
+	struct dirent *e;
+	int err = 0;
+
+	if (!d) {
+		err = sw_error_errno(SW_ERROR, "cannot read directory '%s'", dir);
+		free(dir);
+		return err;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	for (size_t i = 0; i < names.n && !err; i++) {
+		const char *name = names.v[i];
+		char *sub = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		char *path = xasprintf("%s/%s", top, sub);
+		struct stat st;
+		if (lstat(path, &st) < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot stat '%s'", path);
+		} else if (*rel == '\0' && !strcmp(name, ".slugignore")) {
+			/* kept */
+		} else if (matches(ps, sub, name, S_ISDIR(st.st_mode))) {
+			*removed += S_ISDIR(st.st_mode) ? count_files(path) : 1;
+			err = fs_rm_rf(path);
+		} else if (S_ISDIR(st.st_mode)) {
+			err = walk(ps, top, sub, removed);
+		}
+		free(path);
+		free(sub);
+	}
+	strvec_clear(&names);
+	free(dir);
+	return err;
+}
+
+int slugignore_apply(const char *build_dir, int *found, uint64_t *removed)
+{
+	struct patterns ps = { NULL, 0 };
+	char *path = xasprintf("%s/.slugignore", build_dir);
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int err = 0;
+
+	*found = 0;
+	*removed = 0;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			err = sw_error_errno(SW_ERROR, "cannot stat '.slugignore'");
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = sw_error_set(SW_EINVALID, "'.slugignore' is not a regular file: make it one or remove it");
+		goto done;
+	}
+	if ((err = fs_read_file(path, SLUGIGNORE_MAX, &text, &len)))
+		goto done;
+	*found = 1;
+	parse(&ps, text, len);
+	if (ps.n)
+		err = walk(&ps, build_dir, "", removed);
+done:
+	patterns_release(&ps);
+	free(text);
+	free(path);
+	return err;
+}

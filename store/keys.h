@@ -1,0 +1,68 @@
+/*
+ * keys.h - the ssh keys that may reach slipway, in an authorized_keys file.
+ *
+ * Every key slipway installs gets one line that forces the slipway shell
+ * for its user, whatever command the client asks for:
+ *
+ *   command="/usr/local/bin/slipway --root /home/git shell alice",no-port-forwarding,
+ *   no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAA... alice@laptop
+ *
+ * (one line).  Paths with characters a shell would treat specially are
+ * single-quoted; paths containing quotes, backslashes or control
+ * characters are refused.  Lines slipway did not write are kept byte for
+ * byte.  The file is replaced with fs_write_atomic() (mode 0600) under
+ * "<file>.lock"; its directory is created (0700) if missing.
+ *
+ * The file: $SLIPWAY_AUTHORIZED_KEYS if set, else ~/.ssh/authorized_keys
+ * of the user running slipway ($HOME, else the password database).
+ */
+#ifndef SW_KEYS_H
+#define SW_KEYS_H
+
+#include <stddef.h>
+
+#define KEY_TEXT_MAX 16384
+
+/* A public key: "TYPE BASE64 [COMMENT]". */
+struct ssh_key {
+	char *type;
+	char *blob;             /* base64, as written */
+	char *comment;          /* "" if none */
+	char fingerprint[64];   /* "SHA256:..." as ssh-keygen -l prints it */
+};
+#define SSH_KEY_INIT { NULL, NULL, NULL, "" }
+
+/*
+ * Parses one public key (a line as in an .pub file; one trailing newline
+ * allowed).  Refused with SW_EINVALID: options, several lines, an unknown
+ * type, a blob that is not base64 or does not hold a key of that type,
+ * control characters in the comment.
+ */
+int key_parse(struct ssh_key *out, const char *text);
+void key_release(struct ssh_key *k);
+
+/* The authorized_keys path (malloc'ed). */
+int keys_path(char **out);
+
+struct keys_add_opts {
+	const char *file;   /* authorized_keys; required */
+	const char *exe;    /* absolute path of slipway; required */
+	const char *root;   /* absolute root; required */
+};
+#define KEYS_ADD_OPTS_INIT { NULL, NULL, NULL }
+
+/*
+ * Installs key for user.  SW_EEXISTS if the same key is already in the
+ * file (for any user, or not written by slipway): ssh would pick one line
+ * and the other user would be impersonated.
+ */
+int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key);
+
+/* Removes every key of user; *removed says how many.  SW_ENOTFOUND if none. */
+int keys_remove(const char *file, const char *user, int *removed);
+
+/* Calls fn for each key slipway installed, in file order; a missing file has none. */
+typedef int (*keys_fn)(const char *user, const struct ssh_key *key, void *ctx);
+int keys_list(const char *file, keys_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * Crash safety: kill -9 the hook, rollback and config:set at random moments.
+ * Afterwards fsck is clean, the ledger holds the complete new release or
+ * none of it, the current release is a valid one, and the next write works.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+
+#include "store/util.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *sb, *root, *src, *repo, *env_root, *env_home, *env_gitdir;
+static const char *env[10];
+
+static void setup(void)
+{
+	sb = th_sandbox();
+	root = th_path("%s/root", sb);
+	src = th_path("%s/src", sb);
+	repo = th_path("%s/apps/app.git", root);
+	env_root = th_path("SLIPWAY_ROOT=%s", root);
+	env_home = th_path("HOME=%s", sb);
+	env_gitdir = th_path("GIT_DIR=%s", repo);
+	const char *fixed[] = { env_root, env_home, "GIT_AUTHOR_NAME=t",
+				"GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+				"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", NULL };
+	memcpy(env, fixed, sizeof(fixed));
+	struct th_result r = th_runv(sb, env, SLIPWAY_BIN, "apps:create", "app", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	/* a tree big enough that a build takes a while: 150 files, ~3 MB */
+	for (int i = 0; i < 150; i++) {
+		char *p = th_path("%s/d%d/f%d.txt", src, i % 10, i);
+		char *content = xcalloc(20001, 1);
+		for (int k = 0; k < 20000; k++)
+			content[k] = (char)('a' + (k * 7 + i * 13) % 26);
+		th_write(p, content, 0644);
+		free(content);
+		free(p);
+	}
+	char *pf = th_path("%s/Procfile", src);
+	th_write(pf, "web: ./run\n", 0644);
+	free(pf);
+	const char *git[][6] = { { "git", "-c", "init.defaultBranch=main", "init", "-q", NULL },
+				 { "git", "add", "-A", NULL },
+				 { "git", "commit", "-qm", "base", NULL },
+				 { "git", "remote", "add", "heroku", repo, NULL },
+				 { "git", "push", "-q", "heroku", "main", NULL } };
+	for (size_t i = 0; i < sizeof(git) / sizeof(*git); i++) {
+		r = th_run(src, env, NULL, git[i]);
+		cr_assert_eq(r.status, 0, "%s: %s", git[i][1], r.err);
+		th_result_free(&r);
+	}
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(sb);
+	free(root);
+	free(src);
+	free(repo);
+	free(env_root);
+	free(env_home);
+	free(env_gitdir);
+}
+
+TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
+
+static char *out_of(const char *const *argv)
+{
+	struct th_result r = th_run(src, env, NULL, argv);
+	cr_assert_eq(r.status, 0, "%s: %s%s", argv[1], r.out, r.err);
+	free(r.err);
+	return r.out;
+}
+
+static int release_count(void)
+{
+	const char *argv[] = { SLIPWAY_BIN, "releases", "-a", "app", "--json", "-n", "100000", NULL };
+	char *out = out_of(argv);
+	int n = 0;
+	for (const char *p = out; (p = strstr(p, "\"version\":")); p++)
+		n++;
+	free(out);
+	return n;
+}
+
+/* A new commit, pushed to a side branch so its objects are in the app repo. */
+static char *new_commit(int i)
+{
+	char *p = th_path("%s/d0/changed.txt", src);
+	char *content = th_path("change %d\n", i);
+	th_write(p, content, 0644);
+	const char *add[] = { "git", "add", "-A", NULL };
+	const char *commit[] = { "git", "commit", "-qm", content, NULL };
+	const char *push[] = { "git", "push", "-q", "heroku", "HEAD:refs/heads/side", NULL };
+	const char *head[] = { "git", "rev-parse", "HEAD", NULL };
+	free(out_of(add));
+	free(out_of(commit));
+	struct th_result r = th_run(src, env, NULL, push);
+	th_result_free(&r);
+	char *sha = out_of(head);
+	sha[40] = '\0';
+	free(p);
+	free(content);
+	return sha;
+}
+
+/* Starts argv with stdin input, kills it -9 after `usec`; returns its exit status. */
+static int run_and_kill(const char *const *argv, const char *input, const char *const *extra_env,
+			long usec)
+{
+	int in[2];
+	cr_assert_eq(pipe(in), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[1]);
+		int devnull = open("/dev/null", 1);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		for (size_t i = 0; env[i]; i++)
+			putenv((char *)env[i]);
+		for (size_t i = 0; extra_env && extra_env[i]; i++)
+			putenv((char *)extra_env[i]);
+		if (chdir(repo) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	if (input && write(in[1], input, strlen(input)) < 0)
+		cr_assert_fail("write");
+	close(in[1]);
+	struct timespec ts = { usec / 1000000, (usec % 1000000) * 1000 };
+	nanosleep(&ts, NULL);
+	kill(pid, SIGKILL);
+	int st;
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static void check_consistent(int before, int *after)
+{
+	const char *fsck[] = { SLIPWAY_BIN, "fsck", NULL };
+	struct th_result r = th_run(src, env, NULL, fsck);
+	cr_assert_eq(r.status, 0, "fsck after a kill: %s%s", r.out, r.err);
+	th_result_free(&r);
+	*after = release_count();
+	cr_assert(*after == before || *after == before + 1, "releases %d -> %d", before, *after);
+	/* the current release is complete: its slug is in the store */
+	const char *info[] = { SLIPWAY_BIN, "slugs:contents", "v1", "-a", "app", NULL };
+	free(out_of(info));
+	const char *cur[] = { SLIPWAY_BIN, "releases:info", "--json", "-a", "app", NULL };
+	char *j = out_of(cur);
+	cr_assert(strstr(j, "\"current\":true"), "%s", j);
+	free(j);
+}
+
+Test(crash, killing_writers_at_random_moments_loses_nothing)
+{
+	srand(12345);
+	int trials = 0, kinds[3] = { 0, 0, 0 };
+	for (int i = 0; i < 60; i++) {
+		int before = release_count(), after;
+		int kind = i % 3;
+		/* a deploy here takes a few hundred ms, a config change or rollback tens */
+		long usec = (rand() % 1200) * 1000L + rand() % 1000;
+		if (kind == 0) {
+			char *sha = new_commit(i);
+			char *line = th_path("%040d %s refs/heads/main\n", 0, sha);
+			memset(line, '1', 40);
+			const char *argv[] = { SLIPWAY_BIN, "hook", "post-receive", NULL };
+			const char *extra[] = { env_gitdir, NULL };
+			run_and_kill(argv, line, extra, usec);
+			free(line);
+			free(sha);
+		} else if (kind == 1) {
+			char kv[32];
+			snprintf(kv, sizeof(kv), "K%d=%d", i, i);
+			const char *argv[] = { SLIPWAY_BIN, "config:set", kv, "-a", "app", NULL };
+			run_and_kill(argv, NULL, NULL, usec / 10);
+		} else {
+			const char *argv[] = { SLIPWAY_BIN, "rollback", "v1", "-a", "app", NULL };
+			run_and_kill(argv, NULL, NULL, usec / 10);
+		}
+		check_consistent(before, &after);
+		kinds[kind] += after - before;
+		trials++;
+	}
+	cr_assert_eq(trials, 60);
+	/* the next push still succeeds, and leftovers are swept by it and by gc */
+	char *sha = new_commit(1000);
+	const char *push[] = { "git", "push", "heroku", "HEAD:main", NULL };
+	struct th_result r = th_run(src, env, NULL, push);
+	cr_assert(strstr(r.err, "Released v"), "%s", r.err);
+	th_result_free(&r);
+	free(sha);
+	char *builds = th_path("%s/builds/app", root);
+	const char *ls[] = { "ls", "-A", builds, NULL };
+	char *left = out_of(ls);
+	cr_assert_str_eq(left, "", "build dirs left: %s", left);
+	free(left);
+	free(builds);
+	const char *gc[] = { SLIPWAY_BIN, "gc", NULL };
+	free(out_of(gc));
+	cr_log_info("completed releases despite kills: deploy %d, config %d, rollback %d", kinds[0],
+		    kinds[1], kinds[2]);
+}

@@ -1,0 +1,399 @@
+/*
+ * The shipped buildpacks (buildpacks/node, python, make, static), end to end:
+ * the real git client pushes a small app with no third-party dependencies,
+ * and we check what the pusher sees, what the slug contains and the process
+ * types of the release.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define APP "shipped"
+
+static char *sb;   /* the sandbox: also $HOME */
+static char *src;  /* the pusher's working tree */
+static char *repo; /* root/apps/shipped.git */
+static char *env_root, *env_home;
+static const char *env[12];
+
+static void setup(void)
+{
+	sb = th_sandbox();
+	char *root = th_path("%s/root", sb);
+	src = th_path("%s/src", sb);
+	repo = th_path("%s/apps/%s.git", root, APP);
+	env_root = th_path("SLIPWAY_ROOT=%s", root);
+	env_home = th_path("HOME=%s", sb);
+	free(root);
+	size_t n = 0;
+	env[n++] = env_root;
+	env[n++] = env_home;
+	env[n++] = "GIT_AUTHOR_NAME=t";
+	env[n++] = "GIT_AUTHOR_EMAIL=t@example.com";
+	env[n++] = "GIT_COMMITTER_NAME=t";
+	env[n++] = "GIT_COMMITTER_EMAIL=t@example.com";
+	env[n++] = "GIT_CONFIG_NOSYSTEM=1";
+	env[n++] = "GIT_TERMINAL_PROMPT=0";
+	env[n++] = "LC_ALL=C";
+	env[n] = NULL;
+	cr_assert_eq(mkdir(src, 0755), 0);
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(sb);
+	free(src);
+	free(repo);
+	free(env_root);
+	free(env_home);
+	sb = src = repo = env_root = env_home = NULL;
+}
+
+TestSuite(shipped, .init = setup, .fini = teardown, .timeout = 300);
+
+/* ---- running things ---- */
+
+#define run(...) th_runv(src, env, __VA_ARGS__, NULL)
+#define ok(...) must_succeed(run(__VA_ARGS__), #__VA_ARGS__)
+
+static char *must_succeed(struct th_result r, const char *what)
+{
+	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
+		     r.err);
+	free(r.err);
+	return r.out;
+}
+
+/* Writes src/<name>. */
+static void put(const char *name, const char *content, unsigned mode)
+{
+	char *p = th_path("%s/%s", src, name);
+	th_write(p, content, mode);
+	free(p);
+}
+
+/* Makes the app, commits the files already put in src and adds the remote. */
+static void create_app_and_commit(void)
+{
+	free(ok(SLIPWAY_BIN, "apps:create", APP));
+	free(ok("git", "-c", "init.defaultBranch=main", "init", "-q"));
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-q", "-m", "first"));
+	free(ok("git", "remote", "add", "heroku", repo));
+}
+
+static void commit_all(const char *msg)
+{
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-q", "-m", msg));
+}
+
+/* git push heroku main: must exit 0 and release vN; returns the remote lines. */
+static char *push_released(int version)
+{
+	struct th_result r = run("git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "git push: exit %d\n%s", r.status, r.err);
+	char *want = th_path("remote: -----> Released v%d: Deploy ", version);
+	cr_assert_eq(th_count(r.err, want), 1, "want '%s' in:\n%s", want, r.err);
+	cr_assert_eq(th_count(r.err, " !     "), 0, "%s", r.err);
+	free(want);
+	free(r.out);
+	return r.err;
+}
+
+/* The files of release vN's slug, as `slipway slugs:contents` lists them. */
+static char *slug_contents(int version)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "v%d", version);
+	return ok(SLIPWAY_BIN, "slugs:contents", v, "-a", APP);
+}
+
+/* Asserts that the listing has a line for path (exactly) with a mode starting with mode. */
+static void assert_entry(const char *listing, const char *path, const char *mode)
+{
+	const char *p = listing;
+	size_t plen = strlen(path);
+	while (p && *p) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *name = memmem(p, len, " ./app/", 7);
+		if (name) {
+			name += 3; /* " ./" */
+			size_t rest = len - (size_t)(name - p);
+			if (rest >= plen && !strncmp(name, path, plen) &&
+			    (rest == plen || !strncmp(name + plen, " -> ", 4))) {
+				cr_assert(!strncmp(p, mode, strlen(mode)), "%s: mode %.10s, want %s",
+					  path, p, mode);
+				return;
+			}
+		}
+		p = end ? end + 1 : NULL;
+	}
+	cr_assert_fail("no %s in the slug:\n%s", path, listing);
+}
+
+static void assert_no_entry(const char *listing, const char *needle)
+{
+	cr_assert(!strstr(listing, needle), "'%s' in the slug:\n%s", needle, listing);
+}
+
+/* Asserts release vN's process types, as releases:info --json shows them. */
+static void assert_procs(int version, const char *json_object)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "v%d", version);
+	char *info = ok(SLIPWAY_BIN, "releases:info", v, "-a", APP, "--json");
+	char *want = th_path("\"process_types\":%s", json_object);
+	cr_assert(strstr(info, want), "want %s in: %s", want, info);
+	free(want);
+	free(info);
+}
+
+static void assert_line(const char *out, const char *line)
+{
+	cr_assert_eq(th_count(out, line), 1, "want '%s' once in:\n%s", line, out);
+}
+
+/* ---- node ---- */
+
+static const char package_json[] =
+	"{\n"
+	"  \"name\": \"hello\",\n"
+	"  \"version\": \"1.0.0\",\n"
+	"  \"private\": true,\n"
+	"  \"scripts\": { \"start\": \"node server.js\" },\n"
+	"  \"dependencies\": { \"greet\": \"file:lib/greet\" }\n"
+	"}\n";
+
+static const char package_lock_json[] =
+	"{\n"
+	"  \"name\": \"hello\",\n"
+	"  \"version\": \"1.0.0\",\n"
+	"  \"lockfileVersion\": 3,\n"
+	"  \"requires\": true,\n"
+	"  \"packages\": {\n"
+	"    \"\": {\n"
+	"      \"name\": \"hello\",\n"
+	"      \"version\": \"1.0.0\",\n"
+	"      \"dependencies\": { \"greet\": \"file:lib/greet\" }\n"
+	"    },\n"
+	"    \"lib/greet\": { \"version\": \"1.0.0\" },\n"
+	"    \"node_modules/greet\": { \"resolved\": \"lib/greet\", \"link\": true }\n"
+	"  }\n"
+	"}\n";
+
+static void node_app(int lockfile)
+{
+	put("package.json", package_json, 0644);
+	if (lockfile)
+		put("package-lock.json", package_lock_json, 0644);
+	put("server.js", "console.log(require('greet')());\n", 0644);
+	put("lib/greet/package.json", "{ \"name\": \"greet\", \"version\": \"1.0.0\" }\n", 0644);
+	put("lib/greet/index.js", "module.exports = () => 'hello';\n", 0644);
+	create_app_and_commit();
+}
+
+Test(shipped, node_with_lockfile_runs_npm_ci_and_defaults_to_npm_start)
+{
+	node_app(1);
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Node.js app detected");
+	assert_line(out, "remote: -----> Installing dependencies");
+	assert_line(out, "remote:        Running npm ci (a lockfile is present)");
+	assert_line(out, "remote: -----> Starting with an empty npm cache");
+	free(out);
+
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/node_modules/greet -> ../lib/greet", "l");
+	assert_entry(tv, "app/server.js", "-rw-r--r--");
+	assert_no_entry(tv, "app/.npm"); /* npm's cache stays in CACHE_DIR */
+	free(tv);
+	assert_procs(1, "{\"web\":\"npm start\"}");
+
+	/* the next build finds npm's cache from the first */
+	put("README", "two\n", 0644);
+	commit_all("two");
+	out = push_released(2);
+	assert_line(out, "remote: -----> Reusing the npm cache of the previous build");
+	free(out);
+}
+
+Test(shipped, node_without_lockfile_runs_npm_install_and_procfile_wins)
+{
+	put("Procfile", "web: node server.js\nworker: node server.js\n", 0644);
+	node_app(0);
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Node.js app detected");
+	assert_line(out, "remote:        Running npm install (no lockfile)");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/node_modules/greet -> ../lib/greet", "l");
+	assert_entry(tv, "app/package-lock.json", "-rw-r--r--");
+	free(tv);
+	assert_procs(1, "{\"web\":\"node server.js\",\"worker\":\"node server.js\"}");
+}
+
+/* ---- python ---- */
+
+Test(shipped, python_makes_a_virtualenv_in_the_slug)
+{
+	put("requirements.txt", "# no third-party packages\n", 0644);
+	put("app.py", "print('hello')\n", 0644);
+	put("Procfile", "web: python app.py\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Python app detected");
+	assert_line(out, "remote: -----> Creating a virtualenv in .venv");
+	assert_line(out, "remote: -----> Installing requirements with pip");
+	free(out);
+
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/.venv/bin/python", "l");
+	assert_entry(tv, "app/.venv/pyvenv.cfg", "-rw-");
+	assert_entry(tv, "app/.profile.d/python.sh", "-rw-");
+	assert_entry(tv, "app/app.py", "-rw-r--r--");
+	free(tv);
+	/* the buildpack names no process: the Procfile's are the release's */
+	assert_procs(1, "{\"web\":\"python app.py\"}");
+}
+
+Test(shipped, python_without_procfile_has_no_process_types)
+{
+	put("requirements.txt", "", 0644);
+	put("app.py", "print('hello')\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Python app detected");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/.venv/bin/python", "l");
+	free(tv);
+	assert_procs(1, "{}");
+}
+
+/* ---- make ---- */
+
+static const char hello_c[] = "#include <stdio.h>\n"
+			      "int main(void) { puts(\"hello\"); return 0; }\n";
+
+Test(shipped, make_builds_and_reuses_its_cache)
+{
+	put("Makefile", "hello: hello.c\n\t$(CC) -o hello hello.c\n", 0644);
+	put("hello.c", hello_c, 0644);
+	put("Procfile", "web: ./hello\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Make app detected");
+	assert_line(out, "remote: -----> Starting with an empty build cache");
+	assert_line(out, "remote: -----> Building with make");
+	cr_assert_eq(th_count(out, "remote:        cc -o hello hello.c"), 1, "%s", out);
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/hello", "-rwx");
+	free(tv);
+	assert_procs(1, "{\"web\":\"./hello\"}");
+
+	/* hello.c did not change: the cached binary is up to date */
+	put("README", "two\n", 0644);
+	commit_all("two");
+	out = push_released(2);
+	assert_line(out, "remote: -----> Reusing the build cache of the previous build");
+	assert_line(out, "remote:        make: 'hello' is up to date.");
+	cr_assert_eq(th_count(out, "cc -o hello"), 0, "%s", out);
+	free(out);
+	tv = slug_contents(2);
+	assert_entry(tv, "app/hello", "-rwx");
+	assert_entry(tv, "app/README", "-rw-");
+	free(tv);
+
+	/* hello.c changed: it is rebuilt */
+	put("hello.c", "#include <stdio.h>\nint main(void) { return puts(\"hi\") < 0; }\n", 0644);
+	commit_all("three");
+	out = push_released(3);
+	assert_line(out, "remote: -----> Reusing the build cache of the previous build");
+	cr_assert_eq(th_count(out, "remote:        cc -o hello hello.c"), 1, "%s", out);
+	free(out);
+}
+
+Test(shipped, make_builds_a_cmake_project)
+{
+	put("CMakeLists.txt",
+	    "cmake_minimum_required(VERSION 3.13)\nproject(hello C)\nadd_executable(hello hello.c)\n",
+	    0644);
+	put("hello.c", hello_c, 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Make app detected");
+	assert_line(out, "remote: -----> Building with CMake");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/build/hello", "-rwx");
+	assert_no_entry(tv, "CMakeFiles");
+	free(tv);
+	assert_procs(1, "{}");
+}
+
+Test(shipped, failed_make_rejects_the_push)
+{
+	put("Makefile", "all:\n\t@echo broken >&2; exit 1\n", 0644);
+	create_app_and_commit();
+	struct th_result r = run("git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err); /* post-receive: the branch is updated */
+	assert_line(r.err, "remote:        broken");
+	assert_line(r.err, "remote:  !     make failed");
+	assert_line(r.err, "remote:  !     Push rejected, failed to compile Make app.");
+	cr_assert_eq(th_count(r.err, "Released"), 0, "%s", r.err);
+	th_result_free(&r);
+}
+
+/* ---- static ---- */
+
+Test(shipped, static_site_is_served_as_it_is)
+{
+	put("index.html", "<!doctype html><title>hi</title>\n", 0644);
+	put("css/site.css", "body { margin: 0 }\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Static app detected");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/index.html", "-rw-r--r--");
+	assert_entry(tv, "app/css/site.css", "-rw-r--r--");
+	free(tv);
+	assert_procs(1, "{\"web\":\"python3 -m http.server $PORT\"}");
+}
+
+/* ---- detection order ---- */
+
+Test(shipped, detection_order_languages_then_static_then_procfile)
+{
+	/* index.html + Procfile: static (its web process overridden) */
+	put("index.html", "<p>hi</p>\n", 0644);
+	put("Procfile", "web: ./serve\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Static app detected");
+	free(out);
+	assert_procs(1, "{\"web\":\"./serve\"}");
+
+	/* a Makefile next to index.html: not a static site any more */
+	put("Makefile", "all:\n\t@echo built\n", 0644);
+	commit_all("make");
+	out = push_released(2);
+	assert_line(out, "remote: -----> Make app detected");
+	free(out);
+
+	/* package.json comes before the Makefile */
+	put("package.json", "{ \"name\": \"x\", \"version\": \"1.0.0\" }\n", 0644);
+	commit_all("node");
+	out = push_released(3);
+	assert_line(out, "remote: -----> Node.js app detected");
+	free(out);
+	assert_procs(3, "{\"web\":\"./serve\"}");
+}

@@ -1,0 +1,553 @@
+/*
+ * End to end over a real OpenSSH server: keys installed with `slipway
+ * keys:add` force `slipway shell USER`; the real git client pushes through
+ * it, users run commands with `ssh HOST COMMAND`, users without access are
+ * refused, injection attempts never run, and the ledger's refs cannot be
+ * pushed.  sshd runs as the test's own user on 127.0.0.1 on a free port.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define APP "myapp"
+#define NAME_RULE \
+	"use 1 to 30 lowercase letters, digits and dashes, starting with a letter\n"
+#define NO_ACCESS " !    You do not have access to the app " APP ".\n"
+
+static char *sb, *root, *src, *repo, *sentinel;
+static char *env_root, *env_keys, *env_home, *ssh_alice, *ssh_bob;
+static const char *env[16], *env_a[16], *env_b[16];
+static char *url, *scp_url, *login;
+static char *key_alice, *key_bob;
+static int port;
+static pid_t sshd_pid = -1;
+
+/* ---- running things ---- */
+
+static struct th_result run_env(const char *const *e, const char *const *argv)
+{
+	return th_run(src, e, NULL, argv);
+}
+#define RUN(e, ...) run_env(e, (const char *const[]){ __VA_ARGS__, NULL })
+#define sw(...) RUN(env, SLIPWAY_BIN, __VA_ARGS__)
+
+static char *must(struct th_result r, const char *what)
+{
+	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
+		     r.err);
+	free(r.err);
+	return r.out;
+}
+#define OK(e, ...) must(RUN(e, __VA_ARGS__), #__VA_ARGS__)
+
+/* ssh -i KEY ... USER@127.0.0.1 COMMAND (NULL: no command, a login). */
+static struct th_result ssh_as(const char *key, const char *command)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-p", p,
+			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			       "-o", "LogLevel=ERROR", login, command, NULL };
+	return th_run(src, env, NULL, argv);
+}
+
+static char *git_ssh_command(const char *key)
+{
+	return th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -p %d -o StrictHostKeyChecking=no "
+		       "-o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes "
+		       "-o LogLevel=ERROR", key, port);
+}
+
+/* ---- sshd ---- */
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static int port_open(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void keygen(const char *path, const char *comment)
+{
+	struct th_result r = th_runv(NULL, NULL, "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+				     "-C", comment, "-f", path, NULL);
+	cr_assert_eq(r.status, 0, "ssh-keygen: %s", r.err);
+	th_result_free(&r);
+}
+
+static void start_sshd(const char *user)
+{
+	char *host_key = th_path("%s/host_key", sb);
+	keygen(host_key, "host");
+	mkdir("/run/sshd", 0755); /* privilege separation directory */
+	char *cfg = th_path("%s/sshd_config", sb);
+	char *text = th_path("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s/sshd.pid\n"
+			     "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
+			     "PubkeyAuthentication yes\nPasswordAuthentication no\n"
+			     "KbdInteractiveAuthentication no\nPermitRootLogin forced-commands-only\n"
+			     "AllowUsers %s\nPermitUserEnvironment no\nPrintMotd no\n"
+			     "LogLevel VERBOSE\n",
+			     port, host_key, sb, sb, user);
+	/* a sanitizer build's options reach the sessions too (sshd clears the environment;
+	   the first SetEnv line is the one that counts, so all go on one line) */
+	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
+	char *setenv_line = strdup("SetEnv SLIPWAY_TEST=1");
+	for (size_t i = 0; pass[i]; i++) {
+		const char *v = getenv(pass[i]);
+		if (v && *v && !strpbrk(v, " \t\n\"'")) {
+			char *more = th_path("%s %s=%s", setenv_line, pass[i], v);
+			free(setenv_line);
+			setenv_line = more;
+		}
+	}
+	char *more = th_path("%s%s\n", text, setenv_line);
+	free(text);
+	free(setenv_line);
+	text = more;
+	th_write(cfg, text, 0600);
+	char *log = th_path("%s/sshd.log", sb);
+	sshd_pid = fork();
+	cr_assert(sshd_pid >= 0);
+	if (sshd_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int null = open("/dev/null", O_RDONLY);
+		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0 || dup2(null, 0) < 0)
+			_exit(127);
+		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg, (char *)NULL);
+		_exit(127);
+	}
+	/* wait (bounded) until it listens */
+	int up = 0;
+	for (int i = 0; i < 200 && !up; i++) {
+		int st;
+		if (waitpid(sshd_pid, &st, WNOHANG) == sshd_pid) {
+			sshd_pid = -1;
+			break;
+		}
+		up = port_open();
+		if (!up)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	char *logtext = th_read(log, NULL);
+	cr_assert(up, "sshd did not start:\n%s", logtext ? logtext : "");
+	free(logtext);
+	free(log);
+	free(text);
+	free(cfg);
+	free(host_key);
+}
+
+static void setup(void)
+{
+	if (access("/usr/sbin/sshd", X_OK) || access("/usr/bin/ssh", X_OK))
+		cr_skip_test("openssh-server and openssh-client are needed (run scripts/deps)");
+	sb = th_sandbox();
+	root = th_path("%s/root", sb);
+	src = th_path("%s/src", sb);
+	repo = th_path("%s/apps/%s.git", root, APP);
+	sentinel = th_path("%s/sentinel", sb);
+	key_alice = th_path("%s/alice", sb);
+	key_bob = th_path("%s/bob", sb);
+	cr_assert_eq(mkdir(src, 0755), 0);
+	keygen(key_alice, "alice@laptop");
+	keygen(key_bob, "bob@desk");
+
+	struct passwd *pw = getpwuid(getuid());
+	cr_assert(pw);
+	port = free_port();
+	login = th_path("%s@127.0.0.1", pw->pw_name);
+	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", pw->pw_name, port, APP);
+	scp_url = th_path("%s@127.0.0.1:%s.git", pw->pw_name, APP);
+
+	env_root = th_path("SLIPWAY_ROOT=%s", root);
+	env_keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb);
+	env_home = th_path("HOME=%s", sb);
+	ssh_alice = git_ssh_command(key_alice);
+	ssh_bob = git_ssh_command(key_bob);
+	const char *common[] = { env_root, env_keys, env_home, "GIT_AUTHOR_NAME=t",
+				 "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+				 "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1",
+				 "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", NULL };
+	size_t n = 0;
+	for (; common[n]; n++)
+		env[n] = env_a[n] = env_b[n] = common[n];
+	env[n] = NULL;
+	env_a[n] = ssh_alice;
+	env_b[n] = ssh_bob;
+	env_a[n + 1] = env_b[n + 1] = NULL;
+
+	char *pub = th_path("%s.pub", key_alice);
+	free(OK(env, SLIPWAY_BIN, "keys:add", "alice@example.com", pub));
+	free(pub);
+	pub = th_path("%s.pub", key_bob);
+	free(OK(env, SLIPWAY_BIN, "keys:add", "bob", pub));
+	free(pub);
+	free(OK(env, SLIPWAY_BIN, "apps:create", APP));
+	free(OK(env, SLIPWAY_BIN, "access:add", "alice@example.com", "-a", APP));
+	start_sshd(pw->pw_name); /* last: a failed setup leaves no sshd behind */
+}
+
+static void teardown(void)
+{
+	if (sshd_pid > 0) {
+		kill(sshd_pid, SIGTERM);
+		waitpid(sshd_pid, NULL, 0);
+		sshd_pid = -1;
+	}
+	if (sb)
+		th_sandbox_free(sb);
+	char *all[] = { root, src, repo, sentinel, env_root, env_keys, env_home, ssh_alice,
+			ssh_bob, url, scp_url, login, key_alice, key_bob };
+	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++)
+		free(all[i]);
+	sb = NULL;
+}
+
+TestSuite(ssh, .init = setup, .fini = teardown, .timeout = 240);
+
+/* ---- the pusher's repository and the server's state ---- */
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '\n')
+		s[--n] = '\0';
+}
+
+static void init_src(const char *remote)
+{
+	free(OK(env, "git", "-c", "init.defaultBranch=main", "init", "-q"));
+	char *p = th_path("%s/Procfile", src);
+	th_write(p, "web: ./run.sh\n", 0644);
+	free(p);
+	p = th_path("%s/run.sh", src);
+	th_write(p, "#!/bin/sh\necho hi\n", 0755);
+	free(p);
+	free(OK(env, "git", "add", "-A"));
+	free(OK(env, "git", "commit", "-q", "-m", "first"));
+	free(OK(env, "git", "remote", "add", "heroku", remote));
+}
+
+static void commit_change(const char *msg)
+{
+	char *p = th_path("%s/%s", src, msg);
+	th_write(p, msg, 0644);
+	free(p);
+	free(OK(env, "git", "add", "-A"));
+	free(OK(env, "git", "commit", "-q", "-m", msg));
+}
+
+static char *head_sha7(void)
+{
+	char *s = OK(env, "git", "rev-parse", "--short=7", "HEAD");
+	chomp(s);
+	return s;
+}
+
+/* Every ref of the app repository with its target: the whole ledger state. */
+static char *server_refs(void)
+{
+	char *gd = th_path("--git-dir=%s", repo);
+	char *out = OK(env, "git", gd, "for-each-ref", "--format=%(objectname) %(refname)");
+	free(gd);
+	return out;
+}
+
+static void push_v1(void)
+{
+	init_src(url);
+	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "push: %s", r.err);
+	cr_assert(strstr(r.err, "remote: -----> Released v1: Deploy "), "%s", r.err);
+	th_result_free(&r);
+}
+
+/* ---- pushing and running commands as a user ---- */
+
+Test(ssh, push_releases_by_the_keys_user_and_commands_run_as_them)
+{
+	init_src(url);
+	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "push: %s", r.err);
+	char *sha7 = head_sha7();
+	char *want = th_path("remote: -----> Released v1: Deploy %s", sha7);
+	cr_assert_eq(th_count(r.err, want), 1, "%s", r.err);
+	free(want);
+	th_result_free(&r);
+	char *info = OK(env, SLIPWAY_BIN, "releases:info", "v1", "-a", APP);
+	cr_assert(strstr(info, "\nBy:        alice@example.com\n"), "%s", info);
+	free(info);
+
+	r = ssh_as(key_alice, "releases -a " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "=== " APP " Releases - Current: v1\n"), "%s", r.out);
+	want = th_path("v1  Deploy %s  alice@example.com  ", sha7);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	cr_assert_str_eq(r.err, "");
+	free(want);
+	th_result_free(&r);
+	free(sha7);
+
+	/* the scp-like remote of the README, git@host:myapp.git */
+	free(OK(env, "git", "remote", "set-url", "heroku", scp_url));
+	commit_change("second");
+	r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "push: %s", r.err);
+	cr_assert(strstr(r.err, "remote: -----> Released v2: Deploy "), "%s", r.err);
+	th_result_free(&r);
+
+	r = ssh_as(key_alice, "rollback -a " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v3\n");
+	th_result_free(&r);
+	info = OK(env, SLIPWAY_BIN, "releases:info", "v3", "-a", APP);
+	cr_assert(strstr(info, "=== Release v3 (current)\nChange:    Rollback to v1\nBy:        alice@example.com\n"),
+		  "%s", info);
+	free(info);
+
+	/* quoted words, config as alice, apps lists her app */
+	r = ssh_as(key_alice, "config:set 'GREETING=hello world' -a \"" APP "\"");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "done, v4"), "%s", r.out);
+	th_result_free(&r);
+	r = ssh_as(key_alice, "config:get GREETING -a " APP);
+	cr_assert_str_eq(r.out, "hello world\n");
+	th_result_free(&r);
+	r = ssh_as(key_alice, "apps");
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "=== Apps\n" APP "\n");
+	th_result_free(&r);
+
+	/* clone (upload-pack) works for her */
+	char *dst = th_path("%s/clone", sb);
+	free(OK(env_a, "git", "clone", "-q", url, dst));
+	free(dst);
+}
+
+Test(ssh, apps_create_over_ssh_gives_the_creator_access)
+{
+	struct th_result r = ssh_as(key_bob, "apps:create bobs-app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Creating bobs-app... done\n"), "%s", r.out);
+	th_result_free(&r);
+	char *out = OK(env, SLIPWAY_BIN, "access", "-a", "bobs-app");
+	cr_assert_str_eq(out, "=== bobs-app Access\nbob\n");
+	free(out);
+	r = ssh_as(key_bob, "apps");
+	cr_assert_str_eq(r.out, "=== Apps\nbobs-app\n");
+	th_result_free(&r);
+	r = ssh_as(key_alice, "apps --json");
+	cr_assert_str_eq(r.out, "[\"" APP "\"]\n");
+	th_result_free(&r);
+	/* the operator sees both */
+	out = OK(env, SLIPWAY_BIN, "apps");
+	cr_assert_str_eq(out, "=== Apps\nbobs-app\n" APP "\n");
+	free(out);
+}
+
+/* ---- refusals ---- */
+
+static void refused_ssh(const char *key, const char *command, const char *want_err)
+{
+	char *before = server_refs();
+	struct th_result r = ssh_as(key, command);
+	cr_assert_eq(r.status, 1, "'%s': exit %d\n%s%s", command, r.status, r.out, r.err);
+	cr_assert_str_eq(r.out, "", "'%s'", command);
+	cr_assert_str_eq(r.err, want_err, "'%s'", command);
+	th_result_free(&r);
+	char *after = server_refs();
+	cr_assert_str_eq(after, before, "'%s' changed the ledger", command);
+	free(after);
+	free(before);
+}
+
+Test(ssh, a_user_without_access_is_refused_everything)
+{
+	push_v1();
+	char *before = server_refs();
+
+	commit_change("bobs");
+	struct th_result r = RUN(env_b, "git", "push", "heroku", "main");
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, NO_ACCESS), "%s", r.err);
+	cr_assert(!strstr(r.err, "remote:"), "receive-pack ran:\n%s", r.err);
+	th_result_free(&r);
+	char *after = server_refs();
+	cr_assert_str_eq(after, before);
+	free(after);
+
+	static const char *const cmds[] = {
+		"releases -a " APP, "releases:info v1 -a " APP, "rollback -a " APP,
+		"rollback v1 -a " APP, "config -a " APP, "config:set FOO=bar -a " APP,
+		"config:unset FOO -a " APP, "slugs:info v1 -a " APP, "releases:output -a " APP,
+		NULL,
+	};
+	for (size_t i = 0; cmds[i]; i++)
+		refused_ssh(key_bob, cmds[i], NO_ACCESS);
+
+	char *dst = th_path("%s/clone", sb);
+	r = RUN(env_b, "git", "clone", "-q", url, dst);
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, NO_ACCESS), "%s", r.err);
+	cr_assert_neq(access(dst, F_OK), 0);
+	th_result_free(&r);
+
+	r = ssh_as(key_bob, "apps");
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "You have no apps.\n");
+	th_result_free(&r);
+
+	/* operator-only commands are refused to everyone over ssh */
+	refused_ssh(key_alice, "access:add bob -a " APP,
+		    " !    refused: 'access:add' is not a command you can run here (run: ssh HOST help)\n");
+	refused_ssh(key_alice, "apps:destroy " APP " --confirm " APP,
+		    " !    refused: 'apps:destroy' is not a command you can run here (run: ssh HOST help)\n");
+
+	/* once given access, the same commands work; taken away, refused again */
+	free(OK(env, SLIPWAY_BIN, "access:add", "bob", "-a", APP));
+	r = ssh_as(key_bob, "releases -a " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Current: v1"), "%s", r.out);
+	th_result_free(&r);
+	free(OK(env, SLIPWAY_BIN, "access:remove", "bob", "-a", APP));
+	refused_ssh(key_bob, "rollback -a " APP, NO_ACCESS);
+	free(before);
+	free(dst);
+}
+
+Test(ssh, injection_attempts_never_run)
+{
+	push_v1();
+	char *apps_dir = th_path("%s/apps", root);
+	static const struct {
+		const char *fmt, *err;
+	} cases[] = {
+		{ "releases -a " APP "; touch %s", " !    refused: ';' is not allowed outside quotes\n" },
+		{ "releases -a " APP " | touch %s", " !    refused: '|' is not allowed outside quotes\n" },
+		{ "releases -a " APP " && touch %s", " !    refused: '&' is not allowed outside quotes\n" },
+		{ "releases -a `touch %s`", " !    refused: '`' is not allowed outside quotes\n" },
+		{ "releases -a $(touch %s)", " !    refused: '$' is not allowed outside quotes\n" },
+		{ "releases -a \"$(touch %s)\"",
+		  " !    refused: '$' is not allowed inside double quotes (use single quotes)\n" },
+		{ "releases -a " APP "\ntouch %s", " !    refused: the command has more than one line\n" },
+		{ "touch %s", " !    refused: 'touch' is not a command you can run here (run: ssh HOST help)\n" },
+		{ "sh -c 'touch %s'", " !    refused: 'sh' is not a command you can run here (run: ssh HOST help)\n" },
+		{ "git-upload-pack '/" APP ".git'; touch %s",
+		  " !    refused: ';' is not allowed outside quotes\n" },
+		{ "git-receive-pack '" APP ".git' `touch %s`",
+		  " !    refused: '`' is not allowed outside quotes\n" },
+		{ "git-receive-pack '../../%s.git'", " !    refused: '../../%s.git' is not an app "
+		  "repository (use APP.git, for example myapp.git)\n" },
+		{ "releases -a '" APP "; touch %s'", " !    invalid app name '" APP "; touch %s': " NAME_RULE },
+		{ "releases -a ../%s", " !    invalid app name '../%s': " NAME_RULE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *cmd = th_path(cases[i].fmt, sentinel);
+		char *want = strstr(cases[i].err, "%s") ? th_path(cases[i].err, sentinel)
+							: strdup(cases[i].err);
+		refused_ssh(key_alice, cmd, want);
+		cr_assert_neq(access(sentinel, F_OK), 0, "'%s' created the sentinel", cmd);
+		free(want);
+		free(cmd);
+	}
+	/* a login without a command: one line, no shell */
+	struct th_result r = ssh_as(key_alice, NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, " !    refused: slipway has no interactive shell (push with git, "
+				"or run: ssh HOST help)\n");
+	th_result_free(&r);
+
+	/* inside single quotes it is data: stored literally, never run */
+	char *set = th_path("config:set 'X=$(touch %s);`touch %s`' -a " APP, sentinel, sentinel);
+	r = ssh_as(key_alice, set);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	char *val = OK(env, SLIPWAY_BIN, "config:get", "X", "-a", APP);
+	char *want = th_path("$(touch %s);`touch %s`\n", sentinel, sentinel);
+	cr_assert_str_eq(val, want);
+	free(want);
+	free(val);
+	free(set);
+	cr_assert_neq(access(sentinel, F_OK), 0);
+
+	/* nothing was created next to the apps */
+	struct th_result ls = RUN(env, "ls", "-A", apps_dir);
+	cr_assert_str_eq(ls.out, APP ".git\n");
+	th_result_free(&ls);
+	free(apps_dir);
+}
+
+/* ---- the ledger cannot be pushed ---- */
+
+static void push_refused(const char *refspec)
+{
+	char *before = server_refs();
+	struct th_result r = RUN(env_a, "git", "push", "heroku", refspec);
+	cr_assert_neq(r.status, 0, "git push heroku %s was accepted:\n%s", refspec, r.err);
+	cr_assert(strstr(r.err, "[remote rejected]") || strstr(r.err, "! [rejected]"),
+		  "%s:\n%s", refspec, r.err);
+	th_result_free(&r);
+	char *after = server_refs();
+	cr_assert_str_eq(after, before, "git push heroku %s changed refs", refspec);
+	free(after);
+	free(before);
+}
+
+Test(ssh, ledger_refs_cannot_be_pushed_or_seen)
+{
+	push_v1();
+	commit_change("second");
+	push_refused("HEAD:refs/releases/v1");
+	push_refused("HEAD:refs/releases/v9");
+	push_refused(":refs/releases/v1");
+	push_refused("HEAD:refs/slipway/current");
+	push_refused(":refs/slipway/current");
+	push_refused("HEAD:refs/tags/v1");
+
+	char *refs = OK(env_a, "git", "ls-remote", "heroku");
+	cr_assert(strstr(refs, "\trefs/heads/main\n"), "%s", refs);
+	cr_assert(!strstr(refs, "refs/releases"), "%s", refs);
+	cr_assert(!strstr(refs, "refs/slipway"), "%s", refs);
+	free(refs);
+
+	struct th_result r = sw("fsck", "-a", APP);
+	cr_assert_eq(r.status, 0, "fsck: %s%s", r.out, r.err);
+	th_result_free(&r);
+	char *list = OK(env, SLIPWAY_BIN, "releases", "-a", APP);
+	cr_assert_eq(th_count(list, "Deploy "), 1, "%s", list);
+	free(list);
+}
