@@ -114,17 +114,23 @@ struct th_result th_run(const char *dir, const char *const *env,
 	return r;
 }
 
-struct th_result th_runv(const char *dir, const char *const *env, ...)
+struct th_result th_runva(const char *dir, const char *const *env, va_list ap)
 {
 	const char *argv[64];
 	size_t n = 0;
-	va_list ap;
-	va_start(ap, env);
 	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
 		n++;
-	va_end(ap);
 	argv[n] = NULL;
 	return th_run(dir, env, NULL, argv);
+}
+
+struct th_result th_runv(const char *dir, const char *const *env, ...)
+{
+	va_list ap;
+	va_start(ap, env);
+	struct th_result r = th_runva(dir, env, ap);
+	va_end(ap);
+	return r;
 }
 
 void th_result_free(struct th_result *r)

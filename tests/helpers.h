@@ -8,6 +8,7 @@
 #ifndef SW_TEST_HELPERS_H
 #define SW_TEST_HELPERS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct th_result {
@@ -32,6 +33,9 @@ struct th_result th_run(const char *dir, const char *const *env,
 
 /* th_run with argv given inline: th_runv(dir, env, "git", "init", NULL). */
 struct th_result th_runv(const char *dir, const char *const *env, ...);
+
+/* th_runv with the NULL-terminated argv as a va_list (for wrappers). */
+struct th_result th_runva(const char *dir, const char *const *env, va_list ap);
 
 void th_result_free(struct th_result *r);
 

@@ -4,7 +4,7 @@
  * pusher sees, the releases recorded and the files in the slug.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include "builder/build.h"
 
@@ -19,70 +19,33 @@
 #define APP "myapp"
 #define FIX TESTS_DIR "/fixtures/buildpacks"
 
-static char *sb, *root, *src, *repo, *env_root, *env_home;
-static const char *env[24];
-static size_t nenv;
+static struct app_sandbox sb;
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	root = th_path("%s/root", sb);
-	src = th_path("%s/src", sb);
-	repo = th_path("%s/apps/%s.git", root, APP);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	nenv = 0;
-	env[nenv++] = env_root;
-	env[nenv++] = env_home;
-	env[nenv++] = "GIT_AUTHOR_NAME=t";
-	env[nenv++] = "GIT_AUTHOR_EMAIL=t@example.com";
-	env[nenv++] = "GIT_COMMITTER_NAME=t";
-	env[nenv++] = "GIT_COMMITTER_EMAIL=t@example.com";
-	env[nenv++] = "GIT_CONFIG_NOSYSTEM=1";
-	env[nenv++] = "GIT_TERMINAL_PROMPT=0";
-	env[nenv++] = "LC_ALL=C";
-	env[nenv] = NULL;
-	cr_assert_eq(mkdir(src, 0755), 0);
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(root);
-	free(src);
-	free(repo);
-	free(env_root);
-	free(env_home);
-	sb = root = src = repo = env_root = env_home = NULL;
+	app_sandbox_release(&sb);
 }
 
 TestSuite(buildpacks, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Adds "K=V" to the environment of everything run from now on (kv must outlive the test). */
+/* Adds "K=V" to the environment of everything run from now on. */
 static void env_add(const char *kv)
 {
-	cr_assert(nenv + 1 < sizeof(env) / sizeof(env[0]));
-	env[nenv++] = kv;
-	env[nenv] = NULL;
+	app_sandbox_setenv(&sb, kv);
 }
 
-#define run(...) th_runv(src, env, __VA_ARGS__, NULL)
+#define run(...) SANDBOX_RUN(&sb, NULL, __VA_ARGS__)
 #define sw(...) run(SLIPWAY_BIN, __VA_ARGS__)
-#define ok(...) must_succeed(run(__VA_ARGS__), #__VA_ARGS__)
-
-static char *must_succeed(struct th_result r, const char *what)
-{
-	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
-		     r.err);
-	free(r.err);
-	return r.out;
-}
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
 static void write_src(const char *name, const char *content)
 {
-	char *p = th_path("%s/%s", src, name);
-	th_write(p, content, 0644);
-	free(p);
+	app_sandbox_write(&sb, name, content, 0644);
 }
 
 static void commit(const char *msg)
@@ -94,9 +57,8 @@ static void commit(const char *msg)
 /* The app, and a git repo in src with a Procfile and the remote heroku. */
 static void init_app(void)
 {
-	free(ok(SLIPWAY_BIN, "apps:create", APP));
-	free(ok("git", "-c", "init.defaultBranch=main", "init", "-q"));
-	free(ok("git", "remote", "add", "heroku", repo));
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
 	write_src("Procfile", "web: ./run.sh\n");
 }
 
@@ -108,20 +70,12 @@ static void add_bp(const char *spec)
 /* git push heroku main (post-receive: git exits 0 either way); returns the remote lines. */
 static char *push(void)
 {
-	struct th_result r = run("git", "push", "heroku", "main");
-	cr_assert_eq(r.status, 0, "git push: exit %d\n%s", r.status, r.err);
-	free(r.out);
-	return r.err;
+	return app_sandbox_push(&sb, "main");
 }
 
 static int release_count(void)
 {
-	char *json = ok(SLIPWAY_BIN, "releases", "-a", APP, "--json");
-	int n = 0;
-	for (const char *p = json; (p = strstr(p, "\"version\":")); p++)
-		n++;
-	free(json);
-	return n;
+	return app_sandbox_release_count(&sb);
 }
 
 static void assert_has(const char *out, const char *needle)
@@ -155,7 +109,7 @@ static char *extract(int version)
 {
 	char v[16];
 	snprintf(v, sizeof(v), "v%d", version);
-	char *dir = th_path("%s/x%d", sb, version);
+	char *dir = th_path("%s/x%d", sb.dir, version);
 	free(ok(SLIPWAY_BIN, "slugs:extract", v, dir, "-a", APP));
 	return dir;
 }
@@ -201,7 +155,7 @@ static int count_entries(const char *dir)
 
 static int store_objects(void)
 {
-	char *d = th_path("%s/store/sha256", root);
+	char *d = th_path("%s/store/sha256", sb.root);
 	int n = 0;
 	DIR *top = opendir(d);
 	struct dirent *e;
@@ -229,7 +183,7 @@ static char *buildpacks_list(void)
 static char *fake_shipped(void)
 {
 	const char *const *names = build_shipped_buildpacks();
-	char *dir = th_path("%s/shipped", sb);
+	char *dir = th_path("%s/shipped", sb.dir);
 	for (size_t i = 0; names[i]; i++) {
 		char *p = th_path("%s/%s/bin/detect", dir, names[i]);
 		char *script = th_path("#!/bin/sh\n[ -e \"$1/%s.marker\" ] || exit 1\necho Shipped-%s\n",
@@ -483,7 +437,7 @@ Test(buildpacks, per_app_compile_timeout_from_git_config)
 {
 	init_app();
 	add_bp(FIX "/hang");
-	char *gd = th_path("--git-dir=%s", repo);
+	char *gd = th_path("--git-dir=%s", sb.repo);
 	free(ok("git", gd, "config", "slipway.compileTimeout", "2s"));
 	commit("hang");
 	char *out = push();
@@ -512,7 +466,7 @@ Test(buildpacks, oversize_slug_is_refused_before_the_store)
 {
 	env_add("SLIPWAY_MAX_SLUG_SIZE=4K");
 	init_app();
-	char *p = th_path("%s/noise.bin", src);
+	char *p = th_path("%s/noise.bin", sb.src);
 	FILE *f = fopen(p, "wb");
 	cr_assert(f);
 	unsigned x = 12345;
@@ -527,7 +481,7 @@ Test(buildpacks, oversize_slug_is_refused_before_the_store)
 	assert_rejected(out, " is too large (max is 4K).", 0);
 	assert_has(out, "remote:  !     Compiled slug size: 64.");
 	cr_assert_eq(store_objects(), 0);
-	char *tmp = th_path("%s/store/tmp", root);
+	char *tmp = th_path("%s/store/tmp", sb.root);
 	cr_assert_eq(count_entries(tmp), 0);
 	free(tmp);
 	free(out);
@@ -538,7 +492,7 @@ Test(buildpacks, oversize_slug_is_refused_before_the_store)
 /* A git repository at <sb>/<name> holding a buildpack whose name says "Git <VERSION>". */
 static char *make_git_buildpack(const char *name)
 {
-	char *dir = th_path("%s/%s-work", sb, name);
+	char *dir = th_path("%s/%s-work", sb.dir, name);
 	char *p = th_path("%s/bin/detect", dir);
 	th_write(p, "#!/bin/sh\necho \"Git $(cat \"$(dirname \"$0\")/../VERSION\")\"\n", 0755);
 	free(p);
@@ -547,23 +501,23 @@ static char *make_git_buildpack(const char *name)
 	free(p);
 	p = th_path("%s/VERSION", dir);
 	th_write(p, "one", 0644);
-	struct th_result r = th_runv(dir, env, "git", "-c", "init.defaultBranch=main", "init", "-q", NULL);
+	struct th_result r = SANDBOX_RUN(&sb, dir, "git", "-c", "init.defaultBranch=main", "init", "-q");
 	cr_assert_eq(r.status, 0);
 	th_result_free(&r);
-	r = th_runv(dir, env, "git", "add", "-A", NULL);
+	r = SANDBOX_RUN(&sb, dir, "git", "add", "-A");
 	th_result_free(&r);
-	r = th_runv(dir, env, "git", "commit", "-q", "-m", "one", NULL);
+	r = SANDBOX_RUN(&sb, dir, "git", "commit", "-q", "-m", "one");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	th_result_free(&r);
-	r = th_runv(dir, env, "git", "tag", "v1", NULL);
+	r = SANDBOX_RUN(&sb, dir, "git", "tag", "v1");
 	th_result_free(&r);
 	th_write(p, "two", 0644);
-	r = th_runv(dir, env, "git", "commit", "-q", "-a", "-m", "two", NULL);
+	r = SANDBOX_RUN(&sb, dir, "git", "commit", "-q", "-a", "-m", "two");
 	cr_assert_eq(r.status, 0);
 	th_result_free(&r);
 	free(p);
-	char *bare = th_path("%s/%s.git", sb, name);
-	r = th_runv(sb, env, "git", "clone", "-q", "--bare", dir, bare, NULL);
+	char *bare = th_path("%s/%s.git", sb.dir, name);
+	r = SANDBOX_RUN(&sb, sb.dir, "git", "clone", "-q", "--bare", dir, bare);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	th_result_free(&r);
 	free(dir);
@@ -583,11 +537,11 @@ Test(buildpacks, git_url_buildpacks_are_cloned_once_and_reused)
 	assert_has(out, "remote:        compiled by the git buildpack");
 	assert_released(out, 1);
 	free(out);
-	char *cache = th_path("%s/buildpacks-cache", root);
+	char *cache = th_path("%s/buildpacks-cache", sb.root);
 	cr_assert_eq(count_entries(cache), 1);
 
 	/* the clone is reused: the source can be gone */
-	char *moved = th_path("%s/moved.git", sb);
+	char *moved = th_path("%s/moved.git", sb.dir);
 	cr_assert_eq(rename(bare, moved), 0);
 	commit("two");
 	out = push();

@@ -4,7 +4,7 @@
  * none of it, the current release is a valid one, and the next write works.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include "store/util.h"
 
@@ -18,101 +18,59 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *sb, *root, *src, *repo, *env_root, *env_home, *env_gitdir;
-static const char *env[10];
+static struct app_sandbox sb;
+static char *env_gitdir;
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	root = th_path("%s/root", sb);
-	src = th_path("%s/src", sb);
-	repo = th_path("%s/apps/app.git", root);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	env_gitdir = th_path("GIT_DIR=%s", repo);
-	const char *fixed[] = { env_root, env_home, "GIT_AUTHOR_NAME=t",
-				"GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-				"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", NULL };
-	memcpy(env, fixed, sizeof(fixed));
-	struct th_result r = th_runv(sb, env, SLIPWAY_BIN, "apps:create", "app", NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
+	app_sandbox_init(&sb, "app", APP_SANDBOX_CREATE);
+	env_gitdir = th_path("GIT_DIR=%s", sb.repo);
 	/* a tree big enough that a build takes a while: 150 files, ~3 MB */
 	for (int i = 0; i < 150; i++) {
-		char *p = th_path("%s/d%d/f%d.txt", src, i % 10, i);
+		char *name = th_path("d%d/f%d.txt", i % 10, i);
 		char *content = xcalloc(20001, 1);
 		for (int k = 0; k < 20000; k++)
 			content[k] = (char)('a' + (k * 7 + i * 13) % 26);
-		th_write(p, content, 0644);
+		app_sandbox_write(&sb, name, content, 0644);
 		free(content);
-		free(p);
+		free(name);
 	}
-	char *pf = th_path("%s/Procfile", src);
-	th_write(pf, "web: ./run\n", 0644);
-	free(pf);
-	const char *git[][6] = { { "git", "-c", "init.defaultBranch=main", "init", "-q", NULL },
-				 { "git", "add", "-A", NULL },
-				 { "git", "commit", "-qm", "base", NULL },
-				 { "git", "remote", "add", "heroku", repo, NULL },
-				 { "git", "push", "-q", "heroku", "main", NULL } };
-	for (size_t i = 0; i < sizeof(git) / sizeof(*git); i++) {
-		r = th_run(src, env, NULL, git[i]);
-		cr_assert_eq(r.status, 0, "%s: %s", git[i][1], r.err);
-		th_result_free(&r);
-	}
+	app_sandbox_write(&sb, "Procfile", "web: ./run\n", 0644);
+	app_sandbox_checkout(&sb, NULL, "main", "base");
+	free(SANDBOX_OK(&sb, NULL, "git", "push", "-q", "heroku", "main"));
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(root);
-	free(src);
-	free(repo);
-	free(env_root);
-	free(env_home);
+	app_sandbox_release(&sb);
 	free(env_gitdir);
+	env_gitdir = NULL;
 }
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
 
 static char *out_of(const char *const *argv)
 {
-	struct th_result r = th_run(src, env, NULL, argv);
-	cr_assert_eq(r.status, 0, "%s: %s%s", argv[1], r.out, r.err);
-	free(r.err);
-	return r.out;
+	return app_sandbox_must(app_sandbox_run(&sb, NULL, NULL, argv), argv[1]);
 }
 
 static int release_count(void)
 {
-	const char *argv[] = { SLIPWAY_BIN, "releases", "-a", "app", "--json", "-n", "100000", NULL };
-	char *out = out_of(argv);
-	int n = 0;
-	for (const char *p = out; (p = strstr(p, "\"version\":")); p++)
-		n++;
-	free(out);
-	return n;
+	return app_sandbox_release_count(&sb);
 }
 
 /* A new commit, pushed to a side branch so its objects are in the app repo. */
 static char *new_commit(int i)
 {
-	char *p = th_path("%s/d0/changed.txt", src);
 	char *content = th_path("change %d\n", i);
-	th_write(p, content, 0644);
-	const char *add[] = { "git", "add", "-A", NULL };
-	const char *commit[] = { "git", "commit", "-qm", content, NULL };
-	const char *push[] = { "git", "push", "-q", "heroku", "HEAD:refs/heads/side", NULL };
-	const char *head[] = { "git", "rev-parse", "HEAD", NULL };
-	free(out_of(add));
-	free(out_of(commit));
-	struct th_result r = th_run(src, env, NULL, push);
+	app_sandbox_write(&sb, "d0/changed.txt", content, 0644);
+	free(SANDBOX_OK(&sb, NULL, "git", "add", "-A"));
+	free(SANDBOX_OK(&sb, NULL, "git", "commit", "-qm", content));
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "git", "push", "-q", "heroku",
+					 "HEAD:refs/heads/side");
 	th_result_free(&r);
-	char *sha = out_of(head);
-	sha[40] = '\0';
-	free(p);
 	free(content);
-	return sha;
+	return app_sandbox_head(&sb, NULL);
 }
 
 /* Starts argv with stdin input, kills it -9 after `usec`; returns its exit status. */
@@ -129,11 +87,11 @@ static int run_and_kill(const char *const *argv, const char *input, const char *
 		int devnull = open("/dev/null", 1);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
-		for (size_t i = 0; env[i]; i++)
-			putenv((char *)env[i]);
+		for (size_t i = 0; sb.env[i]; i++)
+			putenv((char *)sb.env[i]);
 		for (size_t i = 0; extra_env && extra_env[i]; i++)
 			putenv((char *)extra_env[i]);
-		if (chdir(repo) < 0)
+		if (chdir(sb.repo) < 0)
 			_exit(127);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -153,7 +111,7 @@ static int run_and_kill(const char *const *argv, const char *input, const char *
 static void check_consistent(int before, int *after)
 {
 	const char *fsck[] = { SLIPWAY_BIN, "fsck", NULL };
-	struct th_result r = th_run(src, env, NULL, fsck);
+	struct th_result r = app_sandbox_run(&sb, NULL, NULL, fsck);
 	cr_assert_eq(r.status, 0, "fsck after a kill: %s%s", r.out, r.err);
 	th_result_free(&r);
 	*after = release_count();
@@ -202,11 +160,11 @@ Test(crash, killing_writers_at_random_moments_loses_nothing)
 	/* the next push still succeeds, and leftovers are swept by it and by gc */
 	char *sha = new_commit(1000);
 	const char *push[] = { "git", "push", "heroku", "HEAD:main", NULL };
-	struct th_result r = th_run(src, env, NULL, push);
+	struct th_result r = app_sandbox_run(&sb, NULL, NULL, push);
 	cr_assert(strstr(r.err, "Released v"), "%s", r.err);
 	th_result_free(&r);
 	free(sha);
-	char *builds = th_path("%s/builds/app", root);
+	char *builds = th_path("%s/builds/app", sb.root);
 	const char *ls[] = { "ls", "-A", builds, NULL };
 	char *left = out_of(ls);
 	cr_assert_str_eq(left, "", "build dirs left: %s", left);

@@ -4,7 +4,7 @@
  * exit status), the releases recorded, the refs and the slug in the store.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -18,79 +18,31 @@
 #define APP "myapp"
 #define NAME_RULE "use 1 to 30 lowercase letters, digits and dashes, starting with a letter"
 
-static char *sb;   /* the sandbox: also $HOME */
-static char *root; /* SLIPWAY_ROOT */
-static char *src;  /* the pusher's working tree */
-static char *repo; /* root/apps/myapp.git */
-static char *env_root, *env_home;
-static const char *env[12];
+static struct app_sandbox sb;
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	root = th_path("%s/root", sb);
-	src = th_path("%s/src", sb);
-	repo = th_path("%s/apps/%s.git", root, APP);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	size_t n = 0;
-	env[n++] = env_root;
-	env[n++] = env_home;
-	env[n++] = "GIT_AUTHOR_NAME=t";
-	env[n++] = "GIT_AUTHOR_EMAIL=t@example.com";
-	env[n++] = "GIT_COMMITTER_NAME=t";
-	env[n++] = "GIT_COMMITTER_EMAIL=t@example.com";
-	env[n++] = "GIT_CONFIG_NOSYSTEM=1";
-	env[n++] = "GIT_TERMINAL_PROMPT=0";
-	env[n++] = "LC_ALL=C";
-	env[n] = NULL;
-	cr_assert_eq(mkdir(src, 0755), 0);
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(root);
-	free(src);
-	free(repo);
-	free(env_root);
-	free(env_home);
-	sb = root = src = repo = env_root = env_home = NULL;
+	app_sandbox_release(&sb);
 }
 
 TestSuite(push, .init = setup, .fini = teardown, .timeout = 120);
 
-/* ---- running things ---- */
+/* ---- running things (in the pusher's working tree) ---- */
 
-#define run(...) th_runv(src, env, __VA_ARGS__, NULL)
+#define run(...) SANDBOX_RUN(&sb, NULL, __VA_ARGS__)
 #define sw(...) run(SLIPWAY_BIN, __VA_ARGS__)
 #define git(...) run("git", __VA_ARGS__)
 
 /* Runs a command that must succeed; returns its stdout, malloc'ed. */
-#define ok(...) must_succeed(run(__VA_ARGS__), #__VA_ARGS__)
-
-static char *must_succeed(struct th_result r, const char *what)
-{
-	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
-		     r.err);
-	free(r.err);
-	return r.out;
-}
-
-static void chomp(char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-}
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
 /* One line of a command's stdout (e.g. rev-parse), without the newline. */
-#define ok_line(...) ok_line_((ok(__VA_ARGS__)))
-static char *ok_line_(char *out)
-{
-	chomp(out);
-	return out;
-}
+#define ok_line(...) app_sandbox_chomp(ok(__VA_ARGS__))
 
 static int count_str(const char *s, const char *needle)
 {
@@ -116,30 +68,19 @@ static char *line_with(const char *s, const char *needle)
 
 static void create_app(void)
 {
-	free(ok(SLIPWAY_BIN, "apps:create", APP));
+	app_sandbox_create(&sb, NULL);
 }
 
 /* git init in src with the sample app committed on branch, remote heroku. */
 static void init_src(const char *branch)
 {
-	char *opt = th_path("init.defaultBranch=%s", branch);
-	free(ok("git", "-c", opt, "init", "-q"));
-	free(opt);
-	char *p = th_path("%s/Procfile", src);
-	th_write(p, "web: ./bin/run.sh\n", 0644);
-	free(p);
-	p = th_path("%s/README", src);
-	th_write(p, "hello\n", 0644);
-	free(p);
-	p = th_path("%s/bin/run.sh", src);
-	th_write(p, "#!/bin/sh\necho hi\n", 0755);
-	free(p);
-	p = th_path("%s/passwd", src);
+	app_sandbox_write(&sb, "Procfile", "web: ./bin/run.sh\n", 0644);
+	app_sandbox_write(&sb, "README", "hello\n", 0644);
+	app_sandbox_write(&sb, "bin/run.sh", "#!/bin/sh\necho hi\n", 0755);
+	char *p = th_path("%s/passwd", sb.src);
 	cr_assert_eq(symlink("/etc/passwd", p), 0);
 	free(p);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-q", "-m", "first"));
-	free(ok("git", "remote", "add", "heroku", repo));
+	app_sandbox_checkout(&sb, NULL, branch, "first");
 }
 
 static char *head_sha7(void)
@@ -149,7 +90,7 @@ static char *head_sha7(void)
 
 static void commit_change(const char *msg)
 {
-	char *p = th_path("%s/README", src);
+	char *p = th_path("%s/README", sb.src);
 	char *old = th_read(p, NULL);
 	char *text = th_path("%s%s\n", old, msg);
 	th_write(p, text, 0644);
@@ -162,10 +103,7 @@ static void commit_change(const char *msg)
 /* git push heroku REFSPEC: must exit 0; returns git's stderr (the remote lines). */
 static char *push(const char *refspec)
 {
-	struct th_result r = git("push", "heroku", refspec);
-	cr_assert_eq(r.status, 0, "git push heroku %s: exit %d\n%s", refspec, r.status, r.err);
-	free(r.out);
-	return r.err;
+	return app_sandbox_push(&sb, refspec);
 }
 
 /* Asserts the push output announces exactly one release, vN of HEAD. */
@@ -184,10 +122,7 @@ static void assert_released(const char *out, int version)
 
 static int release_count(void)
 {
-	char *json = ok(SLIPWAY_BIN, "releases", "-a", APP, "--json");
-	int n = count_str(json, "\"version\":");
-	free(json);
-	return n;
+	return app_sandbox_release_count(&sb);
 }
 
 /* The slug checksum (64 hex) of release vN, from releases:info --json. */
@@ -209,7 +144,7 @@ static char *slug_of(int version)
 
 static char *store_path(const char *hex)
 {
-	return th_path("%s/store/sha256/%.2s/%s.tar.zst", root, hex, hex + 2);
+	return th_path("%s/store/sha256/%.2s/%s.tar.zst", sb.root, hex, hex + 2);
 }
 
 /* Files under dir, recursively (0 if dir does not exist). */
@@ -235,7 +170,7 @@ static int count_files(const char *dir)
 
 static int store_objects(void)
 {
-	char *d = th_path("%s/store/sha256", root);
+	char *d = th_path("%s/store/sha256", sb.root);
 	int n = count_files(d);
 	free(d);
 	return n;
@@ -262,20 +197,12 @@ static char *list_dir(const char *dir)
 
 static char *repo_ref(const char *ref)
 {
-	char *gd = th_path("--git-dir=%s", repo);
-	char *sha = ok_line("git", gd, "rev-parse", "--verify", "-q", ref);
-	free(gd);
-	return sha;
+	return app_sandbox_ref(&sb, ref);
 }
 
 static int repo_has_ref(const char *ref)
 {
-	char *gd = th_path("--git-dir=%s", repo);
-	struct th_result r = git(gd, "rev-parse", "--verify", "-q", ref);
-	free(gd);
-	int found = r.status == 0;
-	th_result_free(&r);
-	return found;
+	return app_sandbox_has_ref(&sb, ref);
 }
 
 /* ---- apps:create and friends ---- */
@@ -290,20 +217,20 @@ Test(push, apps_create_lists_and_refuses_duplicates)
 	char *out = ok(SLIPWAY_BIN, "apps:create", APP);
 	char *want = th_path("Creating %s... done\nGit repository: %s\n"
 			     "Add it as a remote with: git remote add heroku %s\n",
-			     APP, repo, repo);
+			     APP, sb.repo, sb.repo);
 	cr_assert_str_eq(out, want);
 	free(want);
 	free(out);
 
 	struct stat st;
-	cr_assert_eq(stat(repo, &st), 0);
+	cr_assert_eq(stat(sb.repo, &st), 0);
 	cr_assert(S_ISDIR(st.st_mode));
-	char *gd = th_path("--git-dir=%s", repo);
+	char *gd = th_path("--git-dir=%s", sb.repo);
 	char *bare = ok_line("git", gd, "rev-parse", "--is-bare-repository");
 	cr_assert_str_eq(bare, "true");
 	free(bare);
 	free(gd);
-	char *hook = th_path("%s/hooks/post-receive", repo);
+	char *hook = th_path("%s/hooks/post-receive", sb.repo);
 	char target[PATH_MAX], bin[PATH_MAX];
 	ssize_t n = readlink(hook, target, sizeof(target) - 1);
 	cr_assert(n > 0, "%s is not a symlink", hook);
@@ -327,7 +254,7 @@ Test(push, apps_create_lists_and_refuses_duplicates)
 	cr_assert_str_eq(r.err, " !    app '" APP "' already exists\n");
 	th_result_free(&r);
 
-	char *apps = th_path("%s/apps", root);
+	char *apps = th_path("%s/apps", sb.root);
 	char *listing = list_dir(apps);
 	cr_assert_str_eq(listing, APP ".git\n");
 	free(listing);
@@ -355,12 +282,12 @@ Test(push, apps_create_refuses_invalid_names)
 	cr_assert_str_eq(r.err, " !    invalid app name '-abc': " NAME_RULE "\n");
 	th_result_free(&r);
 
-	char *apps = th_path("%s/apps", root);
+	char *apps = th_path("%s/apps", sb.root);
 	char *listing = list_dir(apps);
 	cr_assert_str_eq(listing, APP ".git\n");
 	free(listing);
 	free(apps);
-	char *escaped = th_path("%s/x.git", root);
+	char *escaped = th_path("%s/x.git", sb.root);
 	cr_assert_neq(access(escaped, F_OK), 0, "'../x' created %s", escaped);
 	free(escaped);
 
@@ -510,7 +437,7 @@ Test(push, failed_build_records_nothing_then_fix_gets_next_version)
 	cr_assert_str_eq(after, before);
 	cr_assert_eq(store_objects(), objects);
 
-	char *p = th_path("%s/Procfile", src);
+	char *p = th_path("%s/Procfile", sb.src);
 	th_write(p, "web: ./bin/run.sh --fixed\n", 0644);
 	free(p);
 	free(ok("git", "add", "Procfile"));
@@ -582,7 +509,7 @@ Test(push, identical_tree_reuses_the_slug)
 	char *hex2 = slug_of(2);
 	cr_assert_str_eq(hex2, hex1);
 	cr_assert_eq(store_objects(), 1);
-	char *tmp = th_path("%s/store/tmp", root);
+	char *tmp = th_path("%s/store/tmp", sb.root);
 	char *left = list_dir(tmp);
 	cr_assert_str_eq(left, "", "temp files left in %s: %s", tmp, left);
 	free(left);
@@ -649,14 +576,14 @@ Test(push, apps_destroy_needs_confirm)
 	r = sw("apps:destroy", APP, "--confirm", "other");
 	cr_assert_eq(r.status, 1);
 	th_result_free(&r);
-	cr_assert_eq(access(repo, F_OK), 0);
+	cr_assert_eq(access(sb.repo, F_OK), 0);
 	cr_assert_eq(release_count(), 1);
 
 	r = sw("apps:destroy", APP, "--confirm", APP);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "Destroying " APP "... done\n");
 	th_result_free(&r);
-	cr_assert_neq(access(repo, F_OK), 0);
+	cr_assert_neq(access(sb.repo, F_OK), 0);
 	r = sw("apps");
 	cr_assert_str_eq(r.out, "You have no apps.\n");
 	th_result_free(&r);

@@ -4,32 +4,21 @@
  * only when it succeeds, and its output is kept for releases:output.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *sb, *root, *src, *repo, *env_root, *env_home;
-static const char *env[10];
+static struct app_sandbox sb;
 
-static struct th_result sw(const char *const *args)
-{
-	const char *argv[16] = { SLIPWAY_BIN };
-	size_t n = 1;
-	for (; args[n - 1]; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	return th_run(src, env, NULL, argv);
-}
-#define SW(...) sw((const char *const[]){ __VA_ARGS__, NULL })
-#define GIT(...) th_runv(src, env, "git", __VA_ARGS__, NULL)
+#define SW(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define GIT(...) SANDBOX_RUN(&sb, NULL, "git", __VA_ARGS__)
 
 static void ok(struct th_result r)
 {
-	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
-	th_result_free(&r);
+	free(app_sandbox_must(r, "command"));
 }
 
 /* A Procfile whose release command echoes $FOO and fails when FOO=bad. */
@@ -39,35 +28,16 @@ static const char procfile[] =
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	root = th_path("%s/root", sb);
-	src = th_path("%s/src", sb);
-	repo = th_path("%s/apps/app.git", root);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	const char *fixed[] = { env_root, env_home, "GIT_AUTHOR_NAME=t",
-				"GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-				"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1",
-				"SLIPWAY_USER=alice@example.com", NULL };
-	memcpy(env, fixed, sizeof(fixed));
-	char *pf = th_path("%s/Procfile", src);
-	th_write(pf, procfile, 0644);
-	free(pf);
-	ok(SW("apps:create", "app"));
-	ok(GIT("-c", "init.defaultBranch=main", "init", "-q"));
-	ok(GIT("add", "-A"));
-	ok(GIT("commit", "-qm", "one"));
-	ok(GIT("remote", "add", "heroku", repo));
+	app_sandbox_init(&sb, "app", 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
+	app_sandbox_write(&sb, "Procfile", procfile, 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "one");
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(root);
-	free(src);
-	free(repo);
-	free(env_root);
-	free(env_home);
+	app_sandbox_release(&sb);
 }
 
 TestSuite(release_phase, .init = setup, .fini = teardown, .timeout = 120);
@@ -180,9 +150,7 @@ Test(release_phase, a_writer_killed_during_it_leaves_a_release_marked_failed_nex
 	/* the release command kills the slipway process running it */
 	struct th_result r = SW("config:set", "FOO=x", "-a", "app");
 	th_result_free(&r);
-	char *pf = th_path("%s/Procfile", src);
-	th_write(pf, "web: ./server\nrelease: kill -9 $PPID\n", 0644);
-	free(pf);
+	app_sandbox_write(&sb, "Procfile", "web: ./server\nrelease: kill -9 $PPID\n", 0644);
 	ok(GIT("commit", "-qam", "killer"));
 	r = GIT("push", "heroku", "main");
 	cr_assert_null(strstr(r.err, "Released v3"), "%s", r.err);

@@ -5,12 +5,11 @@
  * what they print, their exit status, and the refs in the app's repository.
  */
 #define _GNU_SOURCE
-#include "helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,98 +23,47 @@
 /* ------------------------------------------------------------------ */
 /* The sandbox: ROOT, HOME and the app's checkout, one per test.       */
 
+static struct app_sandbox sb;
+
+/* What a test allocates and keeps until its end (see gc). */
 static struct {
-	char *dir;      /* the sandbox; also HOME */
-	char *root;     /* SLIPWAY_ROOT */
-	char *src;      /* the checkout that pushes to APP */
-	char *repo;     /* ROOT/apps/APP.git */
-	char *env_root, *env_home;
-	const char *env[16];
-	char *garbage[512];
-	size_t ngarbage;
-} sb;
+	char *items[512];
+	size_t n;
+} garbage;
 
 /* Keeps p until the end of the test; returns it. */
 static char *gc(char *p)
 {
-	if (p && sb.ngarbage < sizeof(sb.garbage) / sizeof(sb.garbage[0]))
-		sb.garbage[sb.ngarbage++] = p;
+	if (!p)
+		abort();
+	if (garbage.n < sizeof(garbage.items) / sizeof(garbage.items[0]))
+		garbage.items[garbage.n++] = p;
 	return p;
 }
 
 static void setup(void)
 {
-	memset(&sb, 0, sizeof(sb));
-	sb.dir = th_sandbox();
-	sb.root = th_path("%s/root", sb.dir);
-	sb.src = th_path("%s/src", sb.dir);
-	sb.repo = th_path("%s/apps/%s.git", sb.root, APP);
-	sb.env_root = th_path("SLIPWAY_ROOT=%s", sb.root);
-	sb.env_home = th_path("HOME=%s", sb.dir);
-	const char *env[] = {
-		sb.env_root, sb.env_home,
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-		"SLIPWAY_USER=alice@example.com", "TZ=UTC", "GIT_CONFIG_NOSYSTEM=1",
-		NULL,
-	};
-	memcpy(sb.env, env, sizeof(env));
+	app_sandbox_init(&sb, APP, 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
+	app_sandbox_setenv(&sb, "TZ=UTC");
 }
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < sb.ngarbage; i++)
-		free(sb.garbage[i]);
-	free(sb.root);
-	free(sb.src);
-	free(sb.repo);
-	free(sb.env_root);
-	free(sb.env_home);
-	th_sandbox_free(sb.dir);
+	for (size_t i = 0; i < garbage.n; i++)
+		free(garbage.items[i]);
+	garbage.n = 0;
+	app_sandbox_release(&sb);
 }
 
 TestSuite(releases, .init = setup, .fini = teardown);
 
-/* Runs prog with the NULL-terminated arguments that follow, in dir. */
-static struct th_result run_va(const char *dir, const char *prog, va_list ap)
-{
-	const char *argv[64];
-	size_t n = 0;
-	argv[n++] = prog;
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	argv[n] = NULL;
-	return th_run(dir, sb.env, NULL, argv);
-}
-
-/* slipway ARGS... in dir (NULL: the sandbox, which is no git checkout). */
-static struct th_result sw(const char *dir, ...)
-{
-	va_list ap;
-	va_start(ap, dir);
-	struct th_result r = run_va(dir ? dir : sb.dir, SLIPWAY_BIN, ap);
-	va_end(ap);
-	return r;
-}
-
-static struct th_result git(const char *dir, ...)
-{
-	va_list ap;
-	va_start(ap, dir);
-	struct th_result r = run_va(dir ? dir : sb.dir, "git", ap);
-	va_end(ap);
-	return r;
-}
+/* slipway ARGS... NULL in dir (NULL: the sandbox, which is no git checkout). */
+#define sw(in, ...) SANDBOX_RUN(&sb, (in) ? (in) : sb.dir, SLIPWAY_BIN, __VA_ARGS__)
+#define git(in, ...) SANDBOX_RUN(&sb, (in) ? (in) : sb.dir, "git", __VA_ARGS__)
 
 /* stdout of a command that must succeed; kept until the end of the test. */
-#define OK(r) ok_out((r), #r)
-static char *ok_out(struct th_result r, const char *what)
-{
-	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status,
-		     r.out, r.err);
-	free(r.err);
-	return gc(r.out);
-}
+#define OK(r) gc(app_sandbox_must((r), #r))
 
 static void create_app(const char *app)
 {
@@ -126,11 +74,8 @@ static void create_app(const char *app)
 /* A checkout at sb.src with a Procfile, its remote "heroku" the app. */
 static void init_checkout(void)
 {
-	OK(git(NULL, "-c", "init.defaultBranch=main", "init", "-q", sb.src, NULL));
-	OK(git(sb.src, "remote", "add", "heroku", sb.repo, NULL));
-	char *p = th_path("%s/Procfile", sb.src);
-	th_write(p, PROCFILE, 0644);
-	free(p);
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	app_sandbox_write(&sb, "Procfile", PROCFILE, 0644);
 }
 
 /*
@@ -140,21 +85,17 @@ static void init_checkout(void)
  */
 static char *deploy(int version, const char *content)
 {
-	char *p = th_path("%s/index.txt", sb.src);
-	th_write(p, content, 0644);
-	free(p);
+	app_sandbox_write(&sb, "index.txt", content, 0644);
 	OK(git(sb.src, "add", "-A", NULL));
 	OK(git(sb.src, "commit", "-q", "-m", content, NULL));
-	char *sha = OK(git(sb.src, "rev-parse", "HEAD", NULL));
-	sha[strcspn(sha, "\n")] = '\0';
+	char *sha = gc(app_sandbox_head(&sb, NULL));
 	cr_assert_eq(strlen(sha), 40);
 
-	struct th_result r = git(sb.src, "push", "heroku", "main", NULL);
-	cr_assert_eq(r.status, 0, "push failed:\n%s", r.err);
+	char *err = app_sandbox_push(&sb, "main");
 	char *line = th_path("remote: -----> Released v%d: Deploy %.7s", version, sha);
-	cr_assert_eq(th_count(r.err, line), 1, "expected '%s' in:\n%s", line, r.err);
+	cr_assert_eq(th_count(err, line), 1, "expected '%s' in:\n%s", line, err);
 	free(line);
-	th_result_free(&r);
+	free(err);
 	return sha;
 }
 
@@ -175,12 +116,7 @@ static int release_count(void)
 /* `git rev-parse REF` in the app's repository. */
 static char *repo_rev(const char *ref)
 {
-	char *gitdir = gc(th_path("--git-dir=%s", sb.repo));
-	struct th_result r = git(NULL, gitdir, "rev-parse", "--verify", "-q", ref, NULL);
-	cr_assert_eq(r.status, 0, "no ref %s in %s", ref, sb.repo);
-	r.out[strcspn(r.out, "\n")] = '\0';
-	free(r.err);
-	return gc(r.out);
+	return gc(app_sandbox_ref(&sb, ref));
 }
 
 static int starts(const char *s, const char *prefix)
@@ -489,7 +425,7 @@ Test(releases, json_field_by_field)
 
 	/* the checksum is the sha256 of the stored slug's bytes */
 	char *v1sum = json_get(json_get(items[0], "slug"), "checksum");
-	char *sums = OK(th_runv(NULL, sb.env, "sha256sum", slug_file(v1sum), NULL));
+	char *sums = OK(SANDBOX_RUN(&sb, sb.dir, "sha256sum", slug_file(v1sum)));
 	cr_assert(!strncmp(sums, v1sum + 8, 64), "sha256sum %s vs %s", sums, v1sum);
 }
 
@@ -621,7 +557,7 @@ static char *sh_value(const char *shell_out, const char *key)
 	char *file = gc(th_path("%s/vars.sh", sb.dir));
 	th_write(file, shell_out, 0644);
 	char *script = gc(th_path("eval \"$(cat '%s')\"; printf %%s \"$%s\"", file, key));
-	return OK(th_runv(NULL, sb.env, "sh", "-c", script, NULL));
+	return OK(SANDBOX_RUN(&sb, sb.dir, "sh", "-c", script));
 }
 
 Test(releases, config_values_round_trip)

@@ -4,7 +4,7 @@
  * needs, and the ledger cannot be touched through git.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,56 +14,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *sb, *root, *repo, *env_root, *env_home;
-static const char *env[10];
+static struct app_sandbox sb;
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	root = th_path("%s/root", sb);
-	repo = th_path("%s/apps/app.git", root);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	const char *fixed[] = { env_root, env_home, "GIT_AUTHOR_NAME=t",
-				"GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-				"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1",
-				"SLIPWAY_LOCK_TIMEOUT=300", "TZ=UTC", NULL };
-	memcpy(env, fixed, sizeof(fixed));
-	struct th_result r = th_runv(sb, env, SLIPWAY_BIN, "apps:create", "app", NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
+	app_sandbox_init(&sb, "app", 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_LOCK_TIMEOUT=300");
+	app_sandbox_setenv(&sb, "TZ=UTC");
+	app_sandbox_create(&sb, NULL);
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(root);
-	free(repo);
-	free(env_root);
-	free(env_home);
+	app_sandbox_release(&sb);
 }
 
 TestSuite(reliability, .init = setup, .fini = teardown, .timeout = 300);
 
-static char *must(const char *dir, struct th_result r, const char *what)
-{
-	(void)dir;
-	cr_assert_eq(r.status, 0, "%s: exit %d\n%s\n%s", what, r.status, r.out, r.err);
-	free(r.err);
-	return r.out;
-}
-
 /* A working tree at <sb>/<name> with one commit whose Procfile mentions tag. */
 static char *make_checkout(const char *name, const char *tag)
 {
-	char *dir = th_path("%s/%s", sb, name);
+	char *dir = th_path("%s/%s", sb.dir, name);
 	char *procfile = th_path("%s/Procfile", dir);
 	char *content = th_path("web: echo %s\n", tag);
 	th_write(procfile, content, 0644);
-	free(must(dir, th_runv(dir, env, "git", "-c", "init.defaultBranch=main", "init", "-q", NULL), "init"));
-	free(must(dir, th_runv(dir, env, "git", "add", "-A", NULL), "add"));
-	free(must(dir, th_runv(dir, env, "git", "commit", "-qm", tag, NULL), "commit"));
-	free(must(dir, th_runv(dir, env, "git", "remote", "add", "heroku", repo, NULL), "remote"));
+	app_sandbox_checkout(&sb, dir, "main", tag);
 	free(procfile);
 	free(content);
 	return dir;
@@ -71,31 +46,20 @@ static char *make_checkout(const char *name, const char *tag)
 
 static char *head_of(const char *dir)
 {
-	char *out = must(dir, th_runv(dir, env, "git", "rev-parse", "HEAD", NULL), "rev-parse");
-	out[40] = '\0';
-	return out;
+	return app_sandbox_head(&sb, dir);
 }
 
-static struct th_result sw(const char *a, const char *b, const char *c, const char *d)
-{
-	return th_runv(sb, env, SLIPWAY_BIN, a, b, c, d, NULL);
-}
+/* slipway ARGS... in the sandbox (trailing NULLs are fine). */
+#define sw(...) SANDBOX_RUN(&sb, sb.dir, SLIPWAY_BIN, __VA_ARGS__)
 
 static int release_count(void)
 {
-	struct th_result r = th_runv(sb, env, SLIPWAY_BIN, "releases", "-a", "app", "--json",
-				     "-n", "1000", NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	int n = 0;
-	for (const char *p = r.out; (p = strstr(p, "\"version\":")); p++)
-		n++;
-	th_result_free(&r);
-	return n;
+	return app_sandbox_release_count(&sb);
 }
 
 static void push(const char *dir)
 {
-	struct th_result r = th_runv(dir, env, "git", "push", "-q", "--force", "heroku", "HEAD:main", NULL);
+	struct th_result r = SANDBOX_RUN(&sb, dir, "git", "push", "-q", "--force", "heroku", "HEAD:main");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "Released v"), "%s", r.err);
 	th_result_free(&r);
@@ -131,12 +95,12 @@ Test(reliability, racing_pushes_and_config_changes_lose_nothing)
 		if (pids[i])
 			continue;
 		struct th_result r;
-		char *log = th_path("%s/out-%d", sb, i);
+		char *log = th_path("%s/out-%d", sb.dir, i);
 		if (i < PUSHES) {
 			/* git itself refuses a push whose ref moved under it (its own
 			 * compare-and-swap); the pusher then pushes again */
 			for (int try = 0; try < 50; try++) {
-				r = th_runv(dirs[i], env, "git", "push", "--force", "heroku", "HEAD:main", NULL);
+				r = SANDBOX_RUN(&sb, dirs[i], "git", "push", "--force", "heroku", "HEAD:main");
 				if (r.status == 0 || !strstr(r.err, "failed to update ref"))
 					break;
 				cr_assert_null(strstr(r.err, "Released"), "a refused push was released");
@@ -146,7 +110,7 @@ Test(reliability, racing_pushes_and_config_changes_lose_nothing)
 		} else {
 			char kv[32];
 			snprintf(kv, sizeof(kv), "VAR_%d=%d", i - PUSHES, i);
-			r = th_runv(sb, env, SLIPWAY_BIN, "config:set", kv, "-a", "app", NULL);
+			r = sw("config:set", kv, "-a", "app");
 			th_write(log, r.out, 0644);
 		}
 		if (r.status)
@@ -164,20 +128,18 @@ Test(reliability, racing_pushes_and_config_changes_lose_nothing)
 	for (int v = 1; v <= n; v++) {
 		char ref[32];
 		snprintf(ref, sizeof(ref), "refs/releases/v%d", v);
-		struct th_result r = th_runv(sb, env, "git", "--git-dir", repo, "rev-parse", "--verify", "-q", ref, NULL);
-		cr_assert_eq(r.status, 0, "%s missing", ref);
-		th_result_free(&r);
+		cr_assert(app_sandbox_has_ref(&sb, ref), "%s missing", ref);
 	}
 	/* every push told "Released vK" finds its commit at vK */
 	for (int i = 0; i < PUSHES; i++) {
-		char *log = th_path("%s/out-%d", sb, i);
+		char *log = th_path("%s/out-%d", sb.dir, i);
 		char *out = th_read(log, NULL);
 		const char *at = strstr(out, "Released v");
 		cr_assert(at, "push %d: %s", i, out);
 		int v = atoi(at + strlen("Released v"));
 		char ver[16];
 		snprintf(ver, sizeof(ver), "v%d", v);
-		struct th_result info = th_runv(sb, env, SLIPWAY_BIN, "releases:info", ver, "--json", "-a", "app", NULL);
+		struct th_result info = sw("releases:info", ver, "--json", "-a", "app");
 		cr_assert_eq(info.status, 0, "%s", info.err);
 		char want[64];
 		snprintf(want, sizeof(want), "\"commit\":\"%s\"", shas[i]);
@@ -187,7 +149,7 @@ Test(reliability, racing_pushes_and_config_changes_lose_nothing)
 		free(log);
 	}
 	/* every config change is present in the newest config */
-	struct th_result cfg = th_runv(sb, env, SLIPWAY_BIN, "config", "-a", "app", "--shell", NULL);
+	struct th_result cfg = sw("config", "-a", "app", "--shell");
 	for (int i = 0; i < SETS; i++) {
 		char kv[32];
 		snprintf(kv, sizeof(kv), "VAR_%d='%d'\n", i, i + PUSHES);
@@ -206,11 +168,11 @@ static char *slug_path(int v)
 {
 	char ver[16];
 	snprintf(ver, sizeof(ver), "v%d", v);
-	struct th_result r = th_runv(sb, env, SLIPWAY_BIN, "releases:info", ver, "--json", "-a", "app", NULL);
+	struct th_result r = sw("releases:info", ver, "--json", "-a", "app");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	const char *at = strstr(r.out, "SHA256:");
 	cr_assert(at);
-	char *p = th_path("%s/store/sha256/%.2s/%.62s.tar.zst", root, at + 7, at + 9);
+	char *p = th_path("%s/store/sha256/%.2s/%.62s.tar.zst", sb.root, at + 7, at + 9);
 	th_result_free(&r);
 	return p;
 }
@@ -223,7 +185,7 @@ Test(reliability, fsck_names_a_corrupt_slug_a_missing_slug_and_a_missing_ref)
 
 	char *p = slug_path(1);
 	chmod(p, 0644);
-	struct th_result r = th_runv(sb, env, "sh", "-c", "printf X | dd of=\"$0\" bs=1 seek=20 conv=notrunc 2>/dev/null", p, NULL);
+	struct th_result r = SANDBOX_RUN(&sb, sb.dir, "sh", "-c", "printf X | dd of=\"$0\" bs=1 seek=20 conv=notrunc 2>/dev/null", p);
 	th_result_free(&r);
 	r = sw("fsck", NULL, NULL, NULL);
 	cr_assert_eq(r.status, 1);
@@ -236,7 +198,7 @@ Test(reliability, fsck_names_a_corrupt_slug_a_missing_slug_and_a_missing_ref)
 	cr_assert(strstr(r.out, "app: v1 uses slug") && strstr(r.out, "missing from the store"), "%s", r.out);
 	th_result_free(&r);
 
-	r = th_runv(sb, env, "git", "--git-dir", repo, "update-ref", "-d", "refs/releases/v1", NULL);
+	r = SANDBOX_RUN(&sb, sb.dir, "git", "--git-dir", sb.repo, "update-ref", "-d", "refs/releases/v1");
 	th_result_free(&r);
 	r = sw("fsck", "-a", "app", NULL);
 	cr_assert_eq(r.status, 1);
@@ -249,7 +211,7 @@ Test(reliability, fsck_names_a_corrupt_slug_a_missing_slug_and_a_missing_ref)
 
 static void age(const char *path)
 {
-	struct th_result r = th_runv(sb, env, "touch", "-h", "-d", "2 hours ago", path, NULL);
+	struct th_result r = SANDBOX_RUN(&sb, sb.dir, "touch", "-h", "-d", "2 hours ago", path);
 	cr_assert_eq(r.status, 0);
 	th_result_free(&r);
 }
@@ -262,7 +224,7 @@ Test(reliability, gc_frees_only_what_no_release_needs)
 	char *pf = th_path("%s/Procfile", a);
 	th_write(pf, "web: echo two\n", 0644);
 	free(pf);
-	free(must(a, th_runv(a, env, "git", "commit", "-qam", "two", NULL), "commit"));
+	free(SANDBOX_OK(&sb, a, "git", "commit", "-qam", "two"));
 	push(a);
 	char *p2 = slug_path(2);
 	age(p1);
@@ -284,14 +246,14 @@ Test(reliability, gc_frees_only_what_no_release_needs)
 	cr_assert_neq(stat(p1, &st), 0);
 	cr_assert_eq(stat(p2, &st), 0);
 	int before = release_count();
-	r = th_runv(sb, env, SLIPWAY_BIN, "rollback", "v1", "-a", "app", NULL);
+	r = sw("rollback", "v1", "-a", "app");
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, "missing from the store"), "%s", r.err);
 	th_result_free(&r);
 	cr_assert_eq(release_count(), before);
 
 	/* a stale temp file from a killed writer is swept, a young object is not */
-	char *tmp = th_path("%s/store/tmp/slug-dead01", root);
+	char *tmp = th_path("%s/store/tmp/slug-dead01", sb.root);
 	th_write(tmp, "partial", 0600);
 	age(tmp);
 	r = sw("gc", NULL, NULL, NULL);
@@ -317,12 +279,12 @@ Test(reliability, the_ledger_cannot_be_touched_through_git)
 		{ "HEAD:refs/other/x", NULL, "pre-receive hook declined" },
 	};
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(*attempts); i++) {
-		struct th_result r = th_runv(a, env, "git", "push", "--force", "heroku", attempts[i][0], NULL);
+		struct th_result r = SANDBOX_RUN(&sb, a, "git", "push", "--force", "heroku", attempts[i][0]);
 		cr_assert_neq(r.status, 0, "%s was accepted", attempts[i][0]);
 		cr_assert(strstr(r.err, attempts[i][2]), "%s: %s", attempts[i][0], r.err);
 		th_result_free(&r);
 	}
-	struct th_result r = th_runv(a, env, "git", "ls-remote", "heroku", NULL);
+	struct th_result r = SANDBOX_RUN(&sb, a, "git", "ls-remote", "heroku");
 	cr_assert_eq(r.status, 0);
 	cr_assert_null(strstr(r.out, "refs/releases"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "refs/slipway"), "%s", r.out);

@@ -5,7 +5,7 @@
  * types of the release.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -15,76 +15,36 @@
 
 #define APP "shipped"
 
-static char *sb;   /* the sandbox: also $HOME */
-static char *src;  /* the pusher's working tree */
-static char *repo; /* root/apps/shipped.git */
-static char *env_root, *env_home;
-static const char *env[12];
+static struct app_sandbox sb;
 
 static void setup(void)
 {
-	sb = th_sandbox();
-	char *root = th_path("%s/root", sb);
-	src = th_path("%s/src", sb);
-	repo = th_path("%s/apps/%s.git", root, APP);
-	env_root = th_path("SLIPWAY_ROOT=%s", root);
-	env_home = th_path("HOME=%s", sb);
-	free(root);
-	size_t n = 0;
-	env[n++] = env_root;
-	env[n++] = env_home;
-	env[n++] = "GIT_AUTHOR_NAME=t";
-	env[n++] = "GIT_AUTHOR_EMAIL=t@example.com";
-	env[n++] = "GIT_COMMITTER_NAME=t";
-	env[n++] = "GIT_COMMITTER_EMAIL=t@example.com";
-	env[n++] = "GIT_CONFIG_NOSYSTEM=1";
-	env[n++] = "GIT_TERMINAL_PROMPT=0";
-	env[n++] = "LC_ALL=C";
-	env[n] = NULL;
-	cr_assert_eq(mkdir(src, 0755), 0);
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
 }
 
 static void teardown(void)
 {
-	th_sandbox_free(sb);
-	free(src);
-	free(repo);
-	free(env_root);
-	free(env_home);
-	sb = src = repo = env_root = env_home = NULL;
+	app_sandbox_release(&sb);
 }
 
 TestSuite(shipped, .init = setup, .fini = teardown, .timeout = 300);
 
-/* ---- running things ---- */
+/* ---- running things (in the pusher's working tree) ---- */
 
-#define run(...) th_runv(src, env, __VA_ARGS__, NULL)
-#define ok(...) must_succeed(run(__VA_ARGS__), #__VA_ARGS__)
-
-static char *must_succeed(struct th_result r, const char *what)
-{
-	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
-		     r.err);
-	free(r.err);
-	return r.out;
-}
+#define run(...) SANDBOX_RUN(&sb, NULL, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
 /* Writes src/<name>. */
 static void put(const char *name, const char *content, unsigned mode)
 {
-	char *p = th_path("%s/%s", src, name);
-	th_write(p, content, mode);
-	free(p);
+	app_sandbox_write(&sb, name, content, mode);
 }
 
 /* Makes the app, commits the files already put in src and adds the remote. */
 static void create_app_and_commit(void)
 {
-	free(ok(SLIPWAY_BIN, "apps:create", APP));
-	free(ok("git", "-c", "init.defaultBranch=main", "init", "-q"));
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-q", "-m", "first"));
-	free(ok("git", "remote", "add", "heroku", repo));
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "first");
 }
 
 static void commit_all(const char *msg)
@@ -96,14 +56,12 @@ static void commit_all(const char *msg)
 /* git push heroku main: must exit 0 and release vN; returns the remote lines. */
 static char *push_released(int version)
 {
-	struct th_result r = run("git", "push", "heroku", "main");
-	cr_assert_eq(r.status, 0, "git push: exit %d\n%s", r.status, r.err);
+	char *out = app_sandbox_push(&sb, "main");
 	char *want = th_path("remote: -----> Released v%d: Deploy ", version);
-	cr_assert_eq(th_count(r.err, want), 1, "want '%s' in:\n%s", want, r.err);
-	cr_assert_eq(th_count(r.err, " !     "), 0, "%s", r.err);
+	cr_assert_eq(th_count(out, want), 1, "want '%s' in:\n%s", want, out);
+	cr_assert_eq(th_count(out, " !     "), 0, "%s", out);
 	free(want);
-	free(r.out);
-	return r.err;
+	return out;
 }
 
 /* The files of release vN's slug, as `slipway slugs:contents` lists them. */

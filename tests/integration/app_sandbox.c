@@ -1,0 +1,163 @@
+#define _GNU_SOURCE
+#include "app_sandbox.h"
+
+#include "store/util.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
+{
+	static const char *const base[] = {
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+		"GIT_CONFIG_NOSYSTEM=1", NULL,
+	};
+	memset(s, 0, sizeof(*s));
+	s->dir = th_sandbox();
+	s->root = th_path("%s/root", s->dir);
+	s->src = th_path("%s/src", s->dir);
+	s->app = xstrdup(app);
+	s->repo = th_path("%s/apps/%s.git", s->root, app);
+	cr_assert_eq(mkdir(s->src, 0755), 0, "cannot make %s", s->src);
+
+	char *kv = th_path("SLIPWAY_ROOT=%s", s->root);
+	app_sandbox_setenv(s, kv);
+	free(kv);
+	kv = th_path("HOME=%s", s->dir);
+	app_sandbox_setenv(s, kv);
+	free(kv);
+	for (size_t i = 0; base[i]; i++)
+		app_sandbox_setenv(s, base[i]);
+	if (flags & APP_SANDBOX_BATCH) {
+		app_sandbox_setenv(s, "GIT_TERMINAL_PROMPT=0");
+		app_sandbox_setenv(s, "LC_ALL=C");
+	}
+	if (flags & APP_SANDBOX_CREATE)
+		app_sandbox_create(s, NULL);
+}
+
+void app_sandbox_release(struct app_sandbox *s)
+{
+	th_sandbox_free(s->dir);
+	free(s->root);
+	free(s->src);
+	free(s->repo);
+	free(s->app);
+	for (size_t i = 0; i < s->nenv; i++)
+		free((char *)s->env[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+void app_sandbox_setenv(struct app_sandbox *s, const char *kv)
+{
+	cr_assert(s->nenv < APP_SANDBOX_ENV_MAX, "too many environment entries");
+	s->env[s->nenv++] = xstrdup(kv);
+	s->env[s->nenv] = NULL;
+}
+
+struct th_result app_sandbox_run(const struct app_sandbox *s, const char *dir,
+				 const char *input, const char *const *argv)
+{
+	return th_run(dir ? dir : s->src, s->env, input, argv);
+}
+
+struct th_result app_sandbox_runv(const struct app_sandbox *s, const char *dir, ...)
+{
+	va_list ap;
+	va_start(ap, dir);
+	struct th_result r = th_runva(dir ? dir : s->src, s->env, ap);
+	va_end(ap);
+	return r;
+}
+
+char *app_sandbox_must(struct th_result r, const char *what)
+{
+	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
+		     r.err);
+	free(r.err);
+	return r.out;
+}
+
+char *app_sandbox_chomp(char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+void app_sandbox_create(const struct app_sandbox *s, const char *option)
+{
+	free(SANDBOX_OK(s, s->dir, SLIPWAY_BIN, "apps:create", s->app, option));
+}
+
+void app_sandbox_write(const struct app_sandbox *s, const char *name, const char *content,
+		       unsigned mode)
+{
+	char *p = th_path("%s/%s", s->src, name);
+	th_write(p, content, mode);
+	free(p);
+}
+
+void app_sandbox_checkout(const struct app_sandbox *s, const char *dir, const char *branch,
+			  const char *msg)
+{
+	if (!dir)
+		dir = s->src;
+	char *opt = th_path("init.defaultBranch=%s", branch);
+	free(SANDBOX_OK(s, s->dir, "git", "-c", opt, "init", "-q", dir));
+	free(opt);
+	if (msg) {
+		free(SANDBOX_OK(s, dir, "git", "add", "-A"));
+		free(SANDBOX_OK(s, dir, "git", "commit", "-q", "-m", msg));
+	}
+	free(SANDBOX_OK(s, dir, "git", "remote", "add", "heroku", s->repo));
+}
+
+char *app_sandbox_head(const struct app_sandbox *s, const char *dir)
+{
+	char *sha = app_sandbox_chomp(SANDBOX_OK(s, dir, "git", "rev-parse", "HEAD"));
+	cr_assert_eq(strlen(sha), 40, "HEAD is '%s'", sha);
+	return sha;
+}
+
+char *app_sandbox_push(const struct app_sandbox *s, const char *refspec)
+{
+	struct th_result r = SANDBOX_RUN(s, NULL, "git", "push", "heroku", refspec);
+	cr_assert_eq(r.status, 0, "git push heroku %s: exit %d\n%s", refspec, r.status, r.err);
+	free(r.out);
+	return r.err;
+}
+
+int app_sandbox_release_count(const struct app_sandbox *s)
+{
+	char *json = SANDBOX_OK(s, s->dir, SLIPWAY_BIN, "releases", "-a", s->app, "--json", "-n",
+				"100000");
+	int n = 0;
+	for (const char *p = json; (p = strstr(p, "\"version\":")); p++)
+		n++;
+	free(json);
+	return n;
+}
+
+int app_sandbox_has_ref(const struct app_sandbox *s, const char *ref)
+{
+	struct th_result r = SANDBOX_RUN(s, s->dir, "git", "--git-dir", s->repo, "rev-parse",
+					 "--verify", "-q", ref);
+	int found = r.status == 0;
+	th_result_free(&r);
+	return found;
+}
+
+char *app_sandbox_ref(const struct app_sandbox *s, const char *ref)
+{
+	struct th_result r = SANDBOX_RUN(s, s->dir, "git", "--git-dir", s->repo, "rev-parse",
+					 "--verify", "-q", ref);
+	cr_assert_eq(r.status, 0, "no ref %s in %s", ref, s->repo);
+	free(r.err);
+	return app_sandbox_chomp(r.out);
+}
