@@ -185,6 +185,9 @@ static int compile(struct build *b)
 	err = procfile_load(&procfile, b->app_dir);
 	if (err == SW_ENOTFOUND)
 		err = 0;
+	else if (!err && !procfile.n)
+		err = sw_error_set(SW_EINVALID, "Procfile declares no process types "
+				   "(add one per line, e.g. 'web: ./server')");
 	if (err)
 		goto done;
 	for (size_t i = 0; i < procfile.n; i++)

@@ -5,6 +5,7 @@
  *   detect     the first shipped buildpack whose bin/detect accepts the tree
  *   compile    bin/compile BUILD_DIR CACHE_DIR ENV_DIR, output streamed
  *   release    bin/release YAML, then the Procfile's process types on top
+ *              (a Procfile that declares no type fails the build)
  *   pack       the build directory into a reproducible tar.zst slug
  *   publish    the slug into the content-addressed store
  *   record     a new release on the ledger, which becomes current

@@ -44,10 +44,16 @@ static int write_blob(git_repository *repo, int dirfd, const git_tree_entry *e,
 		goto done;
 	}
 	err = fs_write_all(fd, data, len);
-	if (close(fd) < 0 && !err)
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", name);
-	if (err == SW_ERROR && errno == ENOSPC)
+	int saved = errno;
+	if (close(fd) < 0 && !err) {
+		err = SW_ERROR;
+		saved = errno;
+	}
+	errno = saved;
+	if (err == SW_ERROR && saved == ENOSPC)
 		err = sw_error_set(SW_ERROR, "no space left on device while writing '%s'", name);
+	else if (err == SW_ERROR)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", name);
 	st->files++;
 	st->bytes += len;
 done:

@@ -194,6 +194,11 @@ int procfile_load(struct proc_list *out, const char *dir)
 		err = sw_error_set(SW_EINVALID, "'%s' is not a regular file", path);
 		goto done;
 	}
+	if (st.st_size > PROCFILE_MAX) {
+		err = sw_error_set(SW_EINVALID, "procfile is too large (%lld bytes, at most %d)",
+				   (long long)st.st_size, PROCFILE_MAX);
+		goto done;
+	}
 	if ((err = fs_read_file(path, PROCFILE_MAX, &data, &len)) < 0)
 		goto done;
 	err = procfile_parse(out, data, len);

@@ -27,6 +27,17 @@ static const char *ar_error(struct archive *a)
 	return s ? s : "unknown error";
 }
 
+/* ar_error() plus the system's reason ("Write error (File too large)"), for writes. */
+static const char *ar_write_error(struct archive *a)
+{
+	static char msg[512];
+	int e = a ? archive_errno(a) : 0;
+	if (e <= 0 || strstr(ar_error(a), strerror(e)))
+		return ar_error(a);
+	snprintf(msg, sizeof(msg), "%s (%s)", ar_error(a), strerror(e));
+	return msg;
+}
+
 /*
  * libarchive converts names through the current locale; the C locale makes
  * every non-ASCII name travel as raw bytes, whatever locale the caller uses.
@@ -111,7 +122,7 @@ static int copy_data(struct packer *p, int fd, uint64_t size)
 					    p->dir, rel(p));
 		if (archive_write_data(p->a, p->chunk, (size_t)n) != n)
 			return sw_error_set(SW_ERROR, "cannot write the slug of '%s': %s",
-					    p->dir, ar_error(p->a));
+					    p->dir, ar_write_error(p->a));
 		size -= (uint64_t)n;
 	}
 	return 0;
@@ -297,7 +308,7 @@ static int open_writer(struct packer *p, int fd, int threads, int level)
 				    threads, ar_error(p->a));
 	if (archive_write_open_fd(p->a, fd) != ARCHIVE_OK)
 		return sw_error_set(SW_ERROR, "cannot write the slug of '%s': %s",
-				    p->dir, ar_error(p->a));
+				    p->dir, ar_write_error(p->a));
 	return 0;
 }
 
@@ -337,7 +348,7 @@ static int pack_tree(struct packer *p, int fd, int threads, int level)
 		goto done;
 	if (archive_write_close(p->a) != ARCHIVE_OK) {
 		err = sw_error_set(SW_ERROR, "cannot write the slug of '%s': %s",
-				   p->dir, ar_error(p->a));
+				   p->dir, ar_write_error(p->a));
 		goto done;
 	}
 	p->st.bytes_out = (uint64_t)archive_filter_bytes(p->a, -1);

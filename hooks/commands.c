@@ -285,9 +285,13 @@ static int cmd_config(struct cli *c)
 	return 0;
 }
 
+static int check_key(const char *key);
+
 static int cmd_config_get(struct cli *c)
 {
 	struct config cfg = CONFIG_INIT;
+	if (check_key(c->args[0]) < 0)
+		return cli_fail();
 	int rc = read_latest_config(c, &cfg);
 	if (rc)
 		return rc;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,8 @@ static int run_hook(void)
 
 int main(int argc, char **argv)
 {
+	/* past a file size limit, writes fail with EFBIG and are reported, not fatal */
+	signal(SIGXFSZ, SIG_IGN);
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	if (!strcmp(base, "post-receive"))

@@ -127,11 +127,49 @@ void buf_release(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 if the bytes
+ * there are not one: overlong forms, surrogates and code points above
+ * U+10FFFF are ill-formed too.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void buf_add_json_string(struct buf *b, const char *s)
 {
 	buf_add(b, "\"", 1);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = (unsigned char)*s;
+		size_t n = 1;
 		switch (c) {
 		case '"': buf_adds(b, "\\\""); break;
 		case '\\': buf_adds(b, "\\\\"); break;
@@ -139,11 +177,16 @@ void buf_add_json_string(struct buf *b, const char *s)
 		case '\r': buf_adds(b, "\\r"); break;
 		case '\t': buf_adds(b, "\\t"); break;
 		default:
-			if (c < 0x20)
+			if (c < 0x20) {
 				buf_addf(b, "\\u%04x", c);
-			else
-				buf_add(b, s, 1);
+			} else if ((n = utf8_len((const unsigned char *)s))) {
+				buf_add(b, s, n);
+			} else {
+				buf_adds(b, "\\ufffd");
+				n = 1;
+			}
 		}
+		s += n;
 	}
 	buf_add(b, "\"", 1);
 }

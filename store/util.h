@@ -35,7 +35,11 @@ void buf_reset(struct buf *b);             /* len = 0, keeps memory */
 char *buf_detach(struct buf *b);           /* returns data ("" if empty), b is reset */
 void buf_release(struct buf *b);           /* frees data */
 
-/* Appends s as a JSON string literal (with quotes); bytes >= 0x80 pass through. */
+/*
+ * Appends s as a JSON string literal (with quotes).  Well-formed UTF-8 passes
+ * through; each byte that is not part of one (a name or value that is not
+ * UTF-8) becomes \ufffd, so the output is always valid JSON.
+ */
 void buf_add_json_string(struct buf *b, const char *s);
 
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
