@@ -204,9 +204,16 @@ static int finish(int code)
 	return code;
 }
 
+/* git runs hooks in the repository with GIT_DIR set (often to "."). */
+static const char *hook_git_dir(void)
+{
+	const char *d = getenv("GIT_DIR");
+	return d && *d ? d : ".";
+}
+
 static int run_hook(void)
 {
-	int rc = receive_post(stdin, stdout, ".");
+	int rc = receive_post(stdin, stdout, hook_git_dir());
 	return finish(rc);
 }
 
@@ -219,7 +226,7 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "post-receive"))
 		return run_hook();
 	if (!strcmp(base, "pre-receive"))
-		return finish(receive_pre(stdin, stdout, "."));
+		return finish(receive_pre(stdin, stdout, hook_git_dir()));
 
 	struct cli c = { 0 };
 	int first = 1;
