@@ -38,7 +38,7 @@ static int unpacked_tree(const char *root, const char *hex, char **out)
 	*out = NULL;
 	if (fs_is_dir(dir))
 		goto done;
-	if ((err = fs_mkdir_p(parent, 0755)) || (err = cas_verify(root, hex)))
+	if ((err = fs_mkdir_p(parent, 0755)) || (err = cas_check(root, hex)))
 		goto done;
 	if ((err = fs_mkdtemp(parent, ".tmp-", &tmp)))
 		goto done;

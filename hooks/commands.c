@@ -515,7 +515,7 @@ static int with_slug(struct cli *c, char **path_out)
 	if (rc)
 		return rc;
 	if (!(rc = resolve_slug(c, l, c->args[0], hex, &r))) {
-		if (cas_verify(c->root, hex) < 0)
+		if (cas_check(c->root, hex) < 0)
 			rc = cli_fail();
 		else
 			*path_out = cas_path(c->root, hex);

@@ -237,6 +237,84 @@ done:
 	return err;
 }
 
+/*
+ * Verification stamps: <root>/store/verified/<hex> records the object
+ * file's size, inode, mtime and ctime when its bytes were last hashed.
+ * Any change to the file (a write, a chmod, a touch) changes its ctime and
+ * voids the stamp.  Stamps are hints: losing one costs a re-hash, so they
+ * are written without fsync.
+ */
+static char *stamp_path(const char *root, const char *hex)
+{
+	return xasprintf("%s/store/verified/%s", root, hex);
+}
+
+static void format_stamp(const struct stat *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu %llu %lld.%09ld %lld.%09ld\n", (unsigned long long)st->st_size,
+		 (unsigned long long)st->st_ino, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static void write_stamp(const char *root, const char *hex, const struct stat *st)
+{
+	char line[128];
+	char *dir = xasprintf("%s/store/verified", root);
+	char *path = stamp_path(root, hex);
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	format_stamp(st, line, sizeof(line));
+	if (fs_mkdir_p(dir, CAS_DIR_MODE) == 0) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			int ok = fs_write_all(fd, line, strlen(line)) == 0;
+			close(fd);
+			if (!ok || rename(tmp, path) < 0)
+				unlink(tmp);
+		}
+	}
+	free(tmp);
+	free(path);
+	free(dir);
+}
+
+/* Stamps a freshly published object when the rename placed our temp file. */
+static void stamp_if_ours(const char *root, const char *hex, ino_t ino)
+{
+	char *path = cas_path(root, hex);
+	struct stat st;
+	if (path && stat(path, &st) == 0 && st.st_ino == ino)
+		write_stamp(root, hex, &st);
+	free(path);
+}
+
+int cas_check(const char *root, const char *hex)
+{
+	char *path = cas_path(root, hex), *stamp = NULL, *sp = NULL;
+	char line[128];
+	struct stat st;
+	int err;
+
+	if (!path)
+		return invalid_name(hex);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return cas_verify(root, hex);
+	}
+	format_stamp(&st, line, sizeof(line));
+	sp = stamp_path(root, hex);
+	if (fs_read_file(sp, sizeof(line), &stamp, NULL) == 0 && !strcmp(stamp, line)) {
+		err = 0;
+		goto done;
+	}
+	if ((err = cas_verify(root, hex)) == 0)
+		write_stamp(root, hex, &st);
+done:
+	free(stamp);
+	free(sp);
+	free(path);
+	return err;
+}
+
 int cas_publish(const char *root, int fd, const char *tmp_path,
 		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
 {
@@ -246,7 +324,8 @@ int cas_publish(const char *root, int fd, const char *tmp_path,
 
 	if ((err = hash_fd(fd, tmp_path, hex, &size)) < 0)
 		goto done;
-	if (fchmod(fd, CAS_OBJECT_MODE) < 0 || fsync(fd) < 0) {
+	struct stat tmp_st;
+	if (fchmod(fd, CAS_OBJECT_MODE) < 0 || fsync(fd) < 0 || fstat(fd, &tmp_st) < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", tmp_path);
 		goto done;
 	}
@@ -258,6 +337,7 @@ int cas_publish(const char *root, int fd, const char *tmp_path,
 	}
 	if ((err = place_object(root, tmp_path, hex)) < 0)
 		goto done;
+	stamp_if_ours(root, hex, tmp_st.st_ino);
 	memcpy(hex_out, hex, sizeof(hex));
 	if (size_out)
 		*size_out = size;
@@ -331,6 +411,9 @@ int cas_remove(const char *root, const char *hex)
 		goto done;
 	}
 	err = fs_fsync_parent(path);
+	char *sp = stamp_path(root, hex);
+	unlink(sp);
+	free(sp);
 done:
 	free(path);
 	return err;

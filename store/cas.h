@@ -48,6 +48,16 @@ int cas_lookup(const char *root, const char *hex, uint64_t *size_out);
 /* Re-hashes the object: 0 if intact, SW_ENOTFOUND if missing, SW_EINVALID if corrupt. */
 int cas_verify(const char *root, const char *hex);
 
+/*
+ * Like cas_verify(), in milliseconds whatever the object's size: trusts the
+ * last verification (or publication) while the object's file is unchanged
+ * since - same size, inode, mtime and ctime, recorded in
+ * <root>/store/verified/<hex> - and re-hashes it otherwise.  Any write,
+ * chmod or touch of the file changes its ctime and forces a re-hash.  Bit
+ * rot below the filesystem is left to cas_verify() (fsck).
+ */
+int cas_check(const char *root, const char *hex);
+
 /* SHA-256 of a file's bytes, streamed. */
 int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
 

@@ -156,7 +156,7 @@ static int check_target(const char *root, const struct release *t)
 	if (!t->slug[0])
 		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: it has no slug (nothing was deployed yet)",
 				    t->version);
-	int err = cas_verify(root, t->slug);
+	int err = cas_check(root, t->slug);
 	if (err == SW_ENOTFOUND)
 		return sw_error_set(SW_ENOTFOUND, "cannot roll back to v%d: its slug %.12s is missing from the store",
 				    t->version, t->slug);

@@ -11,6 +11,11 @@ void sw_git_init(void)
 		git_libgit2_init();
 		/* refs and objects are ours; fsync them like everything else */
 		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		/* map packs in small windows: memory stays bounded however big the repository */
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+		/* objects were hashed and checked by git when they arrived (receive.fsckObjects) */
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 		done = 1;
 	}
 }

@@ -404,3 +404,31 @@ Test(cas, republish_after_remove)
 	cr_assert_str_eq(a, b);
 	cr_assert_eq(cas_verify(root, b), 0);
 }
+
+Test(cas, check_trusts_an_unchanged_object_and_rehashes_a_changed_one)
+{
+	char hex[CAS_HEX_LEN + 1];
+	publish_str("checked bytes", hex);
+	char *stamp = th_path("%s/store/verified/%s", root, hex);
+	struct stat st;
+	cr_assert_eq(stat(stamp, &st), 0, "publishing stamps the new object");
+	cr_assert_eq(cas_check(root, hex), 0);
+
+	/* any write changes the ctime, so a flipped byte is found */
+	char *path = cas_path(root, hex);
+	cr_assert_eq(chmod(path, 0644), 0);
+	int fd = open(path, O_WRONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, "X", 1, 3), 1);
+	close(fd);
+	cr_assert_eq(cas_check(root, hex), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), "corrupt"), "message: %s", sw_error_last());
+	cr_assert_eq(cas_check(root, hex), SW_EINVALID, "a failed check stamps nothing");
+
+	/* removing the object removes its stamp */
+	cr_assert_eq(cas_remove(root, hex), 0);
+	cr_assert_neq(stat(stamp, &st), 0);
+	cr_assert_eq(cas_check(root, hex), SW_ENOTFOUND);
+	free(path);
+	free(stamp);
+}
