@@ -293,23 +293,15 @@ done:
 
 static int read_dot_buildpacks(const char *app_dir, struct strvec *out, int *found)
 {
-	char *path = xasprintf("%s/.buildpacks", app_dir);
 	char *text = NULL;
 	size_t len = 0;
-	struct stat st;
-	int err = 0;
+	int err;
 
 	*found = 0;
-	if (lstat(path, &st) < 0) {
-		if (errno != ENOENT)
-			err = sw_error_errno(SW_ERROR, "cannot stat '.buildpacks'");
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = sw_error_set(SW_EINVALID, "'.buildpacks' is not a regular file: make it one or remove it");
-		goto done;
-	}
-	if ((err = fs_read_file(path, DOT_BUILDPACKS_MAX, &text, &len)))
+	err = fs_read_tree_file(app_dir, ".buildpacks", DOT_BUILDPACKS_MAX, &text, &len);
+	if (err == SW_ENOTFOUND)
+		err = 0;
+	if (err || !text)
 		goto done;
 	if ((err = buildpacks_parse(text, len, out))) {
 		char *why = xstrdup(sw_error_last());
@@ -320,7 +312,6 @@ static int read_dot_buildpacks(const char *app_dir, struct strvec *out, int *fou
 	*found = out->n > 0;
 done:
 	free(text);
-	free(path);
 	return err;
 }
 

@@ -138,24 +138,16 @@ static int walk(const struct patterns *ps, const char *top, const char *rel, uin
 int slugignore_apply(const char *build_dir, int *found, uint64_t *removed)
 {
 	struct patterns ps = { NULL, 0 };
-	char *path = xasprintf("%s/.slugignore", build_dir);
 	char *text = NULL;
 	size_t len = 0;
-	struct stat st;
-	int err = 0;
+	int err;
 
 	*found = 0;
 	*removed = 0;
-	if (lstat(path, &st) < 0) {
-		if (errno != ENOENT)
-			err = sw_error_errno(SW_ERROR, "cannot stat '.slugignore'");
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = sw_error_set(SW_EINVALID, "'.slugignore' is not a regular file: make it one or remove it");
-		goto done;
-	}
-	if ((err = fs_read_file(path, SLUGIGNORE_MAX, &text, &len)))
+	err = fs_read_tree_file(build_dir, ".slugignore", SLUGIGNORE_MAX, &text, &len);
+	if (err == SW_ENOTFOUND)
+		err = 0;
+	if (err || !text)
 		goto done;
 	*found = 1;
 	parse(&ps, text, len);
@@ -164,6 +156,5 @@ int slugignore_apply(const char *build_dir, int *found, uint64_t *removed)
 done:
 	patterns_release(&ps);
 	free(text);
-	free(path);
 	return err;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,28 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len)
 		*len = b.len;
 	*out = buf_detach(&b);
 	return 0;
+}
+
+int fs_read_tree_file(const char *dir, const char *name, size_t max, char **out, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	if (lstat(path, &st) < 0)
+		err = errno == ENOENT ? SW_ENOTFOUND
+				      : sw_error_errno(SW_ERROR, "cannot stat '%s'", name);
+	else if (!S_ISREG(st.st_mode))
+		err = sw_error_set(SW_EINVALID, "'%s' is not a regular file: make it one or remove it",
+				   name);
+	else if ((uint64_t)st.st_size > max)
+		err = sw_error_set(SW_EINVALID, "'%s' is too large (%lld bytes, at most %zu)", name,
+				   (long long)st.st_size, max);
+	else
+		err = fs_read_file(path, max, out, len);
+	free(path);
+	return err;
 }
 
 int fs_mkdtemp(const char *parent, const char *prefix, char **out)

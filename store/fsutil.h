@@ -33,6 +33,14 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
  */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/*
+ * Reads <dir>/<name>, a file from a pushed tree (.buildpacks, .slugignore):
+ * SW_ENOTFOUND if it is absent; SW_EINVALID, with a message naming only
+ * `name`, if it is not a regular file (a symlink is never followed) or is
+ * larger than max bytes.
+ */
+int fs_read_tree_file(const char *dir, const char *name, size_t max, char **out, size_t *len);
+
 /* Creates a fresh private directory "<parent>/<prefix>XXXXXX"; *out is malloc'ed. */
 int fs_mkdtemp(const char *parent, const char *prefix, char **out);
 
