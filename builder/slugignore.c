@@ -33,17 +33,11 @@ static void patterns_release(struct patterns *p)
 
 static void parse(struct patterns *out, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p, *e = nl ? nl : end;
-		p = nl ? nl + 1 : end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			e--;
-		if (s == e || *s == '#')
-			continue;
+	struct text_lines it = TEXT_LINES_INIT(text, len);
+	const char *s;
+	size_t n;
+	while (text_lines_next(&it, &s, &n)) {
+		const char *e = s + n;
 		struct pattern pat = { NULL, 0, 0 };
 		if (e - s > 1 && e[-1] == '/') {
 			pat.dir_only = 1;

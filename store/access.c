@@ -58,16 +58,10 @@ static int read_names(const char *root, const char *app, struct strvec *out)
 	return err;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int write_names(const char *root, const char *app, struct strvec *names)
 {
 	struct buf b = BUF_INIT;
-	if (names->n)
-		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	strvec_sort(names);
 	for (size_t i = 0; i < names->n; i++)
 		buf_addf(&b, "%s\n", names->v[i]);
 	char *path = access_path(root, app);
@@ -90,8 +84,8 @@ int access_list(const char *root, const char *app, struct strvec *out)
 	int err = app_check_exists(root, app);
 	if (!err)
 		err = read_names(root, app, out);
-	if (!err && out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (!err)
+		strvec_sort(out);
 	return err;
 }
 

@@ -231,11 +231,6 @@ int app_destroy(const char *root, const char *app)
 	return err;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int app_list(const char *root, struct strvec *out)
 {
 	char *apps = xasprintf("%s/apps", root);
@@ -254,8 +249,7 @@ int app_list(const char *root, struct strvec *out)
 		free(name);
 	}
 	closedir(d);
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	strvec_sort(out);
 	return 0;
 }
 

@@ -32,20 +32,11 @@ int buildpacks_spec_check(const char *spec)
 
 int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 {
-	const char *p = text, *end = text + len;
-	int lineno = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		const char *s = p;
-		lineno++;
-		p = nl ? nl + 1 : end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			e--;
-		if (s == e || *s == '#')
-			continue;
+	struct text_lines it = TEXT_LINES_INIT(text, len);
+	const char *s;
+	size_t n;
+	while (text_lines_next(&it, &s, &n)) {
+		const char *e = s + n;
 		char *spec = xstrndup(s, (size_t)(e - s));
 		int err = buildpacks_spec_check(spec);
 		if (!err && out->n >= BUILDPACKS_MAX)
@@ -53,7 +44,7 @@ int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 		if (err || memchr(s, '\0', (size_t)(e - s))) {
 			char *why = xstrdup(err ? sw_error_last() : "it holds a NUL byte");
 			free(spec);
-			sw_error_set(SW_EINVALID, "line %d: %s", lineno, why);
+			sw_error_set(SW_EINVALID, "line %d: %s", it.lineno, why);
 			free(why);
 			return SW_EINVALID;
 		}

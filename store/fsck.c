@@ -13,22 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void sort_unique(struct strvec *v)
-{
-	if (v->n)
-		qsort(v->v, v->n, sizeof(*v->v), cmp_str);
-}
-
-static int has(const struct strvec *v, const char *s)
-{
-	return v->n && bsearch(&s, v->v, v->n, sizeof(*v->v), cmp_str) != NULL;
-}
-
 struct slugs_ctx {
 	struct strvec *slugs;   /* slug hex of the selected releases */
 	struct strvec *where;   /* "vN" per entry, for messages (may be NULL) */
@@ -106,7 +90,7 @@ int fsck_run(const char *root, const char *app, struct strvec *problems)
 	for (size_t i = 0; i < apps.n && !err; i++)
 		err = check_app(root, apps.v[i], &slugs, problems);
 	if (!err && app) {
-		sort_unique(&slugs);
+		strvec_sort(&slugs);
 		for (size_t i = 0; i < slugs.n; i++)
 			if ((i == 0 || strcmp(slugs.v[i], slugs.v[i - 1])) &&
 			    cas_verify(root, slugs.v[i]) == SW_EINVALID)
@@ -158,7 +142,7 @@ static int is_young(const char *root, const char *hex)
 static int sweep_one(const char *hex, uint64_t size, void *ctx)
 {
 	struct sweep *s = ctx;
-	if (has(s->keep, hex) || is_young(s->root, hex) || cas_remove(s->root, hex) < 0)
+	if (strvec_has_sorted(s->keep, hex) || is_young(s->root, hex) || cas_remove(s->root, hex) < 0)
 		return 0;
 	s->res->slugs++;
 	s->res->slug_bytes += size;
@@ -192,7 +176,7 @@ int gc_run(const char *root, int keep, struct gc_result *res)
 		err = collect_kept(root, apps.v[i], keep, &kept);
 	if (err)
 		goto done;
-	sort_unique(&kept);
+	strvec_sort(&kept);
 	struct sweep s = { root, &kept, res };
 	if ((err = cas_foreach(root, sweep_one, &s)))
 		goto done;

@@ -279,14 +279,21 @@ int ledger_current(struct ledger *l, int *version)
 	return err ? err : version_of(l, &oid, version);
 }
 
-int ledger_release_oid(struct ledger *l, int version, char hex[41])
+/* The commit of release `version`; SW_ENOTFOUND says so in the message. */
+static int lookup_version(struct ledger *l, int version, git_oid *oid)
 {
-	git_oid oid;
 	char *name = version_ref(version);
-	int err = lookup_ref_oid(l, name, &oid);
+	int err = lookup_ref_oid(l, name, oid);
 	free(name);
 	if (err == SW_ENOTFOUND)
 		return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", version);
+	return err;
+}
+
+int ledger_release_oid(struct ledger *l, int version, char hex[41])
+{
+	git_oid oid;
+	int err = lookup_version(l, version, &oid);
 	if (!err)
 		git_oid_tostr(hex, 41, &oid);
 	return err;
@@ -295,11 +302,7 @@ int ledger_release_oid(struct ledger *l, int version, char hex[41])
 int ledger_read(struct ledger *l, int version, unsigned what, struct release *out)
 {
 	git_oid oid;
-	char *name = version_ref(version);
-	int err = lookup_ref_oid(l, name, &oid);
-	free(name);
-	if (err == SW_ENOTFOUND)
-		return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", version);
+	int err = lookup_version(l, version, &oid);
 	if (err)
 		return err;
 	if ((err = read_oid(l, &oid, what, out)))
@@ -535,14 +538,8 @@ int ledger_walk(struct ledger *l, int from, unsigned what,
 		int found;
 		if ((err = find_head(l, &from, &oid, &found)) || !found)
 			return err;
-	} else {
-		char *name = version_ref(from);
-		err = lookup_ref_oid(l, name, &oid);
-		free(name);
-		if (err == SW_ENOTFOUND)
-			return sw_error_set(SW_ENOTFOUND, "release v%d does not exist", from);
-		if (err)
-			return err;
+	} else if ((err = lookup_version(l, from, &oid))) {
+		return err;
 	}
 	if (git_commit_lookup(&c, l->repo, &oid) < 0)
 		return sw_git_error(SW_ERROR, "cannot read the release ledger");

@@ -223,6 +223,42 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...)
 	free(p);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort(struct strvec *sv)
+{
+	if (sv->n)
+		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+}
+
+int strvec_has_sorted(const struct strvec *sv, const char *s)
+{
+	return sv->n && bsearch(&s, sv->v, sv->n, sizeof(*sv->v), cmp_str) != NULL;
+}
+
+int text_lines_next(struct text_lines *it, const char **s, size_t *n)
+{
+	while (it->p < it->end) {
+		const char *nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+		const char *b = it->p, *e = nl ? nl : it->end;
+		it->p = nl ? nl + 1 : it->end;
+		it->lineno++;
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (b == e || *b == '#')
+			continue;
+		*s = b;
+		*n = (size_t)(e - b);
+		return 1;
+	}
+	return 0;
+}
+
 void strvec_clear(struct strvec *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)

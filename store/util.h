@@ -56,4 +56,26 @@ void strvec_push(struct strvec *sv, const char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strvec_clear(struct strvec *sv);
 
+/* Sorts the strings in byte order. */
+void strvec_sort(struct strvec *sv);
+
+/* 1 if s is in sv, which must be sorted (strvec_sort). */
+int strvec_has_sorted(const struct strvec *sv, const char *s);
+
+/*
+ * The meaningful lines of a small text format (.buildpacks, .slugignore):
+ * each line trimmed of blanks (and a CR before LF); blank lines and lines
+ * starting with '#' are skipped.
+ *
+ *     struct text_lines it = TEXT_LINES_INIT(text, len);
+ *     const char *s; size_t n;
+ *     while (text_lines_next(&it, &s, &n)) ... it.lineno is s's line number
+ */
+struct text_lines {
+	const char *p, *end;
+	int lineno;
+};
+#define TEXT_LINES_INIT(text, len) { (text), (text) + (len), 0 }
+int text_lines_next(struct text_lines *it, const char **s, size_t *n);
+
 #endif
