@@ -9,6 +9,7 @@
 #include "slug.h"
 #include "slugignore.h"
 #include "../store/app.h"
+#include "../store/buildarea.h"
 #include "../store/cas.h"
 #include "../store/error.h"
 #include "../store/fsutil.h"
@@ -66,6 +67,7 @@ struct build {
 	char *bp_dir;    /* <dir>/buildpacks: private copies of the buildpacks */
 	struct build_limits limits;
 	char *repo;      /* the app repository */
+	struct checkout_plan *plan; /* the pushed tree, planned */
 	int compile_failed;
 	int release_failed;
 	struct release r;
@@ -241,7 +243,12 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	char size[32];
 	build_human_size(st.bytes_out, size, sizeof(size));
 	say(b, "-----> Compressing... done, %s", size);
-	err = cas_publish(b->o->root, fd, tmp, b->r.slug, &b->r.slug_size);
+	/* the writer hashed the bytes as it wrote them: no second read */
+	err = cas_publish_hashed(b->o->root, fd, tmp, st.sha256);
+	if (!err) {
+		memcpy(b->r.slug, st.sha256, sizeof(st.sha256));
+		b->r.slug_size = st.bytes_out;
+	}
 	t->publish = lap(b);
 	free(tmp);
 	return err;
@@ -290,13 +297,27 @@ static int apply_slugignore(struct build *b)
 	return err;
 }
 
+static int clear_build_areas(const char *root, const char *app)
+{
+	size_t n;
+	char **areas = buildarea_all(root, app, &n);
+	int err = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!err)
+			err = fs_rm_rf(areas[i]);
+		free(areas[i]);
+	}
+	free(areas);
+	return err;
+}
+
 static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 {
 	int err;
 
 	if ((err = load_base(b, l)) || (err = limits_load(b->o->root, b->o->app, &b->limits)))
 		return err;
-	if ((err = checkout_commit(b->repo, b->o->rev, b->app_dir, NULL)))
+	if ((err = checkout_write(b->plan, b->app_dir, 0, NULL)))
 		return err;
 	t->checkout = lap(b);
 	if ((err = apply_slugignore(b)))
@@ -333,18 +354,19 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	b.repo = repo;
 	if ((err = ledger_open(&l, repo)))
 		goto done;
-	const char *env_builds = getenv("SLIPWAY_BUILD_DIR");
-	builds = env_builds && *env_builds ? xasprintf("%s/%s", env_builds, o->app)
-					   : xasprintf("%s/builds/%s", o->root, o->app);
-	/* we hold the app lock: anything in the app's build area is a killed build's leftover */
-	if ((err = fs_rm_rf(builds)) || (err = fs_mkdir_p(builds, 0700)) ||
-	    (err = fs_mkdtemp(builds, "build-", &b.dir)))
+	lap(&b); /* the checkout stage starts with its plan */
+	if ((err = checkout_plan(repo, o->rev, &b.plan)))
+		goto done;
+	/* we hold the app lock: anything in the app's build areas is a killed build's leftover */
+	if ((err = clear_build_areas(o->root, o->app)))
+		goto done;
+	builds = buildarea_path(o->root, o->app, checkout_plan_bytes(b.plan));
+	if ((err = fs_mkdir_p(builds, 0700)) || (err = fs_mkdtemp(builds, "build-", &b.dir)))
 		goto done;
 	b.app_dir = xasprintf("%s/app", b.dir);
 	b.env_dir = xasprintf("%s/env", b.dir);
 	b.cache_dir = app_cache_path(o->root, o->app);
 	b.bp_dir = xasprintf("%s/buildpacks", b.dir);
-	lap(&b);
 	err = run_build(&b, l, timings);
 	if (!err && b.r.status == RELEASE_FAILED) {
 		say(&b, " !     Release v%d (%s) failed; the current release is unchanged.",
@@ -371,6 +393,9 @@ done:
 	}
 	if (b.dir)
 		fs_rm_rf(b.dir);
+	if (builds)
+		rmdir(builds); /* still under the lock; fails harmlessly if not empty */
+	checkout_plan_free(b.plan);
 	ledger_free(l);
 	lock_release(&lk);
 	release_release(&b.r);

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "checkout.h"
 
+#include "../store/blobstream.h"
 #include "../store/error.h"
 #include "../store/fsutil.h"
 #include "../store/gitutil.h"
@@ -8,9 +9,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Blobs from this size on are streamed when git stores them whole. */
+#define STREAM_MIN ((uint64_t)1 << 20)
+#define MAX_THREADS 8
+
+struct job {
+	char *path;             /* relative to the checkout directory */
+	git_oid id;
+	git_filemode_t mode;
+	uint64_t size;
+	size_t seq;             /* position in the tree walk */
+};
+
+struct checkout_plan {
+	char *repo_path;
+	struct job *jobs;
+	size_t n, cap;
+	struct strvec dirs;     /* relative, parents before children */
+	uint64_t bytes;
+};
 
 static int name_ok(const char *name)
 {
@@ -18,126 +42,307 @@ static int name_ok(const char *name)
 	       !strchr(name, '/');
 }
 
-static int write_blob(git_repository *repo, int dirfd, const git_tree_entry *e,
-		      struct checkout_stats *st)
-{
-	const char *name = git_tree_entry_name(e);
-	git_filemode_t mode = git_tree_entry_filemode(e);
-	git_blob *blob = NULL;
-	int err = 0;
+/* ---- planning ---- */
 
-	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
-		return sw_git_error(SW_ERROR, "cannot read the pushed code");
-	const char *data = git_blob_rawcontent(blob);
-	size_t len = (size_t)git_blob_rawsize(blob);
-	if (mode == GIT_FILEMODE_LINK) {
-		char *target = xstrndup(data, len);
-		if (strlen(target) != len || symlinkat(target, dirfd, name) < 0)
-			err = sw_error_errno(SW_ERROR, "cannot create symlink '%s'", name);
-		free(target);
-		goto done;
-	}
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-	if (fd < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot create '%s'", name);
-		goto done;
-	}
-	err = fs_write_all(fd, data, len);
-	int saved = errno;
-	if (close(fd) < 0 && !err) {
-		err = SW_ERROR;
-		saved = errno;
-	}
-	errno = saved;
-	if (err == SW_ERROR && saved == ENOSPC)
-		err = sw_error_set(SW_ERROR, "no space left on device while writing '%s'", name);
-	else if (err == SW_ERROR)
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", name);
-	st->files++;
-	st->bytes += len;
-done:
-	git_blob_free(blob);
-	return err;
-}
-
-static int write_tree(git_repository *repo, const git_tree *tree, int dirfd,
-		      struct checkout_stats *st)
+static int plan_tree(struct checkout_plan *p, git_repository *repo, git_odb *odb,
+		     const git_tree *tree, struct buf *path)
 {
+	size_t n = git_tree_entrycount(tree), len = path->len;
 	int err = 0;
-	size_t n = git_tree_entrycount(tree);
 
 	for (size_t i = 0; i < n && !err; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *name = git_tree_entry_name(e);
-		if (!name_ok(name)) {
-			err = sw_error_set(SW_EINVALID, "the pushed tree has an unsafe entry '%s'",
-					   name);
+		if (!name_ok(name))
+			return sw_error_set(SW_EINVALID, "the pushed tree has an unsafe entry '%s'",
+					    name);
+		buf_truncate(path, len);
+		buf_addf(path, "%s%s", len ? "/" : "", name);
+		if (path->len >= PATH_MAX)
+			return sw_error_set(SW_EINVALID, "the pushed tree has a path longer than %d bytes",
+					    PATH_MAX - 1);
+		switch (git_tree_entry_type(e)) {
+		case GIT_OBJECT_BLOB: {
+			size_t size;
+			git_object_t type;
+			if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0)
+				return sw_git_error(SW_ERROR, "cannot read the pushed code");
+			if (p->n == p->cap) {
+				p->cap = p->cap ? 2 * p->cap : 256;
+				p->jobs = xrealloc(p->jobs, p->cap * sizeof(*p->jobs));
+			}
+			struct job *j = &p->jobs[p->n++];
+			j->path = xstrdup(path->data);
+			git_oid_cpy(&j->id, git_tree_entry_id(e));
+			j->mode = git_tree_entry_filemode(e);
+			j->size = size;
+			j->seq = p->n - 1;
+			p->bytes += size;
 			break;
 		}
-		switch (git_tree_entry_type(e)) {
-		case GIT_OBJECT_BLOB:
-			err = write_blob(repo, dirfd, e, st);
-			break;
 		case GIT_OBJECT_TREE: {
 			git_tree *sub = NULL;
-			if (mkdirat(dirfd, name, 0755) < 0) {
-				err = sw_error_errno(SW_ERROR, "cannot create directory '%s'", name);
-				break;
-			}
-			int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0) {
-				err = sw_error_errno(SW_ERROR, "cannot open directory '%s'", name);
-				break;
-			}
+			strvec_push(&p->dirs, path->data);
 			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
-				err = sw_git_error(SW_ERROR, "cannot read the pushed code");
-			else
-				err = write_tree(repo, sub, fd, st);
+				return sw_git_error(SW_ERROR, "cannot read the pushed code");
+			err = plan_tree(p, repo, odb, sub, path);
 			git_tree_free(sub);
-			close(fd);
 			break;
 		}
 		default: /* submodule commits are not part of the slug */
 			break;
 		}
 	}
+	buf_truncate(path, len);
+	return err;
+}
+
+/*
+ * Streamed files first, biggest first, so they do not all end up last on one
+ * thread; then the rest in tree order, which is close to the order of the
+ * objects in the pack and keeps libgit2's pack windows warm.
+ */
+static int by_streaming_then_tree(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+	int bx = x->size >= STREAM_MIN, by = y->size >= STREAM_MIN;
+	if (bx != by)
+		return by - bx;
+	if (bx && x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out)
+{
+	struct checkout_plan *p = xcalloc(1, sizeof(*p));
+	struct buf path = BUF_INIT;
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_odb *odb = NULL;
+	git_oid oid;
+	int err;
+
+	*out = NULL;
+	p->repo_path = xstrdup(repo_path);
+	if ((err = sw_git_open_pushed(&repo, repo_path)))
+		goto done;
+	if (git_oid_fromstr(&oid, rev) < 0 || git_commit_lookup(&commit, repo, &oid) < 0 ||
+	    git_commit_tree(&tree, commit) < 0 || git_repository_odb(&odb, repo) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
+		goto done;
+	}
+	if ((err = plan_tree(p, repo, odb, tree, &path)))
+		goto done;
+	if (p->n)
+		qsort(p->jobs, p->n, sizeof(*p->jobs), by_streaming_then_tree);
+	*out = p;
+	p = NULL;
+done:
+	buf_release(&path);
+	git_odb_free(odb);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	checkout_plan_free(p);
+	return err;
+}
+
+uint64_t checkout_plan_bytes(const struct checkout_plan *p)
+{
+	return p->bytes;
+}
+
+void checkout_plan_free(struct checkout_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->jobs[i].path);
+	free(p->jobs);
+	strvec_clear(&p->dirs);
+	free(p->repo_path);
+	free(p);
+}
+
+/* ---- writing ---- */
+
+struct writer {
+	const struct checkout_plan *p;
+	struct blobstream *bs;
+	int rootfd;
+	size_t next;            /* next job to take (atomic) */
+	int stop;               /* set once a thread failed (atomic) */
+	pthread_mutex_t mu;     /* guards the fields below */
+	int err;
+	char *msg;
+	uint64_t files, bytes;
+};
+
+/* Records the first failure (this thread's message) and stops the others. */
+static void fail(struct writer *w, int err)
+{
+	pthread_mutex_lock(&w->mu);
+	if (!w->err) {
+		w->err = err;
+		w->msg = xstrdup(sw_error_last());
+	}
+	pthread_mutex_unlock(&w->mu);
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
+}
+
+static int write_error(const struct job *j)
+{
+	if (errno == ENOSPC)
+		return sw_error_set(SW_ERROR, "no space left on device while writing '%s'", j->path);
+	return sw_error_errno(SW_ERROR, "cannot write '%s'", j->path);
+}
+
+static int write_symlink(git_repository *repo, struct writer *w, const struct job *j)
+{
+	git_blob *blob = NULL;
+	int err = 0;
+
+	if (git_blob_lookup(&blob, repo, &j->id) < 0)
+		return sw_git_error(SW_ERROR, "cannot read the pushed code");
+	size_t len = (size_t)git_blob_rawsize(blob);
+	char *target = xstrndup(git_blob_rawcontent(blob), len);
+	if (strlen(target) != len || symlinkat(target, w->rootfd, j->path) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot create symlink '%s'", j->path);
+	free(target);
+	git_blob_free(blob);
+	return err;
+}
+
+static int write_file(git_repository *repo, struct writer *w, const struct job *j)
+{
+	git_blob *blob = NULL;
+	uint64_t streamed = 0;
+	int err = 0, rc;
+	int fd = openat(w->rootfd, j->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			j->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+
+	if (fd < 0)
+		return sw_error_errno(SW_ERROR, "cannot create '%s'", j->path);
+	rc = j->size >= STREAM_MIN ? blobstream_write(w->bs, &j->id, STREAM_MIN, fd, &streamed) : 0;
+	if (rc < 0) {
+		err = rc;
+	} else if (rc == 0) {
+		/* small, or stored as a delta: libgit2 reads it whole */
+		if (git_blob_lookup(&blob, repo, &j->id) < 0)
+			err = sw_git_error(SW_ERROR, "cannot read the pushed code");
+		else if (fs_write_all(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0)
+			err = write_error(j);
+		git_blob_free(blob);
+	}
+	if (close(fd) < 0 && !err)
+		err = write_error(j);
+	return err;
+}
+
+static void *worker(void *arg)
+{
+	struct writer *w = arg;
+	git_repository *repo = NULL;
+	uint64_t files = 0, bytes = 0;
+	int err;
+
+	if ((err = sw_git_open_pushed(&repo, w->p->repo_path))) {
+		fail(w, err);
+		return NULL;
+	}
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		size_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
+		if (i >= w->p->n)
+			break;
+		const struct job *j = &w->p->jobs[i];
+		err = j->mode == GIT_FILEMODE_LINK ? write_symlink(repo, w, j) : write_file(repo, w, j);
+		if (err) {
+			fail(w, err);
+			break;
+		}
+		if (j->mode != GIT_FILEMODE_LINK) {
+			files++;
+			bytes += j->size;
+		}
+	}
+	git_repository_free(repo);
+	pthread_mutex_lock(&w->mu);
+	w->files += files;
+	w->bytes += bytes;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
+		   struct checkout_stats *stats)
+{
+	struct writer w = { .p = p, .rootfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t tids[MAX_THREADS];
+	int started = 0, err;
+
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if (threads <= 0)
+		threads = default_threads();
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	if ((err = fs_mkdir_p(dir, 0755)))
+		return err;
+	w.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.rootfd < 0)
+		return sw_error_errno(SW_ERROR, "cannot open '%s'", dir);
+	for (size_t i = 0; i < p->dirs.n; i++)
+		if (mkdirat(w.rootfd, p->dirs.v[i], 0755) < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot create directory '%s'", p->dirs.v[i]);
+			goto done;
+		}
+	{
+		git_repository *repo = NULL;
+		if ((err = sw_git_open_pushed(&repo, p->repo_path)))
+			goto done;
+		err = blobstream_open(&w.bs, repo);
+		git_repository_free(repo);
+		if (err)
+			goto done;
+	}
+	if ((size_t)threads > p->n)
+		threads = p->n ? (int)p->n : 1;
+	for (int i = 1; i < threads; i++) {
+		if (pthread_create(&tids[i], NULL, worker, &w) != 0)
+			break;
+		started++;
+	}
+	worker(&w); /* this thread is a writer too */
+	for (int i = 1; i <= started; i++)
+		pthread_join(tids[i], NULL);
+	if (w.err)
+		err = sw_error_set(w.err, "%s", w.msg);
+	else if (stats) {
+		stats->files = w.files;
+		stats->bytes = w.bytes;
+	}
+done:
+	blobstream_free(w.bs);
+	free(w.msg);
+	close(w.rootfd);
 	return err;
 }
 
 int checkout_commit(const char *repo_path, const char *rev, const char *dir,
 		    struct checkout_stats *stats)
 {
-	struct checkout_stats local = { 0, 0 };
-	git_repository *repo = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_oid oid;
-	int fd = -1, err;
-
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof(*stats));
-	if ((err = sw_git_open_pushed(&repo, repo_path)))
-		goto done;
-	if (git_oid_fromstr(&oid, rev) < 0 || git_commit_lookup(&commit, repo, &oid) < 0 ||
-	    git_commit_tree(&tree, commit) < 0) {
-		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
-		goto done;
-	}
-	if ((err = fs_mkdir_p(dir, 0755)))
-		goto done;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot open '%s'", dir);
-		goto done;
-	}
-	err = write_tree(repo, tree, fd, stats);
-done:
-	if (fd >= 0)
-		close(fd);
-	git_tree_free(tree);
-	git_commit_free(commit);
-	git_repository_free(repo);
+	struct checkout_plan *p;
+	int err = checkout_plan(repo_path, rev, &p);
+	if (!err)
+		err = checkout_write(p, dir, 0, stats);
+	checkout_plan_free(p);
 	return err;
 }

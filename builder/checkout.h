@@ -5,10 +5,16 @@
  * repository, or git's quarantine during pre-receive when the environment
  * names it) and never touches its refs, index or working tree.  Blobs are
  * written byte for byte (no filters), executables 0755, others 0644,
- * symlinks as symlinks, submodules skipped.  Entries are created relative
- * to directory descriptors opened with O_NOFOLLOW, and names ".", "..",
- * ".git" or containing '/' are refused, so a hostile tree cannot write
- * outside dir.
+ * symlinks as symlinks, submodules skipped.  Names ".", "..", ".git" or
+ * containing '/' are refused before anything is written, so a hostile tree
+ * cannot write outside dir.
+ *
+ * Two steps: checkout_plan() walks the tree (every name checked, every
+ * blob's size read from its object header) and checkout_write() creates the
+ * directories, then writes the files with several threads, biggest first.
+ * Every path below dir is a directory the writer created itself; leaves are
+ * opened O_EXCL | O_NOFOLLOW.  Blobs of 1 MiB or more that git stores whole
+ * are streamed (store/blobstream.h): memory does not grow with file size.
  */
 #ifndef SW_CHECKOUT_H
 #define SW_CHECKOUT_H
@@ -20,10 +26,24 @@ struct checkout_stats {
 	uint64_t bytes;
 };
 
+struct checkout_plan;
+
+/* Plans the checkout of commit `rev` (40-hex sha) from the repository at repo_path. */
+int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out);
+
+/* Sum of the sizes of the plan's files (what the tree needs on disk, roughly). */
+uint64_t checkout_plan_bytes(const struct checkout_plan *p);
+
 /*
- * Writes the tree of commit `rev` (40-hex sha) from the repository at
- * repo_path into dir (created if missing; must be empty).  stats may be NULL.
+ * Writes the planned tree into dir (created if missing; must be empty).
+ * threads: writers, 0 = one per online CPU (at most 8).  stats may be NULL.
  */
+int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
+		   struct checkout_stats *stats);
+
+void checkout_plan_free(struct checkout_plan *p);
+
+/* checkout_plan() + checkout_write() with the default thread count. */
 int checkout_commit(const char *repo_path, const char *rev, const char *dir,
 		    struct checkout_stats *stats);
 

@@ -1,8 +1,9 @@
 /*
  * slug.h - reproducible tar.zst slugs: write a build directory, read one back.
  *
- * A slug is a pax (restricted) tar compressed with zstd (level 3, at least
- * one worker thread so the bytes do not depend on the core count).  Every
+ * A slug is a pax (restricted) tar compressed with zstd: level 3, a content
+ * checksum, 4 MiB jobs and at least one worker thread, so the bytes do not
+ * depend on the core count.  Every
  * entry lives under "./app/" ("./app/" itself first, then its contents in
  * byte-wise sorted path order, depth first: "./app/a/", "./app/a/b",
  * "./app/b").  mtime is fixed (SLUG_MTIME), uid/gid 0, no user or group
@@ -29,11 +30,14 @@
 
 #define SLUG_MTIME ((time_t)0)
 
+#define SLUG_SHA256_HEX 64
+
 struct slug_stats {
 	uint64_t files;         /* regular files + symlinks stored */
 	uint64_t dirs;          /* directories stored (including ./app/) */
 	uint64_t bytes_in;      /* sum of regular file sizes */
 	uint64_t bytes_out;     /* compressed bytes written */
+	char sha256[SLUG_SHA256_HEX + 1]; /* of the bytes written (slug_write only) */
 };
 
 struct slug_write_opts {

@@ -315,36 +315,58 @@ done:
 	return err;
 }
 
+/* Syncs and closes fd, then moves tmp_path into place as object hex. */
+static int publish_as(const char *root, int fd, const char *tmp_path, const char *hex)
+{
+	struct stat tmp_st;
+	int rc, err = 0;
+
+	if (fchmod(fd, CAS_OBJECT_MODE) < 0 || fsync(fd) < 0 || fstat(fd, &tmp_st) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", tmp_path);
+		close(fd);
+		return err;
+	}
+	rc = close(fd);
+	if (rc < 0)
+		return sw_error_errno(SW_ERROR, "cannot close '%s'", tmp_path);
+	if ((err = place_object(root, tmp_path, hex)) < 0)
+		return err;
+	stamp_if_ours(root, hex, tmp_st.st_ino);
+	return 0;
+}
+
 int cas_publish(const char *root, int fd, const char *tmp_path,
 		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
 {
 	char hex[CAS_HEX_LEN + 1];
 	uint64_t size = 0;
-	int rc, err;
+	int err;
 
-	if ((err = hash_fd(fd, tmp_path, hex, &size)) < 0)
-		goto done;
-	struct stat tmp_st;
-	if (fchmod(fd, CAS_OBJECT_MODE) < 0 || fsync(fd) < 0 || fstat(fd, &tmp_st) < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", tmp_path);
-		goto done;
+	if ((err = hash_fd(fd, tmp_path, hex, &size)) < 0) {
+		close(fd);
+		unlink(tmp_path);
+		return err;
 	}
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot close '%s'", tmp_path);
-		goto done;
+	if ((err = publish_as(root, fd, tmp_path, hex)) < 0) {
+		unlink(tmp_path);
+		return err;
 	}
-	if ((err = place_object(root, tmp_path, hex)) < 0)
-		goto done;
-	stamp_if_ours(root, hex, tmp_st.st_ino);
 	memcpy(hex_out, hex, sizeof(hex));
 	if (size_out)
 		*size_out = size;
-done:
-	if (fd >= 0)
+	return 0;
+}
+
+int cas_publish_hashed(const char *root, int fd, const char *tmp_path, const char *hex)
+{
+	int err;
+
+	if (!cas_valid_hex(hex)) {
 		close(fd);
-	if (err)
+		unlink(tmp_path);
+		return sw_error_set(SW_EINVALID, "invalid object name '%s'", hex);
+	}
+	if ((err = publish_as(root, fd, tmp_path, hex)) < 0)
 		unlink(tmp_path);
 	return err;
 }

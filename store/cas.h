@@ -3,8 +3,9 @@
  *
  * Objects live at <root>/store/sha256/<ab>/<cdef...>.tar.zst, named by the
  * SHA-256 (lowercase hex, 64 chars) of their bytes.  A name in the store is
- * always a complete, verified object: publishing hashes a finished temp file,
- * fsyncs it, renames it into place and fsyncs the directory.  Publishing an
+ * always a complete object: publishing hashes a finished temp file (or takes
+ * the hash its writer computed over the bytes it wrote), fsyncs it, renames
+ * it into place and fsyncs the directory.  Publishing an
  * object that already exists just removes the temp file (dedupe) and leaves
  * the existing object untouched.  Objects are read-only files (mode 0444);
  * directories are created 0755.
@@ -32,6 +33,13 @@ int cas_tmpfile(const char *root, int *fd_out, char **path_out);
  */
 int cas_publish(const char *root, int fd, const char *tmp_path,
 		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
+
+/*
+ * cas_publish() for a writer that hashed the bytes while it wrote them
+ * (slug_write() does): hex is trusted, the file is not read back.  Same
+ * fsync, rename, dedupe and clean-up on failure.
+ */
+int cas_publish_hashed(const char *root, int fd, const char *tmp_path, const char *hex);
 
 /* malloc'ed path of the object (whether or not it exists); NULL if hex is invalid. */
 char *cas_path(const char *root, const char *hex);

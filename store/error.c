@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static char last_msg[4096];
-static int last_code;
+static _Thread_local char last_msg[4096];
+static _Thread_local int last_code;
 
 static int set_v(int code, int with_errno, const char *fmt, va_list ap)
 {

@@ -3,7 +3,9 @@
  *
  * Library functions return 0 on success or one of the negative codes below
  * and leave a human-readable message (lowercase, no trailing newline) that
- * sw_error_last() returns until the next sw_error_set().  Only front-ends
+ * sw_error_last() returns until the next sw_error_set().  The message and
+ * code are per thread: a worker thread hands its message to the thread that
+ * reports it.  Only front-ends
  * (hooks/) turn codes into exit statuses.
  *
  *     if (thing_do(...) < 0)

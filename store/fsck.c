@@ -1,6 +1,7 @@
 #include "fsck.h"
 
 #include "app.h"
+#include "buildarea.h"
 #include "cas.h"
 #include "error.h"
 #include "fsutil.h"
@@ -149,18 +150,22 @@ static int sweep_one(const char *hex, uint64_t size, void *ctx)
 	return 0;
 }
 
-/* Removes <root>/builds/<app>/ when no build of the app is running. */
+/* Removes the app's build areas (store/buildarea.h) when no build of the app is running. */
 static void sweep_builds(const char *root, const char *app, struct gc_result *res)
 {
 	struct lock lk = LOCK_INIT;
 	char *lockpath = app_lock_path(root, app);
-	char *dir = xasprintf("%s/builds/%s", root, app);
-	if (fs_exists(dir) && lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
-		if (fs_rm_rf(dir) == 0)
-			res->builds++;
+	size_t n;
+	char **areas = buildarea_all(root, app, &n);
+	if (n && lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (fs_exists(areas[i]) && fs_rm_rf(areas[i]) == 0)
+				res->builds++;
 		lock_release(&lk);
 	}
-	free(dir);
+	for (size_t i = 0; i < n; i++)
+		free(areas[i]);
+	free(areas);
 	free(lockpath);
 }
 

@@ -32,6 +32,7 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);             /* len = 0, keeps memory */
+void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len), keeps memory */
 char *buf_detach(struct buf *b);           /* returns data ("" if empty), b is reset */
 void buf_release(struct buf *b);           /* frees data */
 

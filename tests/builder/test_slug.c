@@ -728,3 +728,49 @@ Test(slug, extract_drops_setuid_and_setgid)
 	free(s);
 	free(out);
 }
+
+Test(slug, stats_carry_the_sha256_of_the_bytes_written)
+{
+	char *tree = th_path("%s/tree", sb), *p = th_path("%s/tree/noise", sb);
+	char *s = th_path("%s/s.tar.zst", sb);
+	struct slug_stats st;
+	struct stat fst;
+
+	cr_assert_eq(mkdir(tree, 0755), 0);
+	write_noise(p, 5 * 1024 * 1024, 9);
+	cr_assert_eq(pack(tree, s, NULL, &st), 0, "%s", sw_error_last());
+	cr_assert_eq(stat(s, &fst), 0);
+	cr_assert_eq(st.bytes_out, (uint64_t)fst.st_size);
+	struct th_result r = th_runv(NULL, NULL, "sha256sum", s, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(strlen(st.sha256), 64);
+	cr_assert(!strncmp(r.out, st.sha256, 64), "sha256sum says %.64s, slug_write %s", r.out,
+		  st.sha256);
+	th_result_free(&r);
+	/* the frame carries a content checksum, so extraction detects damage */
+	r = th_runv(NULL, NULL, "zstd", "-lv", s, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Check: XXH64"), "%s", r.out);
+	th_result_free(&r);
+	free(tree);
+	free(p);
+	free(s);
+}
+
+Test(slug, a_write_error_at_the_end_of_the_frame_is_reported)
+{
+	/* a tiny tree: all of its compressed bytes are written when the frame ends */
+	char *tree = th_path("%s/tree", sb), *p = th_path("%s/tree/a", sb);
+	struct slug_stats st;
+
+	th_write(p, "small\n", 0644);
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	cr_assert_eq(slug_write(fd, tree, NULL, &st), SW_ERROR);
+	close(fd);
+	cr_assert(strstr(sw_error_last(), "cannot write the slug of"), "%s", sw_error_last());
+	cr_assert(strstr(sw_error_last(), "No space left on device"), "%s", sw_error_last());
+	cr_assert_eq(st.bytes_out, 0);
+	free(tree);
+	free(p);
+}

@@ -432,3 +432,28 @@ Test(cas, check_trusts_an_unchanged_object_and_rehashes_a_changed_one)
 	free(path);
 	free(stamp);
 }
+
+Test(cas, publish_hashed_trusts_the_writers_name)
+{
+	char want[CAS_HEX_LEN + 1];
+	int fd;
+	char *tmp;
+
+	publish_str("probe", want);
+	cr_assert_eq(cas_remove(root, want), 0, "%s", sw_error_last());
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	cr_assert_eq(fs_write_all(fd, "probe", 5), 0);
+	cr_assert_eq(cas_publish_hashed(root, fd, tmp, want), 0, "%s", sw_error_last());
+	free(tmp);
+	cr_assert_eq(cas_verify(root, want), 0, "%s", sw_error_last());
+	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
+
+	/* a malformed name is refused and the temp file removed */
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	cr_assert_eq(fs_write_all(fd, "x", 1), 0);
+	cr_assert_eq(cas_publish_hashed(root, fd, tmp, "../../etc"), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), "invalid object name"), "%s", sw_error_last());
+	cr_assert_not(fs_exists(tmp), "temp file %s left behind", tmp);
+	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
+	free(tmp);
+}

@@ -1,0 +1,125 @@
+#define _GNU_SOURCE
+#include "buildarea.h"
+
+#include "fsutil.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+#define HEADROOM ((uint64_t)256 << 20)
+
+static const char *tmpfs_dir(void)
+{
+	const char *t = getenv("SLIPWAY_TMPFS");
+	if (!t)
+		return "/dev/shm";
+	if (!*t || !strcmp(t, "none"))
+		return NULL;
+	return t;
+}
+
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* <tmpfs>/slipway-<uid>, created if create; NULL unless it is a private dir of ours on a tmpfs. */
+static char *private_base(const char *tmpfs, int create)
+{
+	struct statfs sfs;
+	struct stat st;
+	char *base;
+
+	if (statfs(tmpfs, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC)
+		return NULL;
+	base = xasprintf("%s/slipway-%u", tmpfs, (unsigned)geteuid());
+	if (create && mkdir(base, 0700) < 0 && errno != EEXIST)
+		goto refuse;
+	if (lstat(base, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		goto refuse;
+	return base;
+refuse:
+	free(base);
+	return NULL;
+}
+
+/* The tmpfs area of app, or NULL; the root must exist (its inode names it). */
+static char *tmpfs_area(const char *root, const char *app, int create)
+{
+	const char *t = tmpfs_dir();
+	struct stat rst;
+	char *base, *area;
+
+	if (!t || stat(root, &rst) < 0 || !(base = private_base(t, create)))
+		return NULL;
+	area = xasprintf("%s/%llx-%llx-%s", base, (unsigned long long)rst.st_dev,
+			 (unsigned long long)rst.st_ino, app);
+	free(base);
+	return area;
+}
+
+static int roomy(const char *dir, uint64_t tree_bytes)
+{
+	struct statvfs vfs;
+	uint64_t need = 2 * tree_bytes + HEADROOM;
+
+	if (statvfs(dir, &vfs) < 0)
+		return 0;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize >= need && mem_available() >= need;
+}
+
+char *buildarea_path(const char *root, const char *app, uint64_t tree_bytes)
+{
+	const char *env = getenv("SLIPWAY_BUILD_DIR");
+	const char *t = tmpfs_dir();
+	char *area;
+
+	if (env && *env)
+		return xasprintf("%s/%s", env, app);
+	if (t && roomy(t, tree_bytes) && (area = tmpfs_area(root, app, 1)))
+		return area;
+	return xasprintf("%s/builds/%s", root, app);
+}
+
+char **buildarea_all(const char *root, const char *app, size_t *n)
+{
+	const char *env = getenv("SLIPWAY_BUILD_DIR");
+	char *cand[3] = { NULL, NULL, NULL };
+	char **out = xmalloc(4 * sizeof(*out));
+
+	*n = 0;
+	if (env && *env)
+		cand[0] = xasprintf("%s/%s", env, app);
+	cand[1] = tmpfs_area(root, app, 0);
+	cand[2] = xasprintf("%s/builds/%s", root, app);
+	for (int i = 0; i < 3; i++) {
+		if (cand[i] && fs_exists(cand[i]))
+			out[(*n)++] = cand[i];
+		else
+			free(cand[i]);
+	}
+	out[*n] = NULL;
+	return out;
+}
