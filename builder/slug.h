@@ -2,7 +2,7 @@
  * slug.h - reproducible tar.zst slugs: write a build directory, read one back.
  *
  * A slug is a pax (restricted) tar compressed with zstd: level 3, a content
- * checksum, 4 MiB jobs and at least one worker thread, so the bytes do not
+ * checksum, 2 MiB jobs and at least one worker thread, so the bytes do not
  * depend on the core count.  Every
  * entry lives under "./app/" ("./app/" itself first, then its contents in
  * byte-wise sorted path order, depth first: "./app/a/", "./app/a/b",
@@ -19,7 +19,8 @@
  * "hdrcharset=BINARY" record), whatever the caller's locale.
  *
  * Memory does not grow with the size of the tree's files: files are
- * streamed in chunks.
+ * streamed in chunks, and zstd's buffers are bounded (about 26 MB with the
+ * default thread count).
  */
 #ifndef SW_SLUG_H
 #define SW_SLUG_H
@@ -41,7 +42,7 @@ struct slug_stats {
 };
 
 struct slug_write_opts {
-	int threads;            /* zstd workers; 0 = number of online CPUs (min 1) */
+	int threads;            /* zstd workers; 0 = online CPUs, 1 to 4 */
 	int level;              /* zstd level; 0 = 3 */
 	uint64_t max_bytes_in;  /* 0 = unlimited; else refuse (SW_EINVALID) once
 	                           the uncompressed file bytes exceed it */

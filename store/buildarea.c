@@ -22,11 +22,9 @@
 static const char *tmpfs_dir(void)
 {
 	const char *t = getenv("SLIPWAY_TMPFS");
-	if (!t)
+	if (!t || !*t)
 		return "/dev/shm";
-	if (!*t || !strcmp(t, "none"))
-		return NULL;
-	return t;
+	return strcmp(t, "none") ? t : NULL;
 }
 
 static uint64_t mem_available(void)
