@@ -5,8 +5,8 @@
 #include "store/fsutil.h"
 #include "store/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "arlib.h"
+
 #include <openssl/evp.h>
 #include <zstd.h>
 #include <dirent.h>
@@ -479,7 +479,7 @@ int slug_write(int fd, const char *dir, const struct slug_write_opts *opts,
 
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
-	if ((err = write_opts(opts, &threads, &level)) < 0)
+	if ((err = write_opts(opts, &threads, &level)) < 0 || (err = arlib_load()) < 0)
 		return err;
 	if (fstat(fd, &p.out) < 0)
 		return sw_error_errno(SW_ERROR, "cannot write the slug of '%s'", dir);
@@ -511,9 +511,14 @@ struct reader {
 
 static int reader_open(struct reader *r, const char *path)
 {
+	int err;
+
 	r->path = path;
 	r->a = NULL;
+	r->fd = -1;
 	c_locale_enter(&r->loc);
+	if ((err = arlib_load()) < 0)
+		return err;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
 		return sw_error_errno(errno == ENOENT ? SW_ENOTFOUND : SW_ERROR,
@@ -548,7 +553,8 @@ static int reader_next(struct reader *r, struct archive_entry **e)
 
 static void reader_close(struct reader *r)
 {
-	archive_read_free(r->a);
+	if (r->a)
+		archive_read_free(r->a);
 	if (r->fd >= 0)
 		close(r->fd);
 	c_locale_leave(&r->loc);
