@@ -227,7 +227,9 @@ static int write_file(git_repository *repo, struct writer *w, const struct job *
 		return sw_error_errno(SW_ERROR, "cannot create '%s'", j->path);
 	rc = j->size >= STREAM_MIN ? blobstream_write(w->bs, &j->id, STREAM_MIN, fd, &streamed) : 0;
 	if (rc < 0) {
-		err = rc;
+		char *why = xstrdup(sw_error_last());
+		err = sw_error_set(rc, "cannot write '%s': %s", j->path, why);
+		free(why);
 	} else if (rc == 0) {
 		/* small, or stored as a delta: libgit2 reads it whole */
 		if (git_blob_lookup(&blob, repo, &j->id) < 0)

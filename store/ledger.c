@@ -454,23 +454,32 @@ static int repair(struct ledger *l, const git_oid *head, git_oid *cur, int *has_
 /*
  * Writers hold the app lock, so a ref lock file in the ledger's namespaces
  * is what a killed writer left between locking a ref and renaming it: it
- * would block every later update of that ref.
+ * would block every later update of that ref.  refs/slipway holds two refs
+ * and is scanned.  In refs/releases, which grows with every release, only
+ * two refs can have been mid-update: the newest release's (ledger_finish)
+ * and the next one's (ledger_append); looking for exactly those keeps an
+ * append independent of the ledger's length.
  */
-static void remove_stale_ref_locks(struct ledger *l)
+static void remove_stale_ref_locks(struct ledger *l, int newest)
 {
-	static const char *const dirs[] = { "refs/releases", "refs/slipway", NULL };
-	for (size_t i = 0; dirs[i]; i++) {
-		char *dir = xasprintf("%s%s", git_repository_path(l->repo), dirs[i]);
-		DIR *d = opendir(dir);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			size_t n = strlen(de->d_name);
-			if (n > 5 && !strcmp(de->d_name + n - 5, ".lock"))
-				unlinkat(dirfd(d), de->d_name, 0);
-		}
-		if (d)
-			closedir(d);
-		free(dir);
+	char *dir = xasprintf("%srefs/slipway", git_repository_path(l->repo));
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n > 5 && !strcmp(de->d_name + n - 5, ".lock"))
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	for (int v = newest; v <= newest + 1; v++) {
+		if (v < 1)
+			continue;
+		char *lock = xasprintf("%s" LEDGER_RELEASE_REF_PREFIX "%d.lock",
+				       git_repository_path(l->repo), v);
+		unlink(lock);
+		free(lock);
 	}
 }
 
@@ -495,9 +504,9 @@ int ledger_append(struct ledger *l, struct release *r)
 	git_oid head, cur, oid;
 	int found, version, has_cur, err;
 
-	remove_stale_ref_locks(l);
 	if ((err = find_head(l, &version, &head, &found)))
 		return err;
+	remove_stale_ref_locks(l, found ? version : 0);
 	err = lookup_ref_oid(l, LEDGER_CURRENT_REF, &cur);
 	if (err && err != SW_ENOTFOUND)
 		return err;

@@ -744,6 +744,35 @@ Test(bad_input, disk_full_while_publishing_the_slug)
 	cr_assert_str_eq(OK(sw(NULL, "fsck", NULL)), "fsck: everything is consistent\n");
 }
 
+Test(bad_input, disk_full_while_streaming_a_big_file)
+{
+	init_app();
+	write_src("Procfile", "web: ./run\n");
+	char *old = deploy(1, "one");
+	/* over 1 MiB: written from the pack in chunks, not through libgit2 */
+	write_noise("big", 1536 * 1024, 11);
+	char *new = commit("big");
+	OK(git(sb.src, "push", "-q", "heroku", "main:parked", NULL));
+	OK(git(sb.repo, "repack", "-adq", NULL));
+	struct snap s = snapshot();
+
+	struct th_result r = hook(old, new, 256 * 1024);
+	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.out);
+	cr_assert_eq(th_count(r.out, " !     "), 2, "%s", r.out);
+	has(r.out, " !     cannot write 'big': ");
+	has(r.out, "File too large\n");
+	has(r.out, REFUSED "\n");
+	th_result_free(&r);
+	assert_unchanged(&s, "disk full while streaming");
+
+	/* with room again, the same push deploys, and the file is whole in the slug */
+	r = hook(old, new, 0);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	has(r.out, gc(th_path("-----> Released v2: Deploy %.7s", new)));
+	th_result_free(&r);
+	has(OK(sw(NULL, "slugs:contents", "v2", "-a", APP, NULL)), " 1572864 ./app/big\n");
+}
+
 Test(bad_input, disk_full_during_checkout)
 {
 	init_app();

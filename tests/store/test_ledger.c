@@ -2,6 +2,7 @@
 
 #include "store/app.h"
 #include "store/error.h"
+#include "store/fsutil.h"
 #include "store/gitutil.h"
 #include "store/ledger.h"
 
@@ -205,6 +206,34 @@ Test(ledger, a_release_recorded_before_a_crash_is_rolled_forward)
 	th_result_free(&p);
 	free(v1);
 	free(v2);
+	ledger_free(l);
+}
+
+Test(ledger, lock_files_a_killed_writer_left_do_not_block_the_next_append)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	append(l, "Deploy 2", RELEASE_SUCCEEDED, NULL);
+	/* killed while creating v3, and while moving current and the head */
+	const char *locks[] = { "refs/releases/v3.lock", "refs/releases/v2.lock",
+				"refs/slipway/current.lock", "refs/slipway/ledger.lock" };
+	for (size_t i = 0; i < 4; i++) {
+		char *p = th_path("%s/%s", repo, locks[i]);
+		th_write(p, "0000000000000000000000000000000000000000\n", 0644);
+		free(p);
+	}
+	cr_assert_eq(append(l, "Deploy 3", RELEASE_SUCCEEDED, NULL), 3);
+	cr_assert_eq(append(l, "Deploy 4", RELEASE_SUCCEEDED, NULL), 4);
+	char *v4 = ref_of("refs/releases/v4"), *cur = ref_of("refs/slipway/current");
+	cr_assert(v4 && cur && !strcmp(v4, cur), "current is v4");
+	for (size_t i = 0; i < 4; i++) {
+		char *p = th_path("%s/%s", repo, locks[i]);
+		cr_assert_not(fs_exists(p), "%s is still there", locks[i]);
+		free(p);
+	}
+	free(v4);
+	free(cur);
 	ledger_free(l);
 }
 
