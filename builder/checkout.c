@@ -280,8 +280,7 @@ static void *worker(void *arg)
 static int default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	/* twice the cores: on a disk, file creation waits; on tmpfs it costs nothing */
-	return n < 1 ? 2 : 2 * n > MAX_THREADS ? MAX_THREADS : (int)(2 * n);
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
 int checkout_write(const struct checkout_plan *p, const char *dir, int threads,

@@ -36,7 +36,7 @@ uint64_t checkout_plan_bytes(const struct checkout_plan *p);
 
 /*
  * Writes the planned tree into dir (created if missing; must be empty).
- * threads: writers, 0 = two per online CPU (at most 8).  stats may be NULL.
+ * threads: writers, 0 = one per online CPU (at most 8).  stats may be NULL.
  */
 int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 		   struct checkout_stats *stats);
