@@ -192,8 +192,9 @@ static int make_dir(const char *path, int *created)
  * Moves tmp to final unless final exists; an existing object is left
  * untouched and tmp is removed instead (same name, same bytes).
  */
-static int move_into_place(const char *tmp, const char *final)
+static int move_into_place(const char *tmp, const char *final, int *existed)
 {
+	*existed = 0;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno == EINVAL || errno == ENOSYS) {
@@ -205,12 +206,13 @@ static int move_into_place(const char *tmp, const char *final)
 	}
 	if (errno == EEXIST) {
 		unlink(tmp);
-		/* freshly needed again: gc leaves young objects alone */
-		utimensat(AT_FDCWD, final, NULL, 0);
+		*existed = 1;
 		return 0;
 	}
 	return sw_error_errno(SW_ERROR, "cannot move '%s' to '%s'", tmp, final);
 }
+
+static void touch_existing(const char *root, const char *hex);
 
 /* Creates sha256/ and sha256/<ab>/ and moves tmp to its final name, durably. */
 static int place_object(const char *root, const char *tmp, const char *hex)
@@ -218,13 +220,18 @@ static int place_object(const char *root, const char *tmp, const char *hex)
 	char *top = xasprintf("%s/store/sha256", root);
 	char *fan = xasprintf("%s/%.2s", top, hex);
 	char *final = cas_path(root, hex);
-	int top_created = 0, fan_created = 0;
+	int top_created = 0, fan_created = 0, existed;
 	int err;
 
 	if ((err = make_dir(top, &top_created)) < 0 ||
 	    (err = make_dir(fan, &fan_created)) < 0 ||
-	    (err = move_into_place(tmp, final)) < 0 ||
-	    (err = fs_fsync_dir(fan)) < 0)
+	    (err = move_into_place(tmp, final, &existed)) < 0)
+		goto done;
+	if (existed) {
+		touch_existing(root, hex);
+		goto done;
+	}
+	if ((err = fs_fsync_dir(fan)) < 0)
 		goto done;
 	if (fan_created && (err = fs_fsync_dir(top)) < 0)
 		goto done;
@@ -277,6 +284,33 @@ static void write_stamp(const char *root, const char *hex, const struct stat *st
 	free(dir);
 }
 
+/* 1 if hex's stamp matches the object as it is now (st: its lstat). */
+static int stamp_matches(const char *root, const char *hex, const struct stat *st)
+{
+	char line[128], *stamp = NULL, *sp = stamp_path(root, hex);
+	format_stamp(st, line, sizeof(line));
+	int ok = fs_read_file(sp, sizeof(line), &stamp, NULL) == 0 && !strcmp(stamp, line);
+	free(stamp);
+	free(sp);
+	return ok;
+}
+
+/*
+ * An object published again is freshly needed: its mtime is bumped so gc
+ * leaves it alone for a while.  That also changes its ctime, which would
+ * void its verification stamp and cost the next rollback a re-hash; a
+ * stamp that held just before the touch is carried over it.
+ */
+static void touch_existing(const char *root, const char *hex)
+{
+	char *path = cas_path(root, hex);
+	struct stat st;
+	int stamped = lstat(path, &st) == 0 && S_ISREG(st.st_mode) && stamp_matches(root, hex, &st);
+	if (utimensat(AT_FDCWD, path, NULL, 0) == 0 && stamped && lstat(path, &st) == 0)
+		write_stamp(root, hex, &st);
+	free(path);
+}
+
 /* Stamps a freshly published object when the rename placed our temp file. */
 static void stamp_if_ours(const char *root, const char *hex, ino_t ino)
 {
@@ -289,8 +323,7 @@ static void stamp_if_ours(const char *root, const char *hex, ino_t ino)
 
 int cas_check(const char *root, const char *hex)
 {
-	char *path = cas_path(root, hex), *stamp = NULL, *sp = NULL;
-	char line[128];
+	char *path = cas_path(root, hex);
 	struct stat st;
 	int err;
 
@@ -300,17 +333,10 @@ int cas_check(const char *root, const char *hex)
 		free(path);
 		return cas_verify(root, hex);
 	}
-	format_stamp(&st, line, sizeof(line));
-	sp = stamp_path(root, hex);
-	if (fs_read_file(sp, sizeof(line), &stamp, NULL) == 0 && !strcmp(stamp, line)) {
+	if (stamp_matches(root, hex, &st))
 		err = 0;
-		goto done;
-	}
-	if ((err = cas_verify(root, hex)) == 0)
+	else if ((err = cas_verify(root, hex)) == 0)
 		write_stamp(root, hex, &st);
-done:
-	free(stamp);
-	free(sp);
 	free(path);
 	return err;
 }

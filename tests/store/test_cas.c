@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *root;
@@ -431,6 +432,41 @@ Test(cas, check_trusts_an_unchanged_object_and_rehashes_a_changed_one)
 	cr_assert_eq(cas_check(root, hex), SW_ENOTFOUND);
 	free(path);
 	free(stamp);
+}
+
+Test(cas, publishing_again_keeps_a_valid_stamp_and_never_revives_a_void_one)
+{
+	char hex[CAS_HEX_LEN + 1];
+	publish_str("published twice", hex);
+	char *path = cas_path(root, hex);
+	char *stamp = th_path("%s/store/verified/%s", root, hex);
+	struct stat before, after;
+	cr_assert_eq(stat(path, &before), 0);
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+
+	/* the object is touched (gc keeps it young) and its stamp follows the touch */
+	publish_str("published twice", hex);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert(after.st_mtim.tv_sec > before.st_mtim.tv_sec ||
+		  after.st_mtim.tv_nsec > before.st_mtim.tv_nsec, "not touched");
+	char *line = th_read(stamp, NULL), want[64];
+	cr_assert(line);
+	snprintf(want, sizeof(want), " %lld.%09ld\n", (long long)after.st_ctim.tv_sec,
+		 after.st_ctim.tv_nsec);
+	cr_assert(strstr(line, want), "stamp '%s' lacks the new ctime '%s'", line, want);
+	free(line);
+
+	/* damaged on disk, then published again: the damage is still found */
+	cr_assert_eq(chmod(path, 0644), 0);
+	int fd = open(path, O_WRONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, "X", 1, 2), 1);
+	close(fd);
+	publish_str("published twice", hex);
+	cr_assert_eq(cas_check(root, hex), SW_EINVALID, "a void stamp was carried over");
+	free(stamp);
+	free(path);
 }
 
 Test(cas, publish_hashed_trusts_the_writers_name)
