@@ -297,10 +297,10 @@ static int apply_slugignore(struct build *b)
 	return err;
 }
 
-static int clear_build_areas(const char *root, const char *app)
+static int clear_build_areas(const char *root, const char *app, const struct build_limits *lim)
 {
 	size_t n;
-	char **areas = buildarea_all(root, app, &n);
+	char **areas = buildarea_all(root, app, lim->build_dir, lim->tmpfs, &n);
 	int err = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!err)
@@ -315,7 +315,7 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 {
 	int err;
 
-	if ((err = load_base(b, l)) || (err = limits_load(b->o->root, b->o->app, &b->limits)))
+	if ((err = load_base(b, l)))
 		return err;
 	if ((err = checkout_write(b->plan, b->app_dir, 0, NULL)))
 		return err;
@@ -336,7 +336,8 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 int build_deploy(const struct build_opts *o, int *version, struct build_timings *timings)
 {
 	struct build_timings local;
-	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT };
+	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT,
+			   .limits = BUILD_LIMITS_INIT };
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
 	char *builds = NULL, *lockpath = NULL, *repo = NULL;
@@ -354,13 +355,16 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	b.repo = repo;
 	if ((err = ledger_open(&l, repo)))
 		goto done;
+	if ((err = limits_load(o->root, o->app, &b.limits)))
+		goto done;
 	lap(&b); /* the checkout stage starts with its plan */
 	if ((err = checkout_plan(repo, o->rev, &b.plan)))
 		goto done;
 	/* we hold the app lock: anything in the app's build areas is a killed build's leftover */
-	if ((err = clear_build_areas(o->root, o->app)))
+	if ((err = clear_build_areas(o->root, o->app, &b.limits)))
 		goto done;
-	builds = buildarea_path(o->root, o->app, checkout_plan_bytes(b.plan));
+	builds = buildarea_path(o->root, o->app, b.limits.build_dir, b.limits.tmpfs,
+				checkout_plan_bytes(b.plan));
 	if ((err = fs_mkdir_p(builds, 0700)) || (err = fs_mkdtemp(builds, "build-", &b.dir)))
 		goto done;
 	b.app_dir = xasprintf("%s/app", b.dir);
@@ -396,6 +400,7 @@ done:
 	if (builds)
 		rmdir(builds); /* still under the lock; fails harmlessly if not empty */
 	checkout_plan_free(b.plan);
+	limits_release(&b.limits);
 	ledger_free(l);
 	lock_release(&lk);
 	release_release(&b.r);

@@ -19,12 +19,11 @@
 
 #define HEADROOM ((uint64_t)256 << 20)
 
-static const char *tmpfs_dir(void)
+static const char *tmpfs_dir(const char *setting)
 {
-	const char *t = getenv("SLIPWAY_TMPFS");
-	if (!t || !*t)
+	if (!setting || !*setting)
 		return "/dev/shm";
-	return strcmp(t, "none") ? t : NULL;
+	return strcmp(setting, "none") ? setting : NULL;
 }
 
 static uint64_t mem_available(void)
@@ -64,9 +63,8 @@ refuse:
 }
 
 /* The tmpfs area of app, or NULL; the root must exist (its inode names it). */
-static char *tmpfs_area(const char *root, const char *app, int create)
+static char *tmpfs_area(const char *root, const char *app, const char *t, int create)
 {
-	const char *t = tmpfs_dir();
 	struct stat rst;
 	char *base, *area;
 
@@ -88,29 +86,30 @@ static int roomy(const char *dir, uint64_t tree_bytes)
 	return (uint64_t)vfs.f_bavail * vfs.f_frsize >= need && mem_available() >= need;
 }
 
-char *buildarea_path(const char *root, const char *app, uint64_t tree_bytes)
+char *buildarea_path(const char *root, const char *app, const char *build_dir,
+		     const char *tmpfs, uint64_t tree_bytes)
 {
-	const char *env = getenv("SLIPWAY_BUILD_DIR");
-	const char *t = tmpfs_dir();
+	const char *t = tmpfs_dir(tmpfs);
 	char *area;
 
-	if (env && *env)
-		return xasprintf("%s/%s", env, app);
-	if (t && roomy(t, tree_bytes) && (area = tmpfs_area(root, app, 1)))
+	if (build_dir && *build_dir)
+		return xasprintf("%s/%s", build_dir, app);
+	if (t && roomy(t, tree_bytes) && (area = tmpfs_area(root, app, t, 1)))
 		return area;
 	return xasprintf("%s/builds/%s", root, app);
 }
 
-char **buildarea_all(const char *root, const char *app, size_t *n)
+char **buildarea_all(const char *root, const char *app, const char *build_dir,
+		     const char *tmpfs, size_t *n)
 {
-	const char *env = getenv("SLIPWAY_BUILD_DIR");
+	const char *t = tmpfs_dir(tmpfs);
 	char *cand[3] = { NULL, NULL, NULL };
 	char **out = xmalloc(4 * sizeof(*out));
 
 	*n = 0;
-	if (env && *env)
-		cand[0] = xasprintf("%s/%s", env, app);
-	cand[1] = tmpfs_area(root, app, 0);
+	if (build_dir && *build_dir)
+		cand[0] = xasprintf("%s/%s", build_dir, app);
+	cand[1] = t ? tmpfs_area(root, app, t, 0) : NULL;
 	cand[2] = xasprintf("%s/builds/%s", root, app);
 	for (int i = 0; i < 3; i++) {
 		if (cand[i] && fs_exists(cand[i]))

@@ -5,9 +5,13 @@
  * the directory's filesystem matters more than the compressor (creating and
  * removing 20,000 files on disk costs several times what it costs in RAM).
  *
- *   - SLIPWAY_BUILD_DIR=DIR: builds of APP run in DIR/APP, always.
+ * Two settings choose (store/limits.h: the environment, else git config):
+ *
+ *   - build_dir (SLIPWAY_BUILD_DIR, slipway.buildDir): builds of APP run in
+ *     build_dir/APP, always.
  *   - Otherwise, in a tmpfs when it holds the tree comfortably: the tmpfs
- *     (SLIPWAY_TMPFS, default /dev/shm; "none" turns this off) has free room
+ *     (SLIPWAY_TMPFS, slipway.tmpfs; default /dev/shm, "none" turns this
+ *     off) has free room
  *     for twice the tree plus 256 MiB, and so has the machine's available
  *     memory.  The area is <tmpfs>/slipway-<uid>/<dev>-<ino>-APP, where dev
  *     and ino (hex) name the root directory, so two roots never share an
@@ -25,14 +29,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The area for a build of a tree of tree_bytes; malloc'ed path, not created. */
-char *buildarea_path(const char *root, const char *app, uint64_t tree_bytes);
+/*
+ * The area for a build of a tree of tree_bytes; malloc'ed path, not created.
+ * build_dir and tmpfs are the settings (NULL when not set).
+ */
+char *buildarea_path(const char *root, const char *app, const char *build_dir,
+		     const char *tmpfs, uint64_t tree_bytes);
 
 /*
- * Every area a build of app may have used and that exists now (SLIPWAY_BUILD_DIR's,
- * the tmpfs one, <root>/builds/APP), for sweeping; *n receives the count.
- * A malloc'ed NULL-terminated array of malloc'ed paths.
+ * Every area a build of app may have used under these settings and that
+ * exists now (build_dir's, the tmpfs one, <root>/builds/APP), for sweeping;
+ * *n receives the count.  A malloc'ed NULL-terminated array of malloc'ed
+ * paths.
  */
-char **buildarea_all(const char *root, const char *app, size_t *n);
+char **buildarea_all(const char *root, const char *app, const char *build_dir,
+		     const char *tmpfs, size_t *n);
 
 #endif

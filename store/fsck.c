@@ -6,6 +6,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "ledger.h"
+#include "limits.h"
 #include "lock.h"
 
 #include <stdio.h>
@@ -154,9 +155,13 @@ static int sweep_one(const char *hex, uint64_t size, void *ctx)
 static void sweep_builds(const char *root, const char *app, struct gc_result *res)
 {
 	struct lock lk = LOCK_INIT;
+	struct build_limits lim = BUILD_LIMITS_INIT;
 	char *lockpath = app_lock_path(root, app);
 	size_t n;
-	char **areas = buildarea_all(root, app, &n);
+	/* a malformed setting fails builds, not gc: sweep with what could be read */
+	limits_load(root, app, &lim);
+	char **areas = buildarea_all(root, app, lim.build_dir, lim.tmpfs, &n);
+	limits_release(&lim);
 	if (n && lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (fs_exists(areas[i]) && fs_rm_rf(areas[i]) == 0)

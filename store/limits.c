@@ -124,8 +124,7 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	char *path = app_repo_path(root, app), *v = NULL;
 	int err, from_env;
 
-	out->compile_timeout_sec = LIMITS_COMPILE_TIMEOUT_DEFAULT;
-	out->max_slug_size = LIMITS_MAX_SLUG_SIZE_DEFAULT;
+	*out = (struct build_limits)BUILD_LIMITS_INIT;
 	if ((err = sw_git_open(&repo, path)))
 		goto done;
 	if (git_repository_config_snapshot(&cfg, repo) < 0) {
@@ -141,12 +140,40 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	free(v);
 	if ((err = lookup(cfg, "SLIPWAY_MAX_SLUG_SIZE", "slipway.maxSlugSize", &v, &from_env)))
 		goto done;
-	if (v && (err = limits_parse_size(v, &out->max_slug_size)))
+	if (v && (err = limits_parse_size(v, &out->max_slug_size))) {
 		err = where(err, from_env, "SLIPWAY_MAX_SLUG_SIZE", "slipway.maxSlugSize");
+		goto done;
+	}
+	free(v);
+	v = NULL;
+	if ((err = lookup(cfg, "SLIPWAY_BUILD_DIR", "slipway.buildDir", &out->build_dir,
+			  &from_env)))
+		goto done;
+	if (out->build_dir && out->build_dir[0] != '/') {
+		err = where(sw_error_set(SW_EINVALID, "'%s' is not an absolute path", out->build_dir),
+			    from_env, "SLIPWAY_BUILD_DIR", "slipway.buildDir");
+		limits_release(out); /* never a relative directory, even for gc */
+		goto done;
+	}
+	if ((err = lookup(cfg, "SLIPWAY_TMPFS", "slipway.tmpfs", &out->tmpfs, &from_env)))
+		goto done;
+	if (out->tmpfs && out->tmpfs[0] != '/' && strcmp(out->tmpfs, "none")) {
+		err = where(sw_error_set(SW_EINVALID, "'%s' is neither an absolute path nor 'none'",
+					 out->tmpfs),
+			    from_env, "SLIPWAY_TMPFS", "slipway.tmpfs");
+		limits_release(out);
+	}
 done:
 	free(v);
 	git_config_free(cfg);
 	git_repository_free(repo);
 	free(path);
 	return err;
+}
+
+void limits_release(struct build_limits *l)
+{
+	free(l->build_dir);
+	free(l->tmpfs);
+	l->build_dir = l->tmpfs = NULL;
 }

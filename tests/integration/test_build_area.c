@@ -128,6 +128,14 @@ static int has_prefix(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* Pushes (see push_and_build_dir) and asserts the build ran under prefix. */
+static void expect_build_under(int version, const char *prefix)
+{
+	char *dir = push_and_build_dir(version);
+	cr_assert(has_prefix(dir, prefix), "built in %s, not under %s", dir, prefix);
+	free(dir);
+}
+
 #define assert_gone(p) assert_gone_at(p, __LINE__)
 static void assert_gone_at(const char *path, int line)
 {
@@ -143,9 +151,8 @@ Test(build_area, tmpfs_when_the_tree_fits)
 	env_add_fmt("SLIPWAY_TMPFS=%s", shm);
 	init_app();
 	char *area = tmpfs_area(shm);
-	char *dir = push_and_build_dir(1);
 	char *prefix = th_path("%s/build-", area);
-	cr_assert(has_prefix(dir, prefix), "built in %s, not under %s", dir, prefix);
+	expect_build_under(1, prefix);
 	/* the build removed its area when it was done, and never used the disk one */
 	assert_gone(area);
 	assert_gone(gc_path("%s/builds/%s", sb.root, APP));
@@ -157,7 +164,6 @@ Test(build_area, tmpfs_when_the_tree_fits)
 	cr_assert_eq(st.st_mode & 0777, 0700, "mode %o", st.st_mode & 0777);
 	free(base);
 	free(prefix);
-	free(dir);
 	free(area);
 }
 
@@ -166,18 +172,14 @@ Test(build_area, disk_when_tmpfs_is_off_or_not_a_tmpfs)
 	app_sandbox_setenv(&sb, "SLIPWAY_TMPFS=none");
 	init_app();
 	char *prefix = th_path("%s/builds/%s/build-", sb.root, APP);
-	char *dir = push_and_build_dir(1);
-	cr_assert(has_prefix(dir, prefix), "built in %s, not under %s", dir, prefix);
-	free(dir);
+	expect_build_under(1, prefix);
 
 	/* the sandbox is on an ordinary filesystem: not used as a tmpfs */
 	env_add_fmt("SLIPWAY_TMPFS=%s", sb.dir);
-	dir = push_and_build_dir(2);
-	cr_assert(has_prefix(dir, prefix), "built in %s, not under %s", dir, prefix);
+	expect_build_under(2, prefix);
 	char *base = th_path("%s/slipway-%u", sb.dir, (unsigned)geteuid());
 	assert_gone(base);
 	free(base);
-	free(dir);
 	free(prefix);
 }
 
@@ -188,9 +190,7 @@ Test(build_area, build_dir_setting_wins)
 	env_add_fmt("SLIPWAY_BUILD_DIR=%s/bd", sb.dir);
 	init_app();
 	char *prefix = th_path("%s/bd/%s/build-", sb.dir, APP);
-	char *dir = push_and_build_dir(1);
-	cr_assert(has_prefix(dir, prefix), "built in %s, not under %s", dir, prefix);
-	free(dir);
+	expect_build_under(1, prefix);
 	free(prefix);
 }
 
@@ -260,4 +260,62 @@ Test(build_area, leftovers_are_cleared_by_the_next_build_and_by_gc)
 	free(d1);
 	free(disk);
 	free(area);
+}
+
+Test(build_area, git_config_chooses_too_and_the_environment_wins)
+{
+	init_app();
+	/* the server user's global git config: every app */
+	char *global = th_path("%s/.gitconfig", sb.dir);
+	char *gtext = th_path("[slipway]\n\tbuildDir = %s/global\n", sb.dir);
+	th_write(global, gtext, 0644);
+	expect_build_under(1, gc_path("%s/global/%s/build-", sb.dir, APP));
+
+	/* the app's own config over the global one */
+	char *own = th_path("%s/own", sb.dir);
+	free(ok("git", "--git-dir", sb.repo, "config", "slipway.buildDir", own));
+	expect_build_under(2, gc_path("%s/%s/build-", own, APP));
+
+	/* the environment over both */
+	env_add_fmt("SLIPWAY_BUILD_DIR=%s/env", sb.dir);
+	expect_build_under(3, gc_path("%s/env/%s/build-", sb.dir, APP));
+	free(own);
+	free(gtext);
+	free(global);
+}
+
+Test(build_area, slipway_tmpfs_none_in_git_config_keeps_builds_on_the_disk)
+{
+	init_app();
+	free(ok("git", "--git-dir", sb.repo, "config", "slipway.tmpfs", "none"));
+	char *prefix = th_path("%s/builds/%s/build-", sb.root, APP);
+	expect_build_under(1, prefix);
+	free(prefix);
+}
+
+Test(build_area, a_relative_setting_is_refused_and_changes_nothing)
+{
+	init_app();
+	free(ok("git", "--git-dir", sb.repo, "config", "slipway.buildDir", "relative/dir"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote:  !     git config slipway.buildDir: 'relative/dir' is not an "
+			      "absolute path"), "%s", out);
+	cr_assert(strstr(out, "remote:  !     Push rejected, no release was created."), "%s", out);
+	cr_assert(!strstr(out, "Released"), "%s", out);
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 0);
+	assert_gone(gc_path("%s/relative", sb.repo));
+	assert_gone(gc_path("%s/relative", sb.dir));
+	assert_gone(gc_path("%s/relative", sb.src));
+
+	free(ok("git", "--git-dir", sb.repo, "config", "slipway.tmpfs", "shm"));
+	free(ok("git", "--git-dir", sb.repo, "config", "--unset", "slipway.buildDir"));
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "again"));
+	out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote:  !     git config slipway.tmpfs: 'shm' is neither an "
+			      "absolute path nor 'none'"), "%s", out);
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 0);
+	/* gc still runs */
+	free(ok(SLIPWAY_BIN, "gc"));
 }
