@@ -6,8 +6,8 @@
 #include "store/util.h"
 
 #include "arlib.h"
+#include "store/cas.h"
 
-#include <openssl/evp.h>
 #include <zstd.h>
 #include <dirent.h>
 #include <errno.h>
@@ -81,10 +81,12 @@ static void c_locale_leave(struct c_locale *l)
 
 /* ---- writing ---- */
 
+_Static_assert(SLUG_SHA256_HEX == CAS_HEX_LEN, "a slug's hash is its name in the store");
+
 /* The compressed side: tar bytes in, zstd frame out to fd, hashed as written. */
 struct zout {
 	ZSTD_CCtx *z;
-	EVP_MD_CTX *md;
+	struct cas_hasher md;
 	int fd;
 	unsigned char *buf;
 	size_t cap;
@@ -317,8 +319,8 @@ static int zout_flush(struct archive *a, struct zout *zo, size_t n)
 		archive_set_error(a, errno, "Write error");
 		return -1;
 	}
-	if (!EVP_DigestUpdate(zo->md, zo->buf, n)) {
-		archive_set_error(a, -1, "cannot hash the slug");
+	if (cas_hasher_add(&zo->md, zo->buf, n) < 0) {
+		archive_set_error(a, -1, "%s", sw_error_last());
 		return -1;
 	}
 	zo->bytes += n;
@@ -352,7 +354,7 @@ static la_ssize_t zout_write(struct archive *a, void *ctx, const void *data, siz
 static void zout_release(struct zout *zo)
 {
 	ZSTD_freeCCtx(zo->z);
-	EVP_MD_CTX_free(zo->md);
+	cas_hasher_release(&zo->md);
 	free(zo->buf);
 	memset(zo, 0, sizeof(*zo));
 }
@@ -365,9 +367,10 @@ static int zout_init(struct zout *zo, int fd, int threads, int level)
 	if (ZSTD_isError(lv.error) || level < lv.lowerBound || level > lv.upperBound)
 		return sw_error_set(SW_EINVALID, "invalid zstd level %d (%d to %d)", level,
 				    lv.lowerBound, lv.upperBound);
-	if (!(zo->z = ZSTD_createCCtx()) || !(zo->md = EVP_MD_CTX_new()) ||
-	    !EVP_DigestInit_ex(zo->md, EVP_sha256(), NULL))
+	if (!(zo->z = ZSTD_createCCtx()))
 		return sw_error_set(SW_ERROR, "cannot set up the slug compressor");
+	if (cas_hasher_start(&zo->md) < 0)
+		return SW_ERROR;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(zo->z, ZSTD_c_nbWorkers, threads)))
 		return sw_error_set(SW_EINVALID, "invalid zstd thread count %d", threads);
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(zo->z, ZSTD_c_compressionLevel, level)) ||
@@ -377,23 +380,6 @@ static int zout_init(struct zout *zo, int fd, int threads, int level)
 	zo->cap = ZSTD_CStreamOutSize();
 	zo->buf = xmalloc(zo->cap);
 	return 0;
-}
-
-/* Finishes the hash into hex; "" if that fails. */
-static void zout_hex(struct zout *zo, char hex[SLUG_SHA256_HEX + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	hex[0] = '\0';
-	if (!EVP_DigestFinal_ex(zo->md, md, &n) || n * 2 != SLUG_SHA256_HEX)
-		return;
-	for (unsigned i = 0; i < n; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[SLUG_SHA256_HEX] = '\0';
 }
 
 static int open_writer(struct packer *p, int fd, int threads, int level)
@@ -462,9 +448,7 @@ static int pack_tree(struct packer *p, int fd, int threads, int level)
 		goto done;
 	}
 	p->st.bytes_out = p->zo.bytes;
-	zout_hex(&p->zo, p->st.sha256);
-	if (!p->st.sha256[0])
-		err = sw_error_set(SW_ERROR, "cannot hash the slug of '%s'", p->dir);
+	err = cas_hasher_finish(&p->zo.md, p->st.sha256);
 done:
 	close(dfd);
 	return err;

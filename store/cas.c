@@ -49,31 +49,54 @@ static int invalid_name(const char *hex)
 			    hex ? hex : "(null)", CAS_HEX_LEN);
 }
 
-static void to_hex(const unsigned char *md, char out[CAS_HEX_LEN + 1])
+int cas_hasher_start(struct cas_hasher *h)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	h->ctx = ctx;
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		return sw_error_set(SW_ERROR, "cannot start a SHA-256 hash");
+	return 0;
+}
+
+int cas_hasher_add(struct cas_hasher *h, const void *data, size_t len)
+{
+	if (!EVP_DigestUpdate(h->ctx, data, len))
+		return sw_error_set(SW_ERROR, "cannot compute a SHA-256 hash");
+	return 0;
+}
+
+int cas_hasher_finish(struct cas_hasher *h, char hex_out[CAS_HEX_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
 
-	for (int i = 0; i < CAS_HEX_LEN / 2; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 0xf];
+	if (!EVP_DigestFinal_ex(h->ctx, md, &n) || n != CAS_HEX_LEN / 2)
+		return sw_error_set(SW_ERROR, "cannot compute a SHA-256 hash");
+	for (unsigned i = 0; i < n; i++) {
+		hex_out[2 * i] = digits[md[i] >> 4];
+		hex_out[2 * i + 1] = digits[md[i] & 0xf];
 	}
-	out[CAS_HEX_LEN] = '\0';
+	hex_out[CAS_HEX_LEN] = '\0';
+	return 0;
+}
+
+void cas_hasher_release(struct cas_hasher *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
 }
 
 /* Hashes fd's bytes from offset 0 (pread: the file offset is not used). */
 static int hash_fd(int fd, const char *what, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct cas_hasher h = CAS_HASHER_INIT;
 	unsigned char *chunk = xmalloc(CAS_CHUNK);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	uint64_t off = 0;
-	int err = 0;
+	int err;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err = sw_error_set(SW_ERROR, "cannot start hashing '%s'", what);
+	if ((err = cas_hasher_start(&h)) < 0)
 		goto done;
-	}
 	for (;;) {
 		ssize_t n = pread(fd, chunk, CAS_CHUNK, (off_t)off);
 		if (n < 0 && errno == EINTR)
@@ -84,21 +107,16 @@ static int hash_fd(int fd, const char *what, char hex_out[CAS_HEX_LEN + 1], uint
 		}
 		if (n == 0)
 			break;
-		if (!EVP_DigestUpdate(ctx, chunk, (size_t)n)) {
-			err = sw_error_set(SW_ERROR, "cannot hash '%s'", what);
+		if ((err = cas_hasher_add(&h, chunk, (size_t)n)) < 0)
 			goto done;
-		}
 		off += (uint64_t)n;
 	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != CAS_HEX_LEN / 2) {
-		err = sw_error_set(SW_ERROR, "cannot hash '%s'", what);
+	if ((err = cas_hasher_finish(&h, hex_out)) < 0)
 		goto done;
-	}
-	to_hex(md, hex_out);
 	if (size_out)
 		*size_out = off;
 done:
-	EVP_MD_CTX_free(ctx);
+	cas_hasher_release(&h);
 	free(chunk);
 	return err;
 }

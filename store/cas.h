@@ -18,9 +18,26 @@
 #ifndef SW_CAS_H
 #define SW_CAS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CAS_HEX_LEN 64
+
+/*
+ * SHA-256 of bytes as they go by, as the store names objects: for a writer
+ * that hashes what it writes (see cas_publish_hashed).
+ */
+struct cas_hasher {
+	void *ctx;
+};
+#define CAS_HASHER_INIT { NULL }
+
+/* 0, or SW_ERROR with the message set. */
+int cas_hasher_start(struct cas_hasher *h);
+int cas_hasher_add(struct cas_hasher *h, const void *data, size_t len);
+/* Writes 64 hex chars + NUL; the hasher is then spent (release it). */
+int cas_hasher_finish(struct cas_hasher *h, char hex_out[CAS_HEX_LEN + 1]);
+void cas_hasher_release(struct cas_hasher *h);
 
 /* Creates a temp file in <root>/store/tmp/ (same filesystem as the objects). */
 int cas_tmpfile(const char *root, int *fd_out, char **path_out);
