@@ -34,6 +34,7 @@ struct checkout_plan {
 	size_t n, cap;
 	struct strvec dirs;     /* relative, parents before children */
 	uint64_t bytes;
+	struct blobstream *bs;  /* the repository's packs, for streaming big files */
 };
 
 static int name_ok(const char *name)
@@ -133,7 +134,7 @@ int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan *
 		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
 		goto done;
 	}
-	if ((err = plan_tree(p, repo, odb, tree, &path)))
+	if ((err = plan_tree(p, repo, odb, tree, &path)) || (err = blobstream_open(&p->bs, repo)))
 		goto done;
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), by_streaming_then_tree);
@@ -162,6 +163,7 @@ void checkout_plan_free(struct checkout_plan *p)
 		free(p->jobs[i].path);
 	free(p->jobs);
 	strvec_clear(&p->dirs);
+	blobstream_free(p->bs);
 	free(p->repo_path);
 	free(p);
 }
@@ -286,7 +288,7 @@ static int default_threads(void)
 int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 		   struct checkout_stats *stats)
 {
-	struct writer w = { .p = p, .rootfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct writer w = { .p = p, .bs = p->bs, .rootfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 	pthread_t tids[MAX_THREADS];
 	int started = 0, err;
 
@@ -306,15 +308,6 @@ int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 			err = sw_error_errno(SW_ERROR, "cannot create directory '%s'", p->dirs.v[i]);
 			goto done;
 		}
-	{
-		git_repository *repo = NULL;
-		if ((err = sw_git_open_pushed(&repo, p->repo_path)))
-			goto done;
-		err = blobstream_open(&w.bs, repo);
-		git_repository_free(repo);
-		if (err)
-			goto done;
-	}
 	if ((size_t)threads > p->n)
 		threads = p->n ? (int)p->n : 1;
 	for (int i = 1; i < threads; i++) {
@@ -332,7 +325,6 @@ int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 		stats->bytes = w.bytes;
 	}
 done:
-	blobstream_free(w.bs);
 	free(w.msg);
 	close(w.rootfd);
 	return err;

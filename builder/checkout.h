@@ -10,8 +10,10 @@
  * cannot write outside dir.
  *
  * Two steps: checkout_plan() walks the tree (every name checked, every
- * blob's size read from its object header) and checkout_write() creates the
- * directories, then writes the files with several threads, biggest first.
+ * blob's size read from its object header; the packs opened for streaming)
+ * and checkout_write() creates the directories, then writes the files with
+ * several threads: streamed files first, biggest first, then the rest in
+ * tree order.
  * Every path below dir is a directory the writer created itself; leaves are
  * opened O_EXCL | O_NOFOLLOW.  Blobs of 1 MiB or more that git stores whole
  * are streamed (store/blobstream.h): memory does not grow with file size.

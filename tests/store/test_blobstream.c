@@ -29,18 +29,15 @@ static const char *git_env[] = {
 	NULL,
 };
 
-/* Runs git (argv after dir, NULL-terminated) in dir; asserts success; returns stdout. */
-static char *git(const char *dir, ...)
+/* Runs git with the arguments in ap (NULL-terminated) in dir; asserts success; returns stdout. */
+static char *git_va(const char *dir, va_list ap)
 {
 	const char *argv[64] = { "git" };
 	struct th_result r;
 	size_t n = 1;
-	va_list ap;
 
-	va_start(ap, dir);
 	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
 		n++;
-	va_end(ap);
 	argv[n] = NULL;
 	r = th_run(dir, git_env, NULL, argv);
 	cr_assert_eq(r.status, 0, "git %s failed: %s", argv[1], r.err);
@@ -48,25 +45,26 @@ static char *git(const char *dir, ...)
 	return r.out;
 }
 
+/* Runs git (argv after dir, NULL-terminated) in dir; asserts success; returns stdout. */
+static char *git(const char *dir, ...)
+{
+	va_list ap;
+	va_start(ap, dir);
+	char *out = git_va(dir, ap);
+	va_end(ap);
+	return out;
+}
+
 /* git's output up to the first newline, which must name an object. */
 static char *git_sha(const char *dir, ...)
 {
-	const char *argv[64] = { "git" };
-	struct th_result r;
-	size_t n = 1;
 	va_list ap;
-
 	va_start(ap, dir);
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
-		n++;
+	char *out = git_va(dir, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	r = th_run(dir, git_env, NULL, argv);
-	cr_assert_eq(r.status, 0, "git %s failed: %s", argv[1], r.err);
-	r.out[strcspn(r.out, "\n")] = '\0';
-	cr_assert_eq(strlen(r.out), 40, "'%s' is no object name", r.out);
-	free(r.err);
-	return r.out;
+	out[strcspn(out, "\n")] = '\0';
+	cr_assert_eq(strlen(out), 40, "'%s' is no object name", out);
+	return out;
 }
 
 static void setup(void)
