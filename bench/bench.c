@@ -13,10 +13,10 @@
  * time the slug writer alone and build a long ledger quickly.
  */
 #define _GNU_SOURCE
-#include "builder/slug.h"
-#include "store/change.h"
+#include "store/slug.h"
+#include "runtime/change.h"
 #include "store/config.h"
-#include "store/error.h"
+#include "util/error.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "bpsource.h"
+#include "builder/bpsource.h"
 
-#include "../store/error.h"
-#include "../store/fsutil.h"
-#include "../store/gitutil.h"
-#include "../store/util.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/gitutil.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

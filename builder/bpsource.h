@@ -19,7 +19,7 @@
 #ifndef SW_BPSOURCE_H
 #define SW_BPSOURCE_H
 
-#include "run.h"
+#include "util/run.h"
 
 enum bpsource_kind {
 	BPSOURCE_SHIPPED,

@@ -1,22 +1,22 @@
 #define _GNU_SOURCE
-#include "build.h"
+#include "builder/build.h"
 
-#include "buildpack.h"
-#include "checkout.h"
-#include "pipeline.h"
-#include "procfile.h"
-#include "release_phase.h"
-#include "slug.h"
-#include "slugignore.h"
-#include "../store/app.h"
-#include "../store/buildarea.h"
-#include "../store/cas.h"
-#include "../store/error.h"
-#include "../store/fsutil.h"
-#include "../store/limits.h"
-#include "../store/ledger.h"
-#include "../store/lock.h"
-#include "../store/util.h"
+#include "builder/buildpack.h"
+#include "builder/checkout.h"
+#include "builder/pipeline.h"
+#include "builder/procfile.h"
+#include "runtime/release_phase.h"
+#include "store/slug.h"
+#include "builder/slugignore.h"
+#include "store/app.h"
+#include "builder/buildarea.h"
+#include "store/cas.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "builder/limits.h"
+#include "store/ledger.h"
+#include "util/lock.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -297,20 +297,6 @@ static int apply_slugignore(struct build *b)
 	return err;
 }
 
-static int clear_build_areas(const char *root, const char *app, const struct build_limits *lim)
-{
-	size_t n;
-	char **areas = buildarea_all(root, app, lim->build_dir, lim->tmpfs, &n);
-	int err = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!err)
-			err = fs_rm_rf(areas[i]);
-		free(areas[i]);
-	}
-	free(areas);
-	return err;
-}
-
 static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 {
 	int err;
@@ -361,7 +347,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	if ((err = checkout_plan(repo, o->rev, &b.plan)))
 		goto done;
 	/* we hold the app lock: anything in the app's build areas is a killed build's leftover */
-	if ((err = clear_build_areas(o->root, o->app, &b.limits)))
+	if ((err = buildarea_clear(o->root, o->app, b.limits.build_dir, b.limits.tmpfs, NULL)))
 		goto done;
 	builds = buildarea_path(o->root, o->app, b.limits.build_dir, b.limits.tmpfs,
 				checkout_plan_bytes(b.plan));

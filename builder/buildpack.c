@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "buildpack.h"
+#include "builder/buildpack.h"
 
-#include "../store/error.h"
-#include "../store/util.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -17,9 +17,9 @@
 
 #include <stddef.h>
 
-#include "procfile.h"
-#include "run.h"
-#include "../store/config.h"
+#include "builder/procfile.h"
+#include "util/run.h"
+#include "store/config.h"
 
 /* Limit on bin/release output; more is refused. */
 #define BUILDPACK_RELEASE_MAX (1024 * 1024)

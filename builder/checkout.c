@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "checkout.h"
+#include "builder/checkout.h"
 
-#include "../store/blobstream.h"
-#include "../store/error.h"
-#include "../store/fsutil.h"
-#include "../store/gitutil.h"
-#include "../store/util.h"
+#include "util/blobstream.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/gitutil.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

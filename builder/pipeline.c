@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "pipeline.h"
+#include "builder/pipeline.h"
 
-#include "bpsource.h"
-#include "buildpack.h"
-#include "../store/buildpacks.h"
-#include "../store/error.h"
-#include "../store/fsutil.h"
+#include "builder/bpsource.h"
+#include "builder/buildpack.h"
+#include "builder/buildpacks.h"
+#include "util/error.h"
+#include "util/fsutil.h"
 
 #include <errno.h>
 #include <stdarg.h>

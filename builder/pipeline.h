@@ -23,10 +23,10 @@
 #ifndef SW_PIPELINE_H
 #define SW_PIPELINE_H
 
-#include "procfile.h"
-#include "run.h"
-#include "../store/config.h"
-#include "../store/util.h"
+#include "builder/procfile.h"
+#include "util/run.h"
+#include "store/config.h"
+#include "util/util.h"
 
 struct pipeline_opts {
 	const char *root;              /* for the cache of git buildpacks */

@@ -1,92 +1,14 @@
-#include "procfile.h"
+#include "builder/procfile.h"
 
-#include "store/error.h"
-#include "store/fsutil.h"
-#include "store/util.h"
+#include "store/procs.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#define PROC_NAME_MAX 63
-
-static int name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-static int name_valid_n(const char *s, size_t n)
-{
-	if (n < 1 || n > PROC_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!name_char(s[i]))
-			return 0;
-	return 1;
-}
-
-int proc_name_valid(const char *name)
-{
-	return name && name_valid_n(name, strlen(name));
-}
-
-static struct proc_type *find(const struct proc_list *l, size_t from, const char *name)
-{
-	for (size_t i = from; i < l->n; i++)
-		if (!strcmp(l->items[i].name, name))
-			return &l->items[i];
-	return NULL;
-}
-
-static void append(struct proc_list *l, char *name, char *command)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 8;
-		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
-	}
-	l->items[l->n].name = name;
-	l->items[l->n].command = command;
-	l->n++;
-}
-
-void proc_list_set(struct proc_list *l, const char *name, const char *command)
-{
-	struct proc_type *t = find(l, 0, name);
-
-	if (t) {
-		char *old = t->command;
-		t->command = xstrdup(command);
-		free(old);
-		return;
-	}
-	append(l, xstrdup(name), xstrdup(command));
-}
-
-const char *proc_list_get(const struct proc_list *l, const char *name)
-{
-	struct proc_type *t = find(l, 0, name);
-	return t ? t->command : NULL;
-}
-
-/* Drops the items from index n on. */
-static void truncate_list(struct proc_list *l, size_t n)
-{
-	while (l->n > n) {
-		l->n--;
-		free(l->items[l->n].name);
-		free(l->items[l->n].command);
-	}
-}
-
-void proc_list_release(struct proc_list *l)
-{
-	truncate_list(l, 0);
-	free(l->items);
-	l->items = NULL;
-	l->cap = 0;
-}
 
 static int blank(char c)
 {
@@ -124,14 +46,14 @@ static int parse_line(struct proc_list *out, size_t start, int lineno,
 	cmdlen = n - (size_t)(cmd - s);
 	trim(&cmd, &cmdlen);
 	name = xstrndup(s, namelen);
-	if (!name_valid_n(name, namelen)) {
+	if (!proc_name_valid_n(name, namelen)) {
 		int err = sw_error_set(SW_EINVALID,
 				       "procfile line %d: invalid process type '%s' (use 1 to %d letters, digits, '_' or '-')",
 				       lineno, name, PROC_NAME_MAX);
 		free(name);
 		return err;
 	}
-	if (find(out, start, name)) {
+	if (proc_list_find(out, start, name)) {
 		int err = sw_error_set(SW_EINVALID, "procfile line %d: process type '%s' is defined twice",
 				       lineno, name);
 		free(name);
@@ -143,7 +65,7 @@ static int parse_line(struct proc_list *out, size_t start, int lineno,
 		free(name);
 		return err;
 	}
-	append(out, name, xstrndup(cmd, cmdlen));
+	proc_list_append(out, name, xstrndup(cmd, cmdlen));
 	return 0;
 }
 
@@ -172,7 +94,7 @@ int procfile_parse(struct proc_list *out, const char *data, size_t len)
 			err = parse_line(out, start, lineno, line, n);
 	}
 	if (err)
-		truncate_list(out, start);
+		proc_list_truncate(out, start);
 	return err;
 }
 

@@ -1,5 +1,5 @@
 /*
- * procfile.h - process types: Procfile parsing and the list they live in.
+ * procfile.h - reading a Procfile into process types (store/procs.h).
  *
  * A Procfile has one "type: command" per line.  Type names match
  * [A-Za-z0-9_-]{1,63}; blank lines and lines starting with '#' are skipped;
@@ -13,20 +13,9 @@
 
 #include <stddef.h>
 
+#include "store/procs.h"
+
 #define PROCFILE_MAX (256 * 1024)
-
-struct proc_type {
-	char *name;
-	char *command;
-};
-
-/* An ordered list of process types (order of first appearance). */
-struct proc_list {
-	struct proc_type *items;
-	size_t n;
-	size_t cap;
-};
-#define PROC_LIST_INIT { NULL, 0, 0 }
 
 /*
  * Parses a Procfile's bytes (need not be NUL-terminated) and appends to out.
@@ -40,16 +29,5 @@ int procfile_parse(struct proc_list *out, const char *data, size_t len);
  * not a regular file (a symlink is not followed).
  */
 int procfile_load(struct proc_list *out, const char *dir);
-
-/* 1 if name is a valid process type name. */
-int proc_name_valid(const char *name);
-
-/* Sets name's command (replacing an existing one, else appending). */
-void proc_list_set(struct proc_list *l, const char *name, const char *command);
-
-/* The command for name, or NULL. */
-const char *proc_list_get(const struct proc_list *l, const char *name);
-
-void proc_list_release(struct proc_list *l);
 
 #endif

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "slugignore.h"
+#include "builder/slugignore.h"
 
-#include "../store/error.h"
-#include "../store/fsutil.h"
-#include "../store/util.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
  * 'T' has the rest compressed with zstd first: that fuzzes the tar reader
  * behind the decompressor.  Any other input is the slug file as is.
  */
-#include "builder/slug.h"
+#include "store/slug.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,14 +1,14 @@
 /* buildpacks, buildpacks:add/remove/clear, repo:purge-cache: arguments and printing. */
 #define _GNU_SOURCE
-#include "cmd_buildpacks.h"
+#include "hooks/cmd_buildpacks.h"
 
 #include "builder/bpsource.h"
 #include "builder/build.h"
 #include "store/app.h"
-#include "store/buildpacks.h"
-#include "store/cache.h"
-#include "store/error.h"
-#include "store/fsutil.h"
+#include "builder/buildpacks.h"
+#include "builder/cache.h"
+#include "util/error.h"
+#include "util/fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

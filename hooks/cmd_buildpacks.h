@@ -2,7 +2,7 @@
 #ifndef SW_CMD_BUILDPACKS_H
 #define SW_CMD_BUILDPACKS_H
 
-#include "cli.h"
+#include "hooks/cli.h"
 
 int cmd_buildpacks(struct cli *c);
 int cmd_buildpacks_add(struct cli *c);

@@ -1,19 +1,20 @@
 /* The command table and each command's argument handling and printing. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "sshcli.h"
-#include "cmd_buildpacks.h"
+#include "hooks/cli.h"
+#include "hooks/sshcli.h"
+#include "hooks/cmd_buildpacks.h"
 
 #include "builder/build.h"
-#include "builder/slug.h"
-#include "store/access.h"
+#include "builder/buildarea.h"
+#include "store/slug.h"
+#include "access/access.h"
 #include "store/app.h"
 #include "store/cas.h"
-#include "store/change.h"
-#include "store/error.h"
+#include "runtime/change.h"
+#include "util/error.h"
 #include "store/fsck.h"
 #include "store/ledger.h"
-#include "store/view.h"
+#include "hooks/view.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -572,14 +573,15 @@ static int cmd_fsck(struct cli *c)
 static int cmd_gc(struct cli *c)
 {
 	struct gc_result r;
+	uint64_t builds;
 	char size[32];
-	if (gc_run(c->root, c->keep, &r) < 0)
+	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0)
 		return cli_fail();
 	build_human_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s and %" PRIu64
 	       " build director%s; freed %s\n",
-	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", r.builds,
-	       r.builds == 1 ? "y" : "ies", size);
+	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
+	       builds == 1 ? "y" : "ies", size);
 	return 0;
 }
 

@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "cli.h"
-#include "sshcli.h"
+#include "hooks/cli.h"
+#include "hooks/sshcli.h"
 
-#include "builder/receive.h"
+#include "hooks/receive.h"
 #include "store/app.h"
-#include "store/error.h"
-#include "store/util.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,13 +1,13 @@
 /* The ssh access commands: argument handling and printing. */
 #define _GNU_SOURCE
-#include "sshcli.h"
+#include "hooks/sshcli.h"
 
-#include "builder/shell.h"
-#include "store/access.h"
-#include "store/error.h"
-#include "store/fsutil.h"
-#include "store/keys.h"
-#include "store/sshcmd.h"
+#include "hooks/shell.h"
+#include "access/access.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "access/keys.h"
+#include "access/sshcmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef SW_SSHCLI_H
 #define SW_SSHCLI_H
 
-#include "cli.h"
+#include "hooks/cli.h"
 
 int cmd_shell(struct cli *c);
 int cmd_keys(struct cli *c);

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "app.h"
+#include "store/app.h"
 
-#include "error.h"
-#include "fsutil.h"
-#include "gitutil.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/gitutil.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
 #ifndef SW_APP_H
 #define SW_APP_H
 
-#include "util.h"
+#include "util/util.h"
 
 #define APP_NAME_MAX 30
 

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "cas.h"
+#include "store/cas.h"
 
-#include "error.h"
-#include "fsutil.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
-#include "config.h"
+#include "store/config.h"
 
-#include "util.h"
+#include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,11 @@
-#include "fsck.h"
+#include "store/fsck.h"
 
-#include "app.h"
-#include "buildarea.h"
-#include "cas.h"
-#include "error.h"
-#include "fsutil.h"
-#include "ledger.h"
-#include "limits.h"
-#include "lock.h"
+#include "store/app.h"
+#include "store/cas.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "store/ledger.h"
+#include "util/lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,29 +149,6 @@ static int sweep_one(const char *hex, uint64_t size, void *ctx)
 	return 0;
 }
 
-/* Removes the app's build areas (store/buildarea.h) when no build of the app is running. */
-static void sweep_builds(const char *root, const char *app, struct gc_result *res)
-{
-	struct lock lk = LOCK_INIT;
-	struct build_limits lim = BUILD_LIMITS_INIT;
-	char *lockpath = app_lock_path(root, app);
-	size_t n;
-	/* a malformed setting fails builds, not gc: sweep with what could be read */
-	limits_load(root, app, &lim);
-	char **areas = buildarea_all(root, app, lim.build_dir, lim.tmpfs, &n);
-	limits_release(&lim);
-	if (n && lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
-		for (size_t i = 0; i < n; i++)
-			if (fs_exists(areas[i]) && fs_rm_rf(areas[i]) == 0)
-				res->builds++;
-		lock_release(&lk);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(areas[i]);
-	free(areas);
-	free(lockpath);
-}
-
 int gc_run(const char *root, int keep, struct gc_result *res)
 {
 	struct strvec apps = STRVEC_INIT, kept = STRVEC_INIT;
@@ -192,8 +167,6 @@ int gc_run(const char *root, int keep, struct gc_result *res)
 		goto done;
 	if ((err = cas_sweep_tmp(root, &res->temps, &res->temp_bytes)))
 		goto done;
-	for (size_t i = 0; i < apps.n; i++)
-		sweep_builds(root, apps.v[i], res);
 done:
 	strvec_clear(&apps);
 	strvec_clear(&kept);

@@ -3,15 +3,16 @@
  *
  * fsck_run() finds problems, it never changes anything: every slug's bytes
  * hash to its name, every release's slug is in the store, and each app's
- * ledger passes ledger_check().  gc_run() deletes slugs no release needs,
- * temp files whose writer is gone and build directories no build is using.
+ * ledger passes ledger_check().  gc_run() deletes slugs no release needs
+ * and temp files whose writer is gone (build directories are the builder's:
+ * builder/buildarea.h).
  */
 #ifndef SW_FSCK_H
 #define SW_FSCK_H
 
 #include <stdint.h>
 
-#include "util.h"
+#include "util/util.h"
 
 /*
  * Checks one app (app != NULL: its ledger and the slugs it uses) or the
@@ -24,14 +25,12 @@ int fsck_run(const char *root, const char *app, struct strvec *problems);
 struct gc_result {
 	uint64_t slugs, slug_bytes;   /* slugs deleted */
 	uint64_t temps, temp_bytes;   /* temp files deleted */
-	uint64_t builds;              /* build directories deleted */
 };
 
 /*
  * keep == 0: deletes slugs used by no release.  keep > 0: also those used
  * only by releases older than each app's newest `keep` (never the current
- * release's slug).  Apps being written to right now are skipped for build
- * directories.  Slugs written or re-published in the last 10 minutes are
+ * release's slug).  Slugs written or re-published in the last 10 minutes are
  * kept whatever their use: a running build may be about to record one.
  */
 int gc_run(const char *root, int keep, struct gc_result *out);

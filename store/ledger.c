@@ -1,8 +1,8 @@
-#include "ledger.h"
+#include "store/ledger.h"
 
-#include "error.h"
-#include "gitutil.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/gitutil.h"
+#include "util/util.h"
 
 #include <dirent.h>
 #include <stdarg.h>

@@ -24,7 +24,7 @@
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H
 
-#include "release.h"
+#include "store/release.h"
 
 struct ledger;
 

@@ -1,8 +1,8 @@
-#include "release.h"
+#include "store/release.h"
 
-#include "cas.h"
-#include "error.h"
-#include "util.h"
+#include "store/cas.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <inttypes.h>

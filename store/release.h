@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../builder/procfile.h"
-#include "config.h"
-#include "util.h"
+#include "store/procs.h"
+#include "store/config.h"
+#include "util/util.h"
 
 #define RELEASE_VERSION_MAX 999999999
 

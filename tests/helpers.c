@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "helpers.h"
+#include "tests/helpers.h"
 
-#include "store/fsutil.h"
-#include "store/util.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

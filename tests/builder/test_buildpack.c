@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
 #include "builder/buildpack.h"
-#include "store/error.h"
-#include "store/fsutil.h"
-#include "store/util.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 #include "tests/helpers.h"
 
 #include <criterion/criterion.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "builder/slugignore.h"
-#include "store/error.h"
-#include "helpers.h"
+#include "util/error.h"
+#include "tests/helpers.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

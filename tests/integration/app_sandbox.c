@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "app_sandbox.h"
+#include "tests/integration/app_sandbox.h"
 
-#include "store/util.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
  * from a buildpack) must deploy without harm instead.
  */
 #define _GNU_SOURCE
-#include "helpers.h"
+#include "tests/helpers.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

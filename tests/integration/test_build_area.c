@@ -5,9 +5,9 @@
  * records its BUILD_DIR argument in the slug (compile-args, line 2).
  */
 #define _GNU_SOURCE
-#include "integration/app_sandbox.h"
-#include "store/fsutil.h"
-#include "store/util.h"
+#include "tests/integration/app_sandbox.h"
+#include "util/fsutil.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>

@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "tests/integration/app_sandbox.h"
 
-#include "store/util.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-#include "helpers.h"
+#include "tests/helpers.h"
 
 #include "store/app.h"
-#include "store/error.h"
-#include "store/fsutil.h"
-#include "store/gitutil.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/gitutil.h"
 #include "store/ledger.h"
 
 #include <criterion/criterion.h>

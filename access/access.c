@@ -1,0 +1,162 @@
+#define _GNU_SOURCE
+#include "access/access.h"
+
+#include "store/app.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/lock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ACCESS_FILE "slipway-access"
+#define ACCESS_FILE_MAX (1024 * 1024)
+
+int access_user_valid(const char *user)
+{
+	size_t n = strlen(user);
+	if (n == 0 || n > ACCESS_USER_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = user[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || !strchr("._@+-", c)))
+			return 0;
+	}
+	return 1;
+}
+
+int access_user_check(const char *user)
+{
+	if (access_user_valid(user))
+		return 0;
+	return sw_error_set(SW_EINVALID,
+		"invalid user name '%s': use 1 to %d letters, digits and '._@+-', starting with a letter or digit",
+		user, ACCESS_USER_MAX);
+}
+
+static char *access_path(const char *root, const char *app)
+{
+	return xasprintf("%s/apps/%s.git/" ACCESS_FILE, root, app);
+}
+
+/* Reads the names in the file (missing file: none). */
+static int read_names(const char *root, const char *app, struct strvec *out)
+{
+	char *path = access_path(root, app), *text = NULL;
+	int err = fs_read_file(path, ACCESS_FILE_MAX, &text, NULL);
+	if (err == SW_ENOTFOUND)
+		err = 0;
+	else if (!err) {
+		char *save = NULL;
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (access_user_valid(line))
+				strvec_push(out, line);
+	}
+	free(text);
+	free(path);
+	return err;
+}
+
+static int write_names(const char *root, const char *app, struct strvec *names)
+{
+	struct buf b = BUF_INIT;
+	strvec_sort(names);
+	for (size_t i = 0; i < names->n; i++)
+		buf_addf(&b, "%s\n", names->v[i]);
+	char *path = access_path(root, app);
+	int err = fs_write_atomic(path, b.data ? b.data : "", b.len, 0644);
+	free(path);
+	buf_release(&b);
+	return err;
+}
+
+static long find(const struct strvec *names, const char *user)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (!strcmp(names->v[i], user))
+			return (long)i;
+	return -1;
+}
+
+int access_list(const char *root, const char *app, struct strvec *out)
+{
+	int err = app_check_exists(root, app);
+	if (!err)
+		err = read_names(root, app, out);
+	if (!err)
+		strvec_sort(out);
+	return err;
+}
+
+/* Adds (add=1) or removes user under the app's access lock. */
+static int change(const char *root, const char *app, const char *user, int add)
+{
+	struct strvec names = STRVEC_INIT;
+	struct lock lk = LOCK_INIT;
+	char *lock_path = xasprintf("%s/locks/%s.access.lock", root, app);
+	int err;
+
+	if ((err = access_user_check(user)) < 0 || (err = app_check_exists(root, app)) < 0)
+		goto done;
+	if ((err = lock_acquire(&lk, lock_path, 30, NULL, NULL)) < 0)
+		goto done;
+	if ((err = read_names(root, app, &names)) < 0)
+		goto done;
+	long at = find(&names, user);
+	if (add && at >= 0) {
+		err = sw_error_set(SW_EEXISTS, "user '%s' already has access to '%s'", user, app);
+		goto done;
+	}
+	if (!add && at < 0) {
+		err = sw_error_set(SW_ENOTFOUND,
+			"user '%s' does not have access to '%s' (see: slipway access -a %s)",
+			user, app, app);
+		goto done;
+	}
+	if (add) {
+		strvec_push(&names, user);
+	} else {
+		free(names.v[at]);
+		memmove(&names.v[at], &names.v[at + 1], (names.n - (size_t)at) * sizeof(*names.v));
+		names.n--;
+	}
+	err = write_names(root, app, &names);
+done:
+	lock_release(&lk);
+	strvec_clear(&names);
+	free(lock_path);
+	return err;
+}
+
+int access_add(const char *root, const char *app, const char *user)
+{
+	return change(root, app, user, 1);
+}
+
+int access_remove(const char *root, const char *app, const char *user)
+{
+	return change(root, app, user, 0);
+}
+
+int access_allowed(const char *root, const char *app, const char *user)
+{
+	struct strvec names = STRVEC_INIT;
+	int err = app_check_exists(root, app);
+	if (!err)
+		err = read_names(root, app, &names);
+	if (!err)
+		err = access_user_valid(user) && find(&names, user) >= 0;
+	strvec_clear(&names);
+	return err;
+}
+
+int access_check(const char *root, const char *app, const char *user)
+{
+	int ok = access_allowed(root, app, user);
+	if (ok < 0)
+		return ok;
+	if (!ok)
+		return sw_error_set(SW_ENOTFOUND, "You do not have access to the app %s.", app);
+	return 0;
+}

@@ -1,0 +1,375 @@
+#define _GNU_SOURCE
+#include "access/keys.h"
+
+#include "access/access.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/lock.h"
+#include "util/util.h"
+
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KEYS_FILE_MAX (4 * 1024 * 1024)
+#define KEY_OPTIONS "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty"
+
+static const char *const key_types[] = {
+	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+	"sk-ecdsa-sha2-nistp256@openssh.com", NULL,
+};
+
+static int type_known(const char *t, size_t n)
+{
+	for (size_t i = 0; key_types[i]; i++)
+		if (strlen(key_types[i]) == n && !strncmp(key_types[i], t, n))
+			return 1;
+	return 0;
+}
+
+void key_release(struct ssh_key *k)
+{
+	free(k->type);
+	free(k->blob);
+	free(k->comment);
+	k->type = k->blob = k->comment = NULL;
+	k->fingerprint[0] = '\0';
+}
+
+/* Decodes base64 into a malloc'ed buffer; -1 if s is not base64. */
+static long b64_decode(const char *s, unsigned char **out)
+{
+	size_t n = strlen(s), pad = 0;
+	if (n == 0 || n % 4 || n > KEY_TEXT_MAX)
+		return -1;
+	while (pad < 2 && s[n - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < n - pad; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[i]))
+			return -1;
+	unsigned char *buf = xmalloc(n);
+	int len = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+	if (len < 0 || (size_t)len < pad) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return len - (long)pad;
+}
+
+/* The blob holds a key of type: uint32 length, then the type name. */
+static int blob_check(const char *type, const unsigned char *blob, long n)
+{
+	if (n < 4)
+		return 0;
+	uint32_t len = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	return len == strlen(type) && (long)len + 4 < n && !memcmp(blob + 4, type, len);
+}
+
+static void fingerprint(char out[64], const unsigned char *blob, long n)
+{
+	unsigned char md[32];
+	unsigned char b64[48];
+	unsigned int mdlen = 0;
+	EVP_Digest(blob, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+	int len = EVP_EncodeBlock(b64, md, (int)mdlen);
+	while (len > 0 && b64[len - 1] == '=')
+		len--;
+	snprintf(out, 64, "SHA256:%.*s", len, (const char *)b64);
+}
+
+int key_parse(struct ssh_key *out, const char *text)
+{
+	unsigned char *raw = NULL;
+	char *line = NULL;
+	int err = 0;
+	size_t n = strlen(text);
+
+	if (n > KEY_TEXT_MAX)
+		return sw_error_set(SW_EINVALID, "the key is longer than %d bytes: give one public key",
+				    KEY_TEXT_MAX);
+	if (n && text[n - 1] == '\n')
+		n--;
+	if (n && text[n - 1] == '\r')
+		n--;
+	line = xstrndup(text, n);
+	char *s = line + strspn(line, " \t");
+	for (char *p = s; *p; p++) {
+		if (*p == '\n') {
+			err = sw_error_set(SW_EINVALID,
+				"the key has more than one line: give one public key (a .pub file)");
+			goto done;
+		}
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			err = sw_error_set(SW_EINVALID, "the key has control characters: give one public key");
+			goto done;
+		}
+	}
+	size_t tlen = strcspn(s, " \t");
+	if (!*s || !type_known(s, tlen)) {
+		err = sw_error_set(SW_EINVALID,
+			"not a public key: it must start with its type, for example ssh-ed25519 (give the .pub file)");
+		goto done;
+	}
+	char *b = s + tlen;
+	b += strspn(b, " \t");
+	size_t blen = strcspn(b, " \t");
+	char *c = b + blen;
+	c += strspn(c, " \t");
+	size_t clen = strlen(c);
+	while (clen && (c[clen - 1] == ' ' || c[clen - 1] == '\t'))
+		clen--;
+	out->type = xstrndup(s, tlen);
+	out->blob = xstrndup(b, blen);
+	out->comment = xstrndup(c, clen);
+	long rawlen = b64_decode(out->blob, &raw);
+	if (rawlen < 0 || !blob_check(out->type, raw, rawlen)) {
+		err = sw_error_set(SW_EINVALID, "invalid %s key: its data is not a %s public key",
+				   out->type, out->type);
+		goto done;
+	}
+	fingerprint(out->fingerprint, raw, rawlen);
+done:
+	if (err)
+		key_release(out);
+	free(raw);
+	free(line);
+	return err;
+}
+
+int keys_path(char **out)
+{
+	const char *env = getenv("SLIPWAY_AUTHORIZED_KEYS");
+	if (env && *env) {
+		*out = xstrdup(env);
+		return 0;
+	}
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home || !*home)
+		return sw_error_set(SW_ERROR,
+			"cannot find the home directory: set HOME or SLIPWAY_AUTHORIZED_KEYS");
+	*out = xasprintf("%s/.ssh/authorized_keys", home);
+	return 0;
+}
+
+/*
+ * If line is one slipway wrote, its user (malloc'ed) and where its key
+ * starts; else 0.
+ */
+static int managed_line(const char *line, char **user, const char **key)
+{
+	static const char pre[] = "command=\"";
+	if (strncmp(line, pre, sizeof(pre) - 1))
+		return 0;
+	const char *cmd = line + sizeof(pre) - 1;
+	const char *end = strchr(cmd, '"');
+	if (!end)
+		return 0;
+	const char *sp = end;
+	while (sp > cmd && sp[-1] != ' ')
+		sp--;
+	if (sp - cmd < 7 || strncmp(sp - 7, " shell ", 7))
+		return 0;
+	char *u = xstrndup(sp, (size_t)(end - sp));
+	const char *k = strchr(end, ' ');
+	if (!access_user_valid(u) || !k) {
+		free(u);
+		return 0;
+	}
+	*user = u;
+	*key = k + 1;
+	return 1;
+}
+
+/* The key blob of any authorized_keys line (options skipped), or NULL (malloc'ed). */
+static char *line_blob(const char *line)
+{
+	const char *p = line;
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+		if (type_known(p, n)) {
+			const char *b = p + n;
+			b += strspn(b, " \t");
+			return *b ? xstrndup(b, strcspn(b, " \t")) : NULL;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return NULL;
+}
+
+static int read_keys_file(const char *file, char **text)
+{
+	int err = fs_read_file(file, KEYS_FILE_MAX, text, NULL);
+	if (err == SW_ENOTFOUND) {
+		*text = xstrdup("");
+		err = 0;
+	}
+	return err;
+}
+
+/* Appends path as a word for the shell sshd runs the forced command with. */
+static int add_path_word(struct buf *b, const char *path)
+{
+	const char *safe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+,:@%=-";
+	if (path[0] != '/')
+		return sw_error_set(SW_EINVALID, "'%s' is not an absolute path", path);
+	if (!path[strspn(path, safe)]) {
+		buf_adds(b, path);
+		return 0;
+	}
+	for (const char *p = path; *p; p++)
+		if (*p == '\'' || *p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			return sw_error_set(SW_EINVALID,
+				"cannot use the path '%s' in authorized_keys: move it to a path without quotes, backslashes or control characters",
+				path);
+	buf_adds(b, "'");
+	buf_adds(b, path);
+	buf_adds(b, "'");
+	return 0;
+}
+
+static int lock_keys(struct lock *lk, const char *file)
+{
+	char *lock_path = xasprintf("%s.lock", file);
+	int err = lock_acquire(lk, lock_path, 30, NULL, NULL);
+	free(lock_path);
+	return err;
+}
+
+static int make_dir(const char *file)
+{
+	char *dir = xstrdup(file);
+	char *slash = strrchr(dir, '/');
+	int err = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		err = fs_mkdir_p(dir, 0700);
+	}
+	free(dir);
+	return err;
+}
+
+int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key)
+{
+	struct lock lk = LOCK_INIT;
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	int err;
+
+	if ((err = access_user_check(user)) < 0)
+		return err;
+	buf_adds(&out, "command=\"");
+	if ((err = add_path_word(&out, o->exe)) < 0)
+		goto done;
+	buf_adds(&out, " --root ");
+	if ((err = add_path_word(&out, o->root)) < 0)
+		goto done;
+	buf_addf(&out, " shell %s\"," KEY_OPTIONS " %s %s", user, key->type, key->blob);
+	if (key->comment && *key->comment)
+		buf_addf(&out, " %s", key->comment);
+	buf_adds(&out, "\n");
+	char *new_line = buf_detach(&out);
+
+	if ((err = make_dir(o->file)) < 0 || (err = lock_keys(&lk, o->file)) < 0 ||
+	    (err = read_keys_file(o->file, &text)) < 0)
+		goto done_line;
+	char *save = NULL;
+	char *copy = xstrdup(text);
+	for (char *l = strtok_r(copy, "\n", &save); l && !err; l = strtok_r(NULL, "\n", &save)) {
+		char *blob = line_blob(l), *owner = NULL;
+		const char *k;
+		if (blob && !strcmp(blob, key->blob)) {
+			if (managed_line(l, &owner, &k))
+				err = sw_error_set(SW_EEXISTS,
+					"this key is already installed for user '%s' (remove it with: slipway keys:remove %s)",
+					owner, owner);
+			else
+				err = sw_error_set(SW_EEXISTS,
+					"this key is already in '%s' (not installed by slipway): remove that line first",
+					o->file);
+		}
+		free(owner);
+		free(blob);
+	}
+	free(copy);
+	if (err)
+		goto done_line;
+	buf_adds(&out, text);
+	if (out.len && out.data[out.len - 1] != '\n')
+		buf_adds(&out, "\n");
+	buf_adds(&out, new_line);
+	err = fs_write_atomic(o->file, out.data, out.len, 0600);
+done_line:
+	free(new_line);
+done:
+	lock_release(&lk);
+	buf_release(&out);
+	free(text);
+	return err;
+}
+
+int keys_remove(const char *file, const char *user, int *removed)
+{
+	struct lock lk = LOCK_INIT;
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	int err, n = 0;
+
+	*removed = 0;
+	if ((err = access_user_check(user)) < 0)
+		return err;
+	if ((err = lock_keys(&lk, file)) < 0 || (err = read_keys_file(file, &text)) < 0)
+		goto done;
+	for (char *l = text; *l;) {
+		char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l + 1) : strlen(l);
+		char *line = xstrndup(l, nl ? len - 1 : len), *owner = NULL;
+		const char *k;
+		if (managed_line(line, &owner, &k) && !strcmp(owner, user))
+			n++;
+		else
+			buf_add(&out, l, len);
+		free(owner);
+		free(line);
+		l += len;
+	}
+	if (!n) {
+		err = sw_error_set(SW_ENOTFOUND, "user '%s' has no keys (see: slipway keys)", user);
+		goto done;
+	}
+	if ((err = fs_write_atomic(file, out.data ? out.data : "", out.len, 0600)) == 0)
+		*removed = n;
+done:
+	lock_release(&lk);
+	buf_release(&out);
+	free(text);
+	return err;
+}
+
+int keys_list(const char *file, keys_fn fn, void *ctx)
+{
+	char *text = NULL, *save = NULL;
+	int err = read_keys_file(file, &text);
+	if (err)
+		return err;
+	for (char *l = strtok_r(text, "\n", &save); l && !err; l = strtok_r(NULL, "\n", &save)) {
+		char *user = NULL;
+		const char *k;
+		struct ssh_key key = SSH_KEY_INIT;
+		if (managed_line(l, &user, &k) && !key_parse(&key, k))
+			err = fn(user, &key, ctx);
+		key_release(&key);
+		free(user);
+	}
+	free(text);
+	return err < 0 ? err : 0;
+}

@@ -1,0 +1,164 @@
+#include "hooks/receive.h"
+
+#include "builder/build.h"
+#include "store/app.h"
+#include "runtime/change.h"
+#include "util/error.h"
+#include "util/gitutil.h"
+#include "util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_zero(const char *sha)
+{
+	return strspn(sha, "0") == strlen(sha);
+}
+
+static int is_sha(const char *s)
+{
+	return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+static int branch_exists(const char *git_dir, const char *branch)
+{
+	git_repository *repo;
+	git_oid oid;
+	if (sw_git_open(&repo, git_dir))
+		return 0;
+	char *ref = xasprintf("refs/heads/%s", branch);
+	int ok = git_reference_name_to_id(&oid, repo, ref) == 0;
+	free(ref);
+	git_repository_free(repo);
+	return ok;
+}
+
+struct update {
+	char old[41], new[41];
+	char ref[512];
+};
+
+struct updates {
+	struct update *v;
+	size_t n;
+};
+
+/* Reads git's "<old> <new> <ref>" lines; malformed lines are skipped. */
+static void read_updates(FILE *in, struct updates *u)
+{
+	char line[1024];
+	size_t cap = 0;
+	while (fgets(line, sizeof(line), in)) {
+		char old[64], new[64], ref[512];
+		if (sscanf(line, "%63s %63s %511s", old, new, ref) != 3 || !is_sha(old) ||
+		    !is_sha(new))
+			continue;
+		if (u->n == cap) {
+			cap = cap ? cap * 2 : 8;
+			u->v = xrealloc(u->v, cap * sizeof(*u->v));
+		}
+		struct update *up = &u->v[u->n++];
+		memcpy(up->old, old, 41);
+		memcpy(up->new, new, 41);
+		snprintf(up->ref, sizeof(up->ref), "%s", ref);
+	}
+}
+
+static int pushed(const struct updates *u, const char *branch)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (!strncmp(u->v[i].ref, "refs/heads/", 11) && !strcmp(u->v[i].ref + 11, branch) &&
+		    !is_zero(u->v[i].new))
+			return 1;
+	return 0;
+}
+
+/* The branch that deploys: configured, else main, else master if that is the one there. */
+static char *deploy_branch(const char *root, const char *app, const char *git_dir,
+			   const struct updates *u)
+{
+	char *b = NULL;
+	if (app_deploy_branch(root, app, &b) == 0 && b)
+		return b;
+	if (!branch_exists(git_dir, "main") && !pushed(u, "main") &&
+	    (branch_exists(git_dir, "master") || pushed(u, "master")))
+		return xstrdup("master");
+	return xstrdup("main");
+}
+
+/* Builds the deploy branch's update (notes for the others); 1 if a build failed. */
+static int build_updates(const char *git_dir, const struct updates *u, FILE *out)
+{
+	char *root = NULL, *app = NULL;
+	int failed = 0;
+
+	if (app_from_repo(git_dir, &root, &app) < 0) {
+		fprintf(out, " !     %s\n", sw_error_last());
+		return 1;
+	}
+	char *branch = deploy_branch(root, app, git_dir, u);
+	char *user = app_actor();
+	for (size_t i = 0; i < u->n; i++) {
+		const struct update *up = &u->v[i];
+		const char *name = strncmp(up->ref, "refs/heads/", 11) ? NULL : up->ref + 11;
+		if (!name) {
+			fprintf(out, "-----> Ignoring %s: only branches are built\n", up->ref);
+		} else if (is_zero(up->new)) {
+			fprintf(out, "-----> Deleted branch %s; nothing to build\n", name);
+		} else if (strcmp(name, branch)) {
+			fprintf(out, "-----> Pushed to branch %s, which is not the deploy branch (%s); not building\n",
+				name, branch);
+		} else {
+			struct build_opts o = BUILD_OPTS_INIT;
+			o.root = root;
+			o.app = app;
+			o.rev = up->new;
+			o.branch = name;
+			o.user = user;
+			o.out = out;
+			o.lock_wait_sec = change_lock_wait();
+			if (build_deploy(&o, NULL, NULL) < 0)
+				failed = 1;
+		}
+		fflush(out);
+	}
+	free(root);
+	free(app);
+	free(branch);
+	free(user);
+	return failed;
+}
+
+int receive_post(FILE *in, FILE *out, const char *git_dir)
+{
+	struct updates u = { NULL, 0 };
+	int rc = 0;
+	read_updates(in, &u);
+	/* with reject-failed-builds, pre-receive has built already */
+	if (!app_rejects_failed_builds(git_dir))
+		rc = build_updates(git_dir, &u, out);
+	free(u.v);
+	return rc;
+}
+
+int receive_pre(FILE *in, FILE *out, const char *git_dir)
+{
+	struct updates u = { NULL, 0 };
+	int refused = 0;
+
+	read_updates(in, &u);
+	for (size_t i = 0; i < u.n; i++) {
+		const char *ref = u.v[i].ref;
+		if (strncmp(ref, "refs/heads/", 11) || !ref[11]) {
+			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) can be pushed\n",
+				ref);
+			refused = 1;
+		}
+	}
+	if (!refused && app_rejects_failed_builds(git_dir))
+		refused = build_updates(git_dir, &u, out);
+	fflush(out);
+	free(u.v);
+	return refused;
+}

@@ -1,0 +1,211 @@
+#include "runtime/change.h"
+
+#include "store/app.h"
+#include "store/cas.h"
+#include "util/error.h"
+#include "store/ledger.h"
+#include "util/lock.h"
+#include "runtime/release_phase.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int change_lock_wait(void)
+{
+	const char *s = getenv("SLIPWAY_LOCK_TIMEOUT");
+	int v = s ? atoi(s) : 0;
+	return v > 0 ? v : 600;
+}
+
+/* Opens the ledger under the app lock. */
+static int begin(const char *root, const char *app, struct lock *lk, struct ledger **l)
+{
+	int err = app_check_exists(root, app);
+	if (err)
+		return err;
+	char *lockpath = app_lock_path(root, app);
+	err = lock_acquire(lk, lockpath, change_lock_wait(), NULL, NULL);
+	free(lockpath);
+	if (err)
+		return err;
+	char *repo = app_repo_path(root, app);
+	err = ledger_open(l, repo);
+	free(repo);
+	if (err)
+		lock_release(lk);
+	return err;
+}
+
+static void end(struct lock *lk, struct ledger *l)
+{
+	ledger_free(l);
+	lock_release(lk);
+}
+
+static void describe_config(struct buf *d, const struct config *set, const struct strvec *unset)
+{
+	if (set && set->n) {
+		buf_adds(d, "Set ");
+		for (size_t i = 0; i < set->n; i++)
+			buf_addf(d, "%s%s", i ? ", " : "", set->items[i].key);
+	}
+	if (unset && unset->n) {
+		buf_adds(d, d->len ? " and remove " : "Remove ");
+		for (size_t i = 0; i < unset->n; i++)
+			buf_addf(d, "%s%s", i ? ", " : "", unset->v[i]);
+	}
+	buf_adds(d, " config vars");
+}
+
+/* Copies slug, commit and process types of `from` into r. */
+static void take_code(struct release *r, const struct release *from)
+{
+	memcpy(r->slug, from->slug, sizeof(r->slug));
+	memcpy(r->commit, from->commit, sizeof(r->commit));
+	r->slug_size = from->slug_size;
+	for (size_t i = 0; i < from->procs.n; i++)
+		proc_list_set(&r->procs, from->procs.items[i].name, from->procs.items[i].command);
+}
+
+/* Appends r; runs its release phase when it has one (see release_phase.h). */
+static int append(const char *root, struct ledger *l, struct release *r, FILE *out,
+		  struct change_result *res)
+{
+	if (release_phase_wanted(r))
+		r->status = RELEASE_PENDING;
+	int err = ledger_append(l, r);
+	if (err)
+		return err;
+	res->version = r->version;
+	if (r->status != RELEASE_PENDING)
+		return 0;
+	int ok;
+	if ((err = release_phase_run(root, l, r, out ? out : stderr, &ok)))
+		return err;
+	res->failed = !ok;
+	return 0;
+}
+
+int change_config(const char *root, const char *app, const struct config *set,
+		  const struct strvec *unset, const char *user, FILE *out,
+		  struct change_result *res)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
+	struct buf desc = BUF_INIT;
+	int lv, cv, err;
+
+	memset(res, 0, sizeof(*res));
+	if ((err = begin(root, app, &lk, &l)))
+		return err;
+	if ((err = ledger_latest(l, &lv)) || (err = ledger_current(l, &cv)))
+		goto done;
+	res->previous = cv;
+	if (lv && (err = ledger_read(l, lv, LEDGER_READ_CONFIG, &latest)))
+		goto done;
+	if (cv && (err = ledger_read(l, cv, LEDGER_READ_PROCS, &cur)))
+		goto done;
+	config_copy(&r.config, &latest.config);
+	for (size_t i = 0; set && i < set->n; i++)
+		config_set(&r.config, set->items[i].key, set->items[i].value);
+	for (size_t i = 0; unset && i < unset->n; i++)
+		config_unset(&r.config, unset->v[i]);
+	if (config_equal(&r.config, &latest.config) && lv)
+		goto done; /* nothing changes: no release */
+	if (!lv && !r.config.n)
+		goto done;
+	take_code(&r, &cur);
+	describe_config(&desc, set, unset);
+	r.description = buf_detach(&desc);
+	r.user = xstrdup(user);
+	err = append(root, l, &r, out, res);
+done:
+	end(&lk, l);
+	buf_release(&desc);
+	release_release(&latest);
+	release_release(&cur);
+	release_release(&r);
+	return err;
+}
+
+/* The newest succeeded release older than `current`. */
+static int previous_good(struct ledger *l, int current, int *out)
+{
+	*out = 0;
+	for (int v = current - 1; v >= 1; v--) {
+		struct release r = RELEASE_INIT;
+		int err = ledger_read(l, v, 0, &r);
+		int ok = !err && r.status == RELEASE_SUCCEEDED && r.slug[0];
+		release_release(&r);
+		if (err)
+			return err;
+		if (ok) {
+			*out = v;
+			return 0;
+		}
+	}
+	return sw_error_set(SW_ENOTFOUND, "there is no earlier release to roll back to");
+}
+
+static int check_target(const char *root, const struct release *t)
+{
+	if (t->status != RELEASE_SUCCEEDED)
+		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: that release %s",
+				    t->version, t->status == RELEASE_FAILED ? "failed" : "is still pending");
+	if (!t->slug[0])
+		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: it has no slug (nothing was deployed yet)",
+				    t->version);
+	int err = cas_check(root, t->slug);
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_ENOTFOUND, "cannot roll back to v%d: its slug %.12s is missing from the store",
+				    t->version, t->slug);
+	if (err)
+		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: its slug %.12s is corrupt in the store",
+				    t->version, t->slug);
+	return 0;
+}
+
+int change_rollback(const char *root, const char *app, int target, const char *user,
+		    FILE *out, struct change_result *res)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	struct release t = RELEASE_INIT, r = RELEASE_INIT;
+	int cv, err;
+
+	memset(res, 0, sizeof(*res));
+	if ((err = begin(root, app, &lk, &l)))
+		return err;
+	if ((err = ledger_current(l, &cv)))
+		goto done;
+	res->previous = cv;
+	if (!target) {
+		if (!cv) {
+			err = sw_error_set(SW_ENOTFOUND, "%s has no releases to roll back to", app);
+			goto done;
+		}
+		if ((err = previous_good(l, cv, &target)))
+			goto done;
+	}
+	if ((err = ledger_read(l, target, LEDGER_READ_CONFIG | LEDGER_READ_PROCS, &t))) {
+		if (err == SW_ENOTFOUND)
+			err = sw_error_set(SW_ENOTFOUND, "cannot roll back to v%d: release v%d does not exist",
+					   target, target);
+		goto done;
+	}
+	if ((err = check_target(root, &t)))
+		goto done;
+	take_code(&r, &t);
+	config_copy(&r.config, &t.config);
+	r.rollback_of = target;
+	r.description = xasprintf("Rollback to v%d", target);
+	r.user = xstrdup(user);
+	res->target = target;
+	err = append(root, l, &r, out, res);
+done:
+	end(&lk, l);
+	release_release(&t);
+	release_release(&r);
+	return err;
+}

@@ -1,0 +1,49 @@
+/*
+ * change.h - new releases without a build: config changes and rollbacks.
+ *
+ * Each takes the app lock, reads the ledger, appends one release and
+ * re-points the current ref (ledger.h) - no slug is touched or rebuilt, so
+ * it takes milliseconds whatever the slug size or history length.  When the
+ * release has a `release` process, its release phase runs afterwards
+ * (release_phase.h), streaming to `out`: the release is pending until it
+ * succeeds, and failed (result->failed, not current) if it does not.
+ */
+#ifndef SW_CHANGE_H
+#define SW_CHANGE_H
+
+#include <stdio.h>
+
+#include "store/config.h"
+#include "util/util.h"
+
+struct change_result {
+	int version;   /* the new release (0 when nothing changed) */
+	int previous;  /* the release that was current before */
+	int target;    /* rollback: the release rolled back to */
+	int failed;    /* its release phase failed: recorded, not current */
+};
+
+/*
+ * Sets the vars in `set` and removes the keys in `unset` on top of the
+ * newest release's config; the new release keeps the current release's
+ * slug and process types.  Setting vars to the values they already have
+ * (or unsetting absent ones) records nothing (result->version = 0).
+ */
+int change_config(const char *root, const char *app, const struct config *set,
+		  const struct strvec *unset, const char *user, FILE *out,
+		  struct change_result *result);
+
+/*
+ * Rolls back to `target` (0 = the newest succeeded release older than the
+ * current one): a new release "Rollback to vK" with vK's slug, config and
+ * process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
+ * vK does not exist, failed, has no slug, or its slug is missing or corrupt
+ * in the store.
+ */
+int change_rollback(const char *root, const char *app, int target, const char *user,
+		    FILE *out, struct change_result *result);
+
+/* Seconds to wait for the app lock: $SLIPWAY_LOCK_TIMEOUT, default 600. */
+int change_lock_wait(void);
+
+#endif

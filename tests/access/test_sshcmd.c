@@ -1,0 +1,160 @@
+/*
+ * store/sshcmd: SSH_ORIGINAL_COMMAND split into words without a shell,
+ * and what it may name.  Every refusal leaves no words and no app behind.
+ */
+#include "tests/helpers.h"
+
+#include "util/error.h"
+#include "access/sshcmd.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+/* Splits line and checks the words, given as a NULL-terminated list. */
+static void split_is(const char *line, const char *const *want)
+{
+	struct strvec w = STRVEC_INIT;
+	cr_assert_eq(sshcmd_split(line, &w), 0, "'%s': %s", line, sw_error_last());
+	size_t n = 0;
+	while (want[n])
+		n++;
+	cr_assert_eq(w.n, n, "'%s': %zu words, want %zu", line, w.n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(w.v[i], want[i], "'%s' word %zu", line, i);
+	strvec_clear(&w);
+}
+
+#define SPLIT(line, ...) split_is(line, (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(sshcmd, splits_words_and_simple_quotes)
+{
+	SPLIT("releases -a myapp", "releases", "-a", "myapp");
+	SPLIT("  releases\t-a   myapp  ", "releases", "-a", "myapp");
+	SPLIT("git-receive-pack 'myapp.git'", "git-receive-pack", "myapp.git");
+	SPLIT("git-receive-pack \"myapp.git\"", "git-receive-pack", "myapp.git");
+	SPLIT("config:set 'A=b c' \"D=e f\"", "config:set", "A=b c", "D=e f");
+	SPLIT("x 'a'b\"c\"", "x", "abc");
+	SPLIT("x ''", "x", "");
+	/* inside single quotes everything is literal */
+	SPLIT("x ';|&$(touch y)`z`\\'", "x", ";|&$(touch y)`z`\\");
+	SPLIT("x \"a;b|c\"", "x", "a;b|c");
+	SPLIT("x ../../etc", "x", "../../etc");
+}
+
+/* Refused lines: the message names the reason, nothing is parsed. */
+static void refused(const char *line, const char *msg)
+{
+	struct sshcmd c = SSHCMD_INIT;
+	int err = sshcmd_parse(&c, line);
+	cr_assert_eq(err, SW_EINVALID, "'%s' was not refused (%d)", line ? line : "(null)", err);
+	cr_assert(strstr(sw_error_last(), msg), "'%s': message '%s', want '%s'",
+		  line ? line : "(null)", sw_error_last(), msg);
+	cr_assert(!strchr(sw_error_last(), '\n'), "one line: %s", sw_error_last());
+	cr_assert_eq(c.kind, SSHCMD_NONE);
+	cr_assert_null(c.app);
+	sshcmd_release(&c);
+}
+
+Test(sshcmd, refuses_shell_syntax_outside_quotes)
+{
+	refused("releases -a myapp; touch /tmp/x", "refused: ';' is not allowed outside quotes");
+	refused("releases -a myapp | touch /tmp/x", "'|' is not allowed outside quotes");
+	refused("releases -a myapp && touch /tmp/x", "'&' is not allowed outside quotes");
+	refused("releases -a `touch /tmp/x`", "'`' is not allowed outside quotes");
+	refused("releases -a $(touch /tmp/x)", "'$' is not allowed outside quotes");
+	refused("releases -a myapp > /tmp/x", "'>' is not allowed outside quotes");
+	refused("releases -a myapp < /etc/passwd", "'<' is not allowed outside quotes");
+	refused("releases -a my\\app", "'\\' is not allowed outside quotes");
+	refused("releases -a *", "'*' is not allowed outside quotes");
+	refused("releases -a \"$(touch /tmp/x)\"", "'$' is not allowed inside double quotes");
+	refused("releases -a \"`id`\"", "'`' is not allowed inside double quotes");
+	refused("git-receive-pack 'myapp.git'; touch /tmp/x", "';' is not allowed outside quotes");
+}
+
+Test(sshcmd, refuses_newlines_controls_and_bad_quotes)
+{
+	refused("releases -a myapp\ntouch /tmp/x", "refused: the command has more than one line");
+	refused("releases -a 'myapp\ntouch /tmp/x'", "more than one line");
+	refused("releases -a myapp\r", "more than one line");
+	refused("releases -a my\001app", "control character 0x01");
+	refused("releases -a 'myapp", "refused: unterminated ' quote");
+	refused("releases -a \"myapp", "unterminated \" quote");
+	char big[SSHCMD_MAX + 16];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	refused(big, "longer than");
+}
+
+Test(sshcmd, refuses_empty_and_unknown_commands)
+{
+	refused(NULL, "refused: slipway has no interactive shell");
+	refused("", "no interactive shell");
+	refused("   ", "no interactive shell");
+	refused("touch /tmp/x", "refused: 'touch' is not a command you can run here");
+	refused("sh -c 'touch /tmp/x'", "'sh' is not a command");
+	refused("'releases;touch' /tmp/x", "'releases;touch' is not a command");
+	refused("shell bob", "'shell' is not a command");
+	refused("keys:add mallory -", "'keys:add' is not a command");
+	refused("access:add mallory -a myapp", "'access:add' is not a command");
+	refused("apps:destroy myapp --confirm myapp", "'apps:destroy' is not a command");
+	refused("slugs:extract v1 /tmp/x -a myapp", "'slugs:extract' is not a command");
+	refused("git-upload-archive 'myapp.git'", "'git-upload-archive' is not a command");
+	refused("releases -a myapp --root /tmp/other", "refused: --root cannot be given over ssh");
+	refused("releases -a myapp --root=/tmp/other", "--root cannot be given");
+}
+
+Test(sshcmd, refuses_paths_that_are_not_apps)
+{
+	refused("git-receive-pack '../myapp.git'", "refused: '../myapp.git' is not an app repository");
+	refused("git-receive-pack '/../../etc/x.git'", "is not an app repository");
+	refused("git-receive-pack 'apps/myapp.git'", "is not an app repository");
+	refused("git-receive-pack '/srv/git/myapp.git'", "is not an app repository");
+	refused("git-receive-pack 'MyApp.git'", "is not an app repository");
+	refused("git-receive-pack '.git'", "is not an app repository");
+	refused("git-receive-pack", "takes one repository path");
+	refused("git-receive-pack 'myapp.git' extra", "takes one repository path");
+}
+
+static void git_cmd_is(const char *line, enum sshcmd_kind kind, const char *app)
+{
+	struct sshcmd c = SSHCMD_INIT;
+	cr_assert_eq(sshcmd_parse(&c, line), 0, "'%s': %s", line, sw_error_last());
+	cr_assert_eq(c.kind, kind, "'%s'", line);
+	cr_assert_str_eq(c.app, app, "'%s'", line);
+	sshcmd_release(&c);
+}
+
+Test(sshcmd, git_commands_name_the_app)
+{
+	git_cmd_is("git-receive-pack 'myapp.git'", SSHCMD_RECEIVE_PACK, "myapp");
+	git_cmd_is("git-receive-pack '/myapp.git'", SSHCMD_RECEIVE_PACK, "myapp");
+	git_cmd_is("git-receive-pack '~/myapp.git'", SSHCMD_RECEIVE_PACK, "myapp");
+	git_cmd_is("git-receive-pack myapp", SSHCMD_RECEIVE_PACK, "myapp");
+	git_cmd_is("git-receive-pack \"/my-app2.git\"", SSHCMD_RECEIVE_PACK, "my-app2");
+	git_cmd_is("git-upload-pack '/myapp.git'", SSHCMD_UPLOAD_PACK, "myapp");
+}
+
+Test(sshcmd, slipway_commands_keep_their_words)
+{
+	struct sshcmd c = SSHCMD_INIT;
+	cr_assert_eq(sshcmd_parse(&c, "rollback v3 -a 'myapp'"), 0, "%s", sw_error_last());
+	cr_assert_eq(c.kind, SSHCMD_SLIPWAY);
+	cr_assert_null(c.app);
+	cr_assert_eq(c.words.n, 4);
+	cr_assert_str_eq(c.words.v[0], "rollback");
+	cr_assert_str_eq(c.words.v[1], "v3");
+	cr_assert_str_eq(c.words.v[3], "myapp");
+	cr_assert_null(c.words.v[4]);
+	sshcmd_release(&c);
+
+	static const char *const ok[] = { "apps", "apps:create", "releases", "releases:info",
+					  "releases:output", "rollback", "config", "config:get",
+					  "config:set", "config:unset", "slugs:info",
+					  "slugs:contents", "help", NULL };
+	for (size_t i = 0; ok[i]; i++)
+		cr_assert(sshcmd_remote_allowed(ok[i]), "%s", ok[i]);
+	cr_assert(!sshcmd_remote_allowed("shell"));
+	cr_assert(!sshcmd_remote_allowed("keys"));
+	cr_assert(!sshcmd_remote_allowed("fsck"));
+	cr_assert(!sshcmd_remote_allowed("gc"));
+}

@@ -1,0 +1,50 @@
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_msg[4096];
+static _Thread_local int last_code;
+
+static int set_v(int code, int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	int n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+
+	if (with_errno && n >= 0 && (size_t)n < sizeof(last_msg))
+		snprintf(last_msg + n, sizeof(last_msg) - (size_t)n, ": %s",
+			 strerror(saved));
+	last_code = code;
+	errno = saved;
+	return code;
+}
+
+int sw_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_v(code, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int sw_error_errno(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_v(code, 1, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *sw_error_last(void)
+{
+	return last_msg[0] ? last_msg : "unknown error";
+}
+
+int sw_error_code(void)
+{
+	return last_code;
+}

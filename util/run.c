@@ -1,0 +1,404 @@
+#define _GNU_SOURCE
+#include "util/run.h"
+
+#include "util/error.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define RUN_CAPTURE_DEFAULT ((size_t)10 * 1024 * 1024)
+#define RUN_POLL_MS 100   /* how often we look whether the child exited */
+#define RUN_DRAIN_MS 2000 /* after exit: how long we wait for the pipes' EOF */
+
+/* What the child reports through the close-on-exec pipe when it cannot exec. */
+enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_EXEC };
+struct exec_report {
+	int stage;
+	int err;
+};
+
+/* One output pipe of the child, split into lines. */
+struct stream {
+	int fd;
+	int is_stdout;
+	size_t len;
+	char line[RUN_LINE_MAX + 1];
+};
+
+/* Everything prepared before fork, so the child only makes async-signal-safe calls. */
+struct launch {
+	struct strvec paths; /* candidates for argv[0], in PATH order */
+	char *const *envp;
+	int devnull, out[2], err[2], rep[2];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The PATH the child will see: from its env if given, else ours. */
+static const char *child_path(const struct run_opts *o)
+{
+	const char *p = NULL;
+	if (o->env) {
+		for (size_t i = 0; o->env[i]; i++)
+			if (!strncmp(o->env[i], "PATH=", 5))
+				p = o->env[i] + 5;
+	} else {
+		p = getenv("PATH");
+	}
+	return p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+static void resolve_program(struct strvec *out, const struct run_opts *o)
+{
+	const char *prog = o->argv[0];
+	if (strchr(prog, '/')) {
+		strvec_push(out, prog);
+		return;
+	}
+	const char *p = child_path(o);
+	for (;;) {
+		const char *colon = strchrnul(p, ':');
+		int n = (int)(colon - p);
+		if (n == 0)
+			strvec_pushf(out, "./%s", prog);
+		else
+			strvec_pushf(out, "%.*s/%s", n, p, prog);
+		if (!*colon)
+			break;
+		p = colon + 1;
+	}
+}
+
+/* Moves fd above 2 (close-on-exec) so the dup2()s in the child cannot clash. */
+static int fd_high(int *fd)
+{
+	if (*fd > 2)
+		return 0;
+	int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -1;
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+static int launch_prepare(struct launch *l, const struct run_opts *o)
+{
+	resolve_program(&l->paths, o);
+	l->envp = o->env ? (char *const *)o->env : environ;
+	l->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (l->devnull < 0 || fd_high(&l->devnull) < 0)
+		return sw_error_errno(SW_ERROR, "cannot open '/dev/null'");
+	if (pipe2(l->out, O_CLOEXEC) < 0 || pipe2(l->err, O_CLOEXEC) < 0 ||
+	    pipe2(l->rep, O_CLOEXEC) < 0)
+		return sw_error_errno(SW_ERROR, "cannot create a pipe");
+	for (int i = 0; i < 2; i++)
+		if (fd_high(&l->out[i]) < 0 || fd_high(&l->err[i]) < 0 ||
+		    fd_high(&l->rep[i]) < 0)
+			return sw_error_errno(SW_ERROR, "cannot create a pipe");
+	return 0;
+}
+
+static void launch_release(struct launch *l)
+{
+	strvec_clear(&l->paths);
+	close_fd(&l->devnull);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&l->out[i]);
+		close_fd(&l->err[i]);
+		close_fd(&l->rep[i]);
+	}
+}
+
+static void __attribute__((noreturn)) child_fail(int rep, int stage, int err)
+{
+	struct exec_report r = { stage, err };
+	ssize_t w = write(rep, &r, sizeof(r));
+	(void)w;
+	_exit(127);
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn)) child_exec(const struct launch *l,
+						 const struct run_opts *o)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (dup2(l->devnull, 0) < 0 || dup2(l->out[1], 1) < 0 ||
+	    dup2(l->err[1], 2) < 0)
+		child_fail(l->rep[1], STAGE_SETUP, errno);
+	if (o->dir && chdir(o->dir) < 0)
+		child_fail(l->rep[1], STAGE_CHDIR, errno);
+	int err = ENOENT, saw_eacces = 0;
+	for (size_t i = 0; i < l->paths.n; i++) {
+		execve(l->paths.v[i], (char *const *)o->argv, l->envp);
+		err = errno;
+		if (err == EACCES)
+			saw_eacces = 1;
+		else if (err != ENOENT && err != ENOTDIR && err != ELOOP &&
+			 err != ENAMETOOLONG && err != ESTALE)
+			break;
+	}
+	child_fail(l->rep[1], STAGE_EXEC, saw_eacces && err == ENOENT ? EACCES : err);
+}
+
+/* Reads the exec report: 0 when the program started, else the error. */
+static int exec_result(int rep, const struct run_opts *o)
+{
+	struct exec_report r;
+	ssize_t n;
+	while ((n = read(rep, &r, sizeof(r))) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r))
+		return 0;
+	errno = r.err;
+	int code = r.err == ENOENT || r.err == ENOTDIR ? SW_ENOTFOUND : SW_ERROR;
+	if (r.stage == STAGE_CHDIR)
+		return sw_error_errno(code, "cannot change to directory '%s'", o->dir);
+	if (r.stage == STAGE_EXEC && code == SW_ENOTFOUND)
+		return sw_error_set(code, "cannot run '%s': program not found", o->argv[0]);
+	if (r.stage == STAGE_EXEC)
+		return sw_error_errno(code, "cannot run '%s'", o->argv[0]);
+	return sw_error_errno(SW_ERROR, "cannot set up the child for '%s'", o->argv[0]);
+}
+
+static void deliver(struct stream *s, const struct run_opts *o)
+{
+	s->line[s->len] = '\0';
+	if (o->on_line)
+		o->on_line(s->line, s->len, o->ctx);
+	s->len = 0;
+}
+
+/* Splits data into lines; a line that fills RUN_LINE_MAX is delivered as a piece. */
+static void stream_feed(struct stream *s, const char *data, size_t len,
+			const struct run_opts *o)
+{
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t seg = nl ? (size_t)(nl - data) : len;
+		while (seg) {
+			if (s->len == RUN_LINE_MAX)
+				deliver(s, o);
+			size_t n = RUN_LINE_MAX - s->len;
+			if (n > seg)
+				n = seg;
+			memcpy(s->line + s->len, data, n);
+			s->len += n;
+			data += n;
+			len -= n;
+			seg -= n;
+		}
+		if (nl) {
+			deliver(s, o);
+			data++;
+			len--;
+		}
+	}
+}
+
+/* State of one run after the child started. */
+struct watch {
+	pid_t pid;
+	int exited;    /* the direct child has exited (not reaped yet) */
+	int killed;    /* we sent SIGKILL to the group */
+	int timed_out;
+	int overflow;
+	size_t captured, capture_max;
+	struct stream *out, *err;
+};
+
+static void kill_group(struct watch *w)
+{
+	if (!w->killed)
+		kill(-w->pid, SIGKILL);
+	w->killed = 1;
+}
+
+/* Reads once from a readable stream; closes it on EOF or error. */
+static void stream_read(struct stream *s, struct watch *w, const struct run_opts *o)
+{
+	char chunk[65536];
+	ssize_t n = read(s->fd, chunk, sizeof(chunk));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		if (s->len)
+			deliver(s, o);
+		close_fd(&s->fd);
+		return;
+	}
+	if (!s->is_stdout || !o->capture) {
+		stream_feed(s, chunk, (size_t)n, o);
+		return;
+	}
+	if (w->overflow)
+		return;
+	if (w->captured + (size_t)n > w->capture_max) {
+		w->overflow = 1;
+		kill_group(w);
+		return;
+	}
+	buf_add(o->capture, chunk, (size_t)n);
+	w->captured += (size_t)n;
+}
+
+/* Waits up to ms for output and reads what is there. */
+static void poll_streams(struct watch *w, const struct run_opts *o, int ms)
+{
+	struct pollfd p[2];
+	struct stream *s[2];
+	int n = 0;
+	if (w->out->fd >= 0)
+		s[n] = w->out, p[n++] = (struct pollfd){ w->out->fd, POLLIN, 0 };
+	if (w->err->fd >= 0)
+		s[n] = w->err, p[n++] = (struct pollfd){ w->err->fd, POLLIN, 0 };
+	if (poll(p, (nfds_t)n, ms) <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (p[i].revents)
+			stream_read(s[i], w, o);
+}
+
+/* Notices the direct child's exit without reaping it, so its pgid stays ours. */
+static void check_exited(struct watch *w)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == w->pid)
+		w->exited = 1;
+}
+
+static void watch_loop(struct watch *w, const struct run_opts *o)
+{
+	long long deadline = o->timeout_sec > 0 ? now_ms() + o->timeout_sec * 1000LL : 0;
+	while (!w->exited && !w->overflow) {
+		int ms = RUN_POLL_MS;
+		if (deadline) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				w->timed_out = 1;
+				break;
+			}
+			if (left < ms)
+				ms = (int)left;
+		}
+		if (w->out->fd < 0 && w->err->fd < 0)
+			usleep((useconds_t)ms * 1000);
+		else
+			poll_streams(w, o, ms);
+		check_exited(w);
+	}
+	kill_group(w);
+	long long drain_end = now_ms() + RUN_DRAIN_MS;
+	while (w->out->fd >= 0 || w->err->fd >= 0) {
+		long long left = drain_end - now_ms();
+		if (left <= 0)
+			break;
+		poll_streams(w, o, left < RUN_POLL_MS ? (int)left : RUN_POLL_MS);
+	}
+}
+
+static int reap(pid_t pid, int *status)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return sw_error_errno(SW_ERROR, "cannot wait for child %d", (int)pid);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+static int supervise(pid_t pid, struct launch *l, const struct run_opts *o, int *status)
+{
+	struct stream *out = xcalloc(1, sizeof(*out)), *err = xcalloc(1, sizeof(*err));
+	struct watch w = { .pid = pid, .out = out, .err = err };
+	int ret;
+
+	w.capture_max = o->capture_max ? o->capture_max : RUN_CAPTURE_DEFAULT;
+	out->fd = l->out[0], out->is_stdout = 1;
+	err->fd = l->err[0];
+	l->out[0] = l->err[0] = -1;
+	watch_loop(&w, o);
+	if ((ret = reap(pid, status)) < 0)
+		goto done;
+	if (w.timed_out)
+		ret = sw_error_set(SW_ETIMEOUT, "timed out after %d second%s",
+				   o->timeout_sec, o->timeout_sec == 1 ? "" : "s");
+	else if (w.overflow)
+		ret = sw_error_set(SW_EINVALID, "output of '%s' is larger than %zu bytes",
+				   o->argv[0], w.capture_max);
+done:
+	close_fd(&out->fd);
+	close_fd(&err->fd);
+	free(out);
+	free(err);
+	return ret;
+}
+
+int run_child(const struct run_opts *o, int *status)
+{
+	struct launch l = { STRVEC_INIT, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	pid_t pid = -1;
+	int ret;
+
+	if (status)
+		*status = -1;
+	if (!o->argv || !o->argv[0] || !o->argv[0][0]) {
+		ret = sw_error_set(SW_EINVALID, "no program to run");
+		goto done;
+	}
+	if ((ret = launch_prepare(&l, o)) < 0)
+		goto done;
+	if ((pid = fork()) < 0) {
+		ret = sw_error_errno(SW_ERROR, "cannot start '%s'", o->argv[0]);
+		goto done;
+	}
+	if (pid == 0)
+		child_exec(&l, o);
+	setpgid(pid, pid);
+	close_fd(&l.devnull);
+	close_fd(&l.out[1]);
+	close_fd(&l.err[1]);
+	close_fd(&l.rep[1]);
+	if ((ret = exec_result(l.rep[0], o)) < 0) {
+		reap(pid, NULL);
+		goto done;
+	}
+	ret = supervise(pid, &l, o, status);
+done:
+	launch_release(&l);
+	return ret;
+}

@@ -1,0 +1,59 @@
+/*
+ * run.h - child processes from an argv array, output relayed line by line.
+ *
+ * Never a shell string: argv[0] is executed directly (PATH is searched only
+ * when it has no '/'; the PATH of env when env is given and has one, else
+ * ours, else /usr/local/bin:/usr/bin:/bin).  The child runs in its own
+ * process group with stdin from /dev/null and SIGPIPE at its default; its
+ * stdout and stderr are read through pipes and every complete line is handed
+ * to on_line as soon as it is read (no buffering until the end).  The parent
+ * only reads, so it never gets SIGPIPE itself.  When the direct child exits,
+ * anything it left running in its process group (a daemon holding the pipe
+ * open) is killed with SIGKILL and whatever was already written is still
+ * delivered.  On timeout the whole process group is killed.  Exec failures
+ * are reported to the parent through a close-on-exec pipe (SW_ENOTFOUND /
+ * SW_ERROR with a message).
+ *
+ *     const char *argv[] = { "bin/compile", build, cache, env, NULL };
+ *     struct run_opts o = RUN_OPTS_INIT;
+ *     o.argv = argv; o.on_line = relay; o.timeout_sec = 900;
+ *     int status;
+ *     if (run_child(&o, &status) < 0) ...;   // did not run, or timed out
+ *     if (status != 0) ...;                  // ran and failed
+ */
+#ifndef SW_RUN_H
+#define SW_RUN_H
+
+#include <stddef.h>
+
+#include "util/util.h"
+
+/* Lines longer than this are delivered in pieces of this size. */
+#define RUN_LINE_MAX 8192
+
+typedef void (*run_line_fn)(const char *line, size_t len, void *ctx);
+
+struct run_opts {
+	const char *const *argv;  /* required, NULL-terminated */
+	const char *const *env;   /* full environment; NULL = inherit ours */
+	const char *dir;          /* working directory; NULL = ours */
+	int timeout_sec;          /* 0 = no limit */
+	run_line_fn on_line;      /* every line of stderr, and of stdout unless captured;
+	                             the line excludes its '\n' and is NUL-terminated
+	                             (it may also contain NUL bytes); NULL = discard */
+	void *ctx;
+	struct buf *capture;      /* if set, stdout bytes are collected here instead */
+	size_t capture_max;       /* with capture: more than this many bytes kills the
+	                             child and fails with SW_EINVALID; 0 = 10 MiB */
+};
+#define RUN_OPTS_INIT { NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 }
+
+/*
+ * Runs the child to completion.  Returns 0 when it ran and exited (its exit
+ * code, or 128+signal if it was killed by a signal, in *status), SW_ETIMEOUT
+ * when the time limit killed it, SW_EINVALID when capture_max was exceeded,
+ * SW_ENOTFOUND when argv[0] could not be found, SW_ERROR otherwise.
+ */
+int run_child(const struct run_opts *o, int *status);
+
+#endif
