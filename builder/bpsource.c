@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "builder/bpsource.h"
 
+#include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/gitutil.h"
@@ -131,7 +132,7 @@ done:
 static int resolve_git(const char *root, const char *spec, run_line_fn on_line, void *ctx,
 		       char **dir_out)
 {
-	char *cache = xasprintf("%s/buildpacks-cache", root);
+	char *cache = paths_buildpacks_cache(root);
 	char *hex = spec_hash(spec);
 	char *final = xasprintf("%s/%s", cache, hex);
 	char *tmp = NULL, *tree = NULL, *url = NULL;

@@ -5,17 +5,19 @@
 #include "builder/checkout.h"
 #include "builder/pipeline.h"
 #include "builder/procfile.h"
-#include "runtime/release_phase.h"
+#include "runtime/activate.h"
 #include "store/slug.h"
 #include "builder/slugignore.h"
 #include "store/app.h"
 #include "builder/buildarea.h"
 #include "store/cas.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "builder/limits.h"
 #include "store/ledger.h"
 #include "util/lock.h"
+#include "util/units.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -38,24 +40,12 @@ static const char *const shipped[] = { "node", "python", "make", "static", "proc
 
 const char *build_buildpacks_dir(void)
 {
-	const char *env = getenv("SLIPWAY_BUILDPACKS_DIR");
-	return env && *env ? env : SLIPWAY_BUILDPACKS_DIR;
-}
-
-void build_human_size(uint64_t bytes, char *buf, size_t len)
-{
-	const char *units = "KMGT";
-	double v = (double)bytes;
-	if (bytes < 1024) {
-		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
-		return;
-	}
-	int u = -1;
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f%c", v, units[u]);
+	static char *dir;
+	struct settings *s = NULL;
+	if (!dir && settings_open(&s, NULL, NULL) == 0)
+		settings_string(s, &SETTING_BUILDPACKS_DIR, &dir);
+	settings_free(s);
+	return dir ? dir : SLIPWAY_BUILDPACKS_DIR;
 }
 
 struct build {
@@ -141,8 +131,7 @@ static void build_env(struct build *b, struct strvec *env)
 	}
 	if (!getenv("PATH"))
 		add_env(env, "PATH", "/usr/local/bin:/usr/bin:/bin");
-	const char *stack = getenv("SLIPWAY_STACK");
-	add_env(env, "STACK", stack && *stack ? stack : "heroku-22");
+	add_env(env, "STACK", b->limits.stack);
 	add_env(env, "SOURCE_VERSION", b->o->rev);
 	add_env(env, "HOME", b->app_dir);
 }
@@ -228,8 +217,8 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	t->pack = lap(b);
 	if (!err && st.bytes_out > b->limits.max_slug_size) {
 		char size[32], max[32];
-		build_human_size(st.bytes_out, size, sizeof(size));
-		limits_format_size(b->limits.max_slug_size, max, sizeof(max));
+		units_format_size(st.bytes_out, size, sizeof(size));
+		units_format_size(b->limits.max_slug_size, max, sizeof(max));
 		say(b, "-----> Compressing... done, %s", size);
 		err = sw_error_set(SW_EINVALID, "Compiled slug size: %s is too large (max is %s).",
 				   size, max);
@@ -241,7 +230,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 		return err;
 	}
 	char size[32];
-	build_human_size(st.bytes_out, size, sizeof(size));
+	units_format_size(st.bytes_out, size, sizeof(size));
 	say(b, "-----> Compressing... done, %s", size);
 	/* the writer hashed the bytes as it wrote them: no second read */
 	err = cas_publish_hashed(b->o->root, fd, tmp, st.sha256);
@@ -269,22 +258,14 @@ static int load_base(struct build *b, struct ledger *l)
 
 static int record(struct build *b, struct ledger *l)
 {
-	b->r.status = RELEASE_SUCCEEDED;
+	struct activate_opts ao = { .root = b->o->root, .app = b->o->app, .ledger = l,
+				    .out = b->o->out };
 	b->r.description = xasprintf("Deploy %.7s", b->o->rev);
 	b->r.user = xstrdup(b->o->user);
 	memcpy(b->r.commit, b->o->rev, 40);
 	b->r.commit[40] = '\0';
 	config_copy(&b->r.config, &b->base);
-	if (release_phase_wanted(&b->r))
-		b->r.status = RELEASE_PENDING;
-	int err = ledger_append(l, &b->r);
-	if (err || b->r.status != RELEASE_PENDING)
-		return err;
-	int ok;
-	if ((err = release_phase_run(b->o->root, l, &b->r, b->o->out, &ok)))
-		return err;
-	b->r.status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	return 0;
+	return activate(&ao, &b->r);
 }
 
 static int apply_slugignore(struct build *b)

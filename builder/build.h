@@ -45,7 +45,4 @@ const char *build_buildpacks_dir(void);
 /* Names of the shipped buildpacks, in detection order (NULL-terminated). */
 const char *const *build_shipped_buildpacks(void);
 
-/* Formats a byte count like "1.2M" into buf. */
-void build_human_size(uint64_t bytes, char *buf, size_t len);
-
 #endif

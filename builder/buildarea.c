@@ -3,6 +3,7 @@
 
 #include "builder/limits.h"
 #include "store/app.h"
+#include "store/paths.h"
 #include "util/fsutil.h"
 #include "util/lock.h"
 #include "util/util.h"
@@ -99,7 +100,7 @@ char *buildarea_path(const char *root, const char *app, const char *build_dir,
 		return xasprintf("%s/%s", build_dir, app);
 	if (t && roomy(t, tree_bytes) && (area = tmpfs_area(root, app, t, 1)))
 		return area;
-	return xasprintf("%s/builds/%s", root, app);
+	return paths_builds(root, app);
 }
 
 char **buildarea_all(const char *root, const char *app, const char *build_dir,
@@ -113,7 +114,7 @@ char **buildarea_all(const char *root, const char *app, const char *build_dir,
 	if (build_dir && *build_dir)
 		cand[0] = xasprintf("%s/%s", build_dir, app);
 	cand[1] = t ? tmpfs_area(root, app, t, 0) : NULL;
-	cand[2] = xasprintf("%s/builds/%s", root, app);
+	cand[2] = paths_builds(root, app);
 	for (int i = 0; i < 3; i++) {
 		if (cand[i] && fs_exists(cand[i]))
 			out[(*n)++] = cand[i];

@@ -2,7 +2,7 @@
 #include "builder/buildpacks.h"
 
 #include "store/app.h"
-#include "runtime/change.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/lock.h"
@@ -113,13 +113,14 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 	struct strvec l = STRVEC_INIT, next = STRVEC_INIT;
 	struct lock lk = LOCK_INIT;
 	char *path = NULL, *lockpath = NULL;
-	int err;
+	int wait, err;
 
 	if ((err = app_check_exists(root, app)) || (spec && (err = buildpacks_spec_check(spec))))
 		return err;
 	lockpath = app_lock_path(root, app);
 	path = list_path(root, app);
-	if ((err = lock_acquire(&lk, lockpath, change_lock_wait(), NULL, NULL)) ||
+	if ((err = settings_lock_wait(&wait)) ||
+	    (err = lock_acquire(&lk, lockpath, wait, NULL, NULL)) ||
 	    (err = read_list(path, &l)))
 		goto done;
 	size_t at = l.n;

@@ -5,7 +5,7 @@
  * (one spec a line, replaced with fs_write_atomic()).  An empty list means
  * "no list": the build then uses the pushed tree's .buildpacks file, else
  * detects one of the shipped buildpacks.  Changes take the app lock (lock.h,
- * waiting change_lock_wait() seconds), so they never interleave with a
+ * waiting slipway.lockTimeout, store/settings.h), so they never interleave with a
  * build or with each other.  What a spec may look like is the builder's
  * business (bpsource.h); this module only keeps the strings, after checking
  * they are one line of printable bytes.

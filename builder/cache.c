@@ -2,7 +2,7 @@
 #include "builder/cache.h"
 
 #include "store/app.h"
-#include "runtime/change.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/lock.h"
@@ -37,12 +37,12 @@ int cache_purge(const char *root, const char *app, unsigned long *files)
 {
 	struct lock lk = LOCK_INIT;
 	unsigned long n = 0;
-	int err = app_check_exists(root, app);
-	if (err)
+	int wait, err = app_check_exists(root, app);
+	if (err || (err = settings_lock_wait(&wait)))
 		return err;
 	char *lockpath = app_lock_path(root, app);
 	char *dir = app_cache_path(root, app);
-	if (!(err = lock_acquire(&lk, lockpath, change_lock_wait(), NULL, NULL)))
+	if (!(err = lock_acquire(&lk, lockpath, wait, NULL, NULL)))
 		err = empty_dir(dir, &n);
 	if (!err && fs_exists(dir))
 		err = fs_fsync_dir(dir);

@@ -7,7 +7,7 @@
 
 /*
  * Empties the app's build cache, holding the app lock (waiting up to
- * change_lock_wait() seconds for a running build), so the next build starts
+ * slipway.lockTimeout, store/settings.h, for a running build), so the next build starts
  * with an empty CACHE_DIR.  *files (may be NULL) gets how many entries were
  * at its top level.  SW_ENOTFOUND if the app does not exist.
  */

@@ -5,6 +5,7 @@
 #include "hooks/cmd_buildpacks.h"
 
 #include "builder/build.h"
+#include "util/units.h"
 #include "builder/buildarea.h"
 #include "store/slug.h"
 #include "access/access.h"
@@ -577,7 +578,7 @@ static int cmd_gc(struct cli *c)
 	char size[32];
 	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0)
 		return cli_fail();
-	build_human_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
+	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s and %" PRIu64
 	       " build director%s; freed %s\n",
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,

@@ -2,7 +2,7 @@
 
 #include "builder/build.h"
 #include "store/app.h"
-#include "runtime/change.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/gitutil.h"
 #include "util/util.h"
@@ -117,9 +117,12 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			o.branch = name;
 			o.user = user;
 			o.out = out;
-			o.lock_wait_sec = change_lock_wait();
-			if (build_deploy(&o, NULL, NULL) < 0)
+			if (settings_lock_wait(&o.lock_wait_sec) < 0) {
+				fprintf(out, " !     %s\n", sw_error_last());
 				failed = 1;
+			} else if (build_deploy(&o, NULL, NULL) < 0) {
+				failed = 1;
+			}
 		}
 		fflush(out);
 	}

@@ -1,21 +1,16 @@
 #include "runtime/change.h"
 
+#include "runtime/activate.h"
+#include "store/settings.h"
+
 #include "store/app.h"
 #include "store/cas.h"
 #include "util/error.h"
 #include "store/ledger.h"
 #include "util/lock.h"
-#include "runtime/release_phase.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int change_lock_wait(void)
-{
-	const char *s = getenv("SLIPWAY_LOCK_TIMEOUT");
-	int v = s ? atoi(s) : 0;
-	return v > 0 ? v : 600;
-}
 
 /* Opens the ledger under the app lock. */
 static int begin(const char *root, const char *app, struct lock *lk, struct ledger **l)
@@ -23,8 +18,11 @@ static int begin(const char *root, const char *app, struct lock *lk, struct ledg
 	int err = app_check_exists(root, app);
 	if (err)
 		return err;
+	int wait;
+	if ((err = settings_lock_wait(&wait)))
+		return err;
 	char *lockpath = app_lock_path(root, app);
-	err = lock_acquire(lk, lockpath, change_lock_wait(), NULL, NULL);
+	err = lock_acquire(lk, lockpath, wait, NULL, NULL);
 	free(lockpath);
 	if (err)
 		return err;
@@ -67,23 +65,16 @@ static void take_code(struct release *r, const struct release *from)
 		proc_list_set(&r->procs, from->procs.items[i].name, from->procs.items[i].command);
 }
 
-/* Appends r; runs its release phase when it has one (see release_phase.h). */
-static int append(const char *root, struct ledger *l, struct release *r, FILE *out,
-		  struct change_result *res)
+/* Makes r the next release (runtime/activate.h). */
+static int append(const char *root, const char *app, struct ledger *l, struct release *r,
+		  FILE *out, struct change_result *res)
 {
-	if (release_phase_wanted(r))
-		r->status = RELEASE_PENDING;
-	int err = ledger_append(l, r);
-	if (err)
-		return err;
-	res->version = r->version;
-	if (r->status != RELEASE_PENDING)
-		return 0;
-	int ok;
-	if ((err = release_phase_run(root, l, r, out ? out : stderr, &ok)))
-		return err;
-	res->failed = !ok;
-	return 0;
+	struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out };
+	int err = activate(&o, r);
+	if (r->version)
+		res->version = r->version;
+	res->failed = !err && r->status == RELEASE_FAILED;
+	return err;
 }
 
 int change_config(const char *root, const char *app, const struct config *set,
@@ -119,7 +110,7 @@ int change_config(const char *root, const char *app, const struct config *set,
 	describe_config(&desc, set, unset);
 	r.description = buf_detach(&desc);
 	r.user = xstrdup(user);
-	err = append(root, l, &r, out, res);
+	err = append(root, app, l, &r, out, res);
 done:
 	end(&lk, l);
 	buf_release(&desc);
@@ -202,7 +193,7 @@ int change_rollback(const char *root, const char *app, int target, const char *u
 	r.description = xasprintf("Rollback to v%d", target);
 	r.user = xstrdup(user);
 	res->target = target;
-	err = append(root, l, &r, out, res);
+	err = append(root, app, l, &r, out, res);
 done:
 	end(&lk, l);
 	release_release(&t);

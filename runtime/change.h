@@ -1,11 +1,13 @@
 /*
  * change.h - new releases without a build: config changes and rollbacks.
  *
- * Each takes the app lock, reads the ledger, appends one release and
- * re-points the current ref (ledger.h) - no slug is touched or rebuilt, so
- * it takes milliseconds whatever the slug size or history length.  When the
- * release has a `release` process, its release phase runs afterwards
- * (release_phase.h), streaming to `out`: the release is pending until it
+ * Part of runtime/: may use util/ and store/.
+ *
+ * Each takes the app lock (waiting slipway.lockTimeout, store/settings.h),
+ * reads the ledger and makes one release live through runtime/activate.h -
+ * no slug is touched or rebuilt, so it takes milliseconds whatever the slug
+ * size or history length.  When the release has a `release` process, its
+ * release phase runs, streaming to `out`: the release is pending until it
  * succeeds, and failed (result->failed, not current) if it does not.
  */
 #ifndef SW_CHANGE_H
@@ -42,8 +44,5 @@ int change_config(const char *root, const char *app, const struct config *set,
  */
 int change_rollback(const char *root, const char *app, int target, const char *user,
 		    FILE *out, struct change_result *result);
-
-/* Seconds to wait for the app lock: $SLIPWAY_LOCK_TIMEOUT, default 600. */
-int change_lock_wait(void);
 
 #endif

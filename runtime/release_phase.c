@@ -1,8 +1,8 @@
 #include "runtime/release_phase.h"
 
+#include "runtime/unpack.h"
+
 #include "util/run.h"
-#include "store/slug.h"
-#include "store/cas.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -15,49 +15,9 @@
 /* Saved output is capped; the pusher still sees all of it. */
 #define OUTPUT_MAX (1024 * 1024)
 
-int release_phase_timeout(void)
-{
-	const char *s = getenv("SLIPWAY_RELEASE_TIMEOUT");
-	int v = s ? atoi(s) : 0;
-	return v > 0 ? v : 3600;
-}
-
 int release_phase_wanted(const struct release *r)
 {
 	return r->slug[0] && proc_list_get(&r->procs, "release") != NULL;
-}
-
-/* <root>/unpacked/<hex>, extracted now unless an earlier release did it. */
-static int unpacked_tree(const char *root, const char *hex, char **out)
-{
-	char *parent = xasprintf("%s/unpacked", root);
-	char *dir = xasprintf("%s/%s", parent, hex);
-	char *tmp = NULL, *slug = NULL;
-	int err = 0;
-
-	*out = NULL;
-	if (fs_is_dir(dir))
-		goto done;
-	if ((err = fs_mkdir_p(parent, 0755)) || (err = cas_check(root, hex)))
-		goto done;
-	if ((err = fs_mkdtemp(parent, ".tmp-", &tmp)))
-		goto done;
-	slug = cas_path(root, hex);
-	char *inner = xasprintf("%s/app", tmp);
-	if (!(err = slug_extract(slug, inner)) && rename(inner, dir) < 0 && !fs_is_dir(dir))
-		err = sw_error_errno(SW_ERROR, "cannot unpack slug %.12s", hex);
-	free(inner);
-done:
-	if (tmp)
-		fs_rm_rf(tmp);
-	if (!err)
-		*out = dir;
-	else
-		free(dir);
-	free(tmp);
-	free(slug);
-	free(parent);
-	return err;
 }
 
 struct sink {
@@ -91,8 +51,8 @@ static void make_env(const struct release *r, const char *dir, struct strvec *en
 		strvec_pushf(env, "%s=%s", r->config.items[i].key, r->config.items[i].value);
 }
 
-int release_phase_run(const char *root, struct ledger *l, const struct release *r,
-		      FILE *out, int *ok)
+void release_phase_run(const char *root, const struct release *r, int timeout_sec, FILE *out,
+		       int *ok, char **output)
 {
 	struct sink s = { out, BUF_INIT, 0 };
 	struct strvec env = STRVEC_INIT;
@@ -102,7 +62,7 @@ int release_phase_run(const char *root, struct ledger *l, const struct release *
 	*ok = 0;
 	fprintf(out, "-----> Running release command...\n");
 	fflush(out);
-	if ((err = unpacked_tree(root, r->slug, &dir))) {
+	if ((err = unpack_slug(root, r->slug, &dir))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
 	} else {
 		const char *argv[] = { "/bin/sh", "-c", proc_list_get(&r->procs, "release"), NULL };
@@ -111,7 +71,7 @@ int release_phase_run(const char *root, struct ledger *l, const struct release *
 		o.argv = argv;
 		o.env = (const char *const *)env.v;
 		o.dir = dir;
-		o.timeout_sec = release_phase_timeout();
+		o.timeout_sec = timeout_sec;
 		o.on_line = on_line;
 		o.ctx = &s;
 		err = run_child(&o, &status);
@@ -131,10 +91,7 @@ int release_phase_run(const char *root, struct ledger *l, const struct release *
 		fprintf(out, " !     Release command failed\n");
 	}
 	fflush(out);
-	err = ledger_finish(l, r->version, *ok ? RELEASE_SUCCEEDED : RELEASE_FAILED,
-			    s.saved.data ? s.saved.data : "");
+	*output = buf_detach(&s.saved);
 	strvec_clear(&env);
-	buf_release(&s.saved);
 	free(dir);
-	return err;
 }

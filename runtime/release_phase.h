@@ -1,14 +1,16 @@
 /*
  * release_phase.h - the Procfile's `release` process, run for every new release.
  *
- * As on Heroku: when a release's process types include `release`, the
- * release is recorded pending, its command runs with the slug's files as
- * its working directory and the release's config vars as its environment,
- * and only when it succeeds does the release become current.  Output
- * streams to `out` ("Running release command..." … "Waiting for
- * release.... done.") and is saved with the release (releases:output).
+ * Part of runtime/: may use util/ and store/.
  *
- * Each slug is unpacked once, into <root>/unpacked/<sha256>/, and reused.
+ * As on Heroku: when a release's process types include `release`, its
+ * command runs with the slug's files as its working directory
+ * (runtime/unpack.h) and the release's config vars as its environment,
+ * before the release may become current (runtime/activate.h decides that).
+ * Output streams to `out` ("Running release command..." … "Waiting for
+ * release.... done.") and is handed back to be saved with the release
+ * (releases:output).
+ *
  * The command runs through /bin/sh -c, like any Procfile command: it is
  * the app's own code, from its own Procfile.
  */
@@ -17,22 +19,19 @@
 
 #include <stdio.h>
 
-#include "store/ledger.h"
-
-/* Seconds the release command may run: $SLIPWAY_RELEASE_TIMEOUT, default 3600. */
-int release_phase_timeout(void);
+#include "store/release.h"
 
 /* 1 if r has a release process and a slug to run it in. */
 int release_phase_wanted(const struct release *r);
 
 /*
- * Runs the release command of r, which the caller (holding the app lock)
- * has just appended as pending, and finishes it on the ledger: succeeded
- * (and current) or failed.  *ok is set to 1 when it succeeded.  The return
- * value reports only failures to run or record (the release is then left
- * pending, and marked failed by the next writer).
+ * Runs the release command of r, for at most timeout_sec seconds.  *ok is set to 1 when it exited 0, and
+ * *output (malloc'ed, never NULL) gets what is to be saved with the
+ * release: its output (capped at 1 MiB), and why it failed.  A failure to
+ * start it (the slug cannot be unpacked, the command cannot run, it ran out
+ * of time) is a failed release phase, not an error of this function.
  */
-int release_phase_run(const char *root, struct ledger *l, const struct release *r,
-		      FILE *out, int *ok);
+void release_phase_run(const char *root, const struct release *r, int timeout_sec, FILE *out,
+		       int *ok, char **output);
 
 #endif

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "store/app.h"
 
+#include "store/paths.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/gitutil.h"
@@ -75,21 +77,6 @@ int root_resolve(const char *flag, char **out)
 	return 0;
 }
 
-char *app_repo_path(const char *root, const char *app)
-{
-	return xasprintf("%s/apps/%s.git", root, app);
-}
-
-char *app_cache_path(const char *root, const char *app)
-{
-	return xasprintf("%s/cache/%s", root, app);
-}
-
-char *app_lock_path(const char *root, const char *app)
-{
-	return xasprintf("%s/locks/%s.lock", root, app);
-}
-
 int app_check_exists(const char *root, const char *app)
 {
 	int err = app_name_check(app);
@@ -160,7 +147,7 @@ int app_create(const char *root, const char *app, const struct app_create_opts *
 		return sw_error_set(SW_EINVALID, "the hook needs the absolute path of slipway");
 	sw_git_init();
 	path = app_repo_path(root, app);
-	apps = xasprintf("%s/apps", root);
+	apps = paths_apps_dir(root);
 	if (fs_exists(path)) {
 		err = sw_error_set(SW_EEXISTS, "app '%s' already exists", app);
 		goto done;
@@ -204,7 +191,7 @@ int app_destroy(const char *root, const char *app)
 	if (err)
 		return err;
 	char *path = app_repo_path(root, app);
-	char *apps = xasprintf("%s/apps", root);
+	char *apps = paths_apps_dir(root);
 	char *trash = NULL;
 	/* rename away first so the app vanishes at once, then delete */
 	if (!(err = fs_mkdtemp(apps, ".trash-", &trash))) {
@@ -233,7 +220,7 @@ int app_destroy(const char *root, const char *app)
 
 int app_list(const char *root, struct strvec *out)
 {
-	char *apps = xasprintf("%s/apps", root);
+	char *apps = paths_apps_dir(root);
 	DIR *d = opendir(apps);
 	free(apps);
 	if (!d)
@@ -289,36 +276,25 @@ done:
 
 int app_rejects_failed_builds(const char *git_dir)
 {
-	git_repository *repo = NULL;
-	git_config *cfg = NULL;
+	struct settings *s = NULL;
 	int v = 0;
-	if (sw_git_open(&repo, git_dir) == 0 && git_repository_config_snapshot(&cfg, repo) == 0 &&
-	    git_config_get_bool(&v, cfg, "slipway.rejectFailedBuilds") < 0)
+	/* unreadable or malformed: the push is built after it is accepted, as by default */
+	if (settings_open_repo(&s, git_dir) == 0 &&
+	    settings_bool(s, &SETTING_REJECT_FAILED_BUILDS, &v) < 0)
 		v = 0;
-	git_config_free(cfg);
-	git_repository_free(repo);
+	settings_free(s);
 	return v;
 }
 
 int app_deploy_branch(const char *root, const char *app, char **out)
 {
-	git_repository *repo = NULL;
-	git_config *cfg = NULL;
-	char *path = app_repo_path(root, app);
+	struct settings *s = NULL;
 	int err;
 
 	*out = NULL;
-	if ((err = sw_git_open(&repo, path)))
-		goto done;
-	if (git_repository_config_snapshot(&cfg, repo) < 0) {
-		err = sw_git_error(SW_ERROR, "cannot read repository config");
-		goto done;
-	}
-	config_string(cfg, "slipway.branch", out);
-done:
-	git_config_free(cfg);
-	git_repository_free(repo);
-	free(path);
+	if (!(err = settings_open(&s, root, app)))
+		err = settings_string(s, &SETTING_BRANCH, out);
+	settings_free(s);
 	return err;
 }
 

@@ -1,12 +1,7 @@
 /*
  * app.h - the root directory and the apps in it.
  *
- * Layout of a root:
- *   <root>/apps/<app>.git       bare git repository: code + release ledger
- *   <root>/store/               content-addressed slugs (cas.h)
- *   <root>/cache/<app>/         buildpack cache, kept between builds
- *   <root>/builds/              temporary build directories
- *   <root>/locks/<app>.lock     per-app writer lock (lock.h)
+ * Where everything lives under a root: store/paths.h.
  *
  * Each app repository remembers its root and name in its git config
  * (slipway.root, slipway.app), so the hook finds them whatever its
@@ -15,6 +10,7 @@
 #ifndef SW_APP_H
 #define SW_APP_H
 
+#include "store/paths.h"
 #include "util/util.h"
 
 #define APP_NAME_MAX 30
@@ -30,15 +26,6 @@ int app_name_check(const char *name);
  * $XDG_DATA_HOME/slipway, else $HOME/.local/share/slipway.  Made absolute.
  */
 int root_resolve(const char *flag, char **out);
-
-/* <root>/apps/<app>.git (malloc'ed). */
-char *app_repo_path(const char *root, const char *app);
-
-/* <root>/cache/<app> (malloc'ed). */
-char *app_cache_path(const char *root, const char *app);
-
-/* <root>/locks/<app>.lock (malloc'ed). */
-char *app_lock_path(const char *root, const char *app);
 
 /* 0 if the app exists, SW_ENOTFOUND with a helpful message if not. */
 int app_check_exists(const char *root, const char *app);

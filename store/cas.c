@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "store/cas.h"
 
+#include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -40,7 +41,7 @@ char *cas_path(const char *root, const char *hex)
 {
 	if (!cas_valid_hex(hex))
 		return NULL;
-	return xasprintf("%s/store/sha256/%.2s/%s" CAS_SUFFIX, root, hex, hex + 2);
+	return paths_store_object(root, hex, CAS_SUFFIX);
 }
 
 static int invalid_name(const char *hex)
@@ -136,7 +137,7 @@ int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *siz
 
 int cas_tmpfile(const char *root, int *fd_out, char **path_out)
 {
-	char *dir = xasprintf("%s/store/tmp", root);
+	char *dir = paths_store_tmp(root);
 	char *path = NULL;
 	int fd, err;
 
@@ -163,7 +164,7 @@ done:
 
 int cas_sweep_tmp(const char *root, uint64_t *files, uint64_t *bytes)
 {
-	char *dir = xasprintf("%s/store/tmp", root);
+	char *dir = paths_store_tmp(root);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	time_t now = time(NULL);
@@ -235,7 +236,7 @@ static void touch_existing(const char *root, const char *hex);
 /* Creates sha256/ and sha256/<ab>/ and moves tmp to its final name, durably. */
 static int place_object(const char *root, const char *tmp, const char *hex)
 {
-	char *top = xasprintf("%s/store/sha256", root);
+	char *top = paths_store_objects(root);
 	char *fan = xasprintf("%s/%.2s", top, hex);
 	char *final = cas_path(root, hex);
 	int top_created = 0, fan_created = 0, existed;
@@ -271,7 +272,7 @@ done:
  */
 static char *stamp_path(const char *root, const char *hex)
 {
-	return xasprintf("%s/store/verified/%s", root, hex);
+	return paths_store_stamp(root, hex);
 }
 
 static void format_stamp(const struct stat *st, char *buf, size_t len)
@@ -284,7 +285,7 @@ static void format_stamp(const struct stat *st, char *buf, size_t len)
 static void write_stamp(const char *root, const char *hex, const struct stat *st)
 {
 	char line[128];
-	char *dir = xasprintf("%s/store/verified", root);
+	char *dir = paths_store_stamps(root);
 	char *path = stamp_path(root, hex);
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
 	format_stamp(st, line, sizeof(line));
@@ -544,7 +545,7 @@ static int foreach_in_fan(const char *fan, const char *prefix,
 
 int cas_foreach(const char *root, int (*fn)(const char *hex, uint64_t size, void *ctx), void *ctx)
 {
-	char *top = xasprintf("%s/store/sha256", root);
+	char *top = paths_store_objects(root);
 	struct dirent **fans = NULL;
 	int n = 0, ret = 0;
 

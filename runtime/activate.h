@@ -1,0 +1,50 @@
+/*
+ * activate.h - the one path that makes a release live.
+ *
+ * Part of runtime/: may use util/ and store/.
+ *
+ * A deploy (builder/build.h), a config change and a rollback
+ * (runtime/change.h) each prepare a release and hand it here; nothing else
+ * moves the ledger's current release (store/ledger.h).  In order:
+ *
+ *   1. append the release to the ledger: pending when something must run
+ *      before it may serve (its release phase), else succeeded and current
+ *      at once;
+ *   2. run its release phase (runtime/release_phase.h), output streaming
+ *      to `out`;
+ *   3. finish it: succeeded and current, or failed with the reason in its
+ *      output while the release that was current stays current.
+ *
+ * The caller holds the app's lock (util/lock.h) and has the ledger open;
+ * both stay the caller's.
+ *
+ *     struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out };
+ *     err = activate(&o, &r);           // r.version, r.status are now set
+ *     if (!err && r.status == RELEASE_FAILED) ...
+ */
+#ifndef SW_ACTIVATE_H
+#define SW_ACTIVATE_H
+
+#include <stdio.h>
+
+#include "store/ledger.h"
+
+struct activate_opts {
+	const char *root;
+	const char *app;
+	struct ledger *ledger;  /* open, under the app lock; the caller's */
+	FILE *out;              /* what the user sees; NULL = stderr */
+};
+
+/*
+ * Makes r the app's next release and, unless a step before it goes live
+ * fails, its current one.  r is filled in as recorded: version, created
+ * and the final status (RELEASE_SUCCEEDED or RELEASE_FAILED).  A release
+ * that failed is not an error (returns 0); errors are failures to read
+ * settings or to record (nothing is appended when the settings are
+ * malformed; a release left pending by a failure to finish is marked
+ * failed by the ledger's next writer).
+ */
+int activate(const struct activate_opts *o, struct release *r);
+
+#endif

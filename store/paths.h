@@ -1,0 +1,72 @@
+/*
+ * paths.h - where everything lives under a root.  Every <root>/... path is
+ * built here and nowhere else.
+ *
+ * Part of store/: uses only util/.
+ *
+ *   <root>/apps/<app>.git            bare git repository: code + release ledger
+ *   <root>/apps/<app>.git/slipway-access      the app's collaborators
+ *   <root>/apps/<app>.git/slipway-buildpacks  the app's buildpack list
+ *   <root>/store/sha256/<xx>/<hex>.tar.zst    content-addressed slugs (cas.h)
+ *   <root>/store/tmp/                slugs being written
+ *   <root>/store/verified/<hex>      a slug's verification stamp
+ *   <root>/unpacked/<hex>/           a slug's files, for running its code
+ *   <root>/cache/<app>/              buildpack cache (CACHE_DIR), kept between builds
+ *   <root>/builds/<app>/             build directories, when not on a tmpfs
+ *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
+ *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
+ *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
+ *
+ * Each function returns a malloc'ed path; none checks that it exists.
+ * Callers have checked `app` (store/app.h app_name_check) and `hex`
+ * (store/cas.h cas_valid_hex).
+ */
+#ifndef SW_PATHS_H
+#define SW_PATHS_H
+
+/* <root>/apps */
+char *paths_apps_dir(const char *root);
+
+/* <root>/apps/<app>.git */
+char *app_repo_path(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/<name>: a file of Slipway's inside the app's repository. */
+char *paths_repo_file(const char *root, const char *app, const char *name);
+
+/* <root>/cache/<app> */
+char *app_cache_path(const char *root, const char *app);
+
+/* <root>/locks/<app>.lock */
+char *app_lock_path(const char *root, const char *app);
+
+/* <root>/locks/<app>.<what>.lock: a lock of one of the app's files. */
+char *paths_app_file_lock(const char *root, const char *app, const char *what);
+
+/* <root>/builds/<app> */
+char *paths_builds(const char *root, const char *app);
+
+/* <root>/store/sha256, the top of the slug store's fan-out. */
+char *paths_store_objects(const char *root);
+
+/* <root>/store/sha256/<xx>/<hex><suffix> */
+char *paths_store_object(const char *root, const char *hex, const char *suffix);
+
+/* <root>/store/tmp */
+char *paths_store_tmp(const char *root);
+
+/* <root>/store/verified */
+char *paths_store_stamps(const char *root);
+
+/* <root>/store/verified/<hex> */
+char *paths_store_stamp(const char *root, const char *hex);
+
+/* <root>/unpacked */
+char *paths_unpacked_dir(const char *root);
+
+/* <root>/unpacked/<hex> */
+char *paths_unpacked(const char *root, const char *hex);
+
+/* <root>/buildpacks-cache */
+char *paths_buildpacks_cache(const char *root);
+
+#endif

@@ -1,0 +1,188 @@
+#define _GNU_SOURCE
+#include "store/settings.h"
+
+#include "store/paths.h"
+#include "util/error.h"
+#include "util/gitutil.h"
+#include "util/units.h"
+#include "util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct setting SETTING_COMPILE_TIMEOUT = { "slipway.compileTimeout", "SLIPWAY_COMPILE_TIMEOUT", "15m" };
+const struct setting SETTING_MAX_SLUG_SIZE = { "slipway.maxSlugSize", "SLIPWAY_MAX_SLUG_SIZE", "500M" };
+const struct setting SETTING_BUILD_DIR = { "slipway.buildDir", "SLIPWAY_BUILD_DIR", NULL };
+const struct setting SETTING_TMPFS = { "slipway.tmpfs", "SLIPWAY_TMPFS", NULL };
+const struct setting SETTING_STACK = { "slipway.stack", "SLIPWAY_STACK", "heroku-22" };
+const struct setting SETTING_RELEASE_TIMEOUT = { "slipway.releaseTimeout", "SLIPWAY_RELEASE_TIMEOUT", "1h" };
+const struct setting SETTING_BRANCH = { "slipway.branch", NULL, NULL };
+const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuilds", NULL, "false" };
+const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
+const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
+
+struct settings {
+	git_config *cfg;   /* a snapshot: the repository's with the global one, or the global one */
+};
+
+enum source { FROM_DEFAULT, FROM_ENV, FROM_GIT };
+
+static int snapshot_of(git_config *live, struct settings **out)
+{
+	struct settings *s = xcalloc(1, sizeof(*s));
+	if (git_config_snapshot(&s->cfg, live) < 0) {
+		free(s);
+		return sw_git_error(SW_ERROR, "cannot read git config");
+	}
+	*out = s;
+	return 0;
+}
+
+int settings_open_repo(struct settings **out, const char *git_dir)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = sw_git_open(&repo, git_dir)))
+		return err;
+	if (git_repository_config(&cfg, repo) < 0)
+		err = sw_git_error(SW_ERROR, "cannot read repository config");
+	else
+		err = snapshot_of(cfg, out);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return err;
+}
+
+int settings_open(struct settings **out, const char *root, const char *app)
+{
+	*out = NULL;
+	if (app) {
+		char *path = app_repo_path(root, app);
+		int err = settings_open_repo(out, path);
+		free(path);
+		return err;
+	}
+	git_config *cfg = NULL;
+	sw_git_init();
+	if (git_config_open_default(&cfg) < 0)
+		return sw_git_error(SW_ERROR, "cannot read git config");
+	int err = snapshot_of(cfg, out);
+	git_config_free(cfg);
+	return err;
+}
+
+void settings_free(struct settings *s)
+{
+	if (!s)
+		return;
+	git_config_free(s->cfg);
+	free(s);
+}
+
+/* The raw value and where it came from; *out NULL when set nowhere. */
+static int lookup(struct settings *s, const struct setting *def, char **out, enum source *from)
+{
+	const char *v = def->env ? getenv(def->env) : NULL;
+	*out = NULL;
+	*from = FROM_DEFAULT;
+	if (v && *v) {
+		*from = FROM_ENV;
+		*out = xstrdup(v);
+		return 0;
+	}
+	git_buf b = GIT_BUF_INIT;
+	int rc = git_config_get_string_buf(&b, s->cfg, def->key);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return sw_git_error(SW_ERROR, "cannot read git config");
+	*from = FROM_GIT;
+	*out = xstrdup(b.ptr);
+	git_buf_dispose(&b);
+	return 0;
+}
+
+static int blame(const struct setting *def, enum source from, int err)
+{
+	if (from == FROM_DEFAULT)
+		return err;
+	char *why = xstrdup(sw_error_last());
+	if (from == FROM_ENV)
+		sw_error_set(err, "$%s: %s", def->env, why);
+	else
+		sw_error_set(err, "git config %s: %s", def->key, why);
+	free(why);
+	return err;
+}
+
+int settings_blame(struct settings *s, const struct setting *def, int err)
+{
+	char *v = NULL;
+	enum source from;
+	char *why = xstrdup(sw_error_last());
+	int rc = lookup(s, def, &v, &from);
+	free(v);
+	sw_error_set(err, "%s", why);
+	free(why);
+	return rc ? rc : blame(def, from, err);
+}
+
+int settings_string(struct settings *s, const struct setting *def, char **out)
+{
+	enum source from;
+	int err = lookup(s, def, out, &from);
+	if (!err && !*out && def->def)
+		*out = xstrdup(def->def);
+	return err;
+}
+
+int settings_seconds(struct settings *s, const struct setting *def, int *out)
+{
+	enum source from;
+	char *v = NULL;
+	int err = lookup(s, def, &v, &from);
+	if (!err && (v || def->def) && (err = units_parse_seconds(v ? v : def->def, out)))
+		err = blame(def, from, err);
+	free(v);
+	return err;
+}
+
+int settings_size(struct settings *s, const struct setting *def, uint64_t *out)
+{
+	enum source from;
+	char *v = NULL;
+	int err = lookup(s, def, &v, &from);
+	if (!err && (v || def->def) && (err = units_parse_size(v ? v : def->def, out)))
+		err = blame(def, from, err);
+	free(v);
+	return err;
+}
+
+int settings_bool(struct settings *s, const struct setting *def, int *out)
+{
+	enum source from;
+	char *v = NULL;
+	int err = lookup(s, def, &v, &from);
+	const char *t = v ? v : def->def;
+	if (!err && t) {
+		if (git_config_parse_bool(out, t) < 0)
+			err = blame(def, from, sw_error_set(SW_EINVALID,
+				"invalid boolean '%s': use true or false", t));
+	}
+	free(v);
+	return err;
+}
+
+int settings_lock_wait(int *seconds)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_seconds(s, &SETTING_LOCK_TIMEOUT, seconds);
+	settings_free(s);
+	return err;
+}

@@ -1,0 +1,98 @@
+/*
+ * settings.h - every knob of Slipway, read one way.
+ *
+ * Part of store/: uses only util/.
+ *
+ * A setting has a git config name and, for most, an environment variable.
+ * Its value is the first of:
+ *
+ *   1. the environment variable (for tests, one-off runs and services),
+ *   2. the app repository's git config (per app:
+ *      git --git-dir=<root>/apps/APP.git config slipway.maxSlugSize 1G),
+ *   3. the server user's global git config (every app:
+ *      git config --global slipway.buildDir /srv/builds),
+ *   4. the default.
+ *
+ * Server-wide settings skip step 2.  An empty environment variable counts
+ * as unset.  A malformed value is refused with SW_EINVALID and a message
+ * that says where it was set ("$SLIPWAY_COMPILE_TIMEOUT: invalid timeout
+ * 'x': ..." or "git config slipway.compileTimeout: ...").
+ *
+ *   name                        environment                scope   default
+ *   slipway.compileTimeout      SLIPWAY_COMPILE_TIMEOUT    app     15m
+ *   slipway.maxSlugSize         SLIPWAY_MAX_SLUG_SIZE      app     500M
+ *   slipway.buildDir            SLIPWAY_BUILD_DIR          app     (builder/buildarea.h)
+ *   slipway.tmpfs               SLIPWAY_TMPFS              app     /dev/shm
+ *   slipway.stack               SLIPWAY_STACK              app     heroku-22
+ *   slipway.releaseTimeout      SLIPWAY_RELEASE_TIMEOUT    app     1h
+ *   slipway.branch              -                          app     main, or master
+ *   slipway.rejectFailedBuilds  -                          app     false
+ *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
+ *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
+ *
+ * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
+ * "500M", "2G" (util/units.h).
+ *
+ *     struct settings *s;
+ *     if (settings_open(&s, root, app) < 0) ...;
+ *     int t;
+ *     err = settings_seconds(s, &SETTING_COMPILE_TIMEOUT, &t);
+ *     settings_free(s);
+ */
+#ifndef SW_SETTINGS_H
+#define SW_SETTINGS_H
+
+#include <stdint.h>
+
+struct setting {
+	const char *key;   /* git config name */
+	const char *env;   /* environment variable, or NULL */
+	const char *def;   /* the default as it would be written, or NULL: unset */
+};
+
+extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
+	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
+	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR;
+
+struct settings;
+
+/*
+ * Opens the settings of one app (its repository's config, which includes
+ * the global one) or, with app NULL, the server-wide ones.  The config is
+ * read once, here: later changes are not seen.
+ */
+int settings_open(struct settings **out, const char *root, const char *app);
+
+/* The same for the app repository at git_dir (a hook's GIT_DIR). */
+int settings_open_repo(struct settings **out, const char *git_dir);
+
+void settings_free(struct settings *s);
+
+/*
+ * The value as written (malloc'ed), the default when set nowhere, NULL when
+ * there is neither.
+ */
+int settings_string(struct settings *s, const struct setting *def, char **out);
+
+/* A duration in seconds (util/units.h). */
+int settings_seconds(struct settings *s, const struct setting *def, int *out);
+
+/* A size in bytes (util/units.h). */
+int settings_size(struct settings *s, const struct setting *def, uint64_t *out);
+
+/* true/false, yes/no, on/off, 1/0 (git's booleans). */
+int settings_bool(struct settings *s, const struct setting *def, int *out);
+
+/*
+ * Prefixes the last error with where def's current value was set, as the
+ * typed getters do: for checks the caller makes itself.  Returns err.
+ */
+int settings_blame(struct settings *s, const struct setting *def, int err);
+
+/*
+ * Server-wide shortcuts, each opening the settings once: how long to wait
+ * for an app's lock (slipway.lockTimeout).
+ */
+int settings_lock_wait(int *seconds);
+
+#endif
