@@ -1,0 +1,138 @@
+#include "tests/helpers.h"
+
+#include "store/app.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/gitutil.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *sandbox, *home, *repo;
+
+static void setup(void)
+{
+	sandbox = th_sandbox();
+	home = th_path("%s/home", sandbox);
+	th_write(th_path("%s/.gitconfig", home), "", 0644);
+	/* the server user's global config is this test's own */
+	sw_git_init();
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, home);
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, home);
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, home);
+	struct app_create_opts o = APP_CREATE_OPTS_INIT;
+	o.hook_exe = SLIPWAY_BIN;
+	cr_assert_eq(app_create(sandbox, "demo", &o), 0, "%s", sw_error_last());
+	repo = app_repo_path(sandbox, "demo");
+	unsetenv("SLIPWAY_COMPILE_TIMEOUT");
+	unsetenv("SLIPWAY_MAX_SLUG_SIZE");
+}
+
+static void teardown(void)
+{
+	free(repo);
+	free(home);
+	th_sandbox_free(sandbox);
+}
+
+TestSuite(settings, .init = setup, .fini = teardown);
+
+static void set_config(const char *file, const char *key, const char *value)
+{
+	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", file, key, value, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+}
+
+static int seconds(const char *app, int *out)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, sandbox, app);
+	cr_assert_eq(err, 0, "%s", sw_error_last());
+	err = settings_seconds(s, &SETTING_COMPILE_TIMEOUT, out);
+	settings_free(s);
+	return err;
+}
+
+Test(settings, the_environment_then_the_app_then_the_server_then_the_default)
+{
+	int t = 0;
+	cr_assert_eq(seconds("demo", &t), 0);
+	cr_assert_eq(t, 900, "the default is 15 minutes");
+
+	char *global = th_path("%s/.gitconfig", home);
+	set_config(global, "slipway.compileTimeout", "2m");
+	cr_assert_eq(seconds("demo", &t), 0);
+	cr_assert_eq(t, 120, "the server user's global config applies to every app");
+	cr_assert_eq(seconds(NULL, &t), 0);
+	cr_assert_eq(t, 120, "and server-wide");
+
+	char *local = th_path("%s/config", repo);
+	set_config(local, "slipway.compileTimeout", "90s");
+	cr_assert_eq(seconds("demo", &t), 0);
+	cr_assert_eq(t, 90, "the app's own config wins over the global one");
+	cr_assert_eq(seconds(NULL, &t), 0);
+	cr_assert_eq(t, 120, "server-wide settings never read an app's config");
+
+	setenv("SLIPWAY_COMPILE_TIMEOUT", "1h", 1);
+	cr_assert_eq(seconds("demo", &t), 0);
+	cr_assert_eq(t, 3600, "the environment wins over both");
+	setenv("SLIPWAY_COMPILE_TIMEOUT", "", 1);
+	cr_assert_eq(seconds("demo", &t), 0);
+	cr_assert_eq(t, 90, "an empty variable counts as unset");
+	free(global);
+	free(local);
+}
+
+Test(settings, a_malformed_value_says_where_it_was_set)
+{
+	int t = 7;
+	char *local = th_path("%s/config", repo);
+	set_config(local, "slipway.compileTimeout", "soon");
+	cr_assert_eq(seconds("demo", &t), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "git config slipway.compileTimeout: invalid timeout 'soon': "
+			 "use seconds, or a number with s, m or h (1s to 7 days)");
+	cr_assert_eq(t, 7, "nothing is set on failure");
+
+	setenv("SLIPWAY_COMPILE_TIMEOUT", "0", 1);
+	cr_assert_eq(seconds("demo", &t), SW_EINVALID);
+	cr_assert(!strncmp(sw_error_last(), "$SLIPWAY_COMPILE_TIMEOUT: invalid timeout '0'", 45),
+		  "%s", sw_error_last());
+	free(local);
+}
+
+Test(settings, strings_sizes_and_booleans)
+{
+	struct settings *s = NULL;
+	char *local = th_path("%s/config", repo);
+	set_config(local, "slipway.maxSlugSize", "1G");
+	set_config(local, "slipway.rejectFailedBuilds", "yes");
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0, "%s", sw_error_last());
+
+	uint64_t size = 0;
+	cr_assert_eq(settings_size(s, &SETTING_MAX_SLUG_SIZE, &size), 0);
+	cr_assert_eq(size, (uint64_t)1 << 30);
+	int on = 0;
+	cr_assert_eq(settings_bool(s, &SETTING_REJECT_FAILED_BUILDS, &on), 0);
+	cr_assert_eq(on, 1);
+
+	char *v = NULL;
+	cr_assert_eq(settings_string(s, &SETTING_STACK, &v), 0);
+	cr_assert_str_eq(v, "heroku-22", "the default when set nowhere");
+	free(v);
+	v = xstrdup("x");
+	cr_assert_eq(settings_string(s, &SETTING_BUILD_DIR, &v), 0);
+	cr_assert_null(v, "NULL when set nowhere and there is no default");
+	settings_free(s);
+
+	set_config(local, "slipway.rejectFailedBuilds", "maybe");
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0);
+	cr_assert_eq(settings_bool(s, &SETTING_REJECT_FAILED_BUILDS, &on), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "git config slipway.rejectFailedBuilds: invalid boolean "
+			 "'maybe': use true or false");
+	settings_free(s);
+	free(local);
+}
