@@ -88,7 +88,7 @@ static int cmd_releases(int argc, char **argv)
 		snprintf(val, sizeof(val), "%d", i);
 		config_set(&set, "BENCH_SEQ", val);
 		int err = change_config(argv[0], argv[1], &set, NULL, "bench@example.com",
-					NULL, &res);
+					stderr, &res);
 		config_release(&set);
 		if (err)
 			return fail("releases");

@@ -19,7 +19,6 @@ static int release_timeout(const struct activate_opts *o, int *seconds)
 
 int activate(const struct activate_opts *o, struct release *r)
 {
-	FILE *out = o->out ? o->out : stderr;
 	int wanted = release_phase_wanted(r), timeout = 0, err;
 
 	if (wanted && (err = release_timeout(o, &timeout)))
@@ -30,7 +29,7 @@ int activate(const struct activate_opts *o, struct release *r)
 
 	int ok;
 	char *output = NULL;
-	release_phase_run(o->root, r, timeout, out, &ok, &output);
+	release_phase_run(o->root, r, timeout, o->out, &ok, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
 	err = ledger_finish(o->ledger, r->version, r->status, output);
 	free(output);

@@ -33,7 +33,7 @@ struct activate_opts {
 	const char *root;
 	const char *app;
 	struct ledger *ledger;  /* open, under the app lock; the caller's */
-	FILE *out;              /* what the user sees; NULL = stderr */
+	FILE *out;              /* what the user sees; required */
 };
 
 /*

@@ -7,7 +7,7 @@
  * reads the ledger and makes one release live through runtime/activate.h -
  * no slug is touched or rebuilt, so it takes milliseconds whatever the slug
  * size or history length.  When the release has a `release` process, its
- * release phase runs, streaming to `out`: the release is pending until it
+ * release phase runs, streaming to `out` (required): the release is pending until it
  * succeeds, and failed (result->failed, not current) if it does not.
  */
 #ifndef SW_CHANGE_H
