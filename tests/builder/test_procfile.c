@@ -252,46 +252,6 @@ Test(procfile, load_refuses_oversized_file)
 	free(path);
 }
 
-Test(procfile, valid_name_function)
-{
-	cr_assert(proc_name_valid("web"));
-	cr_assert(proc_name_valid("a"));
-	cr_assert(proc_name_valid("Worker_2-b"));
-	cr_assert_not(proc_name_valid(""));
-	cr_assert_not(proc_name_valid("we b"));
-	cr_assert_not(proc_name_valid("a/b"));
-	cr_assert_not(proc_name_valid("web:"));
-	cr_assert_not(proc_name_valid("caf\xc3\xa9"));
-	cr_assert_not(proc_name_valid(NULL));
-	cr_assert(proc_name_valid("012345678901234567890123456789012345678901234567890123456789012"));
-	cr_assert_not(proc_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
-}
-
-Test(procfile, set_replaces_or_appends_keeping_order)
-{
-	proc_list_set(&list, "web", "one");
-	proc_list_set(&list, "worker", "two");
-	proc_list_set(&list, "clock", "three");
-	proc_list_set(&list, "worker", "TWO");
-	cr_assert_eq(list.n, 3);
-	assert_type(0, "web", "one");
-	assert_type(1, "worker", "TWO");
-	assert_type(2, "clock", "three");
-	proc_list_set(&list, "release", "four");
-	cr_assert_eq(list.n, 4);
-	assert_type(3, "release", "four");
-}
-
-Test(procfile, set_copies_its_arguments)
-{
-	char name[] = "web", command[] = "run";
-
-	proc_list_set(&list, name, command);
-	name[0] = 'X';
-	command[0] = 'X';
-	cr_assert_str_eq(proc_list_get(&list, "web"), "run");
-}
-
 Test(procfile, get_finds_by_name)
 {
 	cr_assert_null(proc_list_get(&list, "web"));
