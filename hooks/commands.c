@@ -17,6 +17,7 @@
 #include "hooks/view.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +348,7 @@ static int cmd_config_set(struct cli *c)
 	for (int i = 0; i < c->nargs; i++) {
 		char *eq = strchr(c->args[i], '=');
 		if (!eq) {
-			rc = cli_usage(cli_find("config:set"), "'%s' is not KEY=value", c->args[i]);
+			rc = cli_usage(c->cmd, "'%s' is not KEY=value", c->args[i]);
 			goto done;
 		}
 		char *key = xstrndup(c->args[i], (size_t)(eq - c->args[i]));
@@ -585,81 +586,250 @@ static int cmd_gc(struct cli *c)
 	return 0;
 }
 
+/* ---- the table ---- */
+
+const struct opt cli_app_opts[] = {
+	OPT_STRING('a', "app", struct cli, app, "APP", "an app name",
+		   "the app (default: from the git remote 'heroku')"),
+	OPT_END,
+};
+
+static const struct opt app_only_opts[] = {
+	OPT_STRING('a', "app", struct cli, app, "APP", "an app name", "only this app"),
+	OPT_END,
+};
+
+/* Every command's: --root, and -h/--help (not listed). */
+static const struct opt common_opts[] = {
+	OPT_STRING(0, "root", struct cli, root, "DIR", "a directory",
+		   "where apps, slugs and caches live"),
+	{ .kind = OPT_KIND_FLAG, .short_name = 'h', .long_name = "help",
+	  .offset = OPT_INT_AT(struct cli, help), .flags = OPT_HIDDEN },
+	OPT_END,
+};
+
+#define JSON_OPT OPT_FLAG(0, "json", struct cli, json, "print JSON")
+#define SHELL_OPT \
+	OPT_FLAG('s', "shell", struct cli, shell, "print config vars as KEY=value lines, shell-quoted")
+#define INDEX_OPT                                                                        \
+	OPT_INT('i', "index", struct cli, index, "N", 1, 1000000, "use a position from 1", \
+		"the buildpack's position in the list, from 1")
+
+static const struct opt apps_opts[] = { JSON_OPT, OPT_END };
+
+static const struct opt apps_create_opts[] = {
+	OPT_FLAG(0, "reject-failed-builds", struct cli, reject,
+		 "build before the push is accepted: a failed build\n"
+		 "rejects the push and the branch is not updated"),
+	OPT_STRING(0, "branch", struct cli, branch, "BRANCH", "a branch name",
+		   "the branch that deploys (default: main, or master)"),
+	OPT_END,
+};
+
+static const struct opt apps_destroy_opts[] = {
+	OPT_STRING(0, "confirm", struct cli, confirm, "APP", "the app name",
+		   "the app's name again, to confirm"),
+	OPT_END,
+};
+
+static const struct opt releases_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many releases to show (default 15)"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
+
+static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
+
+static const struct opt buildpacks_index_opts[] = { INDEX_OPT, OPT_END };
+
+static const struct opt gc_opts[] = {
+	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
+		"keep only the slugs of each app's newest N releases"),
+	OPT_END,
+};
+
+static int cmd_help(struct cli *c);
+
+const struct cmd cli_commands[] = {
+	{ "apps", cmd_apps, 0, 0, 0, "[--json]", apps_opts, "list the apps" },
+	{ "apps:create", cmd_apps_create, 0, 1, 1, "APP [--branch BRANCH] [--reject-failed-builds]",
+	  apps_create_opts, "create an app: a git repository to push to" },
+	{ "apps:destroy", cmd_apps_destroy, 0, 1, 1, "APP --confirm APP", apps_destroy_opts,
+	  "permanently destroy an app, its releases and its config" },
+	{ "releases", cmd_releases, CMD_APP, 0, 0, "-a APP [-n N] [--json]", releases_opts,
+	  "list an app's releases, newest first" },
+	{ "releases:info", cmd_releases_info, CMD_APP, 0, 1, "[vN] -a APP [--json] [--shell]",
+	  json_shell_opts, "show one release in full (default: the current one)" },
+	{ "releases:output", cmd_releases_output, CMD_APP, 0, 1, "[vN] -a APP", NULL,
+	  "show the output of a release's release phase" },
+	{ "rollback", cmd_rollback, CMD_APP, 0, 1, "[vN] -a APP", NULL,
+	  "make a new release with the slug and config of vN (default: the previous one)" },
+	{ "config", cmd_config, CMD_APP, 0, 0, "-a APP [--json|--shell]", json_shell_opts,
+	  "show the config vars" },
+	{ "config:get", cmd_config_get, CMD_APP, 1, 1, "KEY -a APP [--shell]", shell_opts,
+	  "print one config var's value" },
+	{ "config:set", cmd_config_set, CMD_APP, 1, -1, "KEY=value [KEY2=value2 ...] -a APP", NULL,
+	  "set config vars: one new release" },
+	{ "config:unset", cmd_config_unset, CMD_APP, 1, -1, "KEY [KEY2 ...] -a APP", NULL,
+	  "remove config vars: one new release" },
+	{ "slugs:info", cmd_slugs_info, CMD_APP, 1, 1, "vN|SHA256 -a APP", NULL,
+	  "show a slug: checksum, sizes, files, process types, releases using it" },
+	{ "slugs:contents", cmd_slugs_contents, CMD_APP, 1, 1, "vN|SHA256 -a APP", NULL,
+	  "list the files in a slug" },
+	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2, "vN|SHA256 DIR -a APP", NULL,
+	  "extract a slug into a new directory, safely" },
+	{ "buildpacks", cmd_buildpacks, CMD_APP, 0, 0, "-a APP", NULL,
+	  "list the buildpacks the app's next build uses" },
+	{ "buildpacks:add", cmd_buildpacks_add, CMD_APP, 1, 1, "[--index N] BUILDPACK -a APP",
+	  buildpacks_index_opts,
+	  "add a buildpack (shipped name, directory or git URL[#ref]) to the app's list" },
+	{ "buildpacks:remove", cmd_buildpacks_remove, CMD_APP, 0, 1, "BUILDPACK|--index N -a APP",
+	  buildpacks_index_opts, "remove a buildpack from the app's list" },
+	{ "buildpacks:clear", cmd_buildpacks_clear, CMD_APP, 0, 0, "-a APP", NULL,
+	  "clear the app's list: builds detect a buildpack again" },
+	{ "repo:purge-cache", cmd_repo_purge_cache, CMD_APP, 0, 0, "-a APP", NULL,
+	  "empty the app's build cache (CACHE_DIR)" },
+	{ "repo:purge_cache", cmd_repo_purge_cache, CMD_APP | CMD_HIDDEN, 0, 0, "-a APP", NULL,
+	  "same as repo:purge-cache" },
+	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0, "[-a APP]", NULL,
+	  "check slugs, releases and the ledger; exit 1 and name each problem" },
+	{ "gc", cmd_gc, 0, 0, 0, "[--keep N]", gc_opts,
+	  "delete slugs no release uses, leftover temp files and build directories" },
+	{ "keys", cmd_keys, 0, 0, 0, "", NULL, "list the ssh keys installed for users" },
+	{ "keys:add", cmd_keys_add, 0, 1, 2, "USER [KEYFILE|-]", NULL,
+	  "let USER push and run commands over ssh with a public key (default: from stdin)" },
+	{ "keys:remove", cmd_keys_remove, 0, 1, 1, "USER", NULL, "remove every key of USER" },
+	{ "access", cmd_access, CMD_APP, 0, 0, "-a APP", NULL, "list the users who can use an app" },
+	{ "access:add", cmd_access_add, CMD_APP, 1, 1, "USER -a APP", NULL,
+	  "let USER push to an app and run its commands over ssh" },
+	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1, "USER -a APP", NULL,
+	  "take USER's access to an app away" },
+	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1, "USER", NULL,
+	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
+	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", NULL, "show help" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* ---- the dispatcher ---- */
+
+const struct cmd *cli_find(const char *name)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_fail(void)
+{
+	fprintf(stderr, " !    %s\n", sw_error_last());
+	return 1;
+}
+
+static void print_usage(FILE *f, const struct cmd *cmd)
+{
+	fprintf(f, "Usage: slipway %s%s%s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis);
+}
+
+int cli_usage(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		print_usage(stderr, cmd);
+	fputs("Run 'slipway help' for the list of commands.\n", stderr);
+	return 2;
+}
+
+/* The option arrays cmd takes, in the order its help lists them. */
+static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
+{
+	size_t n = 0;
+	if (cmd->flags & CMD_APP)
+		groups[n++] = cli_app_opts;
+	else if (cmd->flags & CMD_APP_OPT)
+		groups[n++] = app_only_opts;
+	if (cmd->opts)
+		groups[n++] = cmd->opts;
+	groups[n++] = common_opts;
+	groups[n] = NULL;
+}
+
+static void print_cmd_help(const struct cmd *cmd)
+{
+	const struct opt *groups[4];
+	cmd_groups(cmd, groups);
+	print_usage(stdout, cmd);
+	printf("\n%s\n\nOptions:\n", cmd->help);
+	opt_print_help(stdout, groups);
+}
+
+void cli_print_commands(void)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++)
+		if (!(c->flags & CMD_HIDDEN))
+			opt_print_item(stdout, c->name, c->help);
+}
+
 static int cmd_help(struct cli *c)
 {
 	if (c->nargs) {
 		const struct cmd *cmd = cli_find(c->args[0]);
 		if (!cmd)
 			return cli_usage(NULL, "'%s' is not a slipway command", c->args[0]);
-		printf("Usage: slipway %s\n\n%s\n", cmd->usage, cmd->help);
+		print_cmd_help(cmd);
 		return 0;
 	}
 	printf("Usage: slipway [--root DIR] COMMAND [ARGS] [-a APP]\n\nCommands:\n");
-	for (const struct cmd *cmd = cli_commands; cmd->name; cmd++)
-		if (!(cmd->flags & CMD_HIDDEN))
-			printf("  %-18s %s\n", cmd->name, cmd->help);
+	cli_print_commands();
 	printf("\nRun 'slipway COMMAND --help' for a command's options.\n");
 	return 0;
 }
 
-const struct cmd cli_commands[] = {
-	{ "apps", cmd_apps, CMD_JSON, 0, 0, "apps [--json]", "list the apps" },
-	{ "apps:create", cmd_apps_create, CMD_BRANCH | CMD_REJECT, 1, 1,
-	  "apps:create APP [--branch BRANCH] [--reject-failed-builds]",
-	  "create an app: a git repository to push to" },
-	{ "apps:destroy", cmd_apps_destroy, CMD_CONFIRM, 1, 1, "apps:destroy APP --confirm APP",
-	  "permanently destroy an app, its releases and its config" },
-	{ "releases", cmd_releases, CMD_APP | CMD_JSON | CMD_NUM, 0, 0,
-	  "releases -a APP [-n N] [--json]", "list an app's releases, newest first" },
-	{ "releases:info", cmd_releases_info, CMD_APP | CMD_JSON | CMD_SHELL, 0, 1,
-	  "releases:info [vN] -a APP [--json] [--shell]",
-	  "show one release in full (default: the current one)" },
-	{ "releases:output", cmd_releases_output, CMD_APP, 0, 1, "releases:output [vN] -a APP",
-	  "show the output of a release's release phase" },
-	{ "rollback", cmd_rollback, CMD_APP, 0, 1, "rollback [vN] -a APP",
-	  "make a new release with the slug and config of vN (default: the previous one)" },
-	{ "config", cmd_config, CMD_APP | CMD_JSON | CMD_SHELL, 0, 0,
-	  "config -a APP [--json|--shell]", "show the config vars" },
-	{ "config:get", cmd_config_get, CMD_APP | CMD_SHELL, 1, 1, "config:get KEY -a APP [--shell]",
-	  "print one config var's value" },
-	{ "config:set", cmd_config_set, CMD_APP, 1, -1, "config:set KEY=value [KEY2=value2 ...] -a APP",
-	  "set config vars: one new release" },
-	{ "config:unset", cmd_config_unset, CMD_APP, 1, -1, "config:unset KEY [KEY2 ...] -a APP",
-	  "remove config vars: one new release" },
-	{ "slugs:info", cmd_slugs_info, CMD_APP, 1, 1, "slugs:info vN|SHA256 -a APP",
-	  "show a slug: checksum, sizes, files, process types, releases using it" },
-	{ "slugs:contents", cmd_slugs_contents, CMD_APP, 1, 1, "slugs:contents vN|SHA256 -a APP",
-	  "list the files in a slug" },
-	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2, "slugs:extract vN|SHA256 DIR -a APP",
-	  "extract a slug into a new directory, safely" },
-	{ "buildpacks", cmd_buildpacks, CMD_APP, 0, 0, "buildpacks -a APP",
-	  "list the buildpacks the app's next build uses" },
-	{ "buildpacks:add", cmd_buildpacks_add, CMD_APP | CMD_INDEX, 1, 1,
-	  "buildpacks:add [--index N] BUILDPACK -a APP",
-	  "add a buildpack (shipped name, directory or git URL[#ref]) to the app's list" },
-	{ "buildpacks:remove", cmd_buildpacks_remove, CMD_APP | CMD_INDEX, 0, 1,
-	  "buildpacks:remove BUILDPACK|--index N -a APP", "remove a buildpack from the app's list" },
-	{ "buildpacks:clear", cmd_buildpacks_clear, CMD_APP, 0, 0, "buildpacks:clear -a APP",
-	  "clear the app's list: builds detect a buildpack again" },
-	{ "repo:purge-cache", cmd_repo_purge_cache, CMD_APP, 0, 0, "repo:purge-cache -a APP",
-	  "empty the app's build cache (CACHE_DIR)" },
-	{ "repo:purge_cache", cmd_repo_purge_cache, CMD_APP | CMD_HIDDEN, 0, 0,
-	  "repo:purge_cache -a APP", "same as repo:purge-cache" },
-	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0, "fsck [-a APP]",
-	  "check slugs, releases and the ledger; exit 1 and name each problem" },
-	{ "gc", cmd_gc, CMD_KEEP, 0, 0, "gc [--keep N]",
-	  "delete slugs no release uses, leftover temp files and build directories" },
-	{ "keys", cmd_keys, 0, 0, 0, "keys", "list the ssh keys installed for users" },
-	{ "keys:add", cmd_keys_add, 0, 1, 2, "keys:add USER [KEYFILE|-]",
-	  "let USER push and run commands over ssh with a public key (default: from stdin)" },
-	{ "keys:remove", cmd_keys_remove, 0, 1, 1, "keys:remove USER", "remove every key of USER" },
-	{ "access", cmd_access, CMD_APP, 0, 0, "access -a APP", "list the users who can use an app" },
-	{ "access:add", cmd_access_add, CMD_APP, 1, 1, "access:add USER -a APP",
-	  "let USER push to an app and run its commands over ssh" },
-	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1, "access:remove USER -a APP",
-	  "take USER's access to an app away" },
-	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1, "shell USER",
-	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
-	{ "help", cmd_help, 0, 0, 1, "help [COMMAND]", "show help" },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL },
-};
+int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	const struct opt *groups[4];
+	cmd_groups(cmd, groups);
+	c->cmd = cmd;
+	int n = opt_parse(groups, c, argc, argv, cmd->name, 0);
+	if (n < 0)
+		return cli_usage(cmd, "%s", sw_error_last());
+	c->args = argv;
+	c->nargs = n;
+	if (c->help) {
+		print_cmd_help(cmd);
+		return 0;
+	}
+	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
+		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
+							: "too many arguments for %s", cmd->name);
+	char *root = NULL, *app = NULL;
+	if (root_resolve(c->root, &root) < 0)
+		return cli_fail();
+	c->root = root;
+	int rc;
+	if ((cmd->flags & CMD_APP) && !c->app) {
+		if (app_infer_from_cwd(&app) < 0) {
+			rc = cli_usage(cmd, "no app specified: use -a APP");
+			goto done;
+		}
+		c->app = app;
+	}
+	c->user = app_actor();
+	c->shell_user = getenv("SLIPWAY_SHELL_USER");
+	rc = cli_remote_check(c, cmd); /* 0 unless a remote user may not */
+	if (!rc)
+		rc = cmd->fn(c);
+	free(c->user);
+done:
+	free(root);
+	free(app);
+	return rc;
+}
