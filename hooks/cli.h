@@ -28,7 +28,8 @@
 enum {
 	CMD_APP = 1 << 0,      /* needs an app: -a APP, else the checkout's */
 	CMD_APP_OPT = 1 << 1,  /* accepts -a APP, works without one */
-	CMD_HIDDEN = 1 << 2,   /* not listed by help */
+	CMD_REMOTE = 1 << 2,   /* a remote user may run it over ssh (on apps they can use) */
+	CMD_HIDDEN = 1 << 3,   /* not listed by help */
 };
 
 struct cmd;
@@ -66,6 +67,9 @@ extern const struct cmd cli_commands[];
 extern const struct opt cli_app_opts[];
 
 const struct cmd *cli_find(const char *name);
+
+/* 1 if name is a command a remote user may run over ssh (CMD_REMOTE). */
+int cli_remote_allowed(const char *name);
 
 /*
  * Runs cmd with argv[0] .. argv[argc - 1], the words after its name

@@ -654,30 +654,30 @@ static const struct opt gc_opts[] = {
 static int cmd_help(struct cli *c);
 
 const struct cmd cli_commands[] = {
-	{ "apps", cmd_apps, 0, 0, 0, "[--json]", apps_opts, "list the apps" },
-	{ "apps:create", cmd_apps_create, 0, 1, 1, "APP [--branch BRANCH] [--reject-failed-builds]",
+	{ "apps", cmd_apps, CMD_REMOTE, 0, 0, "[--json]", apps_opts, "list the apps" },
+	{ "apps:create", cmd_apps_create, CMD_REMOTE, 1, 1, "APP [--branch BRANCH] [--reject-failed-builds]",
 	  apps_create_opts, "create an app: a git repository to push to" },
 	{ "apps:destroy", cmd_apps_destroy, 0, 1, 1, "APP --confirm APP", apps_destroy_opts,
 	  "permanently destroy an app, its releases and its config" },
-	{ "releases", cmd_releases, CMD_APP, 0, 0, "-a APP [-n N] [--json]", releases_opts,
+	{ "releases", cmd_releases, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [-n N] [--json]", releases_opts,
 	  "list an app's releases, newest first" },
-	{ "releases:info", cmd_releases_info, CMD_APP, 0, 1, "[vN] -a APP [--json] [--shell]",
+	{ "releases:info", cmd_releases_info, CMD_APP | CMD_REMOTE, 0, 1, "[vN] -a APP [--json] [--shell]",
 	  json_shell_opts, "show one release in full (default: the current one)" },
-	{ "releases:output", cmd_releases_output, CMD_APP, 0, 1, "[vN] -a APP", NULL,
+	{ "releases:output", cmd_releases_output, CMD_APP | CMD_REMOTE, 0, 1, "[vN] -a APP", NULL,
 	  "show the output of a release's release phase" },
-	{ "rollback", cmd_rollback, CMD_APP, 0, 1, "[vN] -a APP", NULL,
+	{ "rollback", cmd_rollback, CMD_APP | CMD_REMOTE, 0, 1, "[vN] -a APP", NULL,
 	  "make a new release with the slug and config of vN (default: the previous one)" },
-	{ "config", cmd_config, CMD_APP, 0, 0, "-a APP [--json|--shell]", json_shell_opts,
+	{ "config", cmd_config, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json|--shell]", json_shell_opts,
 	  "show the config vars" },
-	{ "config:get", cmd_config_get, CMD_APP, 1, 1, "KEY -a APP [--shell]", shell_opts,
+	{ "config:get", cmd_config_get, CMD_APP | CMD_REMOTE, 1, 1, "KEY -a APP [--shell]", shell_opts,
 	  "print one config var's value" },
-	{ "config:set", cmd_config_set, CMD_APP, 1, -1, "KEY=value [KEY2=value2 ...] -a APP", NULL,
+	{ "config:set", cmd_config_set, CMD_APP | CMD_REMOTE, 1, -1, "KEY=value [KEY2=value2 ...] -a APP", NULL,
 	  "set config vars: one new release" },
-	{ "config:unset", cmd_config_unset, CMD_APP, 1, -1, "KEY [KEY2 ...] -a APP", NULL,
+	{ "config:unset", cmd_config_unset, CMD_APP | CMD_REMOTE, 1, -1, "KEY [KEY2 ...] -a APP", NULL,
 	  "remove config vars: one new release" },
-	{ "slugs:info", cmd_slugs_info, CMD_APP, 1, 1, "vN|SHA256 -a APP", NULL,
+	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1, "vN|SHA256 -a APP", NULL,
 	  "show a slug: checksum, sizes, files, process types, releases using it" },
-	{ "slugs:contents", cmd_slugs_contents, CMD_APP, 1, 1, "vN|SHA256 -a APP", NULL,
+	{ "slugs:contents", cmd_slugs_contents, CMD_APP | CMD_REMOTE, 1, 1, "vN|SHA256 -a APP", NULL,
 	  "list the files in a slug" },
 	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2, "vN|SHA256 DIR -a APP", NULL,
 	  "extract a slug into a new directory, safely" },
@@ -709,7 +709,7 @@ const struct cmd cli_commands[] = {
 	  "take USER's access to an app away" },
 	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1, "USER", NULL,
 	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
-	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", NULL, "show help" },
+	{ "help", cmd_help, CMD_REMOTE, 0, 1, "[COMMAND]", NULL, "show help" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -721,6 +721,12 @@ const struct cmd *cli_find(const char *name)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
+}
+
+int cli_remote_allowed(const char *name)
+{
+	const struct cmd *c = cli_find(name);
+	return c && (c->flags & CMD_REMOTE);
 }
 
 int cli_fail(void)

@@ -7,7 +7,6 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "access/keys.h"
-#include "access/sshcmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +138,7 @@ int cli_remote_check(struct cli *c, const struct cmd *cmd)
 {
 	if (!c->shell_user)
 		return 0;
-	if (!sshcmd_remote_allowed(cmd->name)) {
+	if (!(cmd->flags & CMD_REMOTE)) {
 		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
 			cmd->name);
 		return 1;
