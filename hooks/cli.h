@@ -14,9 +14,10 @@
  * function.  Exit codes: 0 ok, 1 refused or failed (message on stderr),
  * 2 usage error.
  *
- * Adding a command: a function int cmd_x(struct cli *), its row, and, if it
- * has options, a static option array next to the table whose values land in
- * struct cli.
+ * Adding a command: its function int cmd_x(struct cli *) in the cmd_*.c
+ * file of its topic (declared in cmds.h), its row in commands.c, and, if it
+ * has options of its own, a static option array next to the table whose
+ * values land in struct cli.
  */
 #ifndef SW_CLI_H
 #define SW_CLI_H
@@ -73,8 +74,8 @@ int cli_remote_allowed(const char *name);
 
 /*
  * Runs cmd with argv[0] .. argv[argc - 1], the words after its name
- * (reordered in place); c holds what came before (--root).  Returns the
- * exit code.
+ * (reordered in place).  c comes zeroed but for self and, from a --root
+ * before the command, root.  Returns the exit code.
  */
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 

@@ -1,6 +1,6 @@
 /* buildpacks, buildpacks:add/remove/clear, repo:purge-cache: arguments and printing. */
 #define _GNU_SOURCE
-#include "hooks/cmd_buildpacks.h"
+#include "hooks/cmds.h"
 
 #include "builder/bpsource.h"
 #include "builder/build.h"

@@ -1,6 +1,9 @@
-/* The ssh access commands: argument handling and printing. */
+/*
+ * The ssh access commands - shell, keys, keys:add, keys:remove, access,
+ * access:add, access:remove - and the check on what a remote user may run.
+ */
 #define _GNU_SOURCE
-#include "hooks/sshcli.h"
+#include "hooks/cmds.h"
 
 #include "hooks/shell.h"
 #include "access/access.h"
