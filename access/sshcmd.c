@@ -12,21 +12,6 @@ static const char unquoted_special[] = ";&|<>(){}$`\\*?[]#!";
 /* Special to a shell inside double quotes; refused there. */
 static const char dquoted_special[] = "$`\\";
 
-/* What a remote user may run: reading and releasing one app, creating apps, help. */
-static const char *const remote_commands[] = {
-	"apps", "apps:create", "releases", "releases:info", "releases:output", "rollback",
-	"config", "config:get", "config:set", "config:unset", "slugs:info", "slugs:contents",
-	"help", NULL,
-};
-
-int sshcmd_remote_allowed(const char *name)
-{
-	for (size_t i = 0; remote_commands[i]; i++)
-		if (!strcmp(remote_commands[i], name))
-			return 1;
-	return 0;
-}
-
 static int refuse_char(unsigned char c, const char *where)
 {
 	if (c == '\n' || c == '\r')
@@ -108,7 +93,7 @@ static int repo_app(const char *path, char **app)
 	return 0;
 }
 
-int sshcmd_parse(struct sshcmd *out, const char *line)
+int sshcmd_parse(struct sshcmd *out, const char *line, int (*allowed)(const char *name))
 {
 	int err;
 	if (!line || !line[strspn(line, " \t")])
@@ -127,7 +112,7 @@ int sshcmd_parse(struct sshcmd *out, const char *line)
 		out->kind = receive ? SSHCMD_RECEIVE_PACK : SSHCMD_UPLOAD_PACK;
 		return 0;
 	}
-	if (!sshcmd_remote_allowed(w[0]))
+	if (!allowed(w[0]))
 		return sw_error_set(SW_EINVALID,
 			"refused: '%s' is not a command you can run here (run: ssh HOST help)", w[0]);
 	for (size_t i = 1; i < n; i++)

@@ -15,11 +15,11 @@
  *   git-receive-pack PATH, git-upload-pack PATH   PATH is APP, APP.git,
  *                          /APP.git or ~/APP.git and APP a valid app name
  *                          (so '../x' is refused)
- *   a slipway command      one sshcmd_remote_allowed() says a remote user
- *                          may run, with any arguments except --root
+ *   a slipway command      one the caller's allowed(name) says a remote
+ *                          user may run, with any arguments except --root
  *
  *     struct sshcmd c = SSHCMD_INIT;
- *     if (sshcmd_parse(&c, getenv("SSH_ORIGINAL_COMMAND")) < 0)
+ *     if (sshcmd_parse(&c, getenv("SSH_ORIGINAL_COMMAND"), remote_ok) < 0)
  *             refuse(sw_error_last());
  *     ... c.kind, c.app, c.words.v ...
  *     sshcmd_release(&c);
@@ -50,14 +50,13 @@ int sshcmd_split(const char *line, struct strvec *out);
 
 /*
  * Splits and classifies line (NULL or empty means an interactive login,
- * which is refused).  SW_EINVALID with a one-line reason for anything not
- * allowed.
+ * which is refused).  allowed(name) returns 1 for the slipway commands a
+ * remote user may run, 0 for any other word (it sees the first word of
+ * every line that is not a git command).  SW_EINVALID with a one-line
+ * reason for anything not allowed.
  */
-int sshcmd_parse(struct sshcmd *out, const char *line);
+int sshcmd_parse(struct sshcmd *out, const char *line, int (*allowed)(const char *name));
 
 void sshcmd_release(struct sshcmd *c);
-
-/* 1 if a remote user may run the slipway command name over ssh. */
-int sshcmd_remote_allowed(const char *name);
 
 #endif

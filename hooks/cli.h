@@ -1,61 +1,91 @@
 /*
  * cli.h - the slipway command line: one table of commands.
  *
- * main() resolves the root, the app (-a/--app, else the git remote
- * "heroku" of the checkout around cwd) and the common options from each
- * command's flags, then calls its function.  Exit codes: 0 ok, 1 refused
- * or failed (message on stderr), 2 usage error.
+ * Each row of cli_commands[] is one command: its name, its function, what
+ * the dispatcher prepares for it (CMD_* flags), how many arguments it
+ * takes, its synopsis, its own options (an opt.h array) and one line of
+ * help.  `slipway COMMAND --help`, `help` and the usage printed on a usage
+ * error are made from the rows.
+ *
+ * cli_run() parses the command's options (its own, -a/--app when it takes
+ * an app, and --root and -h/--help for every command) anywhere on the line,
+ * checks the number of arguments, resolves the root and the app (-a/--app,
+ * else the git remote "heroku" of the checkout around cwd), and calls the
+ * function.  Exit codes: 0 ok, 1 refused or failed (message on stderr),
+ * 2 usage error.
+ *
+ * Adding a command: its function int cmd_x(struct cli *) in the cmd_*.c
+ * file of its topic (declared in cmds.h), its row in commands.c, and, if it
+ * has options of its own, a static option array next to the table whose
+ * values land in struct cli.
  */
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
+#include "hooks/opt.h"
+
 #include <stddef.h>
 
 enum {
-	CMD_APP = 1 << 0,      /* needs -a APP */
-	CMD_JSON = 1 << 1,     /* accepts --json */
-	CMD_SHELL = 1 << 2,    /* accepts --shell */
-	CMD_NUM = 1 << 3,      /* accepts -n N */
-	CMD_CONFIRM = 1 << 4,  /* accepts --confirm APP */
-	CMD_BRANCH = 1 << 5,   /* accepts --branch B */
-	CMD_HIDDEN = 1 << 6,   /* not listed by help */
-	CMD_APP_OPT = 1 << 7,  /* accepts -a APP, works without one */
-	CMD_KEEP = 1 << 8,     /* accepts --keep N */
-	CMD_REJECT = 1 << 9,   /* accepts --reject-failed-builds */
-	CMD_INDEX = 1 << 10,   /* accepts --index N (buildpacks) */
+	CMD_APP = 1 << 0,      /* needs an app: -a APP, else the checkout's */
+	CMD_APP_OPT = 1 << 1,  /* accepts -a APP, works without one */
+	CMD_REMOTE = 1 << 2,   /* a remote user may run it over ssh (on apps they can use) */
+	CMD_HIDDEN = 1 << 3,   /* not listed by help */
 };
 
+struct cmd;
+
 struct cli {
+	const struct cmd *cmd; /* the row being run */
 	const char *root;
 	const char *app;
-	const char *confirm;
-	const char *branch;
 	const char *self;      /* absolute path of this executable */
 	char *user;
 	const char *shell_user; /* set when a remote user runs this through `slipway shell` */
-	int json, shell, num, keep, reject;
-	int index;             /* --index N, 0 when not given */
 	char **args;           /* positional arguments */
 	int nargs;
+	int help;              /* -h/--help */
+
+	/* the values of the commands' own options (each row's opts say which) */
+	const char *confirm, *branch;
+	int json, shell, num, keep, reject;
+	int index;             /* --index N, 0 when not given */
 };
 
 struct cmd {
 	const char *name;
 	int (*fn)(struct cli *c);
-	unsigned flags;
+	unsigned flags;         /* CMD_* */
 	int min_args, max_args; /* max -1: any number */
-	const char *usage;
+	const char *synopsis;   /* arguments and options after the name, for "Usage:" */
+	const struct opt *opts; /* the command's own options; NULL: none */
 	const char *help;
 };
 
 extern const struct cmd cli_commands[];
+
+/* -a/--app as the commands with CMD_APP take it (top-level help lists it too). */
+extern const struct opt cli_app_opts[];
+
+const struct cmd *cli_find(const char *name);
+
+/* 1 if name is a command a remote user may run over ssh (CMD_REMOTE). */
+int cli_remote_allowed(const char *name);
+
+/*
+ * Runs cmd with argv[0] .. argv[argc - 1], the words after its name
+ * (reordered in place).  c comes zeroed but for self and, from a --root
+ * before the command, root.  Returns the exit code.
+ */
+int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+
+/* The visible commands, one "  NAME   help" line each. */
+void cli_print_commands(void);
 
 /* Reports a failed library call on stderr and returns the exit code (1). */
 int cli_fail(void);
 
 /* Usage error: message and the command's usage on stderr, returns 2. */
 int cli_usage(const struct cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-const struct cmd *cli_find(const char *name);
 
 #endif

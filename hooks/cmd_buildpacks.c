@@ -1,6 +1,6 @@
 /* buildpacks, buildpacks:add/remove/clear, repo:purge-cache: arguments and printing. */
 #define _GNU_SOURCE
-#include "hooks/cmd_buildpacks.h"
+#include "hooks/cmds.h"
 
 #include "builder/bpsource.h"
 #include "builder/build.h"
@@ -83,7 +83,7 @@ int cmd_buildpacks_remove(struct cli *c)
 {
 	struct strvec l = STRVEC_INIT;
 	if (!c->nargs == !c->index)
-		return cli_usage(cli_find("buildpacks:remove"),
+		return cli_usage(c->cmd,
 				 "name the buildpack to remove, or give its --index (not both)");
 	if (buildpacks_remove(c->root, c->app, c->nargs ? c->args[0] : NULL, c->index, &l) < 0)
 		return cli_fail();

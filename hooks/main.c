@@ -1,186 +1,52 @@
 #define _GNU_SOURCE
 #include "hooks/cli.h"
-#include "hooks/sshcli.h"
 
 #include "hooks/receive.h"
-#include "store/app.h"
 #include "util/error.h"
 #include "util/util.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int cli_fail(void)
-{
-	fprintf(stderr, " !    %s\n", sw_error_last());
-	return 1;
-}
+/* The options before the command. */
+struct top {
+	const char *root;
+	int help, version;
+};
 
-static void print_usage(FILE *f, const struct cmd *cmd)
-{
-	fprintf(f, "Usage: slipway %s\n", cmd->usage);
-}
+static const struct opt top_root_opts[] = {
+	OPT_STRING(0, "root", struct top, root, "DIR", "a directory",
+		   "where apps, slugs and caches live (default: $SLIPWAY_ROOT,\n"
+		   "else ~/.local/share/slipway)"),
+	OPT_END,
+};
 
-int cli_usage(const struct cmd *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (cmd)
-		print_usage(stderr, cmd);
-	fputs("Run 'slipway help' for the list of commands.\n", stderr);
-	return 2;
-}
-
-const struct cmd *cli_find(const char *name)
-{
-	for (const struct cmd *c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
+static const struct opt top_info_opts[] = {
+	{ .kind = OPT_KIND_FLAG, .short_name = 'h', .long_name = "help",
+	  .offset = OPT_INT_AT(struct top, help), .flags = OPT_LAST,
+	  .help = "help for a command: slipway COMMAND --help" },
+	{ .kind = OPT_KIND_FLAG, .short_name = 'v', .long_name = "version",
+	  .offset = OPT_INT_AT(struct top, version), .flags = OPT_LAST,
+	  .help = "print the version" },
+	OPT_END,
+};
 
 static void print_help(void)
 {
+	static const struct opt *const shown[] = { top_root_opts, cli_app_opts, top_info_opts,
+						   NULL };
 	puts("Usage: slipway [--root DIR] COMMAND [ARGS] [-a APP]\n");
 	puts("Heroku-style releases on your own server: git push builds a slug and records a\n"
 	     "numbered release; every config change and rollback is a release too.\n");
 	puts("Commands:");
-	for (const struct cmd *c = cli_commands; c->name; c++)
-		if (!(c->flags & CMD_HIDDEN))
-			printf("  %-18s %s\n", c->name, c->help);
-	puts("\nOptions:\n"
-	     "  --root DIR         where apps, slugs and caches live (default: $SLIPWAY_ROOT,\n"
-	     "                     else ~/.local/share/slipway)\n"
-	     "  -a, --app APP      the app (default: from the git remote 'heroku')\n"
-	     "  -h, --help         help for a command: slipway COMMAND --help\n"
-	     "  --version          print the version");
-}
-
-static void print_cmd_help(const struct cmd *c)
-{
-	print_usage(stdout, c);
-	printf("\n%s\n", c->help);
-	if (c->flags & ~(unsigned)CMD_HIDDEN)
-		puts("\nOptions:");
-	if (c->flags & CMD_APP)
-		puts("  -a, --app APP      the app (default: from the git remote 'heroku')");
-	if (c->flags & CMD_APP_OPT)
-		puts("  -a, --app APP      only this app");
-	if (c->flags & CMD_REJECT)
-		puts("  --reject-failed-builds  build before the push is accepted: a failed build\n"
-		     "                     rejects the push and the branch is not updated");
-	if (c->flags & CMD_KEEP)
-		puts("  --keep N           keep only the slugs of each app's newest N releases");
-	if (c->flags & CMD_NUM)
-		puts("  -n, --num N        how many releases to show (default 15)");
-	if (c->flags & CMD_JSON)
-		puts("  --json             print JSON");
-	if (c->flags & CMD_SHELL)
-		puts("  --shell            print config vars as KEY=value lines, shell-quoted");
-	if (c->flags & CMD_CONFIRM)
-		puts("  --confirm APP      the app's name again, to confirm");
-	if (c->flags & CMD_INDEX)
-		puts("  -i, --index N      the buildpack's position in the list, from 1");
-	if (c->flags & CMD_BRANCH)
-		puts("  --branch BRANCH    the branch that deploys (default: main, or master)");
-	puts("  --root DIR         where apps, slugs and caches live");
-}
-
-/* Value of an option: "--opt=value" or the next argument. */
-static const char *opt_value(int argc, char **argv, int *i, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	if (arg[0] == '-' && arg[1] == '-' && eq)
-		return eq + 1;
-	if (*i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
-static int is_opt(const char *arg, const char *s, const char *l)
-{
-	size_t n = strlen(l);
-	return (s && !strcmp(arg, s)) || !strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=');
-}
-
-/* Parses options anywhere on the line (like the Heroku CLI); 0 ok, else exit code. */
-static int parse(struct cli *c, const struct cmd *cmd, int argc, char **argv, int *help)
-{
-	int only_args = 0;
-	c->args = xcalloc((size_t)argc + 1, sizeof(char *));
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v;
-		if (only_args || a[0] != '-' || !strcmp(a, "-")) {
-			c->args[c->nargs++] = argv[i];
-		} else if (!strcmp(a, "--")) {
-			only_args = 1;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			*help = 1;
-		} else if (is_opt(a, NULL, "--root")) {
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "--root needs a directory");
-			c->root = v;
-		} else if ((cmd->flags & (CMD_APP | CMD_APP_OPT)) && is_opt(a, "-a", "--app")) {
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "%s needs an app name", a);
-			c->app = v;
-		} else if ((cmd->flags & CMD_JSON) && !strcmp(a, "--json")) {
-			c->json = 1;
-		} else if ((cmd->flags & CMD_SHELL) && (!strcmp(a, "--shell") || !strcmp(a, "-s"))) {
-			c->shell = 1;
-		} else if ((cmd->flags & CMD_NUM) && is_opt(a, "-n", "--num")) {
-			char *end;
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "%s needs a number", a);
-			errno = 0;
-			long n = strtol(v, &end, 10);
-			if (!*v || *end || errno || n < 1 || n > 1000000)
-				return cli_usage(cmd, "invalid number '%s' for %s", v, a);
-			c->num = (int)n;
-		} else if ((cmd->flags & CMD_REJECT) && !strcmp(a, "--reject-failed-builds")) {
-			c->reject = 1;
-		} else if ((cmd->flags & CMD_KEEP) && is_opt(a, NULL, "--keep")) {
-			char *end;
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "--keep needs a number");
-			errno = 0;
-			long n = strtol(v, &end, 10);
-			if (!*v || *end || errno || n < 1 || n > 1000000000)
-				return cli_usage(cmd, "invalid number '%s' for --keep", v);
-			c->keep = (int)n;
-		} else if ((cmd->flags & CMD_INDEX) && is_opt(a, "-i", "--index")) {
-			char *end;
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "--index needs a number");
-			errno = 0;
-			long n = strtol(v, &end, 10);
-			if (!*v || *end || errno || n < 1 || n > 1000000)
-				return cli_usage(cmd, "invalid index '%s': use a position from 1", v);
-			c->index = (int)n;
-		} else if ((cmd->flags & CMD_CONFIRM) && is_opt(a, NULL, "--confirm")) {
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "--confirm needs the app name");
-			c->confirm = v;
-		} else if ((cmd->flags & CMD_BRANCH) && is_opt(a, NULL, "--branch")) {
-			if (!(v = opt_value(argc, argv, &i, a)))
-				return cli_usage(cmd, "--branch needs a branch name");
-			c->branch = v;
-		} else {
-			return cli_usage(cmd, "unknown option '%s' for %s", a, cmd->name);
-		}
-	}
-	return 0;
+	cli_print_commands();
+	puts("\nOptions:");
+	opt_print_help(stdout, shown);
 }
 
 static char *self_path(const char *argv0)
@@ -228,30 +94,17 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "pre-receive"))
 		return finish(receive_pre(stdin, stdout, hook_git_dir()));
 
-	struct cli c = { 0 };
-	int first = 1;
-	/* global options before the command */
-	while (first < argc && argv[first][0] == '-') {
-		const char *a = argv[first];
-		if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
-			printf("slipway %s\n", SLIPWAY_VERSION);
-			return finish(0);
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			print_help();
-			return finish(0);
-		}
-		if (is_opt(a, NULL, "--root")) {
-			const char *v = opt_value(argc, argv, &first, a);
-			if (!v)
-				return cli_usage(NULL, "--root needs a directory");
-			c.root = v;
-			first++;
-			continue;
-		}
-		return cli_usage(NULL, "unknown option '%s'", a);
+	static const struct opt *const top_opts[] = { top_root_opts, top_info_opts, NULL };
+	struct top top = { 0 };
+	int first = opt_parse(top_opts, &top, argc - 1, argv + 1, NULL, OPT_PARSE_LEADING);
+	if (first < 0)
+		return cli_usage(NULL, "%s", sw_error_last());
+	first++;
+	if (top.version) {
+		printf("slipway %s\n", SLIPWAY_VERSION);
+		return finish(0);
 	}
-	if (first >= argc) {
+	if (top.help || first >= argc) {
 		print_help();
 		return finish(0);
 	}
@@ -261,44 +114,11 @@ int main(int argc, char **argv)
 	const struct cmd *cmd = cli_find(name);
 	if (!cmd)
 		return cli_usage(NULL, "'%s' is not a slipway command", name);
-	int help = 0;
-	int rc = parse(&c, cmd, argc - first - 1, argv + first + 1, &help);
-	if (rc)
-		goto done;
-	if (help) {
-		print_cmd_help(cmd);
-		rc = finish(0);
-		goto done;
-	}
-	if (c.nargs < cmd->min_args || (cmd->max_args >= 0 && c.nargs > cmd->max_args)) {
-		rc = cli_usage(cmd, c.nargs < cmd->min_args ? "missing argument for %s"
-							    : "too many arguments for %s", cmd->name);
-		goto done;
-	}
-	char *root = NULL, *app = NULL;
-	if (root_resolve(c.root, &root) < 0) {
-		rc = cli_fail();
-		goto done;
-	}
-	c.root = root;
-	if ((cmd->flags & CMD_APP) && !c.app) {
-		if (app_infer_from_cwd(&app) < 0) {
-			rc = cli_usage(cmd, "no app specified: use -a APP");
-			free(root);
-			goto done;
-		}
-		c.app = app;
-	}
-	c.self = self_path(argv[0]);
-	c.user = app_actor();
-	c.shell_user = getenv("SLIPWAY_SHELL_USER");
-	rc = cli_remote_check(&c, cmd); /* 0 unless a remote user may not */
-	rc = finish(rc ? rc : cmd->fn(&c));
-	free((char *)c.self);
-	free(c.user);
-	free(root);
-	free(app);
-done:
-	free(c.args);
+	struct cli c = { 0 };
+	char *self = self_path(argv[0]);
+	c.root = top.root;
+	c.self = self;
+	int rc = finish(cli_run(&c, cmd, argc - first - 1, argv + first + 1));
+	free(self);
 	return rc;
 }

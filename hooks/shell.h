@@ -9,7 +9,7 @@
  *       the user must have access (access.h), else "You do not have access
  *       to the app APP."; then `git receive-pack|upload-pack <repo>` runs
  *       with SLIPWAY_USER=USER, so a push's release is by USER;
- *   a slipway command
+ *   a slipway command the table allows over ssh (CMD_REMOTE, cli.h)
  *       the slipway executable runs again as `slipway --root ROOT WORDS...`
  *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER; the second one
  *       tells the command line that a remote user is acting, so every app

@@ -26,6 +26,20 @@ static void split_is(const char *line, const char *const *want)
 
 #define SPLIT(line, ...) split_is(line, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* What the command line lets a remote user run (CMD_REMOTE; tests/hooks/test_commands.c). */
+static const char *const remote_commands[] = { "apps", "apps:create", "releases", "releases:info",
+					       "releases:output", "rollback", "config",
+					       "config:get", "config:set", "config:unset",
+					       "slugs:info", "slugs:contents", "help", NULL };
+
+static int remote_allowed(const char *name)
+{
+	for (size_t i = 0; remote_commands[i]; i++)
+		if (!strcmp(remote_commands[i], name))
+			return 1;
+	return 0;
+}
+
 Test(sshcmd, splits_words_and_simple_quotes)
 {
 	SPLIT("releases -a myapp", "releases", "-a", "myapp");
@@ -45,7 +59,7 @@ Test(sshcmd, splits_words_and_simple_quotes)
 static void refused(const char *line, const char *msg)
 {
 	struct sshcmd c = SSHCMD_INIT;
-	int err = sshcmd_parse(&c, line);
+	int err = sshcmd_parse(&c, line, remote_allowed);
 	cr_assert_eq(err, SW_EINVALID, "'%s' was not refused (%d)", line ? line : "(null)", err);
 	cr_assert(strstr(sw_error_last(), msg), "'%s': message '%s', want '%s'",
 		  line ? line : "(null)", sw_error_last(), msg);
@@ -118,7 +132,7 @@ Test(sshcmd, refuses_paths_that_are_not_apps)
 static void git_cmd_is(const char *line, enum sshcmd_kind kind, const char *app)
 {
 	struct sshcmd c = SSHCMD_INIT;
-	cr_assert_eq(sshcmd_parse(&c, line), 0, "'%s': %s", line, sw_error_last());
+	cr_assert_eq(sshcmd_parse(&c, line, remote_allowed), 0, "'%s': %s", line, sw_error_last());
 	cr_assert_eq(c.kind, kind, "'%s'", line);
 	cr_assert_str_eq(c.app, app, "'%s'", line);
 	sshcmd_release(&c);
@@ -137,7 +151,8 @@ Test(sshcmd, git_commands_name_the_app)
 Test(sshcmd, slipway_commands_keep_their_words)
 {
 	struct sshcmd c = SSHCMD_INIT;
-	cr_assert_eq(sshcmd_parse(&c, "rollback v3 -a 'myapp'"), 0, "%s", sw_error_last());
+	cr_assert_eq(sshcmd_parse(&c, "rollback v3 -a 'myapp'", remote_allowed), 0, "%s",
+		     sw_error_last());
 	cr_assert_eq(c.kind, SSHCMD_SLIPWAY);
 	cr_assert_null(c.app);
 	cr_assert_eq(c.words.n, 4);
@@ -151,10 +166,13 @@ Test(sshcmd, slipway_commands_keep_their_words)
 					  "releases:output", "rollback", "config", "config:get",
 					  "config:set", "config:unset", "slugs:info",
 					  "slugs:contents", "help", NULL };
-	for (size_t i = 0; ok[i]; i++)
-		cr_assert(sshcmd_remote_allowed(ok[i]), "%s", ok[i]);
-	cr_assert(!sshcmd_remote_allowed("shell"));
-	cr_assert(!sshcmd_remote_allowed("keys"));
-	cr_assert(!sshcmd_remote_allowed("fsck"));
-	cr_assert(!sshcmd_remote_allowed("gc"));
+	for (size_t i = 0; ok[i]; i++) {
+		cr_assert_eq(sshcmd_parse(&c, ok[i], remote_allowed), 0, "%s", ok[i]);
+		cr_assert_eq(c.kind, SSHCMD_SLIPWAY, "%s", ok[i]);
+		sshcmd_release(&c);
+	}
+	refused("shell", "'shell' is not a command");
+	refused("keys", "'keys' is not a command");
+	refused("fsck", "'fsck' is not a command");
+	refused("gc", "'gc' is not a command");
 }

@@ -1,13 +1,15 @@
-/* The ssh access commands: argument handling and printing. */
+/*
+ * The ssh access commands - shell, keys, keys:add, keys:remove, access,
+ * access:add, access:remove - and the check on what a remote user may run.
+ */
 #define _GNU_SOURCE
-#include "hooks/sshcli.h"
+#include "hooks/cmds.h"
 
 #include "hooks/shell.h"
 #include "access/access.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "access/keys.h"
-#include "access/sshcmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +141,7 @@ int cli_remote_check(struct cli *c, const struct cmd *cmd)
 {
 	if (!c->shell_user)
 		return 0;
-	if (!sshcmd_remote_allowed(cmd->name)) {
+	if (!(cmd->flags & CMD_REMOTE)) {
 		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
 			cmd->name);
 		return 1;

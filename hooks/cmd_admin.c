@@ -1,0 +1,47 @@
+/* fsck and gc: the operator's checks and clean-ups. */
+#define _GNU_SOURCE
+#include "hooks/cmds.h"
+
+#include "builder/build.h"
+#include "builder/buildarea.h"
+#include "store/app.h"
+#include "store/fsck.h"
+#include "util/units.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+int cmd_fsck(struct cli *c)
+{
+	struct strvec problems = STRVEC_INIT;
+	if (c->app && app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	if (fsck_run(c->root, c->app, &problems) < 0) {
+		strvec_clear(&problems);
+		return cli_fail();
+	}
+	for (size_t i = 0; i < problems.n; i++)
+		printf("problem: %s\n", problems.v[i]);
+	if (problems.n)
+		fprintf(stderr, " !    fsck found %zu problem%s\n", problems.n, problems.n == 1 ? "" : "s");
+	else
+		printf("fsck: %s is consistent\n", c->app ? c->app : "everything");
+	int rc = problems.n ? 1 : 0;
+	strvec_clear(&problems);
+	return rc;
+}
+
+int cmd_gc(struct cli *c)
+{
+	struct gc_result r;
+	uint64_t builds;
+	char size[32];
+	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0)
+		return cli_fail();
+	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
+	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s and %" PRIu64
+	       " build director%s; freed %s\n",
+	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
+	       builds == 1 ? "y" : "ies", size);
+	return 0;
+}

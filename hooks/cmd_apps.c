@@ -1,0 +1,75 @@
+/* apps, apps:create, apps:destroy: arguments and printing. */
+#define _GNU_SOURCE
+#include "hooks/cmds.h"
+
+#include "access/access.h"
+#include "store/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_apps(struct cli *c)
+{
+	struct strvec names = STRVEC_INIT;
+	if (app_list(c->root, &names) < 0)
+		return cli_fail();
+	for (size_t i = 0; c->shell_user && i < names.n; i++) {
+		if (access_allowed(c->root, names.v[i], c->shell_user) != 1) {
+			free(names.v[i]); /* a remote user sees only their apps */
+			memmove(&names.v[i], &names.v[i + 1], (names.n - i) * sizeof(*names.v));
+			names.n--;
+			i--;
+		}
+	}
+	if (c->json) {
+		printf("[");
+		for (size_t i = 0; i < names.n; i++)
+			printf("%s\"%s\"", i ? "," : "", names.v[i]);
+		printf("]\n");
+	} else if (!names.n) {
+		printf("You have no apps.\n");
+	} else {
+		printf("=== Apps\n");
+		for (size_t i = 0; i < names.n; i++)
+			printf("%s\n", names.v[i]);
+	}
+	strvec_clear(&names);
+	return 0;
+}
+
+int cmd_apps_create(struct cli *c)
+{
+	const char *name = c->args[0];
+	struct app_create_opts o = APP_CREATE_OPTS_INIT;
+	o.hook_exe = c->self;
+	o.branch = c->branch;
+	o.reject_failed_builds = c->reject;
+	if (app_create(c->root, name, &o) < 0)
+		return cli_fail();
+	if (c->shell_user && access_add(c->root, name, c->shell_user) < 0)
+		return cli_fail(); /* a remote creator gets access */
+	char *repo = app_repo_path(c->root, name);
+	printf("Creating %s... done\n", name);
+	printf("Git repository: %s\n", repo);
+	printf("Add it as a remote with: git remote add heroku %s\n", repo);
+	free(repo);
+	return 0;
+}
+
+int cmd_apps_destroy(struct cli *c)
+{
+	const char *name = c->args[0];
+	if (app_check_exists(c->root, name) < 0)
+		return cli_fail();
+	if (!c->confirm || strcmp(c->confirm, name)) {
+		fprintf(stderr, " !    This will permanently destroy %s, its releases and its config.\n"
+				" !    To proceed, run: slipway apps:destroy %s --confirm %s\n",
+			name, name, name);
+		return 1;
+	}
+	if (app_destroy(c->root, name) < 0)
+		return cli_fail();
+	printf("Destroying %s... done\n", name);
+	return 0;
+}

@@ -1,0 +1,146 @@
+/* releases, releases:info, releases:output, rollback: arguments and printing. */
+#define _GNU_SOURCE
+#include "hooks/cmds.h"
+#include "hooks/view.h"
+
+#include "runtime/change.h"
+#include "store/app.h"
+#include "store/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* The version named by args[i] (vN or N), else the current release. */
+static int pick_version(struct cli *c, struct ledger *l, int i, int *v)
+{
+	if (i < c->nargs)
+		return release_parse_version(c->args[i], v) ? cli_fail() : 0;
+	if (ledger_current(l, v) < 0)
+		return cli_fail();
+	if (!*v && ledger_latest(l, v) < 0)
+		return cli_fail();
+	if (!*v) {
+		fprintf(stderr, " !    %s has no releases.\n", c->app);
+		return 1;
+	}
+	return 0;
+}
+
+struct collect {
+	struct release *items;
+	size_t n, max;
+};
+
+static int collect_one(const struct release *r, void *ctx)
+{
+	struct collect *col = ctx;
+	release_copy(&col->items[col->n++], r);
+	return col->n >= col->max;
+}
+
+int cmd_releases(struct cli *c)
+{
+	struct ledger *l = NULL;
+	int rc = cli_open_app(c, &l), current = 0;
+	if (rc)
+		return rc;
+	struct collect col = { NULL, 0, (size_t)(c->num ? c->num : 15) };
+	col.items = xcalloc(col.max, sizeof(*col.items));
+	int err = ledger_current(l, &current);
+	if (!err)
+		err = ledger_walk(l, 0, 0, collect_one, &col);
+	if (err < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	if (c->json) {
+		buf_adds(&out, "[");
+		for (size_t i = 0; i < col.n; i++) {
+			buf_adds(&out, i ? ",\n " : "");
+			view_release_json(&out, &col.items[i], col.items[i].version == current, 0);
+		}
+		buf_adds(&out, "]\n");
+	} else {
+		view_releases(&out, c->app, current, col.items, col.n, (int64_t)time(NULL));
+	}
+	cli_put(&out);
+done:
+	for (size_t i = 0; i < col.n; i++)
+		release_release(&col.items[i]);
+	free(col.items);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_releases_info(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int v = 0, current = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if ((rc = pick_version(c, l, 0, &v)))
+		goto done;
+	if (ledger_current(l, &current) < 0 || ledger_read(l, v, LEDGER_READ_ALL, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	if (c->shell)
+		view_config_shell(&out, &r.config);
+	else if (c->json) {
+		view_release_json(&out, &r, v == current, 1);
+		buf_adds(&out, "\n");
+	} else
+		view_release_info(&out, &r, v == current, (int64_t)time(NULL));
+	cli_put(&out);
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_releases_output(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int v = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if ((rc = pick_version(c, l, 0, &v)))
+		goto done;
+	if (ledger_read(l, v, LEDGER_READ_OUTPUT | LEDGER_READ_PROCS, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (r.output)
+		fputs(r.output, stdout);
+	else
+		printf("Release v%d has no release phase output (%s).\n", v,
+		       proc_list_get(&r.procs, "release") ? "the release command has not run"
+							  : "its Procfile has no release process");
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+int cmd_rollback(struct cli *c)
+{
+	struct change_result res;
+	int target = 0;
+	if (app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	if (c->nargs && release_parse_version(c->args[0], &target) < 0)
+		return cli_fail();
+	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
+		return cli_fail();
+	printf("Rolling back %s to v%d... done, v%d\n", c->app, res.target, res.version);
+	fflush(stdout);
+	if (res.failed)
+		return cli_release_failed(c, &res);
+	if (res.previous)
+		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
+	return 0;
+}

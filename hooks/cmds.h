@@ -1,0 +1,75 @@
+/*
+ * cmds.h - the functions of cli_commands[] (cli.h), by the file that has
+ * them, and what they share.  Each takes the parsed command line and
+ * returns the exit code.
+ */
+#ifndef SW_CMDS_H
+#define SW_CMDS_H
+
+#include "hooks/cli.h"
+
+struct buf;
+struct ledger;
+struct change_result;
+
+/* cmd_apps.c */
+int cmd_apps(struct cli *c);
+int cmd_apps_create(struct cli *c);
+int cmd_apps_destroy(struct cli *c);
+
+/* cmd_releases.c */
+int cmd_releases(struct cli *c);
+int cmd_releases_info(struct cli *c);
+int cmd_releases_output(struct cli *c);
+int cmd_rollback(struct cli *c);
+
+/* cmd_config.c */
+int cmd_config(struct cli *c);
+int cmd_config_get(struct cli *c);
+int cmd_config_set(struct cli *c);
+int cmd_config_unset(struct cli *c);
+
+/* cmd_slugs.c */
+int cmd_slugs_info(struct cli *c);
+int cmd_slugs_contents(struct cli *c);
+int cmd_slugs_extract(struct cli *c);
+
+/* cmd_buildpacks.c */
+int cmd_buildpacks(struct cli *c);
+int cmd_buildpacks_add(struct cli *c);
+int cmd_buildpacks_remove(struct cli *c);
+int cmd_buildpacks_clear(struct cli *c);
+int cmd_repo_purge_cache(struct cli *c);
+
+/* cmd_admin.c */
+int cmd_fsck(struct cli *c);
+int cmd_gc(struct cli *c);
+
+/* cmd_access.c: ssh access */
+int cmd_shell(struct cli *c);
+int cmd_keys(struct cli *c);
+int cmd_keys_add(struct cli *c);
+int cmd_keys_remove(struct cli *c);
+int cmd_access(struct cli *c);
+int cmd_access_add(struct cli *c);
+int cmd_access_remove(struct cli *c);
+
+/*
+ * 0 when the operator runs cmd (c->shell_user is NULL), or when the remote
+ * user may run it (a CMD_REMOTE command, on an app they can use); else
+ * prints the refusal and returns 1.
+ */
+int cli_remote_check(struct cli *c, const struct cmd *cmd);
+
+/* commands.c: shared by the commands */
+
+/* Writes b to stdout and releases it. */
+void cli_put(struct buf *b);
+
+/* Opens c->app's ledger: 0, or the exit code after the message (no such app...). */
+int cli_open_app(struct cli *c, struct ledger **l);
+
+/* The new release's release phase failed: it is recorded, but not live.  Returns 1. */
+int cli_release_failed(struct cli *c, const struct change_result *res);
+
+#endif
