@@ -42,10 +42,7 @@ static int script_path(const char *bp_dir, const char *script, char **out)
 /* Prefixes the last error message: "<script> of buildpack '<dir>': <message>". */
 static int error_wrap(int code, const char *script, const char *bp_dir)
 {
-	char *why = xstrdup(sw_error_last());
-	sw_error_set(code, "%s of buildpack '%s': %s", script, bp_dir, why);
-	free(why);
-	return code;
+	return sw_error_prefix(code, "%s of buildpack '%s': ", script, bp_dir);
 }
 
 /* The directory's last path component, without trailing slashes. */

@@ -41,12 +41,11 @@ int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 		int err = buildpacks_spec_check(spec);
 		if (!err && out->n >= BUILDPACKS_MAX)
 			err = sw_error_set(SW_EINVALID, "too many buildpacks (max %d)", BUILDPACKS_MAX);
-		if (err || memchr(s, '\0', (size_t)(e - s))) {
-			char *why = xstrdup(err ? sw_error_last() : "it holds a NUL byte");
+		if (!err && memchr(s, '\0', (size_t)(e - s)))
+			err = sw_error_set(SW_EINVALID, "it holds a NUL byte");
+		if (err) {
 			free(spec);
-			sw_error_set(SW_EINVALID, "line %d: %s", it.lineno, why);
-			free(why);
-			return SW_EINVALID;
+			return sw_error_prefix(SW_EINVALID, "line %d: ", it.lineno);
 		}
 		strvec_push(out, spec);
 		free(spec);

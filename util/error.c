@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static _Thread_local char last_msg[4096];
+static _Thread_local char last_msg[SW_ERROR_MSG_MAX];
 static _Thread_local int last_code;
 
 static int set_v(int code, int with_errno, const char *fmt, va_list ap)
@@ -47,4 +47,39 @@ const char *sw_error_last(void)
 int sw_error_code(void)
 {
 	return last_code;
+}
+
+int sw_error_prefix(int code, const char *fmt, ...)
+{
+	/* formatted apart: an argument may point into last_msg */
+	char out[sizeof(last_msg)];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out[n = 0] = '\0';
+	if ((size_t)n < sizeof(out))
+		snprintf(out + n, sizeof(out) - (size_t)n, "%s", sw_error_last());
+	memcpy(last_msg, out, strlen(out) + 1);
+	last_code = code;
+	errno = saved;
+	return code;
+}
+
+int sw_error_save(struct sw_error_state *st, int code)
+{
+	st->code = code;
+	memcpy(st->msg, last_msg, sizeof(st->msg));
+	return code;
+}
+
+int sw_error_restore(const struct sw_error_state *st)
+{
+	memcpy(last_msg, st->msg, sizeof(last_msg));
+	last_msg[sizeof(last_msg) - 1] = '\0';
+	last_code = st->code;
+	return st->code;
 }
