@@ -5,7 +5,7 @@
 #include "runtime/change.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "util/lock.h"
+#include "util/lockfile.h"
 #include "util/util.h"
 
 #include <stdlib.h>
@@ -74,12 +74,12 @@ static int read_list(const char *path, struct strvec *out)
 	return err;
 }
 
-static int write_list(const char *path, const struct strvec *l)
+static int write_list(struct lockfile *lf, const struct strvec *l)
 {
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < l->n; i++)
 		buf_addf(&b, "%s\n", l->v[i]);
-	int err = fs_write_atomic(path, b.data ? b.data : "", b.len, 0644);
+	int err = lockfile_commit(lf, b.data ? b.data : "", b.len, 0644);
 	buf_release(&b);
 	return err;
 }
@@ -110,7 +110,7 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		struct strvec *after)
 {
 	struct strvec l = STRVEC_INIT, next = STRVEC_INIT;
-	struct lock lk = LOCK_INIT;
+	struct lockfile lf = LOCKFILE_INIT;
 	char *path = NULL, *lockpath = NULL;
 	int err;
 
@@ -118,7 +118,7 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		return err;
 	lockpath = app_lock_path(root, app);
 	path = list_path(root, app);
-	if ((err = lock_acquire(&lk, lockpath, change_lock_wait(), NULL, NULL)) ||
+	if ((err = lockfile_hold(&lf, path, lockpath, change_lock_wait())) ||
 	    (err = read_list(path, &l)))
 		goto done;
 	size_t at = l.n;
@@ -160,13 +160,13 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		if (i < l.n && !(op == OP_REMOVE && i == at))
 			strvec_push(&next, l.v[i]);
 	}
-	if ((err = write_list(path, &next)))
+	if ((err = write_list(&lf, &next)))
 		goto done;
 	if (after)
 		for (size_t i = 0; i < next.n; i++)
 			strvec_push(after, next.v[i]);
 done:
-	lock_release(&lk);
+	lockfile_rollback(&lf);
 	strvec_clear(&l);
 	strvec_clear(&next);
 	free(path);
