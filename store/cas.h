@@ -28,9 +28,9 @@
  * that hashes what it writes (see cas_publish_hashed).
  */
 struct cas_hasher {
-	void *ctx;
+	void *ctx;              /* the hasher's own: cas_hasher_release() frees it */
 };
-#define CAS_HASHER_INIT { NULL }
+#define CAS_HASHER_INIT { 0 }
 
 /* 0, or SW_ERROR with the message set. */
 int cas_hasher_start(struct cas_hasher *h);

@@ -26,7 +26,7 @@ struct buf {
 	size_t len;
 	size_t cap;
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT { 0 }
 
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
@@ -52,7 +52,7 @@ struct strvec {
 	size_t n;
 	size_t cap;
 };
-#define STRVEC_INIT { NULL, 0, 0 }
+#define STRVEC_INIT { 0 }
 void strvec_push(struct strvec *sv, const char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strvec_clear(struct strvec *sv);
@@ -76,7 +76,7 @@ struct text_lines {
 	const char *p, *end;
 	int lineno;
 };
-#define TEXT_LINES_INIT(text, len) { (text), (text) + (len), 0 }
+#define TEXT_LINES_INIT(text, len) { .p = (text), .end = (text) + (len) }
 int text_lines_next(struct text_lines *it, const char **s, size_t *n);
 
 #endif
