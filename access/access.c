@@ -64,7 +64,7 @@ static int write_names(struct lockfile *lf, struct strvec *names)
 	strvec_sort(names);
 	for (size_t i = 0; i < names->n; i++)
 		buf_addf(&b, "%s\n", names->v[i]);
-	int err = lockfile_commit(lf, b.data ? b.data : "", b.len, 0644);
+	int err = lockfile_commit(lf, b.data, b.len, 0644);
 	buf_release(&b);
 	return err;
 }

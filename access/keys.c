@@ -338,7 +338,7 @@ int keys_remove(const char *file, const char *user, int *removed)
 		err = sw_error_set(SW_ENOTFOUND, "user '%s' has no keys (see: slipway keys)", user);
 		goto done;
 	}
-	if ((err = lockfile_commit(&lf, out.data ? out.data : "", out.len, 0600)) == 0)
+	if ((err = lockfile_commit(&lf, out.data, out.len, 0600)) == 0)
 		*removed = n;
 done:
 	lockfile_rollback(&lf);

@@ -97,7 +97,7 @@ int buildpack_detect(const char *bp_dir, const char *build_dir,
 		ret = sw_error_set(SW_ENOTFOUND, "buildpack '%s' does not apply", bp_dir);
 		goto done;
 	}
-	name = first_line(out.data ? out.data : "");
+	name = first_line(out.data);
 	if (!*name) {
 		free(name);
 		name = dir_basename(bp_dir);
@@ -175,7 +175,7 @@ int buildpack_release(const char *bp_dir, const char *build_dir,
 				   bp_dir, status);
 		goto done;
 	}
-	ret = buildpack_parse_release(out.data ? out.data : "", out.len, procs, vars);
+	ret = buildpack_parse_release(out.data, out.len, procs, vars);
 done:
 	buf_release(&out);
 	free(path);

@@ -79,7 +79,7 @@ static int write_list(struct lockfile *lf, const struct strvec *l)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < l->n; i++)
 		buf_addf(&b, "%s\n", l->v[i]);
-	int err = lockfile_commit(lf, b.data ? b.data : "", b.len, 0644);
+	int err = lockfile_commit(lf, b.data, b.len, 0644);
 	buf_release(&b);
 	return err;
 }

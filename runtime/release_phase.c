@@ -132,7 +132,7 @@ int release_phase_run(const char *root, struct ledger *l, const struct release *
 	}
 	fflush(out);
 	err = ledger_finish(l, r->version, *ok ? RELEASE_SUCCEEDED : RELEASE_FAILED,
-			    s.saved.data ? s.saved.data : "");
+			    s.saved.data);
 	strvec_clear(&env);
 	buf_release(&s.saved);
 	free(dir);
