@@ -325,14 +325,3 @@ done:
 	close(w.rootfd);
 	return err;
 }
-
-int checkout_commit(const char *repo_path, const char *rev, const char *dir,
-		    struct checkout_stats *stats)
-{
-	struct checkout_plan *p;
-	int err = checkout_plan(repo_path, rev, &p);
-	if (!err)
-		err = checkout_write(p, dir, 0, stats);
-	checkout_plan_free(p);
-	return err;
-}

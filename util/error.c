@@ -6,7 +6,6 @@
 #include <string.h>
 
 static _Thread_local char last_msg[SW_ERROR_MSG_MAX];
-static _Thread_local int last_code;
 
 static int set_v(int code, int with_errno, const char *fmt, va_list ap)
 {
@@ -16,7 +15,6 @@ static int set_v(int code, int with_errno, const char *fmt, va_list ap)
 	if (with_errno && n >= 0 && (size_t)n < sizeof(last_msg))
 		snprintf(last_msg + n, sizeof(last_msg) - (size_t)n, ": %s",
 			 strerror(saved));
-	last_code = code;
 	errno = saved;
 	return code;
 }
@@ -44,11 +42,6 @@ const char *sw_error_last(void)
 	return last_msg[0] ? last_msg : "unknown error";
 }
 
-int sw_error_code(void)
-{
-	return last_code;
-}
-
 int sw_error_prefix(int code, const char *fmt, ...)
 {
 	/* formatted apart: an argument may point into last_msg */
@@ -64,7 +57,6 @@ int sw_error_prefix(int code, const char *fmt, ...)
 	if ((size_t)n < sizeof(out))
 		snprintf(out + n, sizeof(out) - (size_t)n, "%s", sw_error_last());
 	memcpy(last_msg, out, strlen(out) + 1);
-	last_code = code;
 	errno = saved;
 	return code;
 }
@@ -80,6 +72,5 @@ int sw_error_restore(const struct sw_error_state *st)
 {
 	memcpy(last_msg, st->msg, sizeof(last_msg));
 	last_msg[sizeof(last_msg) - 1] = '\0';
-	last_code = st->code;
 	return st->code;
 }
