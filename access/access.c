@@ -4,7 +4,7 @@
 #include "store/app.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "util/lock.h"
+#include "util/lockfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +58,13 @@ static int read_names(const char *root, const char *app, struct strvec *out)
 	return err;
 }
 
-static int write_names(const char *root, const char *app, struct strvec *names)
+static int write_names(struct lockfile *lf, struct strvec *names)
 {
 	struct buf b = BUF_INIT;
 	strvec_sort(names);
 	for (size_t i = 0; i < names->n; i++)
 		buf_addf(&b, "%s\n", names->v[i]);
-	char *path = access_path(root, app);
-	int err = fs_write_atomic(path, b.data ? b.data : "", b.len, 0644);
-	free(path);
+	int err = lockfile_commit(lf, b.data, b.len, 0644);
 	buf_release(&b);
 	return err;
 }
@@ -93,13 +91,14 @@ int access_list(const char *root, const char *app, struct strvec *out)
 static int change(const char *root, const char *app, const char *user, int add)
 {
 	struct strvec names = STRVEC_INIT;
-	struct lock lk = LOCK_INIT;
+	struct lockfile lf = LOCKFILE_INIT;
+	char *path = access_path(root, app);
 	char *lock_path = xasprintf("%s/locks/%s.access.lock", root, app);
 	int err;
 
 	if ((err = access_user_check(user)) < 0 || (err = app_check_exists(root, app)) < 0)
 		goto done;
-	if ((err = lock_acquire(&lk, lock_path, 30, NULL, NULL)) < 0)
+	if ((err = lockfile_hold(&lf, path, lock_path, 30)) < 0)
 		goto done;
 	if ((err = read_names(root, app, &names)) < 0)
 		goto done;
@@ -121,11 +120,12 @@ static int change(const char *root, const char *app, const char *user, int add)
 		memmove(&names.v[at], &names.v[at + 1], (names.n - (size_t)at) * sizeof(*names.v));
 		names.n--;
 	}
-	err = write_names(root, app, &names);
+	err = write_names(&lf, &names);
 done:
-	lock_release(&lk);
+	lockfile_rollback(&lf);
 	strvec_clear(&names);
 	free(lock_path);
+	free(path);
 	return err;
 }
 

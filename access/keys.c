@@ -4,7 +4,7 @@
 #include "access/access.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "util/lock.h"
+#include "util/lockfile.h"
 #include "util/util.h"
 
 #include <openssl/evp.h>
@@ -237,14 +237,6 @@ static int add_path_word(struct buf *b, const char *path)
 	return 0;
 }
 
-static int lock_keys(struct lock *lk, const char *file)
-{
-	char *lock_path = xasprintf("%s.lock", file);
-	int err = lock_acquire(lk, lock_path, 30, NULL, NULL);
-	free(lock_path);
-	return err;
-}
-
 static int make_dir(const char *file)
 {
 	char *dir = xstrdup(file);
@@ -260,7 +252,7 @@ static int make_dir(const char *file)
 
 int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key)
 {
-	struct lock lk = LOCK_INIT;
+	struct lockfile lf = LOCKFILE_INIT;
 	struct buf out = BUF_INIT;
 	char *text = NULL;
 	int err;
@@ -279,7 +271,7 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	buf_adds(&out, "\n");
 	char *new_line = buf_detach(&out);
 
-	if ((err = make_dir(o->file)) < 0 || (err = lock_keys(&lk, o->file)) < 0 ||
+	if ((err = make_dir(o->file)) < 0 || (err = lockfile_hold(&lf, o->file, NULL, 30)) < 0 ||
 	    (err = read_keys_file(o->file, &text)) < 0)
 		goto done_line;
 	char *save = NULL;
@@ -307,11 +299,11 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	if (out.len && out.data[out.len - 1] != '\n')
 		buf_adds(&out, "\n");
 	buf_adds(&out, new_line);
-	err = fs_write_atomic(o->file, out.data, out.len, 0600);
+	err = lockfile_commit(&lf, out.data, out.len, 0600);
 done_line:
 	free(new_line);
 done:
-	lock_release(&lk);
+	lockfile_rollback(&lf);
 	buf_release(&out);
 	free(text);
 	return err;
@@ -319,7 +311,7 @@ done:
 
 int keys_remove(const char *file, const char *user, int *removed)
 {
-	struct lock lk = LOCK_INIT;
+	struct lockfile lf = LOCKFILE_INIT;
 	struct buf out = BUF_INIT;
 	char *text = NULL;
 	int err, n = 0;
@@ -327,7 +319,7 @@ int keys_remove(const char *file, const char *user, int *removed)
 	*removed = 0;
 	if ((err = access_user_check(user)) < 0)
 		return err;
-	if ((err = lock_keys(&lk, file)) < 0 || (err = read_keys_file(file, &text)) < 0)
+	if ((err = lockfile_hold(&lf, file, NULL, 30)) < 0 || (err = read_keys_file(file, &text)) < 0)
 		goto done;
 	for (char *l = text; *l;) {
 		char *nl = strchr(l, '\n');
@@ -346,10 +338,10 @@ int keys_remove(const char *file, const char *user, int *removed)
 		err = sw_error_set(SW_ENOTFOUND, "user '%s' has no keys (see: slipway keys)", user);
 		goto done;
 	}
-	if ((err = fs_write_atomic(file, out.data ? out.data : "", out.len, 0600)) == 0)
+	if ((err = lockfile_commit(&lf, out.data, out.len, 0600)) == 0)
 		*removed = n;
 done:
-	lock_release(&lk);
+	lockfile_rollback(&lf);
 	buf_release(&out);
 	free(text);
 	return err;

@@ -25,12 +25,13 @@
 
 /* A public key: "TYPE BASE64 [COMMENT]". */
 struct ssh_key {
-	char *type;
+	char *type;             /* type, blob and comment are malloc'ed, the
+	                           key's own: key_release() frees them */
 	char *blob;             /* base64, as written */
 	char *comment;          /* "" if none */
 	char fingerprint[64];   /* "SHA256:..." as ssh-keygen -l prints it */
 };
-#define SSH_KEY_INIT { NULL, NULL, NULL, "" }
+#define SSH_KEY_INIT { 0 }
 
 /*
  * Parses one public key (a line as in an .pub file; one trailing newline
@@ -49,7 +50,7 @@ struct keys_add_opts {
 	const char *exe;    /* absolute path of slipway; required */
 	const char *root;   /* absolute root; required */
 };
-#define KEYS_ADD_OPTS_INIT { NULL, NULL, NULL }
+#define KEYS_ADD_OPTS_INIT { 0 }
 
 /*
  * Installs key for user.  SW_EEXISTS if the same key is already in the

@@ -46,7 +46,7 @@ int sshcmd_split(const char *line, struct strvec *out)
 				buf_add(&w, p, 1);
 		} else if (c == ' ' || c == '\t') {
 			if (in_word)
-				strvec_push(out, w.data ? w.data : "");
+				strvec_push(out, w.data);
 			buf_reset(&w);
 			in_word = 0;
 		} else if (c == '\'' || c == '"') {
@@ -65,7 +65,7 @@ int sshcmd_split(const char *line, struct strvec *out)
 		goto done;
 	}
 	if (in_word)
-		strvec_push(out, w.data ? w.data : "");
+		strvec_push(out, w.data);
 done:
 	buf_release(&w);
 	return err;

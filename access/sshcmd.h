@@ -40,10 +40,10 @@ enum sshcmd_kind {
 
 struct sshcmd {
 	enum sshcmd_kind kind;
-	char *app;             /* the app, for the git commands */
+	char *app;             /* the app, for the git commands (malloc'ed, ours) */
 	struct strvec words;   /* every word of the line */
 };
-#define SSHCMD_INIT { SSHCMD_NONE, NULL, STRVEC_INIT }
+#define SSHCMD_INIT { .words = STRVEC_INIT }
 
 /* Splits line into words (appended to out).  SW_EINVALID with a one-line reason. */
 int sshcmd_split(const char *line, struct strvec *out);

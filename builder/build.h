@@ -29,7 +29,7 @@ struct build_opts {
 	FILE *out;              /* the pusher's terminal */
 	int lock_wait_sec;      /* how long to wait for a running build */
 };
-#define BUILD_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 600 }
+#define BUILD_OPTS_INIT { .lock_wait_sec = 600 }
 
 /* Timings of a build's stages, in seconds. */
 struct build_timings {

@@ -42,10 +42,7 @@ static int script_path(const char *bp_dir, const char *script, char **out)
 /* Prefixes the last error message: "<script> of buildpack '<dir>': <message>". */
 static int error_wrap(int code, const char *script, const char *bp_dir)
 {
-	char *why = xstrdup(sw_error_last());
-	sw_error_set(code, "%s of buildpack '%s': %s", script, bp_dir, why);
-	free(why);
-	return code;
+	return sw_error_prefix(code, "%s of buildpack '%s': ", script, bp_dir);
 }
 
 /* The directory's last path component, without trailing slashes. */
@@ -100,7 +97,7 @@ int buildpack_detect(const char *bp_dir, const char *build_dir,
 		ret = sw_error_set(SW_ENOTFOUND, "buildpack '%s' does not apply", bp_dir);
 		goto done;
 	}
-	name = first_line(out.data ? out.data : "");
+	name = first_line(out.data);
 	if (!*name) {
 		free(name);
 		name = dir_basename(bp_dir);
@@ -178,7 +175,7 @@ int buildpack_release(const char *bp_dir, const char *build_dir,
 				   bp_dir, status);
 		goto done;
 	}
-	ret = buildpack_parse_release(out.data ? out.data : "", out.len, procs, vars);
+	ret = buildpack_parse_release(out.data, out.len, procs, vars);
 done:
 	buf_release(&out);
 	free(path);

@@ -5,7 +5,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "util/lock.h"
+#include "util/lockfile.h"
 #include "util/util.h"
 
 #include <stdlib.h>
@@ -41,12 +41,11 @@ int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 		int err = buildpacks_spec_check(spec);
 		if (!err && out->n >= BUILDPACKS_MAX)
 			err = sw_error_set(SW_EINVALID, "too many buildpacks (max %d)", BUILDPACKS_MAX);
-		if (err || memchr(s, '\0', (size_t)(e - s))) {
-			char *why = xstrdup(err ? sw_error_last() : "it holds a NUL byte");
+		if (!err && memchr(s, '\0', (size_t)(e - s)))
+			err = sw_error_set(SW_EINVALID, "it holds a NUL byte");
+		if (err) {
 			free(spec);
-			sw_error_set(SW_EINVALID, "line %d: %s", it.lineno, why);
-			free(why);
-			return SW_EINVALID;
+			return sw_error_prefix(SW_EINVALID, "line %d: ", it.lineno);
 		}
 		strvec_push(out, spec);
 		free(spec);
@@ -75,12 +74,12 @@ static int read_list(const char *path, struct strvec *out)
 	return err;
 }
 
-static int write_list(const char *path, const struct strvec *l)
+static int write_list(struct lockfile *lf, const struct strvec *l)
 {
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < l->n; i++)
 		buf_addf(&b, "%s\n", l->v[i]);
-	int err = fs_write_atomic(path, b.data ? b.data : "", b.len, 0644);
+	int err = lockfile_commit(lf, b.data, b.len, 0644);
 	buf_release(&b);
 	return err;
 }
@@ -111,7 +110,7 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		struct strvec *after)
 {
 	struct strvec l = STRVEC_INIT, next = STRVEC_INIT;
-	struct lock lk = LOCK_INIT;
+	struct lockfile lf = LOCKFILE_INIT;
 	char *path = NULL, *lockpath = NULL;
 	int wait, err;
 
@@ -120,7 +119,7 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 	lockpath = app_lock_path(root, app);
 	path = list_path(root, app);
 	if ((err = settings_lock_wait(&wait)) ||
-	    (err = lock_acquire(&lk, lockpath, wait, NULL, NULL)) ||
+	    (err = lockfile_hold(&lf, path, lockpath, wait)) ||
 	    (err = read_list(path, &l)))
 		goto done;
 	size_t at = l.n;
@@ -162,13 +161,13 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		if (i < l.n && !(op == OP_REMOVE && i == at))
 			strvec_push(&next, l.v[i]);
 	}
-	if ((err = write_list(path, &next)))
+	if ((err = write_list(&lf, &next)))
 		goto done;
 	if (after)
 		for (size_t i = 0; i < next.n; i++)
 			strvec_push(after, next.v[i]);
 done:
-	lock_release(&lk);
+	lockfile_rollback(&lf);
 	strvec_clear(&l);
 	strvec_clear(&next);
 	free(path);

@@ -178,7 +178,7 @@ struct writer {
 	int stop;               /* set once a thread failed (atomic) */
 	pthread_mutex_t mu;     /* guards the fields below */
 	int err;
-	char *msg;
+	struct sw_error_state first; /* the first failure, with its message */
 	uint64_t files, bytes;
 };
 
@@ -187,8 +187,7 @@ static void fail(struct writer *w, int err)
 {
 	pthread_mutex_lock(&w->mu);
 	if (!w->err) {
-		w->err = err;
-		w->msg = xstrdup(sw_error_last());
+		w->err = sw_error_save(&w->first, err);
 	}
 	pthread_mutex_unlock(&w->mu);
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
@@ -229,9 +228,7 @@ static int write_file(git_repository *repo, struct writer *w, const struct job *
 		return sw_error_errno(SW_ERROR, "cannot create '%s'", j->path);
 	rc = j->size >= STREAM_MIN ? blobstream_write(w->bs, &j->id, STREAM_MIN, fd, &streamed) : 0;
 	if (rc < 0) {
-		char *why = xstrdup(sw_error_last());
-		err = sw_error_set(rc, "cannot write '%s': %s", j->path, why);
-		free(why);
+		err = sw_error_prefix(rc, "cannot write '%s': ", j->path);
 	} else if (rc == 0) {
 		/* small, or stored as a delta: libgit2 reads it whole */
 		if (git_blob_lookup(&blob, repo, &j->id) < 0)
@@ -319,24 +316,12 @@ int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 	for (int i = 1; i <= started; i++)
 		pthread_join(tids[i], NULL);
 	if (w.err)
-		err = sw_error_set(w.err, "%s", w.msg);
+		err = sw_error_restore(&w.first);
 	else if (stats) {
 		stats->files = w.files;
 		stats->bytes = w.bytes;
 	}
 done:
-	free(w.msg);
 	close(w.rootfd);
-	return err;
-}
-
-int checkout_commit(const char *repo_path, const char *rev, const char *dir,
-		    struct checkout_stats *stats)
-{
-	struct checkout_plan *p;
-	int err = checkout_plan(repo_path, rev, &p);
-	if (!err)
-		err = checkout_write(p, dir, 0, stats);
-	checkout_plan_free(p);
 	return err;
 }

@@ -45,8 +45,4 @@ int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 
 void checkout_plan_free(struct checkout_plan *p);
 
-/* checkout_plan() + checkout_write() with the default thread count. */
-int checkout_commit(const char *repo_path, const char *rev, const char *dir,
-		    struct checkout_stats *stats);
-
 #endif

@@ -168,9 +168,7 @@ int pipeline_source_export(const char *export_path, const char *const *env,
 	ro.capture = &cap;
 	ro.capture_max = EXPORT_ENV_MAX;
 	if ((err = run_child(&ro, &status)) < 0) {
-		char *why = xstrdup(sw_error_last());
-		sw_error_set(err, "cannot source '%s': %s", export_path, why);
-		free(why);
+		sw_error_prefix(err, "cannot source '%s': ", export_path);
 		goto done;
 	}
 	if (status) {
@@ -234,9 +232,7 @@ static int release_all(struct run *run, struct pipeline_result *r)
 		err = buildpack_release(run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
 					o->on_line, o->ctx, &procs, &r->vars);
 		if (err) {
-			char *why = xstrdup(sw_error_last());
-			sw_error_set(err, "bin/release of %s: %s", run->bps[i].name, why);
-			free(why);
+			sw_error_prefix(err, "bin/release of %s: ", run->bps[i].name);
 		} else if (i + 1 == run->n) {
 			proc_list_release(&r->procs);
 			r->procs = procs;
@@ -304,9 +300,7 @@ static int read_dot_buildpacks(const char *app_dir, struct strvec *out, int *fou
 	if (err || !text)
 		goto done;
 	if ((err = buildpacks_parse(text, len, out))) {
-		char *why = xstrdup(sw_error_last());
-		sw_error_set(err, "'.buildpacks' %s", why);
-		free(why);
+		sw_error_prefix(err, "'.buildpacks' ");
 		goto done;
 	}
 	*found = out->n > 0;

@@ -28,6 +28,7 @@
 #include "store/config.h"
 #include "util/util.h"
 
+/* Everything here is the caller's and only read, during pipeline_run(). */
 struct pipeline_opts {
 	const char *root;              /* for the cache of git buildpacks */
 	const char *work_dir;          /* private; buildpack copies go under it */
@@ -42,14 +43,15 @@ struct pipeline_opts {
 	run_line_fn on_line;           /* everything for the pusher */
 	void *ctx;
 };
-#define PIPELINE_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+#define PIPELINE_OPTS_INIT { 0 }
 
+/* procs and vars are the result's own: pipeline_result_release() frees them. */
 struct pipeline_result {
 	int compile_failed;            /* a bin/compile failed or timed out */
 	struct proc_list procs;        /* the last buildpack's default_process_types */
 	struct config vars;            /* all buildpacks' config_vars, later ones win */
 };
-#define PIPELINE_RESULT_INIT { 0, PROC_LIST_INIT, CONFIG_INIT }
+#define PIPELINE_RESULT_INIT { .procs = PROC_LIST_INIT, .vars = CONFIG_INIT }
 
 /*
  * Runs the buildpacks.  Failures set a message meant for the pusher:

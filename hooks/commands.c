@@ -179,7 +179,7 @@ const struct cmd cli_commands[] = {
 
 void cli_put(struct buf *b)
 {
-	fwrite(b->data ? b->data : "", 1, b->len, stdout);
+	fwrite(b->data, 1, b->len, stdout);
 	buf_release(b);
 }
 

@@ -33,7 +33,7 @@ struct shell_opts {
 	const char *line;   /* SSH_ORIGINAL_COMMAND; NULL = interactive login */
 	const char *exe;    /* the slipway executable; NULL = /proc/self/exe */
 };
-#define SHELL_OPTS_INIT { NULL, NULL, NULL, NULL }
+#define SHELL_OPTS_INIT { 0 }
 
 /*
  * Does not return when the command starts.  Returns SW_EINVALID (refused

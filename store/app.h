@@ -35,7 +35,7 @@ struct app_create_opts {
 	const char *branch;     /* deploy branch; NULL = main, or master if that is pushed */
 	int reject_failed_builds; /* build in pre-receive: a failed build rejects the push */
 };
-#define APP_CREATE_OPTS_INIT { NULL, NULL, 0 }
+#define APP_CREATE_OPTS_INIT { 0 }
 
 /*
  * Creates the bare repository with the hooks installed (hooks/pre-receive,

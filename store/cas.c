@@ -380,28 +380,6 @@ static int publish_as(const char *root, int fd, const char *tmp_path, const char
 	return 0;
 }
 
-int cas_publish(const char *root, int fd, const char *tmp_path,
-		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
-{
-	char hex[CAS_HEX_LEN + 1];
-	uint64_t size = 0;
-	int err;
-
-	if ((err = hash_fd(fd, tmp_path, hex, &size)) < 0) {
-		close(fd);
-		unlink(tmp_path);
-		return err;
-	}
-	if ((err = publish_as(root, fd, tmp_path, hex)) < 0) {
-		unlink(tmp_path);
-		return err;
-	}
-	memcpy(hex_out, hex, sizeof(hex));
-	if (size_out)
-		*size_out = size;
-	return 0;
-}
-
 int cas_publish_hashed(const char *root, int fd, const char *tmp_path, const char *hex)
 {
 	int err;

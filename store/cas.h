@@ -3,17 +3,17 @@
  *
  * Objects live at <root>/store/sha256/<ab>/<cdef...>.tar.zst, named by the
  * SHA-256 (lowercase hex, 64 chars) of their bytes.  A name in the store is
- * always a complete object: publishing hashes a finished temp file (or takes
- * the hash its writer computed over the bytes it wrote), fsyncs it, renames
- * it into place and fsyncs the directory.  Publishing an
+ * always a complete object: publishing takes a finished temp file and the
+ * hash its writer computed over the bytes it wrote, fsyncs it, renames it
+ * into place and fsyncs the directory.  Publishing an
  * object that already exists just removes the temp file (dedupe) and leaves
  * the existing object untouched.  Objects are read-only files (mode 0444);
  * directories are created 0755.
  *
  *     int fd; char *tmp;
  *     cas_tmpfile(root, &fd, &tmp);        // temp file inside the store
- *     write the slug to fd ...
- *     cas_publish(root, fd, tmp, hex, &size);   // closes fd, consumes tmp
+ *     write the slug to fd, hashing it (cas_hasher) ...
+ *     cas_publish_hashed(root, fd, tmp, hex);   // closes fd, consumes tmp
  */
 #ifndef SW_CAS_H
 #define SW_CAS_H
@@ -28,9 +28,9 @@
  * that hashes what it writes (see cas_publish_hashed).
  */
 struct cas_hasher {
-	void *ctx;
+	void *ctx;              /* the hasher's own: cas_hasher_release() frees it */
 };
-#define CAS_HASHER_INIT { NULL }
+#define CAS_HASHER_INIT { 0 }
 
 /* 0, or SW_ERROR with the message set. */
 int cas_hasher_start(struct cas_hasher *h);
@@ -43,18 +43,11 @@ void cas_hasher_release(struct cas_hasher *h);
 int cas_tmpfile(const char *root, int *fd_out, char **path_out);
 
 /*
- * Hashes the temp file (reading it back from the start), fsyncs it and
- * moves it to its final name.  hex_out receives 64 hex chars + NUL,
- * size_out (may be NULL) the object's size.  Always closes fd and removes
- * the temp file on failure; frees nothing (tmp_path stays the caller's).
- */
-int cas_publish(const char *root, int fd, const char *tmp_path,
-		char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
-
-/*
- * cas_publish() for a writer that hashed the bytes while it wrote them
- * (slug_write() does): hex is trusted, the file is not read back.  Same
- * fsync, rename, dedupe and clean-up on failure.
+ * Fsyncs the temp file and moves it to its final name, hex: the SHA-256 its
+ * writer computed while it wrote the bytes (slug_write() does), trusted, the
+ * file is not read back.  Always closes fd and removes the temp file on
+ * failure; frees nothing (tmp_path stays the caller's).  SW_EINVALID if hex
+ * is not a valid name.
  */
 int cas_publish_hashed(const char *root, int fd, const char *tmp_path, const char *hex);
 

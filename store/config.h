@@ -23,7 +23,7 @@ struct config {
 	size_t n;
 	size_t cap;
 };
-#define CONFIG_INIT { NULL, 0, 0 }
+#define CONFIG_INIT { 0 }
 
 /* 1 if key is a valid config var name. */
 int config_key_valid(const char *key);

@@ -290,15 +290,6 @@ static int lookup_version(struct ledger *l, int version, git_oid *oid)
 	return err;
 }
 
-int ledger_release_oid(struct ledger *l, int version, char hex[41])
-{
-	git_oid oid;
-	int err = lookup_version(l, version, &oid);
-	if (!err)
-		git_oid_tostr(hex, 41, &oid);
-	return err;
-}
-
 int ledger_read(struct ledger *l, int version, unsigned what, struct release *out)
 {
 	git_oid oid;

@@ -80,9 +80,6 @@ int ledger_finish(struct ledger *l, int version, enum release_status status,
 int ledger_walk(struct ledger *l, int from, unsigned what,
 		int (*fn)(const struct release *r, void *ctx), void *ctx);
 
-/* The commit id (hex) of release `version`, e.g. to compare with refs. */
-int ledger_release_oid(struct ledger *l, int version, char hex[41]);
-
 /*
  * Checks the ledger: the chain from the head down to v1 has no gap or
  * duplicate, every refs/releases/vN names its chain entry and none is off

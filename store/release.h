@@ -39,7 +39,9 @@ enum release_status {
 struct release {
 	int version;
 	enum release_status status;
-	char *description;
+	char *description;      /* description, user and output are malloc'ed,
+	                           the release's own, like procs and config:
+	                           release_release() frees them */
 	char *user;
 	int64_t created;        /* seconds since the epoch, UTC */
 	char commit[41];        /* "" when the release has no code change */
@@ -50,8 +52,7 @@ struct release {
 	struct config config;
 	char *output;           /* release phase output, or NULL */
 };
-#define RELEASE_INIT { 0, RELEASE_SUCCEEDED, NULL, NULL, 0, "", "", 0, 0, \
-		       PROC_LIST_INIT, CONFIG_INIT, NULL }
+#define RELEASE_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT }
 
 void release_release(struct release *r);
 

@@ -108,27 +108,25 @@ static int lookup(struct settings *s, const struct setting *def, char **out, enu
 
 static int blame(const struct setting *def, enum source from, int err)
 {
-	if (from == FROM_DEFAULT)
-		return err;
-	char *why = xstrdup(sw_error_last());
 	if (from == FROM_ENV)
-		sw_error_set(err, "$%s: %s", def->env, why);
-	else
-		sw_error_set(err, "git config %s: %s", def->key, why);
-	free(why);
+		return sw_error_prefix(err, "$%s: ", def->env);
+	if (from == FROM_GIT)
+		return sw_error_prefix(err, "git config %s: ", def->key);
 	return err;
 }
 
 int settings_blame(struct settings *s, const struct setting *def, int err)
 {
-	char *v = NULL;
+	struct sw_error_state why;
 	enum source from;
-	char *why = xstrdup(sw_error_last());
+	char *v = NULL;
+	sw_error_save(&why, err);
 	int rc = lookup(s, def, &v, &from);
 	free(v);
-	sw_error_set(err, "%s", why);
-	free(why);
-	return rc ? rc : blame(def, from, err);
+	if (rc)
+		return rc;
+	sw_error_restore(&why);
+	return blame(def, from, err);
 }
 
 int settings_string(struct settings *s, const struct setting *def, char **out)

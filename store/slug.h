@@ -47,7 +47,7 @@ struct slug_write_opts {
 	uint64_t max_bytes_in;  /* 0 = unlimited; else refuse (SW_EINVALID) once
 	                           the uncompressed file bytes exceed it */
 };
-#define SLUG_WRITE_OPTS_INIT { 0, 0, 0 }
+#define SLUG_WRITE_OPTS_INIT { 0 }
 
 /*
  * Packs the tree at dir into fd (a fresh, empty, writable file; not closed,

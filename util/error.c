@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static _Thread_local char last_msg[4096];
-static _Thread_local int last_code;
+static _Thread_local char last_msg[SW_ERROR_MSG_MAX];
 
 static int set_v(int code, int with_errno, const char *fmt, va_list ap)
 {
@@ -16,7 +15,6 @@ static int set_v(int code, int with_errno, const char *fmt, va_list ap)
 	if (with_errno && n >= 0 && (size_t)n < sizeof(last_msg))
 		snprintf(last_msg + n, sizeof(last_msg) - (size_t)n, ": %s",
 			 strerror(saved));
-	last_code = code;
 	errno = saved;
 	return code;
 }
@@ -44,7 +42,35 @@ const char *sw_error_last(void)
 	return last_msg[0] ? last_msg : "unknown error";
 }
 
-int sw_error_code(void)
+int sw_error_prefix(int code, const char *fmt, ...)
 {
-	return last_code;
+	/* formatted apart: an argument may point into last_msg */
+	char out[sizeof(last_msg)];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out[n = 0] = '\0';
+	if ((size_t)n < sizeof(out))
+		snprintf(out + n, sizeof(out) - (size_t)n, "%s", sw_error_last());
+	memcpy(last_msg, out, strlen(out) + 1);
+	errno = saved;
+	return code;
+}
+
+int sw_error_save(struct sw_error_state *st, int code)
+{
+	st->code = code;
+	memcpy(st->msg, last_msg, sizeof(st->msg));
+	return code;
+}
+
+int sw_error_restore(const struct sw_error_state *st)
+{
+	memcpy(last_msg, st->msg, sizeof(last_msg));
+	last_msg[sizeof(last_msg) - 1] = '\0';
+	return st->code;
 }

@@ -3,10 +3,10 @@
  *
  * Library functions return 0 on success or one of the negative codes below
  * and leave a human-readable message (lowercase, no trailing newline) that
- * sw_error_last() returns until the next sw_error_set().  The message and
- * code are per thread: a worker thread hands its message to the thread that
- * reports it.  Only front-ends
- * (hooks/) turn codes into exit statuses.
+ * sw_error_last() returns until the next sw_error_set().  The message is
+ * per thread: a worker thread hands it to the thread that reports it
+ * (sw_error_save()).  Only front-ends (hooks/) turn codes into exit
+ * statuses.
  *
  *     if (thing_do(...) < 0)
  *             fprintf(stderr, " !     %s\n", sw_error_last());
@@ -36,7 +36,42 @@ int sw_error_errno(int code, const char *fmt, ...)
 /* The message of the last error ("unknown error" if none was set). */
 const char *sw_error_last(void);
 
-/* The code passed to the last sw_error_set(). */
-int sw_error_code(void);
+/*
+ * Puts the formatted text in front of the current message, as is, and
+ * returns code.  Ending fmt with ": " gives the usual form:
+ *
+ *     if ((err = run_child(&ro, &status)) < 0)
+ *             return sw_error_prefix(err, "cannot source '%s': ", path);
+ *     // "cannot source 'export': cannot run '/bin/sh': ..."
+ */
+int sw_error_prefix(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Messages are cut to this many bytes, the NUL included. */
+#define SW_ERROR_MSG_MAX 4096
+
+/*
+ * A saved error: a code and a copy of the message, plain data with nothing
+ * to free.  A failure path saves the first error, cleans up (which may set
+ * errors of its own) and restores it, so the caller sees the cause:
+ *
+ *     struct sw_error_state first;
+ *     sw_error_save(&first, err);
+ *     fs_rm_rf(tmp);
+ *     return sw_error_restore(&first);
+ *
+ * A worker thread saves its failure into shared state (under its lock) and
+ * the thread that reports it restores it.
+ */
+struct sw_error_state {
+	int code;
+	char msg[SW_ERROR_MSG_MAX];
+};
+
+/* Saves code and this thread's current message into st; returns code. */
+int sw_error_save(struct sw_error_state *st, int code);
+
+/* Makes st's message this thread's current one again; returns its code. */
+int sw_error_restore(const struct sw_error_state *st);
 
 #endif

@@ -16,7 +16,7 @@
 struct lock {
 	int fd;
 };
-#define LOCK_INIT { -1 }
+#define LOCK_INIT { .fd = -1 }
 
 /*
  * Takes the lock, waiting up to wait_sec seconds (0 = do not wait).

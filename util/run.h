@@ -41,12 +41,13 @@ struct run_opts {
 	run_line_fn on_line;      /* every line of stderr, and of stdout unless captured;
 	                             the line excludes its '\n' and is NUL-terminated
 	                             (it may also contain NUL bytes); NULL = discard */
-	void *ctx;
-	struct buf *capture;      /* if set, stdout bytes are collected here instead */
+	void *ctx;                /* passed to on_line */
+	struct buf *capture;      /* if set, stdout bytes are appended to this buffer of
+	                             the caller's instead */
 	size_t capture_max;       /* with capture: more than this many bytes kills the
 	                             child and fails with SW_EINVALID; 0 = 10 MiB */
 };
-#define RUN_OPTS_INIT { NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 }
+#define RUN_OPTS_INIT { 0 }
 
 /*
  * Runs the child to completion.  Returns 0 when it ran and exited (its exit

@@ -70,6 +70,8 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+const char buf_empty_string[1] = "";
+
 static void buf_grow(struct buf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
@@ -77,7 +79,8 @@ static void buf_grow(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	b->data = xrealloc(b->data, cap);
+	/* with cap 0, data is buf_empty_string (or NULL): not ours to realloc */
+	b->data = xrealloc(b->cap ? b->data : NULL, cap);
 	b->cap = cap;
 }
 
@@ -108,7 +111,7 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->data)
+	if (b->cap)
 		b->data[0] = '\0';
 }
 
@@ -122,16 +125,17 @@ void buf_truncate(struct buf *b, size_t len)
 
 char *buf_detach(struct buf *b)
 {
-	char *p = b->data ? b->data : xstrdup("");
-	b->data = NULL;
+	char *p = b->cap ? b->data : xstrdup("");
+	b->data = (char *)buf_empty_string;
 	b->len = b->cap = 0;
 	return p;
 }
 
 void buf_release(struct buf *b)
 {
-	free(b->data);
-	b->data = NULL;
+	if (b->cap)
+		free(b->data);
+	b->data = (char *)buf_empty_string;
 	b->len = b->cap = 0;
 }
 

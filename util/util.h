@@ -6,7 +6,7 @@
  *
  *     struct buf b = BUF_INIT;
  *     buf_addf(&b, "v%d", 7);
- *     use(b.data, b.len);       // always NUL-terminated
+ *     use(b.data, b.len);       // never NULL, always NUL-terminated
  *     buf_release(&b);
  */
 #ifndef SW_UTIL_H
@@ -21,20 +21,31 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * From BUF_INIT on, data is never NULL and always NUL-terminated, so it can
+ * be passed on as a string without checking.  Until the first add, and again
+ * after buf_release() and buf_detach(), it points at buf_empty_string, a
+ * shared read-only "" with cap 0: nothing may write into it or free it.  So
+ * write into data only when cap > 0, free it only with buf_release(), and
+ * take it over only with buf_detach().  A zeroed buf works with every
+ * function here too, but its data is NULL until the first add.
+ */
 struct buf {
-	char *data; /* NUL-terminated when non-NULL */
+	char *data; /* never NULL after BUF_INIT; malloc'ed only when cap > 0 */
 	size_t len;
 	size_t cap;
 };
-#define BUF_INIT { NULL, 0, 0 }
+extern const char buf_empty_string[1];
+#define BUF_INIT { .data = (char *)buf_empty_string }
 
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);             /* len = 0, keeps memory */
 void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len), keeps memory */
-char *buf_detach(struct buf *b);           /* returns data ("" if empty), b is reset */
-void buf_release(struct buf *b);           /* frees data */
+char *buf_detach(struct buf *b);           /* returns data, always malloc'ed (a fresh ""
+                                              if b had no memory); b is as after BUF_INIT */
+void buf_release(struct buf *b);           /* frees data; b is as after BUF_INIT */
 
 /*
  * Appends s as a JSON string literal (with quotes).  Well-formed UTF-8 passes
@@ -52,7 +63,7 @@ struct strvec {
 	size_t n;
 	size_t cap;
 };
-#define STRVEC_INIT { NULL, 0, 0 }
+#define STRVEC_INIT { 0 }
 void strvec_push(struct strvec *sv, const char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strvec_clear(struct strvec *sv);
@@ -76,7 +87,7 @@ struct text_lines {
 	const char *p, *end;
 	int lineno;
 };
-#define TEXT_LINES_INIT(text, len) { (text), (text) + (len), 0 }
+#define TEXT_LINES_INIT(text, len) { .p = (text), .end = (text) + (len) }
 int text_lines_next(struct text_lines *it, const char **s, size_t *n);
 
 #endif

@@ -39,7 +39,8 @@ static char *publish(const void *data, size_t len, char hex[CAS_HEX_LEN + 1], ui
 
 	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0, "%s", sw_error_last());
 	cr_assert_eq(fs_write_all(fd, data, len), 0);
-	cr_assert_eq(cas_publish(root, fd, tmp, hex, size), 0, "%s", sw_error_last());
+	cr_assert_eq(cas_hash_file(tmp, hex, size), 0, "%s", sw_error_last());
+	cr_assert_eq(cas_publish_hashed(root, fd, tmp, hex), 0, "%s", sw_error_last());
 	return tmp;
 }
 
@@ -389,7 +390,9 @@ Test(cas, failed_publish_removes_temp_file)
 	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
 	cr_assert_eq(fs_write_all(fd, "x", 1), 0);
 	close(fd);
-	cr_assert_lt(cas_publish(root, -1, tmp, hex, NULL), 0);
+	memset(hex, 'a', CAS_HEX_LEN);
+	hex[CAS_HEX_LEN] = '\0';
+	cr_assert_lt(cas_publish_hashed(root, -1, tmp, hex), 0);
 	cr_assert_not(fs_exists(tmp), "temp file %s left behind", tmp);
 	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
 	free(tmp);

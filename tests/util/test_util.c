@@ -1,6 +1,7 @@
 /*
- * test_util.c - store/util.c: the JSON string writer always produces valid
- * JSON in valid UTF-8, whatever bytes it is given.
+ * test_util.c - util/util.c: the JSON string writer always produces valid
+ * JSON in valid UTF-8, whatever bytes it is given; a buf's data is never
+ * NULL and its shared empty string is never written or freed.
  */
 #include "util/util.h"
 
@@ -49,4 +50,58 @@ Test(util, json_replaces_each_invalid_byte)
 	expect("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* above U+10FFFF */
 	expect("\x80\xc3\xa9", "\"\\ufffd\xc3\xa9\"");          /* stray continuation, then good */
 	expect("\xe2\x82", "\"\\ufffd\\ufffd\"");               /* truncated 3-byte */
+}
+
+Test(buf, data_is_never_null_from_buf_init_on)
+{
+	struct buf b = BUF_INIT;
+	cr_assert_not_null(b.data);
+	cr_assert_str_eq(b.data, "");
+	buf_reset(&b);          /* must not write into the shared "" */
+	buf_truncate(&b, 0);
+	cr_assert_str_eq(b.data, "");
+	buf_release(&b);        /* must not free it */
+	cr_assert_not_null(b.data);
+	cr_assert_str_eq(b.data, "");
+	buf_adds(&b, "abc");
+	cr_assert_str_eq(b.data, "abc");
+	buf_release(&b);
+	cr_assert_str_eq(b.data, "");
+	cr_assert_eq(b.len, 0);
+	buf_adds(&b, "again");
+	cr_assert_str_eq(b.data, "again");
+	buf_release(&b);
+}
+
+Test(buf, detach_always_returns_its_own_string)
+{
+	struct buf b = BUF_INIT;
+	char *s = buf_detach(&b);
+	cr_assert_str_eq(s, "");
+	free(s);                /* malloc'ed, even when nothing was added */
+	cr_assert_str_eq(b.data, "");
+	buf_adds(&b, "xy");
+	s = buf_detach(&b);
+	cr_assert_str_eq(s, "xy");
+	cr_assert_str_eq(b.data, "");
+	cr_assert_eq(b.len, 0);
+	free(s);
+	buf_adds(&b, "z");
+	cr_assert_str_eq(b.data, "z");
+	buf_release(&b);
+}
+
+Test(buf, a_zeroed_buf_works_too)
+{
+	struct buf b;
+	memset(&b, 0, sizeof(b));
+	buf_reset(&b);
+	buf_add(&b, "", 0);
+	cr_assert_str_eq(b.data, "");
+	buf_release(&b);
+	memset(&b, 0, sizeof(b));
+	char *s = buf_detach(&b);
+	cr_assert_str_eq(s, "");
+	free(s);
+	buf_release(&b);
 }
