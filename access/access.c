@@ -2,6 +2,7 @@
 #include "access/access.h"
 
 #include "store/app.h"
+#include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/lockfile.h"
@@ -37,7 +38,7 @@ int access_user_check(const char *user)
 
 static char *access_path(const char *root, const char *app)
 {
-	return xasprintf("%s/apps/%s.git/" ACCESS_FILE, root, app);
+	return paths_repo_file(root, app, ACCESS_FILE);
 }
 
 /* Reads the names in the file (missing file: none). */
@@ -93,7 +94,7 @@ static int change(const char *root, const char *app, const char *user, int add)
 	struct strvec names = STRVEC_INIT;
 	struct lockfile lf = LOCKFILE_INIT;
 	char *path = access_path(root, app);
-	char *lock_path = xasprintf("%s/locks/%s.access.lock", root, app);
+	char *lock_path = paths_app_file_lock(root, app, "access");
 	int err;
 
 	if ((err = access_user_check(user)) < 0 || (err = app_check_exists(root, app)) < 0)

@@ -2,6 +2,7 @@
 #include "access/keys.h"
 
 #include "access/access.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/lockfile.h"
@@ -143,11 +144,13 @@ done:
 
 int keys_path(char **out)
 {
-	const char *env = getenv("SLIPWAY_AUTHORIZED_KEYS");
-	if (env && *env) {
-		*out = xstrdup(env);
-		return 0;
-	}
+	struct settings *s = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_AUTHORIZED_KEYS, out);
+	settings_free(s);
+	if (err || *out)
+		return err;
 	const char *home = getenv("HOME");
 	if (!home || !*home) {
 		struct passwd *pw = getpwuid(getuid());
@@ -155,7 +158,7 @@ int keys_path(char **out)
 	}
 	if (!home || !*home)
 		return sw_error_set(SW_ERROR,
-			"cannot find the home directory: set HOME or SLIPWAY_AUTHORIZED_KEYS");
+			"cannot find the home directory: set HOME or slipway.authorizedKeys");
 	*out = xasprintf("%s/.ssh/authorized_keys", home);
 	return 0;
 }

@@ -154,8 +154,12 @@ static int resolve_git(const char *root, const char *spec, run_line_fn on_line, 
 	}
 	err = fs_fsync_dir(cache);
 done:
-	if (tmp)
-		fs_rm_rf(tmp);
+	if (tmp) {
+		struct sw_error_state first;
+		sw_error_save(&first, err);
+		fs_rm_rf(tmp); /* a failure to clean up must not hide why the clone failed */
+		sw_error_restore(&first);
+	}
 	if (!err)
 		*dir_out = final;
 	else

@@ -2,6 +2,7 @@
 #include "builder/buildpacks.h"
 
 #include "store/app.h"
+#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -55,10 +56,7 @@ int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 
 static char *list_path(const char *root, const char *app)
 {
-	char *repo = app_repo_path(root, app);
-	char *path = xasprintf("%s/" LIST_FILE, repo);
-	free(repo);
-	return path;
+	return paths_repo_file(root, app, LIST_FILE);
 }
 
 static int read_list(const char *path, struct strvec *out)

@@ -177,8 +177,12 @@ int app_create(const char *root, const char *app, const struct app_create_opts *
 	err = fs_fsync_dir(apps);
 done:
 	git_repository_free(repo);
-	if (err && tmp)
-		fs_rm_rf(tmp);
+	if (err && tmp) {
+		struct sw_error_state first;
+		sw_error_save(&first, err);
+		fs_rm_rf(tmp); /* the caller hears why creating failed, not why cleaning up did */
+		sw_error_restore(&first);
+	}
 	free(tmp);
 	free(apps);
 	free(path);

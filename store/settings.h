@@ -29,6 +29,7 @@
  *   slipway.rejectFailedBuilds  -                          app     false
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
+ *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
  * "500M", "2G" (util/units.h).
@@ -52,7 +53,8 @@ struct setting {
 
 extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
-	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR;
+	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
+	SETTING_AUTHORIZED_KEYS;
 
 struct settings;
 
