@@ -1,6 +1,8 @@
 /*
  * access.h - user names and who may use which app (collaborators).
  *
+ * Part of access/: uses util/ and store/; prints nothing.
+ *
  * Users are the names that ssh keys are installed for (keys.h); the name
  * reaches `slipway shell USER` from the key's forced command and becomes
  * the release's "By".  User names match [A-Za-z0-9][A-Za-z0-9._@+-]{0,63}.

@@ -1,6 +1,8 @@
 /*
  * keys.h - the ssh keys that may reach slipway, in an authorized_keys file.
  *
+ * Part of access/: uses util/ and store/; prints nothing.
+ *
  * Every key slipway installs gets one line that forces the slipway shell
  * for its user, whatever command the client asks for:
  *

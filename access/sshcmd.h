@@ -2,6 +2,8 @@
  * sshcmd.h - what an ssh user asked for: SSH_ORIGINAL_COMMAND, parsed
  * without a shell.
  *
+ * Part of access/: uses util/ and store/; prints nothing.
+ *
  * The line is split into words on spaces and tabs.  Quoting is the simple
  * part of a POSIX shell's: '...' and "..." take everything inside
  * literally (adjacent pieces join: 'a'b is the word ab), and nothing else

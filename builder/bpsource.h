@@ -1,6 +1,9 @@
 /*
  * bpsource.h - where a buildpack comes from: a spec turned into a directory.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * A spec is one of
  *   a shipped name      "procfile"        <shipped_dir>/procfile
  *   a local directory   "/srv/bp/go"      an absolute path, used as it is

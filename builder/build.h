@@ -1,6 +1,9 @@
 /*
  * build.h - one deploy: pushed commit -> buildpacks -> slug -> store -> release.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  *   checkout   the commit's tree into a fresh build directory
  *   detect     the first shipped buildpack whose bin/detect accepts the tree
  *   compile    bin/compile BUILD_DIR CACHE_DIR ENV_DIR, output streamed

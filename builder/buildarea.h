@@ -1,6 +1,9 @@
 /*
  * buildarea.h - where builds run.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * A build writes the pushed tree, runs the buildpacks over it and packs it:
  * the directory's filesystem matters more than the compressor (creating and
  * removing 20,000 files on disk costs several times what it costs in RAM).

@@ -1,6 +1,9 @@
 /*
  * buildpack.h - Heroku's classic buildpack API: bin/detect, bin/compile, bin/release.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * A buildpack is a directory with bin/detect, bin/compile and bin/release.
  * Children are started with run_child() (argv arrays, own process group,
  * output streamed line by line through on_line).

@@ -1,6 +1,9 @@
 /*
  * buildpacks.h - the ordered list of buildpacks an app is built with.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * The list lives in the app repository as the file "slipway-buildpacks"
  * (one spec a line, replaced with fs_write_atomic()).  An empty list means
  * "no list": the build then uses the pushed tree's .buildpacks file, else

@@ -1,6 +1,9 @@
 /*
  * cache.h - an app's build cache (<root>/cache/<app>, the CACHE_DIR every
  * bin/compile gets), kept between builds.
+ *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
  */
 #ifndef SW_CACHE_H
 #define SW_CACHE_H

@@ -1,6 +1,9 @@
 /*
  * checkout.h - write a commit's tree into a directory with libgit2.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * Reads objects straight from the repository (which may be a bare app
  * repository, or git's quarantine during pre-receive when the environment
  * names it) and never touches its refs, index or working tree.  Blobs are

@@ -1,7 +1,8 @@
 /*
  * limits.h - the settings of one app's builds.
  *
- * Part of builder/: may use util/, store/ and runtime/.
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
  *
  * Read through store/settings.h (the environment, else the app's git
  * config, else the server user's global git config, else the default):

@@ -1,6 +1,9 @@
 /*
  * pipeline.h - the buildpacks of one build, from choosing them to bin/release.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  *   choose   the app's list (store/buildpacks.h), else the pushed tree's
  *            .buildpacks, else automatic detection: the first shipped
  *            buildpack, in the fixed order given, whose bin/detect applies

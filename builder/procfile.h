@@ -1,6 +1,9 @@
 /*
  * procfile.h - reading a Procfile into process types (store/procs.h).
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * A Procfile has one "type: command" per line.  Type names match
  * [A-Za-z0-9_-]{1,63}; blank lines and lines starting with '#' are skipped;
  * a UTF-8 BOM at the start and CR before LF are tolerated; the command is

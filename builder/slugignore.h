@@ -1,6 +1,9 @@
 /*
  * slugignore.h - .slugignore: files that must not enter the slug.
  *
+ * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * to the FILE * or callback it is given.
+ *
  * <build_dir>/.slugignore holds one pattern a line, like .gitignore:
  * blank lines and lines starting with '#' are skipped, surrounding blanks
  * trimmed.  Patterns are fnmatch(3) globs (*, ?, [...]).  A pattern holding

@@ -1,6 +1,9 @@
 /*
  * cli.h - the slipway command line: one table of commands.
  *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
+ *
  * Each row of cli_commands[] is one command: its name, its function, what
  * the dispatcher prepares for it (CMD_* flags), how many arguments it
  * takes, its synopsis, its own options (an opt.h array) and one line of

@@ -2,6 +2,9 @@
  * cmds.h - the functions of cli_commands[] (cli.h), by the file that has
  * them, and what they share.  Each takes the parsed command line and
  * returns the exit code.
+ *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
  */
 #ifndef SW_CMDS_H
 #define SW_CMDS_H

@@ -1,6 +1,9 @@
 /*
  * opt.h - command line options from a table of option specs.
  *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
+ *
  * A command declares its options in a static array ended by OPT_END.  Each
  * spec names the option (-n and/or --num), its kind, where its value goes
  * (an offset into the caller's struct, type-checked when the array is

@@ -1,6 +1,9 @@
 /*
  * receive.h - what the git hooks do with the refs a push updated.
  *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
+ *
  * git runs the hook in the app repository with one "<old> <new> <ref>"
  * line per updated ref on stdin.  Only the deploy branch is built (the
  * app's slipway.branch, else main, else master when that is the branch

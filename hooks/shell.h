@@ -1,6 +1,9 @@
 /*
  * shell.h - `slipway shell USER`: what an ssh key's forced command runs.
  *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
+ *
  * sshd runs the forced command whatever the client asked for and puts the
  * client's request in SSH_ORIGINAL_COMMAND.  shell_run() parses it with
  * sshcmd_parse() (never a shell), checks it, and replaces this process:

@@ -1,6 +1,9 @@
 /*
  * view.h - how releases, config and slugs are shown to people and programs.
  *
+ * Part of hooks/: may use every folder, and is the only one that prints on
+ * its own.
+ *
  * Every function appends to a buf; the caller prints it.  Wording follows
  * the Heroku CLI so its users feel at home.
  */

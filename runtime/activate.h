@@ -1,7 +1,8 @@
 /*
  * activate.h - the one path that makes a release live.
  *
- * Part of runtime/: may use util/ and store/.
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
  *
  * A deploy (builder/build.h), a config change and a rollback
  * (runtime/change.h) each prepare a release and hand it here; nothing else

@@ -1,7 +1,8 @@
 /*
  * change.h - new releases without a build: config changes and rollbacks.
  *
- * Part of runtime/: may use util/ and store/.
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
  *
  * Each takes the app lock (waiting slipway.lockTimeout, store/settings.h),
  * reads the ledger and makes one release live through runtime/activate.h -

@@ -1,7 +1,8 @@
 /*
  * release_phase.h - the Procfile's `release` process, run for every new release.
  *
- * Part of runtime/: may use util/ and store/.
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
  *
  * As on Heroku: when a release's process types include `release`, its
  * command runs with the slug's files as its working directory

@@ -1,7 +1,8 @@
 /*
  * unpack.h - a slug's files on disk, for running its code.
  *
- * Part of runtime/: may use util/ and store/.
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
  *
  * Each slug is unpacked once, into <root>/unpacked/<sha256>/ (store/paths.h),
  * and reused by every release that has it: slugs are immutable, so the tree

@@ -1,6 +1,8 @@
 /*
  * app.h - the root directory and the apps in it.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * Where everything lives under a root: store/paths.h.
  *
  * Each app repository remembers its root and name in its git config

@@ -1,6 +1,8 @@
 /*
  * arlib.h - libarchive, loaded the first time a slug is read or written.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * Most commands (releases, rollback, config:set, ...) never open a slug,
  * and loading libarchive with everything it links (libxml2, ICU,
  * libstdc++, nettle, ...) costs about 3 ms of every process start.  So the

@@ -1,6 +1,8 @@
 /*
  * cas.h - the content-addressed slug store.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * Objects live at <root>/store/sha256/<ab>/<cdef...>.tar.zst, named by the
  * SHA-256 (lowercase hex, 64 chars) of their bytes.  A name in the store is
  * always a complete object: publishing takes a finished temp file and the

@@ -1,6 +1,8 @@
 /*
  * config.h - config vars: an ordered set of KEY=value pairs.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * Keys match [A-Za-z_][A-Za-z0-9_]* (at most CONFIG_KEY_MAX bytes).  Values
  * are arbitrary bytes except NUL (at most CONFIG_VALUE_MAX bytes) and are
  * kept exactly.  Entries are kept sorted by key (byte order).

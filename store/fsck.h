@@ -1,6 +1,8 @@
 /*
  * fsck.h - check a root's integrity; sweep what nothing needs any more.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * fsck_run() finds problems, it never changes anything: every slug's bytes
  * hash to its name, every release's slug is in the store, and each app's
  * ledger passes ledger_check().  gc_run() deletes slugs no release needs

@@ -1,6 +1,8 @@
 /*
  * ledger.h - the append-only release ledger inside an app's git repository.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * Each release is a commit whose parent is the previous release.  Its tree:
  *     release          the text record (release.h)
  *     config/<KEY>     one blob per config var, the value's exact bytes

@@ -2,7 +2,7 @@
  * paths.h - where everything lives under a root.  Every <root>/... path is
  * built here and nowhere else.
  *
- * Part of store/: uses only util/.
+ * Part of store/: uses only util/; prints nothing.
  *
  *   <root>/apps/<app>.git            bare git repository: code + release ledger
  *   <root>/apps/<app>.git/slipway-access      the app's collaborators

@@ -1,6 +1,8 @@
 /*
  * procs.h - process types: the "web: ./server" pairs a release runs.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * A release keeps its process types as an ordered list (order of first
  * appearance).  Type names match [A-Za-z0-9_-]{1,63}.  Where they come
  * from - the Procfile, a buildpack's bin/release - is the builder's

@@ -1,6 +1,8 @@
 /*
  * release.h - one release: what it is, how it is written down, how it reads.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * A release holds everything needed to run one version of an app: the slug,
  * the full config snapshot, the process types, the commit, who made it and
  * when, its status and its change description.  The ledger (ledger.h)

@@ -1,7 +1,7 @@
 /*
  * settings.h - every knob of Slipway, read one way.
  *
- * Part of store/: uses only util/.
+ * Part of store/: uses only util/; prints nothing.
  *
  * A setting has a git config name and, for most, an environment variable.
  * Its value is the first of:

@@ -1,6 +1,8 @@
 /*
  * slug.h - reproducible tar.zst slugs: write a build directory, read one back.
  *
+ * Part of store/: uses only util/; prints nothing.
+ *
  * A slug is a pax (restricted) tar compressed with zstd: level 3, a content
  * checksum, 2 MiB jobs and at least one worker thread, so the bytes do not
  * depend on the core count.  Every

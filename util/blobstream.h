@@ -1,6 +1,8 @@
 /*
  * blobstream.h - write big git blobs to a file without holding them in memory.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * libgit2 1.5 inflates a blob whole (git_blob_lookup), so checking out a
  * 50 MB file costs 50 MB of memory, and it cannot stream packed objects.
  * This module reads the object directories itself: a blob that git stored

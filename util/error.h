@@ -1,6 +1,8 @@
 /*
  * error.h - error codes and the last error message.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * Library functions return 0 on success or one of the negative codes below
  * and leave a human-readable message (lowercase, no trailing newline) that
  * sw_error_last() returns until the next sw_error_set().  The message is

@@ -1,6 +1,8 @@
 /*
  * fsutil.h - small filesystem helpers with crash-safe writes.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * Every function returns 0 or a negative sw_code with the message set.
  * fs_write_atomic() is the only way files are replaced: temp file in the
  * same directory, write, fsync, rename over the target, fsync the directory.

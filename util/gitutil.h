@@ -1,5 +1,7 @@
 /*
  * gitutil.h - glue between libgit2 and the project's errors.
+ *
+ * Part of util/: includes nothing outside util/; prints nothing.
  */
 #ifndef SW_GITUTIL_H
 #define SW_GITUTIL_H

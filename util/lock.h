@@ -1,6 +1,8 @@
 /*
  * lock.h - per-app writer locks.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * An flock() on <root>/locks/<app>.lock: released by the kernel when the
  * process dies, so a killed writer never leaves a stale lock.  Everything
  * that writes an app's ledger holds it; readers never take it.

@@ -1,6 +1,8 @@
 /*
  * lockfile.h - a small file replaced under a lock.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * One object is both the lock and the way to the new content:
  * lockfile_hold() takes the lock, the caller reads the file and works out
  * what it should hold, lockfile_commit() replaces it and lets the lock go,

@@ -1,6 +1,8 @@
 /*
  * run.h - child processes from an argv array, output relayed line by line.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * Never a shell string: argv[0] is executed directly (PATH is searched only
  * when it has no '/'; the PATH of env when env is given and has one, else
  * ours, else /usr/local/bin:/usr/bin:/bin).  The child runs in its own

@@ -1,7 +1,7 @@
 /*
  * units.h - durations and sizes as people write them.
  *
- * Part of util/: includes nothing outside util/.
+ * Part of util/: includes nothing outside util/; prints nothing.
  *
  *     int s;      units_parse_seconds("15m", &s);         // 900
  *     uint64_t b; units_parse_size("500M", &b);           // 524288000

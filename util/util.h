@@ -1,6 +1,8 @@
 /*
  * util.h - memory, strings and a growable byte buffer.
  *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
  * Allocation failures are not recoverable here: the x* functions abort on
  * out-of-memory (like git's xmalloc), so callers never check for NULL.
  *
