@@ -1,5 +1,5 @@
 /*
- * store/sshcmd: SSH_ORIGINAL_COMMAND split into words without a shell,
+ * access/sshcmd: SSH_ORIGINAL_COMMAND split into words without a shell,
  * and what it may name.  Every refusal leaves no words and no app behind.
  */
 #include "tests/helpers.h"
