@@ -17,7 +17,9 @@ static void setup(void)
 {
 	sandbox = th_sandbox();
 	home = th_path("%s/home", sandbox);
-	th_write(th_path("%s/.gitconfig", home), "", 0644);
+	char *global = th_path("%s/.gitconfig", home);
+	th_write(global, "", 0644);
+	free(global);
 	/* the server user's global config is this test's own */
 	sw_git_init();
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, home);
@@ -123,7 +125,8 @@ Test(settings, strings_sizes_and_booleans)
 	cr_assert_eq(settings_string(s, &SETTING_STACK, &v), 0);
 	cr_assert_str_eq(v, "heroku-22", "the default when set nowhere");
 	free(v);
-	v = xstrdup("x");
+	char sentinel = 0;
+	v = &sentinel;
 	cr_assert_eq(settings_string(s, &SETTING_BUILD_DIR, &v), 0);
 	cr_assert_null(v, "NULL when set nowhere and there is no default");
 	settings_free(s);
