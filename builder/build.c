@@ -348,8 +348,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		b.release_failed = 1;
 	} else if (!err) {
 		say(&b, "-----> Released v%d: %s", b.r.version, b.r.description);
-		const char *tm = getenv("SLIPWAY_TIMINGS");
-		if (tm && !strcmp(tm, "1"))
+		if (b.limits.timings)
 			say(&b, "-----> Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
 			    timings->checkout, timings->compile, timings->pack, timings->publish,
 			    timings->record);

@@ -34,7 +34,8 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	    (err = check_path(s, &SETTING_BUILD_DIR, &out->build_dir, 0)) ||
 	    (err = settings_string(s, &SETTING_TMPFS, &out->tmpfs)) ||
 	    (err = check_path(s, &SETTING_TMPFS, &out->tmpfs, 1)) ||
-	    (err = settings_string(s, &SETTING_STACK, &out->stack)))
+	    (err = settings_string(s, &SETTING_STACK, &out->stack)) ||
+	    (err = settings_bool(s, &SETTING_TIMINGS, &out->timings)))
 		limits_release(out);
 	settings_free(s);
 	return err;

@@ -16,6 +16,8 @@
  *                    (the last two: where builds run, builder/buildarea.h)
  *   stack            $SLIPWAY_STACK, slipway.stack, heroku-22: the STACK
  *                    buildpacks see
+ *   timings          $SLIPWAY_TIMINGS, slipway.timings, false: a line with
+ *                    each stage's time after "Released"
  *
  *     git --git-dir=<root>/apps/myapp.git config slipway.maxSlugSize 1G
  *     git config --global slipway.buildDir /srv/builds     # every app
@@ -34,6 +36,7 @@ struct build_limits {
 	char *build_dir;         /* owned; NULL when not set */
 	char *tmpfs;             /* owned; NULL when not set */
 	char *stack;             /* owned; NULL until loaded */
+	int timings;             /* print each stage's time after "Released" */
 };
 #define BUILD_LIMITS_INIT { .compile_timeout_sec = LIMITS_COMPILE_TIMEOUT_DEFAULT, \
 			    .max_slug_size = LIMITS_MAX_SLUG_SIZE_DEFAULT }

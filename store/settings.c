@@ -21,6 +21,7 @@ const struct setting SETTING_BRANCH = { "slipway.branch", NULL, NULL };
 const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuilds", NULL, "false" };
 const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
 const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
+const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
 const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
 
 struct settings {

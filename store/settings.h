@@ -27,6 +27,7 @@
  *   slipway.releaseTimeout      SLIPWAY_RELEASE_TIMEOUT    app     1h
  *   slipway.branch              -                          app     main, or master
  *   slipway.rejectFailedBuilds  -                          app     false
+ *   slipway.timings             SLIPWAY_TIMINGS            app     false
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
@@ -54,7 +55,7 @@ struct setting {
 extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
-	SETTING_AUTHORIZED_KEYS;
+	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS;
 
 struct settings;
 
