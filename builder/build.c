@@ -6,6 +6,7 @@
 #include "builder/pipeline.h"
 #include "builder/procfile.h"
 #include "runtime/activate.h"
+#include "runtime/sandbox.h"
 #include "store/slug.h"
 #include "builder/slugignore.h"
 #include "store/app.h"
@@ -56,6 +57,7 @@ struct build {
 	char *cache_dir; /* <root>/cache/<app> */
 	char *bp_dir;    /* <dir>/buildpacks: private copies of the buildpacks */
 	struct build_limits limits;
+	struct sandbox sb;  /* where the buildpacks run */
 	char *repo;      /* the app repository */
 	struct checkout_plan *plan; /* the pushed tree, planned */
 	int compile_failed;
@@ -121,19 +123,37 @@ static void add_env(struct strvec *env, const char *key, const char *value)
 	strvec_pushf(env, "%s=%s", key, value);
 }
 
+/*
+ * Heroku's build environment, built rather than inherited: PATH, HOME (the
+ * build dir), LANG, STACK and SOURCE_VERSION; config vars only through
+ * ENV_DIR.  Unsandboxed, PATH is the server's, so its tools are found.
+ */
 static void build_env(struct build *b, struct strvec *env)
 {
-	static const char *const keep[] = { "PATH", "LANG", "TZ", "TMPDIR", NULL };
-	for (size_t i = 0; keep[i]; i++) {
-		const char *v = getenv(keep[i]);
-		if (v)
-			add_env(env, keep[i], v);
-	}
-	if (!getenv("PATH"))
-		add_env(env, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	const char *path = getenv("PATH"), *lang = getenv("LANG");
+	char *home = sandbox_path(&b->sb, b->app_dir);
+	add_env(env, "PATH", b->sb.off && path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	add_env(env, "HOME", home);
+	add_env(env, "LANG", lang && *lang ? lang : "C.UTF-8");
 	add_env(env, "STACK", b->limits.stack);
 	add_env(env, "SOURCE_VERSION", b->o->rev);
-	add_env(env, "HOME", b->app_dir);
+	free(home);
+}
+
+/* The build's sandbox: BUILD_DIR at /app, CACHE_DIR, ENV_DIR and the buildpacks. */
+static int open_sandbox(struct build *b)
+{
+	int err = sandbox_init(&b->sb, b->o->root, b->o->app, SANDBOX_BUILD);
+	if (err || (err = sandbox_check(&b->sb)))
+		return err;
+	if (b->sb.off)
+		say(b, " !     Warning: slipway.sandbox is none: buildpacks and app code run "
+		       "unsandboxed, as the server user");
+	sandbox_mount(&b->sb, b->app_dir, "/app", 1);
+	sandbox_mount(&b->sb, b->cache_dir, "/cache", 1);
+	sandbox_mount(&b->sb, b->env_dir, "/env", 0);
+	sandbox_mount(&b->sb, b->bp_dir, "/buildpacks", 1);
+	return fs_mkdir_p(b->bp_dir, 0700);
 }
 
 static int compile(struct build *b)
@@ -147,11 +167,15 @@ static int compile(struct build *b)
 	const char *from;
 	int err;
 
-	build_env(b, &env);
 	if ((err = fs_mkdir_p(b->cache_dir, 0700)) || (err = write_env_dir(b)) ||
+	    (err = open_sandbox(b)))
+		goto done;
+	build_env(b, &env);
+	if (
 	    (err = pipeline_specs(b->o->root, b->o->app, b->app_dir, &specs, &from)))
 		goto done;
 	po.root = b->o->root;
+	po.sandbox = &b->sb;
 	po.work_dir = b->bp_dir;
 	po.app_dir = b->app_dir;
 	po.cache_dir = b->cache_dir;
@@ -213,7 +237,11 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 
 	if ((err = cas_tmpfile(b->o->root, &fd, &tmp)))
 		return err;
-	err = slug_write(fd, b->app_dir, NULL, &st);
+	struct slug_write_opts so = { .max_bytes_in = b->limits.max_unpacked,
+				      .max_entries = b->limits.max_files };
+	err = slug_write(fd, b->app_dir, &so, &st);
+	if (err == SW_EINVALID)
+		sw_error_prefix(err, "Push rejected: ");
 	t->pack = lap(b);
 	if (!err && st.bytes_out > b->limits.max_slug_size) {
 		char size[32], max[32];
@@ -304,7 +332,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 {
 	struct build_timings local;
 	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT,
-			   .limits = BUILD_LIMITS_INIT };
+			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT };
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
 	char *builds = NULL, *lockpath = NULL, *repo = NULL;
@@ -367,6 +395,7 @@ done:
 		rmdir(builds); /* still under the lock; fails harmlessly if not empty */
 	checkout_plan_free(b.plan);
 	limits_release(&b.limits);
+	sandbox_release(&b.sb);
 	ledger_free(l);
 	lock_release(&lk);
 	release_release(&b.r);

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "builder/buildpack.h"
 
+#include "runtime/sandbox.h"
+
 #include "util/error.h"
 #include "util/util.h"
 
@@ -68,8 +70,8 @@ static char *first_line(const char *out)
 	return xstrndup(out, n);
 }
 
-int buildpack_detect(const char *bp_dir, const char *build_dir,
-		     run_line_fn on_line, void *ctx, char **name_out)
+int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
+		     const char *const *env, run_line_fn on_line, void *ctx, char **name_out)
 {
 	struct run_opts o = RUN_OPTS_INIT;
 	struct buf out = BUF_INIT;
@@ -83,13 +85,14 @@ int buildpack_detect(const char *bp_dir, const char *build_dir,
 	}
 	const char *argv[] = { path, build_dir, NULL };
 	o.argv = argv;
+	o.env = env;
 	o.dir = build_dir;
 	o.timeout_sec = BUILDPACK_DETECT_TIMEOUT;
 	o.on_line = on_line;
 	o.ctx = ctx;
 	o.capture = &out;
 	o.capture_max = DETECT_OUTPUT_MAX;
-	if ((ret = run_child(&o, &status)) < 0) {
+	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
 		ret = error_wrap(ret == SW_ENOTFOUND ? SW_ERROR : ret, "bin/detect", bp_dir);
 		goto done;
 	}
@@ -109,7 +112,7 @@ done:
 	return ret;
 }
 
-int buildpack_compile(const char *bp_dir, const char *build_dir,
+int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
 		      const char *cache_dir, const char *env_dir,
 		      const char *const *env, int timeout_sec,
 		      run_line_fn on_line, void *ctx)
@@ -127,7 +130,7 @@ int buildpack_compile(const char *bp_dir, const char *build_dir,
 	o.timeout_sec = timeout_sec;
 	o.on_line = on_line;
 	o.ctx = ctx;
-	if ((ret = run_child(&o, &status)) < 0) {
+	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
 		ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/compile", bp_dir);
 		goto done;
 	}
@@ -138,7 +141,7 @@ done:
 	return ret;
 }
 
-int buildpack_release(const char *bp_dir, const char *build_dir,
+int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
 		      const char *const *env, run_line_fn on_line, void *ctx,
 		      struct proc_list *procs, struct config *vars)
 {
@@ -161,7 +164,7 @@ int buildpack_release(const char *bp_dir, const char *build_dir,
 	o.ctx = ctx;
 	o.capture = &out;
 	o.capture_max = BUILDPACK_RELEASE_MAX;
-	if ((ret = run_child(&o, &status)) < 0) {
+	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
 		if (ret == SW_EINVALID)
 			ret = sw_error_set(ret, "bin/release output is larger than %d bytes",
 					   BUILDPACK_RELEASE_MAX);

@@ -5,8 +5,9 @@
  * to the FILE * or callback it is given.
  *
  * A buildpack is a directory with bin/detect, bin/compile and bin/release.
- * Children are started with run_child() (argv arrays, own process group,
- * output streamed line by line through on_line).
+ * Each runs in the sandbox sb (runtime/sandbox.h: argv arrays, own process
+ * group, output streamed line by line through on_line), which must mount
+ * bp_dir and the directories passed to it; paths here are host paths.
  *
  *   bin/detect BUILD_DIR              exit 0 = applies; first stdout line = name
  *   bin/compile BUILD_DIR CACHE_DIR ENV_DIR
@@ -21,6 +22,7 @@
 #include <stddef.h>
 
 #include "builder/procfile.h"
+#include "runtime/sandbox.h"
 #include "util/run.h"
 #include "store/config.h"
 
@@ -37,10 +39,11 @@
  * SW_ENOTFOUND = does not apply (non-zero exit).  Other codes: could not run
  * (a missing or non-executable bin/detect is SW_ERROR "buildpack '<dir>' has
  * no executable bin/detect", never SW_ENOTFOUND).  detect's stderr goes to
- * on_line.  Scripts are run by absolute path with build_dir as cwd.
+ * on_line.  Scripts are run by absolute path with build_dir as cwd and env
+ * as their environment.
  */
-int buildpack_detect(const char *bp_dir, const char *build_dir,
-		     run_line_fn on_line, void *ctx, char **name_out);
+int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
+		     const char *const *env, run_line_fn on_line, void *ctx, char **name_out);
 
 /*
  * Runs bin/compile with env (NULL = inherit) in build_dir as cwd.  0 = it
@@ -48,7 +51,7 @@ int buildpack_detect(const char *bp_dir, const char *build_dir,
  * SW_ETIMEOUT when timeout_sec passed (its process group is killed);
  * SW_ENOTFOUND when there is no bin/compile.  stdout and stderr go to on_line.
  */
-int buildpack_compile(const char *bp_dir, const char *build_dir,
+int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
 		      const char *cache_dir, const char *env_dir,
 		      const char *const *env, int timeout_sec,
 		      run_line_fn on_line, void *ctx);
@@ -62,7 +65,7 @@ int buildpack_compile(const char *bp_dir, const char *build_dir,
  * a clear message; nothing crashes.  A non-zero exit of bin/release is
  * SW_ERROR.  procs and vars are changed only when the whole output is valid.
  */
-int buildpack_release(const char *bp_dir, const char *build_dir,
+int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
 		      const char *const *env, run_line_fn on_line, void *ctx,
 		      struct proc_list *procs, struct config *vars);
 

@@ -35,7 +35,9 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	    (err = settings_string(s, &SETTING_TMPFS, &out->tmpfs)) ||
 	    (err = check_path(s, &SETTING_TMPFS, &out->tmpfs, 1)) ||
 	    (err = settings_string(s, &SETTING_STACK, &out->stack)) ||
-	    (err = settings_bool(s, &SETTING_TIMINGS, &out->timings)))
+	    (err = settings_bool(s, &SETTING_TIMINGS, &out->timings)) ||
+	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &out->max_unpacked)) ||
+	    (err = settings_count(s, &SETTING_MAX_SLUG_FILES, &out->max_files)))
 		limits_release(out);
 	settings_free(s);
 	return err;

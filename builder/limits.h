@@ -18,6 +18,11 @@
  *                    buildpacks see
  *   timings          $SLIPWAY_TIMINGS, slipway.timings, false: a line with
  *                    each stage's time after "Released"
+ *   unpacked size    $SLIPWAY_MAX_SLUG_UNPACKED_SIZE, slipway.maxSlugUnpackedSize,
+ *                    2G: the slug's files, uncompressed; no file a buildpack
+ *                    writes may be larger either (RLIMIT_FSIZE)
+ *   file count       $SLIPWAY_MAX_SLUG_FILES, slipway.maxSlugFiles, 1000000:
+ *                    files, symlinks and directories in the slug
  *
  *     git --git-dir=<root>/apps/myapp.git config slipway.maxSlugSize 1G
  *     git config --global slipway.buildDir /srv/builds     # every app
@@ -37,6 +42,8 @@ struct build_limits {
 	char *tmpfs;             /* owned; NULL when not set */
 	char *stack;             /* owned; NULL until loaded */
 	int timings;             /* print each stage's time after "Released" */
+	uint64_t max_unpacked;   /* bytes of files in the slug, uncompressed */
+	uint64_t max_files;      /* files, symlinks and directories in the slug */
 };
 #define BUILD_LIMITS_INIT { .compile_timeout_sec = LIMITS_COMPILE_TIMEOUT_DEFAULT, \
 			    .max_slug_size = LIMITS_MAX_SLUG_SIZE_DEFAULT }

@@ -91,7 +91,9 @@ static int stage(struct run *run, size_t i, const char *spec)
 
 static int run_detect(struct run *run, struct bp *bp)
 {
-	return buildpack_detect(bp->dir, run->o->app_dir, run->o->on_line, run->o->ctx, &bp->name);
+	const struct pipeline_opts *o = run->o;
+	return buildpack_detect(o->sandbox, bp->dir, o->app_dir, o->env, o->on_line, o->ctx,
+				&bp->name);
 }
 
 /* Automatic detection: the first shipped buildpack that applies. */
@@ -151,8 +153,9 @@ static int is_skipped_var(const char *kv)
 	return !strchr(kv, '=') || kv[0] == '=';
 }
 
-int pipeline_source_export(const char *export_path, const char *const *env,
-			   run_line_fn on_line, void *ctx, struct strvec *out)
+int pipeline_source_export(const struct sandbox *sb, const char *export_path,
+			   const char *const *env, run_line_fn on_line, void *ctx,
+			   struct strvec *out)
 {
 	const char *argv[] = { "/bin/sh", "-c", "set -a; . \"$1\"; exec /usr/bin/env -0",
 			       "sh", export_path, NULL };
@@ -167,7 +170,7 @@ int pipeline_source_export(const char *export_path, const char *const *env,
 	ro.ctx = ctx;
 	ro.capture = &cap;
 	ro.capture_max = EXPORT_ENV_MAX;
-	if ((err = run_child(&ro, &status)) < 0) {
+	if ((err = sandbox_run(sb, &ro, &status)) < 0) {
 		sw_error_prefix(err, "cannot source '%s': ", export_path);
 		goto done;
 	}
@@ -191,7 +194,7 @@ done:
 static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r)
 {
 	const struct pipeline_opts *o = run->o;
-	int err = buildpack_compile(bp->dir, o->app_dir, o->cache_dir, o->env_dir,
+	int err = buildpack_compile(o->sandbox, bp->dir, o->app_dir, o->cache_dir, o->env_dir,
 				    (const char *const *)run->env.v, o->timeout_sec,
 				    o->on_line, o->ctx);
 	r->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
@@ -210,7 +213,7 @@ static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r
 	struct stat st;
 	if (lstat(export, &st) == 0 && S_ISREG(st.st_mode)) {
 		struct strvec next = STRVEC_INIT;
-		err = pipeline_source_export(export, (const char *const *)run->env.v,
+		err = pipeline_source_export(o->sandbox, export, (const char *const *)run->env.v,
 					     o->on_line, o->ctx, &next);
 		if (!err) {
 			strvec_clear(&run->env);
@@ -229,7 +232,7 @@ static int release_all(struct run *run, struct pipeline_result *r)
 	int err = 0;
 	for (size_t i = 0; i < run->n && !err; i++) {
 		struct proc_list procs = PROC_LIST_INIT;
-		err = buildpack_release(run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
+		err = buildpack_release(o->sandbox, run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
 					o->on_line, o->ctx, &procs, &r->vars);
 		if (err) {
 			sw_error_prefix(err, "bin/release of %s: ", run->bps[i].name);

@@ -27,6 +27,7 @@
 #define SW_PIPELINE_H
 
 #include "builder/procfile.h"
+#include "runtime/sandbox.h"
 #include "util/run.h"
 #include "store/config.h"
 #include "util/util.h"
@@ -34,11 +35,13 @@
 /* Everything here is the caller's and only read, during pipeline_run(). */
 struct pipeline_opts {
 	const char *root;              /* for the cache of git buildpacks */
+	const struct sandbox *sandbox; /* where every buildpack program runs; mounts
+	                                  work_dir, app_dir, cache_dir and env_dir */
 	const char *work_dir;          /* private; buildpack copies go under it */
 	const char *app_dir;           /* BUILD_DIR */
 	const char *cache_dir;         /* CACHE_DIR */
 	const char *env_dir;           /* ENV_DIR */
-	const char *const *env;        /* environment of compile and release */
+	const char *const *env;        /* environment of detect, compile and release */
 	const struct strvec *specs;    /* explicit list; NULL or empty = detect */
 	const char *shipped_dir;       /* where the shipped buildpacks are */
 	const char *const *shipped;    /* their names, in detection order */
@@ -77,7 +80,8 @@ int pipeline_specs(const char *root, const char *app, const char *app_dir,
 		   struct strvec *out, const char **from);
 
 /* Sources export_path on top of env (see above); *out gets the new environment. */
-int pipeline_source_export(const char *export_path, const char *const *env,
+int pipeline_source_export(const struct sandbox *sb, const char *export_path,
+			   const char *const *env,
 			   run_line_fn on_line, void *ctx, struct strvec *out);
 
 #endif

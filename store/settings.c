@@ -7,6 +7,7 @@
 #include "util/units.h"
 #include "util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ const struct setting SETTING_BRANCH = { "slipway.branch", NULL, NULL };
 const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuilds", NULL, "false" };
 const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
 const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
+const struct setting SETTING_SANDBOX = { "slipway.sandbox", "SLIPWAY_SANDBOX", "bwrap" };
+const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_BUILD_NETWORK", "shared" };
+const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
+const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };
 const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
 const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
 
@@ -158,6 +163,25 @@ int settings_size(struct settings *s, const struct setting *def, uint64_t *out)
 	int err = lookup(s, def, &v, &from);
 	if (!err && (v || def->def) && (err = units_parse_size(v ? v : def->def, out)))
 		err = blame(def, from, err);
+	free(v);
+	return err;
+}
+
+int settings_count(struct settings *s, const struct setting *def, uint64_t *out)
+{
+	enum source from;
+	char *v = NULL, *end = NULL;
+	int err = lookup(s, def, &v, &from);
+	const char *t = v ? v : def->def;
+	if (!err && t) {
+		errno = 0;
+		unsigned long long n = strtoull(t, &end, 10);
+		if (!*t || *t < '0' || *t > '9' || *end || errno || n < 1 || n > 1000000000ULL)
+			err = blame(def, from, sw_error_set(SW_EINVALID,
+				"invalid number '%s': use a whole number from 1", t));
+		else
+			*out = n;
+	}
 	free(v);
 	return err;
 }

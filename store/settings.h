@@ -28,6 +28,10 @@
  *   slipway.branch              -                          app     main, or master
  *   slipway.rejectFailedBuilds  -                          app     false
  *   slipway.timings             SLIPWAY_TIMINGS            app     false
+ *   slipway.sandbox             SLIPWAY_SANDBOX            app     bwrap (or none)
+ *   slipway.buildNetwork        SLIPWAY_BUILD_NETWORK      app     shared (or none)
+ *   slipway.maxSlugUnpackedSize SLIPWAY_MAX_SLUG_UNPACKED_SIZE app 2G
+ *   slipway.maxSlugFiles        SLIPWAY_MAX_SLUG_FILES     app     1000000
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
@@ -55,7 +59,8 @@ struct setting {
 extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
-	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS;
+	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
+	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES;
 
 struct settings;
 
@@ -82,6 +87,9 @@ int settings_seconds(struct settings *s, const struct setting *def, int *out);
 
 /* A size in bytes (util/units.h). */
 int settings_size(struct settings *s, const struct setting *def, uint64_t *out);
+
+/* A whole number from 1 to 1,000,000,000. */
+int settings_count(struct settings *s, const struct setting *def, uint64_t *out);
 
 /* true/false, yes/no, on/off, 1/0 (git's booleans). */
 int settings_bool(struct settings *s, const struct setting *def, int *out);

@@ -102,6 +102,7 @@ struct packer {
 	char *chunk;
 	struct stat out;        /* the slug file itself: never packed */
 	uint64_t max_in;
+	uint64_t max_entries;
 	struct slug_stats st;
 };
 
@@ -116,6 +117,9 @@ static int put_header(struct packer *p, mode_t type, mode_t perm, int64_t size,
 {
 	struct archive_entry *e = p->e;
 
+	if (p->max_entries && p->st.files + p->st.dirs >= p->max_entries)
+		return sw_error_set(SW_EINVALID, "slug has more than the limit of %llu files and "
+				    "directories", (unsigned long long)p->max_entries);
 	archive_entry_clear(e);
 	archive_entry_copy_pathname(e, p->path.data);
 	archive_entry_set_filetype(e, type);
@@ -468,6 +472,7 @@ int slug_write(int fd, const char *dir, const struct slug_write_opts *opts,
 	if (fstat(fd, &p.out) < 0)
 		return sw_error_errno(SW_ERROR, "cannot write the slug of '%s'", dir);
 	p.max_in = opts ? opts->max_bytes_in : 0;
+	p.max_entries = opts ? opts->max_entries : 0;
 	p.e = archive_entry_new();
 	p.chunk = xmalloc(SLUG_CHUNK);
 	c_locale_enter(&loc);

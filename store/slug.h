@@ -48,6 +48,8 @@ struct slug_write_opts {
 	int level;              /* zstd level; 0 = 3 */
 	uint64_t max_bytes_in;  /* 0 = unlimited; else refuse (SW_EINVALID) once
 	                           the uncompressed file bytes exceed it */
+	uint64_t max_entries;   /* 0 = unlimited; else refuse (SW_EINVALID) beyond
+	                           this many files, symlinks and directories */
 };
 #define SLUG_WRITE_OPTS_INIT { 0 }
 

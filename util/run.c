@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -154,6 +155,22 @@ static void __attribute__((noreturn)) child_exec(const struct launch *l,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	if (o->max_file_size) {
+		struct rlimit rl;
+		/* never above the limit we run under: lowering is always allowed */
+		if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+			child_fail(l->rep[1], STAGE_SETUP, errno);
+		if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > o->max_file_size)
+			rl.rlim_max = o->max_file_size;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			child_fail(l->rep[1], STAGE_SETUP, errno);
+	}
+	if (o->no_core) {
+		struct rlimit rl = { 0, 0 };
+		if (setrlimit(RLIMIT_CORE, &rl) < 0)
+			child_fail(l->rep[1], STAGE_SETUP, errno);
+	}
 	if (dup2(l->devnull, 0) < 0 || dup2(l->out[1], 1) < 0 ||
 	    dup2(l->err[1], 2) < 0)
 		child_fail(l->rep[1], STAGE_SETUP, errno);

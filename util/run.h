@@ -48,6 +48,8 @@ struct run_opts {
 	                             the caller's instead */
 	size_t capture_max;       /* with capture: more than this many bytes kills the
 	                             child and fails with SW_EINVALID; 0 = 10 MiB */
+	unsigned long long max_file_size; /* the child's RLIMIT_FSIZE, bytes; 0 = ours */
+	int no_core;              /* 1: the child's RLIMIT_CORE is 0 */
 };
 #define RUN_OPTS_INIT { 0 }
 

@@ -21,10 +21,15 @@
 #define ALIAS_MSG "bin/release output uses YAML aliases, which are not supported"
 
 static char *sb, *build, *cache, *envdir;
+/* where the buildpacks run: the test's directories and the buildpacks mounted */
+static struct sandbox box = SANDBOX_INIT;
 
 static void setup(void)
 {
 	sb = th_sandbox();
+	sandbox_mount(&box, sb, "/job", 1);
+	sandbox_mount(&box, TESTS_DIR "/fixtures/buildpacks", "/fixtures", 0);
+	sandbox_mount(&box, SOURCE_DIR "/buildpacks", "/shipped", 0);
 	build = th_path("%s/build dir", sb);
 	cache = th_path("%s/cache", sb);
 	envdir = th_path("%s/env", sb);
@@ -34,6 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	sandbox_release(&box);
 	free(build);
 	free(cache);
 	free(envdir);
@@ -68,7 +74,7 @@ static int release_of(const char *yaml, struct proc_list *p, struct config *c)
 	char *path = th_path("%s/release.yml", build);
 	th_write(path, yaml, 0644);
 	free(path);
-	return buildpack_release(FIXTURE("catyaml"), build, NULL, NULL, NULL, p, c);
+	return buildpack_release(&box, FIXTURE("catyaml"), build, NULL, NULL, NULL, p, c);
 }
 
 /* --- detect --- */
@@ -77,10 +83,10 @@ Test(buildpack, detect_applies_with_trimmed_first_line)
 {
 	struct strvec lines = STRVEC_INIT;
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(FIXTURE("yes"), build, collect, &lines, &name), 0,
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("yes"), build, NULL, collect, &lines, &name), 0,
 		     "%s", sw_error_last());
 	cr_assert_str_eq(name, "Yes Pack");
-	char *want = th_path("detect looked at %s", build);
+	char *want = xstrdup("detect looked at /job/build dir"); /* the path inside the sandbox */
 	cr_assert(has_line(&lines, want), "stderr was not relayed");
 	cr_assert_eq(lines.n, 1); /* stdout is the name, not relayed */
 	free(want);
@@ -92,7 +98,7 @@ Test(buildpack, detect_does_not_apply)
 {
 	struct strvec lines = STRVEC_INIT;
 	char *name = (char *)"x";
-	cr_assert_eq(buildpack_detect(FIXTURE("no"), build, collect, &lines, &name),
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("no"), build, NULL, collect, &lines, &name),
 		     SW_ENOTFOUND);
 	cr_assert_null(name);
 	cr_assert(has_line(&lines, "no Gemfile here"));
@@ -102,7 +108,7 @@ Test(buildpack, detect_does_not_apply)
 Test(buildpack, detect_without_output_is_named_by_dir)
 {
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(FIXTURE("silent") "/", build, NULL, NULL, &name), 0,
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("silent") "/", build, NULL, NULL, NULL, &name), 0,
 		     "%s", sw_error_last());
 	cr_assert_str_eq(name, "silent");
 	free(name);
@@ -114,10 +120,10 @@ Test(buildpack, detect_missing_or_not_executable)
 	char *want = th_path("buildpack '%s' has no executable bin/detect", bp);
 	char *name = NULL;
 	cr_assert_eq(fs_mkdir_p(bp, 0755), 0);
-	cr_assert_eq(buildpack_detect(bp, build, NULL, NULL, &name), SW_ERROR);
+	cr_assert_eq(buildpack_detect(&box, bp, build, NULL, NULL, NULL, &name), SW_ERROR);
 	cr_assert_str_eq(sw_error_last(), want);
 	th_write(detect, "#!/bin/sh\nexit 0\n", 0644);
-	cr_assert_eq(buildpack_detect(bp, build, NULL, NULL, &name), SW_ERROR);
+	cr_assert_eq(buildpack_detect(&box, bp, build, NULL, NULL, NULL, &name), SW_ERROR);
 	cr_assert_str_eq(sw_error_last(), want);
 	cr_assert_null(name);
 	free(want);
@@ -130,17 +136,17 @@ Test(buildpack, detect_missing_or_not_executable)
 Test(buildpack, compile_gets_three_args_and_writes_dirs)
 {
 	struct strvec lines = STRVEC_INIT;
-	cr_assert_eq(buildpack_compile(FIXTURE("yes"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("yes"), build, cache, envdir, NULL, 30,
 				       collect, &lines), 0, "%s", sw_error_last());
 	char *p = th_path("%s/compile-args", build);
 	char *args = th_read(p, NULL);
-	char *want = th_path("3\n%s\n%s\n%s\n", build, cache, envdir);
+	/* the sandbox shows the directories at fixed paths, never the host's */
+	char *want = xstrdup("3\n/job/build dir\n/job/cache\n/job/env\n");
 	cr_assert_str_eq(args, want);
 	free(p);
 	p = th_path("%s/compile-cwd", build);
-	char *cwd = th_read(p, NULL), real[PATH_MAX];
-	cr_assert(realpath(build, real));
-	cr_assert(cwd && !strncmp(cwd, real, strlen(real)) && cwd[strlen(real)] == '\n');
+	char *cwd = th_read(p, NULL);
+	cr_assert_str_eq(cwd, "/job/build dir\n");
 	free(p);
 	p = th_path("%s/cache-file", cache);
 	char *cached = th_read(p, NULL);
@@ -158,7 +164,7 @@ Test(buildpack, compile_gets_three_args_and_writes_dirs)
 Test(buildpack, compile_failure)
 {
 	struct strvec lines = STRVEC_INIT;
-	cr_assert_eq(buildpack_compile(FIXTURE("failing"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("failing"), build, cache, envdir, NULL, 30,
 				       collect, &lines), SW_ERROR);
 	cr_assert_str_eq(sw_error_last(), "failed to compile");
 	cr_assert(has_line(&lines, "-----> starting"));
@@ -168,7 +174,7 @@ Test(buildpack, compile_failure)
 
 Test(buildpack, compile_missing_script)
 {
-	cr_assert_eq(buildpack_compile(FIXTURE("no"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("no"), build, cache, envdir, NULL, 30,
 				       NULL, NULL), SW_ENOTFOUND);
 	cr_assert(strstr(sw_error_last(), "has no executable bin/compile"), "%s",
 		  sw_error_last());
@@ -180,18 +186,22 @@ Test(buildpack, compile_timeout_kills_the_group)
 	struct strvec lines = STRVEC_INIT;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_assert_eq(buildpack_compile(FIXTURE("slow"), build, cache, envdir, NULL, 1,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("slow"), build, cache, envdir, NULL, 1,
 				       collect, &lines), SW_ETIMEOUT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10);
 	cr_assert(strstr(sw_error_last(), "timed out after 1 second"), "%s", sw_error_last());
 	cr_assert(has_line(&lines, "sleeping"));
 	char *p = th_path("%s/sleep.pid", build), *s = th_read(p, NULL);
-	cr_assert(s);
-	pid_t pid = (pid_t)atoi(s);
+	cr_assert(s, "the background sleep started");
+	/* everything the sandbox ran was ours to reap (we are a subreaper): reaping
+	 * until none is left returns at once unless the 30 s sleep survived */
 	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	while (waitpid(-1, &st, 0) > 0)
+		;
+	cr_assert_eq(errno, ECHILD);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10, "a process of the sandbox outlived the timeout");
 	free(s);
 	free(p);
 	strvec_clear(&lines);
@@ -206,7 +216,7 @@ Test(buildpack, release_merges_types_and_vars)
 	proc_list_set(&procs, "web", "old");
 	proc_list_set(&procs, "clock", "bin/clock");
 	config_set(&vars, "KEEP", "1");
-	cr_assert_eq(buildpack_release(FIXTURE("yes"), build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, FIXTURE("yes"), build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n, 3);
 	cr_assert_str_eq(proc_list_get(&procs, "web"), "bin/web --port $PORT");
@@ -226,7 +236,7 @@ Test(buildpack, release_absent_adds_nothing)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(FIXTURE("no"), build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, FIXTURE("no"), build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n, 0);
 	cr_assert_eq(vars.n, 0);
@@ -236,7 +246,7 @@ Test(buildpack, release_failure)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(FIXTURE("failing"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("failing"), build, NULL, NULL, NULL, &procs,
 				       &vars), SW_ERROR);
 	cr_assert(strstr(sw_error_last(), "exit status 2"), "%s", sw_error_last());
 	cr_assert_eq(procs.n, 0);
@@ -246,7 +256,7 @@ Test(buildpack, release_alias_bomb_is_refused)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(FIXTURE("bomb"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("bomb"), build, NULL, NULL, NULL, &procs,
 				       &vars), SW_EINVALID);
 	cr_assert_str_eq(sw_error_last(), ALIAS_MSG);
 	cr_assert_eq(procs.n, 0);
@@ -256,7 +266,7 @@ Test(buildpack, release_huge_output_is_refused)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(FIXTURE("huge"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("huge"), build, NULL, NULL, NULL, &procs,
 				       &vars), SW_EINVALID);
 	cr_assert_str_eq(sw_error_last(), "bin/release output is larger than 1048576 bytes");
 	cr_assert_eq(procs.n, 0);
@@ -381,7 +391,7 @@ Test(buildpack, parse_deep_nesting_and_binary_do_not_crash)
 Test(buildpack, procfile_buildpack_without_procfile)
 {
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(PROCFILE_BP, build, NULL, NULL, &name), SW_ENOTFOUND);
+	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, build, NULL, NULL, NULL, &name), SW_ENOTFOUND);
 	cr_assert_null(name);
 }
 
@@ -389,14 +399,14 @@ Test(buildpack, procfile_buildpack_with_procfile)
 {
 	char *procfile = th_path("%s/Procfile", build), *name = NULL;
 	th_write(procfile, "web: ./server\n", 0644);
-	cr_assert_eq(buildpack_detect(PROCFILE_BP, build, NULL, NULL, &name), 0, "%s",
+	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, build, NULL, NULL, NULL, &name), 0, "%s",
 		     sw_error_last());
 	cr_assert_str_eq(name, "Procfile");
-	cr_assert_eq(buildpack_compile(PROCFILE_BP, build, cache, envdir, NULL, 30, NULL,
+	cr_assert_eq(buildpack_compile(&box, PROCFILE_BP, build, cache, envdir, NULL, 30, NULL,
 				       NULL), 0, "%s", sw_error_last());
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(PROCFILE_BP, build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, PROCFILE_BP, build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n + vars.n, 0);
 	struct th_result r = th_runv(build, NULL, PROCFILE_BP "/bin/release", build, NULL);
