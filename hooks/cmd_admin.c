@@ -5,6 +5,7 @@
 #include "builder/build.h"
 #include "builder/buildarea.h"
 #include "store/app.h"
+#include "runtime/unpack.h"
 #include "store/fsck.h"
 #include "util/units.h"
 
@@ -34,14 +35,15 @@ int cmd_fsck(struct cli *c)
 int cmd_gc(struct cli *c)
 {
 	struct gc_result r;
-	uint64_t builds;
+	uint64_t builds, runs;
 	char size[32];
-	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0)
+	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
+	    unpack_sweep(c->root, &runs) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
-	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s and %" PRIu64
-	       " build director%s; freed %s\n",
+	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64
+	       " build director%s and %" PRIu64 " unpacked slug%s; freed %s\n",
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
-	       builds == 1 ? "y" : "ies", size);
+	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", size);
 	return 0;
 }

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/unpack.h"
+
 #include "access/access.h"
 #include "store/app.h"
 
@@ -68,7 +70,7 @@ int cmd_apps_destroy(struct cli *c)
 			name, name, name);
 		return 1;
 	}
-	if (app_destroy(c->root, name) < 0)
+	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0)
 		return cli_fail();
 	printf("Destroying %s... done\n", name);
 	return 0;

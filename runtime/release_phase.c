@@ -1,5 +1,6 @@
 #include "runtime/release_phase.h"
 
+#include "runtime/sandbox.h"
 #include "runtime/unpack.h"
 
 #include "util/run.h"
@@ -40,41 +41,51 @@ static void on_line(const char *line, size_t len, void *ctx)
 	buf_add(&s->saved, "\n", 1);
 }
 
-static void make_env(const struct release *r, const char *dir, struct strvec *env)
+/* The release's config vars plus what Heroku sets; nothing of the server's. */
+static void make_env(const struct sandbox *sb, const struct release *r, const char *dir,
+		     struct strvec *env)
 {
 	const char *path = getenv("PATH");
-	strvec_pushf(env, "PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	strvec_pushf(env, "HOME=%s", dir);
+	char *home = sandbox_path(sb, dir);
+	strvec_pushf(env, "PATH=%s",
+		     sb->off && path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	strvec_pushf(env, "HOME=%s", home);
+	free(home);
 	strvec_push(env, "DYNO=release.1");
 	strvec_pushf(env, "SOURCE_VERSION=%s", r->commit);
 	for (size_t i = 0; i < r->config.n; i++)
 		strvec_pushf(env, "%s=%s", r->config.items[i].key, r->config.items[i].value);
 }
 
-void release_phase_run(const char *root, const struct release *r, int timeout_sec, FILE *out,
-		       int *ok, char **output)
+void release_phase_run(const char *root, const char *app, struct sandbox *sb,
+		       const struct release *r, int timeout_sec, FILE *out, int *ok, char **output)
 {
 	struct sink s = { out, BUF_INIT, 0 };
 	struct strvec env = STRVEC_INIT;
-	char *dir = NULL;
+	char *run = NULL, *dir = NULL;
 	int status = -1, err;
 
 	*ok = 0;
 	fprintf(out, "-----> Running release command...\n");
+	if (sb->off)
+		fprintf(out, " !     Warning: slipway.sandbox is none: the release command runs "
+			     "unsandboxed, as the server user\n");
 	fflush(out);
-	if ((err = unpack_slug(root, r->slug, &dir))) {
+	if ((err = unpack_for_run(root, app, r->slug, &run))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
 	} else {
+		dir = xasprintf("%s/app", run);
+		sandbox_mount(sb, dir, "/app", 1);
 		const char *argv[] = { "/bin/sh", "-c", proc_list_get(&r->procs, "release"), NULL };
 		struct run_opts o = RUN_OPTS_INIT;
-		make_env(r, dir, &env);
+		make_env(sb, r, dir, &env);
 		o.argv = argv;
 		o.env = (const char *const *)env.v;
 		o.dir = dir;
 		o.timeout_sec = timeout_sec;
 		o.on_line = on_line;
 		o.ctx = &s;
-		err = run_child(&o, &status);
+		err = sandbox_run(sb, &o, &status);
 		if (err) {
 			const char *msg = sw_error_last();
 			on_line(msg, strlen(msg), &s);
@@ -92,6 +103,10 @@ void release_phase_run(const char *root, const struct release *r, int timeout_se
 	}
 	fflush(out);
 	*output = buf_detach(&s.saved);
+	if (run)
+		unpack_remove(run); /* what the run changed is gone with it */
+	sandbox_release(sb);
 	strvec_clear(&env);
+	free(run);
 	free(dir);
 }

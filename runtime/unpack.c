@@ -1,44 +1,103 @@
 #include "runtime/unpack.h"
 
+#include "store/app.h"
 #include "store/cas.h"
 #include "store/paths.h"
 #include "store/slug.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 #include "util/util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-int unpack_slug(const char *root, const char *hex, char **out)
+int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir)
 {
-	char *parent = paths_unpacked_dir(root);
-	char *dir = paths_unpacked(root, hex);
-	char *tmp = NULL, *slug = NULL;
-	int err = 0;
+	char *parent = paths_runs_dir(root), *prefix = xasprintf("%s-", app);
+	char *run = NULL, *slug = NULL, *inside = NULL;
+	int err;
 
-	*out = NULL;
-	if (fs_is_dir(dir))
-		goto done;
-	if ((err = fs_mkdir_p(parent, 0755)) || (err = cas_check(root, hex)))
-		goto done;
-	if ((err = fs_mkdtemp(parent, ".tmp-", &tmp)))
+	*run_dir = NULL;
+	if ((err = cas_check(root, hex)) || (err = fs_mkdir_p(parent, 0700)) ||
+	    (err = fs_mkdtemp(parent, prefix, &run)))
 		goto done;
 	slug = cas_path(root, hex);
-	char *inner = xasprintf("%s/app", tmp);
-	/* another release may have unpacked the same slug meanwhile: its tree is as good */
-	if (!(err = slug_extract(slug, inner)) && rename(inner, dir) < 0 && !fs_is_dir(dir))
-		err = sw_error_errno(SW_ERROR, "cannot unpack slug %.12s", hex);
-	free(inner);
+	inside = xasprintf("%s/app", run);
+	err = slug_extract(slug, inside);
 done:
-	if (tmp)
-		fs_rm_rf(tmp);
+	if (err && run)
+		fs_rm_rf(run);
 	if (!err)
-		*out = dir;
+		*run_dir = run;
 	else
-		free(dir);
-	free(tmp);
+		free(run);
+	free(inside);
 	free(slug);
+	free(prefix);
 	free(parent);
+	return err;
+}
+
+int unpack_remove(const char *run_dir)
+{
+	return fs_rm_rf(run_dir);
+}
+
+/* Run directories are "<app>-XXXXXX": the app's name, a dash, six characters. */
+static int is_run_of(const char *name, const char *app)
+{
+	size_t n = strlen(app);
+	return !strncmp(name, app, n) && name[n] == '-' && strlen(name + n + 1) == 6;
+}
+
+int unpack_clear(const char *root, const char *app, uint64_t *removed)
+{
+	char *parent = paths_runs_dir(root);
+	DIR *d = opendir(parent);
+	int err = 0;
+
+	if (!d) {
+		err = errno == ENOENT ? 0 : sw_error_errno(SW_ERROR, "cannot read '%s'", parent);
+		free(parent);
+		return err;
+	}
+	struct dirent *e;
+	while (!err && (e = readdir(d))) {
+		if (!is_run_of(e->d_name, app))
+			continue;
+		char *p = xasprintf("%s/%s", parent, e->d_name);
+		if (!(err = fs_rm_rf(p)) && removed)
+			(*removed)++;
+		free(p);
+	}
+	closedir(d);
+	free(parent);
+	return err;
+}
+
+int unpack_sweep(const char *root, uint64_t *removed)
+{
+	struct strvec apps = STRVEC_INIT;
+	char *shared = paths_unpacked_dir(root);
+	int err = app_list(root, &apps);
+
+	*removed = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct lock lk = LOCK_INIT;
+		char *lockpath = app_lock_path(root, apps.v[i]);
+		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
+			err = unpack_clear(root, apps.v[i], removed);
+			lock_release(&lk);
+		}
+		free(lockpath);
+	}
+	if (!err && fs_exists(shared) && !(err = fs_rm_rf(shared)))
+		(*removed)++;
+	strvec_clear(&apps);
+	free(shared);
 	return err;
 }

@@ -1,23 +1,50 @@
 /*
- * unpack.h - a slug's files on disk, for running its code.
+ * unpack.h - a slug's files on disk, one private copy per run.
  *
  * Part of runtime/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * Each slug is unpacked once, into <root>/unpacked/<sha256>/ (store/paths.h),
- * and reused by every release that has it: slugs are immutable, so the tree
- * is too.  The tree appears whole or not at all: it is extracted into a
- * private temp directory beside it and renamed into place.
+ * The release phase (and every process of the app) gets its own copy of the
+ * release's slug, extracted for that run into <root>/runs/<app>-XXXXXX/app
+ * (store/paths.h) and mounted writable at /app in its sandbox: what the run
+ * changes is lost when it ends and never seen by another run, and nothing
+ * accumulates - the copy is removed when the run is over.  A run killed
+ * with its writer leaves its directory behind; the app's next writer (who
+ * holds the app lock) or gc removes it.
+ *
+ *     char *run = NULL;
+ *     if (unpack_for_run(root, app, hex, &run) < 0) ...;
+ *     ... mount <run>/app at /app, run ...
+ *     unpack_remove(run);
+ *     free(run);
  */
 #ifndef SW_UNPACK_H
 #define SW_UNPACK_H
 
+#include <stdint.h>
+
 /*
- * *dir (malloc'ed) gets the unpacked tree of slug `hex`, extracted now
- * unless it already was.  The slug is checked against its checksum first
+ * Extracts slug `hex` into a fresh <root>/runs/<app>-XXXXXX; its files are
+ * in <*run_dir>/app.  The slug is checked against its checksum first
  * (store/cas.h cas_check): SW_ENOTFOUND when it is missing, SW_EINVALID
- * when it is corrupt.
+ * when it is corrupt.  Nothing is left behind on failure.
  */
-int unpack_slug(const char *root, const char *hex, char **dir);
+int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir);
+
+/* Removes a run's directory (never follows symlinks). */
+int unpack_remove(const char *run_dir);
+
+/*
+ * Removes the run directories of app, which must not be running anything:
+ * the caller holds its lock.  *removed (may be NULL) is increased.
+ */
+int unpack_clear(const char *root, const char *app, uint64_t *removed);
+
+/*
+ * For gc: the run directories of every app that no writer holds now, and
+ * the shared trees <root>/unpacked/ that older versions kept.  *removed
+ * gets the count.
+ */
+int unpack_sweep(const char *root, uint64_t *removed);
 
 #endif

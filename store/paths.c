@@ -68,9 +68,9 @@ char *paths_unpacked_dir(const char *root)
 	return xasprintf("%s/unpacked", root);
 }
 
-char *paths_unpacked(const char *root, const char *hex)
+char *paths_runs_dir(const char *root)
 {
-	return xasprintf("%s/unpacked/%s", root, hex);
+	return xasprintf("%s/runs", root);
 }
 
 char *paths_buildpacks_cache(const char *root)

@@ -10,7 +10,8 @@
  *   <root>/store/sha256/<xx>/<hex>.tar.zst    content-addressed slugs (cas.h)
  *   <root>/store/tmp/                slugs being written
  *   <root>/store/verified/<hex>      a slug's verification stamp
- *   <root>/unpacked/<hex>/           a slug's files, for running its code
+ *   <root>/runs/<app>-XXXXXX/app/    a slug's files, copied for one run of its code
+ *   <root>/unpacked/                 shared slug trees of older versions (gc removes it)
  *   <root>/cache/<app>/              buildpack cache (CACHE_DIR), kept between builds
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
@@ -63,8 +64,8 @@ char *paths_store_stamp(const char *root, const char *hex);
 /* <root>/unpacked */
 char *paths_unpacked_dir(const char *root);
 
-/* <root>/unpacked/<hex> */
-char *paths_unpacked(const char *root, const char *hex);
+/* <root>/runs */
+char *paths_runs_dir(const char *root);
 
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);

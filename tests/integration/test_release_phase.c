@@ -7,6 +7,10 @@
 #include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,23 +148,50 @@ Test(release_phase, a_rollback_runs_it_with_the_old_config)
 	th_result_free(&r);
 }
 
+/* Starts `slipway ARGS` with the sandbox's environment; returns its pid. */
+static pid_t start_slipway(const char *const *argv)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		for (size_t i = 0; i < sb.nenv; i++)
+			putenv((char *)sb.env[i]);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(SLIPWAY_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 Test(release_phase, a_writer_killed_during_it_leaves_a_release_marked_failed_next_time)
 {
+	app_sandbox_write(&sb, "Procfile", "web: ./server\nrelease: test \"$FOO\" != slow || sleep 60\n",
+			  0644);
+	ok(GIT("commit", "-qam", "slow when asked"));
 	ok(GIT("push", "-q", "heroku", "main"));
-	/* the release command kills the slipway process running it */
 	struct th_result r = SW("config:set", "FOO=x", "-a", "app");
 	th_result_free(&r);
-	app_sandbox_write(&sb, "Procfile", "web: ./server\nrelease: kill -9 $PPID\n", 0644);
-	ok(GIT("commit", "-qam", "killer"));
-	r = GIT("push", "heroku", "main");
-	cr_assert_null(strstr(r.err, "Released v3"), "%s", r.err);
-	th_result_free(&r);
+	/* the release command of v3 runs long; its writer is killed meanwhile
+	 * (the sandbox keeps the release command from reaching the writer itself) */
+	const char *argv[] = { "slipway", "config:set", "FOO=slow", "-a", "app", NULL };
+	pid_t pid = start_slipway(argv);
+	int pending = 0;
+	for (int i = 0; i < 200 && !pending; i++) {
+		r = SW("releases", "-a", "app");
+		pending = strstr(r.out, "(release command executing)") != NULL;
+		th_result_free(&r);
+		if (!pending)
+			usleep(50 * 1000);
+	}
+	cr_assert(pending, "v3 never showed its release command executing");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	char *j = info_json("v3");
 	cr_assert(strstr(j, "\"status\":\"pending\""), "%s", j);
 	free(j);
-	r = SW("releases", "-a", "app");
-	cr_assert(strstr(r.out, "(release command executing)"), "%s", r.out);
-	th_result_free(&r);
 
 	/* the next writer finds it pending, under the lock: it was interrupted */
 	r = SW("config:set", "FOO=y", "-a", "app");
