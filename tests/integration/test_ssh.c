@@ -551,3 +551,120 @@ Test(ssh, ledger_refs_cannot_be_pushed_or_seen)
 	cr_assert_eq(th_count(list, "Deploy "), 1, "%s", list);
 	free(list);
 }
+
+/* ---- what a collaborator's code can reach: nothing of the server's ---- */
+
+/* The attempts, as a shell script: "PWN <what>: blocked|succeeded" for each. */
+static char *attack_script(void)
+{
+	char *keys = th_path("%s/authorized_keys", sb);
+	char *s = th_path(
+		"#!/bin/sh\n"
+		"try() { what=$1; shift\n"
+		"  if \"$@\" >/dev/null 2>&1; then echo \"PWN $what: succeeded\"; "
+		"else echo \"PWN $what: blocked\"; fi; }\n"
+		"try list-the-root ls '%s'\n"
+		"try read-beta cat '%s/apps/beta.git/config'\n"
+		"try read-beta-hook ls -l '%s/apps/beta.git/hooks/post-receive'\n"
+		"try run-slipway '%s' --root '%s' config -a beta\n"
+		"try add-a-key sh -c 'echo \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA attacker\" >> \"%s\"'\n"
+		"try read-server-home ls '%s' /root/.ssh\n"
+		"try read-the-store ls '%s/store'\n"
+		"try see-server-env sh -c 'env | grep -q \"SLIPWAY\\|SSH_\\|GIT_DIR\"'\n"
+		"try signal-the-writer sh -c 'kill -0 1 && [ \"$(cat /proc/1/comm)\" != bwrap ] && "
+		"[ \"$(cat /proc/1/comm)\" != sh ]'\n",
+		root, root, root, SLIPWAY_BIN, root, keys, sb, root);
+	free(keys);
+	return s;
+}
+
+/* Bytes of a file, "" when missing. */
+static char *file_or_empty(const char *path)
+{
+	char *s = th_read(path, NULL);
+	return s ? s : strdup("");
+}
+
+static void assert_all_blocked(const char *out)
+{
+	cr_assert(strstr(out, "PWN list-the-root: blocked"), "%s", out);
+	cr_assert_eq(th_count(out, ": blocked"), 9, "%s", out);
+	cr_assert_null(strstr(out, ": succeeded"), "%s", out);
+	cr_assert_null(strstr(out, "hunter2"), "beta's secret reached the pusher:\n%s", out);
+}
+
+Test(ssh, a_collaborators_release_phase_and_buildpack_reach_nothing_of_the_server)
+{
+	/* beta: another app, with a secret alice must never see */
+	free(OK(env, SLIPWAY_BIN, "apps:create", "beta"));
+	free(OK(env, SLIPWAY_BIN, "config:set", "DATABASE_URL=postgres://beta:hunter2@db/beta",
+		"-a", "beta"));
+	char *beta_cfg = th_path("%s/apps/beta.git/config", root);
+	char *beta_access = th_path("%s/apps/beta.git/slipway-access", root);
+	char *keys = th_path("%s/authorized_keys", sb);
+	char *before[3] = { file_or_empty(beta_cfg), file_or_empty(beta_access),
+			    file_or_empty(keys) };
+	char *beta_config = OK(env, SLIPWAY_BIN, "config", "--shell", "-a", "beta");
+
+	/* alice's buildpack, hosted where she likes (here: a directory), and her release phase */
+	char *bp = th_path("%s/evil-buildpack", sb);
+	char *script = attack_script();
+	char *p = th_path("%s/bin/detect", bp);
+	th_write(p, "#!/bin/sh\necho Evil\n", 0755);
+	free(p);
+	p = th_path("%s/bin/compile", bp);
+	th_write(p, script, 0755);
+	free(p);
+	init_src(url);
+	p = th_path("%s/pwn.sh", src);
+	th_write(p, script, 0755);
+	free(p);
+	p = th_path("%s/Procfile", src);
+	th_write(p, "web: ./run.sh\nrelease: sh ./pwn.sh\n", 0644);
+	free(p);
+	p = th_path("%s/.buildpacks", src);
+	char *list = th_path("%s\n", bp);
+	th_write(p, list, 0644);
+	free(list);
+	free(p);
+	free(OK(env, "git", "add", "-A"));
+	free(OK(env, "git", "commit", "-q", "-m", "pwn"));
+
+	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "push: %s", r.err);
+	/* once from bin/compile, once from the release phase: every attempt fails */
+	cr_assert_eq(th_count(r.err, "PWN list-the-root: blocked"), 2, "%s", r.err);
+	cr_assert_eq(th_count(r.err, ": blocked"), 18, "%s", r.err);
+	cr_assert_null(strstr(r.err, ": succeeded"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "hunter2"), "beta's secret reached the pusher:\n%s", r.err);
+	cr_assert(strstr(r.err, "remote: -----> Released v1: Deploy "), "%s", r.err);
+	th_result_free(&r);
+
+	/* what alice may read of her own app says the same */
+	r = ssh_as(key_alice, "releases:output v1 -a " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_all_blocked(r.out);
+	th_result_free(&r);
+
+	/* beta, its collaborators and the server's keys are byte for byte as they were */
+	char *after[3] = { file_or_empty(beta_cfg), file_or_empty(beta_access),
+			   file_or_empty(keys) };
+	for (int i = 0; i < 3; i++)
+		cr_assert_str_eq(after[i], before[i], "file %d changed", i);
+	char *beta_now = OK(env, SLIPWAY_BIN, "config", "--shell", "-a", "beta");
+	cr_assert_str_eq(beta_now, beta_config);
+	char *users = OK(env, SLIPWAY_BIN, "access", "-a", "beta");
+	cr_assert_null(strstr(users, "alice"), "%s", users);
+	for (int i = 0; i < 3; i++) {
+		free(before[i]);
+		free(after[i]);
+	}
+	free(users);
+	free(beta_now);
+	free(beta_config);
+	free(script);
+	free(bp);
+	free(keys);
+	free(beta_access);
+	free(beta_cfg);
+}
