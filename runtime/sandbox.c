@@ -35,6 +35,7 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 	if ((err = settings_open(&s, root, app)))
 		return err;
 	if ((err = settings_string(s, &SETTING_SANDBOX, &mode)) ||
+	    (err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) ||
 	    (err = settings_string(s, &SETTING_BUILD_NETWORK, &net)) ||
 	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)))
 		goto done;
@@ -117,7 +118,7 @@ static void add_system(struct strvec *a, const char *path)
 /* bwrap's options for this sandbox, up to and including "--". */
 static void base_args(const struct sandbox *sb, struct strvec *a)
 {
-	strvec_push(a, "bwrap");
+	strvec_push(a, sb->bwrap ? sb->bwrap : "bwrap");
 	strvec_push(a, "--unshare-all");
 	if (sb->network)
 		strvec_push(a, "--share-net");
@@ -178,9 +179,10 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 	ro.dir = NULL; /* bwrap changes into it, inside */
 	err = run_child(&ro, status);
 	if (err == SW_ENOTFOUND)
-		err = sw_error_set(SW_ERROR, "cannot start the sandbox: bubblewrap (bwrap) is not "
+		err = sw_error_set(SW_ERROR, "cannot start the sandbox: bubblewrap ('%s') is not "
 				   "installed (install the bubblewrap package, or set "
-				   "slipway.sandbox none to run app code unsandboxed)");
+				   "slipway.sandbox none to run app code unsandboxed)",
+				   sb->bwrap ? sb->bwrap : "bwrap");
 	strvec_clear(&argv);
 	free(dir);
 	return err;
@@ -207,7 +209,7 @@ int sandbox_check(const struct sandbox *sb)
 
 	if (sb->off)
 		return 0;
-	struct sandbox bare = *sb;
+	struct sandbox bare = *sb; /* shares bwrap: never released */
 	bare.n = 0; /* only whether one starts at all: the job's directories may not exist yet */
 	sb = &bare;
 	o.argv = argv;
@@ -232,4 +234,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->mounts[i].inside);
 	}
 	sb->n = 0;
+	free(sb->bwrap);
+	sb->bwrap = NULL;
 }

@@ -35,7 +35,8 @@
  *
  * Settings (store/settings.h): slipway.sandbox ("bwrap", the default, or
  * "none": app code then runs unsandboxed, as the server user, and every
- * build says so) and, for builds, slipway.buildNetwork ("shared", the
+ * build says so), slipway.bwrap (the bubblewrap program, default bwrap
+ * from /usr/bin:/bin) and, for builds, slipway.buildNetwork ("shared", the
  * default, or "none").
  *
  *     struct sandbox sb = SANDBOX_INIT;
@@ -69,6 +70,7 @@ struct sandbox {
 	int off;                    /* slipway.sandbox none: runs unsandboxed */
 	int network;                /* shares the host's network */
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
+	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */
 	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];
 	size_t n;
 };

@@ -23,6 +23,7 @@ const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuild
 const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
 const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
 const struct setting SETTING_SANDBOX = { "slipway.sandbox", "SLIPWAY_SANDBOX", "bwrap" };
+const struct setting SETTING_BWRAP = { "slipway.bwrap", "SLIPWAY_BWRAP", NULL };
 const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_BUILD_NETWORK", "shared" };
 const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
 const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };

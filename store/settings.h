@@ -29,6 +29,7 @@
  *   slipway.rejectFailedBuilds  -                          app     false
  *   slipway.timings             SLIPWAY_TIMINGS            app     false
  *   slipway.sandbox             SLIPWAY_SANDBOX            app     bwrap (or none)
+ *   slipway.bwrap               SLIPWAY_BWRAP              app     bwrap (from PATH)
  *   slipway.buildNetwork        SLIPWAY_BUILD_NETWORK      app     shared (or none)
  *   slipway.maxSlugUnpackedSize SLIPWAY_MAX_SLUG_UNPACKED_SIZE app 2G
  *   slipway.maxSlugFiles        SLIPWAY_MAX_SLUG_FILES     app     1000000
@@ -60,7 +61,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
-	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES;
+	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP;
 
 struct settings;
 
