@@ -197,6 +197,27 @@ Test(shipped, node_without_lockfile_runs_npm_install_and_procfile_wins)
 	assert_procs(1, "{\"web\":\"node server.js\",\"worker\":\"node server.js\"}");
 }
 
+Test(shipped, node_installs_from_the_npm_registry_inside_the_sandbox)
+{
+	/* the registry must answer from here, or there is nothing to show */
+	struct th_result r = th_runv(NULL, NULL, "timeout", "20", "npm", "view", "is-number@7.0.0",
+				     "version", NULL);
+	int reachable = r.status == 0 && strstr(r.out, "7.0.0");
+	th_result_free(&r);
+	if (!reachable)
+		cr_skip_test("the npm registry cannot be reached from this machine");
+	put("package.json", "{ \"name\": \"reg\", \"version\": \"1.0.0\", "
+			    "\"dependencies\": { \"is-number\": \"7.0.0\" } }\n", 0644);
+	put("Procfile", "web: node -e \"require('is-number')\"\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote:        Running npm install (no lockfile)");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/node_modules/is-number/package.json", "-rw-r--r--");
+	free(tv);
+}
+
 /* ---- python ---- */
 
 Test(shipped, python_makes_a_virtualenv_in_the_slug)
