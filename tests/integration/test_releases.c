@@ -985,3 +985,49 @@ Test(releases, slugs_info_contents_extract)
 	cr_assert_str_eq(r.err, gc(th_path(" !    directory '%s' is not empty\n", dir)));
 	th_result_free(&r);
 }
+
+/* A slug named by its checksum must be one of the app's own releases' slugs. */
+Test(releases, slugs_by_checksum_only_of_the_apps_own_releases)
+{
+	create_app("alpha");
+	init_checkout();
+	app_sandbox_write(&sb, "index.txt", "alpha\n", 0644);
+	OK(git(sb.src, "add", "-A", NULL));
+	OK(git(sb.src, "commit", "-q", "-m", "alpha", NULL));
+	OK(git(sb.src, "push", "-q", gc(th_path("%s/apps/alpha.git", sb.root)), "main", NULL));
+	char *alpha = json_get(json_get(OK(sw(NULL, "releases:info", "v1", "--json", "-a", "alpha",
+					      NULL)), "slug"), "checksum");
+	create_app(APP);
+	deploy(1, "beta\n");
+	char *beta = slug_of(1);
+	cr_assert_str_neq(alpha, beta);
+	char *beta_sum = gc(th_path("SHA256:%.64s", beta + 8));
+	char *beta_hex = gc(th_path("%.64s", beta + 8));
+	char *msg = gc(th_path(" !    slug %.12s is not used by any release of alpha\n", beta + 8));
+	char *dir = gc(th_path("%s/extracted", sb.dir));
+	assert_refused(sw(NULL, "slugs:info", beta_sum, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:info", beta_hex, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:contents", beta_sum, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:extract", beta_sum, dir, "-a", "alpha", NULL), 1, msg);
+	struct stat st;
+	cr_assert_neq(stat(dir, &st), 0, "a refused slugs:extract made %s", dir);
+	/* a checksum nothing has: the same answer */
+	const char *none = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	assert_refused(sw(NULL, "slugs:contents", none, "-a", "alpha", NULL), 1,
+		       " !    slug 0123456789ab is not used by any release of alpha\n");
+
+	/* alpha's own slug, by checksum and by version */
+	char *alpha_sum = gc(th_path("SHA256:%.64s", alpha + 8));
+	char *info = OK(sw(NULL, "slugs:info", alpha_sum, "-a", "alpha", NULL));
+	cr_assert(starts(info, gc(th_path("=== Slug %s\n", alpha_sum))), "%s", info);
+	cr_assert(strstr(info, "\nReleases:   v1\n"), "%s", info);
+	cr_assert(strstr(OK(sw(NULL, "slugs:contents", alpha_sum, "-a", "alpha", NULL)),
+			 " ./app/index.txt\n"));
+	cr_assert(strstr(OK(sw(NULL, "slugs:contents", "v1", "-a", "alpha", NULL)),
+			 " ./app/index.txt\n"));
+	OK(sw(NULL, "slugs:extract", alpha_sum, dir, "-a", "alpha", NULL));
+	cr_assert_str_eq(gc(th_read(gc(th_path("%s/index.txt", dir)), NULL)), "alpha\n");
+	/* and beta's from beta */
+	info = OK(sw(NULL, "slugs:info", beta_sum, "-a", APP, NULL));
+	cr_assert(strstr(info, "\nReleases:   v1\n"), "%s", info);
+}
