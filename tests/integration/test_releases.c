@@ -729,20 +729,25 @@ Test(releases, rollback_when_slug_missing_from_store)
 	th_result_free(&r);
 }
 
-Test(releases, rollback_when_slug_corrupt_in_store)
+/* Flips one byte in the middle of a store file. */
+static void corrupt(const char *file)
 {
-	char *file = two_deploys();
 	chmod(file, 0644);
 	size_t len;
 	char *bytes = th_read(file, &len);
 	cr_assert_not_null(bytes);
 	cr_assert_gt(len, 20);
-	bytes[len / 2] ^= 0x5a;
 	int fd = open(file, O_WRONLY);
 	cr_assert_geq(fd, 0);
+	bytes[len / 2] ^= 0x5a;
 	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
 	close(fd);
 	free(bytes);
+}
+
+Test(releases, rollback_when_slug_corrupt_in_store)
+{
+	corrupt(two_deploys());
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is corrupt in the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
@@ -1030,4 +1035,49 @@ Test(releases, slugs_by_checksum_only_of_the_apps_own_releases)
 	/* and beta's from beta */
 	info = OK(sw(NULL, "slugs:info", beta_sum, "-a", APP, NULL));
 	cr_assert(strstr(info, "\nReleases:   v1\n"), "%s", info);
+}
+
+/*
+ * v1 and v2 deployed, v3 sets FOO on v2's slug, which is then made `how`:
+ * config:set and config:unset refuse to record a release on it, as a
+ * rollback to it would be refused.
+ */
+static void assert_config_refused(void (*damage)(const char *file), const char *how)
+{
+	two_deploys();
+	OK(sw(NULL, "config:set", "FOO=bar", "-a", APP, NULL));
+	damage(slug_file(slug_of(3)));
+	char *before = OK(sw(NULL, "releases", "--json", "-a", APP, NULL));
+	char *msg = gc(th_path(" !    cannot change config vars: the slug %.12s of the current release "
+			       "v3 is %s; push again, or roll back to a release with an intact slug "
+			       "(slipway rollback vN -a " APP ")\n",
+			       slug_of(3) + 8, how));
+	assert_refused(sw(NULL, "config:set", "X=1", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "config:set", "FOO=baz", "X=1", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "config:unset", "FOO", "-a", APP, NULL), 1, msg);
+	cr_assert_str_eq(OK(sw(NULL, "releases", "--json", "-a", APP, NULL)), before);
+	cr_assert_eq(release_count(), 3);
+	assert_current_ref(3);
+	/* a rollback to v1, whose slug is intact, is the way out */
+	OK(sw(NULL, "rollback", "v1", "-a", APP, NULL));
+	OK(sw(NULL, "config:set", "X=1", "-a", APP, NULL));
+	cr_assert_eq(release_count(), 5);
+	assert_current_ref(5);
+}
+
+static void remove_file(const char *file)
+{
+	char *dir = gc(strndup(file, (size_t)(strrchr(file, '/') - file)));
+	chmod(dir, 0755);
+	cr_assert_eq(unlink(file), 0);
+}
+
+Test(releases, config_change_when_the_current_slug_is_corrupt)
+{
+	assert_config_refused(corrupt, "corrupt in the store");
+}
+
+Test(releases, config_change_when_the_current_slug_is_missing)
+{
+	assert_config_refused(remove_file, "missing from the store");
 }
