@@ -34,6 +34,12 @@ enum {
 	CMD_APP_OPT = 1 << 1,  /* accepts -a APP, works without one */
 	CMD_REMOTE = 1 << 2,   /* a remote user may run it over ssh (on apps they can use) */
 	CMD_HIDDEN = 1 << 3,   /* not listed by help */
+	/*
+	 * makes a release: it runs to the end when its client goes away
+	 * (SIGPIPE and SIGHUP are ignored, writing the output is best-effort,
+	 * and the exit status is the work's)
+	 */
+	CMD_RELEASES = 1 << 4,
 };
 
 struct cmd;

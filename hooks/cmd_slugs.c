@@ -11,12 +11,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Resolves "vN", "N" or a sha256 (optionally "SHA256:...") to a slug hex. */
+/* Keeps the newest release whose slug is ctx's hex. */
+struct owner {
+	const char *hex;
+	struct release *r;
+};
+
+static int find_owner(const struct release *r, void *ctx)
+{
+	struct owner *o = ctx;
+	if (strcmp(r->slug, o->hex))
+		return 0;
+	release_copy(o->r, r);
+	return 1;
+}
+
+/*
+ * Resolves "vN", "N" or a sha256 (optionally "SHA256:...") to a slug hex
+ * and the release it comes from (for a sha256, the newest release of the
+ * app with that slug): an app shows only the slugs of its own releases.
+ */
 static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char hex[65],
 			struct release *r)
 {
 	const char *h = !strncasecmp(arg, "sha256:", 7) ? arg + 7 : arg;
 	if (cas_valid_hex(h)) {
+		struct owner o = { h, r };
+		int found = ledger_walk(l, 0, LEDGER_READ_PROCS, find_owner, &o);
+		if (found < 0)
+			return cli_fail();
+		if (!found) {
+			fprintf(stderr, " !    slug %.12s is not used by any release of %s\n", h,
+				c->app);
+			return 1;
+		}
 		memcpy(hex, h, 65);
 		return 0;
 	}
@@ -35,7 +63,6 @@ static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char h
 struct users {
 	const char *hex;
 	struct buf list;
-	struct release first;
 };
 
 static int find_users(const struct release *r, void *ctx)
@@ -44,8 +71,6 @@ static int find_users(const struct release *r, void *ctx)
 	if (strcmp(r->slug, u->hex))
 		return 0;
 	buf_addf(&u->list, "%sv%d", u->list.len ? ", " : "", r->version);
-	if (!u->first.version)
-		release_copy(&u->first, r);
 	return 0;
 }
 
@@ -53,7 +78,7 @@ int cmd_slugs_info(struct cli *c)
 {
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
-	struct users u = { NULL, BUF_INIT, RELEASE_INIT };
+	struct users u = { NULL, BUF_INIT };
 	struct slug_stats st;
 	uint64_t size = 0;
 	char hex[65];
@@ -71,19 +96,17 @@ int cmd_slugs_info(struct cli *c)
 		goto done;
 	}
 	free(path);
-	const struct release *src = r.version ? &r : &u.first;
 	printf("=== Slug SHA256:%s\n", hex);
 	printf("Size:       %" PRIu64 " bytes compressed, %" PRIu64 " bytes uncompressed\n", size,
 	       st.bytes_in);
 	printf("Files:      %" PRIu64 "\n", st.files);
-	printf("Commit:     %s\n", src->commit[0] ? src->commit : "(none)");
-	printf("Processes:  %s\n", src->procs.n ? "" : "(none)");
-	for (size_t i = 0; i < src->procs.n; i++)
-		printf("  %s: %s\n", src->procs.items[i].name, src->procs.items[i].command);
+	printf("Commit:     %s\n", r.commit[0] ? r.commit : "(none)");
+	printf("Processes:  %s\n", r.procs.n ? "" : "(none)");
+	for (size_t i = 0; i < r.procs.n; i++)
+		printf("  %s: %s\n", r.procs.items[i].name, r.procs.items[i].command);
 	printf("Releases:   %s\n", u.list.len ? u.list.data : "(none)");
 done:
 	buf_release(&u.list);
-	release_release(&u.first);
 	release_release(&r);
 	ledger_free(l);
 	return rc;

@@ -61,13 +61,41 @@ static char *self_path(const char *argv0)
 	return r ? r : xstrdup(argv0);
 }
 
-static int finish(int code)
+/*
+ * A writer (a hook, a CMD_RELEASES command) finishes what it started when
+ * its client goes away: a closed pipe or a hung-up terminal must not kill
+ * it between recording a release and finishing it, or while its release
+ * command runs under the app lock.  Writes to the gone client fail with
+ * EPIPE instead, and are not checked.  Children get SIGPIPE back at its
+ * default (util/run.h).
+ */
+static void keep_working_without_client(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "error: cannot write output: %s\n", strerror(errno));
-		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+/*
+ * The exit status once the output is flushed.  When it cannot be written,
+ * a reader that succeeded fails with a message.  A writer keeps the status
+ * of its work (the release was recorded or not, whatever became of its
+ * output) and names the error only when it is not its reader going away.
+ */
+static int finish(int code, int writer)
+{
+	int err = fflush(stdout) ? errno : 0;
+	if (!err && !ferror(stdout))
+		return code;
+	if (writer) {
+		if (err && err != EPIPE)
+			fprintf(stderr, "error: cannot write output: %s\n", strerror(err));
+		return code;
 	}
-	return code;
+	if (err)
+		fprintf(stderr, "error: cannot write output: %s\n", strerror(err));
+	else
+		fputs("error: cannot write output\n", stderr);
+	return code ? code : 1;
 }
 
 /* git runs hooks in the repository with GIT_DIR set (often to "."). */
@@ -77,10 +105,16 @@ static const char *hook_git_dir(void)
 	return d && *d ? d : ".";
 }
 
-static int run_hook(void)
+/*
+ * git gives a hook's stdout and stderr to the client's sideband; its exit
+ * status is the hook's verdict (pre-receive: whether the push is accepted),
+ * never whether the client was still there to read.
+ */
+static int run_hook(int pre)
 {
-	int rc = receive_post(stdin, stdout, hook_git_dir());
-	return finish(rc);
+	keep_working_without_client();
+	const char *dir = hook_git_dir();
+	return finish(pre ? receive_pre(stdin, stdout, dir) : receive_post(stdin, stdout, dir), 1);
 }
 
 int main(int argc, char **argv)
@@ -90,9 +124,9 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	if (!strcmp(base, "post-receive"))
-		return run_hook();
+		return run_hook(0);
 	if (!strcmp(base, "pre-receive"))
-		return finish(receive_pre(stdin, stdout, hook_git_dir()));
+		return run_hook(1);
 
 	static const struct opt *const top_opts[] = { top_root_opts, top_info_opts, NULL };
 	struct top top = { 0 };
@@ -102,23 +136,26 @@ int main(int argc, char **argv)
 	first++;
 	if (top.version) {
 		printf("slipway %s\n", SLIPWAY_VERSION);
-		return finish(0);
+		return finish(0, 0);
 	}
 	if (top.help || first >= argc) {
 		print_help();
-		return finish(0);
+		return finish(0, 0);
 	}
 	const char *name = argv[first];
 	if (!strcmp(name, "hook") && first + 1 < argc && !strcmp(argv[first + 1], "post-receive"))
-		return run_hook();
+		return run_hook(0);
 	const struct cmd *cmd = cli_find(name);
 	if (!cmd)
 		return cli_usage(NULL, "'%s' is not a slipway command", name);
+	int writer = (cmd->flags & CMD_RELEASES) != 0;
+	if (writer)
+		keep_working_without_client();
 	struct cli c = { 0 };
 	char *self = self_path(argv[0]);
 	c.root = top.root;
 	c.self = self;
-	int rc = finish(cli_run(&c, cmd, argc - first - 1, argv + first + 1));
+	int rc = finish(cli_run(&c, cmd, argc - first - 1, argv + first + 1), writer);
 	free(self);
 	return rc;
 }

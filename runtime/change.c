@@ -65,6 +65,27 @@ static void take_code(struct release *r, const struct release *from)
 		proc_list_set(&r->procs, from->procs.items[i].name, from->procs.items[i].command);
 }
 
+/*
+ * A config change keeps the current release's slug: refused, like a
+ * rollback to it, when that slug is missing or corrupt in the store.  A
+ * release without a slug (config set before the first deploy) has nothing
+ * to check.
+ */
+static int check_base(const char *root, const char *app, const struct release *cur)
+{
+	if (!cur->slug[0])
+		return 0;
+	int err = cas_check(root, cur->slug);
+	if (!err)
+		return 0;
+	return sw_error_set(err == SW_ENOTFOUND ? SW_ENOTFOUND : SW_EINVALID,
+			    "cannot change config vars: the slug %.12s of the current release v%d is %s; "
+			    "push again, or roll back to a release with an intact slug "
+			    "(slipway rollback vN -a %s)",
+			    cur->slug, cur->version,
+			    err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store", app);
+}
+
 /* Makes r the next release (runtime/activate.h). */
 static int append(const char *root, const char *app, struct ledger *l, struct release *r,
 		  FILE *out, struct change_result *res)
@@ -105,6 +126,8 @@ int change_config(const char *root, const char *app, const struct config *set,
 	if (config_equal(&r.config, &latest.config) && lv)
 		goto done; /* nothing changes: no release */
 	if (!lv && !r.config.n)
+		goto done;
+	if ((err = check_base(root, app, &cur)))
 		goto done;
 	take_code(&r, &cur);
 	describe_config(&desc, set, unset);

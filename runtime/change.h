@@ -31,6 +31,8 @@ struct change_result {
  * newest release's config; the new release keeps the current release's
  * slug and process types.  Setting vars to the values they already have
  * (or unsetting absent ones) records nothing (result->version = 0).
+ * Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when that slug is
+ * missing or corrupt in the store, as a rollback to it would be.
  */
 int change_config(const char *root, const char *app, const struct config *set,
 		  const struct strvec *unset, const char *user, FILE *out,

@@ -729,20 +729,25 @@ Test(releases, rollback_when_slug_missing_from_store)
 	th_result_free(&r);
 }
 
-Test(releases, rollback_when_slug_corrupt_in_store)
+/* Flips one byte in the middle of a store file. */
+static void corrupt(const char *file)
 {
-	char *file = two_deploys();
 	chmod(file, 0644);
 	size_t len;
 	char *bytes = th_read(file, &len);
 	cr_assert_not_null(bytes);
 	cr_assert_gt(len, 20);
-	bytes[len / 2] ^= 0x5a;
 	int fd = open(file, O_WRONLY);
 	cr_assert_geq(fd, 0);
+	bytes[len / 2] ^= 0x5a;
 	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
 	close(fd);
 	free(bytes);
+}
+
+Test(releases, rollback_when_slug_corrupt_in_store)
+{
+	corrupt(two_deploys());
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is corrupt in the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
@@ -984,4 +989,95 @@ Test(releases, slugs_info_contents_extract)
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_eq(r.err, gc(th_path(" !    directory '%s' is not empty\n", dir)));
 	th_result_free(&r);
+}
+
+/* A slug named by its checksum must be one of the app's own releases' slugs. */
+Test(releases, slugs_by_checksum_only_of_the_apps_own_releases)
+{
+	create_app("alpha");
+	init_checkout();
+	app_sandbox_write(&sb, "index.txt", "alpha\n", 0644);
+	OK(git(sb.src, "add", "-A", NULL));
+	OK(git(sb.src, "commit", "-q", "-m", "alpha", NULL));
+	OK(git(sb.src, "push", "-q", gc(th_path("%s/apps/alpha.git", sb.root)), "main", NULL));
+	char *alpha = json_get(json_get(OK(sw(NULL, "releases:info", "v1", "--json", "-a", "alpha",
+					      NULL)), "slug"), "checksum");
+	create_app(APP);
+	deploy(1, "beta\n");
+	char *beta = slug_of(1);
+	cr_assert_str_neq(alpha, beta);
+	char *beta_sum = gc(th_path("SHA256:%.64s", beta + 8));
+	char *beta_hex = gc(th_path("%.64s", beta + 8));
+	char *msg = gc(th_path(" !    slug %.12s is not used by any release of alpha\n", beta + 8));
+	char *dir = gc(th_path("%s/extracted", sb.dir));
+	assert_refused(sw(NULL, "slugs:info", beta_sum, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:info", beta_hex, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:contents", beta_sum, "-a", "alpha", NULL), 1, msg);
+	assert_refused(sw(NULL, "slugs:extract", beta_sum, dir, "-a", "alpha", NULL), 1, msg);
+	struct stat st;
+	cr_assert_neq(stat(dir, &st), 0, "a refused slugs:extract made %s", dir);
+	/* a checksum nothing has: the same answer */
+	const char *none = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	assert_refused(sw(NULL, "slugs:contents", none, "-a", "alpha", NULL), 1,
+		       " !    slug 0123456789ab is not used by any release of alpha\n");
+
+	/* alpha's own slug, by checksum and by version */
+	char *alpha_sum = gc(th_path("SHA256:%.64s", alpha + 8));
+	char *info = OK(sw(NULL, "slugs:info", alpha_sum, "-a", "alpha", NULL));
+	cr_assert(starts(info, gc(th_path("=== Slug %s\n", alpha_sum))), "%s", info);
+	cr_assert(strstr(info, "\nReleases:   v1\n"), "%s", info);
+	cr_assert(strstr(OK(sw(NULL, "slugs:contents", alpha_sum, "-a", "alpha", NULL)),
+			 " ./app/index.txt\n"));
+	cr_assert(strstr(OK(sw(NULL, "slugs:contents", "v1", "-a", "alpha", NULL)),
+			 " ./app/index.txt\n"));
+	OK(sw(NULL, "slugs:extract", alpha_sum, dir, "-a", "alpha", NULL));
+	cr_assert_str_eq(gc(th_read(gc(th_path("%s/index.txt", dir)), NULL)), "alpha\n");
+	/* and beta's from beta */
+	info = OK(sw(NULL, "slugs:info", beta_sum, "-a", APP, NULL));
+	cr_assert(strstr(info, "\nReleases:   v1\n"), "%s", info);
+}
+
+/*
+ * v1 and v2 deployed, v3 sets FOO on v2's slug, which is then made `how`:
+ * config:set and config:unset refuse to record a release on it, as a
+ * rollback to it would be refused.
+ */
+static void assert_config_refused(void (*damage)(const char *file), const char *how)
+{
+	two_deploys();
+	OK(sw(NULL, "config:set", "FOO=bar", "-a", APP, NULL));
+	damage(slug_file(slug_of(3)));
+	char *before = OK(sw(NULL, "releases", "--json", "-a", APP, NULL));
+	char *msg = gc(th_path(" !    cannot change config vars: the slug %.12s of the current release "
+			       "v3 is %s; push again, or roll back to a release with an intact slug "
+			       "(slipway rollback vN -a " APP ")\n",
+			       slug_of(3) + 8, how));
+	assert_refused(sw(NULL, "config:set", "X=1", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "config:set", "FOO=baz", "X=1", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "config:unset", "FOO", "-a", APP, NULL), 1, msg);
+	cr_assert_str_eq(OK(sw(NULL, "releases", "--json", "-a", APP, NULL)), before);
+	cr_assert_eq(release_count(), 3);
+	assert_current_ref(3);
+	/* a rollback to v1, whose slug is intact, is the way out */
+	OK(sw(NULL, "rollback", "v1", "-a", APP, NULL));
+	OK(sw(NULL, "config:set", "X=1", "-a", APP, NULL));
+	cr_assert_eq(release_count(), 5);
+	assert_current_ref(5);
+}
+
+static void remove_file(const char *file)
+{
+	char *dir = gc(strndup(file, (size_t)(strrchr(file, '/') - file)));
+	chmod(dir, 0755);
+	cr_assert_eq(unlink(file), 0);
+}
+
+Test(releases, config_change_when_the_current_slug_is_corrupt)
+{
+	assert_config_refused(corrupt, "corrupt in the store");
+}
+
+Test(releases, config_change_when_the_current_slug_is_missing)
+{
+	assert_config_refused(remove_file, "missing from the store");
 }
