@@ -152,6 +152,7 @@ static void __attribute__((noreturn)) child_exec(const struct launch *l,
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a writer ignores it to finish its work; its children do not */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);

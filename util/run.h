@@ -6,7 +6,8 @@
  * Never a shell string: argv[0] is executed directly (PATH is searched only
  * when it has no '/'; the PATH of env when env is given and has one, else
  * ours, else /usr/local/bin:/usr/bin:/bin).  The child runs in its own
- * process group with stdin from /dev/null and SIGPIPE at its default; its
+ * process group with stdin from /dev/null and SIGPIPE and SIGHUP at their
+ * defaults; its
  * stdout and stderr are read through pipes and every complete line is handed
  * to on_line as soon as it is read (no buffering until the end).  The parent
  * only reads, so it never gets SIGPIPE itself.  When the direct child exits,
