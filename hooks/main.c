@@ -1,9 +1,12 @@
 #define _GNU_SOURCE
 #include "hooks/cli.h"
+#include "hooks/client.h"
 
 #include "hooks/receive.h"
 #include "util/error.h"
 #include "util/util.h"
+
+#include "store/settings.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -71,8 +74,14 @@ static char *self_path(const char *argv0)
  */
 static void keep_working_without_client(void)
 {
+	int timeout = 60;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	/* a client that stops reading without closing is gone too (hooks/client.h) */
+	if (settings_client_timeout(&timeout) < 0)
+		timeout = 60; /* a malformed setting must not cost the release */
+	client_guard(&stdout, STDOUT_FILENO, timeout);
+	client_guard(&stderr, STDERR_FILENO, timeout);
 }
 
 /*

@@ -23,6 +23,7 @@ const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuild
 const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
 const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
 const struct setting SETTING_SANDBOX = { "slipway.sandbox", "SLIPWAY_SANDBOX", "bwrap" };
+const struct setting SETTING_CLIENT_TIMEOUT = { "slipway.clientTimeout", "SLIPWAY_CLIENT_TIMEOUT", "60" };
 const struct setting SETTING_BWRAP = { "slipway.bwrap", "SLIPWAY_BWRAP", NULL };
 const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_BUILD_NETWORK", "shared" };
 const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
@@ -208,6 +209,16 @@ int settings_lock_wait(int *seconds)
 	int err = settings_open(&s, NULL, NULL);
 	if (!err)
 		err = settings_seconds(s, &SETTING_LOCK_TIMEOUT, seconds);
+	settings_free(s);
+	return err;
+}
+
+int settings_client_timeout(int *seconds)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_seconds(s, &SETTING_CLIENT_TIMEOUT, seconds);
 	settings_free(s);
 	return err;
 }

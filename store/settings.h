@@ -34,6 +34,7 @@
  *   slipway.maxSlugUnpackedSize SLIPWAY_MAX_SLUG_UNPACKED_SIZE app 2G
  *   slipway.maxSlugFiles        SLIPWAY_MAX_SLUG_FILES     app     1000000
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
+ *   slipway.clientTimeout       SLIPWAY_CLIENT_TIMEOUT     server  60 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
  *
@@ -61,7 +62,8 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
-	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP;
+	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
+	SETTING_CLIENT_TIMEOUT;
 
 struct settings;
 
@@ -106,5 +108,8 @@ int settings_blame(struct settings *s, const struct setting *def, int err);
  * for an app's lock (slipway.lockTimeout).
  */
 int settings_lock_wait(int *seconds);
+
+/* How long a writer waits for a client that stopped reading (slipway.clientTimeout). */
+int settings_client_timeout(int *seconds);
 
 #endif

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 static struct app_sandbox sb;
-static char *logfile, *slowfile, *cutfile;
+static char *logfile, *slowfile, *cutfile, *loudfile;
 
 #define SW(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define GIT(...) SANDBOX_RUN(&sb, NULL, "git", __VA_ARGS__)
@@ -47,6 +47,7 @@ static void setup(void)
 	logfile = th_path("%s/log", sb.dir);
 	slowfile = th_path("%s/slow", sb.dir);
 	cutfile = th_path("%s/cut", sb.dir);
+	loudfile = th_path("%s/loud", sb.dir);
 	char *procfile = th_path(
 		"web: ./server\n"
 		"release: echo \"start $Z\" >> %s; "
@@ -55,8 +56,9 @@ static void setup(void)
 		"grep -q receive /proc/$gp/comm && kill -9 $gp; "
 		"fi; "
 		"if [ -e %s ]; then sleep 1; echo migrating; sleep 1; fi; "
+		"if [ -e %s ]; then head -c 300000 /dev/zero | tr '\\0' x | fold -w 99; fi; "
 		"echo \"end $Z\" >> %s; echo done\n",
-		logfile, cutfile, slowfile, logfile);
+		logfile, cutfile, slowfile, loudfile, logfile);
 	app_sandbox_write(&sb, "Procfile", procfile, 0644);
 	free(procfile);
 	app_sandbox_create(&sb, NULL);
@@ -71,6 +73,7 @@ static void teardown(void)
 	free(logfile);
 	free(slowfile);
 	free(cutfile);
+	free(loudfile);
 	app_sandbox_release(&sb);
 }
 
@@ -323,3 +326,30 @@ Test(client_gone, output_that_cannot_be_written)
 	cr_assert_str_eq(r.err, "error: cannot write output: No space left on device\n");
 	th_result_free(&r);
 }
+
+Test(client_gone, a_reader_that_stops_reading_does_not_hold_the_release_forever)
+{
+	/* 300 KB of release output to a pipe nobody reads, nor closes: what
+	 * git-receive-pack does once its pusher is gone */
+	th_write(loudfile, "", 0644);
+	app_sandbox_setenv(&sb, "SLIPWAY_CLIENT_TIMEOUT=1");
+	const char *argv[] = { SLIPWAY_BIN, "config:set", "Z=1", "-a", "app", NULL };
+	struct child c = start(argv);
+	int st = 0, done = 0;
+	for (int i = 0; i < 600 && !done; i++) {
+		done = waitpid(c.pid, &st, WNOHANG) == c.pid;
+		if (!done) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (!done)
+		kill(c.pid, SIGKILL);
+	cr_assert(done, "the writer still waits for a reader that stopped reading");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	close(c.out);
+	free(c.err);
+	assert_live("v2");
+	assert_log("start 1\nend 1\n");
+}
+
