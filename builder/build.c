@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -140,6 +141,43 @@ static void build_env(struct build *b, struct strvec *env)
 	free(home);
 }
 
+/* Walk state of tree_bound (nftw has no context argument; builds are one at a time). */
+static struct {
+	uint64_t bytes, entries, max_bytes, max_entries;
+} walk;
+
+static int count_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type == FTW_F)
+		walk.bytes += (uint64_t)st->st_size;
+	walk.entries++;
+	return walk.bytes > walk.max_bytes || walk.entries > walk.max_entries;
+}
+
+/*
+ * Checked every two seconds while buildpacks run: the build directory may
+ * not outgrow what its slug could hold, so a tiny push cannot fill the disk.
+ */
+static int tree_bound(void *ctx)
+{
+	const struct build *b = ctx;
+	char size[32];
+	walk.bytes = walk.entries = 0;
+	walk.max_bytes = b->limits.max_unpacked ? b->limits.max_unpacked : UINT64_MAX;
+	walk.max_entries = b->limits.max_files ? b->limits.max_files : UINT64_MAX;
+	if (nftw(b->app_dir, count_entry, 16, FTW_PHYS) <= 0)
+		return 0;
+	if (walk.bytes > walk.max_bytes) {
+		units_format_size(walk.max_bytes, size, sizeof(size));
+		return sw_error_set(SW_EINVALID, "the build directory holds more than %s of files "
+				    "(slipway.maxSlugUnpackedSize)", size);
+	}
+	return sw_error_set(SW_EINVALID, "the build directory holds more than %llu files and "
+			    "directories (slipway.maxSlugFiles)", (unsigned long long)walk.max_entries);
+}
+
 /* The build's sandbox: BUILD_DIR at /app, CACHE_DIR, ENV_DIR and the buildpacks. */
 static int open_sandbox(struct build *b)
 {
@@ -149,6 +187,9 @@ static int open_sandbox(struct build *b)
 	if (b->sb.off)
 		say(b, " !     Warning: slipway.sandbox is none: buildpacks and app code run "
 		       "unsandboxed, as the server user");
+	b->sb.check = tree_bound;
+	b->sb.check_ctx = b;
+	b->sb.check_ms = 2000;
 	sandbox_mount(&b->sb, b->app_dir, "/app", 1);
 	sandbox_mount(&b->sb, b->cache_dir, "/cache", 1);
 	sandbox_mount(&b->sb, b->env_dir, "/env", 0);

@@ -131,7 +131,8 @@ int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *
 	o.on_line = on_line;
 	o.ctx = ctx;
 	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
-		ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/compile", bp_dir);
+		if (ret != SW_EINVALID) /* a bound the build went past says so itself */
+			ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/compile", bp_dir);
 		goto done;
 	}
 	if (status != 0)

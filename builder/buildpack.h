@@ -49,6 +49,7 @@ int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *b
  * Runs bin/compile with env (NULL = inherit) in build_dir as cwd.  0 = it
  * exited 0; SW_ERROR with message "failed to compile" on non-zero exit;
  * SW_ETIMEOUT when timeout_sec passed (its process group is killed);
+ * SW_EINVALID when the sandbox's check stopped it (its message says why);
  * SW_ENOTFOUND when there is no bin/compile.  stdout and stderr go to on_line.
  */
 int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *build_dir,

@@ -159,6 +159,11 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 
 	static const char *const minimal_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
 	fill_limits(sb, &ro);
+	if (!ro.check && sb->check) {
+		ro.check = sb->check;
+		ro.check_ctx = sb->check_ctx;
+		ro.check_ms = sb->check_ms;
+	}
 	if (!ro.env)
 		ro.env = minimal_env; /* never the server's environment */
 	if (sb->off)
@@ -210,7 +215,8 @@ int sandbox_check(const struct sandbox *sb)
 	if (sb->off)
 		return 0;
 	struct sandbox bare = *sb; /* shares bwrap: never released */
-	bare.n = 0; /* only whether one starts at all: the job's directories may not exist yet */
+	bare.n = 0;
+	bare.check = NULL; /* only whether one starts at all: the job's directories may not exist yet */
 	sb = &bare;
 	o.argv = argv;
 	o.env = env;

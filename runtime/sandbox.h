@@ -71,6 +71,9 @@ struct sandbox {
 	int network;                /* shares the host's network */
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
 	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */
+	int (*check)(void *ctx);    /* run_opts.check for every run that sets none */
+	void *check_ctx;
+	int check_ms;
 	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];
 	size_t n;
 };

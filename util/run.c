@@ -252,6 +252,8 @@ struct watch {
 	int killed;    /* we sent SIGKILL to the group */
 	int timed_out;
 	int overflow;
+	int stopped;   /* o->check said stop */
+	struct sw_error_state why;  /* the check's message */
 	size_t captured, capture_max;
 	struct stream *out, *err;
 };
@@ -321,7 +323,18 @@ static void check_exited(struct watch *w)
 static void watch_loop(struct watch *w, const struct run_opts *o)
 {
 	long long deadline = o->timeout_sec > 0 ? now_ms() + o->timeout_sec * 1000LL : 0;
-	while (!w->exited && !w->overflow) {
+	int every = o->check_ms > 0 ? o->check_ms : 1000;
+	long long next_check = o->check ? now_ms() + every : 0;
+	while (!w->exited && !w->overflow && !w->stopped) {
+		if (next_check && now_ms() >= next_check) {
+			int err = o->check(o->check_ctx);
+			if (err < 0) {
+				sw_error_save(&w->why, err);
+				w->stopped = 1;
+				break;
+			}
+			next_check = now_ms() + every;
+		}
 		int ms = RUN_POLL_MS;
 		if (deadline) {
 			long long left = deadline - now_ms();
@@ -378,6 +391,8 @@ static int supervise(pid_t pid, struct launch *l, const struct run_opts *o, int 
 	else if (w.overflow)
 		ret = sw_error_set(SW_EINVALID, "output of '%s' is larger than %zu bytes",
 				   o->argv[0], w.capture_max);
+	else if (w.stopped)
+		ret = sw_error_restore(&w.why);
 done:
 	close_fd(&out->fd);
 	close_fd(&err->fd);

@@ -50,6 +50,11 @@ struct run_opts {
 	size_t capture_max;       /* with capture: more than this many bytes kills the
 	                             child and fails with SW_EINVALID; 0 = 10 MiB */
 	unsigned long long max_file_size; /* the child's RLIMIT_FSIZE, bytes; 0 = ours */
+	int (*check)(void *ctx);  /* called every check_ms while the child runs; a
+	                             negative sw_code (message set) kills its group
+	                             and is what run_child() returns; NULL = none */
+	void *check_ctx;
+	int check_ms;             /* 0 = 1000 */
 	int no_core;              /* 1: the child's RLIMIT_CORE is 0 */
 };
 #define RUN_OPTS_INIT { 0 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define APP "myapp"
@@ -264,6 +265,37 @@ Test(sandbox, a_slug_over_the_file_count_limit_is_refused)
 	char *out = push_with(bp, "web: ./run\n");
 	assert_no_release(out, "remote:  !     Push rejected: slug has more than the limit of 40 "
 			       "files and directories");
+	free(out);
+	free(bp);
+}
+
+Test(sandbox, a_build_directory_that_outgrows_the_slug_limits_stops_the_build)
+{
+	/* 50 MB in 512 KB files, slowly: the bound is checked while it runs */
+	char *bp = make_buildpack("grower",
+		"#!/bin/sh\nfor i in $(seq 1 100); do head -c 524288 /dev/zero > \"$1/f$i\"; "
+		"sleep 0.1; done\necho 'grower finished'\n");
+	app_sandbox_setenv(&sb, "SLIPWAY_MAX_SLUG_UNPACKED_SIZE=2M");
+	time_t t0 = time(NULL);
+	char *out = push_with(bp, "web: ./run\n");
+	assert_no_release(out, "remote:  !     the build directory holds more than 2M of files "
+			       "(slipway.maxSlugUnpackedSize)");
+	cr_assert_null(strstr(out, "grower finished"), "%s", out);
+	cr_assert_lt(time(NULL) - t0, 9, "the build ran on past its bound");
+	free(out);
+	free(bp);
+}
+
+Test(sandbox, a_build_directory_with_too_many_files_stops_the_build)
+{
+	char *bp = make_buildpack("spawner",
+		"#!/bin/sh\nfor i in $(seq 1 400); do : > \"$1/f$i\"; "
+		"[ $((i % 20)) = 0 ] && sleep 0.1; done\necho 'spawner finished'\n");
+	app_sandbox_setenv(&sb, "SLIPWAY_MAX_SLUG_FILES=100");
+	char *out = push_with(bp, "web: ./run\n");
+	assert_no_release(out, "remote:  !     the build directory holds more than 100 files and "
+			       "directories (slipway.maxSlugFiles)");
+	cr_assert_null(strstr(out, "spawner finished"), "%s", out);
 	free(out);
 	free(bp);
 }
