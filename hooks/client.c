@@ -14,6 +14,8 @@ struct guard {
 };
 
 static int gone;
+/* what client_guard() replaced, to put back: stdout, stderr */
+static FILE *orig[2], *guarded[2];
 
 int client_gone(void)
 {
@@ -72,9 +74,34 @@ int client_guard(FILE **stream, int fd, int timeout_sec)
 		free(g);
 		return -1;
 	}
-	if (*stream == stderr)
+	int which = *stream == stderr;
+	if (which)
 		setvbuf(f, NULL, _IONBF, 0);
 	fflush(*stream);
+	orig[which] = *stream;
+	guarded[which] = f;
 	*stream = f;
 	return 0;
+}
+
+int client_release(void)
+{
+	int rc = 0, err = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!guarded[i])
+			continue;
+		if (i == 0)
+			stdout = orig[0];
+		else
+			stderr = orig[1];
+		if (fflush(guarded[i]) || ferror(guarded[i])) {
+			rc = EOF;
+			err = errno ? errno : EIO;
+		}
+		fclose(guarded[i]);
+		guarded[i] = NULL;
+	}
+	if (rc)
+		errno = err;
+	return rc;
 }

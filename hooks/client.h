@@ -33,4 +33,11 @@ int client_guard(FILE **stream, int fd, int timeout_sec);
 /* 1 once a guarded stream has given up on its client. */
 int client_gone(void);
 
+/*
+ * Flushes and closes the guarded streams (not their file descriptors) and
+ * puts the original stdout and stderr back.  The result of the flush: 0,
+ * or EOF with errno set.
+ */
+int client_release(void);
+
 #endif

@@ -93,7 +93,9 @@ static void keep_working_without_client(void)
 static int finish(int code, int writer)
 {
 	int err = fflush(stdout) ? errno : 0;
-	if (!err && !ferror(stdout))
+	int bad = err || ferror(stdout);
+	client_release(); /* stdout and stderr are the process's own again */
+	if (!bad)
 		return code;
 	if (writer) {
 		if (err && err != EPIPE)
