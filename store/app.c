@@ -77,6 +77,17 @@ int root_resolve(const char *flag, char **out)
 	return 0;
 }
 
+int app_branch_check(const char *branch)
+{
+	int valid = 0;
+	sw_git_init();
+	if (git_branch_name_is_valid(&valid, branch) < 0 || !valid)
+		return sw_error_set(SW_EINVALID,
+			"invalid branch name '%s': it is not a name git accepts for a branch (for example main or production)",
+			branch);
+	return 0;
+}
+
 int app_check_exists(const char *root, const char *app)
 {
 	int err = app_name_check(app);
@@ -141,7 +152,7 @@ int app_create(const char *root, const char *app, const struct app_create_opts *
 
 	if (!opts)
 		opts = &defaults;
-	if ((err = app_name_check(app)))
+	if ((err = app_name_check(app)) || (opts->branch && (err = app_branch_check(opts->branch))))
 		return err;
 	if (!opts->hook_exe || opts->hook_exe[0] != '/')
 		return sw_error_set(SW_EINVALID, "the hook needs the absolute path of slipway");
