@@ -68,6 +68,28 @@ static struct th_result ssh_as(const char *key, const char *command)
 	return th_run(src, env, NULL, argv);
 }
 
+/* ssh_as with extra options first (at most 8; ssh keeps an option's first value). */
+static struct th_result ssh_with(const char *key, const char *const *extra, const char *command)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	const char *fixed[] = { "-F", "/dev/null", "-i", key, "-p", p,
+				"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+				"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+				"-o", "LogLevel=ERROR", NULL };
+	const char *argv[40] = { "ssh" };
+	size_t n = 1;
+	for (size_t i = 0; extra[i] && i < 8; i++)
+		argv[n++] = extra[i];
+	for (size_t i = 0; fixed[i]; i++)
+		argv[n++] = fixed[i];
+	argv[n++] = login;
+	if (command)
+		argv[n++] = command;
+	argv[n] = NULL;
+	return th_run(src, env, NULL, argv);
+}
+
 static char *git_ssh_command(const char *key)
 {
 	return th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -p %d -o StrictHostKeyChecking=no "
@@ -377,6 +399,45 @@ Test(ssh, apps_create_over_ssh_gives_the_creator_access)
 	out = OK(env, SLIPWAY_BIN, "apps");
 	cr_assert_str_eq(out, "=== Apps\nbobs-app\n" APP "\n");
 	free(out);
+}
+
+/* ---- what a key allows besides slipway's shell: nothing ---- */
+
+Test(ssh, keys_get_no_pty_and_no_forwarding)
+{
+	/* the line: restrict (OpenSSH's every restriction, present and future) and the command */
+	char *keys = th_path("%s/authorized_keys", sb);
+	char *text = th_read(keys, NULL);
+	char *bin = realpath(SLIPWAY_BIN, NULL);
+	char *want = th_path("restrict,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
+			     bin, root);
+	cr_assert(!strncmp(text, want, strlen(want)), "%s\nwant: %s", text, want);
+	free(want);
+	free(bin);
+	free(text);
+	free(keys);
+
+	/* a pty is refused (ssh, which asked for one with -tt, then gives up) */
+	struct th_result r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "apps");
+	cr_assert_eq(r.status, 255, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "PTY allocation request failed"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+
+	/* forwarding a connection through the server: prohibited, not attempted
+	   (nothing listens on port 1, so an attempt would say "Connection refused") */
+	r = ssh_with(key_alice, (const char *[]){ "-o", "LogLevel=INFO", "-W", "127.0.0.1:1", NULL },
+		     NULL);
+	cr_assert_neq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "administratively prohibited"), "%s", r.err);
+	th_result_free(&r);
+
+	/* listening on the server for the client: refused */
+	r = ssh_with(key_alice, (const char *[]){ "-N", "-o", "ExitOnForwardFailure=yes", "-R",
+						  "127.0.0.1:0:127.0.0.1:1", NULL }, NULL);
+	cr_assert_neq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "remote port forwarding failed"), "%s", r.err);
+	th_result_free(&r);
 }
 
 /* ---- refusals ---- */
