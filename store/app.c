@@ -120,7 +120,9 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	    git_config_set_bool(cfg, "receive.fsckObjects", 1) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) < 0 ||
 	    git_config_set_string(cfg, "receive.denyDeleteCurrent", "ignore") < 0 ||
-	    /* concurrent pushes wait for each other instead of failing */
+	    /* a ref another push has locked is waited for (git holds it only while
+	       writing the ref), so racing pushes of one branch end on git's
+	       compare-and-swap ("is at X but expected Y"), not on the lock */
 	    git_config_set_int32(cfg, "core.filesRefLockTimeout", 60000) < 0 ||
 	    git_config_set_string(cfg, "core.fsync", "committed") < 0)
 		err = sw_git_error(SW_ERROR, "cannot configure repository");
