@@ -113,6 +113,7 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	if (git_config_set_string(cfg, "slipway.root", root) < 0 ||
 	    git_config_set_string(cfg, "slipway.app", app) < 0 ||
 	    (opts->branch && git_config_set_string(cfg, "slipway.branch", opts->branch) < 0) ||
+	    (opts->creator && git_config_set_string(cfg, "slipway.createdBy", opts->creator) < 0) ||
 	    git_config_set_bool(cfg, "slipway.rejectFailedBuilds", opts->reject_failed_builds) < 0 ||
 	    /* the ledger is not for clients: hide it and check what is pushed */
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/releases") < 0 ||
@@ -288,6 +289,26 @@ int app_from_repo(const char *git_dir, char **root, char **app)
 done:
 	git_config_free(cfg);
 	git_repository_free(repo);
+	return err;
+}
+
+int app_creator(const char *root, const char *app, char **out)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	char *path = app_repo_path(root, app);
+	int err;
+
+	*out = NULL;
+	if (!(err = sw_git_open(&repo, path))) {
+		if (git_repository_config_snapshot(&cfg, repo) < 0)
+			err = sw_git_error(SW_ERROR, "cannot read repository config");
+		else if (config_string(cfg, "slipway.createdBy", out) == SW_ENOTFOUND)
+			*out = NULL;
+	}
+	git_config_free(cfg);
+	git_repository_free(repo);
+	free(path);
 	return err;
 }
 

@@ -43,6 +43,7 @@ struct app_create_opts {
 	const char *hook_exe;   /* absolute path of the slipway executable */
 	const char *branch;     /* deploy branch (app_branch_check); NULL = main, or master if that is pushed */
 	int reject_failed_builds; /* build in pre-receive: a failed build rejects the push */
+	const char *creator;    /* the remote user creating it (recorded: app_creator), or NULL */
 };
 #define APP_CREATE_OPTS_INIT { 0 }
 
@@ -69,6 +70,12 @@ int app_from_repo(const char *git_dir, char **root, char **app);
 
 /* 1 if the app builds in pre-receive (slipway.rejectFailedBuilds), else 0. */
 int app_rejects_failed_builds(const char *git_dir);
+
+/*
+ * The remote user who created the app (slipway.createdBy), NULL if the
+ * operator did (malloc'ed).
+ */
+int app_creator(const char *root, const char *app, char **out);
 
 /* The app's deploy branch setting (slipway.branch), or NULL if unset (malloc'ed). */
 int app_deploy_branch(const char *root, const char *app, char **out);

@@ -31,6 +31,7 @@
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
+ *   slipway.sshAppsCreate       -                          server  denied
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
  * "500M", "2G" (util/units.h).
@@ -55,7 +56,7 @@ struct setting {
 extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
 	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
-	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS;
+	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SSH_APPS_CREATE;
 
 struct settings;
 
@@ -97,5 +98,15 @@ int settings_blame(struct settings *s, const struct setting *def, int err);
  * for an app's lock (slipway.lockTimeout).
  */
 int settings_lock_wait(int *seconds);
+
+#define SETTINGS_APPS_MAX 100000
+
+/*
+ * Whether remote users may run apps:create (slipway.sshAppsCreate):
+ * "allowed" gives -1 (no limit), "denied" 0, a number N (0 to
+ * SETTINGS_APPS_MAX) that many apps per user.  Anything else is
+ * SW_EINVALID, blamed on where it was set.
+ */
+int settings_ssh_apps_create(int *max);
 
 #endif
