@@ -5,6 +5,7 @@
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 #include "util/lockfile.h"
 
 #include <stdlib.h>
@@ -160,4 +161,66 @@ int access_check(const char *root, const char *app, const char *user)
 	if (!ok)
 		return sw_error_set(SW_ENOTFOUND, "You do not have access to the app %s.", app);
 	return 0;
+}
+
+/* The apps user created and still has access to. */
+static int created_by(const char *root, const char *user, struct strvec *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+	for (size_t i = 0; i < apps.n && !err; i++) {
+		char *who = NULL;
+		if ((err = app_creator(root, apps.v[i], &who)) == SW_ENOTFOUND) {
+			err = 0; /* destroyed meanwhile */
+		} else if (!err && who && !strcmp(who, user)) {
+			int ok = access_allowed(root, apps.v[i], user);
+			if (ok == 1)
+				strvec_push(out, apps.v[i]);
+			else if (ok < 0 && ok != SW_ENOTFOUND)
+				err = ok;
+		}
+		free(who);
+	}
+	strvec_clear(&apps);
+	return err;
+}
+
+int access_create_app(const char *root, const char *app, const struct app_create_opts *opts,
+		      const char *user, int max)
+{
+	struct lock lk = LOCK_INIT;
+	struct strvec mine = STRVEC_INIT;
+	struct app_create_opts o = *opts;
+	int err;
+
+	if ((err = access_user_check(user)) < 0)
+		return err;
+	if (max == 0)
+		return sw_error_set(SW_EDENIED,
+			"You cannot create apps on this server. Ask its operator to create %s and give you access.",
+			app);
+	char *lock_path = paths_apps_create_lock(root);
+	if (max > 0 && (err = lock_acquire(&lk, lock_path, 30, NULL, NULL)) < 0)
+		goto done;
+	if (max > 0 && (err = created_by(root, user, &mine)) < 0)
+		goto done;
+	if (max > 0 && mine.n >= (size_t)max) {
+		struct buf names = BUF_INIT;
+		for (size_t i = 0; i < mine.n; i++)
+			buf_addf(&names, "%s%s", i ? ", " : "", mine.v[i]);
+		err = sw_error_set(SW_EDENIED,
+			"You have reached the limit of %d app%s you may create on this server (%s). "
+			"Ask its operator for more.",
+			max, max == 1 ? "" : "s", names.data);
+		buf_release(&names);
+		goto done;
+	}
+	o.creator = user;
+	if (!(err = app_create(root, app, &o)))
+		err = access_add(root, app, user);
+done:
+	lock_release(&lk);
+	strvec_clear(&mine);
+	free(lock_path);
+	return err;
 }

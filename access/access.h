@@ -20,6 +20,7 @@
 #ifndef SW_ACCESS_H
 #define SW_ACCESS_H
 
+#include "store/app.h"
 #include "util/util.h"
 
 #define ACCESS_USER_MAX 64
@@ -48,5 +49,17 @@ int access_allowed(const char *root, const char *app, const char *user);
  * does not exist.
  */
 int access_check(const char *root, const char *app, const char *user);
+
+/*
+ * Creates the app for the remote user, who is recorded as its creator and
+ * gets access to it: apps:create over ssh.  max is slipway.sshAppsCreate
+ * (store/settings.h): -1 no limit; 0 refused; N refused once the user has
+ * created N apps they still have access to.  SW_EDENIED, with a message
+ * for the user, when refused.  The apps are counted and the app is created
+ * under <root>/locks/apps_create.lock, so racing creations never go past
+ * the limit.
+ */
+int access_create_app(const char *root, const char *app, const struct app_create_opts *opts,
+		      const char *user, int max);
 
 #endif

@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #define KEYS_FILE_MAX (4 * 1024 * 1024)
-#define KEY_OPTIONS "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty"
+/* OpenSSH's every restriction (no forwarding, no pty, no ~/.ssh/rc, and any it adds later) */
+#define KEY_OPTIONS "restrict"
 
 static const char *const key_types[] = {
 	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
@@ -165,11 +166,14 @@ int keys_path(char **out)
 
 /*
  * If line is one slipway wrote, its user (malloc'ed) and where its key
- * starts; else 0.
+ * starts; else 0.  Lines start with KEY_OPTIONS "," and the command, or
+ * (written by earlier versions) with the command, then more options.
  */
 static int managed_line(const char *line, char **user, const char **key)
 {
 	static const char pre[] = "command=\"";
+	if (!strncmp(line, KEY_OPTIONS ",", sizeof(KEY_OPTIONS)))
+		line += sizeof(KEY_OPTIONS);
 	if (strncmp(line, pre, sizeof(pre) - 1))
 		return 0;
 	const char *cmd = line + sizeof(pre) - 1;
@@ -262,13 +266,13 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 
 	if ((err = access_user_check(user)) < 0)
 		return err;
-	buf_adds(&out, "command=\"");
+	buf_adds(&out, KEY_OPTIONS ",command=\"");
 	if ((err = add_path_word(&out, o->exe)) < 0)
 		goto done;
 	buf_adds(&out, " --root ");
 	if ((err = add_path_word(&out, o->root)) < 0)
 		goto done;
-	buf_addf(&out, " shell %s\"," KEY_OPTIONS " %s %s", user, key->type, key->blob);
+	buf_addf(&out, " shell %s\" %s %s", user, key->type, key->blob);
 	if (key->comment && *key->comment)
 		buf_addf(&out, " %s", key->comment);
 	buf_adds(&out, "\n");

@@ -6,10 +6,12 @@
  * Every key slipway installs gets one line that forces the slipway shell
  * for its user, whatever command the client asks for:
  *
- *   command="/usr/local/bin/slipway --root /home/git shell alice",no-port-forwarding,
- *   no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAA... alice@laptop
+ *   restrict,command="/usr/local/bin/slipway --root /home/git shell alice" ssh-ed25519 AAAA... alice@laptop
  *
- * (one line).  Paths with characters a shell would treat specially are
+ * (one line).  `restrict` is OpenSSH's every restriction at once: no port,
+ * agent or X11 forwarding, no pty, no ~/.ssh/rc, and whatever sshd adds to
+ * it later.  Lines written by earlier versions, which began with the
+ * command and spelled the options out, are still read and removed.  Paths with characters a shell would treat specially are
  * single-quoted; paths containing quotes, backslashes or control
  * characters are refused.  Lines slipway did not write are kept byte for
  * byte.  The file is replaced with fs_write_atomic() (mode 0600) under

@@ -6,6 +6,7 @@
 
 #include "access/access.h"
 #include "store/app.h"
+#include "store/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +48,15 @@ int cmd_apps_create(struct cli *c)
 	o.hook_exe = c->self;
 	o.branch = c->branch;
 	o.reject_failed_builds = c->reject;
-	if (app_create(c->root, name, &o) < 0)
+	if (c->shell_user) {
+		/* a remote creator gets access, if the operator lets them create apps */
+		int max;
+		if (settings_ssh_apps_create(&max) < 0 ||
+		    access_create_app(c->root, name, &o, c->shell_user, max) < 0)
+			return cli_fail();
+	} else if (app_create(c->root, name, &o) < 0) {
 		return cli_fail();
-	if (c->shell_user && access_add(c->root, name, c->shell_user) < 0)
-		return cli_fail(); /* a remote creator gets access */
+	}
 	char *repo = app_repo_path(c->root, name);
 	printf("Creating %s... done\n", name);
 	printf("Git repository: %s\n", repo);

@@ -2,9 +2,11 @@
 
 #include "builder/build.h"
 #include "store/app.h"
+#include "store/gitlocks.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/gitutil.h"
+#include "util/lock.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -145,6 +147,53 @@ int receive_post(FILE *in, FILE *out, const char *git_dir)
 	return rc;
 }
 
+struct waiting {
+	FILE *out;
+	const char *app;
+};
+
+static void say_waiting(void *ctx)
+{
+	struct waiting *w = ctx;
+	fprintf(w->out, "-----> Waiting for the build of %s already in progress\n", w->app);
+	fflush(w->out);
+}
+
+/*
+ * Removes the lock files an interrupted git left (store/gitlocks.h), which
+ * would make git wait for them and fail this push: under the app's lock,
+ * taken only when there are some, before git locks the refs it updates.
+ */
+static void remove_stale_git_locks(const char *git_dir, FILE *out)
+{
+	struct strvec found = STRVEC_INIT, removed = STRVEC_INIT;
+	struct lock lk = LOCK_INIT;
+	char *root = NULL, *app = NULL, *lock_path = NULL;
+	int wait = 0, err;
+
+	if (gitlocks_find_stale(git_dir, &found) < 0 || !found.n)
+		goto done; /* a failed look: git says what it finds */
+	if (!(err = app_from_repo(git_dir, &root, &app)) && !(err = settings_lock_wait(&wait))) {
+		struct waiting w = { out, app };
+		lock_path = app_lock_path(root, app);
+		err = lock_acquire(&lk, lock_path, wait, say_waiting, &w);
+	}
+	if (!err)
+		err = gitlocks_remove_stale(git_dir, &removed);
+	lock_release(&lk);
+	for (size_t i = 0; i < removed.n; i++)
+		fprintf(out, "-----> Removed stale git lock %s, left behind by an interrupted git process\n",
+			removed.v[i]);
+	if (err)
+		fprintf(out, " !     Stale git locks were not removed: %s\n", sw_error_last());
+done:
+	strvec_clear(&found);
+	strvec_clear(&removed);
+	free(lock_path);
+	free(root);
+	free(app);
+}
+
 int receive_pre(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
@@ -159,6 +208,8 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 			refused = 1;
 		}
 	}
+	if (!refused)
+		remove_stale_git_locks(git_dir, out);
 	if (!refused && app_rejects_failed_builds(git_dir))
 		refused = build_updates(git_dir, &u, out);
 	fflush(out);

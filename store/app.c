@@ -77,6 +77,17 @@ int root_resolve(const char *flag, char **out)
 	return 0;
 }
 
+int app_branch_check(const char *branch)
+{
+	int valid = 0;
+	sw_git_init();
+	if (git_branch_name_is_valid(&valid, branch) < 0 || !valid)
+		return sw_error_set(SW_EINVALID,
+			"invalid branch name '%s': it is not a name git accepts for a branch (for example main or production)",
+			branch);
+	return 0;
+}
+
 int app_check_exists(const char *root, const char *app)
 {
 	int err = app_name_check(app);
@@ -102,6 +113,7 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	if (git_config_set_string(cfg, "slipway.root", root) < 0 ||
 	    git_config_set_string(cfg, "slipway.app", app) < 0 ||
 	    (opts->branch && git_config_set_string(cfg, "slipway.branch", opts->branch) < 0) ||
+	    (opts->creator && git_config_set_string(cfg, "slipway.createdBy", opts->creator) < 0) ||
 	    git_config_set_bool(cfg, "slipway.rejectFailedBuilds", opts->reject_failed_builds) < 0 ||
 	    /* the ledger is not for clients: hide it and check what is pushed */
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/releases") < 0 ||
@@ -109,7 +121,9 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	    git_config_set_bool(cfg, "receive.fsckObjects", 1) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 0) < 0 ||
 	    git_config_set_string(cfg, "receive.denyDeleteCurrent", "ignore") < 0 ||
-	    /* concurrent pushes wait for each other instead of failing */
+	    /* a ref another push has locked is waited for (git holds it only while
+	       writing the ref), so racing pushes of one branch end on git's
+	       compare-and-swap ("is at X but expected Y"), not on the lock */
 	    git_config_set_int32(cfg, "core.filesRefLockTimeout", 60000) < 0 ||
 	    git_config_set_string(cfg, "core.fsync", "committed") < 0)
 		err = sw_git_error(SW_ERROR, "cannot configure repository");
@@ -141,7 +155,7 @@ int app_create(const char *root, const char *app, const struct app_create_opts *
 
 	if (!opts)
 		opts = &defaults;
-	if ((err = app_name_check(app)))
+	if ((err = app_name_check(app)) || (opts->branch && (err = app_branch_check(opts->branch))))
 		return err;
 	if (!opts->hook_exe || opts->hook_exe[0] != '/')
 		return sw_error_set(SW_EINVALID, "the hook needs the absolute path of slipway");
@@ -275,6 +289,26 @@ int app_from_repo(const char *git_dir, char **root, char **app)
 done:
 	git_config_free(cfg);
 	git_repository_free(repo);
+	return err;
+}
+
+int app_creator(const char *root, const char *app, char **out)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	char *path = app_repo_path(root, app);
+	int err;
+
+	*out = NULL;
+	if (!(err = sw_git_open(&repo, path))) {
+		if (git_repository_config_snapshot(&cfg, repo) < 0)
+			err = sw_git_error(SW_ERROR, "cannot read repository config");
+		else if (config_string(cfg, "slipway.createdBy", out) == SW_ENOTFOUND)
+			*out = NULL;
+	}
+	git_config_free(cfg);
+	git_repository_free(repo);
+	free(path);
 	return err;
 }
 

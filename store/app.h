@@ -24,6 +24,13 @@ int app_name_valid(const char *name);
 int app_name_check(const char *name);
 
 /*
+ * Checks a deploy branch name by git's rules for branch names
+ * (refs/heads/<name> is a valid ref, not HEAD, not starting with '-');
+ * SW_EINVALID with a message that says so.
+ */
+int app_branch_check(const char *branch);
+
+/*
  * The root: flag (from --root) if set, else $SLIPWAY_ROOT, else
  * $XDG_DATA_HOME/slipway, else $HOME/.local/share/slipway.  Made absolute.
  */
@@ -34,8 +41,9 @@ int app_check_exists(const char *root, const char *app);
 
 struct app_create_opts {
 	const char *hook_exe;   /* absolute path of the slipway executable */
-	const char *branch;     /* deploy branch; NULL = main, or master if that is pushed */
+	const char *branch;     /* deploy branch (app_branch_check); NULL = main, or master if that is pushed */
 	int reject_failed_builds; /* build in pre-receive: a failed build rejects the push */
+	const char *creator;    /* the remote user creating it (recorded: app_creator), or NULL */
 };
 #define APP_CREATE_OPTS_INIT { 0 }
 
@@ -43,7 +51,8 @@ struct app_create_opts {
  * Creates the bare repository with the hooks installed (hooks/pre-receive,
  * which refuses pushes outside refs/heads/, and hooks/post-receive, which
  * builds: symlinks to the slipway executable, which dispatches on argv[0]).
- * SW_EEXISTS if the app exists.  Nothing is left behind on failure.
+ * SW_EEXISTS if the app exists, SW_EINVALID if the name or the branch is
+ * invalid.  Nothing is left behind on failure.
  */
 int app_create(const char *root, const char *app, const struct app_create_opts *opts);
 
@@ -61,6 +70,12 @@ int app_from_repo(const char *git_dir, char **root, char **app);
 
 /* 1 if the app builds in pre-receive (slipway.rejectFailedBuilds), else 0. */
 int app_rejects_failed_builds(const char *git_dir);
+
+/*
+ * The remote user who created the app (slipway.createdBy), NULL if the
+ * operator did (malloc'ed).
+ */
+int app_creator(const char *root, const char *app, char **out);
 
 /* The app's deploy branch setting (slipway.branch), or NULL if unset (malloc'ed). */
 int app_deploy_branch(const char *root, const char *app, char **out);

@@ -4,6 +4,7 @@
 #include "store/cas.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "store/gitlocks.h"
 #include "store/ledger.h"
 #include "util/lock.h"
 
@@ -52,6 +53,16 @@ static int check_app(const char *root, const char *app, struct strvec *slugs,
 		goto done;
 	for (size_t i = 0; i < found.n; i++)
 		strvec_pushf(problems, "%s: %s", app, found.v[i]);
+	char *repo = app_repo_path(root, app);
+	strvec_clear(&found);
+	err = gitlocks_find_stale(repo, &found);
+	free(repo);
+	for (size_t i = 0; i < found.n && !err; i++)
+		strvec_pushf(problems,
+			     "%s: stale git lock %s, left behind by an interrupted git process (the next push removes it)",
+			     app, found.v[i]);
+	if (err)
+		goto done;
 	struct slugs_ctx c = { &mine, &where, 0, 0 };
 	if ((err = ledger_walk(l, 0, 0, add_slug, &c)) == SW_ENOTFOUND)
 		err = 0;

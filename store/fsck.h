@@ -4,8 +4,9 @@
  * Part of store/: uses only util/; prints nothing.
  *
  * fsck_run() finds problems, it never changes anything: every slug's bytes
- * hash to its name, every release's slug is in the store, and each app's
- * ledger passes ledger_check().  gc_run() deletes slugs no release needs
+ * hash to its name, every release's slug is in the store, each app's
+ * ledger passes ledger_check() and its repository holds no stale git lock
+ * file (store/gitlocks.h).  gc_run() deletes slugs no release needs
  * and temp files whose writer is gone (build directories are the builder's:
  * builder/buildarea.h).
  */

@@ -33,6 +33,11 @@ char *paths_app_file_lock(const char *root, const char *app, const char *what)
 	return xasprintf("%s/locks/%s.%s.lock", root, app, what);
 }
 
+char *paths_apps_create_lock(const char *root)
+{
+	return xasprintf("%s/locks/apps_create.lock", root);
+}
+
 char *paths_builds(const char *root, const char *app)
 {
 	return xasprintf("%s/builds/%s", root, app);

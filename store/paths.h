@@ -17,6 +17,7 @@
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
+ *   <root>/locks/apps_create.lock    held while a remote user's apps are counted and one created
  *
  * Each function returns a malloc'ed path; none checks that it exists.
  * Callers have checked `app` (store/app.h app_name_check) and `hex`
@@ -42,6 +43,9 @@ char *app_lock_path(const char *root, const char *app);
 
 /* <root>/locks/<app>.<what>.lock: a lock of one of the app's files. */
 char *paths_app_file_lock(const char *root, const char *app, const char *what);
+
+/* <root>/locks/apps_create.lock ('_' is in no app name, so no app's lock is this one) */
+char *paths_apps_create_lock(const char *root);
 
 /* <root>/builds/<app> */
 char *paths_builds(const char *root, const char *app);

@@ -30,6 +30,8 @@ const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpacked
 const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };
 const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
 const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
+/* no environment variable: a client's environment must never decide it */
+const struct setting SETTING_SSH_APPS_CREATE = { "slipway.sshAppsCreate", NULL, "denied" };
 
 struct settings {
 	git_config *cfg;   /* a snapshot: the repository's with the global one, or the global one */
@@ -219,6 +221,33 @@ int settings_client_timeout(int *seconds)
 	int err = settings_open(&s, NULL, NULL);
 	if (!err)
 		err = settings_seconds(s, &SETTING_CLIENT_TIMEOUT, seconds);
+	settings_free(s);
+	return err;
+}
+
+int settings_ssh_apps_create(int *max)
+{
+	struct settings *s = NULL;
+	char *v = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_SSH_APPS_CREATE, &v);
+	if (!err) {
+		char *end = NULL;
+		errno = 0;
+		long n = v[0] >= '0' && v[0] <= '9' ? strtol(v, &end, 10) : -1;
+		if (!strcmp(v, "allowed"))
+			*max = -1;
+		else if (!strcmp(v, "denied"))
+			*max = 0;
+		else if (n >= 0 && !*end && !errno && n <= SETTINGS_APPS_MAX)
+			*max = (int)n;
+		else
+			err = settings_blame(s, &SETTING_SSH_APPS_CREATE, sw_error_set(SW_EINVALID,
+				"invalid value '%s': use allowed, denied or how many apps each user may create (0 to %d)",
+				v, SETTINGS_APPS_MAX));
+	}
+	free(v);
 	settings_free(s);
 	return err;
 }

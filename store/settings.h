@@ -37,6 +37,7 @@
  *   slipway.clientTimeout       SLIPWAY_CLIENT_TIMEOUT     server  60 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
+ *   slipway.sshAppsCreate       -                          server  denied
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
  * "500M", "2G" (util/units.h).
@@ -63,7 +64,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
 	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
-	SETTING_CLIENT_TIMEOUT;
+	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE;
 
 struct settings;
 
@@ -111,5 +112,15 @@ int settings_lock_wait(int *seconds);
 
 /* How long a writer waits for a client that stopped reading (slipway.clientTimeout). */
 int settings_client_timeout(int *seconds);
+
+#define SETTINGS_APPS_MAX 100000
+
+/*
+ * Whether remote users may run apps:create (slipway.sshAppsCreate):
+ * "allowed" gives -1 (no limit), "denied" 0, a number N (0 to
+ * SETTINGS_APPS_MAX) that many apps per user.  Anything else is
+ * SW_EINVALID, blamed on where it was set.
+ */
+int settings_ssh_apps_create(int *max);
 
 #endif

@@ -25,6 +25,7 @@ enum sw_code {
 	SW_EINVALID = -5,  /* the request is malformed (bad name, bad value) */
 	SW_ETIMEOUT = -6,  /* a child process ran out of time */
 	SW_ECONFLICT = -7, /* a compare-and-swap lost a race */
+	SW_EDENIED = -8,   /* the caller may not do this (a policy, not a malformed request) */
 };
 
 /* Sets the message (printf format) and returns code, for `return sw_error_set(...)`. */

@@ -124,8 +124,7 @@ Test(keys, add_writes_the_forced_command_and_keeps_other_lines)
 	struct ssh_key k = SSH_KEY_INIT;
 	cr_assert_eq(key_parse(&k, pub_a), 0);
 	char *want = th_path("# mine\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperator op@host\n"
-			     "command=\"/usr/local/bin/slipway --root /home/git shell alice@example.com\","
-			     "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty "
+			     "restrict,command=\"/usr/local/bin/slipway --root /home/git shell alice@example.com\" "
 			     "ssh-ed25519 %s alice@laptop\n", k.blob);
 	cr_assert_str_eq(text, want);
 	struct stat st;
@@ -146,9 +145,9 @@ Test(keys, add_quotes_paths_and_refuses_unsafe_ones)
 	o.root = "/srv/git";
 	cr_assert_eq(keys_add(&o, "alice", &k), 0, "%s", sw_error_last());
 	char *text = th_read(file, NULL);
-	cr_assert(!strncmp(text, "command=\"'/opt/my tools/slipway' --root /srv/git shell alice\",",
-			   strlen("command=\"'/opt/my tools/slipway' --root /srv/git shell alice\",")),
-		  "%s", text);
+	static const char quoted[] =
+		"restrict,command=\"'/opt/my tools/slipway' --root /srv/git shell alice\" ssh-ed25519 ";
+	cr_assert(!strncmp(text, quoted, strlen(quoted)), "%s", text);
 	static const char *const bad[] = { "/srv/it's", "/srv/\"q\"", "/srv/a\\b", "/srv/a\nb", NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		o.root = bad[i];
@@ -215,6 +214,40 @@ Test(keys, list_add_duplicate_and_remove)
 	cr_assert(!strncmp(seen.v[0], "bob ", 4));
 	strvec_clear(&seen);
 	free(before);
+}
+
+/* Lines written by earlier versions (the options spelled out) are still slipway's. */
+Test(keys, lines_of_earlier_versions_are_listed_and_removed)
+{
+	struct ssh_key k = SSH_KEY_INIT;
+	cr_assert_eq(key_parse(&k, pub_b), 0);
+	char *old = th_path("command=\"/usr/local/bin/slipway --root /home/git shell bob\","
+			    "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty "
+			    "ssh-ed25519 %s bob@desk\n", k.blob);
+	th_write(file, old, 0600);
+	add("alice", pub_a);
+	struct strvec seen = STRVEC_INIT;
+	cr_assert_eq(keys_list(file, collect, &seen), 0);
+	cr_assert_eq(seen.n, 2);
+	cr_assert(!strncmp(seen.v[0], "bob SHA256:", 11), "%s", seen.v[0]);
+	cr_assert(!strncmp(seen.v[1], "alice SHA256:", 13), "%s", seen.v[1]);
+	strvec_clear(&seen);
+
+	/* its key cannot be installed again for someone else */
+	struct keys_add_opts o = { file, "/usr/local/bin/slipway", "/home/git" };
+	cr_assert_eq(keys_add(&o, "mallory", &k), SW_EEXISTS);
+	cr_assert_str_eq(sw_error_last(),
+		"this key is already installed for user 'bob' (remove it with: slipway keys:remove bob)");
+
+	int n = 0;
+	cr_assert_eq(keys_remove(file, "bob", &n), 0, "%s", sw_error_last());
+	cr_assert_eq(n, 1);
+	char *text = th_read(file, NULL);
+	cr_assert(!strncmp(text, "restrict,command=", 17), "%s", text);
+	cr_assert_null(strstr(text, "shell bob"), "%s", text);
+	free(text);
+	free(old);
+	key_release(&k);
 }
 
 Test(keys, access_users_and_collaborators)

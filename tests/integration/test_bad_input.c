@@ -319,6 +319,28 @@ Test(bad_input, app_names_and_versions)
 	cr_assert_str_eq(OK(sw(NULL, "releases", "-a", "v0", NULL)), "v0 has no releases.\n");
 }
 
+Test(bad_input, deploy_branch_names_git_refuses)
+{
+	static const char *const names[] = { "", "a b", "a..b", "main.lock", "x:y", "-x",
+					     "HEAD", "feature/", "/main", "a~1", "a^", "x?",
+					     "x*", "[x", "a\\b", "x\ny", "@{x", "a//b" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *opt = gc(th_path("--branch=%s", names[i]));
+		char *msg = gc(th_path(" !    invalid branch name '%s': it is not a name git accepts "
+				       "for a branch (for example main or production)\n", names[i]));
+		assert_refused(sw(NULL, "apps:create", APP, opt, NULL), 1, msg);
+		struct stat st;
+		cr_assert_neq(stat(sb.repo, &st), 0, "'%s': the app was created", names[i]);
+		cr_assert_eq(count_files(gc(th_path("%s/apps", sb.root))), 0,
+			     "'%s': something was left in apps/", names[i]);
+		cr_assert_str_eq(OK(sw(NULL, "apps", NULL)), "You have no apps.\n");
+	}
+	/* names git accepts are kept as given */
+	OK(sw(NULL, "apps:create", APP, "--branch=release/2024.1", NULL));
+	char *gitdir = gc(th_path("--git-dir=%s", sb.repo));
+	cr_assert_str_eq(OK(git(NULL, gitdir, "config", "slipway.branch", NULL)), "release/2024.1\n");
+}
+
 /* ------------------------------------------------------------------ */
 /* Config keys and values                                               */
 

@@ -101,8 +101,8 @@ Test(keys_cli, add_list_remove)
 	free(want);
 	char *line = th_read(keys, NULL);
 	char *bin = realpath(SLIPWAY_BIN, NULL);
-	want = th_path("command=\"%s --root %s shell alice@example.com\",no-port-forwarding,"
-		       "no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 ", bin, root);
+	want = th_path("restrict,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
+		       bin, root);
 	cr_assert(!strncmp(line, want, strlen(want)), "%s\nwant: %s", line, want);
 	free(want);
 	free(bin);

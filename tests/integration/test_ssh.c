@@ -68,6 +68,28 @@ static struct th_result ssh_as(const char *key, const char *command)
 	return th_run(src, env, NULL, argv);
 }
 
+/* ssh_as with extra options first (at most 8; ssh keeps an option's first value). */
+static struct th_result ssh_with(const char *key, const char *const *extra, const char *command)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	const char *fixed[] = { "-F", "/dev/null", "-i", key, "-p", p,
+				"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+				"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+				"-o", "LogLevel=ERROR", NULL };
+	const char *argv[40] = { "ssh" };
+	size_t n = 1;
+	for (size_t i = 0; extra[i] && i < 8; i++)
+		argv[n++] = extra[i];
+	for (size_t i = 0; fixed[i]; i++)
+		argv[n++] = fixed[i];
+	argv[n++] = login;
+	if (command)
+		argv[n++] = command;
+	argv[n] = NULL;
+	return th_run(src, env, NULL, argv);
+}
+
 static char *git_ssh_command(const char *key)
 {
 	return th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -p %d -o StrictHostKeyChecking=no "
@@ -124,7 +146,8 @@ static void start_sshd(const char *user)
 	/* a sanitizer build's options reach the sessions too (sshd clears the environment;
 	   the first SetEnv line is the one that counts, so all go on one line) */
 	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
-	char *setenv_line = strdup("SetEnv SLIPWAY_TEST=1");
+	/* HOME: sessions read the server user's git config from the sandbox (server_config) */
+	char *setenv_line = th_path("SetEnv SLIPWAY_TEST=1 HOME=%s", sb);
 	for (size_t i = 0; pass[i]; i++) {
 		const char *v = getenv(pass[i]);
 		if (v && *v && !strpbrk(v, " \t\n\"'")) {
@@ -296,6 +319,18 @@ static void push_v1(void)
 	th_result_free(&r);
 }
 
+/* git config --global KEY VALUE of the server's user, whose HOME is the sandbox. */
+static void server_config(const char *key, const char *value)
+{
+	free(OK(env, "git", "config", "--global", key, value));
+}
+
+/* The apps the operator sees. */
+static char *apps_list(void)
+{
+	return OK(env, SLIPWAY_BIN, "apps");
+}
+
 /* ---- pushing and running commands as a user ---- */
 
 Test(ssh, push_releases_by_the_keys_user_and_commands_run_as_them)
@@ -360,6 +395,7 @@ Test(ssh, push_releases_by_the_keys_user_and_commands_run_as_them)
 
 Test(ssh, apps_create_over_ssh_gives_the_creator_access)
 {
+	server_config("slipway.sshAppsCreate", "allowed");
 	struct th_result r = ssh_as(key_bob, "apps:create bobs-app");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "Creating bobs-app... done\n"), "%s", r.out);
@@ -377,6 +413,145 @@ Test(ssh, apps_create_over_ssh_gives_the_creator_access)
 	out = OK(env, SLIPWAY_BIN, "apps");
 	cr_assert_str_eq(out, "=== Apps\nbobs-app\n" APP "\n");
 	free(out);
+}
+
+/* ---- what a key allows besides slipway's shell: nothing ---- */
+
+Test(ssh, keys_get_no_pty_and_no_forwarding)
+{
+	/* the line: restrict (OpenSSH's every restriction, present and future) and the command */
+	char *keys = th_path("%s/authorized_keys", sb);
+	char *text = th_read(keys, NULL);
+	char *bin = realpath(SLIPWAY_BIN, NULL);
+	char *want = th_path("restrict,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
+			     bin, root);
+	cr_assert(!strncmp(text, want, strlen(want)), "%s\nwant: %s", text, want);
+	free(want);
+	free(bin);
+	free(text);
+	free(keys);
+
+	/* a pty is refused (ssh, which asked for one with -tt, then gives up) */
+	struct th_result r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "apps");
+	cr_assert_eq(r.status, 255, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "PTY allocation request failed"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+
+	/* forwarding a connection through the server: prohibited, not attempted
+	   (nothing listens on port 1, so an attempt would say "Connection refused") */
+	r = ssh_with(key_alice, (const char *[]){ "-o", "LogLevel=INFO", "-W", "127.0.0.1:1", NULL },
+		     NULL);
+	cr_assert_neq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "administratively prohibited"), "%s", r.err);
+	th_result_free(&r);
+
+	/* listening on the server for the client: refused */
+	r = ssh_with(key_alice, (const char *[]){ "-N", "-o", "ExitOnForwardFailure=yes", "-R",
+						  "127.0.0.1:0:127.0.0.1:1", NULL }, NULL);
+	cr_assert_neq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "remote port forwarding failed"), "%s", r.err);
+	th_result_free(&r);
+}
+
+/* apps:create over ssh, refused: exit 1, want_err, and the apps are as they were. */
+static void create_refused(const char *key, const char *command, const char *want_err)
+{
+	char *before = apps_list();
+	struct th_result r = ssh_as(key, command);
+	cr_assert_eq(r.status, 1, "'%s': exit %d\n%s%s", command, r.status, r.out, r.err);
+	cr_assert_str_eq(r.out, "", "'%s'", command);
+	cr_assert_str_eq(r.err, want_err, "'%s'", command);
+	th_result_free(&r);
+	char *after = apps_list();
+	cr_assert_str_eq(after, before, "'%s' changed the apps", command);
+	free(after);
+	free(before);
+	char *apps_dir = th_path("%s/apps", root);
+	char *ls = OK(env, "ls", "-A", apps_dir);
+	cr_assert_null(strstr(ls, ".new-"), "a half-made app was left: %s", ls);
+	free(ls);
+	free(apps_dir);
+}
+
+static void created(const char *key, const char *name)
+{
+	char *cmd = th_path("apps:create %s", name);
+	struct th_result r = ssh_as(key, cmd);
+	cr_assert_eq(r.status, 0, "'%s': %s", cmd, r.err);
+	char *want = th_path("Creating %s... done\n", name);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	free(want);
+	th_result_free(&r);
+	free(cmd);
+}
+
+Test(ssh, apps_create_over_ssh_is_denied_unless_the_operator_allows_it)
+{
+	/* by default: no app, no access, no ledger, whatever the name */
+	create_refused(key_bob, "apps:create bobs-app",
+		       " !    You cannot create apps on this server. Ask its operator to create "
+		       "bobs-app and give you access.\n");
+	create_refused(key_alice, "apps:create alices-app --reject-failed-builds",
+		       " !    You cannot create apps on this server. Ask its operator to create "
+		       "alices-app and give you access.\n");
+	server_config("slipway.sshAppsCreate", "denied");
+	create_refused(key_bob, "apps:create bobs-app",
+		       " !    You cannot create apps on this server. Ask its operator to create "
+		       "bobs-app and give you access.\n");
+	struct stat st;
+	char *path = th_path("%s/apps/bobs-app.git", root);
+	cr_assert_neq(stat(path, &st), 0);
+	free(path);
+
+	/* a value the operator mistyped refuses too, and says where it is */
+	server_config("slipway.sshAppsCreate", "yes");
+	create_refused(key_bob, "apps:create bobs-app",
+		       " !    git config slipway.sshAppsCreate: invalid value 'yes': use allowed, "
+		       "denied or how many apps each user may create (0 to 100000)\n");
+
+	/* the operator is not limited */
+	free(OK(env, SLIPWAY_BIN, "apps:create", "ops-app"));
+}
+
+Test(ssh, apps_create_over_ssh_up_to_a_number_per_user)
+{
+	server_config("slipway.sshAppsCreate", "2");
+	/* an app bob was given access to, not created, does not count */
+	free(OK(env, SLIPWAY_BIN, "access:add", "bob", "-a", APP));
+	created(key_bob, "b-one");
+	created(key_bob, "b-two");
+	static const char full[] =
+		" !    You have reached the limit of 2 apps you may create on this server "
+		"(b-one, b-two). Ask its operator for more.\n";
+	create_refused(key_bob, "apps:create b-three", full);
+	/* an existing name is refused the same way: the limit comes first */
+	create_refused(key_bob, "apps:create " APP, full);
+
+	/* each user has their own count */
+	created(key_alice, "a-one");
+	char *out = OK(env, SLIPWAY_BIN, "access", "-a", "a-one");
+	cr_assert_str_eq(out, "=== a-one Access\nalice@example.com\n");
+	free(out);
+
+	/* an app taken over by the operator (bob's access removed) frees his place */
+	free(OK(env, SLIPWAY_BIN, "access:remove", "bob", "-a", "b-one"));
+	created(key_bob, "b-three");
+	create_refused(key_bob, "apps:create b-four",
+		       " !    You have reached the limit of 2 apps you may create on this server "
+		       "(b-three, b-two). Ask its operator for more.\n");
+	/* so does an app destroyed */
+	free(OK(env, SLIPWAY_BIN, "apps:destroy", "b-two", "--confirm", "b-two"));
+	created(key_bob, "b-four");
+
+	/* lowered below what he has: nothing more, nothing taken away */
+	server_config("slipway.sshAppsCreate", "1");
+	create_refused(key_bob, "apps:create b-five",
+		       " !    You have reached the limit of 1 app you may create on this server "
+		       "(b-four, b-three). Ask its operator for more.\n");
+	struct th_result r = ssh_as(key_bob, "apps");
+	cr_assert_str_eq(r.out, "=== Apps\nb-four\nb-three\n" APP "\n");
+	th_result_free(&r);
 }
 
 /* ---- refusals ---- */

@@ -139,3 +139,40 @@ Test(settings, strings_sizes_and_booleans)
 	settings_free(s);
 	free(local);
 }
+
+Test(settings, apps_created_over_ssh)
+{
+	char *global = th_path("%s/.gitconfig", home);
+	int max = 7;
+	cr_assert_eq(settings_ssh_apps_create(&max), 0, "%s", sw_error_last());
+	cr_assert_eq(max, 0, "denied unless the operator says otherwise");
+	static const struct {
+		const char *v;
+		int max;
+	} ok[] = { { "allowed", -1 }, { "denied", 0 }, { "0", 0 }, { "3", 3 }, { "100000", 100000 } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		set_config(global, "slipway.sshAppsCreate", ok[i].v);
+		cr_assert_eq(settings_ssh_apps_create(&max), 0, "%s: %s", ok[i].v, sw_error_last());
+		cr_assert_eq(max, ok[i].max, "%s: %d", ok[i].v, max);
+	}
+	static const char *const bad[] = { "yes", "Allowed", "-1", "2x", "100001", " 2", "",
+					   "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		set_config(global, "slipway.sshAppsCreate", bad[i]);
+		max = 7;
+		cr_assert_eq(settings_ssh_apps_create(&max), SW_EINVALID, "'%s' was accepted", bad[i]);
+		char *want = th_path("git config slipway.sshAppsCreate: invalid value '%s': use allowed, "
+				     "denied or how many apps each user may create (0 to 100000)", bad[i]);
+		cr_assert_str_eq(sw_error_last(), want);
+		cr_assert_eq(max, 7, "nothing is set on failure");
+		free(want);
+	}
+	/* an app's own config does not count: it is the server's setting */
+	set_config(global, "slipway.sshAppsCreate", "denied");
+	char *local = th_path("%s/config", repo);
+	set_config(local, "slipway.sshAppsCreate", "allowed");
+	cr_assert_eq(settings_ssh_apps_create(&max), 0);
+	cr_assert_eq(max, 0);
+	free(local);
+	free(global);
+}

@@ -1,0 +1,127 @@
+/*
+ * test_proc.c - util/proc.c: the snapshot sees this process, its parent
+ * and its age, a child's working directory, executable and open files, and
+ * who is whose ancestor.
+ */
+#define _GNU_SOURCE
+#include "util/proc.h"
+#include "tests/helpers.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *sb;
+
+static void setup(void)
+{
+	sb = th_sandbox();
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(sb);
+}
+
+TestSuite(proc, .init = setup, .fini = teardown, .timeout = 60);
+
+/* A child in dir that has path open (if not NULL), waiting to be killed. */
+static pid_t child(const char *dir, const char *path, int exec_sleep)
+{
+	int ready[2];
+	cr_assert_eq(pipe(ready), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		if (chdir(dir) < 0 || (path && open(path, O_RDONLY) < 0))
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		if (exec_sleep)
+			execlp("sleep", "sleep", "60", (char *)NULL);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	char c;
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	if (exec_sleep)
+		usleep(200 * 1000); /* let it exec */
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(proc, self_parent_age_and_a_childs_directory)
+{
+	pid_t pid = child(sb, NULL, 1);
+	struct proc_table t = PROC_TABLE_INIT;
+	cr_assert_eq(proc_table_read(&t), 0);
+	const struct proc_info *me = proc_find(&t, getpid());
+	cr_assert(me);
+	cr_assert_eq(me->ppid, getppid());
+	cr_assert(me->age >= 0 && me->age < 3600, "age %f", me->age);
+	cr_assert(proc_is_self_or_ancestor(&t, getpid()));
+	cr_assert(proc_is_self_or_ancestor(&t, getppid()));
+	cr_assert(proc_runs_self(&t, me));
+
+	const struct proc_info *c = proc_find(&t, pid);
+	cr_assert(c);
+	cr_assert_eq(c->ppid, getpid());
+	cr_assert(!proc_is_self_or_ancestor(&t, pid));
+	struct stat st;
+	cr_assert_eq(stat(sb, &st), 0);
+	cr_assert(c->has_cwd && c->cwd_dev == st.st_dev && c->cwd_ino == st.st_ino);
+	cr_assert_str_eq(c->exe_name, "sleep");
+	cr_assert(!proc_runs_self(&t, c));
+	cr_assert(c->age >= 0 && c->age <= me->age + 1, "child %f, me %f", c->age, me->age);
+	proc_table_free(&t);
+	stop(pid);
+}
+
+Test(proc, open_files_by_inode)
+{
+	char *path = th_path("%s/held", sb);
+	char *other = th_path("%s/other", sb);
+	th_write(path, "x", 0644);
+	th_write(other, "y", 0644);
+	struct stat held, not_held;
+	cr_assert_eq(stat(path, &held), 0);
+	cr_assert_eq(stat(other, &not_held), 0);
+
+	pid_t pid = child("/", path, 0);
+	struct proc_table t = PROC_TABLE_INIT;
+	cr_assert_eq(proc_table_read(&t), 0);
+	pid_t who = 0;
+	cr_assert(proc_file_open(&t, &held, &who));
+	cr_assert_eq(who, pid);
+	cr_assert(!proc_file_open(&t, &not_held, NULL));
+	proc_table_free(&t);
+
+	/* this process's own files do not count */
+	int fd = open(other, O_RDONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(proc_table_read(&t), 0);
+	cr_assert(!proc_file_open(&t, &not_held, NULL));
+	proc_table_free(&t);
+	close(fd);
+
+	stop(pid);
+	cr_assert_eq(proc_table_read(&t), 0);
+	cr_assert(!proc_file_open(&t, &held, NULL), "a dead process holds nothing");
+	proc_table_free(&t);
+	free(path);
+	free(other);
+}

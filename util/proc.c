@@ -1,0 +1,191 @@
+#define _GNU_SOURCE
+#include "util/proc.h"
+
+#include "util/error.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int numeric(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Seconds since boot (/proc/uptime), -1 if unknown. */
+static double read_uptime(void)
+{
+	FILE *f = fopen("/proc/uptime", "re");
+	double up = -1;
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = -1;
+		fclose(f);
+	}
+	return up;
+}
+
+/*
+ * The parent and the age from /proc/PID/stat ("pid (comm) state ppid ...",
+ * field 22 the start in clock ticks since boot); -1 if unreadable.
+ */
+static int read_stat(struct proc_info *p, double uptime)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *s = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!s || sscanf(s + 1, " %*c %d", &p->ppid) != 1)
+		return -1;
+	s += 2;
+	s += strcspn(s, " "); /* past the state */
+	unsigned long long v = 0;
+	for (int field = 4; field <= 22; field++) {
+		char *end;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (end == s || errno)
+			return -1;
+		s = end;
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	p->age = uptime >= 0 && hz > 0 ? uptime - (double)v / (double)hz : -1;
+	return 0;
+}
+
+static void read_one(struct proc_info *p)
+{
+	char path[64], target[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)p->pid);
+	if (stat(path, &st) == 0) {
+		p->has_cwd = 1;
+		p->cwd_dev = st.st_dev;
+		p->cwd_ino = st.st_ino;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	if (stat(path, &st) == 0) {
+		p->has_exe = 1;
+		p->exe_dev = st.st_dev;
+		p->exe_ino = st.st_ino;
+	}
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		static const char deleted[] = " (deleted)"; /* replaced since it started */
+		size_t len = (size_t)n, dl = sizeof(deleted) - 1;
+		if (len > dl && !strcmp(target + len - dl, deleted))
+			target[len - dl] = '\0';
+		const char *slash = strrchr(target, '/');
+		p->exe_name = xstrdup(slash ? slash + 1 : target);
+	}
+}
+
+int proc_table_read(struct proc_table *t)
+{
+	size_t cap = 0;
+	t->v = NULL;
+	t->n = 0;
+	t->self = getpid();
+	DIR *d = opendir("/proc");
+	if (!d)
+		return sw_error_errno(SW_ERROR, "cannot read /proc");
+	double uptime = read_uptime();
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!numeric(de->d_name))
+			continue;
+		struct proc_info one = { .pid = (pid_t)atol(de->d_name) };
+		if (read_stat(&one, uptime) < 0)
+			continue; /* gone meanwhile */
+		if (t->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			t->v = xrealloc(t->v, cap * sizeof(*t->v));
+		}
+		struct proc_info *p = &t->v[t->n++];
+		*p = one;
+		read_one(p);
+	}
+	closedir(d);
+	return 0;
+}
+
+void proc_table_free(struct proc_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].exe_name);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+const struct proc_info *proc_find(const struct proc_table *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].pid == pid)
+			return &t->v[i];
+	return NULL;
+}
+
+int proc_is_self_or_ancestor(const struct proc_table *t, pid_t pid)
+{
+	pid_t p = t->self;
+	for (size_t hops = 0; p > 0 && hops <= t->n; hops++) {
+		if (p == pid)
+			return 1;
+		const struct proc_info *e = proc_find(t, p);
+		if (!e)
+			break;
+		p = e->ppid;
+	}
+	return 0;
+}
+
+int proc_runs_self(const struct proc_table *t, const struct proc_info *p)
+{
+	const struct proc_info *me = proc_find(t, t->self);
+	return me && me->has_exe && p->has_exe && me->exe_dev == p->exe_dev &&
+	       me->exe_ino == p->exe_ino;
+}
+
+static int has_open(pid_t pid, const struct stat *want)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int found = 0;
+	while (!found && (de = readdir(d))) {
+		struct stat st;
+		if (numeric(de->d_name) && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    st.st_dev == want->st_dev && st.st_ino == want->st_ino)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].pid != t->self && has_open(t->v[i].pid, st)) {
+			if (who)
+				*who = t->v[i].pid;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * proc.h - what the other processes of this machine are doing, from /proc.
+ *
+ * Part of util/: includes nothing outside util/; prints nothing.
+ *
+ * A snapshot of the processes whose /proc entries this process may read
+ * (on a usual system: all of them for their pid and parent, those of the
+ * same user for their working directory, executable and open files).
+ * Files and directories are compared by device and inode, never by name.
+ *
+ *     struct proc_table t = PROC_TABLE_INIT;
+ *     if (proc_table_read(&t) == 0 && proc_file_open(&t, &st, NULL)) ...;
+ *     proc_table_free(&t);
+ */
+#ifndef SW_PROC_H
+#define SW_PROC_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct proc_info {
+	pid_t pid, ppid;
+	int has_cwd, has_exe;  /* whether cwd and exe could be read */
+	dev_t cwd_dev, exe_dev;
+	ino_t cwd_ino, exe_ino;
+	char *exe_name;        /* the executable's file name (no directory), or NULL */
+	double age;            /* seconds since it started (-1: unknown) */
+};
+
+struct proc_table {
+	struct proc_info *v;
+	size_t n;
+	pid_t self;
+};
+#define PROC_TABLE_INIT { NULL, 0, 0 }
+
+/* Reads the snapshot.  SW_ERROR if /proc cannot be read at all. */
+int proc_table_read(struct proc_table *t);
+
+void proc_table_free(struct proc_table *t);
+
+/* The entry of pid, or NULL. */
+const struct proc_info *proc_find(const struct proc_table *t, pid_t pid);
+
+/* 1 if pid is this process or one of its ancestors. */
+int proc_is_self_or_ancestor(const struct proc_table *t, pid_t pid);
+
+/* 1 if p runs the same executable as this process. */
+int proc_runs_self(const struct proc_table *t, const struct proc_info *p);
+
+/*
+ * 1 if a process other than this one has the file st describes open (now:
+ * this looks at every open file of every readable process); its pid in
+ * *who (may be NULL).
+ */
+int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who);
+
+#endif
