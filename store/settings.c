@@ -205,24 +205,25 @@ int settings_bool(struct settings *s, const struct setting *def, int *out)
 	return err;
 }
 
-int settings_lock_wait(int *seconds)
+/* A server-wide duration, read on its own. */
+static int server_seconds(const struct setting *def, int *seconds)
 {
 	struct settings *s = NULL;
 	int err = settings_open(&s, NULL, NULL);
 	if (!err)
-		err = settings_seconds(s, &SETTING_LOCK_TIMEOUT, seconds);
+		err = settings_seconds(s, def, seconds);
 	settings_free(s);
 	return err;
 }
 
+int settings_lock_wait(int *seconds)
+{
+	return server_seconds(&SETTING_LOCK_TIMEOUT, seconds);
+}
+
 int settings_client_timeout(int *seconds)
 {
-	struct settings *s = NULL;
-	int err = settings_open(&s, NULL, NULL);
-	if (!err)
-		err = settings_seconds(s, &SETTING_CLIENT_TIMEOUT, seconds);
-	settings_free(s);
-	return err;
+	return server_seconds(&SETTING_CLIENT_TIMEOUT, seconds);
 }
 
 int settings_ssh_apps_create(int *max)
