@@ -48,6 +48,12 @@ int cmd_repo_purge_cache(struct cli *c);
 int cmd_fsck(struct cli *c);
 int cmd_gc(struct cli *c);
 
+/* cmd_server.c: the runtime's supervision tree */
+int cmd_server_start(struct cli *c);
+int cmd_server_status(struct cli *c);
+int cmd_server_stop(struct cli *c);
+int cmd_server_run(struct cli *c);
+
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);
 int cmd_keys(struct cli *c);

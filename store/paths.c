@@ -78,6 +78,16 @@ char *paths_runs_dir(const char *root)
 	return xasprintf("%s/runs", root);
 }
 
+char *paths_services_dir(const char *root)
+{
+	return xasprintf("%s/services", root);
+}
+
+char *paths_logs_dir(const char *root)
+{
+	return xasprintf("%s/logs", root);
+}
+
 char *paths_buildpacks_cache(const char *root)
 {
 	return xasprintf("%s/buildpacks-cache", root);

@@ -15,6 +15,8 @@
  *   <root>/cache/<app>/              buildpack cache (CACHE_DIR), kept between builds
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
+ *   <root>/services/                 the supervision tree's scan directory (s6)
+ *   <root>/logs/                     the runtime's own logs
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/apps_create.lock    held while a remote user's apps are counted and one created
@@ -70,6 +72,12 @@ char *paths_unpacked_dir(const char *root);
 
 /* <root>/runs */
 char *paths_runs_dir(const char *root);
+
+/* <root>/services */
+char *paths_services_dir(const char *root);
+
+/* <root>/logs */
+char *paths_logs_dir(const char *root);
 
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);

@@ -1,0 +1,62 @@
+/*
+ * supervisor.h - the supervision tree of a root: s6.
+ *
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
+ *
+ * One s6-svscan process watches the root's scan directory
+ * <root>/services/ (store/paths.h); each service directory in it is one
+ * supervised process, kept running by its own s6-supervise.  Slipway
+ * decides what goes there; s6 starts, restarts and stops it.  The scan
+ * directory is the tree's identity: s6-svscan refuses to run twice on it,
+ * which is what makes starting idempotent, and s6-svscanctl finds the
+ * running one through it (no process is ever looked up by name).
+ *
+ *     struct supervisor_status st;
+ *     if (supervisor_start(root, &st) < 0) ...;  // st.pid, st.already
+ *     supervisor_stop(root, 30);
+ */
+#ifndef SW_SUPERVISOR_H
+#define SW_SUPERVISOR_H
+
+#include <sys/types.h>
+
+struct supervisor_status {
+	int running;      /* an s6-svscan answers on the scan directory */
+	pid_t pid;        /* its pid, as recorded when it was started (0: unknown) */
+	int already;      /* supervisor_start(): it was running before */
+	int services;     /* service directories in the scan directory */
+};
+
+/* What runs now. */
+int supervisor_status(const char *root, struct supervisor_status *st);
+
+/*
+ * Starts s6-svscan on the root's scan directory in the background, in a
+ * session of its own, its output in <root>/logs/supervisor.log, and waits
+ * (up to 10 s) until it answers.  When one already runs, does nothing and
+ * sets st->already.  SW_ERROR naming the cause when s6 is not installed or
+ * the tree does not come up.
+ */
+int supervisor_start(const char *root, struct supervisor_status *st);
+
+/*
+ * Replaces this process with s6-svscan on the scan directory, in the
+ * foreground (for a service manager).  Returns only on failure (SW_EEXISTS
+ * when one already runs).
+ */
+int supervisor_exec(const char *root);
+
+/*
+ * Stops every supervised process (SIGTERM, as s6-svc -d does) and then the
+ * tree, waiting up to wait_sec for s6-svscan to exit.  Not running is fine.
+ */
+int supervisor_stop(const char *root, int wait_sec);
+
+/*
+ * Tells the running s6-svscan to look at the scan directory now, so a
+ * service directory just added starts at once.
+ */
+int supervisor_rescan(const char *root);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * The runtime's supervision tree, with the real s6: server:start starts it
+ * once whatever is asked, server:status says what runs, a service
+ * directory in it is kept running, server:stop brings it all down, and a
+ * tree killed with SIGKILL is started again.  Processes are found by the
+ * pids Slipway reports, never by name.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+
+#include "util/fsutil.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct app_sandbox sb;
+static pid_t started[8];
+static int nstarted;
+
+static void setup(void)
+{
+	if (access("/usr/bin/s6-svscan", X_OK))
+		cr_skip_test("s6 is needed (run scripts/deps)");
+	app_sandbox_init(&sb, "app", 0);
+}
+
+static void teardown(void)
+{
+	/* never leave a tree behind, whatever failed */
+	for (int i = 0; i < nstarted; i++)
+		if (started[i] > 0)
+			kill(started[i], SIGKILL);
+	nstarted = 0;
+	app_sandbox_release(&sb);
+}
+
+TestSuite(server, .init = setup, .fini = teardown, .timeout = 120);
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+
+/* The pid in "... s6-svscan (pid N)" of out, which must have one. */
+static pid_t pid_in(const char *out)
+{
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "no pid in: %s", out);
+	pid_t pid = (pid_t)atoi(p + 5);
+	cr_assert_gt(pid, 0, "%s", out);
+	return pid;
+}
+
+static pid_t start(void)
+{
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	pid_t pid = pid_in(r.out);
+	started[nstarted++] = pid;
+	th_result_free(&r);
+	return pid;
+}
+
+static int alive(pid_t pid)
+{
+	return kill(pid, 0) == 0;
+}
+
+/* Waits up to 10 s for cond(arg) to hold. */
+static int eventually(int (*cond)(const void *), const void *arg)
+{
+	for (int i = 0; i < 200; i++) {
+		if (cond(arg))
+			return 1;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+static int file_has(const void *arg)
+{
+	char *s = th_read(arg, NULL);
+	int ok = s && strstr(s, "tick");
+	free(s);
+	return ok;
+}
+
+static int dead(const void *arg)
+{
+	return !alive(*(const pid_t *)arg);
+}
+
+Test(server, start_is_idempotent_status_tells_and_stop_stops)
+{
+	struct th_result r = sw("server:status");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "Supervisor: not running (start it with: slipway server:start)\n"),
+		  "%s", r.out);
+	th_result_free(&r);
+
+	pid_t pid = start();
+	cr_assert(alive(pid));
+	r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *again = th_path("The runtime of %s is already running: s6-svscan (pid %d)\n", sb.root,
+			      (int)pid);
+	cr_assert_str_eq(r.out, again);
+	free(again);
+	th_result_free(&r);
+
+	r = sw("server:status", "--json");
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":0}\n", (int)pid);
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	th_result_free(&r);
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "... done\n"), "%s", r.out);
+	th_result_free(&r);
+	cr_assert(eventually(dead, &pid), "s6-svscan %d still runs after server:stop", (int)pid);
+	r = sw("server:stop");
+	char *not = th_path("The runtime of %s is not running\n", sb.root);
+	cr_assert_str_eq(r.out, not);
+	free(not);
+	th_result_free(&r);
+}
+
+Test(server, a_service_in_the_tree_is_kept_running_and_stopped_with_it)
+{
+	pid_t pid = start();
+	/* a service directory as the runtime will write them */
+	char *out = th_path("%s/ticks", sb.dir);
+	char *run = th_path("%s/services/probe/run", sb.root);
+	char *script = th_path("#!/bin/sh\nwhile :; do echo tick >> '%s'; sleep 0.1; done\n", out);
+	th_write(run, script, 0755);
+	char *scandir = th_path("%s/services", sb.root);
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "s6-svscanctl", "-a", scandir);
+	free(scandir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	cr_assert(eventually(file_has, out), "the service never ran");
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Services:   1\n"), "%s", r.out);
+	th_result_free(&r);
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	cr_assert(eventually(dead, &pid));
+	/* the service stopped with the tree: the file stops growing */
+	char *a = th_read(out, NULL);
+	nanosleep(&(struct timespec){ 0, 400 * 1000 * 1000 }, NULL);
+	char *b = th_read(out, NULL);
+	cr_assert_str_eq(a, b, "the service still runs after server:stop");
+	free(a);
+	free(b);
+	free(script);
+	free(run);
+	free(out);
+}
+
+Test(server, a_tree_killed_with_sigkill_is_started_again)
+{
+	pid_t pid = start();
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert(eventually(dead, &pid));
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	th_result_free(&r);
+	pid_t again = start();
+	cr_assert_neq(again, pid);
+	cr_assert(alive(again));
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+}
+
+Test(server, server_start_takes_no_arguments_and_a_refusal_changes_nothing)
+{
+	struct th_result r = sw("server:start", "now");
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "too many arguments for server:start"), "%s", r.err);
+	th_result_free(&r);
+	char *scandir = th_path("%s/services", sb.root);
+	cr_assert_not(fs_exists(scandir), "a refused start made %s", scandir);
+	free(scandir);
+}
