@@ -56,8 +56,8 @@ struct cli {
 	int help;              /* -h/--help */
 
 	/* the values of the commands' own options (each row's opts say which) */
-	const char *confirm, *branch;
-	int json, shell, num, keep, reject;
+	const char *confirm, *branch, *release;
+	int json, shell, num, keep, reject, port, stop_timeout;
 	int index;             /* --index N, 0 when not given */
 };
 

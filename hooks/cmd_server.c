@@ -2,11 +2,15 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/instance.h"
 #include "runtime/supervisor.h"
+#include "store/ledger.h"
+#include "util/error.h"
 #include "store/paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_server_start(struct cli *c)
 {
@@ -66,4 +70,60 @@ int cmd_server_run(struct cli *c)
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */
 	return cli_fail();
+}
+
+/* "web.1" -> "web", 1; SW_EINVALID otherwise. */
+static int parse_instance(const char *s, char type[64], int *index)
+{
+	const char *dot = strrchr(s, '.');
+	char *end = NULL;
+	long n = dot ? strtol(dot + 1, &end, 10) : 0;
+	size_t len = dot ? (size_t)(dot - s) : 0;
+	if (!dot || len == 0 || len > 63 || !*(dot + 1) || *end || n < 1 || n > 1000)
+		return sw_error_set(SW_EINVALID, "invalid instance '%s': use TYPE.N, for example web.1", s);
+	memcpy(type, s, len);
+	type[len] = '\0';
+	if (!proc_name_valid(type))
+		return sw_error_set(SW_EINVALID, "invalid instance '%s': use TYPE.N, for example web.1", s);
+	*index = (int)n;
+	return 0;
+}
+
+int cmd_instance_run(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	char type[64];
+	int index = 0, v = 0, status = -1, rc = 0;
+
+	if (parse_instance(c->args[0], type, &index) < 0)
+		return cli_fail();
+	if (!c->port)
+		return cli_usage(c->cmd, "instance:run needs --port PORT");
+	if ((rc = cli_open_app(c, &l)))
+		return rc;
+	if (c->release ? release_parse_version(c->release, &v) : ledger_current(l, &v)) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (!v) {
+		fprintf(stderr, " !    %s has no current release to run\n", c->app);
+		rc = 1;
+		goto done;
+	}
+	if (ledger_read(l, v, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	ledger_free(l);
+	l = NULL;
+	struct instance_opts o = { .root = c->root, .app = c->app, .release = &r, .type = type,
+				   .index = index, .port = c->port,
+				   .stop_timeout_sec = c->stop_timeout };
+	fflush(stdout);
+	rc = instance_run(&o, &status) < 0 ? cli_fail() : status;
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
 }

@@ -53,6 +53,7 @@ int cmd_server_start(struct cli *c);
 int cmd_server_status(struct cli *c);
 int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
+int cmd_instance_run(struct cli *c);
 
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);

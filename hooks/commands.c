@@ -72,6 +72,15 @@ static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
 
 static const struct opt buildpacks_index_opts[] = { INDEX_OPT, OPT_END };
 
+static const struct opt instance_opts[] = {
+	OPT_INT(0, "port", struct cli, port, "PORT", 1, 65535, NULL, "the instance's $PORT"),
+	OPT_STRING(0, "release", struct cli, release, "vN", "a release",
+		   "the release to run (default: the current one)"),
+	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL,
+		"seconds from SIGTERM to SIGKILL (default 30)"),
+	OPT_END,
+};
+
 static const struct opt gc_opts[] = {
 	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
 		"keep only the slugs of each app's newest N releases"),
@@ -156,6 +165,9 @@ const struct cmd cli_commands[] = {
 	  "stop what the runtime supervises, then the runtime" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
+	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
+	  "TYPE.N --port PORT [--release vN] -a APP", instance_opts,
+	  "run one process instance of a release in the foreground (what a service runs)" },
 	{ "keys", cmd_keys, 0, 0, 0,
 	  "", NULL,
 	  "list the ssh keys installed for users" },

@@ -150,11 +150,32 @@ static void fill_limits(const struct sandbox *sb, struct run_opts *o)
 		o->max_file_size = sb->max_file_size;
 }
 
+void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
+		     int info_fd, struct strvec *out)
+{
+	base_args(sb, out);
+	if (info_fd >= 0) {
+		strvec_push(out, "--info-fd");
+		strvec_pushf(out, "%d", info_fd);
+	}
+	if (dir) {
+		char *inside = sandbox_path(sb, dir);
+		strvec_push(out, "--chdir");
+		strvec_push(out, inside);
+		free(inside);
+	}
+	strvec_push(out, "--");
+	for (size_t i = 0; argv[i]; i++) {
+		char *p = argv[i][0] == '/' ? sandbox_path(sb, argv[i]) : xstrdup(argv[i]);
+		strvec_push(out, p);
+		free(p);
+	}
+}
+
 int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 {
 	struct run_opts ro = *o;
 	struct strvec argv = STRVEC_INIT;
-	char *dir = NULL;
 	int err;
 
 	static const char *const minimal_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
@@ -168,18 +189,7 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 		ro.env = minimal_env; /* never the server's environment */
 	if (sb->off)
 		return run_child(&ro, status);
-	base_args(sb, &argv);
-	if (o->dir) {
-		dir = sandbox_path(sb, o->dir);
-		strvec_push(&argv, "--chdir");
-		strvec_push(&argv, dir);
-	}
-	strvec_push(&argv, "--");
-	for (size_t i = 0; o->argv[i]; i++) {
-		char *p = o->argv[i][0] == '/' ? sandbox_path(sb, o->argv[i]) : xstrdup(o->argv[i]);
-		strvec_push(&argv, p);
-		free(p);
-	}
+	sandbox_command(sb, o->argv, o->dir, -1, &argv);
 	ro.argv = (const char *const *)argv.v;
 	ro.dir = NULL; /* bwrap changes into it, inside */
 	err = run_child(&ro, status);
@@ -189,7 +199,6 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 				   "slipway.sandbox none to run app code unsandboxed)",
 				   sb->bwrap ? sb->bwrap : "bwrap");
 	strvec_clear(&argv);
-	free(dir);
 	return err;
 }
 

@@ -108,6 +108,15 @@ int sandbox_check(const struct sandbox *sb);
  */
 int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status);
 
+/*
+ * The bwrap command line that runs argv in dir inside the sandbox (paths
+ * rewritten as sandbox_run() does), for callers that start it themselves;
+ * info_fd >= 0 asks bwrap to write its JSON status there (its "child-pid"
+ * and "pid-namespace").  Appended to out.
+ */
+void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
+		     int info_fd, struct strvec *out);
+
 void sandbox_release(struct sandbox *sb);
 
 #endif

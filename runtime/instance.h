@@ -1,0 +1,50 @@
+/*
+ * instance.h - one process instance of a release (web.1, worker.2), run
+ * in the foreground: what a supervised service runs.
+ *
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given (the instance's own output goes to this process's
+ * stdout and stderr, for its supervisor's logger).
+ *
+ * As on Heroku: the process type's command runs with /bin/sh -c in the
+ * sandbox (runtime/sandbox.h), in its own copy of the release's slug at
+ * /app (runtime/unpack.h: writable, lost when the instance ends), with
+ * HOME=/app and /app as its directory; /app/.profile.d/ *.sh and then
+ * /app/.profile are sourced first.  Its environment is the release's
+ * config vars plus PORT, DYNO=TYPE.N and PATH (PORT and DYNO are the
+ * platform's: a config var of that name does not win).
+ *
+ * Stopping: bubblewrap passes no signal on, so a SIGTERM (or SIGINT) to
+ * this process is sent on to every process of the instance's PID
+ * namespace - what the app sees is Heroku's SIGTERM - and whatever still
+ * runs after stop_timeout_sec gets SIGKILL.  If this process dies, the
+ * sandbox dies with it.
+ *
+ *     struct instance_opts o = { .root = root, .app = "myapp", .release = &r,
+ *                                .type = "web", .index = 1, .port = 20001 };
+ *     err = instance_run(&o, &status);
+ */
+#ifndef SW_INSTANCE_H
+#define SW_INSTANCE_H
+
+#include "store/release.h"
+
+struct instance_opts {
+	const char *root;
+	const char *app;
+	const struct release *release;  /* slug, process types, config; the caller's */
+	const char *type;               /* a process type of the release */
+	int index;                      /* N of TYPE.N, from 1 */
+	int port;                       /* $PORT */
+	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = 30 */
+};
+
+/*
+ * Runs the instance until it exits; *status gets its exit code (128+signal
+ * when killed).  SW_ENOTFOUND when the release has no such process type;
+ * SW_EINVALID for a bad type, index or port; SW_ERROR when the sandbox or
+ * the slug's copy cannot be made.
+ */
+int instance_run(const struct instance_opts *o, int *status);
+
+#endif

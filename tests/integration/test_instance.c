@@ -1,0 +1,215 @@
+/*
+ * One process instance of a release, as a supervised service will run it
+ * (`slipway instance:run TYPE.N --port P -a APP`): its command in the
+ * sandbox with its own copy of the slug, Heroku's environment and profile
+ * scripts, real HTTP on its $PORT, and Heroku's stop: SIGTERM to every
+ * process of the instance, SIGKILL after the stop timeout.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define APP "app"
+
+static struct app_sandbox sb;
+static pid_t child = -1;
+
+static const char procfile[] =
+	"web: echo \"env: $GREETING $DYNO $PORT $HOME $(pwd) ${SECRET:-no-secret}\"; "
+	"echo changed > /app/index.html.mark; exec python3 -m http.server $PORT\n"
+	"worker: trap 'echo got SIGTERM; exit 0' TERM; sleep 300 & echo started; wait\n"
+	"stubborn: trap '' TERM; echo stubborn; while :; do sleep 0.1; done\n";
+
+static void setup(void)
+{
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_setenv(&sb, "SERVER_SECRET=hunter2");
+	app_sandbox_write(&sb, "Procfile", procfile, 0644);
+	app_sandbox_write(&sb, ".profile.d/greet.sh", "export GREETING=from-profile\n", 0644);
+	app_sandbox_write(&sb, "index.html", "<h1>the slug's page</h1>\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "first");
+	free(app_sandbox_push(&sb, "main"));
+}
+
+static void teardown(void)
+{
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = -1;
+	}
+	app_sandbox_release(&sb);
+}
+
+TestSuite(instance, .init = setup, .fini = teardown, .timeout = 120);
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Starts `slipway instance:run which --port port ...`, its output into log. */
+static pid_t start(const char *which, int port, const char *log, const char *extra)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		for (size_t i = 0; i < sb.nenv; i++)
+			putenv((char *)sb.env[i]);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(SLIPWAY_BIN, "slipway", "instance:run", which, "--port", p, "-a", APP,
+		      extra ? "--stop-timeout" : (char *)NULL, extra, (char *)NULL);
+		_exit(127);
+	}
+	child = pid;
+	return pid;
+}
+
+/* Waits up to 20 s for the log to hold needle. */
+static void wait_for(const char *log, const char *needle)
+{
+	for (int i = 0; i < 400; i++) {
+		char *s = th_read(log, NULL);
+		int seen = s && strstr(s, needle);
+		free(s);
+		if (seen)
+			return;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	char *s = th_read(log, NULL);
+	cr_assert_fail("'%s' never appeared in:\n%s", needle, s ? s : "");
+}
+
+/* Stops the child with SIGTERM; its exit status, and the seconds it took. */
+static int stop(pid_t pid, double *took)
+{
+	struct timespec t0, t1;
+	int st;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	child = -1;
+	*took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int runs_left(void)
+{
+	char *runs = th_path("%s/runs", sb.root);
+	DIR *d = opendir(runs);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	free(runs);
+	return n;
+}
+
+Test(instance, web_serves_its_slug_on_port_with_herokus_environment)
+{
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "SECRET=s3cret", "PORT=1", "-a", APP));
+	int port = free_port();
+	char *log = th_path("%s/web.log", sb.dir);
+	pid_t pid = start("web.1", port, log, NULL);
+	char *want = th_path("env: from-profile web.1 %d /app /app s3cret", port);
+	wait_for(log, want);
+	free(want);
+	char *url = th_path("http://127.0.0.1:%d/index.html", port);
+	struct th_result r = { 0 };
+	for (int i = 0; i < 100; i++) { /* the server binds just after it printed */
+		th_result_free(&r);
+		r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "5", url, NULL);
+		if (r.status == 0)
+			break;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	cr_assert_eq(r.status, 0, "curl: %s", r.err);
+	cr_assert_str_eq(r.out, "<h1>the slug's page</h1>\n");
+	th_result_free(&r);
+	char *s = th_read(log, NULL);
+	cr_assert_null(strstr(s, "hunter2"), "%s", s);
+	free(s);
+	double took;
+	stop(pid, &took);
+	cr_assert_eq(runs_left(), 0, "the instance's copy of the slug was left behind");
+	/* what the instance changed was its own: the slug is as it was */
+	char *x = th_path("%s/x", sb.dir);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "slugs:extract", "v2", x, "-a", APP));
+	char *mark = th_path("%s/index.html.mark", x);
+	cr_assert_null(th_read(mark, NULL), "a change of the instance reached the slug");
+	free(mark);
+	free(x);
+	free(url);
+	free(log);
+}
+
+Test(instance, sigterm_reaches_every_process_of_the_instance)
+{
+	char *log = th_path("%s/worker.log", sb.dir);
+	pid_t pid = start("worker.1", free_port(), log, NULL);
+	wait_for(log, "started");
+	double took;
+	int status = stop(pid, &took);
+	cr_assert_eq(status, 0, "the worker's own exit status is passed on");
+	char *s = th_read(log, NULL);
+	cr_assert(strstr(s, "got SIGTERM"), "the app never saw SIGTERM:\n%s", s);
+	cr_assert_lt(took, 5.0);
+	free(s);
+	free(log);
+}
+
+Test(instance, what_ignores_sigterm_is_killed_after_the_stop_timeout)
+{
+	char *log = th_path("%s/stubborn.log", sb.dir);
+	pid_t pid = start("stubborn.1", free_port(), log, "1");
+	wait_for(log, "stubborn");
+	double took;
+	int status = stop(pid, &took);
+	cr_assert_eq(status, 128 + SIGKILL, "status %d", status);
+	cr_assert_geq(took, 0.9, "killed before the stop timeout (%.2f s)", took);
+	cr_assert_lt(took, 5.0, "not killed after the stop timeout (%.2f s)", took);
+	cr_assert_eq(runs_left(), 0);
+	free(log);
+}
+
+Test(instance, a_missing_type_or_a_bad_instance_is_refused)
+{
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "instance:run", "clock.1", "--port",
+					 "20000", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, " !    release v1 has no process type 'clock'\n");
+	th_result_free(&r);
+	r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "instance:run", "web", "--port", "20000", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, " !    invalid instance 'web': use TYPE.N, for example web.1\n");
+	th_result_free(&r);
+	cr_assert_eq(runs_left(), 0);
+}
