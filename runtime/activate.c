@@ -2,6 +2,7 @@
 
 #include "runtime/release_phase.h"
 #include "runtime/sandbox.h"
+#include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -29,24 +30,65 @@ static int prepare(const struct activate_opts *o, struct sandbox *sb, int *secon
 	return err;
 }
 
+/*
+ * Starts r's instances in the running supervision tree and gates on them
+ * (runtime/services.h); on failure says so and adds why to the output.
+ */
+static int start_instances(const struct activate_opts *o, const struct release *r,
+			   const struct strvec *want, int previous, struct strvec *started,
+			   struct buf *output)
+{
+	char *why = NULL;
+	if (services_start(o->root, o->app, r, want, o->out, started, &why) == 0)
+		return 1;
+	if (previous)
+		fprintf(o->out, " !     %s; v%d is still live\n", why, previous);
+	else
+		fprintf(o->out, " !     %s; nothing is live\n", why);
+	fflush(o->out);
+	buf_addf(output, "%s\n", why);
+	free(why);
+	return 0;
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct sandbox sb = SANDBOX_INIT;
-	int wanted = release_phase_wanted(r), timeout = 0, err;
+	struct strvec want = STRVEC_INIT, started = STRVEC_INIT;
+	struct buf output = BUF_INIT;
+	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
+	/* with the runtime up, the release goes live only once its processes passed the gate */
+	int runtime = r->slug[0] && services_runtime_up(o->root);
 
-	if (wanted && (err = prepare(o, &sb, &timeout))) {
-		sandbox_release(&sb);
-		return err;
+	if ((runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
+			 (err = ledger_current(o->ledger, &previous)))) ||
+	    (phase && (err = prepare(o, &sb, &timeout))))
+		goto done;
+	int gated = phase || want.n;
+	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
+	if ((err = ledger_append(o->ledger, r)) || !gated)
+		goto retire;
+
+	int ok = 1;
+	if (phase) {
+		char *said = NULL;
+		release_phase_run(o->root, o->app, &sb, r, timeout, o->out, &ok, &said);
+		buf_adds(&output, said);
+		free(said);
 	}
-	r->status = wanted ? RELEASE_PENDING : RELEASE_SUCCEEDED;
-	if ((err = ledger_append(o->ledger, r)) || !wanted)
-		return err;
-
-	int ok;
-	char *output = NULL;
-	release_phase_run(o->root, o->app, &sb, r, timeout, o->out, &ok, &output);
+	if (ok && want.n)
+		ok = start_instances(o, r, &want, previous, &started, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	err = ledger_finish(o->ledger, r->version, r->status, output);
-	free(output);
+	if ((err = ledger_finish(o->ledger, r->version, r->status, output.data)) || !ok)
+		goto done;
+retire:
+	/* only now that the new release is current do the old instances get SIGTERM */
+	if (!err && runtime)
+		services_retire(o->root, o->app, &started, o->out);
+done:
+	sandbox_release(&sb);
+	strvec_clear(&want);
+	strvec_clear(&started);
+	buf_release(&output);
 	return err;
 }

@@ -3,6 +3,7 @@
 
 #include "runtime/sandbox.h"
 #include "runtime/unpack.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -150,12 +151,14 @@ int instance_run(const struct instance_opts *o, int *status)
 	char *run = NULL, *dir = NULL;
 	const char *command = NULL;
 	int info[2] = { -1, -1 }, err;
+	char label[80];
 
 	*status = -1;
+	snprintf(label, sizeof(label), "%s.%d", o->type, o->index);
 	if ((err = check_opts(o, &command)) ||
 	    (err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
-	    (err = unpack_for_run(o->root, o->app, o->release->slug, &run)))
+	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run)))
 		goto done;
 	dir = xasprintf("%s/app", run);
 	sandbox_mount(&sb, dir, "/app", 1);
@@ -207,7 +210,16 @@ int instance_run(const struct instance_opts *o, int *status)
 	pid_t init = 0;
 	if (!sb.off)
 		read_info(info[0], &ns, &init);
-	*status = supervise(pid, ns, init, o->stop_timeout_sec > 0 ? o->stop_timeout_sec : 30);
+	int stop = o->stop_timeout_sec;
+	if (stop <= 0) {
+		struct settings *s = NULL;
+		stop = 30;
+		if (settings_open(&s, o->root, o->app) == 0 &&
+		    settings_seconds(s, &SETTING_STOP_TIMEOUT, &stop) < 0)
+			stop = 30; /* the instance runs: a malformed setting must not stop it */
+		settings_free(s);
+	}
+	*status = supervise(pid, ns, init, stop);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s.%d", o->type, o->index);
 done:

@@ -36,7 +36,7 @@ struct instance_opts {
 	const char *type;               /* a process type of the release */
 	int index;                      /* N of TYPE.N, from 1 */
 	int port;                       /* $PORT */
-	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = 30 */
+	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = slipway.stopTimeout (30) */
 };
 
 /*

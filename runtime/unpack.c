@@ -15,9 +15,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
+			   char **run_dir);
+
 int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir)
 {
-	char *parent = paths_runs_dir(root), *prefix = xasprintf("%s-", app);
+	char *prefix = xasprintf("%s-", app);
+	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	free(prefix);
+	return err;
+}
+
+int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
+			char **run_dir)
+{
+	char *prefix = xasprintf("%s.%s-", app, label);
+	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	free(prefix);
+	return err;
+}
+
+static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
+			   char **run_dir)
+{
+	char *parent = paths_runs_dir(root);
 	char *run = NULL, *slug = NULL, *inside = NULL;
 	int err;
 
@@ -37,7 +58,6 @@ done:
 		free(run);
 	free(inside);
 	free(slug);
-	free(prefix);
 	free(parent);
 	return err;
 }

@@ -31,6 +31,14 @@
  */
 int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir);
 
+/*
+ * The same for a process instance: <root>/runs/<app>.<label>-XXXXXX
+ * (label "web.1"), which unpack_clear() leaves alone: the instance may be
+ * running.
+ */
+int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
+			char **run_dir);
+
 /* Removes a run's directory (never follows symlinks). */
 int unpack_remove(const char *run_dir);
 

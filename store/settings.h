@@ -35,6 +35,8 @@
  *   slipway.maxSlugFiles        SLIPWAY_MAX_SLUG_FILES     app     1000000
  *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
  *   slipway.clientTimeout       SLIPWAY_CLIENT_TIMEOUT     server  60 (seconds)
+ *   slipway.bootTimeout         SLIPWAY_BOOT_TIMEOUT       app     60 (seconds)
+ *   slipway.stopTimeout         SLIPWAY_STOP_TIMEOUT       app     30 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
  *   slipway.sshAppsCreate       -                          server  denied
@@ -64,7 +66,8 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
 	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
-	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE;
+	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
+	SETTING_STOP_TIMEOUT;
 
 struct settings;
 

@@ -1,0 +1,344 @@
+#define _GNU_SOURCE
+#include "runtime/services.h"
+
+#include "runtime/supervisor.h"
+#include "store/paths.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/run.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FORMATION_FILE "slipway-formation"
+#define FORMATION_MAX (64 * 1024)
+#define PORT_FIRST 20000
+#define PORT_LAST 29999
+
+static const char *const path_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+
+int services_runtime_up(const char *root)
+{
+	char *scandir = paths_services_dir(root);
+	int up = 0;
+	if (fs_is_dir(scandir)) {
+		struct supervisor_status st;
+		up = supervisor_status(root, &st) == 0 && st.running;
+	}
+	free(scandir);
+	return up;
+}
+
+int services_wanted(const char *root, const char *app, const struct release *r,
+		    struct strvec *instances)
+{
+	char *path = paths_repo_file(root, app, FORMATION_FILE), *text = NULL;
+	size_t len = 0;
+	int err = fs_read_file(path, FORMATION_MAX, &text, &len);
+	free(path);
+	if (err == SW_ENOTFOUND) {
+		if (proc_list_get(&r->procs, "web"))
+			strvec_push(instances, "web.1"); /* Heroku's default formation */
+		return 0;
+	}
+	if (err)
+		return err;
+	struct text_lines it = TEXT_LINES_INIT(text, len);
+	const char *s;
+	size_t n;
+	while (text_lines_next(&it, &s, &n)) {
+		const char *eq = memchr(s, '=', n);
+		char type[PROC_NAME_MAX + 1];
+		size_t tl = eq ? (size_t)(eq - s) : 0;
+		if (!eq || tl > PROC_NAME_MAX)
+			continue;
+		memcpy(type, s, tl);
+		type[tl] = '\0';
+		int count = atoi(eq + 1);
+		if (!proc_name_valid(type) || !proc_list_get(&r->procs, type))
+			continue;
+		for (int i = 1; i <= count && i <= 100; i++)
+			strvec_pushf(instances, "%s.%d", type, i);
+	}
+	free(text);
+	return 0;
+}
+
+/* A port of the range that nothing listens on now. */
+static int pick_port(int *port)
+{
+	static unsigned seed;
+	if (!seed)
+		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	for (int tries = 0; tries < 200; tries++) {
+		int p = PORT_FIRST + (int)(rand_r(&seed) % (PORT_LAST - PORT_FIRST + 1));
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+		a.sin_addr.s_addr = htonl(INADDR_ANY);
+		int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok) {
+			*port = p;
+			return 0;
+		}
+	}
+	return sw_error_set(SW_ERROR, "no free port in %d-%d", PORT_FIRST, PORT_LAST);
+}
+
+static int accepts(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static char *self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* Writes the service directory of one instance under a dot-name, then renames it in. */
+static int write_service(const char *root, const char *app, const struct release *r,
+			 const char *instance, int port, const char *name)
+{
+	char *scandir = paths_services_dir(root), *tmp = NULL, *self = self_exe();
+	char *final = xasprintf("%s/%s", scandir, name);
+	struct buf run = BUF_INIT;
+	int err;
+
+	if (!self) {
+		err = sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+		goto done;
+	}
+	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)))
+		goto done;
+	buf_adds(&run, "#!/bin/sh\n# written by slipway: one process instance\nexec ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_addf(&run, " instance:run %s --port %d --release v%d -a %s 2>&1\n", instance, port,
+		 r->version, app);
+	char *runp = xasprintf("%s/run", tmp), *portp = xasprintf("%s/port", tmp);
+	char ptext[16];
+	int pn = snprintf(ptext, sizeof(ptext), "%d\n", port);
+	if (!(err = fs_write_atomic(runp, run.data, run.len, 0755)) &&
+	    !(err = fs_write_atomic(portp, ptext, (size_t)pn, 0644))) {
+		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
+		if (rename(tmp, final) < 0)
+			err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", name);
+	}
+	free(runp);
+	free(portp);
+done:
+	if (err && tmp)
+		fs_rm_rf(tmp);
+	buf_release(&run);
+	free(final);
+	free(tmp);
+	free(self);
+	free(scandir);
+	return err;
+}
+
+static int s6_tool(const char *const *argv, int *status)
+{
+	struct run_opts o = RUN_OPTS_INIT;
+	o.argv = argv;
+	o.env = path_env;
+	o.timeout_sec = 120;
+	return run_child(&o, status);
+}
+
+/* The pid s6 runs for the service, 0 when it is down. */
+static long service_pid(const char *dir)
+{
+	const char *argv[] = { "s6-svstat", "-o", "pid", dir, NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	struct buf out = BUF_INIT;
+	int status = -1;
+	o.argv = argv;
+	o.env = path_env;
+	o.timeout_sec = 10;
+	o.capture = &out;
+	long pid = run_child(&o, &status) == 0 && status == 0 ? atol(out.data) : 0;
+	buf_release(&out);
+	return pid > 0 ? pid : 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void pause_ms(int ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
+}
+
+/* Waits until the instance passes the gate; 0, or SW_ETIMEOUT with *why. */
+static int gate(const char *dir, const char *instance, int port, int boot_sec, char **why)
+{
+	int web = !strncmp(instance, "web.", 4);
+	long long end = now_ms() + (web ? boot_sec * 1000LL : 3000);
+	long first = 0;
+	while (now_ms() < end) {
+		long pid = service_pid(dir);
+		if (!first)
+			first = pid;
+		if (web && pid && accepts(port))
+			return 0;
+		if (!web && first && pid && pid != first)
+			break; /* it exited and s6 started it again */
+		pause_ms(50);
+	}
+	if (!web && first && service_pid(dir) == first)
+		return 0;
+	*why = web ? xasprintf("%s did not bind to $PORT within %d s", instance, boot_sec)
+		   : xasprintf("%s did not stay up for 3 s", instance);
+	return SW_ETIMEOUT;
+}
+
+static int read_seconds(const char *root, const char *app, const struct setting *def,
+			int *out)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, root, app);
+	if (!err)
+		err = settings_seconds(s, def, out);
+	settings_free(s);
+	return err;
+}
+
+static void retire_list(const char *root, const char *app, const struct strvec *gone);
+
+int services_start(const char *root, const char *app, const struct release *r,
+		   const struct strvec *instances, FILE *out, struct strvec *started, char **why)
+{
+	(void)out;
+	char *scandir = paths_services_dir(root);
+	int boot = 60, err;
+	struct strvec ports = STRVEC_INIT;
+
+	*why = NULL;
+	if ((err = read_seconds(root, app, &SETTING_BOOT_TIMEOUT, &boot)))
+		goto done;
+	for (size_t i = 0; i < instances->n && !err; i++) {
+		int port = 0;
+		char *name = xasprintf("%s.v%d.%s", app, r->version, instances->v[i]);
+		if (!(err = pick_port(&port)) &&
+		    !(err = write_service(root, app, r, instances->v[i], port, name))) {
+			strvec_push(started, name);
+			strvec_pushf(&ports, "%d", port);
+		}
+		free(name);
+	}
+	if (!err)
+		err = supervisor_rescan(root);
+	for (size_t i = 0; i < started->n && !err; i++) {
+		char *dir = xasprintf("%s/%s", scandir, started->v[i]);
+		err = gate(dir, instances->v[i], atoi(ports.v[i]), boot, why);
+		free(dir);
+	}
+	if (err) {
+		if (!*why)
+			*why = xstrdup(sw_error_last());
+		retire_list(root, app, started); /* the new ones go; the old ones never noticed */
+		strvec_clear(started);
+	}
+done:
+	strvec_clear(&ports);
+	free(scandir);
+	return err;
+}
+
+/* "APP.vN.TYPE.I": a service of app. */
+static int is_service_of(const char *name, const char *app)
+{
+	size_t n = strlen(app);
+	return !strncmp(name, app, n) && name[n] == '.' && name[n + 1] == 'v' &&
+	       name[n + 2] >= '0' && name[n + 2] <= '9';
+}
+
+int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec gone = STRVEC_INIT;
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+
+	(void)out;
+	if (d) {
+		while ((e = readdir(d)))
+			if (is_service_of(e->d_name, app)) {
+				int kept = 0;
+				for (size_t i = 0; keep && i < keep->n; i++)
+					kept |= !strcmp(keep->v[i], e->d_name);
+				if (!kept)
+					strvec_push(&gone, e->d_name);
+			}
+		closedir(d);
+		retire_list(root, app, &gone);
+	}
+	strvec_clear(&gone);
+	free(scandir);
+	return 0;
+}
+
+/* Stops and removes the named services: SIGTERM, SIGKILL after the stop timeout. */
+static void retire_list(const char *root, const char *app, const struct strvec *gone)
+{
+	char *scandir = paths_services_dir(root);
+	int stop = 30;
+	const struct strvec g = *gone;
+	read_seconds(root, app, &SETTING_STOP_TIMEOUT, &stop);
+	char wait_ms[32];
+	snprintf(wait_ms, sizeof(wait_ms), "%d", (stop + 10) * 1000);
+	for (size_t i = 0; i < g.n; i++) {
+		char *dir = xasprintf("%s/%s", scandir, g.v[i]);
+		int status;
+		const char *down[] = { "s6-svc", "-d", dir, NULL };
+		const char *wait[] = { "s6-svwait", "-D", "-t", wait_ms, dir, NULL };
+		const char *quit[] = { "s6-svc", "-x", dir, NULL };
+		s6_tool(down, &status);
+		s6_tool(wait, &status);
+		s6_tool(quit, &status);
+		char *tmp = NULL;
+		if (fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
+			char *to = xasprintf("%s/svc", tmp);
+			if (rename(dir, to) == 0)
+				fs_rm_rf(tmp);
+			else
+				rmdir(tmp);
+			free(to);
+		}
+		free(tmp);
+		free(dir);
+	}
+	if (g.n) {
+		const char *reap[] = { "s6-svscanctl", "-an", scandir, NULL };
+		int status;
+		s6_tool(reap, &status);
+	}
+	free(scandir);
+}

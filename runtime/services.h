@@ -1,0 +1,55 @@
+/*
+ * services.h - an app's process instances as services of the supervision
+ * tree, and the switch from one release's instances to the next.
+ *
+ * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
+ *
+ * Each instance is one service directory <root>/services/APP.vN.TYPE.I
+ * whose run program is `slipway instance:run TYPE.I --port P --release vN
+ * -a APP` (runtime/instance.h), so two releases' instances can run side
+ * by side while traffic moves.  Its port is kept beside it (the file
+ * "port").  s6 keeps each one running; Slipway writes them, gates on them
+ * and removes them.
+ *
+ * The formation - how many instances of each type - is the app's, not a
+ * release's: <root>/apps/APP.git/slipway-formation, "TYPE=N" lines.  An
+ * app without one runs web=1 when the release has a web type (Heroku's
+ * default).
+ */
+#ifndef SW_SERVICES_H
+#define SW_SERVICES_H
+
+#include <stdio.h>
+
+#include "store/release.h"
+#include "util/util.h"
+
+/* 1 when the root's supervision tree runs (runtime/supervisor.h). */
+int services_runtime_up(const char *root);
+
+/*
+ * The instances the formation asks of release r, as "TYPE.I" names (none:
+ * it has no process types the formation runs).
+ */
+int services_wanted(const char *root, const char *app, const struct release *r,
+		    struct strvec *instances);
+
+/*
+ * Starts r's instances (names from services_wanted()) and waits until each
+ * is up: a web instance accepts connections on its $PORT within
+ * slipway.bootTimeout (default 60 s), any other one is still running after
+ * 3 s.  Lines for the user go to out.  On success *started holds the
+ * service names; when one fails, everything started is stopped again and
+ * *why (malloc'ed) says which instance and why, for the release's output.
+ */
+int services_start(const char *root, const char *app, const struct release *r,
+		   const struct strvec *instances, FILE *out, struct strvec *started, char **why);
+
+/*
+ * Stops and removes every service of app except those in keep (may be
+ * NULL): SIGTERM, then SIGKILL after slipway.stopTimeout (instance.h).
+ */
+int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * Releases that run: with the runtime started (real s6), a deploy starts
+ * web.1 and it answers HTTP on its port; config:set, a new deploy and a
+ * rollback each start the new release's instance, gate on it and only then
+ * retire the old one; a web process that never binds fails its release
+ * and the old one keeps serving.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+
+#include "util/fsutil.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define APP "rt"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1;
+
+static const char server_py[] =
+	"import http.server, os\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(s):\n"
+	"        s.send_response(200); s.end_headers()\n"
+	"        v = open('/app/version').read().strip()\n"
+	"        s.wfile.write(('%s %s %s\\n' % (v, os.environ.get('MSG', '-'),"
+	" os.environ['DYNO'])).encode())\n"
+	"    def log_message(s, *a): pass\n"
+	"http.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
+
+static void setup(void)
+{
+	if (access("/usr/bin/s6-svscan", X_OK))
+		cr_skip_test("s6 is needed (run scripts/deps)");
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_write(&sb, "server.py", server_py, 0644);
+	app_sandbox_write(&sb, "version", "one\n", 0644);
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "one");
+}
+
+static void teardown(void)
+{
+	struct th_result r = sw("server:stop");
+	th_result_free(&r);
+	if (svscan > 0)
+		kill(svscan, SIGKILL); /* by the pid it reported, never by name */
+	svscan = -1;
+	app_sandbox_release(&sb);
+}
+
+TestSuite(runtime, .init = setup, .fini = teardown, .timeout = 180);
+
+static void start_runtime(void)
+{
+	char *out = ok(SLIPWAY_BIN, "server:start");
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "%s", out);
+	svscan = (pid_t)atoi(p + 5);
+	free(out);
+}
+
+/* The app's service directories, sorted, space-separated. */
+static char *services(void)
+{
+	char *dir = th_path("%s/services", sb.root);
+	struct strvec v = STRVEC_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(&v, e->d_name);
+	if (d)
+		closedir(d);
+	strvec_sort(&v);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? " " : "", v.v[i]);
+	strvec_clear(&v);
+	free(dir);
+	return buf_detach(&b);
+}
+
+static int port_of(int version)
+{
+	char *p = th_path("%s/services/" APP ".v%d.web.1/port", sb.root, version);
+	char *s = th_read(p, NULL);
+	cr_assert(s, "no %s", p);
+	int port = atoi(s);
+	free(s);
+	free(p);
+	return port;
+}
+
+/* GET / on port: the body, or NULL when nothing answers. */
+static char *get(int port)
+{
+	char *url = th_path("http://127.0.0.1:%d/", port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "5", url, NULL);
+	free(url);
+	char *body = r.status == 0 ? strdup(r.out) : NULL;
+	th_result_free(&r);
+	return body;
+}
+
+static void assert_serves(int version, const char *want)
+{
+	char *body = get(port_of(version));
+	cr_assert(body, "v%d's web.1 does not answer", version);
+	cr_assert_str_eq(body, want);
+	free(body);
+}
+
+Test(runtime, each_release_starts_its_web_process_and_the_old_one_goes_after_it)
+{
+	start_runtime();
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote: -----> Released v1: Deploy "), "%s", out);
+	free(out);
+	assert_serves(1, "one - web.1\n");
+	char *s = services();
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+
+	/* config:set: the new value, in a new instance; the old one is gone */
+	int old = port_of(1);
+	struct th_result r = sw("config:set", "MSG=hello", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Setting MSG and restarting " APP "... done, v2\n"), "%s", r.out);
+	th_result_free(&r);
+	assert_serves(2, "one hello web.1\n");
+	s = services();
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	cr_assert_null(get(old), "v1's process still answers");
+
+	/* a new deploy, then a rollback to the old code */
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "commit", "-qam", "two"));
+	free(app_sandbox_push(&sb, "main"));
+	assert_serves(3, "two hello web.1\n");
+	r = sw("rollback", "v2", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	assert_serves(4, "one hello web.1\n");
+	s = services();
+	cr_assert_str_eq(s, APP ".v4.web.1");
+	free(s);
+}
+
+Test(runtime, a_web_process_that_never_binds_fails_its_release_and_the_old_one_keeps_serving)
+{
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	assert_serves(1, "one - web.1\n");
+	app_sandbox_setenv(&sb, "SLIPWAY_BOOT_TIMEOUT=2");
+	app_sandbox_write(&sb, "Procfile", "web: sleep 600\n", 0644);
+	free(ok("git", "commit", "-qam", "never binds"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote:  !     web.1 did not bind to $PORT within 2 s; v1 is still live"),
+		  "%s", out);
+	cr_assert_null(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	assert_serves(1, "one - web.1\n");
+	char *s = services();
+	cr_assert_str_eq(s, APP ".v1.web.1", "the failed release's instance was left: %s", s);
+	free(s);
+	struct th_result r = sw("releases:output", "v2", "-a", APP);
+	cr_assert(strstr(r.out, "web.1 did not bind to $PORT within 2 s\n"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("releases:info", "--json", "-a", APP);
+	cr_assert(strstr(r.out, "\"version\":1"), "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(runtime, without_the_runtime_releases_are_recorded_as_before)
+{
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote: -----> Released v1: Deploy "), "%s", out);
+	free(out);
+	char *dir = th_path("%s/services", sb.root);
+	cr_assert_not(fs_exists(dir), "a release without the runtime made %s", dir);
+	free(dir);
+}
