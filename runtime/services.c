@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -116,6 +117,23 @@ static char *self_exe(void)
 	return xstrdup(buf);
 }
 
+/*
+ * A file of a service directory still under its dot-name: written plainly,
+ * without fsync - a service directory is rebuilt from the ledger, never
+ * trusted across a crash, and the switch should not wait for the disk.
+ */
+static int put_file(const char *dir, const char *name, const char *data, size_t len, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int err = fd < 0 || fs_write_all(fd, data, len) < 0
+		  ? sw_error_errno(SW_ERROR, "cannot write '%s'", path) : 0;
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+	free(path);
+	return err;
+}
+
 /* Writes the service directory of one instance under a dot-name, then renames it in. */
 static int write_service(const char *root, const char *app, const struct release *r,
 			 const char *instance, int port, const char *name)
@@ -137,17 +155,14 @@ static int write_service(const char *root, const char *app, const struct release
 	buf_add_shell_quoted(&run, root);
 	buf_addf(&run, " instance:run %s --port %d --release v%d -a %s 2>&1\n", instance, port,
 		 r->version, app);
-	char *runp = xasprintf("%s/run", tmp), *portp = xasprintf("%s/port", tmp);
 	char ptext[16];
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", port);
-	if (!(err = fs_write_atomic(runp, run.data, run.len, 0755)) &&
-	    !(err = fs_write_atomic(portp, ptext, (size_t)pn, 0644))) {
+	if (!(err = put_file(tmp, "run", run.data, run.len, 0755)) &&
+	    !(err = put_file(tmp, "port", ptext, (size_t)pn, 0644))) {
 		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
 		if (rename(tmp, final) < 0)
 			err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", name);
 	}
-	free(runp);
-	free(portp);
 done:
 	if (err && tmp)
 		fs_rm_rf(tmp);
@@ -203,12 +218,17 @@ static int gate(const char *dir, const char *instance, int port, int boot_sec, c
 	long long end = now_ms() + (web ? boot_sec * 1000LL : 3000);
 	long first = 0;
 	while (now_ms() < end) {
+		if (web) {
+			/* the port is the instance's: whoever accepts on it is the new process */
+			if (accepts(port))
+				return 0;
+			pause_ms(10);
+			continue;
+		}
 		long pid = service_pid(dir);
 		if (!first)
 			first = pid;
-		if (web && pid && accepts(port))
-			return 0;
-		if (!web && first && pid && pid != first)
+		if (first && pid && pid != first)
 			break; /* it exited and s6 started it again */
 		pause_ms(50);
 	}
@@ -305,40 +325,57 @@ int services_retire(const char *root, const char *app, const struct strvec *keep
 	return 0;
 }
 
-/* Stops and removes the named services: SIGTERM, SIGKILL after the stop timeout. */
+/* Removes what earlier retirements moved aside, once no supervisor runs in it. */
+static void sweep_gone(const char *scandir)
+{
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, ".gone-", 6))
+			continue;
+		char *top = xasprintf("%s/%s", scandir, e->d_name), *svc = xasprintf("%s/svc", top);
+		const char *ok[] = { "s6-svok", svc, NULL };
+		int status = 0;
+		if (!fs_exists(svc) || (s6_tool(ok, &status) == 0 && status != 0))
+			fs_rm_rf(top);
+		free(svc);
+		free(top);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Retires the named services without waiting for them: each gets SIGTERM
+ * now (s6-svc -d; its instance passes it on and sends SIGKILL after the
+ * stop timeout, runtime/instance.h), its directory is moved aside at once
+ * so it is no service of the app any more, and s6-svscan is told to let its
+ * supervisor go once the process is down.  What is moved aside is removed
+ * by a later retirement.
+ */
 static void retire_list(const char *root, const char *app, const struct strvec *gone)
 {
 	char *scandir = paths_services_dir(root);
-	int stop = 30;
-	const struct strvec g = *gone;
-	read_seconds(root, app, &SETTING_STOP_TIMEOUT, &stop);
-	char wait_ms[32];
-	snprintf(wait_ms, sizeof(wait_ms), "%d", (stop + 10) * 1000);
-	for (size_t i = 0; i < g.n; i++) {
-		char *dir = xasprintf("%s/%s", scandir, g.v[i]);
-		int status;
+	(void)app;
+	for (size_t i = 0; i < gone->n; i++) {
+		char *dir = xasprintf("%s/%s", scandir, gone->v[i]), *tmp = NULL;
 		const char *down[] = { "s6-svc", "-d", dir, NULL };
-		const char *wait[] = { "s6-svwait", "-D", "-t", wait_ms, dir, NULL };
-		const char *quit[] = { "s6-svc", "-x", dir, NULL };
+		int status;
 		s6_tool(down, &status);
-		s6_tool(wait, &status);
-		s6_tool(quit, &status);
-		char *tmp = NULL;
 		if (fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
 			char *to = xasprintf("%s/svc", tmp);
-			if (rename(dir, to) == 0)
-				fs_rm_rf(tmp);
-			else
+			if (rename(dir, to) < 0)
 				rmdir(tmp);
 			free(to);
 		}
 		free(tmp);
 		free(dir);
 	}
-	if (g.n) {
-		const char *reap[] = { "s6-svscanctl", "-an", scandir, NULL };
+	if (gone->n) {
+		const char *prune[] = { "s6-svscanctl", "-an", scandir, NULL };
 		int status;
-		s6_tool(reap, &status);
+		s6_tool(prune, &status);
 	}
+	sweep_gone(scandir);
 	free(scandir);
 }

@@ -47,8 +47,9 @@ int services_start(const char *root, const char *app, const struct release *r,
 		   const struct strvec *instances, FILE *out, struct strvec *started, char **why);
 
 /*
- * Stops and removes every service of app except those in keep (may be
- * NULL): SIGTERM, then SIGKILL after slipway.stopTimeout (instance.h).
+ * Retires every service of app except those in keep (may be NULL): SIGTERM
+ * now, SIGKILL after slipway.stopTimeout (instance.h); returns without
+ * waiting for them to exit.
  */
 int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out);
 
