@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/services.h"
 #include "runtime/unpack.h"
 
 #include "access/access.h"
@@ -76,6 +77,11 @@ int cmd_apps_destroy(struct cli *c)
 			name, name, name);
 		return 1;
 	}
+	/* its processes stop first: nothing may run an app that is gone */
+	if (services_runtime_up(c->root))
+		services_retire(c->root, name, NULL, NULL);
+	else
+		services_forget(c->root, name);
 	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0)
 		return cli_fail();
 	printf("Destroying %s... done\n", name);

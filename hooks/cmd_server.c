@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 
 #include "runtime/instance.h"
+#include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
 #include "util/error.h"
@@ -23,6 +24,13 @@ int cmd_server_start(struct cli *c)
 	else
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
+	/* whatever happened while it was down: every app runs its current release */
+	int instances, added;
+	if (services_restore_all(c->root, 1, &instances, &added) < 0)
+		return cli_fail();
+	if (added)
+		printf("Starting %d process instance%s of the current releases\n", added,
+		       added == 1 ? "" : "s");
 	return 0;
 }
 
@@ -67,6 +75,12 @@ int cmd_server_stop(struct cli *c)
 
 int cmd_server_run(struct cli *c)
 {
+	int instances, added;
+	struct supervisor_status st;
+	/* the tree's first scan starts every app's current release */
+	if (supervisor_status(c->root, &st) == 0 && !st.running &&
+	    services_restore_all(c->root, 0, &instances, &added) < 0)
+		return cli_fail();
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */
 	return cli_fail();

@@ -60,6 +60,10 @@ int activate(const struct activate_opts *o, struct release *r)
 	/* with the runtime up, the release goes live only once its processes passed the gate */
 	int runtime = r->slug[0] && services_runtime_up(o->root);
 
+	/* a stopped tree must not bring this app's old release back when it starts */
+	if (!runtime)
+		services_forget(o->root, o->app);
+
 	if ((runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
 			 (err = ledger_current(o->ledger, &previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))

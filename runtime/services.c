@@ -2,6 +2,8 @@
 #include "runtime/services.h"
 
 #include "runtime/supervisor.h"
+#include "store/app.h"
+#include "store/ledger.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -378,4 +380,107 @@ static void retire_list(const char *root, const char *app, const struct strvec *
 	}
 	sweep_gone(scandir);
 	free(scandir);
+}
+
+/* The app's service names now, except what is kept; into out. */
+static void list_services(const char *scandir, const char *app, struct strvec *out)
+{
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (is_service_of(e->d_name, app))
+			strvec_push(out, e->d_name);
+	if (d)
+		closedir(d);
+}
+
+/* Moves a service directory aside (svscan ignores dot-names); no s6 call. */
+static void move_aside(const char *scandir, const char *name)
+{
+	char *dir = xasprintf("%s/%s", scandir, name), *tmp = NULL;
+	if (fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
+		char *to = xasprintf("%s/svc", tmp);
+		if (rename(dir, to) < 0)
+			rmdir(tmp);
+		free(to);
+	}
+	free(tmp);
+	free(dir);
+}
+
+int services_ensure(const char *root, const char *app, const struct release *r, int *added)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec want = STRVEC_INIT, have = STRVEC_INIT, names = STRVEC_INIT;
+	int err;
+
+	*added = 0;
+	if ((err = services_wanted(root, app, r, &want)))
+		goto done;
+	for (size_t i = 0; i < want.n; i++)
+		strvec_pushf(&names, "%s.v%d.%s", app, r->version, want.v[i]);
+	list_services(scandir, app, &have);
+	strvec_sort(&names);
+	for (size_t i = 0; i < have.n; i++)
+		if (!strvec_has_sorted(&names, have.v[i]))
+			move_aside(scandir, have.v[i]);
+	strvec_sort(&have);
+	for (size_t i = 0; i < want.n && !err; i++) {
+		char *name = xasprintf("%s.v%d.%s", app, r->version, want.v[i]);
+		int port = 0;
+		if (!strvec_has_sorted(&have, name) && !(err = pick_port(&port)) &&
+		    !(err = write_service(root, app, r, want.v[i], port, name)))
+			(*added)++;
+		free(name);
+	}
+done:
+	strvec_clear(&want);
+	strvec_clear(&have);
+	strvec_clear(&names);
+	free(scandir);
+	return err;
+}
+
+int services_forget(const char *root, const char *app)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec have = STRVEC_INIT;
+	if (fs_is_dir(scandir)) {
+		list_services(scandir, app, &have);
+		for (size_t i = 0; i < have.n; i++)
+			move_aside(scandir, have.v[i]);
+	}
+	strvec_clear(&have);
+	free(scandir);
+	return 0;
+}
+
+int services_restore_all(const char *root, int rescan, int *instances, int *added)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+
+	*instances = *added = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct ledger *l = NULL;
+		struct release r = RELEASE_INIT;
+		struct strvec want = STRVEC_INIT;
+		char *repo = app_repo_path(root, apps.v[i]);
+		int v = 0, n = 0;
+		if (!(err = ledger_open(&l, repo)) && !(err = ledger_current(l, &v)) && v &&
+		    !(err = ledger_read(l, v, LEDGER_READ_PROCS, &r)) && r.slug[0] &&
+		    !(err = services_wanted(root, apps.v[i], &r, &want)) &&
+		    !(err = services_ensure(root, apps.v[i], &r, &n))) {
+			*instances += (int)want.n;
+			*added += n;
+		}
+		strvec_clear(&want);
+		release_release(&r);
+		ledger_free(l);
+		free(repo);
+	}
+	strvec_clear(&apps);
+	if (!err && rescan)
+		err = supervisor_rescan(root);
+	return err;
 }

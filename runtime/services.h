@@ -53,4 +53,27 @@ int services_start(const char *root, const char *app, const struct release *r,
  */
 int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out);
 
+/*
+ * Makes the app's services those of release r (current), without a gate:
+ * what server:start does for every app, so a tree started after a crash,
+ * a reboot or releases made while it was stopped runs the current
+ * releases.  Services of other releases are moved aside; missing ones are
+ * written (the caller tells the tree to rescan).  *added gets how many
+ * were written.
+ */
+int services_ensure(const char *root, const char *app, const struct release *r, int *added);
+
+/*
+ * services_ensure() for the current release of every app of the root, then
+ * (rescan) a rescan of the running tree; *instances gets how many
+ * instances the formations run, *added how many had to be written.
+ */
+int services_restore_all(const char *root, int rescan, int *instances, int *added);
+
+/*
+ * With the tree stopped: moves every service of app aside, so the next
+ * server:start does not bring back a release that is no longer current.
+ */
+int services_forget(const char *root, const char *app);
+
 #endif

@@ -202,3 +202,55 @@ Test(runtime, without_the_runtime_releases_are_recorded_as_before)
 	cr_assert_not(fs_exists(dir), "a release without the runtime made %s", dir);
 	free(dir);
 }
+
+Test(runtime, releases_made_while_the_runtime_was_stopped_run_when_it_starts)
+{
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	assert_serves(1, "one - web.1\n");
+	free(ok(SLIPWAY_BIN, "server:stop"));
+	svscan = -1;
+	/* recorded while nothing runs: the next start must not bring v1 back */
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=later", "-a", APP));
+	char *s = services();
+	cr_assert_str_eq(s, "", "v1's service is still there to come back: %s", s);
+	free(s);
+	char *out = ok(SLIPWAY_BIN, "server:start");
+	cr_assert(strstr(out, "Starting 1 process instance of the current releases\n"), "%s", out);
+	const char *p = strstr(out, "(pid ");
+	svscan = (pid_t)atoi(p + 5);
+	free(out);
+	s = services();
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	char *body = NULL;
+	for (int i = 0; i < 200 && !body; i++) { /* no gate at start: it comes up on its own */
+		body = get(port_of(2));
+		if (!body)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	cr_assert(body, "v2's web.1 never answered after server:start");
+	cr_assert_str_eq(body, "one later web.1\n");
+	free(body);
+}
+
+Test(runtime, apps_destroy_stops_the_apps_processes)
+{
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	int port = port_of(1);
+	assert_serves(1, "one - web.1\n");
+	free(ok(SLIPWAY_BIN, "apps:destroy", APP, "--confirm", APP));
+	char *s = services();
+	cr_assert_str_eq(s, "", "%s", s);
+	free(s);
+	int gone = 0;
+	for (int i = 0; i < 100 && !gone; i++) {
+		char *body = get(port);
+		gone = body == NULL;
+		free(body);
+		if (!gone)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	cr_assert(gone, "the destroyed app's web.1 still answers");
+}
