@@ -55,6 +55,9 @@ int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
 int cmd_instance_run(struct cli *c);
 
+/* cmd_ps.c */
+int cmd_ps(struct cli *c);
+
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);
 int cmd_keys(struct cli *c);

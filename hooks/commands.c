@@ -157,6 +157,8 @@ const struct cmd cli_commands[] = {
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
 	  "delete slugs no release uses, leftover temp files and build directories" },
+	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
+	  "list the app's running processes" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -483,4 +484,74 @@ int services_restore_all(const char *root, int rescan, int *instances, int *adde
 	if (!err && rescan)
 		err = supervisor_rescan(root);
 	return err;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+	const struct service_info *x = a, *y = b;
+	int c = strcmp(x->type, y->type);
+	return c ? c : x->index - y->index;
+}
+
+/* s6-svstat -o up,pid,updownfor: "true 1234 37". */
+static void read_state(const char *dir, struct service_info *s)
+{
+	const char *argv[] = { "s6-svstat", "-o", "up,pid,updownfor", dir, NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	struct buf out = BUF_INIT;
+	int status = -1;
+	o.argv = argv;
+	o.env = path_env;
+	o.timeout_sec = 10;
+	o.capture = &out;
+	if (run_child(&o, &status) == 0 && status == 0) {
+		char up[8] = "";
+		long pid = 0;
+		long long for_s = 0;
+		if (sscanf(out.data, "%7s %ld %lld", up, &pid, &for_s) >= 1) {
+			s->up = !strcmp(up, "true");
+			s->pid = pid > 0 ? pid : 0;
+			s->since = (long long)time(NULL) - for_s;
+		}
+	}
+	buf_release(&out);
+}
+
+int services_list(const char *root, const char *app, struct service_info **out, size_t *n)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec names = STRVEC_INIT;
+	*out = NULL;
+	*n = 0;
+	if (services_runtime_up(root))
+		list_services(scandir, app, &names);
+	*out = xcalloc(names.n ? names.n : 1, sizeof(**out));
+	size_t a = strlen(app);
+	for (size_t i = 0; i < names.n; i++) {
+		struct service_info *s = &(*out)[*n];
+		const char *rest = names.v[i] + a + 2; /* past "APP.v" */
+		char *dot = NULL;
+		s->version = (int)strtol(rest, &dot, 10);
+		const char *inst = dot && *dot == '.' ? dot + 1 : "";
+		const char *last = strrchr(inst, '.');
+		if (!last || (size_t)(last - inst) >= sizeof(s->type))
+			continue;
+		snprintf(s->name, sizeof(s->name), "%s", names.v[i]);
+		memcpy(s->type, inst, (size_t)(last - inst));
+		s->type[last - inst] = '\0';
+		s->index = atoi(last + 1);
+		char *dir = xasprintf("%s/%s", scandir, names.v[i]), *pf = xasprintf("%s/port", dir);
+		char *text = NULL;
+		if (fs_read_file(pf, 32, &text, NULL) == 0)
+			s->port = atoi(text);
+		free(text);
+		read_state(dir, s);
+		free(pf);
+		free(dir);
+		(*n)++;
+	}
+	qsort(*out, *n, sizeof(**out), info_cmp);
+	strvec_clear(&names);
+	free(scandir);
+	return 0;
 }

@@ -70,6 +70,22 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
  */
 int services_restore_all(const char *root, int rescan, int *instances, int *added);
 
+/* One running (or stopped) instance of an app, as ps shows it. */
+struct service_info {
+	char name[128];     /* APP.vN.TYPE.I */
+	char type[64];
+	int index, version, port;
+	int up;             /* s6 says the process runs */
+	long pid;
+	long long since;    /* seconds since the epoch when it went up (or down) */
+};
+
+/*
+ * The app's services, sorted by type and index; *out (malloc'ed, free it)
+ * and *n.  Nothing when the tree does not run.
+ */
+int services_list(const char *root, const char *app, struct service_info **out, size_t *n);
+
 /*
  * With the tree stopped: moves every service of app aside, so the next
  * server:start does not bring back a release that is no longer current.

@@ -254,3 +254,29 @@ Test(runtime, apps_destroy_stops_the_apps_processes)
 	}
 	cr_assert(gone, "the destroyed app's web.1 still answers");
 }
+
+Test(runtime, ps_shows_the_running_instances_in_herokus_shape)
+{
+	struct th_result r = sw("ps", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "No processes of " APP " are running. The runtime is not running "
+				"(start it with: slipway server:start).\n");
+	th_result_free(&r);
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	int port = port_of(1);
+	r = sw("ps", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "=== web (1): exec python3 -u server.py\nweb.1: up ", 48), "%s",
+		  r.out);
+	char *tail = th_path("  v1, port %d\n", port);
+	cr_assert(strstr(r.out, tail), "%s", r.out);
+	free(tail);
+	th_result_free(&r);
+	r = sw("ps", "--json", "-a", APP);
+	char *json = th_path("[{\"type\":\"web\",\"name\":\"web.1\",\"state\":\"up\",\"release\":1,"
+			     "\"port\":%d,\"since\":\"", port);
+	cr_assert(!strncmp(r.out, json, strlen(json)), "%s", r.out);
+	free(json);
+	th_result_free(&r);
+}

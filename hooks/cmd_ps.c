@@ -1,0 +1,86 @@
+/* ps: the app's process instances, in Heroku's shape. */
+#define _GNU_SOURCE
+#include "hooks/cmds.h"
+#include "hooks/view.h"
+
+#include "runtime/services.h"
+#include "store/ledger.h"
+#include "util/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The command of type in release v (read once per group). */
+static char *command_of(struct ledger *l, int v, const char *type)
+{
+	struct release r = RELEASE_INIT;
+	char *cmd = NULL;
+	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) == 0 && proc_list_get(&r.procs, type))
+		cmd = xstrdup(proc_list_get(&r.procs, type));
+	release_release(&r);
+	return cmd ? cmd : xstrdup("");
+}
+
+static void print_json(const struct service_info *s, size_t n)
+{
+	struct buf out = BUF_INIT;
+	buf_adds(&out, "[");
+	for (size_t i = 0; i < n; i++) {
+		buf_addf(&out, "%s{\"type\":", i ? "," : "");
+		buf_add_json_string(&out, s[i].type);
+		buf_addf(&out, ",\"name\":\"%s.%d\",\"state\":\"%s\",\"release\":%d,\"port\":%d,"
+			       "\"since\":\"", s[i].type, s[i].index, s[i].up ? "up" : "down",
+			 s[i].version, s[i].port);
+		view_iso8601(&out, s[i].since);
+		buf_adds(&out, "\"}");
+	}
+	buf_adds(&out, "]\n");
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&out);
+}
+
+int cmd_ps(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct service_info *s = NULL;
+	size_t n = 0;
+	int rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (services_list(c->root, c->app, &s, &n) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (c->json) {
+		print_json(s, n);
+		goto done;
+	}
+	if (!n) {
+		printf("No processes of %s are running.%s\n", c->app,
+		       services_runtime_up(c->root) ? ""
+			: " The runtime is not running (start it with: slipway server:start).");
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(s[i].type, s[i - 1].type)) {
+			size_t count = 0;
+			for (size_t j = i; j < n && !strcmp(s[j].type, s[i].type); j++)
+				count++;
+			char *cmd = command_of(l, s[i].version, s[i].type);
+			buf_addf(&out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
+			free(cmd);
+		}
+		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].up ? "up" : "down");
+		view_when(&out, s[i].since, (int64_t)time(NULL));
+		buf_addf(&out, "  v%d, port %d\n", s[i].version, s[i].port);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&out);
+done:
+	free(s);
+	ledger_free(l);
+	return rc;
+}
