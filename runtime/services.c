@@ -186,18 +186,24 @@ static int s6_tool(const char *const *argv, int *status)
 	return run_child(&o, status);
 }
 
-/* The pid s6 runs for the service, 0 when it is down. */
-static long service_pid(const char *dir)
+/* `s6-svstat -o fields dir` into out; 0 when s6 answered. */
+static int svstat(const char *dir, const char *fields, struct buf *out)
 {
-	const char *argv[] = { "s6-svstat", "-o", "pid", dir, NULL };
+	const char *argv[] = { "s6-svstat", "-o", fields, dir, NULL };
 	struct run_opts o = RUN_OPTS_INIT;
-	struct buf out = BUF_INIT;
 	int status = -1;
 	o.argv = argv;
 	o.env = path_env;
 	o.timeout_sec = 10;
-	o.capture = &out;
-	long pid = run_child(&o, &status) == 0 && status == 0 ? atol(out.data) : 0;
+	o.capture = out;
+	return run_child(&o, &status) == 0 && status == 0 ? 0 : -1;
+}
+
+/* The pid s6 runs for the service, 0 when it is down. */
+static long service_pid(const char *dir)
+{
+	struct buf out = BUF_INIT;
+	long pid = svstat(dir, "pid", &out) == 0 ? atol(out.data) : 0;
 	buf_release(&out);
 	return pid > 0 ? pid : 0;
 }
@@ -496,15 +502,8 @@ static int info_cmp(const void *a, const void *b)
 /* s6-svstat -o up,pid,updownfor: "true 1234 37". */
 static void read_state(const char *dir, struct service_info *s)
 {
-	const char *argv[] = { "s6-svstat", "-o", "up,pid,updownfor", dir, NULL };
-	struct run_opts o = RUN_OPTS_INIT;
 	struct buf out = BUF_INIT;
-	int status = -1;
-	o.argv = argv;
-	o.env = path_env;
-	o.timeout_sec = 10;
-	o.capture = &out;
-	if (run_child(&o, &status) == 0 && status == 0) {
+	if (svstat(dir, "up,pid,updownfor", &out) == 0) {
 		char up[8] = "";
 		long pid = 0;
 		long long for_s = 0;
