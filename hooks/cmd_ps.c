@@ -5,7 +5,10 @@
 
 #include "runtime/services.h"
 #include "store/ledger.h"
+#include "store/app.h"
+#include "store/settings.h"
 #include "util/error.h"
+#include "util/lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,5 +85,42 @@ int cmd_ps(struct cli *c)
 done:
 	free(s);
 	ledger_free(l);
+	return rc;
+}
+
+int cmd_ps_scale(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct lock lk = LOCK_INIT;
+	char *lockpath = NULL, *summary = NULL;
+	int v = 0, wait = 600, rc = 0;
+
+	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
+		return cli_fail();
+	lockpath = app_lock_path(c->root, c->app);
+	/* the formation changes under the app's lock: never in the middle of a switch */
+	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 || (rc = cli_open_app(c, &l)))
+		goto fail;
+	if (ledger_current(l, &v) < 0)
+		goto fail;
+	if (!v) {
+		fprintf(stderr, " !    %s has no release to scale yet: push first\n", c->app);
+		rc = 1;
+		goto done;
+	}
+	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0 ||
+	    services_scale(c->root, c->app, &r, c->args, (size_t)c->nargs, &summary) < 0)
+		goto fail;
+	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
+	goto done;
+fail:
+	rc = rc ? rc : cli_fail();
+done:
+	free(summary);
+	release_release(&r);
+	ledger_free(l);
+	lock_release(&lk);
+	free(lockpath);
 	return rc;
 }

@@ -57,6 +57,7 @@ int cmd_instance_run(struct cli *c);
 
 /* cmd_ps.c */
 int cmd_ps(struct cli *c);
+int cmd_ps_scale(struct cli *c);
 
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);

@@ -159,6 +159,8 @@ const struct cmd cli_commands[] = {
 	  "delete slugs no release uses, leftover temp files and build directories" },
 	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
 	  "list the app's running processes" },
+	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 1, -1, "TYPE=N [TYPE+N ...] -a APP", NULL,
+	  "set how many processes of each type run (web=2, worker+1); no new release" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,

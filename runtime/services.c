@@ -554,3 +554,89 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	free(scandir);
 	return 0;
 }
+
+/* The formation for r: the file's counts, else Heroku's default; counts[i] for r->procs.items[i]. */
+static int load_counts(const char *root, const char *app, const struct release *r, int *counts)
+{
+	struct strvec want = STRVEC_INIT;
+	int err = services_wanted(root, app, r, &want);
+	for (size_t i = 0; i < r->procs.n; i++)
+		counts[i] = 0;
+	for (size_t w = 0; !err && w < want.n; w++) {
+		const char *dot = strrchr(want.v[w], '.');
+		for (size_t i = 0; dot && i < r->procs.n; i++)
+			if (strlen(r->procs.items[i].name) == (size_t)(dot - want.v[w]) &&
+			    !strncmp(r->procs.items[i].name, want.v[w], (size_t)(dot - want.v[w])))
+				counts[i]++;
+	}
+	strvec_clear(&want);
+	return err;
+}
+
+static int apply_change(const struct release *r, int *counts, const char *change)
+{
+	size_t tl = strcspn(change, "=+-");
+	const char *op = change + tl;
+	char *end = NULL;
+	long v = *op ? strtol(op + 1, &end, 10) : -1;
+	if (!tl || !*op || !op[1] || *end || v < 0 || v > 1000)
+		return sw_error_set(SW_EINVALID, "invalid change '%s': use TYPE=N, TYPE+N or TYPE-N, "
+				    "for example web=2", change);
+	for (size_t i = 0; i < r->procs.n; i++) {
+		if (strlen(r->procs.items[i].name) != tl ||
+		    strncmp(r->procs.items[i].name, change, tl) ||
+		    !strcmp(r->procs.items[i].name, "release")) /* it runs once per release */
+			continue;
+		long n = *op == '=' ? v : *op == '+' ? counts[i] + v : counts[i] - v;
+		if (n < 0 || n > SERVICES_MAX_PER_TYPE)
+			return sw_error_set(SW_EINVALID, "cannot run %ld %.*s processes: use 0 to %d",
+					    n, (int)tl, change, SERVICES_MAX_PER_TYPE);
+		counts[i] = (int)n;
+		return 0;
+	}
+	struct buf types = BUF_INIT;
+	for (size_t i = 0; i < r->procs.n; i++)
+		if (strcmp(r->procs.items[i].name, "release"))
+			buf_addf(&types, "%s%s", types.len ? ", " : "", r->procs.items[i].name);
+	int err = sw_error_set(SW_EINVALID, "no such process type '%.*s' in release v%d (types: %s)",
+			       (int)tl, change, r->version, types.len ? types.data : "none");
+	buf_release(&types);
+	return err;
+}
+
+int services_scale(const char *root, const char *app, const struct release *r,
+		   char *const *changes, size_t n, char **summary)
+{
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
+	struct buf file = BUF_INIT, sum = BUF_INIT;
+	int err = load_counts(root, app, r, counts);
+
+	*summary = NULL;
+	for (size_t i = 0; !err && i < n; i++)
+		err = apply_change(r, counts, changes[i]);
+	if (err)
+		goto done;
+	for (size_t i = 0; i < r->procs.n; i++) {
+		if (!strcmp(r->procs.items[i].name, "release"))
+			continue;
+		buf_addf(&file, "%s=%d\n", r->procs.items[i].name, counts[i]);
+		if (counts[i])
+			buf_addf(&sum, "%s%s at %d", sum.len ? ", " : "", r->procs.items[i].name,
+				 counts[i]);
+	}
+	char *path = paths_repo_file(root, app, FORMATION_FILE);
+	err = fs_write_atomic(path, file.data, file.len, 0644);
+	free(path);
+	if (!err && services_runtime_up(root)) {
+		int added = 0;
+		if (!(err = services_ensure(root, app, r, &added)))
+			err = supervisor_rescan(root);
+	}
+	if (!err)
+		*summary = xstrdup(sum.len ? sum.data : "no processes");
+done:
+	buf_release(&file);
+	buf_release(&sum);
+	free(counts);
+	return err;
+}

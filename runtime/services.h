@@ -70,6 +70,19 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
  */
 int services_restore_all(const char *root, int rescan, int *instances, int *added);
 
+#define SERVICES_MAX_PER_TYPE 20
+
+/*
+ * ps:scale: applies changes ("web=2", "worker+1", "web-1") to the app's
+ * formation for its current release r, and, with the tree running, starts
+ * and stops instances to match (no new release).  The caller holds the app
+ * lock.  SW_EINVALID for a malformed change, a type r does not have (the
+ * message lists r's types) or a count outside 0 to SERVICES_MAX_PER_TYPE;
+ * nothing changes then.  *summary (malloc'ed): "web at 2, worker at 1".
+ */
+int services_scale(const char *root, const char *app, const struct release *r,
+		   char *const *changes, size_t n, char **summary);
+
 /* One running (or stopped) instance of an app, as ps shows it. */
 struct service_info {
 	char name[128];     /* APP.vN.TYPE.I */

@@ -219,7 +219,7 @@ int supervisor_rescan(const char *root)
 {
 	char *scandir = paths_services_dir(root);
 	int status = -1;
-	int err = s6("s6-svscanctl", "-a", scandir, &status);
+	int err = s6("s6-svscanctl", "-an", scandir, &status);
 	if (!err && status)
 		err = sw_error_set(SW_ERROR, "the runtime is not running (start it with: slipway server:start)");
 	free(scandir);

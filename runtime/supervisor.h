@@ -55,7 +55,7 @@ int supervisor_stop(const char *root, int wait_sec);
 
 /*
  * Tells the running s6-svscan to look at the scan directory now, so a
- * service directory just added starts at once.
+ * service directory just added starts at once and one moved away stops.
  */
 int supervisor_rescan(const char *root);
 

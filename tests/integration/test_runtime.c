@@ -280,3 +280,82 @@ Test(runtime, ps_shows_the_running_instances_in_herokus_shape)
 	free(json);
 	th_result_free(&r);
 }
+
+static int port_of_instance(int version, const char *instance)
+{
+	char *p = th_path("%s/services/" APP ".v%d.%s/port", sb.root, version, instance);
+	char *s = th_read(p, NULL);
+	cr_assert(s, "no %s", p);
+	int port = atoi(s);
+	free(s);
+	free(p);
+	return port;
+}
+
+Test(runtime, ps_scale_sets_the_formation_without_a_release_and_deploys_keep_it)
+{
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
+					   "worker: while :; do sleep 1; done\n", 0644);
+	free(ok("git", "commit", "-qam", "worker"));
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	char *s = services();
+	cr_assert_str_eq(s, APP ".v1.web.1", "only web runs by default: %s", s);
+	free(s);
+
+	struct th_result r = sw("ps:scale", "web=2", "worker+1", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Scaling processes of " APP "... done, now running web at 2, "
+				"worker at 1\n");
+	th_result_free(&r);
+	s = services();
+	cr_assert_str_eq(s, APP ".v1.web.1 " APP ".v1.web.2 " APP ".v1.worker.1");
+	free(s);
+	char *body = NULL;
+	for (int i = 0; i < 200 && !body; i++) { /* scaling does not wait for the new ones */
+		body = get(port_of_instance(1, "web.2"));
+		if (!body)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	cr_assert(body, "web.2 never answered");
+	cr_assert_str_eq(body, "one - web.2\n");
+	free(body);
+	cr_assert_eq(app_sandbox_release_count(&sb), 1, "scaling made a release");
+
+	/* refusals change nothing */
+	r = sw("ps:scale", "clock=1", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, " !    no such process type 'clock' in release v1 (types: web, worker)\n");
+	th_result_free(&r);
+	r = sw("ps:scale", "web=21", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, " !    cannot run 21 web processes: use 0 to 20\n");
+	th_result_free(&r);
+	r = sw("ps:scale", "web", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "invalid change 'web': use TYPE=N, TYPE+N or TYPE-N"), "%s", r.err);
+	th_result_free(&r);
+	s = services();
+	cr_assert_str_eq(s, APP ".v1.web.1 " APP ".v1.web.2 " APP ".v1.worker.1");
+	free(s);
+
+	/* the next release runs the same formation */
+	r = sw("config:set", "MSG=scaled", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	s = services();
+	cr_assert_str_eq(s, APP ".v2.web.1 " APP ".v2.web.2 " APP ".v2.worker.1");
+	free(s);
+	body = get(port_of_instance(2, "web.2"));
+	cr_assert(body);
+	cr_assert_str_eq(body, "one scaled web.2\n");
+	free(body);
+
+	r = sw("ps:scale", "web=0", "worker=0", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Scaling processes of " APP "... done, now running no processes\n");
+	th_result_free(&r);
+	s = services();
+	cr_assert_str_eq(s, "");
+	free(s);
+}
