@@ -131,14 +131,11 @@ static void add_env(struct strvec *env, const char *key, const char *value)
  */
 static void build_env(struct build *b, struct strvec *env)
 {
-	const char *path = getenv("PATH"), *lang = getenv("LANG");
-	char *home = sandbox_path(&b->sb, b->app_dir);
-	add_env(env, "PATH", b->sb.off && path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	add_env(env, "HOME", home);
+	const char *lang = getenv("LANG");
+	sandbox_env(&b->sb, b->app_dir, env);
 	add_env(env, "LANG", lang && *lang ? lang : "C.UTF-8");
 	add_env(env, "STACK", b->limits.stack);
 	add_env(env, "SOURCE_VERSION", b->o->rev);
-	free(home);
 }
 
 /* Walk state of tree_bound (nftw has no context argument; builds are one at a time). */

@@ -38,17 +38,12 @@ static void make_env(const struct instance_opts *o, const struct sandbox *sb, co
 		     struct strvec *env)
 {
 	const struct config *cfg = &o->release->config;
-	const char *path = getenv("PATH");
-	char *home = sandbox_path(sb, dir);
 	for (size_t i = 0; i < cfg->n; i++)
 		if (strcmp(cfg->items[i].key, "PORT") && strcmp(cfg->items[i].key, "DYNO"))
 			strvec_pushf(env, "%s=%s", cfg->items[i].key, cfg->items[i].value);
 	strvec_pushf(env, "PORT=%d", o->port);
 	strvec_pushf(env, "DYNO=%s.%d", o->type, o->index);
-	strvec_pushf(env, "HOME=%s", home);
-	strvec_pushf(env, "PATH=%s",
-		     sb->off && path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	free(home);
+	sandbox_env(sb, dir, env);
 }
 
 /* The "pid-namespace" and "child-pid" bwrap wrote on fd; 0 when it wrote none. */

@@ -45,12 +45,7 @@ static void on_line(const char *line, size_t len, void *ctx)
 static void make_env(const struct sandbox *sb, const struct release *r, const char *dir,
 		     struct strvec *env)
 {
-	const char *path = getenv("PATH");
-	char *home = sandbox_path(sb, dir);
-	strvec_pushf(env, "PATH=%s",
-		     sb->off && path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	strvec_pushf(env, "HOME=%s", home);
-	free(home);
+	sandbox_env(sb, dir, env);
 	strvec_push(env, "DYNO=release.1");
 	strvec_pushf(env, "SOURCE_VERSION=%s", r->commit);
 	for (size_t i = 0; i < r->config.n; i++)

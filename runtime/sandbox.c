@@ -178,7 +178,7 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 	struct strvec argv = STRVEC_INIT;
 	int err;
 
-	static const char *const minimal_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+	static const char *const minimal_env[] = { "PATH=" SANDBOX_PATH, NULL };
 	fill_limits(sb, &ro);
 	if (!ro.check && sb->check) {
 		ro.check = sb->check;
@@ -240,6 +240,15 @@ int sandbox_check(const struct sandbox *sb)
 			    "namespaces: sysctl kernel.unprivileged_userns_clone=1, or set "
 			    "slipway.sandbox none to run app code unsandboxed)",
 			    why.text[0] ? why.text : "bwrap failed");
+}
+
+void sandbox_env(const struct sandbox *sb, const char *home, struct strvec *env)
+{
+	const char *path = getenv("PATH");
+	char *inside = sandbox_path(sb, home);
+	strvec_pushf(env, "PATH=%s", sb->off && path && *path ? path : SANDBOX_PATH);
+	strvec_pushf(env, "HOME=%s", inside);
+	free(inside);
 }
 
 void sandbox_release(struct sandbox *sb)

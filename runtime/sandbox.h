@@ -55,6 +55,9 @@
 
 #define SANDBOX_MOUNTS_MAX 8
 
+/* The PATH of everything that runs inside. */
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
+
 enum sandbox_use {
 	SANDBOX_BUILD,    /* buildpacks: the network per slipway.buildNetwork */
 	SANDBOX_RUN,      /* the release phase and processes: always the network */
@@ -116,6 +119,12 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
  */
 void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
 		     int info_fd, struct strvec *out);
+
+/*
+ * Appends "PATH=..." and "HOME=<home as seen inside>" to env: SANDBOX_PATH,
+ * or the server's PATH when the sandbox is off (its tools live there).
+ */
+void sandbox_env(const struct sandbox *sb, const char *home, struct strvec *env);
 
 void sandbox_release(struct sandbox *sb);
 
