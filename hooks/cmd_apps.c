@@ -79,7 +79,7 @@ int cmd_apps_destroy(struct cli *c)
 	}
 	/* its processes stop first: nothing may run an app that is gone */
 	if (services_runtime_up(c->root))
-		services_retire(c->root, name, NULL, NULL);
+		services_retire(c->root, name, NULL);
 	else
 		services_forget(c->root, name);
 	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0)

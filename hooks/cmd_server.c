@@ -25,8 +25,8 @@ int cmd_server_start(struct cli *c)
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
 	/* whatever happened while it was down: every app runs its current release */
-	int instances, added;
-	if (services_restore_all(c->root, 1, &instances, &added) < 0)
+	int added;
+	if (services_restore_all(c->root, 1, &added) < 0)
 		return cli_fail();
 	if (added)
 		printf("Starting %d process instance%s of the current releases\n", added,
@@ -75,11 +75,11 @@ int cmd_server_stop(struct cli *c)
 
 int cmd_server_run(struct cli *c)
 {
-	int instances, added;
+	int added;
 	struct supervisor_status st;
 	/* the tree's first scan starts every app's current release */
 	if (supervisor_status(c->root, &st) == 0 && !st.running &&
-	    services_restore_all(c->root, 0, &instances, &added) < 0)
+	    services_restore_all(c->root, 0, &added) < 0)
 		return cli_fail();
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */

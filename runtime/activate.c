@@ -15,11 +15,7 @@
  */
 static int prepare(const struct activate_opts *o, struct sandbox *sb, int *seconds)
 {
-	struct settings *s = NULL;
-	int err = settings_open(&s, o->root, o->app);
-	if (!err)
-		err = settings_seconds(s, &SETTING_RELEASE_TIMEOUT, seconds);
-	settings_free(s);
+	int err = settings_read_seconds(o->root, o->app, &SETTING_RELEASE_TIMEOUT, seconds);
 	if (!err)
 		err = sandbox_init(sb, o->root, o->app, SANDBOX_RUN);
 	if (!err)
@@ -39,7 +35,7 @@ static int start_instances(const struct activate_opts *o, const struct release *
 			   struct buf *output)
 {
 	char *why = NULL;
-	if (services_start(o->root, o->app, r, want, o->out, started, &why) == 0)
+	if (services_start(o->root, o->app, r, want, started, &why) == 0)
 		return 1;
 	if (previous)
 		fprintf(o->out, " !     %s; v%d is still live\n", why, previous);
@@ -88,7 +84,7 @@ int activate(const struct activate_opts *o, struct release *r)
 retire:
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
-		services_retire(o->root, o->app, &started, o->out);
+		services_retire(o->root, o->app, &started);
 done:
 	sandbox_release(&sb);
 	strvec_clear(&want);

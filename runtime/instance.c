@@ -86,13 +86,6 @@ static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 	closedir(d);
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Waits for the sandbox, passing a stop on to its processes. */
 static int supervise(pid_t bwrap, unsigned long long ns, pid_t init, int stop_sec)
 {
@@ -109,10 +102,10 @@ static int supervise(pid_t bwrap, unsigned long long ns, pid_t init, int stop_se
 				signal_namespace(ns, init, SIGTERM);
 			else
 				kill(bwrap, SIGTERM);
-			kill_at = now_ms() + stop_sec * 1000LL;
+			kill_at = run_now_ms() + stop_sec * 1000LL;
 		}
 		if (kill_at) {
-			if (now_ms() >= kill_at) {
+			if (run_now_ms() >= kill_at) {
 				/* the namespace's init takes everything in it along */
 				kill(init > 0 ? init : bwrap, SIGKILL);
 				kill(bwrap, SIGKILL);
@@ -206,14 +199,9 @@ int instance_run(const struct instance_opts *o, int *status)
 	if (!sb.off)
 		read_info(info[0], &ns, &init);
 	int stop = o->stop_timeout_sec;
-	if (stop <= 0) {
-		struct settings *s = NULL;
+	/* the instance runs: a malformed setting must not stop it */
+	if (stop <= 0 && settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &stop) < 0)
 		stop = 30;
-		if (settings_open(&s, o->root, o->app) == 0 &&
-		    settings_seconds(s, &SETTING_STOP_TIMEOUT, &stop) < 0)
-			stop = 30; /* the instance runs: a malformed setting must not stop it */
-		settings_free(s);
-	}
 	*status = supervise(pid, ns, init, stop);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s.%d", o->type, o->index);

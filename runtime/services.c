@@ -28,8 +28,6 @@
 #define PORT_FIRST 20000
 #define PORT_LAST 29999
 
-static const char *const path_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
-
 int services_runtime_up(const char *root)
 {
 	char *scandir = paths_services_dir(root);
@@ -42,18 +40,22 @@ int services_runtime_up(const char *root)
 	return up;
 }
 
-int services_wanted(const char *root, const char *app, const struct release *r,
-		    struct strvec *instances)
+/*
+ * How many instances of each of r's process types the formation runs:
+ * counts[i] for r->procs.items[i] (the release type never runs as one).
+ * Without a formation file, Heroku's default: one web.
+ */
+static int formation_counts(const char *root, const char *app, const struct release *r,
+			    int *counts)
 {
 	char *path = paths_repo_file(root, app, FORMATION_FILE), *text = NULL;
 	size_t len = 0;
 	int err = fs_read_file(path, FORMATION_MAX, &text, &len);
 	free(path);
-	if (err == SW_ENOTFOUND) {
-		if (proc_list_get(&r->procs, "web"))
-			strvec_push(instances, "web.1"); /* Heroku's default formation */
+	for (size_t i = 0; i < r->procs.n; i++)
+		counts[i] = err == SW_ENOTFOUND && !strcmp(r->procs.items[i].name, "web");
+	if (err == SW_ENOTFOUND)
 		return 0;
-	}
 	if (err)
 		return err;
 	struct text_lines it = TEXT_LINES_INIT(text, len);
@@ -61,20 +63,29 @@ int services_wanted(const char *root, const char *app, const struct release *r,
 	size_t n;
 	while (text_lines_next(&it, &s, &n)) {
 		const char *eq = memchr(s, '=', n);
-		char type[PROC_NAME_MAX + 1];
 		size_t tl = eq ? (size_t)(eq - s) : 0;
-		if (!eq || tl > PROC_NAME_MAX)
-			continue;
-		memcpy(type, s, tl);
-		type[tl] = '\0';
-		int count = atoi(eq + 1);
-		if (!proc_name_valid(type) || !proc_list_get(&r->procs, type))
-			continue;
-		for (int i = 1; i <= count && i <= 100; i++)
-			strvec_pushf(instances, "%s.%d", type, i);
+		for (size_t i = 0; eq && i < r->procs.n; i++) {
+			const char *name = r->procs.items[i].name;
+			if (strlen(name) == tl && !strncmp(name, s, tl) && strcmp(name, "release")) {
+				int c = atoi(eq + 1);
+				counts[i] = c < 0 ? 0 : c > 100 ? 100 : c;
+			}
+		}
 	}
 	free(text);
 	return 0;
+}
+
+int services_wanted(const char *root, const char *app, const struct release *r,
+		    struct strvec *instances)
+{
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
+	int err = formation_counts(root, app, r, counts);
+	for (size_t i = 0; !err && i < r->procs.n; i++)
+		for (int k = 1; k <= counts[i]; k++)
+			strvec_pushf(instances, "%s.%d", r->procs.items[i].name, k);
+	free(counts);
+	return err;
 }
 
 /* A port of the range that nothing listens on now. */
@@ -177,26 +188,12 @@ done:
 	return err;
 }
 
-static int s6_tool(const char *const *argv, int *status)
-{
-	struct run_opts o = RUN_OPTS_INIT;
-	o.argv = argv;
-	o.env = path_env;
-	o.timeout_sec = 120;
-	return run_child(&o, status);
-}
-
 /* `s6-svstat -o fields dir` into out; 0 when s6 answered. */
 static int svstat(const char *dir, const char *fields, struct buf *out)
 {
 	const char *argv[] = { "s6-svstat", "-o", fields, dir, NULL };
-	struct run_opts o = RUN_OPTS_INIT;
 	int status = -1;
-	o.argv = argv;
-	o.env = path_env;
-	o.timeout_sec = 10;
-	o.capture = out;
-	return run_child(&o, &status) == 0 && status == 0 ? 0 : -1;
+	return supervisor_s6(argv, &status, out) == 0 && status == 0 ? 0 : -1;
 }
 
 /* The pid s6 runs for the service, 0 when it is down. */
@@ -208,13 +205,6 @@ static long service_pid(const char *dir)
 	return pid > 0 ? pid : 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void pause_ms(int ms)
 {
 	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
@@ -224,9 +214,9 @@ static void pause_ms(int ms)
 static int gate(const char *dir, const char *instance, int port, int boot_sec, char **why)
 {
 	int web = !strncmp(instance, "web.", 4);
-	long long end = now_ms() + (web ? boot_sec * 1000LL : 3000);
+	long long end = run_now_ms() + (web ? boot_sec * 1000LL : 3000);
 	long first = 0;
-	while (now_ms() < end) {
+	while (run_now_ms() < end) {
 		if (web) {
 			/* the port is the instance's: whoever accepts on it is the new process */
 			if (accepts(port))
@@ -248,37 +238,25 @@ static int gate(const char *dir, const char *instance, int port, int boot_sec, c
 	return SW_ETIMEOUT;
 }
 
-static int read_seconds(const char *root, const char *app, const struct setting *def,
-			int *out)
-{
-	struct settings *s = NULL;
-	int err = settings_open(&s, root, app);
-	if (!err)
-		err = settings_seconds(s, def, out);
-	settings_free(s);
-	return err;
-}
-
-static void retire_list(const char *root, const char *app, const struct strvec *gone);
+static void retire_list(const char *root, const struct strvec *gone);
 
 int services_start(const char *root, const char *app, const struct release *r,
-		   const struct strvec *instances, FILE *out, struct strvec *started, char **why)
+		   const struct strvec *instances, struct strvec *started, char **why)
 {
-	(void)out;
 	char *scandir = paths_services_dir(root);
 	int boot = 60, err;
-	struct strvec ports = STRVEC_INIT;
+	int *ports = xcalloc(instances->n ? instances->n : 1, sizeof(*ports));
 
 	*why = NULL;
-	if ((err = read_seconds(root, app, &SETTING_BOOT_TIMEOUT, &boot)))
+	if ((err = settings_read_seconds(root, app, &SETTING_BOOT_TIMEOUT, &boot)))
 		goto done;
 	for (size_t i = 0; i < instances->n && !err; i++) {
 		int port = 0;
 		char *name = xasprintf("%s.v%d.%s", app, r->version, instances->v[i]);
 		if (!(err = pick_port(&port)) &&
 		    !(err = write_service(root, app, r, instances->v[i], port, name))) {
+			ports[started->n] = port;
 			strvec_push(started, name);
-			strvec_pushf(&ports, "%d", port);
 		}
 		free(name);
 	}
@@ -286,17 +264,17 @@ int services_start(const char *root, const char *app, const struct release *r,
 		err = supervisor_rescan(root);
 	for (size_t i = 0; i < started->n && !err; i++) {
 		char *dir = xasprintf("%s/%s", scandir, started->v[i]);
-		err = gate(dir, instances->v[i], atoi(ports.v[i]), boot, why);
+		err = gate(dir, instances->v[i], ports[i], boot, why);
 		free(dir);
 	}
 	if (err) {
 		if (!*why)
 			*why = xstrdup(sw_error_last());
-		retire_list(root, app, started); /* the new ones go; the old ones never noticed */
+		retire_list(root, started); /* the new ones go; the old ones never noticed */
 		strvec_clear(started);
 	}
 done:
-	strvec_clear(&ports);
+	free(ports);
 	free(scandir);
 	return err;
 }
@@ -309,14 +287,13 @@ static int is_service_of(const char *name, const char *app)
 	       name[n + 2] >= '0' && name[n + 2] <= '9';
 }
 
-int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out)
+int services_retire(const char *root, const char *app, const struct strvec *keep)
 {
 	char *scandir = paths_services_dir(root);
 	struct strvec gone = STRVEC_INIT;
 	DIR *d = opendir(scandir);
 	struct dirent *e;
 
-	(void)out;
 	if (d) {
 		while ((e = readdir(d)))
 			if (is_service_of(e->d_name, app)) {
@@ -327,7 +304,7 @@ int services_retire(const char *root, const char *app, const struct strvec *keep
 					strvec_push(&gone, e->d_name);
 			}
 		closedir(d);
-		retire_list(root, app, &gone);
+		retire_list(root, &gone);
 	}
 	strvec_clear(&gone);
 	free(scandir);
@@ -345,7 +322,7 @@ static void sweep_gone(const char *scandir)
 		char *top = xasprintf("%s/%s", scandir, e->d_name), *svc = xasprintf("%s/svc", top);
 		const char *ok[] = { "s6-svok", svc, NULL };
 		int status = 0;
-		if (!fs_exists(svc) || (s6_tool(ok, &status) == 0 && status != 0))
+		if (!fs_exists(svc) || (supervisor_s6(ok, &status, NULL) == 0 && status != 0))
 			fs_rm_rf(top);
 		free(svc);
 		free(top);
@@ -362,28 +339,23 @@ static void sweep_gone(const char *scandir)
  * supervisor go once the process is down.  What is moved aside is removed
  * by a later retirement.
  */
-static void retire_list(const char *root, const char *app, const struct strvec *gone)
+static void move_aside(const char *scandir, const char *name);
+
+static void retire_list(const char *root, const struct strvec *gone)
 {
 	char *scandir = paths_services_dir(root);
-	(void)app;
 	for (size_t i = 0; i < gone->n; i++) {
-		char *dir = xasprintf("%s/%s", scandir, gone->v[i]), *tmp = NULL;
+		char *dir = xasprintf("%s/%s", scandir, gone->v[i]);
 		const char *down[] = { "s6-svc", "-d", dir, NULL };
 		int status;
-		s6_tool(down, &status);
-		if (fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
-			char *to = xasprintf("%s/svc", tmp);
-			if (rename(dir, to) < 0)
-				rmdir(tmp);
-			free(to);
-		}
-		free(tmp);
+		supervisor_s6(down, &status, NULL);
+		move_aside(scandir, gone->v[i]);
 		free(dir);
 	}
 	if (gone->n) {
 		const char *prune[] = { "s6-svscanctl", "-an", scandir, NULL };
 		int status;
-		s6_tool(prune, &status);
+		supervisor_s6(prune, &status, NULL);
 	}
 	sweep_gone(scandir);
 	free(scandir);
@@ -462,26 +434,21 @@ int services_forget(const char *root, const char *app)
 	return 0;
 }
 
-int services_restore_all(const char *root, int rescan, int *instances, int *added)
+int services_restore_all(const char *root, int rescan, int *added)
 {
 	struct strvec apps = STRVEC_INIT;
 	int err = app_list(root, &apps);
 
-	*instances = *added = 0;
+	*added = 0;
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct ledger *l = NULL;
 		struct release r = RELEASE_INIT;
-		struct strvec want = STRVEC_INIT;
 		char *repo = app_repo_path(root, apps.v[i]);
 		int v = 0, n = 0;
 		if (!(err = ledger_open(&l, repo)) && !(err = ledger_current(l, &v)) && v &&
 		    !(err = ledger_read(l, v, LEDGER_READ_PROCS, &r)) && r.slug[0] &&
-		    !(err = services_wanted(root, apps.v[i], &r, &want)) &&
-		    !(err = services_ensure(root, apps.v[i], &r, &n))) {
-			*instances += (int)want.n;
+		    !(err = services_ensure(root, apps.v[i], &r, &n)))
 			*added += n;
-		}
-		strvec_clear(&want);
 		release_release(&r);
 		ledger_free(l);
 		free(repo);
@@ -555,24 +522,6 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	return 0;
 }
 
-/* The formation for r: the file's counts, else Heroku's default; counts[i] for r->procs.items[i]. */
-static int load_counts(const char *root, const char *app, const struct release *r, int *counts)
-{
-	struct strvec want = STRVEC_INIT;
-	int err = services_wanted(root, app, r, &want);
-	for (size_t i = 0; i < r->procs.n; i++)
-		counts[i] = 0;
-	for (size_t w = 0; !err && w < want.n; w++) {
-		const char *dot = strrchr(want.v[w], '.');
-		for (size_t i = 0; dot && i < r->procs.n; i++)
-			if (strlen(r->procs.items[i].name) == (size_t)(dot - want.v[w]) &&
-			    !strncmp(r->procs.items[i].name, want.v[w], (size_t)(dot - want.v[w])))
-				counts[i]++;
-	}
-	strvec_clear(&want);
-	return err;
-}
-
 static int apply_change(const struct release *r, int *counts, const char *change)
 {
 	size_t tl = strcspn(change, "=+-");
@@ -609,7 +558,7 @@ int services_scale(const char *root, const char *app, const struct release *r,
 {
 	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
 	struct buf file = BUF_INIT, sum = BUF_INIT;
-	int err = load_counts(root, app, r, counts);
+	int err = formation_counts(root, app, r, counts);
 
 	*summary = NULL;
 	for (size_t i = 0; !err && i < n; i++)

@@ -39,19 +39,19 @@ int services_wanted(const char *root, const char *app, const struct release *r,
  * Starts r's instances (names from services_wanted()) and waits until each
  * is up: a web instance accepts connections on its $PORT within
  * slipway.bootTimeout (default 60 s), any other one is still running after
- * 3 s.  Lines for the user go to out.  On success *started holds the
+ * 3 s.  On success *started holds the
  * service names; when one fails, everything started is stopped again and
  * *why (malloc'ed) says which instance and why, for the release's output.
  */
 int services_start(const char *root, const char *app, const struct release *r,
-		   const struct strvec *instances, FILE *out, struct strvec *started, char **why);
+		   const struct strvec *instances, struct strvec *started, char **why);
 
 /*
  * Retires every service of app except those in keep (may be NULL): SIGTERM
  * now, SIGKILL after slipway.stopTimeout (instance.h); returns without
  * waiting for them to exit.
  */
-int services_retire(const char *root, const char *app, const struct strvec *keep, FILE *out);
+int services_retire(const char *root, const char *app, const struct strvec *keep);
 
 /*
  * Makes the app's services those of release r (current), without a gate:
@@ -65,10 +65,10 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 
 /*
  * services_ensure() for the current release of every app of the root, then
- * (rescan) a rescan of the running tree; *instances gets how many
- * instances the formations run, *added how many had to be written.
+ * (rescan) a rescan of the running tree; *added gets how many instances
+ * had to be written.
  */
-int services_restore_all(const char *root, int rescan, int *instances, int *added);
+int services_restore_all(const char *root, int rescan, int *added);
 
 #define SERVICES_MAX_PER_TYPE 20
 

@@ -28,18 +28,24 @@ static char *pid_path(const char *scandir)
 	return xasprintf("%s/" PID_FILE, scandir);
 }
 
+int supervisor_s6(const char *const *argv, int *status, struct buf *capture)
+{
+	struct run_opts o = RUN_OPTS_INIT;
+	o.argv = argv;
+	o.env = path_env;
+	o.timeout_sec = 120;
+	o.capture = capture;
+	int err = run_child(&o, status);
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_ERROR, "%s is not installed: install the s6 package", argv[0]);
+	return err;
+}
+
 /* Runs an s6 tool on the scan directory; *status gets its exit code. */
 static int s6(const char *tool, const char *flags, const char *scandir, int *status)
 {
 	const char *argv[] = { tool, flags, scandir, NULL };
-	struct run_opts o = RUN_OPTS_INIT;
-	o.argv = argv;
-	o.env = path_env;
-	o.timeout_sec = 30;
-	int err = run_child(&o, status);
-	if (err == SW_ENOTFOUND)
-		return sw_error_set(SW_ERROR, "%s is not installed: install the s6 package", tool);
-	return err;
+	return supervisor_s6(argv, status, NULL);
 }
 
 /* 1 when an s6-svscan answers on scandir. */
@@ -107,6 +113,13 @@ static int write_pid(const char *scandir, pid_t pid)
 	return err;
 }
 
+/* Replaces this process with s6-svscan on scandir; returns only if it cannot. */
+static void exec_svscan(const char *scandir)
+{
+	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+}
+
 /* In the child: its own session, the log as its output, nothing else of ours open. */
 static void __attribute__((noreturn)) become_svscan(const char *scandir, const char *log)
 {
@@ -118,8 +131,7 @@ static void __attribute__((noreturn)) become_svscan(const char *scandir, const c
 	setsid();
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
-	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+	exec_svscan(scandir);
 	_exit(127);
 }
 
@@ -185,8 +197,7 @@ int supervisor_exec(const char *root)
 	if (!err)
 		err = write_pid(scandir, getpid());
 	if (!err) {
-		execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
-		execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+		exec_svscan(scandir);
 		err = sw_error_errno(SW_ERROR, "cannot run s6-svscan (install the s6 package)");
 	}
 	free(scandir);

@@ -21,6 +21,8 @@
 
 #include <sys/types.h>
 
+#include "util/util.h"
+
 struct supervisor_status {
 	int running;      /* an s6-svscan answers on the scan directory */
 	pid_t pid;        /* its pid, as recorded when it was started (0: unknown) */
@@ -58,5 +60,12 @@ int supervisor_stop(const char *root, int wait_sec);
  * service directory just added starts at once and one moved away stops.
  */
 int supervisor_rescan(const char *root);
+
+/*
+ * Runs an s6 program (argv[0] found on /usr/local/bin:/usr/bin:/bin) to
+ * completion: *status gets its exit code, capture (may be NULL) its stdout.
+ * SW_ERROR saying to install s6 when it is not there.
+ */
+int supervisor_s6(const char *const *argv, int *status, struct buf *capture);
 
 #endif

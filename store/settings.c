@@ -207,11 +207,11 @@ int settings_bool(struct settings *s, const struct setting *def, int *out)
 	return err;
 }
 
-/* A server-wide duration, read on its own. */
-static int server_seconds(const struct setting *def, int *seconds)
+int settings_read_seconds(const char *root, const char *app, const struct setting *def,
+			  int *seconds)
 {
 	struct settings *s = NULL;
-	int err = settings_open(&s, NULL, NULL);
+	int err = settings_open(&s, root, app);
 	if (!err)
 		err = settings_seconds(s, def, seconds);
 	settings_free(s);
@@ -220,12 +220,12 @@ static int server_seconds(const struct setting *def, int *seconds)
 
 int settings_lock_wait(int *seconds)
 {
-	return server_seconds(&SETTING_LOCK_TIMEOUT, seconds);
+	return settings_read_seconds(NULL, NULL, &SETTING_LOCK_TIMEOUT, seconds);
 }
 
 int settings_client_timeout(int *seconds)
 {
-	return server_seconds(&SETTING_CLIENT_TIMEOUT, seconds);
+	return settings_read_seconds(NULL, NULL, &SETTING_CLIENT_TIMEOUT, seconds);
 }
 
 int settings_ssh_apps_create(int *max)

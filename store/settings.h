@@ -108,6 +108,13 @@ int settings_bool(struct settings *s, const struct setting *def, int *out);
 int settings_blame(struct settings *s, const struct setting *def, int err);
 
 /*
+ * A duration read on its own: the settings of app (NULL: server-wide)
+ * opened, read and closed.
+ */
+int settings_read_seconds(const char *root, const char *app, const struct setting *def,
+			  int *seconds);
+
+/*
  * Server-wide shortcuts, each opening the settings once: how long to wait
  * for an app's lock (slipway.lockTimeout).
  */

@@ -44,7 +44,7 @@ struct launch {
 	int devnull, out[2], err[2], rep[2];
 };
 
-static long long now_ms(void)
+long long run_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -322,22 +322,22 @@ static void check_exited(struct watch *w)
 
 static void watch_loop(struct watch *w, const struct run_opts *o)
 {
-	long long deadline = o->timeout_sec > 0 ? now_ms() + o->timeout_sec * 1000LL : 0;
+	long long deadline = o->timeout_sec > 0 ? run_now_ms() + o->timeout_sec * 1000LL : 0;
 	int every = o->check_ms > 0 ? o->check_ms : 1000;
-	long long next_check = o->check ? now_ms() + every : 0;
+	long long next_check = o->check ? run_now_ms() + every : 0;
 	while (!w->exited && !w->overflow && !w->stopped) {
-		if (next_check && now_ms() >= next_check) {
+		if (next_check && run_now_ms() >= next_check) {
 			int err = o->check(o->check_ctx);
 			if (err < 0) {
 				sw_error_save(&w->why, err);
 				w->stopped = 1;
 				break;
 			}
-			next_check = now_ms() + every;
+			next_check = run_now_ms() + every;
 		}
 		int ms = RUN_POLL_MS;
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - run_now_ms();
 			if (left <= 0) {
 				w->timed_out = 1;
 				break;
@@ -352,9 +352,9 @@ static void watch_loop(struct watch *w, const struct run_opts *o)
 		check_exited(w);
 	}
 	kill_group(w);
-	long long drain_end = now_ms() + RUN_DRAIN_MS;
+	long long drain_end = run_now_ms() + RUN_DRAIN_MS;
 	while (w->out->fd >= 0 || w->err->fd >= 0) {
-		long long left = drain_end - now_ms();
+		long long left = drain_end - run_now_ms();
 		if (left <= 0)
 			break;
 		poll_streams(w, o, left < RUN_POLL_MS ? (int)left : RUN_POLL_MS);

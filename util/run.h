@@ -67,4 +67,7 @@ struct run_opts {
  */
 int run_child(const struct run_opts *o, int *status);
 
+/* Milliseconds of the monotonic clock, which run_child() times children by. */
+long long run_now_ms(void);
+
 #endif
