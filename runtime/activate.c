@@ -53,11 +53,12 @@ int activate(const struct activate_opts *o, struct release *r)
 	struct strvec want = STRVEC_INIT, started = STRVEC_INIT;
 	struct buf output = BUF_INIT;
 	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
+	int up = services_runtime_up(o->root);
 	/* with the runtime up, the release goes live only once its processes passed the gate */
-	int runtime = r->slug[0] && services_runtime_up(o->root);
+	int runtime = up && r->slug[0];
 
 	/* a stopped tree must not bring this app's old release back when it starts */
-	if (!runtime)
+	if (!up)
 		services_forget(o->root, o->app);
 
 	if ((runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
