@@ -57,7 +57,8 @@ struct cli {
 
 	/* the values of the commands' own options (each row's opts say which) */
 	const char *confirm, *branch, *release;
-	int json, shell, num, keep, reject, port, stop_timeout;
+	int json, shell, num, keep, reject, port, stop_timeout, supervised, tail;
+	const char *ps, *source;  /* logs -p, -s */
 	int index;             /* --index N, 0 when not given */
 };
 

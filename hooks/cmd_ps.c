@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 #include "hooks/view.h"
 
+#include "runtime/logs.h"
 #include "runtime/services.h"
 #include "store/ledger.h"
 #include "store/app.h"
@@ -34,7 +35,7 @@ static void print_json(const struct service_info *s, size_t n)
 		buf_addf(&out, "%s{\"type\":", i ? "," : "");
 		buf_add_json_string(&out, s[i].type);
 		buf_addf(&out, ",\"name\":\"%s.%d\",\"state\":\"%s\",\"release\":%d,\"port\":%d,"
-			       "\"since\":\"", s[i].type, s[i].index, s[i].up ? "up" : "down",
+			       "\"since\":\"", s[i].type, s[i].index, s[i].state,
 			 s[i].version, s[i].port);
 		view_iso8601(&out, s[i].since);
 		buf_adds(&out, "\"}");
@@ -76,7 +77,7 @@ int cmd_ps(struct cli *c)
 			buf_addf(&out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
 			free(cmd);
 		}
-		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].up ? "up" : "down");
+		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
 		view_when(&out, s[i].since, (int64_t)time(NULL));
 		buf_addf(&out, "  v%d, port %d\n", s[i].version, s[i].port);
 	}
@@ -88,39 +89,101 @@ done:
 	return rc;
 }
 
-int cmd_ps_scale(struct cli *c)
+/*
+ * Runs fn on the app's current release under the app's lock: the
+ * formation and the running instances change only between switches.
+ */
+static int with_current(struct cli *c, const char *what,
+			int (*fn)(struct cli *c, const struct release *r))
 {
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
 	struct lock lk = LOCK_INIT;
-	char *lockpath = NULL, *summary = NULL;
+	char *lockpath = NULL;
 	int v = 0, wait = 600, rc = 0;
 
 	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
 		return cli_fail();
 	lockpath = app_lock_path(c->root, c->app);
-	/* the formation changes under the app's lock: never in the middle of a switch */
 	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 || (rc = cli_open_app(c, &l)))
 		goto fail;
 	if (ledger_current(l, &v) < 0)
 		goto fail;
 	if (!v) {
-		fprintf(stderr, " !    %s has no release to scale yet: push first\n", c->app);
+		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);
 		rc = 1;
 		goto done;
 	}
-	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0 ||
-	    services_scale(c->root, c->app, &r, c->args, (size_t)c->nargs, &summary) < 0)
+	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0)
 		goto fail;
-	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
+	rc = fn(c, &r);
 	goto done;
 fail:
 	rc = rc ? rc : cli_fail();
 done:
-	free(summary);
 	release_release(&r);
 	ledger_free(l);
 	lock_release(&lk);
 	free(lockpath);
 	return rc;
+}
+
+static int scale(struct cli *c, const struct release *r)
+{
+	char *summary = NULL;
+	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0)
+		return cli_fail();
+	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
+	logs_event(c->root, c->app, "api", "Scaled to %s by %s", summary, c->user);
+	free(summary);
+	return 0;
+}
+
+int cmd_ps_scale(struct cli *c)
+{
+	return with_current(c, "scale", scale);
+}
+
+static int restart(struct cli *c, const struct release *r)
+{
+	const char *which = c->nargs ? c->args[0] : NULL;
+	char *why = NULL;
+	int count = 0;
+	printf("Restarting %s of %s... ", which ? which : "all processes", c->app);
+	fflush(stdout);
+	if (services_restart(c->root, c->app, r, which, &count, &why) < 0) {
+		printf("failed\n");
+		fflush(stdout);
+		if (why) {
+			size_t first = strcspn(why, "\n");
+			fprintf(stderr, " !     %.*s; the running processes are unchanged\n", (int)first,
+				why);
+			for (const char *s = why + first; *s; s += strcspn(s, "\n"))
+				if (*++s && *s != '\n')
+					fprintf(stderr, "       %.*s\n", (int)strcspn(s, "\n"), s);
+			free(why);
+			return 1;
+		}
+		return cli_fail();
+	}
+	printf("done\n");
+	logs_event(c->root, c->app, "api", "Restart %s by %s", which ? which : "all", c->user);
+	return 0;
+}
+
+int ps_name_valid(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	char *end = NULL;
+	return proc_name_valid_n(s, n) &&
+	       (!dot || (dot[1] >= '1' && dot[1] <= '9' && strtol(dot + 1, &end, 10) > 0 && !*end));
+}
+
+int cmd_ps_restart(struct cli *c)
+{
+	if (c->nargs && !ps_name_valid(c->args[0]))
+		return cli_usage(c->cmd, "invalid process '%s': use a type or TYPE.N, for example web or web.1",
+				 c->args[0]);
+	return with_current(c, "restart", restart);
 }

@@ -133,7 +133,8 @@ int cmd_instance_run(struct cli *c)
 	l = NULL;
 	struct instance_opts o = { .root = c->root, .app = c->app, .release = &r, .type = type,
 				   .index = index, .port = c->port,
-				   .stop_timeout_sec = c->stop_timeout };
+				   .stop_timeout_sec = c->stop_timeout,
+				   .state_dir = c->supervised ? "." : NULL };
 	fflush(stdout);
 	rc = instance_run(&o, &status) < 0 ? cli_fail() : status;
 done:

@@ -58,6 +58,12 @@ int cmd_instance_run(struct cli *c);
 /* cmd_ps.c */
 int cmd_ps(struct cli *c);
 int cmd_ps_scale(struct cli *c);
+int cmd_ps_restart(struct cli *c);
+/* "web" or "web.1": a process type, or one instance of it */
+int ps_name_valid(const char *s);
+
+/* cmd_logs.c */
+int cmd_logs(struct cli *c);
 
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);

@@ -78,6 +78,20 @@ static const struct opt instance_opts[] = {
 		   "the release to run (default: the current one)"),
 	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL,
 		"seconds from SIGTERM to SIGKILL (default 30)"),
+	OPT_FLAG(0, "supervised", struct cli, supervised,
+		 "run as a service: keep its state and crash count in\n"
+		 "the current directory (its service directory)"),
+	OPT_END,
+};
+
+static const struct opt logs_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many lines to show (default 100, at most 1500)"),
+	OPT_FLAG('t', "tail", struct cli, tail, "go on showing new lines as they come"),
+	OPT_STRING('p', "ps", struct cli, ps, "TYPE[.N]", "a process",
+		   "only this process type or instance (web, web.1)"),
+	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
+		   "only lines of this source: app or slipway"),
 	OPT_END,
 };
 
@@ -161,6 +175,13 @@ const struct cmd cli_commands[] = {
 	  "list the app's running processes" },
 	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 1, -1, "TYPE=N [TYPE+N ...] -a APP", NULL,
 	  "set how many processes of each type run (web=2, worker+1); no new release" },
+	{ "ps:restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
+	  "restart the app's processes (all, one type, or one instance) without a release" },
+	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
+	  "same as ps:restart" },
+	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [-n N] [-t] [-p TYPE[.N]] [-s app|slipway]", logs_opts,
+	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,

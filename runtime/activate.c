@@ -1,5 +1,6 @@
 #include "runtime/activate.h"
 
+#include "runtime/logs.h"
 #include "runtime/release_phase.h"
 #include "runtime/sandbox.h"
 #include "runtime/services.h"
@@ -8,6 +9,7 @@
 #include "util/error.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /*
  * Reads what the steps before going live need, and checks that the sandbox
@@ -37,10 +39,19 @@ static int start_instances(const struct activate_opts *o, const struct release *
 	char *why = NULL;
 	if (services_start(o->root, o->app, r, want, started, &why) == 0)
 		return 1;
+	/* why is one line, then maybe the instance's last log lines */
+	size_t first = strcspn(why, "\n");
 	if (previous)
-		fprintf(o->out, " !     %s; v%d is still live\n", why, previous);
+		fprintf(o->out, " !     %.*s; v%d is still live\n", (int)first, why, previous);
 	else
-		fprintf(o->out, " !     %s; nothing is live\n", why);
+		fprintf(o->out, " !     %.*s; nothing is live\n", (int)first, why);
+	for (const char *s = why + first; *s;) {
+		s++;
+		size_t n = strcspn(s, "\n");
+		if (n)
+			fprintf(o->out, "       %.*s\n", (int)n, s);
+		s += n;
+	}
 	fflush(o->out);
 	buf_addf(output, "%s\n", why);
 	free(why);
@@ -87,6 +98,12 @@ retire:
 	if (!err && runtime)
 		services_retire(o->root, o->app, &started);
 done:
+	if (!err && r->status == RELEASE_SUCCEEDED)
+		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,
+			   r->user ? r->user : "unknown", r->description ? r->description : "");
+	else if (!err && r->status == RELEASE_FAILED)
+		logs_event(o->root, o->app, "api", "Release v%d failed: %.*s", r->version,
+			   (int)strcspn(output.data, "\n"), output.data);
 	sandbox_release(&sb);
 	strvec_clear(&want);
 	strvec_clear(&started);

@@ -1,11 +1,20 @@
 #define _GNU_SOURCE
 #include "runtime/instance.h"
 
+#include "runtime/logs.h"
 #include "runtime/sandbox.h"
 #include "runtime/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/fsutil.h"
+#include "util/run.h"
 #include "util/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +41,11 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop_asked = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only wakes ppoll() */
 }
 
 static void make_env(const struct instance_opts *o, const struct sandbox *sb, const char *dir,
@@ -86,34 +100,236 @@ static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 	closedir(d);
 }
 
-/* Waits for the sandbox, passing a stop on to its processes. */
-static int supervise(pid_t bwrap, unsigned long long ns, pid_t init, int stop_sec)
+/* What an instance is doing, for ps: the file "state" of its service directory. */
+static void set_state(const struct instance_opts *o, const char *state)
 {
-	long long kill_at = 0;
-	int st;
+	if (!o->state_dir)
+		return;
+	char *path = xasprintf("%s/state", o->state_dir), *tmp = xasprintf("%s/.state", o->state_dir);
+	char text[64];
+	int n = snprintf(text, sizeof(text), "%s %lld\n", state, (long long)time(NULL));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0 && fs_write_all(fd, text, (size_t)n) == 0 && close(fd) == 0)
+		rename(tmp, path);
+	else if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(path);
+}
+
+/* The instance's output stream: each line stamped and labelled (runtime/logs.h). */
+struct outstream {
+	const char *label;   /* "web.1" */
+	struct buf partial;  /* an app line not ended yet */
+};
+
+static void emit(const struct outstream *os, const char *source, const char *s, size_t n)
+{
+	char stamp[LOGS_STAMP_LEN + 1];
+	struct buf line = BUF_INIT;
+	logs_stamp(stamp);
+	buf_addf(&line, "%s %s[%s]: ", stamp, source, os->label);
+	buf_add(&line, s, n);
+	buf_adds(&line, "\n");
+	fs_write_all(STDOUT_FILENO, line.data, line.len); /* a logger that is gone loses lines */
+	buf_release(&line);
+}
+
+static void say(const struct outstream *os, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(const struct outstream *os, const char *fmt, ...)
+{
+	char text[LOGS_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	emit(os, "slipway", text, n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* Passes on what the app wrote: complete lines, and at the end (or when too long) the rest. */
+static void pass_output(struct outstream *os, const char *data, size_t n, int flush)
+{
+	buf_add(&os->partial, data, n);
+	size_t start = 0;
+	for (size_t i = 0; i < os->partial.len; i++)
+		if (os->partial.data[i] == '\n' || i - start + 1 >= LOGS_LINE_MAX) {
+			size_t end = os->partial.data[i] == '\n' ? i : i + 1;
+			emit(os, "app", os->partial.data + start, end - start);
+			start = i + 1;
+		}
+	if (flush && start < os->partial.len) {
+		emit(os, "app", os->partial.data + start, os->partial.len - start);
+		start = os->partial.len;
+	}
+	memmove(os->partial.data, os->partial.data + start, os->partial.len - start);
+	buf_truncate(&os->partial, os->partial.len - start);
+}
+
+/* Reads what the app wrote; 0 at its end. */
+static int drain(struct outstream *os, int fd)
+{
+	char chunk[16384];
 	for (;;) {
-		pid_t r = waitpid(bwrap, &st, kill_at ? WNOHANG : 0);
-		if (r == bwrap)
-			break;
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+		if (r > 0) {
+			pass_output(os, chunk, (size_t)r, 0);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 && errno == EAGAIN ? 1 : 0;
+	}
+}
+
+static int accepts_on(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+struct running {
+	pid_t bwrap, init;        /* bwrap, and the namespace's init (0: unknown) */
+	unsigned long long ns;    /* its PID namespace (0: no sandbox) */
+	int out;                  /* the read end of its output, or -1 */
+	int web, port, stop_sec;
+	long long started;        /* run_now_ms() when it started */
+	int up;                   /* it went up (a web process: it accepted on its port) */
+};
+
+/*
+ * Waits for the sandbox, passing its output on and a stop on to its
+ * processes, and tells when a web process starts accepting on its port.
+ * SIGTERM, SIGINT and SIGCHLD are blocked outside ppoll(), so none is
+ * missed between a check and the wait.
+ */
+static int supervise(const struct instance_opts *o, struct running *p, struct outstream *os,
+		     const sigset_t *waitmask)
+{
+	long long kill_at = 0, probe_at = 0;
+	int st = 0, starting = p->web, open_out = p->out >= 0, exited = 0, said_stop = 0;
+
+	while (!exited || open_out) {
+		pid_t r = exited ? 0 : waitpid(p->bwrap, &st, WNOHANG);
+		if (r == p->bwrap) {
+			exited = 1;
+			if (open_out) /* what is left in the pipe; a grandchild may hold it open */
+				drain(os, p->out);
+			open_out = 0;
+			continue;
+		}
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (stop_asked && !kill_at) {
-			if (ns)
-				signal_namespace(ns, init, SIGTERM);
+			if (!said_stop)
+				say(os, "Stopping all processes with SIGTERM");
+			said_stop = 1;
+			if (p->ns)
+				signal_namespace(p->ns, p->init, SIGTERM);
 			else
-				kill(bwrap, SIGTERM);
-			kill_at = run_now_ms() + stop_sec * 1000LL;
+				kill(p->bwrap, SIGTERM);
+			kill_at = run_now_ms() + p->stop_sec * 1000LL;
 		}
-		if (kill_at) {
-			if (run_now_ms() >= kill_at) {
-				/* the namespace's init takes everything in it along */
-				kill(init > 0 ? init : bwrap, SIGKILL);
-				kill(bwrap, SIGKILL);
+		long long now = run_now_ms();
+		if (kill_at && now >= kill_at) {
+			say(os, "Error R12 (Exit timeout) -> At least one process failed to exit within "
+				"%d seconds of SIGTERM", p->stop_sec);
+			say(os, "Stopping remaining processes with SIGKILL");
+			/* the namespace's init takes everything in it along */
+			kill(p->init > 0 ? p->init : p->bwrap, SIGKILL);
+			kill(p->bwrap, SIGKILL);
+			kill_at = now + 1000000;
+		}
+		if (starting && !stop_asked && now >= probe_at) {
+			if (accepts_on(p->port)) {
+				starting = 0;
+				p->up = 1;
+				set_state(o, "up");
+				say(os, "State changed from starting to up");
 			}
-			nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+			/* often at first: the gate of a switch waits for it */
+			probe_at = now + (now - p->started < 2000 ? 20 : 200);
 		}
+		struct pollfd pf = { .fd = open_out ? p->out : -1, .events = POLLIN };
+		int wait_ms = starting || kill_at ? 20 : 1000;
+		struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L };
+		int n = ppoll(&pf, 1, &ts, waitmask);
+		if (n > 0 && (pf.revents & (POLLIN | POLLHUP | POLLERR)))
+			open_out = drain(os, p->out);
 	}
+	pass_output(os, "", 0, 1);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Crash backoff: the file "crashes" of the service directory holds how
+ * many times in a row the instance exited by itself.  The first restart is
+ * at once, then the wait doubles from 1 s to at most 5 minutes; an
+ * instance that ran for a minute starts over.
+ */
+#define BACKOFF_MAX_SEC 300
+#define BACKOFF_RESET_SEC 60
+
+static int crash_count(const struct instance_opts *o)
+{
+	if (!o->state_dir)
+		return 0;
+	char *path = xasprintf("%s/crashes", o->state_dir), *text = NULL;
+	int n = fs_read_file(path, 64, &text, NULL) == 0 ? atoi(text) : 0;
+	free(text);
+	free(path);
+	return n > 0 ? n : 0;
+}
+
+static void set_crash_count(const struct instance_opts *o, int n)
+{
+	if (!o->state_dir)
+		return;
+	char *path = xasprintf("%s/crashes", o->state_dir);
+	char text[32];
+	int len = snprintf(text, sizeof(text), "%d\n", n);
+	if (n)
+		fs_write_atomic(path, text, (size_t)len, 0644);
+	else
+		unlink(path);
+	free(path);
+}
+
+static int backoff_sec(int crashes)
+{
+	if (crashes <= 1)
+		return 0;
+	int s = 1;
+	for (int i = 2; i < crashes && s < BACKOFF_MAX_SEC; i++)
+		s *= 2;
+	return s < BACKOFF_MAX_SEC ? s : BACKOFF_MAX_SEC;
+}
+
+/* Waits out the backoff; 1 when a stop came first. */
+static int wait_backoff(const struct instance_opts *o, struct outstream *os, int crashes,
+			const sigset_t *waitmask)
+{
+	int sec = backoff_sec(crashes);
+	if (!sec)
+		return 0;
+	set_state(o, "crashed");
+	long long end = run_now_ms() + sec * 1000LL;
+	while (!stop_asked && run_now_ms() < end) {
+		long long left = end - run_now_ms();
+		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
+		ppoll(NULL, 0, &ts, waitmask);
+	}
+	if (stop_asked) {
+		set_state(o, "down");
+		return 1;
+	}
+	say(os, "State changed from crashed to starting");
+	return 0;
 }
 
 static int check_opts(const struct instance_opts *o, const char **command)
@@ -138,13 +354,40 @@ int instance_run(const struct instance_opts *o, int *status)
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
 	char *run = NULL, *dir = NULL;
 	const char *command = NULL;
-	int info[2] = { -1, -1 }, err;
+	int info[2] = { -1, -1 }, out[2] = { -1, -1 }, err;
 	char label[80];
+	sigset_t block, waitmask;
 
 	*status = -1;
 	snprintf(label, sizeof(label), "%s.%d", o->type, o->index);
-	if ((err = check_opts(o, &command)) ||
-	    (err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
+	struct outstream os = { label, BUF_INIT };
+	struct running p = { .out = -1, .port = o->port, .web = !strcmp(o->type, "web") };
+
+	/* signals are taken only while waiting (ppoll), never lost in between */
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	struct sigaction chld = { .sa_handler = on_child };
+	sigemptyset(&chld.sa_mask);
+	sigaction(SIGCHLD, &chld, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGCHLD);
+
+	if ((err = check_opts(o, &command)))
+		goto done;
+	int crashes = crash_count(o);
+	if (wait_backoff(o, &os, crashes, &waitmask)) {
+		*status = 0;
+		goto done;
+	}
+	if ((err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
 	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run)))
 		goto done;
@@ -152,8 +395,9 @@ int instance_run(const struct instance_opts *o, int *status)
 	sandbox_mount(&sb, dir, "/app", 1);
 	make_env(o, &sb, dir, &env);
 	const char *inner[] = { "/bin/sh", "-c", launcher, "sh", command, NULL };
-	if (pipe2(info, O_CLOEXEC) < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot start %s.%d", o->type, o->index);
+	if (pipe2(info, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start %s", label);
 		goto done;
 	}
 	if (sb.off)
@@ -162,21 +406,22 @@ int instance_run(const struct instance_opts *o, int *status)
 	else
 		sandbox_command(&sb, inner, dir, 3, &argv);
 
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot start %s.%d", o->type, o->index);
+	set_state(o, "starting");
+	say(&os, "Starting process with command `%s`", command);
+	p.started = run_now_ms();
+	p.bwrap = fork();
+	if (p.bwrap < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start %s", label);
 		goto done;
 	}
-	if (pid == 0) {
+	if (p.bwrap == 0) {
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigaction(SIGTERM, &dfl, NULL);
 		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGCHLD, &dfl, NULL);
 		sigaction(SIGPIPE, &dfl, NULL);
 		sigaction(SIGHUP, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 		int null = open("/dev/null", O_RDONLY);
 		struct rlimit core = { 0, 0 };
 		setrlimit(RLIMIT_CORE, &core);
@@ -184,37 +429,63 @@ int instance_run(const struct instance_opts *o, int *status)
 			struct rlimit fs = { sb.max_file_size, sb.max_file_size };
 			setrlimit(RLIMIT_FSIZE, &fs); /* lowering only: a failure leaves ours */
 		}
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(127);
 		if (info[1] == 3)
 			fcntl(3, F_SETFD, 0);
-		if (null < 0 || dup2(null, 0) < 0 || (info[1] != 3 && dup2(info[1], 3) < 0) ||
+		if ((info[1] != 3 && dup2(info[1], 3) < 0) ||
 		    (!sb.off && chdir("/") < 0) || (sb.off && chdir(dir) < 0))
 			_exit(127);
 		execvpe(argv.v[0], argv.v, env.v);
 		_exit(127);
 	}
 	close(info[1]);
-	info[1] = -1;
-	unsigned long long ns = 0;
-	pid_t init = 0;
+	close(out[1]);
+	info[1] = out[1] = -1;
 	if (!sb.off)
-		read_info(info[0], &ns, &init);
-	int stop = o->stop_timeout_sec;
+		read_info(info[0], &p.ns, &p.init);
+	if (!p.web) {
+		p.up = 1;
+		set_state(o, "up");
+		say(&os, "State changed from starting to up");
+	}
+	p.out = out[0];
+	p.stop_sec = o->stop_timeout_sec;
 	/* the instance runs: a malformed setting must not stop it */
-	if (stop <= 0 && settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &stop) < 0)
-		stop = 30;
-	*status = supervise(pid, ns, init, stop);
-	if (*status < 0)
-		err = sw_error_errno(SW_ERROR, "cannot wait for %s.%d", o->type, o->index);
+	if (p.stop_sec <= 0 &&
+	    settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &p.stop_sec) < 0)
+		p.stop_sec = 30;
+	*status = supervise(o, &p, &os, &waitmask);
+	if (*status < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot wait for %s", label);
+		goto done;
+	}
+	say(&os, "Process exited with status %d", *status);
+	if (stop_asked) {
+		set_state(o, "down");
+		set_crash_count(o, 0);
+	} else {
+		/* it exited by itself: s6 starts it again, after the backoff */
+		int ran_long = run_now_ms() - p.started >= BACKOFF_RESET_SEC * 1000LL;
+		set_crash_count(o, ran_long ? 1 : crashes + 1);
+		set_state(o, "crashed");
+		say(&os, "State changed from %s to crashed", p.up ? "up" : "starting");
+	}
 done:
-	if (info[0] >= 0)
-		close(info[0]);
-	if (info[1] >= 0)
-		close(info[1]);
+	if (err)
+		say(&os, "Error: %s", sw_error_last());
+	for (int i = 0; i < 2; i++) {
+		if (info[i] >= 0)
+			close(info[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
 	if (run)
 		unpack_remove(run); /* the instance's changes go with it */
 	sandbox_release(&sb);
 	strvec_clear(&env);
 	strvec_clear(&argv);
+	buf_release(&os.partial);
 	free(run);
 	free(dir);
 	return err;

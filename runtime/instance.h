@@ -20,6 +20,21 @@
  * runs after stop_timeout_sec gets SIGKILL.  If this process dies, the
  * sandbox dies with it.
  *
+ * Output: what the processes write (stdout and stderr) goes to this
+ * process's stdout a line at a time, each stamped and labelled in the
+ * app's log format (runtime/logs.h: "app[web.1]: ..."), and so do the
+ * instance's events ("slipway[web.1]: Starting process with command `...`",
+ * "State changed from starting to up", "Process exited with status 143").
+ * A web instance is up once it accepts connections on its port; any other
+ * is up once it started.
+ *
+ * Under a supervisor (state_dir set): the file "state" there says
+ * "starting", "up", "crashed" or "down" and since when; an instance that
+ * exits by itself is "crashed", and its next start waits: at once after
+ * the first crash, then 1 s, doubling to at most 5 minutes (a run of a
+ * minute or more starts the count over).  A new service directory - a new
+ * release or a restart - starts with no crashes.
+ *
  *     struct instance_opts o = { .root = root, .app = "myapp", .release = &r,
  *                                .type = "web", .index = 1, .port = 20001 };
  *     err = instance_run(&o, &status);
@@ -37,6 +52,7 @@ struct instance_opts {
 	int index;                      /* N of TYPE.N, from 1 */
 	int port;                       /* $PORT */
 	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = slipway.stopTimeout (30) */
+	const char *state_dir;          /* its service directory, or NULL (see below) */
 };
 
 /*

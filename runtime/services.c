@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/services.h"
 
+#include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/ledger.h"
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,14 +90,76 @@ int services_wanted(const char *root, const char *app, const struct release *r,
 	return err;
 }
 
+/* A service name "APP.vN-G.TYPE.I", parsed. */
+struct svc_name {
+	int version, gen, index;
+	char type[64];
+	const char *logdir;  /* "vN-G.TYPE.I": the name without "APP." (points into the name) */
+};
+
+static int parse_service(const char *name, const char *app, struct svc_name *s)
+{
+	size_t a = strlen(app);
+	if (strncmp(name, app, a) || name[a] != '.' || name[a + 1] != 'v' ||
+	    name[a + 2] < '0' || name[a + 2] > '9')
+		return -1;
+	char *end = NULL;
+	long v = strtol(name + a + 2, &end, 10);
+	if (*end != '-')
+		return -1;
+	long g = strtol(end + 1, &end, 10);
+	if (*end != '.' || v < 1 || g < 1)
+		return -1;
+	const char *inst = end + 1, *dot = strrchr(inst, '.');
+	if (!dot || dot == inst || (size_t)(dot - inst) >= sizeof(s->type))
+		return -1;
+	long i = strtol(dot + 1, &end, 10);
+	if (*end || i < 1)
+		return -1;
+	memcpy(s->type, inst, (size_t)(dot - inst));
+	s->type[dot - inst] = '\0';
+	s->version = (int)v;
+	s->gen = (int)g;
+	s->index = (int)i;
+	s->logdir = name + a + 1;
+	return 0;
+}
+
+/* "APP.vN-G.TYPE.I" of an instance ("TYPE.I") */
+static char *service_name(const char *app, int version, int gen, const char *instance)
+{
+	return xasprintf("%s.v%d-%d.%s", app, version, gen, instance);
+}
+
+/* What starting instances reads of the settings, once per batch. */
+struct start_settings {
+	int boot;             /* slipway.bootTimeout */
+	int first, last;      /* slipway.portRange */
+};
+
+static int read_start_settings(const char *root, const char *app, struct start_settings *ss)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, root, app);
+	if (!err)
+		err = settings_seconds(s, &SETTING_BOOT_TIMEOUT, &ss->boot);
+	if (!err)
+		err = settings_port_range(s, &SETTING_PORT_RANGE, &ss->first, &ss->last);
+	settings_free(s);
+	return err;
+}
+
 /* A port of the range that nothing listens on now. */
-static int pick_port(int *port)
+static int pick_port(const struct start_settings *ss, int *port)
 {
 	static unsigned seed;
 	if (!seed)
 		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	for (int tries = 0; tries < 200; tries++) {
-		int p = PORT_FIRST + (int)(rand_r(&seed) % (PORT_LAST - PORT_FIRST + 1));
+	int span = ss->last - ss->first + 1;
+	for (int tries = 0; tries < 200 + span; tries++) {
+		/* random first, so two switches rarely race for one port; then every port in turn */
+		int p = tries < 200 ? ss->first + (int)(rand_r(&seed) % (unsigned)span)
+				    : ss->first + (tries - 200);
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
 		a.sin_addr.s_addr = htonl(INADDR_ANY);
@@ -107,7 +171,7 @@ static int pick_port(int *port)
 			return 0;
 		}
 	}
-	return sw_error_set(SW_ERROR, "no free port in %d-%d", PORT_FIRST, PORT_LAST);
+	return sw_error_set(SW_ERROR, "no free port in slipway.portRange %d-%d", ss->first, ss->last);
 }
 
 static int accepts(int port)
@@ -148,13 +212,18 @@ static int put_file(const char *dir, const char *name, const char *data, size_t 
 	return err;
 }
 
-/* Writes the service directory of one instance under a dot-name, then renames it in. */
+/*
+ * Writes the service directory of one instance under a dot-name, then
+ * renames it in: its run program, its port, and its logger (log/run: an
+ * s6-log writing <root>/logs/APP/vN-G.TYPE.I, rotated by size).
+ */
 static int write_service(const char *root, const char *app, const struct release *r,
 			 const char *instance, int port, const char *name)
 {
 	char *scandir = paths_services_dir(root), *tmp = NULL, *self = self_exe();
-	char *final = xasprintf("%s/%s", scandir, name);
-	struct buf run = BUF_INIT;
+	char *final = xasprintf("%s/%s", scandir, name), *logs = logs_app_dir(root, app);
+	char *logdir = xasprintf("%s/%s", logs, name + strlen(app) + 1), *sub = NULL;
+	struct buf run = BUF_INIT, log = BUF_INIT;
 	int err;
 
 	if (!self) {
@@ -167,12 +236,20 @@ static int write_service(const char *root, const char *app, const struct release
 	buf_add_shell_quoted(&run, self);
 	buf_adds(&run, " --root ");
 	buf_add_shell_quoted(&run, root);
-	buf_addf(&run, " instance:run %s --port %d --release v%d -a %s 2>&1\n", instance, port,
-		 r->version, app);
+	buf_addf(&run, " instance:run %s --port %d --release v%d --supervised -a %s 2>&1\n",
+		 instance, port, r->version, app);
+	buf_addf(&log, "#!/bin/sh\n# written by slipway: the instance's log\n"
+		       "PATH=/usr/local/bin:/usr/bin:/bin\nexport PATH\n"
+		       "exec s6-log -- n%d s%d ", LOGS_FILES_KEPT, LOGS_FILE_SIZE);
+	buf_add_shell_quoted(&log, logdir);
+	buf_adds(&log, "\n");
 	char ptext[16];
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", port);
+	sub = xasprintf("%s/log", tmp);
 	if (!(err = put_file(tmp, "run", run.data, run.len, 0755)) &&
-	    !(err = put_file(tmp, "port", ptext, (size_t)pn, 0644))) {
+	    !(err = put_file(tmp, "port", ptext, (size_t)pn, 0644)) &&
+	    !(err = mkdir(sub, 0755) < 0 ? sw_error_errno(SW_ERROR, "cannot create '%s'", sub) : 0) &&
+	    !(err = put_file(sub, "run", log.data, log.len, 0755))) {
 		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
 		if (rename(tmp, final) < 0)
 			err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", name);
@@ -181,6 +258,10 @@ done:
 	if (err && tmp)
 		fs_rm_rf(tmp);
 	buf_release(&run);
+	buf_release(&log);
+	free(sub);
+	free(logdir);
+	free(logs);
 	free(final);
 	free(tmp);
 	free(self);
@@ -240,20 +321,39 @@ static int gate(const char *dir, const char *instance, int port, int boot_sec, c
 
 static void retire_list(const char *root, const struct strvec *gone);
 
+/* why, and the last lines the instance logged (it may still be writing them). */
+static void add_last_lines(const char *root, const char *app, const char *name, char **why)
+{
+	struct buf lines = BUF_INIT;
+	pause_ms(200);
+	logs_instance_tail(root, app, name + strlen(app) + 1, 10, &lines);
+	if (lines.len) {
+		char *with = xasprintf("%s\n%s", *why, lines.data);
+		free(*why);
+		*why = with;
+		size_t n = strlen(with);
+		if (n && with[n - 1] == '\n')
+			with[n - 1] = '\0';
+	}
+	buf_release(&lines);
+}
+
 int services_start(const char *root, const char *app, const struct release *r,
 		   const struct strvec *instances, struct strvec *started, char **why)
 {
 	char *scandir = paths_services_dir(root);
-	int boot = 60, err;
+	struct start_settings ss;
+	int gen = 0, err;
 	int *ports = xcalloc(instances->n ? instances->n : 1, sizeof(*ports));
 
 	*why = NULL;
-	if ((err = settings_read_seconds(root, app, &SETTING_BOOT_TIMEOUT, &boot)))
+	if ((err = read_start_settings(root, app, &ss)) ||
+	    (err = logs_next_generation(root, app, &gen)))
 		goto done;
 	for (size_t i = 0; i < instances->n && !err; i++) {
 		int port = 0;
-		char *name = xasprintf("%s.v%d.%s", app, r->version, instances->v[i]);
-		if (!(err = pick_port(&port)) &&
+		char *name = service_name(app, r->version, gen, instances->v[i]);
+		if (!(err = pick_port(&ss, &port)) &&
 		    !(err = write_service(root, app, r, instances->v[i], port, name))) {
 			ports[started->n] = port;
 			strvec_push(started, name);
@@ -262,14 +362,18 @@ int services_start(const char *root, const char *app, const struct release *r,
 	}
 	if (!err)
 		err = supervisor_rescan(root);
+	size_t failed = 0;
 	for (size_t i = 0; i < started->n && !err; i++) {
 		char *dir = xasprintf("%s/%s", scandir, started->v[i]);
-		err = gate(dir, instances->v[i], ports[i], boot, why);
+		err = gate(dir, instances->v[i], ports[i], ss.boot, why);
+		failed = i;
 		free(dir);
 	}
 	if (err) {
 		if (!*why)
 			*why = xstrdup(sw_error_last());
+		else if (failed < started->n)
+			add_last_lines(root, app, started->v[failed], why);
 		retire_list(root, started); /* the new ones go; the old ones never noticed */
 		strvec_clear(started);
 	}
@@ -279,12 +383,11 @@ done:
 	return err;
 }
 
-/* "APP.vN.TYPE.I": a service of app. */
+/* "APP.vN-G.TYPE.I": a service of app. */
 static int is_service_of(const char *name, const char *app)
 {
-	size_t n = strlen(app);
-	return !strncmp(name, app, n) && name[n] == '.' && name[n + 1] == 'v' &&
-	       name[n + 2] >= '0' && name[n + 2] <= '9';
+	struct svc_name sn;
+	return parse_service(name, app, &sn) == 0;
 }
 
 int services_retire(const char *root, const char *app, const struct strvec *keep)
@@ -320,10 +423,15 @@ static void sweep_gone(const char *scandir)
 		if (strncmp(e->d_name, ".gone-", 6))
 			continue;
 		char *top = xasprintf("%s/%s", scandir, e->d_name), *svc = xasprintf("%s/svc", top);
-		const char *ok[] = { "s6-svok", svc, NULL };
-		int status = 0;
-		if (!fs_exists(svc) || (supervisor_s6(ok, &status, NULL) == 0 && status != 0))
+		char *log = xasprintf("%s/log", svc);
+		const char *ok[] = { "s6-svok", svc, NULL }, *logok[] = { "s6-svok", log, NULL };
+		int status = 0, lstatus = 0;
+		/* gone once neither the instance's supervisor nor its logger's runs */
+		if (!fs_exists(svc) ||
+		    (supervisor_s6(ok, &status, NULL) == 0 && status != 0 &&
+		     (!fs_exists(log) || (supervisor_s6(logok, &lstatus, NULL) == 0 && lstatus != 0))))
 			fs_rm_rf(top);
+		free(log);
 		free(svc);
 		free(top);
 	}
@@ -390,24 +498,42 @@ static void move_aside(const char *scandir, const char *name)
 int services_ensure(const char *root, const char *app, const struct release *r, int *added)
 {
 	char *scandir = paths_services_dir(root);
-	struct strvec want = STRVEC_INIT, have = STRVEC_INIT, names = STRVEC_INIT;
-	int err;
+	struct strvec want = STRVEC_INIT, have = STRVEC_INIT, kept = STRVEC_INIT;
+	struct start_settings ss;
+	int err, gen = 0;
 
 	*added = 0;
 	if ((err = services_wanted(root, app, r, &want)))
 		goto done;
-	for (size_t i = 0; i < want.n; i++)
-		strvec_pushf(&names, "%s.v%d.%s", app, r->version, want.v[i]);
+	strvec_sort(&want);
 	list_services(scandir, app, &have);
-	strvec_sort(&names);
-	for (size_t i = 0; i < have.n; i++)
-		if (!strvec_has_sorted(&names, have.v[i]))
-			move_aside(scandir, have.v[i]);
-	strvec_sort(&have);
+	/* a service is kept when it runs a wanted instance of r, the first of each */
+	for (size_t i = 0; i < have.n; i++) {
+		struct svc_name sn;
+		char *inst = NULL;
+		if (parse_service(have.v[i], app, &sn) == 0)
+			inst = xasprintf("%s.%d", sn.type, sn.index);
+		if (inst && sn.version == r->version && strvec_has_sorted(&want, inst)) {
+			strvec_sort(&kept);
+			if (!strvec_has_sorted(&kept, inst)) {
+				strvec_push(&kept, inst);
+				free(inst);
+				continue;
+			}
+		}
+		free(inst);
+		move_aside(scandir, have.v[i]);
+	}
+	strvec_sort(&kept);
 	for (size_t i = 0; i < want.n && !err; i++) {
-		char *name = xasprintf("%s.v%d.%s", app, r->version, want.v[i]);
+		if (strvec_has_sorted(&kept, want.v[i]))
+			continue;
+		if (!gen && ((err = read_start_settings(root, app, &ss)) ||
+			     (err = logs_next_generation(root, app, &gen))))
+			break;
+		char *name = service_name(app, r->version, gen, want.v[i]);
 		int port = 0;
-		if (!strvec_has_sorted(&have, name) && !(err = pick_port(&port)) &&
+		if (!(err = pick_port(&ss, &port)) &&
 		    !(err = write_service(root, app, r, want.v[i], port, name)))
 			(*added)++;
 		free(name);
@@ -415,7 +541,60 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 done:
 	strvec_clear(&want);
 	strvec_clear(&have);
-	strvec_clear(&names);
+	strvec_clear(&kept);
+	free(scandir);
+	return err;
+}
+
+/* "web" matches web.N, "web.1" itself, NULL everything. */
+static int instance_matches(const struct svc_name *sn, const char *which)
+{
+	if (!which)
+		return 1;
+	char inst[96];
+	snprintf(inst, sizeof(inst), "%s.%d", sn->type, sn->index);
+	return !strcmp(which, sn->type) || !strcmp(which, inst);
+}
+
+int services_restart(const char *root, const char *app, const struct release *r,
+		     const char *which, int *count, char **why)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec have = STRVEC_INIT, old = STRVEC_INIT, instances = STRVEC_INIT;
+	struct strvec started = STRVEC_INIT;
+	int err = 0;
+
+	*why = NULL;
+	*count = 0;
+	if (!services_runtime_up(root)) {
+		err = sw_error_set(SW_ERROR, "the runtime is not running: start it with "
+				   "'slipway server:start'");
+		goto done;
+	}
+	list_services(scandir, app, &have);
+	strvec_sort(&have);
+	for (size_t i = 0; i < have.n; i++) {
+		struct svc_name sn;
+		if (parse_service(have.v[i], app, &sn) == 0 && instance_matches(&sn, which)) {
+			strvec_push(&old, have.v[i]);
+			strvec_pushf(&instances, "%s.%d", sn.type, sn.index);
+		}
+	}
+	if (!old.n) {
+		err = which ? sw_error_set(SW_ENOTFOUND, "no process %s of %s is running", which, app)
+			    : sw_error_set(SW_ENOTFOUND, "no processes of %s are running", app);
+		goto done;
+	}
+	/* the same switch as a release's: new ones up and through the gate, then the old ones go */
+	if ((err = services_start(root, app, r, &instances, &started, why)))
+		goto done;
+	retire_list(root, &old);
+	*count = (int)old.n;
+done:
+	strvec_clear(&have);
+	strvec_clear(&old);
+	strvec_clear(&instances);
+	strvec_clear(&started);
 	free(scandir);
 	return err;
 }
@@ -466,10 +645,20 @@ static int info_cmp(const void *a, const void *b)
 	return c ? c : x->index - y->index;
 }
 
-/* s6-svstat -o up,pid,updownfor: "true 1234 37". */
+/*
+ * What s6 says (s6-svstat -o up,pid,updownfor: "true 1234 37") and what
+ * the instance says of itself (its file "state": "up 1764601234").
+ */
 static void read_state(const char *dir, struct service_info *s)
 {
 	struct buf out = BUF_INIT;
+	char *text = NULL, *path = xasprintf("%s/port", dir);
+	if (fs_read_file(path, 32, &text, NULL) == 0)
+		s->port = atoi(text);
+	free(text);
+	text = NULL;
+	free(path);
+	snprintf(s->state, sizeof(s->state), "down");
 	if (svstat(dir, "up,pid,updownfor", &out) == 0) {
 		char up[8] = "";
 		long pid = 0;
@@ -481,6 +670,20 @@ static void read_state(const char *dir, struct service_info *s)
 		}
 	}
 	buf_release(&out);
+	path = xasprintf("%s/state", dir);
+	char word[16];
+	long long since = 0;
+	/* while s6 runs it, the instance knows best: starting, up, or crashed (waiting) */
+	if (s->up && fs_read_file(path, 64, &text, NULL) == 0 &&
+	    sscanf(text, "%15s %lld", word, &since) == 2 &&
+	    (!strcmp(word, "starting") || !strcmp(word, "up") || !strcmp(word, "crashed"))) {
+		snprintf(s->state, sizeof(s->state), "%s", word);
+		s->since = since;
+	} else if (s->up) {
+		snprintf(s->state, sizeof(s->state), "starting");
+	}
+	free(text);
+	free(path);
 }
 
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n)
@@ -492,27 +695,17 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	if (services_runtime_up(root))
 		list_services(scandir, app, &names);
 	*out = xcalloc(names.n ? names.n : 1, sizeof(**out));
-	size_t a = strlen(app);
 	for (size_t i = 0; i < names.n; i++) {
 		struct service_info *s = &(*out)[*n];
-		const char *rest = names.v[i] + a + 2; /* past "APP.v" */
-		char *dot = NULL;
-		s->version = (int)strtol(rest, &dot, 10);
-		const char *inst = dot && *dot == '.' ? dot + 1 : "";
-		const char *last = strrchr(inst, '.');
-		if (!last || (size_t)(last - inst) >= sizeof(s->type))
+		struct svc_name sn;
+		if (parse_service(names.v[i], app, &sn) < 0)
 			continue;
 		snprintf(s->name, sizeof(s->name), "%s", names.v[i]);
-		memcpy(s->type, inst, (size_t)(last - inst));
-		s->type[last - inst] = '\0';
-		s->index = atoi(last + 1);
-		char *dir = xasprintf("%s/%s", scandir, names.v[i]), *pf = xasprintf("%s/port", dir);
-		char *text = NULL;
-		if (fs_read_file(pf, 32, &text, NULL) == 0)
-			s->port = atoi(text);
-		free(text);
+		snprintf(s->type, sizeof(s->type), "%s", sn.type);
+		s->version = sn.version;
+		s->index = sn.index;
+		char *dir = xasprintf("%s/%s", scandir, names.v[i]);
 		read_state(dir, s);
-		free(pf);
 		free(dir);
 		(*n)++;
 	}
@@ -522,7 +715,7 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	return 0;
 }
 
-static int apply_change(const struct release *r, int *counts, const char *change)
+static int apply_change(const struct release *r, int *counts, const char *change, int max)
 {
 	size_t tl = strcspn(change, "=+-");
 	const char *op = change + tl;
@@ -537,9 +730,9 @@ static int apply_change(const struct release *r, int *counts, const char *change
 		    !strcmp(r->procs.items[i].name, "release")) /* it runs once per release */
 			continue;
 		long n = *op == '=' ? v : *op == '+' ? counts[i] + v : counts[i] - v;
-		if (n < 0 || n > SERVICES_MAX_PER_TYPE)
-			return sw_error_set(SW_EINVALID, "cannot run %ld %.*s processes: use 0 to %d",
-					    n, (int)tl, change, SERVICES_MAX_PER_TYPE);
+		if (n < 0 || n > max)
+			return sw_error_set(SW_EINVALID, "cannot run %ld %.*s processes: use 0 to %d "
+					    "(slipway.maxInstances)", n, (int)tl, change, max);
 		counts[i] = (int)n;
 		return 0;
 	}
@@ -558,11 +751,23 @@ int services_scale(const char *root, const char *app, const struct release *r,
 {
 	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
 	struct buf file = BUF_INIT, sum = BUF_INIT;
+	struct settings *s = NULL;
+	uint64_t max = 0;
 	int err = formation_counts(root, app, r, counts);
 
 	*summary = NULL;
+	if (!err && !(err = settings_open(&s, root, app)) &&
+	    !(err = settings_count(s, &SETTING_MAX_INSTANCES, &max)) && max > SERVICES_MAX)
+		err = settings_blame(s, &SETTING_MAX_INSTANCES, sw_error_set(SW_EINVALID,
+			"invalid value '%llu': use 1 to %d", (unsigned long long)max, SERVICES_MAX));
 	for (size_t i = 0; !err && i < n; i++)
-		err = apply_change(r, counts, changes[i]);
+		err = apply_change(r, counts, changes[i], (int)max);
+	long total = 0;
+	for (size_t i = 0; !err && i < r->procs.n; i++)
+		total += counts[i];
+	if (!err && total > (long)max)
+		err = sw_error_set(SW_EINVALID, "cannot run %ld processes of %s: at most %d "
+				   "(slipway.maxInstances)", total, app, (int)max);
 	if (err)
 		goto done;
 	for (size_t i = 0; i < r->procs.n; i++) {
@@ -584,6 +789,7 @@ int services_scale(const char *root, const char *app, const struct release *r,
 	if (!err)
 		*summary = xstrdup(sum.len ? sum.data : "no processes");
 done:
+	settings_free(s);
 	buf_release(&file);
 	buf_release(&sum);
 	free(counts);

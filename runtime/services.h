@@ -5,12 +5,15 @@
  * Part of runtime/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * Each instance is one service directory <root>/services/APP.vN.TYPE.I
+ * Each instance is one service directory <root>/services/APP.vN-G.TYPE.I
  * whose run program is `slipway instance:run TYPE.I --port P --release vN
- * -a APP` (runtime/instance.h), so two releases' instances can run side
- * by side while traffic moves.  Its port is kept beside it (the file
- * "port").  s6 keeps each one running; Slipway writes them, gates on them
- * and removes them.
+ * --supervised -a APP` (runtime/instance.h), so two releases' instances -
+ * or two generations G of one release's, in a restart - can run side by
+ * side while traffic moves.  Its port is kept beside it (the file "port"),
+ * its state too ("state", written by the instance), and its logger is
+ * log/run, an s6-log into <root>/logs/APP/vN-G.TYPE.I (runtime/logs.h).
+ * s6 keeps each one running; Slipway writes them, gates on them and
+ * removes them.
  *
  * The formation - how many instances of each type - is the app's, not a
  * release's: <root>/apps/APP.git/slipway-formation, "TYPE=N" lines.  An
@@ -70,25 +73,41 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
  */
 int services_restore_all(const char *root, int rescan, int *added);
 
-#define SERVICES_MAX_PER_TYPE 20
+/* slipway.maxInstances (default 20) may be at most this */
+#define SERVICES_MAX 1000
 
 /*
  * ps:scale: applies changes ("web=2", "worker+1", "web-1") to the app's
  * formation for its current release r, and, with the tree running, starts
  * and stops instances to match (no new release).  The caller holds the app
  * lock.  SW_EINVALID for a malformed change, a type r does not have (the
- * message lists r's types) or a count outside 0 to SERVICES_MAX_PER_TYPE;
- * nothing changes then.  *summary (malloc'ed): "web at 2, worker at 1".
+ * message lists r's types) or a count outside 0 to slipway.maxInstances
+ * (default 20, for each type and for all of them together); nothing
+ * changes then.  *summary (malloc'ed): "web at 2, worker at 1".
  */
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary);
 
+/*
+ * ps:restart: replaces the app's running instances that match which
+ * ("web": every web.N, "web.1": that one, NULL: all) with new ones of
+ * release r (its current one), the way a release switches: the new ones
+ * start beside the old and pass the gate, and only then do the old ones
+ * get SIGTERM.  The caller holds the app lock.  *count gets how many were
+ * restarted.  SW_ENOTFOUND when none matches, SW_ERROR when the runtime
+ * does not run; when the gate fails, *why (malloc'ed) says why and the
+ * old instances run on untouched.
+ */
+int services_restart(const char *root, const char *app, const struct release *r,
+		     const char *which, int *count, char **why);
+
 /* One running (or stopped) instance of an app, as ps shows it. */
 struct service_info {
-	char name[128];     /* APP.vN.TYPE.I */
+	char name[128];     /* APP.vN-G.TYPE.I */
 	char type[64];
 	int index, version, port;
 	int up;             /* s6 says the process runs */
+	char state[16];     /* "starting", "up", "crashed" (waiting to start again) or "down" */
 	long pid;
 	long long since;    /* seconds since the epoch when it went up (or down) */
 };

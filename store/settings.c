@@ -26,6 +26,8 @@ const struct setting SETTING_SANDBOX = { "slipway.sandbox", "SLIPWAY_SANDBOX", "
 const struct setting SETTING_CLIENT_TIMEOUT = { "slipway.clientTimeout", "SLIPWAY_CLIENT_TIMEOUT", "60" };
 const struct setting SETTING_BOOT_TIMEOUT = { "slipway.bootTimeout", "SLIPWAY_BOOT_TIMEOUT", "60" };
 const struct setting SETTING_STOP_TIMEOUT = { "slipway.stopTimeout", "SLIPWAY_STOP_TIMEOUT", "30" };
+const struct setting SETTING_PORT_RANGE = { "slipway.portRange", "SLIPWAY_PORT_RANGE", "20000-29999" };
+const struct setting SETTING_MAX_INSTANCES = { "slipway.maxInstances", "SLIPWAY_MAX_INSTANCES", "20" };
 const struct setting SETTING_BWRAP = { "slipway.bwrap", "SLIPWAY_BWRAP", NULL };
 const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_BUILD_NETWORK", "shared" };
 const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
@@ -202,6 +204,29 @@ int settings_bool(struct settings *s, const struct setting *def, int *out)
 		if (git_config_parse_bool(out, t) < 0)
 			err = blame(def, from, sw_error_set(SW_EINVALID,
 				"invalid boolean '%s': use true or false", t));
+	}
+	free(v);
+	return err;
+}
+
+int settings_port_range(struct settings *s, const struct setting *def, int *first, int *last)
+{
+	char *v = NULL, *end = NULL;
+	int err = settings_string(s, def, &v);
+	if (err || !v) {
+		free(v);
+		return err ? err : sw_error_set(SW_EINVALID, "%s is not set", def->key);
+	}
+	long a = v[0] >= '0' && v[0] <= '9' ? strtol(v, &end, 10) : -1, b = -1;
+	if (a >= 0 && *end == '-' && end[1] >= '0' && end[1] <= '9')
+		b = strtol(end + 1, &end, 10);
+	if (a < 1024 || b > 65535 || a > b || *end)
+		err = settings_blame(s, def, sw_error_set(SW_EINVALID,
+			"invalid value '%s': use a range of ports FIRST-LAST within 1024-65535, for example 20000-29999",
+			v));
+	else {
+		*first = (int)a;
+		*last = (int)b;
 	}
 	free(v);
 	return err;

@@ -67,7 +67,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
 	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
 	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
-	SETTING_STOP_TIMEOUT;
+	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES;
 
 struct settings;
 
@@ -100,6 +100,12 @@ int settings_count(struct settings *s, const struct setting *def, uint64_t *out)
 
 /* true/false, yes/no, on/off, 1/0 (git's booleans). */
 int settings_bool(struct settings *s, const struct setting *def, int *out);
+
+/*
+ * A range of TCP ports "FIRST-LAST" (1024 to 65535, FIRST <= LAST), as
+ * slipway.portRange is written.
+ */
+int settings_port_range(struct settings *s, const struct setting *def, int *first, int *last);
 
 /*
  * Prefixes the last error with where def's current value was set, as the

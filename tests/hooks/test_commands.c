@@ -12,7 +12,8 @@ Test(commands, remote_users_may_run_only_these)
 	static const char *const ok[] = { "apps", "apps:create", "releases", "releases:info",
 					  "releases:output", "rollback", "config", "config:get",
 					  "config:set", "config:unset", "slugs:info",
-					  "slugs:contents", "ps", "ps:scale", "help", NULL };
+					  "slugs:contents", "ps", "ps:scale", "ps:restart",
+					  "restart", "logs", "help", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

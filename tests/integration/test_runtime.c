@@ -6,7 +6,7 @@
  * and the old one keeps serving.
  */
 #define _GNU_SOURCE
-#include "tests/integration/app_sandbox.h"
+#include "tests/integration/runtime_helpers.h"
 
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -53,11 +53,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct th_result r = sw("server:stop");
-	th_result_free(&r);
-	if (svscan > 0)
-		kill(svscan, SIGKILL); /* by the pid it reported, never by name */
-	svscan = -1;
+	rt_stop(&sb, &svscan);
 	app_sandbox_release(&sb);
 }
 
@@ -65,54 +61,27 @@ TestSuite(runtime, .init = setup, .fini = teardown, .timeout = 180);
 
 static void start_runtime(void)
 {
-	char *out = ok(SLIPWAY_BIN, "server:start");
-	const char *p = strstr(out, "(pid ");
-	cr_assert(p, "%s", out);
-	svscan = (pid_t)atoi(p + 5);
-	free(out);
+	svscan = rt_start(&sb);
 }
 
-/* The app's service directories, sorted, space-separated. */
 static char *services(void)
 {
-	char *dir = th_path("%s/services", sb.root);
-	struct strvec v = STRVEC_INIT;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			strvec_push(&v, e->d_name);
-	if (d)
-		closedir(d);
-	strvec_sort(&v);
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < v.n; i++)
-		buf_addf(&b, "%s%s", i ? " " : "", v.v[i]);
-	strvec_clear(&v);
-	free(dir);
-	return buf_detach(&b);
+	return rt_services(&sb);
+}
+
+static int port_of_instance(int version, const char *instance)
+{
+	return rt_port(&sb, version, instance);
 }
 
 static int port_of(int version)
 {
-	char *p = th_path("%s/services/" APP ".v%d.web.1/port", sb.root, version);
-	char *s = th_read(p, NULL);
-	cr_assert(s, "no %s", p);
-	int port = atoi(s);
-	free(s);
-	free(p);
-	return port;
+	return rt_port(&sb, version, "web.1");
 }
 
-/* GET / on port: the body, or NULL when nothing answers. */
 static char *get(int port)
 {
-	char *url = th_path("http://127.0.0.1:%d/", port);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "5", url, NULL);
-	free(url);
-	char *body = r.status == 0 ? strdup(r.out) : NULL;
-	th_result_free(&r);
-	return body;
+	return rt_get(port);
 }
 
 static void assert_serves(int version, const char *want)
@@ -281,17 +250,6 @@ Test(runtime, ps_shows_the_running_instances_in_herokus_shape)
 	th_result_free(&r);
 }
 
-static int port_of_instance(int version, const char *instance)
-{
-	char *p = th_path("%s/services/" APP ".v%d.%s/port", sb.root, version, instance);
-	char *s = th_read(p, NULL);
-	cr_assert(s, "no %s", p);
-	int port = atoi(s);
-	free(s);
-	free(p);
-	return port;
-}
-
 Test(runtime, ps_scale_sets_the_formation_without_a_release_and_deploys_keep_it)
 {
 	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
@@ -329,7 +287,7 @@ Test(runtime, ps_scale_sets_the_formation_without_a_release_and_deploys_keep_it)
 	th_result_free(&r);
 	r = sw("ps:scale", "web=21", "-a", APP);
 	cr_assert_eq(r.status, 1);
-	cr_assert_str_eq(r.err, " !    cannot run 21 web processes: use 0 to 20\n");
+	cr_assert_str_eq(r.err, " !    cannot run 21 web processes: use 0 to 20 (slipway.maxInstances)\n");
 	th_result_free(&r);
 	r = sw("ps:scale", "web", "-a", APP);
 	cr_assert_eq(r.status, 1);

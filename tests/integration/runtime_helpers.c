@@ -1,0 +1,135 @@
+#define _GNU_SOURCE
+#include "tests/integration/runtime_helpers.h"
+
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void rt_pause_ms(int ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
+}
+
+pid_t rt_start(struct app_sandbox *sb)
+{
+	char *out = SANDBOX_OK(sb, NULL, SLIPWAY_BIN, "server:start");
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "%s", out);
+	pid_t pid = (pid_t)atoi(p + 5);
+	free(out);
+	return pid;
+}
+
+void rt_stop(struct app_sandbox *sb, pid_t *svscan)
+{
+	struct th_result r = SANDBOX_RUN(sb, NULL, SLIPWAY_BIN, "server:stop");
+	th_result_free(&r);
+	if (*svscan > 0)
+		kill(*svscan, SIGKILL);
+	*svscan = -1;
+}
+
+char *rt_without_generation(const char *name)
+{
+	const char *dash = strchr(name, '-'), *dot = dash ? strchr(dash, '.') : NULL;
+	if (!dot)
+		return strdup(name);
+	return th_path("%.*s%s", (int)(dash - name), name, dot);
+}
+
+/* The names in <root>/services that are not dot-names, sorted. */
+static void service_names(struct app_sandbox *sb, struct strvec *v)
+{
+	char *dir = th_path("%s/services", sb->root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(v, e->d_name);
+	if (d)
+		closedir(d);
+	strvec_sort(v);
+	free(dir);
+}
+
+char *rt_services(struct app_sandbox *sb)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	service_names(sb, &v);
+	for (size_t i = 0; i < v.n; i++) {
+		char *name = rt_without_generation(v.v[i]);
+		buf_addf(&b, "%s%s", i ? " " : "", name);
+		free(name);
+	}
+	strvec_clear(&v);
+	return buf_detach(&b);
+}
+
+char *rt_service_dir(struct app_sandbox *sb, int version, const char *instance)
+{
+	struct strvec v = STRVEC_INIT;
+	char *want = th_path("%s.v%d.%s", sb->app, version, instance), *found = NULL;
+	service_names(sb, &v);
+	for (size_t i = 0; i < v.n && !found; i++) {
+		char *name = rt_without_generation(v.v[i]);
+		if (!strcmp(name, want))
+			found = th_path("%s/services/%s", sb->root, v.v[i]);
+		free(name);
+	}
+	strvec_clear(&v);
+	free(want);
+	return found;
+}
+
+int rt_port(struct app_sandbox *sb, int version, const char *instance)
+{
+	char *dir = rt_service_dir(sb, version, instance);
+	cr_assert(dir, "no service of v%d's %s", version, instance);
+	char *p = th_path("%s/port", dir), *s = th_read(p, NULL);
+	cr_assert(s, "no %s", p);
+	int port = atoi(s);
+	free(s);
+	free(p);
+	free(dir);
+	return port;
+}
+
+char *rt_get(int port)
+{
+	char *url = th_path("http://127.0.0.1:%d/", port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "5", url, NULL);
+	free(url);
+	char *body = r.status == 0 ? strdup(r.out) : NULL;
+	th_result_free(&r);
+	return body;
+}
+
+char *rt_wait_get(int port)
+{
+	char *body = NULL;
+	for (int i = 0; i < 200 && !body; i++) {
+		body = rt_get(port);
+		if (!body)
+			rt_pause_ms(50);
+	}
+	return body;
+}
+
+int rt_wait_gone(int port)
+{
+	for (int i = 0; i < 100; i++) {
+		char *body = rt_get(port);
+		if (!body)
+			return 1;
+		free(body);
+		rt_pause_ms(50);
+	}
+	return 0;
+}

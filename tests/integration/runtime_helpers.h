@@ -1,0 +1,45 @@
+/*
+ * runtime_helpers.h - the running side of an app sandbox, for the runtime
+ * tests: the supervision tree started and stopped by its pid, the app's
+ * service directories, and HTTP to an instance's port.
+ *
+ * Strings returned are malloc'ed and the caller's.
+ */
+#ifndef SW_TEST_RUNTIME_HELPERS_H
+#define SW_TEST_RUNTIME_HELPERS_H
+
+#include "tests/integration/app_sandbox.h"
+
+#include <sys/types.h>
+
+/* `slipway server:start`, asserted; the pid it reports. */
+pid_t rt_start(struct app_sandbox *sb);
+
+/* `slipway server:stop`, then SIGKILL to *svscan if it was started (by pid, never by name). */
+void rt_stop(struct app_sandbox *sb, pid_t *svscan);
+
+/* "rt.v2-5.web.1" as "rt.v2.web.1": which release and instance, not which generation. */
+char *rt_without_generation(const char *name);
+
+/* The app's service directories (without their generation), sorted, space-separated. */
+char *rt_services(struct app_sandbox *sb);
+
+/* <root>/services/APP.vN-G.INSTANCE, whatever G is (the first found; NULL: none). */
+char *rt_service_dir(struct app_sandbox *sb, int version, const char *instance);
+
+/* The port of v's instance, asserted to exist. */
+int rt_port(struct app_sandbox *sb, int version, const char *instance);
+
+/* GET / on port: the body, or NULL when nothing answers. */
+char *rt_get(int port);
+
+/* rt_get() until it answers, up to about 10 s. */
+char *rt_wait_get(int port);
+
+/* 1 once nothing answers on port any more (up to about 5 s), else 0. */
+int rt_wait_gone(int port);
+
+/* Sleeps ms milliseconds. */
+void rt_pause_ms(int ms);
+
+#endif
