@@ -5,6 +5,7 @@
 #include "builder/build.h"
 #include "builder/buildarea.h"
 #include "store/app.h"
+#include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "store/fsck.h"
 #include "util/units.h"
@@ -38,7 +39,7 @@ int cmd_gc(struct cli *c)
 	uint64_t builds, runs;
 	char size[32];
 	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
-	    unpack_sweep(c->root, &runs) < 0)
+	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/logs.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 
@@ -82,7 +83,8 @@ int cmd_apps_destroy(struct cli *c)
 		services_retire(c->root, name, NULL);
 	else
 		services_forget(c->root, name);
-	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0)
+	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0 ||
+	    logs_remove(c->root, name) < 0)
 		return cli_fail();
 	printf("Destroying %s... done\n", name);
 	return 0;

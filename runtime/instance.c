@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -354,7 +355,7 @@ int instance_run(const struct instance_opts *o, int *status)
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
 	char *run = NULL, *dir = NULL;
 	const char *command = NULL;
-	int info[2] = { -1, -1 }, out[2] = { -1, -1 }, err;
+	int info[2] = { -1, -1 }, out[2] = { -1, -1 }, run_lock = -1, err;
 	char label[80];
 	sigset_t block, waitmask;
 
@@ -380,6 +381,12 @@ int instance_run(const struct instance_opts *o, int *status)
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGCHLD);
 
+	if (o->state_dir) {
+		/* a supervisor killed must not leave an instance nobody supervises */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			stop_asked = 1;
+	}
 	if ((err = check_opts(o, &command)))
 		goto done;
 	int crashes = crash_count(o);
@@ -389,7 +396,7 @@ int instance_run(const struct instance_opts *o, int *status)
 	}
 	if ((err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
-	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run)))
+	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run, &run_lock)))
 		goto done;
 	dir = xasprintf("%s/app", run);
 	sandbox_mount(&sb, dir, "/app", 1);
@@ -482,6 +489,8 @@ done:
 	}
 	if (run)
 		unpack_remove(run); /* the instance's changes go with it */
+	if (run_lock >= 0)
+		close(run_lock);
 	sandbox_release(&sb);
 	strvec_clear(&env);
 	strvec_clear(&argv);

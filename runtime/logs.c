@@ -441,6 +441,15 @@ void logs_instance_tail(const char *root, const char *app, const char *logdir, s
 	free(appdir);
 }
 
+int logs_remove(const char *root, const char *app)
+{
+	char *logs = paths_logs_dir(root), *dir = xasprintf("%s/%s", logs, app);
+	int err = fs_rm_rf(dir);
+	free(dir);
+	free(logs);
+	return err;
+}
+
 void logs_prune(const char *root, const char *app, const struct strvec *live, size_t keep)
 {
 	char *appdir = logs_app_dir(root, app);

@@ -76,6 +76,9 @@ int logs_show(const char *root, const char *app, const struct logs_filter *f, si
 void logs_instance_tail(const char *root, const char *app, const char *logdir, size_t n,
 			struct buf *out);
 
+/* Removes the app's whole log (apps:destroy). */
+int logs_remove(const char *root, const char *app);
+
 /*
  * Removes the log directories of the app's instances that no service named
  * in live uses (sorted, "vN-G.TYPE.I"), except the newest keep of them.

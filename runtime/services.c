@@ -321,6 +321,8 @@ static int gate(const char *dir, const char *instance, int port, int boot_sec, c
 
 static void retire_list(const char *root, const struct strvec *gone);
 
+static void prune_logs(const char *root, const char *app);
+
 /* why, and the last lines the instance logged (it may still be writing them). */
 static void add_last_lines(const char *root, const char *app, const char *name, char **why)
 {
@@ -377,6 +379,7 @@ int services_start(const char *root, const char *app, const struct release *r,
 		retire_list(root, started); /* the new ones go; the old ones never noticed */
 		strvec_clear(started);
 	}
+	prune_logs(root, app);
 done:
 	free(ports);
 	free(scandir);
@@ -595,6 +598,41 @@ done:
 	strvec_clear(&old);
 	strvec_clear(&instances);
 	strvec_clear(&started);
+	free(scandir);
+	return err;
+}
+
+/* The log directory names ("vN-G.TYPE.I") of the app's services now, sorted. */
+static void live_logdirs(const char *scandir, const char *app, struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT;
+	list_services(scandir, app, &names);
+	for (size_t i = 0; i < names.n; i++)
+		strvec_push(out, names.v[i] + strlen(app) + 1);
+	strvec_sort(out);
+	strvec_clear(&names);
+}
+
+static void prune_logs(const char *root, const char *app)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec live = STRVEC_INIT;
+	live_logdirs(scandir, app, &live);
+	logs_prune(root, app, &live, SERVICES_LOGS_KEPT);
+	strvec_clear(&live);
+	free(scandir);
+}
+
+int services_sweep(const char *root)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+	if (fs_is_dir(scandir))
+		sweep_gone(scandir);
+	for (size_t i = 0; !err && i < apps.n; i++)
+		prune_logs(root, apps.v[i]);
+	strvec_clear(&apps);
 	free(scandir);
 	return err;
 }

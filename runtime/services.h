@@ -118,6 +118,16 @@ struct service_info {
  */
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n);
 
+/* Logs of instances that ran before, kept per app (the newest; runtime/logs.h). */
+#define SERVICES_LOGS_KEPT 20
+
+/*
+ * For gc: removes what retired services left (once their supervisors are
+ * gone) and the logs of every app's old instances but the newest
+ * SERVICES_LOGS_KEPT.
+ */
+int services_sweep(const char *root);
+
 /*
  * With the tree stopped: moves every service of app aside, so the next
  * server:start does not bring back a release that is no longer current.

@@ -10,6 +10,11 @@
 #include "util/util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +32,24 @@ int unpack_for_run(const char *root, const char *app, const char *hex, char **ru
 }
 
 int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
-			char **run_dir)
+			char **run_dir, int *lock_fd)
 {
 	char *prefix = xasprintf("%s.%s-", app, label);
 	int err = unpack_prefixed(root, prefix, hex, run_dir);
 	free(prefix);
+	*lock_fd = -1;
+	if (!err) {
+		*lock_fd = open(*run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX) < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot lock '%s'", *run_dir);
+			if (*lock_fd >= 0)
+				close(*lock_fd);
+			*lock_fd = -1;
+			fs_rm_rf(*run_dir);
+			free(*run_dir);
+			*run_dir = NULL;
+		}
+	}
 	return err;
 }
 
@@ -99,6 +117,43 @@ int unpack_clear(const char *root, const char *app, uint64_t *removed)
 	return err;
 }
 
+/* "<app>.<TYPE.N>-XXXXXX": an instance's run directory. */
+static int is_instance_run(const char *name)
+{
+	const char *dash = strrchr(name, '-');
+	return dash && strlen(dash + 1) == 6 && memchr(name, '.', (size_t)(dash - name)) &&
+	       name[0] != '.';
+}
+
+/*
+ * The run directories of instances that were killed: no instance holds
+ * its lock any more.  Young ones are left alone (one may be between its
+ * creation and its lock).
+ */
+static int sweep_instances(const char *root, uint64_t *removed)
+{
+	char *parent = paths_runs_dir(root);
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!is_instance_run(e->d_name))
+			continue;
+		char *p = xasprintf("%s/%s", parent, e->d_name);
+		struct stat st;
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_mtime < time(NULL) - 60 &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && fs_rm_rf(p) == 0)
+			(*removed)++;
+		if (fd >= 0)
+			close(fd);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+	return 0;
+}
+
 int unpack_sweep(const char *root, uint64_t *removed)
 {
 	struct strvec apps = STRVEC_INIT;
@@ -117,6 +172,8 @@ int unpack_sweep(const char *root, uint64_t *removed)
 	}
 	if (!err && fs_exists(shared) && !(err = fs_rm_rf(shared)))
 		(*removed)++;
+	if (!err)
+		err = sweep_instances(root, removed);
 	strvec_clear(&apps);
 	free(shared);
 	return err;

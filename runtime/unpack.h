@@ -34,10 +34,12 @@ int unpack_for_run(const char *root, const char *app, const char *hex, char **ru
 /*
  * The same for a process instance: <root>/runs/<app>.<label>-XXXXXX
  * (label "web.1"), which unpack_clear() leaves alone: the instance may be
- * running.
+ * running.  *lock_fd holds a lock on it for as long as it is open (close
+ * it after unpack_remove()): what gc sweeps is only what no instance
+ * holds - the copies of instances that were killed.
  */
 int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
-			char **run_dir);
+			char **run_dir, int *lock_fd);
 
 /* Removes a run's directory (never follows symlinks). */
 int unpack_remove(const char *run_dir);
@@ -49,9 +51,9 @@ int unpack_remove(const char *run_dir);
 int unpack_clear(const char *root, const char *app, uint64_t *removed);
 
 /*
- * For gc: the run directories of every app that no writer holds now, and
- * the shared trees <root>/unpacked/ that older versions kept.  *removed
- * gets the count.
+ * For gc: the run directories of every app that no writer holds now, the
+ * instances' copies that no instance holds, and the shared trees
+ * <root>/unpacked/ that older versions kept.  *removed gets the count.
  */
 int unpack_sweep(const char *root, uint64_t *removed);
 

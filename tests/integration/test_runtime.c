@@ -317,3 +317,100 @@ Test(runtime, ps_scale_sets_the_formation_without_a_release_and_deploys_keep_it)
 	cr_assert_str_eq(s, "");
 	free(s);
 }
+
+Test(runtime, after_kill_9_of_the_whole_tree_server_start_brings_the_formation_back)
+{
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=kept", "-a", APP));
+	int port = port_of(2);
+	assert_serves(2, "one kept web.1\n");
+	/* the tree is s6-svscan's process group: every supervisor, logger and instance */
+	cr_assert_eq(kill(-svscan, SIGKILL), 0);
+	svscan = -1;
+	cr_assert(rt_wait_gone(port), "the app still answers after its tree was killed");
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "not running"), "%s", r.out);
+	th_result_free(&r);
+
+	start_runtime();
+	char *body = rt_wait_get(port_of(2));
+	cr_assert(body, "v2's web.1 did not come back after server:start");
+	cr_assert_str_eq(body, "one kept web.1\n");
+	free(body);
+	char *s = services();
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	r = sw("ps", "-a", APP);
+	cr_assert(strstr(r.out, "web.1: up "), "%s", r.out);
+	th_result_free(&r);
+}
+
+/* The entries of <root>/runs, sorted, space-separated. */
+static char *runs(void)
+{
+	char *dir = th_path("%s/runs", sb.root);
+	struct strvec v = STRVEC_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(&v, e->d_name);
+	if (d)
+		closedir(d);
+	strvec_sort(&v);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? " " : "", v.v[i]);
+	strvec_clear(&v);
+	free(dir);
+	return buf_detach(&b);
+}
+
+Test(runtime, gc_removes_what_a_killed_instance_left_and_keeps_what_runs)
+{
+	start_runtime();
+	free(app_sandbox_push(&sb, "main"));
+	assert_serves(1, "one - web.1\n");
+	char *before = runs();
+	cr_assert(strstr(before, APP ".web.1-"), "%s", before);
+	/* instance:run killed: its copy of the slug is left, s6 starts a new one */
+	char *dir = rt_service_dir(&sb, 1, "web.1");
+	struct th_result r = th_runv(NULL, NULL, "s6-svstat", "-o", "pid", dir, NULL);
+	pid_t pid = (pid_t)atoi(r.out);
+	th_result_free(&r);
+	cr_assert_gt(pid, 1);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	char *body = NULL;
+	for (int i = 0; i < 100; i++) {
+		char *now = runs();
+		int two = strchr(now, ' ') != NULL;
+		free(now);
+		free(body);
+		body = two ? rt_get(port_of(1)) : NULL;
+		if (body)
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(body, "web.1 did not come back after its instance was killed");
+	free(body);
+	char *both = runs();
+	cr_assert(strchr(both, ' '), "%s", both);
+	/* gc leaves young copies alone: make them all old */
+	char *cmd = th_path("touch -d '2 hours ago' %s/runs/*", sb.root);
+	r = th_runv(NULL, NULL, "sh", "-c", cmd, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	free(cmd);
+	free(ok(SLIPWAY_BIN, "gc"));
+	char *after = runs();
+	cr_assert(!strchr(after, ' ') && strstr(after, APP ".web.1-"),
+		  "gc should leave exactly the running copy: %s (was %s)", after, both);
+	cr_assert(strstr(both, after), "%s not in %s", after, both);
+	cr_assert_null(strstr(before, after), "gc removed the running copy, kept the killed one");
+	assert_serves(1, "one - web.1\n");
+	free(after);
+	free(both);
+	free(before);
+	free(dir);
+}
