@@ -81,7 +81,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	if ((err = ledger_append(o->ledger, r)) || !gated)
 		goto retire;
 
-	int ok = 1;
+	int ok = 1, started_ok = 1;
 	if (phase) {
 		char *said = NULL;
 		release_phase_run(o->root, o->app, &sb, r, timeout, o->out, &ok, &said);
@@ -89,9 +89,10 @@ int activate(const struct activate_opts *o, struct release *r)
 		free(said);
 	}
 	if (ok && want.n)
-		ok = start_instances(o, r, &want, previous, &started, &output);
+		ok = started_ok = start_instances(o, r, &want, previous, &started, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	if ((err = ledger_finish(o->ledger, r->version, r->status, output.data)) || !ok)
+	r->failed_start = !started_ok;
+	if ((err = ledger_finish(o->ledger, r->version, r->status, !started_ok, output.data)) || !ok)
 		goto done;
 retire:
 	/* only now that the new release is current do the old instances get SIGTERM */

@@ -483,8 +483,8 @@ static int fail_interrupted(struct ledger *l, int version, git_oid *head)
 	release_release(&r);
 	if (err || !pending)
 		return err;
-	if ((err = ledger_finish(l, version, RELEASE_FAILED,
-				 "the release command was interrupted before it finished\n")))
+	if ((err = ledger_finish(l, version, RELEASE_FAILED, 0,
+				 "the release was interrupted before it finished\n")))
 		return err;
 	int v, found;
 	return find_head(l, &v, head, &found);
@@ -653,7 +653,8 @@ int ledger_check(struct ledger *l, struct strvec *problems)
 	return 0;
 }
 
-int ledger_finish(struct ledger *l, int version, enum release_status status, const char *output)
+int ledger_finish(struct ledger *l, int version, enum release_status status, int failed_start,
+		  const char *output)
 {
 	git_oid head, cur, oid;
 	struct release r = RELEASE_INIT;
@@ -680,6 +681,7 @@ int ledger_finish(struct ledger *l, int version, enum release_status status, con
 		parent = *git_commit_parent_id(c, 0);
 	git_commit_free(c);
 	r.status = status;
+	r.failed_start = status == RELEASE_FAILED && failed_start;
 	free(r.output);
 	r.output = output ? xstrdup(output) : NULL;
 	if ((err = write_commit(l, &r, has_parent ? &parent : NULL, &oid)))

@@ -66,13 +66,14 @@ int ledger_append(struct ledger *l, struct release *r);
 
 /*
  * Finishes the newest release, which must be pending (its release phase
- * ran): records its status and release phase output, and makes it current
+ * ran): records its status, whether it failed because its processes did
+ * not start (failed_start), and its output, and makes it current
  * when it succeeded.  The release keeps its number; its commit is replaced
  * with compare-and-swap updates, the release ref first (the commit point).
  * ledger_append() marks a release left pending by a killed writer failed.
  */
 int ledger_finish(struct ledger *l, int version, enum release_status status,
-		  const char *output);
+		  int failed_start, const char *output);
 
 /*
  * Calls fn on releases from `from` (0 = newest) down to v1, newest first,

@@ -71,6 +71,8 @@ void release_format(const struct release *r, struct buf *out)
 	}
 	if (r->rollback_of)
 		buf_addf(out, "rollback_of %d\n", r->rollback_of);
+	if (r->failed_start)
+		add_line(out, "failed_at", "start");
 }
 
 static int is_hex(const char *s, size_t n)
@@ -136,6 +138,8 @@ static int parse_field(struct release *r, const char *key, const char *value)
 		if (parse_int64(value, 1, RELEASE_VERSION_MAX, &v))
 			return -1;
 		r->rollback_of = (int)v;
+	} else if (!strcmp(key, "failed_at")) {
+		r->failed_start = !strcmp(value, "start");
 	}
 	/* unknown keys are kept for newer versions: ignored here */
 	return 0;

@@ -19,6 +19,7 @@
  *     slug 9f86d081... (64 hex, or absent)
  *     slug_size 1234567
  *     rollback_of 5 (only on rollbacks)
+ *     failed_at start (only when its processes failed to start)
  */
 #ifndef SW_RELEASE_H
 #define SW_RELEASE_H
@@ -50,6 +51,8 @@ struct release {
 	char slug[65];          /* sha256 hex; "" before the first deploy */
 	uint64_t slug_size;
 	int rollback_of;        /* version rolled back to, or 0 */
+	int failed_start;       /* failed because its processes did not start
+	                           (not its release command) */
 	struct proc_list procs;
 	struct config config;
 	char *output;           /* release phase output, or NULL */

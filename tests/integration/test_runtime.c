@@ -160,6 +160,14 @@ Test(runtime, a_web_process_that_never_binds_fails_its_release_and_the_old_one_k
 	r = sw("releases:info", "--json", "-a", APP);
 	cr_assert(strstr(r.out, "\"version\":1"), "%s", r.out);
 	th_result_free(&r);
+	r = sw("releases", "-a", APP);
+	cr_assert(strstr(r.out, " (processes failed to start)"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "release command failed"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("logs", "-p", "api", "-a", APP);
+	cr_assert(strstr(r.out, "slipway[api]: Release v2 failed: web.1 did not bind to $PORT within 2 s\n"),
+		  "%s", r.out);
+	th_result_free(&r);
 }
 
 Test(runtime, without_the_runtime_releases_are_recorded_as_before)
