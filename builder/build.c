@@ -64,6 +64,7 @@ struct build {
 	int compile_failed;
 	int release_failed;
 	struct release r;
+	struct activate_report report; /* what runs r, once recorded */
 	struct config base;
 	struct timespec t0;
 };
@@ -325,7 +326,7 @@ static int load_base(struct build *b, struct ledger *l)
 static int record(struct build *b, struct ledger *l)
 {
 	struct activate_opts ao = { .root = b->o->root, .app = b->o->app, .ledger = l,
-				    .out = b->o->out };
+				    .out = b->o->out, .report = &b->report };
 	b->r.description = xasprintf("Deploy %.7s", b->o->rev);
 	b->r.user = xstrdup(b->o->user);
 	memcpy(b->r.commit, b->o->rev, 40);
@@ -413,7 +414,8 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		err = SW_ERROR;
 		b.release_failed = 1;
 	} else if (!err) {
-		say(&b, "-----> Released v%d: %s", b.r.version, b.r.description);
+		say(&b, "-----> Released v%d: %s%s", b.r.version, b.r.description,
+		    b.report.not_running ? " (" ACTIVATE_NOT_RUNNING ")" : "");
 		if (b.limits.timings)
 			say(&b, "-----> Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
 			    timings->checkout, timings->compile, timings->pack, timings->publish,

@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 #include "hooks/view.h"
 
+#include "runtime/activate.h"
 #include "runtime/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
@@ -85,7 +86,11 @@ static int check_key(const char *key)
 static void print_done(struct cli *c, const char *verb, const struct buf *names,
 		       const struct change_result *res)
 {
-	if (res->version)
+	if (res->version && res->not_running)
+		/* nothing restarts: the release waits for the runtime */
+		printf("%s %s on %s... done, v%d (" ACTIVATE_NOT_RUNNING ")\n", verb, names->data,
+		       c->app, res->version);
+	else if (res->version)
 		printf("%s %s and restarting %s... done, v%d\n", verb, names->data, c->app,
 		       res->version);
 	else

@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 #include "hooks/view.h"
 
+#include "runtime/activate.h"
 #include "runtime/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
@@ -136,7 +137,8 @@ int cmd_rollback(struct cli *c)
 		return cli_fail();
 	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
 		return cli_fail();
-	printf("Rolling back %s to v%d... done, v%d\n", c->app, res.target, res.version);
+	printf("Rolling back %s to v%d... done, v%d%s\n", c->app, res.target, res.version,
+	       res.not_running ? " (" ACTIVATE_NOT_RUNNING ")" : "");
 	fflush(stdout);
 	if (res.failed)
 		return cli_release_failed(c, &res);

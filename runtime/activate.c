@@ -1,6 +1,7 @@
 #include "runtime/activate.h"
 
 #include "runtime/logs.h"
+#include "runtime/onrelease.h"
 #include "runtime/release_phase.h"
 #include "runtime/sandbox.h"
 #include "runtime/services.h"
@@ -58,8 +59,32 @@ static int start_instances(const struct activate_opts *o, const struct release *
 	return 0;
 }
 
+/*
+ * r has just become current: whether anything runs it, and the operator's
+ * slipway.onRelease.
+ */
+static void went_live(const struct activate_opts *o, const struct release *r, int up,
+		      const struct strvec *started, const struct strvec *hook, int hook_timeout,
+		      struct activate_report *rep)
+{
+	rep->started = up && started->n;
+	if (!up && r->slug[0] && !hook->n) {
+		struct strvec want = STRVEC_INIT;
+		/* a formation that cannot be read may well ask for instances */
+		rep->not_running = services_wanted(o->root, o->app, r, &want) || want.n;
+		strvec_clear(&want);
+	}
+	if (hook->n) {
+		onrelease_run(o->root, o->app, hook, hook_timeout, r, o->out);
+		rep->on_release = 1;
+	}
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
+	struct activate_report local, *rep = o->report ? o->report : &local;
+	struct strvec hook = STRVEC_INIT;
+	int hook_timeout = 0;
 	struct sandbox sb = SANDBOX_INIT;
 	struct strvec want = STRVEC_INIT, started = STRVEC_INIT;
 	struct buf output = BUF_INIT;
@@ -68,11 +93,13 @@ int activate(const struct activate_opts *o, struct release *r)
 	/* with the runtime up, the release goes live only once its processes passed the gate */
 	int runtime = up && r->slug[0];
 
+	memset(rep, 0, sizeof(*rep));
 	/* a stopped tree must not bring this app's old release back when it starts */
 	if (!up)
 		services_forget(o->root, o->app);
 
-	if ((runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
+	if ((err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
+	    (runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
 			 (err = ledger_current(o->ledger, &previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
@@ -98,6 +125,8 @@ retire:
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
 		services_retire(o->root, o->app, &started);
+	if (!err)
+		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 done:
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,
@@ -108,6 +137,7 @@ done:
 	sandbox_release(&sb);
 	strvec_clear(&want);
 	strvec_clear(&started);
+	strvec_clear(&hook);
 	buf_release(&output);
 	return err;
 }

@@ -14,14 +14,19 @@
  *   2. run its release phase (runtime/release_phase.h), output streaming
  *      to `out`;
  *   3. finish it: succeeded and current, or failed with the reason in its
- *      output while the release that was current stays current.
+ *      output while the release that was current stays current;
+ *   4. once it is current: retire the old instances and run
+ *      slipway.onRelease (runtime/onrelease.h), if set.
  *
  * The caller holds the app's lock (util/lock.h) and has the ledger open;
  * both stay the caller's.
  *
- *     struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out };
+ *     struct activate_report rep;
+ *     struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out,
+ *                                .report = &rep };
  *     err = activate(&o, &r);           // r.version, r.status are now set
  *     if (!err && r.status == RELEASE_FAILED) ...
+ *     if (!err && rep.not_running) ...  // say ACTIVATE_NOT_RUNNING
  */
 #ifndef SW_ACTIVATE_H
 #define SW_ACTIVATE_H
@@ -30,11 +35,23 @@
 
 #include "store/ledger.h"
 
+/* What runs the release now, as activate() leaves it. */
+struct activate_report {
+	int started;      /* its instances started in the running tree and passed the gate */
+	int on_release;   /* slipway.onRelease ran for it (whatever its exit status) */
+	int not_running;  /* it is current and has instances for the formation to run, but
+	                     the tree is down and no slipway.onRelease is set: nothing runs it */
+};
+
+/* What the user is told, in parentheses, when a report says not_running. */
+#define ACTIVATE_NOT_RUNNING "not running: start the runtime with 'slipway server:start'"
+
 struct activate_opts {
 	const char *root;
 	const char *app;
 	struct ledger *ledger;  /* open, under the app lock; the caller's */
 	FILE *out;              /* what the user sees; required */
+	struct activate_report *report; /* filled in on return; may be NULL */
 };
 
 /*

@@ -90,11 +90,14 @@ static int check_base(const char *root, const char *app, const struct release *c
 static int append(const char *root, const char *app, struct ledger *l, struct release *r,
 		  FILE *out, struct change_result *res)
 {
-	struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out };
+	struct activate_report rep;
+	struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out,
+				   .report = &rep };
 	int err = activate(&o, r);
 	if (r->version)
 		res->version = r->version;
 	res->failed = !err && r->status == RELEASE_FAILED;
+	res->not_running = !err && rep.not_running;
 	return err;
 }
 

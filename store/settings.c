@@ -34,6 +34,8 @@ const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpacked
 const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };
 const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
 const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
+/* an argv, one word per value (settings_list): no environment variable */
+const struct setting SETTING_ON_RELEASE = { "slipway.onRelease", NULL, NULL };
 /* no environment variable: a client's environment must never decide it */
 const struct setting SETTING_SSH_APPS_CREATE = { "slipway.sshAppsCreate", NULL, "denied" };
 
@@ -150,6 +152,34 @@ int settings_string(struct settings *s, const struct setting *def, char **out)
 	int err = lookup(s, def, out, &from);
 	if (!err && !*out && def->def)
 		*out = xstrdup(def->def);
+	return err;
+}
+
+int settings_list(struct settings *s, const struct setting *def, struct strvec *out)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	struct strvec values = STRVEC_INIT;
+	int *levels = NULL, top = 0, rc;
+
+	strvec_clear(out);
+	if (git_config_multivar_iterator_new(&it, s->cfg, def->key, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot read git config");
+	while ((rc = git_config_next(&e, it)) == 0) {
+		levels = xrealloc(levels, (values.n + 1) * sizeof(*levels));
+		levels[values.n] = (int)e->level;
+		strvec_push(&values, e->value ? e->value : "");
+		if (values.n == 1 || levels[values.n - 1] > top)
+			top = levels[values.n - 1];
+	}
+	git_config_iterator_free(it);
+	int err = rc == GIT_ITEROVER ? 0 : sw_git_error(SW_ERROR, "cannot read git config");
+	/* the most specific config that has any value has all of them */
+	for (size_t i = 0; !err && i < values.n; i++)
+		if (levels[i] == top)
+			strvec_push(out, values.v[i]);
+	strvec_clear(&values);
+	free(levels);
 	return err;
 }
 

@@ -40,6 +40,7 @@
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
  *   slipway.sshAppsCreate       -                          server  denied
+ *   slipway.onRelease           -                          app     (none: an argv, settings_list)
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
  * "500M", "2G" (util/units.h).
@@ -55,6 +56,8 @@
 
 #include <stdint.h>
 
+#include "util/util.h"
+
 struct setting {
 	const char *key;   /* git config name */
 	const char *env;   /* environment variable, or NULL */
@@ -67,7 +70,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
 	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
 	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
-	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES;
+	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE;
 
 struct settings;
 
@@ -88,6 +91,15 @@ void settings_free(struct settings *s);
  * there is neither.
  */
 int settings_string(struct settings *s, const struct setting *def, char **out);
+
+/*
+ * A multi-valued setting (git config --add KEY VALUE, once per value), in
+ * order, each value one item of out (cleared first).  The values are those
+ * of the most specific config that has any - the app repository's replace
+ * the global ones entirely; none set: out is empty.  No environment
+ * variable, no default.
+ */
+int settings_list(struct settings *s, const struct setting *def, struct strvec *out);
 
 /* A duration in seconds (util/units.h). */
 int settings_seconds(struct settings *s, const struct setting *def, int *out);

@@ -19,6 +19,8 @@
 
 #define APP "shop"
 #define PROCFILE "web: ./run\n"
+/* no test here starts the runtime: its web instances wait for it */
+#define NOT_RUNNING " (not running: start the runtime with 'slipway server:start')"
 
 /* ------------------------------------------------------------------ */
 /* The sandbox: ROOT, HOME and the app's checkout, one per test.       */
@@ -92,7 +94,7 @@ static char *deploy(int version, const char *content)
 	cr_assert_eq(strlen(sha), 40);
 
 	char *err = app_sandbox_push(&sb, "main");
-	char *line = th_path("remote: -----> Released v%d: Deploy %.7s", version, sha);
+	char *line = th_path("remote: -----> Released v%d: Deploy %.7s" NOT_RUNNING, version, sha);
 	cr_assert_eq(th_count(err, line), 1, "expected '%s' in:\n%s", line, err);
 	free(line);
 	free(err);
@@ -311,7 +313,7 @@ Test(releases, deploy_config_rollback_flow)
 	/* config:set -> v3, same slug, new config */
 	struct th_result r = sw(NULL, "config:set", "FOO=bar", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Setting FOO and restarting " APP "... done, v3\nFOO: bar\n");
+	cr_assert_str_eq(r.out, "Setting FOO on " APP "... done, v3" NOT_RUNNING "\nFOO: bar\n");
 	th_result_free(&r);
 	char *v3 = info_json(3);
 	cr_assert_str_eq(json_get(v3, "description"), "\"Set FOO config vars\"");
@@ -323,7 +325,7 @@ Test(releases, deploy_config_rollback_flow)
 	/* rollback with no version -> v4 = v2's slug and v2's config */
 	r = sw(NULL, "rollback", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Rolling back " APP " to v2... done, v4\n");
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v2... done, v4" NOT_RUNNING "\n");
 	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a " APP "\n");
 	th_result_free(&r);
 	char *v4 = info_json(4);
@@ -340,7 +342,7 @@ Test(releases, deploy_config_rollback_flow)
 	/* rollback v3 -> v5 with FOO back and v3's slug */
 	r = sw(NULL, "rollback", "v3", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Rolling back " APP " to v3... done, v5\n");
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v3... done, v5" NOT_RUNNING "\n");
 	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v4 -a " APP "\n");
 	th_result_free(&r);
 	char *v5 = info_json(5);
@@ -355,7 +357,7 @@ Test(releases, deploy_config_rollback_flow)
 	/* a bare number is a version too, and rolling back to v1 brings v1's slug */
 	r = sw(NULL, "rollback", "1", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v6\n");
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v6" NOT_RUNNING "\n");
 	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v5 -a " APP "\n");
 	th_result_free(&r);
 	cr_assert_str_eq(slug_of(6), slug1);
@@ -500,7 +502,7 @@ Test(releases, config_set_several_unset_and_no_op)
 
 	struct th_result r = sw(NULL, "config:set", "A=1", "B=2", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Setting A, B and restarting " APP "... done, v2\nA: 1\nB: 2\n");
+	cr_assert_str_eq(r.out, "Setting A, B on " APP "... done, v2" NOT_RUNNING "\nA: 1\nB: 2\n");
 	th_result_free(&r);
 	cr_assert_eq(release_count(), 2, "one release for both vars");
 	cr_assert_str_eq(json_get(info_json(2), "description"), "\"Set A, B config vars\"");
@@ -517,14 +519,14 @@ Test(releases, config_set_several_unset_and_no_op)
 	/* three names */
 	r = sw(NULL, "config:set", "X=1", "Y=2", "Z=3", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(starts(r.out, "Setting X, Y, Z and restarting " APP "... done, v3\n"), "%s", r.out);
+	cr_assert(starts(r.out, "Setting X, Y, Z on " APP "... done, v3" NOT_RUNNING "\n"), "%s", r.out);
 	th_result_free(&r);
 	cr_assert_str_eq(json_get(info_json(3), "description"), "\"Set X, Y, Z config vars\"");
 
 	/* unset */
 	r = sw(NULL, "config:unset", "A", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Unsetting A and restarting " APP "... done, v4\n");
+	cr_assert_str_eq(r.out, "Unsetting A on " APP "... done, v4" NOT_RUNNING "\n");
 	th_result_free(&r);
 	char *v4 = info_json(4);
 	cr_assert_str_eq(json_get(v4, "description"), "\"Remove A config vars\"");
@@ -542,7 +544,7 @@ Test(releases, config_set_several_unset_and_no_op)
 	/* two at once: one release */
 	r = sw(NULL, "config:unset", "X", "Y", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Unsetting X, Y and restarting " APP "... done, v5\n");
+	cr_assert_str_eq(r.out, "Unsetting X, Y on " APP "... done, v5" NOT_RUNNING "\n");
 	th_result_free(&r);
 	cr_assert_str_eq(json_get(info_json(5), "description"), "\"Remove X, Y config vars\"");
 	cr_assert_eq(release_count(), 5);
@@ -906,12 +908,12 @@ Test(releases, app_inferred_from_heroku_remote)
 	th_write(keep, "", 0644);
 	struct th_result r = sw(sub, "config:set", "FOO=bar", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(starts(r.out, "Setting FOO and restarting " APP "... done, v2\n"), "%s", r.out);
+	cr_assert(starts(r.out, "Setting FOO on " APP "... done, v2" NOT_RUNNING "\n"), "%s", r.out);
 	th_result_free(&r);
 	cr_assert_str_eq(OK(sw(sub, "config:get", "FOO", NULL)), "bar\n");
 	r = sw(sb.src, "rollback", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v3\n");
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v3" NOT_RUNNING "\n");
 	th_result_free(&r);
 	cr_assert_eq(release_count(), 3);
 	/* -a wins over the remote */

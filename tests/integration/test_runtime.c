@@ -97,6 +97,7 @@ Test(runtime, each_release_starts_its_web_process_and_the_old_one_goes_after_it)
 	start_runtime();
 	char *out = app_sandbox_push(&sb, "main");
 	cr_assert(strstr(out, "remote: -----> Released v1: Deploy "), "%s", out);
+	cr_assert_null(strstr(out, "not running"), "%s", out);
 	free(out);
 	assert_serves(1, "one - web.1\n");
 	char *s = services();
@@ -130,6 +131,7 @@ Test(runtime, each_release_starts_its_web_process_and_the_old_one_goes_after_it)
 	assert_serves(3, "two hello web.1\n");
 	r = sw("rollback", "v2", "-a", APP);
 	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Rolling back " APP " to v2... done, v4\n"), "%s", r.out);
 	th_result_free(&r);
 	assert_serves(4, "one hello web.1\n");
 	s = services();
@@ -173,7 +175,12 @@ Test(runtime, a_web_process_that_never_binds_fails_its_release_and_the_old_one_k
 Test(runtime, without_the_runtime_releases_are_recorded_as_before)
 {
 	char *out = app_sandbox_push(&sb, "main");
-	cr_assert(strstr(out, "remote: -----> Released v1: Deploy "), "%s", out);
+	char *sha = app_sandbox_head(&sb, NULL);
+	char *line = th_path("remote: -----> Released v1: Deploy %.7s (not running: start the "
+			     "runtime with 'slipway server:start')", sha);
+	cr_assert(strstr(out, line), "%s", out);
+	free(line);
+	free(sha);
 	free(out);
 	char *dir = th_path("%s/services", sb.root);
 	cr_assert_not(fs_exists(dir), "a release without the runtime made %s", dir);

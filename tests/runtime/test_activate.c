@@ -6,6 +6,7 @@
 #include "store/ledger.h"
 #include "store/slug.h"
 #include "util/error.h"
+#include "util/run.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -72,9 +73,13 @@ static void prepare(struct release *r, const char *desc, const char *release_cmd
 	proc_list_set(&r->procs, "web", "./server");
 }
 
+static struct activate_report report;
+
 static int run(struct release *r)
 {
-	struct activate_opts o = { .root = root, .app = "demo", .ledger = ledger, .out = out };
+	struct activate_opts o = { .root = root, .app = "demo", .ledger = ledger, .out = out,
+				   .report = &report };
+	memset(&report, 0x5a, sizeof(report)); /* activate() sets every field */
 	int err = activate(&o, r);
 	fflush(out);
 	return err;
@@ -146,4 +151,150 @@ Test(activate, a_malformed_release_timeout_records_nothing)
 	cr_assert_eq(latest, 0, "no release was appended");
 	cr_assert_eq(current(), 0);
 	release_release(&r);
+}
+
+Test(activate, says_when_nothing_runs_a_release_that_has_instances_to_run)
+{
+	char hex[65];
+	make_slug(hex);
+	struct release none = RELEASE_INIT, slug = RELEASE_INIT, workers = RELEASE_INIT;
+
+	prepare(&none, "Set X config vars", NULL, NULL);
+	cr_assert_eq(run(&none), 0, "%s", sw_error_last());
+	cr_assert_eq(report.not_running, 0, "no slug: nothing to run yet");
+	cr_assert_eq(report.started, 0);
+	cr_assert_eq(report.on_release, 0);
+
+	prepare(&slug, "Deploy 1111111", NULL, hex);
+	cr_assert_eq(run(&slug), 0, "%s", sw_error_last());
+	cr_assert_eq(current(), 2);
+	cr_assert_eq(report.not_running, 1, "a web type and no runtime");
+	cr_assert_eq(report.started, 0);
+
+	/* the default formation runs only web: a release with a worker alone runs nothing */
+	workers.description = xstrdup("Deploy 2222222");
+	workers.user = xstrdup("alice@example.com");
+	memcpy(workers.slug, hex, 65);
+	proc_list_set(&workers.procs, "worker", "./work");
+	cr_assert_eq(run(&workers), 0, "%s", sw_error_last());
+	cr_assert_eq(report.not_running, 0);
+	release_release(&none);
+	release_release(&slug);
+	release_release(&workers);
+}
+
+/* Adds a value to slipway.onRelease in the app's repository config. */
+static void add_hook_word(const char *word)
+{
+	char *config = th_path("%s/apps/demo.git/config", root);
+	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", config, "--add",
+				     "slipway.onRelease", word, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	free(config);
+}
+
+/* A hook that says what it got and exits with its second argument. */
+static char *write_hook(void)
+{
+	char *hook = th_path("%s/hook", root);
+	th_write(hook, "#!/bin/sh\n"
+		       "echo \"$SLIPWAY_APP $SLIPWAY_RELEASE $SLIPWAY_SLUG_CHECKSUM\"\n"
+		       "echo \"$# args: $1\" >&2\n"
+		       "exit $2\n", 0755);
+	return hook;
+}
+
+Test(activate, runs_slipway_on_release_once_the_release_is_current)
+{
+	char hex[65];
+	make_slug(hex);
+	char *hook = write_hook();
+	add_hook_word(hook);
+	add_hook_word("first word");
+	add_hook_word("0");
+	struct release r = RELEASE_INIT;
+	prepare(&r, "Deploy 1111111", NULL, hex);
+	cr_assert_eq(run(&r), 0, "%s", sw_error_last());
+	cr_assert_eq(current(), 1);
+	char *want = th_path("       demo v1 SHA256:%s\n       2 args: first word\n", hex);
+	cr_assert_str_eq(outbuf, want);
+	cr_assert_eq(report.on_release, 1);
+	cr_assert_eq(report.not_running, 0, "slipway.onRelease runs the release");
+	free(want);
+	release_release(&r);
+	free(hook);
+}
+
+Test(activate, a_failing_slipway_on_release_warns_and_leaves_the_release_current)
+{
+	char hex[65];
+	make_slug(hex);
+	char *hook = write_hook();
+	add_hook_word(hook);
+	add_hook_word("x");
+	add_hook_word("3");
+	struct release r = RELEASE_INIT;
+	prepare(&r, "Deploy 1111111", NULL, hex);
+	cr_assert_eq(run(&r), 0, "%s", sw_error_last());
+	cr_assert_eq(r.status, RELEASE_SUCCEEDED);
+	cr_assert_eq(current(), 1);
+	char *want = th_path(" !     slipway.onRelease (%s) exited with status 3\n", hook);
+	cr_assert(strstr(outbuf, want), "%s", outbuf);
+	cr_assert_eq(th_count(outbuf, " !     "), 1, "%s", outbuf);
+	free(want);
+	release_release(&r);
+	free(hook);
+}
+
+Test(activate, a_slipway_on_release_that_cannot_start_or_runs_too_long_warns)
+{
+	char hex[65];
+	make_slug(hex);
+	struct release r = RELEASE_INIT, slow = RELEASE_INIT;
+	add_hook_word("/nonexistent/hook");
+	prepare(&r, "Deploy 1111111", NULL, hex);
+	cr_assert_eq(run(&r), 0, "%s", sw_error_last());
+	cr_assert_eq(current(), 1);
+	cr_assert(strstr(outbuf, " !     slipway.onRelease (/nonexistent/hook) did not run: "),
+		  "%s", outbuf);
+
+	char *config = th_path("%s/apps/demo.git/config", root);
+	struct th_result g = th_runv(NULL, NULL, "git", "config", "--file", config, "--unset-all",
+		    "slipway.onRelease", NULL);
+	cr_assert_eq(g.status, 0, "%s", g.err);
+	th_result_free(&g);
+	free(config);
+	add_hook_word("/bin/sleep");
+	add_hook_word("30");
+	setenv("SLIPWAY_RELEASE_TIMEOUT", "1", 1);
+	prepare(&slow, "Deploy 2222222", NULL, hex);
+	long long t0 = run_now_ms();
+	cr_assert_eq(run(&slow), 0, "%s", sw_error_last());
+	cr_assert_lt(run_now_ms() - t0, 10000, "killed after its time");
+	cr_assert_eq(current(), 2);
+	cr_assert(strstr(outbuf, " !     slipway.onRelease (/bin/sleep) ran longer than 1 s and was killed\n"),
+		  "%s", outbuf);
+	release_release(&r);
+	release_release(&slow);
+}
+
+Test(activate, a_failed_release_does_not_run_slipway_on_release)
+{
+	char hex[65];
+	make_slug(hex);
+	char *hook = write_hook();
+	add_hook_word(hook);
+	add_hook_word("x");
+	add_hook_word("0");
+	struct release r = RELEASE_INIT;
+	prepare(&r, "Deploy 1111111", "exit 1", hex);
+	cr_assert_eq(run(&r), 0, "%s", sw_error_last());
+	cr_assert_eq(r.status, RELEASE_FAILED);
+	cr_assert_null(strstr(outbuf, "demo v1"), "%s", outbuf);
+	cr_assert_null(strstr(outbuf, "args"), "%s", outbuf);
+	cr_assert_eq(report.on_release, 0);
+	cr_assert_eq(report.not_running, 0);
+	release_release(&r);
+	free(hook);
 }

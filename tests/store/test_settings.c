@@ -176,3 +176,56 @@ Test(settings, apps_created_over_ssh)
 	free(local);
 	free(global);
 }
+
+static void add_config(const char *file, const char *key, const char *value)
+{
+	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", file, "--add", key, value,
+				     NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+}
+
+/* settings_list of slipway.onRelease, joined with '|' ("" when unset). */
+static char *on_release(const char *app)
+{
+	struct settings *s = NULL;
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	cr_assert_eq(settings_open(&s, sandbox, app), 0, "%s", sw_error_last());
+	cr_assert_eq(settings_list(s, &SETTING_ON_RELEASE, &v), 0, "%s", sw_error_last());
+	settings_free(s);
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? "|" : "", v.v[i]);
+	strvec_clear(&v);
+	return buf_detach(&b);
+}
+
+Test(settings, a_list_keeps_every_value_in_order_and_the_app_replaces_the_global_one)
+{
+	char *v = on_release("demo");
+	cr_assert_str_eq(v, "", "unset: no words");
+	free(v);
+
+	char *global = th_path("%s/.gitconfig", home);
+	add_config(global, "slipway.onRelease", "/usr/local/bin/global-hook");
+	add_config(global, "slipway.onRelease", "--all");
+	v = on_release("demo");
+	cr_assert_str_eq(v, "/usr/local/bin/global-hook|--all");
+	free(v);
+	v = on_release(NULL);
+	cr_assert_str_eq(v, "/usr/local/bin/global-hook|--all", "server-wide: the global one");
+	free(v);
+
+	char *local = th_path("%s/config", repo);
+	add_config(local, "slipway.onRelease", "/opt/app hook");
+	add_config(local, "slipway.onRelease", "two words");
+	add_config(local, "slipway.onRelease", "");
+	v = on_release("demo");
+	cr_assert_str_eq(v, "/opt/app hook|two words|", "the app's values, whole, none of the global ones");
+	free(v);
+	v = on_release(NULL);
+	cr_assert_str_eq(v, "/usr/local/bin/global-hook|--all");
+	free(v);
+	free(local);
+	free(global);
+}
