@@ -7,6 +7,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/gitutil.h"
 #include "util/run.h"
 #include "util/util.h"
 
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -413,6 +415,11 @@ int instance_run(const struct instance_opts *o, int *status)
 	else
 		sandbox_command(&sb, inner, dir, 3, &argv);
 
+	p.stop_sec = o->stop_timeout_sec;
+	/* a malformed setting must not keep the instance from running */
+	if (p.stop_sec <= 0 &&
+	    settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &p.stop_sec) < 0)
+		p.stop_sec = 30;
 	set_state(o, "starting");
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
@@ -457,11 +464,9 @@ int instance_run(const struct instance_opts *o, int *status)
 		say(&os, "State changed from starting to up");
 	}
 	p.out = out[0];
-	p.stop_sec = o->stop_timeout_sec;
-	/* the instance runs: a malformed setting must not stop it */
-	if (p.stop_sec <= 0 &&
-	    settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &p.stop_sec) < 0)
-		p.stop_sec = 30;
+	/* this process lives as long as the instance: give back what starting it took */
+	sw_git_shutdown();
+	malloc_trim(0);
 	*status = supervise(o, &p, &os, &waitmask);
 	if (*status < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", label);

@@ -4,10 +4,11 @@
 
 #include <stdlib.h>
 
+static int git_inited;
+
 void sw_git_init(void)
 {
-	static int done;
-	if (!done) {
+	if (!git_inited) {
 		git_libgit2_init();
 		/* refs and objects are ours; fsync them like everything else */
 		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
@@ -16,7 +17,15 @@ void sw_git_init(void)
 		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
 		/* objects were hashed and checked by git when they arrived (receive.fsckObjects) */
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-		done = 1;
+		git_inited = 1;
+	}
+}
+
+void sw_git_shutdown(void)
+{
+	if (git_inited) {
+		git_libgit2_shutdown();
+		git_inited = 0;
 	}
 }
 

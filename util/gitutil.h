@@ -11,6 +11,12 @@
 /* Initializes libgit2 once per process (safe to call often). */
 void sw_git_init(void);
 
+/*
+ * Lets libgit2 free what it holds, for a process that has finished with
+ * git and lives on (an instance's supervisor); sw_git_init() starts again.
+ */
+void sw_git_shutdown(void);
+
 /* Sets the message to "<what>: <libgit2's last error>" and returns code. */
 int sw_git_error(int code, const char *what);
 
