@@ -10,15 +10,11 @@
 #include "tests/integration/app_sandbox.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define APP "app"
 
@@ -50,33 +46,28 @@ static void teardown(void)
 
 TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
 
-/* `slipway run -a APP` and the words given, with input on stdin (NULL: none). */
-static struct th_result run_in(const char *input, const char *const *words)
+/* argv (16 entries) = `slipway run -a APP` and words (NULL-terminated). */
+static void run_argv(const char **argv, const char *const *words)
 {
-	const char *argv[16] = { SLIPWAY_BIN, "run", "-a", APP };
-	size_t n = 4;
+	static const char *const head[] = { SLIPWAY_BIN, "run", "-a", APP };
+	size_t n = 0;
+	for (; n < 4; n++)
+		argv[n] = head[n];
 	for (size_t i = 0; words[i]; i++) {
 		cr_assert_lt(n, 15);
 		argv[n++] = words[i];
 	}
 	argv[n] = NULL;
+}
+
+/* `slipway run -a APP` and the words given, with input on stdin (NULL: none). */
+static struct th_result run_in(const char *input, const char *const *words)
+{
+	const char *argv[16];
+	run_argv(argv, words);
 	return app_sandbox_run(&sb, NULL, input, argv);
 }
 #define RUN(input, ...) run_in((input), (const char *const[]){ __VA_ARGS__, NULL })
-
-static int runs_left(void)
-{
-	char *runs = th_path("%s/runs", sb.root);
-	DIR *d = opendir(runs);
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	free(runs);
-	return n;
-}
 
 /* Every ref of the app's repository with its target: the ledger's state. */
 static char *refs(const char *app)
@@ -99,7 +90,7 @@ Test(run, the_command_sees_the_config_profile_and_herokus_environment)
 	cr_assert_str_eq(r.out, "hello world|from-profile|profile.d,profile|/app|/app\n"
 			       "dyno ok\nport ok\n");
 	th_result_free(&r);
-	cr_assert_eq(runs_left(), 0, "the one-off's copy of the slug was left behind");
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0, "the one-off's copy of the slug was left behind");
 }
 
 Test(run, the_exit_status_is_the_commands)
@@ -115,7 +106,7 @@ Test(run, the_exit_status_is_the_commands)
 	r = RUN(NULL, "true");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	th_result_free(&r);
-	cr_assert_eq(runs_left(), 0);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 }
 
 Test(run, several_words_are_exec_ed_as_they_are_options_and_all)
@@ -161,67 +152,25 @@ Test(run, it_runs_in_the_sandbox_in_its_own_copy_of_the_slug)
 	cr_assert_neq(r.status, 0);
 	cr_assert_str_eq(r.out, "<h1>the slug's page</h1>\n");
 	th_result_free(&r);
-	cr_assert_eq(runs_left(), 0);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 }
 
 /* Starts `slipway run -a APP` with more words, its output into log. */
 static pid_t start(const char *log, const char *const *words)
 {
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		for (size_t i = 0; i < sb.nenv; i++)
-			putenv((char *)sb.env[i]);
-		const char *argv[16] = { SLIPWAY_BIN, "run", "-a", APP };
-		size_t n = 4;
-		for (size_t i = 0; words[i] && n < 15; i++)
-			argv[n++] = words[i];
-		argv[n] = NULL;
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int null = open("/dev/null", O_RDONLY);
-		if (fd < 0 || null < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(null, 0) < 0 ||
-		    chdir(sb.src) < 0)
-			_exit(127);
-		execv(SLIPWAY_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	child = pid;
-	return pid;
+	const char *argv[16];
+	run_argv(argv, words);
+	child = app_sandbox_start(&sb, log, argv);
+	return child;
 }
 #define START(log, ...) start((log), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* Waits up to 20 s for the log to hold needle. */
-static void wait_for(const char *log, const char *needle)
-{
-	for (int i = 0; i < 400; i++) {
-		char *s = th_read(log, NULL);
-		int seen = s && strstr(s, needle);
-		free(s);
-		if (seen)
-			return;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-	}
-	char *s = th_read(log, NULL);
-	cr_assert_fail("'%s' never appeared in:\n%s", needle, s ? s : "");
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* Sends sig to the child; its exit status, and the seconds it took to end. */
 static int stop(pid_t pid, int sig, double *took)
 {
-	int st;
-	double t0 = now();
-	cr_assert_eq(kill(pid, sig), 0);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	*took = now() - t0;
+	int status = app_sandbox_signal(pid, sig, took);
 	child = -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return status;
 }
 
 static const char trapper[] =
@@ -233,7 +182,7 @@ Test(run, sigterm_or_sighup_to_run_reaches_the_command_as_sigterm)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
 		char *log = th_path("%s/run%zu.log", sb.dir, i);
 		pid_t pid = START(log, trapper);
-		wait_for(log, "started");
+		app_sandbox_wait_for(log, "started");
 		double took;
 		int status = stop(pid, sigs[i], &took);
 		char *s = th_read(log, NULL);
@@ -242,7 +191,7 @@ Test(run, sigterm_or_sighup_to_run_reaches_the_command_as_sigterm)
 		cr_assert_lt(took, 5.0);
 		free(s);
 		free(log);
-		cr_assert_eq(runs_left(), 0, "the run dir was left behind after signal %d", sigs[i]);
+		cr_assert_eq(app_sandbox_runs_left(&sb), 0, "the run dir was left behind after signal %d", sigs[i]);
 	}
 }
 
@@ -251,13 +200,13 @@ Test(run, what_ignores_sigterm_is_killed_after_the_stop_timeout)
 	char *log = th_path("%s/stubborn.log", sb.dir);
 	pid_t pid = START(log, "--stop-timeout", "1",
 			  "trap '' TERM; echo stubborn; while :; do sleep 0.1; done");
-	wait_for(log, "stubborn");
+	app_sandbox_wait_for(log, "stubborn");
 	double took;
 	int status = stop(pid, SIGTERM, &took);
 	cr_assert_eq(status, 128 + SIGKILL, "status %d", status);
 	cr_assert_geq(took, 0.9, "killed before the stop timeout (%.2f s)", took);
 	cr_assert_lt(took, 5.0, "not killed after the stop timeout (%.2f s)", took);
-	cr_assert_eq(runs_left(), 0);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 	free(log);
 }
 
@@ -265,11 +214,11 @@ Test(run, it_holds_no_lock_deploys_go_on_and_each_one_off_has_its_own_dyno)
 {
 	char *log = th_path("%s/long.log", sb.dir);
 	pid_t pid = START(log, "echo \"started $DYNO\"; sleep 300");
-	wait_for(log, "started run.");
+	app_sandbox_wait_for(log, "started run.");
 	/* a config change (a release, under the app's lock) goes on at once */
-	double t0 = now();
+	double t0 = app_sandbox_clock();
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "LATER=1", "-a", APP));
-	cr_assert_lt(now() - t0, 10.0);
+	cr_assert_lt(app_sandbox_clock() - t0, 10.0);
 	struct th_result r = RUN(NULL, "echo \"$DYNO $LATER\"");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	char *s = th_read(log, NULL);
@@ -283,8 +232,23 @@ Test(run, it_holds_no_lock_deploys_go_on_and_each_one_off_has_its_own_dyno)
 	free(s);
 	double took;
 	stop(pid, SIGTERM, &took);
-	cr_assert_eq(runs_left(), 0);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 	free(log);
+}
+
+/* `run -a app 'echo ran'` is refused with err; nothing ran, the ledger is as it was. */
+static void refused_on(const char *app, const char *err)
+{
+	char *before = refs(app);
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "run", "-a", app, "echo ran");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, err);
+	th_result_free(&r);
+	char *after = refs(app);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
 }
 
 Test(run, refusals_say_why_and_change_nothing)
@@ -307,26 +271,13 @@ Test(run, refusals_say_why_and_change_nothing)
 
 	/* an app without releases, then one whose only release has no slug */
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "fresh"));
-	char *fresh = refs("fresh");
-	r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "run", "-a", "fresh", "echo ran");
-	cr_assert_eq(r.status, 1);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, " !    fresh has no release to run yet: push first\n");
-	th_result_free(&r);
-	char *after = refs("fresh");
-	cr_assert_str_eq(after, fresh);
-	free(after);
-	free(fresh);
+	refused_on("fresh", " !    fresh has no release to run yet: push first\n");
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "X=1", "-a", "fresh"));
-	r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "run", "-a", "fresh", "echo ran");
-	cr_assert_eq(r.status, 1);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, " !    release v1 of fresh has no slug to run: push code first\n");
-	th_result_free(&r);
+	refused_on("fresh", " !    release v1 of fresh has no slug to run: push code first\n");
 
-	after = refs(APP);
+	char *after = refs(APP);
 	cr_assert_str_eq(after, before);
 	free(after);
 	free(before);
-	cr_assert_eq(runs_left(), 0);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 }
