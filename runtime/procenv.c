@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ void procenv_env(const struct config *cfg, int port, const char *dyno, const str
 }
 
 static volatile sig_atomic_t stop_asked;
+static int caught;
+static sigset_t stops, waitmask;
 
 static void on_stop(int sig)
 {
@@ -53,17 +56,53 @@ static void on_stop(int sig)
 	stop_asked = 1;
 }
 
+static void on_child(int sig)
+{
+	(void)sig; /* only wakes the wait */
+}
+
 void procenv_catch_stops(const int *sigs)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct sigaction sa = { .sa_handler = on_stop }, chld = { .sa_handler = on_child };
+	sigset_t block;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; sigs[i]; i++)
+	sigemptyset(&chld.sa_mask);
+	sigemptyset(&stops);
+	for (size_t i = 0; sigs[i]; i++) {
 		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&stops, sigs[i]);
+	}
+	sigaction(SIGCHLD, &chld, NULL);
+	block = stops;
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (size_t i = 0; sigs[i]; i++)
+		sigdelset(&waitmask, sigs[i]);
+	sigdelset(&waitmask, SIGCHLD);
+	caught = 1;
 }
 
 int procenv_stop_asked(void)
 {
-	return stop_asked;
+	sigset_t pending;
+	if (stop_asked)
+		return 1;
+	if (!caught || sigpending(&pending) < 0)
+		return 0;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&stops, sig) == 1 && sigismember(&pending, sig) == 1)
+			return 1;
+	return 0;
+}
+
+void procenv_ask_stop(void)
+{
+	stop_asked = 1;
+}
+
+const sigset_t *procenv_waitmask(void)
+{
+	return caught ? &waitmask : NULL;
 }
 
 /* The "pid-namespace" and "child-pid" bwrap wrote on fd; 0 when it wrote none. */
@@ -89,11 +128,13 @@ static void read_info(int fd, unsigned long long *ns, pid_t *child)
 /* In the child: its limits and signals, fds 0 and 3, its directory; then argv. */
 static void exec_child(const struct procenv_start_opts *o, char *const *argv, int info_fd)
 {
-	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(dfl) / sizeof(*dfl); i++)
 		sigaction(dfl[i], &sa, NULL);
+	if (caught)
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	if (o->own_group && !o->sb->off)
 		setpgid(0, 0);
 	struct rlimit core = { 0, 0 };
@@ -107,6 +148,8 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 		if (null < 0 || dup2(null, 0) < 0)
 			_exit(127);
 	}
+	if (o->out_fd > 0 && (dup2(o->out_fd, 1) < 0 || dup2(o->out_fd, 2) < 0))
+		_exit(127);
 	if (info_fd == 3)
 		fcntl(3, F_SETFD, 0);
 	else if (info_fd >= 0 && dup2(info_fd, 3) < 0)
@@ -175,31 +218,43 @@ static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 	closedir(d);
 }
 
+void procenv_signal(const struct procenv_proc *p, int sig)
+{
+	if (p->ns)
+		signal_namespace(p->ns, p->init, sig);
+	else
+		kill(p->pid, sig);
+}
+
+void procenv_kill(const struct procenv_proc *p)
+{
+	/* the namespace's init takes everything in it along */
+	kill(p->init > 0 ? p->init : p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+}
+
 int procenv_wait(const struct procenv_proc *p, int stop_sec)
 {
 	long long kill_at = 0;
 	int st;
 	for (;;) {
-		pid_t r = waitpid(p->pid, &st, kill_at || stop_asked ? WNOHANG : 0);
+		/* with the stops caught, they and SIGCHLD come only inside ppoll: none is missed */
+		pid_t r = waitpid(p->pid, &st, caught || kill_at ? WNOHANG : 0);
 		if (r == p->pid)
 			break;
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (stop_asked && !kill_at) {
-			if (p->ns)
-				signal_namespace(p->ns, p->init, SIGTERM);
-			else
-				kill(p->pid, SIGTERM);
+			procenv_signal(p, SIGTERM);
 			kill_at = run_now_ms() + stop_sec * 1000LL;
 		}
-		if (kill_at) {
-			if (run_now_ms() >= kill_at) {
-				/* the namespace's init takes everything in it along */
-				kill(p->init > 0 ? p->init : p->pid, SIGKILL);
-				kill(p->pid, SIGKILL);
-			}
-			nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
-		}
+		if (kill_at && run_now_ms() >= kill_at)
+			procenv_kill(p);
+		struct timespec tick = { 0, 20 * 1000 * 1000 };
+		if (caught)
+			ppoll(NULL, 0, kill_at ? &tick : NULL, &waitmask);
+		else if (kill_at)
+			nanosleep(&tick, NULL);
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

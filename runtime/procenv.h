@@ -34,6 +34,7 @@
 #include "store/config.h"
 #include "util/util.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -64,11 +65,20 @@ void procenv_env(const struct config *cfg, int port, const char *dyno, const str
 /*
  * From now on each signal of sigs (0-terminated) asks procenv_wait() to
  * stop the process instead of ending this one; one that came before the
- * process started stops it as soon as it has.  procenv_stop_asked() says
- * whether one came.
+ * process started stops it as soon as it has.  They and SIGCHLD are
+ * blocked but while waiting with procenv_waitmask() (ppoll, sigsuspend), so
+ * none is missed between a check and the wait; processes started with
+ * procenv_start() get the mask of before.  procenv_stop_asked() says
+ * whether one came (or waits, blocked).
  */
 void procenv_catch_stops(const int *sigs);
 int procenv_stop_asked(void);
+
+/* Asks the stop as a caught signal would (the process it is for is not started yet, or runs). */
+void procenv_ask_stop(void);
+
+/* The signal mask to wait with, the stops and SIGCHLD let in; NULL before procenv_catch_stops(). */
+const sigset_t *procenv_waitmask(void);
 
 struct procenv_start_opts {
 	const struct sandbox *sb;  /* sandbox_init()ed, /app mounted */
@@ -76,6 +86,7 @@ struct procenv_start_opts {
 	const char *dir;           /* host path of /app: the working directory */
 	char *const *env;          /* procenv_env()'s, NULL-terminated */
 	int keep_stdin;            /* stdin stays this process's; else /dev/null */
+	int out_fd;                /* > 0: its stdout and stderr; 0: this process's */
 	/*
 	 * the sandbox gets a process group of its own, so that a terminal's
 	 * ^C reaches only this process (which passes it on as a stop); not
@@ -92,10 +103,19 @@ struct procenv_proc {
 
 /*
  * Starts the process: core dumps off, the sandbox's file size limit, and
- * SIGTERM, SIGINT, SIGHUP and SIGPIPE at their defaults.  SW_ERROR
+ * SIGTERM, SIGINT, SIGHUP, SIGPIPE and SIGCHLD at their defaults.  SW_ERROR
  * when it cannot be started (p->pid is then 0).
  */
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p);
+
+/*
+ * A stop: sig to every process of the sandbox but its init (the process
+ * itself with the sandbox off).
+ */
+void procenv_signal(const struct procenv_proc *p, int sig);
+
+/* SIGKILL to the sandbox's init, which takes every process in it along, and to bwrap. */
+void procenv_kill(const struct procenv_proc *p);
 
 /*
  * Waits for the process to end, passing a stop on as described above

@@ -34,7 +34,7 @@ static void teardown(void)
 
 TestSuite(procenv, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Runs words through procenv_argv with the sandbox off; stdout in *out, the status. */
+/* Runs words through procenv_argv with the sandbox off; its output in *out, the status. */
 static int run_words(const char *const *words, size_t n, const char *const *env, char **out)
 {
 	struct sandbox sb = SANDBOX_INIT;
@@ -42,16 +42,12 @@ static int run_words(const char *const *words, size_t n, const char *const *env,
 	sb.off = 1;
 	procenv_argv(words, n, &argv);
 	char *log = th_path("%s/out", dir);
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	int saved = dup(1);
-	cr_assert(fd >= 0 && saved >= 0);
-	dup2(fd, 1);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert(fd > 0);
 	struct procenv_start_opts o = { .sb = &sb, .argv = (const char *const *)argv.v,
-					.dir = dir, .env = (char *const *)env };
+					.dir = dir, .env = (char *const *)env, .out_fd = fd };
 	struct procenv_proc p;
 	int err = procenv_start(&o, &p);
-	dup2(saved, 1);
-	close(saved);
 	close(fd);
 	cr_assert_eq(err, 0);
 	int status = procenv_wait(&p, 5);
@@ -65,9 +61,9 @@ Test(procenv, one_word_is_a_shell_line_several_are_exec_ed_untouched)
 {
 	const char *env[] = { "PATH=/usr/bin:/bin", "X=from-env", NULL };
 	char *out;
-	const char *line[] = { "echo \"$X\" $(pwd); exit 7" };
+	const char *line[] = { "echo \"$X\" $(pwd); echo err >&2; exit 7" };
 	cr_assert_eq(run_words(line, 1, env, &out), 7);
-	char *want = th_path("from-env %s\n", dir);
+	char *want = th_path("from-env %s\nerr\n", dir);
 	cr_assert_str_eq(out, want);
 	free(want);
 	free(out);
