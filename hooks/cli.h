@@ -11,7 +11,8 @@
  * error are made from the rows.
  *
  * cli_run() parses the command's options (its own, -a/--app when it takes
- * an app, and --root and -h/--help for every command) anywhere on the line,
+ * an app, and --root and -h/--help for every command) anywhere on the line
+ * (for CMD_ARGV commands only before the first argument),
  * checks the number of arguments, resolves the root and the app (-a/--app,
  * else the git remote "heroku" of the checkout around cwd), and calls the
  * function.  Exit codes: 0 ok, 1 refused or failed (message on stderr),
@@ -40,6 +41,11 @@ enum {
 	 * and the exit status is the work's)
 	 */
 	CMD_RELEASES = 1 << 4,
+	/*
+	 * its arguments are a command line of their own: options only before
+	 * the first argument (or up to "--"), every later word is an argument
+	 */
+	CMD_ARGV = 1 << 5,
 };
 
 struct cmd;

@@ -65,6 +65,9 @@ int ps_name_valid(const char *s);
 /* cmd_logs.c */
 int cmd_logs(struct cli *c);
 
+/* cmd_run.c */
+int cmd_run(struct cli *c);
+
 /* cmd_access.c: ssh access */
 int cmd_shell(struct cli *c);
 int cmd_keys(struct cli *c);

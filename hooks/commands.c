@@ -72,12 +72,15 @@ static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
 
 static const struct opt buildpacks_index_opts[] = { INDEX_OPT, OPT_END };
 
+#define STOP_TIMEOUT_OPT                                                       \
+	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL, \
+		"seconds from SIGTERM to SIGKILL (default: slipway.stopTimeout, 30)")
+
 static const struct opt instance_opts[] = {
 	OPT_INT(0, "port", struct cli, port, "PORT", 1, 65535, NULL, "the instance's $PORT"),
 	OPT_STRING(0, "release", struct cli, release, "vN", "a release",
 		   "the release to run (default: the current one)"),
-	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL,
-		"seconds from SIGTERM to SIGKILL (default 30)"),
+	STOP_TIMEOUT_OPT,
 	OPT_FLAG(0, "supervised", struct cli, supervised,
 		 "run as a service: keep its state and crash count in\n"
 		 "the current directory (its service directory)"),
@@ -94,6 +97,8 @@ static const struct opt logs_opts[] = {
 		   "only lines of this source: app or slipway"),
 	OPT_END,
 };
+
+static const struct opt run_opts[] = { STOP_TIMEOUT_OPT, OPT_END };
 
 static const struct opt gc_opts[] = {
 	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
@@ -182,6 +187,9 @@ const struct cmd cli_commands[] = {
 	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
 	  "-a APP [-n N] [-t] [-p TYPE[.N]] [-s app|slipway]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
+	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
+	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
+	  "run a one-off process of the current release (slipway's options go before COMMAND)" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,
@@ -339,11 +347,13 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	const struct opt *groups[4];
 	cmd_groups(cmd, groups);
 	c->cmd = cmd;
-	int n = opt_parse(groups, c, argc, argv, cmd->name, 0);
+	unsigned leading = cmd->flags & CMD_ARGV ? OPT_PARSE_LEADING | OPT_PARSE_DASHDASH : 0;
+	int n = opt_parse(groups, c, argc, argv, cmd->name, leading);
 	if (n < 0)
 		return cli_usage(cmd, "%s", sw_error_last());
-	c->args = argv;
-	c->nargs = n;
+	c->args = leading ? argv + n : argv;
+	c->nargs = leading ? argc - n : n;
+	n = c->nargs;
 	if (c->help) {
 		print_cmd_help(cmd);
 		return 0;

@@ -94,6 +94,8 @@ int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv
 		if (flags & OPT_PARSE_LEADING) {
 			if (word[0] != '-')
 				return i;
+			if ((flags & OPT_PARSE_DASHDASH) && !strcmp(word, "--"))
+				return i + 1;
 		} else if (only_args || word[0] != '-' || !word[1]) {
 			argv[nargs++] = argv[i];
 			continue;

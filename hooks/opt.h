@@ -102,6 +102,7 @@ struct opt {
 
 /* opt_parse() flags */
 #define OPT_PARSE_LEADING 1u  /* only the options before the first argument */
+#define OPT_PARSE_DASHDASH 2u /* with OPT_PARSE_LEADING: "--" ends the options */
 
 /*
  * Parses argv[0] .. argv[argc - 1] (the words after the command's name)
@@ -114,7 +115,9 @@ struct opt {
  * With OPT_PARSE_LEADING, parsing stops at the first word that does not
  * start with '-' (where "-" and "--" are unknown options), or right after
  * an OPT_LAST option, and nothing is moved: the return value is the index
- * of the first word not parsed.
+ * of the first word not parsed.  With OPT_PARSE_DASHDASH too, a "--"
+ * stops it as well, and is skipped: the first word after it is the first
+ * not parsed.
  */
 int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv,
 	      const char *name, unsigned flags);

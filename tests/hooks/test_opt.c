@@ -148,6 +148,30 @@ Test(opt, leading_options_stop_at_the_first_argument)
 	}
 }
 
+Test(opt, leading_options_may_end_with_a_double_dash)
+{
+	static const struct opt *const lead[] = { app_opts, common_opts, NULL };
+	struct vals v = { 0 };
+	char *w1[] = { "-a", "x", "--", "-a", "y", NULL };
+	cr_assert_eq(opt_parse(lead, &v, 5, w1, "run", OPT_PARSE_LEADING | OPT_PARSE_DASHDASH), 3);
+	cr_assert_str_eq(v.app, "x");
+	cr_assert_str_eq(w1[3], "-a");
+
+	/* later words are not options, a "--" among them included */
+	char *w2[] = { "-a", "z", "ls", "--", "-la", NULL };
+	cr_assert_eq(opt_parse(lead, &v, 5, w2, "run", OPT_PARSE_LEADING | OPT_PARSE_DASHDASH), 2);
+	cr_assert_str_eq(v.app, "z");
+	cr_assert_str_eq(w2[2], "ls");
+	cr_assert_str_eq(w2[3], "--");
+
+	char *w3[] = { "--", NULL };
+	cr_assert_eq(opt_parse(lead, &v, 1, w3, "run", OPT_PARSE_LEADING | OPT_PARSE_DASHDASH), 1);
+
+	/* without the flag "--" stays an unknown option */
+	cr_assert_eq(opt_parse(lead, &v, 1, w3, "run", OPT_PARSE_LEADING), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "unknown option '--' for run");
+}
+
 Test(opt, help_lines_in_order)
 {
 	char *out = NULL;

@@ -4,10 +4,16 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 {
@@ -160,4 +166,67 @@ char *app_sandbox_ref(const struct app_sandbox *s, const char *ref)
 	cr_assert_eq(r.status, 0, "no ref %s in %s", ref, s->repo);
 	free(r.err);
 	return app_sandbox_chomp(r.out);
+}
+
+int app_sandbox_runs_left(const struct app_sandbox *s)
+{
+	char *runs = th_path("%s/runs", s->root);
+	DIR *d = opendir(runs);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	free(runs);
+	return n;
+}
+
+pid_t app_sandbox_start(const struct app_sandbox *s, const char *log, const char *const *argv)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		for (size_t i = 0; i < s->nenv; i++)
+			putenv((char *)s->env[i]);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int null = open("/dev/null", O_RDONLY);
+		if (fd < 0 || null < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(null, 0) < 0 ||
+		    chdir(s->src) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void app_sandbox_wait_for(const char *file, const char *needle)
+{
+	for (int i = 0; i < 400; i++) {
+		char *text = th_read(file, NULL);
+		int seen = text && strstr(text, needle);
+		free(text);
+		if (seen)
+			return;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	char *text = th_read(file, NULL);
+	cr_assert_fail("'%s' never appeared in:\n%s", needle, text ? text : "");
+}
+
+double app_sandbox_clock(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int app_sandbox_signal(pid_t pid, int sig, double *took)
+{
+	int st;
+	double t0 = app_sandbox_clock();
+	cr_assert_eq(kill(pid, sig), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	*took = app_sandbox_clock() - t0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

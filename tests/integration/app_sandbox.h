@@ -30,6 +30,7 @@
 #include "tests/helpers.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define APP_SANDBOX_ENV_MAX 24
 
@@ -115,5 +116,23 @@ int app_sandbox_has_ref(const struct app_sandbox *s, const char *ref);
 
 /* The sha ref names in the app's repository, which must have it. */
 char *app_sandbox_ref(const struct app_sandbox *s, const char *ref);
+
+/* How many run directories (<root>/runs/ *: copies of slugs) are left. */
+int app_sandbox_runs_left(const struct app_sandbox *s);
+
+/*
+ * Starts argv (argv[0] a path) in s->src with the sandbox's environment,
+ * stdin from /dev/null and stdout and stderr into the file log; its pid.
+ */
+pid_t app_sandbox_start(const struct app_sandbox *s, const char *log, const char *const *argv);
+
+/* Waits up to 20 s for the file to hold needle; fails the test if it never does. */
+void app_sandbox_wait_for(const char *file, const char *needle);
+
+/* Sends sig to pid and waits for it: its exit status (128+signal); *took the seconds. */
+int app_sandbox_signal(pid_t pid, int sig, double *took);
+
+/* Seconds on the monotonic clock. */
+double app_sandbox_clock(void);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -56,8 +57,8 @@ static char *must(struct th_result r, const char *what)
 }
 #define OK(e, ...) must(RUN(e, __VA_ARGS__), #__VA_ARGS__)
 
-/* ssh -i KEY ... USER@127.0.0.1 COMMAND (NULL: no command, a login). */
-static struct th_result ssh_as(const char *key, const char *command)
+/* ssh -i KEY ... USER@127.0.0.1 COMMAND (NULL: no command, a login), input on stdin. */
+static struct th_result ssh_in(const char *key, const char *input, const char *command)
 {
 	char p[16];
 	snprintf(p, sizeof(p), "%d", port);
@@ -65,7 +66,13 @@ static struct th_result ssh_as(const char *key, const char *command)
 			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
 			       "-o", "LogLevel=ERROR", login, command, NULL };
-	return th_run(src, env, NULL, argv);
+	return th_run(src, env, input, argv);
+}
+
+/* ssh_in with nothing on stdin. */
+static struct th_result ssh_as(const char *key, const char *command)
+{
+	return ssh_in(key, NULL, command);
 }
 
 /* ssh_as with extra options first (at most 8; ssh keeps an option's first value). */
@@ -624,6 +631,35 @@ Test(ssh, a_user_without_access_is_refused_everything)
 	refused_ssh(key_bob, "rollback -a " APP, NO_ACCESS);
 	free(before);
 	free(dst);
+}
+
+Test(ssh, run_over_ssh_passes_stdin_output_and_the_exit_status)
+{
+	push_v1();
+	struct th_result r = ssh_in(key_alice, "one\ntwo\n", "run -a " APP " cat");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "one\ntwo\n");
+	th_result_free(&r);
+	/* one quoted word is a shell line in the app's sandbox; its status is ssh's */
+	r = ssh_as(key_alice, "run -a " APP " 'echo \"$HOME $(pwd)\"; ./run.sh; exit 5'");
+	cr_assert_eq(r.status, 5, "%s", r.err);
+	cr_assert_str_eq(r.out, "/app /app\nhi\n");
+	th_result_free(&r);
+	/* several words are exec'ed as they are, options included */
+	r = ssh_as(key_alice, "run -a " APP " printf '[%s]' 'a b' -a --help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "[a b][-a][--help]");
+	th_result_free(&r);
+	char *runs = th_path("%s/runs", root);
+	DIR *d = opendir(runs);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		cr_assert_eq(e->d_name[0], '.', "left behind: %s", e->d_name);
+	if (d)
+		closedir(d);
+	free(runs);
+	/* without access, nothing runs */
+	refused_ssh(key_bob, "run -a " APP " true", NO_ACCESS);
 }
 
 Test(ssh, injection_attempts_never_run)

@@ -1,0 +1,94 @@
+#define _GNU_SOURCE
+#include "runtime/oneoff.h"
+
+#include "runtime/procenv.h"
+#include "runtime/sandbox.h"
+#include "runtime/unpack.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* A port nothing listens on now, the kernel's pick; 5000 when it has none. */
+static int free_port(void)
+{
+	int port = 5000;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	socklen_t len = sizeof(a);
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0 && ntohs(a.sin_port))
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int check_opts(const struct oneoff_opts *o, int *stop)
+{
+	if (!o->n || !o->words || !o->words[0])
+		return sw_error_set(SW_EINVALID, "no command to run");
+	if (!o->release->slug[0])
+		return sw_error_set(SW_ENOTFOUND, "release v%d of %s has no slug to run: push code first",
+				    o->release->version, o->app);
+	*stop = o->stop_timeout_sec;
+	if (*stop <= 0)
+		return settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, stop);
+	return 0;
+}
+
+int oneoff_run(const struct oneoff_opts *o, int *status)
+{
+	struct sandbox sb = SANDBOX_INIT;
+	struct strvec env = STRVEC_INIT, inner = STRVEC_INIT;
+	char *run = NULL, *dir = NULL;
+	char dyno[32];
+	int stop = 0, lock = -1, err;
+
+	*status = -1;
+	/* from here on, a client gone or a ^C stops the process, and the run dir goes */
+	procenv_catch_stops((const int[]){ SIGTERM, SIGINT, SIGHUP, 0 });
+	snprintf(dyno, sizeof(dyno), "run.%d", (int)getpid());
+	if ((err = check_opts(o, &stop)) ||
+	    (err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
+	    (err = sandbox_check(&sb)) ||
+	    (err = unpack_for_instance(o->root, o->app, dyno, o->release->slug, &run, &lock)))
+		goto done;
+	if (procenv_stop_asked()) {
+		*status = 128 + SIGTERM; /* stopped before it started */
+		goto done;
+	}
+	dir = xasprintf("%s/app", run);
+	sandbox_mount(&sb, dir, "/app", 1);
+	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
+	procenv_argv(o->words, o->n, &inner);
+	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
+					 .dir = dir, .env = env.v, .keep_stdin = 1,
+					 .own_group = 1 };
+	struct procenv_proc p;
+	if ((err = procenv_start(&so, &p)))
+		goto done;
+	*status = procenv_wait(&p, stop);
+	if (*status < 0)
+		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
+done:
+	if (run)
+		unpack_remove(run); /* what it changed goes with it */
+	if (lock >= 0)
+		close(lock);
+	sandbox_release(&sb);
+	strvec_clear(&env);
+	strvec_clear(&inner);
+	free(run);
+	free(dir);
+	return err;
+}
