@@ -2,6 +2,7 @@
 #include "runtime/instance.h"
 
 #include "runtime/logs.h"
+#include "runtime/procenv.h"
 #include "runtime/sandbox.h"
 #include "runtime/unpack.h"
 #include "store/settings.h"
@@ -31,77 +32,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Sources the slug's profile scripts, then runs the command given as $1 (never spliced in). */
-static const char launcher[] =
-	"for f in /app/.profile.d/*.sh; do [ -r \"$f\" ] && . \"$f\"; done; "
-	"[ -r /app/.profile ] && . /app/.profile; "
-	"exec /bin/sh -c \"$1\"";
-
-static volatile sig_atomic_t stop_asked;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_asked = 1;
-}
-
-static void on_child(int sig)
-{
-	(void)sig; /* only wakes ppoll() */
-}
-
-static void make_env(const struct instance_opts *o, const struct sandbox *sb, const char *dir,
-		     struct strvec *env)
-{
-	const struct config *cfg = &o->release->config;
-	for (size_t i = 0; i < cfg->n; i++)
-		if (strcmp(cfg->items[i].key, "PORT") && strcmp(cfg->items[i].key, "DYNO"))
-			strvec_pushf(env, "%s=%s", cfg->items[i].key, cfg->items[i].value);
-	strvec_pushf(env, "PORT=%d", o->port);
-	strvec_pushf(env, "DYNO=%s.%d", o->type, o->index);
-	sandbox_env(sb, dir, env);
-}
-
-/* The "pid-namespace" and "child-pid" bwrap wrote on fd; 0 when it wrote none. */
-static void read_info(int fd, unsigned long long *ns, pid_t *child)
-{
-	char text[2048];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(text) - 1 && (r = read(fd, text + n, sizeof(text) - 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		n += (size_t)r;
-	}
-	text[n] = '\0';
-	char *p = strstr(text, "\"pid-namespace\":");
-	*ns = p ? strtoull(p + 16, NULL, 10) : 0;
-	p = strstr(text, "\"child-pid\":");
-	*child = p ? (pid_t)atoi(p + 12) : 0;
-}
-
-/* Sends sig to every process in the PID namespace whose inode is ns, but its init. */
-static void signal_namespace(unsigned long long ns, pid_t init, int sig)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid <= 0 || pid == init)
-			continue;
-		char path[64];
-		struct stat st;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-		if (stat(path, &st) == 0 && (unsigned long long)st.st_ino == ns)
-			kill(pid, sig);
-	}
-	closedir(d);
-}
 
 /* What an instance is doing, for ps: the file "state" of its service directory. */
 static void set_state(const struct instance_opts *o, const char *state)
@@ -197,8 +127,7 @@ static int accepts_on(int port)
 }
 
 struct running {
-	pid_t bwrap, init;        /* bwrap, and the namespace's init (0: unknown) */
-	unsigned long long ns;    /* its PID namespace (0: no sandbox) */
+	struct procenv_proc proc; /* bwrap, its PID namespace and that one's init */
 	int out;                  /* the read end of its output, or -1 */
 	int web, port, stop_sec;
 	long long started;        /* run_now_ms() when it started */
@@ -218,8 +147,8 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 	int st = 0, starting = p->web, open_out = p->out >= 0, exited = 0, said_stop = 0;
 
 	while (!exited || open_out) {
-		pid_t r = exited ? 0 : waitpid(p->bwrap, &st, WNOHANG);
-		if (r == p->bwrap) {
+		pid_t r = exited ? 0 : waitpid(p->proc.pid, &st, WNOHANG);
+		if (r == p->proc.pid) {
 			exited = 1;
 			if (open_out) /* what is left in the pipe; a grandchild may hold it open */
 				drain(os, p->out);
@@ -228,14 +157,11 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 		}
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (stop_asked && !kill_at) {
+		if (procenv_stop_asked() && !kill_at) {
 			if (!said_stop)
 				say(os, "Stopping all processes with SIGTERM");
 			said_stop = 1;
-			if (p->ns)
-				signal_namespace(p->ns, p->init, SIGTERM);
-			else
-				kill(p->bwrap, SIGTERM);
+			procenv_signal(&p->proc, SIGTERM);
 			kill_at = run_now_ms() + p->stop_sec * 1000LL;
 		}
 		long long now = run_now_ms();
@@ -243,12 +169,10 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 			say(os, "Error R12 (Exit timeout) -> At least one process failed to exit within "
 				"%d seconds of SIGTERM", p->stop_sec);
 			say(os, "Stopping remaining processes with SIGKILL");
-			/* the namespace's init takes everything in it along */
-			kill(p->init > 0 ? p->init : p->bwrap, SIGKILL);
-			kill(p->bwrap, SIGKILL);
+			procenv_kill(&p->proc);
 			kill_at = now + 1000000;
 		}
-		if (starting && !stop_asked && now >= probe_at) {
+		if (starting && !procenv_stop_asked() && now >= probe_at) {
 			if (accepts_on(p->port)) {
 				starting = 0;
 				p->up = 1;
@@ -322,12 +246,12 @@ static int wait_backoff(const struct instance_opts *o, struct outstream *os, int
 		return 0;
 	set_state(o, "crashed");
 	long long end = run_now_ms() + sec * 1000LL;
-	while (!stop_asked && run_now_ms() < end) {
+	while (!procenv_stop_asked() && run_now_ms() < end) {
 		long long left = end - run_now_ms();
 		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
 		ppoll(NULL, 0, &ts, waitmask);
 	}
-	if (stop_asked) {
+	if (procenv_stop_asked()) {
 		set_state(o, "down");
 		return 1;
 	}
@@ -357,9 +281,8 @@ int instance_run(const struct instance_opts *o, int *status)
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
 	char *run = NULL, *dir = NULL;
 	const char *command = NULL;
-	int info[2] = { -1, -1 }, out[2] = { -1, -1 }, run_lock = -1, err;
+	int out[2] = { -1, -1 }, run_lock = -1, err;
 	char label[80];
-	sigset_t block, waitmask;
 
 	*status = -1;
 	snprintf(label, sizeof(label), "%s.%d", o->type, o->index);
@@ -367,32 +290,19 @@ int instance_run(const struct instance_opts *o, int *status)
 	struct running p = { .out = -1, .port = o->port, .web = !strcmp(o->type, "web") };
 
 	/* signals are taken only while waiting (ppoll), never lost in between */
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	struct sigaction chld = { .sa_handler = on_child };
-	sigemptyset(&chld.sa_mask);
-	sigaction(SIGCHLD, &chld, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGCHLD);
+	procenv_catch_stops((const int[]){ SIGTERM, SIGINT, 0 });
+	const sigset_t *waitmask = procenv_waitmask();
 
 	if (o->state_dir) {
 		/* a supervisor killed must not leave an instance nobody supervises */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
-			stop_asked = 1;
+			procenv_ask_stop();
 	}
 	if ((err = check_opts(o, &command)))
 		goto done;
 	int crashes = crash_count(o);
-	if (wait_backoff(o, &os, crashes, &waitmask)) {
+	if (wait_backoff(o, &os, crashes, waitmask)) {
 		*status = 0;
 		goto done;
 	}
@@ -402,19 +312,13 @@ int instance_run(const struct instance_opts *o, int *status)
 		goto done;
 	dir = xasprintf("%s/app", run);
 	sandbox_mount(&sb, dir, "/app", 1);
-	make_env(o, &sb, dir, &env);
-	const char *inner[] = { "/bin/sh", "-c", launcher, "sh", command, NULL };
-	if (pipe2(info, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	procenv_env(&o->release->config, o->port, label, &sb, dir, &env);
+	procenv_argv(&command, 1, &argv);
+	if (pipe2(out, O_CLOEXEC) < 0 ||
 	    fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start %s", label);
 		goto done;
 	}
-	if (sb.off)
-		for (size_t i = 0; inner[i]; i++)
-			strvec_push(&argv, inner[i]);
-	else
-		sandbox_command(&sb, inner, dir, 3, &argv);
-
 	p.stop_sec = o->stop_timeout_sec;
 	/* a malformed setting must not keep the instance from running */
 	if (p.stop_sec <= 0 &&
@@ -423,41 +327,12 @@ int instance_run(const struct instance_opts *o, int *status)
 	set_state(o, "starting");
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
-	p.bwrap = fork();
-	if (p.bwrap < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot start %s", label);
+	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
+					 .dir = dir, .env = env.v, .out_fd = out[1] };
+	if ((err = procenv_start(&so, &p.proc)))
 		goto done;
-	}
-	if (p.bwrap == 0) {
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		sigaction(SIGTERM, &dfl, NULL);
-		sigaction(SIGINT, &dfl, NULL);
-		sigaction(SIGCHLD, &dfl, NULL);
-		sigaction(SIGPIPE, &dfl, NULL);
-		sigaction(SIGHUP, &dfl, NULL);
-		sigprocmask(SIG_SETMASK, &waitmask, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		struct rlimit core = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &core);
-		if (sb.max_file_size) {
-			struct rlimit fs = { sb.max_file_size, sb.max_file_size };
-			setrlimit(RLIMIT_FSIZE, &fs); /* lowering only: a failure leaves ours */
-		}
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
-			_exit(127);
-		if (info[1] == 3)
-			fcntl(3, F_SETFD, 0);
-		if ((info[1] != 3 && dup2(info[1], 3) < 0) ||
-		    (!sb.off && chdir("/") < 0) || (sb.off && chdir(dir) < 0))
-			_exit(127);
-		execvpe(argv.v[0], argv.v, env.v);
-		_exit(127);
-	}
-	close(info[1]);
 	close(out[1]);
-	info[1] = out[1] = -1;
-	if (!sb.off)
-		read_info(info[0], &p.ns, &p.init);
+	out[1] = -1;
 	if (!p.web) {
 		p.up = 1;
 		set_state(o, "up");
@@ -467,13 +342,13 @@ int instance_run(const struct instance_opts *o, int *status)
 	/* this process lives as long as the instance: give back what starting it took */
 	sw_git_shutdown();
 	malloc_trim(0);
-	*status = supervise(o, &p, &os, &waitmask);
+	*status = supervise(o, &p, &os, waitmask);
 	if (*status < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", label);
 		goto done;
 	}
 	say(&os, "Process exited with status %d", *status);
-	if (stop_asked) {
+	if (procenv_stop_asked()) {
 		set_state(o, "down");
 		set_crash_count(o, 0);
 	} else {
@@ -486,12 +361,9 @@ int instance_run(const struct instance_opts *o, int *status)
 done:
 	if (err)
 		say(&os, "Error: %s", sw_error_last());
-	for (int i = 0; i < 2; i++) {
-		if (info[i] >= 0)
-			close(info[i]);
+	for (int i = 0; i < 2; i++)
 		if (out[i] >= 0)
 			close(out[i]);
-	}
 	if (run)
 		unpack_remove(run); /* the instance's changes go with it */
 	if (run_lock >= 0)

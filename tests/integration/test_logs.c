@@ -121,7 +121,8 @@ Test(logs, show_the_processes_output_and_slipways_events_in_herokus_format)
 {
 	int port = rt_port(&sb, 1, "web.1");
 	char *want = th_path("app[web.1]: listening on %d MSG=-\n", port);
-	char *out = wait_logs(want);
+	free(wait_logs(want));
+	char *out = wait_logs(" slipway[web.1]: State changed from starting to up\n");
 	assert_format(out);
 	cr_assert(strstr(out, " slipway[web.1]: Starting process with command "
 			      "`exec python3 -u server.py`\n"), "%s", out);
