@@ -54,7 +54,8 @@ static void setup(void)
 			  "web: exec python3 -u server.py\n"
 			  "crasher: echo boom; exit 3\n"
 			  "chatty: yes 0123456789012345678901234567890123456789012345678901234567890123456789"
-			  " | head -n 300000; echo chatty-done; exec sleep 600\n", 0644);
+			  " | head -n 300000; echo chatty-done; exec sleep 600\n"
+			  "forker: sh -c 'exec sleep 4242' & echo forked; exit 0\n", 0644);
 	app_sandbox_create(&sb, NULL);
 	app_sandbox_checkout(&sb, NULL, "main", "one");
 	svscan = rt_start(&sb);
@@ -363,4 +364,55 @@ Test(logs, a_chatty_process_cannot_fill_the_disk)
 	long long size = du(dir);
 	cr_assert_lt(size, 8 * 1000 * 1000, "the app's logs take %lld bytes", size);
 	free(dir);
+}
+
+/* 1 when a process "sleep 4242" runs. */
+static int forked_sleep_runs(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+	while (d && (e = readdir(d)) && !found) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char *p = th_path("/proc/%s/cmdline", e->d_name);
+		size_t n = 0;
+		char *s = th_read(p, &n);
+		found = s && n == sizeof("sleep\0" "4242") && !memcmp(s, "sleep\0" "4242", n);
+		free(s);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int forker_crashed(void)
+{
+	struct th_result r = sw("ps", "-a", APP);
+	int crashed = strstr(r.out, "forker.1: crashed ") != NULL;
+	th_result_free(&r);
+	return crashed;
+}
+
+Test(logs, what_a_process_forks_goes_with_it)
+{
+	free(ok(SLIPWAY_BIN, "ps:scale", "forker=1", "-a", APP));
+	char *out = wait_logs("slipway[forker.1]: Process exited with status 0\n");
+	cr_assert(strstr(out, "app[forker.1]: forked\n"), "%s", out);
+	free(out);
+	/* while it is crashed (waiting to start again) nothing of it may run */
+	int checked = 0;
+	for (int i = 0; i < 200 && !checked; i++) {
+		if (forker_crashed()) {
+			int left = forked_sleep_runs();
+			if (forker_crashed()) {
+				cr_assert_not(left, "the child the process forked outlived it");
+				checked = 1;
+			}
+		}
+		if (!checked)
+			rt_pause_ms(50);
+	}
+	cr_assert(checked, "forker.1 was never seen crashed");
 }
