@@ -9,14 +9,12 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/gitutil.h"
+#include "util/net.h"
 #include "util/run.h"
 #include "util/util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <sys/socket.h>
 
 #include <dirent.h>
 #include <malloc.h>
@@ -115,17 +113,6 @@ static int drain(struct outstream *os, int fd)
 	}
 }
 
-static int accepts_on(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 struct running {
 	struct procenv_proc proc; /* bwrap, its PID namespace and that one's init */
 	int out;                  /* the read end of its output, or -1 */
@@ -173,7 +160,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 			kill_at = now + 1000000;
 		}
 		if (starting && !procenv_stop_asked() && now >= probe_at) {
-			if (accepts_on(p->port)) {
+			if (net_accepts(p->port)) {
 				starting = 0;
 				p->up = 1;
 				set_state(o, "up");

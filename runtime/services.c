@@ -9,18 +9,16 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/net.h"
 #include "util/run.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,29 +158,12 @@ static int pick_port(const struct start_settings *ss, int *port)
 		/* random first, so two switches rarely race for one port; then every port in turn */
 		int p = tries < 200 ? ss->first + (int)(rand_r(&seed) % (unsigned)span)
 				    : ss->first + (tries - 200);
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
-		a.sin_addr.s_addr = htonl(INADDR_ANY);
-		int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (ok) {
+		if (net_port_free(p)) {
 			*port = p;
 			return 0;
 		}
 	}
 	return sw_error_set(SW_ERROR, "no free port in slipway.portRange %d-%d", ss->first, ss->last);
-}
-
-static int accepts(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
 }
 
 static char *self_exe(void)
@@ -300,7 +281,7 @@ static int gate(const char *dir, const char *instance, int port, int boot_sec, c
 	while (run_now_ms() < end) {
 		if (web) {
 			/* the port is the instance's: whoever accepts on it is the new process */
-			if (accepts(port))
+			if (net_accepts(port))
 				return 0;
 			pause_ms(10);
 			continue;

@@ -74,64 +74,22 @@ static pid_t start(const char *which, int port, const char *log, const char *ext
 {
 	char p[16];
 	snprintf(p, sizeof(p), "%d", port);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		for (size_t i = 0; i < sb.nenv; i++)
-			putenv((char *)sb.env[i]);
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		execl(SLIPWAY_BIN, "slipway", "instance:run", which, "--port", p, "-a", APP,
-		      extra ? "--stop-timeout" : (char *)NULL, extra, (char *)NULL);
-		_exit(127);
-	}
-	child = pid;
-	return pid;
-}
-
-/* Waits up to 20 s for the log to hold needle. */
-static void wait_for(const char *log, const char *needle)
-{
-	for (int i = 0; i < 400; i++) {
-		char *s = th_read(log, NULL);
-		int seen = s && strstr(s, needle);
-		free(s);
-		if (seen)
-			return;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-	}
-	char *s = th_read(log, NULL);
-	cr_assert_fail("'%s' never appeared in:\n%s", needle, s ? s : "");
+	const char *argv[] = { SLIPWAY_BIN, "instance:run", which, "--port", p, "-a", APP,
+			       extra ? "--stop-timeout" : NULL, extra, NULL };
+	child = app_sandbox_start(&sb, log, argv);
+	return child;
 }
 
 /* Stops the child with SIGTERM; its exit status, and the seconds it took. */
 static int stop(pid_t pid, double *took)
 {
-	struct timespec t0, t1;
-	int st;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_assert_eq(kill(pid, SIGTERM), 0);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int status = app_sandbox_signal(pid, SIGTERM, took);
 	child = -1;
-	*took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return status;
 }
 
-static int runs_left(void)
-{
-	char *runs = th_path("%s/runs", sb.root);
-	DIR *d = opendir(runs);
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	free(runs);
-	return n;
-}
+#define wait_for app_sandbox_wait_for
+#define runs_left() app_sandbox_runs_left(&sb)
 
 Test(instance, web_serves_its_slug_on_port_with_herokus_environment)
 {
