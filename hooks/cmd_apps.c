@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 
 #include "runtime/logs.h"
+#include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 
@@ -79,6 +80,7 @@ int cmd_apps_destroy(struct cli *c)
 		return 1;
 	}
 	/* its processes stop first: nothing may run an app that is gone */
+	router_forget(c->root, name);
 	if (services_runtime_up(c->root))
 		services_retire(c->root, name, NULL);
 	else

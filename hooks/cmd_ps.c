@@ -4,6 +4,8 @@
 #include "hooks/view.h"
 
 #include "runtime/logs.h"
+#include "runtime/activate.h"
+#include "runtime/router.h"
 #include "runtime/services.h"
 #include "store/ledger.h"
 #include "store/app.h"
@@ -131,7 +133,8 @@ done:
 static int scale(struct cli *c, const struct release *r)
 {
 	char *summary = NULL;
-	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0)
+	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
+	    (router_running(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
 		return cli_fail();
 	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
 	logs_event(c->root, c->app, "api", "Scaled to %s by %s", summary, c->user);
@@ -148,10 +151,9 @@ static int restart(struct cli *c, const struct release *r)
 {
 	const char *which = c->nargs ? c->args[0] : NULL;
 	char *why = NULL;
-	int count = 0;
 	printf("Restarting %s of %s... ", which ? which : "all processes", c->app);
 	fflush(stdout);
-	if (services_restart(c->root, c->app, r, which, &count, &why) < 0) {
+	if (activate_restart(c->root, c->app, r, which, &why) < 0) {
 		printf("failed\n");
 		fflush(stdout);
 		if (why) {

@@ -3,6 +3,7 @@
 #include "hooks/cmds.h"
 
 #include "runtime/instance.h"
+#include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
@@ -13,10 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The router's files and service, then a rescan: what runs is what the ledger says. */
+static int start_router(struct cli *c)
+{
+	if (router_prepare(c->root) < 0 || supervisor_rescan(c->root) < 0)
+		return -1;
+	char *url = router_url(c->root, "APP");
+	struct router_listen l;
+	if (url && router_listen_read(c->root, &l) == 0)
+		printf("Router: nginx on %s:%d, apps at %s\n", l.address[0] ? l.address : "*", l.port,
+		       url);
+	free(url);
+	return 0;
+}
+
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
-	if (supervisor_start(c->root, &st) < 0)
+	/* what would keep the router from starting is said before anything starts */
+	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
 	if (st.already)
 		printf("The runtime of %s is already running: s6-svscan (pid %d)\n", c->root,
@@ -26,12 +42,12 @@ int cmd_server_start(struct cli *c)
 		       (int)st.pid);
 	/* whatever happened while it was down: every app runs its current release */
 	int added;
-	if (services_restore_all(c->root, 1, &added) < 0)
+	if (services_restore_all(c->root, 0, &added) < 0)
 		return cli_fail();
 	if (added)
 		printf("Starting %d process instance%s of the current releases\n", added,
 		       added == 1 ? "" : "s");
-	return 0;
+	return start_router(c) < 0 ? cli_fail() : 0;
 }
 
 int cmd_server_status(struct cli *c)
@@ -49,6 +65,11 @@ int cmd_server_status(struct cli *c)
 		else
 			printf("Supervisor: not running (start it with: slipway server:start)\n");
 		printf("Services:   %d\n", st.services);
+		struct router_listen l;
+		if (router_listen_read(c->root, &l) == 0)
+			printf("Router:     %s, nginx on %s:%d\n",
+			       router_running(c->root) ? "running" : "not running",
+			       l.address[0] ? l.address : "*", l.port);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);
@@ -79,7 +100,7 @@ int cmd_server_run(struct cli *c)
 	struct supervisor_status st;
 	/* the tree's first scan starts every app's current release */
 	if (supervisor_status(c->root, &st) == 0 && !st.running &&
-	    services_restore_all(c->root, 0, &added) < 0)
+	    (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
 		return cli_fail();
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */

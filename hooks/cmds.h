@@ -62,6 +62,12 @@ int cmd_ps_restart(struct cli *c);
 /* "web" or "web.1": a process type, or one instance of it */
 int ps_name_valid(const char *s);
 
+/* cmd_router.c */
+int cmd_maintenance(struct cli *c);
+int cmd_maintenance_on(struct cli *c);
+int cmd_maintenance_off(struct cli *c);
+int cmd_open(struct cli *c);
+
 /* cmd_logs.c */
 int cmd_logs(struct cli *c);
 

@@ -3,6 +3,7 @@
 #include "runtime/logs.h"
 #include "runtime/onrelease.h"
 #include "runtime/release_phase.h"
+#include "runtime/router.h"
 #include "runtime/sandbox.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
@@ -56,6 +57,27 @@ static int start_instances(const struct activate_opts *o, const struct release *
 	fflush(o->out);
 	buf_addf(output, "%s\n", why);
 	free(why);
+	return 0;
+}
+
+/*
+ * Points the router at the instances just started; when nginx refuses,
+ * they are stopped again and the old release keeps serving.
+ */
+static int switch_router(const struct activate_opts *o, struct strvec *started, int previous,
+			 struct buf *output)
+{
+	if (router_switch(o->root, o->app, started, NULL) == 0)
+		return 1;
+	const char *why = sw_error_last();
+	if (previous)
+		fprintf(o->out, " !     %s; v%d is still live\n", why, previous);
+	else
+		fprintf(o->out, " !     %s; nothing is live\n", why);
+	fflush(o->out);
+	buf_addf(output, "%s\n", why);
+	services_retire_names(o->root, started);
+	strvec_clear(started);
 	return 0;
 }
 
@@ -117,11 +139,20 @@ int activate(const struct activate_opts *o, struct release *r)
 	}
 	if (ok && want.n)
 		ok = started_ok = start_instances(o, r, &want, previous, &started, &output);
+	/* the router's requests move to the new instances before the release is current */
+	if (ok && runtime && router_running(o->root))
+		ok = started_ok = switch_router(o, &started, previous, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
 	r->failed_start = !started_ok;
 	if ((err = ledger_finish(o->ledger, r->version, r->status, !started_ok, output.data)) || !ok)
 		goto done;
 retire:
+	/* nothing was gated: the router goes straight to what the release runs (nothing) */
+	if (!err && runtime && !gated && router_running(o->root) &&
+	    router_switch(o->root, o->app, &started, NULL) < 0) {
+		fprintf(o->out, " !     %s\n", sw_error_last());
+		fflush(o->out);
+	}
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
 		services_retire(o->root, o->app, &started);
@@ -139,5 +170,21 @@ done:
 	strvec_clear(&started);
 	strvec_clear(&hook);
 	buf_release(&output);
+	return err;
+}
+
+int activate_restart(const char *root, const char *app, const struct release *r,
+		     const char *which, char **why)
+{
+	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
+	int err = services_restart(root, app, r, which, &started, &old, why);
+	/* requests move to the new instances; only then do the old ones get SIGTERM */
+	if (!err && router_running(root) && (err = router_switch(root, app, NULL, &old))) {
+		services_retire_names(root, &started);
+		strvec_clear(&old);
+	}
+	services_retire_names(root, &old);
+	strvec_clear(&started);
+	strvec_clear(&old);
 	return err;
 }

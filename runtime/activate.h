@@ -65,4 +65,15 @@ struct activate_opts {
  */
 int activate(const struct activate_opts *o, struct release *r);
 
+/*
+ * ps:restart: the app's instances that match which ("web", "web.1", NULL:
+ * all) are replaced by new ones of its current release r through the same
+ * switch - start, gate, router, then SIGTERM to the old ones - without a
+ * new release.  The caller holds the app lock.  When the gate or the
+ * router fails, *why (malloc'ed) may say why, and the old instances run
+ * on untouched.
+ */
+int activate_restart(const char *root, const char *app, const struct release *r,
+		     const char *which, char **why);
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define EVENTS_DIR "slipway"
+#define ROUTER_DIR "router"
 #define GENERATION_FILE "generation"
 
 void logs_stamp(char stamp[LOGS_STAMP_LEN + 1])
@@ -60,6 +61,15 @@ static void rotate_events(const char *dir, const char *current)
 		free(p);
 	}
 	strvec_clear(&old);
+}
+
+void logs_rotate(const char *dir)
+{
+	char *current = xasprintf("%s/current", dir);
+	struct stat st;
+	if (stat(current, &st) == 0 && st.st_size >= LOGS_FILE_SIZE)
+		rotate_events(dir, current);
+	free(current);
 }
 
 int logs_event(const char *root, const char *app, const char *who, const char *fmt, ...)
@@ -197,17 +207,84 @@ static void list_files(const char *dir, struct strvec *out)
 	strvec_push(out, "current");
 }
 
-/* Appends the n bytes at s to lines as one string. */
-static void push_n(struct strvec *lines, const char *s, size_t n)
+/* "0.001" (or "0.000, 0.002" after a retry: the last one counts; "-": none) as milliseconds. */
+static long router_ms(const char *v, size_t n)
 {
-	char *copy = xstrndup(s, n);
-	strvec_push(lines, copy);
-	free(copy);
+	char *s = xstrndup(v, n), *last = strrchr(s, ' ');
+	const char *num = last ? last + 1 : s;
+	long ms = strcmp(num, "-") ? (long)(atof(num) * 1000.0 + 0.5) : 0;
+	free(s);
+	return ms;
+}
+
+/*
+ * A line of the router's access log as nginx wrote it ("1764601642.123
+ * at=info ... connect=0.001 service=0.003 status=200 ...") in the app's log
+ * format: "STAMP slipway[router]: at=info ... connect=1ms service=3ms ...".
+ */
+static char *router_line(const char *s, size_t n)
+{
+	char *line = xstrndup(s, n), *sp = strchr(line, ' ');
+	if (!sp) {
+		free(line);
+		return NULL;
+	}
+	*sp = '\0';
+	char *dot = strchr(line, '.');
+	time_t sec = (time_t)strtoll(line, NULL, 10);
+	long frac = dot ? atol(dot + 1) : 0;
+	struct tm tm;
+	char stamp[LOGS_STAMP_LEN + 1];
+	gmtime_r(&sec, &tm);
+	size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + k, sizeof(stamp) - k, ".%03ld000+00:00", frac % 1000);
+	struct buf out = BUF_INIT;
+	buf_addf(&out, "%s slipway[router]: ", stamp);
+	const char *rest = sp + 1;
+	/* "at=… desc=\x22…\x22": nginx escaped the quotes of Slipway's own words */
+	const char *method = strstr(rest, " method=");
+	for (const char *q = rest; method && q < method; q++) {
+		if (!strncmp(q, "\\x22", 4)) {
+			buf_adds(&out, "\"");
+			q += 3;
+		} else {
+			buf_add(&out, q, 1);
+		}
+	}
+	if (method)
+		rest = method;
+	const char *c = strstr(rest, " connect="), *v = c ? strstr(c, " service=") : NULL;
+	const char *st = v ? strstr(v, " status=") : NULL;
+	if (st) {
+		buf_add(&out, rest, (size_t)(c - rest));
+		buf_addf(&out, " connect=%ldms service=%ldms", router_ms(c + 9, (size_t)(v - c - 9)),
+			 router_ms(v + 9, (size_t)(st - v - 9)));
+		buf_adds(&out, st);
+	} else {
+		buf_adds(&out, rest);
+	}
+	free(line);
+	return buf_detach(&out);
+}
+
+/*
+ * Appends the n bytes at s to lines as one string when they pass f (a line
+ * of the router's log as shown); 1 when it was taken.
+ */
+static int take_line(struct strvec *lines, const char *s, size_t n, const struct logs_filter *f,
+		     int router)
+{
+	char *line = router ? router_line(s, n) : xstrndup(s, n);
+	int ok = line && logs_match(f, line, strlen(line));
+	if (ok)
+		strvec_push(lines, line);
+	free(line);
+	return ok;
 }
 
 /* Up to n lines of text that pass f, last first, into lines (as copies). */
 static size_t take_last(const char *text, size_t len, const struct logs_filter *f, size_t n,
-			struct strvec *lines)
+			int router, struct strvec *lines)
 {
 	size_t got = 0, end = len;
 	while (end > 0 && got < n) {
@@ -217,10 +294,8 @@ static size_t take_last(const char *text, size_t len, const struct logs_filter *
 		size_t s = e;
 		while (s > 0 && text[s - 1] != '\n')
 			s--;
-		if (e > s && logs_match(f, text + s, e - s)) {
-			push_n(lines, text + s, e - s);
+		if (e > s && take_line(lines, text + s, e - s, f, router))
 			got++;
-		}
 		end = s;
 	}
 	return got;
@@ -238,12 +313,14 @@ static void dir_tail(const char *dir, const struct logs_filter *f, size_t n,
 {
 	struct strvec files = STRVEC_INIT;
 	size_t got = 0, first = lines->n;
+	const char *base = strrchr(dir, '/');
+	int router = base && !strcmp(base + 1, ROUTER_DIR);
 	list_files(dir, &files);
 	for (size_t i = files.n; i-- > 0 && got < n;) {
 		char *path = xasprintf("%s/%s", dir, files.v[i]), *text = NULL;
 		size_t len = 0;
 		if (fs_read_file(path, 4 * LOGS_FILE_SIZE, &text, &len) == 0)
-			got += take_last(text, len, f, n - got, lines);
+			got += take_last(text, len, f, n - got, router, lines);
 		free(text);
 		free(path);
 	}
@@ -304,8 +381,9 @@ static void read_new(struct followed *w, const struct logs_filter *f, struct str
 		size_t start = 0;
 		for (size_t i = 0; i < w->partial.len; i++)
 			if (w->partial.data[i] == '\n') {
-				if (i > start && logs_match(f, w->partial.data + start, i - start))
-					push_n(lines, w->partial.data + start, i - start);
+				if (i > start)
+					take_line(lines, w->partial.data + start, i - start, f,
+						  !strcmp(w->name, ROUTER_DIR));
 				start = i + 1;
 			}
 		memmove(w->partial.data, w->partial.data + start, w->partial.len - start);

@@ -76,6 +76,12 @@ int logs_show(const char *root, const char *app, const struct logs_filter *f, si
 void logs_instance_tail(const char *root, const char *app, const char *logdir, size_t n,
 			struct buf *out);
 
+/*
+ * Rotates the log directory's "current" once it is LOGS_FILE_SIZE or more
+ * (its writer must reopen it), keeping LOGS_FILES_KEPT old files.
+ */
+void logs_rotate(const char *dir);
+
 /* Removes the app's whole log (apps:destroy). */
 int logs_remove(const char *root, const char *app);
 

@@ -132,6 +132,7 @@ static char *service_name(const char *app, int version, int gen, const char *ins
 /* What starting instances reads of the settings, once per batch. */
 struct start_settings {
 	int boot;             /* slipway.bootTimeout */
+	int stop;             /* slipway.stopTimeout */
 	int first, last;      /* slipway.portRange */
 };
 
@@ -141,6 +142,8 @@ static int read_start_settings(const char *root, const char *app, struct start_s
 	int err = settings_open(&s, root, app);
 	if (!err)
 		err = settings_seconds(s, &SETTING_BOOT_TIMEOUT, &ss->boot);
+	if (!err)
+		err = settings_seconds(s, &SETTING_STOP_TIMEOUT, &ss->stop);
 	if (!err)
 		err = settings_port_range(s, &SETTING_PORT_RANGE, &ss->first, &ss->last);
 	settings_free(s);
@@ -199,7 +202,7 @@ static int put_file(const char *dir, const char *name, const char *data, size_t 
  * s6-log writing <root>/logs/APP/vN-G.TYPE.I, rotated by size).
  */
 static int write_service(const char *root, const char *app, const struct release *r,
-			 const char *instance, int port, const char *name)
+			 const char *instance, int port, int stop_sec, const char *name)
 {
 	char *scandir = paths_services_dir(root), *tmp = NULL, *self = self_exe();
 	char *final = xasprintf("%s/%s", scandir, name), *logs = logs_app_dir(root, app);
@@ -224,11 +227,14 @@ static int write_service(const char *root, const char *app, const struct release
 		       "exec s6-log -- n%d s%d ", LOGS_FILES_KEPT, LOGS_FILE_SIZE);
 	buf_add_shell_quoted(&log, logdir);
 	buf_adds(&log, "\n");
-	char ptext[16];
+	char ptext[16], ktext[32];
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", port);
+	/* s6's own last resort: should the instance not end after its SIGKILL, s6 kills it */
+	int kn = snprintf(ktext, sizeof(ktext), "%lld\n", (stop_sec + 5) * 1000LL);
 	sub = xasprintf("%s/log", tmp);
 	if (!(err = put_file(tmp, "run", run.data, run.len, 0755)) &&
 	    !(err = put_file(tmp, "port", ptext, (size_t)pn, 0644)) &&
+	    !(err = put_file(tmp, "timeout-kill", ktext, (size_t)kn, 0644)) &&
 	    !(err = mkdir(sub, 0755) < 0 ? sw_error_errno(SW_ERROR, "cannot create '%s'", sub) : 0) &&
 	    !(err = put_file(sub, "run", log.data, log.len, 0755))) {
 		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
@@ -337,7 +343,7 @@ int services_start(const char *root, const char *app, const struct release *r,
 		int port = 0;
 		char *name = service_name(app, r->version, gen, instances->v[i]);
 		if (!(err = pick_port(&ss, &port)) &&
-		    !(err = write_service(root, app, r, instances->v[i], port, name))) {
+		    !(err = write_service(root, app, r, instances->v[i], port, ss.stop, name))) {
 			ports[started->n] = port;
 			strvec_push(started, name);
 		}
@@ -518,7 +524,7 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 		char *name = service_name(app, r->version, gen, want.v[i]);
 		int port = 0;
 		if (!(err = pick_port(&ss, &port)) &&
-		    !(err = write_service(root, app, r, want.v[i], port, name)))
+		    !(err = write_service(root, app, r, want.v[i], port, ss.stop, name)))
 			(*added)++;
 		free(name);
 	}
@@ -540,16 +546,19 @@ static int instance_matches(const struct svc_name *sn, const char *which)
 	return !strcmp(which, sn->type) || !strcmp(which, inst);
 }
 
+void services_retire_names(const char *root, const struct strvec *names)
+{
+	retire_list(root, names);
+}
+
 int services_restart(const char *root, const char *app, const struct release *r,
-		     const char *which, int *count, char **why)
+		     const char *which, struct strvec *started, struct strvec *old, char **why)
 {
 	char *scandir = paths_services_dir(root);
-	struct strvec have = STRVEC_INIT, old = STRVEC_INIT, instances = STRVEC_INIT;
-	struct strvec started = STRVEC_INIT;
+	struct strvec have = STRVEC_INIT, instances = STRVEC_INIT;
 	int err = 0;
 
 	*why = NULL;
-	*count = 0;
 	if (!services_runtime_up(root)) {
 		err = sw_error_set(SW_ERROR, "the runtime is not running: start it with "
 				   "'slipway server:start'");
@@ -560,25 +569,21 @@ int services_restart(const char *root, const char *app, const struct release *r,
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name sn;
 		if (parse_service(have.v[i], app, &sn) == 0 && instance_matches(&sn, which)) {
-			strvec_push(&old, have.v[i]);
+			strvec_push(old, have.v[i]);
 			strvec_pushf(&instances, "%s.%d", sn.type, sn.index);
 		}
 	}
-	if (!old.n) {
+	if (!old->n) {
 		err = which ? sw_error_set(SW_ENOTFOUND, "no process %s of %s is running", which, app)
 			    : sw_error_set(SW_ENOTFOUND, "no processes of %s are running", app);
 		goto done;
 	}
 	/* the same switch as a release's: new ones up and through the gate, then the old ones go */
-	if ((err = services_start(root, app, r, &instances, &started, why)))
-		goto done;
-	retire_list(root, &old);
-	*count = (int)old.n;
+	if ((err = services_start(root, app, r, &instances, started, why)))
+		strvec_clear(old);
 done:
 	strvec_clear(&have);
-	strvec_clear(&old);
 	strvec_clear(&instances);
-	strvec_clear(&started);
 	free(scandir);
 	return err;
 }
@@ -616,6 +621,53 @@ int services_sweep(const char *root)
 	strvec_clear(&apps);
 	free(scandir);
 	return err;
+}
+
+void services_names(const char *root, const char *app, struct strvec *out)
+{
+	char *scandir = paths_services_dir(root);
+	list_services(scandir, app, out);
+	free(scandir);
+}
+
+int services_web_ports(const char *root, const char *app, const struct strvec *names,
+		       struct strvec *labels, int **ports)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec have = STRVEC_INIT;
+	if (!names) {
+		list_services(scandir, app, &have);
+		names = &have;
+	}
+	struct { int index, port; } *v = xcalloc(names->n ? names->n : 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < names->n; i++) {
+		struct svc_name sn;
+		if (parse_service(names->v[i], app, &sn) < 0 || strcmp(sn.type, "web"))
+			continue;
+		char *path = xasprintf("%s/%s/port", scandir, names->v[i]), *text = NULL;
+		int port = fs_read_file(path, 32, &text, NULL) == 0 ? atoi(text) : 0;
+		free(text);
+		free(path);
+		if (port <= 0)
+			continue;
+		size_t k = n++;
+		while (k > 0 && v[k - 1].index > sn.index) {
+			v[k] = v[k - 1];
+			k--;
+		}
+		v[k].index = sn.index;
+		v[k].port = port;
+	}
+	*ports = xcalloc(n ? n : 1, sizeof(**ports));
+	for (size_t i = 0; i < n; i++) {
+		strvec_pushf(labels, "web.%d", v[i].index);
+		(*ports)[i] = v[i].port;
+	}
+	free(v);
+	strvec_clear(&have);
+	free(scandir);
+	return 0;
 }
 
 int services_forget(const char *root, const char *app)

@@ -88,18 +88,34 @@ int services_restore_all(const char *root, int rescan, int *added);
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary);
 
+/* Retires the named services of an app (SIGTERM now; see services_retire). */
+void services_retire_names(const char *root, const struct strvec *names);
+
 /*
  * ps:restart: replaces the app's running instances that match which
  * ("web": every web.N, "web.1": that one, NULL: all) with new ones of
  * release r (its current one), the way a release switches: the new ones
- * start beside the old and pass the gate, and only then do the old ones
- * get SIGTERM.  The caller holds the app lock.  *count gets how many were
- * restarted.  SW_ENOTFOUND when none matches, SW_ERROR when the runtime
- * does not run; when the gate fails, *why (malloc'ed) says why and the
- * old instances run on untouched.
+ * start beside the old and pass the gate; *started gets their names and
+ * *old those of the ones they replace, which the caller retires
+ * (services_retire_names) once the router points at the new ones.  The caller holds the app lock.
+ * SW_ENOTFOUND when none matches, SW_ERROR when the runtime does not run;
+ * when the gate fails, *why (malloc'ed) says why and the old instances run
+ * on untouched (*old is empty).
  */
 int services_restart(const char *root, const char *app, const struct release *r,
-		     const char *which, int *count, char **why);
+		     const char *which, struct strvec *started, struct strvec *old, char **why);
+
+/* The names of the app's services now (APP.vN-G.TYPE.I), into out. */
+void services_names(const char *root, const char *app, struct strvec *out);
+
+/*
+ * The web instances among the app's services named in names (NULL: all its
+ * services now): their labels ("web.1", into labels) and ports (*ports,
+ * malloc'ed, as many), sorted by index - what the router sends requests
+ * to.
+ */
+int services_web_ports(const char *root, const char *app, const struct strvec *names,
+		       struct strvec *labels, int **ports);
 
 /* One running (or stopped) instance of an app, as ps shows it. */
 struct service_info {

@@ -42,6 +42,9 @@ void th_result_free(struct th_result *r);
 /* Writes a file (creating parent directories), with mode. */
 void th_write(const char *path, const char *content, unsigned mode);
 
+/* A TCP port of 127.0.0.1 that nothing listens on now. */
+int th_free_port(void);
+
 /* Formats a path: th_path("%s/a/b", dir); malloc'ed. */
 char *th_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -189,3 +189,23 @@ int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who
 	}
 	return 0;
 }
+
+size_t proc_children(pid_t parent, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t n = 0;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		struct proc_info p = { .pid = (pid_t)atoi(e->d_name) };
+		if (read_stat(&p, -1) == 0 && p.ppid == parent) {
+			if (n < max)
+				out[n] = p.pid;
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}

@@ -55,4 +55,10 @@ int proc_runs_self(const struct proc_table *t, const struct proc_info *p);
  */
 int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who);
 
+/*
+ * The pids of parent's children now (from each /proc/PID/stat), up to max
+ * into out; how many there are.
+ */
+size_t proc_children(pid_t parent, pid_t *out, size_t max);
+
 #endif

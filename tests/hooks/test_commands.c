@@ -13,7 +13,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "releases:output", "rollback", "config", "config:get",
 					  "config:set", "config:unset", "slugs:info",
 					  "slugs:contents", "ps", "ps:scale", "ps:restart",
-					  "restart", "logs", "run", "help", NULL };
+					  "restart", "logs", "run", "maintenance",
+					  "maintenance:on", "maintenance:off", "open", "help", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

@@ -38,6 +38,12 @@ void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 	free(kv);
 	for (size_t i = 0; base[i]; i++)
 		app_sandbox_setenv(s, base[i]);
+	/* the router of this root listens on 127.0.0.1 only, on a port of its own */
+	s->http_port = th_free_port();
+	kv = th_path("SLIPWAY_HTTP_PORT=%d", s->http_port);
+	app_sandbox_setenv(s, kv);
+	free(kv);
+	app_sandbox_setenv(s, "SLIPWAY_HTTP_ADDRESS=127.0.0.1");
 	if (flags & APP_SANDBOX_BATCH) {
 		app_sandbox_setenv(s, "GIT_TERMINAL_PROMPT=0");
 		app_sandbox_setenv(s, "LC_ALL=C");

@@ -40,6 +40,7 @@ struct app_sandbox {
 	char *src;  /* the pusher's working tree: <dir>/src (made, empty) */
 	char *repo; /* the app's repository: <root>/apps/<app>.git */
 	char *app;
+	int http_port; /* the router's: SLIPWAY_HTTP_PORT, a free port on 127.0.0.1 */
 	/* "K=V" entries every command gets, NULL-terminated; owned copies */
 	const char *env[APP_SANDBOX_ENV_MAX + 1];
 	size_t nenv;

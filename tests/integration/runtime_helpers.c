@@ -26,6 +26,30 @@ pid_t rt_start(struct app_sandbox *sb)
 	return pid;
 }
 
+/* SIGKILL to every process whose command line names the root (by pid, never by name). */
+static void kill_leftovers(const char *root)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t rn = strlen(root);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char *p = th_path("/proc/%s/cmdline", e->d_name);
+		size_t n = 0;
+		char *s = th_read(p, &n);
+		for (size_t i = 0; s && i + rn <= n; i++)
+			if (!memcmp(s + i, root, rn)) {
+				kill((pid_t)atoi(e->d_name), SIGKILL);
+				break;
+			}
+		free(s);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 void rt_stop(struct app_sandbox *sb, pid_t *svscan)
 {
 	struct th_result r = SANDBOX_RUN(sb, NULL, SLIPWAY_BIN, "server:stop");
@@ -33,6 +57,8 @@ void rt_stop(struct app_sandbox *sb, pid_t *svscan)
 	if (*svscan > 0)
 		kill(*svscan, SIGKILL);
 	*svscan = -1;
+	/* nothing a test started may outlive it (a retired instance still stopping) */
+	kill_leftovers(sb->root);
 }
 
 char *rt_without_generation(const char *name)
@@ -43,14 +69,15 @@ char *rt_without_generation(const char *name)
 	return th_path("%.*s%s", (int)(dash - name), name, dot);
 }
 
-/* The names in <root>/services that are not dot-names, sorted. */
+/* The names of the app's services in <root>/services ("APP.…"), sorted. */
 static void service_names(struct app_sandbox *sb, struct strvec *v)
 {
 	char *dir = th_path("%s/services", sb->root);
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	size_t an = strlen(sb->app);
 	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
+		if (!strncmp(e->d_name, sb->app, an) && e->d_name[an] == '.')
 			strvec_push(v, e->d_name);
 	if (d)
 		closedir(d);

@@ -21,7 +21,8 @@ void rt_stop(struct app_sandbox *sb, pid_t *svscan);
 /* "rt.v2-5.web.1" as "rt.v2.web.1": which release and instance, not which generation. */
 char *rt_without_generation(const char *name);
 
-/* The app's service directories (without their generation), sorted, space-separated. */
+/* The app's service directories (without their generation), sorted, space-separated
+ * (the router's and other apps' are not the app's). */
 char *rt_services(struct app_sandbox *sb);
 
 /* <root>/services/APP.vN-G.INSTANCE, whatever G is (the first found; NULL: none). */

@@ -57,17 +57,6 @@ static void teardown(void)
 
 TestSuite(instance, .init = setup, .fini = teardown, .timeout = 120);
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 /* Starts `slipway instance:run which --port port ...`, its output into log. */
 static pid_t start(const char *which, int port, const char *log, const char *extra)
@@ -94,7 +83,7 @@ static int stop(pid_t pid, double *took)
 Test(instance, web_serves_its_slug_on_port_with_herokus_environment)
 {
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "SECRET=s3cret", "PORT=1", "-a", APP));
-	int port = free_port();
+	int port = th_free_port();
 	char *log = th_path("%s/web.log", sb.dir);
 	pid_t pid = start("web.1", port, log, NULL);
 	char *want = th_path("env: from-profile web.1 %d /app /app s3cret", port);
@@ -132,7 +121,7 @@ Test(instance, web_serves_its_slug_on_port_with_herokus_environment)
 Test(instance, sigterm_reaches_every_process_of_the_instance)
 {
 	char *log = th_path("%s/worker.log", sb.dir);
-	pid_t pid = start("worker.1", free_port(), log, NULL);
+	pid_t pid = start("worker.1", th_free_port(), log, NULL);
 	wait_for(log, "started");
 	double took;
 	int status = stop(pid, &took);
@@ -147,7 +136,7 @@ Test(instance, sigterm_reaches_every_process_of_the_instance)
 Test(instance, what_ignores_sigterm_is_killed_after_the_stop_timeout)
 {
 	char *log = th_path("%s/stubborn.log", sb.dir);
-	pid_t pid = start("stubborn.1", free_port(), log, "1");
+	pid_t pid = start("stubborn.1", th_free_port(), log, "1");
 	wait_for(log, "stubborn");
 	double took;
 	int status = stop(pid, &took);

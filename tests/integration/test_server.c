@@ -105,14 +105,16 @@ Test(server, start_is_idempotent_status_tells_and_stop_stops)
 	cr_assert(alive(pid));
 	r = sw("server:start");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *again = th_path("The runtime of %s is already running: s6-svscan (pid %d)\n", sb.root,
-			      (int)pid);
+	char *again = th_path("The runtime of %s is already running: s6-svscan (pid %d)\n"
+			      "Router: nginx on 127.0.0.1:%d, apps at http://APP.localhost:%d/\n",
+			      sb.root, (int)pid, sb.http_port, sb.http_port);
 	cr_assert_str_eq(r.out, again);
 	free(again);
 	th_result_free(&r);
 
 	r = sw("server:status", "--json");
-	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":0}\n", (int)pid);
+	/* one service: the router */
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":1}\n", (int)pid);
 	cr_assert_str_eq(r.out, want);
 	free(want);
 	th_result_free(&r);
@@ -144,7 +146,8 @@ Test(server, a_service_in_the_tree_is_kept_running_and_stopped_with_it)
 	th_result_free(&r);
 	cr_assert(eventually(file_has, out), "the service never ran");
 	r = sw("server:status");
-	cr_assert(strstr(r.out, "Services:   1\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "Services:   2\n"), "%s", r.out); /* it and the router */
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
 	th_result_free(&r);
 
 	r = sw("server:stop");

@@ -106,18 +106,6 @@ static char *git_ssh_command(const char *key)
 
 /* ---- sshd ---- */
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 static int port_open(void)
 {
@@ -218,7 +206,7 @@ static void setup(void)
 
 	struct passwd *pw = getpwuid(getuid());
 	cr_assert(pw);
-	port = free_port();
+	port = th_free_port();
 	login = th_path("%s@127.0.0.1", pw->pw_name);
 	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", pw->pw_name, port, APP);
 	scp_url = th_path("%s@127.0.0.1:%s.git", pw->pw_name, APP);

@@ -1,0 +1,740 @@
+#define _GNU_SOURCE
+#include "runtime/router.h"
+
+#include "runtime/logs.h"
+#include "runtime/services.h"
+#include "runtime/supervisor.h"
+#include "store/app.h"
+#include "store/paths.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/net.h"
+#include "util/proc.h"
+#include "util/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVICE "router"
+#define MAINTENANCE_FILE "slipway-maintenance"
+#define DOMAINS_FILE "slipway-domains"
+#define PAGE_URI "/.slipway-router-page"
+#define DRAIN_MAX_MS 15000
+
+static char *router_dir(const char *root)
+{
+	return xasprintf("%s/router", root);
+}
+
+static char *router_path(const char *root, const char *name)
+{
+	return xasprintf("%s/router/%s", root, name);
+}
+
+static char *service_dir(const char *root)
+{
+	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/" SERVICE, scandir);
+	free(scandir);
+	return dir;
+}
+
+/* slipway.nginx, as an absolute path when it is found in the sbin and bin directories. */
+static int nginx_prog(const char *root, char **prog)
+{
+	struct settings *s = NULL;
+	(void)root;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_NGINX, prog);
+	settings_free(s);
+	if (!err && !strchr(*prog, '/')) {
+		static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+						    "/usr/bin", "/sbin", "/bin", NULL };
+		for (size_t i = 0; dirs[i]; i++) {
+			char *p = xasprintf("%s/%s", dirs[i], *prog);
+			if (access(p, X_OK) == 0) {
+				free(*prog);
+				*prog = p;
+				break;
+			}
+			free(p);
+		}
+	}
+	return err;
+}
+
+/* "1.2.3.4" or "" */
+static int address_valid(const char *a)
+{
+	size_t n = strlen(a);
+	return n < 64 && strspn(a, "0123456789.") == n;
+}
+
+static int domain_valid(const char *d)
+{
+	size_t n = strlen(d);
+	return n > 0 && n < 200 && strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n &&
+	       d[0] != '.' && d[0] != '-' && d[n - 1] != '.' && !strstr(d, "..");
+}
+
+int router_listen_read(const char *root, struct router_listen *l)
+{
+	struct settings *s = NULL;
+	char *port = NULL, *addr = NULL, *domain = NULL;
+	int err = settings_open(&s, NULL, NULL);
+
+	memset(l, 0, sizeof(*l));
+	if (!err)
+		err = settings_string(s, &SETTING_HTTP_PORT, &port);
+	if (!err)
+		err = settings_string(s, &SETTING_HTTP_ADDRESS, &addr);
+	if (!err)
+		err = settings_string(s, &SETTING_DOMAIN, &domain);
+	if (err)
+		goto done;
+	if (port) {
+		char *end = NULL;
+		long p = strtol(port, &end, 10);
+		if (!*port || *end || p < 1 || p > 65535) {
+			err = settings_blame(s, &SETTING_HTTP_PORT, sw_error_set(SW_EINVALID,
+				"invalid value '%s': use a TCP port, 1 to 65535", port));
+			goto done;
+		}
+		l->port = (int)p;
+	} else {
+		/* the default is chosen once, when the router first starts, and kept */
+		char *kept = router_path(root, "port"), *text = NULL;
+		if (fs_read_file(kept, 32, &text, NULL) == 0)
+			l->port = atoi(text);
+		free(text);
+		free(kept);
+		if (l->port < 1 || l->port > 65535)
+			l->port = net_port_free(80) ? 80 : 5000;
+	}
+	if (addr && !address_valid(addr)) {
+		err = settings_blame(s, &SETTING_HTTP_ADDRESS, sw_error_set(SW_EINVALID,
+			"invalid value '%s': use an IPv4 address such as 127.0.0.1, or nothing for every address",
+			addr));
+		goto done;
+	}
+	snprintf(l->address, sizeof(l->address), "%s", addr ? addr : "");
+	if (!domain_valid(domain)) {
+		err = settings_blame(s, &SETTING_DOMAIN, sw_error_set(SW_EINVALID,
+			"invalid value '%s': use a host name such as example.com", domain));
+		goto done;
+	}
+	snprintf(l->domain, sizeof(l->domain), "%s", domain);
+done:
+	free(port);
+	free(addr);
+	free(domain);
+	settings_free(s);
+	return err;
+}
+
+int router_installed(const char *root)
+{
+	char *prog = NULL;
+	int ok = 0;
+	if (nginx_prog(root, &prog) == 0) {
+		const char *argv[] = { prog, "-v", NULL };
+		struct run_opts o = RUN_OPTS_INIT;
+		int status = -1;
+		o.argv = argv;
+		o.timeout_sec = 10;
+		ok = run_child(&o, &status) == 0 && status == 0;
+	}
+	free(prog);
+	return ok;
+}
+
+/* `s6-svstat -o fields` of the router's service; 0 when s6 answered. */
+static int router_svstat(const char *root, const char *fields, struct buf *out)
+{
+	char *dir = service_dir(root);
+	const char *argv[] = { "s6-svstat", "-o", fields, dir, NULL };
+	int status = -1;
+	int err = fs_is_dir(dir) && supervisor_s6(argv, &status, out) == 0 && status == 0 ? 0 : -1;
+	free(dir);
+	return err;
+}
+
+/* The nginx master's pid, 0 when the router does not run. */
+static pid_t master_pid(const char *root)
+{
+	struct buf out = BUF_INIT;
+	long pid = 0;
+	char up[8] = "";
+	if (router_svstat(root, "up,pid", &out) == 0 && sscanf(out.data, "%7s %ld", up, &pid) == 2 &&
+	    strcmp(up, "true"))
+		pid = 0;
+	buf_release(&out);
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
+int router_running(const char *root)
+{
+	return master_pid(root) > 0;
+}
+
+/* app names are [a-z0-9-]; nginx names take [a-z0-9_] */
+static void nginx_name(char *out, size_t size, const char *app)
+{
+	snprintf(out, size, "%s", app);
+	for (char *p = out; *p; p++)
+		if (*p == '-')
+			*p = '_';
+}
+
+static void add_listen(struct buf *b, const struct router_listen *l, const char *extra)
+{
+	if (l->address[0])
+		buf_addf(b, "\tlisten %s:%d%s;\n", l->address, l->port, extra);
+	else
+		buf_addf(b, "\tlisten %d%s;\n", l->port, extra);
+}
+
+static void main_conf(const struct router_listen *l, struct buf *b)
+{
+	buf_adds(b, "# written by slipway: the router (every path is relative to this directory)\n"
+		    "worker_processes auto;\n"
+		    "pid nginx.pid;\n"
+		    "error_log logs/error.log warn;\n");
+	if (geteuid() == 0) {
+		/* the workers run as the server user, never as another one */
+		struct passwd *pw = getpwuid(geteuid());
+		struct group *gr = getgrgid(getegid());
+		if (pw && gr)
+			buf_addf(b, "user %s %s;\n", pw->pw_name, gr->gr_name);
+	}
+	buf_adds(b, "worker_shutdown_timeout 10s;\n"
+		    "events { worker_connections 1024; }\n"
+		    "http {\n"
+		    "\taccess_log off;\n"
+		    "\tserver_tokens off;\n"
+		    "\tclient_body_temp_path tmp/body;\n"
+		    "\tproxy_temp_path tmp/proxy;\n"
+		    "\tfastcgi_temp_path tmp/fastcgi;\n"
+		    "\tuwsgi_temp_path tmp/uwsgi;\n"
+		    "\tscgi_temp_path tmp/scgi;\n"
+		    "\tserver_names_hash_bucket_size 128;\n"
+		    "\ttypes { text/html html; }\n"
+		    "\tdefault_type application/octet-stream;\n"
+		    "\tclient_max_body_size 100m;\n"
+		    "\t# Heroku's router headers; a valid X-Request-Id of the client's is kept\n"
+		    "\tmap $http_x_request_id $slipway_request_id {\n"
+		    "\t\t\"~^[A-Za-z0-9+/=_.-]{20,200}$\" $http_x_request_id;\n"
+		    "\t\tdefault $request_id;\n"
+		    "\t}\n"
+		    "\tproxy_http_version 1.1;\n"
+		    "\tproxy_set_header Connection \"\";\n"
+		    "\tproxy_set_header Host $http_host;\n"
+		    "\tproxy_set_header X-Request-Id $slipway_request_id;\n"
+		    "\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+		    "\tproxy_set_header X-Forwarded-Proto $scheme;\n"
+		    "\tproxy_set_header X-Forwarded-Port $server_port;\n"
+		    "\tproxy_connect_timeout 5s;\n"
+		    "\tproxy_read_timeout 30s;\n"
+		    "\tproxy_next_upstream error timeout;\n"
+		    "\tserver {\n");
+	add_listen(b, l, " default_server");
+	buf_adds(b, "\t\tlocation / { return 404; }\n"
+		    "\t\terror_page 404 " PAGE_URI ";\n"
+		    "\t\tlocation = " PAGE_URI " { internal; alias pages/no-such-app.html; }\n"
+		    "\t}\n"
+		    "\tinclude apps/*.conf;\n"
+		    "}\n");
+}
+
+/* What the router does with an app's requests. */
+enum app_state { APP_RUNNING, APP_NO_WEB, APP_MAINTENANCE };
+
+static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
+		     const struct strvec *labels, const int *ports, const struct strvec *domains,
+		     struct buf *b)
+{
+	char name[64];
+	nginx_name(name, sizeof(name), app);
+	buf_addf(b, "# written by slipway: the app %s\n", app);
+	if (state == APP_RUNNING) {
+		buf_addf(b, "upstream slipway_%s {\n", name);
+		for (size_t i = 0; i < labels->n; i++)
+			buf_addf(b, "\tserver 127.0.0.1:%d max_fails=0;\n", ports[i]);
+		buf_adds(b, "\tkeepalive 16;\n}\n");
+		buf_addf(b, "map $upstream_addr $slipway_dyno_%s {\n", name);
+		for (size_t i = 0; i < labels->n; i++)
+			buf_addf(b, "\t\"127.0.0.1:%d\" %s;\n", ports[i], labels->v[i]);
+		buf_adds(b, "\tdefault \"-\";\n}\n");
+	}
+	buf_addf(b, "map $status $slipway_at_%s {\n", name);
+	if (state == APP_MAINTENANCE)
+		buf_adds(b, "\tdefault 'at=error code=H80 desc=\"Maintenance mode\"';\n");
+	else if (state == APP_NO_WEB)
+		buf_adds(b, "\tdefault 'at=error code=H14 desc=\"No web processes running\"';\n");
+	else
+		buf_adds(b, "\t502 'at=error code=H13 desc=\"Connection closed without response\"';\n"
+			    "\t503 'at=error code=H10 desc=\"App not answering\"';\n"
+			    "\t504 'at=error code=H12 desc=\"Request timeout\"';\n"
+			    "\tdefault at=info;\n");
+	buf_adds(b, "}\n");
+	char dyno[80];
+	snprintf(dyno, sizeof(dyno), state == APP_RUNNING ? "$slipway_dyno_%s" : "-", name);
+	buf_addf(b, "log_format slipway_%s '$msec $slipway_at_%s method=$request_method "
+		    "path=\"$request_uri\" host=$host request_id=$slipway_request_id "
+		    "fwd=\"$remote_addr\" dyno=%s connect=$upstream_connect_time "
+		    "service=$upstream_response_time status=$status bytes=$bytes_sent "
+		    "protocol=$scheme';\n", name, name, dyno);
+	buf_adds(b, "server {\n");
+	add_listen(b, l, "");
+	buf_addf(b, "\tserver_name %s.%s", app, l->domain);
+	for (size_t i = 0; domains && i < domains->n; i++)
+		buf_addf(b, " %s", domains->v[i]);
+	buf_adds(b, ";\n");
+	buf_addf(b, "\taccess_log ../logs/%s/router/current slipway_%s;\n", app, name);
+	if (state == APP_RUNNING)
+		buf_addf(b, "\tlocation / { proxy_pass http://slipway_%s; }\n"
+			    "\terror_page 502 503 504 =503 " PAGE_URI ";\n"
+			    "\tlocation = " PAGE_URI " { internal; alias pages/app-error.html; }\n",
+			 name);
+	else
+		buf_addf(b, "\tlocation / { return 503; }\n"
+			    "\terror_page 503 " PAGE_URI ";\n"
+			    "\tlocation = " PAGE_URI " { internal; alias pages/%s.html; }\n",
+			 state == APP_MAINTENANCE ? "maintenance" : "app-error");
+	buf_adds(b, "}\n");
+}
+
+/*
+ * Writes a file of the router under a temporary name and renames it in:
+ * never half-written.  No fsync: the router's files are rebuilt from the
+ * ledger and the services when the runtime starts.
+ */
+static int put_file(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int err = fd < 0 || fs_write_all(fd, data, len) < 0 ? -1 : 0;
+	if (fd >= 0 && close(fd) < 0)
+		err = -1;
+	if (err || rename(tmp, path) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+		unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}
+
+int router_maintenance(const char *root, const char *app)
+{
+	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
+	int on = fs_exists(path);
+	free(path);
+	return on;
+}
+
+int router_set_maintenance(const char *root, const char *app, int on)
+{
+	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
+	int err = 0;
+	if (on)
+		err = fs_write_atomic(path, "on\n", 3, 0644);
+	else if (unlink(path) < 0 && errno != ENOENT)
+		err = sw_error_errno(SW_ERROR, "cannot remove '%s'", path);
+	free(path);
+	return err;
+}
+
+/* The app's own domains (domains:add), one per line of its file. */
+static void read_domains(const char *root, const char *app, struct strvec *out)
+{
+	char *path = paths_repo_file(root, app, DOMAINS_FILE), *text = NULL;
+	size_t len = 0;
+	if (fs_read_file(path, 1 << 20, &text, &len) == 0) {
+		struct text_lines it = TEXT_LINES_INIT(text, len);
+		const char *l;
+		size_t n;
+		while (text_lines_next(&it, &l, &n)) {
+			char *d = xstrndup(l, n);
+			if (domain_valid(d))
+				strvec_push(out, d);
+			free(d);
+		}
+	}
+	free(text);
+	free(path);
+}
+
+/* `nginx -t` of the whole configuration; *msg (malloc'ed) is nginx's complaint. */
+static void collect(const char *line, size_t len, void *ctx)
+{
+	struct buf *b = ctx;
+	buf_add(b, line, len);
+	buf_adds(b, "\n");
+}
+
+static int nginx_run(const char *root, const char *what, char **msg)
+{
+	char *prog = NULL, *prefix = NULL;
+	struct buf said = BUF_INIT;
+	int status = -1, err = nginx_prog(root, &prog);
+	*msg = NULL;
+	if (err)
+		return err;
+	prefix = xasprintf("%s/router/", root);
+	const char *argv[] = { prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
+			       "-e", "logs/error.log", NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	o.argv = argv;
+	o.timeout_sec = 30;
+	o.on_line = collect;
+	o.ctx = &said;
+	err = run_child(&o, &status);
+	if (err == SW_ENOTFOUND)
+		err = sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
+				   "(or set slipway.nginx)");
+	else if (!err && status) {
+		/* its last "nginx: [emerg] ..." line says what is wrong */
+		char *text = buf_detach(&said), *last = NULL;
+		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+			if (strstr(l, "[emerg]") || strstr(l, "[alert]") || !last)
+				last = l;
+		*msg = xstrdup(last ? last : "nginx -t failed");
+		free(text);
+		err = sw_error_set(SW_ERROR, "%s", *msg);
+	}
+	buf_release(&said);
+	free(prefix);
+	free(prog);
+	return err;
+}
+
+/*
+ * Reloads the running router and waits until the workers of the old
+ * configuration are gone: new workers serve the new configuration, and no
+ * request is left on the old one.
+ */
+static int reload_and_drain(const char *root)
+{
+	pid_t master = master_pid(root);
+	pid_t old[64];
+	if (!master)
+		return 0;
+	size_t n = proc_children(master, old, 64);
+	if (n > 64)
+		n = 64;
+	char *dir = service_dir(root);
+	const char *hup[] = { "s6-svc", "-h", dir, NULL };
+	int status = -1;
+	int err = supervisor_s6(hup, &status, NULL);
+	free(dir);
+	if (err || status)
+		return err ? err : sw_error_set(SW_ERROR, "cannot reload the router");
+	long long end = run_now_ms() + DRAIN_MAX_MS;
+	for (;;) {
+		size_t left = 0;
+		pid_t now[64];
+		size_t m = proc_children(master, now, 64);
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < m && k < 64; k++)
+				left += old[i] == now[k];
+		if (!left)
+			return 0;
+		if (run_now_ms() > end)
+			return sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s "
+					    "(see %s/router/logs/error.log)", DRAIN_MAX_MS / 1000, root);
+		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+	}
+}
+
+/* Writes the app's file for its web instances; *old gets what it held (NULL: none). */
+static int write_app(const char *root, const char *app, const struct strvec *names,
+		     const struct strvec *except, char **old)
+{
+	struct router_listen l;
+	struct strvec labels = STRVEC_INIT, domains = STRVEC_INIT, keep = STRVEC_INIT;
+	struct buf conf = BUF_INIT;
+	int *ports = NULL, err;
+	char *path = NULL;
+
+	*old = NULL;
+	if ((err = router_listen_read(root, &l)))
+		return err;
+	if (except) {
+		/* the app's services now, but those going */
+		char *scandir = paths_services_dir(root);
+		struct strvec all = STRVEC_INIT, gone = STRVEC_INIT;
+		services_names(root, app, &all);
+		for (size_t i = 0; i < except->n; i++)
+			strvec_push(&gone, except->v[i]);
+		strvec_sort(&gone);
+		for (size_t i = 0; i < all.n; i++)
+			if (!strvec_has_sorted(&gone, all.v[i]))
+				strvec_push(&keep, all.v[i]);
+		strvec_clear(&all);
+		strvec_clear(&gone);
+		free(scandir);
+		names = &keep;
+	}
+	if ((err = services_web_ports(root, app, names, &labels, &ports)))
+		goto done;
+	read_domains(root, app, &domains);
+	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
+			       : labels.n ? APP_RUNNING : APP_NO_WEB;
+	app_conf(app, &l, state, &labels, ports, &domains, &conf);
+	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
+	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
+		err = sw_error_errno(SW_ERROR, "cannot create '%s'", logdir);
+	logs_rotate(logdir);
+	free(logdir);
+	free(logs);
+	char *apps = router_path(root, "apps");
+	path = xasprintf("%s/%s.conf", apps, app);
+	if (!err && (err = fs_mkdir_p(apps, 0755)) == 0) {
+		if (fs_read_file(path, 1 << 20, old, NULL) < 0)
+			*old = NULL;
+		err = put_file(path, conf.data, conf.len);
+	}
+	free(apps);
+done:
+	free(path);
+	free(ports);
+	strvec_clear(&labels);
+	strvec_clear(&domains);
+	strvec_clear(&keep);
+	buf_release(&conf);
+	return err;
+}
+
+/* Puts the app's file back as it was (none: removed). */
+static void put_back(const char *root, const char *app, const char *old)
+{
+	char *path = xasprintf("%s/router/apps/%s.conf", root, app);
+	if (old)
+		put_file(path, old, strlen(old));
+	else
+		unlink(path);
+	free(path);
+}
+
+int router_switch(const char *root, const char *app, const struct strvec *names,
+		  const struct strvec *except)
+{
+	char *old = NULL, *msg = NULL;
+	int err = write_app(root, app, names, except, &old);
+	if (!err && router_running(root)) {
+		if ((err = nginx_run(root, "-t", &msg))) {
+			put_back(root, app, old);
+			if (msg)
+				err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s",
+						   msg);
+		} else {
+			err = reload_and_drain(root);
+		}
+	}
+	free(msg);
+	free(old);
+	return err;
+}
+
+int router_forget(const char *root, const char *app)
+{
+	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;
+	int err = 0;
+	if (unlink(path) == 0 && router_running(root) && !(err = nginx_run(root, "-t", &msg)))
+		err = reload_and_drain(root);
+	free(msg);
+	free(path);
+	return err;
+}
+
+char *router_url(const char *root, const char *app)
+{
+	struct router_listen l;
+	if (router_listen_read(root, &l) < 0)
+		return NULL;
+	if (l.port == 80)
+		return xasprintf("http://%s.%s/", app, l.domain);
+	return xasprintf("http://%s.%s:%d/", app, l.domain, l.port);
+}
+
+static const char app_error_page[] =
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Application Error</title></head>\n"
+	"<body><h1>Application error</h1>\n"
+	"<p>An error occurred in the application and your page could not be served. If you are "
+	"the application owner, check your logs for details: <code>slipway logs --tail</code></p>\n"
+	"</body></html>\n";
+
+static const char maintenance_page[] =
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Offline for Maintenance</title></head>\n"
+	"<body><h1>Offline for maintenance</h1>\n"
+	"<p>This app is undergoing maintenance right now. Please check back later.</p>\n"
+	"</body></html>\n";
+
+static const char no_such_app_page[] =
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>No such app</title></head>\n"
+	"<body><h1>No such app</h1>\n"
+	"<p>There is no app configured at that host name.</p>\n</body></html>\n";
+
+static int write_pages(const char *root)
+{
+	char *dir = router_path(root, "pages"), *custom = NULL, *text = NULL;
+	struct settings *s = NULL;
+	size_t len = 0;
+	int err = fs_mkdir_p(dir, 0755);
+	if (!err && !(err = settings_open(&s, NULL, NULL)))
+		err = settings_string(s, &SETTING_MAINTENANCE_PAGE, &custom);
+	if (!err && custom && (err = fs_read_file(custom, 1 << 20, &text, &len)) < 0)
+		err = settings_blame(s, &SETTING_MAINTENANCE_PAGE, err);
+	struct { const char *name, *data; size_t len; } pages[] = {
+		{ "app-error.html", app_error_page, sizeof(app_error_page) - 1 },
+		{ "maintenance.html", text ? text : maintenance_page,
+		  text ? len : sizeof(maintenance_page) - 1 },
+		{ "no-such-app.html", no_such_app_page, sizeof(no_such_app_page) - 1 },
+	};
+	for (size_t i = 0; !err && i < sizeof(pages) / sizeof(*pages); i++) {
+		char *path = xasprintf("%s/%s", dir, pages[i].name);
+		err = put_file(path, pages[i].data, pages[i].len);
+		free(path);
+	}
+	settings_free(s);
+	free(text);
+	free(custom);
+	free(dir);
+	return err;
+}
+
+/* The router's service directory: its run program is nginx in the foreground. */
+static int write_service(const char *root)
+{
+	char *dir = service_dir(root), *scandir = paths_services_dir(root), *tmp = NULL;
+	char *prog = NULL, *prefix = xasprintf("%s/router/", root);
+	struct buf run = BUF_INIT;
+	int err = 0;
+	if (fs_is_dir(dir) || (err = nginx_prog(root, &prog)) || (err = fs_mkdtemp(scandir, ".new-", &tmp)))
+		goto done;
+	/* nginx stops with its supervisor (setpriv, util-linux): none runs that nobody supervises */
+	buf_adds(&run, "#!/bin/sh\n# written by slipway: the router\n"
+		       "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, prog);
+	buf_adds(&run, " -p ");
+	buf_add_shell_quoted(&run, prefix);
+	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
+	char *path = xasprintf("%s/run", tmp);
+	err = put_file(path, run.data, run.len);
+	if (!err && chmod(path, 0755) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+	free(path);
+	if (!err && rename(tmp, dir) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", dir);
+	if (err)
+		fs_rm_rf(tmp);
+done:
+	buf_release(&run);
+	free(prefix);
+	free(prog);
+	free(tmp);
+	free(scandir);
+	free(dir);
+	return err;
+}
+
+/* Removes the files of apps that are gone (apps must be sorted). */
+static void remove_stale(const char *root, struct strvec *apps)
+{
+	char *dir = router_path(root, "apps");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	strvec_sort(apps);
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n <= 5 || strcmp(e->d_name + n - 5, ".conf"))
+			continue;
+		char *app = xstrndup(e->d_name, n - 5);
+		if (!strvec_has_sorted(apps, app)) {
+			char *p = xasprintf("%s/%s", dir, e->d_name);
+			unlink(p);
+			free(p);
+		}
+		free(app);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+int router_check(const char *root)
+{
+	struct router_listen l;
+	int err = router_listen_read(root, &l);
+	if (err)
+		return err;
+	if (!router_installed(root))
+		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
+				    "(or set slipway.nginx)");
+	if (!router_running(root) && !net_port_free(l.port))
+		return sw_error_set(SW_ERROR, "the router cannot listen on port %d: it is in use "
+				    "(set another with: git config --global slipway.httpPort PORT)",
+				    l.port);
+	return 0;
+}
+
+int router_prepare(const char *root)
+{
+	struct router_listen l;
+	struct strvec apps = STRVEC_INIT;
+	struct buf conf = BUF_INIT;
+	char *dir = router_dir(root), *msg = NULL;
+	int err;
+
+	if ((err = router_check(root)) || (err = router_listen_read(root, &l)))
+		goto done;
+	const char *subdirs[] = { "apps", "logs", "tmp", "pages", NULL };
+	for (size_t i = 0; !err && subdirs[i]; i++) {
+		char *p = router_path(root, subdirs[i]);
+		err = fs_mkdir_p(p, 0755);
+		free(p);
+	}
+	if (err || (err = write_pages(root)))
+		goto done;
+	char ptext[16];
+	int pn = snprintf(ptext, sizeof(ptext), "%d\n", l.port);
+	char *kept = router_path(root, "port"), *conf_path = router_path(root, "nginx.conf");
+	main_conf(&l, &conf);
+	err = put_file(kept, ptext, (size_t)pn);
+	if (!err)
+		err = put_file(conf_path, conf.data, conf.len);
+	free(kept);
+	free(conf_path);
+	if (!err)
+		err = app_list(root, &apps);
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		char *old = NULL;
+		err = write_app(root, apps.v[i], NULL, NULL, &old);
+		free(old);
+	}
+	if (!err)
+		remove_stale(root, &apps);
+	if (!err && (err = nginx_run(root, "-t", &msg)) && msg)
+		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
+	if (!err)
+		err = write_service(root);
+	if (!err && router_running(root))
+		err = reload_and_drain(root);
+done:
+	strvec_clear(&apps);
+	buf_release(&conf);
+	free(msg);
+	free(dir);
+	return err;
+}

@@ -1,0 +1,86 @@
+/*
+ * router.h - the HTTP router in front of the apps' web instances: nginx.
+ *
+ * Part of runtime/: uses util/ and store/ (and runtime/services.h for the
+ * instances' ports); writes only to the FILE * or callback it is given.
+ *
+ * Slipway runs its own nginx, supervised like the instances (the service
+ * "router" of the tree), with <root>/router/ as its prefix:
+ *
+ *     nginx.conf          listen slipway.httpAddress:slipway.httpPort, the
+ *                         router's headers, a 404 for unknown hosts, and
+ *     apps/APP.conf       one per app: its upstream (its web instances),
+ *                         its host names (APP.slipway.domain and the app's
+ *                         domains) and its access log
+ *     pages/              the error and maintenance pages
+ *     logs/error.log, tmp/
+ *
+ * Every path in the configuration is relative to the prefix.  Each app's
+ * access log is written to <root>/logs/APP/router/ and shown by `logs` in
+ * Heroku's router format (runtime/logs.h).
+ *
+ * A switch (router_switch) points an app at a new set of instances: the
+ * file is written aside and renamed into place, `nginx -t` checks the whole
+ * configuration (on failure the old file is put back and the message is
+ * nginx's), then nginx reloads gracefully and this returns once every
+ * worker of the old configuration is gone - the requests they were
+ * serving have finished - so the old instances may be stopped then.
+ */
+#ifndef SW_ROUTER_H
+#define SW_ROUTER_H
+
+#include "util/util.h"
+
+/* What the router serves on, from the settings. */
+struct router_listen {
+	int port;            /* slipway.httpPort: default 80 when it can be bound, else 5000 */
+	char address[64];    /* slipway.httpAddress: "" for every address */
+	char domain[256];    /* slipway.domain: apps answer at APP.DOMAIN */
+};
+
+int router_listen_read(const char *root, struct router_listen *l);
+
+/* 1 when nginx (slipway.nginx) can be run. */
+int router_installed(const char *root);
+
+/* 1 when the router service runs in the root's tree. */
+int router_running(const char *root);
+
+/*
+ * What would keep the router from starting: SW_ERROR when nginx is not
+ * installed or the port is used by something else (while it does not run).
+ */
+int router_check(const char *root);
+
+/*
+ * For server:start: the router's files (main configuration, pages, every
+ * app's file for its services now) and its service directory in the scan
+ * directory, which the caller's rescan starts.  SW_ERROR when nginx is not
+ * installed, when the port is used by something else, or when nginx -t
+ * rejects the configuration (its message).
+ */
+int router_prepare(const char *root);
+
+/*
+ * Points app at its web instances among the services named in names
+ * (NULL: all its services now, but those in except, which may be NULL),
+ * or at its maintenance page when
+ * maintenance is on, or at the "Application error" page when it has no
+ * web instance; reloads a running router and waits for its old workers.
+ * SW_ERROR with nginx's message when the configuration is refused (the
+ * old one is kept).
+ */
+int router_switch(const char *root, const char *app, const struct strvec *names,
+		  const struct strvec *except);
+
+/* apps:destroy: the app's file goes, and a running router forgets it. */
+int router_forget(const char *root, const char *app);
+
+/* Maintenance mode, kept in the app's repository (it survives restarts). */
+int router_maintenance(const char *root, const char *app);
+int router_set_maintenance(const char *root, const char *app, int on);
+
+/* The app's URL: http://APP.DOMAIN[:PORT]/ (malloc'ed). */
+char *router_url(const char *root, const char *app);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * The router, with real nginx, real s6 and real curl: an app answers at
+ * APP.localhost on the router's port; a deploy, a rollback, a config
+ * change and a restart move its requests without one failing; requests
+ * carry Heroku's router headers; maintenance mode and an app without web
+ * processes get 503 pages; a release that fails its gate leaves the old one
+ * serving; the router's lines join the app's logs.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/runtime_helpers.h"
+
+#include "util/fsutil.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define APP "rr"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1;
+
+/* GET /: the code's version, MSG and the dyno; /headers: the router's headers */
+static const char server_py[] =
+	"import http.server, os\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    protocol_version = 'HTTP/1.1'\n"
+	"    def do_GET(s):\n"
+	"        if s.path == '/headers':\n"
+	"            b = ''.join('%s=%s\\n' % (k, s.headers.get(k, '-')) for k in\n"
+	"                ('Host', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Proto',"
+	" 'X-Forwarded-Port'))\n"
+	"        else:\n"
+	"            b = '%s %s %s\\n' % (open('/app/version').read().strip(),"
+	" os.environ.get('MSG', '-'), os.environ['DYNO'])\n"
+	"        b = b.encode()\n"
+	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
+	"        s.end_headers(); s.wfile.write(b)\n"
+	"    def log_message(s, *a): pass\n"
+	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
+
+static void setup(void)
+{
+	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_write(&sb, "server.py", server_py, 0644);
+	app_sandbox_write(&sb, "version", "one\n", 0644);
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "one");
+}
+
+static void teardown(void)
+{
+	rt_stop(&sb, &svscan);
+	app_sandbox_release(&sb);
+}
+
+TestSuite(router, .init = setup, .fini = teardown, .timeout = 240);
+
+struct response {
+	int code;
+	char *body;
+};
+
+/* GET path through the router with Host: host; code 0 when nothing answered. */
+static struct response through(const char *host, const char *path)
+{
+	char *url = th_path("http://127.0.0.1:%d%s", sb.http_port, path);
+	char *h = th_path("Host: %s", host);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "10", "-H", h,
+				     "-w", "\n%{http_code}", url, NULL);
+	struct response out = { 0, NULL };
+	char *nl = strrchr(r.out, '\n');
+	if (r.status == 0 && nl) {
+		out.code = atoi(nl + 1);
+		out.body = strndup(r.out, (size_t)(nl - r.out));
+	}
+	th_result_free(&r);
+	free(url);
+	free(h);
+	return out;
+}
+
+static void assert_page(int code, const char *body_has)
+{
+	struct response r = through(APP ".localhost", "/");
+	cr_assert_eq(r.code, code, "status %d, body %s", r.code, r.body ? r.body : "(none)");
+	cr_assert(r.body && strstr(r.body, body_has), "%s", r.body ? r.body : "(none)");
+	free(r.body);
+}
+
+static void deploy(const char *version)
+{
+	app_sandbox_write(&sb, "version", version, 0644);
+	free(ok("git", "commit", "-qam", version));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v"), "%s", out);
+	free(out);
+}
+
+Test(router, deploys_and_rollbacks_change_what_the_app_serves)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	deploy("two\n");
+	assert_page(200, "two - web.1\n");
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=hi", "-a", APP));
+	assert_page(200, "two hi web.1\n");
+	free(ok(SLIPWAY_BIN, "rollback", "v1", "-a", APP));
+	assert_page(200, "one - web.1\n");
+	free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+	assert_page(200, "one - web.1\n");
+
+	/* open names the URL; an unknown host is no app */
+	struct th_result r = sw("open", "-a", APP);
+	char *url = th_path("http://" APP ".localhost:%d/\n", sb.http_port);
+	cr_assert_str_eq(r.out, url);
+	free(url);
+	th_result_free(&r);
+	struct response other = through("nosuch.localhost", "/");
+	cr_assert_eq(other.code, 404);
+	cr_assert(other.body && strstr(other.body, "No such app"), "%s", other.body);
+	free(other.body);
+}
+
+Test(router, requests_carry_herokus_router_headers_and_the_router_logs_them)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	struct response r = through(APP ".localhost", "/headers");
+	cr_assert_eq(r.code, 200);
+	char *port = th_path("X-Forwarded-Port=%d\n", sb.http_port);
+	cr_assert(strstr(r.body, "Host=" APP ".localhost\n"), "%s", r.body);
+	cr_assert(strstr(r.body, "X-Forwarded-For=127.0.0.1\n"), "%s", r.body);
+	cr_assert(strstr(r.body, "X-Forwarded-Proto=http\n"), "%s", r.body);
+	cr_assert(strstr(r.body, port), "%s", r.body);
+	const char *id = strstr(r.body, "X-Request-Id=");
+	cr_assert(id && strcspn(id + 13, "\n") == 32, "%s", r.body);
+	char *request_id = strndup(id + 13, 32);
+	free(port);
+	free(r.body);
+
+	char *want = th_path("request_id=%s fwd=\"127.0.0.1\" dyno=web.1 connect=", request_id);
+	char *out = NULL;
+	for (int i = 0; i < 50; i++) { /* nginx writes its log line once the response is sent */
+		struct th_result l = sw("logs", "-p", "router", "-a", APP);
+		free(out);
+		out = strdup(l.out);
+		th_result_free(&l);
+		if (strstr(out, want))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(out, want), "no router line for the request:\n%s", out);
+	cr_assert(strstr(out, " slipway[router]: at=info method=GET path=\"/headers\" host="
+			      APP ".localhost request_id="), "%s", out);
+	cr_assert(strstr(out, "status=200 bytes="), "%s", out);
+	cr_assert(strstr(out, "ms service="), "%s", out);
+	free(out);
+	free(want);
+	free(request_id);
+}
+
+Test(router, maintenance_mode_answers_503_while_the_processes_run)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	struct th_result r = sw("maintenance", "-a", APP);
+	cr_assert_str_eq(r.out, "off\n");
+	th_result_free(&r);
+	r = sw("maintenance:on", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Enabling maintenance mode for " APP "... done\n");
+	th_result_free(&r);
+	assert_page(503, "Offline for maintenance");
+	r = sw("maintenance", "-a", APP);
+	cr_assert_str_eq(r.out, "on\n");
+	th_result_free(&r);
+	/* the processes keep running, and it is no release */
+	int port = rt_port(&sb, 1, "web.1");
+	char *body = rt_get(port);
+	cr_assert(body, "web.1 stopped in maintenance mode");
+	free(body);
+	cr_assert_eq(app_sandbox_release_count(&sb), 1);
+	/* it survives a stop and a start of the runtime */
+	rt_stop(&sb, &svscan);
+	svscan = rt_start(&sb);
+	assert_page(503, "Offline for maintenance");
+	r = sw("logs", "-p", "router", "-a", APP);
+	cr_assert(strstr(r.out, "slipway[router]: at=error code=H80 desc=\"Maintenance mode\""),
+		  "%s", r.out);
+	th_result_free(&r);
+	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
+	assert_page(200, "one - web.1\n");
+}
+
+Test(router, no_web_process_is_an_application_error_and_a_failed_gate_keeps_the_old_one)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "ps:scale", "web=0", "-a", APP));
+	assert_page(503, "Application error");
+	struct th_result r = sw("logs", "-p", "router", "-a", APP);
+	cr_assert(strstr(r.out, "at=error code=H14 desc=\"No web processes running\""), "%s", r.out);
+	th_result_free(&r);
+	free(ok(SLIPWAY_BIN, "ps:scale", "web=2", "-a", APP));
+	for (int i = 0; i < 100; i++) { /* scaling does not wait for the gate */
+		struct response x = through(APP ".localhost", "/");
+		free(x.body);
+		if (x.code == 200)
+			break;
+		rt_pause_ms(100);
+	}
+	assert_page(200, "one - web.");
+
+	/* a release whose web process never binds: the old ones go on serving */
+	app_sandbox_setenv(&sb, "SLIPWAY_BOOT_TIMEOUT=2");
+	app_sandbox_write(&sb, "Procfile", "web: sleep 600\n", 0644);
+	free(ok("git", "commit", "-qam", "never binds"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "did not bind to $PORT within 2 s; v1 is still live"), "%s", out);
+	free(out);
+	assert_page(200, "one - web.");
+}
+
+/* Runs n GETs through the router in a child; the file gets one status code a line. */
+static pid_t load(int n, const char *codes)
+{
+	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
+	char *script = th_path("i=0; while [ $i -lt %d ]; do i=$((i+1)); "
+			       "curl -s -o /dev/null --max-time 10 -H 'Host: " APP ".localhost' "
+			       "-w '%%{http_code}\\n' %s; done > '%s'", n, url, codes);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	free(script);
+	free(url);
+	return pid;
+}
+
+Test(router, no_request_fails_during_deploys_rollbacks_config_changes_and_restarts)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	deploy("two\n");
+	assert_page(200, "two - web.1\n");
+	char *codes = th_path("%s/codes", sb.dir);
+	pid_t pid = load(400, codes);
+	for (int i = 0; i < 2; i++) {
+		free(ok(SLIPWAY_BIN, "rollback", "-a", APP));
+		char *kv = th_path("MSG=m%d", i);
+		free(ok(SLIPWAY_BIN, "config:set", kv, "-a", APP));
+		free(kv);
+		free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+		deploy(i ? "four\n" : "three\n");
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	size_t len = 0;
+	char *text = th_read(codes, &len);
+	cr_assert(text);
+	size_t lines = 0, good = 0;
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		lines++;
+		good += !strcmp(l, "200");
+	}
+	cr_assert_eq(lines, 400, "the load loop made %zu requests", lines);
+	cr_assert_eq(good, 400, "%zu of 400 requests failed during the switches", lines - good);
+	assert_page(200, "four m1 web.1\n");
+	free(text);
+	free(codes);
+}
+
+Test(router, server_start_refuses_a_port_in_use_and_starts_nothing)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)sb.http_port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	char *want = th_path(" !    the router cannot listen on port %d: it is in use", sb.http_port);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	free(want);
+	th_result_free(&r);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	th_result_free(&r);
+	close(fd);
+}
