@@ -67,6 +67,10 @@ int cmd_maintenance(struct cli *c);
 int cmd_maintenance_on(struct cli *c);
 int cmd_maintenance_off(struct cli *c);
 int cmd_open(struct cli *c);
+int cmd_domains(struct cli *c);
+int cmd_domains_add(struct cli *c);
+int cmd_domains_remove(struct cli *c);
+int cmd_apps_info(struct cli *c);
 
 /* cmd_logs.c */
 int cmd_logs(struct cli *c);

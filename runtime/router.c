@@ -5,6 +5,7 @@
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
+#include "store/domains.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -28,7 +29,6 @@
 
 #define SERVICE "router"
 #define MAINTENANCE_FILE "slipway-maintenance"
-#define DOMAINS_FILE "slipway-domains"
 #define PAGE_URI "/.slipway-router-page"
 #define DRAIN_MAX_MS 15000
 
@@ -81,13 +81,6 @@ static int address_valid(const char *a)
 	return n < 64 && strspn(a, "0123456789.") == n;
 }
 
-static int domain_valid(const char *d)
-{
-	size_t n = strlen(d);
-	return n > 0 && n < 200 && strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n &&
-	       d[0] != '.' && d[0] != '-' && d[n - 1] != '.' && !strstr(d, "..");
-}
-
 int router_listen_read(const char *root, struct router_listen *l)
 {
 	struct settings *s = NULL;
@@ -129,7 +122,7 @@ int router_listen_read(const char *root, struct router_listen *l)
 		goto done;
 	}
 	snprintf(l->address, sizeof(l->address), "%s", addr ? addr : "");
-	if (!domain_valid(domain)) {
+	if (!domain_name_valid(domain)) {
 		err = settings_blame(s, &SETTING_DOMAIN, sw_error_set(SW_EINVALID,
 			"invalid value '%s': use a host name such as example.com", domain));
 		goto done;
@@ -355,26 +348,6 @@ int router_set_maintenance(const char *root, const char *app, int on)
 	return err;
 }
 
-/* The app's own domains (domains:add), one per line of its file. */
-static void read_domains(const char *root, const char *app, struct strvec *out)
-{
-	char *path = paths_repo_file(root, app, DOMAINS_FILE), *text = NULL;
-	size_t len = 0;
-	if (fs_read_file(path, 1 << 20, &text, &len) == 0) {
-		struct text_lines it = TEXT_LINES_INIT(text, len);
-		const char *l;
-		size_t n;
-		while (text_lines_next(&it, &l, &n)) {
-			char *d = xstrndup(l, n);
-			if (domain_valid(d))
-				strvec_push(out, d);
-			free(d);
-		}
-	}
-	free(text);
-	free(path);
-}
-
 /* `nginx -t` of the whole configuration; *msg (malloc'ed) is nginx's complaint. */
 static void collect(const char *line, size_t len, void *ctx)
 {
@@ -488,7 +461,8 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 	}
 	if ((err = services_web_ports(root, app, names, &labels, &ports)))
 		goto done;
-	read_domains(root, app, &domains);
+	if ((err = domains_list(root, app, &domains)))
+		goto done;
 	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
 	app_conf(app, &l, state, &labels, ports, &domains, &conf);

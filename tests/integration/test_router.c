@@ -307,3 +307,62 @@ Test(router, server_start_refuses_a_port_in_use_and_starts_nothing)
 	th_result_free(&r);
 	close(fd);
 }
+
+Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	struct th_result r = sw("domains:add", "WWW.Example.com", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Adding WWW.Example.com to " APP "... done\n");
+	th_result_free(&r);
+	struct response x = through("www.example.com", "/");
+	cr_assert_eq(x.code, 200);
+	cr_assert_str_eq(x.body, "one - web.1\n");
+	free(x.body);
+	r = sw("domains", "-a", APP);
+	cr_assert_str_eq(r.out, "=== " APP " Slipway Domain\n" APP ".localhost\n\n"
+				"=== " APP " Custom Domains\nwww.example.com\n");
+	th_result_free(&r);
+
+	/* refusals: a clear error, and the list is as it was */
+	free(ok(SLIPWAY_BIN, "apps:create", "rr2"));
+	const char *bad[][2] = {
+		{ "bad_host!", "invalid domain 'bad_host!': use a host name such as www.example.com" },
+		{ "x-.example.com", "invalid domain 'x-.example.com'" },
+		{ "www.example.com", "the domain www.example.com is already used by the app " APP },
+		{ "rr.localhost", "the domain rr.localhost is already used by the app " APP },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		r = sw("domains:add", bad[i][0], "-a", "rr2");
+		cr_assert_eq(r.status, 1, "%s: %s", bad[i][0], r.out);
+		cr_assert(strstr(r.err, bad[i][1]), "%s", r.err);
+		th_result_free(&r);
+	}
+	r = sw("domains:add", "www.example.com", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, APP " already has the domain www.example.com"), "%s", r.err);
+	th_result_free(&r);
+	r = sw("domains", "-a", "rr2");
+	cr_assert_str_eq(r.out, "=== rr2 Slipway Domain\nrr2.localhost\n");
+	th_result_free(&r);
+
+	r = sw("apps:info", "-a", APP);
+	cr_assert(strstr(r.out, "=== " APP "\nGit URL:     "), "%s", r.out);
+	char *web = th_path("Web URL:     http://" APP ".localhost:%d/\nDynos:       web: 1\n",
+			    sb.http_port);
+	cr_assert(strstr(r.out, web), "%s", r.out);
+	free(web);
+	cr_assert(strstr(r.out, "Domains:     " APP ".localhost, www.example.com\n"
+				"Maintenance: off\n"), "%s", r.out);
+	th_result_free(&r);
+
+	free(ok(SLIPWAY_BIN, "domains:remove", "www.example.com", "-a", APP));
+	x = through("www.example.com", "/");
+	cr_assert_eq(x.code, 404, "a removed domain still serves the app");
+	free(x.body);
+	r = sw("domains:remove", "www.example.com", "-a", APP);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, APP " has no domain www.example.com"), "%s", r.err);
+	th_result_free(&r);
+}
