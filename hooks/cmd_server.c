@@ -86,7 +86,8 @@ int cmd_server_stop(struct cli *c)
 	}
 	printf("Stopping the runtime of %s... ", c->root);
 	fflush(stdout);
-	if (supervisor_stop(c->root, 60) < 0) {
+	/* the router first, and until its port is free: a start right after can listen again */
+	if (router_stop(c->root, 30) < 0 || supervisor_stop(c->root, 60) < 0) {
 		printf("failed\n");
 		return cli_fail();
 	}

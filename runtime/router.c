@@ -521,6 +521,21 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	return err;
 }
 
+int router_stop(const char *root, int wait_sec)
+{
+	char *dir = service_dir(root), *ms = xasprintf("%d", wait_sec * 1000);
+	int status = -1, err = 0;
+	if (fs_is_dir(dir) && router_running(root)) {
+		const char *down[] = { "s6-svc", "-wD", "-T", ms, "-d", dir, NULL };
+		err = supervisor_s6(down, &status, NULL);
+		if (!err && status)
+			err = sw_error_set(SW_ETIMEOUT, "the router did not stop within %d s", wait_sec);
+	}
+	free(ms);
+	free(dir);
+	return err;
+}
+
 int router_forget(const char *root, const char *app)
 {
 	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;

@@ -73,6 +73,12 @@ int router_prepare(const char *root);
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except);
 
+/*
+ * server:stop: stops the router and waits (up to wait_sec) until nginx has
+ * exited and its port is free.
+ */
+int router_stop(const char *root, int wait_sec);
+
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
 

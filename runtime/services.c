@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/services.h"
 
+#include "runtime/healthcheck.h"
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
@@ -131,6 +132,7 @@ static char *service_name(const char *app, int version, int gen, const char *ins
 
 /* What starting instances reads of the settings, once per batch. */
 struct start_settings {
+	char host[320];       /* APP.slipway.domain: the Host of health checks */
 	int boot;             /* slipway.bootTimeout */
 	int stop;             /* slipway.stopTimeout */
 	int first, last;      /* slipway.portRange */
@@ -146,6 +148,10 @@ static int read_start_settings(const char *root, const char *app, struct start_s
 		err = settings_seconds(s, &SETTING_STOP_TIMEOUT, &ss->stop);
 	if (!err)
 		err = settings_port_range(s, &SETTING_PORT_RANGE, &ss->first, &ss->last);
+	char *domain = NULL;
+	if (!err && !(err = settings_string(s, &SETTING_DOMAIN, &domain)))
+		snprintf(ss->host, sizeof(ss->host), "%s.%s", app, domain);
+	free(domain);
 	settings_free(s);
 	return err;
 }
@@ -278,17 +284,22 @@ static void pause_ms(int ms)
 	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
 }
 
-/* Waits until the instance passes the gate; 0, or SW_ETIMEOUT with *why. */
-static int gate(const char *dir, const char *instance, int port, int boot_sec, char **why)
+/*
+ * Waits until the instance passes the gate - a web one accepts on its port,
+ * then answers the app's health checks; any other stays up 3 s - 0, or
+ * SW_ETIMEOUT with *why.
+ */
+static int gate(const char *dir, const char *instance, int port, const struct start_settings *ss,
+		const struct healthchecks *hc, char **why)
 {
-	int web = !strncmp(instance, "web.", 4);
+	int web = !strncmp(instance, "web.", 4), boot_sec = ss->boot;
 	long long end = run_now_ms() + (web ? boot_sec * 1000LL : 3000);
 	long first = 0;
 	while (run_now_ms() < end) {
 		if (web) {
 			/* the port is the instance's: whoever accepts on it is the new process */
 			if (net_accepts(port))
-				return 0;
+				return healthchecks_run(hc, instance, port, ss->host, why);
 			pause_ms(10);
 			continue;
 		}
@@ -332,13 +343,19 @@ int services_start(const char *root, const char *app, const struct release *r,
 {
 	char *scandir = paths_services_dir(root);
 	struct start_settings ss;
+	struct healthchecks hc;
 	int gen = 0, err;
 	int *ports = xcalloc(instances->n ? instances->n : 1, sizeof(*ports));
 
 	*why = NULL;
+	/* a release whose app.json is wrong starts nothing */
 	if ((err = read_start_settings(root, app, &ss)) ||
-	    (err = logs_next_generation(root, app, &gen)))
+	    (err = healthchecks_load(root, r->slug, &hc)) ||
+	    (err = logs_next_generation(root, app, &gen))) {
+		if (err == SW_EINVALID)
+			*why = xstrdup(sw_error_last());
 		goto done;
+	}
 	for (size_t i = 0; i < instances->n && !err; i++) {
 		int port = 0;
 		char *name = service_name(app, r->version, gen, instances->v[i]);
@@ -354,7 +371,7 @@ int services_start(const char *root, const char *app, const struct release *r,
 	size_t failed = 0;
 	for (size_t i = 0; i < started->n && !err; i++) {
 		char *dir = xasprintf("%s/%s", scandir, started->v[i]);
-		err = gate(dir, instances->v[i], ports[i], ss.boot, why);
+		err = gate(dir, instances->v[i], ports[i], &ss, &hc, why);
 		failed = i;
 		free(dir);
 	}

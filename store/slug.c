@@ -599,6 +599,48 @@ done:
 	return err;
 }
 
+int slug_read_file(const char *path, const char *name, size_t max, char **out, size_t *len)
+{
+	struct reader r;
+	struct archive_entry *ae;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	if ((err = reader_open(&r, path)) < 0)
+		goto done;
+	while ((err = reader_next(&r, &ae)) > 0) {
+		if (strcmp(archive_entry_pathname(ae), name) || archive_entry_filetype(ae) != AE_IFREG)
+			continue;
+		la_int64_t size = archive_entry_size(ae);
+		if (size < 0 || (uint64_t)size > max) {
+			err = sw_error_set(SW_EINVALID, "%s is larger than %zu bytes", name + 6, max);
+			goto done;
+		}
+		struct buf b = BUF_INIT;
+		char chunk[16384];
+		la_ssize_t n;
+		while ((n = archive_read_data(r.a, chunk, sizeof(chunk))) > 0 && b.len + (size_t)n <= max)
+			buf_add(&b, chunk, (size_t)n);
+		if (n < 0 || n > 0) {
+			buf_release(&b);
+			err = n < 0 ? sw_error_set(SW_EINVALID, "cannot read %s from the slug: %s", name,
+						   ar_error(r.a))
+				    : sw_error_set(SW_EINVALID, "%s is larger than %zu bytes", name + 6, max);
+			goto done;
+		}
+		*len = b.len;
+		*out = buf_detach(&b);
+		err = 0;
+		goto done;
+	}
+	if (err == 0)
+		err = sw_error_set(SW_ENOTFOUND, "the slug has no %s", name);
+done:
+	reader_close(&r);
+	return err;
+}
+
 static int stat_one(const struct slug_entry *e, void *ctx)
 {
 	struct slug_stats *st = ctx;

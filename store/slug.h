@@ -82,6 +82,14 @@ struct slug_entry {
 int slug_list(const char *path,
 	      int (*fn)(const struct slug_entry *e, void *ctx), void *ctx);
 
+/*
+ * The contents of one regular file of the slug (name as stored, e.g.
+ * "./app/app.json") into *out (malloc'ed, NUL-terminated) and *len, read
+ * without unpacking the slug.  SW_ENOTFOUND when the slug has no such
+ * regular file; SW_EINVALID when it is larger than max.
+ */
+int slug_read_file(const char *path, const char *name, size_t max, char **out, size_t *len);
+
 /* Totals over a slug: files + symlinks, dirs, uncompressed file bytes (bytes_out unset). */
 int slug_stat(const char *path, struct slug_stats *out);
 

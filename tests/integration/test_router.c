@@ -34,7 +34,11 @@ static const char server_py[] =
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    protocol_version = 'HTTP/1.1'\n"
 	"    def do_GET(s):\n"
-	"        if s.path == '/headers':\n"
+	"        code = 200\n"
+	"        if s.path == '/health':\n"
+	"            code, b = open('/app/health').read().split(' ', 1)\n"
+	"            code = int(code)\n"
+	"        elif s.path == '/headers':\n"
 	"            b = ''.join('%s=%s\\n' % (k, s.headers.get(k, '-')) for k in\n"
 	"                ('Host', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Proto',"
 	" 'X-Forwarded-Port'))\n"
@@ -42,7 +46,7 @@ static const char server_py[] =
 	"            b = '%s %s %s\\n' % (open('/app/version').read().strip(),"
 	" os.environ.get('MSG', '-'), os.environ['DYNO'])\n"
 	"        b = b.encode()\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
+	"        s.send_response(code); s.send_header('Content-Length', str(len(b)))\n"
 	"        s.end_headers(); s.wfile.write(b)\n"
 	"    def log_message(s, *a): pass\n"
 	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
@@ -365,4 +369,61 @@ Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_noth
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, APP " has no domain www.example.com"), "%s", r.err);
 	th_result_free(&r);
+}
+
+Test(router, a_release_that_fails_its_health_check_leaves_the_old_one_serving)
+{
+	svscan = rt_start(&sb);
+	app_sandbox_write(&sb, "health", "200 ok\n", 0644);
+	app_sandbox_write(&sb, "app.json", "{\"healthchecks\": {\"web\": [{\"type\": \"startup\","
+			  " \"path\": \"/health\", \"attempts\": 2, \"timeout\": 2, \"wait\": 0,"
+			  " \"content\": \"ok\"}]}}\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "checks"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v1"), "%s", out);
+	free(out);
+	assert_page(200, "one - web.1\n");
+
+	/* a check that answers 500: the release fails, v1 goes on serving */
+	app_sandbox_write(&sb, "health", "500 broken\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "commit", "-qam", "broken health"));
+	out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "web.1 failed its health check GET /health: HTTP 500 after 2 attempts;"
+			      " v1 is still live"), "%s", out);
+	free(out);
+	assert_page(200, "one - web.1\n");
+
+	/* 200 without the content asked for fails too */
+	app_sandbox_write(&sb, "health", "200 not yet\n", 0644);
+	free(ok("git", "commit", "-qam", "no content"));
+	out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "web.1 failed its health check GET /health: the answer does not hold"
+			      " \"ok\""), "%s", out);
+	free(out);
+	assert_page(200, "one - web.1\n");
+
+	/* an app.json that is wrong is said in one line, and nothing starts */
+	app_sandbox_write(&sb, "health", "200 ok\n", 0644);
+	const char *bad[][2] = {
+		{ "not json\n", "app.json is not a JSON object; v1 is still live" },
+		{ "{\"healthchecks\": {\"web\": [{\"path\": \"/health\", \"retries\": 3}]}}\n",
+		  "app.json: unknown health check field 'retries'" },
+		{ "{\"healthchecks\": {\"web\": [{\"path\": \"/health\", \"attempts\": 0}]}}\n",
+		  "app.json: healthchecks.web attempts must be a number from 1 to 100" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		app_sandbox_write(&sb, "app.json", bad[i][0], 0644);
+		char *msg = th_path("bad app.json %zu", i);
+		free(ok("git", "commit", "-qam", msg));
+		free(msg);
+		out = app_sandbox_push(&sb, "main");
+		cr_assert(strstr(out, bad[i][1]), "%s", out);
+		free(out);
+		assert_page(200, "one - web.1\n");
+	}
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1", "a failed release left instances: %s", s);
+	free(s);
 }
