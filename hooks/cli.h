@@ -65,6 +65,7 @@ struct cli {
 	const char *confirm, *branch, *release;
 	int json, shell, num, keep, reject, port, stop_timeout, supervised, tail;
 	const char *ps, *source;  /* logs -p, -s */
+	const char *previous;     /* watch:run --previous */
 	int index;             /* --index N, 0 when not given */
 };
 

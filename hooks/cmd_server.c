@@ -4,6 +4,8 @@
 
 #include "runtime/instance.h"
 #include "runtime/router.h"
+#include "runtime/watch.h"
+#include "store/app.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
@@ -163,4 +165,19 @@ done:
 	release_release(&r);
 	ledger_free(l);
 	return rc;
+}
+
+int cmd_watch_run(struct cli *c)
+{
+	int v = 0, p = 0, rolled = 0;
+	if (release_parse_version(c->args[0], &v) < 0 ||
+	    (c->previous && release_parse_version(c->previous, &p) < 0))
+		return cli_fail();
+	if (!p)
+		return cli_usage(c->cmd, "watch:run needs --previous vN");
+	if (app_check_exists(c->root, c->app) < 0 || watch_run(c->root, c->app, v, p, &rolled) < 0)
+		return cli_fail();
+	if (rolled)
+		printf("Rolled back %s to v%d automatically: v%d\n", c->app, p, rolled);
+	return 0;
 }

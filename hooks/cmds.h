@@ -54,6 +54,7 @@ int cmd_server_status(struct cli *c);
 int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
 int cmd_instance_run(struct cli *c);
+int cmd_watch_run(struct cli *c);
 
 /* cmd_ps.c */
 int cmd_ps(struct cli *c);

@@ -100,6 +100,12 @@ static const struct opt logs_opts[] = {
 
 static const struct opt run_opts[] = { STOP_TIMEOUT_OPT, OPT_END };
 
+static const struct opt watch_opts[] = {
+	OPT_STRING(0, "previous", struct cli, previous, "vN", "a release",
+		   "the release that was live before (the one to go back to)"),
+	OPT_END,
+};
+
 static const struct opt gc_opts[] = {
 	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
 		"keep only the slugs of each app's newest N releases"),
@@ -214,6 +220,9 @@ const struct cmd cli_commands[] = {
 	  "stop what the runtime supervises, then the runtime" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
+	{ "watch:run", cmd_watch_run, CMD_APP | CMD_HIDDEN, 1, 1,
+	  "vN --previous vP -a APP", watch_opts,
+	  "watch a release that just went live and roll back to vP if it crashes (what a push starts)" },
 	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "TYPE.N --port PORT [--release vN] -a APP", instance_opts,
 	  "run one process instance of a release in the foreground (what a service runs)" },

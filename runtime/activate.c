@@ -7,6 +7,7 @@
 #include "runtime/sandbox.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
+#include "runtime/watch.h"
 #include "store/settings.h"
 #include "util/error.h"
 
@@ -158,6 +159,10 @@ retire:
 		services_retire(o->root, o->app, &started);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
+	/* the new release is watched for a while; an automatic rollback never is */
+	if (!err && runtime && r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
+	    (!r->user || strcmp(r->user, WATCH_USER)))
+		watch_spawn(o->root, o->app, r->version, previous);
 done:
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,

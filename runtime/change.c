@@ -1,6 +1,7 @@
 #include "runtime/change.h"
 
 #include "runtime/activate.h"
+#include "runtime/watch.h"
 #include "store/settings.h"
 
 #include "store/app.h"
@@ -183,8 +184,8 @@ static int check_target(const char *root, const struct release *t)
 	return 0;
 }
 
-int change_rollback(const char *root, const char *app, int target, const char *user,
-		    FILE *out, struct change_result *res)
+static int rollback(const char *root, const char *app, int target, const char *user, int expect,
+		    const char *why, FILE *out, struct change_result *res)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -197,6 +198,11 @@ int change_rollback(const char *root, const char *app, int target, const char *u
 	if ((err = ledger_current(l, &cv)))
 		goto done;
 	res->previous = cv;
+	if (expect && cv != expect) {
+		err = sw_error_set(SW_ECONFLICT, "v%d is no longer the current release of %s (v%d is)",
+				   expect, app, cv);
+		goto done;
+	}
 	if (!target) {
 		if (!cv) {
 			err = sw_error_set(SW_ENOTFOUND, "%s has no releases to roll back to", app);
@@ -216,7 +222,8 @@ int change_rollback(const char *root, const char *app, int target, const char *u
 	take_code(&r, &t);
 	config_copy(&r.config, &t.config);
 	r.rollback_of = target;
-	r.description = xasprintf("Rollback to v%d", target);
+	r.description = why ? xasprintf("Rollback to v%d (automatic: %s)", target, why)
+			    : xasprintf("Rollback to v%d", target);
 	r.user = xstrdup(user);
 	res->target = target;
 	err = append(root, app, l, &r, out, res);
@@ -225,4 +232,16 @@ done:
 	release_release(&t);
 	release_release(&r);
 	return err;
+}
+
+int change_rollback(const char *root, const char *app, int target, const char *user,
+		    FILE *out, struct change_result *res)
+{
+	return rollback(root, app, target, user, 0, NULL, out, res);
+}
+
+int change_rollback_auto(const char *root, const char *app, int target, int from,
+			 const char *why, FILE *out, struct change_result *res)
+{
+	return rollback(root, app, target, WATCH_USER, from, why, out, res);
 }

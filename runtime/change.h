@@ -49,4 +49,12 @@ int change_config(const char *root, const char *app, const struct config *set,
 int change_rollback(const char *root, const char *app, int target, const char *user,
 		    FILE *out, struct change_result *result);
 
+/*
+ * An automatic rollback to target while from is still the current release
+ * (else SW_ECONFLICT, nothing recorded): "Rollback to vK (automatic: why)"
+ * by WATCH_USER (runtime/watch.h).
+ */
+int change_rollback_auto(const char *root, const char *app, int target, int from,
+			 const char *why, FILE *out, struct change_result *res);
+
 #endif

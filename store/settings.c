@@ -31,6 +31,7 @@ const struct setting SETTING_HTTP_ADDRESS = { "slipway.httpAddress", "SLIPWAY_HT
 const struct setting SETTING_DOMAIN = { "slipway.domain", "SLIPWAY_DOMAIN", "localhost" };
 const struct setting SETTING_MAINTENANCE_PAGE = { "slipway.maintenancePage", "SLIPWAY_MAINTENANCE_PAGE", NULL };
 const struct setting SETTING_NGINX = { "slipway.nginx", "SLIPWAY_NGINX", "nginx" };
+const struct setting SETTING_WATCH = { "slipway.watch", "SLIPWAY_WATCH", "60" };
 const struct setting SETTING_PORT_RANGE = { "slipway.portRange", "SLIPWAY_PORT_RANGE", "20000-29999" };
 const struct setting SETTING_MAX_INSTANCES = { "slipway.maxInstances", "SLIPWAY_MAX_INSTANCES", "20" };
 const struct setting SETTING_BWRAP = { "slipway.bwrap", "SLIPWAY_BWRAP", NULL };

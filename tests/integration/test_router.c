@@ -49,7 +49,12 @@ static const char server_py[] =
 	"        s.send_response(code); s.send_header('Content-Length', str(len(b)))\n"
 	"        s.end_headers(); s.wfile.write(b)\n"
 	"    def log_message(s, *a): pass\n"
-	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
+	"if os.path.exists('/app/crash'):\n"
+	"    import threading, time\n"
+	"    threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
+	"    time.sleep(1); os._exit(3)\n"
+	"srv.serve_forever()\n";
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
@@ -426,4 +431,59 @@ Test(router, a_release_that_fails_its_health_check_leaves_the_old_one_serving)
 	char *s = rt_services(&sb);
 	cr_assert_str_eq(s, APP ".v1.web.1", "a failed release left instances: %s", s);
 	free(s);
+}
+
+Test(router, a_release_that_crashes_after_going_live_is_rolled_back_automatically)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=40");
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* v2 binds (it passes the gate), then exits a second later, again and again */
+	app_sandbox_write(&sb, "crash", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "crashes"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	const char *want = "v3  Rollback to v1 (automatic: web.1 crashed 3 times after v2 went live)";
+	char *rels = NULL;
+	for (int i = 0; i < 300; i++) {
+		struct th_result r = sw("releases", "-a", APP);
+		free(rels);
+		rels = strdup(r.out);
+		th_result_free(&r);
+		if (strstr(rels, want))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
+	cr_assert(strstr(rels, "slipway"), "%s", rels);
+	free(rels);
+	for (int i = 0; i < 100; i++) { /* the rollback's instance passes its gate first */
+		struct response x = through(APP ".localhost", "/");
+		int served = x.code == 200 && x.body && !strcmp(x.body, "one - web.1\n");
+		free(x.body);
+		if (served)
+			break;
+		rt_pause_ms(100);
+	}
+	assert_page(200, "one - web.1\n");
+	struct th_result r = { 0 };
+	for (int i = 0; i < 50; i++) { /* the release is logged once it is current */
+		th_result_free(&r);
+		r = sw("logs", "-p", "api", "-a", APP);
+		if (strstr(r.out, "Release v3 created"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(r.out, "slipway[api]: Rolling back to v1 automatically: web.1 crashed 3 times"
+				" after v2 went live"), "%s", r.out);
+	cr_assert(strstr(r.out, "slipway[api]: Release v3 created by slipway: Rollback to v1"
+				" (automatic: "), "%s", r.out);
+	th_result_free(&r);
+	/* it never loops: the rollback is not watched, and nothing else follows */
+	rt_pause_ms(3000);
+	cr_assert_eq(app_sandbox_release_count(&sb), 3);
 }
