@@ -185,9 +185,11 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 			continue;
 		char *full = xasprintf("%s after v%d went live", why, version);
 		struct change_result res;
+		/* the rollback's own output has no reader: the logs say what happened */
 		FILE *null = fopen("/dev/null", "w");
 		logs_event(root, app, "api", "Rolling back to v%d automatically: %s", previous, full);
-		err = change_rollback_auto(root, app, previous, version, full, null ? null : stderr, &res);
+		err = null ? change_rollback_auto(root, app, previous, version, full, null, &res)
+			   : sw_error_errno(SW_ERROR, "cannot open /dev/null");
 		if (null)
 			fclose(null);
 		if (err)
