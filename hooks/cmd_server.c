@@ -23,7 +23,9 @@ static int start_router(struct cli *c)
 		return -1;
 	char *url = router_url(c->root, "APP");
 	struct router_listen l;
-	if (url && router_listen_read(c->root, &l) == 0)
+	if (url && router_system())
+		printf("Router: your nginx (slipway.router system), apps at %s\n", url);
+	else if (url && router_listen_read(c->root, &l) == 0)
 		printf("Router: nginx on %s:%d, apps at %s\n", l.address[0] ? l.address : "*", l.port,
 		       url);
 	free(url);
@@ -68,7 +70,9 @@ int cmd_server_status(struct cli *c)
 			printf("Supervisor: not running (start it with: slipway server:start)\n");
 		printf("Services:   %d\n", st.services);
 		struct router_listen l;
-		if (router_listen_read(c->root, &l) == 0)
+		if (router_system())
+			printf("Router:     your nginx (slipway.router system)\n");
+		else if (router_listen_read(c->root, &l) == 0)
 			printf("Router:     %s, nginx on %s:%d\n",
 			       router_running(c->root) ? "running" : "not running",
 			       l.address[0] ? l.address : "*", l.port);

@@ -81,6 +81,40 @@ static int address_valid(const char *a)
 	return n < 64 && strspn(a, "0123456789.") == n;
 }
 
+/* slipway.router: 1 for the operator's own nginx ("system"), 0 for Slipway's ("own"). */
+static int router_mode(int *system)
+{
+	struct settings *s = NULL;
+	char *v = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_ROUTER, &v);
+	if (!err && strcmp(v, "own") && strcmp(v, "system"))
+		err = settings_blame(s, &SETTING_ROUTER, sw_error_set(SW_EINVALID,
+			"invalid value '%s': use own (Slipway runs nginx) or system (an nginx of yours)", v));
+	*system = !err && !strcmp(v, "system");
+	free(v);
+	settings_free(s);
+	return err;
+}
+
+int router_system(void)
+{
+	int system = 0;
+	return router_mode(&system) == 0 && system;
+}
+
+/* The root as the operator's nginx may read it in its configuration: plain path characters. */
+static int root_plain(const char *root)
+{
+	size_t n = strlen(root);
+	if (root[0] != '/' || strspn(root, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789/._-") != n)
+		return sw_error_set(SW_EINVALID, "slipway.router system needs a root whose path has "
+				    "only letters, digits and / . _ - (not '%s')", root);
+	return 0;
+}
+
 int router_listen_read(const char *root, struct router_listen *l)
 {
 	struct settings *s = NULL;
@@ -181,6 +215,11 @@ int router_running(const char *root)
 	return master_pid(root) > 0;
 }
 
+int router_active(const char *root)
+{
+	return router_system() || router_running(root);
+}
+
 /* app names are [a-z0-9-]; nginx names take [a-z0-9_] */
 static void nginx_name(char *out, size_t size, const char *app)
 {
@@ -225,21 +264,7 @@ static void main_conf(const struct router_listen *l, struct buf *b)
 		    "\ttypes { text/html html; }\n"
 		    "\tdefault_type application/octet-stream;\n"
 		    "\tclient_max_body_size 100m;\n"
-		    "\t# Heroku's router headers; a valid X-Request-Id of the client's is kept\n"
-		    "\tmap $http_x_request_id $slipway_request_id {\n"
-		    "\t\t\"~^[A-Za-z0-9+/=_.-]{20,200}$\" $http_x_request_id;\n"
-		    "\t\tdefault $request_id;\n"
-		    "\t}\n"
-		    "\tproxy_http_version 1.1;\n"
-		    "\tproxy_set_header Connection \"\";\n"
-		    "\tproxy_set_header Host $http_host;\n"
-		    "\tproxy_set_header X-Request-Id $slipway_request_id;\n"
-		    "\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
-		    "\tproxy_set_header X-Forwarded-Proto $scheme;\n"
-		    "\tproxy_set_header X-Forwarded-Port $server_port;\n"
-		    "\tproxy_connect_timeout 5s;\n"
-		    "\tproxy_read_timeout 30s;\n"
-		    "\tproxy_next_upstream error timeout;\n"
+		    "\tinclude http.conf;\n"
 		    "\tserver {\n");
 	add_listen(b, l, " default_server");
 	buf_adds(b, "\t\tlocation / { return 404; }\n"
@@ -250,13 +275,41 @@ static void main_conf(const struct router_listen *l, struct buf *b)
 		    "}\n");
 }
 
+/*
+ * What every app's file relies on, at the http level: the request id and
+ * Heroku's router headers.  Slipway's own nginx includes it; an operator's
+ * nginx includes it once in its http block (slipway.router system).
+ */
+static void http_conf(struct buf *b)
+{
+	buf_adds(b, "# written by slipway: Heroku's router headers; a valid X-Request-Id of the "
+		    "client's is kept\n"
+		    "map $http_x_request_id $slipway_request_id {\n"
+		    "\t\"~^[A-Za-z0-9+/=_.-]{20,200}$\" $http_x_request_id;\n"
+		    "\tdefault $request_id;\n"
+		    "}\n"
+		    "proxy_http_version 1.1;\n"
+		    "proxy_set_header Connection \"\";\n"
+		    "proxy_set_header Host $http_host;\n"
+		    "proxy_set_header X-Request-Id $slipway_request_id;\n"
+		    "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+		    "proxy_set_header X-Forwarded-Proto $scheme;\n"
+		    "proxy_set_header X-Forwarded-Port $server_port;\n"
+		    "proxy_connect_timeout 5s;\n"
+		    "proxy_read_timeout 30s;\n"
+		    "proxy_next_upstream error timeout;\n");
+}
+
 /* What the router does with an app's requests. */
 enum app_state { APP_RUNNING, APP_NO_WEB, APP_MAINTENANCE };
 
 static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
 		     const struct strvec *labels, const int *ports, const struct strvec *domains,
-		     struct buf *b)
+		     const char *root_abs, struct buf *b)
 {
+	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
+	char *pages = root_abs ? xasprintf("%s/router/pages", root_abs) : xstrdup("pages");
+	char *logs = root_abs ? xasprintf("%s/logs", root_abs) : xstrdup("../logs");
 	char name[64];
 	nginx_name(name, sizeof(name), app);
 	buf_addf(b, "# written by slipway: the app %s\n", app);
@@ -294,18 +347,20 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	for (size_t i = 0; domains && i < domains->n; i++)
 		buf_addf(b, " %s", domains->v[i]);
 	buf_adds(b, ";\n");
-	buf_addf(b, "\taccess_log ../logs/%s/router/current slipway_%s;\n", app, name);
+	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s;\n", logs, app, name);
 	if (state == APP_RUNNING)
 		buf_addf(b, "\tlocation / { proxy_pass http://slipway_%s; }\n"
 			    "\terror_page 502 503 504 =503 " PAGE_URI ";\n"
-			    "\tlocation = " PAGE_URI " { internal; alias pages/app-error.html; }\n",
-			 name);
+			    "\tlocation = " PAGE_URI " { internal; alias %s/app-error.html; }\n",
+			 name, pages);
 	else
 		buf_addf(b, "\tlocation / { return 503; }\n"
 			    "\terror_page 503 " PAGE_URI ";\n"
-			    "\tlocation = " PAGE_URI " { internal; alias pages/%s.html; }\n",
-			 state == APP_MAINTENANCE ? "maintenance" : "app-error");
+			    "\tlocation = " PAGE_URI " { internal; alias %s/%s.html; }\n",
+			 pages, state == APP_MAINTENANCE ? "maintenance" : "app-error");
 	buf_adds(b, "}\n");
+	free(pages);
+	free(logs);
 }
 
 /*
@@ -465,7 +520,10 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
-	app_conf(app, &l, state, &labels, ports, &domains, &conf);
+	int system = router_system();
+	if (system && (err = root_plain(root)))
+		goto done;
+	app_conf(app, &l, state, &labels, ports, &domains, system ? root : NULL, &conf);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
 	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
 		err = sw_error_errno(SW_ERROR, "cannot create '%s'", logdir);
@@ -501,12 +559,60 @@ static void put_back(const char *root, const char *app, const char *old)
 	free(path);
 }
 
+/*
+ * slipway.routerReload, the operator's reload command (an argv): 0 when it
+ * succeeded; SW_ERROR with the last line it printed otherwise.
+ */
+static int system_reload(const char *root)
+{
+	struct settings *s = NULL;
+	struct strvec argv = STRVEC_INIT;
+	struct buf said = BUF_INIT;
+	(void)root;
+	int status = -1, err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_list(s, &SETTING_ROUTER_RELOAD, &argv);
+	settings_free(s);
+	if (!err && !argv.n)
+		err = sw_error_set(SW_EINVALID, "slipway.router system needs slipway.routerReload: "
+				   "the command that reloads your nginx, one word per value");
+	if (!err) {
+		struct run_opts o = RUN_OPTS_INIT;
+		o.argv = (const char *const *)argv.v;
+		o.timeout_sec = 60;
+		o.on_line = collect;
+		o.ctx = &said;
+		err = run_child(&o, &status);
+		if (!err && status) {
+			size_t n = said.len;
+			while (n && said.data[n - 1] == '\n')
+				n--;
+			size_t start = n;
+			while (start && said.data[start - 1] != '\n')
+				start--;
+			err = sw_error_set(SW_ERROR, "the router's reload (%s) failed: %.*s", argv.v[0],
+					   (int)(n - start), said.data + start);
+		}
+	}
+	buf_release(&said);
+	strvec_clear(&argv);
+	/* its old workers cannot be seen: give the requests they serve a moment */
+	if (!err)
+		nanosleep(&(struct timespec){ 1, 0 }, NULL);
+	return err;
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
 	char *old = NULL, *msg = NULL;
 	int err = write_app(root, app, names, except, &old);
-	if (!err && router_running(root)) {
+	if (!err && router_system()) {
+		if ((err = system_reload(root)) < 0) {
+			put_back(root, app, old);
+			system_reload(root);
+		}
+	} else if (!err && router_running(root)) {
 		if ((err = nginx_run(root, "-t", &msg))) {
 			put_back(root, app, old);
 			if (msg)
@@ -540,7 +646,9 @@ int router_forget(const char *root, const char *app)
 {
 	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;
 	int err = 0;
-	if (unlink(path) == 0 && router_running(root) && !(err = nginx_run(root, "-t", &msg)))
+	if (unlink(path) == 0 && router_system())
+		err = system_reload(root);
+	else if (errno != ENOENT && router_running(root) && !(err = nginx_run(root, "-t", &msg)))
 		err = reload_and_drain(root);
 	free(msg);
 	free(path);
@@ -665,9 +773,12 @@ static void remove_stale(const char *root, struct strvec *apps)
 int router_check(const char *root)
 {
 	struct router_listen l;
+	int system = 0;
 	int err = router_listen_read(root, &l);
-	if (err)
-		return err;
+	if (!err)
+		err = router_mode(&system);
+	if (err || system)
+		return err ? err : root_plain(root);
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");
@@ -686,7 +797,9 @@ int router_prepare(const char *root)
 	char *dir = router_dir(root), *msg = NULL;
 	int err;
 
-	if ((err = router_check(root)) || (err = router_listen_read(root, &l)))
+	int system = 0;
+	if ((err = router_check(root)) || (err = router_listen_read(root, &l)) ||
+	    (err = router_mode(&system)))
 		goto done;
 	const char *subdirs[] = { "apps", "logs", "tmp", "pages", NULL };
 	for (size_t i = 0; !err && subdirs[i]; i++) {
@@ -699,10 +812,17 @@ int router_prepare(const char *root)
 	char ptext[16];
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", l.port);
 	char *kept = router_path(root, "port"), *conf_path = router_path(root, "nginx.conf");
+	char *http_path = router_path(root, "http.conf");
+	struct buf http = BUF_INIT;
+	http_conf(&http);
 	main_conf(&l, &conf);
 	err = put_file(kept, ptext, (size_t)pn);
 	if (!err)
+		err = put_file(http_path, http.data, http.len);
+	if (!err && !system)
 		err = put_file(conf_path, conf.data, conf.len);
+	buf_release(&http);
+	free(http_path);
 	free(kept);
 	free(conf_path);
 	if (!err)
@@ -714,6 +834,11 @@ int router_prepare(const char *root)
 	}
 	if (!err)
 		remove_stale(root, &apps);
+	if (!err && system) {
+		/* the operator's nginx includes http.conf and apps/ *.conf: it only reloads */
+		err = system_reload(root);
+		goto done;
+	}
 	if (!err && (err = nginx_run(root, "-t", &msg)) && msg)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)

@@ -43,8 +43,20 @@ int router_listen_read(const char *root, struct router_listen *l);
 /* 1 when nginx (slipway.nginx) can be run. */
 int router_installed(const char *root);
 
-/* 1 when the router service runs in the root's tree. */
+/* 1 when the router service (Slipway's own nginx) runs in the root's tree. */
 int router_running(const char *root);
+
+/*
+ * slipway.router: "own" (default) - Slipway runs its nginx as above - or
+ * "system": an nginx of the operator's includes <root>/router/http.conf
+ * and <root>/router/apps/ *.conf in its http block, and Slipway runs the
+ * argv slipway.routerReload (one word per value) after writing an app's
+ * file; server:start then starts no nginx.  1 for system.
+ */
+int router_system(void);
+
+/* 1 when switches go through a router: Slipway's runs, or the operator's is used. */
+int router_active(const char *root);
 
 /*
  * What would keep the router from starting: SW_ERROR when nginx is not

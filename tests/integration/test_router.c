@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,4 +487,53 @@ Test(router, a_release_that_crashes_after_going_live_is_rolled_back_automaticall
 	/* it never loops: the rollback is not watched, and nothing else follows */
 	rt_pause_ms(3000);
 	cr_assert_eq(app_sandbox_release_count(&sb), 3);
+}
+
+Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
+{
+	/* the operator's nginx, started by hand; it includes what Slipway writes */
+	char *dir = th_path("%s/opnginx", sb.dir), *conf = th_path("%s/nginx.conf", dir);
+	char *logs = th_path("%s/logs", dir), *tmp = th_path("%s/tmp", dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(mkdir(logs, 0755), 0);
+	cr_assert_eq(mkdir(tmp, 0755), 0);
+	char *text = th_path("pid nginx.pid;\nerror_log logs/error.log;\nuser root root;\n"
+			     "events { worker_connections 64; }\n"
+			     "http {\n\taccess_log off;\n\tclient_body_temp_path tmp;\n"
+			     "\tproxy_temp_path tmp;\n\tfastcgi_temp_path tmp;\n\tuwsgi_temp_path tmp;\n"
+			     "\tscgi_temp_path tmp;\n"
+			     "\tinclude %s/router/http*.conf;\n\tinclude %s/router/apps/*.conf;\n}\n",
+			     sb.root, sb.root);
+	th_write(conf, text, 0644);
+	free(ok("/usr/sbin/nginx", "-p", dir, "-c", "nginx.conf", "-e", "logs/error.log"));
+	const char *words[] = { "/usr/sbin/nginx", "-p", dir, "-c", "nginx.conf", "-e",
+				"logs/error.log", "-s", "reload", NULL };
+	for (size_t i = 0; words[i]; i++)
+		free(ok("git", "config", "--global", "--add", "slipway.routerReload", words[i]));
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER=system");
+
+	svscan = rt_start(&sb);
+	char *svc = th_path("%s/services/router", sb.root);
+	cr_assert_not(fs_exists(svc), "slipway started its own nginx with slipway.router system");
+	free(svc);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	deploy("two\n");
+	assert_page(200, "two - web.1\n");
+	free(ok(SLIPWAY_BIN, "maintenance:on", "-a", APP));
+	assert_page(503, "Offline for maintenance");
+	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
+	assert_page(200, "two - web.1\n");
+
+	rt_stop(&sb, &svscan);
+	char *pidfile = th_path("%s/nginx.pid", dir), *pid = th_read(pidfile, NULL);
+	if (pid && atoi(pid) > 1)
+		kill((pid_t)atoi(pid), SIGTERM); /* by the pid it wrote, never by name */
+	free(pid);
+	free(pidfile);
+	free(text);
+	free(tmp);
+	free(logs);
+	free(conf);
+	free(dir);
 }
