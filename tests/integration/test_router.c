@@ -537,3 +537,16 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	free(conf);
 	free(dir);
 }
+
+Test(router, server_start_refuses_without_nginx_and_starts_nothing)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=/nonexistent/nginx");
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.err, " !    nginx is not installed: install the nginx-light package "
+				"(or set slipway.nginx)\n");
+	th_result_free(&r);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	th_result_free(&r);
+}
