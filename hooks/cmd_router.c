@@ -27,41 +27,44 @@ int cmd_maintenance(struct cli *c)
 	return 0;
 }
 
-/* maintenance:on and :off, under the app's lock: never in the middle of a switch. */
-static int set_maintenance(struct cli *c, int on)
+/* Runs fn(c, arg) under the app's lock: never in the middle of a switch. */
+static int under_lock(struct cli *c, int (*fn)(struct cli *c, int arg), int arg)
 {
 	struct lock lk = LOCK_INIT;
 	char *lockpath = NULL;
-	int wait = 600, rc = 0;
+	int wait = 600, rc;
 
 	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
 		return cli_fail();
-	printf("%s maintenance mode for %s... ", on ? "Enabling" : "Disabling", c->app);
-	fflush(stdout);
 	lockpath = app_lock_path(c->root, c->app);
-	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 ||
-	    router_set_maintenance(c->root, c->app, on) < 0 ||
-	    router_switch(c->root, c->app, NULL, NULL) < 0) {
-		printf("failed\n");
-		rc = cli_fail();
-	} else {
-		printf("done\n");
-		logs_event(c->root, c->app, "api", "Maintenance mode %s by %s", on ? "on" : "off",
-			   c->user);
-	}
+	rc = lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 ? cli_fail() : fn(c, arg);
 	lock_release(&lk);
 	free(lockpath);
 	return rc;
 }
 
+static int set_maintenance(struct cli *c, int on)
+{
+	printf("%s maintenance mode for %s... ", on ? "Enabling" : "Disabling", c->app);
+	fflush(stdout);
+	if (router_set_maintenance(c->root, c->app, on) < 0 ||
+	    router_switch(c->root, c->app, NULL, NULL) < 0) {
+		printf("failed\n");
+		return cli_fail();
+	}
+	printf("done\n");
+	logs_event(c->root, c->app, "api", "Maintenance mode %s by %s", on ? "on" : "off", c->user);
+	return 0;
+}
+
 int cmd_maintenance_on(struct cli *c)
 {
-	return set_maintenance(c, 1);
+	return under_lock(c, set_maintenance, 1);
 }
 
 int cmd_maintenance_off(struct cli *c)
 {
-	return set_maintenance(c, 0);
+	return under_lock(c, set_maintenance, 0);
 }
 
 int cmd_open(struct cli *c)
@@ -100,25 +103,16 @@ int cmd_domains(struct cli *c)
 	return 0;
 }
 
-/* domains:add and :remove, under the app's lock, then the router. */
+/* domains:add and :remove (under the app's lock), then the router. */
 static int change_domain(struct cli *c, int add)
 {
-	struct lock lk = LOCK_INIT;
 	struct router_listen l;
-	char *lockpath = NULL;
-	int wait = 600, rc = 0;
 	const char *name = c->args[0];
 
-	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0 ||
-	    router_listen_read(c->root, &l) < 0)
-		return cli_fail();
-	lockpath = app_lock_path(c->root, c->app);
-	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 ||
+	if (router_listen_read(c->root, &l) < 0 ||
 	    (add ? domains_add(c->root, c->app, name, l.domain)
-		 : domains_remove(c->root, c->app, name)) < 0) {
-		rc = cli_fail();
-		goto done;
-	}
+		 : domains_remove(c->root, c->app, name)) < 0)
+		return cli_fail();
 	printf("%s %s %s %s... ", add ? "Adding" : "Removing", name, add ? "to" : "from", c->app);
 	fflush(stdout);
 	if (router_switch(c->root, c->app, NULL, NULL) < 0) {
@@ -126,24 +120,20 @@ static int change_domain(struct cli *c, int add)
 		/* what the router refused is not kept */
 		if (add)
 			domains_remove(c->root, c->app, name);
-		rc = cli_fail();
-		goto done;
+		return cli_fail();
 	}
 	printf("done\n");
-done:
-	lock_release(&lk);
-	free(lockpath);
-	return rc;
+	return 0;
 }
 
 int cmd_domains_add(struct cli *c)
 {
-	return change_domain(c, 1);
+	return under_lock(c, change_domain, 1);
 }
 
 int cmd_domains_remove(struct cli *c)
 {
-	return change_domain(c, 0);
+	return under_lock(c, change_domain, 0);
 }
 
 /* Bytes of the regular files under dir (symlinks not followed). */
