@@ -469,6 +469,8 @@ static int reload_and_drain(const char *root)
 	if (err || status)
 		return err ? err : sw_error_set(SW_ERROR, "cannot reload the router");
 	long long end = run_now_ms() + DRAIN_MAX_MS;
+	/* nginx starts the new workers, waits 100 ms, then lets the old ones go: no need to look sooner */
+	nanosleep(&(struct timespec){ 0, 95 * 1000 * 1000 }, NULL);
 	for (;;) {
 		size_t left = 0;
 		pid_t now[64];
@@ -481,7 +483,7 @@ static int reload_and_drain(const char *root)
 		if (run_now_ms() > end)
 			return sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s "
 					    "(see %s/router/logs/error.log)", DRAIN_MAX_MS / 1000, root);
-		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 }
 
