@@ -37,8 +37,11 @@ static const char server_py[] =
 	"    def do_GET(s):\n"
 	"        code = 200\n"
 	"        if s.path == '/health':\n"
+	"            H.checks = getattr(H, 'checks', 0) + 1\n"
 	"            code, b = open('/app/health').read().split(' ', 1)\n"
 	"            code = int(code)\n"
+	"            if os.path.exists('/app/sick') and H.checks > 1:\n"
+	"                code, b = 500, 'sick'\n"
 	"        elif s.path == '/headers':\n"
 	"            b = ''.join('%s=%s\\n' % (k, s.headers.get(k, '-')) for k in\n"
 	"                ('Host', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Proto',"
@@ -549,4 +552,40 @@ Test(router, server_start_refuses_without_nginx_and_starts_nothing)
 	r = sw("server:status");
 	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
 	th_result_free(&r);
+}
+
+Test(router, a_release_whose_health_checks_fail_after_going_live_is_rolled_back)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=60");
+	svscan = rt_start(&sb);
+	app_sandbox_write(&sb, "health", "200 ok\n", 0644);
+	app_sandbox_write(&sb, "app.json", "{\"healthchecks\": {\"web\": [{\"path\": \"/health\","
+			  " \"attempts\": 1, \"timeout\": 2, \"wait\": 0, \"content\": \"ok\"}]}}\n",
+			  0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "checks"));
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* v2 passes its gate (the first check), then every later check fails */
+	app_sandbox_write(&sb, "sick", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "sick later"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	const char *want = "Rollback to v1 (automatic: web.1 failed its health check 3 times in a row"
+			   " after v2 went live)";
+	char *rels = NULL;
+	for (int i = 0; i < 400; i++) { /* a check every 5 s: three of them */
+		struct th_result r = sw("releases", "-a", APP);
+		free(rels);
+		rels = strdup(r.out);
+		th_result_free(&r);
+		if (strstr(rels, want))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
+	free(rels);
 }
