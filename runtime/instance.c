@@ -355,6 +355,8 @@ done:
 		unpack_remove(run); /* the instance's changes go with it */
 	if (run_lock >= 0)
 		close(run_lock);
+	/* the process ends with its signals as they were: nothing left blocked and pending */
+	sigprocmask(SIG_SETMASK, waitmask, NULL);
 	sandbox_release(&sb);
 	strvec_clear(&env);
 	strvec_clear(&argv);
