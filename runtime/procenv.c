@@ -198,24 +198,47 @@ done:
 	return err;
 }
 
-/* Sends sig to every process in the PID namespace whose inode is ns, but its init. */
+#define SIGNALLED_MAX 4096
+
+/*
+ * Sends sig to every process in the PID namespace whose inode is ns, but
+ * its init.  Reading /proc while processes come and go can skip entries,
+ * so it reads again until a whole pass finds no process it had not
+ * signalled yet (at most a few passes).
+ */
 static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid <= 0 || pid == init)
-			continue;
-		char path[64];
-		struct stat st;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-		if (stat(path, &st) == 0 && (unsigned long long)st.st_ino == ns)
+	static pid_t done[SIGNALLED_MAX];
+	size_t ndone = 0;
+	for (int pass = 0; pass < 5; pass++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int fresh = 0;
+		if (!d)
+			return;
+		while ((e = readdir(d))) {
+			pid_t pid = (pid_t)atoi(e->d_name);
+			if (pid <= 0 || pid == init)
+				continue;
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+			if (stat(path, &st) != 0 || (unsigned long long)st.st_ino != ns)
+				continue;
+			size_t k = 0;
+			while (k < ndone && done[k] != pid)
+				k++;
+			if (k < ndone)
+				continue;
 			kill(pid, sig);
+			fresh = 1;
+			if (ndone < SIGNALLED_MAX)
+				done[ndone++] = pid;
+		}
+		closedir(d);
+		if (!fresh && pass > 0)
+			break;
 	}
-	closedir(d);
 }
 
 void procenv_signal(const struct procenv_proc *p, int sig)
