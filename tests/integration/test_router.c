@@ -589,3 +589,17 @@ Test(router, a_release_whose_health_checks_fail_after_going_live_is_rolled_back)
 	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
 	free(rels);
 }
+
+Test(router, slipway_maintenance_page_is_the_operators_page)
+{
+	char *page = th_path("%s/down.html", sb.dir);
+	th_write(page, "<h1>Back at noon</h1>\n", 0644);
+	char *kv = th_path("SLIPWAY_MAINTENANCE_PAGE=%s", page);
+	app_sandbox_setenv(&sb, kv);
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "maintenance:on", "-a", APP));
+	assert_page(503, "<h1>Back at noon</h1>\n");
+	free(kv);
+	free(page);
+}
