@@ -86,7 +86,11 @@ static int check_key(const char *key)
 static void print_done(struct cli *c, const char *verb, const struct buf *names,
 		       const struct change_result *res)
 {
-	if (res->version && res->not_running)
+	if (res->version && res->failed)
+		/* recorded, not live: no "done" */
+		printf("%s %s on %s... failed, v%d is recorded but not live\n", verb, names->data,
+		       c->app, res->version);
+	else if (res->version && res->not_running)
 		/* nothing restarts: the release waits for the runtime */
 		printf("%s %s on %s... done, v%d (" ACTIVATE_NOT_RUNNING ")\n", verb, names->data,
 		       c->app, res->version);

@@ -137,11 +137,16 @@ int cmd_rollback(struct cli *c)
 		return cli_fail();
 	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
 		return cli_fail();
+	if (res.failed) {
+		/* recorded, not live: no "done" */
+		printf("Rolling back %s to v%d... failed, v%d is recorded but not live\n", c->app,
+		       res.target, res.version);
+		fflush(stdout);
+		return cli_release_failed(c, &res);
+	}
 	printf("Rolling back %s to v%d... done, v%d%s\n", c->app, res.target, res.version,
 	       res.not_running ? " (" ACTIVATE_NOT_RUNNING ")" : "");
 	fflush(stdout);
-	if (res.failed)
-		return cli_release_failed(c, &res);
 	if (res.previous)
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
 	return 0;

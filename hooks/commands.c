@@ -274,9 +274,10 @@ int cli_open_app(struct cli *c, struct ledger **l)
 /* The new release's release phase failed: it is recorded, but not live. */
 int cli_release_failed(struct cli *c, const struct change_result *res)
 {
-	fprintf(stderr, " !    The release command of v%d failed; %s.\n"
+	fprintf(stderr, " !    The %s of v%d failed; %s.\n"
 			" !    See its output with: slipway releases:output v%d -a %s\n",
-		res->version, res->previous ? "the current release is unchanged" : "nothing is live",
+		res->failed_start ? "start of the processes" : "release command", res->version,
+		res->previous ? "the current release is unchanged" : "nothing is live",
 		res->version, c->app);
 	return 1;
 }

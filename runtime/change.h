@@ -24,6 +24,7 @@ struct change_result {
 	int previous;  /* the release that was current before */
 	int target;    /* rollback: the release rolled back to */
 	int failed;    /* its release phase failed: recorded, not current */
+	int failed_start; /* failed because its processes did not start */
 	int not_running; /* current, but nothing runs it (runtime/activate.h) */
 };
 

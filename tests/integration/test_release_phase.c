@@ -90,6 +90,9 @@ Test(release_phase, a_failed_command_records_a_failed_release_that_is_not_curren
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.out, "migrating with FOO=bad"), "%s", r.out);
 	cr_assert(strstr(r.out, " !     Release command failed"), "%s", r.out);
+	cr_assert(strstr(r.out, "Setting FOO on app... failed, v2 is recorded but not live\n"), "%s",
+		  r.out);
+	cr_assert_null(strstr(r.out, "done"), "a failed config change said done:\n%s", r.out);
 	cr_assert(strstr(r.err, "The release command of v2 failed; the current release is unchanged."),
 		  "%s", r.err);
 	th_result_free(&r);
