@@ -122,7 +122,7 @@ Test(instance, sigterm_reaches_every_process_of_the_instance)
 {
 	char *log = th_path("%s/worker.log", sb.dir);
 	pid_t pid = start("worker.1", th_free_port(), log, NULL);
-	wait_for(log, "started");
+	wait_for(log, "app[worker.1]: started\n"); /* its line, not the command echoed */
 	double took;
 	int status = stop(pid, &took);
 	cr_assert_eq(status, 0, "the worker's own exit status is passed on");
@@ -137,7 +137,7 @@ Test(instance, what_ignores_sigterm_is_killed_after_the_stop_timeout)
 {
 	char *log = th_path("%s/stubborn.log", sb.dir);
 	pid_t pid = start("stubborn.1", th_free_port(), log, "1");
-	wait_for(log, "stubborn");
+	wait_for(log, "app[stubborn.1]: stubborn\n");
 	double took;
 	int status = stop(pid, &took);
 	cr_assert_eq(status, 128 + SIGKILL, "status %d", status);
