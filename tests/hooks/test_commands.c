@@ -15,7 +15,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "slugs:contents", "ps", "ps:scale", "ps:restart",
 					  "restart", "logs", "run", "maintenance",
 					  "maintenance:on", "maintenance:off", "open", "domains",
-					  "domains:add", "domains:remove", "apps:info", "help", NULL };
+					  "domains:add", "domains:remove", "apps:info",
+					  "releases:rollback", "config:add", "config:remove", "help", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

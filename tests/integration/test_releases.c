@@ -1083,3 +1083,24 @@ Test(releases, config_change_when_the_current_slug_is_missing)
 {
 	assert_config_refused(remove_file, "missing from the store");
 }
+
+Test(releases, herokus_names_config_add_config_remove_and_releases_rollback)
+{
+	create_app(APP);
+	init_checkout();
+	deploy(1, "one\n");
+	struct th_result r = sw(NULL, "config:add", "A=1", "-a", APP, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Setting A "), "%s", r.out);
+	th_result_free(&r);
+	cr_assert_str_eq(OK(sw(NULL, "config:get", "A", "-a", APP, NULL)), "1\n");
+	r = sw(NULL, "config:remove", "A", "-a", APP, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Unsetting A "), "%s", r.out);
+	th_result_free(&r);
+	r = sw(NULL, "releases:rollback", "v2", "-a", APP, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Rolling back " APP " to v2... done, v4"), "%s", r.out);
+	th_result_free(&r);
+	cr_assert_str_eq(OK(sw(NULL, "config:get", "A", "-a", APP, NULL)), "1\n");
+}
