@@ -380,6 +380,34 @@ Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_noth
 	th_result_free(&r);
 }
 
+/* Commits what changed, pushes it: the push says want, and v1 goes on serving. */
+static void push_fails(const char *message, const char *want)
+{
+	free(ok("git", "commit", "-qam", message));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, want), "%s", out);
+	free(out);
+	assert_page(200, "one - web.1\n");
+}
+
+/* Waits up to about 40 s for `releases` to list want; fails the test if it never does. */
+static void wait_release(const char *want)
+{
+	char *rels = NULL;
+	for (int i = 0; i < 400; i++) {
+		struct th_result r = sw("releases", "-a", APP);
+		free(rels);
+		rels = strdup(r.out);
+		th_result_free(&r);
+		if (strstr(rels, want))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
+	cr_assert(strstr(rels, "slipway"), "%s", rels);
+	free(rels);
+}
+
 Test(router, a_release_that_fails_its_health_check_leaves_the_old_one_serving)
 {
 	svscan = rt_start(&sb);
@@ -397,21 +425,13 @@ Test(router, a_release_that_fails_its_health_check_leaves_the_old_one_serving)
 	/* a check that answers 500: the release fails, v1 goes on serving */
 	app_sandbox_write(&sb, "health", "500 broken\n", 0644);
 	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "commit", "-qam", "broken health"));
-	out = app_sandbox_push(&sb, "main");
-	cr_assert(strstr(out, "web.1 failed its health check GET /health: HTTP 500 after 2 attempts;"
-			      " v1 is still live"), "%s", out);
-	free(out);
-	assert_page(200, "one - web.1\n");
+	push_fails("broken health", "web.1 failed its health check GET /health: HTTP 500 after 2"
+		   " attempts; v1 is still live");
 
 	/* 200 without the content asked for fails too */
 	app_sandbox_write(&sb, "health", "200 not yet\n", 0644);
-	free(ok("git", "commit", "-qam", "no content"));
-	out = app_sandbox_push(&sb, "main");
-	cr_assert(strstr(out, "web.1 failed its health check GET /health: the answer does not hold"
-			      " \"ok\""), "%s", out);
-	free(out);
-	assert_page(200, "one - web.1\n");
+	push_fails("no content", "web.1 failed its health check GET /health: the answer does not"
+		   " hold \"ok\"");
 
 	/* an app.json that is wrong is said in one line, and nothing starts */
 	app_sandbox_write(&sb, "health", "200 ok\n", 0644);
@@ -425,12 +445,8 @@ Test(router, a_release_that_fails_its_health_check_leaves_the_old_one_serving)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		app_sandbox_write(&sb, "app.json", bad[i][0], 0644);
 		char *msg = th_path("bad app.json %zu", i);
-		free(ok("git", "commit", "-qam", msg));
+		push_fails(msg, bad[i][1]);
 		free(msg);
-		out = app_sandbox_push(&sb, "main");
-		cr_assert(strstr(out, bad[i][1]), "%s", out);
-		free(out);
-		assert_page(200, "one - web.1\n");
 	}
 	char *s = rt_services(&sb);
 	cr_assert_str_eq(s, APP ".v1.web.1", "a failed release left instances: %s", s);
@@ -451,20 +467,7 @@ Test(router, a_release_that_crashes_after_going_live_is_rolled_back_automaticall
 	char *out = app_sandbox_push(&sb, "main");
 	cr_assert(strstr(out, "Released v2"), "%s", out);
 	free(out);
-	const char *want = "v3  Rollback to v1 (automatic: web.1 crashed 3 times after v2 went live)";
-	char *rels = NULL;
-	for (int i = 0; i < 300; i++) {
-		struct th_result r = sw("releases", "-a", APP);
-		free(rels);
-		rels = strdup(r.out);
-		th_result_free(&r);
-		if (strstr(rels, want))
-			break;
-		rt_pause_ms(100);
-	}
-	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
-	cr_assert(strstr(rels, "slipway"), "%s", rels);
-	free(rels);
+	wait_release("v3  Rollback to v1 (automatic: web.1 crashed 3 times after v2 went live)");
 	for (int i = 0; i < 100; i++) { /* the rollback's instance passes its gate first */
 		struct response x = through(APP ".localhost", "/");
 		int served = x.code == 200 && x.body && !strcmp(x.body, "one - web.1\n");
@@ -574,20 +577,9 @@ Test(router, a_release_whose_health_checks_fail_after_going_live_is_rolled_back)
 	char *out = app_sandbox_push(&sb, "main");
 	cr_assert(strstr(out, "Released v2"), "%s", out);
 	free(out);
-	const char *want = "Rollback to v1 (automatic: web.1 failed its health check 3 times in a row"
-			   " after v2 went live)";
-	char *rels = NULL;
-	for (int i = 0; i < 400; i++) { /* a check every 5 s: three of them */
-		struct th_result r = sw("releases", "-a", APP);
-		free(rels);
-		rels = strdup(r.out);
-		th_result_free(&r);
-		if (strstr(rels, want))
-			break;
-		rt_pause_ms(100);
-	}
-	cr_assert(strstr(rels, want), "no automatic rollback:\n%s", rels);
-	free(rels);
+	/* a check every 5 s: three of them */
+	wait_release("Rollback to v1 (automatic: web.1 failed its health check 3 times in a row"
+		     " after v2 went live)");
 }
 
 Test(router, slipway_maintenance_page_is_the_operators_page)
