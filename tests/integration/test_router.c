@@ -124,6 +124,26 @@ static void deploy(const char *version)
 	free(out);
 }
 
+/*
+ * The router's lines of the app's logs once they hold want (up to 5 s:
+ * nginx writes a line once its response is sent, so curl may be first).
+ */
+static char *router_log(const char *want)
+{
+	char *out = NULL;
+	for (int i = 0; i < 50; i++) {
+		struct th_result l = sw("logs", "-p", "router", "-a", APP);
+		free(out);
+		out = strdup(l.out);
+		th_result_free(&l);
+		if (strstr(out, want))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(out, want), "no router line '%s' in:\n%s", want, out);
+	return out;
+}
+
 Test(router, deploys_and_rollbacks_change_what_the_app_serves)
 {
 	svscan = rt_start(&sb);
@@ -168,16 +188,7 @@ Test(router, requests_carry_herokus_router_headers_and_the_router_logs_them)
 	free(r.body);
 
 	char *want = th_path("request_id=%s fwd=\"127.0.0.1\" dyno=web.1 connect=", request_id);
-	char *out = NULL;
-	for (int i = 0; i < 50; i++) { /* nginx writes its log line once the response is sent */
-		struct th_result l = sw("logs", "-p", "router", "-a", APP);
-		free(out);
-		out = strdup(l.out);
-		th_result_free(&l);
-		if (strstr(out, want))
-			break;
-		rt_pause_ms(100);
-	}
+	char *out = router_log(want);
 	cr_assert(strstr(out, want), "no router line for the request:\n%s", out);
 	cr_assert(strstr(out, " slipway[router]: at=info method=GET path=\"/headers\" host="
 			      APP ".localhost request_id="), "%s", out);
@@ -213,10 +224,7 @@ Test(router, maintenance_mode_answers_503_while_the_processes_run)
 	rt_stop(&sb, &svscan);
 	svscan = rt_start(&sb);
 	assert_page(503, "Offline for maintenance");
-	r = sw("logs", "-p", "router", "-a", APP);
-	cr_assert(strstr(r.out, "slipway[router]: at=error code=H80 desc=\"Maintenance mode\""),
-		  "%s", r.out);
-	th_result_free(&r);
+	free(router_log("slipway[router]: at=error code=H80 desc=\"Maintenance mode\""));
 	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
 	assert_page(200, "one - web.1\n");
 }
@@ -227,9 +235,7 @@ Test(router, no_web_process_is_an_application_error_and_a_failed_gate_keeps_the_
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "ps:scale", "web=0", "-a", APP));
 	assert_page(503, "Application error");
-	struct th_result r = sw("logs", "-p", "router", "-a", APP);
-	cr_assert(strstr(r.out, "at=error code=H14 desc=\"No web processes running\""), "%s", r.out);
-	th_result_free(&r);
+	free(router_log("at=error code=H14 desc=\"No web processes running\""));
 	free(ok(SLIPWAY_BIN, "ps:scale", "web=2", "-a", APP));
 	for (int i = 0; i < 100; i++) { /* scaling does not wait for the gate */
 		struct response x = through(APP ".localhost", "/");
