@@ -55,7 +55,11 @@ void view_releases(struct buf *out, const char *app, int current,
 		buf_addf(out, "%s has no releases.\n", app);
 		return;
 	}
-	buf_addf(out, "=== %s Releases - Current: v%d\n\n", app, current);
+	/* no release succeeded yet: nothing is current to name */
+	if (current)
+		buf_addf(out, "=== %s Releases - Current: v%d\n\n", app, current);
+	else
+		buf_addf(out, "=== %s Releases\n\n", app);
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&tmp);
 		buf_addf(&tmp, "v%d", rels[i].version);

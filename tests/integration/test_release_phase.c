@@ -210,3 +210,14 @@ Test(release_phase, a_writer_killed_during_it_leaves_a_release_marked_failed_nex
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	th_result_free(&r);
 }
+
+Test(release_phase, with_no_release_live_releases_names_no_current_one)
+{
+	app_sandbox_write(&sb, "Procfile", "web: ./server\nrelease: exit 1\n", 0644);
+	ok(GIT("commit", "-qam", "a release command that fails"));
+	struct th_result r = GIT("push", "heroku", "main");
+	th_result_free(&r);
+	char *head = current_line();
+	cr_assert_str_eq(head, "=== app Releases", "with no release live: %s", head);
+	free(head);
+}
