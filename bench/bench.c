@@ -87,7 +87,7 @@ static int cmd_releases(int argc, char **argv)
 		char val[32];
 		snprintf(val, sizeof(val), "%d", i);
 		config_set(&set, "BENCH_SEQ", val);
-		int err = change_config(argv[0], argv[1], &set, NULL, "bench@example.com",
+		int err = change_config(argv[0], argv[1], &set, NULL, NULL, "bench@example.com",
 					stderr, &res);
 		config_release(&set);
 		if (err)

@@ -139,7 +139,7 @@ int cmd_config_set(struct cli *c)
 		}
 	}
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, &set, NULL, c->user, stdout, &res) < 0) {
+	    change_config(c->root, c->app, &set, &keys, NULL, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -172,7 +172,7 @@ int cmd_config_unset(struct cli *c)
 		strvec_push(&keys, c->args[i]);
 	}
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, NULL, &keys, c->user, stdout, &res) < 0) {
+	    change_config(c->root, c->app, NULL, NULL, &keys, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}

@@ -41,12 +41,16 @@ static void end(struct lock *lk, struct ledger *l)
 	lock_release(lk);
 }
 
-static void describe_config(struct buf *d, const struct config *set, const struct strvec *unset)
+static void describe_config(struct buf *d, const struct config *set, const struct strvec *order,
+			    const struct strvec *unset)
 {
 	if (set && set->n) {
 		buf_adds(d, "Set ");
-		for (size_t i = 0; i < set->n; i++)
-			buf_addf(d, "%s%s", i ? ", " : "", set->items[i].key);
+		/* in the order the user typed them, when it is known */
+		size_t n = order && order->n ? order->n : set->n;
+		for (size_t i = 0; i < n; i++)
+			buf_addf(d, "%s%s", i ? ", " : "",
+				 order && order->n ? order->v[i] : set->items[i].key);
 	}
 	if (unset && unset->n) {
 		buf_adds(d, d->len ? " and remove " : "Remove ");
@@ -104,8 +108,8 @@ static int append(const char *root, const char *app, struct ledger *l, struct re
 }
 
 int change_config(const char *root, const char *app, const struct config *set,
-		  const struct strvec *unset, const char *user, FILE *out,
-		  struct change_result *res)
+		  const struct strvec *set_order, const struct strvec *unset, const char *user,
+		  FILE *out, struct change_result *res)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -135,7 +139,7 @@ int change_config(const char *root, const char *app, const struct config *set,
 	if ((err = check_base(root, app, &cur)))
 		goto done;
 	take_code(&r, &cur);
-	describe_config(&desc, set, unset);
+	describe_config(&desc, set, set_order, unset);
 	r.description = buf_detach(&desc);
 	r.user = xstrdup(user);
 	err = append(root, app, l, &r, out, res);

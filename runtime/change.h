@@ -30,15 +30,17 @@ struct change_result {
 
 /*
  * Sets the vars in `set` and removes the keys in `unset` on top of the
- * newest release's config; the new release keeps the current release's
- * slug and process types.  Setting vars to the values they already have
+ * newest release's config; the description names the keys in set_order,
+ * the order the user typed them ("Set ZED, ALPHA config vars"), when it is
+ * not NULL.  The new release keeps the current release's slug and process
+ * types.  Setting vars to the values they already have
  * (or unsetting absent ones) records nothing (result->version = 0).
  * Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when that slug is
  * missing or corrupt in the store, as a rollback to it would be.
  */
 int change_config(const char *root, const char *app, const struct config *set,
-		  const struct strvec *unset, const char *user, FILE *out,
-		  struct change_result *result);
+		  const struct strvec *set_order, const struct strvec *unset, const char *user,
+		  FILE *out, struct change_result *result);
 
 /*
  * Rolls back to `target` (0 = the newest succeeded release older than the

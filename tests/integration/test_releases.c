@@ -516,12 +516,12 @@ Test(releases, config_set_several_unset_and_no_op)
 	OK(sw(NULL, "config:set", "B=2", "A=1", "-a", APP, NULL));
 	cr_assert_eq(release_count(), 2);
 
-	/* three names */
-	r = sw(NULL, "config:set", "X=1", "Y=2", "Z=3", "-a", APP, NULL);
+	/* three names, in the order they were typed */
+	r = sw(NULL, "config:set", "Z=3", "X=1", "Y=2", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(starts(r.out, "Setting X, Y, Z on " APP "... done, v3" NOT_RUNNING "\n"), "%s", r.out);
+	cr_assert(starts(r.out, "Setting Z, X, Y on " APP "... done, v3" NOT_RUNNING "\n"), "%s", r.out);
 	th_result_free(&r);
-	cr_assert_str_eq(json_get(info_json(3), "description"), "\"Set X, Y, Z config vars\"");
+	cr_assert_str_eq(json_get(info_json(3), "description"), "\"Set Z, X, Y config vars\"");
 
 	/* unset */
 	r = sw(NULL, "config:unset", "A", "-a", APP, NULL);
