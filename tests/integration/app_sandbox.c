@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,8 +53,92 @@ void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 		app_sandbox_create(s, NULL);
 }
 
+/* The parent of pid (0: unknown). */
+static pid_t parent_of(pid_t pid)
+{
+	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
+	const char *rp = s ? strrchr(s, ')') : NULL;
+	int ppid = 0;
+	if (rp)
+		sscanf(rp + 1, " %*c %d", &ppid);
+	free(s);
+	free(p);
+	return (pid_t)ppid;
+}
+
+/* 1 when pid's command line names dir, or it works in dir (s6-supervise does). */
+static int uses_dir(pid_t pid, const char *dir)
+{
+	size_t dn = strlen(dir), n = 0;
+	char *p = th_path("/proc/%d/cmdline", (int)pid), *s = th_read(p, &n), cwd[4096];
+	int hit = 0;
+	for (size_t i = 0; s && i + dn <= n && !hit; i++)
+		hit = !memcmp(s + i, dir, dn);
+	free(s);
+	free(p);
+	p = th_path("/proc/%d/cwd", (int)pid);
+	ssize_t k = readlink(p, cwd, sizeof(cwd) - 1);
+	free(p);
+	if (!hit && k > 0) {
+		cwd[k] = '\0';
+		hit = !strncmp(cwd, dir, dn) && (cwd[dn] == '/' || cwd[dn] == '\0' || cwd[dn] == ' ');
+	}
+	return hit;
+}
+
+/*
+ * The processes that name the sandbox or work in it, and their children
+ * (nginx's workers), into hit; how many.
+ */
+static size_t find_leftovers(const char *dir, pid_t *hit, size_t max)
+{
+	pid_t self = getpid();
+	size_t nhit = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		while (d && (e = readdir(d)) && nhit < max) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			pid_t pid = (pid_t)atoi(e->d_name), pp = pass ? parent_of(pid) : 0;
+			int known = 0, child = 0;
+			for (size_t k = 0; k < nhit; k++) {
+				known |= hit[k] == pid;
+				child |= hit[k] == pp;
+			}
+			if (pid != self && !known && (pass ? child : uses_dir(pid, dir)))
+				hit[nhit++] = pid;
+		}
+		if (d)
+			closedir(d);
+	}
+	return nhit;
+}
+
+/*
+ * Nothing a test started outlives it: every such process is stopped first
+ * (so no supervisor starts a new one meanwhile), then killed, until none is
+ * left - by pid, never by name.
+ */
+static void kill_leftovers(const char *dir)
+{
+	pid_t hit[512];
+	for (int round = 0; round < 5; round++) {
+		size_t n = find_leftovers(dir, hit, 512);
+		if (!n)
+			return;
+		for (size_t k = 0; k < n; k++)
+			kill(hit[k], SIGSTOP);
+		for (size_t k = 0; k < n; k++)
+			kill(hit[k], SIGKILL);
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+}
+
 void app_sandbox_release(struct app_sandbox *s)
 {
+	if (s->dir)
+		kill_leftovers(s->dir);
 	th_sandbox_free(s->dir);
 	free(s->root);
 	free(s->src);

@@ -26,65 +26,6 @@ pid_t rt_start(struct app_sandbox *sb)
 	return pid;
 }
 
-/* The parent of pid (0: unknown). */
-static pid_t parent_of(pid_t pid)
-{
-	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
-	const char *rp = s ? strrchr(s, ')') : NULL;
-	int ppid = 0;
-	if (rp)
-		sscanf(rp + 1, " %*c %d", &ppid);
-	free(s);
-	free(p);
-	return (pid_t)ppid;
-}
-
-/*
- * SIGKILL to every process whose command line names the root, and to their
- * children (nginx's workers): by pid, never by name.
- */
-static void kill_leftovers(const char *root)
-{
-	pid_t hit[256];
-	size_t nhit = 0, rn = strlen(root);
-	for (int pass = 0; pass < 2; pass++) {
-		DIR *d = opendir("/proc");
-		struct dirent *e;
-		while (d && (e = readdir(d)) && nhit < 256) {
-			if (e->d_name[0] < '1' || e->d_name[0] > '9')
-				continue;
-			pid_t pid = (pid_t)atoi(e->d_name), pp = parent_of(pid);
-			int found = 0;
-			for (size_t k = 0; k < nhit; k++)
-				found |= hit[k] == pid || (pass && hit[k] == pp);
-			if (found && pass) {
-				int known = 0;
-				for (size_t k = 0; k < nhit; k++)
-					known |= hit[k] == pid;
-				if (!known)
-					hit[nhit++] = pid;
-				continue;
-			}
-			if (found || pass)
-				continue;
-			char *p = th_path("/proc/%s/cmdline", e->d_name);
-			size_t n = 0;
-			char *s = th_read(p, &n);
-			for (size_t i = 0; s && i + rn <= n; i++)
-				if (!memcmp(s + i, root, rn)) {
-					hit[nhit++] = pid;
-					break;
-				}
-			free(s);
-			free(p);
-		}
-		if (d)
-			closedir(d);
-	}
-	for (size_t k = 0; k < nhit; k++)
-		kill(hit[k], SIGKILL);
-}
-
 void rt_stop(struct app_sandbox *sb, pid_t *svscan)
 {
 	struct th_result r = SANDBOX_RUN(sb, NULL, SLIPWAY_BIN, "server:stop");
@@ -92,8 +33,6 @@ void rt_stop(struct app_sandbox *sb, pid_t *svscan)
 	if (*svscan > 0)
 		kill(*svscan, SIGKILL);
 	*svscan = -1;
-	/* nothing a test started may outlive it (a retired instance still stopping) */
-	kill_leftovers(sb->root);
 }
 
 char *rt_without_generation(const char *name)
