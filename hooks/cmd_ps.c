@@ -134,7 +134,7 @@ static int scale(struct cli *c, const struct release *r)
 {
 	char *summary = NULL;
 	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
-	    (router_active(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
+	    (services_runtime_up(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
 		return cli_fail();
 	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
 	logs_event(c->root, c->app, "api", "Scaled to %s by %s", summary, c->user);

@@ -141,7 +141,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	if (ok && want.n)
 		ok = started_ok = start_instances(o, r, &want, previous, &started, &output);
 	/* the router's requests move to the new instances before the release is current */
-	if (ok && runtime && router_active(o->root))
+	if (ok && runtime)
 		ok = started_ok = switch_router(o, &started, previous, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
 	r->failed_start = !started_ok;
@@ -149,7 +149,7 @@ int activate(const struct activate_opts *o, struct release *r)
 		goto done;
 retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
-	if (!err && runtime && !gated && router_active(o->root) &&
+	if (!err && runtime && !gated &&
 	    router_switch(o->root, o->app, &started, NULL) < 0) {
 		fprintf(o->out, " !     %s\n", sw_error_last());
 		fflush(o->out);
@@ -184,7 +184,7 @@ int activate_restart(const char *root, const char *app, const struct release *r,
 	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
 	int err = services_restart(root, app, r, which, &started, &old, why);
 	/* requests move to the new instances; only then do the old ones get SIGTERM */
-	if (!err && router_active(root) && (err = router_switch(root, app, NULL, &old))) {
+	if (!err && (err = router_switch(root, app, NULL, &old))) {
 		services_retire_names(root, &started);
 		strvec_clear(&old);
 	}

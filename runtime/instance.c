@@ -36,15 +36,10 @@ static void set_state(const struct instance_opts *o, const char *state)
 {
 	if (!o->state_dir)
 		return;
-	char *path = xasprintf("%s/state", o->state_dir), *tmp = xasprintf("%s/.state", o->state_dir);
+	char *path = xasprintf("%s/state", o->state_dir);
 	char text[64];
 	int n = snprintf(text, sizeof(text), "%s %lld\n", state, (long long)time(NULL));
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0 && fs_write_all(fd, text, (size_t)n) == 0 && close(fd) == 0)
-		rename(tmp, path);
-	else if (fd >= 0)
-		close(fd);
-	free(tmp);
+	fs_write_replace(path, text, (size_t)n, 0644); /* what ps shows: not worth an fsync */
 	free(path);
 }
 
@@ -208,7 +203,7 @@ static void set_crash_count(const struct instance_opts *o, int n)
 	char text[32];
 	int len = snprintf(text, sizeof(text), "%d\n", n);
 	if (n)
-		fs_write_atomic(path, text, (size_t)len, 0644);
+		fs_write_replace(path, text, (size_t)len, 0644);
 	else
 		unlink(path);
 	free(path);

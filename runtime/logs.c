@@ -123,16 +123,7 @@ int logs_next_generation(const char *root, const char *app, int *gen)
 	char num[32];
 	int n = snprintf(num, sizeof(num), "%d\n", *gen);
 	/* no fsync: after a crash nothing of the old generations runs any more */
-	char *tmp = xasprintf("%s/.generation-%ld", dir, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	err = fd < 0 || fs_write_all(fd, num, (size_t)n) < 0 ? -1 : 0;
-	if (fd >= 0)
-		close(fd);
-	if (err || rename(tmp, path) < 0) {
-		unlink(tmp);
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
-	}
-	free(tmp);
+	err = fs_write_replace(path, num, (size_t)n, 0640);
 	free(path);
 	free(dir);
 	return err;

@@ -215,10 +215,7 @@ int router_running(const char *root)
 	return master_pid(root) > 0;
 }
 
-int router_active(const char *root)
-{
-	return router_system() || router_running(root);
-}
+
 
 /* app names are [a-z0-9-]; nginx names take [a-z0-9_] */
 static void nginx_name(char *out, size_t size, const char *app)
@@ -363,26 +360,6 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	free(logs);
 }
 
-/*
- * Writes a file of the router under a temporary name and renames it in:
- * never half-written.  No fsync: the router's files are rebuilt from the
- * ledger and the services when the runtime starts.
- */
-static int put_file(const char *path, const char *data, size_t len)
-{
-	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int err = fd < 0 || fs_write_all(fd, data, len) < 0 ? -1 : 0;
-	if (fd >= 0 && close(fd) < 0)
-		err = -1;
-	if (err || rename(tmp, path) < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
-		unlink(tmp);
-	}
-	free(tmp);
-	return err;
-}
-
 int router_maintenance(const char *root, const char *app)
 {
 	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
@@ -488,8 +465,13 @@ static int reload_and_drain(const char *root)
 }
 
 /* Writes the app's file for its web instances; *old gets what it held (NULL: none). */
+/*
+ * The router's files are written with fs_write_replace(): never
+ * half-written, not fsynced - they are rebuilt from the ledger and the
+ * services when the runtime starts.
+ */
 static int write_app(const char *root, const char *app, const struct strvec *names,
-		     const struct strvec *except, char **old)
+		     const struct strvec *except, int system, char **old)
 {
 	struct router_listen l;
 	struct strvec labels = STRVEC_INIT, domains = STRVEC_INIT, keep = STRVEC_INIT;
@@ -502,7 +484,6 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		return err;
 	if (except) {
 		/* the app's services now, but those going */
-		char *scandir = paths_services_dir(root);
 		struct strvec all = STRVEC_INIT, gone = STRVEC_INIT;
 		services_names(root, app, &all);
 		for (size_t i = 0; i < except->n; i++)
@@ -513,7 +494,6 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 				strvec_push(&keep, all.v[i]);
 		strvec_clear(&all);
 		strvec_clear(&gone);
-		free(scandir);
 		names = &keep;
 	}
 	if ((err = services_web_ports(root, app, names, &labels, &ports)))
@@ -522,7 +502,6 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
-	int system = router_system();
 	if (system && (err = root_plain(root)))
 		goto done;
 	app_conf(app, &l, state, &labels, ports, &domains, system ? root : NULL, &conf);
@@ -537,7 +516,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 	if (!err && (err = fs_mkdir_p(apps, 0755)) == 0) {
 		if (fs_read_file(path, 1 << 20, old, NULL) < 0)
 			*old = NULL;
-		err = put_file(path, conf.data, conf.len);
+		err = fs_write_replace(path, conf.data, conf.len, 0644);
 	}
 	free(apps);
 done:
@@ -555,7 +534,7 @@ static void put_back(const char *root, const char *app, const char *old)
 {
 	char *path = xasprintf("%s/router/apps/%s.conf", root, app);
 	if (old)
-		put_file(path, old, strlen(old));
+		fs_write_replace(path, old, strlen(old), 0644);
 	else
 		unlink(path);
 	free(path);
@@ -608,8 +587,11 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
 	char *old = NULL, *msg = NULL;
-	int err = write_app(root, app, names, except, &old);
-	if (!err && router_system()) {
+	int system = 0;
+	int err = router_mode(&system);
+	if (!err)
+		err = write_app(root, app, names, except, system, &old);
+	if (!err && system) {
 		if ((err = system_reload(root)) < 0) {
 			put_back(root, app, old);
 			system_reload(root);
@@ -703,7 +685,7 @@ static int write_pages(const char *root)
 	};
 	for (size_t i = 0; !err && i < sizeof(pages) / sizeof(*pages); i++) {
 		char *path = xasprintf("%s/%s", dir, pages[i].name);
-		err = put_file(path, pages[i].data, pages[i].len);
+		err = fs_write_replace(path, pages[i].data, pages[i].len, 0644);
 		free(path);
 	}
 	settings_free(s);
@@ -730,9 +712,7 @@ static int write_service(const char *root)
 	buf_add_shell_quoted(&run, prefix);
 	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
 	char *path = xasprintf("%s/run", tmp);
-	err = put_file(path, run.data, run.len);
-	if (!err && chmod(path, 0755) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+	err = fs_write_replace(path, run.data, run.len, 0755);
 	free(path);
 	if (!err && rename(tmp, dir) < 0)
 		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", dir);
@@ -818,11 +798,11 @@ int router_prepare(const char *root)
 	struct buf http = BUF_INIT;
 	http_conf(&http);
 	main_conf(&l, &conf);
-	err = put_file(kept, ptext, (size_t)pn);
+	err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)
-		err = put_file(http_path, http.data, http.len);
+		err = fs_write_replace(http_path, http.data, http.len, 0644);
 	if (!err && !system)
-		err = put_file(conf_path, conf.data, conf.len);
+		err = fs_write_replace(conf_path, conf.data, conf.len, 0644);
 	buf_release(&http);
 	free(http_path);
 	free(kept);
@@ -831,7 +811,7 @@ int router_prepare(const char *root)
 		err = app_list(root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		char *old = NULL;
-		err = write_app(root, apps.v[i], NULL, NULL, &old);
+		err = write_app(root, apps.v[i], NULL, NULL, system, &old);
 		free(old);
 	}
 	if (!err)

@@ -55,8 +55,6 @@ int router_running(const char *root);
  */
 int router_system(void);
 
-/* 1 when switches go through a router: Slipway's runs, or the operator's is used. */
-int router_active(const char *root);
 
 /*
  * What would keep the router from starting: SW_ERROR when nginx is not
@@ -76,9 +74,11 @@ int router_prepare(const char *root);
 /*
  * Points app at its web instances among the services named in names
  * (NULL: all its services now, but those in except, which may be NULL),
- * or at its maintenance page when
- * maintenance is on, or at the "Application error" page when it has no
- * web instance; reloads a running router and waits for its old workers.
+ * or at its maintenance page when maintenance is on, or at the
+ * "Application error" page when it has no web instance.  With Slipway's
+ * nginx running, it is checked and reloaded and this waits for its old
+ * workers; with slipway.router system, the reload command runs; with
+ * neither, only the file is written (the next server:start loads it).
  * SW_ERROR with nginx's message when the configuration is refused (the
  * old one is kept).
  */

@@ -122,7 +122,8 @@ int fs_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Writes data to a temporary file beside path and renames it in; fsyncs when durable. */
+static int replace_file(const char *path, const void *data, size_t len, mode_t mode, int durable)
 {
 	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
 	int err = 0;
@@ -133,7 +134,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		goto done;
 	}
 	if (fchmod(fd, mode) < 0 ||
-	    fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	    fs_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
 		close(fd);
 		unlink(tmp);
@@ -144,10 +145,21 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		unlink(tmp);
 		goto done;
 	}
-	err = fs_fsync_parent(path);
+	if (durable)
+		err = fs_fsync_parent(path);
 done:
 	free(tmp);
 	return err;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return replace_file(path, data, len, mode, 1);
+}
+
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return replace_file(path, data, len, mode, 0);
 }
 
 int fs_read_file(const char *path, size_t max, char **out, size_t *len)

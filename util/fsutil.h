@@ -29,6 +29,12 @@ int fs_fsync_parent(const char *path);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /*
+ * The same without fsync: never half-written, but what a crash may lose -
+ * for files rebuilt from the ledger or of no worth after a crash.
+ */
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
  * Reads a whole file into *out (NUL-terminated, caller frees) and its length
  * into *len (may be NULL).  Files bigger than max bytes are refused with
  * SW_EINVALID.  A missing file is SW_ENOTFOUND.
