@@ -640,6 +640,18 @@ int services_sweep(const char *root)
 	return err;
 }
 
+int services_name_parse(const char *name, const char *app, int *version, char type[64],
+			int *index)
+{
+	struct svc_name sn;
+	if (parse_service(name, app, &sn) < 0)
+		return -1;
+	*version = sn.version;
+	*index = sn.index;
+	snprintf(type, 64, "%s", sn.type);
+	return 0;
+}
+
 void services_names(const char *root, const char *app, struct strvec *out)
 {
 	char *scandir = paths_services_dir(root);

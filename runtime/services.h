@@ -108,6 +108,10 @@ int services_restart(const char *root, const char *app, const struct release *r,
 /* The names of the app's services now (APP.vN-G.TYPE.I), into out. */
 void services_names(const char *root, const char *app, struct strvec *out);
 
+/* "APP.vN-G.TYPE.I" of app: N, TYPE and I; -1 when name is no service of app. */
+int services_name_parse(const char *name, const char *app, int *version, char type[64],
+			int *index);
+
 /*
  * The web instances among the app's services named in names (NULL: all its
  * services now): their labels ("web.1", into labels) and ports (*ports,

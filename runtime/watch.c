@@ -120,23 +120,38 @@ static int slug_of(const char *root, const char *app, int version, char hex[65])
 }
 
 /* What is wrong with the release's web instances now (malloc'ed), or NULL. */
-static char *strike(const char *root, const char *app, int version, const struct healthchecks *hc,
-		    const char *host, int check_now, int fails[64])
+/* A web instance of the release crashed WATCH_STRIKES times: which (malloc'ed), or NULL. */
+static char *crashed(const char *root, const char *app, int version)
+{
+	struct strvec names = STRVEC_INIT;
+	char *why = NULL, type[64];
+	int v, index;
+	/* from the names and the crash counts alone: nothing to ask s6 twice a second */
+	services_names(root, app, &names);
+	for (size_t i = 0; i < names.n && !why; i++) {
+		if (services_name_parse(names.v[i], app, &v, type, &index) < 0 || v != version ||
+		    strcmp(type, "web"))
+			continue;
+		int crashes = crashes_of(root, names.v[i]);
+		if (crashes >= WATCH_STRIKES)
+			why = xasprintf("web.%d crashed %d times", index, crashes);
+	}
+	strvec_clear(&names);
+	return why;
+}
+
+/* A web instance of the release that is up failed its checks WATCH_STRIKES times in a row. */
+static char *unhealthy(const char *root, const char *app, int version,
+		       const struct healthchecks *hc, const char *host, int fails[64])
 {
 	struct service_info *s = NULL;
 	size_t n = 0;
 	char *why = NULL;
-	if (services_list(root, app, &s, &n) < 0)
+	if (!hc->n || services_list(root, app, &s, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !why; i++) {
-		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64)
-			continue;
-		int crashes = crashes_of(root, s[i].name);
-		if (crashes >= WATCH_STRIKES) {
-			why = xasprintf("web.%d crashed %d times", s[i].index, crashes);
-			break;
-		}
-		if (!check_now || !hc->n || strcmp(s[i].state, "up"))
+		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64 ||
+		    strcmp(s[i].state, "up"))
 			continue;
 		char inst[32], *said = NULL;
 		snprintf(inst, sizeof(inst), "web.%d", s[i].index);
@@ -177,10 +192,11 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 		if (!services_runtime_up(root) || current_of(root, app) != version)
 			goto done; /* someone else's release, or nothing runs: not ours to watch */
 		long long now = run_now_ms();
-		int check_now = now >= next_check;
-		if (check_now)
+		char *why = crashed(root, app, version);
+		if (!why && now >= next_check) {
 			next_check = now + CHECK_EVERY_MS;
-		char *why = strike(root, app, version, &hc, host, check_now, fails);
+			why = unhealthy(root, app, version, &hc, host, fails);
+		}
 		if (!why)
 			continue;
 		char *full = xasprintf("%s after v%d went live", why, version);
