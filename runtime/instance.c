@@ -47,23 +47,28 @@ static void set_state(const struct instance_opts *o, const char *state)
 struct outstream {
 	const char *label;   /* "web.1" */
 	struct buf partial;  /* an app line not ended yet */
+	struct buf lines;    /* stamped lines not written yet */
 };
 
-static void emit(const struct outstream *os, const char *source, const char *s, size_t n)
+/* Writes the stamped lines: one write for all a read brought. */
+static void flush_lines(struct outstream *os)
 {
-	char stamp[LOGS_STAMP_LEN + 1];
-	struct buf line = BUF_INIT;
-	logs_stamp(stamp);
-	buf_addf(&line, "%s %s[%s]: ", stamp, source, os->label);
-	buf_add(&line, s, n);
-	buf_adds(&line, "\n");
-	fs_write_all(STDOUT_FILENO, line.data, line.len); /* a logger that is gone loses lines */
-	buf_release(&line);
+	fs_write_all(STDOUT_FILENO, os->lines.data, os->lines.len); /* a logger that is gone loses lines */
+	buf_reset(&os->lines);
 }
 
-static void say(const struct outstream *os, const char *fmt, ...)
+static void emit(struct outstream *os, const char *source, const char *s, size_t n)
+{
+	char stamp[LOGS_STAMP_LEN + 1];
+	logs_stamp(stamp);
+	buf_addf(&os->lines, "%s %s[%s]: ", stamp, source, os->label);
+	buf_add(&os->lines, s, n);
+	buf_adds(&os->lines, "\n");
+}
+
+static void say(struct outstream *os, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void say(const struct outstream *os, const char *fmt, ...)
+static void say(struct outstream *os, const char *fmt, ...)
 {
 	char text[LOGS_LINE_MAX];
 	va_list ap;
@@ -71,6 +76,7 @@ static void say(const struct outstream *os, const char *fmt, ...)
 	int n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	emit(os, "slipway", text, n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+	flush_lines(os);
 }
 
 /* Passes on what the app wrote: complete lines, and at the end (or when too long) the rest. */
@@ -90,6 +96,7 @@ static void pass_output(struct outstream *os, const char *data, size_t n, int fl
 	}
 	memmove(os->partial.data, os->partial.data + start, os->partial.len - start);
 	buf_truncate(&os->partial, os->partial.len - start);
+	flush_lines(os);
 }
 
 /* Reads what the app wrote; 0 at its end. */
@@ -268,7 +275,7 @@ int instance_run(const struct instance_opts *o, int *status)
 
 	*status = -1;
 	snprintf(label, sizeof(label), "%s.%d", o->type, o->index);
-	struct outstream os = { label, BUF_INIT };
+	struct outstream os = { label, BUF_INIT, BUF_INIT };
 	struct running p = { .out = -1, .port = o->port, .web = !strcmp(o->type, "web") };
 
 	/* signals are taken only while waiting (ppoll), never lost in between */
@@ -356,6 +363,7 @@ done:
 	strvec_clear(&env);
 	strvec_clear(&argv);
 	buf_release(&os.partial);
+	buf_release(&os.lines);
 	free(run);
 	free(dir);
 	return err;
