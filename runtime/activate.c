@@ -32,17 +32,12 @@ static int prepare(const struct activate_opts *o, struct sandbox *sb, int *secon
 }
 
 /*
- * Starts r's instances in the running supervision tree and gates on them
- * (runtime/services.h); on failure says so and adds why to the output.
+ * Says why the release did not go live - why is one line, then maybe the
+ * instance's last log lines - and adds it to the release's output.
  */
-static int start_instances(const struct activate_opts *o, const struct release *r,
-			   const struct strvec *want, int previous, struct strvec *started,
-			   struct buf *output)
+static void not_live(const struct activate_opts *o, const char *why, int previous,
+		     struct buf *output)
 {
-	char *why = NULL;
-	if (services_start(o->root, o->app, r, want, started, &why) == 0)
-		return 1;
-	/* why is one line, then maybe the instance's last log lines */
 	size_t first = strcspn(why, "\n");
 	if (previous)
 		fprintf(o->out, " !     %.*s; v%d is still live\n", (int)first, why, previous);
@@ -57,6 +52,17 @@ static int start_instances(const struct activate_opts *o, const struct release *
 	}
 	fflush(o->out);
 	buf_addf(output, "%s\n", why);
+}
+
+/* Starts r's instances in the running supervision tree and gates on them (runtime/services.h). */
+static int start_instances(const struct activate_opts *o, const struct release *r,
+			   const struct strvec *want, int previous, struct strvec *started,
+			   struct buf *output)
+{
+	char *why = NULL;
+	if (services_start(o->root, o->app, r, want, started, &why) == 0)
+		return 1;
+	not_live(o, why, previous, output);
 	free(why);
 	return 0;
 }
@@ -70,13 +76,7 @@ static int switch_router(const struct activate_opts *o, struct strvec *started, 
 {
 	if (router_switch(o->root, o->app, started, NULL) == 0)
 		return 1;
-	const char *why = sw_error_last();
-	if (previous)
-		fprintf(o->out, " !     %s; v%d is still live\n", why, previous);
-	else
-		fprintf(o->out, " !     %s; nothing is live\n", why);
-	fflush(o->out);
-	buf_addf(output, "%s\n", why);
+	not_live(o, sw_error_last(), previous, output);
 	services_retire_names(o->root, started);
 	strvec_clear(started);
 	return 0;
