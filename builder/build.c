@@ -66,6 +66,7 @@ struct build {
 	struct release r;
 	struct activate_report report; /* what runs r, once recorded */
 	struct config base;
+	struct config bp_vars; /* the buildpacks' config_vars */
 	struct timespec t0;
 };
 
@@ -195,6 +196,14 @@ static int open_sandbox(struct build *b)
 	return fs_mkdir_p(b->bp_dir, 0700);
 }
 
+/* Buildpack config vars fill in what the app does not set itself. */
+static void add_bp_vars(struct build *b)
+{
+	for (size_t i = 0; i < b->bp_vars.n; i++)
+		if (!config_get(&b->base, b->bp_vars.items[i].key))
+			config_set(&b->base, b->bp_vars.items[i].key, b->bp_vars.items[i].value);
+}
+
 static int compile(struct build *b)
 {
 	struct strvec env = STRVEC_INIT;
@@ -232,10 +241,9 @@ static int compile(struct build *b)
 		goto done;
 	for (size_t i = 0; i < res.procs.n; i++)
 		proc_list_set(&b->r.procs, res.procs.items[i].name, res.procs.items[i].command);
-	/* buildpack config vars fill in what the app does not set itself */
 	for (size_t i = 0; i < vars->n; i++)
-		if (!config_get(&b->base, vars->items[i].key))
-			config_set(&b->base, vars->items[i].key, vars->items[i].value);
+		config_set(&b->bp_vars, vars->items[i].key, vars->items[i].value);
+	add_bp_vars(b);
 	err = procfile_load(&procfile, b->app_dir);
 	if (err == SW_ENOTFOUND)
 		err = 0;
@@ -335,6 +343,95 @@ static int record(struct build *b, struct ledger *l)
 	return activate(&ao, &b->r);
 }
 
+/*
+ * What a BUILD_ONLY build leaves for BUILD_RELEASE_BUILT, in the app's
+ * repository: "commit SHA", "slug HEX", "slug_size N" lines, then one
+ * "proc NAME LEN" line per process type and one "var KEY LEN" line per
+ * buildpack config var, each followed by LEN bytes of its command or value
+ * and a newline.
+ */
+static char *built_path(const struct build_opts *o)
+{
+	char *name = xasprintf("slipway-built-%s", o->rev);
+	char *path = paths_repo_file(o->root, o->app, name);
+	free(name);
+	return path;
+}
+
+static int save_built(struct build *b)
+{
+	struct buf t = BUF_INIT;
+	buf_addf(&t, "commit %s\nslug %s\nslug_size %llu\n", b->o->rev, b->r.slug,
+		 (unsigned long long)b->r.slug_size);
+	for (size_t i = 0; i < b->r.procs.n; i++) {
+		const struct proc_type *p = &b->r.procs.items[i];
+		buf_addf(&t, "proc %s %zu\n%s\n", p->name, strlen(p->command), p->command);
+	}
+	for (size_t i = 0; i < b->bp_vars.n; i++) {
+		const struct config_var *v = &b->bp_vars.items[i];
+		buf_addf(&t, "var %s %zu\n%s\n", v->key, strlen(v->value), v->value);
+	}
+	char *path = built_path(b->o);
+	int err = fs_write_atomic(path, t.data, t.len, 0600);
+	free(path);
+	buf_release(&t);
+	return err;
+}
+
+static int parse_built(struct build *b, char *text, size_t len)
+{
+	char *p = text, *end = text + len;
+	unsigned long long size;
+	char kind[8], name[256];
+	size_t n;
+	int got = 0;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (!strncmp(p, "commit ", 7)) {
+			got |= strcmp(p + 7, b->o->rev) ? 0 : 1;
+		} else if (!strncmp(p, "slug ", 5) && cas_valid_hex(p + 5)) {
+			snprintf(b->r.slug, sizeof(b->r.slug), "%s", p + 5);
+			got |= 2;
+		} else if (sscanf(p, "slug_size %llu", &size) == 1) {
+			b->r.slug_size = size;
+		} else if (sscanf(p, "%7s %255s %zu", kind, name, &n) == 3 &&
+			   (!strcmp(kind, "proc") || !strcmp(kind, "var")) &&
+			   n < (size_t)(end - nl - 1) && nl[1 + n] == '\n') {
+			nl[1 + n] = '\0';
+			if (*kind == 'p')
+				proc_list_set(&b->r.procs, name, nl + 1);
+			else
+				config_set(&b->bp_vars, name, nl + 1);
+			nl += 1 + n;
+		} else {
+			break;
+		}
+		p = nl + 1;
+	}
+	if (p != end || got != 3)
+		return sw_error_set(SW_ERROR, "the build of %.7s left an unreadable record", b->o->rev);
+	return 0;
+}
+
+/* Reads and removes what BUILD_ONLY built of o->rev; SW_ENOTFOUND if nothing. */
+static int take_built(struct build *b)
+{
+	char *path = built_path(b->o), *text = NULL;
+	size_t len = 0;
+	int err = fs_read_file(path, 64 << 20, &text, &len);
+	if (!err) {
+		err = parse_built(b, text, len);
+		unlink(path);
+	}
+	free(text);
+	free(path);
+	return err;
+}
+
 static int apply_slugignore(struct build *b)
 {
 	uint64_t removed;
@@ -361,6 +458,8 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 	t->compile = lap(b);
 	if ((err = pack_and_publish(b, t)))
 		return err;
+	if (b->o->stage == BUILD_ONLY)
+		return save_built(b);
 	if ((err = record(b, l)))
 		return err;
 	t->record = lap(b);
@@ -370,18 +469,19 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 int build_deploy(const struct build_opts *o, int *version, struct build_timings *timings)
 {
 	struct build_timings local;
-	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT,
+	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT, .bp_vars = CONFIG_INIT,
 			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT };
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
 	char *builds = NULL, *lockpath = NULL, *repo = NULL;
-	int err;
+	int nothing_built = 0, err;
 
 	if (!timings)
 		timings = &local;
 	memset(timings, 0, sizeof(*timings));
 	clock_gettime(CLOCK_MONOTONIC, &b.t0);
-	say(&b, "-----> Building %s from %s (%.7s)", o->app, o->branch, o->rev);
+	if (o->stage != BUILD_RELEASE_BUILT)
+		say(&b, "-----> Building %s from %s (%.7s)", o->app, o->branch, o->rev);
 	lockpath = app_lock_path(o->root, o->app);
 	if ((err = lock_acquire(&lk, lockpath, o->lock_wait_sec, on_lock_wait, &b)))
 		goto done;
@@ -391,6 +491,20 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		goto done;
 	if ((err = limits_load(o->root, o->app, &b.limits)))
 		goto done;
+	if (o->stage == BUILD_RELEASE_BUILT) {
+		if ((err = take_built(&b)) == SW_ENOTFOUND) {
+			nothing_built = 1;
+			goto done;
+		}
+		if (!err) {
+			say(&b, "-----> Launching...");
+			err = load_base(&b, l);
+			add_bp_vars(&b);
+		}
+		if (!err)
+			err = record(&b, l);
+		goto recorded;
+	}
 	lap(&b); /* the checkout stage starts with its plan */
 	if ((err = checkout_plan(repo, o->rev, &b.plan)))
 		goto done;
@@ -406,6 +520,9 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	b.cache_dir = app_cache_path(o->root, o->app);
 	b.bp_dir = xasprintf("%s/buildpacks", b.dir);
 	err = run_build(&b, l, timings);
+	if (!err && o->stage == BUILD_ONLY)
+		goto done;
+recorded:
 	if (!err && b.r.status == RELEASE_FAILED) {
 		say(&b, " !     Release v%d (%s) failed; the current release is unchanged.",
 		    b.r.version, b.r.description);
@@ -424,7 +541,9 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 			*version = b.r.version;
 	}
 done:
-	if (err && !b.release_failed) {
+	if (nothing_built) {
+		; /* the caller builds it */
+	} else if (err && !b.release_failed) {
 		say(&b, " !     %s", sw_error_last());
 		if (!b.compile_failed)
 			say(&b, " !     Push rejected, no release was created.");
@@ -440,6 +559,7 @@ done:
 	lock_release(&lk);
 	release_release(&b.r);
 	config_release(&b.base);
+	config_release(&b.bp_vars);
 	free(b.dir);
 	free(b.app_dir);
 	free(b.env_dir);

@@ -23,7 +23,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * How far a build goes.  A push whose failed build must reject it is built
+ * in pre-receive (BUILD_ONLY: the slug is stored and what the release needs
+ * is kept beside the app, nothing is recorded) and released in post-receive,
+ * once git has updated the branch (BUILD_RELEASE_BUILT).
+ */
+enum build_stage {
+	BUILD_AND_RELEASE = 0, /* build, record the release and make it live */
+	BUILD_ONLY,            /* stop once the slug is in the store */
+	BUILD_RELEASE_BUILT,   /* release what BUILD_ONLY built of rev; SW_ENOTFOUND,
+				  printing nothing, when it built nothing of it */
+};
+
 struct build_opts {
+	enum build_stage stage;
 	const char *root;
 	const char *app;
 	const char *rev;        /* 40-hex commit sha */

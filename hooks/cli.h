@@ -63,7 +63,7 @@ struct cli {
 
 	/* the values of the commands' own options (each row's opts say which) */
 	const char *confirm, *branch, *release;
-	int json, shell, num, keep, reject, port, stop_timeout, supervised, tail;
+	int json, shell, num, keep, reject, accept, port, stop_timeout, supervised, tail;
 	const char *ps, *source;  /* logs -p, -s */
 	const char *previous;     /* watch:run --previous */
 	int index;             /* --index N, 0 when not given */

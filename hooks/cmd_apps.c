@@ -50,7 +50,9 @@ int cmd_apps_create(struct cli *c)
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = c->self;
 	o.branch = c->branch;
-	o.reject_failed_builds = c->reject;
+	if (c->accept && c->reject)
+		return cli_usage(c->cmd, "--accept-failed-builds and --reject-failed-builds cannot be used together");
+	o.accept_failed_builds = c->accept;
 	if (c->shell_user) {
 		/* a remote creator gets access, if the operator lets them create apps */
 		int max;

@@ -13,17 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The config of the latest release, which the next change starts from.
+ * When that release is not the live one, says so on stderr, with the one
+ * that is.
+ */
 static int read_latest_config(struct cli *c, struct config *out)
 {
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
-	int v, rc = cli_open_app(c, &l);
+	int v, cur = 0, rc = cli_open_app(c, &l);
 	if (rc)
 		return rc;
-	if (ledger_latest(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_CONFIG, &r) < 0))
+	if (ledger_latest(l, &v) < 0 || ledger_current(l, &cur) < 0 ||
+	    (v && ledger_read(l, v, LEDGER_READ_CONFIG, &r) < 0))
 		rc = cli_fail();
 	else
 		config_copy(out, &r.config);
+	if (!rc && v && v != cur) {
+		const char *why = r.status == RELEASE_PENDING ? "is still being released"
+				  : r.failed_start               ? "failed: its processes did not start"
+								 : "failed: its release command failed";
+		fprintf(stderr, " !    These are the config vars of v%d, which %s.\n", v, why);
+		if (cur)
+			fprintf(stderr, " !    v%d is live: slipway releases:info v%d -a %s\n", cur, cur,
+				c->app);
+		else
+			fprintf(stderr, " !    No release of %s is live yet.\n", c->app);
+	}
 	release_release(&r);
 	ledger_free(l);
 	return rc;

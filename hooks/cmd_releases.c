@@ -12,14 +12,12 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* The version named by args[i] (vN or N), else the current release. */
+/* The version named by args[i] (vN or N), else the latest release, as on Heroku. */
 static int pick_version(struct cli *c, struct ledger *l, int i, int *v)
 {
 	if (i < c->nargs)
 		return release_parse_version(c->args[i], v) ? cli_fail() : 0;
-	if (ledger_current(l, v) < 0)
-		return cli_fail();
-	if (!*v && ledger_latest(l, v) < 0)
+	if (ledger_latest(l, v) < 0)
 		return cli_fail();
 	if (!*v) {
 		fprintf(stderr, " !    %s has no releases.\n", c->app);
@@ -60,7 +58,8 @@ int cmd_releases(struct cli *c)
 		buf_adds(&out, "[");
 		for (size_t i = 0; i < col.n; i++) {
 			buf_adds(&out, i ? ",\n " : "");
-			view_release_json(&out, &col.items[i], col.items[i].version == current, 0);
+			view_release_json(&out, &col.items[i], col.items[i].version == current, 0,
+					  NULL);
 		}
 		buf_adds(&out, "]\n");
 	} else {
@@ -89,13 +88,15 @@ int cmd_releases_info(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
+	char why[160];
+	const char *unfit = change_rollback_eligible(c->root, &r, why, sizeof(why)) ? NULL : why;
 	if (c->shell)
 		view_config_shell(&out, &r.config);
 	else if (c->json) {
-		view_release_json(&out, &r, v == current, 1);
+		view_release_json(&out, &r, v == current, 1, unfit);
 		buf_adds(&out, "\n");
 	} else
-		view_release_info(&out, &r, v == current, (int64_t)time(NULL));
+		view_release_info(&out, &r, v == current, unfit, (int64_t)time(NULL));
 	cli_put(&out);
 done:
 	release_release(&r);

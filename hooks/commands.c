@@ -45,11 +45,13 @@ static const struct opt common_opts[] = {
 static const struct opt apps_opts[] = { JSON_OPT, OPT_END };
 
 static const struct opt apps_create_opts[] = {
+	OPT_FLAG(0, "accept-failed-builds", struct cli, accept,
+		 "build after the push is accepted: a failed build\n"
+		 "leaves the branch pushed (by default it rejects the push)"),
 	OPT_FLAG(0, "reject-failed-builds", struct cli, reject,
-		 "build before the push is accepted: a failed build\n"
-		 "rejects the push and the branch is not updated"),
+		 "a failed build rejects the push (the default)"),
 	OPT_STRING(0, "branch", struct cli, branch, "BRANCH", "a branch name",
-		   "the branch that deploys (default: main, or master)"),
+		   "the only branch that deploys (default: main and master)"),
 	OPT_END,
 };
 
@@ -120,7 +122,7 @@ const struct cmd cli_commands[] = {
 	  "[--json]", apps_opts,
 	  "list the apps" },
 	{ "apps:create", cmd_apps_create, CMD_REMOTE, 1, 1,
-	  "APP [--branch BRANCH] [--reject-failed-builds]", apps_create_opts,
+	  "APP [--branch BRANCH] [--accept-failed-builds]", apps_create_opts,
 	  "create an app: a git repository to push to" },
 	{ "apps:info", cmd_apps_info, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
 	  "the app: its git and web URLs, processes, stack, sizes, domains and maintenance" },
@@ -132,7 +134,7 @@ const struct cmd cli_commands[] = {
 	  "list an app's releases, newest first" },
 	{ "releases:info", cmd_releases_info, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[vN] -a APP [--json] [--shell]", json_shell_opts,
-	  "show one release in full (default: the current one)" },
+	  "show one release in full (default: the latest one)" },
 	{ "releases:output", cmd_releases_output, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[vN] -a APP", NULL,
 	  "show the output of a release's release phase" },

@@ -67,70 +67,115 @@ static void read_updates(FILE *in, struct updates *u)
 	}
 }
 
-static int pushed(const struct updates *u, const char *branch)
+/* 1 if branch exists once u is applied. */
+static int stays(const char *git_dir, const struct updates *u, const char *branch)
 {
 	for (size_t i = 0; i < u->n; i++)
-		if (!strncmp(u->v[i].ref, "refs/heads/", 11) && !strcmp(u->v[i].ref + 11, branch) &&
-		    !is_zero(u->v[i].new))
-			return 1;
-	return 0;
+		if (!strncmp(u->v[i].ref, "refs/heads/", 11) && !strcmp(u->v[i].ref + 11, branch))
+			return !is_zero(u->v[i].new);
+	return branch_exists(git_dir, branch);
 }
 
-/* The branch that deploys: configured, else main, else master if that is the one there. */
-static char *deploy_branch(const char *root, const char *app, const char *git_dir,
-			   const struct updates *u)
+/*
+ * The branches a push deploys from: the app's pinned one (slipway.branch),
+ * else main and master.  Nothing else ever deploys, so the deploy branch
+ * never changes unless the app's setting does.
+ */
+static int is_deploy_branch(const char *pinned, const char *name)
 {
-	char *b = NULL;
-	if (app_deploy_branch(root, app, &b) == 0 && b)
-		return b;
-	if (!branch_exists(git_dir, "main") && !pushed(u, "main") &&
-	    (branch_exists(git_dir, "master") || pushed(u, "master")))
-		return xstrdup("master");
-	return xstrdup("main");
+	return pinned ? !strcmp(name, pinned) : !strcmp(name, "main") || !strcmp(name, "master");
 }
 
-/* Builds the deploy branch's update (notes for the others); 1 if a build failed. */
-static int build_updates(const char *git_dir, const struct updates *u, FILE *out)
+static const char *branch_of(const struct update *up)
 {
-	char *root = NULL, *app = NULL;
+	return strncmp(up->ref, "refs/heads/", 11) ? NULL : up->ref + 11;
+}
+
+/* The update that deploys: the first to a deploy branch, main before master. */
+static const struct update *deploying(const struct updates *u, const char *pinned)
+{
+	const struct update *pick = NULL;
+	for (size_t i = 0; i < u->n; i++) {
+		const char *name = branch_of(&u->v[i]);
+		if (!name || is_zero(u->v[i].new) || !is_deploy_branch(pinned, name))
+			continue;
+		if (!pick || !strcmp(name, "main"))
+			pick = &u->v[i];
+	}
+	return pick;
+}
+
+static int build_one(const struct build_opts *base, enum build_stage stage)
+{
+	struct build_opts o = *base;
+	o.stage = stage;
+	return build_deploy(&o, NULL, NULL);
+}
+
+/*
+ * Builds the update that deploys and notes the others.  BUILD_ONLY builds
+ * (pre-receive); BUILD_AND_RELEASE releases what pre-receive built, or
+ * builds and releases when it built nothing (post-receive).  1 if a build
+ * failed.
+ */
+static int build_updates(const char *git_dir, const struct updates *u, FILE *out,
+			 enum build_stage stage)
+{
+	char *root = NULL, *app = NULL, *pinned = NULL;
 	int failed = 0;
 
-	if (app_from_repo(git_dir, &root, &app) < 0) {
+	if (app_from_repo(git_dir, &root, &app) < 0 || app_deploy_branch(root, app, &pinned) < 0) {
 		fprintf(out, " !     %s\n", sw_error_last());
+		free(root);
+		free(app);
 		return 1;
 	}
-	char *branch = deploy_branch(root, app, git_dir, u);
+	const struct update *dep = deploying(u, pinned);
 	char *user = app_actor();
 	for (size_t i = 0; i < u->n; i++) {
 		const struct update *up = &u->v[i];
-		const char *name = strncmp(up->ref, "refs/heads/", 11) ? NULL : up->ref + 11;
-		if (!name) {
+		const char *name = branch_of(up);
+		if (up == dep)
+			continue;
+		if (stage == BUILD_ONLY) /* post-receive says it */
+			;
+		else if (!name)
 			fprintf(out, "-----> Ignoring %s: only branches are built\n", up->ref);
-		} else if (is_zero(up->new)) {
+		else if (is_zero(up->new))
 			fprintf(out, "-----> Deleted branch %s; nothing to build\n", name);
-		} else if (strcmp(name, branch)) {
+		else if (is_deploy_branch(pinned, name))
+			fprintf(out, "-----> Pushed to %s too; only %s is built\n", name, branch_of(dep));
+		else if (pinned)
 			fprintf(out, "-----> Pushed to branch %s, which is not the deploy branch (%s); not building\n",
-				name, branch);
-		} else {
-			struct build_opts o = BUILD_OPTS_INIT;
-			o.root = root;
-			o.app = app;
-			o.rev = up->new;
-			o.branch = name;
-			o.user = user;
-			o.out = out;
-			if (settings_lock_wait(&o.lock_wait_sec) < 0) {
-				fprintf(out, " !     %s\n", sw_error_last());
-				failed = 1;
-			} else if (build_deploy(&o, NULL, NULL) < 0) {
-				failed = 1;
-			}
-		}
-		fflush(out);
+				name, pinned);
+		else
+			fprintf(out, "-----> Pushed to branch %s; only main or master deploy, not building\n",
+				name);
 	}
+	if (dep) {
+		struct build_opts o = BUILD_OPTS_INIT;
+		o.root = root;
+		o.app = app;
+		o.rev = dep->new;
+		o.branch = branch_of(dep);
+		o.user = user;
+		o.out = out;
+		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
+			fprintf(out, " !     %s\n", sw_error_last());
+			failed = 1;
+		} else if (stage == BUILD_ONLY) {
+			failed = build_one(&o, BUILD_ONLY) < 0;
+		} else {
+			int err = build_one(&o, BUILD_RELEASE_BUILT);
+			if (err == SW_ENOTFOUND)
+				err = build_one(&o, BUILD_AND_RELEASE);
+			failed = err < 0;
+		}
+	}
+	fflush(out);
 	free(root);
 	free(app);
-	free(branch);
+	free(pinned);
 	free(user);
 	return failed;
 }
@@ -140,9 +185,7 @@ int receive_post(FILE *in, FILE *out, const char *git_dir)
 	struct updates u = { NULL, 0 };
 	int rc = 0;
 	read_updates(in, &u);
-	/* with reject-failed-builds, pre-receive has built already */
-	if (!app_rejects_failed_builds(git_dir))
-		rc = build_updates(git_dir, &u, out);
+	rc = build_updates(git_dir, &u, out, BUILD_AND_RELEASE);
 	free(u.v);
 	return rc;
 }
@@ -194,6 +237,39 @@ done:
 	free(app);
 }
 
+/*
+ * Production deploys from the deploy branch: deleting it is refused - the
+ * pinned one, or the last of main and master.
+ */
+static int refuse_deleting_deploy_branch(const char *git_dir, const struct updates *u, FILE *out)
+{
+	char *root = NULL, *app = NULL, *pinned = NULL;
+	int refused = 0, deletes = 0;
+
+	for (size_t i = 0; i < u->n; i++)
+		deletes |= is_zero(u->v[i].new);
+	if (deletes && (app_from_repo(git_dir, &root, &app) < 0 ||
+			app_deploy_branch(root, app, &pinned) < 0)) {
+		fprintf(out, " !     %s\n", sw_error_last());
+		refused = 1;
+	}
+	for (size_t i = 0; i < u->n && deletes && !refused; i++) {
+		const char *name = branch_of(&u->v[i]);
+		if (!name || !is_zero(u->v[i].new) || !is_deploy_branch(pinned, name))
+			continue;
+		const char *other = pinned ? NULL : strcmp(name, "main") ? "main" : "master";
+		if (other && stays(git_dir, u, other))
+			continue;
+		fprintf(out, " !     Push to %s refused: %s is the branch %s deploys from, it cannot be deleted\n",
+			u->v[i].ref, name, app);
+		refused = 1;
+	}
+	free(root);
+	free(app);
+	free(pinned);
+	return refused;
+}
+
 int receive_pre(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
@@ -209,9 +285,11 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 		}
 	}
 	if (!refused)
+		refused = refuse_deleting_deploy_branch(git_dir, &u, out);
+	if (!refused)
 		remove_stale_git_locks(git_dir, out);
 	if (!refused && app_rejects_failed_builds(git_dir))
-		refused = build_updates(git_dir, &u, out);
+		refused = build_updates(git_dir, &u, out, BUILD_ONLY);
 	fflush(out);
 	free(u.v);
 	return refused;

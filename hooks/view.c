@@ -84,7 +84,8 @@ void view_releases(struct buf *out, const char *app, int current,
 	buf_release(&tmp);
 }
 
-void view_release_json(struct buf *out, const struct release *r, int current, int details)
+void view_release_json(struct buf *out, const struct release *r, int current, int details,
+		       const char *unfit)
 {
 	buf_addf(out, "{\"version\":%d,\"description\":", r->version);
 	buf_add_json_string(out, r->description ? r->description : "");
@@ -115,11 +116,17 @@ void view_release_json(struct buf *out, const struct release *r, int current, in
 		}
 		buf_adds(out, "},\"config_vars\":");
 		view_config_json(out, &r->config);
+		buf_addf(out, ",\"eligible_for_rollback\":%s", unfit ? "false" : "true");
+		if (unfit) {
+			buf_adds(out, ",\"ineligible_reason\":");
+			buf_add_json_string(out, unfit);
+		}
 	}
 	buf_adds(out, "}");
 }
 
-void view_release_info(struct buf *out, const struct release *r, int current, int64_t now)
+void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
+		       int64_t now)
 {
 	buf_addf(out, "=== Release v%d%s\n", r->version, current ? " (current)" : "");
 	buf_adds(out, "Change:    ");
@@ -127,6 +134,10 @@ void view_release_info(struct buf *out, const struct release *r, int current, in
 	buf_addf(out, "\nBy:        %s\nWhen:      ", r->user ? r->user : "");
 	view_when(out, r->created, now);
 	buf_addf(out, "\nStatus:    %s\n", release_status_name(r->status));
+	if (unfit)
+		buf_addf(out, "Eligible for Rollback?: No (%s)\n", unfit);
+	else
+		buf_adds(out, "Eligible for Rollback?: Yes\n");
 	buf_addf(out, "Commit:    %s\n", r->commit[0] ? r->commit : "(none)");
 	if (r->slug[0])
 		buf_addf(out, "Slug:      SHA256:%s (%" PRIu64 " bytes)\n", r->slug, r->slug_size);

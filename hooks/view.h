@@ -29,12 +29,16 @@ void view_change(struct buf *out, const struct release *r);
 void view_releases(struct buf *out, const char *app, int current,
 		   const struct release *rels, size_t n, int64_t now);
 
-/* One release as a JSON object. */
+/*
+ * One release as a JSON object; with details, its process types, config
+ * vars and whether it can be rolled back to (unfit: why not, NULL if it can).
+ */
 void view_release_json(struct buf *out, const struct release *r, int current,
-		       int with_details);
+		       int with_details, const char *unfit);
 
-/* `releases:info`: everything about one release. */
-void view_release_info(struct buf *out, const struct release *r, int current, int64_t now);
+/* `releases:info`: everything about one release (unfit as above). */
+void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
+		       int64_t now);
 
 /* "KEY='value'" lines, shell-quoted. */
 void view_config_shell(struct buf *out, const struct config *c);

@@ -171,22 +171,35 @@ static int previous_good(struct ledger *l, int current, int *out)
 	return sw_error_set(SW_ENOTFOUND, "there is no earlier release to roll back to");
 }
 
+/* 0 if a rollback may go to t, else an SW_* code and why not in why. */
+static int unfit(const char *root, const struct release *t, char *why, size_t n)
+{
+	if (t->status != RELEASE_SUCCEEDED) {
+		snprintf(why, n, "that release %s",
+			 t->status == RELEASE_FAILED ? "failed" : "is still pending");
+		return SW_EINVALID;
+	}
+	if (!t->slug[0]) {
+		snprintf(why, n, "it has no slug (nothing was deployed yet)");
+		return SW_EINVALID;
+	}
+	int err = cas_check(root, t->slug);
+	if (err)
+		snprintf(why, n, "its slug %.12s is %s", t->slug,
+			 err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store");
+	return err == SW_ENOTFOUND ? SW_ENOTFOUND : err ? SW_EINVALID : 0;
+}
+
+int change_rollback_eligible(const char *root, const struct release *t, char *why, size_t n)
+{
+	return unfit(root, t, why, n) == 0;
+}
+
 static int check_target(const char *root, const struct release *t)
 {
-	if (t->status != RELEASE_SUCCEEDED)
-		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: that release %s",
-				    t->version, t->status == RELEASE_FAILED ? "failed" : "is still pending");
-	if (!t->slug[0])
-		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: it has no slug (nothing was deployed yet)",
-				    t->version);
-	int err = cas_check(root, t->slug);
-	if (err == SW_ENOTFOUND)
-		return sw_error_set(SW_ENOTFOUND, "cannot roll back to v%d: its slug %.12s is missing from the store",
-				    t->version, t->slug);
-	if (err)
-		return sw_error_set(SW_EINVALID, "cannot roll back to v%d: its slug %.12s is corrupt in the store",
-				    t->version, t->slug);
-	return 0;
+	char why[160];
+	int err = unfit(root, t, why, sizeof(why));
+	return err ? sw_error_set(err, "cannot roll back to v%d: %s", t->version, why) : 0;
 }
 
 static int rollback(const char *root, const char *app, int target, const char *user, int expect,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "store/config.h"
+#include "store/release.h"
 #include "util/util.h"
 
 struct change_result {
@@ -49,6 +50,12 @@ int change_config(const char *root, const char *app, const struct config *set,
  * vK does not exist, failed, has no slug, or its slug is missing or corrupt
  * in the store.
  */
+/*
+ * 1 if a rollback may go to t (it succeeded and its slug is intact in the
+ * store); else 0 and why not ("that release failed") in why, n bytes.
+ */
+int change_rollback_eligible(const char *root, const struct release *t, char *why, size_t n);
+
 int change_rollback(const char *root, const char *app, int target, const char *user,
 		    FILE *out, struct change_result *result);
 

@@ -114,7 +114,8 @@ static int configure_repo(git_repository *repo, const char *root, const char *ap
 	    git_config_set_string(cfg, "slipway.app", app) < 0 ||
 	    (opts->branch && git_config_set_string(cfg, "slipway.branch", opts->branch) < 0) ||
 	    (opts->creator && git_config_set_string(cfg, "slipway.createdBy", opts->creator) < 0) ||
-	    git_config_set_bool(cfg, "slipway.rejectFailedBuilds", opts->reject_failed_builds) < 0 ||
+	    (opts->accept_failed_builds &&
+	     git_config_set_bool(cfg, "slipway.rejectFailedBuilds", 0) < 0) ||
 	    /* the ledger is not for clients: hide it and check what is pushed */
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/releases") < 0 ||
 	    git_config_set_multivar(cfg, "transfer.hideRefs", "^$", "refs/slipway") < 0 ||
@@ -315,11 +316,11 @@ int app_creator(const char *root, const char *app, char **out)
 int app_rejects_failed_builds(const char *git_dir)
 {
 	struct settings *s = NULL;
-	int v = 0;
-	/* unreadable or malformed: the push is built after it is accepted, as by default */
+	int v = 1;
+	/* unreadable or malformed: a failed build rejects the push, as by default */
 	if (settings_open_repo(&s, git_dir) == 0 &&
 	    settings_bool(s, &SETTING_REJECT_FAILED_BUILDS, &v) < 0)
-		v = 0;
+		v = 1;
 	settings_free(s);
 	return v;
 }

@@ -41,8 +41,8 @@ int app_check_exists(const char *root, const char *app);
 
 struct app_create_opts {
 	const char *hook_exe;   /* absolute path of the slipway executable */
-	const char *branch;     /* deploy branch (app_branch_check); NULL = main, or master if that is pushed */
-	int reject_failed_builds; /* build in pre-receive: a failed build rejects the push */
+	const char *branch;     /* the only branch that deploys (app_branch_check); NULL: main and master */
+	int accept_failed_builds; /* build in post-receive: a failed build leaves the branch pushed */
 	const char *creator;    /* the remote user creating it (recorded: app_creator), or NULL */
 };
 #define APP_CREATE_OPTS_INIT { 0 }
@@ -68,7 +68,7 @@ int app_list(const char *root, struct strvec *out);
  */
 int app_from_repo(const char *git_dir, char **root, char **app);
 
-/* 1 if the app builds in pre-receive (slipway.rejectFailedBuilds), else 0. */
+/* 1 if the app builds in pre-receive (slipway.rejectFailedBuilds, by default), else 0. */
 int app_rejects_failed_builds(const char *git_dir);
 
 /*

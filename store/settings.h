@@ -25,8 +25,8 @@
  *   slipway.tmpfs               SLIPWAY_TMPFS              app     /dev/shm
  *   slipway.stack               SLIPWAY_STACK              app     heroku-22
  *   slipway.releaseTimeout      SLIPWAY_RELEASE_TIMEOUT    app     1h
- *   slipway.branch              -                          app     main, or master
- *   slipway.rejectFailedBuilds  -                          app     false
+ *   slipway.branch              -                          app     (main and master)
+ *   slipway.rejectFailedBuilds  -                          app     true
  *   slipway.timings             SLIPWAY_TIMINGS            app     false
  *   slipway.sandbox             SLIPWAY_SANDBOX            app     bwrap (or none)
  *   slipway.bwrap               SLIPWAY_BWRAP              app     bwrap (from PATH)

@@ -230,6 +230,24 @@ char *app_sandbox_push(const struct app_sandbox *s, const char *refspec)
 	return r.err;
 }
 
+char *app_sandbox_push_status(const struct app_sandbox *s, const char *refspec, int *status)
+{
+	struct th_result r = SANDBOX_RUN(s, NULL, "git", "push", "heroku", refspec);
+	*status = r.status;
+	free(r.out);
+	return r.err;
+}
+
+char *app_sandbox_push_rejected(const struct app_sandbox *s, const char *refspec)
+{
+	struct th_result r = SANDBOX_RUN(s, NULL, "git", "push", "heroku", refspec);
+	cr_assert_neq(r.status, 0, "git push heroku %s succeeded:\n%s", refspec, r.err);
+	cr_assert(strstr(r.err, "(pre-receive hook declined)"), "git push heroku %s:\n%s", refspec,
+		  r.err);
+	free(r.out);
+	return r.err;
+}
+
 int app_sandbox_release_count(const struct app_sandbox *s)
 {
 	char *json = SANDBOX_OK(s, s->dir, SLIPWAY_BIN, "releases", "-a", s->app, "--json", "-n",

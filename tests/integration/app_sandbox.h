@@ -109,6 +109,12 @@ char *app_sandbox_head(const struct app_sandbox *s, const char *dir);
 /* `git push heroku refspec` from s->src, which must exit 0; returns its stderr. */
 char *app_sandbox_push(const struct app_sandbox *s, const char *refspec);
 
+/* git push heroku REFSPEC, either way: its exit status in *status, what git printed on stderr. */
+char *app_sandbox_push_status(const struct app_sandbox *s, const char *refspec, int *status);
+
+/* git push heroku REFSPEC, which pre-receive must refuse; returns what git printed on stderr. */
+char *app_sandbox_push_rejected(const struct app_sandbox *s, const char *refspec);
+
 /* How many releases `slipway releases -a APP --json` lists (all of them). */
 int app_sandbox_release_count(const struct app_sandbox *s);
 

@@ -158,12 +158,22 @@ static char *commit(const char *msg)
 	return sha;
 }
 
-/* git push heroku REFSPEC (git exits 0 whatever post-receive says); the remote lines. */
+/* git push heroku REFSPEC, which must be accepted; the remote lines. */
 static char *push(const char *refspec, int force)
 {
 	struct th_result r = force ? git(sb.src, "push", "-f", "heroku", refspec, NULL)
 				   : git(sb.src, "push", "heroku", refspec, NULL);
 	cr_assert_eq(r.status, 0, "git push: exit %d\n%s", r.status, r.err);
+	free(r.out);
+	return gc(r.err);
+}
+
+/* git push heroku REFSPEC, which pre-receive must refuse; the remote lines. */
+static char *push_refused(const char *refspec)
+{
+	struct th_result r = git(sb.src, "push", "heroku", refspec, NULL);
+	cr_assert_neq(r.status, 0, "git push %s was accepted:\n%s", refspec, r.err);
+	has(r.err, "(pre-receive hook declined)");
 	free(r.out);
 	return gc(r.err);
 }
@@ -232,15 +242,28 @@ static char *current_ref(void)
 	return gc(r.out);
 }
 
+/* The object refs/heads/main names, "" when there is none. */
+static char *main_ref(void)
+{
+	struct stat st;
+	if (stat(sb.repo, &st) < 0)
+		return "";
+	char *gitdir = gc(th_path("--git-dir=%s", sb.repo));
+	struct th_result r = git(NULL, gitdir, "rev-parse", "--verify", "-q", "refs/heads/main", NULL);
+	free(r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	return gc(r.out);
+}
+
 struct snap {
 	int releases, objects;
-	char *current, *apps;
+	char *current, *apps, *branch;
 };
 
 static struct snap snapshot(void)
 {
 	struct snap s = { release_count(), store_objects(), current_ref(),
-			  OK(sw(NULL, "apps", NULL)) };
+			  OK(sw(NULL, "apps", NULL)), main_ref() };
 	return s;
 }
 
@@ -251,13 +274,14 @@ static void assert_unchanged(const struct snap *s, const char *what)
 	cr_assert_eq(store_objects(), s->objects, "%s: the store changed", what);
 	cr_assert_str_eq(OK(sw(NULL, "apps", NULL)), s->apps, "%s: the app list changed", what);
 	cr_assert_eq(store_temps(), 0, "%s: a temp file was left in the store", what);
+	cr_assert_str_eq(main_ref(), s->branch, "%s: the branch moved", what);
 }
 
 /* Pushes what is committed and asserts the build was refused with msg. */
 static void assert_push_refused(const char *msg, const char *what)
 {
 	struct snap s = snapshot();
-	char *out = push("main", 0);
+	char *out = push_refused("main");
 	has(out, gc(th_path("remote:  !     %s", msg)));
 	has(out, "remote: " REFUSED);
 	cr_assert_eq(th_count(out, "Released v"), 0, "%s", out);
@@ -604,7 +628,7 @@ Test(bad_input, empty_repository_push)
 	init_app();
 	commit("nothing at all");
 	struct snap s = snapshot();
-	char *out = push("main", 0);
+	char *out = push_refused("main");
 	has(out, "remote:  !     No default language could be detected for this app.");
 	has(out, "remote: " REFUSED);
 	assert_unchanged(&s, "empty tree");
@@ -619,12 +643,13 @@ Test(bad_input, push_that_deletes_main)
 	write_src("Procfile", "web: ./run\n");
 	deploy(1, "one");
 	struct snap s = snapshot();
-	char *out = push(":main", 0);
-	has(out, "remote: -----> Deleted branch main; nothing to build");
+	char *out = push_refused(":main");
+	has(out, "remote:  !     Push to refs/heads/main refused: main is the branch " APP
+		 " deploys from, it cannot be deleted");
 	cr_assert_eq(th_count(out, "Released"), 0, "%s", out);
 	assert_unchanged(&s, "delete main");
 	has(OK(sw(NULL, "releases:info", "--json", "-a", APP, NULL)), "\"version\":1,");
-	/* and pushing it again deploys the next version */
+	/* and the next push deploys the next version */
 	write_src("index.txt", "two\n");
 	deploy(2, "two");
 }

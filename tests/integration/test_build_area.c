@@ -300,7 +300,7 @@ Test(build_area, a_relative_setting_is_refused_and_changes_nothing)
 {
 	init_app();
 	free(ok("git", "--git-dir", sb.repo, "config", "slipway.buildDir", "relative/dir"));
-	char *out = app_sandbox_push(&sb, "main");
+	char *out = app_sandbox_push_rejected(&sb, "main");
 	cr_assert(strstr(out, "remote:  !     git config slipway.buildDir: 'relative/dir' is not an "
 			      "absolute path"), "%s", out);
 	cr_assert(strstr(out, "remote:  !     Push rejected, no release was created."), "%s", out);
@@ -314,7 +314,7 @@ Test(build_area, a_relative_setting_is_refused_and_changes_nothing)
 	free(ok("git", "--git-dir", sb.repo, "config", "slipway.tmpfs", "shm"));
 	free(ok("git", "--git-dir", sb.repo, "config", "--unset", "slipway.buildDir"));
 	free(ok("git", "commit", "-q", "--allow-empty", "-m", "again"));
-	out = app_sandbox_push(&sb, "main");
+	out = app_sandbox_push_rejected(&sb, "main");
 	cr_assert(strstr(out, "remote:  !     git config slipway.tmpfs: 'shm' is neither an "
 			      "absolute path nor 'none'"), "%s", out);
 	free(out);

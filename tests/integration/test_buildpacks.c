@@ -67,10 +67,12 @@ static void add_bp(const char *spec)
 	free(ok(SLIPWAY_BIN, "buildpacks:add", spec, "-a", APP));
 }
 
-/* git push heroku main (post-receive: git exits 0 either way); returns the remote lines. */
+static int push_status;
+
+/* git push heroku main; returns the remote lines, its exit status in push_status. */
 static char *push(void)
 {
-	return app_sandbox_push(&sb, "main");
+	return app_sandbox_push_status(&sb, "main", &push_status);
 }
 
 static int release_count(void)
@@ -91,14 +93,17 @@ static void assert_lacks(const char *out, const char *needle)
 static void assert_released(const char *out, int version)
 {
 	char *want = th_path("remote: -----> Released v%d: Deploy ", version);
+	cr_assert_eq(push_status, 0, "%s", out);
 	assert_has(out, want);
 	assert_lacks(out, " !     ");
 	free(want);
 }
 
-/* A failed push: the message, no release, nothing in the store. */
+/* A failed push: refused, the message, no release, nothing in the store. */
 static void assert_rejected(const char *out, const char *line, int releases_before)
 {
+	cr_assert_neq(push_status, 0, "%s", out);
+	assert_has(out, "(pre-receive hook declined)");
 	assert_has(out, line);
 	assert_lacks(out, "Released v");
 	cr_assert_eq(release_count(), releases_before);

@@ -387,8 +387,8 @@ Test(push, second_push_releases_v2_other_branches_do_not)
 	out = push("HEAD:feature");
 	cr_assert_eq(th_count(out, "Released"), 0, "%s", out);
 	cr_assert_eq(th_count(out, "Building"), 0, "%s", out);
-	cr_assert_eq(th_count(out, "remote: -----> Pushed to branch feature, which is not the "
-				   "deploy branch (main); not building"), 1, "%s", out);
+	cr_assert_eq(th_count(out, "remote: -----> Pushed to branch feature; only main or master "
+				   "deploy, not building"), 1, "%s", out);
 	free(out);
 	cr_assert_eq(release_count(), 2);
 	char *after = repo_ref("refs/slipway/current");
@@ -422,9 +422,10 @@ Test(push, failed_build_records_nothing_then_fix_gets_next_version)
 	char *before = repo_ref("refs/slipway/current");
 	int objects = store_objects();
 
+	char *pushed = repo_ref("refs/heads/main");
 	free(ok("git", "rm", "-q", "Procfile"));
 	free(ok("git", "commit", "-q", "-m", "no procfile"));
-	char *out = push("main");
+	char *out = app_sandbox_push_rejected(&sb, "main");
 	cr_assert_eq(th_count(out, "remote:  !     No default language could be detected for "
 				   "this app."), 1, "%s", out);
 	cr_assert_eq(th_count(out, "remote:  !     Push rejected, no release was created."), 1,
@@ -436,6 +437,10 @@ Test(push, failed_build_records_nothing_then_fix_gets_next_version)
 	char *after = repo_ref("refs/slipway/current");
 	cr_assert_str_eq(after, before);
 	cr_assert_eq(store_objects(), objects);
+	char *branch = repo_ref("refs/heads/main");
+	cr_assert_str_eq(branch, pushed, "the failed build's push moved the branch");
+	free(branch);
+	free(pushed);
 
 	char *p = th_path("%s/Procfile", sb.src);
 	th_write(p, "web: ./bin/run.sh --fixed\n", 0644);
@@ -455,27 +460,36 @@ Test(push, failed_build_records_nothing_then_fix_gets_next_version)
 	free(before);
 }
 
-Test(push, deleting_the_deploy_branch_builds_nothing)
+Test(push, deleting_the_deploy_branch_is_refused)
 {
 	create_app();
 	init_src("main");
 	free(push("main"));
 	char *before = repo_ref("refs/slipway/current");
+	char *tip = repo_ref("refs/heads/main");
 
-	char *out = push(":main");
-	cr_assert_eq(th_count(out, "remote: -----> Deleted branch main; nothing to build"), 1,
-		     "%s", out);
+	char *out = app_sandbox_push_rejected(&sb, ":main");
+	cr_assert_eq(th_count(out, "remote:  !     Push to refs/heads/main refused: main is the branch "
+				   APP " deploys from, it cannot be deleted"), 1, "%s", out);
 	cr_assert_eq(th_count(out, "Building"), 0, "%s", out);
-	cr_assert_eq(th_count(out, " !     "), 0, "%s", out);
 	free(out);
 	cr_assert_eq(release_count(), 1);
 	char *after = repo_ref("refs/slipway/current");
 	cr_assert_str_eq(after, before);
+	char *still = repo_ref("refs/heads/main");
+	cr_assert_str_eq(still, tip);
 
-	/* and the app still works: pushing main again deploys */
-	out = push("main");
-	assert_released(out, 2);
+	/* with master there too, main is not the last deploy branch: it may go */
+	free(push("HEAD:master"));
+	out = push(":main");
+	cr_assert_eq(th_count(out, "remote: -----> Deleted branch main; nothing to build"), 1,
+		     "%s", out);
+	cr_assert_eq(th_count(out, "Building"), 0, "%s", out);
 	free(out);
+	cr_assert(!repo_has_ref("refs/heads/main"));
+	cr_assert_eq(release_count(), 2); /* master's push deployed */
+	free(still);
+	free(tip);
 	free(after);
 	free(before);
 }

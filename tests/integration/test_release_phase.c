@@ -110,6 +110,26 @@ Test(release_phase, a_failed_command_records_a_failed_release_that_is_not_curren
 	cr_assert(strstr(r.out, "migrating with FOO=bad") && strstr(r.out, "exited with status 1"),
 		  "%s", r.out);
 	th_result_free(&r);
+	/* config shows the values of v2, and says they are not the live ones */
+	r = SW("config", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "FOO: bad\n"), "%s", r.out);
+	cr_assert_str_eq(r.err, " !    These are the config vars of v2, which failed: its release "
+				"command failed.\n !    v1 is live: slipway releases:info v1 -a app\n");
+	th_result_free(&r);
+	/* releases:info shows the latest release, failed, and says it cannot be rolled back to */
+	r = SW("releases:info", "-a", "app");
+	cr_assert(strstr(r.out, "=== Release v2\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "\nEligible for Rollback?: No (that release failed)\n"), "%s", r.out);
+	th_result_free(&r);
+	r = SW("releases:info", "v1", "-a", "app");
+	cr_assert(strstr(r.out, "=== Release v1 (current)\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "\nEligible for Rollback?: Yes\n"), "%s", r.out);
+	th_result_free(&r);
+	j = info_json("v2");
+	cr_assert(strstr(j, ",\"eligible_for_rollback\":false,\"ineligible_reason\":\"that release "
+			 "failed\"}"), "%s", j);
+	free(j);
 	/* a failed release cannot be rolled back to */
 	r = SW("rollback", "v2", "-a", "app");
 	cr_assert_eq(r.status, 1);

@@ -263,9 +263,9 @@ static void assert_current_ref(int expect)
 	cr_assert_eq(cli_current(), expect);
 	char *info = info_json(expect);
 	cr_assert_str_eq(json_get(info, "current"), "true");
-	/* releases:info without a version shows the current release */
+	/* releases:info without a version shows the latest release, as on Heroku */
 	char *dflt = OK(sw(NULL, "releases:info", "--json", "-a", APP, NULL));
-	cr_assert_eq(atoi(json_get(dflt, "version")), expect);
+	cr_assert_eq(atoi(json_get(dflt, "version")), release_count());
 	char *ref = gc(th_path("refs/releases/v%d", expect));
 	cr_assert_str_eq(repo_rev("refs/slipway/current"), repo_rev(ref));
 }
@@ -726,6 +726,10 @@ Test(releases, rollback_when_slug_missing_from_store)
 	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
+	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is missing from the "
+			       "store)\n", slug_of(1) + 8));
+	char *info = OK(sw(NULL, "releases:info", "v1", "-a", APP, NULL));
+	cr_assert(strstr(info, why), "%s", info);
 	struct th_result r = sw(NULL, "slugs:contents", "v1", "-a", APP, NULL);
 	cr_assert_eq(r.status, 1);
 	th_result_free(&r);
@@ -756,6 +760,10 @@ Test(releases, rollback_when_slug_corrupt_in_store)
 	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
+	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is corrupt in the "
+			       "store)\n", slug_of(1) + 8));
+	char *info = OK(sw(NULL, "releases:info", "v1", "-a", APP, NULL));
+	cr_assert(strstr(info, why), "%s", info);
 	/* slug inspection refuses the corrupt slug too */
 	struct th_result r = sw(NULL, "slugs:contents", "v1", "-a", APP, NULL);
 	cr_assert_eq(r.status, 1);

@@ -159,8 +159,12 @@ Test(runtime, a_web_process_that_never_binds_fails_its_release_and_the_old_one_k
 	struct th_result r = sw("releases:output", "v2", "-a", APP);
 	cr_assert(strstr(r.out, "web.1 did not bind to $PORT within 2 s\n"), "%s", r.out);
 	th_result_free(&r);
-	r = sw("releases:info", "--json", "-a", APP);
-	cr_assert(strstr(r.out, "\"version\":1"), "%s", r.out);
+	r = sw("releases:info", "--json", "-a", APP); /* the latest: v2, failed */
+	cr_assert(strstr(r.out, "{\"version\":2,") &&
+		  strstr(r.out, "\"status\":\"failed\",\"current\":false"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("releases:info", "v1", "--json", "-a", APP);
+	cr_assert(strstr(r.out, "\"status\":\"succeeded\",\"current\":true"), "%s", r.out);
 	th_result_free(&r);
 	r = sw("releases", "-a", APP);
 	cr_assert(strstr(r.out, " (processes failed to start)"), "%s", r.out);

@@ -323,7 +323,8 @@ Test(shipped, failed_make_rejects_the_push)
 	put("Makefile", "all:\n\t@echo broken >&2; exit 1\n", 0644);
 	create_app_and_commit();
 	struct th_result r = run("git", "push", "heroku", "main");
-	cr_assert_eq(r.status, 0, "%s", r.err); /* post-receive: the branch is updated */
+	cr_assert_neq(r.status, 0, "%s", r.err); /* the branch is not updated */
+	assert_line(r.err, " ! [remote rejected] main -> main (pre-receive hook declined)");
 	assert_line(r.err, "remote:        broken");
 	assert_line(r.err, "remote:  !     make failed");
 	assert_line(r.err, "remote:  !     Push rejected, failed to compile Make app.");
