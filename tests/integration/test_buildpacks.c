@@ -692,3 +692,55 @@ Test(buildpacks, commands_list_add_remove_clear)
 	cr_assert_str_eq(out, APP " has no Buildpack URL set.\n");
 	free(out);
 }
+
+Test(buildpacks, set_replaces_the_list_or_one_entry)
+{
+	init_app();
+	/* on an empty list: the list becomes it */
+	char *out = ok(SLIPWAY_BIN, "buildpacks:set", FIX "/importer", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. " FIX "/importer\n"
+			      "Run git push heroku main to create a new release using this buildpack.\n");
+	free(out);
+	free(ok(SLIPWAY_BIN, "buildpacks:add", FIX "/exporter", "-a", APP));
+	free(ok(SLIPWAY_BIN, "buildpacks:add", FIX "/cacher", "-a", APP));
+
+	/* --index N replaces the Nth */
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "-i", "2", "heroku/nodejs", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. " FIX "/importer\n  2. heroku/nodejs\n  3. " FIX "/cacher\n"
+			      "Run git push heroku main to create a new release using these buildpacks.\n");
+	free(out);
+	out = buildpacks_list();
+
+	/* refusals change nothing */
+	assert_refused(sw("buildpacks:set", "no-such-pack", "-a", APP), 1,
+		       " !    there is no shipped buildpack 'no-such-pack'");
+	assert_refused(sw("buildpacks:set", "heroku/ruby", "-a", APP), 1,
+		       " !    'heroku/ruby' is not a buildpack: ");
+	assert_refused(sw("buildpacks:set", "-i", "4", "heroku/python", "-a", APP), 1,
+		       " !    invalid index 4: use 1 to 3\n");
+	assert_refused(sw("buildpacks:set", "-i", "0", "heroku/python", "-a", APP), 2,
+		       "error: invalid index '0': use a position from 1\n");
+	assert_refused(sw("buildpacks:set", "-i", "1", FIX "/cacher", "-a", APP), 1,
+		       " !    the buildpack '" FIX "/cacher' is already set on " APP ", at 3\n");
+	assert_refused(sw("buildpacks:set", "-a", APP), 2, "");
+	assert_refused(sw("buildpacks:set", "heroku/python", "-a", "nope"), 1,
+		       " !    app 'nope' does not exist");
+	char *same = buildpacks_list();
+	cr_assert_str_eq(same, out);
+	free(same);
+	free(out);
+
+	/* the same one at its own place is fine; without --index the list becomes one */
+	free(ok(SLIPWAY_BIN, "buildpacks:set", "-i", "3", FIX "/cacher", "-a", APP));
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "heroku/python", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. heroku/python\n"
+			      "Run git push heroku main to create a new release using this buildpack.\n");
+	free(out);
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "--help");
+	assert_has(out, "buildpacks:set");
+	assert_has(out, "--index");
+	free(out);
+}

@@ -256,6 +256,27 @@ Test(shipped, python_without_procfile_has_no_process_types)
 	assert_procs(1, "{}");
 }
 
+Test(shipped, heroku_names_pick_the_shipped_buildpacks)
+{
+	/* a Procfile alone would be the procfile buildpack's: .buildpacks says python */
+	put("Procfile", "web: python app.py\n", 0644);
+	put("setup.py", "from setuptools import setup\nsetup(name='app', version='1.0')\n", 0644);
+	put(".buildpacks", "heroku/python\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote:        1. heroku/python");
+	assert_line(out, "remote: -----> Python app detected");
+	free(out);
+
+	free(ok(SLIPWAY_BIN, "buildpacks:add", "heroku/nodejs", "-a", APP));
+	put("package.json", "{ \"name\": \"x\", \"version\": \"1.0.0\" }\n", 0644);
+	commit_all("node");
+	out = push_released(2);
+	assert_line(out, "remote:        1. heroku/nodejs");
+	assert_line(out, "remote: -----> Node.js app detected");
+	free(out);
+}
+
 /* ---- make ---- */
 
 static const char hello_c[] = "#include <stdio.h>\n"
