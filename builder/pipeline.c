@@ -96,6 +96,21 @@ static int run_detect(struct run *run, struct bp *bp)
 				&bp->name);
 }
 
+/* What the shipped buildpacks look for, and what else the pusher can do. */
+static void say_detect_help(const struct pipeline_opts *o)
+{
+	say(o, "-----> None of the shipped buildpacks applies; they look for:");
+	for (size_t i = 0; o->shipped && o->shipped[i]; i++) {
+		const struct buildpacks_shipped *s = buildpacks_shipped_find(o->shipped[i]);
+		if (s && s->heroku)
+			say(o, "       %s (%s): %s", s->heroku, s->name, s->looks_for);
+		else if (s)
+			say(o, "       %s: %s", s->name, s->looks_for);
+	}
+	say(o, "       Add a Procfile (web: COMMAND) to run the app as it is, or name its");
+	say(o, "       buildpacks in a .buildpacks file or with slipway buildpacks:set.");
+}
+
 /* Automatic detection: the first shipped buildpack that applies. */
 static int detect_shipped(struct run *run)
 {
@@ -124,6 +139,7 @@ static int detect_shipped(struct run *run)
 		say(o, "-----> %s app detected", run->bps[0].name);
 		return 0;
 	}
+	say_detect_help(o);
 	return sw_error_set(SW_ENOTFOUND, "No default language could be detected for this app.");
 }
 

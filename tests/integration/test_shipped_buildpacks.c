@@ -371,6 +371,33 @@ Test(shipped, static_site_is_served_as_it_is)
 
 /* ---- detection order ---- */
 
+Test(shipped, nothing_detected_says_what_each_buildpack_looks_for)
+{
+	put("README", "just text\n", 0644);
+	create_app_and_commit();
+	struct th_result r = run("git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *lines[] = {
+		"remote: -----> None of the shipped buildpacks applies; they look for:",
+		"remote:        heroku/nodejs (node): package.json",
+		"remote:        heroku/python (python): requirements.txt, setup.py or pyproject.toml",
+		"remote:        make: Makefile, makefile, GNUmakefile or CMakeLists.txt",
+		"remote:        static: index.html, and none of the files above",
+		"remote:        procfile: Procfile",
+		"remote:        Add a Procfile (web: COMMAND) to run the app as it is, or name its",
+		"remote:  !     No default language could be detected for this app.",
+		NULL,
+	};
+	const char *at = r.err;
+	for (size_t i = 0; lines[i]; i++) {
+		const char *next = strstr(at, lines[i]);
+		cr_assert(next, "want '%s' (in this order) in:\n%s", lines[i], r.err);
+		at = next;
+	}
+	cr_assert_eq(th_count(r.err, "Released"), 0, "%s", r.err);
+	th_result_free(&r);
+}
+
 Test(shipped, detection_order_languages_then_static_then_procfile)
 {
 	/* index.html + Procfile: static (its web process overridden) */
