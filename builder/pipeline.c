@@ -92,8 +92,8 @@ static int stage(struct run *run, size_t i, const char *spec)
 static int run_detect(struct run *run, struct bp *bp)
 {
 	const struct pipeline_opts *o = run->o;
-	return buildpack_detect(o->sandbox, bp->dir, o->app_dir, o->env, o->on_line, o->ctx,
-				&bp->name);
+	return buildpack_detect(o->sandbox, bp->dir, bp->spec, o->app_dir, o->env, o->on_line,
+				o->ctx, &bp->name);
 }
 
 /* What the shipped buildpacks look for, and what else the pusher can do. */
@@ -210,8 +210,8 @@ done:
 static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r)
 {
 	const struct pipeline_opts *o = run->o;
-	int err = buildpack_compile(o->sandbox, bp->dir, o->app_dir, o->cache_dir, o->env_dir,
-				    (const char *const *)run->env.v, o->timeout_sec,
+	int err = buildpack_compile(o->sandbox, bp->dir, bp->spec, o->app_dir, o->cache_dir,
+				    o->env_dir, (const char *const *)run->env.v, o->timeout_sec,
 				    o->on_line, o->ctx);
 	r->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
 	if (err == SW_ETIMEOUT)
@@ -248,8 +248,9 @@ static int release_all(struct run *run, struct pipeline_result *r)
 	int err = 0;
 	for (size_t i = 0; i < run->n && !err; i++) {
 		struct proc_list procs = PROC_LIST_INIT;
-		err = buildpack_release(o->sandbox, run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
-					o->on_line, o->ctx, &procs, &r->vars);
+		err = buildpack_release(o->sandbox, run->bps[i].dir, run->bps[i].spec, o->app_dir,
+					(const char *const *)run->env.v, o->on_line, o->ctx, &procs,
+					&r->vars);
 		if (err) {
 			sw_error_prefix(err, "bin/release of %s: ", run->bps[i].name);
 		} else if (i + 1 == run->n) {

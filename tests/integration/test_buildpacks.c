@@ -610,6 +610,68 @@ Test(buildpacks, slugignore_removes_matching_files_before_compile)
 	free(out);
 }
 
+/* A bare repository <sb>/<name>.git of work's files, tagged v3. */
+static char *bare_of(const char *work, const char *name)
+{
+	free(SANDBOX_OK(&sb, work, "git", "-c", "init.defaultBranch=main", "init", "-q"));
+	free(SANDBOX_OK(&sb, work, "git", "add", "-A"));
+	free(SANDBOX_OK(&sb, work, "git", "commit", "-q", "-m", "one"));
+	free(SANDBOX_OK(&sb, work, "git", "tag", "v3"));
+	char *bare = th_path("%s/%s.git", sb.dir, name);
+	free(SANDBOX_OK(&sb, sb.dir, "git", "clone", "-q", "--bare", work, bare));
+	return bare;
+}
+
+Test(buildpacks, problems_name_the_buildpack_as_given_and_plain_scripts_run_with_sh)
+{
+	char *work = th_path("%s/plain-work", sb.dir);
+	char *p = th_path("%s/bin/detect", work);
+	th_write(p, "echo Plain\n", 0644);
+	free(p);
+	p = th_path("%s/bin/compile", work);
+	th_write(p, "echo '       compiled with sh'\n", 0644);
+	free(p);
+	char *bare = bare_of(work, "plain");
+	char *url = th_path("file://%s#v3", bare);
+	init_app();
+	add_bp(url);
+	commit("one");
+	char *out = push();
+	char *want = th_path("remote:  !     Warning: bin/detect of buildpack '%s' is not "
+			     "executable; running it with sh", url);
+	assert_has(out, want);
+	free(want);
+	want = th_path("remote:  !     Warning: bin/compile of buildpack '%s' is not "
+		       "executable; running it with sh", url);
+	assert_has(out, want);
+	free(want);
+	assert_has(out, "remote:        compiled with sh");
+	assert_has(out, "remote: -----> Released v1: Deploy ");
+	free(out);
+
+	/* no bin/detect: the message names the URL, not a directory of the build */
+	char *work2 = th_path("%s/nodetect-work", sb.dir);
+	p = th_path("%s/bin/compile", work2);
+	th_write(p, "#!/bin/sh\n", 0755);
+	free(p);
+	char *bare2 = bare_of(work2, "nodetect");
+	char *url2 = th_path("file://%s#v3", bare2);
+	free(ok(SLIPWAY_BIN, "buildpacks:set", url2, "-a", APP));
+	commit("two");
+	out = push();
+	want = th_path("remote:  !     buildpack '%s' has no executable bin/detect", url2);
+	assert_rejected(out, want, 1);
+	assert_lacks(out, "/buildpacks/1/");
+	free(want);
+	free(out);
+	free(url2);
+	free(bare2);
+	free(work2);
+	free(url);
+	free(bare);
+	free(work);
+}
+
 /* ---- the buildpacks commands ---- */
 
 static void assert_refused(struct th_result r, int status, const char *err)
