@@ -229,6 +229,50 @@ Test(shipped, node_installs_from_the_npm_registry_inside_the_sandbox)
 	free(tv);
 }
 
+Test(shipped, node_prunes_dev_dependencies_and_says_when_engines_is_not_met)
+{
+	put("package.json", "{ \"name\": \"dev\", \"version\": \"1.0.0\",\n"
+			    "  \"engines\": { \"node\": \"0.8.x || ^0.10.0\" },\n"
+			    "  \"dependencies\": { \"greet\": \"file:lib/greet\" },\n"
+			    "  \"devDependencies\": { \"devtool\": \"file:lib/devtool\" } }\n", 0644);
+	put("lib/greet/package.json", "{ \"name\": \"greet\", \"version\": \"1.0.0\" }\n", 0644);
+	put("lib/devtool/package.json", "{ \"name\": \"devtool\", \"version\": \"1.0.0\" }\n",
+	    0644);
+	create_app_and_commit();
+	char *version = app_sandbox_chomp(ok("node", "--version"));
+	char *want = th_path("remote: -----> engines.node requires 0.8.x || ^0.10.0; "
+			     "using the system's node %s", version + 1);
+	char *out = push_released(1);
+	assert_line(out, want);
+	assert_line(out, "remote: -----> Pruning devDependencies");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/node_modules/greet -> ../lib/greet", "l");
+	assert_no_entry(tv, "app/node_modules/devtool");
+	free(tv);
+
+	/* Heroku's knob keeps them; a range the system's node satisfies says nothing */
+	free(ok(SLIPWAY_BIN, "config:set", "NPM_CONFIG_PRODUCTION=false", "-a", APP));
+	char *range = th_path(">=0.10 <%d", atoi(version + 1) + 1);
+	char *pkg = th_path("{ \"name\": \"dev\", \"version\": \"1.0.0\",\n"
+			    "  \"engines\": { \"node\": \"%s\" },\n"
+			    "  \"dependencies\": { \"greet\": \"file:lib/greet\" },\n"
+			    "  \"devDependencies\": { \"devtool\": \"file:lib/devtool\" } }\n", range);
+	put("package.json", pkg, 0644);
+	commit_all("keep dev");
+	out = push_released(3); /* v2 is the config change */
+	assert_line(out, "remote:        Skipping because NPM_CONFIG_PRODUCTION is 'false'");
+	cr_assert_eq(th_count(out, "engines.node"), 0, "%s", out);
+	free(out);
+	tv = slug_contents(3);
+	assert_entry(tv, "app/node_modules/devtool -> ../lib/devtool", "l");
+	free(tv);
+	free(pkg);
+	free(range);
+	free(want);
+	free(version);
+}
+
 /* ---- python ---- */
 
 Test(shipped, python_makes_a_virtualenv_in_the_slug)
