@@ -332,6 +332,40 @@ Test(shipped, heroku_names_pick_the_shipped_buildpacks)
 	free(out);
 }
 
+Test(shipped, python_says_when_the_pinned_version_is_not_the_systems)
+{
+	put("requirements.txt", "", 0644);
+	put("runtime.txt", "python-2.7.18\n", 0644);
+	put("Procfile", "web: python app.py\n", 0644);
+	create_app_and_commit();
+	char *version = app_sandbox_chomp(ok("/usr/bin/python3", "-c",
+					     "import platform; print(platform.python_version())"));
+	char *want = th_path("remote: -----> runtime.txt requires Python 2.7.18; "
+			     "using the system's Python %s", version);
+	char *out = push_released(1);
+	assert_line(out, want);
+	free(out);
+	free(want);
+
+	/* .python-version comes first; its major.minor is the system's: nothing to say */
+	char *minor = th_path("# the team's\n%.*s\n", (int)(strrchr(version, '.') - version), version);
+	put(".python-version", minor, 0644);
+	commit_all("pin");
+	out = push_released(2);
+	cr_assert_eq(th_count(out, "requires Python"), 0, "%s", out);
+	free(out);
+	put(".python-version", "3.1\n", 0644);
+	commit_all("pin 3.1");
+	out = push_released(3);
+	want = th_path("remote: -----> .python-version requires Python 3.1; "
+		       "using the system's Python %s", version);
+	assert_line(out, want);
+	free(out);
+	free(want);
+	free(minor);
+	free(version);
+}
+
 /* ---- make ---- */
 
 static const char hello_c[] = "#include <stdio.h>\n"
