@@ -490,16 +490,22 @@ Test(buildpacks, oversize_slug_is_refused_before_the_store)
 /* ---- where buildpacks come from ---- */
 
 /* A git repository at <sb>/<name> holding a buildpack whose name says "Git <VERSION>". */
+/* Writes <dir>/<name> with mode. */
+static void write_in(const char *dir, const char *name, const char *content, unsigned mode)
+{
+	char *p = th_path("%s/%s", dir, name);
+	th_write(p, content, mode);
+	free(p);
+}
+
 static char *make_git_buildpack(const char *name)
 {
 	char *dir = th_path("%s/%s-work", sb.dir, name);
-	char *p = th_path("%s/bin/detect", dir);
-	th_write(p, "#!/bin/sh\necho \"Git $(cat \"$(dirname \"$0\")/../VERSION\")\"\n", 0755);
-	free(p);
-	p = th_path("%s/bin/compile", dir);
-	th_write(p, "#!/bin/sh\necho \"       compiled by the git buildpack\"\n", 0755);
-	free(p);
-	p = th_path("%s/VERSION", dir);
+	write_in(dir, "bin/detect",
+		 "#!/bin/sh\necho \"Git $(cat \"$(dirname \"$0\")/../VERSION\")\"\n", 0755);
+	write_in(dir, "bin/compile", "#!/bin/sh\necho \"       compiled by the git buildpack\"\n",
+		 0755);
+	char *p = th_path("%s/VERSION", dir);
 	th_write(p, "one", 0644);
 	struct th_result r = SANDBOX_RUN(&sb, dir, "git", "-c", "init.defaultBranch=main", "init", "-q");
 	cr_assert_eq(r.status, 0);
@@ -625,12 +631,8 @@ static char *bare_of(const char *work, const char *name)
 Test(buildpacks, problems_name_the_buildpack_as_given_and_plain_scripts_run_with_sh)
 {
 	char *work = th_path("%s/plain-work", sb.dir);
-	char *p = th_path("%s/bin/detect", work);
-	th_write(p, "echo Plain\n", 0644);
-	free(p);
-	p = th_path("%s/bin/compile", work);
-	th_write(p, "echo '       compiled with sh'\n", 0644);
-	free(p);
+	write_in(work, "bin/detect", "echo Plain\n", 0644);
+	write_in(work, "bin/compile", "echo '       compiled with sh'\n", 0644);
 	char *bare = bare_of(work, "plain");
 	char *url = th_path("file://%s#v3", bare);
 	init_app();
@@ -651,9 +653,7 @@ Test(buildpacks, problems_name_the_buildpack_as_given_and_plain_scripts_run_with
 
 	/* no bin/detect: the message names the URL, not a directory of the build */
 	char *work2 = th_path("%s/nodetect-work", sb.dir);
-	p = th_path("%s/bin/compile", work2);
-	th_write(p, "#!/bin/sh\n", 0755);
-	free(p);
+	write_in(work2, "bin/compile", "#!/bin/sh\n", 0755);
 	char *bare2 = bare_of(work2, "nodetect");
 	char *url2 = th_path("file://%s#v3", bare2);
 	free(ok(SLIPWAY_BIN, "buildpacks:set", url2, "-a", APP));
