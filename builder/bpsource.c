@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "builder/bpsource.h"
 
+#include "builder/buildpacks.h"
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -33,6 +34,10 @@ int bpsource_kind(const char *spec, enum bpsource_kind *out)
 	}
 	if (hash)
 		goto bad;
+	if (buildpacks_shipped_find(spec)) {
+		*out = BPSOURCE_SHIPPED;
+		return 0;
+	}
 	if (spec[0] == '/') {
 		*out = BPSOURCE_DIR;
 		return 0;
@@ -172,6 +177,12 @@ done:
 	return err;
 }
 
+char *bpsource_shipped_dir(const char *spec, const char *shipped_dir)
+{
+	const struct buildpacks_shipped *s = buildpacks_shipped_find(spec);
+	return xasprintf("%s/%s", shipped_dir, s ? s->name : spec);
+}
+
 int bpsource_resolve(const char *root, const char *spec, const char *shipped_dir,
 		     run_line_fn on_line, void *ctx, char **dir_out)
 {
@@ -182,7 +193,7 @@ int bpsource_resolve(const char *root, const char *spec, const char *shipped_dir
 		return err;
 	if (kind == BPSOURCE_GIT)
 		return resolve_git(root, spec, on_line, ctx, dir_out);
-	char *dir = kind == BPSOURCE_SHIPPED ? xasprintf("%s/%s", shipped_dir, spec) : xstrdup(spec);
+	char *dir = kind == BPSOURCE_SHIPPED ? bpsource_shipped_dir(spec, shipped_dir) : xstrdup(spec);
 	if (!fs_is_dir(dir)) {
 		err = kind == BPSOURCE_SHIPPED
 			? sw_error_set(SW_ENOTFOUND, "there is no shipped buildpack '%s' (in %s)", spec, shipped_dir)

@@ -5,7 +5,9 @@
  * to the FILE * or callback it is given.
  *
  * A spec is one of
- *   a shipped name      "procfile"        <shipped_dir>/procfile
+ *   a shipped name      "procfile"        <shipped_dir>/procfile; Heroku's
+ *                       names of the same buildpacks ("heroku/nodejs",
+ *                       "heroku/python") name the shipped ones too
  *   a local directory   "/srv/bp/go"      an absolute path, used as it is
  *   a git URL           "https://host/bp", "file:///srv/bp.git" or a path
  *                       ending in ".git", with an optional "#ref" (branch,
@@ -32,6 +34,9 @@ enum bpsource_kind {
 
 /* Classifies spec; SW_EINVALID with a message saying what is allowed. */
 int bpsource_kind(const char *spec, enum bpsource_kind *out);
+
+/* The directory of shipped buildpack spec (its own or Heroku's name), malloc'ed. */
+char *bpsource_shipped_dir(const char *spec, const char *shipped_dir);
 
 /*
  * Resolves spec to a directory (malloc'ed into *dir_out).  A shipped name

@@ -268,6 +268,9 @@ static int compile(struct build *b)
 	if (res.procs.n)
 		say(b, "       Default types for buildpack -> %s", types.data);
 	buf_release(&types);
+	if (!b->r.procs.n)
+		say(b, " !     No process types: nothing will run. Add a Procfile (web: COMMAND) "
+		       "or use a buildpack that declares default_process_types.");
 done:
 	proc_list_release(&procfile);
 	pipeline_result_release(&res);

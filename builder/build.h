@@ -8,7 +8,8 @@
  *   detect     the first shipped buildpack whose bin/detect accepts the tree
  *   compile    bin/compile BUILD_DIR CACHE_DIR ENV_DIR, output streamed
  *   release    bin/release YAML, then the Procfile's process types on top
- *              (a Procfile that declares no type fails the build)
+ *              (a Procfile that declares no type fails the build; with
+ *              no process types at all the release is made with a warning)
  *   pack       the build directory into a reproducible tar.zst slug
  *   publish    the slug into the content-addressed store
  *   record     a new release on the ledger, which becomes current

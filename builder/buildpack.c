@@ -17,34 +17,55 @@
 /* Output of bin/detect beyond this is refused. */
 #define DETECT_OUTPUT_MAX (64 * 1024)
 
+/* What messages call the buildpack: its label, else its directory. */
+static const char *bp_name(const char *bp_dir, const char *label)
+{
+	return label ? label : bp_dir;
+}
+
 /*
- * Path of bin/<script> in bp_dir.  SW_ENOTFOUND when it does not exist,
- * SW_ERROR when it exists but is not an executable file.
+ * The start of the argv that runs bin/<script> of bp_dir: its path, or
+ * "/bin/sh" and its path when it is a regular file without execute
+ * permission (as the platform runs such scripts), with a warning line to
+ * on_line.  SW_ENOTFOUND when it does not exist, SW_ERROR when it is not a
+ * regular file.  argv gets 1 or 2 entries; *out is the path to free.
  */
-static int script_path(const char *bp_dir, const char *script, char **out)
+static int script_argv(const char *bp_dir, const char *label, const char *script,
+		       run_line_fn on_line, void *ctx, const char **argv, size_t *n, char **out)
 {
 	char *path = xasprintf("%s/bin/%s", bp_dir, script);
 	struct stat st;
 	int ret = 0;
 
+	*n = 0;
 	if (stat(path, &st) < 0 && errno == ENOENT)
 		ret = sw_error_set(SW_ENOTFOUND, "buildpack '%s' has no executable bin/%s",
-				   bp_dir, script);
-	else if (access(path, X_OK) < 0 || !S_ISREG(st.st_mode))
+				   bp_name(bp_dir, label), script);
+	else if (!S_ISREG(st.st_mode))
 		ret = sw_error_set(SW_ERROR, "buildpack '%s' has no executable bin/%s",
-				   bp_dir, script);
+				   bp_name(bp_dir, label), script);
 	if (ret < 0) {
 		free(path);
-		path = NULL;
+		*out = NULL;
+		return ret;
 	}
+	if (access(path, X_OK) < 0) {
+		char *line = xasprintf(" !     Warning: bin/%s of buildpack '%s' is not executable; "
+				       "running it with sh", script, bp_name(bp_dir, label));
+		if (on_line)
+			on_line(line, strlen(line), ctx);
+		free(line);
+		argv[(*n)++] = "/bin/sh";
+	}
+	argv[(*n)++] = path;
 	*out = path;
-	return ret;
+	return 0;
 }
 
-/* Prefixes the last error message: "<script> of buildpack '<dir>': <message>". */
-static int error_wrap(int code, const char *script, const char *bp_dir)
+/* Prefixes the last error message: "<script> of buildpack '<name>': <message>". */
+static int error_wrap(int code, const char *script, const char *name)
 {
-	return sw_error_prefix(code, "%s of buildpack '%s': ", script, bp_dir);
+	return sw_error_prefix(code, "%s of buildpack '%s': ", script, name);
 }
 
 /* The directory's last path component, without trailing slashes. */
@@ -70,20 +91,24 @@ static char *first_line(const char *out)
 	return xstrndup(out, n);
 }
 
-int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		     const char *const *env, run_line_fn on_line, void *ctx, char **name_out)
+int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *label,
+		     const char *build_dir, const char *const *env, run_line_fn on_line, void *ctx,
+		     char **name_out)
 {
 	struct run_opts o = RUN_OPTS_INIT;
 	struct buf out = BUF_INIT;
 	char *path = NULL, *name = NULL;
+	const char *argv[4];
+	size_t n;
 	int status, ret;
 
 	*name_out = NULL;
-	if ((ret = script_path(bp_dir, "detect", &path)) < 0) {
+	if ((ret = script_argv(bp_dir, label, "detect", on_line, ctx, argv, &n, &path)) < 0) {
 		ret = SW_ERROR; /* SW_ENOTFOUND would read as "does not apply" */
 		goto done;
 	}
-	const char *argv[] = { path, build_dir, NULL };
+	argv[n++] = build_dir;
+	argv[n] = NULL;
 	o.argv = argv;
 	o.env = env;
 	o.dir = build_dir;
@@ -93,11 +118,13 @@ int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *b
 	o.capture = &out;
 	o.capture_max = DETECT_OUTPUT_MAX;
 	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
-		ret = error_wrap(ret == SW_ENOTFOUND ? SW_ERROR : ret, "bin/detect", bp_dir);
+		ret = error_wrap(ret == SW_ENOTFOUND ? SW_ERROR : ret, "bin/detect",
+				 bp_name(bp_dir, label));
 		goto done;
 	}
 	if (status != 0) {
-		ret = sw_error_set(SW_ENOTFOUND, "buildpack '%s' does not apply", bp_dir);
+		ret = sw_error_set(SW_ENOTFOUND, "buildpack '%s' does not apply",
+				   bp_name(bp_dir, label));
 		goto done;
 	}
 	name = first_line(out.data);
@@ -112,18 +139,23 @@ done:
 	return ret;
 }
 
-int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		      const char *cache_dir, const char *env_dir,
+int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *label,
+		      const char *build_dir, const char *cache_dir, const char *env_dir,
 		      const char *const *env, int timeout_sec,
 		      run_line_fn on_line, void *ctx)
 {
 	struct run_opts o = RUN_OPTS_INIT;
 	char *path = NULL;
+	const char *argv[6];
+	size_t n;
 	int status, ret;
 
-	if ((ret = script_path(bp_dir, "compile", &path)) < 0)
+	if ((ret = script_argv(bp_dir, label, "compile", on_line, ctx, argv, &n, &path)) < 0)
 		goto done;
-	const char *argv[] = { path, build_dir, cache_dir, env_dir, NULL };
+	argv[n++] = build_dir;
+	argv[n++] = cache_dir;
+	argv[n++] = env_dir;
+	argv[n] = NULL;
 	o.argv = argv;
 	o.env = env;
 	o.dir = build_dir;
@@ -132,7 +164,8 @@ int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *
 	o.ctx = ctx;
 	if ((ret = sandbox_run(sb, &o, &status)) < 0) {
 		if (ret != SW_EINVALID) /* a bound the build went past says so itself */
-			ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/compile", bp_dir);
+			ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/compile",
+					 bp_name(bp_dir, label));
 		goto done;
 	}
 	if (status != 0)
@@ -142,21 +175,24 @@ done:
 	return ret;
 }
 
-int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		      const char *const *env, run_line_fn on_line, void *ctx,
+int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *label,
+		      const char *build_dir, const char *const *env, run_line_fn on_line, void *ctx,
 		      struct proc_list *procs, struct config *vars)
 {
 	struct run_opts o = RUN_OPTS_INIT;
 	struct buf out = BUF_INIT;
 	char *path = NULL;
+	const char *argv[4];
+	size_t n;
 	int status, ret;
 
-	if ((ret = script_path(bp_dir, "release", &path)) < 0) {
+	if ((ret = script_argv(bp_dir, label, "release", on_line, ctx, argv, &n, &path)) < 0) {
 		if (ret == SW_ENOTFOUND)
 			ret = 0; /* nothing to add */
 		goto done;
 	}
-	const char *argv[] = { path, build_dir, NULL };
+	argv[n++] = build_dir;
+	argv[n] = NULL;
 	o.argv = argv;
 	o.env = env;
 	o.dir = build_dir;
@@ -171,12 +207,12 @@ int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *
 					   BUILDPACK_RELEASE_MAX);
 		else
 			ret = error_wrap(ret == SW_ETIMEOUT ? ret : SW_ERROR, "bin/release",
-					 bp_dir);
+					 bp_name(bp_dir, label));
 		goto done;
 	}
 	if (status != 0) {
 		ret = sw_error_set(SW_ERROR, "bin/release of buildpack '%s' failed (exit status %d)",
-				   bp_dir, status);
+				   bp_name(bp_dir, label), status);
 		goto done;
 	}
 	ret = buildpack_parse_release(out.data, out.len, procs, vars);

@@ -8,6 +8,10 @@
  * Each runs in the sandbox sb (runtime/sandbox.h: argv arrays, own process
  * group, output streamed line by line through on_line), which must mount
  * bp_dir and the directories passed to it; paths here are host paths.
+ * Messages name the buildpack by label, what the user called it (a shipped
+ * name, a git URL#ref); a NULL label names it by bp_dir.  A bin/ script
+ * that is a regular file without execute permission is run with /bin/sh,
+ * after a warning line to on_line naming the buildpack and the script.
  *
  *   bin/detect BUILD_DIR              exit 0 = applies; first stdout line = name
  *   bin/compile BUILD_DIR CACHE_DIR ENV_DIR
@@ -37,13 +41,14 @@
  * Runs bin/detect.  0 = applies, *name_out (malloc'ed) = its first stdout
  * line trimmed, or the directory's basename if it printed nothing.
  * SW_ENOTFOUND = does not apply (non-zero exit).  Other codes: could not run
- * (a missing or non-executable bin/detect is SW_ERROR "buildpack '<dir>' has
- * no executable bin/detect", never SW_ENOTFOUND).  detect's stderr goes to
+ * (a missing bin/detect, or one that is not a file, is SW_ERROR "buildpack
+ * '<label>' has no executable bin/detect", never SW_ENOTFOUND).  detect's stderr goes to
  * on_line.  Scripts are run by absolute path with build_dir as cwd and env
  * as their environment.
  */
-int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		     const char *const *env, run_line_fn on_line, void *ctx, char **name_out);
+int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *label,
+		     const char *build_dir, const char *const *env, run_line_fn on_line, void *ctx,
+		     char **name_out);
 
 /*
  * Runs bin/compile with env (NULL = inherit) in build_dir as cwd.  0 = it
@@ -52,8 +57,8 @@ int buildpack_detect(const struct sandbox *sb, const char *bp_dir, const char *b
  * SW_EINVALID when the sandbox's check stopped it (its message says why);
  * SW_ENOTFOUND when there is no bin/compile.  stdout and stderr go to on_line.
  */
-int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		      const char *cache_dir, const char *env_dir,
+int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *label,
+		      const char *build_dir, const char *cache_dir, const char *env_dir,
 		      const char *const *env, int timeout_sec,
 		      run_line_fn on_line, void *ctx);
 
@@ -66,8 +71,8 @@ int buildpack_compile(const struct sandbox *sb, const char *bp_dir, const char *
  * a clear message; nothing crashes.  A non-zero exit of bin/release is
  * SW_ERROR.  procs and vars are changed only when the whole output is valid.
  */
-int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *build_dir,
-		      const char *const *env, run_line_fn on_line, void *ctx,
+int buildpack_release(const struct sandbox *sb, const char *bp_dir, const char *label,
+		      const char *build_dir, const char *const *env, run_line_fn on_line, void *ctx,
 		      struct proc_list *procs, struct config *vars);
 
 /* Parses bin/release output (exposed for tests and fuzzing). */

@@ -13,6 +13,24 @@
 #include <string.h>
 
 #define LIST_FILE "slipway-buildpacks"
+
+/* What each shipped buildpack's bin/detect checks (buildpacks/<name>/bin/detect). */
+static const struct buildpacks_shipped shipped[] = {
+	{ "node", "heroku/nodejs", "package.json" },
+	{ "python", "heroku/python", "requirements.txt, setup.py or pyproject.toml" },
+	{ "make", NULL, "Makefile, makefile, GNUmakefile or CMakeLists.txt" },
+	{ "static", NULL, "index.html, and none of the files above" },
+	{ "procfile", NULL, "Procfile" },
+};
+
+const struct buildpacks_shipped *buildpacks_shipped_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++)
+		if (!strcmp(name, shipped[i].name) ||
+		    (shipped[i].heroku && !strcmp(name, shipped[i].heroku)))
+			return &shipped[i];
+	return NULL;
+}
 #define LIST_FILE_MAX (BUILDPACKS_MAX * (BUILDPACKS_SPEC_MAX + 1))
 
 int buildpacks_spec_check(const char *spec)
@@ -101,7 +119,7 @@ static size_t find(const struct strvec *l, const char *spec)
 	return l->n;
 }
 
-enum op { OP_ADD, OP_REMOVE, OP_CLEAR };
+enum op { OP_ADD, OP_REMOVE, OP_SET, OP_CLEAR };
 
 /* Read, change and write the list under the app lock. */
 static int edit(const char *root, const char *app, enum op op, const char *spec, int index,
@@ -136,6 +154,19 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 			goto done;
 		}
 		at = index ? (size_t)index - 1 : l.n;
+	} else if (op == OP_SET) {
+		size_t max = l.n ? l.n : 1;
+		if (index < 0 || (size_t)index > max) {
+			err = sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, max);
+			goto done;
+		}
+		at = index ? (size_t)index - 1 : 0;
+		size_t was = find(&l, spec);
+		if (index && was < l.n && was != at) {
+			err = sw_error_set(SW_EEXISTS, "the buildpack '%s' is already set on %s, at %zu",
+					   spec, app, was + 1);
+			goto done;
+		}
 	} else if (op == OP_REMOVE) {
 		if (spec) {
 			at = find(&l, spec);
@@ -154,8 +185,10 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		}
 	}
 	for (size_t i = 0; op != OP_CLEAR && i <= l.n; i++) {
-		if (op == OP_ADD && i == at)
+		if ((op == OP_ADD && i == at) || (op == OP_SET && i == at && (index || !i)))
 			strvec_push(&next, spec);
+		if (op == OP_SET && (!index || i == at))
+			continue;
 		if (i < l.n && !(op == OP_REMOVE && i == at))
 			strvec_push(&next, l.v[i]);
 	}
@@ -183,6 +216,12 @@ int buildpacks_remove(const char *root, const char *app, const char *spec, int i
 		      struct strvec *after)
 {
 	return edit(root, app, OP_REMOVE, spec, index, after);
+}
+
+int buildpacks_set(const char *root, const char *app, const char *spec, int index,
+		   struct strvec *after)
+{
+	return edit(root, app, OP_SET, spec, index, after);
 }
 
 int buildpacks_clear(const char *root, const char *app)

@@ -48,8 +48,31 @@ int buildpacks_add(const char *root, const char *app, const char *spec, int inde
 int buildpacks_remove(const char *root, const char *app, const char *spec, int index,
 		      struct strvec *after);
 
+/*
+ * Sets the list to spec alone (index 0), or replaces the buildpack at
+ * 1-based position index with it (index 1 on an empty list sets it).
+ * SW_EEXISTS if spec is already at another position; SW_EINVALID for a bad
+ * index or spec.  after (may be NULL, must be empty) gets the new list.
+ */
+int buildpacks_set(const char *root, const char *app, const char *spec, int index,
+		   struct strvec *after);
+
 /* Empties the list. */
 int buildpacks_clear(const char *root, const char *app);
+
+/*
+ * The shipped buildpacks: each one's directory name, the name Heroku gives
+ * the buildpack of the same language (NULL if none) and what its bin/detect
+ * looks for, for the pusher.
+ */
+struct buildpacks_shipped {
+	const char *name;
+	const char *heroku;
+	const char *looks_for;
+};
+
+/* The shipped buildpack named name (its own or Heroku's name), or NULL. */
+const struct buildpacks_shipped *buildpacks_shipped_find(const char *name);
 
 /* Checks a spec's bytes (see buildpacks_add); SW_EINVALID with a message. */
 int buildpacks_spec_check(const char *spec);

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "builder/checkout.h"
 
+#include "builder/submodule.h"
+
 #include "util/blobstream.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -26,15 +28,29 @@ struct job {
 	git_filemode_t mode;
 	uint64_t size;
 	size_t seq;             /* position in the tree walk */
+	size_t src;             /* the repository it is read from */
+};
+
+/* A repository the checkout reads: the app's (0) or a submodule's. */
+struct source {
+	char *path;
+	struct blobstream *bs;  /* its packs, for streaming big files */
 };
 
 struct checkout_plan {
-	char *repo_path;
+	struct source *srcs;
+	size_t nsrcs;
 	struct job *jobs;
 	size_t n, cap;
 	struct strvec dirs;     /* relative, parents before children */
 	uint64_t bytes;
-	struct blobstream *bs;  /* the repository's packs, for streaming big files */
+};
+
+/* The gitlinks (submodule commits) of one repository's tree. */
+struct links {
+	struct strvec paths;    /* relative to the checkout directory */
+	git_oid *ids;
+	size_t cap;
 };
 
 static int name_ok(const char *name)
@@ -46,7 +62,7 @@ static int name_ok(const char *name)
 /* ---- planning ---- */
 
 static int plan_tree(struct checkout_plan *p, git_repository *repo, git_odb *odb,
-		     const git_tree *tree, struct buf *path)
+		     const git_tree *tree, struct buf *path, size_t src, struct links *links)
 {
 	size_t n = git_tree_entrycount(tree), len = path->len;
 	int err = 0;
@@ -78,6 +94,7 @@ static int plan_tree(struct checkout_plan *p, git_repository *repo, git_odb *odb
 			j->mode = git_tree_entry_filemode(e);
 			j->size = size;
 			j->seq = p->n - 1;
+			j->src = src;
 			p->bytes += size;
 			break;
 		}
@@ -86,11 +103,19 @@ static int plan_tree(struct checkout_plan *p, git_repository *repo, git_odb *odb
 			strvec_push(&p->dirs, path->data);
 			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
 				return sw_git_error(SW_ERROR, "cannot read the pushed code");
-			err = plan_tree(p, repo, odb, sub, path);
+			err = plan_tree(p, repo, odb, sub, path, src, links);
 			git_tree_free(sub);
 			break;
 		}
-		default: /* submodule commits are not part of the slug */
+		case GIT_OBJECT_COMMIT: /* a submodule: checked out after this tree */
+			if (links->paths.n == links->cap) {
+				links->cap = links->cap ? 2 * links->cap : 8;
+				links->ids = xrealloc(links->ids, links->cap * sizeof(*links->ids));
+			}
+			git_oid_cpy(&links->ids[links->paths.n], git_tree_entry_id(e));
+			strvec_push(&links->paths, path->data);
+			break;
+		default:
 			break;
 		}
 	}
@@ -114,37 +139,146 @@ static int by_streaming_then_tree(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out)
+static size_t add_source(struct checkout_plan *p, const char *path)
 {
-	struct checkout_plan *p = xcalloc(1, sizeof(*p));
-	struct buf path = BUF_INIT;
+	p->srcs = xrealloc(p->srcs, (p->nsrcs + 1) * sizeof(*p->srcs));
+	p->srcs[p->nsrcs] = (struct source){ xstrdup(path), NULL };
+	return p->nsrcs++;
+}
+
+static int plan_repo(struct checkout_plan *p, git_repository *repo, size_t src,
+		     const git_oid *id, const char *prefix, int depth);
+
+/* The text of the .gitmodules at the top of tree (malloc'ed, NUL-terminated). */
+static int read_gitmodules(git_repository *repo, const git_tree *tree, const char *where,
+			   char **text, size_t *len)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, ".gitmodules");
+	git_blob *blob = NULL;
+	*text = NULL;
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return sw_error_set(SW_ENOTFOUND, "Submodule '%s' is not in .gitmodules "
+				    "(the tree has no .gitmodules file)", where);
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		return sw_git_error(SW_ERROR, "cannot read .gitmodules");
+	*len = (size_t)git_blob_rawsize(blob);
+	if (*len > SUBMODULE_GITMODULES_MAX) {
+		git_blob_free(blob);
+		return sw_error_set(SW_EINVALID, ".gitmodules is larger than %d bytes",
+				    SUBMODULE_GITMODULES_MAX);
+	}
+	*text = xstrndup(git_blob_rawcontent(blob), *len);
+	git_blob_free(blob);
+	return 0;
+}
+
+/*
+ * The submodule at path (relative to the checkout; rel relative to the
+ * superproject's tree) whose commit is id: its repository, from the
+ * .gitmodules of tree, planned into path.
+ */
+static int plan_submodule(struct checkout_plan *p, git_repository *super, const git_tree *tree,
+			  size_t super_src, const char *path, const char *rel,
+			  const git_oid *id, int depth)
+{
+	char *text = NULL, *url = NULL, *dir = NULL, hex[GIT_OID_HEXSZ + 1];
 	git_repository *repo = NULL;
+	size_t len = 0;
+	int err;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if ((err = read_gitmodules(super, tree, path, &text, &len)) ||
+	    (err = submodule_url(text, len, rel, &url)) ||
+	    (err = submodule_resolve(p->srcs[super_src].path, path, url, &dir)))
+		goto done;
+	if (depth >= SUBMODULE_DEPTH_MAX || p->nsrcs > SUBMODULE_MAX) {
+		err = sw_error_set(SW_EINVALID, "Submodule '%s' (%s): more than %d submodules, or "
+				   "submodules nested more than %d deep", path, url, SUBMODULE_MAX,
+				   SUBMODULE_DEPTH_MAX);
+		goto done;
+	}
+	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s) cannot be fetched: %s is not a "
+				   "git repository on this server", path, url, dir);
+		goto done;
+	}
+	size_t src = add_source(p, dir);
+	strvec_push(&p->dirs, path);
+	err = plan_repo(p, repo, src, id, path, depth + 1);
+	if (err == SW_ENOTFOUND && !strcmp(sw_error_last(), "no such commit"))
+		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s): commit %.7s is not in %s "
+				   "(push it there first)", path, url, hex, dir);
+done:
+	git_repository_free(repo);
+	free(dir);
+	free(url);
+	free(text);
+	return err;
+}
+
+/* Plans commit id of repo (source src) into prefix ("" = the top), submodules too. */
+static int plan_repo(struct checkout_plan *p, git_repository *repo, size_t src,
+		     const git_oid *id, const char *prefix, int depth)
+{
+	struct links links = { STRVEC_INIT, NULL, 0 };
+	struct buf path = BUF_INIT;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
 	git_odb *odb = NULL;
+	size_t skip = *prefix ? strlen(prefix) + 1 : 0;
+	int err;
+
+	if (git_commit_lookup(&commit, repo, id) < 0) {
+		err = sw_error_set(SW_ENOTFOUND, "no such commit");
+		goto done;
+	}
+	if (git_commit_tree(&tree, commit) < 0 || git_repository_odb(&odb, repo) < 0) {
+		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
+		goto done;
+	}
+	buf_addf(&path, "%s", prefix);
+	if ((err = plan_tree(p, repo, odb, tree, &path, src, &links)) ||
+	    (err = blobstream_open(&p->srcs[src].bs, repo)))
+		goto done;
+	for (size_t i = 0; i < links.paths.n && !err; i++)
+		err = plan_submodule(p, repo, tree, src, links.paths.v[i], links.paths.v[i] + skip,
+				     &links.ids[i], depth);
+done:
+	strvec_clear(&links.paths);
+	free(links.ids);
+	buf_release(&path);
+	git_odb_free(odb);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return err;
+}
+
+int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out)
+{
+	struct checkout_plan *p = xcalloc(1, sizeof(*p));
+	git_repository *repo = NULL;
 	git_oid oid;
 	int err;
 
 	*out = NULL;
-	p->repo_path = xstrdup(repo_path);
+	add_source(p, repo_path);
 	if ((err = sw_git_open_pushed(&repo, repo_path)))
 		goto done;
-	if (git_oid_fromstr(&oid, rev) < 0 || git_commit_lookup(&commit, repo, &oid) < 0 ||
-	    git_commit_tree(&tree, commit) < 0 || git_repository_odb(&odb, repo) < 0) {
-		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
+	if (git_oid_fromstr(&oid, rev) < 0) {
+		err = sw_error_set(SW_ERROR, "cannot read the pushed commit: '%s' is not a commit id",
+				   rev);
 		goto done;
 	}
-	if ((err = plan_tree(p, repo, odb, tree, &path)) || (err = blobstream_open(&p->bs, repo)))
+	err = plan_repo(p, repo, 0, &oid, "", 0);
+	if (err == SW_ENOTFOUND && !strcmp(sw_error_last(), "no such commit"))
+		err = sw_git_error(SW_ERROR, "cannot read the pushed commit");
+	if (err)
 		goto done;
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), by_streaming_then_tree);
 	*out = p;
 	p = NULL;
 done:
-	buf_release(&path);
-	git_odb_free(odb);
-	git_tree_free(tree);
-	git_commit_free(commit);
 	git_repository_free(repo);
 	checkout_plan_free(p);
 	return err;
@@ -163,8 +297,11 @@ void checkout_plan_free(struct checkout_plan *p)
 		free(p->jobs[i].path);
 	free(p->jobs);
 	strvec_clear(&p->dirs);
-	blobstream_free(p->bs);
-	free(p->repo_path);
+	for (size_t i = 0; i < p->nsrcs; i++) {
+		blobstream_free(p->srcs[i].bs);
+		free(p->srcs[i].path);
+	}
+	free(p->srcs);
 	free(p);
 }
 
@@ -172,7 +309,6 @@ void checkout_plan_free(struct checkout_plan *p)
 
 struct writer {
 	const struct checkout_plan *p;
-	struct blobstream *bs;
 	int rootfd;
 	size_t next;            /* next job to take (atomic) */
 	int stop;               /* set once a thread failed (atomic) */
@@ -226,7 +362,8 @@ static int write_file(git_repository *repo, struct writer *w, const struct job *
 
 	if (fd < 0)
 		return sw_error_errno(SW_ERROR, "cannot create '%s'", j->path);
-	rc = j->size >= STREAM_MIN ? blobstream_write(w->bs, &j->id, STREAM_MIN, fd, &streamed) : 0;
+	rc = j->size >= STREAM_MIN
+		? blobstream_write(w->p->srcs[j->src].bs, &j->id, STREAM_MIN, fd, &streamed) : 0;
 	if (rc < 0) {
 		err = sw_error_prefix(rc, "cannot write '%s': ", j->path);
 	} else if (rc == 0) {
@@ -242,23 +379,33 @@ static int write_file(git_repository *repo, struct writer *w, const struct job *
 	return err;
 }
 
+/* The repository of source i, opened on first use (the app's as the push left it). */
+static int source_repo(const struct checkout_plan *p, git_repository **repos, size_t i,
+		       git_repository **out)
+{
+	int err = 0;
+	if (!repos[i])
+		err = i ? sw_git_open(&repos[i], p->srcs[i].path)
+			: sw_git_open_pushed(&repos[i], p->srcs[i].path);
+	*out = repos[i];
+	return err;
+}
+
 static void *worker(void *arg)
 {
 	struct writer *w = arg;
-	git_repository *repo = NULL;
+	git_repository **repos = xcalloc(w->p->nsrcs, sizeof(*repos)), *repo;
 	uint64_t files = 0, bytes = 0;
 	int err;
 
-	if ((err = sw_git_open_pushed(&repo, w->p->repo_path))) {
-		fail(w, err);
-		return NULL;
-	}
 	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
 		size_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
 		if (i >= w->p->n)
 			break;
 		const struct job *j = &w->p->jobs[i];
-		err = j->mode == GIT_FILEMODE_LINK ? write_symlink(repo, w, j) : write_file(repo, w, j);
+		if (!(err = source_repo(w->p, repos, j->src, &repo)))
+			err = j->mode == GIT_FILEMODE_LINK ? write_symlink(repo, w, j)
+							   : write_file(repo, w, j);
 		if (err) {
 			fail(w, err);
 			break;
@@ -268,7 +415,9 @@ static void *worker(void *arg)
 			bytes += j->size;
 		}
 	}
-	git_repository_free(repo);
+	for (size_t i = 0; i < w->p->nsrcs; i++)
+		git_repository_free(repos[i]);
+	free(repos);
 	pthread_mutex_lock(&w->mu);
 	w->files += files;
 	w->bytes += bytes;
@@ -285,7 +434,7 @@ static int default_threads(void)
 int checkout_write(const struct checkout_plan *p, const char *dir, int threads,
 		   struct checkout_stats *stats)
 {
-	struct writer w = { .p = p, .bs = p->bs, .rootfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct writer w = { .p = p, .rootfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 	pthread_t tids[MAX_THREADS];
 	int started = 0, err;
 

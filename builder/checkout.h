@@ -8,9 +8,19 @@
  * repository, or git's quarantine during pre-receive when the environment
  * names it) and never touches its refs, index or working tree.  Blobs are
  * written byte for byte (no filters), executables 0755, others 0644,
- * symlinks as symlinks, submodules skipped.  Names ".", "..", ".git" or
- * containing '/' are refused before anything is written, so a hostile tree
- * cannot write outside dir.
+ * symlinks as symlinks.  Names ".", "..", ".git" or containing '/' are
+ * refused before anything is written, so a hostile tree cannot write
+ * outside dir.
+ *
+ * Submodules are checked out like the rest, from the repository the
+ * tree's .gitmodules names when the server can read it (submodule.h: a
+ * relative URL such as ../otherapp.git, a path or a file:// URL; opened
+ * plainly, never through the push's quarantine), recursively, at most
+ * SUBMODULE_DEPTH_MAX deep and SUBMODULE_MAX in all.  Their files count in
+ * checkout_plan_bytes() and, once written, in every bound of the build
+ * directory and the slug.  A submodule that is not in .gitmodules, whose
+ * URL is not reachable, or whose commit is not in its repository fails the
+ * plan with a message naming it.
  *
  * Two steps: checkout_plan() walks the tree (every name checked, every
  * blob's size read from its object header; the packs opened for streaming)

@@ -92,8 +92,23 @@ static int stage(struct run *run, size_t i, const char *spec)
 static int run_detect(struct run *run, struct bp *bp)
 {
 	const struct pipeline_opts *o = run->o;
-	return buildpack_detect(o->sandbox, bp->dir, o->app_dir, o->env, o->on_line, o->ctx,
-				&bp->name);
+	return buildpack_detect(o->sandbox, bp->dir, bp->spec, o->app_dir, o->env, o->on_line,
+				o->ctx, &bp->name);
+}
+
+/* What the shipped buildpacks look for, and what else the pusher can do. */
+static void say_detect_help(const struct pipeline_opts *o)
+{
+	say(o, "-----> None of the shipped buildpacks applies; they look for:");
+	for (size_t i = 0; o->shipped && o->shipped[i]; i++) {
+		const struct buildpacks_shipped *s = buildpacks_shipped_find(o->shipped[i]);
+		if (s && s->heroku)
+			say(o, "       %s (%s): %s", s->heroku, s->name, s->looks_for);
+		else if (s)
+			say(o, "       %s: %s", s->name, s->looks_for);
+	}
+	say(o, "       Add a Procfile (web: COMMAND) to run the app as it is, or name its");
+	say(o, "       buildpacks in a .buildpacks file or with slipway buildpacks:set.");
 }
 
 /* Automatic detection: the first shipped buildpack that applies. */
@@ -124,6 +139,7 @@ static int detect_shipped(struct run *run)
 		say(o, "-----> %s app detected", run->bps[0].name);
 		return 0;
 	}
+	say_detect_help(o);
 	return sw_error_set(SW_ENOTFOUND, "No default language could be detected for this app.");
 }
 
@@ -194,8 +210,8 @@ done:
 static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r)
 {
 	const struct pipeline_opts *o = run->o;
-	int err = buildpack_compile(o->sandbox, bp->dir, o->app_dir, o->cache_dir, o->env_dir,
-				    (const char *const *)run->env.v, o->timeout_sec,
+	int err = buildpack_compile(o->sandbox, bp->dir, bp->spec, o->app_dir, o->cache_dir,
+				    o->env_dir, (const char *const *)run->env.v, o->timeout_sec,
 				    o->on_line, o->ctx);
 	r->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
 	if (err == SW_ETIMEOUT)
@@ -232,8 +248,9 @@ static int release_all(struct run *run, struct pipeline_result *r)
 	int err = 0;
 	for (size_t i = 0; i < run->n && !err; i++) {
 		struct proc_list procs = PROC_LIST_INIT;
-		err = buildpack_release(o->sandbox, run->bps[i].dir, o->app_dir, (const char *const *)run->env.v,
-					o->on_line, o->ctx, &procs, &r->vars);
+		err = buildpack_release(o->sandbox, run->bps[i].dir, run->bps[i].spec, o->app_dir,
+					(const char *const *)run->env.v, o->on_line, o->ctx, &procs,
+					&r->vars);
 		if (err) {
 			sw_error_prefix(err, "bin/release of %s: ", run->bps[i].name);
 		} else if (i + 1 == run->n) {

@@ -64,7 +64,8 @@ struct pipeline_result {
  * "Push rejected, failed to compile <Name> app." (compile_failed set),
  * "Push rejected, compile of <Name> app timed out after N seconds."
  * (compile_failed set, SW_ETIMEOUT), "No default language could be
- * detected for this app." (SW_ENOTFOUND), or what went wrong fetching,
+ * detected for this app." (SW_ENOTFOUND; lines saying what each shipped
+ * buildpack looks for, from buildpacks_shipped_find(), come first), or what went wrong fetching,
  * detecting, sourcing or releasing.
  */
 int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r);

@@ -1,4 +1,4 @@
-/* buildpacks, buildpacks:add/remove/clear, repo:purge-cache: arguments and printing. */
+/* buildpacks, buildpacks:add/set/remove/clear, repo:purge-cache: arguments and printing. */
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
@@ -56,7 +56,7 @@ static int check_source(const char *spec)
 	if (err)
 		return err;
 	if (kind == BPSOURCE_SHIPPED) {
-		char *dir = xasprintf("%s/%s", build_buildpacks_dir(), spec);
+		char *dir = bpsource_shipped_dir(spec, build_buildpacks_dir());
 		int found = fs_is_dir(dir);
 		free(dir);
 		if (!found)
@@ -68,15 +68,29 @@ static int check_source(const char *spec)
 	return 0;
 }
 
-int cmd_buildpacks_add(struct cli *c)
+typedef int list_edit_fn(const char *root, const char *app, const char *spec, int index,
+			 struct strvec *after);
+
+/* buildpacks:add and buildpacks:set: check the buildpack, change the list, show it. */
+static int put_buildpack(struct cli *c, list_edit_fn *edit, const char *what)
 {
 	struct strvec l = STRVEC_INIT;
 	if (app_check_exists(c->root, c->app) < 0 || check_source(c->args[0]) < 0 ||
-	    buildpacks_add(c->root, c->app, c->args[0], c->index, &l) < 0)
+	    edit(c->root, c->app, c->args[0], c->index, &l) < 0)
 		return cli_fail();
-	print_next(c, "Buildpack added", &l);
+	print_next(c, what, &l);
 	strvec_clear(&l);
 	return 0;
+}
+
+int cmd_buildpacks_add(struct cli *c)
+{
+	return put_buildpack(c, buildpacks_add, "Buildpack added");
+}
+
+int cmd_buildpacks_set(struct cli *c)
+{
+	return put_buildpack(c, buildpacks_set, "Buildpack set");
 }
 
 int cmd_buildpacks_remove(struct cli *c)

@@ -40,6 +40,7 @@ int cmd_slugs_extract(struct cli *c);
 /* cmd_buildpacks.c */
 int cmd_buildpacks(struct cli *c);
 int cmd_buildpacks_add(struct cli *c);
+int cmd_buildpacks_set(struct cli *c);
 int cmd_buildpacks_remove(struct cli *c);
 int cmd_buildpacks_clear(struct cli *c);
 int cmd_repo_purge_cache(struct cli *c);

@@ -176,7 +176,12 @@ const struct cmd cli_commands[] = {
 	  "list the buildpacks the app's next build uses" },
 	{ "buildpacks:add", cmd_buildpacks_add, CMD_APP, 1, 1,
 	  "[--index N] BUILDPACK -a APP", buildpacks_index_opts,
-	  "add a buildpack (shipped name, directory or git URL[#ref]) to the app's list" },
+	  "add a buildpack (shipped name, heroku/nodejs or heroku/python, directory or\n"
+	  "git URL[#ref]) to the app's list" },
+	{ "buildpacks:set", cmd_buildpacks_set, CMD_APP, 1, 1,
+	  "BUILDPACK [--index N] -a APP", buildpacks_index_opts,
+	  "set the app's buildpack: the list becomes BUILDPACK alone, or with --index N\n"
+	  "BUILDPACK replaces the Nth" },
 	{ "buildpacks:remove", cmd_buildpacks_remove, CMD_APP, 0, 1,
 	  "BUILDPACK|--index N -a APP", buildpacks_index_opts,
 	  "remove a buildpack from the app's list" },

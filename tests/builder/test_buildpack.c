@@ -74,7 +74,7 @@ static int release_of(const char *yaml, struct proc_list *p, struct config *c)
 	char *path = th_path("%s/release.yml", build);
 	th_write(path, yaml, 0644);
 	free(path);
-	return buildpack_release(&box, FIXTURE("catyaml"), build, NULL, NULL, NULL, p, c);
+	return buildpack_release(&box, FIXTURE("catyaml"), NULL, build, NULL, NULL, NULL, p, c);
 }
 
 /* --- detect --- */
@@ -83,7 +83,7 @@ Test(buildpack, detect_applies_with_trimmed_first_line)
 {
 	struct strvec lines = STRVEC_INIT;
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(&box, FIXTURE("yes"), build, NULL, collect, &lines, &name), 0,
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("yes"), NULL, build, NULL, collect, &lines, &name), 0,
 		     "%s", sw_error_last());
 	cr_assert_str_eq(name, "Yes Pack");
 	char *want = xstrdup("detect looked at /job/build dir"); /* the path inside the sandbox */
@@ -98,7 +98,7 @@ Test(buildpack, detect_does_not_apply)
 {
 	struct strvec lines = STRVEC_INIT;
 	char *name = (char *)"x";
-	cr_assert_eq(buildpack_detect(&box, FIXTURE("no"), build, NULL, collect, &lines, &name),
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("no"), NULL, build, NULL, collect, &lines, &name),
 		     SW_ENOTFOUND);
 	cr_assert_null(name);
 	cr_assert(has_line(&lines, "no Gemfile here"));
@@ -108,25 +108,63 @@ Test(buildpack, detect_does_not_apply)
 Test(buildpack, detect_without_output_is_named_by_dir)
 {
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(&box, FIXTURE("silent") "/", build, NULL, NULL, NULL, &name), 0,
+	cr_assert_eq(buildpack_detect(&box, FIXTURE("silent") "/", NULL, build, NULL, NULL, NULL, &name), 0,
 		     "%s", sw_error_last());
 	cr_assert_str_eq(name, "silent");
 	free(name);
 }
 
-Test(buildpack, detect_missing_or_not_executable)
+Test(buildpack, detect_missing_or_not_a_file)
 {
 	char *bp = th_path("%s/bp", sb), *detect = th_path("%s/bp/bin/detect", sb);
-	char *want = th_path("buildpack '%s' has no executable bin/detect", bp);
 	char *name = NULL;
 	cr_assert_eq(fs_mkdir_p(bp, 0755), 0);
-	cr_assert_eq(buildpack_detect(&box, bp, build, NULL, NULL, NULL, &name), SW_ERROR);
-	cr_assert_str_eq(sw_error_last(), want);
-	th_write(detect, "#!/bin/sh\nexit 0\n", 0644);
-	cr_assert_eq(buildpack_detect(&box, bp, build, NULL, NULL, NULL, &name), SW_ERROR);
+	cr_assert_eq(buildpack_detect(&box, bp, "https://example.com/x.git#v3", build, NULL, NULL,
+				      NULL, &name), SW_ERROR);
+	cr_assert_str_eq(sw_error_last(),
+			 "buildpack 'https://example.com/x.git#v3' has no executable bin/detect");
+	cr_assert_eq(fs_mkdir_p(detect, 0755), 0);
+	cr_assert_eq(buildpack_detect(&box, bp, NULL, build, NULL, NULL, NULL, &name), SW_ERROR);
+	char *want = th_path("buildpack '%s' has no executable bin/detect", bp);
 	cr_assert_str_eq(sw_error_last(), want);
 	cr_assert_null(name);
 	free(want);
+	free(detect);
+	free(bp);
+}
+
+Test(buildpack, scripts_without_execute_permission_run_with_sh)
+{
+	char *bp = th_path("%s/bp", sb);
+	char *detect = th_path("%s/bin/detect", bp), *compile = th_path("%s/bin/compile", bp);
+	char *release = th_path("%s/bin/release", bp);
+	struct strvec lines = STRVEC_INIT;
+	struct proc_list procs = PROC_LIST_INIT;
+	struct config vars = CONFIG_INIT;
+	char *name = NULL;
+	th_write(detect, "echo Plain\n", 0644);
+	th_write(compile, "echo compiled \"$#\"\n", 0644);
+	th_write(release, "echo 'default_process_types: { web: ./run }'\n", 0600);
+	cr_assert_eq(buildpack_detect(&box, bp, "plain", build, NULL, collect, &lines, &name), 0,
+		     "%s", sw_error_last());
+	cr_assert_str_eq(name, "Plain");
+	cr_assert(has_line(&lines, " !     Warning: bin/detect of buildpack 'plain' is not "
+				   "executable; running it with sh"));
+	cr_assert_eq(buildpack_compile(&box, bp, "plain", build, cache, envdir, NULL, 0, collect,
+				       &lines), 0, "%s", sw_error_last());
+	cr_assert(has_line(&lines, "compiled 3"));
+	cr_assert(has_line(&lines, " !     Warning: bin/compile of buildpack 'plain' is not "
+				   "executable; running it with sh"));
+	cr_assert_eq(buildpack_release(&box, bp, "plain", build, NULL, collect, &lines, &procs,
+				       &vars), 0, "%s", sw_error_last());
+	cr_assert_eq(procs.n, 1);
+	cr_assert_str_eq(procs.items[0].command, "./run");
+	proc_list_release(&procs);
+	config_release(&vars);
+	strvec_clear(&lines);
+	free(name);
+	free(release);
+	free(compile);
 	free(detect);
 	free(bp);
 }
@@ -136,7 +174,7 @@ Test(buildpack, detect_missing_or_not_executable)
 Test(buildpack, compile_gets_three_args_and_writes_dirs)
 {
 	struct strvec lines = STRVEC_INIT;
-	cr_assert_eq(buildpack_compile(&box, FIXTURE("yes"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("yes"), NULL, build, cache, envdir, NULL, 30,
 				       collect, &lines), 0, "%s", sw_error_last());
 	char *p = th_path("%s/compile-args", build);
 	char *args = th_read(p, NULL);
@@ -164,7 +202,7 @@ Test(buildpack, compile_gets_three_args_and_writes_dirs)
 Test(buildpack, compile_failure)
 {
 	struct strvec lines = STRVEC_INIT;
-	cr_assert_eq(buildpack_compile(&box, FIXTURE("failing"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("failing"), NULL, build, cache, envdir, NULL, 30,
 				       collect, &lines), SW_ERROR);
 	cr_assert_str_eq(sw_error_last(), "failed to compile");
 	cr_assert(has_line(&lines, "-----> starting"));
@@ -174,7 +212,7 @@ Test(buildpack, compile_failure)
 
 Test(buildpack, compile_missing_script)
 {
-	cr_assert_eq(buildpack_compile(&box, FIXTURE("no"), build, cache, envdir, NULL, 30,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("no"), NULL, build, cache, envdir, NULL, 30,
 				       NULL, NULL), SW_ENOTFOUND);
 	cr_assert(strstr(sw_error_last(), "has no executable bin/compile"), "%s",
 		  sw_error_last());
@@ -186,7 +224,7 @@ Test(buildpack, compile_timeout_kills_the_group)
 	struct strvec lines = STRVEC_INIT;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_assert_eq(buildpack_compile(&box, FIXTURE("slow"), build, cache, envdir, NULL, 1,
+	cr_assert_eq(buildpack_compile(&box, FIXTURE("slow"), NULL, build, cache, envdir, NULL, 1,
 				       collect, &lines), SW_ETIMEOUT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10);
@@ -216,7 +254,7 @@ Test(buildpack, release_merges_types_and_vars)
 	proc_list_set(&procs, "web", "old");
 	proc_list_set(&procs, "clock", "bin/clock");
 	config_set(&vars, "KEEP", "1");
-	cr_assert_eq(buildpack_release(&box, FIXTURE("yes"), build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, FIXTURE("yes"), NULL, build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n, 3);
 	cr_assert_str_eq(proc_list_get(&procs, "web"), "bin/web --port $PORT");
@@ -236,7 +274,7 @@ Test(buildpack, release_absent_adds_nothing)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(&box, FIXTURE("no"), build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, FIXTURE("no"), NULL, build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n, 0);
 	cr_assert_eq(vars.n, 0);
@@ -246,7 +284,7 @@ Test(buildpack, release_failure)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(&box, FIXTURE("failing"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("failing"), NULL, build, NULL, NULL, NULL, &procs,
 				       &vars), SW_ERROR);
 	cr_assert(strstr(sw_error_last(), "exit status 2"), "%s", sw_error_last());
 	cr_assert_eq(procs.n, 0);
@@ -256,7 +294,7 @@ Test(buildpack, release_alias_bomb_is_refused)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(&box, FIXTURE("bomb"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("bomb"), NULL, build, NULL, NULL, NULL, &procs,
 				       &vars), SW_EINVALID);
 	cr_assert_str_eq(sw_error_last(), ALIAS_MSG);
 	cr_assert_eq(procs.n, 0);
@@ -266,7 +304,7 @@ Test(buildpack, release_huge_output_is_refused)
 {
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(&box, FIXTURE("huge"), build, NULL, NULL, NULL, &procs,
+	cr_assert_eq(buildpack_release(&box, FIXTURE("huge"), NULL, build, NULL, NULL, NULL, &procs,
 				       &vars), SW_EINVALID);
 	cr_assert_str_eq(sw_error_last(), "bin/release output is larger than 1048576 bytes");
 	cr_assert_eq(procs.n, 0);
@@ -391,7 +429,7 @@ Test(buildpack, parse_deep_nesting_and_binary_do_not_crash)
 Test(buildpack, procfile_buildpack_without_procfile)
 {
 	char *name = NULL;
-	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, build, NULL, NULL, NULL, &name), SW_ENOTFOUND);
+	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, NULL, build, NULL, NULL, NULL, &name), SW_ENOTFOUND);
 	cr_assert_null(name);
 }
 
@@ -399,14 +437,14 @@ Test(buildpack, procfile_buildpack_with_procfile)
 {
 	char *procfile = th_path("%s/Procfile", build), *name = NULL;
 	th_write(procfile, "web: ./server\n", 0644);
-	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, build, NULL, NULL, NULL, &name), 0, "%s",
+	cr_assert_eq(buildpack_detect(&box, PROCFILE_BP, NULL, build, NULL, NULL, NULL, &name), 0, "%s",
 		     sw_error_last());
 	cr_assert_str_eq(name, "Procfile");
-	cr_assert_eq(buildpack_compile(&box, PROCFILE_BP, build, cache, envdir, NULL, 30, NULL,
+	cr_assert_eq(buildpack_compile(&box, PROCFILE_BP, NULL, build, cache, envdir, NULL, 30, NULL,
 				       NULL), 0, "%s", sw_error_last());
 	struct proc_list procs = PROC_LIST_INIT;
 	struct config vars = CONFIG_INIT;
-	cr_assert_eq(buildpack_release(&box, PROCFILE_BP, build, NULL, NULL, NULL, &procs, &vars),
+	cr_assert_eq(buildpack_release(&box, PROCFILE_BP, NULL, build, NULL, NULL, NULL, &procs, &vars),
 		     0, "%s", sw_error_last());
 	cr_assert_eq(procs.n + vars.n, 0);
 	struct th_result r = th_runv(build, NULL, PROCFILE_BP "/bin/release", build, NULL);

@@ -495,16 +495,22 @@ Test(buildpacks, oversize_slug_is_refused_before_the_store)
 /* ---- where buildpacks come from ---- */
 
 /* A git repository at <sb>/<name> holding a buildpack whose name says "Git <VERSION>". */
+/* Writes <dir>/<name> with mode. */
+static void write_in(const char *dir, const char *name, const char *content, unsigned mode)
+{
+	char *p = th_path("%s/%s", dir, name);
+	th_write(p, content, mode);
+	free(p);
+}
+
 static char *make_git_buildpack(const char *name)
 {
 	char *dir = th_path("%s/%s-work", sb.dir, name);
-	char *p = th_path("%s/bin/detect", dir);
-	th_write(p, "#!/bin/sh\necho \"Git $(cat \"$(dirname \"$0\")/../VERSION\")\"\n", 0755);
-	free(p);
-	p = th_path("%s/bin/compile", dir);
-	th_write(p, "#!/bin/sh\necho \"       compiled by the git buildpack\"\n", 0755);
-	free(p);
-	p = th_path("%s/VERSION", dir);
+	write_in(dir, "bin/detect",
+		 "#!/bin/sh\necho \"Git $(cat \"$(dirname \"$0\")/../VERSION\")\"\n", 0755);
+	write_in(dir, "bin/compile", "#!/bin/sh\necho \"       compiled by the git buildpack\"\n",
+		 0755);
+	char *p = th_path("%s/VERSION", dir);
 	th_write(p, "one", 0644);
 	struct th_result r = SANDBOX_RUN(&sb, dir, "git", "-c", "init.defaultBranch=main", "init", "-q");
 	cr_assert_eq(r.status, 0);
@@ -615,6 +621,62 @@ Test(buildpacks, slugignore_removes_matching_files_before_compile)
 	free(out);
 }
 
+/* A bare repository <sb>/<name>.git of work's files, tagged v3. */
+static char *bare_of(const char *work, const char *name)
+{
+	free(SANDBOX_OK(&sb, work, "git", "-c", "init.defaultBranch=main", "init", "-q"));
+	free(SANDBOX_OK(&sb, work, "git", "add", "-A"));
+	free(SANDBOX_OK(&sb, work, "git", "commit", "-q", "-m", "one"));
+	free(SANDBOX_OK(&sb, work, "git", "tag", "v3"));
+	char *bare = th_path("%s/%s.git", sb.dir, name);
+	free(SANDBOX_OK(&sb, sb.dir, "git", "clone", "-q", "--bare", work, bare));
+	return bare;
+}
+
+Test(buildpacks, problems_name_the_buildpack_as_given_and_plain_scripts_run_with_sh)
+{
+	char *work = th_path("%s/plain-work", sb.dir);
+	write_in(work, "bin/detect", "echo Plain\n", 0644);
+	write_in(work, "bin/compile", "echo '       compiled with sh'\n", 0644);
+	char *bare = bare_of(work, "plain");
+	char *url = th_path("file://%s#v3", bare);
+	init_app();
+	add_bp(url);
+	commit("one");
+	char *out = push();
+	char *want = th_path("remote:  !     Warning: bin/detect of buildpack '%s' is not "
+			     "executable; running it with sh", url);
+	assert_has(out, want);
+	free(want);
+	want = th_path("remote:  !     Warning: bin/compile of buildpack '%s' is not "
+		       "executable; running it with sh", url);
+	assert_has(out, want);
+	free(want);
+	assert_has(out, "remote:        compiled with sh");
+	assert_has(out, "remote: -----> Released v1: Deploy ");
+	free(out);
+
+	/* no bin/detect: the message names the URL, not a directory of the build */
+	char *work2 = th_path("%s/nodetect-work", sb.dir);
+	write_in(work2, "bin/compile", "#!/bin/sh\n", 0755);
+	char *bare2 = bare_of(work2, "nodetect");
+	char *url2 = th_path("file://%s#v3", bare2);
+	free(ok(SLIPWAY_BIN, "buildpacks:set", url2, "-a", APP));
+	commit("two");
+	out = push();
+	want = th_path("remote:  !     buildpack '%s' has no executable bin/detect", url2);
+	assert_rejected(out, want, 1);
+	assert_lacks(out, "/buildpacks/1/");
+	free(want);
+	free(out);
+	free(url2);
+	free(bare2);
+	free(work2);
+	free(url);
+	free(bare);
+	free(work);
+}
+
 /* ---- the buildpacks commands ---- */
 
 static void assert_refused(struct th_result r, int status, const char *err)
@@ -695,5 +757,57 @@ Test(buildpacks, commands_list_add_remove_clear)
 	free(out);
 	out = buildpacks_list();
 	cr_assert_str_eq(out, APP " has no Buildpack URL set.\n");
+	free(out);
+}
+
+Test(buildpacks, set_replaces_the_list_or_one_entry)
+{
+	init_app();
+	/* on an empty list: the list becomes it */
+	char *out = ok(SLIPWAY_BIN, "buildpacks:set", FIX "/importer", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. " FIX "/importer\n"
+			      "Run git push heroku main to create a new release using this buildpack.\n");
+	free(out);
+	free(ok(SLIPWAY_BIN, "buildpacks:add", FIX "/exporter", "-a", APP));
+	free(ok(SLIPWAY_BIN, "buildpacks:add", FIX "/cacher", "-a", APP));
+
+	/* --index N replaces the Nth */
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "-i", "2", "heroku/nodejs", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. " FIX "/importer\n  2. heroku/nodejs\n  3. " FIX "/cacher\n"
+			      "Run git push heroku main to create a new release using these buildpacks.\n");
+	free(out);
+	out = buildpacks_list();
+
+	/* refusals change nothing */
+	assert_refused(sw("buildpacks:set", "no-such-pack", "-a", APP), 1,
+		       " !    there is no shipped buildpack 'no-such-pack'");
+	assert_refused(sw("buildpacks:set", "heroku/ruby", "-a", APP), 1,
+		       " !    'heroku/ruby' is not a buildpack: ");
+	assert_refused(sw("buildpacks:set", "-i", "4", "heroku/python", "-a", APP), 1,
+		       " !    invalid index 4: use 1 to 3\n");
+	assert_refused(sw("buildpacks:set", "-i", "0", "heroku/python", "-a", APP), 2,
+		       "error: invalid index '0': use a position from 1\n");
+	assert_refused(sw("buildpacks:set", "-i", "1", FIX "/cacher", "-a", APP), 1,
+		       " !    the buildpack '" FIX "/cacher' is already set on " APP ", at 3\n");
+	assert_refused(sw("buildpacks:set", "-a", APP), 2, "");
+	assert_refused(sw("buildpacks:set", "heroku/python", "-a", "nope"), 1,
+		       " !    app 'nope' does not exist");
+	char *same = buildpacks_list();
+	cr_assert_str_eq(same, out);
+	free(same);
+	free(out);
+
+	/* the same one at its own place is fine; without --index the list becomes one */
+	free(ok(SLIPWAY_BIN, "buildpacks:set", "-i", "3", FIX "/cacher", "-a", APP));
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "heroku/python", "-a", APP);
+	cr_assert_str_eq(out, "Buildpack set. Next release on " APP " will use:\n"
+			      "  1. heroku/python\n"
+			      "Run git push heroku main to create a new release using this buildpack.\n");
+	free(out);
+	out = ok(SLIPWAY_BIN, "buildpacks:set", "--help");
+	assert_has(out, "buildpacks:set");
+	assert_has(out, "--index");
 	free(out);
 }

@@ -53,15 +53,26 @@ static void commit_all(const char *msg)
 	free(ok("git", "commit", "-q", "-m", msg));
 }
 
-/* git push heroku main: must exit 0 and release vN; returns the remote lines. */
-static char *push_released(int version)
+#define NO_PROCESSES "remote:  !     No process types: nothing will run. Add a Procfile " \
+	"(web: COMMAND) or use a buildpack that declares default_process_types."
+
+/* git push heroku main: must exit 0 and release vN, warning only if warning (may be NULL). */
+static char *push_released_warning(int version, const char *warning)
 {
 	char *out = app_sandbox_push(&sb, "main");
 	char *want = th_path("remote: -----> Released v%d: Deploy ", version);
 	cr_assert_eq(th_count(out, want), 1, "want '%s' in:\n%s", want, out);
-	cr_assert_eq(th_count(out, " !     "), 0, "%s", out);
+	cr_assert_eq(th_count(out, " !     "), warning ? 1 : 0, "%s", out);
+	if (warning)
+		cr_assert_eq(th_count(out, warning), 1, "want '%s' in:\n%s", warning, out);
 	free(want);
 	return out;
+}
+
+/* git push heroku main: must exit 0 and release vN; returns the remote lines. */
+static char *push_released(int version)
+{
+	return push_released_warning(version, NULL);
 }
 
 /* The files of release vN's slug, as `slipway slugs:contents` lists them. */
@@ -218,6 +229,50 @@ Test(shipped, node_installs_from_the_npm_registry_inside_the_sandbox)
 	free(tv);
 }
 
+Test(shipped, node_prunes_dev_dependencies_and_says_when_engines_is_not_met)
+{
+	put("package.json", "{ \"name\": \"dev\", \"version\": \"1.0.0\",\n"
+			    "  \"engines\": { \"node\": \"0.8.x || ^0.10.0\" },\n"
+			    "  \"dependencies\": { \"greet\": \"file:lib/greet\" },\n"
+			    "  \"devDependencies\": { \"devtool\": \"file:lib/devtool\" } }\n", 0644);
+	put("lib/greet/package.json", "{ \"name\": \"greet\", \"version\": \"1.0.0\" }\n", 0644);
+	put("lib/devtool/package.json", "{ \"name\": \"devtool\", \"version\": \"1.0.0\" }\n",
+	    0644);
+	create_app_and_commit();
+	char *version = app_sandbox_chomp(ok("node", "--version"));
+	char *want = th_path("remote: -----> engines.node requires 0.8.x || ^0.10.0; "
+			     "using the system's node %s", version + 1);
+	char *out = push_released(1);
+	assert_line(out, want);
+	assert_line(out, "remote: -----> Pruning devDependencies");
+	free(out);
+	char *tv = slug_contents(1);
+	assert_entry(tv, "app/node_modules/greet -> ../lib/greet", "l");
+	assert_no_entry(tv, "app/node_modules/devtool");
+	free(tv);
+
+	/* Heroku's knob keeps them; a range the system's node satisfies says nothing */
+	free(ok(SLIPWAY_BIN, "config:set", "NPM_CONFIG_PRODUCTION=false", "-a", APP));
+	char *range = th_path(">=0.10 <%d", atoi(version + 1) + 1);
+	char *pkg = th_path("{ \"name\": \"dev\", \"version\": \"1.0.0\",\n"
+			    "  \"engines\": { \"node\": \"%s\" },\n"
+			    "  \"dependencies\": { \"greet\": \"file:lib/greet\" },\n"
+			    "  \"devDependencies\": { \"devtool\": \"file:lib/devtool\" } }\n", range);
+	put("package.json", pkg, 0644);
+	commit_all("keep dev");
+	out = push_released(3); /* v2 is the config change */
+	assert_line(out, "remote:        Skipping because NPM_CONFIG_PRODUCTION is 'false'");
+	cr_assert_eq(th_count(out, "engines.node"), 0, "%s", out);
+	free(out);
+	tv = slug_contents(3);
+	assert_entry(tv, "app/node_modules/devtool -> ../lib/devtool", "l");
+	free(tv);
+	free(pkg);
+	free(range);
+	free(want);
+	free(version);
+}
+
 /* ---- python ---- */
 
 Test(shipped, python_makes_a_virtualenv_in_the_slug)
@@ -247,13 +302,68 @@ Test(shipped, python_without_procfile_has_no_process_types)
 	put("requirements.txt", "", 0644);
 	put("app.py", "print('hello')\n", 0644);
 	create_app_and_commit();
-	char *out = push_released(1);
+	char *out = push_released_warning(1, NO_PROCESSES);
 	assert_line(out, "remote: -----> Python app detected");
 	free(out);
 	char *tv = slug_contents(1);
 	assert_entry(tv, "app/.venv/bin/python", "l");
 	free(tv);
 	assert_procs(1, "{}");
+}
+
+Test(shipped, heroku_names_pick_the_shipped_buildpacks)
+{
+	/* a Procfile alone would be the procfile buildpack's: .buildpacks says python */
+	put("Procfile", "web: python app.py\n", 0644);
+	put("setup.py", "from setuptools import setup\nsetup(name='app', version='1.0')\n", 0644);
+	put(".buildpacks", "heroku/python\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote:        1. heroku/python");
+	assert_line(out, "remote: -----> Python app detected");
+	free(out);
+
+	free(ok(SLIPWAY_BIN, "buildpacks:add", "heroku/nodejs", "-a", APP));
+	put("package.json", "{ \"name\": \"x\", \"version\": \"1.0.0\" }\n", 0644);
+	commit_all("node");
+	out = push_released(2);
+	assert_line(out, "remote:        1. heroku/nodejs");
+	assert_line(out, "remote: -----> Node.js app detected");
+	free(out);
+}
+
+Test(shipped, python_says_when_the_pinned_version_is_not_the_systems)
+{
+	put("requirements.txt", "", 0644);
+	put("runtime.txt", "python-2.7.18\n", 0644);
+	put("Procfile", "web: python app.py\n", 0644);
+	create_app_and_commit();
+	char *version = app_sandbox_chomp(ok("/usr/bin/python3", "-c",
+					     "import platform; print(platform.python_version())"));
+	char *want = th_path("remote: -----> runtime.txt requires Python 2.7.18; "
+			     "using the system's Python %s", version);
+	char *out = push_released(1);
+	assert_line(out, want);
+	free(out);
+	free(want);
+
+	/* .python-version comes first; its major.minor is the system's: nothing to say */
+	char *minor = th_path("# the team's\n%.*s\n", (int)(strrchr(version, '.') - version), version);
+	put(".python-version", minor, 0644);
+	commit_all("pin");
+	out = push_released(2);
+	cr_assert_eq(th_count(out, "requires Python"), 0, "%s", out);
+	free(out);
+	put(".python-version", "3.1\n", 0644);
+	commit_all("pin 3.1");
+	out = push_released(3);
+	want = th_path("remote: -----> .python-version requires Python 3.1; "
+		       "using the system's Python %s", version);
+	assert_line(out, want);
+	free(out);
+	free(want);
+	free(minor);
+	free(version);
 }
 
 /* ---- make ---- */
@@ -307,7 +417,7 @@ Test(shipped, make_builds_a_cmake_project)
 	    0644);
 	put("hello.c", hello_c, 0644);
 	create_app_and_commit();
-	char *out = push_released(1);
+	char *out = push_released_warning(1, NO_PROCESSES);
 	assert_line(out, "remote: -----> Make app detected");
 	assert_line(out, "remote: -----> Building with CMake");
 	free(out);
@@ -350,6 +460,33 @@ Test(shipped, static_site_is_served_as_it_is)
 }
 
 /* ---- detection order ---- */
+
+Test(shipped, nothing_detected_says_what_each_buildpack_looks_for)
+{
+	put("README", "just text\n", 0644);
+	create_app_and_commit();
+	struct th_result r = run("git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *lines[] = {
+		"remote: -----> None of the shipped buildpacks applies; they look for:",
+		"remote:        heroku/nodejs (node): package.json",
+		"remote:        heroku/python (python): requirements.txt, setup.py or pyproject.toml",
+		"remote:        make: Makefile, makefile, GNUmakefile or CMakeLists.txt",
+		"remote:        static: index.html, and none of the files above",
+		"remote:        procfile: Procfile",
+		"remote:        Add a Procfile (web: COMMAND) to run the app as it is, or name its",
+		"remote:  !     No default language could be detected for this app.",
+		NULL,
+	};
+	const char *at = r.err;
+	for (size_t i = 0; lines[i]; i++) {
+		const char *next = strstr(at, lines[i]);
+		cr_assert(next, "want '%s' (in this order) in:\n%s", lines[i], r.err);
+		at = next;
+	}
+	cr_assert_eq(th_count(r.err, "Released"), 0, "%s", r.err);
+	th_result_free(&r);
+}
 
 Test(shipped, detection_order_languages_then_static_then_procfile)
 {

@@ -1,0 +1,162 @@
+/*
+ * Git submodules in a push, end to end: the real git client pushes an app
+ * whose tree has gitlinks and a .gitmodules, and the slug holds the
+ * submodules' files when the server can reach their repositories.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APP "subapp"
+
+static struct app_sandbox sb;
+
+static void setup(void)
+{
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+}
+
+static void teardown(void)
+{
+	app_sandbox_release(&sb);
+}
+
+TestSuite(submodules, .init = setup, .fini = teardown, .timeout = 120);
+
+#define ok(dir, ...) SANDBOX_OK(&sb, dir, __VA_ARGS__)
+
+/* A git repository <sb>/<name> with file staged; its dir. */
+static char *repo_with(const char *name, const char *file, const char *content)
+{
+	char *dir = th_path("%s/%s", sb.dir, name);
+	char *p = th_path("%s/%s", dir, file);
+	th_write(p, content, 0644);
+	free(p);
+	free(ok(dir, "git", "-c", "init.defaultBranch=main", "init", "-q"));
+	free(ok(dir, "git", "add", "-A"));
+	return dir;
+}
+
+/* Commits what is staged (git add -A would drop gitlinks without a checkout). */
+static char *commit_in(const char *dir, const char *msg)
+{
+	free(ok(dir, "git", "commit", "-q", "-m", msg));
+	return app_sandbox_head(&sb, dir);
+}
+
+/* Adds a submodule at path (commit sha of url) to the index of the repository in dir. */
+static void add_submodule(const char *dir, const char *path, const char *url, const char *sha)
+{
+	char *key = th_path("submodule.%s.path", path);
+	free(ok(dir, "git", "config", "-f", ".gitmodules", key, path));
+	free(key);
+	key = th_path("submodule.%s.url", path);
+	free(ok(dir, "git", "config", "-f", ".gitmodules", key, url));
+	free(ok(dir, "git", "add", ".gitmodules"));
+	free(key);
+	char *info = th_path("160000,%s,%s", sha, path);
+	free(ok(dir, "git", "update-index", "--add", "--cacheinfo", info));
+	free(info);
+}
+
+/* The app: a Procfile and the remote heroku, nothing committed. */
+static void app(void)
+{
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_write(&sb, "Procfile", "web: ./run\n", 0644);
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+}
+
+static char *push_commit(const char *msg)
+{
+	free(commit_in(sb.src, msg));
+	return app_sandbox_push(&sb, "main");
+}
+
+static void assert_has(const char *out, const char *needle)
+{
+	cr_assert(strstr(out, needle), "want '%s' in:\n%s", needle, out);
+}
+
+Test(submodules, submodules_of_apps_and_paths_are_checked_out_recursively)
+{
+	/* a plain repository, and the app "libapp" on this server holding it as a submodule */
+	char *inner = repo_with("inner", "inner.txt", "inner\n");
+	char *inner_sha = commit_in(inner, "inner");
+	char *inner_url = th_path("file://%s", inner);
+	free(ok(NULL, SLIPWAY_BIN, "apps:create", "libapp"));
+	char *lib = repo_with("libwork", "lib.txt", "lib\n");
+	add_submodule(lib, "vendor/inner", inner_url, inner_sha);
+	char *lib_sha = commit_in(lib, "lib");
+	char *lib_repo = th_path("%s/apps/libapp.git", sb.root);
+	free(app_sandbox_must(SANDBOX_RUN(&sb, lib, "git", "push", "-q", lib_repo, "main"),
+			      "push libapp"));
+
+	/* the app names libapp as git would from its remote: ../libapp.git */
+	app();
+	app_sandbox_write(&sb, "app.txt", "app\n", 0644);
+	free(ok(NULL, "git", "add", "-A"));
+	add_submodule(sb.src, "lib", "../libapp.git", lib_sha);
+	char *out = push_commit("with submodules");
+	assert_has(out, "remote: -----> Released v1: ");
+	cr_assert(!strstr(out, " !     "), "%s", out);
+	free(out);
+
+	char *tv = ok(NULL, SLIPWAY_BIN, "slugs:contents", "v1", "-a", APP);
+	assert_has(tv, " ./app/app.txt");
+	assert_has(tv, " ./app/lib/lib.txt");
+	assert_has(tv, " ./app/lib/vendor/inner/inner.txt");
+	assert_has(tv, " ./app/lib/.gitmodules");
+	cr_assert(!strstr(tv, "/.git/"), "%s", tv);
+	free(tv);
+
+	free(lib_repo);
+	free(lib_sha);
+	free(lib);
+	free(inner_url);
+	free(inner_sha);
+	free(inner);
+}
+
+Test(submodules, unreachable_urls_missing_commits_and_entries_fail_the_build)
+{
+	char *inner = repo_with("inner", "inner.txt", "inner\n");
+	char *inner_sha = commit_in(inner, "inner");
+	app();
+	free(ok(NULL, "git", "add", "-A"));
+	add_submodule(sb.src, "lib/x", "https://example.com/x.git", inner_sha);
+	char *out = push_commit("https");
+	assert_has(out, "remote:  !     Submodule 'lib/x' (https://example.com/x.git) cannot be "
+			"fetched: only paths, file:// URLs and apps on this server");
+	assert_has(out, "remote:  !     Push rejected, no release was created.");
+	free(out);
+
+	/* a path the server has, but not the commit */
+	free(ok(NULL, "git", "rm", "-q", "--cached", "lib/x"));
+	free(ok(NULL, "git", "config", "-f", ".gitmodules", "--remove-section", "submodule.lib/x"));
+	free(ok(NULL, "git", "add", ".gitmodules"));
+	add_submodule(sb.src, "lib/y", inner, "1234567890123456789012345678901234567890");
+	out = push_commit("missing commit");
+	char *want = th_path("remote:  !     Submodule 'lib/y' (%s): commit 1234567 is not in %s", inner,
+			     inner);
+	assert_has(out, want);
+	free(want);
+	free(out);
+
+	/* a gitlink that .gitmodules does not name */
+	free(ok(NULL, "git", "rm", "-q", "--cached", "lib/y"));
+	free(ok(NULL, "git", "rm", "-q", ".gitmodules"));
+	char *info = th_path("160000,%s,vendor/z", inner_sha);
+	free(ok(NULL, "git", "update-index", "--add", "--cacheinfo", info));
+	free(info);
+	out = push_commit("no gitmodules");
+	assert_has(out, "remote:  !     Submodule 'vendor/z' is not in .gitmodules");
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 0);
+	free(inner_sha);
+	free(inner);
+}
