@@ -509,7 +509,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		goto recorded;
 	}
 	lap(&b); /* the checkout stage starts with its plan */
-	if ((err = checkout_plan(repo, o->rev, &b.plan)))
+	if ((err = checkout_plan(repo, o->rev, o->root, o->remote_user, &b.plan)))
 		goto done;
 	/* we hold the app lock: anything in the app's build areas is a killed build's leftover */
 	if ((err = buildarea_clear(o->root, o->app, b.limits.build_dir, b.limits.tmpfs, NULL)))

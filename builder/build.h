@@ -44,6 +44,7 @@ struct build_opts {
 	const char *rev;        /* 40-hex commit sha */
 	const char *branch;     /* for the banner */
 	const char *user;       /* who pushed (release "By") */
+	const char *remote_user; /* the ssh user who pushed (access/), NULL for the server's own */
 	FILE *out;              /* the pusher's terminal */
 	int lock_wait_sec;      /* how long to wait for a running build */
 };

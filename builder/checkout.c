@@ -44,6 +44,7 @@ struct checkout_plan {
 	size_t n, cap;
 	struct strvec dirs;     /* relative, parents before children */
 	uint64_t bytes;
+	const char *root, *user; /* the app's root and who pushed (submodule_allowed) */
 };
 
 /* The gitlinks (submodule commits) of one repository's tree. */
@@ -189,7 +190,8 @@ static int plan_submodule(struct checkout_plan *p, git_repository *super, const 
 	git_oid_tostr(hex, sizeof(hex), id);
 	if ((err = read_gitmodules(super, tree, path, &text, &len)) ||
 	    (err = submodule_url(text, len, rel, &url)) ||
-	    (err = submodule_resolve(p->srcs[super_src].path, path, url, &dir)))
+	    (err = submodule_resolve(p->srcs[super_src].path, path, url, &dir)) ||
+	    (err = submodule_allowed(p->root, p->user, path, url, dir)))
 		goto done;
 	if (depth >= SUBMODULE_DEPTH_MAX || p->nsrcs > SUBMODULE_MAX) {
 		err = sw_error_set(SW_EINVALID, "Submodule '%s' (%s): more than %d submodules, or "
@@ -198,16 +200,16 @@ static int plan_submodule(struct checkout_plan *p, git_repository *super, const 
 		goto done;
 	}
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s) cannot be fetched: %s is not a "
-				   "git repository on this server", path, url, dir);
+		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s) cannot be fetched: it is not a "
+				   "git repository on this server", path, url);
 		goto done;
 	}
 	size_t src = add_source(p, dir);
 	strvec_push(&p->dirs, path);
 	err = plan_repo(p, repo, src, id, path, depth + 1);
 	if (err == SW_ENOTFOUND && !strcmp(sw_error_last(), "no such commit"))
-		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s): commit %.7s is not in %s "
-				   "(push it there first)", path, url, hex, dir);
+		err = sw_error_set(SW_ERROR, "Submodule '%s' (%s): commit %.7s is not in that "
+				   "repository (push it there first)", path, url, hex);
 done:
 	git_repository_free(repo);
 	free(dir);
@@ -253,9 +255,12 @@ done:
 	return err;
 }
 
-int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out)
+int checkout_plan(const char *repo_path, const char *rev, const char *root, const char *user,
+		  struct checkout_plan **out)
 {
 	struct checkout_plan *p = xcalloc(1, sizeof(*p));
+	p->root = root;
+	p->user = user;
 	git_repository *repo = NULL;
 	git_oid oid;
 	int err;

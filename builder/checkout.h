@@ -43,8 +43,13 @@ struct checkout_stats {
 
 struct checkout_plan;
 
-/* Plans the checkout of commit `rev` (40-hex sha) from the repository at repo_path. */
-int checkout_plan(const char *repo_path, const char *rev, struct checkout_plan **out);
+/*
+ * Plans the checkout of commit `rev` (40-hex sha) from the repository at
+ * repo_path, an app of root pushed by user (NULL: the server's own account;
+ * submodule_allowed() says which submodules it may read).
+ */
+int checkout_plan(const char *repo_path, const char *rev, const char *root, const char *user,
+		  struct checkout_plan **out);
 
 /* Sum of the sizes of the plan's files (what the tree needs on disk, roughly). */
 uint64_t checkout_plan_bytes(const struct checkout_plan *p);

@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "builder/submodule.h"
 
+#include "access/access.h"
+#include "store/app.h"
+#include "store/paths.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -100,6 +103,45 @@ static char *join_relative(const char *base, const char *rel)
 		}
 	}
 	return xasprintf("%.*s/%s", (int)end, base, rel);
+}
+
+/* The app whose repository is real (a resolved path) under root, malloc'ed; NULL if none. */
+static char *app_of(const char *root, const char *real)
+{
+	char *apps = paths_apps_dir(root), *rapps = realpath(apps, NULL), *app = NULL;
+	size_t n = rapps ? strlen(rapps) : 0;
+	if (rapps && !strncmp(real, rapps, n) && real[n] == '/' && !strchr(real + n + 1, '/')) {
+		size_t len = strlen(real + n + 1);
+		if (len > 4 && !strcmp(real + n + 1 + len - 4, ".git")) {
+			app = xstrndup(real + n + 1, len - 4);
+			if (app_name_check(app)) {
+				free(app);
+				app = NULL;
+			}
+		}
+	}
+	free(rapps);
+	free(apps);
+	return app;
+}
+
+int submodule_allowed(const char *root, const char *user, const char *path, const char *url,
+		      const char *repo)
+{
+	if (!user)
+		return 0;
+	char *real = realpath(repo, NULL);
+	char *app = real ? app_of(root, real) : NULL;
+	int err = 0;
+	if (!app)
+		err = sw_error_set(SW_EINVALID, "Submodule '%s' (%s) cannot be fetched: a push over "
+				   "ssh reaches only apps on this server you have access to", path, url);
+	else if (access_check(root, app, user))
+		err = sw_error_set(SW_EINVALID, "Submodule '%s' (%s) cannot be fetched: you do not "
+				   "have access to the app %s", path, url, app);
+	free(app);
+	free(real);
+	return err;
 }
 
 int submodule_resolve(const char *base, const char *path, const char *url, char **repo)

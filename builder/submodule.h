@@ -44,4 +44,15 @@ int submodule_url(const char *text, size_t len, const char *path, char **url);
  */
 int submodule_resolve(const char *base, const char *path, const char *url, char **repo);
 
+/*
+ * Whether a build pushed by user (a remote user, pushing over ssh; NULL for
+ * the server's own account) may read the repository repo for the submodule
+ * at path: an app of root only if user has access to it, and anything else
+ * only for the server's own account - a remote user never reads other apps
+ * or the server's files through a submodule.  0, or SW_EINVALID naming the
+ * submodule and why.
+ */
+int submodule_allowed(const char *root, const char *user, const char *path, const char *url,
+		      const char *repo);
+
 #endif

@@ -159,6 +159,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		o.rev = dep->new;
 		o.branch = branch_of(dep);
 		o.user = user;
+		o.remote_user = getenv("SLIPWAY_SHELL_USER");
 		o.out = out;
 		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
 			fprintf(out, " !     %s\n", sw_error_last());

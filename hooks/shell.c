@@ -16,7 +16,7 @@
 extern char **environ;
 
 /* Removes GIT_* and SLIPWAY_* from the environment, then sets ours. */
-static void prepare_env(const char *user, int slipway)
+static void prepare_env(const char *user)
 {
 	struct strvec drop = STRVEC_INIT;
 	for (char **e = environ; e && *e; e++)
@@ -30,8 +30,7 @@ static void prepare_env(const char *user, int slipway)
 	}
 	strvec_clear(&drop);
 	setenv("SLIPWAY_USER", user, 1);
-	if (slipway)
-		setenv("SLIPWAY_SHELL_USER", user, 1);
+	setenv("SLIPWAY_SHELL_USER", user, 1);
 }
 
 static int exec_git(const struct shell_opts *o, const struct sshcmd *c)
@@ -43,7 +42,7 @@ static int exec_git(const struct shell_opts *o, const struct sshcmd *c)
 	const char *argv[] = {
 		"git", c->kind == SSHCMD_RECEIVE_PACK ? "receive-pack" : "upload-pack", repo, NULL
 	};
-	prepare_env(o->user, 0);
+	prepare_env(o->user);
 	execvp(argv[0], (char *const *)argv);
 	err = sw_error_errno(SW_ERROR, "cannot run git %s", argv[1]);
 	free(repo);
@@ -59,7 +58,7 @@ static int exec_slipway(const struct shell_opts *o, const struct sshcmd *c)
 	strvec_push(&argv, o->root);
 	for (size_t i = 0; i < c->words.n; i++)
 		strvec_push(&argv, c->words.v[i]);
-	prepare_env(o->user, 1);
+	prepare_env(o->user);
 	execv(exe, argv.v);
 	int err = sw_error_errno(SW_ERROR, "cannot run '%s'", exe);
 	strvec_clear(&argv);

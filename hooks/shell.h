@@ -11,7 +11,9 @@
  *   git-receive-pack / git-upload-pack on an app
  *       the user must have access (access.h), else "You do not have access
  *       to the app APP."; then `git receive-pack|upload-pack <repo>` runs
- *       with SLIPWAY_USER=USER, so a push's release is by USER;
+ *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER, so a push's
+ *       release is by USER and its build reads only submodules of apps USER
+ *       has access to (builder/submodule.h);
  *   a slipway command the table allows over ssh (CMD_REMOTE, cli.h)
  *       the slipway executable runs again as `slipway --root ROOT WORDS...`
  *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER; the second one
