@@ -11,6 +11,7 @@
 #include "builder/slugignore.h"
 #include "store/app.h"
 #include "builder/buildarea.h"
+#include "store/builds.h"
 #include "store/cas.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@
 #include "util/units.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -68,6 +70,9 @@ struct build {
 	struct config base;
 	struct config bp_vars; /* the buildpacks' config_vars */
 	struct timespec t0;
+	FILE *out;       /* the pusher's terminal, and the build's log once it has one */
+	FILE *log;       /* the build's log (store/builds.h), or NULL */
+	struct build_record rec;
 };
 
 static void say(const struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -75,18 +80,89 @@ static void say(const struct build *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(b->o->out, fmt, ap);
+	vfprintf(b->out, fmt, ap);
 	va_end(ap);
-	fputc('\n', b->o->out);
-	fflush(b->o->out);
+	fputc('\n', b->out);
+	fflush(b->out);
 }
 
 static void relay(const char *line, size_t len, void *ctx)
 {
 	const struct build *b = ctx;
-	fwrite(line, 1, len, b->o->out);
-	fputc('\n', b->o->out);
+	fwrite(line, 1, len, b->out);
+	fputc('\n', b->out);
+	fflush(b->out);
+}
+
+/* Writes what the pusher sees to the build's log too. */
+static ssize_t tee_write(void *ctx, const char *buf, size_t n)
+{
+	struct build *b = ctx;
+	fwrite(buf, 1, n, b->o->out); /* a pusher gone away does not stop the build */
 	fflush(b->o->out);
+	fwrite(buf, 1, n, b->log);
+	fflush(b->log);
+	return (ssize_t)n;
+}
+
+/*
+ * Starts the build's record and log (a new one, or for BUILD_RELEASE_BUILT
+ * the one BUILD_ONLY began) and sends the output to both.  A build whose
+ * record cannot be written goes on without one.
+ */
+static void keep_output(struct build *b, struct settings *s)
+{
+	uint64_t keep = BUILDS_KEEP_DEFAULT;
+	int err;
+
+	if (b->o->stage == BUILD_RELEASE_BUILT) {
+		if (!b->rec.id)
+			return;
+		int id = b->rec.id;
+		err = builds_read(b->o->root, b->o->app, id, &b->rec);
+		b->rec.id = id;
+		if (!err)
+			err = builds_log_append(b->o->root, b->o->app, id, &b->log);
+	} else {
+		if (settings_count(s, &SETTING_KEEP_BUILDS, &keep) < 0)
+			say(b, " !     %s", sw_error_last()); /* and the default bound */
+		memcpy(b->rec.commit, b->o->rev, 40);
+		b->rec.commit[40] = '\0';
+		b->rec.user = xstrdup(b->o->user ? b->o->user : "");
+		b->rec.source = xstrdup(b->o->retry ? "retry" : b->o->branch);
+		err = builds_begin(b->o->root, b->o->app, &b->rec, keep > 1000000 ? 1000000 : (int)keep,
+				   &b->log);
+		if (!err)
+			fprintf(b->log, "-----> Building %s from %s (%.7s)\n", b->o->app, b->o->branch,
+				b->o->rev);
+	}
+	static const cookie_io_functions_t tee = { .write = tee_write };
+	FILE *f = err ? NULL : fopencookie(b, "w", tee);
+	if (!f) {
+		if (err)
+			say(b, " !     This build's output is not kept: %s", sw_error_last());
+		if (b->log)
+			fclose(b->log);
+		b->log = NULL;
+		return;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	b->out = f;
+}
+
+/* Records how the build ended and closes its log. */
+static void finish_output(struct build *b, int built)
+{
+	if (!b->log)
+		return;
+	fclose(b->out);
+	b->out = b->o->out;
+	fclose(b->log);
+	b->log = NULL;
+	b->rec.status = built ? BUILD_SUCCEEDED : BUILD_FAILED;
+	if (b->r.version && b->o->stage != BUILD_ONLY)
+		b->rec.release = b->r.version;
+	builds_update(b->o->root, b->o->app, &b->rec);
 }
 
 static double lap(struct build *b)
@@ -113,6 +189,49 @@ static int write_env_dir(struct build *b)
 		err = fs_write_atomic(path, v, strlen(v), 0600);
 		free(path);
 	}
+	return err;
+}
+
+/* Removes the slipway-built-* files of repo older than a day. */
+static void sweep_built(const char *repo)
+{
+	DIR *d = opendir(repo);
+	struct dirent *e;
+	time_t now = time(NULL);
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, "slipway-built-", 14) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < 86400)
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
+int build_sweep(const char *root, uint64_t *removed)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+	*removed = 0;
+	for (size_t i = 0; i < apps.n && !err; i++) {
+		struct settings *s = NULL;
+		uint64_t keep = BUILDS_KEEP_DEFAULT;
+		int n = 0;
+		if (!(err = settings_open(&s, root, apps.v[i])))
+			err = settings_count(s, &SETTING_KEEP_BUILDS, &keep);
+		settings_free(s);
+		if (!err)
+			err = builds_prune(root, apps.v[i], keep > 1000000 ? 1000000 : (int)keep, &n);
+		*removed += (uint64_t)n;
+		char *repo = app_repo_path(root, apps.v[i]);
+		sweep_built(repo);
+		free(repo);
+		if (err == SW_ENOTFOUND) /* destroyed meanwhile */
+			err = 0;
+	}
+	strvec_clear(&apps);
 	return err;
 }
 
@@ -337,8 +456,8 @@ static int load_base(struct build *b, struct ledger *l)
 static int record(struct build *b, struct ledger *l)
 {
 	struct activate_opts ao = { .root = b->o->root, .app = b->o->app, .ledger = l,
-				    .out = b->o->out, .report = &b->report };
-	b->r.description = xasprintf("Deploy %.7s", b->o->rev);
+				    .out = b->out, .report = &b->report };
+	b->r.description = xasprintf("Deploy %.7s%s", b->o->rev, b->o->retry ? " (retry)" : "");
 	b->r.user = xstrdup(b->o->user);
 	memcpy(b->r.commit, b->o->rev, 40);
 	b->r.commit[40] = '\0';
@@ -364,8 +483,8 @@ static char *built_path(const struct build_opts *o)
 static int save_built(struct build *b)
 {
 	struct buf t = BUF_INIT;
-	buf_addf(&t, "commit %s\nslug %s\nslug_size %llu\n", b->o->rev, b->r.slug,
-		 (unsigned long long)b->r.slug_size);
+	buf_addf(&t, "commit %s\nslug %s\nslug_size %llu\nbuild %d\n", b->o->rev, b->r.slug,
+		 (unsigned long long)b->r.slug_size, b->rec.id);
 	for (size_t i = 0; i < b->r.procs.n; i++) {
 		const struct proc_type *p = &b->r.procs.items[i];
 		buf_addf(&t, "proc %s %zu\n%s\n", p->name, strlen(p->command), p->command);
@@ -401,6 +520,8 @@ static int parse_built(struct build *b, char *text, size_t len)
 			got |= 2;
 		} else if (sscanf(p, "slug_size %llu", &size) == 1) {
 			b->r.slug_size = size;
+		} else if (sscanf(p, "build %d", &b->rec.id) == 1) {
+			;
 		} else if (sscanf(p, "%7s %255s %zu", kind, name, &n) == 3 &&
 			   (!strcmp(kind, "proc") || !strcmp(kind, "var")) &&
 			   n < (size_t)(end - nl - 1) && nl[1 + n] == '\n') {
@@ -473,9 +594,11 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 {
 	struct build_timings local;
 	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT, .bp_vars = CONFIG_INIT,
+			   .out = o->out, .rec = BUILD_RECORD_INIT,
 			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT };
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
+	struct settings *s = NULL;
 	char *builds = NULL, *lockpath = NULL, *repo = NULL;
 	int nothing_built = 0, err;
 
@@ -499,6 +622,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 			nothing_built = 1;
 			goto done;
 		}
+		keep_output(&b, NULL);
 		if (!err) {
 			say(&b, "-----> Launching...");
 			err = load_base(&b, l);
@@ -508,6 +632,11 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 			err = record(&b, l);
 		goto recorded;
 	}
+	if (!(err = settings_open(&s, o->root, o->app)))
+		keep_output(&b, s);
+	settings_free(s);
+	if (err)
+		goto done;
 	lap(&b); /* the checkout stage starts with its plan */
 	if ((err = checkout_plan(repo, o->rev, o->root, o->remote_user, &b.plan)))
 		goto done;
@@ -549,8 +678,10 @@ done:
 	} else if (err && !b.release_failed) {
 		say(&b, " !     %s", sw_error_last());
 		if (!b.compile_failed)
-			say(&b, " !     Push rejected, no release was created.");
+			say(&b, " !     %s, no release was created.",
+			    o->retry ? "Retry failed" : "Push rejected");
 	}
+	finish_output(&b, o->stage == BUILD_RELEASE_BUILT || (b.r.slug[0] && !b.compile_failed));
 	if (b.dir)
 		fs_rm_rf(b.dir);
 	if (builds)

@@ -45,6 +45,7 @@ struct build_opts {
 	const char *branch;     /* for the banner */
 	const char *user;       /* who pushed (release "By") */
 	const char *remote_user; /* the ssh user who pushed (access/), NULL for the server's own */
+	int retry;              /* releases:retry: "Deploy SHA (retry)", no branch pushed */
 	FILE *out;              /* the pusher's terminal */
 	int lock_wait_sec;      /* how long to wait for a running build */
 };
@@ -57,6 +58,13 @@ struct build_timings {
 
 /* Builds and releases; *version (may be NULL) gets the new release number. */
 int build_deploy(const struct build_opts *o, int *version, struct build_timings *t);
+
+/*
+ * gc: removes each app's builds beyond its slipway.keepBuilds (store/builds.h)
+ * and what a build released nowhere left for its release (a push git
+ * refused after its build), once a day old.  *removed counts the builds.
+ */
+int build_sweep(const char *root, uint64_t *removed);
 
 /* Directory holding the shipped buildpacks. */
 const char *build_buildpacks_dir(void);

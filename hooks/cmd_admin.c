@@ -36,15 +36,18 @@ int cmd_fsck(struct cli *c)
 int cmd_gc(struct cli *c)
 {
 	struct gc_result r;
-	uint64_t builds, runs;
+	uint64_t builds, runs, records;
 	char size[32];
 	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
-	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0)
+	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
+	    build_sweep(c->root, &records) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64
-	       " build director%s and %" PRIu64 " unpacked slug%s; freed %s\n",
+	       " build director%s, %" PRIu64 " unpacked slug%s and %" PRIu64
+	       " old build%s with %s output; freed %s\n",
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
-	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", size);
+	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", records,
+	       records == 1 ? "" : "s", records == 1 ? "its" : "their", size);
 	return 0;
 }

@@ -26,6 +26,11 @@ int cmd_releases_info(struct cli *c);
 int cmd_releases_output(struct cli *c);
 int cmd_rollback(struct cli *c);
 
+/* cmd_builds.c */
+int cmd_builds(struct cli *c);
+int cmd_builds_output(struct cli *c);
+int cmd_releases_retry(struct cli *c);
+
 /* cmd_config.c */
 int cmd_config(struct cli *c);
 int cmd_config_get(struct cli *c);

@@ -68,6 +68,13 @@ static const struct opt releases_opts[] = {
 	OPT_END,
 };
 
+static const struct opt builds_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many builds to show (default 15)"),
+	JSON_OPT,
+	OPT_END,
+};
+
 static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
 
 static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
@@ -144,6 +151,15 @@ const struct cmd cli_commands[] = {
 	{ "releases:rollback", cmd_rollback, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
 	  "[vN] -a APP", NULL,
 	  "same as rollback (Heroku's name)" },
+	{ "releases:retry", cmd_releases_retry, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP", NULL,
+	  "build the latest release's commit again and release it" },
+	{ "builds", cmd_builds, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [-n N] [--json]", builds_opts,
+	  "list an app's builds, failed ones too, newest first" },
+	{ "builds:output", cmd_builds_output, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[ID] -a APP", NULL,
+	  "show a build's whole output (default: the latest build)" },
 	{ "config", cmd_config, CMD_APP | CMD_REMOTE, 0, 0,
 	  "-a APP [--json|--shell]", json_shell_opts,
 	  "show the config vars" },

@@ -33,6 +33,7 @@ const struct setting SETTING_MAINTENANCE_PAGE = { "slipway.maintenancePage", "SL
 const struct setting SETTING_NGINX = { "slipway.nginx", "SLIPWAY_NGINX", "nginx" };
 const struct setting SETTING_ROUTER = { "slipway.router", "SLIPWAY_ROUTER", "own" };
 const struct setting SETTING_ROUTER_RELOAD = { "slipway.routerReload", NULL, NULL };
+const struct setting SETTING_KEEP_BUILDS = { "slipway.keepBuilds", "SLIPWAY_KEEP_BUILDS", "100" };
 const struct setting SETTING_WATCH = { "slipway.watch", "SLIPWAY_WATCH", "60" };
 const struct setting SETTING_PORT_RANGE = { "slipway.portRange", "SLIPWAY_PORT_RANGE", "20000-29999" };
 const struct setting SETTING_MAX_INSTANCES = { "slipway.maxInstances", "SLIPWAY_MAX_INSTANCES", "20" };

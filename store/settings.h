@@ -41,6 +41,7 @@
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
  *   slipway.sshAppsCreate       -                          server  denied
  *   slipway.onRelease           -                          app     (none: an argv, settings_list)
+ *   slipway.keepBuilds          SLIPWAY_KEEP_BUILDS        app     100 (builds kept with their output)
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
  * "500M", "2G" (util/units.h).
@@ -72,7 +73,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
 	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE,
 	SETTING_HTTP_PORT, SETTING_HTTP_ADDRESS, SETTING_DOMAIN, SETTING_MAINTENANCE_PAGE,
-	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD;
+	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_KEEP_BUILDS;
 
 struct settings;
 
