@@ -16,7 +16,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "restart", "logs", "run", "maintenance",
 					  "maintenance:on", "maintenance:off", "open", "domains",
 					  "domains:add", "domains:remove", "apps:info",
-					  "releases:rollback", "config:add", "config:remove", "help", NULL };
+					  "releases:rollback", "config:add", "config:remove", "help",
+					  "releases:retry", "builds", "builds:output", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

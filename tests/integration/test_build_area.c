@@ -255,7 +255,7 @@ Test(build_area, leftovers_are_cleared_by_the_next_build_and_by_gc)
 	th_write(a1, "left", 0644);
 	th_write(d1, "left", 0644);
 	char *out = ok(SLIPWAY_BIN, "gc");
-	cr_assert(strstr(out, ", 2 build directories and "), "%s", out);
+	cr_assert(strstr(out, ", 2 build directories, "), "%s", out);
 	free(out);
 	assert_gone(area);
 	assert_gone(disk);

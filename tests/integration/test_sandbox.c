@@ -160,7 +160,7 @@ Test(sandbox, gc_and_apps_destroy_remove_what_killed_runs_left)
 	th_write(old, "x", 0644);
 	struct th_result r = sw("gc");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, " and 2 unpacked slugs;"), "%s", r.out);
+	cr_assert(strstr(r.out, ", 2 unpacked slugs and "), "%s", r.out);
 	th_result_free(&r);
 	char *dir = th_path("%s/runs/" APP "-abc123", sb.root);
 	cr_assert_not(fs_exists(dir));
