@@ -30,6 +30,7 @@
 #define NAME_RULE \
 	"use 1 to 30 lowercase letters, digits and dashes, starting with a letter\n"
 #define NO_ACCESS " !    You do not have access to the app " APP ".\n"
+#define HINT " in single quotes, or run the command with the slipway client, which quotes for you\n"
 
 static char *sb, *root, *src, *repo, *sentinel;
 static char *env_root, *env_keys, *env_home, *ssh_alice, *ssh_bob;
@@ -657,20 +658,23 @@ Test(ssh, injection_attempts_never_run)
 	static const struct {
 		const char *fmt, *err;
 	} cases[] = {
-		{ "releases -a " APP "; touch %s", " !    refused: ';' is not allowed outside quotes\n" },
-		{ "releases -a " APP " | touch %s", " !    refused: '|' is not allowed outside quotes\n" },
-		{ "releases -a " APP " && touch %s", " !    refused: '&' is not allowed outside quotes\n" },
-		{ "releases -a `touch %s`", " !    refused: '`' is not allowed outside quotes\n" },
-		{ "releases -a $(touch %s)", " !    refused: '$' is not allowed outside quotes\n" },
+		{ "releases -a " APP "; touch %s", " !    refused: ';' must be quoted: write '" APP ";'" HINT },
+		{ "releases -a " APP " | touch %s", " !    refused: '|' must be quoted: write '|'" HINT },
+		{ "releases -a " APP " && touch %s", " !    refused: '&' must be quoted: write '&&'" HINT },
+		{ "releases -a `touch %s`", " !    refused: '`' must be quoted: write '`touch'" HINT },
+		{ "releases -a $(touch %s)", " !    refused: '$' must be quoted: write '$(touch'" HINT },
 		{ "releases -a \"$(touch %s)\"",
-		  " !    refused: '$' is not allowed inside double quotes (use single quotes)\n" },
-		{ "releases -a " APP "\ntouch %s", " !    refused: the command has more than one line\n" },
+		  " !    refused: '$' cannot be used inside double quotes: write '$(touch %s)'" HINT },
+		{ "releases -a " APP "\ntouch %s", " !    refused: the command has more than one line "
+		  "(a line break can be sent only inside single quotes)\n" },
+		/* inside single quotes a line break is data: the app name is refused */
+		{ "releases -a '" APP "\ntouch %s'", " !    invalid app name '" APP "\ntouch %s': " NAME_RULE },
 		{ "touch %s", " !    refused: 'touch' is not a command you can run here (run: ssh HOST help)\n" },
 		{ "sh -c 'touch %s'", " !    refused: 'sh' is not a command you can run here (run: ssh HOST help)\n" },
 		{ "git-upload-pack '/" APP ".git'; touch %s",
-		  " !    refused: ';' is not allowed outside quotes\n" },
+		  " !    refused: ';' must be quoted: write '/" APP ".git;'" HINT },
 		{ "git-receive-pack '" APP ".git' `touch %s`",
-		  " !    refused: '`' is not allowed outside quotes\n" },
+		  " !    refused: '`' must be quoted: write '`touch'" HINT },
 		{ "git-receive-pack '../../%s.git'", " !    refused: '../../%s.git' is not an app "
 		  "repository (use APP.git, for example myapp.git)\n" },
 		{ "releases -a '" APP "; touch %s'", " !    invalid app name '" APP "; touch %s': " NAME_RULE },
