@@ -51,20 +51,25 @@ int cmd_apps_create(struct cli *c)
 	o.hook_exe = c->self;
 	o.branch = c->branch;
 	o.reject_failed_builds = c->reject;
+	char *url = cli_git_url(c, name); /* first: a bad slipway.gitUrl creates nothing */
+	if (!url)
+		return cli_fail();
 	if (c->shell_user) {
 		/* a remote creator gets access, if the operator lets them create apps */
 		int max;
 		if (settings_ssh_apps_create(&max) < 0 ||
-		    access_create_app(c->root, name, &o, c->shell_user, max) < 0)
+		    access_create_app(c->root, name, &o, c->shell_user, max) < 0) {
+			free(url);
 			return cli_fail();
+		}
 	} else if (app_create(c->root, name, &o) < 0) {
+		free(url);
 		return cli_fail();
 	}
-	char *repo = app_repo_path(c->root, name);
 	printf("Creating %s... done\n", name);
-	printf("Git repository: %s\n", repo);
-	printf("Add it as a remote with: git remote add heroku %s\n", repo);
-	free(repo);
+	printf("Git repository: %s\n", url);
+	printf("Add it as a remote with: git remote add heroku %s\n", url);
+	free(url);
 	return 0;
 }
 

@@ -66,6 +66,7 @@ int cmd_ps(struct cli *c)
 	if (!n) {
 		printf("No processes of %s are running.%s\n", c->app,
 		       services_runtime_up(c->root) ? ""
+			: c->shell_user ? " The server's runtime is stopped: ask its operator to start it."
 			: " The runtime is not running (start it with: slipway server:start).");
 		goto done;
 	}

@@ -4,16 +4,19 @@
 #include "hooks/cmds.h"
 #include "hooks/remote.h"
 
+#include "runtime/activate.h"
 #include "runtime/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the table ---- */
 
@@ -300,6 +303,46 @@ int cli_release_failed(struct cli *c, const struct change_result *res)
 		res->previous ? "the current release is unchanged" : "nothing is live",
 		res->version, c->app);
 	return 1;
+}
+
+/* The address sshd was reached at ($SSH_CONNECTION's third field), else this host's name. */
+static char *server_host(void)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	const char *p = conn;
+	for (int field = 0; p && field < 2; field++)
+		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+	if (p && *p && *p != ' ') {
+		size_t n = strcspn(p, " ");
+		if (memchr(p, ':', n))
+			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as scp-like URLs write it */
+		return xstrndup(p, n);
+	}
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
+char *cli_git_url(const struct cli *c, const char *app)
+{
+	if (!c->shell_user)
+		return app_repo_path(c->root, app);
+	char *url = NULL;
+	if (settings_git_url(app, &url) < 0 || url)
+		return url;
+	struct passwd *pw = getpwuid(geteuid());
+	char *host = server_host();
+	url = xasprintf("%s@%s:%s.git", pw ? pw->pw_name : "git", host, app);
+	free(host);
+	return url;
+}
+
+const char *cli_not_running(const struct cli *c)
+{
+	return c->shell_user ? "not running: the server's runtime is stopped, ask its operator "
+			       "to start it"
+			     : ACTIVATE_NOT_RUNNING;
 }
 
 /* ---- the dispatcher ---- */

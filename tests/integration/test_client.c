@@ -404,3 +404,101 @@ Test(client, raw_ssh_gets_the_quoting_hint_and_nothing_changes)
 	cr_assert_str_eq(v, "postgres://u@h/db?sslmode=require&x=1\n");
 	free(v);
 }
+
+/* git config --global KEY VALUE of the server's user, whose HOME is the sandbox. */
+static void server_config(const char *key, const char *value)
+{
+	free(OP("git", "config", "--global", key, value));
+}
+
+/* The apps on the server, as the operator sees them. */
+static char *server_apps(void)
+{
+	return OP(SLIPWAY_BIN, "apps");
+}
+
+Test(client, apps_create_over_ssh_prints_a_git_url_the_client_can_use)
+{
+	server_config("slipway.sshAppsCreate", "allowed");
+	/* by default: the server's account at the address ssh reached */
+	struct th_result r = CLIENT("apps:create", "first");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *want = th_path("Creating first... done\nGit repository: %s@127.0.0.1:first.git\n"
+			     "Add it as a remote with: git remote add heroku %s@127.0.0.1:first.git\n",
+			     user, user);
+	cr_assert_str_eq(r.out, want);
+	cr_assert_null(strstr(r.out, root), "a server path: %s", r.out);
+	free(want);
+	th_result_free(&r);
+
+	/* the operator's own address */
+	server_config("slipway.gitUrl", "git@deploy.example.com:%s.git");
+	r = CLIENT("apps:create", "second");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Creating second... done\n"
+			 "Git repository: git@deploy.example.com:second.git\n"
+			 "Add it as a remote with: git remote add heroku "
+			 "git@deploy.example.com:second.git\n");
+	th_result_free(&r);
+	char *out = CLIENT_OK("apps:info", "-a", "second");
+	cr_assert(strstr(out, "\nGit URL:     git@deploy.example.com:second.git\n"), "%s", out);
+	free(out);
+	/* the operator still sees the path */
+	out = OP(SLIPWAY_BIN, "apps:info", "-a", "second");
+	char *path = th_path("\nGit URL:     %s/apps/second.git\n", root);
+	cr_assert(strstr(out, path), "%s", out);
+	free(path);
+	free(out);
+
+	/* a malformed setting refuses, says where it is, and creates nothing */
+	server_config("slipway.gitUrl", "git@deploy.example.com:app.git");
+	char *before = server_apps();
+	r = CLIENT("apps:create", "third");
+	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, " !    git config slipway.gitUrl: invalid URL "
+			 "'git@deploy.example.com:app.git': write it with one %s for the app name, "
+			 "for example git@deploy.example.com:%s.git\n");
+	th_result_free(&r);
+	char *after = server_apps();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+}
+
+Test(client, help_over_ssh_lists_only_what_the_user_may_run)
+{
+	struct th_result r = raw_ssh("help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Usage: slipway COMMAND [ARGS] [-a APP]\n"), "%s", r.out);
+	static const char *const shown[] = { "  releases ", "  config:set ", "  run ", "  apps:create ",
+					     "  rollback ", NULL };
+	static const char *const hidden[] = { "  gc ", "  fsck ", "  server:start ", "  keys:add ",
+					      "  access:add ", "  apps:destroy ", "  buildpacks ",
+					      "  slugs:extract ", "--root", NULL };
+	for (size_t i = 0; shown[i]; i++)
+		cr_assert(strstr(r.out, shown[i]), "'%s' missing:\n%s", shown[i], r.out);
+	for (size_t i = 0; hidden[i]; i++)
+		cr_assert_null(strstr(r.out, hidden[i]), "'%s' listed:\n%s", hidden[i], r.out);
+	th_result_free(&r);
+
+	r = raw_ssh("help releases");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Usage: slipway releases -a APP"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "--root"), "%s", r.out);
+	th_result_free(&r);
+
+	r = raw_ssh("help gc");
+	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert(!strncmp(r.err, "error: 'gc' is not a slipway command you can run here\n",
+			   strlen("error: 'gc' is not a slipway command you can run here\n")),
+		  "%s", r.err);
+	th_result_free(&r);
+
+	/* the operator's help lists everything */
+	char *out = OP(SLIPWAY_BIN, "help");
+	cr_assert(strstr(out, "  server:start "), "%s", out);
+	cr_assert(strstr(out, "  gc "), "%s", out);
+	free(out);
+}
