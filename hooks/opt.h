@@ -136,8 +136,9 @@ void opt_print_help(FILE *f, const struct opt *const *groups);
 /*
  * The options of groups that are set in base, appended to out as words
  * opt_parse() reads back to the same values: "--num", "5", "--json" (the
- * long name when there is one).  A flag at 0, a string at NULL and a
- * number at 0 count as not given and are left out.
+ * long name when there is one; once per member, by the first spec that
+ * stores into it).  A flag at 0, a string at NULL and a number at 0 count
+ * as not given and are left out.
  */
 void opt_unparse(const struct opt *const *groups, const void *base, struct strvec *out);
 
