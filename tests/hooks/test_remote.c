@@ -28,6 +28,13 @@ static char *ssh_argv(const struct app_remote *r)
 	return buf_detach(&b);
 }
 
+static void argv_is(const struct app_remote *r, const char *want)
+{
+	char *s = ssh_argv(r);
+	cr_assert_str_eq(s, want);
+	free(s);
+}
+
 static void clear_env(void)
 {
 	unsetenv("GIT_SSH_COMMAND");
@@ -39,13 +46,9 @@ TestSuite(remote, .init = clear_env);
 Test(remote, plain_ssh_with_the_port_the_login_and_one_quoted_line)
 {
 	struct app_remote r = { .kind = APP_REMOTE_SSH, .login = "git@host", .port = "2222" };
-	char *s = ssh_argv(&r);
-	cr_assert_str_eq(s, "ssh|-p|2222|git@host|" LINE);
-	free(s);
+	argv_is(&r, "ssh|-p|2222|git@host|" LINE);
 	r.port = NULL;
-	s = ssh_argv(&r);
-	cr_assert_str_eq(s, "ssh|git@host|" LINE);
-	free(s);
+	argv_is(&r, "ssh|git@host|" LINE);
 
 	/* the server's splitter reads the line back into the same words */
 	struct strvec back = STRVEC_INIT;
@@ -60,21 +63,13 @@ Test(remote, ssh_commands_run_through_sh_with_the_words_as_arguments)
 {
 	struct app_remote r = { .kind = APP_REMOTE_SSH, .login = "host",
 				.ssh_command = "ssh -i ~/.ssh/deploy" };
-	char *s = ssh_argv(&r);
-	cr_assert_str_eq(s, "sh|-c|ssh -i ~/.ssh/deploy \"$@\"|ssh|host|" LINE);
-	free(s);
+	argv_is(&r, "sh|-c|ssh -i ~/.ssh/deploy \"$@\"|ssh|host|" LINE);
 	/* $GIT_SSH_COMMAND comes before core.sshCommand, $GIT_SSH after both */
 	setenv("GIT_SSH", "/usr/bin/plink-like", 1);
 	setenv("GIT_SSH_COMMAND", "ssh -o BatchMode=yes", 1);
-	s = ssh_argv(&r);
-	cr_assert_str_eq(s, "sh|-c|ssh -o BatchMode=yes \"$@\"|ssh|host|" LINE);
-	free(s);
+	argv_is(&r, "sh|-c|ssh -o BatchMode=yes \"$@\"|ssh|host|" LINE);
 	setenv("GIT_SSH_COMMAND", "", 1); /* empty: not set */
-	s = ssh_argv(&r);
-	cr_assert_str_eq(s, "sh|-c|ssh -i ~/.ssh/deploy \"$@\"|ssh|host|" LINE);
-	free(s);
+	argv_is(&r, "sh|-c|ssh -i ~/.ssh/deploy \"$@\"|ssh|host|" LINE);
 	r.ssh_command = NULL;
-	s = ssh_argv(&r);
-	cr_assert_str_eq(s, "/usr/bin/plink-like|host|" LINE);
-	free(s);
+	argv_is(&r, "/usr/bin/plink-like|host|" LINE);
 }

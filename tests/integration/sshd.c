@@ -2,11 +2,13 @@
 #define _GNU_SOURCE
 #include "tests/integration/sshd.h"
 #include "tests/helpers.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +36,26 @@ static int port_open(int port)
 	return ok;
 }
 
+char *th_sshd_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	cr_assert(pw, "who am I?");
+	return xstrdup(pw->pw_name);
+}
+
 void th_keygen(const char *path, const char *comment)
 {
 	struct th_result r = th_runv(NULL, NULL, "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
 				     "-C", comment, "-f", path, NULL);
 	cr_assert_eq(r.status, 0, "ssh-keygen: %s", r.err);
 	th_result_free(&r);
+}
+
+char *th_keygen_in(const char *dir, const char *name, const char *comment)
+{
+	char *path = th_path("%s/%s", dir, name);
+	th_keygen(path, comment);
+	return path;
 }
 
 pid_t th_sshd_start(const char *dir, int port, const char *user)
@@ -106,6 +122,16 @@ pid_t th_sshd_start(const char *dir, int port, const char *user)
 	free(cfg);
 	free(host_key);
 	return sshd_pid;
+}
+
+void th_write_hi_app(const char *dir)
+{
+	char *p = th_path("%s/Procfile", dir);
+	th_write(p, "web: ./run.sh\n", 0644);
+	free(p);
+	p = th_path("%s/run.sh", dir);
+	th_write(p, "#!/bin/sh\necho hi\n", 0755);
+	free(p);
 }
 
 void th_sshd_stop(pid_t *pid)

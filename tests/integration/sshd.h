@@ -16,8 +16,14 @@
 /* Skips the test when sshd or ssh is not installed. */
 void th_sshd_require(void);
 
+/* The test's own user name, the one sshd lets in (malloc'ed). */
+char *th_sshd_user(void);
+
 /* A new ed25519 key pair without passphrase: path and path.pub. */
 void th_keygen(const char *path, const char *comment);
+
+/* th_keygen() of dir/name; returns that path (malloc'ed). */
+char *th_keygen_in(const char *dir, const char *name, const char *comment);
 
 /*
  * Starts sshd on 127.0.0.1:port for user only, in the foreground of a
@@ -28,6 +34,9 @@ void th_keygen(const char *path, const char *comment);
  * options.  Returns its pid.
  */
 pid_t th_sshd_start(const char *dir, int port, const char *user);
+
+/* The app the ssh suites push, written into dir: "web: ./run.sh", run.sh echoing hi. */
+void th_write_hi_app(const char *dir);
 
 /* Stops the sshd *pid started (if any) and sets *pid to -1. */
 void th_sshd_stop(pid_t *pid);

@@ -11,7 +11,6 @@
 #include "tests/integration/sshd.h"
 
 #include <criterion/criterion.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +62,15 @@ static struct th_result client_in(const char *const *extra, const char *input,
 #define CLIENT_ENV(extra, ...) client_in(extra, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define CLIENT_OK(...) must(CLIENT(__VA_ARGS__), #__VA_ARGS__)
 
+/* r failed with status, printing nothing, its stderr starting with err; frees r. */
+static void failed(struct th_result r, int status, const char *err)
+{
+	cr_assert_eq(r.status, status, "exit %d, want %d: %s", r.status, status, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert(!strncmp(r.err, err, strlen(err)), "stderr: %s\nwant: %s", r.err, err);
+	th_result_free(&r);
+}
+
 /* Raw ssh as alice: what a user without the client types. */
 static struct th_result raw_ssh(const char *command)
 {
@@ -84,14 +92,10 @@ static void setup(void)
 	sb = th_sandbox();
 	root = th_path("%s/root", sb);
 	src = th_path("%s/src", sb);
-	key_alice = th_path("%s/alice", sb);
-	key_bob = th_path("%s/bob", sb);
 	cr_assert_eq(mkdir(src, 0755), 0);
-	th_keygen(key_alice, "alice@laptop");
-	th_keygen(key_bob, "bob@desk");
-	struct passwd *pw = getpwuid(getuid());
-	cr_assert(pw);
-	user = strdup(pw->pw_name);
+	key_alice = th_keygen_in(sb, "alice", "alice@laptop");
+	key_bob = th_keygen_in(sb, "bob", "bob@desk");
+	user = th_sshd_user();
 	port = th_free_port();
 	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
 
@@ -230,15 +234,9 @@ Test(client, the_remote_and_the_app_can_be_chosen)
 	th_result_free(&r);
 
 	/* a remote that is not there, and a command that runs only on the server */
-	r = CLIENT("config", "-r", "nowhere");
-	cr_assert_eq(r.status, 1);
-	cr_assert_str_eq(r.err, " !    no git remote 'nowhere' here\n");
-	th_result_free(&r);
-	r = CLIENT("buildpacks", "-r", "heroku");
-	cr_assert_eq(r.status, 2);
-	cr_assert(strstr(r.err, "error: buildpacks runs only on the server itself, not through "
-			 "the remote 'heroku'\n"), "%s", r.err);
-	th_result_free(&r);
+	failed(CLIENT("config", "-r", "nowhere"), 1, " !    no git remote 'nowhere' here\n");
+	failed(CLIENT("buildpacks", "-r", "heroku"), 2, "error: buildpacks runs only on the server "
+	       "itself, not through the remote 'heroku'\n");
 	free(with_port);
 }
 
@@ -285,25 +283,14 @@ Test(client, refusals_and_usage_errors_pass_through_and_change_nothing)
 	char *before = server_refs(APP);
 	/* a refused command: exit 1, the server's message */
 	const char *bob[] = { ssh_bob, NULL };
-	struct th_result r = CLIENT_ENV(bob, "config:set", "A=2");
-	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, NO_ACCESS);
-	th_result_free(&r);
+	failed(CLIENT_ENV(bob, "config:set", "A=2"), 1, NO_ACCESS);
 	/* the server's usage error: exit 2 */
-	r = CLIENT("config:set", "NOVALUE");
-	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert(!strncmp(r.err, "error: 'NOVALUE' is not KEY=value\nUsage: slipway config:set ",
-			   strlen("error: 'NOVALUE' is not KEY=value\nUsage: slipway config:set ")),
-		  "%s", r.err);
-	th_result_free(&r);
+	failed(CLIENT("config:set", "NOVALUE"), 2,
+	       "error: 'NOVALUE' is not KEY=value\nUsage: slipway config:set ");
 	/* a command that fails on the server: exit 1 */
-	r = CLIENT("rollback", "v9");
-	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
+	struct th_result r = CLIENT("rollback", "v9");
 	cr_assert(strstr(r.err, "v9"), "%s", r.err);
-	th_result_free(&r);
+	failed(r, 1, " !    ");
 	/* no server there: ssh's 255 */
 	char *dead = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, th_free_port(), APP);
 	free(OP("git", "remote", "add", "dead", dead));
@@ -349,12 +336,7 @@ Test(client, a_root_chosen_here_runs_here)
 Test(client, stdin_and_the_exit_status_of_run_pass_through)
 {
 	/* a release to run: pushed over ssh, as the developer does */
-	char *p = th_path("%s/Procfile", src);
-	th_write(p, "web: ./run.sh\n", 0644);
-	free(p);
-	p = th_path("%s/run.sh", src);
-	th_write(p, "#!/bin/sh\necho hi\n", 0755);
-	free(p);
+	th_write_hi_app(src);
 	free(OP("git", "add", "-A"));
 	free(OP("git", "commit", "-q", "-m", "first"));
 	const char *push_env[] = { ssh_alice, NULL };
@@ -385,13 +367,11 @@ Test(client, stdin_and_the_exit_status_of_run_pass_through)
 Test(client, raw_ssh_gets_the_quoting_hint_and_nothing_changes)
 {
 	char *before = server_refs(APP);
-	struct th_result r = raw_ssh("config:set URL=postgres://u@h/db?sslmode=require&x=1 -a " APP);
-	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, " !    refused: '?' must be quoted: write "
-			 "'URL=postgres://u@h/db?sslmode=require&x=1' in single quotes, or run "
-			 "the command with the slipway client, which quotes for you\n");
-	th_result_free(&r);
+	failed(raw_ssh("config:set URL=postgres://u@h/db?sslmode=require&x=1 -a " APP), 1,
+	       " !    refused: '?' must be quoted: write "
+	       "'URL=postgres://u@h/db?sslmode=require&x=1' in single quotes, or run "
+	       "the command with the slipway client, which quotes for you\n");
+	struct th_result r;
 	char *after = server_refs(APP);
 	cr_assert_str_eq(after, before);
 	free(after);
@@ -453,13 +433,10 @@ Test(client, apps_create_over_ssh_prints_a_git_url_the_client_can_use)
 	/* a malformed setting refuses, says where it is, and creates nothing */
 	server_config("slipway.gitUrl", "git@deploy.example.com:app.git");
 	char *before = server_apps();
-	r = CLIENT("apps:create", "third");
-	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, " !    git config slipway.gitUrl: invalid URL "
-			 "'git@deploy.example.com:app.git': write it with one %s for the app name, "
-			 "for example git@deploy.example.com:%s.git\n");
-	th_result_free(&r);
+	failed(CLIENT("apps:create", "third"), 1,
+	       " !    git config slipway.gitUrl: invalid URL 'git@deploy.example.com:app.git': "
+	       "write it with one %s for the app name, for example "
+	       "git@deploy.example.com:%s.git\n");
 	char *after = server_apps();
 	cr_assert_str_eq(after, before);
 	free(after);
@@ -488,13 +465,7 @@ Test(client, help_over_ssh_lists_only_what_the_user_may_run)
 	cr_assert_null(strstr(r.out, "--root"), "%s", r.out);
 	th_result_free(&r);
 
-	r = raw_ssh("help gc");
-	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert(!strncmp(r.err, "error: 'gc' is not a slipway command you can run here\n",
-			   strlen("error: 'gc' is not a slipway command you can run here\n")),
-		  "%s", r.err);
-	th_result_free(&r);
+	failed(raw_ssh("help gc"), 2, "error: 'gc' is not a slipway command you can run here\n");
 
 	/* the operator's help lists everything */
 	char *out = OP(SLIPWAY_BIN, "help");

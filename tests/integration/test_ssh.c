@@ -12,7 +12,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,18 +107,15 @@ static void setup(void)
 	src = th_path("%s/src", sb);
 	repo = th_path("%s/apps/%s.git", root, APP);
 	sentinel = th_path("%s/sentinel", sb);
-	key_alice = th_path("%s/alice", sb);
-	key_bob = th_path("%s/bob", sb);
 	cr_assert_eq(mkdir(src, 0755), 0);
-	th_keygen(key_alice, "alice@laptop");
-	th_keygen(key_bob, "bob@desk");
+	key_alice = th_keygen_in(sb, "alice", "alice@laptop");
+	key_bob = th_keygen_in(sb, "bob", "bob@desk");
 
-	struct passwd *pw = getpwuid(getuid());
-	cr_assert(pw);
+	char *user = th_sshd_user();
 	port = th_free_port();
-	login = th_path("%s@127.0.0.1", pw->pw_name);
-	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", pw->pw_name, port, APP);
-	scp_url = th_path("%s@127.0.0.1:%s.git", pw->pw_name, APP);
+	login = th_path("%s@127.0.0.1", user);
+	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
+	scp_url = th_path("%s@127.0.0.1:%s.git", user, APP);
 
 	env_root = th_path("SLIPWAY_ROOT=%s", root);
 	env_keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb);
@@ -146,7 +142,8 @@ static void setup(void)
 	free(pub);
 	free(OK(env, SLIPWAY_BIN, "apps:create", APP));
 	free(OK(env, SLIPWAY_BIN, "access:add", "alice@example.com", "-a", APP));
-	sshd_pid = th_sshd_start(sb, port, pw->pw_name); /* last: a failed setup leaves no sshd behind */
+	sshd_pid = th_sshd_start(sb, port, user); /* last: a failed setup leaves no sshd behind */
+	free(user);
 }
 
 static void teardown(void)
@@ -175,12 +172,7 @@ static void chomp(char *s)
 static void init_src(const char *remote)
 {
 	free(OK(env, "git", "-c", "init.defaultBranch=main", "init", "-q"));
-	char *p = th_path("%s/Procfile", src);
-	th_write(p, "web: ./run.sh\n", 0644);
-	free(p);
-	p = th_path("%s/run.sh", src);
-	th_write(p, "#!/bin/sh\necho hi\n", 0755);
-	free(p);
+	th_write_hi_app(src);
 	free(OK(env, "git", "add", "-A"));
 	free(OK(env, "git", "commit", "-q", "-m", "first"));
 	free(OK(env, "git", "remote", "add", "heroku", remote));
