@@ -340,9 +340,7 @@ char *cli_git_url(const struct cli *c, const char *app)
 
 const char *cli_not_running(const struct cli *c)
 {
-	return c->shell_user ? "not running: the server's runtime is stopped, ask its operator "
-			       "to start it"
-			     : ACTIVATE_NOT_RUNNING;
+	return c->shell_user ? "not running: " CLI_RUNTIME_STOPPED : ACTIVATE_NOT_RUNNING;
 }
 
 /* ---- the dispatcher ---- */

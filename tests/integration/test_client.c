@@ -348,6 +348,19 @@ Test(client, stdin_and_the_exit_status_of_run_pass_through)
 	cr_assert(strstr(r.out, "Deploy"), "%s%s", r.out, r.err);
 	th_result_free(&r);
 
+	/* the runtime is the operator's: a remote user is told so, not how to start it */
+	r = CLIENT("ps");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "No processes of " APP " are running: the server's runtime is "
+			 "stopped; ask its operator to start it.\n");
+	th_result_free(&r);
+	r = CLIENT("restart");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_str_eq(r.out, "Restarting all processes of " APP "... failed\n");
+	cr_assert_str_eq(r.err, " !    Nothing restarted: the server's runtime is stopped; ask its "
+			 "operator to start it.\n");
+	th_result_free(&r);
+
 	r = client_in(NULL, "one\ntwo\n", (const char *const[]){ "run", "cat", NULL });
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "one\ntwo\n");

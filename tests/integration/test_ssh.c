@@ -262,7 +262,7 @@ Test(ssh, push_releases_by_the_keys_user_and_commands_run_as_them)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* the runtime is not started here */
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v3 "
-			 "(not running: the server's runtime is stopped, ask its operator to start it)\n");
+			 "(not running: the server's runtime is stopped; ask its operator to start it)\n");
 	th_result_free(&r);
 	info = OK(env, SLIPWAY_BIN, "releases:info", "v3", "-a", APP);
 	cr_assert(strstr(info, "=== Release v3 (current)\nChange:    Rollback to v1\nBy:        alice@example.com\n"),
