@@ -39,8 +39,8 @@
  *   slipway.stopTimeout         SLIPWAY_STOP_TIMEOUT       app     30 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
- *   slipway.sshAppsCreate       -                          server  denied
  *   slipway.gitUrl              -                          server  (none: USER@HOST:APP.git)
+ *   slipway.sshAppsCreate       -                          server  denied
  *   slipway.onRelease           -                          app     (none: an argv, settings_list)
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
@@ -73,7 +73,7 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
 	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE,
 	SETTING_HTTP_PORT, SETTING_HTTP_ADDRESS, SETTING_DOMAIN, SETTING_MAINTENANCE_PAGE,
-	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_GIT_URL;
+	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD;
 
 struct settings;
 
@@ -153,6 +153,8 @@ int settings_client_timeout(int *seconds);
  * SW_EINVALID, blamed on where it was set.
  */
 int settings_ssh_apps_create(int *max);
+
+extern const struct setting SETTING_GIT_URL;
 
 /*
  * The git URL remote users push app to, from slipway.gitUrl: a format
