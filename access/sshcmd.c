@@ -12,13 +12,90 @@ static const char unquoted_special[] = ";&|<>(){}$`\\*?[]#!";
 /* Special to a shell inside double quotes; refused there. */
 static const char dquoted_special[] = "$`\\";
 
-static int refuse_char(unsigned char c, const char *where)
+/* Longest word a refusal shows quoted; longer ones end in "...". */
+#define HINT_MAX 60
+
+/* Never special to sshcmd_split() nor to a POSIX shell: left bare by sshcmd_quote(). */
+static int word_safe(const char *w)
 {
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789-_.,/:=@%+^";
+	return *w && w[strspn(w, safe)] == '\0';
+}
+
+/* sshcmd_quote(), in single quotes even when nothing needs them if always. */
+static void quote_word(struct buf *b, const char *word, int always)
+{
+	if (!always && word_safe(word)) {
+		buf_adds(b, word);
+		return;
+	}
+	buf_add(b, "'", 1);
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'')
+			buf_adds(b, "'\"'\"'"); /* close, a quote in double quotes, reopen */
+		else
+			buf_add(b, p, 1);
+	}
+	buf_add(b, "'", 1);
+}
+
+void sshcmd_quote(struct buf *b, const char *word)
+{
+	quote_word(b, word, 0);
+}
+
+/*
+ * The refusal of the character at p: the word it is in (what was read of
+ * it, then the rest of the line up to a space outside quotes) shown
+ * single-quoted, so the
+ * user sees what to type.
+ */
+static int refuse_char(const char *p, const struct buf *word, char open, const char *where)
+{
+	unsigned char c = (unsigned char)*p;
 	if (c == '\n' || c == '\r')
-		return sw_error_set(SW_EINVALID, "refused: the command has more than one line");
+		return sw_error_set(SW_EINVALID, "refused: the command has more than one line "
+				    "(a line break can be sent only inside single quotes)");
 	if (c < 0x20 || c == 0x7f)
 		return sw_error_set(SW_EINVALID, "refused: control character 0x%02x in the command", c);
-	return sw_error_set(SW_EINVALID, "refused: '%c' is not allowed %s", c, where);
+	struct buf w = BUF_INIT, q = BUF_INIT;
+	buf_add(&w, word->data, word->len);
+	const char *end = p;
+	for (; *end && (unsigned char)*end >= 0x20 && *end != 0x7f; end++) {
+		if (*end == open)
+			open = 0;
+		else if (!open && (*end == '\'' || *end == '"'))
+			open = *end;
+		else if (open || *end != ' ')
+			buf_add(&w, end, 1);
+		else
+			break;
+	}
+	size_t shown = 0; /* the message is one line: the word up to a line break or tab */
+	while (shown < w.len && shown < HINT_MAX && (unsigned char)w.data[shown] >= 0x20)
+		shown++;
+	if (shown < w.len) {
+		buf_truncate(&w, shown);
+		buf_adds(&w, "...");
+	}
+	quote_word(&q, w.data, 1);
+	int err = sw_error_set(SW_EINVALID, "refused: '%c' %s: write %s in single quotes, or "
+			       "run the command with the slipway client, which quotes for you",
+			       c, where, q.data);
+	buf_release(&q);
+	buf_release(&w);
+	return err;
+}
+
+/* Control characters are refused but for tabs, and line breaks and tabs inside '...'. */
+static int control_refused(unsigned char c, char quote)
+{
+	if (quote == '\'' && (c == '\n' || c == '\t'))
+		return 0;
+	if (c == '\t' && !quote)
+		return 0;
+	return c < 0x20 || c == 0x7f;
 }
 
 int sshcmd_split(const char *line, struct strvec *out)
@@ -32,15 +109,15 @@ int sshcmd_split(const char *line, struct strvec *out)
 				    SSHCMD_MAX);
 	for (const char *p = line; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if ((c < 0x20 && c != '\t') || c == 0x7f || (c == '\t' && quote)) {
-			err = refuse_char(c, "");
+		if (control_refused(c, quote)) {
+			err = refuse_char(p, &w, quote, "");
 			goto done;
 		}
 		if (quote) {
 			if (c == (unsigned char)quote)
 				quote = 0;
 			else if (quote == '"' && strchr(dquoted_special, c)) {
-				err = refuse_char(c, "inside double quotes (use single quotes)");
+				err = refuse_char(p, &w, quote, "cannot be used inside double quotes");
 				goto done;
 			} else
 				buf_add(&w, p, 1);
@@ -53,7 +130,7 @@ int sshcmd_split(const char *line, struct strvec *out)
 			quote = (char)c;
 			in_word = 1;
 		} else if (strchr(unquoted_special, c)) {
-			err = refuse_char(c, "outside quotes");
+			err = refuse_char(p, &w, quote, "must be quoted");
 			goto done;
 		} else {
 			buf_add(&w, p, 1);

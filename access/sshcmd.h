@@ -9,9 +9,12 @@
  * literally (adjacent pieces join: 'a'b is the word ab), and nothing else
  * is special.  Everything a shell would treat specially - ; & | < > ( )
  * { } $ ` \ * ? [ ] # ! - is refused outside single quotes (and $ ` \
- * inside double quotes too), as are newlines and every other control
- * character anywhere, unterminated quotes, and lines over SSHCMD_MAX bytes.
- * No word is ever expanded or handed to a shell.
+ * inside double quotes too), with a message that shows the word in
+ * single quotes; so are unterminated quotes and lines over SSHCMD_MAX
+ * bytes.  Control characters are refused anywhere, but for tabs between
+ * words, and line breaks and tabs inside single quotes, which are kept
+ * byte for byte (a value may have several lines).  No word is ever
+ * expanded or handed to a shell.
  *
  * The words then name one of:
  *   git-receive-pack PATH, git-upload-pack PATH   PATH is APP, APP.git,
@@ -49,6 +52,14 @@ struct sshcmd {
 
 /* Splits line into words (appended to out).  SW_EINVALID with a one-line reason. */
 int sshcmd_split(const char *line, struct strvec *out);
+
+/*
+ * Appends word as sshcmd_split() (and a POSIX shell) reads it back: as it
+ * is when nothing in it is special, else in single quotes, each ' written
+ * '"'"'.  Any bytes but NUL and control characters other than line
+ * breaks and tabs come back exactly.
+ */
+void sshcmd_quote(struct buf *b, const char *word);
 
 /*
  * Splits and classifies line (NULL or empty means an interactive login,

@@ -10,13 +10,18 @@
  * help.  `slipway COMMAND --help`, `help` and the usage printed on a usage
  * error are made from the rows.
  *
- * cli_run() parses the command's options (its own, -a/--app when it takes
- * an app, and --root and -h/--help for every command) anywhere on the line
- * (for CMD_ARGV commands only before the first argument),
- * checks the number of arguments, resolves the root and the app (-a/--app,
- * else the git remote "heroku" of the checkout around cwd), and calls the
- * function.  Exit codes: 0 ok, 1 refused or failed (message on stderr),
- * 2 usage error.
+ * cli_run() parses the command's options (its own, -a/--app and
+ * -r/--remote when it takes an app, -r alone when it is sent to servers,
+ * and --root and -h/--help for every command) anywhere on the line (for
+ * CMD_ARGV commands only before the first argument), checks the number
+ * of arguments and resolves the app: -a/--app, else $SLIPWAY_APP, else the
+ * one the URL of the checkout's git remote names (-r NAME, else
+ * "heroku").  When that remote is an ssh URL and no root was chosen here
+ * (--root, or $SLIPWAY_ROOT without -r), a CMD_REMOTE command is sent to
+ * its server over ssh (remote.h) with the same options and arguments and
+ * -a APP; everything else resolves the root and calls the function here.
+ * Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage
+ * error; a command sent to a server exits with ssh's status.
  *
  * Adding a command: its function int cmd_x(struct cli *) in the cmd_*.c
  * file of its topic (declared in cmds.h), its row in commands.c, and, if it
@@ -46,6 +51,11 @@ enum {
 	 * the first argument (or up to "--"), every later word is an argument
 	 */
 	CMD_ARGV = 1 << 5,
+	/*
+	 * a CMD_REMOTE command that runs where it is typed, never sent to the
+	 * server of an ssh remote (help)
+	 */
+	CMD_HERE = 1 << 6,
 };
 
 struct cmd;
@@ -54,6 +64,7 @@ struct cli {
 	const struct cmd *cmd; /* the row being run */
 	const char *root;
 	const char *app;
+	const char *remote;    /* -r/--remote: the git remote to use instead of "heroku" */
 	const char *self;      /* absolute path of this executable */
 	char *user;
 	const char *shell_user; /* set when a remote user runs this through `slipway shell` */
@@ -96,8 +107,11 @@ int cli_remote_allowed(const char *name);
  */
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 
-/* The visible commands, one "  NAME   help" line each. */
-void cli_print_commands(void);
+/* The visible commands with every flag of need, one "  NAME   help" line each. */
+void cli_print_commands(unsigned need);
+
+/* 1 if cmd is sent to the server of an ssh remote (CMD_REMOTE, not CMD_HERE). */
+int cli_forwarded(const struct cmd *cmd);
 
 /* Reports a failed library call on stderr and returns the exit code (1). */
 int cli_fail(void);

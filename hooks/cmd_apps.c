@@ -47,6 +47,7 @@ int cmd_apps(struct cli *c)
 int cmd_apps_create(struct cli *c)
 {
 	const char *name = c->args[0];
+	char *url = NULL;
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = c->self;
 	o.branch = c->branch;
@@ -56,17 +57,21 @@ int cmd_apps_create(struct cli *c)
 	if (c->shell_user) {
 		/* a remote creator gets access, if the operator lets them create apps */
 		int max;
-		if (settings_ssh_apps_create(&max) < 0 ||
-		    access_create_app(c->root, name, &o, c->shell_user, max) < 0)
+		/* the URL first: a bad slipway.gitUrl creates nothing */
+		if (settings_ssh_apps_create(&max) < 0 || !(url = cli_git_url(c, name)) ||
+		    access_create_app(c->root, name, &o, c->shell_user, max) < 0) {
+			free(url);
 			return cli_fail();
+		}
 	} else if (app_create(c->root, name, &o) < 0) {
 		return cli_fail();
 	}
-	char *repo = app_repo_path(c->root, name);
+	if (!url)
+		url = cli_git_url(c, name); /* the operator's: the repository's path */
 	printf("Creating %s... done\n", name);
-	printf("Git repository: %s\n", repo);
-	printf("Add it as a remote with: git remote add heroku %s\n", repo);
-	free(repo);
+	printf("Git repository: %s\n", url);
+	printf("Add it as a remote with: git remote add heroku %s\n", url);
+	free(url);
 	return 0;
 }
 

@@ -109,8 +109,8 @@ static void print_done(struct cli *c, const char *verb, const struct buf *names,
 		       c->app, res->version);
 	else if (res->version && res->not_running)
 		/* nothing restarts: the release waits for the runtime */
-		printf("%s %s on %s... done, v%d (" ACTIVATE_NOT_RUNNING ")\n", verb, names->data,
-		       c->app, res->version);
+		printf("%s %s on %s... done, v%d (%s)\n", verb, names->data, c->app, res->version,
+		       cli_not_running(c));
 	else if (res->version)
 		printf("%s %s and restarting %s... done, v%d\n", verb, names->data, c->app,
 		       res->version);

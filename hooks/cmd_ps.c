@@ -64,9 +64,10 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	if (!n) {
-		printf("No processes of %s are running.%s\n", c->app,
-		       services_runtime_up(c->root) ? ""
-			: " The runtime is not running (start it with: slipway server:start).");
+		printf("No processes of %s are running%s\n", c->app,
+		       services_runtime_up(c->root) ? "."
+			: c->shell_user ? ": " CLI_RUNTIME_STOPPED "."
+			: ". The runtime is not running (start it with: slipway server:start).");
 		goto done;
 	}
 	struct buf out = BUF_INIT;
@@ -153,6 +154,12 @@ static int restart(struct cli *c, const struct release *r)
 	char *why = NULL;
 	printf("Restarting %s of %s... ", which ? which : "all processes", c->app);
 	fflush(stdout);
+	if (c->shell_user && !services_runtime_up(c->root)) {
+		printf("failed\n");
+		fflush(stdout);
+		fprintf(stderr, " !    Nothing restarted: " CLI_RUNTIME_STOPPED ".\n");
+		return 1;
+	}
 	if (activate_restart(c->root, c->app, r, which, &why) < 0) {
 		printf("failed\n");
 		fflush(stdout);

@@ -145,8 +145,9 @@ int cmd_rollback(struct cli *c)
 		fflush(stdout);
 		return cli_release_failed(c, &res);
 	}
-	printf("Rolling back %s to v%d... done, v%d%s\n", c->app, res.target, res.version,
-	       res.not_running ? " (" ACTIVATE_NOT_RUNNING ")" : "");
+	printf("Rolling back %s to v%d... done, v%d%s%s%s\n", c->app, res.target, res.version,
+	       res.not_running ? " (" : "", res.not_running ? cli_not_running(c) : "",
+	       res.not_running ? ")" : "");
 	fflush(stdout);
 	if (res.previous)
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);

@@ -162,14 +162,15 @@ int cmd_apps_info(struct cli *c)
 	struct release r = RELEASE_INIT;
 	struct strvec domains = STRVEC_INIT, want = STRVEC_INIT;
 	struct settings *s = NULL;
-	char *stack = NULL, *url = NULL, *repo = NULL;
+	char *stack = NULL, *url = NULL, *repo = NULL, *git_url = NULL;
 	int v = 0, rc = cli_open_app(c, &l);
 	if (rc)
 		return rc;
 	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
 	    domains_list(c->root, c->app, &domains) < 0 || settings_open(&s, c->root, c->app) < 0 ||
 	    settings_string(s, &SETTING_STACK, &stack) < 0 || !(url = router_url(c->root, c->app)) ||
-	    (v && services_wanted(c->root, c->app, &r, &want) < 0)) {
+	    (v && services_wanted(c->root, c->app, &r, &want) < 0) ||
+	    !(git_url = cli_git_url(c, c->app))) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -190,7 +191,7 @@ int cmd_apps_info(struct cli *c)
 		units_format_size(r.slug_size, slug, sizeof(slug));
 	units_format_size(tree_size(repo), size, sizeof(size));
 	printf("=== %s\n", c->app);
-	printf("Git URL:     %s\n", repo);
+	printf("Git URL:     %s\n", git_url);
 	printf("Web URL:     %s\n", url);
 	printf("Dynos:       %s\n", dynos.len ? dynos.data : "none");
 	printf("Stack:       %s\n", stack ? stack : "-");
@@ -217,5 +218,6 @@ done:
 	free(stack);
 	free(url);
 	free(repo);
+	free(git_url);
 	return rc;
 }

@@ -109,6 +109,20 @@ void cli_put(struct buf *b);
 /* Opens c->app's ledger: 0, or the exit code after the message (no such app...). */
 int cli_open_app(struct cli *c, struct ledger **l);
 
+/*
+ * The git URL to push app to: its repository's path for the operator; for
+ * a remote user slipway.gitUrl (settings_git_url), else USER@HOST:APP.git
+ * (the server account and the address ssh reached).  Malloc'ed, or NULL
+ * with the error set.
+ */
+char *cli_git_url(const struct cli *c, const char *app);
+
+/* What a remote user is told when the runtime is not running: it is not theirs to start. */
+#define CLI_RUNTIME_STOPPED "the server's runtime is stopped; ask its operator to start it"
+
+/* Why a new release waits, as the one who ran the command can act on it. */
+const char *cli_not_running(const struct cli *c);
+
 /* The new release's release phase failed: it is recorded, but not live.  Returns 1. */
 int cli_release_failed(struct cli *c, const struct change_result *res);
 

@@ -2,24 +2,38 @@
 #define _GNU_SOURCE
 #include "hooks/cli.h"
 #include "hooks/cmds.h"
+#include "hooks/remote.h"
 
+#include "runtime/activate.h"
 #include "runtime/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
+#include "store/settings.h"
 #include "util/error.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the table ---- */
 
+#define REMOTE_OPT                                                                        \
+	OPT_STRING('r', "remote", struct cli, remote, "NAME", "a git remote name",             \
+		   "the git remote whose server runs the command, when it is\n"                \
+		   "an ssh URL (default: heroku)")
+
 const struct opt cli_app_opts[] = {
 	OPT_STRING('a', "app", struct cli, app, "APP", "an app name",
-		   "the app (default: from the git remote 'heroku')"),
+		   "the app (default: $SLIPWAY_APP, else from the git remote)"),
+	REMOTE_OPT,
 	OPT_END,
 };
+
+/* The commands sent to a server that take no app: only -r. */
+static const struct opt remote_opts[] = { REMOTE_OPT, OPT_END };
 
 static const struct opt app_only_opts[] = {
 	OPT_STRING('a', "app", struct cli, app, "APP", "an app name", "only this app"),
@@ -279,7 +293,7 @@ const struct cmd cli_commands[] = {
 	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1,
 	  "USER", NULL,
 	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
-	{ "help", cmd_help, CMD_REMOTE, 0, 1,
+	{ "help", cmd_help, CMD_REMOTE | CMD_HERE, 0, 1,
 	  "[COMMAND]", NULL,
 	  "show help" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -312,6 +326,44 @@ int cli_release_failed(struct cli *c, const struct change_result *res)
 		res->previous ? "the current release is unchanged" : "nothing is live",
 		res->version, c->app);
 	return 1;
+}
+
+/* The address sshd was reached at ($SSH_CONNECTION's third field), else this host's name. */
+static char *server_host(void)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	const char *p = conn;
+	for (int field = 0; p && field < 2; field++)
+		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+	if (p && *p && *p != ' ') {
+		size_t n = strcspn(p, " ");
+		if (memchr(p, ':', n))
+			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as scp-like URLs write it */
+		return xstrndup(p, n);
+	}
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
+char *cli_git_url(const struct cli *c, const char *app)
+{
+	if (!c->shell_user)
+		return app_repo_path(c->root, app);
+	char *url = NULL;
+	if (settings_git_url(app, &url) < 0 || url)
+		return url;
+	struct passwd *pw = getpwuid(geteuid());
+	char *host = server_host();
+	url = xasprintf("%s@%s:%s.git", pw ? pw->pw_name : "git", host, app);
+	free(host);
+	return url;
+}
+
+const char *cli_not_running(const struct cli *c)
+{
+	return c->shell_user ? "not running: " CLI_RUNTIME_STOPPED : ACTIVATE_NOT_RUNNING;
 }
 
 /* ---- the dispatcher ---- */
@@ -363,41 +415,113 @@ static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 		groups[n++] = cli_app_opts;
 	else if (cmd->flags & CMD_APP_OPT)
 		groups[n++] = app_only_opts;
+	else if (cli_forwarded(cmd))
+		groups[n++] = remote_opts;
 	if (cmd->opts)
 		groups[n++] = cmd->opts;
 	groups[n++] = common_opts;
 	groups[n] = NULL;
 }
 
-static void print_cmd_help(const struct cmd *cmd)
+static void print_cmd_help(const struct cli *c, const struct cmd *cmd)
 {
 	const struct opt *groups[4];
 	cmd_groups(cmd, groups);
+	if (c->shell_user) /* over ssh, --root is not for the user (the last group) */
+		for (size_t i = 0; groups[i]; i++)
+			if (groups[i] == common_opts)
+				groups[i] = NULL;
 	print_usage(stdout, cmd);
 	printf("\n%s\n\nOptions:\n", cmd->help);
 	opt_print_help(stdout, groups);
 }
 
-void cli_print_commands(void)
+void cli_print_commands(unsigned need)
 {
 	for (const struct cmd *c = cli_commands; c->name; c++)
-		if (!(c->flags & CMD_HIDDEN))
+		if (!(c->flags & CMD_HIDDEN) && (c->flags & need) == need)
 			opt_print_item(stdout, c->name, c->help);
 }
 
 static int cmd_help(struct cli *c)
 {
+	/* a remote user sees what they may run, as they would type it with the client */
+	unsigned need = c->shell_user ? CMD_REMOTE : 0;
 	if (c->nargs) {
 		const struct cmd *cmd = cli_find(c->args[0]);
-		if (!cmd)
-			return cli_usage(NULL, "'%s' is not a slipway command", c->args[0]);
-		print_cmd_help(cmd);
+		if (!cmd || (cmd->flags & need) != need)
+			return cli_usage(NULL, "'%s' is not a slipway command%s", c->args[0],
+					 cmd ? " you can run here" : "");
+		print_cmd_help(c, cmd);
 		return 0;
 	}
-	printf("Usage: slipway [--root DIR] COMMAND [ARGS] [-a APP]\n\nCommands:\n");
-	cli_print_commands();
+	printf("Usage: slipway %sCOMMAND [ARGS] [-a APP]\n\nCommands:\n",
+	       c->shell_user ? "" : "[--root DIR] ");
+	cli_print_commands(need);
 	printf("\nRun 'slipway COMMAND --help' for a command's options.\n");
 	return 0;
+}
+
+int cli_forwarded(const struct cmd *cmd)
+{
+	return (cmd->flags & CMD_REMOTE) && !(cmd->flags & CMD_HERE);
+}
+
+/*
+ * Whether a root was chosen here: --root, or $SLIPWAY_ROOT when no -r
+ * names a remote (or a remote user's `slipway shell`, which gives --root).
+ */
+static int root_given(const struct cli *c)
+{
+	const char *env = getenv("SLIPWAY_ROOT");
+	return c->root || c->shell_user || (env && *env && !c->remote);
+}
+
+/*
+ * The remote (-r NAME, else heroku) when the command needs one: to name
+ * its app, or to run on its server.  0, with rem left empty when there is
+ * no heroku remote; else the exit code after the message.
+ */
+static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
+{
+	int wants_app = (cmd->flags & CMD_APP) && !c->app;
+	if (!c->remote && !wants_app && !(cli_forwarded(cmd) && !root_given(c)))
+		return 0;
+	int err = app_remote_lookup(rem, c->remote ? c->remote : "heroku");
+	if (err == SW_ENOTFOUND && !c->remote)
+		return 0;
+	return err < 0 ? cli_fail() : 0;
+}
+
+/* The words that run c's command on a server: the same options and arguments, and -a APP. */
+static void forward_words(const struct cli *c, const struct cmd *cmd, struct strvec *out)
+{
+	int dashdash = 0;
+	strvec_push(out, cmd->name);
+	if (c->app && (cmd->flags & (CMD_APP | CMD_APP_OPT))) {
+		strvec_push(out, "-a");
+		strvec_push(out, c->app);
+	}
+	if (cmd->opts)
+		opt_unparse((const struct opt *const[]){ cmd->opts, NULL }, c, out);
+	for (int i = 0; i < c->nargs; i++)
+		dashdash |= c->args[i][0] == '-';
+	if (dashdash)
+		strvec_push(out, "--"); /* arguments that look like options stay arguments */
+	for (int i = 0; i < c->nargs; i++)
+		strvec_push(out, c->args[i]);
+}
+
+/* Sends the command to rem's server: returns only when ssh cannot run. */
+static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote *rem)
+{
+	struct strvec words = STRVEC_INIT;
+	if ((cmd->flags & CMD_APP) && !c->app)
+		return cli_usage(cmd, "no app specified: use -a APP");
+	forward_words(c, cmd, &words);
+	int rc = remote_exec(rem, (const char *const *)words.v);
+	strvec_clear(&words);
+	return rc;
 }
 
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
@@ -412,33 +536,44 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	c->args = leading ? argv + n : argv;
 	c->nargs = leading ? argc - n : n;
 	n = c->nargs;
+	c->shell_user = getenv("SLIPWAY_SHELL_USER");
 	if (c->help) {
-		print_cmd_help(cmd);
+		print_cmd_help(c, cmd);
 		return 0;
 	}
 	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
 		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
 							: "too many arguments for %s", cmd->name);
-	char *root = NULL, *app = NULL;
-	if (root_resolve(c->root, &root) < 0)
-		return cli_fail();
-	c->root = root;
+	struct app_remote rem = APP_REMOTE_INIT;
+	char *root = NULL;
 	int rc;
-	if ((cmd->flags & CMD_APP) && !c->app) {
-		if (app_infer_from_cwd(&app) < 0) {
-			rc = cli_usage(cmd, "no app specified: use -a APP");
-			goto done;
-		}
-		c->app = app;
+	if ((rc = find_remote(c, cmd, &rem)))
+		goto done;
+	const char *env_app = getenv("SLIPWAY_APP");
+	if ((cmd->flags & CMD_APP) && !c->app)
+		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
+	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && (cli_forwarded(cmd) || c->remote)) {
+		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem)
+			: cli_usage(cmd, "%s runs only on the server itself, not through the "
+				    "remote '%s'", cmd->name, c->remote);
+		goto done;
 	}
+	if ((cmd->flags & CMD_APP) && !c->app) {
+		rc = cli_usage(cmd, "no app specified: use -a APP");
+		goto done;
+	}
+	if (root_resolve(c->root, &root) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	c->root = root;
 	c->user = app_actor();
-	c->shell_user = getenv("SLIPWAY_SHELL_USER");
 	rc = cli_remote_check(c, cmd); /* 0 unless a remote user may not */
 	if (!rc)
 		rc = cmd->fn(c);
 	free(c->user);
 done:
 	free(root);
-	free(app);
+	app_remote_release(&rem);
 	return rc;
 }

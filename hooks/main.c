@@ -43,11 +43,11 @@ static void print_help(void)
 {
 	static const struct opt *const shown[] = { top_root_opts, cli_app_opts, top_info_opts,
 						   NULL };
-	puts("Usage: slipway [--root DIR] COMMAND [ARGS] [-a APP]\n");
+	puts("Usage: slipway [--root DIR] COMMAND [ARGS] [-a APP] [-r REMOTE]\n");
 	puts("Heroku-style releases on your own server: git push builds a slug and records a\n"
 	     "numbered release; every config change and rollback is a release too.\n");
 	puts("Commands:");
-	cli_print_commands();
+	cli_print_commands(0);
 	puts("\nOptions:");
 	opt_print_help(stdout, shown);
 }

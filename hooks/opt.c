@@ -2,6 +2,7 @@
 #include "hooks/opt.h"
 
 #include "util/error.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -113,6 +114,42 @@ int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv
 			return i + 1;
 	}
 	return (flags & OPT_PARSE_LEADING) ? argc : nargs;
+}
+
+/* 1 if a spec before o in groups stores into the same member (its other name). */
+static int seen_offset(const struct opt *const *groups, const struct opt *o)
+{
+	for (size_t g = 0; groups[g]; g++)
+		for (const struct opt *p = groups[g]; p->kind != OPT_KIND_END; p++) {
+			if (p == o)
+				return 0;
+			if (p->offset == o->offset)
+				return 1;
+		}
+	return 0;
+}
+
+void opt_unparse(const struct opt *const *groups, const void *base, struct strvec *out)
+{
+	for (size_t g = 0; groups[g]; g++) {
+		for (const struct opt *o = groups[g]; o->kind != OPT_KIND_END; o++) {
+			if (seen_offset(groups, o))
+				continue;
+			const char *at = (const char *)base + o->offset;
+			const char *s = o->kind == OPT_KIND_STRING ? *(const char *const *)at : NULL;
+			int n = o->kind == OPT_KIND_STRING ? 0 : *(const int *)at;
+			if (!s && !n)
+				continue;
+			if (o->long_name)
+				strvec_pushf(out, "--%s", o->long_name);
+			else
+				strvec_pushf(out, "-%c", o->short_name);
+			if (s)
+				strvec_push(out, s);
+			else if (o->kind == OPT_KIND_INT)
+				strvec_pushf(out, "%d", n);
+		}
+	}
 }
 
 void opt_print_item(FILE *f, const char *left, const char *text)

@@ -57,6 +57,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct strvec;
+
 enum opt_kind {
 	OPT_KIND_END = 0,
 	OPT_KIND_FLAG,    /* sets an int to 1 */
@@ -130,6 +132,15 @@ int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv
  * spaces in).
  */
 void opt_print_help(FILE *f, const struct opt *const *groups);
+
+/*
+ * The options of groups that are set in base, appended to out as words
+ * opt_parse() reads back to the same values: "--num", "5", "--json" (the
+ * long name when there is one; once per member, by the first spec that
+ * stores into it).  A flag at 0, a string at NULL and a number at 0 count
+ * as not given and are left out.
+ */
+void opt_unparse(const struct opt *const *groups, const void *base, struct strvec *out);
 
 /* Writes one line of a two-column list like opt_print_help()'s: left, then text. */
 void opt_print_item(FILE *f, const char *left, const char *text);

@@ -337,39 +337,136 @@ int app_deploy_branch(const char *root, const char *app, char **out)
 	return err;
 }
 
-int app_infer_from_cwd(char **out)
+/* The app a URL's path names: its last component without ".git", or NULL. */
+static char *path_app(const char *path)
+{
+	size_t n = strlen(path);
+	while (n && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start && path[start - 1] != '/' && path[start - 1] != ':')
+		start--;
+	if (n - start > 4 && !strncmp(path + n - 4, ".git", 4))
+		n -= 4;
+	char *name = xstrndup(path + start, n - start);
+	if (app_name_valid(name))
+		return name;
+	free(name);
+	return NULL;
+}
+
+/* "[::1]" -> "::1"; anything else as it is.  Malloc'ed. */
+static char *unbracket(const char *host, size_t n)
+{
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		return xstrndup(host + 1, n - 2);
+	return xstrndup(host, n);
+}
+
+/*
+ * [user@]host[:port] of an ssh URL, n bytes at s (port only when
+ * with_port: the scp-like form has none).
+ */
+static int parse_login(struct app_remote *out, const char *s, size_t n, int with_port)
+{
+	const char *at = memchr(s, '@', n);
+	const char *host = at ? at + 1 : s;
+	size_t hn = n - (size_t)(host - s);
+	const char *colon = NULL;
+	if (with_port) {
+		const char *close = host[0] == '[' ? memchr(host, ']', hn) : NULL;
+		const char *from = close ? close : host;
+		colon = memchr(from, ':', hn - (size_t)(from - host));
+	}
+	if (colon) {
+		size_t pn = hn - (size_t)(colon + 1 - host);
+		if (!pn || strspn(colon + 1, "0123456789") < pn)
+			return sw_error_set(SW_EINVALID, "invalid port '%.*s' in the remote's URL",
+					    (int)pn, colon + 1);
+		out->port = xstrndup(colon + 1, pn);
+		hn = (size_t)(colon - host);
+	}
+	char *h = unbracket(host, hn);
+	int bad = !*h || h[0] == '-' || (at && s[0] == '-');
+	if (!bad)
+		out->login = at ? xasprintf("%.*s@%s", (int)(at - s), s, h) : xstrdup(h);
+	free(h);
+	if (bad)
+		return sw_error_set(SW_EINVALID, "the remote's URL '%.*s' names no usable ssh host",
+				    (int)n, s);
+	return 0;
+}
+
+int app_remote_parse(struct app_remote *out, const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	int err = 0;
+
+	*out = (struct app_remote)APP_REMOTE_INIT;
+	if (scheme_end) {
+		size_t sn = (size_t)(scheme_end - url);
+		const char *rest = scheme_end + 3;
+		if (sn == 4 && !strncmp(url, "file", 4)) {
+			out->kind = APP_REMOTE_LOCAL;
+		} else if ((sn == 3 && !strncmp(url, "ssh", 3)) ||
+			   (sn == 7 && (!strncmp(url, "git+ssh", 7) || !strncmp(url, "ssh+git", 7)))) {
+			out->kind = APP_REMOTE_SSH;
+			err = parse_login(out, rest, strcspn(rest, "/"), 1);
+		}
+		out->app = path_app(rest + strcspn(rest, "/"));
+		return err;
+	}
+	/* scp-like when a ':' comes before any '/' (outside a [host]) */
+	const char *bracket = strchr(url, '[');
+	const char *host_end = bracket && (bracket == url || bracket[-1] == '@')
+		? strchr(bracket, ']') : url;
+	const char *colon = host_end ? strchr(host_end, ':') : NULL;
+	const char *slash = strchr(url, '/');
+	if (colon && (!slash || slash > colon)) {
+		out->kind = APP_REMOTE_SSH;
+		err = parse_login(out, url, (size_t)(colon - url), 0);
+		out->app = path_app(colon + 1);
+		return err;
+	}
+	out->kind = APP_REMOTE_LOCAL;
+	out->app = path_app(url);
+	return 0;
+}
+
+void app_remote_release(struct app_remote *r)
+{
+	free(r->login);
+	free(r->port);
+	free(r->app);
+	free(r->ssh_command);
+	*r = (struct app_remote)APP_REMOTE_INIT;
+}
+
+int app_remote_lookup(struct app_remote *out, const char *name)
 {
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
-	int err = SW_ENOTFOUND;
+	git_config *cfg = NULL;
+	int err;
 
-	*out = NULL;
+	*out = (struct app_remote)APP_REMOTE_INIT;
 	sw_git_init();
 	if (git_repository_open_ext(&repo, ".", 0, NULL) < 0 ||
-	    git_remote_lookup(&remote, repo, "heroku") < 0 || !git_remote_url(remote))
+	    git_remote_lookup(&remote, repo, name) < 0 || !git_remote_url(remote)) {
+		err = sw_error_set(SW_ENOTFOUND, "no git remote '%s' here", name);
 		goto done;
-	const char *url = git_remote_url(remote);
-	size_t n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	size_t start = n;
-	while (start && url[start - 1] != '/' && url[start - 1] != ':')
-		start--;
-	char *name = xstrndup(url + start, n - start);
-	size_t len = strlen(name);
-	if (len > 4 && !strcmp(name + len - 4, ".git"))
-		name[len - 4] = '\0';
-	if (app_name_valid(name)) {
-		*out = name;
-		err = 0;
-	} else {
-		free(name);
 	}
+	if ((err = app_remote_parse(out, git_remote_url(remote))) < 0)
+		goto done;
+	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    config_string(cfg, "core.sshCommand", &out->ssh_command) < 0)
+		out->ssh_command = NULL;
 done:
+	if (err)
+		app_remote_release(out);
+	git_config_free(cfg);
 	git_remote_free(remote);
 	git_repository_free(repo);
-	if (err)
-		sw_error_set(SW_ENOTFOUND, "no app specified (use -a APP)");
 	return err;
 }
 

@@ -81,11 +81,41 @@ int app_creator(const char *root, const char *app, char **out);
 int app_deploy_branch(const char *root, const char *app, char **out);
 
 /*
- * Infers the app name from the git repository around cwd, like the Heroku
- * CLI: the url of the remote named "heroku"; its last path component with
- * ".git" removed.  SW_ENOTFOUND if there is none.
+ * Where a git remote's URL points, read as git reads it:
+ *   ssh://[user@]host[:port]/path (also git+ssh://, ssh+git://), or the
+ *   scp-like [user@]host:path (no '/' before the first ':')   APP_REMOTE_SSH
+ *   a path, or file://path                                    APP_REMOTE_LOCAL
+ *   anything else (http://...)                                APP_REMOTE_OTHER
+ * A host may be written [::1].  The app is the URL's last path component
+ * with ".git" removed, like the Heroku CLI's: "git@host:myapp.git",
+ * "ssh://host/~/myapp.git" and "/srv/apps/myapp.git" all name myapp.
  */
-int app_infer_from_cwd(char **out);
+enum app_remote_kind { APP_REMOTE_OTHER = 0, APP_REMOTE_LOCAL, APP_REMOTE_SSH };
+
+struct app_remote {
+	enum app_remote_kind kind;
+	char *login;       /* APP_REMOTE_SSH: "user@host" or "host", as ssh takes it */
+	char *port;        /* APP_REMOTE_SSH: the ssh:// URL's port, or NULL */
+	char *app;         /* the app the URL names, or NULL when it names no valid app */
+	char *ssh_command; /* app_remote_lookup(): the checkout's core.sshCommand, or NULL */
+};
+#define APP_REMOTE_INIT { 0 }
+
+/*
+ * Parses url into out (all its strings malloc'ed).  SW_EINVALID when an
+ * ssh URL has no host, a host or user starting with '-' (it would reach
+ * ssh as an option) or a port that is not a number.
+ */
+int app_remote_parse(struct app_remote *out, const char *url);
+
+/*
+ * The remote called name of the git checkout around cwd, parsed, with the
+ * checkout's core.sshCommand.  SW_ENOTFOUND (with a message naming the
+ * remote) when there is no checkout or no such remote.
+ */
+int app_remote_lookup(struct app_remote *out, const char *name);
+
+void app_remote_release(struct app_remote *r);
 
 /* Who acts: $SLIPWAY_USER if set, else user@host of this process. */
 char *app_actor(void);

@@ -47,6 +47,8 @@ const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIP
 const struct setting SETTING_ON_RELEASE = { "slipway.onRelease", NULL, NULL };
 /* no environment variable: a client's environment must never decide it */
 const struct setting SETTING_SSH_APPS_CREATE = { "slipway.sshAppsCreate", NULL, "denied" };
+/* server-wide, and only in git config: what remote users are told to push to */
+const struct setting SETTING_GIT_URL = { "slipway.gitUrl", NULL, NULL };
 
 struct settings {
 	git_config *cfg;   /* a snapshot: the repository's with the global one, or the global one */
@@ -315,6 +317,35 @@ int settings_ssh_apps_create(int *max)
 				v, SETTINGS_APPS_MAX));
 	}
 	free(v);
+	settings_free(s);
+	return err;
+}
+
+/* 1 if fmt has one %s and no other %. */
+static int git_url_format_ok(const char *fmt)
+{
+	const char *p = strchr(fmt, '%');
+	return p && p[1] == 's' && !strchr(p + 2, '%');
+}
+
+int settings_git_url(const char *app, char **out)
+{
+	struct settings *s = NULL;
+	char *fmt = NULL;
+	int err = settings_open(&s, NULL, NULL);
+
+	*out = NULL;
+	if (!err)
+		err = settings_string(s, &SETTING_GIT_URL, &fmt);
+	if (!err && fmt && !git_url_format_ok(fmt))
+		err = settings_blame(s, &SETTING_GIT_URL, sw_error_set(SW_EINVALID,
+			"invalid URL '%s': write it with one %%s for the app name, for example "
+			"git@deploy.example.com:%%s.git", fmt));
+	else if (!err && fmt) {
+		const char *at = strchr(fmt, '%');
+		*out = xasprintf("%.*s%s%s", (int)(at - fmt), fmt, app, at + 2);
+	}
+	free(fmt);
 	settings_free(s);
 	return err;
 }

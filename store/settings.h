@@ -39,6 +39,7 @@
  *   slipway.stopTimeout         SLIPWAY_STOP_TIMEOUT       app     30 (seconds)
  *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
  *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
+ *   slipway.gitUrl              -                          server  (none: USER@HOST:APP.git)
  *   slipway.sshAppsCreate       -                          server  denied
  *   slipway.onRelease           -                          app     (none: an argv, settings_list)
  *   slipway.keepBuilds          SLIPWAY_KEEP_BUILDS        app     100 (builds kept with their output)
@@ -153,5 +154,16 @@ int settings_client_timeout(int *seconds);
  * SW_EINVALID, blamed on where it was set.
  */
 int settings_ssh_apps_create(int *max);
+
+extern const struct setting SETTING_GIT_URL;
+
+/*
+ * The git URL remote users push app to, from slipway.gitUrl: a format
+ * with one %s for the app name ("git@deploy.example.com:%s.git").  *out
+ * is malloc'ed, or NULL when the setting is unset.  A format without
+ * exactly one %s, or with any other %, is SW_EINVALID, blamed on where it
+ * was set.
+ */
+int settings_git_url(const char *app, char **out);
 
 #endif

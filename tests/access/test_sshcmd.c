@@ -8,6 +8,7 @@
 #include "access/sshcmd.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Splits line and checks the words, given as a NULL-terminated list. */
@@ -69,34 +70,91 @@ static void refused(const char *line, const char *msg)
 	sshcmd_release(&c);
 }
 
-Test(sshcmd, refuses_shell_syntax_outside_quotes)
+#define HINT " in single quotes, or run the command with the slipway client, which quotes for you"
+
+Test(sshcmd, refuses_shell_syntax_outside_quotes_and_shows_the_word_quoted)
 {
-	refused("releases -a myapp; touch /tmp/x", "refused: ';' is not allowed outside quotes");
-	refused("releases -a myapp | touch /tmp/x", "'|' is not allowed outside quotes");
-	refused("releases -a myapp && touch /tmp/x", "'&' is not allowed outside quotes");
-	refused("releases -a `touch /tmp/x`", "'`' is not allowed outside quotes");
-	refused("releases -a $(touch /tmp/x)", "'$' is not allowed outside quotes");
-	refused("releases -a myapp > /tmp/x", "'>' is not allowed outside quotes");
-	refused("releases -a myapp < /etc/passwd", "'<' is not allowed outside quotes");
-	refused("releases -a my\\app", "'\\' is not allowed outside quotes");
-	refused("releases -a *", "'*' is not allowed outside quotes");
-	refused("releases -a \"$(touch /tmp/x)\"", "'$' is not allowed inside double quotes");
-	refused("releases -a \"`id`\"", "'`' is not allowed inside double quotes");
-	refused("git-receive-pack 'myapp.git'; touch /tmp/x", "';' is not allowed outside quotes");
+	refused("releases -a myapp; touch /tmp/x",
+		"refused: ';' must be quoted: write 'myapp;' in single quotes, or run the command "
+		"with the slipway client, which quotes for you");
+	refused("releases -a myapp | touch /tmp/x", "'|' must be quoted: write '|'" HINT);
+	refused("releases -a myapp && touch /tmp/x", "'&' must be quoted: write '&&'" HINT);
+	refused("config:set URL=postgres://u@h/db?sslmode=require&x=1",
+		"'?' must be quoted: write 'URL=postgres://u@h/db?sslmode=require&x=1'" HINT);
+	refused("config:set 'A=b'&c", "'&' must be quoted: write 'A=b&c'" HINT);
+	refused("releases -a `touch /tmp/x`", "'`' must be quoted: write '`touch'" HINT);
+	refused("releases -a $(touch /tmp/x)", "'$' must be quoted: write '$(touch'" HINT);
+	refused("releases -a myapp > /tmp/x", "'>' must be quoted");
+	refused("releases -a myapp < /etc/passwd", "'<' must be quoted");
+	refused("releases -a my\\app", "'\\' must be quoted: write 'my\\app'" HINT);
+	refused("releases -a *", "'*' must be quoted");
+	refused("releases -a \"$(touch /tmp/x)\"",
+		"'$' cannot be used inside double quotes: write '$(touch /tmp/x)'" HINT);
+	refused("releases -a \"`id`\"", "'`' cannot be used inside double quotes");
+	refused("git-receive-pack 'myapp.git'; touch /tmp/x", "';' must be quoted");
+	/* a long word is cut short, and the message stays one line */
+	refused("config:set 'A=first\nsecond'&", "'&' must be quoted: write 'A=first...'" HINT);
+	char line[200];
+	snprintf(line, sizeof(line), "config:set X=%0100d&", 7);
+	refused(line, "'&' must be quoted: write 'X=0000");
+	cr_assert(strstr(sw_error_last(), "000...'" HINT), "%s", sw_error_last());
+}
+
+Test(sshcmd, single_quotes_keep_line_breaks_and_tabs)
+{
+	SPLIT("config:set 'NL=a\nb' 'T=a\tb' 'E=\n'", "config:set", "NL=a\nb", "T=a\tb", "E=\n");
+	SPLIT("releases -a 'myapp\ntouch /tmp/x'", "releases", "-a", "myapp\ntouch /tmp/x");
 }
 
 Test(sshcmd, refuses_newlines_controls_and_bad_quotes)
 {
-	refused("releases -a myapp\ntouch /tmp/x", "refused: the command has more than one line");
-	refused("releases -a 'myapp\ntouch /tmp/x'", "more than one line");
+	refused("releases -a myapp\ntouch /tmp/x", "refused: the command has more than one line "
+		"(a line break can be sent only inside single quotes)");
+	refused("releases -a \"myapp\ntouch /tmp/x\"", "more than one line");
 	refused("releases -a myapp\r", "more than one line");
+	refused("releases -a 'myapp\r'", "more than one line");
 	refused("releases -a my\001app", "control character 0x01");
+	refused("releases -a 'my\001app'", "control character 0x01");
+	refused("releases -a \"a\tb\"", "control character 0x09");
 	refused("releases -a 'myapp", "refused: unterminated ' quote");
 	refused("releases -a \"myapp", "unterminated \" quote");
 	char big[SSHCMD_MAX + 16];
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	refused(big, "longer than");
+}
+
+/* Quotes each word, joins them with spaces, splits the line: the same words back. */
+static void round_trip(const char *const *words)
+{
+	struct buf line = BUF_INIT;
+	struct strvec back = STRVEC_INIT;
+	size_t n = 0;
+	for (; words[n]; n++) {
+		if (n)
+			buf_adds(&line, " ");
+		sshcmd_quote(&line, words[n]);
+	}
+	cr_assert_eq(sshcmd_split(line.data, &back), 0, "'%s': %s", line.data, sw_error_last());
+	cr_assert_eq(back.n, n, "'%s': %zu words, want %zu", line.data, back.n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(back.v[i], words[i], "'%s' word %zu", line.data, i);
+	strvec_clear(&back);
+	buf_release(&line);
+}
+
+Test(sshcmd, quoted_words_split_back_byte_for_byte)
+{
+	round_trip((const char *const[]){ "config:set", "MSG=hello world",
+					  "URL=postgres://u@h/db?sslmode=require&x=1", "D=$x",
+					  "Q=it's \"q\"", "NL=a\nb", "T=\t", "", "'", "''\"",
+					  "\\", "a;b|c&d`e`$(f)", "~", "#x", "-a", "--root", NULL });
+	struct buf b = BUF_INIT;
+	sshcmd_quote(&b, "config:set");
+	buf_adds(&b, " ");
+	sshcmd_quote(&b, "it's");
+	cr_assert_str_eq(b.data, "config:set 'it'\"'\"'s'");
+	buf_release(&b);
 }
 
 Test(sshcmd, refuses_empty_and_unknown_commands)

@@ -34,6 +34,14 @@ Test(commands, remote_users_may_run_only_these)
 		cr_assert(!cli_remote_allowed(refused[i]), "%s", refused[i]);
 }
 
+Test(commands, only_what_remote_users_may_run_is_sent_to_a_server)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++) {
+		int want = (c->flags & CMD_REMOTE) && strcmp(c->name, "help");
+		cr_assert_eq(cli_forwarded(c), want, "%s", c->name);
+	}
+}
+
 /* The same option twice in one command would be silently shadowed. */
 static void no_clash(const char *cmd, const struct opt *o, const struct opt *other)
 {
@@ -50,6 +58,7 @@ Test(commands, options_are_unique_and_documented)
 {
 	static const struct opt shared[] = {
 		{ .kind = OPT_KIND_STRING, .short_name = 'a', .long_name = "app" },
+		{ .kind = OPT_KIND_STRING, .short_name = 'r', .long_name = "remote" },
 		{ .kind = OPT_KIND_STRING, .long_name = "root" },
 		{ .kind = OPT_KIND_FLAG, .short_name = 'h', .long_name = "help" },
 		OPT_END,

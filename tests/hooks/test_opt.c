@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "hooks/opt.h"
 #include "util/error.h"
+#include "util/util.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -197,4 +198,32 @@ Test(opt, help_lines_in_order)
 			      "  -x                 short only\n"
 			      "  --root DIR         where things live\n");
 	free(out);
+}
+
+Test(opt, unparse_writes_words_that_parse_back_the_same)
+{
+	struct vals v = { .app = "my app", .root = "/srv", .num = 7, .shell = 1 };
+	struct strvec w = STRVEC_INIT;
+	opt_unparse(groups, &v, &w);
+	cr_assert_eq(w.n, 7);
+	static const char *const want[] = { "--app", "my app", "--num", "7", "--shell", "--root",
+					    "/srv" };
+	for (size_t i = 0; i < w.n; i++)
+		cr_assert_str_eq(w.v[i], want[i], "word %zu", i);
+
+	struct vals back;
+	char *args[MAXW];
+	cr_assert_eq(parse(&back, args, 0, (const char *const *)w.v), 0, "%s", sw_error_last());
+	cr_assert_str_eq(back.app, "my app");
+	cr_assert_str_eq(back.root, "/srv");
+	cr_assert_eq(back.num, 7);
+	cr_assert_eq(back.shell, 1);
+	cr_assert_eq(back.json, 0);
+	strvec_clear(&w);
+
+	/* nothing given: no words */
+	struct vals none = { 0 };
+	opt_unparse(groups, &none, &w);
+	cr_assert_eq(w.n, 0);
+	strvec_clear(&w);
 }

@@ -7,29 +7,24 @@
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
+#include "tests/integration/sshd.h"
 
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define APP "myapp"
 #define NAME_RULE \
 	"use 1 to 30 lowercase letters, digits and dashes, starting with a letter\n"
 #define NO_ACCESS " !    You do not have access to the app " APP ".\n"
+#define HINT " in single quotes, or run the command with the slipway client, which quotes for you\n"
 
 static char *sb, *root, *src, *repo, *sentinel;
 static char *env_root, *env_keys, *env_home, *ssh_alice, *ssh_bob;
@@ -104,112 +99,23 @@ static char *git_ssh_command(const char *key)
 		       "-o LogLevel=ERROR", key, port);
 }
 
-/* ---- sshd ---- */
-
-
-static int port_open(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-static void keygen(const char *path, const char *comment)
-{
-	struct th_result r = th_runv(NULL, NULL, "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-				     "-C", comment, "-f", path, NULL);
-	cr_assert_eq(r.status, 0, "ssh-keygen: %s", r.err);
-	th_result_free(&r);
-}
-
-static void start_sshd(const char *user)
-{
-	char *host_key = th_path("%s/host_key", sb);
-	keygen(host_key, "host");
-	mkdir("/run/sshd", 0755); /* privilege separation directory */
-	char *cfg = th_path("%s/sshd_config", sb);
-	char *text = th_path("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s/sshd.pid\n"
-			     "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
-			     "PubkeyAuthentication yes\nPasswordAuthentication no\n"
-			     "KbdInteractiveAuthentication no\nPermitRootLogin forced-commands-only\n"
-			     "AllowUsers %s\nPermitUserEnvironment no\nPrintMotd no\n"
-			     "LogLevel VERBOSE\n",
-			     port, host_key, sb, sb, user);
-	/* a sanitizer build's options reach the sessions too (sshd clears the environment;
-	   the first SetEnv line is the one that counts, so all go on one line) */
-	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
-	/* HOME: sessions read the server user's git config from the sandbox (server_config) */
-	char *setenv_line = th_path("SetEnv SLIPWAY_TEST=1 HOME=%s", sb);
-	for (size_t i = 0; pass[i]; i++) {
-		const char *v = getenv(pass[i]);
-		if (v && *v && !strpbrk(v, " \t\n\"'")) {
-			char *more = th_path("%s %s=%s", setenv_line, pass[i], v);
-			free(setenv_line);
-			setenv_line = more;
-		}
-	}
-	char *more = th_path("%s%s\n", text, setenv_line);
-	free(text);
-	free(setenv_line);
-	text = more;
-	th_write(cfg, text, 0600);
-	char *log = th_path("%s/sshd.log", sb);
-	sshd_pid = fork();
-	cr_assert(sshd_pid >= 0);
-	if (sshd_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int null = open("/dev/null", O_RDONLY);
-		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0 || dup2(null, 0) < 0)
-			_exit(127);
-		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg, (char *)NULL);
-		_exit(127);
-	}
-	/* wait (bounded) until it listens */
-	int up = 0;
-	for (int i = 0; i < 200 && !up; i++) {
-		int st;
-		if (waitpid(sshd_pid, &st, WNOHANG) == sshd_pid) {
-			sshd_pid = -1;
-			break;
-		}
-		up = port_open();
-		if (!up)
-			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-	}
-	char *logtext = th_read(log, NULL);
-	cr_assert(up, "sshd did not start:\n%s", logtext ? logtext : "");
-	free(logtext);
-	free(log);
-	free(text);
-	free(cfg);
-	free(host_key);
-}
-
 static void setup(void)
 {
-	if (access("/usr/sbin/sshd", X_OK) || access("/usr/bin/ssh", X_OK))
-		cr_skip_test("openssh-server and openssh-client are needed (run scripts/deps)");
+	th_sshd_require();
 	sb = th_sandbox();
 	root = th_path("%s/root", sb);
 	src = th_path("%s/src", sb);
 	repo = th_path("%s/apps/%s.git", root, APP);
 	sentinel = th_path("%s/sentinel", sb);
-	key_alice = th_path("%s/alice", sb);
-	key_bob = th_path("%s/bob", sb);
 	cr_assert_eq(mkdir(src, 0755), 0);
-	keygen(key_alice, "alice@laptop");
-	keygen(key_bob, "bob@desk");
+	key_alice = th_keygen_in(sb, "alice", "alice@laptop");
+	key_bob = th_keygen_in(sb, "bob", "bob@desk");
 
-	struct passwd *pw = getpwuid(getuid());
-	cr_assert(pw);
+	char *user = th_sshd_user();
 	port = th_free_port();
-	login = th_path("%s@127.0.0.1", pw->pw_name);
-	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", pw->pw_name, port, APP);
-	scp_url = th_path("%s@127.0.0.1:%s.git", pw->pw_name, APP);
+	login = th_path("%s@127.0.0.1", user);
+	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
+	scp_url = th_path("%s@127.0.0.1:%s.git", user, APP);
 
 	env_root = th_path("SLIPWAY_ROOT=%s", root);
 	env_keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb);
@@ -236,16 +142,13 @@ static void setup(void)
 	free(pub);
 	free(OK(env, SLIPWAY_BIN, "apps:create", APP));
 	free(OK(env, SLIPWAY_BIN, "access:add", "alice@example.com", "-a", APP));
-	start_sshd(pw->pw_name); /* last: a failed setup leaves no sshd behind */
+	sshd_pid = th_sshd_start(sb, port, user); /* last: a failed setup leaves no sshd behind */
+	free(user);
 }
 
 static void teardown(void)
 {
-	if (sshd_pid > 0) {
-		kill(sshd_pid, SIGTERM);
-		waitpid(sshd_pid, NULL, 0);
-		sshd_pid = -1;
-	}
+	th_sshd_stop(&sshd_pid);
 	if (sb)
 		th_sandbox_free(sb);
 	char *all[] = { root, src, repo, sentinel, env_root, env_keys, env_home, ssh_alice,
@@ -269,12 +172,7 @@ static void chomp(char *s)
 static void init_src(const char *remote)
 {
 	free(OK(env, "git", "-c", "init.defaultBranch=main", "init", "-q"));
-	char *p = th_path("%s/Procfile", src);
-	th_write(p, "web: ./run.sh\n", 0644);
-	free(p);
-	p = th_path("%s/run.sh", src);
-	th_write(p, "#!/bin/sh\necho hi\n", 0755);
-	free(p);
+	th_write_hi_app(src);
 	free(OK(env, "git", "add", "-A"));
 	free(OK(env, "git", "commit", "-q", "-m", "first"));
 	free(OK(env, "git", "remote", "add", "heroku", remote));
@@ -364,7 +262,7 @@ Test(ssh, push_releases_by_the_keys_user_and_commands_run_as_them)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* the runtime is not started here */
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v3 "
-			 "(not running: start the runtime with 'slipway server:start')\n");
+			 "(not running: the server's runtime is stopped; ask its operator to start it)\n");
 	th_result_free(&r);
 	info = OK(env, SLIPWAY_BIN, "releases:info", "v3", "-a", APP);
 	cr_assert(strstr(info, "=== Release v3 (current)\nChange:    Rollback to v1\nBy:        alice@example.com\n"),
@@ -657,20 +555,23 @@ Test(ssh, injection_attempts_never_run)
 	static const struct {
 		const char *fmt, *err;
 	} cases[] = {
-		{ "releases -a " APP "; touch %s", " !    refused: ';' is not allowed outside quotes\n" },
-		{ "releases -a " APP " | touch %s", " !    refused: '|' is not allowed outside quotes\n" },
-		{ "releases -a " APP " && touch %s", " !    refused: '&' is not allowed outside quotes\n" },
-		{ "releases -a `touch %s`", " !    refused: '`' is not allowed outside quotes\n" },
-		{ "releases -a $(touch %s)", " !    refused: '$' is not allowed outside quotes\n" },
+		{ "releases -a " APP "; touch %s", " !    refused: ';' must be quoted: write '" APP ";'" HINT },
+		{ "releases -a " APP " | touch %s", " !    refused: '|' must be quoted: write '|'" HINT },
+		{ "releases -a " APP " && touch %s", " !    refused: '&' must be quoted: write '&&'" HINT },
+		{ "releases -a `touch %s`", " !    refused: '`' must be quoted: write '`touch'" HINT },
+		{ "releases -a $(touch %s)", " !    refused: '$' must be quoted: write '$(touch'" HINT },
 		{ "releases -a \"$(touch %s)\"",
-		  " !    refused: '$' is not allowed inside double quotes (use single quotes)\n" },
-		{ "releases -a " APP "\ntouch %s", " !    refused: the command has more than one line\n" },
+		  " !    refused: '$' cannot be used inside double quotes: write '$(touch %s)'" HINT },
+		{ "releases -a " APP "\ntouch %s", " !    refused: the command has more than one line "
+		  "(a line break can be sent only inside single quotes)\n" },
+		/* inside single quotes a line break is data: the app name is refused */
+		{ "releases -a '" APP "\ntouch %s'", " !    invalid app name '" APP "\ntouch %s': " NAME_RULE },
 		{ "touch %s", " !    refused: 'touch' is not a command you can run here (run: ssh HOST help)\n" },
 		{ "sh -c 'touch %s'", " !    refused: 'sh' is not a command you can run here (run: ssh HOST help)\n" },
 		{ "git-upload-pack '/" APP ".git'; touch %s",
-		  " !    refused: ';' is not allowed outside quotes\n" },
+		  " !    refused: ';' must be quoted: write '/" APP ".git;'" HINT },
 		{ "git-receive-pack '" APP ".git' `touch %s`",
-		  " !    refused: '`' is not allowed outside quotes\n" },
+		  " !    refused: '`' must be quoted: write '`touch'" HINT },
 		{ "git-receive-pack '../../%s.git'", " !    refused: '../../%s.git' is not an app "
 		  "repository (use APP.git, for example myapp.git)\n" },
 		{ "releases -a '" APP "; touch %s'", " !    invalid app name '" APP "; touch %s': " NAME_RULE },

@@ -177,6 +177,38 @@ Test(settings, apps_created_over_ssh)
 	free(global);
 }
 
+Test(settings, the_git_url_remote_users_are_told)
+{
+	char *global = th_path("%s/.gitconfig", home), *url = (char *)"unset";
+	cr_assert_eq(settings_git_url("demo", &url), 0, "%s", sw_error_last());
+	cr_assert_null(url, "unset unless the operator sets it");
+	static const struct {
+		const char *fmt, *url;
+	} ok[] = { { "git@deploy.example.com:%s.git", "git@deploy.example.com:demo.git" },
+		   { "ssh://git@deploy.example.com:2222/%s", "ssh://git@deploy.example.com:2222/demo" },
+		   { "%s", "demo" } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		set_config(global, "slipway.gitUrl", ok[i].fmt);
+		cr_assert_eq(settings_git_url("demo", &url), 0, "%s: %s", ok[i].fmt, sw_error_last());
+		cr_assert_str_eq(url, ok[i].url);
+		free(url);
+	}
+	static const char *const bad[] = { "git@host:app.git", "git@host:%s/%s.git", "%d",
+					   "git@host:%s.git%", "host:%%s", "100%:%s" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		set_config(global, "slipway.gitUrl", bad[i]);
+		url = (char *)"unset";
+		cr_assert_eq(settings_git_url("demo", &url), SW_EINVALID, "'%s' was accepted", bad[i]);
+		cr_assert_null(url);
+		char *want = th_path("git config slipway.gitUrl: invalid URL '%s': write it with one "
+				     "%%s for the app name, for example git@deploy.example.com:%%s.git",
+				     bad[i]);
+		cr_assert_str_eq(sw_error_last(), want);
+		free(want);
+	}
+	free(global);
+}
+
 static void add_config(const char *file, const char *key, const char *value)
 {
 	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", file, "--add", key, value,

@@ -1,0 +1,488 @@
+/*
+ * The client command end to end: `slipway COMMAND` on a developer's
+ * machine, inside a checkout whose git remote is an ssh URL, runs COMMAND
+ * on that server through a real sshd and the keys' forced `slipway shell`.
+ * The app comes from the remote, every word arrives as it was typed, and
+ * stdin, stdout, stderr and the exit status pass through.  sshd runs as the
+ * test's own user on 127.0.0.1 on a free port.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/sshd.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define APP "myapp"
+#define NO_ACCESS " !    You do not have access to the app " APP ".\n"
+#define SSH_OPTS "-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null " \
+		 "-o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR"
+
+static char *sb, *root, *src, *key_alice, *key_bob, *user, *url;
+static char *env_root, *env_keys, *env_home, *ssh_alice, *ssh_bob;
+/* the operator's, on the server: its root */
+static const char *op_env[16];
+/* the laptop's: no root, alice's key (client_env replaces the last entry) */
+static const char *cl_env[16];
+static size_t cl_n;
+static int port;
+static pid_t sshd_pid = -1;
+
+static char *must(struct th_result r, const char *what)
+{
+	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
+		     r.err);
+	free(r.err);
+	return r.out;
+}
+#define OP(...) must(th_run(src, op_env, NULL, (const char *const[]){ __VA_ARGS__, NULL }), \
+		     #__VA_ARGS__)
+
+/* slipway ARGS in the checkout, as a developer runs it: extra environment first. */
+static struct th_result client_in(const char *const *extra, const char *input,
+				  const char *const *args)
+{
+	const char *env[32], *argv[32] = { SLIPWAY_BIN };
+	size_t n = 0, a = 1;
+	for (size_t i = 0; i < cl_n; i++)
+		env[n++] = cl_env[i];
+	for (size_t i = 0; extra && extra[i] && n < 31; i++)
+		env[n++] = extra[i];
+	env[n] = NULL;
+	for (size_t i = 0; args[i] && a < 31; i++)
+		argv[a++] = args[i];
+	argv[a] = NULL;
+	return th_run(src, env, input, argv);
+}
+#define CLIENT(...) client_in(NULL, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CLIENT_ENV(extra, ...) client_in(extra, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CLIENT_OK(...) must(CLIENT(__VA_ARGS__), #__VA_ARGS__)
+
+/* r failed with status, printing nothing, its stderr starting with err; frees r. */
+static void failed(struct th_result r, int status, const char *err)
+{
+	cr_assert_eq(r.status, status, "exit %d, want %d: %s", r.status, status, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert(!strncmp(r.err, err, strlen(err)), "stderr: %s\nwant: %s", r.err, err);
+	th_result_free(&r);
+}
+
+/* Raw ssh as alice: what a user without the client types. */
+static struct th_result raw_ssh(const char *command)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	char *login = th_path("%s@127.0.0.1", user);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
+			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			       "-o", "LogLevel=ERROR", login, command, NULL };
+	struct th_result r = th_run(src, op_env, NULL, argv);
+	free(login);
+	return r;
+}
+
+static void setup(void)
+{
+	th_sshd_require();
+	sb = th_sandbox();
+	root = th_path("%s/root", sb);
+	src = th_path("%s/src", sb);
+	cr_assert_eq(mkdir(src, 0755), 0);
+	key_alice = th_keygen_in(sb, "alice", "alice@laptop");
+	key_bob = th_keygen_in(sb, "bob", "bob@desk");
+	user = th_sshd_user();
+	port = th_free_port();
+	url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
+
+	env_root = th_path("SLIPWAY_ROOT=%s", root);
+	env_keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb);
+	env_home = th_path("HOME=%s", sb);
+	/* the port comes from the URL: the client passes -p */
+	ssh_alice = th_path("GIT_SSH_COMMAND=ssh -i %s " SSH_OPTS, key_alice);
+	ssh_bob = th_path("GIT_SSH_COMMAND=ssh -i %s " SSH_OPTS, key_bob);
+	const char *common[] = { env_home, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+				 "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+				 "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C",
+				 "SLIPWAY_APP=", "GIT_SSH=", NULL };
+	size_t n = 0;
+	for (; common[n]; n++)
+		op_env[n] = cl_env[n] = common[n];
+	op_env[n] = env_root;
+	op_env[n + 1] = env_keys;
+	op_env[n + 2] = NULL;
+	cl_env[n] = "SLIPWAY_ROOT="; /* a laptop has no root */
+	cl_env[n + 1] = ssh_alice;
+	cl_n = n + 2;
+
+	char *pub = th_path("%s.pub", key_alice);
+	free(OP(SLIPWAY_BIN, "keys:add", "alice@example.com", pub));
+	free(pub);
+	pub = th_path("%s.pub", key_bob);
+	free(OP(SLIPWAY_BIN, "keys:add", "bob", pub));
+	free(pub);
+	free(OP(SLIPWAY_BIN, "apps:create", APP));
+	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", APP));
+	free(OP("git", "-c", "init.defaultBranch=main", "init", "-q"));
+	free(OP("git", "remote", "add", "heroku", url));
+	sshd_pid = th_sshd_start(sb, port, user); /* last: a failed setup leaves no sshd behind */
+}
+
+static void teardown(void)
+{
+	th_sshd_stop(&sshd_pid);
+	if (sb)
+		th_sandbox_free(sb);
+	char *all[] = { root, src, key_alice, key_bob, user, url, env_root, env_keys, env_home,
+			ssh_alice, ssh_bob };
+	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++)
+		free(all[i]);
+	sb = NULL;
+}
+
+TestSuite(client, .init = setup, .fini = teardown, .timeout = 240);
+
+/* The value of KEY the operator reads on the server. */
+static char *server_get(const char *app, const char *key)
+{
+	return OP(SLIPWAY_BIN, "config:get", key, "-a", app);
+}
+
+/* Every ref of app's repository with its target: the whole ledger state. */
+static char *server_refs(const char *app)
+{
+	char *gd = th_path("--git-dir=%s/apps/%s.git", root, app);
+	char *out = OP("git", gd, "for-each-ref", "--format=%(objectname) %(refname)");
+	free(gd);
+	return out;
+}
+
+static const struct {
+	const char *key, *value;
+} values[] = {
+	{ "MSG", "hello world" },
+	{ "URL", "postgres://u@h/db?sslmode=require&x=1" },
+	{ "D", "$x" },
+	{ "Q", "it's \"q\"" },
+	{ "NL", "a\nb" },
+	{ "T", "tab\there; `id` $(id) \\ * ~ # !" },
+};
+#define NVALUES (sizeof(values) / sizeof(*values))
+
+Test(client, values_arrive_byte_for_byte_and_the_app_comes_from_the_remote)
+{
+	char *w[NVALUES];
+	for (size_t i = 0; i < NVALUES; i++)
+		w[i] = th_path("%s=%s", values[i].key, values[i].value);
+	struct th_result r = CLIENT("config:set", w[0], w[1], w[2], w[3], w[4], w[5]);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Setting MSG, URL, D, Q, NL, T and restarting " APP "... done, v1\n"), "%s", r.out);
+	th_result_free(&r);
+	for (size_t i = 0; i < NVALUES; i++) {
+		char *want = th_path("%s\n", values[i].value);
+		char *got = CLIENT_OK("config:get", values[i].key);
+		cr_assert_str_eq(got, want, "%s over ssh", values[i].key);
+		free(got);
+		got = server_get(APP, values[i].key);
+		cr_assert_str_eq(got, want, "%s on the server", values[i].key);
+		free(got);
+		free(want);
+		free(w[i]);
+	}
+	/* the release is the remote user's */
+	char *out = CLIENT_OK("releases");
+	cr_assert(strstr(out, "=== " APP " Releases - Current: v1\n"), "%s", out);
+	cr_assert(strstr(out, "alice@example.com"), "%s", out);
+	free(out);
+}
+
+Test(client, the_remote_and_the_app_can_be_chosen)
+{
+	free(OP(SLIPWAY_BIN, "apps:create", "other"));
+	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "other"));
+	char *other = th_path("%s@127.0.0.1:other.git", user); /* scp-like, port from ssh's -p */
+	free(OP("git", "remote", "add", "staging", other));
+	free(other);
+	char *with_port = th_path("GIT_SSH_COMMAND=ssh -i %s -p %d " SSH_OPTS, key_alice, port);
+	const char *e[] = { with_port, NULL };
+
+	struct th_result r = CLIENT_ENV(e, "config:set", "WHERE=staging", "-r", "staging");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	r = CLIENT_ENV(e, "config:set", "--remote", "staging", "-a", APP, "WHERE=heroku's server");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	char *v = server_get("other", "WHERE");
+	cr_assert_str_eq(v, "staging\n");
+	free(v);
+	v = server_get(APP, "WHERE");
+	cr_assert_str_eq(v, "heroku's server\n");
+	free(v);
+
+	/* -a and $SLIPWAY_APP name the app on the heroku remote's server */
+	v = CLIENT_OK("config:get", "WHERE", "-a", "other");
+	cr_assert_str_eq(v, "staging\n");
+	free(v);
+	const char *app_env[] = { "SLIPWAY_APP=other", NULL };
+	r = CLIENT_ENV(app_env, "config:get", "WHERE");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "staging\n");
+	th_result_free(&r);
+
+	/* a remote that is not there, and a command that runs only on the server */
+	failed(CLIENT("config", "-r", "nowhere"), 1, " !    no git remote 'nowhere' here\n");
+	failed(CLIENT("buildpacks", "-r", "heroku"), 2, "error: buildpacks runs only on the server "
+	       "itself, not through the remote 'heroku'\n");
+	free(with_port);
+}
+
+Test(client, ssh_is_found_as_git_finds_it)
+{
+	/* core.sshCommand, when $GIT_SSH_COMMAND is not set */
+	char *cfg = th_path("ssh -i %s " SSH_OPTS, key_alice);
+	free(OP("git", "config", "core.sshCommand", cfg));
+	free(cfg);
+	const char *no_env[] = { "GIT_SSH_COMMAND=", NULL };
+	struct th_result r = CLIENT_ENV(no_env, "config:set", "BY=core.sshCommand");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	char *v = server_get(APP, "BY");
+	cr_assert_str_eq(v, "core.sshCommand\n");
+	free(v);
+
+	/* $GIT_SSH: a program, given the arguments as they are (here it records them) */
+	char *prog = th_path("%s/my-ssh", sb), *log = th_path("%s/my-ssh.log", sb);
+	char *script = th_path("#!/bin/sh\nprintf '[%%s]' \"$@\" > '%s'\n"
+			       "exec ssh -i '%s' " SSH_OPTS " \"$@\"\n", log, key_alice);
+	th_write(prog, script, 0755);
+	char *git_ssh = th_path("GIT_SSH=%s", prog);
+	const char *prog_env[] = { "GIT_SSH_COMMAND=", git_ssh, NULL };
+	free(OP("git", "config", "--unset", "core.sshCommand"));
+	r = CLIENT_ENV(prog_env, "config:get", "BY");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "core.sshCommand\n");
+	th_result_free(&r);
+	char *args = th_read(log, NULL);
+	char *want = th_path("[-p][%d][%s@127.0.0.1][config:get -a myapp BY]", port, user);
+	cr_assert_str_eq(args, want);
+	free(want);
+	free(args);
+	free(git_ssh);
+	free(script);
+	free(log);
+	free(prog);
+}
+
+Test(client, refusals_and_usage_errors_pass_through_and_change_nothing)
+{
+	free(CLIENT_OK("config:set", "A=1"));
+	char *before = server_refs(APP);
+	/* a refused command: exit 1, the server's message */
+	const char *bob[] = { ssh_bob, NULL };
+	failed(CLIENT_ENV(bob, "config:set", "A=2"), 1, NO_ACCESS);
+	/* the server's usage error: exit 2 */
+	failed(CLIENT("config:set", "NOVALUE"), 2,
+	       "error: 'NOVALUE' is not KEY=value\nUsage: slipway config:set ");
+	/* a command that fails on the server: exit 1 */
+	struct th_result r = CLIENT("rollback", "v9");
+	cr_assert(strstr(r.err, "v9"), "%s", r.err);
+	failed(r, 1, " !    ");
+	/* no server there: ssh's 255 */
+	char *dead = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, th_free_port(), APP);
+	free(OP("git", "remote", "add", "dead", dead));
+	r = CLIENT("config:set", "A=3", "-r", "dead");
+	cr_assert_eq(r.status, 255, "exit %d: %s", r.status, r.err);
+	th_result_free(&r);
+	free(dead);
+	char *after = server_refs(APP);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	char *v = server_get(APP, "A");
+	cr_assert_str_eq(v, "1\n");
+	free(v);
+}
+
+Test(client, a_root_chosen_here_runs_here)
+{
+	free(OP(SLIPWAY_BIN, "config:set", "HERE=yes", "-a", APP));
+	/* an ssh that would fail loudly if it were used */
+	const char *no_ssh[] = { "GIT_SSH_COMMAND=exit 42 #", NULL };
+	struct th_result r = CLIENT_ENV(no_ssh, "config:get", "HERE");
+	cr_assert_eq(r.status, 42, "exit %d: %s", r.status, r.err);
+	th_result_free(&r);
+	char *flag = th_path("--root=%s", root);
+	r = CLIENT_ENV(no_ssh, "config:get", "HERE", flag);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "yes\n");
+	th_result_free(&r);
+	free(flag);
+	const char *env_here[] = { "GIT_SSH_COMMAND=exit 42 #", env_root, NULL };
+	r = CLIENT_ENV(env_here, "config:get", "HERE");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "yes\n");
+	th_result_free(&r);
+	/* help is the client's own */
+	r = CLIENT_ENV(no_ssh, "help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "  server:start"), "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(client, stdin_and_the_exit_status_of_run_pass_through)
+{
+	/* a release to run: pushed over ssh, as the developer does */
+	th_write_hi_app(src);
+	free(OP("git", "add", "-A"));
+	free(OP("git", "commit", "-q", "-m", "first"));
+	const char *push_env[] = { ssh_alice, NULL };
+	struct th_result r = th_run(src, push_env, NULL,
+				    (const char *const[]){ "git", "push", "-q", "heroku", "main",
+							   NULL });
+	th_result_free(&r);
+	r = CLIENT("releases");
+	cr_assert(strstr(r.out, "Deploy"), "%s%s", r.out, r.err);
+	th_result_free(&r);
+
+	/* the runtime is the operator's: a remote user is told so, not how to start it */
+	r = CLIENT("ps");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "No processes of " APP " are running: the server's runtime is "
+			 "stopped; ask its operator to start it.\n");
+	th_result_free(&r);
+	r = CLIENT("restart");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_str_eq(r.out, "Restarting all processes of " APP "... failed\n");
+	cr_assert_str_eq(r.err, " !    Nothing restarted: the server's runtime is stopped; ask its "
+			 "operator to start it.\n");
+	th_result_free(&r);
+
+	r = client_in(NULL, "one\ntwo\n", (const char *const[]){ "run", "cat", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "one\ntwo\n");
+	th_result_free(&r);
+	/* words that look like options stay the command's */
+	r = CLIENT("run", "printf", "[%s]", "-a", "it's", "a\nb", "--help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "[-a][it's][a\nb][--help]");
+	th_result_free(&r);
+	r = CLIENT("run", "--", "sh", "-c", "echo out; echo err >&2; exit 7");
+	cr_assert_eq(r.status, 7, "%s", r.err);
+	cr_assert_str_eq(r.out, "out\n");
+	cr_assert(strstr(r.err, "err\n"), "%s", r.err);
+	th_result_free(&r);
+}
+
+Test(client, raw_ssh_gets_the_quoting_hint_and_nothing_changes)
+{
+	char *before = server_refs(APP);
+	failed(raw_ssh("config:set URL=postgres://u@h/db?sslmode=require&x=1 -a " APP), 1,
+	       " !    refused: '?' must be quoted: write "
+	       "'URL=postgres://u@h/db?sslmode=require&x=1' in single quotes, or run "
+	       "the command with the slipway client, which quotes for you\n");
+	struct th_result r;
+	char *after = server_refs(APP);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	/* quoted as it says, it goes through */
+	r = raw_ssh("config:set 'URL=postgres://u@h/db?sslmode=require&x=1' -a " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	char *v = server_get(APP, "URL");
+	cr_assert_str_eq(v, "postgres://u@h/db?sslmode=require&x=1\n");
+	free(v);
+}
+
+/* git config --global KEY VALUE of the server's user, whose HOME is the sandbox. */
+static void server_config(const char *key, const char *value)
+{
+	free(OP("git", "config", "--global", key, value));
+}
+
+/* The apps on the server, as the operator sees them. */
+static char *server_apps(void)
+{
+	return OP(SLIPWAY_BIN, "apps");
+}
+
+Test(client, apps_create_over_ssh_prints_a_git_url_the_client_can_use)
+{
+	server_config("slipway.sshAppsCreate", "allowed");
+	/* by default: the server's account at the address ssh reached */
+	struct th_result r = CLIENT("apps:create", "first");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *want = th_path("Creating first... done\nGit repository: %s@127.0.0.1:first.git\n"
+			     "Add it as a remote with: git remote add heroku %s@127.0.0.1:first.git\n",
+			     user, user);
+	cr_assert_str_eq(r.out, want);
+	cr_assert_null(strstr(r.out, root), "a server path: %s", r.out);
+	free(want);
+	th_result_free(&r);
+
+	/* the operator's own address */
+	server_config("slipway.gitUrl", "git@deploy.example.com:%s.git");
+	r = CLIENT("apps:create", "second");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Creating second... done\n"
+			 "Git repository: git@deploy.example.com:second.git\n"
+			 "Add it as a remote with: git remote add heroku "
+			 "git@deploy.example.com:second.git\n");
+	th_result_free(&r);
+	char *out = CLIENT_OK("apps:info", "-a", "second");
+	cr_assert(strstr(out, "\nGit URL:     git@deploy.example.com:second.git\n"), "%s", out);
+	free(out);
+	/* the operator still sees the path */
+	out = OP(SLIPWAY_BIN, "apps:info", "-a", "second");
+	char *path = th_path("\nGit URL:     %s/apps/second.git\n", root);
+	cr_assert(strstr(out, path), "%s", out);
+	free(path);
+	free(out);
+
+	/* a malformed setting refuses, says where it is, and creates nothing */
+	server_config("slipway.gitUrl", "git@deploy.example.com:app.git");
+	char *before = server_apps();
+	failed(CLIENT("apps:create", "third"), 1,
+	       " !    git config slipway.gitUrl: invalid URL 'git@deploy.example.com:app.git': "
+	       "write it with one %s for the app name, for example "
+	       "git@deploy.example.com:%s.git\n");
+	char *after = server_apps();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+}
+
+Test(client, help_over_ssh_lists_only_what_the_user_may_run)
+{
+	struct th_result r = raw_ssh("help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Usage: slipway COMMAND [ARGS] [-a APP]\n"), "%s", r.out);
+	static const char *const shown[] = { "  releases ", "  config:set ", "  run ", "  apps:create ",
+					     "  rollback ", NULL };
+	static const char *const hidden[] = { "  gc ", "  fsck ", "  server:start ", "  keys:add ",
+					      "  access:add ", "  apps:destroy ", "  buildpacks ",
+					      "  slugs:extract ", "--root", NULL };
+	for (size_t i = 0; shown[i]; i++)
+		cr_assert(strstr(r.out, shown[i]), "'%s' missing:\n%s", shown[i], r.out);
+	for (size_t i = 0; hidden[i]; i++)
+		cr_assert_null(strstr(r.out, hidden[i]), "'%s' listed:\n%s", hidden[i], r.out);
+	th_result_free(&r);
+
+	r = raw_ssh("help releases");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Usage: slipway releases -a APP"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "--root"), "%s", r.out);
+	th_result_free(&r);
+
+	failed(raw_ssh("help gc"), 2, "error: 'gc' is not a slipway command you can run here\n");
+
+	/* the operator's help lists everything */
+	char *out = OP(SLIPWAY_BIN, "help");
+	cr_assert(strstr(out, "  server:start "), "%s", out);
+	cr_assert(strstr(out, "  gc "), "%s", out);
+	free(out);
+}
