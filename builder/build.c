@@ -664,7 +664,9 @@ recorded:
 		b.release_failed = 1;
 	} else if (!err) {
 		say(&b, "-----> Released v%d: %s%s", b.r.version, b.r.description,
-		    b.report.not_running ? " (" ACTIVATE_NOT_RUNNING ")" : "");
+		    !b.report.not_running ? ""
+		    : o->remote_user      ? " (" ACTIVATE_NOT_RUNNING_REMOTE ")"
+					  : " (" ACTIVATE_NOT_RUNNING ")");
 		if (b.limits.timings)
 			say(&b, "-----> Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
 			    timings->checkout, timings->compile, timings->pack, timings->publish,

@@ -10,6 +10,7 @@
 #define SW_CMDS_H
 
 #include "hooks/cli.h"
+#include "runtime/activate.h"
 
 struct buf;
 struct ledger;
@@ -118,7 +119,7 @@ int cli_open_app(struct cli *c, struct ledger **l);
 char *cli_git_url(const struct cli *c, const char *app);
 
 /* What a remote user is told when the runtime is not running: it is not theirs to start. */
-#define CLI_RUNTIME_STOPPED "the server's runtime is stopped; ask its operator to start it"
+#define CLI_RUNTIME_STOPPED ACTIVATE_RUNTIME_STOPPED
 
 /* Why a new release waits, as the one who ran the command can act on it. */
 const char *cli_not_running(const struct cli *c);

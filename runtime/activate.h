@@ -45,6 +45,9 @@ struct activate_report {
 
 /* What the user is told, in parentheses, when a report says not_running. */
 #define ACTIVATE_NOT_RUNNING "not running: start the runtime with 'slipway server:start'"
+/* The same for a remote user, who cannot start it. */
+#define ACTIVATE_RUNTIME_STOPPED "the server's runtime is stopped; ask its operator to start it"
+#define ACTIVATE_NOT_RUNNING_REMOTE "not running: " ACTIVATE_RUNTIME_STOPPED
 
 struct activate_opts {
 	const char *root;
