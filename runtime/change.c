@@ -152,23 +152,12 @@ done:
 	return err;
 }
 
-/* The newest succeeded release older than `current`. */
-static int previous_good(struct ledger *l, int current, int *out)
+/* 0 if the slug hex is intact in the store, else an SW_* code and "missing from the store"... */
+static int slug_unfit(const char *root, const char *hex, const char **state)
 {
-	*out = 0;
-	for (int v = current - 1; v >= 1; v--) {
-		struct release r = RELEASE_INIT;
-		int err = ledger_read(l, v, 0, &r);
-		int ok = !err && r.status == RELEASE_SUCCEEDED && r.slug[0];
-		release_release(&r);
-		if (err)
-			return err;
-		if (ok) {
-			*out = v;
-			return 0;
-		}
-	}
-	return sw_error_set(SW_ENOTFOUND, "there is no earlier release to roll back to");
+	int err = cas_check(root, hex);
+	*state = err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store";
+	return err == SW_ENOTFOUND ? SW_ENOTFOUND : err ? SW_EINVALID : 0;
 }
 
 /* 0 if a rollback may go to t, else an SW_* code and why not in why. */
@@ -183,11 +172,89 @@ static int unfit(const char *root, const struct release *t, char *why, size_t n)
 		snprintf(why, n, "it has no slug (nothing was deployed yet)");
 		return SW_EINVALID;
 	}
-	int err = cas_check(root, t->slug);
+	const char *state;
+	int err = slug_unfit(root, t->slug, &state);
 	if (err)
-		snprintf(why, n, "its slug %.12s is %s", t->slug,
-			 err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store");
-	return err == SW_ENOTFOUND ? SW_ENOTFOUND : err ? SW_EINVALID : 0;
+		snprintf(why, n, "its slug %.12s is %s", t->slug, state);
+	return err;
+}
+
+/* An automatic rollback (runtime/watch.h): "Rollback to vK (automatic: why)". */
+static int automatic_rollback(const struct release *r)
+{
+	return r->status == RELEASE_SUCCEEDED && r->rollback_of && r->description &&
+	       !strncmp(r->description, "Rollback to v", 13) && strstr(r->description, "(automatic:");
+}
+
+/* What previous_good() walks with. */
+struct pick {
+	const char *root;
+	int current;
+	int undone;         /* an automatic rollback was seen: the next succeeded release is
+	                       the one it undid */
+	int found;
+	size_t nskipped;
+	struct buf skipped; /* "v5: failed, v4: rolled back automatically" */
+};
+
+#define PICK_SKIPPED_SHOWN 5
+
+static void pick_skip(struct pick *p, int version, const char *why)
+{
+	if (p->nskipped < PICK_SKIPPED_SHOWN)
+		buf_addf(&p->skipped, "%sv%d: %s", p->nskipped ? ", " : "", version, why);
+	p->nskipped++;
+}
+
+static int pick_one(const struct release *r, void *ctx)
+{
+	struct pick *p = ctx;
+	int undone = p->undone && r->status == RELEASE_SUCCEEDED;
+	if (undone)
+		p->undone = 0;
+	if (automatic_rollback(r))
+		p->undone = 1;
+	if (r->version >= p->current || !r->slug[0])
+		return 0;
+	char why[160];
+	const char *state;
+	if (undone)
+		pick_skip(p, r->version, "rolled back automatically");
+	else if (r->status != RELEASE_SUCCEEDED)
+		pick_skip(p, r->version, r->status == RELEASE_FAILED ? "failed" : "pending");
+	else if (slug_unfit(p->root, r->slug, &state)) {
+		snprintf(why, sizeof(why), "slug %s", state);
+		pick_skip(p, r->version, why);
+	} else {
+		p->found = r->version;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The newest release older than `current` a rollback may go to, skipping
+ * those that failed, that an automatic rollback undid, or whose slug is
+ * missing or corrupt; res->skipped says which were skipped.
+ */
+static int previous_good(const char *root, struct ledger *l, int current, int *out,
+			 struct change_result *res)
+{
+	struct pick p = { .root = root, .current = current, .skipped = BUF_INIT };
+	int err = ledger_walk(l, 0, 0, pick_one, &p);
+	if (p.nskipped > PICK_SKIPPED_SHOWN)
+		buf_addf(&p.skipped, " and %zu more", p.nskipped - PICK_SKIPPED_SHOWN);
+	if (p.skipped.len)
+		snprintf(res->skipped, sizeof(res->skipped), "%s", p.skipped.data);
+	buf_release(&p.skipped);
+	*out = p.found;
+	if (err < 0)
+		return err;
+	if (p.found)
+		return 0;
+	return res->skipped[0] ? sw_error_set(SW_ENOTFOUND, "there is no earlier release to roll "
+					      "back to (skipped %s)", res->skipped)
+			       : sw_error_set(SW_ENOTFOUND, "there is no earlier release to roll back to");
 }
 
 int change_rollback_eligible(const char *root, const struct release *t, char *why, size_t n)
@@ -226,7 +293,7 @@ static int rollback(const char *root, const char *app, int target, const char *u
 			err = sw_error_set(SW_ENOTFOUND, "%s has no releases to roll back to", app);
 			goto done;
 		}
-		if ((err = previous_good(l, cv, &target)))
+		if ((err = previous_good(root, l, cv, &target, res)))
 			goto done;
 	}
 	if ((err = ledger_read(l, target, LEDGER_READ_CONFIG | LEDGER_READ_PROCS, &t))) {
@@ -263,3 +330,4 @@ int change_rollback_auto(const char *root, const char *app, int target, int from
 {
 	return rollback(root, app, target, WATCH_USER, from, why, out, res);
 }
+

@@ -27,6 +27,9 @@ struct change_result {
 	int failed;    /* its release phase failed: recorded, not current */
 	int failed_start; /* failed because its processes did not start */
 	int not_running; /* current, but nothing runs it (runtime/activate.h) */
+	/* rollback without a version: the newer releases it passed over and why
+	   ("v5: failed, v4: rolled back automatically"), "" if none */
+	char skipped[320];
 };
 
 /*
@@ -44,9 +47,11 @@ int change_config(const char *root, const char *app, const struct config *set,
 		  FILE *out, struct change_result *result);
 
 /*
- * Rolls back to `target` (0 = the newest succeeded release older than the
- * current one): a new release "Rollback to vK" with vK's slug, config and
- * process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
+ * Rolls back to `target` (0 = the newest release older than the current
+ * one that succeeded, was not undone by an automatic rollback - the
+ * release live when "Rollback to vJ (automatic: ...)" was made - and whose
+ * slug is intact; result->skipped names the ones passed over): a new
+ * release "Rollback to vK" with vK's slug, config and process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
  * vK does not exist, failed, has no slug, or its slug is missing or corrupt
  * in the store.
  */

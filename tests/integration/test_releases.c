@@ -723,7 +723,10 @@ Test(releases, rollback_when_slug_missing_from_store)
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is missing from the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
-	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
+	/* without a version, a release whose slug is gone is skipped, and said so */
+	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1,
+		       " !    there is no earlier release to roll back to (skipped v1: slug missing "
+		       "from the store)\n");
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
 	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is missing from the "
@@ -757,7 +760,9 @@ Test(releases, rollback_when_slug_corrupt_in_store)
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is corrupt in the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
-	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1,
+		       " !    there is no earlier release to roll back to (skipped v1: slug corrupt "
+		       "in the store)\n");
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
 	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is corrupt in the "
@@ -1111,4 +1116,20 @@ Test(releases, herokus_names_config_add_config_remove_and_releases_rollback)
 	cr_assert(strstr(r.out, "Rolling back " APP " to v2... done, v4"), "%s", r.out);
 	th_result_free(&r);
 	cr_assert_str_eq(OK(sw(NULL, "config:get", "A", "-a", APP, NULL)), "1\n");
+}
+
+/* Without a version, rollback passes over a release whose slug is damaged to an intact one. */
+Test(releases, rollback_without_a_version_skips_a_damaged_slug)
+{
+	two_deploys();
+	deploy(3, "three\n");
+	corrupt(slug_file(slug_of(2)));
+	struct th_result r = sw(NULL, "rollback", "-a", APP, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1 (skipped v2: slug corrupt in the store)"
+				"... done, v4" NOT_RUNNING "\n");
+	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a " APP "\n");
+	th_result_free(&r);
+	cr_assert_str_eq(slug_of(4), slug_of(1));
+	assert_current_ref(4);
 }
