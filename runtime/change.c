@@ -1,6 +1,7 @@
 #include "runtime/change.h"
 
 #include "runtime/activate.h"
+#include "runtime/services.h"
 #include "runtime/watch.h"
 #include "store/settings.h"
 
@@ -331,3 +332,110 @@ int change_rollback_auto(const char *root, const char *app, int target, int from
 	return rollback(root, app, target, WATCH_USER, from, why, out, res);
 }
 
+/* How a release of code from elsewhere is named: "cannot VERB NAME: ...". */
+struct code_use {
+	const char *verb;  /* "promote" */
+	const char *name;  /* "staging's v12" */
+	const char *slug;  /* what names its slug: "its slug 3f2a9c1d2e4f" */
+	const char *desc;  /* the new release's description */
+};
+
+/* Releases code's slug, commit and process types on app with app's own config. */
+static int release_code(const char *root, const char *app, const struct release *code,
+			const struct code_use *u, const char *user, FILE *out,
+			struct change_result *res)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
+	const char *state, *type;
+	int lv, cv, count, err;
+
+	if ((err = slug_unfit(root, code->slug, &state)))
+		return sw_error_set(err, "cannot %s %s: %s is %s", u->verb, u->name, u->slug, state);
+	if ((err = begin(root, app, &lk, &l)))
+		return err;
+	if ((err = ledger_latest(l, &lv)) || (err = ledger_current(l, &cv)))
+		goto done;
+	res->previous = cv;
+	if (lv && (err = ledger_read(l, lv, LEDGER_READ_CONFIG, &latest)))
+		goto done;
+	if (cv && (err = ledger_read(l, cv, LEDGER_READ_PROCS, &cur)))
+		goto done;
+	take_code(&r, code);
+	if (cv && (err = services_formation_missing(root, app, &cur, &r, &type, &count))) {
+		if (err > 0)
+			err = sw_error_set(SW_EINVALID, "cannot %s %s: %s runs %s=%d, which %s does "
+					   "not define; scale it to 0 first: slipway ps:scale %s=0 -a %s",
+					   u->verb, u->name, app, type, count, u->name, type, app);
+		goto done;
+	}
+	config_copy(&r.config, &latest.config);
+	r.description = xstrdup(u->desc);
+	r.user = xstrdup(user);
+	err = append(root, app, l, &r, out, res);
+done:
+	end(&lk, l);
+	release_release(&latest);
+	release_release(&cur);
+	release_release(&r);
+	return err;
+}
+
+int change_promote(const char *root, const char *from, const char *to, const char *user,
+		   FILE *out, struct change_result *res)
+{
+	struct ledger *l = NULL;
+	struct release src = RELEASE_INIT;
+	char *repo = NULL, *name = NULL, *desc = NULL, *slug = NULL;
+	int cv = 0, err;
+
+	memset(res, 0, sizeof(*res));
+	if (!strcmp(from, to))
+		return sw_error_set(SW_EINVALID, "cannot promote %s to itself: name another app "
+				    "with --to", from);
+	if ((err = app_check_exists(root, from)) || (err = app_check_exists(root, to)))
+		return err;
+	repo = app_repo_path(root, from);
+	if ((err = ledger_open(&l, repo)) || (err = ledger_current(l, &cv)))
+		goto done;
+	if (!cv) {
+		err = sw_error_set(SW_ENOTFOUND, "cannot promote %s: it has no release yet (push "
+				   "to it first)", from);
+		goto done;
+	}
+	if ((err = ledger_read(l, cv, LEDGER_READ_PROCS, &src)))
+		goto done;
+	if (!src.slug[0]) {
+		err = sw_error_set(SW_EINVALID, "cannot promote %s: its current release v%d has "
+				   "no slug (nothing was deployed yet)", from, cv);
+		goto done;
+	}
+	name = xasprintf("%s's v%d", from, cv);
+	desc = src.commit[0] ? xasprintf("Promote %s v%d (%.7s)", from, cv, src.commit)
+			     : xasprintf("Promote %s v%d", from, cv);
+	slug = xasprintf("its slug %.12s", src.slug);
+	struct code_use u = { "promote", name, slug, desc };
+	err = release_code(root, to, &src, &u, user, out, res);
+done:
+	free(slug);
+	free(desc);
+	free(name);
+	free(repo);
+	release_release(&src);
+	ledger_free(l);
+	return err;
+}
+
+int change_deploy_slug(const char *root, const char *app, const struct release *source,
+		       const char *user, FILE *out, struct change_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	char *name = xasprintf("slug %.12s", source->slug);
+	char *desc = xasprintf("Deploy slug %.12s", source->slug);
+	struct code_use u = { "deploy", name, "it", desc };
+	int err = release_code(root, app, source, &u, user, out, res);
+	free(desc);
+	free(name);
+	return err;
+}

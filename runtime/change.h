@@ -72,4 +72,27 @@ int change_rollback(const char *root, const char *app, int target, const char *u
 int change_rollback_auto(const char *root, const char *app, int target, int from,
 			 const char *why, FILE *out, struct change_result *res);
 
+/*
+ * Releases the current release of app `from` on app `to`, without a
+ * build: a new release of `to` "Promote FROM vN (sha7)" with from's slug
+ * (no copy: the store holds it once, by its hash), commit and process
+ * types, and to's own config (its latest release's), through to's release
+ * phase and switch under to's app lock.  Refused (nothing recorded) when
+ * from and to are the same app, either does not exist, from has no
+ * current release or it has no slug, the slug is missing or corrupt in
+ * the store, or to's formation runs a process type the slug does not
+ * define ("prod runs worker=2, which staging's v12 does not define; ...").
+ */
+int change_promote(const char *root, const char *from, const char *to, const char *user,
+		   FILE *out, struct change_result *result);
+
+/*
+ * The same for the slug of release `source` (of any app; the caller
+ * decides whether the user may see it): a new release of app "Deploy slug
+ * <hex12>" with that slug, source's commit and process types, and app's
+ * own config.  Refused as change_promote() is.
+ */
+int change_deploy_slug(const char *root, const char *app, const struct release *source,
+		       const char *user, FILE *out, struct change_result *result);
+
 #endif
