@@ -1,5 +1,6 @@
 /*
- * change.h - new releases without a build: config changes and rollbacks.
+ * change.h - new releases without a build: config changes, rollbacks and
+ * promotions.
  *
  * Part of runtime/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
