@@ -92,6 +92,23 @@ static int check_base(const char *root, const char *app, const struct release *c
 			    err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store", app);
 }
 
+/*
+ * What a new release is made on: the newest release's config in latest and
+ * the current release's process types in cur (each left as it is when there
+ * is none); *lv the newest version, res->previous the current one.
+ */
+static int read_base(struct ledger *l, int *lv, struct release *latest, struct release *cur,
+		     struct change_result *res)
+{
+	int cv, err;
+	if ((err = ledger_latest(l, lv)) || (err = ledger_current(l, &cv)))
+		return err;
+	res->previous = cv;
+	if (*lv && (err = ledger_read(l, *lv, LEDGER_READ_CONFIG, latest)))
+		return err;
+	return cv ? ledger_read(l, cv, LEDGER_READ_PROCS, cur) : 0;
+}
+
 /* Makes r the next release (runtime/activate.h). */
 static int append(const char *root, const char *app, struct ledger *l, struct release *r,
 		  FILE *out, struct change_result *res)
@@ -116,17 +133,12 @@ int change_config(const char *root, const char *app, const struct config *set,
 	struct ledger *l = NULL;
 	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
 	struct buf desc = BUF_INIT;
-	int lv, cv, err;
+	int lv, err;
 
 	memset(res, 0, sizeof(*res));
 	if ((err = begin(root, app, &lk, &l)))
 		return err;
-	if ((err = ledger_latest(l, &lv)) || (err = ledger_current(l, &cv)))
-		goto done;
-	res->previous = cv;
-	if (lv && (err = ledger_read(l, lv, LEDGER_READ_CONFIG, &latest)))
-		goto done;
-	if (cv && (err = ledger_read(l, cv, LEDGER_READ_PROCS, &cur)))
+	if ((err = read_base(l, &lv, &latest, &cur, res)))
 		goto done;
 	config_copy(&r.config, &latest.config);
 	for (size_t i = 0; set && i < set->n; i++)
@@ -349,21 +361,16 @@ static int release_code(const char *root, const char *app, const struct release 
 	struct ledger *l = NULL;
 	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
 	const char *state, *type;
-	int lv, cv, count, err;
+	int lv, count, err;
 
 	if ((err = slug_unfit(root, code->slug, &state)))
 		return sw_error_set(err, "cannot %s %s: %s is %s", u->verb, u->name, u->slug, state);
 	if ((err = begin(root, app, &lk, &l)))
 		return err;
-	if ((err = ledger_latest(l, &lv)) || (err = ledger_current(l, &cv)))
-		goto done;
-	res->previous = cv;
-	if (lv && (err = ledger_read(l, lv, LEDGER_READ_CONFIG, &latest)))
-		goto done;
-	if (cv && (err = ledger_read(l, cv, LEDGER_READ_PROCS, &cur)))
+	if ((err = read_base(l, &lv, &latest, &cur, res)))
 		goto done;
 	take_code(&r, code);
-	if (cv && (err = services_formation_missing(root, app, &cur, &r, &type, &count))) {
+	if (cur.version && (err = services_formation_missing(root, app, &cur, &r, &type, &count))) {
 		if (err > 0)
 			err = sw_error_set(SW_EINVALID, "cannot %s %s: %s runs %s=%d, which %s does "
 					   "not define; scale it to 0 first: slipway ps:scale %s=0 -a %s",

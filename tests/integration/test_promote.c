@@ -21,20 +21,8 @@
 
 static struct app_sandbox sb;
 
-static struct {
-	char *items[256];
-	size_t n;
-} garbage;
-
 /* Keeps p until the end of the test; returns it. */
-static char *gc(char *p)
-{
-	if (!p)
-		abort();
-	if (garbage.n < sizeof(garbage.items) / sizeof(garbage.items[0]))
-		garbage.items[garbage.n++] = p;
-	return p;
-}
+#define gc th_keep
 
 static void setup(void)
 {
@@ -44,9 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < garbage.n; i++)
-		free(garbage.items[i]);
-	garbage.n = 0;
+	th_keep_free();
 	app_sandbox_release(&sb);
 }
 
@@ -124,20 +110,6 @@ static char *slug_hex(const char *app, int v)
 static char *slug_file(const char *hex)
 {
 	return gc(th_path("%s/store/sha256/%.2s/%.62s.tar.zst", sb.root, hex, hex + 2));
-}
-
-/* Flips one byte in the middle of a store file. */
-static void corrupt(const char *file)
-{
-	chmod(file, 0644);
-	size_t len;
-	char *bytes = gc(th_read(file, &len));
-	cr_assert_gt(len, 20);
-	int fd = open(file, O_WRONLY);
-	cr_assert_geq(fd, 0);
-	bytes[len / 2] ^= 0x5a;
-	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
-	close(fd);
 }
 
 static long long store_bytes;
@@ -308,7 +280,7 @@ Test(promote, refusals_change_nothing)
 	th_result_free(&r);
 
 	/* a slug damaged in the store is never released */
-	corrupt(slug_file(slug_hex("staging", 2)));
+	th_corrupt(slug_file(slug_hex("staging", 2)));
 	refused(gc(th_path(" !    cannot promote staging's v2: its slug %.12s is corrupt in the store\n",
 			   slug_hex("staging", 2))),
 		"releases:promote", "-a", "staging", "--to", "prod");
@@ -384,7 +356,7 @@ Test(promote, deploy_slug_releases_a_slug_some_release_uses)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "missing --slug"), "%s", r.err);
 	th_result_free(&r);
-	corrupt(slug_file(hex));
+	th_corrupt(slug_file(hex));
 	refused(gc(th_path(" !    cannot deploy slug %.12s: it is corrupt in the store\n", hex)),
 		"deploy", "--slug", hex, "-a", "prod");
 }

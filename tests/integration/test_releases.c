@@ -27,21 +27,8 @@
 
 static struct app_sandbox sb;
 
-/* What a test allocates and keeps until its end (see gc). */
-static struct {
-	char *items[512];
-	size_t n;
-} garbage;
-
 /* Keeps p until the end of the test; returns it. */
-static char *gc(char *p)
-{
-	if (!p)
-		abort();
-	if (garbage.n < sizeof(garbage.items) / sizeof(garbage.items[0]))
-		garbage.items[garbage.n++] = p;
-	return p;
-}
+#define gc th_keep
 
 static void setup(void)
 {
@@ -52,9 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < garbage.n; i++)
-		free(garbage.items[i]);
-	garbage.n = 0;
+	th_keep_free();
 	app_sandbox_release(&sb);
 }
 
@@ -738,21 +723,7 @@ Test(releases, rollback_when_slug_missing_from_store)
 	th_result_free(&r);
 }
 
-/* Flips one byte in the middle of a store file. */
-static void corrupt(const char *file)
-{
-	chmod(file, 0644);
-	size_t len;
-	char *bytes = th_read(file, &len);
-	cr_assert_not_null(bytes);
-	cr_assert_gt(len, 20);
-	int fd = open(file, O_WRONLY);
-	cr_assert_geq(fd, 0);
-	bytes[len / 2] ^= 0x5a;
-	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
-	close(fd);
-	free(bytes);
-}
+#define corrupt th_corrupt
 
 Test(releases, rollback_when_slug_corrupt_in_store)
 {
