@@ -77,6 +77,7 @@ struct cli {
 	int json, shell, num, keep, reject, accept, port, stop_timeout, supervised, tail;
 	const char *ps, *source;  /* logs -p, -s */
 	const char *previous;     /* watch:run --previous */
+	const char *to, *slug;    /* releases:promote --to, deploy --slug */
 	int index;             /* --index N, 0 when not given */
 };
 

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* The version named by args[i] (vN or N), else the latest release, as on Heroku. */
@@ -128,6 +129,36 @@ done:
 	ledger_free(l);
 	return rc;
 }
+/*
+ * A rollback runs the release command of the release it goes back to;
+ * what the one live before it ran (a migration) stays done: say so when
+ * the two differ.
+ */
+static void warn_release_command(struct cli *c, const struct change_result *res)
+{
+	struct ledger *l = NULL;
+	struct release t = RELEASE_INIT, p = RELEASE_INIT;
+	if (cli_open_app(c, &l))
+		return;
+	if (!ledger_read(l, res->target, LEDGER_READ_PROCS, &t) &&
+	    !ledger_read(l, res->previous, LEDGER_READ_PROCS, &p)) {
+		const char *now = proc_list_get(&t.procs, "release");
+		const char *was = proc_list_get(&p.procs, "release");
+		if (was && !now)
+			fprintf(stderr, " !    v%d has no release command, unlike v%d: what v%d's "
+					"(\"%s\") did to your database is not undone.\n",
+				res->target, res->previous, res->previous, was);
+		else if (was && strcmp(now, was))
+			fprintf(stderr, " !    v%d's release command differs from v%d's: the release "
+					"phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
+					"database is not undone.\n",
+				res->target, res->previous, res->target, now, res->previous, was);
+	}
+	release_release(&t);
+	release_release(&p);
+	ledger_free(l);
+}
+
 int cmd_rollback(struct cli *c)
 {
 	struct change_result res;
@@ -138,18 +169,23 @@ int cmd_rollback(struct cli *c)
 		return cli_fail();
 	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
 		return cli_fail();
+	char *skipped = res.skipped[0] ? xasprintf(" (skipped %s)", res.skipped) : xstrdup("");
 	if (res.failed) {
 		/* recorded, not live: no "done" */
-		printf("Rolling back %s to v%d... failed, v%d is recorded but not live\n", c->app,
-		       res.target, res.version);
+		printf("Rolling back %s to v%d%s... failed, v%d is recorded but not live\n", c->app,
+		       res.target, skipped, res.version);
 		fflush(stdout);
+		free(skipped);
 		return cli_release_failed(c, &res);
 	}
-	printf("Rolling back %s to v%d... done, v%d%s%s%s\n", c->app, res.target, res.version,
-	       res.not_running ? " (" : "", res.not_running ? cli_not_running(c) : "",
+	printf("Rolling back %s to v%d%s... done, v%d%s%s%s\n", c->app, res.target, skipped,
+	       res.version, res.not_running ? " (" : "", res.not_running ? cli_not_running(c) : "",
 	       res.not_running ? ")" : "");
 	fflush(stdout);
-	if (res.previous)
+	free(skipped);
+	if (res.previous) {
+		warn_release_command(c, &res);
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
+	}
 	return 0;
 }

@@ -26,6 +26,18 @@ static int find_owner(const struct release *r, void *ctx)
 	return 1;
 }
 
+const char *slug_arg_hex(const char *arg)
+{
+	const char *h = !strncasecmp(arg, "sha256:", 7) ? arg + 7 : arg;
+	return cas_valid_hex(h) ? h : NULL;
+}
+
+int slug_owner(struct ledger *l, const char *hex, struct release *r)
+{
+	struct owner o = { hex, r };
+	return ledger_walk(l, 0, LEDGER_READ_PROCS, find_owner, &o);
+}
+
 /*
  * Resolves "vN", "N" or a sha256 (optionally "SHA256:...") to a slug hex
  * and the release it comes from (for a sha256, the newest release of the
@@ -34,10 +46,9 @@ static int find_owner(const struct release *r, void *ctx)
 static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char hex[65],
 			struct release *r)
 {
-	const char *h = !strncasecmp(arg, "sha256:", 7) ? arg + 7 : arg;
-	if (cas_valid_hex(h)) {
-		struct owner o = { h, r };
-		int found = ledger_walk(l, 0, LEDGER_READ_PROCS, find_owner, &o);
+	const char *h = slug_arg_hex(arg);
+	if (h) {
+		int found = slug_owner(l, h, r);
 		if (found < 0)
 			return cli_fail();
 		if (!found) {

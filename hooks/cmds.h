@@ -15,6 +15,7 @@
 struct buf;
 struct ledger;
 struct change_result;
+struct release;
 
 /* cmd_apps.c */
 int cmd_apps(struct cli *c);
@@ -42,6 +43,14 @@ int cmd_config_unset(struct cli *c);
 int cmd_slugs_info(struct cli *c);
 int cmd_slugs_contents(struct cli *c);
 int cmd_slugs_extract(struct cli *c);
+/* The hex of a slug checksum argument ("SHA256:<hex>" or "<hex>"), NULL if it is none. */
+const char *slug_arg_hex(const char *arg);
+/* The newest release in l whose slug is hex into r (RELEASE_INIT): 1, 0 if none, or < 0. */
+int slug_owner(struct ledger *l, const char *hex, struct release *r);
+
+/* cmd_promote.c: releases without a build */
+int cmd_promote(struct cli *c);
+int cmd_deploy(struct cli *c);
 
 /* cmd_buildpacks.c */
 int cmd_buildpacks(struct cli *c);

@@ -89,6 +89,19 @@ static const struct opt builds_opts[] = {
 	OPT_END,
 };
 
+static const struct opt promote_opts[] = {
+	OPT_STRING(0, "to", struct cli, to, "APP", "an app name", "the app to release the slug on"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt deploy_opts[] = {
+	OPT_STRING(0, "slug", struct cli, slug, "SHA256:HEX", "a slug checksum",
+		   "the slug: one that a release of an app you can use has"),
+	JSON_OPT,
+	OPT_END,
+};
+
 static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
 
 static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
@@ -174,6 +187,15 @@ const struct cmd cli_commands[] = {
 	{ "builds:output", cmd_builds_output, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[ID] -a APP", NULL,
 	  "show a build's whole output (default: the latest build)" },
+	{ "releases:promote", cmd_promote, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP --to APP [--json]", promote_opts,
+	  "release the app's current slug on another app, with that app's config: no rebuild" },
+	{ "pipelines:promote", cmd_promote, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP --to APP [--json]", promote_opts,
+	  "same as releases:promote (Heroku's name)" },
+	{ "deploy", cmd_deploy, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "--slug SHA256:HEX -a APP [--json]", deploy_opts,
+	  "release a slug of another release, with the app's config: no rebuild" },
 	{ "config", cmd_config, CMD_APP | CMD_REMOTE, 0, 0,
 	  "-a APP [--json|--shell]", json_shell_opts,
 	  "show the config vars" },

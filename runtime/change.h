@@ -1,5 +1,6 @@
 /*
- * change.h - new releases without a build: config changes and rollbacks.
+ * change.h - new releases without a build: config changes, rollbacks and
+ * promotions.
  *
  * Part of runtime/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
@@ -27,6 +28,9 @@ struct change_result {
 	int failed;    /* its release phase failed: recorded, not current */
 	int failed_start; /* failed because its processes did not start */
 	int not_running; /* current, but nothing runs it (runtime/activate.h) */
+	/* rollback without a version: the newer releases it passed over and why
+	   ("v5: failed, v4: rolled back automatically"), "" if none */
+	char skipped[320];
 };
 
 /*
@@ -44,9 +48,11 @@ int change_config(const char *root, const char *app, const struct config *set,
 		  FILE *out, struct change_result *result);
 
 /*
- * Rolls back to `target` (0 = the newest succeeded release older than the
- * current one): a new release "Rollback to vK" with vK's slug, config and
- * process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
+ * Rolls back to `target` (0 = the newest release older than the current
+ * one that succeeded, was not undone by an automatic rollback - the
+ * release live when "Rollback to vJ (automatic: ...)" was made - and whose
+ * slug is intact; result->skipped names the ones passed over): a new
+ * release "Rollback to vK" with vK's slug, config and process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
  * vK does not exist, failed, has no slug, or its slug is missing or corrupt
  * in the store.
  */
@@ -66,5 +72,28 @@ int change_rollback(const char *root, const char *app, int target, const char *u
  */
 int change_rollback_auto(const char *root, const char *app, int target, int from,
 			 const char *why, FILE *out, struct change_result *res);
+
+/*
+ * Releases the current release of app `from` on app `to`, without a
+ * build: a new release of `to` "Promote FROM vN (sha7)" with from's slug
+ * (no copy: the store holds it once, by its hash), commit and process
+ * types, and to's own config (its latest release's), through to's release
+ * phase and switch under to's app lock.  Refused (nothing recorded) when
+ * from and to are the same app, either does not exist, from has no
+ * current release or it has no slug, the slug is missing or corrupt in
+ * the store, or to's formation runs a process type the slug does not
+ * define ("prod runs worker=2, which staging's v12 does not define; ...").
+ */
+int change_promote(const char *root, const char *from, const char *to, const char *user,
+		   FILE *out, struct change_result *result);
+
+/*
+ * The same for the slug of release `source` (of any app; the caller
+ * decides whether the user may see it): a new release of app "Deploy slug
+ * <hex12>" with that slug, source's commit and process types, and app's
+ * own config.  Refused as change_promote() is.
+ */
+int change_deploy_slug(const char *root, const char *app, const struct release *source,
+		       const char *user, FILE *out, struct change_result *result);
 
 #endif

@@ -89,6 +89,21 @@ int services_wanted(const char *root, const char *app, const struct release *r,
 	return err;
 }
 
+int services_formation_missing(const char *root, const char *app, const struct release *cur,
+			       const struct release *next, const char **type, int *count)
+{
+	int *counts = xcalloc(cur->procs.n ? cur->procs.n : 1, sizeof(*counts));
+	int err = formation_counts(root, app, cur, counts), found = 0;
+	for (size_t i = 0; !err && !found && i < cur->procs.n; i++)
+		if (counts[i] && !proc_list_get(&next->procs, cur->procs.items[i].name)) {
+			*type = cur->procs.items[i].name;
+			*count = counts[i];
+			found = 1;
+		}
+	free(counts);
+	return err ? err : found;
+}
+
 /* A service name "APP.vN-G.TYPE.I", parsed. */
 struct svc_name {
 	int version, gen, index;

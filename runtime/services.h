@@ -73,6 +73,15 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
  */
 int services_restore_all(const char *root, int rescan, int *added);
 
+/*
+ * Whether release next can take over from cur, the app's current release,
+ * without dropping processes: 1 when the formation runs a type of cur
+ * (count > 0) that next does not define, with its name (cur's, valid while
+ * cur is) in *type and its count in *count; 0 when next defines them all.
+ */
+int services_formation_missing(const char *root, const char *app, const struct release *cur,
+			       const struct release *next, const char **type, int *count);
+
 /* slipway.maxInstances (default 20) may be at most this */
 #define SERVICES_MAX 1000
 

@@ -204,3 +204,39 @@ int th_free_port(void)
 	close(fd);
 	return ntohs(a.sin_port);
 }
+
+static struct {
+	char *items[512];
+	size_t n;
+} kept;
+
+char *th_keep(char *p)
+{
+	if (!p)
+		abort();
+	if (kept.n < sizeof(kept.items) / sizeof(kept.items[0]))
+		kept.items[kept.n++] = p;
+	return p;
+}
+
+void th_keep_free(void)
+{
+	for (size_t i = 0; i < kept.n; i++)
+		free(kept.items[i]);
+	kept.n = 0;
+}
+
+void th_corrupt(const char *file)
+{
+	chmod(file, 0644);
+	size_t len;
+	char *bytes = th_read(file, &len);
+	cr_assert_not_null(bytes);
+	cr_assert_gt(len, 20);
+	int fd = open(file, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	bytes[len / 2] ^= 0x5a;
+	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
+	close(fd);
+	free(bytes);
+}

@@ -54,4 +54,13 @@ char *th_read(const char *path, size_t *len);
 /* Number of lines in s that contain needle. */
 int th_count(const char *s, const char *needle);
 
+/* Keeps p (malloc'ed; aborts if NULL) until th_keep_free(); returns it. */
+char *th_keep(char *p);
+
+/* Frees what th_keep() kept (a test's teardown). */
+void th_keep_free(void);
+
+/* Flips one byte in the middle of a file (a store file: made writable first). */
+void th_corrupt(const char *file);
+
 #endif

@@ -17,7 +17,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "maintenance:on", "maintenance:off", "open", "domains",
 					  "domains:add", "domains:remove", "apps:info",
 					  "releases:rollback", "config:add", "config:remove", "help",
-					  "releases:retry", "builds", "builds:output", NULL };
+					  "releases:retry", "builds", "builds:output",
+					  "releases:promote", "pipelines:promote", "deploy", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

@@ -241,3 +241,58 @@ Test(release_phase, with_no_release_live_releases_names_no_current_one)
 	cr_assert_str_eq(head, "=== app Releases", "with no release live: %s", head);
 	free(head);
 }
+
+/*
+ * Without a version, rollback skips a release that failed and says so; a
+ * rollback to a release whose release command differs from the live one's
+ * warns that what the live one did is not undone.
+ */
+Test(release_phase, rollback_skips_failed_releases_and_warns_of_a_different_release_command)
+{
+	ok(GIT("push", "-q", "heroku", "main"));                /* v1 */
+	struct th_result r = SW("config:set", "FOO=bad", "-a", "app"); /* v2 fails */
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	th_result_free(&r);
+	ok(SW("config:set", "FOO=good", "-a", "app"));          /* v3 */
+	r = SW("rollback", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Rolling back app to v1 (skipped v2: failed)... done, v4 (not "
+			 "running: start the runtime with 'slipway server:start')\n"), "%s", r.out);
+	/* the same release command: no warning */
+	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a app\n");
+	th_result_free(&r);
+
+	/* v5 migrates differently; going back to v4 does not undo it */
+	app_sandbox_write(&sb, "Procfile", "web: ./server\nrelease: echo rake db:migrate\n", 0644);
+	ok(GIT("commit", "-qam", "a new migration"));
+	ok(GIT("push", "-q", "heroku", "main"));
+	r = SW("rollback", "v4", "-a", "app");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Rolling back app to v4... done, v6"), "%s", r.out);
+	char *want = th_path(" !    v4's release command differs from v5's: the release phase ran "
+			     "v4's (\"%s\"), but what v5's (\"echo rake db:migrate\") did to your "
+			     "database is not undone.\nTo undo, run: slipway rollback v5 -a app\n",
+			     "echo \"migrating with FOO=$FOO in $(basename \"$PWD\")\"; test \"$FOO\" "
+			     "!= bad");
+	cr_assert_str_eq(r.err, want);
+	free(want);
+	th_result_free(&r);
+
+	/* a release without a release command did nothing to undo: no warning */
+	app_sandbox_write(&sb, "Procfile", "web: ./server\n", 0644);
+	ok(GIT("commit", "-qam", "no release command"));
+	ok(GIT("push", "-q", "heroku", "main"));                /* v7 */
+	r = SW("rollback", "v6", "-a", "app");                  /* v8 */
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v7 -a app\n");
+	th_result_free(&r);
+	/* going back to it leaves what the live one's did */
+	r = SW("rollback", "v7", "-a", "app");                  /* v9 */
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Rolling back app to v7... done, v9"), "%s", r.out);
+	cr_assert(strstr(r.err, " !    v7 has no release command, unlike v8: what v8's (\"echo "
+			     "\"migrating with FOO="), "%s", r.err);
+	cr_assert(strstr(r.err, "\") did to your database is not undone.\nTo undo, run: slipway "
+			     "rollback v8 -a app\n"), "%s", r.err);
+	th_result_free(&r);
+}

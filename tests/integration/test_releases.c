@@ -27,21 +27,8 @@
 
 static struct app_sandbox sb;
 
-/* What a test allocates and keeps until its end (see gc). */
-static struct {
-	char *items[512];
-	size_t n;
-} garbage;
-
 /* Keeps p until the end of the test; returns it. */
-static char *gc(char *p)
-{
-	if (!p)
-		abort();
-	if (garbage.n < sizeof(garbage.items) / sizeof(garbage.items[0]))
-		garbage.items[garbage.n++] = p;
-	return p;
-}
+#define gc th_keep
 
 static void setup(void)
 {
@@ -52,9 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < garbage.n; i++)
-		free(garbage.items[i]);
-	garbage.n = 0;
+	th_keep_free();
 	app_sandbox_release(&sb);
 }
 
@@ -723,7 +708,10 @@ Test(releases, rollback_when_slug_missing_from_store)
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is missing from the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
-	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
+	/* without a version, a release whose slug is gone is skipped, and said so */
+	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1,
+		       " !    there is no earlier release to roll back to (skipped v1: slug missing "
+		       "from the store)\n");
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
 	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is missing from the "
@@ -735,21 +723,7 @@ Test(releases, rollback_when_slug_missing_from_store)
 	th_result_free(&r);
 }
 
-/* Flips one byte in the middle of a store file. */
-static void corrupt(const char *file)
-{
-	chmod(file, 0644);
-	size_t len;
-	char *bytes = th_read(file, &len);
-	cr_assert_not_null(bytes);
-	cr_assert_gt(len, 20);
-	int fd = open(file, O_WRONLY);
-	cr_assert_geq(fd, 0);
-	bytes[len / 2] ^= 0x5a;
-	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
-	close(fd);
-	free(bytes);
-}
+#define corrupt th_corrupt
 
 Test(releases, rollback_when_slug_corrupt_in_store)
 {
@@ -757,7 +731,9 @@ Test(releases, rollback_when_slug_corrupt_in_store)
 	char *msg = gc(th_path(" !    cannot roll back to v1: its slug %.12s is corrupt in the store\n",
 			       slug_of(1) + 8));
 	assert_refused(sw(NULL, "rollback", "v1", "-a", APP, NULL), 1, msg);
-	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1, msg);
+	assert_refused(sw(NULL, "rollback", "-a", APP, NULL), 1,
+		       " !    there is no earlier release to roll back to (skipped v1: slug corrupt "
+		       "in the store)\n");
 	cr_assert_eq(release_count(), 2);
 	assert_current_ref(2);
 	char *why = gc(th_path("\nEligible for Rollback?: No (its slug %.12s is corrupt in the "
@@ -1111,4 +1087,20 @@ Test(releases, herokus_names_config_add_config_remove_and_releases_rollback)
 	cr_assert(strstr(r.out, "Rolling back " APP " to v2... done, v4"), "%s", r.out);
 	th_result_free(&r);
 	cr_assert_str_eq(OK(sw(NULL, "config:get", "A", "-a", APP, NULL)), "1\n");
+}
+
+/* Without a version, rollback passes over a release whose slug is damaged to an intact one. */
+Test(releases, rollback_without_a_version_skips_a_damaged_slug)
+{
+	two_deploys();
+	deploy(3, "three\n");
+	corrupt(slug_file(slug_of(2)));
+	struct th_result r = sw(NULL, "rollback", "-a", APP, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1 (skipped v2: slug corrupt in the store)"
+				"... done, v4" NOT_RUNNING "\n");
+	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a " APP "\n");
+	th_result_free(&r);
+	cr_assert_str_eq(slug_of(4), slug_of(1));
+	assert_current_ref(4);
 }

@@ -499,6 +499,13 @@ Test(router, a_release_that_crashes_after_going_live_is_rolled_back_automaticall
 	/* it never loops: the rollback is not watched, and nothing else follows */
 	rt_pause_ms(3000);
 	cr_assert_eq(app_sandbox_release_count(&sb), 3);
+	/* a rollback without a version never goes back to the release that was rolled back */
+	r = sw("rollback", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Rolling back " APP " to v1 (skipped v2: rolled back automatically)"
+				"... done, v4\n");
+	th_result_free(&r);
+	assert_page(200, "one - web.1\n");
 }
 
 Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)

@@ -451,18 +451,25 @@ Test(ssh, apps_create_over_ssh_up_to_a_number_per_user)
 
 /* ---- refusals ---- */
 
-static void refused_ssh(const char *key, const char *command, const char *want_err)
+/* ssh as key must exit 1 with want_err alone, and state() must say the same after it. */
+static void refused_ssh_keeping(const char *key, const char *command, const char *want_err,
+				char *(*state)(void))
 {
-	char *before = server_refs();
+	char *before = state();
 	struct th_result r = ssh_as(key, command);
 	cr_assert_eq(r.status, 1, "'%s': exit %d\n%s%s", command, r.status, r.out, r.err);
 	cr_assert_str_eq(r.out, "", "'%s'", command);
 	cr_assert_str_eq(r.err, want_err, "'%s'", command);
 	th_result_free(&r);
-	char *after = server_refs();
+	char *after = state();
 	cr_assert_str_eq(after, before, "'%s' changed the ledger", command);
 	free(after);
 	free(before);
+}
+
+static void refused_ssh(const char *key, const char *command, const char *want_err)
+{
+	refused_ssh_keeping(key, command, want_err, server_refs);
 }
 
 Test(ssh, a_user_without_access_is_refused_everything)
@@ -769,4 +776,81 @@ Test(ssh, a_collaborators_release_phase_and_buildpack_reach_nothing_of_the_serve
 	free(keys);
 	free(beta_access);
 	free(beta_cfg);
+}
+
+/* ---- promotion over ssh ---- */
+
+/* The refs of myapp and prod and the files of the slug store: what a refusal leaves alone. */
+static char *promote_state(void)
+{
+	char *gd = th_path("--git-dir=%s/apps/prod.git", root);
+	char *prod = OK(env, "git", gd, "for-each-ref", "--format=%(objectname) %(refname)");
+	char *store = th_path("%s/store", root);
+	char *files = OK(env, "find", store, "-type", "f", "-printf", "%p %s\n");
+	char *mine = server_refs();
+	char *all = th_path("%s--\n%s--\n%s", mine, prod, files);
+	free(gd);
+	free(prod);
+	free(store);
+	free(files);
+	free(mine);
+	return all;
+}
+
+/* refused_ssh, changing neither app nor the store. */
+static void promote_refused(const char *key, const char *command, const char *want_err)
+{
+	refused_ssh_keeping(key, command, want_err, promote_state);
+}
+
+Test(ssh, promote_and_deploy_slug_need_access_to_the_apps_and_the_slug)
+{
+	free(OK(env, SLIPWAY_BIN, "apps:create", "prod"));
+	free(OK(env, SLIPWAY_BIN, "access:add", "bob", "-a", "prod"));
+	push_v1();
+	char *j = OK(env, SLIPWAY_BIN, "releases:info", "v1", "--json", "-a", APP);
+	const char *sum = strstr(j, "\"SHA256:");
+	cr_assert(sum, "%s", j);
+	char *hex = strndup(sum + 8, 64);
+	free(j);
+	char *deploy = th_path("deploy --slug SHA256:%s -a prod", hex);
+
+	/* bob uses prod only: myapp's slug is not his to see, nor myapp to promote */
+	char *msg = th_path(" !    no release of an app you have access to uses slug %.12s\n", hex);
+	promote_refused(key_bob, deploy, msg);
+	free(msg);
+	promote_refused(key_bob, "releases:promote -a " APP " --to prod", NO_ACCESS);
+	promote_refused(key_bob, "pipelines:promote -a " APP " --to prod", NO_ACCESS);
+	/* alice uses myapp only: prod is not hers to release on */
+	promote_refused(key_alice, "releases:promote -a " APP " --to prod",
+			" !    You do not have access to the app prod.\n");
+	promote_refused(key_alice, "releases:promote -a " APP " --to nope",
+			" !    app 'nope' does not exist (create it with: slipway apps:create nope)\n");
+	promote_refused(key_alice, deploy, " !    You do not have access to the app prod.\n");
+
+	/* given prod, alice promotes: the release is hers */
+	free(OK(env, SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "prod"));
+	struct th_result r = ssh_as(key_alice, "releases:promote -a " APP " --to prod");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Promoting " APP " to prod... done, v1 "
+			 "(not running: the server's runtime is stopped; ask its operator to start it)\n");
+	th_result_free(&r);
+	char *info = OK(env, SLIPWAY_BIN, "releases:info", "v1", "-a", "prod");
+	cr_assert(strstr(info, "\nChange:    Promote " APP " v1 ("), "%s", info);
+	cr_assert(strstr(info, "\nBy:        alice@example.com\n"), "%s", info);
+	free(info);
+
+	/* now prod uses the slug: bob may deploy it, and --json answers with the release */
+	char *deploy_json = th_path("%s --json", deploy);
+	r = ssh_as(key_bob, deploy_json);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "{\"version\":2,", 13), "%s", r.out);
+	msg = th_path("\"description\":\"Deploy slug %.12s\"", hex);
+	cr_assert(strstr(r.out, msg), "%s", r.out);
+	cr_assert(strstr(r.out, "\"user\":{\"email\":\"bob\"}"), "%s", r.out);
+	free(msg);
+	th_result_free(&r);
+	free(deploy_json);
+	free(deploy);
+	free(hex);
 }
