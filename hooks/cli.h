@@ -67,6 +67,7 @@ struct cli {
 	const char *ps, *source;  /* logs -p, -s */
 	const char *previous;     /* watch:run --previous */
 	int index;             /* --index N, 0 when not given */
+	int values;            /* releases:diff --values */
 };
 
 struct cmd {

@@ -26,6 +26,9 @@ int cmd_releases_info(struct cli *c);
 int cmd_releases_output(struct cli *c);
 int cmd_rollback(struct cli *c);
 
+/* cmd_diff.c */
+int cmd_releases_diff(struct cli *c);
+
 /* cmd_config.c */
 int cmd_config(struct cli *c);
 int cmd_config_get(struct cli *c);
