@@ -362,8 +362,9 @@ int release_diff(const char *root, const char *app, int va, int vb, struct relea
 
 	d->a = (struct release)RELEASE_INIT;
 	d->b = (struct release)RELEASE_INIT;
-	if (err || (err = ledger_read(l, va, what, &d->a)) < 0 ||
-	    (err = ledger_read(l, vb, what, &d->b)) < 0)
+	/* b first: "releases:diff v99" names v99, not v98 */
+	if (err || (err = ledger_read(l, vb, what, &d->b)) < 0 ||
+	    (err = ledger_read(l, va, what, &d->a)) < 0)
 		goto done;
 	config_diff(&d->a.config, &d->b.config, &d->config);
 	procs_diff(&d->a.procs, &d->b.procs, &d->procs);
