@@ -307,14 +307,7 @@ Test(diff, over_ssh)
 	th_result_free(&r);
 }
 
-/* Asserts a refusal: exit status, exact stderr, nothing on stdout, no release made. */
-static void assert_refused(struct th_result r, int status, const char *err)
-{
-	cr_assert_eq(r.status, status, "exit %d, stderr: %s", r.status, r.err);
-	cr_assert_str_eq(r.err, err);
-	cr_assert_str_eq(r.out, "");
-	th_result_free(&r);
-}
+#define assert_refused app_sandbox_refused
 
 Test(diff, refusals)
 {

@@ -11,10 +11,8 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static char *sb;
@@ -45,16 +43,34 @@ static char *pairs_text(const struct diff_pairs *p)
 	return buf_detach(&b);
 }
 
+/* Calls set(obj, name, value) for each "name=value" of kv (NULL-terminated). */
+static void fill(void *obj, void (*set)(void *, const char *, const char *),
+		 const char *const *kv)
+{
+	for (; *kv; kv++) {
+		const char *eq = strchr(*kv, '=');
+		char *name = strndup(*kv, (size_t)(eq - *kv));
+		set(obj, name, eq + 1);
+		free(name);
+	}
+}
+
+static void set_config(void *c, const char *k, const char *v)
+{
+	config_set(c, k, v);
+}
+
+static void set_proc(void *l, const char *k, const char *v)
+{
+	proc_list_set(l, k, v);
+}
+
 Test(diff, config_added_removed_changed_sorted_by_key)
 {
 	struct config a = CONFIG_INIT, b = CONFIG_INIT;
-	config_set(&a, "OLD", "1");
-	config_set(&a, "DATABASE_URL", "postgres://a");
-	config_set(&a, "SAME", "x");
-	config_set(&b, "SAME", "x");
-	config_set(&b, "DATABASE_URL", "postgres://b");
-	config_set(&b, "NEW", "2");
-	config_set(&b, "AAA", "");
+	fill(&a, set_config, (const char *const[]){ "OLD=1", "DATABASE_URL=postgres://a", "SAME=x", NULL });
+	fill(&b, set_config,
+	     (const char *const[]){ "SAME=x", "DATABASE_URL=postgres://b", "NEW=2", "AAA=", NULL });
 
 	struct diff_pairs p = { 0 };
 	config_diff(&a, &b, &p);
@@ -86,12 +102,8 @@ Test(diff, config_added_removed_changed_sorted_by_key)
 Test(diff, process_types)
 {
 	struct proc_list a = PROC_LIST_INIT, b = PROC_LIST_INIT;
-	proc_list_set(&a, "web", "node a.js");
-	proc_list_set(&a, "clock", "./clock");
-	proc_list_set(&a, "release", "./migrate");
-	proc_list_set(&b, "worker", "./work");
-	proc_list_set(&b, "release", "./migrate");
-	proc_list_set(&b, "web", "node b.js");
+	fill(&a, set_proc, (const char *const[]){ "web=node a.js", "clock=./clock", "release=./migrate", NULL });
+	fill(&b, set_proc, (const char *const[]){ "worker=./work", "release=./migrate", "web=node b.js", NULL });
 
 	struct diff_pairs p = { 0 };
 	procs_diff(&a, &b, &p);
@@ -113,9 +125,14 @@ static void put(const char *dir, const char *name, const char *content, unsigned
 	free(path);
 }
 
+/* <sb>/<dir>.tar.zst, the slug of <sb>/<dir> (packed the first time). */
 static char *pack(const char *dir)
 {
 	char *src = th_path("%s/%s", sb, dir), *out = th_path("%s/%s.tar.zst", sb, dir);
+	if (access(out, F_OK) == 0) {
+		free(src);
+		return out;
+	}
 	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	cr_assert(fd >= 0);
 	cr_assert_eq(slug_write(fd, src, NULL, NULL), 0, "%s", sw_error_last());
@@ -124,11 +141,14 @@ static char *pack(const char *dir)
 	return out;
 }
 
-/* slug_diff as "K path what old_size new_size" lines, plus the totals. */
+/* slug_diff of the slugs of dirs a and b as "K path what old_size new_size" lines. */
 static char *slug_diff_text(const char *a, const char *b, struct slug_diff *d)
 {
+	char *pa = pack(a), *pb = pack(b);
 	memset(d, 0, sizeof(*d));
-	cr_assert_eq(slug_diff(a, b, d), 0, "%s", sw_error_last());
+	cr_assert_eq(slug_diff(pa, pb, d), 0, "%s", sw_error_last());
+	free(pa);
+	free(pb);
 	struct buf t = BUF_INIT;
 	for (size_t i = 0; i < d->n; i++)
 		buf_addf(&t, "%c %s %u %llu %llu\n", d->items[i].kind, d->items[i].path,
@@ -156,9 +176,8 @@ Test(diff, slugs_entry_by_entry)
 	put("b", "run", "#!/bin/sh\n", 0755); /* mode only */
 	put("b", "size.txt", "123", 0644);
 
-	char *pa = pack("a"), *pb = pack("b");
 	struct slug_diff d;
-	char *t = slug_diff_text(pa, pb, &d);
+	char *t = slug_diff_text("a", "b", &d);
 	cr_assert_str_eq(t, "D ./app/gone.txt 0 3 0\n"
 			    "A ./app/lib/new.js 0 0 4\n"
 			    "M ./app/lib/x.js 8 3 3\n"
@@ -173,20 +192,18 @@ Test(diff, slugs_entry_by_entry)
 	slug_diff_release(&d);
 
 	/* the other way round: added and removed swap */
-	t = slug_diff_text(pb, pa, &d);
+	t = slug_diff_text("b", "a", &d);
 	cr_assert(strstr(t, "A ./app/gone.txt"), "%s", t);
 	cr_assert(strstr(t, "D ./app/lib/new.js"), "%s", t);
 	free(t);
 	slug_diff_release(&d);
 
 	/* a slug against itself: nothing */
-	t = slug_diff_text(pa, pa, &d);
+	t = slug_diff_text("a", "a", &d);
 	cr_assert_str_eq(t, "");
 	cr_assert_eq(d.compared_bytes, d.old_bytes);
 	free(t);
 	slug_diff_release(&d);
-	free(pa);
-	free(pb);
 }
 
 Test(diff, slugs_types_links_and_large_content)
@@ -207,9 +224,8 @@ Test(diff, slugs_types_links_and_large_content)
 	big[n - 1] = '!';
 	put("b", "big", big, 0644);
 
-	char *pa = pack("a"), *pb = pack("b");
 	struct slug_diff d;
-	char *t = slug_diff_text(pa, pb, &d);
+	char *t = slug_diff_text("a", "b", &d);
 	cr_assert_str_eq(t, "M ./app/big 8 1048576 1048576\n"
 			    "M ./app/link 8 0 0\n"
 			    "D ./app/thing 0 4 0\n"
@@ -221,8 +237,6 @@ Test(diff, slugs_types_links_and_large_content)
 	free(big);
 	free(la);
 	free(lb);
-	free(pa);
-	free(pb);
 }
 
 Test(diff, slugs_missing_or_damaged_are_refused)
