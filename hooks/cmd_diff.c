@@ -191,6 +191,11 @@ static void text_slug(struct buf *out, const struct release_diff *d)
 			 d->slug_error);
 		return;
 	}
+	if (!s->n) {
+		buf_addf(out, "Slug: same files (the archives %.12s and %.12s differ only in their bytes)\n",
+			 d->a.slug, d->b.slug);
+		return;
+	}
 	uint64_t grew = s->new_bytes >= s->old_bytes ? s->new_bytes - s->old_bytes : 0;
 	uint64_t shrank = s->new_bytes < s->old_bytes ? s->old_bytes - s->new_bytes : 0;
 	buf_addf(out, "Slug: %zu %s changed, %zu added, %zu removed (%c", s->changed,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define APP "shop"
 
@@ -291,6 +292,32 @@ Test(diff, releases_without_code_and_the_json_shape)
 	free(expect);
 	free(full);
 	free(c);
+}
+
+Test(diff, a_slug_missing_from_the_store_is_said_not_refused)
+{
+	commit("first");
+	push();
+	app_sandbox_write(&sb, "new.txt", "new\n", 0644);
+	commit("second");
+	push();
+	char *info = app_sandbox_must(sw("releases:info", "v1", "--json", "-a", APP), "info");
+	const char *hex = strstr(info, "\"SHA256:") + strlen("\"SHA256:");
+	char *file = th_path("%s/store/sha256/%.2s/%.62s.tar.zst", sb.root, hex, hex + 2);
+	cr_assert_eq(unlink(file), 0, "%s", file);
+	char *out = diff("v2");
+	char *line = line_of(out, "Slug:");
+	char *expect = th_path("Slug: %.12s -> ", hex);
+	cr_assert(!strncmp(line, expect, strlen(expect)), "%s", out);
+	char *why = th_path(", not compared: slug %.12s is not in the store", hex);
+	cr_assert(strstr(line, why), "%s", out);
+	cr_assert(strstr(out, "Code: 1 commit ("), "%s", out);
+	free(why);
+	free(expect);
+	free(line);
+	free(out);
+	free(file);
+	free(info);
 }
 
 Test(diff, over_ssh)
