@@ -79,6 +79,7 @@ struct cli {
 	const char *previous;     /* watch:run --previous */
 	const char *to, *slug;    /* releases:promote --to, deploy --slug */
 	int index;             /* --index N, 0 when not given */
+	int values;            /* releases:diff --values */
 };
 
 struct cmd {

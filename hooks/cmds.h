@@ -33,6 +33,9 @@ int cmd_builds(struct cli *c);
 int cmd_builds_output(struct cli *c);
 int cmd_releases_retry(struct cli *c);
 
+/* cmd_diff.c */
+int cmd_releases_diff(struct cli *c);
+
 /* cmd_config.c */
 int cmd_config(struct cli *c);
 int cmd_config_get(struct cli *c);

@@ -102,6 +102,12 @@ static const struct opt deploy_opts[] = {
 	OPT_END,
 };
 
+static const struct opt diff_opts[] = {
+	JSON_OPT,
+	OPT_FLAG(0, "values", struct cli, values, "show the config vars' values (masked by default)"),
+	OPT_END,
+};
+
 static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
 
 static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
@@ -172,6 +178,10 @@ const struct cmd cli_commands[] = {
 	{ "releases:output", cmd_releases_output, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[vN] -a APP", NULL,
 	  "show the output of a release's release phase" },
+	{ "releases:diff", cmd_releases_diff, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[[vA] vB] -a APP [--json] [--values]", diff_opts,
+	  "what changed from vA to vB: commits, config vars, slug files, process types\n"
+	  "(vB alone: since the release before it; none: the latest release)" },
 	{ "rollback", cmd_rollback, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
 	  "[vN] -a APP", NULL,
 	  "make a new release with the slug and config of vN (default: the previous one)" },

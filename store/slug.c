@@ -599,6 +599,54 @@ done:
 	return err;
 }
 
+struct slug_reader {
+	struct reader r;
+};
+
+int slug_reader_open(struct slug_reader **out, const char *path)
+{
+	struct slug_reader *sr = xcalloc(1, sizeof(*sr));
+	int err = reader_open(&sr->r, path);
+	if (err < 0) {
+		slug_reader_close(sr);
+		sr = NULL;
+	}
+	*out = sr;
+	return err;
+}
+
+int slug_reader_next(struct slug_reader *sr, struct slug_entry *e)
+{
+	struct archive_entry *ae;
+	int rc = reader_next(&sr->r, &ae);
+	if (rc > 0)
+		entry_fill(e, ae);
+	return rc;
+}
+
+int64_t slug_reader_data(struct slug_reader *sr, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		la_ssize_t k = archive_read_data(sr->r.a, (char *)buf + got, n - got);
+		if (k < 0)
+			return sw_error_set(SW_EINVALID, "'%s' is not a valid slug: %s", sr->r.path,
+					    ar_error(sr->r.a));
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (int64_t)got;
+}
+
+void slug_reader_close(struct slug_reader *sr)
+{
+	if (!sr)
+		return;
+	reader_close(&sr->r);
+	free(sr);
+}
+
 int slug_read_file(const char *path, const char *name, size_t max, char **out, size_t *len)
 {
 	struct reader r;

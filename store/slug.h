@@ -83,6 +83,31 @@ int slug_list(const char *path,
 	      int (*fn)(const struct slug_entry *e, void *ctx), void *ctx);
 
 /*
+ * A slug read entry by entry, with the data of each regular file, for a
+ * caller that walks two slugs side by side (store/diff.h):
+ *
+ *     struct slug_reader *r;
+ *     struct slug_entry e;
+ *     slug_reader_open(&r, path);
+ *     while ((err = slug_reader_next(r, &e)) > 0)
+ *             ... slug_reader_data(r, buf, size) while it returns > 0 ...
+ *     slug_reader_close(r);
+ *
+ * slug_reader_next() returns 1 with e filled (its strings valid until the
+ * next call), 0 at the end, or a negative code (SW_EINVALID for a damaged
+ * slug); the data an entry's caller did not read is skipped.
+ * slug_reader_data() fills buf with up to n bytes of the current entry's
+ * data: the count (less than n only at the entry's end), 0 at its end, or
+ * SW_EINVALID.  Open and close readers in nesting order (last opened,
+ * first closed) within one thread.
+ */
+struct slug_reader;
+int slug_reader_open(struct slug_reader **out, const char *path);
+int slug_reader_next(struct slug_reader *r, struct slug_entry *e);
+int64_t slug_reader_data(struct slug_reader *r, void *buf, size_t n);
+void slug_reader_close(struct slug_reader *r);
+
+/*
  * The contents of one regular file of the slug (name as stored, e.g.
  * "./app/app.json") into *out (malloc'ed, NUL-terminated) and *len, read
  * without unpacking the slug.  SW_ENOTFOUND when the slug has no such

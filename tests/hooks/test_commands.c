@@ -10,7 +10,8 @@
 Test(commands, remote_users_may_run_only_these)
 {
 	static const char *const ok[] = { "apps", "apps:create", "releases", "releases:info",
-					  "releases:output", "rollback", "config", "config:get",
+					  "releases:output", "releases:diff",
+					  "rollback", "config", "config:get",
 					  "config:set", "config:unset", "slugs:info",
 					  "slugs:contents", "ps", "ps:scale", "ps:restart",
 					  "restart", "logs", "run", "maintenance",

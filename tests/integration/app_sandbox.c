@@ -179,6 +179,14 @@ char *app_sandbox_must(struct th_result r, const char *what)
 	return r.out;
 }
 
+void app_sandbox_refused(struct th_result r, int status, const char *err)
+{
+	cr_assert_eq(r.status, status, "exit %d, stderr: %s", r.status, r.err);
+	cr_assert_str_eq(r.err, err);
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+}
+
 char *app_sandbox_chomp(char *line)
 {
 	size_t n = strlen(line);

@@ -85,6 +85,9 @@ char *app_sandbox_must(struct th_result r, const char *what);
 /* SANDBOX_OK(s, dir, ...): SANDBOX_RUN that must succeed; its stdout. */
 #define SANDBOX_OK(s, dir, ...) app_sandbox_must(SANDBOX_RUN(s, dir, __VA_ARGS__), #__VA_ARGS__)
 
+/* Asserts a refused command: exit status, exact stderr, nothing on stdout; frees r. */
+void app_sandbox_refused(struct th_result r, int status, const char *err);
+
 /* Strips trailing newlines from line in place; returns it. */
 char *app_sandbox_chomp(char *line);
 

@@ -273,13 +273,7 @@ static void history(char **sha1, char **sha2)
 }
 
 /* Asserts a refused command: exit status, exact stderr, nothing on stdout. */
-static void assert_refused(struct th_result r, int status, const char *err)
-{
-	cr_assert_eq(r.status, status, "exit %d, stderr: %s", r.status, r.err);
-	cr_assert_str_eq(r.err, err);
-	cr_assert_str_eq(r.out, "");
-	th_result_free(&r);
-}
+#define assert_refused app_sandbox_refused
 
 /* ------------------------------------------------------------------ */
 /* The workflow                                                        */
