@@ -84,8 +84,11 @@ static char *push_failing(const char *msg)
 	return app_sandbox_push_rejected(&sb, "main");
 }
 
-/* The app "libapp" on this server, holding lib.txt and a Procfile; its head commit. */
-static char *lib_app(void)
+/*
+ * The app "libapp" on this server, holding lib.txt, a Procfile and, when
+ * url is given, the submodule vendor/inner (commit sha of url); its head commit.
+ */
+static char *lib_app(const char *url, const char *sha)
 {
 	free(ok(NULL, SLIPWAY_BIN, "apps:create", "libapp"));
 	char *lib = repo_with("libwork", "lib.txt", "lib\n");
@@ -93,13 +96,15 @@ static char *lib_app(void)
 	th_write(p, "web: ./lib\n", 0644);
 	free(p);
 	free(ok(lib, "git", "add", "-A"));
-	char *sha = commit_in(lib, "lib");
+	if (url)
+		add_submodule(lib, "vendor/inner", url, sha);
+	char *head = commit_in(lib, "lib");
 	char *lib_repo = th_path("%s/apps/libapp.git", sb.root);
 	free(app_sandbox_must(SANDBOX_RUN(&sb, lib, "git", "push", "-q", lib_repo, "main"),
 			      "push libapp"));
 	free(lib_repo);
 	free(lib);
-	return sha;
+	return head;
 }
 
 static void assert_has(const char *out, const char *needle)
@@ -113,17 +118,7 @@ Test(submodules, submodules_of_apps_and_paths_are_checked_out_recursively)
 	char *inner = repo_with("inner", "inner.txt", "inner\n");
 	char *inner_sha = commit_in(inner, "inner");
 	char *inner_url = th_path("file://%s", inner);
-	free(ok(NULL, SLIPWAY_BIN, "apps:create", "libapp"));
-	char *lib = repo_with("libwork", "lib.txt", "lib\n");
-	char *procfile = th_path("%s/Procfile", lib);
-	th_write(procfile, "web: ./lib\n", 0644);
-	free(procfile);
-	free(ok(lib, "git", "add", "-A"));
-	add_submodule(lib, "vendor/inner", inner_url, inner_sha);
-	char *lib_sha = commit_in(lib, "lib");
-	char *lib_repo = th_path("%s/apps/libapp.git", sb.root);
-	free(app_sandbox_must(SANDBOX_RUN(&sb, lib, "git", "push", "-q", lib_repo, "main"),
-			      "push libapp"));
+	char *lib_sha = lib_app(inner_url, inner_sha);
 
 	/* the app names libapp as git would from its remote: ../libapp.git */
 	app();
@@ -143,9 +138,7 @@ Test(submodules, submodules_of_apps_and_paths_are_checked_out_recursively)
 	cr_assert(!strstr(tv, "/.git/"), "%s", tv);
 	free(tv);
 
-	free(lib_repo);
 	free(lib_sha);
-	free(lib);
 	free(inner_url);
 	free(inner_sha);
 	free(inner);
@@ -199,7 +192,7 @@ static struct th_result push_as_bob(void)
 
 Test(submodules, a_push_over_ssh_reads_only_apps_its_pusher_may_use)
 {
-	char *lib_sha = lib_app();
+	char *lib_sha = lib_app(NULL, NULL);
 	char *inner = repo_with("inner", "inner.txt", "inner\n");
 	char *inner_sha = commit_in(inner, "inner");
 	app();
