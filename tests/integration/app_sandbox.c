@@ -45,6 +45,15 @@ void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 	app_sandbox_setenv(s, kv);
 	free(kv);
 	app_sandbox_setenv(s, "SLIPWAY_HTTP_ADDRESS=127.0.0.1");
+	/*
+	 * and its instances get ports of their own: suites running side by side
+	 * would otherwise hand out the same ports of 20000-29999, and one root's
+	 * gate could take another root's listener for its instance
+	 */
+	int first = 20000 + (int)(getpid() % 50) * 200;
+	kv = th_path("SLIPWAY_PORT_RANGE=%d-%d", first, first + 199);
+	app_sandbox_setenv(s, kv);
+	free(kv);
 	if (flags & APP_SANDBOX_BATCH) {
 		app_sandbox_setenv(s, "GIT_TERMINAL_PROMPT=0");
 		app_sandbox_setenv(s, "LC_ALL=C");
