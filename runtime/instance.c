@@ -162,7 +162,8 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 			kill_at = now + 1000000;
 		}
 		if (starting && !procenv_stop_asked() && now >= probe_at) {
-			if (net_accepts(p->port)) {
+			/* up once the app itself listens: not whatever else took its port */
+			if (net_accepts(p->port) && net_tree_listens(p->proc.pid, p->port) != 0) {
 				starting = 0;
 				p->up = 1;
 				set_state(o, "up");

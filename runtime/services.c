@@ -312,8 +312,8 @@ static int gate(const char *dir, const char *instance, int port, const struct st
 	long first = 0;
 	while (run_now_ms() < end) {
 		if (web) {
-			/* the port is the instance's: whoever accepts on it is the new process */
-			if (net_accepts(port))
+			/* the new process listens on the port it was given (not another one) */
+			if (net_accepts(port) && net_tree_listens((pid_t)service_pid(dir), port) != 0)
 				return healthchecks_run(hc, instance, port, ss->host, why);
 			pause_ms(10);
 			continue;

@@ -6,10 +6,21 @@
 #ifndef SW_NET_H
 #define SW_NET_H
 
+#include <sys/types.h>
+
 /* 1 when something accepts connections on 127.0.0.1:port now. */
 int net_accepts(int port);
 
 /* 1 when port can be bound on every address now (nothing listens on it). */
 int net_port_free(int port);
+
+/*
+ * Whether the process pid or one of its descendants holds a socket that
+ * listens on TCP port (IPv4 or IPv6, any address): 1 yes, 0 no (another
+ * process's listener, or none), -1 when it cannot be told (/proc
+ * unreadable).  What a port that accepts connections is worth: that they
+ * reach the process started for it, not something else that took the port.
+ */
+int net_tree_listens(pid_t pid, int port);
 
 #endif

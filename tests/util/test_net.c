@@ -1,0 +1,87 @@
+/*
+ * util/net: a port that accepts connections is told apart by who listens
+ * on it - the process started for it (or one of its children), or
+ * something else.
+ */
+#define _GNU_SOURCE
+#include "util/net.h"
+
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A socket listening on a free port of 127.0.0.1; its port in *port. */
+static int listen_any(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A child that sleeps (and holds what it inherited unless told to close it). */
+static pid_t child(int close_fd)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (close_fd >= 0)
+			close(close_fd);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(net, the_listening_process_and_its_parents_tree_own_the_port)
+{
+	int port, fd = listen_any(&port);
+	cr_assert_eq(net_accepts(port), 1);
+	cr_assert_eq(net_tree_listens(getpid(), port), 1);
+	close(fd);
+	cr_assert_eq(net_tree_listens(getpid(), port), 0, "nothing listens any more");
+}
+
+Test(net, a_listener_in_a_child_counts_for_the_parent_not_for_a_sibling)
+{
+	int port, fd = listen_any(&port);
+	pid_t holder = fork();
+	cr_assert(holder >= 0);
+	if (holder == 0) {
+		pause();
+		_exit(0);
+	}
+	close(fd); /* only the child listens now */
+	pid_t other = child(-1);
+	cr_assert_eq(net_accepts(port), 1);
+	cr_assert_eq(net_tree_listens(getpid(), port), 1, "the child is in this process's tree");
+	cr_assert_eq(net_tree_listens(holder, port), 1);
+	cr_assert_eq(net_tree_listens(other, port), 0, "a sibling does not own the port");
+	reap(other);
+	reap(holder);
+}
+
+Test(net, a_port_nobody_listens_on_is_nobodys)
+{
+	int port, fd = listen_any(&port);
+	close(fd);
+	cr_assert_eq(net_accepts(port), 0);
+	cr_assert_eq(net_tree_listens(getpid(), port), 0);
+}
