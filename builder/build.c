@@ -696,6 +696,7 @@ done:
 	release_release(&b.r);
 	config_release(&b.base);
 	config_release(&b.bp_vars);
+	build_record_release(&b.rec);
 	free(b.dir);
 	free(b.app_dir);
 	free(b.env_dir);

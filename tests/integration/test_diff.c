@@ -129,7 +129,7 @@ Test(diff, three_commits_newest_first_and_the_release_before)
 
 Test(diff, config_values_masked_unless_asked)
 {
-	commit("first");
+	free(commit("first"));
 	push();
 	ok(sw("config:set", "OLD_KEY=1", "DATABASE_URL=postgres://a", "KEEP=x", "-a", APP));
 	ok(sw("config:set", "NEW_KEY=2", "DATABASE_URL=postgres://b", "-a", APP));
@@ -176,7 +176,7 @@ Test(diff, slug_lists_exactly_the_files_that_differ)
 	app_sandbox_write(&sb, "lib/x.js", "one", 0644);
 	app_sandbox_write(&sb, "lib/gone.js", "bye", 0644);
 	app_sandbox_write(&sb, "grow.txt", "12", 0644);
-	commit("first");
+	free(commit("first"));
 	push();
 	app_sandbox_write(&sb, "lib/x.js", "two", 0644); /* same size, other bytes */
 	free(git("rm", "-q", "lib/gone.js"));
@@ -184,7 +184,7 @@ Test(diff, slug_lists_exactly_the_files_that_differ)
 	app_sandbox_write(&sb, "grow.txt", "1234", 0644);
 	app_sandbox_write(&sb, "run", "#!/bin/sh\n", 0755); /* mode only */
 	app_sandbox_write(&sb, "Procfile", "web: ./run web\nworker: ./run w\n", 0644);
-	commit("second");
+	free(commit("second"));
 	push();
 
 	char *out = diff("v2");
@@ -242,7 +242,7 @@ Test(diff, a_rollback_diffs_like_any_other_release)
 	/* a force push: both sides have commits of their own */
 	free(git("reset", "-q", "--hard", c1));
 	char *c4 = commit("other side");
-	SANDBOX_OK(&sb, NULL, "git", "push", "-q", "-f", "heroku", "main");
+	free(SANDBOX_OK(&sb, NULL, "git", "push", "-q", "-f", "heroku", "main"));
 	out = diff("v2", "v4");
 	char *line = line_of(out, "Code:");
 	char *expect = th_path("Code: diverged (%s...%s): 1 commit only in v4, 2 only in v2", c3,
@@ -296,10 +296,10 @@ Test(diff, releases_without_code_and_the_json_shape)
 
 Test(diff, a_slug_missing_from_the_store_is_said_not_refused)
 {
-	commit("first");
+	free(commit("first"));
 	push();
 	app_sandbox_write(&sb, "new.txt", "new\n", 0644);
-	commit("second");
+	free(commit("second"));
 	push();
 	char *info = app_sandbox_must(sw("releases:info", "v1", "--json", "-a", APP), "info");
 	const char *hex = strstr(info, "\"SHA256:") + strlen("\"SHA256:");
@@ -322,7 +322,7 @@ Test(diff, a_slug_missing_from_the_store_is_said_not_refused)
 
 Test(diff, over_ssh)
 {
-	commit("first");
+	free(commit("first"));
 	push();
 	ok(sw("config:set", "A=1", "-a", APP));
 	ok(sw("access:add", "bob", "-a", APP));
@@ -340,7 +340,7 @@ Test(diff, refusals)
 {
 	assert_refused(sw("releases:diff", "-a", APP), 1, " !    " APP " has no releases.\n");
 	assert_refused(sw("releases:diff", "v1", "-a", APP), 1, " !    release v1 does not exist\n");
-	commit("first");
+	free(commit("first"));
 	push();
 	ok(sw("config:set", "A=1", "-a", APP));
 	char *head = app_sandbox_ref(&sb, "refs/slipway/ledger");
