@@ -261,7 +261,7 @@ const struct cmd cli_commands[] = {
 	  "check slugs, releases and the ledger; exit 1 and name each problem" },
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
-	  "delete slugs no release uses, leftover temp files and build directories" },
+	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
 	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
 	  "list the app's running processes" },
 	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 1, -1, "TYPE=N [TYPE+N ...] -a APP", NULL,
