@@ -480,9 +480,11 @@ static char *built_path(const struct build_opts *o)
 	return path;
 }
 
-static int save_built(struct build *b)
+static int save_built(struct build *b, const struct build_timings *tm)
 {
 	struct buf t = BUF_INIT;
+	buf_addf(&t, "timings %.6f %.6f %.6f %.6f\n", tm->checkout, tm->compile, tm->pack,
+		 tm->publish);
 	buf_addf(&t, "commit %s\nslug %s\nslug_size %llu\nbuild %d\n", b->o->rev, b->r.slug,
 		 (unsigned long long)b->r.slug_size, b->rec.id);
 	for (size_t i = 0; i < b->r.procs.n; i++) {
@@ -500,7 +502,7 @@ static int save_built(struct build *b)
 	return err;
 }
 
-static int parse_built(struct build *b, char *text, size_t len)
+static int parse_built(struct build *b, char *text, size_t len, struct build_timings *tm)
 {
 	char *p = text, *end = text + len;
 	unsigned long long size;
@@ -522,6 +524,9 @@ static int parse_built(struct build *b, char *text, size_t len)
 			b->r.slug_size = size;
 		} else if (sscanf(p, "build %d", &b->rec.id) == 1) {
 			;
+		} else if (sscanf(p, "timings %lf %lf %lf %lf", &tm->checkout, &tm->compile, &tm->pack,
+				  &tm->publish) == 4) {
+			;
 		} else if (sscanf(p, "%7s %255s %zu", kind, name, &n) == 3 &&
 			   (!strcmp(kind, "proc") || !strcmp(kind, "var")) &&
 			   n < (size_t)(end - nl - 1) && nl[1 + n] == '\n') {
@@ -541,14 +546,14 @@ static int parse_built(struct build *b, char *text, size_t len)
 	return 0;
 }
 
-/* Reads and removes what BUILD_ONLY built of o->rev; SW_ENOTFOUND if nothing. */
-static int take_built(struct build *b)
+/* Reads and removes what BUILD_ONLY built of o->rev (and how long it took); SW_ENOTFOUND if nothing. */
+static int take_built(struct build *b, struct build_timings *tm)
 {
 	char *path = built_path(b->o), *text = NULL;
 	size_t len = 0;
 	int err = fs_read_file(path, 64 << 20, &text, &len);
 	if (!err) {
-		err = parse_built(b, text, len);
+		err = parse_built(b, text, len, tm);
 		unlink(path);
 	}
 	free(text);
@@ -583,7 +588,7 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 	if ((err = pack_and_publish(b, t)))
 		return err;
 	if (b->o->stage == BUILD_ONLY)
-		return save_built(b);
+		return save_built(b, t);
 	if ((err = record(b, l)))
 		return err;
 	t->record = lap(b);
@@ -618,18 +623,19 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	if ((err = limits_load(o->root, o->app, &b.limits)))
 		goto done;
 	if (o->stage == BUILD_RELEASE_BUILT) {
-		if ((err = take_built(&b)) == SW_ENOTFOUND) {
+		if ((err = take_built(&b, timings)) == SW_ENOTFOUND) {
 			nothing_built = 1;
 			goto done;
 		}
 		keep_output(&b, NULL);
+		lap(&b); /* the record stage starts here */
 		if (!err) {
 			say(&b, "-----> Launching...");
 			err = load_base(&b, l);
 			add_bp_vars(&b);
 		}
-		if (!err)
-			err = record(&b, l);
+		if (!err && !(err = record(&b, l)))
+			timings->record = lap(&b);
 		goto recorded;
 	}
 	if (!(err = settings_open(&s, o->root, o->app)))
