@@ -216,3 +216,21 @@ Test(reject, the_deploy_branch_never_flips)
 	th_result_free(&r);
 	cr_assert_eq(releases(), 4);
 }
+
+Test(reject, the_timings_of_a_build_made_before_the_push_are_printed_with_its_release)
+{
+	make_app(NULL);
+	fix_and_commit("fixed");
+	app_sandbox_setenv(&sb, "SLIPWAY_TIMINGS=1");
+	char *out = app_sandbox_push(&sb, "main");
+	const char *rel = strstr(out, "remote: -----> Released v1: ");
+	const char *t = strstr(out, "remote: -----> Timings: checkout=");
+	cr_assert(rel && t && rel < t, "%s", out);
+	double c, comp, pack, pub, rec;
+	cr_assert_eq(sscanf(t, "remote: -----> Timings: checkout=%lfs compile=%lfs pack=%lfs "
+			       "publish=%lfs record=%lfs", &c, &comp, &pack, &pub, &rec), 5, "%s", t);
+	/* the stages pre-receive ran are carried over, not lost between the hooks */
+	cr_assert_gt(c + comp + pack + pub, 0.0, "%s", t);
+	cr_assert_gt(rec, 0.0, "%s", t);
+	free(out);
+}
