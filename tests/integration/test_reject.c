@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct app_sandbox sb;
 
@@ -233,4 +234,54 @@ Test(reject, the_timings_of_a_build_made_before_the_push_are_printed_with_its_re
 	cr_assert_gt(c + comp + pack + pub, 0.0, "%s", t);
 	cr_assert_gt(rec, 0.0, "%s", t);
 	free(out);
+}
+
+Test(reject, a_push_git_refuses_after_its_build_releases_nothing)
+{
+	make_app(NULL);
+	fix_and_commit("one");
+	free(app_sandbox_push(&sb, "main"));
+	cr_assert_eq(releases(), 1);
+	char *before = app_sandbox_ref(&sb, "refs/heads/main");
+
+	/* another git holds main's lock: git refuses the update after pre-receive built
+	   (at once: it would wait a minute for the lock otherwise) */
+	OK("git", "--git-dir", sb.repo, "config", "core.filesRefLockTimeout", "0");
+	OK("git", "commit", "-q", "--allow-empty", "-m", "two");
+	char *lock = th_path("%s/refs/heads/main.lock", sb.repo);
+	th_write(lock, "", 0644);
+	struct th_result r = RUN("git", "push", "heroku", "main");
+	cr_assert_neq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "-----> Compressing... done"), "%s", r.err);
+	cr_assert(strstr(r.err, "! [remote rejected] main -> main (failed to update ref)"), "%s",
+		  r.err);
+	cr_assert_null(strstr(r.err, "Released v2"), "%s", r.err);
+	th_result_free(&r);
+	cr_assert_eq(releases(), 1);
+	char *after = app_sandbox_ref(&sb, "refs/heads/main");
+	cr_assert_str_eq(after, before);
+	/* what it built is kept for a day (gc sweeps it after), its build shows no release */
+	cr_assert_eq(built_records_left(), 1);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "gc"));
+	cr_assert_eq(built_records_left(), 1);
+	char *json = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "builds", "--json", "-n", "1", "-a", "app");
+	cr_assert(strstr(json, "\"status\":\"succeeded\"") && strstr(json, "\"release\":null"),
+		  "%s", json);
+	free(json);
+
+	/* a day later gc takes it */
+	free(SANDBOX_OK(&sb, NULL, "sh", "-c", "touch -d '2 days ago' \"$0\"/slipway-built-*",
+			sb.repo));
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "gc"));
+	cr_assert_eq(built_records_left(), 0);
+
+	/* the lock gone, the same push goes through: built again and released */
+	cr_assert_eq(unlink(lock), 0);
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert_eq(th_count(out, "remote: -----> Released v2: Deploy"), 1, "%s", out);
+	free(out);
+	cr_assert_eq(built_records_left(), 0, "the new build replaced the refused push's record");
+	free(after);
+	free(before);
+	free(lock);
 }
