@@ -243,6 +243,33 @@ static int open_log(const char *path, int flags, FILE **log)
 	return 0;
 }
 
+/*
+ * Builds still pending when a new one begins were killed: every build holds
+ * the app's lock until its record says how it ended.  They become failed,
+ * and their log says so.
+ */
+static void mark_interrupted(const char *root, const char *app)
+{
+	int *v;
+	size_t n;
+	if (ids(root, app, &v, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct build_record r;
+		FILE *log = NULL;
+		if (builds_read(root, app, v[i], &r) == 0 && r.status == BUILD_PENDING) {
+			if (builds_log_append(root, app, v[i], &log) == 0) {
+				fputs(" !     This build was interrupted before it finished.\n", log);
+				fclose(log);
+			}
+			r.status = BUILD_FAILED;
+			builds_update(root, app, &r);
+		}
+		build_record_release(&r);
+	}
+	free(v);
+}
+
 int builds_begin(const char *root, const char *app, struct build_record *r, int keep, FILE **log)
 {
 	char *dir = dir_path(root, app), *last_path = paths_repo_file(root, app, BUILDS_DIR "/last");
@@ -252,6 +279,7 @@ int builds_begin(const char *root, const char *app, struct build_record *r, int 
 	*log = NULL;
 	if ((err = fs_mkdir_p(dir, 0700)) || (err = builds_latest(root, app, &latest)))
 		goto done;
+	mark_interrupted(root, app);
 	/* numbers are never reused, even once every build was pruned */
 	if (fs_read_file(last_path, 64, &text, NULL) == 0 && atoi(text) > latest)
 		latest = atoi(text);

@@ -10,9 +10,13 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define APP "app"
 
@@ -210,4 +214,70 @@ Test(builds, keep_builds_bounds_them_and_gc_sweeps_them)
 	cr_assert(!strncmp(json, "[{\"id\":4,", 9), "%s", json);
 	free(json);
 	cr_assert_eq(app_sandbox_release_count(&sb), 4);
+}
+
+/* SIGKILLs the processes working in the app repository whose command line names name. */
+static int kill_in_repo(const char *name)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	char *real = realpath(sb.repo, NULL);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char *cwd_link = th_path("/proc/%s/cwd", e->d_name), cwd[4096];
+		ssize_t len = readlink(cwd_link, cwd, sizeof(cwd) - 1);
+		free(cwd_link);
+		if (len <= 0)
+			continue;
+		cwd[len] = '\0';
+		char *cmd_path = th_path("/proc/%s/cmdline", e->d_name);
+		size_t clen = 0;
+		char *cmd = th_read(cmd_path, &clen);
+		free(cmd_path);
+		if (cmd && real && !strcmp(cwd, real) && strstr(cmd, name) &&
+		    kill(atoi(e->d_name), SIGKILL) == 0)
+			n++;
+		free(cmd);
+	}
+	if (d)
+		closedir(d);
+	free(real);
+	return n;
+}
+
+Test(builds, a_killed_build_is_marked_failed_by_the_next_one)
+{
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	free(OK(SLIPWAY_BIN, "buildpacks:add", TESTS_DIR "/fixtures/buildpacks/hang", "-a", APP));
+	commit("Procfile", "web: ./run\n", "hangs");
+	char *log = th_path("%s/push.log", sb.dir);
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	pid_t push = app_sandbox_start(&sb, log, argv);
+	app_sandbox_wait_for(log, "hanging");
+	char *json = OK(SLIPWAY_BIN, "builds", "--json", "-a", APP);
+	cr_assert(strstr(json, "[{\"id\":1,\"status\":\"pending\","), "%s", json);
+	free(json);
+
+	/* the hook dies (kill -9, the OOM killer); its push fails */
+	cr_assert_gt(kill_in_repo("pre-receive"), 0);
+	int st;
+	cr_assert_eq(waitpid(push, &st, 0), push);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+
+	/* the next build finds build 1 still pending: it was killed */
+	free(OK(SLIPWAY_BIN, "buildpacks:clear", "-a", APP));
+	free(OK("git", "commit", "-q", "--allow-empty", "-m", "again"));
+	free(app_sandbox_push(&sb, "main"));
+	json = OK(SLIPWAY_BIN, "builds", "--json", "-a", APP);
+	cr_assert(strstr(json, "[{\"id\":2,\"status\":\"succeeded\",") &&
+		  strstr(json, "{\"id\":1,\"status\":\"failed\","), "%s", json);
+	free(json);
+	char *out = OK(SLIPWAY_BIN, "builds:output", "1", "-a", APP);
+	cr_assert(strstr(out, "       hanging\n") &&
+		  th_count(out, " !     This build was interrupted before it finished.") == 1, "%s",
+		  out);
+	free(out);
+	free(log);
 }
