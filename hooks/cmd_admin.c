@@ -5,6 +5,7 @@
 #include "builder/build.h"
 #include "builder/buildarea.h"
 #include "store/app.h"
+#include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "store/fsck.h"
@@ -37,10 +38,11 @@ int cmd_gc(struct cli *c)
 {
 	struct gc_result r;
 	uint64_t builds, runs, records;
+	int logs = 0;
 	char size[32];
 	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
 	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
-	    build_sweep(c->root, &records) < 0)
+	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64
@@ -49,5 +51,7 @@ int cmd_gc(struct cli *c)
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
 	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", records,
 	       records == 1 ? "" : "s", records == 1 ? "its" : "their", size);
+	if (logs)
+		printf("Rotated the router log of %d app%s\n", logs, logs == 1 ? "" : "s");
 	return 0;
 }

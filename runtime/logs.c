@@ -63,13 +63,15 @@ static void rotate_events(const char *dir, const char *current)
 	strvec_clear(&old);
 }
 
-void logs_rotate(const char *dir)
+int logs_rotate(const char *dir)
 {
 	char *current = xasprintf("%s/current", dir);
 	struct stat st;
-	if (stat(current, &st) == 0 && st.st_size >= LOGS_FILE_SIZE)
+	int full = stat(current, &st) == 0 && st.st_size >= LOGS_FILE_SIZE;
+	if (full)
 		rotate_events(dir, current);
 	free(current);
+	return full;
 }
 
 int logs_event(const char *root, const char *app, const char *who, const char *fmt, ...)

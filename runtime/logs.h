@@ -78,9 +78,10 @@ void logs_instance_tail(const char *root, const char *app, const char *logdir, s
 
 /*
  * Rotates the log directory's "current" once it is LOGS_FILE_SIZE or more
- * (its writer must reopen it), keeping LOGS_FILES_KEPT old files.
+ * (its writer must reopen it), keeping LOGS_FILES_KEPT old files.  1 if
+ * it rotated, else 0.
  */
-void logs_rotate(const char *dir);
+int logs_rotate(const char *dir);
 
 /* Removes the app's whole log (apps:destroy). */
 int logs_remove(const char *root, const char *app);

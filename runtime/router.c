@@ -464,6 +464,36 @@ static int reload_and_drain(const char *root)
 	}
 }
 
+static int system_reload(const char *root);
+
+int router_logs_rotate(const char *root, int *rotated)
+{
+	struct strvec apps = STRVEC_INIT;
+	int system = 0, err = app_list(root, &apps);
+	*rotated = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		char *logs = logs_app_dir(root, apps.v[i]), *dir = xasprintf("%s/router", logs);
+		*rotated += logs_rotate(dir);
+		free(dir);
+		free(logs);
+	}
+	strvec_clear(&apps);
+	if (err || !*rotated || (err = router_mode(&system)))
+		return err;
+	if (system)
+		return system_reload(root);
+	if (!router_running(root))
+		return 0; /* it opens the new files when it starts */
+	char *dir = service_dir(root);
+	const char *reopen[] = { "s6-svc", "-1", dir, NULL }; /* SIGUSR1: nginx reopens its logs */
+	int status = -1;
+	err = supervisor_s6(reopen, &status, NULL);
+	free(dir);
+	if (!err && status)
+		err = sw_error_set(SW_ERROR, "cannot make the router reopen its logs");
+	return err;
+}
+
 /* Writes the app's file for its web instances; *old gets what it held (NULL: none). */
 /*
  * The router's files are written with fs_write_replace(): never

@@ -91,6 +91,14 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
  */
 int router_stop(const char *root, int wait_sec);
 
+/*
+ * gc: rotates each app's router log that is full (an app whose router file
+ * is not rewritten by a switch would otherwise grow it for good), then has
+ * the router reopen its logs: SIGUSR1 to Slipway's nginx, or
+ * slipway.routerReload for the operator's.  *rotated counts the apps.
+ */
+int router_logs_rotate(const char *root, int *rotated);
+
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
 

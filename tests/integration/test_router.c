@@ -608,3 +608,47 @@ Test(router, slipway_maintenance_page_is_the_operators_page)
 	free(kv);
 	free(page);
 }
+
+Test(router, gc_rotates_a_full_router_log_and_the_router_writes_a_new_one)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	struct response r = through(APP ".localhost", "/first");
+	free(r.body);
+	free(router_log("path=\"/first\""));
+
+	/* an app that never switches: its router log fills up */
+	char *dir = th_path("%s/logs/" APP "/router", sb.root);
+	char *current = th_path("%s/current", dir);
+	size_t len = 0;
+	char *line = th_read(current, &len);
+	cr_assert(line && len > 0);
+	FILE *f = fopen(current, "a");
+	cr_assert(f);
+	for (size_t written = len; written < 1100000; written += len)
+		fwrite(line, 1, len, f);
+	fclose(f);
+	free(line);
+
+	char *out = ok(SLIPWAY_BIN, "gc");
+	cr_assert(strstr(out, "Rotated the router log of 1 app\n"), "%s", out);
+	free(out);
+	char *rotated = ok("sh", "-c", "ls \"$0\" | grep -c '^@' || true", dir);
+	cr_assert_eq(atoi(rotated), 1, "%s", rotated);
+	free(rotated);
+
+	/* nginx reopened its log: new requests go to a new, small current */
+	r = through(APP ".localhost", "/second");
+	cr_assert_eq(r.code, 200);
+	free(r.body);
+	free(router_log("path=\"/second\""));
+	char *now = th_read(current, &len);
+	cr_assert(now && strstr(now, "/second") && len < 100000, "%zu bytes", len);
+	free(now);
+	/* and a gc with nothing full rotates nothing */
+	out = ok(SLIPWAY_BIN, "gc");
+	cr_assert_null(strstr(out, "Rotated"), "%s", out);
+	free(out);
+	free(current);
+	free(dir);
+}
