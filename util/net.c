@@ -96,16 +96,12 @@ int net_tree_listens(pid_t pid, int port)
 	if (n <= 0)
 		return n;
 	pid_t tree[TREE_MAX];
-	size_t have = 1, unreadable = 0;
-	tree[0] = pid;
+	size_t have = proc_descendants(pid, tree, TREE_MAX), unreadable = 0;
 	for (size_t i = 0; i < have; i++) {
 		int r = holds(tree[i], inodes, n);
 		if (r == 1)
 			return 1;
 		unreadable += r < 0;
-		have += proc_children(tree[i], tree + have, TREE_MAX - have);
-		if (have > TREE_MAX)
-			have = TREE_MAX;
 	}
 	return unreadable ? -1 : 0;
 }

@@ -190,6 +190,37 @@ int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who
 	return 0;
 }
 
+size_t proc_descendants(pid_t root, pid_t *out, size_t max)
+{
+	struct proc_info *all = NULL;
+	size_t n = 0, cap = 0, have = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		struct proc_info p = { .pid = (pid_t)atoi(e->d_name) };
+		if (read_stat(&p, -1) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			all = xrealloc(all, cap * sizeof(*all));
+		}
+		all[n++] = p;
+	}
+	if (d)
+		closedir(d);
+	if (max)
+		out[have++] = root;
+	/* breadth first: every process whose parent is already in out */
+	for (size_t i = 0; i < have; i++)
+		for (size_t k = 0; k < n && have < max; k++)
+			if (all[k].ppid == out[i] && all[k].pid != root)
+				out[have++] = all[k].pid;
+	free(all);
+	return have;
+}
+
 size_t proc_children(pid_t parent, pid_t *out, size_t max)
 {
 	DIR *d = opendir("/proc");

@@ -61,4 +61,10 @@ int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who
  */
 size_t proc_children(pid_t parent, pid_t *out, size_t max);
 
+/*
+ * root and its descendants now, root first, up to max into out (one pass
+ * over /proc); how many were written.
+ */
+size_t proc_descendants(pid_t root, pid_t *out, size_t max);
+
 #endif
