@@ -14,7 +14,29 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+/*
+ * One of the 50 blocks of 200 ports in 20000-29999 that no other test
+ * holds: the first whose lock file this process can lock.  The lock is
+ * held until the process exits (each test runs in its own).
+ */
+static int port_block(void)
+{
+	static int held = -1;
+	for (int k = 0; held < 0 && k < 50; k++) {
+		char *path = th_path("/tmp/slipway-test-ports.%d.lock", k);
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		free(path);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			held = k; /* fd stays open: the lock with it */
+		else if (fd >= 0)
+			close(fd);
+	}
+	cr_assert(held >= 0, "every block of test ports is taken");
+	return held;
+}
 
 void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 {
@@ -46,11 +68,11 @@ void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 	free(kv);
 	app_sandbox_setenv(s, "SLIPWAY_HTTP_ADDRESS=127.0.0.1");
 	/*
-	 * and its instances get ports of their own: suites running side by side
-	 * would otherwise hand out the same ports of 20000-29999, and one root's
-	 * gate could take another root's listener for its instance
+	 * and its instances get ports of their own: tests running side by side
+	 * (suites, and a suite's tests) would otherwise hand out the same ports
+	 * of 20000-29999, and one root's instance find its port taken by another
 	 */
-	int first = 20000 + (int)(getpid() % 50) * 200;
+	int first = 20000 + port_block() * 200;
 	kv = th_path("SLIPWAY_PORT_RANGE=%d-%d", first, first + 199);
 	app_sandbox_setenv(s, kv);
 	free(kv);
