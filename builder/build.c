@@ -496,7 +496,8 @@ static int save_built(struct build *b, const struct build_timings *tm)
 		buf_addf(&t, "var %s %zu\n%s\n", v->key, strlen(v->value), v->value);
 	}
 	char *path = built_path(b->o);
-	int err = fs_write_atomic(path, t.data, t.len, 0600);
+	/* no fsync: lost in a crash, post-receive builds the commit again */
+	int err = fs_write_replace(path, t.data, t.len, 0600);
 	free(path);
 	buf_release(&t);
 	return err;

@@ -244,30 +244,24 @@ static int open_log(const char *path, int flags, FILE **log)
 }
 
 /*
- * Builds still pending when a new one begins were killed: every build holds
- * the app's lock until its record says how it ended.  They become failed,
- * and their log says so.
+ * The newest build, still pending when a new one begins, was killed: every
+ * build holds the app's lock until its record says how it ended, so older
+ * ones were settled by the builds after them.  It becomes failed, and its
+ * log says so.
  */
-static void mark_interrupted(const char *root, const char *app)
+static void mark_interrupted(const char *root, const char *app, int id)
 {
-	int *v;
-	size_t n;
-	if (ids(root, app, &v, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct build_record r;
-		FILE *log = NULL;
-		if (builds_read(root, app, v[i], &r) == 0 && r.status == BUILD_PENDING) {
-			if (builds_log_append(root, app, v[i], &log) == 0) {
-				fputs(" !     This build was interrupted before it finished.\n", log);
-				fclose(log);
-			}
-			r.status = BUILD_FAILED;
-			builds_update(root, app, &r);
+	struct build_record r = BUILD_RECORD_INIT;
+	FILE *log = NULL;
+	if (id && builds_read(root, app, id, &r) == 0 && r.status == BUILD_PENDING) {
+		if (builds_log_append(root, app, id, &log) == 0) {
+			fputs(" !     This build was interrupted before it finished.\n", log);
+			fclose(log);
 		}
-		build_record_release(&r);
+		r.status = BUILD_FAILED;
+		builds_update(root, app, &r);
 	}
-	free(v);
+	build_record_release(&r);
 }
 
 int builds_begin(const char *root, const char *app, struct build_record *r, int keep, FILE **log)
@@ -279,7 +273,7 @@ int builds_begin(const char *root, const char *app, struct build_record *r, int 
 	*log = NULL;
 	if ((err = fs_mkdir_p(dir, 0700)) || (err = builds_latest(root, app, &latest)))
 		goto done;
-	mark_interrupted(root, app);
+	mark_interrupted(root, app, latest);
 	/* numbers are never reused, even once every build was pruned */
 	if (fs_read_file(last_path, 64, &text, NULL) == 0 && atoi(text) > latest)
 		latest = atoi(text);

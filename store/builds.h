@@ -16,8 +16,8 @@
  * - and N.log, its whole output as the pusher saw it.  N.info is replaced
  * atomically at each change; the log is appended to as the build goes.
  * Writers hold the app's lock.  builds_begin() keeps at most `keep` builds,
- * removing the oldest, and marks builds still pending (killed ones: a build
- * holds the lock until its record says how it ended) as failed.
+ * removing the oldest, and marks the newest build as failed if it is still
+ * pending (killed: a build holds the lock until its record says how it ended).
  *
  *     struct build_record r = BUILD_RECORD_INIT;
  *     FILE *log;
