@@ -166,6 +166,31 @@ static void kill_leftovers(const char *dir)
 	}
 }
 
+int app_sandbox_kill_named(const char *dir, const char *name)
+{
+	pid_t self = getpid();
+	int n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t pid = (pid_t)atoi(e->d_name);
+		size_t len = 0;
+		char *p = th_path("/proc/%d/cmdline", (int)pid), *cmd = th_read(p, &len);
+		int named = 0;
+		for (size_t i = 0; cmd && i < len && !named; i += strlen(cmd + i) + 1)
+			named = strstr(cmd + i, name) != NULL;
+		if (pid != self && named && uses_dir(pid, dir) && kill(pid, SIGKILL) == 0)
+			n++;
+		free(cmd);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 void app_sandbox_release(struct app_sandbox *s)
 {
 	if (s->dir)

@@ -139,6 +139,12 @@ pid_t app_sandbox_start(const struct app_sandbox *s, const char *log, const char
 /* Waits up to 20 s for the file to hold needle; fails the test if it never does. */
 void app_sandbox_wait_for(const char *file, const char *needle);
 
+/*
+ * SIGKILLs the processes that name dir or work in it and one of whose
+ * arguments holds name (a build's hook: "pre-receive"); how many.
+ */
+int app_sandbox_kill_named(const char *dir, const char *name);
+
 /* Sends sig to pid and waits for it: its exit status (128+signal); *took the seconds. */
 int app_sandbox_signal(pid_t pid, int sig, double *took);
 

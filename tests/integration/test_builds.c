@@ -10,7 +10,6 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,37 +215,6 @@ Test(builds, keep_builds_bounds_them_and_gc_sweeps_them)
 	cr_assert_eq(app_sandbox_release_count(&sb), 4);
 }
 
-/* SIGKILLs the processes working in the app repository whose command line names name. */
-static int kill_in_repo(const char *name)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-	char *real = realpath(sb.repo, NULL);
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		char *cwd_link = th_path("/proc/%s/cwd", e->d_name), cwd[4096];
-		ssize_t len = readlink(cwd_link, cwd, sizeof(cwd) - 1);
-		free(cwd_link);
-		if (len <= 0)
-			continue;
-		cwd[len] = '\0';
-		char *cmd_path = th_path("/proc/%s/cmdline", e->d_name);
-		size_t clen = 0;
-		char *cmd = th_read(cmd_path, &clen);
-		free(cmd_path);
-		if (cmd && real && !strcmp(cwd, real) && strstr(cmd, name) &&
-		    kill(atoi(e->d_name), SIGKILL) == 0)
-			n++;
-		free(cmd);
-	}
-	if (d)
-		closedir(d);
-	free(real);
-	return n;
-}
-
 Test(builds, a_killed_build_is_marked_failed_by_the_next_one)
 {
 	app_sandbox_checkout(&sb, NULL, "main", NULL);
@@ -261,7 +229,7 @@ Test(builds, a_killed_build_is_marked_failed_by_the_next_one)
 	free(json);
 
 	/* the hook dies (kill -9, the OOM killer); its push fails */
-	cr_assert_gt(kill_in_repo("pre-receive"), 0);
+	cr_assert_gt(app_sandbox_kill_named(sb.repo, "pre-receive"), 0);
 	int st;
 	cr_assert_eq(waitpid(push, &st, 0), push);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
