@@ -20,12 +20,18 @@ static int has_suffix(const char *s, size_t n, const char *suffix)
 	return n >= k && !memcmp(s + n - k, suffix, k);
 }
 
+/* https:// or git://: fetched from elsewhere, never from the server's own files. */
+static int is_network_url(const char *spec)
+{
+	return !strncmp(spec, "https://", 8) || !strncmp(spec, "git://", 6);
+}
+
 int bpsource_kind(const char *spec, enum bpsource_kind *out)
 {
 	const char *hash = strchr(spec, '#');
 	size_t n = hash ? (size_t)(hash - spec) : strlen(spec);
 
-	if (!strncmp(spec, "https://", 8) || !strncmp(spec, "file://", 7) ||
+	if (is_network_url(spec) || !strncmp(spec, "file://", 7) ||
 	    (spec[0] == '/' && has_suffix(spec, n, ".git"))) {
 		if (n <= 8 || (hash && !hash[1]))
 			goto bad;
@@ -49,8 +55,18 @@ int bpsource_kind(const char *spec, enum bpsource_kind *out)
 bad:
 	return sw_error_set(SW_EINVALID,
 		"'%s' is not a buildpack: give a shipped buildpack's name, an absolute directory, "
-		"or a git URL (https://, file:// or a path ending in .git, optionally with #ref)",
+		"or a git URL (https://, git://, file:// or a path ending in .git, optionally with #ref)",
 		spec);
+}
+
+int bpsource_allowed(const char *spec, const char *user)
+{
+	enum bpsource_kind kind;
+	int err = bpsource_kind(spec, &kind);
+	if (err || !user || kind == BPSOURCE_SHIPPED || (kind == BPSOURCE_GIT && is_network_url(spec)))
+		return err;
+	return sw_error_set(SW_EDENIED, "buildpack '%s' cannot be used over ssh: name a shipped "
+			    "buildpack or an https:// or git:// URL", spec);
 }
 
 static void say(run_line_fn on_line, void *ctx, const char *fmt, const char *arg)

@@ -9,9 +9,12 @@
  *                       names of the same buildpacks ("heroku/nodejs",
  *                       "heroku/python") name the shipped ones too
  *   a local directory   "/srv/bp/go"      an absolute path, used as it is
- *   a git URL           "https://host/bp", "file:///srv/bp.git" or a path
- *                       ending in ".git", with an optional "#ref" (branch,
- *                       tag or commit) - cloned with libgit2
+ *   a git URL           "https://host/bp", "git://host/bp", "file:///srv/bp.git"
+ *                       or a path ending in ".git", with an optional "#ref"
+ *                       (branch, tag or commit) - cloned with libgit2
+ * A remote user (one who reaches Slipway over ssh) may name only shipped
+ * buildpacks and https:// or git:// URLs: a directory, a file:// URL or a
+ * repository of the server would hand them its files (bpsource_allowed).
  * Git buildpacks are cloned once per root into
  * <root>/buildpacks-cache/<sha256 of the spec>/ (the tree of the commit,
  * without .git) and reused by every later build; a clone is made in a temp
@@ -34,6 +37,14 @@ enum bpsource_kind {
 
 /* Classifies spec; SW_EINVALID with a message saying what is allowed. */
 int bpsource_kind(const char *spec, enum bpsource_kind *out);
+
+/*
+ * Whether user (a remote user, NULL for the server's own account) may name
+ * spec: the server's own account anything bpsource_kind() accepts, a remote
+ * user only a shipped name or an https:// or git:// URL.  SW_EDENIED (or
+ * SW_EINVALID from bpsource_kind) with a one-line message.
+ */
+int bpsource_allowed(const char *spec, const char *user);
 
 /* The directory of shipped buildpack spec (its own or Heroku's name), malloc'ed. */
 char *bpsource_shipped_dir(const char *spec, const char *shipped_dir);

@@ -338,8 +338,8 @@ static int compile(struct build *b)
 	    (err = open_sandbox(b)))
 		goto done;
 	build_env(b, &env);
-	if (
-	    (err = pipeline_specs(b->o->root, b->o->app, b->app_dir, &specs, &from)))
+	if ((err = pipeline_specs(b->o->root, b->o->app, b->app_dir, b->o->remote_user, &specs,
+				  &from)))
 		goto done;
 	po.root = b->o->root;
 	po.sandbox = &b->sb;
@@ -352,6 +352,8 @@ static int compile(struct build *b)
 	po.shipped_dir = build_buildpacks_dir();
 	po.shipped = shipped;
 	po.timeout_sec = b->limits.compile_timeout_sec;
+	po.max_bytes = b->limits.max_unpacked;
+	po.max_entries = b->limits.max_files;
 	po.on_line = relay;
 	po.ctx = b;
 	err = pipeline_run(&po, &res);

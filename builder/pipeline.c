@@ -6,7 +6,9 @@
 #include "builder/buildpacks.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/units.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ struct run {
 	size_t n;        /* buildpacks that build */
 	size_t cap;      /* slots in bps */
 	struct strvec env;
+	uint64_t bytes, entries; /* in the copies so far */
 };
 
 static void say(const struct pipeline_opts *o, const char *fmt, ...)
@@ -71,6 +74,54 @@ static char *short_name(const char *spec)
 	return xstrndup(spec + start, end - start);
 }
 
+/*
+ * Adds what the tree at path holds to run's count, stopping as soon as it
+ * passes a bound (1), so naming a huge directory costs no more than that.
+ */
+static int count_tree(struct run *run, const char *path)
+{
+	const struct pipeline_opts *o = run->o;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0; /* the copy says why */
+	run->entries++;
+	if (S_ISREG(st.st_mode))
+		run->bytes += (uint64_t)st.st_size;
+	if ((o->max_bytes && run->bytes > o->max_bytes) ||
+	    (o->max_entries && run->entries > o->max_entries))
+		return 1;
+	DIR *d = S_ISDIR(st.st_mode) ? opendir(path) : NULL;
+	struct dirent *de;
+	int over = 0;
+	while (!over && d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = xasprintf("%s/%s", path, de->d_name);
+		over = count_tree(run, sub);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	return over;
+}
+
+/* Refuses a buildpack whose copy would take the build past its bounds. */
+static int check_size(struct run *run, const char *spec, const char *src)
+{
+	const struct pipeline_opts *o = run->o;
+	char size[32];
+	if ((!o->max_bytes && !o->max_entries) || !count_tree(run, src))
+		return 0;
+	if (o->max_bytes && run->bytes > o->max_bytes) {
+		units_format_size(o->max_bytes, size, sizeof(size));
+		return sw_error_set(SW_EINVALID, "the buildpacks hold more than %s of files with "
+				    "'%s' (slipway.maxSlugUnpackedSize)", size, spec);
+	}
+	return sw_error_set(SW_EINVALID, "the buildpacks hold more than %llu files and directories "
+			    "with '%s' (slipway.maxSlugFiles)", (unsigned long long)o->max_entries,
+			    spec);
+}
+
 /* Fetches spec and copies it to <work_dir>/<i>/<short name>. */
 static int stage(struct run *run, size_t i, const char *spec)
 {
@@ -78,6 +129,8 @@ static int stage(struct run *run, size_t i, const char *spec)
 	char *src = NULL, *parent = xasprintf("%s/%zu", o->work_dir, i + 1);
 	char *base = short_name(spec);
 	int err = bpsource_resolve(o->root, spec, o->shipped_dir, o->on_line, o->ctx, &src);
+	if (!err)
+		err = check_size(run, spec, src);
 	if (!err && !(err = fs_mkdir_p(parent, 0700))) {
 		run->bps[i].dir = xasprintf("%s/%s", parent, base);
 		err = fs_copy_tree(src, run->bps[i].dir);
@@ -265,7 +318,7 @@ static int release_all(struct run *run, struct pipeline_result *r)
 
 int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r)
 {
-	struct run run = { o, NULL, 0, 0, STRVEC_INIT };
+	struct run run = { o, NULL, 0, 0, STRVEC_INIT, 0, 0 };
 	int err;
 
 	for (size_t i = 0; o->env && o->env[i]; i++)
@@ -329,7 +382,18 @@ done:
 	return err;
 }
 
-int pipeline_specs(const char *root, const char *app, const char *app_dir,
+/* A remote user's tree names only what they may use (bpsource_allowed). */
+static int check_allowed(const struct strvec *specs, const char *user)
+{
+	for (size_t i = 0; i < specs->n; i++) {
+		int err = bpsource_allowed(specs->v[i], user);
+		if (err)
+			return sw_error_prefix(err, "'.buildpacks': ");
+	}
+	return 0;
+}
+
+int pipeline_specs(const char *root, const char *app, const char *app_dir, const char *user,
 		   struct strvec *out, const char **from)
 {
 	int found, err = buildpacks_list(root, app, out);
@@ -340,7 +404,7 @@ int pipeline_specs(const char *root, const char *app, const char *app_dir,
 		*from = "app";
 		return 0;
 	}
-	if ((err = read_dot_buildpacks(app_dir, out, &found)))
+	if ((err = read_dot_buildpacks(app_dir, out, &found)) || (err = check_allowed(out, user)))
 		return err;
 	if (found)
 		*from = ".buildpacks";

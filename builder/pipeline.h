@@ -8,7 +8,8 @@
  *            .buildpacks, else automatic detection: the first shipped
  *            buildpack, in the fixed order given, whose bin/detect applies
  *   fetch    each spec to a directory (bpsource.h), copied into the build's
- *            private work_dir, so nothing a buildpack writes leaks out
+ *            private work_dir, so nothing a buildpack writes leaks out; the
+ *            copies together stay within max_bytes and max_entries
  *   detect   every buildpack, for its name ("-----> <Name> app detected");
  *            in an explicit list a buildpack that does not apply is an error
  *   compile  in order; the environment of each is the previous one's plus
@@ -32,6 +33,8 @@
 #include "store/config.h"
 #include "util/util.h"
 
+#include <stdint.h>
+
 /* Everything here is the caller's and only read, during pipeline_run(). */
 struct pipeline_opts {
 	const char *root;              /* for the cache of git buildpacks */
@@ -46,6 +49,8 @@ struct pipeline_opts {
 	const char *shipped_dir;       /* where the shipped buildpacks are */
 	const char *const *shipped;    /* their names, in detection order */
 	int timeout_sec;               /* per bin/compile; 0 = none */
+	uint64_t max_bytes;            /* what the copies of all buildpacks may hold */
+	uint64_t max_entries;          /* together: bytes of files, and entries; 0 = no bound */
 	run_line_fn on_line;           /* everything for the pusher */
 	void *ctx;
 };
@@ -75,9 +80,12 @@ void pipeline_result_release(struct pipeline_result *r);
 /*
  * The explicit list for a build: the app's (*from = "app") else the tree's
  * .buildpacks (*from = ".buildpacks"; must be a regular file) else empty
- * (*from = NULL).
+ * (*from = NULL).  A tree pushed by user (a remote user; NULL for the
+ * server's own account) may name only what bpsource_allowed() lets them:
+ * SW_EDENIED otherwise.  The app's list is the operator's or was checked
+ * when it was set.
  */
-int pipeline_specs(const char *root, const char *app, const char *app_dir,
+int pipeline_specs(const char *root, const char *app, const char *app_dir, const char *user,
 		   struct strvec *out, const char **from);
 
 /* Sources export_path on top of env (see above); *out gets the new environment. */

@@ -46,11 +46,16 @@ int cmd_buildpacks(struct cli *c)
 	return 0;
 }
 
-/* Refuses what could never build: a bad spec, a missing shipped name or directory. */
-static int check_source(const char *spec)
+/*
+ * Refuses what could never build (a bad spec, a missing shipped name or
+ * directory) and, over ssh, what the user may not name (bpsource_allowed).
+ */
+static int check_source(const char *spec, const char *user)
 {
 	enum bpsource_kind kind;
 	int err = buildpacks_spec_check(spec);
+	if (!err)
+		err = bpsource_allowed(spec, user);
 	if (!err)
 		err = bpsource_kind(spec, &kind);
 	if (err)
@@ -75,7 +80,7 @@ typedef int list_edit_fn(const char *root, const char *app, const char *spec, in
 static int put_buildpack(struct cli *c, list_edit_fn *edit, const char *what)
 {
 	struct strvec l = STRVEC_INIT;
-	if (app_check_exists(c->root, c->app) < 0 || check_source(c->args[0]) < 0 ||
+	if (app_check_exists(c->root, c->app) < 0 || check_source(c->args[0], c->shell_user) < 0 ||
 	    edit(c->root, c->app, c->args[0], c->index, &l) < 0)
 		return cli_fail();
 	print_next(c, what, &l);

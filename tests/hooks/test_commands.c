@@ -19,7 +19,10 @@ Test(commands, remote_users_may_run_only_these)
 					  "domains:add", "domains:remove", "apps:info",
 					  "releases:rollback", "config:add", "config:remove", "help",
 					  "releases:retry", "builds", "builds:output",
-					  "releases:promote", "pipelines:promote", "deploy", NULL };
+					  "releases:promote", "pipelines:promote", "deploy",
+					  "buildpacks", "buildpacks:add", "buildpacks:set",
+					  "buildpacks:remove", "buildpacks:clear", "repo:purge-cache",
+					  "repo:purge_cache", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;
@@ -30,7 +33,7 @@ Test(commands, remote_users_may_run_only_these)
 	static const char *const refused[] = { "shell", "keys", "keys:add", "keys:remove",
 					       "access", "access:add", "access:remove",
 					       "apps:destroy", "slugs:extract", "fsck", "gc",
-					       "buildpacks:add", "repo:purge-cache", "touch", "sh",
+					       "touch", "sh",
 					       "releases;touch", "git-upload-archive", "", NULL };
 	for (size_t i = 0; refused[i]; i++)
 		cr_assert(!cli_remote_allowed(refused[i]), "%s", refused[i]);

@@ -235,7 +235,7 @@ Test(client, the_remote_and_the_app_can_be_chosen)
 
 	/* a remote that is not there, and a command that runs only on the server */
 	failed(CLIENT("config", "-r", "nowhere"), 1, " !    no git remote 'nowhere' here\n");
-	failed(CLIENT("buildpacks", "-r", "heroku"), 2, "error: buildpacks runs only on the server "
+	failed(CLIENT("access", "-r", "heroku"), 2, "error: access runs only on the server "
 	       "itself, not through the remote 'heroku'\n");
 	free(with_port);
 }
@@ -464,7 +464,7 @@ Test(client, help_over_ssh_lists_only_what_the_user_may_run)
 	static const char *const shown[] = { "  releases ", "  config:set ", "  run ", "  apps:create ",
 					     "  rollback ", NULL };
 	static const char *const hidden[] = { "  gc ", "  fsck ", "  server:start ", "  keys:add ",
-					      "  access:add ", "  apps:destroy ", "  buildpacks ",
+					      "  access:add ", "  apps:destroy ", "  access ",
 					      "  slugs:extract ", "--root", NULL };
 	for (size_t i = 0; shown[i]; i++)
 		cr_assert(strstr(r.out, shown[i]), "'%s' missing:\n%s", shown[i], r.out);

@@ -715,7 +715,7 @@ Test(ssh, a_collaborators_release_phase_and_buildpack_reach_nothing_of_the_serve
 			    file_or_empty(keys) };
 	char *beta_config = OK(env, SLIPWAY_BIN, "config", "--shell", "-a", "beta");
 
-	/* alice's buildpack, hosted where she likes (here: a directory), and her release phase */
+	/* alice's buildpack (hosted where she likes; here a directory the operator names for her) */
 	char *bp = th_path("%s/evil-buildpack", sb);
 	char *script = attack_script();
 	char *p = th_path("%s/bin/detect", bp);
@@ -731,11 +731,7 @@ Test(ssh, a_collaborators_release_phase_and_buildpack_reach_nothing_of_the_serve
 	p = th_path("%s/Procfile", src);
 	th_write(p, "web: ./run.sh\nrelease: sh ./pwn.sh\n", 0644);
 	free(p);
-	p = th_path("%s/.buildpacks", src);
-	char *list = th_path("%s\n", bp);
-	th_write(p, list, 0644);
-	free(list);
-	free(p);
+	free(OK(env, SLIPWAY_BIN, "buildpacks:set", bp, "-a", APP));
 	free(OK(env, "git", "add", "-A"));
 	free(OK(env, "git", "commit", "-q", "-m", "pwn"));
 
@@ -776,6 +772,178 @@ Test(ssh, a_collaborators_release_phase_and_buildpack_reach_nothing_of_the_serve
 	free(keys);
 	free(beta_access);
 	free(beta_cfg);
+}
+
+/* A buildpack that prints every file of the buildpacks staged beside it; its directory. */
+static char *dumping_buildpack(void)
+{
+	char *bp = th_path("%s/dump-buildpack", sb);
+	char *p = th_path("%s/bin/detect", bp);
+	th_write(p, "#!/bin/sh\necho Dump\n", 0755);
+	free(p);
+	p = th_path("%s/bin/compile", bp);
+	th_write(p, "#!/bin/sh\ncd \"$(dirname \"$0\")/../../..\" && find . -type f -exec cat {} +\n",
+		 0755);
+	free(p);
+	return bp;
+}
+
+/* The app beta, its code holding a secret, and a secret config var. */
+static void beta_with_secrets(void)
+{
+	free(OK(env, SLIPWAY_BIN, "apps:create", "beta"));
+	free(OK(env, SLIPWAY_BIN, "config:set", "SECRET_B=hunter3", "-a", "beta"));
+	char *dir = th_path("%s/betasrc", sb);
+	char *p = th_path("%s/secret.txt", dir);
+	th_write(p, "BETA-CODE-SECRET\n", 0644);
+	free(p);
+	th_write_hi_app(dir);
+	char *beta = th_path("%s/apps/beta.git", root);
+	free(OK(env, "git", "-C", dir, "-c", "init.defaultBranch=main", "init", "-q"));
+	free(OK(env, "git", "-C", dir, "add", "-A"));
+	free(OK(env, "git", "-C", dir, "commit", "-q", "-m", "beta"));
+	free(OK(env, "git", "-C", dir, "push", "-q", beta, "main"));
+	free(beta);
+	free(dir);
+}
+
+/* Commits a .buildpacks of the given lines in the pusher's repository. */
+static void commit_buildpacks(const char *lines)
+{
+	char *p = th_path("%s/.buildpacks", src);
+	th_write(p, lines, 0644);
+	free(p);
+	free(OK(env, "git", "add", "-A"));
+	free(OK(env, "git", "commit", "-q", "-m", "buildpacks"));
+}
+
+static void assert_no_secret(const char *out)
+{
+	cr_assert_null(strstr(out, "BETA-CODE-SECRET"), "beta's code reached the pusher:\n%s", out);
+	cr_assert_null(strstr(out, "hunter3"), "beta's config reached the pusher:\n%s", out);
+	cr_assert_null(strstr(out, "SERVER-PRIVATE-KEY"), "the server's key reached the pusher:\n%s",
+		       out);
+}
+
+/* Alice pushes lines as .buildpacks: refused with one line naming want, nothing released. */
+static void buildpacks_push_refused(const char *lines, const char *want)
+{
+	commit_buildpacks(lines);
+	char *before = OK(env, SLIPWAY_BIN, "releases", "-a", APP);
+	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_neq(r.status, 0, "push: %s", r.err);
+	char *line = th_path("remote:  !     '.buildpacks': buildpack '%s' cannot be used over ssh: "
+			     "name a shipped buildpack or an https:// or git:// URL", want);
+	cr_assert(strstr(r.err, line), "want '%s' in:\n%s", line, r.err);
+	cr_assert_eq(th_count(r.err, "cannot be used"), 1, "%s", r.err);
+	cr_assert_null(strstr(r.err, "-----> Cloning"), "%s", r.err);
+	assert_no_secret(r.err);
+	th_result_free(&r);
+	char *after = OK(env, SLIPWAY_BIN, "releases", "-a", APP);
+	cr_assert_str_eq(after, before);
+	cr_assert_not(strstr(after, "Deploy"), "%s", after);
+	free(line);
+	free(after);
+	free(before);
+}
+
+Test(ssh, a_collaborators_buildpacks_name_no_other_app_and_no_server_file)
+{
+	beta_with_secrets();
+	char *dot_ssh = th_path("%s/.ssh", sb);
+	char *p = th_path("%s/id_ed25519", dot_ssh);
+	th_write(p, "SERVER-PRIVATE-KEY\n", 0600);
+	free(p);
+	char *dump = dumping_buildpack();
+	char *beta = th_path("%s/apps/beta.git#main", root);
+	init_src(url);
+
+	/* alice names beta's repository, the server's ~/.ssh and her own buildpack */
+	char *lines = th_path("%s\n%s\n%s\n", beta, dot_ssh, dump);
+	buildpacks_push_refused(lines, beta);
+	free(lines);
+	lines = th_path("%s\n", dot_ssh);
+	buildpacks_push_refused(lines, dot_ssh);
+	free(lines);
+	char *file_url = th_path("file://%s/apps/beta.git", root);
+	lines = th_path("heroku/python\n%s\n", file_url);
+	buildpacks_push_refused(lines, file_url);
+	free(lines);
+
+	/* the same tree pushed by the operator: their buildpacks may be anything, so it reads them */
+	lines = th_path("%s\n%s\n%s\n", dump, beta, dot_ssh);
+	commit_buildpacks(lines);
+	char *local = th_path("%s/apps/%s.git", root, APP);
+	struct th_result r = RUN(env, "git", "push", local, "main");
+	cr_assert(strstr(r.err, "BETA-CODE-SECRET"), "%s", r.err);
+	cr_assert(strstr(r.err, "SERVER-PRIVATE-KEY"), "%s", r.err);
+	th_result_free(&r);
+	free(local);
+	free(lines);
+	free(file_url);
+	free(beta);
+	free(dump);
+	free(dot_ssh);
+}
+
+/* The app's buildpacks as the operator sees them. */
+static char *buildpacks_state(void)
+{
+	return OK(env, SLIPWAY_BIN, "buildpacks", "-a", APP);
+}
+
+static void buildpacks_ssh_ok(const char *command, const char *want_out)
+{
+	struct th_result r = ssh_as(key_alice, command);
+	cr_assert_eq(r.status, 0, "'%s': %s", command, r.err);
+	cr_assert(strstr(r.out, want_out), "'%s': want '%s' in:\n%s", command, want_out, r.out);
+	th_result_free(&r);
+}
+
+#define NOT_OVER_SSH "' cannot be used over ssh: name a shipped buildpack or an https:// or " \
+	"git:// URL\n"
+
+Test(ssh, users_set_their_apps_buildpacks_over_ssh_but_name_nothing_of_the_server)
+{
+	buildpacks_ssh_ok("buildpacks -a " APP, APP " has no Buildpack URL set.\n");
+	buildpacks_ssh_ok("buildpacks:set heroku/python -a " APP,
+			  "Buildpack set. Next release on " APP " will use:\n  1. heroku/python\n");
+	buildpacks_ssh_ok("buildpacks:add https://github.com/heroku/heroku-buildpack-ruby -a " APP,
+			  "  2. https://github.com/heroku/heroku-buildpack-ruby\n");
+	buildpacks_ssh_ok("buildpacks:add --index 1 git://example.com/bp.git -a " APP,
+			  "  1. git://example.com/bp.git\n  2. heroku/python\n");
+
+	/* directories, local repositories and file:// URLs of the server are refused */
+	char *cmd = th_path("buildpacks:add %s -a %s", sb, APP);
+	char *want = th_path(" !    buildpack '%s" NOT_OVER_SSH, sb);
+	refused_ssh_keeping(key_alice, cmd, want, buildpacks_state);
+	free(cmd);
+	free(want);
+	cmd = th_path("buildpacks:set %s/apps/%s.git -a %s", root, APP, APP);
+	want = th_path(" !    buildpack '%s/apps/%s.git" NOT_OVER_SSH, root, APP);
+	refused_ssh_keeping(key_alice, cmd, want, buildpacks_state);
+	free(cmd);
+	free(want);
+	refused_ssh_keeping(key_alice, "buildpacks:set file:///etc -a " APP,
+			    " !    buildpack 'file:///etc" NOT_OVER_SSH, buildpacks_state);
+
+	buildpacks_ssh_ok("buildpacks:remove heroku/python -a " APP, "Buildpack removed.");
+	buildpacks_ssh_ok("buildpacks:clear -a " APP, "Buildpacks cleared.");
+	buildpacks_ssh_ok("repo:purge-cache -a " APP, "Purging build cache of " APP "... done");
+	char *now = buildpacks_state();
+	cr_assert_str_eq(now, APP " has no Buildpack URL set.\n");
+	free(now);
+
+	/* only on apps the user has access to */
+	refused_ssh_keeping(key_bob, "buildpacks:set heroku/python -a " APP, NO_ACCESS,
+			    buildpacks_state);
+	refused_ssh_keeping(key_bob, "repo:purge-cache -a " APP, NO_ACCESS, buildpacks_state);
+
+	/* the operator may still name a directory of the server */
+	free(OK(env, SLIPWAY_BIN, "buildpacks:set", sb, "-a", APP));
+	now = buildpacks_state();
+	cr_assert(strstr(now, sb), "%s", now);
+	free(now);
 }
 
 /* ---- promotion over ssh ---- */
