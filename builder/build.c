@@ -29,7 +29,10 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,6 +318,45 @@ static int open_sandbox(struct build *b)
 	return fs_mkdir_p(b->bp_dir, 0700);
 }
 
+/*
+ * Unsandboxed (slipway.sandbox none), a buildpack's process may leave its
+ * process group (setsid) and outlive its buildpack, holding the build's
+ * output.  The build adopts such orphans (a child subreaper) while the
+ * buildpacks run and ends them after; a sandbox's own pid namespace ends
+ * with its program, so it needs neither.
+ */
+static void adopt_orphans(const struct build *b)
+{
+	if (b->sb.off)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* Kills and reaps the build's children and theirs, adopted in turn. */
+static void end_orphans(const struct build *b)
+{
+	if (!b->sb.off)
+		return;
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 64; round++) { /* sets no error: the build's stays */
+		FILE *f = fopen(path, "re");
+		size_t len = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		text[len] = '\0';
+		if (!len)
+			break;
+		for (char *p = text, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+				waitpid((pid_t)pid, NULL, 0);
+		}
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 /* Buildpack config vars fill in what the app does not set itself. */
 static void add_bp_vars(struct build *b)
 {
@@ -356,7 +398,9 @@ static int compile(struct build *b)
 	po.max_entries = b->limits.max_files;
 	po.on_line = relay;
 	po.ctx = b;
+	adopt_orphans(b);
 	err = pipeline_run(&po, &res);
+	end_orphans(b);
 	b->compile_failed = res.compile_failed;
 	if (err)
 		goto done;
