@@ -456,7 +456,7 @@ Test(shipped, static_site_is_served_as_it_is)
 	assert_entry(tv, "app/index.html", "-rw-r--r--");
 	assert_entry(tv, "app/css/site.css", "-rw-r--r--");
 	free(tv);
-	assert_procs(1, "{\"web\":\"python3 -m http.server $PORT\"}");
+	assert_procs(1, "{\"web\":\"python3 .slipway/static-server.py\"}");
 }
 
 /* ---- detection order ---- */
