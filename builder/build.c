@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "builder/limits.h"
+#include "builder/outcap.h"
 #include "store/ledger.h"
 #include "util/lock.h"
 #include "util/units.h"
@@ -75,6 +76,8 @@ struct build {
 	struct timespec t0;
 	FILE *out;       /* the pusher's terminal, and the build's log once it has one */
 	FILE *log;       /* the build's log (store/builds.h), or NULL */
+	struct outcap cap;  /* what of the output is shown and kept (slipway.maxBuildOutput) */
+	int cap_said;    /* the pusher was told the output is being cut */
 	struct build_record rec;
 };
 
@@ -97,15 +100,52 @@ static void relay(const char *line, size_t len, void *ctx)
 	fflush(b->out);
 }
 
-/* Writes what the pusher sees to the build's log too. */
+/* Writes to the pusher and to the build's log, if it has one. */
+static void emit(struct build *b, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, b->o->out); /* a pusher gone away does not stop the build */
+	fflush(b->o->out);
+	if (b->log) {
+		fwrite(buf, 1, n, b->log);
+		fflush(b->log);
+	}
+}
+
+/* The build's output: its head at once, then only its tail, at the end (cut_output). */
 static ssize_t tee_write(void *ctx, const char *buf, size_t n)
 {
 	struct build *b = ctx;
-	fwrite(buf, 1, n, b->o->out); /* a pusher gone away does not stop the build */
-	fflush(b->o->out);
-	fwrite(buf, 1, n, b->log);
-	fflush(b->log);
+	size_t now = outcap_take(&b->cap, buf, n);
+	emit(b, buf, now);
+	if (now < n && !b->cap_said) {
+		char half[32];
+		units_format_size(b->cap.tail_max, half, sizeof(half));
+		fprintf(b->o->out, "-----> The build's output is longer than slipway.maxBuildOutput "
+			"allows: its last %s follow when the build ends\n", half);
+		fflush(b->o->out);
+		b->cap_said = 1;
+	}
 	return (ssize_t)n;
+}
+
+/* Writes the tail held back, after a line saying what was cut. */
+static void cut_output(struct build *b)
+{
+	const char *tail;
+	size_t len;
+	char half[32];
+	outcap_finish(&b->cap, &tail, &len);
+	if (b->cap.cut_bytes) {
+		units_format_size(b->cap.tail_max, half, sizeof(half));
+		char *line = xasprintf("-----> %llu bytes (%llu lines) of build output cut here: "
+				       "slipway.maxBuildOutput keeps the first and the last %s\n",
+				       (unsigned long long)b->cap.cut_bytes,
+				       (unsigned long long)b->cap.cut_lines, half);
+		emit(b, line, strlen(line));
+		free(line);
+	}
+	emit(b, tail, len);
+	outcap_release(&b->cap);
 }
 
 /*
@@ -139,27 +179,36 @@ static void keep_output(struct build *b, struct settings *s)
 			fprintf(b->log, "-----> Building %s from %s (%.7s)\n", b->o->app, b->o->branch,
 				b->o->rev);
 	}
+	if (err) {
+		say(b, " !     This build's output is not kept: %s", sw_error_last());
+		if (b->log)
+			fclose(b->log);
+		b->log = NULL;
+	}
 	static const cookie_io_functions_t tee = { .write = tee_write };
-	FILE *f = err ? NULL : fopencookie(b, "w", tee);
+	FILE *f = fopencookie(b, "w", tee);
 	if (!f) {
-		if (err)
-			say(b, " !     This build's output is not kept: %s", sw_error_last());
 		if (b->log)
 			fclose(b->log);
 		b->log = NULL;
 		return;
 	}
-	setvbuf(f, NULL, _IONBF, 0);
+	setvbuf(f, NULL, _IOLBF, 0); /* whole lines reach the cap */
+	outcap_init(&b->cap, b->limits.max_output);
 	b->out = f;
 }
 
-/* Records how the build ended and closes its log. */
+/* Shows the output's tail, records how the build ended and closes its log. */
 static void finish_output(struct build *b, int built)
 {
-	if (!b->log)
+	if (b->out == b->o->out)
 		return;
+	fflush(b->out);
+	cut_output(b);
 	fclose(b->out);
 	b->out = b->o->out;
+	if (!b->log)
+		return;
 	fclose(b->log);
 	b->log = NULL;
 	b->rec.status = built ? BUILD_SUCCEEDED : BUILD_FAILED;

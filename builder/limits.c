@@ -37,7 +37,8 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	    (err = settings_string(s, &SETTING_STACK, &out->stack)) ||
 	    (err = settings_bool(s, &SETTING_TIMINGS, &out->timings)) ||
 	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &out->max_unpacked)) ||
-	    (err = settings_count(s, &SETTING_MAX_SLUG_FILES, &out->max_files)))
+	    (err = settings_count(s, &SETTING_MAX_SLUG_FILES, &out->max_files)) ||
+	    (err = settings_size(s, &SETTING_MAX_BUILD_OUTPUT, &out->max_output)))
 		limits_release(out);
 	settings_free(s);
 	return err;

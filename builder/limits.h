@@ -23,6 +23,9 @@
  *                    writes may be larger either (RLIMIT_FSIZE)
  *   file count       $SLIPWAY_MAX_SLUG_FILES, slipway.maxSlugFiles, 1000000:
  *                    files, symlinks and directories in the slug
+ *   build output     $SLIPWAY_MAX_BUILD_OUTPUT, slipway.maxBuildOutput, 4M:
+ *                    what a build's output keeps and shows, its first and
+ *                    last halves (builder/outcap.h); 0 keeps it all
  *
  *     git --git-dir=<root>/apps/myapp.git config slipway.maxSlugSize 1G
  *     git config --global slipway.buildDir /srv/builds     # every app
@@ -44,6 +47,7 @@ struct build_limits {
 	int timings;             /* print each stage's time after "Released" */
 	uint64_t max_unpacked;   /* bytes of files in the slug, uncompressed */
 	uint64_t max_files;      /* files, symlinks and directories in the slug */
+	uint64_t max_output;     /* bytes of build output kept, head and tail; 0 = all */
 };
 #define BUILD_LIMITS_INIT { .compile_timeout_sec = LIMITS_COMPILE_TIMEOUT_DEFAULT, \
 			    .max_slug_size = LIMITS_MAX_SLUG_SIZE_DEFAULT }

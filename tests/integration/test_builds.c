@@ -119,6 +119,49 @@ Test(builds, a_failed_build_can_be_read_again_after_the_push)
 	free(err);
 }
 
+Test(builds, long_output_keeps_its_head_and_tail_and_says_what_was_cut)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_MAX_BUILD_OUTPUT=64K");
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	free(OK(SLIPWAY_BIN, "buildpacks:set", TESTS_DIR "/fixtures/buildpacks/chatty", "-a", APP));
+	commit("Procfile", "web: ./run\n", "chatty");
+	char *err = app_sandbox_push(&sb, "main");
+	char *seen = remote_lines(err);
+	cr_assert(strlen(seen) < 70 * 1024, "%zu bytes shown", strlen(seen));
+	cr_assert(strstr(seen, "       chatty line 1\n"), "%.300s", seen);
+	cr_assert_null(strstr(seen, "       chatty line 50000\n"));
+	cr_assert(strstr(seen, "       chatty line 100000\n       chatty done\n"), "%s", seen);
+	cr_assert(strstr(seen, "-----> Released v1: Deploy "), "%s", seen);
+	const char *notice = "-----> The build's output is longer than slipway.maxBuildOutput "
+			     "allows: its last 32K follow when the build ends\n";
+	cr_assert(strstr(seen, notice), "%.300s", seen);
+	const char *cut = strstr(seen, " of build output cut here: slipway.maxBuildOutput keeps "
+				       "the first and the last 32K\n");
+	cr_assert(cut, "%s", seen);
+	cr_assert_eq(th_count(seen, "of build output cut here"), 1);
+	const char *line = cut;
+	while (line > seen && line[-1] != '\n')
+		line--;
+	unsigned long long bytes = 0, lines = 0;
+	cr_assert_eq(sscanf(line, "-----> %llu bytes (%llu lines)", &bytes, &lines), 2, "%.200s", line);
+	cr_assert_gt(bytes, 2000000);
+	cr_assert_gt(lines, 90000);
+
+	/* what is kept is what was shown, but the notice only the pusher needed */
+	char *out = OK(SLIPWAY_BIN, "builds:output", "1", "-a", APP);
+	char *at = strstr(seen, notice);
+	memmove(at, at + strlen(notice), strlen(at + strlen(notice)) + 1);
+	cr_assert_str_eq(out, seen);
+	char *log = th_path("%s/slipway-builds/1.log", sb.repo);
+	size_t len = 0;
+	free(th_read(log, &len));
+	cr_assert(len < 70 * 1024, "%zu bytes kept", len);
+	free(log);
+	free(out);
+	free(seen);
+	free(err);
+}
+
 Test(builds, retry_releases_the_same_commit_again)
 {
 	app_sandbox_checkout(&sb, NULL, "main", NULL);
