@@ -313,6 +313,38 @@ Test(buildpacks, dot_buildpacks_file_is_used_when_the_app_has_no_list)
 	free(out);
 }
 
+Test(buildpacks, the_copies_of_the_buildpacks_count_against_the_builds_limits)
+{
+	/* a buildpack of 40K of files (the exporter's scripts and a blob) */
+	char *bp = th_path("%s/fat", sb.dir);
+	char *cmd = th_path("cp -r '%s/exporter' '%s' && head -c 40960 /dev/zero > '%s/blob'",
+			    FIX, bp, bp);
+	free(ok("sh", "-c", cmd));
+	free(cmd);
+	env_add("SLIPWAY_MAX_SLUG_UNPACKED_SIZE=64K");
+	init_app();
+	char *list = th_path("%s\n%s\n%s\n", bp, bp, bp);
+	write_src(".buildpacks", list);
+	commit("three times");
+	char *out = push();
+	char *want = th_path("remote:  !     the buildpacks hold more than 64K of files with '%s' "
+			     "(slipway.maxSlugUnpackedSize)", bp);
+	assert_rejected(out, want, 0);
+	free(want);
+	free(out);
+	free(list);
+
+	/* once is within the limit */
+	list = th_path("%s\n", bp);
+	write_src(".buildpacks", list);
+	commit("once");
+	out = push();
+	assert_released(out, 1);
+	free(out);
+	free(list);
+	free(bp);
+}
+
 Test(buildpacks, a_listed_buildpack_that_does_not_apply_fails_the_push)
 {
 	init_app();
