@@ -946,6 +946,63 @@ Test(ssh, users_set_their_apps_buildpacks_over_ssh_but_name_nothing_of_the_serve
 	free(now);
 }
 
+/* How many processes have needle in their command line. */
+static int processes_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char *p = th_path("/proc/%s/cmdline", e->d_name);
+		char buf[4096];
+		FILE *f = fopen(p, "r");
+		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		n += strstr(buf, needle) != NULL;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Alice pushes a commit whose build leaves processes behind: the push ends, they do not remain. */
+static void push_lingerer(int version)
+{
+	commit_change(version == 1 ? "one" : "two");
+	char *sha = OK(env, "git", "rev-parse", "HEAD");
+	chomp(sha);
+	char *mark = th_path("lingerer-%s", sha);
+	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "push: %s", r.err);
+	cr_assert(strstr(r.err, "remote:        left two processes behind"), "%s", r.err);
+	char *released = th_path("remote: -----> Released v%d: ", version);
+	cr_assert(strstr(r.err, released), "%s", r.err);
+	cr_assert_eq(processes_with(mark), 0, "processes of the build remain");
+	th_result_free(&r);
+	free(released);
+	free(mark);
+	free(sha);
+}
+
+Test(ssh, a_build_that_leaves_processes_behind_ends_its_push_over_ssh)
+{
+	server_config("slipway.compileTimeout", "1h"); /* a hang would outlast the test */
+	free(OK(env, SLIPWAY_BIN, "buildpacks:set", TESTS_DIR "/fixtures/buildpacks/lingerer", "-a",
+		APP));
+	init_src(url);
+	push_lingerer(1);
+	server_config("slipway.sandbox", "none");
+	push_lingerer(2);
+}
+
 /* ---- promotion over ssh ---- */
 
 /* The refs of myapp and prod and the files of the slug store: what a refusal leaves alone. */
