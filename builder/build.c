@@ -397,8 +397,8 @@ static void end_orphans(const struct build *b)
 			break;
 		for (char *p = text, *end; *p; p = end) {
 			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
+			if (end == p || (*end != ' ' && *end != '\n'))
+				break; /* the end of a full buffer: never a pid cut short */
 			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
 				waitpid((pid_t)pid, NULL, 0);
 		}
