@@ -517,12 +517,26 @@ static int root_given(const struct cli *c)
 static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
 {
 	int wants_app = (cmd->flags & CMD_APP) && !c->app;
-	if (!c->remote && !wants_app && !(cli_forwarded(cmd) && !root_given(c)))
+	int needed = c->remote || wants_app || (cli_forwarded(cmd) && !root_given(c));
+	if (!needed && (root_given(c) || (cmd->flags & CMD_HERE)))
 		return 0;
+	/* else only to tell whether this is a checkout of a server's app */
 	int err = app_remote_lookup(rem, c->remote ? c->remote : "heroku");
-	if (err == SW_ENOTFOUND && !c->remote)
-		return 0;
+	if (!needed || (err == SW_ENOTFOUND && !c->remote))
+		return 0; /* on an error rem is left empty */
 	return err < 0 ? cli_fail() : 0;
+}
+
+/*
+ * A command that is not sent to servers, typed in a checkout of a server's
+ * app without a root of its own: it would act on this machine instead.
+ */
+static int operator_only(const struct cmd *cmd, const struct cli *c)
+{
+	fprintf(stderr, " !    %s is an operator command: run it on the server itself, not through "
+			"the git remote '%s' (--root DIR runs it here)\n",
+		cmd->name, c->remote ? c->remote : "heroku");
+	return 1;
 }
 
 /* The words that run c's command on a server: the same options and arguments, and -a APP. */
@@ -584,10 +598,8 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	const char *env_app = getenv("SLIPWAY_APP");
 	if ((cmd->flags & CMD_APP) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
-	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && (cli_forwarded(cmd) || c->remote)) {
-		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem)
-			: cli_usage(cmd, "%s runs only on the server itself, not through the "
-				    "remote '%s'", cmd->name, c->remote);
+	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
+		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
 		goto done;
 	}
 	if ((cmd->flags & CMD_APP) && !c->app) {

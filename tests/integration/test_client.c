@@ -235,8 +235,9 @@ Test(client, the_remote_and_the_app_can_be_chosen)
 
 	/* a remote that is not there, and a command that runs only on the server */
 	failed(CLIENT("config", "-r", "nowhere"), 1, " !    no git remote 'nowhere' here\n");
-	failed(CLIENT("buildpacks", "-r", "heroku"), 2, "error: buildpacks runs only on the server "
-	       "itself, not through the remote 'heroku'\n");
+	failed(CLIENT("access", "-r", "staging"), 1, " !    access is an operator command: run it "
+	       "on the server itself, not through the git remote 'staging' (--root DIR runs it "
+	       "here)\n");
 	free(with_port);
 }
 
@@ -485,4 +486,64 @@ Test(client, help_over_ssh_lists_only_what_the_user_may_run)
 	cr_assert(strstr(out, "  server:start "), "%s", out);
 	cr_assert(strstr(out, "  gc "), "%s", out);
 	free(out);
+}
+
+/* 1 if path exists. */
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+Test(client, operator_commands_are_refused_in_a_checkout_of_a_server_s_app)
+{
+	char *pub = th_path("%s.pub", key_bob);
+	char *before = server_apps();
+	static const char *const cmds[][6] = {
+		{ "fsck" }, { "gc" }, { "keys" }, { "keys:add", "carol", NULL }, { "keys:remove", "bob" },
+		{ "access", "-a", APP }, { "access:add", "bob" }, { "apps:destroy", APP, "--confirm", APP },
+		{ "server:start" }, { "server:status" }, { "slugs:extract", "v1", "out" },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		const char *argv[8] = { 0 };
+		for (size_t k = 0; k < 6 && cmds[i][k]; k++)
+			argv[k] = cmds[i][k];
+		if (!strcmp(argv[0], "keys:add"))
+			argv[2] = pub;
+		char *want = th_path(" !    %s is an operator command: run it on the server itself, "
+				     "not through the git remote 'heroku' (--root DIR runs it here)\n",
+				     argv[0]);
+		struct th_result r = client_in(NULL, NULL, argv);
+		cr_assert_eq(r.status, 1, "%s: exit %d: %s%s", argv[0], r.status, r.out, r.err);
+		cr_assert_str_eq(r.out, "", "%s", argv[0]);
+		cr_assert_str_eq(r.err, want);
+		th_result_free(&r);
+		free(want);
+	}
+	/* nothing was made on this machine: no keys file, no root, no extracted slug */
+	static const char *const made[] = { ".ssh", ".local", "src/out", NULL };
+	for (size_t i = 0; made[i]; i++) {
+		char *p = th_path("%s/%s", sb, made[i]);
+		cr_assert(!exists(p), "%s was made", p);
+		free(p);
+	}
+	/* nor on the server */
+	char *after = server_apps();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	char *keys = OP(SLIPWAY_BIN, "keys");
+	cr_assert(strstr(keys, "bob"), "%s", keys);
+	cr_assert_null(strstr(keys, "carol"), "%s", keys);
+	free(keys);
+	free(pub);
+
+	/* apps:create is sent to the server, which decides (slipway.sshAppsCreate) */
+	failed(CLIENT("apps:create", "fromlaptop"), 1, " !    ");
+	char *local = th_path("%s/.local", sb);
+	cr_assert(!exists(local), "%s was made", local);
+	free(local);
+	char *apps = server_apps();
+	cr_assert_null(strstr(apps, "fromlaptop"), "%s", apps);
+	free(apps);
 }
