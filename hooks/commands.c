@@ -360,17 +360,27 @@ int cli_release_failed(struct cli *c, const struct change_result *res)
 	return 1;
 }
 
-/* The address sshd was reached at ($SSH_CONNECTION's third field), else this host's name. */
-static char *server_host(void)
+/* The nth (from 0) space-separated field of s, or NULL. */
+static const char *field_at(const char *s, int n)
+{
+	for (int i = 0; s && i < n; i++)
+		s = (s = strchr(s, ' ')) ? s + 1 : NULL;
+	return s && *s && *s != ' ' ? s : NULL;
+}
+
+/*
+ * The address and port sshd was reached at ($SSH_CONNECTION's third and
+ * fourth fields), else this host's name and no port (*port NULL).
+ */
+static char *server_host(char **port)
 {
 	const char *conn = getenv("SSH_CONNECTION");
-	const char *p = conn;
-	for (int field = 0; p && field < 2; field++)
-		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
-	if (p && *p && *p != ' ') {
+	const char *p = field_at(conn, 2), *pt = field_at(conn, 3);
+	*port = pt ? xstrndup(pt, strcspn(pt, " ")) : NULL;
+	if (p) {
 		size_t n = strcspn(p, " ");
 		if (memchr(p, ':', n))
-			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as scp-like URLs write it */
+			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as URLs write it */
 		return xstrndup(p, n);
 	}
 	char host[256] = "localhost";
@@ -383,12 +393,18 @@ char *cli_git_url(const struct cli *c, const char *app)
 {
 	if (!c->shell_user)
 		return app_repo_path(c->root, app);
-	char *url = NULL;
+	char *url = NULL, *port = NULL;
 	if (settings_git_url(app, &url) < 0 || url)
 		return url;
 	struct passwd *pw = getpwuid(geteuid());
-	char *host = server_host();
-	url = xasprintf("%s@%s:%s.git", pw ? pw->pw_name : "git", host, app);
+	const char *login = pw ? pw->pw_name : "git";
+	char *host = server_host(&port);
+	/* scp-like URLs have no port: any other than ssh's own needs an ssh:// URL */
+	if (port && strcmp(port, "22"))
+		url = xasprintf("ssh://%s@%s:%s/%s.git", login, host, port, app);
+	else
+		url = xasprintf("%s@%s:%s.git", login, host, app);
+	free(port);
 	free(host);
 	return url;
 }

@@ -417,11 +417,38 @@ Test(client, apps_create_over_ssh_prints_a_git_url_the_client_can_use)
 	/* by default: the server's account at the address ssh reached */
 	struct th_result r = CLIENT("apps:create", "first");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *want = th_path("Creating first... done\nGit repository: %s@127.0.0.1:first.git\n"
-			     "Add it as a remote with: git remote add heroku %s@127.0.0.1:first.git\n",
-			     user, user);
+	/* on a port other than 22: an ssh:// URL, since scp-like URLs have no port */
+	char *want = th_path("Creating first... done\nGit repository: ssh://%s@127.0.0.1:%d/first.git\n"
+			     "Add it as a remote with: git remote add heroku "
+			     "ssh://%s@127.0.0.1:%d/first.git\n", user, port, user, port);
 	cr_assert_str_eq(r.out, want);
 	cr_assert_null(strstr(r.out, root), "a server path: %s", r.out);
+	free(want);
+	th_result_free(&r);
+	/* the URL works as it is given: a push over it deploys */
+	char *first = th_path("ssh://%s@127.0.0.1:%d/first.git", user, port);
+	free(OP("git", "remote", "add", "first", first));
+	free(first);
+	th_write_hi_app(src);
+	free(OP("git", "add", "-A"));
+	free(OP("git", "commit", "-q", "-m", "first"));
+	r = th_run(src, (const char *const[]){ ssh_alice, NULL }, NULL,
+		   (const char *const[]){ "git", "push", "-q", "first", "main", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	/* reached on ssh's own port: the scp-like URL */
+	const char *as_alice[20];
+	size_t n = 0;
+	for (; op_env[n]; n++)
+		as_alice[n] = op_env[n];
+	as_alice[n++] = "SLIPWAY_SHELL_USER=alice@example.com";
+	as_alice[n++] = "SSH_CONNECTION=127.0.0.1 50000 192.0.2.7 22";
+	as_alice[n] = NULL;
+	r = th_run(src, as_alice, NULL, (const char *const[]){ SLIPWAY_BIN, "--root", root,
+							      "apps:info", "-a", "first", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = th_path("\nGit URL:     %s@192.0.2.7:first.git\n", user);
+	cr_assert(strstr(r.out, want), "%s", r.out);
 	free(want);
 	th_result_free(&r);
 
