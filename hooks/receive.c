@@ -91,6 +91,18 @@ static const char *branch_of(const struct update *up)
 	return strncmp(up->ref, "refs/heads/", 11) ? NULL : up->ref + 11;
 }
 
+static const char *tag_of(const struct update *up)
+{
+	return strncmp(up->ref, "refs/tags/", 10) ? NULL : up->ref + 10;
+}
+
+/* 1 if a push may update ref: a branch or a tag (tags are kept, never built). */
+static int pushable(const char *ref)
+{
+	return (!strncmp(ref, "refs/heads/", 11) && ref[11]) ||
+	       (!strncmp(ref, "refs/tags/", 10) && ref[10]);
+}
+
 /* The update that deploys: the first to a deploy branch, main before master. */
 static const struct update *deploying(const struct updates *u, const char *pinned)
 {
@@ -139,6 +151,9 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			continue;
 		if (stage == BUILD_ONLY) /* post-receive says it */
 			;
+		else if (tag_of(up))
+			fprintf(out, "-----> %s tag %s; tags are kept, not built\n",
+				is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
 		else if (!name)
 			fprintf(out, "-----> Ignoring %s: only branches are built\n", up->ref);
 		else if (is_zero(up->new))
@@ -279,9 +294,9 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 	read_updates(in, &u);
 	for (size_t i = 0; i < u.n; i++) {
 		const char *ref = u.v[i].ref;
-		if (strncmp(ref, "refs/heads/", 11) || !ref[11]) {
-			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) can be pushed\n",
-				ref);
+		if (!pushable(ref)) { /* the ledger's refs/releases/ and refs/slipway/ among them */
+			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) and tags "
+				     "(refs/tags/*) can be pushed\n", ref);
 			refused = 1;
 		}
 	}
