@@ -117,6 +117,32 @@ static const struct update *deploying(const struct updates *u, const char *pinne
 	return pick;
 }
 
+/*
+ * Where the push's release happens.  By default pre-receive builds (a
+ * failed build rejects the push) and post-receive releases; git has sent
+ * the pusher its verdict by then, so a failed release cannot fail the
+ * push.  With slipway.failedReleaseExit pre-receive builds and releases,
+ * before git moves the branch, and any failure rejects the push.
+ */
+enum step {
+	STEP_PRE_BUILD,      /* pre-receive: build only */
+	STEP_PRE_RELEASE,    /* pre-receive: build and release (failedReleaseExit) */
+	STEP_POST,           /* post-receive: release what was built, else build and release */
+	STEP_POST_NOTES,     /* post-receive after STEP_PRE_RELEASE: only the notes */
+};
+
+/* *on: slipway.failedReleaseExit of the app at git_dir; a malformed value is an error. */
+static int failed_release_exit(const char *git_dir, int *on)
+{
+	struct settings *s = NULL;
+	int err = settings_open_repo(&s, git_dir);
+	*on = 0;
+	if (!err)
+		err = settings_bool(s, &SETTING_FAILED_RELEASE_EXIT, on);
+	settings_free(s);
+	return err;
+}
+
 static int build_one(const struct build_opts *base, enum build_stage stage)
 {
 	struct build_opts o = *base;
@@ -125,13 +151,10 @@ static int build_one(const struct build_opts *base, enum build_stage stage)
 }
 
 /*
- * Builds the update that deploys and notes the others.  BUILD_ONLY builds
- * (pre-receive); BUILD_AND_RELEASE releases what pre-receive built, or
- * builds and releases when it built nothing (post-receive).  1 if a build
- * failed.
+ * Builds the update that deploys, as step says, and (post-receive) notes
+ * the others.  1 if a build or release failed.
  */
-static int build_updates(const char *git_dir, const struct updates *u, FILE *out,
-			 enum build_stage stage)
+static int build_updates(const char *git_dir, const struct updates *u, FILE *out, enum step step)
 {
 	char *root = NULL, *app = NULL, *pinned = NULL;
 	int failed = 0;
@@ -149,7 +172,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		const char *name = branch_of(up);
 		if (up == dep)
 			continue;
-		if (stage == BUILD_ONLY) /* post-receive says it */
+		if (step == STEP_PRE_BUILD || step == STEP_PRE_RELEASE) /* post-receive says it */
 			;
 		else if (tag_of(up))
 			fprintf(out, "-----> %s tag %s; tags are kept, not built\n",
@@ -167,7 +190,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			fprintf(out, "-----> Pushed to branch %s; only main or master deploy, not building\n",
 				name);
 	}
-	if (dep) {
+	if (dep && step != STEP_POST_NOTES) {
 		struct build_opts o = BUILD_OPTS_INIT;
 		o.root = root;
 		o.app = app;
@@ -179,8 +202,10 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
 			fprintf(out, " !     %s\n", sw_error_last());
 			failed = 1;
-		} else if (stage == BUILD_ONLY) {
+		} else if (step == STEP_PRE_BUILD) {
 			failed = build_one(&o, BUILD_ONLY) < 0;
+		} else if (step == STEP_PRE_RELEASE) {
+			failed = build_one(&o, BUILD_AND_RELEASE) < 0;
 		} else {
 			int err = build_one(&o, BUILD_RELEASE_BUILT);
 			if (err == SW_ENOTFOUND)
@@ -199,9 +224,15 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 int receive_post(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
-	int rc = 0;
+	int rc = 0, before = 0;
 	read_updates(in, &u);
-	rc = build_updates(git_dir, &u, out, BUILD_AND_RELEASE);
+	if (failed_release_exit(git_dir, &before) < 0)
+		before = 0; /* pre-receive refused the push on it */
+	rc = build_updates(git_dir, &u, out, before ? STEP_POST_NOTES : STEP_POST);
+	if (rc) /* the last line the pusher reads: git reports the push a success */
+		fprintf(out, " !     The push was accepted, but nothing new is live (slipway.failedReleaseExit "
+			     "true makes such a push fail)\n");
+	fflush(out);
 	free(u.v);
 	return rc;
 }
@@ -304,8 +335,15 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 		refused = refuse_deleting_deploy_branch(git_dir, &u, out);
 	if (!refused)
 		remove_stale_git_locks(git_dir, out);
-	if (!refused && app_rejects_failed_builds(git_dir))
-		refused = build_updates(git_dir, &u, out, BUILD_ONLY);
+	int before = 0;
+	if (!refused && failed_release_exit(git_dir, &before) < 0) {
+		fprintf(out, " !     %s\n", sw_error_last());
+		refused = 1;
+	}
+	if (!refused && before)
+		refused = build_updates(git_dir, &u, out, STEP_PRE_RELEASE);
+	else if (!refused && app_rejects_failed_builds(git_dir))
+		refused = build_updates(git_dir, &u, out, STEP_PRE_BUILD);
 	fflush(out);
 	free(u.v);
 	return refused;
