@@ -90,7 +90,9 @@ static const struct opt builds_opts[] = {
 };
 
 static const struct opt promote_opts[] = {
-	OPT_STRING(0, "to", struct cli, to, "APP", "an app name", "the app to release the slug on"),
+	OPT_STRING(0, "to", struct cli, to, "APP", "an app name",
+		   "the app to release the slug on (with -r REMOTE, default:\n"
+		   "the app of the heroku remote, the next stage)"),
 	JSON_OPT,
 	OPT_END,
 };
@@ -589,6 +591,25 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 	return rc;
 }
 
+/*
+ * Heroku's `pipelines:promote -r staging`: without --to, the app of the
+ * checkout's heroku remote is the next stage, when -r names another
+ * remote of the same server.  Left in down (released by the caller).
+ */
+static void promote_target(struct cli *c, const struct cmd *cmd, const struct app_remote *rem,
+			   struct app_remote *down)
+{
+	if (cmd->fn != cmd_promote || c->to || !c->remote || !strcmp(c->remote, "heroku") ||
+	    app_remote_lookup(down, "heroku") < 0)
+		return;
+	int same = down->kind == rem->kind &&
+		   (rem->kind != APP_REMOTE_SSH ||
+		    (!strcmp(down->login, rem->login) &&
+		     !strcmp(down->port ? down->port : "22", rem->port ? rem->port : "22")));
+	if (same && down->app && c->app && strcmp(down->app, c->app))
+		c->to = down->app;
+}
+
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 {
 	const struct opt *groups[4];
@@ -609,7 +630,7 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
 		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
 							: "too many arguments for %s", cmd->name);
-	struct app_remote rem = APP_REMOTE_INIT;
+	struct app_remote rem = APP_REMOTE_INIT, down = APP_REMOTE_INIT;
 	char *root = NULL;
 	int rc;
 	if ((rc = find_remote(c, cmd, &rem)))
@@ -617,6 +638,8 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	const char *env_app = getenv("SLIPWAY_APP");
 	if ((cmd->flags & CMD_APP) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
+	if (!c->shell_user)
+		promote_target(c, cmd, &rem, &down);
 	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
 		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
 		goto done;
@@ -638,5 +661,6 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 done:
 	free(root);
 	app_remote_release(&rem);
+	app_remote_release(&down);
 	return rc;
 }

@@ -574,3 +574,44 @@ Test(client, operator_commands_are_refused_in_a_checkout_of_a_server_s_app)
 	cr_assert_null(strstr(apps, "fromlaptop"), "%s", apps);
 	free(apps);
 }
+
+Test(client, pipelines_promote_from_a_second_remote_goes_to_the_heroku_remote_s_app)
+{
+	free(OP(SLIPWAY_BIN, "apps:create", "stage"));
+	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "stage"));
+	char *staging = th_path("ssh://%s@127.0.0.1:%d/stage.git", user, port);
+	free(OP("git", "remote", "add", "staging", staging));
+	free(staging);
+	th_write_hi_app(src);
+	free(OP("git", "add", "-A"));
+	free(OP("git", "commit", "-q", "-m", "first"));
+	struct th_result r = th_run(src, (const char *const[]){ ssh_alice, NULL }, NULL,
+				    (const char *const[]){ "git", "push", "-q", "staging", "main",
+							   NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+
+	/* a heroku remote on another server is no next stage: --to is asked for */
+	char *before = server_refs(APP);
+	char *elsewhere = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, th_free_port(), APP);
+	free(OP("git", "remote", "set-url", "heroku", elsewhere));
+	r = CLIENT("pipelines:promote", "-r", "staging");
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "missing --to APP"), "%s", r.err);
+	th_result_free(&r);
+	free(OP("git", "remote", "set-url", "heroku", url));
+	char *after = server_refs(APP);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	free(elsewhere);
+
+	/* Heroku's form: the source from -r, the target the heroku remote's app */
+	r = CLIENT("pipelines:promote", "-r", "staging");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Promoting stage to " APP "... done, v1"), "%s", r.out);
+	th_result_free(&r);
+	char *out = OP(SLIPWAY_BIN, "releases", "-a", APP);
+	cr_assert(strstr(out, "Promote stage v1"), "%s", out);
+	free(out);
+}
