@@ -3,6 +3,7 @@
 #include "builder/build.h"
 #include "store/app.h"
 #include "store/gitlocks.h"
+#include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/gitutil.h"
@@ -143,6 +144,19 @@ static int failed_release_exit(const char *git_dir, int *on)
 	return err;
 }
 
+/* The app's newest release number (0: none), or -1 when it cannot be read. */
+static int latest_release(const char *root, const char *app)
+{
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	int v = -1;
+	if (ledger_open(&l, repo) < 0 || ledger_latest(l, &v) < 0)
+		v = -1;
+	ledger_free(l);
+	free(repo);
+	return v;
+}
+
 static int build_one(const struct build_opts *base, enum build_stage stage)
 {
 	struct build_opts o = *base;
@@ -207,10 +221,15 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		} else if (step == STEP_PRE_RELEASE) {
 			failed = build_one(&o, BUILD_AND_RELEASE) < 0;
 		} else {
+			int before = latest_release(root, app);
 			int err = build_one(&o, BUILD_RELEASE_BUILT);
 			if (err == SW_ENOTFOUND)
 				err = build_one(&o, BUILD_AND_RELEASE);
 			failed = err < 0;
+			/* recorded, but not live: git has told the pusher the push succeeded */
+			if (failed && before >= 0 && latest_release(root, app) > before)
+				fprintf(out, " !     The push was accepted, but nothing new is live "
+					     "(slipway.failedReleaseExit true makes such a push fail)\n");
 		}
 	}
 	fflush(out);
@@ -229,10 +248,6 @@ int receive_post(FILE *in, FILE *out, const char *git_dir)
 	if (failed_release_exit(git_dir, &before) < 0)
 		before = 0; /* pre-receive refused the push on it */
 	rc = build_updates(git_dir, &u, out, before ? STEP_POST_NOTES : STEP_POST);
-	if (rc) /* the last line the pusher reads: git reports the push a success */
-		fprintf(out, " !     The push was accepted, but nothing new is live (slipway.failedReleaseExit "
-			     "true makes such a push fail)\n");
-	fflush(out);
 	free(u.v);
 	return rc;
 }
