@@ -129,7 +129,9 @@ enum step {
 	STEP_PRE_BUILD,      /* pre-receive: build only */
 	STEP_PRE_RELEASE,    /* pre-receive: build and release (failedReleaseExit) */
 	STEP_POST,           /* post-receive: release what was built, else build and release */
-	STEP_POST_NOTES,     /* post-receive after STEP_PRE_RELEASE: only the notes */
+	STEP_POST_RELEASED,  /* post-receive after STEP_PRE_RELEASE: never builds (a build
+				that pre-receive only built, the setting turned on between
+				the hooks, is still released) */
 };
 
 /* *on: slipway.failedReleaseExit of the app at git_dir; a malformed value is an error. */
@@ -204,7 +206,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			fprintf(out, "-----> Pushed to branch %s; only main or master deploy, not building\n",
 				name);
 	}
-	if (dep && step != STEP_POST_NOTES) {
+	if (dep) {
 		struct build_opts o = BUILD_OPTS_INIT;
 		o.root = root;
 		o.app = app;
@@ -224,7 +226,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			int before = latest_release(root, app);
 			int err = build_one(&o, BUILD_RELEASE_BUILT);
 			if (err == SW_ENOTFOUND)
-				err = build_one(&o, BUILD_AND_RELEASE);
+				err = step == STEP_POST ? build_one(&o, BUILD_AND_RELEASE) : 0;
 			failed = err < 0;
 			/* recorded, but not live: git has told the pusher the push succeeded */
 			if (failed && before >= 0 && latest_release(root, app) > before)
@@ -247,7 +249,7 @@ int receive_post(FILE *in, FILE *out, const char *git_dir)
 	read_updates(in, &u);
 	if (failed_release_exit(git_dir, &before) < 0)
 		before = 0; /* pre-receive refused the push on it */
-	rc = build_updates(git_dir, &u, out, before ? STEP_POST_NOTES : STEP_POST);
+	rc = build_updates(git_dir, &u, out, before ? STEP_POST_RELEASED : STEP_POST);
 	free(u.v);
 	return rc;
 }
