@@ -257,6 +257,34 @@ static int make_dir(const char *file)
 	return err;
 }
 
+/* 1 if the directory file would be in exists. */
+static int dir_exists(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
+	int yes = !*dir || fs_is_dir(dir);
+	free(dir);
+	return yes;
+}
+
+/*
+ * Takes the lock that guards file: an flock() on its directory, not a
+ * "<file>.lock" beside it, so ~/.ssh gets no file of ours.  A lock file
+ * earlier versions left there is removed once the lock is held.
+ */
+static int hold_keys(struct lockfile *lf, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? xasprintf("%.*s/", (int)(slash - file), file) : xstrdup("./");
+	char *old = xasprintf("%s.lock", file);
+	int err = lockfile_hold(lf, file, dir, 30);
+	if (!err)
+		unlink(old); /* nothing takes it any more */
+	free(old);
+	free(dir);
+	return err;
+}
+
 int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key)
 {
 	struct lockfile lf = LOCKFILE_INIT;
@@ -278,7 +306,7 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	buf_adds(&out, "\n");
 	char *new_line = buf_detach(&out);
 
-	if ((err = make_dir(o->file)) < 0 || (err = lockfile_hold(&lf, o->file, NULL, 30)) < 0 ||
+	if ((err = make_dir(o->file)) < 0 || (err = hold_keys(&lf, o->file)) < 0 ||
 	    (err = read_keys_file(o->file, &text)) < 0)
 		goto done_line;
 	char *save = NULL;
@@ -326,7 +354,9 @@ int keys_remove(const char *file, const char *user, int *removed)
 	*removed = 0;
 	if ((err = access_user_check(user)) < 0)
 		return err;
-	if ((err = lockfile_hold(&lf, file, NULL, 30)) < 0 || (err = read_keys_file(file, &text)) < 0)
+	if (!dir_exists(file)) /* no directory, no keys: nothing to lock or make */
+		return sw_error_set(SW_ENOTFOUND, "user '%s' has no keys (see: slipway keys)", user);
+	if ((err = hold_keys(&lf, file)) < 0 || (err = read_keys_file(file, &text)) < 0)
 		goto done;
 	for (char *l = text; *l;) {
 		char *nl = strchr(l, '\n');

@@ -15,7 +15,8 @@
  * single-quoted; paths containing quotes, backslashes or control
  * characters are refused.  Lines slipway did not write are kept byte for
  * byte.  The file is replaced with fs_write_atomic() (mode 0600) under
- * "<file>.lock"; its directory is created (0700) if missing.
+ * an flock() on its directory (no lock file); the directory is created
+ * (0700) if missing.
  *
  * The file: $SLIPWAY_AUTHORIZED_KEYS if set, else ~/.ssh/authorized_keys
  * of the user running slipway ($HOME, else the password database).

@@ -19,7 +19,9 @@
  * "heroku").  When that remote is an ssh URL and no root was chosen here
  * (--root, or $SLIPWAY_ROOT without -r), a CMD_REMOTE command is sent to
  * its server over ssh (remote.h) with the same options and arguments and
- * -a APP; everything else resolves the root and calls the function here.
+ * -a APP, and any other command is refused (it is the operator's, to run
+ * on the server: here it would act on this machine); everything else
+ * resolves the root and calls the function here.
  * Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage
  * error; a command sent to a server exits with ssh's status.
  *
@@ -53,7 +55,7 @@ enum {
 	CMD_ARGV = 1 << 5,
 	/*
 	 * a CMD_REMOTE command that runs where it is typed, never sent to the
-	 * server of an ssh remote (help)
+	 * server of an ssh remote nor refused in its checkout (help)
 	 */
 	CMD_HERE = 1 << 6,
 };

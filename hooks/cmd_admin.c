@@ -9,14 +9,40 @@
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "store/fsck.h"
+#include "util/error.h"
 #include "util/units.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
+
+/*
+ * 0 if the root is a directory; else the exit code after one line: a
+ * mistyped --root or a cron job without $SLIPWAY_ROOT must not pass for
+ * a clean root (nor make one).
+ */
+static int root_exists(const struct cli *c)
+{
+	struct stat st;
+	int found = stat(c->root, &st) == 0;
+	if (found && S_ISDIR(st.st_mode))
+		return 0;
+	if (found)
+		sw_error_set(SW_EINVALID, "the root '%s' is not a directory", c->root);
+	else if (errno == ENOENT || errno == ENOTDIR)
+		sw_error_set(SW_ENOTFOUND, "there is no root at '%s': give the root with --root DIR "
+			     "(or $SLIPWAY_ROOT)", c->root);
+	else
+		sw_error_errno(SW_ERROR, "cannot read the root '%s'", c->root);
+	return cli_fail();
+}
 
 int cmd_fsck(struct cli *c)
 {
 	struct strvec problems = STRVEC_INIT;
+	if (root_exists(c))
+		return 1;
 	if (c->app && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	if (fsck_run(c->root, c->app, &problems) < 0) {
@@ -40,6 +66,8 @@ int cmd_gc(struct cli *c)
 	uint64_t builds, runs, records;
 	int logs = 0;
 	char size[32];
+	if (root_exists(c))
+		return 1;
 	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
 	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
 	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0)

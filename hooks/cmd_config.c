@@ -114,9 +114,9 @@ static void print_done(struct cli *c, const char *verb, const struct buf *names,
 	else if (res->version)
 		printf("%s %s and restarting %s... done, v%d\n", verb, names->data, c->app,
 		       res->version);
-	else
-		printf("%s %s and restarting %s... done, no change (still v%d)\n", verb,
-		       names->data, c->app, res->previous);
+	else /* the same values: no release, nothing restarts */
+		printf("%s %s on %s... done, no change (still v%d)\n", verb, names->data, c->app,
+		       res->previous);
 }
 
 static void name_list(struct buf *b, char *const *names, size_t n)

@@ -143,8 +143,46 @@ static int scale(struct cli *c, const struct release *r)
 	return 0;
 }
 
+/* ps:scale without changes: the formation, "web=1 worker=0", as Heroku shows it. */
+static int show_formation(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct strvec wanted = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	int v = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
+	    (v && services_wanted(c->root, c->app, &r, &wanted) < 0)) {
+		rc = cli_fail();
+		goto done;
+	}
+	for (size_t i = 0; i < r.procs.n; i++) {
+		const char *type = r.procs.items[i].name;
+		size_t len = strlen(type), count = 0;
+		if (!strcmp(type, "release"))
+			continue;
+		for (size_t j = 0; j < wanted.n; j++)
+			count += !strncmp(wanted.v[j], type, len) && wanted.v[j][len] == '.';
+		buf_addf(&out, "%s%s=%zu", out.len ? " " : "", type, count);
+	}
+	if (out.len)
+		printf("%s\n", out.data);
+	else
+		printf("No process types on %s.\nPush a Procfile to add process types.\n", c->app);
+done:
+	buf_release(&out);
+	strvec_clear(&wanted);
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
 int cmd_ps_scale(struct cli *c)
 {
+	if (!c->nargs)
+		return show_formation(c);
 	return with_current(c, "scale", scale);
 }
 

@@ -125,7 +125,9 @@ int cli_open_app(struct cli *c, struct ledger **l);
 /*
  * The git URL to push app to: its repository's path for the operator; for
  * a remote user slipway.gitUrl (settings_git_url), else USER@HOST:APP.git
- * (the server account and the address ssh reached).  Malloc'ed, or NULL
+ * (the server account and the address ssh reached), or
+ * ssh://USER@HOST:PORT/APP.git when ssh was reached on a port other than
+ * 22.  Malloc'ed, or NULL
  * with the error set.
  */
 char *cli_git_url(const struct cli *c, const char *app);

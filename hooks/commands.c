@@ -90,7 +90,9 @@ static const struct opt builds_opts[] = {
 };
 
 static const struct opt promote_opts[] = {
-	OPT_STRING(0, "to", struct cli, to, "APP", "an app name", "the app to release the slug on"),
+	OPT_STRING(0, "to", struct cli, to, "APP", "an app name",
+		   "the app to release the slug on (with -r REMOTE, default:\n"
+		   "the app of the heroku remote, the next stage)"),
 	JSON_OPT,
 	OPT_END,
 };
@@ -135,6 +137,8 @@ static const struct opt logs_opts[] = {
 	OPT_FLAG('t', "tail", struct cli, tail, "go on showing new lines as they come"),
 	OPT_STRING('p', "ps", struct cli, ps, "TYPE[.N]", "a process",
 		   "only this process type or instance (web, web.1)"),
+	OPT_STRING('d', "dyno", struct cli, ps, "TYPE[.N]", "a process",
+		   "same as --ps (Heroku's name)"),
 	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
 		   "only lines of this source: app or slipway"),
 	OPT_END,
@@ -264,14 +268,15 @@ const struct cmd cli_commands[] = {
 	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
 	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
 	  "list the app's running processes" },
-	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 1, -1, "TYPE=N [TYPE+N ...] -a APP", NULL,
-	  "set how many processes of each type run (web=2, worker+1); no new release" },
+	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 0, -1, "[TYPE=N [TYPE+N ...]] -a APP", NULL,
+	  "set how many processes of each type run (web=2, worker+1); no new release\n"
+	  "(none: show how many run: web=1 worker=0)" },
 	{ "ps:restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
 	  "restart the app's processes (all, one type, or one instance) without a release" },
 	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
 	  "same as ps:restart" },
 	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
-	  "-a APP [-n N] [-t] [-p TYPE[.N]] [-s app|slipway]", logs_opts,
+	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
 	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
@@ -360,17 +365,27 @@ int cli_release_failed(struct cli *c, const struct change_result *res)
 	return 1;
 }
 
-/* The address sshd was reached at ($SSH_CONNECTION's third field), else this host's name. */
-static char *server_host(void)
+/* The nth (from 0) space-separated field of s, or NULL. */
+static const char *field_at(const char *s, int n)
+{
+	for (int i = 0; s && i < n; i++)
+		s = (s = strchr(s, ' ')) ? s + 1 : NULL;
+	return s && *s && *s != ' ' ? s : NULL;
+}
+
+/*
+ * The address and port sshd was reached at ($SSH_CONNECTION's third and
+ * fourth fields), else this host's name and no port (*port NULL).
+ */
+static char *server_host(char **port)
 {
 	const char *conn = getenv("SSH_CONNECTION");
-	const char *p = conn;
-	for (int field = 0; p && field < 2; field++)
-		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
-	if (p && *p && *p != ' ') {
+	const char *p = field_at(conn, 2), *pt = field_at(conn, 3);
+	*port = pt ? xstrndup(pt, strcspn(pt, " ")) : NULL;
+	if (p) {
 		size_t n = strcspn(p, " ");
 		if (memchr(p, ':', n))
-			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as scp-like URLs write it */
+			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as URLs write it */
 		return xstrndup(p, n);
 	}
 	char host[256] = "localhost";
@@ -383,12 +398,18 @@ char *cli_git_url(const struct cli *c, const char *app)
 {
 	if (!c->shell_user)
 		return app_repo_path(c->root, app);
-	char *url = NULL;
+	char *url = NULL, *port = NULL;
 	if (settings_git_url(app, &url) < 0 || url)
 		return url;
 	struct passwd *pw = getpwuid(geteuid());
-	char *host = server_host();
-	url = xasprintf("%s@%s:%s.git", pw ? pw->pw_name : "git", host, app);
+	const char *login = pw ? pw->pw_name : "git";
+	char *host = server_host(&port);
+	/* scp-like URLs have no port: any other than ssh's own needs an ssh:// URL */
+	if (port && strcmp(port, "22"))
+		url = xasprintf("ssh://%s@%s:%s/%s.git", login, host, port, app);
+	else
+		url = xasprintf("%s@%s:%s.git", login, host, app);
+	free(port);
 	free(host);
 	return url;
 }
@@ -517,12 +538,26 @@ static int root_given(const struct cli *c)
 static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
 {
 	int wants_app = (cmd->flags & CMD_APP) && !c->app;
-	if (!c->remote && !wants_app && !(cli_forwarded(cmd) && !root_given(c)))
+	int needed = c->remote || wants_app || (cli_forwarded(cmd) && !root_given(c));
+	if (!needed && (root_given(c) || (cmd->flags & CMD_HERE)))
 		return 0;
+	/* else only to tell whether this is a checkout of a server's app */
 	int err = app_remote_lookup(rem, c->remote ? c->remote : "heroku");
-	if (err == SW_ENOTFOUND && !c->remote)
-		return 0;
+	if (!needed || (err == SW_ENOTFOUND && !c->remote))
+		return 0; /* on an error rem is left empty */
 	return err < 0 ? cli_fail() : 0;
+}
+
+/*
+ * A command that is not sent to servers, typed in a checkout of a server's
+ * app without a root of its own: it would act on this machine instead.
+ */
+static int operator_only(const struct cmd *cmd, const struct cli *c)
+{
+	fprintf(stderr, " !    %s is an operator command: run it on the server itself, not through "
+			"the git remote '%s' (--root DIR runs it here)\n",
+		cmd->name, c->remote ? c->remote : "heroku");
+	return 1;
 }
 
 /* The words that run c's command on a server: the same options and arguments, and -a APP. */
@@ -556,6 +591,25 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 	return rc;
 }
 
+/*
+ * Heroku's `pipelines:promote -r staging`: without --to, the app of the
+ * checkout's heroku remote is the next stage, when -r names another
+ * remote of the same server.  Left in down (released by the caller).
+ */
+static void promote_target(struct cli *c, const struct cmd *cmd, const struct app_remote *rem,
+			   struct app_remote *down)
+{
+	if (cmd->fn != cmd_promote || c->to || !c->remote || !strcmp(c->remote, "heroku") ||
+	    app_remote_lookup(down, "heroku") < 0)
+		return;
+	int same = down->kind == rem->kind &&
+		   (rem->kind != APP_REMOTE_SSH ||
+		    (!strcmp(down->login, rem->login) &&
+		     !strcmp(down->port ? down->port : "22", rem->port ? rem->port : "22")));
+	if (same && down->app && c->app && strcmp(down->app, c->app))
+		c->to = down->app;
+}
+
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 {
 	const struct opt *groups[4];
@@ -576,7 +630,7 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
 		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
 							: "too many arguments for %s", cmd->name);
-	struct app_remote rem = APP_REMOTE_INIT;
+	struct app_remote rem = APP_REMOTE_INIT, down = APP_REMOTE_INIT;
 	char *root = NULL;
 	int rc;
 	if ((rc = find_remote(c, cmd, &rem)))
@@ -584,10 +638,10 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	const char *env_app = getenv("SLIPWAY_APP");
 	if ((cmd->flags & CMD_APP) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
-	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && (cli_forwarded(cmd) || c->remote)) {
-		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem)
-			: cli_usage(cmd, "%s runs only on the server itself, not through the "
-				    "remote '%s'", cmd->name, c->remote);
+	if (!c->shell_user)
+		promote_target(c, cmd, &rem, &down);
+	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
+		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
 		goto done;
 	}
 	if ((cmd->flags & CMD_APP) && !c->app) {
@@ -607,5 +661,6 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 done:
 	free(root);
 	app_remote_release(&rem);
+	app_remote_release(&down);
 	return rc;
 }

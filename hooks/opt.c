@@ -19,8 +19,14 @@ static const struct opt *find(const struct opt *const *groups, const char *word,
 	for (size_t g = 0; groups[g]; g++) {
 		for (const struct opt *o = groups[g]; o->kind != OPT_KIND_END; o++) {
 			if (word[1] != '-') {
-				if (o->short_name && word[1] == o->short_name && !word[2])
+				if (!o->short_name || word[1] != o->short_name)
+					continue;
+				if (!word[2])
 					return o;
+				if (o->kind != OPT_KIND_FLAG) { /* -n1, as getopt takes it */
+					*inline_value = word + 2;
+					return o;
+				}
 				continue;
 			}
 			if (!o->long_name)
@@ -60,7 +66,9 @@ static int take(const struct opt *o, void *base, int argc, char **argv, int *i,
 		const char *inline_value)
 {
 	const char *word = argv[*i];
-	size_t len = inline_value ? (size_t)(inline_value - 1 - word) : strlen(word);
+	/* the option as written: "--num" of "--num=5", "-n" of "-n5" */
+	size_t len = !inline_value ? strlen(word)
+		   : word[1] == '-' ? (size_t)(inline_value - 1 - word) : 2;
 	const char *v = inline_value;
 
 	if (o->kind == OPT_KIND_FLAG) {

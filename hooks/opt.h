@@ -29,14 +29,14 @@
  * front-end can add the options every command shares to each command's own.
  *
  * The words of the line:
- *   -n VALUE, --num VALUE, --num=VALUE
+ *   -n VALUE, -nVALUE, --num VALUE, --num=VALUE
  *                 an option with a value: the value is the next word
- *                 whatever it looks like, or what follows '='
+ *                 whatever it looks like, or what follows -n or '='
  *   -s, --shell   a flag (--shell=x is an unknown option)
  *   --            every later word is an argument
  *   -             an argument (stdin, by convention)
- *   anything else starting with '-' is an unknown option; short options do
- *   not bundle (-ax is unknown, not -a x).
+ *   anything else starting with '-' is an unknown option; flags do not
+ *   bundle (-st is unknown, not -s -t).
  * Options may come anywhere, before, between and after the arguments.
  *
  * Refusals are SW_EINVALID with one of these messages (OPTION as the user

@@ -3,6 +3,7 @@
 #include "builder/build.h"
 #include "store/app.h"
 #include "store/gitlocks.h"
+#include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/gitutil.h"
@@ -91,6 +92,18 @@ static const char *branch_of(const struct update *up)
 	return strncmp(up->ref, "refs/heads/", 11) ? NULL : up->ref + 11;
 }
 
+static const char *tag_of(const struct update *up)
+{
+	return strncmp(up->ref, "refs/tags/", 10) ? NULL : up->ref + 10;
+}
+
+/* 1 if a push may update ref: a branch or a tag (tags are kept, never built). */
+static int pushable(const char *ref)
+{
+	return (!strncmp(ref, "refs/heads/", 11) && ref[11]) ||
+	       (!strncmp(ref, "refs/tags/", 10) && ref[10]);
+}
+
 /* The update that deploys: the first to a deploy branch, main before master. */
 static const struct update *deploying(const struct updates *u, const char *pinned)
 {
@@ -105,6 +118,47 @@ static const struct update *deploying(const struct updates *u, const char *pinne
 	return pick;
 }
 
+/*
+ * Where the push's release happens.  By default pre-receive builds (a
+ * failed build rejects the push) and post-receive releases; git has sent
+ * the pusher its verdict by then, so a failed release cannot fail the
+ * push.  With slipway.failedReleaseExit pre-receive builds and releases,
+ * before git moves the branch, and any failure rejects the push.
+ */
+enum step {
+	STEP_PRE_BUILD,      /* pre-receive: build only */
+	STEP_PRE_RELEASE,    /* pre-receive: build and release (failedReleaseExit) */
+	STEP_POST,           /* post-receive: release what was built, else build and release */
+	STEP_POST_RELEASED,  /* post-receive after STEP_PRE_RELEASE: never builds (a build
+				that pre-receive only built, the setting turned on between
+				the hooks, is still released) */
+};
+
+/* *on: slipway.failedReleaseExit of the app at git_dir; a malformed value is an error. */
+static int failed_release_exit(const char *git_dir, int *on)
+{
+	struct settings *s = NULL;
+	int err = settings_open_repo(&s, git_dir);
+	*on = 0;
+	if (!err)
+		err = settings_bool(s, &SETTING_FAILED_RELEASE_EXIT, on);
+	settings_free(s);
+	return err;
+}
+
+/* The app's newest release number (0: none), or -1 when it cannot be read. */
+static int latest_release(const char *root, const char *app)
+{
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	int v = -1;
+	if (ledger_open(&l, repo) < 0 || ledger_latest(l, &v) < 0)
+		v = -1;
+	ledger_free(l);
+	free(repo);
+	return v;
+}
+
 static int build_one(const struct build_opts *base, enum build_stage stage)
 {
 	struct build_opts o = *base;
@@ -113,13 +167,10 @@ static int build_one(const struct build_opts *base, enum build_stage stage)
 }
 
 /*
- * Builds the update that deploys and notes the others.  BUILD_ONLY builds
- * (pre-receive); BUILD_AND_RELEASE releases what pre-receive built, or
- * builds and releases when it built nothing (post-receive).  1 if a build
- * failed.
+ * Builds the update that deploys, as step says, and (post-receive) notes
+ * the others.  1 if a build or release failed.
  */
-static int build_updates(const char *git_dir, const struct updates *u, FILE *out,
-			 enum build_stage stage)
+static int build_updates(const char *git_dir, const struct updates *u, FILE *out, enum step step)
 {
 	char *root = NULL, *app = NULL, *pinned = NULL;
 	int failed = 0;
@@ -137,8 +188,11 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		const char *name = branch_of(up);
 		if (up == dep)
 			continue;
-		if (stage == BUILD_ONLY) /* post-receive says it */
+		if (step == STEP_PRE_BUILD || step == STEP_PRE_RELEASE) /* post-receive says it */
 			;
+		else if (tag_of(up))
+			fprintf(out, "-----> %s tag %s; tags are kept, not built\n",
+				is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
 		else if (!name)
 			fprintf(out, "-----> Ignoring %s: only branches are built\n", up->ref);
 		else if (is_zero(up->new))
@@ -164,13 +218,20 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
 			fprintf(out, " !     %s\n", sw_error_last());
 			failed = 1;
-		} else if (stage == BUILD_ONLY) {
+		} else if (step == STEP_PRE_BUILD) {
 			failed = build_one(&o, BUILD_ONLY) < 0;
+		} else if (step == STEP_PRE_RELEASE) {
+			failed = build_one(&o, BUILD_AND_RELEASE) < 0;
 		} else {
+			int before = latest_release(root, app);
 			int err = build_one(&o, BUILD_RELEASE_BUILT);
 			if (err == SW_ENOTFOUND)
-				err = build_one(&o, BUILD_AND_RELEASE);
+				err = step == STEP_POST ? build_one(&o, BUILD_AND_RELEASE) : 0;
 			failed = err < 0;
+			/* recorded, but not live: git has told the pusher the push succeeded */
+			if (failed && before >= 0 && latest_release(root, app) > before)
+				fprintf(out, " !     The push was accepted, but nothing new is live "
+					     "(slipway.failedReleaseExit true makes such a push fail)\n");
 		}
 	}
 	fflush(out);
@@ -184,9 +245,11 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 int receive_post(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
-	int rc = 0;
+	int rc = 0, before = 0;
 	read_updates(in, &u);
-	rc = build_updates(git_dir, &u, out, BUILD_AND_RELEASE);
+	if (failed_release_exit(git_dir, &before) < 0)
+		before = 0; /* pre-receive refused the push on it */
+	rc = build_updates(git_dir, &u, out, before ? STEP_POST_RELEASED : STEP_POST);
 	free(u.v);
 	return rc;
 }
@@ -279,9 +342,9 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 	read_updates(in, &u);
 	for (size_t i = 0; i < u.n; i++) {
 		const char *ref = u.v[i].ref;
-		if (strncmp(ref, "refs/heads/", 11) || !ref[11]) {
-			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) can be pushed\n",
-				ref);
+		if (!pushable(ref)) { /* the ledger's refs/releases/ and refs/slipway/ among them */
+			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) and tags "
+				     "(refs/tags/*) can be pushed\n", ref);
 			refused = 1;
 		}
 	}
@@ -289,8 +352,15 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 		refused = refuse_deleting_deploy_branch(git_dir, &u, out);
 	if (!refused)
 		remove_stale_git_locks(git_dir, out);
-	if (!refused && app_rejects_failed_builds(git_dir))
-		refused = build_updates(git_dir, &u, out, BUILD_ONLY);
+	int before = 0;
+	if (!refused && failed_release_exit(git_dir, &before) < 0) {
+		fprintf(out, " !     %s\n", sw_error_last());
+		refused = 1;
+	}
+	if (!refused && before)
+		refused = build_updates(git_dir, &u, out, STEP_PRE_RELEASE);
+	else if (!refused && app_rejects_failed_builds(git_dir))
+		refused = build_updates(git_dir, &u, out, STEP_PRE_BUILD);
 	fflush(out);
 	free(u.v);
 	return refused;

@@ -24,8 +24,9 @@ int receive_post(FILE *in, FILE *out, const char *git_dir);
 
 /*
  * Runs pre-receive: refuses (returns 1, nothing is updated) a push that
- * touches anything outside refs/heads/ - the release ledger's refs, tags or
- * any other namespace - naming each refused ref on out.  For an app created
+ * touches anything but branches (refs/heads/) and tags (refs/tags/, kept
+ * and never built) - the release ledger's refs or any other namespace -
+ * naming each refused ref on out.  For an app created
  * with --reject-failed-builds it also builds here, reading the pushed
  * objects from git's quarantine, and a failed build refuses the push
  * (receive_post() then builds nothing).

@@ -42,6 +42,7 @@ const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_
 const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
 const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };
 const struct setting SETTING_MAX_BUILD_OUTPUT = { "slipway.maxBuildOutput", "SLIPWAY_MAX_BUILD_OUTPUT", "4M" };
+const struct setting SETTING_FAILED_RELEASE_EXIT = { "slipway.failedReleaseExit", "SLIPWAY_FAILED_RELEASE_EXIT", "false" };
 const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
 const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
 /* an argv, one word per value (settings_list): no environment variable */

@@ -27,6 +27,7 @@
  *   slipway.releaseTimeout      SLIPWAY_RELEASE_TIMEOUT    app     1h
  *   slipway.branch              -                          app     (main and master)
  *   slipway.rejectFailedBuilds  -                          app     true
+ *   slipway.failedReleaseExit   SLIPWAY_FAILED_RELEASE_EXIT app    false
  *   slipway.timings             SLIPWAY_TIMINGS            app     false
  *   slipway.sandbox             SLIPWAY_SANDBOX            app     bwrap (or none)
  *   slipway.bwrap               SLIPWAY_BWRAP              app     bwrap (from PATH)
@@ -74,7 +75,8 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
 	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE,
 	SETTING_HTTP_PORT, SETTING_HTTP_ADDRESS, SETTING_DOMAIN, SETTING_MAINTENANCE_PAGE,
-	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_KEEP_BUILDS;
+	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_KEEP_BUILDS,
+	SETTING_FAILED_RELEASE_EXIT;
 extern const struct setting SETTING_MAX_BUILD_OUTPUT;
 
 struct settings;

@@ -14,6 +14,13 @@
 
 static int open_lockfile(const char *path)
 {
+	size_t len = strlen(path);
+	if (len && path[len - 1] == '/') { /* a directory: locked as it is, nothing made */
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			sw_error_errno(SW_ERROR, "cannot open lock '%s'", path);
+		return fd;
+	}
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	if (slash) {

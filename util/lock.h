@@ -5,7 +5,10 @@
  *
  * An flock() on <root>/locks/<app>.lock: released by the kernel when the
  * process dies, so a killed writer never leaves a stale lock.  Everything
- * that writes an app's ledger holds it; readers never take it.
+ * that writes an app's ledger holds it; readers never take it.  The lock
+ * file and its directories are created; a path ending in '/' names a
+ * directory that is locked itself, and must exist (so a lock can guard a
+ * directory's files without leaving a file of its own there).
  *
  *     struct lock lk = LOCK_INIT;
  *     if (lock_acquire(&lk, path, 600, on_wait, ctx) < 0) ...;

@@ -8,6 +8,7 @@
 #include "access/access.h"
 #include "store/app.h"
 #include "util/error.h"
+#include "util/fsutil.h"
 #include "access/keys.h"
 
 #include <criterion/criterion.h>
@@ -214,6 +215,30 @@ Test(keys, list_add_duplicate_and_remove)
 	cr_assert(!strncmp(seen.v[0], "bob ", 4));
 	strvec_clear(&seen);
 	free(before);
+
+	/* ~/.ssh holds only authorized_keys: no lock file of ours is left there */
+	char *lock = th_path("%s.lock", file);
+	cr_assert(!fs_exists(lock), "%s left behind", lock);
+	/* and one an earlier version left goes with the next change */
+	th_write(lock, "", 0644);
+	add("alice", pub_a);
+	cr_assert(!fs_exists(lock), "%s left behind", lock);
+	free(lock);
+	char *dir = th_path("%s/home/.ssh", sb);
+	struct th_result r = th_runv(NULL, NULL, "ls", "-A", dir, NULL);
+	cr_assert_str_eq(r.out, "authorized_keys\n");
+	th_result_free(&r);
+	free(dir);
+}
+
+Test(keys, remove_without_a_keys_directory_makes_none)
+{
+	char *dir = th_path("%s/home/.ssh", sb);
+	int n = -1;
+	cr_assert_eq(keys_remove(file, "alice", &n), SW_ENOTFOUND);
+	cr_assert_str_eq(sw_error_last(), "user 'alice' has no keys (see: slipway keys)");
+	cr_assert(!fs_exists(dir), "%s was made", dir);
+	free(dir);
 }
 
 /* Lines written by earlier versions (the options spelled out) are still slipway's. */

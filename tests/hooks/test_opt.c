@@ -86,13 +86,23 @@ Test(opt, options_anywhere_arguments_in_order)
 	cr_assert(v.help);
 	cr_assert_eq(parse(&v, args, 0, W("--index", "1000")), 0);
 	cr_assert_eq(v.num, 1000);
+
+	/* a short option's value may be attached, as getopt takes it */
+	cr_assert_eq(parse(&v, args, 0, W("-n1", "-amyapp", "v2")), 1, "%s", sw_error_last());
+	cr_assert_eq(v.num, 1);
+	cr_assert_str_eq(v.app, "myapp");
+	cr_assert_str_eq(args[0], "v2");
+	cr_assert_eq(parse(&v, args, 0, W("-a-x")), 0, "%s", sw_error_last());
+	cr_assert_str_eq(v.app, "-x");
 }
 
 Test(opt, refusals_name_the_option)
 {
 	refused("unknown option '--nope' for releases", W("x", "--nope"));
-	refused("unknown option '-ax' for releases", W("-ax"));
-	refused("unknown option '-n5' for releases", W("-n5"));
+	refused("unknown option '-sx' for releases", W("-sx"));
+	refused("unknown option '-hs' for releases", W("-hs"));
+	refused("invalid number 'x' for -n", W("-nx"));
+	refused("invalid number '0' for -n", W("-n0"));
 	refused("unknown option '--json=1' for releases", W("--json=1"));
 	refused("unknown option '--help=1' for releases", W("--help=1"));
 	refused("unknown option '-1' for releases", W("-1"));

@@ -343,6 +343,30 @@ Test(bad_input, app_names_and_versions)
 	cr_assert_str_eq(OK(sw(NULL, "releases", "-a", "v0", NULL)), "v0 has no releases.\n");
 }
 
+Test(bad_input, gc_and_fsck_of_a_root_that_does_not_exist)
+{
+	struct stat st;
+	char *flag = gc(th_path("--root=%s/typo", sb.dir));
+	char *typo = gc(th_path(" !    there is no root at '%s/typo': give the root with --root "
+				"DIR (or $SLIPWAY_ROOT)\n", sb.dir));
+	char *missing = gc(th_path(" !    there is no root at '%s': give the root with --root "
+				   "DIR (or $SLIPWAY_ROOT)\n", sb.root));
+	assert_refused(sw(NULL, "gc", NULL), 1, missing);
+	assert_refused(sw(NULL, "fsck", NULL), 1, missing);
+	assert_refused(sw(NULL, "gc", "--keep", "3", flag, NULL), 1, typo);
+	assert_refused(sw(NULL, "fsck", flag, NULL), 1, typo);
+	cr_assert_neq(stat(sb.root, &st), 0, "gc or fsck made the root");
+	cr_assert_neq(stat(gc(th_path("%s/typo", sb.dir)), &st), 0, "gc or fsck made the root");
+	/* a file is no root either */
+	th_write(gc(th_path("%s/typo", sb.dir)), "x", 0644);
+	char *file = gc(th_path(" !    the root '%s/typo' is not a directory\n", sb.dir));
+	assert_refused(sw(NULL, "fsck", flag, NULL), 1, file);
+	assert_refused(sw(NULL, "gc", flag, NULL), 1, file);
+	/* a root, even empty, is checked */
+	init_app();
+	cr_assert_str_eq(OK(sw(NULL, "fsck", NULL)), "fsck: everything is consistent\n");
+}
+
 Test(bad_input, deploy_branch_names_git_refuses)
 {
 	static const char *const names[] = { "", "a b", "a..b", "main.lock", "x:y", "-x",

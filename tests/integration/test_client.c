@@ -235,8 +235,9 @@ Test(client, the_remote_and_the_app_can_be_chosen)
 
 	/* a remote that is not there, and a command that runs only on the server */
 	failed(CLIENT("config", "-r", "nowhere"), 1, " !    no git remote 'nowhere' here\n");
-	failed(CLIENT("access", "-r", "heroku"), 2, "error: access runs only on the server "
-	       "itself, not through the remote 'heroku'\n");
+	failed(CLIENT("access", "-r", "staging"), 1, " !    access is an operator command: run it "
+	       "on the server itself, not through the git remote 'staging' (--root DIR runs it "
+	       "here)\n");
 	free(with_port);
 }
 
@@ -416,11 +417,38 @@ Test(client, apps_create_over_ssh_prints_a_git_url_the_client_can_use)
 	/* by default: the server's account at the address ssh reached */
 	struct th_result r = CLIENT("apps:create", "first");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *want = th_path("Creating first... done\nGit repository: %s@127.0.0.1:first.git\n"
-			     "Add it as a remote with: git remote add heroku %s@127.0.0.1:first.git\n",
-			     user, user);
+	/* on a port other than 22: an ssh:// URL, since scp-like URLs have no port */
+	char *want = th_path("Creating first... done\nGit repository: ssh://%s@127.0.0.1:%d/first.git\n"
+			     "Add it as a remote with: git remote add heroku "
+			     "ssh://%s@127.0.0.1:%d/first.git\n", user, port, user, port);
 	cr_assert_str_eq(r.out, want);
 	cr_assert_null(strstr(r.out, root), "a server path: %s", r.out);
+	free(want);
+	th_result_free(&r);
+	/* the URL works as it is given: a push over it deploys */
+	char *first = th_path("ssh://%s@127.0.0.1:%d/first.git", user, port);
+	free(OP("git", "remote", "add", "first", first));
+	free(first);
+	th_write_hi_app(src);
+	free(OP("git", "add", "-A"));
+	free(OP("git", "commit", "-q", "-m", "first"));
+	r = th_run(src, (const char *const[]){ ssh_alice, NULL }, NULL,
+		   (const char *const[]){ "git", "push", "-q", "first", "main", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	/* reached on ssh's own port: the scp-like URL */
+	const char *as_alice[20];
+	size_t n = 0;
+	for (; op_env[n]; n++)
+		as_alice[n] = op_env[n];
+	as_alice[n++] = "SLIPWAY_SHELL_USER=alice@example.com";
+	as_alice[n++] = "SSH_CONNECTION=127.0.0.1 50000 192.0.2.7 22";
+	as_alice[n] = NULL;
+	r = th_run(src, as_alice, NULL, (const char *const[]){ SLIPWAY_BIN, "--root", root,
+							      "apps:info", "-a", "first", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = th_path("\nGit URL:     %s@192.0.2.7:first.git\n", user);
+	cr_assert(strstr(r.out, want), "%s", r.out);
 	free(want);
 	th_result_free(&r);
 
@@ -484,5 +512,106 @@ Test(client, help_over_ssh_lists_only_what_the_user_may_run)
 	char *out = OP(SLIPWAY_BIN, "help");
 	cr_assert(strstr(out, "  server:start "), "%s", out);
 	cr_assert(strstr(out, "  gc "), "%s", out);
+	free(out);
+}
+
+/* 1 if path exists. */
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+Test(client, operator_commands_are_refused_in_a_checkout_of_a_server_s_app)
+{
+	char *pub = th_path("%s.pub", key_bob);
+	char *before = server_apps();
+	static const char *const cmds[][6] = {
+		{ "fsck" }, { "gc" }, { "keys" }, { "keys:add", "carol", NULL }, { "keys:remove", "bob" },
+		{ "access", "-a", APP }, { "access:add", "bob" }, { "apps:destroy", APP, "--confirm", APP },
+		{ "server:start" }, { "server:status" }, { "slugs:extract", "v1", "out" },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		const char *argv[8] = { 0 };
+		for (size_t k = 0; k < 6 && cmds[i][k]; k++)
+			argv[k] = cmds[i][k];
+		if (!strcmp(argv[0], "keys:add"))
+			argv[2] = pub;
+		char *want = th_path(" !    %s is an operator command: run it on the server itself, "
+				     "not through the git remote 'heroku' (--root DIR runs it here)\n",
+				     argv[0]);
+		struct th_result r = client_in(NULL, NULL, argv);
+		cr_assert_eq(r.status, 1, "%s: exit %d: %s%s", argv[0], r.status, r.out, r.err);
+		cr_assert_str_eq(r.out, "", "%s", argv[0]);
+		cr_assert_str_eq(r.err, want);
+		th_result_free(&r);
+		free(want);
+	}
+	/* nothing was made on this machine: no keys file, no root, no extracted slug */
+	static const char *const made[] = { ".ssh", ".local", "src/out", NULL };
+	for (size_t i = 0; made[i]; i++) {
+		char *p = th_path("%s/%s", sb, made[i]);
+		cr_assert(!exists(p), "%s was made", p);
+		free(p);
+	}
+	/* nor on the server */
+	char *after = server_apps();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	char *keys = OP(SLIPWAY_BIN, "keys");
+	cr_assert(strstr(keys, "bob"), "%s", keys);
+	cr_assert_null(strstr(keys, "carol"), "%s", keys);
+	free(keys);
+	free(pub);
+
+	/* apps:create is sent to the server, which decides (slipway.sshAppsCreate) */
+	failed(CLIENT("apps:create", "fromlaptop"), 1, " !    ");
+	char *local = th_path("%s/.local", sb);
+	cr_assert(!exists(local), "%s was made", local);
+	free(local);
+	char *apps = server_apps();
+	cr_assert_null(strstr(apps, "fromlaptop"), "%s", apps);
+	free(apps);
+}
+
+Test(client, pipelines_promote_from_a_second_remote_goes_to_the_heroku_remote_s_app)
+{
+	free(OP(SLIPWAY_BIN, "apps:create", "stage"));
+	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "stage"));
+	char *staging = th_path("ssh://%s@127.0.0.1:%d/stage.git", user, port);
+	free(OP("git", "remote", "add", "staging", staging));
+	free(staging);
+	th_write_hi_app(src);
+	free(OP("git", "add", "-A"));
+	free(OP("git", "commit", "-q", "-m", "first"));
+	struct th_result r = th_run(src, (const char *const[]){ ssh_alice, NULL }, NULL,
+				    (const char *const[]){ "git", "push", "-q", "staging", "main",
+							   NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+
+	/* a heroku remote on another server is no next stage: --to is asked for */
+	char *before = server_refs(APP);
+	char *elsewhere = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, th_free_port(), APP);
+	free(OP("git", "remote", "set-url", "heroku", elsewhere));
+	r = CLIENT("pipelines:promote", "-r", "staging");
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "missing --to APP"), "%s", r.err);
+	th_result_free(&r);
+	free(OP("git", "remote", "set-url", "heroku", url));
+	char *after = server_refs(APP);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	free(elsewhere);
+
+	/* Heroku's form: the source from -r, the target the heroku remote's app */
+	r = CLIENT("pipelines:promote", "-r", "staging");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Promoting stage to " APP "... done, v1"), "%s", r.out);
+	th_result_free(&r);
+	char *out = OP(SLIPWAY_BIN, "releases", "-a", APP);
+	cr_assert(strstr(out, "Promote stage v1"), "%s", out);
 	free(out);
 }

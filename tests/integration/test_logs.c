@@ -149,6 +149,15 @@ Test(logs, show_the_processes_output_and_slipways_events_in_herokus_format)
 	cr_assert(strstr(out, want), "%s", out);
 	cr_assert_null(strstr(out, "[api]"), "%s", out);
 	free(out);
+	/* Heroku's spellings: --dyno and -d, and a short option's value attached */
+	out = logs("--dyno", "web");
+	cr_assert(strstr(out, want), "%s", out);
+	cr_assert_null(strstr(out, "[api]"), "%s", out);
+	free(out);
+	out = logs("-dapi", "-n1");
+	cr_assert_null(strstr(out, "[web.1]"), "%s", out);
+	cr_assert_eq(count(out, "\n"), 1, "%s", out);
+	free(out);
 	out = logs("-n", "2");
 	cr_assert_eq(count(out, "\n"), 2, "%s", out);
 	free(out);

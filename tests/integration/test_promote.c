@@ -296,7 +296,10 @@ Test(promote, refused_when_prods_formation_runs_a_type_the_slug_lacks)
 {
 	two_apps();
 	push_to("prod", "web: ./run\nworker: ./work\n", "prod\n");
+	/* ps:scale alone shows the formation, as Heroku's does */
+	cr_assert_str_eq(OK(sw("ps:scale", "-a", "prod")), "web=1 worker=0\n");
 	OK(sw("ps:scale", "worker=2", "-a", "prod"));
+	cr_assert_str_eq(OK(sw("ps:scale", "-a", "prod")), "web=1 worker=2\n");
 	refused(" !    cannot promote staging's v1: prod runs worker=2, which staging's v1 does not "
 		"define; scale it to 0 first: slipway ps:scale worker=0 -a prod\n",
 		"releases:promote", "-a", "staging", "--to", "prod");

@@ -508,6 +508,57 @@ Test(push, deleting_another_branch_builds_nothing)
 	cr_assert_eq(release_count(), 1);
 }
 
+Test(push, tags_are_kept_and_the_branch_pushed_with_them_deploys)
+{
+	create_app();
+	init_src("main");
+	free(push("main"));
+	/* git push --follow-tags: a commit on main and an annotated tag of it */
+	commit_change("two");
+	free(ok("git", "tag", "-a", "-m", "release 2", "v2.0"));
+	struct th_result r = git("push", "--follow-tags", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_released(r.err, 2);
+	cr_assert_eq(th_count(r.err, "remote: -----> Pushed tag v2.0; tags are kept, not built"),
+		     1, "%s", r.err);
+	th_result_free(&r);
+	char *tag = ok_line("git", "rev-parse", "v2.0");
+	char *stored = repo_ref("refs/tags/v2.0");
+	cr_assert_str_eq(stored, tag);
+	free(stored);
+	free(tag);
+	char *remote = ok("git", "ls-remote", "heroku");
+	cr_assert(strstr(remote, "\trefs/tags/v2.0\n"), "%s", remote);
+	free(remote);
+
+	/* a tag alone, or its deletion, builds nothing */
+	commit_change("three");
+	char *out = push("HEAD:refs/tags/wip");
+	cr_assert_eq(th_count(out, "remote: -----> Pushed tag wip; tags are kept, not built"), 1,
+		     "%s", out);
+	cr_assert_eq(th_count(out, "Building"), 0, "%s", out);
+	free(out);
+	out = push(":refs/tags/wip");
+	cr_assert_eq(th_count(out, "remote: -----> Deleted tag wip; tags are kept, not built"), 1,
+		     "%s", out);
+	free(out);
+	cr_assert(!repo_has_ref("refs/tags/wip"));
+	cr_assert_eq(release_count(), 2);
+
+	/* the ledger stays the server's: refused, with nothing changed */
+	char *cur = repo_ref("refs/slipway/current");
+	r = git("push", "heroku", "HEAD:refs/releases/v9", "HEAD:refs/tags/v3");
+	cr_assert_neq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	cr_assert(!repo_has_ref("refs/releases/v9"));
+	cr_assert(!repo_has_ref("refs/tags/v3"));
+	char *after = repo_ref("refs/slipway/current");
+	cr_assert_str_eq(after, cur);
+	free(after);
+	free(cur);
+	cr_assert_eq(release_count(), 2);
+}
+
 Test(push, identical_tree_reuses_the_slug)
 {
 	create_app();

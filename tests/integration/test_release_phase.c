@@ -157,6 +157,88 @@ Test(release_phase, a_failed_command_records_a_failed_release_that_is_not_curren
 	free(head);
 }
 
+/* The last "remote:" line of a push's stderr, without git's padding. */
+static char *last_remote_line(const char *err)
+{
+	const char *last = NULL;
+	for (const char *p = err; (p = strstr(p, "remote: ")); p++)
+		if (p == err || p[-1] == '\n')
+			last = p;
+	cr_assert(last, "%s", err);
+	size_t n = strcspn(last, "\n");
+	while (n && last[n - 1] == ' ')
+		n--;
+	return strndup(last, n);
+}
+
+Test(release_phase, a_failed_release_says_so_last_and_fails_the_push_when_asked)
+{
+	ok(GIT("push", "-q", "heroku", "main"));
+	struct th_result r = SW("config:set", "FOO=bad", "-a", "app");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	th_result_free(&r);
+	/* by default: exit 0, as on Heroku, and the last line says nothing went live */
+	ok(GIT("commit", "-q", "--allow-empty", "-m", "two"));
+	r = GIT("push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *last = last_remote_line(r.err);
+	cr_assert_str_eq(last, "remote:  !     The push was accepted, but nothing new is live "
+			       "(slipway.failedReleaseExit true makes such a push fail)");
+	free(last);
+	th_result_free(&r);
+	char *pushed = app_sandbox_head(&sb, NULL);
+	char *main_ref = app_sandbox_ref(&sb, "refs/heads/main");
+	cr_assert_str_eq(main_ref, pushed);
+	free(main_ref);
+	free(pushed);
+	int before = app_sandbox_release_count(&sb);
+
+	/* slipway.failedReleaseExit: the release runs before git moves the branch */
+	char *gd = th_path("--git-dir=%s", sb.repo);
+	ok(GIT(gd, "config", "slipway.failedReleaseExit", "true"));
+	ok(GIT("commit", "-q", "--allow-empty", "-m", "three"));
+	char *old_main = app_sandbox_ref(&sb, "refs/heads/main");
+	r = GIT("push", "heroku", "main");
+	cr_assert_neq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, " !     Release command failed"), "%s", r.err);
+	cr_assert(strstr(r.err, "[remote rejected] main -> main (pre-receive hook declined)"), "%s",
+		  r.err);
+	th_result_free(&r);
+	main_ref = app_sandbox_ref(&sb, "refs/heads/main");
+	cr_assert_str_eq(main_ref, old_main, "the branch moved");
+	free(main_ref);
+	/* the failed release is recorded, as any failed release is; v1 stays live */
+	cr_assert_eq(app_sandbox_release_count(&sb), before + 1);
+	char *head = current_line();
+	cr_assert_str_eq(head, "=== app Releases - Current: v1");
+	free(head);
+
+	/* a release that works: exit 0, released once, the branch moves */
+	ok(SW("config:set", "FOO=good", "-a", "app"));
+	before = app_sandbox_release_count(&sb);
+	r = GIT("push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(th_count(r.err, "Released v"), 1, "%s", r.err);
+	th_result_free(&r);
+	cr_assert_eq(app_sandbox_release_count(&sb), before + 1);
+	pushed = app_sandbox_head(&sb, NULL);
+	main_ref = app_sandbox_ref(&sb, "refs/heads/main");
+	cr_assert_str_eq(main_ref, pushed);
+	free(main_ref);
+	free(pushed);
+
+	/* a malformed value refuses the push and says where it is */
+	ok(GIT(gd, "config", "slipway.failedReleaseExit", "maybe"));
+	ok(GIT("commit", "-q", "--allow-empty", "-m", "four"));
+	r = GIT("push", "heroku", "main");
+	cr_assert_neq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "slipway.failedReleaseExit"), "%s", r.err);
+	th_result_free(&r);
+	cr_assert_eq(app_sandbox_release_count(&sb), before + 1);
+	free(old_main);
+	free(gd);
+}
+
 Test(release_phase, a_rollback_runs_it_with_the_old_config)
 {
 	ok(GIT("push", "-q", "heroku", "main"));

@@ -490,7 +490,7 @@ Test(releases, config_set_several_unset_and_no_op)
 	/* setting vars to their current values: no release */
 	r = sw(NULL, "config:set", "A=1", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Setting A and restarting " APP "... done, no change (still v2)\nA: 1\n");
+	cr_assert_str_eq(r.out, "Setting A on " APP "... done, no change (still v2)\nA: 1\n");
 	th_result_free(&r);
 	OK(sw(NULL, "config:set", "B=2", "A=1", "-a", APP, NULL));
 	cr_assert_eq(release_count(), 2);
@@ -517,7 +517,7 @@ Test(releases, config_set_several_unset_and_no_op)
 	/* unsetting what is not set: no release */
 	r = sw(NULL, "config:unset", "A", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "Unsetting A and restarting " APP "... done, no change (still v4)\n");
+	cr_assert_str_eq(r.out, "Unsetting A on " APP "... done, no change (still v4)\n");
 	th_result_free(&r);
 
 	/* two at once: one release */

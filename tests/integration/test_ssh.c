@@ -645,7 +645,7 @@ Test(ssh, ledger_refs_cannot_be_pushed_or_seen)
 	push_refused(":refs/releases/v1");
 	push_refused("HEAD:refs/slipway/current");
 	push_refused(":refs/slipway/current");
-	push_refused("HEAD:refs/tags/v1");
+	push_refused("HEAD:refs/notes/commits");
 
 	char *refs = OK(env_a, "git", "ls-remote", "heroku");
 	cr_assert(strstr(refs, "\trefs/heads/main\n"), "%s", refs);

@@ -151,6 +151,23 @@ Test(lockfile, a_given_lock_path_is_the_lock)
 	free(other);
 }
 
+Test(lockfile, a_directory_can_be_the_lock_and_nothing_is_made)
+{
+	struct lockfile a = LOCKFILE_INIT, b = LOCKFILE_INIT;
+	char *dir = th_path("%s/", sb), *missing = th_path("%s/none/", sb);
+	cr_assert_eq(lockfile_hold(&a, file, dir, 0), 0, "%s", sw_error_last());
+	cr_assert(busy(dir));
+	cr_assert_eq(lockfile_hold(&b, file, dir, 0), SW_ELOCKED);
+	cr_assert_eq(lockfile_commit(&a, "a\n", 2, 0644), 0);
+	cr_assert_not(busy(dir));
+	cr_assert_eq(entries(sb), 1, "only the file itself");
+	/* a directory that is not there is not made */
+	cr_assert_eq(lockfile_hold(&b, file, missing, 0), SW_ERROR);
+	cr_assert_eq(entries(sb), 1);
+	free(missing);
+	free(dir);
+}
+
 Test(lockfile, a_failed_commit_lets_the_lock_go)
 {
 	struct lockfile lf = LOCKFILE_INIT;
