@@ -440,3 +440,39 @@ Test(run, child_gets_default_sigpipe)
 	cr_assert_str_eq(l.v.v[0], "done");
 	lines_free(&l);
 }
+
+/* Milliseconds that n runs of argv through run_child() take, all exiting 0. */
+static long long runs_ms(const char *const *argv, int n)
+{
+	struct run_opts o = RUN_OPTS_INIT;
+	int status;
+	o.argv = argv;
+	long long t0 = run_now_ms();
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(run_child(&o, &status), 0, "%s", sw_error_last());
+		cr_assert_eq(status, 0);
+	}
+	return run_now_ms() - t0;
+}
+
+/*
+ * A dying child closes its pipes before it can be waited for: run_child()
+ * must notice the exit itself, not sleep after the pipes' end.  Each run
+ * of a short child costs a few milliseconds; a 100 ms sleep per run (what
+ * a lost race used to cost) would take 100 runs to 10 s.  The bound is half
+ * of that, far above what a loaded machine needs.
+ */
+Test(run, short_children_are_not_slept_on)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	long long ms = runs_ms(argv, 100);
+	cr_assert_lt(ms, 5000, "100 runs of /bin/true took %lld ms", ms);
+}
+
+/* The same when the child closes its output well before it exits: the race lost every time. */
+Test(run, child_exit_after_closing_its_output_is_seen_at_once)
+{
+	const char *argv[] = { "sh", "-c", "exec >&- 2>&-; exec true", NULL };
+	long long ms = runs_ms(argv, 50);
+	cr_assert_lt(ms, 2500, "50 runs took %lld ms", ms);
+}
