@@ -476,3 +476,46 @@ Test(run, child_exit_after_closing_its_output_is_seen_at_once)
 	long long ms = runs_ms(argv, 50);
 	cr_assert_lt(ms, 2500, "50 runs took %lld ms", ms);
 }
+
+#if defined(__x86_64__)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+
+/* From now on this process's pidfd_open() fails with ENOSYS, as on a kernel before 5.3. */
+static void without_pidfd_open(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	cr_assert_eq(syscall(SYS_pidfd_open, getpid(), 0), -1);
+	cr_assert_eq(errno, ENOSYS);
+}
+
+/* Without pidfds (older kernels) run_child() still sees such a child's exit soon, and its output. */
+Test(run, without_pidfds_children_still_run_and_are_not_slept_on)
+{
+	without_pidfd_open();
+	const char *argv[] = { "sh", "-c", "exec >&- 2>&-; exec true", NULL };
+	long long ms = runs_ms(argv, 50);
+	cr_assert_lt(ms, 2500, "50 runs took %lld ms", ms);
+	const char *echo[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	struct lines l = { 0 };
+	int status;
+	cr_assert_eq(run_lines(echo, &l, &status), 0, "%s", sw_error_last());
+	cr_assert_eq(status, 3);
+	cr_assert_eq(l.v.n, 2);
+	lines_free(&l);
+}
+#endif
