@@ -15,6 +15,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#endif
 
 static char *sb;
 
@@ -478,12 +485,6 @@ Test(run, child_exit_after_closing_its_output_is_seen_at_once)
 }
 
 #if defined(__x86_64__)
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/syscall.h>
-
 /* From now on this process's pidfd_open() fails with ENOSYS, as on a kernel before 5.3. */
 static void without_pidfd_open(void)
 {
