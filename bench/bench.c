@@ -8,6 +8,11 @@
  *       records N config releases on APP (change_config(), the code path of
  *       `config:set`, without a process per release) and prints
  *       seconds=S first=vA last=vB
+ *   slipway-bench run N
+ *       runs /bin/true N times through run_child() and N times with a bare
+ *       fork, execve and waitpid, alternating, and prints the medians:
+ *       run_child_ms=M bare_ms=B run_child_mean_ms=M bare_mean_ms=B (a
+ *       rare slow run shows in the mean, not in the median)
  *
  * Not installed, not part of the product: it exists so the benchmark can
  * time the slug writer alone and build a long ledger quickly.
@@ -17,12 +22,14 @@
 #include "runtime/change.h"
 #include "store/config.h"
 #include "util/error.h"
+#include "util/run.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,13 +106,87 @@ static int cmd_releases(int argc, char **argv)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double mean(const double *v, int n)
+{
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum / n;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The baseline: what starting and reaping a child costs with nothing around it. */
+static int run_bare(char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const char *const argv_true[] = { "/bin/true", NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	int status;
+
+	if (argc != 1 || atoi(argv[0]) < 1) {
+		fprintf(stderr, "usage: slipway-bench run N\n");
+		return 2;
+	}
+	int n = atoi(argv[0]);
+	double *a = calloc((size_t)n, sizeof(*a)), *b = calloc((size_t)n, sizeof(*b));
+	if (!a || !b)
+		return 1;
+	o.argv = argv_true;
+	for (int i = 0; i < n; i++) {
+		double t0 = now();
+		if (run_child(&o, &status) < 0 || status)
+			return fail("run");
+		a[i] = (now() - t0) * 1000;
+		t0 = now();
+		if (run_bare((char *const *)argv_true) < 0) {
+			fprintf(stderr, "slipway-bench: run: /bin/true failed\n");
+			return 1;
+		}
+		b[i] = (now() - t0) * 1000;
+	}
+	double ma = mean(a, n), mb = mean(b, n);
+	printf("run_child_ms=%.3f bare_ms=%.3f run_child_mean_ms=%.3f bare_mean_ms=%.3f\n",
+	       median(a, n), median(b, n), ma, mb);
+	free(a);
+	free(b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "pack"))
 		return cmd_pack(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "releases"))
 		return cmd_releases(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
 	fprintf(stderr, "usage: slipway-bench pack DIR OUT [THREADS]\n"
-			"       slipway-bench releases ROOT APP N\n");
+			"       slipway-bench releases ROOT APP N\n"
+			"       slipway-bench run N\n");
 	return 2;
 }

@@ -163,7 +163,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 		}
 		if (starting && !procenv_stop_asked() && now >= probe_at) {
 			/* up once the app itself listens: not whatever else took its port */
-			if (net_accepts(p->port) && net_tree_listens(p->proc.pid, p->port) != 0) {
+			if (net_tree_serves(p->proc.pid, p->port)) {
 				starting = 0;
 				p->up = 1;
 				set_state(o, "up");

@@ -64,7 +64,9 @@ struct logs_filter {
 int logs_match(const struct logs_filter *f, const char *line, size_t len);
 
 /*
- * Writes the app's last n lines that pass f to out, oldest first.  With
+ * Writes the app's last n lines that pass f to out, oldest first, with
+ * control characters but tab, and bytes that are not UTF-8, as \xHH (what
+ * a process prints cannot rewrite a line or the terminal).  With
  * follow, goes on writing new lines as they come, across rotations,
  * restarts and new instances, until stop(arg) returns non-zero (checked
  * about every 100 ms and after each batch) or out cannot be written.
@@ -72,7 +74,10 @@ int logs_match(const struct logs_filter *f, const char *line, size_t len);
 int logs_show(const char *root, const char *app, const struct logs_filter *f, size_t n,
 	      int follow, FILE *out, int (*stop)(void *), void *arg);
 
-/* The last n lines of one instance's log (its directory name, "vN-G.TYPE.I"), into out. */
+/*
+ * The last n lines of one instance's log (its directory name, "vN-G.TYPE.I"),
+ * into out, shown as logs_show() shows them.
+ */
 void logs_instance_tail(const char *root, const char *app, const char *logdir, size_t n,
 			struct buf *out);
 

@@ -171,23 +171,91 @@ static int read_start_settings(const char *root, const char *app, struct start_s
 	return err;
 }
 
-/* A port of the range that nothing listens on now. */
-static int pick_port(const struct start_settings *ss, int *port)
+/*
+ * Hands out the ports of one batch of new instances: each port at most
+ * once, none that something listens on now, none that a service of the
+ * root holds (its file "port": it may not listen yet, or be between two
+ * runs).
+ */
+struct port_picker {
+	int first, last;
+	int *taken;
+	size_t n, alloc;
+};
+
+static void picker_take(struct port_picker *pp, int port)
+{
+	if (pp->n == pp->alloc) {
+		pp->alloc = pp->alloc ? 2 * pp->alloc : 16;
+		pp->taken = xrealloc(pp->taken, pp->alloc * sizeof(*pp->taken));
+	}
+	pp->taken[pp->n++] = port;
+}
+
+static void picker_init(struct port_picker *pp, const char *root, int first, int last)
+{
+	char *scandir = paths_services_dir(root);
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+	*pp = (struct port_picker){ .first = first, .last = last };
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("%s/%s/port", scandir, e->d_name), *text = NULL;
+		if (fs_read_file(path, 32, &text, NULL) == 0 && atoi(text) > 0)
+			picker_take(pp, atoi(text));
+		free(text);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(scandir);
+}
+
+static void picker_release(struct port_picker *pp)
+{
+	free(pp->taken);
+	pp->taken = NULL;
+	pp->n = pp->alloc = 0;
+}
+
+static int picker_has(const struct port_picker *pp, int port)
+{
+	for (size_t i = 0; i < pp->n; i++)
+		if (pp->taken[i] == port)
+			return 1;
+	return 0;
+}
+
+static int picker_next(struct port_picker *pp, int *port)
 {
 	static unsigned seed;
 	if (!seed)
 		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	int span = ss->last - ss->first + 1;
+	int span = pp->last - pp->first + 1;
 	for (int tries = 0; tries < 200 + span; tries++) {
 		/* random first, so two switches rarely race for one port; then every port in turn */
-		int p = tries < 200 ? ss->first + (int)(rand_r(&seed) % (unsigned)span)
-				    : ss->first + (tries - 200);
-		if (net_port_free(p)) {
+		int p = tries < 200 ? pp->first + (int)(rand_r(&seed) % (unsigned)span)
+				    : pp->first + (tries - 200);
+		if (!picker_has(pp, p) && net_port_free(p)) {
+			picker_take(pp, p);
 			*port = p;
 			return 0;
 		}
 	}
-	return sw_error_set(SW_ERROR, "no free port in slipway.portRange %d-%d", ss->first, ss->last);
+	return sw_error_set(SW_ERROR, "no free port in slipway.portRange %d-%d", pp->first,
+			    pp->last);
+}
+
+int services_pick_ports(const char *root, int first, int last, size_t n, int *ports)
+{
+	struct port_picker pp;
+	int err = 0;
+	picker_init(&pp, root, first, last);
+	for (size_t i = 0; i < n && !err; i++)
+		err = picker_next(&pp, &ports[i]);
+	picker_release(&pp);
+	return err;
 }
 
 static char *self_exe(void)
@@ -313,7 +381,7 @@ static int gate(const char *dir, const char *instance, int port, const struct st
 	while (run_now_ms() < end) {
 		if (web) {
 			/* the new process listens on the port it was given (not another one) */
-			if (net_accepts(port) && net_tree_listens((pid_t)service_pid(dir), port) != 0)
+			if (net_tree_serves((pid_t)service_pid(dir), port))
 				return healthchecks_run(hc, instance, port, ss->host, why);
 			pause_ms(10);
 			continue;
@@ -371,14 +439,12 @@ int services_start(const char *root, const char *app, const struct release *r,
 			*why = xstrdup(sw_error_last());
 		goto done;
 	}
+	if ((err = services_pick_ports(root, ss.first, ss.last, instances->n, ports)))
+		goto done;
 	for (size_t i = 0; i < instances->n && !err; i++) {
-		int port = 0;
 		char *name = service_name(app, r->version, gen, instances->v[i]);
-		if (!(err = pick_port(&ss, &port)) &&
-		    !(err = write_service(root, app, r, instances->v[i], port, ss.stop, name))) {
-			ports[started->n] = port;
+		if (!(err = write_service(root, app, r, instances->v[i], ports[i], ss.stop, name)))
 			strvec_push(started, name);
-		}
 		free(name);
 	}
 	if (!err)
@@ -522,6 +588,7 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 	char *scandir = paths_services_dir(root);
 	struct strvec want = STRVEC_INIT, have = STRVEC_INIT, kept = STRVEC_INIT;
 	struct start_settings ss;
+	struct port_picker pp = { 0 };
 	int err, gen = 0;
 
 	*added = 0;
@@ -553,14 +620,17 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 		if (!gen && ((err = read_start_settings(root, app, &ss)) ||
 			     (err = logs_next_generation(root, app, &gen))))
 			break;
+		if (!pp.last) /* once: the ports of the services written so far are in it */
+			picker_init(&pp, root, ss.first, ss.last);
 		char *name = service_name(app, r->version, gen, want.v[i]);
 		int port = 0;
-		if (!(err = pick_port(&ss, &port)) &&
+		if (!(err = picker_next(&pp, &port)) &&
 		    !(err = write_service(root, app, r, want.v[i], port, ss.stop, name)))
 			(*added)++;
 		free(name);
 	}
 done:
+	picker_release(&pp);
 	strvec_clear(&want);
 	strvec_clear(&have);
 	strvec_clear(&kept);

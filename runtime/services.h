@@ -50,6 +50,14 @@ int services_start(const char *root, const char *app, const struct release *r,
 		   const struct strvec *instances, struct strvec *started, char **why);
 
 /*
+ * Picks n distinct ports of first..last for a batch of new instances, into
+ * ports: none that something listens on now, none that a service of the
+ * root already holds (its "port" file).  SW_ERROR when the range has too
+ * few.  services_start() and services_ensure() pick theirs this way.
+ */
+int services_pick_ports(const char *root, int first, int last, size_t n, int *ports);
+
+/*
  * Retires every service of app except those in keep (may be NULL): SIGTERM
  * now, SIGKILL after slipway.stopTimeout (instance.h); returns without
  * waiting for them to exit.

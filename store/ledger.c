@@ -371,6 +371,8 @@ static int write_commit(struct ledger *l, const struct release *r, const git_oid
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
 	git_commit *pc = NULL;
+	git_odb *odb = NULL;
+	git_buf body = { 0 };
 	git_oid tree_oid;
 	int err;
 
@@ -384,11 +386,20 @@ static int write_commit(struct ledger *l, const struct release *r, const git_oid
 	}
 	char *msg = xasprintf("v%d: %s\n\nBy: %s\n", r->version, r->description, r->user);
 	const git_commit *parents[1] = { pc };
-	if (git_commit_create(out, l->repo, NULL, sig, sig, NULL, msg, tree, pc ? 1 : 0,
-			      parents) < 0)
+	/*
+	 * Built, then written through the object database: git_commit_create()
+	 * of libgit2 1.5 reports success when the write fails (a full disk),
+	 * and the release would then name a commit that was never stored.
+	 */
+	if (git_commit_create_buffer(&body, l->repo, sig, sig, NULL, msg, tree, pc ? 1 : 0,
+				     parents) < 0 ||
+	    git_repository_odb(&odb, l->repo) < 0 ||
+	    git_odb_write(out, odb, body.ptr, body.size, GIT_OBJECT_COMMIT) < 0)
 		err = sw_git_error(SW_ERROR, "cannot write the release");
 	free(msg);
 done:
+	git_odb_free(odb);
+	git_buf_dispose(&body);
 	git_commit_free(pc);
 	git_tree_free(tree);
 	git_signature_free(sig);
@@ -490,6 +501,25 @@ static int fail_interrupted(struct ledger *l, int version, git_oid *head)
 	return find_head(l, &v, head, &found);
 }
 
+/*
+ * Takes back a release whose later refs could not be written (a full
+ * disk), so a refused change leaves the ledger as it was: its ref vN first,
+ * which frees the room current needs, then current.  Keeps the message of
+ * the error err that made it undo.
+ */
+static void undo_append(struct ledger *l, const char *name, const git_oid *oid, int moved_cur,
+			const git_oid *cur, int err)
+{
+	struct sw_error_state why;
+	sw_error_save(&why, err);
+	git_reference_remove(l->repo, name);
+	if (moved_cur && cur)
+		ref_cas(l, LEDGER_CURRENT_REF, cur, oid, "undo");
+	else if (moved_cur)
+		git_reference_remove(l->repo, LEDGER_CURRENT_REF);
+	sw_error_restore(&why);
+}
+
 int ledger_append(struct ledger *l, struct release *r)
 {
 	git_oid head, cur, oid;
@@ -517,11 +547,15 @@ int ledger_append(struct ledger *l, struct release *r)
 	char *why = xasprintf("v%d: %s", r->version, r->description);
 	/* vN is the commit point; current moves before the head so that an
 	 * up-to-date head always means an up-to-date current */
+	int moved_cur = 0;
 	err = ref_cas(l, name, &oid, NULL, why);
-	if (!err && r->status == RELEASE_SUCCEEDED)
-		err = ref_cas(l, LEDGER_CURRENT_REF, &oid, has_cur ? &cur : NULL, why);
+	if (!err && r->status == RELEASE_SUCCEEDED &&
+	    !(err = ref_cas(l, LEDGER_CURRENT_REF, &oid, has_cur ? &cur : NULL, why)))
+		moved_cur = 1;
 	if (!err)
 		err = ref_cas(l, LEDGER_HEAD_REF, &oid, found ? &head : NULL, why);
+	if (err && err != SW_ECONFLICT)
+		undo_append(l, name, &oid, moved_cur, has_cur ? &cur : NULL, err);
 	free(why);
 	free(name);
 	return err;

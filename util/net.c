@@ -105,3 +105,9 @@ int net_tree_listens(pid_t pid, int port)
 	}
 	return unreadable ? -1 : 0;
 }
+
+int net_tree_serves(pid_t pid, int port)
+{
+	/* pid 0 (a service that is down) has no tree: proc_descendants() would take every process */
+	return pid > 0 && net_accepts(port) && net_tree_listens(pid, port) == 1;
+}

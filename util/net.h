@@ -23,4 +23,12 @@ int net_port_free(int port);
  */
 int net_tree_listens(pid_t pid, int port);
 
+/*
+ * 1 when pid's tree serves port: it accepts connections on 127.0.0.1 and
+ * net_tree_listens() says yes.  0 otherwise, also when it cannot be told
+ * (a process of the tree vanished mid-scan, /proc unreadable): the caller
+ * asks again later.  What the gate and an instance's "up" wait for.
+ */
+int net_tree_serves(pid_t pid, int port);
+
 #endif

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,7 +20,8 @@
 extern char **environ;
 
 #define RUN_CAPTURE_DEFAULT ((size_t)10 * 1024 * 1024)
-#define RUN_POLL_MS 100   /* how often we look whether the child exited */
+#define RUN_POLL_MS 100   /* without a pidfd: at most this long between looks at the child */
+#define RUN_FIRST_MS 1    /* without a pidfd: the first look after the pipes closed */
 #define RUN_DRAIN_MS 2000 /* after exit: how long we wait for the pipes' EOF */
 
 /* What the child reports through the close-on-exec pipe when it cannot exec. */
@@ -248,6 +250,7 @@ static void stream_feed(struct stream *s, const char *data, size_t len,
 /* State of one run after the child started. */
 struct watch {
 	pid_t pid;
+	int pidfd;     /* readable once the child has exited; -1 if the kernel has none */
 	int exited;    /* the direct child has exited (not reaped yet) */
 	int killed;    /* we sent SIGKILL to the group */
 	int timed_out;
@@ -293,30 +296,51 @@ static void stream_read(struct stream *s, struct watch *w, const struct run_opts
 	w->captured += (size_t)n;
 }
 
-/* Waits up to ms for output and reads what is there. */
-static void poll_streams(struct watch *w, const struct run_opts *o, int ms)
+/*
+ * Waits up to ms for output, or with pidfd >= 0 for the child's exit too, and
+ * reads what is there.  A dying child closes its pipes before it can be
+ * waited for, so the pipes alone cannot tell when it is gone.
+ */
+static void poll_streams(struct watch *w, const struct run_opts *o, int pidfd, int ms)
 {
-	struct pollfd p[2];
-	struct stream *s[2];
+	struct pollfd p[3];
+	struct stream *s[3];
 	int n = 0;
 	if (w->out->fd >= 0)
 		s[n] = w->out, p[n++] = (struct pollfd){ w->out->fd, POLLIN, 0 };
 	if (w->err->fd >= 0)
 		s[n] = w->err, p[n++] = (struct pollfd){ w->err->fd, POLLIN, 0 };
+	if (pidfd >= 0)
+		s[n] = NULL, p[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
 	if (poll(p, (nfds_t)n, ms) <= 0)
 		return;
 	for (int i = 0; i < n; i++)
-		if (p[i].revents)
+		if (p[i].revents && s[i])
 			stream_read(s[i], w, o);
 }
 
-/* Notices the direct child's exit without reaping it, so its pgid stays ours. */
+/* A pidfd of the child (close-on-exec), or -1 where the kernel has none. */
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/*
+ * Notices the direct child's exit without reaping it, so its pgid stays ours.
+ * A child that cannot be waited for at all (reaped elsewhere) counts as
+ * exited too, or a readable pidfd would keep poll() spinning.
+ */
 static void check_exited(struct watch *w)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == w->pid)
+	int r = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	if ((r == 0 && si.si_pid == w->pid) || (r < 0 && errno == ECHILD))
 		w->exited = 1;
 }
 
@@ -325,6 +349,7 @@ static void watch_loop(struct watch *w, const struct run_opts *o)
 	long long deadline = o->timeout_sec > 0 ? run_now_ms() + o->timeout_sec * 1000LL : 0;
 	int every = o->check_ms > 0 ? o->check_ms : 1000;
 	long long next_check = o->check ? run_now_ms() + every : 0;
+	int idle_ms = RUN_FIRST_MS; /* without a pidfd, once the pipes are closed */
 	while (!w->exited && !w->overflow && !w->stopped) {
 		if (next_check && run_now_ms() >= next_check) {
 			int err = o->check(o->check_ctx);
@@ -345,10 +370,13 @@ static void watch_loop(struct watch *w, const struct run_opts *o)
 			if (left < ms)
 				ms = (int)left;
 		}
-		if (w->out->fd < 0 && w->err->fd < 0)
-			usleep((useconds_t)ms * 1000);
-		else
-			poll_streams(w, o, ms);
+		if (w->pidfd >= 0 || w->out->fd >= 0 || w->err->fd >= 0) {
+			poll_streams(w, o, w->pidfd, ms);
+		} else {
+			usleep((useconds_t)(idle_ms < ms ? idle_ms : ms) * 1000);
+			if (idle_ms < RUN_POLL_MS)
+				idle_ms *= 2;
+		}
 		check_exited(w);
 	}
 	kill_group(w);
@@ -357,7 +385,7 @@ static void watch_loop(struct watch *w, const struct run_opts *o)
 		long long left = drain_end - run_now_ms();
 		if (left <= 0)
 			break;
-		poll_streams(w, o, left < RUN_POLL_MS ? (int)left : RUN_POLL_MS);
+		poll_streams(w, o, -1, left < RUN_POLL_MS ? (int)left : RUN_POLL_MS);
 	}
 }
 
@@ -375,7 +403,7 @@ static int reap(pid_t pid, int *status)
 static int supervise(pid_t pid, struct launch *l, const struct run_opts *o, int *status)
 {
 	struct stream *out = xcalloc(1, sizeof(*out)), *err = xcalloc(1, sizeof(*err));
-	struct watch w = { .pid = pid, .out = out, .err = err };
+	struct watch w = { .pid = pid, .pidfd = pidfd_of(pid), .out = out, .err = err };
 	int ret;
 
 	w.capture_max = o->capture_max ? o->capture_max : RUN_CAPTURE_DEFAULT;
@@ -396,6 +424,7 @@ static int supervise(pid_t pid, struct launch *l, const struct run_opts *o, int 
 done:
 	close_fd(&out->fd);
 	close_fd(&err->fd);
+	close_fd(&w.pidfd);
 	free(out);
 	free(err);
 	return ret;

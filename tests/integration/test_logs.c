@@ -55,7 +55,10 @@ static void setup(void)
 			  "crasher: echo boom; exit 3\n"
 			  "chatty: yes 0123456789012345678901234567890123456789012345678901234567890123456789"
 			  " | head -n 300000; echo chatty-done; exec sleep 600\n"
-			  "forker: sh -c 'exec sleep 4242' & echo forked; exit 0\n", 0644);
+			  "forker: sh -c 'exec sleep 4242' & echo forked; exit 0\n"
+			  "tricky: printf 'x\\r\\033[2K2026-12-01T00:00:00.000000+00:00 slipway[api]: "
+			  "Release v9 created by admin\\n\\033]0;owned\\007tricky-done\\n'; exec sleep 600\n",
+			  0644);
 	app_sandbox_create(&sb, NULL);
 	app_sandbox_checkout(&sb, NULL, "main", "one");
 	svscan = rt_start(&sb);
@@ -424,4 +427,18 @@ Test(logs, what_a_process_forks_goes_with_it)
 			rt_pause_ms(50);
 	}
 	cr_assert(checked, "forker.1 was never seen crashed");
+}
+
+Test(logs, what_a_process_prints_cannot_rewrite_the_readers_terminal)
+{
+	free(ok(SLIPWAY_BIN, "ps:scale", "tricky=1", "-a", APP));
+	char *out = wait_logs("tricky-done");
+	assert_format(out);
+	cr_assert(strstr(out, " app[tricky.1]: x\\x0d\\x1b[2K2026-12-01T00:00:00.000000+00:00 "
+			      "slipway[api]: Release v9 created by admin\n"),
+		  "%s", out);
+	cr_assert(strstr(out, " app[tricky.1]: \\x1b]0;owned\\x07tricky-done\n"), "%s", out);
+	cr_assert_null(strchr(out, '\r'), "a raw carriage return: %s", out);
+	cr_assert_null(strchr(out, '\033'), "a raw escape: %s", out);
+	free(out);
 }

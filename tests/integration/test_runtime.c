@@ -486,3 +486,67 @@ Test(runtime, a_killed_supervisor_is_replaced_and_its_instance_runs_again)
 	th_result_free(&r);
 	free(dir);
 }
+
+/* Narrows the sandbox's slipway.portRange (SLIPWAY_PORT_RANGE) to its first n ports. */
+static void narrow_port_range(int n)
+{
+	for (size_t i = 0; i < sb.nenv; i++) {
+		int first = 0, last = 0;
+		if (sscanf(sb.env[i], "SLIPWAY_PORT_RANGE=%d-%d", &first, &last) != 2)
+			continue;
+		cr_assert_geq(last - first + 1, n);
+		free((char *)sb.env[i]);
+		sb.env[i] = th_path("SLIPWAY_PORT_RANGE=%d-%d", first, first + n - 1);
+		return;
+	}
+	cr_assert_fail("the sandbox has no SLIPWAY_PORT_RANGE");
+}
+
+/* web.1 to web.4's ports, asserted distinct. */
+static void web_ports(int ports[4])
+{
+	for (int i = 0; i < 4; i++) {
+		char inst[16];
+		snprintf(inst, sizeof(inst), "web.%d", i + 1);
+		ports[i] = rt_port(&sb, 1, inst);
+		for (int k = 0; k < i; k++)
+			cr_assert_neq(ports[i], ports[k], "web.%d and web.%d share port %d", k + 1,
+				      i + 1, ports[i]);
+	}
+}
+
+/*
+ * 4 instances running and 4 new ones beside them take every port of a
+ * range of 8.  (No request reaches an instance before the last round: a
+ * port whose server closed a connection is in TIME_WAIT for a minute and
+ * not handed out, which a range this small would feel.)
+ */
+Test(runtime, each_instance_of_a_batch_gets_a_port_of_its_own_even_in_a_tight_range)
+{
+	narrow_port_range(8);
+	start_runtime();
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v1"), "%s", out);
+	free(out);
+	free(ok(SLIPWAY_BIN, "ps:scale", "web=4", "-a", APP));
+	int old[4], ports[4];
+	web_ports(old);
+	for (int round = 0; round < 3; round++) {
+		struct th_result r = sw("ps:restart", "-a", APP);
+		cr_assert_eq(r.status, 0, "restart %d: %s", round + 1, r.err);
+		th_result_free(&r);
+		web_ports(ports);
+		/* the retired ones free their ports before the next round needs them */
+		for (int i = 0; i < 4; i++) {
+			cr_assert(rt_wait_gone(old[i]), "the old web.%d still answers", i + 1);
+			old[i] = ports[i];
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		char *body = rt_get(ports[i]), *want = th_path("one - web.%d\n", i + 1);
+		cr_assert(body, "web.%d does not answer", i + 1);
+		cr_assert_str_eq(body, want);
+		free(want);
+		free(body);
+	}
+}

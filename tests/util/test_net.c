@@ -85,3 +85,28 @@ Test(net, a_port_nobody_listens_on_is_nobodys)
 	cr_assert_eq(net_accepts(port), 0);
 	cr_assert_eq(net_tree_listens(getpid(), port), 0);
 }
+
+/* The pid of a process that has just exited (and been reaped). */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+Test(net, a_tree_serves_its_port_only_when_it_surely_listens)
+{
+	int port, fd = listen_any(&port);
+	cr_assert_eq(net_tree_serves(getpid(), port), 1);
+	/* the process the gate asked about is gone: it cannot be told, which is not "up" */
+	pid_t gone = gone_pid();
+	cr_assert_eq(net_tree_listens(gone, port), -1, "a vanished process cannot be read");
+	cr_assert_eq(net_tree_serves(gone, port), 0, "a port taken by another process served");
+	/* a service that is down has no pid (0): the port another process listens on is not its */
+	cr_assert_eq(net_tree_serves(0, port), 0, "a down service served its port");
+	close(fd);
+	cr_assert_eq(net_tree_serves(getpid(), port), 0, "nothing listens any more");
+}

@@ -15,6 +15,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#endif
 
 static char *sb;
 
@@ -440,3 +447,76 @@ Test(run, child_gets_default_sigpipe)
 	cr_assert_str_eq(l.v.v[0], "done");
 	lines_free(&l);
 }
+
+/* Milliseconds that n runs of argv through run_child() take, all exiting 0. */
+static long long runs_ms(const char *const *argv, int n)
+{
+	struct run_opts o = RUN_OPTS_INIT;
+	int status;
+	o.argv = argv;
+	long long t0 = run_now_ms();
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(run_child(&o, &status), 0, "%s", sw_error_last());
+		cr_assert_eq(status, 0);
+	}
+	return run_now_ms() - t0;
+}
+
+/*
+ * A dying child closes its pipes before it can be waited for: run_child()
+ * must notice the exit itself, not sleep after the pipes' end.  Each run
+ * of a short child costs a few milliseconds; a 100 ms sleep per run (what
+ * a lost race used to cost) would take 100 runs to 10 s.  The bound is half
+ * of that, far above what a loaded machine needs.
+ */
+Test(run, short_children_are_not_slept_on)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	long long ms = runs_ms(argv, 100);
+	cr_assert_lt(ms, 5000, "100 runs of /bin/true took %lld ms", ms);
+}
+
+/* The same when the child closes its output well before it exits: the race lost every time. */
+Test(run, child_exit_after_closing_its_output_is_seen_at_once)
+{
+	const char *argv[] = { "sh", "-c", "exec >&- 2>&-; exec true", NULL };
+	long long ms = runs_ms(argv, 50);
+	cr_assert_lt(ms, 2500, "50 runs took %lld ms", ms);
+}
+
+#if defined(__x86_64__)
+/* From now on this process's pidfd_open() fails with ENOSYS, as on a kernel before 5.3. */
+static void without_pidfd_open(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	cr_assert_eq(syscall(SYS_pidfd_open, getpid(), 0), -1);
+	cr_assert_eq(errno, ENOSYS);
+}
+
+/* Without pidfds (older kernels) run_child() still sees such a child's exit soon, and its output. */
+Test(run, without_pidfds_children_still_run_and_are_not_slept_on)
+{
+	without_pidfd_open();
+	const char *argv[] = { "sh", "-c", "exec >&- 2>&-; exec true", NULL };
+	long long ms = runs_ms(argv, 50);
+	cr_assert_lt(ms, 2500, "50 runs took %lld ms", ms);
+	const char *echo[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	struct lines l = { 0 };
+	int status;
+	cr_assert_eq(run_lines(echo, &l, &status), 0, "%s", sw_error_last());
+	cr_assert_eq(status, 3);
+	cr_assert_eq(l.v.n, 2);
+	lines_free(&l);
+}
+#endif
