@@ -147,7 +147,7 @@ int router_listen_read(const char *root, struct router_listen *l)
 		free(text);
 		free(kept);
 		if (l->port < 1 || l->port > 65535)
-			l->port = net_port_free(80) ? 80 : 5000;
+			l->port = net_port_listenable(80) ? 80 : 5000;
 	}
 	if (addr && !address_valid(addr)) {
 		err = settings_blame(s, &SETTING_HTTP_ADDRESS, sw_error_set(SW_EINVALID,
@@ -794,7 +794,7 @@ int router_check(const char *root)
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");
-	if (!router_running(root) && !net_port_free(l.port))
+	if (!router_running(root) && !net_port_listenable(l.port))
 		return sw_error_set(SW_ERROR, "the router cannot listen on port %d: it is in use "
 				    "(set another with: git config --global slipway.httpPort PORT)",
 				    l.port);

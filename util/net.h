@@ -15,6 +15,13 @@ int net_accepts(int port);
 int net_port_free(int port);
 
 /*
+ * 1 when a server that sets SO_REUSEADDR, as nginx does, can listen on
+ * port on every address now: what net_port_free() says, except that
+ * connections of an earlier server closing down (TIME_WAIT) do not count.
+ */
+int net_port_listenable(int port);
+
+/*
  * Whether the process pid or one of its descendants holds a socket that
  * listens on TCP port (IPv4 or IPv6, any address): 1 yes, 0 no (another
  * process's listener, or none), -1 when it cannot be told (/proc

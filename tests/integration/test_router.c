@@ -327,6 +327,47 @@ Test(router, server_start_refuses_a_port_in_use_and_starts_nothing)
 	close(fd);
 }
 
+/*
+ * Leaves a connection closing down (TIME_WAIT) on 127.0.0.1:port, as a
+ * router killed while clients held keep-alive connections does: the
+ * server's side closes first.
+ */
+static void time_wait_on(int port)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(lfd, 1), 0);
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	int sfd = accept(lfd, NULL, NULL);
+	cr_assert_geq(sfd, 0);
+	close(sfd);
+	char c;
+	cr_assert_eq(read(cfd, &c, 1), 0, "the server's side closed first");
+	close(cfd);
+	close(lfd);
+	rt_pause_ms(100);
+	/* what a server without SO_REUSEADDR would be told: the port is in use */
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	cr_assert_neq(bind(probe, (struct sockaddr *)&any, sizeof(any)), 0, "no TIME_WAIT was left");
+	close(probe);
+}
+
+Test(router, server_start_after_a_crash_is_not_refused_for_connections_closing_down)
+{
+	time_wait_on(sb.http_port);
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	svscan = atoi(strstr(r.out, "(pid ") + 5);
+	th_result_free(&r);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+}
+
 Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
 {
 	svscan = rt_start(&sb);
