@@ -758,6 +758,36 @@ done:
 	return err;
 }
 
+/*
+ * The router's finish program, which s6 runs each time nginx has exited.
+ * s6 starts the run program in a session of its own, so the master leads
+ * a process group that holds its workers.  A master killed outright (kill
+ * -9, the OOM killer) leaves them running: they would keep the port, so no
+ * new master could listen, and serve the old configuration for good.  Its
+ * pid is still in nginx.pid then (nginx removes the file only when it
+ * exits by itself): the rest of its group goes before s6 starts nginx
+ * again.  Rewritten at every start, so a service made before it has it too.
+ */
+static int write_finish(const char *root)
+{
+	char *dir = service_dir(root), *path = xasprintf("%s/finish", dir);
+	char *pidfile = router_path(root, "nginx.pid");
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "#!/bin/sh\n# written by slipway: what is left of nginx's process group "
+		     "goes with its master\npid=$(cat ");
+	buf_add_shell_quoted(&b, pidfile);
+	buf_adds(&b, " 2>/dev/null)\n"
+		     "case $pid in ''|*[!0-9]*) exit 0 ;; esac\n"
+		     "kill -KILL \"-$pid\" 2>/dev/null\n"
+		     "exit 0\n");
+	int err = fs_write_replace(path, b.data, b.len, 0755);
+	buf_release(&b);
+	free(pidfile);
+	free(path);
+	free(dir);
+	return err;
+}
+
 /* Removes the files of apps that are gone (apps must be sorted). */
 static void remove_stale(const char *root, struct strvec *apps)
 {
@@ -855,6 +885,8 @@ int router_prepare(const char *root)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)
 		err = write_service(root);
+	if (!err)
+		err = write_finish(root);
 	if (!err && router_running(root))
 		err = reload_and_drain(root);
 done:

@@ -368,6 +368,52 @@ Test(router, server_start_after_a_crash_is_not_refused_for_connections_closing_d
 	assert_page(200, "one - web.1\n");
 }
 
+/* The page at / once it has want_in_body (polled up to about 20 s), asserted. */
+static void assert_page_soon(const char *want_in_body)
+{
+	struct response got = { 0, NULL };
+	for (int i = 0; i < 200; i++) {
+		got = through(APP ".localhost", "/");
+		if (got.code == 200 && got.body && strstr(got.body, want_in_body))
+			break;
+		free(got.body);
+		got.body = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(got.body && strstr(got.body, want_in_body), "status %d, body %s", got.code,
+		  got.body ? got.body : "(none)");
+	free(got.body);
+}
+
+/* The nginx master's pid, from the pid file it writes. */
+static pid_t nginx_master(void)
+{
+	char *path = th_path("%s/router/nginx.pid", sb.root), *text = th_read(path, NULL);
+	cr_assert(text, "no %s", path);
+	pid_t pid = (pid_t)atoi(text);
+	cr_assert_gt(pid, 0);
+	free(text);
+	free(path);
+	return pid;
+}
+
+Test(router, a_killed_nginx_master_takes_its_workers_along_and_later_switches_are_served)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	int before = rt_port(&sb, 1, "web.1");
+	/* what the OOM killer does */
+	cr_assert_eq(kill(nginx_master(), SIGKILL), 0);
+	/* a switch to new instances on another port: the router must follow it */
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=after", "-a", APP));
+	cr_assert_neq(rt_port(&sb, 2, "web.1"), before);
+	assert_page_soon("one after web.1\n");
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+}
+
 Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
 {
 	svscan = rt_start(&sb);
