@@ -38,6 +38,9 @@ int cmd_server_start(struct cli *c)
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
+	if (st.ended)
+		printf("Ended %d process%s left running by a supervisor that was killed\n", st.ended,
+		       st.ended == 1 ? "" : "es");
 	if (st.already)
 		printf("The runtime of %s is already running: s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
@@ -60,8 +63,8 @@ int cmd_server_status(struct cli *c)
 	char *scandir = paths_services_dir(c->root);
 	supervisor_status(c->root, &st);
 	if (c->json) {
-		printf("{\"running\":%s,\"pid\":%d,\"services\":%d}\n", st.running ? "true" : "false",
-		       (int)st.pid, st.services);
+		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d}\n",
+		       st.running ? "true" : "false", (int)st.pid, st.services, st.outside);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)
@@ -69,6 +72,11 @@ int cmd_server_status(struct cli *c)
 		else
 			printf("Supervisor: not running (start it with: slipway server:start)\n");
 		printf("Services:   %d\n", st.services);
+		if (st.outside)
+			printf("Outside:    %d process%s of this root run outside the supervision tree, "
+			       "left by a supervisor that was killed (end them with: slipway server:stop, "
+			       "or take over with: slipway server:start)\n", st.outside,
+			       st.outside == 1 ? "" : "es");
 		struct router_listen l;
 		if (router_system())
 			printf("Router:     your nginx (slipway.router system)\n");
@@ -86,11 +94,15 @@ int cmd_server_stop(struct cli *c)
 {
 	struct supervisor_status st;
 	supervisor_status(c->root, &st);
-	if (!st.running) {
+	if (!st.running && !st.outside) {
 		printf("The runtime of %s is not running\n", c->root);
 		return 0;
 	}
-	printf("Stopping the runtime of %s... ", c->root);
+	if (st.running)
+		printf("Stopping the runtime of %s... ", c->root);
+	else
+		printf("Stopping %d process%s left running by a supervisor of %s that was killed... ",
+		       st.outside, st.outside == 1 ? "" : "es", c->root);
 	fflush(stdout);
 	/* the router first, and until its port is free: a start right after can listen again */
 	if (router_stop(c->root, 30) < 0 || supervisor_stop(c->root, 60) < 0) {

@@ -4,6 +4,7 @@
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/proc.h"
 #include "util/run.h"
 #include "util/util.h"
 
@@ -66,6 +67,15 @@ static pid_t read_pid(const char *scandir)
 	return pid > 0 ? pid : 0;
 }
 
+/* 1 when an s6-supervise runs on the service directory dir. */
+static int supervised(const char *dir)
+{
+	const char *argv[] = { "s6-svok", dir, NULL };
+	int status = -1;
+	return supervisor_s6(argv, &status, NULL) == 0 && status == 0;
+}
+
+/* The service directories (not dot-names) whose supervisor runs. */
 static int count_services(const char *scandir)
 {
 	DIR *d = opendir(scandir);
@@ -73,10 +83,74 @@ static int count_services(const char *scandir)
 	int n = 0;
 	if (!d)
 		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *dir = xasprintf("%s/%s", scandir, e->d_name);
+		n += supervised(dir);
+		free(dir);
+	}
 	closedir(d);
 	return n;
+}
+
+/* 1 when p is pid or descends from it (entries of t). */
+static int descends_from(const struct proc_table *t, const struct proc_info *p, pid_t pid)
+{
+	for (size_t hops = 0; p && hops <= t->n; hops++) {
+		if (p->pid == pid)
+			return 1;
+		p = proc_find(t, p->ppid);
+	}
+	return 0;
+}
+
+/*
+ * The root's processes (those working in the scan directory, and their
+ * descendants) but the running tree: the s6-svscan that works in the scan
+ * directory itself and answers on it, and what it started.  When one
+ * answers but cannot be told, none is outside: a running tree is never
+ * taken for leftovers.
+ */
+static void outside_list(const struct proc_table *t, const char *scandir,
+			 const struct proc_info ***out, size_t *n)
+{
+	const struct proc_info **all = NULL, *svscan = NULL;
+	size_t m = 0;
+	int running = answers(scandir);
+	proc_under(t, scandir, &all, &m);
+	for (size_t i = 0; running && i < m; i++)
+		if (all[i]->exe_name && !strcmp(all[i]->exe_name, "s6-svscan") &&
+		    all[i]->cwd_path && !strcmp(all[i]->cwd_path, scandir))
+			svscan = all[i];
+	*n = 0;
+	for (size_t i = 0; i < m && (!running || svscan); i++)
+		if (!svscan || !descends_from(t, all[i], svscan->pid))
+			all[(*n)++] = all[i];
+	*out = all;
+}
+
+/* The scan directory as /proc shows working directories (NULL: there is none). */
+static char *real_scandir(const char *root)
+{
+	char *scandir = paths_services_dir(root), *real = realpath(scandir, NULL);
+	free(scandir);
+	return real;
+}
+
+/* How many processes of the root run outside its running tree. */
+static int count_outside(const char *root)
+{
+	char *scandir = real_scandir(root);
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	if (scandir && proc_table_read(&t) == 0)
+		outside_list(&t, scandir, &v, &n);
+	free(v);
+	proc_table_free(&t);
+	free(scandir);
+	return (int)n;
 }
 
 int supervisor_status(const char *root, struct supervisor_status *st)
@@ -84,12 +158,94 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 	char *scandir = paths_services_dir(root);
 	memset(st, 0, sizeof(*st));
 	st->running = fs_is_dir(scandir) && answers(scandir);
-	if (st->running) {
+	if (st->running)
 		st->pid = read_pid(scandir);
+	if (fs_is_dir(scandir)) {
 		st->services = count_services(scandir);
+		st->outside = count_outside(root);
 	}
 	free(scandir);
 	return 0;
+}
+
+int supervisor_running(const char *root)
+{
+	char *scandir = paths_services_dir(root);
+	int up = fs_is_dir(scandir) && answers(scandir);
+	free(scandir);
+	return up;
+}
+
+static void pause_ms(int ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
+}
+
+/* 1 while one of v (of exe name only, or any when NULL) still runs. */
+static int any_runs(const struct proc_info *const *v, size_t n, const char *only)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!only || (v[i]->exe_name && !strcmp(v[i]->exe_name, only))) &&
+		    proc_still_runs(v[i]))
+			return 1;
+	return 0;
+}
+
+/* SIGKILL to what of the root runs outside the tree now; how many there were. */
+static size_t kill_outside(const char *scandir)
+{
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	if (proc_table_read(&t) == 0)
+		outside_list(&t, scandir, &v, &n);
+	for (size_t i = 0; i < n; i++)
+		kill(v[i]->pid, SIGKILL);
+	/* until they are gone: a port or a lock they held is free then */
+	for (int i = 0; i < 200 && any_runs(v, n, NULL); i++)
+		pause_ms(25);
+	free(v);
+	proc_table_free(&t);
+	return n;
+}
+
+int supervisor_end_outside(const char *root, int wait_sec, int *ended)
+{
+	char *scandir = real_scandir(root);
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	if (ended)
+		*ended = 0;
+	if (!scandir)
+		goto done;
+	if ((err = proc_table_read(&t)))
+		goto done;
+	outside_list(&t, scandir, &v, &n);
+	if (ended)
+		*ended = (int)n;
+	if (!n)
+		goto done;
+	/* each s6-supervise brings its service down as it was told to and exits */
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->exe_name && !strcmp(v[i]->exe_name, "s6-supervise"))
+			kill(v[i]->pid, SIGTERM);
+	for (int i = 0; i < wait_sec * 20 && any_runs(v, n, "s6-supervise"); i++)
+		pause_ms(50);
+	/* what is left (a service that ignored its signal, one whose supervisor was killed) */
+	for (size_t i = 0; i < n; i++)
+		if (proc_still_runs(v[i]))
+			kill(v[i]->pid, SIGKILL);
+	/* and whatever started meanwhile, until nothing is left */
+	for (int round = 0; round < 5 && kill_outside(scandir); round++)
+		;
+done:
+	free(v);
+	proc_table_free(&t);
+	free(scandir);
+	return err;
 }
 
 static int prepare(const char *root, char **scandir, char **log)
@@ -152,6 +308,9 @@ int supervisor_start(const char *root, struct supervisor_status *st)
 		err = sw_error_set(SW_ERROR, "s6-svscan is not installed: install the s6 package");
 		goto done;
 	}
+	/* a killed tree's supervisors would keep its services: the new tree could not start them */
+	if ((err = supervisor_end_outside(root, 30, &st->ended)))
+		goto done;
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the supervisor");
@@ -195,6 +354,8 @@ int supervisor_exec(const char *root)
 	if (!err && answers(scandir))
 		err = sw_error_set(SW_EEXISTS, "the runtime of %s is already running", root);
 	if (!err)
+		err = supervisor_end_outside(root, 30, NULL);
+	if (!err)
 		err = write_pid(scandir, getpid());
 	if (!err) {
 		exec_svscan(scandir);
@@ -210,17 +371,22 @@ int supervisor_stop(const char *root, int wait_sec)
 	char *scandir = paths_services_dir(root);
 	int status = -1, err = 0;
 
-	if (!fs_is_dir(scandir) || !answers(scandir))
+	if (!fs_is_dir(scandir))
 		goto done;
-	pid_t pid = read_pid(scandir);
-	if ((err = s6("s6-svscanctl", "-t", scandir, &status)))
-		goto done;
-	for (int i = 0; i < wait_sec * 20; i++) {
-		if (!answers(scandir) && (!pid || kill(pid, 0) < 0))
+	if (answers(scandir)) {
+		pid_t pid = read_pid(scandir);
+		if ((err = s6("s6-svscanctl", "-t", scandir, &status)))
 			goto done;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+		int i = 0;
+		for (; i < wait_sec * 20 && (answers(scandir) || (pid && proc_runs(pid))); i++)
+			pause_ms(50);
+		if (i == wait_sec * 20) {
+			err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s", wait_sec);
+			goto done;
+		}
 	}
-	err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s", wait_sec);
+	/* what a killed tree left, or what this one did not stop */
+	err = supervisor_end_outside(root, wait_sec, NULL);
 done:
 	free(scandir);
 	return err;

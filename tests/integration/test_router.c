@@ -414,6 +414,108 @@ Test(router, a_killed_nginx_master_takes_its_workers_along_and_later_switches_ar
 	th_result_free(&r);
 }
 
+/*
+ * A service of the tree that is neither the router nor an app's, started
+ * and running (its supervisor will linger once its directory is removed).
+ */
+static void add_probe(void)
+{
+	char *run = th_path("%s/services/probe/run", sb.root);
+	th_write(run, "#!/bin/sh\nexec sleep 1000\n", 0755);
+	char *scandir = th_path("%s/services", sb.root), *dir = th_path("%s/services/probe", sb.root);
+	free(ok("s6-svscanctl", "-a", scandir));
+	struct th_result r = { 0 };
+	for (int i = 0; i < 100; i++) {
+		r = SANDBOX_RUN(&sb, NULL, "s6-svstat", "-o", "up", dir);
+		int up = r.status == 0 && !strcmp(r.out, "true\n");
+		th_result_free(&r);
+		if (up)
+			break;
+		rt_pause_ms(100);
+	}
+	free(dir);
+	free(scandir);
+	free(run);
+}
+
+/* The runtime running the app, then s6-svscan killed as kill -9 does; its pid. */
+static void kill_the_supervisor(void)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	add_probe();
+	cr_assert_eq(kill(svscan, SIGKILL), 0);
+	for (int i = 0; i < 100 && !access(th_path("/proc/%d/cwd", (int)svscan), F_OK); i++)
+		rt_pause_ms(50);
+	svscan = -1;
+	/* a retired service whose directory is gone while its supervisor runs on */
+	char *probe = th_path("%s/services/probe", sb.root);
+	cr_assert_eq(fs_rm_rf(probe), 0);
+	free(probe);
+	assert_page(200, "one - web.1\n"); /* everything else runs on, outside any tree */
+}
+
+Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root)
+{
+	kill_the_supervisor();
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	cr_assert(strstr(r.out, "\nOutside:    "), "the leftovers are not counted:\n%s", r.out);
+	cr_assert(strstr(r.out, "Services:   2\n"), "%s", r.out); /* the router and web.1 */
+	th_result_free(&r);
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "left running by a supervisor of"), "%s", r.out);
+	cr_assert(strstr(r.out, "... done\n"), "%s", r.out);
+	th_result_free(&r);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	struct response got = through(APP ".localhost", "/");
+	cr_assert_eq(got.code, 0, "the router still answers: %d", got.code);
+	free(got.body);
+
+	r = sw("server:status", "--json");
+	cr_assert_str_eq(r.out, "{\"running\":false,\"pid\":0,\"services\":0,\"outside\":0}\n");
+	th_result_free(&r);
+	r = sw("server:stop");
+	char *not = th_path("The runtime of %s is not running\n", sb.root);
+	cr_assert_str_eq(r.out, not);
+	free(not);
+	th_result_free(&r);
+}
+
+Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
+{
+	kill_the_supervisor();
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "left running by a supervisor that was killed\n"), "%s", r.out);
+	svscan = atoi(strstr(r.out, "(pid ") + 5);
+	th_result_free(&r);
+	assert_page_soon("one - web.1\n");
+	/* one tree: every process of the root is the new s6-svscan's */
+	r = sw("server:status", "--json");
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0}\n",
+			     (int)svscan);
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	th_result_free(&r);
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=again", "-a", APP));
+	assert_page_soon("one again web.1\n");
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+}
+
 Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
 {
 	svscan = rt_start(&sb);
