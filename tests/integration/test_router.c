@@ -504,8 +504,11 @@ Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
 	cr_assert_str_eq(r.out, want);
 	free(want);
 	th_result_free(&r);
-	free(ok(SLIPWAY_BIN, "config:set", "MSG=again", "-a", APP));
-	assert_page_soon("one again web.1\n");
+	/* the new tree manages the instances: a restart replaces web.1 */
+	int before = rt_port(&sb, 1, "web.1");
+	free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+	cr_assert_neq(rt_port(&sb, 1, "web.1"), before);
+	assert_page_soon("one - web.1\n");
 
 	r = sw("server:stop");
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
