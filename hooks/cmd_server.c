@@ -57,6 +57,28 @@ int cmd_server_start(struct cli *c)
 	return start_router(c) < 0 ? cli_fail() : 0;
 }
 
+/* The router's line of server:status: whether nginx runs and serves the files there are now. */
+static void print_router(const char *root, const struct router_listen *l)
+{
+	const char *addr = l->address[0] ? l->address : "*";
+	switch (router_health(root)) {
+	case ROUTER_CURRENT:
+		printf("Router:     running, nginx on %s:%d\n", addr, l->port);
+		break;
+	case ROUTER_STALE:
+		printf("Router:     stale, nginx on %s:%d serves an older configuration than "
+		       "%s/router/ holds (see %s/router/logs/error.log; reload it with: "
+		       "slipway server:start)\n", addr, l->port, root, root);
+		break;
+	case ROUTER_SILENT:
+		printf("Router:     not answering, nginx on %s:%d (see %s/router/logs/error.log)\n",
+		       addr, l->port, root);
+		break;
+	default:
+		printf("Router:     not running, nginx on %s:%d\n", addr, l->port);
+	}
+}
+
 int cmd_server_status(struct cli *c)
 {
 	struct supervisor_status st;
@@ -81,9 +103,7 @@ int cmd_server_status(struct cli *c)
 		if (router_system())
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
-			printf("Router:     %s, nginx on %s:%d\n",
-			       router_running(c->root) ? "running" : "not running",
-			       l.address[0] ? l.address : "*", l.port);
+			print_router(c->root, &l);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);

@@ -519,6 +519,32 @@ Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
 	buf_release(&left);
 }
 
+Test(router, server_status_says_when_the_router_serves_an_older_configuration)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	/* what a switch killed between writing the app's file and the reload leaves */
+	char *conf = th_path("%s/router/apps/" APP ".conf", sb.root);
+	char *text = th_read(conf, NULL), *changed = th_path("%s# changed\n", text);
+	th_write(conf, changed, 0644);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     stale, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	/* a start makes it load what there is */
+	free(ok(SLIPWAY_BIN, "server:start"));
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	assert_page(200, "one - web.1\n");
+	free(changed);
+	free(text);
+	free(conf);
+}
+
 Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
 {
 	svscan = rt_start(&sb);
