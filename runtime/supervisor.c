@@ -67,31 +67,18 @@ static pid_t read_pid(const char *scandir)
 	return pid > 0 ? pid : 0;
 }
 
-/* 1 when an s6-supervise runs on the service directory dir. */
-static int supervised(const char *dir)
+/*
+ * 1 when p is the s6-supervise of a service directory of scandir (a
+ * top-level one: not a logger's, not one moved aside or removed).
+ */
+static int supervises_a_service(const struct proc_info *p, const char *scandir)
 {
-	const char *argv[] = { "s6-svok", dir, NULL };
-	int status = -1;
-	return supervisor_s6(argv, &status, NULL) == 0 && status == 0;
-}
-
-/* The service directories (not dot-names) whose supervisor runs. */
-static int count_services(const char *scandir)
-{
-	DIR *d = opendir(scandir);
-	struct dirent *e;
-	int n = 0;
-	if (!d)
+	size_t n = strlen(scandir);
+	if (!p->exe_name || strcmp(p->exe_name, "s6-supervise") || !p->cwd_path ||
+	    strncmp(p->cwd_path, scandir, n) || p->cwd_path[n] != '/')
 		return 0;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *dir = xasprintf("%s/%s", scandir, e->d_name);
-		n += supervised(dir);
-		free(dir);
-	}
-	closedir(d);
-	return n;
+	const char *name = p->cwd_path + n + 1;
+	return *name && *name != '.' && !strchr(name, '/') && !strchr(name, ' ');
 }
 
 /* 1 when p is pid or descends from it (entries of t). */
@@ -107,10 +94,10 @@ static int descends_from(const struct proc_table *t, const struct proc_info *p, 
 
 /*
  * The root's processes (those working in the scan directory, and their
- * descendants) but the running tree: the s6-svscan that works in the scan
- * directory itself and answers on it, and what it started.  When one
- * answers but cannot be told, none is outside: a running tree is never
- * taken for leftovers.
+ * descendants) but the tree: the s6-svscan that works in the scan
+ * directory itself (one that is starting does too, before it answers),
+ * and what it started.  When one answers but cannot be told, none is
+ * outside: a running tree is never taken for leftovers.
  */
 static void outside_list(const struct proc_table *t, const char *scandir,
 			 const struct proc_info ***out, size_t *n)
@@ -119,7 +106,7 @@ static void outside_list(const struct proc_table *t, const char *scandir,
 	size_t m = 0;
 	int running = answers(scandir);
 	proc_under(t, scandir, &all, &m);
-	for (size_t i = 0; running && i < m; i++)
+	for (size_t i = 0; i < m; i++)
 		if (all[i]->exe_name && !strcmp(all[i]->exe_name, "s6-svscan") &&
 		    all[i]->cwd_path && !strcmp(all[i]->cwd_path, scandir))
 			svscan = all[i];
@@ -138,19 +125,27 @@ static char *real_scandir(const char *root)
 	return real;
 }
 
-/* How many processes of the root run outside its running tree. */
-static int count_outside(const char *root)
+/*
+ * What of the root runs: st->services, the service directories whose
+ * s6-supervise runs (in the tree or outside it), and st->outside.
+ */
+static void census(const char *root, struct supervisor_status *st)
 {
 	char *scandir = real_scandir(root);
 	struct proc_table t = PROC_TABLE_INIT;
 	const struct proc_info **v = NULL;
 	size_t n = 0;
-	if (scandir && proc_table_read(&t) == 0)
+	if (scandir && proc_table_read(&t) == 0) {
+		proc_under(&t, scandir, &v, &n);
+		for (size_t i = 0; i < n; i++)
+			st->services += supervises_a_service(v[i], scandir);
+		free(v);
 		outside_list(&t, scandir, &v, &n);
+		st->outside = (int)n;
+	}
 	free(v);
 	proc_table_free(&t);
 	free(scandir);
-	return (int)n;
 }
 
 int supervisor_status(const char *root, struct supervisor_status *st)
@@ -160,10 +155,8 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 	st->running = fs_is_dir(scandir) && answers(scandir);
 	if (st->running)
 		st->pid = read_pid(scandir);
-	if (fs_is_dir(scandir)) {
-		st->services = count_services(scandir);
-		st->outside = count_outside(root);
-	}
+	if (fs_is_dir(scandir))
+		census(root, st);
 	free(scandir);
 	return 0;
 }
