@@ -35,12 +35,17 @@ static int start_router(struct cli *c)
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
+	int ended = 0;
+	/* what a killed tree left goes first: none of it may keep the router's port */
+	if (!supervisor_running(c->root) && supervisor_end_outside(c->root, 30, &ended) < 0)
+		return cli_fail();
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
-	if (st.ended)
-		printf("Ended %d process%s left running by a supervisor that was killed\n", st.ended,
-		       st.ended == 1 ? "" : "es");
+	ended += st.ended;
+	if (ended)
+		printf("Ended %d process%s left running by a supervisor that was killed\n", ended,
+		       ended == 1 ? "" : "es");
 	if (st.already)
 		printf("The runtime of %s is already running: s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
@@ -137,9 +142,10 @@ int cmd_server_run(struct cli *c)
 {
 	int added;
 	struct supervisor_status st;
-	/* the tree's first scan starts every app's current release */
+	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
 	if (supervisor_status(c->root, &st) == 0 && !st.running &&
-	    (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
+	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
+	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
 		return cli_fail();
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */

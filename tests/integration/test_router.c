@@ -519,6 +519,39 @@ Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
 	buf_release(&left);
 }
 
+Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
+{
+	kill_the_supervisor();
+	/* what systemd's Restart= does: the tree again, in the foreground */
+	char *log = th_path("%s/server-run.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "server:run", NULL };
+	pid_t run = app_sandbox_start(&sb, log, argv);
+	struct th_result r = { 0 };
+	for (int i = 0; i < 200; i++) {
+		r = sw("server:status", "--json");
+		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0}\n",
+				     (int)run);
+		int done = !strcmp(r.out, want);
+		free(want);
+		if (done)
+			break;
+		th_result_free(&r);
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(r.out, "\"outside\":0}"), "%s", r.out);
+	th_result_free(&r);
+	assert_page_soon("one - web.1\n");
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(waitpid(run, NULL, 0), run);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	free(log);
+}
+
 Test(router, server_status_says_when_the_router_serves_an_older_configuration)
 {
 	svscan = rt_start(&sb);
