@@ -153,7 +153,7 @@ int router_listen_read(const char *root, struct router_listen *l)
 		free(text);
 		free(kept);
 		if (l->port < 1 || l->port > 65535)
-			l->port = net_port_listenable(80) ? 80 : 5000;
+			l->port = net_port_listenable(addr ? addr : "", 80) ? 80 : 5000;
 	}
 	if (addr && !address_valid(addr)) {
 		err = settings_blame(s, &SETTING_HTTP_ADDRESS, sw_error_set(SW_EINVALID,
@@ -912,7 +912,10 @@ static int write_finish(const char *root)
 	buf_adds(&b, " 2>/dev/null)\n"
 		     "case $pid in ''|*[!0-9]*) exit 0 ;; esac\n"
 		     "kill -KILL \"-$pid\" 2>/dev/null\n"
-		     "exit 0\n");
+		     /* that master is gone: a later finish must not take its pid for a live one */
+		     "rm -f ");
+	buf_add_shell_quoted(&b, pidfile);
+	buf_adds(&b, "\nexit 0\n");
 	int err = fs_write_replace(path, b.data, b.len, 0755);
 	buf_release(&b);
 	free(pidfile);
@@ -957,7 +960,7 @@ int router_check(const char *root)
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");
-	if (!router_running(root) && !net_port_listenable(l.port))
+	if (!router_running(root) && !net_port_listenable(l.address, l.port))
 		return sw_error_set(SW_ERROR, "the router cannot listen on port %d: it is in use "
 				    "(set another with: git config --global slipway.httpPort PORT)",
 				    l.port);

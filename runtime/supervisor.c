@@ -92,6 +92,56 @@ static int descends_from(const struct proc_table *t, const struct proc_info *p, 
 	return 0;
 }
 
+/* What the root is named by: as given, and without symbolic links. */
+struct root_names {
+	const char *given, *real;
+};
+
+/* 1 when the file holds name (NUL bytes, as in a cmdline, do not end it). */
+static int file_holds(const char *path, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0, nl = strlen(name);
+	int found = 0;
+	if (nl && fs_read_file(path, 1 << 16, &text, &len) == 0)
+		for (size_t i = 0; !found && i + nl <= len; i++)
+			found = !memcmp(text + i, name, nl);
+	free(text);
+	return found;
+}
+
+/*
+ * Whether a process working in the scan directory is the root's: one of
+ * s6's, or a program whose arguments name the root (an instance, nginx);
+ * a shell of the operator's that only sits there is not.
+ */
+static int of_the_root(const struct proc_info *p, void *ctx)
+{
+	const struct root_names *r = ctx;
+	static const char *const s6[] = { "s6-svscan", "s6-supervise", "s6-log", NULL };
+	for (size_t i = 0; p->exe_name && s6[i]; i++)
+		if (!strcmp(p->exe_name, s6[i]))
+			return 1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
+	return file_holds(path, r->given) || (r->real && file_holds(path, r->real));
+}
+
+/*
+ * The root's processes: those of_the_root() working in scandir (the root's
+ * scan directory without symbolic links), and their descendants.
+ */
+static void root_processes(const struct proc_table *t, const char *root, const char *scandir,
+			   const struct proc_info ***out, size_t *n)
+{
+	char *real = xstrdup(scandir), *slash = strrchr(real, '/');
+	if (slash)
+		*slash = '\0';
+	struct root_names names = { root, strcmp(real, root) ? real : NULL };
+	proc_under(t, scandir, of_the_root, &names, out, n);
+	free(real);
+}
+
 /*
  * The root's processes (those working in the scan directory, and their
  * descendants) but the tree: the s6-svscan that works in the scan
@@ -99,13 +149,13 @@ static int descends_from(const struct proc_table *t, const struct proc_info *p, 
  * and what it started.  When one answers but cannot be told, none is
  * outside: a running tree is never taken for leftovers.
  */
-static void outside_list(const struct proc_table *t, const char *scandir,
+static void outside_list(const struct proc_table *t, const char *root, const char *scandir,
 			 const struct proc_info ***out, size_t *n)
 {
 	const struct proc_info **all = NULL, *svscan = NULL;
 	size_t m = 0;
 	int running = answers(scandir);
-	proc_under(t, scandir, &all, &m);
+	root_processes(t, root, scandir, &all, &m);
 	for (size_t i = 0; i < m; i++)
 		if (all[i]->exe_name && !strcmp(all[i]->exe_name, "s6-svscan") &&
 		    all[i]->cwd_path && !strcmp(all[i]->cwd_path, scandir))
@@ -136,11 +186,11 @@ static void census(const char *root, struct supervisor_status *st)
 	const struct proc_info **v = NULL;
 	size_t n = 0;
 	if (scandir && proc_table_read(&t) == 0) {
-		proc_under(&t, scandir, &v, &n);
+		root_processes(&t, root, scandir, &v, &n);
 		for (size_t i = 0; i < n; i++)
 			st->services += supervises_a_service(v[i], scandir);
 		free(v);
-		outside_list(&t, scandir, &v, &n);
+		outside_list(&t, root, scandir, &v, &n);
 		st->outside = (int)n;
 	}
 	free(v);
@@ -185,13 +235,13 @@ static int any_runs(const struct proc_info *const *v, size_t n, const char *only
 }
 
 /* SIGKILL to what of the root runs outside the tree now; how many there were. */
-static size_t kill_outside(const char *scandir)
+static size_t kill_outside(const char *root, const char *scandir)
 {
 	struct proc_table t = PROC_TABLE_INIT;
 	const struct proc_info **v = NULL;
 	size_t n = 0;
 	if (proc_table_read(&t) == 0)
-		outside_list(&t, scandir, &v, &n);
+		outside_list(&t, root, scandir, &v, &n);
 	for (size_t i = 0; i < n; i++)
 		kill(v[i]->pid, SIGKILL);
 	/* until they are gone: a port or a lock they held is free then */
@@ -216,7 +266,7 @@ int supervisor_end_outside(const char *root, int wait_sec, int *ended)
 		goto done;
 	if ((err = proc_table_read(&t)))
 		goto done;
-	outside_list(&t, scandir, &v, &n);
+	outside_list(&t, root, scandir, &v, &n);
 	if (ended)
 		*ended = (int)n;
 	if (!n)
@@ -232,7 +282,7 @@ int supervisor_end_outside(const char *root, int wait_sec, int *ended)
 		if (proc_still_runs(v[i]))
 			kill(v[i]->pid, SIGKILL);
 	/* and whatever started meanwhile, until nothing is left */
-	for (int round = 0; round < 5 && kill_outside(scandir); round++)
+	for (int round = 0; round < 5 && kill_outside(root, scandir); round++)
 		;
 done:
 	free(v);

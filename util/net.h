@@ -16,10 +16,11 @@ int net_port_free(int port);
 
 /*
  * 1 when a server that sets SO_REUSEADDR, as nginx does, can listen on
- * port on every address now: what net_port_free() says, except that
- * connections of an earlier server closing down (TIME_WAIT) do not count.
+ * address:port now (address: an IPv4 address, or "" for every address):
+ * connections of an earlier server on it that are closing down
+ * (TIME_WAIT) do not count, as they do for net_port_free().
  */
-int net_port_listenable(int port);
+int net_port_listenable(const char *address, int port);
 
 /*
  * Whether the process pid or one of its descendants holds a socket that

@@ -260,13 +260,15 @@ static int path_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/' || path[n] == ' ');
 }
 
-void proc_under(const struct proc_table *t, const char *dir, const struct proc_info ***out,
-		size_t *n)
+void proc_under(const struct proc_table *t, const char *dir,
+		int (*keep)(const struct proc_info *p, void *ctx), void *ctx,
+		const struct proc_info ***out, size_t *n)
 {
 	char *in = xcalloc(t->n ? t->n : 1, 1);
 	size_t have = 0;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].cwd_path && path_under(t->v[i].cwd_path, dir)) {
+		if (t->v[i].cwd_path && path_under(t->v[i].cwd_path, dir) &&
+		    (!keep || keep(&t->v[i], ctx))) {
 			in[i] = 1;
 			have++;
 		}

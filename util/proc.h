@@ -62,13 +62,14 @@ int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who
 /*
  * The processes working in dir or under it (by the path the kernel shows:
  * one whose directory was removed or moved within dir since still counts;
- * dir is an absolute path without symbolic links), and all their
- * descendants, however they were started: entries of t, into *out
- * (malloc'ed, free it; the entries stay t's) and *n.  Never this process or
- * one of its ancestors, nor a zombie.
+ * dir is an absolute path without symbolic links) that keep accepts (NULL:
+ * all), and all their descendants, however they were started: entries of
+ * t, into *out (malloc'ed, free it; the entries stay t's) and *n.  Never
+ * this process or one of its ancestors, nor a zombie.
  */
-void proc_under(const struct proc_table *t, const char *dir, const struct proc_info ***out,
-		size_t *n);
+void proc_under(const struct proc_table *t, const char *dir,
+		int (*keep)(const struct proc_info *p, void *ctx), void *ctx,
+		const struct proc_info ***out, size_t *n);
 
 /* 1 while pid is a process that has not exited (a zombie has). */
 int proc_runs(pid_t pid);

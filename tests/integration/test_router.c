@@ -456,9 +456,25 @@ static void kill_the_supervisor(void)
 	assert_page(200, "one - web.1\n"); /* everything else runs on, outside any tree */
 }
 
+/* A process of the operator's that only works in dir (a shell cd'ed there), not the root's. */
+static pid_t bystander(const char *dir)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (chdir(dir) == 0)
+			execlp("sleep", "sleep", "1000", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root)
 {
 	kill_the_supervisor();
+	char *dir = th_path("%s/services/router", sb.root);
+	pid_t shell = bystander(dir);
+	free(dir);
 	struct th_result r = sw("server:status");
 	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
 	cr_assert(strstr(r.out, "\nOutside:    "), "the leftovers are not counted:\n%s", r.out);
@@ -470,6 +486,9 @@ Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root
 	cr_assert(strstr(r.out, "left running by a supervisor of"), "%s", r.out);
 	cr_assert(strstr(r.out, "... done\n"), "%s", r.out);
 	th_result_free(&r);
+	cr_assert_eq(waitpid(shell, NULL, WNOHANG), 0, "a process that only sat there was ended");
+	kill(shell, SIGKILL);
+	waitpid(shell, NULL, 0);
 	struct buf left = BUF_INIT;
 	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
 		     left.data ? left.data : "");

@@ -147,7 +147,7 @@ Test(proc, the_processes_under_a_directory_and_theirs_even_once_it_is_removed)
 	const struct proc_info **v = NULL;
 	size_t n = 0;
 	cr_assert_eq(proc_table_read(&t), 0);
-	proc_under(&t, scandir, &v, &n);
+	proc_under(&t, scandir, NULL, NULL, &v, &n);
 	cr_assert(among(v, n, in), "the process working under the directory");
 	cr_assert_not(among(v, n, outside), "a directory whose name only begins the same");
 	cr_assert_not(among(v, n, getpid()), "never this process");
@@ -159,7 +159,7 @@ Test(proc, the_processes_under_a_directory_and_theirs_even_once_it_is_removed)
 	/* its directory removed: the kernel still shows its last path */
 	cr_assert_eq(rmdir(dir), 0);
 	cr_assert_eq(proc_table_read(&t), 0);
-	proc_under(&t, scandir, &v, &n);
+	proc_under(&t, scandir, NULL, NULL, &v, &n);
 	cr_assert(among(v, n, in), "a process whose directory was removed");
 	p = proc_find(&t, in);
 	struct proc_info gone = *p;
