@@ -90,8 +90,13 @@ int cmd_server_status(struct cli *c)
 	char *scandir = paths_services_dir(c->root);
 	supervisor_status(c->root, &st);
 	if (c->json) {
-		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d}\n",
-		       st.running ? "true" : "false", (int)st.pid, st.services, st.outside);
+		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
+			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
+			[ROUTER_SILENT] = "not answering" };
+		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d,"
+		       "\"router\":\"%s\"}\n", st.running ? "true" : "false", (int)st.pid,
+		       st.services, st.outside,
+		       router_system() ? "system" : health[router_health(c->root)]);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)

@@ -498,7 +498,8 @@ Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root
 	free(got.body);
 
 	r = sw("server:status", "--json");
-	cr_assert_str_eq(r.out, "{\"running\":false,\"pid\":0,\"services\":0,\"outside\":0}\n");
+	cr_assert_str_eq(r.out, "{\"running\":false,\"pid\":0,\"services\":0,\"outside\":0,"
+				"\"router\":\"not running\"}\n");
 	th_result_free(&r);
 	r = sw("server:stop");
 	char *not = th_path("The runtime of %s is not running\n", sb.root);
@@ -518,7 +519,8 @@ Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
 	assert_page_soon("one - web.1\n");
 	/* one tree: every process of the root is the new s6-svscan's */
 	r = sw("server:status", "--json");
-	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0}\n",
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+				     "\"router\":\"running\"}\n",
 			     (int)svscan);
 	cr_assert_str_eq(r.out, want);
 	free(want);
@@ -548,7 +550,8 @@ Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
 	struct th_result r = { 0 };
 	for (int i = 0; i < 200; i++) {
 		r = sw("server:status", "--json");
-		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0}\n",
+		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+				     "\"router\":\"running\"}\n",
 				     (int)run);
 		int done = !strcmp(r.out, want);
 		free(want);
@@ -557,7 +560,7 @@ Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
 		th_result_free(&r);
 		rt_pause_ms(100);
 	}
-	cr_assert(strstr(r.out, "\"outside\":0}"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"outside\":0,"), "%s", r.out);
 	th_result_free(&r);
 	assert_page_soon("one - web.1\n");
 	r = sw("server:stop");
@@ -585,6 +588,9 @@ Test(router, server_status_says_when_the_router_serves_an_older_configuration)
 	th_write(conf, changed, 0644);
 	r = sw("server:status");
 	cr_assert(strstr(r.out, "Router:     stale, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("server:status", "--json");
+	cr_assert(strstr(r.out, ",\"router\":\"stale\"}\n"), "%s", r.out);
 	th_result_free(&r);
 	/* a start makes it load what there is */
 	free(ok(SLIPWAY_BIN, "server:start"));
