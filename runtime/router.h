@@ -13,7 +13,14 @@
  *                         its host names (APP.slipway.domain and the app's
  *                         domains) and its access log
  *     pages/              the error and maintenance pages
+ *     generation.conf     what nginx answers this machine at a location of
+ *                         its own: the digest of the files it loaded
+ *                         (router_health)
  *     logs/error.log, tmp/
+ *
+ * The service's finish program ends what is left of nginx's process group
+ * when the master died without stopping its workers (kill -9, the OOM
+ * killer), so the next master can listen.
  *
  * Every path in the configuration is relative to the prefix.  Each app's
  * access log is written to <root>/logs/APP/router/ and shown by `logs` in

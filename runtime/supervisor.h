@@ -10,7 +10,10 @@
  * decides what goes there; s6 starts, restarts and stops it.  The scan
  * directory is the tree's identity: s6-svscan refuses to run twice on it,
  * which is what makes starting idempotent, and s6-svscanctl finds the
- * running one through it (no process is ever looked up by name).
+ * running one through it (no process is ever looked up by name alone).
+ * The root's processes are found through it too: those that work in it
+ * (s6's programs, and the programs that name the root) and everything
+ * they started - so what a killed s6-svscan left is found and ended.
  *
  *     struct supervisor_status st;
  *     if (supervisor_start(root, &st) < 0) ...;  // st.pid, st.already
