@@ -35,9 +35,17 @@ static int start_router(struct cli *c)
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
+	int ended = 0;
+	/* what a killed tree left goes first: none of it may keep the router's port */
+	if (!supervisor_running(c->root) && supervisor_end_outside(c->root, 30, &ended) < 0)
+		return cli_fail();
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
+	ended += st.ended;
+	if (ended)
+		printf("Ended %d process%s left running by a supervisor that was killed\n", ended,
+		       ended == 1 ? "" : "es");
 	if (st.already)
 		printf("The runtime of %s is already running: s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
@@ -54,14 +62,41 @@ int cmd_server_start(struct cli *c)
 	return start_router(c) < 0 ? cli_fail() : 0;
 }
 
+/* The router's line of server:status: whether nginx runs and serves the files there are now. */
+static void print_router(const char *root, const struct router_listen *l)
+{
+	const char *addr = l->address[0] ? l->address : "*";
+	switch (router_health(root)) {
+	case ROUTER_CURRENT:
+		printf("Router:     running, nginx on %s:%d\n", addr, l->port);
+		break;
+	case ROUTER_STALE:
+		printf("Router:     stale, nginx on %s:%d serves an older configuration than "
+		       "%s/router/ holds (see %s/router/logs/error.log; reload it with: "
+		       "slipway server:start)\n", addr, l->port, root, root);
+		break;
+	case ROUTER_SILENT:
+		printf("Router:     not answering, nginx on %s:%d (see %s/router/logs/error.log)\n",
+		       addr, l->port, root);
+		break;
+	default:
+		printf("Router:     not running, nginx on %s:%d\n", addr, l->port);
+	}
+}
+
 int cmd_server_status(struct cli *c)
 {
 	struct supervisor_status st;
 	char *scandir = paths_services_dir(c->root);
 	supervisor_status(c->root, &st);
 	if (c->json) {
-		printf("{\"running\":%s,\"pid\":%d,\"services\":%d}\n", st.running ? "true" : "false",
-		       (int)st.pid, st.services);
+		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
+			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
+			[ROUTER_SILENT] = "not answering" };
+		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d,"
+		       "\"router\":\"%s\"}\n", st.running ? "true" : "false", (int)st.pid,
+		       st.services, st.outside,
+		       router_system() ? "system" : health[router_health(c->root)]);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)
@@ -69,13 +104,16 @@ int cmd_server_status(struct cli *c)
 		else
 			printf("Supervisor: not running (start it with: slipway server:start)\n");
 		printf("Services:   %d\n", st.services);
+		if (st.outside)
+			printf("Outside:    %d process%s of this root run outside the supervision tree, "
+			       "left by a supervisor that was killed (end them with: slipway server:stop, "
+			       "or take over with: slipway server:start)\n", st.outside,
+			       st.outside == 1 ? "" : "es");
 		struct router_listen l;
 		if (router_system())
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
-			printf("Router:     %s, nginx on %s:%d\n",
-			       router_running(c->root) ? "running" : "not running",
-			       l.address[0] ? l.address : "*", l.port);
+			print_router(c->root, &l);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);
@@ -86,11 +124,15 @@ int cmd_server_stop(struct cli *c)
 {
 	struct supervisor_status st;
 	supervisor_status(c->root, &st);
-	if (!st.running) {
+	if (!st.running && !st.outside) {
 		printf("The runtime of %s is not running\n", c->root);
 		return 0;
 	}
-	printf("Stopping the runtime of %s... ", c->root);
+	if (st.running)
+		printf("Stopping the runtime of %s... ", c->root);
+	else
+		printf("Stopping %d process%s left running by a supervisor of %s that was killed... ",
+		       st.outside, st.outside == 1 ? "" : "es", c->root);
 	fflush(stdout);
 	/* the router first, and until its port is free: a start right after can listen again */
 	if (router_stop(c->root, 30) < 0 || supervisor_stop(c->root, 60) < 0) {
@@ -105,9 +147,10 @@ int cmd_server_run(struct cli *c)
 {
 	int added;
 	struct supervisor_status st;
-	/* the tree's first scan starts every app's current release */
+	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
 	if (supervisor_status(c->root, &st) == 0 && !st.running &&
-	    (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
+	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
+	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
 		return cli_fail();
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */

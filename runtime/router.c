@@ -14,16 +14,20 @@
 #include "util/proc.h"
 #include "util/run.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +35,8 @@
 #define MAINTENANCE_FILE "slipway-maintenance"
 #define PAGE_URI "/.slipway-router-page"
 #define DRAIN_MAX_MS 15000
+#define GENERATION_URI "/.slipway-router-generation"
+#define GENERATION_FILE "generation.conf"
 
 static char *router_dir(const char *root)
 {
@@ -147,7 +153,7 @@ int router_listen_read(const char *root, struct router_listen *l)
 		free(text);
 		free(kept);
 		if (l->port < 1 || l->port > 65535)
-			l->port = net_port_free(80) ? 80 : 5000;
+			l->port = net_port_listenable(addr ? addr : "", 80) ? 80 : 5000;
 	}
 	if (addr && !address_valid(addr)) {
 		err = settings_blame(s, &SETTING_HTTP_ADDRESS, sw_error_set(SW_EINVALID,
@@ -264,6 +270,11 @@ static void main_conf(const struct router_listen *l, struct buf *b)
 		    "\tinclude http.conf;\n"
 		    "\tserver {\n");
 	add_listen(b, l, " default_server");
+	/* the digest of what it loaded, for server:status; asked from this machine only */
+	buf_adds(b, "\t\tlocation = " GENERATION_URI " { allow 127.0.0.1; ");
+	if (l->address[0])
+		buf_addf(b, "allow %s; ", l->address);
+	buf_adds(b, "deny all; default_type text/plain; include " GENERATION_FILE "; }\n");
 	buf_adds(b, "\t\tlocation / { return 404; }\n"
 		    "\t\terror_page 404 " PAGE_URI ";\n"
 		    "\t\tlocation = " PAGE_URI " { internal; alias pages/no-such-app.html; }\n"
@@ -559,6 +570,123 @@ done:
 	return err;
 }
 
+/*
+ * What the router's configuration is now: a digest (64-bit FNV-1a, as 16
+ * hex digits) of nginx.conf, http.conf and every apps/ file, names and
+ * contents, in name order.
+ */
+static void config_digest(const char *root, char out[17])
+{
+	struct strvec names = STRVEC_INIT;
+	uint64_t h = 14695981039346656037ULL;
+	char *apps = router_path(root, "apps");
+	DIR *d = opendir(apps);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_pushf(&names, "apps/%s", e->d_name);
+	if (d)
+		closedir(d);
+	strvec_sort(&names);
+	strvec_push(&names, "http.conf");
+	strvec_push(&names, "nginx.conf");
+	for (size_t i = 0; i < names.n; i++) {
+		char *path = router_path(root, names.v[i]), *text = NULL;
+		size_t len = 0;
+		if (fs_read_file(path, 1 << 20, &text, &len) < 0)
+			len = 0;
+		/* the name and its NUL, then the contents and a NUL */
+		for (const char *p = names.v[i]; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+			if (!*p)
+				break;
+		}
+		for (size_t k = 0; k < len; k++)
+			h = (h ^ (unsigned char)text[k]) * 1099511628211ULL;
+		h *= 1099511628211ULL;
+		free(text);
+		free(path);
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	strvec_clear(&names);
+	free(apps);
+}
+
+/*
+ * generation.conf: what the router answers at GENERATION_URI - the digest
+ * of the files it loaded.  Written whenever a file of the configuration
+ * changes, before nginx checks or loads it, so a router that answers
+ * another digest than the files' now did not load them (a reload that
+ * failed, a master that never came back).
+ */
+static int write_generation(const char *root)
+{
+	char digest[17], *path = router_path(root, GENERATION_FILE);
+	config_digest(root, digest);
+	char *text = xasprintf("# written by slipway: the digest of the router's configuration\n"
+			       "return 200 \"%s\\n\";\n", digest);
+	int err = fs_write_replace(path, text, strlen(text), 0644);
+	free(text);
+	free(path);
+	return err;
+}
+
+/*
+ * Asks the router on l (from this machine) for the digest it loaded: 0 and
+ * digest filled in when it answered, -1 when it did not.
+ */
+static int ask_generation(const struct router_listen *l, char digest[17])
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)l->port) };
+	struct timeval tv = { 2, 0 };
+	char resp[1024];
+	size_t got = 0;
+	int ok = 0;
+	if (inet_pton(AF_INET, l->address[0] ? l->address : "127.0.0.1", &a.sin_addr) != 1)
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		static const char req[] = "GET " GENERATION_URI " HTTP/1.0\r\n"
+					  "Host: slipway-router-status\r\n\r\n";
+		if (fs_write_all(fd, req, sizeof(req) - 1) == 0) {
+			ssize_t n;
+			while (got < sizeof(resp) - 1 &&
+			       (n = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+				got += (size_t)n;
+			resp[got] = '\0';
+			const char *body = strstr(resp, "\r\n\r\n");
+			ok = !strncmp(resp, "HTTP/1.1 200 ", 13) && body &&
+			     strspn(body + 4, "0123456789abcdef") == 16;
+			if (ok)
+				snprintf(digest, 17, "%.16s", body + 4);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+int router_health(const char *root)
+{
+	struct router_listen l;
+	if (!router_running(root) || router_listen_read(root, &l) < 0)
+		return ROUTER_STOPPED;
+	int health = ROUTER_SILENT;
+	/* a switch may be between writing its file and the reload: a moment for it */
+	for (int i = 0; i < 10; i++) {
+		char want[17], served[17];
+		config_digest(root, want);
+		if (ask_generation(&l, served) == 0)
+			health = strcmp(want, served) ? ROUTER_STALE : ROUTER_CURRENT;
+		if (health == ROUTER_CURRENT)
+			break;
+		nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
+	}
+	return health;
+}
+
 /* Puts the app's file back as it was (none: removed). */
 static void put_back(const char *root, const char *app, const char *old)
 {
@@ -621,6 +749,8 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	int err = router_mode(&system);
 	if (!err)
 		err = write_app(root, app, names, except, system, &old);
+	if (!err && !system)
+		err = write_generation(root);
 	if (!err && system) {
 		if ((err = system_reload(root)) < 0) {
 			put_back(root, app, old);
@@ -629,6 +759,7 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	} else if (!err && router_running(root)) {
 		if ((err = nginx_run(root, "-t", &msg))) {
 			put_back(root, app, old);
+			write_generation(root);
 			if (msg)
 				err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s",
 						   msg);
@@ -660,9 +791,11 @@ int router_forget(const char *root, const char *app)
 {
 	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;
 	int err = 0;
-	if (unlink(path) == 0 && router_system())
+	int removed = unlink(path) == 0;
+	if (removed && router_system())
 		err = system_reload(root);
-	else if (errno != ENOENT && router_running(root) && !(err = nginx_run(root, "-t", &msg)))
+	else if (removed && router_running(root) && !(err = write_generation(root)) &&
+		 !(err = nginx_run(root, "-t", &msg)))
 		err = reload_and_drain(root);
 	free(msg);
 	free(path);
@@ -758,6 +891,39 @@ done:
 	return err;
 }
 
+/*
+ * The router's finish program, which s6 runs each time nginx has exited.
+ * s6 starts the run program in a session of its own, so the master leads
+ * a process group that holds its workers.  A master killed outright (kill
+ * -9, the OOM killer) leaves them running: they would keep the port, so no
+ * new master could listen, and serve the old configuration for good.  Its
+ * pid is still in nginx.pid then (nginx removes the file only when it
+ * exits by itself): the rest of its group goes before s6 starts nginx
+ * again.  Rewritten at every start, so a service made before it has it too.
+ */
+static int write_finish(const char *root)
+{
+	char *dir = service_dir(root), *path = xasprintf("%s/finish", dir);
+	char *pidfile = router_path(root, "nginx.pid");
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "#!/bin/sh\n# written by slipway: what is left of nginx's process group "
+		     "goes with its master\npid=$(cat ");
+	buf_add_shell_quoted(&b, pidfile);
+	buf_adds(&b, " 2>/dev/null)\n"
+		     "case $pid in ''|*[!0-9]*) exit 0 ;; esac\n"
+		     "kill -KILL \"-$pid\" 2>/dev/null\n"
+		     /* that master is gone: a later finish must not take its pid for a live one */
+		     "rm -f ");
+	buf_add_shell_quoted(&b, pidfile);
+	buf_adds(&b, "\nexit 0\n");
+	int err = fs_write_replace(path, b.data, b.len, 0755);
+	buf_release(&b);
+	free(pidfile);
+	free(path);
+	free(dir);
+	return err;
+}
+
 /* Removes the files of apps that are gone (apps must be sorted). */
 static void remove_stale(const char *root, struct strvec *apps)
 {
@@ -794,7 +960,7 @@ int router_check(const char *root)
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");
-	if (!router_running(root) && !net_port_free(l.port))
+	if (!router_running(root) && !net_port_listenable(l.address, l.port))
 		return sw_error_set(SW_ERROR, "the router cannot listen on port %d: it is in use "
 				    "(set another with: git config --global slipway.httpPort PORT)",
 				    l.port);
@@ -851,10 +1017,14 @@ int router_prepare(const char *root)
 		err = system_reload(root);
 		goto done;
 	}
+	if (!err)
+		err = write_generation(root);
 	if (!err && (err = nginx_run(root, "-t", &msg)) && msg)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)
 		err = write_service(root);
+	if (!err)
+		err = write_finish(root);
 	if (!err && router_running(root))
 		err = reload_and_drain(root);
 done:

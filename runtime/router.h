@@ -13,7 +13,14 @@
  *                         its host names (APP.slipway.domain and the app's
  *                         domains) and its access log
  *     pages/              the error and maintenance pages
+ *     generation.conf     what nginx answers this machine at a location of
+ *                         its own: the digest of the files it loaded
+ *                         (router_health)
  *     logs/error.log, tmp/
+ *
+ * The service's finish program ends what is left of nginx's process group
+ * when the master died without stopping its workers (kill -9, the OOM
+ * killer), so the next master can listen.
  *
  * Every path in the configuration is relative to the prefix.  Each app's
  * access log is written to <root>/logs/APP/router/ and shown by `logs` in
@@ -45,6 +52,23 @@ int router_installed(const char *root);
 
 /* 1 when the router service (Slipway's own nginx) runs in the root's tree. */
 int router_running(const char *root);
+
+/* What server:status says of Slipway's nginx. */
+enum router_health {
+	ROUTER_STOPPED,   /* it does not run */
+	ROUTER_CURRENT,   /* it serves the configuration there is now */
+	ROUTER_STALE,     /* it serves an older one: a reload failed or never happened */
+	ROUTER_SILENT     /* it runs but does not answer on its port */
+};
+
+/*
+ * Whether Slipway's nginx serves the configuration there is now: it is
+ * asked, from this machine on its own port, for the digest of the files it
+ * loaded (a location only this machine may ask), which is compared with
+ * the files' now.  A switch between writing its file and the reload gets
+ * about 2 s to finish.
+ */
+int router_health(const char *root);
 
 /*
  * slipway.router: "own" (default) - Slipway runs its nginx as above - or

@@ -31,14 +31,7 @@
 
 int services_runtime_up(const char *root)
 {
-	char *scandir = paths_services_dir(root);
-	int up = 0;
-	if (fs_is_dir(scandir)) {
-		struct supervisor_status st;
-		up = supervisor_status(root, &st) == 0 && st.running;
-	}
-	free(scandir);
-	return up;
+	return supervisor_running(root);
 }
 
 /*

@@ -4,6 +4,7 @@
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/proc.h"
 #include "util/run.h"
 #include "util/util.h"
 
@@ -66,17 +67,135 @@ static pid_t read_pid(const char *scandir)
 	return pid > 0 ? pid : 0;
 }
 
-static int count_services(const char *scandir)
+/*
+ * 1 when p is the s6-supervise of a service directory of scandir (a
+ * top-level one: not a logger's, not one moved aside or removed).
+ */
+static int supervises_a_service(const struct proc_info *p, const char *scandir)
 {
-	DIR *d = opendir(scandir);
-	struct dirent *e;
-	int n = 0;
-	if (!d)
+	size_t n = strlen(scandir);
+	if (!p->exe_name || strcmp(p->exe_name, "s6-supervise") || !p->cwd_path ||
+	    strncmp(p->cwd_path, scandir, n) || p->cwd_path[n] != '/')
 		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	const char *name = p->cwd_path + n + 1;
+	return *name && *name != '.' && !strchr(name, '/') && !strchr(name, ' ');
+}
+
+/* 1 when p is pid or descends from it (entries of t). */
+static int descends_from(const struct proc_table *t, const struct proc_info *p, pid_t pid)
+{
+	for (size_t hops = 0; p && hops <= t->n; hops++) {
+		if (p->pid == pid)
+			return 1;
+		p = proc_find(t, p->ppid);
+	}
+	return 0;
+}
+
+/* What the root is named by: as given, and without symbolic links. */
+struct root_names {
+	const char *given, *real;
+};
+
+/* 1 when the file holds name (NUL bytes, as in a cmdline, do not end it). */
+static int file_holds(const char *path, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0, nl = strlen(name);
+	int found = 0;
+	if (nl && fs_read_file(path, 1 << 16, &text, &len) == 0)
+		for (size_t i = 0; !found && i + nl <= len; i++)
+			found = !memcmp(text + i, name, nl);
+	free(text);
+	return found;
+}
+
+/*
+ * Whether a process working in the scan directory is the root's: one of
+ * s6's, or a program whose arguments name the root (an instance, nginx);
+ * a shell of the operator's that only sits there is not.
+ */
+static int of_the_root(const struct proc_info *p, void *ctx)
+{
+	const struct root_names *r = ctx;
+	static const char *const s6[] = { "s6-svscan", "s6-supervise", "s6-log", NULL };
+	for (size_t i = 0; p->exe_name && s6[i]; i++)
+		if (!strcmp(p->exe_name, s6[i]))
+			return 1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
+	return file_holds(path, r->given) || (r->real && file_holds(path, r->real));
+}
+
+/*
+ * The root's processes: those of_the_root() working in scandir (the root's
+ * scan directory without symbolic links), and their descendants.
+ */
+static void root_processes(const struct proc_table *t, const char *root, const char *scandir,
+			   const struct proc_info ***out, size_t *n)
+{
+	char *real = xstrdup(scandir), *slash = strrchr(real, '/');
+	if (slash)
+		*slash = '\0';
+	struct root_names names = { root, strcmp(real, root) ? real : NULL };
+	proc_under(t, scandir, of_the_root, &names, out, n);
+	free(real);
+}
+
+/*
+ * The root's processes (those working in the scan directory, and their
+ * descendants) but the tree: the s6-svscan that works in the scan
+ * directory itself (one that is starting does too, before it answers),
+ * and what it started.  When one answers but cannot be told, none is
+ * outside: a running tree is never taken for leftovers.
+ */
+static void outside_list(const struct proc_table *t, const char *root, const char *scandir,
+			 const struct proc_info ***out, size_t *n)
+{
+	const struct proc_info **all = NULL, *svscan = NULL;
+	size_t m = 0;
+	int running = answers(scandir);
+	root_processes(t, root, scandir, &all, &m);
+	for (size_t i = 0; i < m; i++)
+		if (all[i]->exe_name && !strcmp(all[i]->exe_name, "s6-svscan") &&
+		    all[i]->cwd_path && !strcmp(all[i]->cwd_path, scandir))
+			svscan = all[i];
+	*n = 0;
+	for (size_t i = 0; i < m && (!running || svscan); i++)
+		if (!svscan || !descends_from(t, all[i], svscan->pid))
+			all[(*n)++] = all[i];
+	*out = all;
+}
+
+/* The scan directory as /proc shows working directories (NULL: there is none). */
+static char *real_scandir(const char *root)
+{
+	char *scandir = paths_services_dir(root), *real = realpath(scandir, NULL);
+	free(scandir);
+	return real;
+}
+
+/*
+ * What of the root runs: st->services, the service directories whose
+ * s6-supervise runs (in the tree or outside it), and st->outside.
+ */
+static void census(const char *root, struct supervisor_status *st)
+{
+	char *scandir = real_scandir(root);
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	if (scandir && proc_table_read(&t) == 0) {
+		root_processes(&t, root, scandir, &v, &n);
+		for (size_t i = 0; i < n; i++)
+			st->services += supervises_a_service(v[i], scandir);
+		free(v);
+		outside_list(&t, root, scandir, &v, &n);
+		st->outside = (int)n;
+	}
+	free(v);
+	proc_table_free(&t);
+	free(scandir);
 }
 
 int supervisor_status(const char *root, struct supervisor_status *st)
@@ -84,12 +203,92 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 	char *scandir = paths_services_dir(root);
 	memset(st, 0, sizeof(*st));
 	st->running = fs_is_dir(scandir) && answers(scandir);
-	if (st->running) {
+	if (st->running)
 		st->pid = read_pid(scandir);
-		st->services = count_services(scandir);
-	}
+	if (fs_is_dir(scandir))
+		census(root, st);
 	free(scandir);
 	return 0;
+}
+
+int supervisor_running(const char *root)
+{
+	char *scandir = paths_services_dir(root);
+	int up = fs_is_dir(scandir) && answers(scandir);
+	free(scandir);
+	return up;
+}
+
+static void pause_ms(int ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
+}
+
+/* 1 while one of v (of exe name only, or any when NULL) still runs. */
+static int any_runs(const struct proc_info *const *v, size_t n, const char *only)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!only || (v[i]->exe_name && !strcmp(v[i]->exe_name, only))) &&
+		    proc_still_runs(v[i]))
+			return 1;
+	return 0;
+}
+
+/* SIGKILL to what of the root runs outside the tree now; how many there were. */
+static size_t kill_outside(const char *root, const char *scandir)
+{
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	if (proc_table_read(&t) == 0)
+		outside_list(&t, root, scandir, &v, &n);
+	for (size_t i = 0; i < n; i++)
+		kill(v[i]->pid, SIGKILL);
+	/* until they are gone: a port or a lock they held is free then */
+	for (int i = 0; i < 200 && any_runs(v, n, NULL); i++)
+		pause_ms(25);
+	free(v);
+	proc_table_free(&t);
+	return n;
+}
+
+int supervisor_end_outside(const char *root, int wait_sec, int *ended)
+{
+	char *scandir = real_scandir(root);
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	if (ended)
+		*ended = 0;
+	if (!scandir)
+		goto done;
+	if ((err = proc_table_read(&t)))
+		goto done;
+	outside_list(&t, root, scandir, &v, &n);
+	if (ended)
+		*ended = (int)n;
+	if (!n)
+		goto done;
+	/* each s6-supervise brings its service down as it was told to and exits */
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->exe_name && !strcmp(v[i]->exe_name, "s6-supervise"))
+			kill(v[i]->pid, SIGTERM);
+	for (int i = 0; i < wait_sec * 20 && any_runs(v, n, "s6-supervise"); i++)
+		pause_ms(50);
+	/* what is left (a service that ignored its signal, one whose supervisor was killed) */
+	for (size_t i = 0; i < n; i++)
+		if (proc_still_runs(v[i]))
+			kill(v[i]->pid, SIGKILL);
+	/* and whatever started meanwhile, until nothing is left */
+	for (int round = 0; round < 5 && kill_outside(root, scandir); round++)
+		;
+done:
+	free(v);
+	proc_table_free(&t);
+	free(scandir);
+	return err;
 }
 
 static int prepare(const char *root, char **scandir, char **log)
@@ -152,6 +351,9 @@ int supervisor_start(const char *root, struct supervisor_status *st)
 		err = sw_error_set(SW_ERROR, "s6-svscan is not installed: install the s6 package");
 		goto done;
 	}
+	/* a killed tree's supervisors would keep its services: the new tree could not start them */
+	if ((err = supervisor_end_outside(root, 30, &st->ended)))
+		goto done;
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the supervisor");
@@ -195,6 +397,8 @@ int supervisor_exec(const char *root)
 	if (!err && answers(scandir))
 		err = sw_error_set(SW_EEXISTS, "the runtime of %s is already running", root);
 	if (!err)
+		err = supervisor_end_outside(root, 30, NULL);
+	if (!err)
 		err = write_pid(scandir, getpid());
 	if (!err) {
 		exec_svscan(scandir);
@@ -210,17 +414,22 @@ int supervisor_stop(const char *root, int wait_sec)
 	char *scandir = paths_services_dir(root);
 	int status = -1, err = 0;
 
-	if (!fs_is_dir(scandir) || !answers(scandir))
+	if (!fs_is_dir(scandir))
 		goto done;
-	pid_t pid = read_pid(scandir);
-	if ((err = s6("s6-svscanctl", "-t", scandir, &status)))
-		goto done;
-	for (int i = 0; i < wait_sec * 20; i++) {
-		if (!answers(scandir) && (!pid || kill(pid, 0) < 0))
+	if (answers(scandir)) {
+		pid_t pid = read_pid(scandir);
+		if ((err = s6("s6-svscanctl", "-t", scandir, &status)))
 			goto done;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+		int i = 0;
+		for (; i < wait_sec * 20 && (answers(scandir) || (pid && proc_runs(pid))); i++)
+			pause_ms(50);
+		if (i == wait_sec * 20) {
+			err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s", wait_sec);
+			goto done;
+		}
 	}
-	err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s", wait_sec);
+	/* what a killed tree left, or what this one did not stop */
+	err = supervisor_end_outside(root, wait_sec, NULL);
 done:
 	free(scandir);
 	return err;

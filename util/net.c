@@ -24,15 +24,33 @@ int net_accepts(int port)
 	return ok;
 }
 
-int net_port_free(int port)
+/* 1 when address:port binds (address "": every address), with SO_REUSEADDR when reuse is set. */
+static int binds(const char *address, int port, int reuse)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_ANY);
-	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (*address && inet_pton(AF_INET, address, &a.sin_addr) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int ok = fd >= 0 &&
+		 (!reuse || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0) &&
+		 bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+int net_port_free(int port)
+{
+	return binds("", port, 0);
+}
+
+int net_port_listenable(const char *address, int port)
+{
+	return binds(address, port, 1);
 }
 
 #define LISTENERS_MAX 64

@@ -15,6 +15,14 @@ int net_accepts(int port);
 int net_port_free(int port);
 
 /*
+ * 1 when a server that sets SO_REUSEADDR, as nginx does, can listen on
+ * address:port now (address: an IPv4 address, or "" for every address):
+ * connections of an earlier server on it that are closing down
+ * (TIME_WAIT) do not count, as they do for net_port_free().
+ */
+int net_port_listenable(const char *address, int port);
+
+/*
  * Whether the process pid or one of its descendants holds a socket that
  * listens on TCP port (IPv4 or IPv6, any address): 1 yes, 0 no (another
  * process's listener, or none), -1 when it cannot be told (/proc

@@ -45,8 +45,10 @@ static int read_stat(struct proc_info *p, double uptime)
 	fclose(f);
 	buf[n] = '\0';
 	char *s = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (!s || sscanf(s + 1, " %*c %d", &p->ppid) != 1)
+	char state = 0;
+	if (!s || sscanf(s + 1, " %c %d", &state, &p->ppid) != 2)
 		return -1;
+	p->zombie = state == 'Z' || state == 'X';
 	s += 2;
 	s += strcspn(s, " "); /* past the state */
 	unsigned long long v = 0;
@@ -58,6 +60,7 @@ static int read_stat(struct proc_info *p, double uptime)
 			return -1;
 		s = end;
 	}
+	p->start = v;
 	long hz = sysconf(_SC_CLK_TCK);
 	p->age = uptime >= 0 && hz > 0 ? uptime - (double)v / (double)hz : -1;
 	return 0;
@@ -74,13 +77,18 @@ static void read_one(struct proc_info *p)
 		p->cwd_dev = st.st_dev;
 		p->cwd_ino = st.st_ino;
 	}
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		p->cwd_path = xstrdup(target);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
 	if (stat(path, &st) == 0) {
 		p->has_exe = 1;
 		p->exe_dev = st.st_dev;
 		p->exe_ino = st.st_ino;
 	}
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	n = readlink(path, target, sizeof(target) - 1);
 	if (n > 0) {
 		target[n] = '\0';
 		static const char deleted[] = " (deleted)"; /* replaced since it started */
@@ -123,8 +131,10 @@ int proc_table_read(struct proc_table *t)
 
 void proc_table_free(struct proc_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].exe_name);
+		free(t->v[i].cwd_path);
+	}
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;
@@ -239,4 +249,56 @@ size_t proc_children(pid_t parent, pid_t *out, size_t max)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* 1 when path is dir or lies under it; a removed directory's path ends in " (deleted)". */
+static int path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/' || path[n] == ' ');
+}
+
+void proc_under(const struct proc_table *t, const char *dir,
+		int (*keep)(const struct proc_info *p, void *ctx), void *ctx,
+		const struct proc_info ***out, size_t *n)
+{
+	char *in = xcalloc(t->n ? t->n : 1, 1);
+	size_t have = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].cwd_path && path_under(t->v[i].cwd_path, dir) &&
+		    (!keep || keep(&t->v[i], ctx))) {
+			in[i] = 1;
+			have++;
+		}
+	/* their descendants, until a pass finds none more */
+	for (size_t added = have; added;) {
+		added = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			const struct proc_info *parent = in[i] ? NULL : proc_find(t, t->v[i].ppid);
+			if (parent && in[parent - t->v]) {
+				in[i] = 1;
+				added++;
+			}
+		}
+	}
+	*out = xcalloc(t->n ? t->n : 1, sizeof(**out));
+	*n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (in[i] && !t->v[i].zombie && !proc_is_self_or_ancestor(t, t->v[i].pid))
+			(*out)[(*n)++] = &t->v[i];
+	free(in);
+}
+
+int proc_still_runs(const struct proc_info *p)
+{
+	struct proc_info now = { .pid = p->pid };
+	return read_stat(&now, -1) == 0 && !now.zombie && now.start == p->start;
+}
+
+int proc_runs(pid_t pid)
+{
+	struct proc_info now = { .pid = pid };
+	return read_stat(&now, -1) == 0 && !now.zombie;
 }

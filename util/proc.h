@@ -24,7 +24,11 @@ struct proc_info {
 	dev_t cwd_dev, exe_dev;
 	ino_t cwd_ino, exe_ino;
 	char *exe_name;        /* the executable's file name (no directory), or NULL */
+	char *cwd_path;        /* the working directory's path as the kernel shows it (one
+				  removed since: its last path), or NULL */
 	double age;            /* seconds since it started (-1: unknown) */
+	unsigned long long start; /* when it started, in clock ticks since boot */
+	int zombie;            /* it has exited and waits for its parent */
 };
 
 struct proc_table {
@@ -54,6 +58,27 @@ int proc_runs_self(const struct proc_table *t, const struct proc_info *p);
  * *who (may be NULL).
  */
 int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who);
+
+/*
+ * The processes working in dir or under it (by the path the kernel shows:
+ * one whose directory was removed or moved within dir since still counts;
+ * dir is an absolute path without symbolic links) that keep accepts (NULL:
+ * all), and all their descendants, however they were started: entries of
+ * t, into *out (malloc'ed, free it; the entries stay t's) and *n.  Never
+ * this process or one of its ancestors, nor a zombie.
+ */
+void proc_under(const struct proc_table *t, const char *dir,
+		int (*keep)(const struct proc_info *p, void *ctx), void *ctx,
+		const struct proc_info ***out, size_t *n);
+
+/* 1 while pid is a process that has not exited (a zombie has). */
+int proc_runs(pid_t pid);
+
+/*
+ * 1 while the process p describes still runs: not exited (a zombie has),
+ * and its pid not taken by another process since.
+ */
+int proc_still_runs(const struct proc_info *p);
 
 /*
  * The pids of parent's children now (from each /proc/PID/stat), up to max

@@ -5,6 +5,8 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,4 +135,52 @@ int rt_wait_gone(int port)
 		rt_pause_ms(50);
 	}
 	return 0;
+}
+
+/* 1 when /proc/PID/stat says pid has exited and waits for its parent. */
+static int zombie(const char *pid)
+{
+	char *path = th_path("/proc/%s/stat", pid), *text = th_read(path, NULL);
+	const char *paren = text ? strrchr(text, ')') : NULL;
+	int z = !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
+	free(text);
+	free(path);
+	return z;
+}
+
+int rt_processes_of(struct app_sandbox *sb, struct buf *list)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t rl = strlen(sb->root);
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == (int)getpid() ||
+		    zombie(e->d_name))
+			continue;
+		char cwd[PATH_MAX] = "", *link = th_path("/proc/%s/cwd", e->d_name);
+		ssize_t cl = readlink(link, cwd, sizeof(cwd) - 1);
+		cwd[cl > 0 ? cl : 0] = '\0';
+		free(link);
+		char *path = th_path("/proc/%s/cmdline", e->d_name);
+		size_t len = 0;
+		char *argv = th_read(path, &len);
+		free(path);
+		int in_argv = 0;
+		for (size_t i = 0; argv && i < len; i++) {
+			if (!argv[i])
+				argv[i] = ' ';
+			in_argv |= i + rl <= len && !strncmp(argv + i, sb->root, rl);
+		}
+		int in_cwd = !strncmp(cwd, sb->root, rl) && (cwd[rl] == '\0' || cwd[rl] == '/');
+		if (in_cwd || in_argv) {
+			n++;
+			if (list)
+				buf_addf(list, "%s %s\n", e->d_name, argv ? argv : "");
+		}
+		free(argv);
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

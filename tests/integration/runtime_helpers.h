@@ -9,6 +9,7 @@
 #define SW_TEST_RUNTIME_HELPERS_H
 
 #include "tests/integration/app_sandbox.h"
+#include "util/util.h"
 
 #include <sys/types.h>
 
@@ -39,6 +40,13 @@ char *rt_wait_get(int port);
 
 /* 1 once nothing answers on port any more (up to about 5 s), else 0. */
 int rt_wait_gone(int port);
+
+/*
+ * How many processes (not this one, not zombies) work in sb's root or
+ * below it, or name it in their argv; "PID ARGV" lines of them into list
+ * (may be NULL).
+ */
+int rt_processes_of(struct app_sandbox *sb, struct buf *list);
 
 /* Sleeps ms milliseconds. */
 void rt_pause_ms(int ms);

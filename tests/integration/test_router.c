@@ -327,6 +327,282 @@ Test(router, server_start_refuses_a_port_in_use_and_starts_nothing)
 	close(fd);
 }
 
+/*
+ * Leaves a connection closing down (TIME_WAIT) on 127.0.0.1:port, as a
+ * router killed while clients held keep-alive connections does: the
+ * server's side closes first.
+ */
+static void time_wait_on(int port)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(lfd, 1), 0);
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	int sfd = accept(lfd, NULL, NULL);
+	cr_assert_geq(sfd, 0);
+	close(sfd);
+	char c;
+	cr_assert_eq(read(cfd, &c, 1), 0, "the server's side closed first");
+	close(cfd);
+	close(lfd);
+	rt_pause_ms(100);
+	/* what a server without SO_REUSEADDR would be told: the port is in use */
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	cr_assert_neq(bind(probe, (struct sockaddr *)&any, sizeof(any)), 0, "no TIME_WAIT was left");
+	close(probe);
+}
+
+Test(router, server_start_after_a_crash_is_not_refused_for_connections_closing_down)
+{
+	time_wait_on(sb.http_port);
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	svscan = atoi(strstr(r.out, "(pid ") + 5);
+	th_result_free(&r);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+}
+
+/* The page at / once it has want_in_body (polled up to about 20 s), asserted. */
+static void assert_page_soon(const char *want_in_body)
+{
+	struct response got = { 0, NULL };
+	for (int i = 0; i < 200; i++) {
+		got = through(APP ".localhost", "/");
+		if (got.code == 200 && got.body && strstr(got.body, want_in_body))
+			break;
+		free(got.body);
+		got.body = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(got.body && strstr(got.body, want_in_body), "status %d, body %s", got.code,
+		  got.body ? got.body : "(none)");
+	free(got.body);
+}
+
+/* The nginx master's pid, from the pid file it writes. */
+static pid_t nginx_master(void)
+{
+	char *path = th_path("%s/router/nginx.pid", sb.root), *text = th_read(path, NULL);
+	cr_assert(text, "no %s", path);
+	pid_t pid = (pid_t)atoi(text);
+	cr_assert_gt(pid, 0);
+	free(text);
+	free(path);
+	return pid;
+}
+
+Test(router, a_killed_nginx_master_takes_its_workers_along_and_later_switches_are_served)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	int before = rt_port(&sb, 1, "web.1");
+	/* what the OOM killer does */
+	cr_assert_eq(kill(nginx_master(), SIGKILL), 0);
+	/* a switch to new instances on another port: the router must follow it */
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=after", "-a", APP));
+	cr_assert_neq(rt_port(&sb, 2, "web.1"), before);
+	assert_page_soon("one after web.1\n");
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+}
+
+/*
+ * A service of the tree that is neither the router nor an app's, started
+ * and running (its supervisor will linger once its directory is removed).
+ */
+static void add_probe(void)
+{
+	char *run = th_path("%s/services/probe/run", sb.root);
+	th_write(run, "#!/bin/sh\nexec sleep 1000\n", 0755);
+	char *scandir = th_path("%s/services", sb.root), *dir = th_path("%s/services/probe", sb.root);
+	free(ok("s6-svscanctl", "-a", scandir));
+	struct th_result r = { 0 };
+	for (int i = 0; i < 100; i++) {
+		r = SANDBOX_RUN(&sb, NULL, "s6-svstat", "-o", "up", dir);
+		int up = r.status == 0 && !strcmp(r.out, "true\n");
+		th_result_free(&r);
+		if (up)
+			break;
+		rt_pause_ms(100);
+	}
+	free(dir);
+	free(scandir);
+	free(run);
+}
+
+/* The runtime running the app, then s6-svscan killed as kill -9 does; its pid. */
+static void kill_the_supervisor(void)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	add_probe();
+	cr_assert_eq(kill(svscan, SIGKILL), 0);
+	for (int i = 0; i < 100 && !access(th_path("/proc/%d/cwd", (int)svscan), F_OK); i++)
+		rt_pause_ms(50);
+	svscan = -1;
+	/* a retired service whose directory is gone while its supervisor runs on */
+	char *probe = th_path("%s/services/probe", sb.root);
+	cr_assert_eq(fs_rm_rf(probe), 0);
+	free(probe);
+	assert_page(200, "one - web.1\n"); /* everything else runs on, outside any tree */
+}
+
+/* A process of the operator's that only works in dir (a shell cd'ed there), not the root's. */
+static pid_t bystander(const char *dir)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (chdir(dir) == 0)
+			execlp("sleep", "sleep", "1000", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root)
+{
+	kill_the_supervisor();
+	char *dir = th_path("%s/services/router", sb.root);
+	pid_t shell = bystander(dir);
+	free(dir);
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	cr_assert(strstr(r.out, "\nOutside:    "), "the leftovers are not counted:\n%s", r.out);
+	cr_assert(strstr(r.out, "Services:   2\n"), "%s", r.out); /* the router and web.1 */
+	th_result_free(&r);
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "left running by a supervisor of"), "%s", r.out);
+	cr_assert(strstr(r.out, "... done\n"), "%s", r.out);
+	th_result_free(&r);
+	cr_assert_eq(waitpid(shell, NULL, WNOHANG), 0, "a process that only sat there was ended");
+	kill(shell, SIGKILL);
+	waitpid(shell, NULL, 0);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	struct response got = through(APP ".localhost", "/");
+	cr_assert_eq(got.code, 0, "the router still answers: %d", got.code);
+	free(got.body);
+
+	r = sw("server:status", "--json");
+	cr_assert_str_eq(r.out, "{\"running\":false,\"pid\":0,\"services\":0,\"outside\":0,"
+				"\"router\":\"not running\"}\n");
+	th_result_free(&r);
+	r = sw("server:stop");
+	char *not = th_path("The runtime of %s is not running\n", sb.root);
+	cr_assert_str_eq(r.out, not);
+	free(not);
+	th_result_free(&r);
+}
+
+Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
+{
+	kill_the_supervisor();
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "left running by a supervisor that was killed\n"), "%s", r.out);
+	svscan = atoi(strstr(r.out, "(pid ") + 5);
+	th_result_free(&r);
+	assert_page_soon("one - web.1\n");
+	/* one tree: every process of the root is the new s6-svscan's */
+	r = sw("server:status", "--json");
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+				     "\"router\":\"running\"}\n",
+			     (int)svscan);
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	th_result_free(&r);
+	/* the new tree manages the instances: a restart replaces web.1 */
+	int before = rt_port(&sb, 1, "web.1");
+	free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+	cr_assert_neq(rt_port(&sb, 1, "web.1"), before);
+	assert_page_soon("one - web.1\n");
+
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+}
+
+Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
+{
+	kill_the_supervisor();
+	/* what systemd's Restart= does: the tree again, in the foreground */
+	char *log = th_path("%s/server-run.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "server:run", NULL };
+	pid_t run = app_sandbox_start(&sb, log, argv);
+	struct th_result r = { 0 };
+	for (int i = 0; i < 200; i++) {
+		r = sw("server:status", "--json");
+		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+				     "\"router\":\"running\"}\n",
+				     (int)run);
+		int done = !strcmp(r.out, want);
+		free(want);
+		if (done)
+			break;
+		th_result_free(&r);
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(r.out, "\"outside\":0,"), "%s", r.out);
+	th_result_free(&r);
+	assert_page_soon("one - web.1\n");
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(waitpid(run, NULL, 0), run);
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_processes_of(&sb, &left), 0, "still running after server:stop:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	free(log);
+}
+
+Test(router, server_status_says_when_the_router_serves_an_older_configuration)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	struct th_result r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	/* what a switch killed between writing the app's file and the reload leaves */
+	char *conf = th_path("%s/router/apps/" APP ".conf", sb.root);
+	char *text = th_read(conf, NULL), *changed = th_path("%s# changed\n", text);
+	th_write(conf, changed, 0644);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     stale, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("server:status", "--json");
+	cr_assert(strstr(r.out, ",\"router\":\"stale\"}\n"), "%s", r.out);
+	th_result_free(&r);
+	/* a start makes it load what there is */
+	free(ok(SLIPWAY_BIN, "server:start"));
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+	assert_page(200, "one - web.1\n");
+	free(changed);
+	free(text);
+	free(conf);
+}
+
 Test(router, domains_add_serves_the_app_under_that_host_and_refusals_change_nothing)
 {
 	svscan = rt_start(&sb);

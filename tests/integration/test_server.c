@@ -114,7 +114,8 @@ Test(server, start_is_idempotent_status_tells_and_stop_stops)
 
 	r = sw("server:status", "--json");
 	/* one service: the router */
-	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":1}\n", (int)pid);
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":1,\"outside\":0,"
+			     "\"router\":\"running\"}\n", (int)pid);
 	cr_assert_str_eq(r.out, want);
 	free(want);
 	th_result_free(&r);

@@ -1,11 +1,12 @@
 /*
  * test_proc.c - util/proc.c: the snapshot sees this process, its parent
  * and its age, a child's working directory, executable and open files, and
- * who is whose ancestor.
+ * who is whose ancestor, and which processes work under a directory.
  */
 #define _GNU_SOURCE
 #include "util/proc.h"
 #include "tests/helpers.h"
+#include "util/fsutil.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -124,4 +125,50 @@ Test(proc, open_files_by_inode)
 	proc_table_free(&t);
 	free(path);
 	free(other);
+}
+
+/* 1 when pid is among the n entries of v. */
+static int among(const struct proc_info **v, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->pid == pid)
+			return 1;
+	return 0;
+}
+
+Test(proc, the_processes_under_a_directory_and_theirs_even_once_it_is_removed)
+{
+	char *dir = th_path("%s/services/svc", sb), *other = th_path("%s/services-old", sb);
+	cr_assert_eq(fs_mkdir_p(dir, 0755), 0);
+	cr_assert_eq(fs_mkdir_p(other, 0755), 0);
+	pid_t in = child(dir, NULL, 0), outside = child(other, NULL, 0);
+	char *scandir = th_path("%s/services", sb);
+	struct proc_table t = PROC_TABLE_INIT;
+	const struct proc_info **v = NULL;
+	size_t n = 0;
+	cr_assert_eq(proc_table_read(&t), 0);
+	proc_under(&t, scandir, NULL, NULL, &v, &n);
+	cr_assert(among(v, n, in), "the process working under the directory");
+	cr_assert_not(among(v, n, outside), "a directory whose name only begins the same");
+	cr_assert_not(among(v, n, getpid()), "never this process");
+	const struct proc_info *p = proc_find(&t, in);
+	cr_assert(p && proc_still_runs(p));
+	free(v);
+	proc_table_free(&t);
+
+	/* its directory removed: the kernel still shows its last path */
+	cr_assert_eq(rmdir(dir), 0);
+	cr_assert_eq(proc_table_read(&t), 0);
+	proc_under(&t, scandir, NULL, NULL, &v, &n);
+	cr_assert(among(v, n, in), "a process whose directory was removed");
+	p = proc_find(&t, in);
+	struct proc_info gone = *p;
+	free(v);
+	proc_table_free(&t);
+	stop(in);
+	cr_assert_not(proc_still_runs(&gone), "an exited process does not run");
+	stop(outside);
+	free(scandir);
+	free(other);
+	free(dir);
 }
