@@ -865,12 +865,15 @@ static void remove_stale(const char *root, struct strvec *apps)
 int router_check(const char *root)
 {
 	struct router_listen l;
+	struct router_limits lim;
 	int system = 0;
 	int err = router_listen_read(root, &l);
 	if (!err)
 		err = router_mode(&system);
 	if (err || system)
 		return err ? err : root_plain(root);
+	if ((err = limits_read(&lim)))
+		return err;
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -82,6 +83,7 @@ static const char server_py[] =
 	"        s.wfile.write(bytes([0x81, n]) + bytes(c ^ m[i % 4] for i, c in enumerate(p)))\n"
 	"        s.wfile.flush(); s.close_connection = True\n"
 	"    def log_message(s, *a): pass\n"
+	"http.server.ThreadingHTTPServer.request_queue_size = 1024\n"
 	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
 	"if os.path.exists('/app/crash'):\n"
 	"    import threading, time\n"
@@ -586,6 +588,20 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	free(dir);
 }
 
+Test(router, server_start_refuses_a_malformed_router_limit_and_starts_nothing)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CONNECTIONS=16");
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.err, " !    $SLIPWAY_ROUTER_CONNECTIONS: invalid value '16': use a number "
+				"of connections from 32 to 1000000\n");
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	th_result_free(&r);
+}
+
 Test(router, server_start_refuses_without_nginx_and_starts_nothing)
 {
 	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=/nonexistent/nginx");
@@ -907,11 +923,23 @@ static void second_app(void)
 	free(repo);
 }
 
-/* Enough held requests to take every connection of the router's workers (64 each). */
+/*
+ * Enough held requests to take every connection of the router's workers
+ * (one a CPU, 64 connections each, two a request); this process may open
+ * as many files as its hard limit allows.
+ */
 static int flood_size(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus < 1 ? 100 : cpus > 8 ? 800 : (int)cpus * 100;
+	int n = cpus < 1 ? 100 : (int)cpus * 100;
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)n + 256 > rl.rlim_cur)
+		cr_skip_test("%d held requests need more open files than %llu", n,
+			     (unsigned long long)rl.rlim_cur);
+	return n;
 }
 
 Test(router, one_client_cannot_take_the_routers_connections_from_the_others)
@@ -924,7 +952,7 @@ Test(router, one_client_cannot_take_the_routers_connections_from_the_others)
 	int n = flood_size(), refused = 0, told429 = 0, *fds = NULL;
 	int good = flood(n, n - 10, &refused, &told429, 20, &fds);
 	/* only 10 of one address's requests are held; the router closes the others */
-	cr_assert_eq(refused, n - 10, "the router closed %d of %d held requests", refused, n);
+	cr_assert_geq(refused, n - 10, "the router closed %d of %d held requests", refused, n);
 	cr_assert_gt(told429, 0, "no request beyond the limit was told 429");
 	cr_assert_eq(good, 20, "%d of 20 requests to another app failed", 20 - good);
 	for (int i = 0; i < n; i++)
@@ -944,6 +972,7 @@ Test(router, without_a_limit_per_client_one_client_takes_the_routers_connections
 	int good = flood(n, 0, &refused, &told429, 10, &fds);
 	cr_assert_eq(told429, 0);
 	cr_assert_lt(good, 10, "all of 10 requests to another app succeeded: the flood did nothing");
+	cr_log_info("without the limit, %d of 10 requests to another app failed", 10 - good);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);
