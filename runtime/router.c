@@ -276,18 +276,18 @@ static int limits_read(struct router_limits *lim)
  */
 static void limits_conf(const struct router_limits *lim, struct buf *b)
 {
-	buf_addf(b, "	limit_conn_zone $binary_remote_addr zone=slipway_clients:10m;\n"
-		    "	limit_conn slipway_clients %llu;\n"
-		    "	limit_conn_status 429;\n"
-		    "	limit_conn_log_level warn;\n"
-		    "	client_header_timeout 30s;\n"
-		    "	client_body_timeout 55s;\n"
-		    "	send_timeout 55s;\n"
-		    "	keepalive_timeout 55s;\n"
-		    "	client_max_body_size %llu;\n"
-		    "	client_body_buffer_size 16k;\n"
-		    "	proxy_request_buffering off;\n"
-		    "	proxy_max_temp_file_size 0;\n",
+	buf_addf(b, "\tlimit_conn_zone $binary_remote_addr zone=slipway_clients:10m;\n"
+		    "\tlimit_conn slipway_clients %llu;\n"
+		    "\tlimit_conn_status 429;\n"
+		    "\tlimit_conn_log_level warn;\n"
+		    "\tclient_header_timeout 30s;\n"
+		    "\tclient_body_timeout 55s;\n"
+		    "\tsend_timeout 55s;\n"
+		    "\tkeepalive_timeout 55s;\n"
+		    "\tclient_max_body_size %llu;\n"
+		    "\tclient_body_buffer_size 16k;\n"
+		    "\tproxy_request_buffering off;\n"
+		    "\tproxy_max_temp_file_size 0;\n",
 		 (unsigned long long)lim->client_connections, (unsigned long long)lim->max_body);
 }
 
