@@ -4,7 +4,10 @@
  * change and a restart move its requests without one failing; requests
  * carry Heroku's router headers; maintenance mode and an app without web
  * processes get 503 pages; a release that fails its gate leaves the old one
- * serving; the router's lines join the app's logs.
+ * serving; the router's lines join the app's logs.  WebSockets go through;
+ * a client's X-Real-IP and Forwarded never reach the app; one client can
+ * neither take the router's connections from the others nor make it
+ * spool an upload to disk.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
