@@ -734,11 +734,17 @@ Test(router, a_clients_own_x_real_ip_and_forwarded_never_reach_the_app)
 	free(r.body);
 }
 
-/* A TCP connection to the router from the address from (a loopback one). */
+/*
+ * A TCP connection to the router from the address from (a loopback one).
+ * Its close resets it: thousands of them left in TIME_WAIT would hold
+ * ports that later tests are given as free.
+ */
 static int dial(const char *from)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert(fd >= 0);
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	inet_pton(AF_INET, from, &a.sin_addr);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind %s", from);
