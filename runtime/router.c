@@ -34,6 +34,7 @@
 #define SERVICE "router"
 #define MAINTENANCE_FILE "slipway-maintenance"
 #define PAGE_URI "/.slipway-router-page"
+#define UPGRADE_LOCATION "@slipway_upgrade"
 #define DRAIN_MAX_MS 15000
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
@@ -240,7 +241,64 @@ static void add_listen(struct buf *b, const struct router_listen *l, const char 
 		buf_addf(b, "\tlisten %d%s;\n", l->port, extra);
 }
 
-static void main_conf(const struct router_listen *l, struct buf *b)
+/* What one client and the whole router may hold: the router's slipway.* limits. */
+struct router_limits {
+	uint64_t connections;        /* each worker's, clients' and apps' together */
+	uint64_t client_connections; /* one client address's requests at once */
+	uint64_t max_body;           /* a request's body, in bytes */
+};
+
+static int limits_read(struct router_limits *lim)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	if (!err)
+		err = settings_count(s, &SETTING_ROUTER_CONNECTIONS, &lim->connections);
+	if (!err && (lim->connections < 32 || lim->connections > 1000000))
+		err = settings_blame(s, &SETTING_ROUTER_CONNECTIONS, sw_error_set(SW_EINVALID,
+			"invalid value '%llu': use a number of connections from 32 to 1000000",
+			(unsigned long long)lim->connections));
+	if (!err)
+		err = settings_count(s, &SETTING_ROUTER_CLIENT_CONNECTIONS, &lim->client_connections);
+	if (!err && lim->client_connections > 65535)
+		err = settings_blame(s, &SETTING_ROUTER_CLIENT_CONNECTIONS, sw_error_set(SW_EINVALID,
+			"invalid value '%llu': use a number of connections from 1 to 65535",
+			(unsigned long long)lim->client_connections));
+	if (!err)
+		err = settings_size(s, &SETTING_MAX_REQUEST_SIZE, &lim->max_body);
+	settings_free(s);
+	return err;
+}
+
+/*
+ * The router's own limits, Heroku's router's where it has them: a request's
+ * headers must arrive within its 30 s request timeout, and a connection
+ * that sends or takes nothing for 55 s (its idle timeout) is closed.
+ * Bodies are streamed to the app as they arrive, as Heroku does, and
+ * responses wait in memory for a slow client: nothing a client sends or
+ * is slow to take is written to the root's disk.  One client address
+ * holds at most client_connections requests at once (429 beyond), so it
+ * cannot take every connection of the router from the others.
+ */
+static void limits_conf(const struct router_limits *lim, struct buf *b)
+{
+	buf_addf(b, "\tlimit_conn_zone $binary_remote_addr zone=slipway_clients:10m;\n"
+		    "\tlimit_conn slipway_clients %llu;\n"
+		    "\tlimit_conn_status 429;\n"
+		    "\tlimit_conn_log_level warn;\n"
+		    "\tclient_header_timeout 30s;\n"
+		    "\tclient_body_timeout 55s;\n"
+		    "\tsend_timeout 55s;\n"
+		    "\tkeepalive_timeout 55s;\n"
+		    "\tclient_max_body_size %llu;\n"
+		    "\tclient_body_buffer_size 16k;\n"
+		    "\tproxy_request_buffering off;\n"
+		    "\tproxy_max_temp_file_size 0;\n",
+		 (unsigned long long)lim->client_connections, (unsigned long long)lim->max_body);
+}
+
+static void main_conf(const struct router_listen *l, const struct router_limits *lim,
+		      struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the router (every path is relative to this directory)\n"
 		    "worker_processes auto;\n"
@@ -253,10 +311,14 @@ static void main_conf(const struct router_listen *l, struct buf *b)
 		if (pw && gr)
 			buf_addf(b, "user %s %s;\n", pw->pw_name, gr->gr_name);
 	}
-	buf_adds(b, "worker_shutdown_timeout 10s;\n"
-		    "events { worker_connections 1024; }\n"
-		    "http {\n"
-		    "\taccess_log off;\n"
+	/* a proxied request holds two connections, each a file; logs and temp files take more */
+	buf_addf(b, "worker_shutdown_timeout 10s;\n"
+		    "worker_rlimit_nofile %llu;\n"
+		    "events { worker_connections %llu; }\n"
+		    "http {\n",
+		 (unsigned long long)lim->connections * 2, (unsigned long long)lim->connections);
+	limits_conf(lim, b);
+	buf_adds(b, "\taccess_log off;\n"
 		    "\tserver_tokens off;\n"
 		    "\tclient_body_temp_path tmp/body;\n"
 		    "\tproxy_temp_path tmp/proxy;\n"
@@ -266,7 +328,6 @@ static void main_conf(const struct router_listen *l, struct buf *b)
 		    "\tserver_names_hash_bucket_size 128;\n"
 		    "\ttypes { text/html html; }\n"
 		    "\tdefault_type application/octet-stream;\n"
-		    "\tclient_max_body_size 100m;\n"
 		    "\tinclude http.conf;\n"
 		    "\tserver {\n");
 	add_listen(b, l, " default_server");
@@ -296,13 +357,22 @@ static void http_conf(struct buf *b)
 		    "\t\"~^[A-Za-z0-9+/=_.-]{20,200}$\" $http_x_request_id;\n"
 		    "\tdefault $request_id;\n"
 		    "}\n"
+		    "# a WebSocket (or other upgrade) goes through; other connections to apps are kept alive\n"
+		    "map $http_upgrade $slipway_connection {\n"
+		    "\tdefault upgrade;\n"
+		    "\t\"\" \"\";\n"
+		    "}\n"
 		    "proxy_http_version 1.1;\n"
-		    "proxy_set_header Connection \"\";\n"
+		    "proxy_set_header Upgrade $http_upgrade;\n"
+		    "proxy_set_header Connection $slipway_connection;\n"
 		    "proxy_set_header Host $http_host;\n"
 		    "proxy_set_header X-Request-Id $slipway_request_id;\n"
 		    "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
 		    "proxy_set_header X-Forwarded-Proto $scheme;\n"
 		    "proxy_set_header X-Forwarded-Port $server_port;\n"
+		    "# the client's address as the router saw it; a client's own Forwarded never reaches the app\n"
+		    "proxy_set_header X-Real-IP $remote_addr;\n"
+		    "proxy_set_header Forwarded \"\";\n"
 		    "proxy_connect_timeout 5s;\n"
 		    "proxy_read_timeout 30s;\n"
 		    "proxy_next_upstream error timeout;\n");
@@ -356,11 +426,21 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		buf_addf(b, " %s", domains->v[i]);
 	buf_adds(b, ";\n");
 	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s;\n", logs, app, name);
+	/* an upgraded connection (a WebSocket) is closed after 55 s idle, as Heroku's router does */
 	if (state == APP_RUNNING)
-		buf_addf(b, "\tlocation / { proxy_pass http://slipway_%s; }\n"
+		buf_addf(b, "\tlocation / {\n"
+			    "\t\tif ($http_upgrade) { return 418; }\n"
+			    "\t\tproxy_pass http://slipway_%s;\n"
+			    "\t}\n"
+			    "\tlocation " UPGRADE_LOCATION " {\n"
+			    "\t\tproxy_pass http://slipway_%s;\n"
+			    "\t\tproxy_read_timeout 55s;\n"
+			    "\t\tproxy_send_timeout 55s;\n"
+			    "\t}\n"
+			    "\terror_page 418 = " UPGRADE_LOCATION ";\n"
 			    "\terror_page 502 503 504 =503 " PAGE_URI ";\n"
 			    "\tlocation = " PAGE_URI " { internal; alias %s/app-error.html; }\n",
-			 name, pages);
+			 name, name, pages);
 	else
 		buf_addf(b, "\tlocation / { return 503; }\n"
 			    "\terror_page 503 " PAGE_URI ";\n"
@@ -951,12 +1031,15 @@ static void remove_stale(const char *root, struct strvec *apps)
 int router_check(const char *root)
 {
 	struct router_listen l;
+	struct router_limits lim;
 	int system = 0;
 	int err = router_listen_read(root, &l);
 	if (!err)
 		err = router_mode(&system);
 	if (err || system)
 		return err ? err : root_plain(root);
+	if ((err = limits_read(&lim)))
+		return err;
 	if (!router_installed(root))
 		return sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				    "(or set slipway.nginx)");
@@ -992,9 +1075,13 @@ int router_prepare(const char *root)
 	char *kept = router_path(root, "port"), *conf_path = router_path(root, "nginx.conf");
 	char *http_path = router_path(root, "http.conf");
 	struct buf http = BUF_INIT;
+	struct router_limits lim;
 	http_conf(&http);
-	main_conf(&l, &conf);
-	err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
+	err = limits_read(&lim);
+	if (!err)
+		main_conf(&l, &lim, &conf);
+	if (!err)
+		err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)
 		err = fs_write_replace(http_path, http.data, http.len, 0644);
 	if (!err && !system)

@@ -8,7 +8,12 @@
  * "router" of the tree), with <root>/router/ as its prefix:
  *
  *     nginx.conf          listen slipway.httpAddress:slipway.httpPort, the
- *                         router's headers, a 404 for unknown hosts, and
+ *                         router's headers, a 404 for unknown hosts, the
+ *                         limits (Heroku's 30 s and 55 s timeouts, bodies
+ *                         streamed and never spooled, at most
+ *                         slipway.maxRequestSize, slipway.routerConnections
+ *                         per worker, slipway.routerClientConnections per
+ *                         client address), and
  *     apps/APP.conf       one per app: its upstream (its web instances),
  *                         its host names (APP.slipway.domain and the app's
  *                         domains) and its access log

@@ -43,6 +43,9 @@
  *   slipway.gitUrl              -                          server  (none: USER@HOST:APP.git)
  *   slipway.sshAppsCreate       -                          server  denied
  *   slipway.onRelease           -                          app     (none: an argv, settings_list)
+ *   slipway.routerConnections   SLIPWAY_ROUTER_CONNECTIONS server  8192 (per router worker)
+ *   slipway.routerClientConnections SLIPWAY_ROUTER_CLIENT_CONNECTIONS server 256 (per address)
+ *   slipway.maxRequestSize      SLIPWAY_MAX_REQUEST_SIZE   server  100M (a request's body)
  *   slipway.keepBuilds          SLIPWAY_KEEP_BUILDS        app     100 (builds kept with their output)
  *
  * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
@@ -76,7 +79,8 @@ extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETT
 	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE,
 	SETTING_HTTP_PORT, SETTING_HTTP_ADDRESS, SETTING_DOMAIN, SETTING_MAINTENANCE_PAGE,
 	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_KEEP_BUILDS,
-	SETTING_FAILED_RELEASE_EXIT;
+	SETTING_FAILED_RELEASE_EXIT, SETTING_ROUTER_CONNECTIONS, SETTING_ROUTER_CLIENT_CONNECTIONS,
+	SETTING_MAX_REQUEST_SIZE;
 extern const struct setting SETTING_MAX_BUILD_OUTPUT;
 
 struct settings;

@@ -4,7 +4,10 @@
  * change and a restart move its requests without one failing; requests
  * carry Heroku's router headers; maintenance mode and an app without web
  * processes get 503 pages; a release that fails its gate leaves the old one
- * serving; the router's lines join the app's logs.
+ * serving; the router's lines join the app's logs.  WebSockets go through;
+ * a client's X-Real-IP and Forwarded never reach the app; one client can
+ * neither take the router's connections from the others nor make it
+ * spool an upload to disk.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
@@ -13,14 +16,18 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,13 +36,18 @@
 static struct app_sandbox sb;
 static pid_t svscan = -1;
 
-/* GET /: the code's version, MSG and the dyno; /headers: the router's headers */
+/*
+ * GET /: the code's version, MSG and the dyno; /headers: the router's headers;
+ * /ws: a WebSocket that echoes one message; POST: reads the body, says its size
+ */
 static const char server_py[] =
-	"import http.server, os\n"
+	"import base64, hashlib, http.server, os\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    protocol_version = 'HTTP/1.1'\n"
 	"    def do_GET(s):\n"
 	"        code = 200\n"
+	"        if s.path == '/ws':\n"
+	"            return s.websocket()\n"
 	"        if s.path == '/health':\n"
 	"            H.checks = getattr(H, 'checks', 0) + 1\n"
 	"            code, b = open('/app/health').read().split(' ', 1)\n"
@@ -45,14 +57,36 @@ static const char server_py[] =
 	"        elif s.path == '/headers':\n"
 	"            b = ''.join('%s=%s\\n' % (k, s.headers.get(k, '-')) for k in\n"
 	"                ('Host', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Proto',"
-	" 'X-Forwarded-Port'))\n"
+	" 'X-Forwarded-Port', 'X-Real-IP', 'Forwarded'))\n"
 	"        else:\n"
 	"            b = '%s %s %s\\n' % (open('/app/version').read().strip(),"
 	" os.environ.get('MSG', '-'), os.environ['DYNO'])\n"
+	"        s.answer(code, b)\n"
+	"    def answer(s, code, b):\n"
 	"        b = b.encode()\n"
 	"        s.send_response(code); s.send_header('Content-Length', str(len(b)))\n"
 	"        s.end_headers(); s.wfile.write(b)\n"
+	"    def do_POST(s):\n"
+	"        n, got = int(s.headers.get('Content-Length', '0')), 0\n"
+	"        while got < n:\n"
+	"            d = s.rfile.read(min(65536, n - got))\n"
+	"            if not d: return\n"
+	"            got += len(d)\n"
+	"        s.answer(200, 'got %d\\n' % got)\n"
+	"    def websocket(s):\n"
+	"        if s.headers.get('Upgrade', '').lower() != 'websocket':\n"
+	"            return s.answer(400, 'no Upgrade: websocket\\n')\n"
+	"        k = s.headers['Sec-WebSocket-Key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'\n"
+	"        s.send_response(101)\n"
+	"        s.send_header('Upgrade', 'websocket'); s.send_header('Connection', 'Upgrade')\n"
+	"        s.send_header('Sec-WebSocket-Accept',"
+	" base64.b64encode(hashlib.sha1(k.encode()).digest()).decode())\n"
+	"        s.end_headers(); s.wfile.flush()\n"
+	"        h = s.rfile.read(2); n = h[1] & 127; m = s.rfile.read(4); p = s.rfile.read(n)\n"
+	"        s.wfile.write(bytes([0x81, n]) + bytes(c ^ m[i % 4] for i, c in enumerate(p)))\n"
+	"        s.wfile.flush(); s.close_connection = True\n"
 	"    def log_message(s, *a): pass\n"
+	"http.server.ThreadingHTTPServer.request_queue_size = 1024\n"
 	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
 	"if os.path.exists('/app/crash'):\n"
 	"    import threading, time\n"
@@ -833,6 +867,20 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	free(dir);
 }
 
+Test(router, server_start_refuses_a_malformed_router_limit_and_starts_nothing)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CONNECTIONS=16");
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.err, " !    $SLIPWAY_ROUTER_CONNECTIONS: invalid value '16': use a number "
+				"of connections from 32 to 1000000\n");
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
+	th_result_free(&r);
+}
+
 Test(router, server_start_refuses_without_nginx_and_starts_nothing)
 {
 	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=/nonexistent/nginx");
@@ -927,4 +975,322 @@ Test(router, gc_rotates_a_full_router_log_and_the_router_writes_a_new_one)
 	free(out);
 	free(current);
 	free(dir);
+}
+
+/* GET path through the router with Host: host and two more header lines. */
+static struct response through_with(const char *host, const char *path, const char *h1,
+				    const char *h2)
+{
+	char *url = th_path("http://127.0.0.1:%d%s", sb.http_port, path);
+	char *h = th_path("Host: %s", host);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "10", "-H", h,
+				     "-H", h1, "-H", h2, "-w", "\n%{http_code}", url, NULL);
+	struct response out = { 0, NULL };
+	char *nl = strrchr(r.out, '\n');
+	if (r.status == 0 && nl) {
+		out.code = atoi(nl + 1);
+		out.body = strndup(r.out, (size_t)(nl - r.out));
+	}
+	th_result_free(&r);
+	free(url);
+	free(h);
+	return out;
+}
+
+Test(router, a_clients_own_x_real_ip_and_forwarded_never_reach_the_app)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	struct response r = through_with(APP ".localhost", "/headers", "X-Real-IP: 6.6.6.6",
+					 "Forwarded: for=6.6.6.6;proto=https");
+	cr_assert_eq(r.code, 200);
+	cr_assert(strstr(r.body, "X-Real-IP=127.0.0.1\n"), "%s", r.body);
+	cr_assert(strstr(r.body, "Forwarded=-\n"), "%s", r.body);
+	cr_assert_null(strstr(r.body, "6.6.6.6"), "%s", r.body);
+	free(r.body);
+}
+
+/*
+ * A TCP connection to the router from the address from (a loopback one).
+ * Its close resets it: thousands of them left in TIME_WAIT would hold
+ * ports that later tests are given as free.
+ */
+static int dial(const char *from)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	inet_pton(AF_INET, from, &a.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind %s", from);
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)sb.http_port) };
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	return fd;
+}
+
+static void send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		cr_assert(n > 0, "send: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads up to the end of the response's headers (or of what came); malloc'ed. */
+static char *read_head(int fd)
+{
+	char *head = calloc(1, 8192);
+	size_t n = 0;
+	while (n < 8191 && !strstr(head, "\r\n\r\n")) {
+		ssize_t got = recv(fd, head + n, 1, 0);
+		if (got <= 0)
+			break;
+		n++;
+	}
+	return head;
+}
+
+Test(router, a_websocket_goes_through_the_router_to_the_app)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	int fd = dial("127.0.0.1");
+	const char req[] = "GET /ws HTTP/1.1\r\nHost: " APP ".localhost\r\nUpgrade: websocket\r\n"
+			   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			   "Sec-WebSocket-Version: 13\r\n\r\n";
+	send_all(fd, req, sizeof(req) - 1);
+	char *head = read_head(fd);
+	cr_assert(!strncmp(head, "HTTP/1.1 101 ", 13), "%s", head);
+	/* RFC 6455's own example key and answer */
+	cr_assert(strstr(head, "\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "%s",
+		  head);
+	free(head);
+	/* a masked text frame "hello"; the app sends it back unmasked */
+	unsigned char frame[11] = { 0x81, 0x80 | 5, 1, 2, 3, 4 };
+	for (int i = 0; i < 5; i++)
+		frame[6 + i] = (unsigned char)("hello"[i] ^ frame[2 + i % 4]);
+	send_all(fd, frame, sizeof(frame));
+	unsigned char echo[16] = { 0 };
+	size_t n = 0;
+	while (n < 7) {
+		ssize_t got = recv(fd, echo + n, sizeof(echo) - n, 0);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	cr_assert_eq(n, 7, "the echo is %zu bytes", n);
+	cr_assert_eq(echo[0], 0x81);
+	cr_assert_eq(echo[1], 5);
+	cr_assert_eq(memcmp(echo + 2, "hello", 5), 0);
+	close(fd);
+}
+
+/* The size of every file under the router's temporary directories, in bytes. */
+static long long spooled(void)
+{
+	char *dir = th_path("%s/router/tmp", sb.root);
+	char *out = ok("sh", "-c", "find \"$0\" -type f -printf '%s\\n' | awk '{s+=$1} END {print s+0}'",
+		       dir);
+	long long n = atoll(out);
+	free(out);
+	free(dir);
+	return n;
+}
+
+Test(router, a_body_beyond_the_limit_is_refused_and_uploads_never_fill_the_disk)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_MAX_REQUEST_SIZE=48M");
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+
+	/* beyond slipway.maxRequestSize: 413 as soon as the headers say so */
+	int fd = dial("127.0.0.1");
+	const char big[] = "POST /upload HTTP/1.1\r\nHost: " APP ".localhost\r\n"
+			   "Content-Length: 67108864\r\n\r\n";
+	send_all(fd, big, sizeof(big) - 1);
+	char *head = read_head(fd);
+	cr_assert(!strncmp(head, "HTTP/1.1 413 ", 13), "%s", head);
+	free(head);
+	close(fd);
+
+	/* an upload held one byte short of its end: it streams to the app, none of it to disk */
+	size_t len = 40 << 20;
+	char *body = malloc(len);
+	memset(body, 'x', len);
+	fd = dial("127.0.0.1");
+	char *req = th_path("POST /upload HTTP/1.1\r\nHost: " APP ".localhost\r\n"
+			    "Content-Length: %zu\r\n\r\n", len + 1);
+	send_all(fd, req, strlen(req));
+	send_all(fd, body, len);
+	rt_pause_ms(1000); /* what the router would spool, it has by now */
+	long long on_disk = spooled();
+	cr_assert_lt(on_disk, 1 << 20, "the router spooled %lld bytes of an upload to disk", on_disk);
+	send_all(fd, "x", 1);
+	head = read_head(fd);
+	cr_assert(!strncmp(head, "HTTP/1.1 200 ", 13), "%s", head);
+	char answer[32] = "";
+	ssize_t got = recv(fd, answer, sizeof(answer) - 1, 0);
+	cr_assert(got > 0);
+	char *want = th_path("got %zu\n", len + 1);
+	cr_assert_str_eq(answer, want);
+	free(want);
+	free(head);
+	free(req);
+	free(body);
+	close(fd);
+}
+
+/*
+ * From 127.0.0.2, n requests to the app whose bodies never end; their
+ * sockets, malloc'ed.  *refused gets how many of them the router closed
+ * (waiting up to about 60 s for want of them), *told429 how many of those
+ * were told 429 first.
+ */
+static int *flood(int n, int want, int *refused, int *told429)
+{
+	int *fds = calloc((size_t)n, sizeof(int));
+	char *closed = calloc((size_t)n, 1);
+	const char held[] = "POST /upload HTTP/1.1\r\nHost: " APP ".localhost\r\n"
+			    "Content-Length: 1000000\r\n\r\nstart of a body that never ends";
+	for (int i = 0; i < n; i++) {
+		fds[i] = dial("127.0.0.2");
+		send_all(fds[i], held, sizeof(held) - 1);
+	}
+	*refused = *told429 = 0;
+	rt_pause_ms(1000); /* the router has taken them in */
+	for (int round = 0; round < 600 && *refused < want; round++) {
+		for (int i = 0; i < n; i++) {
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+			if (closed[i] || poll(&p, 1, 0) != 1)
+				continue;
+			char buf[512];
+			ssize_t got = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+			if (got > 0) {
+				buf[got] = '\0';
+				*told429 += !strncmp(buf, "HTTP/1.1 429 ", 13);
+			} else {
+				closed[i] = 1;
+				++*refused;
+			}
+		}
+		if (*refused < want)
+			rt_pause_ms(100);
+	}
+	free(closed);
+	return fds;
+}
+
+/* A second app, rr2, serving the same code. */
+static void second_app(void)
+{
+	free(ok(SLIPWAY_BIN, "apps:create", "rr2"));
+	char *repo = th_path("%s/apps/rr2.git", sb.root);
+	free(ok("git", "push", "-q", repo, "main"));
+	free(repo);
+}
+
+/* 20 GETs to rr2 from 127.0.0.1: how many answered 200. */
+static int others_served(void)
+{
+	int good = 0;
+	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
+	for (int i = 0; i < 20; i++) {
+		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "--max-time",
+					     "3", "-H", "Host: rr2.localhost", "-w", "%{http_code}",
+					     url, NULL);
+		good += !strcmp(r.out, "200");
+		th_result_free(&r);
+	}
+	free(url);
+	return good;
+}
+
+static void files_up_to_hard_limit(int need)
+{
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)need + 256 > rl.rlim_cur)
+		cr_skip_test("%d connections need more open files than %llu", need,
+			     (unsigned long long)rl.rlim_cur);
+}
+
+Test(router, thousands_of_half_sent_requests_from_one_client_leave_room_for_the_others)
+{
+	/* the router's own defaults: no setting but the port */
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	second_app();
+	enum { N = 3000 };
+	files_up_to_hard_limit(N);
+	int *fds = calloc(N, sizeof(int));
+	const char half[] = "GET / HTTP/1.1\r\nHost: " APP ".localhost\r\nX-Never: ends";
+	for (int i = 0; i < N; i++) {
+		fds[i] = dial("127.0.0.2");
+		send_all(fds[i], half, sizeof(half) - 1);
+	}
+	rt_pause_ms(1000); /* the router has taken them in */
+	int good = others_served();
+	cr_assert_eq(good, 20, "%d of 20 requests to another app failed", 20 - good);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+/*
+ * Enough held requests to take every connection of the router's workers
+ * (one a CPU, 64 connections each, two a request); this process may open
+ * as many files as its hard limit allows.
+ */
+static int flood_size(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cpus < 1 ? 100 : (int)cpus * 100;
+	files_up_to_hard_limit(n);
+	return n;
+}
+
+Test(router, one_client_cannot_take_the_routers_connections_from_the_others)
+{
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CONNECTIONS=64");
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CLIENT_CONNECTIONS=10");
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	second_app();
+	int n = flood_size(), refused = 0, told429 = 0;
+	int *fds = flood(n, n - 10, &refused, &told429);
+	int good = others_served();
+	/* only 10 of one address's requests are held; the router closes the others */
+	cr_assert_geq(refused, n - 10, "the router closed %d of %d held requests", refused, n);
+	cr_assert_gt(told429, 0, "no request beyond the limit was told 429");
+	cr_assert_eq(good, 20, "%d of 20 requests to another app failed", 20 - good);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+Test(router, without_a_limit_per_client_one_client_takes_the_routers_connections)
+{
+	/* the control: the same flood, slipway.routerClientConnections out of its way */
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CONNECTIONS=64");
+	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CLIENT_CONNECTIONS=65535");
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	second_app();
+	int n = flood_size(), refused = 0, told429 = 0;
+	int *fds = flood(n, 0, &refused, &told429);
+	int good = others_served();
+	cr_assert_lt(good, 20, "all of 20 requests to another app succeeded: the flood did nothing");
+	cr_log_info("without the limit, %d of 20 requests to another app failed", 20 - good);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
 }
