@@ -103,6 +103,18 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
+/* Starts r's watch (runtime/watch.h); when it cannot start, the user and the log say so. */
+static void watch(const struct activate_opts *o, int version, int previous)
+{
+	if (watch_spawn(o->root, o->app, version, previous) == 0)
+		return;
+	char *why = xstrdup(sw_error_last());
+	fprintf(o->out, " !     No automatic rollback for v%d: %s\n", version, why);
+	fflush(o->out);
+	logs_event(o->root, o->app, "api", "No automatic rollback for v%d: %s", version, why);
+	free(why);
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct activate_report local, *rep = o->report ? o->report : &local;
@@ -162,7 +174,7 @@ retire:
 	/* the new release is watched for a while; an automatic rollback never is */
 	if (!err && runtime && r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
 	    (!r->user || strcmp(r->user, WATCH_USER)))
-		watch_spawn(o->root, o->app, r->version, previous);
+		watch(o, r->version, previous);
 done:
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,
