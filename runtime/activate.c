@@ -8,8 +8,10 @@
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "runtime/watch.h"
+#include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/lock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,89 @@ static void watch(const struct activate_opts *o, int version, int previous)
 	free(why);
 }
 
+/* The newest release, left pending by a killed writer, failed. */
+static int fail_interrupted(const char *root, const char *app, struct ledger *l, FILE *out)
+{
+	struct release r = RELEASE_INIT;
+	int v = 0, err = ledger_latest(l, &v);
+	if (!err && v)
+		err = ledger_read(l, v, 0, &r);
+	if (!err && v && r.status == RELEASE_PENDING &&
+	    !(err = ledger_finish(l, v, RELEASE_FAILED, 0, ACTIVATE_INTERRUPTED "\n"))) {
+		if (out)
+			fprintf(out, " !     v%d was interrupted before it went live: it failed\n", v);
+		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
+	}
+	release_release(&r);
+	return err;
+}
+
+int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out)
+{
+	struct strvec strays = STRVEC_INIT;
+	int current = 0, err;
+	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)) ||
+	    !services_runtime_up(root))
+		goto done;
+	services_strays(root, app, current, &strays);
+	if (!strays.n)
+		goto done;
+	/* requests go to the current release's instances first, then the others stop */
+	if (router_switch(root, app, NULL, &strays) < 0) {
+		char *why = xstrdup(sw_error_last());
+		if (out)
+			fprintf(out, " !     %s\n", why);
+		logs_event(root, app, "api", "An interrupted switch could not be undone: %s", why);
+		free(why);
+		goto done;
+	}
+	services_retire_names(root, &strays);
+	if (out)
+		fprintf(out, " !     Stopped %zu process instance%s an interrupted switch left "
+			"running\n", strays.n, strays.n == 1 ? "" : "s");
+	logs_event(root, app, "api", "Stopped %zu process instance%s an interrupted switch left "
+		   "running", strays.n, strays.n == 1 ? "" : "s");
+done:
+	if (out)
+		fflush(out);
+	strvec_clear(&strays);
+	return err;
+}
+
+int activate_check(const char *root, const char *app, struct strvec *problems)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct strvec strays = STRVEC_INIT;
+	char *lockpath = app_lock_path(root, app), *repo = app_repo_path(root, app);
+	int latest = 0, current = 0, err = 0;
+	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) < 0)
+		goto done; /* a writer is at work */
+	if ((err = ledger_open(&l, repo)) || (err = ledger_latest(l, &latest)) ||
+	    (err = ledger_current(l, &current)) ||
+	    (latest && (err = ledger_read(l, latest, 0, &r))))
+		goto done;
+	if (latest && r.status == RELEASE_PENDING)
+		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
+			     "interrupted (the next deploy, config change, rollback or ps:restart "
+			     "marks it failed)", app, latest);
+	if (services_runtime_up(root))
+		services_strays(root, app, current, &strays);
+	for (size_t i = 0; i < strays.n; i++)
+		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
+			     "v%d does not (an interrupted switch left it; the next deploy, config "
+			     "change, rollback or ps:restart stops it)", app, strays.v[i], current);
+done:
+	lock_release(&lk);
+	strvec_clear(&strays);
+	release_release(&r);
+	ledger_free(l);
+	free(lockpath);
+	free(repo);
+	return err;
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct activate_report local, *rep = o->report ? o->report : &local;
@@ -133,7 +218,8 @@ int activate(const struct activate_opts *o, struct release *r)
 	if (!up)
 		services_forget(o->root, o->app);
 
-	if ((err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
+	if ((err = activate_recover(o->root, o->app, o->ledger, o->out)) ||
+	    (err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
 	    (runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
 			 (err = ledger_current(o->ledger, &previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
