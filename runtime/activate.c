@@ -166,6 +166,26 @@ done:
 	return err;
 }
 
+int activate_recover_all(const char *root, FILE *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct lock lk = LOCK_INIT;
+		struct ledger *l = NULL;
+		char *lockpath = app_lock_path(root, apps.v[i]), *repo = app_repo_path(root, apps.v[i]);
+		/* an app whose lock is held has a writer at work: it is not interrupted */
+		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0 && !(err = ledger_open(&l, repo)))
+			err = activate_recover(root, apps.v[i], l, out);
+		ledger_free(l);
+		lock_release(&lk);
+		free(lockpath);
+		free(repo);
+	}
+	strvec_clear(&apps);
+	return err;
+}
+
 int activate_check(const char *root, const char *app, struct strvec *problems)
 {
 	struct lock lk = LOCK_INIT;

@@ -87,6 +87,12 @@ int activate(const struct activate_opts *o, struct release *r);
 int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out);
 
 /*
+ * activate_recover() for every app of the root whose lock is free now
+ * (server:start, once the tree and the router run).
+ */
+int activate_recover_all(const char *root, FILE *out);
+
+/*
  * For fsck: what activate_recover() would undo, one line per problem
  * appended to problems, changing nothing.  Nothing is checked while a
  * writer holds the app lock (its switch is not over).

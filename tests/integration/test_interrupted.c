@@ -173,3 +173,36 @@ Test(interrupted, a_config_set_killed_while_its_release_boots_is_undone_by_the_n
 	assert_serves("one\n");
 	assert_v2_failed();
 }
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_server_start)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	assert_fsck_finds_v2();
+
+	rt_stop(&sb, &svscan);
+	char *out = ok(SLIPWAY_BIN, "server:start");
+	cr_assert(strstr(out, " !     v2 was interrupted before it went live: it failed\n"), "%s", out);
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "%s", out);
+	svscan = (pid_t)atoi(p + 5);
+	free(out);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	char *body = NULL;
+	for (int i = 0; i < 100; i++) { /* v1's instance starts with the tree */
+		free(body);
+		body = page();
+		if (body)
+			break;
+		rt_pause_ms(100);
+	}
+	free(body);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
