@@ -95,7 +95,8 @@ int activate_recover_all(const char *root, FILE *out);
 /*
  * For fsck: what activate_recover() would undo, one line per problem
  * appended to problems, changing nothing.  Nothing is checked while a
- * writer holds the app lock (its switch is not over).
+ * writer holds the app lock (its switch is not over), nor when the ledger
+ * cannot be read (ledger_check() names that).
  */
 int activate_check(const char *root, const char *app, struct strvec *problems);
 
