@@ -20,7 +20,7 @@
 static struct app_sandbox sb;
 static pid_t svscan = -1;
 
-/* GET /: the code's version; with /app/slow or $SLOW it takes a minute to bind */
+/* GET /: the code's version; it binds a minute late with /app/slow, $SLOW seconds late with that */
 static const char server_py[] =
 	"import http.server, os, time\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
@@ -29,8 +29,7 @@ static const char server_py[] =
 	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
 	"        s.end_headers(); s.wfile.write(b)\n"
 	"    def log_message(s, *a): pass\n"
-	"if os.path.exists('/app/slow') or os.environ.get('SLOW'):\n"
-	"    time.sleep(60)\n"
+	"time.sleep(60 if os.path.exists('/app/slow') else int(os.environ.get('SLOW', '0')))\n"
 	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
@@ -157,7 +156,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_the_next_ps
 
 Test(interrupted, a_config_set_killed_while_its_release_boots_is_undone_by_the_next_one)
 {
-	const char *argv[] = { SLIPWAY_BIN, "config:set", "SLOW=1", "-a", APP, NULL };
+	const char *argv[] = { SLIPWAY_BIN, "config:set", "SLOW=60", "-a", APP, NULL };
 	kill_while_v2_boots(argv, sb.dir, "config:set");
 	assert_fsck_finds_v2();
 
@@ -205,4 +204,46 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_server_star
 	free(body);
 	assert_serves("one\n");
 	assert_v2_failed();
+}
+
+/* The app's service directories now, with their generation: how many there are. */
+static size_t services_now(void)
+{
+	char *s = rt_services(&sb);
+	size_t n = *s ? 1 + (size_t)th_count(s, " ") : 0;
+	free(s);
+	return n;
+}
+
+Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the_next_one)
+{
+	free(ok(SLIPWAY_BIN, "config:set", "SLOW=2", "-a", APP));
+	char *log = th_path("%s/restart.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "ps:restart", "-a", APP, NULL };
+	pid_t pid = app_sandbox_start(&sb, log, argv);
+	for (int i = 0; i < 400 && services_now() < 2; i++)
+		rt_pause_ms(20);
+	cr_assert_eq(services_now(), 2, "the restart never started its instance");
+	cr_assert_gt(app_sandbox_kill_named(sb.dir, "ps:restart"), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	/* two of v2's web.1 run: fsck says so */
+	struct th_result r = sw("fsck", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "problem: " APP ": the process instance " APP ".v2-"), "%s", r.out);
+	th_result_free(&r);
+
+	r = sw("ps:restart", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	assert_serves("one\n");
+	char *out = ok(SLIPWAY_BIN, "fsck", "-a", APP);
+	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
+	free(out);
+	free(log);
 }
