@@ -247,3 +247,25 @@ Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the
 	free(out);
 	free(log);
 }
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance_off)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+
+	/* the router is rewritten for all the app's instances: not for v2's */
+	struct th_result r = sw("maintenance:off", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
