@@ -171,10 +171,11 @@ int watch_spawn(const char *root, const char *app, int version, int previous)
 }
 
 /*
- * The watch is over: its service goes (under the app lock, so that a
- * writer starting the next release's watch never loses it).  finish keeps
- * it down meanwhile; s6-svscan lets its supervisor go, which may end this
- * process with SIGTERM - there is nothing left to do by then.
+ * The watch is over: its service goes, under the app lock, so that a
+ * writer starting the next release's watch never loses it (such a writer
+ * ends this process while it waits).  finish keeps it down meanwhile;
+ * s6-svscan lets its supervisor go, which may end this process with
+ * SIGTERM - there is nothing left to do by then.
  */
 static void retire_self(const char *root, const char *app, int version, int previous)
 {
@@ -183,7 +184,7 @@ static void retire_self(const char *root, const char *app, int version, int prev
 	struct lock lk = LOCK_INIT;
 	int v, p;
 	long long end;
-	if (lock_acquire(&lk, lockpath, 10, NULL, NULL) == 0 &&
+	if (lock_acquire(&lk, lockpath, 600, NULL, NULL) == 0 &&
 	    read_watch(dir, &v, &p, &end) == 0 && v == version && p == previous &&
 	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
 		char *to = xasprintf("%s/svc", tmp);

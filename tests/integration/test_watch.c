@@ -108,6 +108,12 @@ static void assert_rolled_back(void)
 	}
 	cr_assert(body && !strcmp(body, "one\n"), "%s", body ? body : "(no answer)");
 	free(body);
+	/* the watch is over: its service is gone from the tree */
+	char *svc = th_path("%s/services/watch-" APP, sb.root);
+	for (int i = 0; i < 100 && access(svc, F_OK) == 0; i++)
+		rt_pause_ms(100);
+	cr_assert_neq(access(svc, F_OK), 0, "the watcher's service is still there");
+	free(svc);
 }
 
 /* The server's settings for sessions over ssh, which get none of the operator's variables. */
