@@ -153,14 +153,9 @@ int watch_spawn(const char *root, const char *app, int version, int previous)
 	settings_free(s);
 	if (err || seconds <= 0 || previous <= 0)
 		return err;
-	char *dir = service_dir(root, app), *name = strrchr(dir, '/') + 1;
+	char *dir = service_dir(root, app);
 	/* the watch of an earlier release is over: this one takes its place */
-	if (fs_exists(dir)) {
-		struct strvec old = STRVEC_INIT;
-		strvec_push(&old, name);
-		services_retire_names(root, &old);
-		strvec_clear(&old);
-	}
+	watch_stop(root, app);
 	if (!(err = write_service(root, app, dir, version, previous,
 				  (long long)time(NULL) + seconds)))
 		err = supervisor_rescan(root);
@@ -168,6 +163,18 @@ int watch_spawn(const char *root, const char *app, int version, int previous)
 		err = sw_error_set(SW_ERROR, "cannot start the watcher: %s", sw_error_last());
 	free(dir);
 	return err;
+}
+
+void watch_stop(const char *root, const char *app)
+{
+	char *dir = service_dir(root, app);
+	if (fs_exists(dir)) {
+		struct strvec names = STRVEC_INIT;
+		strvec_push(&names, strrchr(dir, '/') + 1);
+		services_retire_names(root, &names);
+		strvec_clear(&names);
+	}
+	free(dir);
 }
 
 /*

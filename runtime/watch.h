@@ -39,6 +39,9 @@
  */
 int watch_spawn(const char *root, const char *app, int version, int previous);
 
+/* Ends the app's watch now, if one runs (apps:destroy). */
+void watch_stop(const char *root, const char *app);
+
 /*
  * The watcher itself: returns when the watch is over; *rolled_back gets
  * the new release when it rolled back (0 otherwise).  What it does, and why

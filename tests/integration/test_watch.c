@@ -191,3 +191,18 @@ Test(watch, a_watcher_killed_with_sigkill_is_started_again_and_still_rolls_back)
 	cr_assert_eq(killed, 1, "no watcher ran");
 	assert_rolled_back();
 }
+
+Test(watch, destroying_the_app_ends_its_watch)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	char *svc = th_path("%s/services/watch-" APP, sb.root);
+	cr_assert_eq(access(svc, F_OK), 0, "v2 is not watched");
+	free(ok(SLIPWAY_BIN, "apps:destroy", APP, "--confirm", APP));
+	cr_assert_neq(access(svc, F_OK), 0, "the watch of a destroyed app goes on");
+	free(svc);
+}
