@@ -125,7 +125,8 @@ static int fail_interrupted(const char *root, const char *app, struct ledger *l,
 	if (!err && v)
 		err = ledger_read(l, v, 0, &r);
 	if (!err && v && r.status == RELEASE_PENDING &&
-	    !(err = ledger_finish(l, v, RELEASE_FAILED, 0, ACTIVATE_INTERRUPTED "\n"))) {
+	    !(err = ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED,
+				      ACTIVATE_INTERRUPTED "\n"))) {
 		if (out)
 			fprintf(out, " !     v%d was interrupted before it went live: it failed\n", v);
 		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
@@ -175,8 +176,10 @@ int activate_recover_all(const char *root, FILE *out)
 		struct ledger *l = NULL;
 		char *lockpath = app_lock_path(root, apps.v[i]), *repo = app_repo_path(root, apps.v[i]);
 		/* an app whose lock is held has a writer at work: it is not interrupted */
-		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0 && !(err = ledger_open(&l, repo)))
-			err = activate_recover(root, apps.v[i], l, out);
+		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0 &&
+		    (ledger_open(&l, repo) < 0 || activate_recover(root, apps.v[i], l, out) < 0) &&
+		    out) /* one app's ledger keeps no other app from being put right */
+			fprintf(out, " !     %s: %s\n", apps.v[i], sw_error_last());
 		ledger_free(l);
 		lock_release(&lk);
 		free(lockpath);
@@ -262,8 +265,9 @@ int activate(const struct activate_opts *o, struct release *r)
 	if (ok && runtime)
 		ok = started_ok = switch_router(o, &started, previous, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	r->failed_start = !started_ok;
-	if ((err = ledger_finish(o->ledger, r->version, r->status, !started_ok, output.data)) || !ok)
+	r->failed_start = started_ok ? 0 : RELEASE_FAILED_START;
+	if ((err = ledger_finish(o->ledger, r->version, r->status, r->failed_start, output.data)) ||
+	    !ok)
 		goto done;
 retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */

@@ -88,7 +88,9 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 
 /*
  * activate_recover() for every app of the root whose lock is free now
- * (server:start, once the tree and the router run).
+ * (server:start, once the tree and the router run); an app that cannot be
+ * put right is said on out (may be NULL) and the others still are.  Errors
+ * are failures to list the apps.
  */
 int activate_recover_all(const char *root, FILE *out);
 

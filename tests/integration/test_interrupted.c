@@ -114,6 +114,13 @@ static void assert_v2_failed(void)
 	cr_assert(strstr(r.out, "\"version\":2,") && strstr(r.out, "\"status\":\"failed\""), "%s",
 		  r.out);
 	th_result_free(&r);
+	r = sw("releases", "-a", APP);
+	const char *v2 = strstr(r.out, "\nv2  ");
+	cr_assert(v2, "%s", r.out);
+	char *line = strndup(v2 + 1, strcspn(v2 + 1, "\n"));
+	cr_assert(strstr(line, " (interrupted) "), "%s", r.out);
+	free(line);
+	th_result_free(&r);
 	char *out = ok(SLIPWAY_BIN, "releases:output", "v2", "-a", APP);
 	cr_assert(strstr(out, "the release was interrupted before it finished (the command making "
 			      "it was killed); nothing of it runs"), "%s", out);
