@@ -206,3 +206,18 @@ Test(watch, destroying_the_app_ends_its_watch)
 	cr_assert_neq(access(svc, F_OK), 0, "the watch of a destroyed app goes on");
 	free(svc);
 }
+
+Test(watch, a_watch_that_cannot_start_is_said_to_the_pusher_and_logged)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=forever");
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	cr_assert(strstr(out, "remote:  !     No automatic rollback for v2: "), "%s", out);
+	free(out);
+	char *logs = ok(SLIPWAY_BIN, "logs", "-p", "api", "-a", APP);
+	cr_assert(strstr(logs, "slipway[api]: No automatic rollback for v2: "), "%s", logs);
+	free(logs);
+}
