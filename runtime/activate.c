@@ -139,11 +139,11 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 {
 	struct strvec strays = STRVEC_INIT;
 	int current = 0, err;
-	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)) ||
-	    !services_runtime_up(root))
+	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
 		goto done;
+	/* the scan directory first: asking s6 whether the tree runs costs a process */
 	services_strays(root, app, current, &strays);
-	if (!strays.n)
+	if (!strays.n || !services_runtime_up(root))
 		goto done;
 	/* requests go to the current release's instances first, then the others stop */
 	if (router_switch(root, app, NULL, &strays) < 0) {
@@ -207,8 +207,9 @@ int activate_check(const char *root, const char *app, struct strvec *problems)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
 			     "interrupted (the next deploy, config change, rollback or ps:restart "
 			     "marks it failed)", app, latest);
-	if (services_runtime_up(root))
-		services_strays(root, app, current, &strays);
+	services_strays(root, app, current, &strays);
+	if (strays.n && !services_runtime_up(root))
+		strvec_clear(&strays); /* nothing runs them */
 	for (size_t i = 0; i < strays.n; i++)
 		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
 			     "v%d does not (an interrupted switch left it; the next deploy, config "
