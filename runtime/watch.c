@@ -296,7 +296,7 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 {
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
-	int seconds = 60, fails[64] = { 0 }, said = 0, err;
+	int seconds = 60, fails[64] = { 0 }, said = 0, stopped = 0, err;
 	struct settings *s = NULL;
 
 	*rolled_back = 0;
@@ -322,8 +322,12 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 	free(dir);
 	while (run_now_ms() < end) {
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
-		if (!services_runtime_up(root) || current_of(root, app) != version)
-			goto done; /* someone else's release, or nothing runs: not ours to watch */
+		if (!services_runtime_up(root)) {
+			stopped = 1; /* the service stays: the next start of the tree resumes the watch */
+			goto done;
+		}
+		if (current_of(root, app) != version)
+			goto done; /* someone else's release: not ours to watch */
 		long long now = run_now_ms();
 		char *why = crashed(root, app, version);
 		if (!why && now >= next_check) {
@@ -358,6 +362,7 @@ done:
 	settings_free(s);
 	free(domain);
 	free(host);
-	retire_self(root, app, version, previous);
+	if (!stopped)
+		retire_self(root, app, version, previous);
 	return err;
 }

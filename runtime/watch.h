@@ -10,9 +10,10 @@
  * own (`slipway watch:run`), supervised like the instances: the service
  * watch-APP of the root's tree, written when the release went live by
  * whoever made it (a remote user's name never reaches it).  Killed, s6
- * starts it again and it watches what is left of the window; once it ends
- * by itself - the window is over, it rolled back, another release became
- * current or the runtime stops - its service goes.  An automatic rollback is never watched itself, so it never
+ * starts it again and it watches what is left of the window, as it does
+ * when the runtime starts again after a stop; once it ends by itself - the
+ * window is over, it rolled back, or another release became current - its
+ * service goes.  An automatic rollback is never watched itself, so it never
  * loops, and it only ever goes back to the release that was live - and
  * passed its gate - just before.
  *

@@ -221,3 +221,16 @@ Test(watch, a_watch_that_cannot_start_is_said_to_the_pusher_and_logged)
 	cr_assert(strstr(logs, "slipway[api]: No automatic rollback for v2: "), "%s", logs);
 	free(logs);
 }
+
+Test(watch, a_watch_cut_short_by_server_stop_goes_on_after_server_start)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	commit_crashing();
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	rt_stop(&sb, &svscan);
+	svscan = rt_start(&sb);
+	assert_rolled_back();
+}
