@@ -5,6 +5,7 @@
 #include "builder/build.h"
 #include "builder/buildarea.h"
 #include "store/app.h"
+#include "runtime/activate.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
@@ -45,7 +46,17 @@ int cmd_fsck(struct cli *c)
 		return 1;
 	if (c->app && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	if (fsck_run(c->root, c->app, &problems) < 0) {
+	struct strvec apps = STRVEC_INIT;
+	int err = fsck_run(c->root, c->app, &problems);
+	/* what runs, against what the ledger says runs */
+	if (!err && c->app)
+		strvec_push(&apps, c->app);
+	else if (!err)
+		err = app_list(c->root, &apps);
+	for (size_t i = 0; !err && i < apps.n; i++)
+		err = activate_check(c->root, apps.v[i], &problems);
+	strvec_clear(&apps);
+	if (err < 0) {
 		strvec_clear(&problems);
 		return cli_fail();
 	}

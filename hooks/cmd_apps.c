@@ -6,6 +6,7 @@
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/unpack.h"
+#include "runtime/watch.h"
 
 #include "access/access.h"
 #include "store/app.h"
@@ -88,6 +89,7 @@ int cmd_apps_destroy(struct cli *c)
 	}
 	/* its processes stop first: nothing may run an app that is gone */
 	router_forget(c->root, name);
+	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))
 		services_retire(c->root, name, NULL);
 	else

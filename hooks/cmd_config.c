@@ -32,6 +32,7 @@ static int read_latest_config(struct cli *c, struct config *out)
 		config_copy(out, &r.config);
 	if (!rc && v && v != cur) {
 		const char *why = r.status == RELEASE_PENDING ? "is still being released"
+				  : r.failed_start == RELEASE_INTERRUPTED ? "was interrupted: it failed"
 				  : r.failed_start               ? "failed: its processes did not start"
 								 : "failed: its release command failed";
 		fprintf(stderr, " !    These are the config vars of v%d, which %s.\n", v, why);

@@ -110,7 +110,8 @@ static int with_current(struct cli *c, const char *what,
 	lockpath = app_lock_path(c->root, c->app);
 	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 || (rc = cli_open_app(c, &l)))
 		goto fail;
-	if (ledger_current(l, &v) < 0)
+	/* a switch killed before us is undone first */
+	if (activate_recover(c->root, c->app, l, stderr) < 0 || ledger_current(l, &v) < 0)
 		goto fail;
 	if (!v) {
 		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);

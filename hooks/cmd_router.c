@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/activate.h"
 #include "runtime/logs.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
@@ -27,6 +28,17 @@ int cmd_maintenance(struct cli *c)
 	return 0;
 }
 
+/* A switch whose writer was killed is undone first (runtime/activate.h): 0 or the exit code. */
+static int recover(struct cli *c)
+{
+	struct ledger *l = NULL;
+	int rc = cli_open_app(c, &l);
+	if (!rc && activate_recover(c->root, c->app, l, stderr) < 0)
+		rc = cli_fail();
+	ledger_free(l);
+	return rc;
+}
+
 /* Runs fn(c, arg) under the app's lock: never in the middle of a switch. */
 static int under_lock(struct cli *c, int (*fn)(struct cli *c, int arg), int arg)
 {
@@ -37,7 +49,10 @@ static int under_lock(struct cli *c, int (*fn)(struct cli *c, int arg), int arg)
 	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
 		return cli_fail();
 	lockpath = app_lock_path(c->root, c->app);
-	rc = lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 ? cli_fail() : fn(c, arg);
+	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0)
+		rc = cli_fail();
+	else if (!(rc = recover(c)))
+		rc = fn(c, arg);
 	lock_release(&lk);
 	free(lockpath);
 	return rc;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hooks/cmds.h"
 
+#include "runtime/activate.h"
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "runtime/watch.h"
@@ -59,7 +60,8 @@ int cmd_server_start(struct cli *c)
 	if (added)
 		printf("Starting %d process instance%s of the current releases\n", added,
 		       added == 1 ? "" : "s");
-	return start_router(c) < 0 ? cli_fail() : 0;
+	/* and what a writer killed mid-switch left is undone */
+	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;
 }
 
 /* The router's line of server:status: whether nginx runs and serves the files there are now. */

@@ -37,7 +37,9 @@ void view_iso8601(struct buf *out, int64_t created)
 void view_change(struct buf *out, const struct release *r)
 {
 	buf_adds(out, r->description ? r->description : "");
-	if (r->status == RELEASE_FAILED && r->failed_start)
+	if (r->status == RELEASE_FAILED && r->failed_start == RELEASE_INTERRUPTED)
+		buf_adds(out, " (interrupted)");
+	else if (r->status == RELEASE_FAILED && r->failed_start)
 		buf_adds(out, " (processes failed to start)");
 	else if (r->status == RELEASE_FAILED)
 		buf_adds(out, " (release command failed)");

@@ -8,8 +8,10 @@
 #include "runtime/services.h"
 #include "runtime/unpack.h"
 #include "runtime/watch.h"
+#include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/lock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,125 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
+/* Starts r's watch (runtime/watch.h); when it cannot start, the user and the log say so. */
+static void watch(const struct activate_opts *o, int version, int previous)
+{
+	if (watch_spawn(o->root, o->app, version, previous) == 0)
+		return;
+	char *why = xstrdup(sw_error_last());
+	fprintf(o->out, " !     No automatic rollback for v%d: %s\n", version, why);
+	fflush(o->out);
+	logs_event(o->root, o->app, "api", "No automatic rollback for v%d: %s", version, why);
+	free(why);
+}
+
+/* The newest release, left pending by a killed writer, failed. */
+static int fail_interrupted(const char *root, const char *app, struct ledger *l, FILE *out)
+{
+	struct release r = RELEASE_INIT;
+	int v = 0, err = ledger_latest(l, &v);
+	if (!err && v)
+		err = ledger_read(l, v, 0, &r);
+	if (!err && v && r.status == RELEASE_PENDING &&
+	    !(err = ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED,
+				      ACTIVATE_INTERRUPTED "\n"))) {
+		if (out)
+			fprintf(out, " !     v%d was interrupted before it went live: it failed\n", v);
+		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
+	}
+	release_release(&r);
+	return err;
+}
+
+int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out)
+{
+	struct strvec strays = STRVEC_INIT;
+	int current = 0, err;
+	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
+		goto done;
+	/* the scan directory first: asking s6 whether the tree runs costs a process */
+	services_strays(root, app, current, &strays);
+	if (!strays.n || !services_runtime_up(root))
+		goto done;
+	/* requests go to the current release's instances first, then the others stop */
+	if (router_switch(root, app, NULL, &strays) < 0) {
+		char *why = xstrdup(sw_error_last());
+		if (out)
+			fprintf(out, " !     %s\n", why);
+		logs_event(root, app, "api", "An interrupted switch could not be undone: %s", why);
+		free(why);
+		goto done;
+	}
+	services_retire_names(root, &strays);
+	if (out)
+		fprintf(out, " !     Stopped %zu process instance%s an interrupted switch left "
+			"running\n", strays.n, strays.n == 1 ? "" : "s");
+	logs_event(root, app, "api", "Stopped %zu process instance%s an interrupted switch left "
+		   "running", strays.n, strays.n == 1 ? "" : "s");
+done:
+	if (out)
+		fflush(out);
+	strvec_clear(&strays);
+	return err;
+}
+
+int activate_recover_all(const char *root, FILE *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps);
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct lock lk = LOCK_INIT;
+		struct ledger *l = NULL;
+		char *lockpath = app_lock_path(root, apps.v[i]), *repo = app_repo_path(root, apps.v[i]);
+		/* an app whose lock is held has a writer at work: it is not interrupted */
+		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0 &&
+		    (ledger_open(&l, repo) < 0 || activate_recover(root, apps.v[i], l, out) < 0) &&
+		    out) /* one app's ledger keeps no other app from being put right */
+			fprintf(out, " !     %s: %s\n", apps.v[i], sw_error_last());
+		ledger_free(l);
+		lock_release(&lk);
+		free(lockpath);
+		free(repo);
+	}
+	strvec_clear(&apps);
+	return err;
+}
+
+int activate_check(const char *root, const char *app, struct strvec *problems)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct strvec strays = STRVEC_INIT;
+	char *lockpath = app_lock_path(root, app), *repo = app_repo_path(root, app);
+	int latest = 0, current = 0;
+	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) < 0)
+		goto done; /* a writer is at work */
+	/* a ledger that cannot be read is the ledger's check's to name (store/fsck.h) */
+	if (ledger_open(&l, repo) < 0 || ledger_latest(l, &latest) < 0 ||
+	    ledger_current(l, &current) < 0 || (latest && ledger_read(l, latest, 0, &r) < 0))
+		goto done;
+	if (latest && r.status == RELEASE_PENDING)
+		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
+			     "interrupted (the next deploy, config change, rollback or ps:restart "
+			     "marks it failed)", app, latest);
+	services_strays(root, app, current, &strays);
+	if (strays.n && !services_runtime_up(root))
+		strvec_clear(&strays); /* nothing runs them */
+	for (size_t i = 0; i < strays.n; i++)
+		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
+			     "v%d does not (an interrupted switch left it; the next deploy, config "
+			     "change, rollback or ps:restart stops it)", app, strays.v[i], current);
+done:
+	lock_release(&lk);
+	strvec_clear(&strays);
+	release_release(&r);
+	ledger_free(l);
+	free(lockpath);
+	free(repo);
+	return 0;
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct activate_report local, *rep = o->report ? o->report : &local;
@@ -121,7 +242,8 @@ int activate(const struct activate_opts *o, struct release *r)
 	if (!up)
 		services_forget(o->root, o->app);
 
-	if ((err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
+	if ((err = activate_recover(o->root, o->app, o->ledger, o->out)) ||
+	    (err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
 	    (runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
 			 (err = ledger_current(o->ledger, &previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
@@ -144,8 +266,9 @@ int activate(const struct activate_opts *o, struct release *r)
 	if (ok && runtime)
 		ok = started_ok = switch_router(o, &started, previous, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	r->failed_start = !started_ok;
-	if ((err = ledger_finish(o->ledger, r->version, r->status, !started_ok, output.data)) || !ok)
+	r->failed_start = started_ok ? 0 : RELEASE_FAILED_START;
+	if ((err = ledger_finish(o->ledger, r->version, r->status, r->failed_start, output.data)) ||
+	    !ok)
 		goto done;
 retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
@@ -162,7 +285,7 @@ retire:
 	/* the new release is watched for a while; an automatic rollback never is */
 	if (!err && runtime && r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
 	    (!r->user || strcmp(r->user, WATCH_USER)))
-		watch_spawn(o->root, o->app, r->version, previous);
+		watch(o, r->version, previous);
 done:
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,

@@ -68,6 +68,40 @@ struct activate_opts {
  */
 int activate(const struct activate_opts *o, struct release *r);
 
+/* The reason a release left pending by a killed writer failed, in its output. */
+#define ACTIVATE_INTERRUPTED \
+	"the release was interrupted before it finished (the command making it was killed); " \
+	"nothing of it runs"
+
+/*
+ * Undoes what a switch whose writer was killed left, for the next writer:
+ * the caller has just taken the app lock (so no switch runs) and opened l.
+ * The newest release, when still pending, is marked failed
+ * (ACTIVATE_INTERRUPTED); instances the current release does not run
+ * (services_strays) are stopped once the router points at the current
+ * release's.  What was undone is said on out (may be NULL) and logged.
+ * Errors are failures to record; a router that refuses is said and logged.
+ * The common case costs a read of the newest release and of the scan
+ * directory.
+ */
+int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out);
+
+/*
+ * activate_recover() for every app of the root whose lock is free now
+ * (server:start, once the tree and the router run); an app that cannot be
+ * put right is said on out (may be NULL) and the others still are.  Errors
+ * are failures to list the apps.
+ */
+int activate_recover_all(const char *root, FILE *out);
+
+/*
+ * For fsck: what activate_recover() would undo, one line per problem
+ * appended to problems, changing nothing.  Nothing is checked while a
+ * writer holds the app lock (its switch is not over), nor when the ledger
+ * cannot be read (ledger_check() names that).
+ */
+int activate_check(const char *root, const char *app, struct strvec *problems);
+
 /*
  * ps:restart: the app's instances that match which ("web", "web.1", NULL:
  * all) are replaced by new ones of its current release r through the same

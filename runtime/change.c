@@ -120,7 +120,7 @@ static int append(const char *root, const char *app, struct ledger *l, struct re
 	if (r->version)
 		res->version = r->version;
 	res->failed = !err && r->status == RELEASE_FAILED;
-	res->failed_start = res->failed && r->failed_start;
+	res->failed_start = res->failed && r->failed_start == RELEASE_FAILED_START;
 	res->not_running = !err && rep.not_running;
 	return err;
 }

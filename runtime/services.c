@@ -973,3 +973,45 @@ done:
 	free(counts);
 	return err;
 }
+
+/* 1 when s6 runs the service's process (or is starting it again): it is wanted up. */
+static int wanted_up(const char *scandir, const char *name)
+{
+	char *dir = xasprintf("%s/%s", scandir, name);
+	struct buf out = BUF_INIT;
+	int up = svstat(dir, "wantedup", &out) == 0 && !strncmp(out.data, "true", 4);
+	buf_release(&out);
+	free(dir);
+	return up;
+}
+
+/* Whether a, of the same instance as b, is the one to keep: wanted up first, then older. */
+static int keeps_over(const char *scandir, const char *a, const struct svc_name *sa,
+		      const char *b, const struct svc_name *sb)
+{
+	int ua = wanted_up(scandir, a), ub = wanted_up(scandir, b);
+	return ua != ub ? ua : sa->gen < sb->gen;
+}
+
+int services_strays(const char *root, const char *app, int current, struct strvec *strays)
+{
+	char *scandir = paths_services_dir(root);
+	struct strvec have = STRVEC_INIT;
+	list_services(scandir, app, &have);
+	strvec_sort(&have);
+	for (size_t i = 0; i < have.n; i++) {
+		struct svc_name si, sj;
+		int stray = parse_service(have.v[i], app, &si) < 0 || si.version != current;
+		/* two of one instance: one goes */
+		for (size_t j = 0; j < have.n && !stray; j++)
+			stray = j != i && parse_service(have.v[j], app, &sj) == 0 &&
+				sj.version == current && sj.index == si.index &&
+				!strcmp(sj.type, si.type) &&
+				keeps_over(scandir, have.v[j], &sj, have.v[i], &si);
+		if (stray)
+			strvec_push(strays, have.v[i]);
+	}
+	strvec_clear(&have);
+	free(scandir);
+	return 0;
+}

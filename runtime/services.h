@@ -122,6 +122,14 @@ void services_retire_names(const char *root, const struct strvec *names);
 int services_restart(const char *root, const char *app, const struct release *r,
 		     const char *which, struct strvec *started, struct strvec *old, char **why);
 
+/*
+ * What a killed switch left behind, for a caller holding the app lock (no
+ * switch runs then): the app's services that are not of release current,
+ * and of two services running one instance of it, the one not kept - the
+ * one s6 runs, else the older generation, is kept.  Names into strays.
+ */
+int services_strays(const char *root, const char *app, int current, struct strvec *strays);
+
 /* The names of the app's services now (APP.vN-G.TYPE.I), into out. */
 void services_names(const char *root, const char *app, struct strvec *out);
 

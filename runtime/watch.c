@@ -5,20 +5,19 @@
 #include "runtime/healthcheck.h"
 #include "runtime/logs.h"
 #include "runtime/services.h"
+#include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/ledger.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 #include "util/run.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +37,109 @@ static int watch_seconds(struct settings *s, int *seconds)
 	return err;
 }
 
+/* The watcher's service: <root>/services/watch-APP (an instance's name holds a dot). */
+static char *service_dir(const char *root, const char *app)
+{
+	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/watch-%s", scandir, app);
+	free(scandir);
+	return dir;
+}
+
+/*
+ * The service's file "watch": "vN vP END", the release watched, the one to
+ * go back to and when the watch ends (seconds since the epoch), so a
+ * watcher that s6 starts again after a kill watches the rest of the window.
+ */
+static int read_watch(const char *dir, int *version, int *previous, long long *end)
+{
+	char *path = xasprintf("%s/watch", dir), *text = NULL;
+	int ok = fs_read_file(path, 128, &text, NULL) == 0 &&
+		 sscanf(text, "v%d v%d %lld", version, previous, end) == 3;
+	free(text);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+extern char **environ;
+
+/*
+ * The environment the settings were read with (store/settings.h: HOME's
+ * git config, SLIPWAY_* variables), as export lines: s6 gives its services
+ * none of it.  Never the user names a remote user's session sets, which
+ * would make the watcher refuse to run as a remote user's command.
+ */
+static void add_settings_env(struct buf *run)
+{
+	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
+					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		int kept = 0;
+		for (size_t i = 0; keep[i] && !kept; i++)
+			kept = !strncmp(*e, keep[i], strlen(keep[i]));
+		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
+		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - *e))
+			continue;
+		buf_addf(run, "export %.*s=", (int)(eq - *e), *e);
+		buf_add_shell_quoted(run, eq + 1);
+		buf_adds(run, "\n");
+	}
+}
+
+static int put(const char *dir, const char *name, const struct buf *b, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int err = fs_write_replace(path, b->data, b->len, mode);
+	free(path);
+	return err;
+}
+
+/*
+ * Writes the service under a dot-name and renames it in: run is the
+ * watcher (without a remote user's name, which would make it refuse to
+ * run); finish keeps it down once it ended by itself (exit 125), so s6
+ * starts it again only when a signal ended it.
+ */
+static int write_service(const char *root, const char *app, const char *dir, int version,
+			 int previous, long long end)
+{
+	char self[PATH_MAX], *scandir = paths_services_dir(root), *tmp = NULL;
+	struct buf run = BUF_INIT, finish = BUF_INIT, watch = BUF_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int err = 0;
+	if (n <= 0) {
+		err = sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+		goto done;
+	}
+	self[n] = '\0';
+	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)))
+		goto done;
+	buf_addf(&run, "#!/bin/sh\n# written by slipway: the automatic rollback watch of %s v%d\n",
+		 app, version);
+	add_settings_env(&run);
+	buf_adds(&run, "exec ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_addf(&run, " watch:run v%d --previous v%d -a %s 2>&1\n", version, previous, app);
+	buf_adds(&finish, "#!/bin/sh\n# ended by itself (not by a signal): the watch is over\n"
+			  "[ \"$1\" = 256 ] || exit 125\n");
+	buf_addf(&watch, "v%d v%d %lld\n", version, previous, end);
+	if (!(err = put(tmp, "watch", &watch, 0644)) && !(err = put(tmp, "finish", &finish, 0755)) &&
+	    !(err = put(tmp, "run", &run, 0755)) && rename(tmp, dir) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", dir);
+	if (err)
+		fs_rm_rf(tmp);
+done:
+	buf_release(&run);
+	buf_release(&finish);
+	buf_release(&watch);
+	free(tmp);
+	free(scandir);
+	return err;
+}
+
 int watch_spawn(const char *root, const char *app, int version, int previous)
 {
 	struct settings *s = NULL;
@@ -48,35 +150,59 @@ int watch_spawn(const char *root, const char *app, int version, int previous)
 	settings_free(s);
 	if (err || seconds <= 0 || previous <= 0)
 		return err;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
-	self[n] = '\0';
-	char v[16], p[16];
-	snprintf(v, sizeof(v), "v%d", version);
-	snprintf(p, sizeof(p), "v%d", previous);
-	pid_t pid = fork();
-	if (pid < 0)
-		return sw_error_errno(SW_ERROR, "cannot start the watcher");
-	if (pid == 0) {
-		/* a session of its own, none of our files, and no parent to wait for it */
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(127);
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-		execl(self, "slipway", "--root", root, "watch:run", v, "--previous", p, "-a", app,
-		      (char *)NULL);
-		_exit(127);
+	char *dir = service_dir(root, app);
+	/* the watch of an earlier release is over: this one takes its place */
+	watch_stop(root, app);
+	if (!(err = write_service(root, app, dir, version, previous,
+				  (long long)time(NULL) + seconds)))
+		err = supervisor_rescan(root);
+	if (err)
+		err = sw_error_set(SW_ERROR, "cannot start the watcher: %s", sw_error_last());
+	free(dir);
+	return err;
+}
+
+void watch_stop(const char *root, const char *app)
+{
+	char *dir = service_dir(root, app);
+	if (fs_exists(dir)) {
+		struct strvec names = STRVEC_INIT;
+		strvec_push(&names, strrchr(dir, '/') + 1);
+		services_retire_names(root, &names);
+		strvec_clear(&names);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	free(dir);
+}
+
+/*
+ * The watch is over: its service goes, under the app lock, so that a
+ * writer starting the next release's watch never loses it (such a writer
+ * ends this process while it waits).  finish keeps it down meanwhile;
+ * s6-svscan lets its supervisor go, which may end this process with
+ * SIGTERM - there is nothing left to do by then.
+ */
+static void retire_self(const char *root, const char *app, int version, int previous)
+{
+	char *dir = service_dir(root, app), *lockpath = app_lock_path(root, app);
+	char *scandir = paths_services_dir(root), *tmp = NULL;
+	struct lock lk = LOCK_INIT;
+	int v, p;
+	long long end;
+	if (lock_acquire(&lk, lockpath, 600, NULL, NULL) == 0 &&
+	    read_watch(dir, &v, &p, &end) == 0 && v == version && p == previous &&
+	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
+		char *to = xasprintf("%s/svc", tmp);
+		if (rename(dir, to) == 0)
+			supervisor_rescan(root);
+		else
+			rmdir(tmp);
+		free(to);
+	}
+	lock_release(&lk);
+	free(tmp);
+	free(scandir);
+	free(lockpath);
+	free(dir);
 }
 
 /* The app's current release, 0 when it cannot be read. */
@@ -170,7 +296,7 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 {
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
-	int seconds = 60, fails[64] = { 0 }, err;
+	int seconds = 60, fails[64] = { 0 }, said = 0, stopped = 0, err;
 	struct settings *s = NULL;
 
 	*rolled_back = 0;
@@ -187,10 +313,21 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 		hc.v[i].initial_delay = 0;
 	}
 	long long start = run_now_ms(), end = start + seconds * 1000LL, next_check = start;
+	int sv, sp;
+	long long until;
+	char *dir = service_dir(root, app);
+	/* started by s6: the window is the one the release went live with, whatever was killed */
+	if (read_watch(dir, &sv, &sp, &until) == 0 && sv == version && sp == previous)
+		end = start + (until - (long long)time(NULL)) * 1000LL;
+	free(dir);
 	while (run_now_ms() < end) {
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
-		if (!services_runtime_up(root) || current_of(root, app) != version)
-			goto done; /* someone else's release, or nothing runs: not ours to watch */
+		if (!services_runtime_up(root)) {
+			stopped = 1; /* the service stays: the next start of the tree resumes the watch */
+			goto done;
+		}
+		if (current_of(root, app) != version)
+			goto done; /* someone else's release: not ours to watch */
 		long long now = run_now_ms();
 		char *why = crashed(root, app, version);
 		if (!why && now >= next_check) {
@@ -213,13 +350,19 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 				   sw_error_last());
 		else
 			*rolled_back = res.version;
+		said = 1;
 		free(full);
 		free(why);
 		goto done;
 	}
 done:
+	if (err && !said)
+		logs_event(root, app, "api", "Automatic rollback of v%d is off: %s", version,
+			   sw_error_last());
 	settings_free(s);
 	free(domain);
 	free(host);
+	if (!stopped)
+		retire_self(root, app, version, previous);
 	return err;
 }

@@ -7,9 +7,13 @@
  *     v9  Rollback to v7 (automatic: web.1 crashed 3 times after v8 went live)   slipway
  *
  * through the same switch as any rollback.  The watcher is a process of its
- * own (`slipway watch:run`), started detached when the release went live;
- * it ends early when another release becomes current or the runtime
- * stops.  An automatic rollback is never watched itself, so it never
+ * own (`slipway watch:run`), supervised like the instances: the service
+ * watch-APP of the root's tree, written when the release went live by
+ * whoever made it (a remote user's name never reaches it).  Killed, s6
+ * starts it again and it watches what is left of the window, as it does
+ * when the runtime starts again after a stop; once it ends by itself - the
+ * window is over, it rolled back, or another release became current - its
+ * service goes.  An automatic rollback is never watched itself, so it never
  * loops, and it only ever goes back to the release that was live - and
  * passed its gate - just before.
  *
@@ -29,15 +33,20 @@
 
 /*
  * Starts the watcher of release version (previous: the release live before
- * it) in the background, detached from this process and its output, when
- * slipway.watch is not 0.
+ * it) as the app's watch service, in place of an earlier release's, when
+ * slipway.watch is not 0.  The caller holds the app lock and the tree
+ * runs.  SW_ERROR ("cannot start the watcher: ...") when the service cannot
+ * be written or the tree told: the caller says so, nothing watches then.
  */
 int watch_spawn(const char *root, const char *app, int version, int previous);
 
+/* Ends the app's watch now, if one runs (apps:destroy). */
+void watch_stop(const char *root, const char *app);
+
 /*
  * The watcher itself: returns when the watch is over; *rolled_back gets
- * the new release when it rolled back (0 otherwise).  What it does goes to
- * the app's log (runtime/logs.h).
+ * the new release when it rolled back (0 otherwise).  What it does, and why
+ * it stopped when it failed, goes to the app's log (runtime/logs.h).
  */
 int watch_run(const char *root, const char *app, int version, int previous, int *rolled_back);
 

@@ -494,7 +494,7 @@ static int fail_interrupted(struct ledger *l, int version, git_oid *head)
 	release_release(&r);
 	if (err || !pending)
 		return err;
-	if ((err = ledger_finish(l, version, RELEASE_FAILED, 0,
+	if ((err = ledger_finish(l, version, RELEASE_FAILED, RELEASE_INTERRUPTED,
 				 "the release was interrupted before it finished\n")))
 		return err;
 	int v, found;
@@ -715,7 +715,7 @@ int ledger_finish(struct ledger *l, int version, enum release_status status, int
 		parent = *git_commit_parent_id(c, 0);
 	git_commit_free(c);
 	r.status = status;
-	r.failed_start = status == RELEASE_FAILED && failed_start;
+	r.failed_start = status == RELEASE_FAILED ? failed_start : 0;
 	free(r.output);
 	r.output = output ? xstrdup(output) : NULL;
 	if ((err = write_commit(l, &r, has_parent ? &parent : NULL, &oid)))

@@ -66,8 +66,9 @@ int ledger_append(struct ledger *l, struct release *r);
 
 /*
  * Finishes the newest release, which must be pending (its release phase
- * ran): records its status, whether it failed because its processes did
- * not start (failed_start), and its output, and makes it current
+ * ran): records its status, why it failed when not by its release command
+ * (failed_start: RELEASE_FAILED_START, RELEASE_INTERRUPTED, or 0), and its
+ * output, and makes it current
  * when it succeeded.  The release keeps its number; its commit is replaced
  * with compare-and-swap updates, the release ref first (the commit point).
  * ledger_append() marks a release left pending by a killed writer failed.

@@ -72,7 +72,8 @@ void release_format(const struct release *r, struct buf *out)
 	if (r->rollback_of)
 		buf_addf(out, "rollback_of %d\n", r->rollback_of);
 	if (r->failed_start)
-		add_line(out, "failed_at", "start");
+		add_line(out, "failed_at",
+			 r->failed_start == RELEASE_INTERRUPTED ? "interrupted" : "start");
 }
 
 static int is_hex(const char *s, size_t n)
@@ -139,7 +140,9 @@ static int parse_field(struct release *r, const char *key, const char *value)
 			return -1;
 		r->rollback_of = (int)v;
 	} else if (!strcmp(key, "failed_at")) {
-		r->failed_start = !strcmp(value, "start");
+		r->failed_start = !strcmp(value, "start")	  ? RELEASE_FAILED_START
+				  : !strcmp(value, "interrupted") ? RELEASE_INTERRUPTED
+								  : 0;
 	}
 	/* unknown keys are kept for newer versions: ignored here */
 	return 0;

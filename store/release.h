@@ -51,13 +51,17 @@ struct release {
 	char slug[65];          /* sha256 hex; "" before the first deploy */
 	uint64_t slug_size;
 	int rollback_of;        /* version rolled back to, or 0 */
-	int failed_start;       /* failed because its processes did not start
-	                           (not its release command) */
+	int failed_start;       /* why it failed, when not its release command:
+	                           RELEASE_FAILED_START or RELEASE_INTERRUPTED */
 	struct proc_list procs;
 	struct config config;
 	char *output;           /* release phase output, or NULL */
 };
 #define RELEASE_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT }
+
+/* A release's failed_start ("failed_at" in its record): */
+#define RELEASE_FAILED_START 1 /* its processes did not start ("start") */
+#define RELEASE_INTERRUPTED 2  /* the writer making it was killed ("interrupted") */
 
 void release_release(struct release *r);
 

@@ -150,6 +150,37 @@ Test(ledger, failed_release_does_not_become_current)
 	ledger_free(l);
 }
 
+/* How release v reads back: its status and why it failed. */
+static void assert_failed(struct ledger *l, int v, int why)
+{
+	struct release r = RELEASE_INIT;
+	cr_assert_eq(ledger_read(l, v, 0, &r), 0);
+	cr_assert_eq(r.status, RELEASE_FAILED);
+	cr_assert_eq(r.failed_start, why);
+	release_release(&r);
+}
+
+Test(ledger, why_a_release_failed_reads_back)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	int v = append(l, "Deploy 2", RELEASE_PENDING, NULL);
+	cr_assert_eq(ledger_finish(l, v, RELEASE_FAILED, RELEASE_FAILED_START, "no bind\n"), 0);
+	assert_failed(l, v, RELEASE_FAILED_START);
+	v = append(l, "Deploy 3", RELEASE_PENDING, NULL);
+	cr_assert_eq(ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED, "killed\n"), 0);
+	assert_failed(l, v, RELEASE_INTERRUPTED);
+	v = append(l, "Deploy 4", RELEASE_PENDING, NULL);
+	cr_assert_eq(ledger_finish(l, v, RELEASE_FAILED, 0, "release command\n"), 0);
+	assert_failed(l, v, 0);
+	/* left pending by a killed writer: the next append marks it interrupted */
+	v = append(l, "Deploy 5", RELEASE_PENDING, NULL);
+	append(l, "Deploy 6", RELEASE_SUCCEEDED, NULL);
+	assert_failed(l, v, RELEASE_INTERRUPTED);
+	ledger_free(l);
+}
+
 Test(ledger, a_taken_version_is_a_conflict_not_an_overwrite)
 {
 	struct ledger *l;

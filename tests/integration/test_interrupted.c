@@ -1,0 +1,278 @@
+/*
+ * A switch whose writer is killed (kill -9, the OOM killer) while its
+ * release's instance boots, with real s6 and nginx: fsck names what it
+ * left, and the next writer undoes it - the half-made release failed with
+ * its reason, only the current release's instances run, and the router
+ * serves the current release.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/runtime_helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define APP "ki"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1;
+
+/* GET /: the code's version; it binds a minute late with /app/slow, $SLOW seconds late with that */
+static const char server_py[] =
+	"import http.server, os, time\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(s):\n"
+	"        b = open('/app/version').read().encode()\n"
+	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
+	"        s.end_headers(); s.wfile.write(b)\n"
+	"    def log_message(s, *a): pass\n"
+	"time.sleep(60 if os.path.exists('/app/slow') else int(os.environ.get('SLOW', '0')))\n"
+	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
+
+static void setup(void)
+{
+	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=0");
+	app_sandbox_write(&sb, "server.py", server_py, 0644);
+	app_sandbox_write(&sb, "version", "one\n", 0644);
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "one");
+	svscan = rt_start(&sb);
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v1"), "%s", out);
+	free(out);
+}
+
+static void teardown(void)
+{
+	rt_stop(&sb, &svscan);
+	app_sandbox_release(&sb);
+}
+
+TestSuite(interrupted, .init = setup, .fini = teardown, .timeout = 240);
+
+/* GET / through the router: the body, or NULL when it did not answer 200. */
+static char *page(void)
+{
+	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "--max-time", "10", "-H",
+				     "Host: " APP ".localhost", url, NULL);
+	char *body = r.status == 0 ? strdup(r.out) : NULL;
+	th_result_free(&r);
+	free(url);
+	return body;
+}
+
+/*
+ * Starts argv in the background, waits until v2's web instance was
+ * written (its release is pending, its process boots), then kills the
+ * writer - the process whose arguments hold name - with SIGKILL.
+ */
+static void kill_while_v2_boots(const char *const *argv, const char *dir, const char *name)
+{
+	char *log = th_path("%s/writer.log", sb.dir), *svc = NULL;
+	pid_t pid = app_sandbox_start(&sb, log, argv);
+	for (int i = 0; i < 400 && !svc; i++) {
+		svc = rt_service_dir(&sb, 2, "web.1");
+		if (!svc)
+			rt_pause_ms(50);
+	}
+	cr_assert(svc, "v2 never started: %s", th_read(log, NULL));
+	rt_pause_ms(500); /* s6 runs it */
+	cr_assert_gt(app_sandbox_kill_named(dir, name), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	free(svc);
+	free(log);
+}
+
+/* Before any repair: fsck names the pending v2 and its instance, and exits 1. */
+static void assert_fsck_finds_v2(void)
+{
+	struct th_result r = sw("fsck", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "problem: " APP ": release v2 is pending, but nothing is making it"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "problem: " APP ": the process instance " APP ".v2-"), "%s", r.out);
+	cr_assert(strstr(r.err, "fsck found 2 problems"), "%s", r.err);
+	th_result_free(&r);
+}
+
+/* After the next writer: v2 failed with its reason, and fsck is content. */
+static void assert_v2_failed(void)
+{
+	struct th_result r = sw("releases", "--json", "-a", APP);
+	cr_assert(strstr(r.out, "\"version\":2,") && strstr(r.out, "\"status\":\"failed\""), "%s",
+		  r.out);
+	th_result_free(&r);
+	r = sw("releases", "-a", APP);
+	const char *v2 = strstr(r.out, "\nv2  ");
+	cr_assert(v2, "%s", r.out);
+	char *line = strndup(v2 + 1, strcspn(v2 + 1, "\n"));
+	cr_assert(strstr(line, " (interrupted) "), "%s", r.out);
+	free(line);
+	th_result_free(&r);
+	char *out = ok(SLIPWAY_BIN, "releases:output", "v2", "-a", APP);
+	cr_assert(strstr(out, "the release was interrupted before it finished (the command making "
+			      "it was killed); nothing of it runs"), "%s", out);
+	free(out);
+	out = ok(SLIPWAY_BIN, "fsck", "-a", APP);
+	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
+	free(out);
+}
+
+static void assert_serves(const char *want)
+{
+	char *body = page();
+	cr_assert(body && !strcmp(body, want), "%s", body ? body : "(no answer)");
+	free(body);
+}
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_the_next_ps_restart)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	assert_fsck_finds_v2();
+
+	struct th_result r = sw("ps:restart", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Restarting all processes of " APP "... done\n");
+	cr_assert(strstr(r.err, "v2 was interrupted before it went live: it failed\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
+
+Test(interrupted, a_config_set_killed_while_its_release_boots_is_undone_by_the_next_one)
+{
+	const char *argv[] = { SLIPWAY_BIN, "config:set", "SLOW=60", "-a", APP, NULL };
+	kill_while_v2_boots(argv, sb.dir, "config:set");
+	assert_fsck_finds_v2();
+
+	struct th_result r = sw("config:unset", "SLOW", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	r = sw("releases", "-a", APP);
+	cr_assert(strstr(r.out, "Current: v3"), "%s", r.out);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v3.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_server_start)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	assert_fsck_finds_v2();
+
+	rt_stop(&sb, &svscan);
+	char *out = ok(SLIPWAY_BIN, "server:start");
+	cr_assert(strstr(out, " !     v2 was interrupted before it went live: it failed\n"), "%s", out);
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "%s", out);
+	svscan = (pid_t)atoi(p + 5);
+	free(out);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	char *body = NULL;
+	for (int i = 0; i < 100; i++) { /* v1's instance starts with the tree */
+		free(body);
+		body = page();
+		if (body)
+			break;
+		rt_pause_ms(100);
+	}
+	free(body);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
+
+/* The app's service directories now, with their generation: how many there are. */
+static size_t services_now(void)
+{
+	char *s = rt_services(&sb);
+	size_t n = *s ? 1 + (size_t)th_count(s, " ") : 0;
+	free(s);
+	return n;
+}
+
+Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the_next_one)
+{
+	free(ok(SLIPWAY_BIN, "config:set", "SLOW=2", "-a", APP));
+	char *log = th_path("%s/restart.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "ps:restart", "-a", APP, NULL };
+	pid_t pid = app_sandbox_start(&sb, log, argv);
+	for (int i = 0; i < 400 && services_now() < 2; i++)
+		rt_pause_ms(20);
+	cr_assert_eq(services_now(), 2, "the restart never started its instance");
+	cr_assert_gt(app_sandbox_kill_named(sb.dir, "ps:restart"), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	/* two of v2's web.1 run: fsck says so */
+	struct th_result r = sw("fsck", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "problem: " APP ": the process instance " APP ".v2-"), "%s", r.out);
+	th_result_free(&r);
+
+	r = sw("ps:restart", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	assert_serves("one\n");
+	char *out = ok(SLIPWAY_BIN, "fsck", "-a", APP);
+	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
+	free(out);
+	free(log);
+}
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance_off)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+
+	/* the router is rewritten for all the app's instances: not for v2's */
+	struct th_result r = sw("maintenance:off", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+}

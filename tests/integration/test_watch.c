@@ -1,0 +1,236 @@
+/*
+ * Automatic rollback (runtime/watch.h) for everyone, with real s6, nginx
+ * and a real sshd on 127.0.0.1: a collaborator's release pushed over ssh
+ * that crashes again and again is rolled back like the operator's, and a
+ * watcher killed with SIGKILL is started again and still rolls back.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/runtime_helpers.h"
+#include "tests/integration/sshd.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define APP "wt"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1, sshd = -1;
+
+/* GET /: the code's version; with /app/crash it binds, then exits a second later */
+static const char server_py[] =
+	"import http.server, os\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(s):\n"
+	"        b = open('/app/version').read().encode()\n"
+	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
+	"        s.end_headers(); s.wfile.write(b)\n"
+	"    def log_message(s, *a): pass\n"
+	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
+	"if os.path.exists('/app/crash'):\n"
+	"    import threading, time\n"
+	"    threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
+	"    time.sleep(1); os._exit(3)\n"
+	"srv.serve_forever()\n";
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
+
+static void setup(void)
+{
+	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=40");
+	app_sandbox_write(&sb, "server.py", server_py, 0644);
+	app_sandbox_write(&sb, "version", "one\n", 0644);
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "one");
+}
+
+static void teardown(void)
+{
+	rt_stop(&sb, &svscan);
+	th_sshd_stop(&sshd);
+	app_sandbox_release(&sb);
+}
+
+TestSuite(watch, .init = setup, .fini = teardown, .timeout = 240);
+
+/* GET / through the router: the body, or NULL when it did not answer 200. */
+static char *page(void)
+{
+	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "--max-time", "10", "-H",
+				     "Host: " APP ".localhost", url, NULL);
+	char *body = r.status == 0 ? strdup(r.out) : NULL;
+	th_result_free(&r);
+	free(url);
+	return body;
+}
+
+/* Commits code that crashes a second after it binds. */
+static void commit_crashing(void)
+{
+	app_sandbox_write(&sb, "crash", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "crashes"));
+}
+
+/* Waits up to about 40 s for `releases` to list the automatic rollback of v2 to v1. */
+static void assert_rolled_back(void)
+{
+	const char *want = "v3  Rollback to v1 (automatic: web.1 crashed 3 times after v2 went live)";
+	char *rels = NULL;
+	for (int i = 0; i < 400; i++) {
+		struct th_result r = sw("releases", "-a", APP);
+		free(rels);
+		rels = strdup(r.out);
+		th_result_free(&r);
+		if (strstr(rels, want) && strstr(rels, "Current: v3"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(rels, want) && strstr(rels, "Current: v3"), "no automatic rollback:\n%s",
+		  rels);
+	free(rels);
+	char *body = NULL;
+	for (int i = 0; i < 100; i++) { /* the rollback's instance serves once the switch is done */
+		free(body);
+		body = page();
+		if (body && !strcmp(body, "one\n"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(body && !strcmp(body, "one\n"), "%s", body ? body : "(no answer)");
+	free(body);
+	/* the watch is over: its service is gone from the tree */
+	char *svc = th_path("%s/services/watch-" APP, sb.root);
+	for (int i = 0; i < 100 && access(svc, F_OK) == 0; i++)
+		rt_pause_ms(100);
+	cr_assert_neq(access(svc, F_OK), 0, "the watcher's service is still there");
+	free(svc);
+}
+
+/* The server's settings for sessions over ssh, which get none of the operator's variables. */
+static void server_config(void)
+{
+	char port[16], range[32];
+	snprintf(port, sizeof(port), "%d", sb.http_port);
+	for (size_t i = 0; i < sb.nenv; i++)
+		if (!strncmp(sb.env[i], "SLIPWAY_PORT_RANGE=", 19))
+			snprintf(range, sizeof(range), "%s", sb.env[i] + 19);
+	free(ok("git", "config", "--global", "slipway.httpPort", port));
+	free(ok("git", "config", "--global", "slipway.httpAddress", "127.0.0.1"));
+	free(ok("git", "config", "--global", "slipway.portRange", range));
+	free(ok("git", "config", "--global", "slipway.watch", "40"));
+}
+
+Test(watch, a_collaborators_release_pushed_over_ssh_that_crashes_is_rolled_back)
+{
+	th_sshd_require();
+	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
+	app_sandbox_setenv(&sb, keys);
+	char *key = th_keygen_in(sb.dir, "alice", "alice@laptop"), *pub = th_path("%s.pub", key);
+	free(ok(SLIPWAY_BIN, "keys:add", "alice@example.com", pub));
+	free(ok(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", APP));
+	server_config();
+	char *user = th_sshd_user();
+	int port = th_free_port();
+	sshd = th_sshd_start(sb.dir, port, user);
+	char *url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
+	char *ssh = th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -p %d -o StrictHostKeyChecking=no "
+			    "-o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes "
+			    "-o LogLevel=ERROR", key, port);
+	app_sandbox_setenv(&sb, ssh);
+	free(ok("git", "remote", "set-url", "heroku", url));
+	svscan = rt_start(&sb);
+
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v1"), "%s", out);
+	free(out);
+	commit_crashing();
+	out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	cr_assert(!strstr(out, "automatic rollback"), "%s", out);
+	free(out);
+	assert_rolled_back();
+	/* alice made v2; the rollback is Slipway's */
+	struct th_result r = sw("releases", "-a", APP);
+	cr_assert(strstr(r.out, "v2  Deploy ") && strstr(r.out, "alice@example.com"), "%s", r.out);
+	th_result_free(&r);
+	free(url);
+	free(ssh);
+	free(user);
+	free(pub);
+	free(key);
+	free(keys);
+}
+
+Test(watch, a_watcher_killed_with_sigkill_is_started_again_and_still_rolls_back)
+{
+	svscan = rt_start(&sb);
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v1"), "%s", out);
+	free(out);
+	commit_crashing();
+	out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	/* the watcher dies before v2 crashed three times */
+	int killed = 0;
+	for (int i = 0; i < 100 && !killed; i++) {
+		killed = app_sandbox_kill_named(sb.dir, "watch:run");
+		if (!killed)
+			rt_pause_ms(20);
+	}
+	cr_assert_eq(killed, 1, "no watcher ran");
+	assert_rolled_back();
+}
+
+Test(watch, destroying_the_app_ends_its_watch)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	char *svc = th_path("%s/services/watch-" APP, sb.root);
+	cr_assert_eq(access(svc, F_OK), 0, "v2 is not watched");
+	free(ok(SLIPWAY_BIN, "apps:destroy", APP, "--confirm", APP));
+	cr_assert_neq(access(svc, F_OK), 0, "the watch of a destroyed app goes on");
+	free(svc);
+}
+
+Test(watch, a_watch_that_cannot_start_is_said_to_the_pusher_and_logged)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=forever");
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	cr_assert(strstr(out, "remote:  !     No automatic rollback for v2: "), "%s", out);
+	free(out);
+	char *logs = ok(SLIPWAY_BIN, "logs", "-p", "api", "-a", APP);
+	cr_assert(strstr(logs, "slipway[api]: No automatic rollback for v2: "), "%s", logs);
+	free(logs);
+}
+
+Test(watch, a_watch_cut_short_by_server_stop_goes_on_after_server_start)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	commit_crashing();
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	rt_stop(&sb, &svscan);
+	svscan = rt_start(&sb);
+	assert_rolled_back();
+}
