@@ -119,7 +119,7 @@ Test(run, several_words_are_exec_ed_as_they_are_options_and_all)
 	/* "--" ends slipway's options: a command that looks like one */
 	r = RUN(NULL, "--", "ls", "-a", "/app");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, ".\n..\n.profile\n.profile.d\nProcfile\nindex.html\n");
+	cr_assert_str_eq(r.out, ".\n..\n.profile\n.profile.d\n.slipway\nProcfile\nindex.html\n");
 	th_result_free(&r);
 	/* the profile ran before the exec: its variables are there */
 	r = RUN(NULL, "printenv", "GREETING");
