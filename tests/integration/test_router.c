@@ -480,8 +480,10 @@ static void kill_the_supervisor(void)
 	assert_page(200, "one - web.1\n");
 	add_probe();
 	cr_assert_eq(kill(svscan, SIGKILL), 0);
-	for (int i = 0; i < 100 && !access(th_path("/proc/%d/cwd", (int)svscan), F_OK); i++)
+	char *cwd = th_path("/proc/%d/cwd", (int)svscan);
+	for (int i = 0; i < 100 && !access(cwd, F_OK); i++)
 		rt_pause_ms(50);
+	free(cwd);
 	svscan = -1;
 	/* a retired service whose directory is gone while its supervisor runs on */
 	char *probe = th_path("%s/services/probe", sb.root);
