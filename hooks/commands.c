@@ -158,6 +158,13 @@ static const struct opt gc_opts[] = {
 	OPT_END,
 };
 
+static const struct opt fsck_opts[] = {
+	OPT_FLAG(0, "repair", struct cli, repair,
+		 "first undo what killed deploys, config changes, rollbacks\n"
+		 "and restarts left (as their app's next one would)"),
+	OPT_END,
+};
+
 static int cmd_help(struct cli *c);
 
 /* name, function, CMD_* flags, arguments min and max; synopsis, options; help */
@@ -261,8 +268,9 @@ const struct cmd cli_commands[] = {
 	  "-a APP", NULL,
 	  "same as repo:purge-cache" },
 	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0,
-	  "[-a APP]", NULL,
-	  "check slugs, releases and the ledger; exit 1 and name each problem" },
+	  "[-a APP] [--repair]", fsck_opts,
+	  "check slugs, releases and the ledger; exit 1 and name each problem\n"
+	  "(--repair: first undo what interrupted switches left)" },
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
 	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },

@@ -276,3 +276,33 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance
 	assert_serves("one\n");
 	assert_v2_failed();
 }
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	assert_fsck_finds_v2();
+
+	/* it says what it undid, under the app's name, then checks again */
+	struct th_result r = sw("fsck", "--repair");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Repaired " APP ":\n"
+				" !     v2 was interrupted before it went live: it failed\n"
+				" !     Stopped 1 process instance an interrupted switch left running\n"
+				"fsck: everything is consistent\n");
+	cr_assert_str_eq(r.err, "");
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+	/* nothing left to do: nothing is said */
+	char *out = ok(SLIPWAY_BIN, "fsck", "--repair", "-a", APP);
+	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
+	free(out);
+}
