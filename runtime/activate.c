@@ -260,6 +260,7 @@ int activate(const struct activate_opts *o, struct release *r)
 		goto done;
 	int gated = phase || want.n;
 	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
+	r->release_command = phase;
 	if ((err = ledger_append(o->ledger, r)) || !gated)
 		goto retire;
 
