@@ -83,6 +83,7 @@ struct cli {
 	int index;             /* --index N, 0 when not given */
 	int values;            /* releases:diff --values */
 	int repair;            /* fsck --repair */
+	int all;               /* logs --all */
 };
 
 struct cmd {

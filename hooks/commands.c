@@ -141,6 +141,9 @@ static const struct opt logs_opts[] = {
 		   "same as --ps (Heroku's name)"),
 	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
 		   "only lines of this source: app or slipway"),
+	OPT_FLAG(0, "all", struct cli, all,
+		 "show the processes' control characters as they are (by\n"
+		 "default they show as \\xHH)"),
 	OPT_END,
 };
 
@@ -284,7 +287,7 @@ const struct cmd cli_commands[] = {
 	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
 	  "same as ps:restart" },
 	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
-	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway]", logs_opts,
+	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway] [--all]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
 	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
