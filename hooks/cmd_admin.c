@@ -66,7 +66,7 @@ static int fsck_repair(const struct cli *c, const struct strvec *apps)
 		if (out)
 			fclose(out);
 		if (len)
-			printf("Repaired %s:\n%s", apps->v[i], said);
+			printf("Repairing %s:\n%s", apps->v[i], said);
 		if (err < 0) {
 			fflush(stdout);
 			fprintf(stderr, " !    %s: %s\n", apps->v[i], sw_error_last());

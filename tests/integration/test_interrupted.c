@@ -303,7 +303,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair
 	/* it says what it undid, under the app's name, then checks again */
 	struct th_result r = sw("fsck", "--repair");
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	cr_assert_str_eq(r.out, "Repaired " APP ":\n"
+	cr_assert_str_eq(r.out, "Repairing " APP ":\n"
 				" !     v2 was interrupted before it went live: it failed\n"
 				" !     Stopped 1 process instance an interrupted switch left running\n"
 				"fsck: everything is consistent\n");
