@@ -414,6 +414,12 @@ static void add_bp_vars(struct build *b)
 			config_set(&b->base, b->bp_vars.items[i].key, b->bp_vars.items[i].value);
 }
 
+/* 1 if a failure of this build rejects a push (pre-receive), as "Push rejected" says. */
+static int rejects_push(const struct build_opts *o)
+{
+	return !o->accepted && !o->retry;
+}
+
 static int compile(struct build *b)
 {
 	struct strvec env = STRVEC_INIT;
@@ -447,6 +453,7 @@ static int compile(struct build *b)
 	po.max_entries = b->limits.max_files;
 	po.on_line = relay;
 	po.ctx = b;
+	po.accepted = !rejects_push(b->o);
 	adopt_orphans(b);
 	err = pipeline_run(&po, &res);
 	end_orphans(b);
@@ -504,7 +511,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	struct slug_write_opts so = { .max_bytes_in = b->limits.max_unpacked,
 				      .max_entries = b->limits.max_files };
 	err = slug_write(fd, b->app_dir, &so, &st);
-	if (err == SW_EINVALID)
+	if (err == SW_EINVALID && rejects_push(b->o))
 		sw_error_prefix(err, "Push rejected: ");
 	t->pack = lap(b);
 	if (!err && st.bytes_out > b->limits.max_slug_size) {
@@ -685,6 +692,7 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 		return err;
 	if (b->o->stage == BUILD_ONLY)
 		return save_built(b, t);
+	say(b, "-----> Launching...");
 	if ((err = record(b, l)))
 		return err;
 	t->record = lap(b);
@@ -781,9 +789,12 @@ done:
 		; /* the caller builds it */
 	} else if (err && !b.release_failed) {
 		say(&b, " !     %s", sw_error_last());
-		if (!b.compile_failed)
-			say(&b, " !     %s, no release was created.",
-			    o->retry ? "Retry failed" : "Push rejected");
+		if (o->retry)
+			say(&b, " !     Retry failed, no release was created.");
+		else if (o->accepted)
+			say(&b, " !     The push was accepted, but no release was created.");
+		else if (!b.compile_failed) /* its message said "Push rejected" */
+			say(&b, " !     Push rejected, no release was created.");
 	}
 	finish_output(&b, o->stage == BUILD_RELEASE_BUILT || (b.r.slug[0] && !b.compile_failed));
 	if (b.dir)

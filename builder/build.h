@@ -16,7 +16,9 @@
  *
  * Everything the pusher should see is written to `out` a line at a time
  * and flushed at once.  A failed build prints " !     " lines saying why
- * and records nothing.  The app lock is held from checkout to record.
+ * and records nothing: "Push rejected, ..." as on Heroku when the failure
+ * rejects the push (neither accepted nor retry), else what failed and
+ * that no release was created.  The app lock is held from checkout to record.
  */
 #ifndef SW_BUILD_H
 #define SW_BUILD_H
@@ -46,6 +48,8 @@ struct build_opts {
 	const char *user;       /* who pushed (release "By") */
 	const char *remote_user; /* the ssh user who pushed (access/), NULL for the server's own */
 	int retry;              /* releases:retry: "Deploy SHA (retry)", no branch pushed */
+	int accepted;           /* git accepted the push already (post-receive): a failure
+	                           does not reject it, and is not said to */
 	FILE *out;              /* the pusher's terminal */
 	int lock_wait_sec;      /* how long to wait for a running build */
 };

@@ -52,6 +52,29 @@ static void say(const struct pipeline_opts *o, const char *fmt, ...)
 	free(line);
 }
 
+/*
+ * Sets the message of a failed build, as Heroku words it: "Push rejected,
+ * <cause>" when the failure rejects the push, else "<Cause>".
+ */
+static int failed(const struct pipeline_opts *o, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int failed(const struct pipeline_opts *o, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cause = NULL;
+	if (vasprintf(&cause, fmt, ap) < 0)
+		cause = NULL;
+	va_end(ap);
+	if (!cause)
+		return sw_error_set(code, "the build failed");
+	if (o->accepted && *cause >= 'a' && *cause <= 'z')
+		*cause = (char)(*cause - 'a' + 'A');
+	sw_error_set(code, "%s%s", o->accepted ? "" : "Push rejected, ", cause);
+	free(cause);
+	return code;
+}
+
 void pipeline_result_release(struct pipeline_result *r)
 {
 	proc_list_release(&r->procs);
@@ -268,11 +291,10 @@ static int compile_one(struct run *run, struct bp *bp, struct pipeline_result *r
 				    o->on_line, o->ctx);
 	r->compile_failed = err == SW_ERROR || err == SW_ETIMEOUT;
 	if (err == SW_ETIMEOUT)
-		return sw_error_set(SW_ETIMEOUT,
-				    "Push rejected, compile of %s app timed out after %d second%s.",
-				    bp->name, o->timeout_sec, o->timeout_sec == 1 ? "" : "s");
+		return failed(o, SW_ETIMEOUT, "compile of %s app timed out after %d second%s.",
+			      bp->name, o->timeout_sec, o->timeout_sec == 1 ? "" : "s");
 	if (err == SW_ERROR)
-		return sw_error_set(SW_ERROR, "Push rejected, failed to compile %s app.", bp->name);
+		return failed(o, SW_ERROR, "failed to compile %s app.", bp->name);
 	if (err == SW_ENOTFOUND)
 		return sw_error_set(SW_ERROR, "buildpack '%s' has no executable bin/compile", bp->spec);
 	if (err)
@@ -337,9 +359,8 @@ int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r)
 			err = run_detect(&run, bp);
 			if (err == SW_ENOTFOUND) {
 				say(o, "-----> App not compatible with buildpack: %s", bp->spec);
-				err = sw_error_set(SW_ENOTFOUND,
-					"Push rejected, the buildpack '%s' does not apply to this app "
-					"(its bin/detect said no)", bp->spec);
+				err = failed(o, SW_ENOTFOUND, "the buildpack '%s' does not apply to "
+					     "this app (its bin/detect said no)", bp->spec);
 				break;
 			}
 			if (err)

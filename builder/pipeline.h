@@ -53,6 +53,8 @@ struct pipeline_opts {
 	uint64_t max_entries;          /* together: bytes of files, and entries; 0 = no bound */
 	run_line_fn on_line;           /* everything for the pusher */
 	void *ctx;
+	int accepted;                  /* the push is not rejected by a failure (it was
+	                                  accepted already, or there is no push) */
 };
 #define PIPELINE_OPTS_INIT { 0 }
 
@@ -68,7 +70,8 @@ struct pipeline_result {
  * Runs the buildpacks.  Failures set a message meant for the pusher:
  * "Push rejected, failed to compile <Name> app." (compile_failed set),
  * "Push rejected, compile of <Name> app timed out after N seconds."
- * (compile_failed set, SW_ETIMEOUT), "No default language could be
+ * (compile_failed set, SW_ETIMEOUT), each without "Push rejected, " (and
+ * capitalized) when o->accepted, "No default language could be
  * detected for this app." (SW_ENOTFOUND; lines saying what each shipped
  * buildpack looks for, from buildpacks_shipped_find(), come first), or what went wrong fetching,
  * detecting, sourcing or releasing.

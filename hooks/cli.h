@@ -82,6 +82,8 @@ struct cli {
 	const char *to, *slug;    /* releases:promote --to, deploy --slug */
 	int index;             /* --index N, 0 when not given */
 	int values;            /* releases:diff --values */
+	int repair;            /* fsck --repair */
+	int all;               /* logs --all */
 };
 
 struct cmd {

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 /*
@@ -39,20 +40,57 @@ static int root_exists(const struct cli *c)
 	return cli_fail();
 }
 
+/* The apps fsck looks at: -a APP, else every app of the root. */
+static int fsck_apps(const struct cli *c, struct strvec *apps)
+{
+	if (!c->app)
+		return app_list(c->root, apps);
+	strvec_push(apps, c->app);
+	return 0;
+}
+
+/*
+ * fsck --repair: undoes what killed switches left in each app whose lock
+ * is free (runtime/activate.h), saying under the app's name what was
+ * undone.  Returns the number of apps that could not be put right.
+ */
+static int fsck_repair(const struct cli *c, const struct strvec *apps)
+{
+	int failed = 0;
+	for (size_t i = 0; i < apps->n; i++) {
+		char *said = NULL;
+		size_t len = 0;
+		/* kept aside, so that only an app something was done to is named */
+		FILE *out = open_memstream(&said, &len);
+		int err = activate_recover_app(c->root, apps->v[i], out ? out : stdout);
+		if (out)
+			fclose(out);
+		if (len)
+			printf("Repairing %s:\n%s", apps->v[i], said);
+		if (err < 0) {
+			fflush(stdout);
+			fprintf(stderr, " !    %s: %s\n", apps->v[i], sw_error_last());
+			failed++;
+		}
+		free(said);
+	}
+	fflush(stdout);
+	return failed;
+}
+
 int cmd_fsck(struct cli *c)
 {
-	struct strvec problems = STRVEC_INIT;
+	struct strvec problems = STRVEC_INIT, apps = STRVEC_INIT;
 	if (root_exists(c))
 		return 1;
 	if (c->app && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	struct strvec apps = STRVEC_INIT;
-	int err = fsck_run(c->root, c->app, &problems);
+	int err = fsck_apps(c, &apps), failed = 0;
+	if (!err && c->repair)
+		failed = fsck_repair(c, &apps);
+	if (!err)
+		err = fsck_run(c->root, c->app, &problems);
 	/* what runs, against what the ledger says runs */
-	if (!err && c->app)
-		strvec_push(&apps, c->app);
-	else if (!err)
-		err = app_list(c->root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++)
 		err = activate_check(c->root, apps.v[i], &problems);
 	strvec_clear(&apps);
@@ -66,7 +104,7 @@ int cmd_fsck(struct cli *c)
 		fprintf(stderr, " !    fsck found %zu problem%s\n", problems.n, problems.n == 1 ? "" : "s");
 	else
 		printf("fsck: %s is consistent\n", c->app ? c->app : "everything");
-	int rc = problems.n ? 1 : 0;
+	int rc = problems.n || failed ? 1 : 0;
 	strvec_clear(&problems);
 	return rc;
 }

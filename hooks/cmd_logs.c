@@ -22,7 +22,7 @@ static int reader_gone(void *arg)
 
 int cmd_logs(struct cli *c)
 {
-	struct logs_filter f = { c->ps, c->source };
+	struct logs_filter f = { .ps = c->ps, .source = c->source, .raw = c->all };
 	if (c->source && strcmp(c->source, "app") && strcmp(c->source, "slipway"))
 		return cli_usage(c->cmd, "invalid source '%s': use app or slipway", c->source);
 	if (c->ps && !ps_name_valid(c->ps) && strcmp(c->ps, "api") && strcmp(c->ps, "router"))

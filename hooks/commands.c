@@ -141,6 +141,9 @@ static const struct opt logs_opts[] = {
 		   "same as --ps (Heroku's name)"),
 	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
 		   "only lines of this source: app or slipway"),
+	OPT_FLAG(0, "all", struct cli, all,
+		 "show the processes' control characters as they are (by\n"
+		 "default they show as \\xHH)"),
 	OPT_END,
 };
 
@@ -155,6 +158,13 @@ static const struct opt watch_opts[] = {
 static const struct opt gc_opts[] = {
 	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
 		"keep only the slugs of each app's newest N releases"),
+	OPT_END,
+};
+
+static const struct opt fsck_opts[] = {
+	OPT_FLAG(0, "repair", struct cli, repair,
+		 "first undo what killed deploys, config changes, rollbacks\n"
+		 "and restarts left (as their app's next one would)"),
 	OPT_END,
 };
 
@@ -261,8 +271,9 @@ const struct cmd cli_commands[] = {
 	  "-a APP", NULL,
 	  "same as repo:purge-cache" },
 	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0,
-	  "[-a APP]", NULL,
-	  "check slugs, releases and the ledger; exit 1 and name each problem" },
+	  "[-a APP] [--repair]", fsck_opts,
+	  "check slugs, releases and the ledger; exit 1 and name each problem\n"
+	  "(--repair: first undo what interrupted switches left)" },
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
 	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
@@ -276,7 +287,7 @@ const struct cmd cli_commands[] = {
 	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
 	  "same as ps:restart" },
 	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
-	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway]", logs_opts,
+	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway] [--all]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
 	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,

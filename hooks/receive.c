@@ -215,6 +215,8 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		o.user = user;
 		o.remote_user = getenv("SLIPWAY_SHELL_USER");
 		o.out = out;
+		/* post-receive: git has moved the branch, whatever happens now */
+		o.accepted = step == STEP_POST || step == STEP_POST_RELEASED;
 		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
 			fprintf(out, " !     %s\n", sw_error_last());
 			failed = 1;

@@ -43,8 +43,10 @@ void view_change(struct buf *out, const struct release *r)
 		buf_adds(out, " (processes failed to start)");
 	else if (r->status == RELEASE_FAILED)
 		buf_adds(out, " (release command failed)");
-	else if (r->status == RELEASE_PENDING)
+	else if (r->status == RELEASE_PENDING && r->release_command)
 		buf_adds(out, " (release command executing)");
+	else if (r->status == RELEASE_PENDING)
+		buf_adds(out, " (processes starting)");
 }
 
 void view_releases(struct buf *out, const char *app, int current,

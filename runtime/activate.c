@@ -167,23 +167,33 @@ done:
 	return err;
 }
 
+int activate_recover_app(const char *root, const char *app, FILE *out)
+{
+	struct lock lk = LOCK_INIT;
+	struct ledger *l = NULL;
+	char *lockpath = app_lock_path(root, app), *repo = app_repo_path(root, app);
+	int err = 0;
+	/* an app whose lock is held has a writer at work: it is not interrupted */
+	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
+		err = ledger_open(&l, repo);
+		if (!err)
+			err = activate_recover(root, app, l, out);
+	}
+	ledger_free(l);
+	lock_release(&lk);
+	free(lockpath);
+	free(repo);
+	return err;
+}
+
 int activate_recover_all(const char *root, FILE *out)
 {
 	struct strvec apps = STRVEC_INIT;
 	int err = app_list(root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
-		struct lock lk = LOCK_INIT;
-		struct ledger *l = NULL;
-		char *lockpath = app_lock_path(root, apps.v[i]), *repo = app_repo_path(root, apps.v[i]);
-		/* an app whose lock is held has a writer at work: it is not interrupted */
-		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0 &&
-		    (ledger_open(&l, repo) < 0 || activate_recover(root, apps.v[i], l, out) < 0) &&
-		    out) /* one app's ledger keeps no other app from being put right */
+		/* one app's ledger keeps no other app from being put right */
+		if (activate_recover_app(root, apps.v[i], out) < 0 && out)
 			fprintf(out, " !     %s: %s\n", apps.v[i], sw_error_last());
-		ledger_free(l);
-		lock_release(&lk);
-		free(lockpath);
-		free(repo);
 	}
 	strvec_clear(&apps);
 	return err;
@@ -205,15 +215,15 @@ int activate_check(const char *root, const char *app, struct strvec *problems)
 		goto done;
 	if (latest && r.status == RELEASE_PENDING)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
-			     "interrupted (the next deploy, config change, rollback or ps:restart "
-			     "marks it failed)", app, latest);
+			     "interrupted (fsck --repair or the app's next deploy, config change, "
+			     "rollback or ps:restart marks it failed)", app, latest);
 	services_strays(root, app, current, &strays);
 	if (strays.n && !services_runtime_up(root))
 		strvec_clear(&strays); /* nothing runs them */
 	for (size_t i = 0; i < strays.n; i++)
 		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
-			     "v%d does not (an interrupted switch left it; the next deploy, config "
-			     "change, rollback or ps:restart stops it)", app, strays.v[i], current);
+			     "v%d does not (an interrupted switch left it; fsck --repair or the "
+			     "app's next deploy, config change, rollback or ps:restart stops it)", app, strays.v[i], current);
 done:
 	lock_release(&lk);
 	strvec_clear(&strays);
@@ -250,6 +260,7 @@ int activate(const struct activate_opts *o, struct release *r)
 		goto done;
 	int gated = phase || want.n;
 	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
+	r->release_command = phase;
 	if ((err = ledger_append(o->ledger, r)) || !gated)
 		goto retire;
 

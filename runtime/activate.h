@@ -87,6 +87,14 @@ int activate(const struct activate_opts *o, struct release *r);
 int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out);
 
 /*
+ * activate_recover() for one app, when its lock is free now (else nothing
+ * is done: a writer is at work); the lock is taken and the ledger opened
+ * here, and both let go before it returns.  Errors are failures to read
+ * or record.
+ */
+int activate_recover_app(const char *root, const char *app, FILE *out);
+
+/*
  * activate_recover() for every app of the root whose lock is free now
  * (server:start, once the tree and the router run); an app that cannot be
  * put right is said on out (may be NULL) and the others still are.  Errors

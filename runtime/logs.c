@@ -390,12 +390,15 @@ static void add_shown(struct buf *out, const char *line)
 	}
 }
 
-static int write_lines(FILE *out, char *const *v, size_t n)
+static int write_lines(FILE *out, char *const *v, size_t n, const struct logs_filter *f)
 {
 	struct buf shown = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		buf_truncate(&shown, 0);
-		add_shown(&shown, v[i]);
+		if (f && f->raw)
+			buf_adds(&shown, v[i]);
+		else
+			add_shown(&shown, v[i]);
 		buf_adds(&shown, "\n");
 		fwrite(shown.data, 1, shown.len, out);
 	}
@@ -504,7 +507,7 @@ static int follow(const char *appdir, const struct logs_filter *f, FILE *out,
 		follow_round(appdir, &ws, &nw, f, &lines);
 		if (lines.n) {
 			sort_lines(&lines);
-			if (write_lines(out, lines.v, lines.n) < 0)
+			if (write_lines(out, lines.v, lines.n, f) < 0)
 				break; /* the reader went away */
 			strvec_clear(&lines);
 		}
@@ -536,7 +539,7 @@ int logs_show(const char *root, const char *app, const struct logs_filter *f, si
 	}
 	sort_lines(&lines);
 	size_t from = lines.n > n ? lines.n - n : 0;
-	if (write_lines(out, lines.v + from, lines.n - from) < 0)
+	if (write_lines(out, lines.v + from, lines.n - from, f) < 0)
 		err = sw_error_errno(SW_ERROR, "cannot write the logs");
 	if (!err && follow_too)
 		err = follow(appdir, f, out, stop, arg);

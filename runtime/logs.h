@@ -54,10 +54,11 @@ int logs_event(const char *root, const char *app, const char *who, const char *f
  */
 int logs_next_generation(const char *root, const char *app, int *gen);
 
-/* Which lines to show: NULL fields match everything. */
+/* Which lines to show (NULL fields match everything), and how. */
 struct logs_filter {
 	const char *ps;      /* "web" (every web.N) or "web.1" */
 	const char *source;  /* "app" or "slipway" */
+	int raw;             /* 1: every byte as stored, control characters too (--all) */
 };
 
 /* 1 when the line (as stored) passes the filter. */
@@ -66,7 +67,8 @@ int logs_match(const struct logs_filter *f, const char *line, size_t len);
 /*
  * Writes the app's last n lines that pass f to out, oldest first, with
  * control characters but tab, and bytes that are not UTF-8, as \xHH (what
- * a process prints cannot rewrite a line or the terminal).  With
+ * a process prints cannot rewrite a line or the terminal), unless f->raw
+ * asks for the bytes as they are.  With
  * follow, goes on writing new lines as they come, across rotations,
  * restarts and new instances, until stop(arg) returns non-zero (checked
  * about every 100 ms and after each batch) or out cannot be written.

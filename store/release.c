@@ -74,6 +74,8 @@ void release_format(const struct release *r, struct buf *out)
 	if (r->failed_start)
 		add_line(out, "failed_at",
 			 r->failed_start == RELEASE_INTERRUPTED ? "interrupted" : "start");
+	if (r->release_command)
+		add_line(out, "release_command", "yes");
 }
 
 static int is_hex(const char *s, size_t n)
@@ -143,6 +145,8 @@ static int parse_field(struct release *r, const char *key, const char *value)
 		r->failed_start = !strcmp(value, "start")	  ? RELEASE_FAILED_START
 				  : !strcmp(value, "interrupted") ? RELEASE_INTERRUPTED
 								  : 0;
+	} else if (!strcmp(key, "release_command")) {
+		r->release_command = !strcmp(value, "yes");
 	}
 	/* unknown keys are kept for newer versions: ignored here */
 	return 0;

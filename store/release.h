@@ -20,6 +20,7 @@
  *     slug_size 1234567
  *     rollback_of 5 (only on rollbacks)
  *     failed_at start (only when its processes failed to start)
+ *     release_command yes (only when it has one: its release phase runs)
  */
 #ifndef SW_RELEASE_H
 #define SW_RELEASE_H
@@ -53,6 +54,8 @@ struct release {
 	int rollback_of;        /* version rolled back to, or 0 */
 	int failed_start;       /* why it failed, when not its release command:
 	                           RELEASE_FAILED_START or RELEASE_INTERRUPTED */
+	int release_command;    /* 1: a release command runs before it goes live
+	                           (so a pending release is running it) */
 	struct proc_list procs;
 	struct config config;
 	char *output;           /* release phase output, or NULL */

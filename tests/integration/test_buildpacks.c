@@ -457,6 +457,25 @@ Test(buildpacks, failing_compile_rejects_the_push)
 	free(out);
 }
 
+/* Pushes accepted before their build: a failed build never says "Push rejected". */
+Test(buildpacks, failing_compile_after_an_accepted_push_says_the_push_was_accepted)
+{
+	app_sandbox_create(&sb, "--accept-failed-builds");
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	write_src("Procfile", "web: ./run.sh\n");
+	add_bp(FIX "/failing");
+	commit("fail");
+	char *out = push();
+	cr_assert_eq(push_status, 0, "%s", out);
+	assert_has(out, "remote: boom: missing dependency");
+	assert_has(out, "remote:  !     Failed to compile Failing app.");
+	assert_has(out, "remote:  !     The push was accepted, but no release was created.");
+	assert_lacks(out, "Push rejected");
+	assert_lacks(out, "Launching...");
+	cr_assert_eq(release_count(), 0);
+	free(out);
+}
+
 Test(buildpacks, hanging_compile_times_out)
 {
 	env_add("SLIPWAY_COMPILE_TIMEOUT=1");

@@ -195,6 +195,24 @@ Test(builds, retry_releases_the_same_commit_again)
 	free(sha);
 }
 
+/* A retry is no push: its failed build says the retry failed, never "Push rejected". */
+Test(builds, a_failed_retry_says_the_retry_failed)
+{
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	commit("Procfile", "web: ./run\n", "one");
+	free(app_sandbox_push(&sb, "main"));
+	free(OK(SLIPWAY_BIN, "buildpacks:set", TESTS_DIR "/fixtures/buildpacks/failing", "-a", APP));
+
+	struct th_result r = RUN(SLIPWAY_BIN, "releases:retry", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, " !     Failed to compile Failing app.\n"
+				" !     Retry failed, no release was created.\n"), "%s", r.out);
+	cr_assert(!strstr(r.out, "Push rejected") && !strstr(r.err, "Push rejected"), "%s%s",
+		  r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(app_sandbox_release_count(&sb), 1);
+}
+
 Test(builds, refusals_say_why_and_change_nothing)
 {
 	assert_refused(RUN(SLIPWAY_BIN, "releases:retry", "-a", APP), 1,

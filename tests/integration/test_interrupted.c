@@ -72,10 +72,24 @@ static char *page(void)
 	return body;
 }
 
+/* The line of vN in `releases`, or NULL (malloc'ed). */
+static char *releases_line(int v)
+{
+	struct th_result r = sw("releases", "-a", APP);
+	char *want = th_path("\nv%d  ", v);
+	const char *at = strstr(r.out, want);
+	char *line = at ? strndup(at + 1, strcspn(at + 1, "\n")) : NULL;
+	free(want);
+	th_result_free(&r);
+	return line;
+}
+
 /*
  * Starts argv in the background, waits until v2's web instance was
  * written (its release is pending, its process boots), then kills the
  * writer - the process whose arguments hold name - with SIGKILL.
+ * Meanwhile, `releases` says what v2 is doing: its processes start (the
+ * app has no release command).
  */
 static void kill_while_v2_boots(const char *const *argv, const char *dir, const char *name)
 {
@@ -87,6 +101,9 @@ static void kill_while_v2_boots(const char *const *argv, const char *dir, const 
 			rt_pause_ms(50);
 	}
 	cr_assert(svc, "v2 never started: %s", th_read(log, NULL));
+	char *line = releases_line(2);
+	cr_assert(line && strstr(line, " (processes starting) "), "%s", line ? line : "no v2");
+	free(line);
 	rt_pause_ms(500); /* s6 runs it */
 	cr_assert_gt(app_sandbox_kill_named(dir, name), 0);
 	int st;
@@ -114,13 +131,9 @@ static void assert_v2_failed(void)
 	cr_assert(strstr(r.out, "\"version\":2,") && strstr(r.out, "\"status\":\"failed\""), "%s",
 		  r.out);
 	th_result_free(&r);
-	r = sw("releases", "-a", APP);
-	const char *v2 = strstr(r.out, "\nv2  ");
-	cr_assert(v2, "%s", r.out);
-	char *line = strndup(v2 + 1, strcspn(v2 + 1, "\n"));
-	cr_assert(strstr(line, " (interrupted) "), "%s", r.out);
+	char *line = releases_line(2);
+	cr_assert(line && strstr(line, " (interrupted) "), "%s", line ? line : "no v2");
 	free(line);
-	th_result_free(&r);
 	char *out = ok(SLIPWAY_BIN, "releases:output", "v2", "-a", APP);
 	cr_assert(strstr(out, "the release was interrupted before it finished (the command making "
 			      "it was killed); nothing of it runs"), "%s", out);
@@ -275,4 +288,34 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance
 	free(s);
 	assert_serves("one\n");
 	assert_v2_failed();
+}
+
+Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	assert_fsck_finds_v2();
+
+	/* it says what it undid, under the app's name, then checks again */
+	struct th_result r = sw("fsck", "--repair");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Repairing " APP ":\n"
+				" !     v2 was interrupted before it went live: it failed\n"
+				" !     Stopped 1 process instance an interrupted switch left running\n"
+				"fsck: everything is consistent\n");
+	cr_assert_str_eq(r.err, "");
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+	/* nothing left to do: nothing is said */
+	char *out = ok(SLIPWAY_BIN, "fsck", "--repair", "-a", APP);
+	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
+	free(out);
 }

@@ -441,4 +441,13 @@ Test(logs, what_a_process_prints_cannot_rewrite_the_readers_terminal)
 	cr_assert_null(strchr(out, '\r'), "a raw carriage return: %s", out);
 	cr_assert_null(strchr(out, '\033'), "a raw escape: %s", out);
 	free(out);
+
+	/* --all, as journalctl's: the bytes as the process printed them */
+	out = logs("--all", "-n1500");
+	cr_assert(strstr(out, " app[tricky.1]: x\r\033[2K2026-12-01T00:00:00.000000+00:00 "
+			      "slipway[api]: Release v9 created by admin\n"),
+		  "%s", out);
+	cr_assert(strstr(out, " app[tricky.1]: \033]0;owned\007tricky-done\n"), "%s", out);
+	cr_assert_null(strstr(out, "\\x1b"), "an escaped escape: %s", out);
+	free(out);
 }

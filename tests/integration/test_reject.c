@@ -134,16 +134,28 @@ Test(reject, accept_failed_builds_records_nothing_but_the_branch_moves)
 	free(v);
 	struct th_result r = RUN("git", "push", "heroku", "main");
 	cr_assert_eq(r.status, 0);
-	cr_assert(strstr(r.err, "No default language could be detected"), "%s", r.err);
+	/* the build ran after git accepted the push: it says so, not "Push rejected" */
+	cr_assert(strstr(r.err, "remote:  !     No default language could be detected for this "
+				"app."), "%s", r.err);
+	cr_assert(strstr(r.err, "remote:  !     The push was accepted, but no release was "
+				"created."), "%s", r.err);
+	cr_assert_eq(th_count(r.err, "Push rejected"), 0, "%s", r.err);
+	cr_assert_eq(th_count(r.err, "[remote rejected]"), 0, "%s", r.err);
 	th_result_free(&r);
 	cr_assert(branch_exists());
 	cr_assert_eq(releases(), 0);
 
+	/* built and released in post-receive: launched once, then released */
 	fix_and_commit("fixed");
 	r = RUN("git", "push", "heroku", "main");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(th_count(r.err, "Released v1: Deploy"), 1, "%s", r.err);
-	cr_assert_eq(th_count(r.err, "Launching..."), 0, "%s", r.err);
+	cr_assert_eq(th_count(r.err, "Launching..."), 1, "%s", r.err);
+	const char *compressed = strstr(r.err, "-----> Compressing... done");
+	const char *launching = strstr(r.err, "remote: -----> Launching...");
+	const char *released = strstr(r.err, "remote: -----> Released v1: Deploy");
+	cr_assert(compressed && launching && released && compressed < launching &&
+		  launching < released, "%s", r.err);
 	th_result_free(&r);
 }
 

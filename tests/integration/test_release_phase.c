@@ -213,12 +213,18 @@ Test(release_phase, a_failed_release_says_so_last_and_fails_the_push_when_asked)
 	cr_assert_str_eq(head, "=== app Releases - Current: v1");
 	free(head);
 
-	/* a release that works: exit 0, released once, the branch moves */
+	/* a release that works: exit 0, launched and released once, the branch moves */
 	ok(SW("config:set", "FOO=good", "-a", "app"));
 	before = app_sandbox_release_count(&sb);
 	r = GIT("push", "heroku", "main");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(th_count(r.err, "Released v"), 1, "%s", r.err);
+	cr_assert_eq(th_count(r.err, "remote: -----> Launching..."), 1, "%s", r.err);
+	const char *compressed = strstr(r.err, "-----> Compressing... done");
+	const char *launching = strstr(r.err, "remote: -----> Launching...");
+	const char *command = strstr(r.err, "remote: -----> Running release command...");
+	cr_assert(compressed && launching && command && compressed < launching &&
+		  launching < command, "%s", r.err);
 	th_result_free(&r);
 	cr_assert_eq(app_sandbox_release_count(&sb), before + 1);
 	pushed = app_sandbox_head(&sb, NULL);

@@ -69,6 +69,21 @@ Test(logs, control_characters_of_a_process_are_shown_escaped)
 	free(text);
 }
 
+Test(logs, raw_shows_the_bytes_as_stored)
+{
+	write_stored();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	cr_assert(out);
+	struct logs_filter f = { .raw = 1 };
+	cr_assert_eq(logs_show(root, "myapp", &f, 100, 0, out, NULL, NULL), 0);
+	fclose(out);
+	cr_assert_eq(len, strlen(stored));
+	cr_assert_eq(memcmp(text, stored, len), 0, "%s", text);
+	free(text);
+}
+
 Test(logs, the_tail_of_a_failed_instance_is_shown_escaped_too)
 {
 	write_stored();

@@ -314,9 +314,11 @@ Test(release, record_round_trips_and_malformed_is_refused)
 	memset(r.commit, 'c', 40);
 	r.commit[40] = '\0';
 	r.rollback_of = 3;
+	r.release_command = 1;
 	struct buf b = BUF_INIT;
 	release_format(&r, &b);
 	cr_assert_eq(release_parse(&back, b.data, b.len), 0);
+	cr_assert_eq(back.release_command, 1);
 	cr_assert_eq(back.version, 12);
 	cr_assert_eq(back.status, RELEASE_FAILED);
 	cr_assert_str_eq(back.description, "Rollback to v3");
