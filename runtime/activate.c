@@ -13,8 +13,15 @@
 #include "util/error.h"
 #include "util/lock.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /*
  * Reads what the steps before going live need, and checks that the sandbox
@@ -199,6 +206,86 @@ int activate_recover_all(const char *root, FILE *out)
 	return err;
 }
 
+/*
+ * A switch's guard: a child of the writer that waits for the writer's
+ * word that the switch is over.  It shares the writer's app lock (an
+ * flock belongs to the open file, which a child inherits), so when the
+ * writer dies first - kill -9, the OOM killer - the guard undoes what the
+ * switch left at once, still under the lock, and no other writer comes
+ * between: the router never goes on serving a release the ledger does not
+ * call current.  A guard that cannot start, or dies with its writer (the
+ * whole process group killed, a power cut), leaves the undoing to the
+ * app's next writer, as before.
+ */
+struct guard {
+	pid_t pid;
+	int fd;
+};
+#define GUARD_INIT { .pid = -1, .fd = -1 }
+
+static __attribute__((noreturn)) void guard_run(const char *root, const char *app, int fd)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		/* the writer's client must not wait for the guard's end of its pipes */
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	/* a Ctrl-C or a hang-up that ends the writer is what the guard is for */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	char c;
+	ssize_t n;
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		_exit(0); /* the switch is over */
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	if (ledger_open(&l, repo) == 0)
+		activate_recover(root, app, l, NULL);
+	_exit(0);
+}
+
+static void guard_start(const char *root, const char *app, struct guard *g)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	fflush(NULL); /* nothing buffered is written twice */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		guard_run(root, app, sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	g->pid = pid;
+	g->fd = sv[0];
+}
+
+/* The switch is over: the guard ends, and lets go of the lock with it. */
+static void guard_end(struct guard *g)
+{
+	if (g->pid <= 0)
+		return;
+	(void)send(g->fd, "", 1, MSG_NOSIGNAL);
+	close(g->fd);
+	while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	g->pid = -1;
+	g->fd = -1;
+}
+
 int activate_check(const char *root, const char *app, struct strvec *problems)
 {
 	struct lock lk = LOCK_INIT;
@@ -242,6 +329,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	struct sandbox sb = SANDBOX_INIT;
 	struct strvec want = STRVEC_INIT, started = STRVEC_INIT;
 	struct buf output = BUF_INIT;
+	struct guard guard = GUARD_INIT;
 	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
 	int up = services_runtime_up(o->root);
 	/* with the runtime up, the release goes live only once its processes passed the gate */
@@ -259,6 +347,8 @@ int activate(const struct activate_opts *o, struct release *r)
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
 	int gated = phase || want.n;
+	if (gated)
+		guard_start(o->root, o->app, &guard);
 	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
 	if ((err = ledger_append(o->ledger, r)) || !gated)
@@ -291,6 +381,7 @@ retire:
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
 		services_retire(o->root, o->app, &started);
+	guard_end(&guard);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 	/* the new release is watched for a while; an automatic rollback never is */
@@ -298,6 +389,7 @@ retire:
 	    (!r->user || strcmp(r->user, WATCH_USER)))
 		watch(o, r->version, previous);
 done:
+	guard_end(&guard);
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,
 			   r->user ? r->user : "unknown", r->description ? r->description : "");
@@ -316,6 +408,8 @@ int activate_restart(const char *root, const char *app, const struct release *r,
 		     const char *which, char **why)
 {
 	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
+	struct guard guard = GUARD_INIT;
+	guard_start(root, app, &guard);
 	int err = services_restart(root, app, r, which, &started, &old, why);
 	/* requests move to the new instances; only then do the old ones get SIGTERM */
 	if (!err && (err = router_switch(root, app, NULL, &old))) {
@@ -323,6 +417,7 @@ int activate_restart(const char *root, const char *app, const struct release *r,
 		strvec_clear(&old);
 	}
 	services_retire_names(root, &old);
+	guard_end(&guard);
 	strvec_clear(&started);
 	strvec_clear(&old);
 	return err;

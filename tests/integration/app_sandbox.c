@@ -166,7 +166,20 @@ static void kill_leftovers(const char *dir)
 	}
 }
 
-int app_sandbox_kill_named(const char *dir, const char *name)
+/* Whether pid names dir or works in it, and one of its arguments holds name. */
+static int named_in(pid_t pid, const char *dir, const char *name)
+{
+	size_t len = 0;
+	char *p = th_path("/proc/%d/cmdline", (int)pid), *cmd = th_read(p, &len);
+	int named = 0;
+	for (size_t i = 0; cmd && i < len && !named; i += strlen(cmd + i) + 1)
+		named = strstr(cmd + i, name) != NULL;
+	free(cmd);
+	free(p);
+	return named && uses_dir(pid, dir);
+}
+
+static int kill_named(const char *dir, const char *name, int outermost)
 {
 	pid_t self = getpid();
 	int n = 0;
@@ -176,19 +189,27 @@ int app_sandbox_kill_named(const char *dir, const char *name)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		pid_t pid = (pid_t)atoi(e->d_name);
-		size_t len = 0;
-		char *p = th_path("/proc/%d/cmdline", (int)pid), *cmd = th_read(p, &len);
-		int named = 0;
-		for (size_t i = 0; cmd && i < len && !named; i += strlen(cmd + i) + 1)
-			named = strstr(cmd + i, name) != NULL;
-		if (pid != self && named && uses_dir(pid, dir) && kill(pid, SIGKILL) == 0)
+		if (pid == self || !named_in(pid, dir, name))
+			continue;
+		/* a child of a named process has the same arguments after a fork */
+		if (outermost && named_in(parent_of(pid), dir, name))
+			continue;
+		if (kill(pid, SIGKILL) == 0)
 			n++;
-		free(cmd);
-		free(p);
 	}
 	if (d)
 		closedir(d);
 	return n;
+}
+
+int app_sandbox_kill_named(const char *dir, const char *name)
+{
+	return kill_named(dir, name, 0);
+}
+
+int app_sandbox_kill_outermost(const char *dir, const char *name)
+{
+	return kill_named(dir, name, 1);
 }
 
 void app_sandbox_release(struct app_sandbox *s)

@@ -145,6 +145,12 @@ void app_sandbox_wait_for(const char *file, const char *needle);
  */
 int app_sandbox_kill_named(const char *dir, const char *name);
 
+/*
+ * The same for the outermost of them only: not a process whose parent is
+ * one of them too (a writer, not the child it forked).
+ */
+int app_sandbox_kill_outermost(const char *dir, const char *name);
+
 /* Sends sig to pid and waits for it: its exit status (128+signal); *took the seconds. */
 int app_sandbox_signal(pid_t pid, int sig, double *took);
 

@@ -91,7 +91,8 @@ static char *releases_line(int v)
  * Meanwhile, `releases` says what v2 is doing: its processes start (the
  * app has no release command).
  */
-static void kill_while_v2_boots(const char *const *argv, const char *dir, const char *name)
+static void kill_while_v2_boots_with(const char *const *argv, const char *dir, const char *name,
+				     int (*killer)(const char *, const char *))
 {
 	char *log = th_path("%s/writer.log", sb.dir), *svc = NULL;
 	pid_t pid = app_sandbox_start(&sb, log, argv);
@@ -105,11 +106,17 @@ static void kill_while_v2_boots(const char *const *argv, const char *dir, const 
 	cr_assert(line && strstr(line, " (processes starting) "), "%s", line ? line : "no v2");
 	free(line);
 	rt_pause_ms(500); /* s6 runs it */
-	cr_assert_gt(app_sandbox_kill_named(dir, name), 0);
+	cr_assert_gt(killer(dir, name), 0);
 	int st;
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	free(svc);
 	free(log);
+}
+
+/* The writer and the guard it forked (same arguments), as a process group's kill does. */
+static void kill_while_v2_boots(const char *const *argv, const char *dir, const char *name)
+{
+	kill_while_v2_boots_with(argv, dir, name, app_sandbox_kill_named);
 }
 
 /* Before any repair: fsck names the pending v2 and its instance, and exits 1. */
@@ -318,4 +325,84 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair
 	char *out = ok(SLIPWAY_BIN, "fsck", "--repair", "-a", APP);
 	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
 	free(out);
+}
+
+/* Waits (up to 60 s) until `releases` shows v2 interrupted, with no command run meanwhile. */
+static void wait_v2_interrupted(void)
+{
+	char *line = NULL;
+	for (int i = 0; i < 600; i++) {
+		free(line);
+		line = releases_line(2);
+		if (line && strstr(line, " (interrupted) "))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(line && strstr(line, " (interrupted) "), "%s", line ? line : "no v2");
+	free(line);
+}
+
+/*
+ * The OOM killer ends one process: the writer.  The guard it forked for
+ * the switch undoes it at once, with no other command: v2 failed, its
+ * instance stopped, the router on v1.  (The tests above kill the guard
+ * too, which leaves the undoing to the next writer.)
+ */
+Test(interrupted, a_push_whose_writer_alone_is_killed_is_undone_by_its_guard_at_once)
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots_with(argv, sb.repo, "post-receive", app_sandbox_kill_outermost);
+	wait_v2_interrupted();
+	/* the guard marks v2 failed first, then stops its instance */
+	char *s = NULL;
+	for (int i = 0; i < 600; i++) {
+		free(s);
+		s = rt_services(&sb);
+		if (!strcmp(s, APP ".v1.web.1"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+	struct th_result r = sw("logs", "-a", APP, "-d", "api");
+	cr_assert(strstr(r.out, "Stopped 1 process instance an interrupted switch left running"),
+		  "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(interrupted, a_restart_whose_writer_alone_is_killed_is_undone_by_its_guard_at_once)
+{
+	free(ok(SLIPWAY_BIN, "config:set", "SLOW=2", "-a", APP));
+	char *log = th_path("%s/restart.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "ps:restart", "-a", APP, NULL };
+	pid_t pid = app_sandbox_start(&sb, log, argv);
+	for (int i = 0; i < 400 && services_now() < 2; i++)
+		rt_pause_ms(20);
+	cr_assert_eq(services_now(), 2, "the restart never started its instance");
+	cr_assert_gt(app_sandbox_kill_outermost(sb.dir, "ps:restart"), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	/* with no other command, one v2 web.1 is left, and fsck is content */
+	struct th_result r = { 0 };
+	for (int i = 0; i < 600; i++) {
+		r = sw("fsck", "-a", APP);
+		if (r.status == 0 && services_now() == 1)
+			break;
+		th_result_free(&r);
+		rt_pause_ms(100);
+	}
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "fsck: " APP " is consistent\n");
+	th_result_free(&r);
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v2.web.1");
+	free(s);
+	assert_serves("one\n");
+	free(log);
 }
