@@ -213,17 +213,38 @@ int activate_recover_all(const char *root, FILE *out)
  * writer dies first - kill -9, the OOM killer - the guard undoes what the
  * switch left at once, still under the lock, and no other writer comes
  * between: the router never goes on serving a release the ledger does not
- * call current.  A guard that cannot start, or dies with its writer (the
+ * call current, and a release that went live is watched.  A guard that cannot start, or dies with its writer (the
  * whole process group killed, a power cut), leaves the undoing to the
  * app's next writer, as before.
  */
 struct guard {
 	pid_t pid;
 	int fd;
+	int version, previous; /* the release the switch makes live, and the one before */
 };
 #define GUARD_INIT { .pid = -1, .fd = -1 }
 
-static __attribute__((noreturn)) void guard_run(const char *root, const char *app, int fd)
+/*
+ * The writer died once its release went live, maybe before it started the
+ * release's watch: the guard starts it (again: a watch the writer started
+ * begins its window anew).
+ */
+static void guard_watch(const char *root, const char *app, struct ledger *l,
+			const struct guard *g)
+{
+	struct release r = RELEASE_INIT;
+	int current = 0;
+	if (g->version && g->previous && g->previous != g->version &&
+	    ledger_current(l, &current) == 0 && current == g->version &&
+	    ledger_read(l, g->version, 0, &r) == 0 && r.status == RELEASE_SUCCEEDED &&
+	    (!r.user || strcmp(r.user, WATCH_USER)) && watch_spawn(root, app, g->version, g->previous) < 0)
+		logs_event(root, app, "api", "No automatic rollback for v%d: %s", g->version,
+			   sw_error_last());
+	release_release(&r);
+}
+
+static __attribute__((noreturn)) void guard_run(const char *root, const char *app,
+						const struct guard *g, int fd)
 {
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
@@ -248,12 +269,13 @@ static __attribute__((noreturn)) void guard_run(const char *root, const char *ap
 		_exit(0); /* the switch is over */
 	struct ledger *l = NULL;
 	char *repo = app_repo_path(root, app);
-	if (ledger_open(&l, repo) == 0)
-		activate_recover(root, app, l, NULL);
+	if (ledger_open(&l, repo) == 0 && activate_recover(root, app, l, NULL) == 0)
+		guard_watch(root, app, l, g);
 	_exit(0);
 }
 
-static void guard_start(const char *root, const char *app, struct guard *g)
+static void guard_start(const char *root, const char *app, int version, int previous,
+			struct guard *g)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -262,7 +284,9 @@ static void guard_start(const char *root, const char *app, struct guard *g)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		guard_run(root, app, sv[1]);
+		g->version = version;
+		g->previous = previous;
+		guard_run(root, app, g, sv[1]);
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -347,12 +371,11 @@ int activate(const struct activate_opts *o, struct release *r)
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
 	int gated = phase || want.n;
-	if (gated)
-		guard_start(o->root, o->app, &guard);
 	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
 	if ((err = ledger_append(o->ledger, r)) || !gated)
 		goto retire;
+	guard_start(o->root, o->app, r->version, runtime ? previous : 0, &guard);
 
 	int ok = 1, started_ok = 1;
 	if (phase) {
@@ -381,7 +404,6 @@ retire:
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
 		services_retire(o->root, o->app, &started);
-	guard_end(&guard);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 	/* the new release is watched for a while; an automatic rollback never is */
@@ -409,7 +431,7 @@ int activate_restart(const char *root, const char *app, const struct release *r,
 {
 	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
 	struct guard guard = GUARD_INIT;
-	guard_start(root, app, &guard);
+	guard_start(root, app, 0, 0, &guard);
 	int err = services_restart(root, app, r, which, &started, &old, why);
 	/* requests move to the new instances; only then do the old ones get SIGTERM */
 	if (!err && (err = router_switch(root, app, NULL, &old))) {

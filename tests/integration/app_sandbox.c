@@ -181,25 +181,31 @@ static int named_in(pid_t pid, const char *dir, const char *name)
 
 static int kill_named(const char *dir, const char *name, int outermost)
 {
-	pid_t self = getpid();
-	int n = 0;
+	pid_t self = getpid(), found[256], parent[256];
+	int n = 0, killed = 0;
+	/* every one first: a child whose parent was just killed is no longer seen as its */
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	while (d && (e = readdir(d))) {
+	while (d && (e = readdir(d)) && n < 256) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid == self || !named_in(pid, dir, name))
-			continue;
-		/* a child of a named process has the same arguments after a fork */
-		if (outermost && named_in(parent_of(pid), dir, name))
-			continue;
-		if (kill(pid, SIGKILL) == 0)
-			n++;
+		if (pid != self && named_in(pid, dir, name)) {
+			parent[n] = parent_of(pid);
+			found[n++] = pid;
+		}
 	}
 	if (d)
 		closedir(d);
-	return n;
+	for (int i = 0; i < n; i++) {
+		int inner = 0;
+		/* a child of a named process has the same arguments after a fork */
+		for (int k = 0; outermost && k < n && !inner; k++)
+			inner = parent[i] == found[k];
+		if (!inner && kill(found[i], SIGKILL) == 0)
+			killed++;
+	}
+	return killed;
 }
 
 int app_sandbox_kill_named(const char *dir, const char *name)
