@@ -205,6 +205,23 @@ static void retire_self(const char *root, const char *app, int version, int prev
 	free(dir);
 }
 
+/*
+ * Whether the app's watch service is still this watch (*until: when its
+ * window ends).  It is not when s6 started this watcher again in a service
+ * moved out of the tree - killed as its watch ended, or as a newer
+ * release's took its place: then s6 is told to let it go, nothing watches.
+ */
+static int watch_is_on(const char *root, const char *app, int version, int previous,
+		       long long *until)
+{
+	char *dir = service_dir(root, app);
+	int v, p, on = read_watch(dir, &v, &p, until) == 0 && v == version && p == previous;
+	if (!on)
+		supervisor_rescan(root);
+	free(dir);
+	return on;
+}
+
 /* The app's current release, 0 when it cannot be read. */
 static int current_of(const char *root, const char *app)
 {
@@ -296,12 +313,14 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 {
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
-	int seconds = 60, fails[64] = { 0 }, said = 0, stopped = 0, err;
+	int fails[64] = { 0 }, said = 0, stopped = 0, err;
+	long long until;
 	struct settings *s = NULL;
 
 	*rolled_back = 0;
+	if (!watch_is_on(root, app, version, previous, &until))
+		return 0;
 	if ((err = settings_open(&s, root, app)) ||
-	    (err = watch_seconds(s, &seconds)) ||
 	    (err = settings_string(s, &SETTING_DOMAIN, &domain)))
 		goto done;
 	host = xasprintf("%s.%s", app, domain);
@@ -312,14 +331,9 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 		hc.v[i].attempts = 1;
 		hc.v[i].initial_delay = 0;
 	}
-	long long start = run_now_ms(), end = start + seconds * 1000LL, next_check = start;
-	int sv, sp;
-	long long until;
-	char *dir = service_dir(root, app);
-	/* started by s6: the window is the one the release went live with, whatever was killed */
-	if (read_watch(dir, &sv, &sp, &until) == 0 && sv == version && sp == previous)
-		end = start + (until - (long long)time(NULL)) * 1000LL;
-	free(dir);
+	/* the window is the one the release went live with, whatever was killed */
+	long long start = run_now_ms(), end = start + (until - (long long)time(NULL)) * 1000LL;
+	long long next_check = start;
 	while (run_now_ms() < end) {
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 		if (!services_runtime_up(root)) {

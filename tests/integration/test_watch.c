@@ -2,7 +2,8 @@
  * Automatic rollback (runtime/watch.h) for everyone, with real s6, nginx
  * and a real sshd on 127.0.0.1: a collaborator's release pushed over ssh
  * that crashes again and again is rolled back like the operator's, and a
- * watcher killed with SIGKILL is started again and still rolls back.
+ * watcher killed with SIGKILL, once or again and again, is started again
+ * and still rolls back - but not once its watch was over.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define APP "wt"
@@ -190,6 +192,84 @@ Test(watch, a_watcher_killed_with_sigkill_is_started_again_and_still_rolls_back)
 	}
 	cr_assert_eq(killed, 1, "no watcher ran");
 	assert_rolled_back();
+}
+
+/* 1 once a watcher of the root runs whose arguments hold what ("watch:run v2"), up to about 10 s. */
+static int wait_watcher(const char *what)
+{
+	int seen = 0;
+	for (int i = 0; i < 100 && !seen; i++) {
+		struct buf list = BUF_INIT;
+		rt_processes_of(&sb, &list);
+		seen = list.data && strstr(list.data, what) != NULL;
+		buf_release(&list);
+		if (!seen)
+			rt_pause_ms(100);
+	}
+	return seen;
+}
+
+/* s6-svstat -o up,wantedup of dir ("true true"), or "none" when no supervisor runs there. */
+static char *svstat(const char *dir)
+{
+	struct th_result r = th_runv(NULL, NULL, "s6-svstat", "-o", "up,wantedup", dir, NULL);
+	char *said = strdup(r.status == 0 ? r.out : "none");
+	said[strcspn(said, "\n")] = '\0';
+	th_result_free(&r);
+	return said;
+}
+
+Test(watch, a_watcher_killed_again_and_again_still_rolls_back)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	commit_crashing();
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	/* five times in a row, each watcher s6 starts again dies as soon as it runs */
+	for (int kills = 0; kills < 5; kills++) {
+		cr_assert(wait_watcher("watch:run v2"), "no watcher ran after %d kills", kills);
+		cr_assert_eq(app_sandbox_kill_named(sb.dir, "watch:run"), 1);
+	}
+	assert_rolled_back();
+}
+
+Test(watch, a_watcher_killed_as_its_watch_ends_does_not_watch_again)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	cr_assert(wait_watcher("watch:run v2"), "v2 is not watched");
+	/* the watch ends: the watcher moves its service out of the tree, and
+	 * kill -9 lands before it tells s6, which starts it again where it is */
+	char *svc = th_path("%s/services/watch-" APP, sb.root);
+	char *aside = th_path("%s/services/.gone-killed", sb.root), *moved = th_path("%s/svc", aside);
+	cr_assert_eq(mkdir(aside, 0700), 0);
+	cr_assert_eq(rename(svc, moved), 0);
+	cr_assert_eq(app_sandbox_kill_named(sb.dir, "watch:run"), 1);
+	/* started again, it finds its watch over: no new window, nothing left to start */
+	char *said = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(said);
+		said = svstat(moved);
+		if (!strcmp(said, "none") || !strcmp(said, "false false"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(!strcmp(said, "none") || !strcmp(said, "false false"),
+		  "the ended watch runs again (s6-svstat: %s)", said);
+	struct buf list = BUF_INIT;
+	rt_processes_of(&sb, &list);
+	cr_assert(!list.data || !strstr(list.data, "watch:run"), "a watcher runs:\n%s", list.data);
+	buf_release(&list);
+	free(said);
+	free(moved);
+	free(aside);
+	free(svc);
 }
 
 Test(watch, destroying_the_app_ends_its_watch)
