@@ -230,7 +230,8 @@ Test(watch, a_watcher_killed_again_and_again_still_rolls_back)
 	/* five times in a row, each watcher s6 starts again dies as soon as it runs */
 	for (int kills = 0; kills < 5; kills++) {
 		cr_assert(wait_watcher("watch:run v2"), "no watcher ran after %d kills", kills);
-		cr_assert_eq(app_sandbox_kill_named(sb.dir, "watch:run"), 1);
+		/* (a child it forked and that has not exec'ed yet has its arguments too) */
+		cr_assert_geq(app_sandbox_kill_named(sb.dir, "watch:run"), 1);
 	}
 	assert_rolled_back();
 }
