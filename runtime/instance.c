@@ -133,7 +133,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 		     const sigset_t *waitmask)
 {
 	long long kill_at = 0, probe_at = 0;
-	int st = 0, starting = p->web, open_out = p->out >= 0, exited = 0, said_stop = 0;
+	int st = 0, starting = p->web, open_out = p->out >= 0, exited = 0, said_stop = 0, termed = 0;
 
 	while (!exited || open_out) {
 		pid_t r = exited ? 0 : waitpid(p->proc.pid, &st, WNOHANG);
@@ -146,12 +146,14 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 		}
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (procenv_stop_asked() && !kill_at) {
+		if (procenv_stop_asked() && !termed) {
 			if (!said_stop)
 				say(os, "Stopping all processes with SIGTERM");
 			said_stop = 1;
-			procenv_signal(&p->proc, SIGTERM);
-			kill_at = run_now_ms() + p->stop_sec * 1000LL;
+			/* none reached: the sandbox has not started the command yet, next turn */
+			termed = procenv_signal(&p->proc, SIGTERM) > 0;
+			if (!kill_at)
+				kill_at = run_now_ms() + p->stop_sec * 1000LL;
 		}
 		long long now = run_now_ms();
 		if (kill_at && now >= kill_at) {
@@ -265,6 +267,20 @@ static int check_opts(const struct instance_opts *o, const char **command)
 	return 0;
 }
 
+/*
+ * Whether this process's parent is s6-supervise, as it is when the run
+ * program of its service exec'ed it.  One whose supervisor died before it
+ * asked for PR_SET_PDEATHSIG belongs to init, or a subreaper, by then.
+ */
+static int parent_is_s6(void)
+{
+	char *path = xasprintf("/proc/%d/comm", (int)getppid()), *comm = NULL;
+	int s6 = fs_read_file(path, 64, &comm, NULL) == 0 && !strcmp(comm, "s6-supervise\n");
+	free(comm);
+	free(path);
+	return s6;
+}
+
 int instance_run(const struct instance_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
@@ -286,7 +302,7 @@ int instance_run(const struct instance_opts *o, int *status)
 	if (o->state_dir) {
 		/* a supervisor killed must not leave an instance nobody supervises */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
+		if (!parent_is_s6())
 			procenv_ask_stop();
 	}
 	if ((err = check_opts(o, &command)))
@@ -314,6 +330,12 @@ int instance_run(const struct instance_opts *o, int *status)
 	if (p.stop_sec <= 0 &&
 	    settings_read_seconds(o->root, o->app, &SETTING_STOP_TIMEOUT, &p.stop_sec) < 0)
 		p.stop_sec = 30;
+	/* told to stop while getting ready (its supervisor gone): nothing to start */
+	if (procenv_stop_asked()) {
+		set_state(o, "down");
+		*status = 0;
+		goto done;
+	}
 	set_state(o, "starting");
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();

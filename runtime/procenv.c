@@ -204,9 +204,9 @@ done:
  * Sends sig to every process in the PID namespace whose inode is ns, but
  * its init.  Reading /proc while processes come and go can skip entries,
  * so it reads again until a whole pass finds no process it had not
- * signalled yet (at most a few passes).
+ * signalled yet (at most a few passes).  How many it signalled.
  */
-static void signal_namespace(unsigned long long ns, pid_t init, int sig)
+static int signal_namespace(unsigned long long ns, pid_t init, int sig)
 {
 	static pid_t done[SIGNALLED_MAX];
 	size_t ndone = 0;
@@ -215,7 +215,7 @@ static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 		struct dirent *e;
 		int fresh = 0;
 		if (!d)
-			return;
+			break;
 		while ((e = readdir(d))) {
 			pid_t pid = (pid_t)atoi(e->d_name);
 			if (pid <= 0 || pid == init)
@@ -239,14 +239,14 @@ static void signal_namespace(unsigned long long ns, pid_t init, int sig)
 		if (!fresh && pass > 0)
 			break;
 	}
+	return (int)ndone;
 }
 
-void procenv_signal(const struct procenv_proc *p, int sig)
+int procenv_signal(const struct procenv_proc *p, int sig)
 {
 	if (p->ns)
-		signal_namespace(p->ns, p->init, sig);
-	else
-		kill(p->pid, sig);
+		return signal_namespace(p->ns, p->init, sig);
+	return kill(p->pid, sig) == 0;
 }
 
 void procenv_kill(const struct procenv_proc *p)

@@ -110,9 +110,10 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p);
 
 /*
  * A stop: sig to every process of the sandbox but its init (the process
- * itself with the sandbox off).
+ * itself with the sandbox off).  How many processes it reached: 0 also
+ * while the sandbox's init has not started the command yet.
  */
-void procenv_signal(const struct procenv_proc *p, int sig);
+int procenv_signal(const struct procenv_proc *p, int sig);
 
 /* SIGKILL to the sandbox's init, which takes every process in it along, and to bwrap. */
 void procenv_kill(const struct procenv_proc *p);

@@ -304,9 +304,17 @@ static int write_service(const char *root, const char *app, const struct release
 	buf_add_shell_quoted(&run, root);
 	buf_addf(&run, " instance:run %s --port %d --release v%d --supervised -a %s 2>&1\n",
 		 instance, port, r->version, app);
+	/*
+	 * s6-log ends with its supervisor (setpriv, util-linux; on SIGTERM it
+	 * writes the line it has and exits): a supervisor killed must not leave
+	 * a logger nobody supervises, holding the logdir's lock so the new
+	 * supervisor's s6-log cannot start.  What the instance writes meanwhile
+	 * waits in the pipe, which s6-svscan keeps, for the new one.
+	 */
 	buf_addf(&log, "#!/bin/sh\n# written by slipway: the instance's log\n"
 		       "PATH=/usr/local/bin:/usr/bin:/bin\nexport PATH\n"
-		       "exec s6-log -- n%d s%d ", LOGS_FILES_KEPT, LOGS_FILE_SIZE);
+		       "exec /usr/bin/setpriv --pdeathsig TERM s6-log -- n%d s%d ",
+		 LOGS_FILES_KEPT, LOGS_FILE_SIZE);
 	buf_add_shell_quoted(&log, logdir);
 	buf_adds(&log, "\n");
 	char ptext[16], ktext[32];

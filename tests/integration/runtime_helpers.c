@@ -148,7 +148,30 @@ static int zombie(const char *pid)
 	return z;
 }
 
-int rt_processes_of(struct app_sandbox *sb, struct buf *list)
+/* The parent of pid (0: unknown, or gone). */
+static pid_t parent_of(pid_t pid)
+{
+	char *path = th_path("/proc/%d/stat", (int)pid), *text = th_read(path, NULL);
+	const char *paren = text ? strrchr(text, ')') : NULL;
+	int ppid = 0;
+	if (paren)
+		sscanf(paren + 1, " %*c %d", &ppid);
+	free(text);
+	free(path);
+	return (pid_t)ppid;
+}
+
+/* 1 when pid is svscan or one of its descendants. */
+static int below(pid_t pid, pid_t svscan)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++, pid = parent_of(pid))
+		if (pid == svscan)
+			return 1;
+	return 0;
+}
+
+/* Every process of sb's root (outside_of > 0: only those not in that pid's tree). */
+static int processes_of(struct app_sandbox *sb, pid_t outside_of, struct buf *list)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -173,7 +196,8 @@ int rt_processes_of(struct app_sandbox *sb, struct buf *list)
 			in_argv |= i + rl <= len && !strncmp(argv + i, sb->root, rl);
 		}
 		int in_cwd = !strncmp(cwd, sb->root, rl) && (cwd[rl] == '\0' || cwd[rl] == '/');
-		if (in_cwd || in_argv) {
+		if ((in_cwd || in_argv) &&
+		    (outside_of <= 0 || !below((pid_t)atoi(e->d_name), outside_of))) {
 			n++;
 			if (list)
 				buf_addf(list, "%s %s\n", e->d_name, argv ? argv : "");
@@ -183,4 +207,65 @@ int rt_processes_of(struct app_sandbox *sb, struct buf *list)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+int rt_processes_of(struct app_sandbox *sb, struct buf *list)
+{
+	return processes_of(sb, 0, list);
+}
+
+int rt_outside_tree(struct app_sandbox *sb, pid_t svscan, struct buf *list)
+{
+	cr_assert_gt(svscan, 1);
+	return processes_of(sb, svscan, list);
+}
+
+int rt_wait_inside_tree(struct app_sandbox *sb, pid_t svscan, struct buf *list)
+{
+	int n = 0;
+	for (int i = 0; i < 100; i++) {
+		if (list)
+			buf_reset(list);
+		if (!(n = rt_outside_tree(sb, svscan, list)))
+			break;
+		rt_pause_ms(100);
+	}
+	return n;
+}
+
+pid_t rt_supervisor_of(const char *dir)
+{
+	char real[PATH_MAX];
+	if (!realpath(dir, real))
+		return 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && (e = readdir(d)) && !found) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || zombie(e->d_name))
+			continue;
+		char cwd[PATH_MAX] = "", *link = th_path("/proc/%s/cwd", e->d_name);
+		ssize_t cl = readlink(link, cwd, sizeof(cwd) - 1);
+		cwd[cl > 0 ? cl : 0] = '\0';
+		free(link);
+		char *path = th_path("/proc/%s/cmdline", e->d_name), *argv = th_read(path, NULL);
+		if (argv && !strcmp(argv, "s6-supervise") && !strcmp(cwd, real))
+			found = (pid_t)atoi(e->d_name);
+		free(argv);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+pid_t rt_wait_new_supervisor(const char *dir, pid_t old)
+{
+	for (int i = 0; i < 100; i++) {
+		pid_t now = rt_supervisor_of(dir);
+		if (now && now != old)
+			return now;
+		rt_pause_ms(100);
+	}
+	return 0;
 }

@@ -48,6 +48,21 @@ int rt_wait_gone(int port);
  */
 int rt_processes_of(struct app_sandbox *sb, struct buf *list);
 
+/*
+ * How many of the processes rt_processes_of() counts are neither svscan nor
+ * below it: left outside the supervision tree; "PID ARGV" lines into list.
+ */
+int rt_outside_tree(struct app_sandbox *sb, pid_t svscan, struct buf *list);
+
+/* rt_outside_tree() until it is 0, up to about 10 s; the last count (list: its lines). */
+int rt_wait_inside_tree(struct app_sandbox *sb, pid_t svscan, struct buf *list);
+
+/* The pid of the s6-supervise working in the service directory dir, 0 when none runs. */
+pid_t rt_supervisor_of(const char *dir);
+
+/* rt_supervisor_of() until it is neither 0 nor old, up to about 10 s; 0 when none came. */
+pid_t rt_wait_new_supervisor(const char *dir, pid_t old);
+
 /* Sleeps ms milliseconds. */
 void rt_pause_ms(int ms);
 

@@ -147,6 +147,42 @@ Test(instance, what_ignores_sigterm_is_killed_after_the_stop_timeout)
 	free(log);
 }
 
+/*
+ * --supervised is for its service's run program, which s6-supervise execs:
+ * under any other parent the instance is one whose supervisor died before
+ * it could ask to go with it (kill -9 at the wrong moment), and nobody
+ * would ever stop it.  It ends without starting its command.
+ */
+Test(instance, run_for_a_supervisor_that_is_gone_it_never_starts_its_command)
+{
+	char *log = th_path("%s/orphan.log", sb.dir), port[16];
+	snprintf(port, sizeof(port), "%d", th_free_port());
+	const char *argv[] = { SLIPWAY_BIN, "instance:run", "worker.1", "--port", port,
+			       "--supervised", "-a", APP, NULL };
+	pid_t pid = app_sandbox_start(&sb, log, argv);
+	child = pid;
+	int status = -1;
+	pid_t r = 0;
+	for (int i = 0; i < 200 && !r; i++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (!r)
+			nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	char *s = th_read(log, NULL);
+	cr_assert_eq(r, pid, "it runs on unsupervised:\n%s", s ? s : "");
+	child = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, s);
+	cr_assert_null(strstr(s, "Starting process"), "%s", s);
+	cr_assert_null(strstr(s, "started"), "%s", s);
+	cr_assert_eq(runs_left(), 0);
+	char *state = th_path("%s/state", sb.src), *text = th_read(state, NULL);
+	cr_assert(text && !strncmp(text, "down ", 5), "%s", text ? text : "(no state)");
+	free(text);
+	free(state);
+	free(s);
+	free(log);
+}
+
 Test(instance, a_missing_type_or_a_bad_instance_is_refused)
 {
 	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "instance:run", "clock.1", "--port",

@@ -451,3 +451,44 @@ Test(logs, what_a_process_prints_cannot_rewrite_the_readers_terminal)
 	cr_assert_null(strstr(out, "\\x1b"), "an escaped escape: %s", out);
 	free(out);
 }
+
+/* Waits up to 20 s until `logs -n 1500` holds needle n times; returns the logs. */
+static char *wait_logs_times(const char *needle, size_t n)
+{
+	char *out = NULL;
+	for (int i = 0; i < 200; i++) {
+		free(out);
+		out = logs("-n", "1500");
+		if (count(out, needle) >= n)
+			return out;
+		rt_pause_ms(100);
+	}
+	cr_assert_fail("the logs never showed '%s' %zu times:\n%s", needle, n, out);
+	return out;
+}
+
+Test(logs, a_killed_supervisor_of_a_log_leaves_one_logger_that_keeps_writing)
+{
+	int port = rt_port(&sb, 1, "web.1");
+	char *line = th_path("app[web.1]: listening on %d MSG=-\n", port);
+	free(wait_logs(line));
+	char *dir = rt_service_dir(&sb, 1, "web.1"), *log = th_path("%s/log", dir);
+	pid_t sup = rt_supervisor_of(log);
+	cr_assert_gt(sup, 1, "no s6-supervise for %s", log);
+	cr_assert_eq(kill(sup, SIGKILL), 0); /* what kill -9 (the OOM killer) does */
+	cr_assert(rt_wait_new_supervisor(log, sup), "no new supervisor for %s", log);
+	/* the old s6-log went with its supervisor: none runs outside the tree */
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_wait_inside_tree(&sb, svscan, &left), 0, "outside the tree:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	/* and the new one writes: the instance started again says so in the logs */
+	free(ok("s6-svc", "-t", dir));
+	free(wait_logs_times(line, 2));
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "s6-svstat", "-o", "up", log);
+	cr_assert_str_eq(r.out, "true\n");
+	th_result_free(&r);
+	free(log);
+	free(dir);
+	free(line);
+}

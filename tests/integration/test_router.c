@@ -448,6 +448,31 @@ Test(router, a_killed_nginx_master_takes_its_workers_along_and_later_switches_ar
 	th_result_free(&r);
 }
 
+Test(router, a_killed_supervisor_of_the_router_leaves_one_nginx_that_serves_later_switches)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	int before = rt_port(&sb, 1, "web.1");
+	pid_t master = nginx_master();
+	char *dir = th_path("%s/services/router", sb.root);
+	pid_t sup = rt_supervisor_of(dir);
+	cr_assert_gt(sup, 1, "no s6-supervise for %s", dir);
+	cr_assert_eq(kill(sup, SIGKILL), 0);
+	cr_assert(rt_wait_new_supervisor(dir, sup), "no new supervisor for %s", dir);
+	/* nginx went with its supervisor: no master or worker of it runs outside the tree */
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_wait_inside_tree(&sb, svscan, &left), 0, "outside the tree:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
+	/* the new supervisor's nginx serves, and follows a switch to another port */
+	free(ok(SLIPWAY_BIN, "config:set", "MSG=after", "-a", APP));
+	cr_assert_neq(rt_port(&sb, 2, "web.1"), before);
+	assert_page_soon("one after web.1\n");
+	cr_assert_neq(nginx_master(), master);
+	free(dir);
+}
+
 /*
  * A service of the tree that is neither the router nor an app's, started
  * and running (its supervisor will linger once its directory is removed).

@@ -437,53 +437,27 @@ Test(runtime, gc_removes_what_a_killed_instance_left_and_keeps_what_runs)
 	free(dir);
 }
 
-/* The pid of the s6-supervise of service name, 0 when none runs. */
-static pid_t supervise_pid(const char *name)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t found = 0;
-	char *want = th_path("s6-supervise%c%s", '\0', name);
-	size_t wn = strlen("s6-supervise") + 1 + strlen(name) + 1;
-	while (d && (e = readdir(d)) && !found) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char *p = th_path("/proc/%s/cmdline", e->d_name);
-		size_t n = 0;
-		char *s = th_read(p, &n);
-		if (s && n == wn && !memcmp(s, want, wn))
-			found = (pid_t)atoi(e->d_name);
-		free(s);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	free(want);
-	return found;
-}
-
 Test(runtime, a_killed_supervisor_is_replaced_and_its_instance_runs_again)
 {
 	start_runtime();
 	free(app_sandbox_push(&sb, "main"));
 	int port = port_of(1);
 	assert_serves(1, "one - web.1\n");
-	char *dir = rt_service_dir(&sb, 1, "web.1"), *name = strrchr(dir, '/') + 1;
-	pid_t sup = supervise_pid(name);
-	cr_assert_gt(sup, 1, "no s6-supervise for %s", name);
+	char *dir = rt_service_dir(&sb, 1, "web.1");
+	pid_t sup = rt_supervisor_of(dir);
+	cr_assert_gt(sup, 1, "no s6-supervise for %s", dir);
 	cr_assert_eq(kill(sup, SIGKILL), 0);
 	/* the instance stops with its supervisor; s6-svscan starts a new one, which starts it */
-	pid_t again = 0;
-	for (int i = 0; i < 100 && (!again || again == sup); i++) {
-		again = supervise_pid(name);
-		if (!again || again == sup)
-			rt_pause_ms(100);
-	}
-	cr_assert(again && again != sup, "no new supervisor for %s", name);
+	cr_assert(rt_wait_new_supervisor(dir, sup), "no new supervisor for %s", dir);
 	char *body = rt_wait_get(port);
 	cr_assert(body, "web.1 did not come back on port %d", port);
 	cr_assert_str_eq(body, "one - web.1\n");
 	free(body);
+	/* exactly one copy, the new supervisor's: nothing of the old one runs on outside the tree */
+	struct buf left = BUF_INIT;
+	cr_assert_eq(rt_wait_inside_tree(&sb, svscan, &left), 0, "outside the tree:\n%s",
+		     left.data ? left.data : "");
+	buf_release(&left);
 	struct th_result r = th_runv(NULL, NULL, "s6-svstat", "-o", "up,pid", dir, NULL);
 	cr_assert(!strncmp(r.out, "true ", 5), "%s", r.out);
 	th_result_free(&r);
