@@ -118,7 +118,8 @@ static int write_service(const char *root, const char *app, const char *dir, int
 	buf_addf(&run, "#!/bin/sh\n# written by slipway: the automatic rollback watch of %s v%d\n",
 		 app, version);
 	add_settings_env(&run);
-	buf_adds(&run, "exec ");
+	/* a killed supervisor takes its watcher along: the next one starts the only watcher */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
 	buf_add_shell_quoted(&run, self);
 	buf_adds(&run, " --root ");
 	buf_add_shell_quoted(&run, root);
