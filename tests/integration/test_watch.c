@@ -229,11 +229,10 @@ Test(watch, a_watcher_killed_again_and_again_still_rolls_back)
 	cr_assert(strstr(out, "Released v2"), "%s", out);
 	free(out);
 	/* five times in a row, each watcher s6 starts again dies as soon as it runs */
-	for (int kills = 0; kills < 5; kills++) {
-		cr_assert(wait_watcher("watch:run v2"), "no watcher ran after %d kills", kills);
-		/* (a child it forked and that has not exec'ed yet has its arguments too) */
-		cr_assert_geq(app_sandbox_kill_named(sb.dir, "watch:run"), 1);
-	}
+	/* (once the crashes it counted on disk add up to three, one rolls back and ends) */
+	for (int kills = 0; kills < 5; kills++)
+		if (!wait_watcher("watch:run v2") || !app_sandbox_kill_named(sb.dir, "watch:run"))
+			break;
 	assert_rolled_back();
 }
 
