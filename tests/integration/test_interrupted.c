@@ -119,6 +119,17 @@ static void kill_while_v2_boots(const char *const *argv, const char *dir, const 
 	kill_while_v2_boots_with(argv, dir, name, app_sandbox_kill_named);
 }
 
+/* Pushes v2, whose web process binds a minute late, and kills its post-receive as it boots. */
+static void push_slow_v2_and_kill(int (*killer)(const char *, const char *))
+{
+	app_sandbox_write(&sb, "slow", "yes\n", 0644);
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-qm", "slow"));
+	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
+	kill_while_v2_boots_with(argv, sb.repo, "post-receive", killer);
+}
+
 /* Before any repair: fsck names the pending v2 and its instance, and exits 1. */
 static void assert_fsck_finds_v2(void)
 {
@@ -159,12 +170,7 @@ static void assert_serves(const char *want)
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_the_next_ps_restart)
 {
-	app_sandbox_write(&sb, "slow", "yes\n", 0644);
-	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-qm", "slow"));
-	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
-	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	push_slow_v2_and_kill(app_sandbox_kill_named);
 	assert_fsck_finds_v2();
 
 	struct th_result r = sw("ps:restart", "-a", APP);
@@ -202,12 +208,7 @@ Test(interrupted, a_config_set_killed_while_its_release_boots_is_undone_by_the_n
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_server_start)
 {
-	app_sandbox_write(&sb, "slow", "yes\n", 0644);
-	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-qm", "slow"));
-	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
-	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	push_slow_v2_and_kill(app_sandbox_kill_named);
 	assert_fsck_finds_v2();
 
 	rt_stop(&sb, &svscan);
@@ -277,12 +278,7 @@ Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance_off)
 {
-	app_sandbox_write(&sb, "slow", "yes\n", 0644);
-	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-qm", "slow"));
-	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
-	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	push_slow_v2_and_kill(app_sandbox_kill_named);
 
 	/* the router is rewritten for all the app's instances: not for v2's */
 	struct th_result r = sw("maintenance:off", "-a", APP);
@@ -299,12 +295,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair)
 {
-	app_sandbox_write(&sb, "slow", "yes\n", 0644);
-	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-qm", "slow"));
-	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
-	kill_while_v2_boots(argv, sb.repo, "post-receive");
+	push_slow_v2_and_kill(app_sandbox_kill_named);
 	assert_fsck_finds_v2();
 
 	/* it says what it undid, under the app's name, then checks again */
@@ -350,12 +341,7 @@ static void wait_v2_interrupted(void)
  */
 Test(interrupted, a_push_whose_writer_alone_is_killed_is_undone_by_its_guard_at_once)
 {
-	app_sandbox_write(&sb, "slow", "yes\n", 0644);
-	app_sandbox_write(&sb, "version", "two\n", 0644);
-	free(ok("git", "add", "-A"));
-	free(ok("git", "commit", "-qm", "slow"));
-	const char *argv[] = { "/usr/bin/git", "push", "heroku", "main", NULL };
-	kill_while_v2_boots_with(argv, sb.repo, "post-receive", app_sandbox_kill_outermost);
+	push_slow_v2_and_kill(app_sandbox_kill_outermost);
 	wait_v2_interrupted();
 	/* the guard marks v2 failed first, then stops its instance */
 	char *s = NULL;
