@@ -5,6 +5,7 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -239,4 +240,30 @@ void th_corrupt(const char *file)
 	cr_assert_eq(pwrite(fd, bytes + len / 2, 1, (off_t)(len / 2)), 1);
 	close(fd);
 	free(bytes);
+}
+
+int th_processes_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char *p = th_path("/proc/%s/cmdline", e->d_name);
+		char buf[4096];
+		FILE *f = fopen(p, "r");
+		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		n += strstr(buf, needle) != NULL;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

@@ -54,6 +54,9 @@ char *th_read(const char *path, size_t *len);
 /* Number of lines in s that contain needle. */
 int th_count(const char *s, const char *needle);
 
+/* How many processes of the machine have needle in their command line (arguments joined by spaces). */
+int th_processes_with(const char *needle);
+
 /* Keeps p (malloc'ed; aborts if NULL) until th_keep_free(); returns it. */
 char *th_keep(char *p);
 

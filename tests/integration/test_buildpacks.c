@@ -518,33 +518,6 @@ Test(buildpacks, daemon_holding_stdout_does_not_block_the_push)
 	free(out);
 }
 
-/* How many processes have needle in their command line. */
-static int processes_with(const char *needle)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char *p = th_path("/proc/%s/cmdline", e->d_name);
-		char buf[4096];
-		FILE *f = fopen(p, "r");
-		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		for (size_t i = 0; i < len; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[len] = '\0';
-		n += strstr(buf, needle) != NULL;
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* Pushes a build that leaves processes behind: it completes and none of them remains. */
 static void push_lingerer(int version)
 {
@@ -557,7 +530,7 @@ static void push_lingerer(int version)
 	assert_has(out, "remote:        left two processes behind");
 	assert_has(out, released);
 	free(released);
-	cr_assert_eq(processes_with(mark), 0, "processes of the build remain");
+	cr_assert_eq(th_processes_with(mark), 0, "processes of the build remain");
 	free(out);
 	free(mark);
 	free(sha);

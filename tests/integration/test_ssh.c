@@ -946,33 +946,6 @@ Test(ssh, users_set_their_apps_buildpacks_over_ssh_but_name_nothing_of_the_serve
 	free(now);
 }
 
-/* How many processes have needle in their command line. */
-static int processes_with(const char *needle)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char *p = th_path("/proc/%s/cmdline", e->d_name);
-		char buf[4096];
-		FILE *f = fopen(p, "r");
-		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		for (size_t i = 0; i < len; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[len] = '\0';
-		n += strstr(buf, needle) != NULL;
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* Alice pushes a commit whose build leaves processes behind: the push ends, they do not remain. */
 static void push_lingerer(int version)
 {
@@ -985,7 +958,7 @@ static void push_lingerer(int version)
 	cr_assert(strstr(r.err, "remote:        left two processes behind"), "%s", r.err);
 	char *released = th_path("remote: -----> Released v%d: ", version);
 	cr_assert(strstr(r.err, released), "%s", r.err);
-	cr_assert_eq(processes_with(mark), 0, "processes of the build remain");
+	cr_assert_eq(th_processes_with(mark), 0, "processes of the build remain");
 	th_result_free(&r);
 	free(released);
 	free(mark);
