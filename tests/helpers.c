@@ -267,3 +267,15 @@ int th_processes_with(const char *needle)
 		closedir(d);
 	return n;
 }
+
+pid_t th_parent_of(pid_t pid)
+{
+	char *path = th_path("/proc/%d/stat", (int)pid), *text = th_read(path, NULL);
+	const char *paren = text ? strrchr(text, ')') : NULL;
+	int ppid = 0;
+	if (paren)
+		sscanf(paren + 1, " %*c %d", &ppid);
+	free(text);
+	free(path);
+	return (pid_t)ppid;
+}

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct th_result {
 	int status;   /* exit code, or 128+signal */
@@ -56,6 +57,9 @@ int th_count(const char *s, const char *needle);
 
 /* How many processes of the machine have needle in their command line (arguments joined by spaces). */
 int th_processes_with(const char *needle);
+
+/* The parent of pid, from /proc (0: unknown, or gone). */
+pid_t th_parent_of(pid_t pid);
 
 /* Keeps p (malloc'ed; aborts if NULL) until th_keep_free(); returns it. */
 char *th_keep(char *p);

@@ -84,19 +84,6 @@ void app_sandbox_init(struct app_sandbox *s, const char *app, unsigned flags)
 		app_sandbox_create(s, NULL);
 }
 
-/* The parent of pid (0: unknown). */
-static pid_t parent_of(pid_t pid)
-{
-	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
-	const char *rp = s ? strrchr(s, ')') : NULL;
-	int ppid = 0;
-	if (rp)
-		sscanf(rp + 1, " %*c %d", &ppid);
-	free(s);
-	free(p);
-	return (pid_t)ppid;
-}
-
 /* 1 when pid's command line names dir, or it works in dir (s6-supervise does). */
 static int uses_dir(pid_t pid, const char *dir)
 {
@@ -131,7 +118,7 @@ static size_t find_leftovers(const char *dir, pid_t *hit, size_t max)
 		while (d && (e = readdir(d)) && nhit < max) {
 			if (e->d_name[0] < '1' || e->d_name[0] > '9')
 				continue;
-			pid_t pid = (pid_t)atoi(e->d_name), pp = pass ? parent_of(pid) : 0;
+			pid_t pid = (pid_t)atoi(e->d_name), pp = pass ? th_parent_of(pid) : 0;
 			int known = 0, child = 0;
 			for (size_t k = 0; k < nhit; k++) {
 				known |= hit[k] == pid;
@@ -191,7 +178,7 @@ static int kill_named(const char *dir, const char *name, int outermost)
 			continue;
 		pid_t pid = (pid_t)atoi(e->d_name);
 		if (pid != self && named_in(pid, dir, name)) {
-			parent[n] = parent_of(pid);
+			parent[n] = th_parent_of(pid);
 			found[n++] = pid;
 		}
 	}

@@ -148,23 +148,10 @@ static int zombie(const char *pid)
 	return z;
 }
 
-/* The parent of pid (0: unknown, or gone). */
-static pid_t parent_of(pid_t pid)
-{
-	char *path = th_path("/proc/%d/stat", (int)pid), *text = th_read(path, NULL);
-	const char *paren = text ? strrchr(text, ')') : NULL;
-	int ppid = 0;
-	if (paren)
-		sscanf(paren + 1, " %*c %d", &ppid);
-	free(text);
-	free(path);
-	return (pid_t)ppid;
-}
-
 /* 1 when pid is svscan or one of its descendants. */
 static int below(pid_t pid, pid_t svscan)
 {
-	for (int depth = 0; pid > 1 && depth < 64; depth++, pid = parent_of(pid))
+	for (int depth = 0; pid > 1 && depth < 64; depth++, pid = th_parent_of(pid))
 		if (pid == svscan)
 			return 1;
 	return 0;
@@ -268,4 +255,16 @@ pid_t rt_wait_new_supervisor(const char *dir, pid_t old)
 		rt_pause_ms(100);
 	}
 	return 0;
+}
+
+char *rt_page(struct app_sandbox *sb, const char *host)
+{
+	char *url = th_path("http://127.0.0.1:%d/", sb->http_port), *hdr = th_path("Host: %s", host);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "--max-time", "10", "-H", hdr, url,
+				     NULL);
+	char *body = r.status == 0 ? strdup(r.out) : NULL;
+	th_result_free(&r);
+	free(hdr);
+	free(url);
+	return body;
 }

@@ -35,6 +35,9 @@ int rt_port(struct app_sandbox *sb, int version, const char *instance);
 /* GET / on port: the body, or NULL when nothing answers. */
 char *rt_get(int port);
 
+/* GET / through sb's router for host: the body, or NULL when it did not answer 200. */
+char *rt_page(struct app_sandbox *sb, const char *host);
+
 /* rt_get() until it answers, up to about 10 s. */
 char *rt_wait_get(int port);
 

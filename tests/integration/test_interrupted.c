@@ -60,18 +60,6 @@ static void teardown(void)
 
 TestSuite(interrupted, .init = setup, .fini = teardown, .timeout = 240);
 
-/* GET / through the router: the body, or NULL when it did not answer 200. */
-static char *page(void)
-{
-	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "--max-time", "10", "-H",
-				     "Host: " APP ".localhost", url, NULL);
-	char *body = r.status == 0 ? strdup(r.out) : NULL;
-	th_result_free(&r);
-	free(url);
-	return body;
-}
-
 /* The line of vN in `releases`, or NULL (malloc'ed). */
 static char *releases_line(int v)
 {
@@ -163,7 +151,7 @@ static void assert_v2_failed(void)
 
 static void assert_serves(const char *want)
 {
-	char *body = page();
+	char *body = rt_page(&sb, APP ".localhost");
 	cr_assert(body && !strcmp(body, want), "%s", body ? body : "(no answer)");
 	free(body);
 }
@@ -224,7 +212,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_server_star
 	char *body = NULL;
 	for (int i = 0; i < 100; i++) { /* v1's instance starts with the tree */
 		free(body);
-		body = page();
+		body = rt_page(&sb, APP ".localhost");
 		if (body)
 			break;
 		rt_pause_ms(100);

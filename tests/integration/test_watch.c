@@ -63,18 +63,6 @@ static void teardown(void)
 
 TestSuite(watch, .init = setup, .fini = teardown, .timeout = 240);
 
-/* GET / through the router: the body, or NULL when it did not answer 200. */
-static char *page(void)
-{
-	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "--max-time", "10", "-H",
-				     "Host: " APP ".localhost", url, NULL);
-	char *body = r.status == 0 ? strdup(r.out) : NULL;
-	th_result_free(&r);
-	free(url);
-	return body;
-}
-
 /* Commits code that crashes a second after it binds. */
 static void commit_crashing(void)
 {
@@ -104,7 +92,7 @@ static void assert_rolled_back(void)
 	char *body = NULL;
 	for (int i = 0; i < 100; i++) { /* the rollback's instance serves once the switch is done */
 		free(body);
-		body = page();
+		body = rt_page(&sb, APP ".localhost");
 		if (body && !strcmp(body, "one\n"))
 			break;
 		rt_pause_ms(100);
