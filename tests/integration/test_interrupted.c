@@ -231,7 +231,8 @@ static size_t services_now(void)
 	return n;
 }
 
-Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the_next_one)
+/* v2 boots 2 s late; a ps:restart of it is killed as its new instance boots. */
+static void restart_and_kill(int (*killer)(const char *, const char *))
 {
 	free(ok(SLIPWAY_BIN, "config:set", "SLOW=2", "-a", APP));
 	char *log = th_path("%s/restart.log", sb.dir);
@@ -240,9 +241,15 @@ Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the
 	for (int i = 0; i < 400 && services_now() < 2; i++)
 		rt_pause_ms(20);
 	cr_assert_eq(services_now(), 2, "the restart never started its instance");
-	cr_assert_gt(app_sandbox_kill_named(sb.dir, "ps:restart"), 0);
+	cr_assert_gt(killer(sb.dir, "ps:restart"), 0);
 	int st;
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	free(log);
+}
+
+Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the_next_one)
+{
+	restart_and_kill(app_sandbox_kill_named);
 	/* two of v2's web.1 run: fsck says so */
 	struct th_result r = sw("fsck", "-a", APP);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
@@ -261,7 +268,6 @@ Test(interrupted, a_restart_killed_while_its_new_instance_boots_is_undone_by_the
 	char *out = ok(SLIPWAY_BIN, "fsck", "-a", APP);
 	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");
 	free(out);
-	free(log);
 }
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance_off)
@@ -352,16 +358,7 @@ Test(interrupted, a_push_whose_writer_alone_is_killed_is_undone_by_its_guard_at_
 
 Test(interrupted, a_restart_whose_writer_alone_is_killed_is_undone_by_its_guard_at_once)
 {
-	free(ok(SLIPWAY_BIN, "config:set", "SLOW=2", "-a", APP));
-	char *log = th_path("%s/restart.log", sb.dir);
-	const char *argv[] = { SLIPWAY_BIN, "ps:restart", "-a", APP, NULL };
-	pid_t pid = app_sandbox_start(&sb, log, argv);
-	for (int i = 0; i < 400 && services_now() < 2; i++)
-		rt_pause_ms(20);
-	cr_assert_eq(services_now(), 2, "the restart never started its instance");
-	cr_assert_gt(app_sandbox_kill_outermost(sb.dir, "ps:restart"), 0);
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	restart_and_kill(app_sandbox_kill_outermost);
 	/* with no other command, one v2 web.1 is left, and fsck is content */
 	struct th_result r = { 0 };
 	for (int i = 0; i < 600; i++) {
@@ -378,5 +375,4 @@ Test(interrupted, a_restart_whose_writer_alone_is_killed_is_undone_by_its_guard_
 	cr_assert_str_eq(s, APP ".v2.web.1");
 	free(s);
 	assert_serves("one\n");
-	free(log);
 }
