@@ -156,6 +156,16 @@ static void assert_serves(const char *want)
 	free(body);
 }
 
+/* Undone: only v1's instance runs, the router serves it, and v2 failed. */
+static void assert_back_on_v1(void)
+{
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1");
+	free(s);
+	assert_serves("one\n");
+	assert_v2_failed();
+}
+
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_the_next_ps_restart)
 {
 	push_slow_v2_and_kill(app_sandbox_kill_named);
@@ -168,11 +178,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_the_next_ps
 	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
 		  "%s", r.err);
 	th_result_free(&r);
-	char *s = rt_services(&sb);
-	cr_assert_str_eq(s, APP ".v1.web.1");
-	free(s);
-	assert_serves("one\n");
-	assert_v2_failed();
+	assert_back_on_v1();
 }
 
 Test(interrupted, a_config_set_killed_while_its_release_boots_is_undone_by_the_next_one)
@@ -280,11 +286,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_maintenance
 	cr_assert(strstr(r.err, "Stopped 1 process instance an interrupted switch left running\n"),
 		  "%s", r.err);
 	th_result_free(&r);
-	char *s = rt_services(&sb);
-	cr_assert_str_eq(s, APP ".v1.web.1");
-	free(s);
-	assert_serves("one\n");
-	assert_v2_failed();
+	assert_back_on_v1();
 }
 
 Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair)
@@ -301,11 +303,7 @@ Test(interrupted, a_push_killed_while_its_release_boots_is_undone_by_fsck_repair
 				"fsck: everything is consistent\n");
 	cr_assert_str_eq(r.err, "");
 	th_result_free(&r);
-	char *s = rt_services(&sb);
-	cr_assert_str_eq(s, APP ".v1.web.1");
-	free(s);
-	assert_serves("one\n");
-	assert_v2_failed();
+	assert_back_on_v1();
 	/* nothing left to do: nothing is said */
 	char *out = ok(SLIPWAY_BIN, "fsck", "--repair", "-a", APP);
 	cr_assert_str_eq(out, "fsck: " APP " is consistent\n");

@@ -236,11 +236,8 @@ static int watchers(const char *what)
 	return n;
 }
 
-/*
- * kill -9 of the watcher's supervisor: its watcher goes with it, and the
- * supervisor s6 starts again starts the only one, in the tree.
- */
-Test(watch, a_killed_supervisor_of_a_watcher_leaves_one_watcher_in_the_tree)
+/* The runtime, v1, then v2 (the same code, healthy): v2 is live and watched. */
+static void start_and_release_v2(void)
 {
 	svscan = rt_start(&sb);
 	free(app_sandbox_push(&sb, "main"));
@@ -248,6 +245,15 @@ Test(watch, a_killed_supervisor_of_a_watcher_leaves_one_watcher_in_the_tree)
 	char *out = app_sandbox_push(&sb, "main");
 	cr_assert(strstr(out, "Released v2"), "%s", out);
 	free(out);
+}
+
+/*
+ * kill -9 of the watcher's supervisor: its watcher goes with it, and the
+ * supervisor s6 starts again starts the only one, in the tree.
+ */
+Test(watch, a_killed_supervisor_of_a_watcher_leaves_one_watcher_in_the_tree)
+{
+	start_and_release_v2();
 	cr_assert(wait_watcher("watch:run v2"), "no watcher ran");
 	char *svc = th_path("%s/services/watch-" APP, sb.root);
 	pid_t sup = rt_supervisor_of(svc);
@@ -266,12 +272,7 @@ Test(watch, a_killed_supervisor_of_a_watcher_leaves_one_watcher_in_the_tree)
 
 Test(watch, a_watcher_killed_as_its_watch_ends_does_not_watch_again)
 {
-	svscan = rt_start(&sb);
-	free(app_sandbox_push(&sb, "main"));
-	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
-	char *out = app_sandbox_push(&sb, "main");
-	cr_assert(strstr(out, "Released v2"), "%s", out);
-	free(out);
+	start_and_release_v2();
 	cr_assert(wait_watcher("watch:run v2"), "v2 is not watched");
 	/* the watch ends: the watcher moves its service out of the tree, and
 	 * kill -9 lands before it tells s6, which starts it again where it is */
@@ -303,12 +304,7 @@ Test(watch, a_watcher_killed_as_its_watch_ends_does_not_watch_again)
 
 Test(watch, destroying_the_app_ends_its_watch)
 {
-	svscan = rt_start(&sb);
-	free(app_sandbox_push(&sb, "main"));
-	free(ok("git", "commit", "-q", "--allow-empty", "-m", "two"));
-	char *out = app_sandbox_push(&sb, "main");
-	cr_assert(strstr(out, "Released v2"), "%s", out);
-	free(out);
+	start_and_release_v2();
 	char *svc = th_path("%s/services/watch-" APP, sb.root);
 	cr_assert_eq(access(svc, F_OK), 0, "v2 is not watched");
 	free(ok(SLIPWAY_BIN, "apps:destroy", APP, "--confirm", APP));
