@@ -104,8 +104,7 @@ static int file_holds(const char *path, const char *name)
 	size_t len = 0, nl = strlen(name);
 	int found = 0;
 	if (nl && fs_read_file(path, 1 << 16, &text, &len) == 0)
-		for (size_t i = 0; !found && i + nl <= len; i++)
-			found = !memcmp(text + i, name, nl);
+		found = memmem(text, len, name, nl) != NULL;
 	free(text);
 	return found;
 }
