@@ -148,9 +148,8 @@ int cmd_server_stop(struct cli *c)
 int cmd_server_run(struct cli *c)
 {
 	int added;
-	struct supervisor_status st;
 	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
-	if (supervisor_status(c->root, &st) == 0 && !st.running &&
+	if (!supervisor_running(c->root) &&
 	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
 	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
 		return cli_fail();

@@ -650,6 +650,15 @@ done:
 	return err;
 }
 
+/* h with len bytes of data added (64-bit FNV-1a). */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
 /*
  * What the router's configuration is now: a digest (64-bit FNV-1a, as 16
  * hex digits) of nginx.conf, http.conf and every apps/ file, names and
@@ -676,14 +685,9 @@ static void config_digest(const char *root, char out[17])
 		if (fs_read_file(path, 1 << 20, &text, &len) < 0)
 			len = 0;
 		/* the name and its NUL, then the contents and a NUL */
-		for (const char *p = names.v[i]; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			if (!*p)
-				break;
-		}
-		for (size_t k = 0; k < len; k++)
-			h = (h ^ (unsigned char)text[k]) * 1099511628211ULL;
-		h *= 1099511628211ULL;
+		h = fnv1a(h, names.v[i], strlen(names.v[i]) + 1);
+		h = fnv1a(h, text, len);
+		h = fnv1a(h, "", 1);
 		free(text);
 		free(path);
 	}

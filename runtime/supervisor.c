@@ -104,8 +104,7 @@ static int file_holds(const char *path, const char *name)
 	size_t len = 0, nl = strlen(name);
 	int found = 0;
 	if (nl && fs_read_file(path, 1 << 16, &text, &len) == 0)
-		for (size_t i = 0; !found && i + nl <= len; i++)
-			found = !memcmp(text + i, name, nl);
+		found = memmem(text, len, name, nl) != NULL;
 	free(text);
 	return found;
 }
@@ -143,28 +142,34 @@ static void root_processes(const struct proc_table *t, const char *root, const c
 }
 
 /*
- * The root's processes (those working in the scan directory, and their
- * descendants) but the tree: the s6-svscan that works in the scan
- * directory itself (one that is starting does too, before it answers),
- * and what it started.  When one answers but cannot be told, none is
- * outside: a running tree is never taken for leftovers.
+ * Keeps of the root's processes all[0..m) (root_processes()) those outside
+ * the tree, in place; how many.  The tree is the s6-svscan that works in
+ * the scan directory itself (one that is starting does too, before it
+ * answers) and what it started.  When one answers (running) but cannot be
+ * told, none is outside: a running tree is never taken for leftovers.
  */
-static void outside_list(const struct proc_table *t, const char *root, const char *scandir,
-			 const struct proc_info ***out, size_t *n)
+static size_t keep_outside(const struct proc_table *t, const char *scandir, int running,
+			   const struct proc_info **all, size_t m)
 {
-	const struct proc_info **all = NULL, *svscan = NULL;
-	size_t m = 0;
-	int running = answers(scandir);
-	root_processes(t, root, scandir, &all, &m);
+	const struct proc_info *svscan = NULL;
+	size_t n = 0;
 	for (size_t i = 0; i < m; i++)
 		if (all[i]->exe_name && !strcmp(all[i]->exe_name, "s6-svscan") &&
 		    all[i]->cwd_path && !strcmp(all[i]->cwd_path, scandir))
 			svscan = all[i];
-	*n = 0;
 	for (size_t i = 0; i < m && (!running || svscan); i++)
 		if (!svscan || !descends_from(t, all[i], svscan->pid))
-			all[(*n)++] = all[i];
-	*out = all;
+			all[n++] = all[i];
+	return n;
+}
+
+/* The root's processes but the tree (keep_outside()). */
+static void outside_list(const struct proc_table *t, const char *root, const char *scandir,
+			 const struct proc_info ***out, size_t *n)
+{
+	int running = answers(scandir);
+	root_processes(t, root, scandir, out, n);
+	*n = keep_outside(t, scandir, running, *out, *n);
 }
 
 /* The scan directory as /proc shows working directories (NULL: there is none). */
@@ -177,7 +182,8 @@ static char *real_scandir(const char *root)
 
 /*
  * What of the root runs: st->services, the service directories whose
- * s6-supervise runs (in the tree or outside it), and st->outside.
+ * s6-supervise runs (in the tree or outside it), and st->outside (of the
+ * tree st->running says of).
  */
 static void census(const char *root, struct supervisor_status *st)
 {
@@ -189,9 +195,7 @@ static void census(const char *root, struct supervisor_status *st)
 		root_processes(&t, root, scandir, &v, &n);
 		for (size_t i = 0; i < n; i++)
 			st->services += supervises_a_service(v[i], scandir);
-		free(v);
-		outside_list(&t, root, scandir, &v, &n);
-		st->outside = (int)n;
+		st->outside = (int)keep_outside(&t, scandir, st->running, v, n);
 	}
 	free(v);
 	proc_table_free(&t);
@@ -202,11 +206,12 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 {
 	char *scandir = paths_services_dir(root);
 	memset(st, 0, sizeof(*st));
-	st->running = fs_is_dir(scandir) && answers(scandir);
-	if (st->running)
-		st->pid = read_pid(scandir);
-	if (fs_is_dir(scandir))
+	if (fs_is_dir(scandir)) {
+		st->running = answers(scandir);
+		if (st->running)
+			st->pid = read_pid(scandir);
 		census(root, st);
+	}
 	free(scandir);
 	return 0;
 }

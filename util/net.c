@@ -27,14 +27,11 @@ int net_accepts(int port)
 /* 1 when address:port binds (address "": every address), with SO_REUSEADDR when reuse is set. */
 static int binds(const char *address, int port, int reuse)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (*address && inet_pton(AF_INET, address, &a.sin_addr) != 1) {
-		if (fd >= 0)
-			close(fd);
+	if (*address && inet_pton(AF_INET, address, &a.sin_addr) != 1)
 		return 0;
-	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	int ok = fd >= 0 &&
 		 (!reuse || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0) &&
 		 bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
