@@ -112,15 +112,27 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
-/* Starts r's watch (runtime/watch.h); when it cannot start, the user and the log say so. */
-static void watch(const struct activate_opts *o, int version, int previous)
+/* Whether r, live after previous, is watched: an automatic rollback never is. */
+static int watched(const struct release *r, int previous)
 {
-	if (watch_spawn(o->root, o->app, version, previous) == 0)
+	return r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
+	       (!r->user || strcmp(r->user, WATCH_USER));
+}
+
+/*
+ * Starts the watch of version (runtime/watch.h); when it cannot start, out
+ * (may be NULL) and the log say so.
+ */
+static void watch(const char *root, const char *app, FILE *out, int version, int previous)
+{
+	if (watch_spawn(root, app, version, previous) == 0)
 		return;
 	char *why = xstrdup(sw_error_last());
-	fprintf(o->out, " !     No automatic rollback for v%d: %s\n", version, why);
-	fflush(o->out);
-	logs_event(o->root, o->app, "api", "No automatic rollback for v%d: %s", version, why);
+	if (out) {
+		fprintf(out, " !     No automatic rollback for v%d: %s\n", version, why);
+		fflush(out);
+	}
+	logs_event(root, app, "api", "No automatic rollback for v%d: %s", version, why);
 	free(why);
 }
 
@@ -234,12 +246,9 @@ static void guard_watch(const char *root, const char *app, struct ledger *l,
 {
 	struct release r = RELEASE_INIT;
 	int current = 0;
-	if (g->version && g->previous && g->previous != g->version &&
-	    ledger_current(l, &current) == 0 && current == g->version &&
-	    ledger_read(l, g->version, 0, &r) == 0 && r.status == RELEASE_SUCCEEDED &&
-	    (!r.user || strcmp(r.user, WATCH_USER)) && watch_spawn(root, app, g->version, g->previous) < 0)
-		logs_event(root, app, "api", "No automatic rollback for v%d: %s", g->version,
-			   sw_error_last());
+	if (g->version && g->previous && ledger_current(l, &current) == 0 && current == g->version &&
+	    ledger_read(l, g->version, 0, &r) == 0 && watched(&r, g->previous))
+		watch(root, app, NULL, g->version, g->previous);
 	release_release(&r);
 }
 
@@ -406,10 +415,9 @@ retire:
 		services_retire(o->root, o->app, &started);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
-	/* the new release is watched for a while; an automatic rollback never is */
-	if (!err && runtime && r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
-	    (!r->user || strcmp(r->user, WATCH_USER)))
-		watch(o, r->version, previous);
+	/* the new release is watched for a while */
+	if (!err && runtime && watched(r, previous))
+		watch(o->root, o->app, o->out, r->version, previous);
 done:
 	guard_end(&guard);
 	if (!err && r->status == RELEASE_SUCCEEDED)
