@@ -136,6 +136,19 @@ static void watch(const char *root, const char *app, FILE *out, int version, int
 	free(why);
 }
 
+/*
+ * The instances a killed switch left that run (services_strays), into
+ * strays: the scan directory first, as asking s6 whether the tree runs
+ * costs a process.
+ */
+static void running_strays(const char *root, const char *app, int current,
+			   struct strvec *strays)
+{
+	services_strays(root, app, current, strays);
+	if (strays->n && !services_runtime_up(root))
+		strvec_clear(strays); /* nothing runs them */
+}
+
 /* The newest release, left pending by a killed writer, failed. */
 static int fail_interrupted(const char *root, const char *app, struct ledger *l, FILE *out)
 {
@@ -160,9 +173,8 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 	int current = 0, err;
 	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
 		goto done;
-	/* the scan directory first: asking s6 whether the tree runs costs a process */
-	services_strays(root, app, current, &strays);
-	if (!strays.n || !services_runtime_up(root))
+	running_strays(root, app, current, &strays);
+	if (!strays.n)
 		goto done;
 	/* requests go to the current release's instances first, then the others stop */
 	if (router_switch(root, app, NULL, &strays) < 0) {
@@ -337,9 +349,7 @@ int activate_check(const char *root, const char *app, struct strvec *problems)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
 			     "interrupted (fsck --repair or the app's next deploy, config change, "
 			     "rollback or ps:restart marks it failed)", app, latest);
-	services_strays(root, app, current, &strays);
-	if (strays.n && !services_runtime_up(root))
-		strvec_clear(&strays); /* nothing runs them */
+	running_strays(root, app, current, &strays);
 	for (size_t i = 0; i < strays.n; i++)
 		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
 			     "v%d does not (an interrupted switch left it; fsck --repair or the "
