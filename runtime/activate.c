@@ -186,11 +186,12 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 		goto done;
 	}
 	services_retire_names(root, &strays);
+	char *said = xasprintf("Stopped %zu process instance%s an interrupted switch left running",
+			       strays.n, strays.n == 1 ? "" : "s");
 	if (out)
-		fprintf(out, " !     Stopped %zu process instance%s an interrupted switch left "
-			"running\n", strays.n, strays.n == 1 ? "" : "s");
-	logs_event(root, app, "api", "Stopped %zu process instance%s an interrupted switch left "
-		   "running", strays.n, strays.n == 1 ? "" : "s");
+		fprintf(out, " !     %s\n", said);
+	logs_event(root, app, "api", "%s", said);
+	free(said);
 done:
 	if (out)
 		fflush(out);
