@@ -332,7 +332,7 @@ static void guard_end(struct guard *g)
 	g->fd = -1;
 }
 
-int activate_check(const char *root, const char *app, struct strvec *problems)
+void activate_check(const char *root, const char *app, struct strvec *problems)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -362,7 +362,6 @@ done:
 	ledger_free(l);
 	free(lockpath);
 	free(repo);
-	return 0;
 }
 
 int activate(const struct activate_opts *o, struct release *r)
