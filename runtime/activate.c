@@ -112,16 +112,41 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
-/* Starts r's watch (runtime/watch.h); when it cannot start, the user and the log say so. */
-static void watch(const struct activate_opts *o, int version, int previous)
+/* Whether r, live after previous, is watched: an automatic rollback never is. */
+static int watched(const struct release *r, int previous)
 {
-	if (watch_spawn(o->root, o->app, version, previous) == 0)
+	return r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
+	       (!r->user || strcmp(r->user, WATCH_USER));
+}
+
+/*
+ * Starts the watch of version (runtime/watch.h); when it cannot start, out
+ * (may be NULL) and the log say so.
+ */
+static void watch(const char *root, const char *app, FILE *out, int version, int previous)
+{
+	if (watch_spawn(root, app, version, previous) == 0)
 		return;
 	char *why = xstrdup(sw_error_last());
-	fprintf(o->out, " !     No automatic rollback for v%d: %s\n", version, why);
-	fflush(o->out);
-	logs_event(o->root, o->app, "api", "No automatic rollback for v%d: %s", version, why);
+	if (out) {
+		fprintf(out, " !     No automatic rollback for v%d: %s\n", version, why);
+		fflush(out);
+	}
+	logs_event(root, app, "api", "No automatic rollback for v%d: %s", version, why);
 	free(why);
+}
+
+/*
+ * The instances a killed switch left that run (services_strays), into
+ * strays: the scan directory first, as asking s6 whether the tree runs
+ * costs a process.
+ */
+static void running_strays(const char *root, const char *app, int current,
+			   struct strvec *strays)
+{
+	services_strays(root, app, current, strays);
+	if (strays->n && !services_runtime_up(root))
+		strvec_clear(strays); /* nothing runs them */
 }
 
 /* The newest release, left pending by a killed writer, failed. */
@@ -148,9 +173,8 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 	int current = 0, err;
 	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
 		goto done;
-	/* the scan directory first: asking s6 whether the tree runs costs a process */
-	services_strays(root, app, current, &strays);
-	if (!strays.n || !services_runtime_up(root))
+	running_strays(root, app, current, &strays);
+	if (!strays.n)
 		goto done;
 	/* requests go to the current release's instances first, then the others stop */
 	if (router_switch(root, app, NULL, &strays) < 0) {
@@ -162,11 +186,12 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 		goto done;
 	}
 	services_retire_names(root, &strays);
+	char *said = xasprintf("Stopped %zu process instance%s an interrupted switch left running",
+			       strays.n, strays.n == 1 ? "" : "s");
 	if (out)
-		fprintf(out, " !     Stopped %zu process instance%s an interrupted switch left "
-			"running\n", strays.n, strays.n == 1 ? "" : "s");
-	logs_event(root, app, "api", "Stopped %zu process instance%s an interrupted switch left "
-		   "running", strays.n, strays.n == 1 ? "" : "s");
+		fprintf(out, " !     %s\n", said);
+	logs_event(root, app, "api", "%s", said);
+	free(said);
 done:
 	if (out)
 		fflush(out);
@@ -234,12 +259,9 @@ static void guard_watch(const char *root, const char *app, struct ledger *l,
 {
 	struct release r = RELEASE_INIT;
 	int current = 0;
-	if (g->version && g->previous && g->previous != g->version &&
-	    ledger_current(l, &current) == 0 && current == g->version &&
-	    ledger_read(l, g->version, 0, &r) == 0 && r.status == RELEASE_SUCCEEDED &&
-	    (!r.user || strcmp(r.user, WATCH_USER)) && watch_spawn(root, app, g->version, g->previous) < 0)
-		logs_event(root, app, "api", "No automatic rollback for v%d: %s", g->version,
-			   sw_error_last());
+	if (g->version && g->previous && ledger_current(l, &current) == 0 && current == g->version &&
+	    ledger_read(l, g->version, 0, &r) == 0 && watched(&r, g->previous))
+		watch(root, app, NULL, g->version, g->previous);
 	release_release(&r);
 }
 
@@ -310,7 +332,7 @@ static void guard_end(struct guard *g)
 	g->fd = -1;
 }
 
-int activate_check(const char *root, const char *app, struct strvec *problems)
+void activate_check(const char *root, const char *app, struct strvec *problems)
 {
 	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
@@ -328,9 +350,7 @@ int activate_check(const char *root, const char *app, struct strvec *problems)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
 			     "interrupted (fsck --repair or the app's next deploy, config change, "
 			     "rollback or ps:restart marks it failed)", app, latest);
-	services_strays(root, app, current, &strays);
-	if (strays.n && !services_runtime_up(root))
-		strvec_clear(&strays); /* nothing runs them */
+	running_strays(root, app, current, &strays);
 	for (size_t i = 0; i < strays.n; i++)
 		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
 			     "v%d does not (an interrupted switch left it; fsck --repair or the "
@@ -342,7 +362,6 @@ done:
 	ledger_free(l);
 	free(lockpath);
 	free(repo);
-	return 0;
 }
 
 int activate(const struct activate_opts *o, struct release *r)
@@ -406,10 +425,9 @@ retire:
 		services_retire(o->root, o->app, &started);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
-	/* the new release is watched for a while; an automatic rollback never is */
-	if (!err && runtime && r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
-	    (!r->user || strcmp(r->user, WATCH_USER)))
-		watch(o, r->version, previous);
+	/* the new release is watched for a while */
+	if (!err && runtime && watched(r, previous))
+		watch(o->root, o->app, o->out, r->version, previous);
 done:
 	guard_end(&guard);
 	if (!err && r->status == RELEASE_SUCCEEDED)

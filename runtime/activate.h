@@ -108,7 +108,7 @@ int activate_recover_all(const char *root, FILE *out);
  * writer holds the app lock (its switch is not over), nor when the ledger
  * cannot be read (ledger_check() names that).
  */
-int activate_check(const char *root, const char *app, struct strvec *problems);
+void activate_check(const char *root, const char *app, struct strvec *problems);
 
 /*
  * ps:restart: the app's instances that match which ("web", "web.1", NULL:

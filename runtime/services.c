@@ -1001,7 +1001,7 @@ static int keeps_over(const char *scandir, const char *a, const struct svc_name 
 	return ua != ub ? ua : sa->gen < sb->gen;
 }
 
-int services_strays(const char *root, const char *app, int current, struct strvec *strays)
+void services_strays(const char *root, const char *app, int current, struct strvec *strays)
 {
 	char *scandir = paths_services_dir(root);
 	struct strvec have = STRVEC_INIT;
@@ -1021,5 +1021,4 @@ int services_strays(const char *root, const char *app, int current, struct strve
 	}
 	strvec_clear(&have);
 	free(scandir);
-	return 0;
 }

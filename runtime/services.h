@@ -128,7 +128,7 @@ int services_restart(const char *root, const char *app, const struct release *r,
  * and of two services running one instance of it, the one not kept - the
  * one s6 runs, else the older generation, is kept.  Names into strays.
  */
-int services_strays(const char *root, const char *app, int current, struct strvec *strays);
+void services_strays(const char *root, const char *app, int current, struct strvec *strays);
 
 /* The names of the app's services now (APP.vN-G.TYPE.I), into out. */
 void services_names(const char *root, const char *app, struct strvec *out);
