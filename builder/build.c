@@ -148,6 +148,14 @@ static void cut_output(struct build *b)
 	outcap_release(&b->cap);
 }
 
+/* Closes the build's log, if it has one: its output goes on to the pusher only. */
+static void close_log(struct build *b)
+{
+	if (b->log)
+		fclose(b->log);
+	b->log = NULL;
+}
+
 /*
  * Starts the build's record and log (a new one, or for BUILD_RELEASE_BUILT
  * the one BUILD_ONLY began) and sends the output to both.  A build whose
@@ -181,16 +189,12 @@ static void keep_output(struct build *b, struct settings *s)
 	}
 	if (err) {
 		say(b, " !     This build's output is not kept: %s", sw_error_last());
-		if (b->log)
-			fclose(b->log);
-		b->log = NULL;
+		close_log(b);
 	}
 	static const cookie_io_functions_t tee = { .write = tee_write };
 	FILE *f = fopencookie(b, "w", tee);
 	if (!f) {
-		if (b->log)
-			fclose(b->log);
-		b->log = NULL;
+		close_log(b);
 		return;
 	}
 	setvbuf(f, NULL, _IOLBF, 0); /* whole lines reach the cap */
@@ -209,8 +213,7 @@ static void finish_output(struct build *b, int built)
 	b->out = b->o->out;
 	if (!b->log)
 		return;
-	fclose(b->log);
-	b->log = NULL;
+	close_log(b);
 	b->rec.status = built ? BUILD_SUCCEEDED : BUILD_FAILED;
 	if (b->r.version && b->o->stage != BUILD_ONLY)
 		b->rec.release = b->r.version;

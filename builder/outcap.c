@@ -23,21 +23,25 @@ static void drop_oldest(struct outcap *c, size_t n)
 	c->cut_bytes += n;
 }
 
+/* Drops the n bytes of buf, never held. */
+static void drop(struct outcap *c, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		c->cut_lines += buf[i] == '\n';
+	c->cut_bytes += n;
+}
+
 static void hold(struct outcap *c, const char *buf, size_t n)
 {
 	if (!c->tail_max) {
-		c->cut_bytes += n;
-		for (size_t i = 0; i < n; i++)
-			c->cut_lines += buf[i] == '\n';
+		drop(c, buf, n);
 		return;
 	}
 	if (!c->ring)
 		c->ring = xmalloc(c->tail_max);
 	if (n > c->tail_max) { /* only its end can stay */
 		drop_oldest(c, c->len);
-		for (size_t i = 0; i < n - c->tail_max; i++)
-			c->cut_lines += buf[i] == '\n';
-		c->cut_bytes += n - c->tail_max;
+		drop(c, buf, n - c->tail_max);
 		buf += n - c->tail_max;
 		n = c->tail_max;
 	}

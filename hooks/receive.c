@@ -247,11 +247,11 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 int receive_post(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
-	int rc = 0, before = 0;
+	int rc = 0, released_in_pre = 0;
 	read_updates(in, &u);
-	if (failed_release_exit(git_dir, &before) < 0)
-		before = 0; /* pre-receive refused the push on it */
-	rc = build_updates(git_dir, &u, out, before ? STEP_POST_RELEASED : STEP_POST);
+	if (failed_release_exit(git_dir, &released_in_pre) < 0)
+		released_in_pre = 0; /* pre-receive refused the push on it */
+	rc = build_updates(git_dir, &u, out, released_in_pre ? STEP_POST_RELEASED : STEP_POST);
 	free(u.v);
 	return rc;
 }
@@ -354,12 +354,12 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 		refused = refuse_deleting_deploy_branch(git_dir, &u, out);
 	if (!refused)
 		remove_stale_git_locks(git_dir, out);
-	int before = 0;
-	if (!refused && failed_release_exit(git_dir, &before) < 0) {
+	int release_here = 0; /* slipway.failedReleaseExit: release before git moves the branch */
+	if (!refused && failed_release_exit(git_dir, &release_here) < 0) {
 		fprintf(out, " !     %s\n", sw_error_last());
 		refused = 1;
 	}
-	if (!refused && before)
+	if (!refused && release_here)
 		refused = build_updates(git_dir, &u, out, STEP_PRE_RELEASE);
 	else if (!refused && app_rejects_failed_builds(git_dir))
 		refused = build_updates(git_dir, &u, out, STEP_PRE_BUILD);

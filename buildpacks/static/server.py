@@ -12,6 +12,11 @@ import urllib.parse
 APP_FILES = {"app.json", "Procfile", "static.json"}
 
 
+def within(real, top):
+    """Whether real (a resolved path) is top or below it."""
+    return real == top or real.startswith(top + "/")
+
+
 def settings():
     try:
         with open("static.json") as f:
@@ -25,7 +30,7 @@ def settings():
         return ".", APP_FILES
     top = os.path.realpath(".")
     real = os.path.realpath(root) if isinstance(root, str) else ""
-    if not os.path.isdir(real) or not (real == top or real.startswith(top + "/")):
+    if not os.path.isdir(real) or not within(real, top):
         sys.exit("static.json: \"root\" must name a directory of the app")
     return root, set()
 
@@ -46,7 +51,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
         real = os.path.realpath(self.translate_path(self.path))
-        inside = real == REAL_ROOT or real.startswith(REAL_ROOT + "/")
+        inside = within(real, REAL_ROOT)
         if hidden(path) or not inside or hidden(os.path.relpath(real, REAL_ROOT)):
             self.send_error(404, "File not found")
             return None
