@@ -22,6 +22,9 @@ static int start_router(struct cli *c)
 {
 	if (router_prepare(c->root) < 0 || supervisor_rescan(c->root) < 0)
 		return -1;
+	/* started means serving: status right after it says so */
+	if (!router_system())
+		router_wait_running(c->root, 5);
 	char *url = router_url(c->root, "APP");
 	struct router_listen l;
 	if (url && router_system())

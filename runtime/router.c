@@ -222,6 +222,16 @@ int router_running(const char *root)
 	return master_pid(root) > 0;
 }
 
+int router_wait_running(const char *root, int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		if (router_running(root))
+			return 1;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	return router_running(root);
+}
+
 
 
 /* app names are [a-z0-9-]; nginx names take [a-z0-9_] */

@@ -58,6 +58,12 @@ int router_installed(const char *root);
 /* 1 when the router service (Slipway's own nginx) runs in the root's tree. */
 int router_running(const char *root);
 
+/*
+ * router_running(), asked every 50 ms for up to seconds: s6 starts the
+ * router service a moment after the tree learns of it.  1 once it runs.
+ */
+int router_wait_running(const char *root, int seconds);
+
 /* What server:status says of Slipway's nginx. */
 enum router_health {
 	ROUTER_STOPPED,   /* it does not run */
