@@ -19,7 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "store/slug.h"
-#include "runtime/change.h"
+#include "release/change.h"
 #include "store/config.h"
 #include "util/error.h"
 #include "util/run.h"

@@ -1,7 +1,7 @@
 /*
  * bpsource.h - where a buildpack comes from: a spec turned into a directory.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * A spec is one of

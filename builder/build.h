@@ -1,7 +1,7 @@
 /*
  * build.h - one deploy: pushed commit -> buildpacks -> slug -> store -> release.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  *   checkout   the commit's tree into a fresh build directory

@@ -1,7 +1,7 @@
 /*
  * buildarea.h - where builds run.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * A build writes the pushed tree, runs the buildpacks over it and packs it:

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "builder/buildpack.h"
 
-#include "runtime/sandbox.h"
+#include "exec/sandbox.h"
 
 #include "util/error.h"
 #include "util/util.h"

@@ -1,7 +1,7 @@
 /*
  * buildpack.h - Heroku's classic buildpack API: bin/detect, bin/compile, bin/release.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * A buildpack is a directory with bin/detect, bin/compile and bin/release.
@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 #include "builder/procfile.h"
-#include "runtime/sandbox.h"
+#include "exec/sandbox.h"
 #include "util/run.h"
 #include "store/config.h"
 

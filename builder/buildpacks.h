@@ -1,7 +1,7 @@
 /*
  * buildpacks.h - the ordered list of buildpacks an app is built with.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * The list lives in the app repository as the file "slipway-buildpacks"

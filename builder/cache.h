@@ -2,7 +2,7 @@
  * cache.h - an app's build cache (<root>/cache/<app>, the CACHE_DIR every
  * bin/compile gets), kept between builds.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  */
 #ifndef SW_CACHE_H

@@ -1,7 +1,7 @@
 /*
  * checkout.h - write a commit's tree into a directory with libgit2.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * Reads objects straight from the repository (which may be a bare app

@@ -1,7 +1,7 @@
 /*
  * limits.h - the settings of one app's builds.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * Read through store/settings.h (the environment, else the app's git

@@ -1,7 +1,7 @@
 /*
  * pipeline.h - the buildpacks of one build, from choosing them to bin/release.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  *   choose   the app's list (store/buildpacks.h), else the pushed tree's
@@ -28,7 +28,7 @@
 #define SW_PIPELINE_H
 
 #include "builder/procfile.h"
-#include "runtime/sandbox.h"
+#include "exec/sandbox.h"
 #include "util/run.h"
 #include "store/config.h"
 #include "util/util.h"

@@ -1,7 +1,7 @@
 /*
  * procfile.h - reading a Procfile into process types (store/procs.h).
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * A Procfile has one "type: command" per line.  Type names match

@@ -1,7 +1,7 @@
 /*
  * slugignore.h - .slugignore: files that must not enter the slug.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * <build_dir>/.slugignore holds one pattern a line, like .gitignore:

@@ -1,7 +1,7 @@
 /*
  * submodule.h - where a pushed tree's git submodules come from.
  *
- * Part of builder/: uses util/, store/ and runtime/, never hooks/; writes only
+ * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
  * A submodule is a gitlink (a commit id) in the tree and an entry in the

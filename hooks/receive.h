@@ -1,7 +1,7 @@
 /*
  * receive.h - what the git hooks do with the refs a push updated.
  *
- * Part of hooks/: may use every folder, and is the only one that prints on
+ * Part of hooks/: may use every folder but cli/; with cli/ the only one that prints on
  * its own.
  *
  * git runs the hook in the app repository with one "<old> <new> <ref>"

@@ -3,7 +3,7 @@
  * traffic: the app's own checks, in app.json at the root of its tree
  * (Dokku's schema).
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given.
  *
  *     {"healthchecks": {"web": [

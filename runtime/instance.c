@@ -2,9 +2,9 @@
 #include "runtime/instance.h"
 
 #include "runtime/logs.h"
-#include "runtime/procenv.h"
-#include "runtime/sandbox.h"
-#include "runtime/unpack.h"
+#include "exec/procenv.h"
+#include "exec/sandbox.h"
+#include "exec/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"

@@ -2,7 +2,7 @@
  * instance.h - one process instance of a release (web.1, worker.2), run
  * in the foreground: what a supervised service runs.
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given (the instance's own output goes to this process's
  * stdout and stderr, for its supervisor's logger).
  *

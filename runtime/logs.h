@@ -2,7 +2,7 @@
  * logs.h - an app's log stream: its processes' output and Slipway's own
  * events, in Heroku's line format.
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given.
  *
  * Every line is stored as it is shown:

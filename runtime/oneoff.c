@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
 #include "runtime/oneoff.h"
 
-#include "runtime/procenv.h"
-#include "runtime/sandbox.h"
-#include "runtime/unpack.h"
+#include "exec/procenv.h"
+#include "exec/sandbox.h"
+#include "exec/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"

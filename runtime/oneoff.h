@@ -3,7 +3,7 @@
  * `heroku run`): a command run once, in the foreground, its output
  * streamed.
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given (the process's own stdin, stdout and stderr are this
  * process's).
  *

@@ -1,7 +1,7 @@
 /*
  * router.h - the HTTP router in front of the apps' web instances: nginx.
  *
- * Part of runtime/: uses util/ and store/ (and runtime/services.h for the
+ * Part of runtime/: uses util/, store/ and exec/ (and runtime/services.h for the
  * instances' ports); writes only to the FILE * or callback it is given.
  *
  * Slipway runs its own nginx, supervised like the instances (the service

@@ -2,7 +2,7 @@
  * services.h - an app's process instances as services of the supervision
  * tree, and the switch from one release's instances to the next.
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given.
  *
  * Each instance is one service directory <root>/services/APP.vN-G.TYPE.I

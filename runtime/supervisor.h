@@ -1,7 +1,7 @@
 /*
  * supervisor.h - the supervision tree of a root: s6.
  *
- * Part of runtime/: uses util/ and store/; writes only to the FILE * or
+ * Part of runtime/: uses util/, store/ and exec/; writes only to the FILE * or
  * callback it is given.
  *
  * One s6-svscan process watches the root's scan directory

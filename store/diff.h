@@ -4,7 +4,7 @@
  * Part of store/: uses only util/; prints nothing.
  *
  * release_diff() compares release a (the older one, usually) with release b
- * and fills a struct release_diff; hooks/ shows it.  Each part can also be
+ * and fills a struct release_diff; cli/ shows it.  Each part can also be
  * computed alone:
  *
  *   - config_diff(): keys added, removed and changed, sorted by key;

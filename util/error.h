@@ -7,7 +7,7 @@
  * and leave a human-readable message (lowercase, no trailing newline) that
  * sw_error_last() returns until the next sw_error_set().  The message is
  * per thread: a worker thread hands it to the thread that reports it
- * (sw_error_save()).  Only front-ends (hooks/) turn codes into exit
+ * (sw_error_save()).  Only front-ends (cli/ and hooks/) turn codes into exit
  * statuses.
  *
  *     if (thing_do(...) < 0)

@@ -1,5 +1,5 @@
 /*
- * The generated reference pages (hooks/docgen.c): each checked-in page is
+ * The generated reference pages (cli/docgen.c): each checked-in page is
  * what slipway-docgen prints from the table it documents, so the docs and
  * the code cannot disagree.
  */

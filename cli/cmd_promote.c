@@ -1,0 +1,154 @@
+/* releases:promote (pipelines:promote) and deploy --slug: releases without a build. */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+#include "cli/view.h"
+
+#include "access/access.h"
+#include "release/activate.h"
+#include "release/change.h"
+#include "store/app.h"
+#include "store/ledger.h"
+#include "util/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Opens app's ledger: 0, or < 0 with the message set. */
+static int open_ledger(const char *root, const char *app, struct ledger **l)
+{
+	char *repo = app_repo_path(root, app);
+	int err = ledger_open(l, repo);
+	free(repo);
+	return err;
+}
+
+/* --json: the new release of app, as releases:info --json shows it. */
+static int print_json(struct cli *c, const char *app, int version)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int current = 0, rc = 0;
+	if (open_ledger(c->root, app, &l) < 0 || ledger_current(l, &current) < 0 ||
+	    ledger_read(l, version, LEDGER_READ_ALL, &r) < 0) {
+		rc = cli_fail();
+	} else {
+		struct buf out = BUF_INIT;
+		view_release_json(&out, &r, version == current, 1, NULL);
+		buf_adds(&out, "\n");
+		cli_put(&out);
+	}
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+/*
+ * What a release on app made by `doing` ("Promoting staging to prod")
+ * says: the new version and whether it is live, as a rollback says it.
+ */
+static int report(struct cli *c, const char *app, const char *doing, int err,
+		  const struct change_result *res)
+{
+	if (err < 0)
+		return cli_fail();
+	if (c->json) {
+		int rc = print_json(c, app, res->version);
+		if (rc)
+			return rc;
+	} else if (res->failed) {
+		printf("%s... failed, v%d is recorded but not live\n", doing, res->version);
+	} else {
+		printf("%s... done, v%d%s%s%s\n", doing, res->version, res->not_running ? " (" : "",
+		       res->not_running ? cli_not_running(c) : "", res->not_running ? ")" : "");
+	}
+	fflush(stdout);
+	if (res->failed) {
+		struct cli on = *c;
+		on.app = app;
+		return cli_release_failed(&on, res);
+	}
+	if (res->previous)
+		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res->previous, app);
+	return 0;
+}
+
+int cmd_promote(struct cli *c)
+{
+	struct change_result res;
+	if (!c->to)
+		return cli_usage(c->cmd, "missing --to APP: the app to promote %s to", c->app);
+	/* the dispatcher checked the remote user's access to -a APP; --to needs it too */
+	if (c->shell_user && access_check(c->root, c->to, c->shell_user) < 0)
+		return cli_fail();
+	/* with --json, stdout is the release object alone: the release phase goes to stderr */
+	int err = change_promote(c->root, c->app, c->to, c->user, c->json ? stderr : stdout, &res);
+	char *doing = xasprintf("Promoting %s to %s", c->app, c->to);
+	int rc = report(c, c->to, doing, err, &res);
+	free(doing);
+	return rc;
+}
+
+/* The newest release, of the apps the user may see, whose slug is hex. */
+struct slug_search {
+	const char *hex;
+	struct release found;
+	int have;
+};
+
+static int search_app(struct cli *c, const char *app, struct slug_search *s)
+{
+	if (c->shell_user) {
+		int allowed = access_allowed(c->root, app, c->shell_user);
+		if (allowed <= 0)
+			return allowed;
+	}
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int err = open_ledger(c->root, app, &l);
+	int found = err ? err : slug_owner(l, s->hex, &r);
+	if (found > 0 && (!s->have || r.created > s->found.created)) {
+		release_release(&s->found);
+		s->found = r;
+		s->have = 1;
+		r = (struct release)RELEASE_INIT;
+	}
+	release_release(&r);
+	ledger_free(l);
+	return found < 0 ? found : 0;
+}
+
+int cmd_deploy(struct cli *c)
+{
+	struct slug_search s = { NULL, RELEASE_INIT, 0 };
+	struct strvec apps = STRVEC_INIT;
+	struct change_result res;
+	int rc = 0;
+	if (!c->slug)
+		return cli_usage(c->cmd, "missing --slug SHA256:HEX: the slug to deploy");
+	if (!(s.hex = slug_arg_hex(c->slug))) {
+		fprintf(stderr, " !    '%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
+				"digits, as releases:info shows\n", c->slug);
+		return 1;
+	}
+	if (app_check_exists(c->root, c->app) < 0 || app_list(c->root, &apps) < 0)
+		return cli_fail();
+	for (size_t i = 0; !rc && i < apps.n; i++)
+		if (search_app(c, apps.v[i], &s) < 0)
+			rc = cli_fail();
+	if (!rc && !s.have) {
+		fprintf(stderr, " !    no release of %s uses slug %.12s\n",
+			c->shell_user ? "an app you have access to" : "any app", s.hex);
+		rc = 1;
+	}
+	if (!rc) {
+		int err = change_deploy_slug(c->root, c->app, &s.found, c->user,
+					     c->json ? stderr : stdout, &res);
+		char *doing = xasprintf("Deploying slug %.12s to %s", s.hex, c->app);
+		rc = report(c, c->app, doing, err, &res);
+		free(doing);
+	}
+	strvec_clear(&apps);
+	release_release(&s.found);
+	return rc;
+}

@@ -1,0 +1,237 @@
+/* ps: the app's process instances, in Heroku's shape. */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+#include "cli/view.h"
+
+#include "runtime/logs.h"
+#include "release/activate.h"
+#include "runtime/router.h"
+#include "runtime/services.h"
+#include "store/ledger.h"
+#include "store/app.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/lock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The command of type in release v (read once per group). */
+static char *command_of(struct ledger *l, int v, const char *type)
+{
+	struct release r = RELEASE_INIT;
+	char *cmd = NULL;
+	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) == 0 && proc_list_get(&r.procs, type))
+		cmd = xstrdup(proc_list_get(&r.procs, type));
+	release_release(&r);
+	return cmd ? cmd : xstrdup("");
+}
+
+static void print_json(const struct service_info *s, size_t n)
+{
+	struct buf out = BUF_INIT;
+	buf_adds(&out, "[");
+	for (size_t i = 0; i < n; i++) {
+		buf_addf(&out, "%s{\"type\":", i ? "," : "");
+		buf_add_json_string(&out, s[i].type);
+		buf_addf(&out, ",\"name\":\"%s.%d\",\"state\":\"%s\",\"release\":%d,\"port\":%d,"
+			       "\"since\":\"", s[i].type, s[i].index, s[i].state,
+			 s[i].version, s[i].port);
+		view_iso8601(&out, s[i].since);
+		buf_adds(&out, "\"}");
+	}
+	buf_adds(&out, "]\n");
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&out);
+}
+
+int cmd_ps(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct service_info *s = NULL;
+	size_t n = 0;
+	int rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (services_list(c->root, c->app, &s, &n) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (c->json) {
+		print_json(s, n);
+		goto done;
+	}
+	if (!n) {
+		printf("No processes of %s are running%s\n", c->app,
+		       services_runtime_up(c->root) ? "."
+			: c->shell_user ? ": " CLI_RUNTIME_STOPPED "."
+			: ". The runtime is not running (start it with: slipway server:start).");
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(s[i].type, s[i - 1].type)) {
+			size_t count = 0;
+			for (size_t j = i; j < n && !strcmp(s[j].type, s[i].type); j++)
+				count++;
+			char *cmd = command_of(l, s[i].version, s[i].type);
+			buf_addf(&out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
+			free(cmd);
+		}
+		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
+		view_when(&out, s[i].since, (int64_t)time(NULL));
+		buf_addf(&out, "  v%d, port %d\n", s[i].version, s[i].port);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&out);
+done:
+	free(s);
+	ledger_free(l);
+	return rc;
+}
+
+/*
+ * Runs fn on the app's current release under the app's lock: the
+ * formation and the running instances change only between switches.
+ */
+static int with_current(struct cli *c, const char *what,
+			int (*fn)(struct cli *c, const struct release *r))
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct lock lk = LOCK_INIT;
+	char *lockpath = NULL;
+	int v = 0, wait = 600, rc = 0;
+
+	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
+		return cli_fail();
+	lockpath = app_lock_path(c->root, c->app);
+	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 || (rc = cli_open_app(c, &l)))
+		goto fail;
+	/* a switch killed before us is undone first */
+	if (activate_recover(c->root, c->app, l, stderr) < 0 || ledger_current(l, &v) < 0)
+		goto fail;
+	if (!v) {
+		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);
+		rc = 1;
+		goto done;
+	}
+	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0)
+		goto fail;
+	rc = fn(c, &r);
+	goto done;
+fail:
+	rc = rc ? rc : cli_fail();
+done:
+	release_release(&r);
+	ledger_free(l);
+	lock_release(&lk);
+	free(lockpath);
+	return rc;
+}
+
+static int scale(struct cli *c, const struct release *r)
+{
+	char *summary = NULL;
+	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
+	    (services_runtime_up(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
+		return cli_fail();
+	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
+	logs_event(c->root, c->app, "api", "Scaled to %s by %s", summary, c->user);
+	free(summary);
+	return 0;
+}
+
+/* ps:scale without changes: the formation, "web=1 worker=0", as Heroku shows it. */
+static int show_formation(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct strvec wanted = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	int v = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
+	    (v && services_wanted(c->root, c->app, &r, &wanted) < 0)) {
+		rc = cli_fail();
+		goto done;
+	}
+	for (size_t i = 0; i < r.procs.n; i++) {
+		const char *type = r.procs.items[i].name;
+		size_t len = strlen(type), count = 0;
+		if (!strcmp(type, "release"))
+			continue;
+		for (size_t j = 0; j < wanted.n; j++)
+			count += !strncmp(wanted.v[j], type, len) && wanted.v[j][len] == '.';
+		buf_addf(&out, "%s%s=%zu", out.len ? " " : "", type, count);
+	}
+	if (out.len)
+		printf("%s\n", out.data);
+	else
+		printf("No process types on %s.\nPush a Procfile to add process types.\n", c->app);
+done:
+	buf_release(&out);
+	strvec_clear(&wanted);
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_ps_scale(struct cli *c)
+{
+	if (!c->nargs)
+		return show_formation(c);
+	return with_current(c, "scale", scale);
+}
+
+static int restart(struct cli *c, const struct release *r)
+{
+	const char *which = c->nargs ? c->args[0] : NULL;
+	char *why = NULL;
+	printf("Restarting %s of %s... ", which ? which : "all processes", c->app);
+	fflush(stdout);
+	if (c->shell_user && !services_runtime_up(c->root)) {
+		printf("failed\n");
+		fflush(stdout);
+		fprintf(stderr, " !    Nothing restarted: " CLI_RUNTIME_STOPPED ".\n");
+		return 1;
+	}
+	if (activate_restart(c->root, c->app, r, which, &why) < 0) {
+		printf("failed\n");
+		fflush(stdout);
+		if (why) {
+			size_t first = strcspn(why, "\n");
+			fprintf(stderr, " !     %.*s; the running processes are unchanged\n", (int)first,
+				why);
+			for (const char *s = why + first; *s; s += strcspn(s, "\n"))
+				if (*++s && *s != '\n')
+					fprintf(stderr, "       %.*s\n", (int)strcspn(s, "\n"), s);
+			free(why);
+			return 1;
+		}
+		return cli_fail();
+	}
+	printf("done\n");
+	logs_event(c->root, c->app, "api", "Restart %s by %s", which ? which : "all", c->user);
+	return 0;
+}
+
+int ps_name_valid(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	char *end = NULL;
+	return proc_name_valid_n(s, n) &&
+	       (!dot || (dot[1] >= '1' && dot[1] <= '9' && strtol(dot + 1, &end, 10) > 0 && !*end));
+}
+
+int cmd_ps_restart(struct cli *c)
+{
+	if (c->nargs && !ps_name_valid(c->args[0]))
+		return cli_usage(c->cmd, "invalid process '%s': use a type or TYPE.N, for example web or web.1",
+				 c->args[0]);
+	return with_current(c, "restart", restart);
+}

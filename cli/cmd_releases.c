@@ -1,0 +1,191 @@
+/* releases, releases:info, releases:output, rollback: arguments and printing. */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+#include "cli/view.h"
+
+#include "release/activate.h"
+#include "release/change.h"
+#include "store/app.h"
+#include "store/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The version named by args[i] (vN or N), else the latest release, as on Heroku. */
+static int pick_version(struct cli *c, struct ledger *l, int i, int *v)
+{
+	if (i < c->nargs)
+		return release_parse_version(c->args[i], v) ? cli_fail() : 0;
+	if (ledger_latest(l, v) < 0)
+		return cli_fail();
+	if (!*v) {
+		fprintf(stderr, " !    %s has no releases.\n", c->app);
+		return 1;
+	}
+	return 0;
+}
+
+struct collect {
+	struct release *items;
+	size_t n, max;
+};
+
+static int collect_one(const struct release *r, void *ctx)
+{
+	struct collect *col = ctx;
+	release_copy(&col->items[col->n++], r);
+	return col->n >= col->max;
+}
+
+int cmd_releases(struct cli *c)
+{
+	struct ledger *l = NULL;
+	int rc = cli_open_app(c, &l), current = 0;
+	if (rc)
+		return rc;
+	struct collect col = { NULL, 0, (size_t)(c->num ? c->num : 15) };
+	col.items = xcalloc(col.max, sizeof(*col.items));
+	int err = ledger_current(l, &current);
+	if (!err)
+		err = ledger_walk(l, 0, 0, collect_one, &col);
+	if (err < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	if (c->json) {
+		buf_adds(&out, "[");
+		for (size_t i = 0; i < col.n; i++) {
+			buf_adds(&out, i ? ",\n " : "");
+			view_release_json(&out, &col.items[i], col.items[i].version == current, 0,
+					  NULL);
+		}
+		buf_adds(&out, "]\n");
+	} else {
+		view_releases(&out, c->app, current, col.items, col.n, (int64_t)time(NULL));
+	}
+	cli_put(&out);
+done:
+	for (size_t i = 0; i < col.n; i++)
+		release_release(&col.items[i]);
+	free(col.items);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_releases_info(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int v = 0, current = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if ((rc = pick_version(c, l, 0, &v)))
+		goto done;
+	if (ledger_current(l, &current) < 0 || ledger_read(l, v, LEDGER_READ_ALL, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	struct buf out = BUF_INIT;
+	char why[160];
+	const char *unfit = change_rollback_eligible(c->root, &r, why, sizeof(why)) ? NULL : why;
+	if (c->shell)
+		view_config_shell(&out, &r.config);
+	else if (c->json) {
+		view_release_json(&out, &r, v == current, 1, unfit);
+		buf_adds(&out, "\n");
+	} else
+		view_release_info(&out, &r, v == current, unfit, (int64_t)time(NULL));
+	cli_put(&out);
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_releases_output(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int v = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if ((rc = pick_version(c, l, 0, &v)))
+		goto done;
+	if (ledger_read(l, v, LEDGER_READ_OUTPUT | LEDGER_READ_PROCS, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (r.output)
+		fputs(r.output, stdout);
+	else
+		printf("Release v%d has no release phase output (%s).\n", v,
+		       proc_list_get(&r.procs, "release") ? "the release command has not run"
+							  : "its Procfile has no release process");
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+/*
+ * A rollback runs the release command of the release it goes back to;
+ * what the one live before it ran (a migration) stays done: say so when
+ * the two differ.
+ */
+static void warn_release_command(struct cli *c, const struct change_result *res)
+{
+	struct ledger *l = NULL;
+	struct release t = RELEASE_INIT, p = RELEASE_INIT;
+	if (cli_open_app(c, &l))
+		return;
+	if (!ledger_read(l, res->target, LEDGER_READ_PROCS, &t) &&
+	    !ledger_read(l, res->previous, LEDGER_READ_PROCS, &p)) {
+		const char *now = proc_list_get(&t.procs, "release");
+		const char *was = proc_list_get(&p.procs, "release");
+		if (was && !now)
+			fprintf(stderr, " !    v%d has no release command, unlike v%d: what v%d's "
+					"(\"%s\") did to your database is not undone.\n",
+				res->target, res->previous, res->previous, was);
+		else if (was && strcmp(now, was))
+			fprintf(stderr, " !    v%d's release command differs from v%d's: the release "
+					"phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
+					"database is not undone.\n",
+				res->target, res->previous, res->target, now, res->previous, was);
+	}
+	release_release(&t);
+	release_release(&p);
+	ledger_free(l);
+}
+
+int cmd_rollback(struct cli *c)
+{
+	struct change_result res;
+	int target = 0;
+	if (app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	if (c->nargs && release_parse_version(c->args[0], &target) < 0)
+		return cli_fail();
+	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
+		return cli_fail();
+	char *skipped = res.skipped[0] ? xasprintf(" (skipped %s)", res.skipped) : xstrdup("");
+	if (res.failed) {
+		/* recorded, not live: no "done" */
+		printf("Rolling back %s to v%d%s... failed, v%d is recorded but not live\n", c->app,
+		       res.target, skipped, res.version);
+		fflush(stdout);
+		free(skipped);
+		return cli_release_failed(c, &res);
+	}
+	printf("Rolling back %s to v%d%s... done, v%d%s%s%s\n", c->app, res.target, skipped,
+	       res.version, res.not_running ? " (" : "", res.not_running ? cli_not_running(c) : "",
+	       res.not_running ? ")" : "");
+	fflush(stdout);
+	free(skipped);
+	if (res.previous) {
+		warn_release_command(c, &res);
+		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
+	}
+	return 0;
+}

@@ -1,0 +1,234 @@
+/* server:start, server:stop, server:status, server:run: the operator's runtime. */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+
+#include "release/activate.h"
+#include "runtime/instance.h"
+#include "runtime/router.h"
+#include "release/watch.h"
+#include "store/app.h"
+#include "runtime/services.h"
+#include "runtime/supervisor.h"
+#include "store/ledger.h"
+#include "util/error.h"
+#include "store/paths.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The router's files and service, then a rescan: what runs is what the ledger says. */
+static int start_router(struct cli *c)
+{
+	if (router_prepare(c->root) < 0 || supervisor_rescan(c->root) < 0)
+		return -1;
+	/* started means serving: status right after it says so */
+	if (!router_system())
+		router_wait_running(c->root, 5);
+	char *url = router_url(c->root, "APP");
+	struct router_listen l;
+	if (url && router_system())
+		printf("Router: your nginx (slipway.router system), apps at %s\n", url);
+	else if (url && router_listen_read(c->root, &l) == 0)
+		printf("Router: nginx on %s:%d, apps at %s\n", l.address[0] ? l.address : "*", l.port,
+		       url);
+	free(url);
+	return 0;
+}
+
+int cmd_server_start(struct cli *c)
+{
+	struct supervisor_status st;
+	int ended = 0;
+	/* what a killed tree left goes first: none of it may keep the router's port */
+	if (!supervisor_running(c->root) && supervisor_end_outside(c->root, 30, &ended) < 0)
+		return cli_fail();
+	/* what would keep the router from starting is said before anything starts */
+	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
+		return cli_fail();
+	ended += st.ended;
+	if (ended)
+		printf("Ended %d process%s left running by a supervisor that was killed\n", ended,
+		       ended == 1 ? "" : "es");
+	if (st.already)
+		printf("The runtime of %s is already running: s6-svscan (pid %d)\n", c->root,
+		       (int)st.pid);
+	else
+		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
+		       (int)st.pid);
+	/* whatever happened while it was down: every app runs its current release */
+	int added;
+	if (services_restore_all(c->root, 0, &added) < 0)
+		return cli_fail();
+	if (added)
+		printf("Starting %d process instance%s of the current releases\n", added,
+		       added == 1 ? "" : "s");
+	/* and what a writer killed mid-switch left is undone */
+	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;
+}
+
+/* The router's line of server:status: whether nginx runs and serves the files there are now. */
+static void print_router(const char *root, const struct router_listen *l)
+{
+	const char *addr = l->address[0] ? l->address : "*";
+	switch (router_health(root)) {
+	case ROUTER_CURRENT:
+		printf("Router:     running, nginx on %s:%d\n", addr, l->port);
+		break;
+	case ROUTER_STALE:
+		printf("Router:     stale, nginx on %s:%d serves an older configuration than "
+		       "%s/router/ holds (see %s/router/logs/error.log; reload it with: "
+		       "slipway server:start)\n", addr, l->port, root, root);
+		break;
+	case ROUTER_SILENT:
+		printf("Router:     not answering, nginx on %s:%d (see %s/router/logs/error.log)\n",
+		       addr, l->port, root);
+		break;
+	default:
+		printf("Router:     not running, nginx on %s:%d\n", addr, l->port);
+	}
+}
+
+int cmd_server_status(struct cli *c)
+{
+	struct supervisor_status st;
+	char *scandir = paths_services_dir(c->root);
+	supervisor_status(c->root, &st);
+	if (c->json) {
+		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
+			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
+			[ROUTER_SILENT] = "not answering" };
+		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d,"
+		       "\"router\":\"%s\"}\n", st.running ? "true" : "false", (int)st.pid,
+		       st.services, st.outside,
+		       router_system() ? "system" : health[router_health(c->root)]);
+	} else {
+		printf("=== Runtime of %s\n", c->root);
+		if (st.running)
+			printf("Supervisor: running, s6-svscan (pid %d)\n", (int)st.pid);
+		else
+			printf("Supervisor: not running (start it with: slipway server:start)\n");
+		printf("Services:   %d\n", st.services);
+		if (st.outside)
+			printf("Outside:    %d process%s of this root run outside the supervision tree, "
+			       "left by a supervisor that was killed (end them with: slipway server:stop, "
+			       "or take over with: slipway server:start)\n", st.outside,
+			       st.outside == 1 ? "" : "es");
+		struct router_listen l;
+		if (router_system())
+			printf("Router:     your nginx (slipway.router system)\n");
+		else if (router_listen_read(c->root, &l) == 0)
+			print_router(c->root, &l);
+		printf("Scan dir:   %s\n", scandir);
+	}
+	free(scandir);
+	return 0;
+}
+
+int cmd_server_stop(struct cli *c)
+{
+	struct supervisor_status st;
+	supervisor_status(c->root, &st);
+	if (!st.running && !st.outside) {
+		printf("The runtime of %s is not running\n", c->root);
+		return 0;
+	}
+	if (st.running)
+		printf("Stopping the runtime of %s... ", c->root);
+	else
+		printf("Stopping %d process%s left running by a supervisor of %s that was killed... ",
+		       st.outside, st.outside == 1 ? "" : "es", c->root);
+	fflush(stdout);
+	/* the router first, and until its port is free: a start right after can listen again */
+	if (router_stop(c->root, 30) < 0 || supervisor_stop(c->root, 60) < 0) {
+		printf("failed\n");
+		return cli_fail();
+	}
+	printf("done\n");
+	return 0;
+}
+
+int cmd_server_run(struct cli *c)
+{
+	int added;
+	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
+	if (!supervisor_running(c->root) &&
+	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
+	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
+		return cli_fail();
+	fflush(stdout);
+	supervisor_exec(c->root); /* returns only on failure */
+	return cli_fail();
+}
+
+/* "web.1" -> "web", 1; SW_EINVALID otherwise. */
+static int parse_instance(const char *s, char type[64], int *index)
+{
+	const char *dot = strrchr(s, '.');
+	char *end = NULL;
+	long n = dot ? strtol(dot + 1, &end, 10) : 0;
+	size_t len = dot ? (size_t)(dot - s) : 0;
+	if (!dot || len == 0 || len > 63 || !*(dot + 1) || *end || n < 1 || n > 1000)
+		return sw_error_set(SW_EINVALID, "invalid instance '%s': use TYPE.N, for example web.1", s);
+	memcpy(type, s, len);
+	type[len] = '\0';
+	if (!proc_name_valid(type))
+		return sw_error_set(SW_EINVALID, "invalid instance '%s': use TYPE.N, for example web.1", s);
+	*index = (int)n;
+	return 0;
+}
+
+int cmd_instance_run(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	char type[64];
+	int index = 0, v = 0, status = -1, rc = 0;
+
+	if (parse_instance(c->args[0], type, &index) < 0)
+		return cli_fail();
+	if (!c->port)
+		return cli_usage(c->cmd, "instance:run needs --port PORT");
+	if ((rc = cli_open_app(c, &l)))
+		return rc;
+	if (c->release ? release_parse_version(c->release, &v) : ledger_current(l, &v)) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (!v) {
+		fprintf(stderr, " !    %s has no current release to run\n", c->app);
+		rc = 1;
+		goto done;
+	}
+	if (ledger_read(l, v, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &r) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	ledger_free(l);
+	l = NULL;
+	struct instance_opts o = { .root = c->root, .app = c->app, .release = &r, .type = type,
+				   .index = index, .port = c->port,
+				   .stop_timeout_sec = c->stop_timeout,
+				   .state_dir = c->supervised ? "." : NULL };
+	fflush(stdout);
+	rc = instance_run(&o, &status) < 0 ? cli_fail() : status;
+done:
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_watch_run(struct cli *c)
+{
+	int v = 0, p = 0, rolled = 0;
+	if (release_parse_version(c->args[0], &v) < 0 ||
+	    (c->previous && release_parse_version(c->previous, &p) < 0))
+		return cli_fail();
+	if (!p)
+		return cli_usage(c->cmd, "watch:run needs --previous vN");
+	if (app_check_exists(c->root, c->app) < 0 || watch_run(c->root, c->app, v, p, &rolled) < 0)
+		return cli_fail();
+	if (rolled)
+		printf("Rolled back %s to v%d automatically: v%d\n", c->app, p, rolled);
+	return 0;
+}

@@ -1,0 +1,682 @@
+/* The command table, each command's options, the dispatcher and help. */
+#define _GNU_SOURCE
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/remote.h"
+
+#include "release/activate.h"
+#include "release/change.h"
+#include "store/app.h"
+#include "store/ledger.h"
+#include "store/settings.h"
+#include "util/error.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the table ---- */
+
+#define REMOTE_OPT                                                                        \
+	OPT_STRING('r', "remote", struct cli, remote, "NAME", "a git remote name",             \
+		   "the git remote whose server runs the command, when it is\n"                \
+		   "an ssh URL (default: heroku)")
+
+const struct opt cli_app_opts[] = {
+	OPT_STRING('a', "app", struct cli, app, "APP", "an app name",
+		   "the app (default: $SLIPWAY_APP, else from the git remote)"),
+	REMOTE_OPT,
+	OPT_END,
+};
+
+/* The commands sent to a server that take no app: only -r. */
+static const struct opt remote_opts[] = { REMOTE_OPT, OPT_END };
+
+static const struct opt app_only_opts[] = {
+	OPT_STRING('a', "app", struct cli, app, "APP", "an app name", "only this app"),
+	OPT_END,
+};
+
+/* Every command's: --root, and -h/--help (not listed). */
+static const struct opt common_opts[] = {
+	OPT_STRING(0, "root", struct cli, root, "DIR", "a directory",
+		   "where apps, slugs and caches live"),
+	{ .kind = OPT_KIND_FLAG, .short_name = 'h', .long_name = "help",
+	  .offset = OPT_INT_AT(struct cli, help), .flags = OPT_HIDDEN },
+	OPT_END,
+};
+
+#define JSON_OPT OPT_FLAG(0, "json", struct cli, json, "print JSON")
+#define SHELL_OPT \
+	OPT_FLAG('s', "shell", struct cli, shell, "print config vars as KEY=value lines, shell-quoted")
+#define INDEX_OPT                                                                        \
+	OPT_INT('i', "index", struct cli, index, "N", 1, 1000000, "use a position from 1", \
+		"the buildpack's position in the list, from 1")
+
+static const struct opt apps_opts[] = { JSON_OPT, OPT_END };
+
+static const struct opt apps_create_opts[] = {
+	OPT_FLAG(0, "accept-failed-builds", struct cli, accept,
+		 "build after the push is accepted: a failed build\n"
+		 "leaves the branch pushed (by default it rejects the push)"),
+	OPT_FLAG(0, "reject-failed-builds", struct cli, reject,
+		 "a failed build rejects the push (the default)"),
+	OPT_STRING(0, "branch", struct cli, branch, "BRANCH", "a branch name",
+		   "the only branch that deploys (default: main and master)"),
+	OPT_END,
+};
+
+static const struct opt apps_destroy_opts[] = {
+	OPT_STRING(0, "confirm", struct cli, confirm, "APP", "the app name",
+		   "the app's name again, to confirm"),
+	OPT_END,
+};
+
+static const struct opt releases_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many releases to show (default 15)"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt builds_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many builds to show (default 15)"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt promote_opts[] = {
+	OPT_STRING(0, "to", struct cli, to, "APP", "an app name",
+		   "the app to release the slug on (with -r REMOTE, default:\n"
+		   "the app of the heroku remote, the next stage)"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt deploy_opts[] = {
+	OPT_STRING(0, "slug", struct cli, slug, "SHA256:HEX", "a slug checksum",
+		   "the slug: one that a release of an app you can use has"),
+	JSON_OPT,
+	OPT_END,
+};
+
+static const struct opt diff_opts[] = {
+	JSON_OPT,
+	OPT_FLAG(0, "values", struct cli, values, "show the config vars' values (masked by default)"),
+	OPT_END,
+};
+
+static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
+
+static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
+
+static const struct opt buildpacks_index_opts[] = { INDEX_OPT, OPT_END };
+
+#define STOP_TIMEOUT_OPT                                                       \
+	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL, \
+		"seconds from SIGTERM to SIGKILL (default: slipway.stopTimeout, 30)")
+
+static const struct opt instance_opts[] = {
+	OPT_INT(0, "port", struct cli, port, "PORT", 1, 65535, NULL, "the instance's $PORT"),
+	OPT_STRING(0, "release", struct cli, release, "vN", "a release",
+		   "the release to run (default: the current one)"),
+	STOP_TIMEOUT_OPT,
+	OPT_FLAG(0, "supervised", struct cli, supervised,
+		 "run as a service: keep its state and crash count in\n"
+		 "the current directory (its service directory)"),
+	OPT_END,
+};
+
+static const struct opt logs_opts[] = {
+	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
+		"how many lines to show (default 100, at most 1500)"),
+	OPT_FLAG('t', "tail", struct cli, tail, "go on showing new lines as they come"),
+	OPT_STRING('p', "ps", struct cli, ps, "TYPE[.N]", "a process",
+		   "only this process type or instance (web, web.1)"),
+	OPT_STRING('d', "dyno", struct cli, ps, "TYPE[.N]", "a process",
+		   "same as --ps (Heroku's name)"),
+	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
+		   "only lines of this source: app or slipway"),
+	OPT_FLAG(0, "all", struct cli, all,
+		 "show the processes' control characters as they are (by\n"
+		 "default they show as \\xHH)"),
+	OPT_END,
+};
+
+static const struct opt run_opts[] = { STOP_TIMEOUT_OPT, OPT_END };
+
+static const struct opt watch_opts[] = {
+	OPT_STRING(0, "previous", struct cli, previous, "vN", "a release",
+		   "the release that was live before (the one to go back to)"),
+	OPT_END,
+};
+
+static const struct opt gc_opts[] = {
+	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
+		"keep only the slugs of each app's newest N releases"),
+	OPT_END,
+};
+
+static const struct opt fsck_opts[] = {
+	OPT_FLAG(0, "repair", struct cli, repair,
+		 "first undo what killed deploys, config changes, rollbacks\n"
+		 "and restarts left (as their app's next one would)"),
+	OPT_END,
+};
+
+static int cmd_help(struct cli *c);
+
+/* name, function, CMD_* flags, arguments min and max; synopsis, options; help */
+const struct cmd cli_commands[] = {
+	{ "apps", cmd_apps, CMD_REMOTE, 0, 0,
+	  "[--json]", apps_opts,
+	  "list the apps" },
+	{ "apps:create", cmd_apps_create, CMD_REMOTE, 1, 1,
+	  "APP [--branch BRANCH] [--accept-failed-builds]", apps_create_opts,
+	  "create an app: a git repository to push to" },
+	{ "apps:info", cmd_apps_info, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "the app: its git and web URLs, processes, stack, sizes, domains and maintenance" },
+	{ "apps:destroy", cmd_apps_destroy, 0, 1, 1,
+	  "APP --confirm APP", apps_destroy_opts,
+	  "permanently destroy an app, its releases and its config" },
+	{ "releases", cmd_releases, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [-n N] [--json]", releases_opts,
+	  "list an app's releases, newest first" },
+	{ "releases:info", cmd_releases_info, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[vN] -a APP [--json] [--shell]", json_shell_opts,
+	  "show one release in full (default: the latest one)" },
+	{ "releases:output", cmd_releases_output, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[vN] -a APP", NULL,
+	  "show the output of a release's release phase" },
+	{ "releases:diff", cmd_releases_diff, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[[vA] vB] -a APP [--json] [--values]", diff_opts,
+	  "what changed from vA to vB: commits, config vars, slug files, process types\n"
+	  "(vB alone: since the release before it; none: the latest release)" },
+	{ "rollback", cmd_rollback, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[vN] -a APP", NULL,
+	  "make a new release with the slug and config of vN (default: the previous one)" },
+	{ "releases:rollback", cmd_rollback, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[vN] -a APP", NULL,
+	  "same as rollback (Heroku's name)" },
+	{ "releases:retry", cmd_releases_retry, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP", NULL,
+	  "build the latest release's commit again and release it" },
+	{ "builds", cmd_builds, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [-n N] [--json]", builds_opts,
+	  "list an app's builds, failed ones too, newest first" },
+	{ "builds:output", cmd_builds_output, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[ID] -a APP", NULL,
+	  "show a build's whole output (default: the latest build)" },
+	{ "releases:promote", cmd_promote, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP --to APP [--json]", promote_opts,
+	  "release the app's current slug on another app, with that app's config: no rebuild" },
+	{ "pipelines:promote", cmd_promote, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "-a APP --to APP [--json]", promote_opts,
+	  "same as releases:promote (Heroku's name)" },
+	{ "deploy", cmd_deploy, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 0,
+	  "--slug SHA256:HEX -a APP [--json]", deploy_opts,
+	  "release a slug of another release, with the app's config: no rebuild" },
+	{ "config", cmd_config, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [--json|--shell]", json_shell_opts,
+	  "show the config vars" },
+	{ "config:get", cmd_config_get, CMD_APP | CMD_REMOTE, 1, 1,
+	  "KEY -a APP [--shell]", shell_opts,
+	  "print one config var's value" },
+	{ "config:set", cmd_config_set, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, -1,
+	  "KEY=value [KEY2=value2 ...] -a APP", NULL,
+	  "set config vars: one new release" },
+	{ "config:unset", cmd_config_unset, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, -1,
+	  "KEY [KEY2 ...] -a APP", NULL,
+	  "remove config vars: one new release" },
+	{ "config:add", cmd_config_set, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, -1,
+	  "KEY=value [KEY2=value2 ...] -a APP", NULL,
+	  "same as config:set (Heroku's name)" },
+	{ "config:remove", cmd_config_unset, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, -1,
+	  "KEY [KEY2 ...] -a APP", NULL,
+	  "same as config:unset (Heroku's name)" },
+	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1,
+	  "vN|SHA256 -a APP", NULL,
+	  "show a slug: checksum, sizes, files, process types, releases using it" },
+	{ "slugs:contents", cmd_slugs_contents, CMD_APP | CMD_REMOTE, 1, 1,
+	  "vN|SHA256 -a APP", NULL,
+	  "list the files in a slug" },
+	{ "slugs:extract", cmd_slugs_extract, CMD_APP, 2, 2,
+	  "vN|SHA256 DIR -a APP", NULL,
+	  "extract a slug into a new directory, safely" },
+	{ "buildpacks", cmd_buildpacks, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP", NULL,
+	  "list the buildpacks the app's next build uses" },
+	{ "buildpacks:add", cmd_buildpacks_add, CMD_APP | CMD_REMOTE, 1, 1,
+	  "[--index N] BUILDPACK -a APP", buildpacks_index_opts,
+	  "add a buildpack (shipped name, heroku/nodejs or heroku/python, directory or\n"
+	  "git URL[#ref]) to the app's list" },
+	{ "buildpacks:set", cmd_buildpacks_set, CMD_APP | CMD_REMOTE, 1, 1,
+	  "BUILDPACK [--index N] -a APP", buildpacks_index_opts,
+	  "set the app's buildpack: the list becomes BUILDPACK alone, or with --index N\n"
+	  "BUILDPACK replaces the Nth" },
+	{ "buildpacks:remove", cmd_buildpacks_remove, CMD_APP | CMD_REMOTE, 0, 1,
+	  "BUILDPACK|--index N -a APP", buildpacks_index_opts,
+	  "remove a buildpack from the app's list" },
+	{ "buildpacks:clear", cmd_buildpacks_clear, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP", NULL,
+	  "clear the app's list: builds detect a buildpack again" },
+	{ "repo:purge-cache", cmd_repo_purge_cache, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP", NULL,
+	  "empty the app's build cache (CACHE_DIR)" },
+	{ "repo:purge_cache", cmd_repo_purge_cache, CMD_APP | CMD_REMOTE | CMD_HIDDEN, 0, 0,
+	  "-a APP", NULL,
+	  "same as repo:purge-cache" },
+	{ "fsck", cmd_fsck, CMD_APP_OPT, 0, 0,
+	  "[-a APP] [--repair]", fsck_opts,
+	  "check slugs, releases and the ledger; exit 1 and name each problem\n"
+	  "(--repair: first undo what interrupted switches left)" },
+	{ "gc", cmd_gc, 0, 0, 0,
+	  "[--keep N]", gc_opts,
+	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
+	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
+	  "list the app's running processes" },
+	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 0, -1, "[TYPE=N [TYPE+N ...]] -a APP", NULL,
+	  "set how many processes of each type run (web=2, worker+1); no new release\n"
+	  "(none: show how many run: web=1 worker=0)" },
+	{ "ps:restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
+	  "restart the app's processes (all, one type, or one instance) without a release" },
+	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
+	  "same as ps:restart" },
+	{ "logs", cmd_logs, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway] [--all]", logs_opts,
+	  "show the app's logs: its processes' output and Slipway's events" },
+	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
+	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
+	  "run a one-off process of the current release (slipway's options go before COMMAND)" },
+	{ "maintenance", cmd_maintenance, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "say whether the app is in maintenance mode: on or off" },
+	{ "maintenance:on", cmd_maintenance_on, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "answer every request with 503 and the maintenance page; processes keep running" },
+	{ "maintenance:off", cmd_maintenance_off, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "serve the app again" },
+	{ "open", cmd_open, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "print the app's URL" },
+	{ "domains", cmd_domains, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
+	  "list the host names the app answers at" },
+	{ "domains:add", cmd_domains_add, CMD_APP | CMD_REMOTE, 1, 1, "HOSTNAME -a APP", NULL,
+	  "make the app answer at another host name (www.example.com)" },
+	{ "domains:remove", cmd_domains_remove, CMD_APP | CMD_REMOTE, 1, 1, "HOSTNAME -a APP", NULL,
+	  "take a host name away from the app" },
+	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
+	  "start the runtime (the s6 supervision tree of the root) in the background" },
+	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,
+	  "say whether the runtime runs, and what it supervises" },
+	{ "server:stop", cmd_server_stop, 0, 0, 0, "", NULL,
+	  "stop what the runtime supervises, then the runtime" },
+	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
+	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
+	{ "watch:run", cmd_watch_run, CMD_APP | CMD_HIDDEN, 1, 1,
+	  "vN --previous vP -a APP", watch_opts,
+	  "watch a release that just went live and roll back to vP if it crashes (what a push starts)" },
+	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
+	  "TYPE.N --port PORT [--release vN] -a APP", instance_opts,
+	  "run one process instance of a release in the foreground (what a service runs)" },
+	{ "keys", cmd_keys, 0, 0, 0,
+	  "", NULL,
+	  "list the ssh keys installed for users" },
+	{ "keys:add", cmd_keys_add, 0, 1, 2,
+	  "USER [KEYFILE|-]", NULL,
+	  "let USER push and run commands over ssh with a public key (default: from stdin)" },
+	{ "keys:remove", cmd_keys_remove, 0, 1, 1,
+	  "USER", NULL,
+	  "remove every key of USER" },
+	{ "access", cmd_access, CMD_APP, 0, 0,
+	  "-a APP", NULL,
+	  "list the users who can use an app" },
+	{ "access:add", cmd_access_add, CMD_APP, 1, 1,
+	  "USER -a APP", NULL,
+	  "let USER push to an app and run its commands over ssh" },
+	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1,
+	  "USER -a APP", NULL,
+	  "take USER's access to an app away" },
+	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1,
+	  "USER", NULL,
+	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
+	{ "help", cmd_help, CMD_REMOTE | CMD_HERE, 0, 1,
+	  "[COMMAND]", NULL,
+	  "show help" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* ---- what the commands share ---- */
+
+void cli_put(struct buf *b)
+{
+	fwrite(b->data, 1, b->len, stdout);
+	buf_release(b);
+}
+
+int cli_open_app(struct cli *c, struct ledger **l)
+{
+	if (app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	char *repo = app_repo_path(c->root, c->app);
+	int err = ledger_open(l, repo);
+	free(repo);
+	return err ? cli_fail() : 0;
+}
+
+/* The new release's release phase failed: it is recorded, but not live. */
+int cli_release_failed(struct cli *c, const struct change_result *res)
+{
+	fprintf(stderr, " !    The %s of v%d failed; %s.\n"
+			" !    See its output with: slipway releases:output v%d -a %s\n",
+		res->failed_start ? "start of the processes" : "release command", res->version,
+		res->previous ? "the current release is unchanged" : "nothing is live",
+		res->version, c->app);
+	return 1;
+}
+
+/* The nth (from 0) space-separated field of s, or NULL. */
+static const char *field_at(const char *s, int n)
+{
+	for (int i = 0; s && i < n; i++)
+		s = (s = strchr(s, ' ')) ? s + 1 : NULL;
+	return s && *s && *s != ' ' ? s : NULL;
+}
+
+/*
+ * The address and port sshd was reached at ($SSH_CONNECTION's third and
+ * fourth fields), else this host's name and no port (*port NULL).
+ */
+static char *server_host(char **port)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	const char *p = field_at(conn, 2), *pt = field_at(conn, 3);
+	*port = pt ? xstrndup(pt, strcspn(pt, " ")) : NULL;
+	if (p) {
+		size_t n = strcspn(p, " ");
+		if (memchr(p, ':', n))
+			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as URLs write it */
+		return xstrndup(p, n);
+	}
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
+char *cli_git_url(const struct cli *c, const char *app)
+{
+	if (!c->shell_user)
+		return app_repo_path(c->root, app);
+	char *url = NULL, *port = NULL;
+	if (settings_git_url(app, &url) < 0 || url)
+		return url;
+	struct passwd *pw = getpwuid(geteuid());
+	const char *login = pw ? pw->pw_name : "git";
+	char *host = server_host(&port);
+	/* scp-like URLs have no port: any other than ssh's own needs an ssh:// URL */
+	if (port && strcmp(port, "22"))
+		url = xasprintf("ssh://%s@%s:%s/%s.git", login, host, port, app);
+	else
+		url = xasprintf("%s@%s:%s.git", login, host, app);
+	free(port);
+	free(host);
+	return url;
+}
+
+const char *cli_not_running(const struct cli *c)
+{
+	return c->shell_user ? "not running: " CLI_RUNTIME_STOPPED : ACTIVATE_NOT_RUNNING;
+}
+
+/* ---- the dispatcher ---- */
+
+const struct cmd *cli_find(const char *name)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_remote_allowed(const char *name)
+{
+	const struct cmd *c = cli_find(name);
+	return c && (c->flags & CMD_REMOTE);
+}
+
+int cli_fail(void)
+{
+	fprintf(stderr, " !    %s\n", sw_error_last());
+	return 1;
+}
+
+static void print_usage(FILE *f, const struct cmd *cmd)
+{
+	fprintf(f, "Usage: slipway %s%s%s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis);
+}
+
+int cli_usage(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		print_usage(stderr, cmd);
+	fputs("Run 'slipway help' for the list of commands.\n", stderr);
+	return 2;
+}
+
+/* The option arrays cmd takes, in the order its help lists them. */
+static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
+{
+	size_t n = 0;
+	if (cmd->flags & CMD_APP)
+		groups[n++] = cli_app_opts;
+	else if (cmd->flags & CMD_APP_OPT)
+		groups[n++] = app_only_opts;
+	else if (cli_forwarded(cmd))
+		groups[n++] = remote_opts;
+	if (cmd->opts)
+		groups[n++] = cmd->opts;
+	groups[n++] = common_opts;
+	groups[n] = NULL;
+}
+
+void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user)
+{
+	const struct opt *groups[4];
+	cmd_groups(cmd, groups);
+	if (remote_user) /* over ssh, --root is not for the user (the last group) */
+		for (size_t i = 0; groups[i]; i++)
+			if (groups[i] == common_opts)
+				groups[i] = NULL;
+	print_usage(f, cmd);
+	fprintf(f, "\n%s\n\nOptions:\n", cmd->help);
+	opt_print_help(f, groups);
+}
+
+static void print_cmd_help(const struct cli *c, const struct cmd *cmd)
+{
+	cli_print_help(stdout, cmd, c->shell_user != NULL);
+}
+
+void cli_print_commands(unsigned need)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++)
+		if (!(c->flags & CMD_HIDDEN) && (c->flags & need) == need)
+			opt_print_item(stdout, c->name, c->help);
+}
+
+static int cmd_help(struct cli *c)
+{
+	/* a remote user sees what they may run, as they would type it with the client */
+	unsigned need = c->shell_user ? CMD_REMOTE : 0;
+	if (c->nargs) {
+		const struct cmd *cmd = cli_find(c->args[0]);
+		if (!cmd || (cmd->flags & need) != need)
+			return cli_usage(NULL, "'%s' is not a slipway command%s", c->args[0],
+					 cmd ? " you can run here" : "");
+		print_cmd_help(c, cmd);
+		return 0;
+	}
+	printf("Usage: slipway %sCOMMAND [ARGS] [-a APP]\n\nCommands:\n",
+	       c->shell_user ? "" : "[--root DIR] ");
+	cli_print_commands(need);
+	printf("\nRun 'slipway COMMAND --help' for a command's options.\n");
+	return 0;
+}
+
+int cli_forwarded(const struct cmd *cmd)
+{
+	return (cmd->flags & CMD_REMOTE) && !(cmd->flags & CMD_HERE);
+}
+
+/*
+ * Whether a root was chosen here: --root, or $SLIPWAY_ROOT when no -r
+ * names a remote (or a remote user's `slipway shell`, which gives --root).
+ */
+static int root_given(const struct cli *c)
+{
+	const char *env = getenv("SLIPWAY_ROOT");
+	return c->root || c->shell_user || (env && *env && !c->remote);
+}
+
+/*
+ * The remote (-r NAME, else heroku) when the command needs one: to name
+ * its app, or to run on its server.  0, with rem left empty when there is
+ * no heroku remote; else the exit code after the message.
+ */
+static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
+{
+	int wants_app = (cmd->flags & CMD_APP) && !c->app;
+	int needed = c->remote || wants_app || (cli_forwarded(cmd) && !root_given(c));
+	if (!needed && (root_given(c) || (cmd->flags & CMD_HERE)))
+		return 0;
+	/* else only to tell whether this is a checkout of a server's app */
+	int err = app_remote_lookup(rem, c->remote ? c->remote : "heroku");
+	if (!needed || (err == SW_ENOTFOUND && !c->remote))
+		return 0; /* on an error rem is left empty */
+	return err < 0 ? cli_fail() : 0;
+}
+
+/*
+ * A command that is not sent to servers, typed in a checkout of a server's
+ * app without a root of its own: it would act on this machine instead.
+ */
+static int operator_only(const struct cmd *cmd, const struct cli *c)
+{
+	fprintf(stderr, " !    %s is an operator command: run it on the server itself, not through "
+			"the git remote '%s' (--root DIR runs it here)\n",
+		cmd->name, c->remote ? c->remote : "heroku");
+	return 1;
+}
+
+/* The words that run c's command on a server: the same options and arguments, and -a APP. */
+static void forward_words(const struct cli *c, const struct cmd *cmd, struct strvec *out)
+{
+	int dashdash = 0;
+	strvec_push(out, cmd->name);
+	if (c->app && (cmd->flags & (CMD_APP | CMD_APP_OPT))) {
+		strvec_push(out, "-a");
+		strvec_push(out, c->app);
+	}
+	if (cmd->opts)
+		opt_unparse((const struct opt *const[]){ cmd->opts, NULL }, c, out);
+	for (int i = 0; i < c->nargs; i++)
+		dashdash |= c->args[i][0] == '-';
+	if (dashdash)
+		strvec_push(out, "--"); /* arguments that look like options stay arguments */
+	for (int i = 0; i < c->nargs; i++)
+		strvec_push(out, c->args[i]);
+}
+
+/* Sends the command to rem's server: returns only when ssh cannot run. */
+static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote *rem)
+{
+	struct strvec words = STRVEC_INIT;
+	if ((cmd->flags & CMD_APP) && !c->app)
+		return cli_usage(cmd, "no app specified: use -a APP");
+	forward_words(c, cmd, &words);
+	int rc = remote_exec(rem, (const char *const *)words.v);
+	strvec_clear(&words);
+	return rc;
+}
+
+/*
+ * Heroku's `pipelines:promote -r staging`: without --to, the app of the
+ * checkout's heroku remote is the next stage, when -r names another
+ * remote of the same server.  Left in down (released by the caller).
+ */
+static void promote_target(struct cli *c, const struct cmd *cmd, const struct app_remote *rem,
+			   struct app_remote *down)
+{
+	if (cmd->fn != cmd_promote || c->to || !c->remote || !strcmp(c->remote, "heroku") ||
+	    app_remote_lookup(down, "heroku") < 0)
+		return;
+	int same = down->kind == rem->kind &&
+		   (rem->kind != APP_REMOTE_SSH ||
+		    (!strcmp(down->login, rem->login) &&
+		     !strcmp(down->port ? down->port : "22", rem->port ? rem->port : "22")));
+	if (same && down->app && c->app && strcmp(down->app, c->app))
+		c->to = down->app;
+}
+
+int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	const struct opt *groups[4];
+	cmd_groups(cmd, groups);
+	c->cmd = cmd;
+	unsigned leading = cmd->flags & CMD_ARGV ? OPT_PARSE_LEADING | OPT_PARSE_DASHDASH : 0;
+	int n = opt_parse(groups, c, argc, argv, cmd->name, leading);
+	if (n < 0)
+		return cli_usage(cmd, "%s", sw_error_last());
+	c->args = leading ? argv + n : argv;
+	c->nargs = leading ? argc - n : n;
+	n = c->nargs;
+	c->shell_user = getenv("SLIPWAY_SHELL_USER");
+	if (c->help) {
+		print_cmd_help(c, cmd);
+		return 0;
+	}
+	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
+		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
+							: "too many arguments for %s", cmd->name);
+	struct app_remote rem = APP_REMOTE_INIT, down = APP_REMOTE_INIT;
+	char *root = NULL;
+	int rc;
+	if ((rc = find_remote(c, cmd, &rem)))
+		goto done;
+	const char *env_app = getenv("SLIPWAY_APP");
+	if ((cmd->flags & CMD_APP) && !c->app)
+		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
+	if (!c->shell_user)
+		promote_target(c, cmd, &rem, &down);
+	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
+		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
+		goto done;
+	}
+	if ((cmd->flags & CMD_APP) && !c->app) {
+		rc = cli_usage(cmd, "no app specified: use -a APP");
+		goto done;
+	}
+	if (root_resolve(c->root, &root) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	c->root = root;
+	c->user = app_actor();
+	rc = cli_remote_check(c, cmd); /* 0 unless a remote user may not */
+	if (!rc)
+		rc = cmd->fn(c);
+	free(c->user);
+done:
+	free(root);
+	app_remote_release(&rem);
+	app_remote_release(&down);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * remote.h - running a command on the server of an ssh remote: the client
+ * side of `slipway shell` (shell.h).
+ *
+ * Part of cli/: may use every folder; with hooks/ the only one that prints on
+ * its own.
+ *
+ * On a developer's machine, inside a checkout whose remote (heroku, or
+ * -r NAME) is an ssh URL (store/app.h, app_remote_parse), the command line
+ * sends a CMD_REMOTE command to that server instead of running it here.
+ * ssh is found the way git finds it for the same remote:
+ *
+ *   $GIT_SSH_COMMAND      a shell command line of the user's:
+ *   core.sshCommand         sh -c 'COMMAND "$@"' ssh ARGS...
+ *   $GIT_SSH              a program, run as it is: PROGRAM ARGS...
+ *   ssh                   from PATH
+ *
+ * ARGS are "-p PORT" when the URL has a port, the user@host, and one
+ * command line of words each quoted by sshcmd_quote(), so the server's
+ * splitter (access/sshcmd.h) gets exactly these words, whatever they hold.
+ * No -t: the server's keys allow no terminal (access/keys.h, restrict).
+ * stdin, stdout and stderr are ssh's, and ssh's exit status (the remote
+ * command's, or 255 when the connection fails) is the command's.
+ *
+ *     remote_exec(&remote, (const char *const[]){ "releases", "-a", "myapp", NULL });
+ *     // returns only when ssh could not be started
+ */
+#ifndef SW_REMOTE_H
+#define SW_REMOTE_H
+
+struct app_remote;
+struct strvec;
+
+/* The command line that runs words on r's server, appended to out. */
+void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char *const *words);
+
+/*
+ * Replaces this process with ssh running words on r's server, with the
+ * signals it ignores back at their defaults.  Returns only when ssh could
+ * not be run: the exit code (1) after the message.
+ */
+int remote_exec(const struct app_remote *r, const char *const *words);
+
+#endif

@@ -1,0 +1,86 @@
+#define _GNU_SOURCE
+#include "cli/shell.h"
+#include "cli/cli.h"
+
+#include "access/access.h"
+#include "store/app.h"
+#include "util/error.h"
+#include "access/sshcmd.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Removes GIT_* and SLIPWAY_* from the environment, then sets ours. */
+static void prepare_env(const char *user)
+{
+	struct strvec drop = STRVEC_INIT;
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, "GIT_", 4) || !strncmp(*e, "SLIPWAY_", 8))
+			strvec_push(&drop, *e);
+	for (size_t i = 0; i < drop.n; i++) {
+		char *eq = strchr(drop.v[i], '=');
+		if (eq)
+			*eq = '\0';
+		unsetenv(drop.v[i]);
+	}
+	strvec_clear(&drop);
+	setenv("SLIPWAY_USER", user, 1);
+	setenv("SLIPWAY_SHELL_USER", user, 1);
+}
+
+static int exec_git(const struct shell_opts *o, const struct sshcmd *c)
+{
+	int err = access_check(o->root, c->app, o->user);
+	if (err < 0)
+		return err;
+	char *repo = app_repo_path(o->root, c->app);
+	const char *argv[] = {
+		"git", c->kind == SSHCMD_RECEIVE_PACK ? "receive-pack" : "upload-pack", repo, NULL
+	};
+	prepare_env(o->user);
+	execvp(argv[0], (char *const *)argv);
+	err = sw_error_errno(SW_ERROR, "cannot run git %s", argv[1]);
+	free(repo);
+	return err;
+}
+
+static int exec_slipway(const struct shell_opts *o, const struct sshcmd *c)
+{
+	struct strvec argv = STRVEC_INIT;
+	const char *exe = o->exe ? o->exe : "/proc/self/exe";
+	strvec_push(&argv, "slipway");
+	strvec_push(&argv, "--root");
+	strvec_push(&argv, o->root);
+	for (size_t i = 0; i < c->words.n; i++)
+		strvec_push(&argv, c->words.v[i]);
+	prepare_env(o->user);
+	execv(exe, argv.v);
+	int err = sw_error_errno(SW_ERROR, "cannot run '%s'", exe);
+	strvec_clear(&argv);
+	return err;
+}
+
+int shell_run(const struct shell_opts *o)
+{
+	struct sshcmd c = SSHCMD_INIT;
+	int err;
+
+	if ((err = access_user_check(o->user)) < 0)
+		return err;
+	if (!o->root || o->root[0] != '/')
+		return sw_error_set(SW_EINVALID, "the shell needs an absolute --root");
+	if ((err = sshcmd_parse(&c, o->line, cli_remote_allowed)) < 0)
+		goto done;
+	if (c.kind == SSHCMD_SLIPWAY)
+		err = exec_slipway(o, &c);
+	else
+		err = exec_git(o, &c);
+done:
+	sshcmd_release(&c);
+	return err;
+}

@@ -1,0 +1,50 @@
+/*
+ * shell.h - `slipway shell USER`: what an ssh key's forced command runs.
+ *
+ * Part of cli/: may use every folder; with hooks/ the only one that prints on
+ * its own.
+ *
+ * sshd runs the forced command whatever the client asked for and puts the
+ * client's request in SSH_ORIGINAL_COMMAND.  shell_run() parses it with
+ * sshcmd_parse() (never a shell), checks it, and replaces this process:
+ *
+ *   git-receive-pack / git-upload-pack on an app
+ *       the user must have access (access.h), else "You do not have access
+ *       to the app APP."; then `git receive-pack|upload-pack <repo>` runs
+ *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER, so a push's
+ *       release is by USER and its build reads only submodules of apps USER
+ *       has access to (builder/submodule.h);
+ *   a slipway command the table allows over ssh (CMD_REMOTE, cli.h)
+ *       the slipway executable runs again as `slipway --root ROOT WORDS...`
+ *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER; the second one
+ *       tells the command line that a remote user is acting, so every app
+ *       command checks access, `apps` lists only the user's apps and
+ *       `apps:create` gives the creator access.
+ *
+ * Before the exec every GIT_* and SLIPWAY_* variable that came with the
+ * connection is removed.  stdin, stdout and stderr stay the connection's.
+ *
+ *     struct shell_opts o = SHELL_OPTS_INIT;
+ *     o.root = root; o.user = "alice"; o.line = getenv("SSH_ORIGINAL_COMMAND");
+ *     shell_run(&o);                     // returns only if refused or failed
+ *     fprintf(stderr, " !    %s\n", sw_error_last());
+ */
+#ifndef SW_SHELL_H
+#define SW_SHELL_H
+
+struct shell_opts {
+	const char *root;   /* absolute root; required */
+	const char *user;   /* who the key belongs to; required */
+	const char *line;   /* SSH_ORIGINAL_COMMAND; NULL = interactive login */
+	const char *exe;    /* the slipway executable; NULL = /proc/self/exe */
+};
+#define SHELL_OPTS_INIT { 0 }
+
+/*
+ * Does not return when the command starts.  Returns SW_EINVALID (refused
+ * request), SW_ENOTFOUND (no such app, or no access) or SW_ERROR (exec
+ * failed), with a one-line message.
+ */
+int shell_run(const struct shell_opts *o);
+
+#endif

@@ -1,0 +1,283 @@
+#define _GNU_SOURCE
+#include "exec/procenv.h"
+
+#include "util/error.h"
+#include "util/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROFILE                                                                    \
+	"for f in /app/.profile.d/*.sh; do [ -r \"$f\" ] && . \"$f\"; done; "       \
+	"[ -r /app/.profile ] && . /app/.profile; "
+
+const char procenv_launcher[] = PROFILE "exec /bin/sh -c \"$1\"";
+const char procenv_launcher_exec[] = PROFILE "exec \"$@\"";
+
+void procenv_argv(const char *const *words, size_t n, struct strvec *out)
+{
+	strvec_push(out, "/bin/sh");
+	strvec_push(out, "-c");
+	strvec_push(out, n == 1 ? procenv_launcher : procenv_launcher_exec);
+	strvec_push(out, "sh");
+	for (size_t i = 0; i < n; i++)
+		strvec_push(out, words[i]);
+}
+
+void procenv_env(const struct config *cfg, int port, const char *dyno, const struct sandbox *sb,
+		 const char *home, struct strvec *env)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		if (strcmp(cfg->items[i].key, "PORT") && strcmp(cfg->items[i].key, "DYNO"))
+			strvec_pushf(env, "%s=%s", cfg->items[i].key, cfg->items[i].value);
+	strvec_pushf(env, "PORT=%d", port);
+	strvec_pushf(env, "DYNO=%s", dyno);
+	sandbox_env(sb, home, env);
+}
+
+static volatile sig_atomic_t stop_asked;
+static int caught;
+static sigset_t stops, waitmask;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only wakes the wait */
+}
+
+void procenv_catch_stops(const int *sigs)
+{
+	struct sigaction sa = { .sa_handler = on_stop }, chld = { .sa_handler = on_child };
+	sigset_t block;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&chld.sa_mask);
+	sigemptyset(&stops);
+	for (size_t i = 0; sigs[i]; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&stops, sigs[i]);
+	}
+	sigaction(SIGCHLD, &chld, NULL);
+	block = stops;
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (size_t i = 0; sigs[i]; i++)
+		sigdelset(&waitmask, sigs[i]);
+	sigdelset(&waitmask, SIGCHLD);
+	caught = 1;
+}
+
+int procenv_stop_asked(void)
+{
+	sigset_t pending;
+	if (stop_asked)
+		return 1;
+	if (!caught || sigpending(&pending) < 0)
+		return 0;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&stops, sig) == 1 && sigismember(&pending, sig) == 1)
+			return 1;
+	return 0;
+}
+
+void procenv_ask_stop(void)
+{
+	stop_asked = 1;
+}
+
+const sigset_t *procenv_waitmask(void)
+{
+	return caught ? &waitmask : NULL;
+}
+
+/* The "pid-namespace" and "child-pid" bwrap wrote on fd; 0 when it wrote none. */
+static void read_info(int fd, unsigned long long *ns, pid_t *child)
+{
+	char text[2048];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(text) - 1 && (r = read(fd, text + n, sizeof(text) - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	text[n] = '\0';
+	char *p = strstr(text, "\"pid-namespace\":");
+	*ns = p ? strtoull(p + 16, NULL, 10) : 0;
+	p = strstr(text, "\"child-pid\":");
+	*child = p ? (pid_t)atoi(p + 12) : 0;
+}
+
+/* In the child: its limits and signals, fds 0 and 3, its directory; then argv. */
+static void exec_child(const struct procenv_start_opts *o, char *const *argv, int info_fd)
+{
+	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(dfl) / sizeof(*dfl); i++)
+		sigaction(dfl[i], &sa, NULL);
+	if (caught)
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
+	if (o->own_group && !o->sb->off)
+		setpgid(0, 0);
+	struct rlimit core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &core);
+	if (o->sb->max_file_size) {
+		struct rlimit fs = { o->sb->max_file_size, o->sb->max_file_size };
+		setrlimit(RLIMIT_FSIZE, &fs); /* lowering only: a failure leaves ours */
+	}
+	if (!o->keep_stdin) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0)
+			_exit(127);
+	}
+	if (o->out_fd > 0 && (dup2(o->out_fd, 1) < 0 || dup2(o->out_fd, 2) < 0))
+		_exit(127);
+	if (info_fd == 3)
+		fcntl(3, F_SETFD, 0);
+	else if (info_fd >= 0 && dup2(info_fd, 3) < 0)
+		_exit(127);
+	if ((!o->sb->off && chdir("/") < 0) || (o->sb->off && chdir(o->dir) < 0))
+		_exit(127);
+	execvpe(argv[0], argv, o->env);
+	_exit(127);
+}
+
+int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
+{
+	struct strvec argv = STRVEC_INIT;
+	int info[2] = { -1, -1 }, err = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (o->sb->off) {
+		for (size_t i = 0; o->argv[i]; i++)
+			strvec_push(&argv, o->argv[i]);
+	} else {
+		if (pipe2(info, O_CLOEXEC) < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot start the process");
+			goto done;
+		}
+		sandbox_command(o->sb, o->argv, o->dir, 3, &argv);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start the process");
+		goto done;
+	}
+	if (pid == 0)
+		exec_child(o, argv.v, info[1]);
+	p->pid = pid;
+	if (info[1] >= 0) {
+		close(info[1]);
+		info[1] = -1;
+		read_info(info[0], &p->ns, &p->init);
+	}
+done:
+	if (info[0] >= 0)
+		close(info[0]);
+	if (info[1] >= 0)
+		close(info[1]);
+	strvec_clear(&argv);
+	return err;
+}
+
+#define SIGNALLED_MAX 4096
+
+/*
+ * Sends sig to every process in the PID namespace whose inode is ns, but
+ * its init.  Reading /proc while processes come and go can skip entries,
+ * so it reads again until a whole pass finds no process it had not
+ * signalled yet (at most a few passes).  How many it signalled.
+ */
+static int signal_namespace(unsigned long long ns, pid_t init, int sig)
+{
+	static pid_t done[SIGNALLED_MAX];
+	size_t ndone = 0;
+	for (int pass = 0; pass < 5; pass++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int fresh = 0;
+		if (!d)
+			break;
+		while ((e = readdir(d))) {
+			pid_t pid = (pid_t)atoi(e->d_name);
+			if (pid <= 0 || pid == init)
+				continue;
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+			if (stat(path, &st) != 0 || (unsigned long long)st.st_ino != ns)
+				continue;
+			size_t k = 0;
+			while (k < ndone && done[k] != pid)
+				k++;
+			if (k < ndone)
+				continue;
+			kill(pid, sig);
+			fresh = 1;
+			if (ndone < SIGNALLED_MAX)
+				done[ndone++] = pid;
+		}
+		closedir(d);
+		if (!fresh && pass > 0)
+			break;
+	}
+	return (int)ndone;
+}
+
+int procenv_signal(const struct procenv_proc *p, int sig)
+{
+	if (p->ns)
+		return signal_namespace(p->ns, p->init, sig);
+	return kill(p->pid, sig) == 0;
+}
+
+void procenv_kill(const struct procenv_proc *p)
+{
+	/* the namespace's init takes everything in it along */
+	kill(p->init > 0 ? p->init : p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+}
+
+int procenv_wait(const struct procenv_proc *p, int stop_sec)
+{
+	long long kill_at = 0;
+	int st;
+	for (;;) {
+		/* with the stops caught, they and SIGCHLD come only inside ppoll: none is missed */
+		pid_t r = waitpid(p->pid, &st, caught || kill_at ? WNOHANG : 0);
+		if (r == p->pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (stop_asked && !kill_at) {
+			procenv_signal(p, SIGTERM);
+			kill_at = run_now_ms() + stop_sec * 1000LL;
+		}
+		if (kill_at && run_now_ms() >= kill_at)
+			procenv_kill(p);
+		struct timespec tick = { 0, 20 * 1000 * 1000 };
+		if (caught)
+			ppoll(NULL, 0, kill_at ? &tick : NULL, &waitmask);
+		else if (kill_at)
+			nanosleep(&tick, NULL);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -1,0 +1,263 @@
+#define _GNU_SOURCE
+#include "exec/sandbox.h"
+
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The system, read-only: directories, or (merged /usr) symlinks into /usr. */
+static const char *const system_dirs[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32",
+					   "/lib64", "/libx32", NULL };
+
+/* What programs need from /etc; nothing else of it is seen. */
+static const char *const etc_entries[] = {
+	"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
+	"/etc/ca-certificates", "/etc/ca-certificates.conf", "/etc/passwd", "/etc/group",
+	"/etc/alternatives", "/etc/localtime", "/etc/ld.so.cache", "/etc/ld.so.conf",
+	"/etc/ld.so.conf.d", NULL,
+};
+
+int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum sandbox_use use)
+{
+	struct settings *s = NULL;
+	char *mode = NULL, *net = NULL;
+	uint64_t max = 0;
+	int err;
+
+	*sb = (struct sandbox)SANDBOX_INIT;
+	if ((err = settings_open(&s, root, app)))
+		return err;
+	if ((err = settings_string(s, &SETTING_SANDBOX, &mode)) ||
+	    (err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) ||
+	    (err = settings_string(s, &SETTING_BUILD_NETWORK, &net)) ||
+	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)))
+		goto done;
+	if (strcmp(mode, "bwrap") && strcmp(mode, "none")) {
+		err = settings_blame(s, &SETTING_SANDBOX, sw_error_set(SW_EINVALID,
+			"invalid sandbox '%s': use bwrap or none", mode));
+		goto done;
+	}
+	if (strcmp(net, "shared") && strcmp(net, "none")) {
+		err = settings_blame(s, &SETTING_BUILD_NETWORK, sw_error_set(SW_EINVALID,
+			"invalid build network '%s': use shared or none", net));
+		goto done;
+	}
+	sb->off = !strcmp(mode, "none");
+	sb->network = use == SANDBOX_RUN || !strcmp(net, "shared");
+	sb->max_file_size = max;
+done:
+	free(mode);
+	free(net);
+	settings_free(s);
+	return err;
+}
+
+void sandbox_mount(struct sandbox *sb, const char *host, const char *inside, int writable)
+{
+	if (sb->n == SANDBOX_MOUNTS_MAX)
+		abort(); /* a fixed set per job: more is a programming error */
+	struct sandbox_mount *m = &sb->mounts[sb->n++];
+	m->host = xstrdup(host);
+	m->inside = xstrdup(inside);
+	m->writable = writable;
+}
+
+/* The mount host lies under (longest match), or NULL; *rest is what follows. */
+static const struct sandbox_mount *mount_of(const struct sandbox *sb, const char *host,
+					    const char **rest)
+{
+	const struct sandbox_mount *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < sb->n; i++) {
+		size_t n = strlen(sb->mounts[i].host);
+		if (!strncmp(host, sb->mounts[i].host, n) && (host[n] == '\0' || host[n] == '/') &&
+		    n >= best_len) {
+			best = &sb->mounts[i];
+			best_len = n;
+		}
+	}
+	*rest = host + best_len;
+	return best;
+}
+
+char *sandbox_path(const struct sandbox *sb, const char *host)
+{
+	const char *rest;
+	const struct sandbox_mount *m = sb->off ? NULL : mount_of(sb, host, &rest);
+	return m ? xasprintf("%s%s", m->inside, rest) : xstrdup(host);
+}
+
+/* A host entry as it is seen inside, read-only: a symlink stays a symlink. */
+static void add_system(struct strvec *a, const char *path)
+{
+	struct stat st;
+	char target[PATH_MAX];
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			return;
+		target[n] = '\0';
+		strvec_push(a, "--symlink");
+		strvec_push(a, target);
+	} else {
+		strvec_push(a, "--ro-bind");
+		strvec_push(a, path);
+	}
+	strvec_push(a, path);
+}
+
+/* bwrap's options for this sandbox, up to and including "--". */
+static void base_args(const struct sandbox *sb, struct strvec *a)
+{
+	strvec_push(a, sb->bwrap ? sb->bwrap : "bwrap");
+	strvec_push(a, "--unshare-all");
+	if (sb->network)
+		strvec_push(a, "--share-net");
+	strvec_push(a, "--die-with-parent");
+	strvec_push(a, "--new-session");
+	strvec_push(a, "--hostname");
+	strvec_push(a, "slipway");
+	for (size_t i = 0; system_dirs[i]; i++)
+		add_system(a, system_dirs[i]);
+	for (size_t i = 0; etc_entries[i]; i++)
+		add_system(a, etc_entries[i]);
+	strvec_push(a, "--proc");
+	strvec_push(a, "/proc");
+	strvec_push(a, "--dev");
+	strvec_push(a, "/dev");
+	strvec_push(a, "--tmpfs");
+	strvec_push(a, "/tmp");
+	for (size_t i = 0; i < sb->n; i++) {
+		strvec_push(a, sb->mounts[i].writable ? "--bind" : "--ro-bind");
+		strvec_push(a, sb->mounts[i].host);
+		strvec_push(a, sb->mounts[i].inside);
+	}
+}
+
+static void fill_limits(const struct sandbox *sb, struct run_opts *o)
+{
+	o->no_core = 1;
+	if (sb->max_file_size && (!o->max_file_size || o->max_file_size > sb->max_file_size))
+		o->max_file_size = sb->max_file_size;
+}
+
+void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
+		     int info_fd, struct strvec *out)
+{
+	base_args(sb, out);
+	if (info_fd >= 0) {
+		strvec_push(out, "--info-fd");
+		strvec_pushf(out, "%d", info_fd);
+	}
+	if (dir) {
+		char *inside = sandbox_path(sb, dir);
+		strvec_push(out, "--chdir");
+		strvec_push(out, inside);
+		free(inside);
+	}
+	strvec_push(out, "--");
+	for (size_t i = 0; argv[i]; i++) {
+		char *p = argv[i][0] == '/' ? sandbox_path(sb, argv[i]) : xstrdup(argv[i]);
+		strvec_push(out, p);
+		free(p);
+	}
+}
+
+int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
+{
+	struct run_opts ro = *o;
+	struct strvec argv = STRVEC_INIT;
+	int err;
+
+	static const char *const minimal_env[] = { "PATH=" SANDBOX_PATH, NULL };
+	fill_limits(sb, &ro);
+	if (!ro.check && sb->check) {
+		ro.check = sb->check;
+		ro.check_ctx = sb->check_ctx;
+		ro.check_ms = sb->check_ms;
+	}
+	if (!ro.env)
+		ro.env = minimal_env; /* never the server's environment */
+	if (sb->off)
+		return run_child(&ro, status);
+	sandbox_command(sb, o->argv, o->dir, -1, &argv);
+	ro.argv = (const char *const *)argv.v;
+	ro.dir = NULL; /* bwrap changes into it, inside */
+	err = run_child(&ro, status);
+	if (err == SW_ENOTFOUND)
+		err = sw_error_set(SW_ERROR, "cannot start the sandbox: bubblewrap ('%s') is not "
+				   "installed (install the bubblewrap package, or set "
+				   "slipway.sandbox none to run app code unsandboxed)",
+				   sb->bwrap ? sb->bwrap : "bwrap");
+	strvec_clear(&argv);
+	return err;
+}
+
+struct first_line {
+	char text[512];
+};
+
+static void keep_first(const char *line, size_t len, void *ctx)
+{
+	struct first_line *f = ctx;
+	if (!f->text[0] && len)
+		snprintf(f->text, sizeof(f->text), "%.*s", (int)len, line);
+}
+
+int sandbox_check(const struct sandbox *sb)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	struct first_line why = { "" };
+	int status = 0, err;
+
+	if (sb->off)
+		return 0;
+	struct sandbox bare = *sb; /* shares bwrap: never released */
+	bare.n = 0;
+	bare.check = NULL; /* only whether one starts at all: the job's directories may not exist yet */
+	sb = &bare;
+	o.argv = argv;
+	o.env = env;
+	o.timeout_sec = 30;
+	o.on_line = keep_first;
+	o.ctx = &why;
+	if ((err = sandbox_run(sb, &o, &status)) < 0)
+		return err;
+	if (status == 0)
+		return 0;
+	return sw_error_set(SW_ERROR, "cannot start the sandbox: %s (allow unprivileged user "
+			    "namespaces: sysctl kernel.unprivileged_userns_clone=1, or set "
+			    "slipway.sandbox none to run app code unsandboxed)",
+			    why.text[0] ? why.text : "bwrap failed");
+}
+
+void sandbox_env(const struct sandbox *sb, const char *home, struct strvec *env)
+{
+	const char *path = getenv("PATH");
+	char *inside = sandbox_path(sb, home);
+	strvec_pushf(env, "PATH=%s", sb->off && path && *path ? path : SANDBOX_PATH);
+	strvec_pushf(env, "HOME=%s", inside);
+	free(inside);
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n; i++) {
+		free(sb->mounts[i].host);
+		free(sb->mounts[i].inside);
+	}
+	sb->n = 0;
+	free(sb->bwrap);
+	sb->bwrap = NULL;
+}

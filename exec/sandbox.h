@@ -1,0 +1,131 @@
+/*
+ * sandbox.h - where app and buildpack code runs: a bubblewrap sandbox.
+ *
+ * Part of exec/: uses util/ and store/; writes only to the FILE * or
+ * callback it is given.
+ *
+ * Every program that comes from a push - a buildpack's bin/detect,
+ * bin/compile and bin/release, the export files they leave, the release
+ * phase, and the app's processes - runs through sandbox_run().  Inside, it
+ * sees only:
+ *
+ *   /usr, /bin, /lib*, /sbin     the system, read-only
+ *   /etc/...                     only what programs need (resolv.conf, hosts,
+ *                                nsswitch.conf, ssl/, ca-certificates*,
+ *                                passwd, group, alternatives/, localtime,
+ *                                ld.so.*), read-only
+ *   /dev, /proc, /tmp            a minimal /dev, a new /proc, a private /tmp
+ *   the job's own directories    at fixed paths, added with sandbox_mount():
+ *                                for a build /app (BUILD_DIR), /cache, /env
+ *                                (read-only) and /buildpacks; for the release
+ *                                phase and processes the release's slug at /app
+ *
+ * and never the root (other apps, the store, the ledger, locks), the server
+ * user's home and keys, the slipway binary or the server's environment: the
+ * environment is the one run_opts.env gives (only PATH when it gives none),
+ * never inherited.  It gets new
+ * user, PID, IPC, UTS and cgroup namespaces, its own session, and dies with
+ * its parent; it shares the host's network unless the setting says not to.
+ * Core dumps are off and no file it writes may exceed max_file_size.
+ *
+ * Paths: callers work with host paths.  sandbox_run() rewrites every
+ * argument and the working directory that lie under a mount to the path
+ * inside; sandbox_path() does the same for values the caller puts in the
+ * environment (HOME=/app).
+ *
+ * Settings (store/settings.h): slipway.sandbox ("bwrap", the default, or
+ * "none": app code then runs unsandboxed, as the server user, and every
+ * build says so), slipway.bwrap (the bubblewrap program, default bwrap
+ * from /usr/bin:/bin) and, for builds, slipway.buildNetwork ("shared", the
+ * default, or "none").
+ *
+ *     struct sandbox sb = SANDBOX_INIT;
+ *     if (sandbox_init(&sb, root, app, SANDBOX_BUILD) < 0 || sandbox_check(&sb) < 0) ...;
+ *     sandbox_mount(&sb, app_dir, "/app", 1);
+ *     struct run_opts o = RUN_OPTS_INIT; o.argv = argv; o.env = env; o.dir = app_dir;
+ *     err = sandbox_run(&sb, &o, &status);
+ *     sandbox_release(&sb);
+ */
+#ifndef SW_SANDBOX_H
+#define SW_SANDBOX_H
+
+#include <stddef.h>
+
+#include "util/run.h"
+
+#define SANDBOX_MOUNTS_MAX 8
+
+/* The PATH of everything that runs inside. */
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
+
+enum sandbox_use {
+	SANDBOX_BUILD,    /* buildpacks: the network per slipway.buildNetwork */
+	SANDBOX_RUN,      /* the release phase and processes: always the network */
+};
+
+struct sandbox_mount {
+	char *host;       /* owned */
+	char *inside;     /* owned; absolute */
+	int writable;
+};
+
+struct sandbox {
+	int off;                    /* slipway.sandbox none: runs unsandboxed */
+	int network;                /* shares the host's network */
+	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
+	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */
+	int (*check)(void *ctx);    /* run_opts.check for every run that sets none */
+	void *check_ctx;
+	int check_ms;
+	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];
+	size_t n;
+};
+#define SANDBOX_INIT { .network = 1 }
+
+/*
+ * Reads the app's settings for one use.  A malformed setting is
+ * SW_EINVALID naming where it was set.
+ */
+int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum sandbox_use use);
+
+/* Makes the host directory `host` appear at `inside` (absolute, fixed). */
+void sandbox_mount(struct sandbox *sb, const char *host, const char *inside, int writable);
+
+/*
+ * The path that host has inside (malloc'ed): under a mount, the mount's
+ * inside path plus the rest; otherwise (or with the sandbox off) host.
+ */
+char *sandbox_path(const struct sandbox *sb, const char *host);
+
+/*
+ * Checks that the sandbox can start on this machine, by starting an empty
+ * one.  SW_ERROR with one line naming the cause and the fix (install
+ * bubblewrap, allow unprivileged user namespaces, or set slipway.sandbox
+ * none).  0 at once when the sandbox is off.
+ */
+int sandbox_check(const struct sandbox *sb);
+
+/*
+ * run_child() inside the sandbox: o's argv, dir and env as described above;
+ * its timeout, output handling and results are run_child()'s.
+ */
+int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status);
+
+/*
+ * The bwrap command line that runs argv in dir inside the sandbox (paths
+ * rewritten as sandbox_run() does), for callers that start it themselves;
+ * info_fd >= 0 asks bwrap to write its JSON status there (its "child-pid"
+ * and "pid-namespace").  Appended to out.
+ */
+void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
+		     int info_fd, struct strvec *out);
+
+/*
+ * Appends "PATH=..." and "HOME=<home as seen inside>" to env: SANDBOX_PATH,
+ * or the server's PATH when the sandbox is off (its tools live there).
+ */
+void sandbox_env(const struct sandbox *sb, const char *home, struct strvec *env);
+
+void sandbox_release(struct sandbox *sb);
+
+#endif

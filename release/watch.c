@@ -1,0 +1,233 @@
+#define _GNU_SOURCE
+#include "release/watch.h"
+#include "release/watcher.h"
+
+#include "release/change.h"
+#include "runtime/healthcheck.h"
+#include "runtime/logs.h"
+#include "runtime/services.h"
+#include "runtime/supervisor.h"
+#include "store/app.h"
+#include "store/ledger.h"
+#include "store/paths.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/lock.h"
+#include "util/run.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_MS 500
+#define CHECK_EVERY_MS 5000
+
+/*
+ * The watch is over: its service goes, under the app lock, so that a
+ * writer starting the next release's watch never loses it (such a writer
+ * ends this process while it waits).  finish keeps it down meanwhile;
+ * s6-svscan lets its supervisor go, which may end this process with
+ * SIGTERM - there is nothing left to do by then.
+ */
+static void retire_self(const char *root, const char *app, int version, int previous)
+{
+	char *dir = watch_service_dir(root, app), *lockpath = app_lock_path(root, app);
+	char *scandir = paths_services_dir(root), *tmp = NULL;
+	struct lock lk = LOCK_INIT;
+	int v, p;
+	long long end;
+	if (lock_acquire(&lk, lockpath, 600, NULL, NULL) == 0 &&
+	    watch_service_read(dir, &v, &p, &end) == 0 && v == version && p == previous &&
+	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
+		char *to = xasprintf("%s/svc", tmp);
+		if (rename(dir, to) == 0)
+			supervisor_rescan(root);
+		else
+			rmdir(tmp);
+		free(to);
+	}
+	lock_release(&lk);
+	free(tmp);
+	free(scandir);
+	free(lockpath);
+	free(dir);
+}
+
+/*
+ * Whether the app's watch service is still this watch (*until: when its
+ * window ends).  It is not when s6 started this watcher again in a service
+ * moved out of the tree - killed as its watch ended, or as a newer
+ * release's took its place: then s6 is told to let it go, nothing watches.
+ */
+static int watch_is_on(const char *root, const char *app, int version, int previous,
+		       long long *until)
+{
+	char *dir = watch_service_dir(root, app);
+	int v, p, on = watch_service_read(dir, &v, &p, until) == 0 && v == version && p == previous;
+	if (!on)
+		supervisor_rescan(root);
+	free(dir);
+	return on;
+}
+
+/* The app's current release, 0 when it cannot be read. */
+static int current_of(const char *root, const char *app)
+{
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	int v = 0;
+	if (ledger_open(&l, repo) < 0 || ledger_current(l, &v) < 0)
+		v = 0;
+	ledger_free(l);
+	free(repo);
+	return v;
+}
+
+static int crashes_of(const char *root, const char *name)
+{
+	char *scandir = paths_services_dir(root), *path = xasprintf("%s/%s/crashes", scandir, name);
+	char *text = NULL;
+	int n = fs_read_file(path, 64, &text, NULL) == 0 ? atoi(text) : 0;
+	free(text);
+	free(path);
+	free(scandir);
+	return n;
+}
+
+static int slug_of(const char *root, const char *app, int version, char hex[65])
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	char *repo = app_repo_path(root, app);
+	int err = ledger_open(&l, repo);
+	if (!err)
+		err = ledger_read(l, version, 0, &r);
+	if (!err)
+		memcpy(hex, r.slug, 65);
+	release_release(&r);
+	ledger_free(l);
+	free(repo);
+	return err;
+}
+
+/* What is wrong with the release's web instances now (malloc'ed), or NULL. */
+/* A web instance of the release crashed WATCH_STRIKES times: which (malloc'ed), or NULL. */
+static char *crashed(const char *root, const char *app, int version)
+{
+	struct strvec names = STRVEC_INIT;
+	char *why = NULL, type[64];
+	int v, index;
+	/* from the names and the crash counts alone: nothing to ask s6 twice a second */
+	services_names(root, app, &names);
+	for (size_t i = 0; i < names.n && !why; i++) {
+		if (services_name_parse(names.v[i], app, &v, type, &index) < 0 || v != version ||
+		    strcmp(type, "web"))
+			continue;
+		int crashes = crashes_of(root, names.v[i]);
+		if (crashes >= WATCH_STRIKES)
+			why = xasprintf("web.%d crashed %d times", index, crashes);
+	}
+	strvec_clear(&names);
+	return why;
+}
+
+/* A web instance of the release that is up failed its checks WATCH_STRIKES times in a row. */
+static char *unhealthy(const char *root, const char *app, int version,
+		       const struct healthchecks *hc, const char *host, int fails[64])
+{
+	struct service_info *s = NULL;
+	size_t n = 0;
+	char *why = NULL;
+	if (!hc->n || services_list(root, app, &s, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n && !why; i++) {
+		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64 ||
+		    strcmp(s[i].state, "up"))
+			continue;
+		char inst[32], *said = NULL;
+		snprintf(inst, sizeof(inst), "web.%d", s[i].index);
+		if (healthchecks_run(hc, inst, s[i].port, host, &said) == 0)
+			fails[s[i].index] = 0;
+		else if (++fails[s[i].index] >= WATCH_STRIKES)
+			why = xasprintf("web.%d failed its health check %d times in a row", s[i].index,
+					fails[s[i].index]);
+		free(said);
+	}
+	free(s);
+	return why;
+}
+
+int watch_run(const char *root, const char *app, int version, int previous, int *rolled_back)
+{
+	struct healthchecks hc;
+	char hex[65] = "", *domain = NULL, *host = NULL;
+	int fails[64] = { 0 }, said = 0, stopped = 0, err;
+	long long until;
+	struct settings *s = NULL;
+
+	*rolled_back = 0;
+	if (!watch_is_on(root, app, version, previous, &until))
+		return 0;
+	if ((err = settings_open(&s, root, app)) ||
+	    (err = settings_string(s, &SETTING_DOMAIN, &domain)))
+		goto done;
+	host = xasprintf("%s.%s", app, domain);
+	if ((err = slug_of(root, app, version, hex)) || (err = healthchecks_load(root, hex, &hc)))
+		goto done;
+	/* in the watch, each check is tried once per round: three rounds in a row fail it */
+	for (int i = 0; i < hc.n; i++) {
+		hc.v[i].attempts = 1;
+		hc.v[i].initial_delay = 0;
+	}
+	/* the window is the one the release went live with, whatever was killed */
+	long long start = run_now_ms(), end = start + (until - (long long)time(NULL)) * 1000LL;
+	long long next_check = start;
+	while (run_now_ms() < end) {
+		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
+		if (!services_runtime_up(root)) {
+			stopped = 1; /* the service stays: the next start of the tree resumes the watch */
+			goto done;
+		}
+		if (current_of(root, app) != version)
+			goto done; /* someone else's release: not ours to watch */
+		long long now = run_now_ms();
+		char *why = crashed(root, app, version);
+		if (!why && now >= next_check) {
+			next_check = now + CHECK_EVERY_MS;
+			why = unhealthy(root, app, version, &hc, host, fails);
+		}
+		if (!why)
+			continue;
+		char *full = xasprintf("%s after v%d went live", why, version);
+		struct change_result res;
+		/* the rollback's own output has no reader: the logs say what happened */
+		FILE *null = fopen("/dev/null", "w");
+		logs_event(root, app, "api", "Rolling back to v%d automatically: %s", previous, full);
+		err = null ? change_rollback_auto(root, app, previous, version, full, null, &res)
+			   : sw_error_errno(SW_ERROR, "cannot open /dev/null");
+		if (null)
+			fclose(null);
+		if (err)
+			logs_event(root, app, "api", "Automatic rollback to v%d refused: %s", previous,
+				   sw_error_last());
+		else
+			*rolled_back = res.version;
+		said = 1;
+		free(full);
+		free(why);
+		goto done;
+	}
+done:
+	if (err && !said)
+		logs_event(root, app, "api", "Automatic rollback of v%d is off: %s", version,
+			   sw_error_last());
+	settings_free(s);
+	free(domain);
+	free(host);
+	if (!stopped)
+		retire_self(root, app, version, previous);
+	return err;
+}

@@ -1,0 +1,42 @@
+/*
+ * watcher.h - the automatic rollback watch as a service of the root's s6
+ * tree (<root>/services/watch-APP): a switch starts it for the release it
+ * made live, apps:destroy ends it.  What the watcher does once it runs is
+ * release/watch.h; this half never rolls back, so a switch can start a
+ * watch without depending on the rollback that the watch may make.
+ *
+ * Part of release/: uses util/, store/ and runtime/.
+ */
+#ifndef SW_WATCHER_H
+#define SW_WATCHER_H
+
+/* Who makes automatic rollbacks. */
+#define WATCH_USER "slipway"
+
+/*
+ * Starts the watcher of release version (previous: the release live before
+ * it) as the app's watch service, in place of an earlier release's, when
+ * slipway.watch is not 0.  The caller holds the app lock and the tree
+ * runs.  SW_ERROR ("cannot start the watcher: ...") when the service cannot
+ * be written or the tree told: the caller says so, nothing watches then.
+ */
+int watch_spawn(const char *root, const char *app, int version, int previous);
+
+/* Ends the app's watch now, if one runs (apps:destroy). */
+void watch_stop(const char *root, const char *app);
+
+/*
+ * The watch service's directory, <root>/services/watch-APP (an instance's
+ * name holds a dot, so the two never meet).  Free it.
+ */
+char *watch_service_dir(const char *root, const char *app);
+
+/*
+ * Reads the service's file "watch": "vN vP END", the release watched, the
+ * one to go back to and when the watch ends (seconds since the epoch), so
+ * a watcher that s6 starts again after a kill watches the rest of the
+ * window.  -1 when there is none or it cannot be read.
+ */
+int watch_service_read(const char *dir, int *version, int *previous, long long *end);
+
+#endif
