@@ -1,5 +1,5 @@
 /*
- * The manual page slipway(1) (docs/slipway.1.cmake): the build makes it,
+ * The manual page slipway(1) (docs/slipway.1.sh): the build makes it,
  * and man renders it with its NAME section and both references.
  */
 #include "tests/helpers.h"
