@@ -9,6 +9,7 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <git2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,10 @@ char *rh_root(void)
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	unsetenv("XDG_CONFIG_HOME");
 	unsetenv("GIT_CONFIG_GLOBAL");
+	/* libgit2 may have looked for its global config already (a HOME read before) */
+	git_libgit2_init();
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, root), 0);
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, root), 0);
 	return root;
 }
 
