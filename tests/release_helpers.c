@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -172,4 +176,34 @@ void rh_out_close(struct rh_out *o)
 	free(o->text);
 	o->f = NULL;
 	o->text = NULL;
+}
+
+pid_t rh_child_at(struct th_at at, const char *log, const char *input, void (*fn)(void *ctx),
+		  void *ctx)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0, "at %s:%d: fork", at.file, at.line);
+	if (pid == 0) {
+		int in = open(input ? input : "/dev/null", O_RDONLY);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+			_exit(111);
+		close(in);
+		close(out);
+		fn(ctx);
+		fflush(NULL);
+		_exit(0);
+	}
+	return pid;
+}
+
+int rh_child_wait(pid_t pid)
+{
+	int st = 0;
+	pid_t got;
+	while ((got = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	cr_assert_eq(got, pid, "waitpid %d", (int)pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -19,6 +19,7 @@
 #include "tests/helpers.h"
 
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * A fresh sandbox that is the root and the process's HOME, with
@@ -65,6 +66,19 @@ void rh_read_at(struct th_at at, const char *root, const char *app, int version,
 void rh_app_config_at(struct th_at at, const char *root, const char *app, const char *key,
 		      const char *value);
 #define rh_app_config(...) rh_app_config_at(TH_AT, __VA_ARGS__)
+
+/*
+ * Runs fn(ctx) in a child process with stdin from the file input (NULL:
+ * /dev/null) and stdout and stderr appended to the file log (for what a
+ * module writes to this process's own output, and signals sent to it);
+ * the child exits 0 once fn returns.  Its pid.
+ */
+pid_t rh_child_at(struct th_at at, const char *log, const char *input, void (*fn)(void *ctx),
+		  void *ctx);
+#define rh_child(...) rh_child_at(TH_AT, __VA_ARGS__)
+
+/* Waits for the child pid: its exit code (128+signal when killed). */
+int rh_child_wait(pid_t pid);
 
 /* An open memstream and what it holds (after rh_out_text()). */
 struct rh_out {
