@@ -89,6 +89,11 @@ def fs_type(path):
     return p.stdout.decode().strip()
 
 
+def nproc():
+    """The processors this process may run on, as nproc(1) counts them."""
+    return len(os.sched_getaffinity(0))
+
+
 def free_port():
     """A port on 127.0.0.1 that nothing uses now."""
     with socket.socket() as s:
@@ -136,7 +141,7 @@ class Bench:
         self.say(f"Building slipway and slipway-bench into {self.build}")
         run(["cmake", "-S", self.top, "-B", self.build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
              "-DSLIPWAY_SANITIZE=OFF"], quiet=True)
-        run(["cmake", "--build", self.build, "-j", str(os.cpu_count()), "--target", "slipway",
+        run(["cmake", "--build", self.build, "-j", str(nproc()), "--target", "slipway",
              "slipway-bench"], quiet=True)
         for exe in (self.slipway, self.helper):
             if not os.access(exe, os.X_OK):
@@ -261,7 +266,7 @@ class Bench:
         dirty = subprocess.run(["git", "-C", self.top, "diff", "--quiet", "HEAD"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         return {"mode": "quick" if self.quick else "full", "releases": self.nrel,
-                "cores": os.cpu_count(), "cpu": cpus[0] if cpus else "",
+                "cores": nproc(), "cpu": cpus[0] if cpus else "",
                 "mem_gb": float(f"{mem_kb / 1048576:.1f}"), "kernel": os.uname().release,
                 "git": (first_line(["git", "--version"]).split() + ["", "", ""])[2],
                 "zstd": re.sub(r".* v([0-9.]*).*", r"\1", first_line(["zstd", "--version"])),
@@ -307,7 +312,7 @@ def main(argv):
         b.prepare()
         b.make_work()
         load_start = load_average()
-        cores = os.cpu_count()
+        cores = nproc()
         b.say(f"Work directory {b.work} (tmpfs: {b.tmpfs}); load average {load_start} on {cores} cores")
         if load_start > cores * 0.75:
             b.say(f"Warning: the machine is busy (load {load_start}); figures will be noisy")
