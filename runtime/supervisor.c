@@ -216,6 +216,15 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 	return 0;
 }
 
+int supervisor_is_parent(void)
+{
+	char *path = xasprintf("/proc/%d/comm", (int)getppid()), *comm = NULL;
+	int s6 = fs_read_file(path, 64, &comm, NULL) == 0 && !strcmp(comm, "s6-supervise\n");
+	free(comm);
+	free(path);
+	return s6;
+}
+
 int supervisor_running(const char *root)
 {
 	char *scandir = paths_services_dir(root);

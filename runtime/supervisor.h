@@ -45,6 +45,12 @@ struct supervisor_status {
  */
 int supervisor_status(const char *root, struct supervisor_status *st);
 
+/*
+ * 1 when this process's parent is an s6-supervise, as it is when the run
+ * program of its service exec'ed it.
+ */
+int supervisor_is_parent(void);
+
 /* 1 when an s6-svscan answers on the root's scan directory (cheaper than the status). */
 int supervisor_running(const char *root);
 
