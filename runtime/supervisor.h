@@ -119,7 +119,8 @@ int supervisor_service_name_valid(const char *name);
 
 /* One more file of a service directory. */
 struct service_file {
-	const char *name;  /* a plain file name, not "run", "finish" or "log" (no '/', no dot first) */
+	const char *name;  /* a plain file name (no /, no dot first), none of "run", "finish",
+			      "log" and "supervise" */
 	const char *data;
 	size_t len;
 	mode_t mode;
