@@ -38,7 +38,9 @@ static void setup(void)
 		cr_skip_test("s6 is needed (run scripts/deps)");
 	root = rh_root();
 	rh_app(root, "demo");
-	dir = watch_service_dir(root, "demo");
+	char *name = watch_service_name("demo");
+	dir = th_path("%s/services/%s", root, name);
+	free(name);
 	rh_slug(root, hex, "worker", "#!/bin/sh\n", NULL);
 	/* v1 runs nothing the default formation starts, so going back to it starts nothing */
 	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "worker", "./worker", NULL);
@@ -122,7 +124,7 @@ Test(watch, a_stopped_runtime_leaves_the_watch_for_the_next_start)
 	cr_assert_eq(rolled, 0);
 	int v = 0, p = 0;
 	long long end = 0;
-	cr_assert_eq(watch_service_read(dir, &v, &p, &end), 0, "the service stays");
+	cr_assert_eq(watch_service_read(root, "demo", &v, &p, &end), 0, "the service stays");
 	cr_assert_eq(v, 2);
 	cr_assert_eq(rh_latest(root, "demo"), 2);
 }

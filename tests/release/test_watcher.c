@@ -33,7 +33,9 @@ static void setup(void)
 {
 	root = rh_root();
 	rh_app(root, "demo");
-	dir = watch_service_dir(root, "demo");
+	char *name = watch_service_name("demo");
+	dir = th_path("%s/services/%s", root, name);
+	free(name);
 }
 
 static void teardown(void)
@@ -64,14 +66,14 @@ static int spawn(int version, int previous)
 	return watch_spawn(root, "demo", version, previous);
 }
 
-Test(watcher, the_service_is_named_for_the_app_in_the_scan_directory)
+Test(watcher, the_service_is_named_for_the_app)
 {
-	char *want = th_path("%s/services/watch-demo", root);
-	cr_assert_str_eq(dir, want);
-	free(want);
+	char *name = watch_service_name("demo");
+	cr_assert_str_eq(name, "watch-demo");
+	free(name);
 	int v = 0, p = 0;
 	long long end = 0;
-	cr_assert_eq(watch_service_read(dir, &v, &p, &end), -1, "none yet");
+	cr_assert_eq(watch_service_read(root, "demo", &v, &p, &end), -1, "none yet");
 }
 
 Test(watcher, nothing_is_watched_when_slipway_watch_is_0_or_no_release_came_before)
@@ -95,7 +97,7 @@ Test(watcher, the_service_holds_the_release_the_one_before_and_the_end_of_the_wi
 	long long t1 = time(NULL);
 	int v = 0, p = 0;
 	long long end = 0;
-	cr_assert_eq(watch_service_read(dir, &v, &p, &end), 0);
+	cr_assert_eq(watch_service_read(root, "demo", &v, &p, &end), 0);
 	cr_assert_eq(v, 5);
 	cr_assert_eq(p, 3);
 	cr_assert(end >= t0 + 120 && end <= t1 + 120, "the window ends %lld s after it started",
@@ -115,7 +117,7 @@ Test(watcher, a_newer_release_takes_the_place_of_the_earlier_watch_and_stop_ends
 	cr_assert_eq(spawn(3, 2), 0, "%s", sw_error_last());
 	int v = 0, p = 0;
 	long long end = 0;
-	cr_assert_eq(watch_service_read(dir, &v, &p, &end), 0);
+	cr_assert_eq(watch_service_read(root, "demo", &v, &p, &end), 0);
 	cr_assert_eq(v, 3);
 	cr_assert_eq(p, 2);
 	watch_stop(root, "demo");

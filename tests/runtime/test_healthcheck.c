@@ -150,7 +150,9 @@ static int run(struct healthcheck c, int port, char **why)
 {
 	struct healthchecks hc = { .n = 1 };
 	hc.v[0] = c;
-	return healthchecks_run(&hc, "web.1", port, "demo.example.com", why);
+	char address[32];
+	snprintf(address, sizeof(address), "127.0.0.1:%d", port);
+	return healthchecks_run(&hc, "web.1", address, "demo.example.com", why);
 }
 
 Test(healthcheck, passes_on_a_2xx_that_holds_its_content_asked_with_the_apps_host)
