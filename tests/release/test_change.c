@@ -251,3 +251,58 @@ Test(change, deploying_a_slug_that_is_corrupt_in_the_store_is_refused)
 	release_release(&src);
 	th_keep_free();
 }
+
+Test(change, removing_vars_says_which_and_a_change_to_a_missing_app_is_refused)
+{
+	cr_assert_eq(set_vars((const char *[]){ "A", "1", "B", "2", NULL }, NULL), 0, "%s",
+		     sw_error_last());
+	cr_assert_eq(res.version, 1, "config before the first deploy is a release too");
+	struct strvec unset = STRVEC_INIT;
+	strvec_push(&unset, "A");
+	struct config set = CONFIG_INIT;
+	config_set(&set, "C", "3");
+	cr_assert_eq(change_config(root, "demo", &set, NULL, &unset, "alice", out.f, &res), 0, "%s",
+		     sw_error_last());
+	assert_description(2, "Set C and remove A config vars");
+	cr_assert_eq(change_config(root, "demo", NULL, NULL, &unset, "alice", out.f, &res), 0, "%s",
+		     sw_error_last());
+	cr_assert_eq(res.version, 0, "removing what is not there records nothing");
+
+	cr_assert_eq(change_config(root, "nosuch", &set, NULL, NULL, "alice", out.f, &res),
+		     SW_ENOTFOUND);
+	cr_assert(!strncmp(sw_error_last(), "app 'nosuch' does not exist", 27), "%s", sw_error_last());
+	cr_assert_eq(change_rollback(root, "nosuch", 0, "alice", out.f, &res), SW_ENOTFOUND);
+	rh_app(root, "empty");
+	cr_assert_eq(change_rollback(root, "empty", 0, "alice", out.f, &res), SW_ENOTFOUND);
+	cr_assert_str_eq(sw_error_last(), "empty has no releases to roll back to");
+	config_release(&set);
+	strvec_clear(&unset);
+}
+
+Test(change, a_config_change_whose_release_phase_fails_is_recorded_and_not_current)
+{
+	char hex[65];
+	rh_slug(root, hex, "migrate", "#!/bin/sh\necho \"migrating to $DATABASE_URL\"\n"
+		"[ \"$DATABASE_URL\" = good ]\n", NULL);
+	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "web", "./server", "release", "./migrate",
+		   NULL);
+	cr_assert_eq(set_vars((const char *[]){ "DATABASE_URL", "bad", NULL }, NULL), 0, "%s",
+		     sw_error_last());
+	cr_assert_eq(res.version, 2);
+	cr_assert_eq(res.failed, 1);
+	cr_assert_eq(rh_current(root, "demo"), 1, "the release that was current stays current");
+	cr_assert(strstr(rh_out_text(&out), "-----> Running release command...\nmigrating to bad\n"),
+		  "its output streams: %s", rh_out_text(&out));
+	struct release r = RELEASE_INIT;
+	rh_read(root, "demo", 2, &r);
+	cr_assert_eq(r.status, RELEASE_FAILED);
+	cr_assert_str_eq(r.output, "migrating to bad\nrelease command exited with status 1\n");
+	release_release(&r);
+
+	cr_assert_eq(set_vars((const char *[]){ "DATABASE_URL", "good", NULL }, NULL), 0, "%s",
+		     sw_error_last());
+	cr_assert_eq(res.version, 3);
+	cr_assert_eq(res.failed, 0);
+	cr_assert_eq(res.previous, 1);
+	cr_assert_eq(rh_current(root, "demo"), 3);
+}

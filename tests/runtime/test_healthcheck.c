@@ -106,6 +106,13 @@ Test(healthcheck, a_malformed_app_json_is_refused_naming_what_is_wrong)
 		"app.json: a health check needs a \"path\" such as \"/health\"");
 	refused("{\"healthchecks\": {\"web\": {\"path\": \"/h\"}}}",
 		"app.json: healthchecks.web must be a list of checks");
+	struct buf nine = BUF_INIT;
+	buf_adds(&nine, "{\"healthchecks\": {\"web\": [");
+	for (int i = 0; i < HEALTHCHECKS_MAX + 1; i++)
+		buf_addf(&nine, "%s{\"path\": \"/%d\"}", i ? "," : "", i);
+	buf_adds(&nine, "]}}");
+	refused(nine.data, "app.json: at most 8 web health checks");
+	buf_release(&nine);
 }
 
 /* An HTTP server on 127.0.0.1: / and /ok answer 200, /host the Host asked for, the rest 500. */

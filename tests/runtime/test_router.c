@@ -372,6 +372,17 @@ Test(router, the_real_nginx_serves_each_page_and_keeps_its_config_when_a_new_one
 	cr_assert(strstr(body, "Offline for maintenance"), "%s", body);
 	free(body);
 
+	/* a file changed behind its back (no switch, no reload): what it serves is stale */
+	char *conf = th_path("%s/router/apps/demo.conf", root), *text = app_file();
+	char *edited = th_path("%s# edited by hand\n", text);
+	th_write(conf, edited, 0644);
+	cr_assert_eq(router_health(root), ROUTER_STALE);
+	cr_assert_eq(switch_to(NULL, NULL), 0, "%s", sw_error_last());
+	cr_assert_eq(router_health(root), ROUTER_CURRENT);
+	free(edited);
+	free(text);
+	free(conf);
+
 	cr_assert_eq(router_stop(root, 10), 0, "%s", sw_error_last());
 	cr_assert_eq(router_running(root), 0);
 	cr_assert_eq(router_health(root), ROUTER_STOPPED);
