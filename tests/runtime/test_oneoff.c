@@ -169,3 +169,21 @@ Test(oneoff, refuses_before_anything_starts)
 	cr_assert_eq(runs_left(), 0);
 	release_release(&j.r);
 }
+
+Test(oneoff, what_ignores_sigterm_is_killed_after_the_stop_timeout)
+{
+	struct job j;
+	job_init(&j, (const char *[]){ "trap 'echo ignoring TERM' TERM; echo ready; "
+				       "while :; do sleep 0.1; done", NULL });
+	j.o.stop_timeout_sec = 1;
+	pid_t pid = rh_child(log_path, NULL, run_job, &j);
+	app_sandbox_wait_for(log_path, "ready");
+	cr_assert_eq(kill(pid, SIGINT), 0);
+	char *text = finish(pid);
+	char *want = th_path("oneoff_run %d: 0, status 137\n", (int)pid);
+	cr_assert(strstr(text, "ignoring TERM\n") && strstr(text, want), "%s", text);
+	cr_assert_eq(runs_left(), 0);
+	free(want);
+	free(text);
+	release_release(&j.r);
+}

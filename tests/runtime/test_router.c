@@ -390,3 +390,45 @@ Test(router, the_real_nginx_serves_each_page_and_keeps_its_config_when_a_new_one
 	free(other);
 	free(before);
 }
+
+Test(router, for_the_operators_nginx_prepare_writes_the_includes_and_runs_its_reload)
+{
+	setenv("SLIPWAY_ROUTER", "system", 1);
+	char *reload = th_path("%s/reload", root), *called = th_path("%s/reloaded", root);
+	char *script = th_path("#!/bin/sh\necho \"$@\" >> '%s'\n", called);
+	th_write(reload, script, 0755);
+	global_config("slipway.routerReload", reload);
+	global_config("slipway.routerReload", "now");
+	cr_assert_eq(router_prepare(root), 0, "%s", sw_error_last());
+	char *said = th_read(called, NULL);
+	cr_assert_str_eq(said, "now\n", "its reload ran once, as an argv");
+	char *http = th_path("%s/router/http.conf", root), *main_conf = th_path("%s/router/nginx.conf",
+										 root);
+	cr_assert_eq(access(http, F_OK), 0, "the operator's nginx includes http.conf");
+	cr_assert_neq(access(main_conf, F_OK), 0, "no nginx.conf of Slipway's own");
+	char *conf = app_file();
+	cr_assert_not_null(conf, "every app's file is written");
+	char *abs = th_path("alias %s/router/pages/app-error.html;", root);
+	cr_assert(strstr(conf, abs), "%s", conf);
+	free(abs);
+	free(conf);
+	free(main_conf);
+	free(http);
+	free(said);
+	free(script);
+	free(called);
+	free(reload);
+}
+
+Test(router, the_operators_nginx_needs_a_root_it_can_name)
+{
+	setenv("SLIPWAY_ROUTER", "system", 1);
+	char *odd = th_path("%s/odd root", root);
+	cr_assert_eq(mkdir(odd, 0755), 0);
+	cr_assert_eq(router_check(odd), SW_EINVALID);
+	char *want = th_path("slipway.router system needs a root whose path has only letters, "
+			     "digits and / . _ - (not '%s')", odd);
+	cr_assert_str_eq(sw_error_last(), want);
+	free(want);
+	free(odd);
+}
