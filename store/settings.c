@@ -48,7 +48,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_BUILD_DIR] = {
 		.key = "slipway.buildDir", .env = "SLIPWAY_BUILD_DIR",
 		.type = SETTING_TYPE_PATH, .scope = APP_,
-		.def_doc = "a tmpfs when the tree fits, else `<root>/builds`",
+		.def_doc = "a tmpfs when the tree fits, else `<root>/builds` "
+			   "([where builds run](install.md#where-builds-run))",
 		.help = "builds run in `DIR/<app>/`, always" },
 	[SETTING_ID_TMPFS] = {
 		.key = "slipway.tmpfs", .env = "SLIPWAY_TMPFS",
@@ -65,7 +66,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_SANDBOX] = {
 		.key = "slipway.sandbox", .env = "SLIPWAY_SANDBOX",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "bwrap", .values = "bwrap|none",
-		.help = "where app code runs: the bubblewrap sandbox, or `none` (the security model)" },
+		.help = "where app code runs: the bubblewrap sandbox, or `none` "
+			"([security model](security.md))" },
 	[SETTING_ID_BWRAP] = {
 		.key = "slipway.bwrap", .env = "SLIPWAY_BWRAP",
 		.type = SETTING_TYPE_PROGRAM, .scope = APP_, .def_doc = "`bwrap` from `PATH`",
@@ -101,7 +103,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.onRelease",
 		.type = SETTING_TYPE_LIST, .scope = APP_, .def_doc = "none",
 		.help = "a program run after every release becomes current, one word per value "
-			"(`git config --add`)" },
+			"(`git config --add`; [running releases with something else]"
+			"(runtime.md#running-releases-with-something-else))" },
 	[SETTING_ID_BOOT_TIMEOUT] = {
 		.key = "slipway.bootTimeout", .env = "SLIPWAY_BOOT_TIMEOUT",
 		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "60",
