@@ -1,5 +1,6 @@
 #include "tests/helpers.h"
 
+#include "runtime/services.h"
 #include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -337,6 +338,7 @@ Test(settings, every_row_is_whole_and_its_default_is_valid)
 			cr_assert_eq(settings_bool(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
 	}
 	cr_assert_null(settings_find("slipway.nonsense"));
+	cr_assert_eq(SETTING_MAX_INSTANCES.max, SERVICES_MAX, "ps:scale's limit is the row's");
 	settings_free(s);
 }
 
