@@ -62,10 +62,12 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_BUILD_NETWORK] = {
 		.key = "slipway.buildNetwork", .env = "SLIPWAY_BUILD_NETWORK",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "shared", .values = "shared|none",
+		.unit = "build network",
 		.help = "`none` cuts builds off the network (loopback only)" },
 	[SETTING_ID_SANDBOX] = {
 		.key = "slipway.sandbox", .env = "SLIPWAY_SANDBOX",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "bwrap", .values = "bwrap|none",
+		.unit = "sandbox",
 		.help = "where app code runs: the bubblewrap sandbox, or `none` "
 			"([security model](security.md))" },
 	[SETTING_ID_BWRAP] = {
@@ -199,8 +201,7 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	/* no environment variable: a client's environment must never decide it */
 	[SETTING_ID_SSH_APPS_CREATE] = {
 		.key = "slipway.sshAppsCreate",
-		.type = SETTING_TYPE_ENUM, .scope = SERVER_, .def = "denied",
-		.values = "allowed|denied|N",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
 		.help = "whether users may run `apps:create` over ssh: `allowed`, `denied`, or how "
 			"many apps each may create (0 to 100000)" },
 };
@@ -664,6 +665,37 @@ int settings_bool(struct settings *s, const struct setting *def, int *out)
 			err = blame(def, from, sw_error_set(SW_EINVALID,
 				"invalid boolean '%s': use true or false", t));
 	}
+	free(v);
+	return err;
+}
+
+/* The place of word t in values ("a|b|c"), or -1; the words as "a, b or c" into list. */
+static int enum_index(const char *values, const char *t, struct buf *list)
+{
+	int found = -1, i = 0;
+	for (const char *v = values; *v; i++) {
+		size_t n = strcspn(v, "|");
+		if (strlen(t) == n && !strncmp(v, t, n))
+			found = i;
+		buf_addf(list, "%s%.*s", i == 0 ? "" : v[n] ? ", " : " or ", (int)n, v);
+		v += n + (v[n] == '|');
+	}
+	return found;
+}
+
+int settings_enum(struct settings *s, const struct setting *def, int *index)
+{
+	enum setting_origin from;
+	struct buf list = BUF_INIT;
+	char *v = NULL;
+	int err = lookup(s, def, &v, &from), i;
+	const char *t = value_or_default(def, v);
+	if (!err && t && (i = enum_index(def->values, t, &list)) >= 0)
+		*index = i;
+	else if (!err && t)
+		err = blame(def, from, sw_error_set(SW_EINVALID, "invalid %s '%s': use %s",
+						    def->unit ? def->unit : "value", t, list.data));
+	buf_release(&list);
 	free(v);
 	return err;
 }

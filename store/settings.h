@@ -82,7 +82,7 @@ struct setting {
 	const char *def;          /* the default as it would be written, or NULL: unset */
 	const char *def_doc;      /* a default decided elsewhere, in words; NULL: def */
 	uint64_t min, max;        /* SETTING_TYPE_COUNT's bounds */
-	const char *unit;         /* SETTING_TYPE_COUNT: what is counted, for the message */
+	const char *unit;         /* counts and enums: what it is, for the message */
 	int zero_off;             /* durations and sizes: "0" is accepted and means none */
 	const char *values;       /* SETTING_TYPE_ENUM: the words, "own|system" */
 	const char *help;         /* one line: what it decides */
@@ -228,6 +228,13 @@ int settings_size(struct settings *s, const struct setting *def, uint64_t *out);
 
 /* A whole number within the row's min and max (default 1 to 1,000,000,000). */
 int settings_count(struct settings *s, const struct setting *def, uint64_t *out);
+
+/*
+ * One of a SETTING_TYPE_ENUM row's values: *index is its place in the
+ * row's values (0 for the first).  Anything else is SW_EINVALID ("invalid
+ * <unit> 'x': use bwrap or none"), blamed on where it was set.
+ */
+int settings_enum(struct settings *s, const struct setting *def, int *index);
 
 /* true/false, yes/no, on/off, 1/0 (git's booleans). */
 int settings_bool(struct settings *s, const struct setting *def, int *out);

@@ -336,6 +336,8 @@ Test(settings, every_row_is_whole_and_its_default_is_valid)
 			cr_assert_eq(settings_count(s, d, &u), 0, "%s: %s", d->key, sw_error_last());
 		if (d->type == SETTING_TYPE_BOOL)
 			cr_assert_eq(settings_bool(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
+		if (d->type == SETTING_TYPE_ENUM)
+			cr_assert_eq(settings_enum(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
 	}
 	cr_assert_null(settings_find("slipway.nonsense"));
 	cr_assert_eq(SETTING_MAX_INSTANCES.max, SERVICES_MAX, "ps:scale's limit is the row's");
@@ -368,6 +370,17 @@ Test(settings, bounds_and_zero_come_from_the_row)
 	cr_assert_eq(t, 0);
 	setenv("SLIPWAY_MAX_SLUG_SIZE", "0", 1);
 	cr_assert_eq(settings_size(s, &SETTING_MAX_SLUG_SIZE, &n), SW_EINVALID);
+
+	/* an enum's words */
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), 0);
+	cr_assert_eq(t, 0, "bwrap, the default, is the first word");
+	setenv("SLIPWAY_SANDBOX", "none", 1);
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), 0);
+	cr_assert_eq(t, 1);
+	setenv("SLIPWAY_SANDBOX", "off", 1);
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "$SLIPWAY_SANDBOX: invalid sandbox 'off': use bwrap or none");
+	setenv("SLIPWAY_SANDBOX", "", 1);
 	settings_free(s);
 }
 
