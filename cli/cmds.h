@@ -67,6 +67,9 @@ int cmd_repo_purge_cache(struct cli *c);
 int cmd_fsck(struct cli *c);
 int cmd_gc(struct cli *c);
 
+/* cmd_settings.c */
+int cmd_settings(struct cli *c);
+
 /* cmd_server.c: the runtime's supervision tree */
 int cmd_server_start(struct cli *c);
 int cmd_server_status(struct cli *c);
