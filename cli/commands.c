@@ -245,13 +245,8 @@ int cli_remote_allowed(const char *name)
 	return c && (c->flags & CMD_REMOTE);
 }
 
-/*
- * The option arrays cmd takes, in the order its help lists them, and
- * where each stores its values: the command's own into options (its
- * args struct), the shared ones into c.
- */
-static void cmd_groups(const struct cmd *cmd, struct cli *c, void *options,
-		       const struct opt *groups[4], void *bases[4])
+/* The option arrays cmd takes, in the order its help lists them. */
+static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 {
 	size_t n = 0;
 	if (cmd->flags & CMD_APP)
@@ -260,29 +255,28 @@ static void cmd_groups(const struct cmd *cmd, struct cli *c, void *options,
 		groups[n++] = app_only_opts;
 	else if (cli_forwarded(cmd))
 		groups[n++] = remote_opts;
-	for (size_t i = 0; i < n; i++)
-		bases[i] = c;
-	if (cmd->opts) {
-		bases[n] = options;
+	if (cmd->opts)
 		groups[n++] = cmd->opts;
-	}
-	bases[n] = c;
 	groups[n++] = common_opts;
 	groups[n] = NULL;
 }
 
-static void print_cmd_help(struct cli *c, const struct cmd *cmd)
+void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user)
 {
 	const struct opt *groups[4];
-	void *bases[4];
-	cmd_groups(cmd, c, NULL, groups, bases);
-	if (c->shell_user) /* over ssh, --root is not for the user (the last group) */
+	cmd_groups(cmd, groups);
+	if (remote_user) /* over ssh, --root is not for the user (the last group) */
 		for (size_t i = 0; groups[i]; i++)
 			if (groups[i] == common_opts)
 				groups[i] = NULL;
-	cli_print_usage(stdout, cmd);
-	printf("\n%s\n\nOptions:\n", cmd->help);
-	opt_print_help(stdout, groups);
+	cli_print_usage(f, cmd);
+	fprintf(f, "\n%s\n\nOptions:\n", cmd->help);
+	opt_print_help(f, groups);
+}
+
+static void print_cmd_help(const struct cli *c, const struct cmd *cmd)
+{
+	cli_print_help(stdout, cmd, c->shell_user != NULL);
 }
 
 void cli_print_commands(unsigned need)
@@ -409,7 +403,10 @@ static int parse_line(struct cli *c, const struct cmd *cmd, int argc, char **arg
 {
 	const struct opt *groups[4];
 	void *bases[4];
-	cmd_groups(cmd, c, c->options, groups, bases);
+	cmd_groups(cmd, groups);
+	/* the command's own options go into its args struct, the shared ones into c */
+	for (size_t i = 0; groups[i]; i++)
+		bases[i] = groups[i] == cmd->opts ? c->options : (void *)c;
 	unsigned leading = cmd->flags & CMD_ARGV ? OPT_PARSE_LEADING | OPT_PARSE_DASHDASH : 0;
 	int n = opt_parse_each(groups, bases, argc, argv, cmd->name, leading);
 	if (n < 0) {
