@@ -4,7 +4,7 @@
  * Part of cli/: may use every folder; with hooks/ the only one that prints on
  * its own.
  *
- * A command declares its options in a static array ended by OPT_END.  Each
+ * Options are declared in an array ended by OPT_END (or OPT_END_OF).  Each
  * spec names the option (-n and/or --num), its kind, where its value goes
  * (an offset into the caller's struct, type-checked when the array is
  * compiled) and its help line:
