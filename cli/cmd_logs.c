@@ -3,6 +3,7 @@
 #include "cli/cmds.h"
 #include "cli/common.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "store/app.h"
 #include "util/error.h"
@@ -57,7 +58,7 @@ int cmd_logs(struct cli *c)
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	size_t n = a->num ? (size_t)a->num : LOGS_DEFAULT_LINES;
-	if (logs_show(c->root, c->app, &f, n, a->tail, stdout, reader_gone, NULL) < 0)
+	if (host_logs(c->root, c->app, &f, n, a->tail, stdout, reader_gone, NULL) < 0)
 		return reader_gone(NULL) ? 0 : cli_fail();
 	return 0;
 }
