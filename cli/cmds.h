@@ -79,6 +79,10 @@ int cmd_fsck(struct cli *c);
 int cmd_gc(struct cli *c);
 extern const struct opt fsck_opts[], gc_opts[];
 
+/* cmd_settings.c */
+int cmd_settings(struct cli *c);
+extern const struct opt settings_opts[];
+
 /* cmd_server.c: the runtime's supervision tree */
 int cmd_server_start(struct cli *c);
 int cmd_server_status(struct cli *c);

@@ -159,6 +159,8 @@ const struct cmd cli_commands[] = {
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
 	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
+	{ "settings", cmd_settings, CMD_APP_OPT, 0, 0, "[-a APP] [--json]", settings_opts,
+	  "show every setting's value and where it comes from (environment, app, global, default)" },
 	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", ps_opts,
 	  "list the app's running processes" },
 	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 0, -1, "[TYPE=N [TYPE+N ...]] -a APP", NULL,

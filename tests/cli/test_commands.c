@@ -32,7 +32,7 @@ Test(commands, remote_users_may_run_only_these)
 
 	static const char *const refused[] = { "shell", "keys", "keys:add", "keys:remove",
 					       "access", "access:add", "access:remove",
-					       "apps:destroy", "slugs:extract", "fsck", "gc",
+					       "apps:destroy", "slugs:extract", "fsck", "gc", "settings",
 					       "touch", "sh",
 					       "releases;touch", "git-upload-archive", "", NULL };
 	for (size_t i = 0; refused[i]; i++)
