@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "store/app.h"
 #include "store/settings.h"
@@ -62,8 +63,18 @@ static void settings_table_text(struct buf *out, const char *app, const struct s
 			 v[i].value ? v[i].value : "", settings_origin_name(v[i].from));
 }
 
+struct settings_args {
+	int json;
+};
+
+const struct opt settings_opts[] = {
+	CLI_OPT_JSON(struct settings_args),
+	OPT_END_OF(struct settings_args),
+};
+
 int cmd_settings(struct cli *c)
 {
+	const struct settings_args *a = c->options;
 	struct settings *s = NULL;
 	struct shown v[SETTINGS_COUNT] = { 0 };
 	int rc = 0;
@@ -76,7 +87,7 @@ int cmd_settings(struct cli *c)
 			rc = cli_fail();
 	if (!rc) {
 		struct buf out = BUF_INIT;
-		if (c->json)
+		if (a->json)
 			settings_json(&out, v);
 		else
 			settings_table_text(&out, c->app, v);

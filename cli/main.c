@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/common.h"
 
 #include "hooks/receive.h"
 #include "util/error.h"
