@@ -6,6 +6,7 @@
 #include "release/activate.h"
 #include "release/change.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/ledger.h"
 
 #include <stdio.h>
@@ -161,13 +162,18 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 
 int cmd_rollback(struct cli *c)
 {
+	struct app_ctx ctx = APP_CTX_INIT;
 	struct change_result res;
-	int target = 0;
-	if (app_check_exists(c->root, c->app) < 0)
+	int target = 0, err;
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_READ) < 0)
 		return cli_fail();
-	if (c->nargs && release_parse_version(c->args[0], &target) < 0)
+	if (c->nargs && (err = release_parse_version(c->args[0], &target)) < 0) {
+		app_ctx_release(&ctx);
 		return cli_fail();
-	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
+	}
+	err = change_rollback(&ctx, target, c->user, stdout, &res);
+	app_ctx_release(&ctx); /* the lock goes before the output, as it did */
+	if (err < 0)
 		return cli_fail();
 	char *skipped = res.skipped[0] ? xasprintf(" (skipped %s)", res.skipped) : xstrdup("");
 	if (res.failed) {
