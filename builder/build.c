@@ -438,8 +438,7 @@ static int compile(struct build *b)
 	    (err = open_sandbox(b)))
 		goto done;
 	build_env(b, &env);
-	if ((err = pipeline_specs(b->o->ctx->root, b->o->ctx->app, b->app_dir, b->o->remote_user, &specs,
-				  &from)))
+	if ((err = pipeline_specs(b->o->ctx, b->app_dir, b->o->remote_user, &specs, &from)))
 		goto done;
 	po.root = b->o->ctx->root;
 	po.sandbox = &b->sb;
