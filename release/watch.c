@@ -4,17 +4,15 @@
 
 #include "release/change.h"
 #include "runtime/healthcheck.h"
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/ledger.h"
-#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/fsutil.h"
-#include "util/lock.h"
 #include "util/run.h"
 
 #include <limits.h>
@@ -35,25 +33,16 @@
  */
 static void retire_self(struct app_ctx *ctx, int version, int previous)
 {
-	const char *root = ctx->root;
-	char *dir = watch_service_dir(root, ctx->app);
-	char *scandir = paths_services_dir(root), *tmp = NULL;
+	const char *root = ctx->root, *app = ctx->app;
+	char *name = watch_service_name(app);
 	int v, p;
 	long long end;
 	/* held already after a rollback; else taken here */
 	if (app_ctx_lock(ctx) == 0 &&
-	    watch_service_read(dir, &v, &p, &end) == 0 && v == version && p == previous &&
-	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
-		char *to = xasprintf("%s/svc", tmp);
-		if (rename(dir, to) == 0)
-			supervisor_rescan(root);
-		else
-			rmdir(tmp);
-		free(to);
-	}
-	free(tmp);
-	free(scandir);
-	free(dir);
+	    watch_service_read(root, app, &v, &p, &end) == 0 && v == version && p == previous &&
+	    supervisor_service_move_aside(root, name) == 0)
+		supervisor_rescan(root);
+	free(name);
 }
 
 /*
@@ -65,11 +54,10 @@ static void retire_self(struct app_ctx *ctx, int version, int previous)
 static int watch_is_on(const char *root, const char *app, int version, int previous,
 		       long long *until)
 {
-	char *dir = watch_service_dir(root, app);
-	int v, p, on = watch_service_read(dir, &v, &p, until) == 0 && v == version && p == previous;
+	int v, p, on = watch_service_read(root, app, &v, &p, until) == 0 && v == version &&
+		       p == previous;
 	if (!on)
 		supervisor_rescan(root);
-	free(dir);
 	return on;
 }
 
@@ -84,12 +72,9 @@ static int current_of(struct app_ctx *ctx)
 
 static int crashes_of(const char *root, const char *name)
 {
-	char *scandir = paths_services_dir(root), *path = xasprintf("%s/%s/crashes", scandir, name);
 	char *text = NULL;
-	int n = fs_read_file(path, 64, &text, NULL) == 0 ? atoi(text) : 0;
+	int n = supervisor_service_read(root, name, "crashes", 64, &text) == 0 ? atoi(text) : 0;
 	free(text);
-	free(path);
-	free(scandir);
 	return n;
 }
 
@@ -131,7 +116,7 @@ static char *unhealthy(const char *root, const char *app, int version,
 	struct service_info *s = NULL;
 	size_t n = 0;
 	char *why = NULL;
-	if (!hc->n || services_list(root, app, &s, &n) < 0)
+	if (!hc->n || host_list(root, app, &s, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !why; i++) {
 		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64 ||
@@ -139,7 +124,7 @@ static char *unhealthy(const char *root, const char *app, int version,
 			continue;
 		char inst[32], *said = NULL;
 		snprintf(inst, sizeof(inst), "web.%d", s[i].index);
-		if (healthchecks_run(hc, inst, s[i].port, host, &said) == 0)
+		if (host_check(root, app, s[i].name, inst, hc, host, &said) == 0)
 			fails[s[i].index] = 0;
 		else if (++fails[s[i].index] >= WATCH_STRIKES)
 			why = xasprintf("web.%d failed its health check %d times in a row", s[i].index,
