@@ -8,7 +8,10 @@
 #include "tests/release_helpers.h"
 
 #include "release/change.h"
+#include "store/appctx.h"
 #include "store/cas.h"
+#include "store/config.h"
+#include "store/ledger.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -26,17 +29,37 @@ static void setup(void)
 	root = rh_root();
 	rh_app(root, "demo");
 	rh_out_open(&out);
+	/* a writer that finds the lock busy gives up after one second, the policy's wait */
+	setenv("SLIPWAY_LOCK_TIMEOUT", "1", 1);
 }
 
 static void teardown(void)
 {
+	unsetenv("SLIPWAY_LOCK_TIMEOUT");
 	rh_out_close(&out);
 	th_sandbox_free(root);
 }
 
 TestSuite(change, .init = setup, .fini = teardown, .timeout = 60);
 
+/* app, opened for reading (the change takes the lock); release it. */
+static struct app_ctx open_app(const char *app)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, app, APP_CTX_READ), 0, "%s", sw_error_last());
+	return ctx;
+}
+
 /* The calls under test, one place each (their signatures may change). */
+static int config_of(const char *app, const struct config *set, const struct strvec *order,
+		     const struct strvec *unset)
+{
+	struct app_ctx ctx = open_app(app);
+	int err = change_config(&ctx, set, order, unset, "alice@example.com", out.f, &res);
+	app_ctx_release(&ctx);
+	return err;
+}
+
 static int set_vars(const char *const *kv, const char *const *order)
 {
 	struct config set = CONFIG_INIT;
@@ -45,26 +68,48 @@ static int set_vars(const char *const *kv, const char *const *order)
 		config_set(&set, kv[i], kv[i + 1]);
 	for (size_t i = 0; order && order[i]; i++)
 		strvec_push(&ord, order[i]);
-	int err = change_config(root, "demo", &set, &ord, NULL, "alice@example.com", out.f, &res);
+	int err = config_of("demo", &set, &ord, NULL);
 	config_release(&set);
 	strvec_clear(&ord);
 	return err;
 }
 
+static int rollback_of(const char *app, int target)
+{
+	struct app_ctx ctx = open_app(app);
+	int err = change_rollback(&ctx, target, "alice@example.com", out.f, &res);
+	app_ctx_release(&ctx);
+	return err;
+}
+
 static int rollback(int target)
 {
-	return change_rollback(root, "demo", target, "alice@example.com", out.f, &res);
+	return rollback_of("demo", target);
 }
 
 static int rollback_auto(int target, int from)
 {
-	return change_rollback_auto(root, "demo", target, from, "web.1 crashed 3 times", out.f,
-				    &res);
+	struct app_ctx ctx = open_app("demo");
+	int err = change_rollback_auto(&ctx, target, from, "web.1 crashed 3 times", out.f, &res);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 static int promote(const char *from, const char *to)
 {
-	return change_promote(root, from, to, "alice@example.com", out.f, &res);
+	struct app_ctx f = open_app(from), t = open_app(to);
+	int err = change_promote(&f, &t, "alice@example.com", out.f, &res);
+	app_ctx_release(&t);
+	app_ctx_release(&f);
+	return err;
+}
+
+static int deploy_slug(const struct release *src)
+{
+	struct app_ctx ctx = open_app("demo");
+	int err = change_deploy_slug(&ctx, src, "alice", out.f, &res);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 static char *description(int version)
@@ -214,8 +259,7 @@ Test(change, a_promotion_takes_the_code_of_the_other_app_and_keeps_its_own_confi
 
 	struct config set = CONFIG_INIT;
 	config_set(&set, "DATABASE_URL", "postgres://prod");
-	cr_assert_eq(change_config(root, "prod", &set, NULL, NULL, "bob", out.f, &res), 0, "%s",
-		     sw_error_last());
+	cr_assert_eq(config_of("prod", &set, NULL, NULL), 0, "%s", sw_error_last());
 	config_release(&set);
 	cr_assert_eq(promote("demo", "prod"), 0, "%s", sw_error_last());
 	cr_assert_eq(res.version, 2);
@@ -236,13 +280,12 @@ Test(change, deploying_a_slug_that_is_corrupt_in_the_store_is_refused)
 	struct release src = RELEASE_INIT;
 	memcpy(src.slug, hex, 65);
 	proc_list_set(&src.procs, "web", "./server");
-	cr_assert_eq(change_deploy_slug(root, "demo", &src, "alice", out.f, &res), 0, "%s",
-		     sw_error_last());
+	cr_assert_eq(deploy_slug(&src), 0, "%s", sw_error_last());
 	assert_description(1, th_keep(th_path("Deploy slug %.12s", hex)));
 
 	char *slug = cas_path(root, hex);
 	th_corrupt(slug);
-	cr_assert_eq(change_deploy_slug(root, "demo", &src, "alice", out.f, &res), SW_EINVALID);
+	cr_assert_eq(deploy_slug(&src), SW_EINVALID);
 	char *want = th_path("cannot deploy slug %.12s: it is corrupt in the store", hex);
 	cr_assert_str_eq(sw_error_last(), want);
 	cr_assert_eq(rh_latest(root, "demo"), 1, "nothing recorded");
@@ -252,7 +295,7 @@ Test(change, deploying_a_slug_that_is_corrupt_in_the_store_is_refused)
 	th_keep_free();
 }
 
-Test(change, removing_vars_says_which_and_a_change_to_a_missing_app_is_refused)
+Test(change, removing_vars_says_which_and_an_app_without_releases_has_no_rollback)
 {
 	cr_assert_eq(set_vars((const char *[]){ "A", "1", "B", "2", NULL }, NULL), 0, "%s",
 		     sw_error_last());
@@ -261,19 +304,13 @@ Test(change, removing_vars_says_which_and_a_change_to_a_missing_app_is_refused)
 	strvec_push(&unset, "A");
 	struct config set = CONFIG_INIT;
 	config_set(&set, "C", "3");
-	cr_assert_eq(change_config(root, "demo", &set, NULL, &unset, "alice", out.f, &res), 0, "%s",
-		     sw_error_last());
+	cr_assert_eq(config_of("demo", &set, NULL, &unset), 0, "%s", sw_error_last());
 	assert_description(2, "Set C and remove A config vars");
-	cr_assert_eq(change_config(root, "demo", NULL, NULL, &unset, "alice", out.f, &res), 0, "%s",
-		     sw_error_last());
+	cr_assert_eq(config_of("demo", NULL, NULL, &unset), 0, "%s", sw_error_last());
 	cr_assert_eq(res.version, 0, "removing what is not there records nothing");
 
-	cr_assert_eq(change_config(root, "nosuch", &set, NULL, NULL, "alice", out.f, &res),
-		     SW_ENOTFOUND);
-	cr_assert(!strncmp(sw_error_last(), "app 'nosuch' does not exist", 27), "%s", sw_error_last());
-	cr_assert_eq(change_rollback(root, "nosuch", 0, "alice", out.f, &res), SW_ENOTFOUND);
 	rh_app(root, "empty");
-	cr_assert_eq(change_rollback(root, "empty", 0, "alice", out.f, &res), SW_ENOTFOUND);
+	cr_assert_eq(rollback_of("empty", 0), SW_ENOTFOUND);
 	cr_assert_str_eq(sw_error_last(), "empty has no releases to roll back to");
 	config_release(&set);
 	strvec_clear(&unset);
@@ -305,4 +342,72 @@ Test(change, a_config_change_whose_release_phase_fails_is_recorded_and_not_curre
 	cr_assert_eq(res.failed, 0);
 	cr_assert_eq(res.previous, 1);
 	cr_assert_eq(rh_current(root, "demo"), 3);
+}
+
+/* config:set KEY=value on ctx. */
+static int set_var(struct app_ctx *ctx, const char *key, const char *value,
+		   struct change_result *res)
+{
+	struct config set = CONFIG_INIT;
+	config_set(&set, key, value);
+	int err = change_config(ctx, &set, NULL, NULL, "alice@example.com", out.f, res);
+	config_release(&set);
+	return err;
+}
+
+static int latest(void)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	int v = -1;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	cr_assert_eq(ledger_latest(ctx.ledger, &v), 0, "%s", sw_error_last());
+	app_ctx_release(&ctx);
+	return v;
+}
+
+Test(change, a_writer_hands_its_context_down_and_the_lock_is_not_taken_twice)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	struct change_result res;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	/* taking the lock again would wait for ourselves and time out */
+	cr_assert_eq(set_var(&ctx, "A", "1", &res), 0, "%s", sw_error_last());
+	cr_assert_eq(res.version, 1);
+	cr_assert_eq(set_var(&ctx, "B", "2", &res), 0, "%s", sw_error_last());
+	cr_assert_eq(res.version, 2);
+	cr_assert_eq(res.previous, 1);
+	app_ctx_release(&ctx);
+	cr_assert_eq(latest(), 2);
+}
+
+Test(change, a_readers_context_takes_the_lock_and_holds_it_until_released)
+{
+	struct app_ctx ctx = APP_CTX_INIT, other = APP_CTX_INIT;
+	struct change_result res;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	cr_assert_eq(app_ctx_locked(&ctx), 0);
+	cr_assert_eq(set_var(&ctx, "A", "1", &res), 0, "%s", sw_error_last());
+	cr_assert_eq(res.version, 1);
+	cr_assert_eq(app_ctx_locked(&ctx), 1);
+	cr_assert_eq(app_ctx_open(&other, root, "demo", APP_CTX_TRY_WRITE), SW_ELOCKED);
+	app_ctx_release(&ctx);
+	cr_assert_eq(app_ctx_open(&other, root, "demo", APP_CTX_TRY_WRITE), 0, "%s",
+		     sw_error_last());
+	app_ctx_release(&other);
+}
+
+Test(change, a_change_waits_for_another_writer_as_the_policy_says_and_records_nothing)
+{
+	struct app_ctx holder = APP_CTX_INIT, ctx = APP_CTX_INIT;
+	struct change_result res;
+	cr_assert_eq(app_ctx_open(&holder, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	int err = set_var(&ctx, "A", "1", &res);
+	cr_assert_eq(err, SW_ELOCKED, "%d: %s", err, sw_error_last());
+	cr_assert(strstr(sw_error_last(), "another operation on this app is still running after 1 "
+				       "seconds"), "%s", sw_error_last());
+	cr_assert_eq(res.version, 0);
+	app_ctx_release(&ctx);
+	app_ctx_release(&holder);
+	cr_assert_eq(latest(), 0);
 }

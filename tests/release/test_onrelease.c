@@ -8,6 +8,7 @@
 #include "tests/release_helpers.h"
 
 #include "release/onrelease.h"
+#include "store/appctx.h"
 #include "store/cas.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -37,15 +38,23 @@ static void teardown(void)
 
 TestSuite(onrelease, .init = setup, .fini = teardown, .timeout = 60);
 
-/* The calls under test, one place each. */
+/* The calls under test, one place each: on the app opened now (its settings as they are now). */
 static int load(struct strvec *argv, int *timeout)
 {
-	return onrelease_load(root, "demo", argv, timeout);
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	int err = onrelease_load(&ctx, argv, timeout);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 static int run(const struct strvec *argv, int timeout, const struct release *r)
 {
-	return onrelease_run(root, "demo", argv, timeout, r, out.f);
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	int err = onrelease_run(&ctx, argv, timeout, r, out.f);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 static void global_config(const char *key, const char *value)

@@ -9,6 +9,7 @@
 
 #include "exec/sandbox.h"
 #include "release/release_phase.h"
+#include "store/appctx.h"
 #include "store/cas.h"
 #include "store/slug.h"
 #include "util/error.h"
@@ -59,7 +60,10 @@ static char *run_phase(const struct release *r, int timeout_sec, int *ok)
 	cr_assert_eq(sandbox_init(&sb, root, "demo", SANDBOX_RUN), 0, "%s", sw_error_last());
 	char *saved = NULL;
 	*ok = -1;
-	release_phase_run(root, "demo", &sb, r, timeout_sec, out.f, ok, &saved);
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
+	release_phase_run(&ctx, &sb, r, timeout_sec, out.f, ok, &saved);
+	app_ctx_release(&ctx);
 	cr_assert_not_null(saved, "never NULL");
 	return saved;
 }

@@ -15,6 +15,7 @@
 
 #include "release/watch.h"
 #include "release/watcher.h"
+#include "store/appctx.h"
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "util/error.h"
@@ -69,11 +70,25 @@ static void start_tree(void)
 	svscan = st.pid;
 }
 
-/* The call under test, in one place: the watch of v2 (v1 before it). */
+/* The calls under test, in one place: the watch of v2 (v1 before it), as watch:run opens it. */
 static int run_watch(int *rolled_back)
 {
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_READ), 0, "%s", sw_error_last());
 	*rolled_back = -1;
-	return watch_run(root, "demo", 2, 1, rolled_back);
+	int err = watch_run(&ctx, 2, 1, rolled_back);
+	app_ctx_release(&ctx);
+	return err;
+}
+
+/* Starts the watch of v2 (v1 before it), as a writer under the app lock does. */
+static int spawn(void)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	int err = watch_spawn(&ctx, 2, 1);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 /* A web instance of v2 that crashed n times, kept down. */
@@ -117,7 +132,7 @@ Test(watch, without_its_service_the_watcher_ends_at_once)
 Test(watch, a_stopped_runtime_leaves_the_watch_for_the_next_start)
 {
 	start_tree();
-	cr_assert_eq(watch_spawn(root, "demo", 2, 1), 0, "%s", sw_error_last());
+	cr_assert_eq(spawn(), 0, "%s", sw_error_last());
 	cr_assert_eq(supervisor_stop(root, 10), 0, "%s", sw_error_last());
 	int rolled = 0;
 	cr_assert_eq(run_watch(&rolled), 0, "%s", sw_error_last());
@@ -133,7 +148,7 @@ Test(watch, another_release_made_current_ends_the_watch_without_a_rollback)
 {
 	start_tree();
 	crashed_instance(WATCH_STRIKES);
-	cr_assert_eq(watch_spawn(root, "demo", 2, 1), 0, "%s", sw_error_last());
+	cr_assert_eq(spawn(), 0, "%s", sw_error_last());
 	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "worker", "./worker", NULL);
 	int rolled = 0;
 	cr_assert_eq(run_watch(&rolled), 0, "%s", sw_error_last());
@@ -149,7 +164,7 @@ Test(watch, a_web_instance_that_crashed_three_times_rolls_back_to_the_release_be
 	crashed_instance(WATCH_STRIKES);
 	/* a window shorter than the test's time: a watch that never rolls back ends and fails it */
 	setenv("SLIPWAY_WATCH", "20", 1);
-	cr_assert_eq(watch_spawn(root, "demo", 2, 1), 0, "%s", sw_error_last());
+	cr_assert_eq(spawn(), 0, "%s", sw_error_last());
 	int rolled = 0;
 	cr_assert_eq(run_watch(&rolled), 0, "%s", sw_error_last());
 	cr_assert_eq(rolled, 3);

@@ -13,6 +13,7 @@
 #include "tests/release_helpers.h"
 
 #include "release/watcher.h"
+#include "store/appctx.h"
 #include "runtime/supervisor.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -60,10 +61,14 @@ static void start_tree(void)
 	svscan = st.pid;
 }
 
-/* The call under test, in one place. */
+/* The call under test, in one place: as a writer under the app lock makes it. */
 static int spawn(int version, int previous)
 {
-	return watch_spawn(root, "demo", version, previous);
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	int err = watch_spawn(&ctx, version, previous);
+	app_ctx_release(&ctx);
+	return err;
 }
 
 Test(watcher, the_service_is_named_for_the_app)
