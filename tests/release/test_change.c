@@ -8,6 +8,7 @@
 #include "tests/release_helpers.h"
 
 #include "release/change.h"
+#include "runtime/services.h"
 #include "store/appctx.h"
 #include "store/cas.h"
 #include "store/config.h"
@@ -271,6 +272,32 @@ Test(change, a_promotion_takes_the_code_of_the_other_app_and_keeps_its_own_confi
 	cr_assert_str_eq(config_get(&r.config, "DATABASE_URL"), "postgres://prod");
 	release_release(&r);
 	cr_assert_eq(rh_current(root, "prod"), 2);
+}
+
+Test(change, a_promotion_that_would_drop_running_processes_is_refused)
+{
+	rh_app(root, "prod");
+	char hex[65];
+	rh_slug(root, hex, "server", "#!/bin/sh\n", NULL);
+	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "web", "./server", NULL);
+	rh_release(root, "prod", hex, RELEASE_SUCCEEDED, "web", "./server", "worker", "./work",
+		   NULL);
+	struct app_ctx ctx = APP_CTX_INIT;
+	cr_assert_eq(app_ctx_open(&ctx, root, "prod", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	struct release cur = RELEASE_INIT;
+	rh_read(root, "prod", 1, &cur);
+	char *summary = NULL, *change[] = { (char *)"worker=2" };
+	cr_assert_eq(services_scale(root, "prod", &cur, change, 1, &summary), 0, "%s",
+		     sw_error_last());
+	app_ctx_release(&ctx);
+
+	cr_assert_eq(promote("demo", "prod"), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "cannot promote demo's v1: prod runs worker=2, which "
+			 "demo's v1 does not define; scale it to 0 first: slipway ps:scale worker=0 "
+			 "-a prod");
+	cr_assert_eq(rh_latest(root, "prod"), 1, "nothing recorded");
+	free(summary);
+	release_release(&cur);
 }
 
 Test(change, deploying_a_slug_that_is_corrupt_in_the_store_is_refused)
