@@ -1,6 +1,7 @@
 /* apps, apps:create, apps:destroy: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "view/view.h"
 
 #include "runtime/logs.h"
 #include "runtime/router.h"
@@ -30,10 +31,9 @@ int cmd_apps(struct cli *c)
 		}
 	}
 	if (c->json) {
-		printf("[");
-		for (size_t i = 0; i < names.n; i++)
-			printf("%s\"%s\"", i ? "," : "", names.v[i]);
-		printf("]\n");
+		struct buf out = BUF_INIT;
+		view_names_json(&out, &names);
+		cli_put(&out);
 	} else if (!names.n) {
 		printf("You have no apps.\n");
 	} else {

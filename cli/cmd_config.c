@@ -1,7 +1,7 @@
 /* config, config:get, config:set, config:unset: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "release/activate.h"
 #include "release/change.h"

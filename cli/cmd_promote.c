@@ -1,7 +1,7 @@
 /* releases:promote (pipelines:promote) and deploy --slug: releases without a build. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "access/access.h"
 #include "release/activate.h"

@@ -1,7 +1,8 @@
 /* ps: the app's process instances, in Heroku's shape. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
-#include "cli/view.h"
+#include "view/runtime.h"
+#include "view/view.h"
 
 #include "runtime/logs.h"
 #include "release/activate.h"
@@ -29,24 +30,6 @@ static char *command_of(struct ledger *l, int v, const char *type)
 	return cmd ? cmd : xstrdup("");
 }
 
-static void print_json(const struct service_info *s, size_t n)
-{
-	struct buf out = BUF_INIT;
-	buf_adds(&out, "[");
-	for (size_t i = 0; i < n; i++) {
-		buf_addf(&out, "%s{\"type\":", i ? "," : "");
-		buf_add_json_string(&out, s[i].type);
-		buf_addf(&out, ",\"name\":\"%s.%d\",\"state\":\"%s\",\"release\":%d,\"port\":%d,"
-			       "\"since\":\"", s[i].type, s[i].index, s[i].state,
-			 s[i].version, s[i].port);
-		view_iso8601(&out, s[i].since);
-		buf_adds(&out, "\"}");
-	}
-	buf_adds(&out, "]\n");
-	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&out);
-}
-
 int cmd_ps(struct cli *c)
 {
 	struct ledger *l = NULL;
@@ -60,7 +43,9 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	if (c->json) {
-		print_json(s, n);
+		struct buf out = BUF_INIT;
+		view_ps_json(&out, s, n);
+		cli_put(&out);
 		goto done;
 	}
 	if (!n) {

@@ -1,7 +1,7 @@
 /* releases, releases:info, releases:output, rollback: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "release/activate.h"
 #include "release/change.h"
@@ -55,17 +55,10 @@ int cmd_releases(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	if (c->json) {
-		buf_adds(&out, "[");
-		for (size_t i = 0; i < col.n; i++) {
-			buf_adds(&out, i ? ",\n " : "");
-			view_release_json(&out, &col.items[i], col.items[i].version == current, 0,
-					  NULL);
-		}
-		buf_adds(&out, "]\n");
-	} else {
+	if (c->json)
+		view_releases_json(&out, col.items, col.n, current);
+	else
 		view_releases(&out, c->app, current, col.items, col.n, (int64_t)time(NULL));
-	}
 	cli_put(&out);
 done:
 	for (size_t i = 0; i < col.n; i++)

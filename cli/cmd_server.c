@@ -1,6 +1,7 @@
 /* server:start, server:stop, server:status, server:run: the operator's runtime. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "view/runtime.h"
 
 #include "release/activate.h"
 #include "runtime/instance.h"
@@ -98,10 +99,10 @@ int cmd_server_status(struct cli *c)
 		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
 			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
 			[ROUTER_SILENT] = "not answering" };
-		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d,"
-		       "\"router\":\"%s\"}\n", st.running ? "true" : "false", (int)st.pid,
-		       st.services, st.outside,
-		       router_system() ? "system" : health[router_health(c->root)]);
+		struct buf out = BUF_INIT;
+		view_server_status_json(&out, &st,
+					router_system() ? "system" : health[router_health(c->root)]);
+		cli_put(&out);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)
