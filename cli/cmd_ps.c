@@ -13,6 +13,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/lock.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,11 +190,9 @@ static int restart(struct cli *c, const struct release *r)
 		fflush(stdout);
 		if (why) {
 			size_t first = strcspn(why, "\n");
-			fprintf(stderr, " !     %.*s; the running processes are unchanged\n", (int)first,
-				why);
-			for (const char *s = why + first; *s; s += strcspn(s, "\n"))
-				if (*++s && *s != '\n')
-					fprintf(stderr, "       %.*s\n", (int)strcspn(s, "\n"), s);
+			say(stderr, SAY_WARN, "%.*s; the running processes are unchanged",
+			    (int)first, why);
+			say_lines(stderr, SAY_DETAIL, why + first);
 			free(why);
 			return 1;
 		}

@@ -12,6 +12,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/lock.h"
+#include "util/say.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,17 +50,10 @@ static void not_live(const struct activate_opts *o, const char *why, int previou
 {
 	size_t first = strcspn(why, "\n");
 	if (previous)
-		fprintf(o->out, " !     %.*s; v%d is still live\n", (int)first, why, previous);
+		say(o->out, SAY_WARN, "%.*s; v%d is still live", (int)first, why, previous);
 	else
-		fprintf(o->out, " !     %.*s; nothing is live\n", (int)first, why);
-	for (const char *s = why + first; *s;) {
-		s++;
-		size_t n = strcspn(s, "\n");
-		if (n)
-			fprintf(o->out, "       %.*s\n", (int)n, s);
-		s += n;
-	}
-	fflush(o->out);
+		say(o->out, SAY_WARN, "%.*s; nothing is live", (int)first, why);
+	say_lines(o->out, SAY_DETAIL, why + first);
 	buf_addf(output, "%s\n", why);
 }
 
@@ -129,7 +123,7 @@ static void watch(const char *root, const char *app, FILE *out, int version, int
 		return;
 	char *why = xstrdup(sw_error_last());
 	if (out) {
-		fprintf(out, " !     No automatic rollback for v%d: %s\n", version, why);
+		say(out, SAY_WARN, "No automatic rollback for v%d: %s", version, why);
 		fflush(out);
 	}
 	logs_event(root, app, "api", "No automatic rollback for v%d: %s", version, why);
@@ -160,7 +154,7 @@ static int fail_interrupted(const char *root, const char *app, struct ledger *l,
 	    !(err = ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED,
 				      ACTIVATE_INTERRUPTED "\n"))) {
 		if (out)
-			fprintf(out, " !     v%d was interrupted before it went live: it failed\n", v);
+			say(out, SAY_WARN, "v%d was interrupted before it went live: it failed", v);
 		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
 	}
 	release_release(&r);
@@ -180,7 +174,7 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 	if (router_switch(root, app, NULL, &strays) < 0) {
 		char *why = xstrdup(sw_error_last());
 		if (out)
-			fprintf(out, " !     %s\n", why);
+			say(out, SAY_WARN, "%s", why);
 		logs_event(root, app, "api", "An interrupted switch could not be undone: %s", why);
 		free(why);
 		goto done;
@@ -189,7 +183,7 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 	char *said = xasprintf("Stopped %zu process instance%s an interrupted switch left running",
 			       strays.n, strays.n == 1 ? "" : "s");
 	if (out)
-		fprintf(out, " !     %s\n", said);
+		say(out, SAY_WARN, "%s", said);
 	logs_event(root, app, "api", "%s", said);
 	free(said);
 done:
@@ -225,7 +219,7 @@ int activate_recover_all(const char *root, FILE *out)
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		/* one app's ledger keeps no other app from being put right */
 		if (activate_recover_app(root, apps.v[i], out) < 0 && out)
-			fprintf(out, " !     %s: %s\n", apps.v[i], sw_error_last());
+			say(out, SAY_WARN, "%s: %s", apps.v[i], sw_error_last());
 	}
 	strvec_clear(&apps);
 	return err;
@@ -417,7 +411,7 @@ retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
 	if (!err && runtime && !gated &&
 	    router_switch(o->root, o->app, &started, NULL) < 0) {
-		fprintf(o->out, " !     %s\n", sw_error_last());
+		say(o->out, SAY_WARN, "%s", sw_error_last());
 		fflush(o->out);
 	}
 	/* only now that the new release is current do the old instances get SIGTERM */

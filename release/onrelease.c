@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/run.h"
+#include "util/say.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -28,11 +29,7 @@ int onrelease_load(const char *root, const char *app, struct strvec *argv, int *
 /* Every line the program writes, indented like build output. */
 static void relay(const char *line, size_t len, void *ctx)
 {
-	FILE *out = ctx;
-	fputs("       ", out);
-	fwrite(line, 1, len, out);
-	fputc('\n', out);
-	fflush(out);
+	say_line(ctx, SAY_DETAIL, line, len);
 }
 
 /* Writes r's config vars, KEY=value lines, to a fresh <dir>/config (0600). */
@@ -92,13 +89,13 @@ int onrelease_run(const char *root, const char *app, const struct strvec *argv,
 		err = run_child(&o, &status);
 	}
 	if (err == SW_ETIMEOUT)
-		fprintf(out, " !     slipway.onRelease (%s) ran longer than %d s and was killed\n",
+		say(out, SAY_WARN, "slipway.onRelease (%s) ran longer than %d s and was killed",
 			argv->v[0], timeout_sec);
 	else if (err)
-		fprintf(out, " !     slipway.onRelease (%s) did not run: %s\n", argv->v[0],
+		say(out, SAY_WARN, "slipway.onRelease (%s) did not run: %s", argv->v[0],
 			sw_error_last());
 	else if (status)
-		fprintf(out, " !     slipway.onRelease (%s) exited with status %d\n", argv->v[0],
+		say(out, SAY_WARN, "slipway.onRelease (%s) exited with status %d", argv->v[0],
 			status);
 	fflush(out);
 	if (dir)
