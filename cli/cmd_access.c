@@ -9,6 +9,7 @@
 #include "access/access.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/say.h"
 #include "access/keys.h"
 
 #include <stdio.h>
@@ -142,7 +143,7 @@ int cli_remote_check(struct cli *c, const struct cmd *cmd)
 	if (!c->shell_user)
 		return 0;
 	if (!(cmd->flags & CMD_REMOTE)) {
-		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
+		say(stderr, SAY_ERROR, "'%s' cannot be run over ssh: ask the server's operator",
 			cmd->name);
 		return 1;
 	}

@@ -12,6 +12,7 @@
 #include "access/access.h"
 #include "store/app.h"
 #include "store/settings.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,9 +83,10 @@ int cmd_apps_destroy(struct cli *c)
 	if (app_check_exists(c->root, name) < 0)
 		return cli_fail();
 	if (!c->confirm || strcmp(c->confirm, name)) {
-		fprintf(stderr, " !    This will permanently destroy %s, its releases and its config.\n"
-				" !    To proceed, run: slipway apps:destroy %s --confirm %s\n",
-			name, name, name);
+		say(stderr, SAY_ERROR, "This will permanently destroy %s, its releases and its config.",
+		    name);
+		say(stderr, SAY_ERROR, "To proceed, run: slipway apps:destroy %s --confirm %s", name,
+		    name);
 		return 1;
 	}
 	/* its processes stop first: nothing may run an app that is gone */

@@ -10,6 +10,7 @@
 #include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ int cmd_builds_output(struct cli *c)
 		     : builds_latest(c->root, c->app, &id) < 0)
 		return cli_fail();
 	if (!id) {
-		fprintf(stderr, " !    %s has no builds.\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no builds.", c->app);
 		return 1;
 	}
 	char *text = NULL;
@@ -81,8 +82,8 @@ static int retry_commit(struct cli *c, char commit[41], int *version)
 	if (ledger_latest(l, version) < 0 || (*version && ledger_read(l, *version, 0, &r) < 0)) {
 		rc = cli_fail();
 	} else if (!*version || !r.commit[0]) {
-		fprintf(stderr, " !    %s has no deploy to retry: push the app first "
-				"(git push heroku main).\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no deploy to retry: push the app first "
+				       "(git push heroku main).", c->app);
 		rc = 1;
 	} else {
 		memcpy(commit, r.commit, 41);

@@ -6,6 +6,7 @@
 #include "store/diff.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -29,18 +30,18 @@ static int pick_versions(struct cli *c, struct ledger *l, int *va, int *vb)
 	if ((c->nargs && release_parse_version(c->args[0], vb) < 0) || ledger_latest(l, &latest) < 0)
 		return cli_fail();
 	if (!c->nargs && !latest) {
-		fprintf(stderr, " !    %s has no releases.\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no releases.", c->app);
 		return 1;
 	}
 	if (!c->nargs)
 		*vb = latest;
 	if (*vb > latest) {
-		fprintf(stderr, " !    release v%d does not exist\n", *vb);
+		say(stderr, SAY_ERROR, "release v%d does not exist", *vb);
 		return 1;
 	}
 	if (*vb == 1) {
-		fprintf(stderr, " !    v1 is the first release of %s: there is no release before it "
-				"to compare with.\n",
+		say(stderr, SAY_ERROR, "v1 is the first release of %s: there is no release before it "
+				"to compare with.",
 			c->app);
 		return 1;
 	}

@@ -9,6 +9,7 @@
 #include "store/app.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +128,8 @@ int cmd_deploy(struct cli *c)
 	if (!c->slug)
 		return cli_usage(c->cmd, "missing --slug SHA256:HEX: the slug to deploy");
 	if (!(s.hex = slug_arg_hex(c->slug))) {
-		fprintf(stderr, " !    '%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
-				"digits, as releases:info shows\n", c->slug);
+		say(stderr, SAY_ERROR, "'%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
+				"digits, as releases:info shows", c->slug);
 		return 1;
 	}
 	if (app_check_exists(c->root, c->app) < 0 || app_list(c->root, &apps) < 0)
@@ -137,7 +138,7 @@ int cmd_deploy(struct cli *c)
 		if (search_app(c, apps.v[i], &s) < 0)
 			rc = cli_fail();
 	if (!rc && !s.have) {
-		fprintf(stderr, " !    no release of %s uses slug %.12s\n",
+		say(stderr, SAY_ERROR, "no release of %s uses slug %.12s",
 			c->shell_user ? "an app you have access to" : "any app", s.hex);
 		rc = 1;
 	}

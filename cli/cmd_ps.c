@@ -100,7 +100,7 @@ static int with_current(struct cli *c, const char *what,
 	if (activate_recover(c->root, c->app, l, stderr) < 0 || ledger_current(l, &v) < 0)
 		goto fail;
 	if (!v) {
-		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);
+		say(stderr, SAY_ERROR, "%s has no release to %s yet: push first", c->app, what);
 		rc = 1;
 		goto done;
 	}
@@ -182,7 +182,7 @@ static int restart(struct cli *c, const struct release *r)
 	if (c->shell_user && !services_runtime_up(c->root)) {
 		printf("failed\n");
 		fflush(stdout);
-		fprintf(stderr, " !    Nothing restarted: " CLI_RUNTIME_STOPPED ".\n");
+		say(stderr, SAY_ERROR, "Nothing restarted: " CLI_RUNTIME_STOPPED ".");
 		return 1;
 	}
 	if (activate_restart(c->root, c->app, r, which, &why) < 0) {

@@ -7,6 +7,7 @@
 #include "release/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ static int pick_version(struct cli *c, struct ledger *l, int i, int *v)
 	if (ledger_latest(l, v) < 0)
 		return cli_fail();
 	if (!*v) {
-		fprintf(stderr, " !    %s has no releases.\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no releases.", c->app);
 		return 1;
 	}
 	return 0;
@@ -138,13 +139,13 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 		const char *now = proc_list_get(&t.procs, "release");
 		const char *was = proc_list_get(&p.procs, "release");
 		if (was && !now)
-			fprintf(stderr, " !    v%d has no release command, unlike v%d: what v%d's "
-					"(\"%s\") did to your database is not undone.\n",
+			say(stderr, SAY_ERROR, "v%d has no release command, unlike v%d: what v%d's "
+					"(\"%s\") did to your database is not undone.",
 				res->target, res->previous, res->previous, was);
 		else if (was && strcmp(now, was))
-			fprintf(stderr, " !    v%d's release command differs from v%d's: the release "
+			say(stderr, SAY_ERROR, "v%d's release command differs from v%d's: the release "
 					"phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
-					"database is not undone.\n",
+					"database is not undone.",
 				res->target, res->previous, res->target, now, res->previous, was);
 	}
 	release_release(&t);

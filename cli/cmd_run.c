@@ -5,6 +5,7 @@
 #include "runtime/oneoff.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 
@@ -22,7 +23,7 @@ int cmd_run(struct cli *c)
 		goto done;
 	}
 	if (!v) {
-		fprintf(stderr, " !    %s has no release to run yet: push first\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no release to run yet: push first", c->app);
 		rc = 1;
 		goto done;
 	}

@@ -12,6 +12,7 @@
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "store/paths.h"
 
 #include <stdio.h>
@@ -197,7 +198,7 @@ int cmd_instance_run(struct cli *c)
 		goto done;
 	}
 	if (!v) {
-		fprintf(stderr, " !    %s has no current release to run\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no current release to run", c->app);
 		rc = 1;
 		goto done;
 	}

@@ -27,7 +27,7 @@
  *     struct shell_opts o = SHELL_OPTS_INIT;
  *     o.root = root; o.user = "alice"; o.line = getenv("SSH_ORIGINAL_COMMAND");
  *     shell_run(&o);                     // returns only if refused or failed
- *     fprintf(stderr, " !    %s\n", sw_error_last());
+ *     say(stderr, SAY_ERROR, "%s", sw_error_last());   // util/say.h
  */
 #ifndef SW_SHELL_H
 #define SW_SHELL_H

@@ -8,6 +8,7 @@ const char *say_prefix(enum say_kind kind)
 	switch (kind) {
 	case SAY_STEP: return "-----> ";
 	case SAY_WARN: return " !     ";
+	case SAY_ERROR: return " !    ";
 	default: return "       ";
 	}
 }

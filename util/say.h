@@ -1,10 +1,11 @@
 /*
  * say.h - the lines a push and the commands show, in the three kinds the
- * Heroku build output has:
+ * Heroku build output has, and the one of its command line's refusals:
  *
  *     -----> Building demo from main (1a2b3c4)        SAY_STEP: a step
  *      !     Release command failed                   SAY_WARN: a warning or error
  *            Procfile declares types -> web           SAY_DETAIL: more of the step above
+ *      !    demo has no releases.                     SAY_ERROR: a command refuses or fails
  *
  * Part of util/: includes nothing outside util/; it prints only to the
  * FILE * (or line callback, or buf) it is given.
@@ -31,9 +32,10 @@ enum say_kind {
 	SAY_STEP,   /* "-----> " */
 	SAY_WARN,   /* " !     " */
 	SAY_DETAIL, /* "       " */
+	SAY_ERROR,  /* " !    " (four spaces: the command line's, on stderr) */
 };
 
-/* The kind's prefix, seven characters. */
+/* The kind's prefix: seven characters, six for SAY_ERROR. */
 const char *say_prefix(enum say_kind kind);
 
 /* Writes the prefix, the text and "\n" to out, then flushes out. */

@@ -39,9 +39,11 @@ Test(say, each_kind_has_its_prefix)
 	say(out, SAY_STEP, "Building %s", "demo");
 	say(out, SAY_WARN, "Release command failed");
 	say(out, SAY_DETAIL, "Procfile declares types -> %s", "web");
+	say(out, SAY_ERROR, "%s has no releases.", "demo");
 	cr_assert_str_eq(written(), "-----> Building demo\n"
 				    " !     Release command failed\n"
-				    "       Procfile declares types -> web\n");
+				    "       Procfile declares types -> web\n"
+				    " !    demo has no releases.\n");
 }
 
 Test(say, a_line_is_on_out_before_say_returns)
@@ -94,9 +96,10 @@ Test(say, to_hands_the_line_to_the_callback)
 	buf_release(&b);
 }
 
-Test(say, prefixes_are_seven_characters)
+Test(say, prefixes_line_up_as_heroku_prints_them)
 {
 	cr_assert_eq(strlen(say_prefix(SAY_STEP)), 7);
 	cr_assert_eq(strlen(say_prefix(SAY_WARN)), 7);
 	cr_assert_eq(strlen(say_prefix(SAY_DETAIL)), 7);
+	cr_assert_str_eq(say_prefix(SAY_ERROR), " !    ");
 }
