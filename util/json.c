@@ -7,7 +7,9 @@
 static void member(struct json *j, const char *key)
 {
 	if (j->depth) {
-		unsigned char *open = &j->open[j->depth - 1];
+		/* past JSON_MAX_DEPTH the levels share the last slot: no overrun */
+		int at = j->depth < JSON_MAX_DEPTH ? j->depth : JSON_MAX_DEPTH;
+		unsigned char *open = &j->open[at - 1];
 		if (*open & JSON_MEMBER)
 			buf_adds(j->out, *open & JSON_LINED ? ",\n " : ",");
 		*open |= JSON_MEMBER;

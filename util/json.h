@@ -20,7 +20,8 @@
  * Strings are escaped as buf_add_json_string() (util/util.h) does: quotes,
  * backslashes and control bytes escaped, well-formed UTF-8 kept, each other
  * byte \ufffd, so the output is valid JSON whatever it is given.  Objects
- * and arrays nest at most JSON_MAX_DEPTH deep.
+ * and arrays nest at most JSON_MAX_DEPTH deep (deeper, the writer stays in
+ * its memory but may put a comma wrong).
  */
 #ifndef SW_JSON_H
 #define SW_JSON_H

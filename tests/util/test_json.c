@@ -1,8 +1,9 @@
 /*
  * test_json.c - util/json.c: members get their commas and keys, nesting
  * closes in order, strings are escaped (whatever bytes they hold), numbers
- * and literals are written as JSON has them, and a lined array puts each
- * element after the first on a line of its own.
+ * and literals are written as JSON has them, a lined array puts each
+ * element after the first on a line of its own, and nesting past the limit
+ * stays in the writer's memory.
  */
 #include "util/json.h"
 
@@ -98,4 +99,15 @@ Test(json, appends_to_what_the_buf_holds)
 	json_array_begin(&j, NULL);
 	json_array_end(&j);
 	cr_assert_str_eq(out.data, "x=[]");
+}
+
+Test(json, nesting_deeper_than_the_limit_stays_in_bounds)
+{
+	for (int i = 0; i < JSON_MAX_DEPTH + 4; i++)
+		json_array_begin(&j, NULL);
+	for (int i = 0; i < JSON_MAX_DEPTH + 4; i++)
+		json_array_end(&j);
+	cr_assert_eq(j.depth, 0);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		cr_assert_eq(out.data[i], '[');
 }
