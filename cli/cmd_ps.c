@@ -20,13 +20,15 @@
 #include <string.h>
 #include <time.h>
 
-/* The command of type in release v (read once per group). */
-static char *command_of(struct ledger *l, int v, const char *type)
+/* The command of s's type in its release (view_ps asks once per type). */
+static char *command_of(void *ctx, const struct service_info *s)
 {
+	struct ledger *l = ctx;
 	struct release r = RELEASE_INIT;
 	char *cmd = NULL;
-	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) == 0 && proc_list_get(&r.procs, type))
-		cmd = xstrdup(proc_list_get(&r.procs, type));
+	if (ledger_read(l, s->version, LEDGER_READ_PROCS, &r) == 0 &&
+	    proc_list_get(&r.procs, s->type))
+		cmd = xstrdup(proc_list_get(&r.procs, s->type));
 	release_release(&r);
 	return cmd ? cmd : xstrdup("");
 }
@@ -57,21 +59,8 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (!i || strcmp(s[i].type, s[i - 1].type)) {
-			size_t count = 0;
-			for (size_t j = i; j < n && !strcmp(s[j].type, s[i].type); j++)
-				count++;
-			char *cmd = command_of(l, s[i].version, s[i].type);
-			buf_addf(&out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
-			free(cmd);
-		}
-		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
-		view_when(&out, s[i].since, (int64_t)time(NULL));
-		buf_addf(&out, "  v%d, port %d\n", s[i].version, s[i].port);
-	}
-	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&out);
+	view_ps(&out, s, n, command_of, l, (int64_t)time(NULL));
+	cli_put(&out);
 done:
 	free(s);
 	ledger_free(l);

@@ -4,6 +4,25 @@
 #include "util/json.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+void view_ps(struct buf *out, const struct service_info *s, size_t n,
+	     char *(*command_of)(void *ctx, const struct service_info *s), void *ctx, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(s[i].type, s[i - 1].type)) {
+			size_t count = 0;
+			for (size_t k = i; k < n && !strcmp(s[k].type, s[i].type); k++)
+				count++;
+			char *cmd = command_of(ctx, &s[i]);
+			buf_addf(out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
+			free(cmd);
+		}
+		buf_addf(out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
+		view_when(out, s[i].since, now);
+		buf_addf(out, "  v%d, port %d\n", s[i].version, s[i].port);
+	}
+}
 
 void view_ps_json(struct buf *out, const struct service_info *s, size_t n)
 {
