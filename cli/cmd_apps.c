@@ -3,6 +3,7 @@
 #include "cli/cmds.h"
 #include "view/view.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
@@ -93,7 +94,7 @@ int cmd_apps_destroy(struct cli *c)
 	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))
-		services_retire(c->root, name, NULL);
+		host_retire(c->root, name, NULL, NULL);
 	else
 		services_forget(c->root, name);
 	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0 ||

@@ -4,6 +4,7 @@
 #include "view/runtime.h"
 #include "view/view.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "release/activate.h"
 #include "runtime/router.h"
@@ -41,7 +42,7 @@ int cmd_ps(struct cli *c)
 	int rc = cli_open_app(c, &l);
 	if (rc)
 		return rc;
-	if (services_list(c->root, c->app, &s, &n) < 0) {
+	if (host_list(c->root, c->app, &s, &n) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
