@@ -127,7 +127,7 @@ static void cut_output(struct build *b)
 		units_format_size(b->cap.tail_max, half, sizeof(half));
 		struct buf line = BUF_INIT;
 		say_addf(&line, SAY_STEP, "%llu bytes (%llu lines) of build output cut here: "
-			 "slipway.maxBuildOutput keeps the first and the last %s\n",
+					  "slipway.maxBuildOutput keeps the first and the last %s\n",
 			 (unsigned long long)b->cap.cut_bytes, (unsigned long long)b->cap.cut_lines,
 			 half);
 		emit(b, line.data, line.len);
@@ -174,7 +174,7 @@ static void keep_output(struct build *b, struct settings *s)
 				   &b->log);
 		if (!err)
 			say(b->log, SAY_STEP, "Building %s from %s (%.7s)", b->o->app, b->o->branch,
-				b->o->rev);
+			    b->o->rev);
 	}
 	if (err) {
 		say(b->out, SAY_WARN, "This build's output is not kept: %s", sw_error_last());
@@ -348,7 +348,7 @@ static int open_sandbox(struct build *b)
 		return err;
 	if (b->sb.off)
 		say(b->out, SAY_WARN, "Warning: slipway.sandbox is none: buildpacks and app code run "
-		       "unsandboxed, as the server user");
+				      "unsandboxed, as the server user");
 	b->sb.check = tree_bound;
 	b->sb.check_ctx = b;
 	b->sb.check_ms = 2000;
@@ -483,7 +483,7 @@ static int compile(struct build *b)
 	buf_release(&types);
 	if (!b->r.procs.n)
 		say(b->out, SAY_WARN, "No process types: nothing will run. Add a Procfile (web: COMMAND) "
-		       "or use a buildpack that declares default_process_types.");
+				      "or use a buildpack that declares default_process_types.");
 done:
 	proc_list_release(&procfile);
 	pipeline_result_release(&res);

@@ -52,7 +52,7 @@ static int script_argv(const char *bp_dir, const char *label, const char *script
 	}
 	if (access(path, X_OK) < 0) {
 		say_to(on_line, ctx, SAY_WARN, "Warning: bin/%s of buildpack '%s' is not executable; "
-						"running it with sh", script, bp_name(bp_dir, label));
+					       "running it with sh", script, bp_name(bp_dir, label));
 		argv[(*n)++] = "/bin/sh";
 	}
 	argv[(*n)++] = path;

@@ -144,7 +144,7 @@ int cli_remote_check(struct cli *c, const struct cmd *cmd)
 		return 0;
 	if (!(cmd->flags & CMD_REMOTE)) {
 		say(stderr, SAY_ERROR, "'%s' cannot be run over ssh: ask the server's operator",
-			cmd->name);
+		    cmd->name);
 		return 1;
 	}
 	if ((cmd->flags & CMD_APP) && access_check(c->root, c->app, c->shell_user) < 0)

@@ -39,7 +39,7 @@ static int read_latest_config(struct cli *c, struct config *out)
 		say(stderr, SAY_ERROR, "These are the config vars of v%d, which %s.", v, why);
 		if (cur)
 			say(stderr, SAY_ERROR, "v%d is live: slipway releases:info v%d -a %s", cur, cur,
-				c->app);
+			    c->app);
 		else
 			say(stderr, SAY_ERROR, "No release of %s is live yet.", c->app);
 	}

@@ -41,8 +41,8 @@ static int pick_versions(struct cli *c, struct ledger *l, int *va, int *vb)
 	}
 	if (*vb == 1) {
 		say(stderr, SAY_ERROR, "v1 is the first release of %s: there is no release before it "
-				"to compare with.",
-			c->app);
+				       "to compare with.",
+		    c->app);
 		return 1;
 	}
 	*va = *vb - 1;

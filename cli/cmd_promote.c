@@ -129,7 +129,7 @@ int cmd_deploy(struct cli *c)
 		return cli_usage(c->cmd, "missing --slug SHA256:HEX: the slug to deploy");
 	if (!(s.hex = slug_arg_hex(c->slug))) {
 		say(stderr, SAY_ERROR, "'%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
-				"digits, as releases:info shows", c->slug);
+				       "digits, as releases:info shows", c->slug);
 		return 1;
 	}
 	if (app_check_exists(c->root, c->app) < 0 || app_list(c->root, &apps) < 0)
@@ -139,7 +139,7 @@ int cmd_deploy(struct cli *c)
 			rc = cli_fail();
 	if (!rc && !s.have) {
 		say(stderr, SAY_ERROR, "no release of %s uses slug %.12s",
-			c->shell_user ? "an app you have access to" : "any app", s.hex);
+		    c->shell_user ? "an app you have access to" : "any app", s.hex);
 		rc = 1;
 	}
 	if (!rc) {

@@ -140,13 +140,13 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 		const char *was = proc_list_get(&p.procs, "release");
 		if (was && !now)
 			say(stderr, SAY_ERROR, "v%d has no release command, unlike v%d: what v%d's "
-					"(\"%s\") did to your database is not undone.",
-				res->target, res->previous, res->previous, was);
+					       "(\"%s\") did to your database is not undone.",
+			    res->target, res->previous, res->previous, was);
 		else if (was && strcmp(now, was))
 			say(stderr, SAY_ERROR, "v%d's release command differs from v%d's: the release "
-					"phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
-					"database is not undone.",
-				res->target, res->previous, res->target, now, res->previous, was);
+					       "phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
+					       "database is not undone.",
+			    res->target, res->previous, res->target, now, res->previous, was);
 	}
 	release_release(&t);
 	release_release(&p);

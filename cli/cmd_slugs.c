@@ -54,7 +54,7 @@ static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char h
 			return cli_fail();
 		if (!found) {
 			say(stderr, SAY_ERROR, "slug %.12s is not used by any release of %s", h,
-				c->app);
+			    c->app);
 			return 1;
 		}
 		memcpy(hex, h, 65);

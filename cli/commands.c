@@ -572,8 +572,8 @@ static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *
 static int operator_only(const struct cmd *cmd, const struct cli *c)
 {
 	say(stderr, SAY_ERROR, "%s is an operator command: run it on the server itself, not through "
-			"the git remote '%s' (--root DIR runs it here)",
-		cmd->name, c->remote ? c->remote : "heroku");
+			       "the git remote '%s' (--root DIR runs it here)",
+	    cmd->name, c->remote ? c->remote : "heroku");
 	return 1;
 }
 

@@ -64,7 +64,7 @@ int remote_exec(const struct app_remote *r, const char *const *words)
 	execvp(argv.v[0], argv.v);
 	int err = errno;
 	say(stderr, SAY_ERROR, "cannot run '%s' to reach %s: %s", argv.v[0], r->login,
-		strerror(err));
+	    strerror(err));
 	strvec_clear(&argv);
 	return 1;
 }

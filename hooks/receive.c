@@ -193,7 +193,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			;
 		else if (tag_of(up))
 			say(out, SAY_STEP, "%s tag %s; tags are kept, not built",
-				is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
+			    is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
 		else if (!name)
 			say(out, SAY_STEP, "Ignoring %s: only branches are built", up->ref);
 		else if (is_zero(up->new))
@@ -202,10 +202,10 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			say(out, SAY_STEP, "Pushed to %s too; only %s is built", name, branch_of(dep));
 		else if (pinned)
 			say(out, SAY_STEP, "Pushed to branch %s, which is not the deploy branch (%s); not building",
-				name, pinned);
+			    name, pinned);
 		else
 			say(out, SAY_STEP, "Pushed to branch %s; only main or master deploy, not building",
-				name);
+			    name);
 	}
 	if (dep) {
 		struct build_opts o = BUILD_OPTS_INIT;
@@ -293,7 +293,7 @@ static void remove_stale_git_locks(const char *git_dir, FILE *out)
 	lock_release(&lk);
 	for (size_t i = 0; i < removed.n; i++)
 		say(out, SAY_STEP, "Removed stale git lock %s, left behind by an interrupted git process",
-			removed.v[i]);
+		    removed.v[i]);
 	if (err)
 		say(out, SAY_WARN, "Stale git locks were not removed: %s", sw_error_last());
 done:
@@ -328,7 +328,7 @@ static int refuse_deleting_deploy_branch(const char *git_dir, const struct updat
 		if (other && stays(git_dir, u, other))
 			continue;
 		say(out, SAY_WARN, "Push to %s refused: %s is the branch %s deploys from, it cannot be deleted",
-			u->v[i].ref, name, app);
+		    u->v[i].ref, name, app);
 		refused = 1;
 	}
 	free(root);

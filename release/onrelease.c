@@ -90,13 +90,13 @@ int onrelease_run(const char *root, const char *app, const struct strvec *argv,
 	}
 	if (err == SW_ETIMEOUT)
 		say(out, SAY_WARN, "slipway.onRelease (%s) ran longer than %d s and was killed",
-			argv->v[0], timeout_sec);
+		    argv->v[0], timeout_sec);
 	else if (err)
 		say(out, SAY_WARN, "slipway.onRelease (%s) did not run: %s", argv->v[0],
-			sw_error_last());
+		    sw_error_last());
 	else if (status)
 		say(out, SAY_WARN, "slipway.onRelease (%s) exited with status %d", argv->v[0],
-			status);
+		    status);
 	fflush(out);
 	if (dir)
 		fs_rm_rf(dir);
