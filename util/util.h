@@ -54,7 +54,8 @@ void buf_release(struct buf *b);           /* frees data; b is as after BUF_INIT
 /*
  * Appends s as a JSON string literal (with quotes).  Well-formed UTF-8 passes
  * through; each byte that is not part of one (a name or value that is not
- * UTF-8) becomes \ufffd, so the output is always valid JSON.
+ * UTF-8) becomes \ufffd, so the output is always valid JSON.  It is the
+ * escaper of util/json.h, which every JSON document is written with.
  */
 void buf_add_json_string(struct buf *b, const char *s);
 
