@@ -1,6 +1,7 @@
 /* ps: the app's process instances, in Heroku's shape. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "view/runtime.h"
 #include "view/view.h"
 
@@ -34,8 +35,15 @@ static char *command_of(void *ctx, const struct service_info *s)
 	return cmd ? cmd : xstrdup("");
 }
 
+struct ps_args {
+	int json;
+};
+
+const struct opt ps_opts[] = { CLI_OPT_JSON(struct ps_args), OPT_END_OF(struct ps_args) };
+
 int cmd_ps(struct cli *c)
 {
+	const struct ps_args *a = c->options;
 	struct ledger *l = NULL;
 	struct service_info *s = NULL;
 	size_t n = 0;
@@ -46,7 +54,7 @@ int cmd_ps(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
-	if (c->json) {
+	if (a->json) {
 		struct buf out = BUF_INIT;
 		view_ps_json(&out, s, n);
 		cli_put(&out);
@@ -191,15 +199,6 @@ static int restart(struct cli *c, const struct release *r)
 	printf("done\n");
 	logs_event(c->root, c->app, "api", "Restart %s by %s", which ? which : "all", c->user);
 	return 0;
-}
-
-int ps_name_valid(const char *s)
-{
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : strlen(s);
-	char *end = NULL;
-	return proc_name_valid_n(s, n) &&
-	       (!dot || (dot[1] >= '1' && dot[1] <= '9' && strtol(dot + 1, &end, 10) > 0 && !*end));
 }
 
 int cmd_ps_restart(struct cli *c)
