@@ -2,6 +2,7 @@
 #include "builder/buildpacks.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -134,7 +135,7 @@ static int edit(const char *root, const char *app, enum op op, const char *spec,
 		return err;
 	lockpath = app_lock_path(root, app);
 	path = list_path(root, app);
-	if ((err = settings_lock_wait(&wait)) ||
+	if ((err = app_lock_wait(&wait)) ||
 	    (err = lockfile_hold(&lf, path, lockpath, wait)) ||
 	    (err = read_list(path, &l)))
 		goto done;
