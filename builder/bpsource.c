@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/gitutil.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -67,15 +68,6 @@ int bpsource_allowed(const char *spec, const char *user)
 		return err;
 	return sw_error_set(SW_EDENIED, "buildpack '%s' cannot be used over ssh: name a shipped "
 			    "buildpack or an https:// or git:// URL", spec);
-}
-
-static void say(run_line_fn on_line, void *ctx, const char *fmt, const char *arg)
-{
-	if (!on_line)
-		return;
-	char *line = xasprintf(fmt, arg);
-	on_line(line, strlen(line), ctx);
-	free(line);
 }
 
 static char *spec_hash(const char *spec)
@@ -161,7 +153,7 @@ static int resolve_git(const char *root, const char *spec, run_line_fn on_line, 
 
 	if (fs_is_dir(final))
 		goto done;
-	say(on_line, ctx, "-----> Cloning buildpack %s", spec);
+	say_to(on_line, ctx, SAY_STEP, "Cloning buildpack %s", spec);
 	const char *hash = strchr(spec, '#');
 	url = hash ? xstrndup(spec, (size_t)(hash - spec)) : xstrdup(spec);
 	if ((err = fs_mkdir_p(cache, 0755)) || (err = fs_mkdtemp(cache, "tmp-", &tmp)))

@@ -52,8 +52,8 @@ char *bpsource_shipped_dir(const char *spec, const char *shipped_dir);
 /*
  * Resolves spec to a directory (malloc'ed into *dir_out).  A shipped name
  * or a directory that does not exist is SW_ENOTFOUND; a failed clone or an
- * unknown ref SW_ERROR, with libgit2's reason.  Progress lines ("-----> Cloning
- * buildpack ...") go to on_line (may be NULL).
+ * unknown ref SW_ERROR, with libgit2's reason.  Progress lines (a step,
+ * util/say.h: "Cloning buildpack ...") go to on_line (may be NULL).
  */
 int bpsource_resolve(const char *root, const char *spec, const char *shipped_dir,
 		     run_line_fn on_line, void *ctx, char **dir_out);

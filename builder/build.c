@@ -20,12 +20,12 @@
 #include "builder/limits.h"
 #include "builder/outcap.h"
 #include "store/ledger.h"
+#include "util/say.h"
 #include "util/units.h"
 #include "util/util.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
@@ -81,17 +81,6 @@ struct build {
 	struct build_record rec;
 };
 
-static void say(const struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct build *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(b->out, fmt, ap);
-	va_end(ap);
-	fputc('\n', b->out);
-	fflush(b->out);
-}
-
 static void relay(const char *line, size_t len, void *ctx)
 {
 	const struct build *b = ctx;
@@ -120,9 +109,8 @@ static ssize_t tee_write(void *ctx, const char *buf, size_t n)
 	if (now < n && !b->cap_said) {
 		char half[32];
 		units_format_size(b->cap.tail_max, half, sizeof(half));
-		fprintf(b->o->out, "-----> The build's output is longer than slipway.maxBuildOutput "
-			"allows: its last %s follow when the build ends\n", half);
-		fflush(b->o->out);
+		say(b->o->out, SAY_STEP, "The build's output is longer than slipway.maxBuildOutput "
+					 "allows: its last %s follow when the build ends", half);
 		b->cap_said = 1;
 	}
 	return (ssize_t)n;
@@ -137,12 +125,13 @@ static void cut_output(struct build *b)
 	outcap_finish(&b->cap, &tail, &len);
 	if (b->cap.cut_bytes) {
 		units_format_size(b->cap.tail_max, half, sizeof(half));
-		char *line = xasprintf("-----> %llu bytes (%llu lines) of build output cut here: "
-				       "slipway.maxBuildOutput keeps the first and the last %s\n",
-				       (unsigned long long)b->cap.cut_bytes,
-				       (unsigned long long)b->cap.cut_lines, half);
-		emit(b, line, strlen(line));
-		free(line);
+		struct buf line = BUF_INIT;
+		say_addf(&line, SAY_STEP, "%llu bytes (%llu lines) of build output cut here: "
+					  "slipway.maxBuildOutput keeps the first and the last %s\n",
+			 (unsigned long long)b->cap.cut_bytes, (unsigned long long)b->cap.cut_lines,
+			 half);
+		emit(b, line.data, line.len);
+		buf_release(&line);
 	}
 	emit(b, tail, len);
 	outcap_release(&b->cap);
@@ -176,7 +165,7 @@ static void keep_output(struct build *b, struct settings *s)
 			err = builds_log_append(b->o->ctx->root, b->o->ctx->app, id, &b->log);
 	} else {
 		if (settings_count(s, &SETTING_KEEP_BUILDS, &keep) < 0)
-			say(b, " !     %s", sw_error_last()); /* and the default bound */
+			say(b->out, SAY_WARN, "%s", sw_error_last()); /* and the default bound */
 		memcpy(b->rec.commit, b->o->rev, 40);
 		b->rec.commit[40] = '\0';
 		b->rec.user = xstrdup(b->o->user ? b->o->user : "");
@@ -184,11 +173,11 @@ static void keep_output(struct build *b, struct settings *s)
 		err = builds_begin(b->o->ctx->root, b->o->ctx->app, &b->rec, keep > 1000000 ? 1000000 : (int)keep,
 				   &b->log);
 		if (!err)
-			fprintf(b->log, "-----> Building %s from %s (%.7s)\n", b->o->ctx->app, b->o->branch,
-				b->o->rev);
+			say(b->log, SAY_STEP, "Building %s from %s (%.7s)", b->o->ctx->app, b->o->branch,
+			    b->o->rev);
 	}
 	if (err) {
-		say(b, " !     This build's output is not kept: %s", sw_error_last());
+		say(b->out, SAY_WARN, "This build's output is not kept: %s", sw_error_last());
 		close_log(b);
 	}
 	static const cookie_io_functions_t tee = { .write = tee_write };
@@ -232,7 +221,7 @@ static double lap(struct build *b)
 static void on_lock_wait(void *ctx)
 {
 	const struct build *b = ctx;
-	say(b, "-----> Waiting for the build of %s already in progress", b->o->ctx->app);
+	say(b->out, SAY_STEP, "Waiting for the build of %s already in progress", b->o->ctx->app);
 }
 
 static int write_env_dir(struct build *b)
@@ -358,8 +347,8 @@ static int open_sandbox(struct build *b)
 	if (err || (err = sandbox_check(&b->sb)))
 		return err;
 	if (b->sb.off)
-		say(b, " !     Warning: slipway.sandbox is none: buildpacks and app code run "
-		       "unsandboxed, as the server user");
+		say(b->out, SAY_WARN, "Warning: slipway.sandbox is none: buildpacks and app code run "
+				      "unsandboxed, as the server user");
 	b->sb.check = tree_bound;
 	b->sb.check_ctx = b;
 	b->sb.check_ms = 2000;
@@ -477,23 +466,23 @@ static int compile(struct build *b)
 		goto done;
 	for (size_t i = 0; i < procfile.n; i++)
 		proc_list_set(&b->r.procs, procfile.items[i].name, procfile.items[i].command);
-	say(b, "-----> Discovering process types");
+	say(b->out, SAY_STEP, "Discovering process types");
 	struct buf types = BUF_INIT;
 	for (size_t i = 0; i < procfile.n; i++)
 		buf_addf(&types, "%s%s", i ? ", " : "", procfile.items[i].name);
 	if (procfile.n)
-		say(b, "       Procfile declares types -> %s", types.data);
+		say(b->out, SAY_DETAIL, "Procfile declares types -> %s", types.data);
 	else
-		say(b, "       Procfile declares types -> (none)");
+		say(b->out, SAY_DETAIL, "Procfile declares types -> (none)");
 	buf_reset(&types);
 	for (size_t i = 0; i < res.procs.n; i++)
 		buf_addf(&types, "%s%s", i ? ", " : "", res.procs.items[i].name);
 	if (res.procs.n)
-		say(b, "       Default types for buildpack -> %s", types.data);
+		say(b->out, SAY_DETAIL, "Default types for buildpack -> %s", types.data);
 	buf_release(&types);
 	if (!b->r.procs.n)
-		say(b, " !     No process types: nothing will run. Add a Procfile (web: COMMAND) "
-		       "or use a buildpack that declares default_process_types.");
+		say(b->out, SAY_WARN, "No process types: nothing will run. Add a Procfile (web: COMMAND) "
+				      "or use a buildpack that declares default_process_types.");
 done:
 	proc_list_release(&procfile);
 	pipeline_result_release(&res);
@@ -520,7 +509,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 		char size[32], max[32];
 		units_format_size(st.bytes_out, size, sizeof(size));
 		units_format_size(b->limits.max_slug_size, max, sizeof(max));
-		say(b, "-----> Compressing... done, %s", size);
+		say(b->out, SAY_STEP, "Compressing... done, %s", size);
 		err = sw_error_set(SW_EINVALID, "Compiled slug size: %s is too large (max is %s).",
 				   size, max);
 	}
@@ -532,7 +521,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	}
 	char size[32];
 	units_format_size(st.bytes_out, size, sizeof(size));
-	say(b, "-----> Compressing... done, %s", size);
+	say(b->out, SAY_STEP, "Compressing... done, %s", size);
 	/* the writer hashed the bytes as it wrote them: no second read */
 	err = cas_publish_hashed(b->o->ctx->root, fd, tmp, st.sha256);
 	if (!err) {
@@ -670,7 +659,7 @@ static int apply_slugignore(struct build *b)
 	uint64_t removed;
 	int found, err = slugignore_apply(b->app_dir, &found, &removed);
 	if (!err && found)
-		say(b, "-----> Deleting %llu files matching .slugignore patterns.",
+		say(b->out, SAY_STEP, "Deleting %llu files matching .slugignore patterns.",
 		    (unsigned long long)removed);
 	return err;
 }
@@ -693,7 +682,7 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 		return err;
 	if (b->o->stage == BUILD_ONLY)
 		return save_built(b, t);
-	say(b, "-----> Launching...");
+	say(b->out, SAY_STEP, "Launching...");
 	if ((err = record(b)))
 		return err;
 	t->record = lap(b);
@@ -716,7 +705,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	memset(timings, 0, sizeof(*timings));
 	clock_gettime(CLOCK_MONOTONIC, &b.t0);
 	if (o->stage != BUILD_RELEASE_BUILT)
-		say(&b, "-----> Building %s from %s (%.7s)", o->ctx->app, o->branch, o->rev);
+		say(b.out, SAY_STEP, "Building %s from %s (%.7s)", o->ctx->app, o->branch, o->rev);
 	/* a second build of the same push (post-receive) holds it already */
 	ctx->on_wait = on_lock_wait;
 	ctx->on_wait_data = &b;
@@ -738,7 +727,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		keep_output(&b, NULL);
 		lap(&b); /* the record stage starts here */
 		if (!err) {
-			say(&b, "-----> Launching...");
+			say(b.out, SAY_STEP, "Launching...");
 			err = load_base(&b, l);
 			add_bp_vars(&b);
 		}
@@ -766,19 +755,19 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 		goto done;
 recorded:
 	if (!err && b.r.status == RELEASE_FAILED) {
-		say(&b, " !     Release v%d (%s) failed; the current release is unchanged.",
+		say(b.out, SAY_WARN, "Release v%d (%s) failed; the current release is unchanged.",
 		    b.r.version, b.r.description);
-		say(&b, " !     See its output with: slipway releases:output v%d -a %s", b.r.version,
+		say(b.out, SAY_WARN, "See its output with: slipway releases:output v%d -a %s", b.r.version,
 		    o->ctx->app);
 		err = SW_ERROR;
 		b.release_failed = 1;
 	} else if (!err) {
-		say(&b, "-----> Released v%d: %s%s", b.r.version, b.r.description,
+		say(b.out, SAY_STEP, "Released v%d: %s%s", b.r.version, b.r.description,
 		    !b.report.not_running ? ""
 		    : o->remote_user      ? " (" ACTIVATE_NOT_RUNNING_REMOTE ")"
 					  : " (" ACTIVATE_NOT_RUNNING ")");
 		if (b.limits.timings)
-			say(&b, "-----> Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
+			say(b.out, SAY_STEP, "Timings: checkout=%.3fs compile=%.3fs pack=%.3fs publish=%.3fs record=%.3fs",
 			    timings->checkout, timings->compile, timings->pack, timings->publish,
 			    timings->record);
 		if (version)
@@ -788,13 +777,13 @@ done:
 	if (nothing_built) {
 		; /* the caller builds it */
 	} else if (err && !b.release_failed) {
-		say(&b, " !     %s", sw_error_last());
+		say(b.out, SAY_WARN, "%s", sw_error_last());
 		if (o->retry)
-			say(&b, " !     Retry failed, no release was created.");
+			say(b.out, SAY_WARN, "Retry failed, no release was created.");
 		else if (o->accepted)
-			say(&b, " !     The push was accepted, but no release was created.");
+			say(b.out, SAY_WARN, "The push was accepted, but no release was created.");
 		else if (!b.compile_failed) /* its message said "Push rejected" */
-			say(&b, " !     Push rejected, no release was created.");
+			say(b.out, SAY_WARN, "Push rejected, no release was created.");
 	}
 	finish_output(&b, o->stage == BUILD_RELEASE_BUILT || (b.r.slug[0] && !b.compile_failed));
 	if (b.dir)

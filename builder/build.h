@@ -15,7 +15,7 @@
  *   record     a new release on the ledger, which becomes current
  *
  * Everything the pusher should see is written to `out` a line at a time
- * and flushed at once.  A failed build prints " !     " lines saying why
+ * and flushed at once.  A failed build prints warning lines (util/say.h) saying why
  * and records nothing: "Push rejected, ..." as on Heroku when the failure
  * rejects the push (neither accepted nor retry), else what failed and
  * that no release was created.  The app lock is held from checkout to record

@@ -4,6 +4,7 @@
 #include "exec/sandbox.h"
 
 #include "util/error.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -50,11 +51,8 @@ static int script_argv(const char *bp_dir, const char *label, const char *script
 		return ret;
 	}
 	if (access(path, X_OK) < 0) {
-		char *line = xasprintf(" !     Warning: bin/%s of buildpack '%s' is not executable; "
-				       "running it with sh", script, bp_name(bp_dir, label));
-		if (on_line)
-			on_line(line, strlen(line), ctx);
-		free(line);
+		say_to(on_line, ctx, SAY_WARN, "Warning: bin/%s of buildpack '%s' is not executable; "
+					       "running it with sh", script, bp_name(bp_dir, label));
 		argv[(*n)++] = "/bin/sh";
 	}
 	argv[(*n)++] = path;

@@ -7,6 +7,7 @@
 #include "store/appctx.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/say.h"
 #include "util/units.h"
 
 #include <dirent.h>
@@ -37,21 +38,6 @@ struct run {
 	struct strvec env;
 	uint64_t bytes, entries; /* in the copies so far */
 };
-
-static void say(const struct pipeline_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void say(const struct pipeline_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *line = NULL;
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
-	va_end(ap);
-	if (line && o->on_line)
-		o->on_line(line, strlen(line), o->ctx);
-	free(line);
-}
 
 /*
  * Sets the message of a failed build, as Heroku words it: "Push rejected,
@@ -176,16 +162,17 @@ static int run_detect(struct run *run, struct bp *bp)
 /* What the shipped buildpacks look for, and what else the pusher can do. */
 static void say_detect_help(const struct pipeline_opts *o)
 {
-	say(o, "-----> None of the shipped buildpacks applies; they look for:");
+	run_line_fn f = o->on_line;
+	say_to(f, o->ctx, SAY_STEP, "None of the shipped buildpacks applies; they look for:");
 	for (size_t i = 0; o->shipped && o->shipped[i]; i++) {
 		const struct buildpacks_shipped *s = buildpacks_shipped_find(o->shipped[i]);
 		if (s && s->heroku)
-			say(o, "       %s (%s): %s", s->heroku, s->name, s->looks_for);
+			say_to(f, o->ctx, SAY_DETAIL, "%s (%s): %s", s->heroku, s->name, s->looks_for);
 		else if (s)
-			say(o, "       %s: %s", s->name, s->looks_for);
+			say_to(f, o->ctx, SAY_DETAIL, "%s: %s", s->name, s->looks_for);
 	}
-	say(o, "       Add a Procfile (web: COMMAND) to run the app as it is, or name its");
-	say(o, "       buildpacks in a .buildpacks file or with slipway buildpacks:set.");
+	say_to(f, o->ctx, SAY_DETAIL, "Add a Procfile (web: COMMAND) to run the app as it is, or name its");
+	say_to(f, o->ctx, SAY_DETAIL, "buildpacks in a .buildpacks file or with slipway buildpacks:set.");
 }
 
 /* Automatic detection: the first shipped buildpack that applies. */
@@ -213,7 +200,7 @@ static int detect_shipped(struct run *run)
 			*bp = tmp;
 		}
 		run->n = 1;
-		say(o, "-----> %s app detected", run->bps[0].name);
+		say_to(o->on_line, o->ctx, SAY_STEP, "%s app detected", run->bps[0].name);
 		return 0;
 	}
 	say_detect_help(o);
@@ -229,9 +216,9 @@ static int detect_list(struct run *run)
 
 	run->bps = xcalloc(specs->n, sizeof(*run->bps));
 	run->n = run->cap = specs->n;
-	say(o, "-----> Using buildpack%s:", specs->n > 1 ? "s" : "");
+	say_to(o->on_line, o->ctx, SAY_STEP, "Using buildpack%s:", specs->n > 1 ? "s" : "");
 	for (size_t i = 0; i < specs->n; i++)
-		say(o, "       %zu. %s", i + 1, specs->v[i]);
+		say_to(o->on_line, o->ctx, SAY_DETAIL, "%zu. %s", i + 1, specs->v[i]);
 	for (size_t i = 0; i < specs->n && !err; i++)
 		err = stage(run, i, specs->v[i]);
 	return err;
@@ -359,14 +346,15 @@ int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r)
 		if (!bp->name) {
 			err = run_detect(&run, bp);
 			if (err == SW_ENOTFOUND) {
-				say(o, "-----> App not compatible with buildpack: %s", bp->spec);
+				say_to(o->on_line, o->ctx, SAY_STEP, "App not compatible with buildpack: %s",
+				       bp->spec);
 				err = failed(o, SW_ENOTFOUND, "the buildpack '%s' does not apply to "
 					     "this app (its bin/detect said no)", bp->spec);
 				break;
 			}
 			if (err)
 				break;
-			say(o, "-----> %s app detected", bp->name);
+			say_to(o->on_line, o->ctx, SAY_STEP, "%s app detected", bp->name);
 		}
 		err = compile_one(&run, bp, r);
 	}

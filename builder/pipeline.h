@@ -10,7 +10,7 @@
  *   fetch    each spec to a directory (bpsource.h), copied into the build's
  *            private work_dir, so nothing a buildpack writes leaks out; the
  *            copies together stay within max_bytes and max_entries
- *   detect   every buildpack, for its name ("-----> <Name> app detected");
+ *   detect   every buildpack, for its name (step "<Name> app detected");
  *            in an explicit list a buildpack that does not apply is an error
  *   compile  in order; the environment of each is the previous one's plus
  *            what the `export` file in its root sourced (see below)

@@ -13,6 +13,7 @@
 #include "store/fsck.h"
 #include "util/error.h"
 #include "util/units.h"
+#include "util/say.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -70,7 +71,7 @@ static int fsck_repair(const struct cli *c, const struct strvec *apps)
 			printf("Repairing %s:\n%s", apps->v[i], said);
 		if (err < 0) {
 			fflush(stdout);
-			fprintf(stderr, " !    %s: %s\n", apps->v[i], sw_error_last());
+			say(stderr, SAY_ERROR, "%s: %s", apps->v[i], sw_error_last());
 			failed++;
 		}
 		free(said);
@@ -114,7 +115,7 @@ int cmd_fsck(struct cli *c)
 	for (size_t i = 0; i < problems.n; i++)
 		printf("problem: %s\n", problems.v[i]);
 	if (problems.n)
-		fprintf(stderr, " !    fsck found %zu problem%s\n", problems.n, problems.n == 1 ? "" : "s");
+		say(stderr, SAY_ERROR, "fsck found %zu problem%s", problems.n, problems.n == 1 ? "" : "s");
 	else
 		printf("fsck: %s is consistent\n", c->app ? c->app : "everything");
 	int rc = problems.n || failed ? 1 : 0;

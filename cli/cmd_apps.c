@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
+#include "view/view.h"
 
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -15,6 +16,7 @@
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/settings.h"
+#include "util/say.h"
 #include "util/units.h"
 
 #include <dirent.h>
@@ -44,10 +46,9 @@ int cmd_apps(struct cli *c)
 		}
 	}
 	if (a->json) {
-		printf("[");
-		for (size_t i = 0; i < names.n; i++)
-			printf("%s\"%s\"", i ? "," : "", names.v[i]);
-		printf("]\n");
+		struct buf out = BUF_INIT;
+		view_names_json(&out, &names);
+		cli_put(&out);
 	} else if (!names.n) {
 		printf("You have no apps.\n");
 	} else {
@@ -210,9 +211,10 @@ int cmd_apps_destroy(struct cli *c)
 	if (app_check_exists(c->root, name) < 0)
 		return cli_fail();
 	if (!a->confirm || strcmp(a->confirm, name)) {
-		fprintf(stderr, " !    This will permanently destroy %s, its releases and its config.\n"
-				" !    To proceed, run: slipway apps:destroy %s --confirm %s\n",
-			name, name, name);
+		say(stderr, SAY_ERROR, "This will permanently destroy %s, its releases and its config.",
+		    name);
+		say(stderr, SAY_ERROR, "To proceed, run: slipway apps:destroy %s --confirm %s", name,
+		    name);
 		return 1;
 	}
 	/* its processes stop first: nothing may run an app that is gone */

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "release/activate.h"
 #include "release/change.h"
@@ -10,6 +10,7 @@
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +38,12 @@ static int read_latest_config(struct cli *c, struct config *out)
 				  : r.failed_start == RELEASE_INTERRUPTED ? "was interrupted: it failed"
 				  : r.failed_start               ? "failed: its processes did not start"
 								 : "failed: its release command failed";
-		fprintf(stderr, " !    These are the config vars of v%d, which %s.\n", v, why);
+		say(stderr, SAY_ERROR, "These are the config vars of v%d, which %s.", v, why);
 		if (cur)
-			fprintf(stderr, " !    v%d is live: slipway releases:info v%d -a %s\n", cur, cur,
-				c->app);
+			say(stderr, SAY_ERROR, "v%d is live: slipway releases:info v%d -a %s", cur, cur,
+			    c->app);
 		else
-			fprintf(stderr, " !    No release of %s is live yet.\n", c->app);
+			say(stderr, SAY_ERROR, "No release of %s is live yet.", c->app);
 	}
 	release_release(&r);
 	ledger_free(l);

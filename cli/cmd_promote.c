@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "access/access.h"
 #include "release/activate.h"
@@ -11,6 +11,7 @@
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +176,8 @@ int cmd_deploy(struct cli *c)
 	if (!a->slug)
 		return cli_usage(c->cmd, "missing --slug SHA256:HEX: the slug to deploy");
 	if (!(s.hex = slug_arg_hex(a->slug))) {
-		fprintf(stderr, " !    '%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
-				"digits, as releases:info shows\n", a->slug);
+		say(stderr, SAY_ERROR, "'%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
+				       "digits, as releases:info shows", a->slug);
 		return 1;
 	}
 	if (app_check_exists(c->root, c->app) < 0 || app_list(c->root, &apps) < 0)
@@ -185,8 +186,8 @@ int cmd_deploy(struct cli *c)
 		if (search_app(c, apps.v[i], &s) < 0)
 			rc = cli_fail();
 	if (!rc && !s.have) {
-		fprintf(stderr, " !    no release of %s uses slug %.12s\n",
-			c->shell_user ? "an app you have access to" : "any app", s.hex);
+		say(stderr, SAY_ERROR, "no release of %s uses slug %.12s",
+		    c->shell_user ? "an app you have access to" : "any app", s.hex);
 		rc = 1;
 	}
 	if (!rc) {

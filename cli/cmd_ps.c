@@ -2,7 +2,8 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
-#include "cli/view.h"
+#include "view/runtime.h"
+#include "view/view.h"
 
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -13,6 +14,7 @@
 #include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "store/appctx.h"
 
 #include <stdio.h>
@@ -20,33 +22,17 @@
 #include <string.h>
 #include <time.h>
 
-/* The command of type in release v (read once per group). */
-static char *command_of(struct ledger *l, int v, const char *type)
+/* The command of s's type in its release (view_ps asks once per type). */
+static char *command_of(void *ctx, const struct service_info *s)
 {
+	struct ledger *l = ctx;
 	struct release r = RELEASE_INIT;
 	char *cmd = NULL;
-	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) == 0 && proc_list_get(&r.procs, type))
-		cmd = xstrdup(proc_list_get(&r.procs, type));
+	if (ledger_read(l, s->version, LEDGER_READ_PROCS, &r) == 0 &&
+	    proc_list_get(&r.procs, s->type))
+		cmd = xstrdup(proc_list_get(&r.procs, s->type));
 	release_release(&r);
 	return cmd ? cmd : xstrdup("");
-}
-
-static void print_json(const struct service_info *s, size_t n)
-{
-	struct buf out = BUF_INIT;
-	buf_adds(&out, "[");
-	for (size_t i = 0; i < n; i++) {
-		buf_addf(&out, "%s{\"type\":", i ? "," : "");
-		buf_add_json_string(&out, s[i].type);
-		buf_addf(&out, ",\"name\":\"%s.%d\",\"state\":\"%s\",\"release\":%d,\"port\":%d,"
-			       "\"since\":\"", s[i].type, s[i].index, s[i].state,
-			 s[i].version, s[i].port);
-		view_iso8601(&out, s[i].since);
-		buf_adds(&out, "\"}");
-	}
-	buf_adds(&out, "]\n");
-	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&out);
 }
 
 struct ps_args {
@@ -69,7 +55,9 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	if (a->json) {
-		print_json(s, n);
+		struct buf out = BUF_INIT;
+		view_ps_json(&out, s, n);
+		cli_put(&out);
 		goto done;
 	}
 	if (!n) {
@@ -80,21 +68,8 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (!i || strcmp(s[i].type, s[i - 1].type)) {
-			size_t count = 0;
-			for (size_t j = i; j < n && !strcmp(s[j].type, s[i].type); j++)
-				count++;
-			char *cmd = command_of(l, s[i].version, s[i].type);
-			buf_addf(&out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
-			free(cmd);
-		}
-		buf_addf(&out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
-		view_when(&out, s[i].since, (int64_t)time(NULL));
-		buf_addf(&out, "  v%d, port %d\n", s[i].version, s[i].port);
-	}
-	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&out);
+	view_ps(&out, s, n, command_of, l, (int64_t)time(NULL));
+	cli_put(&out);
 done:
 	free(s);
 	ledger_free(l);
@@ -119,7 +94,7 @@ static int with_current(struct cli *c, const char *what,
 	    ledger_current(ctx.ledger, &v) < 0)
 		goto fail;
 	if (!v) {
-		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);
+		say(stderr, SAY_ERROR, "%s has no release to %s yet: push first", c->app, what);
 		rc = 1;
 		goto done;
 	}
@@ -200,7 +175,7 @@ static int restart(struct cli *c, struct app_ctx *ctx, const struct release *r)
 	if (c->shell_user && !services_runtime_up(c->root)) {
 		printf("failed\n");
 		fflush(stdout);
-		fprintf(stderr, " !    Nothing restarted: " CLI_RUNTIME_STOPPED ".\n");
+		say(stderr, SAY_ERROR, "Nothing restarted: " CLI_RUNTIME_STOPPED ".");
 		return 1;
 	}
 	if (activate_restart(ctx, r, which, &why) < 0) {
@@ -208,11 +183,9 @@ static int restart(struct cli *c, struct app_ctx *ctx, const struct release *r)
 		fflush(stdout);
 		if (why) {
 			size_t first = strcspn(why, "\n");
-			fprintf(stderr, " !     %.*s; the running processes are unchanged\n", (int)first,
-				why);
-			for (const char *s = why + first; *s; s += strcspn(s, "\n"))
-				if (*++s && *s != '\n')
-					fprintf(stderr, "       %.*s\n", (int)strcspn(s, "\n"), s);
+			say(stderr, SAY_WARN, "%.*s; the running processes are unchanged",
+			    (int)first, why);
+			say_lines(stderr, SAY_DETAIL, why + first);
 			free(why);
 			return 1;
 		}

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
-#include "cli/view.h"
+#include "view/view.h"
 
 #include "builder/build.h"
 #include "release/activate.h"
@@ -11,6 +11,7 @@
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
+#include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static int pick_version(struct cli *c, struct ledger *l, int i, int *v)
 	if (ledger_latest(l, v) < 0)
 		return cli_fail();
 	if (!*v) {
-		fprintf(stderr, " !    %s has no releases.\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no releases.", c->app);
 		return 1;
 	}
 	return 0;
@@ -71,17 +72,10 @@ int cmd_releases(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	if (a->json) {
-		buf_adds(&out, "[");
-		for (size_t i = 0; i < col.n; i++) {
-			buf_adds(&out, i ? ",\n " : "");
-			view_release_json(&out, &col.items[i], col.items[i].version == current, 0,
-					  NULL);
-		}
-		buf_adds(&out, "]\n");
-	} else {
+	if (a->json)
+		view_releases_json(&out, col.items, col.n, current);
+	else
 		view_releases(&out, c->app, current, col.items, col.n, (int64_t)time(NULL));
-	}
 	cli_put(&out);
 done:
 	for (size_t i = 0; i < col.n; i++)
@@ -172,14 +166,14 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 		const char *now = proc_list_get(&t.procs, "release");
 		const char *was = proc_list_get(&p.procs, "release");
 		if (was && !now)
-			fprintf(stderr, " !    v%d has no release command, unlike v%d: what v%d's "
-					"(\"%s\") did to your database is not undone.\n",
-				res->target, res->previous, res->previous, was);
+			say(stderr, SAY_ERROR, "v%d has no release command, unlike v%d: what v%d's "
+					       "(\"%s\") did to your database is not undone.",
+			    res->target, res->previous, res->previous, was);
 		else if (was && strcmp(now, was))
-			fprintf(stderr, " !    v%d's release command differs from v%d's: the release "
-					"phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
-					"database is not undone.\n",
-				res->target, res->previous, res->target, now, res->previous, was);
+			say(stderr, SAY_ERROR, "v%d's release command differs from v%d's: the release "
+					       "phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
+					       "database is not undone.",
+			    res->target, res->previous, res->target, now, res->previous, was);
 	}
 	release_release(&t);
 	release_release(&p);
@@ -231,8 +225,8 @@ static int retry_commit(struct app_ctx *ctx, char commit[41], int *version)
 	if (ledger_latest(l, version) < 0 || (*version && ledger_read(l, *version, 0, &r) < 0)) {
 		rc = cli_fail();
 	} else if (!*version || !r.commit[0]) {
-		fprintf(stderr, " !    %s has no deploy to retry: push the app first "
-				"(git push heroku main).\n", ctx->app);
+		say(stderr, SAY_ERROR, "%s has no deploy to retry: push the app first "
+				       "(git push heroku main).", ctx->app);
 		rc = 1;
 	} else {
 		memcpy(commit, r.commit, 41);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
+#include "view/runtime.h"
 
 #include "release/activate.h"
 #include "runtime/logs.h"
@@ -97,10 +98,9 @@ int cmd_domains(struct cli *c)
 	    domains_list(c->root, c->app, &list) < 0)
 		return cli_fail();
 	if (a->json) {
-		printf("[{\"hostname\":\"%s.%s\",\"kind\":\"default\"}", c->app, l.domain);
-		for (size_t i = 0; i < list.n; i++)
-			printf(",{\"hostname\":\"%s\",\"kind\":\"custom\"}", list.v[i]);
-		printf("]\n");
+		struct buf out = BUF_INIT;
+		view_domains_json(&out, c->app, l.domain, &list);
+		cli_put(&out);
 	} else {
 		printf("=== %s Slipway Domain\n%s.%s\n", c->app, c->app, l.domain);
 		if (list.n) {

@@ -6,6 +6,7 @@
 #include "runtime/host.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <stdio.h>
 
@@ -33,7 +34,7 @@ int cmd_run(struct cli *c)
 		goto done;
 	}
 	if (!v) {
-		fprintf(stderr, " !    %s has no release to run yet: push first\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no release to run yet: push first", c->app);
 		rc = 1;
 		goto done;
 	}

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
+#include "view/runtime.h"
 
 #include "release/activate.h"
 #include "runtime/instance.h"
@@ -13,6 +14,7 @@
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "store/paths.h"
 
 #include <stdio.h>
@@ -110,10 +112,10 @@ int cmd_server_status(struct cli *c)
 		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
 			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
 			[ROUTER_SILENT] = "not answering" };
-		printf("{\"running\":%s,\"pid\":%d,\"services\":%d,\"outside\":%d,"
-		       "\"router\":\"%s\"}\n", st.running ? "true" : "false", (int)st.pid,
-		       st.services, st.outside,
-		       router_system() ? "system" : health[router_health(c->root)]);
+		struct buf out = BUF_INIT;
+		view_server_status_json(&out, &st,
+					router_system() ? "system" : health[router_health(c->root)]);
+		cli_put(&out);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)
@@ -226,7 +228,7 @@ int cmd_instance_run(struct cli *c)
 		goto done;
 	}
 	if (!v) {
-		fprintf(stderr, " !    %s has no current release to run\n", c->app);
+		say(stderr, SAY_ERROR, "%s has no current release to run", c->app);
 		rc = 1;
 		goto done;
 	}

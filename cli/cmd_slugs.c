@@ -6,6 +6,7 @@
 #include "store/cas.h"
 #include "store/ledger.h"
 #include "store/slug.h"
+#include "util/say.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +27,8 @@ static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char h
 		if (found < 0)
 			return cli_fail();
 		if (!found) {
-			fprintf(stderr, " !    slug %.12s is not used by any release of %s\n", h,
-				c->app);
+			say(stderr, SAY_ERROR, "slug %.12s is not used by any release of %s", h,
+			    c->app);
 			return 1;
 		}
 		memcpy(hex, h, 65);
@@ -38,7 +39,7 @@ static int resolve_slug(struct cli *c, struct ledger *l, const char *arg, char h
 	    ledger_read(l, v, LEDGER_READ_PROCS, r) < 0)
 		return cli_fail();
 	if (!r->slug[0]) {
-		fprintf(stderr, " !    release v%d of %s has no slug\n", v, c->app);
+		say(stderr, SAY_ERROR, "release v%d of %s has no slug", v, c->app);
 		return 1;
 	}
 	memcpy(hex, r->slug, 65);

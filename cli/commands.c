@@ -12,6 +12,7 @@
 #include "access/access.h"
 #include "store/app.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -359,9 +360,9 @@ static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *
  */
 static int operator_only(const struct cmd *cmd, const struct cli *c)
 {
-	fprintf(stderr, " !    %s is an operator command: run it on the server itself, not through "
-			"the git remote '%s' (--root DIR runs it here)\n",
-		cmd->name, c->remote ? c->remote : "heroku");
+	say(stderr, SAY_ERROR, "%s is an operator command: run it on the server itself, not through "
+			       "the git remote '%s' (--root DIR runs it here)",
+	    cmd->name, c->remote ? c->remote : "heroku");
 	return 1;
 }
 
@@ -439,8 +440,8 @@ static int remote_check(struct cli *c, const struct cmd *cmd)
 	if (!c->shell_user)
 		return 0;
 	if (!(cmd->flags & CMD_REMOTE)) {
-		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
-			cmd->name);
+		say(stderr, SAY_ERROR, "'%s' cannot be run over ssh: ask the server's operator",
+		    cmd->name);
 		return 1;
 	}
 	if ((cmd->flags & CMD_APP) && access_check(c->root, c->app, c->shell_user) < 0)

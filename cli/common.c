@@ -10,6 +10,7 @@
 #include "store/procs.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <pwd.h>
 #include <stdarg.h>
@@ -20,7 +21,7 @@
 
 int cli_fail(void)
 {
-	fprintf(stderr, " !    %s\n", sw_error_last());
+	say(stderr, SAY_ERROR, "%s", sw_error_last());
 	return 1;
 }
 
@@ -62,11 +63,11 @@ int cli_open_app(struct cli *c, struct ledger **l)
 /* The new release's release phase failed: it is recorded, but not live. */
 int cli_release_failed(struct cli *c, const struct change_result *res)
 {
-	fprintf(stderr, " !    The %s of v%d failed; %s.\n"
-			" !    See its output with: slipway releases:output v%d -a %s\n",
-		res->failed_start ? "start of the processes" : "release command", res->version,
-		res->previous ? "the current release is unchanged" : "nothing is live",
-		res->version, c->app);
+	say(stderr, SAY_ERROR, "The %s of v%d failed; %s.",
+	    res->failed_start ? "start of the processes" : "release command", res->version,
+	    res->previous ? "the current release is unchanged" : "nothing is live");
+	say(stderr, SAY_ERROR, "See its output with: slipway releases:output v%d -a %s",
+	    res->version, c->app);
 	return 1;
 }
 

@@ -3,6 +3,7 @@
 
 #include "access/sshcmd.h"
 #include "store/app.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -62,8 +63,8 @@ int remote_exec(const struct app_remote *r, const char *const *words)
 	signal(SIGXFSZ, SIG_DFL);
 	execvp(argv.v[0], argv.v);
 	int err = errno;
-	fprintf(stderr, " !    cannot run '%s' to reach %s: %s\n", argv.v[0], r->login,
-		strerror(err));
+	say(stderr, SAY_ERROR, "cannot run '%s' to reach %s: %s", argv.v[0], r->login,
+	    strerror(err));
 	strvec_clear(&argv);
 	return 1;
 }

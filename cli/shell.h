@@ -28,7 +28,7 @@
  *     o.root = root; o.user = "alice"; o.line = getenv("SSH_ORIGINAL_COMMAND");
  *     o.allowed = cli_remote_allowed;
  *     shell_run(&o);                     // returns only if refused or failed
- *     fprintf(stderr, " !    %s\n", sw_error_last());
+ *     say(stderr, SAY_ERROR, "%s", sw_error_last());   // util/say.h
  */
 #ifndef SW_SHELL_H
 #define SW_SHELL_H

@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/gitutil.h"
 #include "util/lock.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -173,7 +174,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 	int failed = 0;
 
 	if (app_from_repo(git_dir, &root, &app) < 0 || app_deploy_branch(root, app, &pinned) < 0) {
-		fprintf(out, " !     %s\n", sw_error_last());
+		say(out, SAY_WARN, "%s", sw_error_last());
 		free(root);
 		free(app);
 		return 1;
@@ -188,20 +189,20 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		if (step == STEP_PRE_BUILD || step == STEP_PRE_RELEASE) /* post-receive says it */
 			;
 		else if (tag_of(up))
-			fprintf(out, "-----> %s tag %s; tags are kept, not built\n",
-				is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
+			say(out, SAY_STEP, "%s tag %s; tags are kept, not built",
+			    is_zero(up->new) ? "Deleted" : "Pushed", tag_of(up));
 		else if (!name)
-			fprintf(out, "-----> Ignoring %s: only branches are built\n", up->ref);
+			say(out, SAY_STEP, "Ignoring %s: only branches are built", up->ref);
 		else if (is_zero(up->new))
-			fprintf(out, "-----> Deleted branch %s; nothing to build\n", name);
+			say(out, SAY_STEP, "Deleted branch %s; nothing to build", name);
 		else if (is_deploy_branch(pinned, name))
-			fprintf(out, "-----> Pushed to %s too; only %s is built\n", name, branch_of(dep));
+			say(out, SAY_STEP, "Pushed to %s too; only %s is built", name, branch_of(dep));
 		else if (pinned)
-			fprintf(out, "-----> Pushed to branch %s, which is not the deploy branch (%s); not building\n",
-				name, pinned);
+			say(out, SAY_STEP, "Pushed to branch %s, which is not the deploy branch (%s); not building",
+			    name, pinned);
 		else
-			fprintf(out, "-----> Pushed to branch %s; only main or master deploy, not building\n",
-				name);
+			say(out, SAY_STEP, "Pushed to branch %s; only main or master deploy, not building",
+			    name);
 	}
 	if (dep) {
 		/* one context for the builds of this push: the lock is taken once, by the first */
@@ -216,7 +217,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		/* post-receive: git has moved the branch, whatever happens now */
 		o.accepted = step == STEP_POST || step == STEP_POST_RELEASED;
 		if (app_ctx_open(&ctx, root, app, APP_CTX_READ) < 0) {
-			fprintf(out, " !     %s\n", sw_error_last());
+			say(out, SAY_WARN, "%s", sw_error_last());
 			failed = 1;
 		} else if (step == STEP_PRE_BUILD) {
 			failed = build_one(&o, BUILD_ONLY) < 0;
@@ -230,8 +231,8 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 			failed = err < 0;
 			/* recorded, but not live: git has told the pusher the push succeeded */
 			if (failed && before >= 0 && latest_release(&ctx) > before)
-				fprintf(out, " !     The push was accepted, but nothing new is live "
-					     "(slipway.failedReleaseExit true makes such a push fail)\n");
+				say(out, SAY_WARN, "The push was accepted, but nothing new is live "
+						   "(slipway.failedReleaseExit true makes such a push fail)");
 		}
 		app_ctx_release(&ctx);
 	}
@@ -263,7 +264,7 @@ struct waiting {
 static void say_waiting(void *ctx)
 {
 	struct waiting *w = ctx;
-	fprintf(w->out, "-----> Waiting for the build of %s already in progress\n", w->app);
+	say(w->out, SAY_STEP, "Waiting for the build of %s already in progress", w->app);
 	fflush(w->out);
 }
 
@@ -291,10 +292,10 @@ static void remove_stale_git_locks(const char *git_dir, FILE *out)
 		err = gitlocks_remove_stale(git_dir, &removed);
 	app_ctx_release(&ctx);
 	for (size_t i = 0; i < removed.n; i++)
-		fprintf(out, "-----> Removed stale git lock %s, left behind by an interrupted git process\n",
-			removed.v[i]);
+		say(out, SAY_STEP, "Removed stale git lock %s, left behind by an interrupted git process",
+		    removed.v[i]);
 	if (err)
-		fprintf(out, " !     Stale git locks were not removed: %s\n", sw_error_last());
+		say(out, SAY_WARN, "Stale git locks were not removed: %s", sw_error_last());
 done:
 	strvec_clear(&found);
 	strvec_clear(&removed);
@@ -315,7 +316,7 @@ static int refuse_deleting_deploy_branch(const char *git_dir, const struct updat
 		deletes |= is_zero(u->v[i].new);
 	if (deletes && (app_from_repo(git_dir, &root, &app) < 0 ||
 			app_deploy_branch(root, app, &pinned) < 0)) {
-		fprintf(out, " !     %s\n", sw_error_last());
+		say(out, SAY_WARN, "%s", sw_error_last());
 		refused = 1;
 	}
 	for (size_t i = 0; i < u->n && deletes && !refused; i++) {
@@ -325,8 +326,8 @@ static int refuse_deleting_deploy_branch(const char *git_dir, const struct updat
 		const char *other = pinned ? NULL : strcmp(name, "main") ? "main" : "master";
 		if (other && stays(git_dir, u, other))
 			continue;
-		fprintf(out, " !     Push to %s refused: %s is the branch %s deploys from, it cannot be deleted\n",
-			u->v[i].ref, name, app);
+		say(out, SAY_WARN, "Push to %s refused: %s is the branch %s deploys from, it cannot be deleted",
+		    u->v[i].ref, name, app);
 		refused = 1;
 	}
 	free(root);
@@ -344,8 +345,8 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 	for (size_t i = 0; i < u.n; i++) {
 		const char *ref = u.v[i].ref;
 		if (!pushable(ref)) { /* the ledger's refs/releases/ and refs/slipway/ among them */
-			fprintf(out, " !     Push to %s refused: only branches (refs/heads/*) and tags "
-				     "(refs/tags/*) can be pushed\n", ref);
+			say(out, SAY_WARN, "Push to %s refused: only branches (refs/heads/*) and tags "
+					   "(refs/tags/*) can be pushed", ref);
 			refused = 1;
 		}
 	}
@@ -355,7 +356,7 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 		remove_stale_git_locks(git_dir, out);
 	int release_here = 0; /* slipway.failedReleaseExit: release before git moves the branch */
 	if (!refused && failed_release_exit(git_dir, &release_here) < 0) {
-		fprintf(out, " !     %s\n", sw_error_last());
+		say(out, SAY_WARN, "%s", sw_error_last());
 		refused = 1;
 	}
 	if (!refused && release_here)

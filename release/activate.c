@@ -13,6 +13,7 @@
 #include "store/appctx.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,17 +51,10 @@ static void not_live(const struct activate_opts *o, const char *why, int previou
 {
 	size_t first = strcspn(why, "\n");
 	if (previous)
-		fprintf(o->out, " !     %.*s; v%d is still live\n", (int)first, why, previous);
+		say(o->out, SAY_WARN, "%.*s; v%d is still live", (int)first, why, previous);
 	else
-		fprintf(o->out, " !     %.*s; nothing is live\n", (int)first, why);
-	for (const char *s = why + first; *s;) {
-		s++;
-		size_t n = strcspn(s, "\n");
-		if (n)
-			fprintf(o->out, "       %.*s\n", (int)n, s);
-		s += n;
-	}
-	fflush(o->out);
+		say(o->out, SAY_WARN, "%.*s; nothing is live", (int)first, why);
+	say_lines(o->out, SAY_DETAIL, why + first);
 	buf_addf(output, "%s\n", why);
 }
 
@@ -130,7 +124,7 @@ static void watch(struct app_ctx *ctx, FILE *out, int version, int previous)
 		return;
 	char *why = xstrdup(sw_error_last());
 	if (out) {
-		fprintf(out, " !     No automatic rollback for v%d: %s\n", version, why);
+		say(out, SAY_WARN, "No automatic rollback for v%d: %s", version, why);
 		fflush(out);
 	}
 	logs_event(ctx->root, ctx->app, "api", "No automatic rollback for v%d: %s", version, why);
@@ -161,7 +155,7 @@ static int fail_interrupted(const char *root, const char *app, struct ledger *l,
 	    !(err = ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED,
 				      ACTIVATE_INTERRUPTED "\n"))) {
 		if (out)
-			fprintf(out, " !     v%d was interrupted before it went live: it failed\n", v);
+			say(out, SAY_WARN, "v%d was interrupted before it went live: it failed", v);
 		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
 	}
 	release_release(&r);
@@ -183,7 +177,7 @@ int activate_recover(struct app_ctx *ctx, FILE *out)
 	if (router_switch(root, app, NULL, &strays) < 0) {
 		char *why = xstrdup(sw_error_last());
 		if (out)
-			fprintf(out, " !     %s\n", why);
+			say(out, SAY_WARN, "%s", why);
 		logs_event(root, app, "api", "An interrupted switch could not be undone: %s", why);
 		free(why);
 		goto done;
@@ -192,7 +186,7 @@ int activate_recover(struct app_ctx *ctx, FILE *out)
 	char *said = xasprintf("Stopped %zu process instance%s an interrupted switch left running",
 			       strays.n, strays.n == 1 ? "" : "s");
 	if (out)
-		fprintf(out, " !     %s\n", said);
+		say(out, SAY_WARN, "%s", said);
 	logs_event(root, app, "api", "%s", said);
 	free(said);
 done:
@@ -222,7 +216,7 @@ int activate_recover_all(const char *root, FILE *out)
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		/* one app's ledger keeps no other app from being put right */
 		if (activate_recover_app(root, apps.v[i], out) < 0 && out)
-			fprintf(out, " !     %s: %s\n", apps.v[i], sw_error_last());
+			say(out, SAY_WARN, "%s: %s", apps.v[i], sw_error_last());
 	}
 	strvec_clear(&apps);
 	return err;
@@ -412,7 +406,7 @@ retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
 	if (!err && runtime && !gated &&
 	    router_switch(ctx->root, ctx->app, &started, NULL) < 0) {
-		fprintf(o->out, " !     %s\n", sw_error_last());
+		say(o->out, SAY_WARN, "%s", sw_error_last());
 		fflush(o->out);
 	}
 	/* only now that the new release is current do the old instances get SIGTERM */

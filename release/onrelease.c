@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/run.h"
+#include "util/say.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -24,11 +25,7 @@ int onrelease_load(const struct app_ctx *ctx, struct strvec *argv, int *timeout_
 /* Every line the program writes, indented like build output. */
 static void relay(const char *line, size_t len, void *ctx)
 {
-	FILE *out = ctx;
-	fputs("       ", out);
-	fwrite(line, 1, len, out);
-	fputc('\n', out);
-	fflush(out);
+	say_line(ctx, SAY_DETAIL, line, len);
 }
 
 /* Writes r's config vars, KEY=value lines, to a fresh <dir>/config (0600). */
@@ -89,14 +86,14 @@ int onrelease_run(const struct app_ctx *ctx, const struct strvec *argv, int time
 		err = run_child(&o, &status);
 	}
 	if (err == SW_ETIMEOUT)
-		fprintf(out, " !     slipway.onRelease (%s) ran longer than %d s and was killed\n",
-			argv->v[0], timeout_sec);
+		say(out, SAY_WARN, "slipway.onRelease (%s) ran longer than %d s and was killed",
+		    argv->v[0], timeout_sec);
 	else if (err)
-		fprintf(out, " !     slipway.onRelease (%s) did not run: %s\n", argv->v[0],
-			sw_error_last());
+		say(out, SAY_WARN, "slipway.onRelease (%s) did not run: %s", argv->v[0],
+		    sw_error_last());
 	else if (status)
-		fprintf(out, " !     slipway.onRelease (%s) exited with status %d\n", argv->v[0],
-			status);
+		say(out, SAY_WARN, "slipway.onRelease (%s) exited with status %d", argv->v[0],
+		    status);
 	fflush(out);
 	if (dir)
 		fs_rm_rf(dir);

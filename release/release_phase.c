@@ -6,6 +6,7 @@
 #include "util/run.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -61,10 +62,10 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 	int status = -1, err;
 
 	*ok = 0;
-	fprintf(out, "-----> Running release command...\n");
+	say(out, SAY_STEP, "Running release command...");
 	if (sb->off)
-		fprintf(out, " !     Warning: slipway.sandbox is none: the release command runs "
-			     "unsandboxed, as the server user\n");
+		say(out, SAY_WARN, "Warning: slipway.sandbox is none: the release command runs "
+				   "unsandboxed, as the server user");
 	fflush(out);
 	if ((err = unpack_for_run(ctx->root, ctx->app, r->slug, &run))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
@@ -90,11 +91,11 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 		buf_adds(&s.saved, "(output truncated)\n");
 	*ok = !err && status == 0;
 	if (*ok) {
-		fprintf(out, "-----> Waiting for release.... done.\n");
+		say(out, SAY_STEP, "Waiting for release.... done.");
 	} else {
 		if (!err)
 			buf_addf(&s.saved, "release command exited with status %d\n", status);
-		fprintf(out, " !     Release command failed\n");
+		say(out, SAY_WARN, "Release command failed");
 	}
 	fflush(out);
 	*output = buf_detach(&s.saved);

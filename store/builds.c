@@ -4,6 +4,7 @@
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -255,7 +256,7 @@ static void mark_interrupted(const char *root, const char *app, int id)
 	FILE *log = NULL;
 	if (id && builds_read(root, app, id, &r) == 0 && r.status == BUILD_PENDING) {
 		if (builds_log_append(root, app, id, &log) == 0) {
-			fputs(" !     This build was interrupted before it finished.\n", log);
+			say(log, SAY_WARN, "This build was interrupted before it finished.");
 			fclose(log);
 		}
 		r.status = BUILD_FAILED;

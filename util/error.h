@@ -11,7 +11,7 @@
  * statuses.
  *
  *     if (thing_do(...) < 0)
- *             fprintf(stderr, " !     %s\n", sw_error_last());
+ *             say(stderr, SAY_WARN, "%s", sw_error_last());    // util/say.h
  */
 #ifndef SW_ERROR_H
 #define SW_ERROR_H

@@ -98,14 +98,19 @@ void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	char *p = vxasprintf(fmt, ap);
+	buf_adds(b, p);
+	free(p);
+}
+
 void buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *p = vxasprintf(fmt, ap);
+	buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	buf_adds(b, p);
-	free(p);
 }
 
 void buf_reset(struct buf *b)

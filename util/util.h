@@ -14,6 +14,7 @@
 #ifndef SW_UTIL_H
 #define SW_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -43,6 +44,7 @@ extern const char buf_empty_string[1];
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_reset(struct buf *b);             /* len = 0, keeps memory */
 void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len), keeps memory */
 char *buf_detach(struct buf *b);           /* returns data, always malloc'ed (a fresh ""
@@ -52,7 +54,8 @@ void buf_release(struct buf *b);           /* frees data; b is as after BUF_INIT
 /*
  * Appends s as a JSON string literal (with quotes).  Well-formed UTF-8 passes
  * through; each byte that is not part of one (a name or value that is not
- * UTF-8) becomes \ufffd, so the output is always valid JSON.
+ * UTF-8) becomes \ufffd, so the output is always valid JSON.  It is the
+ * escaper of util/json.h, which every JSON document is written with.
  */
 void buf_add_json_string(struct buf *b, const char *s);
 

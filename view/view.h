@@ -1,11 +1,13 @@
 /*
  * view.h - how releases, config and slugs are shown to people and programs.
  *
- * Part of cli/: may use every folder; with hooks/ the only one that prints on
- * its own.
+ * Part of view/: may use every folder below hooks/; prints nothing.  The
+ * command line shows what these render, and anything else that shows
+ * Slipway's state to people (a dashboard) can too.
  *
  * Every function appends to a buf; the caller prints it.  Wording follows
- * the Heroku CLI so its users feel at home.
+ * the Heroku CLI so its users feel at home.  JSON goes through util/json.h;
+ * a *_json function that renders a whole document ends it with "\n".
  */
 #ifndef SW_VIEW_H
 #define SW_VIEW_H
@@ -36,9 +38,15 @@ void view_releases(struct buf *out, const char *app, int current,
 void view_release_json(struct buf *out, const struct release *r, int current,
 		       int with_details, const char *unfit);
 
+/* The `releases --json` array of rels[0..n), one release a line. */
+void view_releases_json(struct buf *out, const struct release *rels, size_t n, int current);
+
 /* `releases:info`: everything about one release (unfit as above). */
 void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
 		       int64_t now);
+
+/* A JSON array of the strings and "\n" (`apps --json`). */
+void view_names_json(struct buf *out, const struct strvec *names);
 
 /* "KEY='value'" lines, shell-quoted. */
 void view_config_shell(struct buf *out, const struct config *c);

@@ -1,4 +1,6 @@
-#include "cli/view.h"
+#include "view/view.h"
+
+#include "util/json.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -88,45 +90,80 @@ void view_releases(struct buf *out, const char *app, int current,
 	buf_release(&tmp);
 }
 
+/* "created_at":"2026-11-21T22:31:07Z" */
+static void json_time(struct json *j, const char *key, int64_t t)
+{
+	struct buf s = BUF_INIT;
+	view_iso8601(&s, t);
+	json_string(j, key, s.data);
+	buf_release(&s);
+}
+
+/* A string, or null when it is empty (a commit not known). */
+static void json_hex(struct json *j, const char *key, const char *s)
+{
+	json_string(j, key, s[0] ? s : NULL);
+}
+
+static void config_json(struct json *j, const char *key, const struct config *c)
+{
+	json_object_begin(j, key);
+	for (size_t i = 0; i < c->n; i++)
+		json_string(j, c->items[i].key, c->items[i].value);
+	json_object_end(j);
+}
+
+static void release_json(struct json *j, const struct release *r, int current, int details,
+			 const char *unfit)
+{
+	json_object_begin(j, NULL);
+	json_int(j, "version", r->version);
+	json_string(j, "description", r->description ? r->description : "");
+	json_object_begin(j, "user");
+	json_string(j, "email", r->user ? r->user : "");
+	json_object_end(j);
+	json_time(j, "created_at", r->created);
+	json_string(j, "status", release_status_name(r->status));
+	json_bool(j, "current", current);
+	json_hex(j, "commit", r->commit);
+	if (r->slug[0]) {
+		json_object_begin(j, "slug");
+		json_stringf(j, "checksum", "SHA256:%s", r->slug);
+		json_uint(j, "size", r->slug_size);
+		json_object_end(j);
+	} else {
+		json_null(j, "slug");
+	}
+	if (r->rollback_of)
+		json_int(j, "rollback_of", r->rollback_of);
+	if (details) {
+		json_object_begin(j, "process_types");
+		for (size_t i = 0; i < r->procs.n; i++)
+			json_string(j, r->procs.items[i].name, r->procs.items[i].command);
+		json_object_end(j);
+		config_json(j, "config_vars", &r->config);
+		json_bool(j, "eligible_for_rollback", !unfit);
+		if (unfit)
+			json_string(j, "ineligible_reason", unfit);
+	}
+	json_object_end(j);
+}
+
 void view_release_json(struct buf *out, const struct release *r, int current, int details,
 		       const char *unfit)
 {
-	buf_addf(out, "{\"version\":%d,\"description\":", r->version);
-	buf_add_json_string(out, r->description ? r->description : "");
-	buf_adds(out, ",\"user\":{\"email\":");
-	buf_add_json_string(out, r->user ? r->user : "");
-	buf_adds(out, "},\"created_at\":\"");
-	view_iso8601(out, r->created);
-	buf_addf(out, "\",\"status\":\"%s\",\"current\":%s,\"commit\":",
-		 release_status_name(r->status), current ? "true" : "false");
-	if (r->commit[0])
-		buf_addf(out, "\"%s\"", r->commit);
-	else
-		buf_adds(out, "null");
-	if (r->slug[0])
-		buf_addf(out, ",\"slug\":{\"checksum\":\"SHA256:%s\",\"size\":%" PRIu64 "}",
-			 r->slug, r->slug_size);
-	else
-		buf_adds(out, ",\"slug\":null");
-	if (r->rollback_of)
-		buf_addf(out, ",\"rollback_of\":%d", r->rollback_of);
-	if (details) {
-		buf_adds(out, ",\"process_types\":{");
-		for (size_t i = 0; i < r->procs.n; i++) {
-			buf_adds(out, i ? "," : "");
-			buf_add_json_string(out, r->procs.items[i].name);
-			buf_adds(out, ":");
-			buf_add_json_string(out, r->procs.items[i].command);
-		}
-		buf_adds(out, "},\"config_vars\":");
-		view_config_json(out, &r->config);
-		buf_addf(out, ",\"eligible_for_rollback\":%s", unfit ? "false" : "true");
-		if (unfit) {
-			buf_adds(out, ",\"ineligible_reason\":");
-			buf_add_json_string(out, unfit);
-		}
-	}
-	buf_adds(out, "}");
+	struct json j = JSON_INIT(out);
+	release_json(&j, r, current, details, unfit);
+}
+
+void view_releases_json(struct buf *out, const struct release *rels, size_t n, int current)
+{
+	struct json j = JSON_INIT(out);
+	json_array_begin_lined(&j, NULL);
+	for (size_t i = 0; i < n; i++)
+		release_json(&j, &rels[i], rels[i].version == current, 0, NULL);
+	json_array_end(&j);
+	buf_adds(out, "\n");
 }
 
 void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
@@ -165,14 +202,18 @@ void view_config_shell(struct buf *out, const struct config *c)
 
 void view_config_json(struct buf *out, const struct config *c)
 {
-	buf_adds(out, "{");
-	for (size_t i = 0; i < c->n; i++) {
-		buf_adds(out, i ? "," : "");
-		buf_add_json_string(out, c->items[i].key);
-		buf_adds(out, ":");
-		buf_add_json_string(out, c->items[i].value);
-	}
-	buf_adds(out, "}");
+	struct json j = JSON_INIT(out);
+	config_json(&j, NULL, c);
+}
+
+void view_names_json(struct buf *out, const struct strvec *names)
+{
+	struct json j = JSON_INIT(out);
+	json_array_begin(&j, NULL);
+	for (size_t i = 0; i < names->n; i++)
+		json_string(&j, NULL, names->v[i]);
+	json_array_end(&j);
+	buf_adds(out, "\n");
 }
 
 void view_config_table(struct buf *out, const struct config *c)

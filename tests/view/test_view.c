@@ -1,0 +1,118 @@
+/*
+ * test_view.c - view/: the JSON documents the commands print, byte for
+ * byte in the shape Heroku's API has them (releases, builds, apps,
+ * domains), and strings in them escaped whatever bytes they hold.
+ */
+#include "view/builds.h"
+#include "view/runtime.h"
+#include "view/view.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#define SHA "0123456789abcdef0123456789abcdef01234567"
+#define T0 1764979200 /* 2025-12-06T00:00:00Z */
+
+static void make_release(struct release *r, int version)
+{
+	r->version = version;
+	r->description = strdup("Deploy 0123456");
+	r->user = strdup("ann@example.com");
+	r->created = T0;
+	memcpy(r->commit, SHA, sizeof(SHA));
+}
+
+Test(view, release_json_as_releases_lists_it)
+{
+	struct release r = RELEASE_INIT;
+	struct buf out = BUF_INIT;
+	make_release(&r, 2);
+	memset(r.slug, 'a', 64);
+	r.slug_size = 1234;
+	view_release_json(&out, &r, 1, 0, NULL);
+	cr_assert_str_eq(out.data,
+			 "{\"version\":2,\"description\":\"Deploy 0123456\","
+			 "\"user\":{\"email\":\"ann@example.com\"},\"created_at\":\"2025-12-06T00:00:00Z\","
+			 "\"status\":\"succeeded\",\"current\":true,\"commit\":\"" SHA "\","
+			 "\"slug\":{\"checksum\":\"SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+			 "\"size\":1234}}");
+	buf_release(&out);
+	release_release(&r);
+}
+
+Test(view, release_json_with_details_and_odd_strings)
+{
+	struct release r = RELEASE_INIT;
+	struct buf out = BUF_INIT;
+	make_release(&r, 3);
+	r.commit[0] = '\0';
+	r.rollback_of = 1;
+	proc_list_set(&r.procs, "web", "node \"server.js\"");
+	config_set(&r.config, "A", "x\ny\xff");
+	view_release_json(&out, &r, 0, 1, "its slug is gone");
+	cr_assert_str_eq(out.data,
+			 "{\"version\":3,\"description\":\"Deploy 0123456\","
+			 "\"user\":{\"email\":\"ann@example.com\"},\"created_at\":\"2025-12-06T00:00:00Z\","
+			 "\"status\":\"succeeded\",\"current\":false,\"commit\":null,\"slug\":null,"
+			 "\"rollback_of\":1,\"process_types\":{\"web\":\"node \\\"server.js\\\"\"},"
+			 "\"config_vars\":{\"A\":\"x\\ny\\ufffd\"},\"eligible_for_rollback\":false,"
+			 "\"ineligible_reason\":\"its slug is gone\"}");
+	buf_release(&out);
+	release_release(&r);
+}
+
+Test(view, releases_json_puts_one_release_a_line)
+{
+	struct release r[2] = { RELEASE_INIT, RELEASE_INIT };
+	struct buf out = BUF_INIT;
+	make_release(&r[0], 2);
+	make_release(&r[1], 1);
+	view_releases_json(&out, r, 2, 2);
+	cr_assert(strstr(out.data, "\"slug\":null},\n {\"version\":1,"), "%s", out.data);
+	cr_assert_eq(out.data[0], '[');
+	cr_assert_str_eq(out.data + out.len - 3, "}]\n");
+	buf_release(&out);
+	release_release(&r[0]);
+	release_release(&r[1]);
+
+	view_releases_json(&out, NULL, 0, 0);
+	cr_assert_str_eq(out.data, "[]\n");
+	buf_release(&out);
+}
+
+Test(view, builds_json)
+{
+	struct build_record b[2] = { { .id = 2, .status = BUILD_SUCCEEDED, .commit = SHA,
+				       .user = "ann", .source = "main", .created = T0, .release = 5 },
+				     { .id = 1, .status = BUILD_FAILED, .user = "bob",
+				       .source = "retry", .created = T0 } };
+	struct buf out = BUF_INIT;
+	view_builds_json(&out, b, 2);
+	cr_assert_str_eq(out.data,
+			 "[{\"id\":2,\"status\":\"succeeded\",\"commit\":\"" SHA "\",\"user\":{\"email\":"
+			 "\"ann\"},\"created_at\":\"2025-12-06T00:00:00Z\",\"source\":\"main\","
+			 "\"release\":{\"version\":5}},\n"
+			 " {\"id\":1,\"status\":\"failed\",\"commit\":null,\"user\":{\"email\":\"bob\"},"
+			 "\"created_at\":\"2025-12-06T00:00:00Z\",\"source\":\"retry\",\"release\":null}]\n");
+	buf_release(&out);
+}
+
+Test(view, names_and_domains_json)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	view_names_json(&out, &v);
+	cr_assert_str_eq(out.data, "[]\n");
+	strvec_push(&v, "www.example.com");
+	strvec_push(&v, "api.example.com");
+	buf_reset(&out);
+	view_names_json(&out, &v);
+	cr_assert_str_eq(out.data, "[\"www.example.com\",\"api.example.com\"]\n");
+	buf_reset(&out);
+	view_domains_json(&out, "demo", "localhost", &v);
+	cr_assert_str_eq(out.data, "[{\"hostname\":\"demo.localhost\",\"kind\":\"default\"},"
+				   "{\"hostname\":\"www.example.com\",\"kind\":\"custom\"},"
+				   "{\"hostname\":\"api.example.com\",\"kind\":\"custom\"}]\n");
+	buf_release(&out);
+	strvec_clear(&v);
+}

@@ -1,0 +1,83 @@
+#include "view/runtime.h"
+#include "view/view.h"
+
+#include "util/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void view_ps(struct buf *out, const struct service_info *s, size_t n,
+	     char *(*command_of)(void *ctx, const struct service_info *s), void *ctx, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(s[i].type, s[i - 1].type)) {
+			size_t count = 0;
+			for (size_t k = i; k < n && !strcmp(s[k].type, s[i].type); k++)
+				count++;
+			char *cmd = command_of(ctx, &s[i]);
+			buf_addf(out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
+			free(cmd);
+		}
+		buf_addf(out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
+		view_when(out, s[i].since, now);
+		buf_addf(out, "  v%d, port %d\n", s[i].version, s[i].port);
+	}
+}
+
+void view_ps_json(struct buf *out, const struct service_info *s, size_t n)
+{
+	struct json j = JSON_INIT(out);
+	struct buf since = BUF_INIT;
+	json_array_begin(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "type", s[i].type);
+		json_stringf(&j, "name", "%s.%d", s[i].type, s[i].index);
+		json_string(&j, "state", s[i].state);
+		json_int(&j, "release", s[i].version);
+		json_int(&j, "port", s[i].port);
+		buf_reset(&since);
+		view_iso8601(&since, s[i].since);
+		json_string(&j, "since", since.data);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	buf_adds(out, "\n");
+	buf_release(&since);
+}
+
+static void domain(struct json *j, const char *hostname, const char *kind)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "hostname", hostname);
+	json_string(j, "kind", kind);
+	json_object_end(j);
+}
+
+void view_domains_json(struct buf *out, const char *app, const char *dom,
+		       const struct strvec *custom)
+{
+	struct json j = JSON_INIT(out);
+	char *def = xasprintf("%s.%s", app, dom);
+	json_array_begin(&j, NULL);
+	domain(&j, def, "default");
+	for (size_t i = 0; i < custom->n; i++)
+		domain(&j, custom->v[i], "custom");
+	json_array_end(&j);
+	buf_adds(out, "\n");
+	free(def);
+}
+
+void view_server_status_json(struct buf *out, const struct supervisor_status *st,
+			     const char *router)
+{
+	struct json j = JSON_INIT(out);
+	json_object_begin(&j, NULL);
+	json_bool(&j, "running", st->running);
+	json_int(&j, "pid", (int)st->pid);
+	json_int(&j, "services", st->services);
+	json_int(&j, "outside", st->outside);
+	json_string(&j, "router", router);
+	json_object_end(&j);
+	buf_adds(out, "\n");
+}

@@ -1,0 +1,37 @@
+/*
+ * runtime.h - what runs, as JSON: `ps`, `domains` and `server:status`.
+ *
+ * Part of view/: may use every folder below hooks/; prints nothing.  Each
+ * appends one JSON document and "\n" to out; the caller prints it.
+ */
+#ifndef SW_VIEW_RUNTIME_H
+#define SW_VIEW_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/services.h"
+#include "runtime/supervisor.h"
+#include "util/util.h"
+
+/*
+ * `ps`: for each type, "=== type (count): command", then a line per
+ * instance of s[0..n) (sorted by type, as services_list() gives them);
+ * command_of(ctx, s) returns the command of s's type (malloc'ed; it is
+ * freed here), asked once per type.  Times as view_when() with now.
+ */
+void view_ps(struct buf *out, const struct service_info *s, size_t n,
+	     char *(*command_of)(void *ctx, const struct service_info *s), void *ctx, int64_t now);
+
+/* `ps --json`: the instances s[0..n), Heroku's dyno fields. */
+void view_ps_json(struct buf *out, const struct service_info *s, size_t n);
+
+/* `domains --json`: app.domain (the default), then each custom domain. */
+void view_domains_json(struct buf *out, const char *app, const char *domain,
+		       const struct strvec *custom);
+
+/* `server:status --json`: st, and the router's state as a word ("running", "system", ...). */
+void view_server_status_json(struct buf *out, const struct supervisor_status *st,
+			     const char *router);
+
+#endif
