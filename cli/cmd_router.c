@@ -9,6 +9,7 @@
 #include "store/app.h"
 #include "store/domains.h"
 #include "store/ledger.h"
+#include "store/maintenance.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/lock.h"
@@ -24,7 +25,7 @@ int cmd_maintenance(struct cli *c)
 {
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	printf("%s\n", router_maintenance(c->root, c->app) ? "on" : "off");
+	printf("%s\n", maintenance_on(c->root, c->app) ? "on" : "off");
 	return 0;
 }
 
@@ -62,7 +63,7 @@ static int set_maintenance(struct cli *c, int on)
 {
 	printf("%s maintenance mode for %s... ", on ? "Enabling" : "Disabling", c->app);
 	fflush(stdout);
-	if (router_set_maintenance(c->root, c->app, on) < 0 ||
+	if (maintenance_set(c->root, c->app, on) < 0 ||
 	    router_switch(c->root, c->app, NULL, NULL) < 0) {
 		printf("failed\n");
 		return cli_fail();
@@ -220,7 +221,7 @@ int cmd_apps_info(struct cli *c)
 	}
 	for (size_t i = 0; i < domains.n; i++)
 		printf(", %s", domains.v[i]);
-	printf("\nMaintenance: %s\n", router_maintenance(c->root, c->app) ? "on" : "off");
+	printf("\nMaintenance: %s\n", maintenance_on(c->root, c->app) ? "on" : "off");
 	if (v)
 		printf("Release:     v%d\n", v);
 	buf_release(&dynos);

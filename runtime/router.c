@@ -6,6 +6,7 @@
 #include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/domains.h"
+#include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -32,7 +33,6 @@
 #include <unistd.h>
 
 #define SERVICE "router"
-#define MAINTENANCE_FILE "slipway-maintenance"
 #define PAGE_URI "/.slipway-router-page"
 #define UPGRADE_LOCATION "@slipway_upgrade"
 #define DRAIN_MAX_MS 15000
@@ -461,26 +461,6 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	free(logs);
 }
 
-int router_maintenance(const char *root, const char *app)
-{
-	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
-	int on = fs_exists(path);
-	free(path);
-	return on;
-}
-
-int router_set_maintenance(const char *root, const char *app, int on)
-{
-	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
-	int err = 0;
-	if (on)
-		err = fs_write_atomic(path, "on\n", 3, 0644);
-	else if (unlink(path) < 0 && errno != ENOENT)
-		err = sw_error_errno(SW_ERROR, "cannot remove '%s'", path);
-	free(path);
-	return err;
-}
-
 /* `nginx -t` of the whole configuration; *msg (malloc'ed) is nginx's complaint. */
 static void collect(const char *line, size_t len, void *ctx)
 {
@@ -631,7 +611,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	if ((err = domains_list(root, app, &domains)))
 		goto done;
-	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
+	enum app_state state = maintenance_on(root, app) ? APP_MAINTENANCE
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
 	if (system && (err = root_plain(root)))
 		goto done;
