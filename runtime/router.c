@@ -41,12 +41,12 @@
 
 static char *router_dir(const char *root)
 {
-	return xasprintf("%s/router", root);
+	return paths_router_dir(root);
 }
 
 static char *router_path(const char *root, const char *name)
 {
-	return xasprintf("%s/router/%s", root, name);
+	return paths_router_file(root, name);
 }
 
 static char *service_dir(const char *root)
@@ -396,8 +396,8 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		     const char *root_abs, struct buf *b)
 {
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
-	char *pages = root_abs ? xasprintf("%s/router/pages", root_abs) : xstrdup("pages");
-	char *logs = root_abs ? xasprintf("%s/logs", root_abs) : xstrdup("../logs");
+	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
+	char *logs = root_abs ? paths_logs_dir(root_abs) : xstrdup("../logs");
 	char name[64];
 	nginx_name(name, sizeof(name), app);
 	buf_addf(b, "# written by slipway: the app %s\n", app);
@@ -477,7 +477,7 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	*msg = NULL;
 	if (err)
 		return err;
-	prefix = xasprintf("%s/router/", root);
+	prefix = router_path(root, "");
 	const char *argv[] = { prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
 			       "-e", "logs/error.log", NULL };
 	struct run_opts o = RUN_OPTS_INIT;
@@ -538,9 +538,13 @@ static int reload_and_drain(const char *root)
 				left += old[i] == now[k];
 		if (!left)
 			return 0;
-		if (run_now_ms() > end)
-			return sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s "
-					    "(see %s/router/logs/error.log)", DRAIN_MAX_MS / 1000, root);
+		if (run_now_ms() > end) {
+			char *log = router_path(root, "logs/error.log");
+			err = sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s (see %s)",
+					   DRAIN_MAX_MS / 1000, log);
+			free(log);
+			return err;
+		}
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 }
@@ -623,7 +627,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 	free(logdir);
 	free(logs);
 	char *apps = router_path(root, "apps");
-	path = xasprintf("%s/%s.conf", apps, app);
+	path = paths_router_app(root, app);
 	if (!err && (err = fs_mkdir_p(apps, 0755)) == 0) {
 		if (fs_read_file(path, 1 << 20, old, NULL) < 0)
 			*old = NULL;
@@ -764,7 +768,7 @@ int router_health(const char *root)
 /* Puts the app's file back as it was (none: removed). */
 static void put_back(const char *root, const char *app, const char *old)
 {
-	char *path = xasprintf("%s/router/apps/%s.conf", root, app);
+	char *path = paths_router_app(root, app);
 	if (old)
 		fs_write_replace(path, old, strlen(old), 0644);
 	else
@@ -863,7 +867,7 @@ int router_stop(const char *root, int wait_sec)
 
 int router_forget(const char *root, const char *app)
 {
-	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;
+	char *path = paths_router_app(root, app), *msg = NULL;
 	int err = 0;
 	int removed = unlink(path) == 0;
 	if (removed && router_system())
@@ -936,7 +940,7 @@ static int write_pages(const char *root)
 static int write_service(const char *root)
 {
 	char *dir = service_dir(root), *scandir = paths_services_dir(root), *tmp = NULL;
-	char *prog = NULL, *prefix = xasprintf("%s/router/", root);
+	char *prog = NULL, *prefix = router_path(root, "");
 	struct buf run = BUF_INIT;
 	int err = 0;
 	if (fs_is_dir(dir) || (err = nginx_prog(root, &prog)) || (err = fs_mkdtemp(scandir, ".new-", &tmp)))
