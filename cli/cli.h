@@ -36,6 +36,7 @@
 #include "cli/opt.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum {
 	CMD_APP = 1 << 0,      /* needs an app: -a APP, else the checkout's */
@@ -112,6 +113,12 @@ int cli_remote_allowed(const char *name);
  * before the command, root.  Returns the exit code.
  */
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+
+/*
+ * Writes what `slipway COMMAND --help` shows for cmd to f: its usage, its
+ * help and its options (without --root for a remote user).
+ */
+void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user);
 
 /* The visible commands with every flag of need, one "  NAME   help" line each. */
 void cli_print_commands(unsigned need);

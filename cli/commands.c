@@ -487,17 +487,22 @@ static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 	groups[n] = NULL;
 }
 
-static void print_cmd_help(const struct cli *c, const struct cmd *cmd)
+void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user)
 {
 	const struct opt *groups[4];
 	cmd_groups(cmd, groups);
-	if (c->shell_user) /* over ssh, --root is not for the user (the last group) */
+	if (remote_user) /* over ssh, --root is not for the user (the last group) */
 		for (size_t i = 0; groups[i]; i++)
 			if (groups[i] == common_opts)
 				groups[i] = NULL;
-	print_usage(stdout, cmd);
-	printf("\n%s\n\nOptions:\n", cmd->help);
-	opt_print_help(stdout, groups);
+	print_usage(f, cmd);
+	fprintf(f, "\n%s\n\nOptions:\n", cmd->help);
+	opt_print_help(f, groups);
+}
+
+static void print_cmd_help(const struct cli *c, const struct cmd *cmd)
+{
+	cli_print_help(stdout, cmd, c->shell_user != NULL);
 }
 
 void cli_print_commands(unsigned need)

@@ -12,6 +12,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * Where a helper was called from.  The helpers that check something take
+ * it through a macro of the helper's own name, so a failed check names
+ * the test's line ("at tests/integration/test_x.c:42: ...") and not only
+ * the helper's.
+ */
+struct th_at {
+	const char *file;
+	int line;
+};
+#define TH_AT ((struct th_at){ __FILE__, __LINE__ })
+
 struct th_result {
 	int status;   /* exit code, or 128+signal */
 	char *out;    /* stdout, NUL-terminated */

@@ -241,19 +241,20 @@ struct th_result app_sandbox_runv(const struct app_sandbox *s, const char *dir, 
 	return r;
 }
 
-char *app_sandbox_must(struct th_result r, const char *what)
+char *app_sandbox_must_at(struct th_at at, struct th_result r, const char *what)
 {
-	cr_assert_eq(r.status, 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, r.status, r.out,
-		     r.err);
+	cr_assert_eq(r.status, 0, "at %s:%d: %s: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
+		     what, r.status, r.out, r.err);
 	free(r.err);
 	return r.out;
 }
 
-void app_sandbox_refused(struct th_result r, int status, const char *err)
+void app_sandbox_refused_at(struct th_at at, struct th_result r, int status, const char *err)
 {
-	cr_assert_eq(r.status, status, "exit %d, stderr: %s", r.status, r.err);
-	cr_assert_str_eq(r.err, err);
-	cr_assert_str_eq(r.out, "");
+	cr_assert_eq(r.status, status, "at %s:%d: exit %d, stderr: %s", at.file, at.line, r.status,
+		     r.err);
+	cr_assert_str_eq(r.err, err, "at %s:%d: stderr is\n%s\nnot\n%s", at.file, at.line, r.err, err);
+	cr_assert_str_eq(r.out, "", "at %s:%d: stdout is not empty: %s", at.file, at.line, r.out);
 	th_result_free(&r);
 }
 
@@ -265,9 +266,9 @@ char *app_sandbox_chomp(char *line)
 	return line;
 }
 
-void app_sandbox_create(const struct app_sandbox *s, const char *option)
+void app_sandbox_create_at(struct th_at at, const struct app_sandbox *s, const char *option)
 {
-	free(SANDBOX_OK(s, s->dir, SLIPWAY_BIN, "apps:create", s->app, option));
+	free(SANDBOX_OK_AT(at, s, s->dir, SLIPWAY_BIN, "apps:create", s->app, option));
 }
 
 void app_sandbox_write(const struct app_sandbox *s, const char *name, const char *content,
@@ -278,32 +279,33 @@ void app_sandbox_write(const struct app_sandbox *s, const char *name, const char
 	free(p);
 }
 
-void app_sandbox_checkout(const struct app_sandbox *s, const char *dir, const char *branch,
-			  const char *msg)
+void app_sandbox_checkout_at(struct th_at at, const struct app_sandbox *s, const char *dir,
+			     const char *branch, const char *msg)
 {
 	if (!dir)
 		dir = s->src;
 	char *opt = th_path("init.defaultBranch=%s", branch);
-	free(SANDBOX_OK(s, s->dir, "git", "-c", opt, "init", "-q", dir));
+	free(SANDBOX_OK_AT(at, s, s->dir, "git", "-c", opt, "init", "-q", dir));
 	free(opt);
 	if (msg) {
-		free(SANDBOX_OK(s, dir, "git", "add", "-A"));
-		free(SANDBOX_OK(s, dir, "git", "commit", "-q", "-m", msg));
+		free(SANDBOX_OK_AT(at, s, dir, "git", "add", "-A"));
+		free(SANDBOX_OK_AT(at, s, dir, "git", "commit", "-q", "-m", msg));
 	}
-	free(SANDBOX_OK(s, dir, "git", "remote", "add", "heroku", s->repo));
+	free(SANDBOX_OK_AT(at, s, dir, "git", "remote", "add", "heroku", s->repo));
 }
 
-char *app_sandbox_head(const struct app_sandbox *s, const char *dir)
+char *app_sandbox_head_at(struct th_at at, const struct app_sandbox *s, const char *dir)
 {
-	char *sha = app_sandbox_chomp(SANDBOX_OK(s, dir, "git", "rev-parse", "HEAD"));
-	cr_assert_eq(strlen(sha), 40, "HEAD is '%s'", sha);
+	char *sha = app_sandbox_chomp(SANDBOX_OK_AT(at, s, dir, "git", "rev-parse", "HEAD"));
+	cr_assert_eq(strlen(sha), 40, "at %s:%d: HEAD is '%s'", at.file, at.line, sha);
 	return sha;
 }
 
-char *app_sandbox_push(const struct app_sandbox *s, const char *refspec)
+char *app_sandbox_push_at(struct th_at at, const struct app_sandbox *s, const char *refspec)
 {
 	struct th_result r = SANDBOX_RUN(s, NULL, "git", "push", "heroku", refspec);
-	cr_assert_eq(r.status, 0, "git push heroku %s: exit %d\n%s", refspec, r.status, r.err);
+	cr_assert_eq(r.status, 0, "at %s:%d: git push heroku %s: exit %d\n%s", at.file, at.line,
+		     refspec, r.status, r.err);
 	free(r.out);
 	return r.err;
 }
@@ -316,12 +318,14 @@ char *app_sandbox_push_status(const struct app_sandbox *s, const char *refspec, 
 	return r.err;
 }
 
-char *app_sandbox_push_rejected(const struct app_sandbox *s, const char *refspec)
+char *app_sandbox_push_rejected_at(struct th_at at, const struct app_sandbox *s,
+				   const char *refspec)
 {
 	struct th_result r = SANDBOX_RUN(s, NULL, "git", "push", "heroku", refspec);
-	cr_assert_neq(r.status, 0, "git push heroku %s succeeded:\n%s", refspec, r.err);
-	cr_assert(strstr(r.err, "(pre-receive hook declined)"), "git push heroku %s:\n%s", refspec,
-		  r.err);
+	cr_assert_neq(r.status, 0, "at %s:%d: git push heroku %s succeeded:\n%s", at.file, at.line,
+		      refspec, r.err);
+	cr_assert(strstr(r.err, "(pre-receive hook declined)"), "at %s:%d: git push heroku %s:\n%s",
+		  at.file, at.line, refspec, r.err);
 	free(r.out);
 	return r.err;
 }
@@ -346,11 +350,11 @@ int app_sandbox_has_ref(const struct app_sandbox *s, const char *ref)
 	return found;
 }
 
-char *app_sandbox_ref(const struct app_sandbox *s, const char *ref)
+char *app_sandbox_ref_at(struct th_at at, const struct app_sandbox *s, const char *ref)
 {
 	struct th_result r = SANDBOX_RUN(s, s->dir, "git", "--git-dir", s->repo, "rev-parse",
 					 "--verify", "-q", ref);
-	cr_assert_eq(r.status, 0, "no ref %s in %s", ref, s->repo);
+	cr_assert_eq(r.status, 0, "at %s:%d: no ref %s in %s", at.file, at.line, ref, s->repo);
 	free(r.err);
 	return app_sandbox_chomp(r.out);
 }
@@ -387,7 +391,7 @@ pid_t app_sandbox_start(const struct app_sandbox *s, const char *log, const char
 	return pid;
 }
 
-void app_sandbox_wait_for(const char *file, const char *needle)
+void app_sandbox_wait_for_at(struct th_at at, const char *file, const char *needle)
 {
 	for (int i = 0; i < 400; i++) {
 		char *text = th_read(file, NULL);
@@ -398,7 +402,8 @@ void app_sandbox_wait_for(const char *file, const char *needle)
 		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
 	char *text = th_read(file, NULL);
-	cr_assert_fail("'%s' never appeared in:\n%s", needle, text ? text : "");
+	cr_assert_fail("at %s:%d: '%s' never appeared in:\n%s", at.file, at.line, needle,
+		       text ? text : "");
 }
 
 double app_sandbox_clock(void)

@@ -77,7 +77,8 @@ struct th_result app_sandbox_run(const struct app_sandbox *s, const char *dir,
 struct th_result app_sandbox_runv(const struct app_sandbox *s, const char *dir, ...);
 
 /* Asserts r exited 0 (what names it in the failure); returns its stdout. */
-char *app_sandbox_must(struct th_result r, const char *what);
+char *app_sandbox_must_at(struct th_at at, struct th_result r, const char *what);
+#define app_sandbox_must(...) app_sandbox_must_at(TH_AT, __VA_ARGS__)
 
 /* SANDBOX_RUN(s, dir, "git", "status"): no trailing NULL needed. */
 #define SANDBOX_RUN(s, dir, ...) app_sandbox_runv((s), (dir), __VA_ARGS__, (const char *)NULL)
@@ -85,14 +86,20 @@ char *app_sandbox_must(struct th_result r, const char *what);
 /* SANDBOX_OK(s, dir, ...): SANDBOX_RUN that must succeed; its stdout. */
 #define SANDBOX_OK(s, dir, ...) app_sandbox_must(SANDBOX_RUN(s, dir, __VA_ARGS__), #__VA_ARGS__)
 
+/* SANDBOX_OK for a helper that was itself given where it was called from. */
+#define SANDBOX_OK_AT(at, s, dir, ...) \
+	app_sandbox_must_at((at), SANDBOX_RUN(s, dir, __VA_ARGS__), #__VA_ARGS__)
+
 /* Asserts a refused command: exit status, exact stderr, nothing on stdout; frees r. */
-void app_sandbox_refused(struct th_result r, int status, const char *err);
+void app_sandbox_refused_at(struct th_at at, struct th_result r, int status, const char *err);
+#define app_sandbox_refused(...) app_sandbox_refused_at(TH_AT, __VA_ARGS__)
 
 /* Strips trailing newlines from line in place; returns it. */
 char *app_sandbox_chomp(char *line);
 
 /* `slipway apps:create APP [option]`, which must succeed (option may be NULL). */
-void app_sandbox_create(const struct app_sandbox *s, const char *option);
+void app_sandbox_create_at(struct th_at at, const struct app_sandbox *s, const char *option);
+#define app_sandbox_create(...) app_sandbox_create_at(TH_AT, __VA_ARGS__)
 
 /* Writes <src>/name (creating directories), with mode. */
 void app_sandbox_write(const struct app_sandbox *s, const char *name, const char *content,
@@ -103,20 +110,25 @@ void app_sandbox_write(const struct app_sandbox *s, const char *name, const char
  * branch is branch, commits everything in it with message msg (NULL: no
  * commit) and adds the remote "heroku" for the app.
  */
-void app_sandbox_checkout(const struct app_sandbox *s, const char *dir, const char *branch,
-			  const char *msg);
+void app_sandbox_checkout_at(struct th_at at, const struct app_sandbox *s, const char *dir,
+			     const char *branch, const char *msg);
+#define app_sandbox_checkout(...) app_sandbox_checkout_at(TH_AT, __VA_ARGS__)
 
 /* The full sha of HEAD in dir (NULL: s->src). */
-char *app_sandbox_head(const struct app_sandbox *s, const char *dir);
+char *app_sandbox_head_at(struct th_at at, const struct app_sandbox *s, const char *dir);
+#define app_sandbox_head(...) app_sandbox_head_at(TH_AT, __VA_ARGS__)
 
 /* `git push heroku refspec` from s->src, which must exit 0; returns its stderr. */
-char *app_sandbox_push(const struct app_sandbox *s, const char *refspec);
+char *app_sandbox_push_at(struct th_at at, const struct app_sandbox *s, const char *refspec);
+#define app_sandbox_push(...) app_sandbox_push_at(TH_AT, __VA_ARGS__)
 
 /* git push heroku REFSPEC, either way: its exit status in *status, what git printed on stderr. */
 char *app_sandbox_push_status(const struct app_sandbox *s, const char *refspec, int *status);
 
 /* git push heroku REFSPEC, which pre-receive must refuse; returns what git printed on stderr. */
-char *app_sandbox_push_rejected(const struct app_sandbox *s, const char *refspec);
+char *app_sandbox_push_rejected_at(struct th_at at, const struct app_sandbox *s,
+				   const char *refspec);
+#define app_sandbox_push_rejected(...) app_sandbox_push_rejected_at(TH_AT, __VA_ARGS__)
 
 /* How many releases `slipway releases -a APP --json` lists (all of them). */
 int app_sandbox_release_count(const struct app_sandbox *s);
@@ -125,7 +137,8 @@ int app_sandbox_release_count(const struct app_sandbox *s);
 int app_sandbox_has_ref(const struct app_sandbox *s, const char *ref);
 
 /* The sha ref names in the app's repository, which must have it. */
-char *app_sandbox_ref(const struct app_sandbox *s, const char *ref);
+char *app_sandbox_ref_at(struct th_at at, const struct app_sandbox *s, const char *ref);
+#define app_sandbox_ref(...) app_sandbox_ref_at(TH_AT, __VA_ARGS__)
 
 /* How many run directories (<root>/runs/ *: copies of slugs) are left. */
 int app_sandbox_runs_left(const struct app_sandbox *s);
@@ -137,7 +150,8 @@ int app_sandbox_runs_left(const struct app_sandbox *s);
 pid_t app_sandbox_start(const struct app_sandbox *s, const char *log, const char *const *argv);
 
 /* Waits up to 20 s for the file to hold needle; fails the test if it never does. */
-void app_sandbox_wait_for(const char *file, const char *needle);
+void app_sandbox_wait_for_at(struct th_at at, const char *file, const char *needle);
+#define app_sandbox_wait_for(...) app_sandbox_wait_for_at(TH_AT, __VA_ARGS__)
 
 /*
  * SIGKILLs the processes that name dir or work in it and one of whose

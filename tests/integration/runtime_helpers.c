@@ -18,11 +18,28 @@ void rt_pause_ms(int ms)
 	nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
 }
 
-pid_t rt_start(struct app_sandbox *sb)
+void rt_setup_at(struct th_at at, struct app_sandbox *sb, const char *app, unsigned flags,
+		 const char *server_py, const char *const *env)
 {
-	char *out = SANDBOX_OK(sb, NULL, SLIPWAY_BIN, "server:start");
+	if (access("/usr/bin/s6-svscan", X_OK))
+		cr_skip_test("s6 is needed (run scripts/deps)");
+	if ((flags & RT_ROUTER) && access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("nginx is needed (run scripts/deps)");
+	app_sandbox_init(sb, app, APP_SANDBOX_BATCH);
+	for (size_t i = 0; env && env[i]; i++)
+		app_sandbox_setenv(sb, env[i]);
+	app_sandbox_write(sb, "server.py", server_py, 0644);
+	app_sandbox_write(sb, "version", "one\n", 0644);
+	app_sandbox_write(sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
+	app_sandbox_create_at(at, sb, NULL);
+	app_sandbox_checkout_at(at, sb, NULL, "main", "one");
+}
+
+pid_t rt_start_at(struct th_at at, struct app_sandbox *sb)
+{
+	char *out = SANDBOX_OK_AT(at, sb, NULL, SLIPWAY_BIN, "server:start");
 	const char *p = strstr(out, "(pid ");
-	cr_assert(p, "%s", out);
+	cr_assert(p, "at %s:%d: %s", at.file, at.line, out);
 	pid_t pid = (pid_t)atoi(p + 5);
 	free(out);
 	return pid;
@@ -91,12 +108,12 @@ char *rt_service_dir(struct app_sandbox *sb, int version, const char *instance)
 	return found;
 }
 
-int rt_port(struct app_sandbox *sb, int version, const char *instance)
+int rt_port_at(struct th_at at, struct app_sandbox *sb, int version, const char *instance)
 {
 	char *dir = rt_service_dir(sb, version, instance);
-	cr_assert(dir, "no service of v%d's %s", version, instance);
+	cr_assert(dir, "at %s:%d: no service of v%d's %s", at.file, at.line, version, instance);
 	char *p = th_path("%s/port", dir), *s = th_read(p, NULL);
-	cr_assert(s, "no %s", p);
+	cr_assert(s, "at %s:%d: no %s", at.file, at.line, p);
 	int port = atoi(s);
 	free(s);
 	free(p);

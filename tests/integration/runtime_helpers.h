@@ -13,8 +13,21 @@
 
 #include <sys/types.h>
 
+/*
+ * The sandbox most runtime tests start from: skips the test when s6 (and,
+ * with RT_ROUTER, nginx) is missing; makes sb for app with env ("K=V",
+ * NULL-terminated; may be NULL) set; writes server.py (the given source),
+ * the file version ("one") and a Procfile running server.py as web; creates
+ * the app and commits it all ("one") on main.
+ */
+#define RT_ROUTER 1u
+void rt_setup_at(struct th_at at, struct app_sandbox *sb, const char *app, unsigned flags,
+		 const char *server_py, const char *const *env);
+#define rt_setup(...) rt_setup_at(TH_AT, __VA_ARGS__)
+
 /* `slipway server:start`, asserted; the pid it reports. */
-pid_t rt_start(struct app_sandbox *sb);
+pid_t rt_start_at(struct th_at at, struct app_sandbox *sb);
+#define rt_start(...) rt_start_at(TH_AT, __VA_ARGS__)
 
 /* `slipway server:stop`, then SIGKILL to *svscan if it was started (by pid, never by name). */
 void rt_stop(struct app_sandbox *sb, pid_t *svscan);
@@ -30,7 +43,8 @@ char *rt_services(struct app_sandbox *sb);
 char *rt_service_dir(struct app_sandbox *sb, int version, const char *instance);
 
 /* The port of v's instance, asserted to exist. */
-int rt_port(struct app_sandbox *sb, int version, const char *instance);
+int rt_port_at(struct th_at at, struct app_sandbox *sb, int version, const char *instance);
+#define rt_port(...) rt_port_at(TH_AT, __VA_ARGS__)
 
 /* GET / on port: the body, or NULL when nothing answers. */
 char *rt_get(int port);

@@ -99,14 +99,7 @@ static const char server_py[] =
 
 static void setup(void)
 {
-	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
-		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
-	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
-	app_sandbox_write(&sb, "server.py", server_py, 0644);
-	app_sandbox_write(&sb, "version", "one\n", 0644);
-	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n", 0644);
-	app_sandbox_create(&sb, NULL);
-	app_sandbox_checkout(&sb, NULL, "main", "one");
+	rt_setup(&sb, APP, RT_ROUTER, server_py, NULL);
 }
 
 static void teardown(void)

@@ -1,0 +1,41 @@
+/*
+ * The generated reference pages (cli/docgen.c): each checked-in page is
+ * what slipway-docgen prints from the table it documents, so the docs and
+ * the code cannot disagree.
+ */
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* docs/PAGE in the source tree is exactly `slipway-docgen MODE`. */
+static void assert_page(const char *mode, const char *page)
+{
+	struct th_result r = th_runv(NULL, NULL, SLIPWAY_DOCGEN, mode, NULL);
+	cr_assert_eq(r.status, 0, "slipway-docgen %s: %s", mode, r.err);
+	char *path = th_path("%s/%s", SOURCE_DIR, page);
+	size_t len = 0;
+	char *checked_in = th_read(path, &len);
+	cr_assert(checked_in, "%s is missing: run build/slipway-docgen %s > %s", page, mode, page);
+	cr_assert(len == strlen(r.out) && !memcmp(checked_in, r.out, len),
+		  "%s differs from what its table says: run build/slipway-docgen %s > %s", page,
+		  mode, page);
+	free(checked_in);
+	free(path);
+	th_result_free(&r);
+}
+
+Test(docgen, commands_md_is_generated_from_the_command_table)
+{
+	assert_page("commands", "docs/commands.md");
+}
+
+Test(docgen, an_unknown_mode_is_a_usage_error)
+{
+	struct th_result r = th_runv(NULL, NULL, SLIPWAY_DOCGEN, "nonsense", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "unknown mode 'nonsense'"), "%s", r.err);
+	cr_assert_str_empty(r.out);
+	th_result_free(&r);
+}
