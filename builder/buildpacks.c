@@ -4,7 +4,6 @@
 #include "store/app.h"
 #include "store/listfile.h"
 #include "store/paths.h"
-#include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -52,7 +51,7 @@ static int spec_line(const char *line, size_t kept)
 	int err = buildpacks_spec_check(line);
 	if (!err && kept >= BUILDPACKS_MAX)
 		err = sw_error_set(SW_EINVALID, "too many buildpacks (max %d)", BUILDPACKS_MAX);
-	return err ? SW_EINVALID : 1;
+	return err ? err : 1;
 }
 
 /* Changed under the app's lock, so never in the middle of a build. */
