@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
@@ -91,7 +92,7 @@ int cmd_apps_destroy(struct cli *c)
 	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))
-		services_retire(c->root, name, NULL);
+		host_retire(c->root, name, NULL, NULL);
 	else
 		services_forget(c->root, name);
 	if (app_destroy(c->root, name) < 0 || unpack_clear(c->root, name, NULL) < 0 ||

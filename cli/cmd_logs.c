@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "store/app.h"
 #include "util/error.h"
@@ -34,7 +35,7 @@ int cmd_logs(struct cli *c)
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	size_t n = c->num ? (size_t)c->num : LOGS_DEFAULT_LINES;
-	if (logs_show(c->root, c->app, &f, n, c->tail, stdout, reader_gone, NULL) < 0)
+	if (host_logs(c->root, c->app, &f, n, c->tail, stdout, reader_gone, NULL) < 0)
 		return reader_gone(NULL) ? 0 : cli_fail();
 	return 0;
 }

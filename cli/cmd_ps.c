@@ -3,6 +3,7 @@
 #include "cli/cmds.h"
 #include "cli/view.h"
 
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "release/activate.h"
 #include "runtime/router.h"
@@ -55,7 +56,7 @@ int cmd_ps(struct cli *c)
 	int rc = cli_open_app(c, &l);
 	if (rc)
 		return rc;
-	if (services_list(c->root, c->app, &s, &n) < 0) {
+	if (host_list(c->root, c->app, &s, &n) < 0) {
 		rc = cli_fail();
 		goto done;
 	}

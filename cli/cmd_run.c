@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 
-#include "runtime/oneoff.h"
+#include "runtime/host.h"
 #include "store/ledger.h"
 #include "util/error.h"
 
@@ -36,7 +36,7 @@ int cmd_run(struct cli *c)
 				 .words = (const char *const *)c->args, .n = (size_t)c->nargs,
 				 .stop_timeout_sec = c->stop_timeout };
 	fflush(stdout);
-	rc = oneoff_run(&o, &status) < 0 ? cli_fail() : status;
+	rc = host_run(&o, &status) < 0 ? cli_fail() : status;
 done:
 	release_release(&r);
 	ledger_free(l);

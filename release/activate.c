@@ -3,6 +3,7 @@
 #include "runtime/logs.h"
 #include "release/onrelease.h"
 #include "release/release_phase.h"
+#include "runtime/host.h"
 #include "runtime/router.h"
 #include "exec/sandbox.h"
 #include "runtime/services.h"
@@ -69,7 +70,7 @@ static int start_instances(const struct activate_opts *o, const struct release *
 			   struct buf *output)
 {
 	char *why = NULL;
-	if (services_start(o->root, o->app, r, want, started, &why) == 0)
+	if (host_start(o->root, o->app, r, want, started, &why) == 0)
 		return 1;
 	not_live(o, why, previous, output);
 	free(why);
@@ -86,7 +87,7 @@ static int switch_router(const struct activate_opts *o, struct strvec *started, 
 	if (router_switch(o->root, o->app, started, NULL) == 0)
 		return 1;
 	not_live(o, sw_error_last(), previous, output);
-	services_retire_names(o->root, started);
+	host_retire(o->root, o->app, started, NULL);
 	strvec_clear(started);
 	return 0;
 }
@@ -185,7 +186,7 @@ int activate_recover(const char *root, const char *app, struct ledger *l, FILE *
 		free(why);
 		goto done;
 	}
-	services_retire_names(root, &strays);
+	host_retire(root, app, &strays, NULL);
 	char *said = xasprintf("Stopped %zu process instance%s an interrupted switch left running",
 			       strays.n, strays.n == 1 ? "" : "s");
 	if (out)
@@ -422,7 +423,7 @@ retire:
 	}
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
-		services_retire(o->root, o->app, &started);
+		host_retire(o->root, o->app, NULL, &started);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 	/* the new release is watched for a while */
@@ -450,13 +451,13 @@ int activate_restart(const char *root, const char *app, const struct release *r,
 	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
 	struct guard guard = GUARD_INIT;
 	guard_start(root, app, 0, 0, &guard);
-	int err = services_restart(root, app, r, which, &started, &old, why);
+	int err = host_restart(root, app, r, which, &started, &old, why);
 	/* requests move to the new instances; only then do the old ones get SIGTERM */
 	if (!err && (err = router_switch(root, app, NULL, &old))) {
-		services_retire_names(root, &started);
+		host_retire(root, app, &started, NULL);
 		strvec_clear(&old);
 	}
-	services_retire_names(root, &old);
+	host_retire(root, app, &old, NULL);
 	guard_end(&guard);
 	strvec_clear(&started);
 	strvec_clear(&old);

@@ -4,15 +4,14 @@
 
 #include "release/change.h"
 #include "runtime/healthcheck.h"
+#include "runtime/host.h"
 #include "runtime/logs.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/ledger.h"
-#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/lock.h"
 #include "util/run.h"
 
@@ -34,26 +33,17 @@
  */
 static void retire_self(const char *root, const char *app, int version, int previous)
 {
-	char *dir = watch_service_dir(root, app), *lockpath = app_lock_path(root, app);
-	char *scandir = paths_services_dir(root), *tmp = NULL;
+	char *name = watch_service_name(app), *lockpath = app_lock_path(root, app);
 	struct lock lk = LOCK_INIT;
 	int v, p;
 	long long end;
 	if (lock_acquire(&lk, lockpath, 600, NULL, NULL) == 0 &&
-	    watch_service_read(dir, &v, &p, &end) == 0 && v == version && p == previous &&
-	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
-		char *to = xasprintf("%s/svc", tmp);
-		if (rename(dir, to) == 0)
-			supervisor_rescan(root);
-		else
-			rmdir(tmp);
-		free(to);
-	}
+	    watch_service_read(root, app, &v, &p, &end) == 0 && v == version && p == previous &&
+	    supervisor_service_move_aside(root, name) == 0)
+		supervisor_rescan(root);
 	lock_release(&lk);
-	free(tmp);
-	free(scandir);
 	free(lockpath);
-	free(dir);
+	free(name);
 }
 
 /*
@@ -65,11 +55,10 @@ static void retire_self(const char *root, const char *app, int version, int prev
 static int watch_is_on(const char *root, const char *app, int version, int previous,
 		       long long *until)
 {
-	char *dir = watch_service_dir(root, app);
-	int v, p, on = watch_service_read(dir, &v, &p, until) == 0 && v == version && p == previous;
+	int v, p, on = watch_service_read(root, app, &v, &p, until) == 0 && v == version &&
+		       p == previous;
 	if (!on)
 		supervisor_rescan(root);
-	free(dir);
 	return on;
 }
 
@@ -88,12 +77,9 @@ static int current_of(const char *root, const char *app)
 
 static int crashes_of(const char *root, const char *name)
 {
-	char *scandir = paths_services_dir(root), *path = xasprintf("%s/%s/crashes", scandir, name);
 	char *text = NULL;
-	int n = fs_read_file(path, 64, &text, NULL) == 0 ? atoi(text) : 0;
+	int n = supervisor_service_read(root, name, "crashes", 64, &text) == 0 ? atoi(text) : 0;
 	free(text);
-	free(path);
-	free(scandir);
 	return n;
 }
 
@@ -141,7 +127,7 @@ static char *unhealthy(const char *root, const char *app, int version,
 	struct service_info *s = NULL;
 	size_t n = 0;
 	char *why = NULL;
-	if (!hc->n || services_list(root, app, &s, &n) < 0)
+	if (!hc->n || host_list(root, app, &s, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !why; i++) {
 		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64 ||
@@ -149,7 +135,7 @@ static char *unhealthy(const char *root, const char *app, int version,
 			continue;
 		char inst[32], *said = NULL;
 		snprintf(inst, sizeof(inst), "web.%d", s[i].index);
-		if (healthchecks_run(hc, inst, s[i].port, host, &said) == 0)
+		if (host_check(root, app, s[i].name, inst, hc, host, &said) == 0)
 			fails[s[i].index] = 0;
 		else if (++fails[s[i].index] >= WATCH_STRIKES)
 			why = xasprintf("web.%d failed its health check %d times in a row", s[i].index,

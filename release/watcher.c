@@ -1,15 +1,14 @@
 #define _GNU_SOURCE
 #include "release/watcher.h"
 
-#include "runtime/services.h"
 #include "runtime/supervisor.h"
-#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,20 +27,19 @@ static int watch_seconds(struct settings *s, int *seconds)
 	return err;
 }
 
-char *watch_service_dir(const char *root, const char *app)
+char *watch_service_name(const char *app)
 {
-	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/watch-%s", scandir, app);
-	free(scandir);
-	return dir;
+	return xasprintf("watch-%s", app);
 }
 
-int watch_service_read(const char *dir, int *version, int *previous, long long *end)
+int watch_service_read(const char *root, const char *app, int *version, int *previous,
+		       long long *end)
 {
-	char *path = xasprintf("%s/watch", dir), *text = NULL;
-	int ok = fs_read_file(path, 128, &text, NULL) == 0 &&
+	char *name = watch_service_name(app), *text = NULL;
+	int ok = supervisor_service_read(root, name, "watch", 128, &text) == 0 &&
 		 sscanf(text, "v%d v%d %lld", version, previous, end) == 3;
 	free(text);
-	free(path);
+	free(name);
 	return ok ? 0 : -1;
 }
 
@@ -49,11 +47,12 @@ extern char **environ;
 
 /*
  * The environment the settings were read with (store/settings.h: HOME's
- * git config, SLIPWAY_* variables), as export lines: s6 gives its services
- * none of it.  Never the user names a remote user's session sets, which
- * would make the watcher refuse to run as a remote user's command.
+ * git config, SLIPWAY_* variables), as "NAME=value" entries (pointing into
+ * environ): s6 gives its services none of it.  Never the user names a
+ * remote user's session sets, which would make the watcher refuse to run
+ * as a remote user's command.
  */
-static void add_settings_env(struct buf *run)
+static void settings_env(struct strvec *env)
 {
 	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
 					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
@@ -66,31 +65,22 @@ static void add_settings_env(struct buf *run)
 		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - *e))
 			continue;
-		buf_addf(run, "export %.*s=", (int)(eq - *e), *e);
-		buf_add_shell_quoted(run, eq + 1);
-		buf_adds(run, "\n");
+		strvec_push(env, *e);
 	}
 }
 
-static int put(const char *dir, const char *name, const struct buf *b, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	int err = fs_write_replace(path, b->data, b->len, mode);
-	free(path);
-	return err;
-}
-
 /*
- * Writes the service under a dot-name and renames it in: run is the
- * watcher (without a remote user's name, which would make it refuse to
- * run); finish keeps it down once it ended by itself (exit 125), so s6
- * starts it again only when a signal ended it.
+ * Writes the service (runtime/supervisor.h): run is the watcher (without
+ * a remote user's name, which would make it refuse to run); finish keeps
+ * it down once it ended by itself (exit 125), so s6 starts it again only
+ * when a signal ended it.
  */
-static int write_service(const char *root, const char *app, const char *dir, int version,
+static int write_service(const char *root, const char *app, const char *name, int version,
 			 int previous, long long end)
 {
-	char self[PATH_MAX], *scandir = paths_services_dir(root), *tmp = NULL;
-	struct buf run = BUF_INIT, finish = BUF_INIT, watch = BUF_INIT;
+	char self[PATH_MAX], *about = NULL;
+	struct buf run = BUF_INIT, watch = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int err = 0;
 	if (n <= 0) {
@@ -98,31 +88,28 @@ static int write_service(const char *root, const char *app, const char *dir, int
 		goto done;
 	}
 	self[n] = '\0';
-	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)))
-		goto done;
-	buf_addf(&run, "#!/bin/sh\n# written by slipway: the automatic rollback watch of %s v%d\n",
-		 app, version);
-	add_settings_env(&run);
+	about = xasprintf("the automatic rollback watch of %s v%d", app, version);
+	settings_env(&env);
 	/* a killed supervisor takes its watcher along: the next one starts the only watcher */
 	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
 	buf_add_shell_quoted(&run, self);
 	buf_adds(&run, " --root ");
 	buf_add_shell_quoted(&run, root);
 	buf_addf(&run, " watch:run v%d --previous v%d -a %s 2>&1\n", version, previous, app);
-	buf_adds(&finish, "#!/bin/sh\n# ended by itself (not by a signal): the watch is over\n"
-			  "[ \"$1\" = 256 ] || exit 125\n");
 	buf_addf(&watch, "v%d v%d %lld\n", version, previous, end);
-	if (!(err = put(tmp, "watch", &watch, 0644)) && !(err = put(tmp, "finish", &finish, 0755)) &&
-	    !(err = put(tmp, "run", &run, 0755)) && rename(tmp, dir) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", dir);
-	if (err)
-		fs_rm_rf(tmp);
+	const struct service_file files[] = { { "watch", watch.data, watch.len, 0644 } };
+	struct service_desc d = {
+		.name = name, .about = about, .env = (const char *const *)env.v, .run = run.data,
+		.finish = "#!/bin/sh\n# ended by itself (not by a signal): the watch is over\n"
+			  "[ \"$1\" = 256 ] || exit 125\n",
+		.files = files, .nfiles = 1,
+	};
+	err = supervisor_service_write(root, &d);
 done:
 	buf_release(&run);
-	buf_release(&finish);
 	buf_release(&watch);
-	free(tmp);
-	free(scandir);
+	strvec_clear(&env);
+	free(about);
 	return err;
 }
 
@@ -136,27 +123,27 @@ int watch_spawn(const char *root, const char *app, int version, int previous)
 	settings_free(s);
 	if (err || seconds <= 0 || previous <= 0)
 		return err;
-	char *dir = watch_service_dir(root, app);
+	char *name = watch_service_name(app);
 	/* the watch of an earlier release is over: this one takes its place */
 	watch_stop(root, app);
-	if (!(err = write_service(root, app, dir, version, previous,
+	if (!(err = write_service(root, app, name, version, previous,
 				  (long long)time(NULL) + seconds)))
 		err = supervisor_rescan(root);
 	if (err)
 		err = sw_error_set(SW_ERROR, "cannot start the watcher: %s", sw_error_last());
-	free(dir);
+	free(name);
 	return err;
 }
 
 void watch_stop(const char *root, const char *app)
 {
-	char *dir = watch_service_dir(root, app);
-	if (fs_exists(dir)) {
-		struct strvec names = STRVEC_INIT;
-		strvec_push(&names, strrchr(dir, '/') + 1);
-		services_retire_names(root, &names);
-		strvec_clear(&names);
+	struct strvec names = STRVEC_INIT;
+	char *name = watch_service_name(app);
+	if (supervisor_service_exists(root, name)) {
+		strvec_push(&names, name);
+		supervisor_service_remove(root, &names);
 	}
-	free(dir);
+	strvec_clear(&names);
+	free(name);
 }
 

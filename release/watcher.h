@@ -26,17 +26,18 @@ int watch_spawn(const char *root, const char *app, int version, int previous);
 void watch_stop(const char *root, const char *app);
 
 /*
- * The watch service's directory, <root>/services/watch-APP (an instance's
+ * The watch service's name in the root's tree, "watch-APP" (an instance's
  * name holds a dot, so the two never meet).  Free it.
  */
-char *watch_service_dir(const char *root, const char *app);
+char *watch_service_name(const char *app);
 
 /*
- * Reads the service's file "watch": "vN vP END", the release watched, the
- * one to go back to and when the watch ends (seconds since the epoch), so
- * a watcher that s6 starts again after a kill watches the rest of the
- * window.  -1 when there is none or it cannot be read.
+ * Reads the app's watch service's file "watch": "vN vP END", the release
+ * watched, the one to go back to and when the watch ends (seconds since
+ * the epoch), so a watcher that s6 starts again after a kill watches the
+ * rest of the window.  -1 when there is none or it cannot be read.
  */
-int watch_service_read(const char *dir, int *version, int *previous, long long *end);
+int watch_service_read(const char *root, const char *app, int *version, int *previous,
+		       long long *end);
 
 #endif

@@ -151,9 +151,9 @@ int healthchecks_load(const char *root, const char *hex, struct healthchecks *hc
 }
 
 /* One GET with curl: its HTTP status (0: no answer) and whether the body holds content. */
-static int get_once(const struct healthcheck *c, int port, const char *host, int *has)
+static int get_once(const struct healthcheck *c, const char *address, const char *host, int *has)
 {
-	char *url = xasprintf("http://127.0.0.1:%d%s", port, c->path);
+	char *url = xasprintf("http://%s%s", address, c->path);
 	char *hdr = xasprintf("Host: %s", host), *secs = xasprintf("%d", c->timeout);
 	const char *argv[] = { "curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", secs,
 			       "-H", hdr, url, NULL };
@@ -183,7 +183,7 @@ static void pause_s(int s)
 	nanosleep(&(struct timespec){ s, 0 }, NULL);
 }
 
-int healthchecks_run(const struct healthchecks *hc, const char *instance, int port,
+int healthchecks_run(const struct healthchecks *hc, const char *instance, const char *address,
 		     const char *host, char **why)
 {
 	*why = NULL;
@@ -195,7 +195,7 @@ int healthchecks_run(const struct healthchecks *hc, const char *instance, int po
 		for (int k = 0; k < c->attempts; k++) {
 			if (k && c->wait)
 				pause_s(c->wait);
-			code = get_once(c, port, host, &has);
+			code = get_once(c, address, host, &has);
 			if (code >= 200 && code < 400 && has)
 				break;
 		}

@@ -10,8 +10,8 @@
  *         {"type": "startup", "path": "/health", "attempts": 5,
  *          "timeout": 5, "wait": 1, "content": "ok", "initialDelay": 0}]}}
  *
- * Each check: GET path on the instance's port through loopback with the
- * app's Host, answered 2xx or 3xx within timeout seconds (and holding
+ * Each check: GET path at the instance's address and port with the app's
+ * Host, answered 2xx or 3xx within timeout seconds (and holding
  * content, if given), tried up to attempts times, wait seconds apart,
  * after initialDelay.  Defaults: attempts 5, timeout 5, wait 1.  Without
  * app.json (or without "healthchecks.web") the gate is the port alone.
@@ -40,11 +40,12 @@ struct healthchecks {
 int healthchecks_load(const char *root, const char *hex, struct healthchecks *hc);
 
 /*
- * Runs the checks against 127.0.0.1:port with Host: host.  0 when all
- * pass; SW_ETIMEOUT with *why (malloc'ed): "web.1 failed its health check
- * GET /health: HTTP 500 after 5 attempts".
+ * Runs the checks against the instance at address ("ADDRESS:PORT", where
+ * its host says it is reached: runtime/host.h) with Host: host.  0 when
+ * all pass; SW_ETIMEOUT with *why (malloc'ed): "web.1 failed its health
+ * check GET /health: HTTP 500 after 5 attempts".
  */
-int healthchecks_run(const struct healthchecks *hc, const char *instance, int port,
+int healthchecks_run(const struct healthchecks *hc, const char *instance, const char *address,
 		     const char *host, char **why);
 
 #endif

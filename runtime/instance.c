@@ -2,6 +2,7 @@
 #include "runtime/instance.h"
 
 #include "runtime/logs.h"
+#include "runtime/supervisor.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/unpack.h"
@@ -274,11 +275,7 @@ static int check_opts(const struct instance_opts *o, const char **command)
  */
 static int parent_is_s6(void)
 {
-	char *path = xasprintf("/proc/%d/comm", (int)getppid()), *comm = NULL;
-	int s6 = fs_read_file(path, 64, &comm, NULL) == 0 && !strcmp(comm, "s6-supervise\n");
-	free(comm);
-	free(path);
-	return s6;
+	return supervisor_is_parent();
 }
 
 int instance_run(const struct instance_opts *o, int *status)

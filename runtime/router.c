@@ -2,6 +2,7 @@
 #include "runtime/router.h"
 
 #include "runtime/logs.h"
+#include "runtime/host.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
@@ -47,13 +48,6 @@ static char *router_dir(const char *root)
 static char *router_path(const char *root, const char *name)
 {
 	return paths_router_file(root, name);
-}
-
-static char *service_dir(const char *root)
-{
-	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/" SERVICE, scandir);
-	free(scandir);
-	return dir;
 }
 
 /* slipway.nginx, as an absolute path when it is found in the sbin and bin directories. */
@@ -193,28 +187,13 @@ int router_installed(const char *root)
 	return ok;
 }
 
-/* `s6-svstat -o fields` of the router's service; 0 when s6 answered. */
-static int router_svstat(const char *root, const char *fields, struct buf *out)
-{
-	char *dir = service_dir(root);
-	const char *argv[] = { "s6-svstat", "-o", fields, dir, NULL };
-	int status = -1;
-	int err = fs_is_dir(dir) && supervisor_s6(argv, &status, out) == 0 && status == 0 ? 0 : -1;
-	free(dir);
-	return err;
-}
-
 /* The nginx master's pid, 0 when the router does not run. */
 static pid_t master_pid(const char *root)
 {
-	struct buf out = BUF_INIT;
-	long pid = 0;
-	char up[8] = "";
-	if (router_svstat(root, "up,pid", &out) == 0 && sscanf(out.data, "%7s %ld", up, &pid) == 2 &&
-	    strcmp(up, "true"))
-		pid = 0;
-	buf_release(&out);
-	return pid > 0 ? (pid_t)pid : 0;
+	struct service_state st;
+	if (supervisor_service_state(root, SERVICE, &st) < 0 || !st.up)
+		return 0;
+	return (pid_t)st.pid;
 }
 
 int router_running(const char *root)
@@ -342,7 +321,7 @@ static void main_conf(const struct router_listen *l, const struct router_limits 
 		    "\tserver {\n");
 	add_listen(b, l, " default_server");
 	/* the digest of what it loaded, for server:status; asked from this machine only */
-	buf_adds(b, "\t\tlocation = " GENERATION_URI " { allow 127.0.0.1; ");
+	buf_adds(b, "\t\tlocation = " GENERATION_URI " { allow " NET_LOOPBACK "; ");
 	if (l->address[0])
 		buf_addf(b, "allow %s; ", l->address);
 	buf_adds(b, "deny all; default_type text/plain; include " GENERATION_FILE "; }\n");
@@ -392,8 +371,8 @@ static void http_conf(struct buf *b)
 enum app_state { APP_RUNNING, APP_NO_WEB, APP_MAINTENANCE };
 
 static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
-		     const struct strvec *labels, const int *ports, const struct strvec *domains,
-		     const char *root_abs, struct buf *b)
+		     const struct strvec *labels, const struct strvec *addresses,
+		     const struct strvec *domains, const char *root_abs, struct buf *b)
 {
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
 	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
@@ -404,11 +383,11 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	if (state == APP_RUNNING) {
 		buf_addf(b, "upstream slipway_%s {\n", name);
 		for (size_t i = 0; i < labels->n; i++)
-			buf_addf(b, "\tserver 127.0.0.1:%d max_fails=0;\n", ports[i]);
+			buf_addf(b, "\tserver %s max_fails=0;\n", addresses->v[i]);
 		buf_adds(b, "\tkeepalive 16;\n}\n");
 		buf_addf(b, "map $upstream_addr $slipway_dyno_%s {\n", name);
 		for (size_t i = 0; i < labels->n; i++)
-			buf_addf(b, "\t\"127.0.0.1:%d\" %s;\n", ports[i], labels->v[i]);
+			buf_addf(b, "\t\"%s\" %s;\n", addresses->v[i], labels->v[i]);
 		buf_adds(b, "\tdefault \"-\";\n}\n");
 	}
 	buf_addf(b, "map $status $slipway_at_%s {\n", name);
@@ -519,13 +498,9 @@ static int reload_and_drain(const char *root)
 	size_t n = proc_children(master, old, 64);
 	if (n > 64)
 		n = 64;
-	char *dir = service_dir(root);
-	const char *hup[] = { "s6-svc", "-h", dir, NULL };
-	int status = -1;
-	int err = supervisor_s6(hup, &status, NULL);
-	free(dir);
-	if (err || status)
-		return err ? err : sw_error_set(SW_ERROR, "cannot reload the router");
+	int err = supervisor_service_signal(root, SERVICE, SIGHUP);
+	if (err)
+		return sw_error_prefix(err, "cannot reload the router: ");
 	long long end = run_now_ms() + DRAIN_MAX_MS;
 	/* nginx starts the new workers, waits 100 ms, then lets the old ones go: no need to look sooner */
 	nanosleep(&(struct timespec){ 0, 95 * 1000 * 1000 }, NULL);
@@ -569,13 +544,9 @@ int router_logs_rotate(const char *root, int *rotated)
 		return system_reload(root);
 	if (!router_running(root))
 		return 0; /* it opens the new files when it starts */
-	char *dir = service_dir(root);
-	const char *reopen[] = { "s6-svc", "-1", dir, NULL }; /* SIGUSR1: nginx reopens its logs */
-	int status = -1;
-	err = supervisor_s6(reopen, &status, NULL);
-	free(dir);
-	if (!err && status)
-		err = sw_error_set(SW_ERROR, "cannot make the router reopen its logs");
+	/* SIGUSR1: nginx reopens its logs */
+	if ((err = supervisor_service_signal(root, SERVICE, SIGUSR1)))
+		err = sw_error_prefix(err, "cannot make the router reopen its logs: ");
 	return err;
 }
 
@@ -590,8 +561,9 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 {
 	struct router_listen l;
 	struct strvec labels = STRVEC_INIT, domains = STRVEC_INIT, keep = STRVEC_INIT;
+	struct strvec addresses = STRVEC_INIT;
 	struct buf conf = BUF_INIT;
-	int *ports = NULL, err;
+	int err;
 	char *path = NULL;
 
 	*old = NULL;
@@ -611,7 +583,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		strvec_clear(&gone);
 		names = &keep;
 	}
-	if ((err = services_web_ports(root, app, names, &labels, &ports)))
+	if ((err = host_web(root, app, names, &labels, &addresses)))
 		goto done;
 	if ((err = domains_list(root, app, &domains)))
 		goto done;
@@ -619,7 +591,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
 	if (system && (err = root_plain(root)))
 		goto done;
-	app_conf(app, &l, state, &labels, ports, &domains, system ? root : NULL, &conf);
+	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, &conf);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
 	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
 		err = sw_error_errno(SW_ERROR, "cannot create '%s'", logdir);
@@ -636,7 +608,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 	free(apps);
 done:
 	free(path);
-	free(ports);
+	strvec_clear(&addresses);
 	strvec_clear(&labels);
 	strvec_clear(&domains);
 	strvec_clear(&keep);
@@ -721,7 +693,7 @@ static int ask_generation(const struct router_listen *l, char digest[17])
 	char resp[1024];
 	size_t got = 0;
 	int ok = 0;
-	if (inet_pton(AF_INET, l->address[0] ? l->address : "127.0.0.1", &a.sin_addr) != 1)
+	if (inet_pton(AF_INET, l->address[0] ? l->address : NET_LOOPBACK, &a.sin_addr) != 1)
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&
@@ -852,16 +824,10 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 
 int router_stop(const char *root, int wait_sec)
 {
-	char *dir = service_dir(root), *ms = xasprintf("%d", wait_sec * 1000);
-	int status = -1, err = 0;
-	if (fs_is_dir(dir) && router_running(root)) {
-		const char *down[] = { "s6-svc", "-wD", "-T", ms, "-d", dir, NULL };
-		err = supervisor_s6(down, &status, NULL);
-		if (!err && status)
-			err = sw_error_set(SW_ETIMEOUT, "the router did not stop within %d s", wait_sec);
-	}
-	free(ms);
-	free(dir);
+	int err = 0;
+	if (router_running(root) && (err = supervisor_service_down(root, SERVICE, wait_sec)) ==
+				    SW_ETIMEOUT)
+		err = sw_error_set(SW_ETIMEOUT, "the router did not stop within %d s", wait_sec);
 	return err;
 }
 
@@ -936,39 +902,6 @@ static int write_pages(const char *root)
 	return err;
 }
 
-/* The router's service directory: its run program is nginx in the foreground. */
-static int write_service(const char *root)
-{
-	char *dir = service_dir(root), *scandir = paths_services_dir(root), *tmp = NULL;
-	char *prog = NULL, *prefix = router_path(root, "");
-	struct buf run = BUF_INIT;
-	int err = 0;
-	if (fs_is_dir(dir) || (err = nginx_prog(root, &prog)) || (err = fs_mkdtemp(scandir, ".new-", &tmp)))
-		goto done;
-	/* nginx stops with its supervisor (setpriv, util-linux): none runs that nobody supervises */
-	buf_adds(&run, "#!/bin/sh\n# written by slipway: the router\n"
-		       "exec /usr/bin/setpriv --pdeathsig TERM ");
-	buf_add_shell_quoted(&run, prog);
-	buf_adds(&run, " -p ");
-	buf_add_shell_quoted(&run, prefix);
-	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
-	char *path = xasprintf("%s/run", tmp);
-	err = fs_write_replace(path, run.data, run.len, 0755);
-	free(path);
-	if (!err && rename(tmp, dir) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", dir);
-	if (err)
-		fs_rm_rf(tmp);
-done:
-	buf_release(&run);
-	free(prefix);
-	free(prog);
-	free(tmp);
-	free(scandir);
-	free(dir);
-	return err;
-}
-
 /*
  * The router's finish program, which s6 runs each time nginx has exited.
  * s6 starts the run program in a session of its own, so the master leads
@@ -977,28 +910,55 @@ done:
  * new master could listen, and serve the old configuration for good.  Its
  * pid is still in nginx.pid then (nginx removes the file only when it
  * exits by itself): the rest of its group goes before s6 starts nginx
- * again.  Rewritten at every start, so a service made before it has it too.
+ * again.
  */
-static int write_finish(const char *root)
+static void finish_program(const char *root, struct buf *b)
 {
-	char *dir = service_dir(root), *path = xasprintf("%s/finish", dir);
 	char *pidfile = router_path(root, "nginx.pid");
-	struct buf b = BUF_INIT;
-	buf_adds(&b, "#!/bin/sh\n# written by slipway: what is left of nginx's process group "
-		     "goes with its master\npid=$(cat ");
-	buf_add_shell_quoted(&b, pidfile);
-	buf_adds(&b, " 2>/dev/null)\n"
-		     "case $pid in ''|*[!0-9]*) exit 0 ;; esac\n"
-		     "kill -KILL \"-$pid\" 2>/dev/null\n"
-		     /* that master is gone: a later finish must not take its pid for a live one */
-		     "rm -f ");
-	buf_add_shell_quoted(&b, pidfile);
-	buf_adds(&b, "\nexit 0\n");
-	int err = fs_write_replace(path, b.data, b.len, 0755);
-	buf_release(&b);
+	buf_adds(b, "#!/bin/sh\n# written by slipway: what is left of nginx's process group "
+		    "goes with its master\npid=$(cat ");
+	buf_add_shell_quoted(b, pidfile);
+	buf_adds(b, " 2>/dev/null)\n"
+		    "case $pid in ''|*[!0-9]*) exit 0 ;; esac\n"
+		    "kill -KILL \"-$pid\" 2>/dev/null\n"
+		    /* that master is gone: a later finish must not take its pid for a live one */
+		    "rm -f ");
+	buf_add_shell_quoted(b, pidfile);
+	buf_adds(b, "\nexit 0\n");
 	free(pidfile);
-	free(path);
-	free(dir);
+}
+
+/*
+ * The router's service (runtime/supervisor.h): its run program is nginx in
+ * the foreground.  One that exists is kept, nginx running on, but its
+ * finish program is written again, so a service made before it has it too.
+ */
+static int write_service(const char *root)
+{
+	char *prog = NULL, *prefix = router_path(root, "");
+	struct buf run = BUF_INIT, finish = BUF_INIT;
+	int err = nginx_prog(root, &prog);
+	if (err)
+		goto done;
+	/* nginx stops with its supervisor (setpriv, util-linux): none runs that nobody supervises */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, prog);
+	buf_adds(&run, " -p ");
+	buf_add_shell_quoted(&run, prefix);
+	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
+	finish_program(root, &finish);
+	struct service_desc d = { .name = SERVICE, .about = "the router", .run = run.data,
+				  .finish = finish.data };
+	err = supervisor_service_write(root, &d);
+	if (err == SW_EEXISTS) {
+		struct service_file f = { "finish", finish.data, finish.len, 0755 };
+		err = supervisor_service_put(root, SERVICE, &f);
+	}
+done:
+	buf_release(&run);
+	buf_release(&finish);
+	free(prefix);
+	free(prog);
 	return err;
 }
 
@@ -1108,8 +1068,6 @@ int router_prepare(const char *root)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)
 		err = write_service(root);
-	if (!err)
-		err = write_finish(root);
 	if (!err && router_running(root))
 		err = reload_and_drain(root);
 done:

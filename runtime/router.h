@@ -1,8 +1,9 @@
 /*
  * router.h - the HTTP router in front of the apps' web instances: nginx.
  *
- * Part of runtime/: uses util/, store/ and exec/ (and runtime/services.h for the
- * instances' ports); writes only to the FILE * or callback it is given.
+ * Part of runtime/: uses util/, store/ and exec/ (and runtime/host.h for the
+ * instances' addresses, runtime/supervisor.h for its service); writes only
+ * to the FILE * or callback it is given.
  *
  * Slipway runs its own nginx, supervised like the instances (the service
  * "router" of the tree), with <root>/router/ as its prefix:
@@ -30,6 +31,9 @@
  * Every path in the configuration is relative to the prefix.  Each app's
  * access log is written to <root>/logs/APP/router/ and shown by `logs` in
  * Heroku's router format (runtime/logs.h).
+ *
+ * An app's upstream is its web instances' "ADDRESS:PORT"s, as their host
+ * gives them (runtime/host.h: loopback for this machine's).
  *
  * A switch (router_switch) points an app at a new set of instances: the
  * file is written aside and renamed into place, `nginx -t` checks the whole

@@ -14,10 +14,8 @@
 #include "util/net.h"
 #include "util/run.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,24 +146,26 @@ static void picker_take(struct port_picker *pp, int port)
 	pp->taken[pp->n++] = port;
 }
 
+/* The port a service holds (its file "port"), 0 when none. */
+static int port_of(const char *root, const char *name)
+{
+	char *text = NULL;
+	int port = supervisor_service_read(root, name, "port", 32, &text) == 0 ? atoi(text) : 0;
+	free(text);
+	return port > 0 ? port : 0;
+}
+
 static void picker_init(struct port_picker *pp, const char *root, int first, int last)
 {
-	char *scandir = paths_services_dir(root);
-	DIR *d = opendir(scandir);
-	struct dirent *e;
+	struct strvec names = STRVEC_INIT;
 	*pp = (struct port_picker){ .first = first, .last = last };
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *path = xasprintf("%s/%s/port", scandir, e->d_name), *text = NULL;
-		if (fs_read_file(path, 32, &text, NULL) == 0 && atoi(text) > 0)
-			picker_take(pp, atoi(text));
-		free(text);
-		free(path);
+	supervisor_service_names(root, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		int port = port_of(root, names.v[i]);
+		if (port)
+			picker_take(pp, port);
 	}
-	if (d)
-		closedir(d);
-	free(scandir);
+	strvec_clear(&names);
 }
 
 static void picker_release(struct port_picker *pp)
@@ -214,6 +214,22 @@ int services_pick_ports(const char *root, int first, int last, size_t n, int *po
 	return err;
 }
 
+void services_address_of(int port, char out[SERVICES_ADDRESS_MAX])
+{
+	snprintf(out, SERVICES_ADDRESS_MAX, "%s:%d", SERVICES_HOST, port);
+}
+
+int services_address(const char *root, const char *app, const char *name,
+		     char out[SERVICES_ADDRESS_MAX])
+{
+	struct svc_name sn;
+	int port = parse_service(name, app, &sn) == 0 ? port_of(root, name) : 0;
+	if (!port)
+		return sw_error_set(SW_ENOTFOUND, "no instance '%s' of %s", name, app);
+	services_address_of(port, out);
+	return 0;
+}
+
 static char *self_exe(void)
 {
 	char buf[PATH_MAX];
@@ -225,33 +241,15 @@ static char *self_exe(void)
 }
 
 /*
- * A file of a service directory still under its dot-name: written plainly,
- * without fsync - a service directory is rebuilt from the ledger, never
- * trusted across a crash, and the switch should not wait for the disk.
- */
-static int put_file(const char *dir, const char *name, const char *data, size_t len, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	int err = fd < 0 || fs_write_all(fd, data, len) < 0
-		  ? sw_error_errno(SW_ERROR, "cannot write '%s'", path) : 0;
-	if (fd >= 0 && close(fd) < 0 && !err)
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
-	free(path);
-	return err;
-}
-
-/*
- * Writes the service directory of one instance under a dot-name, then
- * renames it in: its run program, its port, and its logger (log/run: an
- * s6-log writing <root>/logs/APP/vN-G.TYPE.I, rotated by size).
+ * Writes the service of one instance (runtime/supervisor.h): its run
+ * program, its port, and its logger (log/run: an s6-log writing
+ * <root>/logs/APP/vN-G.TYPE.I, rotated by size).
  */
 static int write_service(const char *root, const char *app, const struct release *r,
 			 const char *instance, int port, int stop_sec, const char *name)
 {
-	char *scandir = paths_services_dir(root), *tmp = NULL, *self = self_exe();
-	char *final = xasprintf("%s/%s", scandir, name), *logs = logs_app_dir(root, app);
-	char *logdir = xasprintf("%s/%s", logs, name + strlen(app) + 1), *sub = NULL;
+	char *self = self_exe(), *logs = logs_app_dir(root, app);
+	char *logdir = xasprintf("%s/%s", logs, name + strlen(app) + 1);
 	struct buf run = BUF_INIT, log = BUF_INIT;
 	int err;
 
@@ -259,9 +257,7 @@ static int write_service(const char *root, const char *app, const struct release
 		err = sw_error_errno(SW_ERROR, "cannot find the slipway executable");
 		goto done;
 	}
-	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)))
-		goto done;
-	buf_adds(&run, "#!/bin/sh\n# written by slipway: one process instance\nexec ");
+	buf_adds(&run, "exec ");
 	buf_add_shell_quoted(&run, self);
 	buf_adds(&run, " --root ");
 	buf_add_shell_quoted(&run, root);
@@ -284,46 +280,27 @@ static int write_service(const char *root, const char *app, const struct release
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", port);
 	/* s6's own last resort: should the instance not end after its SIGKILL, s6 kills it */
 	int kn = snprintf(ktext, sizeof(ktext), "%lld\n", (stop_sec + 5) * 1000LL);
-	sub = xasprintf("%s/log", tmp);
-	if (!(err = put_file(tmp, "run", run.data, run.len, 0755)) &&
-	    !(err = put_file(tmp, "port", ptext, (size_t)pn, 0644)) &&
-	    !(err = put_file(tmp, "timeout-kill", ktext, (size_t)kn, 0644)) &&
-	    !(err = mkdir(sub, 0755) < 0 ? sw_error_errno(SW_ERROR, "cannot create '%s'", sub) : 0) &&
-	    !(err = put_file(sub, "run", log.data, log.len, 0755))) {
-		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
-		if (rename(tmp, final) < 0)
-			err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", name);
-	}
+	const struct service_file files[] = {
+		{ "port", ptext, (size_t)pn, 0644 },
+		{ "timeout-kill", ktext, (size_t)kn, 0644 },
+	};
+	struct service_desc d = { .name = name, .about = "one process instance", .run = run.data,
+				  .log_run = log.data, .files = files, .nfiles = 2, .replace = 1 };
+	err = supervisor_service_write(root, &d);
 done:
-	if (err && tmp)
-		fs_rm_rf(tmp);
 	buf_release(&run);
 	buf_release(&log);
-	free(sub);
 	free(logdir);
 	free(logs);
-	free(final);
-	free(tmp);
 	free(self);
-	free(scandir);
 	return err;
 }
 
-/* `s6-svstat -o fields dir` into out; 0 when s6 answered. */
-static int svstat(const char *dir, const char *fields, struct buf *out)
-{
-	const char *argv[] = { "s6-svstat", "-o", fields, dir, NULL };
-	int status = -1;
-	return supervisor_s6(argv, &status, out) == 0 && status == 0 ? 0 : -1;
-}
-
 /* The pid s6 runs for the service, 0 when it is down. */
-static long service_pid(const char *dir)
+static long service_pid(const char *root, const char *name)
 {
-	struct buf out = BUF_INIT;
-	long pid = svstat(dir, "pid", &out) == 0 ? atol(out.data) : 0;
-	buf_release(&out);
-	return pid > 0 ? pid : 0;
+	struct service_state st;
+	return supervisor_service_state(root, name, &st) == 0 ? st.pid : 0;
 }
 
 static void pause_ms(int ms)
@@ -336,8 +313,8 @@ static void pause_ms(int ms)
  * then answers the app's health checks; any other stays up 3 s - 0, or
  * SW_ETIMEOUT with *why.
  */
-static int gate(const char *dir, const char *instance, int port, const struct start_settings *ss,
-		const struct healthchecks *hc, char **why)
+static int gate(const char *root, const char *name, const char *instance, int port,
+		const struct start_settings *ss, const struct healthchecks *hc, char **why)
 {
 	int web = !strncmp(instance, "web.", 4), boot_sec = ss->boot;
 	long long end = run_now_ms() + (web ? boot_sec * 1000LL : 3000);
@@ -345,19 +322,22 @@ static int gate(const char *dir, const char *instance, int port, const struct st
 	while (run_now_ms() < end) {
 		if (web) {
 			/* the new process listens on the port it was given (not another one) */
-			if (net_tree_serves((pid_t)service_pid(dir), port))
-				return healthchecks_run(hc, instance, port, ss->host, why);
+			if (net_tree_serves((pid_t)service_pid(root, name), port)) {
+				char address[SERVICES_ADDRESS_MAX];
+				services_address_of(port, address);
+				return healthchecks_run(hc, instance, address, ss->host, why);
+			}
 			pause_ms(10);
 			continue;
 		}
-		long pid = service_pid(dir);
+		long pid = service_pid(root, name);
 		if (!first)
 			first = pid;
 		if (first && pid && pid != first)
 			break; /* it exited and s6 started it again */
 		pause_ms(50);
 	}
-	if (!web && first && service_pid(dir) == first)
+	if (!web && first && service_pid(root, name) == first)
 		return 0;
 	*why = web ? xasprintf("%s did not bind to $PORT within %d s", instance, boot_sec)
 		   : xasprintf("%s did not stay up for 3 s", instance);
@@ -388,7 +368,6 @@ static void add_last_lines(const char *root, const char *app, const char *name, 
 int services_start(const char *root, const char *app, const struct release *r,
 		   const struct strvec *instances, struct strvec *started, char **why)
 {
-	char *scandir = paths_services_dir(root);
 	struct start_settings ss;
 	struct healthchecks hc;
 	int gen = 0, err;
@@ -415,10 +394,8 @@ int services_start(const char *root, const char *app, const struct release *r,
 		err = supervisor_rescan(root);
 	size_t failed = 0;
 	for (size_t i = 0; i < started->n && !err; i++) {
-		char *dir = xasprintf("%s/%s", scandir, started->v[i]);
-		err = gate(dir, instances->v[i], ports[i], &ss, &hc, why);
+		err = gate(root, started->v[i], instances->v[i], ports[i], &ss, &hc, why);
 		failed = i;
-		free(dir);
 	}
 	if (err) {
 		if (!*why)
@@ -431,7 +408,6 @@ int services_start(const char *root, const char *app, const struct release *r,
 	prune_logs(root, app);
 done:
 	free(ports);
-	free(scandir);
 	return err;
 }
 
@@ -442,114 +418,48 @@ static int is_service_of(const char *name, const char *app)
 	return parse_service(name, app, &sn) == 0;
 }
 
-int services_retire(const char *root, const char *app, const struct strvec *keep)
+/* The app's service names now; into out. */
+static void list_services(const char *root, const char *app, struct strvec *out)
 {
-	char *scandir = paths_services_dir(root);
-	struct strvec gone = STRVEC_INIT;
-	DIR *d = opendir(scandir);
-	struct dirent *e;
-
-	if (d) {
-		while ((e = readdir(d)))
-			if (is_service_of(e->d_name, app)) {
-				int kept = 0;
-				for (size_t i = 0; keep && i < keep->n; i++)
-					kept |= !strcmp(keep->v[i], e->d_name);
-				if (!kept)
-					strvec_push(&gone, e->d_name);
-			}
-		closedir(d);
-		retire_list(root, &gone);
-	}
-	strvec_clear(&gone);
-	free(scandir);
-	return 0;
-}
-
-/* Removes what earlier retirements moved aside, once no supervisor runs in it. */
-static void sweep_gone(const char *scandir)
-{
-	DIR *d = opendir(scandir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, ".gone-", 6))
-			continue;
-		char *top = xasprintf("%s/%s", scandir, e->d_name), *svc = xasprintf("%s/svc", top);
-		char *log = xasprintf("%s/log", svc);
-		const char *ok[] = { "s6-svok", svc, NULL }, *logok[] = { "s6-svok", log, NULL };
-		int status = 0, lstatus = 0;
-		/* gone once neither the instance's supervisor nor its logger's runs */
-		if (!fs_exists(svc) ||
-		    (supervisor_s6(ok, &status, NULL) == 0 && status != 0 &&
-		     (!fs_exists(log) || (supervisor_s6(logok, &lstatus, NULL) == 0 && lstatus != 0))))
-			fs_rm_rf(top);
-		free(log);
-		free(svc);
-		free(top);
-	}
-	if (d)
-		closedir(d);
+	struct strvec all = STRVEC_INIT;
+	supervisor_service_names(root, &all);
+	for (size_t i = 0; i < all.n; i++)
+		if (is_service_of(all.v[i], app))
+			strvec_push(out, all.v[i]);
+	strvec_clear(&all);
 }
 
 /*
  * Retires the named services without waiting for them: each gets SIGTERM
- * now (s6-svc -d; its instance passes it on and sends SIGKILL after the
- * stop timeout, runtime/instance.h), its directory is moved aside at once
- * so it is no service of the app any more, and s6-svscan is told to let its
- * supervisor go once the process is down.  What is moved aside is removed
- * by a later retirement.
+ * now (its instance passes it on and sends SIGKILL after the stop timeout,
+ * runtime/instance.h), its directory is moved aside at once so it is no
+ * service of the app any more, and s6-svscan lets its supervisor go once
+ * the process is down (supervisor_service_remove).
  */
-static void move_aside(const char *scandir, const char *name);
-
 static void retire_list(const char *root, const struct strvec *gone)
 {
-	char *scandir = paths_services_dir(root);
-	for (size_t i = 0; i < gone->n; i++) {
-		char *dir = xasprintf("%s/%s", scandir, gone->v[i]);
-		const char *down[] = { "s6-svc", "-d", dir, NULL };
-		int status;
-		supervisor_s6(down, &status, NULL);
-		move_aside(scandir, gone->v[i]);
-		free(dir);
-	}
-	if (gone->n) {
-		const char *prune[] = { "s6-svscanctl", "-an", scandir, NULL };
-		int status;
-		supervisor_s6(prune, &status, NULL);
-	}
-	sweep_gone(scandir);
-	free(scandir);
+	supervisor_service_remove(root, gone);
 }
 
-/* The app's service names now, except what is kept; into out. */
-static void list_services(const char *scandir, const char *app, struct strvec *out)
+int services_retire(const char *root, const char *app, const struct strvec *keep)
 {
-	DIR *d = opendir(scandir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (is_service_of(e->d_name, app))
-			strvec_push(out, e->d_name);
-	if (d)
-		closedir(d);
-}
-
-/* Moves a service directory aside (svscan ignores dot-names); no s6 call. */
-static void move_aside(const char *scandir, const char *name)
-{
-	char *dir = xasprintf("%s/%s", scandir, name), *tmp = NULL;
-	if (fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
-		char *to = xasprintf("%s/svc", tmp);
-		if (rename(dir, to) < 0)
-			rmdir(tmp);
-		free(to);
+	struct strvec have = STRVEC_INIT, gone = STRVEC_INIT;
+	list_services(root, app, &have);
+	for (size_t i = 0; i < have.n; i++) {
+		int kept = 0;
+		for (size_t k = 0; keep && k < keep->n; k++)
+			kept |= !strcmp(keep->v[k], have.v[i]);
+		if (!kept)
+			strvec_push(&gone, have.v[i]);
 	}
-	free(tmp);
-	free(dir);
+	retire_list(root, &gone);
+	strvec_clear(&have);
+	strvec_clear(&gone);
+	return 0;
 }
 
 int services_ensure(const char *root, const char *app, const struct release *r, int *added)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec want = STRVEC_INIT, have = STRVEC_INIT, kept = STRVEC_INIT;
 	struct start_settings ss;
 	struct port_picker pp = { 0 };
@@ -559,7 +469,7 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 	if ((err = services_wanted(root, app, r, &want)))
 		goto done;
 	strvec_sort(&want);
-	list_services(scandir, app, &have);
+	list_services(root, app, &have);
 	/* a service is kept when it runs a wanted instance of r, the first of each */
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name sn;
@@ -575,7 +485,7 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 			}
 		}
 		free(inst);
-		move_aside(scandir, have.v[i]);
+		supervisor_service_move_aside(root, have.v[i]);
 	}
 	strvec_sort(&kept);
 	for (size_t i = 0; i < want.n && !err; i++) {
@@ -598,7 +508,6 @@ done:
 	strvec_clear(&want);
 	strvec_clear(&have);
 	strvec_clear(&kept);
-	free(scandir);
 	return err;
 }
 
@@ -620,7 +529,6 @@ void services_retire_names(const char *root, const struct strvec *names)
 int services_restart(const char *root, const char *app, const struct release *r,
 		     const char *which, struct strvec *started, struct strvec *old, char **why)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec have = STRVEC_INIT, instances = STRVEC_INIT;
 	int err = 0;
 
@@ -630,7 +538,7 @@ int services_restart(const char *root, const char *app, const struct release *r,
 				   "'slipway server:start'");
 		goto done;
 	}
-	list_services(scandir, app, &have);
+	list_services(root, app, &have);
 	strvec_sort(&have);
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name sn;
@@ -650,15 +558,14 @@ int services_restart(const char *root, const char *app, const struct release *r,
 done:
 	strvec_clear(&have);
 	strvec_clear(&instances);
-	free(scandir);
 	return err;
 }
 
 /* The log directory names ("vN-G.TYPE.I") of the app's services now, sorted. */
-static void live_logdirs(const char *scandir, const char *app, struct strvec *out)
+static void live_logdirs(const char *root, const char *app, struct strvec *out)
 {
 	struct strvec names = STRVEC_INIT;
-	list_services(scandir, app, &names);
+	list_services(root, app, &names);
 	for (size_t i = 0; i < names.n; i++)
 		strvec_push(out, names.v[i] + strlen(app) + 1);
 	strvec_sort(out);
@@ -667,25 +574,20 @@ static void live_logdirs(const char *scandir, const char *app, struct strvec *ou
 
 static void prune_logs(const char *root, const char *app)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec live = STRVEC_INIT;
-	live_logdirs(scandir, app, &live);
+	live_logdirs(root, app, &live);
 	logs_prune(root, app, &live, SERVICES_LOGS_KEPT);
 	strvec_clear(&live);
-	free(scandir);
 }
 
 int services_sweep(const char *root)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec apps = STRVEC_INIT;
 	int err = app_list(root, &apps);
-	if (fs_is_dir(scandir))
-		sweep_gone(scandir);
+	supervisor_sweep(root);
 	for (size_t i = 0; !err && i < apps.n; i++)
 		prune_logs(root, apps.v[i]);
 	strvec_clear(&apps);
-	free(scandir);
 	return err;
 }
 
@@ -703,18 +605,15 @@ int services_name_parse(const char *name, const char *app, int *version, char ty
 
 void services_names(const char *root, const char *app, struct strvec *out)
 {
-	char *scandir = paths_services_dir(root);
-	list_services(scandir, app, out);
-	free(scandir);
+	list_services(root, app, out);
 }
 
 int services_web_ports(const char *root, const char *app, const struct strvec *names,
 		       struct strvec *labels, int **ports)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec have = STRVEC_INIT;
 	if (!names) {
-		list_services(scandir, app, &have);
+		list_services(root, app, &have);
 		names = &have;
 	}
 	struct { int index, port; } *v = xcalloc(names->n ? names->n : 1, sizeof(*v));
@@ -723,11 +622,8 @@ int services_web_ports(const char *root, const char *app, const struct strvec *n
 		struct svc_name sn;
 		if (parse_service(names->v[i], app, &sn) < 0 || strcmp(sn.type, "web"))
 			continue;
-		char *path = xasprintf("%s/%s/port", scandir, names->v[i]), *text = NULL;
-		int port = fs_read_file(path, 32, &text, NULL) == 0 ? atoi(text) : 0;
-		free(text);
-		free(path);
-		if (port <= 0)
+		int port = port_of(root, names->v[i]);
+		if (!port)
 			continue;
 		size_t k = n++;
 		while (k > 0 && v[k - 1].index > sn.index) {
@@ -744,21 +640,16 @@ int services_web_ports(const char *root, const char *app, const struct strvec *n
 	}
 	free(v);
 	strvec_clear(&have);
-	free(scandir);
 	return 0;
 }
 
 int services_forget(const char *root, const char *app)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec have = STRVEC_INIT;
-	if (fs_is_dir(scandir)) {
-		list_services(scandir, app, &have);
-		for (size_t i = 0; i < have.n; i++)
-			move_aside(scandir, have.v[i]);
-	}
+	list_services(root, app, &have);
+	for (size_t i = 0; i < have.n; i++)
+		supervisor_service_move_aside(root, have.v[i]);
 	strvec_clear(&have);
-	free(scandir);
 	return 0;
 }
 
@@ -795,35 +686,24 @@ static int info_cmp(const void *a, const void *b)
 }
 
 /*
- * What s6 says (s6-svstat -o up,pid,updownfor: "true 1234 37") and what
- * the instance says of itself (its file "state": "up 1764601234").
+ * What s6 says (runtime/supervisor.h) and what the instance says of itself
+ * (its file "state": "up 1764601234").
  */
-static void read_state(const char *dir, struct service_info *s)
+static void read_state(const char *root, struct service_info *s)
 {
-	struct buf out = BUF_INIT;
-	char *text = NULL, *path = xasprintf("%s/port", dir);
-	if (fs_read_file(path, 32, &text, NULL) == 0)
-		s->port = atoi(text);
-	free(text);
-	text = NULL;
-	free(path);
+	struct service_state st;
+	char *text = NULL;
+	s->port = port_of(root, s->name);
 	snprintf(s->state, sizeof(s->state), "down");
-	if (svstat(dir, "up,pid,updownfor", &out) == 0) {
-		char up[8] = "";
-		long pid = 0;
-		long long for_s = 0;
-		if (sscanf(out.data, "%7s %ld %lld", up, &pid, &for_s) >= 1) {
-			s->up = !strcmp(up, "true");
-			s->pid = pid > 0 ? pid : 0;
-			s->since = (long long)time(NULL) - for_s;
-		}
+	if (supervisor_service_state(root, s->name, &st) == 0) {
+		s->up = st.up;
+		s->pid = st.pid;
+		s->since = (long long)time(NULL) - st.seconds;
 	}
-	buf_release(&out);
-	path = xasprintf("%s/state", dir);
 	char word[16];
 	long long since = 0;
 	/* while s6 runs it, the instance knows best: starting, up, or crashed (waiting) */
-	if (s->up && fs_read_file(path, 64, &text, NULL) == 0 &&
+	if (s->up && supervisor_service_read(root, s->name, "state", 64, &text) == 0 &&
 	    sscanf(text, "%15s %lld", word, &since) == 2 &&
 	    (!strcmp(word, "starting") || !strcmp(word, "up") || !strcmp(word, "crashed"))) {
 		snprintf(s->state, sizeof(s->state), "%s", word);
@@ -832,17 +712,15 @@ static void read_state(const char *dir, struct service_info *s)
 		snprintf(s->state, sizeof(s->state), "starting");
 	}
 	free(text);
-	free(path);
 }
 
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec names = STRVEC_INIT;
 	*out = NULL;
 	*n = 0;
 	if (services_runtime_up(root))
-		list_services(scandir, app, &names);
+		list_services(root, app, &names);
 	*out = xcalloc(names.n ? names.n : 1, sizeof(**out));
 	for (size_t i = 0; i < names.n; i++) {
 		struct service_info *s = &(*out)[*n];
@@ -853,14 +731,11 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 		snprintf(s->type, sizeof(s->type), "%s", sn.type);
 		s->version = sn.version;
 		s->index = sn.index;
-		char *dir = xasprintf("%s/%s", scandir, names.v[i]);
-		read_state(dir, s);
-		free(dir);
+		read_state(root, s);
 		(*n)++;
 	}
 	qsort(*out, *n, sizeof(**out), info_cmp);
 	strvec_clear(&names);
-	free(scandir);
 	return 0;
 }
 
@@ -908,29 +783,24 @@ done:
 }
 
 /* 1 when s6 runs the service's process (or is starting it again): it is wanted up. */
-static int wanted_up(const char *scandir, const char *name)
+static int wanted_up(const char *root, const char *name)
 {
-	char *dir = xasprintf("%s/%s", scandir, name);
-	struct buf out = BUF_INIT;
-	int up = svstat(dir, "wantedup", &out) == 0 && !strncmp(out.data, "true", 4);
-	buf_release(&out);
-	free(dir);
-	return up;
+	struct service_state st;
+	return supervisor_service_state(root, name, &st) == 0 && st.wanted_up;
 }
 
 /* Whether a, of the same instance as b, is the one to keep: wanted up first, then older. */
-static int keeps_over(const char *scandir, const char *a, const struct svc_name *sa,
+static int keeps_over(const char *root, const char *a, const struct svc_name *sa,
 		      const char *b, const struct svc_name *sb)
 {
-	int ua = wanted_up(scandir, a), ub = wanted_up(scandir, b);
+	int ua = wanted_up(root, a), ub = wanted_up(root, b);
 	return ua != ub ? ua : sa->gen < sb->gen;
 }
 
 void services_strays(const char *root, const char *app, int current, struct strvec *strays)
 {
-	char *scandir = paths_services_dir(root);
 	struct strvec have = STRVEC_INIT;
-	list_services(scandir, app, &have);
+	list_services(root, app, &have);
 	strvec_sort(&have);
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name si, sj;
@@ -940,10 +810,9 @@ void services_strays(const char *root, const char *app, int current, struct strv
 			stray = j != i && parse_service(have.v[j], app, &sj) == 0 &&
 				sj.version == current && sj.index == si.index &&
 				!strcmp(sj.type, si.type) &&
-				keeps_over(scandir, have.v[j], &sj, have.v[i], &si);
+				keeps_over(root, have.v[j], &sj, have.v[i], &si);
 		if (stray)
 			strvec_push(strays, have.v[i]);
 	}
 	strvec_clear(&have);
-	free(scandir);
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "store/release.h"
+#include "util/net.h"
 #include "util/util.h"
 
 /* 1 when the root's supervision tree runs (runtime/supervisor.h). */
@@ -135,6 +136,25 @@ void services_names(const char *root, const char *app, struct strvec *out);
 /* "APP.vN-G.TYPE.I" of app: N, TYPE and I; -1 when name is no service of app. */
 int services_name_parse(const char *name, const char *app, int *version, char type[64],
 			int *index);
+
+/*
+ * Where this machine's instances are reached: they listen on $PORT, and
+ * Slipway (the router, the health checks) connects through loopback.
+ */
+#define SERVICES_HOST NET_LOOPBACK
+
+/* "ADDRESS:PORT", as long as it may be, the NUL included. */
+#define SERVICES_ADDRESS_MAX 64
+
+/* SERVICES_HOST:port into out. */
+void services_address_of(int port, char out[SERVICES_ADDRESS_MAX]);
+
+/*
+ * The address of the app's service name (APP.vN-G.TYPE.I): SERVICES_HOST
+ * and the port it holds.  SW_ENOTFOUND when it is none of the app's.
+ */
+int services_address(const char *root, const char *app, const char *name,
+		     char out[SERVICES_ADDRESS_MAX]);
 
 /*
  * The web instances among the app's services named in names (NULL: all its

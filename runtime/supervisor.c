@@ -29,7 +29,7 @@ static char *pid_path(const char *scandir)
 	return xasprintf("%s/" PID_FILE, scandir);
 }
 
-int supervisor_s6(const char *const *argv, int *status, struct buf *capture)
+static int supervisor_s6(const char *const *argv, int *status, struct buf *capture)
 {
 	struct run_opts o = RUN_OPTS_INIT;
 	o.argv = argv;
@@ -214,6 +214,15 @@ int supervisor_status(const char *root, struct supervisor_status *st)
 	}
 	free(scandir);
 	return 0;
+}
+
+int supervisor_is_parent(void)
+{
+	char *path = xasprintf("/proc/%d/comm", (int)getppid()), *comm = NULL;
+	int s6 = fs_read_file(path, 64, &comm, NULL) == 0 && !strcmp(comm, "s6-supervise\n");
+	free(comm);
+	free(path);
+	return s6;
 }
 
 int supervisor_running(const char *root)
@@ -449,4 +458,336 @@ int supervisor_rescan(const char *root)
 		err = sw_error_set(SW_ERROR, "the runtime is not running (start it with: slipway server:start)");
 	free(scandir);
 	return err;
+}
+
+/* ---- service directories ---- */
+
+static char *service_path(const char *root, const char *service)
+{
+	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/%s", scandir, service);
+	free(scandir);
+	return dir;
+}
+
+int supervisor_service_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	return n >= 1 && n <= 200 && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+-") == n;
+}
+
+static int check_name(const char *name)
+{
+	if (!supervisor_service_name_valid(name))
+		return sw_error_set(SW_EINVALID, "invalid service name '%s': use letters, digits "
+				    "and . _ @ + -, not a dot first", name);
+	return 0;
+}
+
+/* A file of a service: a plain name that is none of s6's own. */
+static int check_file_name(const char *name)
+{
+	if (!supervisor_service_name_valid(name) || !strcmp(name, "run") ||
+	    !strcmp(name, "finish") || !strcmp(name, "log") || !strcmp(name, "supervise"))
+		return sw_error_set(SW_EINVALID, "invalid file name '%s' for a service", name);
+	return 0;
+}
+
+/* "NAME=value" with NAME a shell variable name. */
+static int check_env(const char *e)
+{
+	const char *eq = strchr(e, '=');
+	size_t n = eq ? (size_t)(eq - e) : 0;
+	if (!n || (e[0] >= '0' && e[0] <= '9') ||
+	    strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != n)
+		return sw_error_set(SW_EINVALID, "invalid environment entry '%.*s' for a service",
+				    (int)(eq ? n : strlen(e)), e);
+	return 0;
+}
+
+static int check_desc(const struct service_desc *d)
+{
+	int err = check_name(d->name ? d->name : "");
+	if (!err && !d->run)
+		err = sw_error_set(SW_EINVALID, "the service '%s' has no run program", d->name);
+	for (size_t i = 0; !err && i < d->nfiles; i++)
+		err = check_file_name(d->files[i].name);
+	for (size_t i = 0; !err && d->env && d->env[i]; i++)
+		err = check_env(d->env[i]);
+	return err;
+}
+
+/*
+ * A file of a service directory still under its dot-name: written plainly,
+ * without fsync - a service directory is rebuilt from the ledger, never
+ * trusted across a crash, and a switch should not wait for the disk.
+ */
+static int put_file(const char *dir, const char *name, const char *data, size_t len, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int err = fd < 0 || fs_write_all(fd, data, len) < 0
+		  ? sw_error_errno(SW_ERROR, "cannot write '%s'", path) : 0;
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+	free(path);
+	return err;
+}
+
+/* run: the shebang, what it is, the env exported, then the caller's lines. */
+static void run_program(const struct service_desc *d, struct buf *run)
+{
+	buf_addf(run, "#!/bin/sh\n# written by slipway: %s\n", d->about ? d->about : d->name);
+	for (size_t i = 0; d->env && d->env[i]; i++) {
+		const char *eq = strchr(d->env[i], '=');
+		buf_addf(run, "export %.*s=", (int)(eq - d->env[i]), d->env[i]);
+		buf_add_shell_quoted(run, eq + 1);
+		buf_adds(run, "\n");
+	}
+	buf_adds(run, d->run);
+}
+
+/* Every file of the service, into the directory tmp. */
+static int fill(const char *tmp, const struct service_desc *d)
+{
+	struct buf run = BUF_INIT;
+	int err;
+	run_program(d, &run);
+	err = put_file(tmp, "run", run.data, run.len, 0755);
+	buf_release(&run);
+	if (!err && d->finish)
+		err = put_file(tmp, "finish", d->finish, strlen(d->finish), 0755);
+	for (size_t i = 0; !err && i < d->nfiles; i++)
+		err = put_file(tmp, d->files[i].name, d->files[i].data, d->files[i].len,
+			       d->files[i].mode);
+	if (!err && d->log_run) {
+		char *sub = xasprintf("%s/log", tmp);
+		if (mkdir(sub, 0755) < 0)
+			err = sw_error_errno(SW_ERROR, "cannot create '%s'", sub);
+		else
+			err = put_file(sub, "run", d->log_run, strlen(d->log_run), 0755);
+		free(sub);
+	}
+	return err;
+}
+
+int supervisor_service_write(const char *root, const struct service_desc *d)
+{
+	char *scandir = NULL, *final = NULL, *tmp = NULL;
+	int err;
+
+	if ((err = check_desc(d)))
+		return err;
+	scandir = paths_services_dir(root);
+	final = xasprintf("%s/%s", scandir, d->name);
+	if (!d->replace && fs_exists(final)) {
+		err = sw_error_set(SW_EEXISTS, "the service '%s' exists", d->name);
+		goto done;
+	}
+	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)) || (err = fill(tmp, d)))
+		goto done;
+	if (d->replace)
+		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */
+	if (rename(tmp, final) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot add the service '%s'", d->name);
+done:
+	if (err && tmp) {
+		struct sw_error_state first;
+		sw_error_save(&first, err);
+		fs_rm_rf(tmp);
+		err = sw_error_restore(&first);
+	}
+	free(tmp);
+	free(final);
+	free(scandir);
+	return err;
+}
+
+int supervisor_service_put(const char *root, const char *service, const struct service_file *f)
+{
+	int err = check_name(service);
+	if (!err && strcmp(f->name, "finish") && strcmp(f->name, "run"))
+		err = check_file_name(f->name);
+	if (err)
+		return err;
+	char *dir = service_path(root, service), *path = xasprintf("%s/%s", dir, f->name);
+	err = fs_write_replace(path, f->data, f->len, f->mode);
+	free(path);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_read(const char *root, const char *service, const char *file, size_t max,
+			    char **text)
+{
+	*text = NULL;
+	if (!supervisor_service_name_valid(service))
+		return sw_error_set(SW_ENOTFOUND, "no service '%s'", service);
+	char *dir = service_path(root, service), *path = xasprintf("%s/%s", dir, file);
+	int err = fs_read_file(path, max, text, NULL);
+	free(path);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_exists(const char *root, const char *service)
+{
+	char *dir = service_path(root, service);
+	int there = supervisor_service_name_valid(service) && fs_is_dir(dir);
+	free(dir);
+	return there;
+}
+
+void supervisor_service_names(const char *root, struct strvec *out)
+{
+	char *scandir = paths_services_dir(root);
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (supervisor_service_name_valid(e->d_name))
+			strvec_push(out, e->d_name);
+	if (d)
+		closedir(d);
+	free(scandir);
+}
+
+int supervisor_service_state(const char *root, const char *service, struct service_state *st)
+{
+	char *dir = service_path(root, service);
+	const char *argv[] = { "s6-svstat", "-o", "up,wantedup,pid,updownfor", dir, NULL };
+	struct buf out = BUF_INIT;
+	char up[8] = "", wanted[8] = "";
+	int status = -1, err = -1;
+
+	memset(st, 0, sizeof(*st));
+	if (supervisor_service_name_valid(service) && fs_is_dir(dir) &&
+	    supervisor_s6(argv, &status, &out) == 0 && status == 0 &&
+	    sscanf(out.data, "%7s %7s %ld %lld", up, wanted, &st->pid, &st->seconds) == 4) {
+		st->up = !strcmp(up, "true");
+		st->wanted_up = !strcmp(wanted, "true");
+		if (st->pid < 0)
+			st->pid = 0;
+		err = 0;
+	}
+	if (err)
+		memset(st, 0, sizeof(*st));
+	buf_release(&out);
+	free(dir);
+	return err;
+}
+
+/* s6-svc's option for a signal, NULL for one it does not send. */
+static const char *svc_option(int sig)
+{
+	static const struct { int sig; const char *opt; } opts[] = {
+		{ SIGHUP, "-h" }, { SIGUSR1, "-1" }, { SIGUSR2, "-2" }, { SIGTERM, "-t" },
+		{ SIGINT, "-i" }, { SIGKILL, "-k" }, { SIGALRM, "-a" }, { SIGCONT, "-c" },
+		{ SIGSTOP, "-p" }, { SIGQUIT, "-q" },
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++)
+		if (opts[i].sig == sig)
+			return opts[i].opt;
+	return NULL;
+}
+
+int supervisor_service_signal(const char *root, const char *service, int sig)
+{
+	const char *opt = svc_option(sig);
+	int err = check_name(service), status = -1;
+	if (!err && !opt)
+		err = sw_error_set(SW_EINVALID, "s6 does not send signal %d", sig);
+	if (err)
+		return err;
+	char *dir = service_path(root, service);
+	const char *argv[] = { "s6-svc", opt, dir, NULL };
+	if (!(err = supervisor_s6(argv, &status, NULL)) && status)
+		err = sw_error_set(SW_ERROR, "s6 did not signal the service '%s' (s6-svc %s: exit %d)",
+				   service, opt, status);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_down(const char *root, const char *service, int wait_sec)
+{
+	int err = check_name(service), status = -1;
+	if (err)
+		return err;
+	char *dir = service_path(root, service), *ms = xasprintf("%d", wait_sec * 1000);
+	const char *now[] = { "s6-svc", "-d", dir, NULL };
+	const char *wait[] = { "s6-svc", "-wD", "-T", ms, "-d", dir, NULL };
+	if (!(err = supervisor_s6(wait_sec > 0 ? wait : now, &status, NULL)) && status)
+		err = wait_sec > 0
+		      ? sw_error_set(SW_ETIMEOUT, "the service '%s' did not stop within %d s", service,
+				     wait_sec)
+		      : sw_error_set(SW_ERROR, "s6 would not stop the service '%s'", service);
+	free(ms);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_move_aside(const char *root, const char *service)
+{
+	char *scandir = paths_services_dir(root), *dir = NULL, *tmp = NULL;
+	int err = -1;
+	if (supervisor_service_name_valid(service) &&
+	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
+		char *to = xasprintf("%s/svc", tmp);
+		dir = xasprintf("%s/%s", scandir, service);
+		if (rename(dir, to) == 0)
+			err = 0;
+		else
+			rmdir(tmp);
+		free(to);
+	}
+	free(tmp);
+	free(dir);
+	free(scandir);
+	return err;
+}
+
+/* 1 when an s6-supervise runs in dir (s6-svok answers 0). */
+static int supervised(const char *dir)
+{
+	const char *argv[] = { "s6-svok", dir, NULL };
+	int status = 0;
+	return !(supervisor_s6(argv, &status, NULL) == 0 && status != 0);
+}
+
+void supervisor_sweep(const char *root)
+{
+	char *scandir = paths_services_dir(root);
+	DIR *d = opendir(scandir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, ".gone-", 6))
+			continue;
+		char *top = xasprintf("%s/%s", scandir, e->d_name), *svc = xasprintf("%s/svc", top);
+		char *log = xasprintf("%s/log", svc);
+		/* gone once neither the instance's supervisor nor its logger's runs */
+		if (!fs_exists(svc) || (!supervised(svc) && (!fs_exists(log) || !supervised(log))))
+			fs_rm_rf(top);
+		free(log);
+		free(svc);
+		free(top);
+	}
+	if (d)
+		closedir(d);
+	free(scandir);
+}
+
+void supervisor_service_remove(const char *root, const struct strvec *names)
+{
+	char *scandir = paths_services_dir(root);
+	for (size_t i = 0; i < names->n; i++) {
+		supervisor_service_down(root, names->v[i], 0);
+		supervisor_service_move_aside(root, names->v[i]);
+	}
+	if (names->n) {
+		/* s6-svscan lets the supervisors of what moved away go, once their process is down */
+		const char *prune[] = { "s6-svscanctl", "-an", scandir, NULL };
+		int status;
+		supervisor_s6(prune, &status, NULL);
+	}
+	supervisor_sweep(root);
+	free(scandir);
 }

@@ -22,6 +22,7 @@
 #ifndef SW_SUPERVISOR_H
 #define SW_SUPERVISOR_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "util/util.h"
@@ -43,6 +44,12 @@ struct supervisor_status {
  * and everything they started.
  */
 int supervisor_status(const char *root, struct supervisor_status *st);
+
+/*
+ * 1 when this process's parent is an s6-supervise, as it is when the run
+ * program of its service exec'ed it.
+ */
+int supervisor_is_parent(void);
 
 /* 1 when an s6-svscan answers on the root's scan directory (cheaper than the status). */
 int supervisor_running(const char *root);
@@ -92,10 +99,110 @@ int supervisor_stop(const char *root, int wait_sec);
 int supervisor_rescan(const char *root);
 
 /*
- * Runs an s6 program (argv[0] found on /usr/local/bin:/usr/bin:/bin) to
- * completion: *status gets its exit code, capture (may be NULL) its stdout.
- * SW_ERROR saying to install s6 when it is not there.
+ * Service directories.  A service is a directory NAME of the scan
+ * directory; s6 skips dot-names, so one being written (".new-XXXXXX") or
+ * moved aside (".gone-XXXXXX/svc") is no service.  This module is the
+ * only one that writes, signals, lists or removes them; the others name a
+ * service and say what it runs.
+ *
+ *     struct service_file port = { "port", "20001\n", 6, 0644 };
+ *     struct service_desc d = { .name = "myapp.v3-1.web.1", .about = "one process instance",
+ *                               .run = "exec slipway instance:run ...\n",
+ *                               .files = &port, .nfiles = 1, .replace = 1 };
+ *     err = supervisor_service_write(root, &d);
+ *     ...
+ *     supervisor_rescan(root);  // s6 starts it
  */
-int supervisor_s6(const char *const *argv, int *status, struct buf *capture);
+
+/* A name fit for a service: 1 to 200 of [A-Za-z0-9._@+-], not starting with '.'. */
+int supervisor_service_name_valid(const char *name);
+
+/* One more file of a service directory. */
+struct service_file {
+	const char *name;  /* a plain file name (no /, no dot first), none of "run", "finish",
+			      "log" and "supervise" */
+	const char *data;
+	size_t len;
+	mode_t mode;
+};
+
+/* What a service directory holds. */
+struct service_desc {
+	const char *name;             /* supervisor_service_name_valid() */
+	const char *about;            /* what it is: run's first comment, "written by slipway: ABOUT" */
+	const char *const *env;       /* "NAME=value" that run exports first; NULL-ended, may be NULL */
+	const char *run;              /* run's command lines after those: "exec PROGRAM ... 2>&1\n" */
+	const char *finish;           /* the whole finish program, or NULL for none */
+	const char *log_run;          /* the whole run program of its logger (log/run), or NULL */
+	const struct service_file *files;  /* nfiles more files, may be NULL */
+	size_t nfiles;
+	int replace;                  /* 1: a service of that name is replaced (a killed switch's
+					 leftover); 0: SW_EEXISTS when there is one */
+};
+
+/*
+ * Writes the service into the scan directory, all at once: its files go
+ * into a fresh dot-named directory that is renamed to the name once
+ * complete, so s6 never sees half a service (on failure nothing is left).
+ * Not fsynced: a service directory is rebuilt from the ledger, never
+ * trusted across a crash.  The caller tells the tree (supervisor_rescan).
+ * SW_EINVALID for a bad name, file name or env entry; SW_EEXISTS (see
+ * replace).
+ */
+int supervisor_service_write(const char *root, const struct service_desc *d);
+
+/* Replaces one file of an existing service (never half-written), as a service_file of it. */
+int supervisor_service_put(const char *root, const char *service, const struct service_file *f);
+
+/* Reads a file of a service (at most max bytes) into *text (malloc'ed): fs_read_file's codes. */
+int supervisor_service_read(const char *root, const char *service, const char *file, size_t max,
+			    char **text);
+
+/* 1 when the scan directory holds the service now. */
+int supervisor_service_exists(const char *root, const char *service);
+
+/* The names of the services in the scan directory now (unsorted), into out. */
+void supervisor_service_names(const char *root, struct strvec *out);
+
+/* What s6 says of a service (s6-svstat). */
+struct service_state {
+	int up;              /* its process runs */
+	int wanted_up;       /* s6 keeps it running: starts it again when it exits */
+	long pid;            /* 0 when it is down */
+	long long seconds;   /* since it went up (or down) */
+};
+
+/* 0 with *st when s6 answered for the service; -1 (*st zeroed) when it did not. */
+int supervisor_service_state(const char *root, const char *service, struct service_state *st);
+
+/*
+ * Sends the service's process a signal through its supervisor (SIGHUP,
+ * SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGKILL, SIGALRM, SIGCONT, SIGSTOP).
+ * SW_EINVALID for another signal, SW_ERROR when s6 would not.
+ */
+int supervisor_service_signal(const char *root, const char *service, int sig);
+
+/*
+ * Has s6 take the service down (SIGTERM) and keep it down; with
+ * wait_sec > 0 waits until it is, SW_ETIMEOUT after wait_sec.
+ */
+int supervisor_service_down(const char *root, const char *service, int wait_sec);
+
+/*
+ * Moves a service out of the tree (to ".gone-XXXXXX/svc"), without telling
+ * s6: what a stopped tree must not start again, or what the caller rescans
+ * for.  -1 when it cannot be moved.
+ */
+int supervisor_service_move_aside(const char *root, const char *service);
+
+/*
+ * Retires the named services without waiting for them: each is taken down
+ * (SIGTERM now), moved aside at once, and s6-svscan is told to let its
+ * supervisor go once the process is down; then supervisor_sweep().
+ */
+void supervisor_service_remove(const char *root, const struct strvec *names);
+
+/* Removes what earlier retirements moved aside, once neither its supervisor nor its logger's runs. */
+void supervisor_sweep(const char *root);
 
 #endif

@@ -8,6 +8,9 @@
 
 #include <sys/types.h>
 
+/* This machine's loopback address, where Slipway reaches what runs here. */
+#define NET_LOOPBACK "127.0.0.1"
+
 /* 1 when something accepts connections on 127.0.0.1:port now. */
 int net_accepts(int port);
 
