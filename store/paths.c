@@ -139,9 +139,19 @@ char *paths_services_dir(const char *root)
 	return xasprintf("%s/services", root);
 }
 
+char *paths_service_dir(const char *root, const char *service)
+{
+	return xasprintf("%s/services/%s", root, service);
+}
+
 char *paths_logs_dir(const char *root)
 {
 	return xasprintf("%s/logs", root);
+}
+
+char *paths_supervisor_log(const char *root)
+{
+	return xasprintf("%s/logs/supervisor.log", root);
 }
 
 char *paths_app_logs(const char *root, const char *app)

@@ -21,6 +21,7 @@
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
  *   <root>/services/                 the supervision tree's scan directory (s6)
+ *   <root>/services/<service>/       one service: an instance, the router, a watch
  *   <root>/logs/                     the runtime's own logs
  *   <root>/logs/<app>/               an app's logs (runtime/logs.h)
  *   <root>/router/                   the router's prefix: nginx.conf, apps/<app>.conf, pages/ (runtime/router.h)
@@ -118,8 +119,14 @@ char *paths_runs_dir(const char *root);
 /* <root>/services */
 char *paths_services_dir(const char *root);
 
+/* <root>/services/<service>: one service of the supervision tree (runtime/supervisor.h) */
+char *paths_service_dir(const char *root, const char *service);
+
 /* <root>/logs */
 char *paths_logs_dir(const char *root);
+
+/* <root>/logs/supervisor.log: what the supervision tree itself says */
+char *paths_supervisor_log(const char *root);
 
 /* <root>/logs/<app> */
 char *paths_app_logs(const char *root, const char *app);

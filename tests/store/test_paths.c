@@ -33,6 +33,8 @@ Test(paths, the_router_logs_store_and_locks)
 	is(paths_router_file("/r", ""), "/r/router/");
 	is(paths_router_app("/r", "app"), "/r/router/apps/app.conf");
 	is(paths_app_logs("/r", "app"), "/r/logs/app");
+	is(paths_supervisor_log("/r"), "/r/logs/supervisor.log");
+	is(paths_service_dir("/r", "router"), "/r/services/router");
 	is(paths_store_fan("/r", "abcdef"), "/r/store/sha256/ab");
 	is(paths_store_object("/r", "abcdef", ".tar.zst"), "/r/store/sha256/ab/cdef.tar.zst");
 	is(paths_buildpack_cached("/r", "0f0f"), "/r/buildpacks-cache/0f0f");
