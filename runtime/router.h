@@ -114,10 +114,10 @@ int router_prepare(const char *root);
  * Points app at its web instances among the services named in names
  * (NULL: all its services now, but those in except, which may be NULL),
  * or at its maintenance page when maintenance is on (store/maintenance.h),
- * or at the "Application error" page when it has no web instance.  With Slipway's
- * nginx running, it is checked and reloaded and this waits for its old
- * workers; with slipway.router system, the reload command runs; with
- * neither, only the file is written (the next server:start loads it).
+ * or at the "Application error" page when it has no web instance.  With
+ * Slipway's nginx running, it is checked and reloaded and this waits for
+ * its old workers; with slipway.router system, the reload command runs;
+ * with neither, only the file is written (the next server:start loads it).
  * SW_ERROR with nginx's message when the configuration is refused (the
  * old one is kept).
  */
