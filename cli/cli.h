@@ -1,5 +1,6 @@
 /*
- * cli.h - the slipway command line: one table of commands.
+ * cli.h - the slipway command line: one table of commands and the
+ * dispatcher that runs them.
  *
  * Part of cli/: may use every folder; with hooks/ the only one that prints on
  * its own.
@@ -9,6 +10,16 @@
  * takes, its synopsis, its own options (an opt.h array) and one line of
  * help.  `slipway COMMAND --help`, `help` and the usage printed on a usage
  * error are made from the rows.
+ *
+ * How a command's options bind: the command's file has the struct of
+ * their values and the array bound to it, ended by OPT_END_OF(that
+ * struct) (common.h shows one); the row names the array.  cli_run()
+ * allocates that struct zeroed (opt_size() of the array), parses the
+ * line with opt_parse_each(), the command's options going into it and
+ * the options every command shares into struct cli, and the command finds
+ * it at c->options.  The array cannot be static to its file, as the table
+ * is the one place help, usage and the words sent to a server are made
+ * from; it is declared in cmds.h next to the command's function.
  *
  * cli_run() parses the command's options (its own, -a/--app and
  * -r/--remote when it takes an app, -r alone when it is sent to servers,
@@ -26,9 +37,11 @@
  * error; a command sent to a server exits with ssh's status.
  *
  * Adding a command: its function int cmd_x(struct cli *) in the cmd_*.c
- * file of its topic (declared in cmds.h), its row in commands.c, and, if it
- * has options of its own, a static option array next to the table whose
- * values land in struct cli.
+ * file of its topic, which includes common.h and cmds.h; its declaration
+ * (and its option array's, if it has options) in cmds.h; its row in
+ * commands.c.  The files call down only: main.c -> commands.c (this
+ * header) -> cmd_*.c -> common.c; only help and shell, which need the
+ * table, are commands.c's own.
  */
 #ifndef SW_CLI_H
 #define SW_CLI_H
@@ -61,31 +74,7 @@ enum {
 	CMD_HERE = 1 << 6,
 };
 
-struct cmd;
-
-struct cli {
-	const struct cmd *cmd; /* the row being run */
-	const char *root;
-	const char *app;
-	const char *remote;    /* -r/--remote: the git remote to use instead of "heroku" */
-	const char *self;      /* absolute path of this executable */
-	char *user;
-	const char *shell_user; /* set when a remote user runs this through `slipway shell` */
-	char **args;           /* positional arguments */
-	int nargs;
-	int help;              /* -h/--help */
-
-	/* the values of the commands' own options (each row's opts say which) */
-	const char *confirm, *branch, *release;
-	int json, shell, num, keep, reject, accept, port, stop_timeout, supervised, tail;
-	const char *ps, *source;  /* logs -p, -s */
-	const char *previous;     /* watch:run --previous */
-	const char *to, *slug;    /* releases:promote --to, deploy --slug */
-	int index;             /* --index N, 0 when not given */
-	int values;            /* releases:diff --values */
-	int repair;            /* fsck --repair */
-	int all;               /* logs --all */
-};
+struct cli; /* common.h */
 
 struct cmd {
 	const char *name;
@@ -93,7 +82,7 @@ struct cmd {
 	unsigned flags;         /* CMD_* */
 	int min_args, max_args; /* max -1: any number */
 	const char *synopsis;   /* arguments and options after the name, for "Usage:" */
-	const struct opt *opts; /* the command's own options; NULL: none */
+	const struct opt *opts; /* the command's own options, ended by OPT_END_OF(); NULL: none */
 	const char *help;
 };
 
@@ -125,11 +114,5 @@ void cli_print_commands(unsigned need);
 
 /* 1 if cmd is sent to the server of an ssh remote (CMD_REMOTE, not CMD_HERE). */
 int cli_forwarded(const struct cmd *cmd);
-
-/* Reports a failed library call on stderr and returns the exit code (1). */
-int cli_fail(void);
-
-/* Usage error: message and the command's usage on stderr, returns 2. */
-int cli_usage(const struct cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,11 +1,8 @@
-/*
- * The ssh access commands - shell, keys, keys:add, keys:remove, access,
- * access:add, access:remove - and the check on what a remote user may run.
- */
+/* The ssh access commands: keys, keys:add, keys:remove, access, access:add, access:remove. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
-#include "cli/shell.h"
 #include "access/access.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -14,17 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_shell(struct cli *c)
-{
-	struct shell_opts o = SHELL_OPTS_INIT;
-	o.root = c->root;
-	o.user = c->args[0];
-	o.line = getenv("SSH_ORIGINAL_COMMAND");
-	fflush(stdout);
-	shell_run(&o);
-	return cli_fail();
-}
 
 static int print_key(const char *user, const struct ssh_key *key, void *ctx)
 {
@@ -134,19 +120,5 @@ int cmd_access_remove(struct cli *c)
 	if (access_remove(c->root, c->app, c->args[0]) < 0)
 		return cli_fail();
 	printf("Removing %s from %s collaborators... done\n", c->args[0], c->app);
-	return 0;
-}
-
-int cli_remote_check(struct cli *c, const struct cmd *cmd)
-{
-	if (!c->shell_user)
-		return 0;
-	if (!(cmd->flags & CMD_REMOTE)) {
-		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
-			cmd->name);
-		return 1;
-	}
-	if ((cmd->flags & CMD_APP) && access_check(c->root, c->app, c->shell_user) < 0)
-		return cli_fail();
 	return 0;
 }

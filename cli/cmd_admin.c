@@ -1,6 +1,7 @@
 /* fsck and gc: the operator's checks and clean-ups. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "builder/build.h"
 #include "builder/buildarea.h"
@@ -78,15 +79,27 @@ static int fsck_repair(const struct cli *c, const struct strvec *apps)
 	return failed;
 }
 
+struct fsck_args {
+	int repair;
+};
+
+const struct opt fsck_opts[] = {
+	OPT_FLAG(0, "repair", struct fsck_args, repair,
+		 "first undo what killed deploys, config changes, rollbacks\n"
+		 "and restarts left (as their app's next one would)"),
+	OPT_END_OF(struct fsck_args),
+};
+
 int cmd_fsck(struct cli *c)
 {
+	const struct fsck_args *a = c->options;
 	struct strvec problems = STRVEC_INIT, apps = STRVEC_INIT;
 	if (root_exists(c))
 		return 1;
 	if (c->app && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	int err = fsck_apps(c, &apps), failed = 0;
-	if (!err && c->repair)
+	if (!err && a->repair)
 		failed = fsck_repair(c, &apps);
 	if (!err)
 		err = fsck_run(c->root, c->app, &problems);
@@ -109,15 +122,26 @@ int cmd_fsck(struct cli *c)
 	return rc;
 }
 
+struct gc_args {
+	int keep; /* 0 when not given */
+};
+
+const struct opt gc_opts[] = {
+	OPT_INT(0, "keep", struct gc_args, keep, "N", 1, 1000000000, NULL,
+		"keep only the slugs of each app's newest N releases"),
+	OPT_END_OF(struct gc_args),
+};
+
 int cmd_gc(struct cli *c)
 {
+	const struct gc_args *a = c->options;
 	struct gc_result r;
 	uint64_t builds, runs, records;
 	int logs = 0;
 	char size[32];
 	if (root_exists(c))
 		return 1;
-	if (gc_run(c->root, c->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
+	if (gc_run(c->root, a->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
 	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
 	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0)
 		return cli_fail();

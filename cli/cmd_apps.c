@@ -1,6 +1,7 @@
-/* apps, apps:create, apps:destroy: arguments and printing. */
+/* apps, apps:create, apps:info, apps:destroy: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -11,14 +12,27 @@
 
 #include "access/access.h"
 #include "store/app.h"
+#include "store/domains.h"
+#include "store/ledger.h"
+#include "store/maintenance.h"
 #include "store/settings.h"
+#include "util/units.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+struct apps_args {
+	int json;
+};
+
+const struct opt apps_opts[] = { CLI_OPT_JSON(struct apps_args), OPT_END_OF(struct apps_args) };
 
 int cmd_apps(struct cli *c)
 {
+	const struct apps_args *a = c->options;
 	struct strvec names = STRVEC_INIT;
 	if (app_list(c->root, &names) < 0)
 		return cli_fail();
@@ -30,7 +44,7 @@ int cmd_apps(struct cli *c)
 			i--;
 		}
 	}
-	if (c->json) {
+	if (a->json) {
 		printf("[");
 		for (size_t i = 0; i < names.n; i++)
 			printf("%s\"%s\"", i ? "," : "", names.v[i]);
@@ -46,16 +60,33 @@ int cmd_apps(struct cli *c)
 	return 0;
 }
 
+struct apps_create_args {
+	const char *branch;
+	int accept, reject; /* --accept-failed-builds, --reject-failed-builds */
+};
+
+const struct opt apps_create_opts[] = {
+	OPT_FLAG(0, "accept-failed-builds", struct apps_create_args, accept,
+		 "build after the push is accepted: a failed build\n"
+		 "leaves the branch pushed (by default it rejects the push)"),
+	OPT_FLAG(0, "reject-failed-builds", struct apps_create_args, reject,
+		 "a failed build rejects the push (the default)"),
+	OPT_STRING(0, "branch", struct apps_create_args, branch, "BRANCH", "a branch name",
+		   "the only branch that deploys (default: main and master)"),
+	OPT_END_OF(struct apps_create_args),
+};
+
 int cmd_apps_create(struct cli *c)
 {
+	const struct apps_create_args *a = c->options;
 	const char *name = c->args[0];
 	char *url = NULL;
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = c->self;
-	o.branch = c->branch;
-	if (c->accept && c->reject)
+	o.branch = a->branch;
+	if (a->accept && a->reject)
 		return cli_usage(c->cmd, "--accept-failed-builds and --reject-failed-builds cannot be used together");
-	o.accept_failed_builds = c->accept;
+	o.accept_failed_builds = a->accept;
 	if (c->shell_user) {
 		/* a remote creator gets access, if the operator lets them create apps */
 		int max;
@@ -77,12 +108,109 @@ int cmd_apps_create(struct cli *c)
 	return 0;
 }
 
+/* Bytes of the regular files under dir (symlinks not followed). */
+static uint64_t tree_size(const char *dir)
+{
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *p = xasprintf("%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			total += S_ISDIR(st.st_mode) ? tree_size(p) : S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+int cmd_apps_info(struct cli *c)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct strvec domains = STRVEC_INIT, want = STRVEC_INIT;
+	struct settings *s = NULL;
+	char *stack = NULL, *url = NULL, *repo = NULL, *git_url = NULL;
+	int v = 0, rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
+	    domains_list(c->root, c->app, &domains) < 0 || settings_open(&s, c->root, c->app) < 0 ||
+	    settings_string(s, &SETTING_STACK, &stack) < 0 || !(url = router_url(c->root, c->app)) ||
+	    (v && services_wanted(c->root, c->app, &r, &want) < 0) ||
+	    !(git_url = cli_git_url(c, c->app))) {
+		rc = cli_fail();
+		goto done;
+	}
+	/* the formation: how many of each type run */
+	struct buf dynos = BUF_INIT;
+	for (size_t i = 0; i < want.n; i++) {
+		const char *dot = strrchr(want.v[i], '.');
+		size_t tl = (size_t)(dot - want.v[i]);
+		int n = 0;
+		for (size_t k = i; k < want.n && !strncmp(want.v[k], want.v[i], tl + 1); k++)
+			n++;
+		buf_addf(&dynos, "%s%.*s: %d", dynos.len ? ", " : "", (int)tl, want.v[i], n);
+		i += (size_t)n - 1;
+	}
+	repo = app_repo_path(c->root, c->app);
+	char slug[32] = "-", size[32];
+	if (v && r.slug[0])
+		units_format_size(r.slug_size, slug, sizeof(slug));
+	units_format_size(tree_size(repo), size, sizeof(size));
+	printf("=== %s\n", c->app);
+	printf("Git URL:     %s\n", git_url);
+	printf("Web URL:     %s\n", url);
+	printf("Dynos:       %s\n", dynos.len ? dynos.data : "none");
+	printf("Stack:       %s\n", stack ? stack : "-");
+	printf("Slug Size:   %s\n", slug);
+	printf("Repo Size:   %s\n", size);
+	printf("Domains:     ");
+	{
+		struct router_listen rl;
+		if (router_listen_read(c->root, &rl) == 0)
+			printf("%s.%s", c->app, rl.domain);
+	}
+	for (size_t i = 0; i < domains.n; i++)
+		printf(", %s", domains.v[i]);
+	printf("\nMaintenance: %s\n", maintenance_on(c->root, c->app) ? "on" : "off");
+	if (v)
+		printf("Release:     v%d\n", v);
+	buf_release(&dynos);
+done:
+	settings_free(s);
+	release_release(&r);
+	ledger_free(l);
+	strvec_clear(&domains);
+	strvec_clear(&want);
+	free(stack);
+	free(url);
+	free(repo);
+	free(git_url);
+	return rc;
+}
+
+struct apps_destroy_args {
+	const char *confirm;
+};
+
+const struct opt apps_destroy_opts[] = {
+	OPT_STRING(0, "confirm", struct apps_destroy_args, confirm, "APP", "the app name",
+		   "the app's name again, to confirm"),
+	OPT_END_OF(struct apps_destroy_args),
+};
+
 int cmd_apps_destroy(struct cli *c)
 {
+	const struct apps_destroy_args *a = c->options;
 	const char *name = c->args[0];
 	if (app_check_exists(c->root, name) < 0)
 		return cli_fail();
-	if (!c->confirm || strcmp(c->confirm, name)) {
+	if (!a->confirm || strcmp(a->confirm, name)) {
 		fprintf(stderr, " !    This will permanently destroy %s, its releases and its config.\n"
 				" !    To proceed, run: slipway apps:destroy %s --confirm %s\n",
 			name, name, name);

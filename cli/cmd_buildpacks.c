@@ -1,6 +1,7 @@
 /* buildpacks, buildpacks:add/set/remove/clear, repo:purge-cache: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "builder/bpsource.h"
 #include "builder/build.h"
@@ -73,15 +74,27 @@ static int check_source(const char *spec, const char *user)
 	return 0;
 }
 
+/* buildpacks:add, buildpacks:set and buildpacks:remove */
+struct buildpacks_index_args {
+	int index; /* 0 when not given */
+};
+
+const struct opt buildpacks_index_opts[] = {
+	OPT_INT('i', "index", struct buildpacks_index_args, index, "N", 1, 1000000,
+		"use a position from 1", "the buildpack's position in the list, from 1"),
+	OPT_END_OF(struct buildpacks_index_args),
+};
+
 typedef int list_edit_fn(const char *root, const char *app, const char *spec, int index,
 			 struct strvec *after);
 
 /* buildpacks:add and buildpacks:set: check the buildpack, change the list, show it. */
 static int put_buildpack(struct cli *c, list_edit_fn *edit, const char *what)
 {
+	const struct buildpacks_index_args *a = c->options;
 	struct strvec l = STRVEC_INIT;
 	if (app_check_exists(c->root, c->app) < 0 || check_source(c->args[0], c->shell_user) < 0 ||
-	    edit(c->root, c->app, c->args[0], c->index, &l) < 0)
+	    edit(c->root, c->app, c->args[0], a->index, &l) < 0)
 		return cli_fail();
 	print_next(c, what, &l);
 	strvec_clear(&l);
@@ -100,11 +113,12 @@ int cmd_buildpacks_set(struct cli *c)
 
 int cmd_buildpacks_remove(struct cli *c)
 {
+	const struct buildpacks_index_args *a = c->options;
 	struct strvec l = STRVEC_INIT;
-	if (!c->nargs == !c->index)
+	if (!c->nargs == !a->index)
 		return cli_usage(c->cmd,
 				 "name the buildpack to remove, or give its --index (not both)");
-	if (buildpacks_remove(c->root, c->app, c->nargs ? c->args[0] : NULL, c->index, &l) < 0)
+	if (buildpacks_remove(c->root, c->app, c->nargs ? c->args[0] : NULL, a->index, &l) < 0)
 		return cli_fail();
 	print_next(c, "Buildpack removed", &l);
 	strvec_clear(&l);

@@ -1,13 +1,11 @@
-/* builds, builds:output, releases:retry: arguments and printing. */
+/* builds, builds:output: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/view.h"
 
-#include "builder/build.h"
 #include "store/app.h"
 #include "store/builds.h"
-#include "store/ledger.h"
-#include "store/settings.h"
 #include "util/error.h"
 
 #include <stdio.h>
@@ -62,15 +60,27 @@ static void builds_table(struct buf *out, const char *app, const struct build_re
 	}
 }
 
+struct builds_args {
+	int num, json;
+};
+
+const struct opt builds_opts[] = {
+	OPT_INT('n', "num", struct builds_args, num, "N", 1, 1000000, NULL,
+		"how many builds to show (default 15)"),
+	CLI_OPT_JSON(struct builds_args),
+	OPT_END_OF(struct builds_args),
+};
+
 int cmd_builds(struct cli *c)
 {
+	const struct builds_args *a = c->options;
 	struct build_record *v = NULL;
 	size_t n = 0;
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    builds_list(c->root, c->app, (size_t)(c->num ? c->num : 15), &v, &n) < 0)
+	    builds_list(c->root, c->app, (size_t)(a->num ? a->num : 15), &v, &n) < 0)
 		return cli_fail();
 	struct buf out = BUF_INIT;
-	if (c->json) {
+	if (a->json) {
 		buf_adds(&out, "[");
 		for (size_t i = 0; i < n; i++) {
 			buf_adds(&out, i ? ",\n " : "");
@@ -120,47 +130,4 @@ int cmd_builds_output(struct cli *c)
 	fwrite(text, 1, len, stdout);
 	free(text);
 	return 0;
-}
-
-/* The commit of the latest release, which a retry builds again (*version: that release). */
-static int retry_commit(struct cli *c, char commit[41], int *version)
-{
-	struct ledger *l = NULL;
-	struct release r = RELEASE_INIT;
-	int rc = cli_open_app(c, &l);
-	if (rc)
-		return rc;
-	if (ledger_latest(l, version) < 0 || (*version && ledger_read(l, *version, 0, &r) < 0)) {
-		rc = cli_fail();
-	} else if (!*version || !r.commit[0]) {
-		fprintf(stderr, " !    %s has no deploy to retry: push the app first "
-				"(git push heroku main).\n", c->app);
-		rc = 1;
-	} else {
-		memcpy(commit, r.commit, 41);
-	}
-	release_release(&r);
-	ledger_free(l);
-	return rc;
-}
-
-int cmd_releases_retry(struct cli *c)
-{
-	char commit[41], from[32];
-	int version = 0, rc = retry_commit(c, commit, &version);
-	if (rc)
-		return rc;
-	snprintf(from, sizeof(from), "v%d's commit", version);
-	struct build_opts o = BUILD_OPTS_INIT;
-	o.root = c->root;
-	o.app = c->app;
-	o.rev = commit;
-	o.branch = from;
-	o.user = c->user;
-	o.remote_user = c->shell_user;
-	o.retry = 1;
-	o.out = stdout;
-	if (settings_lock_wait(&o.lock_wait_sec) < 0)
-		return cli_fail();
-	return build_deploy(&o, NULL, NULL) < 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* config, config:get, config:set, config:unset: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/view.h"
 
 #include "release/activate.h"
@@ -47,17 +48,28 @@ static int read_latest_config(struct cli *c, struct config *out)
 	return rc;
 }
 
+struct config_args {
+	int json, shell;
+};
+
+const struct opt config_opts[] = {
+	CLI_OPT_JSON(struct config_args),
+	CLI_OPT_SHELL(struct config_args),
+	OPT_END_OF(struct config_args),
+};
+
 int cmd_config(struct cli *c)
 {
+	const struct config_args *a = c->options;
 	struct config cfg = CONFIG_INIT;
 	int rc = read_latest_config(c, &cfg);
 	if (rc)
 		return rc;
 	struct buf out = BUF_INIT;
-	if (c->json) {
+	if (a->json) {
 		view_config_json(&out, &cfg);
 		buf_adds(&out, "\n");
-	} else if (c->shell) {
+	} else if (a->shell) {
 		view_config_shell(&out, &cfg);
 	} else {
 		buf_addf(&out, "=== %s Config Vars\n", c->app);
@@ -70,8 +82,18 @@ int cmd_config(struct cli *c)
 
 static int check_key(const char *key);
 
+struct config_get_args {
+	int shell;
+};
+
+const struct opt config_get_opts[] = {
+	CLI_OPT_SHELL(struct config_get_args),
+	OPT_END_OF(struct config_get_args),
+};
+
 int cmd_config_get(struct cli *c)
 {
+	const struct config_get_args *a = c->options;
 	struct config cfg = CONFIG_INIT;
 	if (check_key(c->args[0]) < 0)
 		return cli_fail();
@@ -79,7 +101,7 @@ int cmd_config_get(struct cli *c)
 	if (rc)
 		return rc;
 	const char *v = config_get(&cfg, c->args[0]);
-	if (c->shell && v) {
+	if (a->shell && v) {
 		struct buf out = BUF_INIT;
 		buf_addf(&out, "%s=", c->args[0]);
 		buf_add_shell_quoted(&out, v);

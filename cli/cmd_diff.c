@@ -1,6 +1,7 @@
 /* releases:diff: arguments and printing of store/diff.h's comparison. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "store/diff.h"
 #include "store/ledger.h"
@@ -412,8 +413,20 @@ static int pick_versions(struct cli *c, struct ledger *l, int *va, int *vb)
 	return 0;
 }
 
+struct releases_diff_args {
+	int json, values;
+};
+
+const struct opt releases_diff_opts[] = {
+	CLI_OPT_JSON(struct releases_diff_args),
+	OPT_FLAG(0, "values", struct releases_diff_args, values,
+		 "show the config vars' values (masked by default)"),
+	OPT_END_OF(struct releases_diff_args),
+};
+
 int cmd_releases_diff(struct cli *c)
 {
+	const struct releases_diff_args *a = c->options;
 	struct release_diff d = { 0 };
 	struct ledger *l = NULL;
 	int va = 0, vb = 0, rc = cli_open_app(c, &l);
@@ -427,10 +440,10 @@ int cmd_releases_diff(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	if (c->json)
-		view_diff_json(&out, c->app, &d, c->values);
+	if (a->json)
+		view_diff_json(&out, c->app, &d, a->values);
 	else
-		view_diff_text(&out, c->app, &d, c->values);
+		view_diff_text(&out, c->app, &d, a->values);
 	cli_put(&out);
 done:
 	release_diff_release(&d);

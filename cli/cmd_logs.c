@@ -1,6 +1,7 @@
 /* logs: the app's log stream (runtime/logs.h), in Heroku's line format. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -21,21 +22,43 @@ static int reader_gone(void *arg)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
+struct logs_args {
+	int num, tail, all;
+	const char *ps, *source;
+};
+
+const struct opt logs_opts[] = {
+	OPT_INT('n', "num", struct logs_args, num, "N", 1, 1000000, NULL,
+		"how many lines to show (default 100, at most 1500)"),
+	OPT_FLAG('t', "tail", struct logs_args, tail, "go on showing new lines as they come"),
+	OPT_STRING('p', "ps", struct logs_args, ps, "TYPE[.N]", "a process",
+		   "only this process type or instance (web, web.1)"),
+	OPT_STRING('d', "dyno", struct logs_args, ps, "TYPE[.N]", "a process",
+		   "same as --ps (Heroku's name)"),
+	OPT_STRING('s', "source", struct logs_args, source, "SOURCE", "a source",
+		   "only lines of this source: app or slipway"),
+	OPT_FLAG(0, "all", struct logs_args, all,
+		 "show the processes' control characters as they are (by\n"
+		 "default they show as \\xHH)"),
+	OPT_END_OF(struct logs_args),
+};
+
 int cmd_logs(struct cli *c)
 {
-	struct logs_filter f = { .ps = c->ps, .source = c->source, .raw = c->all };
-	if (c->source && strcmp(c->source, "app") && strcmp(c->source, "slipway"))
-		return cli_usage(c->cmd, "invalid source '%s': use app or slipway", c->source);
-	if (c->ps && !ps_name_valid(c->ps) && strcmp(c->ps, "api") && strcmp(c->ps, "router"))
+	const struct logs_args *a = c->options;
+	struct logs_filter f = { .ps = a->ps, .source = a->source, .raw = a->all };
+	if (a->source && strcmp(a->source, "app") && strcmp(a->source, "slipway"))
+		return cli_usage(c->cmd, "invalid source '%s': use app or slipway", a->source);
+	if (a->ps && !ps_name_valid(a->ps) && strcmp(a->ps, "api") && strcmp(a->ps, "router"))
 		return cli_usage(c->cmd, "invalid process '%s': use a type or TYPE.N, for example web or web.1",
-				 c->ps);
-	if (c->num > LOGS_MAX_LINES)
-		return cli_usage(c->cmd, "invalid number of lines %d: use 1 to %d", c->num,
+				 a->ps);
+	if (a->num > LOGS_MAX_LINES)
+		return cli_usage(c->cmd, "invalid number of lines %d: use 1 to %d", a->num,
 				 LOGS_MAX_LINES);
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	size_t n = c->num ? (size_t)c->num : LOGS_DEFAULT_LINES;
-	if (host_logs(c->root, c->app, &f, n, c->tail, stdout, reader_gone, NULL) < 0)
+	size_t n = a->num ? (size_t)a->num : LOGS_DEFAULT_LINES;
+	if (host_logs(c->root, c->app, &f, n, a->tail, stdout, reader_gone, NULL) < 0)
 		return reader_gone(NULL) ? 0 : cli_fail();
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* releases:promote (pipelines:promote) and deploy --slug: releases without a build. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/view.h"
 
 #include "access/access.h"
@@ -13,6 +14,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* releases:promote (pipelines:promote) and deploy */
+struct promote_args {
+	const char *to;   /* releases:promote */
+	const char *slug; /* deploy */
+	int json;
+};
+
+const struct opt promote_opts[] = {
+	OPT_STRING(0, "to", struct promote_args, to, "APP", "an app name",
+		   "the app to release the slug on (with -r REMOTE, default:\n"
+		   "the app of the heroku remote, the next stage)"),
+	CLI_OPT_JSON(struct promote_args),
+	OPT_END_OF(struct promote_args),
+};
+
+const struct opt deploy_opts[] = {
+	OPT_STRING(0, "slug", struct promote_args, slug, "SHA256:HEX", "a slug checksum",
+		   "the slug: one that a release of an app you can use has"),
+	CLI_OPT_JSON(struct promote_args),
+	OPT_END_OF(struct promote_args),
+};
 
 /* Opens app's ledger: 0, or < 0 with the message set. */
 static int open_ledger(const char *root, const char *app, struct ledger **l)
@@ -50,9 +73,10 @@ static int print_json(struct cli *c, const char *app, int version)
 static int report(struct cli *c, const char *app, const char *doing, int err,
 		  const struct change_result *res)
 {
+	const struct promote_args *a = c->options;
 	if (err < 0)
 		return cli_fail();
-	if (c->json) {
+	if (a->json) {
 		int rc = print_json(c, app, res->version);
 		if (rc)
 			return rc;
@@ -73,18 +97,33 @@ static int report(struct cli *c, const char *app, const char *doing, int err,
 	return 0;
 }
 
+void promote_next_stage(struct cli *c, const struct app_remote *rem, struct app_remote *down)
+{
+	struct promote_args *a = c->options;
+	if (a->to || !c->remote || !strcmp(c->remote, "heroku") ||
+	    app_remote_lookup(down, "heroku") < 0)
+		return;
+	int same = down->kind == rem->kind &&
+		   (rem->kind != APP_REMOTE_SSH ||
+		    (!strcmp(down->login, rem->login) &&
+		     !strcmp(down->port ? down->port : "22", rem->port ? rem->port : "22")));
+	if (same && down->app && c->app && strcmp(down->app, c->app))
+		a->to = down->app;
+}
+
 int cmd_promote(struct cli *c)
 {
+	const struct promote_args *a = c->options;
 	struct change_result res;
-	if (!c->to)
+	if (!a->to)
 		return cli_usage(c->cmd, "missing --to APP: the app to promote %s to", c->app);
 	/* the dispatcher checked the remote user's access to -a APP; --to needs it too */
-	if (c->shell_user && access_check(c->root, c->to, c->shell_user) < 0)
+	if (c->shell_user && access_check(c->root, a->to, c->shell_user) < 0)
 		return cli_fail();
 	/* with --json, stdout is the release object alone: the release phase goes to stderr */
-	int err = change_promote(c->root, c->app, c->to, c->user, c->json ? stderr : stdout, &res);
-	char *doing = xasprintf("Promoting %s to %s", c->app, c->to);
-	int rc = report(c, c->to, doing, err, &res);
+	int err = change_promote(c->root, c->app, a->to, c->user, a->json ? stderr : stdout, &res);
+	char *doing = xasprintf("Promoting %s to %s", c->app, a->to);
+	int rc = report(c, a->to, doing, err, &res);
 	free(doing);
 	return rc;
 }
@@ -120,15 +159,16 @@ static int search_app(struct cli *c, const char *app, struct slug_search *s)
 
 int cmd_deploy(struct cli *c)
 {
+	const struct promote_args *a = c->options;
 	struct slug_search s = { NULL, RELEASE_INIT, 0 };
 	struct strvec apps = STRVEC_INIT;
 	struct change_result res;
 	int rc = 0;
-	if (!c->slug)
+	if (!a->slug)
 		return cli_usage(c->cmd, "missing --slug SHA256:HEX: the slug to deploy");
-	if (!(s.hex = slug_arg_hex(c->slug))) {
+	if (!(s.hex = slug_arg_hex(a->slug))) {
 		fprintf(stderr, " !    '%s' is not a slug checksum: use SHA256: and 64 lowercase hex "
-				"digits, as releases:info shows\n", c->slug);
+				"digits, as releases:info shows\n", a->slug);
 		return 1;
 	}
 	if (app_check_exists(c->root, c->app) < 0 || app_list(c->root, &apps) < 0)
@@ -143,7 +183,7 @@ int cmd_deploy(struct cli *c)
 	}
 	if (!rc) {
 		int err = change_deploy_slug(c->root, c->app, &s.found, c->user,
-					     c->json ? stderr : stdout, &res);
+					     a->json ? stderr : stdout, &res);
 		char *doing = xasprintf("Deploying slug %.12s to %s", s.hex, c->app);
 		rc = report(c, c->app, doing, err, &res);
 		free(doing);

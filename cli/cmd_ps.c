@@ -1,6 +1,7 @@
 /* ps: the app's process instances, in Heroku's shape. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/view.h"
 
 #include "runtime/host.h"
@@ -48,8 +49,15 @@ static void print_json(const struct service_info *s, size_t n)
 	buf_release(&out);
 }
 
+struct ps_args {
+	int json;
+};
+
+const struct opt ps_opts[] = { CLI_OPT_JSON(struct ps_args), OPT_END_OF(struct ps_args) };
+
 int cmd_ps(struct cli *c)
 {
+	const struct ps_args *a = c->options;
 	struct ledger *l = NULL;
 	struct service_info *s = NULL;
 	size_t n = 0;
@@ -60,7 +68,7 @@ int cmd_ps(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
-	if (c->json) {
+	if (a->json) {
 		print_json(s, n);
 		goto done;
 	}
@@ -218,15 +226,6 @@ static int restart(struct cli *c, const struct release *r)
 	printf("done\n");
 	logs_event(c->root, c->app, "api", "Restart %s by %s", which ? which : "all", c->user);
 	return 0;
-}
-
-int ps_name_valid(const char *s)
-{
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : strlen(s);
-	char *end = NULL;
-	return proc_name_valid_n(s, n) &&
-	       (!dot || (dot[1] >= '1' && dot[1] <= '9' && strtol(dot + 1, &end, 10) > 0 && !*end));
 }
 
 int cmd_ps_restart(struct cli *c)

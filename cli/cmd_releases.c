@@ -1,12 +1,15 @@
-/* releases, releases:info, releases:output, rollback: arguments and printing. */
+/* releases, releases:info, releases:output, rollback, releases:retry: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/view.h"
 
+#include "builder/build.h"
 #include "release/activate.h"
 #include "release/change.h"
 #include "store/app.h"
 #include "store/ledger.h"
+#include "store/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +42,25 @@ static int collect_one(const struct release *r, void *ctx)
 	return col->n >= col->max;
 }
 
+struct releases_args {
+	int num, json;
+};
+
+const struct opt releases_opts[] = {
+	OPT_INT('n', "num", struct releases_args, num, "N", 1, 1000000, NULL,
+		"how many releases to show (default 15)"),
+	CLI_OPT_JSON(struct releases_args),
+	OPT_END_OF(struct releases_args),
+};
+
 int cmd_releases(struct cli *c)
 {
+	const struct releases_args *a = c->options;
 	struct ledger *l = NULL;
 	int rc = cli_open_app(c, &l), current = 0;
 	if (rc)
 		return rc;
-	struct collect col = { NULL, 0, (size_t)(c->num ? c->num : 15) };
+	struct collect col = { NULL, 0, (size_t)(a->num ? a->num : 15) };
 	col.items = xcalloc(col.max, sizeof(*col.items));
 	int err = ledger_current(l, &current);
 	if (!err)
@@ -55,7 +70,7 @@ int cmd_releases(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	if (c->json) {
+	if (a->json) {
 		buf_adds(&out, "[");
 		for (size_t i = 0; i < col.n; i++) {
 			buf_adds(&out, i ? ",\n " : "");
@@ -75,8 +90,19 @@ done:
 	return rc;
 }
 
+struct releases_info_args {
+	int json, shell;
+};
+
+const struct opt releases_info_opts[] = {
+	CLI_OPT_JSON(struct releases_info_args),
+	CLI_OPT_SHELL(struct releases_info_args),
+	OPT_END_OF(struct releases_info_args),
+};
+
 int cmd_releases_info(struct cli *c)
 {
+	const struct releases_info_args *a = c->options;
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
 	int v = 0, current = 0, rc = cli_open_app(c, &l);
@@ -91,9 +117,9 @@ int cmd_releases_info(struct cli *c)
 	struct buf out = BUF_INIT;
 	char why[160];
 	const char *unfit = change_rollback_eligible(c->root, &r, why, sizeof(why)) ? NULL : why;
-	if (c->shell)
+	if (a->shell)
 		view_config_shell(&out, &r.config);
-	else if (c->json) {
+	else if (a->json) {
 		view_release_json(&out, &r, v == current, 1, unfit);
 		buf_adds(&out, "\n");
 	} else
@@ -188,4 +214,47 @@ int cmd_rollback(struct cli *c)
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
 	}
 	return 0;
+}
+
+/* The commit of the latest release, which a retry builds again (*version: that release). */
+static int retry_commit(struct cli *c, char commit[41], int *version)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	int rc = cli_open_app(c, &l);
+	if (rc)
+		return rc;
+	if (ledger_latest(l, version) < 0 || (*version && ledger_read(l, *version, 0, &r) < 0)) {
+		rc = cli_fail();
+	} else if (!*version || !r.commit[0]) {
+		fprintf(stderr, " !    %s has no deploy to retry: push the app first "
+				"(git push heroku main).\n", c->app);
+		rc = 1;
+	} else {
+		memcpy(commit, r.commit, 41);
+	}
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+int cmd_releases_retry(struct cli *c)
+{
+	char commit[41], from[32];
+	int version = 0, rc = retry_commit(c, commit, &version);
+	if (rc)
+		return rc;
+	snprintf(from, sizeof(from), "v%d's commit", version);
+	struct build_opts o = BUILD_OPTS_INIT;
+	o.root = c->root;
+	o.app = c->app;
+	o.rev = commit;
+	o.branch = from;
+	o.user = c->user;
+	o.remote_user = c->shell_user;
+	o.retry = 1;
+	o.out = stdout;
+	if (settings_lock_wait(&o.lock_wait_sec) < 0)
+		return cli_fail();
+	return build_deploy(&o, NULL, NULL) < 0 ? 1 : 0;
 }

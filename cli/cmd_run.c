@@ -1,6 +1,7 @@
 /* run: a one-off process of the app's current release (Heroku's `heroku run`). */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "runtime/host.h"
 #include "store/ledger.h"
@@ -8,8 +9,18 @@
 
 #include <stdio.h>
 
+struct run_args {
+	int stop_timeout;
+};
+
+const struct opt run_opts[] = {
+	CLI_OPT_STOP_TIMEOUT(struct run_args),
+	OPT_END_OF(struct run_args),
+};
+
 int cmd_run(struct cli *c)
 {
+	const struct run_args *a = c->options;
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
 	int v = 0, status = -1;
@@ -34,7 +45,7 @@ int cmd_run(struct cli *c)
 	l = NULL;
 	struct oneoff_opts o = { .root = c->root, .app = c->app, .release = &r,
 				 .words = (const char *const *)c->args, .n = (size_t)c->nargs,
-				 .stop_timeout_sec = c->stop_timeout };
+				 .stop_timeout_sec = a->stop_timeout };
 	fflush(stdout);
 	rc = host_run(&o, &status) < 0 ? cli_fail() : status;
 done:

@@ -1,6 +1,7 @@
 /* server:start, server:stop, server:status, server:run: the operator's runtime. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "release/activate.h"
 #include "runtime/instance.h"
@@ -89,12 +90,22 @@ static void print_router(const char *root, const struct router_listen *l)
 	}
 }
 
+struct server_status_args {
+	int json;
+};
+
+const struct opt server_status_opts[] = {
+	CLI_OPT_JSON(struct server_status_args),
+	OPT_END_OF(struct server_status_args),
+};
+
 int cmd_server_status(struct cli *c)
 {
+	const struct server_status_args *a = c->options;
 	struct supervisor_status st;
 	char *scandir = paths_services_dir(c->root);
 	supervisor_status(c->root, &st);
-	if (c->json) {
+	if (a->json) {
 		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
 			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
 			[ROUTER_SILENT] = "not answering" };
@@ -178,8 +189,26 @@ static int parse_instance(const char *s, char type[64], int *index)
 	return 0;
 }
 
+struct instance_run_args {
+	int port, stop_timeout, supervised;
+	const char *release;
+};
+
+const struct opt instance_run_opts[] = {
+	OPT_INT(0, "port", struct instance_run_args, port, "PORT", 1, 65535, NULL,
+		"the instance's $PORT"),
+	OPT_STRING(0, "release", struct instance_run_args, release, "vN", "a release",
+		   "the release to run (default: the current one)"),
+	CLI_OPT_STOP_TIMEOUT(struct instance_run_args),
+	OPT_FLAG(0, "supervised", struct instance_run_args, supervised,
+		 "run as a service: keep its state and crash count in\n"
+		 "the current directory (its service directory)"),
+	OPT_END_OF(struct instance_run_args),
+};
+
 int cmd_instance_run(struct cli *c)
 {
+	const struct instance_run_args *a = c->options;
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
 	char type[64];
@@ -187,11 +216,11 @@ int cmd_instance_run(struct cli *c)
 
 	if (parse_instance(c->args[0], type, &index) < 0)
 		return cli_fail();
-	if (!c->port)
+	if (!a->port)
 		return cli_usage(c->cmd, "instance:run needs --port PORT");
 	if ((rc = cli_open_app(c, &l)))
 		return rc;
-	if (c->release ? release_parse_version(c->release, &v) : ledger_current(l, &v)) {
+	if (a->release ? release_parse_version(a->release, &v) : ledger_current(l, &v)) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -207,9 +236,9 @@ int cmd_instance_run(struct cli *c)
 	ledger_free(l);
 	l = NULL;
 	struct instance_opts o = { .root = c->root, .app = c->app, .release = &r, .type = type,
-				   .index = index, .port = c->port,
-				   .stop_timeout_sec = c->stop_timeout,
-				   .state_dir = c->supervised ? "." : NULL };
+				   .index = index, .port = a->port,
+				   .stop_timeout_sec = a->stop_timeout,
+				   .state_dir = a->supervised ? "." : NULL };
 	fflush(stdout);
 	rc = instance_run(&o, &status) < 0 ? cli_fail() : status;
 done:
@@ -218,11 +247,22 @@ done:
 	return rc;
 }
 
+struct watch_run_args {
+	const char *previous;
+};
+
+const struct opt watch_run_opts[] = {
+	OPT_STRING(0, "previous", struct watch_run_args, previous, "vN", "a release",
+		   "the release that was live before (the one to go back to)"),
+	OPT_END_OF(struct watch_run_args),
+};
+
 int cmd_watch_run(struct cli *c)
 {
+	const struct watch_run_args *a = c->options;
 	int v = 0, p = 0, rolled = 0;
 	if (release_parse_version(c->args[0], &v) < 0 ||
-	    (c->previous && release_parse_version(c->previous, &p) < 0))
+	    (a->previous && release_parse_version(a->previous, &p) < 0))
 		return cli_fail();
 	if (!p)
 		return cli_usage(c->cmd, "watch:run needs --previous vN");

@@ -1,6 +1,7 @@
 /* slugs:info, slugs:contents, slugs:extract: arguments and printing. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
+#include "cli/common.h"
 
 #include "store/cas.h"
 #include "store/ledger.h"
@@ -10,33 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Keeps the newest release whose slug is ctx's hex. */
-struct owner {
-	const char *hex;
-	struct release *r;
-};
-
-static int find_owner(const struct release *r, void *ctx)
-{
-	struct owner *o = ctx;
-	if (strcmp(r->slug, o->hex))
-		return 0;
-	release_copy(o->r, r);
-	return 1;
-}
-
-const char *slug_arg_hex(const char *arg)
-{
-	const char *h = !strncasecmp(arg, "sha256:", 7) ? arg + 7 : arg;
-	return cas_valid_hex(h) ? h : NULL;
-}
-
-int slug_owner(struct ledger *l, const char *hex, struct release *r)
-{
-	struct owner o = { hex, r };
-	return ledger_walk(l, 0, LEDGER_READ_PROCS, find_owner, &o);
-}
 
 /*
  * Resolves "vN", "N" or a sha256 (optionally "SHA256:...") to a slug hex

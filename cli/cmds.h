@@ -1,7 +1,9 @@
 /*
- * cmds.h - the functions of cli_commands[] (cli.h), by the file that has
- * them, and what they share.  Each takes the parsed command line and
- * returns the exit code.
+ * cmds.h - the functions of cli_commands[] (cli.h) and their own option
+ * arrays, by the file that has them: what the table names, and nothing
+ * else.  Each function takes the parsed command line and returns the exit
+ * code; each array stores into a struct of its file's (c->options,
+ * common.h).
  *
  * Part of cli/: may use every folder; with hooks/ the only one that prints on
  * its own.
@@ -9,51 +11,59 @@
 #ifndef SW_CMDS_H
 #define SW_CMDS_H
 
-#include "cli/cli.h"
-#include "release/activate.h"
+#include "cli/opt.h"
 
-struct buf;
-struct ledger;
-struct change_result;
-struct release;
+struct app_remote;
+struct cli;
 
 /* cmd_apps.c */
 int cmd_apps(struct cli *c);
 int cmd_apps_create(struct cli *c);
+int cmd_apps_info(struct cli *c);
 int cmd_apps_destroy(struct cli *c);
+extern const struct opt apps_opts[], apps_create_opts[], apps_destroy_opts[];
 
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);
 int cmd_releases_output(struct cli *c);
 int cmd_rollback(struct cli *c);
+int cmd_releases_retry(struct cli *c);
+extern const struct opt releases_opts[], releases_info_opts[];
 
 /* cmd_builds.c */
 int cmd_builds(struct cli *c);
 int cmd_builds_output(struct cli *c);
-int cmd_releases_retry(struct cli *c);
+extern const struct opt builds_opts[];
 
 /* cmd_diff.c */
 int cmd_releases_diff(struct cli *c);
+extern const struct opt releases_diff_opts[];
 
 /* cmd_config.c */
 int cmd_config(struct cli *c);
 int cmd_config_get(struct cli *c);
 int cmd_config_set(struct cli *c);
 int cmd_config_unset(struct cli *c);
+extern const struct opt config_opts[], config_get_opts[];
 
 /* cmd_slugs.c */
 int cmd_slugs_info(struct cli *c);
 int cmd_slugs_contents(struct cli *c);
 int cmd_slugs_extract(struct cli *c);
-/* The hex of a slug checksum argument ("SHA256:<hex>" or "<hex>"), NULL if it is none. */
-const char *slug_arg_hex(const char *arg);
-/* The newest release in l whose slug is hex into r (RELEASE_INIT): 1, 0 if none, or < 0. */
-int slug_owner(struct ledger *l, const char *hex, struct release *r);
 
 /* cmd_promote.c: releases without a build */
 int cmd_promote(struct cli *c);
 int cmd_deploy(struct cli *c);
+extern const struct opt promote_opts[], deploy_opts[];
+/*
+ * Heroku's `pipelines:promote -r staging`: without --to, the app of the
+ * checkout's heroku remote is the next stage, when -r names another
+ * remote of the same server (rem).  Looked up into down (released by the
+ * caller), for the dispatcher to call before it runs or forwards
+ * cmd_promote.
+ */
+void promote_next_stage(struct cli *c, const struct app_remote *rem, struct app_remote *down);
 
 /* cmd_buildpacks.c */
 int cmd_buildpacks(struct cli *c);
@@ -62,10 +72,16 @@ int cmd_buildpacks_set(struct cli *c);
 int cmd_buildpacks_remove(struct cli *c);
 int cmd_buildpacks_clear(struct cli *c);
 int cmd_repo_purge_cache(struct cli *c);
+extern const struct opt buildpacks_index_opts[];
 
 /* cmd_admin.c */
 int cmd_fsck(struct cli *c);
 int cmd_gc(struct cli *c);
+extern const struct opt fsck_opts[], gc_opts[];
+
+/* cmd_settings.c */
+int cmd_settings(struct cli *c);
+extern const struct opt settings_opts[];
 
 /* cmd_server.c: the runtime's supervision tree */
 int cmd_server_start(struct cli *c);
@@ -74,13 +90,13 @@ int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
 int cmd_instance_run(struct cli *c);
 int cmd_watch_run(struct cli *c);
+extern const struct opt server_status_opts[], instance_run_opts[], watch_run_opts[];
 
 /* cmd_ps.c */
 int cmd_ps(struct cli *c);
 int cmd_ps_scale(struct cli *c);
 int cmd_ps_restart(struct cli *c);
-/* "web" or "web.1": a process type, or one instance of it */
-int ps_name_valid(const char *s);
+extern const struct opt ps_opts[];
 
 /* cmd_router.c */
 int cmd_maintenance(struct cli *c);
@@ -90,55 +106,22 @@ int cmd_open(struct cli *c);
 int cmd_domains(struct cli *c);
 int cmd_domains_add(struct cli *c);
 int cmd_domains_remove(struct cli *c);
-int cmd_apps_info(struct cli *c);
+extern const struct opt domains_opts[];
 
 /* cmd_logs.c */
 int cmd_logs(struct cli *c);
+extern const struct opt logs_opts[];
 
 /* cmd_run.c */
 int cmd_run(struct cli *c);
+extern const struct opt run_opts[];
 
 /* cmd_access.c: ssh access */
-int cmd_shell(struct cli *c);
 int cmd_keys(struct cli *c);
 int cmd_keys_add(struct cli *c);
 int cmd_keys_remove(struct cli *c);
 int cmd_access(struct cli *c);
 int cmd_access_add(struct cli *c);
 int cmd_access_remove(struct cli *c);
-
-/*
- * 0 when the operator runs cmd (c->shell_user is NULL), or when the remote
- * user may run it (a CMD_REMOTE command, on an app they can use); else
- * prints the refusal and returns 1.
- */
-int cli_remote_check(struct cli *c, const struct cmd *cmd);
-
-/* commands.c: shared by the commands */
-
-/* Writes b to stdout and releases it. */
-void cli_put(struct buf *b);
-
-/* Opens c->app's ledger: 0, or the exit code after the message (no such app...). */
-int cli_open_app(struct cli *c, struct ledger **l);
-
-/*
- * The git URL to push app to: its repository's path for the operator; for
- * a remote user slipway.gitUrl (settings_git_url), else USER@HOST:APP.git
- * (the server account and the address ssh reached), or
- * ssh://USER@HOST:PORT/APP.git when ssh was reached on a port other than
- * 22.  Malloc'ed, or NULL
- * with the error set.
- */
-char *cli_git_url(const struct cli *c, const char *app);
-
-/* What a remote user is told when the runtime is not running: it is not theirs to start. */
-#define CLI_RUNTIME_STOPPED ACTIVATE_RUNTIME_STOPPED
-
-/* Why a new release waits, as the one who ran the command can act on it. */
-const char *cli_not_running(const struct cli *c);
-
-/* The new release's release phase failed: it is recorded, but not live.  Returns 1. */
-int cli_release_failed(struct cli *c, const struct change_result *res);
 
 #endif

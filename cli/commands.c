@@ -1,22 +1,22 @@
-/* The command table, each command's options, the dispatcher and help. */
+/*
+ * The command table, the options every command shares, the dispatcher,
+ * and the two commands that need the table: help and shell.
+ */
 #define _GNU_SOURCE
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/common.h"
 #include "cli/remote.h"
+#include "cli/shell.h"
 
-#include "release/activate.h"
-#include "release/change.h"
+#include "access/access.h"
 #include "store/app.h"
-#include "store/ledger.h"
-#include "store/settings.h"
 #include "util/error.h"
+#include "util/util.h"
 
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- the table ---- */
 
@@ -49,126 +49,8 @@ static const struct opt common_opts[] = {
 	OPT_END,
 };
 
-#define JSON_OPT OPT_FLAG(0, "json", struct cli, json, "print JSON")
-#define SHELL_OPT \
-	OPT_FLAG('s', "shell", struct cli, shell, "print config vars as KEY=value lines, shell-quoted")
-#define INDEX_OPT                                                                        \
-	OPT_INT('i', "index", struct cli, index, "N", 1, 1000000, "use a position from 1", \
-		"the buildpack's position in the list, from 1")
-
-static const struct opt apps_opts[] = { JSON_OPT, OPT_END };
-
-static const struct opt apps_create_opts[] = {
-	OPT_FLAG(0, "accept-failed-builds", struct cli, accept,
-		 "build after the push is accepted: a failed build\n"
-		 "leaves the branch pushed (by default it rejects the push)"),
-	OPT_FLAG(0, "reject-failed-builds", struct cli, reject,
-		 "a failed build rejects the push (the default)"),
-	OPT_STRING(0, "branch", struct cli, branch, "BRANCH", "a branch name",
-		   "the only branch that deploys (default: main and master)"),
-	OPT_END,
-};
-
-static const struct opt apps_destroy_opts[] = {
-	OPT_STRING(0, "confirm", struct cli, confirm, "APP", "the app name",
-		   "the app's name again, to confirm"),
-	OPT_END,
-};
-
-static const struct opt releases_opts[] = {
-	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
-		"how many releases to show (default 15)"),
-	JSON_OPT,
-	OPT_END,
-};
-
-static const struct opt builds_opts[] = {
-	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
-		"how many builds to show (default 15)"),
-	JSON_OPT,
-	OPT_END,
-};
-
-static const struct opt promote_opts[] = {
-	OPT_STRING(0, "to", struct cli, to, "APP", "an app name",
-		   "the app to release the slug on (with -r REMOTE, default:\n"
-		   "the app of the heroku remote, the next stage)"),
-	JSON_OPT,
-	OPT_END,
-};
-
-static const struct opt deploy_opts[] = {
-	OPT_STRING(0, "slug", struct cli, slug, "SHA256:HEX", "a slug checksum",
-		   "the slug: one that a release of an app you can use has"),
-	JSON_OPT,
-	OPT_END,
-};
-
-static const struct opt diff_opts[] = {
-	JSON_OPT,
-	OPT_FLAG(0, "values", struct cli, values, "show the config vars' values (masked by default)"),
-	OPT_END,
-};
-
-static const struct opt json_shell_opts[] = { JSON_OPT, SHELL_OPT, OPT_END };
-
-static const struct opt shell_opts[] = { SHELL_OPT, OPT_END };
-
-static const struct opt buildpacks_index_opts[] = { INDEX_OPT, OPT_END };
-
-#define STOP_TIMEOUT_OPT                                                       \
-	OPT_INT(0, "stop-timeout", struct cli, stop_timeout, "S", 1, 3600, NULL, \
-		"seconds from SIGTERM to SIGKILL (default: slipway.stopTimeout, 30)")
-
-static const struct opt instance_opts[] = {
-	OPT_INT(0, "port", struct cli, port, "PORT", 1, 65535, NULL, "the instance's $PORT"),
-	OPT_STRING(0, "release", struct cli, release, "vN", "a release",
-		   "the release to run (default: the current one)"),
-	STOP_TIMEOUT_OPT,
-	OPT_FLAG(0, "supervised", struct cli, supervised,
-		 "run as a service: keep its state and crash count in\n"
-		 "the current directory (its service directory)"),
-	OPT_END,
-};
-
-static const struct opt logs_opts[] = {
-	OPT_INT('n', "num", struct cli, num, "N", 1, 1000000, NULL,
-		"how many lines to show (default 100, at most 1500)"),
-	OPT_FLAG('t', "tail", struct cli, tail, "go on showing new lines as they come"),
-	OPT_STRING('p', "ps", struct cli, ps, "TYPE[.N]", "a process",
-		   "only this process type or instance (web, web.1)"),
-	OPT_STRING('d', "dyno", struct cli, ps, "TYPE[.N]", "a process",
-		   "same as --ps (Heroku's name)"),
-	OPT_STRING('s', "source", struct cli, source, "SOURCE", "a source",
-		   "only lines of this source: app or slipway"),
-	OPT_FLAG(0, "all", struct cli, all,
-		 "show the processes' control characters as they are (by\n"
-		 "default they show as \\xHH)"),
-	OPT_END,
-};
-
-static const struct opt run_opts[] = { STOP_TIMEOUT_OPT, OPT_END };
-
-static const struct opt watch_opts[] = {
-	OPT_STRING(0, "previous", struct cli, previous, "vN", "a release",
-		   "the release that was live before (the one to go back to)"),
-	OPT_END,
-};
-
-static const struct opt gc_opts[] = {
-	OPT_INT(0, "keep", struct cli, keep, "N", 1, 1000000000, NULL,
-		"keep only the slugs of each app's newest N releases"),
-	OPT_END,
-};
-
-static const struct opt fsck_opts[] = {
-	OPT_FLAG(0, "repair", struct cli, repair,
-		 "first undo what killed deploys, config changes, rollbacks\n"
-		 "and restarts left (as their app's next one would)"),
-	OPT_END,
-};
-
 static int cmd_help(struct cli *c);
+static int cmd_shell(struct cli *c);
 
 /* name, function, CMD_* flags, arguments min and max; synopsis, options; help */
 const struct cmd cli_commands[] = {
@@ -187,13 +69,13 @@ const struct cmd cli_commands[] = {
 	  "-a APP [-n N] [--json]", releases_opts,
 	  "list an app's releases, newest first" },
 	{ "releases:info", cmd_releases_info, CMD_APP | CMD_REMOTE, 0, 1,
-	  "[vN] -a APP [--json] [--shell]", json_shell_opts,
+	  "[vN] -a APP [--json] [--shell]", releases_info_opts,
 	  "show one release in full (default: the latest one)" },
 	{ "releases:output", cmd_releases_output, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[vN] -a APP", NULL,
 	  "show the output of a release's release phase" },
 	{ "releases:diff", cmd_releases_diff, CMD_APP | CMD_REMOTE, 0, 2,
-	  "[[vA] vB] -a APP [--json] [--values]", diff_opts,
+	  "[[vA] vB] -a APP [--json] [--values]", releases_diff_opts,
 	  "what changed from vA to vB: commits, config vars, slug files, process types\n"
 	  "(vB alone: since the release before it; none: the latest release)" },
 	{ "rollback", cmd_rollback, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
@@ -221,10 +103,10 @@ const struct cmd cli_commands[] = {
 	  "--slug SHA256:HEX -a APP [--json]", deploy_opts,
 	  "release a slug of another release, with the app's config: no rebuild" },
 	{ "config", cmd_config, CMD_APP | CMD_REMOTE, 0, 0,
-	  "-a APP [--json|--shell]", json_shell_opts,
+	  "-a APP [--json|--shell]", config_opts,
 	  "show the config vars" },
 	{ "config:get", cmd_config_get, CMD_APP | CMD_REMOTE, 1, 1,
-	  "KEY -a APP [--shell]", shell_opts,
+	  "KEY -a APP [--shell]", config_get_opts,
 	  "print one config var's value" },
 	{ "config:set", cmd_config_set, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, -1,
 	  "KEY=value [KEY2=value2 ...] -a APP", NULL,
@@ -277,7 +159,9 @@ const struct cmd cli_commands[] = {
 	{ "gc", cmd_gc, 0, 0, 0,
 	  "[--keep N]", gc_opts,
 	  "delete slugs no release uses, leftovers of killed builds and runs, and old builds" },
-	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
+	{ "settings", cmd_settings, CMD_APP_OPT, 0, 0, "[-a APP] [--json]", settings_opts,
+	  "show every setting's value and where it comes from (environment, app, global, default)" },
+	{ "ps", cmd_ps, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", ps_opts,
 	  "list the app's running processes" },
 	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 0, -1, "[TYPE=N [TYPE+N ...]] -a APP", NULL,
 	  "set how many processes of each type run (web=2, worker+1); no new release\n"
@@ -300,7 +184,7 @@ const struct cmd cli_commands[] = {
 	  "serve the app again" },
 	{ "open", cmd_open, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
 	  "print the app's URL" },
-	{ "domains", cmd_domains, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", apps_opts,
+	{ "domains", cmd_domains, CMD_APP | CMD_REMOTE, 0, 0, "-a APP [--json]", domains_opts,
 	  "list the host names the app answers at" },
 	{ "domains:add", cmd_domains_add, CMD_APP | CMD_REMOTE, 1, 1, "HOSTNAME -a APP", NULL,
 	  "make the app answer at another host name (www.example.com)" },
@@ -308,17 +192,17 @@ const struct cmd cli_commands[] = {
 	  "take a host name away from the app" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
-	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", apps_opts,
+	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", server_status_opts,
 	  "say whether the runtime runs, and what it supervises" },
 	{ "server:stop", cmd_server_stop, 0, 0, 0, "", NULL,
 	  "stop what the runtime supervises, then the runtime" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
 	{ "watch:run", cmd_watch_run, CMD_APP | CMD_HIDDEN, 1, 1,
-	  "vN --previous vP -a APP", watch_opts,
+	  "vN --previous vP -a APP", watch_run_opts,
 	  "watch a release that just went live and roll back to vP if it crashes (what a push starts)" },
 	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
-	  "TYPE.N --port PORT [--release vN] -a APP", instance_opts,
+	  "TYPE.N --port PORT [--release vN] -a APP", instance_run_opts,
 	  "run one process instance of a release in the foreground (what a service runs)" },
 	{ "keys", cmd_keys, 0, 0, 0,
 	  "", NULL,
@@ -347,89 +231,6 @@ const struct cmd cli_commands[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
-/* ---- what the commands share ---- */
-
-void cli_put(struct buf *b)
-{
-	fwrite(b->data, 1, b->len, stdout);
-	buf_release(b);
-}
-
-int cli_open_app(struct cli *c, struct ledger **l)
-{
-	if (app_check_exists(c->root, c->app) < 0)
-		return cli_fail();
-	char *repo = app_repo_path(c->root, c->app);
-	int err = ledger_open(l, repo);
-	free(repo);
-	return err ? cli_fail() : 0;
-}
-
-/* The new release's release phase failed: it is recorded, but not live. */
-int cli_release_failed(struct cli *c, const struct change_result *res)
-{
-	fprintf(stderr, " !    The %s of v%d failed; %s.\n"
-			" !    See its output with: slipway releases:output v%d -a %s\n",
-		res->failed_start ? "start of the processes" : "release command", res->version,
-		res->previous ? "the current release is unchanged" : "nothing is live",
-		res->version, c->app);
-	return 1;
-}
-
-/* The nth (from 0) space-separated field of s, or NULL. */
-static const char *field_at(const char *s, int n)
-{
-	for (int i = 0; s && i < n; i++)
-		s = (s = strchr(s, ' ')) ? s + 1 : NULL;
-	return s && *s && *s != ' ' ? s : NULL;
-}
-
-/*
- * The address and port sshd was reached at ($SSH_CONNECTION's third and
- * fourth fields), else this host's name and no port (*port NULL).
- */
-static char *server_host(char **port)
-{
-	const char *conn = getenv("SSH_CONNECTION");
-	const char *p = field_at(conn, 2), *pt = field_at(conn, 3);
-	*port = pt ? xstrndup(pt, strcspn(pt, " ")) : NULL;
-	if (p) {
-		size_t n = strcspn(p, " ");
-		if (memchr(p, ':', n))
-			return xasprintf("[%.*s]", (int)n, p); /* IPv6, as URLs write it */
-		return xstrndup(p, n);
-	}
-	char host[256] = "localhost";
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	return xstrdup(host);
-}
-
-char *cli_git_url(const struct cli *c, const char *app)
-{
-	if (!c->shell_user)
-		return app_repo_path(c->root, app);
-	char *url = NULL, *port = NULL;
-	if (settings_git_url(app, &url) < 0 || url)
-		return url;
-	struct passwd *pw = getpwuid(geteuid());
-	const char *login = pw ? pw->pw_name : "git";
-	char *host = server_host(&port);
-	/* scp-like URLs have no port: any other than ssh's own needs an ssh:// URL */
-	if (port && strcmp(port, "22"))
-		url = xasprintf("ssh://%s@%s:%s/%s.git", login, host, port, app);
-	else
-		url = xasprintf("%s@%s:%s.git", login, host, app);
-	free(port);
-	free(host);
-	return url;
-}
-
-const char *cli_not_running(const struct cli *c)
-{
-	return c->shell_user ? "not running: " CLI_RUNTIME_STOPPED : ACTIVATE_NOT_RUNNING;
-}
-
 /* ---- the dispatcher ---- */
 
 const struct cmd *cli_find(const char *name)
@@ -444,31 +245,6 @@ int cli_remote_allowed(const char *name)
 {
 	const struct cmd *c = cli_find(name);
 	return c && (c->flags & CMD_REMOTE);
-}
-
-int cli_fail(void)
-{
-	fprintf(stderr, " !    %s\n", sw_error_last());
-	return 1;
-}
-
-static void print_usage(FILE *f, const struct cmd *cmd)
-{
-	fprintf(f, "Usage: slipway %s%s%s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis);
-}
-
-int cli_usage(const struct cmd *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (cmd)
-		print_usage(stderr, cmd);
-	fputs("Run 'slipway help' for the list of commands.\n", stderr);
-	return 2;
 }
 
 /* The option arrays cmd takes, in the order its help lists them. */
@@ -495,7 +271,7 @@ void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user)
 		for (size_t i = 0; groups[i]; i++)
 			if (groups[i] == common_opts)
 				groups[i] = NULL;
-	print_usage(f, cmd);
+	cli_print_usage(f, cmd);
 	fprintf(f, "\n%s\n\nOptions:\n", cmd->help);
 	opt_print_help(f, groups);
 }
@@ -529,6 +305,19 @@ static int cmd_help(struct cli *c)
 	cli_print_commands(need);
 	printf("\nRun 'slipway COMMAND --help' for a command's options.\n");
 	return 0;
+}
+
+/* The forced command of ssh keys: only what the table lets remote users run. */
+static int cmd_shell(struct cli *c)
+{
+	struct shell_opts o = SHELL_OPTS_INIT;
+	o.root = c->root;
+	o.user = c->args[0];
+	o.line = getenv("SSH_ORIGINAL_COMMAND");
+	o.allowed = cli_remote_allowed;
+	fflush(stdout);
+	shell_run(&o);
+	return cli_fail();
 }
 
 int cli_forwarded(const struct cmd *cmd)
@@ -586,7 +375,7 @@ static void forward_words(const struct cli *c, const struct cmd *cmd, struct str
 		strvec_push(out, c->app);
 	}
 	if (cmd->opts)
-		opt_unparse((const struct opt *const[]){ cmd->opts, NULL }, c, out);
+		opt_unparse((const struct opt *const[]){ cmd->opts, NULL }, c->options, out);
 	for (int i = 0; i < c->nargs; i++)
 		dashdash |= c->args[i][0] == '-';
 	if (dashdash)
@@ -608,54 +397,74 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 }
 
 /*
- * Heroku's `pipelines:promote -r staging`: without --to, the app of the
- * checkout's heroku remote is the next stage, when -r names another
- * remote of the same server.  Left in down (released by the caller).
+ * Parses argv into c and its command's args struct (c->options): 1 when
+ * the command is to run, else 0 with *rc its exit code (a usage error, or
+ * the help --help asked for).
  */
-static void promote_target(struct cli *c, const struct cmd *cmd, const struct app_remote *rem,
-			   struct app_remote *down)
+static int parse_line(struct cli *c, const struct cmd *cmd, int argc, char **argv, int *rc)
 {
-	if (cmd->fn != cmd_promote || c->to || !c->remote || !strcmp(c->remote, "heroku") ||
-	    app_remote_lookup(down, "heroku") < 0)
-		return;
-	int same = down->kind == rem->kind &&
-		   (rem->kind != APP_REMOTE_SSH ||
-		    (!strcmp(down->login, rem->login) &&
-		     !strcmp(down->port ? down->port : "22", rem->port ? rem->port : "22")));
-	if (same && down->app && c->app && strcmp(down->app, c->app))
-		c->to = down->app;
+	const struct opt *groups[4];
+	void *bases[4];
+	cmd_groups(cmd, groups);
+	/* the command's own options go into its args struct, the shared ones into c */
+	for (size_t i = 0; groups[i]; i++)
+		bases[i] = groups[i] == cmd->opts ? c->options : (void *)c;
+	unsigned leading = cmd->flags & CMD_ARGV ? OPT_PARSE_LEADING | OPT_PARSE_DASHDASH : 0;
+	int n = opt_parse_each(groups, bases, argc, argv, cmd->name, leading);
+	if (n < 0) {
+		*rc = cli_usage(cmd, "%s", sw_error_last());
+		return 0;
+	}
+	c->args = leading ? argv + n : argv;
+	c->nargs = leading ? argc - n : n;
+	n = c->nargs;
+	*rc = 0;
+	if (c->help)
+		print_cmd_help(c, cmd);
+	else if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
+		*rc = cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
+						       : "too many arguments for %s", cmd->name);
+	else
+		return 1;
+	return 0;
+}
+
+/*
+ * 0 when the operator runs cmd (c->shell_user is NULL), or when the remote
+ * user may run it (a CMD_REMOTE command, on an app they can use); else
+ * prints the refusal and returns 1.
+ */
+static int remote_check(struct cli *c, const struct cmd *cmd)
+{
+	if (!c->shell_user)
+		return 0;
+	if (!(cmd->flags & CMD_REMOTE)) {
+		fprintf(stderr, " !    '%s' cannot be run over ssh: ask the server's operator\n",
+			cmd->name);
+		return 1;
+	}
+	if ((cmd->flags & CMD_APP) && access_check(c->root, c->app, c->shell_user) < 0)
+		return cli_fail();
+	return 0;
 }
 
 int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct opt *groups[4];
-	cmd_groups(cmd, groups);
-	c->cmd = cmd;
-	unsigned leading = cmd->flags & CMD_ARGV ? OPT_PARSE_LEADING | OPT_PARSE_DASHDASH : 0;
-	int n = opt_parse(groups, c, argc, argv, cmd->name, leading);
-	if (n < 0)
-		return cli_usage(cmd, "%s", sw_error_last());
-	c->args = leading ? argv + n : argv;
-	c->nargs = leading ? argc - n : n;
-	n = c->nargs;
-	c->shell_user = getenv("SLIPWAY_SHELL_USER");
-	if (c->help) {
-		print_cmd_help(c, cmd);
-		return 0;
-	}
-	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
-		return cli_usage(cmd, n < cmd->min_args ? "missing argument for %s"
-							: "too many arguments for %s", cmd->name);
 	struct app_remote rem = APP_REMOTE_INIT, down = APP_REMOTE_INIT;
 	char *root = NULL;
 	int rc;
+	c->cmd = cmd;
+	c->shell_user = getenv("SLIPWAY_SHELL_USER");
+	c->options = cmd->opts ? xcalloc(1, opt_size(cmd->opts)) : NULL;
+	if (!parse_line(c, cmd, argc, argv, &rc))
+		goto done;
 	if ((rc = find_remote(c, cmd, &rem)))
 		goto done;
 	const char *env_app = getenv("SLIPWAY_APP");
 	if ((cmd->flags & CMD_APP) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
-	if (!c->shell_user)
-		promote_target(c, cmd, &rem, &down);
+	if (cmd->fn == cmd_promote && !c->shell_user)
+		promote_next_stage(c, &rem, &down);
 	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
 		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
 		goto done;
@@ -670,12 +479,14 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	}
 	c->root = root;
 	c->user = app_actor();
-	rc = cli_remote_check(c, cmd); /* 0 unless a remote user may not */
+	rc = remote_check(c, cmd); /* 0 unless a remote user may not */
 	if (!rc)
 		rc = cmd->fn(c);
 	free(c->user);
 done:
 	free(root);
+	free(c->options);
+	c->options = NULL;
 	app_remote_release(&rem);
 	app_remote_release(&down);
 	return rc;

@@ -3,12 +3,15 @@
  * tables it documents, so the two cannot drift apart:
  *
  *     slipway-docgen commands > docs/commands.md
+ *     slipway-docgen settings > docs/settings.md
  *
  * MODE names the page (modes[] below; a new page is one function and one
  * row).  The page goes to stdout; exit 0, 1 when it cannot be written, 2
  * for an unknown MODE.  Not installed: the build and the docs tests run it.
  */
 #include "cli/cli.h"
+
+#include "store/settings.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,12 +74,19 @@ static void print_commands(FILE *out)
 	}
 }
 
+/* docs/settings.md: the rows of the settings table (store/settings.c writes them). */
+static void print_settings(FILE *out)
+{
+	settings_write_reference(out);
+}
+
 static const struct mode {
 	const char *name;
 	void (*print)(FILE *out);
 	const char *page;
 } modes[] = {
 	{ "commands", print_commands, "docs/commands.md, from the command table" },
+	{ "settings", print_settings, "docs/settings.md, from the settings table" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/common.h"
 
 #include "hooks/receive.h"
 #include "util/error.h"
@@ -132,6 +133,10 @@ int main(int argc, char **argv)
 {
 	/* past a file size limit, writes fail with EFBIG and are reported, not fatal */
 	signal(SIGXFSZ, SIG_IGN);
+	/* a debugging aid: each git config snapshot read says so (store/settings.h) */
+	const char *trace = getenv("SLIPWAY_TRACE_SETTINGS");
+	if (trace && *trace && strcmp(trace, "0"))
+		settings_trace(stderr);
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	if (!strcmp(base, "post-receive"))

@@ -11,12 +11,16 @@
 /* The help column: two spaces, the option in 18, one space. */
 #define LEFT_WIDTH 18
 
-/* The spec word names, and where its value starts ("--num=5": "5"), or NULL. */
+/*
+ * The spec word names, and where its value starts ("--num=5": "5"), or
+ * NULL; *group is the index in groups of the array that has it.
+ */
 static const struct opt *find(const struct opt *const *groups, const char *word,
-			      const char **inline_value)
+			      const char **inline_value, size_t *group)
 {
 	*inline_value = NULL;
 	for (size_t g = 0; groups[g]; g++) {
+		*group = g;
 		for (const struct opt *o = groups[g]; o->kind != OPT_KIND_END; o++) {
 			if (word[1] != '-') {
 				if (!o->short_name || word[1] != o->short_name)
@@ -94,10 +98,12 @@ static int unknown(const char *word, const char *name)
 	return sw_error_set(SW_EINVALID, "unknown option '%s'", word);
 }
 
-int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv,
-	      const char *name, unsigned flags)
+/* opt_parse_each() with bases, or opt_parse() with every value into base when bases is NULL. */
+static int parse(const struct opt *const *groups, void *const *bases, void *base, int argc,
+		 char **argv, const char *name, unsigned flags)
 {
 	int nargs = 0, only_args = 0;
+	size_t g = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *word = argv[i], *inline_value;
 		if (flags & OPT_PARSE_LEADING) {
@@ -112,16 +118,35 @@ int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv
 			only_args = 1;
 			continue;
 		}
-		const struct opt *o = find(groups, word, &inline_value);
+		const struct opt *o = find(groups, word, &inline_value, &g);
 		if (!o)
 			return unknown(word, name);
-		int err = take(o, base, argc, argv, &i, inline_value);
+		int err = take(o, bases ? bases[g] : base, argc, argv, &i, inline_value);
 		if (err < 0)
 			return err;
 		if ((flags & OPT_PARSE_LEADING) && (o->flags & OPT_LAST))
 			return i + 1;
 	}
 	return (flags & OPT_PARSE_LEADING) ? argc : nargs;
+}
+
+int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv,
+	      const char *name, unsigned flags)
+{
+	return parse(groups, NULL, base, argc, argv, name, flags);
+}
+
+int opt_parse_each(const struct opt *const *groups, void *const *bases, int argc, char **argv,
+		   const char *name, unsigned flags)
+{
+	return parse(groups, bases, NULL, argc, argv, name, flags);
+}
+
+size_t opt_size(const struct opt *opts)
+{
+	while (opts && opts->kind != OPT_KIND_END)
+		opts++;
+	return opts ? opts->offset : 0;
 }
 
 /* 1 if a spec before o in groups stores into the same member (its other name). */

@@ -4,7 +4,7 @@
  * Part of cli/: may use every folder; with hooks/ the only one that prints on
  * its own.
  *
- * A command declares its options in a static array ended by OPT_END.  Each
+ * Options are declared in an array ended by OPT_END (or OPT_END_OF).  Each
  * spec names the option (-n and/or --num), its kind, where its value goes
  * (an offset into the caller's struct, type-checked when the array is
  * compiled) and its help line:
@@ -27,6 +27,21 @@
  *
  * opt_parse() takes the options of several arrays at once (groups), so a
  * front-end can add the options every command shares to each command's own.
+ * opt_parse_each() does the same with each array's values going into a
+ * struct of its own: the shared options into the front-end's, a command's
+ * own options into the command's.  An array whose struct a caller
+ * allocates ends with OPT_END_OF(type) instead of OPT_END, so that
+ * opt_size() can say how big that struct is:
+ *
+ *     struct logs_args { int num; };
+ *     const struct opt logs_opts[] = {
+ *             OPT_INT('n', "num", struct logs_args, num, ...),
+ *             OPT_END_OF(struct logs_args),
+ *     };
+ *     void *own = xcalloc(1, opt_size(logs_opts));
+ *     const struct opt *const groups[] = { shared_opts, logs_opts, NULL };
+ *     void *const bases[] = { &shared, own };
+ *     int n = opt_parse_each(groups, bases, argc, argv, "logs", 0);
  *
  * The words of the line:
  *   -n VALUE, -nVALUE, --num VALUE, --num=VALUE
@@ -101,6 +116,8 @@ struct opt {
 	  .offset = OPT_INT_AT(type, member), .value_name = (value), .needs = "a number",   \
 	  .min = (min_), .max = (max_), .invalid = (invalid_), .help = (help_) }
 #define OPT_END { .kind = OPT_KIND_END }
+/* Ends an array whose options store into a struct of type (opt_size()). */
+#define OPT_END_OF(type) { .kind = OPT_KIND_END, .offset = sizeof(type) }
 
 /* opt_parse() flags */
 #define OPT_PARSE_LEADING 1u  /* only the options before the first argument */
@@ -123,6 +140,16 @@ struct opt {
  */
 int opt_parse(const struct opt *const *groups, void *base, int argc, char **argv,
 	      const char *name, unsigned flags);
+
+/* opt_parse(), storing the values of groups[i]'s options into bases[i]. */
+int opt_parse_each(const struct opt *const *groups, void *const *bases, int argc, char **argv,
+		   const char *name, unsigned flags);
+
+/*
+ * The size of the struct opts store into, as its OPT_END_OF() says; 0 for
+ * an array ended by OPT_END, or NULL.
+ */
+size_t opt_size(const struct opt *opts);
 
 /*
  * Writes the help of every option of groups that is not OPT_HIDDEN, one

@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include "cli/shell.h"
-#include "cli/cli.h"
 
 #include "access/access.h"
 #include "store/app.h"
@@ -74,7 +73,7 @@ int shell_run(const struct shell_opts *o)
 		return err;
 	if (!o->root || o->root[0] != '/')
 		return sw_error_set(SW_EINVALID, "the shell needs an absolute --root");
-	if ((err = sshcmd_parse(&c, o->line, cli_remote_allowed)) < 0)
+	if ((err = sshcmd_parse(&c, o->line, o->allowed)) < 0)
 		goto done;
 	if (c.kind == SSHCMD_SLIPWAY)
 		err = exec_slipway(o, &c);

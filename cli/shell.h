@@ -14,7 +14,7 @@
  *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER, so a push's
  *       release is by USER and its build reads only submodules of apps USER
  *       has access to (builder/submodule.h);
- *   a slipway command the table allows over ssh (CMD_REMOTE, cli.h)
+ *   a slipway command o->allowed accepts (the table's CMD_REMOTE, cli.h)
  *       the slipway executable runs again as `slipway --root ROOT WORDS...`
  *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER; the second one
  *       tells the command line that a remote user is acting, so every app
@@ -26,6 +26,7 @@
  *
  *     struct shell_opts o = SHELL_OPTS_INIT;
  *     o.root = root; o.user = "alice"; o.line = getenv("SSH_ORIGINAL_COMMAND");
+ *     o.allowed = cli_remote_allowed;
  *     shell_run(&o);                     // returns only if refused or failed
  *     fprintf(stderr, " !    %s\n", sw_error_last());
  */
@@ -37,6 +38,8 @@ struct shell_opts {
 	const char *user;   /* who the key belongs to; required */
 	const char *line;   /* SSH_ORIGINAL_COMMAND; NULL = interactive login */
 	const char *exe;    /* the slipway executable; NULL = /proc/self/exe */
+	/* 1 for the slipway commands a remote user may run (cli_remote_allowed()); required */
+	int (*allowed)(const char *name);
 };
 #define SHELL_OPTS_INIT { 0 }
 

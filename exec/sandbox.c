@@ -27,34 +27,21 @@ static const char *const etc_entries[] = {
 int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum sandbox_use use)
 {
 	struct settings *s = NULL;
-	char *mode = NULL, *net = NULL;
 	uint64_t max = 0;
-	int err;
+	int mode = 0, net = 0, err;
 
 	*sb = (struct sandbox)SANDBOX_INIT;
 	if ((err = settings_open(&s, root, app)))
 		return err;
-	if ((err = settings_string(s, &SETTING_SANDBOX, &mode)) ||
-	    (err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) ||
-	    (err = settings_string(s, &SETTING_BUILD_NETWORK, &net)) ||
-	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)))
-		goto done;
-	if (strcmp(mode, "bwrap") && strcmp(mode, "none")) {
-		err = settings_blame(s, &SETTING_SANDBOX, sw_error_set(SW_EINVALID,
-			"invalid sandbox '%s': use bwrap or none", mode));
-		goto done;
+	/* the rows' words, by place: slipway.sandbox bwrap|none, slipway.buildNetwork shared|none */
+	if (!(err = settings_enum(s, &SETTING_SANDBOX, &mode)) &&
+	    !(err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) &&
+	    !(err = settings_enum(s, &SETTING_BUILD_NETWORK, &net)) &&
+	    !(err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max))) {
+		sb->off = mode == 1;
+		sb->network = use == SANDBOX_RUN || net == 0;
+		sb->max_file_size = max;
 	}
-	if (strcmp(net, "shared") && strcmp(net, "none")) {
-		err = settings_blame(s, &SETTING_BUILD_NETWORK, sw_error_set(SW_EINVALID,
-			"invalid build network '%s': use shared or none", net));
-		goto done;
-	}
-	sb->off = !strcmp(mode, "none");
-	sb->network = use == SANDBOX_RUN || !strcmp(net, "shared");
-	sb->max_file_size = max;
-done:
-	free(mode);
-	free(net);
 	settings_free(s);
 	return err;
 }

@@ -241,18 +241,11 @@ static int limits_read(struct router_limits *lim)
 {
 	struct settings *s = NULL;
 	int err = settings_open(&s, NULL, NULL);
+	/* their bounds are the rows' (store/settings.c) */
 	if (!err)
 		err = settings_count(s, &SETTING_ROUTER_CONNECTIONS, &lim->connections);
-	if (!err && (lim->connections < 32 || lim->connections > 1000000))
-		err = settings_blame(s, &SETTING_ROUTER_CONNECTIONS, sw_error_set(SW_EINVALID,
-			"invalid value '%llu': use a number of connections from 32 to 1000000",
-			(unsigned long long)lim->connections));
 	if (!err)
 		err = settings_count(s, &SETTING_ROUTER_CLIENT_CONNECTIONS, &lim->client_connections);
-	if (!err && lim->client_connections > 65535)
-		err = settings_blame(s, &SETTING_ROUTER_CLIENT_CONNECTIONS, sw_error_set(SW_EINVALID,
-			"invalid value '%llu': use a number of connections from 1 to 65535",
-			(unsigned long long)lim->client_connections));
 	if (!err)
 		err = settings_size(s, &SETTING_MAX_REQUEST_SIZE, &lim->max_body);
 	settings_free(s);

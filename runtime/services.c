@@ -749,10 +749,9 @@ int services_scale(const char *root, const char *app, const struct release *r,
 	int err = formation_counts(root, app, r, counts);
 
 	*summary = NULL;
-	if (!err && !(err = settings_open(&s, root, app)) &&
-	    !(err = settings_count(s, &SETTING_MAX_INSTANCES, &max)) && max > SERVICES_MAX)
-		err = settings_blame(s, &SETTING_MAX_INSTANCES, sw_error_set(SW_EINVALID,
-			"invalid value '%llu': use 1 to %d", (unsigned long long)max, SERVICES_MAX));
+	/* at most SERVICES_MAX: the row's bound (store/settings.c) */
+	if (!err && !(err = settings_open(&s, root, app)))
+		err = settings_count(s, &SETTING_MAX_INSTANCES, &max);
 	for (size_t i = 0; !err && i < n; i++)
 		err = formation_change(r, counts, changes[i], (int)max);
 	long total = 0;

@@ -8,103 +8,443 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-const struct setting SETTING_COMPILE_TIMEOUT = { "slipway.compileTimeout", "SLIPWAY_COMPILE_TIMEOUT", "15m" };
-const struct setting SETTING_MAX_SLUG_SIZE = { "slipway.maxSlugSize", "SLIPWAY_MAX_SLUG_SIZE", "500M" };
-const struct setting SETTING_BUILD_DIR = { "slipway.buildDir", "SLIPWAY_BUILD_DIR", NULL };
-const struct setting SETTING_TMPFS = { "slipway.tmpfs", "SLIPWAY_TMPFS", NULL };
-const struct setting SETTING_STACK = { "slipway.stack", "SLIPWAY_STACK", "heroku-22" };
-const struct setting SETTING_RELEASE_TIMEOUT = { "slipway.releaseTimeout", "SLIPWAY_RELEASE_TIMEOUT", "1h" };
-const struct setting SETTING_BRANCH = { "slipway.branch", NULL, NULL };
-const struct setting SETTING_REJECT_FAILED_BUILDS = { "slipway.rejectFailedBuilds", NULL, "true" };
-const struct setting SETTING_LOCK_TIMEOUT = { "slipway.lockTimeout", "SLIPWAY_LOCK_TIMEOUT", "600" };
-const struct setting SETTING_BUILDPACKS_DIR = { "slipway.buildpacksDir", "SLIPWAY_BUILDPACKS_DIR", NULL };
-const struct setting SETTING_SANDBOX = { "slipway.sandbox", "SLIPWAY_SANDBOX", "bwrap" };
-const struct setting SETTING_CLIENT_TIMEOUT = { "slipway.clientTimeout", "SLIPWAY_CLIENT_TIMEOUT", "60" };
-const struct setting SETTING_BOOT_TIMEOUT = { "slipway.bootTimeout", "SLIPWAY_BOOT_TIMEOUT", "60" };
-const struct setting SETTING_STOP_TIMEOUT = { "slipway.stopTimeout", "SLIPWAY_STOP_TIMEOUT", "30" };
-const struct setting SETTING_HTTP_PORT = { "slipway.httpPort", "SLIPWAY_HTTP_PORT", NULL };
-const struct setting SETTING_HTTP_ADDRESS = { "slipway.httpAddress", "SLIPWAY_HTTP_ADDRESS", NULL };
-const struct setting SETTING_DOMAIN = { "slipway.domain", "SLIPWAY_DOMAIN", "localhost" };
-const struct setting SETTING_MAINTENANCE_PAGE = { "slipway.maintenancePage", "SLIPWAY_MAINTENANCE_PAGE", NULL };
-const struct setting SETTING_NGINX = { "slipway.nginx", "SLIPWAY_NGINX", "nginx" };
-const struct setting SETTING_ROUTER = { "slipway.router", "SLIPWAY_ROUTER", "own" };
-const struct setting SETTING_ROUTER_RELOAD = { "slipway.routerReload", NULL, NULL };
-const struct setting SETTING_ROUTER_CONNECTIONS = { "slipway.routerConnections", "SLIPWAY_ROUTER_CONNECTIONS", "8192" };
-const struct setting SETTING_ROUTER_CLIENT_CONNECTIONS = { "slipway.routerClientConnections", "SLIPWAY_ROUTER_CLIENT_CONNECTIONS", "256" };
-const struct setting SETTING_MAX_REQUEST_SIZE = { "slipway.maxRequestSize", "SLIPWAY_MAX_REQUEST_SIZE", "100M" };
-const struct setting SETTING_KEEP_BUILDS = { "slipway.keepBuilds", "SLIPWAY_KEEP_BUILDS", "100" };
-const struct setting SETTING_WATCH = { "slipway.watch", "SLIPWAY_WATCH", "60" };
-const struct setting SETTING_PORT_RANGE = { "slipway.portRange", "SLIPWAY_PORT_RANGE", "20000-29999" };
-const struct setting SETTING_MAX_INSTANCES = { "slipway.maxInstances", "SLIPWAY_MAX_INSTANCES", "20" };
-const struct setting SETTING_BWRAP = { "slipway.bwrap", "SLIPWAY_BWRAP", NULL };
-const struct setting SETTING_BUILD_NETWORK = { "slipway.buildNetwork", "SLIPWAY_BUILD_NETWORK", "shared" };
-const struct setting SETTING_MAX_SLUG_UNPACKED_SIZE = { "slipway.maxSlugUnpackedSize", "SLIPWAY_MAX_SLUG_UNPACKED_SIZE", "2G" };
-const struct setting SETTING_MAX_SLUG_FILES = { "slipway.maxSlugFiles", "SLIPWAY_MAX_SLUG_FILES", "1000000" };
-const struct setting SETTING_MAX_BUILD_OUTPUT = { "slipway.maxBuildOutput", "SLIPWAY_MAX_BUILD_OUTPUT", "4M" };
-const struct setting SETTING_FAILED_RELEASE_EXIT = { "slipway.failedReleaseExit", "SLIPWAY_FAILED_RELEASE_EXIT", "false" };
-const struct setting SETTING_TIMINGS = { "slipway.timings", "SLIPWAY_TIMINGS", "false" };
-const struct setting SETTING_AUTHORIZED_KEYS = { "slipway.authorizedKeys", "SLIPWAY_AUTHORIZED_KEYS", NULL };
-/* an argv, one word per value (settings_list): no environment variable */
-const struct setting SETTING_ON_RELEASE = { "slipway.onRelease", NULL, NULL };
-/* no environment variable: a client's environment must never decide it */
-const struct setting SETTING_SSH_APPS_CREATE = { "slipway.sshAppsCreate", NULL, "denied" };
-/* server-wide, and only in git config: what remote users are told to push to */
-const struct setting SETTING_GIT_URL = { "slipway.gitUrl", NULL, NULL };
+#define APP_ SETTING_SCOPE_APP
+#define SERVER_ SETTING_SCOPE_SERVER
 
-struct settings {
-	git_config *cfg;   /* a snapshot: the repository's with the global one, or the global one */
+/*
+ * Every setting, one row each (settings.h says what the fields mean).
+ * Grouped as the reference shows them: builds, releases, instances, the
+ * router, the server.
+ */
+const struct setting settings_table[SETTINGS_COUNT] = {
+	[SETTING_ID_COMPILE_TIMEOUT] = {
+		.key = "slipway.compileTimeout", .env = "SLIPWAY_COMPILE_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "15m",
+		.help = "how long a build's buildpacks may run" },
+	[SETTING_ID_MAX_SLUG_SIZE] = {
+		.key = "slipway.maxSlugSize", .env = "SLIPWAY_MAX_SLUG_SIZE",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "500M",
+		.help = "the largest compressed slug" },
+	[SETTING_ID_MAX_SLUG_UNPACKED_SIZE] = {
+		.key = "slipway.maxSlugUnpackedSize", .env = "SLIPWAY_MAX_SLUG_UNPACKED_SIZE",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "2G",
+		.help = "the slug's files, uncompressed; also the largest file app code may write" },
+	[SETTING_ID_MAX_SLUG_FILES] = {
+		.key = "slipway.maxSlugFiles", .env = "SLIPWAY_MAX_SLUG_FILES",
+		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "1000000",
+		.help = "files and directories in a slug" },
+	[SETTING_ID_MAX_BUILD_OUTPUT] = {
+		.key = "slipway.maxBuildOutput", .env = "SLIPWAY_MAX_BUILD_OUTPUT",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "4M", .zero_off = 1,
+		.help = "how much of a build's output is shown and kept: its first and last halves, "
+			"with a line saying what was cut between; `0` keeps it all" },
+	[SETTING_ID_BUILD_DIR] = {
+		.key = "slipway.buildDir", .env = "SLIPWAY_BUILD_DIR",
+		.type = SETTING_TYPE_PATH, .scope = APP_,
+		.def_doc = "a tmpfs when the tree fits, else `<root>/builds` "
+			   "([where builds run](install.md#where-builds-run))",
+		.help = "builds run in `DIR/<app>/`, always" },
+	[SETTING_ID_TMPFS] = {
+		.key = "slipway.tmpfs", .env = "SLIPWAY_TMPFS",
+		.type = SETTING_TYPE_PATH, .scope = APP_, .def_doc = "`/dev/shm`",
+		.help = "the tmpfs builds run in when the tree fits; `none`: never in a tmpfs" },
+	[SETTING_ID_STACK] = {
+		.key = "slipway.stack", .env = "SLIPWAY_STACK",
+		.type = SETTING_TYPE_STRING, .scope = APP_, .def = "heroku-22",
+		.help = "the `STACK` buildpacks see" },
+	[SETTING_ID_BUILD_NETWORK] = {
+		.key = "slipway.buildNetwork", .env = "SLIPWAY_BUILD_NETWORK",
+		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "shared", .values = "shared|none",
+		.unit = "build network",
+		.help = "`none` cuts builds off the network (loopback only)" },
+	[SETTING_ID_SANDBOX] = {
+		.key = "slipway.sandbox", .env = "SLIPWAY_SANDBOX",
+		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "bwrap", .values = "bwrap|none",
+		.unit = "sandbox",
+		.help = "where app code runs: the bubblewrap sandbox, or `none` "
+			"([security model](security.md))" },
+	[SETTING_ID_BWRAP] = {
+		.key = "slipway.bwrap", .env = "SLIPWAY_BWRAP",
+		.type = SETTING_TYPE_PROGRAM, .scope = APP_, .def_doc = "`bwrap` from `PATH`",
+		.help = "the bubblewrap program" },
+	[SETTING_ID_TIMINGS] = {
+		.key = "slipway.timings", .env = "SLIPWAY_TIMINGS",
+		.type = SETTING_TYPE_BOOL, .scope = APP_, .def = "false",
+		.help = "print each build stage's time after `Released`" },
+	[SETTING_ID_KEEP_BUILDS] = {
+		.key = "slipway.keepBuilds", .env = "SLIPWAY_KEEP_BUILDS",
+		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "100",
+		.help = "how many builds each app keeps with their output (`builds`)" },
+	[SETTING_ID_BRANCH] = {
+		.key = "slipway.branch",
+		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "`main` and `master`",
+		.help = "the only branch that deploys (`apps:create --branch`)" },
+	[SETTING_ID_REJECT_FAILED_BUILDS] = {
+		.key = "slipway.rejectFailedBuilds",
+		.type = SETTING_TYPE_BOOL, .scope = APP_, .def = "true",
+		.help = "a failed build rejects the push; `false` builds after the push is accepted "
+			"(`apps:create --accept-failed-builds`)" },
+	[SETTING_ID_FAILED_RELEASE_EXIT] = {
+		.key = "slipway.failedReleaseExit", .env = "SLIPWAY_FAILED_RELEASE_EXIT",
+		.type = SETTING_TYPE_BOOL, .scope = APP_, .def = "false",
+		.help = "`true`: the push builds and releases before git updates the branch, so a "
+			"failed release fails the push (non-zero exit, branch not moved)" },
+	[SETTING_ID_RELEASE_TIMEOUT] = {
+		.key = "slipway.releaseTimeout", .env = "SLIPWAY_RELEASE_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "1h",
+		.help = "how long a release command (and `slipway.onRelease`) may run" },
+	/* an argv, one word per value: no environment variable */
+	[SETTING_ID_ON_RELEASE] = {
+		.key = "slipway.onRelease",
+		.type = SETTING_TYPE_LIST, .scope = APP_, .def_doc = "none",
+		.help = "a program run after every release becomes current, one word per value "
+			"(`git config --add`; [running releases with something else]"
+			"(runtime.md#running-releases-with-something-else))" },
+	[SETTING_ID_BOOT_TIMEOUT] = {
+		.key = "slipway.bootTimeout", .env = "SLIPWAY_BOOT_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "60",
+		.help = "how long a new `web` instance has to accept connections on `$PORT`" },
+	[SETTING_ID_STOP_TIMEOUT] = {
+		.key = "slipway.stopTimeout", .env = "SLIPWAY_STOP_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "30",
+		.help = "from SIGTERM to SIGKILL when an instance stops" },
+	[SETTING_ID_WATCH] = {
+		.key = "slipway.watch", .env = "SLIPWAY_WATCH",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "60", .zero_off = 1,
+		.help = "how long a new release is watched for crashes and failed health checks "
+			"(automatic rollback); `0` turns it off" },
+	[SETTING_ID_PORT_RANGE] = {
+		.key = "slipway.portRange", .env = "SLIPWAY_PORT_RANGE",
+		.type = SETTING_TYPE_PORT_RANGE, .scope = APP_, .def = "20000-29999",
+		.help = "the ports instances get as `$PORT`" },
+	[SETTING_ID_MAX_INSTANCES] = {
+		.key = "slipway.maxInstances", .env = "SLIPWAY_MAX_INSTANCES",
+		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "20", .min = 1, .max = 1000,
+		.help = "how many instances `ps:scale` may run per app, all types together" },
+	[SETTING_ID_HTTP_PORT] = {
+		.key = "slipway.httpPort", .env = "SLIPWAY_HTTP_PORT",
+		.type = SETTING_TYPE_PORT, .scope = SERVER_,
+		.def_doc = "80 if it can be bound, else 5000 (kept once chosen)",
+		.help = "the router's port" },
+	[SETTING_ID_HTTP_ADDRESS] = {
+		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
+		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",
+		.help = "the router's address (an IPv4 address such as `127.0.0.1`)" },
+	[SETTING_ID_DOMAIN] = {
+		.key = "slipway.domain", .env = "SLIPWAY_DOMAIN",
+		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def = "localhost",
+		.help = "apps answer at `APP.DOMAIN`" },
+	[SETTING_ID_MAINTENANCE_PAGE] = {
+		.key = "slipway.maintenancePage", .env = "SLIPWAY_MAINTENANCE_PAGE",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "a built-in page",
+		.help = "the HTML file maintenance mode serves" },
+	[SETTING_ID_ROUTER] = {
+		.key = "slipway.router", .env = "SLIPWAY_ROUTER",
+		.type = SETTING_TYPE_ENUM, .scope = SERVER_, .def = "own", .values = "own|system",
+		.help = "`own`: Slipway runs nginx; `system`: your nginx includes Slipway's files" },
+	[SETTING_ID_NGINX] = {
+		.key = "slipway.nginx", .env = "SLIPWAY_NGINX",
+		.type = SETTING_TYPE_PROGRAM, .scope = SERVER_, .def = "nginx",
+		.help = "the nginx program" },
+	/* an argv, one word per value: no environment variable */
+	[SETTING_ID_ROUTER_RELOAD] = {
+		.key = "slipway.routerReload",
+		.type = SETTING_TYPE_LIST, .scope = SERVER_, .def_doc = "none",
+		.help = "with `slipway.router system`: the command that reloads your nginx, one word "
+			"per value" },
+	[SETTING_ID_ROUTER_CONNECTIONS] = {
+		.key = "slipway.routerConnections", .env = "SLIPWAY_ROUTER_CONNECTIONS",
+		.type = SETTING_TYPE_COUNT, .scope = SERVER_, .def = "8192",
+		.min = 32, .max = 1000000, .unit = "connections",
+		.help = "connections each router worker holds, clients' and apps' together" },
+	[SETTING_ID_ROUTER_CLIENT_CONNECTIONS] = {
+		.key = "slipway.routerClientConnections", .env = "SLIPWAY_ROUTER_CLIENT_CONNECTIONS",
+		.type = SETTING_TYPE_COUNT, .scope = SERVER_, .def = "256",
+		.min = 1, .max = 65535, .unit = "connections",
+		.help = "requests one client address may have going through the router at once "
+			"(429 beyond)" },
+	[SETTING_ID_MAX_REQUEST_SIZE] = {
+		.key = "slipway.maxRequestSize", .env = "SLIPWAY_MAX_REQUEST_SIZE",
+		.type = SETTING_TYPE_SIZE, .scope = SERVER_, .def = "100M",
+		.help = "the largest request body the router takes (413 beyond)" },
+	[SETTING_ID_LOCK_TIMEOUT] = {
+		.key = "slipway.lockTimeout", .env = "SLIPWAY_LOCK_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = SERVER_, .def = "600",
+		.help = "how long a writer waits for an app's lock" },
+	[SETTING_ID_CLIENT_TIMEOUT] = {
+		.key = "slipway.clientTimeout", .env = "SLIPWAY_CLIENT_TIMEOUT",
+		.type = SETTING_TYPE_DURATION, .scope = SERVER_, .def = "60",
+		.help = "how long a writer waits for a client that stopped reading before it drops "
+			"the rest of the output and finishes its release" },
+	[SETTING_ID_BUILDPACKS_DIR] = {
+		.key = "slipway.buildpacksDir", .env = "SLIPWAY_BUILDPACKS_DIR",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "where `slipway` was built",
+		.help = "the shipped buildpacks" },
+	[SETTING_ID_AUTHORIZED_KEYS] = {
+		.key = "slipway.authorizedKeys", .env = "SLIPWAY_AUTHORIZED_KEYS",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "`~/.ssh/authorized_keys`",
+		.help = "the file `keys:add` writes" },
+	/* only in git config: what remote users are told to push to */
+	[SETTING_ID_GIT_URL] = {
+		.key = "slipway.gitUrl",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_,
+		.def_doc = "`USER@HOST:APP.git` (`ssh://USER@HOST:PORT/APP.git` off port 22)",
+		.help = "the git URL `apps:create` and `apps:info` give users over ssh, with one `%s` "
+			"for the app" },
+	/* no environment variable: a client's environment must never decide it */
+	[SETTING_ID_SSH_APPS_CREATE] = {
+		.key = "slipway.sshAppsCreate",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
+		.help = "whether users may run `apps:create` over ssh: `allowed`, `denied`, or how "
+			"many apps each may create (0 to 100000)" },
 };
 
-enum source { FROM_DEFAULT, FROM_ENV, FROM_GIT };
+#undef APP_
+#undef SERVER_
 
-static int snapshot_of(git_config *live, struct settings **out)
+const struct setting *settings_find(const char *key)
 {
-	struct settings *s = xcalloc(1, sizeof(*s));
-	if (git_config_snapshot(&s->cfg, live) < 0) {
-		free(s);
-		return sw_git_error(SW_ERROR, "cannot read git config");
+	for (size_t i = 0; i < SETTINGS_COUNT; i++)
+		if (!strcmp(settings_table[i].key, key))
+			return &settings_table[i];
+	return NULL;
+}
+
+const char *settings_type_name(enum setting_type type)
+{
+	static const char *const names[] = {
+		[SETTING_TYPE_DURATION] = "duration", [SETTING_TYPE_SIZE] = "size",
+		[SETTING_TYPE_COUNT] = "count", [SETTING_TYPE_BOOL] = "boolean",
+		[SETTING_TYPE_STRING] = "string", [SETTING_TYPE_PATH] = "path",
+		[SETTING_TYPE_PROGRAM] = "program", [SETTING_TYPE_LIST] = "list",
+		[SETTING_TYPE_PORT] = "port", [SETTING_TYPE_PORT_RANGE] = "port range",
+		[SETTING_TYPE_ADDRESS] = "address", [SETTING_TYPE_HOST] = "host name",
+		[SETTING_TYPE_ENUM] = "one of",
+	};
+	return names[type];
+}
+
+const char *settings_scope_name(enum setting_scope scope)
+{
+	return scope == SETTING_SCOPE_SERVER ? "server" : "app";
+}
+
+const char *settings_origin_name(enum setting_origin from)
+{
+	static const char *const names[] = {
+		[SETTING_FROM_DEFAULT] = "default", [SETTING_FROM_ENV] = "environment",
+		[SETTING_FROM_APP] = "app", [SETTING_FROM_GLOBAL] = "global",
+	};
+	return names[from];
+}
+
+/* A config file as it was when a snapshot was read from it. */
+struct stamp {
+	char *path;
+	int exists;
+	struct stat st;
+};
+
+/*
+ * One snapshot, shared by every open of the same settings in this process
+ * (cache below): the cache holds one reference, each open one more.
+ */
+struct settings {
+	git_config *cfg;      /* the repository's with the global one, or the global one */
+	char *key;            /* the repository's real path; "" for the server-wide settings */
+	struct stamp *stamps; /* the files cfg was read from */
+	size_t nstamps;
+	int refs;
+	struct settings *next;
+};
+
+static struct settings *cache;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static FILE *trace_to;
+
+void settings_trace(FILE *f)
+{
+	trace_to = f;
+}
+
+static void stamps_add(struct settings *s, const char *path)
+{
+	s->stamps = xrealloc(s->stamps, (s->nstamps + 1) * sizeof(*s->stamps));
+	struct stamp *t = &s->stamps[s->nstamps++];
+	t->path = xstrdup(path);
+	t->exists = stat(path, &t->st) == 0;
+}
+
+/* name in each directory of libgit2's search path for level (':'-separated). */
+static void stamps_add_level(struct settings *s, int level, const char *name)
+{
+	git_buf dirs = GIT_BUF_INIT;
+	if (git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH, level, &dirs) < 0)
+		return;
+	for (const char *d = dirs.ptr; d && *d;) {
+		size_t n = strcspn(d, ":");
+		char *path = xasprintf("%.*s/%s", (int)n, d, name);
+		stamps_add(s, path);
+		free(path);
+		d += n + (d[n] == ':');
 	}
-	*out = s;
-	return 0;
+	git_buf_dispose(&dirs);
+}
+
+/* The files git_config_open_default() reads: system, XDG and global. */
+static void stamps_add_global(struct settings *s)
+{
+	stamps_add_level(s, GIT_CONFIG_LEVEL_SYSTEM, "gitconfig");
+	stamps_add_level(s, GIT_CONFIG_LEVEL_XDG, "config");
+	stamps_add_level(s, GIT_CONFIG_LEVEL_GLOBAL, ".gitconfig");
+}
+
+static int stamp_same(const struct stamp *t)
+{
+	struct stat st;
+	int exists = stat(t->path, &st) == 0;
+	if (exists != t->exists)
+		return 0;
+	return !exists ||
+	       (st.st_dev == t->st.st_dev && st.st_ino == t->st.st_ino &&
+		st.st_size == t->st.st_size && st.st_mtim.tv_sec == t->st.st_mtim.tv_sec &&
+		st.st_mtim.tv_nsec == t->st.st_mtim.tv_nsec &&
+		st.st_ctim.tv_sec == t->st.st_ctim.tv_sec &&
+		st.st_ctim.tv_nsec == t->st.st_ctim.tv_nsec);
+}
+
+/* 1 if s was read from the files that are there now (the same search path too). */
+static int still_fresh(struct settings *s)
+{
+	struct settings now = { 0 };
+	if (*s->key) /* the repository's own config, where its first open found it */
+		stamps_add(&now, s->stamps[0].path);
+	stamps_add_global(&now);
+	int same = now.nstamps == s->nstamps;
+	for (size_t i = 0; i < now.nstamps; i++) {
+		same = same && !strcmp(now.stamps[i].path, s->stamps[i].path) &&
+		       stamp_same(&s->stamps[i]);
+		free(now.stamps[i].path);
+	}
+	free(now.stamps);
+	return same;
+}
+
+static void settings_destroy(struct settings *s)
+{
+	for (size_t i = 0; i < s->nstamps; i++)
+		free(s->stamps[i].path);
+	free(s->stamps);
+	git_config_free(s->cfg);
+	free(s->key);
+	free(s);
+}
+
+static void unref(struct settings *s)
+{
+	if (s && --s->refs == 0)
+		settings_destroy(s);
+}
+
+/*
+ * Reads a snapshot for key: the repository at key, or ("") the global
+ * config.  The files are stamped before they are read, so a change while
+ * reading makes the next open read them again.
+ */
+static int snapshot_read(const char *key, struct settings **out)
+{
+	git_repository *repo = NULL;
+	git_config *live = NULL;
+	struct settings *s = xcalloc(1, sizeof(*s));
+	int err = 0;
+
+	s->key = xstrdup(key);
+	s->refs = 1;
+	if (*key) {
+		if ((err = sw_git_open(&repo, key)))
+			goto done;
+		char *path = xasprintf("%sconfig", git_repository_path(repo)); /* it ends in / */
+		stamps_add(s, path);
+		free(path);
+		stamps_add_global(s);
+		if (git_repository_config(&live, repo) < 0) {
+			err = sw_git_error(SW_ERROR, "cannot read repository config");
+			goto done;
+		}
+	} else {
+		stamps_add_global(s);
+		if (git_config_open_default(&live) < 0) {
+			err = sw_git_error(SW_ERROR, "cannot read git config");
+			goto done;
+		}
+	}
+	if (git_config_snapshot(&s->cfg, live) < 0)
+		err = sw_git_error(SW_ERROR, "cannot read git config");
+	else if (trace_to)
+		fprintf(trace_to, *key ? "settings: read the git config of app '%s' (pid %ld)\n"
+				       : "settings: read the git config of the server%s (pid %ld)\n",
+			key, (long)getpid());
+done:
+	git_config_free(live);
+	git_repository_free(repo);
+	if (err)
+		settings_destroy(s);
+	else
+		*out = s;
+	return err;
+}
+
+/* The cached snapshot for key when its files are unchanged, else a fresh one (cached). */
+static int settings_get(struct settings **out, const char *key)
+{
+	struct settings **p, *s = NULL;
+	int err = 0;
+
+	*out = NULL;
+	sw_git_init();
+	pthread_mutex_lock(&cache_mu);
+	for (p = &cache; *p && strcmp((*p)->key, key); p = &(*p)->next)
+		;
+	if (*p && still_fresh(*p)) {
+		s = *p;
+	} else if (!(err = snapshot_read(key, &s))) {
+		if (*p) { /* stale: the cache's reference goes, its holders keep theirs */
+			s->next = (*p)->next;
+			unref(*p);
+		}
+		*p = s;
+	}
+	if (s) {
+		s->refs++;
+		*out = s;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return err;
 }
 
 int settings_open_repo(struct settings **out, const char *git_dir)
 {
-	git_repository *repo = NULL;
-	git_config *cfg = NULL;
-	int err;
-
-	*out = NULL;
-	if ((err = sw_git_open(&repo, git_dir)))
-		return err;
-	if (git_repository_config(&cfg, repo) < 0)
-		err = sw_git_error(SW_ERROR, "cannot read repository config");
-	else
-		err = snapshot_of(cfg, out);
-	git_config_free(cfg);
-	git_repository_free(repo);
+	/* "." from a hook and <root>/apps/APP.git from a command are one repository */
+	char *real = realpath(git_dir, NULL);
+	int err = settings_get(out, real ? real : git_dir);
+	free(real);
 	return err;
 }
 
 int settings_open(struct settings **out, const char *root, const char *app)
 {
-	*out = NULL;
-	if (app) {
-		char *path = app_repo_path(root, app);
-		int err = settings_open_repo(out, path);
-		free(path);
-		return err;
-	}
-	git_config *cfg = NULL;
-	sw_git_init();
-	if (git_config_open_default(&cfg) < 0)
-		return sw_git_error(SW_ERROR, "cannot read git config");
-	int err = snapshot_of(cfg, out);
-	git_config_free(cfg);
+	if (!app)
+		return settings_get(out, "");
+	char *path = app_repo_path(root, app);
+	int err = settings_open_repo(out, path);
+	free(path);
 	return err;
 }
 
@@ -112,38 +452,76 @@ void settings_free(struct settings *s)
 {
 	if (!s)
 		return;
-	git_config_free(s->cfg);
-	free(s);
+	pthread_mutex_lock(&cache_mu);
+	unref(s);
+	pthread_mutex_unlock(&cache_mu);
 }
 
-/* The raw value and where it came from; *out NULL when set nowhere. */
-static int lookup(struct settings *s, const struct setting *def, char **out, enum source *from)
+/*
+ * The value git config gives key at a level below the app repository's:
+ * the last one written at the most specific of those levels.
+ */
+static int server_entry(git_config *cfg, const char *key, char **out, int *level)
 {
-	const char *v = def->env ? getenv(def->env) : NULL;
-	*out = NULL;
-	*from = FROM_DEFAULT;
-	if (v && *v) {
-		*from = FROM_ENV;
-		*out = xstrdup(v);
-		return 0;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	int rc;
+
+	if (git_config_multivar_iterator_new(&it, cfg, key, NULL) < 0)
+		return sw_git_error(SW_ERROR, "cannot read git config");
+	while ((rc = git_config_next(&e, it)) == 0) {
+		if ((int)e->level >= GIT_CONFIG_LEVEL_LOCAL || (*out && (int)e->level < *level))
+			continue;
+		free(*out);
+		*out = xstrdup(e->value ? e->value : "");
+		*level = (int)e->level;
 	}
-	git_buf b = GIT_BUF_INIT;
-	int rc = git_config_get_string_buf(&b, s->cfg, def->key);
+	git_config_iterator_free(it);
+	return rc == GIT_ITEROVER ? 0 : sw_git_error(SW_ERROR, "cannot read git config");
+}
+
+/* def's value in s's git config (NULL: none) and its level; server-wide ones skip the app's. */
+static int config_value(struct settings *s, const struct setting *def, char **out, int *level)
+{
+	*out = NULL;
+	if (def->scope == SETTING_SCOPE_SERVER)
+		return server_entry(s->cfg, def->key, out, level);
+	git_config_entry *e = NULL;
+	int rc = git_config_get_entry(&e, s->cfg, def->key);
 	if (rc == GIT_ENOTFOUND)
 		return 0;
 	if (rc < 0)
 		return sw_git_error(SW_ERROR, "cannot read git config");
-	*from = FROM_GIT;
-	*out = xstrdup(b.ptr);
-	git_buf_dispose(&b);
+	*out = xstrdup(e->value ? e->value : "");
+	*level = (int)e->level;
+	git_config_entry_free(e);
 	return 0;
 }
 
-static int blame(const struct setting *def, enum source from, int err)
+/* The raw value and where it came from; *out NULL when set nowhere. */
+static int lookup(struct settings *s, const struct setting *def, char **out,
+		  enum setting_origin *from)
 {
-	if (from == FROM_ENV)
+	const char *v = def->env ? getenv(def->env) : NULL;
+	int level = 0, err;
+	*out = NULL;
+	*from = SETTING_FROM_DEFAULT;
+	if (v && *v) {
+		*from = SETTING_FROM_ENV;
+		*out = xstrdup(v);
+		return 0;
+	}
+	if ((err = config_value(s, def, out, &level)) || !*out)
+		return err;
+	*from = level >= GIT_CONFIG_LEVEL_LOCAL ? SETTING_FROM_APP : SETTING_FROM_GLOBAL;
+	return 0;
+}
+
+static int blame(const struct setting *def, enum setting_origin from, int err)
+{
+	if (from == SETTING_FROM_ENV)
 		return sw_error_prefix(err, "$%s: ", def->env);
-	if (from == FROM_GIT)
+	if (from != SETTING_FROM_DEFAULT)
 		return sw_error_prefix(err, "git config %s: ", def->key);
 	return err;
 }
@@ -151,7 +529,7 @@ static int blame(const struct setting *def, enum source from, int err)
 int settings_blame(struct settings *s, const struct setting *def, int err)
 {
 	struct sw_error_state why;
-	enum source from;
+	enum setting_origin from;
 	char *v = NULL;
 	sw_error_save(&why, err);
 	int rc = lookup(s, def, &v, &from);
@@ -164,47 +542,67 @@ int settings_blame(struct settings *s, const struct setting *def, int err)
 
 int settings_string(struct settings *s, const struct setting *def, char **out)
 {
-	enum source from;
+	enum setting_origin from;
 	int err = lookup(s, def, out, &from);
 	if (!err && !*out && def->def)
 		*out = xstrdup(def->def);
 	return err;
 }
 
-int settings_list(struct settings *s, const struct setting *def, struct strvec *out)
+/* The values of the most specific config that has any, and that config's level. */
+static int list_values(struct settings *s, const struct setting *def, struct strvec *out,
+		       int *top)
 {
 	git_config_iterator *it = NULL;
 	git_config_entry *e;
 	struct strvec values = STRVEC_INIT;
-	int *levels = NULL, top = 0, rc;
+	int *levels = NULL, rc;
 
+	*top = 0;
 	strvec_clear(out);
 	if (git_config_multivar_iterator_new(&it, s->cfg, def->key, NULL) < 0)
 		return sw_git_error(SW_ERROR, "cannot read git config");
 	while ((rc = git_config_next(&e, it)) == 0) {
+		if (def->scope == SETTING_SCOPE_SERVER && (int)e->level >= GIT_CONFIG_LEVEL_LOCAL)
+			continue; /* server-wide: not the app's to say */
 		levels = xrealloc(levels, (values.n + 1) * sizeof(*levels));
 		levels[values.n] = (int)e->level;
 		strvec_push(&values, e->value ? e->value : "");
-		if (values.n == 1 || levels[values.n - 1] > top)
-			top = levels[values.n - 1];
+		if (values.n == 1 || levels[values.n - 1] > *top)
+			*top = levels[values.n - 1];
 	}
 	git_config_iterator_free(it);
 	int err = rc == GIT_ITEROVER ? 0 : sw_git_error(SW_ERROR, "cannot read git config");
 	/* the most specific config that has any value has all of them */
 	for (size_t i = 0; !err && i < values.n; i++)
-		if (levels[i] == top)
+		if (levels[i] == *top)
 			strvec_push(out, values.v[i]);
 	strvec_clear(&values);
 	free(levels);
 	return err;
 }
 
+int settings_list(struct settings *s, const struct setting *def, struct strvec *out)
+{
+	int top;
+	return list_values(s, def, out, &top);
+}
+
+/* The value to check: the one set, else the default; NULL when neither. */
+static const char *value_or_default(const struct setting *def, const char *v)
+{
+	return v ? v : def->def;
+}
+
 int settings_seconds(struct settings *s, const struct setting *def, int *out)
 {
-	enum source from;
+	enum setting_origin from;
 	char *v = NULL;
 	int err = lookup(s, def, &v, &from);
-	if (!err && (v || def->def) && (err = units_parse_seconds(v ? v : def->def, out)))
+	const char *t = value_or_default(def, v);
+	if (!err && t && def->zero_off && !strcmp(t, "0"))
+		*out = 0;
+	else if (!err && t && (err = units_parse_seconds(t, out)))
 		err = blame(def, from, err);
 	free(v);
 	return err;
@@ -212,45 +610,92 @@ int settings_seconds(struct settings *s, const struct setting *def, int *out)
 
 int settings_size(struct settings *s, const struct setting *def, uint64_t *out)
 {
-	enum source from;
+	enum setting_origin from;
 	char *v = NULL;
 	int err = lookup(s, def, &v, &from);
-	if (!err && (v || def->def) && (err = units_parse_size(v ? v : def->def, out)))
+	const char *t = value_or_default(def, v);
+	if (!err && t && def->zero_off && !strcmp(t, "0"))
+		*out = 0;
+	else if (!err && t && (err = units_parse_size(t, out)))
 		err = blame(def, from, err);
 	free(v);
 	return err;
 }
 
+#define COUNT_MAX 1000000000ULL
+
+/* t as a whole number from 1 to COUNT_MAX, then within the row's bounds. */
+static int parse_count(const struct setting *def, const char *t, uint64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = strtoull(t, &end, 10);
+	if (!*t || *t < '0' || *t > '9' || *end || errno || n < 1 || n > COUNT_MAX)
+		return sw_error_set(SW_EINVALID, "invalid number '%s': use a whole number from 1", t);
+	uint64_t min = def->min ? def->min : 1, max = def->max ? def->max : COUNT_MAX;
+	if (n < min || n > max)
+		return sw_error_set(SW_EINVALID, "invalid value '%llu': use %s%s%s%llu to %llu", n,
+				    def->unit ? "a number of " : "", def->unit ? def->unit : "",
+				    def->unit ? " from " : "",
+				    (unsigned long long)min, (unsigned long long)max);
+	*out = n;
+	return 0;
+}
+
 int settings_count(struct settings *s, const struct setting *def, uint64_t *out)
 {
-	enum source from;
-	char *v = NULL, *end = NULL;
+	enum setting_origin from;
+	char *v = NULL;
 	int err = lookup(s, def, &v, &from);
-	const char *t = v ? v : def->def;
-	if (!err && t) {
-		errno = 0;
-		unsigned long long n = strtoull(t, &end, 10);
-		if (!*t || *t < '0' || *t > '9' || *end || errno || n < 1 || n > 1000000000ULL)
-			err = blame(def, from, sw_error_set(SW_EINVALID,
-				"invalid number '%s': use a whole number from 1", t));
-		else
-			*out = n;
-	}
+	const char *t = value_or_default(def, v);
+	if (!err && t && (err = parse_count(def, t, out)))
+		err = blame(def, from, err);
 	free(v);
 	return err;
 }
 
 int settings_bool(struct settings *s, const struct setting *def, int *out)
 {
-	enum source from;
+	enum setting_origin from;
 	char *v = NULL;
 	int err = lookup(s, def, &v, &from);
-	const char *t = v ? v : def->def;
+	const char *t = value_or_default(def, v);
 	if (!err && t) {
 		if (git_config_parse_bool(out, t) < 0)
 			err = blame(def, from, sw_error_set(SW_EINVALID,
 				"invalid boolean '%s': use true or false", t));
 	}
+	free(v);
+	return err;
+}
+
+/* The place of word t in values ("a|b|c"), or -1; the words as "a, b or c" into list. */
+static int enum_index(const char *values, const char *t, struct buf *list)
+{
+	int found = -1, i = 0;
+	for (const char *v = values; *v; i++) {
+		size_t n = strcspn(v, "|");
+		if (strlen(t) == n && !strncmp(v, t, n))
+			found = i;
+		buf_addf(list, "%s%.*s", i == 0 ? "" : v[n] ? ", " : " or ", (int)n, v);
+		v += n + (v[n] == '|');
+	}
+	return found;
+}
+
+int settings_enum(struct settings *s, const struct setting *def, int *index)
+{
+	enum setting_origin from;
+	struct buf list = BUF_INIT;
+	char *v = NULL;
+	int err = lookup(s, def, &v, &from), i;
+	const char *t = value_or_default(def, v);
+	if (!err && t && (i = enum_index(def->values, t, &list)) >= 0)
+		*index = i;
+	else if (!err && t)
+		err = blame(def, from, sw_error_set(SW_EINVALID, "invalid %s '%s': use %s",
+						    def->unit ? def->unit : "value", t, list.data));
+	buf_release(&list);
 	free(v);
 	return err;
 }
@@ -275,6 +720,30 @@ int settings_port_range(struct settings *s, const struct setting *def, int *firs
 		*last = (int)b;
 	}
 	free(v);
+	return err;
+}
+
+int settings_effective(struct settings *s, const struct setting *def, char **value,
+		       enum setting_origin *from)
+{
+	*value = NULL;
+	*from = SETTING_FROM_DEFAULT;
+	if (def->type != SETTING_TYPE_LIST) {
+		int err = lookup(s, def, value, from);
+		if (!err && !*value && def->def)
+			*value = xstrdup(def->def);
+		return err;
+	}
+	struct strvec words = STRVEC_INIT;
+	int top, err = list_values(s, def, &words, &top);
+	if (!err && words.n) {
+		struct buf b = BUF_INIT;
+		for (size_t i = 0; i < words.n; i++)
+			buf_addf(&b, "%s%s", i ? " " : "", words.v[i]);
+		*value = buf_detach(&b);
+		*from = top >= GIT_CONFIG_LEVEL_LOCAL ? SETTING_FROM_APP : SETTING_FROM_GLOBAL;
+	}
+	strvec_clear(&words);
 	return err;
 }
 
@@ -353,4 +822,74 @@ int settings_git_url(const char *app, char **out)
 	free(fmt);
 	settings_free(s);
 	return err;
+}
+
+/* s in a table cell: '|' escaped. */
+static void put_cell(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		if (*s == '|')
+			fputs("\\|", f);
+		else
+			fputc(*s, f);
+}
+
+/* The type column: "count, 32 to 1000000", "one of `own`, `system`". */
+static void put_type(FILE *f, const struct setting *d)
+{
+	fputs(settings_type_name(d->type), f);
+	if (d->type == SETTING_TYPE_COUNT)
+		fprintf(f, ", %llu to %llu", (unsigned long long)(d->min ? d->min : 1),
+			(unsigned long long)(d->max ? d->max : COUNT_MAX));
+	if (d->type == SETTING_TYPE_ENUM)
+		for (const char *v = d->values; *v;) {
+			size_t n = strcspn(v, "|");
+			fprintf(f, "%s`%.*s`", v == d->values ? " " : ", ", (int)n, v);
+			v += n + (v[n] == '|');
+		}
+	if (d->zero_off)
+		fputs(", or `0`", f);
+}
+
+static void put_row(FILE *f, const struct setting *d)
+{
+	fprintf(f, "| `%s` | ", d->key);
+	if (d->env)
+		fprintf(f, "`%s`", d->env);
+	fputs(" | ", f);
+	put_type(f, d);
+	fprintf(f, " | %s | ", settings_scope_name(d->scope));
+	if (d->def)
+		fprintf(f, "`%s`", d->def);
+	else
+		put_cell(f, d->def_doc ? d->def_doc : "");
+	fputs(" | ", f);
+	put_cell(f, d->help);
+	fputs(" |\n", f);
+}
+
+int settings_write_reference(FILE *f)
+{
+	fputs("# Settings\n\n"
+	      "<!-- Made by slipway-docgen from the settings table (store/settings.c): do not\n"
+	      "edit. Change the table, then run: build/slipway-docgen settings > docs/settings.md -->\n\n"
+	      "Every setting is read the same way: its environment variable first, then\n"
+	      "the app's repository (`git --git-dir=<root>/apps/APP.git config slipway.NAME\n"
+	      "VALUE`; per-app settings only), then the server user's global git config\n"
+	      "(`git config --global slipway.NAME VALUE`: every app), then the default.\n"
+	      "An empty environment variable counts as unset. A malformed value fails\n"
+	      "what needs it and says where it was set (`git config\n"
+	      "slipway.compileTimeout: invalid timeout 'soon': …`). `slipway settings\n"
+	      "[-a APP] [--json]` shows every setting's value and where it comes from.\n\n"
+	      "Durations are written `90`, `90s`, `15m`, `1h` (1 second to 7 days);\n"
+	      "sizes `4096`, `512K`, `500M`, `2G`; booleans `true`/`false`, `yes`/`no`,\n"
+	      "`on`/`off`, `1`/`0`; lists one word per value (`git config --add`). Paths\n"
+	      "are absolute. Scope `server` settings are the server's alone: an app's\n"
+	      "repository cannot change them.\n\n"
+	      "| setting | environment | type | scope | default | what |\n"
+	      "|---|---|---|---|---|---|\n",
+	      f);
+	for (size_t i = 0; i < SETTINGS_COUNT; i++)
+		put_row(f, &settings_table[i]);
+	return fflush(f) || ferror(f) ? -1 : 0;
 }

@@ -1,7 +1,8 @@
 /*
- * settings.h - every knob of Slipway, read one way.
+ * settings.h - every knob of Slipway, read one way, described in one table.
  *
- * Part of store/: uses only util/; prints nothing.
+ * Part of store/: uses only util/; prints nothing (the reference and the
+ * trace go to the FILE * they are given).
  *
  * A setting has a git config name and, for most, an environment variable.
  * Its value is the first of:
@@ -18,84 +19,191 @@
  * that says where it was set ("$SLIPWAY_COMPILE_TIMEOUT: invalid timeout
  * 'x': ..." or "git config slipway.compileTimeout: ...").
  *
- *   name                        environment                scope   default
- *   slipway.compileTimeout      SLIPWAY_COMPILE_TIMEOUT    app     15m
- *   slipway.maxSlugSize         SLIPWAY_MAX_SLUG_SIZE      app     500M
- *   slipway.buildDir            SLIPWAY_BUILD_DIR          app     (builder/buildarea.h)
- *   slipway.tmpfs               SLIPWAY_TMPFS              app     /dev/shm
- *   slipway.stack               SLIPWAY_STACK              app     heroku-22
- *   slipway.releaseTimeout      SLIPWAY_RELEASE_TIMEOUT    app     1h
- *   slipway.branch              -                          app     (main and master)
- *   slipway.rejectFailedBuilds  -                          app     true
- *   slipway.failedReleaseExit   SLIPWAY_FAILED_RELEASE_EXIT app    false
- *   slipway.timings             SLIPWAY_TIMINGS            app     false
- *   slipway.sandbox             SLIPWAY_SANDBOX            app     bwrap (or none)
- *   slipway.bwrap               SLIPWAY_BWRAP              app     bwrap (from PATH)
- *   slipway.buildNetwork        SLIPWAY_BUILD_NETWORK      app     shared (or none)
- *   slipway.maxSlugUnpackedSize SLIPWAY_MAX_SLUG_UNPACKED_SIZE app 2G
- *   slipway.maxSlugFiles        SLIPWAY_MAX_SLUG_FILES     app     1000000
- *   slipway.lockTimeout         SLIPWAY_LOCK_TIMEOUT       server  600 (seconds)
- *   slipway.clientTimeout       SLIPWAY_CLIENT_TIMEOUT     server  60 (seconds)
- *   slipway.bootTimeout         SLIPWAY_BOOT_TIMEOUT       app     60 (seconds)
- *   slipway.stopTimeout         SLIPWAY_STOP_TIMEOUT       app     30 (seconds)
- *   slipway.buildpacksDir       SLIPWAY_BUILDPACKS_DIR     server  where slipway is installed
- *   slipway.authorizedKeys      SLIPWAY_AUTHORIZED_KEYS    server  ~/.ssh/authorized_keys
- *   slipway.gitUrl              -                          server  (none: USER@HOST:APP.git)
- *   slipway.sshAppsCreate       -                          server  denied
- *   slipway.onRelease           -                          app     (none: an argv, settings_list)
- *   slipway.routerConnections   SLIPWAY_ROUTER_CONNECTIONS server  8192 (per router worker)
- *   slipway.routerClientConnections SLIPWAY_ROUTER_CLIENT_CONNECTIONS server 256 (per address)
- *   slipway.maxRequestSize      SLIPWAY_MAX_REQUEST_SIZE   server  100M (a request's body)
- *   slipway.keepBuilds          SLIPWAY_KEEP_BUILDS        app     100 (builds kept with their output)
- *
- * Durations are written "90", "90s", "15m", "1h"; sizes "4096", "512K",
- * "500M", "2G" (util/units.h).
+ * The settings themselves are the rows of settings_table[] (settings.c):
+ * name, environment variable, type, scope, default, bounds and a line of
+ * help each.  The typed getters check a value against its row;
+ * `slipway settings` shows every row's effective value, and
+ * docs/settings.md is settings_write_reference()'s output (regenerate it
+ * with build/slipway-docgen settings > docs/settings.md).  Adding a
+ * setting: its SETTING_ID_* below, its row in settings.c, the reference
+ * regenerated.
  *
  *     struct settings *s;
  *     if (settings_open(&s, root, app) < 0) ...;
  *     int t;
  *     err = settings_seconds(s, &SETTING_COMPILE_TIMEOUT, &t);
  *     settings_free(s);
+ *
+ * One snapshot per process: settings_open() of the same app (or of the
+ * server-wide settings) reads the git config once and hands out that
+ * snapshot again, as long as the config files it was read from (the
+ * repository's, the global, XDG and system ones) are the same files, the
+ * same size and time; a changed file (git config writes a new one) is read
+ * again.  An included file's change is not noticed.  With
+ * SLIPWAY_TRACE_SETTINGS=1, the slipway command has each snapshot actually
+ * read print one line to stderr (settings_trace()): a debugging aid, and
+ * how the tests count them.
  */
 #ifndef SW_SETTINGS_H
 #define SW_SETTINGS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
-struct setting {
-	const char *key;   /* git config name */
-	const char *env;   /* environment variable, or NULL */
-	const char *def;   /* the default as it would be written, or NULL: unset */
+enum setting_type {
+	SETTING_TYPE_DURATION,   /* "90", "90s", "15m", "1h" (util/units.h) */
+	SETTING_TYPE_SIZE,       /* "4096", "512K", "500M", "2G" (util/units.h) */
+	SETTING_TYPE_COUNT,      /* a whole number within the row's bounds */
+	SETTING_TYPE_BOOL,       /* git's booleans */
+	SETTING_TYPE_STRING,     /* free text, checked where it is used */
+	SETTING_TYPE_PATH,       /* an absolute path */
+	SETTING_TYPE_PROGRAM,    /* a program: a path, or a name looked up in PATH */
+	SETTING_TYPE_LIST,       /* an argv, one word per value (settings_list) */
+	SETTING_TYPE_PORT,       /* a TCP port, 1 to 65535 */
+	SETTING_TYPE_PORT_RANGE, /* "FIRST-LAST" within 1024-65535 */
+	SETTING_TYPE_ADDRESS,    /* an IPv4 address */
+	SETTING_TYPE_HOST,       /* a host name */
+	SETTING_TYPE_ENUM,       /* one of the row's values */
 };
 
-extern const struct setting SETTING_COMPILE_TIMEOUT, SETTING_MAX_SLUG_SIZE, SETTING_BUILD_DIR,
-	SETTING_TMPFS, SETTING_STACK, SETTING_RELEASE_TIMEOUT, SETTING_BRANCH,
-	SETTING_REJECT_FAILED_BUILDS, SETTING_LOCK_TIMEOUT, SETTING_BUILDPACKS_DIR,
-	SETTING_AUTHORIZED_KEYS, SETTING_TIMINGS, SETTING_SANDBOX, SETTING_BUILD_NETWORK,
-	SETTING_MAX_SLUG_UNPACKED_SIZE, SETTING_MAX_SLUG_FILES, SETTING_BWRAP,
-	SETTING_CLIENT_TIMEOUT, SETTING_SSH_APPS_CREATE, SETTING_BOOT_TIMEOUT,
-	SETTING_STOP_TIMEOUT, SETTING_PORT_RANGE, SETTING_MAX_INSTANCES, SETTING_ON_RELEASE,
-	SETTING_HTTP_PORT, SETTING_HTTP_ADDRESS, SETTING_DOMAIN, SETTING_MAINTENANCE_PAGE,
-	SETTING_NGINX, SETTING_WATCH, SETTING_ROUTER, SETTING_ROUTER_RELOAD, SETTING_KEEP_BUILDS,
-	SETTING_FAILED_RELEASE_EXIT, SETTING_ROUTER_CONNECTIONS, SETTING_ROUTER_CLIENT_CONNECTIONS,
-	SETTING_MAX_REQUEST_SIZE;
-extern const struct setting SETTING_MAX_BUILD_OUTPUT;
+enum setting_scope {
+	SETTING_SCOPE_APP,    /* per app: the app's repository, then the global config */
+	SETTING_SCOPE_SERVER, /* server-wide: the global config only */
+};
+
+/* A row of settings_table[]. */
+struct setting {
+	const char *key;          /* git config name: "slipway.compileTimeout" */
+	const char *env;          /* environment variable, or NULL: git config only */
+	enum setting_type type;
+	enum setting_scope scope;
+	const char *def;          /* the default as it would be written, or NULL: unset */
+	const char *def_doc;      /* a default decided elsewhere, in words; NULL: def */
+	uint64_t min, max;        /* SETTING_TYPE_COUNT's bounds */
+	const char *unit;         /* counts and enums: what it is, for the message */
+	int zero_off;             /* durations and sizes: "0" is accepted and means none */
+	const char *values;       /* SETTING_TYPE_ENUM: the words, "own|system" */
+	const char *help;         /* one line: what it decides */
+};
+
+/* The rows' indexes, in the order of the table (and of the reference). */
+enum setting_id {
+	SETTING_ID_COMPILE_TIMEOUT,
+	SETTING_ID_MAX_SLUG_SIZE,
+	SETTING_ID_MAX_SLUG_UNPACKED_SIZE,
+	SETTING_ID_MAX_SLUG_FILES,
+	SETTING_ID_MAX_BUILD_OUTPUT,
+	SETTING_ID_BUILD_DIR,
+	SETTING_ID_TMPFS,
+	SETTING_ID_STACK,
+	SETTING_ID_BUILD_NETWORK,
+	SETTING_ID_SANDBOX,
+	SETTING_ID_BWRAP,
+	SETTING_ID_TIMINGS,
+	SETTING_ID_KEEP_BUILDS,
+	SETTING_ID_BRANCH,
+	SETTING_ID_REJECT_FAILED_BUILDS,
+	SETTING_ID_FAILED_RELEASE_EXIT,
+	SETTING_ID_RELEASE_TIMEOUT,
+	SETTING_ID_ON_RELEASE,
+	SETTING_ID_BOOT_TIMEOUT,
+	SETTING_ID_STOP_TIMEOUT,
+	SETTING_ID_WATCH,
+	SETTING_ID_PORT_RANGE,
+	SETTING_ID_MAX_INSTANCES,
+	SETTING_ID_HTTP_PORT,
+	SETTING_ID_HTTP_ADDRESS,
+	SETTING_ID_DOMAIN,
+	SETTING_ID_MAINTENANCE_PAGE,
+	SETTING_ID_ROUTER,
+	SETTING_ID_NGINX,
+	SETTING_ID_ROUTER_RELOAD,
+	SETTING_ID_ROUTER_CONNECTIONS,
+	SETTING_ID_ROUTER_CLIENT_CONNECTIONS,
+	SETTING_ID_MAX_REQUEST_SIZE,
+	SETTING_ID_LOCK_TIMEOUT,
+	SETTING_ID_CLIENT_TIMEOUT,
+	SETTING_ID_BUILDPACKS_DIR,
+	SETTING_ID_AUTHORIZED_KEYS,
+	SETTING_ID_GIT_URL,
+	SETTING_ID_SSH_APPS_CREATE,
+	SETTINGS_COUNT
+};
+
+extern const struct setting settings_table[SETTINGS_COUNT];
+
+#define SETTING_COMPILE_TIMEOUT (settings_table[SETTING_ID_COMPILE_TIMEOUT])
+#define SETTING_MAX_SLUG_SIZE (settings_table[SETTING_ID_MAX_SLUG_SIZE])
+#define SETTING_MAX_SLUG_UNPACKED_SIZE (settings_table[SETTING_ID_MAX_SLUG_UNPACKED_SIZE])
+#define SETTING_MAX_SLUG_FILES (settings_table[SETTING_ID_MAX_SLUG_FILES])
+#define SETTING_MAX_BUILD_OUTPUT (settings_table[SETTING_ID_MAX_BUILD_OUTPUT])
+#define SETTING_BUILD_DIR (settings_table[SETTING_ID_BUILD_DIR])
+#define SETTING_TMPFS (settings_table[SETTING_ID_TMPFS])
+#define SETTING_STACK (settings_table[SETTING_ID_STACK])
+#define SETTING_BUILD_NETWORK (settings_table[SETTING_ID_BUILD_NETWORK])
+#define SETTING_SANDBOX (settings_table[SETTING_ID_SANDBOX])
+#define SETTING_BWRAP (settings_table[SETTING_ID_BWRAP])
+#define SETTING_TIMINGS (settings_table[SETTING_ID_TIMINGS])
+#define SETTING_KEEP_BUILDS (settings_table[SETTING_ID_KEEP_BUILDS])
+#define SETTING_BRANCH (settings_table[SETTING_ID_BRANCH])
+#define SETTING_REJECT_FAILED_BUILDS (settings_table[SETTING_ID_REJECT_FAILED_BUILDS])
+#define SETTING_FAILED_RELEASE_EXIT (settings_table[SETTING_ID_FAILED_RELEASE_EXIT])
+#define SETTING_RELEASE_TIMEOUT (settings_table[SETTING_ID_RELEASE_TIMEOUT])
+#define SETTING_ON_RELEASE (settings_table[SETTING_ID_ON_RELEASE])
+#define SETTING_BOOT_TIMEOUT (settings_table[SETTING_ID_BOOT_TIMEOUT])
+#define SETTING_STOP_TIMEOUT (settings_table[SETTING_ID_STOP_TIMEOUT])
+#define SETTING_WATCH (settings_table[SETTING_ID_WATCH])
+#define SETTING_PORT_RANGE (settings_table[SETTING_ID_PORT_RANGE])
+#define SETTING_MAX_INSTANCES (settings_table[SETTING_ID_MAX_INSTANCES])
+#define SETTING_HTTP_PORT (settings_table[SETTING_ID_HTTP_PORT])
+#define SETTING_HTTP_ADDRESS (settings_table[SETTING_ID_HTTP_ADDRESS])
+#define SETTING_DOMAIN (settings_table[SETTING_ID_DOMAIN])
+#define SETTING_MAINTENANCE_PAGE (settings_table[SETTING_ID_MAINTENANCE_PAGE])
+#define SETTING_ROUTER (settings_table[SETTING_ID_ROUTER])
+#define SETTING_NGINX (settings_table[SETTING_ID_NGINX])
+#define SETTING_ROUTER_RELOAD (settings_table[SETTING_ID_ROUTER_RELOAD])
+#define SETTING_ROUTER_CONNECTIONS (settings_table[SETTING_ID_ROUTER_CONNECTIONS])
+#define SETTING_ROUTER_CLIENT_CONNECTIONS (settings_table[SETTING_ID_ROUTER_CLIENT_CONNECTIONS])
+#define SETTING_MAX_REQUEST_SIZE (settings_table[SETTING_ID_MAX_REQUEST_SIZE])
+#define SETTING_LOCK_TIMEOUT (settings_table[SETTING_ID_LOCK_TIMEOUT])
+#define SETTING_CLIENT_TIMEOUT (settings_table[SETTING_ID_CLIENT_TIMEOUT])
+#define SETTING_BUILDPACKS_DIR (settings_table[SETTING_ID_BUILDPACKS_DIR])
+#define SETTING_AUTHORIZED_KEYS (settings_table[SETTING_ID_AUTHORIZED_KEYS])
+#define SETTING_GIT_URL (settings_table[SETTING_ID_GIT_URL])
+#define SETTING_SSH_APPS_CREATE (settings_table[SETTING_ID_SSH_APPS_CREATE])
+
+/* The row named key ("slipway.watch"), or NULL. */
+const struct setting *settings_find(const char *key);
+
+/* How the reference and `slipway settings` name a type and a scope: "duration", "server". */
+const char *settings_type_name(enum setting_type type);
+const char *settings_scope_name(enum setting_scope scope);
 
 struct settings;
 
 /*
  * Opens the settings of one app (its repository's config, which includes
  * the global one) or, with app NULL, the server-wide ones.  The config is
- * read once, here: later changes are not seen.
+ * read here, or was read by an earlier open of the same settings in this
+ * process whose files have not changed since (above).
  */
 int settings_open(struct settings **out, const char *root, const char *app);
 
 /* The same for the app repository at git_dir (a hook's GIT_DIR). */
 int settings_open_repo(struct settings **out, const char *git_dir);
 
+/* Gives s back (NULL is fine); the snapshot stays for the next open. */
 void settings_free(struct settings *s);
+
+/*
+ * With f non-NULL, each snapshot actually read from the git config writes
+ * one line to f: "settings: read the git config of app '<path>'" (or "of
+ * the server" for the server-wide settings), with the process id.  NULL
+ * stops it.
+ */
+void settings_trace(FILE *f);
 
 /*
  * The value as written (malloc'ed), the default when set nowhere, NULL when
@@ -112,14 +220,21 @@ int settings_string(struct settings *s, const struct setting *def, char **out);
  */
 int settings_list(struct settings *s, const struct setting *def, struct strvec *out);
 
-/* A duration in seconds (util/units.h). */
+/* A duration in seconds (util/units.h); "0" is 0 where the row says zero_off. */
 int settings_seconds(struct settings *s, const struct setting *def, int *out);
 
-/* A size in bytes (util/units.h). */
+/* A size in bytes (util/units.h); "0" is 0 where the row says zero_off. */
 int settings_size(struct settings *s, const struct setting *def, uint64_t *out);
 
-/* A whole number from 1 to 1,000,000,000. */
+/* A whole number within the row's min and max (default 1 to 1,000,000,000). */
 int settings_count(struct settings *s, const struct setting *def, uint64_t *out);
+
+/*
+ * One of a SETTING_TYPE_ENUM row's values: *index is its place in the
+ * row's values (0 for the first).  Anything else is SW_EINVALID ("invalid
+ * <unit> 'x': use bwrap or none"), blamed on where it was set.
+ */
+int settings_enum(struct settings *s, const struct setting *def, int *index);
 
 /* true/false, yes/no, on/off, 1/0 (git's booleans). */
 int settings_bool(struct settings *s, const struct setting *def, int *out);
@@ -135,6 +250,30 @@ int settings_port_range(struct settings *s, const struct setting *def, int *firs
  * typed getters do: for checks the caller makes itself.  Returns err.
  */
 int settings_blame(struct settings *s, const struct setting *def, int err);
+
+/* Where an effective value comes from, as `slipway settings` names it. */
+enum setting_origin {
+	SETTING_FROM_DEFAULT,
+	SETTING_FROM_ENV,
+	SETTING_FROM_APP,    /* the app repository's config */
+	SETTING_FROM_GLOBAL, /* the server user's global (or XDG, or system) config */
+};
+
+const char *settings_origin_name(enum setting_origin from); /* "default", "environment", ... */
+
+/*
+ * def's effective value in s and where it comes from: *value malloc'ed,
+ * NULL when set nowhere and without a default; a list's values joined by
+ * spaces.  Not checked against the row (the typed getters do that).
+ */
+int settings_effective(struct settings *s, const struct setting *def, char **value,
+		       enum setting_origin *from);
+
+/*
+ * Writes docs/settings.md, the settings reference, to f: one table row per
+ * row of settings_table[].  Returns 0, or -1 when f has an error.
+ */
+int settings_write_reference(FILE *f);
 
 /*
  * A duration read on its own: the settings of app (NULL: server-wide)
@@ -161,8 +300,6 @@ int settings_client_timeout(int *seconds);
  * SW_EINVALID, blamed on where it was set.
  */
 int settings_ssh_apps_create(int *max);
-
-extern const struct setting SETTING_GIT_URL;
 
 /*
  * The git URL remote users push app to, from slipway.gitUrl: a format

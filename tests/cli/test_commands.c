@@ -32,7 +32,7 @@ Test(commands, remote_users_may_run_only_these)
 
 	static const char *const refused[] = { "shell", "keys", "keys:add", "keys:remove",
 					       "access", "access:add", "access:remove",
-					       "apps:destroy", "slugs:extract", "fsck", "gc",
+					       "apps:destroy", "slugs:extract", "fsck", "gc", "settings",
 					       "touch", "sh",
 					       "releases;touch", "git-upload-archive", "", NULL };
 	for (size_t i = 0; refused[i]; i++)
@@ -78,6 +78,25 @@ Test(commands, options_are_unique_and_documented)
 				no_clash(c->name, o, p);
 			for (const struct opt *p = shared; p->kind != OPT_KIND_END; p++)
 				no_clash(c->name, o, p);
+		}
+	}
+}
+
+/*
+ * The dispatcher allocates the struct a command's own options store into
+ * from the size its array ends with: every option must fit in it.
+ */
+Test(commands, own_options_fit_the_struct_they_store_into)
+{
+	for (const struct cmd *c = cli_commands; c->name; c++) {
+		if (!c->opts)
+			continue;
+		size_t size = opt_size(c->opts);
+		cr_assert_gt(size, 0, "%s: its options end with OPT_END, not OPT_END_OF()", c->name);
+		for (const struct opt *o = c->opts; o->kind != OPT_KIND_END; o++) {
+			size_t len = o->kind == OPT_KIND_STRING ? sizeof(const char *) : sizeof(int);
+			cr_assert_leq(o->offset + len, size, "%s: --%s is outside its struct", c->name,
+				      o->long_name);
 		}
 	}
 }

@@ -237,3 +237,40 @@ Test(opt, unparse_writes_words_that_parse_back_the_same)
 	cr_assert_eq(w.n, 0);
 	strvec_clear(&w);
 }
+
+/* A command's own options, stored apart from the shared ones. */
+struct own {
+	int keep;
+	const char *to;
+};
+
+static const struct opt own_opts[] = {
+	OPT_INT(0, "keep", struct own, keep, "N", 1, 1000, NULL, "how many to keep"),
+	OPT_STRING(0, "to", struct own, to, "APP", "an app name", "the app"),
+	OPT_END_OF(struct own),
+};
+
+Test(opt, each_group_stores_into_its_own_struct)
+{
+	static const struct opt *const each[] = { app_opts, own_opts, common_opts, NULL };
+	struct vals v = { 0 };
+	struct own o = { 0 };
+	void *const bases[] = { &v, &o, &v };
+	char *args[] = { "v2", "--keep", "3", "-a", "x", "--to=prod", "--root", "/srv", NULL };
+	int n = opt_parse_each(each, bases, 8, args, "gc", 0);
+	cr_assert_eq(n, 1, "%s", sw_error_last());
+	cr_assert_str_eq(args[0], "v2");
+	cr_assert_str_eq(v.app, "x");
+	cr_assert_str_eq(v.root, "/srv");
+	cr_assert_eq(o.keep, 3);
+	cr_assert_str_eq(o.to, "prod");
+	cr_assert_eq(v.num, 0, "--keep went into the shared struct");
+
+	char *bad[] = { "--keep", "0", NULL };
+	cr_assert_eq(opt_parse_each(each, bases, 2, bad, "gc", 0), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "invalid number '0' for --keep");
+
+	cr_assert_eq(opt_size(own_opts), sizeof(struct own));
+	cr_assert_eq(opt_size(app_opts), 0, "OPT_END says no size");
+	cr_assert_eq(opt_size(NULL), 0);
+}

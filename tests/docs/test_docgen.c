@@ -31,6 +31,11 @@ Test(docgen, commands_md_is_generated_from_the_command_table)
 	assert_page("commands", "docs/commands.md");
 }
 
+Test(docgen, settings_md_is_generated_from_the_settings_table)
+{
+	assert_page("settings", "docs/settings.md");
+}
+
 Test(docgen, an_unknown_mode_is_a_usage_error)
 {
 	struct th_result r = th_runv(NULL, NULL, SLIPWAY_DOCGEN, "nonsense", NULL);

@@ -530,6 +530,7 @@ Test(client, operator_commands_are_refused_in_a_checkout_of_a_server_s_app)
 		{ "fsck" }, { "gc" }, { "keys" }, { "keys:add", "carol", NULL }, { "keys:remove", "bob" },
 		{ "access", "-a", APP }, { "access:add", "bob" }, { "apps:destroy", APP, "--confirm", APP },
 		{ "server:start" }, { "server:status" }, { "slugs:extract", "v1", "out" },
+		{ "settings", "-a", APP },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
 		const char *argv[8] = { 0 };

@@ -513,6 +513,9 @@ Test(ssh, a_user_without_access_is_refused_everything)
 		    " !    refused: 'access:add' is not a command you can run here (run: ssh HOST help)\n");
 	refused_ssh(key_alice, "apps:destroy " APP " --confirm " APP,
 		    " !    refused: 'apps:destroy' is not a command you can run here (run: ssh HOST help)\n");
+	/* the server's settings are the operator's to see */
+	refused_ssh(key_alice, "settings -a " APP,
+		    " !    refused: 'settings' is not a command you can run here (run: ssh HOST help)\n");
 
 	/* once given access, the same commands work; taken away, refused again */
 	free(OK(env, SLIPWAY_BIN, "access:add", "bob", "-a", APP));

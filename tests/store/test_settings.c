@@ -1,5 +1,6 @@
 #include "tests/helpers.h"
 
+#include "runtime/services.h"
 #include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -258,6 +259,151 @@ Test(settings, a_list_keeps_every_value_in_order_and_the_app_replaces_the_global
 	v = on_release(NULL);
 	cr_assert_str_eq(v, "/usr/local/bin/global-hook|--all");
 	free(v);
+	free(local);
+	free(global);
+}
+
+/* What settings_trace() wrote to f since it was made: its lines, counted. */
+static int trace_lines(FILE *f)
+{
+	int n = 0, c;
+	fflush(f);
+	rewind(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	return n;
+}
+
+Test(settings, one_snapshot_per_app_until_its_config_changes)
+{
+	FILE *trace = tmpfile();
+	cr_assert(trace);
+	settings_trace(trace);
+	struct settings *a = NULL, *b = NULL, *g = NULL;
+	cr_assert_eq(settings_open(&a, sandbox, "demo"), 0, "%s", sw_error_last());
+	cr_assert_eq(settings_open_repo(&b, repo), 0, "%s", sw_error_last());
+	settings_free(b);
+	cr_assert_eq(settings_open(&g, sandbox, NULL), 0);
+	settings_free(g);
+	cr_assert_eq(settings_open(&g, sandbox, NULL), 0);
+	settings_free(g);
+	cr_assert_eq(trace_lines(trace), 2, "the app's config and the server's, once each");
+
+	char *local = th_path("%s/config", repo);
+	set_config(local, "slipway.keepBuilds", "7");
+	uint64_t n = 0;
+	cr_assert_eq(settings_open(&b, sandbox, "demo"), 0);
+	cr_assert_eq(settings_count(b, &SETTING_KEEP_BUILDS, &n), 0);
+	cr_assert_eq(n, 7, "a changed config is read again");
+	settings_free(b);
+	cr_assert_eq(trace_lines(trace), 3);
+	cr_assert_eq(settings_count(a, &SETTING_KEEP_BUILDS, &n), 0);
+	cr_assert_eq(n, 100, "an open snapshot stays what it was");
+	settings_free(a);
+
+	char *global = th_path("%s/.gitconfig", home);
+	set_config(global, "slipway.keepBuilds", "9");
+	cr_assert_eq(settings_open(&g, sandbox, NULL), 0);
+	cr_assert_eq(settings_count(g, &SETTING_KEEP_BUILDS, &n), 0);
+	cr_assert_eq(n, 9, "so is a changed global config");
+	settings_free(g);
+	cr_assert_eq(trace_lines(trace), 4);
+	settings_trace(NULL);
+	fclose(trace);
+	free(global);
+	free(local);
+}
+
+Test(settings, every_row_is_whole_and_its_default_is_valid)
+{
+	struct settings *s = NULL;
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0);
+	for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+		const struct setting *d = &settings_table[i];
+		cr_assert(d->key && !strncmp(d->key, "slipway.", 8), "row %zu has no key", i);
+		cr_assert(d->help && *d->help, "%s has no help", d->key);
+		cr_assert(!d->env || !strncmp(d->env, "SLIPWAY_", 8), "%s", d->key);
+		cr_assert(!(d->def && d->def_doc), "%s: a default or words for it, not both", d->key);
+		cr_assert(d->type != SETTING_TYPE_ENUM || d->values, "%s has no values", d->key);
+		cr_assert_eq(settings_find(d->key), d, "%s is in the table twice", d->key);
+		int t;
+		uint64_t u;
+		if (d->type == SETTING_TYPE_DURATION)
+			cr_assert_eq(settings_seconds(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
+		if (d->type == SETTING_TYPE_SIZE)
+			cr_assert_eq(settings_size(s, d, &u), 0, "%s: %s", d->key, sw_error_last());
+		if (d->type == SETTING_TYPE_COUNT)
+			cr_assert_eq(settings_count(s, d, &u), 0, "%s: %s", d->key, sw_error_last());
+		if (d->type == SETTING_TYPE_BOOL)
+			cr_assert_eq(settings_bool(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
+		if (d->type == SETTING_TYPE_ENUM)
+			cr_assert_eq(settings_enum(s, d, &t), 0, "%s: %s", d->key, sw_error_last());
+	}
+	cr_assert_null(settings_find("slipway.nonsense"));
+	cr_assert_eq(SETTING_MAX_INSTANCES.max, SERVICES_MAX, "ps:scale's limit is the row's");
+	settings_free(s);
+}
+
+Test(settings, bounds_and_zero_come_from_the_row)
+{
+	struct settings *s = NULL;
+	uint64_t n = 0;
+	int t = 5;
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0);
+	setenv("SLIPWAY_ROUTER_CONNECTIONS", "16", 1);
+	cr_assert_eq(settings_count(s, &SETTING_ROUTER_CONNECTIONS, &n), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "$SLIPWAY_ROUTER_CONNECTIONS: invalid value '16': use a "
+			 "number of connections from 32 to 1000000");
+	setenv("SLIPWAY_MAX_INSTANCES", "1001", 1);
+	cr_assert_eq(settings_count(s, &SETTING_MAX_INSTANCES, &n), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "$SLIPWAY_MAX_INSTANCES: invalid value '1001': use 1 to 1000");
+	setenv("SLIPWAY_MAX_INSTANCES", "1000", 1);
+	cr_assert_eq(settings_count(s, &SETTING_MAX_INSTANCES, &n), 0);
+	cr_assert_eq(n, 1000);
+
+	/* 0 is "none" only where the row says so */
+	setenv("SLIPWAY_MAX_BUILD_OUTPUT", "0", 1);
+	cr_assert_eq(settings_size(s, &SETTING_MAX_BUILD_OUTPUT, &n), 0, "%s", sw_error_last());
+	cr_assert_eq(n, 0, "0 keeps all of a build's output");
+	setenv("SLIPWAY_WATCH", "0", 1);
+	cr_assert_eq(settings_seconds(s, &SETTING_WATCH, &t), 0, "%s", sw_error_last());
+	cr_assert_eq(t, 0);
+	setenv("SLIPWAY_MAX_SLUG_SIZE", "0", 1);
+	cr_assert_eq(settings_size(s, &SETTING_MAX_SLUG_SIZE, &n), SW_EINVALID);
+
+	/* an enum's words */
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), 0);
+	cr_assert_eq(t, 0, "bwrap, the default, is the first word");
+	setenv("SLIPWAY_SANDBOX", "none", 1);
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), 0);
+	cr_assert_eq(t, 1);
+	setenv("SLIPWAY_SANDBOX", "off", 1);
+	cr_assert_eq(settings_enum(s, &SETTING_SANDBOX, &t), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "$SLIPWAY_SANDBOX: invalid sandbox 'off': use bwrap or none");
+	setenv("SLIPWAY_SANDBOX", "", 1);
+	settings_free(s);
+}
+
+Test(settings, a_server_wide_setting_skips_the_app_repository)
+{
+	char *local = th_path("%s/config", repo), *global = th_path("%s/.gitconfig", home);
+	set_config(local, "slipway.domain", "app.example.com");
+	struct settings *s = NULL;
+	char *v = NULL;
+	enum setting_origin from;
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0);
+	cr_assert_eq(settings_string(s, &SETTING_DOMAIN, &v), 0);
+	cr_assert_str_eq(v, "localhost", "the app's repository does not decide it");
+	free(v);
+	settings_free(s);
+
+	set_config(global, "slipway.domain", "example.com");
+	cr_assert_eq(settings_open(&s, sandbox, "demo"), 0);
+	cr_assert_eq(settings_effective(s, &SETTING_DOMAIN, &v, &from), 0);
+	cr_assert_str_eq(v, "example.com");
+	cr_assert_eq(from, SETTING_FROM_GLOBAL);
+	free(v);
+	settings_free(s);
 	free(local);
 	free(global);
 }
