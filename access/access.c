@@ -2,6 +2,7 @@
 #include "access/access.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/listfile.h"
 #include "store/paths.h"
 #include "util/error.h"
@@ -176,7 +177,9 @@ int access_create_app(const char *root, const char *app, const struct app_create
 			"You cannot create apps on this server. Ask its operator to create %s and give you access.",
 			app);
 	char *lock_path = paths_apps_create_lock(root);
-	if (max > 0 && (err = lock_acquire(&lk, lock_path, 30, NULL, NULL)) < 0)
+	int wait;
+	if (max > 0 && ((err = app_lock_wait(&wait)) < 0 ||
+			(err = lock_acquire(&lk, lock_path, wait, NULL, NULL)) < 0))
 		goto done;
 	if (max > 0 && (err = created_by(root, user, &mine)) < 0)
 		goto done;

@@ -2,6 +2,7 @@
 #include "access/keys.h"
 
 #include "access/access.h"
+#include "store/appctx.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -277,7 +278,9 @@ static int hold_keys(struct lockfile *lf, const char *file)
 	const char *slash = strrchr(file, '/');
 	char *dir = slash ? xasprintf("%.*s/", (int)(slash - file), file) : xstrdup("./");
 	char *old = xasprintf("%s.lock", file);
-	int err = lockfile_hold(lf, file, dir, 30);
+	int wait, err = app_lock_wait(&wait);
+	if (!err)
+		err = lockfile_hold(lf, file, dir, wait);
 	if (!err)
 		unlink(old); /* nothing takes it any more */
 	free(old);

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "store/slug.h"
 #include "release/change.h"
+#include "store/appctx.h"
 #include "store/config.h"
 #include "util/error.h"
 #include "util/run.h"
@@ -94,8 +95,11 @@ static int cmd_releases(int argc, char **argv)
 		char val[32];
 		snprintf(val, sizeof(val), "%d", i);
 		config_set(&set, "BENCH_SEQ", val);
-		int err = change_config(argv[0], argv[1], &set, NULL, NULL, "bench@example.com",
-					stderr, &res);
+		struct app_ctx ctx = APP_CTX_INIT;
+		int err = app_ctx_open(&ctx, argv[0], argv[1], APP_CTX_WRITE);
+		if (!err)
+			err = change_config(&ctx, &set, NULL, NULL, "bench@example.com", stderr, &res);
+		app_ctx_release(&ctx);
 		config_release(&set);
 		if (err)
 			return fail("releases");

@@ -10,6 +10,7 @@
 #include "store/slug.h"
 #include "builder/slugignore.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "builder/buildarea.h"
 #include "store/builds.h"
 #include "store/cas.h"
@@ -20,7 +21,6 @@
 #include "builder/limits.h"
 #include "builder/outcap.h"
 #include "store/ledger.h"
-#include "util/lock.h"
 #include "util/units.h"
 #include "util/util.h"
 
@@ -171,10 +171,10 @@ static void keep_output(struct build *b, struct settings *s)
 		if (!b->rec.id)
 			return;
 		int id = b->rec.id;
-		err = builds_read(b->o->root, b->o->app, id, &b->rec);
+		err = builds_read(b->o->ctx->root, b->o->ctx->app, id, &b->rec);
 		b->rec.id = id;
 		if (!err)
-			err = builds_log_append(b->o->root, b->o->app, id, &b->log);
+			err = builds_log_append(b->o->ctx->root, b->o->ctx->app, id, &b->log);
 	} else {
 		if (settings_count(s, &SETTING_KEEP_BUILDS, &keep) < 0)
 			say(b, " !     %s", sw_error_last()); /* and the default bound */
@@ -182,10 +182,10 @@ static void keep_output(struct build *b, struct settings *s)
 		b->rec.commit[40] = '\0';
 		b->rec.user = xstrdup(b->o->user ? b->o->user : "");
 		b->rec.source = xstrdup(b->o->retry ? "retry" : b->o->branch);
-		err = builds_begin(b->o->root, b->o->app, &b->rec, keep > 1000000 ? 1000000 : (int)keep,
+		err = builds_begin(b->o->ctx->root, b->o->ctx->app, &b->rec, keep > 1000000 ? 1000000 : (int)keep,
 				   &b->log);
 		if (!err)
-			fprintf(b->log, "-----> Building %s from %s (%.7s)\n", b->o->app, b->o->branch,
+			fprintf(b->log, "-----> Building %s from %s (%.7s)\n", b->o->ctx->app, b->o->branch,
 				b->o->rev);
 	}
 	if (err) {
@@ -218,7 +218,7 @@ static void finish_output(struct build *b, int built)
 	b->rec.status = built ? BUILD_SUCCEEDED : BUILD_FAILED;
 	if (b->r.version && b->o->stage != BUILD_ONLY)
 		b->rec.release = b->r.version;
-	builds_update(b->o->root, b->o->app, &b->rec);
+	builds_update(b->o->ctx->root, b->o->ctx->app, &b->rec);
 }
 
 static double lap(struct build *b)
@@ -233,7 +233,7 @@ static double lap(struct build *b)
 static void on_lock_wait(void *ctx)
 {
 	const struct build *b = ctx;
-	say(b, "-----> Waiting for the build of %s already in progress", b->o->app);
+	say(b, "-----> Waiting for the build of %s already in progress", b->o->ctx->app);
 }
 
 static int write_env_dir(struct build *b)
@@ -355,7 +355,7 @@ static int tree_bound(void *ctx)
 /* The build's sandbox: BUILD_DIR at /app, CACHE_DIR, ENV_DIR and the buildpacks. */
 static int open_sandbox(struct build *b)
 {
-	int err = sandbox_init(&b->sb, b->o->root, b->o->app, SANDBOX_BUILD);
+	int err = sandbox_init(&b->sb, b->o->ctx->root, b->o->ctx->app, SANDBOX_BUILD);
 	if (err || (err = sandbox_check(&b->sb)))
 		return err;
 	if (b->sb.off)
@@ -439,10 +439,9 @@ static int compile(struct build *b)
 	    (err = open_sandbox(b)))
 		goto done;
 	build_env(b, &env);
-	if ((err = pipeline_specs(b->o->root, b->o->app, b->app_dir, b->o->remote_user, &specs,
-				  &from)))
+	if ((err = pipeline_specs(b->o->ctx, b->app_dir, b->o->remote_user, &specs, &from)))
 		goto done;
-	po.root = b->o->root;
+	po.root = b->o->ctx->root;
 	po.sandbox = &b->sb;
 	po.work_dir = b->bp_dir;
 	po.app_dir = b->app_dir;
@@ -510,7 +509,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	char *tmp = NULL;
 	int fd = -1, err;
 
-	if ((err = cas_tmpfile(b->o->root, &fd, &tmp)))
+	if ((err = cas_tmpfile(b->o->ctx->root, &fd, &tmp)))
 		return err;
 	struct slug_write_opts so = { .max_bytes_in = b->limits.max_unpacked,
 				      .max_entries = b->limits.max_files };
@@ -536,7 +535,7 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	units_format_size(st.bytes_out, size, sizeof(size));
 	say(b, "-----> Compressing... done, %s", size);
 	/* the writer hashed the bytes as it wrote them: no second read */
-	err = cas_publish_hashed(b->o->root, fd, tmp, st.sha256);
+	err = cas_publish_hashed(b->o->ctx->root, fd, tmp, st.sha256);
 	if (!err) {
 		memcpy(b->r.slug, st.sha256, sizeof(st.sha256));
 		b->r.slug_size = st.bytes_out;
@@ -559,10 +558,9 @@ static int load_base(struct build *b, struct ledger *l)
 	return err;
 }
 
-static int record(struct build *b, struct ledger *l)
+static int record(struct build *b)
 {
-	struct activate_opts ao = { .root = b->o->root, .app = b->o->app, .ledger = l,
-				    .out = b->out, .report = &b->report };
+	struct activate_opts ao = { .ctx = b->o->ctx, .out = b->out, .report = &b->report };
 	b->r.description = xasprintf("Deploy %.7s%s", b->o->rev, b->o->retry ? " (retry)" : "");
 	b->r.user = xstrdup(b->o->user);
 	memcpy(b->r.commit, b->o->rev, 40);
@@ -580,7 +578,7 @@ static int record(struct build *b, struct ledger *l)
  */
 static char *built_path(const struct build_opts *o)
 {
-	return paths_built(o->root, o->app, o->rev);
+	return paths_built(o->ctx->root, o->ctx->app, o->rev);
 }
 
 static int save_built(struct build *b, const struct build_timings *tm)
@@ -694,7 +692,7 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 	if (b->o->stage == BUILD_ONLY)
 		return save_built(b, t);
 	say(b, "-----> Launching...");
-	if ((err = record(b, l)))
+	if ((err = record(b)))
 		return err;
 	t->record = lap(b);
 	return 0;
@@ -706,10 +704,9 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT, .bp_vars = CONFIG_INIT,
 			   .out = o->out, .rec = BUILD_RECORD_INIT,
 			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT };
-	struct lock lk = LOCK_INIT;
+	struct app_ctx *ctx = o->ctx;
 	struct ledger *l = NULL;
-	struct settings *s = NULL;
-	char *builds = NULL, *lockpath = NULL, *repo = NULL;
+	char *builds = NULL, *repo = NULL;
 	int nothing_built = 0, err;
 
 	if (!timings)
@@ -717,15 +714,19 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	memset(timings, 0, sizeof(*timings));
 	clock_gettime(CLOCK_MONOTONIC, &b.t0);
 	if (o->stage != BUILD_RELEASE_BUILT)
-		say(&b, "-----> Building %s from %s (%.7s)", o->app, o->branch, o->rev);
-	lockpath = app_lock_path(o->root, o->app);
-	if ((err = lock_acquire(&lk, lockpath, o->lock_wait_sec, on_lock_wait, &b)))
+		say(&b, "-----> Building %s from %s (%.7s)", o->ctx->app, o->branch, o->rev);
+	/* a second build of the same push (post-receive) holds it already */
+	ctx->on_wait = on_lock_wait;
+	ctx->on_wait_data = &b;
+	err = app_ctx_lock(ctx);
+	ctx->on_wait = NULL;
+	ctx->on_wait_data = NULL;
+	if (err)
 		goto done;
-	repo = app_repo_path(o->root, o->app);
+	l = ctx->ledger;
+	repo = app_repo_path(ctx->root, ctx->app);
 	b.repo = repo;
-	if ((err = ledger_open(&l, repo)))
-		goto done;
-	if ((err = limits_load(o->root, o->app, &b.limits)))
+	if ((err = limits_load(o->ctx->root, o->ctx->app, &b.limits)))
 		goto done;
 	if (o->stage == BUILD_RELEASE_BUILT) {
 		if ((err = take_built(&b, timings)) == SW_ENOTFOUND) {
@@ -739,28 +740,24 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 			err = load_base(&b, l);
 			add_bp_vars(&b);
 		}
-		if (!err && !(err = record(&b, l)))
+		if (!err && !(err = record(&b)))
 			timings->record = lap(&b);
 		goto recorded;
 	}
-	if (!(err = settings_open(&s, o->root, o->app)))
-		keep_output(&b, s);
-	settings_free(s);
-	if (err)
-		goto done;
+	keep_output(&b, ctx->settings);
 	lap(&b); /* the checkout stage starts with its plan */
-	if ((err = checkout_plan(repo, o->rev, o->root, o->remote_user, &b.plan)))
+	if ((err = checkout_plan(repo, o->rev, o->ctx->root, o->remote_user, &b.plan)))
 		goto done;
 	/* we hold the app lock: anything in the app's build areas is a killed build's leftover */
-	if ((err = buildarea_clear(o->root, o->app, b.limits.build_dir, b.limits.tmpfs, NULL)))
+	if ((err = buildarea_clear(o->ctx->root, o->ctx->app, b.limits.build_dir, b.limits.tmpfs, NULL)))
 		goto done;
-	builds = buildarea_path(o->root, o->app, b.limits.build_dir, b.limits.tmpfs,
+	builds = buildarea_path(o->ctx->root, o->ctx->app, b.limits.build_dir, b.limits.tmpfs,
 				checkout_plan_bytes(b.plan));
 	if ((err = fs_mkdir_p(builds, 0700)) || (err = fs_mkdtemp(builds, "build-", &b.dir)))
 		goto done;
 	b.app_dir = xasprintf("%s/app", b.dir);
 	b.env_dir = xasprintf("%s/env", b.dir);
-	b.cache_dir = app_cache_path(o->root, o->app);
+	b.cache_dir = app_cache_path(o->ctx->root, o->ctx->app);
 	b.bp_dir = xasprintf("%s/buildpacks", b.dir);
 	err = run_build(&b, l, timings);
 	if (!err && o->stage == BUILD_ONLY)
@@ -770,7 +767,7 @@ recorded:
 		say(&b, " !     Release v%d (%s) failed; the current release is unchanged.",
 		    b.r.version, b.r.description);
 		say(&b, " !     See its output with: slipway releases:output v%d -a %s", b.r.version,
-		    o->app);
+		    o->ctx->app);
 		err = SW_ERROR;
 		b.release_failed = 1;
 	} else if (!err) {
@@ -805,8 +802,6 @@ done:
 	checkout_plan_free(b.plan);
 	limits_release(&b.limits);
 	sandbox_release(&b.sb);
-	ledger_free(l);
-	lock_release(&lk);
 	release_release(&b.r);
 	config_release(&b.base);
 	config_release(&b.bp_vars);
@@ -817,7 +812,6 @@ done:
 	free(b.cache_dir);
 	free(b.bp_dir);
 	free(builds);
-	free(lockpath);
 	free(repo);
 	return err;
 }

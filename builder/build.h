@@ -18,7 +18,8 @@
  * and flushed at once.  A failed build prints " !     " lines saying why
  * and records nothing: "Push rejected, ..." as on Heroku when the failure
  * rejects the push (neither accepted nor retry), else what failed and
- * that no release was created.  The app lock is held from checkout to record.
+ * that no release was created.  The app lock is held from checkout to record
+ * (waiting up to slipway.lockTimeout for a running build).
  */
 #ifndef SW_BUILD_H
 #define SW_BUILD_H
@@ -39,10 +40,15 @@ enum build_stage {
 				  printing nothing, when it built nothing of it */
 };
 
+struct app_ctx;
+
 struct build_opts {
 	enum build_stage stage;
-	const char *root;
-	const char *app;
+	/*
+	 * the app, open (store/appctx.h): build_deploy() takes its lock (saying
+	 * so when it waits) and leaves it held, for the caller to release
+	 */
+	struct app_ctx *ctx;
 	const char *rev;        /* 40-hex commit sha */
 	const char *branch;     /* for the banner */
 	const char *user;       /* who pushed (release "By") */
@@ -51,9 +57,8 @@ struct build_opts {
 	int accepted;           /* git accepted the push already (post-receive): a failure
 	                           does not reject it, and is not said to */
 	FILE *out;              /* the pusher's terminal */
-	int lock_wait_sec;      /* how long to wait for a running build */
 };
-#define BUILD_OPTS_INIT { .lock_wait_sec = 600 }
+#define BUILD_OPTS_INIT { 0 }
 
 /* Timings of a build's stages, in seconds. */
 struct build_timings {

@@ -2,6 +2,7 @@
 #include "builder/cache.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -38,7 +39,7 @@ int cache_purge(const char *root, const char *app, unsigned long *files)
 	struct lock lk = LOCK_INIT;
 	unsigned long n = 0;
 	int wait, err = app_check_exists(root, app);
-	if (err || (err = settings_lock_wait(&wait)))
+	if (err || (err = app_lock_wait(&wait)))
 		return err;
 	char *lockpath = app_lock_path(root, app);
 	char *dir = app_cache_path(root, app);

@@ -4,6 +4,7 @@
 #include "builder/bpsource.h"
 #include "builder/buildpack.h"
 #include "builder/buildpacks.h"
+#include "store/appctx.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/units.h"
@@ -414,10 +415,10 @@ static int check_allowed(const struct strvec *specs, const char *user)
 	return 0;
 }
 
-int pipeline_specs(const char *root, const char *app, const char *app_dir, const char *user,
+int pipeline_specs(const struct app_ctx *app, const char *app_dir, const char *user,
 		   struct strvec *out, const char **from)
 {
-	int found, err = buildpacks_list(root, app, out);
+	int found, err = buildpacks_list(app->root, app->app, out);
 	*from = NULL;
 	if (err)
 		return err;

@@ -35,6 +35,8 @@
 
 #include <stdint.h>
 
+struct app_ctx;
+
 /* Everything here is the caller's and only read, during pipeline_run(). */
 struct pipeline_opts {
 	const char *root;              /* for the cache of git buildpacks */
@@ -81,14 +83,15 @@ int pipeline_run(const struct pipeline_opts *o, struct pipeline_result *r);
 void pipeline_result_release(struct pipeline_result *r);
 
 /*
- * The explicit list for a build: the app's (*from = "app") else the tree's
+ * The explicit list for a build of app (open, store/appctx.h): the app's
+ * (*from = "app") else the tree's
  * .buildpacks (*from = ".buildpacks"; must be a regular file) else empty
  * (*from = NULL).  A tree pushed by user (a remote user; NULL for the
  * server's own account) may name only what bpsource_allowed() lets them:
  * SW_EDENIED otherwise.  The app's list is the operator's or was checked
  * when it was set.
  */
-int pipeline_specs(const char *root, const char *app, const char *app_dir, const char *user,
+int pipeline_specs(const struct app_ctx *app, const char *app_dir, const char *user,
 		   struct strvec *out, const char **from);
 
 /* Sources export_path on top of env (see above); *out gets the new environment. */

@@ -7,6 +7,7 @@
 #include "release/activate.h"
 #include "release/change.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/ledger.h"
 #include "util/error.h"
 
@@ -154,6 +155,7 @@ int cmd_config_set(struct cli *c)
 	struct strvec keys = STRVEC_INIT;
 	struct buf names = BUF_INIT;
 	struct change_result res;
+	struct app_ctx ctx = APP_CTX_INIT;
 	int rc = 0;
 
 	for (int i = 0; i < c->nargs; i++) {
@@ -178,11 +180,12 @@ int cmd_config_set(struct cli *c)
 			goto done;
 		}
 	}
-	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, &set, &keys, NULL, c->user, stdout, &res) < 0) {
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
+	    change_config(&ctx, &set, &keys, NULL, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
+	app_ctx_release(&ctx);
 	name_list(&names, keys.v, keys.n);
 	print_done(c, "Setting", &names, &res);
 	struct buf out = BUF_INIT;
@@ -191,6 +194,7 @@ int cmd_config_set(struct cli *c)
 	if (res.failed)
 		rc = cli_release_failed(c, &res);
 done:
+	app_ctx_release(&ctx);
 	buf_release(&names);
 	strvec_clear(&keys);
 	config_release(&set);
@@ -202,6 +206,7 @@ int cmd_config_unset(struct cli *c)
 	struct strvec keys = STRVEC_INIT;
 	struct buf names = BUF_INIT;
 	struct change_result res;
+	struct app_ctx ctx = APP_CTX_INIT;
 	int rc = 0;
 
 	for (int i = 0; i < c->nargs; i++) {
@@ -211,16 +216,18 @@ int cmd_config_unset(struct cli *c)
 		}
 		strvec_push(&keys, c->args[i]);
 	}
-	if (app_check_exists(c->root, c->app) < 0 ||
-	    change_config(c->root, c->app, NULL, NULL, &keys, c->user, stdout, &res) < 0) {
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
+	    change_config(&ctx, NULL, NULL, &keys, c->user, stdout, &res) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
+	app_ctx_release(&ctx);
 	name_list(&names, keys.v, keys.n);
 	print_done(c, "Unsetting", &names, &res);
 	if (res.failed)
 		rc = cli_release_failed(c, &res);
 done:
+	app_ctx_release(&ctx);
 	buf_release(&names);
 	strvec_clear(&keys);
 	return rc;

@@ -8,6 +8,7 @@
 #include "release/activate.h"
 #include "release/change.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/ledger.h"
 #include "util/error.h"
 
@@ -121,7 +122,14 @@ int cmd_promote(struct cli *c)
 	if (c->shell_user && access_check(c->root, a->to, c->shell_user) < 0)
 		return cli_fail();
 	/* with --json, stdout is the release object alone: the release phase goes to stderr */
-	int err = change_promote(c->root, c->app, a->to, c->user, a->json ? stderr : stdout, &res);
+	struct app_ctx from = APP_CTX_INIT, to = APP_CTX_INIT;
+	int err = app_ctx_open(&from, c->root, c->app, APP_CTX_READ);
+	if (!err)
+		err = app_ctx_open(&to, c->root, a->to, APP_CTX_READ);
+	if (!err)
+		err = change_promote(&from, &to, c->user, a->json ? stderr : stdout, &res);
+	app_ctx_release(&to);
+	app_ctx_release(&from);
 	char *doing = xasprintf("Promoting %s to %s", c->app, a->to);
 	int rc = report(c, a->to, doing, err, &res);
 	free(doing);
@@ -182,8 +190,12 @@ int cmd_deploy(struct cli *c)
 		rc = 1;
 	}
 	if (!rc) {
-		int err = change_deploy_slug(c->root, c->app, &s.found, c->user,
-					     a->json ? stderr : stdout, &res);
+		struct app_ctx ctx = APP_CTX_INIT;
+		int err = app_ctx_open(&ctx, c->root, c->app, APP_CTX_READ);
+		if (!err)
+			err = change_deploy_slug(&ctx, &s.found, c->user, a->json ? stderr : stdout,
+						 &res);
+		app_ctx_release(&ctx);
 		char *doing = xasprintf("Deploying slug %.12s to %s", s.hex, c->app);
 		rc = report(c, c->app, doing, err, &res);
 		free(doing);

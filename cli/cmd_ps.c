@@ -13,7 +13,7 @@
 #include "store/app.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/lock.h"
+#include "store/appctx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,43 +106,38 @@ done:
  * formation and the running instances change only between switches.
  */
 static int with_current(struct cli *c, const char *what,
-			int (*fn)(struct cli *c, const struct release *r))
+			int (*fn)(struct cli *c, struct app_ctx *ctx, const struct release *r))
 {
-	struct ledger *l = NULL;
+	struct app_ctx ctx = APP_CTX_INIT;
 	struct release r = RELEASE_INIT;
-	struct lock lk = LOCK_INIT;
-	char *lockpath = NULL;
-	int v = 0, wait = 600, rc = 0;
+	int v = 0, rc = 0;
 
-	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
-		return cli_fail();
-	lockpath = app_lock_path(c->root, c->app);
-	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0 || (rc = cli_open_app(c, &l)))
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0)
 		goto fail;
 	/* a switch killed before us is undone first */
-	if (activate_recover(c->root, c->app, l, stderr) < 0 || ledger_current(l, &v) < 0)
+	if (activate_recover(&ctx, stderr) < 0 ||
+	    ledger_current(ctx.ledger, &v) < 0)
 		goto fail;
 	if (!v) {
 		fprintf(stderr, " !    %s has no release to %s yet: push first\n", c->app, what);
 		rc = 1;
 		goto done;
 	}
-	if (ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0)
+	if (ledger_read(ctx.ledger, v, LEDGER_READ_PROCS, &r) < 0)
 		goto fail;
-	rc = fn(c, &r);
+	rc = fn(c, &ctx, &r);
 	goto done;
 fail:
-	rc = rc ? rc : cli_fail();
+	rc = cli_fail();
 done:
 	release_release(&r);
-	ledger_free(l);
-	lock_release(&lk);
-	free(lockpath);
+	app_ctx_release(&ctx);
 	return rc;
 }
 
-static int scale(struct cli *c, const struct release *r)
+static int scale(struct cli *c, struct app_ctx *ctx, const struct release *r)
 {
+	(void)ctx;
 	char *summary = NULL;
 	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
 	    (services_runtime_up(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
@@ -196,7 +191,7 @@ int cmd_ps_scale(struct cli *c)
 	return with_current(c, "scale", scale);
 }
 
-static int restart(struct cli *c, const struct release *r)
+static int restart(struct cli *c, struct app_ctx *ctx, const struct release *r)
 {
 	const char *which = c->nargs ? c->args[0] : NULL;
 	char *why = NULL;
@@ -208,7 +203,7 @@ static int restart(struct cli *c, const struct release *r)
 		fprintf(stderr, " !    Nothing restarted: " CLI_RUNTIME_STOPPED ".\n");
 		return 1;
 	}
-	if (activate_restart(c->root, c->app, r, which, &why) < 0) {
+	if (activate_restart(ctx, r, which, &why) < 0) {
 		printf("failed\n");
 		fflush(stdout);
 		if (why) {

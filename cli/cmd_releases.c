@@ -8,6 +8,7 @@
 #include "release/activate.h"
 #include "release/change.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
 
@@ -187,13 +188,18 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 
 int cmd_rollback(struct cli *c)
 {
+	struct app_ctx ctx = APP_CTX_INIT;
 	struct change_result res;
-	int target = 0;
-	if (app_check_exists(c->root, c->app) < 0)
+	int target = 0, err;
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_READ) < 0)
 		return cli_fail();
-	if (c->nargs && release_parse_version(c->args[0], &target) < 0)
+	if (c->nargs && (err = release_parse_version(c->args[0], &target)) < 0) {
+		app_ctx_release(&ctx);
 		return cli_fail();
-	if (change_rollback(c->root, c->app, target, c->user, stdout, &res) < 0)
+	}
+	err = change_rollback(&ctx, target, c->user, stdout, &res);
+	app_ctx_release(&ctx); /* the lock goes before the output, as it did */
+	if (err < 0)
 		return cli_fail();
 	char *skipped = res.skipped[0] ? xasprintf(" (skipped %s)", res.skipped) : xstrdup("");
 	if (res.failed) {
@@ -217,44 +223,43 @@ int cmd_rollback(struct cli *c)
 }
 
 /* The commit of the latest release, which a retry builds again (*version: that release). */
-static int retry_commit(struct cli *c, char commit[41], int *version)
+static int retry_commit(struct app_ctx *ctx, char commit[41], int *version)
 {
-	struct ledger *l = NULL;
+	struct ledger *l = ctx->ledger;
 	struct release r = RELEASE_INIT;
-	int rc = cli_open_app(c, &l);
-	if (rc)
-		return rc;
+	int rc = 0;
 	if (ledger_latest(l, version) < 0 || (*version && ledger_read(l, *version, 0, &r) < 0)) {
 		rc = cli_fail();
 	} else if (!*version || !r.commit[0]) {
 		fprintf(stderr, " !    %s has no deploy to retry: push the app first "
-				"(git push heroku main).\n", c->app);
+				"(git push heroku main).\n", ctx->app);
 		rc = 1;
 	} else {
 		memcpy(commit, r.commit, 41);
 	}
 	release_release(&r);
-	ledger_free(l);
 	return rc;
 }
 
 int cmd_releases_retry(struct cli *c)
 {
 	char commit[41], from[32];
-	int version = 0, rc = retry_commit(c, commit, &version);
-	if (rc)
-		return rc;
-	snprintf(from, sizeof(from), "v%d's commit", version);
-	struct build_opts o = BUILD_OPTS_INIT;
-	o.root = c->root;
-	o.app = c->app;
-	o.rev = commit;
-	o.branch = from;
-	o.user = c->user;
-	o.remote_user = c->shell_user;
-	o.retry = 1;
-	o.out = stdout;
-	if (settings_lock_wait(&o.lock_wait_sec) < 0)
+	struct app_ctx ctx = APP_CTX_INIT;
+	int version = 0, rc;
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_READ) < 0)
 		return cli_fail();
-	return build_deploy(&o, NULL, NULL) < 0 ? 1 : 0;
+	if (!(rc = retry_commit(&ctx, commit, &version))) {
+		snprintf(from, sizeof(from), "v%d's commit", version);
+		struct build_opts o = BUILD_OPTS_INIT;
+		o.ctx = &ctx;
+		o.rev = commit;
+		o.branch = from;
+		o.user = c->user;
+		o.remote_user = c->shell_user;
+		o.retry = 1;
+		o.out = stdout;
+		rc = build_deploy(&o, NULL, NULL) < 0 ? 1 : 0;
+	}
+	app_ctx_release(&ctx);
+	return rc;
 }

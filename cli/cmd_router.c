@@ -12,7 +12,7 @@
 #include "store/maintenance.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/lock.h"
+#include "store/appctx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,33 +26,21 @@ int cmd_maintenance(struct cli *c)
 	return 0;
 }
 
-/* A switch whose writer was killed is undone first (runtime/activate.h): 0 or the exit code. */
-static int recover(struct cli *c)
-{
-	struct ledger *l = NULL;
-	int rc = cli_open_app(c, &l);
-	if (!rc && activate_recover(c->root, c->app, l, stderr) < 0)
-		rc = cli_fail();
-	ledger_free(l);
-	return rc;
-}
-
-/* Runs fn(c, arg) under the app's lock: never in the middle of a switch. */
+/*
+ * Runs fn(c, arg) under the app's lock: never in the middle of a switch,
+ * and a switch whose writer was killed is undone first (release/activate.h).
+ */
 static int under_lock(struct cli *c, int (*fn)(struct cli *c, int arg), int arg)
 {
-	struct lock lk = LOCK_INIT;
-	char *lockpath = NULL;
-	int wait = 600, rc;
+	struct app_ctx ctx = APP_CTX_INIT;
+	int rc;
 
-	if (app_check_exists(c->root, c->app) < 0 || settings_lock_wait(&wait) < 0)
-		return cli_fail();
-	lockpath = app_lock_path(c->root, c->app);
-	if (lock_acquire(&lk, lockpath, wait, NULL, NULL) < 0)
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
+	    activate_recover(&ctx, stderr) < 0)
 		rc = cli_fail();
-	else if (!(rc = recover(c)))
+	else
 		rc = fn(c, arg);
-	lock_release(&lk);
-	free(lockpath);
+	app_ctx_release(&ctx);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "runtime/router.h"
 #include "release/watch.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
@@ -266,7 +267,12 @@ int cmd_watch_run(struct cli *c)
 		return cli_fail();
 	if (!p)
 		return cli_usage(c->cmd, "watch:run needs --previous vN");
-	if (app_check_exists(c->root, c->app) < 0 || watch_run(c->root, c->app, v, p, &rolled) < 0)
+	struct app_ctx ctx = APP_CTX_INIT;
+	int err = app_ctx_open(&ctx, c->root, c->app, APP_CTX_READ);
+	if (!err)
+		err = watch_run(&ctx, v, p, &rolled);
+	app_ctx_release(&ctx);
+	if (err < 0)
 		return cli_fail();
 	if (rolled)
 		printf("Rolled back %s to v%d automatically: v%d\n", c->app, p, rolled);

@@ -2,6 +2,7 @@
 
 #include "builder/build.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/gitlocks.h"
 #include "store/ledger.h"
 #include "store/settings.h"
@@ -147,15 +148,11 @@ static int failed_release_exit(const char *git_dir, int *on)
 }
 
 /* The app's newest release number (0: none), or -1 when it cannot be read. */
-static int latest_release(const char *root, const char *app)
+static int latest_release(struct app_ctx *ctx)
 {
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
 	int v = -1;
-	if (ledger_open(&l, repo) < 0 || ledger_latest(l, &v) < 0)
+	if (ledger_latest(ctx->ledger, &v) < 0)
 		v = -1;
-	ledger_free(l);
-	free(repo);
 	return v;
 }
 
@@ -207,9 +204,10 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 				name);
 	}
 	if (dep) {
+		/* one context for the builds of this push: the lock is taken once, by the first */
+		struct app_ctx ctx = APP_CTX_INIT;
 		struct build_opts o = BUILD_OPTS_INIT;
-		o.root = root;
-		o.app = app;
+		o.ctx = &ctx;
 		o.rev = dep->new;
 		o.branch = branch_of(dep);
 		o.user = user;
@@ -217,7 +215,7 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		o.out = out;
 		/* post-receive: git has moved the branch, whatever happens now */
 		o.accepted = step == STEP_POST || step == STEP_POST_RELEASED;
-		if (settings_lock_wait(&o.lock_wait_sec) < 0) {
+		if (app_ctx_open(&ctx, root, app, APP_CTX_READ) < 0) {
 			fprintf(out, " !     %s\n", sw_error_last());
 			failed = 1;
 		} else if (step == STEP_PRE_BUILD) {
@@ -225,16 +223,17 @@ static int build_updates(const char *git_dir, const struct updates *u, FILE *out
 		} else if (step == STEP_PRE_RELEASE) {
 			failed = build_one(&o, BUILD_AND_RELEASE) < 0;
 		} else {
-			int before = latest_release(root, app);
+			int before = latest_release(&ctx);
 			int err = build_one(&o, BUILD_RELEASE_BUILT);
 			if (err == SW_ENOTFOUND)
 				err = step == STEP_POST ? build_one(&o, BUILD_AND_RELEASE) : 0;
 			failed = err < 0;
 			/* recorded, but not live: git has told the pusher the push succeeded */
-			if (failed && before >= 0 && latest_release(root, app) > before)
+			if (failed && before >= 0 && latest_release(&ctx) > before)
 				fprintf(out, " !     The push was accepted, but nothing new is live "
 					     "(slipway.failedReleaseExit true makes such a push fail)\n");
 		}
+		app_ctx_release(&ctx);
 	}
 	fflush(out);
 	free(root);
@@ -276,20 +275,21 @@ static void say_waiting(void *ctx)
 static void remove_stale_git_locks(const char *git_dir, FILE *out)
 {
 	struct strvec found = STRVEC_INIT, removed = STRVEC_INIT;
-	struct lock lk = LOCK_INIT;
-	char *root = NULL, *app = NULL, *lock_path = NULL;
-	int wait = 0, err;
+	struct app_ctx ctx = APP_CTX_INIT;
+	char *root = NULL, *app = NULL;
+	int err;
 
 	if (gitlocks_find_stale(git_dir, &found) < 0 || !found.n)
 		goto done; /* a failed look: git says what it finds */
-	if (!(err = app_from_repo(git_dir, &root, &app)) && !(err = settings_lock_wait(&wait))) {
+	if (!(err = app_from_repo(git_dir, &root, &app))) {
 		struct waiting w = { out, app };
-		lock_path = app_lock_path(root, app);
-		err = lock_acquire(&lk, lock_path, wait, say_waiting, &w);
+		ctx.on_wait = say_waiting;
+		ctx.on_wait_data = &w;
+		err = app_ctx_open(&ctx, root, app, APP_CTX_WRITE);
 	}
 	if (!err)
 		err = gitlocks_remove_stale(git_dir, &removed);
-	lock_release(&lk);
+	app_ctx_release(&ctx);
 	for (size_t i = 0; i < removed.n; i++)
 		fprintf(out, "-----> Removed stale git lock %s, left behind by an interrupted git process\n",
 			removed.v[i]);
@@ -298,7 +298,6 @@ static void remove_stale_git_locks(const char *git_dir, FILE *out)
 done:
 	strvec_clear(&found);
 	strvec_clear(&removed);
-	free(lock_path);
 	free(root);
 	free(app);
 }

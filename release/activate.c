@@ -10,9 +10,9 @@
 #include "exec/unpack.h"
 #include "release/watcher.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,14 +30,14 @@
  */
 static int prepare(const struct activate_opts *o, struct sandbox *sb, int *seconds)
 {
-	int err = settings_read_seconds(o->root, o->app, &SETTING_RELEASE_TIMEOUT, seconds);
+	int err = settings_seconds(o->ctx->settings, &SETTING_RELEASE_TIMEOUT, seconds);
 	if (!err)
-		err = sandbox_init(sb, o->root, o->app, SANDBOX_RUN);
+		err = sandbox_init(sb, o->ctx->root, o->ctx->app, SANDBOX_RUN);
 	if (!err)
 		err = sandbox_check(sb);
 	/* we hold the app lock: any run directory of the app is a killed run's */
 	if (!err)
-		err = unpack_clear(o->root, o->app, NULL);
+		err = unpack_clear(o->ctx->root, o->ctx->app, NULL);
 	return err;
 }
 
@@ -70,7 +70,7 @@ static int start_instances(const struct activate_opts *o, const struct release *
 			   struct buf *output)
 {
 	char *why = NULL;
-	if (host_start(o->root, o->app, r, want, started, &why) == 0)
+	if (host_start(o->ctx->root, o->ctx->app, r, want, started, &why) == 0)
 		return 1;
 	not_live(o, why, previous, output);
 	free(why);
@@ -84,10 +84,10 @@ static int start_instances(const struct activate_opts *o, const struct release *
 static int switch_router(const struct activate_opts *o, struct strvec *started, int previous,
 			 struct buf *output)
 {
-	if (router_switch(o->root, o->app, started, NULL) == 0)
+	if (router_switch(o->ctx->root, o->ctx->app, started, NULL) == 0)
 		return 1;
 	not_live(o, sw_error_last(), previous, output);
-	host_retire(o->root, o->app, started, NULL);
+	host_retire(o->ctx->root, o->ctx->app, started, NULL);
 	strvec_clear(started);
 	return 0;
 }
@@ -104,11 +104,11 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	if (!up && r->slug[0] && !hook->n) {
 		struct strvec want = STRVEC_INIT;
 		/* a formation that cannot be read may well ask for instances */
-		rep->not_running = services_wanted(o->root, o->app, r, &want) || want.n;
+		rep->not_running = services_wanted(o->ctx->root, o->ctx->app, r, &want) || want.n;
 		strvec_clear(&want);
 	}
 	if (hook->n) {
-		onrelease_run(o->root, o->app, hook, hook_timeout, r, o->out);
+		onrelease_run(o->ctx, hook, hook_timeout, r, o->out);
 		rep->on_release = 1;
 	}
 }
@@ -124,16 +124,16 @@ static int watched(const struct release *r, int previous)
  * Starts the watch of version (runtime/watch.h); when it cannot start, out
  * (may be NULL) and the log say so.
  */
-static void watch(const char *root, const char *app, FILE *out, int version, int previous)
+static void watch(struct app_ctx *ctx, FILE *out, int version, int previous)
 {
-	if (watch_spawn(root, app, version, previous) == 0)
+	if (watch_spawn(ctx, version, previous) == 0)
 		return;
 	char *why = xstrdup(sw_error_last());
 	if (out) {
 		fprintf(out, " !     No automatic rollback for v%d: %s\n", version, why);
 		fflush(out);
 	}
-	logs_event(root, app, "api", "No automatic rollback for v%d: %s", version, why);
+	logs_event(ctx->root, ctx->app, "api", "No automatic rollback for v%d: %s", version, why);
 	free(why);
 }
 
@@ -168,8 +168,10 @@ static int fail_interrupted(const char *root, const char *app, struct ledger *l,
 	return err;
 }
 
-int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out)
+int activate_recover(struct app_ctx *ctx, FILE *out)
 {
+	const char *root = ctx->root, *app = ctx->app;
+	struct ledger *l = ctx->ledger;
 	struct strvec strays = STRVEC_INIT;
 	int current = 0, err;
 	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
@@ -202,20 +204,14 @@ done:
 
 int activate_recover_app(const char *root, const char *app, FILE *out)
 {
-	struct lock lk = LOCK_INIT;
-	struct ledger *l = NULL;
-	char *lockpath = app_lock_path(root, app), *repo = app_repo_path(root, app);
-	int err = 0;
+	struct app_ctx ctx = APP_CTX_INIT;
+	int err = app_ctx_open(&ctx, root, app, APP_CTX_TRY_WRITE);
 	/* an app whose lock is held has a writer at work: it is not interrupted */
-	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
-		err = ledger_open(&l, repo);
-		if (!err)
-			err = activate_recover(root, app, l, out);
-	}
-	ledger_free(l);
-	lock_release(&lk);
-	free(lockpath);
-	free(repo);
+	if (err == SW_ELOCKED)
+		err = 0;
+	else if (!err)
+		err = activate_recover(&ctx, out);
+	app_ctx_release(&ctx);
 	return err;
 }
 
@@ -255,18 +251,18 @@ struct guard {
  * release's watch: the guard starts it (again: a watch the writer started
  * begins its window anew).
  */
-static void guard_watch(const char *root, const char *app, struct ledger *l,
-			const struct guard *g)
+static void guard_watch(struct app_ctx *ctx, const struct guard *g)
 {
+	struct ledger *l = ctx->ledger;
 	struct release r = RELEASE_INIT;
 	int current = 0;
 	if (g->version && g->previous && ledger_current(l, &current) == 0 && current == g->version &&
 	    ledger_read(l, g->version, 0, &r) == 0 && watched(&r, g->previous))
-		watch(root, app, NULL, g->version, g->previous);
+		watch(ctx, NULL, g->version, g->previous);
 	release_release(&r);
 }
 
-static __attribute__((noreturn)) void guard_run(const char *root, const char *app,
+static __attribute__((noreturn)) void guard_run(const struct app_ctx *ctx,
 						const struct guard *g, int fd)
 {
 	int null = open("/dev/null", O_RDWR);
@@ -290,15 +286,15 @@ static __attribute__((noreturn)) void guard_run(const char *root, const char *ap
 		;
 	if (n == 1)
 		_exit(0); /* the switch is over */
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	if (ledger_open(&l, repo) == 0 && activate_recover(root, app, l, NULL) == 0)
-		guard_watch(root, app, l, g);
+	/* the writer's context, with a ledger of our own that reads what the writer left */
+	struct app_ctx mine = *ctx;
+	char *repo = app_repo_path(ctx->root, ctx->app);
+	if (ledger_open(&mine.ledger, repo) == 0 && activate_recover(&mine, NULL) == 0)
+		guard_watch(&mine, g);
 	_exit(0);
 }
 
-static void guard_start(const char *root, const char *app, int version, int previous,
-			struct guard *g)
+static void guard_start(const struct app_ctx *ctx, int version, int previous, struct guard *g)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -309,7 +305,7 @@ static void guard_start(const char *root, const char *app, int version, int prev
 		close(sv[0]);
 		g->version = version;
 		g->previous = previous;
-		guard_run(root, app, g, sv[1]);
+		guard_run(ctx, g, sv[1]);
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -335,17 +331,17 @@ static void guard_end(struct guard *g)
 
 void activate_check(const char *root, const char *app, struct strvec *problems)
 {
-	struct lock lk = LOCK_INIT;
-	struct ledger *l = NULL;
+	struct app_ctx ctx = APP_CTX_INIT;
 	struct release r = RELEASE_INIT;
 	struct strvec strays = STRVEC_INIT;
-	char *lockpath = app_lock_path(root, app), *repo = app_repo_path(root, app);
 	int latest = 0, current = 0;
-	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) < 0)
-		goto done; /* a writer is at work */
-	/* a ledger that cannot be read is the ledger's check's to name (store/fsck.h) */
-	if (ledger_open(&l, repo) < 0 || ledger_latest(l, &latest) < 0 ||
-	    ledger_current(l, &current) < 0 || (latest && ledger_read(l, latest, 0, &r) < 0))
+	/*
+	 * busy: a writer is at work; a ledger that cannot be read is the
+	 * ledger's check's to name (store/fsck.h)
+	 */
+	if (app_ctx_open(&ctx, root, app, APP_CTX_TRY_WRITE) < 0 ||
+	    ledger_latest(ctx.ledger, &latest) < 0 || ledger_current(ctx.ledger, &current) < 0 ||
+	    (latest && ledger_read(ctx.ledger, latest, 0, &r) < 0))
 		goto done;
 	if (latest && r.status == RELEASE_PENDING)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
@@ -357,16 +353,14 @@ void activate_check(const char *root, const char *app, struct strvec *problems)
 			     "v%d does not (an interrupted switch left it; fsck --repair or the "
 			     "app's next deploy, config change, rollback or ps:restart stops it)", app, strays.v[i], current);
 done:
-	lock_release(&lk);
 	strvec_clear(&strays);
 	release_release(&r);
-	ledger_free(l);
-	free(lockpath);
-	free(repo);
+	app_ctx_release(&ctx);
 }
 
 int activate(const struct activate_opts *o, struct release *r)
 {
+	struct app_ctx *ctx = o->ctx;
 	struct activate_report local, *rep = o->report ? o->report : &local;
 	struct strvec hook = STRVEC_INIT;
 	int hook_timeout = 0;
@@ -375,32 +369,32 @@ int activate(const struct activate_opts *o, struct release *r)
 	struct buf output = BUF_INIT;
 	struct guard guard = GUARD_INIT;
 	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
-	int up = services_runtime_up(o->root);
+	int up = services_runtime_up(ctx->root);
 	/* with the runtime up, the release goes live only once its processes passed the gate */
 	int runtime = up && r->slug[0];
 
 	memset(rep, 0, sizeof(*rep));
 	/* a stopped tree must not bring this app's old release back when it starts */
 	if (!up)
-		services_forget(o->root, o->app);
+		services_forget(ctx->root, ctx->app);
 
-	if ((err = activate_recover(o->root, o->app, o->ledger, o->out)) ||
-	    (err = onrelease_load(o->root, o->app, &hook, &hook_timeout)) ||
-	    (runtime && ((err = services_wanted(o->root, o->app, r, &want)) ||
-			 (err = ledger_current(o->ledger, &previous)))) ||
+	if ((err = activate_recover(ctx, o->out)) ||
+	    (err = onrelease_load(ctx, &hook, &hook_timeout)) ||
+	    (runtime && ((err = services_wanted(ctx->root, ctx->app, r, &want)) ||
+			 (err = ledger_current(ctx->ledger, &previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
 	int gated = phase || want.n;
 	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
-	if ((err = ledger_append(o->ledger, r)) || !gated)
+	if ((err = ledger_append(ctx->ledger, r)) || !gated)
 		goto retire;
-	guard_start(o->root, o->app, r->version, runtime ? previous : 0, &guard);
+	guard_start(ctx, r->version, runtime ? previous : 0, &guard);
 
 	int ok = 1, started_ok = 1;
 	if (phase) {
 		char *said = NULL;
-		release_phase_run(o->root, o->app, &sb, r, timeout, o->out, &ok, &said);
+		release_phase_run(ctx, &sb, r, timeout, o->out, &ok, &said);
 		buf_adds(&output, said);
 		free(said);
 	}
@@ -411,31 +405,31 @@ int activate(const struct activate_opts *o, struct release *r)
 		ok = started_ok = switch_router(o, &started, previous, &output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
 	r->failed_start = started_ok ? 0 : RELEASE_FAILED_START;
-	if ((err = ledger_finish(o->ledger, r->version, r->status, r->failed_start, output.data)) ||
+	if ((err = ledger_finish(ctx->ledger, r->version, r->status, r->failed_start, output.data)) ||
 	    !ok)
 		goto done;
 retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
 	if (!err && runtime && !gated &&
-	    router_switch(o->root, o->app, &started, NULL) < 0) {
+	    router_switch(ctx->root, ctx->app, &started, NULL) < 0) {
 		fprintf(o->out, " !     %s\n", sw_error_last());
 		fflush(o->out);
 	}
 	/* only now that the new release is current do the old instances get SIGTERM */
 	if (!err && runtime)
-		host_retire(o->root, o->app, NULL, &started);
+		host_retire(ctx->root, ctx->app, NULL, &started);
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 	/* the new release is watched for a while */
 	if (!err && runtime && watched(r, previous))
-		watch(o->root, o->app, o->out, r->version, previous);
+		watch(ctx, o->out, r->version, previous);
 done:
 	guard_end(&guard);
 	if (!err && r->status == RELEASE_SUCCEEDED)
-		logs_event(o->root, o->app, "api", "Release v%d created by %s: %s", r->version,
+		logs_event(ctx->root, ctx->app, "api", "Release v%d created by %s: %s", r->version,
 			   r->user ? r->user : "unknown", r->description ? r->description : "");
 	else if (!err && r->status == RELEASE_FAILED)
-		logs_event(o->root, o->app, "api", "Release v%d failed: %.*s", r->version,
+		logs_event(ctx->root, ctx->app, "api", "Release v%d failed: %.*s", r->version,
 			   (int)strcspn(output.data, "\n"), output.data);
 	sandbox_release(&sb);
 	strvec_clear(&want);
@@ -445,12 +439,12 @@ done:
 	return err;
 }
 
-int activate_restart(const char *root, const char *app, const struct release *r,
-		     const char *which, char **why)
+int activate_restart(struct app_ctx *ctx, const struct release *r, const char *which, char **why)
 {
+	const char *root = ctx->root, *app = ctx->app;
 	struct strvec started = STRVEC_INIT, old = STRVEC_INIT;
 	struct guard guard = GUARD_INIT;
-	guard_start(root, app, 0, 0, &guard);
+	guard_start(ctx, 0, 0, &guard);
 	int err = host_restart(root, app, r, which, &started, &old, why);
 	/* requests move to the new instances; only then do the old ones get SIGTERM */
 	if (!err && (err = router_switch(root, app, NULL, &old))) {

@@ -18,12 +18,11 @@
  *   4. once it is current: retire the old instances and run
  *      slipway.onRelease (runtime/onrelease.h), if set.
  *
- * The caller holds the app's lock (util/lock.h) and has the ledger open;
- * both stay the caller's.
+ * The caller has the app open for writing (store/appctx.h: its lock held,
+ * its ledger open, its settings read); the context stays the caller's.
  *
  *     struct activate_report rep;
- *     struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out,
- *                                .report = &rep };
+ *     struct activate_opts o = { .ctx = &ctx, .out = out, .report = &rep };
  *     err = activate(&o, &r);           // r.version, r.status are now set
  *     if (!err && r.status == RELEASE_FAILED) ...
  *     if (!err && rep.not_running) ...  // say ACTIVATE_NOT_RUNNING
@@ -33,6 +32,7 @@
 
 #include <stdio.h>
 
+#include "store/appctx.h"
 #include "store/ledger.h"
 
 /* What runs the release now, as activate() leaves it. */
@@ -50,9 +50,7 @@ struct activate_report {
 #define ACTIVATE_NOT_RUNNING_REMOTE "not running: " ACTIVATE_RUNTIME_STOPPED
 
 struct activate_opts {
-	const char *root;
-	const char *app;
-	struct ledger *ledger;  /* open, under the app lock; the caller's */
+	struct app_ctx *ctx;    /* open for writing (under the app lock); the caller's */
 	FILE *out;              /* what the user sees; required */
 	struct activate_report *report; /* filled in on return; may be NULL */
 };
@@ -75,7 +73,7 @@ int activate(const struct activate_opts *o, struct release *r);
 
 /*
  * Undoes what a switch whose writer was killed left, for the next writer:
- * the caller has just taken the app lock (so no switch runs) and opened l.
+ * the caller has just opened ctx for writing (so no switch runs).
  * The newest release, when still pending, is marked failed
  * (ACTIVATE_INTERRUPTED); instances the current release does not run
  * (services_strays) are stopped once the router points at the current
@@ -84,13 +82,13 @@ int activate(const struct activate_opts *o, struct release *r);
  * The common case costs a read of the newest release and of the scan
  * directory.
  */
-int activate_recover(const char *root, const char *app, struct ledger *l, FILE *out);
+int activate_recover(struct app_ctx *ctx, FILE *out);
 
 /*
  * activate_recover() for one app, when its lock is free now (else nothing
- * is done: a writer is at work); the lock is taken and the ledger opened
- * here, and both let go before it returns.  Errors are failures to read
- * or record.
+ * is done: a writer is at work); the app is opened for writing here
+ * (APP_CTX_TRY_WRITE) and closed before it returns.  Errors are failures
+ * to read or record.
  */
 int activate_recover_app(const char *root, const char *app, FILE *out);
 
@@ -114,11 +112,11 @@ void activate_check(const char *root, const char *app, struct strvec *problems);
  * ps:restart: the app's instances that match which ("web", "web.1", NULL:
  * all) are replaced by new ones of its current release r through the same
  * switch - start, gate, router, then SIGTERM to the old ones - without a
- * new release.  The caller holds the app lock.  When the gate or the
+ * new release.  The caller has ctx open for writing.  When the gate or the
  * router fails, *why (malloc'ed) may say why, and the old instances run
  * on untouched.
  */
-int activate_restart(const char *root, const char *app, const struct release *r,
-		     const char *which, char **why);
+int activate_restart(struct app_ctx *ctx, const struct release *r, const char *which,
+		     char **why);
 
 #endif

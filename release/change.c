@@ -6,6 +6,7 @@
 #include "store/settings.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/cas.h"
 #include "util/error.h"
 #include "store/ledger.h"
@@ -14,32 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Opens the ledger under the app lock. */
-static int begin(const char *root, const char *app, struct lock *lk, struct ledger **l)
+/* The ledger of ctx under its lock: taken here unless ctx holds it already. */
+static int begin(struct app_ctx *ctx, struct ledger **l)
 {
-	int err = app_check_exists(root, app);
-	if (err)
-		return err;
-	int wait;
-	if ((err = settings_lock_wait(&wait)))
-		return err;
-	char *lockpath = app_lock_path(root, app);
-	err = lock_acquire(lk, lockpath, wait, NULL, NULL);
-	free(lockpath);
-	if (err)
-		return err;
-	char *repo = app_repo_path(root, app);
-	err = ledger_open(l, repo);
-	free(repo);
-	if (err)
-		lock_release(lk);
+	int err = app_ctx_lock(ctx);
+	*l = ctx->ledger;
 	return err;
-}
-
-static void end(struct lock *lk, struct ledger *l)
-{
-	ledger_free(l);
-	lock_release(lk);
 }
 
 static void describe_config(struct buf *d, const struct config *set, const struct strvec *order,
@@ -77,11 +58,11 @@ static void take_code(struct release *r, const struct release *from)
  * release without a slug (config set before the first deploy) has nothing
  * to check.
  */
-static int check_base(const char *root, const char *app, const struct release *cur)
+static int check_base(const struct app_ctx *ctx, const struct release *cur)
 {
 	if (!cur->slug[0])
 		return 0;
-	int err = cas_check(root, cur->slug);
+	int err = cas_check(ctx->root, cur->slug);
 	if (!err)
 		return 0;
 	return sw_error_set(err == SW_ENOTFOUND ? SW_ENOTFOUND : SW_EINVALID,
@@ -89,7 +70,8 @@ static int check_base(const char *root, const char *app, const struct release *c
 			    "push again, or roll back to a release with an intact slug "
 			    "(slipway rollback vN -a %s)",
 			    cur->slug, cur->version,
-			    err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store", app);
+			    err == SW_ENOTFOUND ? "missing from the store" : "corrupt in the store",
+			    ctx->app);
 }
 
 /*
@@ -109,13 +91,11 @@ static int read_base(struct ledger *l, int *lv, struct release *latest, struct r
 	return cv ? ledger_read(l, cv, LEDGER_READ_PROCS, cur) : 0;
 }
 
-/* Makes r the next release (runtime/activate.h). */
-static int append(const char *root, const char *app, struct ledger *l, struct release *r,
-		  FILE *out, struct change_result *res)
+/* Makes r the next release (release/activate.h). */
+static int append(struct app_ctx *ctx, struct release *r, FILE *out, struct change_result *res)
 {
 	struct activate_report rep;
-	struct activate_opts o = { .root = root, .app = app, .ledger = l, .out = out,
-				   .report = &rep };
+	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
 	int err = activate(&o, r);
 	if (r->version)
 		res->version = r->version;
@@ -125,18 +105,17 @@ static int append(const char *root, const char *app, struct ledger *l, struct re
 	return err;
 }
 
-int change_config(const char *root, const char *app, const struct config *set,
+int change_config(struct app_ctx *ctx, const struct config *set,
 		  const struct strvec *set_order, const struct strvec *unset, const char *user,
 		  FILE *out, struct change_result *res)
 {
-	struct lock lk = LOCK_INIT;
 	struct ledger *l = NULL;
 	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
 	struct buf desc = BUF_INIT;
 	int lv, err;
 
 	memset(res, 0, sizeof(*res));
-	if ((err = begin(root, app, &lk, &l)))
+	if ((err = begin(ctx, &l)))
 		return err;
 	if ((err = read_base(l, &lv, &latest, &cur, res)))
 		goto done;
@@ -149,15 +128,14 @@ int change_config(const char *root, const char *app, const struct config *set,
 		goto done; /* nothing changes: no release */
 	if (!lv && !r.config.n)
 		goto done;
-	if ((err = check_base(root, app, &cur)))
+	if ((err = check_base(ctx, &cur)))
 		goto done;
 	take_code(&r, &cur);
 	describe_config(&desc, set, set_order, unset);
 	r.description = buf_detach(&desc);
 	r.user = xstrdup(user);
-	err = append(root, app, l, &r, out, res);
+	err = append(ctx, &r, out, res);
 done:
-	end(&lk, l);
 	buf_release(&desc);
 	release_release(&latest);
 	release_release(&cur);
@@ -282,16 +260,16 @@ static int check_target(const char *root, const struct release *t)
 	return err ? sw_error_set(err, "cannot roll back to v%d: %s", t->version, why) : 0;
 }
 
-static int rollback(const char *root, const char *app, int target, const char *user, int expect,
+static int rollback(struct app_ctx *ctx, int target, const char *user, int expect,
 		    const char *why, FILE *out, struct change_result *res)
 {
-	struct lock lk = LOCK_INIT;
+	const char *root = ctx->root, *app = ctx->app;
 	struct ledger *l = NULL;
 	struct release t = RELEASE_INIT, r = RELEASE_INIT;
 	int cv, err;
 
 	memset(res, 0, sizeof(*res));
-	if ((err = begin(root, app, &lk, &l)))
+	if ((err = begin(ctx, &l)))
 		return err;
 	if ((err = ledger_current(l, &cv)))
 		goto done;
@@ -324,24 +302,23 @@ static int rollback(const char *root, const char *app, int target, const char *u
 			    : xasprintf("Rollback to v%d", target);
 	r.user = xstrdup(user);
 	res->target = target;
-	err = append(root, app, l, &r, out, res);
+	err = append(ctx, &r, out, res);
 done:
-	end(&lk, l);
 	release_release(&t);
 	release_release(&r);
 	return err;
 }
 
-int change_rollback(const char *root, const char *app, int target, const char *user,
-		    FILE *out, struct change_result *res)
+int change_rollback(struct app_ctx *ctx, int target, const char *user, FILE *out,
+		    struct change_result *res)
 {
-	return rollback(root, app, target, user, 0, NULL, out, res);
+	return rollback(ctx, target, user, 0, NULL, out, res);
 }
 
-int change_rollback_auto(const char *root, const char *app, int target, int from,
-			 const char *why, FILE *out, struct change_result *res)
+int change_rollback_auto(struct app_ctx *ctx, int target, int from, const char *why, FILE *out,
+			 struct change_result *res)
 {
-	return rollback(root, app, target, WATCH_USER, from, why, out, res);
+	return rollback(ctx, target, WATCH_USER, from, why, out, res);
 }
 
 /* How a release of code from elsewhere is named: "cannot VERB NAME: ...". */
@@ -353,11 +330,11 @@ struct code_use {
 };
 
 /* Releases code's slug, commit and process types on app with app's own config. */
-static int release_code(const char *root, const char *app, const struct release *code,
+static int release_code(struct app_ctx *ctx, const struct release *code,
 			const struct code_use *u, const char *user, FILE *out,
 			struct change_result *res)
 {
-	struct lock lk = LOCK_INIT;
+	const char *root = ctx->root, *app = ctx->app;
 	struct ledger *l = NULL;
 	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
 	const char *state, *type;
@@ -365,7 +342,7 @@ static int release_code(const char *root, const char *app, const struct release 
 
 	if ((err = slug_unfit(root, code->slug, &state)))
 		return sw_error_set(err, "cannot %s %s: %s is %s", u->verb, u->name, u->slug, state);
-	if ((err = begin(root, app, &lk, &l)))
+	if ((err = begin(ctx, &l)))
 		return err;
 	if ((err = read_base(l, &lv, &latest, &cur, res)))
 		goto done;
@@ -380,31 +357,28 @@ static int release_code(const char *root, const char *app, const struct release 
 	config_copy(&r.config, &latest.config);
 	r.description = xstrdup(u->desc);
 	r.user = xstrdup(user);
-	err = append(root, app, l, &r, out, res);
+	err = append(ctx, &r, out, res);
 done:
-	end(&lk, l);
 	release_release(&latest);
 	release_release(&cur);
 	release_release(&r);
 	return err;
 }
 
-int change_promote(const char *root, const char *from, const char *to, const char *user,
+int change_promote(struct app_ctx *from_ctx, struct app_ctx *to_ctx, const char *user,
 		   FILE *out, struct change_result *res)
 {
-	struct ledger *l = NULL;
+	struct ledger *l = from_ctx->ledger;
 	struct release src = RELEASE_INIT;
-	char *repo = NULL, *name = NULL, *desc = NULL, *slug = NULL;
+	const char *from = from_ctx->app, *to = to_ctx->app;
+	char *name = NULL, *desc = NULL, *slug = NULL;
 	int cv = 0, err;
 
 	memset(res, 0, sizeof(*res));
 	if (!strcmp(from, to))
 		return sw_error_set(SW_EINVALID, "cannot promote %s to itself: name another app "
 				    "with --to", from);
-	if ((err = app_check_exists(root, from)) || (err = app_check_exists(root, to)))
-		return err;
-	repo = app_repo_path(root, from);
-	if ((err = ledger_open(&l, repo)) || (err = ledger_current(l, &cv)))
+	if ((err = ledger_current(l, &cv)))
 		goto done;
 	if (!cv) {
 		err = sw_error_set(SW_ENOTFOUND, "cannot promote %s: it has no release yet (push "
@@ -423,25 +397,23 @@ int change_promote(const char *root, const char *from, const char *to, const cha
 			     : xasprintf("Promote %s v%d", from, cv);
 	slug = xasprintf("its slug %.12s", src.slug);
 	struct code_use u = { "promote", name, slug, desc };
-	err = release_code(root, to, &src, &u, user, out, res);
+	err = release_code(to_ctx, &src, &u, user, out, res);
 done:
 	free(slug);
 	free(desc);
 	free(name);
-	free(repo);
 	release_release(&src);
-	ledger_free(l);
 	return err;
 }
 
-int change_deploy_slug(const char *root, const char *app, const struct release *source,
-		       const char *user, FILE *out, struct change_result *res)
+int change_deploy_slug(struct app_ctx *ctx, const struct release *source, const char *user,
+		       FILE *out, struct change_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	char *name = xasprintf("slug %.12s", source->slug);
 	char *desc = xasprintf("Deploy slug %.12s", source->slug);
 	struct code_use u = { "deploy", name, "it", desc };
-	int err = release_code(root, app, source, &u, user, out, res);
+	int err = release_code(ctx, source, &u, user, out, res);
 	free(desc);
 	free(name);
 	return err;

@@ -5,8 +5,10 @@
  * Part of release/: uses util/, store/, exec/ and runtime/; writes only to the FILE * or
  * callback it is given.
  *
- * Each takes the app lock (waiting slipway.lockTimeout, store/settings.h),
- * reads the ledger and makes one release live through runtime/activate.h -
+ * Each works on an app opened by the caller (store/appctx.h): it takes the
+ * app lock unless the context holds it already (waiting slipway.lockTimeout;
+ * the lock stays held until the caller releases the context), reads the
+ * ledger and makes one release live through release/activate.h -
  * no slug is touched or rebuilt, so it takes milliseconds whatever the slug
  * size or history length.  When the release has a `release` process, its
  * release phase runs, streaming to `out` (required): the release is pending until it
@@ -20,6 +22,8 @@
 #include "store/config.h"
 #include "store/release.h"
 #include "util/util.h"
+
+struct app_ctx;
 
 struct change_result {
 	int version;   /* the new release (0 when nothing changed) */
@@ -43,7 +47,7 @@ struct change_result {
  * Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when that slug is
  * missing or corrupt in the store, as a rollback to it would be.
  */
-int change_config(const char *root, const char *app, const struct config *set,
+int change_config(struct app_ctx *ctx, const struct config *set,
 		  const struct strvec *set_order, const struct strvec *unset, const char *user,
 		  FILE *out, struct change_result *result);
 
@@ -62,30 +66,31 @@ int change_config(const char *root, const char *app, const struct config *set,
  */
 int change_rollback_eligible(const char *root, const struct release *t, char *why, size_t n);
 
-int change_rollback(const char *root, const char *app, int target, const char *user,
-		    FILE *out, struct change_result *result);
+int change_rollback(struct app_ctx *ctx, int target, const char *user, FILE *out,
+		    struct change_result *result);
 
 /*
  * An automatic rollback to target while from is still the current release
  * (else SW_ECONFLICT, nothing recorded): "Rollback to vK (automatic: why)"
  * by WATCH_USER (runtime/watch.h).
  */
-int change_rollback_auto(const char *root, const char *app, int target, int from,
-			 const char *why, FILE *out, struct change_result *res);
+int change_rollback_auto(struct app_ctx *ctx, int target, int from, const char *why, FILE *out,
+			 struct change_result *res);
 
 /*
  * Releases the current release of app `from` on app `to`, without a
  * build: a new release of `to` "Promote FROM vN (sha7)" with from's slug
  * (no copy: the store holds it once, by its hash), commit and process
  * types, and to's own config (its latest release's), through to's release
- * phase and switch under to's app lock.  Refused (nothing recorded) when
- * from and to are the same app, either does not exist, from has no
+ * phase and switch under to's app lock (from is only read: open it for
+ * reading).  Refused (nothing recorded) when from and to are the same
+ * app, from has no
  * current release or it has no slug, the slug is missing or corrupt in
  * the store, or to's formation runs a process type the slug does not
  * define ("prod runs worker=2, which staging's v12 does not define; ...").
  */
-int change_promote(const char *root, const char *from, const char *to, const char *user,
-		   FILE *out, struct change_result *result);
+int change_promote(struct app_ctx *from, struct app_ctx *to, const char *user, FILE *out,
+		   struct change_result *result);
 
 /*
  * The same for the slug of release `source` (of any app; the caller
@@ -93,7 +98,7 @@ int change_promote(const char *root, const char *from, const char *to, const cha
  * <hex12>" with that slug, source's commit and process types, and app's
  * own config.  Refused as change_promote() is.
  */
-int change_deploy_slug(const char *root, const char *app, const struct release *source,
-		       const char *user, FILE *out, struct change_result *result);
+int change_deploy_slug(struct app_ctx *ctx, const struct release *source, const char *user,
+		       FILE *out, struct change_result *result);
 
 #endif

@@ -13,15 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-int onrelease_load(const char *root, const char *app, struct strvec *argv, int *timeout_sec)
+int onrelease_load(const struct app_ctx *ctx, struct strvec *argv, int *timeout_sec)
 {
-	struct settings *s = NULL;
-	int err = settings_open(&s, root, app);
-	if (!err)
-		err = settings_list(s, &SETTING_ON_RELEASE, argv);
+	int err = settings_list(ctx->settings, &SETTING_ON_RELEASE, argv);
 	if (!err && argv->n)
-		err = settings_seconds(s, &SETTING_RELEASE_TIMEOUT, timeout_sec);
-	settings_free(s);
+		err = settings_seconds(ctx->settings, &SETTING_RELEASE_TIMEOUT, timeout_sec);
 	return err;
 }
 
@@ -58,9 +54,10 @@ static char *absolute(const char *path)
 	return p ? p : xstrdup(path);
 }
 
-int onrelease_run(const char *root, const char *app, const struct strvec *argv,
-		  int timeout_sec, const struct release *r, FILE *out)
+int onrelease_run(const struct app_ctx *ctx, const struct strvec *argv, int timeout_sec,
+		  const struct release *r, FILE *out)
 {
+	const char *root = ctx->root, *app = ctx->app;
 	struct strvec env = STRVEC_INIT;
 	char *top = absolute(root), *runs = paths_runs_dir(top), *dir = NULL, *config = NULL;
 	int status = 0, err;

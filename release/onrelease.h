@@ -32,21 +32,22 @@
 
 #include <stdio.h>
 
+#include "store/appctx.h"
 #include "store/release.h"
 #include "util/util.h"
 
 /*
  * The app's slipway.onRelease words into argv (cleared first; empty when it
  * is not set) and, when set, its time limit (slipway.releaseTimeout) into
- * *timeout_sec.
+ * *timeout_sec, from the settings ctx opened with.
  */
-int onrelease_load(const char *root, const char *app, struct strvec *argv, int *timeout_sec);
+int onrelease_load(const struct app_ctx *ctx, struct strvec *argv, int *timeout_sec);
 
 /*
  * Runs argv (non-empty, from onrelease_load) for r, the app's current
  * release.  Returns 1 when it ran and exited 0, else 0 after the warning.
  */
-int onrelease_run(const char *root, const char *app, const struct strvec *argv,
-		  int timeout_sec, const struct release *r, FILE *out);
+int onrelease_run(const struct app_ctx *ctx, const struct strvec *argv, int timeout_sec,
+		  const struct release *r, FILE *out);
 
 #endif

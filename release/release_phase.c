@@ -52,8 +52,8 @@ static void make_env(const struct sandbox *sb, const struct release *r, const ch
 		strvec_pushf(env, "%s=%s", r->config.items[i].key, r->config.items[i].value);
 }
 
-void release_phase_run(const char *root, const char *app, struct sandbox *sb,
-		       const struct release *r, int timeout_sec, FILE *out, int *ok, char **output)
+void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const struct release *r,
+		       int timeout_sec, FILE *out, int *ok, char **output)
 {
 	struct sink s = { out, BUF_INIT, 0 };
 	struct strvec env = STRVEC_INIT;
@@ -66,7 +66,7 @@ void release_phase_run(const char *root, const char *app, struct sandbox *sb,
 		fprintf(out, " !     Warning: slipway.sandbox is none: the release command runs "
 			     "unsandboxed, as the server user\n");
 	fflush(out);
-	if ((err = unpack_for_run(root, app, r->slug, &run))) {
+	if ((err = unpack_for_run(ctx->root, ctx->app, r->slug, &run))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
 	} else {
 		dir = xasprintf("%s/app", run);

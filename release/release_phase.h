@@ -22,13 +22,15 @@
 #include <stdio.h>
 
 #include "exec/sandbox.h"
+#include "store/appctx.h"
 #include "store/release.h"
 
 /* 1 if r has a release process and a slug to run it in. */
 int release_phase_wanted(const struct release *r);
 
 /*
- * Runs the release command of r in the sandbox sb (runtime/sandbox.h; the
+ * Runs the release command of r, a release of the app ctx has open, in the
+ * sandbox sb (exec/sandbox.h; the
  * run's copy of the slug is mounted into it at /app, and sb is released
  * afterwards), for at most timeout_sec seconds.  *ok is set to 1 when it exited 0, and
  * *output (malloc'ed, never NULL) gets what is to be saved with the
@@ -36,7 +38,7 @@ int release_phase_wanted(const struct release *r);
  * start it (the slug cannot be unpacked, the command cannot run, it ran out
  * of time) is a failed release phase, not an error of this function.
  */
-void release_phase_run(const char *root, const char *app, struct sandbox *sb,
-		       const struct release *r, int timeout_sec, FILE *out, int *ok, char **output);
+void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const struct release *r,
+		       int timeout_sec, FILE *out, int *ok, char **output);
 
 #endif

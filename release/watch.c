@@ -9,10 +9,10 @@
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/lock.h"
 #include "util/run.h"
 
 #include <limits.h>
@@ -31,18 +31,17 @@
  * s6-svscan lets its supervisor go, which may end this process with
  * SIGTERM - there is nothing left to do by then.
  */
-static void retire_self(const char *root, const char *app, int version, int previous)
+static void retire_self(struct app_ctx *ctx, int version, int previous)
 {
-	char *name = watch_service_name(app), *lockpath = app_lock_path(root, app);
-	struct lock lk = LOCK_INIT;
+	const char *root = ctx->root, *app = ctx->app;
+	char *name = watch_service_name(app);
 	int v, p;
 	long long end;
-	if (lock_acquire(&lk, lockpath, 600, NULL, NULL) == 0 &&
+	/* held already after a rollback; else taken here */
+	if (app_ctx_lock(ctx) == 0 &&
 	    watch_service_read(root, app, &v, &p, &end) == 0 && v == version && p == previous &&
 	    supervisor_service_move_aside(root, name) == 0)
 		supervisor_rescan(root);
-	lock_release(&lk);
-	free(lockpath);
 	free(name);
 }
 
@@ -63,15 +62,11 @@ static int watch_is_on(const char *root, const char *app, int version, int previ
 }
 
 /* The app's current release, 0 when it cannot be read. */
-static int current_of(const char *root, const char *app)
+static int current_of(struct app_ctx *ctx)
 {
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
 	int v = 0;
-	if (ledger_open(&l, repo) < 0 || ledger_current(l, &v) < 0)
+	if (ledger_current(ctx->ledger, &v) < 0)
 		v = 0;
-	ledger_free(l);
-	free(repo);
 	return v;
 }
 
@@ -83,19 +78,13 @@ static int crashes_of(const char *root, const char *name)
 	return n;
 }
 
-static int slug_of(const char *root, const char *app, int version, char hex[65])
+static int slug_of(struct app_ctx *ctx, int version, char hex[65])
 {
-	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
-	char *repo = app_repo_path(root, app);
-	int err = ledger_open(&l, repo);
-	if (!err)
-		err = ledger_read(l, version, 0, &r);
+	int err = ledger_read(ctx->ledger, version, 0, &r);
 	if (!err)
 		memcpy(hex, r.slug, 65);
 	release_release(&r);
-	ledger_free(l);
-	free(repo);
 	return err;
 }
 
@@ -146,22 +135,21 @@ static char *unhealthy(const char *root, const char *app, int version,
 	return why;
 }
 
-int watch_run(const char *root, const char *app, int version, int previous, int *rolled_back)
+int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 {
+	const char *root = ctx->root, *app = ctx->app;
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
 	int fails[64] = { 0 }, said = 0, stopped = 0, err;
 	long long until;
-	struct settings *s = NULL;
 
 	*rolled_back = 0;
 	if (!watch_is_on(root, app, version, previous, &until))
 		return 0;
-	if ((err = settings_open(&s, root, app)) ||
-	    (err = settings_string(s, &SETTING_DOMAIN, &domain)))
+	if ((err = settings_string(ctx->settings, &SETTING_DOMAIN, &domain)))
 		goto done;
 	host = xasprintf("%s.%s", app, domain);
-	if ((err = slug_of(root, app, version, hex)) || (err = healthchecks_load(root, hex, &hc)))
+	if ((err = slug_of(ctx, version, hex)) || (err = healthchecks_load(root, hex, &hc)))
 		goto done;
 	/* in the watch, each check is tried once per round: three rounds in a row fail it */
 	for (int i = 0; i < hc.n; i++) {
@@ -177,7 +165,7 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 			stopped = 1; /* the service stays: the next start of the tree resumes the watch */
 			goto done;
 		}
-		if (current_of(root, app) != version)
+		if (current_of(ctx) != version)
 			goto done; /* someone else's release: not ours to watch */
 		long long now = run_now_ms();
 		char *why = crashed(root, app, version);
@@ -192,7 +180,7 @@ int watch_run(const char *root, const char *app, int version, int previous, int 
 		/* the rollback's own output has no reader: the logs say what happened */
 		FILE *null = fopen("/dev/null", "w");
 		logs_event(root, app, "api", "Rolling back to v%d automatically: %s", previous, full);
-		err = null ? change_rollback_auto(root, app, previous, version, full, null, &res)
+		err = null ? change_rollback_auto(ctx, previous, version, full, null, &res)
 			   : sw_error_errno(SW_ERROR, "cannot open /dev/null");
 		if (null)
 			fclose(null);
@@ -210,10 +198,9 @@ done:
 	if (err && !said)
 		logs_event(root, app, "api", "Automatic rollback of v%d is off: %s", version,
 			   sw_error_last());
-	settings_free(s);
 	free(domain);
 	free(host);
 	if (!stopped)
-		retire_self(root, app, version, previous);
+		retire_self(ctx, version, previous);
 	return err;
 }

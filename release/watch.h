@@ -32,11 +32,15 @@
 /* How many crashes, or failed health checks in a row, roll back. */
 #define WATCH_STRIKES 3
 
+struct app_ctx;
+
 /*
- * The watcher itself: returns when the watch is over; *rolled_back gets
+ * The watcher itself, on the app ctx has open for reading (store/appctx.h):
+ * returns when the watch is over, holding the app lock once it rolled back
+ * or ended its service (the caller's release of ctx lets it go); *rolled_back gets
  * the new release when it rolled back (0 otherwise).  What it does, and why
  * it stopped when it failed, goes to the app's log (runtime/logs.h).
  */
-int watch_run(const char *root, const char *app, int version, int previous, int *rolled_back);
+int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back);
 
 #endif

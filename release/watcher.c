@@ -2,6 +2,7 @@
 #include "release/watcher.h"
 
 #include "runtime/supervisor.h"
+#include "store/appctx.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -113,14 +114,11 @@ done:
 	return err;
 }
 
-int watch_spawn(const char *root, const char *app, int version, int previous)
+int watch_spawn(const struct app_ctx *ctx, int version, int previous)
 {
-	struct settings *s = NULL;
+	const char *root = ctx->root, *app = ctx->app;
 	int seconds = 60;
-	int err = settings_open(&s, root, app);
-	if (!err)
-		err = watch_seconds(s, &seconds);
-	settings_free(s);
+	int err = watch_seconds(ctx->settings, &seconds);
 	if (err || seconds <= 0 || previous <= 0)
 		return err;
 	char *name = watch_service_name(app);

@@ -13,14 +13,16 @@
 /* Who makes automatic rollbacks. */
 #define WATCH_USER "slipway"
 
+struct app_ctx;
+
 /*
  * Starts the watcher of release version (previous: the release live before
  * it) as the app's watch service, in place of an earlier release's, when
- * slipway.watch is not 0.  The caller holds the app lock and the tree
- * runs.  SW_ERROR ("cannot start the watcher: ...") when the service cannot
+ * slipway.watch (of the settings ctx opened with) is not 0.  The caller
+ * has ctx open for writing (store/appctx.h) and the tree runs.  SW_ERROR ("cannot start the watcher: ...") when the service cannot
  * be written or the tree told: the caller says so, nothing watches then.
  */
-int watch_spawn(const char *root, const char *app, int version, int previous);
+int watch_spawn(const struct app_ctx *ctx, int version, int previous);
 
 /* Ends the app's watch now, if one runs (apps:destroy). */
 void watch_stop(const char *root, const char *app);

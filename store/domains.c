@@ -1,6 +1,7 @@
 #include "store/domains.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/listfile.h"
 #include "store/paths.h"
 #include "util/error.h"
@@ -93,7 +94,8 @@ int domains_add(const char *root, const char *app, const char *name, const char 
 		goto done;
 	}
 	/* one adder at a time across the apps: a name is never given twice */
-	if ((err = lock_acquire(&lk, lockpath, 60, NULL, NULL)) ||
+	int wait;
+	if ((err = app_lock_wait(&wait)) || (err = lock_acquire(&lk, lockpath, wait, NULL, NULL)) ||
 	    (err = domains_list(root, app, &list)))
 		goto done;
 	if (has(&list, lower)) {

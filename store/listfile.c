@@ -1,16 +1,13 @@
 #include "store/listfile.h"
 
+#include "store/appctx.h"
 #include "store/paths.h"
-#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/lockfile.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* How long listfile_edit() waits for a list's own lock. */
-#define OWN_LOCK_WAIT 30
 
 int listfile_parse(const struct listfile *f, const char *text, size_t len, struct strvec *out)
 {
@@ -68,16 +65,14 @@ int listfile_write(const struct listfile *f, const char *root, const char *app,
 	return err;
 }
 
-/* Takes f's lock on the app's list (see struct listfile). */
+/* Takes f's lock on the app's list (see struct listfile), waiting by the one policy. */
 static int hold(const struct listfile *f, const char *root, const char *app,
 		struct lockfile *lf)
 {
 	char *path = f->path(root, app);
 	char *lock_path = f->lock ? paths_app_file_lock(root, app, f->lock)
 				  : app_lock_path(root, app);
-	int wait = OWN_LOCK_WAIT, err = 0;
-	if (!f->lock)
-		err = settings_lock_wait(&wait);
+	int wait, err = app_lock_wait(&wait);
 	if (!err)
 		err = lockfile_hold(lf, path, lock_path, wait);
 	free(lock_path);

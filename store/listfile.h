@@ -48,9 +48,9 @@ struct listfile {
 	int (*check)(const char *line, size_t kept);
 	/*
 	 * The lock listfile_edit() takes: NULL for the app's own lock,
-	 * <root>/locks/<app>.lock (util/lock.h), waiting up to
-	 * slipway.lockTimeout (store/settings.h); else the list's own lock,
-	 * <root>/locks/<app>.<lock>.lock, waiting up to 30 s.
+	 * <root>/locks/<app>.lock (util/lock.h); else the list's own lock,
+	 * <root>/locks/<app>.<lock>.lock.  Either is waited for by the one
+	 * policy, app_lock_wait() (store/appctx.h).
 	 */
 	const char *lock;
 };

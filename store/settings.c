@@ -177,7 +177,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_LOCK_TIMEOUT] = {
 		.key = "slipway.lockTimeout", .env = "SLIPWAY_LOCK_TIMEOUT",
 		.type = SETTING_TYPE_DURATION, .scope = SERVER_, .def = "600",
-		.help = "how long a writer waits for an app's lock" },
+		.help = "how long a writer waits for a lock: an app's, and those of the domain, "
+			"key and access lists" },
 	[SETTING_ID_CLIENT_TIMEOUT] = {
 		.key = "slipway.clientTimeout", .env = "SLIPWAY_CLIENT_TIMEOUT",
 		.type = SETTING_TYPE_DURATION, .scope = SERVER_, .def = "60",

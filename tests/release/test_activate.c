@@ -2,6 +2,7 @@
 
 #include "release/activate.h"
 #include "store/app.h"
+#include "store/appctx.h"
 #include "store/cas.h"
 #include "store/ledger.h"
 #include "store/slug.h"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 static char *root;
+static struct app_ctx ctx = APP_CTX_INIT;
 static struct ledger *ledger;
 static FILE *out;
 static char *outbuf;
@@ -27,18 +29,17 @@ static void setup(void)
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = SLIPWAY_BIN;
 	cr_assert_eq(app_create(root, "demo", &o), 0, "%s", sw_error_last());
-	char *repo = app_repo_path(root, "demo");
-	cr_assert_eq(ledger_open(&ledger, repo), 0, "%s", sw_error_last());
-	free(repo);
-	out = open_memstream(&outbuf, &outlen);
 	unsetenv("SLIPWAY_RELEASE_TIMEOUT");
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	ledger = ctx.ledger;
+	out = open_memstream(&outbuf, &outlen);
 }
 
 static void teardown(void)
 {
 	fclose(out);
 	free(outbuf);
-	ledger_free(ledger);
+	app_ctx_release(&ctx);
 	th_sandbox_free(root);
 }
 
@@ -77,8 +78,11 @@ static struct activate_report report;
 
 static int run(struct release *r)
 {
-	struct activate_opts o = { .root = root, .app = "demo", .ledger = ledger, .out = out,
-				   .report = &report };
+	/* as each command does: the app opened for this release, its settings read now */
+	app_ctx_release(&ctx);
+	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
+	ledger = ctx.ledger;
+	struct activate_opts o = { .ctx = &ctx, .out = out, .report = &report };
 	memset(&report, 0x5a, sizeof(report)); /* activate() sets every field */
 	int err = activate(&o, r);
 	fflush(out);
