@@ -3,16 +3,14 @@
 
 #include "store/app.h"
 #include "store/appctx.h"
+#include "store/listfile.h"
 #include "store/paths.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/lock.h"
-#include "util/lockfile.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ACCESS_FILE "slipway-access"
 #define ACCESS_FILE_MAX (1024 * 1024)
 
 int access_user_valid(const char *user)
@@ -38,39 +36,19 @@ int access_user_check(const char *user)
 		user, ACCESS_USER_MAX);
 }
 
-static char *access_path(const char *root, const char *app)
+/* 1 keeps a line of the list: a valid user name (anything else is left out). */
+static int name_line(const char *line, size_t kept)
 {
-	return paths_repo_file(root, app, ACCESS_FILE);
+	(void)kept;
+	return access_user_valid(line);
 }
 
-/* Reads the names in the file (missing file: none). */
-static int read_names(const char *root, const char *app, struct strvec *out)
-{
-	char *path = access_path(root, app), *text = NULL;
-	int err = fs_read_file(path, ACCESS_FILE_MAX, &text, NULL);
-	if (err == SW_ENOTFOUND)
-		err = 0;
-	else if (!err) {
-		char *save = NULL;
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (access_user_valid(line))
-				strvec_push(out, line);
-	}
-	free(text);
-	free(path);
-	return err;
-}
-
-static int write_names(struct lockfile *lf, struct strvec *names)
-{
-	struct buf b = BUF_INIT;
-	strvec_sort(names);
-	for (size_t i = 0; i < names->n; i++)
-		buf_addf(&b, "%s\n", names->v[i]);
-	int err = lockfile_commit(lf, b.data, b.len, 0644);
-	buf_release(&b);
-	return err;
-}
+static const struct listfile access_file = {
+	.path = paths_access_file,
+	.max = ACCESS_FILE_MAX,
+	.check = name_line,
+	.lock = "access",
+};
 
 static long find(const struct strvec *names, const char *user)
 {
@@ -84,52 +62,49 @@ int access_list(const char *root, const char *app, struct strvec *out)
 {
 	int err = app_check_exists(root, app);
 	if (!err)
-		err = read_names(root, app, out);
+		err = listfile_read(&access_file, root, app, out);
 	if (!err)
 		strvec_sort(out);
 	return err;
 }
 
+struct change {
+	const char *app, *user;
+	int add; /* 1 adds user, 0 removes them */
+};
+
+/* Adds or removes the user in the list of names, kept sorted. */
+static int change_names(struct strvec *names, void *ctx)
+{
+	const struct change *ch = ctx;
+	long at = find(names, ch->user);
+	if (ch->add && at >= 0)
+		return sw_error_set(SW_EEXISTS, "user '%s' already has access to '%s'", ch->user,
+				    ch->app);
+	if (!ch->add && at < 0)
+		return sw_error_set(SW_ENOTFOUND,
+			"user '%s' does not have access to '%s' (see: slipway access -a %s)",
+			ch->user, ch->app, ch->app);
+	if (ch->add) {
+		strvec_push(names, ch->user);
+	} else {
+		free(names->v[at]);
+		memmove(&names->v[at], &names->v[at + 1], (names->n - (size_t)at) * sizeof(*names->v));
+		names->n--;
+	}
+	strvec_sort(names);
+	return 0;
+}
+
 /* Adds (add=1) or removes user under the app's access lock. */
 static int change(const char *root, const char *app, const char *user, int add)
 {
-	struct strvec names = STRVEC_INIT;
-	struct lockfile lf = LOCKFILE_INIT;
-	char *path = access_path(root, app);
-	char *lock_path = paths_app_file_lock(root, app, "access");
-	int err;
-
-	if ((err = access_user_check(user)) < 0 || (err = app_check_exists(root, app)) < 0)
-		goto done;
-	int wait;
-	if ((err = app_lock_wait(&wait)) < 0 || (err = lockfile_hold(&lf, path, lock_path, wait)) < 0)
-		goto done;
-	if ((err = read_names(root, app, &names)) < 0)
-		goto done;
-	long at = find(&names, user);
-	if (add && at >= 0) {
-		err = sw_error_set(SW_EEXISTS, "user '%s' already has access to '%s'", user, app);
-		goto done;
-	}
-	if (!add && at < 0) {
-		err = sw_error_set(SW_ENOTFOUND,
-			"user '%s' does not have access to '%s' (see: slipway access -a %s)",
-			user, app, app);
-		goto done;
-	}
-	if (add) {
-		strvec_push(&names, user);
-	} else {
-		free(names.v[at]);
-		memmove(&names.v[at], &names.v[at + 1], (names.n - (size_t)at) * sizeof(*names.v));
-		names.n--;
-	}
-	err = write_names(&lf, &names);
-done:
-	lockfile_rollback(&lf);
-	strvec_clear(&names);
-	free(lock_path);
-	free(path);
+	struct change ch = { .app = app, .user = user, .add = add };
+	int err = access_user_check(user);
+	if (!err)
+		err = app_check_exists(root, app);
+	if (!err)
+		err = listfile_edit(&access_file, root, app, change_names, &ch);
 	return err;
 }
 
@@ -148,7 +123,7 @@ int access_allowed(const char *root, const char *app, const char *user)
 	struct strvec names = STRVEC_INIT;
 	int err = app_check_exists(root, app);
 	if (!err)
-		err = read_names(root, app, &names);
+		err = listfile_read(&access_file, root, app, &names);
 	if (!err)
 		err = access_user_valid(user) && find(&names, user) >= 0;
 	strvec_clear(&names);

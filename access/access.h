@@ -8,9 +8,10 @@
  * the release's "By".  User names match [A-Za-z0-9][A-Za-z0-9._@+-]{0,63}.
  *
  * Each app's collaborators are kept in its repository, one name a line,
- * sorted: <root>/apps/<app>.git/slipway-access.  The file is replaced with
- * fs_write_atomic() under <root>/locks/<app>.access.lock, so two concurrent
- * changes never lose one another; readers take no lock.  Destroying the
+ * sorted: <root>/apps/<app>.git/slipway-access, a list file
+ * (store/listfile.h) changed under its own lock,
+ * <root>/locks/<app>.access.lock, so two concurrent changes never lose one
+ * another; readers take no lock.  Destroying the
  * app removes it.  The server's operator (slipway run without `shell`) is
  * not a user and needs no access.
  *

@@ -147,7 +147,7 @@ static int resolve_git(const char *root, const char *spec, run_line_fn on_line, 
 {
 	char *cache = paths_buildpacks_cache(root);
 	char *hex = spec_hash(spec);
-	char *final = xasprintf("%s/%s", cache, hex);
+	char *final = paths_buildpack_cached(root, hex);
 	char *tmp = NULL, *tree = NULL, *url = NULL;
 	int err = 0;
 

@@ -14,6 +14,7 @@
 #include "builder/buildarea.h"
 #include "store/builds.h"
 #include "store/cas.h"
+#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -244,7 +245,7 @@ static void sweep_built(const char *repo)
 	time_t now = time(NULL);
 	while (d && (e = readdir(d))) {
 		struct stat st;
-		if (strncmp(e->d_name, "slipway-built-", 14) ||
+		if (strncmp(e->d_name, PATHS_BUILT_PREFIX, strlen(PATHS_BUILT_PREFIX)) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		    now - st.st_mtime < 86400)
 			continue;
@@ -566,10 +567,7 @@ static int record(struct build *b)
  */
 static char *built_path(const struct build_opts *o)
 {
-	char *name = xasprintf("slipway-built-%s", o->rev);
-	char *path = paths_repo_file(o->ctx->root, o->ctx->app, name);
-	free(name);
-	return path;
+	return paths_built(o->ctx->root, o->ctx->app, o->rev);
 }
 
 static int save_built(struct build *b, const struct build_timings *tm)

@@ -2,18 +2,13 @@
 #include "builder/buildpacks.h"
 
 #include "store/app.h"
-#include "store/appctx.h"
+#include "store/listfile.h"
 #include "store/paths.h"
-#include "store/settings.h"
 #include "util/error.h"
-#include "util/fsutil.h"
-#include "util/lockfile.h"
 #include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define LIST_FILE "slipway-buildpacks"
 
 /* What each shipped buildpack's bin/detect checks (buildpacks/<name>/bin/detect). */
 static const struct buildpacks_shipped shipped[] = {
@@ -50,65 +45,32 @@ int buildpacks_spec_check(const char *spec)
 	return 0;
 }
 
+/* Keeps a line of a list: a spec that passes buildpacks_spec_check(), BUILDPACKS_MAX at most. */
+static int spec_line(const char *line, size_t kept)
+{
+	int err = buildpacks_spec_check(line);
+	if (!err && kept >= BUILDPACKS_MAX)
+		err = sw_error_set(SW_EINVALID, "too many buildpacks (max %d)", BUILDPACKS_MAX);
+	return err ? err : 1;
+}
+
+/* Changed under the app's lock, so never in the middle of a build. */
+static const struct listfile list_file = {
+	.path = paths_buildpacks_file,
+	.max = LIST_FILE_MAX,
+	.check = spec_line,
+};
+
 int buildpacks_parse(const char *text, size_t len, struct strvec *out)
 {
-	struct text_lines it = TEXT_LINES_INIT(text, len);
-	const char *s;
-	size_t n;
-	while (text_lines_next(&it, &s, &n)) {
-		const char *e = s + n;
-		char *spec = xstrndup(s, (size_t)(e - s));
-		int err = buildpacks_spec_check(spec);
-		if (!err && out->n >= BUILDPACKS_MAX)
-			err = sw_error_set(SW_EINVALID, "too many buildpacks (max %d)", BUILDPACKS_MAX);
-		if (!err && memchr(s, '\0', (size_t)(e - s)))
-			err = sw_error_set(SW_EINVALID, "it holds a NUL byte");
-		if (err) {
-			free(spec);
-			return sw_error_prefix(SW_EINVALID, "line %d: ", it.lineno);
-		}
-		strvec_push(out, spec);
-		free(spec);
-	}
-	return 0;
-}
-
-static char *list_path(const char *root, const char *app)
-{
-	return paths_repo_file(root, app, LIST_FILE);
-}
-
-static int read_list(const char *path, struct strvec *out)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int err = fs_read_file(path, LIST_FILE_MAX, &text, &len);
-	if (err == SW_ENOTFOUND)
-		return 0;
-	if (!err)
-		err = buildpacks_parse(text, len, out);
-	free(text);
-	return err;
-}
-
-static int write_list(struct lockfile *lf, const struct strvec *l)
-{
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < l->n; i++)
-		buf_addf(&b, "%s\n", l->v[i]);
-	int err = lockfile_commit(lf, b.data, b.len, 0644);
-	buf_release(&b);
-	return err;
+	return listfile_parse(&list_file, text, len, out);
 }
 
 int buildpacks_list(const char *root, const char *app, struct strvec *out)
 {
 	int err = app_check_exists(root, app);
-	if (err)
-		return err;
-	char *path = list_path(root, app);
-	err = read_list(path, out);
-	free(path);
+	if (!err)
+		err = listfile_read(&list_file, root, app, out);
 	return err;
 }
 
@@ -122,88 +84,94 @@ static size_t find(const struct strvec *l, const char *spec)
 
 enum op { OP_ADD, OP_REMOVE, OP_SET, OP_CLEAR };
 
+/* A change of the list, for change_list(). */
+struct change {
+	const char *app, *spec;
+	enum op op;
+	int index;
+	struct strvec next; /* the list after it */
+};
+
+/* Where the change goes in l, a list of l->n: *at; SW_EEXISTS, SW_ENOTFOUND or SW_EINVALID. */
+static int position(const struct change *ch, const struct strvec *l, size_t *at)
+{
+	const char *app = ch->app, *spec = ch->spec;
+	int index = ch->index;
+	*at = l->n;
+	if (ch->op == OP_ADD) {
+		if (find(l, spec) < l->n)
+			return sw_error_set(SW_EEXISTS, "the buildpack '%s' is already set on %s", spec, app);
+		if (l->n >= BUILDPACKS_MAX)
+			return sw_error_set(SW_EINVALID, "%s already has %d buildpacks, the most it can have",
+					    app, BUILDPACKS_MAX);
+		if (index < 0 || (size_t)index > l->n + 1)
+			return sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, l->n + 1);
+		*at = index ? (size_t)index - 1 : l->n;
+	} else if (ch->op == OP_SET) {
+		size_t max = l->n ? l->n : 1;
+		if (index < 0 || (size_t)index > max)
+			return sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, max);
+		*at = index ? (size_t)index - 1 : 0;
+		size_t was = find(l, spec);
+		if (index && was < l->n && was != *at)
+			return sw_error_set(SW_EEXISTS, "the buildpack '%s' is already set on %s, at %zu",
+					    spec, app, was + 1);
+	} else if (ch->op == OP_REMOVE) {
+		if (spec) {
+			*at = find(l, spec);
+			if (*at == l->n)
+				return sw_error_set(SW_ENOTFOUND,
+					"the buildpack '%s' is not set on %s (see: slipway buildpacks -a %s)",
+					spec, app, app);
+		} else if (index < 1 || (size_t)index > l->n) {
+			return l->n ? sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, l->n)
+				    : sw_error_set(SW_ENOTFOUND, "%s has no buildpacks set", app);
+		} else {
+			*at = (size_t)index - 1;
+		}
+	}
+	return 0;
+}
+
+/* Makes l the list after the change (listfile_edit()'s callback). */
+static int change_list(struct strvec *l, void *ctx)
+{
+	struct change *ch = ctx;
+	struct strvec *next = &ch->next;
+	enum op op = ch->op;
+	int index = ch->index;
+	size_t at;
+	int err = position(ch, l, &at);
+	if (err)
+		return err;
+	for (size_t i = 0; op != OP_CLEAR && i <= l->n; i++) {
+		if ((op == OP_ADD && i == at) || (op == OP_SET && i == at && (index || !i)))
+			strvec_push(next, ch->spec);
+		if (op == OP_SET && (!index || i == at))
+			continue;
+		if (i < l->n && !(op == OP_REMOVE && i == at))
+			strvec_push(next, l->v[i]);
+	}
+	strvec_clear(l);
+	for (size_t i = 0; i < next->n; i++)
+		strvec_push(l, next->v[i]);
+	return 0;
+}
+
 /* Read, change and write the list under the app lock. */
 static int edit(const char *root, const char *app, enum op op, const char *spec, int index,
 		struct strvec *after)
 {
-	struct strvec l = STRVEC_INIT, next = STRVEC_INIT;
-	struct lockfile lf = LOCKFILE_INIT;
-	char *path = NULL, *lockpath = NULL;
-	int wait, err;
+	struct change ch = { .app = app, .spec = spec, .op = op, .index = index,
+			     .next = STRVEC_INIT };
+	int err;
 
 	if ((err = app_check_exists(root, app)) || (spec && (err = buildpacks_spec_check(spec))))
 		return err;
-	lockpath = app_lock_path(root, app);
-	path = list_path(root, app);
-	if ((err = app_lock_wait(&wait)) ||
-	    (err = lockfile_hold(&lf, path, lockpath, wait)) ||
-	    (err = read_list(path, &l)))
-		goto done;
-	size_t at = l.n;
-	if (op == OP_ADD) {
-		if (find(&l, spec) < l.n) {
-			err = sw_error_set(SW_EEXISTS, "the buildpack '%s' is already set on %s", spec, app);
-			goto done;
-		}
-		if (l.n >= BUILDPACKS_MAX) {
-			err = sw_error_set(SW_EINVALID, "%s already has %d buildpacks, the most it can have",
-					   app, BUILDPACKS_MAX);
-			goto done;
-		}
-		if (index < 0 || (size_t)index > l.n + 1) {
-			err = sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, l.n + 1);
-			goto done;
-		}
-		at = index ? (size_t)index - 1 : l.n;
-	} else if (op == OP_SET) {
-		size_t max = l.n ? l.n : 1;
-		if (index < 0 || (size_t)index > max) {
-			err = sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, max);
-			goto done;
-		}
-		at = index ? (size_t)index - 1 : 0;
-		size_t was = find(&l, spec);
-		if (index && was < l.n && was != at) {
-			err = sw_error_set(SW_EEXISTS, "the buildpack '%s' is already set on %s, at %zu",
-					   spec, app, was + 1);
-			goto done;
-		}
-	} else if (op == OP_REMOVE) {
-		if (spec) {
-			at = find(&l, spec);
-			if (at == l.n) {
-				err = sw_error_set(SW_ENOTFOUND,
-					"the buildpack '%s' is not set on %s (see: slipway buildpacks -a %s)",
-					spec, app, app);
-				goto done;
-			}
-		} else if (index < 1 || (size_t)index > l.n) {
-			err = l.n ? sw_error_set(SW_EINVALID, "invalid index %d: use 1 to %zu", index, l.n)
-				  : sw_error_set(SW_ENOTFOUND, "%s has no buildpacks set", app);
-			goto done;
-		} else {
-			at = (size_t)index - 1;
-		}
-	}
-	for (size_t i = 0; op != OP_CLEAR && i <= l.n; i++) {
-		if ((op == OP_ADD && i == at) || (op == OP_SET && i == at && (index || !i)))
-			strvec_push(&next, spec);
-		if (op == OP_SET && (!index || i == at))
-			continue;
-		if (i < l.n && !(op == OP_REMOVE && i == at))
-			strvec_push(&next, l.v[i]);
-	}
-	if ((err = write_list(&lf, &next)))
-		goto done;
-	if (after)
-		for (size_t i = 0; i < next.n; i++)
-			strvec_push(after, next.v[i]);
-done:
-	lockfile_rollback(&lf);
-	strvec_clear(&l);
-	strvec_clear(&next);
-	free(path);
-	free(lockpath);
+	err = listfile_edit(&list_file, root, app, change_list, &ch);
+	for (size_t i = 0; !err && after && i < ch.next.n; i++)
+		strvec_push(after, ch.next.v[i]);
+	strvec_clear(&ch.next);
 	return err;
 }
 

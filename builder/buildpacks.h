@@ -4,8 +4,8 @@
  * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
  *
- * The list lives in the app repository as the file "slipway-buildpacks"
- * (one spec a line, replaced with fs_write_atomic()).  An empty list means
+ * The list lives in the app repository as the file "slipway-buildpacks",
+ * a list file (store/listfile.h): one spec a line.  An empty list means
  * "no list": the build then uses the pushed tree's .buildpacks file, else
  * detects one of the shipped buildpacks.  Changes take the app lock (lock.h,
  * waiting slipway.lockTimeout, store/settings.h), so they never interleave with a

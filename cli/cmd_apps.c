@@ -15,6 +15,7 @@
 #include "store/app.h"
 #include "store/domains.h"
 #include "store/ledger.h"
+#include "store/maintenance.h"
 #include "store/settings.h"
 #include "util/say.h"
 #include "util/units.h"
@@ -177,7 +178,7 @@ int cmd_apps_info(struct cli *c)
 	}
 	for (size_t i = 0; i < domains.n; i++)
 		printf(", %s", domains.v[i]);
-	printf("\nMaintenance: %s\n", router_maintenance(c->root, c->app) ? "on" : "off");
+	printf("\nMaintenance: %s\n", maintenance_on(c->root, c->app) ? "on" : "off");
 	if (v)
 		printf("Release:     v%d\n", v);
 	buf_release(&dynos);

@@ -10,6 +10,7 @@
 #include "store/app.h"
 #include "store/domains.h"
 #include "store/ledger.h"
+#include "store/maintenance.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "store/appctx.h"
@@ -22,7 +23,7 @@ int cmd_maintenance(struct cli *c)
 {
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	printf("%s\n", router_maintenance(c->root, c->app) ? "on" : "off");
+	printf("%s\n", maintenance_on(c->root, c->app) ? "on" : "off");
 	return 0;
 }
 
@@ -48,7 +49,7 @@ static int set_maintenance(struct cli *c, int on)
 {
 	printf("%s maintenance mode for %s... ", on ? "Enabling" : "Disabling", c->app);
 	fflush(stdout);
-	if (router_set_maintenance(c->root, c->app, on) < 0 ||
+	if (maintenance_set(c->root, c->app, on) < 0 ||
 	    router_switch(c->root, c->app, NULL, NULL) < 0) {
 		printf("failed\n");
 		return cli_fail();

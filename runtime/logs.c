@@ -31,9 +31,8 @@ void logs_stamp(char stamp[LOGS_STAMP_LEN + 1])
 
 char *logs_app_dir(const char *root, const char *app)
 {
-	char *logs = paths_logs_dir(root), *dir = xasprintf("%s/%s", logs, app);
+	char *dir = paths_app_logs(root, app);
 	fs_mkdir_p(dir, 0750);
-	free(logs);
 	return dir;
 }
 
@@ -566,10 +565,9 @@ void logs_instance_tail(const char *root, const char *app, const char *logdir, s
 
 int logs_remove(const char *root, const char *app)
 {
-	char *logs = paths_logs_dir(root), *dir = xasprintf("%s/%s", logs, app);
+	char *dir = paths_app_logs(root, app);
 	int err = fs_rm_rf(dir);
 	free(dir);
-	free(logs);
 	return err;
 }
 

@@ -7,6 +7,7 @@
 #include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/domains.h"
+#include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -33,7 +34,6 @@
 #include <unistd.h>
 
 #define SERVICE "router"
-#define MAINTENANCE_FILE "slipway-maintenance"
 #define PAGE_URI "/.slipway-router-page"
 #define UPGRADE_LOCATION "@slipway_upgrade"
 #define DRAIN_MAX_MS 15000
@@ -42,12 +42,12 @@
 
 static char *router_dir(const char *root)
 {
-	return xasprintf("%s/router", root);
+	return paths_router_dir(root);
 }
 
 static char *router_path(const char *root, const char *name)
 {
-	return xasprintf("%s/router/%s", root, name);
+	return paths_router_file(root, name);
 }
 
 /* slipway.nginx, as an absolute path when it is found in the sbin and bin directories. */
@@ -368,8 +368,8 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		     const struct strvec *domains, const char *root_abs, struct buf *b)
 {
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
-	char *pages = root_abs ? xasprintf("%s/router/pages", root_abs) : xstrdup("pages");
-	char *logs = root_abs ? xasprintf("%s/logs", root_abs) : xstrdup("../logs");
+	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
+	char *logs = root_abs ? paths_logs_dir(root_abs) : xstrdup("../logs");
 	char name[64];
 	nginx_name(name, sizeof(name), app);
 	buf_addf(b, "# written by slipway: the app %s\n", app);
@@ -433,26 +433,6 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	free(logs);
 }
 
-int router_maintenance(const char *root, const char *app)
-{
-	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
-	int on = fs_exists(path);
-	free(path);
-	return on;
-}
-
-int router_set_maintenance(const char *root, const char *app, int on)
-{
-	char *path = paths_repo_file(root, app, MAINTENANCE_FILE);
-	int err = 0;
-	if (on)
-		err = fs_write_atomic(path, "on\n", 3, 0644);
-	else if (unlink(path) < 0 && errno != ENOENT)
-		err = sw_error_errno(SW_ERROR, "cannot remove '%s'", path);
-	free(path);
-	return err;
-}
-
 /* `nginx -t` of the whole configuration; *msg (malloc'ed) is nginx's complaint. */
 static void collect(const char *line, size_t len, void *ctx)
 {
@@ -469,7 +449,7 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	*msg = NULL;
 	if (err)
 		return err;
-	prefix = xasprintf("%s/router/", root);
+	prefix = router_path(root, "");
 	const char *argv[] = { prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
 			       "-e", "logs/error.log", NULL };
 	struct run_opts o = RUN_OPTS_INIT;
@@ -526,9 +506,13 @@ static int reload_and_drain(const char *root)
 				left += old[i] == now[k];
 		if (!left)
 			return 0;
-		if (run_now_ms() > end)
-			return sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s "
-					    "(see %s/router/logs/error.log)", DRAIN_MAX_MS / 1000, root);
+		if (run_now_ms() > end) {
+			char *log = router_path(root, "logs/error.log");
+			err = sw_error_set(SW_ETIMEOUT, "the router did not reload within %d s (see %s)",
+					   DRAIN_MAX_MS / 1000, log);
+			free(log);
+			return err;
+		}
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 }
@@ -596,7 +580,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	if ((err = domains_list(root, app, &domains)))
 		goto done;
-	enum app_state state = router_maintenance(root, app) ? APP_MAINTENANCE
+	enum app_state state = maintenance_on(root, app) ? APP_MAINTENANCE
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
 	if (system && (err = root_plain(root)))
 		goto done;
@@ -608,7 +592,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 	free(logdir);
 	free(logs);
 	char *apps = router_path(root, "apps");
-	path = xasprintf("%s/%s.conf", apps, app);
+	path = paths_router_app(root, app);
 	if (!err && (err = fs_mkdir_p(apps, 0755)) == 0) {
 		if (fs_read_file(path, 1 << 20, old, NULL) < 0)
 			*old = NULL;
@@ -749,7 +733,7 @@ int router_health(const char *root)
 /* Puts the app's file back as it was (none: removed). */
 static void put_back(const char *root, const char *app, const char *old)
 {
-	char *path = xasprintf("%s/router/apps/%s.conf", root, app);
+	char *path = paths_router_app(root, app);
 	if (old)
 		fs_write_replace(path, old, strlen(old), 0644);
 	else
@@ -842,7 +826,7 @@ int router_stop(const char *root, int wait_sec)
 
 int router_forget(const char *root, const char *app)
 {
-	char *path = xasprintf("%s/router/apps/%s.conf", root, app), *msg = NULL;
+	char *path = paths_router_app(root, app), *msg = NULL;
 	int err = 0;
 	int removed = unlink(path) == 0;
 	if (removed && router_system())
@@ -944,7 +928,7 @@ static void finish_program(const char *root, struct buf *b)
  */
 static int write_service(const char *root)
 {
-	char *prog = NULL, *prefix = xasprintf("%s/router/", root);
+	char *prog = NULL, *prefix = router_path(root, "");
 	struct buf run = BUF_INIT, finish = BUF_INIT;
 	int err = nginx_prog(root, &prog);
 	if (err)

@@ -113,11 +113,11 @@ int router_prepare(const char *root);
 /*
  * Points app at its web instances among the services named in names
  * (NULL: all its services now, but those in except, which may be NULL),
- * or at its maintenance page when maintenance is on, or at the
- * "Application error" page when it has no web instance.  With Slipway's
- * nginx running, it is checked and reloaded and this waits for its old
- * workers; with slipway.router system, the reload command runs; with
- * neither, only the file is written (the next server:start loads it).
+ * or at its maintenance page when maintenance is on (store/maintenance.h),
+ * or at the "Application error" page when it has no web instance.  With
+ * Slipway's nginx running, it is checked and reloaded and this waits for
+ * its old workers; with slipway.router system, the reload command runs;
+ * with neither, only the file is written (the next server:start loads it).
  * SW_ERROR with nginx's message when the configuration is refused (the
  * old one is kept).
  */
@@ -140,10 +140,6 @@ int router_logs_rotate(const char *root, int *rotated);
 
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
-
-/* Maintenance mode, kept in the app's repository (it survives restarts). */
-int router_maintenance(const char *root, const char *app);
-int router_set_maintenance(const char *root, const char *app, int on);
 
 /* The app's URL: http://APP.DOMAIN[:PORT]/ (malloc'ed). */
 char *router_url(const char *root, const char *app);

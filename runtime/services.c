@@ -5,6 +5,7 @@
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
+#include "store/formation.h"
 #include "store/ledger.h"
 #include "store/paths.h"
 #include "store/settings.h"
@@ -22,50 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FORMATION_FILE "slipway-formation"
-#define FORMATION_MAX (64 * 1024)
 #define PORT_FIRST 20000
 #define PORT_LAST 29999
 
 int services_runtime_up(const char *root)
 {
 	return supervisor_running(root);
-}
-
-/*
- * How many instances of each of r's process types the formation runs:
- * counts[i] for r->procs.items[i] (the release type never runs as one).
- * Without a formation file, Heroku's default: one web.
- */
-static int formation_counts(const char *root, const char *app, const struct release *r,
-			    int *counts)
-{
-	char *path = paths_repo_file(root, app, FORMATION_FILE), *text = NULL;
-	size_t len = 0;
-	int err = fs_read_file(path, FORMATION_MAX, &text, &len);
-	free(path);
-	for (size_t i = 0; i < r->procs.n; i++)
-		counts[i] = err == SW_ENOTFOUND && !strcmp(r->procs.items[i].name, "web");
-	if (err == SW_ENOTFOUND)
-		return 0;
-	if (err)
-		return err;
-	struct text_lines it = TEXT_LINES_INIT(text, len);
-	const char *s;
-	size_t n;
-	while (text_lines_next(&it, &s, &n)) {
-		const char *eq = memchr(s, '=', n);
-		size_t tl = eq ? (size_t)(eq - s) : 0;
-		for (size_t i = 0; eq && i < r->procs.n; i++) {
-			const char *name = r->procs.items[i].name;
-			if (strlen(name) == tl && !strncmp(name, s, tl) && strcmp(name, "release")) {
-				int c = atoi(eq + 1);
-				counts[i] = c < 0 ? 0 : c > 100 ? 100 : c;
-			}
-		}
-	}
-	free(text);
-	return 0;
 }
 
 int services_wanted(const char *root, const char *app, const struct release *r,
@@ -776,42 +739,11 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	return 0;
 }
 
-static int apply_change(const struct release *r, int *counts, const char *change, int max)
-{
-	size_t tl = strcspn(change, "=+-");
-	const char *op = change + tl;
-	char *end = NULL;
-	long v = *op ? strtol(op + 1, &end, 10) : -1;
-	if (!tl || !*op || !op[1] || *end || v < 0 || v > 1000)
-		return sw_error_set(SW_EINVALID, "invalid change '%s': use TYPE=N, TYPE+N or TYPE-N, "
-				    "for example web=2", change);
-	for (size_t i = 0; i < r->procs.n; i++) {
-		if (strlen(r->procs.items[i].name) != tl ||
-		    strncmp(r->procs.items[i].name, change, tl) ||
-		    !strcmp(r->procs.items[i].name, "release")) /* it runs once per release */
-			continue;
-		long n = *op == '=' ? v : *op == '+' ? counts[i] + v : counts[i] - v;
-		if (n < 0 || n > max)
-			return sw_error_set(SW_EINVALID, "cannot run %ld %.*s processes: use 0 to %d "
-					    "(slipway.maxInstances)", n, (int)tl, change, max);
-		counts[i] = (int)n;
-		return 0;
-	}
-	struct buf types = BUF_INIT;
-	for (size_t i = 0; i < r->procs.n; i++)
-		if (strcmp(r->procs.items[i].name, "release"))
-			buf_addf(&types, "%s%s", types.len ? ", " : "", r->procs.items[i].name);
-	int err = sw_error_set(SW_EINVALID, "no such process type '%.*s' in release v%d (types: %s)",
-			       (int)tl, change, r->version, types.len ? types.data : "none");
-	buf_release(&types);
-	return err;
-}
-
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary)
 {
 	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
-	struct buf file = BUF_INIT, sum = BUF_INIT;
+	struct buf sum = BUF_INIT;
 	struct settings *s = NULL;
 	uint64_t max = 0;
 	int err = formation_counts(root, app, r, counts);
@@ -821,7 +753,7 @@ int services_scale(const char *root, const char *app, const struct release *r,
 	if (!err && !(err = settings_open(&s, root, app)))
 		err = settings_count(s, &SETTING_MAX_INSTANCES, &max);
 	for (size_t i = 0; !err && i < n; i++)
-		err = apply_change(r, counts, changes[i], (int)max);
+		err = formation_change(r, counts, changes[i], (int)max);
 	long total = 0;
 	for (size_t i = 0; !err && i < r->procs.n; i++)
 		total += counts[i];
@@ -830,17 +762,11 @@ int services_scale(const char *root, const char *app, const struct release *r,
 				   "(slipway.maxInstances)", total, app, (int)max);
 	if (err)
 		goto done;
-	for (size_t i = 0; i < r->procs.n; i++) {
-		if (!strcmp(r->procs.items[i].name, "release"))
-			continue;
-		buf_addf(&file, "%s=%d\n", r->procs.items[i].name, counts[i]);
+	for (size_t i = 0; i < r->procs.n; i++)
 		if (counts[i])
 			buf_addf(&sum, "%s%s at %d", sum.len ? ", " : "", r->procs.items[i].name,
 				 counts[i]);
-	}
-	char *path = paths_repo_file(root, app, FORMATION_FILE);
-	err = fs_write_atomic(path, file.data, file.len, 0644);
-	free(path);
+	err = formation_write(root, app, r, counts);
 	if (!err && services_runtime_up(root)) {
 		int added = 0;
 		if (!(err = services_ensure(root, app, r, &added)))
@@ -850,7 +776,6 @@ int services_scale(const char *root, const char *app, const struct release *r,
 		*summary = xstrdup(sum.len ? sum.data : "no processes");
 done:
 	settings_free(s);
-	buf_release(&file);
 	buf_release(&sum);
 	free(counts);
 	return err;

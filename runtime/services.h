@@ -16,9 +16,8 @@
  * removes them.
  *
  * The formation - how many instances of each type - is the app's, not a
- * release's: <root>/apps/APP.git/slipway-formation, "TYPE=N" lines.  An
- * app without one runs web=1 when the release has a web type (Heroku's
- * default).
+ * release's (store/formation.h).  An app without one runs web=1 when the
+ * release has a web type (Heroku's default).
  */
 #ifndef SW_SERVICES_H
 #define SW_SERVICES_H

@@ -310,7 +310,7 @@ static int prepare(const char *root, char **scandir, char **log)
 	char *logs = paths_logs_dir(root);
 	int err;
 	*scandir = paths_services_dir(root);
-	*log = xasprintf("%s/supervisor.log", logs);
+	*log = paths_supervisor_log(root);
 	if (!(err = fs_mkdir_p(*scandir, 0700)))
 		err = fs_mkdir_p(logs, 0700);
 	free(logs);
@@ -464,9 +464,7 @@ int supervisor_rescan(const char *root)
 
 static char *service_path(const char *root, const char *service)
 {
-	char *scandir = paths_services_dir(root), *dir = xasprintf("%s/%s", scandir, service);
-	free(scandir);
-	return dir;
+	return paths_service_dir(root, service);
 }
 
 int supervisor_service_name_valid(const char *name)
@@ -579,7 +577,7 @@ int supervisor_service_write(const char *root, const struct service_desc *d)
 	if ((err = check_desc(d)))
 		return err;
 	scandir = paths_services_dir(root);
-	final = xasprintf("%s/%s", scandir, d->name);
+	final = paths_service_dir(root, d->name);
 	if (!d->replace && fs_exists(final)) {
 		err = sw_error_set(SW_EEXISTS, "the service '%s' exists", d->name);
 		goto done;
@@ -732,7 +730,7 @@ int supervisor_service_move_aside(const char *root, const char *service)
 	if (supervisor_service_name_valid(service) &&
 	    fs_mkdtemp(scandir, ".gone-", &tmp) == 0) {
 		char *to = xasprintf("%s/svc", tmp);
-		dir = xasprintf("%s/%s", scandir, service);
+		dir = paths_service_dir(root, service);
 		if (rename(dir, to) == 0)
 			err = 0;
 		else

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUILDS_DIR "slipway-builds"
 #define INFO_MAX (64 * 1024)
 #define LOG_MAX (256u * 1024 * 1024)
 
@@ -36,15 +35,12 @@ void build_record_release(struct build_record *r)
 
 static char *dir_path(const char *root, const char *app)
 {
-	return paths_repo_file(root, app, BUILDS_DIR);
+	return paths_builds_records(root, app);
 }
 
 static char *file_path(const char *root, const char *app, int id, const char *ext)
 {
-	char *name = xasprintf(BUILDS_DIR "/%d.%s", id, ext);
-	char *p = paths_repo_file(root, app, name);
-	free(name);
-	return p;
+	return paths_build_record(root, app, id, ext);
 }
 
 /* The ids of the builds kept, ascending. */
@@ -267,7 +263,7 @@ static void mark_interrupted(const char *root, const char *app, int id)
 
 int builds_begin(const char *root, const char *app, struct build_record *r, int keep, FILE **log)
 {
-	char *dir = dir_path(root, app), *last_path = paths_repo_file(root, app, BUILDS_DIR "/last");
+	char *dir = dir_path(root, app), *last_path = paths_builds_last(root, app);
 	char *text = NULL, *path = NULL;
 	int latest = 0, err;
 

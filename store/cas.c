@@ -237,7 +237,7 @@ static void touch_existing(const char *root, const char *hex);
 static int place_object(const char *root, const char *tmp, const char *hex)
 {
 	char *top = paths_store_objects(root);
-	char *fan = xasprintf("%s/%.2s", top, hex);
+	char *fan = paths_store_fan(root, hex);
 	char *final = cas_path(root, hex);
 	int top_created = 0, fan_created = 0, existed;
 	int err;
@@ -536,7 +536,7 @@ int cas_foreach(const char *root, int (*fn)(const char *hex, uint64_t size, void
 		goto done;
 	}
 	for (int i = 0; i < n && !ret; i++) {
-		char *fan = xasprintf("%s/%s", top, fans[i]->d_name);
+		char *fan = paths_store_fan(root, fans[i]->d_name);
 		if (fs_is_dir(fan))
 			ret = foreach_in_fan(fan, fans[i]->d_name, fn, ctx);
 		free(fan);

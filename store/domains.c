@@ -2,16 +2,15 @@
 
 #include "store/app.h"
 #include "store/appctx.h"
+#include "store/listfile.h"
 #include "store/paths.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/lock.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DOMAINS_FILE "slipway-domains"
 #define DOMAINS_MAX (1 << 20)
 
 int domain_name_valid(const char *name)
@@ -34,39 +33,23 @@ int domain_name_valid(const char *name)
 	return 1;
 }
 
-int domains_list(const char *root, const char *app, struct strvec *out)
+/* 1 keeps a line of the list: a host name (anything else is left out). */
+static int domain_line(const char *line, size_t kept)
 {
-	char *path = paths_repo_file(root, app, DOMAINS_FILE), *text = NULL;
-	size_t len = 0;
-	int err = fs_read_file(path, DOMAINS_MAX, &text, &len);
-	free(path);
-	if (err == SW_ENOTFOUND)
-		return 0;
-	if (err)
-		return err;
-	struct text_lines it = TEXT_LINES_INIT(text, len);
-	const char *l;
-	size_t n;
-	while (text_lines_next(&it, &l, &n)) {
-		char *d = xstrndup(l, n);
-		if (domain_name_valid(d))
-			strvec_push(out, d);
-		free(d);
-	}
-	free(text);
-	return 0;
+	(void)kept;
+	return domain_name_valid(line);
 }
 
-static int write_list(const char *root, const char *app, const struct strvec *v)
+/* Changed under the app's lock, which the caller holds (domains.h). */
+static const struct listfile domains_file = {
+	.path = paths_domains_file,
+	.max = DOMAINS_MAX,
+	.check = domain_line,
+};
+
+int domains_list(const char *root, const char *app, struct strvec *out)
 {
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < v->n; i++)
-		buf_addf(&b, "%s\n", v->v[i]);
-	char *path = paths_repo_file(root, app, DOMAINS_FILE);
-	int err = fs_write_atomic(path, b.data, b.len, 0644);
-	free(path);
-	buf_release(&b);
-	return err;
+	return listfile_read(&domains_file, root, app, out);
 }
 
 static int has(const struct strvec *v, const char *name)
@@ -98,7 +81,7 @@ static char *owner(const char *root, const char *name, const char *default_domai
 
 int domains_add(const char *root, const char *app, const char *name, const char *default_domain)
 {
-	char *lower = xstrdup(name), *lockpath = paths_app_file_lock(root, "all_apps", "domains");
+	char *lower = xstrdup(name), *lockpath = paths_domains_lock(root);
 	struct strvec list = STRVEC_INIT;
 	struct lock lk = LOCK_INIT;
 	int err = 0;
@@ -127,7 +110,7 @@ int domains_add(const char *root, const char *app, const char *name, const char 
 		goto done;
 	}
 	strvec_push(&list, lower);
-	err = write_list(root, app, &list);
+	err = listfile_write(&domains_file, root, app, &list);
 done:
 	lock_release(&lk);
 	strvec_clear(&list);
@@ -146,7 +129,7 @@ int domains_remove(const char *root, const char *app, const char *name)
 	if (!err && kept.n == list.n)
 		err = sw_error_set(SW_ENOTFOUND, "%s has no domain %s", app, name);
 	if (!err)
-		err = write_list(root, app, &kept);
+		err = listfile_write(&domains_file, root, app, &kept);
 	strvec_clear(&list);
 	strvec_clear(&kept);
 	return err;

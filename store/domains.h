@@ -1,13 +1,16 @@
 /*
  * domains.h - the host names an app answers at besides APP.slipway.domain
- * (domains:add): one per line of <root>/apps/APP.git/slipway-domains.
+ * (domains:add): one per line of <root>/apps/APP.git/slipway-domains, a
+ * list file (store/listfile.h).
  *
  * Part of store/: uses only util/; prints nothing.
  *
  * A domain is a host name: 1 to 253 characters, dot-separated labels of
  * 1 to 63 lowercase letters, digits and dashes, no label starting or
  * ending with a dash.  No two apps share one; adding takes the root's
- * domains lock, so two apps racing for a name cannot both get it.
+ * domains lock, so two apps racing for a name cannot both get it.  The
+ * caller of domains_add() and domains_remove() holds the app's lock
+ * (util/lock.h).
  */
 #ifndef SW_DOMAINS_H
 #define SW_DOMAINS_H

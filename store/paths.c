@@ -13,9 +13,55 @@ char *app_repo_path(const char *root, const char *app)
 	return xasprintf("%s/apps/%s.git", root, app);
 }
 
-char *paths_repo_file(const char *root, const char *app, const char *name)
+/* <root>/apps/<app>.git/<name>: a file of Slipway's inside the app's repository. */
+static char *repo_file(const char *root, const char *app, const char *name)
 {
 	return xasprintf("%s/apps/%s.git/%s", root, app, name);
+}
+
+char *paths_access_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-access");
+}
+
+char *paths_buildpacks_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-buildpacks");
+}
+
+char *paths_domains_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-domains");
+}
+
+char *paths_formation_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-formation");
+}
+
+char *paths_maintenance_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-maintenance");
+}
+
+char *paths_builds_records(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-builds");
+}
+
+char *paths_build_record(const char *root, const char *app, int id, const char *ext)
+{
+	return xasprintf("%s/apps/%s.git/slipway-builds/%d.%s", root, app, id, ext);
+}
+
+char *paths_builds_last(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-builds/last");
+}
+
+char *paths_built(const char *root, const char *app, const char *rev)
+{
+	return xasprintf("%s/apps/%s.git/" PATHS_BUILT_PREFIX "%s", root, app, rev);
 }
 
 char *app_cache_path(const char *root, const char *app)
@@ -33,6 +79,11 @@ char *paths_app_file_lock(const char *root, const char *app, const char *what)
 	return xasprintf("%s/locks/%s.%s.lock", root, app, what);
 }
 
+char *paths_domains_lock(const char *root)
+{
+	return paths_app_file_lock(root, "all_apps", "domains");
+}
+
 char *paths_apps_create_lock(const char *root)
 {
 	return xasprintf("%s/locks/apps_create.lock", root);
@@ -46,6 +97,11 @@ char *paths_builds(const char *root, const char *app)
 char *paths_store_objects(const char *root)
 {
 	return xasprintf("%s/store/sha256", root);
+}
+
+char *paths_store_fan(const char *root, const char *hex)
+{
+	return xasprintf("%s/store/sha256/%.2s", root, hex);
 }
 
 char *paths_store_object(const char *root, const char *hex, const char *suffix)
@@ -83,12 +139,47 @@ char *paths_services_dir(const char *root)
 	return xasprintf("%s/services", root);
 }
 
+char *paths_service_dir(const char *root, const char *service)
+{
+	return xasprintf("%s/services/%s", root, service);
+}
+
 char *paths_logs_dir(const char *root)
 {
 	return xasprintf("%s/logs", root);
 }
 
+char *paths_supervisor_log(const char *root)
+{
+	return xasprintf("%s/logs/supervisor.log", root);
+}
+
+char *paths_app_logs(const char *root, const char *app)
+{
+	return xasprintf("%s/logs/%s", root, app);
+}
+
+char *paths_router_dir(const char *root)
+{
+	return xasprintf("%s/router", root);
+}
+
+char *paths_router_file(const char *root, const char *name)
+{
+	return xasprintf("%s/router/%s", root, name);
+}
+
+char *paths_router_app(const char *root, const char *app)
+{
+	return xasprintf("%s/router/apps/%s.conf", root, app);
+}
+
 char *paths_buildpacks_cache(const char *root)
 {
 	return xasprintf("%s/buildpacks-cache", root);
+}
+
+char *paths_buildpack_cached(const char *root, const char *hex)
+{
+	return xasprintf("%s/buildpacks-cache/%s", root, hex);
 }

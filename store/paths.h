@@ -5,8 +5,13 @@
  * Part of store/: uses only util/; prints nothing.
  *
  *   <root>/apps/<app>.git            bare git repository: code + release ledger
- *   <root>/apps/<app>.git/slipway-access      the app's collaborators
- *   <root>/apps/<app>.git/slipway-buildpacks  the app's buildpack list
+ *   <root>/apps/<app>.git/slipway-access      the app's collaborators (access/access.h)
+ *   <root>/apps/<app>.git/slipway-buildpacks  the app's buildpack list (builder/buildpacks.h)
+ *   <root>/apps/<app>.git/slipway-domains     the app's own host names (store/domains.h)
+ *   <root>/apps/<app>.git/slipway-formation   how many of each process type run (store/formation.h)
+ *   <root>/apps/<app>.git/slipway-maintenance there while maintenance is on (store/maintenance.h)
+ *   <root>/apps/<app>.git/slipway-builds/     each build's record and log (store/builds.h)
+ *   <root>/apps/<app>.git/slipway-built-<rev> a built slug waiting to be released (builder/build.h)
  *   <root>/store/sha256/<xx>/<hex>.tar.zst    content-addressed slugs (cas.h)
  *   <root>/store/tmp/                slugs being written
  *   <root>/store/verified/<hex>      a slug's verification stamp
@@ -16,12 +21,17 @@
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
  *   <root>/services/                 the supervision tree's scan directory (s6)
+ *   <root>/services/<service>/       one service: an instance, the router, a watch
  *   <root>/logs/                     the runtime's own logs
+ *   <root>/logs/<app>/               an app's logs (runtime/logs.h)
+ *   <root>/router/                   the router's prefix: nginx.conf, apps/<app>.conf, pages/ (runtime/router.h)
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
+ *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
  *   <root>/locks/apps_create.lock    held while a remote user's apps are counted and one created
  *
  * Each function returns a malloc'ed path; none checks that it exists.
+ * scripts/check-layers refuses a path formatted from a root anywhere else.
  * Callers have checked `app` (store/app.h app_name_check) and `hex`
  * (store/cas.h cas_valid_hex).
  */
@@ -34,8 +44,35 @@ char *paths_apps_dir(const char *root);
 /* <root>/apps/<app>.git */
 char *app_repo_path(const char *root, const char *app);
 
-/* <root>/apps/<app>.git/<name>: a file of Slipway's inside the app's repository. */
-char *paths_repo_file(const char *root, const char *app, const char *name);
+/* <root>/apps/<app>.git/slipway-access */
+char *paths_access_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-buildpacks */
+char *paths_buildpacks_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-domains */
+char *paths_domains_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-formation */
+char *paths_formation_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-maintenance */
+char *paths_maintenance_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-builds */
+char *paths_builds_records(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-builds/<id>.<ext> */
+char *paths_build_record(const char *root, const char *app, int id, const char *ext);
+
+/* <root>/apps/<app>.git/slipway-builds/last: the newest build's number, ever */
+char *paths_builds_last(const char *root, const char *app);
+
+/* The names of the built-slug files in the app's repository start with this. */
+#define PATHS_BUILT_PREFIX "slipway-built-"
+
+/* <root>/apps/<app>.git/slipway-built-<rev> */
+char *paths_built(const char *root, const char *app, const char *rev);
 
 /* <root>/cache/<app> */
 char *app_cache_path(const char *root, const char *app);
@@ -46,6 +83,9 @@ char *app_lock_path(const char *root, const char *app);
 /* <root>/locks/<app>.<what>.lock: a lock of one of the app's files. */
 char *paths_app_file_lock(const char *root, const char *app, const char *what);
 
+/* <root>/locks/all_apps.domains.lock ('_': no app's lock either) */
+char *paths_domains_lock(const char *root);
+
 /* <root>/locks/apps_create.lock ('_' is in no app name, so no app's lock is this one) */
 char *paths_apps_create_lock(const char *root);
 
@@ -54,6 +94,9 @@ char *paths_builds(const char *root, const char *app);
 
 /* <root>/store/sha256, the top of the slug store's fan-out. */
 char *paths_store_objects(const char *root);
+
+/* <root>/store/sha256/<xx>, where the objects whose hex starts with xx are */
+char *paths_store_fan(const char *root, const char *hex);
 
 /* <root>/store/sha256/<xx>/<hex><suffix> */
 char *paths_store_object(const char *root, const char *hex, const char *suffix);
@@ -76,10 +119,31 @@ char *paths_runs_dir(const char *root);
 /* <root>/services */
 char *paths_services_dir(const char *root);
 
+/* <root>/services/<service>: one service of the supervision tree (runtime/supervisor.h) */
+char *paths_service_dir(const char *root, const char *service);
+
 /* <root>/logs */
 char *paths_logs_dir(const char *root);
 
+/* <root>/logs/supervisor.log: what the supervision tree itself says */
+char *paths_supervisor_log(const char *root);
+
+/* <root>/logs/<app> */
+char *paths_app_logs(const char *root, const char *app);
+
+/* <root>/router */
+char *paths_router_dir(const char *root);
+
+/* <root>/router/<name> */
+char *paths_router_file(const char *root, const char *name);
+
+/* <root>/router/apps/<app>.conf */
+char *paths_router_app(const char *root, const char *app);
+
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);
+
+/* <root>/buildpacks-cache/<hex>: a buildpack fetched from a git URL */
+char *paths_buildpack_cached(const char *root, const char *hex);
 
 #endif

@@ -13,6 +13,7 @@
 #include "runtime/router.h"
 #include "runtime/supervisor.h"
 #include "store/domains.h"
+#include "store/maintenance.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -133,16 +134,6 @@ Test(router, listens_where_the_settings_say_and_refuses_what_is_not_a_port_addre
 	cr_assert_null(router_url(root, "demo"));
 }
 
-Test(router, maintenance_is_kept_in_the_apps_repository)
-{
-	cr_assert_eq(router_maintenance(root, "demo"), 0);
-	cr_assert_eq(router_set_maintenance(root, "demo", 1), 0, "%s", sw_error_last());
-	cr_assert_eq(router_maintenance(root, "demo"), 1);
-	cr_assert_eq(router_set_maintenance(root, "demo", 0), 0, "%s", sw_error_last());
-	cr_assert_eq(router_maintenance(root, "demo"), 0);
-	cr_assert_eq(router_set_maintenance(root, "demo", 0), 0, "off twice is fine");
-}
-
 Test(router, a_switch_points_the_app_at_its_web_instances_by_all_its_names)
 {
 	cr_assert_eq(domains_add(root, "demo", "www.example.org", "apps.example.com"), 0, "%s",
@@ -188,7 +179,7 @@ Test(router, without_web_instances_or_in_maintenance_the_app_gets_its_page)
 	free(conf);
 
 	service_with_port("web.1", 20001);
-	cr_assert_eq(router_set_maintenance(root, "demo", 1), 0);
+	cr_assert_eq(maintenance_set(root, "demo", 1), 0);
 	cr_assert_eq(switch_to(NULL, NULL), 0, "%s", sw_error_last());
 	conf = app_file();
 	cr_assert(strstr(conf, "code=H80 desc=\"Maintenance mode\""), "%s", conf);
@@ -358,7 +349,7 @@ Test(router, the_real_nginx_serves_each_page_and_keeps_its_config_when_a_new_one
 	/* a file nginx refuses (another app's, broken by hand): the switch changes nothing */
 	char *before = app_file(), *other = th_path("%s/router/apps/other.conf", root);
 	th_write(other, "this is not nginx\n", 0644);
-	cr_assert_eq(router_set_maintenance(root, "demo", 1), 0);
+	cr_assert_eq(maintenance_set(root, "demo", 1), 0);
 	cr_assert_eq(switch_to(NULL, NULL), SW_ERROR);
 	cr_assert(!strncmp(sw_error_last(), "the router refused the new configuration: ", 42),
 		  "%s", sw_error_last());

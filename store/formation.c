@@ -1,0 +1,96 @@
+#include "store/formation.h"
+
+#include "store/listfile.h"
+#include "store/paths.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FORMATION_MAX (64 * 1024)
+
+/* "TYPE=N" lines, changed under the app's lock, which the caller holds. */
+static const struct listfile formation_file = {
+	.path = paths_formation_file,
+	.max = FORMATION_MAX,
+};
+
+/* 1 when name is the release type, which runs once per release, never as an instance. */
+static int is_release(const char *name)
+{
+	return !strcmp(name, "release");
+}
+
+/* The count line "TYPE=N" gives r's type i, or -1 when it is not about that type. */
+static int count_of(const char *line, const char *name)
+{
+	const char *eq = strchr(line, '=');
+	size_t tl = eq ? (size_t)(eq - line) : 0;
+	if (!eq || strlen(name) != tl || strncmp(name, line, tl) || is_release(name))
+		return -1;
+	int c = atoi(eq + 1);
+	return c < 0 ? 0 : c > FORMATION_COUNT_MAX ? FORMATION_COUNT_MAX : c;
+}
+
+int formation_counts(const char *root, const char *app, const struct release *r, int *counts)
+{
+	struct strvec lines = STRVEC_INIT;
+	char *path = paths_formation_file(root, app);
+	int missing = !fs_exists(path);
+	int err = listfile_read(&formation_file, root, app, &lines);
+	free(path);
+	for (size_t i = 0; i < r->procs.n; i++)
+		counts[i] = missing && !strcmp(r->procs.items[i].name, "web");
+	for (size_t k = 0; !err && k < lines.n; k++)
+		for (size_t i = 0; i < r->procs.n; i++) {
+			int c = count_of(lines.v[k], r->procs.items[i].name);
+			if (c >= 0)
+				counts[i] = c;
+		}
+	strvec_clear(&lines);
+	return err;
+}
+
+int formation_change(const struct release *r, int *counts, const char *change, int max)
+{
+	size_t tl = strcspn(change, "=+-");
+	const char *op = change + tl;
+	char *end = NULL;
+	long v = *op ? strtol(op + 1, &end, 10) : -1;
+	if (!tl || !*op || !op[1] || *end || v < 0 || v > 1000)
+		return sw_error_set(SW_EINVALID, "invalid change '%s': use TYPE=N, TYPE+N or TYPE-N, "
+				    "for example web=2", change);
+	for (size_t i = 0; i < r->procs.n; i++) {
+		if (strlen(r->procs.items[i].name) != tl ||
+		    strncmp(r->procs.items[i].name, change, tl) || is_release(r->procs.items[i].name))
+			continue;
+		long n = *op == '=' ? v : *op == '+' ? counts[i] + v : counts[i] - v;
+		if (n < 0 || n > max)
+			return sw_error_set(SW_EINVALID, "cannot run %ld %.*s processes: use 0 to %d "
+					    "(slipway.maxInstances)", n, (int)tl, change, max);
+		counts[i] = (int)n;
+		return 0;
+	}
+	struct buf types = BUF_INIT;
+	for (size_t i = 0; i < r->procs.n; i++)
+		if (!is_release(r->procs.items[i].name))
+			buf_addf(&types, "%s%s", types.len ? ", " : "", r->procs.items[i].name);
+	int err = sw_error_set(SW_EINVALID, "no such process type '%.*s' in release v%d (types: %s)",
+			       (int)tl, change, r->version, types.len ? types.data : "none");
+	buf_release(&types);
+	return err;
+}
+
+int formation_write(const char *root, const char *app, const struct release *r,
+		    const int *counts)
+{
+	struct strvec lines = STRVEC_INIT;
+	for (size_t i = 0; i < r->procs.n; i++)
+		if (!is_release(r->procs.items[i].name))
+			strvec_pushf(&lines, "%s=%d", r->procs.items[i].name, counts[i]);
+	int err = listfile_write(&formation_file, root, app, &lines);
+	strvec_clear(&lines);
+	return err;
+}

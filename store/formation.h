@@ -1,0 +1,46 @@
+/*
+ * formation.h - how many instances of each process type an app runs.
+ *
+ * Part of store/: uses only util/; prints nothing.
+ *
+ * The formation is the app's, not a release's: deploys and rollbacks keep
+ * it.  It is a list file (store/listfile.h) in the app's repository,
+ * <root>/apps/APP.git/slipway-formation, of "TYPE=N" lines.  An app
+ * without one runs one web instance when the release has a web type
+ * (Heroku's default).  The release type never runs as an instance: its
+ * command runs once per release.  Whoever changes the formation holds the
+ * app's lock (util/lock.h).
+ *
+ *     int *counts = xcalloc(r.procs.n, sizeof(*counts));
+ *     formation_counts(root, "myapp", &r, counts);  // counts[i]: r.procs.items[i]
+ *     formation_change(&r, counts, "web+1", 20);
+ *     formation_write(root, "myapp", &r, counts);
+ */
+#ifndef SW_FORMATION_H
+#define SW_FORMATION_H
+
+#include "store/release.h"
+
+/* The most instances of one type a formation file is read as asking for. */
+#define FORMATION_COUNT_MAX 100
+
+/*
+ * How many instances of each of r's process types the formation runs:
+ * counts[i] for r->procs.items[i], 0 to FORMATION_COUNT_MAX (0 for the
+ * release type, and for types the file does not name).
+ */
+int formation_counts(const char *root, const char *app, const struct release *r, int *counts);
+
+/*
+ * Applies one change - "web=2", "worker+1", "web-1" - to counts (as from
+ * formation_counts()).  SW_EINVALID for a malformed change, a type r does
+ * not have (the message lists r's types) or a count outside 0 to max;
+ * counts is unchanged then.
+ */
+int formation_change(const struct release *r, int *counts, const char *change, int max);
+
+/* Makes counts, of r's process types, the app's formation.  The caller holds the app's lock. */
+int formation_write(const char *root, const char *app, const struct release *r,
+		    const int *counts);
+
+#endif

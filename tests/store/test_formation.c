@@ -1,0 +1,106 @@
+/*
+ * store/formation: how many of each process type an app runs - Heroku's
+ * one web without a formation, changes as ps:scale takes them (with its
+ * refusals, which change nothing), and the file written back as read.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+
+#include "store/formation.h"
+#include "store/paths.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APP "myapp"
+
+static char *root, *file;
+static struct release r = RELEASE_INIT;
+
+static void setup(void)
+{
+	root = th_sandbox();
+	char *repo = th_path("%s/apps/" APP ".git", root);
+	cr_assert_eq(fs_mkdir_p(repo, 0755), 0);
+	free(repo);
+	file = paths_formation_file(root, APP);
+	r.version = 3;
+	proc_list_set(&r.procs, "web", "./server");
+	proc_list_set(&r.procs, "worker", "./work");
+	proc_list_set(&r.procs, "release", "./migrate");
+}
+
+static void teardown(void)
+{
+	release_release(&r);
+	free(file);
+	th_sandbox_free(root);
+}
+
+TestSuite(formation, .init = setup, .fini = teardown, .timeout = 60);
+
+static void assert_counts(int web, int worker)
+{
+	int counts[3] = { -1, -1, -1 };
+	cr_assert_eq(formation_counts(root, APP, &r, counts), 0, "%s", sw_error_last());
+	cr_assert_eq(counts[0], web, "web=%d", counts[0]);
+	cr_assert_eq(counts[1], worker, "worker=%d", counts[1]);
+	cr_assert_eq(counts[2], 0, "the release type never runs as an instance");
+}
+
+Test(formation, without_one_an_app_runs_one_web)
+{
+	assert_counts(1, 0);
+	struct release only_worker = RELEASE_INIT;
+	proc_list_set(&only_worker.procs, "worker", "./work");
+	int c = -1;
+	cr_assert_eq(formation_counts(root, APP, &only_worker, &c), 0);
+	cr_assert_eq(c, 0);
+	release_release(&only_worker);
+}
+
+Test(formation, changes_apply_and_are_written_back_as_read)
+{
+	int counts[3];
+	cr_assert_eq(formation_counts(root, APP, &r, counts), 0);
+	cr_assert_eq(formation_change(&r, counts, "web=3", 20), 0);
+	cr_assert_eq(formation_change(&r, counts, "worker+2", 20), 0);
+	cr_assert_eq(formation_change(&r, counts, "web-1", 20), 0);
+	cr_assert_eq(formation_write(root, APP, &r, counts), 0);
+	char *text = th_read(file, NULL);
+	cr_assert_str_eq(text, "web=2\nworker=2\n");
+	free(text);
+	assert_counts(2, 2);
+
+	cr_assert_eq(formation_change(&r, counts, "web=0", 20), 0);
+	cr_assert_eq(formation_write(root, APP, &r, counts), 0);
+	assert_counts(0, 2);
+}
+
+Test(formation, refused_changes_leave_the_counts_alone)
+{
+	int counts[3] = { 1, 0, 0 };
+	const char *bad[] = { "web", "web=", "=2", "web=x", "web=1001", "web*2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_eq(formation_change(&r, counts, bad[i], 20), SW_EINVALID, "%s", bad[i]);
+		cr_assert(strstr(sw_error_last(), "use TYPE=N, TYPE+N or TYPE-N"), "%s: %s", bad[i],
+			  sw_error_last());
+	}
+	cr_assert_eq(formation_change(&r, counts, "clock=1", 20), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "no such process type 'clock' in release v3 (types: web, worker)");
+	cr_assert_eq(formation_change(&r, counts, "release=1", 20), SW_EINVALID, "release never scales");
+	cr_assert_eq(formation_change(&r, counts, "web=21", 20), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "cannot run 21 web processes: use 0 to 20 (slipway.maxInstances)");
+	cr_assert_eq(formation_change(&r, counts, "web-2", 20), SW_EINVALID);
+	cr_assert_eq(counts[0], 1);
+	cr_assert_eq(counts[1], 0);
+}
+
+Test(formation, a_file_written_by_hand_is_read_within_bounds)
+{
+	th_write(file, "# by hand\nworker=250\nweb=-3\nrelease=2\nclock=4\nnonsense\n", 0644);
+	assert_counts(0, FORMATION_COUNT_MAX);
+}
