@@ -128,7 +128,7 @@ int watch_spawn(const struct app_ctx *ctx, int version, int previous)
 				  (long long)time(NULL) + seconds)))
 		err = supervisor_rescan(root);
 	if (err)
-		err = sw_error_set(SW_ERROR, "cannot start the watcher: %s", sw_error_last());
+		err = sw_error_prefix(SW_ERROR, "cannot start the watcher: ");
 	free(name);
 	return err;
 }

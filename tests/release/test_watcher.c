@@ -131,15 +131,10 @@ Test(watcher, a_newer_release_takes_the_place_of_the_earlier_watch_and_stop_ends
 }
 
 /*
- * Disabled: a bug.  watch_spawn() formats its message with sw_error_set(...,
- * "cannot start the watcher: %s", sw_error_last()), whose argument points
- * into the very buffer being written (util/error.c); the message comes out
- * mangled - "cannot start the watcher: cannot start the watcher: in
- * '<root>/services': ..." here, or for a stopped tree a repeat of its own
- * prefix.  sw_error_prefix() is the call that formats apart.  Enable once
- * release/watcher.c uses it.
+ * The reason the tree gave is said once, after the prefix (the message is
+ * formatted apart from the error it wraps, never into the same buffer).
  */
-Test(watcher, without_a_tree_it_says_the_watcher_cannot_start, .disabled = true)
+Test(watcher, without_a_tree_it_says_the_watcher_cannot_start)
 {
 	/* a root whose tree ran once and is stopped now */
 	start_tree();
@@ -149,7 +144,7 @@ Test(watcher, without_a_tree_it_says_the_watcher_cannot_start, .disabled = true)
 			 "(start it with: slipway server:start)");
 }
 
-Test(watcher, without_a_scan_directory_it_says_the_watcher_cannot_start, .disabled = true)
+Test(watcher, without_a_scan_directory_it_says_the_watcher_cannot_start)
 {
 	cr_assert_eq(spawn(2, 1), SW_ERROR);
 	char *want = th_path("cannot start the watcher: cannot create a directory in "
