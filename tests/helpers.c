@@ -2,6 +2,7 @@
 #include "tests/helpers.h"
 
 #include "util/fsutil.h"
+#include "util/gitutil.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -278,4 +279,15 @@ pid_t th_parent_of(pid_t pid)
 	free(text);
 	free(path);
 	return (pid_t)ppid;
+}
+
+void th_git_home(const char *home)
+{
+	char *global = th_path("%s/.gitconfig", home);
+	th_write(global, "", 0644);
+	free(global);
+	sw_git_init();
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, home), 0);
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, home), 0);
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, home), 0);
 }

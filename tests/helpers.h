@@ -79,6 +79,13 @@ char *th_keep(char *p);
 /* Frees what th_keep() kept (a test's teardown). */
 void th_keep_free(void);
 
+/*
+ * Makes home (created if missing) the only place libgit2 looks for the
+ * server user's global, XDG and system git config, with an empty
+ * home/.gitconfig: the test's settings are its own.
+ */
+void th_git_home(const char *home);
+
 /* Flips one byte in the middle of a file (a store file: made writable first). */
 void th_corrupt(const char *file);
 

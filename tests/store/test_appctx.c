@@ -20,14 +20,8 @@ static void setup(void)
 {
 	root = th_sandbox();
 	home = th_path("%s/home", root);
-	char *global = th_path("%s/.gitconfig", home);
-	th_write(global, "", 0644);
-	free(global);
 	/* the server user's global config is this test's own */
-	sw_git_init();
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, home);
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, home);
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, home);
+	th_git_home(home);
 	struct app_create_opts o = APP_CREATE_OPTS_INIT;
 	o.hook_exe = SLIPWAY_BIN;
 	cr_assert_eq(app_create(root, "demo", &o), 0, "%s", sw_error_last());
