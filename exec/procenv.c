@@ -2,6 +2,7 @@
 #include "exec/procenv.h"
 
 #include "util/error.h"
+#include "util/proc.h"
 #include "util/run.h"
 
 #include <dirent.h>
@@ -139,6 +140,7 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 		setpgid(0, 0);
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
+	proc_oom_score_adj(PROC_OOM_APP);
 	if (o->sb->max_file_size) {
 		struct rlimit fs = { o->sb->max_file_size, o->sb->max_file_size };
 		setrlimit(RLIMIT_FSIZE, &fs); /* lowering only: a failure leaves ours */

@@ -3,6 +3,7 @@
 
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 #include <limits.h>
@@ -133,6 +134,7 @@ static void base_args(const struct sandbox *sb, struct strvec *a)
 static void fill_limits(const struct sandbox *sb, struct run_opts *o)
 {
 	o->no_core = 1;
+	o->oom_score_adj = PROC_OOM_APP;
 	if (sb->max_file_size && (!o->max_file_size || o->max_file_size > sb->max_file_size))
 		o->max_file_size = sb->max_file_size;
 }

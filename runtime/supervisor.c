@@ -329,6 +329,8 @@ static int write_pid(const char *scandir, pid_t pid)
 /* Replaces this process with s6-svscan on scandir; returns only if it cannot. */
 static void exec_svscan(const char *scandir)
 {
+	/* the tree outlives app code under memory pressure (when we may lower it) */
+	proc_oom_score_adj(PROC_OOM_TREE);
 	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
 	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
 }

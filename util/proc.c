@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,4 +302,18 @@ int proc_runs(pid_t pid)
 {
 	struct proc_info now = { .pid = pid };
 	return read_stat(&now, -1) == 0 && !now.zombie;
+}
+
+int proc_oom_score_adj(int value)
+{
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d", value);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, text, (size_t)n);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return w == n ? 0 : -1;
 }

@@ -92,4 +92,21 @@ size_t proc_children(pid_t parent, pid_t *out, size_t max);
  */
 size_t proc_descendants(pid_t root, pid_t *out, size_t max);
 
+/*
+ * How the kernel's OOM killer ranks what Slipway starts: the runtime (s6,
+ * the router, each instance's supervisor) is the last to go and app code
+ * (processes, one-offs, the release phase, buildpacks) the first, so a
+ * hungry app cannot take the tree or another app's router down with it.
+ */
+#define PROC_OOM_TREE (-500)
+#define PROC_OOM_APP 500
+
+/*
+ * Sets this process's /proc/self/oom_score_adj (-1000..1000), which its
+ * children inherit.  Raising it is always allowed; lowering it below what
+ * it was needs CAP_SYS_RESOURCE (root): -1 with errno EACCES then, and
+ * nothing changed.  Safe between fork() and exec() (no allocation).
+ */
+int proc_oom_score_adj(int value);
+
 #endif

@@ -2,6 +2,7 @@
 #include "util/run.h"
 
 #include "util/error.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -169,6 +170,9 @@ static void __attribute__((noreturn)) child_exec(const struct launch *l,
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 			child_fail(l->rep[1], STAGE_SETUP, errno);
 	}
+	/* raising it is always allowed: only a lower value may be refused, and left */
+	if (o->oom_score_adj)
+		proc_oom_score_adj(o->oom_score_adj);
 	if (o->no_core) {
 		struct rlimit rl = { 0, 0 };
 		if (setrlimit(RLIMIT_CORE, &rl) < 0)

@@ -56,6 +56,7 @@ struct run_opts {
 	void *check_ctx;
 	int check_ms;             /* 0 = 1000 */
 	int no_core;              /* 1: the child's RLIMIT_CORE is 0 */
+	int oom_score_adj;        /* the child's oom_score_adj (util/proc.h); 0 = ours */
 };
 #define RUN_OPTS_INIT { 0 }
 

@@ -14,12 +14,14 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -540,4 +542,57 @@ Test(runtime, each_instance_of_a_batch_gets_a_port_of_its_own_even_in_a_tight_ra
 		free(want);
 		free(body);
 	}
+}
+
+/* /proc/PID/oom_score_adj of a process of this machine. */
+static int oom_score_adj_of(pid_t pid)
+{
+	char *p = th_path("/proc/%d/oom_score_adj", (int)pid), *text = th_read(p, NULL);
+	cr_assert(text, "no %s", p);
+	int v = atoi(text);
+	free(text);
+	free(p);
+	return v;
+}
+
+/* 1 when this process may lower its oom_score_adj (CAP_SYS_RESOURCE; not every root has it). */
+static int may_lower_oom_score_adj(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+		_exit(fd >= 0 && write(fd, "-500", 4) == 4 ? 0 : 1);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * Under memory pressure the kernel takes app code first and the runtime
+ * last: the release phase, one-offs and the app's processes run at 500;
+ * the supervision tree at -500 where Slipway may lower it
+ * (CAP_SYS_RESOURCE), else where it was.
+ */
+Test(runtime, app_code_is_the_first_the_oom_killer_takes_and_the_tree_the_last)
+{
+	start_runtime();
+	int tree = oom_score_adj_of(svscan);
+	if (may_lower_oom_score_adj())
+		cr_assert_eq(tree, -500);
+	else
+		cr_assert_eq(tree, oom_score_adj_of(getpid()), "%d", tree);
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
+			  "release: echo \"release phase at $(cat /proc/self/oom_score_adj)\"\n", 0644);
+	free(ok("git", "commit", "-qam", "a release phase"));
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "remote: release phase at 500"), "%s", out);
+	free(out);
+	assert_serves(1, "one - web.1\n");
+
+	struct th_result r = sw("run", "-a", APP, "cat /proc/self/oom_score_adj");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "500\n");
+	th_result_free(&r);
 }

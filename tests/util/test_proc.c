@@ -172,3 +172,27 @@ Test(proc, the_processes_under_a_directory_and_theirs_even_once_it_is_removed)
 	free(other);
 	free(dir);
 }
+
+/* Raising oom_score_adj is always allowed and its children inherit it. */
+Test(proc, a_raised_oom_score_adj_is_what_the_process_and_its_children_have)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (proc_oom_score_adj(PROC_OOM_APP) < 0)
+			_exit(1);
+		pid_t child = fork();
+		if (child == 0) {
+			char text[16] = "";
+			int fd = open("/proc/self/oom_score_adj", O_RDONLY);
+			_exit(fd >= 0 && read(fd, text, sizeof(text) - 1) > 0 && atoi(text) == PROC_OOM_APP
+				      ? 0 : 2);
+		}
+		int st;
+		_exit(child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) ? WEXITSTATUS(st)
+										      : 3);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
