@@ -28,7 +28,7 @@ static const char *const etc_entries[] = {
 int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum sandbox_use use)
 {
 	struct settings *s = NULL;
-	uint64_t max = 0;
+	uint64_t max = 0, tmp = 0;
 	int mode = 0, net = 0, err;
 
 	*sb = (struct sandbox)SANDBOX_INIT;
@@ -38,10 +38,12 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 	if (!(err = settings_enum(s, &SETTING_SANDBOX, &mode)) &&
 	    !(err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) &&
 	    !(err = settings_enum(s, &SETTING_BUILD_NETWORK, &net)) &&
-	    !(err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max))) {
+	    !(err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)) &&
+	    !(err = settings_size(s, &SETTING_TMP_SIZE, &tmp))) {
 		sb->off = mode == 1;
 		sb->network = use == SANDBOX_RUN || net == 0;
 		sb->max_file_size = max;
+		sb->tmp_size = tmp;
 	}
 	settings_free(s);
 	return err;
@@ -122,6 +124,10 @@ static void base_args(const struct sandbox *sb, struct strvec *a)
 	strvec_push(a, "/proc");
 	strvec_push(a, "--dev");
 	strvec_push(a, "/dev");
+	if (sb->tmp_size) {
+		strvec_push(a, "--size");
+		strvec_pushf(a, "%llu", sb->tmp_size);
+	}
 	strvec_push(a, "--tmpfs");
 	strvec_push(a, "/tmp");
 	for (size_t i = 0; i < sb->n; i++) {

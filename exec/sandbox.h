@@ -26,7 +26,8 @@
  * never inherited.  It gets new
  * user, PID, IPC, UTS and cgroup namespaces, its own session, and dies with
  * its parent; it shares the host's network unless the setting says not to.
- * Core dumps are off and no file it writes may exceed max_file_size.
+ * Core dumps are off, no file it writes may exceed max_file_size and its
+ * /tmp holds at most slipway.tmpSize (1G by default).
  *
  * Paths: callers work with host paths.  sandbox_run() rewrites every
  * argument and the working directory that lie under a mount to the path
@@ -73,6 +74,7 @@ struct sandbox {
 	int off;                    /* slipway.sandbox none: runs unsandboxed */
 	int network;                /* shares the host's network */
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
+	unsigned long long tmp_size; /* the size of its /tmp (a tmpfs); 0 = the kernel's default */
 	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */
 	int (*check)(void *ctx);    /* run_opts.check for every run that sets none */
 	void *check_ctx;

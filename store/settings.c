@@ -45,6 +45,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "4M", .zero_off = 1,
 		.help = "how much of a build's output is shown and kept: its first and last halves, "
 			"with a line saying what was cut between; `0` keeps it all" },
+	[SETTING_ID_TMP_SIZE] = {
+		.key = "slipway.tmpSize", .env = "SLIPWAY_TMP_SIZE",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "1G", .zero_off = 1,
+		.help = "the most app code may keep in its private `/tmp` (memory, one per build step, "
+			"release command, process and one-off); `0`: the kernel's default, half the RAM" },
 	[SETTING_ID_BUILD_DIR] = {
 		.key = "slipway.buildDir", .env = "SLIPWAY_BUILD_DIR",
 		.type = SETTING_TYPE_PATH, .scope = APP_,

@@ -281,3 +281,20 @@ Test(run, refusals_say_why_and_change_nothing)
 	free(before);
 	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 }
+
+/* /tmp is the sandbox's own memory: slipway.tmpSize bounds it (1G by default). */
+Test(run, tmp_holds_at_most_slipway_tmp_size)
+{
+	static const char fill[] = "head -c 3000000 /dev/zero > /tmp/fill && echo wrote";
+	struct th_result r = RUN(NULL, fill);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "wrote\n");
+	th_result_free(&r);
+
+	app_sandbox_setenv(&sb, "SLIPWAY_TMP_SIZE=1M");
+	r = RUN(NULL, fill);
+	cr_assert_neq(r.status, 0);
+	cr_assert_str_eq(r.out, "");
+	cr_assert(strstr(r.err, "No space left on device"), "%s", r.err);
+	th_result_free(&r);
+}
