@@ -407,7 +407,9 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	for (size_t i = 0; domains && i < domains->n; i++)
 		buf_addf(b, " %s", domains->v[i]);
 	buf_adds(b, ";\n");
-	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s;\n", logs, app, name);
+	/* lines are written in batches, at the latest a second after the request */
+	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s buffer=32k flush=1s;\n", logs,
+		 app, name);
 	/* an upgraded connection (a WebSocket) is closed after 55 s idle, as Heroku's router does */
 	if (state == APP_RUNNING)
 		buf_addf(b, "\tlocation / {\n"
