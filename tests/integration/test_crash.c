@@ -111,6 +111,16 @@ static int run_and_kill(const char *const *argv, const char *input, const char *
 
 static void check_consistent(int before, int *after)
 {
+	/*
+	 * A killed writer's guard finishes what it left under the app's lock:
+	 * the promise holds once the lock is free (flock(1) waits for it).
+	 */
+	char *lock = th_path("%s/locks/app.lock", sb.root);
+	const char *wait_lock[] = { "flock", "-w", "60", lock, "true", NULL };
+	struct th_result w = app_sandbox_run(&sb, NULL, NULL, wait_lock);
+	cr_assert_eq(w.status, 0, "the app lock stayed taken: %s", w.err);
+	th_result_free(&w);
+	free(lock);
 	const char *fsck[] = { SLIPWAY_BIN, "fsck", NULL };
 	struct th_result r = app_sandbox_run(&sb, NULL, NULL, fsck);
 	cr_assert_eq(r.status, 0, "fsck after a kill: %s%s", r.out, r.err);
