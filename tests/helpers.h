@@ -64,6 +64,9 @@ char *th_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a whole file; malloc'ed, NULL if missing. */
 char *th_read(const char *path, size_t *len);
 
+/* How many entries dir holds, dot-names left out (0 when it is missing). */
+int th_entries(const char *dir);
+
 /* Number of lines in s that contain needle. */
 int th_count(const char *s, const char *needle);
 

@@ -362,13 +362,7 @@ char *app_sandbox_ref_at(struct th_at at, const struct app_sandbox *s, const cha
 int app_sandbox_runs_left(const struct app_sandbox *s)
 {
 	char *runs = th_path("%s/runs", s->root);
-	DIR *d = opendir(runs);
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
+	int n = th_entries(runs);
 	free(runs);
 	return n;
 }

@@ -178,14 +178,7 @@ Test(onrelease, without_a_slug_has_no_slug_variables_and_leaves_no_directory_beh
 	cr_assert_eq(run(&argv, 30, &r), 1, "%s", rh_out_text(&out));
 	cr_assert_str_eq(rh_out_text(&out), "       [absent] []\n       drwx------\n");
 	char *runs = th_path("%s/runs", root);
-	DIR *d = opendir(runs);
-	struct dirent *e;
-	int left = 0;
-	while (d && (e = readdir(d)))
-		left += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	cr_assert_eq(left, 0, "its directory in <root>/runs is removed");
+	cr_assert_eq(th_entries(runs), 0, "its directory in <root>/runs is removed");
 	free(runs);
 	strvec_clear(&argv);
 	release_release(&r);

@@ -72,13 +72,7 @@ static char *run_phase(const struct release *r, int timeout_sec, int *ok)
 static int runs_left(void)
 {
 	char *dir = th_path("%s/runs", root);
-	DIR *d = opendir(dir);
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
+	int n = th_entries(dir);
 	free(dir);
 	return n;
 }

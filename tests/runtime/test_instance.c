@@ -131,14 +131,7 @@ Test(instance, bad_options_are_refused_before_anything_runs)
 	cr_assert_str_eq(sw_error_last(), "release v3 has no slug to run");
 	cr_assert_eq(status, -1, "nothing ran");
 	char *runs = th_path("%s/runs", root);
-	DIR *d = opendir(runs);
-	struct dirent *e;
-	int left = 0;
-	while (d && (e = readdir(d)))
-		left += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	cr_assert_eq(left, 0, "no copy of the slug was made");
+	cr_assert_eq(th_entries(runs), 0, "no copy of the slug was made");
 	free(runs);
 	release_release(&j.r);
 }

@@ -78,13 +78,7 @@ static char *finish(pid_t pid)
 static int runs_left(void)
 {
 	char *dir = th_path("%s/runs", root);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
+	int n = th_entries(dir);
 	free(dir);
 	return n;
 }
