@@ -350,6 +350,9 @@ static int open_sandbox(struct build *b)
 	if (b->sb.off)
 		say(b->out, SAY_WARN, "Warning: slipway.sandbox is none: buildpacks and app code run "
 				      "unsandboxed, as the server user");
+	else if (!b->sb.appnet)
+		say(b->out, SAY_WARN, "Warning: slipway.appNetwork is host: the app's processes share "
+				      "the host's network, its loopback services included");
 	b->sb.check = tree_bound;
 	b->sb.check_ctx = b;
 	b->sb.check_ms = 2000;

@@ -2,6 +2,7 @@
 #include "exec/procenv.h"
 
 #include "util/error.h"
+#include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/run.h"
 
@@ -126,8 +127,9 @@ static void read_info(int fd, unsigned long long *ns, pid_t *child)
 	*child = p ? (pid_t)atoi(p + 12) : 0;
 }
 
-/* In the child: its limits and signals, fds 0 and 3, its directory; then argv. */
-static void exec_child(const struct procenv_start_opts *o, char *const *argv, int info_fd)
+/* In the child: its limits and signals, fds 0, 3 and 4, its directory; then argv. */
+static void exec_child(const struct procenv_start_opts *o, char *const *argv, int info_fd,
+		       int block_fd)
 {
 	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -156,6 +158,10 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 		fcntl(3, F_SETFD, 0);
 	else if (info_fd >= 0 && dup2(info_fd, 3) < 0)
 		_exit(127);
+	if (block_fd == 4)
+		fcntl(4, F_SETFD, 0);
+	else if (block_fd >= 0 && (block_fd == 3 || dup2(block_fd, 4) < 0))
+		_exit(127); /* never 3: see procenv_start() */
 	if ((!o->sb->off && chdir("/") < 0) || (o->sb->off && chdir(o->dir) < 0))
 		_exit(127);
 	execvpe(argv[0], argv, o->env);
@@ -165,18 +171,26 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 {
 	struct strvec argv = STRVEC_INIT;
-	int info[2] = { -1, -1 }, err = 0;
+	struct sandbox sb = *o->sb; /* shares its strings: never released */
+	int info[2] = { -1, -1 }, block[2] = { -1, -1 }, err = 0;
 
 	memset(p, 0, sizeof(*p));
 	if (o->sb->off) {
 		for (size_t i = 0; o->argv[i]; i++)
 			strvec_push(&argv, o->argv[i]);
 	} else {
-		if (pipe2(info, O_CLOEXEC) < 0) {
+		/* the info pipe first: the block pipe's read end is then never fd 3 */
+		if (pipe2(info, O_CLOEXEC) < 0 ||
+		    (o->sb->appnet && pipe2(block, O_CLOEXEC) < 0)) {
 			err = sw_error_errno(SW_ERROR, "cannot start the process");
 			goto done;
 		}
-		sandbox_command(o->sb, o->argv, o->dir, 3, &argv);
+		if (o->sb->appnet) {
+			/* its own network namespace; the command waits on fd 4 for the forwarder */
+			sb.network = 0;
+			sb.block_fd = 4;
+		}
+		sandbox_command(&sb, o->argv, o->dir, 3, &argv);
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -184,20 +198,36 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		goto done;
 	}
 	if (pid == 0)
-		exec_child(o, argv.v, info[1]);
+		exec_child(o, argv.v, info[1], block[0]);
 	p->pid = pid;
 	if (info[1] >= 0) {
 		close(info[1]);
 		info[1] = -1;
 		read_info(info[0], &p->ns, &p->init);
 	}
+	if (block[1] >= 0 && p->init > 0 &&
+	    (err = appnet_start(&p->net, p->init, o->forward_port, o->out_fd)) < 0) {
+		procenv_kill(p); /* it never ran its command */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->pid = 0;
+	}
+	if (block[1] >= 0 && !err)
+		fs_write_all(block[1], "1", 1); /* the command runs */
 done:
-	if (info[0] >= 0)
-		close(info[0]);
-	if (info[1] >= 0)
-		close(info[1]);
+	for (int i = 0; i < 2; i++) {
+		if (info[i] >= 0)
+			close(info[i]);
+		if (block[i] >= 0)
+			close(block[i]);
+	}
 	strvec_clear(&argv);
 	return err;
+}
+
+void procenv_release(struct procenv_proc *p)
+{
+	appnet_stop(&p->net);
 }
 
 #define SIGNALLED_MAX 4096

@@ -30,6 +30,7 @@
 #ifndef SW_PROCENV_H
 #define SW_PROCENV_H
 
+#include "exec/appnet.h"
 #include "exec/sandbox.h"
 #include "store/config.h"
 #include "util/util.h"
@@ -93,20 +94,31 @@ struct procenv_start_opts {
 	 * with the sandbox off (the process would lose the terminal)
 	 */
 	int own_group;
+	/*
+	 * with a network of its own (sb->appnet): the host's 127.0.0.1:port
+	 * reaches port inside; 0: outbound only
+	 */
+	int forward_port;
 };
 
 struct procenv_proc {
 	pid_t pid;                 /* bwrap (with the sandbox off: the process) */
 	unsigned long long ns;     /* its PID namespace's inode; 0 when unknown */
 	pid_t init;                /* the namespace's first process; 0 when unknown */
+	struct appnet net;         /* its network's forwarder (sb->appnet) */
 };
 
 /*
  * Starts the process: core dumps off, the sandbox's file size limit, and
- * SIGTERM, SIGINT, SIGHUP, SIGPIPE and SIGCHLD at their defaults.  SW_ERROR
- * when it cannot be started (p->pid is then 0).
+ * SIGTERM, SIGINT, SIGHUP, SIGPIPE and SIGCHLD at their defaults.  With a
+ * network of its own (sb->appnet), its command runs once the forwarder is
+ * ready (exec/appnet.h).  SW_ERROR when it cannot be started (p->pid is
+ * then 0).  procenv_release() once it has ended.
  */
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p);
+
+/* Ends what runs beside the process (its network's forwarder); after it ended. */
+void procenv_release(struct procenv_proc *p);
 
 /*
  * A stop: sig to every process of the sandbox but its init (the process

@@ -29,19 +29,24 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 {
 	struct settings *s = NULL;
 	uint64_t max = 0, tmp = 0;
-	int mode = 0, net = 0, err;
+	int mode = 0, net = 0, appnet = 0, err;
 
 	*sb = (struct sandbox)SANDBOX_INIT;
 	if ((err = settings_open(&s, root, app)))
 		return err;
-	/* the rows' words, by place: slipway.sandbox bwrap|none, slipway.buildNetwork shared|none */
+	/*
+	 * the rows' words, by place: slipway.sandbox bwrap|none, slipway.buildNetwork shared|none,
+	 * slipway.appNetwork private|host
+	 */
 	if (!(err = settings_enum(s, &SETTING_SANDBOX, &mode)) &&
 	    !(err = settings_string(s, &SETTING_BWRAP, &sb->bwrap)) &&
 	    !(err = settings_enum(s, &SETTING_BUILD_NETWORK, &net)) &&
+	    !(err = settings_enum(s, &SETTING_APP_NETWORK, &appnet)) &&
 	    !(err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)) &&
 	    !(err = settings_size(s, &SETTING_TMP_SIZE, &tmp))) {
 		sb->off = mode == 1;
 		sb->network = use == SANDBOX_RUN || net == 0;
+		sb->appnet = !sb->off && appnet == 0;
 		sb->max_file_size = max;
 		sb->tmp_size = tmp;
 	}
@@ -152,6 +157,10 @@ void sandbox_command(const struct sandbox *sb, const char *const *argv, const ch
 	if (info_fd >= 0) {
 		strvec_push(out, "--info-fd");
 		strvec_pushf(out, "%d", info_fd);
+	}
+	if (sb->block_fd > 0) {
+		strvec_push(out, "--block-fd");
+		strvec_pushf(out, "%d", sb->block_fd);
 	}
 	if (dir) {
 		char *inside = sandbox_path(sb, dir);

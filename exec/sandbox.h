@@ -25,7 +25,9 @@
  * environment is the one run_opts.env gives (only PATH when it gives none),
  * never inherited.  It gets new
  * user, PID, IPC, UTS and cgroup namespaces, its own session, and dies with
- * its parent; it shares the host's network unless the setting says not to.
+ * its parent; it shares the host's network unless the settings say not to
+ * (a process started with procenv_start() gets a network of its own under
+ * slipway.appNetwork private, the default: exec/appnet.h).
  * Core dumps are off, no file it writes may exceed max_file_size and its
  * /tmp holds at most slipway.tmpSize (1G by default).
  *
@@ -37,8 +39,9 @@
  * Settings (store/settings.h): slipway.sandbox ("bwrap", the default, or
  * "none": app code then runs unsandboxed, as the server user, and every
  * build says so), slipway.bwrap (the bubblewrap program, default bwrap
- * from /usr/bin:/bin) and, for builds, slipway.buildNetwork ("shared", the
- * default, or "none").
+ * from /usr/bin:/bin), for builds slipway.buildNetwork ("shared", the
+ * default, or "none") and for processes slipway.appNetwork ("private", the
+ * default, or "host").
  *
  *     struct sandbox sb = SANDBOX_INIT;
  *     if (sandbox_init(&sb, root, app, SANDBOX_BUILD) < 0 || sandbox_check(&sb) < 0) ...;
@@ -61,7 +64,7 @@
 
 enum sandbox_use {
 	SANDBOX_BUILD,    /* buildpacks: the network per slipway.buildNetwork */
-	SANDBOX_RUN,      /* the release phase and processes: always the network */
+	SANDBOX_RUN,      /* the release phase and processes: the network per slipway.appNetwork */
 };
 
 struct sandbox_mount {
@@ -73,6 +76,9 @@ struct sandbox_mount {
 struct sandbox {
 	int off;                    /* slipway.sandbox none: runs unsandboxed */
 	int network;                /* shares the host's network */
+	int appnet;                 /* slipway.appNetwork private (and sandboxed): procenv_start()
+	                               gives a process a network of its own (exec/appnet.h) */
+	int block_fd;               /* > 0: what runs inside waits for a byte on this fd */
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
 	unsigned long long tmp_size; /* the size of its /tmp (a tmpfs); 0 = the kernel's default */
 	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */

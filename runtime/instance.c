@@ -337,7 +337,8 @@ int instance_run(const struct instance_opts *o, int *status)
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
-					 .dir = dir, .env = env.v, .out_fd = out[1] };
+					 .dir = dir, .env = env.v, .out_fd = out[1],
+					 .forward_port = o->port };
 	if ((err = procenv_start(&so, &p.proc)))
 		goto done;
 	close(out[1]);
@@ -370,6 +371,7 @@ int instance_run(const struct instance_opts *o, int *status)
 done:
 	if (err)
 		say(&os, "Error: %s", sw_error_last());
+	procenv_release(&p.proc);
 	for (int i = 0; i < 2; i++)
 		if (out[i] >= 0)
 			close(out[i]);

@@ -78,6 +78,7 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	if ((err = procenv_start(&so, &p)))
 		goto done;
 	*status = procenv_wait(&p, stop);
+	procenv_release(&p);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
 done:

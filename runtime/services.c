@@ -309,6 +309,20 @@ static void pause_ms(int ms)
 }
 
 /*
+ * Whether the instance said it is up (its file "state"): it alone tells its
+ * app's listener from its network's forwarder, which also listens on the
+ * port, in the host's namespace (exec/appnet.h).
+ */
+static int said_up(const char *root, const char *name)
+{
+	char *text = NULL;
+	int up = supervisor_service_read(root, name, "state", 64, &text) == 0 &&
+		 !strncmp(text, "up ", 3);
+	free(text);
+	return up;
+}
+
+/*
  * Waits until the instance passes the gate - a web one accepts on its port,
  * then answers the app's health checks; any other stays up 3 s - 0, or
  * SW_ETIMEOUT with *why.
@@ -322,7 +336,8 @@ static int gate(const char *root, const char *name, const char *instance, int po
 	while (run_now_ms() < end) {
 		if (web) {
 			/* the new process listens on the port it was given (not another one) */
-			if (net_tree_serves((pid_t)service_pid(root, name), port)) {
+			if (said_up(root, name) &&
+			    net_tree_serves((pid_t)service_pid(root, name), port)) {
 				char address[SERVICES_ADDRESS_MAX];
 				services_address_of(port, address);
 				return healthchecks_run(hc, instance, address, ss->host, why);

@@ -69,6 +69,13 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "shared", .values = "shared|none",
 		.unit = "build network",
 		.help = "`none` cuts builds off the network (loopback only)" },
+	[SETTING_ID_APP_NETWORK] = {
+		.key = "slipway.appNetwork", .env = "SLIPWAY_APP_NETWORK",
+		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "private", .values = "private|host",
+		.unit = "app network",
+		.help = "`private`: each process and one-off in a network of its own, reached only "
+			"through its `$PORT` (outbound as the host's); `host`: the host's network, "
+			"its loopback services included ([security model](security.md))" },
 	[SETTING_ID_SANDBOX] = {
 		.key = "slipway.sandbox", .env = "SLIPWAY_SANDBOX",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "bwrap", .values = "bwrap|none",

@@ -100,6 +100,7 @@ enum setting_id {
 	SETTING_ID_TMPFS,
 	SETTING_ID_STACK,
 	SETTING_ID_BUILD_NETWORK,
+	SETTING_ID_APP_NETWORK,
 	SETTING_ID_SANDBOX,
 	SETTING_ID_BWRAP,
 	SETTING_ID_TIMINGS,
@@ -145,6 +146,7 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_TMPFS (settings_table[SETTING_ID_TMPFS])
 #define SETTING_STACK (settings_table[SETTING_ID_STACK])
 #define SETTING_BUILD_NETWORK (settings_table[SETTING_ID_BUILD_NETWORK])
+#define SETTING_APP_NETWORK (settings_table[SETTING_ID_APP_NETWORK])
 #define SETTING_SANDBOX (settings_table[SETTING_ID_SANDBOX])
 #define SETTING_BWRAP (settings_table[SETTING_ID_BWRAP])
 #define SETTING_TIMINGS (settings_table[SETTING_ID_TIMINGS])

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int net_accepts(int port)
@@ -53,14 +54,18 @@ int net_port_listenable(const char *address, int port)
 #define LISTENERS_MAX 64
 #define TREE_MAX 512
 
-/* The inodes of the sockets listening on port, from /proc/net/tcp and tcp6; -1 if unreadable. */
-static int listeners(int port, unsigned long *inodes, int max)
+/*
+ * The inodes of the sockets listening on port in pid's network namespace,
+ * from its /proc/PID/net/tcp and tcp6; -1 if unreadable.
+ */
+static int listeners(pid_t pid, int port, unsigned long *inodes, int max)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[] = { "tcp", "tcp6" };
 	int n = 0, read_any = 0;
-	char line[512];
+	char line[512], path[64];
 	for (int f = 0; f < 2; f++) {
-		FILE *in = fopen(files[f], "re");
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, files[f]);
+		FILE *in = fopen(path, "re");
 		if (!in)
 			continue;
 		read_any = 1;
@@ -78,6 +83,35 @@ static int listeners(int port, unsigned long *inodes, int max)
 		fclose(in);
 	}
 	return read_any ? n : -1;
+}
+
+#define NETNS_MAX 8
+
+/* The listeners on port of one network namespace, read once per tree scan. */
+struct netns_listeners {
+	unsigned long long ns;  /* the namespace's inode */
+	int n;                  /* how many; -1: unreadable */
+	unsigned long inodes[LISTENERS_MAX];
+};
+
+/* pid's namespace's listeners, from seen (nseen of them) or read now; NULL if unreadable. */
+static const struct netns_listeners *listeners_of(pid_t pid, int port,
+						  struct netns_listeners *seen, int *nseen)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (stat(path, &st) < 0)
+		return NULL;
+	for (int i = 0; i < *nseen; i++)
+		if (seen[i].ns == (unsigned long long)st.st_ino)
+			return seen[i].n < 0 ? NULL : &seen[i];
+	struct netns_listeners one, *l = *nseen < NETNS_MAX ? &seen[(*nseen)++] : &one;
+	l->ns = (unsigned long long)st.st_ino;
+	l->n = listeners(pid, port, l->inodes, LISTENERS_MAX);
+	if (l->n < 0)
+		return NULL;
+	return l == &one ? NULL : l; /* more namespaces than a tree has: not told */
 }
 
 /* 1 if one of pid's open files is socket:[inode] for one of inodes; -1 if unreadable. */
@@ -106,14 +140,14 @@ static int holds(pid_t pid, const unsigned long *inodes, int n)
 
 int net_tree_listens(pid_t pid, int port)
 {
-	unsigned long inodes[LISTENERS_MAX];
-	int n = listeners(port, inodes, LISTENERS_MAX);
-	if (n <= 0)
-		return n;
+	struct netns_listeners seen[NETNS_MAX];
+	int nseen = 0;
 	pid_t tree[TREE_MAX];
 	size_t have = proc_descendants(pid, tree, TREE_MAX), unreadable = 0;
 	for (size_t i = 0; i < have; i++) {
-		int r = holds(tree[i], inodes, n);
+		/* a socket counts in the namespace it listens in: the app's own, or the host's */
+		const struct netns_listeners *l = listeners_of(tree[i], port, seen, &nseen);
+		int r = !l ? -1 : l->n ? holds(tree[i], l->inodes, l->n) : 0;
 		if (r == 1)
 			return 1;
 		unreadable += r < 0;
@@ -124,5 +158,9 @@ int net_tree_listens(pid_t pid, int port)
 int net_tree_serves(pid_t pid, int port)
 {
 	/* pid 0 (a service that is down) has no tree: proc_descendants() would take every process */
-	return pid > 0 && net_accepts(port) && net_tree_listens(pid, port) == 1;
+	/*
+	 * listening first: a forwarder in front of a port nothing listens on yet
+	 * accepts and then closes, which leaves the port in TIME_WAIT on the host
+	 */
+	return pid > 0 && net_tree_listens(pid, port) == 1 && net_accepts(port);
 }

@@ -27,7 +27,8 @@ int net_port_listenable(const char *address, int port);
 
 /*
  * Whether the process pid or one of its descendants holds a socket that
- * listens on TCP port (IPv4 or IPv6, any address): 1 yes, 0 no (another
+ * listens on TCP port (IPv4 or IPv6, any address) in its own network
+ * namespace (the host's, or one of its own): 1 yes, 0 no (another
  * process's listener, or none), -1 when it cannot be told (/proc
  * unreadable).  What a port that accepts connections is worth: that they
  * reach the process started for it, not something else that took the port.

@@ -1,0 +1,171 @@
+#define _GNU_SOURCE
+#include "exec/appnet.h"
+
+#include "util/error.h"
+#include "util/net.h"
+#include "util/run.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the forwarder may take to be ready (it takes ~50 ms here). */
+#define READY_MS 10000
+
+#define FIX "(install the passt package, or set slipway.appNetwork host)"
+
+/* pasta's options: see the header for what each promise rests on. */
+static void forwarder_argv(pid_t target, int port, struct strvec *a)
+{
+	strvec_push(a, APPNET_PROGRAM);
+	strvec_push(a, "--foreground"); /* stays this process's child */
+	strvec_push(a, "--quiet");
+	strvec_push(a, "--config-net"); /* the host's address and routes, inside */
+	strvec_push(a, "--no-map-gw");  /* the gateway is not the host's loopback */
+	strvec_push(a, "--tcp-ports");  /* into the namespace: only $PORT, from 127.0.0.1 */
+	if (port > 0)
+		strvec_pushf(a, "%s/%d", NET_LOOPBACK, port);
+	else
+		strvec_push(a, "none");
+	strvec_push(a, "--udp-ports");
+	strvec_push(a, "none");
+	strvec_push(a, "--tcp-ns");     /* out of it: no port of the host's loopback */
+	strvec_push(a, "none");
+	strvec_push(a, "--udp-ns");
+	strvec_push(a, "none");
+	if (geteuid() == 0) {
+		/* as root pasta would become nobody, who may not enter the sandbox's namespaces */
+		strvec_push(a, "--runas");
+		strvec_pushf(a, "%d:%d", (int)getuid(), (int)getgid());
+	}
+	strvec_pushf(a, "%d", (int)target);
+}
+
+static void exec_forwarder(char *const *argv, int err_fd)
+{
+	static const char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setpgid(0, 0); /* a terminal's ^C is for the app, not its network */
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(err_fd > 0 ? err_fd : null, 2) < 0)
+		_exit(126);
+	execvpe(argv[0], argv, (char *const *)env);
+	_exit(127);
+}
+
+/* 1 when the namespace of pid has a default route (IPv4 or IPv6) that is not the loopback's. */
+static int has_default_route(pid_t pid)
+{
+	char path[64], line[512];
+	int found = 0;
+	snprintf(path, sizeof(path), "/proc/%d/net/route", (int)pid);
+	FILE *in = fopen(path, "re");
+	while (in && !found && fgets(line, sizeof(line), in)) {
+		char dev[32], dest[16];
+		found = sscanf(line, "%31s %15s", dev, dest) == 2 && strcmp(dev, "lo") &&
+			!strcmp(dest, "00000000");
+	}
+	if (in)
+		fclose(in);
+	snprintf(path, sizeof(path), "/proc/%d/net/ipv6_route", (int)pid);
+	in = fopen(path, "re");
+	while (in && !found && fgets(line, sizeof(line), in)) {
+		char dest[40], plen[4], dev[32];
+		found = sscanf(line, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %31s", dest, plen, dev) == 3 &&
+			!strcmp(plen, "00") && strspn(dest, "0") == 32 && strcmp(dev, "lo");
+	}
+	if (in)
+		fclose(in);
+	return found;
+}
+
+static int ready(const struct appnet *an, pid_t target, int port)
+{
+	return has_default_route(target) && (port <= 0 || net_tree_listens(an->pid, port) == 1);
+}
+
+/* The forwarder ended before it was ready: why, as one line. */
+static int failed(int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return sw_error_set(SW_ERROR, "cannot start the app's network: %s is not installed "
+				    FIX, APPNET_PROGRAM);
+	if (WIFEXITED(st))
+		return sw_error_set(SW_ERROR, "cannot start the app's network: %s exited with "
+				    "status %d " FIX, APPNET_PROGRAM, WEXITSTATUS(st));
+	return sw_error_set(SW_ERROR, "cannot start the app's network: %s was killed by signal %d",
+			    APPNET_PROGRAM, WTERMSIG(st));
+}
+
+int appnet_start(struct appnet *an, pid_t target, int port, int err_fd)
+{
+	struct strvec argv = STRVEC_INIT;
+	int err = 0, st;
+
+	an->pid = 0;
+	forwarder_argv(target, port, &argv);
+	pid_t pid = fork();
+	if (pid < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start the app's network");
+		goto done;
+	}
+	if (pid == 0)
+		exec_forwarder(argv.v, err_fd);
+	an->pid = pid;
+	long long end = run_now_ms() + READY_MS;
+	while (!ready(an, target, port)) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			an->pid = 0;
+			err = failed(st);
+			goto done;
+		}
+		if (run_now_ms() >= end) {
+			err = sw_error_set(SW_ERROR, "cannot start the app's network: %s was not ready "
+					   "within %d s", APPNET_PROGRAM, READY_MS / 1000);
+			appnet_stop(an);
+			goto done;
+		}
+		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+	}
+done:
+	strvec_clear(&argv);
+	return err;
+}
+
+int appnet_running(struct appnet *an)
+{
+	int st;
+	if (an->pid <= 0)
+		return 0;
+	if (waitpid(an->pid, &st, WNOHANG) == an->pid) {
+		an->pid = 0;
+		return 0;
+	}
+	return 1;
+}
+
+void appnet_stop(struct appnet *an)
+{
+	if (an->pid <= 0)
+		return;
+	kill(an->pid, SIGKILL); /* it holds no state worth a clean exit */
+	while (waitpid(an->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	an->pid = 0;
+}

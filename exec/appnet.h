@@ -1,0 +1,64 @@
+/*
+ * appnet.h - an app process's own network: the forwarder that connects a
+ * sandbox's empty network namespace to the host.
+ *
+ * Part of exec/: uses util/; writes only to the fd it is given.
+ *
+ * Under slipway.appNetwork private (the default) every process and
+ * one-off starts in a network namespace of its own (bubblewrap's, with
+ * only its loopback), and appnet_start() attaches pasta (Debian's passt
+ * package) to it:
+ *
+ *   outbound       connections and UDP (DNS) leave through the host's
+ *                  sockets, as the host's own would; the namespace gets
+ *                  the host's address and routes
+ *   inbound        only the host's 127.0.0.1:port reaches port inside (for
+ *                  a web process, its $PORT); nothing when port is 0
+ *   the host       none of its loopback services (sshd, the router, other
+ *                  apps' instances) is reachable from inside: no port of
+ *                  the host is forwarded into the namespace and the
+ *                  gateway is not mapped to the host
+ *
+ * What the app binds inside stays inside: another app binding the same
+ * port number changes nothing on the host, and no app can take or exhaust
+ * another's port.
+ *
+ * The forwarder is a child of the caller, dies with it (PR_SET_PDEATHSIG)
+ * and is ended by appnet_stop().
+ *
+ *     struct appnet an = APPNET_INIT;
+ *     if (appnet_start(&an, child_pid, port, out_fd) == 0) {
+ *             ... let the sandbox run, wait for it ...
+ *     }
+ *     appnet_stop(&an);
+ */
+#ifndef SW_APPNET_H
+#define SW_APPNET_H
+
+#include <sys/types.h>
+
+/* The forwarder (the program pasta, from /usr/bin:/bin). */
+#define APPNET_PROGRAM "pasta"
+
+struct appnet {
+	pid_t pid;       /* the forwarder; 0 when none runs */
+};
+#define APPNET_INIT { 0 }
+
+/*
+ * Starts the forwarder for the network namespace of target (a process of
+ * the sandbox: bubblewrap's "child-pid") and waits until it is ready: the
+ * namespace configured and, when port > 0, the host's 127.0.0.1:port bound
+ * for it.  Its error messages go to err_fd (> 0; else /dev/null).
+ * SW_ERROR with one line naming the cause and the fix (install passt, or
+ * set slipway.appNetwork host) when it cannot; nothing then runs.
+ */
+int appnet_start(struct appnet *an, pid_t target, int port, int err_fd);
+
+/* 1 while the forwarder runs (it is reaped when it has ended). */
+int appnet_running(struct appnet *an);
+
+/* Ends the forwarder and reaps it; nothing when none runs. */
+void appnet_stop(struct appnet *an);
+
+#endif
