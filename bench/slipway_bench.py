@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 
+import appnet
 import figures
 from measure import Failure, output, run
 from report import Results, render_json, render_table
@@ -295,6 +296,7 @@ def measure(b):
     figures.runtime_figures(b)              # figure 8; starts the runtime
     figures.restart_figures(b)              # figure 9
     figures.router_figures(b)               # figure 10
+    appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
 

@@ -225,6 +225,12 @@ done:
 	return err;
 }
 
+int procenv_net_lost(struct procenv_proc *p)
+{
+	int had = p->net.pid > 0;
+	return had && !appnet_running(&p->net);
+}
+
 void procenv_release(struct procenv_proc *p)
 {
 	appnet_stop(&p->net);

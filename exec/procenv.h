@@ -117,6 +117,12 @@ struct procenv_proc {
  */
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p);
 
+/*
+ * 1 when the process had a network of its own and its forwarder has ended:
+ * its $PORT no longer reaches it, and the process should be stopped.
+ */
+int procenv_net_lost(struct procenv_proc *p);
+
 /* Ends what runs beside the process (its network's forwarder); after it ended. */
 void procenv_release(struct procenv_proc *p);
 

@@ -156,6 +156,11 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 			if (!kill_at)
 				kill_at = run_now_ms() + p->stop_sec * 1000LL;
 		}
+		if (!exited && procenv_net_lost(&p->proc)) {
+			/* its $PORT reaches nothing any more: it crashes, and s6 starts it again */
+			say(os, "Error: the process's network ended; stopping it with SIGKILL");
+			procenv_kill(&p->proc);
+		}
 		long long now = run_now_ms();
 		if (kill_at && now >= kill_at) {
 			say(os, "Error R12 (Exit timeout) -> At least one process failed to exit within "

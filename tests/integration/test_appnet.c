@@ -73,6 +73,24 @@ static void start_web(int port, const char *log)
 	app_sandbox_wait_for(log, "State changed from starting to up");
 }
 
+/* The forwarder among parent's children (its comm: "pasta", or "passt.avx2" it re-runs as), or 0. */
+static pid_t forwarder_of(pid_t parent)
+{
+	char *path = th_path("/proc/%d/task/%d/children", (int)parent, (int)parent);
+	char *kids = th_read(path, NULL);
+	pid_t found = 0;
+	for (char *k = kids ? strtok(kids, " \n") : NULL; k && !found; k = strtok(NULL, " \n")) {
+		char *comm_path = th_path("/proc/%s/comm", k), *comm = th_read(comm_path, NULL);
+		if (comm && (!strncmp(comm, "pasta", 5) || !strncmp(comm, "passt", 5)))
+			found = (pid_t)atoi(k);
+		free(comm);
+		free(comm_path);
+	}
+	free(kids);
+	free(path);
+	return found;
+}
+
 /* What `slipway run -a APP -- sh -c script` printed and its status. */
 static struct th_result app_run(const char *script)
 {
@@ -138,8 +156,21 @@ Test(appnet, app_code_reaches_no_other_instance_nor_the_hosts_loopback_nor_sees_
 	cr_assert_null(strstr(seen, "tcp:"), "app code saw the host's sockets:\n%s", seen);
 	free(seen);
 
+	/* its forwarder gone, the instance stops rather than serve nothing on its port */
+	pid_t fw = forwarder_of(child);
+	cr_assert_gt(fw, 0, "no forwarder runs beside the instance");
+	cr_assert_eq(kill(fw, SIGKILL), 0);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	child = -1;
+	text = th_read(log, NULL);
+	cr_assert(strstr(text, "Error: the process's network ended; stopping it with SIGKILL"), "%s",
+		  text);
+	cr_assert(strstr(text, "Process exited with status 137"), "%s", text);
+	free(text);
+
 	/* control: on the host's network, all of it is in reach */
 	app_sandbox_setenv(&sb, "SLIPWAY_APP_NETWORK=host");
+	start_web(web_port, log);
 	seen = look_around(web_port, ssh_port);
 	cr_assert(strstr(seen, "web:0\n"), "%s", seen);
 	cr_assert(strstr(seen, "ssh:0\n"), "%s", seen);
