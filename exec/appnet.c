@@ -2,14 +2,17 @@
 #include "exec/appnet.h"
 
 #include "util/error.h"
+#include "util/fsutil.h"
 #include "util/net.h"
 #include "util/run.h"
 #include "util/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -22,7 +25,7 @@
 #define FIX "(install the passt package, or set slipway.appNetwork host)"
 
 /* pasta's options: see the header for what each promise rests on. */
-static void forwarder_argv(pid_t target, int port, struct strvec *a)
+static void forwarder_argv(pid_t target, int port, const char *dns, struct strvec *a)
 {
 	strvec_push(a, APPNET_PROGRAM);
 	strvec_push(a, "--foreground"); /* stays this process's child */
@@ -40,6 +43,10 @@ static void forwarder_argv(pid_t target, int port, struct strvec *a)
 	strvec_push(a, "none");
 	strvec_push(a, "--udp-ns");
 	strvec_push(a, "none");
+	if (dns && *dns) {
+		strvec_push(a, "--dns-forward"); /* UDP to dns:53 goes to the host's resolver */
+		strvec_push(a, dns);
+	}
 	if (geteuid() == 0) {
 		/* as root pasta would become nobody, who may not enter the sandbox's namespaces */
 		strvec_push(a, "--runas");
@@ -66,6 +73,60 @@ static void exec_forwarder(char *const *argv, int err_fd)
 		_exit(126);
 	execvpe(argv[0], argv, (char *const *)env);
 	_exit(127);
+}
+
+/* The host's IPv4 default gateway, from /proc/net/route; 0 when it has none. */
+static int gateway(char addr[APPNET_ADDR_MAX])
+{
+	char line[512];
+	int found = 0;
+	FILE *in = fopen("/proc/net/route", "re");
+	while (in && !found && fgets(line, sizeof(line), in)) {
+		char dev[32], dest[16];
+		unsigned gw;
+		/* Iface Destination Gateway (hex, in network byte order as the kernel stores it) */
+		if (sscanf(line, "%31s %15s %x", dev, dest, &gw) == 3 && !strcmp(dest, "00000000") &&
+		    gw) {
+			struct in_addr a = { .s_addr = gw };
+			found = inet_ntop(AF_INET, &a, addr, APPNET_ADDR_MAX) != NULL;
+		}
+	}
+	if (in)
+		fclose(in);
+	return found;
+}
+
+static int loopback(const char *addr)
+{
+	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1");
+}
+
+int appnet_resolv_conf(const char *host_file, char **conf, char dns[APPNET_ADDR_MAX])
+{
+	char *text = NULL, *save = NULL, first[APPNET_ADDR_MAX] = "";
+	struct buf out = BUF_INIT;
+	int r = 0;
+
+	*conf = NULL;
+	if (fs_read_file(host_file, 65536, &text, NULL) < 0)
+		return 0;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char word[16], addr[APPNET_ADDR_MAX];
+		if (sscanf(l, "%15s %63s", word, addr) == 2 && !strcmp(word, "nameserver")) {
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", addr);
+			continue; /* the nameservers are the one below */
+		}
+		buf_addf(&out, "%s\n", l);
+	}
+	if (first[0] && loopback(first) && gateway(dns)) {
+		buf_addf(&out, "nameserver %s\n", dns);
+		*conf = buf_detach(&out);
+		r = 1;
+	}
+	buf_release(&out);
+	free(text);
+	return r;
 }
 
 /* 1 when the namespace of pid has a default route (IPv4 or IPv6) that is not the loopback's. */
@@ -112,13 +173,13 @@ static int failed(int st)
 			    APPNET_PROGRAM, WTERMSIG(st));
 }
 
-int appnet_start(struct appnet *an, pid_t target, int port, int err_fd)
+int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd)
 {
 	struct strvec argv = STRVEC_INIT;
 	int err = 0, st;
 
 	an->pid = 0;
-	forwarder_argv(target, port, &argv);
+	forwarder_argv(target, port, dns, &argv);
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the app's network");

@@ -45,15 +45,30 @@ struct appnet {
 };
 #define APPNET_INIT { 0 }
 
+/* An IPv4 or IPv6 address as text, with its NUL. */
+#define APPNET_ADDR_MAX 64
+
+/*
+ * The resolv.conf the namespace needs when the host's (host_file) names a
+ * resolver on the host's loopback first (systemd-resolved's 127.0.0.53, a
+ * local dnsmasq), which nothing inside reaches: the host's file with its
+ * nameservers replaced by the host's gateway address, which the forwarder
+ * then maps to that resolver.  1 with *conf (malloc'ed) and dns (that
+ * address) set; 0 when the host's file serves inside as it is.
+ */
+int appnet_resolv_conf(const char *host_file, char **conf, char dns[APPNET_ADDR_MAX]);
+
 /*
  * Starts the forwarder for the network namespace of target (a process of
  * the sandbox: bubblewrap's "child-pid") and waits until it is ready: the
  * namespace configured and, when port > 0, the host's 127.0.0.1:port bound
- * for it.  Its error messages go to err_fd (> 0; else /dev/null).
- * SW_ERROR with one line naming the cause and the fix (install passt, or
- * set slipway.appNetwork host) when it cannot; nothing then runs.
+ * for it.  dns (appnet_resolv_conf()'s, or NULL): the address inside whose
+ * DNS queries go to the host's first resolver.  Its error messages go to
+ * err_fd (> 0; else /dev/null).  SW_ERROR with one line naming the cause
+ * and the fix (install passt, or set slipway.appNetwork host) when it
+ * cannot; nothing then runs.
  */
-int appnet_start(struct appnet *an, pid_t target, int port, int err_fd);
+int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd);
 
 /* 1 while the forwarder runs (it is reaped when it has ended). */
 int appnet_running(struct appnet *an);

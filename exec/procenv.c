@@ -127,9 +127,17 @@ static void read_info(int fd, unsigned long long *ns, pid_t *child)
 	*child = p ? (pid_t)atoi(p + 12) : 0;
 }
 
-/* In the child: its limits and signals, fds 0, 3 and 4, its directory; then argv. */
+/* In the child: fd from becomes fd to, open across exec; -1 when it cannot. */
+static int pass_fd(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to) < 0 ? -1 : 0;
+}
+
+/* In the child: its limits and signals, fds 0 to 5, its directory; then argv. */
 static void exec_child(const struct procenv_start_opts *o, char *const *argv, int info_fd,
-		       int block_fd)
+		       int block_fd, int resolv_fd)
 {
 	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -154,14 +162,10 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 	}
 	if (o->out_fd > 0 && (dup2(o->out_fd, 1) < 0 || dup2(o->out_fd, 2) < 0))
 		_exit(127);
-	if (info_fd == 3)
-		fcntl(3, F_SETFD, 0);
-	else if (info_fd >= 0 && dup2(info_fd, 3) < 0)
+	/* in this order: each pipe was made after the one before, so none is another's target */
+	if ((info_fd >= 0 && pass_fd(info_fd, 3) < 0) || (block_fd >= 0 && pass_fd(block_fd, 4) < 0) ||
+	    (resolv_fd >= 0 && pass_fd(resolv_fd, 5) < 0))
 		_exit(127);
-	if (block_fd == 4)
-		fcntl(4, F_SETFD, 0);
-	else if (block_fd >= 0 && (block_fd == 3 || dup2(block_fd, 4) < 0))
-		_exit(127); /* never 3: see procenv_start() */
 	if ((!o->sb->off && chdir("/") < 0) || (o->sb->off && chdir(o->dir) < 0))
 		_exit(127);
 	execvpe(argv[0], argv, o->env);
@@ -172,16 +176,20 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct sandbox sb = *o->sb; /* shares its strings: never released */
-	int info[2] = { -1, -1 }, block[2] = { -1, -1 }, err = 0;
+	int info[2] = { -1, -1 }, block[2] = { -1, -1 }, resolv[2] = { -1, -1 }, err = 0;
+	char *conf = NULL, dns[APPNET_ADDR_MAX] = "";
 
 	memset(p, 0, sizeof(*p));
 	if (o->sb->off) {
 		for (size_t i = 0; o->argv[i]; i++)
 			strvec_push(&argv, o->argv[i]);
 	} else {
-		/* the info pipe first: the block pipe's read end is then never fd 3 */
+		int own_dns = o->sb->appnet && appnet_resolv_conf("/etc/resolv.conf", &conf, dns);
+		/* the info pipe first, then block, then resolv: see exec_child() */
 		if (pipe2(info, O_CLOEXEC) < 0 ||
-		    (o->sb->appnet && pipe2(block, O_CLOEXEC) < 0)) {
+		    (o->sb->appnet && pipe2(block, O_CLOEXEC) < 0) ||
+		    (own_dns && (pipe2(resolv, O_CLOEXEC) < 0 ||
+				 fs_write_all(resolv[1], conf, strlen(conf)) < 0))) {
 			err = sw_error_errno(SW_ERROR, "cannot start the process");
 			goto done;
 		}
@@ -189,6 +197,11 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 			/* its own network namespace; the command waits on fd 4 for the forwarder */
 			sb.network = 0;
 			sb.block_fd = 4;
+			sb.resolv_fd = own_dns ? 5 : 0; /* a resolv.conf is far below a pipe's buffer */
+		}
+		if (resolv[1] >= 0) {
+			close(resolv[1]);
+			resolv[1] = -1;
 		}
 		sandbox_command(&sb, o->argv, o->dir, 3, &argv);
 	}
@@ -198,7 +211,7 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		goto done;
 	}
 	if (pid == 0)
-		exec_child(o, argv.v, info[1], block[0]);
+		exec_child(o, argv.v, info[1], block[0], resolv[0]);
 	p->pid = pid;
 	if (info[1] >= 0) {
 		close(info[1]);
@@ -206,7 +219,7 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		read_info(info[0], &p->ns, &p->init);
 	}
 	if (block[1] >= 0 && p->init > 0 &&
-	    (err = appnet_start(&p->net, p->init, o->forward_port, o->out_fd)) < 0) {
+	    (err = appnet_start(&p->net, p->init, o->forward_port, dns, o->out_fd)) < 0) {
 		procenv_kill(p); /* it never ran its command */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -220,7 +233,10 @@ done:
 			close(info[i]);
 		if (block[i] >= 0)
 			close(block[i]);
+		if (resolv[i] >= 0)
+			close(resolv[i]);
 	}
+	free(conf);
 	strvec_clear(&argv);
 	return err;
 }

@@ -124,7 +124,13 @@ static void base_args(const struct sandbox *sb, struct strvec *a)
 	for (size_t i = 0; system_dirs[i]; i++)
 		add_system(a, system_dirs[i]);
 	for (size_t i = 0; etc_entries[i]; i++)
-		add_system(a, etc_entries[i]);
+		if (sb->resolv_fd <= 0 || strcmp(etc_entries[i], "/etc/resolv.conf"))
+			add_system(a, etc_entries[i]);
+	if (sb->resolv_fd > 0) {
+		strvec_push(a, "--ro-bind-data");
+		strvec_pushf(a, "%d", sb->resolv_fd);
+		strvec_push(a, "/etc/resolv.conf");
+	}
 	strvec_push(a, "--proc");
 	strvec_push(a, "/proc");
 	strvec_push(a, "--dev");

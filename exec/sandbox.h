@@ -79,6 +79,7 @@ struct sandbox {
 	int appnet;                 /* slipway.appNetwork private (and sandboxed): procenv_start()
 	                               gives a process a network of its own (exec/appnet.h) */
 	int block_fd;               /* > 0: what runs inside waits for a byte on this fd */
+	int resolv_fd;              /* > 0: /etc/resolv.conf inside is what this fd holds */
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
 	unsigned long long tmp_size; /* the size of its /tmp (a tmpfs); 0 = the kernel's default */
 	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */
