@@ -14,6 +14,11 @@
  * config vars plus PORT, DYNO=TYPE.N and PATH (PORT and DYNO are the
  * platform's: a config var of that name does not win).
  *
+ * Network: a network of its own (exec/appnet.h; slipway.appNetwork host:
+ * the host's), reached only through the host's 127.0.0.1:port; when its
+ * forwarder ends, the instance is killed, and its supervisor starts it
+ * again.
+ *
  * Stopping: bubblewrap passes no signal on, so a SIGTERM (or SIGINT) to
  * this process is sent on to every process of the instance's PID
  * namespace - what the app sees is Heroku's SIGTERM - and whatever still
@@ -25,8 +30,10 @@
  * app's log format (runtime/logs.h: "app[web.1]: ..."), and so do the
  * instance's events ("slipway[web.1]: Starting process with command `...`",
  * "State changed from starting to up", "Process exited with status 143").
- * A web instance is up once it accepts connections on its port; any other
- * is up once it started.
+ * A web instance is up once the app itself listens on its port (in its
+ * own network: exec/appnet.h, whose forwarder listening on the host does
+ * not count) and the port accepts connections; any other is up once it
+ * started.
  *
  * Under a supervisor (state_dir set): the file "state" there says
  * "starting", "up", "crashed" or "down" and since when; an instance that
