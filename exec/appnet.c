@@ -10,10 +10,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,8 +27,13 @@
 
 #define FIX "(install the passt package, or set slipway.appNetwork host)"
 
+/* The forwarder's fd of the user namespace that owns the sandbox's network namespace. */
+#define USERNS_FD 3
+/* Its "pid file": a pipe it writes its pid to once ready (its port bound), or closes unwritten. */
+#define READY_FD 4
+
 /* pasta's options: see the header for what each promise rests on. */
-static void forwarder_argv(pid_t target, int port, const char *dns, struct strvec *a)
+static void forwarder_argv(int port, const char *dns, pid_t target, struct strvec *a)
 {
 	strvec_push(a, APPNET_PROGRAM);
 	strvec_push(a, "--foreground"); /* stays this process's child */
@@ -52,10 +60,29 @@ static void forwarder_argv(pid_t target, int port, const char *dns, struct strve
 		strvec_push(a, "--runas");
 		strvec_pushf(a, "%d:%d", (int)getuid(), (int)getgid());
 	}
-	strvec_pushf(a, "%d", (int)target);
+	/*
+	 * bubblewrap nests a user namespace inside the one that owns the network
+	 * namespace: pasta joins the owner (fd USERNS_FD, see appnet_start()),
+	 * where the server user has the capabilities the network needs
+	 */
+	strvec_push(a, "--userns");
+	strvec_pushf(a, "/proc/self/fd/%d", USERNS_FD);
+	strvec_push(a, "--netns");
+	strvec_pushf(a, "/proc/%d/ns/net", (int)target);
+	strvec_push(a, "--no-netns-quit"); /* it is ended with the instance */
+	strvec_push(a, "--pid");
+	strvec_pushf(a, "/proc/self/fd/%d", READY_FD);
 }
 
-static void exec_forwarder(char *const *argv, int err_fd)
+/* In the child: fd from becomes fd to, open across exec; -1 when it cannot. */
+static int pass_fd(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to) < 0 ? -1 : 0;
+}
+
+static void exec_forwarder(char *const *argv, int err_fd, int userns, int ready)
 {
 	static const char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
 	sigset_t none;
@@ -70,6 +97,9 @@ static void exec_forwarder(char *const *argv, int err_fd)
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 	    dup2(err_fd > 0 ? err_fd : null, 2) < 0)
+		_exit(126);
+	/* ready was made after userns: it is never USERNS_FD */
+	if (pass_fd(userns, USERNS_FD) < 0 || pass_fd(ready, READY_FD) < 0)
 		_exit(126);
 	execvpe(argv[0], argv, (char *const *)env);
 	_exit(127);
@@ -155,9 +185,17 @@ static int has_default_route(pid_t pid)
 	return found;
 }
 
-static int ready(const struct appnet *an, pid_t target, int port)
+/* Whether the forwarder wrote its pid on fd (1), closed it unwritten (0), or not yet (-1). */
+static int said_ready(int fd, int wait_ms)
 {
-	return has_default_route(target) && (port <= 0 || net_tree_listens(an->pid, port) == 1);
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char text[32];
+	if (poll(&pf, 1, wait_ms) <= 0)
+		return -1;
+	ssize_t n = read(fd, text, sizeof(text));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? -1 : 0;
+	return n > 0;
 }
 
 /* The forwarder ended before it was ready: why, as one line. */
@@ -168,7 +206,8 @@ static int failed(int st)
 				    FIX, APPNET_PROGRAM);
 	if (WIFEXITED(st))
 		return sw_error_set(SW_ERROR, "cannot start the app's network: %s exited with "
-				    "status %d " FIX, APPNET_PROGRAM, WEXITSTATUS(st));
+				    "status %d (its message is in the process's output)", APPNET_PROGRAM,
+				    WEXITSTATUS(st));
 	return sw_error_set(SW_ERROR, "cannot start the app's network: %s was killed by signal %d",
 			    APPNET_PROGRAM, WTERMSIG(st));
 }
@@ -176,22 +215,44 @@ static int failed(int st)
 int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd)
 {
 	struct strvec argv = STRVEC_INIT;
-	int err = 0, st;
+	int err = 0, st, netns = -1, userns = -1, ready[2] = { -1, -1 };
 
 	an->pid = 0;
-	forwarder_argv(target, port, dns, &argv);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)target);
+	if ((netns = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (userns = ioctl(netns, NS_GET_USERNS)) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start the app's network: cannot open the "
+				     "sandbox's network namespace");
+		goto done;
+	}
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot start the app's network");
+		goto done;
+	}
+	forwarder_argv(port, dns, target, &argv);
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the app's network");
 		goto done;
 	}
 	if (pid == 0)
-		exec_forwarder(argv.v, err_fd);
+		exec_forwarder(argv.v, err_fd, userns, ready[1]);
 	an->pid = pid;
+	close(ready[1]);
+	ready[1] = -1;
+	/* ready once it says so (its port bound) and the namespace has its routes */
 	long long end = run_now_ms() + READY_MS;
-	while (!ready(an, target, port)) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid) {
+	int said = -1;
+	while (said < 0 || !has_default_route(target)) {
+		if (said < 0)
+			said = said_ready(ready[0], 2);
+		else
+			nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+		if (said == 0) {
+			/* it gave up (a port it could not bind): its status says why */
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
 			an->pid = 0;
 			err = failed(st);
 			goto done;
@@ -202,9 +263,15 @@ int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int
 			appnet_stop(an);
 			goto done;
 		}
-		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
 	}
 done:
+	if (netns >= 0)
+		close(netns);
+	if (userns >= 0)
+		close(userns);
+	for (int i = 0; i < 2; i++)
+		if (ready[i] >= 0)
+			close(ready[i]);
 	strvec_clear(&argv);
 	return err;
 }

@@ -11,11 +11,14 @@
 #include "tests/integration/app_sandbox.h"
 #include "tests/integration/sshd.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -270,4 +273,30 @@ Test(appnet, a_push_says_when_the_apps_processes_share_the_hosts_network)
 			      "processes share the host's network, its loopback services included"),
 		  "%s", out);
 	free(out);
+}
+
+Test(appnet, an_instance_whose_port_is_taken_on_the_host_says_so_and_never_runs)
+{
+	int port = th_free_port();
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(l, 8), 0);
+	char p[16], *log = th_path("%s/web.log", sb.dir);
+	snprintf(p, sizeof(p), "%d", port);
+	const char *argv[] = { SLIPWAY_BIN, "instance:run", "web.1", "--port", p, "-a", APP, NULL };
+	child = app_sandbox_start(&sb, log, argv);
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	child = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	char *text = th_read(log, NULL);
+	cr_assert(strstr(text, "Error: cannot start the app's network: pasta exited with status 1"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "app[web.1]: binding"), "the app ran without its port:\n%s", text);
+	free(text);
+	free(log);
+	close(l);
 }
