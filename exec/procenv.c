@@ -107,26 +107,6 @@ const sigset_t *procenv_waitmask(void)
 	return caught ? &waitmask : NULL;
 }
 
-/* The "pid-namespace" and "child-pid" bwrap wrote on fd; 0 when it wrote none. */
-static void read_info(int fd, unsigned long long *ns, pid_t *child)
-{
-	char text[2048];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(text) - 1 && (r = read(fd, text + n, sizeof(text) - 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		n += (size_t)r;
-	}
-	text[n] = '\0';
-	char *p = strstr(text, "\"pid-namespace\":");
-	*ns = p ? strtoull(p + 16, NULL, 10) : 0;
-	p = strstr(text, "\"child-pid\":");
-	*child = p ? (pid_t)atoi(p + 12) : 0;
-}
-
 /* In the child: fd from becomes fd to, open across exec; -1 when it cannot. */
 static int pass_fd(int from, int to)
 {
@@ -216,7 +196,7 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 	if (info[1] >= 0) {
 		close(info[1]);
 		info[1] = -1;
-		read_info(info[0], &p->ns, &p->init);
+		sandbox_read_info(info[0], &p->ns, &p->init);
 	}
 	if (block[1] >= 0 && p->init > 0 &&
 	    (err = appnet_start(&p->net, p->init, o->forward_port, dns, o->out_fd)) < 0) {

@@ -1,11 +1,15 @@
 #define _GNU_SOURCE
 #include "exec/sandbox.h"
 
+#include "exec/appnet.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +48,7 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 	    !(err = settings_enum(s, &SETTING_APP_NETWORK, &appnet)) &&
 	    !(err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &max)) &&
 	    !(err = settings_size(s, &SETTING_TMP_SIZE, &tmp))) {
+		sb->use = use;
 		sb->off = mode == 1;
 		sb->network = use == SANDBOX_RUN || net == 0;
 		sb->appnet = !sb->off && appnet == 0;
@@ -182,11 +187,99 @@ void sandbox_command(const struct sandbox *sb, const char *const *argv, const ch
 	}
 }
 
+void sandbox_read_info(int fd, unsigned long long *ns, pid_t *child)
+{
+	char text[2048];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(text) - 1 && (r = read(fd, text + n, sizeof(text) - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	text[n] = '\0';
+	char *p = strstr(text, "\"pid-namespace\":");
+	*ns = p ? strtoull(p + 16, NULL, 10) : 0;
+	p = strstr(text, "\"child-pid\":");
+	*child = p ? (pid_t)atoi(p + 12) : 0;
+}
+
+/*
+ * A command of sandbox_run() in a network of its own: bwrap's info, block
+ * and resolv.conf fds, open across its exec (the child's ends) until it runs.
+ */
+struct own_net {
+	int info[2], block[2], resolv[2];
+	char dns[APPNET_ADDR_MAX];
+	struct appnet net;
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Pipes whose child ends (info[1], block[0], resolv[0]) bwrap inherits. */
+static int own_net_open(struct own_net *n, struct sandbox *s)
+{
+	char *conf = NULL;
+	int own_dns = appnet_resolv_conf("/etc/resolv.conf", &conf, n->dns), err = 0;
+	if (pipe2(n->info, O_CLOEXEC) < 0 || pipe2(n->block, O_CLOEXEC) < 0 ||
+	    (own_dns && (pipe2(n->resolv, O_CLOEXEC) < 0 ||
+			 fs_write_all(n->resolv[1], conf, strlen(conf)) < 0)) ||
+	    fcntl(n->info[1], F_SETFD, 0) < 0 || fcntl(n->block[0], F_SETFD, 0) < 0 ||
+	    (own_dns && fcntl(n->resolv[0], F_SETFD, 0) < 0))
+		err = sw_error_errno(SW_ERROR, "cannot start the sandbox");
+	close_fd(&n->resolv[1]);
+	free(conf);
+	s->network = 0;
+	s->block_fd = n->block[0];
+	s->resolv_fd = own_dns ? n->resolv[0] : 0;
+	return err;
+}
+
+/* run_opts.started: the forwarder for bwrap's namespace, then the command runs. */
+static int own_net_started(pid_t pid, void *ctx)
+{
+	struct own_net *n = ctx;
+	unsigned long long ns;
+	pid_t child;
+	int err;
+	(void)pid;
+	close_fd(&n->info[1]); /* this process's copies of bwrap's ends */
+	close_fd(&n->block[0]);
+	close_fd(&n->resolv[0]);
+	sandbox_read_info(n->info[0], &ns, &child);
+	if (child <= 0)
+		return 0; /* bwrap failed: it says why */
+	if ((err = appnet_start(&n->net, child, 0, n->dns, -1)) < 0)
+		return err;
+	fs_write_all(n->block[1], "1", 1);
+	close_fd(&n->block[1]);
+	return 0;
+}
+
+static void own_net_close(struct own_net *n)
+{
+	appnet_stop(&n->net);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&n->info[i]);
+		close_fd(&n->block[i]);
+		close_fd(&n->resolv[i]);
+	}
+}
+
 int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 {
 	struct run_opts ro = *o;
 	struct strvec argv = STRVEC_INIT;
-	int err;
+	struct own_net n = { { -1, -1 }, { -1, -1 }, { -1, -1 }, "", APPNET_INIT };
+	struct sandbox s = *sb; /* shares its strings: never released */
+	int err, own = !sb->off && sb->appnet && sb->use == SANDBOX_RUN;
 
 	static const char *const minimal_env[] = { "PATH=" SANDBOX_PATH, NULL };
 	fill_limits(sb, &ro);
@@ -199,7 +292,13 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 		ro.env = minimal_env; /* never the server's environment */
 	if (sb->off)
 		return run_child(&ro, status);
-	sandbox_command(sb, o->argv, o->dir, -1, &argv);
+	if (own && (err = own_net_open(&n, &s)) < 0)
+		goto done;
+	if (own) {
+		ro.started = own_net_started;
+		ro.started_ctx = &n;
+	}
+	sandbox_command(&s, o->argv, o->dir, own ? n.info[1] : -1, &argv);
 	ro.argv = (const char *const *)argv.v;
 	ro.dir = NULL; /* bwrap changes into it, inside */
 	err = run_child(&ro, status);
@@ -208,6 +307,8 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 				   "installed (install the bubblewrap package, or set "
 				   "slipway.sandbox none to run app code unsandboxed)",
 				   sb->bwrap ? sb->bwrap : "bwrap");
+done:
+	own_net_close(&n);
 	strvec_clear(&argv);
 	return err;
 }
@@ -236,6 +337,7 @@ int sandbox_check(const struct sandbox *sb)
 	struct sandbox bare = *sb; /* shares bwrap: never released */
 	bare.n = 0;
 	bare.check = NULL; /* only whether one starts at all: the job's directories may not exist yet */
+	bare.appnet = 0;
 	sb = &bare;
 	o.argv = argv;
 	o.env = env;

@@ -54,6 +54,7 @@
 #define SW_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util/run.h"
 
@@ -74,6 +75,7 @@ struct sandbox_mount {
 };
 
 struct sandbox {
+	enum sandbox_use use;
 	int off;                    /* slipway.sandbox none: runs unsandboxed */
 	int network;                /* shares the host's network */
 	int appnet;                 /* slipway.appNetwork private (and sandboxed): procenv_start()
@@ -116,7 +118,9 @@ int sandbox_check(const struct sandbox *sb);
 
 /*
  * run_child() inside the sandbox: o's argv, dir and env as described above;
- * its timeout, output handling and results are run_child()'s.
+ * its timeout, output handling and results are run_child()'s.  For
+ * SANDBOX_RUN (the release phase) under slipway.appNetwork private, the
+ * command gets a network of its own, outbound only (exec/appnet.h).
  */
 int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status);
 
@@ -128,6 +132,13 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
  */
 void sandbox_command(const struct sandbox *sb, const char *const *argv, const char *dir,
 		     int info_fd, struct strvec *out);
+
+/*
+ * Reads what bwrap wrote on its info fd (sandbox_command()'s info_fd) until
+ * it closes it: its PID namespace's inode and its "child-pid", the first
+ * process inside; each 0 when it wrote none (it failed).
+ */
+void sandbox_read_info(int fd, unsigned long long *ns, pid_t *child);
 
 /*
  * Appends "PATH=..." and "HOME=<home as seen inside>" to env: SANDBOX_PATH,

@@ -73,9 +73,10 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.appNetwork", .env = "SLIPWAY_APP_NETWORK",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "private", .values = "private|host",
 		.unit = "app network",
-		.help = "`private`: each process and one-off in a network of its own, reached only "
-			"through its `$PORT` (outbound as the host's); `host`: the host's network, "
-			"its loopback services included ([security model](security.md))" },
+		.help = "`private`: each process, one-off and release command in a network of its "
+			"own, a process reached only through its `$PORT` (outbound as the host's); "
+			"`host`: the host's network, its loopback services included "
+			"([security model](security.md))" },
 	[SETTING_ID_SANDBOX] = {
 		.key = "slipway.sandbox", .env = "SLIPWAY_SANDBOX",
 		.type = SETTING_TYPE_ENUM, .scope = APP_, .def = "bwrap", .values = "bwrap|none",

@@ -463,6 +463,11 @@ int run_child(const struct run_opts *o, int *status)
 		reap(pid, NULL);
 		goto done;
 	}
+	if (o->started && (ret = o->started(pid, o->started_ctx)) < 0) {
+		kill(-pid, SIGKILL);
+		reap(pid, NULL);
+		goto done;
+	}
 	ret = supervise(pid, &l, o, status);
 done:
 	launch_release(&l);

@@ -28,6 +28,7 @@
 #define SW_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util/util.h"
 
@@ -57,6 +58,10 @@ struct run_opts {
 	int check_ms;             /* 0 = 1000 */
 	int no_core;              /* 1: the child's RLIMIT_CORE is 0 */
 	int oom_score_adj;        /* the child's oom_score_adj (util/proc.h); 0 = ours */
+	int (*started)(pid_t pid, void *ctx); /* called once the child runs, before its
+	                             output is read; a negative sw_code kills its group
+	                             and is what run_child() returns; NULL = none */
+	void *started_ctx;
 };
 #define RUN_OPTS_INIT { 0 }
 

@@ -300,3 +300,39 @@ Test(appnet, an_instance_whose_port_is_taken_on_the_host_says_so_and_never_runs)
 	free(log);
 	close(l);
 }
+
+/* A push whose release command tries the host's 127.0.0.1:PROBE_PORT; its output. */
+static char *push_release_probe(const char *msg)
+{
+	static const char probe[] =
+		"web: sleep 1; echo \"binding $PORT\"; exec python3 -m http.server $PORT\n"
+		"release: python3 -c 'import os, socket; socket.create_connection((\"127.0.0.1\", "
+		"int(os.environ[\"PROBE_PORT\"])), 5)' 2>/dev/null && echo probe: reached || "
+		"echo probe: kept out\n";
+	app_sandbox_write(&sb, "Procfile", probe, 0644);
+	free(SANDBOX_OK(&sb, NULL, "git", "commit", "-q", "--allow-empty", "-am", msg));
+	return app_sandbox_push(&sb, "main");
+}
+
+Test(appnet, the_release_command_reaches_nothing_on_the_hosts_loopback)
+{
+	int port = th_free_port();
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(l, 8), 0);
+	char *kv = th_path("PROBE_PORT=%d", port);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", kv, "-a", APP));
+	char *out = push_release_probe("release probe");
+	cr_assert(strstr(out, "probe: kept out"), "%s", out);
+	free(out);
+	/* control: on the host's network the release command reaches it */
+	app_sandbox_setenv(&sb, "SLIPWAY_APP_NETWORK=host");
+	out = push_release_probe("release probe, host");
+	cr_assert(strstr(out, "probe: reached"), "%s", out);
+	free(out);
+	free(kv);
+	close(l);
+}

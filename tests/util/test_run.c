@@ -520,3 +520,44 @@ Test(run, without_pidfds_children_still_run_and_are_not_slept_on)
 	lines_free(&l);
 }
 #endif
+
+/* run_opts.started: the child's pid, and what it returns. */
+struct started {
+	pid_t pid;
+	int ret;
+};
+
+static int on_started(pid_t pid, void *ctx)
+{
+	struct started *s = ctx;
+	s->pid = pid;
+	if (s->ret < 0)
+		return sw_error_set(s->ret, "not this one");
+	return 0;
+}
+
+Test(run, started_sees_the_running_child_and_can_refuse_it)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo ran", NULL };
+	struct buf out = BUF_INIT;
+	struct started s = { 0, 0 };
+	struct run_opts o = RUN_OPTS_INIT;
+	int status = -1;
+	o.argv = argv;
+	o.capture = &out;
+	o.started = on_started;
+	o.started_ctx = &s;
+	cr_assert_eq(run_child(&o, &status), 0);
+	cr_assert_gt(s.pid, 0);
+	cr_assert_eq(status, 0);
+	cr_assert_str_eq(out.data, "ran\n");
+
+	/* refused: the child is killed, its output never read, the error returned */
+	const char *slow[] = { "/bin/sh", "-c", "sleep 30", NULL };
+	s = (struct started){ 0, SW_EINVALID };
+	o.argv = slow;
+	cr_assert_eq(run_child(&o, &status), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "not this one");
+	cr_assert_eq(kill(s.pid, 0), -1, "the refused child still runs");
+	buf_release(&out);
+}
