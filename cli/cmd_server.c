@@ -4,6 +4,7 @@
 #include "cli/common.h"
 #include "view/runtime.h"
 
+#include "exec/limits.h"
 #include "release/activate.h"
 #include "runtime/instance.h"
 #include "runtime/router.h"
@@ -40,6 +41,27 @@ static int start_router(struct cli *c)
 	return 0;
 }
 
+/* Said once when the runtime starts: the instances will run without their limits, and why. */
+static void print_limits_not_enforced(pid_t svscan)
+{
+	char *why = NULL;
+	if (!limits_probe(svscan, &why))
+		say(stdout, SAY_WARN, "Limits are not enforced (memory, processes, CPU weight): %s",
+		    why);
+	free(why);
+}
+
+/* The limits' line of server:status: enforced, how, or why not. */
+static void print_limits(pid_t svscan)
+{
+	char *what = NULL;
+	if (limits_probe(svscan, &what))
+		printf("Limits:     enforced, %s\n", what);
+	else
+		printf("Limits:     not enforced: %s\n", what);
+	free(what);
+}
+
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
@@ -60,6 +82,7 @@ int cmd_server_start(struct cli *c)
 	else
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
+	print_limits_not_enforced(st.pid);
 	/* whatever happened while it was down: every app runs its current release */
 	int added;
 	if (services_restore_all(c->root, 0, &added) < 0)
@@ -133,6 +156,7 @@ int cmd_server_status(struct cli *c)
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
 			print_router(c->root, &l);
+		print_limits(st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);

@@ -30,6 +30,7 @@
 #ifndef SW_PROCENV_H
 #define SW_PROCENV_H
 
+#include "exec/limits.h"
 #include "exec/sandbox.h"
 #include "store/config.h"
 #include "util/util.h"
@@ -93,6 +94,8 @@ struct procenv_start_opts {
 	 * with the sandbox off (the process would lose the terminal)
 	 */
 	int own_group;
+	/* the cgroups it runs in (exec/limits.h: limits_open()ed), or NULL: this process's */
+	const struct limits *limits;
 };
 
 struct procenv_proc {

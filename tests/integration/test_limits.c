@@ -1,0 +1,338 @@
+/*
+ * Limits per instance, with the runtime started (real s6, real cgroups):
+ * a memory hog says Error R14 over its quota, is killed with Error R15 at
+ * twice it and restarted, while the web instance keeps serving; a fork
+ * bomb gets no more processes than slipway.maxProcesses (a control run
+ * without the limit gets them all); server:status says whether the limits
+ * are enforced; no cgroup is left once the instances have stopped.
+ *
+ * Where this machine gives the tests no writable cgroup, each test asserts
+ * the "not enforced" message instead (and says so), never a silent pass.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/runtime_helpers.h"
+
+#include "exec/limits.h"
+#include "util/fsutil.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define APP "lim"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1;
+
+static const char server_py[] =
+	"import http.server, os\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(s):\n"
+	"        s.send_response(200); s.end_headers(); s.wfile.write(b'alive\\n')\n"
+	"    def log_message(s, *a): pass\n"
+	"http.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+
+/* Holds 96M (over a 64M quota: R14) for 3 s, then grows to 400M (the hard limit, 128M: R15). */
+static const char hog_py[] =
+	"import time\n"
+	"a = []\n"
+	"def grow(mb):\n"
+	"    while len(a) * 4 < mb:\n"
+	"        a.append(b'x' * (4 << 20))\n"
+	"grow(96)\n"
+	"print('holding 96M', flush=True)\n"
+	"time.sleep(3)\n"
+	"grow(400)\n"
+	"print('holding 400M', flush=True)\n"
+	"time.sleep(600)\n";
+
+/* Tries to start 300 sleeping processes (bounded: never more) and says how many it got. */
+static const char bomb_py[] =
+	"import os, time\n"
+	"got = 0\n"
+	"for i in range(300):\n"
+	"    try:\n"
+	"        os.posix_spawnp('sleep', ['sleep', '600'], os.environ)\n"
+	"    except OSError:\n"
+	"        break\n"
+	"    got += 1\n"
+	"print('got %d of 300' % got, flush=True)\n"
+	"time.sleep(600)\n";
+
+#define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+#define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
+
+static void setup(void)
+{
+	rt_setup(&sb, APP, 0, server_py, NULL);
+	app_sandbox_write(&sb, "hog.py", hog_py, 0644);
+	app_sandbox_write(&sb, "bomb.py", bomb_py, 0644);
+	app_sandbox_write(&sb, "Procfile",
+			  "web: exec python3 -u server.py\n"
+			  "hog: exec python3 -u hog.py\n"
+			  "bomb: exec python3 -u bomb.py\n", 0644);
+	free(ok("git", "add", "-A"));
+	free(ok("git", "commit", "-q", "-m", "limits"));
+}
+
+static void teardown(void)
+{
+	rt_stop(&sb, &svscan);
+	app_sandbox_release(&sb);
+}
+
+TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
+
+/* This process's cgroup line for controller ("" for v2's), from /proc/self/cgroup. */
+static char *own_cgroup(const char *controller)
+{
+	char *text = NULL, *found = NULL;
+	cr_assert_eq(fs_read_file("/proc/self/cgroup", 65536, &text, NULL), 0);
+	for (char *l = strtok(text, "\n"); l && !found; l = strtok(NULL, "\n")) {
+		char *a = strchr(l, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+		if (b && (*controller ? !strncmp(a + 1, controller, strlen(controller))
+				      : !strncmp(l, "0::", 3)))
+			found = strdup(b + 1);
+	}
+	free(text);
+	return found;
+}
+
+/*
+ * Where the runtime started by this test puts its instances' memory
+ * cgroups (it runs in this process's cgroup): looked up here on its own,
+ * not through the code under test.  NULL when it may not write there.
+ */
+static char *memory_base(void)
+{
+	struct statfs fs;
+	char *own, *base = NULL;
+	if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270) {
+		own = own_cgroup("");
+		char *sub = own ? th_path("/sys/fs/cgroup%s/cgroup.subtree_control", own) : NULL;
+		if (sub && access(sub, W_OK) == 0)
+			base = th_path("/sys/fs/cgroup%s", strcmp(own, "/") ? own : "");
+		free(sub);
+	} else {
+		own = own_cgroup("memory");
+		if (own && access("/sys/fs/cgroup/memory", W_OK) == 0)
+			base = th_path("/sys/fs/cgroup/memory%s", strcmp(own, "/") ? own : "");
+		if (base && access(base, W_OK) < 0) {
+			free(base);
+			base = NULL;
+		}
+	}
+	free(own);
+	return base;
+}
+
+/* <memory base>/slipway-<hash of the root>[/rest] */
+static char *root_group(const char *base, const char *rest)
+{
+	char name[32];
+	limits_root_name(sb.root, name, sizeof(name));
+	return th_path("%s/%s%s", base, name, rest);
+}
+
+/* The subdirectories of dir (cgroups), as "name " each; "" when there is none or no dir. */
+static char *subgroups(const char *dir)
+{
+	struct buf b = BUF_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_type == DT_DIR && e->d_name[0] != '.')
+			buf_addf(&b, "%s ", e->d_name);
+	if (d)
+		closedir(d);
+	return buf_detach(&b);
+}
+
+static char *logs(void)
+{
+	struct th_result r = sw("logs", "-n", "1500", "-a", APP);
+	cr_assert_eq(r.status, 0, "logs: %s", r.err);
+	char *out = strdup(r.out);
+	th_result_free(&r);
+	return out;
+}
+
+/* Waits up to 30 s until the logs hold needle; returns them. */
+static char *wait_logs(const char *needle)
+{
+	char *out = NULL;
+	for (int i = 0; i < 300; i++) {
+		free(out);
+		out = logs();
+		if (strstr(out, needle))
+			return out;
+		rt_pause_ms(100);
+	}
+	cr_assert_fail("the logs never showed '%s':\n%s", needle, out);
+	return out;
+}
+
+/* The runtime started: its output, which must say "not enforced" exactly when base is NULL. */
+static void start(const char *base)
+{
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *p = strstr(r.out, "(pid ");
+	cr_assert(p, "%s", r.out);
+	svscan = (pid_t)atoi(p + 5);
+	const char *warn = " !     Limits are not enforced (memory, processes, CPU weight): ";
+	if (base)
+		cr_assert(!strstr(r.out, warn), "%s", r.out);
+	else
+		cr_assert(strstr(r.out, warn), "no writable cgroup here, and server:start did not "
+			  "say the limits are not enforced:\n%s", r.out);
+	th_result_free(&r);
+}
+
+static void git_config(const char *key, const char *value)
+{
+	free(ok("git", "--git-dir", sb.repo, "config", key, value));
+}
+
+Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_web_keeps_serving)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	git_config("slipway.memory", "64M");
+	free(app_sandbox_push(&sb, "main"));
+	int port = rt_port(&sb, 1, "web.1");
+	free(ok(SLIPWAY_BIN, "ps:scale", "hog=1", "-a", APP));
+
+	char *out = wait_logs("slipway[hog.1]: Stopping process with SIGKILL\n");
+	const char *r14 = strstr(out, "slipway[hog.1]: Error R14 (Memory quota exceeded)\n");
+	const char *r15 = strstr(out, "slipway[hog.1]: Error R15 (Memory quota vastly exceeded)\n");
+	cr_assert(r14 && r15 && r14 < r15, "R14, then R15:\n%s", out);
+	cr_assert(strstr(out, "slipway[hog.1]: Process running mem="), "%s", out);
+	cr_assert(strstr(out, "app[hog.1]: holding 96M\n"), "%s", out);
+	cr_assert(!strstr(out, "app[hog.1]: holding 400M\n"), "it got past twice its quota:\n%s", out);
+	free(out);
+	out = wait_logs("slipway[hog.1]: Process exited with status 137\n");
+	free(out);
+	/* a crash: s6 starts it again */
+	free(wait_logs("slipway[hog.1]: State changed from up to crashed\n"));
+	for (int i = 0; i < 300; i++) {
+		out = logs();
+		const char *first = strstr(out, "slipway[hog.1]: Starting process with command");
+		int again = first && strstr(first + 1, "slipway[hog.1]: Starting process with command");
+		free(out);
+		if (again)
+			break;
+		cr_assert(i < 299, "hog.1 was never started again");
+		rt_pause_ms(100);
+	}
+	/* the web instance, in its own cgroup, never noticed */
+	char *body = rt_get(port);
+	cr_assert(body && !strcmp(body, "alive\n"), "web.1 stopped serving: %s", body ? body : "");
+	free(body);
+	out = logs();
+	cr_assert(!strstr(out, "slipway[web.1]: Error R1"), "%s", out);
+	free(out);
+	free(ok(SLIPWAY_BIN, "ps:scale", "hog=0", "-a", APP));
+	free(base);
+}
+
+/* The line "got N of 300" of the bomb's latest run: N (-1 until it says). */
+static int bomb_got(int after_restart)
+{
+	char *out = logs();
+	const char *p = out, *last = NULL;
+	int runs = 0;
+	while ((p = strstr(p, "app[bomb.1]: got "))) {
+		last = p;
+		runs++;
+		p++;
+	}
+	int n = last && runs > after_restart ? atoi(last + strlen("app[bomb.1]: got ")) : -1;
+	free(out);
+	return n;
+}
+
+static int wait_bomb(int after_restart)
+{
+	for (int i = 0; i < 300; i++) {
+		int n = bomb_got(after_restart);
+		if (n >= 0)
+			return n;
+		rt_pause_ms(100);
+	}
+	char *out = logs();
+	cr_assert_fail("the bomb never said how many it got:\n%s", out);
+	free(out);
+	return -1;
+}
+
+Test(limits, a_fork_bomb_stops_at_max_processes_and_gets_all_without_the_limit)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	git_config("slipway.maxProcesses", "64");
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "ps:scale", "bomb=1", "-a", APP));
+	int got = wait_bomb(0);
+	/* bwrap, the sandbox's init and python itself count too */
+	cr_assert(got > 0 && got < 64, "with slipway.maxProcesses 64 the bomb got %d of 300", got);
+
+	/* the control run: the same app without the limit gets all it asks for */
+	git_config("slipway.maxProcesses", "0");
+	free(ok(SLIPWAY_BIN, "ps:restart", "bomb", "-a", APP));
+	got = wait_bomb(1);
+	cr_assert_eq(got, 300, "without a limit the bomb got %d of 300", got);
+	free(ok(SLIPWAY_BIN, "ps:scale", "bomb=0", "-a", APP));
+	free(base);
+}
+
+Test(limits, server_status_says_whether_they_are_enforced_and_no_cgroup_is_left_after_a_stop)
+{
+	char *base = memory_base();
+	start(base);
+	struct th_result r = sw("server:status");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	if (!base) {
+		cr_assert(strstr(r.out, "\nLimits:     not enforced: "), "%s", r.out);
+		th_result_free(&r);
+		cr_log_warn("no writable cgroup: only the 'not enforced' messages were checked");
+		return;
+	}
+	struct statfs fs;
+	int v2 = statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270;
+	cr_assert(strstr(r.out, v2 ? "\nLimits:     enforced, cgroup v2 (memory, pids"
+				   : "\nLimits:     enforced, cgroup v1 (memory, pids, cpu)\n"),
+		  "%s", r.out);
+	th_result_free(&r);
+
+	free(app_sandbox_push(&sb, "main"));
+	/* while web.1 runs, its cgroup is where the test looks */
+	char *app_dir = root_group(base, "/" APP);
+	char *list = subgroups(app_dir);
+	cr_assert(!strncmp(list, "v1.web.1.", 9) && strchr(list, ' ') == list + strlen(list) - 1,
+		  "%s holds '%s'", app_dir, list);
+	free(list);
+
+	rt_stop(&sb, &svscan);
+	char *top = root_group(base, "");
+	for (int i = 0; i < 50 && fs_exists(top); i++)
+		rt_pause_ms(100);
+	cr_assert(!fs_exists(top), "%s is left after server:stop, holding '%s'", top,
+		  subgroups(top));
+	free(top);
+	free(app_dir);
+	free(base);
+}
