@@ -67,8 +67,11 @@ int cmd_server_start(struct cli *c)
 	struct supervisor_status st;
 	int ended = 0;
 	/* what a killed tree left goes first: none of it may keep the router's port */
-	if (!supervisor_running(c->root) && supervisor_end_outside(c->root, 30, &ended) < 0)
-		return cli_fail();
+	if (!supervisor_running(c->root)) {
+		if (supervisor_end_outside(c->root, 30, &ended) < 0)
+			return cli_fail();
+		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
+	}
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
@@ -182,6 +185,7 @@ int cmd_server_stop(struct cli *c)
 		printf("failed\n");
 		return cli_fail();
 	}
+	limits_sweep(c->root); /* what instances killed outright left */
 	printf("done\n");
 	return 0;
 }
@@ -190,10 +194,13 @@ int cmd_server_run(struct cli *c)
 {
 	int added;
 	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
-	if (!supervisor_running(c->root) &&
-	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
-	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
-		return cli_fail();
+	if (!supervisor_running(c->root)) {
+		if (supervisor_end_outside(c->root, 30, NULL) < 0)
+			return cli_fail();
+		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
+		if (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0)
+			return cli_fail();
+	}
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */
 	return cli_fail();

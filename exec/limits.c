@@ -5,9 +5,11 @@
 #include "util/fsutil.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,11 +371,36 @@ static int set_limits(struct limits *l, size_t i, const char *name, const struct
 	return err;
 }
 
+/*
+ * Removes the cgroups of app's instances whose supervisor is gone without
+ * removing its own (killed): NAME.PID with no process PID, and empty (a
+ * cgroup with processes is never removed).  One whose PID was taken since
+ * waits for a later turn.
+ */
+static void sweep(const char *app_dir)
+{
+	DIR *d = opendir(app_dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		const char *dot = strrchr(e->d_name, '.');
+		char *end = NULL;
+		long pid = dot ? strtol(dot + 1, &end, 10) : 0;
+		if (e->d_type != DT_DIR || pid <= 0 || *end || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", app_dir, e->d_name);
+		rmdir(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int limits_open(struct limits *l, const char *root, const char *app, const char *label,
 		const struct limits_spec *spec)
 {
 	struct place p;
-	char top[32];
+	char top[32], *name = xasprintf("%s.%d", label, (int)getpid());
 	int err = 0;
 
 	if (!place_find(&p, 0)) {
@@ -385,9 +412,12 @@ int limits_open(struct limits *l, const char *root, const char *app, const char 
 	if (p.version == 2 && (err = v2_enable(p.base[0], !strcmp(p.base[0], CGROUP_FS))))
 		goto done;
 	for (size_t i = 0; i < p.n; i++) {
-		if ((err = make_tree(&p, i, top, app, label, &l->dirs[i])))
+		if ((err = make_tree(&p, i, top, app, name, &l->dirs[i])))
 			goto done;
 		l->n++;
+		char *app_dir = xasprintf("%s/%s/%s", p.base[i], top, app);
+		sweep(app_dir);
+		free(app_dir);
 		if ((err = set_limits(l, i, p.name[i], spec)))
 			goto done;
 		char *procs = xasprintf("%s/cgroup.procs", l->dirs[i]);
@@ -400,6 +430,7 @@ int limits_open(struct limits *l, const char *root, const char *app, const char 
 	}
 done:
 	place_release(&p);
+	free(name);
 	if (err) {
 		struct sw_error_state first;
 		sw_error_save(&first, err);
@@ -437,6 +468,39 @@ int limits_memory(const struct limits *l, struct limits_usage *u)
 	free(stat);
 	free(oom);
 	return 0;
+}
+
+/* Removes dir's empty cgroups, deepest first, and dir when it is left empty. */
+static void remove_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+			char *sub = xasprintf("%s/%s", dir, e->d_name);
+			remove_empty(sub);
+			free(sub);
+		}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+void limits_sweep(const char *root)
+{
+	struct place p;
+	char top[32];
+	if (!place_find(&p, 0)) {
+		place_release(&p);
+		return;
+	}
+	limits_root_name(root, top, sizeof(top));
+	for (size_t i = 0; i < p.n; i++) {
+		char *dir = xasprintf("%s/%s", p.base[i], top);
+		remove_empty(dir);
+		free(dir);
+	}
+	place_release(&p);
 }
 
 /* rmdir, waiting up to a second for the last processes to be gone. */

@@ -13,11 +13,12 @@
  * cgroup v1, each of the memory, pids and cpu hierarchies on its own.
  * Under that place, one cgroup per instance:
  *
- *     slipway-<hash of the root>/<app>/<name>
+ *     slipway-<hash of the root>/<app>/<label>.<pid of its supervisor>
  *
- * (two roots on one machine never share one; the caller names the
- * instance so that no two running ones share a name), made before the instance
- * starts and removed when it has ended.  The app's level holds the CPU
+ * (two roots on one machine never share one, nor two instances running
+ * side by side in a switch), made before the instance starts and removed
+ * when it has ended; one left by a supervisor that was killed is removed
+ * when the next instance of the app starts.  The app's level holds the CPU
  * weight: every app has the same (cpu.shares 1024, cpu.weight 100), so
  * apps share the CPU fairly however many instances each runs.
  *
@@ -32,7 +33,7 @@
  *
  *     struct limits l = LIMITS_INIT;
  *     struct limits_spec spec = { .memory = 512 << 20, .pids = 256 };
- *     if (limits_open(&l, root, app, "v3.web.1.4242", &spec) < 0) ...;
+ *     if (limits_open(&l, root, app, "v3.web.1", &spec) < 0) ...;
  *     // in the child, before exec: limits_join(&l)
  *     struct limits_usage u;
  *     limits_memory(&l, &u);   // about once a second
@@ -102,6 +103,14 @@ int limits_memory(const struct limits *l, struct limits_usage *u);
  * frees l's contents.  Safe on LIMITS_INIT.
  */
 void limits_close(struct limits *l);
+
+/*
+ * Removes every empty cgroup of root's instances in this process's place
+ * (one with processes stays): what supervisors killed outright left.  Only
+ * while no instance of root is starting (one whose cgroup is made but not
+ * joined yet would lose it): when the runtime starts or has stopped.
+ */
+void limits_sweep(const char *root);
 
 /*
  * The cgroup name of root ("slipway-" and 8 hex digits of its path), for

@@ -307,7 +307,7 @@ static int check_opts(const struct instance_opts *o, const char **command)
 
 /*
  * The instance's cgroups with the app's limits (exec/limits.h), named
- * vN.TYPE.I.PID.  A
+ * vN.TYPE.I.  A
  * malformed setting is said and its default taken: it must not keep the
  * instance from running.
  */
@@ -324,9 +324,8 @@ static int open_limits(const struct instance_opts *o, const char *label, struct 
 	if (err)
 		say(os, "Error: %s", sw_error_last());
 	settings_free(s);
-	/* two generations of web.1 run side by side in a switch: each its own */
 	char name[128];
-	snprintf(name, sizeof(name), "v%d.%s.%d", o->release->version, label, (int)getpid());
+	snprintf(name, sizeof(name), "v%d.%s", o->release->version, label);
 	return limits_open(l, o->root, o->app, name, &spec);
 }
 
