@@ -7,6 +7,7 @@
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/unpack.h"
+#include "store/formation.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -324,6 +325,10 @@ static int open_limits(const struct instance_opts *o, const char *label, struct 
 	if (err)
 		say(os, "Error: %s", sw_error_last());
 	settings_free(s);
+	/* a size set with ps:resize wins */
+	const struct formation_size *size = formation_size_of(o->root, o->app, o->type);
+	if (size)
+		spec.memory = size->memory;
 	char name[128];
 	snprintf(name, sizeof(name), "v%d.%s", o->release->version, label);
 	return limits_open(l, o->root, o->app, name, &spec);

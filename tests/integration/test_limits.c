@@ -356,3 +356,77 @@ Test(limits, server_status_says_whether_they_are_enforced_and_no_cgroup_is_left_
 	free(app_dir);
 	free(base);
 }
+
+/*
+ * The memory cgroup's memory.limit_in_bytes (v1) or memory.max (v2) of the
+ * app's one instance.
+ */
+static char *hard_limit(const char *base)
+{
+	char *app_dir = root_group(base, "/" APP), *list = subgroups(app_dir);
+	/* the instance a restart replaced leaves once it has stopped */
+	for (int i = 0; i < 100 && !(*list && strchr(list, ' ') == list + strlen(list) - 1); i++) {
+		rt_pause_ms(100);
+		free(list);
+		list = subgroups(app_dir);
+	}
+	cr_assert(*list && strchr(list, ' ') == list + strlen(list) - 1, "%s holds '%s'", app_dir,
+		  list);
+	app_sandbox_chomp(list);
+	list[strlen(list) - 1] = '\0';
+	char *dir = th_path("%s/%s", app_dir, list);
+	char *v1 = th_path("%s/memory.limit_in_bytes", dir), *v2 = th_path("%s/memory.max", dir);
+	char *text = th_read(fs_exists(v1) ? v1 : v2, NULL);
+	cr_assert(text, "%s has no memory limit", dir);
+	free(v1);
+	free(v2);
+	free(dir);
+	free(list);
+	free(app_dir);
+	return app_sandbox_chomp(text);
+}
+
+Test(limits, ps_resize_restarts_the_type_at_its_new_size_without_a_release)
+{
+	char *base = memory_base();
+	start(base);
+	free(app_sandbox_push(&sb, "main"));
+	struct th_result r = sw("ps:resize", "-a", APP);
+	cr_assert_str_eq(r.out, "bomb=512M\nhog=512M\nweb=512M\n");
+	th_result_free(&r);
+	if (base) {
+		char *limit = hard_limit(base);
+		cr_assert_str_eq(limit, "1073741824"); /* twice 512M */
+		free(limit);
+	}
+
+	/* refusals: a clear error, nothing changed */
+	app_sandbox_refused(sw("ps:resize", "web=huge", "-a", APP), 1,
+			    " !    invalid size 'huge': use standard-1x, standard-2x, performance-m, "
+			    "performance-l\n");
+	app_sandbox_refused(sw("ps:resize", "web=standard-2x", "nosuch=standard-2x", "-a", APP), 1,
+			    " !    no such process type 'nosuch' in release v1\n");
+	r = sw("ps:resize", "-a", APP);
+	cr_assert_str_eq(r.out, "bomb=512M\nhog=512M\nweb=512M\n");
+	th_result_free(&r);
+
+	r = sw("ps:resize", "web=Standard-2X", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "Resizing and restarting the specified processes of " APP "... done\n");
+	th_result_free(&r);
+	r = sw("ps:resize", "-a", APP);
+	cr_assert_str_eq(r.out, "bomb=512M\nhog=512M\nweb=standard-2x\n");
+	th_result_free(&r);
+	r = sw("ps", "-a", APP);
+	cr_assert(strstr(r.out, "=== web (1, standard-2x): exec python3 -u server.py\nweb.1: up "),
+		  "%s", r.out);
+	th_result_free(&r);
+	cr_assert_eq(app_sandbox_release_count(&sb), 1, "ps:resize made a release");
+	free(rt_wait_get(rt_port(&sb, 1, "web.1")));
+	if (base) {
+		char *limit = hard_limit(base);
+		cr_assert_str_eq(limit, "2147483648"); /* twice standard-2x's 1G */
+		free(limit);
+	}
+	free(base);
+}
