@@ -46,7 +46,7 @@ static void print_limits_not_enforced(pid_t svscan)
 {
 	char *why = NULL;
 	if (!limits_probe(svscan, &why))
-		say(stdout, SAY_WARN, "Limits are not enforced (memory, processes, CPU weight): %s",
+		say(stderr, SAY_WARN, "Limits are not enforced (memory, processes, CPU weight): %s",
 		    why);
 	free(why);
 }
@@ -85,7 +85,8 @@ int cmd_server_start(struct cli *c)
 	else
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
-	print_limits_not_enforced(st.pid);
+	if (!st.already)
+		print_limits_not_enforced(st.pid);
 	/* whatever happened while it was down: every app runs its current release */
 	int added;
 	if (services_restore_all(c->root, 0, &added) < 0)
