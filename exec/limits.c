@@ -103,7 +103,9 @@ static char *own_cgroup(pid_t pid, const char *controller)
 		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	if (fs_read_file(pid ? path : "/proc/self/cgroup", 65536, &text, NULL) < 0)
 		return NULL;
-	for (char *line = strtok(text, "\n"); line && !found; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
 		if (!b)
 			continue;
@@ -126,7 +128,9 @@ static int v1_mount(const char *controller, char **point, char **top)
 	int found = 0;
 	if (fs_read_file("/proc/self/mountinfo", 1 << 20, &text, NULL) < 0)
 		return 0;
-	for (char *line = strtok(text, "\n"); line && !found; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char root[PATH_MAX], mnt[PATH_MAX], type[32], super[1024];
 		const char *dash = strstr(line, " - ");
 		if (!dash || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
@@ -283,7 +287,7 @@ static int v2_enable(const char *base, int is_root)
 	if (sub && has_word(sub, len, "memory", ' ') && has_word(sub, len, "pids", ' '))
 		goto done;
 	if (!is_root) {
-		char *leaf = xasprintf("%s/" RUNTIME_LEAF, base);
+		char *leaf = xasprintf("%s/" RUNTIME_LEAF, base), *save = NULL;
 		for (int round = 0; !err && round < 10; round++) {
 			char *procs = read_small(base, "cgroup.procs");
 			if (!procs || !*procs) {
@@ -291,7 +295,8 @@ static int v2_enable(const char *base, int is_root)
 				break;
 			}
 			if (!(err = make_dir(leaf)))
-				for (char *pid = strtok(procs, "\n"); pid; pid = strtok(NULL, "\n"))
+				for (char *pid = strtok_r(procs, "\n", &save); pid;
+				     pid = strtok_r(NULL, "\n", &save))
 					(void)write_value(leaf, "cgroup.procs", pid); /* gone meanwhile: fine */
 			free(procs);
 		}

@@ -96,8 +96,10 @@ static char *own_cgroup(const char *controller)
 	cr_assert_eq(fs_read_file("/proc/self/cgroup", 65536, &text, NULL), 0);
 	for (char *l = strtok(text, "\n"); l && !found; l = strtok(NULL, "\n")) {
 		char *a = strchr(l, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-		if (b && (*controller ? !strncmp(a + 1, controller, strlen(controller))
-				      : !strncmp(l, "0::", 3)))
+		size_t n = strlen(controller);
+		/* "4:memory:/path", "1:cpu,cpuacct:/path" (not "2:cpuacct:/path" for cpu) */
+		if (b && (n ? !strncmp(a + 1, controller, n) && (a[1 + n] == ':' || a[1 + n] == ',')
+			    : !strncmp(l, "0::", 3)))
 			found = strdup(b + 1);
 	}
 	free(text);
@@ -325,6 +327,26 @@ Test(limits, server_status_says_whether_they_are_enforced_and_no_cgroup_is_left_
 	char *first = subgroups(app_dir);
 	cr_assert(!strncmp(first, "v1.web.1.", 9) && strchr(first, ' ') == first + strlen(first) - 1,
 		  "%s holds '%s'", app_dir, first);
+
+	/* CPU: the app's level weighs as much as every other app's, its instances below it */
+	if (!v2) {
+		char *own = own_cgroup("cpu"), name[32];
+		cr_assert(own);
+		limits_root_name(sb.root, name, sizeof(name));
+		char *shares = th_path("/sys/fs/cgroup/cpu%s/%s/" APP "/cpu.shares",
+				       strcmp(own, "/") ? own : "", name);
+		char *text = th_read(shares, NULL);
+		cr_assert(text && !strcmp(text, "1024\n"), "%s: %s", shares, text ? text : "none");
+		char *cpu_app = th_path("/sys/fs/cgroup/cpu%s/%s/" APP, strcmp(own, "/") ? own : "",
+					name);
+		char *cpu_list = subgroups(cpu_app);
+		cr_assert_str_eq(cpu_list, first);
+		free(cpu_list);
+		free(cpu_app);
+		free(text);
+		free(shares);
+		free(own);
+	}
 
 	/*
 	 * an instance's supervisor killed outright removes nothing: the next
