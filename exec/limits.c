@@ -56,14 +56,19 @@ static char *read_small(const char *dir, const char *name)
 	return text;
 }
 
+/* The errno of write_value()'s last failure. */
+static int write_errno;
+
 /* Writes value into dir/name as one write (a cgroup file takes each write whole). */
 static int write_value(const char *dir, const char *name, const char *value)
 {
 	char *path = xasprintf("%s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
 	size_t len = strlen(value);
-	if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+	if (fd < 0 || write(fd, value, len) != (ssize_t)len) {
+		write_errno = errno;
 		err = sw_error_errno(SW_ERROR, "cannot write '%s' to %s", value, path);
+	}
 	if (fd >= 0)
 		close(fd);
 	free(path);
@@ -274,37 +279,44 @@ static int make_dir(const char *path)
 	return sw_error_errno(SW_ERROR, "cannot make the cgroup %s", path);
 }
 
+/* v2: moves every process of base into its leaf (made), until none is left. */
+static int v2_move_out(const char *base)
+{
+	char *leaf = xasprintf("%s/" RUNTIME_LEAF, base), *save = NULL;
+	int err = 0;
+	for (int round = 0; !err && round < 10; round++) {
+		char *procs = read_small(base, "cgroup.procs");
+		if (!procs || !*procs) {
+			free(procs);
+			break;
+		}
+		if (!(err = make_dir(leaf)))
+			for (char *pid = strtok_r(procs, "\n", &save); pid;
+			     pid = strtok_r(NULL, "\n", &save))
+				(void)write_value(leaf, "cgroup.procs", pid); /* gone meanwhile: fine */
+		free(procs);
+	}
+	free(leaf);
+	return err;
+}
+
 /*
  * v2: lets base's children have the controllers.  A cgroup with processes
- * cannot (the root cgroup aside), so they move into its leaf first: this
- * process and its fellows, all the delegating manager's service.
+ * cannot (the root of the whole tree aside: EBUSY tells), so they move
+ * into its leaf first: this process and its fellows, all the delegating
+ * manager's service.
  */
-static int v2_enable(const char *base, int is_root)
+static int v2_enable(const char *base)
 {
 	char *sub = read_small(base, "cgroup.subtree_control"), *ctrl = NULL;
 	int err = 0;
 	size_t len = sub ? strcspn(sub, "\n") : 0;
 	if (sub && has_word(sub, len, "memory", ' ') && has_word(sub, len, "pids", ' '))
 		goto done;
-	if (!is_root) {
-		char *leaf = xasprintf("%s/" RUNTIME_LEAF, base), *save = NULL;
-		for (int round = 0; !err && round < 10; round++) {
-			char *procs = read_small(base, "cgroup.procs");
-			if (!procs || !*procs) {
-				free(procs);
-				break;
-			}
-			if (!(err = make_dir(leaf)))
-				for (char *pid = strtok_r(procs, "\n", &save); pid;
-				     pid = strtok_r(NULL, "\n", &save))
-					(void)write_value(leaf, "cgroup.procs", pid); /* gone meanwhile: fine */
-			free(procs);
-		}
-		free(leaf);
-	}
-	ctrl = read_small(base, "cgroup.controllers");
-	if (!err)
+	if ((err = write_value(base, "cgroup.subtree_control", "+memory +pids")) &&
+	    write_errno == EBUSY && !(err = v2_move_out(base)))
 		err = write_value(base, "cgroup.subtree_control", "+memory +pids");
+	ctrl = read_small(base, "cgroup.controllers");
 	/* CPU weight is fairness, not a limit: without it all else holds */
 	if (!err && ctrl && has_word(ctrl, strcspn(ctrl, "\n"), "cpu", ' '))
 		(void)write_value(base, "cgroup.subtree_control", "+cpu");
@@ -323,8 +335,8 @@ static int make_tree(const struct place *p, size_t i, const char *top, const cha
 	int err = 0;
 	/* another instance of the app may remove the app's level as it ends: again then */
 	for (int round = 0; round < 5; round++) {
-		if ((err = make_dir(t)) || (p->version == 2 && (err = v2_enable(t, 0))) ||
-		    (err = make_dir(a)) || (p->version == 2 && (err = v2_enable(a, 0))))
+		if ((err = make_dir(t)) || (p->version == 2 && (err = v2_enable(t))) ||
+		    (err = make_dir(a)) || (p->version == 2 && (err = v2_enable(a))))
 			break;
 		/* the app's share of the CPU, equal for every app */
 		if (p->version == 2)
@@ -414,7 +426,7 @@ int limits_open(struct limits *l, const char *root, const char *app, const char 
 	}
 	limits_root_name(root, top, sizeof(top));
 	l->version = p.version;
-	if (p.version == 2 && (err = v2_enable(p.base[0], !strcmp(p.base[0], CGROUP_FS))))
+	if (p.version == 2 && (err = v2_enable(p.base[0])))
 		goto done;
 	for (size_t i = 0; i < p.n; i++) {
 		if ((err = make_tree(&p, i, top, app, name, &l->dirs[i])))
