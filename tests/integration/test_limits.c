@@ -202,7 +202,7 @@ static void git_config(const char *key, const char *value)
 	free(ok("git", "--git-dir", sb.repo, "config", key, value));
 }
 
-Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_web_keeps_serving)
+Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_other_apps_keep_serving)
 {
 	char *base = memory_base();
 	start(base);
@@ -213,6 +213,33 @@ Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_web_keeps_servin
 	git_config("slipway.memory", "64M");
 	free(app_sandbox_push(&sb, "main"));
 	int port = rt_port(&sb, 1, "web.1");
+	/* another app, serving all along */
+	free(ok(SLIPWAY_BIN, "apps:create", "other"));
+	char *other_repo = th_path("%s/apps/other.git", sb.root);
+	free(ok("git", "push", "-q", other_repo, "main"));
+	free(other_repo);
+	int other_port = 0;
+	char *other_dir = NULL, *services = th_path("%s/services", sb.root);
+	for (int i = 0; i < 100 && !other_dir; i++) {
+		DIR *d = opendir(services);
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			if (!strncmp(e->d_name, "other.v1-", 9) && strstr(e->d_name, ".web.1"))
+				other_dir = th_path("%s/services/%s/port", sb.root, e->d_name);
+		if (d)
+			closedir(d);
+		if (!other_dir)
+			rt_pause_ms(100);
+	}
+	free(services);
+	cr_assert(other_dir, "the other app's web.1 never started");
+	char *text = th_read(other_dir, NULL);
+	other_port = text ? atoi(text) : 0;
+	free(text);
+	free(other_dir);
+	char *body = rt_wait_get(other_port);
+	cr_assert(body && !strcmp(body, "alive\n"), "the other app does not serve");
+	free(body);
 	free(ok(SLIPWAY_BIN, "ps:scale", "hog=1", "-a", APP));
 
 	char *out = wait_logs("slipway[hog.1]: Stopping process with SIGKILL\n");
@@ -237,8 +264,12 @@ Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_web_keeps_servin
 		cr_assert(i < 299, "hog.1 was never started again");
 		rt_pause_ms(100);
 	}
-	/* the web instance, in its own cgroup, never noticed */
-	char *body = rt_get(port);
+	/* the other app, and the hog's own web instance, in cgroups of their own, never noticed */
+	body = rt_get(other_port);
+	cr_assert(body && !strcmp(body, "alive\n"), "the other app stopped serving: %s",
+		  body ? body : "");
+	free(body);
+	body = rt_get(port);
 	cr_assert(body && !strcmp(body, "alive\n"), "web.1 stopped serving: %s", body ? body : "");
 	free(body);
 	out = logs();
