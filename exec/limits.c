@@ -478,6 +478,9 @@ int limits_memory(const struct limits *l, struct limits_usage *u)
 	uint64_t used = now ? strtoull(now, NULL, 10) : 0;
 	uint64_t idle = stat ? keyed(stat, v2 ? "inactive_file" : "total_inactive_file") : 0;
 	u->used = used > idle ? used - idle : 0;
+	char *peak = read_small(dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
+	u->peak = peak ? strtoull(peak, NULL, 10) : u->used;
+	free(peak);
 	if (oom)
 		u->oom = v2 ? keyed(oom, "oom_kill") > 0 || keyed(oom, "oom_group_kill") > 0
 			    : keyed(oom, "under_oom") > 0 || keyed(oom, "oom_kill") > 0;

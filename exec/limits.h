@@ -91,6 +91,7 @@ int limits_join(const struct limits *l);
 
 struct limits_usage {
 	uint64_t used;   /* bytes in use now, page cache that can be dropped left out */
+	uint64_t peak;   /* the most it used (page cache included; v2 kernels before 5.19: used) */
 	int oom;         /* it reached the hard limit (twice the quota) */
 };
 

@@ -146,8 +146,10 @@ static void check_memory(struct running *p, struct outstream *os, long long now,
 		p->r14_at = 0;
 	if ((!u.oom && u.used <= quota) || (!u.oom && now < p->r14_at) || (!u.oom && exited))
 		return;
-	say(os, "Process running mem=%lluM(%.1f%%)", (unsigned long long)(u.used >> 20),
-	    100.0 * (double)u.used / (double)quota);
+	/* what a kill (v2's, by the kernel) left is nothing: the peak says what it took */
+	uint64_t mem = u.oom && u.peak > u.used ? u.peak : u.used;
+	say(os, "Process running mem=%lluM(%.1f%%)", (unsigned long long)(mem >> 20),
+	    100.0 * (double)mem / (double)quota);
 	if (!u.oom) {
 		say(os, "Error R14 (Memory quota exceeded)");
 		p->r14_at = now + 20000;
