@@ -104,6 +104,8 @@ int cmd_fsck(struct cli *c)
 		failed = fsck_repair(c, &apps);
 	if (!err)
 		err = fsck_run(c->root, c->app, &problems);
+	if (!err && !c->app) /* the slugs' shared trees: the whole root's */
+		err = unpack_fsck(c->root, &problems);
 	/* what runs, against what the ledger says runs */
 	for (size_t i = 0; !err && i < apps.n; i++)
 		activate_check(c->root, apps.v[i], &problems);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "exec/unpack.h"
 
 #include "store/app.h"
@@ -20,13 +21,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
-			   char **run_dir);
+static int make_run(const char *root, const char *prefix, char **run_dir);
+static int lock_run(char **run_dir, int *lock_fd);
+
+int unpack_copy(const char *root, const char *hex, const char *run_dir)
+{
+	char *slug = NULL, *inside = NULL;
+	int err;
+
+	if ((err = cas_check(root, hex)))
+		return err;
+	slug = cas_path(root, hex);
+	inside = xasprintf("%s/app", run_dir);
+	if (fs_exists(inside))
+		rmdir(inside); /* an overlay's empty mount point: the copy takes its place */
+	err = slug_extract(slug, inside);
+	free(inside);
+	free(slug);
+	return err;
+}
+
+/* A fresh run directory with slug hex's copy in it; nothing left behind on failure. */
+static int make_copy(const char *root, const char *prefix, const char *hex, char **run_dir)
+{
+	char *run = NULL;
+	int err;
+
+	*run_dir = NULL;
+	if ((err = make_run(root, prefix, &run)) || (err = unpack_copy(root, hex, run))) {
+		if (run)
+			fs_rm_rf(run);
+		free(run);
+		return err;
+	}
+	*run_dir = run;
+	return 0;
+}
 
 int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir)
 {
 	char *prefix = xasprintf("%s-", app);
-	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	int err = make_copy(root, prefix, hex, run_dir);
 	free(prefix);
 	return err;
 }
@@ -35,48 +70,160 @@ int unpack_for_instance(const char *root, const char *app, const char *label, co
 			char **run_dir, int *lock_fd)
 {
 	char *prefix = xasprintf("%s.%s-", app, label);
-	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	int err = make_copy(root, prefix, hex, run_dir);
 	free(prefix);
 	*lock_fd = -1;
-	if (!err) {
-		*lock_fd = open(*run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX) < 0) {
-			err = sw_error_errno(SW_ERROR, "cannot lock '%s'", *run_dir);
-			if (*lock_fd >= 0)
-				close(*lock_fd);
-			*lock_fd = -1;
-			fs_rm_rf(*run_dir);
-			free(*run_dir);
-			*run_dir = NULL;
-		}
+	return err ? err : lock_run(run_dir, lock_fd);
+}
+
+int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
+		   int *lock_fd)
+{
+	char *prefix = xasprintf("%s.%s-", app, label), *mnt = NULL;
+	int err = make_run(root, prefix, run_dir);
+	free(prefix);
+	*lock_fd = -1;
+	if (err)
+		return err;
+	mnt = xasprintf("%s/app", *run_dir);
+	if (mkdir(mnt, 0755) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot create directory '%s'", mnt);
+		fs_rm_rf(*run_dir);
+		free(*run_dir);
+		*run_dir = NULL;
+	}
+	free(mnt);
+	return err ? err : lock_run(run_dir, lock_fd);
+}
+
+static int make_run(const char *root, const char *prefix, char **run_dir)
+{
+	char *parent = paths_runs_dir(root);
+	int err;
+
+	*run_dir = NULL;
+	if (!(err = fs_mkdir_p(parent, 0700)))
+		err = fs_mkdtemp(parent, prefix, run_dir);
+	free(parent);
+	return err;
+}
+
+/* Takes the run directory's lock; on failure removes it. */
+static int lock_run(char **run_dir, int *lock_fd)
+{
+	int err = 0;
+	*lock_fd = open(*run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot lock '%s'", *run_dir);
+		if (*lock_fd >= 0)
+			close(*lock_fd);
+		*lock_fd = -1;
+		fs_rm_rf(*run_dir);
+		free(*run_dir);
+		*run_dir = NULL;
 	}
 	return err;
 }
 
-static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
-			   char **run_dir)
+/*
+ * Opens the tree with a shared lock.  gc renames a tree away while it
+ * holds the exclusive lock: once ours is granted, the name must still be
+ * this directory.  SW_ENOTFOUND when there is no tree (any more).
+ */
+static int tree_hold(const char *tree, int *fd)
 {
-	char *parent = paths_runs_dir(root);
-	char *run = NULL, *slug = NULL, *inside = NULL;
-	int err;
+	struct stat a, b;
+	*fd = open(tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? SW_ENOTFOUND
+				       : sw_error_errno(SW_ERROR, "cannot open '%s'", tree);
+	if (flock(*fd, LOCK_SH) < 0 || fstat(*fd, &a) < 0) {
+		int err = sw_error_errno(SW_ERROR, "cannot lock '%s'", tree);
+		close(*fd);
+		*fd = -1;
+		return err;
+	}
+	if (stat(tree, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+		close(*fd);
+		*fd = -1;
+		return SW_ENOTFOUND;
+	}
+	return 0;
+}
 
-	*run_dir = NULL;
-	if ((err = cas_check(root, hex)) || (err = fs_mkdir_p(parent, 0700)) ||
-	    (err = fs_mkdtemp(parent, prefix, &run)))
+/* Extracts the slug into a temp directory beside the tree, then renames it into place. */
+static int tree_fill(const char *root, const char *hex, const char *tree)
+{
+	char *parent = paths_trees_dir(root), *slug = cas_path(root, hex);
+	char *prefix = xasprintf(".tmp-%s-", hex), *tmp = NULL;
+	int err, fd = -1;
+
+	if ((err = cas_check(root, hex)) || (err = fs_mkdtemp(parent, prefix, &tmp)) ||
+	    (err = slug_extract(slug, tmp)))
 		goto done;
-	slug = cas_path(root, hex);
-	inside = xasprintf("%s/app", run);
-	err = slug_extract(slug, inside);
+	/* whole on disk before its name says it is: one syncfs, not one fsync per file */
+	if ((fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fchmod(fd, 0755) < 0 ||
+	    syncfs(fd) < 0 || (rename(tmp, tree) < 0 && !fs_is_dir(tree))) {
+		err = sw_error_errno(SW_ERROR, "cannot unpack slug %.12s into '%s'", hex, tree);
+		goto done;
+	}
+	fs_fsync_dir(parent);
 done:
-	if (err && run)
-		fs_rm_rf(run);
-	if (!err)
-		*run_dir = run;
-	else
-		free(run);
-	free(inside);
+	if (fd >= 0)
+		close(fd);
+	if (tmp && fs_exists(tmp)) /* failed, or another extraction's tree came first */
+		fs_rm_rf(tmp);
+	free(tmp);
+	free(prefix);
 	free(slug);
 	free(parent);
+	return err;
+}
+
+/* Under the tree's lock file: one extraction at a time, none once the tree is there. */
+static int tree_extract(const char *root, const char *hex, const char *tree)
+{
+	char *parent = paths_trees_dir(root), *lockpath = paths_tree_lock(root, hex);
+	int fd = -1, err;
+
+	if ((err = fs_mkdir_p(parent, 0755)))
+		goto done;
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot lock '%s'", lockpath);
+		goto done;
+	}
+	if (!fs_is_dir(tree))
+		err = tree_fill(root, hex, tree);
+done:
+	if (fd >= 0)
+		close(fd);
+	free(lockpath);
+	free(parent);
+	return err;
+}
+
+int unpack_tree(const char *root, const char *hex, char **tree, int *lock_fd)
+{
+	char *path;
+	int err = SW_ENOTFOUND;
+
+	*tree = NULL;
+	*lock_fd = -1;
+	if (!cas_valid_hex(hex))
+		return sw_error_set(SW_EINVALID, "invalid slug '%s'", hex);
+	path = paths_tree(root, hex);
+	/* gc may take a tree between its extraction and our lock: a few tries */
+	for (int i = 0; i < 3 && err == SW_ENOTFOUND; i++)
+		if ((err = tree_hold(path, lock_fd)) == SW_ENOTFOUND &&
+		    (err = tree_extract(root, hex, path)) == 0)
+			err = SW_ENOTFOUND;
+	if (err == SW_ENOTFOUND)
+		err = sw_error_set(SW_ERROR, "cannot keep the tree of slug %.12s", hex);
+	if (!err)
+		*tree = path;
+	else
+		free(path);
 	return err;
 }
 
@@ -154,10 +301,126 @@ static int sweep_instances(const char *root, uint64_t *removed)
 	return 0;
 }
 
+/* Removes the tree if no one holds it: renamed away first, so no half tree keeps its name. */
+static int sweep_tree(const char *parent, const char *name, uint64_t *removed)
+{
+	char *path = xasprintf("%s/%s", parent, name), *gone = NULL;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		gone = xasprintf("%s/.gc-%s-%d", parent, name, (int)getpid());
+		if (rename(path, gone) == 0 && fs_rm_rf(gone) == 0)
+			(*removed)++;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(gone);
+	free(path);
+	return 0;
+}
+
+/*
+ * A temp directory ".tmp-<hex>-XXXXXX" (or a tree gc was removing,
+ * ".gc-..."): left half-written by an extraction that was killed, when
+ * the tree's lock file is free.
+ */
+static int stale_temp(const char *root, const char *name)
+{
+	char hex[CAS_HEX_LEN + 1];
+	if (!strncmp(name, ".gc-", 4))
+		return 1;
+	if (strncmp(name, ".tmp-", 5) || strlen(name) < 5 + CAS_HEX_LEN)
+		return 0;
+	memcpy(hex, name + 5, CAS_HEX_LEN);
+	hex[CAS_HEX_LEN] = '\0';
+	if (!cas_valid_hex(hex))
+		return 0;
+	char *lockpath = paths_tree_lock(root, hex);
+	int fd = open(lockpath, O_RDWR | O_CLOEXEC), stale = 1;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		stale = 0;
+	if (fd >= 0)
+		close(fd);
+	free(lockpath);
+	return stale;
+}
+
+/* "<hex>.lock" */
+static int is_lock_name(const char *name)
+{
+	char hex[CAS_HEX_LEN + 1];
+	if (strlen(name) != CAS_HEX_LEN + 5 || strcmp(name + CAS_HEX_LEN, ".lock"))
+		return 0;
+	memcpy(hex, name, CAS_HEX_LEN);
+	hex[CAS_HEX_LEN] = '\0';
+	return cas_valid_hex(hex);
+}
+
+/*
+ * The lock file of a tree that is gone, unless an extraction holds it.
+ * (One that opened it just before would extract beside a second one:
+ * the later rename finds the tree there and throws its copy away.)
+ */
+static void sweep_lock(const char *parent, const char *name)
+{
+	char *lockpath = xasprintf("%s/%s", parent, name);
+	char *tree = xasprintf("%s/%.*s", parent, CAS_HEX_LEN, name);
+	int fd = open(lockpath, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && !fs_exists(tree) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlink(lockpath);
+	if (fd >= 0)
+		close(fd);
+	free(tree);
+	free(lockpath);
+}
+
+/* The shared trees no process holds, and what killed extractions left. */
+static int sweep_trees(const char *root, uint64_t *removed)
+{
+	char *parent = paths_trees_dir(root);
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (cas_valid_hex(e->d_name)) {
+			sweep_tree(parent, e->d_name, removed);
+		} else if (is_lock_name(e->d_name)) {
+			sweep_lock(parent, e->d_name);
+		} else if (e->d_name[0] == '.' && stale_temp(root, e->d_name)) {
+			char *p = xasprintf("%s/%s", parent, e->d_name);
+			if (fs_rm_rf(p) == 0)
+				(*removed)++;
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+	return 0;
+}
+
+/* What older versions kept in <root>/unpacked/: everything there but trees/. */
+static int sweep_old_trees(const char *root, uint64_t *removed)
+{
+	char *parent = paths_unpacked_dir(root);
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	int err = 0;
+	while (!err && d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "trees"))
+			continue;
+		char *p = xasprintf("%s/%s", parent, e->d_name);
+		if (!(err = fs_rm_rf(p)))
+			(*removed)++;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+	return err;
+}
+
 int unpack_sweep(const char *root, uint64_t *removed)
 {
 	struct strvec apps = STRVEC_INIT;
-	char *shared = paths_unpacked_dir(root);
 	int err = app_list(root, &apps);
 
 	*removed = 0;
@@ -170,11 +433,115 @@ int unpack_sweep(const char *root, uint64_t *removed)
 		}
 		free(lockpath);
 	}
-	if (!err && fs_exists(shared) && !(err = fs_rm_rf(shared)))
-		(*removed)++;
+	if (!err)
+		err = sweep_old_trees(root, removed);
 	if (!err)
 		err = sweep_instances(root, removed);
+	if (!err)
+		err = sweep_trees(root, removed);
 	strvec_clear(&apps);
-	free(shared);
 	return err;
+}
+
+/* A tree against its slug: each entry there, of its type and size. */
+struct tree_check {
+	int dir;          /* the tree, open */
+	size_t entries;   /* the slug's entries below ./app/ */
+	char *first;      /* the first difference, malloc'ed */
+};
+
+static int check_entry(const struct slug_entry *e, void *ctx)
+{
+	struct tree_check *c = ctx;
+	const char *rel = e->path;
+	struct stat st;
+	if (!strncmp(rel, "./", 2))
+		rel += 2;
+	if (strncmp(rel, "app", 3) || (rel[3] && rel[3] != '/'))
+		return 0;
+	rel += rel[3] ? 4 : 3;
+	if (!*rel)
+		return 0; /* the tree itself */
+	c->entries++;
+	char type = 0;
+	if (fstatat(c->dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		type = S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : '?';
+	if (!type)
+		c->first = xasprintf("'%s' is missing", rel);
+	else if (type != e->type)
+		c->first = xasprintf("'%s' is not of its slug's type", rel);
+	else if (type == 'f' && (uint64_t)st.st_size != e->size)
+		c->first = xasprintf("'%s' is not of its slug's size", rel);
+	return c->first ? 1 : 0;
+}
+
+/* How many entries a tree holds, below its top. */
+static size_t count_entries(int dirfd)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		n++;
+		int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			n += count_entries(sub);
+			close(sub);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void check_tree(const char *root, const char *parent, const char *hex,
+		       struct strvec *problems)
+{
+	char *path = xasprintf("%s/%s", parent, hex), *slug = cas_path(root, hex);
+	struct tree_check c = { .dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) };
+	int err = 0;
+	if (c.dir < 0) {
+		strvec_pushf(problems, "unpacked tree '%s' cannot be read", path);
+	} else if (fs_exists(slug)) {
+		/* a tree whose slug is gone is only waiting for gc: nothing to check it against */
+		err = slug_list(slug, check_entry, &c);
+		size_t held = c.first || err < 0 ? 0 : count_entries(c.dir);
+		if (c.first)
+			strvec_pushf(problems, "unpacked tree of slug %.12s differs from its slug: %s "
+				     "(gc removes it when no instance uses it)", hex, c.first);
+		else if (held != c.entries)
+			strvec_pushf(problems, "unpacked tree of slug %.12s holds %zu entries, its "
+				     "slug %zu (gc removes it when no instance uses it)", hex, held,
+				     c.entries);
+	}
+	if (c.dir >= 0)
+		close(c.dir);
+	free(c.first);
+	free(slug);
+	free(path);
+}
+
+int unpack_fsck(const char *root, struct strvec *problems)
+{
+	char *parent = paths_trees_dir(root);
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (cas_valid_hex(e->d_name))
+			check_tree(root, parent, e->d_name, problems);
+		else if (!strncmp(e->d_name, ".tmp-", 5) && stale_temp(root, e->d_name))
+			strvec_pushf(problems, "half-extracted tree '%s/%s' (gc removes it)", parent,
+				     e->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+	return 0;
 }

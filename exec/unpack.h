@@ -4,13 +4,15 @@
  * Part of exec/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * The release phase (and every process of the app) gets its own copy of the
- * release's slug, extracted for that run into <root>/runs/<app>-XXXXXX/app
- * (store/paths.h) and mounted writable at /app in its sandbox: what the run
- * changes is lost when it ends and never seen by another run, and nothing
- * accumulates - the copy is removed when the run is over.  A run killed
- * with its writer leaves its directory behind; the app's next writer (who
- * holds the app lock) or gc removes it.
+ * A slug is extracted once into its shared tree, <root>/unpacked/trees/<hex>
+ * (store/paths.h), which nothing writes after that: the processes of every
+ * release that has this slug see it at /app through an overlay of their
+ * own (exec/overlay.h), whose writes are theirs alone and gone with them.
+ * Where no overlay can be mounted, a run gets its own copy of the slug
+ * instead, extracted for that run into <root>/runs/<app>-XXXXXX/app and
+ * mounted writable at /app: also lost when the run ends, never seen by
+ * another.  A run killed with its writer leaves its directory behind; the
+ * app's next writer (who holds the app lock) or gc removes it.
  *
  *     char *run = NULL;
  *     if (unpack_for_run(root, app, hex, &run) < 0) ...;
@@ -22,6 +24,8 @@
 #define SW_UNPACK_H
 
 #include <stdint.h>
+
+#include "util/util.h"
 
 /*
  * Extracts slug `hex` into a fresh <root>/runs/<app>-XXXXXX; its files are
@@ -41,6 +45,30 @@ int unpack_for_run(const char *root, const char *app, const char *hex, char **ru
 int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
 			char **run_dir, int *lock_fd);
 
+/*
+ * The shared tree of slug hex, *tree = <root>/unpacked/trees/<hex>: made
+ * the first time it is asked for - the slug checked against its checksum
+ * first, as above, then extracted into a temp directory beside it that is
+ * renamed into place once complete and on disk, so a tree under that name
+ * is always whole; two processes asking at once extract it once (the
+ * second waits for the first, under <hex>.lock).  The files keep the
+ * slug's modes (what an app sees at /app is unchanged); nothing writes
+ * the tree afterwards.  *lock_fd holds a shared lock on it for as long as
+ * it is open: gc removes only trees no process holds.
+ */
+int unpack_tree(const char *root, const char *hex, char **tree, int *lock_fd);
+
+/*
+ * An instance's run directory as unpack_for_instance() makes it, locked
+ * the same way, but with an empty <*run_dir>/app: its overlay's mount
+ * point (exec/overlay.h), in which unpack_copy() can still put a copy.
+ */
+int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
+		   int *lock_fd);
+
+/* Extracts slug hex (checked first) into <run_dir>/app, which is missing or empty. */
+int unpack_copy(const char *root, const char *hex, const char *run_dir);
+
 /* Removes a run's directory (never follows symlinks). */
 int unpack_remove(const char *run_dir);
 
@@ -52,9 +80,18 @@ int unpack_clear(const char *root, const char *app, uint64_t *removed);
 
 /*
  * For gc: the run directories of every app that no writer holds now, the
- * instances' copies that no instance holds, and the shared trees
- * <root>/unpacked/ that older versions kept.  *removed gets the count.
+ * instances' copies that no instance holds, the shared trees no process
+ * holds (with what killed extractions left), and what older versions kept
+ * in <root>/unpacked/ beside trees/.  *removed gets the count.
  */
 int unpack_sweep(const char *root, uint64_t *removed);
+
+/*
+ * For fsck: one line appended to problems for each shared tree that
+ * differs from its slug (an entry missing, of another type or size, or
+ * one more) and each half-extracted one no extraction holds.  Changes
+ * nothing; 0.
+ */
+int unpack_fsck(const char *root, struct strvec *problems);
 
 #endif

@@ -1,0 +1,261 @@
+/*
+ * runtime/instance and /app: the instances of a release share the slug's
+ * one tree (exec/unpack.h), each under an overlay of its own
+ * (exec/overlay.h): starting one copies nothing, what one writes under
+ * /app no other sees and is gone when it stops, and the tree stays as
+ * the slug has it.  slipway.appOverlay false is the control: a copy per
+ * instance.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+#include "tests/integration/runtime_helpers.h"
+#include "tests/release_helpers.h"
+
+#include "runtime/instance.h"
+#include "store/cas.h"
+#include "store/slug.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *root;
+static char hex[65];
+
+static void setup(void)
+{
+	root = rh_root();
+	rh_app(root, "demo");
+	rh_slug(root, hex, "data.txt", "shipped\n", "lib/keep.txt", "kept\n", NULL);
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(root);
+}
+
+TestSuite(instance_files, .init = setup, .fini = teardown, .timeout = 90);
+
+struct job {
+	struct release r;
+	struct instance_opts o;
+	char *log;
+};
+
+static void job_init(struct job *j, int index, const char *command)
+{
+	memset(j, 0, sizeof(*j));
+	j->r = (struct release)RELEASE_INIT;
+	j->r.version = 3;
+	memcpy(j->r.slug, hex, 65);
+	proc_list_set(&j->r.procs, "worker", command);
+	j->o = (struct instance_opts){ .root = root, .app = "demo", .release = &j->r,
+				       .type = "worker", .index = index, .port = 20001 };
+	j->log = th_path("%s/worker.%d.log", root, index);
+}
+
+static void job_release(struct job *j)
+{
+	release_release(&j->r);
+	free(j->log);
+}
+
+static void run_job(void *ctx)
+{
+	struct job *j = ctx;
+	int status = -1;
+	int err = instance_run(&j->o, &status);
+	printf("instance_run: %d, status %d\n", err, status);
+}
+
+/* The one run directory of worker.N (asserted alone), or NULL. */
+static char *run_dir_of(int index)
+{
+	char *runs = th_path("%s/runs", root), *found = NULL, prefix[32];
+	snprintf(prefix, sizeof(prefix), "demo.worker.%d-", index);
+	DIR *d = opendir(runs);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			cr_assert_null(found, "one run directory per instance");
+			found = th_path("%s/%s", runs, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	free(runs);
+	return found;
+}
+
+static char *tree_path(const char *rest)
+{
+	return th_path("%s/unpacked/trees/%s%s", root, hex, rest);
+}
+
+static unsigned long long inode_of(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (unsigned long long)st.st_ino;
+}
+
+/* What an instance does: shows its /app, then changes it, then waits for its stop. */
+#define LOOK_AND_WRITE                                                                      \
+	"echo \"inode $(stat -c %i data.txt) files $(ls | tr '\\n' ' ')\"; "                 \
+	"echo \"$DYNO\" > mine; rm data.txt; echo changed > lib/keep.txt; mkdir made; "      \
+	"echo written; while :; do sleep 0.1; done"
+
+static char *stop(pid_t pid, const char *log)
+{
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(rh_child_wait(pid), 0);
+	return th_read(log, NULL);
+}
+
+Test(instance_files, two_instances_share_the_slugs_tree_and_keep_their_writes_their_own)
+{
+	struct job a, b;
+	job_init(&a, 1, LOOK_AND_WRITE);
+	job_init(&b, 2, LOOK_AND_WRITE);
+	pid_t pa = rh_child(a.log, NULL, run_job, &a);
+	app_sandbox_wait_for(a.log, "app[worker.1]: written");
+	pid_t pb = rh_child(b.log, NULL, run_job, &b);
+	app_sandbox_wait_for(b.log, "app[worker.2]: written");
+
+	/* one tree, the files each sees are its files; nothing was copied for either */
+	char *data = tree_path("/data.txt"), line[128];
+	snprintf(line, sizeof(line), "app[worker.2]: inode %llu files data.txt lib \n",
+		 inode_of(data));
+	char *text = th_read(b.log, NULL);
+	cr_assert(strstr(text, line), "worker.2 sees the tree, not worker.1's writes: %s", text);
+	free(text);
+	snprintf(line, sizeof(line), "app[worker.1]: inode %llu files data.txt lib \n",
+		 inode_of(data));
+	text = th_read(a.log, NULL);
+	cr_assert(strstr(text, line), "%s", text);
+	free(text);
+	char *ra = run_dir_of(1), *rb = run_dir_of(2);
+	cr_assert(ra && rb);
+	char *app_a = th_path("%s/app", ra), *app_b = th_path("%s/app", rb);
+	cr_assert_eq(th_entries(app_a), 0, "no copy of the slug on disk for worker.1");
+	cr_assert_eq(th_entries(app_b), 0, "nor for worker.2");
+
+	/* the tree is as the slug has it, whatever the instances changed */
+	char *tree = tree_path(""), *keep = tree_path("/lib/keep.txt");
+	char *content = th_read(keep, NULL);
+	cr_assert_str_eq(content, "kept\n");
+	free(content);
+	cr_assert_eq(th_entries(tree), 2, "data.txt and lib/, nothing written there");
+
+	/* stopped: its writes and its run directory are gone, the tree stays */
+	text = stop(pa, a.log);
+	cr_assert(strstr(text, "instance_run: 0, status 143\n"), "%s", text);
+	free(text);
+	cr_assert_null(run_dir_of(1));
+	text = stop(pb, b.log);
+	free(text);
+	cr_assert_null(run_dir_of(2));
+	cr_assert(access(data, F_OK) == 0);
+	content = th_read(keep, NULL);
+	cr_assert_str_eq(content, "kept\n");
+	free(content);
+
+	/* the next instance starts from the slug again */
+	struct job c;
+	job_init(&c, 1, "ls | tr '\\n' ' '; echo; cat lib/keep.txt");
+	text = th_read(c.log, NULL);
+	free(text);
+	pid_t pc = rh_child(c.log, NULL, run_job, &c);
+	cr_assert_eq(rh_child_wait(pc), 0);
+	text = th_read(c.log, NULL);
+	cr_assert(strstr(text, "app[worker.1]: data.txt lib \n"), "%s", text);
+	cr_assert(strstr(text, "app[worker.1]: kept\n"), "%s", text);
+	free(text);
+	free(tree);
+	free(keep);
+	free(app_a);
+	free(app_b);
+	free(ra);
+	free(rb);
+	free(data);
+	job_release(&a);
+	job_release(&b);
+	job_release(&c);
+}
+
+Test(instance_files, with_app_overlay_off_each_instance_gets_its_copy)
+{
+	struct job a;
+	setenv("SLIPWAY_APP_OVERLAY", "false", 1);
+	job_init(&a, 1, "echo \"files $(ls | tr '\\n' ' ')\"; while :; do sleep 0.1; done");
+	pid_t pa = rh_child(a.log, NULL, run_job, &a);
+	app_sandbox_wait_for(a.log, "app[worker.1]: files data.txt lib ");
+	char *ra = run_dir_of(1);
+	cr_assert_not_null(ra);
+	char *app = th_path("%s/app", ra);
+	cr_assert_eq(th_entries(app), 2, "the control: a copy of the slug for the instance");
+	char *text = stop(pa, a.log);
+	free(text);
+	unsetenv("SLIPWAY_APP_OVERLAY");
+	free(app);
+	free(ra);
+	job_release(&a);
+}
+
+/* A slug of n files under node_modules/, in the store. */
+static void many_files(size_t n, char out[65])
+{
+	char *dir = th_path("%s/many", root);
+	for (size_t i = 0; i < n; i++) {
+		char *p = th_path("%s/node_modules/m%zu/f%zu.js", dir, i / 100, i);
+		th_write(p, "x\n", 0644);
+		free(p);
+	}
+	struct slug_stats st;
+	int fd;
+	char *tmp;
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	cr_assert_eq(slug_write(fd, dir, NULL, &st), 0, "%s", sw_error_last());
+	cr_assert_eq(cas_publish_hashed(root, fd, tmp, st.sha256), 0);
+	memcpy(out, st.sha256, 65);
+	free(tmp);
+	struct th_result r = th_runv(NULL, NULL, "rm", "-rf", dir, NULL);
+	th_result_free(&r);
+	free(dir);
+}
+
+Test(instance_files, a_20000_file_slug_starts_without_a_copy_of_its_files)
+{
+	many_files(20000, hex);
+	struct job a, b;
+	job_init(&a, 1, "echo \"files $(find /app -type f | wc -l)\"; while :; do sleep 0.1; done");
+	job_init(&b, 2, "echo \"files $(find /app -type f | wc -l)\"; while :; do sleep 0.1; done");
+	pid_t pa = rh_child(a.log, NULL, run_job, &a);
+	pid_t pb = rh_child(b.log, NULL, run_job, &b);
+	app_sandbox_wait_for(a.log, "app[worker.1]: files 20000");
+	app_sandbox_wait_for(b.log, "app[worker.2]: files 20000");
+	char *ra = run_dir_of(1), *rb = run_dir_of(2);
+	char *app_a = th_path("%s/app", ra), *app_b = th_path("%s/app", rb);
+	cr_assert_eq(th_entries(app_a), 0, "nothing copied for worker.1");
+	cr_assert_eq(th_entries(app_b), 0, "nor for worker.2");
+	char *trees = th_path("%s/unpacked/trees", root);
+	/* the tree and its lock file: extracted once, though both started at once */
+	cr_assert_eq(th_entries(trees), 2);
+	char *text = stop(pa, a.log);
+	free(text);
+	text = stop(pb, b.log);
+	free(text);
+	free(trees);
+	free(app_a);
+	free(app_b);
+	free(ra);
+	free(rb);
+	job_release(&a);
+	job_release(&b);
+}
