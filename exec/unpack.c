@@ -214,12 +214,12 @@ int unpack_tree(const char *root, const char *hex, char **tree, int *lock_fd)
 		return sw_error_set(SW_EINVALID, "invalid slug '%s'", hex);
 	path = paths_tree(root, hex);
 	/* gc may take a tree between its extraction and our lock: a few tries */
-	for (int i = 0; i < 3 && err == SW_ENOTFOUND; i++)
-		if ((err = tree_hold(path, lock_fd)) == SW_ENOTFOUND &&
-		    (err = tree_extract(root, hex, path)) == 0)
-			err = SW_ENOTFOUND;
-	if (err == SW_ENOTFOUND)
+	for (int i = 0; i < 3; i++) {
+		if ((err = tree_hold(path, lock_fd)) != SW_ENOTFOUND ||
+		    (err = tree_extract(root, hex, path)))
+			break;
 		err = sw_error_set(SW_ERROR, "cannot keep the tree of slug %.12s", hex);
+	}
 	if (!err)
 		*tree = path;
 	else
@@ -301,6 +301,35 @@ static int sweep_instances(const char *root, uint64_t *removed)
 	return 0;
 }
 
+/* "<hex>.lock" */
+static int is_lock_name(const char *name)
+{
+	char hex[CAS_HEX_LEN + 1];
+	if (strlen(name) != CAS_HEX_LEN + 5 || strcmp(name + CAS_HEX_LEN, ".lock"))
+		return 0;
+	memcpy(hex, name, CAS_HEX_LEN);
+	hex[CAS_HEX_LEN] = '\0';
+	return cas_valid_hex(hex);
+}
+
+/*
+ * The lock file of a tree that is gone, unless an extraction holds it.
+ * (One that opened it just before would extract beside a second one:
+ * the later rename finds the tree there and throws its copy away.)
+ */
+static void sweep_lock(const char *parent, const char *name)
+{
+	char *lockpath = xasprintf("%s/%s", parent, name);
+	char *tree = xasprintf("%s/%.*s", parent, CAS_HEX_LEN, name);
+	int fd = open(lockpath, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && !fs_exists(tree) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlink(lockpath);
+	if (fd >= 0)
+		close(fd);
+	free(tree);
+	free(lockpath);
+}
+
 /* Removes the tree if no one holds it: renamed away first, so no half tree keeps its name. */
 static int sweep_tree(const char *parent, const char *name, uint64_t *removed)
 {
@@ -310,6 +339,9 @@ static int sweep_tree(const char *parent, const char *name, uint64_t *removed)
 		gone = xasprintf("%s/.gc-%s-%d", parent, name, (int)getpid());
 		if (rename(path, gone) == 0 && fs_rm_rf(gone) == 0)
 			(*removed)++;
+		char *lockname = xasprintf("%s.lock", name);
+		sweep_lock(parent, lockname);
+		free(lockname);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -342,35 +374,6 @@ static int stale_temp(const char *root, const char *name)
 		close(fd);
 	free(lockpath);
 	return stale;
-}
-
-/* "<hex>.lock" */
-static int is_lock_name(const char *name)
-{
-	char hex[CAS_HEX_LEN + 1];
-	if (strlen(name) != CAS_HEX_LEN + 5 || strcmp(name + CAS_HEX_LEN, ".lock"))
-		return 0;
-	memcpy(hex, name, CAS_HEX_LEN);
-	hex[CAS_HEX_LEN] = '\0';
-	return cas_valid_hex(hex);
-}
-
-/*
- * The lock file of a tree that is gone, unless an extraction holds it.
- * (One that opened it just before would extract beside a second one:
- * the later rename finds the tree there and throws its copy away.)
- */
-static void sweep_lock(const char *parent, const char *name)
-{
-	char *lockpath = xasprintf("%s/%s", parent, name);
-	char *tree = xasprintf("%s/%.*s", parent, CAS_HEX_LEN, name);
-	int fd = open(lockpath, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && !fs_exists(tree) && flock(fd, LOCK_EX | LOCK_NB) == 0)
-		unlink(lockpath);
-	if (fd >= 0)
-		close(fd);
-	free(tree);
-	free(lockpath);
 }
 
 /* The shared trees no process holds, and what killed extractions left. */

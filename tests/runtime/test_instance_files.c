@@ -13,7 +13,6 @@
 
 #include "runtime/instance.h"
 #include "store/cas.h"
-#include "store/slug.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -208,25 +207,37 @@ Test(instance_files, with_app_overlay_off_each_instance_gets_its_copy)
 	job_release(&a);
 }
 
-/* A slug of n files under node_modules/, in the store. */
-static void many_files(size_t n, char out[65])
+/* A slug of n files under node_modules/, packed by tar and zstd, in the store. */
+static void many_files(int n, char out[65])
 {
-	char *dir = th_path("%s/many", root);
-	for (size_t i = 0; i < n; i++) {
-		char *p = th_path("%s/node_modules/m%zu/f%zu.js", dir, i / 100, i);
-		th_write(p, "x\n", 0644);
-		free(p);
-	}
-	struct slug_stats st;
-	int fd;
-	char *tmp;
-	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
-	cr_assert_eq(slug_write(fd, dir, NULL, &st), 0, "%s", sw_error_last());
-	cr_assert_eq(cas_publish_hashed(root, fd, tmp, st.sha256), 0);
-	memcpy(out, st.sha256, 65);
-	free(tmp);
-	struct th_result r = th_runv(NULL, NULL, "rm", "-rf", dir, NULL);
+	char *dir = th_path("%s/many", root), *tar = th_path("%s/many.tar.zst", root);
+	char count[16], script[512];
+	snprintf(count, sizeof(count), "%d", n);
+	snprintf(script, sizeof(script),
+		 "mkdir -p app/node_modules && cd app/node_modules && i=0; "
+		 "while [ $i -lt $(($1 / 100)) ]; do mkdir m$i; i=$((i+1)); done; "
+		 "python3 -c 'import sys\nfor i in range(int(sys.argv[1])): "
+		 "open(\"m%%d/f%%d.js\" %% (i // 100, i), \"w\").write(\"x\\n\")' $1 && "
+		 "cd ../.. && tar -cf - ./app | zstd -q > %s", tar);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	struct th_result r = th_runv(dir, NULL, "sh", "-c", script, "sh", count, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
 	th_result_free(&r);
+	size_t len = 0;
+	char *bytes = th_read(tar, &len), *tmp;
+	struct cas_hasher h = CAS_HASHER_INIT;
+	int fd;
+	cr_assert(bytes && cas_hasher_start(&h) == 0 && cas_hasher_add(&h, bytes, len) == 0 &&
+		  cas_hasher_finish(&h, out) == 0);
+	cas_hasher_release(&h);
+	cr_assert_eq(cas_tmpfile(root, &fd, &tmp), 0);
+	cr_assert_eq(write(fd, bytes, len), (ssize_t)len);
+	cr_assert_eq(cas_publish_hashed(root, fd, tmp, out), 0, "%s", sw_error_last());
+	r = th_runv(NULL, NULL, "rm", "-rf", dir, tar, NULL);
+	th_result_free(&r);
+	free(tmp);
+	free(bytes);
+	free(tar);
 	free(dir);
 }
 
