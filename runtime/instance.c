@@ -285,7 +285,7 @@ static int start_app(const struct procenv_start_opts *so, const struct instance_
 	int err = procenv_start(so, proc);
 	if (!err || !so->overlay->failed)
 		return err;
-	say(os, "%s: /app is a copy of the slug instead", sw_error_last());
+	say(os, "/app is a copy of the slug: %s", sw_error_last());
 	if (!(err = overlay_copy(so->overlay, o->root, o->release->slug)))
 		err = procenv_start(so, proc);
 	return err;
