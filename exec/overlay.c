@@ -64,7 +64,9 @@ int overlay_open(struct overlay *ov, const char *root, const char *app, const ch
 	if ((err = read_settings(root, app, &use, &size)))
 		return err;
 	if (sb->off || !use || !fits_options(root)) {
-		if (!(err = unpack_for_instance(root, app, label, hex, &ov->run, &ov->run_lock)))
+		err = label ? unpack_for_instance(root, app, label, hex, &ov->run, &ov->run_lock)
+			    : unpack_for_run(root, app, hex, &ov->run);
+		if (!err)
 			ov->dir = xasprintf("%s/app", ov->run);
 		return err;
 	}
@@ -121,6 +123,21 @@ void overlay_mount(const struct overlay *ov)
 	if (write(ov->report[1], &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(127);
+}
+
+static void mount_before_exec(void *ctx)
+{
+	overlay_mount(ctx);
+}
+
+int overlay_run_opts(struct overlay *ov, struct run_opts *o)
+{
+	o->before_exec = NULL;
+	if (!overlay_wanted(ov))
+		return 0;
+	o->before_exec = mount_before_exec;
+	o->before_exec_ctx = ov;
+	return overlay_arm(ov);
 }
 
 static void close_report(struct overlay *ov)

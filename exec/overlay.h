@@ -29,6 +29,7 @@
 #define SW_OVERLAY_H
 
 #include "exec/sandbox.h"
+#include "util/run.h"
 
 #include <stdint.h>
 
@@ -48,7 +49,8 @@ struct overlay {
 #define OVERLAY_INIT { .run_lock = -1, .tree_lock = -1, .report = { -1, -1 } }
 
 /*
- * Makes the instance's run directory (label "web.1", "run.1234") and
+ * Makes the instance's run directory (label "web.1", "run.1234"; NULL
+ * for the release command, whose directory is a run's: exec/unpack.h) and
  * holds the slug's shared tree - or, with sb off or slipway.appOverlay
  * false, copies the slug into ov->dir.  Errors are unpack_tree()'s (a
  * missing slug SW_ENOTFOUND, a corrupt one SW_EINVALID) and the
@@ -77,6 +79,13 @@ void overlay_mount(const struct overlay *ov);
  * message says why).
  */
 int overlay_started(struct overlay *ov);
+
+/*
+ * For a process started by run_child() (util/run.h) rather than
+ * procenv_start(): when the overlay is wanted, o->before_exec mounts it
+ * and the report pipe is armed; call overlay_started() once it ran.
+ */
+int overlay_run_opts(struct overlay *ov, struct run_opts *o);
 
 /* The fallback: the tree let go, a copy of slug hex in ov->dir. */
 int overlay_copy(struct overlay *ov, const char *root, const char *hex);

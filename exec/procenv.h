@@ -6,8 +6,8 @@
  * Part of exec/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * As on Heroku, a process runs in the sandbox (runtime/sandbox.h) in its own
- * copy of the slug at /app (its directory and HOME); /app/.profile.d/ *.sh
+ * As on Heroku, a process runs in the sandbox (runtime/sandbox.h) in the
+ * slug's files at /app, its own (exec/overlay.h; its directory and HOME); /app/.profile.d/ *.sh
  * and then /app/.profile are sourced first, then its command runs: one
  * command line with /bin/sh -c (a Procfile command), or an argument vector
  * exec'ed as it is (never joined into a shell line).  Its environment is

@@ -79,7 +79,7 @@ int unpack_for_instance(const char *root, const char *app, const char *label, co
 int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
 		   int *lock_fd)
 {
-	char *prefix = xasprintf("%s.%s-", app, label), *mnt = NULL;
+	char *prefix = label ? xasprintf("%s.%s-", app, label) : xasprintf("%s-", app), *mnt = NULL;
 	int err = make_run(root, prefix, run_dir);
 	free(prefix);
 	*lock_fd = -1;

@@ -62,6 +62,7 @@ int unpack_tree(const char *root, const char *hex, char **tree, int *lock_fd);
  * An instance's run directory as unpack_for_instance() makes it, locked
  * the same way, but with an empty <*run_dir>/app: its overlay's mount
  * point (exec/overlay.h), in which unpack_copy() can still put a copy.
+ * label NULL: a run's directory, as unpack_for_run() names it.
  */
 int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
 		   int *lock_fd);
