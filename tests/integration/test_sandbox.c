@@ -181,6 +181,36 @@ Test(sandbox, gc_and_apps_destroy_remove_what_killed_runs_left)
 	free(bp);
 }
 
+Test(sandbox, fsck_names_a_damaged_slug_tree_and_gc_removes_the_trees_no_process_uses)
+{
+	char *bp = make_buildpack("plain", "#!/bin/sh\necho built > \"$1/built\"\n");
+	free(push_with(bp, "web: ./run\nrelease: true\n"));
+	/* the release command's run left the slug's tree; an operator's slip damages it */
+	char *trees = th_path("%s/unpacked/trees", sb.root);
+	struct th_result r = th_runv(NULL, NULL, "find", trees, "-name", "built", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *built = strndup(r.out, strcspn(r.out, "\n"));
+	th_result_free(&r);
+	cr_assert_eq(unlink(built), 0, "%s", built);
+	r = sw("fsck");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "problem: unpacked tree of slug "), "%s", r.out);
+	cr_assert(strstr(r.out, " differs from its slug: 'built' is missing (gc removes it when no "
+			 "instance uses it)\n"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("gc");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ", 1 unpacked slug and "), "%s", r.out);
+	th_result_free(&r);
+	cr_assert_eq(th_entries(trees), 0, "no process uses it: gone");
+	r = sw("fsck");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	free(built);
+	free(trees);
+	free(bp);
+}
+
 /* The push was refused with this line and recorded nothing. */
 static void assert_no_release(const char *out, const char *line)
 {
