@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,10 @@ static int prepare(struct overlay *ov, uint64_t size)
 		 (unsigned)getuid());
 	snprintf(ov->gid_map, sizeof(ov->gid_map), "%u %u 1", (unsigned)getgid(),
 		 (unsigned)getgid());
+	ov->bounding = 0;
+	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (prctl(PR_CAPBSET_READ, cap) == 1)
+			ov->bounding |= 1ULL << cap;
 	return 0;
 }
 
@@ -108,6 +113,15 @@ static int put(const char *path, const char *text)
 	return ok ? 0 : -1;
 }
 
+/* The new user namespace's full set, back to the bounding set of before. */
+static int drop_new_caps(const struct overlay *ov)
+{
+	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (!(ov->bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap) < 0)
+			return -1;
+	return 0;
+}
+
 void overlay_mount(const struct overlay *ov)
 {
 	/* the same ids inside: what runs keeps its uid, and bwrap no capabilities after exec */
@@ -117,7 +131,8 @@ void overlay_mount(const struct overlay *ov)
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
 	    mount("slipway", ov->scratch, "tmpfs", MS_NOSUID | MS_NODEV, ov->tmpfs_options) == 0 &&
 	    mkdir(ov->upper, 0755) == 0 && mkdir(ov->work, 0700) == 0 &&
-	    mount("overlay", ov->dir, "overlay", MS_NOSUID | MS_NODEV, ov->options) == 0)
+	    mount("overlay", ov->dir, "overlay", MS_NOSUID | MS_NODEV, ov->options) == 0 &&
+	    drop_new_caps(ov) == 0)
 		return;
 	int e = errno;
 	if (write(ov->report[1], &e, sizeof(e)) < 0)

@@ -44,6 +44,7 @@ struct overlay {
 	char *scratch;   /* <run>/rw: the tmpfs of upper and work */
 	char *upper, *work, *options, *tmpfs_options;
 	char uid_map[32], gid_map[32];
+	unsigned long long bounding; /* this process's capability bounding set, one bit a capability */
 	int report[2];   /* a failed mount's errno, child to parent */
 };
 #define OVERLAY_INIT { .run_lock = -1, .tree_lock = -1, .report = { -1, -1 } }
@@ -68,7 +69,10 @@ int overlay_arm(struct overlay *ov);
 /*
  * In the child, between fork() and exec: a user and mount namespace of
  * its own (the same uid and gid, no other groups), the tmpfs and the
- * overlay mounted at ov->dir.  Only system calls: async-signal-safe.  On
+ * overlay mounted at ov->dir; then the capabilities the new namespace
+ * gave that this process's bounding set did not have are dropped again,
+ * so bubblewrap, started as root, hands on no more than it did without
+ * the overlay (started as another user it gets none: it runs as it did).  Only system calls: async-signal-safe.  On
  * failure the errno goes to the parent and the child exits (127).
  */
 void overlay_mount(const struct overlay *ov);

@@ -207,6 +207,38 @@ Test(instance_files, with_app_overlay_off_each_instance_gets_its_copy)
 	job_release(&a);
 }
 
+/* The capabilities line worker.N printed ("caps CapPrm: ... CapBnd: ..."), malloc'ed. */
+static char *caps_of(struct job *j)
+{
+	pid_t pid = rh_child(j->log, NULL, run_job, j);
+	cr_assert_eq(rh_child_wait(pid), 0);
+	char *text = th_read(j->log, NULL), *line = strstr(text, "]: caps ");
+	cr_assert_not_null(line, "%s", text);
+	char *caps = strndup(line, strcspn(line, "\n"));
+	free(text);
+	return caps;
+}
+
+Test(instance_files, the_overlay_gives_the_app_no_capability_a_copy_would_not)
+{
+	const char *command = "echo \"caps $(grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status | "
+			      "tr -s '\\t\\n' '  ')\"";
+	struct job a, b;
+	job_init(&a, 1, command);
+	job_init(&b, 2, command);
+	char *with = caps_of(&a);
+	setenv("SLIPWAY_APP_OVERLAY", "false", 1);
+	char *without = caps_of(&b);
+	unsetenv("SLIPWAY_APP_OVERLAY");
+	char *ra = run_dir_of(1);
+	cr_assert_null(ra);
+	cr_assert_str_eq(with, without, "the same as with a copy (the control)");
+	free(with);
+	free(without);
+	job_release(&a);
+	job_release(&b);
+}
+
 /* A slug of n files under node_modules/, packed by tar and zstd, in the store. */
 static void many_files(int n, char out[65])
 {
