@@ -92,3 +92,19 @@ def start_figures(b):
     b.row(12, "instance start until it serves, 20,000-file slug, /app a copy",
           m[("files20k", False)], "ms", m[("files100", False)], "same, 100-file slug",
           note=f"slipway.appOverlay false: the copy per instance of before; medians of {n}")
+    first_start_figures(b)
+
+
+def first_start_figures(b):
+    """Figure 12's first start of a slug: its tree unpacked then (after gc took it)."""
+    n = 3
+    b.say(f"Instance start: {n} first starts of each slug, its tree unpacked then")
+    samples = {name: [] for name, _ in SIZES}
+    for i in range(n):
+        for name, _ in SIZES if i % 2 == 0 else reversed(SIZES):
+            b.slipway_run("gc")   # no instance runs: the trees go
+            samples[name].append(_start_ms(b, f"bench-{name}", True))
+    m = {k: round(median(v), 1) for k, v in samples.items()}
+    b.row(12, "first start of a 20,000-file slug until it serves (its tree unpacked then)",
+          m["files20k"], "ms", m["files100"], "same, 100-file slug",
+          note=f"medians of {n}, interleaved; once per slug, until gc finds no process using its tree")

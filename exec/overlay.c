@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "exec/overlay.h"
 
+#include "exec/slugtree.h"
 #include "exec/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -75,7 +76,7 @@ int overlay_open(struct overlay *ov, const char *root, const char *app, const ch
 			ov->dir = xasprintf("%s/app", ov->run);
 		return err;
 	}
-	if ((err = unpack_tree(root, hex, &ov->tree, &ov->tree_lock)) ||
+	if ((err = slugtree_open(root, hex, &ov->tree, &ov->tree_lock)) ||
 	    (err = unpack_run_dir(root, app, label, &ov->run, &ov->run_lock)))
 		goto done;
 	ov->dir = xasprintf("%s/app", ov->run);

@@ -5,7 +5,7 @@
  * Part of exec/: uses util/ and store/; prints nothing.
  *
  * Every process instance and one-off process of a release sees the same
- * read-only tree of its slug (exec/unpack.h unpack_tree) at /app through
+ * read-only tree of its slug (exec/slugtree.h) at /app through
  * an overlay: what it writes there lands on a tmpfs of its own of at most
  * slipway.appWriteSize (1G), seen by no other process and gone when it
  * stops, as a private copy was; starting one copies nothing.  The overlay
@@ -53,7 +53,7 @@ struct overlay {
  * Makes the instance's run directory (label "web.1", "run.1234"; NULL
  * for the release command, whose directory is a run's: exec/unpack.h) and
  * holds the slug's shared tree - or, with sb off or slipway.appOverlay
- * false, copies the slug into ov->dir.  Errors are unpack_tree()'s (a
+ * false, copies the slug into ov->dir.  Errors are slugtree_open()'s (a
  * missing slug SW_ENOTFOUND, a corrupt one SW_EINVALID) and the
  * settings'; nothing is left behind on failure.
  */

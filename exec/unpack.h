@@ -4,12 +4,10 @@
  * Part of exec/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * A slug is extracted once into its shared tree, <root>/unpacked/trees/<hex>
- * (store/paths.h), which nothing writes after that: the processes of every
- * release that has this slug see it at /app through an overlay of their
- * own (exec/overlay.h), whose writes are theirs alone and gone with them.
- * Where no overlay can be mounted, a run gets its own copy of the slug
- * instead, extracted for that run into <root>/runs/<app>-XXXXXX/app and
+ * A process sees its slug's shared tree (exec/slugtree.h) at /app through
+ * an overlay of its own (exec/overlay.h); here is where that happens, its
+ * run directory, and the other way: where no overlay can be mounted, a
+ * run gets its own copy of the slug, extracted for that run into <root>/runs/<app>-XXXXXX/app and
  * mounted writable at /app: also lost when the run ends, never seen by
  * another.  A run killed with its writer leaves its directory behind; the
  * app's next writer (who holds the app lock) or gc removes it.
@@ -24,8 +22,6 @@
 #define SW_UNPACK_H
 
 #include <stdint.h>
-
-#include "util/util.h"
 
 /*
  * Extracts slug `hex` into a fresh <root>/runs/<app>-XXXXXX; its files are
@@ -44,19 +40,6 @@ int unpack_for_run(const char *root, const char *app, const char *hex, char **ru
  */
 int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
 			char **run_dir, int *lock_fd);
-
-/*
- * The shared tree of slug hex, *tree = <root>/unpacked/trees/<hex>: made
- * the first time it is asked for - the slug checked against its checksum
- * first, as above, then extracted into a temp directory beside it that is
- * renamed into place once complete and on disk, so a tree under that name
- * is always whole; two processes asking at once extract it once (the
- * second waits for the first, under <hex>.lock).  The files keep the
- * slug's modes (what an app sees at /app is unchanged); nothing writes
- * the tree afterwards.  *lock_fd holds a shared lock on it for as long as
- * it is open: gc removes only trees no process holds.
- */
-int unpack_tree(const char *root, const char *hex, char **tree, int *lock_fd);
 
 /*
  * An instance's run directory as unpack_for_instance() makes it, locked
@@ -82,17 +65,10 @@ int unpack_clear(const char *root, const char *app, uint64_t *removed);
 /*
  * For gc: the run directories of every app that no writer holds now, the
  * instances' copies that no instance holds, the shared trees no process
- * holds (with what killed extractions left), and what older versions kept
- * in <root>/unpacked/ beside trees/.  *removed gets the count.
+ * holds (slugtree_sweep), and what older versions kept in <root>/unpacked/
+ * beside trees/.  *removed gets the count.
  */
 int unpack_sweep(const char *root, uint64_t *removed);
 
-/*
- * For fsck: one line appended to problems for each shared tree that
- * differs from its slug (an entry missing, of another type or size, or
- * one more) and each half-extracted one no extraction holds.  Changes
- * nothing; 0.
- */
-int unpack_fsck(const char *root, struct strvec *problems);
 
 #endif

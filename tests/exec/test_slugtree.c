@@ -1,11 +1,12 @@
 /*
- * exec/unpack: a slug's shared tree - extracted once, whole under its
+ * exec/slugtree: a slug's shared tree - extracted once, whole under its
  * name, the same for every process that asks - swept by gc when no
  * process holds it, and checked by fsck against its slug.
  */
 #define _GNU_SOURCE
 #include "tests/release_helpers.h"
 
+#include "exec/slugtree.h"
 #include "exec/unpack.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -33,7 +34,7 @@ static void teardown(void)
 	th_sandbox_free(root);
 }
 
-TestSuite(unpack, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(slugtree, .init = setup, .fini = teardown, .timeout = 60);
 
 static char *tree_of(const char *hex, const char *rest)
 {
@@ -47,18 +48,18 @@ static ino_t inode_of(const char *path)
 	return st.st_ino;
 }
 
-Test(unpack, a_slugs_tree_is_extracted_once_for_every_process_that_asks)
+Test(slugtree, a_slugs_tree_is_extracted_once_for_every_process_that_asks)
 {
 	char *tree = NULL, *again = NULL;
 	int fd = -1, fd2 = -1;
-	cr_assert_eq(unpack_tree(root, one, &tree, &fd), 0, "%s", sw_error_last());
+	cr_assert_eq(slugtree_open(root, one, &tree, &fd), 0, "%s", sw_error_last());
 	char *want = tree_of(one, ""), *data = tree_of(one, "/data.txt");
 	cr_assert_str_eq(tree, want);
 	char *text = th_read(data, NULL);
 	cr_assert_str_eq(text, "one\n");
 	free(text);
 	ino_t ino = inode_of(data);
-	cr_assert_eq(unpack_tree(root, one, &again, &fd2), 0);
+	cr_assert_eq(slugtree_open(root, one, &again, &fd2), 0);
 	cr_assert_eq(inode_of(data), ino, "the same files: not extracted again");
 	close(fd);
 	close(fd2);
@@ -68,7 +69,7 @@ Test(unpack, a_slugs_tree_is_extracted_once_for_every_process_that_asks)
 	free(data);
 }
 
-Test(unpack, two_processes_asking_at_once_get_one_tree)
+Test(slugtree, two_processes_asking_at_once_get_one_tree)
 {
 	pid_t kids[2];
 	for (int i = 0; i < 2; i++) {
@@ -77,7 +78,7 @@ Test(unpack, two_processes_asking_at_once_get_one_tree)
 		if (!kids[i]) {
 			char *tree = NULL;
 			int fd = -1;
-			_exit(unpack_tree(root, one, &tree, &fd) == 0 ? 0 : 1);
+			_exit(slugtree_open(root, one, &tree, &fd) == 0 ? 0 : 1);
 		}
 	}
 	for (int i = 0; i < 2; i++) {
@@ -90,30 +91,30 @@ Test(unpack, two_processes_asking_at_once_get_one_tree)
 	free(trees);
 }
 
-Test(unpack, a_missing_or_corrupt_slug_makes_no_tree)
+Test(slugtree, a_missing_or_corrupt_slug_makes_no_tree)
 {
 	char *tree = NULL, *slug = NULL;
 	int fd = -1;
 	slug = th_path("%s/store/sha256/%.2s/%s.tar.zst", root, two, two + 2);
 	th_corrupt(slug);
-	cr_assert_eq(unpack_tree(root, two, &tree, &fd), SW_EINVALID);
+	cr_assert_eq(slugtree_open(root, two, &tree, &fd), SW_EINVALID);
 	cr_assert_null(tree);
 	cr_assert_eq(fd, -1);
 	unlink(slug);
-	cr_assert_eq(unpack_tree(root, two, &tree, &fd), SW_ENOTFOUND);
+	cr_assert_eq(slugtree_open(root, two, &tree, &fd), SW_ENOTFOUND);
 	char *trees = th_path("%s/unpacked/trees", root);
 	cr_assert_eq(th_entries(trees), 1, "only the lock file: no tree, no temp directory");
 	free(trees);
 	free(slug);
 }
 
-Test(unpack, gc_removes_the_trees_no_process_holds_and_keeps_those_in_use)
+Test(slugtree, gc_removes_the_trees_no_process_holds_and_keeps_those_in_use)
 {
 	char *t1 = NULL, *t2 = NULL;
 	int fd1 = -1, fd2 = -1;
 	uint64_t removed = 0;
-	cr_assert_eq(unpack_tree(root, one, &t1, &fd1), 0);
-	cr_assert_eq(unpack_tree(root, two, &t2, &fd2), 0);
+	cr_assert_eq(slugtree_open(root, one, &t1, &fd1), 0);
+	cr_assert_eq(slugtree_open(root, two, &t2, &fd2), 0);
 	close(fd2); /* its last process stopped */
 	cr_assert_eq(unpack_sweep(root, &removed), 0, "%s", sw_error_last());
 	cr_assert_eq(removed, 1);
@@ -130,7 +131,7 @@ Test(unpack, gc_removes_the_trees_no_process_holds_and_keeps_those_in_use)
 	free(t2);
 }
 
-Test(unpack, gc_removes_what_older_versions_and_killed_extractions_left)
+Test(slugtree, gc_removes_what_older_versions_and_killed_extractions_left)
 {
 	char *old = th_path("%s/unpacked/%s/data.txt", root, one);
 	char *half = th_path("%s/unpacked/trees/.tmp-%s-abcdef/data.txt", root, one);
@@ -152,16 +153,16 @@ Test(unpack, gc_removes_what_older_versions_and_killed_extractions_left)
 static struct strvec problems_now(void)
 {
 	struct strvec p = STRVEC_INIT;
-	cr_assert_eq(unpack_fsck(root, &p), 0);
+	cr_assert_eq(slugtree_fsck(root, &p), 0);
 	return p;
 }
 
-Test(unpack, fsck_names_a_tree_that_differs_from_its_slug_and_a_half_extracted_one)
+Test(slugtree, fsck_names_a_tree_that_differs_from_its_slug_and_a_half_extracted_one)
 {
 	char *t1 = NULL, *t2 = NULL;
 	int fd1 = -1, fd2 = -1;
-	cr_assert_eq(unpack_tree(root, one, &t1, &fd1), 0);
-	cr_assert_eq(unpack_tree(root, two, &t2, &fd2), 0);
+	cr_assert_eq(slugtree_open(root, one, &t1, &fd1), 0);
+	cr_assert_eq(slugtree_open(root, two, &t2, &fd2), 0);
 	struct strvec p = problems_now();
 	cr_assert_eq(p.n, 0, "whole trees: %s", p.n ? p.v[0] : "");
 	strvec_clear(&p);
