@@ -2,8 +2,9 @@
  * runtime/instance and /app: the instances of a release share the slug's
  * one tree (exec/unpack.h), each under an overlay of its own
  * (exec/overlay.h): starting one copies nothing, what one writes under
- * /app no other sees and is gone when it stops, and the tree stays as
- * the slug has it.  slipway.appOverlay false is the control: a copy per
+ * /app no other sees, is held to slipway.appWriteSize and is gone when it
+ * stops, the tree stays as the slug has it, and the app gets no
+ * capability it would not have had with a copy.  slipway.appOverlay false is the control: a copy per
  * instance.
  */
 #define _GNU_SOURCE
@@ -205,6 +206,42 @@ Test(instance_files, with_app_overlay_off_each_instance_gets_its_copy)
 	free(app);
 	free(ra);
 	job_release(&a);
+}
+
+/* What worker.N printed after "app[worker.N]: " on the line that starts with word, malloc'ed. */
+static char *said(struct job *j, const char *word)
+{
+	pid_t pid = rh_child(j->log, NULL, run_job, j);
+	cr_assert_eq(rh_child_wait(pid), 0);
+	char *text = th_read(j->log, NULL), *line = NULL, needle[64];
+	snprintf(needle, sizeof(needle), "]: %s", word);
+	line = strstr(text, needle);
+	cr_assert_not_null(line, "%s", text);
+	char *out = strndup(line + 3, strcspn(line + 3, "\n"));
+	free(text);
+	return out;
+}
+
+Test(instance_files, what_an_instance_writes_under_app_is_held_to_app_write_size)
+{
+	const char *command = "head -c 3000000 /dev/zero > big && echo \"big written\" || "
+			      "echo \"big refused\"";
+	struct job a, b;
+	job_init(&a, 1, command);
+	job_init(&b, 2, command);
+	char *plenty = said(&a, "big");
+	cr_assert_str_eq(plenty, "big written", "the control: 1G by default");
+	setenv("SLIPWAY_APP_WRITE_SIZE", "1M", 1);
+	char *tight = said(&b, "big");
+	unsetenv("SLIPWAY_APP_WRITE_SIZE");
+	cr_assert_str_eq(tight, "big refused");
+	char *runs = th_path("%s/runs", root);
+	cr_assert_eq(th_entries(runs), 0, "nothing of either on disk");
+	free(runs);
+	free(plenty);
+	free(tight);
+	job_release(&a);
+	job_release(&b);
 }
 
 /* The capabilities line worker.N printed ("caps CapPrm: ... CapBnd: ..."), malloc'ed. */
