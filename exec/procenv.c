@@ -207,8 +207,8 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		info[1] = -1;
 		read_info(info[0], &p->ns, &p->init);
 	}
-	if (o->overlay && overlay_wanted(o->overlay) && (err = overlay_not_mounted(p, o->overlay)))
-		goto done;
+	if (o->overlay && overlay_wanted(o->overlay))
+		err = overlay_not_mounted(p, o->overlay);
 done:
 	if (info[0] >= 0)
 		close(info[0]);
