@@ -523,6 +523,18 @@ void limits_sweep(const char *root)
 	place_release(&p);
 }
 
+void limits_kill(const struct limits *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char *procs = read_small(l->dirs[i], "cgroup.procs"), *save = NULL;
+		for (char *pid = procs ? strtok_r(procs, "\n", &save) : NULL; pid;
+		     pid = strtok_r(NULL, "\n", &save))
+			if (atoi(pid) > 0)
+				kill((pid_t)atoi(pid), SIGKILL);
+		free(procs);
+	}
+}
+
 /* rmdir, waiting up to a second for the last processes to be gone. */
 static void remove_group(const char *dir)
 {
@@ -535,6 +547,7 @@ static void remove_group(const char *dir)
 
 void limits_close(struct limits *l)
 {
+	limits_kill(l); /* the instance has ended: what is left of it (a daemon it started) goes */
 	for (size_t i = 0; i < LIMITS_GROUPS_MAX; i++) {
 		if (l->procs[i] >= 0)
 			close(l->procs[i]);

@@ -99,9 +99,16 @@ struct limits_usage {
 int limits_memory(const struct limits *l, struct limits_usage *u);
 
 /*
- * Removes the instance's cgroups (waiting a little for processes still
- * exiting), and the app's and the root's levels when they are left empty;
- * frees l's contents.  Safe on LIMITS_INIT.
+ * SIGKILL to every process in the instance's cgroups: all it started,
+ * whatever namespace or session it went to.
+ */
+void limits_kill(const struct limits *l);
+
+/*
+ * Ends what is left in the instance's cgroups (limits_kill) and removes
+ * them (waiting a little for processes still exiting), and the app's and
+ * the root's levels when they are left empty; frees l's contents.  Safe
+ * on LIMITS_INIT.
  */
 void limits_close(struct limits *l);
 

@@ -157,8 +157,10 @@ static void check_memory(struct running *p, struct outstream *os, long long now,
 	}
 	say(os, "Error R15 (Memory quota vastly exceeded)");
 	say(os, "Stopping process with SIGKILL");
-	if (!exited)
+	if (!exited) {
 		procenv_kill(&p->proc);
+		limits_kill(p->limits); /* with the sandbox off too: all it started */
+	}
 	p->r15 = 1;
 }
 

@@ -483,3 +483,49 @@ Test(limits, ps_resize_restarts_the_type_at_its_new_size_without_a_release)
 	}
 	free(base);
 }
+
+/* How many processes have exactly argv "sleep" "4242" (the stray's daemon). */
+static int strays(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		if (atoi(e->d_name) <= 0)
+			continue;
+		char *path = th_path("/proc/%s/cmdline", e->d_name);
+		size_t len = 0;
+		char *argv = th_read(path, &len);
+		n += argv && len == sizeof("sleep\0" "4242") && !memcmp(argv, "sleep\0" "4242", len);
+		free(argv);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+Test(limits, a_daemon_started_outside_the_sandbox_ends_with_its_instance)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	/* without the sandbox no PID namespace ends everything: its cgroup does */
+	git_config("slipway.sandbox", "none");
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
+			  "stray: setsid sleep 4242 & exec sleep 600\n", 0644);
+	free(ok("git", "commit", "-qam", "a stray"));
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "ps:scale", "stray=1", "-a", APP));
+	for (int i = 0; i < 100 && !strays(); i++)
+		rt_pause_ms(100);
+	cr_assert_eq(strays(), 1, "the stray's daemon never started");
+	free(ok(SLIPWAY_BIN, "ps:scale", "stray=0", "-a", APP));
+	for (int i = 0; i < 100 && strays(); i++)
+		rt_pause_ms(100);
+	cr_assert_eq(strays(), 0, "the stray's daemon outlived its instance");
+	free(base);
+}
