@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "exec/limits.h"
 
+#include "store/formation.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -261,6 +263,24 @@ int limits_probe(pid_t pid, char **what)
 	return 1;
 }
 
+int limits_spec_read(const char *root, const char *app, const char *type,
+		     struct limits_spec *spec)
+{
+	struct settings *s = NULL;
+	*spec = (struct limits_spec){ .memory = 512ULL << 20, .pids = 256 };
+	int err = settings_open(&s, root, app);
+	if (!err && (err = settings_size(s, &SETTING_MEMORY, &spec->memory)) < 0)
+		spec->memory = 512ULL << 20;
+	if (!err && (err = settings_count(s, &SETTING_MAX_PROCESSES, &spec->pids)) < 0)
+		spec->pids = 256;
+	settings_free(s);
+	/* a size set with ps:resize wins */
+	const struct formation_size *size = formation_size_of(root, app, type);
+	if (size)
+		spec->memory = size->memory;
+	return err;
+}
+
 void limits_root_name(const char *root, char *buf, size_t size)
 {
 	char real[PATH_MAX];
@@ -374,7 +394,8 @@ static int set_limits(struct limits *l, size_t i, const char *name, const struct
 			/* with swap accounted, swap counts too; without it there is no such file */
 			(void)write_value(dir, "memory.memsw.limit_in_bytes", value);
 			/* what reaches the limit waits for limits_memory(): R15 kills the instance */
-			err = write_value(dir, "memory.oom_control", "1");
+			if (!spec->kernel_kills)
+				err = write_value(dir, "memory.oom_control", "1");
 		}
 		if (!err) {
 			l->memory = (int)i;

@@ -52,7 +52,21 @@
 struct limits_spec {
 	uint64_t memory;  /* the quota in bytes (the hard limit is twice it); 0: none */
 	uint64_t pids;    /* processes and threads at most; 0: none */
+	/*
+	 * nothing watches its memory (a one-off): with v1 too, the kernel's OOM
+	 * killer ends what reaches the hard limit
+	 */
+	int kernel_kills;
 };
+
+/*
+ * The app's limits for a process of type: slipway.memory, or the type's
+ * size (ps:resize, store/formation.h), and slipway.maxProcesses.  A
+ * malformed setting is SW_EINVALID with its default in spec all the same:
+ * the caller says so and runs.
+ */
+int limits_spec_read(const char *root, const char *app, const char *type,
+		     struct limits_spec *spec);
 
 struct limits {
 	int version;                       /* 1 or 2; 0: nothing is enforced */

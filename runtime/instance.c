@@ -7,7 +7,6 @@
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/overlay.h"
-#include "store/formation.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -318,21 +317,10 @@ static int check_opts(const struct instance_opts *o, const char **command)
 static int open_limits(const struct instance_opts *o, const char *label, struct outstream *os,
 		       struct limits *l)
 {
-	struct limits_spec spec = { .memory = 512ULL << 20, .pids = 256 };
-	struct settings *s = NULL;
-	int err = settings_open(&s, o->root, o->app);
-	if (!err && (err = settings_size(s, &SETTING_MEMORY, &spec.memory)) < 0)
-		spec.memory = 512ULL << 20;
-	if (!err && (err = settings_count(s, &SETTING_MAX_PROCESSES, &spec.pids)) < 0)
-		spec.pids = 256;
-	if (err)
-		say(os, "Error: %s", sw_error_last());
-	settings_free(s);
-	/* a size set with ps:resize wins */
-	const struct formation_size *size = formation_size_of(o->root, o->app, o->type);
-	if (size)
-		spec.memory = size->memory;
+	struct limits_spec spec;
 	char name[128];
+	if (limits_spec_read(o->root, o->app, o->type, &spec) < 0)
+		say(os, "Error: %s", sw_error_last());
 	snprintf(name, sizeof(name), "v%d.%s", o->release->version, label);
 	return limits_open(l, o->root, o->app, name, &spec);
 }

@@ -529,3 +529,28 @@ Test(limits, a_daemon_started_outside_the_sandbox_ends_with_its_instance)
 	cr_assert_eq(strays(), 0, "the stray's daemon outlived its instance");
 	free(base);
 }
+
+Test(limits, a_one_off_is_held_to_the_apps_memory_too)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	git_config("slipway.memory", "64M");
+	free(app_sandbox_push(&sb, "main"));
+	/* 200M: over twice the quota, the kernel's OOM killer ends it */
+	const char *hog = "python3 -c \"a = b'x' * (200 << 20); print('got 200M')\"";
+	struct th_result r = sw("run", "-a", APP, hog);
+	cr_assert_eq(r.status, 137, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert(!strstr(r.out, "got 200M"), "%s", r.out);
+	th_result_free(&r);
+	/* the control: without the limit it gets them */
+	git_config("slipway.memory", "0");
+	r = sw("run", "-a", APP, hog);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "got 200M\n");
+	th_result_free(&r);
+	free(base);
+}
