@@ -121,6 +121,9 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 {
 	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
+	/* its limits before anything of it runs; unlimited it must not run */
+	if (o->limits && limits_join(o->limits) < 0)
+		_exit(126);
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(dfl) / sizeof(*dfl); i++)
 		sigaction(dfl[i], &sa, NULL);
@@ -148,8 +151,22 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 		_exit(127);
 	if ((!o->sb->off && chdir("/") < 0) || (o->sb->off && chdir(o->dir) < 0))
 		_exit(127);
+	if (o->overlay && overlay_wanted(o->overlay))
+		overlay_mount(o->overlay);
 	execvpe(argv[0], argv, o->env);
 	_exit(127);
+}
+
+/* The child could not mount the overlay: it exited; reaped here. */
+static int overlay_not_mounted(struct procenv_proc *p, struct overlay *ov)
+{
+	int err = overlay_started(ov);
+	if (err) {
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		memset(p, 0, sizeof(*p));
+	}
+	return err;
 }
 
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
@@ -185,6 +202,8 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		}
 		sandbox_command(&sb, o->argv, o->dir, 3, &argv);
 	}
+	if (o->overlay && overlay_wanted(o->overlay) && (err = overlay_arm(o->overlay)))
+		goto done;
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the process");
@@ -198,7 +217,9 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		info[1] = -1;
 		sandbox_read_info(info[0], &p->ns, &p->init);
 	}
-	if (block[1] >= 0 && p->init > 0 &&
+	if (o->overlay && overlay_wanted(o->overlay))
+		err = overlay_not_mounted(p, o->overlay);
+	if (!err && block[1] >= 0 && p->init > 0 &&
 	    (err = appnet_start(&p->net, p->init, o->forward_port, dns, o->out_fd)) < 0) {
 		procenv_kill(p); /* it never ran its command */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

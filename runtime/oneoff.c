@@ -1,9 +1,10 @@
 #define _GNU_SOURCE
 #include "runtime/oneoff.h"
 
+#include "exec/limits.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
-#include "exec/unpack.h"
+#include "exec/overlay.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -46,13 +47,40 @@ static int check_opts(const struct oneoff_opts *o, int *stop)
 	return 0;
 }
 
+/* Starts the sandbox; where /app cannot be an overlay, with a copy of the slug. */
+static int start_app(const struct procenv_start_opts *so, const struct oneoff_opts *o,
+		     struct procenv_proc *p)
+{
+	int err = procenv_start(so, p);
+	if (!err || !so->overlay->failed)
+		return err;
+	if (!(err = overlay_copy(so->overlay, o->root, o->release->slug)))
+		err = procenv_start(so, p);
+	return err;
+}
+
+/*
+ * A one-off's cgroup, with the app's limits as an instance's (its type:
+ * "run"); at the hard limit the kernel's OOM killer ends it, nothing
+ * watching.  A malformed setting refuses the run (SW_EINVALID).
+ */
+static int open_limits(const struct oneoff_opts *o, struct limits *l)
+{
+	struct limits_spec spec;
+	int err = limits_spec_read(o->root, o->app, "run", &spec);
+	spec.kernel_kills = 1;
+	return err ? err : limits_open(l, o->root, o->app, "run", &spec);
+}
+
 int oneoff_run(const struct oneoff_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
+	struct overlay ov = OVERLAY_INIT;
+	struct limits lim = LIMITS_INIT;
 	struct strvec env = STRVEC_INIT, inner = STRVEC_INIT;
-	char *run = NULL, *dir = NULL;
+	const char *dir = NULL;
 	char dyno[32];
-	int stop = 0, lock = -1, err;
+	int stop = 0, err;
 
 	*status = -1;
 	/* from here on, a client gone or a ^C stops the process, and the run dir goes */
@@ -61,35 +89,33 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	if ((err = check_opts(o, &stop)) ||
 	    (err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
-	    (err = unpack_for_instance(o->root, o->app, dyno, o->release->slug, &run, &lock)))
+	    (err = overlay_open(&ov, o->root, o->app, dyno, o->release->slug, &sb)))
 		goto done;
 	if (procenv_stop_asked()) {
 		*status = 128 + SIGTERM; /* stopped before it started */
 		goto done;
 	}
-	dir = xasprintf("%s/app", run);
+	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
 	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
 	procenv_argv(o->words, o->n, &inner);
+	if ((err = open_limits(o, &lim)))
+		goto done;
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
 					 .dir = dir, .env = env.v, .keep_stdin = 1,
-					 .own_group = 1 };
+					 .own_group = 1, .overlay = &ov, .limits = &lim };
 	struct procenv_proc p;
-	if ((err = procenv_start(&so, &p)))
+	if ((err = start_app(&so, o, &p)))
 		goto done;
 	*status = procenv_wait(&p, stop);
 	procenv_release(&p);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
 done:
-	if (run)
-		unpack_remove(run); /* what it changed goes with it */
-	if (lock >= 0)
-		close(lock);
+	limits_close(&lim);
+	overlay_close(&ov); /* what it changed goes with it */
 	sandbox_release(&sb);
 	strvec_clear(&env);
 	strvec_clear(&inner);
-	free(run);
-	free(dir);
 	return err;
 }

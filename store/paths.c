@@ -39,6 +39,11 @@ char *paths_formation_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-formation");
 }
 
+char *paths_sizes_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-sizes");
+}
+
 char *paths_maintenance_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-maintenance");
@@ -127,6 +132,21 @@ char *paths_store_stamp(const char *root, const char *hex)
 char *paths_unpacked_dir(const char *root)
 {
 	return xasprintf("%s/unpacked", root);
+}
+
+char *paths_trees_dir(const char *root)
+{
+	return xasprintf("%s/unpacked/trees", root);
+}
+
+char *paths_tree(const char *root, const char *hex)
+{
+	return xasprintf("%s/unpacked/trees/%s", root, hex);
+}
+
+char *paths_tree_lock(const char *root, const char *hex)
+{
+	return xasprintf("%s/unpacked/trees/%s.lock", root, hex);
 }
 
 char *paths_runs_dir(const char *root)

@@ -62,6 +62,9 @@ struct run_opts {
 	                             output is read; a negative sw_code kills its group
 	                             and is what run_child() returns; NULL = none */
 	void *started_ctx;
+	void (*before_exec)(void *ctx); /* called in the child last, before its exec:
+	                             async-signal-safe calls only; it may _exit() */
+	void *before_exec_ctx;
 };
 #define RUN_OPTS_INIT { 0 }
 
