@@ -24,6 +24,8 @@
 
 /* How long the forwarder may take to be ready (it takes ~50 ms here). */
 #define READY_MS 10000
+/* How long its routes may follow its saying it is ready. */
+#define ROUTES_MS 1000
 
 #define FIX "(install the passt package, or set slipway.appNetwork host)"
 
@@ -241,22 +243,10 @@ int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int
 	an->pid = pid;
 	close(ready[1]);
 	ready[1] = -1;
-	/* ready once it says so (its port bound) and the namespace has its routes */
+	/* ready once it says so: its port bound */
 	long long end = run_now_ms() + READY_MS;
-	int said = -1;
-	while (said < 0 || !has_default_route(target)) {
-		if (said < 0)
-			said = said_ready(ready[0], 2);
-		else
-			nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
-		if (said == 0) {
-			/* it gave up (a port it could not bind): its status says why */
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			an->pid = 0;
-			err = failed(st);
-			goto done;
-		}
+	int said;
+	while ((said = said_ready(ready[0], 10)) < 0) {
 		if (run_now_ms() >= end) {
 			err = sw_error_set(SW_ERROR, "cannot start the app's network: %s was not ready "
 					   "within %d s", APPNET_PROGRAM, READY_MS / 1000);
@@ -264,6 +254,17 @@ int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int
 			goto done;
 		}
 	}
+	if (!said) {
+		/* it gave up (a port it could not bind): its status says why */
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		an->pid = 0;
+		err = failed(st);
+		goto done;
+	}
+	/* its routes follow at once; a namespace that gets none still runs, inbound only */
+	for (int i = 0; i < ROUTES_MS && !has_default_route(target); i++)
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
 done:
 	if (netns >= 0)
 		close(netns);

@@ -418,7 +418,8 @@ int instance_run(const struct instance_opts *o, int *status)
 	p.started = run_now_ms();
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
 					 .dir = dir, .env = env.v, .out_fd = out[1],
-					 .overlay = &ov, .limits = &lim, .forward_port = o->port };
+					 .overlay = &ov, .limits = &lim,
+					 .forward_port = p.web ? o->port : 0 /* only web is routed to */ };
 	if ((err = start_app(&so, o, &os, &p.proc)))
 		goto done;
 	close(out[1]);
