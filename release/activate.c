@@ -6,6 +6,7 @@
 #include "runtime/host.h"
 #include "runtime/router.h"
 #include "exec/sandbox.h"
+#include "exec/sbcheck.h"
 #include "runtime/services.h"
 #include "exec/unpack.h"
 #include "release/watcher.h"
@@ -35,7 +36,7 @@ static int prepare(const struct activate_opts *o, struct sandbox *sb, int *secon
 	if (!err)
 		err = sandbox_init(sb, o->ctx->root, o->ctx->app, SANDBOX_RUN);
 	if (!err)
-		err = sandbox_check(sb);
+		err = sandbox_check_once(sb, o->ctx->root);
 	/* we hold the app lock: any run directory of the app is a killed run's */
 	if (!err)
 		err = unpack_clear(o->ctx->root, o->ctx->app, NULL);

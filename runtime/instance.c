@@ -5,6 +5,7 @@
 #include "runtime/supervisor.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
+#include "exec/sbcheck.h"
 #include "exec/unpack.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -310,7 +311,7 @@ int instance_run(const struct instance_opts *o, int *status)
 		goto done;
 	}
 	if ((err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
-	    (err = sandbox_check(&sb)) ||
+	    (err = sandbox_check_once(&sb, o->root)) ||
 	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run, &run_lock)))
 		goto done;
 	dir = xasprintf("%s/app", run);
