@@ -40,7 +40,8 @@ static void set_state(const struct instance_opts *o, const char *state)
 		return;
 	char *path = xasprintf("%s/state", o->state_dir);
 	char text[64];
-	int n = snprintf(text, sizeof(text), "%s %lld\n", state, (long long)time(NULL));
+	int n = snprintf(text, sizeof(text), "%s %lld %ld\n", state, (long long)time(NULL),
+			 (long)getpid());
 	fs_write_replace(path, text, (size_t)n, 0644); /* what ps shows: not worth an fsync */
 	free(path);
 }
