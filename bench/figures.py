@@ -376,7 +376,7 @@ def sandbox_push_figures(b, name):
     sbx, none = aggregate(runs, "bwrap", ["release_s"]), aggregate(runs, "none", ["release_s"])
     b.row(7, f"push->release {name}, sandboxed", sbx, "s", none, "same push, slipway.sandbox none",
           note=f"median of {b.sbruns} each, alternating; {round((sbx - none) * 1000, 1)} ms added for the"
-          " whole build (detect of each shipped buildpack tried, compile, release, and the start check)")
+          " whole build (compile and release; the shipped detects run in-process, the start check once per bubblewrap)")
     b.row(7, f"  compile stage {name}, sandboxed", aggregate(runs, "bwrap", ["compile"]), "s",
           aggregate(runs, "none", ["compile"]), "same stage, slipway.sandbox none")
 
