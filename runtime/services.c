@@ -296,27 +296,17 @@ done:
 	return err;
 }
 
-/*
- * The pid the instance wrote in its file "state" (runtime/instance.h) when
- * that process is alive and runs in the service's directory (so not a pid
- * reused since), else 0: what s6-svstat would say, without a fork.
- */
+/* The pid the instance wrote in its file "state" (runtime/instance.h), if it still runs, else 0. */
 static long stated_pid(const char *root, const char *name)
 {
-	char *text = NULL, *dir = paths_service_dir(root, name), proc[64], word[16];
+	char *text = NULL, word[16];
 	long long since;
 	long pid = 0;
-	struct stat a, b;
 	if (supervisor_service_read(root, name, "state", 64, &text) < 0 ||
-	    sscanf(text, "%15s %lld %ld", word, &since, &pid) != 3 || pid <= 0)
-		pid = 0;
-	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
-	if (pid && (stat(proc, &a) < 0 || stat(dir, &b) < 0 || a.st_dev != b.st_dev ||
-		    a.st_ino != b.st_ino))
+	    sscanf(text, "%15s %lld %ld", word, &since, &pid) != 3)
 		pid = 0;
 	free(text);
-	free(dir);
-	return pid;
+	return supervisor_service_own_pid(root, name, pid);
 }
 
 /* The pid s6 runs for the service, 0 when it is down. */
