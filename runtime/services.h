@@ -174,6 +174,7 @@ struct service_info {
 	char state[16];     /* "starting", "up", "crashed" (waiting to start again) or "down" */
 	long pid;
 	long long since;    /* seconds since the epoch when it went up (or down) */
+	const char *size;   /* its type's size (store/formation.h), or NULL: none set */
 };
 
 /*
