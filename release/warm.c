@@ -114,8 +114,10 @@ int warm_find(struct app_ctx *ctx, const struct release *r, const struct strvec 
 	struct healthchecks hc = { .n = 0 };
 	char *host = NULL;
 	size_t n = 0;
-	int version = 0, ok = 1;
-	if (host_list(ctx->root, ctx->app, &s, &n) < 0)
+	int version = 0, ok = 1, seconds = 0;
+	/* slipway.warmPrevious 0: nothing warm is taken either, every switch is cold */
+	if (settings_seconds(ctx->settings, &SETTING_WARM_PREVIOUS, &seconds) < 0 || seconds <= 0 ||
+	    host_list(ctx->root, ctx->app, &s, &n) < 0)
 		goto fail;
 	for (size_t i = 0; i < n && !version; i++)
 		if (!strcmp(s[i].state, "warm"))

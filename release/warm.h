@@ -45,7 +45,8 @@ void warm_keep_previous(struct app_ctx *ctx, const struct release *r, int previo
  * $PORT and pass the app's health checks once), one for each web instance
  * of want (the instances r needs, runtime/services.h).  When they can:
  * 1, their names into taken and the rest of want (the non-web instances,
- * to start) into rest.  0 otherwise: r starts cold.
+ * to start) into rest.  0 otherwise (and always with slipway.warmPrevious
+ * 0): r starts cold.
  */
 int warm_find(struct app_ctx *ctx, const struct release *r, const struct strvec *want,
 	      struct strvec *taken, struct strvec *rest);
