@@ -10,6 +10,7 @@
 #include "release/activate.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
+#include "runtime/warm.h"
 #include "store/ledger.h"
 #include "store/app.h"
 #include "store/settings.h"
@@ -54,6 +55,10 @@ int cmd_ps(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
+	/* what a warm instance costs while it waits: its memory */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s[i].state, "warm"))
+			s[i].rss = warm_tree_rss((pid_t)s[i].pid);
 	if (a->json) {
 		struct buf out = BUF_INIT;
 		view_ps_json(&out, s, n);

@@ -723,7 +723,7 @@ static void read_state(const char *root, struct service_info *s)
 	free(text);
 }
 
-/* A warm instance that runs (runtime/warm.h): since it left the router, and its memory. */
+/* A warm instance that runs (runtime/warm.h): since it left the router. */
 static void read_warm(const char *root, struct service_info *s)
 {
 	long long since;
@@ -732,7 +732,6 @@ static void read_warm(const char *root, struct service_info *s)
 		return;
 	snprintf(s->state, sizeof(s->state), "warm");
 	s->since = since;
-	s->rss = warm_tree_rss((pid_t)s->pid);
 }
 
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n)

@@ -182,7 +182,8 @@ struct service_info {
 	long pid;
 	long long since;    /* seconds since the epoch when it went up (or down, or warm) */
 	long long warm_until; /* state "warm" (runtime/warm.h): when it retires; else 0 */
-	long long rss;      /* state "warm": bytes of memory its process tree holds */
+	long long rss;      /* bytes of memory its process tree holds, when the caller
+	                       asked (warm_tree_rss() of runtime/warm.h); else 0 */
 };
 
 /*

@@ -160,6 +160,8 @@ Test(warm, a_rollback_within_the_window_starts_no_process_and_serves_at_once)
 
 Test(warm, a_rollback_after_the_window_or_to_another_config_starts_its_instance)
 {
+	/* no automatic rollback: the watch service lives for the warm window alone */
+	app_sandbox_setenv(&sb, "SLIPWAY_WATCH=0");
 	app_sandbox_setenv(&sb, "SLIPWAY_WARM_PREVIOUS=2");
 	start_and_push_two();
 	char *v1 = web1_of(1);
