@@ -107,6 +107,23 @@ static const struct service_info *answering(struct app_ctx *ctx, const struct se
 	return NULL;
 }
 
+/* The release the app's warm instances are of (from their files: no process asked), or 0. */
+static int warm_version(const char *root, const char *app)
+{
+	struct strvec names = STRVEC_INIT;
+	int version = 0;
+	services_names(root, app, &names);
+	for (size_t i = 0; i < names.n && !version; i++) {
+		char type[64];
+		int v, index;
+		if (services_name_parse(names.v[i], app, &v, type, &index) == 0 &&
+		    warm_is(root, names.v[i], NULL, NULL))
+			version = warm_release_of(root, names.v[i], v);
+	}
+	strvec_clear(&names);
+	return version;
+}
+
 int warm_find(struct app_ctx *ctx, const struct release *r, const struct strvec *want,
 	      struct strvec *taken, struct strvec *rest)
 {
@@ -116,13 +133,11 @@ int warm_find(struct app_ctx *ctx, const struct release *r, const struct strvec 
 	size_t n = 0;
 	int version = 0, ok = 1, seconds = 0;
 	/* slipway.warmPrevious 0: nothing warm is taken either, every switch is cold */
-	if (settings_seconds(ctx->settings, &SETTING_WARM_PREVIOUS, &seconds) < 0 || seconds <= 0 ||
-	    host_list(ctx->root, ctx->app, &s, &n) < 0)
+	if (settings_seconds(ctx->settings, &SETTING_WARM_PREVIOUS, &seconds) < 0 || seconds <= 0)
 		goto fail;
-	for (size_t i = 0; i < n && !version; i++)
-		if (!strcmp(s[i].state, "warm"))
-			version = s[i].version;
-	if (!version || !equivalent(ctx, version, r) || load_checks(ctx, r, &hc, &host) < 0)
+	/* most releases are not the warm one's equal: found out before s6 is asked anything */
+	if (!(version = warm_version(ctx->root, ctx->app)) || !equivalent(ctx, version, r) ||
+	    host_list(ctx->root, ctx->app, &s, &n) < 0 || load_checks(ctx, r, &hc, &host) < 0)
 		goto fail;
 	for (size_t i = 0; i < want->n && ok; i++) {
 		int index = 0;
