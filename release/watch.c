@@ -180,7 +180,8 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 	/* the window is the one the release went live with, whatever was killed */
 	long long start = run_now_ms(), end = start + (until - (long long)time(NULL)) * 1000LL;
 	/* the service lives on until the instances kept warm retire */
-	long long last = start + ((warm_until > until ? warm_until : until) - (long long)time(NULL)) * 1000LL;
+	long long last_s = warm_until > until ? warm_until : until;
+	long long last = start + (last_s - (long long)time(NULL)) * 1000LL;
 	long long warm_end = start + (warm_until - (long long)time(NULL)) * 1000LL;
 	long long next_check = start;
 	while (run_now_ms() < last) {

@@ -477,7 +477,8 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 		char *inst = NULL;
 		if (parse_service(have.v[i], app, &sn) == 0)
 			inst = xasprintf("%s.%d", sn.type, sn.index);
-		if (inst && warm_release_of(root, have.v[i], sn.version) == r->version && strvec_has_sorted(&want, inst)) {
+		if (inst && warm_release_of(root, have.v[i], sn.version) == r->version &&
+		    strvec_has_sorted(&want, inst)) {
 			strvec_sort(&kept);
 			if (!strvec_has_sorted(&kept, inst)) {
 				strvec_push(&kept, inst);
@@ -728,7 +729,7 @@ static void read_warm(const char *root, struct service_info *s)
 {
 	long long since;
 	/* one that crashed or starts again says so: only one that is up is warm */
-	if (!s->up || !warm_is(root, s->name, &since, &s->warm_until) || strcmp(s->state, "up"))
+	if (!warm_is(root, s->name, &since, &s->warm_until) || !s->up || strcmp(s->state, "up"))
 		return;
 	snprintf(s->state, sizeof(s->state), "warm");
 	s->since = since;
