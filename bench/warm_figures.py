@@ -12,6 +12,7 @@ then a cold one (SLIPWAY_WARM_PREVIOUS=0: nothing is kept or taken).  Plain
 `rollback` goes back and forth between two deploys whose pages differ.
 """
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -133,6 +134,14 @@ def warm_figures(b):
     b.row(12, "  first answer with the target's page", wf["median"], "ms", cf["median"],
           "same, started cold", note=f"p99 {wf['p99']} ms (cold {cf['p99']} ms); a new nginx worker"
           " answers, while the old ones may still answer with the page before")
+    live = other(live)
+    _served(b, host, live)                            # the other one warm again
+    ps = json.loads(b.slipway_out("ps", "--json", "-a", "bench-run"))
+    mem = [p["memory"] for p in ps if p["state"] == "warm"]
+    if mem:
+        b.row(12, "memory of a warm instance", round(mem[0] / 1e6, 1), "MB",
+              note="the RSS of its process tree (slipway instance:run, bubblewrap, the app), as"
+              " `ps` shows it; shared pages counted in full")
     b.row(12, "  nginx -t", median(t_check), "ms", note="the switch checks the whole configuration"
           " before the reload")
     b.row(12, "  nginx reload: SIGHUP until a new worker runs", median(first), "ms")
