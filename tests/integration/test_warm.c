@@ -270,3 +270,28 @@ Test(warm, what_was_warm_retires_even_when_its_watch_service_is_killed_or_gone)
 	free(v2);
 	free(v1);
 }
+
+Test(warm, only_web_instances_are_kept_warm_and_the_others_start_again)
+{
+	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
+					   "worker: exec sleep 600\n", 0644);
+	free(ok("git", "commit", "-qam", "worker"));
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "ps:scale", "worker=1", "-a", APP));
+	char *web = web1_of(1);
+	commit_version("two\n", 0);
+	char *out = app_sandbox_push(&sb, "main");
+	cr_assert(strstr(out, "Released v2"), "%s", out);
+	free(out);
+	cr_assert_null(rt_service_dir(&sb, 1, "worker.1"), "v1's worker runs on: %s",
+		       rt_services(&sb));
+	free(ok(SLIPWAY_BIN, "rollback", "v1", "-a", APP));
+	assert_page("one\n");
+	/* v1's web instance serves again; v3 starts a worker of its own */
+	cr_assert_eq(access(web, F_OK), 0, "v1's web instance is not the one that serves");
+	char *s = rt_services(&sb);
+	cr_assert_str_eq(s, APP ".v1.web.1 " APP ".v2.web.1 " APP ".v3.worker.1");
+	free(s);
+	free(web);
+}
