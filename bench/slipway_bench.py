@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 
+import app_files
 import figures
 import warm_figures
 from measure import Failure, output, run
@@ -293,6 +294,7 @@ def measure(b):
     figures.ledger_figures(b, at)           # figures 3, 4, 6
     figures.diff_figures(b, at)             # figure 11
     figures.sandbox_figures(b)              # figure 7
+    app_files.start_figures(b)              # figure 12
     figures.runtime_figures(b)              # figure 8; starts the runtime
     figures.restart_figures(b)              # figure 9
     figures.router_figures(b)               # figure 10

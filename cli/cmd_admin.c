@@ -9,6 +9,7 @@
 #include "release/activate.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
+#include "exec/slugtree.h"
 #include "exec/unpack.h"
 #include "store/fsck.h"
 #include "util/error.h"
@@ -104,6 +105,8 @@ int cmd_fsck(struct cli *c)
 		failed = fsck_repair(c, &apps);
 	if (!err)
 		err = fsck_run(c->root, c->app, &problems);
+	if (!err && !c->app) /* the slugs' shared trees: the whole root's */
+		err = slugtree_fsck(c->root, &problems);
 	/* what runs, against what the ledger says runs */
 	for (size_t i = 0; !err && i < apps.n; i++)
 		activate_check(c->root, apps.v[i], &problems);

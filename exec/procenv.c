@@ -158,8 +158,22 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 		_exit(127);
 	if ((!o->sb->off && chdir("/") < 0) || (o->sb->off && chdir(o->dir) < 0))
 		_exit(127);
+	if (o->overlay && overlay_wanted(o->overlay))
+		overlay_mount(o->overlay);
 	execvpe(argv[0], argv, o->env);
 	_exit(127);
+}
+
+/* The child could not mount the overlay: it exited; reaped here. */
+static int overlay_not_mounted(struct procenv_proc *p, struct overlay *ov)
+{
+	int err = overlay_started(ov);
+	if (err) {
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		memset(p, 0, sizeof(*p));
+	}
+	return err;
 }
 
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
@@ -178,6 +192,8 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		}
 		sandbox_command(o->sb, o->argv, o->dir, 3, &argv);
 	}
+	if (o->overlay && overlay_wanted(o->overlay) && (err = overlay_arm(o->overlay)))
+		goto done;
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the process");
@@ -191,6 +207,8 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 		info[1] = -1;
 		read_info(info[0], &p->ns, &p->init);
 	}
+	if (o->overlay && overlay_wanted(o->overlay))
+		err = overlay_not_mounted(p, o->overlay);
 done:
 	if (info[0] >= 0)
 		close(info[0]);

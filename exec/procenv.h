@@ -6,8 +6,8 @@
  * Part of exec/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * As on Heroku, a process runs in the sandbox (runtime/sandbox.h) in its own
- * copy of the slug at /app (its directory and HOME); /app/.profile.d/ *.sh
+ * As on Heroku, a process runs in the sandbox (runtime/sandbox.h) in the
+ * slug's files at /app, its own (exec/overlay.h; its directory and HOME); /app/.profile.d/ *.sh
  * and then /app/.profile are sourced first, then its command runs: one
  * command line with /bin/sh -c (a Procfile command), or an argument vector
  * exec'ed as it is (never joined into a shell line).  Its environment is
@@ -30,6 +30,7 @@
 #ifndef SW_PROCENV_H
 #define SW_PROCENV_H
 
+#include "exec/overlay.h"
 #include "exec/sandbox.h"
 #include "store/config.h"
 #include "util/util.h"
@@ -93,6 +94,8 @@ struct procenv_start_opts {
 	 * with the sandbox off (the process would lose the terminal)
 	 */
 	int own_group;
+	/* with overlay_wanted(): /app (dir) is mounted by the child (exec/overlay.h) */
+	struct overlay *overlay;
 };
 
 struct procenv_proc {
@@ -103,8 +106,9 @@ struct procenv_proc {
 
 /*
  * Starts the process: core dumps off, the sandbox's file size limit, and
- * SIGTERM, SIGINT, SIGHUP, SIGPIPE and SIGCHLD at their defaults.  SW_ERROR
- * when it cannot be started (p->pid is then 0).
+ * SIGTERM, SIGINT, SIGHUP, SIGPIPE and SIGCHLD at their defaults; then the
+ * overlay, if any, is mounted.  SW_ERROR when it cannot be started (p->pid
+ * is then 0; o->overlay->failed when its overlay could not be mounted).
  */
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p);
 

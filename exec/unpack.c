@@ -1,5 +1,7 @@
 #include "exec/unpack.h"
 
+#include "exec/slugtree.h"
+
 #include "store/app.h"
 #include "store/cas.h"
 #include "store/paths.h"
@@ -20,13 +22,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
-			   char **run_dir);
+static int make_run(const char *root, const char *prefix, char **run_dir);
+static int lock_run(char **run_dir, int *lock_fd);
+
+int unpack_copy(const char *root, const char *hex, const char *run_dir)
+{
+	char *slug = NULL, *inside = NULL;
+	int err;
+
+	if ((err = cas_check(root, hex)))
+		return err;
+	slug = cas_path(root, hex);
+	inside = xasprintf("%s/app", run_dir);
+	if (fs_exists(inside))
+		rmdir(inside); /* an overlay's empty mount point: the copy takes its place */
+	err = slug_extract(slug, inside);
+	free(inside);
+	free(slug);
+	return err;
+}
+
+/* A fresh run directory with slug hex's copy in it; nothing left behind on failure. */
+static int make_copy(const char *root, const char *prefix, const char *hex, char **run_dir)
+{
+	char *run = NULL;
+	int err;
+
+	*run_dir = NULL;
+	if ((err = make_run(root, prefix, &run)) || (err = unpack_copy(root, hex, run))) {
+		if (run)
+			fs_rm_rf(run);
+		free(run);
+		return err;
+	}
+	*run_dir = run;
+	return 0;
+}
 
 int unpack_for_run(const char *root, const char *app, const char *hex, char **run_dir)
 {
 	char *prefix = xasprintf("%s-", app);
-	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	int err = make_copy(root, prefix, hex, run_dir);
 	free(prefix);
 	return err;
 }
@@ -35,48 +71,58 @@ int unpack_for_instance(const char *root, const char *app, const char *label, co
 			char **run_dir, int *lock_fd)
 {
 	char *prefix = xasprintf("%s.%s-", app, label);
-	int err = unpack_prefixed(root, prefix, hex, run_dir);
+	int err = make_copy(root, prefix, hex, run_dir);
 	free(prefix);
 	*lock_fd = -1;
-	if (!err) {
-		*lock_fd = open(*run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX) < 0) {
-			err = sw_error_errno(SW_ERROR, "cannot lock '%s'", *run_dir);
-			if (*lock_fd >= 0)
-				close(*lock_fd);
-			*lock_fd = -1;
-			fs_rm_rf(*run_dir);
-			free(*run_dir);
-			*run_dir = NULL;
-		}
-	}
-	return err;
+	return err ? err : lock_run(run_dir, lock_fd);
 }
 
-static int unpack_prefixed(const char *root, const char *prefix, const char *hex,
-			   char **run_dir)
+int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
+		   int *lock_fd)
+{
+	char *prefix = label ? xasprintf("%s.%s-", app, label) : xasprintf("%s-", app), *mnt = NULL;
+	int err = make_run(root, prefix, run_dir);
+	free(prefix);
+	*lock_fd = -1;
+	if (err)
+		return err;
+	mnt = xasprintf("%s/app", *run_dir);
+	if (mkdir(mnt, 0755) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot create directory '%s'", mnt);
+		fs_rm_rf(*run_dir);
+		free(*run_dir);
+		*run_dir = NULL;
+	}
+	free(mnt);
+	return err ? err : lock_run(run_dir, lock_fd);
+}
+
+static int make_run(const char *root, const char *prefix, char **run_dir)
 {
 	char *parent = paths_runs_dir(root);
-	char *run = NULL, *slug = NULL, *inside = NULL;
 	int err;
 
 	*run_dir = NULL;
-	if ((err = cas_check(root, hex)) || (err = fs_mkdir_p(parent, 0700)) ||
-	    (err = fs_mkdtemp(parent, prefix, &run)))
-		goto done;
-	slug = cas_path(root, hex);
-	inside = xasprintf("%s/app", run);
-	err = slug_extract(slug, inside);
-done:
-	if (err && run)
-		fs_rm_rf(run);
-	if (!err)
-		*run_dir = run;
-	else
-		free(run);
-	free(inside);
-	free(slug);
+	if (!(err = fs_mkdir_p(parent, 0700)))
+		err = fs_mkdtemp(parent, prefix, run_dir);
 	free(parent);
+	return err;
+}
+
+/* Takes the run directory's lock; on failure removes it. */
+static int lock_run(char **run_dir, int *lock_fd)
+{
+	int err = 0;
+	*lock_fd = open(*run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot lock '%s'", *run_dir);
+		if (*lock_fd >= 0)
+			close(*lock_fd);
+		*lock_fd = -1;
+		fs_rm_rf(*run_dir);
+		free(*run_dir);
+		*run_dir = NULL;
+	}
 	return err;
 }
 
@@ -154,10 +200,30 @@ static int sweep_instances(const char *root, uint64_t *removed)
 	return 0;
 }
 
+/* What older versions kept in <root>/unpacked/: everything there but trees/. */
+static int sweep_old_trees(const char *root, uint64_t *removed)
+{
+	char *parent = paths_unpacked_dir(root);
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	int err = 0;
+	while (!err && d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "trees"))
+			continue;
+		char *p = xasprintf("%s/%s", parent, e->d_name);
+		if (!(err = fs_rm_rf(p)))
+			(*removed)++;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+	return err;
+}
+
 int unpack_sweep(const char *root, uint64_t *removed)
 {
 	struct strvec apps = STRVEC_INIT;
-	char *shared = paths_unpacked_dir(root);
 	int err = app_list(root, &apps);
 
 	*removed = 0;
@@ -170,11 +236,12 @@ int unpack_sweep(const char *root, uint64_t *removed)
 		}
 		free(lockpath);
 	}
-	if (!err && fs_exists(shared) && !(err = fs_rm_rf(shared)))
-		(*removed)++;
+	if (!err)
+		err = sweep_old_trees(root, removed);
 	if (!err)
 		err = sweep_instances(root, removed);
+	if (!err)
+		err = slugtree_sweep(root, removed);
 	strvec_clear(&apps);
-	free(shared);
 	return err;
 }

@@ -4,13 +4,13 @@
  * Part of exec/: uses util/ and store/; writes only to the FILE * or
  * callback it is given.
  *
- * The release phase (and every process of the app) gets its own copy of the
- * release's slug, extracted for that run into <root>/runs/<app>-XXXXXX/app
- * (store/paths.h) and mounted writable at /app in its sandbox: what the run
- * changes is lost when it ends and never seen by another run, and nothing
- * accumulates - the copy is removed when the run is over.  A run killed
- * with its writer leaves its directory behind; the app's next writer (who
- * holds the app lock) or gc removes it.
+ * A process sees its slug's shared tree (exec/slugtree.h) at /app through
+ * an overlay of its own (exec/overlay.h); here is where that happens, its
+ * run directory, and the other way: where no overlay can be mounted, a
+ * run gets its own copy of the slug, extracted for that run into <root>/runs/<app>-XXXXXX/app and
+ * mounted writable at /app: also lost when the run ends, never seen by
+ * another.  A run killed with its writer leaves its directory behind; the
+ * app's next writer (who holds the app lock) or gc removes it.
  *
  *     char *run = NULL;
  *     if (unpack_for_run(root, app, hex, &run) < 0) ...;
@@ -41,6 +41,18 @@ int unpack_for_run(const char *root, const char *app, const char *hex, char **ru
 int unpack_for_instance(const char *root, const char *app, const char *label, const char *hex,
 			char **run_dir, int *lock_fd);
 
+/*
+ * An instance's run directory as unpack_for_instance() makes it, locked
+ * the same way, but with an empty <*run_dir>/app: its overlay's mount
+ * point (exec/overlay.h), in which unpack_copy() can still put a copy.
+ * label NULL: a run's directory, as unpack_for_run() names it.
+ */
+int unpack_run_dir(const char *root, const char *app, const char *label, char **run_dir,
+		   int *lock_fd);
+
+/* Extracts slug hex (checked first) into <run_dir>/app, which is missing or empty. */
+int unpack_copy(const char *root, const char *hex, const char *run_dir);
+
 /* Removes a run's directory (never follows symlinks). */
 int unpack_remove(const char *run_dir);
 
@@ -52,9 +64,11 @@ int unpack_clear(const char *root, const char *app, uint64_t *removed);
 
 /*
  * For gc: the run directories of every app that no writer holds now, the
- * instances' copies that no instance holds, and the shared trees
- * <root>/unpacked/ that older versions kept.  *removed gets the count.
+ * instances' copies that no instance holds, the shared trees no process
+ * holds (slugtree_sweep), and what older versions kept in <root>/unpacked/
+ * beside trees/.  *removed gets the count.
  */
 int unpack_sweep(const char *root, uint64_t *removed);
+
 
 #endif

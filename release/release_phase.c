@@ -1,7 +1,7 @@
 #include "release/release_phase.h"
 
 #include "exec/sandbox.h"
-#include "exec/unpack.h"
+#include "exec/overlay.h"
 
 #include "util/run.h"
 #include "util/error.h"
@@ -53,12 +53,30 @@ static void make_env(const struct sandbox *sb, const struct release *r, const ch
 		strvec_pushf(env, "%s=%s", r->config.items[i].key, r->config.items[i].value);
 }
 
+/* The command in the sandbox; where /app cannot be an overlay, again in a copy of the slug. */
+static int run_command(const struct app_ctx *ctx, const struct sandbox *sb,
+		       const struct release *r, struct overlay *ov, struct run_opts *o,
+		       int *status)
+{
+	int err;
+	if ((err = overlay_run_opts(ov, o)))
+		return err;
+	err = sandbox_run(sb, o, status);
+	if (!overlay_wanted(ov) || overlay_started(ov) == 0)
+		return err;
+	o->before_exec = NULL;
+	if ((err = overlay_copy(ov, ctx->root, r->slug)))
+		return err;
+	return sandbox_run(sb, o, status);
+}
+
 void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const struct release *r,
 		       int timeout_sec, FILE *out, int *ok, char **output)
 {
 	struct sink s = { out, BUF_INIT, 0 };
 	struct strvec env = STRVEC_INIT;
-	char *run = NULL, *dir = NULL;
+	struct overlay ov = OVERLAY_INIT;
+	const char *dir = NULL;
 	int status = -1, err;
 
 	*ok = 0;
@@ -67,10 +85,10 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 		say(out, SAY_WARN, "Warning: slipway.sandbox is none: the release command runs "
 				   "unsandboxed, as the server user");
 	fflush(out);
-	if ((err = unpack_for_run(ctx->root, ctx->app, r->slug, &run))) {
+	if ((err = overlay_open(&ov, ctx->root, ctx->app, NULL, r->slug, sb))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
 	} else {
-		dir = xasprintf("%s/app", run);
+		dir = ov.dir;
 		sandbox_mount(sb, dir, "/app", 1);
 		const char *argv[] = { "/bin/sh", "-c", proc_list_get(&r->procs, "release"), NULL };
 		struct run_opts o = RUN_OPTS_INIT;
@@ -81,7 +99,7 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 		o.timeout_sec = timeout_sec;
 		o.on_line = on_line;
 		o.ctx = &s;
-		err = sandbox_run(sb, &o, &status);
+		err = run_command(ctx, sb, r, &ov, &o, &status);
 		if (err) {
 			const char *msg = sw_error_last();
 			on_line(msg, strlen(msg), &s);
@@ -99,10 +117,7 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 	}
 	fflush(out);
 	*output = buf_detach(&s.saved);
-	if (run)
-		unpack_remove(run); /* what the run changed is gone with it */
+	overlay_close(&ov); /* what the run changed is gone with it */
 	sandbox_release(sb);
 	strvec_clear(&env);
-	free(run);
-	free(dir);
 }

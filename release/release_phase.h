@@ -5,8 +5,8 @@
  * callback it is given.
  *
  * As on Heroku: when a release's process types include `release`, its
- * command runs in the sandbox with its own copy of the slug's files at /app
- * as its working directory and HOME (runtime/unpack.h), and the release's
+ * command runs in the sandbox with the slug's files at /app, writable and
+ * its own (exec/overlay.h), as its working directory and HOME, and the release's
  * config vars, DYNO=release.1, SOURCE_VERSION and PATH as its environment,
  * before the release may become current (runtime/activate.h decides that).
  * Output streams to `out` ("Running release command..." … "Waiting for
@@ -31,7 +31,7 @@ int release_phase_wanted(const struct release *r);
 /*
  * Runs the release command of r, a release of the app ctx has open, in the
  * sandbox sb (exec/sandbox.h; the
- * run's copy of the slug is mounted into it at /app, and sb is released
+ * run's /app is mounted into it, and sb is released
  * afterwards), for at most timeout_sec seconds.  *ok is set to 1 when it exited 0, and
  * *output (malloc'ed, never NULL) gets what is to be saved with the
  * release: its output (capped at 1 MiB), and why it failed.  A failure to

@@ -5,7 +5,7 @@
 #include "runtime/supervisor.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
-#include "exec/unpack.h"
+#include "exec/overlay.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -278,13 +278,27 @@ static int parent_is_s6(void)
 	return supervisor_is_parent();
 }
 
+/* Starts the sandbox; where /app cannot be an overlay, with a copy of the slug, said once. */
+static int start_app(const struct procenv_start_opts *so, const struct instance_opts *o,
+		     struct outstream *os, struct procenv_proc *proc)
+{
+	int err = procenv_start(so, proc);
+	if (!err || !so->overlay->failed)
+		return err;
+	say(os, "/app is a copy of the slug: %s", sw_error_last());
+	if (!(err = overlay_copy(so->overlay, o->root, o->release->slug)))
+		err = procenv_start(so, proc);
+	return err;
+}
+
 int instance_run(const struct instance_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
+	struct overlay ov = OVERLAY_INIT;
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
-	char *run = NULL, *dir = NULL;
+	const char *dir = NULL;
 	const char *command = NULL;
-	int out[2] = { -1, -1 }, run_lock = -1, err;
+	int out[2] = { -1, -1 }, err;
 	char label[80];
 
 	*status = -1;
@@ -311,9 +325,9 @@ int instance_run(const struct instance_opts *o, int *status)
 	}
 	if ((err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
-	    (err = unpack_for_instance(o->root, o->app, label, o->release->slug, &run, &run_lock)))
+	    (err = overlay_open(&ov, o->root, o->app, label, o->release->slug, &sb)))
 		goto done;
-	dir = xasprintf("%s/app", run);
+	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
 	procenv_env(&o->release->config, o->port, label, &sb, dir, &env);
 	procenv_argv(&command, 1, &argv);
@@ -337,8 +351,9 @@ int instance_run(const struct instance_opts *o, int *status)
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
-					 .dir = dir, .env = env.v, .out_fd = out[1] };
-	if ((err = procenv_start(&so, &p.proc)))
+					 .dir = dir, .env = env.v, .out_fd = out[1],
+					 .overlay = &ov };
+	if ((err = start_app(&so, o, &os, &p.proc)))
 		goto done;
 	close(out[1]);
 	out[1] = -1;
@@ -373,10 +388,7 @@ done:
 	for (int i = 0; i < 2; i++)
 		if (out[i] >= 0)
 			close(out[i]);
-	if (run)
-		unpack_remove(run); /* the instance's changes go with it */
-	if (run_lock >= 0)
-		close(run_lock);
+	overlay_close(&ov); /* the instance's changes go with it */
 	/* the process ends with its signals as they were: nothing left blocked and pending */
 	sigprocmask(SIG_SETMASK, waitmask, NULL);
 	sandbox_release(&sb);
@@ -384,7 +396,5 @@ done:
 	strvec_clear(&argv);
 	buf_release(&os.partial);
 	buf_release(&os.lines);
-	free(run);
-	free(dir);
 	return err;
 }

@@ -7,8 +7,8 @@
  * stdout and stderr, for its supervisor's logger).
  *
  * As on Heroku: the process type's command runs with /bin/sh -c in the
- * sandbox (runtime/sandbox.h), in its own copy of the release's slug at
- * /app (runtime/unpack.h: writable, lost when the instance ends), with
+ * sandbox (runtime/sandbox.h), in the release's slug at /app
+ * (exec/overlay.h: writable and its own, lost when the instance ends), with
  * HOME=/app and /app as its directory; /app/.profile.d/ *.sh and then
  * /app/.profile are sourced first.  Its environment is the release's
  * config vars plus PORT, DYNO=TYPE.N and PATH (PORT and DYNO are the

@@ -3,7 +3,7 @@
 
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
-#include "exec/unpack.h"
+#include "exec/overlay.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -46,13 +46,26 @@ static int check_opts(const struct oneoff_opts *o, int *stop)
 	return 0;
 }
 
+/* Starts the sandbox; where /app cannot be an overlay, with a copy of the slug. */
+static int start_app(const struct procenv_start_opts *so, const struct oneoff_opts *o,
+		     struct procenv_proc *p)
+{
+	int err = procenv_start(so, p);
+	if (!err || !so->overlay->failed)
+		return err;
+	if (!(err = overlay_copy(so->overlay, o->root, o->release->slug)))
+		err = procenv_start(so, p);
+	return err;
+}
+
 int oneoff_run(const struct oneoff_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
+	struct overlay ov = OVERLAY_INIT;
 	struct strvec env = STRVEC_INIT, inner = STRVEC_INIT;
-	char *run = NULL, *dir = NULL;
+	const char *dir = NULL;
 	char dyno[32];
-	int stop = 0, lock = -1, err;
+	int stop = 0, err;
 
 	*status = -1;
 	/* from here on, a client gone or a ^C stops the process, and the run dir goes */
@@ -61,34 +74,29 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	if ((err = check_opts(o, &stop)) ||
 	    (err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
 	    (err = sandbox_check(&sb)) ||
-	    (err = unpack_for_instance(o->root, o->app, dyno, o->release->slug, &run, &lock)))
+	    (err = overlay_open(&ov, o->root, o->app, dyno, o->release->slug, &sb)))
 		goto done;
 	if (procenv_stop_asked()) {
 		*status = 128 + SIGTERM; /* stopped before it started */
 		goto done;
 	}
-	dir = xasprintf("%s/app", run);
+	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
 	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
 	procenv_argv(o->words, o->n, &inner);
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
 					 .dir = dir, .env = env.v, .keep_stdin = 1,
-					 .own_group = 1 };
+					 .own_group = 1, .overlay = &ov };
 	struct procenv_proc p;
-	if ((err = procenv_start(&so, &p)))
+	if ((err = start_app(&so, o, &p)))
 		goto done;
 	*status = procenv_wait(&p, stop);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
 done:
-	if (run)
-		unpack_remove(run); /* what it changed goes with it */
-	if (lock >= 0)
-		close(lock);
+	overlay_close(&ov); /* what it changed goes with it */
 	sandbox_release(&sb);
 	strvec_clear(&env);
 	strvec_clear(&inner);
-	free(run);
-	free(dir);
 	return err;
 }

@@ -8,8 +8,8 @@
  * process's).
  *
  * It starts like a process instance (runtime/procenv.h): in the sandbox, in
- * its own copy of the release's slug at /app (writable, removed when it
- * ends, or swept by gc when this process was killed: runtime/unpack.h,
+ * the release's slug at /app (writable and its own, gone when it ends,
+ * exec/overlay.h; its run directory swept by gc when this process was killed:
  * <root>/runs/<app>.run.N-XXXXXX), with HOME=/app,
  * the profile scripts sourced first, and the release's config vars plus
  * DYNO=run.N (N is this process's pid: unique among the app's running

@@ -129,6 +129,21 @@ char *paths_unpacked_dir(const char *root)
 	return xasprintf("%s/unpacked", root);
 }
 
+char *paths_trees_dir(const char *root)
+{
+	return xasprintf("%s/unpacked/trees", root);
+}
+
+char *paths_tree(const char *root, const char *hex)
+{
+	return xasprintf("%s/unpacked/trees/%s", root, hex);
+}
+
+char *paths_tree_lock(const char *root, const char *hex)
+{
+	return xasprintf("%s/unpacked/trees/%s.lock", root, hex);
+}
+
 char *paths_runs_dir(const char *root)
 {
 	return xasprintf("%s/runs", root);

@@ -16,7 +16,10 @@
  *   <root>/store/tmp/                slugs being written
  *   <root>/store/verified/<hex>      a slug's verification stamp
  *   <root>/runs/<app>-XXXXXX/app/    a slug's files, copied for one run of its code
- *   <root>/unpacked/                 shared slug trees of older versions (gc removes it)
+ *   <root>/runs/<app>.<TYPE.N>-XXXXXX/app/  an instance's /app: its overlay's mount point (or copy)
+ *   <root>/unpacked/trees/<hex>/     a slug's files, extracted once, shared read-only (exec/slugtree.h)
+ *   <root>/unpacked/trees/<hex>.lock held while that tree is extracted
+ *   <root>/unpacked/                 besides trees/: shared slug trees of older versions (gc removes them)
  *   <root>/cache/<app>/              buildpack cache (CACHE_DIR), kept between builds
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
@@ -112,6 +115,15 @@ char *paths_store_stamp(const char *root, const char *hex);
 
 /* <root>/unpacked */
 char *paths_unpacked_dir(const char *root);
+
+/* <root>/unpacked/trees: the slugs' shared trees (exec/slugtree.h) */
+char *paths_trees_dir(const char *root);
+
+/* <root>/unpacked/trees/<hex>: slug hex's files, read-only, shared by its instances (exec/slugtree.h) */
+char *paths_tree(const char *root, const char *hex);
+
+/* <root>/unpacked/trees/<hex>.lock: held while the tree is extracted */
+char *paths_tree_lock(const char *root, const char *hex);
 
 /* <root>/runs */
 char *paths_runs_dir(const char *root);

@@ -50,6 +50,17 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "1G", .zero_off = 1,
 		.help = "the most app code may keep in its private `/tmp` (memory, one per build step, "
 			"release command, process and one-off); `0`: the kernel's default, half the RAM" },
+	[SETTING_ID_APP_OVERLAY] = {
+		.key = "slipway.appOverlay", .env = "SLIPWAY_APP_OVERLAY",
+		.type = SETTING_TYPE_BOOL, .scope = APP_, .def = "true",
+		.help = "a process's `/app` is the slug's one shared tree under a writable overlay of "
+			"its own; `false`: a copy of the slug per process (slower to start, written "
+			"to disk)" },
+	[SETTING_ID_APP_WRITE_SIZE] = {
+		.key = "slipway.appWriteSize", .env = "SLIPWAY_APP_WRITE_SIZE",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "1G", .zero_off = 1,
+		.help = "the most a process may write under its `/app` overlay (memory, gone when "
+			"it stops); `0`: the kernel's default, half the RAM" },
 	[SETTING_ID_BUILD_DIR] = {
 		.key = "slipway.buildDir", .env = "SLIPWAY_BUILD_DIR",
 		.type = SETTING_TYPE_PATH, .scope = APP_,

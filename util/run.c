@@ -183,6 +183,8 @@ static void __attribute__((noreturn)) child_exec(const struct launch *l,
 		child_fail(l->rep[1], STAGE_SETUP, errno);
 	if (o->dir && chdir(o->dir) < 0)
 		child_fail(l->rep[1], STAGE_CHDIR, errno);
+	if (o->before_exec)
+		o->before_exec(o->before_exec_ctx);
 	int err = ENOENT, saw_eacces = 0;
 	for (size_t i = 0; i < l->paths.n; i++) {
 		execve(l->paths.v[i], (char *const *)o->argv, l->envp);

@@ -57,6 +57,9 @@ struct run_opts {
 	int check_ms;             /* 0 = 1000 */
 	int no_core;              /* 1: the child's RLIMIT_CORE is 0 */
 	int oom_score_adj;        /* the child's oom_score_adj (util/proc.h); 0 = ours */
+	void (*before_exec)(void *ctx); /* called in the child last, before its exec:
+	                             async-signal-safe calls only; it may _exit() */
+	void *before_exec_ctx;
 };
 #define RUN_OPTS_INIT { 0 }
 

@@ -142,8 +142,12 @@ Test(sandbox, the_release_phase_gets_its_own_writable_copy_of_the_slug)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	cr_assert_eq(n, 0, "runs left behind in %s", runs);
+	/* the slug's shared tree is kept for the next runs, as the slug has it */
 	char *shared = th_path("%s/unpacked", sb.root);
-	cr_assert_not(fs_exists(shared), "slug trees kept in %s", shared);
+	r = th_runv(NULL, NULL, "find", shared, "-name", "mark", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "", "what the release command wrote is in no tree");
+	th_result_free(&r);
 	free(shared);
 	free(runs);
 	free(bp);
@@ -164,7 +168,7 @@ Test(sandbox, gc_and_apps_destroy_remove_what_killed_runs_left)
 	th_result_free(&r);
 	char *dir = th_path("%s/runs/" APP "-abc123", sb.root);
 	cr_assert_not(fs_exists(dir));
-	char *shared = th_path("%s/unpacked", sb.root);
+	char *shared = th_path("%s/unpacked/0123", sb.root);
 	cr_assert_not(fs_exists(shared));
 
 	th_write(run, "x", 0644);
@@ -174,6 +178,36 @@ Test(sandbox, gc_and_apps_destroy_remove_what_killed_runs_left)
 	free(dir);
 	free(old);
 	free(run);
+	free(bp);
+}
+
+Test(sandbox, fsck_names_a_damaged_slug_tree_and_gc_removes_the_trees_no_process_uses)
+{
+	char *bp = make_buildpack("plain", "#!/bin/sh\necho built > \"$1/built\"\n");
+	free(push_with(bp, "web: ./run\nrelease: true\n"));
+	/* the release command's run left the slug's tree; an operator's slip damages it */
+	char *trees = th_path("%s/unpacked/trees", sb.root);
+	struct th_result r = th_runv(NULL, NULL, "find", trees, "-name", "built", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *built = strndup(r.out, strcspn(r.out, "\n"));
+	th_result_free(&r);
+	cr_assert_eq(unlink(built), 0, "%s", built);
+	r = sw("fsck");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "problem: unpacked tree of slug "), "%s", r.out);
+	cr_assert(strstr(r.out, " differs from its slug: 'built' is missing (gc removes it when no "
+			 "instance uses it)\n"), "%s", r.out);
+	th_result_free(&r);
+	r = sw("gc");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ", 1 unpacked slug and "), "%s", r.out);
+	th_result_free(&r);
+	cr_assert_eq(th_entries(trees), 0, "no process uses it: gone");
+	r = sw("fsck");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	free(built);
+	free(trees);
 	free(bp);
 }
 

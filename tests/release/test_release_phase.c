@@ -1,6 +1,6 @@
 /*
  * release/release_phase: the Procfile's release command runs in the
- * sandbox, in its own copy of the slug at /app, with the release's config
+ * sandbox, in the slug's shared tree under an overlay of its own at /app, with the release's config
  * and Heroku's variables and nothing of the server's; its output streams
  * and is handed back, and a failure of any kind is a failed phase.
  */
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *root;
@@ -128,6 +129,30 @@ Test(release_phase, what_it_changes_goes_with_its_copy_of_the_slug)
 	cr_assert_eq(runs_left(), 0, "its copy is gone");
 	free(text);
 	free(slug);
+	free(saved);
+	release_release(&r);
+}
+
+Test(release_phase, it_sees_the_slugs_shared_tree_and_leaves_it_as_it_was)
+{
+	struct release r = RELEASE_INIT;
+	prepare(&r, hex, "stat -c %i marker && echo changed > marker && rm marker && touch added");
+	int ok;
+	char *saved = run_phase(&r, 60, &ok);
+	cr_assert_eq(ok, 1, "%s", saved);
+	char *marker = th_path("%s/unpacked/trees/%s/marker", root, hex);
+	char *tree = th_path("%s/unpacked/trees/%s", root, hex), want[32];
+	struct stat st;
+	cr_assert_eq(stat(marker, &st), 0, "the tree is kept, marker and all");
+	snprintf(want, sizeof(want), "%llu\n", (unsigned long long)st.st_ino);
+	cr_assert_str_eq(saved, want, "the command saw the tree's file, not a copy");
+	char *text = th_read(marker, NULL);
+	cr_assert_str_eq(text, "from the slug\n");
+	cr_assert_eq(th_entries(tree), 1, "nothing added to the tree");
+	cr_assert_eq(runs_left(), 0, "nothing left of the run");
+	free(text);
+	free(tree);
+	free(marker);
 	free(saved);
 	release_release(&r);
 }

@@ -1,5 +1,6 @@
 /*
- * runtime/oneoff: a command run once in its own copy of the slug - one
+ * runtime/oneoff: a command run once in the slug's shared tree under an
+ * overlay of its own (what it writes stays its own) - one
  * word a shell line, several an argv never joined into one; DYNO=run.PID;
  * the exit status handed back; stdin passed through; a SIGHUP passed on as
  * SIGTERM; refusals before anything starts; nothing left in <root>/runs.
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *root, *log_path;
@@ -97,6 +99,32 @@ Test(oneoff, one_word_is_a_shell_line_run_at_app_as_run_pid)
 	cr_assert_str_eq(text, want);
 	cr_assert_eq(runs_left(), 0, "its copy of the slug is gone");
 	free(want);
+	free(text);
+	release_release(&j.r);
+}
+
+Test(oneoff, it_sees_the_slugs_shared_tree_and_its_writes_stay_its_own)
+{
+	struct job j;
+	job_init(&j, (const char *[]){ "stat -c %i marker; echo changed > marker; rm marker; "
+				       "touch added", NULL });
+	pid_t pid = rh_child(log_path, NULL, run_job, &j);
+	char *text = finish(pid);
+	char *marker = th_path("%s/unpacked/trees/%s/marker", root, hex);
+	char *tree = th_path("%s/unpacked/trees/%s", root, hex);
+	struct stat st;
+	cr_assert_eq(stat(marker, &st), 0);
+	char *want = th_path("%llu\noneoff_run %d: 0, status 0\n", (unsigned long long)st.st_ino,
+			     (int)pid);
+	cr_assert_str_eq(text, want, "it saw the tree's file, not a copy");
+	char *kept = th_read(marker, NULL);
+	cr_assert_str_eq(kept, "from the slug\n");
+	cr_assert_eq(th_entries(tree), 1, "nothing added to the tree");
+	cr_assert_eq(runs_left(), 0);
+	free(kept);
+	free(want);
+	free(tree);
+	free(marker);
 	free(text);
 	release_release(&j.r);
 }
