@@ -721,6 +721,8 @@ struct extractor {
 	char *chunk;
 	struct dir_mode *later; /* modes applied at the end (no owner rwx) */
 	size_t n_later, cap_later;
+	char *parent;           /* the last entry's parent directory (rel), NULL: none */
+	int parent_fd;          /* open on it: a slug lists a directory's entries together */
 };
 
 static int unsafe(struct extractor *x, const char *why)
@@ -886,6 +888,40 @@ static int make_symlink(struct extractor *x, int pfd, const char *leaf, const ch
 			       : sw_error_errno(SW_ERROR, "cannot create '%s'", x->name);
 }
 
+static void forget_parent(struct extractor *x)
+{
+	if (x->parent_fd >= 0)
+		close(x->parent_fd);
+	x->parent_fd = -1;
+	free(x->parent);
+	x->parent = NULL;
+}
+
+/*
+ * walk_parent() (creating what is missing), the directory kept open for
+ * the next entry of the same directory.  Safe to reuse: every component
+ * was opened without following a symlink, and nothing that exists is
+ * ever replaced (entries are created O_EXCL, symlinks only where no name is).
+ */
+static int parent_of(struct extractor *x, char *rel, int *pfd, const char **leaf)
+{
+	char *slash = strrchr(rel, '/');
+	size_t len = slash ? (size_t)(slash - rel) : 0;
+	int err;
+
+	if (x->parent && strlen(x->parent) == len && !strncmp(x->parent, rel, len)) {
+		*pfd = x->parent_fd;
+		*leaf = slash ? slash + 1 : rel;
+		return 0;
+	}
+	forget_parent(x);
+	if ((err = walk_parent(x, rel, 1, pfd, leaf)) < 0)
+		return err;
+	x->parent = xstrndup(rel, len);
+	x->parent_fd = *pfd;
+	return 0;
+}
+
 static int extract_entry(struct extractor *x, struct archive_entry *ae)
 {
 	const char *path = archive_entry_pathname(ae), *leaf;
@@ -906,7 +942,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *ae)
 		err = unsafe(x, "./app/ must be a directory");
 		goto done;
 	}
-	if ((err = walk_parent(x, rel, 1, &pfd, &leaf)) < 0)
+	if ((err = parent_of(x, rel, &pfd, &leaf)) < 0)
 		goto done;
 	if (type == AE_IFDIR)
 		err = make_dir(x, pfd, leaf, rel, mode);
@@ -915,8 +951,6 @@ static int extract_entry(struct extractor *x, struct archive_entry *ae)
 	else
 		err = make_symlink(x, pfd, leaf, archive_entry_symlink(ae));
 done:
-	if (pfd >= 0)
-		close(pfd);
 	free(rel);
 	return err;
 }
@@ -990,7 +1024,7 @@ static int open_target(const char *dir, int *out)
 
 int slug_extract(const char *path, const char *dir)
 {
-	struct extractor x = { .root = -1 };
+	struct extractor x = { .root = -1, .parent_fd = -1 };
 	struct archive_entry *ae;
 	int err;
 
@@ -1003,6 +1037,7 @@ int slug_extract(const char *path, const char *dir)
 	if (!err)
 		err = apply_later_modes(&x);
 done:
+	forget_parent(&x);
 	for (size_t i = 0; i < x.n_later; i++)
 		free(x.later[i].rel);
 	free(x.later);

@@ -684,6 +684,12 @@ Test(slug, extract_refuses_escapes)
 	struct fake over[] = { { "./app/f", 'l', 0777, target },
 			       { "./app/f", 'f', 0644, "pwned" } };
 	assert_refused(over, 2, "./app/f");
+	/* a directory kept open for its next entries is never swapped for a link */
+	struct fake swap[] = { { "./app/d/", 'd', 0755, NULL },
+			       { "./app/d/a", 'f', 0644, "x" },
+			       { "./app/d", 'l', 0777, outside },
+			       { "./app/d/pwned", 'f', 0644, "x" } };
+	assert_refused(swap, 4, "./app/d");
 	struct fake hard[] = { { "./app/h", 'h', 0644, target } };
 	assert_refused(hard, 1, "./app/h");
 
