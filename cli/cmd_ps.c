@@ -13,9 +13,11 @@
 #include "runtime/warm.h"
 #include "store/ledger.h"
 #include "store/app.h"
+#include "store/formation.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/say.h"
+#include "util/units.h"
 #include "store/appctx.h"
 
 #include <stdio.h>
@@ -55,10 +57,13 @@ int cmd_ps(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
-	/* what a warm instance costs while it waits: its memory */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const struct formation_size *size = formation_size_of(c->root, c->app, s[i].type);
+		s[i].size = size ? size->name : NULL;
+		/* what a warm instance costs while it waits: its memory */
 		if (!strcmp(s[i].state, "warm"))
 			s[i].rss = warm_tree_rss((pid_t)s[i].pid);
+	}
 	if (a->json) {
 		struct buf out = BUF_INIT;
 		view_ps_json(&out, s, n);
@@ -207,4 +212,65 @@ int cmd_ps_restart(struct cli *c)
 		return cli_usage(c->cmd, "invalid process '%s': use a type or TYPE.N, for example web or web.1",
 				 c->args[0]);
 	return with_current(c, "restart", restart);
+}
+
+/* ps:resize without changes: each type's size, "web=standard-2x worker=512M" (slipway.memory's). */
+static int show_sizes(struct cli *c, struct app_ctx *ctx, const struct release *r)
+{
+	(void)ctx;
+	struct settings *s = NULL;
+	uint64_t memory = 0;
+	char text[32];
+	if (settings_open(&s, c->root, c->app) < 0 ||
+	    settings_size(s, &SETTING_MEMORY, &memory) < 0) {
+		settings_free(s);
+		return cli_fail();
+	}
+	settings_free(s);
+	units_format_size(memory, text, sizeof(text));
+	for (size_t i = 0; i < r->procs.n; i++) {
+		const char *type = r->procs.items[i].name;
+		if (!strcmp(type, "release"))
+			continue;
+		const struct formation_size *size = formation_size_of(c->root, c->app, type);
+		printf("%s=%s\n", type, size ? size->name : memory ? text : "unlimited");
+	}
+	return 0;
+}
+
+static int resize(struct cli *c, struct app_ctx *ctx, const struct release *r)
+{
+	struct strvec types = STRVEC_INIT;
+	int rc = 0;
+	if (formation_resize(c->root, c->app, r, c->args, (size_t)c->nargs, &types) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	printf("Resizing and restarting the specified processes of %s... ", c->app);
+	fflush(stdout);
+	/* as on Heroku: the type's instances restart at their new size, without a release */
+	for (size_t i = 0; services_runtime_up(c->root) && i < types.n; i++) {
+		char *why = NULL;
+		int err = activate_restart(ctx, r, types.v[i], &why);
+		if (err < 0 && err != SW_ENOTFOUND) {
+			printf("failed\n");
+			fflush(stdout);
+			say(stderr, SAY_WARN, "%s", why ? why : sw_error_last());
+			free(why);
+			rc = 1;
+			goto done;
+		}
+		free(why);
+	}
+	printf("done\n");
+	for (int i = 0; i < c->nargs; i++)
+		logs_event(c->root, c->app, "api", "Resize %s by %s", c->args[i], c->user);
+done:
+	strvec_clear(&types);
+	return rc;
+}
+
+int cmd_ps_resize(struct cli *c)
+{
+	return with_current(c, "resize", c->nargs ? resize : show_sizes);
 }

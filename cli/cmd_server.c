@@ -4,6 +4,7 @@
 #include "cli/common.h"
 #include "view/runtime.h"
 
+#include "exec/limits.h"
 #include "release/activate.h"
 #include "runtime/instance.h"
 #include "runtime/router.h"
@@ -40,13 +41,37 @@ static int start_router(struct cli *c)
 	return 0;
 }
 
+/* Said once when the runtime starts: the instances will run without their limits, and why. */
+static void print_limits_not_enforced(pid_t svscan)
+{
+	char *why = NULL;
+	if (!limits_probe(svscan, &why))
+		say(stderr, SAY_WARN, "Limits are not enforced (memory, processes, CPU weight): %s",
+		    why);
+	free(why);
+}
+
+/* The limits' line of server:status: enforced, how, or why not. */
+static void print_limits(pid_t svscan)
+{
+	char *what = NULL;
+	if (limits_probe(svscan, &what))
+		printf("Limits:     enforced, %s\n", what);
+	else
+		printf("Limits:     not enforced: %s\n", what);
+	free(what);
+}
+
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
 	int ended = 0;
 	/* what a killed tree left goes first: none of it may keep the router's port */
-	if (!supervisor_running(c->root) && supervisor_end_outside(c->root, 30, &ended) < 0)
-		return cli_fail();
+	if (!supervisor_running(c->root)) {
+		if (supervisor_end_outside(c->root, 30, &ended) < 0)
+			return cli_fail();
+		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
+	}
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
@@ -60,6 +85,8 @@ int cmd_server_start(struct cli *c)
 	else
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
+	if (!st.already)
+		print_limits_not_enforced(st.pid);
 	/* whatever happened while it was down: every app runs its current release */
 	int added;
 	if (services_restore_all(c->root, 0, &added) < 0)
@@ -133,6 +160,7 @@ int cmd_server_status(struct cli *c)
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
 			print_router(c->root, &l);
+		print_limits(st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);
@@ -158,6 +186,7 @@ int cmd_server_stop(struct cli *c)
 		printf("failed\n");
 		return cli_fail();
 	}
+	limits_sweep(c->root); /* what instances killed outright left */
 	printf("done\n");
 	return 0;
 }
@@ -166,10 +195,13 @@ int cmd_server_run(struct cli *c)
 {
 	int added;
 	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
-	if (!supervisor_running(c->root) &&
-	    (supervisor_end_outside(c->root, 30, NULL) < 0 ||
-	     services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0))
-		return cli_fail();
+	if (!supervisor_running(c->root)) {
+		if (supervisor_end_outside(c->root, 30, NULL) < 0)
+			return cli_fail();
+		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
+		if (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0)
+			return cli_fail();
+	}
 	fflush(stdout);
 	supervisor_exec(c->root); /* returns only on failure */
 	return cli_fail();

@@ -96,6 +96,7 @@ extern const struct opt server_status_opts[], instance_run_opts[], watch_run_opt
 int cmd_ps(struct cli *c);
 int cmd_ps_scale(struct cli *c);
 int cmd_ps_restart(struct cli *c);
+int cmd_ps_resize(struct cli *c);
 extern const struct opt ps_opts[];
 
 /* cmd_router.c */

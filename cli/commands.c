@@ -167,6 +167,11 @@ const struct cmd cli_commands[] = {
 	{ "ps:scale", cmd_ps_scale, CMD_APP | CMD_REMOTE, 0, -1, "[TYPE=N [TYPE+N ...]] -a APP", NULL,
 	  "set how many processes of each type run (web=2, worker+1); no new release\n"
 	  "(none: show how many run: web=1 worker=0)" },
+	/* the operator's: a size may take more of the server than slipway.memory gives */
+	{ "ps:resize", cmd_ps_resize, CMD_APP, 0, -1, "[TYPE=SIZE ...] -a APP", NULL,
+	  "set a process type's size - its memory: standard-1x 512M, standard-2x 1G,\n"
+	  "performance-m 2.5G, performance-l 14G - and restart it; no new release\n"
+	  "(none: show each type's size)" },
 	{ "ps:restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,
 	  "restart the app's processes (all, one type, or one instance) without a release" },
 	{ "restart", cmd_ps_restart, CMD_APP | CMD_REMOTE, 0, 1, "[TYPE|TYPE.N] -a APP", NULL,

@@ -30,6 +30,7 @@
 #ifndef SW_PROCENV_H
 #define SW_PROCENV_H
 
+#include "exec/limits.h"
 #include "exec/overlay.h"
 #include "exec/sandbox.h"
 #include "store/config.h"
@@ -96,6 +97,8 @@ struct procenv_start_opts {
 	int own_group;
 	/* with overlay_wanted(): /app (dir) is mounted by the child (exec/overlay.h) */
 	struct overlay *overlay;
+	/* the cgroups it runs in (exec/limits.h: limits_open()ed), or NULL: this process's */
+	const struct limits *limits;
 };
 
 struct procenv_proc {

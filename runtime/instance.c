@@ -3,6 +3,7 @@
 
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
+#include "exec/limits.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/overlay.h"
@@ -122,7 +123,45 @@ struct running {
 	int web, port, stop_sec;
 	long long started;        /* run_now_ms() when it started */
 	int up;                   /* it went up (a web process: it accepted on its port) */
+	const struct limits *limits; /* its cgroups (exec/limits.h) */
+	long long mem_at, r14_at; /* when to look at its memory next, and say R14 again */
+	int r15;                  /* it was killed for its memory */
 };
+
+/*
+ * Heroku's memory errors, from the instance's cgroup about once a second:
+ * over the quota R14 (again every 20 s while it lasts); at the hard limit
+ * (twice the quota) R15, and the instance is killed - a crash, which s6
+ * restarts.  After it exited (exited set), only what is left to say.
+ */
+static void check_memory(struct running *p, struct outstream *os, long long now, int exited)
+{
+	struct limits_usage u;
+	if (p->r15 || now < p->mem_at || limits_memory(p->limits, &u) < 0)
+		return;
+	p->mem_at = now + 1000;
+	uint64_t quota = p->limits->quota;
+	if (!u.oom && u.used <= quota)
+		p->r14_at = 0;
+	if ((!u.oom && u.used <= quota) || (!u.oom && now < p->r14_at) || (!u.oom && exited))
+		return;
+	/* what a kill (v2's, by the kernel) left is nothing: the peak says what it took */
+	uint64_t mem = u.oom && u.peak > u.used ? u.peak : u.used;
+	say(os, "Process running mem=%lluM(%.1f%%)", (unsigned long long)(mem >> 20),
+	    100.0 * (double)mem / (double)quota);
+	if (!u.oom) {
+		say(os, "Error R14 (Memory quota exceeded)");
+		p->r14_at = now + 20000;
+		return;
+	}
+	say(os, "Error R15 (Memory quota vastly exceeded)");
+	say(os, "Stopping process with SIGKILL");
+	if (!exited) {
+		procenv_kill(&p->proc);
+		limits_kill(p->limits); /* with the sandbox off too: all it started */
+	}
+	p->r15 = 1;
+}
 
 /*
  * Waits for the sandbox, passing its output on and a stop on to its
@@ -140,6 +179,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 		pid_t r = exited ? 0 : waitpid(p->proc.pid, &st, WNOHANG);
 		if (r == p->proc.pid) {
 			exited = 1;
+			check_memory(p, os, run_now_ms() + 1000, 1); /* a kill the kernel made (v2) */
 			if (open_out) /* what is left in the pipe; a grandchild may hold it open */
 				drain(os, p->out);
 			open_out = 0;
@@ -157,6 +197,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 				kill_at = run_now_ms() + p->stop_sec * 1000LL;
 		}
 		long long now = run_now_ms();
+		check_memory(p, os, now, 0);
 		if (kill_at && now >= kill_at) {
 			say(os, "Error R12 (Exit timeout) -> At least one process failed to exit within "
 				"%d seconds of SIGTERM", p->stop_sec);
@@ -269,6 +310,22 @@ static int check_opts(const struct instance_opts *o, const char **command)
 }
 
 /*
+ * The instance's cgroups with the app's limits (exec/limits.h), named
+ * vN.TYPE.I.  A malformed setting is said and its default taken: it must
+ * not keep the instance from running.
+ */
+static int open_limits(const struct instance_opts *o, const char *label, struct outstream *os,
+		       struct limits *l)
+{
+	struct limits_spec spec;
+	char name[128];
+	if (limits_spec_read(o->root, o->app, o->type, &spec) < 0)
+		say(os, "Error: %s", sw_error_last());
+	snprintf(name, sizeof(name), "v%d.%s", o->release->version, label);
+	return limits_open(l, o->root, o->app, name, &spec);
+}
+
+/*
  * Whether this process's parent is s6-supervise, as it is when the run
  * program of its service exec'ed it.  One whose supervisor died before it
  * asked for PR_SET_PDEATHSIG belongs to init, or a subreaper, by then.
@@ -295,6 +352,7 @@ int instance_run(const struct instance_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
 	struct overlay ov = OVERLAY_INIT;
+	struct limits lim = LIMITS_INIT;
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
 	const char *dir = NULL;
 	const char *command = NULL;
@@ -347,12 +405,15 @@ int instance_run(const struct instance_opts *o, int *status)
 		*status = 0;
 		goto done;
 	}
+	if ((err = open_limits(o, label, &os, &lim)))
+		goto done;
+	p.limits = &lim;
 	set_state(o, "starting");
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
 					 .dir = dir, .env = env.v, .out_fd = out[1],
-					 .overlay = &ov };
+					 .overlay = &ov, .limits = &lim };
 	if ((err = start_app(&so, o, &os, &p.proc)))
 		goto done;
 	close(out[1]);
@@ -388,6 +449,7 @@ done:
 	for (int i = 0; i < 2; i++)
 		if (out[i] >= 0)
 			close(out[i]);
+	limits_close(&lim); /* its processes are gone with its sandbox's init */
 	overlay_close(&ov); /* the instance's changes go with it */
 	/* the process ends with its signals as they were: nothing left blocked and pending */
 	sigprocmask(SIG_SETMASK, waitmask, NULL);

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/oneoff.h"
 
+#include "exec/limits.h"
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/overlay.h"
@@ -58,10 +59,24 @@ static int start_app(const struct procenv_start_opts *so, const struct oneoff_op
 	return err;
 }
 
+/*
+ * A one-off's cgroup, with the app's limits as an instance's (its type:
+ * "run"); at the hard limit the kernel's OOM killer ends it, nothing
+ * watching.  A malformed setting refuses the run (SW_EINVALID).
+ */
+static int open_limits(const struct oneoff_opts *o, struct limits *l)
+{
+	struct limits_spec spec;
+	int err = limits_spec_read(o->root, o->app, "run", &spec);
+	spec.kernel_kills = 1;
+	return err ? err : limits_open(l, o->root, o->app, "run", &spec);
+}
+
 int oneoff_run(const struct oneoff_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
 	struct overlay ov = OVERLAY_INIT;
+	struct limits lim = LIMITS_INIT;
 	struct strvec env = STRVEC_INIT, inner = STRVEC_INIT;
 	const char *dir = NULL;
 	char dyno[32];
@@ -84,9 +99,11 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	sandbox_mount(&sb, dir, "/app", 1);
 	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
 	procenv_argv(o->words, o->n, &inner);
+	if ((err = open_limits(o, &lim)))
+		goto done;
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
 					 .dir = dir, .env = env.v, .keep_stdin = 1,
-					 .own_group = 1, .overlay = &ov };
+					 .own_group = 1, .overlay = &ov, .limits = &lim };
 	struct procenv_proc p;
 	if ((err = start_app(&so, o, &p)))
 		goto done;
@@ -94,6 +111,7 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
 done:
+	limits_close(&lim);
 	overlay_close(&ov); /* what it changed goes with it */
 	sandbox_release(&sb);
 	strvec_clear(&env);

@@ -181,6 +181,7 @@ struct service_info {
 	                       or "down" */
 	long pid;
 	long long since;    /* seconds since the epoch when it went up (or down, or warm) */
+	const char *size;   /* its type's size (store/formation.h), or NULL: none set */
 	long long warm_until; /* state "warm" (runtime/warm.h): when it retires; else 0 */
 	long long rss;      /* bytes of memory its process tree holds, when the caller
 	                       asked (warm_tree_rss() of runtime/warm.h); else 0 */

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define FORMATION_MAX (64 * 1024)
 
@@ -92,5 +93,107 @@ int formation_write(const char *root, const char *app, const struct release *r,
 			strvec_pushf(&lines, "%s=%d", r->procs.items[i].name, counts[i]);
 	int err = listfile_write(&formation_file, root, app, &lines);
 	strvec_clear(&lines);
+	return err;
+}
+
+const struct formation_size formation_sizes[] = {
+	{ "standard-1x", 512ULL << 20 },
+	{ "standard-2x", 1ULL << 30 },
+	{ "performance-m", 2560ULL << 20 },
+	{ "performance-l", 14ULL << 30 },
+	{ NULL, 0 },
+};
+
+/* "TYPE=SIZE" lines, changed under the app's lock, which the caller holds. */
+static const struct listfile sizes_file = {
+	.path = paths_sizes_file,
+	.max = FORMATION_MAX,
+};
+
+const struct formation_size *formation_size_find(const char *name)
+{
+	for (size_t i = 0; formation_sizes[i].name; i++)
+		if (!strcasecmp(formation_sizes[i].name, name))
+			return &formation_sizes[i];
+	return NULL;
+}
+
+/* The size the line "TYPE=SIZE" gives type, or NULL when it is not about it. */
+static const struct formation_size *size_of(const char *line, const char *type)
+{
+	size_t tl = strlen(type);
+	if (strncmp(line, type, tl) || line[tl] != '=')
+		return NULL;
+	return formation_size_find(line + tl + 1);
+}
+
+const struct formation_size *formation_size_of(const char *root, const char *app,
+					       const char *type)
+{
+	struct strvec lines = STRVEC_INIT;
+	const struct formation_size *found = NULL;
+	if (listfile_read(&sizes_file, root, app, &lines) == 0)
+		for (size_t k = 0; k < lines.n; k++)
+			if (size_of(lines.v[k], type))
+				found = size_of(lines.v[k], type);
+	strvec_clear(&lines);
+	return found;
+}
+
+/* The type of "TYPE=SIZE" and its size; SW_EINVALID (the message set) when either is wrong. */
+static int parse_resize(const struct release *r, const char *change, char **type,
+			const struct formation_size **size)
+{
+	size_t tl = strcspn(change, "=");
+	*type = xstrndup(change, tl);
+	if (!tl || !change[tl])
+		return sw_error_set(SW_EINVALID, "invalid size '%s': use TYPE=SIZE, for example "
+				    "web=standard-2x", change);
+	if (!proc_list_get(&r->procs, *type) || is_release(*type))
+		return sw_error_set(SW_EINVALID, "no such process type '%s' in release v%d", *type,
+				    r->version);
+	if ((*size = formation_size_find(change + tl + 1)))
+		return 0;
+	struct buf names = BUF_INIT;
+	for (size_t i = 0; formation_sizes[i].name; i++)
+		buf_addf(&names, "%s%s", i ? ", " : "", formation_sizes[i].name);
+	int err = sw_error_set(SW_EINVALID, "invalid size '%s': use %s", change + tl + 1,
+			       names.data);
+	buf_release(&names);
+	return err;
+}
+
+int formation_resize(const char *root, const char *app, const struct release *r,
+		     char *const *changes, size_t n, struct strvec *types)
+{
+	struct strvec lines = STRVEC_INIT, sizes = STRVEC_INIT;
+	int err = 0;
+	for (size_t i = 0; !err && i < n; i++) {
+		char *type = NULL;
+		const struct formation_size *size = NULL;
+		if (!(err = parse_resize(r, changes[i], &type, &size))) {
+			strvec_push(types, type);
+			strvec_push(&sizes, size->name);
+		}
+		free(type);
+	}
+	if (err || (err = listfile_read(&sizes_file, root, app, &lines)))
+		goto done;
+	struct strvec kept = STRVEC_INIT;
+	for (size_t k = 0; k < lines.n; k++) {
+		size_t tl = strcspn(lines.v[k], "=");
+		int changed = 0;
+		for (size_t i = 0; i < types->n; i++)
+			changed |= strlen(types->v[i]) == tl && !strncmp(lines.v[k], types->v[i], tl);
+		if (!changed)
+			strvec_push(&kept, lines.v[k]);
+	}
+	for (size_t i = 0; i < types->n; i++)
+		strvec_pushf(&kept, "%s=%s", types->v[i], sizes.v[i]);
+	err = listfile_write(&sizes_file, root, app, &kept);
+	strvec_clear(&kept);
+done:
+	strvec_clear(&lines);
+	strvec_clear(&sizes);
 	return err;
 }

@@ -21,6 +21,8 @@
 
 #include "store/release.h"
 
+#include <stdint.h>
+
 /* The most instances of one type a formation file is read as asking for. */
 #define FORMATION_COUNT_MAX 100
 
@@ -42,5 +44,34 @@ int formation_change(const struct release *r, int *counts, const char *change, i
 /* Makes counts, of r's process types, the app's formation.  The caller holds the app's lock. */
 int formation_write(const char *root, const char *app, const struct release *r,
 		    const int *counts);
+
+/*
+ * Sizes, as Heroku's dynos: each process type's instances get the memory
+ * quota of its size (exec/limits.h) - standard-1x 512M, standard-2x 1G,
+ * performance-m 2.5G, performance-l 14G.  A type never resized has none:
+ * slipway.memory decides.  The sizes are a list file beside the
+ * formation, <root>/apps/APP.git/slipway-sizes, of "TYPE=SIZE" lines.
+ */
+struct formation_size {
+	const char *name;   /* "standard-2x" */
+	uint64_t memory;    /* its quota in bytes */
+};
+extern const struct formation_size formation_sizes[];  /* ends with a NULL name */
+
+/* The size named name (in any case: "Standard-2X"), or NULL. */
+const struct formation_size *formation_size_find(const char *name);
+
+/* The size of the app's type, or NULL when it has none (an unknown name in the file: none). */
+const struct formation_size *formation_size_of(const char *root, const char *app,
+					       const char *type);
+
+/*
+ * Applies the changes "TYPE=SIZE" to the app's sizes, all or none:
+ * SW_EINVALID for a malformed change, a type r does not have or an
+ * unknown size (the message lists them), nothing written then.  types gets
+ * the types changed.  The caller holds the app's lock.
+ */
+int formation_resize(const char *root, const char *app, const struct release *r,
+		     char *const *changes, size_t n, struct strvec *types);
 
 #endif

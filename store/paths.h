@@ -9,6 +9,7 @@
  *   <root>/apps/<app>.git/slipway-buildpacks  the app's buildpack list (builder/buildpacks.h)
  *   <root>/apps/<app>.git/slipway-domains     the app's own host names (store/domains.h)
  *   <root>/apps/<app>.git/slipway-formation   how many of each process type run (store/formation.h)
+ *   <root>/apps/<app>.git/slipway-sizes       each process type's size (store/formation.h)
  *   <root>/apps/<app>.git/slipway-maintenance there while maintenance is on (store/maintenance.h)
  *   <root>/apps/<app>.git/slipway-builds/     each build's record and log (store/builds.h)
  *   <root>/apps/<app>.git/slipway-built-<rev> a built slug waiting to be released (builder/build.h)
@@ -58,6 +59,9 @@ char *paths_domains_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-formation */
 char *paths_formation_file(const char *root, const char *app);
+
+/* <root>/apps/<app>.git/slipway-sizes */
+char *paths_sizes_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-maintenance */
 char *paths_maintenance_file(const char *root, const char *app);

@@ -150,6 +150,17 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.maxInstances", .env = "SLIPWAY_MAX_INSTANCES",
 		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "20", .min = 1, .max = 1000,
 		.help = "how many instances `ps:scale` may run per app, all types together" },
+	[SETTING_ID_MEMORY] = {
+		.key = "slipway.memory", .env = "SLIPWAY_MEMORY",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "512M", .zero_off = 1,
+		.help = "each instance's memory quota (Heroku's standard-1x): over it the logs say "
+			"`Error R14`, at twice it the instance is killed (`Error R15`) and restarted; "
+			"`0`: no limit ([limits](runtime.md#limits))" },
+	[SETTING_ID_MAX_PROCESSES] = {
+		.key = "slipway.maxProcesses", .env = "SLIPWAY_MAX_PROCESSES",
+		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "256", .max = 1000000, .zero_off = 1,
+		.unit = "processes",
+		.help = "processes and threads each instance may run at once; `0`: no limit" },
 	[SETTING_ID_HTTP_PORT] = {
 		.key = "slipway.httpPort", .env = "SLIPWAY_HTTP_PORT",
 		.type = SETTING_TYPE_PORT, .scope = SERVER_,
@@ -651,6 +662,10 @@ int settings_size(struct settings *s, const struct setting *def, uint64_t *out)
 static int parse_count(const struct setting *def, const char *t, uint64_t *out)
 {
 	char *end = NULL;
+	if (def->zero_off && !strcmp(t, "0")) {
+		*out = 0;
+		return 0;
+	}
 	errno = 0;
 	unsigned long long n = strtoull(t, &end, 10);
 	if (!*t || *t < '0' || *t > '9' || *end || errno || n < 1 || n > COUNT_MAX)

@@ -83,7 +83,7 @@ struct setting {
 	const char *def_doc;      /* a default decided elsewhere, in words; NULL: def */
 	uint64_t min, max;        /* SETTING_TYPE_COUNT's bounds */
 	const char *unit;         /* counts and enums: what it is, for the message */
-	int zero_off;             /* durations and sizes: "0" is accepted and means none */
+	int zero_off;             /* durations, sizes, counts: "0" is accepted and means none */
 	const char *values;       /* SETTING_TYPE_ENUM: the words, "own|system" */
 	const char *help;         /* one line: what it decides */
 };
@@ -117,6 +117,8 @@ enum setting_id {
 	SETTING_ID_WARM_PREVIOUS,
 	SETTING_ID_PORT_RANGE,
 	SETTING_ID_MAX_INSTANCES,
+	SETTING_ID_MEMORY,
+	SETTING_ID_MAX_PROCESSES,
 	SETTING_ID_HTTP_PORT,
 	SETTING_ID_HTTP_ADDRESS,
 	SETTING_ID_DOMAIN,
@@ -165,6 +167,8 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_WARM_PREVIOUS (settings_table[SETTING_ID_WARM_PREVIOUS])
 #define SETTING_PORT_RANGE (settings_table[SETTING_ID_PORT_RANGE])
 #define SETTING_MAX_INSTANCES (settings_table[SETTING_ID_MAX_INSTANCES])
+#define SETTING_MEMORY (settings_table[SETTING_ID_MEMORY])
+#define SETTING_MAX_PROCESSES (settings_table[SETTING_ID_MAX_PROCESSES])
 #define SETTING_HTTP_PORT (settings_table[SETTING_ID_HTTP_PORT])
 #define SETTING_HTTP_ADDRESS (settings_table[SETTING_ID_HTTP_ADDRESS])
 #define SETTING_DOMAIN (settings_table[SETTING_ID_DOMAIN])

@@ -16,7 +16,8 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 			for (size_t k = i; k < n && !strcmp(s[k].type, s[i].type); k++)
 				count += !s[k].warm_until;
 			char *cmd = command_of(ctx, &s[i]);
-			buf_addf(out, "%s=== %s (%zu): %s\n", i ? "\n" : "", s[i].type, count, cmd);
+			buf_addf(out, "%s=== %s (%zu%s%s): %s\n", i ? "\n" : "", s[i].type, count,
+				 s[i].size ? ", " : "", s[i].size ? s[i].size : "", cmd);
 			free(cmd);
 		}
 		buf_addf(out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
@@ -41,6 +42,8 @@ void view_ps_json(struct buf *out, const struct service_info *s, size_t n)
 		json_string(&j, "state", s[i].state);
 		json_int(&j, "release", s[i].version);
 		json_int(&j, "port", s[i].port);
+		if (s[i].size)
+			json_string(&j, "size", s[i].size);
 		buf_reset(&since);
 		view_iso8601(&since, s[i].since);
 		json_string(&j, "since", since.data);

@@ -424,6 +424,31 @@ static pid_t nginx_master(void)
 	return pid;
 }
 
+/* /proc/PID/oom_score_adj */
+static int oom_score_adj_of(pid_t pid)
+{
+	char *p = th_path("/proc/%d/oom_score_adj", (int)pid), *text = th_read(p, NULL);
+	cr_assert(text, "no %s", p);
+	int v = atoi(text);
+	free(text);
+	free(p);
+	return v;
+}
+
+/*
+ * Under memory pressure the kernel takes nginx as late as the tree (-500
+ * where it may be lowered), never before app code (500).
+ */
+Test(router, the_router_is_as_safe_from_the_oom_killer_as_the_supervision_tree)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	int tree = oom_score_adj_of(svscan), router = oom_score_adj_of(nginx_master());
+	cr_assert_eq(router, tree, "nginx at %d, the tree at %d", router, tree);
+	cr_assert_lt(router, 500);
+}
+
 Test(router, a_killed_nginx_master_takes_its_workers_along_and_later_switches_are_served)
 {
 	svscan = rt_start(&sb);

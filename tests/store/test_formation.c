@@ -1,7 +1,8 @@
 /*
  * store/formation: how many of each process type an app runs - Heroku's
  * one web without a formation, changes as ps:scale takes them (with its
- * refusals, which change nothing), and the file written back as read.
+ * refusals, which change nothing), and the file written back as read;
+ * the sizes ps:resize sets, the same way.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -103,4 +104,47 @@ Test(formation, a_file_written_by_hand_is_read_within_bounds)
 {
 	th_write(file, "# by hand\nworker=250\nweb=-3\nrelease=2\nclock=4\nnonsense\n", 0644);
 	assert_counts(0, FORMATION_COUNT_MAX);
+}
+
+/* ps:resize: sizes written and read back, case-blind, all or none. */
+Test(formation, sizes_are_written_back_as_read_and_a_refusal_changes_nothing)
+{
+	cr_assert_null(formation_size_of(root, APP, "web"), "no size before a resize");
+	struct strvec types = STRVEC_INIT;
+	char *changes[] = { "web=Standard-2X", "worker=performance-m" };
+	cr_assert_eq(formation_resize(root, APP, &r, changes, 2, &types), 0, "%s", sw_error_last());
+	cr_assert_eq(types.n, 2);
+	cr_assert_str_eq(types.v[0], "web");
+	cr_assert_str_eq(types.v[1], "worker");
+	strvec_clear(&types);
+	const struct formation_size *web = formation_size_of(root, APP, "web");
+	cr_assert(web && !strcmp(web->name, "standard-2x") && web->memory == 1ULL << 30);
+	const struct formation_size *worker = formation_size_of(root, APP, "worker");
+	cr_assert(worker && worker->memory == 2560ULL << 20);
+
+	char *path = paths_sizes_file(root, APP), *before = th_read(path, NULL);
+	char *bad[][2] = {
+		{ "web=huge", "invalid size 'huge': use standard-1x, standard-2x, performance-m, "
+			      "performance-l" },
+		{ "release=standard-1x", "no such process type 'release' in release v3" },
+		{ "web", "invalid size 'web': use TYPE=SIZE, for example web=standard-2x" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char *two[] = { "web=standard-1x", bad[i][0] };
+		cr_assert_eq(formation_resize(root, APP, &r, two, 2, &types), SW_EINVALID, "%s",
+			     bad[i][0]);
+		cr_assert_str_eq(sw_error_last(), bad[i][1]);
+		strvec_clear(&types);
+		char *after = th_read(path, NULL);
+		cr_assert_str_eq(after, before, "a refused resize wrote the file");
+		free(after);
+	}
+	free(before);
+	free(path);
+
+	char *one[] = { "web=standard-1x" };
+	cr_assert_eq(formation_resize(root, APP, &r, one, 1, &types), 0);
+	strvec_clear(&types);
+	cr_assert_str_eq(formation_size_of(root, APP, "web")->name, "standard-1x");
+	cr_assert_str_eq(formation_size_of(root, APP, "worker")->name, "performance-m");
 }
