@@ -35,6 +35,8 @@ import time
 import app_files
 import appnet
 import figures
+import throughput
+import warm_figures
 from measure import Failure, output, run
 from report import Results, render_json, render_table
 
@@ -298,6 +300,8 @@ def measure(b):
     figures.runtime_figures(b)              # figure 8; starts the runtime
     figures.restart_figures(b)              # figure 9
     figures.router_figures(b)               # figure 10
+    warm_figures.warm_figures(b)            # figure 12
+    throughput.router_throughput_figures(b) # figure 10: keep-alive, CPU per request
     appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11

@@ -7,6 +7,7 @@
 #include "builder/procfile.h"
 #include "release/activate.h"
 #include "exec/sandbox.h"
+#include "exec/sbcheck.h"
 #include "store/slug.h"
 #include "builder/slugignore.h"
 #include "store/app.h"
@@ -345,7 +346,7 @@ static int tree_bound(void *ctx)
 static int open_sandbox(struct build *b)
 {
 	int err = sandbox_init(&b->sb, b->o->ctx->root, b->o->ctx->app, SANDBOX_BUILD);
-	if (err || (err = sandbox_check(&b->sb)))
+	if (err || (err = sandbox_check_once(&b->sb, b->o->ctx->root)))
 		return err;
 	if (b->sb.off)
 		say(b->out, SAY_WARN, "Warning: slipway.sandbox is none: buildpacks and app code run "

@@ -4,6 +4,7 @@
 #include "builder/bpsource.h"
 #include "builder/buildpack.h"
 #include "builder/buildpacks.h"
+#include "builder/shipdetect.h"
 #include "store/appctx.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -152,9 +153,16 @@ static int stage(struct run *run, size_t i, const char *spec)
 	return err;
 }
 
+/* A shipped buildpack whose bin/detect is as it ships is answered without a sandbox. */
 static int run_detect(struct run *run, struct bp *bp)
 {
 	const struct pipeline_opts *o = run->o;
+	enum bpsource_kind kind;
+	if (bpsource_kind(bp->spec, &kind) == 0 && kind == BPSOURCE_SHIPPED) {
+		int err = shipdetect_answer(bp->dir, bp->spec, o->app_dir, &bp->name);
+		if (err != SHIPDETECT_RUN)
+			return err;
+	}
 	return buildpack_detect(o->sandbox, bp->dir, bp->spec, o->app_dir, o->env, o->on_line,
 				o->ctx, &bp->name);
 }

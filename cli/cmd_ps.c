@@ -10,6 +10,7 @@
 #include "release/activate.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
+#include "runtime/warm.h"
 #include "store/ledger.h"
 #include "store/app.h"
 #include "store/formation.h"
@@ -59,6 +60,9 @@ int cmd_ps(struct cli *c)
 	for (size_t i = 0; i < n; i++) {
 		const struct formation_size *size = formation_size_of(c->root, c->app, s[i].type);
 		s[i].size = size ? size->name : NULL;
+		/* what a warm instance costs while it waits: its memory */
+		if (!strcmp(s[i].state, "warm"))
+			s[i].rss = warm_tree_rss((pid_t)s[i].pid);
 	}
 	if (a->json) {
 		struct buf out = BUF_INIT;

@@ -6,8 +6,10 @@
 #include "runtime/host.h"
 #include "runtime/router.h"
 #include "exec/sandbox.h"
+#include "exec/sbcheck.h"
 #include "runtime/services.h"
 #include "exec/unpack.h"
+#include "release/warm.h"
 #include "release/watcher.h"
 #include "store/app.h"
 #include "store/appctx.h"
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -35,7 +38,7 @@ static int prepare(const struct activate_opts *o, struct sandbox *sb, int *secon
 	if (!err)
 		err = sandbox_init(sb, o->ctx->root, o->ctx->app, SANDBOX_RUN);
 	if (!err)
-		err = sandbox_check(sb);
+		err = sandbox_check_once(sb, o->ctx->root);
 	/* we hold the app lock: any run directory of the app is a killed run's */
 	if (!err)
 		err = unpack_clear(o->ctx->root, o->ctx->app, NULL);
@@ -69,6 +72,32 @@ static int start_instances(const struct activate_opts *o, const struct release *
 	not_live(o, why, previous, output);
 	free(why);
 	return 0;
+}
+
+/*
+ * Starts r's instances - or, when the previous release kept warm is
+ * equivalent to r, takes its web instances (release/warm.h) and starts
+ * only the rest.
+ */
+static int start_or_take(const struct activate_opts *o, const struct release *r,
+			 const struct strvec *want, int previous, struct strvec *started,
+			 struct buf *output)
+{
+	struct strvec taken = STRVEC_INIT, rest = STRVEC_INIT;
+	if (!warm_find(o->ctx, r, want, &taken, &rest))
+		return start_instances(o, r, want, previous, started, output);
+	int ok = !rest.n || start_instances(o, r, &rest, previous, started, output);
+	if (ok && warm_take(o->ctx, r, &taken) < 0) {
+		not_live(o, sw_error_last(), previous, output);
+		host_retire(o->ctx->root, o->ctx->app, started, NULL);
+		strvec_clear(started);
+		ok = 0;
+	}
+	for (size_t i = 0; ok && i < taken.n; i++)
+		strvec_push(started, taken.v[i]);
+	strvec_clear(&taken);
+	strvec_clear(&rest);
+	return ok;
 }
 
 /*
@@ -120,7 +149,8 @@ static int watched(const struct release *r, int previous)
  */
 static void watch(struct app_ctx *ctx, FILE *out, int version, int previous)
 {
-	if (watch_spawn(ctx, version, previous) == 0)
+	/* the watch service also retires the instances kept warm when their window ends */
+	if (watch_spawn(ctx, version, previous, warm_until(ctx->root, ctx->app)) == 0)
 		return;
 	char *why = xstrdup(sw_error_last());
 	if (out) {
@@ -170,6 +200,8 @@ int activate_recover(struct app_ctx *ctx, FILE *out)
 	int current = 0, err;
 	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
 		goto done;
+	/* what was kept warm and outlived its window (its watch service was killed) goes */
+	warm_expire(root, app, (long long)time(NULL));
 	running_strays(root, app, current, &strays);
 	if (!strays.n)
 		goto done;
@@ -359,7 +391,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	struct strvec hook = STRVEC_INIT;
 	int hook_timeout = 0;
 	struct sandbox sb = SANDBOX_INIT;
-	struct strvec want = STRVEC_INIT, started = STRVEC_INIT;
+	struct strvec want = STRVEC_INIT, started = STRVEC_INIT, keep = STRVEC_INIT;
 	struct buf output = BUF_INIT;
 	struct guard guard = GUARD_INIT;
 	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
@@ -393,7 +425,7 @@ int activate(const struct activate_opts *o, struct release *r)
 		free(said);
 	}
 	if (ok && want.n)
-		ok = started_ok = start_instances(o, r, &want, previous, &started, &output);
+		ok = started_ok = start_or_take(o, r, &want, previous, &started, &output);
 	/* the router's requests move to the new instances before the release is current */
 	if (ok && runtime)
 		ok = started_ok = switch_router(o, &started, previous, &output);
@@ -409,9 +441,16 @@ retire:
 		say(o->out, SAY_WARN, "%s", sw_error_last());
 		fflush(o->out);
 	}
-	/* only now that the new release is current do the old instances get SIGTERM */
-	if (!err && runtime)
-		host_retire(ctx->root, ctx->app, NULL, &started);
+	/*
+	 * only now that the new release is current do the old instances get
+	 * SIGTERM, but the previous release's web ones kept warm
+	 */
+	if (!err && runtime) {
+		warm_keep_previous(ctx, r, previous, &started, &keep);
+		for (size_t i = 0; i < started.n; i++)
+			strvec_push(&keep, started.v[i]);
+		host_retire(ctx->root, ctx->app, NULL, &keep);
+	}
 	if (!err)
 		went_live(o, r, up, &started, &hook, hook_timeout, rep);
 	/* the new release is watched for a while */
@@ -428,6 +467,7 @@ done:
 	sandbox_release(&sb);
 	strvec_clear(&want);
 	strvec_clear(&started);
+	strvec_clear(&keep);
 	strvec_clear(&hook);
 	buf_release(&output);
 	return err;

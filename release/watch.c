@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "release/watch.h"
+#include "release/warm.h"
 #include "release/watcher.h"
 
 #include "release/change.h"
@@ -8,11 +9,13 @@
 #include "runtime/logs.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
+#include "runtime/warm.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/lock.h"
 #include "util/run.h"
 
 #include <limits.h>
@@ -31,7 +34,7 @@
  * s6-svscan lets its supervisor go, which may end this process with
  * SIGTERM - there is nothing left to do by then.
  */
-static void retire_self(struct app_ctx *ctx, int version, int previous)
+static void retire_self(struct app_ctx *ctx, int version, int previous, long long warm_until)
 {
 	const char *root = ctx->root, *app = ctx->app;
 	char *name = watch_service_name(app);
@@ -39,10 +42,27 @@ static void retire_self(struct app_ctx *ctx, int version, int previous)
 	long long end;
 	/* held already after a rollback; else taken here */
 	if (app_ctx_lock(ctx) == 0 &&
-	    watch_service_read(root, app, &v, &p, &end) == 0 && v == version && p == previous &&
-	    supervisor_service_move_aside(root, name) == 0)
-		supervisor_rescan(root);
+	    watch_service_read(root, app, &v, &p, &end) == 0 && v == version && p == previous) {
+		/* the instances kept warm with this release's switch go with its watch */
+		if (warm_until)
+			warm_expire(root, app, warm_until);
+		if (supervisor_service_move_aside(root, name) == 0)
+			supervisor_rescan(root);
+	}
 	free(name);
+}
+
+/*
+ * The window of the instances kept warm ends before the watch does: they
+ * go now, under the app lock (let go again at once).  Instances kept warm
+ * by a later switch have a later window and stay.
+ */
+static void expire_warm(struct app_ctx *ctx, long long by)
+{
+	if (app_ctx_lock(ctx) < 0)
+		return; /* the next switch, or the end of the watch, retires them */
+	warm_expire(ctx->root, ctx->app, by);
+	lock_release(&ctx->lock);
 }
 
 /*
@@ -98,8 +118,8 @@ static char *crashed(const char *root, const char *app, int version)
 	/* from the names and the crash counts alone: nothing to ask s6 twice a second */
 	services_names(root, app, &names);
 	for (size_t i = 0; i < names.n && !why; i++) {
-		if (services_name_parse(names.v[i], app, &v, type, &index) < 0 || v != version ||
-		    strcmp(type, "web"))
+		if (services_name_parse(names.v[i], app, &v, type, &index) < 0 ||
+		    warm_release_of(root, names.v[i], v) != version || strcmp(type, "web"))
 			continue;
 		int crashes = crashes_of(root, names.v[i]);
 		if (crashes >= WATCH_STRIKES)
@@ -141,11 +161,12 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
 	int fails[64] = { 0 }, said = 0, stopped = 0, err;
-	long long until;
+	long long until, warm_until = 0;
 
 	*rolled_back = 0;
 	if (!watch_is_on(root, app, version, previous, &until))
 		return 0;
+	watch_service_warm(root, app, &warm_until);
 	if ((err = settings_string(ctx->settings, &SETTING_DOMAIN, &domain)))
 		goto done;
 	host = xasprintf("%s.%s", app, domain);
@@ -158,8 +179,12 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 	}
 	/* the window is the one the release went live with, whatever was killed */
 	long long start = run_now_ms(), end = start + (until - (long long)time(NULL)) * 1000LL;
+	/* the service lives on until the instances kept warm retire */
+	long long last_s = warm_until > until ? warm_until : until;
+	long long last = start + (last_s - (long long)time(NULL)) * 1000LL;
+	long long warm_end = start + (warm_until - (long long)time(NULL)) * 1000LL;
 	long long next_check = start;
-	while (run_now_ms() < end) {
+	while (run_now_ms() < last) {
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 		if (!services_runtime_up(root)) {
 			stopped = 1; /* the service stays: the next start of the tree resumes the watch */
@@ -168,6 +193,12 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 		if (current_of(ctx) != version)
 			goto done; /* someone else's release: not ours to watch */
 		long long now = run_now_ms();
+		if (warm_until && now >= warm_end && now < end) {
+			expire_warm(ctx, warm_until);
+			warm_until = 0;
+		}
+		if (now >= end)
+			continue; /* the watch is over; the warm window is not */
 		char *why = crashed(root, app, version);
 		if (!why && now >= next_check) {
 			next_check = now + CHECK_EVERY_MS;
@@ -201,6 +232,6 @@ done:
 	free(domain);
 	free(host);
 	if (!stopped)
-		retire_self(ctx, version, previous);
+		retire_self(ctx, version, previous, warm_until);
 	return err;
 }

@@ -13,7 +13,10 @@
  * starts it again and it watches what is left of the window, as it does
  * when the runtime starts again after a stop; once it ends by itself - the
  * window is over, it rolled back, or another release became current - its
- * service goes (killed as it went, it is started again only to end).  An automatic rollback is never watched itself, so it never
+ * service goes (killed as it went, it is started again only to end).  The
+ * same service retires the instances the switch kept warm
+ * (release/warm.h) when their window ends, living on past its own window
+ * if need be.  An automatic rollback is never watched itself, so it never
  * loops, and it only ever goes back to the release that was live - and
  * passed its gate - just before.
  *

@@ -44,6 +44,18 @@ int watch_service_read(const char *root, const char *app, int *version, int *pre
 	return ok ? 0 : -1;
 }
 
+int watch_service_warm(const char *root, const char *app, long long *until)
+{
+	char *name = watch_service_name(app), *text = NULL;
+	*until = 0;
+	if (supervisor_service_read(root, name, "warm", 64, &text) == 0 &&
+	    sscanf(text, "%lld", until) != 1)
+		*until = 0;
+	free(text);
+	free(name);
+	return 0;
+}
+
 extern char **environ;
 
 /*
@@ -77,10 +89,10 @@ static void settings_env(struct strvec *env)
  * when a signal ended it.
  */
 static int write_service(const char *root, const char *app, const char *name, int version,
-			 int previous, long long end)
+			 int previous, long long end, long long warm_until)
 {
 	char self[PATH_MAX], *about = NULL;
-	struct buf run = BUF_INIT, watch = BUF_INIT;
+	struct buf run = BUF_INIT, watch = BUF_INIT, warm = BUF_INIT;
 	struct strvec env = STRVEC_INIT;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int err = 0;
@@ -98,34 +110,37 @@ static int write_service(const char *root, const char *app, const char *name, in
 	buf_add_shell_quoted(&run, root);
 	buf_addf(&run, " watch:run v%d --previous v%d -a %s 2>&1\n", version, previous, app);
 	buf_addf(&watch, "v%d v%d %lld\n", version, previous, end);
-	const struct service_file files[] = { { "watch", watch.data, watch.len, 0644 } };
+	buf_addf(&warm, "%lld\n", warm_until);
+	const struct service_file files[] = { { "watch", watch.data, watch.len, 0644 },
+					      { "warm", warm.data, warm.len, 0644 } };
 	struct service_desc d = {
 		.name = name, .about = about, .env = (const char *const *)env.v, .run = run.data,
 		.finish = "#!/bin/sh\n# ended by itself (not by a signal): the watch is over\n"
 			  "[ \"$1\" = 256 ] || exit 125\n",
-		.files = files, .nfiles = 1,
+		.files = files, .nfiles = 2,
 	};
 	err = supervisor_service_write(root, &d);
 done:
 	buf_release(&run);
 	buf_release(&watch);
+	buf_release(&warm);
 	strvec_clear(&env);
 	free(about);
 	return err;
 }
 
-int watch_spawn(const struct app_ctx *ctx, int version, int previous)
+int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long warm_until)
 {
 	const char *root = ctx->root, *app = ctx->app;
 	int seconds = 60;
 	int err = watch_seconds(ctx->settings, &seconds);
-	if (err || seconds <= 0 || previous <= 0)
+	if (err || previous <= 0 || (seconds <= 0 && warm_until <= 0))
 		return err;
 	char *name = watch_service_name(app);
 	/* the watch of an earlier release is over: this one takes its place */
 	watch_stop(root, app);
 	if (!(err = write_service(root, app, name, version, previous,
-				  (long long)time(NULL) + seconds)))
+				  (long long)time(NULL) + (seconds > 0 ? seconds : 0), warm_until)))
 		err = supervisor_rescan(root);
 	if (err)
 		err = sw_error_prefix(SW_ERROR, "cannot start the watcher: ");

@@ -18,11 +18,13 @@ struct app_ctx;
 /*
  * Starts the watcher of release version (previous: the release live before
  * it) as the app's watch service, in place of an earlier release's, when
- * slipway.watch (of the settings ctx opened with) is not 0.  The caller
+ * slipway.watch (of the settings ctx opened with) is not 0 or warm_until
+ * is: the service then lives until then too, to retire the instances kept
+ * warm (release/warm.h; seconds since the epoch, 0: none).  The caller
  * has ctx open for writing (store/appctx.h) and the tree runs.  SW_ERROR ("cannot start the watcher: ...") when the service cannot
  * be written or the tree told: the caller says so, nothing watches then.
  */
-int watch_spawn(const struct app_ctx *ctx, int version, int previous);
+int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long warm_until);
 
 /* Ends the app's watch now, if one runs (apps:destroy). */
 void watch_stop(const char *root, const char *app);
@@ -41,5 +43,8 @@ char *watch_service_name(const char *app);
  */
 int watch_service_read(const char *root, const char *app, int *version, int *previous,
 		       long long *end);
+
+/* The service's file "warm": when the instances kept warm retire (0: none, or no service). */
+int watch_service_warm(const char *root, const char *app, long long *until);
 
 #endif

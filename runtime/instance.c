@@ -7,6 +7,7 @@
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/overlay.h"
+#include "exec/sbcheck.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -40,7 +41,8 @@ static void set_state(const struct instance_opts *o, const char *state)
 		return;
 	char *path = xasprintf("%s/state", o->state_dir);
 	char text[64];
-	int n = snprintf(text, sizeof(text), "%s %lld\n", state, (long long)time(NULL));
+	int n = snprintf(text, sizeof(text), "%s %lld %ld\n", state, (long long)time(NULL),
+			 (long)getpid());
 	fs_write_replace(path, text, (size_t)n, 0644); /* what ps shows: not worth an fsync */
 	free(path);
 }
@@ -387,7 +389,7 @@ int instance_run(const struct instance_opts *o, int *status)
 		goto done;
 	}
 	if ((err = sandbox_init(&sb, o->root, o->app, SANDBOX_RUN)) ||
-	    (err = sandbox_check(&sb)) ||
+	    (err = sandbox_check_once(&sb, o->root)) ||
 	    (err = overlay_open(&ov, o->root, o->app, label, o->release->slug, &sb)))
 		goto done;
 	dir = ov.dir;

@@ -36,7 +36,9 @@
  * started.
  *
  * Under a supervisor (state_dir set): the file "state" there says
- * "starting", "up", "crashed" or "down" and since when; an instance that
+ * "starting", "up", "crashed" or "down", since when, and the pid of the
+ * process that wrote it (instance:run's own, the one s6 runs), as
+ * "up 1764601234 4242"; an instance that
  * exits by itself is "crashed", and its next start waits: at once after
  * the first crash, then 1 s, doubling to at most 5 minutes (a run of a
  * minute or more starts the count over).  A new service directory - a new

@@ -187,10 +187,22 @@ int router_installed(const char *root)
 	return ok;
 }
 
-/* The nginx master's pid, 0 when the router does not run. */
+/*
+ * The nginx master's pid, 0 when the router does not run: the one in
+ * nginx.pid while that process runs in the service's directory, else what
+ * s6 says (nginx starting, or gone without removing the file).
+ */
 static pid_t master_pid(const char *root)
 {
 	struct service_state st;
+	char *pidfile = router_path(root, "nginx.pid"), *text = NULL;
+	long pid = 0;
+	if (fs_read_file(pidfile, 32, &text, NULL) == 0 && sscanf(text, "%ld", &pid) == 1)
+		pid = supervisor_service_own_pid(root, SERVICE, pid);
+	free(text);
+	free(pidfile);
+	if (pid > 0)
+		return (pid_t)pid;
 	if (supervisor_service_state(root, SERVICE, &st) < 0 || !st.up)
 		return 0;
 	return (pid_t)st.pid;
@@ -493,9 +505,10 @@ static int reload_and_drain(const char *root)
 	size_t n = proc_children(master, old, 64);
 	if (n > 64)
 		n = 64;
-	int err = supervisor_service_signal(root, SERVICE, SIGHUP);
-	if (err)
-		return sw_error_prefix(err, "cannot reload the router: ");
+	/* master is the process s6 runs for the router: signalled directly, without an s6-svc */
+	if (kill(master, SIGHUP) < 0)
+		return sw_error_errno(SW_ERROR, "cannot reload the router");
+	int err;
 	long long end = run_now_ms() + DRAIN_MAX_MS;
 	/* nginx starts the new workers, waits 100 ms, then lets the old ones go: no need to look sooner */
 	nanosleep(&(struct timespec){ 0, 95 * 1000 * 1000 }, NULL);

@@ -4,6 +4,7 @@
 #include "runtime/healthcheck.h"
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
+#include "runtime/warm.h"
 #include "store/app.h"
 #include "store/formation.h"
 #include "store/ledger.h"
@@ -296,10 +297,26 @@ done:
 	return err;
 }
 
+/* The pid the instance wrote in its file "state" (runtime/instance.h), if it still runs, else 0. */
+static long stated_pid(const char *root, const char *name)
+{
+	char *text = NULL, word[16];
+	long long since;
+	long pid = 0;
+	if (supervisor_service_read(root, name, "state", 64, &text) < 0 ||
+	    sscanf(text, "%15s %lld %ld", word, &since, &pid) != 3)
+		pid = 0;
+	free(text);
+	return supervisor_service_own_pid(root, name, pid);
+}
+
 /* The pid s6 runs for the service, 0 when it is down. */
 static long service_pid(const char *root, const char *name)
 {
 	struct service_state st;
+	long pid = stated_pid(root, name);
+	if (pid)
+		return pid;
 	return supervisor_service_state(root, name, &st) == 0 ? st.pid : 0;
 }
 
@@ -491,7 +508,8 @@ int services_ensure(const char *root, const char *app, const struct release *r, 
 		char *inst = NULL;
 		if (parse_service(have.v[i], app, &sn) == 0)
 			inst = xasprintf("%s.%d", sn.type, sn.index);
-		if (inst && sn.version == r->version && strvec_has_sorted(&want, inst)) {
+		if (inst && warm_release_of(root, have.v[i], sn.version) == r->version &&
+		    strvec_has_sorted(&want, inst)) {
 			strvec_sort(&kept);
 			if (!strvec_has_sorted(&kept, inst)) {
 				strvec_push(&kept, inst);
@@ -557,7 +575,9 @@ int services_restart(const char *root, const char *app, const struct release *r,
 	strvec_sort(&have);
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name sn;
-		if (parse_service(have.v[i], app, &sn) == 0 && instance_matches(&sn, which)) {
+		/* warm instances are the previous release's: not restarted as the current's */
+		if (parse_service(have.v[i], app, &sn) == 0 && instance_matches(&sn, which) &&
+		    !warm_is(root, have.v[i], NULL, NULL)) {
 			strvec_push(old, have.v[i]);
 			strvec_pushf(&instances, "%s.%d", sn.type, sn.index);
 		}
@@ -631,11 +651,14 @@ int services_web_ports(const char *root, const char *app, const struct strvec *n
 		list_services(root, app, &have);
 		names = &have;
 	}
+	/* what the router gets never includes a warm instance unless named */
+	int all = names == &have;
 	struct { int index, port; } *v = xcalloc(names->n ? names->n : 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; i < names->n; i++) {
 		struct svc_name sn;
-		if (parse_service(names->v[i], app, &sn) < 0 || strcmp(sn.type, "web"))
+		if (parse_service(names->v[i], app, &sn) < 0 || strcmp(sn.type, "web") ||
+		    (all && warm_is(root, names->v[i], NULL, NULL)))
 			continue;
 		int port = port_of(root, names->v[i]);
 		if (!port)
@@ -697,6 +720,9 @@ static int info_cmp(const void *a, const void *b)
 {
 	const struct service_info *x = a, *y = b;
 	int c = strcmp(x->type, y->type);
+	/* of a type, the warm instances come after those that serve */
+	if (!c)
+		c = (x->warm_until > 0) - (y->warm_until > 0);
 	return c ? c : x->index - y->index;
 }
 
@@ -729,6 +755,17 @@ static void read_state(const char *root, struct service_info *s)
 	free(text);
 }
 
+/* A warm instance that runs (runtime/warm.h): since it left the router. */
+static void read_warm(const char *root, struct service_info *s)
+{
+	long long since;
+	/* one that crashed or starts again says so: only one that is up is warm */
+	if (!warm_is(root, s->name, &since, &s->warm_until) || !s->up || strcmp(s->state, "up"))
+		return;
+	snprintf(s->state, sizeof(s->state), "warm");
+	s->since = since;
+}
+
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n)
 {
 	struct strvec names = STRVEC_INIT;
@@ -744,9 +781,10 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 			continue;
 		snprintf(s->name, sizeof(s->name), "%s", names.v[i]);
 		snprintf(s->type, sizeof(s->type), "%s", sn.type);
-		s->version = sn.version;
+		s->version = warm_release_of(root, names.v[i], sn.version);
 		s->index = sn.index;
 		read_state(root, s);
+		read_warm(root, s);
 		(*n)++;
 	}
 	qsort(*out, *n, sizeof(**out), info_cmp);
@@ -818,11 +856,18 @@ void services_strays(const char *root, const char *app, int current, struct strv
 	strvec_sort(&have);
 	for (size_t i = 0; i < have.n; i++) {
 		struct svc_name si, sj;
-		int stray = parse_service(have.v[i], app, &si) < 0 || si.version != current;
+		long long until = 0;
+		int parsed = parse_service(have.v[i], app, &si) == 0;
+		int stray = !parsed || warm_release_of(root, have.v[i], si.version) != current;
+		/* the previous release kept warm is no stray until its window ends */
+		if (stray && parsed && warm_is(root, have.v[i], NULL, &until) &&
+		    until > (long long)time(NULL))
+			continue;
 		/* two of one instance: one goes */
 		for (size_t j = 0; j < have.n && !stray; j++)
 			stray = j != i && parse_service(have.v[j], app, &sj) == 0 &&
-				sj.version == current && sj.index == si.index &&
+				warm_release_of(root, have.v[j], sj.version) == current &&
+				sj.index == si.index &&
 				!strcmp(sj.type, si.type) &&
 				keeps_over(root, have.v[j], &sj, have.v[i], &si);
 		if (stray)

@@ -110,8 +110,8 @@ void services_retire_names(const char *root, const struct strvec *names);
 
 /*
  * ps:restart: replaces the app's running instances that match which
- * ("web": every web.N, "web.1": that one, NULL: all) with new ones of
- * release r (its current one), the way a release switches: the new ones
+ * ("web": every web.N, "web.1": that one, NULL: all; never a warm one)
+ * with new ones of release r (its current one), the way a release switches: the new ones
  * start beside the old and pass the gate; *started gets their names and
  * *old those of the ones they replace, which the caller retires
  * (services_retire_names) once the router points at the new ones.  The caller holds the app lock.
@@ -124,7 +124,8 @@ int services_restart(const char *root, const char *app, const struct release *r,
 
 /*
  * What a killed switch left behind, for a caller holding the app lock (no
- * switch runs then): the app's services that are not of release current,
+ * switch runs then): the app's services that are not of release current
+ * (but warm ones before their window's end, runtime/warm.h),
  * and of two services running one instance of it, the one not kept - the
  * one s6 runs, else the older generation, is kept.  Names into strays.
  */
@@ -158,27 +159,36 @@ int services_address(const char *root, const char *app, const char *name,
 
 /*
  * The web instances among the app's services named in names (NULL: all its
- * services now): their labels ("web.1", into labels) and ports (*ports,
+ * services now but the warm ones, runtime/warm.h): their labels ("web.1", into labels) and ports (*ports,
  * malloc'ed, as many), sorted by index - what the router sends requests
  * to.
  */
 int services_web_ports(const char *root, const char *app, const struct strvec *names,
 		       struct strvec *labels, int **ports);
 
-/* One running (or stopped) instance of an app, as ps shows it. */
+/*
+ * One running (or stopped) instance of an app, as ps shows it.  version is
+ * the release it serves (runtime/warm.h: a release equivalent to the one
+ * in its name may have taken it over); state "warm" is the previous
+ * release's kept out of the router.
+ */
 struct service_info {
 	char name[128];     /* APP.vN-G.TYPE.I */
 	char type[64];
 	int index, version, port;
 	int up;             /* s6 says the process runs */
-	char state[16];     /* "starting", "up", "crashed" (waiting to start again) or "down" */
+	char state[16];     /* "starting", "up", "crashed" (waiting to start again), "warm"
+	                       or "down" */
 	long pid;
-	long long since;    /* seconds since the epoch when it went up (or down) */
+	long long since;    /* seconds since the epoch when it went up (or down, or warm) */
 	const char *size;   /* its type's size (store/formation.h), or NULL: none set */
+	long long warm_until; /* state "warm" (runtime/warm.h): when it retires; else 0 */
+	long long rss;      /* bytes of memory its process tree holds, when the caller
+	                       asked (warm_tree_rss() of runtime/warm.h); else 0 */
 };
 
 /*
- * The app's services, sorted by type and index; *out (malloc'ed, free it)
+ * The app's services, sorted by type, then warm last, then index; *out (malloc'ed, free it)
  * and *n.  Nothing when the tree does not run.
  */
 int services_list(const char *root, const char *app, struct service_info **out, size_t *n);

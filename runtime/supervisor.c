@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -674,6 +675,20 @@ int supervisor_service_state(const char *root, const char *service, struct servi
 	buf_release(&out);
 	free(dir);
 	return err;
+}
+
+long supervisor_service_own_pid(const char *root, const char *service, long pid)
+{
+	char proc[64];
+	struct stat a, b;
+	if (pid <= 0 || !supervisor_service_name_valid(service))
+		return 0;
+	char *dir = service_path(root, service);
+	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
+	if (stat(proc, &a) < 0 || stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		pid = 0;
+	free(dir);
+	return pid;
 }
 
 /* s6-svc's option for a signal, NULL for one it does not send. */

@@ -176,6 +176,15 @@ struct service_state {
 int supervisor_service_state(const char *root, const char *service, struct service_state *st);
 
 /*
+ * pid when that process is alive and runs in the service's directory, as
+ * the process s6 starts for it does (and no other pid of the machine, so
+ * not one reused since), else 0: a pid the service wrote down itself
+ * (nginx.pid, an instance's state file), checked without forking
+ * s6-svstat.
+ */
+long supervisor_service_own_pid(const char *root, const char *service, long pid);
+
+/*
  * Sends the service's process a signal through its supervisor (SIGHUP,
  * SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGKILL, SIGALRM, SIGCONT, SIGSTOP).
  * SW_EINVALID for another signal, SW_ERROR when s6 would not.

@@ -203,3 +203,8 @@ char *paths_buildpack_cached(const char *root, const char *hex)
 {
 	return xasprintf("%s/buildpacks-cache/%s", root, hex);
 }
+
+char *paths_sandbox_checked(const char *root, const char *hex)
+{
+	return xasprintf("%s/sandbox-checked/%s", root, hex);
+}

@@ -24,6 +24,7 @@
  *   <root>/cache/<app>/              buildpack cache (CACHE_DIR), kept between builds
  *   <root>/builds/<app>/             build directories, when not on a tmpfs
  *   <root>/buildpacks-cache/<hex>/   buildpacks fetched from git URLs
+ *   <root>/sandbox-checked/<hex>     the sandbox started with these settings (exec/sbcheck.h)
  *   <root>/services/                 the supervision tree's scan directory (s6)
  *   <root>/services/<service>/       one service: an instance, the router, a watch
  *   <root>/logs/                     the runtime's own logs
@@ -116,6 +117,9 @@ char *paths_store_stamps(const char *root);
 
 /* <root>/store/verified/<hex> */
 char *paths_store_stamp(const char *root, const char *hex);
+
+/* <root>/sandbox-checked/<hex>: a stamp of a sandbox check that passed (exec/sbcheck.h) */
+char *paths_sandbox_checked(const char *root, const char *hex);
 
 /* <root>/unpacked */
 char *paths_unpacked_dir(const char *root);

@@ -144,6 +144,12 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "60", .zero_off = 1,
 		.help = "how long a new release is watched for crashes and failed health checks "
 			"(automatic rollback); `0` turns it off" },
+	[SETTING_ID_WARM_PREVIOUS] = {
+		.key = "slipway.warmPrevious", .env = "SLIPWAY_WARM_PREVIOUS",
+		.type = SETTING_TYPE_DURATION, .scope = APP_, .def = "60", .zero_off = 1,
+		.help = "how long the previous release's web instances keep running out of the "
+			"router after a switch, so that a rollback to it starts no process; "
+			"`0` turns it off" },
 	[SETTING_ID_PORT_RANGE] = {
 		.key = "slipway.portRange", .env = "SLIPWAY_PORT_RANGE",
 		.type = SETTING_TYPE_PORT_RANGE, .scope = APP_, .def = "20000-29999",

@@ -12,8 +12,9 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (!i || strcmp(s[i].type, s[i - 1].type)) {
 			size_t count = 0;
+			/* the type's count is of those that serve, as the formation's */
 			for (size_t k = i; k < n && !strcmp(s[k].type, s[i].type); k++)
-				count++;
+				count += !s[k].warm_until;
 			char *cmd = command_of(ctx, &s[i]);
 			buf_addf(out, "%s=== %s (%zu%s%s): %s\n", i ? "\n" : "", s[i].type, count,
 				 s[i].size ? ", " : "", s[i].size ? s[i].size : "", cmd);
@@ -21,7 +22,11 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 		}
 		buf_addf(out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
 		view_when(out, s[i].since, now);
-		buf_addf(out, "  v%d, port %d\n", s[i].version, s[i].port);
+		buf_addf(out, "  v%d, port %d", s[i].version, s[i].port);
+		if (!strcmp(s[i].state, "warm"))
+			buf_addf(out, ", %.1f MB, retires in %llds", (double)s[i].rss / 1e6,
+				 s[i].warm_until > now ? s[i].warm_until - (long long)now : 0LL);
+		buf_adds(out, "\n");
 	}
 }
 
@@ -42,6 +47,12 @@ void view_ps_json(struct buf *out, const struct service_info *s, size_t n)
 		buf_reset(&since);
 		view_iso8601(&since, s[i].since);
 		json_string(&j, "since", since.data);
+		if (!strcmp(s[i].state, "warm")) {
+			json_int(&j, "memory", s[i].rss);
+			buf_reset(&since);
+			view_iso8601(&since, s[i].warm_until);
+			json_string(&j, "retires_at", since.data);
+		}
 		json_object_end(&j);
 	}
 	json_array_end(&j);

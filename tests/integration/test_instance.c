@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,4 +196,48 @@ Test(instance, a_missing_type_or_a_bad_instance_is_refused)
 	cr_assert_str_eq(r.err, " !    invalid instance 'web': use TYPE.N, for example web.1\n");
 	th_result_free(&r);
 	cr_assert_eq(runs_left(), 0);
+}
+
+/* SLIPWAY_BWRAP: a bubblewrap that notes each sandbox it starts (its arguments) in the returned file. */
+static char *noting_bwrap(char **wrap_out)
+{
+	char *log = th_path("%s/sandboxes", sb.dir), *wrap = th_path("%s/bwrap", sb.dir);
+	char *script = th_path("#!/bin/sh\necho \"$*\" >> '%s'\nexec /usr/bin/bwrap \"$@\"\n", log);
+	th_write(wrap, script, 0755);
+	char *kv = th_path("SLIPWAY_BWRAP=%s", wrap);
+	app_sandbox_setenv(&sb, kv);
+	free(kv);
+	free(script);
+	*wrap_out = wrap;
+	return log;
+}
+
+/* Starts and stops worker.1 once; how many sandbox checks (an empty sandbox running /bin/true) it made. */
+static int checks_of_one_start(const char *sandboxes)
+{
+	char *log = th_path("%s/worker.log", sb.dir);
+	unlink(sandboxes);
+	unlink(log);
+	pid_t pid = start("worker.1", th_free_port(), log, NULL);
+	wait_for(log, "app[worker.1]: started\n");
+	double took;
+	stop(pid, &took);
+	char *seen = th_read(sandboxes, NULL);
+	cr_assert(seen && *seen, "no sandbox started");
+	int n = th_count(seen, " -- /bin/true");
+	free(seen);
+	free(log);
+	return n;
+}
+
+Test(instance, the_sandbox_check_is_made_once_until_bubblewrap_changes)
+{
+	char *wrap = NULL, *sandboxes = noting_bwrap(&wrap);
+	cr_assert_eq(checks_of_one_start(sandboxes), 1);
+	cr_assert_eq(checks_of_one_start(sandboxes), 0, "checked again with nothing changed");
+	cr_assert_eq(chmod(wrap, 0700), 0); /* bubblewrap changed: checked again */
+	cr_assert_eq(checks_of_one_start(sandboxes), 1);
+	cr_assert_eq(checks_of_one_start(sandboxes), 0);
+	free(sandboxes);
+	free(wrap);
 }

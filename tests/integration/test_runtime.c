@@ -92,6 +92,8 @@ static void assert_serves(int version, const char *want)
 
 Test(runtime, each_release_starts_its_web_process_and_the_old_one_goes_after_it)
 {
+	/* the old release's instances go at once (kept warm: test_warm.c) */
+	app_sandbox_setenv(&sb, "SLIPWAY_WARM_PREVIOUS=0");
 	start_runtime();
 	char *out = app_sandbox_push(&sb, "main");
 	cr_assert(strstr(out, "remote: -----> Released v1: Deploy "), "%s", out);
@@ -269,6 +271,8 @@ Test(runtime, ps_shows_the_running_instances_in_herokus_shape)
 
 Test(runtime, ps_scale_sets_the_formation_without_a_release_and_deploys_keep_it)
 {
+	/* the old release's instances go at once (kept warm: test_warm.c) */
+	app_sandbox_setenv(&sb, "SLIPWAY_WARM_PREVIOUS=0");
 	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
 					   "worker: while :; do sleep 1; done\n", 0644);
 	free(ok("git", "commit", "-qam", "worker"));

@@ -6,12 +6,15 @@
  */
 #define _GNU_SOURCE
 #include "tests/integration/app_sandbox.h"
+#include "util/error.h"
+#include "util/fsutil.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define APP "shipped"
 
@@ -513,4 +516,54 @@ Test(shipped, detection_order_languages_then_static_then_procfile)
 	assert_line(out, "remote: -----> Node.js app detected");
 	free(out);
 	assert_procs(3, "{\"web\":\"./serve\"}");
+}
+
+/* SLIPWAY_BWRAP: a bubblewrap that notes each sandbox it starts (its arguments) in the returned file. */
+static char *noting_bwrap(void)
+{
+	char *log = th_path("%s/sandboxes", sb.dir), *wrap = th_path("%s/bwrap", sb.dir);
+	char *script = th_path("#!/bin/sh\necho \"$*\" >> '%s'\nexec /usr/bin/bwrap \"$@\"\n", log);
+	th_write(wrap, script, 0755);
+	char *kv = th_path("SLIPWAY_BWRAP=%s", wrap);
+	app_sandbox_setenv(&sb, kv);
+	free(kv);
+	free(script);
+	free(wrap);
+	return log;
+}
+
+Test(shipped, shipped_detects_start_no_sandbox_and_a_modified_one_runs_in_its_own)
+{
+	char *log = noting_bwrap();
+	put("Procfile", "web: ./serve\n", 0644);
+	create_app_and_commit();
+	char *out = push_released(1);
+	assert_line(out, "remote: -----> Procfile app detected");
+	free(out);
+	char *seen = th_read(log, NULL);
+	cr_assert_eq(th_count(seen, "/bin/detect"), 0, "%s", seen);
+	cr_assert_eq(th_count(seen, "/procfile/bin/compile"), 1, "%s", seen);
+	free(seen);
+
+	/* the same buildpacks, procfile's bin/detect edited: it runs, in the sandbox */
+	char *dir = th_path("%s/buildpacks", sb.dir), *detect = th_path("%s/procfile/bin/detect", dir);
+	cr_assert_eq(fs_copy_tree(SOURCE_DIR "/buildpacks", dir), 0, "%s", sw_error_last());
+	cr_assert_eq(unlink(detect), 0);
+	th_write(detect, "#!/bin/sh\n[ -f \"$1/Procfile\" ] || exit 1\necho \"Procfile at $1\"\n", 0755);
+	char *kv = th_path("SLIPWAY_BUILDPACKS_DIR=%s", dir);
+	app_sandbox_setenv(&sb, kv);
+	cr_assert_eq(unlink(log), 0);
+	put("README", "two\n", 0644);
+	commit_all("two");
+	out = push_released(2);
+	assert_line(out, "remote: -----> Procfile at /app app detected");
+	free(out);
+	seen = th_read(log, NULL);
+	cr_assert_eq(th_count(seen, "/bin/detect"), 1, "%s", seen);
+	cr_assert_eq(th_count(seen, "/procfile/bin/detect /app"), 1, "%s", seen);
+	free(seen);
+	free(kv);
+	free(detect);
+	free(dir);
+	free(log);
 }

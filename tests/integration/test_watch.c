@@ -190,6 +190,26 @@ static int wait_watcher(const char *what)
 	return seen;
 }
 
+/*
+ * Whether a process of the root is the watcher what ("watch:run v2")
+ * itself: setpriv has exec'ed it, its parent-death signal set.
+ */
+static int watcher_running(const char *what)
+{
+	struct buf list = BUF_INIT;
+	rt_processes_of(&sb, &list);
+	int seen = 0;
+	for (const char *line = list.data; line && *line && !seen; ) {
+		size_t len = strcspn(line, "\n");
+		char *one = strndup(line, len);
+		seen = strstr(one, what) && !strstr(one, "setpriv");
+		free(one);
+		line += len + (line[len] != '\0');
+	}
+	buf_release(&list);
+	return seen;
+}
+
 /* s6-svstat -o up,wantedup of dir ("true true"), or "none" when no supervisor runs there. */
 static char *svstat(const char *dir)
 {
@@ -247,6 +267,9 @@ Test(watch, a_killed_supervisor_of_a_watcher_leaves_one_watcher_in_the_tree)
 {
 	start_and_release_v2();
 	cr_assert(wait_watcher("watch:run v2"), "no watcher ran");
+	/* killed before setpriv asked for its parent-death signal, it would outlive any supervisor */
+	for (int i = 0; i < 100 && !watcher_running("watch:run v2"); i++)
+		rt_pause_ms(50);
 	char *svc = th_path("%s/services/watch-" APP, sb.root);
 	pid_t sup = rt_supervisor_of(svc);
 	cr_assert_gt(sup, 1, "no s6-supervise for %s", svc);

@@ -86,7 +86,7 @@ static int spawn(void)
 {
 	struct app_ctx ctx = APP_CTX_INIT;
 	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
-	int err = watch_spawn(&ctx, 2, 1);
+	int err = watch_spawn(&ctx, 2, 1, 0);
 	app_ctx_release(&ctx);
 	return err;
 }

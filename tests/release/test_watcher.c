@@ -66,7 +66,7 @@ static int spawn(int version, int previous)
 {
 	struct app_ctx ctx = APP_CTX_INIT;
 	cr_assert_eq(app_ctx_open(&ctx, root, "demo", APP_CTX_WRITE), 0, "%s", sw_error_last());
-	int err = watch_spawn(&ctx, version, previous);
+	int err = watch_spawn(&ctx, version, previous, 0);
 	app_ctx_release(&ctx);
 	return err;
 }

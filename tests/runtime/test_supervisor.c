@@ -347,6 +347,9 @@ Test(supervisor_tree, what_a_killed_tree_left_is_ended_by_the_next_start)
 	add_service("one");
 	cr_assert_eq(supervisor_rescan(root), 0, "%s", sw_error_last());
 	cr_assert_eq(wait_services(1).services, 1);
+	/* s6-svscan and the service's shell, once its run script has exec'ed it */
+	for (int i = 0; i < 200 && th_processes_with(root) < 2; i++)
+		rt_pause_ms(50);
 	cr_assert_eq(kill(svscan, SIGKILL), 0);
 	waitpid(svscan, NULL, 0);
 	svscan = -1;

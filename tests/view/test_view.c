@@ -116,3 +116,34 @@ Test(view, names_and_domains_json)
 	buf_release(&out);
 	strvec_clear(&v);
 }
+
+static char *web_command(void *ctx, const struct service_info *s)
+{
+	(void)ctx;
+	(void)s;
+	return strdup("npm start");
+}
+
+/* ps: the type's count is of those that serve; a warm one says its memory and when it retires */
+Test(view, ps_and_its_json_show_a_warm_instance_after_those_that_serve)
+{
+	struct service_info s[2] = {
+		{ .name = "a.v4-2.web.1", .type = "web", .index = 1, .version = 4, .port = 20417,
+		  .up = 1, .state = "up", .since = T0 },
+		{ .name = "a.v3-1.web.1", .type = "web", .index = 1, .version = 3, .port = 20388,
+		  .up = 1, .state = "warm", .since = T0, .warm_until = T0 + 52, .rss = 24100000 },
+	};
+	struct buf out = BUF_INIT;
+	view_ps(&out, s, 2, web_command, NULL, T0 + 3600 * 25);
+	cr_assert_str_eq(out.data, "=== web (1): npm start\n"
+		"web.1: up 2025/12/06 00:00:00 +0000  v4, port 20417\n"
+		"web.1: warm 2025/12/06 00:00:00 +0000  v3, port 20388, 24.1 MB, retires in 0s\n");
+	buf_reset(&out);
+	view_ps_json(&out, s, 2);
+	cr_assert(strstr(out.data, "\"state\":\"warm\",\"release\":3,\"port\":20388,"
+		  "\"since\":\"2025-12-06T00:00:00Z\",\"memory\":24100000,"
+		  "\"retires_at\":\"2025-12-06T00:00:52Z\"}"), "%s", out.data);
+	cr_assert(strstr(out.data, "\"state\":\"up\",\"release\":4,\"port\":20417,"
+		  "\"since\":\"2025-12-06T00:00:00Z\"}"), "%s", out.data);
+	buf_release(&out);
+}
