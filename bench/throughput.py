@@ -19,23 +19,12 @@ import resource
 import shutil
 import sys
 
+from figures import RUN_APP
 from measure import Failure, output, run, wrk_figures
 from report import median, ratio
 
-# Closes each connection after one answer (as figure 8's app does).
-CLOSE_APP = """\
-import os, socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", int(os.environ["PORT"])))
-s.listen(128)
-body = open("/app/version", "rb").read()
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
-    c.close()
-"""
+# Closes each connection after one answer: figure 8's app.
+CLOSE_APP = RUN_APP
 
 # HTTP/1.1 with keep-alive: one process, non-blocking sockets, every
 # complete request on a connection answered in order.
