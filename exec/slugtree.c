@@ -195,14 +195,30 @@ static int stale_temp(const char *root, const char *name)
 	return stale;
 }
 
-int slugtree_sweep(const char *root, uint64_t *removed)
+static void check_tree(const char *root, const char *parent, const char *hex,
+		       struct strvec *problems);
+
+/* Whether gc keeps the tree of slug hex: one of keep's, and whole. */
+static int kept(const char *root, const char *parent, const char *hex, const struct strvec *keep)
+{
+	struct strvec problems = STRVEC_INIT;
+	if (!keep || !strvec_has_sorted(keep, hex))
+		return 0;
+	check_tree(root, parent, hex, &problems);
+	int whole = problems.n == 0;
+	strvec_clear(&problems);
+	return whole;
+}
+
+int slugtree_sweep(const char *root, const struct strvec *keep, uint64_t *removed)
 {
 	char *parent = paths_trees_dir(root);
 	DIR *d = opendir(parent);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		if (cas_valid_hex(e->d_name)) {
-			sweep_tree(parent, e->d_name, removed);
+			if (!kept(root, parent, e->d_name, keep))
+				sweep_tree(parent, e->d_name, removed);
 		} else if (is_lock_name(e->d_name)) {
 			sweep_lock(parent, e->d_name);
 		} else if (e->d_name[0] == '.' && stale_temp(root, e->d_name)) {

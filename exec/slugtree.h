@@ -39,11 +39,11 @@ int slugtree_open(const char *root, const char *hex, char **tree, int *lock_fd);
 
 /*
  * For gc: removes the trees no process holds (renamed away first, so no
- * half tree keeps a tree's name), their lock files, and what extractions
- * that were killed left.  *removed is increased by the trees and temp
- * directories removed.  0.
+ * half tree keeps a tree's name) but the whole ones of the slugs in keep
+ * (sorted; may be NULL), their lock files, and what extractions that were killed left.
+ * *removed is increased by the trees and temp directories removed.  0.
  */
-int slugtree_sweep(const char *root, uint64_t *removed);
+int slugtree_sweep(const char *root, const struct strvec *keep, uint64_t *removed);
 
 /*
  * For fsck: one line appended to problems for each tree that differs from

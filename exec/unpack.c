@@ -3,6 +3,8 @@
 #include "exec/slugtree.h"
 
 #include "store/app.h"
+#include "store/appctx.h"
+#include "store/ledger.h"
 #include "store/cas.h"
 #include "store/paths.h"
 #include "store/slug.h"
@@ -221,9 +223,33 @@ static int sweep_old_trees(const char *root, uint64_t *removed)
 	return err;
 }
 
+/*
+ * The slugs whose trees gc keeps even when no process holds them: each
+ * app's current release's and the one before it - what `rollback` goes
+ * back to - so that a rollback finds its tree unpacked.
+ */
+static void rollback_slugs(const char *root, const struct strvec *apps, struct strvec *keep)
+{
+	for (size_t i = 0; i < apps->n; i++) {
+		struct app_ctx ctx = APP_CTX_INIT;
+		int current = 0;
+		if (app_ctx_open(&ctx, root, apps->v[i], APP_CTX_READ) < 0)
+			continue;
+		if (ledger_current(ctx.ledger, &current) == 0)
+			for (int v = current; v >= 1 && v >= current - 1; v--) {
+				struct release r = RELEASE_INIT;
+				if (ledger_read(ctx.ledger, v, 0, &r) == 0 && r.slug[0])
+					strvec_push(keep, r.slug);
+				release_release(&r);
+			}
+		app_ctx_release(&ctx);
+	}
+	strvec_sort(keep);
+}
+
 int unpack_sweep(const char *root, uint64_t *removed)
 {
-	struct strvec apps = STRVEC_INIT;
+	struct strvec apps = STRVEC_INIT, keep = STRVEC_INIT;
 	int err = app_list(root, &apps);
 
 	*removed = 0;
@@ -240,8 +266,11 @@ int unpack_sweep(const char *root, uint64_t *removed)
 		err = sweep_old_trees(root, removed);
 	if (!err)
 		err = sweep_instances(root, removed);
-	if (!err)
-		err = slugtree_sweep(root, removed);
+	if (!err) {
+		rollback_slugs(root, &apps, &keep);
+		err = slugtree_sweep(root, &keep, removed);
+	}
+	strvec_clear(&keep);
 	strvec_clear(&apps);
 	return err;
 }

@@ -65,7 +65,8 @@ int unpack_clear(const char *root, const char *app, uint64_t *removed);
 /*
  * For gc: the run directories of every app that no writer holds now, the
  * instances' copies that no instance holds, the shared trees no process
- * holds (slugtree_sweep), and what older versions kept in <root>/unpacked/
+ * holds (slugtree_sweep) but those of each app's current release and the
+ * one before it (what `rollback` goes back to), and what older versions kept in <root>/unpacked/
  * beside trees/.  *removed gets the count.
  */
 int unpack_sweep(const char *root, uint64_t *removed);

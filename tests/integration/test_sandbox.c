@@ -211,6 +211,50 @@ Test(sandbox, fsck_names_a_damaged_slug_tree_and_gc_removes_the_trees_no_process
 	free(bp);
 }
 
+/* The slug checksum's hex of release version (releases:info --json). */
+static char *slug_of(const char *version)
+{
+	struct th_result r = sw("releases:info", version, "--json", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *at = strstr(r.out, "SHA256:");
+	cr_assert(at, "%s", r.out);
+	char *hex = strndup(at + 7, 64);
+	th_result_free(&r);
+	return hex;
+}
+
+Test(sandbox, gc_keeps_the_trees_a_rollback_goes_back_to)
+{
+	char *bp = make_buildpack("plain", "#!/bin/sh\necho built > \"$1/built\"\n");
+	free(push_with(bp, "web: ./run\nrelease: true\n"));
+	for (int i = 2; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "v%d", i);
+		app_sandbox_write(&sb, "version", name, 0644);
+		free(ok("git", "add", "version"));
+		free(ok("git", "commit", "-qm", name));
+		struct th_result r = run("git", "push", "heroku", "main");
+		cr_assert(strstr(r.err, "Released v"), "%s", r.err);
+		th_result_free(&r);
+	}
+	char *trees = th_path("%s/unpacked/trees", sb.root);
+	cr_assert_eq(th_entries(trees), 6, "each release command's tree and its lock file");
+	struct th_result r = sw("gc");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ", 1 unpacked slug and "), "%s", r.out);
+	th_result_free(&r);
+	const char *want[] = { "v1", "v2", "v3" };
+	for (int i = 0; i < 3; i++) {
+		char *hex = slug_of(want[i]), *tree = th_path("%s/%s", trees, hex);
+		cr_assert_eq(fs_exists(tree), i > 0, "%s's tree: gc keeps current's and the one before",
+			     want[i]);
+		free(tree);
+		free(hex);
+	}
+	free(trees);
+	free(bp);
+}
+
 /* The push was refused with this line and recorded nothing. */
 static void assert_no_release(const char *out, const char *line)
 {
