@@ -52,7 +52,11 @@ static const char hog_py[] =
 	"print('holding 400M', flush=True)\n"
 	"time.sleep(600)\n";
 
-/* Tries to start 300 sleeping processes (bounded: never more) and says how many it got. */
+/*
+ * Tries to start 300 sleeping processes (bounded: never more) and says how
+ * many it got; then sleeps, or (with an argument) exits, its sleeps ending
+ * with its sandbox.
+ */
 static const char bomb_py[] =
 	"import os, time\n"
 	"got = 0\n"
@@ -63,7 +67,8 @@ static const char bomb_py[] =
 	"        break\n"
 	"    got += 1\n"
 	"print('got %d of 300' % got, flush=True)\n"
-	"time.sleep(600)\n";
+	"if len(os.sys.argv) < 2:\n"
+	"    time.sleep(600)\n";
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
@@ -330,6 +335,41 @@ Test(limits, a_fork_bomb_stops_at_max_processes_and_gets_all_without_the_limit)
 	got = wait_bomb(1);
 	cr_assert_eq(got, 300, "without a limit the bomb got %d of 300", got);
 	free(ok(SLIPWAY_BIN, "ps:scale", "bomb=0", "-a", APP));
+	free(base);
+}
+
+/* How many processes the release command's bomb got, from the push's lines. */
+static int release_bomb(void)
+{
+	char *out = app_sandbox_push(&sb, "main");
+	const char *p = strstr(out, "got ");
+	cr_assert(p && strstr(out, "Released v"), "%s", out);
+	int n = atoi(p + 4);
+	free(out);
+	return n;
+}
+
+Test(limits, the_release_command_is_held_to_max_processes_too)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	app_sandbox_write(&sb, "Procfile",
+			  "web: exec python3 -u server.py\n"
+			  "release: exec python3 -u bomb.py once\n", 0644);
+	free(ok("git", "commit", "-q", "-am", "a release command"));
+	git_config("slipway.maxProcesses", "64");
+	int got = release_bomb();
+	cr_assert(got > 0 && got < 64, "with slipway.maxProcesses 64 the release command got %d of 300",
+		  got);
+	/* the control run: without the limit it gets all it asks for */
+	git_config("slipway.maxProcesses", "0");
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "again"));
+	got = release_bomb();
+	cr_assert_eq(got, 300, "without a limit the release command got %d of 300", got);
 	free(base);
 }
 
