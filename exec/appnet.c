@@ -214,12 +214,40 @@ static int failed(int st)
 			    APPNET_PROGRAM, WTERMSIG(st));
 }
 
+/*
+ * Waits (up to a second) until bubblewrap has set up the namespace's
+ * loopback - its address, then the link up, which shows as lo's ::1 in
+ * the namespace's if_inet6 - so that the forwarder's own configuration
+ * never races bubblewrap's (bwrap reports its child before that child
+ * sets up lo, and a request of each at once made bwrap fail, "loopback:
+ * Failed RTM_NEWADDR").  Without IPv6 there is nothing to read: no wait.
+ */
+static void wait_loopback(pid_t target)
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/%d/net/if_inet6", (int)target);
+	for (int i = 0; i < 1000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		ssize_t n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n < 0)
+			return;
+		text[n] = '\0';
+		if (strstr(text, " lo\n"))
+			return;
+		usleep(1000);
+	}
+}
+
 int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd)
 {
 	struct strvec argv = STRVEC_INIT;
 	int err = 0, st, netns = -1, userns = -1, ready[2] = { -1, -1 };
 
 	an->pid = 0;
+	wait_loopback(target);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)target);
 	if ((netns = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
