@@ -30,8 +30,8 @@
  *     git --git-dir=<root>/apps/myapp.git config slipway.maxSlugSize 1G
  *     git config --global slipway.buildDir /srv/builds     # every app
  */
-#ifndef SW_LIMITS_H
-#define SW_LIMITS_H
+#ifndef SW_BUILDER_LIMITS_H
+#define SW_BUILDER_LIMITS_H
 
 #include <stdint.h>
 
