@@ -6,6 +6,7 @@
 #include "builder/pipeline.h"
 #include "builder/procfile.h"
 #include "release/activate.h"
+#include "exec/limits.h"
 #include "exec/sandbox.h"
 #include "exec/sbcheck.h"
 #include "store/slug.h"
@@ -67,6 +68,7 @@ struct build {
 	char *bp_dir;    /* <dir>/buildpacks: private copies of the buildpacks */
 	struct build_limits limits;
 	struct sandbox sb;  /* where the buildpacks run */
+	struct limits cg;   /* the cgroups they run in (exec/limits.h) */
 	char *repo;      /* the app repository */
 	struct checkout_plan *plan; /* the pushed tree, planned */
 	int compile_failed;
@@ -345,9 +347,14 @@ static int tree_bound(void *ctx)
 /* The build's sandbox: BUILD_DIR at /app, CACHE_DIR, ENV_DIR and the buildpacks. */
 static int open_sandbox(struct build *b)
 {
-	int err = sandbox_init(&b->sb, b->o->ctx->root, b->o->ctx->app, SANDBOX_BUILD);
-	if (err || (err = sandbox_check_once(&b->sb, b->o->ctx->root)))
+	const char *root = b->o->ctx->root, *app = b->o->ctx->app;
+	struct limits_spec spec;
+	int err = sandbox_init(&b->sb, root, app, SANDBOX_BUILD);
+	if (err || (err = sandbox_check_once(&b->sb, root)) ||
+	    (err = limits_spec_read(root, app, "build", &spec)) ||
+	    (err = limits_open(&b->cg, root, app, "build", &spec)))
 		return err;
+	b->sb.limits = &b->cg;
 	if (b->sb.off)
 		say(b->out, SAY_WARN, "Warning: slipway.sandbox is none: buildpacks and app code run "
 				      "unsandboxed, as the server user");
@@ -696,7 +703,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	struct build_timings local;
 	struct build b = { .o = o, .r = RELEASE_INIT, .base = CONFIG_INIT, .bp_vars = CONFIG_INIT,
 			   .out = o->out, .rec = BUILD_RECORD_INIT,
-			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT };
+			   .limits = BUILD_LIMITS_INIT, .sb = SANDBOX_INIT, .cg = LIMITS_INIT };
 	struct app_ctx *ctx = o->ctx;
 	struct ledger *l = NULL;
 	char *builds = NULL, *repo = NULL;
@@ -795,6 +802,7 @@ done:
 	checkout_plan_free(b.plan);
 	limits_release(&b.limits);
 	sandbox_release(&b.sb);
+	limits_close(&b.cg); /* what the buildpacks left running ends here */
 	release_release(&b.r);
 	config_release(&b.base);
 	config_release(&b.bp_vars);

@@ -273,6 +273,15 @@ int limits_spec_read(const char *root, const char *app, const char *type,
 		spec->memory = 512ULL << 20;
 	if (!err && (err = settings_count(s, &SETTING_MAX_PROCESSES, &spec->pids)) < 0)
 		spec->pids = 256;
+	if (!err && !strcmp(type, "build")) {
+		/* the setting is the hard limit, twice the quota */
+		if ((err = settings_size(s, &SETTING_BUILD_MEMORY, &spec->memory)) < 0)
+			spec->memory = 2ULL << 30;
+		spec->memory /= 2;
+		spec->kernel_kills = 1;
+		settings_free(s);
+		return err;
+	}
 	settings_free(s);
 	/* a size set with ps:resize wins */
 	const struct formation_size *size = formation_size_of(root, app, type);

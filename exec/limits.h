@@ -61,7 +61,9 @@ struct limits_spec {
 
 /*
  * The app's limits for a process of type: slipway.memory, or the type's
- * size (ps:resize, store/formation.h), and slipway.maxProcesses.  A
+ * size (ps:resize, store/formation.h), and slipway.maxProcesses; for the
+ * type "build" (the buildpacks of a build), slipway.buildMemory as the
+ * hard limit, the kernel's OOM killer at it.  A
  * malformed setting is SW_EINVALID with its default in spec all the same:
  * the caller says so and runs.
  */

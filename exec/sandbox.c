@@ -2,6 +2,7 @@
 #include "exec/sandbox.h"
 
 #include "exec/appnet.h"
+#include "exec/limits.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -273,6 +274,22 @@ static void own_net_close(struct own_net *n)
 	}
 }
 
+/* What a run's child does before its exec: join its limits, then the caller's step (if any). */
+struct child_steps {
+	const struct limits *limits;
+	void (*then)(void *ctx);
+	void *then_ctx;
+};
+
+static void child_steps_run(void *ctx)
+{
+	const struct child_steps *c = ctx;
+	if (limits_join(c->limits) < 0)
+		_exit(127);
+	if (c->then)
+		c->then(c->then_ctx);
+}
+
 int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 {
 	struct run_opts ro = *o;
@@ -283,6 +300,11 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 
 	static const char *const minimal_env[] = { "PATH=" SANDBOX_PATH, NULL };
 	fill_limits(sb, &ro);
+	struct child_steps steps = { sb->limits, o->before_exec, o->before_exec_ctx };
+	if (sb->limits) {
+		ro.before_exec = child_steps_run;
+		ro.before_exec_ctx = &steps;
+	}
 	if (!ro.check && sb->check) {
 		ro.check = sb->check;
 		ro.check_ctx = sb->check_ctx;

@@ -58,6 +58,8 @@
 
 #include "util/run.h"
 
+struct limits;
+
 #define SANDBOX_MOUNTS_MAX 8
 
 /* The PATH of everything that runs inside. */
@@ -88,6 +90,11 @@ struct sandbox {
 	int (*check)(void *ctx);    /* run_opts.check for every run that sets none */
 	void *check_ctx;
 	int check_ms;
+	/*
+	 * the cgroups every run joins before anything of it runs (exec/limits.h;
+	 * the caller's, may be NULL); a run that cannot join them does not run
+	 */
+	const struct limits *limits;
 	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];
 	size_t n;
 };

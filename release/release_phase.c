@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Saved output is capped; the pusher still sees all of it. */
 #define OUTPUT_MAX (1024 * 1024)
@@ -56,28 +55,11 @@ static void make_env(const struct sandbox *sb, const struct release *r, const ch
 }
 
 /* The command in the sandbox; where /app cannot be an overlay, again in a copy of the slug. */
-/* What the command's child does before its exec: its limits, then the overlay's step (if any). */
-struct child_steps {
-	const struct limits *lim;
-	void (*then)(void *ctx);
-	void *then_ctx;
-};
-
-static void before_exec(void *ctx)
-{
-	const struct child_steps *c = ctx;
-	/* unlimited it must not run */
-	if (limits_join(c->lim) < 0)
-		_exit(127);
-	if (c->then)
-		c->then(c->then_ctx);
-}
-
 /*
  * The command runs with the app's limits as a one-off's (its type:
  * "release"); at the hard limit the kernel's OOM killer ends it.
  */
-static int run_command(const struct app_ctx *ctx, const struct sandbox *sb,
+static int run_command(const struct app_ctx *ctx, struct sandbox *sb,
 		       const struct release *r, struct overlay *ov, struct run_opts *o,
 		       int *status)
 {
@@ -88,16 +70,15 @@ static int run_command(const struct app_ctx *ctx, const struct sandbox *sb,
 	if (err || (err = limits_open(&lim, ctx->root, ctx->app, "release", &spec)) ||
 	    (err = overlay_run_opts(ov, o)))
 		goto done;
-	struct child_steps steps = { &lim, o->before_exec, o->before_exec_ctx };
-	o->before_exec = before_exec;
-	o->before_exec_ctx = &steps;
+	sb->limits = &lim;
 	err = sandbox_run(sb, o, status);
 	if (!overlay_wanted(ov) || overlay_started(ov) == 0)
 		goto done;
-	steps.then = NULL;
+	o->before_exec = NULL;
 	if (!(err = overlay_copy(ov, ctx->root, r->slug)))
 		err = sandbox_run(sb, o, status);
 done:
+	sb->limits = NULL;
 	limits_close(&lim);
 	return err;
 }

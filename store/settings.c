@@ -168,7 +168,13 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.maxProcesses", .env = "SLIPWAY_MAX_PROCESSES",
 		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "256", .max = 1000000, .zero_off = 1,
 		.unit = "processes",
-		.help = "processes and threads each instance may run at once; `0`: no limit" },
+		.help = "processes and threads each instance may run at once (and each build, release "
+			"command and one-off); `0`: no limit" },
+	[SETTING_ID_BUILD_MEMORY] = {
+		.key = "slipway.buildMemory", .env = "SLIPWAY_BUILD_MEMORY",
+		.type = SETTING_TYPE_SIZE, .scope = APP_, .def = "2G", .zero_off = 1,
+		.help = "the most memory a build's buildpacks may use: the kernel ends the build "
+			"there; `0`: no limit ([limits](runtime.md#limits))" },
 	[SETTING_ID_HTTP_PORT] = {
 		.key = "slipway.httpPort", .env = "SLIPWAY_HTTP_PORT",
 		.type = SETTING_TYPE_PORT, .scope = SERVER_,

@@ -338,8 +338,8 @@ Test(limits, a_fork_bomb_stops_at_max_processes_and_gets_all_without_the_limit)
 	free(base);
 }
 
-/* How many processes the release command's bomb got, from the push's lines. */
-static int release_bomb(void)
+/* How many processes the bomb of a push (its build or release command) got, from its lines. */
+static int push_bomb(void)
 {
 	char *out = app_sandbox_push(&sb, "main");
 	const char *p = strstr(out, "got ");
@@ -362,14 +362,41 @@ Test(limits, the_release_command_is_held_to_max_processes_too)
 			  "release: exec python3 -u bomb.py once\n", 0644);
 	free(ok("git", "commit", "-q", "-am", "a release command"));
 	git_config("slipway.maxProcesses", "64");
-	int got = release_bomb();
+	int got = push_bomb();
 	cr_assert(got > 0 && got < 64, "with slipway.maxProcesses 64 the release command got %d of 300",
 		  got);
 	/* the control run: without the limit it gets all it asks for */
 	git_config("slipway.maxProcesses", "0");
 	free(ok("git", "commit", "-q", "--allow-empty", "-m", "again"));
-	got = release_bomb();
+	got = push_bomb();
 	cr_assert_eq(got, 300, "without a limit the release command got %d of 300", got);
+	free(base);
+}
+
+Test(limits, a_builds_buildpacks_are_held_to_max_processes_too)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base) {
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+		return;
+	}
+	char *bp = th_path("%s/bomb-buildpack", sb.dir), *p = th_path("%s/bin/detect", bp);
+	th_write(p, "#!/bin/sh\necho Bomb\n", 0755);
+	free(p);
+	p = th_path("%s/bin/compile", bp);
+	th_write(p, "#!/bin/sh\nexec python3 -u \"$1/bomb.py\" once\n", 0755);
+	free(p);
+	free(ok(SLIPWAY_BIN, "buildpacks:add", bp, "-a", APP));
+	git_config("slipway.maxProcesses", "64");
+	int got = push_bomb();
+	cr_assert(got > 0 && got < 64, "with slipway.maxProcesses 64 the build got %d of 300", got);
+	/* the control run: without the limit it gets all it asks for */
+	git_config("slipway.maxProcesses", "0");
+	free(ok("git", "commit", "-q", "--allow-empty", "-m", "again"));
+	got = push_bomb();
+	cr_assert_eq(got, 300, "without a limit the build got %d of 300", got);
+	free(bp);
 	free(base);
 }
 
