@@ -202,6 +202,20 @@ static void start(const char *base)
 	th_result_free(&r);
 }
 
+/*
+ * The runtime started (start()) and the memory hierarchy's base, or NULL
+ * where no cgroup is writable: then start() has checked the 'not enforced'
+ * message, which is all such a machine can show, and said so in the log.
+ */
+static char *enforced(void)
+{
+	char *base = memory_base();
+	start(base);
+	if (!base)
+		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	return base;
+}
+
 static void git_config(const char *key, const char *value)
 {
 	free(ok("git", "--git-dir", sb.repo, "config", key, value));
@@ -209,12 +223,9 @@ static void git_config(const char *key, const char *value)
 
 Test(limits, a_memory_hog_gets_r14_then_r15_and_a_restart_while_other_apps_keep_serving)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	git_config("slipway.memory", "64M");
 	free(app_sandbox_push(&sb, "main"));
 	int port = rt_port(&sb, 1, "web.1");
@@ -316,12 +327,9 @@ static int wait_bomb(int after_restart)
 
 Test(limits, a_fork_bomb_stops_at_max_processes_and_gets_all_without_the_limit)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	git_config("slipway.maxProcesses", "64");
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "ps:scale", "bomb=1", "-a", APP));
@@ -351,12 +359,9 @@ static int push_bomb(void)
 
 Test(limits, the_release_command_is_held_to_max_processes_too)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	app_sandbox_write(&sb, "Procfile",
 			  "web: exec python3 -u server.py\n"
 			  "release: exec python3 -u bomb.py once\n", 0644);
@@ -375,12 +380,9 @@ Test(limits, the_release_command_is_held_to_max_processes_too)
 
 Test(limits, a_builds_buildpacks_are_held_to_max_processes_too)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	char *bp = th_path("%s/bomb-buildpack", sb.dir), *p = th_path("%s/bin/detect", bp);
 	th_write(p, "#!/bin/sh\necho Bomb\n", 0755);
 	free(p);
@@ -574,12 +576,9 @@ static int strays(void)
 
 Test(limits, a_daemon_started_outside_the_sandbox_ends_with_its_instance)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	/* without the sandbox no PID namespace ends everything: its cgroup does */
 	git_config("slipway.sandbox", "none");
 	app_sandbox_write(&sb, "Procfile", "web: exec python3 -u server.py\n"
@@ -599,12 +598,9 @@ Test(limits, a_daemon_started_outside_the_sandbox_ends_with_its_instance)
 
 Test(limits, a_one_off_is_held_to_the_apps_memory_too)
 {
-	char *base = memory_base();
-	start(base);
-	if (!base) {
-		cr_log_warn("no writable cgroup: only the 'not enforced' message was checked");
+	char *base = enforced();
+	if (!base)
 		return;
-	}
 	git_config("slipway.memory", "64M");
 	free(app_sandbox_push(&sb, "main"));
 	/* 200M: over twice the quota, the kernel's OOM killer ends it */
