@@ -121,8 +121,8 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 {
 	static const int dfl[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
-	/* its limits before anything of it runs; unlimited it must not run */
-	if (o->limits && limits_join(o->limits) < 0)
+	/* its limits (sb->limits) before anything of it runs; unlimited it must not run */
+	if (o->sb->limits && limits_join(o->sb->limits) < 0)
 		_exit(126);
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(dfl) / sizeof(*dfl); i++)

@@ -98,8 +98,6 @@ struct procenv_start_opts {
 	int own_group;
 	/* with overlay_wanted(): /app (dir) is mounted by the child (exec/overlay.h) */
 	struct overlay *overlay;
-	/* the cgroups it runs in (exec/limits.h: limits_open()ed), or NULL: this process's */
-	const struct limits *limits;
 	/*
 	 * with a network of its own (sb->appnet): the host's 127.0.0.1:port
 	 * reaches port inside; 0: outbound only

@@ -92,7 +92,8 @@ struct sandbox {
 	int check_ms;
 	/*
 	 * the cgroups every run joins before anything of it runs (exec/limits.h;
-	 * the caller's, may be NULL); a run that cannot join them does not run
+	 * the caller's, may be NULL) - sandbox_run() and procenv_start() alike;
+	 * a run that cannot join them does not run
 	 */
 	const struct limits *limits;
 	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];

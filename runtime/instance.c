@@ -415,12 +415,13 @@ int instance_run(const struct instance_opts *o, int *status)
 	if ((err = open_limits(o, label, &os, &lim)))
 		goto done;
 	p.limits = &lim;
+	sb.limits = &lim;
 	set_state(o, "starting");
 	say(&os, "Starting process with command `%s`", command);
 	p.started = run_now_ms();
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)argv.v,
 					 .dir = dir, .env = env.v, .out_fd = out[1],
-					 .overlay = &ov, .limits = &lim,
+					 .overlay = &ov,
 					 .forward_port = p.web ? o->port : 0 /* only web is routed to */ };
 	if ((err = start_app(&so, o, &os, &p.proc)))
 		goto done;

@@ -101,9 +101,10 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	procenv_argv(o->words, o->n, &inner);
 	if ((err = open_limits(o, &lim)))
 		goto done;
+	sb.limits = &lim;
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
 					 .dir = dir, .env = env.v, .keep_stdin = 1,
-					 .own_group = 1, .overlay = &ov, .limits = &lim };
+					 .own_group = 1, .overlay = &ov };
 	struct procenv_proc p;
 	if ((err = start_app(&so, o, &p)))
 		goto done;
