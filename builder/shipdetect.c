@@ -59,23 +59,19 @@ static const struct rule *known_script(const char *bp_dir)
 {
 	char *bin = xasprintf("%s/bin", bp_dir), *path = xasprintf("%s/detect", bin);
 	char *text = NULL, hex[CAS_HEX_LEN + 1] = "";
-	struct cas_hasher h = CAS_HASHER_INIT;
 	const struct rule *found = NULL;
 	struct stat st;
 	size_t len = 0;
 
 	/* as script_argv() would run it: executable, so no "running it with sh" warning */
 	if (lstat(bin, &st) < 0 || !S_ISDIR(st.st_mode) || access(path, X_OK) < 0 ||
-	    fs_read_tree_file(bin, "detect", DETECT_MAX, &text, &len) < 0)
-		goto done;
-	if (cas_hasher_start(&h) < 0 || cas_hasher_add(&h, text, len) < 0 ||
-	    cas_hasher_finish(&h, hex) < 0)
+	    fs_read_tree_file(bin, "detect", DETECT_MAX, &text, &len) < 0 ||
+	    cas_hash_data(text, len, hex) < 0)
 		goto done;
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && !found; i++)
 		if (!strcmp(hex, rules[i].sha256))
 			found = &rules[i];
 done:
-	cas_hasher_release(&h);
 	free(text);
 	free(path);
 	free(bin);

@@ -71,7 +71,6 @@ static int check_key(const struct sandbox *sb, char hex[CAS_HEX_LEN + 1])
 {
 	static const char *const argv[] = { "/bin/true", NULL };
 	struct sandbox bare = *sb; /* as sandbox_check() runs it: no mounts */
-	struct cas_hasher h = CAS_HASHER_INIT;
 	struct strvec cmd = STRVEC_INIT;
 	struct buf key = BUF_INIT;
 	struct utsname u;
@@ -87,9 +86,7 @@ static int check_key(const struct sandbox *sb, char hex[CAS_HEX_LEN + 1])
 	if (uname(&u) == 0)
 		buf_addf(&key, "%s %s %s\n", u.sysname, u.release, u.version);
 	buf_addf(&key, "uid %u gid %u\n", (unsigned)geteuid(), (unsigned)getegid());
-	if (!(err = cas_hasher_start(&h)) && !(err = cas_hasher_add(&h, key.data, key.len)))
-		err = cas_hasher_finish(&h, hex);
-	cas_hasher_release(&h);
+	err = cas_hash_data(key.data, key.len, hex);
 	strvec_clear(&cmd);
 	buf_release(&key);
 	return err;

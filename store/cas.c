@@ -122,6 +122,16 @@ done:
 	return err;
 }
 
+int cas_hash_data(const void *data, size_t len, char hex_out[CAS_HEX_LEN + 1])
+{
+	struct cas_hasher h = CAS_HASHER_INIT;
+	int err = cas_hasher_start(&h);
+	if (!err && !(err = cas_hasher_add(&h, data, len)))
+		err = cas_hasher_finish(&h, hex_out);
+	cas_hasher_release(&h);
+	return err;
+}
+
 int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

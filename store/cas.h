@@ -78,6 +78,9 @@ int cas_verify(const char *root, const char *hex);
  */
 int cas_check(const char *root, const char *hex);
 
+/* SHA-256 of len bytes at data. */
+int cas_hash_data(const void *data, size_t len, char hex_out[CAS_HEX_LEN + 1]);
+
 /* SHA-256 of a file's bytes, streamed. */
 int cas_hash_file(const char *path, char hex_out[CAS_HEX_LEN + 1], uint64_t *size_out);
 
