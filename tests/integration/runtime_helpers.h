@@ -25,6 +25,12 @@ void rt_setup_at(struct th_at at, struct app_sandbox *sb, const char *app, unsig
 		 const char *server_py, const char *const *env);
 #define rt_setup(...) rt_setup_at(TH_AT, __VA_ARGS__)
 
+/*
+ * An app's server.py: GET / answers the code's version (the file
+ * /app/version); with /app/crash it binds, then exits a second later.
+ */
+extern const char rt_version_server_py[];
+
 /* `slipway server:start`, asserted; the pid it reports. */
 pid_t rt_start_at(struct th_at at, struct app_sandbox *sb);
 #define rt_start(...) rt_start_at(TH_AT, __VA_ARGS__)

@@ -22,28 +22,14 @@
 static struct app_sandbox sb;
 static pid_t svscan = -1, sshd = -1;
 
-/* GET /: the code's version; with /app/crash it binds, then exits a second later */
-static const char server_py[] =
-	"import http.server, os\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def do_GET(s):\n"
-	"        b = open('/app/version').read().encode()\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
-	"        s.end_headers(); s.wfile.write(b)\n"
-	"    def log_message(s, *a): pass\n"
-	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
-	"if os.path.exists('/app/crash'):\n"
-	"    import threading, time\n"
-	"    threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
-	"    time.sleep(1); os._exit(3)\n"
-	"srv.serve_forever()\n";
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
 static void setup(void)
 {
-	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ "SLIPWAY_WATCH=40", NULL });
+	rt_setup(&sb, APP, RT_ROUTER, rt_version_server_py,
+		 (const char *const[]){ "SLIPWAY_WATCH=40", NULL });
 }
 
 static void teardown(void)
