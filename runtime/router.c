@@ -37,6 +37,7 @@
 #define PAGE_URI "/.slipway-router-page"
 #define UPGRADE_LOCATION "@slipway_upgrade"
 #define DRAIN_MAX_MS 15000
+#define STARTING_MAX_MS 10000 /* from s6 starting nginx until it wrote its pid */
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
 
@@ -188,21 +189,32 @@ int router_installed(const char *root)
 }
 
 /*
- * The nginx master's pid, 0 when the router does not run: the one in
- * nginx.pid while that process runs in the service's directory, else what
- * s6 says (nginx starting, or gone without removing the file).
+ * The pid nginx wrote to nginx.pid, while that process runs in the
+ * service's directory; 0 otherwise.  nginx writes it once its signal
+ * handlers are in place: before that a SIGHUP would end it, not reload it.
  */
-static pid_t master_pid(const char *root)
+static pid_t pidfile_pid(const char *root)
 {
-	struct service_state st;
 	char *pidfile = router_path(root, "nginx.pid"), *text = NULL;
 	long pid = 0;
 	if (fs_read_file(pidfile, 32, &text, NULL) == 0 && sscanf(text, "%ld", &pid) == 1)
 		pid = supervisor_service_own_pid(root, SERVICE, pid);
 	free(text);
 	free(pidfile);
-	if (pid > 0)
-		return (pid_t)pid;
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
+/*
+ * The nginx master's pid, 0 when the router does not run: the one in
+ * nginx.pid, else what s6 says (nginx starting, or gone without removing
+ * the file).
+ */
+static pid_t master_pid(const char *root)
+{
+	struct service_state st;
+	pid_t pid = pidfile_pid(root);
+	if (pid)
+		return pid;
 	if (supervisor_service_state(root, SERVICE, &st) < 0 || !st.up)
 		return 0;
 	return (pid_t)st.pid;
@@ -215,12 +227,13 @@ int router_running(const char *root)
 
 int router_wait_running(const char *root, int seconds)
 {
+	/* running here means nginx has written its pid: it listens and takes signals */
 	for (int i = 0; i < seconds * 20; i++) {
-		if (router_running(root))
+		if (pidfile_pid(root))
 			return 1;
 		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
-	return router_running(root);
+	return pidfile_pid(root) > 0;
 }
 
 
@@ -498,8 +511,13 @@ static int nginx_run(const char *root, const char *what, char **msg)
  */
 static int reload_and_drain(const char *root)
 {
-	pid_t master = master_pid(root);
+	pid_t master = pidfile_pid(root);
 	pid_t old[64];
+	/* an nginx still starting is waited for: it may have read the configuration before it changed */
+	for (int i = 0; !master && i < STARTING_MAX_MS / 10 && master_pid(root); i++) {
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		master = pidfile_pid(root);
+	}
 	if (!master)
 		return 0;
 	size_t n = proc_children(master, old, 64);

@@ -63,8 +63,9 @@ int router_installed(const char *root);
 int router_running(const char *root);
 
 /*
- * router_running(), asked every 50 ms for up to seconds: s6 starts the
- * router service a moment after the tree learns of it.  1 once it runs.
+ * Waits up to seconds for nginx to write its pid (after it binds its port
+ * and sets up its signals): s6 starts the router service a moment after
+ * the tree learns of it.  1 once it runs.
  */
 int router_wait_running(const char *root, int seconds);
 
