@@ -17,8 +17,14 @@
 #include <unistd.h>
 
 #define KEYS_FILE_MAX (4 * 1024 * 1024)
-/* OpenSSH's every restriction (no forwarding, no pty, no ~/.ssh/rc, and any it adds later) */
-#define KEY_OPTIONS "restrict"
+/*
+ * OpenSSH's every restriction (no forwarding, no ~/.ssh/rc, and any it adds
+ * later) but a pty, which the slipway shell refuses to every command but
+ * `run` (cli/shell.c): OpenSSH cannot allow it for one command only.
+ */
+#define KEY_OPTIONS "restrict,pty"
+/* what earlier versions wrote: no pty at all */
+#define KEY_OPTIONS_OLD "restrict"
 
 static const char *const key_types[] = {
 	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
@@ -175,6 +181,8 @@ static int managed_line(const char *line, char **user, const char **key)
 	static const char pre[] = "command=\"";
 	if (!strncmp(line, KEY_OPTIONS ",", sizeof(KEY_OPTIONS)))
 		line += sizeof(KEY_OPTIONS);
+	else if (!strncmp(line, KEY_OPTIONS_OLD ",", sizeof(KEY_OPTIONS_OLD)))
+		line += sizeof(KEY_OPTIONS_OLD);
 	if (strncmp(line, pre, sizeof(pre) - 1))
 		return 0;
 	const char *cmd = line + sizeof(pre) - 1;
@@ -195,6 +203,38 @@ static int managed_line(const char *line, char **user, const char **key)
 	*user = u;
 	*key = k + 1;
 	return 1;
+}
+
+/*
+ * Appends a line of the file kept as it is (len bytes, its '\n' if any),
+ * but that a line slipway wrote without a pty gets KEY_OPTIONS: keys are
+ * brought up to date whenever the file is written.
+ */
+static void add_kept_line(struct buf *out, const char *l, size_t len)
+{
+	size_t old = sizeof(KEY_OPTIONS_OLD); /* with its ',' */
+	char *line = xstrndup(l, len && l[len - 1] == '\n' ? len - 1 : len), *user = NULL;
+	const char *k;
+	if (strncmp(line, KEY_OPTIONS ",", sizeof(KEY_OPTIONS)) &&
+	    !strncmp(line, KEY_OPTIONS_OLD ",", old) && managed_line(line, &user, &k)) {
+		buf_adds(out, KEY_OPTIONS ",");
+		buf_add(out, l + old, len - old);
+	} else {
+		buf_add(out, l, len);
+	}
+	free(user);
+	free(line);
+}
+
+/* Appends every line of text as add_kept_line() does. */
+static void add_kept_text(struct buf *out, const char *text)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text + 1) : strlen(text);
+		add_kept_line(out, text, len);
+		text += len;
+	}
 }
 
 /* The key blob of any authorized_keys line (options skipped), or NULL (malloc'ed). */
@@ -333,7 +373,7 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	free(copy);
 	if (err)
 		goto done_line;
-	buf_adds(&out, text);
+	add_kept_text(&out, text);
 	if (out.len && out.data[out.len - 1] != '\n')
 		buf_adds(&out, "\n");
 	buf_adds(&out, new_line);
@@ -369,7 +409,7 @@ int keys_remove(const char *file, const char *user, int *removed)
 		if (managed_line(line, &owner, &k) && !strcmp(owner, user))
 			n++;
 		else
-			buf_add(&out, l, len);
+			add_kept_line(&out, l, len);
 		free(owner);
 		free(line);
 		l += len;

@@ -6,12 +6,16 @@
  * Every key slipway installs gets one line that forces the slipway shell
  * for its user, whatever command the client asks for:
  *
- *   restrict,command="/usr/local/bin/slipway --root /home/git shell alice" ssh-ed25519 AAAA... alice@laptop
+ *   restrict,pty,command="/usr/local/bin/slipway --root /home/git shell alice" ssh-ed25519 AAAA... alice@laptop
  *
  * (one line).  `restrict` is OpenSSH's every restriction at once: no port,
  * agent or X11 forwarding, no pty, no ~/.ssh/rc, and whatever sshd adds to
- * it later.  Lines written by earlier versions, which began with the
- * command and spelled the options out, are still read and removed.  Paths with characters a shell would treat specially are
+ * it later; `pty` then allows a terminal, which OpenSSH can only allow for
+ * every command: the slipway shell refuses it to all but `run`
+ * (cli/shell.c).  Lines written by earlier versions, which began with the
+ * command and spelled the options out, are still read and removed; those
+ * with `restrict,` alone (no terminal: `run` then has none) get `pty`
+ * whenever the file is written again (keys:add, keys:remove).  Paths with characters a shell would treat specially are
  * single-quoted; paths containing quotes, backslashes or control
  * characters are refused.  Lines slipway did not write are kept byte for
  * byte.  The file is replaced with fs_write_atomic() (mode 0600) under

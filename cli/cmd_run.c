@@ -9,15 +9,28 @@
 #include "util/say.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 struct run_args {
 	int stop_timeout;
+	int no_tty;
+	int exit_code;
 };
 
 const struct opt run_opts[] = {
 	CLI_OPT_STOP_TIMEOUT(struct run_args),
+	OPT_FLAG(0, "no-tty", struct run_args, no_tty,
+		 "no terminal for the command, even when stdin is one"),
+	OPT_FLAG('x', "exit-code", struct run_args, exit_code,
+		 "exit with the command's exit status (always so; kept for scripts)"),
 	OPT_END_OF(struct run_args),
 };
+
+int cmd_run_tty(const struct cli *c)
+{
+	const struct run_args *a = c->options;
+	return !a->no_tty && isatty(0);
+}
 
 int cmd_run(struct cli *c)
 {
@@ -46,7 +59,7 @@ int cmd_run(struct cli *c)
 	l = NULL;
 	struct oneoff_opts o = { .root = c->root, .app = c->app, .release = &r,
 				 .words = (const char *const *)c->args, .n = (size_t)c->nargs,
-				 .stop_timeout_sec = a->stop_timeout };
+				 .stop_timeout_sec = a->stop_timeout, .tty = cmd_run_tty(c) };
 	fflush(stdout);
 	rc = host_run(&o, &status) < 0 ? cli_fail() : status;
 done:

@@ -116,6 +116,8 @@ extern const struct opt logs_opts[];
 /* cmd_run.c */
 int cmd_run(struct cli *c);
 extern const struct opt run_opts[];
+/* 1 when the command run runs gets a terminal: stdin is one and --no-tty was not given. */
+int cmd_run_tty(const struct cli *c);
 
 /* cmd_access.c: ssh access */
 int cmd_keys(struct cli *c);

@@ -180,7 +180,7 @@ const struct cmd cli_commands[] = {
 	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway] [--all]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
-	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
+	  "-a APP [--no-tty] [-x] [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
 	  "run a one-off process of the current release (slipway's options go before COMMAND)" },
 	{ "maintenance", cmd_maintenance, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
 	  "say whether the app is in maintenance mode: on or off" },
@@ -397,7 +397,9 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 	if ((cmd->flags & CMD_APP) && !c->app)
 		return cli_usage(cmd, "no app specified: use -a APP");
 	forward_words(c, cmd, &words);
-	int rc = remote_exec(rem, (const char *const *)words.v);
+	/* a terminal only where one is needed: the server refuses it for the rest (shell.c) */
+	int tty = cmd->fn == cmd_run && cmd_run_tty(c);
+	int rc = remote_exec(rem, (const char *const *)words.v, tty);
 	strvec_clear(&words);
 	return rc;
 }

@@ -20,7 +20,8 @@ static const char *env_set(const char *name)
 	return v && *v ? v : NULL;
 }
 
-void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char *const *words)
+void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char *const *words,
+		     int tty)
 {
 	const char *shell = env_set("GIT_SSH_COMMAND");
 	const char *prog = env_set("GIT_SSH");
@@ -41,6 +42,8 @@ void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char 
 		strvec_push(out, "-p");
 		strvec_push(out, r->port);
 	}
+	if (tty)
+		strvec_push(out, "-t");
 	strvec_push(out, r->login);
 	for (size_t i = 0; words[i]; i++) {
 		if (i)
@@ -51,10 +54,10 @@ void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char 
 	buf_release(&line);
 }
 
-int remote_exec(const struct app_remote *r, const char *const *words)
+int remote_exec(const struct app_remote *r, const char *const *words, int tty)
 {
 	struct strvec argv = STRVEC_INIT;
-	remote_ssh_argv(&argv, r, words);
+	remote_ssh_argv(&argv, r, words, tty);
 	fflush(stdout);
 	fflush(stderr);
 	/* a writer ignores these (main.c); ssh must see its client go away */

@@ -18,11 +18,13 @@
  * ARGS are "-p PORT" when the URL has a port, the user@host, and one
  * command line of words each quoted by sshcmd_quote(), so the server's
  * splitter (access/sshcmd.h) gets exactly these words, whatever they hold.
- * No -t: the server's keys allow no terminal (access/keys.h, restrict).
+ * -t (a terminal on the server) only when the caller asks for one: for
+ * `run` when stdin is a terminal (the server refuses a terminal to every
+ * other command, cli/shell.h).
  * stdin, stdout and stderr are ssh's, and ssh's exit status (the remote
  * command's, or 255 when the connection fails) is the command's.
  *
- *     remote_exec(&remote, (const char *const[]){ "releases", "-a", "myapp", NULL });
+ *     remote_exec(&remote, (const char *const[]){ "releases", "-a", "myapp", NULL }, 0);
  *     // returns only when ssh could not be started
  */
 #ifndef SW_REMOTE_H
@@ -31,14 +33,15 @@
 struct app_remote;
 struct strvec;
 
-/* The command line that runs words on r's server, appended to out. */
-void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char *const *words);
+/* The command line that runs words on r's server (with a terminal: tty), appended to out. */
+void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char *const *words,
+		     int tty);
 
 /*
  * Replaces this process with ssh running words on r's server, with the
  * signals it ignores back at their defaults.  Returns only when ssh could
  * not be run: the exit code (1) after the message.
  */
-int remote_exec(const struct app_remote *r, const char *const *words);
+int remote_exec(const struct app_remote *r, const char *const *words, int tty);
 
 #endif

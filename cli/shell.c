@@ -75,6 +75,18 @@ int shell_run(const struct shell_opts *o)
 		return sw_error_set(SW_EINVALID, "the shell needs an absolute --root");
 	if ((err = sshcmd_parse(&c, o->line, o->allowed)) < 0)
 		goto done;
+	/*
+	 * OpenSSH's key options allow a pty for every command or none: the key
+	 * allows it (access/keys.h) and this refuses it but for `run`.  A
+	 * terminal turns line ends into \r\n and eats control bytes: the git
+	 * protocol and whatever a command writes to stdout (backups, JSON)
+	 * would arrive changed.
+	 */
+	if (isatty(0) && (c.kind != SSHCMD_SLIPWAY || strcmp(c.words.v[0], "run"))) {
+		err = sw_error_set(SW_EINVALID,
+				   "only 'run' takes a terminal: connect without one (ssh -T)");
+		goto done;
+	}
 	if (c.kind == SSHCMD_SLIPWAY)
 		err = exec_slipway(o, &c);
 	else

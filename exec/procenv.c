@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +27,17 @@
 
 const char procenv_launcher[] = PROFILE "exec /bin/sh -c \"$1\"";
 const char procenv_launcher_exec[] = PROFILE "exec \"$@\"";
+
+/*
+ * Makes the terminal on stdin the command's, from inside the sandbox:
+ * setsid(1) forks (the sandbox's process leads a session already) and
+ * waits.  The shell between keeps the status the shell's way (128+signal)
+ * where setsid would make up one for a command a signal ended; it outlives
+ * the keys' ^C and ^\ (a trap, not an ignore, so the command gets them).
+ */
+static const char *const ctty_argv[] = {
+	"setsid", "-w", "--ctty", "/bin/sh", "-c", "trap : INT QUIT; \"$@\"; exit $?", "sh", NULL
+};
 
 void procenv_argv(const char *const *words, size_t n, struct strvec *out)
 {
@@ -145,6 +157,12 @@ static void exec_child(const struct procenv_start_opts *o, char *const *argv, in
 	}
 	if (o->out_fd > 0 && (dup2(o->out_fd, 1) < 0 || dup2(o->out_fd, 2) < 0))
 		_exit(127);
+	if (o->tty_fd > 0 &&
+	    (dup2(o->tty_fd, 0) < 0 || dup2(o->tty_fd, 1) < 0 || dup2(o->tty_fd, 2) < 0))
+		_exit(127);
+	/* unsandboxed, it is the command: a session of its own, the terminal its own */
+	if (o->tty_fd > 0 && o->sb->off && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		_exit(127);
 	/* in this order: each pipe was made after the one before, so none is another's target */
 	if ((info_fd >= 0 && pass_fd(info_fd, 3) < 0) || (block_fd >= 0 && pass_fd(block_fd, 4) < 0) ||
 	    (resolv_fd >= 0 && pass_fd(resolv_fd, 5) < 0))
@@ -171,7 +189,7 @@ static int overlay_not_mounted(struct procenv_proc *p, struct overlay *ov)
 
 int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 {
-	struct strvec argv = STRVEC_INIT;
+	struct strvec argv = STRVEC_INIT, inner = STRVEC_INIT;
 	struct sandbox sb = *o->sb; /* shares its strings: never released */
 	int info[2] = { -1, -1 }, block[2] = { -1, -1 }, resolv[2] = { -1, -1 }, err = 0;
 	char *conf = NULL, dns[APPNET_ADDR_MAX] = "";
@@ -200,7 +218,14 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 			close(resolv[1]);
 			resolv[1] = -1;
 		}
-		sandbox_command(&sb, o->argv, o->dir, 3, &argv);
+		if (o->tty_fd > 0) {
+			for (size_t i = 0; ctty_argv[i]; i++)
+				strvec_push(&inner, ctty_argv[i]);
+			for (size_t i = 0; o->argv[i]; i++)
+				strvec_push(&inner, o->argv[i]);
+		}
+		sandbox_command(&sb, o->tty_fd > 0 ? (const char *const *)inner.v : o->argv,
+				o->dir, 3, &argv);
 	}
 	if (o->overlay && overlay_wanted(o->overlay) && (err = overlay_arm(o->overlay)))
 		goto done;
@@ -239,6 +264,7 @@ done:
 	}
 	free(conf);
 	strvec_clear(&argv);
+	strvec_clear(&inner);
 	return err;
 }
 
@@ -313,6 +339,11 @@ void procenv_kill(const struct procenv_proc *p)
 
 int procenv_wait(const struct procenv_proc *p, int stop_sec)
 {
+	return procenv_wait_tty(p, stop_sec, NULL);
+}
+
+int procenv_wait_tty(const struct procenv_proc *p, int stop_sec, struct tty_relay *relay)
+{
 	long long kill_at = 0;
 	int st;
 	for (;;) {
@@ -329,10 +360,18 @@ int procenv_wait(const struct procenv_proc *p, int stop_sec)
 		if (kill_at && run_now_ms() >= kill_at)
 			procenv_kill(p);
 		struct timespec tick = { 0, 20 * 1000 * 1000 };
-		if (caught)
-			ppoll(NULL, 0, kill_at ? &tick : NULL, &waitmask);
-		else if (kill_at)
+		struct pollfd pfd[TTY_RELAY_FDS];
+		int n = relay && caught ? tty_relay_fds(relay, pfd) : 0;
+		if (caught) {
+			if (ppoll(pfd, (nfds_t)n, kill_at ? &tick : NULL, &waitmask) <= 0)
+				n = 0; /* nothing ready: a signal, or the tick */
+		} else if (kill_at) {
 			nanosleep(&tick, NULL);
+		}
+		if (relay)
+			tty_relay_step(relay, pfd, n);
 	}
+	if (relay)
+		tty_relay_drain(relay);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

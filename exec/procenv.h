@@ -35,6 +35,7 @@
 #include "exec/overlay.h"
 #include "exec/sandbox.h"
 #include "store/config.h"
+#include "util/tty.h"
 #include "util/util.h"
 
 #include <signal.h>
@@ -103,6 +104,14 @@ struct procenv_start_opts {
 	 * reaches port inside; 0: outbound only
 	 */
 	int forward_port;
+	/*
+	 * > 0: a pseudo-terminal's slave (util/tty.h): its stdin, stdout,
+	 * stderr and controlling terminal (keep_stdin and out_fd unused); with
+	 * the sandbox, sb->tty is its name.  The sandbox's new session has no
+	 * terminal (bwrap --new-session keeps the caller's out of reach):
+	 * inside it, setsid(1) --ctty makes this one the command's.
+	 */
+	int tty_fd;
 };
 
 struct procenv_proc {
@@ -147,5 +156,12 @@ void procenv_kill(const struct procenv_proc *p);
  * when it was killed, or -1 (errno set) when it cannot be waited for.
  */
 int procenv_wait(const struct procenv_proc *p, int stop_sec);
+
+/*
+ * procenv_wait() copying the process's terminal (tty_relay_start()ed on
+ * the master of its tty_fd) while it waits, and what is left of its output
+ * once it ended.  After procenv_catch_stops().
+ */
+int procenv_wait_tty(const struct procenv_proc *p, int stop_sec, struct tty_relay *relay);
 
 #endif

@@ -141,6 +141,14 @@ static void base_args(const struct sandbox *sb, struct strvec *a)
 	strvec_push(a, "/proc");
 	strvec_push(a, "--dev");
 	strvec_push(a, "/dev");
+	if (sb->tty) {
+		/* a devpts of bwrap's holds no file of the host's: a tmpfs holds the one */
+		strvec_push(a, "--tmpfs");
+		strvec_push(a, "/dev/pts");
+		strvec_push(a, "--dev-bind");
+		strvec_push(a, sb->tty);
+		strvec_push(a, sb->tty);
+	}
 	if (sb->tmp_size) {
 		strvec_push(a, "--size");
 		strvec_pushf(a, "%llu", sb->tmp_size);

@@ -84,6 +84,13 @@ struct sandbox {
 	                               gives a process a network of its own (exec/appnet.h) */
 	int block_fd;               /* > 0: what runs inside waits for a byte on this fd */
 	int resolv_fd;              /* > 0: /etc/resolv.conf inside is what this fd holds */
+	/*
+	 * a pseudo-terminal's slave (/dev/pts/N, the caller's; NULL: none):
+	 * inside, /dev/pts holds it alone, at the same path, so that the
+	 * process finds its terminal's name (tty(1)); the sandbox's own
+	 * /dev/ptmx is then gone
+	 */
+	const char *tty;
 	unsigned long long max_file_size; /* RLIMIT_FSIZE of what runs inside; 0 = none */
 	unsigned long long tmp_size; /* the size of its /tmp (a tmpfs); 0 = the kernel's default */
 	char *bwrap;                /* owned; slipway.bwrap, NULL = "bwrap" from PATH */

@@ -7,6 +7,7 @@
 #include "exec/overlay.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/tty.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
@@ -72,12 +73,22 @@ static int open_limits(const struct oneoff_opts *o, struct limits *l)
 	return err ? err : limits_open(l, o->root, o->app, "run", &spec);
 }
 
+/* The command's terminal, in the sandbox too; this process's stdin raw from now on. */
+static int open_tty(struct tty_pty *t, struct sandbox *sb)
+{
+	int err = tty_pty_open(t, 0);
+	if (!err)
+		sb->tty = t->name;
+	return err ? err : tty_raw(t, 0);
+}
+
 int oneoff_run(const struct oneoff_opts *o, int *status)
 {
 	struct sandbox sb = SANDBOX_INIT;
 	struct overlay ov = OVERLAY_INIT;
 	struct limits lim = LIMITS_INIT;
 	struct strvec env = STRVEC_INIT, inner = STRVEC_INIT;
+	struct tty_pty t = TTY_PTY_INIT;
 	const char *dir = NULL;
 	char dyno[32];
 	int stop = 0, err;
@@ -102,17 +113,28 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	if ((err = open_limits(o, &lim)))
 		goto done;
 	sb.limits = &lim;
+	if (o->tty && (err = open_tty(&t, &sb)))
+		goto done;
 	struct procenv_start_opts so = { .sb = &sb, .argv = (const char *const *)inner.v,
 					 .dir = dir, .env = env.v, .keep_stdin = 1,
-					 .own_group = 1, .overlay = &ov };
+					 .own_group = 1, .overlay = &ov, .tty_fd = t.slave };
 	struct procenv_proc p;
 	if ((err = start_app(&so, o, &p)))
 		goto done;
-	*status = procenv_wait(&p, stop);
+	tty_pty_close_slave(&t); /* the process's now: the master sees its end */
+	if (o->tty) {
+		struct tty_relay relay;
+		tty_relay_start(&relay, &t, 0, 1);
+		*status = procenv_wait_tty(&p, stop, &relay);
+		tty_relay_stop(&relay);
+	} else {
+		*status = procenv_wait(&p, stop);
+	}
 	procenv_release(&p);
 	if (*status < 0)
 		err = sw_error_errno(SW_ERROR, "cannot wait for %s", dyno);
 done:
+	tty_pty_release(&t); /* the client's terminal as it was */
 	limits_close(&lim);
 	overlay_close(&ov); /* what it changed goes with it */
 	sandbox_release(&sb);

@@ -17,6 +17,11 @@
  * is a shell command line run with /bin/sh -c; several are exec'ed as an
  * argument vector.
  *
+ * With a terminal (tty), the command's stdin, stdout and stderr are a
+ * pseudo-terminal's, its controlling terminal, the size of this process's
+ * and resized with it; this process's terminal is raw while it runs and
+ * back as it was on every way out (but SIGKILL).
+ *
  * It needs no supervision tree and takes no app lock: deploys go on while
  * it runs, and it keeps the release it started with.
  *
@@ -42,6 +47,11 @@ struct oneoff_opts {
 	const char *const *words;       /* the command: n >= 1 words */
 	size_t n;
 	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = slipway.stopTimeout (30) */
+	/*
+	 * 1: the command gets a terminal of its own (util/tty.h) while this
+	 * process's stdin, a terminal, is raw; its stdout gets the output
+	 */
+	int tty;
 };
 
 /*

@@ -21,7 +21,7 @@ static char *ssh_argv(const struct app_remote *r)
 {
 	struct strvec v = STRVEC_INIT;
 	struct buf b = BUF_INIT;
-	remote_ssh_argv(&v, r, words);
+	remote_ssh_argv(&v, r, words, 0);
 	for (size_t i = 0; i < v.n; i++)
 		buf_addf(&b, "%s%s", i ? "|" : "", v.v[i]);
 	strvec_clear(&v);

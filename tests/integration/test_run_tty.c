@@ -1,0 +1,301 @@
+/*
+ * `slipway run` with a terminal (Heroku's `heroku run bash`): when run's
+ * stdin is a terminal, the command gets one of its own - tty names it, its
+ * size is the client's and follows it, an interactive shell reads what is
+ * typed, job control works - locally and through ssh (the laptop client
+ * asks ssh for -t for run only); the client's terminal modes are back as
+ * they were afterwards, and the exit status is the command's.  --no-tty,
+ * or no terminal, keep everything as it was.
+ *
+ * The test is the user at a terminal: a pseudo-terminal of its own whose
+ * slave is run's stdin, stdout, stderr and controlling terminal.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+#include "tests/integration/sshd.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define APP "app"
+#define OUT_MAX 65536
+
+static struct app_sandbox sb;
+
+/* A program at the test's terminal. */
+struct term {
+	int master, slave;   /* the test keeps the slave open: its modes stay readable */
+	pid_t pid;
+	struct termios before;
+	char out[OUT_MAX];   /* everything it wrote */
+	size_t n, mark;      /* term_expect() looks after mark */
+};
+
+static struct term *cur; /* stopped by the teardown if a test fails */
+
+static void setup(void)
+{
+	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
+	app_sandbox_write(&sb, "Procfile", "web: sleep 300\n", 0644);
+	app_sandbox_create(&sb, NULL);
+	app_sandbox_checkout(&sb, NULL, "main", "first");
+	free(app_sandbox_push(&sb, "main"));
+}
+
+static void teardown(void)
+{
+	if (cur && cur->pid > 0) {
+		kill(cur->pid, SIGKILL);
+		waitpid(cur->pid, NULL, 0);
+	}
+	cur = NULL;
+	app_sandbox_release(&sb);
+}
+
+TestSuite(run_tty, .init = setup, .fini = teardown, .timeout = 180);
+
+/* Starts argv in dir with the sandbox's environment and extra, at a rows x cols terminal. */
+static void term_start(struct term *t, const char *dir, const char *extra, const char *const *argv,
+		       int rows, int cols)
+{
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	memset(t, 0, sizeof(*t));
+	cr_assert_eq(openpty(&t->master, &t->slave, NULL, NULL, &ws), 0);
+	cr_assert_eq(tcgetattr(t->slave, &t->before), 0);
+	cur = t;
+	t->pid = fork();
+	cr_assert_geq(t->pid, 0);
+	if (t->pid == 0) {
+		for (size_t i = 0; i < sb.nenv; i++)
+			putenv((char *)sb.env[i]);
+		if (extra)
+			putenv((char *)extra);
+		if (setsid() < 0 || ioctl(t->slave, TIOCSCTTY, 0) < 0 || dup2(t->slave, 0) < 0 ||
+		    dup2(t->slave, 1) < 0 || dup2(t->slave, 2) < 0 || chdir(dir) < 0)
+			_exit(127);
+		close(t->master);
+		close(t->slave);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+}
+
+/* Reads what the program wrote within ms milliseconds (0: what is there). */
+static void term_read(struct term *t, int ms)
+{
+	struct pollfd p = { .fd = t->master, .events = POLLIN };
+	while (poll(&p, 1, ms) > 0 && t->n < OUT_MAX - 1) {
+		ssize_t got = read(t->master, t->out + t->n, OUT_MAX - 1 - t->n);
+		if (got <= 0)
+			break;
+		t->n += (size_t)got;
+		t->out[t->n] = '\0';
+		ms = 0;
+	}
+}
+
+/* Waits (up to 60 s) for needle in what it wrote after the last one found. */
+static void term_expect(struct term *t, const char *needle)
+{
+	for (int i = 0; i < 600; i++) {
+		char *at = strstr(t->out + t->mark, needle);
+		if (at) {
+			t->mark = (size_t)(at - t->out) + strlen(needle);
+			return;
+		}
+		term_read(t, 100);
+	}
+	cr_assert_fail("'%s' never came; the terminal shows:\n%s", needle, t->out);
+}
+
+static void term_send(struct term *t, const char *keys)
+{
+	cr_assert_eq(write(t->master, keys, strlen(keys)), (ssize_t)strlen(keys));
+}
+
+/* Waits (up to 60 s) for the program to end, reading what it writes: its exit status. */
+static int term_wait(struct term *t)
+{
+	int st;
+	for (int i = 0; i < 600; i++) {
+		pid_t r = waitpid(t->pid, &st, WNOHANG);
+		if (r == t->pid) {
+			t->pid = -1;
+			term_read(t, 0);
+			cur = NULL;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		term_read(t, 100);
+	}
+	cr_assert_fail("it never ended; the terminal shows:\n%s", t->out);
+	return -1;
+}
+
+static void term_close(struct term *t)
+{
+	close(t->master);
+	close(t->slave);
+}
+
+/* The test's terminal is in raw mode (run put it so while the command runs). */
+static void assert_raw(const struct term *t)
+{
+	struct termios now;
+	cr_assert_eq(tcgetattr(t->slave, &now), 0);
+	cr_assert_eq(now.c_lflag & (ICANON | ECHO | ISIG), 0, "the terminal is not raw:\n%s", t->out);
+}
+
+/* Its modes are the ones it had before the program started. */
+static void assert_modes_back(const struct term *t)
+{
+	struct termios now;
+	cr_assert_eq(tcgetattr(t->slave, &now), 0);
+	cr_assert_eq(now.c_iflag, t->before.c_iflag);
+	cr_assert_eq(now.c_oflag, t->before.c_oflag);
+	cr_assert_eq(now.c_cflag, t->before.c_cflag);
+	cr_assert_eq(now.c_lflag, t->before.c_lflag, "the terminal was left changed");
+	cr_assert_eq(memcmp(now.c_cc, t->before.c_cc, sizeof(now.c_cc)), 0);
+}
+
+/* Types "stty size" until the shell says rows and cols (the resize reaches it asynchronously). */
+static void expect_size(struct term *t, const char *size)
+{
+	for (int i = 0; i < 120; i++) {
+		term_send(t, "stty size\n");
+		term_read(t, 500);
+		if (strstr(t->out + t->mark, size)) {
+			term_expect(t, size);
+			return;
+		}
+	}
+	cr_assert_fail("the size never became %s:\n%s", size, t->out);
+}
+
+/*
+ * An interactive shell at the terminal, as the user types: tty names a
+ * /dev/pts, the size is the client's and follows a resize, job control is
+ * on (the terminal is the shell's controlling terminal), the exit status
+ * passes through.
+ */
+static void interactive_shell(struct term *t)
+{
+	term_send(t, "tty; echo \"A$((6*7))B\"\n");
+	term_expect(t, "/dev/pts/");
+	term_expect(t, "A42B");
+	assert_raw(t);
+	expect_size(t, "33 99");
+	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+	cr_assert_eq(ioctl(t->master, TIOCSWINSZ, &ws), 0);
+	expect_size(t, "40 120");
+	/* ^C reaches what runs in the shell, not run: the shell goes on */
+	term_send(t, "sleep 300; echo after-sleep\n");
+	term_read(t, 300);
+	term_send(t, "\003");
+	term_send(t, "echo \"C$((1+1))D\"\n");
+	term_expect(t, "C2D");
+	term_send(t, "exit 3\n");
+	cr_assert_eq(term_wait(t), 3, "%s", t->out);
+	cr_assert_null(strstr(t->out, "job control turned off"), "%s", t->out);
+	cr_assert_null(strstr(t->out, "not a tty"), "%s", t->out);
+	assert_modes_back(t);
+}
+
+Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
+{
+	struct term t;
+	term_start(&t, sb.src, NULL, (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "sh", NULL },
+		   33, 99);
+	interactive_shell(&t);
+	term_close(&t);
+	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
+
+	/* a command that a signal ends: 128+signal, as without a terminal */
+	term_start(&t, sb.src, NULL,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "tty; kill -KILL $$", NULL },
+		   24, 80);
+	cr_assert_eq(term_wait(&t), 128 + SIGKILL, "%s", t.out);
+	cr_assert(strstr(t.out, "/dev/pts/"), "%s", t.out);
+	assert_modes_back(&t);
+	term_close(&t);
+}
+
+Test(run_tty, no_tty_or_no_terminal_keeps_the_command_without_one)
+{
+	/*
+	 * the control: --no-tty at a terminal gives no terminal of its own and
+	 * leaves the client's modes alone (the command has the client's
+	 * stdin and stdout as they are, as before: bwrap shows that terminal
+	 * as /dev/console, never as the command's controlling terminal)
+	 */
+	struct term t;
+	term_start(&t, sb.src, NULL,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "--no-tty",
+					  "tty; stty -g >/dev/null 2>&1 < /dev/tty || echo no-ctty; exit 4",
+					  NULL },
+		   24, 80);
+	cr_assert_eq(term_wait(&t), 4, "%s", t.out);
+	cr_assert_null(strstr(t.out, "/dev/pts/"), "%s", t.out);
+	cr_assert(strstr(t.out, "no-ctty"), "%s", t.out);
+	assert_modes_back(&t);
+	term_close(&t);
+
+	/* -x (Heroku's --exit-code) is taken; the status was always the command's */
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "run", "-a", APP, "-x", "tty; exit 6");
+	cr_assert_eq(r.status, 6, "%s", r.err);
+	cr_assert_str_eq(r.out, "not a tty\n");
+	th_result_free(&r);
+}
+
+Test(run_tty, run_through_ssh_asks_for_a_terminal_and_gets_one)
+{
+	th_sshd_require();
+	char *user = th_sshd_user();
+	int port = th_free_port();
+	char *key = th_keygen_in(sb.dir, "alice", "alice@laptop");
+	char *pub = th_path("%s.pub", key);
+	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
+	app_sandbox_setenv(&sb, keys);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", APP));
+	pid_t sshd = th_sshd_start(sb.dir, port, user);
+	char *url = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, port, APP);
+	free(SANDBOX_OK(&sb, NULL, "git", "remote", "add", "laptop", url));
+	char *ssh = th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -o StrictHostKeyChecking=no "
+			    "-o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes "
+			    "-o LogLevel=ERROR", key);
+
+	struct term t;
+	term_start(&t, sb.src, ssh,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "sh", NULL },
+		   33, 99);
+	interactive_shell(&t);
+	term_close(&t);
+
+	/* the control: --no-tty asks ssh for no terminal */
+	term_start(&t, sb.src, ssh,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "--no-tty",
+					  "tty; exit 4", NULL },
+		   24, 80);
+	cr_assert_eq(term_wait(&t), 4, "%s", t.out);
+	cr_assert(strstr(t.out, "not a tty"), "%s", t.out);
+	assert_modes_back(&t);
+	term_close(&t);
+
+	th_sshd_stop(&sshd);
+	free(ssh);
+	free(url);
+	free(keys);
+	free(pub);
+	free(key);
+	free(user);
+}
