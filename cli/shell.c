@@ -84,7 +84,7 @@ int shell_run(const struct shell_opts *o)
 	 */
 	if (isatty(0) && (c.kind != SSHCMD_SLIPWAY || strcmp(c.words.v[0], "run"))) {
 		err = sw_error_set(SW_EINVALID,
-				   "only 'run' takes a terminal: connect without one (ssh -T)");
+				   "refused: only 'run' takes a terminal (connect without one: ssh -T)");
 		goto done;
 	}
 	if (c.kind == SSHCMD_SLIPWAY)

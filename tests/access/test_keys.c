@@ -125,7 +125,7 @@ Test(keys, add_writes_the_forced_command_and_keeps_other_lines)
 	struct ssh_key k = SSH_KEY_INIT;
 	cr_assert_eq(key_parse(&k, pub_a), 0);
 	char *want = th_path("# mine\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperator op@host\n"
-			     "restrict,command=\"/usr/local/bin/slipway --root /home/git shell alice@example.com\" "
+			     "restrict,pty,command=\"/usr/local/bin/slipway --root /home/git shell alice@example.com\" "
 			     "ssh-ed25519 %s alice@laptop\n", k.blob);
 	cr_assert_str_eq(text, want);
 	struct stat st;
@@ -147,7 +147,7 @@ Test(keys, add_quotes_paths_and_refuses_unsafe_ones)
 	cr_assert_eq(keys_add(&o, "alice", &k), 0, "%s", sw_error_last());
 	char *text = th_read(file, NULL);
 	static const char quoted[] =
-		"restrict,command=\"'/opt/my tools/slipway' --root /srv/git shell alice\" ssh-ed25519 ";
+		"restrict,pty,command=\"'/opt/my tools/slipway' --root /srv/git shell alice\" ssh-ed25519 ";
 	cr_assert(!strncmp(text, quoted, strlen(quoted)), "%s", text);
 	static const char *const bad[] = { "/srv/it's", "/srv/\"q\"", "/srv/a\\b", "/srv/a\nb", NULL };
 	for (size_t i = 0; bad[i]; i++) {
@@ -268,8 +268,58 @@ Test(keys, lines_of_earlier_versions_are_listed_and_removed)
 	cr_assert_eq(keys_remove(file, "bob", &n), 0, "%s", sw_error_last());
 	cr_assert_eq(n, 1);
 	char *text = th_read(file, NULL);
-	cr_assert(!strncmp(text, "restrict,command=", 17), "%s", text);
+	cr_assert(!strncmp(text, "restrict,pty,command=", 21), "%s", text);
 	cr_assert_null(strstr(text, "shell bob"), "%s", text);
+	free(text);
+	free(old);
+	key_release(&k);
+}
+
+/* Lines this version's predecessor wrote: restrict alone, so no terminal for run. */
+Test(keys, lines_without_a_pty_get_one_when_the_file_is_written)
+{
+	struct ssh_key k = SSH_KEY_INIT;
+	cr_assert_eq(key_parse(&k, pub_b), 0);
+	static const char foreign[] =
+		"restrict,command=\"/usr/bin/backup\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperator op@host\n";
+	char *old = th_path("%srestrict,command=\"/usr/local/bin/slipway --root /home/git shell bob\" "
+			    "ssh-ed25519 %s bob@desk\n", foreign, k.blob);
+	th_write(file, old, 0600);
+	struct strvec seen = STRVEC_INIT;
+	cr_assert_eq(keys_list(file, collect, &seen), 0);
+	cr_assert_eq(seen.n, 1);
+	cr_assert(!strncmp(seen.v[0], "bob SHA256:", 11), "%s", seen.v[0]);
+	strvec_clear(&seen);
+
+	/* any write brings it up to date; a line slipway did not write stays as it is */
+	add("alice", pub_a);
+	char *text = th_read(file, NULL);
+	char *want = th_path("%srestrict,pty,command=\"/usr/local/bin/slipway --root /home/git shell bob\" "
+			     "ssh-ed25519 %s bob@desk\nrestrict,pty,command=", foreign, k.blob);
+	cr_assert(!strncmp(text, want, strlen(want)), "%s\nwant: %s", text, want);
+	free(want);
+	free(text);
+
+	/* the same when a key is removed; an old line is removed as a new one */
+	struct ssh_key a = SSH_KEY_INIT;
+	cr_assert_eq(key_parse(&a, pub_a), 0);
+	char *two = th_path("%srestrict,pty,command=\"/usr/local/bin/slipway --root /home/git shell "
+			    "carol\" ssh-ed25519 %s carol\n", old, a.blob);
+	th_write(file, two, 0600);
+	free(two);
+	key_release(&a);
+	int n = 0;
+	cr_assert_eq(keys_remove(file, "carol", &n), 0, "%s", sw_error_last());
+	text = th_read(file, NULL);
+	want = th_path("%srestrict,pty,command=\"/usr/local/bin/slipway --root /home/git shell bob\" "
+		       "ssh-ed25519 %s bob@desk\n", foreign, k.blob);
+	cr_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	th_write(file, old, 0600);
+	cr_assert_eq(keys_remove(file, "bob", &n), 0, "%s", sw_error_last());
+	text = th_read(file, NULL);
+	cr_assert_str_eq(text, foreign);
 	free(text);
 	free(old);
 	key_release(&k);

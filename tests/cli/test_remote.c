@@ -73,3 +73,22 @@ Test(remote, ssh_commands_run_through_sh_with_the_words_as_arguments)
 	r.ssh_command = NULL;
 	argv_is(&r, "/usr/bin/plink-like|host|" LINE);
 }
+
+Test(remote, a_terminal_is_asked_for_with_t_before_the_login)
+{
+	struct app_remote r = { .kind = APP_REMOTE_SSH, .login = "git@host", .port = "2222" };
+	struct strvec v = STRVEC_INIT;
+	remote_ssh_argv(&v, &r, (const char *const[]){ "run", "-a", "myapp", "bash", NULL }, 1);
+	cr_assert_eq(v.n, 6);
+	cr_assert_str_eq(v.v[3], "-t");
+	cr_assert_str_eq(v.v[4], "git@host");
+	cr_assert_str_eq(v.v[5], "run -a myapp bash");
+	strvec_clear(&v);
+	/* through the user's ssh command too: -t is one of its arguments */
+	r.ssh_command = "ssh -i key";
+	remote_ssh_argv(&v, &r, (const char *const[]){ "run", "bash", NULL }, 1);
+	cr_assert_str_eq(v.v[4], "-p");
+	cr_assert_str_eq(v.v[6], "-t");
+	cr_assert_str_eq(v.v[7], "git@host");
+	strvec_clear(&v);
+}

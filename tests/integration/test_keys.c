@@ -101,7 +101,7 @@ Test(keys_cli, add_list_remove)
 	free(want);
 	char *line = th_read(keys, NULL);
 	char *bin = realpath(SLIPWAY_BIN, NULL);
-	want = th_path("restrict,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
+	want = th_path("restrict,pty,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
 		       bin, root);
 	cr_assert(!strncmp(line, want, strlen(want)), "%s\nwant: %s", line, want);
 	free(want);

@@ -312,13 +312,16 @@ Test(ssh, apps_create_over_ssh_gives_the_creator_access)
 
 /* ---- what a key allows besides slipway's shell: nothing ---- */
 
-Test(ssh, keys_get_no_pty_and_no_forwarding)
+Test(ssh, keys_get_no_pty_but_for_run_and_no_forwarding)
 {
-	/* the line: restrict (OpenSSH's every restriction, present and future) and the command */
+	/*
+	 * the line: restrict (OpenSSH's every restriction, present and future),
+	 * a pty (for run: the shell refuses it to the rest) and the command
+	 */
 	char *keys = th_path("%s/authorized_keys", sb);
 	char *text = th_read(keys, NULL);
 	char *bin = realpath(SLIPWAY_BIN, NULL);
-	char *want = th_path("restrict,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
+	char *want = th_path("restrict,pty,command=\"%s --root %s shell alice@example.com\" ssh-ed25519 ",
 			     bin, root);
 	cr_assert(!strncmp(text, want, strlen(want)), "%s\nwant: %s", text, want);
 	free(want);
@@ -326,12 +329,21 @@ Test(ssh, keys_get_no_pty_and_no_forwarding)
 	free(text);
 	free(keys);
 
-	/* a pty is refused (ssh, which asked for one with -tt, then gives up) */
-	struct th_result r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "apps");
-	cr_assert_eq(r.status, 255, "exit %d: %s%s", r.status, r.out, r.err);
-	cr_assert(strstr(r.err, "PTY allocation request failed"), "%s", r.err);
-	cr_assert_str_eq(r.out, "");
+	/* a pty is refused to every command but run (the refusal comes through the pty) */
+	char *before = apps_list();
+	struct th_result r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "apps:create x");
+	cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, " !    refused: only 'run' takes a terminal (connect without one: "
+				"ssh -T)\r\n"), "%s", r.out);
 	th_result_free(&r);
+	r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "git-upload-pack " APP ".git");
+	cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "refused: only 'run' takes a terminal"), "%s", r.out);
+	th_result_free(&r);
+	char *after = apps_list();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
 
 	/* forwarding a connection through the server: prohibited, not attempted
 	   (nothing listens on port 1, so an attempt would say "Connection refused") */
