@@ -167,18 +167,23 @@ static void assert_modes_back(const struct term *t)
 	cr_assert_eq(memcmp(now.c_cc, t->before.c_cc, sizeof(now.c_cc)), 0);
 }
 
-/* Types "stty size" until the shell says rows and cols (the resize reaches it asynchronously). */
-static void expect_size(struct term *t, const char *size)
+/*
+ * Types keys until the shell answers needle: what comes asynchronously (a
+ * resize) or what a shell may drop (a line typed as ^C ends a command).
+ */
+static void expect_answer(struct term *t, const char *keys, const char *needle)
 {
-	for (int i = 0; i < 120; i++) {
-		term_send(t, "stty size\n");
-		term_read(t, 500);
-		if (strstr(t->out + t->mark, size)) {
-			term_expect(t, size);
-			return;
+	for (int i = 0; i < 30; i++) {
+		term_send(t, keys);
+		for (int j = 0; j < 20; j++) { /* up to 2 s for each try: 60 s in all */
+			term_read(t, 100);
+			if (strstr(t->out + t->mark, needle)) {
+				term_expect(t, needle);
+				return;
+			}
 		}
 	}
-	cr_assert_fail("the size never became %s:\n%s", size, t->out);
+	cr_assert_fail("'%s' never came:\n%s", needle, t->out);
 }
 
 /*
@@ -193,16 +198,15 @@ static void interactive_shell(struct term *t)
 	term_expect(t, "/dev/pts/");
 	term_expect(t, "A42B");
 	assert_raw(t);
-	expect_size(t, "33 99");
+	expect_answer(t, "stty size\n", "33 99");
 	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
 	cr_assert_eq(ioctl(t->master, TIOCSWINSZ, &ws), 0);
-	expect_size(t, "40 120");
+	expect_answer(t, "stty size\n", "40 120");
 	/* ^C reaches what runs in the shell, not run: the shell goes on */
-	term_send(t, "sleep 300; echo after-sleep\n");
-	term_read(t, 300);
+	term_send(t, "sh -c 'echo R$((1))Y; exec sleep 300'\n"); /* R1Y: it is the foreground */
+	term_expect(t, "R1Y");
 	term_send(t, "\003");
-	term_send(t, "echo \"C$((1+1))D\"\n");
-	term_expect(t, "C2D");
+	expect_answer(t, "echo \"C$((1+1))D\"\n", "C2D");
 	term_send(t, "exit 3\n");
 	cr_assert_eq(term_wait(t), 3, "%s", t->out);
 	cr_assert_null(strstr(t->out, "job control turned off"), "%s", t->out);
@@ -225,6 +229,18 @@ Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
 		   24, 80);
 	cr_assert_eq(term_wait(&t), 128 + SIGKILL, "%s", t.out);
 	cr_assert(strstr(t.out, "/dev/pts/"), "%s", t.out);
+	assert_modes_back(&t);
+	term_close(&t);
+
+	/* unsandboxed (slipway.sandbox none) the same */
+	term_start(&t, sb.src, "SLIPWAY_SANDBOX=none",
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP,
+					  "tty; stty size; stty -g < /dev/tty > /dev/null && echo ctty; exit 2",
+					  NULL },
+		   24, 80);
+	cr_assert_eq(term_wait(&t), 2, "%s", t.out);
+	cr_assert(strstr(t.out, "/dev/pts/") && strstr(t.out, "24 80") && strstr(t.out, "ctty"),
+		  "%s", t.out);
 	assert_modes_back(&t);
 	term_close(&t);
 }
