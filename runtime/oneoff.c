@@ -109,6 +109,9 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
 	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
+	const char *term = getenv("TERM");
+	if (o->tty && term && *term)
+		strvec_pushf(&env, "TERM=%s", term); /* what draws on it must know the kind */
 	procenv_argv(o->words, o->n, &inner);
 	if ((err = open_limits(o, &lim)))
 		goto done;

@@ -19,7 +19,7 @@
  *
  * With a terminal (tty), the command's stdin, stdout and stderr are a
  * pseudo-terminal's, its controlling terminal, the size of this process's
- * and resized with it; this process's terminal is raw while it runs and
+ * and resized with it, and its TERM this process's; this process's terminal is raw while it runs and
  * back as it was on every way out (but SIGKILL).
  *
  * It needs no supervision tree and takes no app lock: deploys go on while

@@ -47,6 +47,7 @@ static void setup(void)
 {
 	app_sandbox_init(&sb, APP, APP_SANDBOX_BATCH);
 	app_sandbox_write(&sb, "Procfile", "web: sleep 300\n", 0644);
+	app_sandbox_setenv(&sb, "TERM=vt100");
 	app_sandbox_create(&sb, NULL);
 	app_sandbox_checkout(&sb, NULL, "main", "first");
 	free(app_sandbox_push(&sb, "main"));
@@ -194,9 +195,9 @@ static void expect_answer(struct term *t, const char *keys, const char *needle)
  */
 static void interactive_shell(struct term *t)
 {
-	term_send(t, "tty; echo \"A$((6*7))B\"\n");
+	term_send(t, "tty; echo \"A$((6*7))B$TERM\"\n");
 	term_expect(t, "/dev/pts/");
-	term_expect(t, "A42B");
+	term_expect(t, "A42Bvt100"); /* the client's TERM */
 	assert_raw(t);
 	expect_answer(t, "stty size\n", "33 99");
 	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
