@@ -245,6 +245,37 @@ Test(addon_pg, other_major_version_stays_down_and_destroy_removes_all)
 	free(service);
 }
 
+/*
+ * server:start's step (cli/cmd_server.c): a tree started on a scan
+ * directory without the add-on's service gets it back; a service whose
+ * add-on has no record (a killed create's) goes.
+ */
+Test(addon_pg, restored_after_a_restart)
+{
+	struct addon a = create();
+	cr_assert_str_eq(select_one(&a, "CREATE TABLE t (x text); INSERT INTO t VALUES ('kept'); "
+					"SELECT x FROM t"),
+			 "kept\n");
+	cr_assert_eq(supervisor_stop(root, 30), 0, "%s", sw_error_last());
+	char *service = addon_service_name(a.name);
+	cr_assert_eq(supervisor_service_move_aside(root, service), 0);
+	struct service_desc half = { .name = "addon.postgresql-half-1", .run = "exec sleep 1000\n" };
+	cr_assert_eq(supervisor_service_write(root, &half), 0, "%s", sw_error_last());
+
+	struct supervisor_status st;
+	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
+	int added = 0;
+	cr_assert_eq(addon_restore_all(root, &added), 0, "%s", sw_error_last());
+	cr_assert_eq(added, 1);
+	cr_assert_eq(addon_wait_ready(root, &a, 60), 0, "%s", sw_error_last());
+	cr_assert_str_eq(select_one(&a, "SELECT x FROM t"), "kept\n");
+	cr_assert_not(supervisor_service_exists(root, "addon.postgresql-half-1"));
+	/* a second time: nothing to add */
+	cr_assert_eq(addon_restore_all(root, &added), 0, "%s", sw_error_last());
+	cr_assert_eq(added, 0);
+	free(service);
+}
+
 Test(addon_pg, port_range_inside_the_instances_is_refused)
 {
 	setenv("SLIPWAY_ADDON_PORT_RANGE", "29990-30010", 1);
