@@ -60,7 +60,7 @@ static char *finish_program(void)
 			 "[ \"$1\" = %d ] && exit 125\nexit 0\n", ADDON_EXIT_REFUSED);
 }
 
-/* log/run: an s6-log of <root>/logs/addons/NAME, as an instance's (runtime/services.c). */
+/* log/run: an s6-log of <root>/logs/addon.NAME, as an instance's (runtime/services.c). */
 static int log_program(const char *root, const struct addon *a, struct buf *log)
 {
 	char *dir = paths_addon_logs(root, a->name);

@@ -7,7 +7,7 @@
  * An add-on (store/addons.h) is one server of its own - a PostgreSQL today
  * - run by the root's supervision tree as the service "addon.NAME"
  * (runtime/supervisor.h): its output goes through s6-log to
- * <root>/logs/addons/NAME/current, s6 restarts it when it dies, stops it
+ * <root>/logs/addon.NAME/current, s6 restarts it when it dies, stops it
  * with the kind's own signal (PostgreSQL: SIGINT, its fast shutdown), and
  * knows it is ready through s6-notifyoncheck polling the kind's check
  * program (PostgreSQL: pg_isready), so nothing waits on a server that does

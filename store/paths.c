@@ -231,5 +231,5 @@ char *paths_addons_lock(const char *root)
 
 char *paths_addon_logs(const char *root, const char *name)
 {
-	return xasprintf("%s/logs/addons/%s", root, name);
+	return xasprintf("%s/logs/addon.%s", root, name);
 }

@@ -36,7 +36,7 @@
  *   <root>/locks/apps_create.lock    held while a remote user's apps are counted and one created
  *   <root>/locks/addons.lock         held while an add-on is named, given a port and created
  *   <root>/addons/<name>/            one add-on (store/addons.h): its record, credentials, data
- *   <root>/logs/addons/<name>/       an add-on server's log (s6-log)
+ *   <root>/logs/addon.<name>/        an add-on server's log (s6-log; no app name has a dot)
  *
  * Each function returns a malloc'ed path; none checks that it exists.
  * scripts/check-layers refuses a path formatted from a root anywhere else.
@@ -175,7 +175,7 @@ char *paths_addon_file(const char *root, const char *name, const char *file);
 /* <root>/locks/addons.lock: held while an add-on is named, given a port and created */
 char *paths_addons_lock(const char *root);
 
-/* <root>/logs/addons/<name>: its server's log directory (s6-log) */
+/* <root>/logs/addon.<name>: its server's log directory (s6-log) */
 char *paths_addon_logs(const char *root, const char *name);
 
 /* <root>/buildpacks-cache */
