@@ -230,10 +230,10 @@ int addon_create(const char *root, const struct addon_create_opts *o, struct add
 	char *lockpath = NULL;
 	int err, reserved = 0;
 
-	if (geteuid() == 0)
-		return sw_error_set(SW_EDENIED, "add-ons need slipway to run as an unprivileged user");
 	if ((err = find_kind(o->kind, &k)))
 		return err;
+	if (geteuid() == 0)
+		return sw_error_set(SW_EDENIED, "add-ons need slipway to run as an unprivileged user");
 	if (!supervisor_running(root))
 		return sw_error_set(SW_ERROR,
 				    "the runtime is not running (start it with: slipway server:start)");

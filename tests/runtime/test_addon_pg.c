@@ -11,11 +11,9 @@
  * (SIGINT, fast shutdown: a smart shutdown would wait for the client's
  * 600-second query); a data directory of another major version: the
  * service logs one line and stays down; destroying the add-on removes its
- * service, data and log; a port range inside slipway.portRange is refused
- * with nothing left.
- *
- * addon_root: as root, add-ons are refused with one line and nothing is
- * made.
+ * service, data and log; a tree restarted without the add-on's service
+ * gets it back (server:start's step); a port range inside
+ * slipway.portRange is refused with nothing left.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -293,31 +291,4 @@ Test(addon_pg, port_range_inside_the_instances_is_refused)
 	supervisor_service_names(root, &names);
 	cr_assert_eq(names.n, 0);
 	strvec_clear(&names);
-}
-
-static void root_setup(void)
-{
-	sandbox = th_sandbox();
-	root = th_path("%s/root", sandbox);
-	cr_assert_eq(mkdir(root, 0755), 0);
-}
-
-static void root_teardown(void)
-{
-	free(root);
-	th_sandbox_free(sandbox);
-}
-
-TestSuite(addon_root, .init = root_setup, .fini = root_teardown, .timeout = 60);
-
-Test(addon_root, refused_as_root_with_nothing_made)
-{
-	if (geteuid() != 0)
-		cr_skip_test("not running as root");
-	struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
-	struct addon a;
-	o.kind = "postgresql";
-	cr_assert_eq(addon_create(root, &o, &a), SW_EDENIED);
-	cr_assert_str_eq(sw_error_last(), "add-ons need slipway to run as an unprivileged user");
-	cr_assert_eq(th_entries(root), 0);
 }
