@@ -219,7 +219,13 @@ static int build(const char *root, const struct addon_kind *k, const struct addo
 	memset(&c, 0, sizeof(c));
 	if ((err = addon_wait_ready(root, a, o->wait_sec)))
 		return sw_error_prefix(err, "the server of add-on '%s' did not come up: ", a->name);
-	return addon_write(root, a);
+	if ((err = addon_write(root, a)))
+		return err;
+	/* the record is durable with its directory's entry in <root>/addons */
+	char *dir = paths_addon_dir(root, a->name);
+	err = fs_fsync_parent(dir);
+	free(dir);
+	return err;
 }
 
 int addon_create(const char *root, const struct addon_create_opts *o, struct addon *out)
