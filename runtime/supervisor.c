@@ -604,6 +604,41 @@ done:
 	return err;
 }
 
+int supervisor_service_update(const char *root, const struct service_desc *d)
+{
+	struct buf run = BUF_INIT;
+	int err = check_desc(d), status = -1;
+	if (err)
+		return err;
+	if (d->log_run)
+		return sw_error_set(SW_EINVALID, "the service '%s' cannot change its logger in place",
+				    d->name);
+	if (!supervisor_service_exists(root, d->name))
+		return sw_error_set(SW_ENOTFOUND, "no service '%s'", d->name);
+	/* the files first, run last: what starts next reads them all */
+	for (size_t i = 0; !err && i < d->nfiles; i++)
+		err = supervisor_service_put(root, d->name, &d->files[i]);
+	if (!err && d->finish) {
+		struct service_file f = { "finish", d->finish, strlen(d->finish), 0755 };
+		err = supervisor_service_put(root, d->name, &f);
+	}
+	run_program(d, &run);
+	struct service_file r = { "run", run.data, run.len, 0755 };
+	if (!err)
+		err = supervisor_service_put(root, d->name, &r);
+	buf_release(&run);
+	if (err)
+		return err;
+	/* -r: a process that runs is stopped and started again; -u: one that is down starts */
+	char *dir = service_path(root, d->name);
+	const char *argv[] = { "s6-svc", "-r", "-u", dir, NULL };
+	if (!(err = supervisor_s6(argv, &status, NULL)) && status)
+		err = sw_error_set(SW_ERROR, "s6 did not restart the service '%s' (s6-svc: exit %d)",
+				   d->name, status);
+	free(dir);
+	return err;
+}
+
 int supervisor_service_put(const char *root, const char *service, const struct service_file *f)
 {
 	int err = check_name(service);
