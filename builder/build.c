@@ -545,15 +545,19 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	return err;
 }
 
-/* Reads the config the new release starts from: the newest release's. */
+/* Reads the config and attachments the new release starts from: the newest release's. */
 static int load_base(struct build *b, struct ledger *l)
 {
 	int latest, err = ledger_latest(l, &latest);
 	if (err || !latest)
 		return err;
 	struct release prev = RELEASE_INIT;
-	if (!(err = ledger_read(l, latest, LEDGER_READ_CONFIG, &prev)))
+	if (!(err = ledger_read(l, latest, LEDGER_READ_CONFIG, &prev))) {
 		config_copy(&b->base, &prev.config);
+		/* the add-ons stay attached (store/attach.h) */
+		attach_release(&b->r.addons);
+		attach_copy(&b->r.addons, &prev.addons);
+	}
 	release_release(&prev);
 	return err;
 }
