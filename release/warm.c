@@ -10,7 +10,6 @@
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
-#include "util/net.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +97,8 @@ static const struct service_info *answering(struct app_ctx *ctx, const struct se
 			continue;
 		char label[32], *why = NULL;
 		snprintf(label, sizeof(label), "web.%d", index);
-		int ok = net_tree_serves((pid_t)s[i].pid, s[i].port) &&
+		/* the app itself, not its network's forwarder, which listens for it all along */
+		int ok = host_serves(ctx->root, ctx->app, s[i].name) &&
 			 (!hc->n || host_check(ctx->root, ctx->app, s[i].name, label, hc, host,
 					       &why) == 0);
 		free(why);
