@@ -264,14 +264,6 @@ static int failed(int st)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return sw_error_set(SW_ERROR, "cannot start the app's network: %s is not installed "
 				    FIX, APPNET_PROGRAM);
-	char *why = NULL;
-	if (WIFEXITED(st) && !appnet_usable(APPNET_TUN, &why)) {
-		/* what it lacks here, in place of its status */
-		int err = sw_error_set(SW_ERROR, "cannot start the app's network: %s", why);
-		free(why);
-		return err;
-	}
-	free(why);
 	if (WIFEXITED(st))
 		return sw_error_set(SW_ERROR, "cannot start the app's network: %s exited with "
 				    "status %d (its message is in the process's output)", APPNET_PROGRAM,
