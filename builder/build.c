@@ -20,7 +20,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "builder/limits.h"
+#include "builder/buildlimits.h"
 #include "builder/outcap.h"
 #include "store/ledger.h"
 #include "util/say.h"
@@ -730,7 +730,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	l = ctx->ledger;
 	repo = app_repo_path(ctx->root, ctx->app);
 	b.repo = repo;
-	if ((err = limits_load(o->ctx->root, o->ctx->app, &b.limits)))
+	if ((err = build_limits_load(o->ctx->root, o->ctx->app, &b.limits)))
 		goto done;
 	if (o->stage == BUILD_RELEASE_BUILT) {
 		if ((err = take_built(&b, timings)) == SW_ENOTFOUND) {
@@ -804,7 +804,7 @@ done:
 	if (builds)
 		rmdir(builds); /* still under the lock; fails harmlessly if not empty */
 	checkout_plan_free(b.plan);
-	limits_release(&b.limits);
+	build_limits_release(&b.limits);
 	sandbox_release(&b.sb);
 	limits_close(&b.cg); /* what the buildpacks left running ends here */
 	release_release(&b.r);
