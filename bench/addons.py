@@ -71,8 +71,8 @@ def addons_figures(b):
         return
     n = 3 if b.quick else 5
     prefix, uid, gid = _as_user()
-    # not under the work directory, which only its owner may enter
-    work = tempfile.mkdtemp(prefix="slipway-bench-addons-")
+    # not under the work directory, which only its owner may enter (nor $TMPDIR, which may be root's)
+    work = tempfile.mkdtemp(prefix="slipway-bench-addons-", dir="/tmp" if prefix else None)
     root, helper = f"{work}/root", f"{work}/slipway-bench"
     shutil.copy(b.helper, helper)
     os.makedirs(f"{work}/home")

@@ -58,6 +58,9 @@ static void become_user(void)
 
 static void setup(void)
 {
+	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
+	if (geteuid() == 0)
+		setenv("TMPDIR", "/tmp", 1);
 	sandbox = th_sandbox();
 	become_user();
 	root = th_path("%s/root", sandbox);
