@@ -268,9 +268,39 @@ done:
 	return err;
 }
 
+/*
+ * What killed creates left - services and directories of add-ons without
+ * a record - goes, under the add-ons' lock so that a create in progress
+ * keeps its own (when one runs, the sweep waits for a next time).
+ */
+static void sweep_unfinished(const char *root, const struct strvec *names)
+{
+	struct lock lk = LOCK_INIT;
+	char *lockpath = paths_addons_lock(root);
+	struct strvec services = STRVEC_INIT, gone = STRVEC_INIT;
+	if (lock_acquire(&lk, lockpath, 0, NULL, NULL) < 0)
+		goto done;
+	addons_list_unfinished(root, &gone);
+	supervisor_service_names(root, &services);
+	for (size_t i = 0; i < services.n; i++)
+		if (!strncmp(services.v[i], "addon.", 6) && addon_name_valid(services.v[i] + 6) &&
+		    !strvec_has_sorted(names, services.v[i] + 6))
+			strvec_push(&gone, services.v[i] + 6);
+	for (size_t i = 0; i < gone.n; i++) {
+		struct addon a = ADDON_INIT;
+		snprintf(a.name, sizeof(a.name), "%s", gone.v[i]);
+		undo(root, &a);
+	}
+	lock_release(&lk);
+done:
+	strvec_clear(&gone);
+	strvec_clear(&services);
+	free(lockpath);
+}
+
 int addon_restore_all(const char *root, int *added)
 {
-	struct strvec names = STRVEC_INIT, services = STRVEC_INIT, gone = STRVEC_INIT;
+	struct strvec names = STRVEC_INIT;
 	int err = addons_list(root, &names);
 	*added = 0;
 	for (size_t i = 0; !err && i < names.n; i++) {
@@ -281,16 +311,8 @@ int addon_restore_all(const char *root, int *added)
 			(*added)++;
 		free(service);
 	}
-	/* a service whose add-on has no record is what a killed create left */
-	supervisor_service_names(root, &services);
-	for (size_t i = 0; !err && i < services.n; i++)
-		if (!strncmp(services.v[i], "addon.", 6) &&
-		    !strvec_has_sorted(&names, services.v[i] + 6))
-			strvec_push(&gone, services.v[i]);
-	if (gone.n)
-		supervisor_service_remove(root, &gone);
-	strvec_clear(&gone);
-	strvec_clear(&services);
+	if (!err)
+		sweep_unfinished(root, &names);
 	strvec_clear(&names);
 	return err;
 }

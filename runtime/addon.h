@@ -71,9 +71,11 @@ int addon_create(const char *root, const struct addon_create_opts *o, struct add
 int addon_service_write(const char *root, const struct addon *a);
 
 /*
- * After a restart: adds the service of every add-on that has none, and
- * retires services "addon.NAME" whose add-on has no record (a create
- * killed half-way).  *added gets how many were added.  No rescan.
+ * After a restart: adds the service of every add-on that has none (and
+ * rescans when the tree runs).  What a create killed half-way left -
+ * services "addon.NAME" and directories without a record - is removed,
+ * unless a create holds the add-ons' lock now.  *added gets how many
+ * services were added.
  */
 int addon_restore_all(const char *root, int *added);
 

@@ -229,7 +229,8 @@ int addon_credentials_read(const char *root, const char *name, struct addon_cred
 	return read_lines(root, name, "credentials", set_credential, c);
 }
 
-int addons_list(const char *root, struct strvec *out)
+/* The add-on directories whose record exists (with 1) or not (with 0), sorted, into out. */
+static int list_dirs(const char *root, int with_record, struct strvec *out)
 {
 	char *dir = paths_addons_dir(root);
 	DIR *d = opendir(dir);
@@ -241,7 +242,7 @@ int addons_list(const char *root, struct strvec *out)
 		if (!addon_name_valid(e->d_name))
 			continue;
 		char *record = paths_addon_file(root, e->d_name, "addon");
-		if (fs_exists(record))
+		if (fs_exists(record) == with_record)
 			strvec_push(out, e->d_name);
 		free(record);
 	}
@@ -250,6 +251,16 @@ int addons_list(const char *root, struct strvec *out)
 	free(dir);
 	strvec_sort(out);
 	return err;
+}
+
+int addons_list(const char *root, struct strvec *out)
+{
+	return list_dirs(root, 1, out);
+}
+
+int addons_list_unfinished(const char *root, struct strvec *out)
+{
+	return list_dirs(root, 0, out);
 }
 
 int addon_remove(const char *root, const char *name)

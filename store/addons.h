@@ -102,6 +102,12 @@ int addon_credentials_read(const char *root, const char *name, struct addon_cred
 int addons_list(const char *root, struct strvec *out);
 
 /*
+ * The names of the directories of <root>/addons without a record, sorted,
+ * into out: creates in progress, or what a killed one left.
+ */
+int addons_list_unfinished(const char *root, struct strvec *out);
+
+/*
  * Removes the add-on's record, then the rest of its directory: once this
  * starts, the add-on no longer exists.  A missing add-on is fine.
  */

@@ -12,7 +12,8 @@
  * 600-second query); a data directory of another major version: the
  * service logs one line and stays down; destroying the add-on removes its
  * service, data and log; a tree restarted without the add-on's service
- * gets it back (server:start's step); a port range inside
+ * gets it back (server:start's step), and what a killed create left (a
+ * service, a directory without a record) goes; a port range inside
  * slipway.portRange is refused with nothing left.
  */
 #define _GNU_SOURCE
@@ -248,8 +249,8 @@ Test(addon_pg, other_major_version_stays_down_and_destroy_removes_all)
 
 /*
  * server:start's step (cli/cmd_server.c): a tree started on a scan
- * directory without the add-on's service gets it back; a service whose
- * add-on has no record (a killed create's) goes.
+ * directory without the add-on's service gets it back; a service or a
+ * directory of an add-on without a record (a killed create's) goes.
  */
 Test(addon_pg, restored_after_a_restart)
 {
@@ -262,6 +263,9 @@ Test(addon_pg, restored_after_a_restart)
 	cr_assert_eq(supervisor_service_move_aside(root, service), 0);
 	struct service_desc half = { .name = "addon.postgresql-half-1", .run = "exec sleep 1000\n" };
 	cr_assert_eq(supervisor_service_write(root, &half), 0, "%s", sw_error_last());
+	char *half_dir = paths_addon_dir(root, "postgresql-half-2");
+	char *half_file = th_path("%s/data/PG_VERSION", half_dir);
+	th_write(half_file, "15\n", 0600);
 
 	struct supervisor_status st;
 	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
@@ -271,6 +275,9 @@ Test(addon_pg, restored_after_a_restart)
 	cr_assert_eq(addon_wait_ready(root, &a, 60), 0, "%s", sw_error_last());
 	cr_assert_str_eq(select_one(&a, "SELECT x FROM t"), "kept\n");
 	cr_assert_not(supervisor_service_exists(root, "addon.postgresql-half-1"));
+	cr_assert_neq(access(half_dir, F_OK), 0, "%s is left", half_dir);
+	free(half_file);
+	free(half_dir);
 	/* a second time: nothing to add */
 	cr_assert_eq(addon_restore_all(root, &added), 0, "%s", sw_error_last());
 	cr_assert_eq(added, 0);

@@ -1,7 +1,7 @@
 /*
  * store/addons: add-on names (checked, generated Heroku's way, unique),
  * the record and the credentials written and read back (the credentials
- * 0600), the list (only add-ons with a record), removal.
+ * 0600), the list (only add-ons with a record; the others apart), removal.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -117,6 +117,10 @@ Test(addons, list_has_only_records_and_remove_ends_one)
 	cr_assert_eq(addons_list(root, &names), 0);
 	cr_assert_eq(names.n, 1);
 	cr_assert_str_eq(names.v[0], a.name);
+	strvec_clear(&names);
+	cr_assert_eq(addons_list_unfinished(root, &names), 0);
+	cr_assert_eq(names.n, 1);
+	cr_assert_str_eq(names.v[0], "postgresql-half-1001");
 	strvec_clear(&names);
 
 	struct addon r;
