@@ -206,17 +206,17 @@ static void undo(const char *root, const struct addon *a)
 	free(service);
 }
 
-/* The steps after the name is reserved: files, credentials, service, readiness, record. */
+/* The steps after the name and port are reserved: files, credentials, service, readiness, record. */
 static int build(const char *root, const struct addon_kind *k, const struct addon_create_opts *o,
 		 struct addon *a)
 {
 	struct addon_credentials c;
-	int first = 0, last = 0, err;
-	if ((err = port_range(root, &first, &last)) || (err = free_port(root, first, last, &a->port)) ||
-	    (err = k->prepare(root, a, &c)) || (err = addon_credentials_write(root, a->name, &c)) ||
-	    (err = addon_service_write(root, a)))
+	int err;
+	if (!(err = k->prepare(root, a, &c)) && !(err = addon_credentials_write(root, a->name, &c)))
+		err = addon_service_write(root, a);
+	memset(&c, 0, sizeof(c)); /* its file is the only copy kept */
+	if (err)
 		return err;
-	memset(&c, 0, sizeof(c));
 	if ((err = addon_wait_ready(root, a, o->wait_sec)))
 		return sw_error_prefix(err, "the server of add-on '%s' did not come up: ", a->name);
 	if ((err = addon_write(root, a)))
@@ -234,7 +234,7 @@ int addon_create(const char *root, const struct addon_create_opts *o, struct add
 	struct lock lk = LOCK_INIT;
 	struct addon a = ADDON_INIT;
 	char *lockpath = NULL;
-	int err, reserved = 0;
+	int err, reserved = 0, first = 0, last = 0;
 
 	if ((err = find_kind(o->kind, &k)))
 		return err;
@@ -247,10 +247,11 @@ int addon_create(const char *root, const struct addon_create_opts *o, struct add
 	if (o->app)
 		snprintf(a.app, sizeof(a.app), "%s", o->app);
 	a.created = (int64_t)time(NULL);
-	if ((err = k->installed(&a.major)))
+	if ((err = k->installed(&a.major)) || (err = port_range(root, &first, &last)))
 		return err;
 	lockpath = paths_addons_lock(root);
-	if ((err = lock_acquire(&lk, lockpath, 600, NULL, NULL)) || (err = reserve(root, o, &a)))
+	if ((err = lock_acquire(&lk, lockpath, 600, NULL, NULL)) ||
+	    (err = free_port(root, first, last, &a.port)) || (err = reserve(root, o, &a)))
 		goto done;
 	reserved = 1;
 	err = build(root, k, o, &a);

@@ -296,6 +296,7 @@ Test(addon_pg, port_range_inside_the_instances_is_refused)
 			 "20000-29999: give add-ons ports of their own");
 	char *dir = paths_addons_dir(root);
 	cr_assert_eq(th_entries(dir), 0);
+	cr_assert_neq(access(dir, F_OK), 0, "refused before anything is made");
 	free(dir);
 	struct strvec names = STRVEC_INIT;
 	supervisor_service_names(root, &names);
