@@ -14,7 +14,8 @@
  * service, data and log; a tree restarted without the add-on's service
  * gets it back (server:start's step), and what a killed create left (a
  * service, a directory without a record) goes; a port range inside
- * slipway.portRange is refused with nothing left.
+ * slipway.portRange is refused with nothing left, and so is one with no
+ * free port.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -27,13 +28,16 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -284,7 +288,7 @@ Test(addon_pg, restored_after_a_restart)
 	free(service);
 }
 
-Test(addon_pg, port_range_inside_the_instances_is_refused)
+Test(addon_pg, a_port_range_inside_the_instances_or_full_is_refused)
 {
 	setenv("SLIPWAY_ADDON_PORT_RANGE", "29990-30010", 1);
 	struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
@@ -302,4 +306,24 @@ Test(addon_pg, port_range_inside_the_instances_is_refused)
 	supervisor_service_names(root, &names);
 	cr_assert_eq(names.n, 0);
 	strvec_clear(&names);
+
+	/* a range whose one port something listens on: out of ports, nothing made */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	int port = ntohs(sa.sin_port);
+	char *range = th_path("%d-%d", port, port);
+	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
+	cr_assert_eq(addon_create(root, &o, &a), SW_ERROR);
+	char *want = th_path("no free port in slipway.addonPortRange %s", range);
+	cr_assert_str_eq(sw_error_last(), want);
+	dir = paths_addons_dir(root);
+	cr_assert_eq(th_entries(dir), 0);
+	free(dir);
+	free(want);
+	free(range);
+	close(fd);
 }
