@@ -6,6 +6,8 @@
 #include "view/builds.h"
 #include "view/runtime.h"
 #include "view/view.h"
+#include "view/diff.h"
+#include "store/diff.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -168,4 +170,24 @@ Test(view, a_releases_add_ons_are_shown_with_the_names_they_are_attached_as)
 	buf_release(&out);
 	strvec_clear(&vars);
 	release_release(&r);
+}
+
+Test(view, a_diff_lists_add_ons_only_for_apps_that_have_some)
+{
+	struct release_diff d = { .a = RELEASE_INIT, .b = RELEASE_INIT };
+	struct buf out = BUF_INIT;
+	make_release(&d.a, 1);
+	make_release(&d.b, 2);
+	view_diff_text(&out, "shop", &d, 0);
+	cr_assert_null(strstr(out.data, "Addons"), "%s", out.data);
+	buf_release(&out);
+	cr_assert_eq(attach_add(&d.b.addons, "DATABASE", "postgresql-amber-12", NULL), 0);
+	addons_diff(&d.a.addons, &d.b.addons, &d.addons);
+	view_diff_text(&out, "shop", &d, 0);
+	cr_assert(strstr(out.data, "\nAddons: 1 attached, 0 detached, 0 changed\n"
+			 "  + DATABASE: postgresql-amber-12\n"), "%s", out.data);
+	buf_release(&out);
+	diff_pairs_release(&d.addons);
+	release_release(&d.a);
+	release_release(&d.b);
 }
