@@ -40,6 +40,8 @@
 
 #include <stddef.h>
 
+struct formation_size;
+
 struct oneoff_opts {
 	const char *root;
 	const char *app;
@@ -47,6 +49,8 @@ struct oneoff_opts {
 	const char *const *words;       /* the command: n >= 1 words */
 	size_t n;
 	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = slipway.stopTimeout (30) */
+	/* its memory quota, `run --size` (store/formation.h); NULL: the app's, as an instance's */
+	const struct formation_size *size;
 	/*
 	 * 1: the command gets a terminal of its own (util/tty.h) while this
 	 * process's stdin, a terminal, is raw; its stdout gets the output

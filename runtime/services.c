@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/net.h"
+#include "util/proc.h"
 #include "util/run.h"
 
 #include <errno.h>
@@ -340,6 +341,38 @@ static int said_up(const char *root, const char *name)
 }
 
 /*
+ * The process the instance's sandbox started, as its file "state" says
+ * once up (runtime/instance.h): a child of the instance's own process,
+ * still running; else 0.
+ */
+static pid_t app_pid(const char *root, const char *name)
+{
+	char *text = NULL, word[16];
+	long long since;
+	long pid = 0, app = 0;
+	pid_t children[64];
+	int n = supervisor_service_read(root, name, "state", 64, &text) == 0
+		? sscanf(text, "%15s %lld %ld %ld", word, &since, &pid, &app) : 0;
+	free(text);
+	if (n != 4 || strcmp(word, "up") || !supervisor_service_own_pid(root, name, pid))
+		return 0;
+	/* a pid the kernel gave another process since is no child of the instance's */
+	size_t k = proc_children((pid_t)pid, children, 64);
+	for (size_t i = 0; i < k && i < 64; i++)
+		if (children[i] == (pid_t)app)
+			return (pid_t)app;
+	return 0;
+}
+
+int services_serves(const char *root, const char *app, const char *name)
+{
+	struct svc_name sn;
+	int port = parse_service(name, app, &sn) == 0 ? port_of(root, name) : 0;
+	pid_t pid = port ? app_pid(root, name) : 0;
+	return pid > 0 && net_tree_serves(pid, port);
+}
+
+/*
  * Waits until the instance passes the gate - a web one accepts on its port,
  * then answers the app's health checks; any other stays up 3 s - 0, or
  * SW_ETIMEOUT with *why.
@@ -473,20 +506,28 @@ static void retire_list(const char *root, const struct strvec *gone)
 	supervisor_service_remove(root, gone);
 }
 
-int services_retire(const char *root, const char *app, const struct strvec *keep)
+void services_of_app_but(const char *root, const char *app, const struct strvec *keep,
+			 struct strvec *out)
 {
-	struct strvec have = STRVEC_INIT, gone = STRVEC_INIT;
+	struct strvec have = STRVEC_INIT;
 	list_services(root, app, &have);
 	for (size_t i = 0; i < have.n; i++) {
 		int kept = 0;
 		for (size_t k = 0; keep && k < keep->n; k++)
 			kept |= !strcmp(keep->v[k], have.v[i]);
 		if (!kept)
-			strvec_push(&gone, have.v[i]);
+			strvec_push(out, have.v[i]);
 	}
-	retire_list(root, &gone);
 	strvec_clear(&have);
-	strvec_clear(&gone);
+}
+
+int services_any_web(const char *app, const struct strvec *names)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		struct svc_name sn;
+		if (parse_service(names->v[i], app, &sn) == 0 && !strcmp(sn.type, "web"))
+			return 1;
+	}
 	return 0;
 }
 

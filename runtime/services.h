@@ -57,12 +57,12 @@ int services_start(const char *root, const char *app, const struct release *r,
  */
 int services_pick_ports(const char *root, int first, int last, size_t n, int *ports);
 
-/*
- * Retires every service of app except those in keep (may be NULL): SIGTERM
- * now, SIGKILL after slipway.stopTimeout (instance.h); returns without
- * waiting for them to exit.
- */
-int services_retire(const char *root, const char *app, const struct strvec *keep);
+/* Every service of app but those in keep (may be NULL), appended to out: what a retire takes. */
+void services_of_app_but(const char *root, const char *app, const struct strvec *keep,
+			 struct strvec *out);
+
+/* 1 when one of names (APP.vN-G.TYPE.I) is a web instance of app: the router sends it requests. */
+int services_any_web(const char *app, const struct strvec *names);
 
 /*
  * Makes the app's services those of release r (current), without a gate:
@@ -105,7 +105,10 @@ int services_formation_missing(const char *root, const char *app, const struct r
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary);
 
-/* Retires the named services of an app (SIGTERM now; see services_retire). */
+/*
+ * Retires the named services of an app: SIGTERM now, SIGKILL after
+ * slipway.stopTimeout (instance.h); returns without waiting for them to exit.
+ */
 void services_retire_names(const char *root, const struct strvec *names);
 
 /*
@@ -149,6 +152,15 @@ int services_name_parse(const char *name, const char *app, int *version, char ty
 
 /* SERVICES_HOST:port into out. */
 void services_address_of(int port, char out[SERVICES_ADDRESS_MAX]);
+
+/*
+ * 1 when the app's web instance name is up and its app itself - the
+ * process tree its sandbox started, not the forwarder of its own network
+ * (exec/appnet.h), which listens on the host for it - serves its port now:
+ * what made it "up" (runtime/instance.h), asked again, as of an instance
+ * kept warm.  0 otherwise, also when it cannot be told.
+ */
+int services_serves(const char *root, const char *app, const char *name);
 
 /*
  * The address of the app's service name (APP.vN-G.TYPE.I): SERVICES_HOST

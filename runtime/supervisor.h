@@ -120,7 +120,7 @@ int supervisor_service_name_valid(const char *name);
 /* One more file of a service directory. */
 struct service_file {
 	const char *name;  /* a plain file name (no /, no dot first), none of "run", "finish",
-			      "log" and "supervise" */
+			      "log", "supervise" and "data" */
 	const char *data;
 	size_t len;
 	mode_t mode;
@@ -134,6 +134,7 @@ struct service_desc {
 	const char *run;              /* run's command lines after those: "exec PROGRAM ... 2>&1\n" */
 	const char *finish;           /* the whole finish program, or NULL for none */
 	const char *log_run;          /* the whole run program of its logger (log/run), or NULL */
+	const char *check;            /* the whole program s6-notifyoncheck polls (data/check), or NULL */
 	const struct service_file *files;  /* nfiles more files, may be NULL */
 	size_t nfiles;
 	int replace;                  /* 1: a service of that name is replaced (a killed switch's
@@ -150,6 +151,18 @@ struct service_desc {
  * replace).
  */
 int supervisor_service_write(const char *root, const struct service_desc *d);
+
+/*
+ * Gives the existing service d->name d's run, finish and files (each
+ * replaced whole; a file d does not name stays) and has s6 run the new
+ * run program now: the process that runs is stopped (its down signal,
+ * SIGTERM unless the service says otherwise) and started again, one that
+ * is down is started.  Cheaper than a new service: no directory, no
+ * rescan, its s6-supervise stays.  SW_ENOTFOUND when there is no such
+ * service; SW_EINVALID as supervisor_service_write(), and for a log_run
+ * (a logger is not changed in place).
+ */
+int supervisor_service_update(const char *root, const struct service_desc *d);
 
 /* Replaces one file of an existing service (never half-written), as a service_file of it. */
 int supervisor_service_put(const char *root, const char *service, const struct service_file *f);
@@ -196,6 +209,16 @@ int supervisor_service_signal(const char *root, const char *service, int sig);
  * wait_sec > 0 waits until it is, SW_ETIMEOUT after wait_sec.
  */
 int supervisor_service_down(const char *root, const char *service, int wait_sec);
+
+/* Has s6 start the service again and keep it running (s6-svc -u): undoes a down. */
+int supervisor_service_up(const char *root, const char *service);
+
+/*
+ * Waits up to wait_sec until the service is up and has said it is ready
+ * (s6's readiness notification: the service has a notification-fd file):
+ * 0 then, SW_ETIMEOUT when it did not.
+ */
+int supervisor_service_wait_ready(const char *root, const char *service, int wait_sec);
 
 /*
  * Moves a service out of the tree (to ".gone-XXXXXX/svc"), without telling

@@ -18,6 +18,8 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include "util/fsutil.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <signal.h>
@@ -90,6 +92,7 @@ Test(supervisor, a_service_is_written_with_every_file_it_describes)
 				  .env = env, .run = "exec sleep 1000 2>&1\n",
 				  .finish = "#!/bin/sh\nexit 125\n",
 				  .log_run = "#!/bin/sh\nexec cat\n",
+				  .check = "#!/bin/sh\nexec true\n",
 				  .files = &port_file, .nfiles = 1 };
 	cr_assert_eq(supervisor_service_write(root, &d), 0, "%s", sw_error_last());
 
@@ -104,6 +107,8 @@ Test(supervisor, a_service_is_written_with_every_file_it_describes)
 	cr_assert_eq(mode_of(d.name, "run"), 0755);
 	cr_assert_eq(mode_of(d.name, "finish"), 0755);
 	cr_assert_eq(mode_of(d.name, "log/run"), 0755);
+	cr_assert_str_eq(file_of(d.name, "data/check"), "#!/bin/sh\nexec true\n");
+	cr_assert_eq(mode_of(d.name, "data/check"), 0755);
 	cr_assert_eq(mode_of(d.name, "port"), 0644);
 
 	/* and read back through the supervisor */
@@ -135,7 +140,8 @@ Test(supervisor, a_bad_name_is_refused_and_nothing_is_written)
 		cr_assert(strstr(sw_error_last(), "invalid service name"), "%s", sw_error_last());
 	}
 	/* a file name that would leave the directory, or take s6's own */
-	static const char *const bad_files[] = { "../escape", "a/b", ".x", "run", "supervise", NULL };
+	static const char *const bad_files[] = { "../escape", "a/b", ".x", "run", "supervise",
+						 "data", NULL };
 	for (size_t i = 0; bad_files[i]; i++) {
 		struct service_file f = { bad_files[i], "x", 1, 0644 };
 		struct service_desc d = { .name = "ok", .run = "exec true\n", .files = &f, .nfiles = 1 };
@@ -419,4 +425,73 @@ Test(supervisor_tree, a_service_is_seen_signalled_taken_down_and_removed_through
 	strvec_clear(&names);
 	cr_assert_eq(supervisor_service_exists(root, "one"), 0);
 	cr_assert_eq(supervisor_service_state(root, "one", &st), -1, "s6 knows it no more");
+}
+
+/* What the service's run wrote to root/said, once it has (up to about 10 s), malloc'ed; "" if never. */
+static char *said(void)
+{
+	char *path = th_path("%s/said", root), *text = NULL;
+	for (int i = 0; i < 200 && !text; i++) {
+		if (fs_read_file(path, 256, &text, NULL) < 0 || !strchr(text, '\n')) {
+			free(text);
+			text = NULL;
+			rt_pause_ms(50);
+		}
+	}
+	free(path);
+	return text ? text : strdup("");
+}
+
+/* A service whose run writes its file "word" to root/said, then sleeps; finish as given. */
+static struct service_desc speaker(const char *word, const char *finish, struct service_file *f,
+				   char **run)
+{
+	*run = th_path("cat word > %s/said.tmp && mv %s/said.tmp %s/said && exec sleep 1000\n", root,
+		       root, root);
+	*f = (struct service_file){ "word", word, strlen(word), 0644 };
+	return (struct service_desc){ .name = "speaker", .about = "a test's service", .run = *run,
+				      .finish = finish, .files = f, .nfiles = 1 };
+}
+
+Test(supervisor_tree, an_update_restarts_a_service_in_place_with_its_new_files)
+{
+	start();
+	struct service_file f;
+	char *run;
+	struct service_desc d = speaker("one\n", NULL, &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), SW_ENOTFOUND, "no service yet");
+	cr_assert_eq(supervisor_service_write(root, &d), 0, "%s", sw_error_last());
+	cr_assert_eq(supervisor_rescan(root), 0);
+	char *text = said();
+	cr_assert_str_eq(text, "one\n");
+	free(text);
+	long first = wait_up("speaker").pid;
+
+	char *path = th_path("%s/said", root);
+	unlink(path);
+	free(run);
+	d = speaker("two\n", NULL, &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), 0, "%s", sw_error_last());
+	text = said();
+	cr_assert_str_eq(text, "two\n", "the process started again reads the new file");
+	free(text);
+	struct service_state st = wait_up("speaker");
+	cr_assert_neq(st.pid, first, "a new process");
+	cr_assert_eq(kill((pid_t)first, 0), -1, "the old one is gone");
+
+	/* one that is down (its finish said so) is started */
+	cr_assert_eq(supervisor_service_down(root, "speaker", 10), 0, "%s", sw_error_last());
+	unlink(path);
+	free(run);
+	d = speaker("three\n", "#!/bin/sh\nexit 125\n", &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), 0, "%s", sw_error_last());
+	text = said();
+	cr_assert_str_eq(text, "three\n");
+	free(text);
+	char *finish = NULL;
+	cr_assert_eq(supervisor_service_read(root, "speaker", "finish", 64, &finish), 0);
+	cr_assert_str_eq(finish, "#!/bin/sh\nexit 125\n");
+	free(finish);
+	free(path);
+	free(run);
 }
