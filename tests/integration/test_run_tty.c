@@ -36,7 +36,7 @@ static struct app_sandbox sb;
 struct term {
 	int master, slave;   /* the test keeps the slave open: its modes stay readable */
 	pid_t pid;
-	struct termios before;
+	struct termios before, after; /* after: read as it ended */
 	char out[OUT_MAX];   /* everything it wrote */
 	size_t n, mark;      /* term_expect() looks after mark */
 };
@@ -91,18 +91,19 @@ static void term_start(struct term *t, const char *dir, const char *extra, const
 	}
 }
 
-/* Reads what the program wrote within ms milliseconds (0: what is there). */
-static void term_read(struct term *t, int ms)
+/* Reads what the program wrote within ms milliseconds (0: what is there); 0 at the end. */
+static int term_read(struct term *t, int ms)
 {
 	struct pollfd p = { .fd = t->master, .events = POLLIN };
 	while (poll(&p, 1, ms) > 0 && t->n < OUT_MAX - 1) {
 		ssize_t got = read(t->master, t->out + t->n, OUT_MAX - 1 - t->n);
 		if (got <= 0)
-			break;
+			return 0; /* EIO: no slave is open any more */
 		t->n += (size_t)got;
 		t->out[t->n] = '\0';
 		ms = 0;
 	}
+	return 1;
 }
 
 /* Waits (up to 60 s) for needle in what it wrote after the last one found. */
@@ -132,8 +133,13 @@ static int term_wait(struct term *t)
 		pid_t r = waitpid(t->pid, &st, WNOHANG);
 		if (r == t->pid) {
 			t->pid = -1;
-			term_read(t, 0);
 			cur = NULL;
+			/* its modes now; then, the slave closed, all it wrote up to the end */
+			cr_assert_eq(tcgetattr(t->slave, &t->after), 0);
+			close(t->slave);
+			t->slave = -1;
+			for (int j = 0; j < 600 && term_read(t, 100); j++)
+				;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
 		term_read(t, 100);
@@ -145,7 +151,8 @@ static int term_wait(struct term *t)
 static void term_close(struct term *t)
 {
 	close(t->master);
-	close(t->slave);
+	if (t->slave >= 0)
+		close(t->slave);
 }
 
 /* The test's terminal is in raw mode (run put it so while the command runs). */
@@ -156,11 +163,10 @@ static void assert_raw(const struct term *t)
 	cr_assert_eq(now.c_lflag & (ICANON | ECHO | ISIG), 0, "the terminal is not raw:\n%s", t->out);
 }
 
-/* Its modes are the ones it had before the program started. */
+/* Its modes as the program ended are the ones it had before it started. */
 static void assert_modes_back(const struct term *t)
 {
-	struct termios now;
-	cr_assert_eq(tcgetattr(t->slave, &now), 0);
+	struct termios now = t->after;
 	cr_assert_eq(now.c_iflag, t->before.c_iflag);
 	cr_assert_eq(now.c_oflag, t->before.c_oflag);
 	cr_assert_eq(now.c_cflag, t->before.c_cflag);
@@ -307,6 +313,34 @@ Test(run_tty, run_through_ssh_asks_for_a_terminal_and_gets_one)
 	cr_assert(strstr(t.out, "not a tty"), "%s", t.out);
 	assert_modes_back(&t);
 	term_close(&t);
+
+	/*
+	 * a key line of an earlier version (restrict alone): the server refuses
+	 * the terminal and ssh, which asked for one, gives up with one line;
+	 * --no-tty still works (the line gets pty when the keys are next written)
+	 */
+	char *file = th_path("%s/authorized_keys", sb.dir);
+	char *text = th_read(file, NULL);
+	cr_assert(!strncmp(text, "restrict,pty,command=", 21), "%s", text);
+	char *old = th_path("restrict,%s", text + 13);
+	th_write(file, old, 0600);
+	term_start(&t, sb.src, ssh,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "tty", NULL },
+		   24, 80);
+	cr_assert_neq(term_wait(&t), 0, "%s", t.out);
+	cr_assert(strstr(t.out, "PTY allocation request failed"), "%s", t.out);
+	assert_modes_back(&t);
+	term_close(&t);
+	term_start(&t, sb.src, ssh,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "--no-tty",
+					  "tty; exit 4", NULL },
+		   24, 80);
+	cr_assert_eq(term_wait(&t), 4, "%s", t.out);
+	cr_assert(strstr(t.out, "not a tty"), "%s", t.out);
+	term_close(&t);
+	free(old);
+	free(text);
+	free(file);
 
 	th_sshd_stop(&sshd);
 	free(ssh);
