@@ -21,6 +21,8 @@ int tty_pty_open(struct tty_pty *t, int size_fd)
 	}
 	fcntl(t->master, F_SETFD, FD_CLOEXEC);
 	fcntl(t->slave, F_SETFD, FD_CLOEXEC);
+	/* never blocks the relay: input the process does not read must not stop its output */
+	fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 
@@ -144,12 +146,14 @@ void tty_relay_step(struct tty_relay *r, const struct pollfd *pfd, int n)
 		short ev = pfd[i].revents;
 		if (!ev)
 			continue;
-		if (pfd[i].fd == r->in && (ev & (POLLIN | POLLHUP | POLLERR)))
+		/* a hangup comes whatever was asked: read only with room for what it brings */
+		int readable = ev & (POLLIN | POLLHUP | POLLERR);
+		if (pfd[i].fd == r->in && readable && r->to_master_n < sizeof(r->to_master))
 			r->in_open = fill(r->in, r->to_master, sizeof(r->to_master), &r->to_master_n);
 		else if (pfd[i].fd == r->master) {
 			if ((ev & POLLOUT) && r->to_master_n)
 				flush(r->master, r->to_master, &r->to_master_n);
-			if (ev & (POLLIN | POLLHUP | POLLERR))
+			if (readable && r->to_out_n < sizeof(r->to_out))
 				r->master_open = fill(r->master, r->to_out, sizeof(r->to_out),
 						      &r->to_out_n);
 		} else if (pfd[i].fd == r->out && (ev & (POLLOUT | POLLERR | POLLHUP))) {

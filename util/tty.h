@@ -50,8 +50,8 @@ struct tty_pty {
 #define TTY_PTY_INIT { .master = -1, .slave = -1, .raw_fd = -1 }
 
 /*
- * Opens a pair (both close-on-exec) whose size is that of the terminal on
- * size_fd (none when it has none).  SW_ERROR when the system has no pty
+ * Opens a pair (both close-on-exec, the master non-blocking) whose size is
+ * that of the terminal on size_fd (none when it has none).  SW_ERROR when the system has no pty
  * left.
  */
 int tty_pty_open(struct tty_pty *t, int size_fd);

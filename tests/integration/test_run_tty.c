@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define APP "app"
-#define OUT_MAX 65536
+#define OUT_MAX (1024 * 1024)
 
 static struct app_sandbox sb;
 
@@ -237,6 +237,26 @@ Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
 	cr_assert_eq(term_wait(&t), 128 + SIGKILL, "%s", t.out);
 	cr_assert(strstr(t.out, "/dev/pts/"), "%s", t.out);
 	assert_modes_back(&t);
+	term_close(&t);
+
+	/* much typed in, much written out: every byte both ways, to the last */
+	term_start(&t, sb.src, NULL,
+		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP,
+					  "echo go; head -n 300 | wc -l; seq 1 20000", NULL },
+		   24, 80);
+	term_expect(&t, "go");
+	char line[64];
+	memset(line, 'x', sizeof(line) - 2);
+	line[sizeof(line) - 2] = '\n';
+	line[sizeof(line) - 1] = '\0';
+	for (int i = 0; i < 300; i++) {
+		term_send(&t, line);
+		term_read(&t, 0); /* its echo: the terminal must not fill up */
+	}
+	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
+	cr_assert(strstr(t.out, "\r\n300\r\n1\r\n2\r\n"), "%s", t.out);
+	cr_assert(strstr(t.out, "\r\n19999\r\n20000\r\n"), "the end is missing:\n%s",
+		  t.out + (t.n > 200 ? t.n - 200 : 0));
 	term_close(&t);
 
 	/* unsandboxed (slipway.sandbox none) the same */
