@@ -242,7 +242,7 @@ Test(ledger, a_release_recorded_before_a_crash_is_rolled_forward)
 	ledger_free(l);
 }
 
-/* Points ref at the commit of refs/releases/v<version>, as a writer killed before moving it left it. */
+/* Points ref at refs/releases/v<version>'s commit, as a writer killed before moving it left it. */
 static void set_ref(const char *ref, int version)
 {
 	char *name = th_path("refs/releases/v%d", version);
