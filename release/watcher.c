@@ -86,7 +86,10 @@ static void settings_env(struct strvec *env)
  * Writes the service (runtime/supervisor.h): run is the watcher (without
  * a remote user's name, which would make it refuse to run); finish keeps
  * it down once it ended by itself (exit 125), so s6 starts it again only
- * when a signal ended it.
+ * when a signal ended it.  The service of an earlier release's watch is
+ * given the new files and restarted in place (its watcher, ended by
+ * SIGTERM, is started again reading them); only when that fails does it
+ * go and a new one come.
  */
 static int write_service(const char *root, const char *app, const char *name, int version,
 			 int previous, long long end, long long warm_until)
@@ -119,7 +122,11 @@ static int write_service(const char *root, const char *app, const char *name, in
 			  "[ \"$1\" = 256 ] || exit 125\n",
 		.files = files, .nfiles = 2,
 	};
-	err = supervisor_service_write(root, &d);
+	if (supervisor_service_exists(root, name) && supervisor_service_update(root, &d) == 0)
+		goto done;
+	watch_stop(root, app);
+	if (!(err = supervisor_service_write(root, &d)))
+		err = supervisor_rescan(root);
 done:
 	buf_release(&run);
 	buf_release(&watch);
@@ -138,10 +145,8 @@ int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long 
 		return err;
 	char *name = watch_service_name(app);
 	/* the watch of an earlier release is over: this one takes its place */
-	watch_stop(root, app);
-	if (!(err = write_service(root, app, name, version, previous,
-				  (long long)time(NULL) + (seconds > 0 ? seconds : 0), warm_until)))
-		err = supervisor_rescan(root);
+	err = write_service(root, app, name, version, previous,
+			    (long long)time(NULL) + (seconds > 0 ? seconds : 0), warm_until);
 	if (err)
 		err = sw_error_prefix(SW_ERROR, "cannot start the watcher: ");
 	free(name);

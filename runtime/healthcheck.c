@@ -2,7 +2,9 @@
 #include "runtime/healthcheck.h"
 
 #include "store/cas.h"
+#include "store/paths.h"
 #include "store/slug.h"
+#include "util/fsutil.h"
 #include "util/error.h"
 #include "util/run.h"
 #include "util/util.h"
@@ -135,13 +137,40 @@ static int parse(const char *text, size_t len, struct healthchecks *hc)
 	return err;
 }
 
+/*
+ * app.json from the slug's unpacked tree (exec/slugtree.h), the files its
+ * instances run: no pass through the whole archive.  1 when the tree gave
+ * the answer (err: 0, or SW_ENOTFOUND when it has no app.json), 0 when the
+ * slug must be asked: no tree (or gc took it meanwhile), or an app.json
+ * that is not a plain file or too large, which the slug's reader words.
+ */
+static int tree_read(const char *root, const char *hex, char **text, size_t *len, int *err)
+{
+	char *tree = paths_tree(root, hex);
+	int answered = 0;
+	if (fs_is_dir(tree)) {
+		*err = fs_read_tree_file(tree, APP_JSON + 6, APP_JSON_MAX, text, len);
+		answered = !*err || (*err == SW_ENOTFOUND && fs_is_dir(tree));
+	}
+	if (!answered) {
+		free(*text);
+		*text = NULL;
+	}
+	free(tree);
+	return answered;
+}
+
 int healthchecks_load(const char *root, const char *hex, struct healthchecks *hc)
 {
-	char *slug = cas_path(root, hex), *text = NULL;
+	char *slug = NULL, *text = NULL;
 	size_t len = 0;
 	memset(hc, 0, sizeof(*hc));
-	int err = slug_read_file(slug, APP_JSON, APP_JSON_MAX, &text, &len);
-	free(slug);
+	int err = 0;
+	if (!tree_read(root, hex, &text, &len, &err)) {
+		slug = cas_path(root, hex);
+		err = slug_read_file(slug, APP_JSON, APP_JSON_MAX, &text, &len);
+		free(slug);
+	}
 	if (err == SW_ENOTFOUND)
 		return 0;
 	if (!err)

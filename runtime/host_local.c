@@ -9,6 +9,7 @@
 
 #include "runtime/logs.h"
 #include "runtime/oneoff.h"
+#include "runtime/router.h"
 #include "runtime/services.h"
 
 #include <stdlib.h>
@@ -25,13 +26,23 @@ static int local_restart(const struct host *h, const char *app, const struct rel
 	return services_restart(h->root, app, r, which, started, old, why);
 }
 
+/*
+ * Web instances stop once the router's workers of an earlier configuration
+ * are done with the requests they still carry to them (runtime/router.h):
+ * a switch returns as soon as those workers take no new ones.
+ */
 static void local_retire(const struct host *h, const char *app, const struct strvec *names,
 			 const struct strvec *keep)
 {
-	if (names)
-		services_retire_names(h->root, names);
-	else
-		services_retire(h->root, app, keep);
+	struct strvec gone = STRVEC_INIT;
+	if (!names)
+		services_of_app_but(h->root, app, keep, &gone);
+	const struct strvec *which = names ? names : &gone;
+	if (which->n && services_any_web(app, which))
+		router_drain(h->root);
+	if (which->n)
+		services_retire_names(h->root, which);
+	strvec_clear(&gone);
 }
 
 static int local_list(const struct host *h, const char *app, struct service_info **out,

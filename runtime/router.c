@@ -504,15 +504,29 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	return err;
 }
 
+/* The master's children now that still hold none of its listening sockets: they are shutting down. */
+static size_t shutting_down(pid_t master, const unsigned long *socks, int nsocks, pid_t *out,
+			    size_t max)
+{
+	pid_t now[64];
+	size_t m = proc_children(master, now, 64), n = 0;
+	for (size_t i = 0; i < m && i < 64; i++)
+		if (net_holds_socket(now[i], socks, nsocks) == 0 && n < max)
+			out[n++] = now[i];
+	return n;
+}
+
 /*
  * Reloads the running router and waits until the workers of the old
- * configuration are gone: new workers serve the new configuration, and no
- * request is left on the old one.
+ * configuration take no new connection: they have closed their listening
+ * sockets (nginx tells them 100 ms after it started the new ones), or are
+ * gone.  When the sockets cannot be told, until they are gone.
  */
 static int reload_and_drain(const char *root)
 {
 	pid_t master = pidfile_pid(root);
 	pid_t old[64];
+	unsigned long socks[16];
 	/* an nginx still starting is waited for: it may have read the configuration before it changed */
 	for (int i = 0; !master && i < STARTING_MAX_MS / 10 && master_pid(root); i++) {
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
@@ -520,6 +534,7 @@ static int reload_and_drain(const char *root)
 	}
 	if (!master)
 		return 0;
+	int nsocks = net_listeners_held(master, socks, 16);
 	size_t n = proc_children(master, old, 64);
 	if (n > 64)
 		n = 64;
@@ -536,7 +551,8 @@ static int reload_and_drain(const char *root)
 		size_t m = proc_children(master, now, 64);
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < m && k < 64; k++)
-				left += old[i] == now[k];
+				left += old[i] == now[k] &&
+					(nsocks <= 0 || net_holds_socket(old[i], socks, nsocks) != 0);
 		if (!left)
 			return 0;
 		if (run_now_ms() > end) {
@@ -548,6 +564,25 @@ static int reload_and_drain(const char *root)
 		}
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
+}
+
+int router_drain(const char *root)
+{
+	int system = 0;
+	pid_t master = router_mode(&system) == 0 && !system ? pidfile_pid(root) : 0;
+	unsigned long socks[16];
+	int nsocks = master ? net_listeners_held(master, socks, 16) : 0;
+	pid_t left[64];
+	if (nsocks <= 0)
+		return 0;
+	long long end = run_now_ms() + DRAIN_MAX_MS;
+	while (shutting_down(master, socks, nsocks, left, 64)) {
+		if (run_now_ms() > end)
+			return sw_error_set(SW_ETIMEOUT, "the router's old workers still run after %d s",
+					    DRAIN_MAX_MS / 1000);
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+	}
+	return 0;
 }
 
 static int system_reload(const char *root);

@@ -38,9 +38,13 @@
  * A switch (router_switch) points an app at a new set of instances: the
  * file is written aside and renamed into place, `nginx -t` checks the whole
  * configuration (on failure the old file is put back and the message is
- * nginx's), then nginx reloads gracefully and this returns once every
- * worker of the old configuration is gone - the requests they were
- * serving have finished - so the old instances may be stopped then.
+ * nginx's), then nginx reloads gracefully and this returns once no
+ * worker of the old configuration takes new connections (they have closed
+ * their listening sockets): every request from then on reaches the new
+ * instances.  Those workers may still carry requests to the old instances
+ * (a long download, a WebSocket; nginx ends them after 10 s):
+ * router_drain() waits for them to finish before old instances stop, so a
+ * rollback to instances kept warm need not wait for them.
  */
 #ifndef SW_ROUTER_H
 #define SW_ROUTER_H
@@ -116,14 +120,22 @@ int router_prepare(const char *root);
  * (NULL: all its services now, but those in except, which may be NULL),
  * or at its maintenance page when maintenance is on (store/maintenance.h),
  * or at the "Application error" page when it has no web instance.  With
- * Slipway's nginx running, it is checked and reloaded and this waits for
- * its old workers; with slipway.router system, the reload command runs;
+ * Slipway's nginx running, it is checked and reloaded and this waits until
+ * its old workers take no new connections; with slipway.router system, the reload command runs;
  * with neither, only the file is written (the next server:start loads it).
  * SW_ERROR with nginx's message when the configuration is refused (the
  * old one is kept).
  */
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except);
+
+/*
+ * Waits until no worker of an earlier configuration of Slipway's nginx is
+ * left: the requests they carried are over (nginx gives them at most 10 s).
+ * 0 at once when none is left, with slipway.router system, or when it
+ * cannot be told; SW_ETIMEOUT when they outlived nginx's own limit.
+ */
+int router_drain(const char *root);
 
 /*
  * server:stop: stops the router and waits (up to wait_sec) until nginx has

@@ -473,20 +473,28 @@ static void retire_list(const char *root, const struct strvec *gone)
 	supervisor_service_remove(root, gone);
 }
 
-int services_retire(const char *root, const char *app, const struct strvec *keep)
+void services_of_app_but(const char *root, const char *app, const struct strvec *keep,
+			 struct strvec *out)
 {
-	struct strvec have = STRVEC_INIT, gone = STRVEC_INIT;
+	struct strvec have = STRVEC_INIT;
 	list_services(root, app, &have);
 	for (size_t i = 0; i < have.n; i++) {
 		int kept = 0;
 		for (size_t k = 0; keep && k < keep->n; k++)
 			kept |= !strcmp(keep->v[k], have.v[i]);
 		if (!kept)
-			strvec_push(&gone, have.v[i]);
+			strvec_push(out, have.v[i]);
 	}
-	retire_list(root, &gone);
 	strvec_clear(&have);
-	strvec_clear(&gone);
+}
+
+int services_any_web(const char *app, const struct strvec *names)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		struct svc_name sn;
+		if (parse_service(names->v[i], app, &sn) == 0 && !strcmp(sn.type, "web"))
+			return 1;
+	}
 	return 0;
 }
 

@@ -57,12 +57,12 @@ int services_start(const char *root, const char *app, const struct release *r,
  */
 int services_pick_ports(const char *root, int first, int last, size_t n, int *ports);
 
-/*
- * Retires every service of app except those in keep (may be NULL): SIGTERM
- * now, SIGKILL after slipway.stopTimeout (instance.h); returns without
- * waiting for them to exit.
- */
-int services_retire(const char *root, const char *app, const struct strvec *keep);
+/* Every service of app but those in keep (may be NULL), appended to out: what a retire takes. */
+void services_of_app_but(const char *root, const char *app, const struct strvec *keep,
+			 struct strvec *out);
+
+/* 1 when one of names (APP.vN-G.TYPE.I) is a web instance of app: the router sends it requests. */
+int services_any_web(const char *app, const struct strvec *names);
 
 /*
  * Makes the app's services those of release r (current), without a gate:
@@ -105,7 +105,10 @@ int services_formation_missing(const char *root, const char *app, const struct r
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary);
 
-/* Retires the named services of an app (SIGTERM now; see services_retire). */
+/*
+ * Retires the named services of an app: SIGTERM now, SIGKILL after
+ * slipway.stopTimeout (instance.h); returns without waiting for them to exit.
+ */
 void services_retire_names(const char *root, const struct strvec *names);
 
 /*

@@ -50,11 +50,21 @@ static int s6(const char *tool, const char *flags, const char *scandir, int *sta
 	return supervisor_s6(argv, status, NULL);
 }
 
-/* 1 when an s6-svscan answers on scandir. */
+/*
+ * 1 when an s6-svscan answers on scandir: its control FIFO has a reader,
+ * which is how s6-svscanctl tells too (a non-blocking open for writing
+ * fails with ENXIO when no one reads), without a fork and exec.
+ */
 static int answers(const char *scandir)
 {
-	int status = -1;
-	return s6("s6-svscanctl", "-z", scandir, &status) == 0 && status == 0;
+	char *fifo = xasprintf("%s/.s6-svscan/control", scandir);
+	int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int fifo_read = fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+	free(fifo);
+	if (fd >= 0)
+		close(fd);
+	return fifo_read;
 }
 
 static pid_t read_pid(const char *scandir)
@@ -601,6 +611,41 @@ done:
 	free(tmp);
 	free(final);
 	free(scandir);
+	return err;
+}
+
+int supervisor_service_update(const char *root, const struct service_desc *d)
+{
+	struct buf run = BUF_INIT;
+	int err = check_desc(d), status = -1;
+	if (err)
+		return err;
+	if (d->log_run)
+		return sw_error_set(SW_EINVALID, "the service '%s' cannot change its logger in place",
+				    d->name);
+	if (!supervisor_service_exists(root, d->name))
+		return sw_error_set(SW_ENOTFOUND, "no service '%s'", d->name);
+	/* the files first, run last: what starts next reads them all */
+	for (size_t i = 0; !err && i < d->nfiles; i++)
+		err = supervisor_service_put(root, d->name, &d->files[i]);
+	if (!err && d->finish) {
+		struct service_file f = { "finish", d->finish, strlen(d->finish), 0755 };
+		err = supervisor_service_put(root, d->name, &f);
+	}
+	run_program(d, &run);
+	struct service_file r = { "run", run.data, run.len, 0755 };
+	if (!err)
+		err = supervisor_service_put(root, d->name, &r);
+	buf_release(&run);
+	if (err)
+		return err;
+	/* -r: a process that runs is stopped and started again; -u: one that is down starts */
+	char *dir = service_path(root, d->name);
+	const char *argv[] = { "s6-svc", "-r", "-u", dir, NULL };
+	if (!(err = supervisor_s6(argv, &status, NULL)) && status)
+		err = sw_error_set(SW_ERROR, "s6 did not restart the service '%s' (s6-svc: exit %d)",
+				   d->name, status);
+	free(dir);
 	return err;
 }
 

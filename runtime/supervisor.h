@@ -151,6 +151,18 @@ struct service_desc {
  */
 int supervisor_service_write(const char *root, const struct service_desc *d);
 
+/*
+ * Gives the existing service d->name d's run, finish and files (each
+ * replaced whole; a file d does not name stays) and has s6 run the new
+ * run program now: the process that runs is stopped (its down signal,
+ * SIGTERM unless the service says otherwise) and started again, one that
+ * is down is started.  Cheaper than a new service: no directory, no
+ * rescan, its s6-supervise stays.  SW_ENOTFOUND when there is no such
+ * service; SW_EINVALID as supervisor_service_write(), and for a log_run
+ * (a logger is not changed in place).
+ */
+int supervisor_service_update(const char *root, const struct service_desc *d);
+
 /* Replaces one file of an existing service (never half-written), as a service_file of it. */
 int supervisor_service_put(const char *root, const char *service, const struct service_file *f);
 

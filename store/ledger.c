@@ -114,6 +114,19 @@ static void add_config(void *ctx, const char *name, const char *value)
 	config_set(ctx, name, value);
 }
 
+/* An attachment's blob (store/attach.h); the first malformed one is kept in its error. */
+struct addons_read {
+	struct attachments *addons;
+	int err;
+};
+
+static void add_attachment(void *ctx, const char *name, const char *value)
+{
+	struct addons_read *r = ctx;
+	if (!r->err)
+		r->err = attach_parse(r->addons, name, value, strlen(value));
+}
+
 static void add_proc(void *ctx, const char *name, const char *value)
 {
 	proc_list_set(ctx, name, value);
@@ -137,8 +150,10 @@ static int read_commit(struct ledger *l, const git_commit *commit, unsigned what
 	}
 	if ((err = release_parse(out, record, len)))
 		goto done;
+	struct addons_read ar = { &out->addons, 0 };
 	if ((what & LEDGER_READ_CONFIG) &&
-	    (err = read_subtree(l->repo, tree, "config", add_config, &out->config)))
+	    ((err = read_subtree(l->repo, tree, "config", add_config, &out->config)) ||
+	     (err = read_subtree(l->repo, tree, "addons", add_attachment, &ar)) || (err = ar.err)))
 		goto done;
 	if ((what & LEDGER_READ_PROCS) &&
 	    (err = read_subtree(l->repo, tree, "processes", add_proc, &out->procs)))
@@ -349,6 +364,32 @@ static const char *cfg_val(const void *p, size_t i) { return ((const struct conf
 static const char *proc_key(const void *p, size_t i) { return ((const struct proc_type *)p)[i].name; }
 static const char *proc_val(const void *p, size_t i) { return ((const struct proc_type *)p)[i].command; }
 
+/* addons/<ALIAS>: one blob per attachment (store/attach.h). */
+struct blob_pair {
+	const char *name;
+	char *text;
+};
+
+static const char *pair_key(const void *p, size_t i) { return ((const struct blob_pair *)p)[i].name; }
+static const char *pair_val(const void *p, size_t i) { return ((const struct blob_pair *)p)[i].text; }
+
+static int insert_addons(git_repository *repo, git_treebuilder *parent,
+			 const struct attachments *a)
+{
+	struct blob_pair *pairs = xcalloc(a->n, sizeof(*pairs));
+	for (size_t i = 0; i < a->n; i++) {
+		struct buf b = BUF_INIT;
+		attach_format(&a->v[i], &b);
+		pairs[i].name = a->v[i].alias;
+		pairs[i].text = buf_detach(&b);
+	}
+	int err = insert_subtree(repo, parent, "addons", a->n, pair_key, pair_val, pairs);
+	for (size_t i = 0; i < a->n; i++)
+		free(pairs[i].text);
+	free(pairs);
+	return err;
+}
+
 static int write_tree(struct ledger *l, const struct release *r, git_oid *out)
 {
 	git_treebuilder *tb = NULL;
@@ -365,6 +406,8 @@ static int write_tree(struct ledger *l, const struct release *r, git_oid *out)
 		goto done;
 	if (r->procs.n && (err = insert_subtree(l->repo, tb, "processes", r->procs.n, proc_key,
 						proc_val, r->procs.items)))
+		goto done;
+	if (r->addons.n && (err = insert_addons(l->repo, tb, &r->addons)))
 		goto done;
 	if (r->output && (err = insert_blob(l->repo, tb, "output", r->output, strlen(r->output))))
 		goto done;

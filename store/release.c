@@ -16,6 +16,7 @@ void release_release(struct release *r)
 	free(r->output);
 	proc_list_release(&r->procs);
 	config_release(&r->config);
+	attach_release(&r->addons);
 	struct release empty = RELEASE_INIT;
 	*r = empty;
 }
@@ -31,9 +32,12 @@ void release_copy(struct release *dst, const struct release *src)
 	dst->output = src->output ? xstrdup(src->output) : NULL;
 	for (size_t i = 0; i < src->procs.n; i++)
 		proc_list_set(&procs, src->procs.items[i].name, src->procs.items[i].command);
+	struct attachments addons = ATTACHMENTS_INIT;
 	config_copy(&config, &src->config);
+	attach_copy(&addons, &src->addons);
 	dst->procs = procs;
 	dst->config = config;
+	dst->addons = addons;
 }
 
 const char *release_status_name(enum release_status s)

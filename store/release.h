@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/attach.h"
 #include "store/procs.h"
 #include "store/config.h"
 #include "util/util.h"
@@ -57,10 +58,11 @@ struct release {
 	int release_command;    /* 1: a release command runs before it goes live
 	                           (so a pending release is running it) */
 	struct proc_list procs;
-	struct config config;
+	struct config config;   /* every var, the add-ons' included */
+	struct attachments addons; /* which of them the add-ons manage (store/attach.h) */
 	char *output;           /* release phase output, or NULL */
 };
-#define RELEASE_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT }
+#define RELEASE_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT, .addons = ATTACHMENTS_INIT }
 
 /* A release's failed_start ("failed_at" in its record): */
 #define RELEASE_FAILED_START 1 /* its processes did not start ("start") */

@@ -2,6 +2,7 @@
 #include "util/net.h"
 
 #include "util/proc.h"
+#include "util/util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -52,11 +53,13 @@ int net_port_listenable(const char *address, int port)
 }
 
 #define LISTENERS_MAX 64
+#define ALL_LISTENERS_MAX 65536
 #define TREE_MAX 512
 
 /*
- * The inodes of the sockets listening on port in pid's network namespace,
- * from its /proc/PID/net/tcp and tcp6; -1 if unreadable.
+ * The inodes of the sockets listening on port (any port when port < 0) in
+ * pid's network namespace, from its /proc/PID/net/tcp and tcp6; -1 if
+ * unreadable.
  */
 static int listeners(pid_t pid, int port, unsigned long *inodes, int max)
 {
@@ -77,7 +80,7 @@ static int listeners(pid_t pid, int port, unsigned long *inodes, int max)
 				   &inode) != 4 || strcmp(st, "0A"))
 				continue;
 			char *colon = strrchr(local, ':');
-			if (colon && strtol(colon + 1, NULL, 16) == port && n < max)
+			if (colon && (port < 0 || strtol(colon + 1, NULL, 16) == port) && n < max)
 				inodes[n++] = inode;
 		}
 		fclose(in);
@@ -136,6 +139,43 @@ static int holds(pid_t pid, const unsigned long *inodes, int n)
 	}
 	closedir(d);
 	return found;
+}
+
+int net_listeners_held(pid_t pid, unsigned long *inodes, int max)
+{
+	/* every listener of the namespace: the router's, the sshd's, one per instance forwarded */
+	unsigned long *all = xcalloc(ALL_LISTENERS_MAX, sizeof(*all));
+	int n = listeners(pid, -1, all, ALL_LISTENERS_MAX), held = 0;
+	char dir[64], link[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	DIR *d = n < 0 ? NULL : opendir(dir);
+	struct dirent *e;
+	if (!d) {
+		free(all);
+		return -1;
+	}
+	while ((e = readdir(d)) && held < max) {
+		ssize_t len = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
+		unsigned long inode;
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (all[i] == inode) {
+				inodes[held++] = inode;
+				break;
+			}
+	}
+	closedir(d);
+	free(all);
+	return held;
+}
+
+int net_holds_socket(pid_t pid, const unsigned long *inodes, int n)
+{
+	return holds(pid, inodes, n);
 }
 
 int net_tree_listens(pid_t pid, int port)

@@ -36,6 +36,17 @@ int net_port_listenable(const char *address, int port);
 int net_tree_listens(pid_t pid, int port);
 
 /*
+ * The inodes of the TCP sockets listening in pid's network namespace (any
+ * port) that pid holds open, up to max into inodes; how many, -1 when it
+ * cannot be told.  With net_holds_socket(): whether a process that shares
+ * them (an nginx worker) still accepts on them.
+ */
+int net_listeners_held(pid_t pid, unsigned long *inodes, int max);
+
+/* 1 when pid holds one of the n sockets inodes names open, 0 if not, -1 if unreadable (gone). */
+int net_holds_socket(pid_t pid, const unsigned long *inodes, int n);
+
+/*
  * 1 when pid's tree serves port: it accepts connections on 127.0.0.1 and
  * net_tree_listens() says yes.  0 otherwise, also when it cannot be told
  * (a process of the tree vanished mid-scan, /proc unreadable): the caller

@@ -81,7 +81,8 @@ int proc_runs(pid_t pid);
 int proc_still_runs(const struct proc_info *p);
 
 /*
- * The pids of parent's children now (from each /proc/PID/stat), up to max
+ * The pids of parent's children now (from /proc/PID/task/TID/children
+ * where the kernel has them, else from each /proc/PID/stat), up to max
  * into out; how many there are.
  */
 size_t proc_children(pid_t parent, pid_t *out, size_t max);

@@ -1099,10 +1099,9 @@ static char *read_head(int fd)
 	return head;
 }
 
-Test(router, a_websocket_goes_through_the_router_to_the_app)
+/* A WebSocket to the app through the router, upgraded: its socket. */
+static int ws_open(void)
 {
-	svscan = rt_start(&sb);
-	free(app_sandbox_push(&sb, "main"));
 	int fd = dial("127.0.0.1");
 	const char req[] = "GET /ws HTTP/1.1\r\nHost: " APP ".localhost\r\nUpgrade: websocket\r\n"
 			   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -1114,7 +1113,12 @@ Test(router, a_websocket_goes_through_the_router_to_the_app)
 	cr_assert(strstr(head, "\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "%s",
 		  head);
 	free(head);
-	/* a masked text frame "hello"; the app sends it back unmasked */
+	return fd;
+}
+
+/* A masked text frame "hello" on fd; the app sends it back unmasked. */
+static void ws_echo(int fd)
+{
 	unsigned char frame[11] = { 0x81, 0x80 | 5, 1, 2, 3, 4 };
 	for (int i = 0; i < 5; i++)
 		frame[6 + i] = (unsigned char)("hello"[i] ^ frame[2 + i % 4]);
@@ -1131,6 +1135,33 @@ Test(router, a_websocket_goes_through_the_router_to_the_app)
 	cr_assert_eq(echo[0], 0x81);
 	cr_assert_eq(echo[1], 5);
 	cr_assert_eq(memcmp(echo + 2, "hello", 5), 0);
+}
+
+Test(router, a_websocket_goes_through_the_router_to_the_app)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	int fd = ws_open();
+	ws_echo(fd);
+	close(fd);
+}
+
+/*
+ * nginx keeps a worker of the old configuration until the requests it
+ * carries are over (at most 10 s): a rollback to the release kept warm
+ * serves at once and does not wait for them.  The WebSocket opened before
+ * it still works after it returned - had it waited, nginx would have
+ * closed it.
+ */
+Test(router, a_rollback_to_the_warm_release_does_not_wait_for_what_old_workers_carry)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	deploy("two\n");
+	int fd = ws_open();
+	free(ok(SLIPWAY_BIN, "rollback", "-a", APP));
+	assert_page(200, "one - web.1\n");
+	ws_echo(fd);
 	close(fd);
 }
 

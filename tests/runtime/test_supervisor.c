@@ -18,6 +18,8 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include "util/fsutil.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <signal.h>
@@ -419,4 +421,73 @@ Test(supervisor_tree, a_service_is_seen_signalled_taken_down_and_removed_through
 	strvec_clear(&names);
 	cr_assert_eq(supervisor_service_exists(root, "one"), 0);
 	cr_assert_eq(supervisor_service_state(root, "one", &st), -1, "s6 knows it no more");
+}
+
+/* What the service's run wrote to root/said, once it has (up to about 10 s), malloc'ed; "" if never. */
+static char *said(void)
+{
+	char *path = th_path("%s/said", root), *text = NULL;
+	for (int i = 0; i < 200 && !text; i++) {
+		if (fs_read_file(path, 256, &text, NULL) < 0 || !strchr(text, '\n')) {
+			free(text);
+			text = NULL;
+			rt_pause_ms(50);
+		}
+	}
+	free(path);
+	return text ? text : strdup("");
+}
+
+/* A service whose run writes its file "word" to root/said, then sleeps; finish as given. */
+static struct service_desc speaker(const char *word, const char *finish, struct service_file *f,
+				   char **run)
+{
+	*run = th_path("cat word > %s/said.tmp && mv %s/said.tmp %s/said && exec sleep 1000\n", root,
+		       root, root);
+	*f = (struct service_file){ "word", word, strlen(word), 0644 };
+	return (struct service_desc){ .name = "speaker", .about = "a test's service", .run = *run,
+				      .finish = finish, .files = f, .nfiles = 1 };
+}
+
+Test(supervisor_tree, an_update_restarts_a_service_in_place_with_its_new_files)
+{
+	start();
+	struct service_file f;
+	char *run;
+	struct service_desc d = speaker("one\n", NULL, &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), SW_ENOTFOUND, "no service yet");
+	cr_assert_eq(supervisor_service_write(root, &d), 0, "%s", sw_error_last());
+	cr_assert_eq(supervisor_rescan(root), 0);
+	char *text = said();
+	cr_assert_str_eq(text, "one\n");
+	free(text);
+	long first = wait_up("speaker").pid;
+
+	char *path = th_path("%s/said", root);
+	unlink(path);
+	free(run);
+	d = speaker("two\n", NULL, &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), 0, "%s", sw_error_last());
+	text = said();
+	cr_assert_str_eq(text, "two\n", "the process started again reads the new file");
+	free(text);
+	struct service_state st = wait_up("speaker");
+	cr_assert_neq(st.pid, first, "a new process");
+	cr_assert_eq(kill((pid_t)first, 0), -1, "the old one is gone");
+
+	/* one that is down (its finish said so) is started */
+	cr_assert_eq(supervisor_service_down(root, "speaker", 10), 0, "%s", sw_error_last());
+	unlink(path);
+	free(run);
+	d = speaker("three\n", "#!/bin/sh\nexit 125\n", &f, &run);
+	cr_assert_eq(supervisor_service_update(root, &d), 0, "%s", sw_error_last());
+	text = said();
+	cr_assert_str_eq(text, "three\n");
+	free(text);
+	char *finish = NULL;
+	cr_assert_eq(supervisor_service_read(root, "speaker", "finish", 64, &finish), 0);
+	cr_assert_str_eq(finish, "#!/bin/sh\nexit 125\n");
+	free(finish);
+	free(path);
+	free(run);
 }

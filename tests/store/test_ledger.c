@@ -135,6 +135,75 @@ Test(ledger, config_and_processes_round_trip_exactly)
 	ledger_free(l);
 }
 
+Test(ledger, attachments_round_trip_and_a_release_without_any_reads_none)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	struct release r = RELEASE_INIT, back = RELEASE_INIT, plain = RELEASE_INIT;
+	struct strvec vars = STRVEC_INIT;
+	strvec_push(&vars, "REDIS_URL");
+	strvec_push(&vars, "REDIS_TLS_URL");
+	r.description = xstrdup("Attach redis-clear-7 as REDIS");
+	config_set(&r.config, "REDIS_URL", "redis://:pw@/0");
+	config_set(&r.config, "REDIS_TLS_URL", "rediss://:pw@/0");
+	cr_assert_eq(attach_add(&r.addons, "REDIS", "redis-clear-7", &vars), 0);
+	cr_assert_eq(attach_add(&r.addons, "CACHE", "redis-clear-7", NULL), 0);
+	cr_assert_eq(ledger_append(l, &r), 0);
+	cr_assert_eq(ledger_read(l, 1, LEDGER_READ_CONFIG, &back), 0);
+	cr_assert(attach_equal(&back.addons, &r.addons));
+	cr_assert_eq(back.addons.n, 2);
+	cr_assert_str_eq(back.addons.v[0].alias, "CACHE", "sorted by alias");
+	const struct attachment *at = attach_managing(&back.addons, "REDIS_TLS_URL");
+	cr_assert(at && !strcmp(at->alias, "REDIS") && !strcmp(at->addon, "redis-clear-7"));
+	cr_assert_null(attach_managing(&back.addons, "PATH"));
+
+	plain.description = xstrdup("Set A config vars");
+	config_set(&plain.config, "A", "1");
+	cr_assert_eq(ledger_append(l, &plain), 0);
+	release_release(&back);
+	cr_assert_eq(ledger_read(l, 2, LEDGER_READ_ALL, &back), 0);
+	cr_assert_eq(back.addons.n, 0);
+	strvec_clear(&vars);
+	release_release(&r);
+	release_release(&plain);
+	release_release(&back);
+	ledger_free(l);
+}
+
+Test(attach, names_are_checked_and_a_var_has_one_manager)
+{
+	struct attachments a = ATTACHMENTS_INIT;
+	struct strvec v = STRVEC_INIT;
+	strvec_push(&v, "DATABASE_URL");
+	cr_assert_eq(attach_add(&a, "DATABASE", "postgresql-amber-12", &v), 0);
+	cr_assert_eq(attach_add(&a, "DATABASE", "postgresql-amber-13", NULL), SW_EEXISTS);
+	cr_assert(strstr(sw_error_last(), "DATABASE is attached already"), "%s", sw_error_last());
+	cr_assert_eq(attach_add(&a, "OTHER", "postgresql-amber-13", &v), SW_EEXISTS);
+	cr_assert(strstr(sw_error_last(), "DATABASE_URL is managed by postgresql-amber-12"), "%s",
+		  sw_error_last());
+	cr_assert_eq(attach_add(&a, "database", "postgresql-amber-13", NULL), SW_EINVALID);
+	cr_assert_eq(attach_add(&a, "DB", "Bad Name", NULL), SW_EINVALID);
+	struct strvec bad = STRVEC_INIT;
+	strvec_push(&bad, "NOT-A-VAR");
+	cr_assert_eq(attach_add(&a, "DB", "postgresql-amber-13", &bad), SW_EINVALID);
+	strvec_clear(&bad);
+	cr_assert_eq(a.n, 1, "nothing was added by a refusal");
+	struct attachments b = ATTACHMENTS_INIT;
+	struct buf blob = BUF_INIT;
+	attach_format(&a.v[0], &blob);
+	cr_assert_str_eq(blob.data, "addon postgresql-amber-12\nvar DATABASE_URL\n");
+	cr_assert_eq(attach_parse(&b, "DATABASE", blob.data, blob.len), 0);
+	cr_assert(attach_equal(&a, &b));
+	cr_assert_eq(attach_parse(&b, "X", "var A\n", 6), SW_EINVALID, "no add-on named");
+	cr_assert_eq(attach_remove(&a, "DATABASE"), 1);
+	cr_assert_eq(attach_remove(&a, "DATABASE"), 0);
+	cr_assert_null(attach_managing(&a, "DATABASE_URL"));
+	buf_release(&blob);
+	strvec_clear(&v);
+	attach_release(&a);
+	attach_release(&b);
+}
+
 Test(ledger, failed_release_does_not_become_current)
 {
 	struct ledger *l;

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,4 +110,30 @@ Test(net, a_tree_serves_its_port_only_when_it_surely_listens)
 	cr_assert_eq(net_tree_serves(0, port), 0, "a down service served its port");
 	close(fd);
 	cr_assert_eq(net_tree_serves(getpid(), port), 0, "nothing listens any more");
+}
+
+/* What an nginx worker that stopped accepting looks like: it closed the listening socket it shares. */
+Test(net, a_process_that_closed_a_shared_listening_socket_holds_it_no_more)
+{
+	int port, fd = listen_any(&port);
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0);
+	unsigned long socks[8];
+	int n = net_listeners_held(getpid(), socks, 8), mine = 0;
+	for (int i = 0; i < n; i++)
+		mine |= socks[i] == (unsigned long)st.st_ino;
+	cr_assert(mine, "the listening socket is among the %d this process holds", n);
+	pid_t holder = child(-1), closer = child(fd);
+	int r = 1;
+	for (int i = 0; i < 200 && r; i++) {
+		r = net_holds_socket(closer, socks, n);
+		if (r)
+			usleep(10 * 1000);
+	}
+	cr_assert_eq(r, 0, "the child that closed it holds it no more");
+	cr_assert_eq(net_holds_socket(holder, socks, n), 1, "the one that kept it still holds it");
+	reap(closer);
+	cr_assert_eq(net_holds_socket(closer, socks, n), -1, "a process that is gone cannot be told");
+	reap(holder);
+	close(fd);
 }

@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,4 +196,37 @@ Test(proc, a_raised_oom_score_adj_is_what_the_process_and_its_children_have)
 	int st;
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+static void *fork_one(void *arg)
+{
+	pid_t *pid = arg;
+	*pid = child(sb, NULL, 1);
+	return NULL;
+}
+
+/* Children forked by the main thread and by another thread are all found, and no one else. */
+Test(proc, children_are_every_child_of_every_thread)
+{
+	pid_t mine[3], none[4];
+	for (int i = 0; i < 2; i++)
+		mine[i] = child(sb, NULL, 1);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, fork_one, &mine[2]), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	pid_t got[8];
+	size_t n = proc_children(getpid(), got, 8);
+	cr_assert_eq(n, 3, "%zu children", n);
+	for (int i = 0; i < 3; i++) {
+		int found = 0;
+		for (size_t k = 0; k < n; k++)
+			found |= got[k] == mine[i];
+		cr_assert(found, "child %d (pid %d) is not among the children", i, (int)mine[i]);
+	}
+	cr_assert_eq(proc_children(mine[0], none, 4), 0, "a sleep has no children");
+	for (int i = 0; i < 3; i++) {
+		kill(mine[i], SIGKILL);
+		waitpid(mine[i], NULL, 0);
+	}
+	cr_assert_eq(proc_children(getpid(), got, 8), 0);
 }
