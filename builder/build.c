@@ -20,7 +20,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
-#include "builder/limits.h"
+#include "builder/buildlimits.h"
 #include "builder/outcap.h"
 #include "store/ledger.h"
 #include "util/say.h"
@@ -545,15 +545,19 @@ static int pack_and_publish(struct build *b, struct build_timings *t)
 	return err;
 }
 
-/* Reads the config the new release starts from: the newest release's. */
+/* Reads the config and attachments the new release starts from: the newest release's. */
 static int load_base(struct build *b, struct ledger *l)
 {
 	int latest, err = ledger_latest(l, &latest);
 	if (err || !latest)
 		return err;
 	struct release prev = RELEASE_INIT;
-	if (!(err = ledger_read(l, latest, LEDGER_READ_CONFIG, &prev)))
+	if (!(err = ledger_read(l, latest, LEDGER_READ_CONFIG, &prev))) {
 		config_copy(&b->base, &prev.config);
+		/* the add-ons stay attached (store/attach.h) */
+		attach_release(&b->r.addons);
+		attach_copy(&b->r.addons, &prev.addons);
+	}
 	release_release(&prev);
 	return err;
 }
@@ -726,7 +730,7 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 	l = ctx->ledger;
 	repo = app_repo_path(ctx->root, ctx->app);
 	b.repo = repo;
-	if ((err = limits_load(o->ctx->root, o->ctx->app, &b.limits)))
+	if ((err = build_limits_load(o->ctx->root, o->ctx->app, &b.limits)))
 		goto done;
 	if (o->stage == BUILD_RELEASE_BUILT) {
 		if ((err = take_built(&b, timings)) == SW_ENOTFOUND) {
@@ -800,7 +804,7 @@ done:
 	if (builds)
 		rmdir(builds); /* still under the lock; fails harmlessly if not empty */
 	checkout_plan_free(b.plan);
-	limits_release(&b.limits);
+	build_limits_release(&b.limits);
 	sandbox_release(&b.sb);
 	limits_close(&b.cg); /* what the buildpacks left running ends here */
 	release_release(&b.r);

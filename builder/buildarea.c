@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "builder/buildarea.h"
 
-#include "builder/limits.h"
+#include "builder/buildlimits.h"
 #include "store/app.h"
 #include "store/paths.h"
 #include "util/fsutil.h"
@@ -150,12 +150,12 @@ int buildarea_sweep(const char *root, uint64_t *removed)
 		struct lock lk = LOCK_INIT;
 		struct build_limits lim = BUILD_LIMITS_INIT;
 		char *lockpath = app_lock_path(root, apps.v[i]);
-		limits_load(root, apps.v[i], &lim);
+		build_limits_load(root, apps.v[i], &lim);
 		if (lock_acquire(&lk, lockpath, 0, NULL, NULL) == 0) {
 			buildarea_clear(root, apps.v[i], lim.build_dir, lim.tmpfs, removed);
 			lock_release(&lk);
 		}
-		limits_release(&lim);
+		build_limits_release(&lim);
 		free(lockpath);
 	}
 	strvec_clear(&apps);

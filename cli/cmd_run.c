@@ -4,6 +4,7 @@
 #include "cli/common.h"
 
 #include "runtime/host.h"
+#include "store/formation.h"
 #include "store/ledger.h"
 #include "util/error.h"
 #include "util/say.h"
@@ -12,9 +13,13 @@
 
 struct run_args {
 	int stop_timeout;
+	const char *size;
 };
 
 const struct opt run_opts[] = {
+	OPT_STRING('s', "size", struct run_args, size, "SIZE", "a size",
+		   "its memory: standard-1x 512M, standard-2x 1G, performance-m 2.5G,\n"
+		   "performance-l 14G (default: the app's, slipway.memory)"),
 	CLI_OPT_STOP_TIMEOUT(struct run_args),
 	OPT_END_OF(struct run_args),
 };
@@ -24,10 +29,12 @@ int cmd_run(struct cli *c)
 	const struct run_args *a = c->options;
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
-	int v = 0, status = -1;
-	int rc = cli_open_app(c, &l);
+	const struct formation_size *size = NULL;
+	int v = 0, status = -1, rc;
 
-	if (rc)
+	if (a->size && formation_size_parse(a->size, &size) < 0)
+		return cli_usage(c->cmd, "%s", sw_error_last());
+	if ((rc = cli_open_app(c, &l)))
 		return rc;
 	if (ledger_current(l, &v) < 0) {
 		rc = cli_fail();
@@ -46,7 +53,7 @@ int cmd_run(struct cli *c)
 	l = NULL;
 	struct oneoff_opts o = { .root = c->root, .app = c->app, .release = &r,
 				 .words = (const char *const *)c->args, .n = (size_t)c->nargs,
-				 .stop_timeout_sec = a->stop_timeout };
+				 .stop_timeout_sec = a->stop_timeout, .size = size };
 	fflush(stdout);
 	rc = host_run(&o, &status) < 0 ? cli_fail() : status;
 done:

@@ -4,7 +4,9 @@
 #include "cli/common.h"
 #include "view/runtime.h"
 
+#include "exec/appnet.h"
 #include "exec/limits.h"
+#include "exec/sandbox.h"
 #include "release/activate.h"
 #include "runtime/instance.h"
 #include "runtime/router.h"
@@ -51,14 +53,64 @@ static void print_limits_not_enforced(pid_t svscan)
 	free(why);
 }
 
-/* The limits' line of server:status: enforced, how, or why not. */
-static void print_limits(pid_t svscan)
+/* The apps' network, as network_probe() finds it. */
+enum network { NETWORK_PRIVATE, NETWORK_HOST, NETWORK_UNUSABLE };
+
+static const char *const network_words[] = { [NETWORK_PRIVATE] = "private",
+	[NETWORK_HOST] = "host", [NETWORK_UNUSABLE] = "unusable" };
+
+/*
+ * The network the apps' processes get by default (an app may set its own
+ * slipway.appNetwork): their own, the host's (*what names the setting), or
+ * none that works - their own wanted and not usable by this user, so that
+ * none of them starts (*what says why and the fix).  *what is malloc'ed.
+ */
+static enum network network_probe(const char *root, char **what)
+{
+	struct sandbox sb = SANDBOX_INIT;
+	enum network n = NETWORK_PRIVATE;
+	*what = NULL;
+	if (sandbox_init(&sb, root, NULL, SANDBOX_RUN) < 0) {
+		*what = xstrdup(sw_error_last());
+		n = NETWORK_UNUSABLE;
+	} else if (sb.off) {
+		*what = xstrdup("the host's (slipway.sandbox none)");
+		n = NETWORK_HOST;
+	} else if (!sb.appnet) {
+		*what = xstrdup("the host's (slipway.appNetwork host): apps reach each other's "
+				"ports and the host's loopback services");
+		n = NETWORK_HOST;
+	} else if (!appnet_usable(APPNET_TUN, what)) {
+		n = NETWORK_UNUSABLE;
+	} else {
+		*what = xstrdup("own namespace per instance (" APPNET_PROGRAM ")");
+	}
+	sandbox_release(&sb);
+	return n;
+}
+
+/* Said once when the runtime starts: the apps' processes will not start, and why. */
+static void print_network_unusable(const char *root)
+{
+	char *why = NULL;
+	if (network_probe(root, &why) == NETWORK_UNUSABLE)
+		say(stderr, SAY_WARN, "App processes cannot start in a network of their own "
+		    "(slipway.appNetwork private): %s", why);
+	free(why);
+}
+
+/* The limits' and network's lines of server:status: enforced, how, or why not. */
+static void print_limits_and_network(const char *root, pid_t svscan)
 {
 	char *what = NULL;
 	if (limits_probe(svscan, &what))
 		printf("Limits:     enforced, %s\n", what);
 	else
 		printf("Limits:     not enforced: %s\n", what);
+	free(what);
+	enum network n = network_probe(root, &what);
+	printf("Network:    %s%s\n", n == NETWORK_UNUSABLE ? "unusable (app processes cannot "
+	       "start): " : "", what);
 	free(what);
 }
 
@@ -85,8 +137,10 @@ int cmd_server_start(struct cli *c)
 	else
 		printf("Starting the runtime of %s... done, s6-svscan (pid %d)\n", c->root,
 		       (int)st.pid);
-	if (!st.already)
+	if (!st.already) {
 		print_limits_not_enforced(st.pid);
+		print_network_unusable(c->root);
+	}
 	/* whatever happened while it was down: every app runs its current release */
 	int added;
 	if (services_restore_all(c->root, 0, &added) < 0)
@@ -129,6 +183,27 @@ const struct opt server_status_opts[] = {
 	OPT_END_OF(struct server_status_args),
 };
 
+/* server:status --json: what the text says, as view_server_status_json() writes it. */
+static void print_status_json(const char *root, const struct supervisor_status *st)
+{
+	static const char *const health[] = { [ROUTER_STOPPED] = "not running",
+		[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
+		[ROUTER_SILENT] = "not answering" };
+	struct buf out = BUF_INIT;
+	char *limits = NULL, *network = NULL;
+	struct server_facts f = {
+		.router = router_system() ? "system" : health[router_health(root)],
+		.limits = limits_probe(st->running ? st->pid : 0, &limits),
+	};
+	f.network = network_words[network_probe(root, &network)];
+	f.limits_detail = limits;
+	f.network_detail = network;
+	view_server_status_json(&out, st, &f);
+	cli_put(&out);
+	free(limits);
+	free(network);
+}
+
 int cmd_server_status(struct cli *c)
 {
 	const struct server_status_args *a = c->options;
@@ -136,13 +211,7 @@ int cmd_server_status(struct cli *c)
 	char *scandir = paths_services_dir(c->root);
 	supervisor_status(c->root, &st);
 	if (a->json) {
-		static const char *const health[] = { [ROUTER_STOPPED] = "not running",
-			[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
-			[ROUTER_SILENT] = "not answering" };
-		struct buf out = BUF_INIT;
-		view_server_status_json(&out, &st,
-					router_system() ? "system" : health[router_health(c->root)]);
-		cli_put(&out);
+		print_status_json(c->root, &st);
 	} else {
 		printf("=== Runtime of %s\n", c->root);
 		if (st.running)
@@ -160,7 +229,7 @@ int cmd_server_status(struct cli *c)
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
 			print_router(c->root, &l);
-		print_limits(st.running ? st.pid : 0);
+		print_limits_and_network(c->root, st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
 	}
 	free(scandir);

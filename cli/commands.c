@@ -180,7 +180,7 @@ const struct cmd cli_commands[] = {
 	  "-a APP [-n N] [-t] [-d TYPE[.N]] [-s app|slipway] [--all]", logs_opts,
 	  "show the app's logs: its processes' output and Slipway's events" },
 	{ "run", cmd_run, CMD_APP | CMD_REMOTE | CMD_ARGV, 1, -1,
-	  "-a APP [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
+	  "-a APP [-s SIZE] [--stop-timeout S] [--] COMMAND [ARGS ...]", run_opts,
 	  "run a one-off process of the current release (slipway's options go before COMMAND)" },
 	{ "maintenance", cmd_maintenance, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
 	  "say whether the app is in maintenance mode: on or off" },

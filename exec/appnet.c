@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,7 +88,7 @@ static int pass_fd(int from, int to)
 
 static void exec_forwarder(char *const *argv, int err_fd, int userns, int ready)
 {
-	static const char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+	static const char *const env[] = { "PATH=" APPNET_PATH, NULL };
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -105,6 +107,62 @@ static void exec_forwarder(char *const *argv, int err_fd, int userns, int ready)
 		_exit(126);
 	execvpe(argv[0], argv, (char *const *)env);
 	_exit(127);
+}
+
+/* 1 when program is an executable file in one of path's directories. */
+static int installed(const char *path, const char *program)
+{
+	char *dirs = xstrdup(path), *save = NULL;
+	int found = 0;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *file = xasprintf("%s/%s", d, program);
+		found = access(file, X_OK) == 0;
+		free(file);
+	}
+	free(dirs);
+	return found;
+}
+
+/* This process's user, by name where it has one. */
+static char *user_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %d", (int)geteuid());
+}
+
+/* Why tun does not open read-write for this user (errno e), as one line with the fix. */
+static char *tun_refused(const char *tun, int e)
+{
+	struct stat st;
+	char *user = user_name(), *why;
+	if (e == ENOENT)
+		why = xasprintf("%s does not exist (load the tun module: modprobe tun; or set "
+				"slipway.appNetwork host)", tun);
+	else if ((e == EACCES || e == EPERM) && stat(tun, &st) == 0)
+		why = xasprintf("%s is not usable by %s (mode %04o; chmod 0666 %s, Debian's default, "
+				"or set slipway.appNetwork host)", tun, user,
+				(unsigned)(st.st_mode & 07777), tun);
+	else
+		why = xasprintf("%s is not usable by %s: %s (or set slipway.appNetwork host)", tun,
+				user, strerror(e));
+	free(user);
+	return why;
+}
+
+int appnet_usable(const char *tun, char **why)
+{
+	*why = NULL;
+	if (!installed(APPNET_PATH, APPNET_PROGRAM)) {
+		*why = xasprintf("%s is not installed " FIX, APPNET_PROGRAM);
+		return 0;
+	}
+	int fd = open(tun, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		*why = tun_refused(tun, errno);
+		return 0;
+	}
+	close(fd);
+	return 1;
 }
 
 /* The host's IPv4 default gateway, from /proc/net/route; 0 when it has none. */

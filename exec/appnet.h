@@ -37,8 +37,12 @@
 
 #include <sys/types.h>
 
-/* The forwarder (the program pasta, from /usr/bin:/bin). */
+/* The forwarder: the program pasta, looked for in APPNET_PATH. */
 #define APPNET_PROGRAM "pasta"
+#define APPNET_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* The device the forwarder opens inside each namespace: its end of the network's tap. */
+#define APPNET_TUN "/dev/net/tun"
 
 struct appnet {
 	pid_t pid;       /* the forwarder; 0 when none runs */
@@ -47,6 +51,17 @@ struct appnet {
 
 /* An IPv4 or IPv6 address as text, with its NUL. */
 #define APPNET_ADDR_MAX 64
+
+/*
+ * Whether this user's app processes can get their own network here: the
+ * forwarder is installed (in APPNET_PATH) and tun (APPNET_TUN; a test
+ * gives a file of its own) opens read-write for this user, as the
+ * forwarder opens it.  1; or 0 with *why (malloc'ed), one line naming the
+ * cause and the fix ("/dev/net/tun is not usable by git (mode 0600; chmod
+ * 0666 /dev/net/tun, Debian's default)").  Makes nothing; for
+ * server:status and server:start to say before an instance fails.
+ */
+int appnet_usable(const char *tun, char **why);
 
 /*
  * The resolv.conf the namespace needs when the host's (host_file) names a

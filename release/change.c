@@ -105,6 +105,26 @@ static int append(struct app_ctx *ctx, struct release *r, FILE *out, struct chan
 	return err;
 }
 
+/*
+ * An add-on's config vars are the add-on's: config:set and config:unset
+ * leave them alone (SW_EDENIED, naming the first such key).
+ */
+static int check_unmanaged(const struct app_ctx *ctx, const struct attachments *addons,
+			   const struct config *set, const struct strvec *unset)
+{
+	size_t ns = set ? set->n : 0, nu = unset ? unset->n : 0;
+	for (size_t i = 0; i < ns + nu; i++) {
+		const char *key = i < ns ? set->items[i].key : unset->v[i - ns];
+		const struct attachment *at = attach_managing(addons, key);
+		if (at)
+			return sw_error_set(SW_EDENIED, "cannot %s %s: the add-on %s manages it "
+					    "(attached as %s); to stop using it: slipway addons:detach %s "
+					    "-a %s", i < ns ? "set" : "unset", key, at->addon, at->alias,
+					    at->alias, ctx->app);
+	}
+	return 0;
+}
+
 int change_config(struct app_ctx *ctx, const struct config *set,
 		  const struct strvec *set_order, const struct strvec *unset, const char *user,
 		  FILE *out, struct change_result *res)
@@ -119,7 +139,10 @@ int change_config(struct app_ctx *ctx, const struct config *set,
 		return err;
 	if ((err = read_base(l, &lv, &latest, &cur, res)))
 		goto done;
+	if ((err = check_unmanaged(ctx, &latest.addons, set, unset)))
+		goto done;
 	config_copy(&r.config, &latest.config);
+	attach_copy(&r.addons, &latest.addons);
 	for (size_t i = 0; set && i < set->n; i++)
 		config_set(&r.config, set->items[i].key, set->items[i].value);
 	for (size_t i = 0; unset && i < unset->n; i++)
@@ -141,6 +164,168 @@ done:
 	release_release(&cur);
 	release_release(&r);
 	return err;
+}
+
+/* What an add-on change does to the new release (its config and attachments), or an error. */
+typedef int (*addons_fn)(const struct app_ctx *ctx, struct release *r, void *arg);
+
+/*
+ * A release made by an add-on change: the newest release's config and
+ * attachments, changed by fn, on the current release's code, described
+ * desc.  Like a config change, nothing is recorded when nothing changes.
+ */
+static int change_addons(struct app_ctx *ctx, addons_fn fn, void *arg, const char *desc,
+			 const char *user, FILE *out, struct change_result *res)
+{
+	struct ledger *l = NULL;
+	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
+	int lv, err;
+
+	memset(res, 0, sizeof(*res));
+	if ((err = begin(ctx, &l)))
+		return err;
+	if ((err = read_base(l, &lv, &latest, &cur, res)))
+		goto done;
+	config_copy(&r.config, &latest.config);
+	attach_copy(&r.addons, &latest.addons);
+	if ((err = fn(ctx, &r, arg)))
+		goto done;
+	if (config_equal(&r.config, &latest.config) && attach_equal(&r.addons, &latest.addons))
+		goto done;
+	if ((err = check_base(ctx, &cur)))
+		goto done;
+	take_code(&r, &cur);
+	r.description = xstrdup(desc);
+	r.user = xstrdup(user);
+	err = append(ctx, &r, out, res);
+done:
+	release_release(&latest);
+	release_release(&cur);
+	release_release(&r);
+	return err;
+}
+
+struct attach_arg {
+	const char *alias, *addon;
+	const struct config *vars;
+};
+
+static int do_attach(const struct app_ctx *ctx, struct release *r, void *arg)
+{
+	const struct attach_arg *a = arg;
+	struct strvec names = STRVEC_INIT;
+	int err = 0;
+	for (size_t i = 0; i < a->vars->n && !err; i++) {
+		const char *key = a->vars->items[i].key;
+		strvec_push(&names, key);
+		if (config_get(&r->config, key) && !attach_managing(&r->addons, key))
+			err = sw_error_set(SW_EEXISTS, "cannot attach %s as %s: %s is set on %s "
+					   "already; unset it (slipway config:unset %s -a %s) or "
+					   "attach under another name with --as", a->addon, a->alias,
+					   key, ctx->app, key, ctx->app);
+	}
+	if (!err)
+		err = attach_add(&r->addons, a->alias, a->addon, &names);
+	for (size_t i = 0; i < a->vars->n && !err; i++)
+		config_set(&r->config, a->vars->items[i].key, a->vars->items[i].value);
+	strvec_clear(&names);
+	return err;
+}
+
+int change_attach(struct app_ctx *ctx, const char *alias, const char *addon,
+		  const struct config *vars, const char *user, FILE *out, struct change_result *res)
+{
+	struct attach_arg a = { alias, addon, vars };
+	char *desc = xasprintf("Attach %s as %s", addon, alias);
+	int err = change_addons(ctx, do_attach, &a, desc, user, out, res);
+	free(desc);
+	return err;
+}
+
+/* The attachment alias of r, or SW_ENOTFOUND naming the app's. */
+static int attached(const struct app_ctx *ctx, const struct release *r, const char *alias,
+		    const struct attachment **at)
+{
+	*at = attach_find(&r->addons, alias);
+	if (*at)
+		return 0;
+	return sw_error_set(SW_ENOTFOUND, "%s has no add-on attached as %s (see: slipway addons "
+			    "-a %s)", ctx->app, alias, ctx->app);
+}
+
+static int do_detach(const struct app_ctx *ctx, struct release *r, void *arg)
+{
+	const struct attachment *at;
+	int err = attached(ctx, r, arg, &at);
+	if (err)
+		return err;
+	for (size_t i = 0; i < at->vars.n; i++)
+		config_unset(&r->config, at->vars.v[i]);
+	attach_remove(&r->addons, arg);
+	return 0;
+}
+
+int change_detach(struct app_ctx *ctx, const char *alias, const char *addon, const char *user,
+		  FILE *out, struct change_result *res)
+{
+	char *desc = xasprintf("Detach %s from %s", addon, alias);
+	int err = change_addons(ctx, do_detach, (void *)alias, desc, user, out, res);
+	free(desc);
+	return err;
+}
+
+struct rotate_arg {
+	const char *alias;
+	const struct config *vars;
+};
+
+static int do_rotate(const struct app_ctx *ctx, struct release *r, void *arg)
+{
+	const struct rotate_arg *a = arg;
+	const struct attachment *at;
+	int err = attached(ctx, r, a->alias, &at);
+	for (size_t i = 0; !err && i < a->vars->n; i++)
+		if (!strvec_has_sorted(&at->vars, a->vars->items[i].key))
+			err = sw_error_set(SW_EINVALID, "%s does not manage %s", at->addon,
+					   a->vars->items[i].key);
+	for (size_t i = 0; !err && i < a->vars->n; i++)
+		config_set(&r->config, a->vars->items[i].key, a->vars->items[i].value);
+	return err;
+}
+
+int change_rotate(struct app_ctx *ctx, const char *alias, const char *addon,
+		  const struct config *vars, const char *user, FILE *out, struct change_result *res)
+{
+	struct rotate_arg a = { alias, vars };
+	char *desc = xasprintf("Rotate credentials of %s", addon);
+	int err = change_addons(ctx, do_rotate, &a, desc, user, out, res);
+	free(desc);
+	return err;
+}
+
+/*
+ * A rollback's config: the target's own vars (not those its add-ons
+ * managed), then the add-ons attached now with their vars' values now -
+ * rolling back neither detaches an add-on nor brings back a revoked
+ * password.
+ */
+static void rollback_config(struct release *r, const struct release *target,
+			    const struct release *now)
+{
+	for (size_t i = 0; i < target->config.n; i++)
+		if (!attach_managing(&target->addons, target->config.items[i].key))
+			config_set(&r->config, target->config.items[i].key,
+				   target->config.items[i].value);
+	attach_copy(&r->addons, &now->addons);
+	for (size_t i = 0; i < now->addons.n; i++)
+		for (size_t k = 0; k < now->addons.v[i].vars.n; k++) {
+			const char *key = now->addons.v[i].vars.v[k];
+			const char *value = config_get(&now->config, key);
+			if (value)
+				config_set(&r->config, key, value);
+			else
+				config_unset(&r->config, key);
+		}
 }
 
 /* 0 if the slug hex is intact in the store, else an SW_* code and "missing from the store"... */
@@ -265,8 +450,8 @@ static int rollback(struct app_ctx *ctx, int target, const char *user, int expec
 {
 	const char *root = ctx->root, *app = ctx->app;
 	struct ledger *l = NULL;
-	struct release t = RELEASE_INIT, r = RELEASE_INIT;
-	int cv, err;
+	struct release t = RELEASE_INIT, r = RELEASE_INIT, latest = RELEASE_INIT;
+	int cv, lv, err;
 
 	memset(res, 0, sizeof(*res));
 	if ((err = begin(ctx, &l)))
@@ -293,10 +478,11 @@ static int rollback(struct app_ctx *ctx, int target, const char *user, int expec
 					   target, target);
 		goto done;
 	}
-	if ((err = check_target(root, &t)))
+	if ((err = check_target(root, &t)) || (err = ledger_latest(l, &lv)) ||
+	    (err = ledger_read(l, lv, LEDGER_READ_CONFIG, &latest)))
 		goto done;
 	take_code(&r, &t);
-	config_copy(&r.config, &t.config);
+	rollback_config(&r, &t, &latest);
 	r.rollback_of = target;
 	r.description = why ? xasprintf("Rollback to v%d (automatic: %s)", target, why)
 			    : xasprintf("Rollback to v%d", target);
@@ -305,6 +491,7 @@ static int rollback(struct app_ctx *ctx, int target, const char *user, int expec
 	err = append(ctx, &r, out, res);
 done:
 	release_release(&t);
+	release_release(&latest);
 	release_release(&r);
 	return err;
 }
@@ -355,6 +542,7 @@ static int release_code(struct app_ctx *ctx, const struct release *code,
 		goto done;
 	}
 	config_copy(&r.config, &latest.config);
+	attach_copy(&r.addons, &latest.addons);
 	r.description = xstrdup(u->desc);
 	r.user = xstrdup(user);
 	err = append(ctx, &r, out, res);

@@ -52,13 +52,38 @@ int change_config(struct app_ctx *ctx, const struct config *set,
 		  FILE *out, struct change_result *result);
 
 /*
+ * Add-on changes (store/attach.h), each a release like a config change,
+ * on the current release's code:
+ *
+ * change_attach() sets vars and records them as managed by addon under
+ * alias: "Attach ADDON as ALIAS".  Refused (SW_EEXISTS, nothing recorded)
+ * when alias is attached already or one of vars is set on the app (the
+ * user's own, or another attachment's).
+ *
+ * change_detach() removes the attachment alias and the vars it manages:
+ * "Detach ADDON from ALIAS".  change_rotate() gives vars (which the
+ * attachment alias must manage) new values: "Rotate credentials of
+ * ADDON".  SW_ENOTFOUND when nothing is attached as alias.
+ *
+ * config:set and config:unset of a var an attachment manages are refused
+ * by change_config() (SW_EDENIED); a rollback keeps the attachments of now
+ * and their vars' values of now, and takes the target's own vars.
+ */
+int change_attach(struct app_ctx *ctx, const char *alias, const char *addon,
+		  const struct config *vars, const char *user, FILE *out, struct change_result *res);
+int change_detach(struct app_ctx *ctx, const char *alias, const char *addon, const char *user,
+		  FILE *out, struct change_result *res);
+int change_rotate(struct app_ctx *ctx, const char *alias, const char *addon,
+		  const struct config *vars, const char *user, FILE *out, struct change_result *res);
+
+/*
  * Rolls back to `target` (0 = the newest release older than the current
  * one that succeeded, was not undone by an automatic rollback - the
  * release live when "Rollback to vJ (automatic: ...)" was made - and whose
  * slug is intact; result->skipped names the ones passed over): a new
  * release "Rollback to vK" with vK's slug, config and process types.  Refused (SW_ENOTFOUND / SW_EINVALID, nothing recorded) when
  * vK does not exist, failed, has no slug, or its slug is missing or corrupt
- * in the store.
+ * in the store.  The add-ons stay as they are now (see change_attach()).
  */
 /*
  * 1 if a rollback may go to t (it succeeded and its slug is intact in the

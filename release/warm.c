@@ -10,7 +10,6 @@
 #include "store/appctx.h"
 #include "store/ledger.h"
 #include "store/settings.h"
-#include "util/net.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +97,8 @@ static const struct service_info *answering(struct app_ctx *ctx, const struct se
 			continue;
 		char label[32], *why = NULL;
 		snprintf(label, sizeof(label), "web.%d", index);
-		int ok = net_tree_serves((pid_t)s[i].pid, s[i].port) &&
+		/* the app itself, not its network's forwarder, which listens for it all along */
+		int ok = host_serves(ctx->root, ctx->app, s[i].name) &&
 			 (!hc->n || host_check(ctx->root, ctx->app, s[i].name, label, hc, host,
 					       &why) == 0);
 		free(why);
@@ -107,20 +107,55 @@ static const struct service_info *answering(struct app_ctx *ctx, const struct se
 	return NULL;
 }
 
-/* The release the app's warm instances are of (from their files: no process asked), or 0. */
-static int warm_version(const char *root, const char *app)
+/* One warm instance of the app, as its files say (no process asked). */
+struct warm_one {
+	char *name;         /* its service */
+	int version;        /* the release it serves */
+	long long until;    /* when it retires */
+};
+
+/* The app's warm instances: one walk of its services for all that asks about them. */
+struct warm_list {
+	struct warm_one *v;
+	size_t n;
+};
+
+static void warm_list_read(const char *root, const char *app, struct warm_list *out)
 {
 	struct strvec names = STRVEC_INIT;
-	int version = 0;
+	out->v = NULL;
+	out->n = 0;
 	services_names(root, app, &names);
-	for (size_t i = 0; i < names.n && !version; i++) {
+	for (size_t i = 0; i < names.n; i++) {
 		char type[64];
 		int v, index;
-		if (services_name_parse(names.v[i], app, &v, type, &index) == 0 &&
-		    warm_is(root, names.v[i], NULL, NULL))
-			version = warm_release_of(root, names.v[i], v);
+		long long until;
+		if (services_name_parse(names.v[i], app, &v, type, &index) < 0 ||
+		    !warm_is(root, names.v[i], NULL, &until))
+			continue;
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = (struct warm_one){ .name = xstrdup(names.v[i]),
+			.version = warm_release_of(root, names.v[i], v), .until = until };
 	}
 	strvec_clear(&names);
+}
+
+static void warm_list_release(struct warm_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The release the app's warm instances are of, or 0. */
+static int warm_version(const char *root, const char *app)
+{
+	struct warm_list w;
+	warm_list_read(root, app, &w);
+	int version = w.n ? w.v[0].version : 0;
+	warm_list_release(&w);
 	return version;
 }
 
@@ -169,18 +204,15 @@ int warm_take(struct app_ctx *ctx, const struct release *r, const struct strvec 
 
 size_t warm_expire(const char *root, const char *app, long long by)
 {
-	struct strvec names = STRVEC_INIT, gone = STRVEC_INIT;
-	long long until;
+	struct strvec gone = STRVEC_INIT;
+	struct warm_list w;
 	int version = 0;
-	services_names(root, app, &names);
-	for (size_t i = 0; i < names.n; i++) {
-		char type[64];
-		int v, index;
-		if (services_name_parse(names.v[i], app, &v, type, &index) == 0 &&
-		    warm_is(root, names.v[i], NULL, &until) && until <= by) {
-			strvec_push(&gone, names.v[i]);
-			version = warm_release_of(root, names.v[i], v);
-		}
+	warm_list_read(root, app, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		if (w.v[i].until > by)
+			continue;
+		strvec_push(&gone, w.v[i].name);
+		version = w.v[i].version;
 	}
 	if (gone.n) {
 		host_retire(root, app, &gone, NULL);
@@ -188,19 +220,19 @@ size_t warm_expire(const char *root, const char *app, long long by)
 			   "slipway.warmPrevious is over", gone.n, gone.n == 1 ? "" : "s", version);
 	}
 	size_t n = gone.n;
-	strvec_clear(&names);
+	warm_list_release(&w);
 	strvec_clear(&gone);
 	return n;
 }
 
 long long warm_until(const char *root, const char *app)
 {
-	struct strvec names = STRVEC_INIT;
-	long long until, latest = 0;
-	services_names(root, app, &names);
-	for (size_t i = 0; i < names.n; i++)
-		if (warm_is(root, names.v[i], NULL, &until) && until > latest)
-			latest = until;
-	strvec_clear(&names);
+	struct warm_list w;
+	long long latest = 0;
+	warm_list_read(root, app, &w);
+	for (size_t i = 0; i < w.n; i++)
+		if (w.v[i].until > latest)
+			latest = w.v[i].until;
+	warm_list_release(&w);
 	return latest;
 }

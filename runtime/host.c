@@ -52,6 +52,12 @@ int host_address(const char *root, const char *app, const char *name,
 	return h.ops->address(&h, app, name, out);
 }
 
+int host_serves(const char *root, const char *app, const char *name)
+{
+	struct host h = host_of(root, app);
+	return h.ops->serves(&h, app, name);
+}
+
 int host_check(const char *root, const char *app, const char *name, const char *label,
 	       const struct healthchecks *hc, const char *host_header, char **why)
 {

@@ -54,6 +54,7 @@ struct host_ops {
 		   struct strvec *labels, struct strvec *addresses);
 	int (*address)(const struct host *h, const char *app, const char *name,
 		       char out[HOST_ADDRESS_MAX]);
+	int (*serves)(const struct host *h, const char *app, const char *name);
 	int (*logs)(const struct host *h, const char *app, const struct logs_filter *f, size_t n,
 		    int follow, FILE *out, int (*stop)(void *), void *arg);
 	int (*run)(const struct host *h, const struct oneoff_opts *o, int *status);
@@ -111,6 +112,14 @@ int host_web(const char *root, const char *app, const struct strvec *names,
 /* Where the app's instance name is reached: "ADDRESS:PORT".  SW_ENOTFOUND when it is none. */
 int host_address(const char *root, const char *app, const char *name,
 		 char out[HOST_ADDRESS_MAX]);
+
+/*
+ * 1 when the app's web instance name is up and the app itself serves its
+ * port now - what its gate waited for, asked again (of an instance kept
+ * warm: runtime/warm.h) - not merely something in front of it; 0
+ * otherwise.  See services_serves().
+ */
+int host_serves(const char *root, const char *app, const char *name);
 
 /*
  * The health gate of one running instance: the app's checks hc against

@@ -71,6 +71,11 @@ static int local_address(const struct host *h, const char *app, const char *name
 	return services_address(h->root, app, name, out);
 }
 
+static int local_serves(const struct host *h, const char *app, const char *name)
+{
+	return services_serves(h->root, app, name);
+}
+
 static int local_logs(const struct host *h, const char *app, const struct logs_filter *f,
 		      size_t n, int follow, FILE *out, int (*stop)(void *), void *arg)
 {
@@ -91,6 +96,7 @@ const struct host_ops host_local_ops = {
 	.list = local_list,
 	.web = local_web,
 	.address = local_address,
+	.serves = local_serves,
 	.logs = local_logs,
 	.run = local_run,
 };

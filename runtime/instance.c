@@ -34,17 +34,28 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What an instance is doing, for ps: the file "state" of its service directory. */
-static void set_state(const struct instance_opts *o, const char *state)
+/*
+ * What an instance is doing, for ps: the file "state" of its service
+ * directory; app, once it runs, the process the sandbox started
+ * (runtime/instance.h).
+ */
+static void set_state_of(const struct instance_opts *o, const char *state, pid_t app)
 {
 	if (!o->state_dir)
 		return;
 	char *path = xasprintf("%s/state", o->state_dir);
-	char text[64];
-	int n = snprintf(text, sizeof(text), "%s %lld %ld\n", state, (long long)time(NULL),
-			 (long)getpid());
+	char text[80];
+	int n = app > 0 ? snprintf(text, sizeof(text), "%s %lld %ld %ld\n", state,
+				   (long long)time(NULL), (long)getpid(), (long)app)
+			: snprintf(text, sizeof(text), "%s %lld %ld\n", state, (long long)time(NULL),
+				   (long)getpid());
 	fs_write_replace(path, text, (size_t)n, 0644); /* what ps shows: not worth an fsync */
 	free(path);
+}
+
+static void set_state(const struct instance_opts *o, const char *state)
+{
+	set_state_of(o, state, 0);
 }
 
 /* The instance's output stream: each line stamped and labelled (runtime/logs.h). */
@@ -217,7 +228,7 @@ static int supervise(const struct instance_opts *o, struct running *p, struct ou
 			if (net_tree_serves(p->proc.pid, p->port)) {
 				starting = 0;
 				p->up = 1;
-				set_state(o, "up");
+				set_state_of(o, "up", p->proc.pid);
 				say(os, "State changed from starting to up");
 			}
 			/* often at first: the gate of a switch waits for it */
@@ -429,7 +440,7 @@ int instance_run(const struct instance_opts *o, int *status)
 	out[1] = -1;
 	if (!p.web) {
 		p.up = 1;
-		set_state(o, "up");
+		set_state_of(o, "up", p.proc.pid);
 		say(&os, "State changed from starting to up");
 	}
 	p.out = out[0];

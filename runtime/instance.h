@@ -37,8 +37,9 @@
  *
  * Under a supervisor (state_dir set): the file "state" there says
  * "starting", "up", "crashed" or "down", since when, and the pid of the
- * process that wrote it (instance:run's own, the one s6 runs), as
- * "up 1764601234 4242"; an instance that
+ * process that wrote it (instance:run's own, the one s6 runs), and once up
+ * the pid of the process the sandbox started (the app's tree, without its
+ * network's forwarder), as "up 1764601234 4242 4250"; an instance that
  * exits by itself is "crashed", and its next start waits: at once after
  * the first crash, then 1 s, doubling to at most 5 minutes (a run of a
  * minute or more starts the count over).  A new service directory - a new

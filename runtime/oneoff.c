@@ -5,6 +5,7 @@
 #include "exec/procenv.h"
 #include "exec/sandbox.h"
 #include "exec/overlay.h"
+#include "store/formation.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -61,14 +62,17 @@ static int start_app(const struct procenv_start_opts *so, const struct oneoff_op
 
 /*
  * A one-off's cgroup, with the app's limits as an instance's (its type:
- * "run"); at the hard limit the kernel's OOM killer ends it, nothing
- * watching.  A malformed setting refuses the run (SW_EINVALID).
+ * "run"), its memory o->size's when given; at the hard limit the kernel's
+ * OOM killer ends it, nothing watching.  A malformed setting refuses the
+ * run (SW_EINVALID).
  */
 static int open_limits(const struct oneoff_opts *o, struct limits *l)
 {
 	struct limits_spec spec;
 	int err = limits_spec_read(o->root, o->app, "run", &spec);
 	spec.kernel_kills = 1;
+	if (o->size)
+		spec.memory = o->size->memory;
 	return err ? err : limits_open(l, o->root, o->app, "run", &spec);
 }
 

@@ -35,6 +35,8 @@
 
 #include <stddef.h>
 
+struct formation_size;
+
 struct oneoff_opts {
 	const char *root;
 	const char *app;
@@ -42,6 +44,8 @@ struct oneoff_opts {
 	const char *const *words;       /* the command: n >= 1 words */
 	size_t n;
 	int stop_timeout_sec;           /* SIGTERM to SIGKILL; 0 = slipway.stopTimeout (30) */
+	/* its memory quota, `run --size` (store/formation.h); NULL: the app's, as an instance's */
+	const struct formation_size *size;
 };
 
 /*

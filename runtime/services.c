@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/net.h"
+#include "util/proc.h"
 #include "util/run.h"
 
 #include <errno.h>
@@ -337,6 +338,38 @@ static int said_up(const char *root, const char *name)
 		 !strncmp(text, "up ", 3);
 	free(text);
 	return up;
+}
+
+/*
+ * The process the instance's sandbox started, as its file "state" says
+ * once up (runtime/instance.h): a child of the instance's own process,
+ * still running; else 0.
+ */
+static pid_t app_pid(const char *root, const char *name)
+{
+	char *text = NULL, word[16];
+	long long since;
+	long pid = 0, app = 0;
+	pid_t children[64];
+	int n = supervisor_service_read(root, name, "state", 64, &text) == 0
+		? sscanf(text, "%15s %lld %ld %ld", word, &since, &pid, &app) : 0;
+	free(text);
+	if (n != 4 || strcmp(word, "up") || !supervisor_service_own_pid(root, name, pid))
+		return 0;
+	/* a pid the kernel gave another process since is no child of the instance's */
+	size_t k = proc_children((pid_t)pid, children, 64);
+	for (size_t i = 0; i < k && i < 64; i++)
+		if (children[i] == (pid_t)app)
+			return (pid_t)app;
+	return 0;
+}
+
+int services_serves(const char *root, const char *app, const char *name)
+{
+	struct svc_name sn;
+	int port = parse_service(name, app, &sn) == 0 ? port_of(root, name) : 0;
+	pid_t pid = port ? app_pid(root, name) : 0;
+	return pid > 0 && net_tree_serves(pid, port);
 }
 
 /*

@@ -154,6 +154,15 @@ int services_name_parse(const char *name, const char *app, int *version, char ty
 void services_address_of(int port, char out[SERVICES_ADDRESS_MAX]);
 
 /*
+ * 1 when the app's web instance name is up and its app itself - the
+ * process tree its sandbox started, not the forwarder of its own network
+ * (exec/appnet.h), which listens on the host for it - serves its port now:
+ * what made it "up" (runtime/instance.h), asked again, as of an instance
+ * kept warm.  0 otherwise, also when it cannot be told.
+ */
+int services_serves(const char *root, const char *app, const char *name);
+
+/*
  * The address of the app's service name (APP.vN-G.TYPE.I): SERVICES_HOST
  * and the port it holds.  SW_ENOTFOUND when it is none of the app's.
  */

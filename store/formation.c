@@ -118,6 +118,18 @@ const struct formation_size *formation_size_find(const char *name)
 	return NULL;
 }
 
+int formation_size_parse(const char *name, const struct formation_size **out)
+{
+	if ((*out = formation_size_find(name)))
+		return 0;
+	struct buf names = BUF_INIT;
+	for (size_t i = 0; formation_sizes[i].name; i++)
+		buf_addf(&names, "%s%s", i ? ", " : "", formation_sizes[i].name);
+	int err = sw_error_set(SW_EINVALID, "invalid size '%s': use %s", name, names.data);
+	buf_release(&names);
+	return err;
+}
+
 /* The size the line "TYPE=SIZE" gives type, or NULL when it is not about it. */
 static const struct formation_size *size_of(const char *line, const char *type)
 {
@@ -152,15 +164,7 @@ static int parse_resize(const struct release *r, const char *change, char **type
 	if (!proc_list_get(&r->procs, *type) || is_release(*type))
 		return sw_error_set(SW_EINVALID, "no such process type '%s' in release v%d", *type,
 				    r->version);
-	if ((*size = formation_size_find(change + tl + 1)))
-		return 0;
-	struct buf names = BUF_INIT;
-	for (size_t i = 0; formation_sizes[i].name; i++)
-		buf_addf(&names, "%s%s", i ? ", " : "", formation_sizes[i].name);
-	int err = sw_error_set(SW_EINVALID, "invalid size '%s': use %s", change + tl + 1,
-			       names.data);
-	buf_release(&names);
-	return err;
+	return formation_size_parse(change + tl + 1, size);
 }
 
 int formation_resize(const char *root, const char *app, const struct release *r,

@@ -61,6 +61,12 @@ extern const struct formation_size formation_sizes[];  /* ends with a NULL name 
 /* The size named name (in any case: "Standard-2X"), or NULL. */
 const struct formation_size *formation_size_find(const char *name);
 
+/*
+ * The size named name into *out; SW_EINVALID, the message listing the
+ * sizes ("invalid size 'huge': use standard-1x, ..."), when there is none.
+ */
+int formation_size_parse(const char *name, const struct formation_size **out);
+
 /* The size of the app's type, or NULL when it has none (an unknown name in the file: none). */
 const struct formation_size *formation_size_of(const char *root, const char *app,
 					       const char *type);

@@ -83,7 +83,7 @@ void view_domains_json(struct buf *out, const char *app, const char *dom,
 }
 
 void view_server_status_json(struct buf *out, const struct supervisor_status *st,
-			     const char *router)
+			     const struct server_facts *f)
 {
 	struct json j = JSON_INIT(out);
 	json_object_begin(&j, NULL);
@@ -91,7 +91,15 @@ void view_server_status_json(struct buf *out, const struct supervisor_status *st
 	json_int(&j, "pid", (int)st->pid);
 	json_int(&j, "services", st->services);
 	json_int(&j, "outside", st->outside);
-	json_string(&j, "router", router);
+	json_string(&j, "router", f->router);
+	json_object_begin(&j, "limits");
+	json_bool(&j, "enforced", f->limits);
+	json_string(&j, "detail", f->limits_detail);
+	json_object_end(&j);
+	json_object_begin(&j, "network");
+	json_string(&j, "mode", f->network);
+	json_string(&j, "detail", f->network_detail);
+	json_object_end(&j);
 	json_object_end(&j);
 	buf_adds(out, "\n");
 }

@@ -35,8 +35,20 @@ void view_ps_json(struct buf *out, const struct service_info *s, size_t n);
 void view_domains_json(struct buf *out, const char *app, const char *domain,
 		       const struct strvec *custom);
 
-/* `server:status --json`: st, and the router's state as a word ("running", "system", ...). */
+/* What server:status says beside the supervisor's state (the caller finds it out). */
+struct server_facts {
+	const char *router;          /* a word: "running", "system", "stale", ... */
+	int limits;                  /* 1: the instances' limits are enforced */
+	const char *limits_detail;   /* how ("cgroup v1 (memory, pids, cpu)"), or why not */
+	const char *network;         /* the apps' network: "private", "host" or "unusable" */
+	const char *network_detail;  /* how, which setting, or why it is unusable */
+};
+
+/*
+ * `server:status --json`: st, then f as "router", "limits" {"enforced",
+ * "detail"} and "network" {"mode", "detail"}.
+ */
 void view_server_status_json(struct buf *out, const struct supervisor_status *st,
-			     const char *router);
+			     const struct server_facts *f);
 
 #endif

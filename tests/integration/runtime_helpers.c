@@ -287,16 +287,19 @@ char *rt_page(struct app_sandbox *sb, const char *host)
 }
 
 const char rt_version_server_py[] =
-	"import http.server, os\n"
+	"import http.server, os, threading, time\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def do_GET(s):\n"
 	"        b = open('/app/version').read().encode()\n"
 	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
 	"        s.end_headers(); s.wfile.write(b)\n"
+	"        if s.path == '/unlisten':\n"
+	"            threading.Thread(target=srv.shutdown).start()\n"
 	"    def log_message(s, *a): pass\n"
 	"srv = http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H)\n"
 	"if os.path.exists('/app/crash'):\n"
-	"    import threading, time\n"
 	"    threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
 	"    time.sleep(1); os._exit(3)\n"
-	"srv.serve_forever()\n";
+	"srv.serve_forever()\n"
+	"srv.server_close()\n"
+	"while True: time.sleep(3600)\n";

@@ -27,7 +27,9 @@ void rt_setup_at(struct th_at at, struct app_sandbox *sb, const char *app, unsig
 
 /*
  * An app's server.py: GET / answers the code's version (the file
- * /app/version); with /app/crash it binds, then exits a second later.
+ * /app/version); with /app/crash it binds, then exits a second later;
+ * GET /unlisten answers, then closes its port and runs on, listening
+ * nowhere.
  */
 extern const char rt_version_server_py[];
 

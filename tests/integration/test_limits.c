@@ -596,7 +596,7 @@ Test(limits, a_daemon_started_outside_the_sandbox_ends_with_its_instance)
 	free(base);
 }
 
-Test(limits, a_one_off_is_held_to_the_apps_memory_too)
+Test(limits, a_one_off_is_held_to_the_apps_memory_or_its_own_size)
 {
 	char *base = enforced();
 	if (!base)
@@ -608,6 +608,14 @@ Test(limits, a_one_off_is_held_to_the_apps_memory_too)
 	struct th_result r = sw("run", "-a", APP, hog);
 	cr_assert_eq(r.status, 137, "exit %d: %s%s", r.status, r.out, r.err);
 	cr_assert(!strstr(r.out, "got 200M"), "%s", r.out);
+	th_result_free(&r);
+	/* a bigger size for this one-off alone (standard-2x: 1G) */
+	r = sw("run", "--size", "standard-2x", "-a", APP, hog);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "got 200M\n");
+	th_result_free(&r);
+	r = sw("run", "-s", "Performance-M", "-a", APP, hog);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	th_result_free(&r);
 	/* the control: without the limit it gets them */
 	git_config("slipway.memory", "0");

@@ -262,6 +262,13 @@ Test(run, refusals_say_why_and_change_nothing)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "error: unknown option '--nope' for run\n"), "%s", r.err);
 	th_result_free(&r);
+	/* Heroku's sizes only: nothing runs */
+	r = RUN(NULL, "--size", "huge", "echo ran");
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "error: invalid size 'huge': use standard-1x, standard-2x, "
+			 "performance-m, performance-l\nUsage: slipway run ") == r.err, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
 
 	r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "run", "-a", "nope", "true");
 	cr_assert_eq(r.status, 1);

@@ -11,11 +11,15 @@
 #include "util/fsutil.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +47,11 @@ static void teardown(void)
 TestSuite(server, .init = setup, .fini = teardown, .timeout = 120);
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
+/* slipway with one more variable in its environment */
+#define sw_env(kv, ...) SANDBOX_RUN(&sb, NULL, "env", kv, SLIPWAY_BIN, __VA_ARGS__)
+/* slipway as the unprivileged user nobody */
+#define as_nobody(...) SANDBOX_RUN(&sb, NULL, "setpriv", "--reuid=65534", "--regid=65534", \
+				   "--clear-groups", SLIPWAY_BIN, __VA_ARGS__)
 
 /* The pid in "... s6-svscan (pid N)" of out, which must have one. */
 static pid_t pid_in(const char *out)
@@ -113,10 +122,10 @@ Test(server, start_is_idempotent_status_tells_and_stop_stops)
 	th_result_free(&r);
 
 	r = sw("server:status", "--json");
-	/* one service: the router */
+	/* one service: the router; then the limits and the network */
 	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":1,\"outside\":0,"
-			     "\"router\":\"running\"}\n", (int)pid);
-	cr_assert_str_eq(r.out, want);
+			     "\"router\":\"running\",\"limits\":{", (int)pid);
+	cr_assert(!strncmp(r.out, want, strlen(want)), "%s", r.out);
 	free(want);
 	th_result_free(&r);
 
@@ -192,4 +201,113 @@ Test(server, server_start_takes_no_arguments_and_a_refusal_changes_nothing)
 	char *scandir = th_path("%s/services", sb.root);
 	cr_assert_not(fs_exists(scandir), "a refused start made %s", scandir);
 	free(scandir);
+}
+
+#define NOBODY 65534
+#define TUN "/dev/net/tun"
+
+/* Whether uid (root, or nobody) can open the machine's tap device read-write, as pasta does. */
+static int opens_tun(uid_t uid)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (uid != geteuid() && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(2);
+		_exit(open(TUN, O_RDWR) >= 0 ? 0 : 1);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) < 2);
+	return WEXITSTATUS(st) == 0;
+}
+
+/* Why user (named name) may not open the device, as Slipway says it (mode and fix). */
+static char *tun_refused(const char *name)
+{
+	struct stat st;
+	cr_assert_eq(stat(TUN, &st), 0);
+	return th_path(TUN " is not usable by %s (mode %04o; chmod 0666 " TUN ", Debian's default, "
+		       "or set slipway.appNetwork host)", name, (unsigned)(st.st_mode & 07777));
+}
+
+/* What server:status says of the network for user (named name), who opens the device or not. */
+static char *network_line(const char *name, int opens)
+{
+	if (opens)
+		return strdup("\nNetwork:    own namespace per instance (pasta)\n");
+	char *why = tun_refused(name);
+	char *line = th_path("\nNetwork:    unusable (app processes cannot start): %s\n", why);
+	free(why);
+	return line;
+}
+
+/* Chowns every file under path (a sandbox the test made) to uid. */
+static void chown_tree(const char *path, uid_t uid)
+{
+	char *owner = th_path("%d:%d", (int)uid, (int)uid);
+	struct th_result r = th_runv(NULL, NULL, "chown", "-R", owner, path, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	free(owner);
+}
+
+Test(server, status_says_whether_apps_get_a_network_of_their_own)
+{
+	if (access("/usr/bin/pasta", X_OK) || access(TUN, F_OK))
+		cr_skip_test("pasta and " TUN " are needed (run scripts/deps)");
+	struct passwd *pw = getpwuid(geteuid());
+	cr_assert(pw);
+	int opens = opens_tun(geteuid());
+	char *line = network_line(pw->pw_name, opens);
+	struct th_result r = sw("server:status");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, line), "%s", r.out);
+	th_result_free(&r);
+	free(line);
+	r = sw("server:status", "--json");
+	cr_assert(strstr(r.out, "\"limits\":{\"enforced\":"), "%s", r.out);
+	if (opens)
+		cr_assert(strstr(r.out, ",\"network\":{\"mode\":\"private\",\"detail\":\"own namespace "
+				  "per instance (pasta)\"}}\n"), "%s", r.out);
+	th_result_free(&r);
+	/* the operator's opt-out says so */
+	r = sw_env("SLIPWAY_APP_NETWORK=host", "server:status", "--json");
+	cr_assert(strstr(r.out, ",\"network\":{\"mode\":\"host\",\"detail\":\"the host's "
+			  "(slipway.appNetwork host): apps reach each other's ports and the host's "
+			  "loopback services\"}}\n"), "%s", r.out);
+	th_result_free(&r);
+	if (geteuid() != 0) {
+		cr_log_warn("not root: the server user's network was checked as this user only");
+		return;
+	}
+
+	/*
+	 * the runtime of an unprivileged server user: whether it may open the
+	 * machine's device is what it is told (where it may not - this
+	 * machine's 0600 - server:start warns and server:status says why)
+	 */
+	opens = opens_tun(NOBODY);
+	pw = getpwuid(NOBODY);
+	cr_assert(pw);
+	line = network_line(pw->pw_name, opens);
+	char *why = tun_refused(pw->pw_name);
+	char *warn = th_path(" !     App processes cannot start in a network of their own "
+			     "(slipway.appNetwork private): %s\n", why);
+	chown_tree(sb.dir, NOBODY);
+	r = as_nobody("server:start");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	started[nstarted++] = pid_in(r.out);
+	cr_assert(opens ? !strstr(r.err, "App processes cannot start") : !!strstr(r.err, warn),
+		  "%s", r.err);
+	th_result_free(&r);
+	r = as_nobody("server:status");
+	cr_assert(strstr(r.out, line), "%s", r.out);
+	th_result_free(&r);
+	r = as_nobody("server:stop");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	free(warn);
+	free(why);
+	free(line);
 }

@@ -143,6 +143,46 @@ Test(warm, a_rollback_within_the_window_starts_no_process_and_serves_at_once)
 	free(v2);
 }
 
+/* Up to about 60 s until nothing answers on port (a forwarder in front of it may still accept). */
+static int wait_unanswered(int port)
+{
+	for (int i = 0; i < 600; i++) {
+		char *body = rt_get(port);
+		if (!body)
+			return 1;
+		free(body);
+		rt_pause_ms(100);
+	}
+	return 0;
+}
+
+Test(warm, a_warm_instance_that_stopped_listening_is_not_taken)
+{
+	start_and_push_two();
+	char *v1 = web1_of(1);
+	int v1_port = rt_port(&sb, 1, "web.1");
+	/* v1's app closes its port and runs on: its instance is still warm, its forwarder listening */
+	char *url = th_path("http://127.0.0.1:%d/unlisten", v1_port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "10", url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	free(url);
+	cr_assert(wait_unanswered(v1_port), "v1's app still answers on its port");
+	char *ps = ok(SLIPWAY_BIN, "ps", "-a", APP);
+	cr_assert(strstr(ps, "web.1: warm "), "%s", ps);
+	free(ps);
+	int before = starts();
+
+	free(ok(SLIPWAY_BIN, "rollback", "v1", "-a", APP));
+	/* started cold, and served */
+	assert_page("one\n");
+	cr_assert_eq(starts(), before + 1, "the rollback took the instance that does not listen");
+	char *v3 = rt_service_dir(&sb, 3, "web.1");
+	cr_assert(v3, "v3 has no instance of its own: %s", rt_services(&sb));
+	free(v3);
+	free(v1);
+}
+
 Test(warm, a_rollback_after_the_window_or_to_another_config_starts_its_instance)
 {
 	/* no automatic rollback: the watch service lives for the warm window alone */

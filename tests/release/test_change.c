@@ -438,3 +438,144 @@ Test(change, a_change_waits_for_another_writer_as_the_policy_says_and_records_no
 	app_ctx_release(&holder);
 	cr_assert_eq(latest(), 0);
 }
+
+/* The add-on calls under test, on demo; vars is "KEY", "value", ..., NULL. */
+static int addon_change(int which, const char *alias, const char *addon, const char *const *kv)
+{
+	struct app_ctx ctx = open_app("demo");
+	struct config vars = CONFIG_INIT;
+	for (size_t i = 0; kv && kv[i]; i += 2)
+		config_set(&vars, kv[i], kv[i + 1]);
+	int err = which == 0 ? change_attach(&ctx, alias, addon, &vars, "alice", out.f, &res)
+		  : which == 1 ? change_detach(&ctx, alias, addon, "alice", out.f, &res)
+			       : change_rotate(&ctx, alias, addon, &vars, "alice", out.f, &res);
+	config_release(&vars);
+	app_ctx_release(&ctx);
+	return err;
+}
+
+/* Config var key of release v, or NULL (a copy: free it). */
+static char *var_of(int v, const char *key)
+{
+	struct release r = RELEASE_INIT;
+	rh_read(root, "demo", v, &r);
+	const char *value = config_get(&r.config, key);
+	char *copy = value ? xstrdup(value) : NULL;
+	release_release(&r);
+	return copy;
+}
+
+/* Release v's key is want (NULL: it has no such var). */
+static void assert_var(int v, const char *key, const char *want)
+{
+	char *got = var_of(v, key);
+	if (want)
+		cr_assert(got && !strcmp(got, want), "v%d %s=%s", v, key, got ? got : "(unset)");
+	else
+		cr_assert_null(got, "v%d %s=%s", v, key, got);
+	free(got);
+}
+
+#define PG "postgresql-amber-12"
+
+Test(change, an_add_on_attaches_as_a_release_and_its_vars_are_not_the_users_to_change)
+{
+	char hex[65];
+	rh_slug(root, hex, "server", "#!/bin/sh\n", NULL);
+	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "web", "./server", NULL);
+	cr_assert_eq(addon_change(0, "DATABASE", PG,
+				  (const char *[]){ "DATABASE_URL", "postgres://u:one@/d", NULL }),
+		     0, "%s", sw_error_last());
+	cr_assert_eq(res.version, 2);
+	assert_description(2, "Attach " PG " as DATABASE");
+	assert_var(2, "DATABASE_URL", "postgres://u:one@/d");
+	struct release r = RELEASE_INIT;
+	rh_read(root, "demo", 2, &r);
+	cr_assert_eq(r.addons.n, 1);
+	cr_assert_str_eq(r.addons.v[0].addon, PG);
+	cr_assert_str_eq(r.slug, hex, "the current code");
+	release_release(&r);
+
+	/* the user's config commands leave it alone; nothing recorded */
+	cr_assert_eq(set_vars((const char *[]){ "A", "1", "DATABASE_URL", "x", NULL }, NULL),
+		     SW_EDENIED);
+	cr_assert_str_eq(sw_error_last(), "cannot set DATABASE_URL: the add-on " PG " manages it "
+			 "(attached as DATABASE); to stop using it: slipway addons:detach DATABASE "
+			 "-a demo");
+	struct strvec unset = STRVEC_INIT;
+	strvec_push(&unset, "DATABASE_URL");
+	cr_assert_eq(config_of("demo", NULL, NULL, &unset), SW_EDENIED);
+	cr_assert(strstr(sw_error_last(), "cannot unset DATABASE_URL"), "%s", sw_error_last());
+	strvec_clear(&unset);
+	cr_assert_eq(rh_latest(root, "demo"), 2, "nothing recorded");
+
+	/* a user's var of that name, or the alias taken: refused */
+	cr_assert_eq(addon_change(0, "DATABASE", "postgresql-amber-13",
+				  (const char *[]){ "DATABASE2_URL", "x", NULL }), SW_EEXISTS);
+	cr_assert_eq(set_vars((const char *[]){ "REDIS_URL", "mine", NULL }, NULL), 0);
+	cr_assert_eq(addon_change(0, "REDIS", "redis-clear-7",
+				  (const char *[]){ "REDIS_URL", "redis://x", NULL }), SW_EEXISTS);
+	cr_assert_str_eq(sw_error_last(), "cannot attach redis-clear-7 as REDIS: REDIS_URL is set on "
+			 "demo already; unset it (slipway config:unset REDIS_URL -a demo) or attach "
+			 "under another name with --as");
+	cr_assert_eq(rh_latest(root, "demo"), 3, "nothing recorded");
+	assert_var(3, "REDIS_URL", "mine");
+
+	/* other config changes and deploys keep it */
+	cr_assert_eq(set_vars((const char *[]){ "B", "2", NULL }, NULL), 0);
+	assert_var(4, "DATABASE_URL", "postgres://u:one@/d");
+	rh_read(root, "demo", 4, &r);
+	cr_assert_eq(r.addons.n, 1);
+	release_release(&r);
+}
+
+/*
+ * Heroku: "Rolling back only affects application code and configuration
+ * variables. Add-ons ... will not be affected by a rollback."
+ */
+Test(change, a_rollback_keeps_the_add_ons_of_now_and_their_values_of_now)
+{
+	char hex[65];
+	rh_slug(root, hex, "server", "#!/bin/sh\n", NULL);
+	rh_release(root, "demo", hex, RELEASE_SUCCEEDED, "web", "./server", NULL); /* v1 */
+	cr_assert_eq(set_vars((const char *[]){ "MINE", "old", NULL }, NULL), 0);  /* v2 */
+	cr_assert_eq(addon_change(0, "DATABASE", PG,
+				  (const char *[]){ "DATABASE_URL", "postgres://u:one@/d", NULL }),
+		     0); /* v3 */
+	cr_assert_eq(set_vars((const char *[]){ "MINE", "new", NULL }, NULL), 0); /* v4 */
+	cr_assert_eq(addon_change(2, "DATABASE", PG,
+				  (const char *[]){ "DATABASE_URL", "postgres://u:two@/d", NULL }),
+		     0, "%s", sw_error_last()); /* v5 */
+	assert_description(5, "Rotate credentials of " PG);
+	assert_var(5, "DATABASE_URL", "postgres://u:two@/d");
+
+	/* to before the add-on: the user's var goes back, the add-on and its new password stay */
+	cr_assert_eq(rollback(2), 0, "%s", sw_error_last());
+	assert_var(6, "MINE", "old");
+	assert_var(6, "DATABASE_URL", "postgres://u:two@/d");
+	/* to before the rotation: the revoked password does not come back */
+	cr_assert_eq(rollback(3), 0, "%s", sw_error_last());
+	assert_var(7, "DATABASE_URL", "postgres://u:two@/d");
+	struct release r = RELEASE_INIT;
+	rh_read(root, "demo", 7, &r);
+	cr_assert_eq(r.addons.n, 1, "still attached");
+	release_release(&r);
+
+	/* detached: the var goes, and a rollback to a release that had it does not bring it back */
+	cr_assert_eq(addon_change(1, "DATABASE", PG, NULL), 0, "%s", sw_error_last()); /* v8 */
+	assert_description(8, "Detach " PG " from DATABASE");
+	assert_var(8, "DATABASE_URL", NULL);
+	cr_assert_eq(rollback(5), 0, "%s", sw_error_last());
+	assert_var(9, "DATABASE_URL", NULL);
+	assert_var(9, "MINE", "new");
+	rh_read(root, "demo", 9, &r);
+	cr_assert_eq(r.addons.n, 0);
+	release_release(&r);
+
+	cr_assert_eq(addon_change(1, "DATABASE", PG, NULL), SW_ENOTFOUND);
+	cr_assert_str_eq(sw_error_last(), "demo has no add-on attached as DATABASE (see: slipway "
+			 "addons -a demo)");
+	cr_assert_eq(addon_change(2, "DATABASE", PG, (const char *[]){ "X", "1", NULL }),
+		     SW_ENOTFOUND);
+	cr_assert_eq(rh_latest(root, "demo"), 9, "nothing recorded");
+}

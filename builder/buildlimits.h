@@ -1,5 +1,5 @@
 /*
- * limits.h - the settings of one app's builds.
+ * buildlimits.h - the settings of one app's builds.
  *
  * Part of builder/: uses util/, store/, exec/ and release/, never hooks/; writes only
  * to the FILE * or callback it is given.
@@ -30,13 +30,13 @@
  *     git --git-dir=<root>/apps/myapp.git config slipway.maxSlugSize 1G
  *     git config --global slipway.buildDir /srv/builds     # every app
  */
-#ifndef SW_BUILDER_LIMITS_H
-#define SW_BUILDER_LIMITS_H
+#ifndef SW_BUILDLIMITS_H
+#define SW_BUILDLIMITS_H
 
 #include <stdint.h>
 
-#define LIMITS_COMPILE_TIMEOUT_DEFAULT (15 * 60)
-#define LIMITS_MAX_SLUG_SIZE_DEFAULT ((uint64_t)500 << 20)
+#define BUILD_LIMITS_COMPILE_TIMEOUT_DEFAULT (15 * 60)
+#define BUILD_LIMITS_MAX_SLUG_SIZE_DEFAULT ((uint64_t)500 << 20)
 
 struct build_limits {
 	int compile_timeout_sec;
@@ -49,15 +49,15 @@ struct build_limits {
 	uint64_t max_files;      /* files, symlinks and directories in the slug */
 	uint64_t max_output;     /* bytes of build output kept, head and tail; 0 = all */
 };
-#define BUILD_LIMITS_INIT { .compile_timeout_sec = LIMITS_COMPILE_TIMEOUT_DEFAULT, \
-			    .max_slug_size = LIMITS_MAX_SLUG_SIZE_DEFAULT }
+#define BUILD_LIMITS_INIT { .compile_timeout_sec = BUILD_LIMITS_COMPILE_TIMEOUT_DEFAULT, \
+			    .max_slug_size = BUILD_LIMITS_MAX_SLUG_SIZE_DEFAULT }
 
 /*
  * Reads the app's limits; a malformed value is SW_EINVALID naming where it
- * is set.  Release with limits_release() (also after a failure).
+ * is set.  Release with build_limits_release() (also after a failure).
  */
-int limits_load(const char *root, const char *app, struct build_limits *out);
+int build_limits_load(const char *root, const char *app, struct build_limits *out);
 
-void limits_release(struct build_limits *l);
+void build_limits_release(struct build_limits *l);
 
 #endif

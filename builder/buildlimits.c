@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "builder/limits.h"
+#include "builder/buildlimits.h"
 
 #include "store/settings.h"
 #include "util/error.h"
@@ -20,7 +20,7 @@ static int check_path(struct settings *s, const struct setting *def, char **v, i
 	return err;
 }
 
-int limits_load(const char *root, const char *app, struct build_limits *out)
+int build_limits_load(const char *root, const char *app, struct build_limits *out)
 {
 	struct settings *s = NULL;
 	int err;
@@ -39,12 +39,12 @@ int limits_load(const char *root, const char *app, struct build_limits *out)
 	    (err = settings_size(s, &SETTING_MAX_SLUG_UNPACKED_SIZE, &out->max_unpacked)) ||
 	    (err = settings_count(s, &SETTING_MAX_SLUG_FILES, &out->max_files)) ||
 	    (err = settings_size(s, &SETTING_MAX_BUILD_OUTPUT, &out->max_output)))
-		limits_release(out);
+		build_limits_release(out);
 	settings_free(s);
 	return err;
 }
 
-void limits_release(struct build_limits *l)
+void build_limits_release(struct build_limits *l)
 {
 	free(l->build_dir);
 	free(l->tmpfs);
