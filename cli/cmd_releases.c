@@ -211,6 +211,8 @@ int cmd_rollback(struct cli *c)
 	free(skipped);
 	if (res.previous) {
 		warn_release_command(c, &res);
+		say(stderr, SAY_WARN, "Warning: rollback affects code and config vars; it doesn't add "
+				      "or remove addons.");
 		fprintf(stderr, "To undo, run: slipway rollback v%d -a %s\n", res.previous, c->app);
 	}
 	return 0;

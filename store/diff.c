@@ -64,6 +64,29 @@ void procs_diff(const struct proc_list *a, const struct proc_list *b, struct dif
 			pairs_push(out, DIFF_ADDED, b->items[j].name, NULL, b->items[j].command);
 }
 
+void addons_diff(const struct attachments *a, const struct attachments *b,
+		 struct diff_pairs *out)
+{
+	size_t i = 0, j = 0;
+	/* both are sorted by alias: one merge */
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i].alias, b->v[j].alias);
+		if (c < 0) {
+			pairs_push(out, DIFF_REMOVED, a->v[i].alias, a->v[i].addon, NULL);
+			i++;
+		} else if (c > 0) {
+			pairs_push(out, DIFF_ADDED, b->v[j].alias, NULL, b->v[j].addon);
+			j++;
+		} else {
+			if (strcmp(a->v[i].addon, b->v[j].addon))
+				pairs_push(out, DIFF_CHANGED, a->v[i].alias, a->v[i].addon,
+					   b->v[j].addon);
+			i++;
+			j++;
+		}
+	}
+}
+
 void diff_pairs_count(const struct diff_pairs *p, size_t *added, size_t *removed, size_t *changed)
 {
 	*added = *removed = *changed = 0;
@@ -368,6 +391,7 @@ int release_diff(const char *root, const char *app, int va, int vb, struct relea
 		goto done;
 	config_diff(&d->a.config, &d->b.config, &d->config);
 	procs_diff(&d->a.procs, &d->b.procs, &d->procs);
+	addons_diff(&d->a.addons, &d->b.addons, &d->addons);
 	if (d->a.commit[0] && d->b.commit[0] && strcmp(d->a.commit, d->b.commit) &&
 	    (err = diff_commits(repo, d->a.commit, d->b.commit, &d->code)) < 0)
 		goto done;
@@ -387,6 +411,7 @@ void release_diff_release(struct release_diff *d)
 	code_diff_release(&d->code);
 	diff_pairs_release(&d->config);
 	diff_pairs_release(&d->procs);
+	diff_pairs_release(&d->addons);
 	slug_diff_release(&d->slug);
 	free(d->slug_error);
 	memset(d, 0, sizeof(*d));

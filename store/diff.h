@@ -9,6 +9,7 @@
  *
  *   - config_diff(): keys added, removed and changed, sorted by key;
  *   - procs_diff(): process types added, removed, or whose command changed;
+ *   - addons_diff(): add-ons attached, detached, or another under the same name;
  *   - diff_commits(): the commits of the app's repository between two
  *     releases' commits, `git log A..B` and `git log B..A` (newest first);
  *   - slug_diff(): the entries of two slugs that differ, computed by
@@ -54,6 +55,10 @@ void config_diff(const struct config *a, const struct config *b, struct diff_pai
 
 /* Process types of b against a: a's order first (removed and changed), then b's additions. */
 void procs_diff(const struct proc_list *a, const struct proc_list *b, struct diff_pairs *out);
+
+/* Attachments of b against a, by alias: the add-on's name is the value. */
+void addons_diff(const struct attachments *a, const struct attachments *b,
+		 struct diff_pairs *out);
 
 void diff_pairs_release(struct diff_pairs *p);
 
@@ -131,6 +136,7 @@ struct release_diff {
 	struct code_diff code;    /* when both have different commits */
 	struct diff_pairs config;
 	struct diff_pairs procs;
+	struct diff_pairs addons; /* by alias (store/attach.h) */
 	/* when both have different slugs: the comparison, or why it failed */
 	struct slug_diff slug;
 	int slug_compared;

@@ -215,11 +215,35 @@ static void text_procs(struct buf *out, const struct diff_pairs *p)
 	buf_adds(out, "\n");
 }
 
+/* Only for apps with add-ons: "Addons: 1 attached, 0 detached, 0 changed" and one line each. */
+static void text_addons(struct buf *out, const struct release_diff *d)
+{
+	const struct diff_pairs *p = &d->addons;
+	size_t added, removed, changed;
+	if (!d->a.addons.n && !d->b.addons.n)
+		return;
+	diff_pairs_count(p, &added, &removed, &changed);
+	if (!p->n) {
+		buf_adds(out, "Addons: no changes\n");
+		return;
+	}
+	buf_addf(out, "Addons: %zu attached, %zu detached, %zu changed\n", added, removed, changed);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct diff_pair *x = &p->items[i];
+		if (x->kind == DIFF_CHANGED)
+			buf_addf(out, "  ~ %s: %s -> %s\n", x->name, x->old_value, x->new_value);
+		else
+			buf_addf(out, "  %c %s: %s\n", x->kind == DIFF_ADDED ? '+' : '-', x->name,
+				 x->kind == DIFF_ADDED ? x->new_value : x->old_value);
+	}
+}
+
 void view_diff_text(struct buf *out, const char *app, const struct release_diff *d, int values)
 {
 	buf_addf(out, "=== %s v%d -> v%d\n", app, d->a.version, d->b.version);
 	text_code(out, d);
 	text_config(out, &d->config, values);
+	text_addons(out, d);
 	text_slug(out, d);
 	text_procs(out, &d->procs);
 }
@@ -357,6 +381,10 @@ void view_diff_json(struct buf *out, const char *app, const struct release_diff 
 	json_object_begin(&j, "process_types");
 	json_names(&j, &d->procs);
 	json_values(&j, "commands", &d->procs);
+	json_object_end(&j);
+	json_object_begin(&j, "addons");
+	json_names(&j, &d->addons);
+	json_values(&j, "names", &d->addons);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_adds(out, "\n");

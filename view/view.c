@@ -142,6 +142,19 @@ static void release_json(struct json *j, const struct release *r, int current, i
 			json_string(j, r->procs.items[i].name, r->procs.items[i].command);
 		json_object_end(j);
 		config_json(j, "config_vars", &r->config);
+		json_array_begin(j, "addons");
+		for (size_t i = 0; i < r->addons.n; i++) {
+			const struct attachment *at = &r->addons.v[i];
+			json_object_begin(j, NULL);
+			json_string(j, "name", at->addon);
+			json_string(j, "as", at->alias);
+			json_array_begin(j, "config_vars");
+			for (size_t k = 0; k < at->vars.n; k++)
+				json_string(j, NULL, at->vars.v[k]);
+			json_array_end(j);
+			json_object_end(j);
+		}
+		json_array_end(j);
 		json_bool(j, "eligible_for_rollback", !unfit);
 		if (unfit)
 			json_string(j, "ineligible_reason", unfit);
@@ -187,6 +200,9 @@ void view_release_info(struct buf *out, const struct release *r, int current, co
 	buf_adds(out, r->procs.n ? "Processes:\n" : "Processes: (none)\n");
 	for (size_t i = 0; i < r->procs.n; i++)
 		buf_addf(out, "  %s: %s\n", r->procs.items[i].name, r->procs.items[i].command);
+	for (size_t i = 0; i < r->addons.n; i++)
+		buf_addf(out, "%s%s (%s)%s", i ? ", " : "Addons:    ", r->addons.v[i].addon,
+			 r->addons.v[i].alias, i + 1 == r->addons.n ? "\n" : "");
 	buf_addf(out, "\n=== v%d Config vars\n", r->version);
 	view_config_table(out, &r->config);
 }

@@ -260,7 +260,8 @@ Test(client_gone, rollback_whose_reader_leaves_still_records_the_release)
 	char *err;
 	int status = finish(&c, &err);
 	cr_assert_eq(status, 0, "exit %d, stderr: %s", status, err);
-	cr_assert_str_eq(err, "To undo, run: slipway rollback v3 -a app\n");
+	cr_assert_str_eq(err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v3 -a app\n");
 	free(err);
 	assert_log("start 1\nend 1\n");
 	assert_live("v4");

@@ -207,7 +207,8 @@ Test(diff, slug_lists_exactly_the_files_that_differ)
 		  "%s", out);
 	cr_assert(strstr(out, "\"process_types\":{\"added\":[\"worker\"],\"removed\":[],"
 			      "\"changed\":[\"web\"],\"commands\":{\"web\":{\"from\":\"./run\","
-			      "\"to\":\"./run web\"},\"worker\":{\"from\":null,\"to\":\"./run w\"}}}}\n"),
+			      "\"to\":\"./run web\"},\"worker\":{\"from\":null,\"to\":\"./run w\"}}},"
+			      "\"addons\":{\"added\":[],\"removed\":[],\"changed\":[],\"names\":{}}}\n"),
 		  "%s", out);
 	free(out);
 }
@@ -286,7 +287,8 @@ Test(diff, releases_without_code_and_the_json_shape)
 	cr_assert(strstr(out, "\"},\"code\":{\"status\":\"one_side\"},\"config\":{\"added\":[],"
 			      "\"removed\":[],\"changed\":[]},\"slug\":{\"status\":\"none\"},"
 			      "\"process_types\":{\"added\":[\"web\"],\"removed\":[],\"changed\":[],"
-			      "\"commands\":{\"web\":{\"from\":null,\"to\":\"./run\"}}}}\n"),
+			      "\"commands\":{\"web\":{\"from\":null,\"to\":\"./run\"}}},"
+			      "\"addons\":{\"added\":[],\"removed\":[],\"changed\":[],\"names\":{}}}\n"),
 		  "%s", out);
 	free(out);
 	free(expect);

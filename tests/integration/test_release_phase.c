@@ -352,8 +352,9 @@ Test(release_phase, rollback_skips_failed_releases_and_warns_of_a_different_rele
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "Rolling back app to v1 (skipped v2: failed)... done, v4 (not "
 			 "running: start the runtime with 'slipway server:start')\n"), "%s", r.out);
-	/* the same release command: no warning */
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a app\n");
+	/* the same release command: no warning of it, only that add-ons stay */
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v3 -a app\n");
 	th_result_free(&r);
 
 	/* v5 migrates differently; going back to v4 does not undo it */
@@ -365,7 +366,8 @@ Test(release_phase, rollback_skips_failed_releases_and_warns_of_a_different_rele
 	cr_assert(strstr(r.out, "Rolling back app to v4... done, v6"), "%s", r.out);
 	char *want = th_path(" !    v4's release command differs from v5's: the release phase ran "
 			     "v4's (\"%s\"), but what v5's (\"echo rake db:migrate\") did to your "
-			     "database is not undone.\nTo undo, run: slipway rollback v5 -a app\n",
+			     "database is not undone.\n !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			     "To undo, run: slipway rollback v5 -a app\n",
 			     "echo \"migrating with FOO=$FOO in $(basename \"$PWD\")\"; test \"$FOO\" "
 			     "!= bad");
 	cr_assert_str_eq(r.err, want);
@@ -378,7 +380,8 @@ Test(release_phase, rollback_skips_failed_releases_and_warns_of_a_different_rele
 	ok(GIT("push", "-q", "heroku", "main"));                /* v7 */
 	r = SW("rollback", "v6", "-a", "app");                  /* v8 */
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v7 -a app\n");
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v7 -a app\n");
 	th_result_free(&r);
 	/* going back to it leaves what the live one's did */
 	r = SW("rollback", "v7", "-a", "app");                  /* v9 */
@@ -386,7 +389,8 @@ Test(release_phase, rollback_skips_failed_releases_and_warns_of_a_different_rele
 	cr_assert(strstr(r.out, "Rolling back app to v7... done, v9"), "%s", r.out);
 	cr_assert(strstr(r.err, " !    v7 has no release command, unlike v8: what v8's (\"echo "
 			     "\"migrating with FOO="), "%s", r.err);
-	cr_assert(strstr(r.err, "\") did to your database is not undone.\nTo undo, run: slipway "
-			     "rollback v8 -a app\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "\") did to your database is not undone.\n !     Warning: rollback "
+			     "affects code and config vars; it doesn't add or remove addons.\nTo undo, "
+			     "run: slipway rollback v8 -a app\n"), "%s", r.err);
 	th_result_free(&r);
 }

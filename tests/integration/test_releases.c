@@ -305,7 +305,8 @@ Test(releases, deploy_config_rollback_flow)
 	r = sw(NULL, "rollback", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v2... done, v4" NOT_RUNNING "\n");
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a " APP "\n");
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v3 -a " APP "\n");
 	th_result_free(&r);
 	char *v4 = info_json(4);
 	cr_assert_str_eq(json_get(v4, "description"), "\"Rollback to v2\"");
@@ -322,7 +323,8 @@ Test(releases, deploy_config_rollback_flow)
 	r = sw(NULL, "rollback", "v3", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v3... done, v5" NOT_RUNNING "\n");
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v4 -a " APP "\n");
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v4 -a " APP "\n");
 	th_result_free(&r);
 	char *v5 = info_json(5);
 	cr_assert_str_eq(json_get(v5, "description"), "\"Rollback to v3\"");
@@ -337,7 +339,8 @@ Test(releases, deploy_config_rollback_flow)
 	r = sw(NULL, "rollback", "1", "-a", APP, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v1... done, v6" NOT_RUNNING "\n");
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v5 -a " APP "\n");
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v5 -a " APP "\n");
 	th_result_free(&r);
 	cr_assert_str_eq(slug_of(6), slug1);
 	cr_assert_str_eq(json_get(info_json(6), "commit"), gc(th_path("\"%s\"", sha1)));
@@ -1093,7 +1096,8 @@ Test(releases, rollback_without_a_version_skips_a_damaged_slug)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "Rolling back " APP " to v1 (skipped v2: slug corrupt in the store)"
 				"... done, v4" NOT_RUNNING "\n");
-	cr_assert_str_eq(r.err, "To undo, run: slipway rollback v3 -a " APP "\n");
+	cr_assert_str_eq(r.err, " !     Warning: rollback affects code and config vars; it doesn't add or remove addons.\n"
+			 "To undo, run: slipway rollback v3 -a " APP "\n");
 	th_result_free(&r);
 	cr_assert_str_eq(slug_of(4), slug_of(1));
 	assert_current_ref(4);

@@ -255,3 +255,29 @@ Test(diff, slugs_missing_or_damaged_are_refused)
 	free(missing);
 	free(junk);
 }
+
+Test(diff, add_ons_attached_detached_and_replaced_under_their_names)
+{
+	struct attachments a = ATTACHMENTS_INIT, b = ATTACHMENTS_INIT;
+	struct diff_pairs p = { 0 };
+	cr_assert_eq(attach_add(&a, "DATABASE", "postgresql-amber-12", NULL), 0);
+	cr_assert_eq(attach_add(&a, "REDIS", "redis-clear-7", NULL), 0);
+	cr_assert_eq(attach_add(&b, "DATABASE", "postgresql-brave-3", NULL), 0);
+	cr_assert_eq(attach_add(&b, "CACHE", "redis-clear-7", NULL), 0);
+	addons_diff(&a, &b, &p);
+	cr_assert_eq(p.n, 3);
+	cr_assert_eq(p.items[0].kind, DIFF_ADDED);
+	cr_assert_str_eq(p.items[0].name, "CACHE");
+	cr_assert_str_eq(p.items[0].new_value, "redis-clear-7");
+	cr_assert_eq(p.items[1].kind, DIFF_CHANGED);
+	cr_assert_str_eq(p.items[1].old_value, "postgresql-amber-12");
+	cr_assert_str_eq(p.items[1].new_value, "postgresql-brave-3");
+	cr_assert_eq(p.items[2].kind, DIFF_REMOVED);
+	cr_assert_str_eq(p.items[2].name, "REDIS");
+	diff_pairs_release(&p);
+	addons_diff(&a, &a, &p);
+	cr_assert_eq(p.n, 0, "the same add-ons: no change");
+	diff_pairs_release(&p);
+	attach_release(&a);
+	attach_release(&b);
+}

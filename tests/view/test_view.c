@@ -6,6 +6,8 @@
 #include "view/builds.h"
 #include "view/runtime.h"
 #include "view/view.h"
+#include "view/diff.h"
+#include "store/diff.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -55,7 +57,7 @@ Test(view, release_json_with_details_and_odd_strings)
 			 "\"user\":{\"email\":\"ann@example.com\"},\"created_at\":\"2025-12-06T00:00:00Z\","
 			 "\"status\":\"succeeded\",\"current\":false,\"commit\":null,\"slug\":null,"
 			 "\"rollback_of\":1,\"process_types\":{\"web\":\"node \\\"server.js\\\"\"},"
-			 "\"config_vars\":{\"A\":\"x\\ny\\ufffd\"},\"eligible_for_rollback\":false,"
+			 "\"config_vars\":{\"A\":\"x\\ny\\ufffd\"},\"addons\":[],\"eligible_for_rollback\":false,"
 			 "\"ineligible_reason\":\"its slug is gone\"}");
 	buf_release(&out);
 	release_release(&r);
@@ -146,4 +148,46 @@ Test(view, ps_and_its_json_show_a_warm_instance_after_those_that_serve)
 	cr_assert(strstr(out.data, "\"state\":\"up\",\"release\":4,\"port\":20417,"
 		  "\"since\":\"2025-12-06T00:00:00Z\"}"), "%s", out.data);
 	buf_release(&out);
+}
+
+Test(view, a_releases_add_ons_are_shown_with_the_names_they_are_attached_as)
+{
+	struct release r = RELEASE_INIT;
+	struct buf out = BUF_INIT;
+	struct strvec vars = STRVEC_INIT;
+	make_release(&r, 4);
+	strvec_push(&vars, "DATABASE_URL");
+	cr_assert_eq(attach_add(&r.addons, "DATABASE", "postgresql-amber-12", &vars), 0);
+	cr_assert_eq(attach_add(&r.addons, "REDIS", "redis-clear-7", NULL), 0);
+	view_release_json(&out, &r, 1, 1, NULL);
+	cr_assert(strstr(out.data, "\"addons\":[{\"name\":\"postgresql-amber-12\",\"as\":\"DATABASE\","
+			 "\"config_vars\":[\"DATABASE_URL\"]},{\"name\":\"redis-clear-7\",\"as\":"
+			 "\"REDIS\",\"config_vars\":[]}]"), "%s", out.data);
+	buf_release(&out);
+	view_release_info(&out, &r, 1, NULL, r.created);
+	cr_assert(strstr(out.data, "\nAddons:    postgresql-amber-12 (DATABASE), redis-clear-7 (REDIS)\n"),
+		  "%s", out.data);
+	buf_release(&out);
+	strvec_clear(&vars);
+	release_release(&r);
+}
+
+Test(view, a_diff_lists_add_ons_only_for_apps_that_have_some)
+{
+	struct release_diff d = { .a = RELEASE_INIT, .b = RELEASE_INIT };
+	struct buf out = BUF_INIT;
+	make_release(&d.a, 1);
+	make_release(&d.b, 2);
+	view_diff_text(&out, "shop", &d, 0);
+	cr_assert_null(strstr(out.data, "Addons"), "%s", out.data);
+	buf_release(&out);
+	cr_assert_eq(attach_add(&d.b.addons, "DATABASE", "postgresql-amber-12", NULL), 0);
+	addons_diff(&d.a.addons, &d.b.addons, &d.addons);
+	view_diff_text(&out, "shop", &d, 0);
+	cr_assert(strstr(out.data, "\nAddons: 1 attached, 0 detached, 0 changed\n"
+			 "  + DATABASE: postgresql-amber-12\n"), "%s", out.data);
+	buf_release(&out);
+	diff_pairs_release(&d.addons);
+	release_release(&d.a);
+	release_release(&d.b);
 }
