@@ -13,6 +13,13 @@
  *       fork, execve and waitpid, alternating, and prints the medians:
  *       run_child_ms=M bare_ms=B run_child_mean_ms=M bare_mean_ms=B (a
  *       rare slow run shows in the mean, not in the median)
+ *   slipway-bench addons ROOT N
+ *       starts ROOT's supervision tree (if it is not running) and creates N
+ *       PostgreSQL add-ons one after the other with addon_create(), each
+ *       until it is ready, printing one line each: seconds=S name=NAME;
+ *       the servers keep running (as an unprivileged user only)
+ *   slipway-bench addons-stop ROOT
+ *       stops ROOT's supervision tree and everything in it
  *
  * Not installed, not part of the product: it exists so the benchmark can
  * time the slug writer alone and build a long ledger quickly.
@@ -20,6 +27,8 @@
 #define _GNU_SOURCE
 #include "store/slug.h"
 #include "release/change.h"
+#include "runtime/addon.h"
+#include "runtime/supervisor.h"
 #include "store/appctx.h"
 #include "store/config.h"
 #include "util/error.h"
@@ -181,6 +190,38 @@ static int cmd_run(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_addons(int argc, char **argv)
+{
+	struct supervisor_status st;
+	int n = argc == 2 ? atoi(argv[1]) : 0;
+	if (n <= 0) {
+		fprintf(stderr, "usage: slipway-bench addons ROOT N\n");
+		return 2;
+	}
+	if (supervisor_start(argv[0], &st) < 0)
+		return fail("supervisor_start");
+	for (int i = 0; i < n; i++) {
+		struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
+		struct addon a;
+		o.kind = "postgresql";
+		double t0 = now();
+		if (addon_create(argv[0], &o, &a) < 0)
+			return fail("addon_create");
+		printf("seconds=%.3f name=%s\n", now() - t0, a.name);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int cmd_addons_stop(int argc, char **argv)
+{
+	if (argc != 1) {
+		fprintf(stderr, "usage: slipway-bench addons-stop ROOT\n");
+		return 2;
+	}
+	return supervisor_stop(argv[0], 30) < 0 ? fail("supervisor_stop") : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "pack"))
@@ -189,8 +230,14 @@ int main(int argc, char **argv)
 		return cmd_releases(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "addons"))
+		return cmd_addons(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "addons-stop"))
+		return cmd_addons_stop(argc - 2, argv + 2);
 	fprintf(stderr, "usage: slipway-bench pack DIR OUT [THREADS]\n"
 			"       slipway-bench releases ROOT APP N\n"
-			"       slipway-bench run N\n");
+			"       slipway-bench run N\n"
+			"       slipway-bench addons ROOT N\n"
+			"       slipway-bench addons-stop ROOT\n");
 	return 2;
 }

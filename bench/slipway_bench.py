@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 
+import addons
 import app_files
 import appnet
 import figures
@@ -303,6 +304,7 @@ def measure(b):
     warm_figures.warm_figures(b)            # figure 12
     throughput.router_throughput_figures(b) # figure 10: keep-alive, CPU per request
     appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
+    addons.addons_figures(b)                # figure 13: an add-on created until ready, its memory
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
 

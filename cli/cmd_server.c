@@ -8,6 +8,7 @@
 #include "exec/limits.h"
 #include "exec/sandbox.h"
 #include "release/activate.h"
+#include "runtime/addon.h"
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "release/watch.h"
@@ -148,6 +149,11 @@ int cmd_server_start(struct cli *c)
 	if (added)
 		printf("Starting %d process instance%s of the current releases\n", added,
 		       added == 1 ? "" : "s");
+	/* and every add-on's server (runtime/addon.h) */
+	if (addon_restore_all(c->root, &added) < 0)
+		return cli_fail();
+	if (added)
+		printf("Starting %d add-on server%s\n", added, added == 1 ? "" : "s");
 	/* and what a writer killed mid-switch left is undone */
 	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;
 }
@@ -268,7 +274,8 @@ int cmd_server_run(struct cli *c)
 		if (supervisor_end_outside(c->root, 30, NULL) < 0)
 			return cli_fail();
 		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
-		if (services_restore_all(c->root, 0, &added) < 0 || router_prepare(c->root) < 0)
+		if (services_restore_all(c->root, 0, &added) < 0 ||
+		    addon_restore_all(c->root, &added) < 0 || router_prepare(c->root) < 0)
 			return cli_fail();
 	}
 	fflush(stdout);

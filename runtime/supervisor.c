@@ -499,7 +499,8 @@ static int check_name(const char *name)
 static int check_file_name(const char *name)
 {
 	if (!supervisor_service_name_valid(name) || !strcmp(name, "run") ||
-	    !strcmp(name, "finish") || !strcmp(name, "log") || !strcmp(name, "supervise"))
+	    !strcmp(name, "finish") || !strcmp(name, "log") || !strcmp(name, "supervise") ||
+	    !strcmp(name, "data"))
 		return sw_error_set(SW_EINVALID, "invalid file name '%s' for a service", name);
 	return 0;
 }
@@ -571,6 +572,14 @@ static int fill(const char *tmp, const struct service_desc *d)
 	for (size_t i = 0; !err && i < d->nfiles; i++)
 		err = put_file(tmp, d->files[i].name, d->files[i].data, d->files[i].len,
 			       d->files[i].mode);
+	if (!err && d->check) {
+		char *sub = xasprintf("%s/data", tmp);
+		if (mkdir(sub, 0755) < 0)
+			err = sw_error_errno(SW_ERROR, "cannot create '%s'", sub);
+		else
+			err = put_file(sub, "check", d->check, strlen(d->check), 0755);
+		free(sub);
+	}
 	if (!err && d->log_run) {
 		char *sub = xasprintf("%s/log", tmp);
 		if (mkdir(sub, 0755) < 0)
@@ -780,6 +789,44 @@ int supervisor_service_down(const char *root, const char *service, int wait_sec)
 		      ? sw_error_set(SW_ETIMEOUT, "the service '%s' did not stop within %d s", service,
 				     wait_sec)
 		      : sw_error_set(SW_ERROR, "s6 would not stop the service '%s'", service);
+	free(ms);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_up(const char *root, const char *service)
+{
+	int err = check_name(service), status = -1;
+	if (err)
+		return err;
+	char *dir = service_path(root, service);
+	const char *argv[] = { "s6-svc", "-u", dir, NULL };
+	if (!(err = supervisor_s6(argv, &status, NULL)) && status)
+		err = sw_error_set(SW_ERROR, "s6 would not start the service '%s'", service);
+	free(dir);
+	return err;
+}
+
+int supervisor_service_wait_ready(const char *root, const char *service, int wait_sec)
+{
+	int err = check_name(service), status = -1;
+	if (err)
+		return err;
+	/* s6-svwait needs the service's supervisor: one just added waits for the tree's scan */
+	long long deadline = run_now_ms() + wait_sec * 1000LL;
+	struct service_state st;
+	while (supervisor_service_state(root, service, &st) < 0 && run_now_ms() < deadline) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	long long left = deadline - run_now_ms();
+	char *dir = service_path(root, service), *ms = xasprintf("%lld", left > 0 ? left : 1);
+	const char *argv[] = { "s6-svwait", "-U", "-t", ms, dir, NULL };
+	if (!(err = supervisor_s6(argv, &status, NULL)) && status)
+		err = status == 99 ? sw_error_set(SW_ETIMEOUT, "the service '%s' was not ready within %d s",
+						  service, wait_sec)
+				   : sw_error_set(SW_ERROR, "s6 cannot wait for the service '%s' (s6-svwait: exit %d)",
+						  service, status);
 	free(ms);
 	free(dir);
 	return err;

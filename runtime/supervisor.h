@@ -120,7 +120,7 @@ int supervisor_service_name_valid(const char *name);
 /* One more file of a service directory. */
 struct service_file {
 	const char *name;  /* a plain file name (no /, no dot first), none of "run", "finish",
-			      "log" and "supervise" */
+			      "log", "supervise" and "data" */
 	const char *data;
 	size_t len;
 	mode_t mode;
@@ -134,6 +134,7 @@ struct service_desc {
 	const char *run;              /* run's command lines after those: "exec PROGRAM ... 2>&1\n" */
 	const char *finish;           /* the whole finish program, or NULL for none */
 	const char *log_run;          /* the whole run program of its logger (log/run), or NULL */
+	const char *check;            /* the whole program s6-notifyoncheck polls (data/check), or NULL */
 	const struct service_file *files;  /* nfiles more files, may be NULL */
 	size_t nfiles;
 	int replace;                  /* 1: a service of that name is replaced (a killed switch's
@@ -208,6 +209,16 @@ int supervisor_service_signal(const char *root, const char *service, int sig);
  * wait_sec > 0 waits until it is, SW_ETIMEOUT after wait_sec.
  */
 int supervisor_service_down(const char *root, const char *service, int wait_sec);
+
+/* Has s6 start the service again and keep it running (s6-svc -u): undoes a down. */
+int supervisor_service_up(const char *root, const char *service);
+
+/*
+ * Waits up to wait_sec until the service is up and has said it is ready
+ * (s6's readiness notification: the service has a notification-fd file):
+ * 0 then, SW_ETIMEOUT when it did not.
+ */
+int supervisor_service_wait_ready(const char *root, const char *service, int wait_sec);
 
 /*
  * Moves a service out of the tree (to ".gone-XXXXXX/svc"), without telling

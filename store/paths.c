@@ -208,3 +208,28 @@ char *paths_sandbox_checked(const char *root, const char *hex)
 {
 	return xasprintf("%s/sandbox-checked/%s", root, hex);
 }
+
+char *paths_addons_dir(const char *root)
+{
+	return xasprintf("%s/addons", root);
+}
+
+char *paths_addon_dir(const char *root, const char *name)
+{
+	return xasprintf("%s/addons/%s", root, name);
+}
+
+char *paths_addon_file(const char *root, const char *name, const char *file)
+{
+	return xasprintf("%s/addons/%s/%s", root, name, file);
+}
+
+char *paths_addons_lock(const char *root)
+{
+	return xasprintf("%s/locks/addons.lock", root);
+}
+
+char *paths_addon_logs(const char *root, const char *name)
+{
+	return xasprintf("%s/logs/addon.%s", root, name);
+}

@@ -34,6 +34,9 @@
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
  *   <root>/locks/apps_create.lock    held while a remote user's apps are counted and one created
+ *   <root>/locks/addons.lock         held while an add-on is named, given a port and created
+ *   <root>/addons/<name>/            one add-on (store/addons.h): its record, credentials, data
+ *   <root>/logs/addon.<name>/        an add-on server's log (s6-log; no app name has a dot)
  *
  * Each function returns a malloc'ed path; none checks that it exists.
  * scripts/check-layers refuses a path formatted from a root anywhere else.
@@ -159,6 +162,21 @@ char *paths_router_file(const char *root, const char *name);
 
 /* <root>/router/apps/<app>.conf */
 char *paths_router_app(const char *root, const char *app);
+
+/* <root>/addons */
+char *paths_addons_dir(const char *root);
+
+/* <root>/addons/<name>: one add-on (store/addons.h) */
+char *paths_addon_dir(const char *root, const char *name);
+
+/* <root>/addons/<name>/<file>: a file or directory of the add-on's */
+char *paths_addon_file(const char *root, const char *name, const char *file);
+
+/* <root>/locks/addons.lock: held while an add-on is named, given a port and created */
+char *paths_addons_lock(const char *root);
+
+/* <root>/logs/addon.<name>: its server's log directory (s6-log) */
+char *paths_addon_logs(const char *root, const char *name);
 
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);

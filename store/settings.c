@@ -154,6 +154,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.portRange", .env = "SLIPWAY_PORT_RANGE",
 		.type = SETTING_TYPE_PORT_RANGE, .scope = APP_, .def = "20000-29999",
 		.help = "the ports instances get as `$PORT`" },
+	[SETTING_ID_ADDON_PORT_RANGE] = {
+		.key = "slipway.addonPortRange", .env = "SLIPWAY_ADDON_PORT_RANGE",
+		.type = SETTING_TYPE_PORT_RANGE, .scope = SERVER_, .def = "30000-30999",
+		.help = "the ports add-on servers listen on (127.0.0.1); apart from "
+			"`slipway.portRange`" },
 	[SETTING_ID_MAX_INSTANCES] = {
 		.key = "slipway.maxInstances", .env = "SLIPWAY_MAX_INSTANCES",
 		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "20", .min = 1, .max = 1000,

@@ -92,6 +92,7 @@ Test(supervisor, a_service_is_written_with_every_file_it_describes)
 				  .env = env, .run = "exec sleep 1000 2>&1\n",
 				  .finish = "#!/bin/sh\nexit 125\n",
 				  .log_run = "#!/bin/sh\nexec cat\n",
+				  .check = "#!/bin/sh\nexec true\n",
 				  .files = &port_file, .nfiles = 1 };
 	cr_assert_eq(supervisor_service_write(root, &d), 0, "%s", sw_error_last());
 
@@ -106,6 +107,8 @@ Test(supervisor, a_service_is_written_with_every_file_it_describes)
 	cr_assert_eq(mode_of(d.name, "run"), 0755);
 	cr_assert_eq(mode_of(d.name, "finish"), 0755);
 	cr_assert_eq(mode_of(d.name, "log/run"), 0755);
+	cr_assert_str_eq(file_of(d.name, "data/check"), "#!/bin/sh\nexec true\n");
+	cr_assert_eq(mode_of(d.name, "data/check"), 0755);
 	cr_assert_eq(mode_of(d.name, "port"), 0644);
 
 	/* and read back through the supervisor */
@@ -137,7 +140,8 @@ Test(supervisor, a_bad_name_is_refused_and_nothing_is_written)
 		cr_assert(strstr(sw_error_last(), "invalid service name"), "%s", sw_error_last());
 	}
 	/* a file name that would leave the directory, or take s6's own */
-	static const char *const bad_files[] = { "../escape", "a/b", ".x", "run", "supervise", NULL };
+	static const char *const bad_files[] = { "../escape", "a/b", ".x", "run", "supervise",
+						 "data", NULL };
 	for (size_t i = 0; bad_files[i]; i++) {
 		struct service_file f = { bad_files[i], "x", 1, 0644 };
 		struct service_desc d = { .name = "ok", .run = "exec true\n", .files = &f, .nfiles = 1 };

@@ -1,0 +1,135 @@
+"""Figure 13, add-ons: a PostgreSQL add-on created until it is ready, and the
+memory of an idle one (the PSS of its server's processes).
+
+The add-ons are made by slipway-bench (addon_create(), the library's path)
+in a root of their own with its own supervision tree, as an unprivileged
+user: PostgreSQL refuses root, and so does Slipway's add-on code.  Run as
+root, the bench becomes SLIPWAY_TEST_USER (default nobody) for it.
+
+`python3 -B bench/addons.py [--quick]` runs only this figure.
+"""
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from measure import Failure, output
+from report import median
+
+
+def _as_user():
+    """The argv prefix that runs a program as the unprivileged user, and its uid/gid."""
+    if os.geteuid() != 0:
+        return [], os.getuid(), os.getgid()
+    pw = pwd.getpwnam(os.environ.get("SLIPWAY_TEST_USER") or "nobody")
+    return (["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--"],
+            pw.pw_uid, pw.pw_gid)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree_pss_kb(pid):
+    """The PSS of pid and its descendants, in kB."""
+    children = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.split("/")[2]))
+        except (OSError, IndexError, ValueError):
+            pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except OSError:
+            pass
+    return total
+
+
+def _postmaster(root, name):
+    with open(f"{root}/addons/{name}/data/postmaster.pid") as f:
+        return int(f.readline())
+
+
+def addons_figures(b):
+    """Figure 13: create-to-ready of a PostgreSQL add-on, and an idle one's memory."""
+    if not glob.glob("/usr/lib/postgresql/*/bin/postgres"):
+        b.say("Add-ons: PostgreSQL is not installed, figure 13 skipped")
+        return
+    n = 3 if b.quick else 5
+    prefix, uid, gid = _as_user()
+    # not under the work directory, which only its owner may enter (nor $TMPDIR, which may be root's)
+    work = tempfile.mkdtemp(prefix="slipway-bench-addons-", dir="/tmp" if prefix else None)
+    root, helper = f"{work}/root", f"{work}/slipway-bench"
+    shutil.copy(b.helper, helper)
+    os.makedirs(f"{work}/home")
+    os.makedirs(root)
+    for d in (work, root, f"{work}/home"):
+        os.chown(d, uid, gid)
+    os.chmod(work, 0o755)
+    p = _free_port()
+    env = dict(os.environ, HOME=f"{work}/home", SLIPWAY_ADDON_PORT_RANGE=f"{p}-{min(p + 50, 65535)}")
+    b.say(f"Add-ons: {n} PostgreSQL add-ons created one after the other, until each is ready")
+    try:
+        lines = output(prefix + [helper, "addons", root, str(n)], env=env).splitlines()
+        got = [dict(kv.split("=", 1) for kv in line.split()) for line in lines]
+        secs = [float(g["seconds"]) for g in got]
+        time.sleep(2)   # idle: the servers' start-up work is over
+        pss = [_tree_pss_kb(_postmaster(root, g["name"])) / 1024 for g in got]
+        b.row(13, "add-on created until ready (PostgreSQL)", median(secs), "s", target="<= 2 s",
+              met=median(secs) <= 2,
+              note=f"median of {n}, max {max(secs):.2f} s: initdb, the app's role and database, "
+                   "one syncfs, the server up under s6 until pg_isready accepts")
+        b.row(13, "memory of an idle PostgreSQL add-on", round(median(pss), 1), "MB",
+              target="<= 20 MB", met=median(pss) <= 20,
+              note="PSS of the postmaster and its children (shared_buffers 16MB, max_connections 20)")
+    finally:
+        subprocess.run(prefix + [helper, "addons-stop", root], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv):
+    """Runs only this figure: builds, measures, prints."""
+    import signal
+    import slipway_bench as sb
+    from report import render_json, render_table
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        o = sb.parse_args(argv, top)
+    except sb.Usage as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    b = sb.Bench(o, top)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        b.prepare()
+        b.make_work()
+        load = sb.load_average()
+        addons_figures(b)
+        (render_json if o["json"] else render_table)(b.meta(load), b.results.rows, sys.stdout)
+        return 0
+    except Failure as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
