@@ -309,6 +309,38 @@ def measure(b):
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
 
 
+def run_alone(argv, figures_fn, runtime=False):
+    """What `python3 -B bench/MODULE.py` runs: the options of scripts/bench,
+    then only figures_fn(b) (with the runtime started around it when asked),
+    and its rows printed.  The exit status."""
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        o = parse_args(argv, top)
+    except Usage as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    b = Bench(o, top)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        b.prepare()
+        b.make_work()
+        load = load_average()
+        if runtime:
+            b.slipway_run("server:start")
+        figures_fn(b)
+        if runtime:
+            b.slipway_run("server:stop")
+        (render_json if o["json"] else render_table)(b.meta(load), b.results.rows, sys.stdout)
+        return 0
+    except Failure as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        b.cleanup()
+
+
 def main(argv):
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
