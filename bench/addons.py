@@ -103,32 +103,9 @@ def addons_figures(b):
 
 
 def main(argv):
-    """Runs only this figure: builds, measures, prints."""
-    import signal
-    import slipway_bench as sb
-    from report import render_json, render_table
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        o = sb.parse_args(argv, top)
-    except sb.Usage as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    b = sb.Bench(o, top)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        b.prepare()
-        b.make_work()
-        load = sb.load_average()
-        addons_figures(b)
-        (render_json if o["json"] else render_table)(b.meta(load), b.results.rows, sys.stdout)
-        return 0
-    except Failure as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        b.cleanup()
+    """Runs only this figure (scripts/bench's options)."""
+    import slipway_bench
+    return slipway_bench.run_alone(argv, addons_figures)
 
 
 if __name__ == "__main__":

@@ -309,7 +309,10 @@ def measure(b):
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
 
 
-def main(argv):
+def _run(argv, body):
+    """Parses scripts/bench's options, prepares the build and the work
+    directory, runs body(b, load_at_start), prints the rows, cleans up;
+    the exit status."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         o = parse_args(argv, top)
@@ -321,17 +324,9 @@ def main(argv):
     try:
         b.prepare()
         b.make_work()
-        load_start = load_average()
-        cores = nproc()
-        b.say(f"Work directory {b.work} (tmpfs: {b.tmpfs}); load average {load_start} on {cores} cores")
-        if load_start > cores * 0.75:
-            b.say(f"Warning: the machine is busy (load {load_start}); figures will be noisy")
-        measure(b)
-        meta = b.meta(load_start)
-        with open(f"{b.work}/results.json", "w") as f:   # kept with --keep
-            render_json(meta, b.results.rows, f)
-        b.say("Done")
-        (render_json if o["json"] else render_table)(meta, b.results.rows, sys.stdout)
+        load = load_average()
+        body(b, load)
+        (render_json if o["json"] else render_table)(b.meta(load), b.results.rows, sys.stdout)
         return 0
     except Failure as e:
         print(f"error: {e}", file=sys.stderr)
@@ -340,6 +335,31 @@ def main(argv):
         return 130
     finally:
         b.cleanup()
+
+
+def run_alone(argv, figures_fn, runtime=False):
+    """What `python3 -B bench/MODULE.py` runs: only figures_fn(b), with the
+    runtime started around it when asked."""
+    def body(b, _load):
+        if runtime:
+            b.slipway_run("server:start")
+        figures_fn(b)
+        if runtime:
+            b.slipway_run("server:stop")
+    return _run(argv, body)
+
+
+def main(argv):
+    def body(b, load_start):
+        cores = nproc()
+        b.say(f"Work directory {b.work} (tmpfs: {b.tmpfs}); load average {load_start} on {cores} cores")
+        if load_start > cores * 0.75:
+            b.say(f"Warning: the machine is busy (load {load_start}); figures will be noisy")
+        measure(b)
+        with open(f"{b.work}/results.json", "w") as f:   # kept with --keep
+            render_json(b.meta(load_start), b.results.rows, f)
+        b.say("Done")
+    return _run(argv, body)
 
 
 if __name__ == "__main__":

@@ -215,34 +215,9 @@ def router_throughput_figures(b):
 
 
 def main(argv):
-    """Runs only these figures: builds, starts the runtime, measures, prints."""
-    import signal
-    import slipway_bench as sb
-    from report import render_json, render_table
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        o = sb.parse_args(argv, top)
-    except sb.Usage as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    b = sb.Bench(o, top)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        b.prepare()
-        b.make_work()
-        load = sb.load_average()
-        b.slipway_run("server:start")
-        router_throughput_figures(b)
-        b.slipway_run("server:stop")
-        (render_json if o["json"] else render_table)(b.meta(load), b.results.rows, sys.stdout)
-        return 0
-    except Failure as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        b.cleanup()
+    """Runs only these figures (scripts/bench's options)."""
+    import slipway_bench
+    return slipway_bench.run_alone(argv, router_throughput_figures, runtime=True)
 
 
 if __name__ == "__main__":

@@ -125,56 +125,16 @@ static int check_unmanaged(const struct app_ctx *ctx, const struct attachments *
 	return 0;
 }
 
-int change_config(struct app_ctx *ctx, const struct config *set,
-		  const struct strvec *set_order, const struct strvec *unset, const char *user,
-		  FILE *out, struct change_result *res)
-{
-	struct ledger *l = NULL;
-	struct release latest = RELEASE_INIT, cur = RELEASE_INIT, r = RELEASE_INIT;
-	struct buf desc = BUF_INIT;
-	int lv, err;
-
-	memset(res, 0, sizeof(*res));
-	if ((err = begin(ctx, &l)))
-		return err;
-	if ((err = read_base(l, &lv, &latest, &cur, res)))
-		goto done;
-	if ((err = check_unmanaged(ctx, &latest.addons, set, unset)))
-		goto done;
-	config_copy(&r.config, &latest.config);
-	attach_copy(&r.addons, &latest.addons);
-	for (size_t i = 0; set && i < set->n; i++)
-		config_set(&r.config, set->items[i].key, set->items[i].value);
-	for (size_t i = 0; unset && i < unset->n; i++)
-		config_unset(&r.config, unset->v[i]);
-	if (config_equal(&r.config, &latest.config) && lv)
-		goto done; /* nothing changes: no release */
-	if (!lv && !r.config.n)
-		goto done;
-	if ((err = check_base(ctx, &cur)))
-		goto done;
-	take_code(&r, &cur);
-	describe_config(&desc, set, set_order, unset);
-	r.description = buf_detach(&desc);
-	r.user = xstrdup(user);
-	err = append(ctx, &r, out, res);
-done:
-	buf_release(&desc);
-	release_release(&latest);
-	release_release(&cur);
-	release_release(&r);
-	return err;
-}
-
-/* What an add-on change does to the new release (its config and attachments), or an error. */
-typedef int (*addons_fn)(const struct app_ctx *ctx, struct release *r, void *arg);
+/* What a change does to the new release (its config and attachments), or an error. */
+typedef int (*change_fn)(const struct app_ctx *ctx, struct release *r, void *arg);
 
 /*
- * A release made by an add-on change: the newest release's config and
- * attachments, changed by fn, on the current release's code, described
- * desc.  Like a config change, nothing is recorded when nothing changes.
+ * A release made by a config or add-on change: the newest release's config
+ * and attachments, changed by fn, on the current release's code, described
+ * desc.  Nothing is recorded when nothing changes (the same values again,
+ * or nothing set on an app without releases).
  */
-static int change_addons(struct app_ctx *ctx, addons_fn fn, void *arg, const char *desc,
+static int change_newest(struct app_ctx *ctx, change_fn fn, void *arg, const char *desc,
 			 const char *user, FILE *out, struct change_result *res)
 {
 	struct ledger *l = NULL;
@@ -202,6 +162,34 @@ done:
 	release_release(&latest);
 	release_release(&cur);
 	release_release(&r);
+	return err;
+}
+
+struct config_arg {
+	const struct config *set;
+	const struct strvec *unset;
+};
+
+static int do_config(const struct app_ctx *ctx, struct release *r, void *arg)
+{
+	const struct config_arg *a = arg;
+	int err = check_unmanaged(ctx, &r->addons, a->set, a->unset);
+	for (size_t i = 0; !err && a->set && i < a->set->n; i++)
+		config_set(&r->config, a->set->items[i].key, a->set->items[i].value);
+	for (size_t i = 0; !err && a->unset && i < a->unset->n; i++)
+		config_unset(&r->config, a->unset->v[i]);
+	return err;
+}
+
+int change_config(struct app_ctx *ctx, const struct config *set,
+		  const struct strvec *set_order, const struct strvec *unset, const char *user,
+		  FILE *out, struct change_result *res)
+{
+	struct config_arg a = { set, unset };
+	struct buf desc = BUF_INIT;
+	describe_config(&desc, set, set_order, unset);
+	int err = change_newest(ctx, do_config, &a, desc.data, user, out, res);
+	buf_release(&desc);
 	return err;
 }
 
@@ -237,7 +225,7 @@ int change_attach(struct app_ctx *ctx, const char *alias, const char *addon,
 {
 	struct attach_arg a = { alias, addon, vars };
 	char *desc = xasprintf("Attach %s as %s", addon, alias);
-	int err = change_addons(ctx, do_attach, &a, desc, user, out, res);
+	int err = change_newest(ctx, do_attach, &a, desc, user, out, res);
 	free(desc);
 	return err;
 }
@@ -269,7 +257,7 @@ int change_detach(struct app_ctx *ctx, const char *alias, const char *addon, con
 		  FILE *out, struct change_result *res)
 {
 	char *desc = xasprintf("Detach %s from %s", addon, alias);
-	int err = change_addons(ctx, do_detach, (void *)alias, desc, user, out, res);
+	int err = change_newest(ctx, do_detach, (void *)alias, desc, user, out, res);
 	free(desc);
 	return err;
 }
@@ -298,7 +286,7 @@ int change_rotate(struct app_ctx *ctx, const char *alias, const char *addon,
 {
 	struct rotate_arg a = { alias, vars };
 	char *desc = xasprintf("Rotate credentials of %s", addon);
-	int err = change_addons(ctx, do_rotate, &a, desc, user, out, res);
+	int err = change_newest(ctx, do_rotate, &a, desc, user, out, res);
 	free(desc);
 	return err;
 }

@@ -269,22 +269,33 @@ int ledger_latest(struct ledger *l, int *version)
 	return find_head(l, version, &oid, &found);
 }
 
+/* 1 when the release at oid succeeded (0 with *err set when it cannot be read). */
+static int succeeded(struct ledger *l, const git_oid *oid, int *err)
+{
+	struct release r = RELEASE_INIT;
+	*err = read_oid(l, oid, 0, &r);
+	int ok = !*err && r.status == RELEASE_SUCCEEDED;
+	release_release(&r);
+	return ok;
+}
+
 int ledger_current(struct ledger *l, int *version)
 {
-	git_oid oid, head, stored;
+	git_oid oid, head;
 	int found, latest, err;
 
 	*version = 0;
-	/* a writer killed before moving the head may not have moved current either */
+	/*
+	 * The newest release, when it succeeded, is current: its writer may
+	 * have been killed before it (or the next writer's repair) moved the
+	 * current ref.
+	 */
 	if ((err = find_head(l, &latest, &head, &found)))
 		return err;
-	if (found && (lookup_ref_oid(l, LEDGER_HEAD_REF, &stored) || !git_oid_equal(&stored, &head))) {
-		struct release r = RELEASE_INIT;
-		err = read_oid(l, &head, 0, &r);
-		int ok = !err && r.status == RELEASE_SUCCEEDED;
-		release_release(&r);
+	if (found) {
+		int ok = succeeded(l, &head, &err);
 		if (err || ok) {
-			*version = latest;
+			*version = ok ? latest : 0;
 			return err;
 		}
 	}
@@ -467,33 +478,32 @@ static int ref_cas(struct ledger *l, const char *name, const git_oid *new_oid,
 }
 
 /*
- * Finishes what a killed writer left: the head ref lags behind the newest
- * complete release, and so may the current ref when that release succeeded.
+ * Finishes what a killed writer left: the current ref lags behind the
+ * newest release when that succeeded, and the head ref behind the newest
+ * complete release.  Current moves first, as in ledger_append(), so that
+ * a repair stopped between the two leaves a head that still lags, which
+ * the next reader and writer follow.
  */
 static int repair(struct ledger *l, const git_oid *head, git_oid *cur, int *has_cur)
 {
 	git_oid stored;
-	int err = lookup_ref_oid(l, LEDGER_HEAD_REF, &stored);
-	int has_stored = err == 0;
+	int err;
 
+	if (succeeded(l, head, &err) && !(*has_cur && git_oid_equal(cur, head))) {
+		if ((err = ref_cas(l, LEDGER_CURRENT_REF, head, *has_cur ? cur : NULL, "repair")))
+			return err;
+		*cur = *head;
+		*has_cur = 1;
+	}
+	if (err)
+		return err;
+	err = lookup_ref_oid(l, LEDGER_HEAD_REF, &stored);
 	if (err && err != SW_ENOTFOUND)
 		return err;
+	int has_stored = err == 0;
 	if (has_stored && git_oid_equal(&stored, head))
 		return 0;
-	if ((err = ref_cas(l, LEDGER_HEAD_REF, head, has_stored ? &stored : NULL, "repair")))
-		return err;
-	struct release r = RELEASE_INIT;
-	err = read_oid(l, head, 0, &r);
-	if (!err && r.status == RELEASE_SUCCEEDED &&
-	    !(*has_cur && git_oid_equal(cur, head))) {
-		err = ref_cas(l, LEDGER_CURRENT_REF, head, *has_cur ? cur : NULL, "repair");
-		if (!err) {
-			*cur = *head;
-			*has_cur = 1;
-		}
-	}
-	release_release(&r);
-	return err;
+	return ref_cas(l, LEDGER_HEAD_REF, head, has_stored ? &stored : NULL, "repair");
 }
 
 /*

@@ -15,13 +15,16 @@
  *
  * ledger_append() first creates refs/releases/vN without force: that
  * exclusive create is the commit point, so two writers can never both
- * record vN.  Then the head and (for a succeeded release) the current ref
- * move with compare-and-swap updates.  A writer killed between the steps
- * leaves a complete release whose head move is finished by the next reader
- * or writer (ledger_latest() follows refs/releases/v(N+1) whose parent is
- * the head).  Writers hold the app lock (lock.h) around read-modify-append,
- * which is also what lets ledger_append() remove ref lock files a killed
- * writer left in refs/releases/ and refs/slipway/.
+ * record vN.  Then (for a succeeded release) the current ref and the head
+ * move with compare-and-swap updates, current first: a head that names
+ * the newest release means a current ref that is up to date.  A writer
+ * killed between the steps leaves a complete release whose moves are
+ * finished by the next writer and followed by every reader
+ * (ledger_latest() follows refs/releases/v(N+1) whose parent is the head;
+ * the newest release, when it succeeded, is the current one whatever the
+ * current ref says).  Writers hold the app lock (lock.h) around
+ * read-modify-append, which is also what lets ledger_append() remove ref
+ * lock files a killed writer left in refs/releases/ and refs/slipway/.
  */
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H
@@ -47,7 +50,10 @@ void ledger_free(struct ledger *l);
 /* The newest version (0 when there are no releases). */
 int ledger_latest(struct ledger *l, int *version);
 
-/* The version that is live now (0 when none). */
+/*
+ * The version that is live now (0 when none): the newest release when it
+ * succeeded, else the one refs/slipway/current names.
+ */
 int ledger_current(struct ledger *l, int *version);
 
 /*

@@ -201,8 +201,20 @@ int proc_file_open(const struct proc_table *t, const struct stat *st, pid_t *who
 	return 0;
 }
 
+static size_t children_files(pid_t parent, pid_t *out, size_t max);
+
 size_t proc_descendants(pid_t root, pid_t *out, size_t max)
 {
+	if (max && access("/proc/thread-self/children", R_OK) == 0) {
+		/* breadth first, each process's children from its own files */
+		size_t have = 1;
+		out[0] = root;
+		for (size_t i = 0; i < have && have < max; i++) {
+			size_t n = children_files(out[i], out + have, max - have);
+			have += n < max - have ? n : max - have;
+		}
+		return have;
+	}
 	struct proc_info *all = NULL;
 	size_t n = 0, cap = 0, have = 0;
 	DIR *d = opendir("/proc");

@@ -88,8 +88,9 @@ int proc_still_runs(const struct proc_info *p);
 size_t proc_children(pid_t parent, pid_t *out, size_t max);
 
 /*
- * root and its descendants now, root first, up to max into out (one pass
- * over /proc); how many were written.
+ * root and its descendants now, root first, up to max into out (from each
+ * one's /proc/PID/task/TID/children where the kernel has them, else one
+ * pass over /proc); how many were written.
  */
 size_t proc_descendants(pid_t root, pid_t *out, size_t max);
 

@@ -195,3 +195,72 @@ Test(crash, killing_writers_at_random_moments_loses_nothing)
 	cr_log_info("completed releases despite kills: deploy %d, config %d, rollback %d", kinds[0],
 		    kinds[1], kinds[2]);
 }
+
+/*
+ * The moments a random kill rarely hits, taken one by one: a writer that
+ * stops between two ref updates (an update made to fail stands in for the
+ * kill) on an app with one small release.
+ */
+static void setup_small(void)
+{
+	app_sandbox_init(&sb, "app", APP_SANDBOX_CREATE);
+	app_sandbox_write(&sb, "Procfile", "web: ./run\n", 0644);
+	app_sandbox_checkout(&sb, NULL, "main", "base");
+	free(app_sandbox_push(&sb, "main"));
+}
+
+/*
+ * The crash suite's timeout: with a shorter one, Criterion's runner leaked
+ * an allocation of its timeout handling under --jobs 2 (LeakSanitizer).
+ */
+TestSuite(crash_refs, .init = setup_small, .fini = teardown, .timeout = 600);
+
+/* Points ref of the app's repository at v<version>, as a writer killed before moving it left it. */
+static void set_ref(const char *ref, int version)
+{
+	char *name = th_path("refs/releases/v%d", version);
+	char *oid = app_sandbox_ref(&sb, name);
+	free(SANDBOX_OK(&sb, NULL, "git", "--git-dir", sb.repo, "update-ref", ref, oid));
+	free(oid);
+	free(name);
+}
+
+/* releases:info --json of the newest release says it is version and current. */
+static void assert_newest_current(int version, const char *when)
+{
+	const char *info[] = { SLIPWAY_BIN, "releases:info", "--json", "-a", "app", NULL };
+	char *j = out_of(info);
+	char *v = th_path("\"version\":%d,", version);
+	cr_assert(strstr(j, v) && strstr(j, "\"current\":true"), "%s: %s", when, j);
+	free(v);
+	free(j);
+}
+
+Test(crash_refs, a_writer_stopped_while_finishing_a_killed_ones_release_leaves_it_current)
+{
+	const char *rollback[] = { SLIPWAY_BIN, "rollback", "v1", "-a", "app", NULL };
+	free(out_of(rollback));
+	/* the rollback's writer was killed once v2 was recorded, before current and the head moved */
+	set_ref("refs/slipway/current", 1);
+	set_ref("refs/slipway/ledger", 1);
+	assert_newest_current(2, "after the kill");
+	/* the next writer finishes those moves first: stopped at each of them, v2 stays current */
+	const char *refs[] = { "refs/slipway/current", "refs/slipway/ledger" };
+	const char *set[] = { SLIPWAY_BIN, "config:set", "K=1", "-a", "app", NULL };
+	const char *fsck[] = { SLIPWAY_BIN, "fsck", NULL };
+	for (size_t i = 0; i < 2; i++) {
+		/* a directory where git takes the ref's lock file: no update of it succeeds */
+		char *lock = th_path("%s/%s.lock", sb.repo, refs[i]);
+		cr_assert_eq(mkdir(lock, 0755), 0);
+		struct th_result r = app_sandbox_run(&sb, NULL, NULL, set);
+		cr_assert_eq(r.status, 1, "config:set stopped at %s: %s", refs[i], r.err);
+		th_result_free(&r);
+		cr_assert_eq(rmdir(lock), 0);
+		free(lock);
+		cr_assert_eq(release_count(), 2);
+		free(out_of(fsck));
+		assert_newest_current(2, refs[i]);
+	}
+	free(out_of(set));
+	assert_newest_current(3, "after the next config:set");
+}

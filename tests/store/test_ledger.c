@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *sandbox;
 static char *repo;
@@ -306,6 +308,107 @@ Test(ledger, a_release_recorded_before_a_crash_is_rolled_forward)
 	th_result_free(&p);
 	free(v1);
 	free(v2);
+	ledger_free(l);
+}
+
+/* Points ref at refs/releases/v<version>'s commit, as a writer killed before moving it left it. */
+static void set_ref(const char *ref, int version)
+{
+	char *name = th_path("refs/releases/v%d", version);
+	char *oid = ref_of(name);
+	cr_assert(oid, "%s exists", name);
+	struct th_result t = th_runv(NULL, NULL, "git", "--git-dir", repo, "update-ref", ref, oid,
+				     NULL);
+	cr_assert_eq(t.status, 0, "%s", t.err);
+	th_result_free(&t);
+	free(oid);
+	free(name);
+}
+
+/*
+ * Makes every update of ref fail until unblock(): a directory where git
+ * takes the ref's lock file, which no writer removes.  A writer stopped
+ * there stands in for one killed at that step.
+ */
+static char *block(const char *ref)
+{
+	char *p = th_path("%s/%s.lock", repo, ref);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	return p;
+}
+
+static void unblock(char *p)
+{
+	cr_assert_eq(rmdir(p), 0);
+	free(p);
+}
+
+static void assert_current(struct ledger *l, int want, const char *when)
+{
+	int cur = -1;
+	cr_assert_eq(ledger_current(l, &cur), 0, "%s", sw_error_last());
+	cr_assert_eq(cur, want, "%s: current is v%d, not v%d", when, cur, want);
+}
+
+Test(ledger, a_writer_stopped_while_finishing_a_killed_ones_release_leaves_it_current)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	append(l, "Rollback to v1", RELEASE_SUCCEEDED, NULL);
+	/* the rollback's writer was killed once v2 was recorded, before current and the head moved */
+	set_ref("refs/slipway/current", 1);
+	set_ref("refs/slipway/ledger", 1);
+	assert_current(l, 2, "after the kill");
+
+	/* the next writer finishes that one's refs first, and is stopped at each of them in turn */
+	const char *refs[] = { "refs/slipway/current", "refs/slipway/ledger" };
+	for (size_t i = 0; i < 2; i++) {
+		char *b = block(refs[i]);
+		struct release r = RELEASE_INIT;
+		r.description = xstrdup("Set K config var");
+		r.user = xstrdup("alice@example.com");
+		r.status = RELEASE_SUCCEEDED;
+		cr_assert_neq(ledger_append(l, &r), 0, "the append stops at %s", refs[i]);
+		release_release(&r);
+		unblock(b);
+		int latest;
+		cr_assert_eq(ledger_latest(l, &latest), 0);
+		cr_assert_eq(latest, 2, "stopped at %s", refs[i]);
+		assert_current(l, 2, refs[i]);
+		/* on disk too: a head that names v2 means a current that does */
+		char *head = ref_of("refs/slipway/ledger"), *cur = ref_of("refs/slipway/current");
+		char *v2 = ref_of("refs/releases/v2");
+		cr_assert(strcmp(head, v2) || !strcmp(cur, v2),
+			  "stopped at %s: the head moved to v2 before current", refs[i]);
+		free(head);
+		free(cur);
+		free(v2);
+	}
+	/* and the one after that goes on from v2 */
+	cr_assert_eq(append(l, "Set K config var", RELEASE_SUCCEEDED, NULL), 3);
+	assert_current(l, 3, "after the next append");
+	ledger_free(l);
+}
+
+Test(ledger, a_current_ref_left_behind_the_newest_succeeded_release_is_put_right)
+{
+	struct ledger *l;
+	cr_assert_eq(ledger_open(&l, repo), 0);
+	append(l, "Deploy 1", RELEASE_SUCCEEDED, NULL);
+	append(l, "Rollback to v1", RELEASE_SUCCEEDED, NULL);
+	/* a repair that moved the head and was killed before it moved current */
+	set_ref("refs/slipway/current", 1);
+	assert_current(l, 2, "before the next append");
+	/* the next release is pending, then fails: v2 stays the current one */
+	int v = append(l, "Deploy 3", RELEASE_PENDING, NULL);
+	assert_current(l, 2, "while v3 is pending");
+	cr_assert_eq(ledger_finish(l, v, RELEASE_FAILED, 0, "release command\n"), 0);
+	assert_current(l, 2, "once v3 failed");
+	char *v2 = ref_of("refs/releases/v2"), *cur = ref_of("refs/slipway/current");
+	cr_assert_str_eq(cur, v2, "refs/slipway/current names v2");
+	free(v2);
+	free(cur);
 	ledger_free(l);
 }
 

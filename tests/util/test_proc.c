@@ -230,3 +230,51 @@ Test(proc, children_are_every_child_of_every_thread)
 	}
 	cr_assert_eq(proc_children(getpid(), got, 8), 0);
 }
+
+/* A child that starts a grandchild of its own, then waits; the grandchild's pid through out. */
+static pid_t child_with_grandchild(pid_t *grandchild)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			pause();
+			_exit(0);
+		}
+		(void)!write(p[1], &g, sizeof(g));
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(read(p[0], grandchild, sizeof(*grandchild)), (ssize_t)sizeof(*grandchild));
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+Test(proc, descendants_are_the_whole_tree_below_and_no_one_else)
+{
+	pid_t g, c = child_with_grandchild(&g), other = fork();
+	if (other == 0) {
+		pause();
+		_exit(0);
+	}
+	pid_t got[16];
+	size_t n = proc_descendants(c, got, 16);
+	cr_assert_eq(n, 2, "%zu processes", n);
+	cr_assert_eq(got[0], c, "the root first");
+	cr_assert_eq(got[1], g, "then its child's child");
+	n = proc_descendants(getpid(), got, 16);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++)
+		seen += got[i] == c || got[i] == g || got[i] == other;
+	cr_assert_eq(seen, 3, "all three are below this process");
+	cr_assert_eq(proc_descendants(c, got, 1), 1, "at most max");
+	kill(g, SIGKILL);
+	kill(c, SIGKILL);
+	kill(other, SIGKILL);
+	waitpid(c, NULL, 0);
+	waitpid(other, NULL, 0);
+}
