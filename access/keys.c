@@ -427,6 +427,29 @@ done:
 	return err;
 }
 
+int keys_upgrade(const char *file, int *upgraded)
+{
+	struct lockfile lf = LOCKFILE_INIT;
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	int err = 0;
+
+	*upgraded = 0;
+	if (!fs_exists(file))
+		return 0;
+	if ((err = hold_keys(&lf, file)) < 0 || (err = read_keys_file(file, &text)) < 0)
+		goto done;
+	add_kept_text(&out, text);
+	if (strcmp(out.data ? out.data : "", text) &&
+	    (err = lockfile_commit(&lf, out.data, out.len, 0600)) == 0)
+		*upgraded = 1;
+done:
+	lockfile_rollback(&lf);
+	buf_release(&out);
+	free(text);
+	return err;
+}
+
 int keys_list(const char *file, keys_fn fn, void *ctx)
 {
 	char *text = NULL, *save = NULL;

@@ -72,6 +72,13 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 int keys_remove(const char *file, const char *user, int *removed);
 
 /* Calls fn for each key slipway installed, in file order; a missing file has none. */
+/*
+ * Brings the lines slipway wrote in an earlier version up to date (a pty
+ * allowed, for `run`), as any write of the file does; *upgraded is 1 when
+ * the file changed.  0 when there is no file.
+ */
+int keys_upgrade(const char *file, int *upgraded);
+
 typedef int (*keys_fn)(const char *user, const struct ssh_key *key, void *ctx);
 int keys_list(const char *file, keys_fn fn, void *ctx);
 

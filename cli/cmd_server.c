@@ -4,6 +4,7 @@
 #include "cli/common.h"
 #include "view/runtime.h"
 
+#include "access/keys.h"
 #include "exec/appnet.h"
 #include "exec/limits.h"
 #include "exec/sandbox.h"
@@ -115,6 +116,18 @@ static void print_limits_and_network(const char *root, pid_t svscan)
 	free(what);
 }
 
+/* Key lines an earlier version wrote get what they need now (a terminal for `run`). */
+static void upgrade_keys(void)
+{
+	char *file = NULL;
+	int upgraded = 0;
+	if (keys_path(&file) < 0 || keys_upgrade(file, &upgraded) < 0)
+		say(stderr, SAY_WARN, "%s", sw_error_last());
+	else if (upgraded)
+		printf("Updated the options of the keys in %s (a terminal for run)\n", file);
+	free(file);
+}
+
 int cmd_server_start(struct cli *c)
 {
 	struct supervisor_status st;
@@ -128,6 +141,7 @@ int cmd_server_start(struct cli *c)
 	/* what would keep the router from starting is said before anything starts */
 	if (router_check(c->root) < 0 || supervisor_start(c->root, &st) < 0)
 		return cli_fail();
+	upgrade_keys();
 	ended += st.ended;
 	if (ended)
 		printf("Ended %d process%s left running by a supervisor that was killed\n", ended,
@@ -269,6 +283,7 @@ int cmd_server_stop(struct cli *c)
 int cmd_server_run(struct cli *c)
 {
 	int added;
+	upgrade_keys();
 	/* what a killed tree left goes first; the tree's first scan starts every app's current release */
 	if (!supervisor_running(c->root)) {
 		if (supervisor_end_outside(c->root, 30, NULL) < 0)

@@ -311,3 +311,34 @@ Test(server, status_says_whether_apps_get_a_network_of_their_own)
 	free(why);
 	free(line);
 }
+
+/* A key line an earlier version wrote (no pty) gets one at server:start; other lines stay. */
+Test(server, start_brings_key_lines_of_an_earlier_version_up_to_date)
+{
+	const char *blob = "AAAAC3NzaC1lZDI1NTE5AAAAIE1tEcUHHgGT3u4CuixaNOmKqGJhrRG8ESBgpE7kygmS";
+	char *ssh = th_path("%s/.ssh", sb.dir), *file = th_path("%s/authorized_keys", ssh);
+	char *old = th_path("ssh-ed25519 %s mine@laptop\nrestrict,command=\"%s --root %s shell bob\" "
+			    "ssh-ed25519 %s bob@desk\n", blob, SLIPWAY_BIN, sb.root, blob);
+	cr_assert_eq(mkdir(ssh, 0700), 0);
+	th_write(file, old, 0600);
+	struct th_result r = sw("server:start");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	started[nstarted++] = pid_in(r.out);
+	char *want = th_path("Updated the options of the keys in %s (a terminal for run)\n", file);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	th_result_free(&r);
+	char *now = th_read(file, NULL);
+	char *line = th_path("ssh-ed25519 %s mine@laptop\nrestrict,pty,command=\"%s --root %s shell "
+			     "bob\" ssh-ed25519 %s bob@desk\n", blob, SLIPWAY_BIN, sb.root, blob);
+	cr_assert_str_eq(now, line, "only slipway's line changed");
+	/* once is enough: the next start says nothing of it */
+	r = sw("server:start");
+	cr_assert_null(strstr(r.out, "Updated the options"), "%s", r.out);
+	th_result_free(&r);
+	free(now);
+	free(line);
+	free(want);
+	free(old);
+	free(file);
+	free(ssh);
+}
