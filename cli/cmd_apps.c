@@ -12,11 +12,13 @@
 #include "release/watcher.h"
 
 #include "access/access.h"
+#include "store/addons.h"
 #include "store/app.h"
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/maintenance.h"
 #include "store/settings.h"
+#include "util/error.h"
 #include "util/say.h"
 #include "util/units.h"
 
@@ -205,6 +207,30 @@ const struct opt apps_destroy_opts[] = {
 	OPT_END_OF(struct apps_destroy_args),
 };
 
+/* SW_EDENIED naming the add-ons app owns, which must go first; 0 when it owns none. */
+static int owns_no_addons(const char *root, const char *app)
+{
+	struct strvec names = STRVEC_INIT, owned = STRVEC_INIT;
+	int err = addons_list(root, &names);
+	for (size_t i = 0; !err && i < names.n; i++) {
+		struct addon a;
+		if (addon_read(root, names.v[i], &a) == 0 && !strcmp(a.app, app))
+			strvec_push(&owned, a.name);
+	}
+	if (!err && owned.n) {
+		struct buf list = BUF_INIT;
+		for (size_t i = 0; i < owned.n; i++)
+			buf_addf(&list, "%s%s", i ? ", " : "", owned.v[i]);
+		err = sw_error_set(SW_EDENIED, "%s owns the add-on%s %s: destroy its add-ons first: "
+				   "slipway addons:destroy %s --confirm %s",
+				   app, owned.n > 1 ? "s" : "", list.data, owned.v[0], app);
+		buf_release(&list);
+	}
+	strvec_clear(&owned);
+	strvec_clear(&names);
+	return err;
+}
+
 int cmd_apps_destroy(struct cli *c)
 {
 	const struct apps_destroy_args *a = c->options;
@@ -218,6 +244,8 @@ int cmd_apps_destroy(struct cli *c)
 		    name);
 		return 1;
 	}
+	if (owns_no_addons(c->root, name) < 0)
+		return cli_fail();
 	/* its processes stop first: nothing may run an app that is gone */
 	router_forget(c->root, name);
 	watch_stop(c->root, name);

@@ -23,6 +23,16 @@ int cmd_apps_info(struct cli *c);
 int cmd_apps_destroy(struct cli *c);
 extern const struct opt apps_opts[], apps_create_opts[], apps_destroy_opts[];
 
+/* cmd_addons.c */
+int cmd_addons(struct cli *c);
+int cmd_addons_create(struct cli *c);
+int cmd_addons_info(struct cli *c);
+int cmd_addons_attach(struct cli *c);
+int cmd_addons_detach(struct cli *c);
+int cmd_addons_destroy(struct cli *c);
+extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
+	addons_attach_opts[], addons_destroy_opts[];
+
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);

@@ -14,6 +14,7 @@
 #include "util/net.h"
 #include "util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ char *addon_service_name(const char *name)
 	return xasprintf("addon.%s", name);
 }
 
-static int find_kind(const char *kind, const struct addon_kind **out)
+int addon_kind_get(const char *kind, const struct addon_kind **out)
 {
 	if ((*out = addon_kind_find(kind)))
 		return 0;
@@ -50,6 +51,28 @@ static int find_kind(const char *kind, const struct addon_kind **out)
 	int err = sw_error_set(SW_EINVALID, "unknown add-on service '%s': use %s", kind ? kind : "",
 			       names.data);
 	buf_release(&names);
+	return err;
+}
+
+char *addon_default_alias(const struct addon_kind *k)
+{
+	char *alias = xstrdup(k->alias ? k->alias : k->kind);
+	for (char *p = alias; *p; p++)
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	return alias;
+}
+
+int addon_url(const char *root, const struct addon *a, const char *alias, char **out)
+{
+	const struct addon_kind *k = NULL;
+	struct addon_credentials c;
+	int err = addon_kind_get(a->kind, &k);
+	*out = NULL;
+	if (!err && !k->url)
+		err = sw_error_set(SW_EINVALID, "add-ons of kind '%s' have no URL", a->kind);
+	if (!err && !(err = addon_credentials_read(root, a->name, &c)))
+		*out = k->url(a, &c, alias);
+	memset(&c, 0, sizeof(c)); /* its file is the only copy kept */
 	return err;
 }
 
@@ -83,7 +106,7 @@ int addon_service_write(const char *root, const struct addon *a)
 	char *signal = NULL;
 	int err;
 
-	if ((err = find_kind(a->kind, &k)) || (err = log_program(root, a, &log)))
+	if ((err = addon_kind_get(a->kind, &k)) || (err = log_program(root, a, &log)))
 		goto done;
 	k->service(root, a, &run, &check);
 	signal = xasprintf("%s\n", k->down_signal);
@@ -110,7 +133,7 @@ done:
 int addon_check(const char *root, const struct addon *a)
 {
 	const struct addon_kind *k = NULL;
-	int err = find_kind(a->kind, &k);
+	int err = addon_kind_get(a->kind, &k);
 	return err ? err : k->check(root, a);
 }
 
@@ -236,7 +259,7 @@ int addon_create(const char *root, const struct addon_create_opts *o, struct add
 	char *lockpath = NULL;
 	int err, reserved = 0, first = 0, last = 0;
 
-	if ((err = find_kind(o->kind, &k)))
+	if ((err = addon_kind_get(o->kind, &k)))
 		return err;
 	if (geteuid() == 0)
 		return sw_error_set(SW_EDENIED, "add-ons need slipway to run as an unprivileged user");

@@ -40,6 +40,19 @@
 /* The kind named kind ("postgresql"), or NULL. */
 const struct addon_kind *addon_kind_find(const char *kind);
 
+/* The same, or SW_EINVALID with a message listing the kinds there are. */
+int addon_kind_get(const char *kind, const struct addon_kind **out);
+
+/* The alias an add-on of kind k is attached as by default: "DATABASE" (malloc'ed). */
+char *addon_default_alias(const struct addon_kind *k);
+
+/*
+ * The URL an app that attaches a as alias gets in ALIAS_URL (the kind's
+ * url(), with a's credentials), malloc'ed into *out.  SW_ENOTFOUND /
+ * SW_ERROR when its credentials cannot be read.
+ */
+int addon_url(const char *root, const struct addon *a, const char *alias, char **out);
+
 /* "addon.NAME": the add-on's service (malloc'ed). */
 char *addon_service_name(const char *name);
 

@@ -20,6 +20,8 @@
 struct addon_kind {
 	const char *kind;         /* "postgresql": the record's kind, the names' prefix */
 	const char *down_signal;  /* what s6 stops it with: "SIGINT" */
+	/* the alias an app attaches it as by default ("DATABASE"); NULL: the kind in capitals */
+	const char *alias;
 
 	/*
 	 * The installed server's major version into *major; SW_ENOTFOUND with a
@@ -47,6 +49,15 @@ struct addon_kind {
 	 * with the line its service logs when it refuses to start.
 	 */
 	int (*check)(const char *root, const struct addon *a);
+
+	/*
+	 * The URL an app attached as alias finds in ALIAS_URL, malloc'ed: the
+	 * login c, the socket directory as the app's sandbox sees it
+	 * (/run/addons/<alias in lower case>) or the add-on's port on
+	 * 127.0.0.1 (PostgreSQL:
+	 * postgres://USER:PASSWORD@localhost:PORT/DB?host=/run/addons/database).
+	 */
+	char *(*url)(const struct addon *a, const struct addon_credentials *c, const char *alias);
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "util/run.h"
 #include "util/util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -309,9 +310,22 @@ static void pg_service(const char *root, const struct addon *a, struct buf *run,
 	free(bin);
 }
 
+/* libpq, psycopg and node-postgres take the socket directory from host=; PORT picks its file */
+static char *pg_url(const struct addon *a, const struct addon_credentials *c, const char *alias)
+{
+	char *url = xasprintf("postgres://%s:%s@localhost:%d/%s?host=/run/addons/%s", c->user,
+			      c->password, a->port, c->database, alias);
+	/* the alias's letters in lower case: DATABASE -> /run/addons/database */
+	for (char *p = strrchr(url, '/') + 1; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return url;
+}
+
 const struct addon_kind addon_kind_pg = {
 	.kind = "postgresql",
 	.down_signal = "SIGINT",
+	.alias = "DATABASE",
+	.url = pg_url,
 	.installed = pg_installed,
 	.prepare = pg_prepare,
 	.service = pg_service,

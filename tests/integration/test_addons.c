@@ -1,0 +1,307 @@
+/*
+ * The add-on commands end to end, with a real PostgreSQL under the root's
+ * real s6 tree, the product run as an unprivileged user (as on a real
+ * server; when the tests run as root each test becomes SLIPWAY_TEST_USER,
+ * by default "nobody", first).
+ *
+ * addons:create heroku-postgresql: "Creating NAME on APP... done" and
+ * "Attached as DATABASE (DATABASE_URL), v2"; releases, config and
+ * releases:info show the attachment; psql with the URL's credentials over
+ * the add-on's socket writes and reads a row; config:set of DATABASE_URL
+ * is refused; rollback to before the add-on keeps DATABASE_URL; another
+ * app attaches it (the same URL) and detaches it; addons, addons:info;
+ * a remote user sees only the add-ons of their apps; addons:destroy
+ * detaches it from its owner and removes its service and data; every
+ * refusal (unknown kind, name taken, bad alias, alias attached, a var of
+ * the user's, unknown add-on, detaching what is not attached, destroy
+ * while attached elsewhere or without --confirm, apps:destroy of the
+ * owner) says one line, exits 1 and changes nothing.  As root,
+ * addons:create is refused.
+ */
+#define _GNU_SOURCE
+#include "tests/integration/app_sandbox.h"
+
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define APP "shop"
+#define OTHER "admin"
+
+static struct app_sandbox sb;
+
+#define gc th_keep
+
+/* Becomes the unprivileged test user when run as root. */
+static void become_user(void)
+{
+	if (geteuid() != 0)
+		return;
+	const char *name = getenv("SLIPWAY_TEST_USER");
+	struct passwd *pw = getpwnam(name && *name ? name : "nobody");
+	cr_assert(pw, "no user '%s' to run the add-on tests as", name && *name ? name : "nobody");
+	cr_assert_eq(setgroups(0, NULL), 0);
+	cr_assert_eq(setgid(pw->pw_gid), 0);
+	cr_assert_eq(setuid(pw->pw_uid), 0);
+	/* a process that changed its uid is not dumpable: LeakSanitizer could not trace itself */
+	prctl(PR_SET_DUMPABLE, 1);
+}
+
+/* The sandbox, made by the user the product runs as. */
+static void sandbox(void)
+{
+	app_sandbox_init(&sb, APP, 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
+	/* a range of its own, out of slipway.portRange, so suites running at once do not meet */
+	int p = th_free_port();
+	char *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%d-%d", p, p + 20 > 65535 ? 65535 : p + 20);
+	app_sandbox_setenv(&sb, range);
+	free(range);
+}
+
+#define sw(...) SANDBOX_RUN(&sb, sb.dir, SLIPWAY_BIN, __VA_ARGS__)
+#define OK(...) gc(app_sandbox_must(sw(__VA_ARGS__), #__VA_ARGS__))
+
+static void setup(void)
+{
+	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
+	if (geteuid() == 0)
+		setenv("TMPDIR", "/tmp", 1);
+	become_user();
+	sandbox();
+	OK("server:start");
+}
+
+static void teardown(void)
+{
+	struct th_result r = sw("server:stop");
+	th_result_free(&r);
+	th_keep_free();
+	app_sandbox_release(&sb);
+}
+
+TestSuite(addons, .init = setup, .fini = teardown, .timeout = 240);
+
+/* slipway ARGS as the remote user bob (what `slipway shell bob` runs). */
+static struct th_result as_bob(const char *const *args)
+{
+	const char *env[APP_SANDBOX_ENV_MAX + 2], *argv[16];
+	size_t n = 0, k = 0;
+	for (; n < sb.nenv; n++)
+		env[n] = sb.env[n];
+	env[n++] = "SLIPWAY_SHELL_USER=bob";
+	env[n] = NULL;
+	argv[k++] = SLIPWAY_BIN;
+	for (size_t i = 0; args[i] && k < 15; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	return th_run(sb.dir, env, NULL, argv);
+}
+
+/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
+static void refused(struct th_result r, const char *line)
+{
+	char *err = th_path(" !    %s\n", line);
+	app_sandbox_refused(r, 1, err);
+	free(err);
+}
+
+/* The release list of app, as `releases` prints it (kept). */
+static char *releases(const char *app)
+{
+	return OK("releases", "-a", app);
+}
+
+/* The value of DATABASE_URL of app, "" when it has none (kept). */
+static char *database_url(const char *app)
+{
+	return app_sandbox_chomp(OK("config:get", "DATABASE_URL", "-a", app));
+}
+
+/* The one add-on name in s ("postgresql-<adjective>-<number>"), kept. */
+static char *addon_name(const char *s)
+{
+	const char *p = strstr(s, "postgresql-");
+	cr_assert(p, "no add-on name in:\n%s", s);
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	return gc(xstrndup(p, n));
+}
+
+/* A first deploy of APP: a worker the formation does not run, so nothing needs to start. */
+static void deploy(void)
+{
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	app_sandbox_write(&sb, "Procfile", "worker: sleep 600\n", 0644);
+	app_sandbox_write(&sb, "index.txt", "hello\n", 0644);
+	app_sandbox_must(SANDBOX_RUN(&sb, NULL, "git", "add", "-A"), "git add");
+	app_sandbox_must(SANDBOX_RUN(&sb, NULL, "git", "commit", "-q", "-m", "one"), "git commit");
+	free(app_sandbox_push(&sb, "main"));
+}
+
+/* psql with url's credentials, its host= (the sandbox's path) the add-on's socket directory. */
+static char *psql(const char *url, const char *name, const char *sql)
+{
+	char *host = strstr(url, "?host=");
+	cr_assert(host, "%s", url);
+	char *hosturl = gc(th_path("%.*s?host=%s/addons/%s/run", (int)(host - url), url, sb.root,
+				   name));
+	const char *env[] = { "PGCONNECT_TIMEOUT=30", NULL };
+	struct th_result r = th_runv(NULL, env, "psql", "-X", "-q", "-t", "-A", "-v",
+				     "ON_ERROR_STOP=1", hosturl, "-c", sql, NULL);
+	cr_assert_eq(r.status, 0, "psql: %s", r.err);
+	char *out = gc(xstrdup(r.out));
+	th_result_free(&r);
+	return out;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+Test(addons, create_attach_rollback_detach_destroy)
+{
+	OK("apps:create", APP);
+	OK("apps:create", OTHER);
+	deploy();
+
+	/* unknown kind, bad alias, a var of the user's: refused before anything is made */
+	refused(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
+		"postgresql");
+	refused(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
+		"invalid add-on alias 'db': use capital letters, digits and '_', starting with a "
+		"letter (DATABASE)");
+	OK("config:set", "DATABASE_URL=mine", "-a", OTHER);
+	refused(sw("addons:create", "postgresql", "-a", OTHER),
+		"DATABASE_URL is set on " OTHER " already; unset it (slipway config:unset "
+		"DATABASE_URL -a " OTHER ") or attach under another name with --as");
+	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
+	OK("config:unset", "DATABASE_URL", "-a", OTHER);
+
+	/* created, attached: a release with DATABASE_URL */
+	char *out = OK("addons:create", "heroku-postgresql", "--wait", "-a", APP);
+	char *name = addon_name(out);
+	cr_assert_str_eq(out, gc(th_path("Creating %s on " APP "... done\n"
+					 "Attached as DATABASE (DATABASE_URL), v2\n", name)));
+	cr_assert(strstr(releases(APP), gc(th_path("v2  Attach %s as DATABASE  ", name))),
+		  "%s", releases(APP));
+	char *url = database_url(APP);
+	cr_assert_eq(strncmp(url, "postgres://", 11), 0, "%s", url);
+	cr_assert(strstr(url, "?host=/run/addons/database"), "%s", url);
+	cr_assert(strstr(OK("config", "-a", APP), gc(th_path("DATABASE_URL: %s\n", url))));
+	cr_assert(strstr(OK("releases:info", "-a", APP), gc(th_path("Addons:    %s (DATABASE)\n",
+								    name))));
+	/* the app's credentials reach it over its socket */
+	cr_assert_str_eq(psql(url, name, "CREATE TABLE t (x text); INSERT INTO t VALUES ('hi'); "
+				    "SELECT x FROM t"),
+			 "hi\n");
+
+	/* listed, shown */
+	out = OK("addons", "-a", APP);
+	cr_assert(strstr(out, "Add-on "), "%s", out);
+	cr_assert(strstr(out, gc(th_path("%s  postgresql 15  ready\n └─ as DATABASE\n", name))),
+		  "%s", out);
+	out = OK("addons:info", name);
+	cr_assert(strstr(out, gc(th_path("=== %s\nKind:         postgresql 15\nOwning app:   " APP
+					 "\nAttachments:  " APP "::DATABASE\n", name))), "%s", out);
+	cr_assert(strstr(out, "State:        ready\n"), "%s", out);
+	cr_assert(strstr(out, "Data size:    "), "%s", out);
+
+	/* DATABASE_URL is the add-on's; a rollback to before it keeps it */
+	refused(sw("config:set", "DATABASE_URL=x", "-a", APP),
+		gc(th_path("cannot set DATABASE_URL: the add-on %s manages it (attached as "
+			   "DATABASE); to stop using it: slipway addons:detach DATABASE -a " APP,
+			   name)));
+	OK("rollback", "v1", "-a", APP);
+	cr_assert_str_eq(database_url(APP), url);
+
+	/* refusals: nothing changes */
+	refused(sw("addons:create", "postgresql", "--name", name, "-a", OTHER),
+		gc(th_path("the add-on name '%s' is already taken", name)));
+	refused(sw("addons:attach", name, "-a", APP),
+		gc(th_path(APP " has %s attached as DATABASE already: choose another name with "
+			   "--as, or detach it (slipway addons:detach DATABASE -a " APP ")", name)));
+	refused(sw("addons:info", "postgresql-none-1"),
+		"add-on 'postgresql-none-1' does not exist (see: slipway addons)");
+	refused(sw("addons:detach", "CACHE", "-a", APP),
+		APP " has no add-on attached as CACHE (see: slipway addons -a " APP ")");
+	refused(sw("apps:destroy", APP, "--confirm", APP),
+		gc(th_path(APP " owns the add-on %s: destroy its add-ons first: slipway "
+			   "addons:destroy %s --confirm " APP, name, name)));
+	struct th_result r = sw("addons:destroy", name);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, gc(th_path(" !    This will permanently destroy %s and its data.\n"
+					   " !    To proceed, run: slipway addons:destroy %s "
+					   "--confirm " APP "\n", name, name)));
+	th_result_free(&r);
+	cr_assert_eq(th_count(releases(APP), "  alice@example.com  "), 3, "%s", releases(APP));
+
+	/* a remote user sees only the add-ons of apps they may use */
+	cr_assert_str_eq(gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob")),
+			 "No add-ons.\n");
+	refused(as_bob((const char *[]){ "addons:info", name, NULL }),
+		gc(th_path("add-on '%s' does not exist (see: slipway addons)", name)));
+
+	/* another app attaches it: the same URL; it cannot go while attached there */
+	out = OK("addons:attach", name, "-a", OTHER);
+	cr_assert_str_eq(out, gc(th_path("Attaching %s to " OTHER "... done\n"
+					 "Attached as DATABASE (DATABASE_URL), v3\n", name)));
+	cr_assert_str_eq(database_url(OTHER), url);
+	OK("access:add", "bob", "-a", OTHER); /* the control: now bob sees it */
+	out = gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob"));
+	cr_assert(strstr(out, name) && strstr(out, "as DATABASE on " OTHER), "%s", out);
+	refused(sw("addons:destroy", name, "--confirm", APP),
+		gc(th_path("%s is attached to other apps (" OTHER "::DATABASE): detach it there "
+			   "first (slipway addons:detach DATABASE -a " OTHER ")", name)));
+	out = OK("addons:detach", "DATABASE", "-a", OTHER);
+	cr_assert_str_eq(out, gc(th_path("Detached %s from DATABASE (DATABASE_URL) on " OTHER
+					 ", v4\n", name)));
+	cr_assert_str_eq(database_url(OTHER), "");
+	refused(sw("addons:detach", "DATABASE", "-a", OTHER),
+		OTHER " has no add-on attached as DATABASE (see: slipway addons -a " OTHER ")");
+
+	/* destroyed: detached from its owner (a release), its service and data gone */
+	out = OK("addons:destroy", name, "--confirm", APP);
+	cr_assert_str_eq(out, gc(th_path("Detached %s from DATABASE (DATABASE_URL) on " APP
+					 ", v4\nDestroying %s on " APP "... done\n", name, name)));
+	cr_assert_str_eq(database_url(APP), "");
+	cr_assert(!exists(gc(th_path("%s/addons/%s", sb.root, name))));
+	cr_assert(!exists(gc(th_path("%s/services/addon.%s", sb.root, name))));
+	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
+	OK("apps:destroy", APP, "--confirm", APP);
+}
+
+/* As root: refused with runtime/addon's line, nothing made. */
+static void setup_root(void)
+{
+	sandbox();
+}
+
+static void teardown_root(void)
+{
+	th_keep_free();
+	app_sandbox_release(&sb);
+}
+
+TestSuite(addons_root, .init = setup_root, .fini = teardown_root, .timeout = 60);
+
+Test(addons_root, create_is_refused)
+{
+	if (geteuid() != 0)
+		cr_skip_test("not run as root");
+	OK("apps:create", APP);
+	refused(sw("addons:create", "postgresql", "-a", APP),
+		"add-ons need slipway to run as an unprivileged user");
+	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
+	cr_assert(!strstr(releases(APP), "\nv"), "%s", releases(APP));
+}
