@@ -361,7 +361,8 @@ const struct opt addons_create_opts[] = {
 	OPT_STRING(0, "name", struct addons_create_args, name, "NAME", "an add-on name",
 		   "the add-on's name (default: KIND-<adjective>-<number>)"),
 	OPT_STRING(0, "as", struct addons_create_args, as, "ALIAS", "an alias",
-		   "attach it as ALIAS: its URL in ALIAS_URL (default: DATABASE for PostgreSQL)"),
+		   "attach it as ALIAS: its URL in ALIAS_URL\n"
+		   "(default: DATABASE for PostgreSQL)"),
 	OPT_FLAG(0, "wait", struct addons_create_args, wait,
 		 "wait until it accepts connections (creating always does)"),
 	OPT_END_OF(struct addons_create_args),
@@ -423,7 +424,8 @@ struct addons_attach_args {
 
 const struct opt addons_attach_opts[] = {
 	OPT_STRING(0, "as", struct addons_attach_args, as, "ALIAS", "an alias",
-		   "the attachment's name: the URL in ALIAS_URL (default: DATABASE for PostgreSQL)"),
+		   "the attachment's name: the URL in ALIAS_URL\n"
+		   "(default: DATABASE for PostgreSQL)"),
 	OPT_END_OF(struct addons_attach_args),
 };
 

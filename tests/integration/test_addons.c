@@ -260,6 +260,10 @@ Test(addons, create_attach_rollback_detach_destroy)
 	OK("access:add", "bob", "-a", OTHER); /* the control: now bob sees it */
 	out = gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob"));
 	cr_assert(strstr(out, name) && strstr(out, "as DATABASE on " OTHER), "%s", out);
+	refused(as_bob((const char *[]){ "addons", "-a", APP, NULL }),
+		"You do not have access to the app " APP ".");
+	refused(as_bob((const char *[]){ "addons:destroy", name, "--confirm", APP, NULL }),
+		gc(th_path("%s is " APP "'s: only its users may destroy it", name)));
 	refused(sw("addons:destroy", name, "--confirm", APP),
 		gc(th_path("%s is attached to other apps (" OTHER "::DATABASE): detach it there "
 			   "first (slipway addons:detach DATABASE -a " OTHER ")", name)));
