@@ -129,22 +129,25 @@ static int64_t data_size(const char *root, const char *name)
 	return err ? -1 : du_total;
 }
 
-/*
- * s->a's attachments from all (attachments_now()) that the user may see,
- * its state and (with size) its data's size.
- */
-static void shown_fill(const struct cli *c, struct addon_shown *s, const struct strvec *all,
-		       int size)
+/* s->a's attachments from all (attachments_now()): those the user may see, or (c NULL) all. */
+static void attachments_of(const struct cli *c, struct addon_shown *s, const struct strvec *all)
 {
 	size_t len = strlen(s->a.name);
 	for (size_t i = 0; i < all->n; i++) {
 		if (strncmp(all->v[i], s->a.name, len) || all->v[i][len] != ' ')
 			continue;
 		char *app = attachment_app(all->v[i] + len + 1);
-		if (may_use(c, app))
+		if (!c || may_use(c, app))
 			strvec_push(&s->attachments, all->v[i] + len + 1);
 		free(app);
 	}
+}
+
+/* s->a's attachments the user may see, its state and (with size) its data's size. */
+static void shown_fill(const struct cli *c, struct addon_shown *s, const struct strvec *all,
+		       int size)
+{
+	attachments_of(c, s, all);
 	addon_state(c->root, &s->a, s->state, sizeof(s->state));
 	s->data_size = size ? data_size(c->root, s->a.name) : -1;
 }
@@ -542,7 +545,6 @@ static int destroy_refused(const struct addon_shown *s, const struct strvec *oth
 int cmd_addons_destroy(struct cli *c)
 {
 	const struct addons_destroy_args *args = c->options;
-	const struct cli every = { .root = c->root }; /* sees every attachment */
 	struct addon_shown s;
 	struct strvec all = STRVEC_INIT, own = STRVEC_INIT, others = STRVEC_INIT;
 	int rc = 0;
@@ -565,7 +567,7 @@ int cmd_addons_destroy(struct cli *c)
 		rc = 1;
 		goto done;
 	}
-	shown_fill(&every, &s, &all, 0);
+	attachments_of(NULL, &s, &all); /* those of apps the user may not use too */
 	split_attachments(&s, &own, &others);
 	if (others.n) {
 		rc = destroy_refused(&s, &others);
