@@ -34,7 +34,9 @@ static void attachment_lines(struct buf *out, const struct addon_shown *s, const
 			continue;
 		size_t applen = (size_t)(sep - at);
 		buf_addf(out, "%*s └─ as %s", (int)indent, "", sep + 2);
-		if (!app || strlen(app) != applen || strncmp(app, at, applen))
+		/* to the app listed, or to its owner in a listing of every app: no need to say */
+		const char *here = app ? app : s->a.app;
+		if (strlen(here) != applen || strncmp(here, at, applen))
 			buf_addf(out, " on %.*s", (int)applen, at);
 		buf_adds(out, "\n");
 	}

@@ -27,7 +27,8 @@ struct addon_shown {
 /*
  * The table: Add-on, Kind and State (with an Owning App column first
  * when app is NULL), each add-on followed by a " └─ as ALIAS" line per
- * attachment ("... on OTHERAPP" for one to another app than app).
+ * attachment ("... on OTHERAPP" for one to another app than app, or
+ * without app than the owner).
  */
 void view_addons_table(struct buf *out, const struct addon_shown *v, size_t n, const char *app);
 

@@ -215,6 +215,15 @@ Test(addons, create_attach_rollback_detach_destroy)
 					 "\nAttachments:  " APP "::DATABASE\n", name))), "%s", out);
 	cr_assert(strstr(out, "State:        ready\n"), "%s", out);
 	cr_assert(strstr(out, "Data size:    "), "%s", out);
+	out = OK("addons:info", name, "--json");
+	cr_assert(strstr(out, "\"app\":\"" APP "\",\"attachments\":[{\"app\":\"" APP "\","
+			      "\"name\":\"DATABASE\"}]"), "%s", out);
+	cr_assert(strstr(out, "\"state\":\"ready\""), "%s", out);
+	out = OK("addons");
+	cr_assert(strstr(out, gc(th_path("Owning App  Add-on %*s Kind           State\n"
+					 APP "        %s  postgresql 15  ready\n"
+					 "%12s └─ as DATABASE\n", (int)strlen(name) - 6, "", name, ""))),
+		  "%s", out);
 
 	/* DATABASE_URL is the add-on's; a rollback to before it keeps it */
 	refused(sw("config:set", "DATABASE_URL=x", "-a", APP),
