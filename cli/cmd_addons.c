@@ -99,8 +99,7 @@ static void addon_state(const char *root, const struct addon *a, char *out, size
 		snprintf(out, n, "down: it has no service (server:start adds it)");
 	else if (st.up)
 		/* s6's readiness: its check (pg_isready) said it accepts connections */
-		snprintf(out, n, "%s",
-			 supervisor_service_wait_ready(root, service, 1) ? "starting" : "ready");
+		snprintf(out, n, "%s", st.ready ? "ready" : "starting");
 	else if (addon_check(root, a) == SW_EINVALID)
 		snprintf(out, n, "down: %s", sw_error_last());
 	else

@@ -709,16 +709,17 @@ void supervisor_service_names(const char *root, struct strvec *out)
 int supervisor_service_state(const char *root, const char *service, struct service_state *st)
 {
 	char *dir = service_path(root, service);
-	const char *argv[] = { "s6-svstat", "-o", "up,wantedup,pid,updownfor", dir, NULL };
+	const char *argv[] = { "s6-svstat", "-o", "up,wantedup,pid,updownfor,ready", dir, NULL };
 	struct buf out = BUF_INIT;
-	char up[8] = "", wanted[8] = "";
+	char up[8] = "", wanted[8] = "", ready[8] = "";
 	int status = -1, err = -1;
 
 	memset(st, 0, sizeof(*st));
 	if (supervisor_service_name_valid(service) && fs_is_dir(dir) &&
 	    supervisor_s6(argv, &status, &out) == 0 && status == 0 &&
-	    sscanf(out.data, "%7s %7s %ld %lld", up, wanted, &st->pid, &st->seconds) == 4) {
+	    sscanf(out.data, "%7s %7s %ld %lld %7s", up, wanted, &st->pid, &st->seconds, ready) == 5) {
 		st->up = !strcmp(up, "true");
+		st->ready = st->up && !strcmp(ready, "true");
 		st->wanted_up = !strcmp(wanted, "true");
 		if (st->pid < 0)
 			st->pid = 0;

@@ -181,6 +181,7 @@ void supervisor_service_names(const char *root, struct strvec *out);
 struct service_state {
 	int up;              /* its process runs */
 	int wanted_up;       /* s6 keeps it running: starts it again when it exits */
+	int ready;           /* up, and it said it is ready (s6's readiness notification) */
 	long pid;            /* 0 when it is down */
 	long long seconds;   /* since it went up (or down) */
 };
