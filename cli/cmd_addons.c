@@ -398,17 +398,19 @@ int cmd_addons_create(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
+	printf("Creating %s on %s... done\n", a.name, c->app);
+	fflush(stdout); /* before what the release phase prints */
 	int err = attach(c, &a, alias, &res);
 	if (err < 0) {
 		/* nothing half-made: the add-on goes again, the attach's reason is told */
 		struct sw_error_state first;
 		sw_error_save(&first, err);
 		addon_destroy(c->root, a.name);
-		sw_error_restore(&first);
+		sw_error_prefix(sw_error_restore(&first), "%s is destroyed again, as it cannot be "
+				"attached: ", a.name);
 		rc = cli_fail();
 		goto done;
 	}
-	printf("Creating %s on %s... done\n", a.name, c->app);
 	print_attached(c, alias, &res);
 	if (res.failed)
 		rc = cli_release_failed(c, &res);

@@ -15,7 +15,8 @@
  * refusal (unknown kind, name taken, bad alias, alias attached, a var of
  * the user's, unknown add-on, detaching what is not attached, destroy
  * while attached elsewhere or without --confirm, apps:destroy of the
- * owner) says one line, exits 1 and changes nothing.  As root,
+ * owner) says one line, exits 1 and changes nothing; an add-on whose
+ * attach fails once it is made (its app stays locked) is destroyed again.  As root,
  * addons:create is refused.
  */
 #define _GNU_SOURCE
@@ -24,11 +25,13 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,20 +93,26 @@ static void teardown(void)
 
 TestSuite(addons, .init = setup, .fini = teardown, .timeout = 240);
 
-/* slipway ARGS as the remote user bob (what `slipway shell bob` runs). */
-static struct th_result as_bob(const char *const *args)
+/* slipway ARGS with the sandbox's environment and "K=V" extra. */
+static struct th_result sw_env(const char *extra, const char *const *args)
 {
 	const char *env[APP_SANDBOX_ENV_MAX + 2], *argv[16];
 	size_t n = 0, k = 0;
 	for (; n < sb.nenv; n++)
 		env[n] = sb.env[n];
-	env[n++] = "SLIPWAY_SHELL_USER=bob";
+	env[n++] = extra;
 	env[n] = NULL;
 	argv[k++] = SLIPWAY_BIN;
 	for (size_t i = 0; args[i] && k < 15; i++)
 		argv[k++] = args[i];
 	argv[k] = NULL;
 	return th_run(sb.dir, env, NULL, argv);
+}
+
+/* slipway ARGS as the remote user bob (what `slipway shell bob` runs). */
+static struct th_result as_bob(const char *const *args)
+{
+	return sw_env("SLIPWAY_SHELL_USER=bob", args);
 }
 
 /* A refusal: exit 1, the one line on stderr, nothing on stdout. */
@@ -253,6 +262,22 @@ Test(addons, create_attach_rollback_detach_destroy)
 					   " !    To proceed, run: slipway addons:destroy %s "
 					   "--confirm " APP "\n", name, name)));
 	th_result_free(&r);
+	cr_assert_eq(th_count(releases(APP), "  alice@example.com  "), 3, "%s", releases(APP));
+
+	/* made, but its attach fails (the app stays locked): it goes again */
+	char *lockpath = gc(th_path("%s/locks/" APP ".lock", sb.root));
+	int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert(lock >= 0 && flock(lock, LOCK_EX) == 0);
+	r = sw_env("SLIPWAY_LOCK_TIMEOUT=1", (const char *[]){ "addons:create", "postgresql",
+		   "--name", "postgresql-gone-1", "--as", "CACHE", "-a", APP, NULL });
+	close(lock);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_str_eq(r.out, "Creating postgresql-gone-1 on " APP "... done\n");
+	const char *gone = " !    postgresql-gone-1 is destroyed again, as it cannot be attached: ";
+	cr_assert(!strncmp(r.err, gone, strlen(gone)) && th_count(r.err, "") == 1, "%s", r.err);
+	th_result_free(&r);
+	cr_assert(!exists(gc(th_path("%s/addons/postgresql-gone-1", sb.root))));
+	cr_assert(!exists(gc(th_path("%s/services/addon.postgresql-gone-1", sb.root))));
 	cr_assert_eq(th_count(releases(APP), "  alice@example.com  "), 3, "%s", releases(APP));
 
 	/* a remote user sees only the add-ons of apps they may use */
