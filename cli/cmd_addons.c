@@ -465,7 +465,7 @@ done:
 	return rc;
 }
 
-/* Detaches the attachment alias of c->app (of the add-on addon): the release and its line. */
+/* Detaches the attachment alias (of the add-on addon) from app: the release and its line. */
 static int detach(struct cli *c, const char *app, const char *alias, const char *addon)
 {
 	struct app_ctx ctx = APP_CTX_INIT;
@@ -511,7 +511,7 @@ const struct opt addons_destroy_opts[] = {
 };
 
 /*
- * Of the attachments of s (shown_fill()'s, all of them): those to other
+ * Of the attachments of s (attachments_of()'s, all of them): those to other
  * apps than its owner into others ("APP::ALIAS"), the owner's aliases
  * into own.
  */
