@@ -80,8 +80,9 @@ int appnet_resolv_conf(const char *host_file, char **conf, char dns[APPNET_ADDR_
  * the sandbox: bubblewrap's "child-pid") and waits until it is ready: the
  * namespace configured and, when port > 0, the host's 127.0.0.1:port bound
  * for it.  host_ports (0-terminated, or NULL): the host's loopback ports
- * that connections to the same port on the namespace's loopback reach.  dns (appnet_resolv_conf()'s, or NULL): the address inside whose
- * DNS queries go to the host's first resolver.  Its error messages go to
+ * that connections to the same port on the namespace's loopback reach.
+ * dns (appnet_resolv_conf()'s, or NULL): the address inside whose DNS
+ * queries go to the host's first resolver.  Its error messages go to
  * err_fd (> 0; else /dev/null).  SW_ERROR with one line naming the cause
  * and the fix (install passt, or set slipway.appNetwork host) when it
  * cannot; nothing then runs.
