@@ -37,7 +37,8 @@
 #define READY_FD 4
 
 /* pasta's options: see the header for what each promise rests on. */
-static void forwarder_argv(int port, const char *dns, pid_t target, struct strvec *a)
+static void forwarder_argv(int port, const int *host_ports, const char *dns, pid_t target,
+			   struct strvec *a)
 {
 	strvec_push(a, APPNET_PROGRAM);
 	strvec_push(a, "--foreground"); /* stays this process's child */
@@ -51,8 +52,16 @@ static void forwarder_argv(int port, const char *dns, pid_t target, struct strve
 		strvec_push(a, "none");
 	strvec_push(a, "--udp-ports");
 	strvec_push(a, "none");
-	strvec_push(a, "--tcp-ns");     /* out of it: no port of the host's loopback */
-	strvec_push(a, "none");
+	strvec_push(a, "--tcp-ns");     /* out of it: only host_ports of the host's loopback */
+	if (host_ports && host_ports[0] > 0) {
+		struct buf list = BUF_INIT;
+		for (size_t i = 0; host_ports[i] > 0; i++)
+			buf_addf(&list, "%s%d", i ? "," : "", host_ports[i]);
+		strvec_push(a, list.data);
+		buf_release(&list);
+	} else {
+		strvec_push(a, "none");
+	}
 	strvec_push(a, "--udp-ns");
 	strvec_push(a, "none");
 	if (dns && *dns) {
@@ -299,7 +308,8 @@ static void wait_loopback(pid_t target)
 	}
 }
 
-int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd)
+int appnet_start(struct appnet *an, pid_t target, int port, const int *host_ports, const char *dns,
+		 int err_fd)
 {
 	struct strvec argv = STRVEC_INIT;
 	int err = 0, st, netns = -1, userns = -1, ready[2] = { -1, -1 };
@@ -318,7 +328,7 @@ int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int
 		err = sw_error_errno(SW_ERROR, "cannot start the app's network");
 		goto done;
 	}
-	forwarder_argv(port, dns, target, &argv);
+	forwarder_argv(port, host_ports, dns, target, &argv);
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot start the app's network");

@@ -17,7 +17,9 @@
  *   the host       none of its loopback services (sshd, the router, other
  *                  apps' instances) is reachable from inside: no port of
  *                  the host is forwarded into the namespace and the
- *                  gateway is not mapped to the host
+ *                  gateway is not mapped to the host - but the ports asked
+ *                  for (host_ports: the app's add-ons'), each the host's
+ *                  127.0.0.1:P reached at 127.0.0.1:P inside
  *
  * What the app binds inside stays inside: another app binding the same
  * port number changes nothing on the host, and no app can take or exhaust
@@ -27,7 +29,7 @@
  * and is ended by appnet_stop().
  *
  *     struct appnet an = APPNET_INIT;
- *     if (appnet_start(&an, child_pid, port, out_fd) == 0) {
+ *     if (appnet_start(&an, child_pid, port, NULL, NULL, out_fd) == 0) {
  *             ... let the sandbox run, wait for it ...
  *     }
  *     appnet_stop(&an);
@@ -77,13 +79,16 @@ int appnet_resolv_conf(const char *host_file, char **conf, char dns[APPNET_ADDR_
  * Starts the forwarder for the network namespace of target (a process of
  * the sandbox: bubblewrap's "child-pid") and waits until it is ready: the
  * namespace configured and, when port > 0, the host's 127.0.0.1:port bound
- * for it.  dns (appnet_resolv_conf()'s, or NULL): the address inside whose
- * DNS queries go to the host's first resolver.  Its error messages go to
+ * for it.  host_ports (0-terminated, or NULL): the host's loopback ports
+ * that connections to the same port on the namespace's loopback reach.
+ * dns (appnet_resolv_conf()'s, or NULL): the address inside whose DNS
+ * queries go to the host's first resolver.  Its error messages go to
  * err_fd (> 0; else /dev/null).  SW_ERROR with one line naming the cause
  * and the fix (install passt, or set slipway.appNetwork host) when it
  * cannot; nothing then runs.
  */
-int appnet_start(struct appnet *an, pid_t target, int port, const char *dns, int err_fd);
+int appnet_start(struct appnet *an, pid_t target, int port, const int *host_ports, const char *dns,
+		 int err_fd);
 
 /* 1 while the forwarder runs (it is reaped when it has ended). */
 int appnet_running(struct appnet *an);

@@ -245,7 +245,8 @@ int procenv_start(const struct procenv_start_opts *o, struct procenv_proc *p)
 	if (o->overlay && overlay_wanted(o->overlay))
 		err = overlay_not_mounted(p, o->overlay);
 	if (!err && block[1] >= 0 && p->init > 0 &&
-	    (err = appnet_start(&p->net, p->init, o->forward_port, dns, o->out_fd)) < 0) {
+	    (err = appnet_start(&p->net, p->init, o->forward_port, o->sb->host_ports, dns,
+				o->out_fd)) < 0) {
 		procenv_kill(p); /* it never ran its command */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -3,12 +3,16 @@
 
 #include "exec/appnet.h"
 #include "exec/limits.h"
+#include "store/addons.h"
+#include "store/attach.h"
+#include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -68,6 +72,58 @@ void sandbox_mount(struct sandbox *sb, const char *host, const char *inside, int
 	m->host = xstrdup(host);
 	m->inside = xstrdup(inside);
 	m->writable = writable;
+}
+
+/* The ports of sb->host_ports: how many, and whether port is one. */
+static size_t host_ports_count(const struct sandbox *sb, int port, int *found)
+{
+	size_t n = 0;
+	*found = 0;
+	while (sb->host_ports[n] > 0)
+		*found |= sb->host_ports[n++] == port;
+	return n;
+}
+
+/* One attached add-on: its socket directory at /run/addons/<alias in lower case>, its port. */
+static int add_addon(struct sandbox *sb, const char *root, const struct attachment *at)
+{
+	struct addon rec = ADDON_INIT;
+	struct stat st;
+	char inside[sizeof(SANDBOX_ADDONS_DIR) + ATTACH_ALIAS_MAX + 1];
+	int err = addon_read(root, at->addon, &rec), found;
+	if (err == SW_ENOTFOUND)
+		return 0; /* destroyed: as a server that is down */
+	if (err)
+		return err;
+	char *run = paths_addon_file(root, at->addon, "run");
+	if (stat(run, &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t n = (size_t)snprintf(inside, sizeof(inside), "%s/", SANDBOX_ADDONS_DIR);
+		for (const char *c = at->alias; *c && n < sizeof(inside) - 1; c++)
+			inside[n++] = (char)tolower((unsigned char)*c);
+		inside[n] = '\0';
+		sandbox_mount(sb, run, inside, 1);
+	}
+	free(run);
+	size_t n = host_ports_count(sb, rec.port, &found);
+	if (rec.port > 0 && !found)
+		sb->host_ports[n] = rec.port;
+	return 0;
+}
+
+int sandbox_addons(struct sandbox *sb, const char *root, const struct attachments *a)
+{
+	if (sb->off || !a->n)
+		return 0;
+	if (a->n > SANDBOX_ADDONS_MAX)
+		return sw_error_set(SW_EINVALID, "cannot start the sandbox: %zu add-ons are "
+				    "attached, at most %d are reachable (detach some with: "
+				    "slipway addons:detach)", a->n, SANDBOX_ADDONS_MAX);
+	for (size_t i = 0; i < a->n; i++) {
+		int err = add_addon(sb, root, &a->v[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* The mount host lies under (longest match), or NULL; *rest is what follows. */
@@ -221,6 +277,7 @@ void sandbox_read_info(int fd, unsigned long long *ns, pid_t *child)
  */
 struct own_net {
 	int info[2], block[2], resolv[2];
+	const int *host_ports;
 	char dns[APPNET_ADDR_MAX];
 	struct appnet net;
 };
@@ -265,7 +322,7 @@ static int own_net_started(pid_t pid, void *ctx)
 	sandbox_read_info(n->info[0], &ns, &child);
 	if (child <= 0)
 		return 0; /* bwrap failed: it says why */
-	if ((err = appnet_start(&n->net, child, 0, n->dns, -1)) < 0)
+	if ((err = appnet_start(&n->net, child, 0, n->host_ports, n->dns, -1)) < 0)
 		return err;
 	fs_write_all(n->block[1], "1", 1);
 	close_fd(&n->block[1]);
@@ -302,7 +359,7 @@ int sandbox_run(const struct sandbox *sb, const struct run_opts *o, int *status)
 {
 	struct run_opts ro = *o;
 	struct strvec argv = STRVEC_INIT;
-	struct own_net n = { { -1, -1 }, { -1, -1 }, { -1, -1 }, "", APPNET_INIT };
+	struct own_net n = { { -1, -1 }, { -1, -1 }, { -1, -1 }, sb->host_ports, "", APPNET_INIT };
 	struct sandbox s = *sb; /* shares its strings: never released */
 	int err, own = !sb->off && sb->appnet && sb->use == SANDBOX_RUN;
 
@@ -400,6 +457,7 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->mounts[i].inside);
 	}
 	sb->n = 0;
+	sb->host_ports[0] = 0;
 	free(sb->bwrap);
 	sb->bwrap = NULL;
 }

@@ -19,6 +19,10 @@
  *                                for a build /app (BUILD_DIR), /cache, /env
  *                                (read-only) and /buildpacks; for the release
  *                                phase and processes the release's slug at /app
+ *   /run/addons/<alias>/         for the release phase and processes, the
+ *                                socket directory of each add-on the release
+ *                                attaches (sandbox_addons()), writable; nothing
+ *                                else of the add-on's directory
  *
  * and never the root (other apps, the store, the ledger, locks), the server
  * user's home and keys, the slipway binary or the server's environment: the
@@ -27,7 +31,8 @@
  * user, PID, IPC, UTS and cgroup namespaces, its own session, and dies with
  * its parent; it shares the host's network unless the settings say not to
  * (a process started with procenv_start() gets a network of its own under
- * slipway.appNetwork private, the default: exec/appnet.h).
+ * slipway.appNetwork private, the default: exec/appnet.h; there, the
+ * ports of its add-ons are the only ones of the host's loopback it reaches).
  * Core dumps are off, no file it writes may exceed max_file_size and its
  * /tmp holds at most slipway.tmpSize (1G by default).
  *
@@ -60,7 +65,12 @@
 
 struct limits;
 
-#define SANDBOX_MOUNTS_MAX 8
+/* Add-ons a sandbox reaches at most (a release's attachments). */
+#define SANDBOX_ADDONS_MAX 16
+#define SANDBOX_MOUNTS_MAX (8 + SANDBOX_ADDONS_MAX)
+
+/* Where an attached add-on's socket directory is inside: /run/addons/<alias in lower case>. */
+#define SANDBOX_ADDONS_DIR "/run/addons"
 
 /* The PATH of everything that runs inside. */
 #define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -105,6 +115,11 @@ struct sandbox {
 	const struct limits *limits;
 	struct sandbox_mount mounts[SANDBOX_MOUNTS_MAX];
 	size_t n;
+	/*
+	 * 0-terminated: the host's loopback ports that its own network reaches
+	 * at the same port (the add-ons', sandbox_addons()); unused without one
+	 */
+	int host_ports[SANDBOX_ADDONS_MAX + 1];
 };
 #define SANDBOX_INIT { .network = 1 }
 
@@ -116,6 +131,20 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 
 /* Makes the host directory `host` appear at `inside` (absolute, fixed). */
 void sandbox_mount(struct sandbox *sb, const char *host, const char *inside, int writable);
+
+/*
+ * Makes the add-ons of attachments (a release's, store/attach.h) reachable
+ * from inside, for SANDBOX_RUN: each one's socket directory
+ * (<root>/addons/NAME/run) at SANDBOX_ADDONS_DIR/<alias in lower case>,
+ * writable (connecting to a unix socket writes), and under a network of
+ * its own its port (store/addons.h) at 127.0.0.1:PORT.  An add-on that no
+ * longer exists, or has no socket directory yet, is left out: connecting
+ * to it fails inside as to a server that is down.  Nothing with the
+ * sandbox off (the process has the host's view).  SW_EINVALID for more
+ * than SANDBOX_ADDONS_MAX; SW_ERROR when a record cannot be read.
+ */
+struct attachments;
+int sandbox_addons(struct sandbox *sb, const char *root, const struct attachments *a);
 
 /*
  * The path that host has inside (malloc'ed): under a mount, the mount's

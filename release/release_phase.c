@@ -98,7 +98,8 @@ void release_phase_run(const struct app_ctx *ctx, struct sandbox *sb, const stru
 		say(out, SAY_WARN, "Warning: slipway.sandbox is none: the release command runs "
 				   "unsandboxed, as the server user");
 	fflush(out);
-	if ((err = overlay_open(&ov, ctx->root, ctx->app, NULL, r->slug, sb))) {
+	if ((err = overlay_open(&ov, ctx->root, ctx->app, NULL, r->slug, sb)) ||
+	    (err = sandbox_addons(sb, ctx->root, &r->addons))) {
 		on_line(sw_error_last(), strlen(sw_error_last()), &s);
 	} else {
 		dir = ov.dir;

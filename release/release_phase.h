@@ -6,7 +6,8 @@
  *
  * As on Heroku: when a release's process types include `release`, its
  * command runs in the sandbox with the slug's files at /app, writable and
- * its own (exec/overlay.h), as its working directory and HOME, and the release's
+ * its own (exec/overlay.h), as its working directory and HOME, the release's
+ * add-ons reachable (exec/sandbox.h sandbox_addons()), and the release's
  * config vars, DYNO=release.1, SOURCE_VERSION and PATH as its environment,
  * before the release may become current (runtime/activate.h decides that).
  * Output streams to `out` ("Running release command..." … "Waiting for

@@ -58,13 +58,16 @@ static int procs_equal(const struct proc_list *a, const struct proc_list *b)
 	return 1;
 }
 
-/* Whether release version of the ledger runs as r would: same slug, config vars and types. */
+/*
+ * Whether release version of the ledger runs as r would: same slug, config
+ * vars, add-ons (the sandbox's view) and types.
+ */
 static int equivalent(struct app_ctx *ctx, int version, const struct release *r)
 {
 	struct release w = RELEASE_INIT;
 	int same = ledger_read(ctx->ledger, version, LEDGER_READ_CONFIG | LEDGER_READ_PROCS, &w) == 0 &&
 		   w.slug[0] && !strcmp(w.slug, r->slug) && config_equal(&w.config, &r->config) &&
-		   procs_equal(&w.procs, &r->procs);
+		   attach_equal(&w.addons, &r->addons) && procs_equal(&w.procs, &r->procs);
 	release_release(&w);
 	return same;
 }

@@ -405,6 +405,8 @@ int instance_run(const struct instance_opts *o, int *status)
 		goto done;
 	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
+	if ((err = sandbox_addons(&sb, o->root, &o->release->addons)))
+		goto done;
 	procenv_env(&o->release->config, o->port, label, &sb, dir, &env);
 	procenv_argv(&command, 1, &argv);
 	if (pipe2(out, O_CLOEXEC) < 0 ||

@@ -12,10 +12,12 @@
  * HOME=/app and /app as its directory; /app/.profile.d/ *.sh and then
  * /app/.profile are sourced first.  Its environment is the release's
  * config vars plus PORT, DYNO=TYPE.N and PATH (PORT and DYNO are the
- * platform's: a config var of that name does not win).
+ * platform's: a config var of that name does not win).  The release's
+ * add-ons (its attachments) are reachable: exec/sandbox.h sandbox_addons().
  *
  * Network: a network of its own (exec/appnet.h; slipway.appNetwork host:
- * the host's), reached only through the host's 127.0.0.1:port; when its
+ * the host's), reached only through the host's 127.0.0.1:port, reaching
+ * of the host's loopback only its add-ons' ports; when its
  * forwarder ends, the instance is killed, and its supervisor starts it
  * again.
  *

@@ -112,6 +112,8 @@ int oneoff_run(const struct oneoff_opts *o, int *status)
 	}
 	dir = ov.dir;
 	sandbox_mount(&sb, dir, "/app", 1);
+	if ((err = sandbox_addons(&sb, o->root, &o->release->addons)))
+		goto done;
 	procenv_env(&o->release->config, free_port(), dyno, &sb, dir, &env);
 	const char *term = getenv("TERM");
 	if (o->tty && term && *term)

@@ -13,7 +13,8 @@
  * <root>/runs/<app>.run.N-XXXXXX), with HOME=/app,
  * the profile scripts sourced first, and the release's config vars plus
  * DYNO=run.N (N is this process's pid: unique among the app's running
- * one-offs), PORT (a free port of this machine) and PATH.  One command word
+ * one-offs), PORT (a free port of this machine) and PATH; the release's
+ * add-ons at /run/addons/<alias> (exec/sandbox.h sandbox_addons()).  One command word
  * is a shell command line run with /bin/sh -c; several are exec'ed as an
  * argument vector.
  *
