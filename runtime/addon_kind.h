@@ -20,6 +20,7 @@
 struct addon_kind {
 	const char *kind;         /* "postgresql": the record's kind, the names' prefix */
 	const char *down_signal;  /* what s6 stops it with: "SIGINT" */
+	const char *alias;        /* its attachment's alias unless one is given: "DATABASE" */
 
 	/*
 	 * The installed server's major version into *major; SW_ENOTFOUND with a
@@ -47,6 +48,12 @@ struct addon_kind {
 	 * with the line its service logs when it refuses to start.
 	 */
 	int (*check)(const char *root, const struct addon *a);
+
+	/*
+	 * The URL an app attached as alias connects with (its ALIAS_URL),
+	 * malloc'ed: postgres://USER:PASSWORD@localhost:PORT/DB?host=...
+	 */
+	char *(*url)(const struct addon *a, const struct addon_credentials *c, const char *alias);
 };
 
 #endif

@@ -312,6 +312,7 @@ static void pg_service(const char *root, const struct addon *a, struct buf *run,
 const struct addon_kind addon_kind_pg = {
 	.kind = "postgresql",
 	.down_signal = "SIGINT",
+	.alias = "DATABASE",
 	.installed = pg_installed,
 	.prepare = pg_prepare,
 	.service = pg_service,
