@@ -12,7 +12,8 @@
  * does not wait for a blocked client; data of an older version is run
  * (its version raised), data a newer version ran is refused: the service
  * logs one line and stays down; destroying the add-on removes its
- * service, data, log and record.
+ * service, data, log and record; once past its maxmemory it refuses
+ * writes and evicts nothing.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -110,29 +111,36 @@ static struct addon_credentials credentials(const struct addon *a)
  * with password (NULL: the right one), or with no login at all (user NULL).
  */
 static struct th_result cli(const struct addon *a, const char *user, const char *password,
-			    const char *cmd, const char *arg1, const char *arg2)
+			    const char *cmd, const char *arg1, const char *arg2, const char *arg3)
 {
 	struct addon_credentials c = credentials(a);
 	char *sock = paths_addon_file(root, a->name, "run/redis.sock");
 	struct th_result r;
 	if (user)
 		r = th_runv(NULL, NULL, "redis-cli", "-s", sock, "--no-auth-warning", "--user",
-			    user, "--pass", password ? password : c.password, cmd, arg1, arg2, NULL);
+			    user, "--pass", password ? password : c.password, cmd, arg1, arg2, arg3,
+			    NULL);
 	else
-		r = th_runv(NULL, NULL, "redis-cli", "-s", sock, cmd, arg1, arg2, NULL);
+		r = th_runv(NULL, NULL, "redis-cli", "-s", sock, cmd, arg1, arg2, arg3, NULL);
 	free(sock);
 	return r;
 }
 
 /* The reply to one command as the app's user (redis-cli must succeed). */
-static char *reply(const struct addon *a, const char *cmd, const char *arg1, const char *arg2)
+static char *reply3(const struct addon *a, const char *cmd, const char *arg1, const char *arg2,
+		    const char *arg3)
 {
 	struct addon_credentials c = credentials(a);
-	struct th_result r = cli(a, c.user, NULL, cmd, arg1, arg2);
+	struct th_result r = cli(a, c.user, NULL, cmd, arg1, arg2, arg3);
 	cr_assert_eq(r.status, 0, "redis-cli: %s", r.err);
 	char *out = th_keep(xstrdup(r.out));
 	th_result_free(&r);
 	return out;
+}
+
+static char *reply(const struct addon *a, const char *cmd, const char *arg1, const char *arg2)
+{
+	return reply3(a, cmd, arg1, arg2, NULL);
 }
 
 static struct service_state state(const struct addon *a)
@@ -178,11 +186,11 @@ Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 	cr_assert_str_eq(reply(&a, "GET", "greeting", NULL), "hello\n");
 	/* a wrong password is refused, and so is no login; the right one (above) is the control */
 	struct addon_credentials c = credentials(&a);
-	struct th_result r = cli(&a, c.user, "wrong", "GET", "greeting", NULL);
+	struct th_result r = cli(&a, c.user, "wrong", "GET", "greeting", NULL, NULL);
 	cr_assert(strstr(r.err, "WRONGPASS"), "%s", r.err);
 	cr_assert(strstr(r.out, "NOAUTH") && !strstr(r.out, "hello"), "%s", r.out);
 	th_result_free(&r);
-	r = cli(&a, NULL, NULL, "GET", "greeting", NULL);
+	r = cli(&a, NULL, NULL, "GET", "greeting", NULL, NULL);
 	cr_assert(strstr(r.out, "NOAUTH") && !strstr(r.out, "hello"), "%s", r.out);
 	th_result_free(&r);
 
@@ -214,7 +222,7 @@ Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 	pid_t client = fork();
 	cr_assert_geq(client, 0);
 	if (client == 0) {
-		struct th_result b = cli(&a, c.user, NULL, "BLPOP", "queue", "600");
+		struct th_result b = cli(&a, c.user, NULL, "BLPOP", "queue", "600", NULL);
 		_exit(strstr(b.out, "queue") ? 0 : 3);
 	}
 	char *n = reply(&a, "CLIENT", "LIST", NULL);
@@ -296,4 +304,17 @@ Test(addon_redis, newer_data_stays_down_and_destroy_removes_all)
 	free(dir);
 	free(line);
 	free(service);
+}
+
+/* maxmemory 64mb, noeviction: once full, writes are refused and nothing is evicted */
+Test(addon_redis, full_refuses_writes_and_evicts_nothing)
+{
+	struct addon a = create();
+	cr_assert_str_eq(reply(&a, "SET", "greeting", "hello"), "OK\n");
+	/* one command makes a 64 MB string: it runs, and the server is then over its limit */
+	cr_assert_str_eq(reply3(&a, "SETRANGE", "big", "67108864", "x"), "67108865\n");
+	char *refused = reply(&a, "SET", "more", "data");
+	cr_assert(strstr(refused, "OOM command not allowed"), "%s", refused);
+	cr_assert_str_eq(reply(&a, "GET", "greeting", NULL), "hello\n");
+	cr_assert_str_eq(reply(&a, "EXISTS", "more", NULL), "0\n");
 }
