@@ -1,5 +1,6 @@
 """Figure 13, add-ons: a PostgreSQL add-on created until it is ready, and the
-memory of an idle one (the PSS of its server's processes).
+memory of an idle one (the PSS of its server's processes); the memory of an
+idle Redis add-on.
 
 The add-ons are made by slipway-bench (addon_create(), the library's path)
 in a root of their own with its own supervision tree, as an unprivileged
@@ -64,6 +65,33 @@ def _postmaster(root, name):
         return int(f.readline())
 
 
+def _redis_server(root, name):
+    """The pid of the add-on's redis-server, from INFO as Slipway's own login."""
+    with open(f"{root}/addons/{name}/credentials") as f:
+        cred = dict(line.rstrip("\n").split(" ", 1) for line in f if " " in line)
+    env = dict(os.environ, REDISCLI_AUTH=cred["superpassword"])
+    info = output(["redis-cli", "-s", f"{root}/addons/{name}/run/redis.sock",
+                   "--user", cred["superuser"], "INFO", "server"], env=env)
+    return int(info.split("process_id:", 1)[1].split()[0])
+
+
+def _redis_figures(b, n, prefix, helper, root, env):
+    """The memory of an idle Redis add-on, n of them made in the same root."""
+    if not shutil.which("redis-server"):
+        b.say("Add-ons: Redis is not installed, its row skipped")
+        return
+    b.say(f"Add-ons: {n} Redis add-ons created one after the other, until each is ready")
+    lines = output(prefix + [helper, "addons", root, str(n), "redis"], env=env).splitlines()
+    got = [dict(kv.split("=", 1) for kv in line.split()) for line in lines]
+    secs = [float(g["seconds"]) for g in got]
+    time.sleep(2)   # idle: the servers' start-up work is over
+    pss = [_tree_pss_kb(_redis_server(root, g["name"])) / 1024 for g in got]
+    b.row(13, "memory of an idle Redis add-on", round(median(pss), 1), "MB",
+          target="<= 20 MB", met=median(pss) <= 20,
+          note=f"PSS of its redis-server (appendonly, maxmemory 64mb); median of {n}, "
+               f"each created until ready in {median(secs):.2f} s (median)")
+
+
 def addons_figures(b):
     """Figure 13: create-to-ready of a PostgreSQL add-on, and an idle one's memory."""
     if not glob.glob("/usr/lib/postgresql/*/bin/postgres"):
@@ -96,6 +124,7 @@ def addons_figures(b):
         b.row(13, "memory of an idle PostgreSQL add-on", round(median(pss), 1), "MB",
               target="<= 20 MB", met=median(pss) <= 20,
               note="PSS of the postmaster and its children (shared_buffers 16MB, max_connections 20)")
+        _redis_figures(b, n, prefix, helper, root, env)
     finally:
         subprocess.run(prefix + [helper, "addons-stop", root], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

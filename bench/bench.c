@@ -13,9 +13,9 @@
  *       fork, execve and waitpid, alternating, and prints the medians:
  *       run_child_ms=M bare_ms=B run_child_mean_ms=M bare_mean_ms=B (a
  *       rare slow run shows in the mean, not in the median)
- *   slipway-bench addons ROOT N
+ *   slipway-bench addons ROOT N [KIND]
  *       starts ROOT's supervision tree (if it is not running) and creates N
- *       PostgreSQL add-ons one after the other with addon_create(), each
+ *       add-ons of KIND (default postgresql) one after the other with addon_create(), each
  *       until it is ready, printing one line each: seconds=S name=NAME;
  *       the servers keep running (as an unprivileged user only)
  *   slipway-bench addons-stop ROOT
@@ -193,9 +193,9 @@ static int cmd_run(int argc, char **argv)
 static int cmd_addons(int argc, char **argv)
 {
 	struct supervisor_status st;
-	int n = argc == 2 ? atoi(argv[1]) : 0;
+	int n = argc == 2 || argc == 3 ? atoi(argv[1]) : 0;
 	if (n <= 0) {
-		fprintf(stderr, "usage: slipway-bench addons ROOT N\n");
+		fprintf(stderr, "usage: slipway-bench addons ROOT N [KIND]\n");
 		return 2;
 	}
 	if (supervisor_start(argv[0], &st) < 0)
@@ -203,7 +203,7 @@ static int cmd_addons(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
 		struct addon a;
-		o.kind = "postgresql";
+		o.kind = argc == 3 ? argv[2] : "postgresql";
 		double t0 = now();
 		if (addon_create(argv[0], &o, &a) < 0)
 			return fail("addon_create");
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: slipway-bench pack DIR OUT [THREADS]\n"
 			"       slipway-bench releases ROOT APP N\n"
 			"       slipway-bench run N\n"
-			"       slipway-bench addons ROOT N\n"
+			"       slipway-bench addons ROOT N [KIND]\n"
 			"       slipway-bench addons-stop ROOT\n");
 	return 2;
 }

@@ -3,6 +3,7 @@
 
 #include "runtime/addon_kind.h"
 #include "runtime/addon_pg.h"
+#include "runtime/addon_redis.h"
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "store/addons.h"
@@ -26,6 +27,7 @@
 /* Every kind of add-on; a new kind is its file and one line here. */
 static const struct addon_kind *const kinds[] = {
 	&addon_kind_pg,
+	&addon_kind_redis,
 };
 
 const struct addon_kind *addon_kind_find(const char *kind)

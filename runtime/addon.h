@@ -4,13 +4,14 @@
  * Part of runtime/: uses util/, store/ and runtime/supervisor.h; prints
  * nothing.
  *
- * An add-on (store/addons.h) is one server of its own - a PostgreSQL today
- * - run by the root's supervision tree as the service "addon.NAME"
+ * An add-on (store/addons.h) is one server of its own - a PostgreSQL or a
+ * Redis - run by the root's supervision tree as the service "addon.NAME"
  * (runtime/supervisor.h): its output goes through s6-log to
  * <root>/logs/addon.NAME/current, s6 restarts it when it dies, stops it
- * with the kind's own signal (PostgreSQL: SIGINT, its fast shutdown), and
+ * with the kind's own signal (PostgreSQL: SIGINT, its fast shutdown;
+ * Redis: SIGTERM, its own clean shutdown), and
  * knows it is ready through s6-notifyoncheck polling the kind's check
- * program (PostgreSQL: pg_isready), so nothing waits on a server that does
+ * program (PostgreSQL: pg_isready; Redis: redis-cli's PING), so nothing waits on a server that does
  * not yet accept connections.  A server whose data it cannot run (another
  * major version) says so in one line of its log and stays down: its run
  * program exits ADDON_EXIT_REFUSED, which finish turns into s6's 125 (no
@@ -20,7 +21,8 @@
  * and so add-ons are refused when Slipway runs as root.
  *
  * What is particular to a kind is one struct addon_kind
- * (runtime/addon_kind.h), in a file of its own (runtime/addon_pg.c);
+ * (runtime/addon_kind.h), in a file of its own (runtime/addon_pg.c,
+ * runtime/addon_redis.c);
  * addon.c's table lists the kinds.
  *
  *     struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;

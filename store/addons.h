@@ -4,7 +4,7 @@
  *
  * Part of store/: uses only util/; prints nothing.
  *
- * An add-on is a server of its own (a PostgreSQL today; runtime/addon.h
+ * An add-on is a server of its own (a PostgreSQL or a Redis; runtime/addon.h
  * runs it) living in <root>/addons/NAME/ (store/paths.h):
  *
  *     addon          the record, "key value" lines:

@@ -38,7 +38,7 @@ Test(addon, unknown_kind_refused_with_nothing_made)
 	struct addon a;
 	o.kind = "mongodb";
 	cr_assert_eq(addon_create(root, &o, &a), SW_EINVALID);
-	cr_assert_str_eq(sw_error_last(), "unknown add-on service 'mongodb': use postgresql");
+	cr_assert_str_eq(sw_error_last(), "unknown add-on service 'mongodb': use postgresql, redis");
 	cr_assert_eq(th_entries(root), 0);
 	cr_assert_not(addon_kind_find("mongodb"));
 	cr_assert(addon_kind_find("postgresql"));
