@@ -126,9 +126,10 @@ const struct cmd cli_commands[] = {
 	  "list the app's add-ons, those it owns and those attached to it\n"
 	  "(no app: every add-on you can see)" },
 	{ "addons:create", cmd_addons_create, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, 1,
-	  "postgresql [--name NAME] [--as ALIAS] [--wait] -a APP", addons_create_opts,
-	  "create an add-on the app owns (postgresql, or Heroku's heroku-postgresql) and\n"
-	  "attach it: a new release with its URL in ALIAS_URL (DATABASE_URL)" },
+	  "postgresql|redis [--name NAME] [--as ALIAS] [--wait] -a APP", addons_create_opts,
+	  "create an add-on the app owns (postgresql or redis, or Heroku's heroku-postgresql\n"
+	  "and heroku-redis) and attach it: a new release with its URL in ALIAS_URL\n"
+	  "(DATABASE_URL, REDIS_URL)" },
 	{ "addons:info", cmd_addons_info, CMD_REMOTE, 1, 1,
 	  "NAME [--json]", addons_info_opts,
 	  "show an add-on: kind, owning app, attachments, port, state and data size" },

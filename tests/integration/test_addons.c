@@ -185,7 +185,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 
 	/* unknown kind, bad alias, a var of the user's: refused before anything is made */
 	refused(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
-		"postgresql");
+		"postgresql, redis");
 	refused(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
 		"invalid add-on alias 'db': use capital letters, digits and '_', starting with a "
 		"letter (DATABASE)");
@@ -316,6 +316,20 @@ Test(addons, create_attach_rollback_detach_destroy)
 	cr_assert(!exists(gc(th_path("%s/addons/%s", sb.root, name))));
 	cr_assert(!exists(gc(th_path("%s/services/addon.%s", sb.root, name))));
 	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
+
+	/* a Redis, by Heroku's name: attached as REDIS, its URL the kind's, reached over TCP */
+	out = OK("addons:create", "heroku-redis", "-a", APP);
+	const char *at = strstr(out, "redis-");
+	cr_assert(at && !strncmp(out, "Creating redis-", 15), "%s", out);
+	char *rname = gc(xstrndup(at, strspn(at, "abcdefghijklmnopqrstuvwxyz0123456789-")));
+	cr_assert(strstr(out, "\nAttached as REDIS (REDIS_URL), v"), "%s", out);
+	char *rurl = app_sandbox_chomp(OK("config:get", "REDIS_URL", "-a", APP));
+	cr_assert(!strncmp(rurl, "redis://", 8), "%s", rurl);
+	struct th_result ping = SANDBOX_RUN(&sb, NULL, "redis-cli", "-u", rurl, "ping");
+	cr_assert_eq(ping.status, 0, "%s%s", ping.out, ping.err);
+	cr_assert_str_eq(ping.out, "PONG\n");
+	th_result_free(&ping);
+	OK("addons:destroy", rname, "--confirm", APP);
 	OK("apps:destroy", APP, "--confirm", APP);
 }
 
