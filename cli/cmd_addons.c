@@ -229,11 +229,13 @@ static int attach(struct cli *c, const struct addon *a, const char *alias,
 	return err;
 }
 
-static void print_attached(struct cli *c, const char *alias, const struct change_result *res)
+/* Prints the attachment's release line; its status: 0, or the failed release's. */
+static int print_attached(struct cli *c, const char *alias, const struct change_result *res)
 {
 	char *what = xasprintf("Attached as %s (%s_URL)", alias, alias);
 	print_release(c, what, res);
 	free(what);
+	return res->failed ? cli_release_failed(c, res) : 0;
 }
 
 /* ---- addons ---- */
@@ -411,9 +413,7 @@ int cmd_addons_create(struct cli *c)
 		rc = cli_fail();
 		goto done;
 	}
-	print_attached(c, alias, &res);
-	if (res.failed)
-		rc = cli_release_failed(c, &res);
+	rc = print_attached(c, alias, &res);
 done:
 	free(var);
 	free(alias);
@@ -455,9 +455,7 @@ int cmd_addons_attach(struct cli *c)
 		goto done;
 	}
 	printf("Attaching %s to %s... done\n", s.a.name, c->app);
-	print_attached(c, alias, &res);
-	if (res.failed)
-		rc = cli_release_failed(c, &res);
+	rc = print_attached(c, alias, &res);
 done:
 	free(var);
 	free(alias);
