@@ -447,13 +447,14 @@ int limits_open(struct limits *l, const char *root, const char *app, const char 
 		const struct limits_spec *spec)
 {
 	struct place p;
-	char top[32], *name = xasprintf("%s.%d", label, (int)getpid());
+	char top[32], *name = NULL;
 	int err = 0;
 
 	if (!place_find(&p, 0)) {
 		place_release(&p);
 		return 0;
 	}
+	name = xasprintf("%s.%d", label, (int)getpid());
 	limits_root_name(root, top, sizeof(top));
 	l->version = p.version;
 	if (p.version == 2 && (err = v2_enable(p.base[0])))
