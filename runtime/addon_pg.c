@@ -56,25 +56,12 @@ static int pg_installed(int *major)
 		   "server is PostgreSQL %d (upgrade the data with pg_upgrade, or install " \
 		   "postgresql-%s)"
 
-/* The add-on's data directory's major version (data/PG_VERSION), "none" when unreadable. */
-static char *data_version(const char *root, const char *name)
-{
-	char *path = paths_addon_file(root, name, "data/PG_VERSION"), *text = NULL;
-	if (fs_read_file(path, 64, &text, NULL) < 0) {
-		free(text);
-		text = xstrdup("none");
-	}
-	text[strcspn(text, "\n")] = '\0';
-	free(path);
-	return text;
-}
-
 static int pg_check(const char *root, const struct addon *a)
 {
 	int major = 0, err = pg_installed(&major);
 	if (err)
 		return err;
-	char *have = data_version(root, a->name), want[16];
+	char *have = addon_version_file(root, a->name, "data/PG_VERSION"), want[16];
 	snprintf(want, sizeof(want), "%d", major);
 	if (strcmp(have, want))
 		err = sw_error_set(SW_EINVALID, PG_REFUSAL, a->name, have, major, have);

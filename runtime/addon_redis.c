@@ -57,19 +57,6 @@ static int redis_installed(int *major)
 		      "installed server is Redis %s, which cannot read it (install Redis %s " \
 		      "or newer)"
 
-/* Its data's major version: data/REDIS_VERSION, "none" when unreadable. */
-static char *data_version(const char *root, const char *name)
-{
-	char *path = paths_addon_file(root, name, "data/REDIS_VERSION"), *text = NULL;
-	if (fs_read_file(path, 64, &text, NULL) < 0) {
-		free(text);
-		text = xstrdup("none");
-	}
-	text[strcspn(text, "\n")] = '\0';
-	free(path);
-	return text;
-}
-
 /* A version the installed server reads: a number, at most its own (Redis reads older files). */
 static int readable(const char *have, int major)
 {
@@ -83,7 +70,7 @@ static int redis_check(const char *root, const struct addon *a)
 	int major = 0, err = redis_installed(&major);
 	if (err)
 		return err;
-	char *have = data_version(root, a->name), mine[16];
+	char *have = addon_version_file(root, a->name, "data/REDIS_VERSION"), mine[16];
 	snprintf(mine, sizeof(mine), "%d", major);
 	if (!readable(have, major))
 		err = sw_error_set(SW_EINVALID, REDIS_REFUSAL, a->name, have, mine, have);

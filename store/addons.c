@@ -277,3 +277,15 @@ int addon_remove(const char *root, const char *name)
 	free(record);
 	return err;
 }
+
+char *addon_version_file(const char *root, const char *name, const char *file)
+{
+	char *path = paths_addon_file(root, name, file), *text = NULL;
+	if (fs_read_file(path, 64, &text, NULL) < 0) {
+		free(text);
+		text = xstrdup("none");
+	}
+	text[strcspn(text, "\n")] = '\0';
+	free(path);
+	return text;
+}

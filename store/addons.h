@@ -98,6 +98,12 @@ int addon_credentials_write(const char *root, const char *name,
 /* Reads them: SW_ENOTFOUND when the file is missing. */
 int addon_credentials_read(const char *root, const char *name, struct addon_credentials *c);
 
+/*
+ * The first line of the add-on's file (e.g. "data/PG_VERSION": the major
+ * version its data was written by), malloc'ed; "none" when unreadable.
+ */
+char *addon_version_file(const char *root, const char *name, const char *file);
+
 /* The names of the root's add-ons (those with a record), sorted, into out. */
 int addons_list(const char *root, struct strvec *out);
 

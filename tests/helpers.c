@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -302,4 +305,27 @@ int th_entries(const char *dir)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+void th_become_test_user(const char *own)
+{
+	if (geteuid() != 0)
+		return;
+	const char *name = getenv("SLIPWAY_TEST_USER");
+	struct passwd *pw = getpwnam(name && *name ? name : "nobody");
+	cr_assert(pw, "no user '%s' to run the add-on tests as", name && *name ? name : "nobody");
+	if (own)
+		cr_assert_eq(chown(own, pw->pw_uid, pw->pw_gid), 0);
+	cr_assert_eq(setgroups(0, NULL), 0);
+	cr_assert_eq(setgid(pw->pw_gid), 0);
+	cr_assert_eq(setuid(pw->pw_uid), 0);
+	/* a process that changed its uid is not dumpable: LeakSanitizer could not trace itself */
+	prctl(PR_SET_DUMPABLE, 1);
+}
+
+char *th_addon_port_range(void)
+{
+	/* out of slipway.portRange, so suites running at once do not meet */
+	int p = th_free_port();
+	return th_path("%d-%d", p, p + 20 > 65535 ? 65535 : p + 20);
 }

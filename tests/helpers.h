@@ -58,6 +58,16 @@ void th_write(const char *path, const char *content, unsigned mode);
 /* A TCP port of 127.0.0.1 that nothing listens on now. */
 int th_free_port(void);
 
+/*
+ * When run as root: becomes the unprivileged user the product runs as in
+ * the add-on tests ($SLIPWAY_TEST_USER, else "nobody"; PostgreSQL refuses
+ * root), own (may be NULL) given to it first.  Does nothing otherwise.
+ */
+void th_become_test_user(const char *own);
+
+/* "FIRST-LAST", a range of 21 add-on ports of its own (slipway.addonPortRange), malloc'ed. */
+char *th_addon_port_range(void);
+
 /* Formats a path: th_path("%s/a/b", dir); malloc'ed. */
 char *th_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -27,13 +27,10 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <pwd.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,29 +41,13 @@ static struct app_sandbox sb;
 
 #define gc th_keep
 
-/* Becomes the unprivileged test user when run as root. */
-static void become_user(void)
-{
-	if (geteuid() != 0)
-		return;
-	const char *name = getenv("SLIPWAY_TEST_USER");
-	struct passwd *pw = getpwnam(name && *name ? name : "nobody");
-	cr_assert(pw, "no user '%s' to run the add-on tests as", name && *name ? name : "nobody");
-	cr_assert_eq(setgroups(0, NULL), 0);
-	cr_assert_eq(setgid(pw->pw_gid), 0);
-	cr_assert_eq(setuid(pw->pw_uid), 0);
-	/* a process that changed its uid is not dumpable: LeakSanitizer could not trace itself */
-	prctl(PR_SET_DUMPABLE, 1);
-}
-
 /* The sandbox, made by the user the product runs as. */
 static void sandbox(void)
 {
 	app_sandbox_init(&sb, APP, 0);
 	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
-	/* a range of its own, out of slipway.portRange, so suites running at once do not meet */
-	int p = th_free_port();
-	char *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%d-%d", p, p + 20 > 65535 ? 65535 : p + 20);
+	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
+	free(ports);
 	app_sandbox_setenv(&sb, range);
 	free(range);
 }
@@ -79,7 +60,7 @@ static void setup(void)
 	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
 	if (geteuid() == 0)
 		setenv("TMPDIR", "/tmp", 1);
-	become_user();
+	th_become_test_user(NULL);
 	sandbox();
 	OK("server:start");
 }

@@ -34,13 +34,10 @@
 
 #include <criterion/criterion.h>
 #include <ctype.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 static char *root, *log_path;
@@ -60,32 +57,16 @@ static const char server_py[] =
 	"        self.wfile.write(body)\n"
 	"http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n";
 
-/* Becomes the unprivileged test user when run as root (before anything is made). */
-static void become_user(void)
-{
-	if (geteuid() != 0)
-		return;
-	const char *name = getenv("SLIPWAY_TEST_USER");
-	struct passwd *pw = getpwnam(name && *name ? name : "nobody");
-	cr_assert(pw, "no user '%s' to run the add-on tests as", name && *name ? name : "nobody");
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	setenv("TMPDIR", "/tmp", 1);
-	cr_assert_eq(setgroups(0, NULL), 0);
-	cr_assert_eq(setgid(pw->pw_gid), 0);
-	cr_assert_eq(setuid(pw->pw_uid), 0);
-	/* a process that changed its uid is not dumpable: LeakSanitizer could not trace itself */
-	prctl(PR_SET_DUMPABLE, 1);
-}
-
 static void setup(void)
 {
-	become_user();
+	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
+	if (geteuid() == 0)
+		setenv("TMPDIR", "/tmp", 1);
+	th_become_test_user(NULL);
 	root = rh_root();
-	/* a range of its own, out of slipway.portRange, so suites running at once do not meet */
-	int p = th_free_port();
-	char range[32];
-	snprintf(range, sizeof(range), "%d-%d", p, p + 20 > 65535 ? 65535 : p + 20);
+	char *range = th_addon_port_range();
 	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
+	free(range);
 	struct supervisor_status st;
 	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
 	rh_app(root, "demo");

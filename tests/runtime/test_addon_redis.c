@@ -26,13 +26,10 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,29 +37,13 @@
 
 static char *sandbox, *root;
 
-/* Becomes the unprivileged test user when run as root, owning the sandbox. */
-static void become_user(void)
-{
-	if (geteuid() != 0)
-		return;
-	const char *name = getenv("SLIPWAY_TEST_USER");
-	struct passwd *pw = getpwnam(name && *name ? name : "nobody");
-	cr_assert(pw, "no user '%s' to run the add-on tests as", name && *name ? name : "nobody");
-	cr_assert_eq(chown(sandbox, pw->pw_uid, pw->pw_gid), 0);
-	cr_assert_eq(setgroups(0, NULL), 0);
-	cr_assert_eq(setgid(pw->pw_gid), 0);
-	cr_assert_eq(setuid(pw->pw_uid), 0);
-	/* a process that changed its uid is not dumpable: LeakSanitizer could not trace itself */
-	prctl(PR_SET_DUMPABLE, 1);
-}
-
 static void setup(void)
 {
 	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
 	if (geteuid() == 0)
 		setenv("TMPDIR", "/tmp", 1);
 	sandbox = th_sandbox();
-	become_user();
+	th_become_test_user(sandbox);
 	root = th_path("%s/root", sandbox);
 	cr_assert_eq(mkdir(root, 0755), 0);
 	char *home = th_path("%s/home", sandbox);
@@ -70,11 +51,9 @@ static void setup(void)
 	th_git_home(home);
 	setenv("HOME", home, 1);
 	free(home);
-	/* a range of its own, out of slipway.portRange, so suites running at once do not meet */
-	int p = th_free_port();
-	char range[32];
-	snprintf(range, sizeof(range), "%d-%d", p, p + 20 > 65535 ? 65535 : p + 20);
+	char *range = th_addon_port_range();
 	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
+	free(range);
 	struct supervisor_status st;
 	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
 }
