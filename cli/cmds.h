@@ -23,6 +23,16 @@ int cmd_apps_info(struct cli *c);
 int cmd_apps_destroy(struct cli *c);
 extern const struct opt apps_opts[], apps_create_opts[], apps_destroy_opts[];
 
+/* cmd_pg.c */
+int cmd_pg_psql(struct cli *c);
+int cmd_redis_cli(struct cli *c);
+int cmd_pg_info(struct cli *c);
+int cmd_redis_info(struct cli *c);
+/* 1 when the console wants a terminal: stdin is one (and pg:psql has no --command) */
+int cmd_pg_psql_tty(const struct cli *c);
+int cmd_redis_cli_tty(const struct cli *c);
+extern const struct opt pg_psql_opts[], dbinfo_opts[];
+
 /* cmd_addons.c */
 int cmd_addons(struct cli *c);
 int cmd_addons_create(struct cli *c);

@@ -143,6 +143,21 @@ const struct cmd cli_commands[] = {
 	  "NAME --confirm APP", addons_destroy_opts,
 	  "permanently destroy an add-on and its data, once only its owning app APP has it\n"
 	  "attached (that attachment is detached: a new release)" },
+	{ "pg:psql", cmd_pg_psql, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[DATABASE] -a APP [-c COMMAND]", pg_psql_opts,
+	  "a psql console on the app's PostgreSQL, logged in as the app (DATABASE: an alias\n"
+	  "or add-on name; default: the one attached, DATABASE first); without a terminal,\n"
+	  "the SQL of stdin" },
+	{ "pg:info", cmd_pg_info, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[DATABASE] -a APP [--json]", dbinfo_opts,
+	  "the app's PostgreSQL databases: status, data size, tables, version, connections" },
+	{ "redis:cli", cmd_redis_cli, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[REDIS] -a APP", NULL,
+	  "a redis-cli console on the app's Redis, logged in as the app (REDIS: an alias or\n"
+	  "add-on name); without a terminal, the commands of stdin" },
+	{ "redis:info", cmd_redis_info, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[REDIS] -a APP [--json]", dbinfo_opts,
+	  "the app's Redis add-ons: status, version, memory, clients" },
 	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1,
 	  "vN|SHA256 -a APP", NULL,
 	  "show a slug: checksum, sizes, files, process types, releases using it" },
@@ -420,7 +435,9 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 		return cli_usage(cmd, "no app specified: use -a APP");
 	forward_words(c, cmd, &words);
 	/* a terminal only where one is needed: the server refuses it for the rest (shell.c) */
-	int tty = cmd->fn == cmd_run && cmd_run_tty(c);
+	int tty = cmd->fn == cmd_run ? cmd_run_tty(c)
+		  : cmd->fn == cmd_pg_psql ? cmd_pg_psql_tty(c)
+		  : cmd->fn == cmd_redis_cli && cmd_redis_cli_tty(c);
 	int rc = remote_exec(rem, (const char *const *)words.v, tty);
 	strvec_clear(&words);
 	return rc;
