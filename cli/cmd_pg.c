@@ -25,13 +25,16 @@
 
 /* ---- which add-on ---- */
 
-/* The app's current release, with its config and attachments (none: left RELEASE_INIT). */
-static int current_release(const char *root, const char *app, struct release *r)
+/*
+ * The app's newest release (whose attachments addon_resolve() reads), with
+ * its config and attachments (none: left RELEASE_INIT).
+ */
+static int newest_release(const char *root, const char *app, struct release *r)
 {
 	struct ledger *l = NULL;
 	char *repo = app_repo_path(root, app);
 	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_current(l, &v)) && v)
+	if (!err && !(err = ledger_latest(l, &v)) && v)
 		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
 	ledger_free(l);
 	free(repo);
@@ -42,47 +45,6 @@ static int current_release(const char *root, const char *app, struct release *r)
 static const char *kind_title(const char *kind)
 {
 	return !strcmp(kind, "postgresql") ? "heroku-postgresql" : "heroku-redis";
-}
-
-/*
- * The add-on of kind that arg names among the app's attachments (arg NULL:
- * its one of that kind, DATABASE / REDIS first), into out and *alias.
- * [Until store/attach.h has attach_resolve(), the same contract.]
- */
-static int resolve(const char *root, const char *app, const char *kind, const char *arg,
-		   struct addon *out, char **alias)
-{
-	struct release r = RELEASE_INIT;
-	struct buf valid = BUF_INIT;
-	const struct attachment *found = NULL;
-	const char *prefer = !strcmp(kind, "postgresql") ? "DATABASE" : "REDIS";
-	int err = current_release(root, app, &r);
-	size_t n = arg ? strlen(arg) : 0;
-	for (size_t i = 0; !err && i < r.addons.n; i++) {
-		const struct attachment *at = &r.addons.v[i];
-		struct addon a = ADDON_INIT;
-		if (addon_read(root, at->addon, &a) < 0 || strcmp(a.kind, kind))
-			continue;
-		buf_addf(&valid, "%s%s_URL", valid.len ? ", " : "", at->alias);
-		if (arg && (!strcmp(arg, at->addon) || !strcmp(arg, at->alias) ||
-			    (n > 4 && !strcmp(arg + n - 4, "_URL") && !strncmp(arg, at->alias, n - 4) &&
-			     !at->alias[n - 4])))
-			found = found ? found : at;
-		else if (!arg && (!found || !strcmp(at->alias, prefer)))
-			found = at;
-	}
-	if (!err && !found && arg)
-		err = sw_error_set(SW_ENOTFOUND, "unknown %s add-on '%s' on %s; valid options are: %s",
-				   kind_title(kind), arg, app, valid.len ? valid.data : "none");
-	else if (!err && !found)
-		err = sw_error_set(SW_ENOTFOUND, "%s has no %s add-on (create one: slipway "
-				   "addons:create %s -a %s)", app, kind_title(kind),
-				   kind_title(kind), app);
-	if (!err && !(err = addon_read(root, found->addon, out)))
-		*alias = xstrdup(found->alias);
-	buf_release(&valid);
-	release_release(&r);
-	return err;
 }
 
 /* ---- pg:psql, redis:cli ---- */
@@ -120,7 +82,7 @@ static int console(struct cli *c, const char *kind, const char *command)
 	struct addon a = ADDON_INIT;
 	char *alias = NULL;
 	int rc = 1;
-	if (resolve(c->root, c->app, kind, c->nargs ? c->args[0] : NULL, &a, &alias) < 0 ||
+	if (addon_resolve(c->root, c->app, kind, c->nargs ? c->args[0] : NULL, &a, &alias) < 0 ||
 	    addon_check(c->root, &a) < 0 ||
 	    addon_client_prepare(c->root, &a, ADDON_CLIENT_APP, &cl) < 0) {
 		rc = cli_fail();
@@ -218,8 +180,8 @@ static int dbinfo(struct cli *c, const char *kind)
 	size_t n = 0;
 	int rc = 0;
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    (c->nargs && resolve(c->root, c->app, kind, c->args[0], &a, &alias) < 0) ||
-	    current_release(c->root, c->app, &r) < 0) {
+	    (c->nargs && addon_resolve(c->root, c->app, kind, c->args[0], &a, &alias) < 0) ||
+	    newest_release(c->root, c->app, &r) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
