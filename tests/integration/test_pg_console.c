@@ -133,7 +133,9 @@ static void url_login(const char *url, char **user, char **password)
 
 /* ---- the terminal ---- */
 
-static void term_start(struct term *t, const char *const *argv)
+/* Starts argv in dir with the sandbox's environment and extra ("K=V" entries, NULL-ended). */
+static void term_start(struct term *t, const char *dir, const char *const *extra,
+		       const char *const *argv)
 {
 	struct winsize ws = { .ws_row = 24, .ws_col = 100 };
 	memset(t, 0, sizeof(*t));
@@ -144,8 +146,10 @@ static void term_start(struct term *t, const char *const *argv)
 	if (t->pid == 0) {
 		for (size_t i = 0; i < sb.nenv; i++)
 			putenv((char *)sb.env[i]);
+		for (size_t i = 0; extra && extra[i]; i++)
+			putenv((char *)extra[i]);
 		if (setsid() < 0 || ioctl(t->slave, TIOCSCTTY, 0) < 0 || dup2(t->slave, 0) < 0 ||
-		    dup2(t->slave, 1) < 0 || dup2(t->slave, 2) < 0 || chdir(sb.dir) < 0)
+		    dup2(t->slave, 1) < 0 || dup2(t->slave, 2) < 0 || chdir(dir) < 0)
 			_exit(127);
 		close(t->master);
 		close(t->slave);
@@ -290,16 +294,58 @@ Test(pg_console, pg_psql_and_pg_info)
 	cr_assert(strstr(out, "\"version\":null,\"connections\":null"), "%s", out);
 }
 
+/* psql's console at t: its prompt, an answer, \q. */
+static void psql_console(struct term *t)
+{
+	term_expect(t, "=>"); /* psql's prompt: "dNNN=>" */
+	term_send(t, "SELECT 6 * 7 AS answer;\n");
+	term_expect(t, "42");
+	term_send(t, "\\q\n");
+	cr_assert_eq(term_wait(t), 0, "%s", t->out);
+}
+
 Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 {
 	OK("addons:create", "heroku-postgresql", "-a", APP);
 	struct term t;
-	term_start(&t, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-a", APP, NULL });
-	term_expect(&t, "=>"); /* psql's prompt: "dNNN=>" */
-	term_send(&t, "SELECT 6 * 7 AS answer;\n");
-	term_expect(&t, "42");
-	term_send(&t, "\\q\n");
+	term_start(&t, sb.dir, NULL, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-a", APP, NULL });
+	psql_console(&t);
+
+	/*
+	 * Over ssh: the client asks ssh for a terminal for the consoles (not
+	 * for pg:psql -c), and the server's shell lets a terminal in for them
+	 */
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	free(SANDBOX_OK(&sb, NULL, "git", "remote", "add", "laptop",
+			"ssh://git@127.0.0.1:2222/" APP ".git"));
+	const char *echo_ssh[] = { "GIT_SSH_COMMAND=echo SSH", NULL };
+	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-r", "laptop",
+							   NULL });
 	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
+	cr_assert(strstr(t.out, "SSH -p 2222 -t git@127.0.0.1 pg:psql -a " APP "\r\n"), "%s", t.out);
+	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "redis:cli", "-r", "laptop",
+							   NULL });
+	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
+	cr_assert(strstr(t.out, "SSH -p 2222 -t git@127.0.0.1 redis:cli -a " APP "\r\n"), "%s",
+		  t.out);
+	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-r", "laptop",
+							   "-c", "SELECT 1", NULL });
+	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
+	cr_assert(strstr(t.out, "SSH -p 2222 git@127.0.0.1 pg:psql -a " APP " --command "),
+		  "%s", t.out);
+
+	/* what sshd runs for alice's key, at the terminal it made */
+	OK("access:add", "alice", "-a", APP);
+	const char *line[] = { "SSH_ORIGINAL_COMMAND=pg:psql -a " APP, NULL };
+	const char *shell[] = { SLIPWAY_BIN, "--root", sb.root, "shell", "alice", NULL };
+	term_start(&t, sb.dir, line, shell);
+	psql_console(&t);
+	/* the control: a command that is no console is refused a terminal */
+	const char *apps[] = { "SSH_ORIGINAL_COMMAND=apps", NULL };
+	term_start(&t, sb.dir, apps, shell);
+	cr_assert_eq(term_wait(&t), 1, "%s", t.out);
+	cr_assert(strstr(t.out, "refused: only 'run', 'pg:psql' and 'redis:cli' take a terminal"),
+		  "%s", t.out);
 }
 
 /* ---- Redis ---- */
