@@ -23,7 +23,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "buildpacks", "buildpacks:add", "buildpacks:set",
 					  "buildpacks:remove", "buildpacks:clear", "repo:purge-cache",
 					  "repo:purge_cache", "addons", "addons:create", "addons:info",
-					  "addons:attach", "addons:detach", "addons:destroy", NULL };
+					  "addons:attach", "addons:detach", "addons:destroy",
+					  "pg:psql", "pg:info", "redis:cli", "redis:info", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;
