@@ -241,11 +241,15 @@ static int print_attached(struct cli *c, const char *alias, const struct change_
 /* ---- addons ---- */
 
 struct addons_args {
-	int json;
+	int json, all;
 };
 
-const struct opt addons_opts[] = { CLI_OPT_JSON(struct addons_args),
-				   OPT_END_OF(struct addons_args) };
+const struct opt addons_opts[] = {
+	OPT_FLAG(0, "all", struct addons_args, all,
+		 "every add-on you can see, not only the app's of the checkout"),
+	CLI_OPT_JSON(struct addons_args),
+	OPT_END_OF(struct addons_args),
+};
 
 /* 1 if s belongs in the listing of app: app owns it or it is attached to app. */
 static int listed_for(const struct addon_shown *s, const char *app)
@@ -298,6 +302,8 @@ int cmd_addons(struct cli *c)
 	struct buf out = BUF_INIT;
 	size_t n = 0;
 	int rc = 0;
+	if (a->all)
+		c->app = NULL;
 	if (c->app && (app_check_exists(c->root, c->app) < 0 ||
 		       (c->shell_user && access_check(c->root, c->app, c->shell_user) < 0)))
 		return cli_fail();

@@ -122,9 +122,9 @@ const struct cmd cli_commands[] = {
 	  "KEY [KEY2 ...] -a APP", NULL,
 	  "same as config:unset (Heroku's name)" },
 	{ "addons", cmd_addons, CMD_APP_OPT | CMD_REMOTE, 0, 0,
-	  "[-a APP] [--json]", addons_opts,
-	  "list the app's add-ons, those it owns and those attached to it\n"
-	  "(no app: every add-on you can see)" },
+	  "[-a APP] [--all] [--json]", addons_opts,
+	  "list the app's add-ons (-a, else the checkout's app), those it owns and those\n"
+	  "attached to it (no app, or --all: every add-on you can see)" },
 	{ "addons:create", cmd_addons_create, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, 1,
 	  "postgresql|redis [--name NAME] [--as ALIAS] [--wait] -a APP", addons_create_opts,
 	  "create an add-on the app owns (postgresql or redis, or Heroku's heroku-postgresql\n"
@@ -290,11 +290,22 @@ int cli_remote_allowed(const char *name)
 	return c && (c->flags & CMD_REMOTE);
 }
 
+/*
+ * 1 if cmd takes its app from $SLIPWAY_APP or the checkout's git remote
+ * when -a is not given: those that need one, and those sent to servers
+ * that accept one (addons: the app's, as Heroku's does in a checkout).
+ */
+static int app_from_checkout(const struct cmd *cmd)
+{
+	return (cmd->flags & CMD_APP) ||
+	       (cmd->flags & (CMD_APP_OPT | CMD_REMOTE)) == (CMD_APP_OPT | CMD_REMOTE);
+}
+
 /* The option arrays cmd takes, in the order its help lists them. */
 static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 {
 	size_t n = 0;
-	if (cmd->flags & CMD_APP)
+	if (app_from_checkout(cmd))
 		groups[n++] = cli_app_opts;
 	else if (cmd->flags & CMD_APP_OPT)
 		groups[n++] = app_only_opts;
@@ -385,7 +396,7 @@ static int root_given(const struct cli *c)
  */
 static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
 {
-	int wants_app = (cmd->flags & CMD_APP) && !c->app;
+	int wants_app = app_from_checkout(cmd) && !c->app;
 	int needed = c->remote || wants_app || (cli_forwarded(cmd) && !root_given(c));
 	if (!needed && (root_given(c) || (cmd->flags & CMD_HERE)))
 		return 0;
@@ -508,7 +519,7 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	if ((rc = find_remote(c, cmd, &rem)))
 		goto done;
 	const char *env_app = getenv("SLIPWAY_APP");
-	if ((cmd->flags & CMD_APP) && !c->app)
+	if (app_from_checkout(cmd) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
 	if (cmd->fn == cmd_promote && !c->shell_user)
 		promote_next_stage(c, &rem, &down);

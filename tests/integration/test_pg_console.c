@@ -392,3 +392,39 @@ Test(pg_console, redis_cli_and_redis_info)
 	refused(sw("redis:info", "DATABASE", "-a", APP), "Couldn't find that add-on: DATABASE is not "
 		"attached to shop");
 }
+
+/* ---- addons in a checkout ---- */
+
+Test(pg_console, addons_in_a_checkout_lists_its_app_s)
+{
+	char *mine = addon_name(OK("addons:create", "postgresql", "-a", APP), "postgresql-");
+	char *other = addon_name(OK("addons:create", "redis", "-a", OTHER), "redis-");
+	/* the control: outside a checkout, every add-on */
+	char *all = OK("addons");
+	cr_assert(strstr(all, mine) && strstr(all, other), "%s", all);
+
+	/* in APP's checkout (its remote "heroku"): APP's, as with -a APP; --all: every one */
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	char *here = app_sandbox_must(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "addons"), "addons");
+	cr_assert_str_eq(here, OK("addons", "-a", APP));
+	cr_assert(strstr(here, mine) && !strstr(here, other), "%s", here);
+	free(here);
+	here = app_sandbox_must(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "addons", "--all"), "--all");
+	cr_assert_str_eq(here, all);
+	free(here);
+
+	/* through an ssh remote: sent with -a APP */
+	free(SANDBOX_OK(&sb, NULL, "git", "remote", "add", "laptop",
+			"ssh://git@127.0.0.1:2222/" APP ".git"));
+	const char *env[APP_SANDBOX_ENV_MAX + 2], *argv[] = { SLIPWAY_BIN, "addons", "-r", "laptop",
+							     NULL };
+	size_t n = 0;
+	for (; n < sb.nenv; n++)
+		env[n] = sb.env[n];
+	env[n++] = "GIT_SSH_COMMAND=echo SSH";
+	env[n] = NULL;
+	struct th_result r = th_run(sb.src, env, NULL, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "SSH -p 2222 git@127.0.0.1 addons -a " APP "\n");
+	th_result_free(&r);
+}
