@@ -7,6 +7,7 @@
 #include "builder/buildarea.h"
 #include "store/app.h"
 #include "release/activate.h"
+#include "runtime/addon_fsck.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "exec/slugtree.h"
@@ -105,6 +106,8 @@ int cmd_fsck(struct cli *c)
 		failed = fsck_repair(c, &apps);
 	if (!err)
 		err = fsck_run(c->root, c->app, &problems);
+	if (!err) /* add-ons and the attachments that name them */
+		err = addon_fsck(c->root, c->app, &problems);
 	if (!err && !c->app) /* the slugs' shared trees: the whole root's */
 		err = slugtree_fsck(c->root, &problems);
 	/* what runs, against what the ledger says runs */
