@@ -15,13 +15,21 @@
 
 char *ah_start(char **sandbox)
 {
+	return ah_start_with(sandbox, NULL);
+}
+
+char *ah_start_with(char **sandbox, void (*make_root)(const char *root))
+{
 	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
 	if (geteuid() == 0)
 		setenv("TMPDIR", "/tmp", 1);
 	*sandbox = th_sandbox();
-	th_become_test_user(*sandbox);
 	char *root = th_path("%s/root", *sandbox);
-	cr_assert_eq(mkdir(root, 0755), 0);
+	if (make_root)
+		make_root(root);
+	th_become_test_user(*sandbox);
+	if (!make_root)
+		cr_assert_eq(mkdir(root, 0755), 0);
 	char *home = th_path("%s/home", *sandbox);
 	cr_assert_eq(mkdir(home, 0755), 0);
 	th_git_home(home);

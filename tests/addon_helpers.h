@@ -29,6 +29,13 @@
  */
 char *ah_start(char **sandbox);
 
+/*
+ * The same, but first, while still the user running the tests, calls
+ * make_root(root), which makes the root's directory (its own way: a small
+ * disk mounted there) for the test user.
+ */
+char *ah_start_with(char **sandbox, void (*make_root)(const char *root));
+
 /* Stops the tree (and so every add-on server), frees what was kept, root and sandbox. */
 void ah_stop(char *root, char *sandbox);
 
