@@ -141,11 +141,11 @@ static void acl_hash(struct buf *b, const char *password)
  * What the app's user may run: every command but the server's
  * administration (@admin: CONFIG, SHUTDOWN, ACL SETUSER, DEBUG, MODULE,
  * SAVE, REPLICAOF, MONITOR, CLIENT KILL...), which is Slipway's, as Heroku
- * Redis keeps it; and no MIGRATE, which would make the server connect
- * elsewhere.  KEYS, FLUSHDB, FLUSHALL, INFO and SORT (@dangerous, not
- * @admin) stay: apps use them.
+ * Redis keeps it, though CLIENT LIST, to see its own connections; and no
+ * MIGRATE, which would make the server connect elsewhere.  KEYS, FLUSHDB,
+ * FLUSHALL, INFO and SORT (@dangerous, not @admin) stay: apps use them.
  */
-#define REDIS_APP_RIGHTS "+@all -@admin -migrate"
+#define REDIS_APP_RIGHTS "+@all -@admin +client|list -migrate"
 
 /*
  * users.acl: without a line of its own "default" would be on with no

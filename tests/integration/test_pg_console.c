@@ -366,10 +366,11 @@ Test(pg_console, redis_cli_and_redis_info)
 
 	/* but not reconfigure, stop or take over its server */
 	out = ok_in("CONFIG SET maxmemory 1\nACL SETUSER eve on >pw +@all\nSHUTDOWN NOSAVE\n"
-		    "CONFIG GET maxmemory\nPING\n",
+		    "CONFIG GET maxmemory\nCLIENT KILL TYPE normal\nMIGRATE 127.0.0.1 1 k 0 1\n"
+		    "CLIENT LIST\nPING\n",
 		    (const char *[]){ "redis:cli", "-a", APP, NULL });
-	cr_assert_eq(th_count(out, "NOPERM"), 4, "%s", out);
-	cr_assert(strstr(out, "PONG\n"), "%s", out);
+	cr_assert_eq(th_count(out, "NOPERM"), 6, "%s", out);
+	cr_assert(strstr(out, "cmd=client|list") && strstr(out, "PONG\n"), "%s", out);
 
 	/* redis:info */
 	out = OK("redis:info", "-a", APP);
