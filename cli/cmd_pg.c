@@ -9,6 +9,7 @@
 
 #include "runtime/addon.h"
 #include "runtime/addon_client.h"
+#include "runtime/host.h"
 #include "store/addons.h"
 #include "store/app.h"
 #include "store/attach.h"
@@ -73,18 +74,79 @@ int cmd_redis_cli_tty(const struct cli *c)
 }
 
 /*
- * Becomes the add-on's client, logged in as the app: its terminal is this
- * process's (over ssh, the one sshd made), else it reads stdin.
+ * A remote user's console: the client as a one-off of the app's running
+ * release, in its sandbox as `run` is, so that what the client does on
+ * its own (psql's \!, \copy, \o to a file) reaches only that sandbox,
+ * never the server user's files.  Its exit status.
  */
-static int console(struct cli *c, const char *kind, const char *command)
+static int sandboxed(struct cli *c, const struct addon *a, const char *alias, int tty,
+		     const char *command)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	struct config vars = CONFIG_INIT;
+	struct strvec words = STRVEC_INIT;
+	int v = 0, status = -1, rc;
+	if ((rc = cli_open_app(c, &l)))
+		return rc;
+	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_CONFIG, &r) < 0)) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (!v || !r.slug[0] || !attach_find(&r.addons, alias)) {
+		say(stderr, SAY_ERROR, "%s's console runs in the sandbox of %s's running release, "
+				       "which %s: push first", a->name, c->app,
+		    !v || !r.slug[0] ? "has no code yet" : "does not have it attached yet");
+		rc = 1;
+		goto done;
+	}
+	if (addon_client_sandboxed(c->root, a, alias, &words, &vars) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (command) {
+		strvec_push(&words, "--command");
+		strvec_push(&words, command);
+	}
+	for (size_t i = 0; i < vars.n; i++)
+		config_set(&r.config, vars.items[i].key, vars.items[i].value);
+	ledger_free(l);
+	l = NULL;
+	struct oneoff_opts o = { .root = c->root, .app = c->app, .release = &r,
+				 .words = (const char *const *)words.v, .n = words.n, .tty = tty };
+	say(stderr, SAY_STEP, "Connecting to %s", a->name);
+	fflush(stdout);
+	fflush(stderr);
+	rc = host_run(&o, &status) < 0 ? cli_fail() : status;
+done:
+	strvec_clear(&words);
+	config_release(&vars);
+	release_release(&r);
+	ledger_free(l);
+	return rc;
+}
+
+/*
+ * Becomes the add-on's client, logged in as the app: its terminal is this
+ * process's (over ssh, the one sshd made), else it reads stdin.  A remote
+ * user's runs in the app's sandbox instead.
+ */
+static int console(struct cli *c, const char *kind, int tty, const char *command)
 {
 	struct addon_client cl = ADDON_CLIENT_INIT;
 	struct addon a = ADDON_INIT;
 	char *alias = NULL;
 	int rc = 1;
 	if (addon_resolve(c->root, c->app, kind, c->nargs ? c->args[0] : NULL, &a, &alias) < 0 ||
-	    addon_check(c->root, &a) < 0 ||
-	    addon_client_prepare(c->root, &a, ADDON_CLIENT_APP, &cl) < 0) {
+	    addon_check(c->root, &a) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (c->shell_user) {
+		rc = sandboxed(c, &a, alias, tty, command);
+		goto done;
+	}
+	if (addon_client_prepare(c->root, &a, ADDON_CLIENT_APP, &cl) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -113,12 +175,12 @@ done:
 int cmd_pg_psql(struct cli *c)
 {
 	const struct pg_psql_args *a = c->options;
-	return console(c, "postgresql", a->command);
+	return console(c, "postgresql", cmd_pg_psql_tty(c), a->command);
 }
 
 int cmd_redis_cli(struct cli *c)
 {
-	return console(c, "redis", NULL);
+	return console(c, "redis", cmd_redis_cli_tty(c), NULL);
 }
 
 /* ---- pg:info, redis:info ---- */

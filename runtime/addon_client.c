@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/addon_client.h"
 
+#include "exec/sandbox.h"
 #include "runtime/addon_pg.h"
 #include "store/addons.h"
 #include "store/paths.h"
@@ -8,6 +9,7 @@
 #include "util/run.h"
 #include "util/util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,45 @@ void addon_client_release(struct addon_client *cl)
 {
 	strvec_clear(&cl->argv);
 	strvec_clear(&cl->env);
+}
+
+int addon_client_sandboxed(const char *root, const struct addon *a, const char *alias,
+			   struct strvec *words, struct config *vars)
+{
+	struct addon_credentials c;
+	char port[16];
+	int pg = !strcmp(a->kind, "postgresql");
+	if (!pg && strcmp(a->kind, "redis"))
+		return sw_error_set(SW_EINVALID, "add-on '%s' is a %s: it has no client", a->name,
+				    a->kind);
+	int err = addon_credentials_read(root, a->name, &c);
+	if (err)
+		return err;
+	/* where exec/sandbox.c mounts its socket directory */
+	char *dir = xasprintf("%s/%s", SANDBOX_ADDONS_DIR, alias);
+	for (char *p = dir + strlen(SANDBOX_ADDONS_DIR); *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(port, sizeof(port), "%d", a->port);
+	if (pg) {
+		strvec_push(words, "psql");
+		config_set(vars, "PGHOST", dir);
+		config_set(vars, "PGPORT", port);
+		config_set(vars, "PGUSER", c.user);
+		config_set(vars, "PGDATABASE", c.database);
+		config_set(vars, "PGPASSWORD", c.password);
+	} else {
+		strvec_push(words, REDIS_CLI);
+		strvec_push(words, "-s");
+		strvec_pushf(words, "%s/redis.sock", dir);
+		strvec_push(words, "--user");
+		strvec_push(words, c.user);
+		strvec_push(words, "-n");
+		strvec_push(words, c.database[0] ? c.database : "0");
+		config_set(vars, "REDISCLI_AUTH", c.password);
+	}
+	memset(&c, 0, sizeof(c));
+	free(dir);
+	return 0;
 }
 
 /* Collects stderr for the message when the client fails. */

@@ -3,14 +3,16 @@
  * connected to its server: the consoles (`pg:psql`, `redis:cli`) and the
  * figures `pg:info` and `redis:info` show.
  *
- * Part of runtime/: uses util/, store/ and runtime/addon*.h; prints
- * nothing.
+ * Part of runtime/: uses util/, store/, exec/sandbox.h and
+ * runtime/addon*.h; prints nothing.
  *
  * The client runs as the server user (this process's) and reaches the
  * server through its unix socket in <root>/addons/NAME/run, logged in as
- * the app's user (what the app's URL names) or as Slipway's superuser.
- * The password is in the client's environment (PGPASSWORD,
- * REDISCLI_AUTH), never in its argv, which ps shows to every user.
+ * the app's user (what the app's URL names) or as Slipway's superuser;
+ * or, for a one-off in the app's sandbox, through the socket directory
+ * mounted there (addon_client_sandboxed()).  The password is in the
+ * client's environment (PGPASSWORD, REDISCLI_AUTH), never in its argv,
+ * which ps shows to every user.
  *
  *     struct addon_client cl = ADDON_CLIENT_INIT;
  *     if (addon_client_prepare(root, &a, ADDON_CLIENT_APP, &cl) < 0) ...;
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "store/addons.h"
+#include "store/config.h"
 #include "util/util.h"
 
 enum addon_login {
@@ -46,6 +49,18 @@ int addon_client_prepare(const char *root, const struct addon *a, enum addon_log
 			 struct addon_client *cl);
 
 void addon_client_release(struct addon_client *cl);
+
+/*
+ * The same client as a one-off in the app's sandbox runs it (runtime/oneoff.h:
+ * the add-on's socket directory at /run/addons/<alias in lower case>,
+ * exec/sandbox.h): the command's words into words (argv form, the client
+ * found on the sandbox's PATH) and, into vars, the config vars that log it
+ * in as the app (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD;
+ * REDISCLI_AUTH), to add to the release's.  SW_ENOTFOUND when the
+ * credentials are missing, SW_EINVALID for a kind without a client.
+ */
+int addon_client_sandboxed(const char *root, const struct addon *a, const char *alias,
+			   struct strvec *words, struct config *vars);
 
 /* What `pg:info` shows of a running PostgreSQL. */
 struct addon_pg_stats {

@@ -6,7 +6,10 @@
  * pg:psql reads SQL from stdin when it is no terminal, runs -c COMMAND,
  * logs in as the app's user (the one in DATABASE_URL) with no password in
  * psql's argv, takes DATABASE, DATABASE_URL or the add-on's name; at a
- * terminal it is psql's own console (prompt, answers, \q).  redis:cli the
+ * terminal it is psql's own console (prompt, answers, \q), through the
+ * ssh shell too.  A remote user's console runs in the app's sandbox: psql's
+ * \! cannot read the server's files there (the control: the operator's
+ * can), and an app without code is refused.  redis:cli the
  * same with redis-cli; the app's Redis user may not reconfigure its server
  * (CONFIG, ACL SETUSER, SHUTDOWN are refused) while SET, GET, KEYS,
  * INFO and FLUSHDB work.  pg:info and redis:info in Heroku's shape and as
@@ -59,6 +62,8 @@ static void setup(void)
 	app_sandbox_init(&sb, APP, 0);
 	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
 	app_sandbox_setenv(&sb, "TERM=vt100");
+	/* one-offs as the test user: /dev/net/tun may be closed to it (test_addon_net.c has it) */
+	app_sandbox_setenv(&sb, "SLIPWAY_APP_NETWORK=host");
 	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
 	free(ports);
 	app_sandbox_setenv(&sb, range);
@@ -103,6 +108,33 @@ static char *ok_in(const char *input, const char *const *args)
 	char *out = gc(xstrdup(r.out));
 	th_result_free(&r);
 	return out;
+}
+
+/* slipway ARGS as the remote user alice (what `slipway shell alice` runs), input its stdin. */
+static struct th_result as_alice(const char *input, const char *const *args)
+{
+	const char *env[APP_SANDBOX_ENV_MAX + 2], *argv[16];
+	size_t n = 0, k = 0;
+	for (; n < sb.nenv; n++)
+		env[n] = sb.env[n];
+	env[n++] = "SLIPWAY_SHELL_USER=alice";
+	env[n] = NULL;
+	argv[k++] = SLIPWAY_BIN;
+	for (size_t i = 0; args[i] && k < 15; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	return th_run(sb.dir, env, input, argv);
+}
+
+/* A first deploy of APP: a worker the formation does not run, so nothing needs to start. */
+static void deploy(void)
+{
+	app_sandbox_checkout(&sb, NULL, "main", NULL);
+	app_sandbox_write(&sb, "Procfile", "worker: sleep 600\n", 0644);
+	free(app_sandbox_must(SANDBOX_RUN(&sb, NULL, "git", "add", "-A"), "git add"));
+	free(app_sandbox_must(SANDBOX_RUN(&sb, NULL, "git", "commit", "-q", "-m", "one"),
+			      "git commit"));
+	free(app_sandbox_push(&sb, "main"));
 }
 
 /* A refusal: exit 1, the one line on stderr, nothing on stdout. */
@@ -306,6 +338,7 @@ static void psql_console(struct term *t)
 
 Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 {
+	deploy(); /* a remote user's console runs in the app's sandbox */
 	OK("addons:create", "heroku-postgresql", "-a", APP);
 	struct term t;
 	term_start(&t, sb.dir, NULL, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-a", APP, NULL });
@@ -315,7 +348,6 @@ Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 	 * Over ssh: the client asks ssh for a terminal for the consoles (not
 	 * for pg:psql -c), and the server's shell lets a terminal in for them
 	 */
-	app_sandbox_checkout(&sb, NULL, "main", NULL);
 	free(SANDBOX_OK(&sb, NULL, "git", "remote", "add", "laptop",
 			"ssh://git@127.0.0.1:2222/" APP ".git"));
 	const char *echo_ssh[] = { "GIT_SSH_COMMAND=echo SSH", NULL };
@@ -334,8 +366,14 @@ Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 	cr_assert(strstr(t.out, "SSH -p 2222 git@127.0.0.1 pg:psql -a " APP " --command "),
 		  "%s", t.out);
 
-	/* what sshd runs for alice's key, at the terminal it made */
+	/*
+	 * what sshd runs for alice's key, at the terminal it made (the shell
+	 * drops $SLIPWAY_*: the app's own setting keeps the one-off off a
+	 * network of its own)
+	 */
 	OK("access:add", "alice", "-a", APP);
+	free(SANDBOX_OK(&sb, NULL, "git", "--git-dir", sb.repo, "config", "slipway.appNetwork",
+			"host"));
 	const char *line[] = { "SSH_ORIGINAL_COMMAND=pg:psql -a " APP, NULL };
 	const char *shell[] = { SLIPWAY_BIN, "--root", sb.root, "shell", "alice", NULL };
 	term_start(&t, sb.dir, line, shell);
@@ -428,4 +466,50 @@ Test(pg_console, addons_in_a_checkout_lists_its_app_s)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "SSH -p 2222 git@127.0.0.1 addons -a " APP "\n");
 	th_result_free(&r);
+}
+
+/* ---- a remote user's console ---- */
+
+Test(pg_console, a_remote_user_s_console_runs_in_the_app_s_sandbox)
+{
+	deploy();
+	char *name = addon_name(OK("addons:create", "postgresql", "-a", APP), "postgresql-");
+	OK("addons:create", "redis", "-a", APP);
+	OK("access:add", "alice", "-a", APP);
+	OK("access:add", "alice", "-a", OTHER);
+	char *creds = gc(th_path("%s/addons/%s/credentials", sb.root, name));
+	char *escape = gc(th_path("\\! cat %s", creds));
+
+	/* the control: psql's \! is a shell of the server user's for the operator */
+	char *out = ok_in(NULL, (const char *[]){ "pg:psql", "-a", APP, "-c", escape, NULL });
+	cr_assert(strstr(out, "superpassword "), "%s", out);
+
+	/* a remote user's: the app's sandbox, where the server's files are not */
+	struct th_result r = as_alice(NULL, (const char *[]){ "pg:psql", "-a", APP, "-c", escape,
+							      NULL });
+	cr_assert_null(strstr(r.out, "superpassword"), "%s", r.out);
+	cr_assert(strstr(r.err, "No such file or directory"), "%s", r.err);
+	th_result_free(&r);
+	/* and the console itself works there, as the app's user, stdin or -c */
+	char *url = app_sandbox_chomp(OK("config:get", "DATABASE_URL", "-a", APP)), *user, *password;
+	url_login(url, &user, &password);
+	r = as_alice("SELECT current_user;\n", (const char *[]){ "pg:psql", "-a", APP, NULL });
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, user), "%s", r.out);
+	cr_assert(strstr(r.err, gc(th_path("-----> Connecting to %s\n", name))), "%s", r.err);
+	th_result_free(&r);
+	r = as_alice(NULL, (const char *[]){ "pg:psql", "-a", APP, "-c", "SELECT 6 * 7", NULL });
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "42"), "%s", r.out);
+	th_result_free(&r);
+	r = as_alice("SET k v\nGET k\n", (const char *[]){ "redis:cli", "-a", APP, NULL });
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "OK\nv\n");
+	th_result_free(&r);
+
+	/* an app without code has no sandbox to run it in: refused, one line */
+	char *other = addon_name(OK("addons:create", "postgresql", "-a", OTHER), "postgresql-");
+	refused(as_alice(NULL, (const char *[]){ "pg:psql", "-a", OTHER, "-c", "SELECT 1", NULL }),
+		gc(th_path("%s's console runs in the sandbox of " OTHER "'s running release, which "
+			   "has no code yet: push first", other)));
 }
