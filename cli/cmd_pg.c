@@ -154,7 +154,7 @@ static int console(struct cli *c, const char *kind, int tty, const char *command
 		strvec_push(&cl.argv, "--command");
 		strvec_push(&cl.argv, command);
 	}
-	/* the server user's home is every remote user's: no history shared there */
+	/* no history of what was typed left in the server user's home */
 	strvec_push(&cl.env, "PSQL_HISTORY=/dev/null");
 	strvec_push(&cl.env, "REDISCLI_HISTFILE=/dev/null");
 	say(stderr, SAY_STEP, "Connecting to %s", a.name);
