@@ -56,8 +56,7 @@ struct pg_psql_args {
 
 const struct opt pg_psql_opts[] = {
 	OPT_STRING('c', "command", struct pg_psql_args, command, "COMMAND", "an SQL command",
-		   "run this SQL command and exit (default: a console, or the SQL of stdin\n"
-		   "when it is no terminal)"),
+		   "run this SQL command and exit"),
 	OPT_END_OF(struct pg_psql_args),
 };
 

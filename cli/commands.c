@@ -145,16 +145,16 @@ const struct cmd cli_commands[] = {
 	  "attached (that attachment is detached: a new release)" },
 	{ "pg:psql", cmd_pg_psql, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[DATABASE] -a APP [-c COMMAND]", pg_psql_opts,
-	  "a psql console on the app's PostgreSQL, logged in as the app (DATABASE: an alias\n"
-	  "or add-on name; default: the one attached, DATABASE first); without a terminal,\n"
-	  "the SQL of stdin" },
+	  "a psql console on the app's PostgreSQL, logged in as the app\n"
+	  "(DATABASE: an alias or add-on name, default the one attached, DATABASE first;\n"
+	  "without a terminal, it runs the SQL of stdin)" },
 	{ "pg:info", cmd_pg_info, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[DATABASE] -a APP [--json]", dbinfo_opts,
 	  "the app's PostgreSQL databases: status, data size, tables, version, connections" },
 	{ "redis:cli", cmd_redis_cli, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[REDIS] -a APP", NULL,
-	  "a redis-cli console on the app's Redis, logged in as the app (REDIS: an alias or\n"
-	  "add-on name); without a terminal, the commands of stdin" },
+	  "a redis-cli console on the app's Redis, logged in as the app\n"
+	  "(REDIS: an alias or add-on name; without a terminal, it runs the commands of stdin)" },
 	{ "redis:info", cmd_redis_info, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[REDIS] -a APP [--json]", dbinfo_opts,
 	  "the app's Redis add-ons: status, version, memory, clients" },
