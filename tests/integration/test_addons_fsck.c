@@ -7,7 +7,8 @@
  * an old release names an add-on destroyed since (history, not a
  * problem: a rollback keeps the add-ons of now); credentials readable by
  * others, two add-ons on one port, a port outside slipway.addonPortRange,
- * data of another major version, and an attachment of the latest release
+ * data of another major version, a service removed (server:start adds it
+ * again), and an attachment of the latest release
  * whose add-on is gone are each one "problem:" line, exit 1; fsck -a APP
  * tells only APP's.  gc: an add-on's directory, data, service and log and
  * the backups directory are never touched, whatever their files are
@@ -162,6 +163,16 @@ Test(addons_fsck, fsck_checks_add_ons_and_their_attachments)
 	cr_assert(strstr(out, gc(th_path("problem: add-on %s: add-on '%s' refuses to start: its "
 					 "data is of PostgreSQL 14", pg, pg))), "%s", out);
 	th_write(version, "15\n", 0600);
+
+	/* a service removed by hand: server:start adds it again */
+	OK("server:stop");
+	char *service = gc(th_path("%s/services/addon.%s", sb.root, pg));
+	free(app_sandbox_must(th_runv(NULL, NULL, "rm", "-rf", service, NULL), "rm"));
+	out = problems((const char *[]){ NULL }, 1);
+	cr_assert_str_eq(out, gc(th_path("problem: add-on %s: it has no service addon.%s "
+					 "(server:start adds it)\n", pg, pg)));
+	OK("server:start");
+	cr_assert_str_eq(OK("fsck"), "fsck: everything is consistent\n");
 
 	/* an attachment of the latest release whose add-on is gone (its files removed by hand) */
 	OK("server:stop");
