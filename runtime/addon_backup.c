@@ -1,0 +1,541 @@
+#define _GNU_SOURCE
+#include "runtime/addon_backup.h"
+
+#include "runtime/addon.h"
+#include "runtime/addon_pg.h"
+#include "runtime/supervisor.h"
+#include "store/addons.h"
+#include "store/backups.h"
+#include "store/cas.h"
+#include "store/paths.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/lock.h"
+#include "util/run.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int addon_backup_supported(const struct addon *a)
+{
+	if (!strcmp(a->kind, "postgresql"))
+		return 0;
+	return sw_error_set(SW_EINVALID, "%s is a %s add-on: backups are of PostgreSQL add-ons "
+			    "only", a->name, a->kind);
+}
+
+/* ---- running PostgreSQL's programs ---- */
+
+/* Keeps the last lines of a child's output for the message when it fails. */
+static void collect(const char *line, size_t len, void *ctx)
+{
+	struct buf *b = ctx;
+	if (b->len > 2000)
+		buf_reset(b);
+	buf_addf(b, "%s%.*s", b->len ? "; " : "", (int)len, line);
+}
+
+/*
+ * Runs the program prog of PostgreSQL major with args (NULL-ended) and the
+ * environment env; SW_ERROR with its output when it fails.  capture: its
+ * stdout (NULL: into the message).
+ */
+static int pg_prog(int major, const char *prog, const char *const *args, const char *const *env,
+		   struct buf *capture)
+{
+	char *bin = addon_pg_bindir(major), *path = xasprintf("%s/%s", bin, prog);
+	const char *argv[24];
+	struct buf out = BUF_INIT;
+	struct run_opts o = RUN_OPTS_INIT;
+	size_t n = 0;
+	int status = -1, err;
+	argv[n++] = path;
+	for (size_t i = 0; args[i] && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	o.argv = argv;
+	o.env = env;
+	o.on_line = collect;
+	o.ctx = &out;
+	o.capture = capture;
+	o.capture_max = 64 << 20;
+	err = run_child(&o, &status);
+	if (!err && status)
+		err = sw_error_set(SW_ERROR, "%s failed (exit %d): %s", prog, status,
+				   out.len ? out.data : "no output");
+	buf_release(&out);
+	free(path);
+	free(bin);
+	return err;
+}
+
+/* The environment of a client of a's server as its superuser (the password, never in argv). */
+struct pg_login {
+	char password[160];
+	char port[16];
+	char *sock;
+	const char *env[5];
+	struct addon_credentials c;
+};
+
+static int login_init(struct pg_login *l, const char *root, const struct addon *a)
+{
+	memset(l, 0, sizeof(*l));
+	int err = addon_credentials_read(root, a->name, &l->c);
+	if (err)
+		return err;
+	snprintf(l->password, sizeof(l->password), "PGPASSWORD=%s", l->c.superpassword);
+	snprintf(l->port, sizeof(l->port), "%d", a->port);
+	l->sock = paths_addon_file(root, a->name, "run");
+	l->env[0] = l->password;
+	l->env[1] = "PGCONNECT_TIMEOUT=30";
+	l->env[2] = "PATH=/usr/bin:/bin";
+	l->env[3] = "LC_ALL=C.UTF-8";
+	return 0;
+}
+
+static void login_release(struct pg_login *l)
+{
+	free(l->sock);
+	memset(l, 0, sizeof(*l));
+}
+
+static const char *const plain_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", NULL };
+
+/* ---- the restore test ---- */
+
+/*
+ * The tables the dump's table of contents lists: its "TABLE" entries
+ * ("215; 1259 16385 TABLE public t owner"), not "TABLE DATA".
+ */
+static int dump_tables(int major, const char *dump, int *tables)
+{
+	struct buf toc = BUF_INIT;
+	const char *args[] = { "-l", dump, NULL };
+	int err = pg_prog(major, "pg_restore", args, plain_env, &toc);
+	struct text_lines it = TEXT_LINES_INIT(toc.data, toc.len);
+	const char *s;
+	size_t n;
+	*tables = 0;
+	while (!err && text_lines_next(&it, &s, &n)) {
+		char *line = xstrndup(s, n), *p = strchr(line, ';');
+		unsigned long id1, id2;
+		int used = 0;
+		if (line[0] != ';' && p && sscanf(p + 1, " %lu %lu %n", &id1, &id2, &used) == 2 &&
+		    used && !strncmp(p + 1 + used, "TABLE ", 6) && strncmp(p + 1 + used, "TABLE DATA ", 11))
+			(*tables)++;
+		free(line);
+	}
+	buf_release(&toc);
+	return err;
+}
+
+/* A scratch cluster: its directory, data, socket directory, and whether it runs. */
+struct scratch {
+	char *dir, *data, *log, *sock;
+	int running;
+};
+
+static const char scratch_conf[] =
+	"\n# written by slipway: a scratch cluster for a restore test, unix socket only\n"
+	"listen_addresses = ''\n"
+	"port = 5432\n"
+	"fsync = off\n"
+	"full_page_writes = off\n"
+	"synchronous_commit = off\n"
+	"max_wal_size = 4GB\n"
+	"maintenance_work_mem = 64MB\n"
+	"logging_collector = off\n"
+	"unix_socket_directories = ";
+
+static int scratch_start(struct scratch *s, const char *root, const struct addon *a, int major)
+{
+	char *backups = paths_addon_backups(root, a->name), *conf = NULL, *text = NULL;
+	struct buf b = BUF_INIT;
+	size_t len = 0;
+	int err;
+	memset(s, 0, sizeof(*s));
+	if ((err = fs_mkdtemp(backups, ".restore-test-", &s->dir)) ||
+	    (err = fs_mkdtemp("/tmp", "slipway-pg-", &s->sock)))
+		goto done;
+	s->data = xasprintf("%s/data", s->dir);
+	s->log = xasprintf("%s/log", s->dir);
+	const char *initdb[] = { "-D", s->data, "-U", "slipway", "--auth=trust", "--encoding=UTF8",
+				 "--locale=C.UTF-8", "--no-instructions", "--no-sync", NULL };
+	if ((err = pg_prog(major, "initdb", initdb, plain_env, NULL)))
+		goto done;
+	conf = xasprintf("%s/postgresql.conf", s->data);
+	if ((err = fs_read_file(conf, 1 << 20, &text, &len)))
+		goto done;
+	buf_add(&b, text, len);
+	buf_addf(&b, "%s'%s'\n", scratch_conf, s->sock); /* mkdtemp's name has no quote */
+	if ((err = fs_write_atomic(conf, b.data, b.len, 0600)))
+		goto done;
+	/* pg_ctl starts the server in a session of its own and returns once it accepts */
+	const char *start[] = { "-D", s->data, "-l", s->log, "-w", "-t", "300", "start", NULL };
+	if (!(err = pg_prog(major, "pg_ctl", start, plain_env, NULL)))
+		s->running = 1;
+done:
+	buf_release(&b);
+	free(text);
+	free(conf);
+	free(backups);
+	return err;
+}
+
+/* Stops the scratch cluster's server (immediately: it is thrown away) and removes it. */
+static void scratch_end(struct scratch *s, int major)
+{
+	struct sw_error_state first;
+	sw_error_save(&first, SW_ERROR);
+	if (s->running) {
+		const char *stop[] = { "-D", s->data, "-m", "immediate", "-w", "stop", NULL };
+		pg_prog(major, "pg_ctl", stop, plain_env, NULL);
+	}
+	if (s->dir)
+		fs_rm_rf(s->dir);
+	if (s->sock)
+		rmdir(s->sock);
+	sw_error_restore(&first);
+	free(s->dir);
+	free(s->data);
+	free(s->log);
+	free(s->sock);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Counts the tables of the scratch cluster's database postgres. */
+static int scratch_tables(const struct scratch *s, int major, int *tables)
+{
+	struct buf out = BUF_INIT;
+	const char *args[] = { "-X", "-q", "-A", "-t", "-h", s->sock, "-p", "5432", "-U", "slipway",
+			       "-d", "postgres", "-c",
+			       "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+			       "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN "
+			       "('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+			       NULL };
+	int err = pg_prog(major, "psql", args, plain_env, &out);
+	if (!err && sscanf(out.data ? out.data : "", "%d", tables) != 1)
+		err = sw_error_set(SW_ERROR, "psql said '%s', not a count of tables",
+				   out.data ? out.data : "");
+	buf_release(&out);
+	return err;
+}
+
+/* Restores dump into a scratch cluster; *tables: the tables found there. */
+static int restore_test(const char *root, const struct addon *a, const char *dump, int *tables)
+{
+	struct scratch s;
+	int want = 0, err = dump_tables(a->major, dump, &want);
+	*tables = 0;
+	if (err)
+		return err;
+	if (!(err = scratch_start(&s, root, a, a->major))) {
+		/* the roles of the add-on are not the scratch cluster's: objects go to its superuser */
+		const char *args[] = { "-h", s.sock, "-p", "5432", "-U", "slipway", "-d", "postgres",
+				       "--no-owner", "--no-acl", "--exit-on-error", dump, NULL };
+		if (!(err = pg_prog(a->major, "pg_restore", args, plain_env, NULL)) &&
+		    !(err = scratch_tables(&s, a->major, tables)) && *tables != want)
+			err = sw_error_set(SW_ERROR, "the restore test found %d table%s, the dump "
+					   "lists %d", *tables, *tables == 1 ? "" : "s", want);
+	}
+	scratch_end(&s, a->major);
+	return err;
+}
+
+/* ---- capture ---- */
+
+/*
+ * What a killed capture left in the backups directory (under its lock): a
+ * temporary dump, a scratch cluster (whose server is stopped first).
+ */
+static void sweep_leftovers(const char *dir, int major)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		if (!strncmp(e->d_name, ".restore-test-", 14)) {
+			struct scratch s = { .dir = xstrdup(path), .data = xasprintf("%s/data", path),
+					     .running = 1 };
+			scratch_end(&s, major);
+		} else if (e->d_name[0] == '.' && strstr(e->d_name, ".dump.tmp")) {
+			unlink(path);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int fsync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	if (fd < 0 || fsync(fd) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", path);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* pg_dump -Fc of the app's database into tmp, synced; its size and SHA-256 into b. */
+static int dump(const char *root, const struct addon *a, const char *tmp, struct backup *b)
+{
+	struct pg_login l;
+	uint64_t size = 0;
+	int err = login_init(&l, root, a);
+	if (err)
+		return err;
+	const char *args[] = { "-Fc", "-f", tmp, "-h", l.sock, "-p", l.port, "-U", l.c.superuser,
+			       "-d", l.c.database, NULL };
+	if (!(err = pg_prog(a->major, "pg_dump", args, l.env, NULL)) && !(err = fsync_file(tmp)) &&
+	    !(err = cas_hash_file(tmp, b->sha256, &size)))
+		b->size = (int64_t)size;
+	login_release(&l);
+	return err;
+}
+
+/* The dump, its restore test and its place: b's fields; the tmp file is gone after. */
+static int take(const char *root, const struct addon *a, const char *dir, struct backup *b)
+{
+	char id[16], *tmp, *final = backup_dump_path(root, a->name, b->number);
+	backup_id(b->number, id);
+	tmp = xasprintf("%s/.%s.dump.tmp", dir, id);
+	int err = dump(root, a, tmp, b);
+	if (err) {
+		sw_error_prefix(err, "the dump failed: ");
+	} else if ((err = restore_test(root, a, tmp, &b->tables))) {
+		snprintf(b->restore, sizeof(b->restore), "failed");
+		sw_error_prefix(err, "the restore test failed: ");
+	} else if (rename(tmp, final) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot rename '%s'", tmp);
+	} else {
+		snprintf(b->restore, sizeof(b->restore), "passed");
+		err = fs_fsync_dir(dir);
+	}
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	free(final);
+	return err;
+}
+
+static int keep_count(const char *root, int *keep)
+{
+	struct settings *s = NULL;
+	uint64_t v = 7;
+	int err = settings_open(&s, root, NULL);
+	if (!err)
+		err = settings_count(s, &SETTING_ADDON_BACKUPS, &v);
+	settings_free(s);
+	*keep = (int)v;
+	return err;
+}
+
+int addon_backup_capture(const char *root, const struct addon *a, const char *app, int wait_sec,
+			 struct backup *out)
+{
+	struct lock lk = LOCK_INIT;
+	char *dir = paths_addon_backups(root, a->name), *locked = NULL;
+	int err, keep = 7, removed = 0;
+	memset(out, 0, sizeof(*out));
+	if ((err = addon_backup_supported(a)) || (err = keep_count(root, &keep)) ||
+	    (err = fs_mkdir_p(dir, 0755)))
+		goto done;
+	locked = xasprintf("%s/", dir); /* the directory itself is the lock */
+	if ((err = lock_acquire(&lk, locked, wait_sec, NULL, NULL)) == SW_ELOCKED)
+		sw_error_set(err, "a backup of %s is being captured now: try again when it is done",
+			     a->name);
+	if (err || (err = backup_next_number(root, a->name, &out->number)))
+		goto done;
+	sweep_leftovers(dir, a->major);
+	snprintf(out->app, sizeof(out->app), "%s", app ? app : a->app);
+	out->created = (int64_t)time(NULL);
+	snprintf(out->restore, sizeof(out->restore), "none");
+	err = take(root, a, dir, out);
+	out->finished = (int64_t)time(NULL);
+	snprintf(out->status, sizeof(out->status), "%s", err ? "failed" : "completed");
+	if (err) {
+		struct sw_error_state first;
+		snprintf(out->error, sizeof(out->error), "%s", sw_error_last());
+		out->size = 0;
+		out->sha256[0] = '\0';
+		sw_error_save(&first, err);
+		backup_write(root, a->name, out);
+		err = sw_error_restore(&first);
+	} else if (!(err = backup_write(root, a->name, out))) {
+		err = backups_prune(root, a->name, keep, &removed);
+	}
+done:
+	lock_release(&lk);
+	free(locked);
+	free(dir);
+	return err;
+}
+
+/* ---- restore ---- */
+
+int addon_backup_check(const char *root, const char *addon, const struct backup *b)
+{
+	char id[16], hex[CAS_HEX_LEN + 1];
+	uint64_t size = 0;
+	backup_id(b->number, id);
+	if (strcmp(b->status, "completed"))
+		return sw_error_set(SW_ENOTFOUND, "backup %s of %s failed: it has no dump", id, addon);
+	char *path = backup_dump_path(root, addon, b->number);
+	int err = cas_hash_file(path, hex, &size);
+	if (err == SW_ENOTFOUND)
+		err = sw_error_set(SW_ENOTFOUND, "the dump of backup %s of %s is missing", id, addon);
+	else if (!err && (strcmp(hex, b->sha256) || (int64_t)size != b->size))
+		err = sw_error_set(SW_EINVALID, "backup %s of %s is corrupted: its checksum is not "
+				   "the one recorded when it was taken", id, addon);
+	free(path);
+	return err;
+}
+
+int addon_backup_restore(const char *root, const struct addon *a, const char *addon,
+			 const struct backup *b)
+{
+	struct pg_login l;
+	int err;
+	if ((err = addon_backup_supported(a)) || (err = addon_backup_check(root, addon, b)) ||
+	    (err = login_init(&l, root, a)))
+		return err;
+	char *path = backup_dump_path(root, addon, b->number);
+	/* one transaction: a restore that fails half-way leaves the database as it was */
+	const char *args[] = { "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
+			       "-h", l.sock, "-p", l.port, "-U", l.c.superuser, "-d", l.c.database,
+			       path, NULL };
+	err = pg_prog(a->major, "pg_restore", args, l.env, NULL);
+	free(path);
+	login_release(&l);
+	return err;
+}
+
+/* ---- the schedule ---- */
+
+/* 1 when the add-on's server is up and ready (a down one is not dumped). */
+static int addon_ready(const char *root, const struct addon *a)
+{
+	char *service = addon_service_name(a->name);
+	struct service_state st;
+	int ready = supervisor_service_state(root, service, &st) == 0 && st.up && st.ready;
+	free(service);
+	return ready;
+}
+
+/* 1 when a's backup is due at now: none completed within a day, none tried within an hour. */
+static int backup_due(const char *root, const struct addon *a, int64_t now)
+{
+	struct backup *v = NULL;
+	size_t n = 0;
+	int64_t completed = 0, tried = 0;
+	if (backups_list(root, a->name, &v, &n) < 0) {
+		free(v);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v[i].status, "completed") && v[i].created > completed)
+			completed = v[i].created;
+		if (v[i].created > tried)
+			tried = v[i].created;
+	}
+	free(v);
+	return now - completed >= ADDON_BACKUP_EVERY && now - tried >= ADDON_BACKUP_RETRY;
+}
+
+int addon_backup_due(const char *root, int64_t now, struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT;
+	int err = addons_list(root, &names);
+	for (size_t i = 0; !err && i < names.n; i++) {
+		struct addon a;
+		if (addon_read(root, names.v[i], &a) < 0 || addon_backup_supported(&a) < 0)
+			continue;
+		if (addon_ready(root, &a) && backup_due(root, &a, now))
+			strvec_push(out, a.name);
+	}
+	strvec_clear(&names);
+	return err;
+}
+
+extern char **environ;
+
+/* The environment the settings were read with (s6 gives its services none): HOME, SLIPWAY_*. */
+static void settings_env(struct strvec *env)
+{
+	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
+					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		int kept = 0;
+		for (size_t i = 0; keep[i] && !kept; i++)
+			kept = !strncmp(*e, keep[i], strlen(keep[i]));
+		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
+		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - *e))
+			continue;
+		strvec_push(env, *e);
+	}
+}
+
+static int has_pg_addon(const char *root)
+{
+	struct strvec names = STRVEC_INIT;
+	int found = 0;
+	addons_list(root, &names);
+	for (size_t i = 0; !found && i < names.n; i++) {
+		struct addon a;
+		found = addon_read(root, names.v[i], &a) == 0 && addon_backup_supported(&a) == 0;
+	}
+	strvec_clear(&names);
+	return found;
+}
+
+static int write_service(const char *root)
+{
+	char self[PATH_MAX];
+	struct buf run = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int err = 0;
+	if (n <= 0)
+		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+	self[n] = '\0';
+	settings_env(&env);
+	/* a killed supervisor takes the schedule along */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_adds(&run, " pg:backups:schedule 2>&1\n");
+	struct service_desc d = {
+		.name = ADDON_BACKUP_SERVICE, .about = "the daily backups of PostgreSQL add-ons",
+		.env = (const char *const *)env.v, .run = run.data, .replace = 1,
+	};
+	if (!(err = supervisor_service_write(root, &d)))
+		err = supervisor_rescan(root);
+	buf_release(&run);
+	strvec_clear(&env);
+	return err;
+}
+
+int addon_backup_schedule_ensure(const char *root)
+{
+	if (!supervisor_running(root) || !has_pg_addon(root))
+		return 0;
+	if (!supervisor_service_exists(root, ADDON_BACKUP_SERVICE))
+		return write_service(root); /* it looks for due backups when it starts */
+	supervisor_service_signal(root, ADDON_BACKUP_SERVICE, SIGALRM);
+	return 0;
+}
