@@ -7,13 +7,11 @@
 #include "cli/common.h"
 #include "view/backups.h"
 
+#include "runtime/addon.h"
 #include "runtime/addon_backup.h"
 #include "store/addons.h"
 #include "store/app.h"
-#include "store/attach.h"
 #include "store/backups.h"
-#include "store/ledger.h"
-#include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/say.h"
@@ -28,48 +26,6 @@
 #include <unistd.h>
 
 /* ---- which add-on, which backup ---- */
-
-/*
- * TEMPORARY stand-in for store/attach.h attach_resolve() (landing on main):
- * deleted at the merge.
- */
-static int attach_resolve(const char *root, const char *app, const char *kind, const char *arg,
-			  struct addon *out, char **alias)
-{
-	struct ledger *l = NULL;
-	struct release r = RELEASE_INIT;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = app_check_exists(root, app);
-	const struct attachment *found = NULL;
-	*alias = NULL;
-	if (!err && !(err = ledger_open(&l, repo)) && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, &r);
-	for (size_t i = 0; !err && i < r.addons.n; i++) {
-		const struct attachment *at = &r.addons.v[i];
-		struct addon a;
-		size_t len = strlen(at->alias);
-		if (addon_read(root, at->addon, &a) < 0 || strcmp(a.kind, kind))
-			continue;
-		if (arg ? (!strcmp(arg, at->alias) || !strcmp(arg, at->addon) ||
-			   (!strncmp(arg, at->alias, len) && !strcmp(arg + len, "_URL")))
-			: (!found || !strcmp(at->alias, "DATABASE"))) {
-			found = at;
-			*out = a;
-		}
-	}
-	if (!err && !found && arg)
-		err = sw_error_set(SW_ENOTFOUND, "Unknown database: %s. Valid options are: "
-				   "DATABASE_URL (see: slipway addons -a %s)", arg, app);
-	else if (!err && !found)
-		err = sw_error_set(SW_ENOTFOUND, "%s has no heroku-postgresql databases (create one "
-				   "with: slipway addons:create heroku-postgresql -a %s)", app, app);
-	if (found)
-		*alias = xstrdup(found->alias);
-	release_release(&r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
 
 /*
  * 1 when addon is a destroyed add-on whose backups were taken for app: its
@@ -103,7 +59,7 @@ static int which_addon(struct cli *c, const char *arg, struct addon *a)
 		snprintf(a->name, sizeof(a->name), "%s", arg);
 		return 0;
 	}
-	int err = attach_resolve(c->root, c->app, "postgresql", arg, a, &alias);
+	int err = addon_resolve(c->root, c->app, "postgresql", arg, a, &alias);
 	free(alias);
 	return err < 0 ? err : 1;
 }
@@ -210,7 +166,7 @@ int cmd_pg_backups(struct cli *c)
 			err = gather(c->root, c->app, all.v[i], 0, &v, &n, &names);
 	if (err)
 		goto done;
-	if (attached < 0 && !n) { /* no PostgreSQL, and no backups of one: attach_resolve's line */
+	if (attached < 0 && !n) { /* no PostgreSQL, and no backups of one: addon_resolve's line */
 		which_addon(c, NULL, &a);
 		err = SW_ENOTFOUND;
 		goto done;
