@@ -36,6 +36,26 @@ int addon_backup_supported(const struct addon *a)
 
 /* ---- running PostgreSQL's programs ---- */
 
+static volatile sig_atomic_t interrupted;
+/*
+ * 1 while the scratch cluster's server is started or stopped: never cut
+ * short (a start cut short could leave a server no stop finds; the stop
+ * is how an interrupt cleans up)
+ */
+static int cleaning;
+
+void addon_backup_interrupt(void)
+{
+	interrupted = 1;
+}
+
+/* run_child()'s check: an interrupted capture ends its child (and so its step) now. */
+static int check_interrupted(void *ctx)
+{
+	(void)ctx;
+	return interrupted && !cleaning ? sw_error_set(SW_ERROR, "interrupted") : 0;
+}
+
 /* Keeps the last lines of a child's output for the message when it fails. */
 static void collect(const char *line, size_t len, void *ctx)
 {
@@ -69,7 +89,13 @@ static int pg_prog(int major, const char *prog, const char *const *args, const c
 	o.ctx = &out;
 	o.capture = capture;
 	o.capture_max = 64 << 20;
-	err = run_child(&o, &status);
+	o.check = check_interrupted;
+	o.check_ms = 200;
+	/* an interrupt between two steps ends the capture as well as one during a step */
+	if (!(err = check_interrupted(NULL)))
+		err = run_child(&o, &status);
+	if (!err)
+		err = check_interrupted(NULL);
 	if (!err && status)
 		err = sw_error_set(SW_ERROR, "%s failed (exit %d): %s", prog, status,
 				   out.len ? out.data : "no output");
@@ -183,8 +209,10 @@ static int scratch_start(struct scratch *s, const char *root, const struct addon
 		goto done;
 	/* pg_ctl starts the server in a session of its own and returns once it accepts */
 	const char *start[] = { "-D", s->data, "-l", s->log, "-w", "-t", "300", "start", NULL };
-	if (!(err = pg_prog(major, "pg_ctl", start, plain_env, NULL)))
-		s->running = 1;
+	s->running = 1; /* even a failed start may leave a server: it is stopped */
+	cleaning = 1;
+	err = pg_prog(major, "pg_ctl", start, plain_env, NULL);
+	cleaning = 0;
 done:
 	buf_release(&b);
 	free(text);
@@ -200,7 +228,9 @@ static void scratch_end(struct scratch *s, int major)
 	sw_error_save(&first, SW_ERROR);
 	if (s->running) {
 		const char *stop[] = { "-D", s->data, "-m", "immediate", "-w", "stop", NULL };
+		cleaning = 1;
 		pg_prog(major, "pg_ctl", stop, plain_env, NULL);
+		cleaning = 0;
 	}
 	if (s->dir)
 		fs_rm_rf(s->dir);
@@ -317,6 +347,8 @@ static int take(const char *root, const struct addon *a, const char *dir, struct
 	} else if ((err = restore_test(root, a, tmp, &b->tables))) {
 		snprintf(b->restore, sizeof(b->restore), "failed");
 		sw_error_prefix(err, "the restore test failed: ");
+	} else if ((err = check_interrupted(NULL))) {
+		/* its message: addon_backup_capture() says it was interrupted */
 	} else if (rename(tmp, final) < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot rename '%s'", tmp);
 	} else {
@@ -365,7 +397,9 @@ int addon_backup_capture(const char *root, const struct addon *a, const char *ap
 	err = take(root, a, dir, out);
 	out->finished = (int64_t)time(NULL);
 	snprintf(out->status, sizeof(out->status), "%s", err ? "failed" : "completed");
-	if (err) {
+	if (err && interrupted) {
+		err = sw_error_set(SW_ERROR, "the backup of %s was interrupted", a->name);
+	} else if (err) {
 		struct sw_error_state first;
 		snprintf(out->error, sizeof(out->error), "%s", sw_error_last());
 		out->size = 0;

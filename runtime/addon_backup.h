@@ -60,6 +60,13 @@ int addon_backup_capture(const char *root, const struct addon *a, const char *ap
 			 struct backup *out);
 
 /*
+ * Ends the capture that runs in this process soon (its child is killed,
+ * its scratch cluster stopped and removed, no record written): for a
+ * SIGTERM handler (async-signal-safe).  Every later capture fails too.
+ */
+void addon_backup_interrupt(void);
+
+/*
  * 0 when the dump of b (of add-on addon) still has the SHA-256 its record
  * holds; SW_EINVALID when it was changed, SW_ENOTFOUND when it is gone or
  * b is no completed backup.

@@ -9,7 +9,10 @@
  * is left as it was; retention (slipway.addonBackups 2) keeps the newest
  * two; a capture of a stopped server fails with one line, a "failed"
  * record and no dump or temporary file; a new add-on's backup is due, one
- * with a fresh backup is not.
+ * with a fresh backup is not (a day later it is again); a capture
+ * interrupted (what the schedule's SIGTERM does) before its dump or during
+ * its restore test leaves no record, no file, and no scratch server
+ * running.
  */
 #define _GNU_SOURCE
 #include "tests/addon_helpers.h"
@@ -23,6 +26,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,4 +171,63 @@ Test(addon_backup, a_new_addon_is_due)
 	cr_assert_eq(addon_backup_due(root, (int64_t)time(NULL) + ADDON_BACKUP_EVERY + 1, &due), 0);
 	cr_assert_eq(due.n, 1);
 	strvec_clear(&due);
+}
+
+/* How many processes run in a scratch cluster of a (its server's): other tests run at once. */
+static char scratch_needle[256];
+
+static int scratch_servers(void)
+{
+	return th_processes_with(scratch_needle);
+}
+
+static void scratch_of(const struct addon *a)
+{
+	snprintf(scratch_needle, sizeof(scratch_needle), "/backups/%s/.restore-test-", a->name);
+}
+
+/* Interrupts the capture once pg_restore runs into its scratch cluster (the restore test). */
+static void *interrupt_in_restore_test(void *ctx)
+{
+	while (!th_processes_with(ctx))
+		ah_sleep_ms(5);
+	addon_backup_interrupt();
+	return NULL;
+}
+
+Test(addon_backup, interrupted_capture_leaves_nothing)
+{
+	struct addon a = ah_create(root, "postgresql");
+	scratch_of(&a);
+	/* what the schedule's SIGTERM handler calls: the capture's child is ended at once */
+	addon_backup_interrupt();
+	struct backup b;
+	cr_assert_eq(addon_backup_capture(root, &a, "myapp", 60, &b), SW_ERROR);
+	cr_assert_str_eq(sw_error_last(), th_keep(th_path("the backup of %s was interrupted",
+							  a.name)));
+	cr_assert_str_eq(backup_files(&a), "");
+	cr_assert_eq(scratch_servers(), 0);
+}
+
+Test(addon_backup, interrupted_restore_test_stops_its_cluster)
+{
+	struct addon a = ah_create(root, "postgresql");
+	scratch_of(&a);
+	/* enough rows that the restore test runs a while after its server starts */
+	ah_select_one(root, &a, "CREATE TABLE t AS SELECT g, md5(g::text) AS h FROM "
+				"generate_series(1, 600000) g; SELECT 1");
+	char *restoring = th_keep(th_path("--exit-on-error %s/backups/%s/.b001.dump.tmp", root,
+					  a.name));
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, interrupt_in_restore_test, restoring), 0);
+	struct backup b;
+	int err = addon_backup_capture(root, &a, "myapp", 60, &b);
+	pthread_join(th, NULL);
+	cr_assert_eq(err, SW_ERROR, "%s", sw_error_last());
+	cr_assert_str_eq(sw_error_last(), th_keep(th_path("the backup of %s was interrupted",
+							  a.name)));
+	/* no record, no dump, no scratch cluster: its server was stopped */
+	cr_assert_str_eq(backup_files(&a), "");
+	cr_assert_eq(scratch_servers(), 0);
+	cr_assert_eq(th_processes_with(restoring), 0);
 }
