@@ -75,7 +75,8 @@ int backup_write(const char *root, const char *addon, const struct backup *b)
 	dir = paths_addon_backups(root, addon);
 	buf_addf(&text, "created %" PRId64 "\nfinished %" PRId64 "\nsize %" PRId64 "\ntables %d\n",
 		 b->created, b->finished, b->size, b->tables);
-	add_line(&text, "app", b->app);
+	if (b->app[0]) /* a line "app " would lose its space: none for no app */
+		add_line(&text, "app", b->app);
 	add_line(&text, "status", b->status);
 	add_line(&text, "restore", b->restore[0] ? b->restore : "none");
 	if (b->sha256[0])
