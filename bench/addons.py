@@ -136,8 +136,9 @@ def _backup_figure(b, prefix, helper, root, env, name):
     b.row(13, "backup + verified restore vs pg_dump | pg_restore by hand", round(ratio, 2), "x",
           target="<= 1.2x", met=ratio <= 1.2,
           note=f"{rows:,} rows, a {dump_mb:.1f} MB dump, {tables} table(s); ours "
-               f"{median(ours):.2f} s (pg_dump -Fc to a file, SHA-256, fsync, a scratch cluster "
-               f"initdb'd, started, restored into, counted, removed), by hand "
+               f"{median(ours):.2f} s (pg_dump -Fc streamed to a file, SHA-256 and pg_restore into a "
+               f"scratch cluster copied from a template and started meanwhile; fsync, tables "
+               f"counted, the cluster removed), by hand "
                f"{median(hand):.2f} s (into an empty database of the same server); medians "
                f"of {runs}")
 

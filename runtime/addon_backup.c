@@ -20,10 +20,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int addon_backup_supported(const struct addon *a)
@@ -169,7 +172,8 @@ static int dump_tables(int major, const char *dump, int *tables)
 /* A scratch cluster: its directory, data, socket directory, and whether it runs. */
 struct scratch {
 	char *dir, *data, *log, *sock;
-	int running;
+	int running;     /* its server was started (it may run): scratch_end() stops it */
+	pid_t starting;  /* pg_ctl start, while it runs (scratch_launch()) */
 };
 
 static const char scratch_conf[] =
@@ -184,48 +188,80 @@ static const char scratch_conf[] =
 	"logging_collector = off\n"
 	"unix_socket_directories = ";
 
-static int scratch_start(struct scratch *s, const char *root, const struct addon *a, int major)
+/*
+ * The pristine cluster of PostgreSQL major the scratch clusters are copies
+ * of (a copy is several times quicker than initdb): made once, by initdb
+ * into a temporary directory renamed into place when complete (*out,
+ * malloc'ed: its data directory).
+ */
+static int scratch_template(const char *root, int major, char **out)
+{
+	char *top = paths_backups_dir(root), *tpl = paths_backups_template(root, major);
+	char *tmp = NULL, *data = NULL;
+	int err = 0;
+	*out = xasprintf("%s/data", tpl);
+	if (fs_is_dir(*out) || (err = fs_mkdir_p(top, 0755)) ||
+	    (err = fs_mkdtemp(top, ".template-new-", &tmp)))
+		goto done;
+	data = xasprintf("%s/data", tmp);
+	const char *initdb[] = { "-D", data, "-U", "slipway", "--auth=trust", "--encoding=UTF8",
+				 "--locale=C.UTF-8", "--no-instructions", "--no-sync",
+				 /* 1 MB of WAL to copy, not 16 */
+				 "--wal-segsize=1", NULL };
+	if (!(err = pg_prog(major, "initdb", initdb, plain_env, NULL)) && rename(tmp, tpl) < 0 &&
+	    !fs_is_dir(*out)) /* another capture's rename came first: its template is as good */
+		err = sw_error_errno(SW_ERROR, "cannot rename '%s'", tmp);
+	if (tmp && fs_exists(tmp))
+		fs_rm_rf(tmp);
+done:
+	free(data);
+	free(tmp);
+	free(tpl);
+	free(top);
+	return err;
+}
+
+/* A scratch cluster's files: a copy of the template, its socket directory of its own. */
+static int scratch_prepare(struct scratch *s, const char *root, const struct addon *a, int major)
 {
 	char *backups = paths_addon_backups(root, a->name), *conf = NULL, *text = NULL;
+	char *tpl = NULL;
 	struct buf b = BUF_INIT;
 	size_t len = 0;
 	int err;
 	memset(s, 0, sizeof(*s));
 	if ((err = fs_mkdtemp(backups, ".restore-test-", &s->dir)) ||
-	    (err = fs_mkdtemp("/tmp", "slipway-pg-", &s->sock)))
+	    (err = fs_mkdtemp("/tmp", "slipway-pg-", &s->sock)) ||
+	    (err = scratch_template(root, major, &tpl)))
 		goto done;
 	s->data = xasprintf("%s/data", s->dir);
 	s->log = xasprintf("%s/log", s->dir);
-	const char *initdb[] = { "-D", s->data, "-U", "slipway", "--auth=trust", "--encoding=UTF8",
-				 "--locale=C.UTF-8", "--no-instructions", "--no-sync", NULL };
-	if ((err = pg_prog(major, "initdb", initdb, plain_env, NULL)))
+	if ((err = fs_copy_tree(tpl, s->data)))
 		goto done;
 	conf = xasprintf("%s/postgresql.conf", s->data);
 	if ((err = fs_read_file(conf, 1 << 20, &text, &len)))
 		goto done;
 	buf_add(&b, text, len);
 	buf_addf(&b, "%s'%s'\n", scratch_conf, s->sock); /* mkdtemp's name has no quote */
-	if ((err = fs_write_atomic(conf, b.data, b.len, 0600)))
-		goto done;
-	/* pg_ctl starts the server in a session of its own and returns once it accepts */
-	const char *start[] = { "-D", s->data, "-l", s->log, "-w", "-t", "300", "start", NULL };
-	s->running = 1; /* even a failed start may leave a server: it is stopped */
-	cleaning = 1;
-	err = pg_prog(major, "pg_ctl", start, plain_env, NULL);
-	cleaning = 0;
+	err = fs_write_atomic(conf, b.data, b.len, 0600);
 done:
 	buf_release(&b);
 	free(text);
 	free(conf);
+	free(tpl);
 	free(backups);
 	return err;
 }
+
+static int reap(pid_t pid);
 
 /* Stops the scratch cluster's server (immediately: it is thrown away) and removes it. */
 static void scratch_end(struct scratch *s, int major)
 {
 	struct sw_error_state first;
 	sw_error_save(&first, SW_ERROR);
+	if (s->starting > 0) /* its start runs to its end (bounded by -t), then it is stopped */
+		reap(s->starting);
 	if (s->running) {
 		const char *stop[] = { "-D", s->data, "-m", "immediate", "-w", "stop", NULL };
 		cleaning = 1;
@@ -262,27 +298,6 @@ static int scratch_tables(const struct scratch *s, int major, int *tables)
 	return err;
 }
 
-/* Restores dump into a scratch cluster; *tables: the tables found there. */
-static int restore_test(const char *root, const struct addon *a, const char *dump, int *tables)
-{
-	struct scratch s;
-	int want = 0, err = dump_tables(a->major, dump, &want);
-	*tables = 0;
-	if (err)
-		return err;
-	if (!(err = scratch_start(&s, root, a, a->major))) {
-		/* the roles of the add-on are not the scratch cluster's: objects go to its superuser */
-		const char *args[] = { "-h", s.sock, "-p", "5432", "-U", "slipway", "-d", "postgres",
-				       "--no-owner", "--no-acl", "--exit-on-error", dump, NULL };
-		if (!(err = pg_prog(a->major, "pg_restore", args, plain_env, NULL)) &&
-		    !(err = scratch_tables(&s, a->major, tables)) && *tables != want)
-			err = sw_error_set(SW_ERROR, "the restore test found %d table%s, the dump "
-					   "lists %d", *tables, *tables == 1 ? "" : "s", want);
-	}
-	scratch_end(&s, a->major);
-	return err;
-}
-
 /* ---- capture ---- */
 
 /*
@@ -308,30 +323,328 @@ static void sweep_leftovers(const char *dir, int major)
 		closedir(d);
 }
 
-static int fsync_file(const char *path)
+/* ---- the dump, streamed into its restore test ---- */
+
+/*
+ * Starts argv with the environment env in a process group of its own, its
+ * signals at their defaults: stdin from in (-1: /dev/null), stdout to out,
+ * stderr to err.
+ */
+static int spawn(const char *const *argv, const char *const *env, int in, int out, int err,
+		 pid_t *pid)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-	if (fd < 0 || fsync(fd) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", path);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def, none;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, err, 2);
+	sigfillset(&def);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+					      POSIX_SPAWN_SETSIGMASK);
+	int rc = posix_spawn(pid, argv[0], &fa, &at, (char *const *)argv, (char *const *)env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc)
+		*pid = 0;
+	return rc ? sw_error_set(SW_ERROR, "cannot run '%s': %s", argv[0], strerror(rc)) : 0;
+}
+
+/* Waits for pid: its exit status, 128+signal when a signal ended it. */
+static int reap(pid_t pid)
+{
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 255;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The last lines of what a child said on its stderr (file), as one line (malloc'ed). */
+static char *said(const char *file)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct buf b = BUF_INIT;
+	if (fs_read_file(file, 1 << 20, &text, &len) == 0) {
+		size_t from = len > 1000 ? len - 1000 : 0;
+		for (size_t i = from; i < len; i++)
+			buf_add(&b, text[i] == '\n' ? "; " : &text[i], text[i] == '\n' ? 2 : 1);
+	}
+	free(text);
+	while (b.len > 2 && !strcmp(b.data + b.len - 2, "; "))
+		b.data[b.len -= 2] = '\0';
+	char *out = xstrdup(b.len ? b.data : "no output");
+	buf_release(&b);
+	return out;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Starts the scratch cluster's server: pg_ctl start, which returns once it accepts (s->starting). */
+static int scratch_launch(struct scratch *s, int major)
+{
+	char *bin = addon_pg_bindir(major), *pg_ctl = xasprintf("%s/pg_ctl", bin);
+	char *log = xasprintf("%s/pg_ctl.err", s->dir);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), err;
+	const char *argv[] = { pg_ctl, "-D", s->data, "-l", s->log, "-w", "-t", "300", "start", NULL };
+	if (fd < 0)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", log);
+	else if (!(err = spawn(argv, plain_env, -1, fd, fd, &s->starting)))
+		s->running = 1; /* even a failed start may leave a server: it is stopped */
 	if (fd >= 0)
 		close(fd);
+	free(log);
+	free(pg_ctl);
+	free(bin);
 	return err;
 }
 
-/* pg_dump -Fc of the app's database into tmp, synced; its size and SHA-256 into b. */
-static int dump(const char *root, const struct addon *a, const char *tmp, struct backup *b)
+/* What dump_streamed() starts, and what it must end and close. */
+struct stream {
+	int pipe[2], sock[2], file, dump_err, restore_err;
+	pid_t dump, restore;
+	const char *const *restore_argv;
+	int feeding;        /* pg_restore takes what is sent (until it ends) */
+	int start_failed;   /* the scratch server did not start: pg_ctl's exit status */
+};
+
+/*
+ * Once the scratch server accepts (pg_ctl start ended: wait, or only when
+ * it has), starts pg_restore and sends it what the file holds so far.
+ */
+static int restore_begin(struct stream *st, struct scratch *s, int wait, uint64_t written)
 {
-	struct pg_login l;
-	uint64_t size = 0;
-	int err = login_init(&l, root, a);
+	int status = 0;
+	if (st->restore || st->start_failed || s->starting <= 0)
+		return 0;
+	if (wait) {
+		status = reap(s->starting);
+	} else {
+		int ws = 0;
+		pid_t r = waitpid(s->starting, &ws, WNOHANG);
+		if (r == 0 || (r < 0 && errno == EINTR))
+			return 0;
+		status = r < 0 ? 255 : WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	}
+	s->starting = 0;
+	if (status) {
+		st->start_failed = status;
+		return 0;
+	}
+	int err = spawn(st->restore_argv, plain_env, st->sock[1], st->restore_err, st->restore_err,
+			&st->restore);
+	close(st->sock[1]); /* pg_restore has it: the end of the dump is our close of sock[0] */
+	st->sock[1] = -1;
 	if (err)
 		return err;
-	const char *args[] = { "-Fc", "-f", tmp, "-h", l.sock, "-p", l.port, "-U", l.c.superuser,
-			       "-d", l.c.database, NULL };
-	if (!(err = pg_prog(a->major, "pg_dump", args, l.env, NULL)) && !(err = fsync_file(tmp)) &&
-	    !(err = cas_hash_file(tmp, b->sha256, &size)))
+	/* what came before it could start, from the file */
+	char chunk[65536];
+	for (uint64_t off = 0; st->feeding && off < written;) {
+		size_t want = written - off < sizeof(chunk) ? (size_t)(written - off) : sizeof(chunk);
+		ssize_t n = pread(st->file, chunk, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sw_error_errno(SW_ERROR, "cannot read the dump back");
+		if (send_all(st->sock[0], chunk, (size_t)n) < 0)
+			st->feeding = 0;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Copies what pg_dump writes until its end into the file (hashing it) and
+ * to pg_restore, started as soon as the scratch server accepts; a
+ * pg_restore that ended is no longer fed (its status says why).
+ */
+static int pump(struct stream *st, struct scratch *s, struct cas_hasher *h, uint64_t *size)
+{
+	char chunk[65536];
+	int err = 0;
+	for (;;) {
+		if ((err = check_interrupted(NULL)) || (err = restore_begin(st, s, 0, *size)))
+			return err;
+		ssize_t n = read(st->pipe[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sw_error_errno(SW_ERROR, "cannot read the dump");
+		if (n == 0)
+			break;
+		if (fs_write_all(st->file, chunk, (size_t)n) < 0)
+			return sw_error_errno(SW_ERROR, "cannot write the dump");
+		if (cas_hasher_add(h, chunk, (size_t)n) < 0)
+			return SW_ERROR;
+		*size += (uint64_t)n;
+		if (st->restore && st->feeding && send_all(st->sock[0], chunk, (size_t)n) < 0)
+			st->feeding = 0;
+	}
+	/* the dump ended before the scratch server was up: it gets all of it now */
+	return restore_begin(st, s, 1, *size);
+}
+
+static void stream_end(struct stream *st, int kill_them)
+{
+	int *fds[] = { &st->pipe[0], &st->pipe[1], &st->sock[0], &st->sock[1], &st->file,
+		       &st->dump_err, &st->restore_err };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	pid_t *pids[] = { &st->dump, &st->restore };
+	for (size_t i = 0; i < 2; i++)
+		if (*pids[i] > 0) {
+			if (kill_them)
+				kill(-*pids[i], SIGKILL);
+			reap(*pids[i]);
+			*pids[i] = 0;
+		}
+}
+
+/*
+ * pg_dump -Fc of the app's database: its bytes go to tmp (hashed: b->sha256,
+ * b->size; synced) and, as they come, to pg_restore into the scratch cluster
+ * s as soon as its server (started by scratch_launch()) accepts, so the dump
+ * and its restore run at once, as pg_dump | pg_restore does.  SW_ERROR when
+ * the dump failed; *restore_failed (with *why, malloc'ed) when the scratch
+ * server or pg_restore did.
+ */
+static int dump_streamed(const char *root, const struct addon *a, struct scratch *s,
+			 const char *tmp, struct backup *b, int *restore_failed, char **why)
+{
+	struct stream st = { .pipe = { -1, -1 }, .sock = { -1, -1 }, .file = -1, .dump_err = -1,
+			     .restore_err = -1, .feeding = 1 };
+	struct cas_hasher h = CAS_HASHER_INIT;
+	struct pg_login l;
+	uint64_t size = 0;
+	char *bin = addon_pg_bindir(a->major), *pg_dump = xasprintf("%s/pg_dump", bin);
+	char *pg_restore = xasprintf("%s/pg_restore", bin);
+	char *dump_log = xasprintf("%s/dump.err", s->dir), *restore_log = xasprintf("%s/restore.err", s->dir);
+	int err = login_init(&l, root, a), dump_status = 0, restore_status = 0;
+	/* the roles of the add-on are not the scratch cluster's: objects go to its superuser */
+	const char *restore_argv[] = { pg_restore, "-h", s->sock, "-p", "5432", "-U", "slipway",
+				       "-d", "postgres", "--no-owner", "--no-acl", "--exit-on-error",
+				       NULL };
+	st.restore_argv = restore_argv;
+	*restore_failed = 0;
+	if (err)
+		goto done;
+	if (pipe2(st.pipe, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st.sock) < 0 ||
+	    (st.file = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    (st.dump_err = open(dump_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    (st.restore_err = open(restore_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot set up the dump '%s'", tmp);
+		goto done;
+	}
+	const char *dump_argv[] = { pg_dump, "-Fc", "-h", l.sock, "-p", l.port, "-U", l.c.superuser,
+				    "-d", l.c.database, NULL };
+	if ((err = cas_hasher_start(&h)) ||
+	    (err = spawn(dump_argv, l.env, -1, st.pipe[1], st.dump_err, &st.dump)))
+		goto done;
+	close(st.pipe[1]); /* pg_dump has it: the end of the dump is its exit */
+	st.pipe[1] = -1;
+	if ((err = pump(&st, s, &h, &size)))
+		goto done;
+	close(st.sock[0]); /* pg_restore reads the end of the dump */
+	st.sock[0] = -1;
+	dump_status = reap(st.dump);
+	restore_status = st.restore ? reap(st.restore) : 0;
+	st.dump = st.restore = 0;
+	if (dump_status) {
+		char *what = said(dump_log);
+		err = sw_error_set(SW_ERROR, "pg_dump failed (exit %d): %s", dump_status, what);
+		free(what);
+	} else if (fsync(st.file) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", tmp);
+	} else if (!(err = cas_hasher_finish(&h, b->sha256))) {
 		b->size = (int64_t)size;
-	login_release(&l);
+		char *pg_ctl_log = xasprintf("%s/pg_ctl.err", s->dir);
+		char *what = said(st.start_failed ? pg_ctl_log : restore_log);
+		if (st.start_failed || restore_status) {
+			*restore_failed = 1;
+			*why = xasprintf("%s failed (exit %d): %s", st.start_failed ? "pg_ctl start" :
+					 "pg_restore", st.start_failed ? st.start_failed :
+					 restore_status, what);
+		}
+		free(what);
+		free(pg_ctl_log);
+	}
+done:
+	stream_end(&st, err != 0);
+	cas_hasher_release(&h);
+	if (l.sock)
+		login_release(&l);
+	free(restore_log);
+	free(dump_log);
+	free(pg_restore);
+	free(pg_dump);
+	free(bin);
+	return err;
+}
+
+/* The restore test's count: the tables in the scratch cluster are those the dump lists. */
+static int tables_match(const struct scratch *s, int major, const char *dump, int *tables)
+{
+	int want = 0, err = dump_tables(major, dump, &want);
+	if (!err && !(err = scratch_tables(s, major, tables)) && *tables != want)
+		err = sw_error_set(SW_ERROR, "the restore test found %d table%s, the dump lists %d",
+				   *tables, *tables == 1 ? "" : "s", want);
+	return err;
+}
+
+/*
+ * The dump and its restore test into a scratch cluster, at once: b's
+ * fields.  SW_ERROR with "the dump failed: ..." or "the restore test
+ * failed: ..." (b->restore "failed").
+ */
+static int dump_and_test(const char *root, const struct addon *a, const char *tmp,
+			 struct backup *b)
+{
+	struct scratch s;
+	char *why = NULL;
+	int restore_failed = 0, err = scratch_prepare(&s, root, a, a->major);
+	if (!err)
+		err = scratch_launch(&s, a->major); /* it starts while the dump begins */
+	if (err) {
+		restore_failed = 1;
+	} else if ((err = dump_streamed(root, a, &s, tmp, b, &restore_failed, &why))) {
+		sw_error_prefix(err, "the dump failed: ");
+	} else if (restore_failed) {
+		err = sw_error_set(SW_ERROR, "%s", why);
+	} else if ((err = tables_match(&s, a->major, tmp, &b->tables))) {
+		restore_failed = 1;
+	}
+	if (err && restore_failed) {
+		snprintf(b->restore, sizeof(b->restore), "failed");
+		sw_error_prefix(err, "the restore test failed: ");
+	}
+	scratch_end(&s, a->major);
+	free(why);
 	return err;
 }
 
@@ -341,12 +654,9 @@ static int take(const char *root, const struct addon *a, const char *dir, struct
 	char id[16], *tmp, *final = backup_dump_path(root, a->name, b->number);
 	backup_id(b->number, id);
 	tmp = xasprintf("%s/.%s.dump.tmp", dir, id);
-	int err = dump(root, a, tmp, b);
+	int err = dump_and_test(root, a, tmp, b);
 	if (err) {
-		sw_error_prefix(err, "the dump failed: ");
-	} else if ((err = restore_test(root, a, tmp, &b->tables))) {
-		snprintf(b->restore, sizeof(b->restore), "failed");
-		sw_error_prefix(err, "the restore test failed: ");
+		/* its message says which failed */
 	} else if ((err = check_interrupted(NULL))) {
 		/* its message: addon_backup_capture() says it was interrupted */
 	} else if (rename(tmp, final) < 0) {

@@ -6,16 +6,17 @@
  *
  * A capture dumps the app's database of the add-on (pg_dump -Fc, as the
  * add-on's superuser over its unix socket) into a temporary file of
- * <root>/backups/NAME/ (store/backups.h), hashes it (SHA-256) and fsyncs
- * it; then its restore test: a scratch cluster of the same PostgreSQL
- * (initdb into a temporary directory of the backups directory, its server
- * on a private unix socket only, no TCP, fsync off), pg_restore of the dump
- * into it, and a count of the tables restored that must equal the tables
- * the dump lists (pg_restore -l); the scratch cluster is stopped and
- * removed.  Only then is the dump renamed into place and its record
- * written "completed", restore "passed".  A failed dump or restore test
- * leaves no dump, only a record "failed" with the one-line reason.  Then
- * the oldest completed backups beyond slipway.addonBackups are removed.
+ * <root>/backups/NAME/ (store/backups.h), hashing it (SHA-256) as it comes,
+ * and streams the same bytes into its restore test: pg_restore into a
+ * scratch cluster of the same PostgreSQL (a copy of a template cluster
+ * initdb made once, <root>/backups/.template-MAJOR, started meanwhile on a
+ * private unix socket only, no TCP, fsync off).  The tables restored must
+ * be as many as the dump lists (pg_restore -l); the scratch cluster is
+ * stopped and removed.  Only then is the dump, fsynced, renamed into place
+ * and its record written "completed", restore "passed".  A failed dump or
+ * restore test leaves no dump, only a record "failed" with the one-line
+ * reason.  Then the oldest completed backups beyond slipway.addonBackups
+ * are removed.
  * One capture of an add-on at a time: its backups directory is locked.
  *
  * The schedule is the runtime's service "pg-backups" (runtime/supervisor.h),

@@ -239,6 +239,11 @@ char *paths_backups_dir(const char *root)
 	return xasprintf("%s/backups", root);
 }
 
+char *paths_backups_template(const char *root, int major)
+{
+	return xasprintf("%s/backups/.template-%d", root, major);
+}
+
 char *paths_addon_backups(const char *root, const char *name)
 {
 	return xasprintf("%s/backups/%s", root, name);

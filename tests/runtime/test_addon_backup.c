@@ -10,9 +10,9 @@
  * two; a capture of a stopped server fails with one line, a "failed"
  * record and no dump or temporary file; a new add-on's backup is due, one
  * with a fresh backup is not (a day later it is again); a capture
- * interrupted (what the schedule's SIGTERM does) before its dump or during
- * its restore test leaves no record, no file, and no scratch server
- * running.
+ * interrupted (what the schedule's SIGTERM does) before its dump or while
+ * the dump streams into its restore test leaves no record, no file, and no
+ * scratch server nor pg_dump running.
  */
 #define _GNU_SOURCE
 #include "tests/addon_helpers.h"
@@ -186,7 +186,7 @@ static void scratch_of(const struct addon *a)
 	snprintf(scratch_needle, sizeof(scratch_needle), "/backups/%s/.restore-test-", a->name);
 }
 
-/* Interrupts the capture once pg_restore runs into its scratch cluster (the restore test). */
+/* Interrupts the capture once its pg_dump runs, streamed into pg_restore in its scratch cluster. */
 static void *interrupt_in_restore_test(void *ctx)
 {
 	while (!th_processes_with(ctx))
@@ -216,8 +216,7 @@ Test(addon_backup, interrupted_restore_test_stops_its_cluster)
 	/* enough rows that the restore test runs a while after its server starts */
 	ah_select_one(root, &a, "CREATE TABLE t AS SELECT g, md5(g::text) AS h FROM "
 				"generate_series(1, 600000) g; SELECT 1");
-	char *restoring = th_keep(th_path("--exit-on-error %s/backups/%s/.b001.dump.tmp", root,
-					  a.name));
+	char *restoring = th_keep(th_path("pg_dump -Fc -h %s/addons/%s/run", root, a.name));
 	pthread_t th;
 	cr_assert_eq(pthread_create(&th, NULL, interrupt_in_restore_test, restoring), 0);
 	struct backup b;
