@@ -16,8 +16,7 @@
  * and its record written "completed", restore "passed".  A failed dump or
  * restore test leaves no dump, only a record "failed" with the one-line
  * reason.  Then the oldest completed backups beyond slipway.addonBackups
- * are removed.
- * One capture of an add-on at a time: its backups directory is locked.
+ * are removed.  One capture of an add-on at a time: its backups directory is locked.
  *
  * The schedule is the runtime's service "pg-backups" (runtime/supervisor.h),
  * running `slipway pg:backups:schedule` as the server user: every minute,
@@ -27,7 +26,7 @@
  *
  *     struct backup b;
  *     if (addon_backup_capture(root, &a, "shop", 600, &b) < 0) ...;  // b.number: the new one
- *     addon_backup_restore(root, &a, &b);
+ *     addon_backup_restore(root, &a, a.name, &b);
  */
 #ifndef SW_ADDON_BACKUP_H
 #define SW_ADDON_BACKUP_H

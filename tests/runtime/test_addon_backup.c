@@ -8,7 +8,9 @@
  * changed on disk is refused by the restore (checksum), and the database
  * is left as it was; retention (slipway.addonBackups 2) keeps the newest
  * two; a capture of a stopped server fails with one line, a "failed"
- * record and no dump or temporary file; a new add-on's backup is due, one
+ * record and no dump or temporary file; a restore test that fails (a
+ * tablespace the scratch cluster has not) says so, in the record too, and
+ * keeps no dump; a new add-on's backup is due, one
  * with a fresh backup is not (a day later it is again); a capture
  * interrupted (what the schedule's SIGTERM does) before its dump or while
  * the dump streams into its restore test leaves no record, no file, and no
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,4 +232,39 @@ Test(addon_backup, interrupted_restore_test_stops_its_cluster)
 	cr_assert_str_eq(backup_files(&a), "");
 	cr_assert_eq(scratch_servers(), 0);
 	cr_assert_eq(th_processes_with(restoring), 0);
+}
+
+/* psql as the add-on's superuser in its app's database (it must succeed). */
+static void as_superuser(const struct addon *a, const char *sql)
+{
+	struct addon_credentials c = ah_credentials(root, a);
+	char *sock = th_keep(paths_addon_file(root, a->name, "run")), port[16];
+	char *pw = th_keep(th_path("PGPASSWORD=%s", c.superpassword));
+	snprintf(port, sizeof(port), "%d", a->port);
+	const char *env[] = { pw, NULL };
+	struct th_result r = th_runv(NULL, env, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+				     sock, "-p", port, "-U", c.superuser, "-d", c.database, "-c", sql,
+				     NULL);
+	cr_assert_eq(r.status, 0, "psql: %s", r.err);
+	th_result_free(&r);
+}
+
+Test(addon_backup, failed_restore_test_keeps_no_dump)
+{
+	struct addon a = ah_create(root, "postgresql");
+	scratch_of(&a);
+	/* a table in a tablespace the scratch cluster has not: pg_restore refuses it there */
+	char *ts = th_keep(th_path("%s/tablespace", sandbox));
+	cr_assert_eq(mkdir(ts, 0700), 0);
+	as_superuser(&a, th_keep(th_path("CREATE TABLESPACE elsewhere LOCATION '%s'", ts)));
+	as_superuser(&a, "CREATE TABLE t (x int) TABLESPACE elsewhere");
+	struct backup b;
+	cr_assert_eq(addon_backup_capture(root, &a, "myapp", 60, &b), SW_ERROR);
+	cr_assert(!strncmp(sw_error_last(), "the restore test failed: pg_restore failed (exit 1): ",
+			   53), "%s", sw_error_last());
+	cr_assert(strstr(sw_error_last(), "elsewhere"), "%s", sw_error_last());
+	cr_assert_str_eq(b.status, "failed");
+	cr_assert_str_eq(b.restore, "failed");
+	cr_assert_str_eq(backup_files(&a), "b001.backup");
+	cr_assert_eq(scratch_servers(), 0);
 }
