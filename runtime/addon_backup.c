@@ -755,12 +755,19 @@ int addon_backup_restore(const char *root, const struct addon *a, const char *ad
 	if ((err = addon_backup_supported(a)) || (err = addon_backup_check(root, addon, b)) ||
 	    (err = login_init(&l, root, a)))
 		return err;
-	char *path = backup_dump_path(root, addon, b->number);
-	/* one transaction: a restore that fails half-way leaves the database as it was */
+	char *path = backup_dump_path(root, addon, b->number), *role = xasprintf("--role=%s", l.c.user);
+	/*
+	 * one transaction: a restore that fails half-way leaves the database as
+	 * it was.  What it makes is the app's role's, as what the app makes is
+	 * (the dump's owners may be another add-on's roles); grants only
+	 * between the roles of the same add-on.
+	 */
 	const char *args[] = { "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
-			       "-h", l.sock, "-p", l.port, "-U", l.c.superuser, "-d", l.c.database,
-			       path, NULL };
+			       "--no-owner", role, "-h", l.sock, "-p", l.port, "-U", l.c.superuser,
+			       "-d", l.c.database, path,
+			       strcmp(addon, a->name) ? "--no-acl" : NULL, NULL };
 	err = pg_prog(a->major, "pg_restore", args, l.env, NULL);
+	free(role);
 	free(path);
 	login_release(&l);
 	return err;

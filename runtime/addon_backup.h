@@ -76,7 +76,9 @@ int addon_backup_check(const char *root, const char *addon, const struct backup 
 /*
  * Restores backup b (of any add-on) into the app's database of add-on a:
  * its checksum first (addon_backup_check), then pg_restore --clean
- * --if-exists in one transaction, so a failed restore changes nothing.
+ * --if-exists in one transaction, so a failed restore changes nothing;
+ * what it makes is owned by the app's role (--no-owner --role), and the
+ * grants of another add-on's backup are left out (--no-acl).
  */
 int addon_backup_restore(const char *root, const struct addon *a, const char *addon,
 			 const struct backup *b);

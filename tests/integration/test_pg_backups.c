@@ -10,8 +10,8 @@
  * --confirm, an unknown backup id, an app without PostgreSQL) say one line,
  * exit 1 and change nothing.  The runtime's schedule takes a first backup
  * of a new add-on by itself; addons:destroy leaves a final backup that
- * pg:backups still lists and download still gives; with --no-backup it
- * takes none.
+ * pg:backups still lists, download still gives and restore (NAME::ID)
+ * puts into the app's next PostgreSQL; with --no-backup it takes none.
  */
 #define _GNU_SOURCE
 #include "tests/integration/app_sandbox.h"
@@ -210,6 +210,7 @@ Test(pg_backups, schedule_and_final_backup)
 	char *name = create();
 	/* the runtime's schedule backs a new add-on up by itself */
 	backups_with("b001", name);
+	psql(name, "CREATE TABLE kept (x text); INSERT INTO kept VALUES ('final')");
 	char *out = OK("addons:destroy", name, "--confirm", APP);
 	cr_assert(strstr(out, gc(th_path("Capturing a final backup of %s... done, b002 (see: "
 					 "slipway pg:backups -a " APP ")\n", name))), "%s", out);
@@ -218,8 +219,14 @@ Test(pg_backups, schedule_and_final_backup)
 	cr_assert(has_row(list, "b002", name), "%s", list);
 	cr_assert_str_eq(download_sha(gc(th_path("b002 %s", name))), checksum("b002", name));
 
-	/* --no-backup: the new add-on keeps only what the schedule took */
+	/* restored into the app's next PostgreSQL, by its add-on's name */
 	char *second = create();
+	cr_assert_str_eq(OK("pg:backups:restore", gc(th_path("%s::b002", name)), "-a", APP,
+			    "--confirm", APP),
+			 gc(th_path("Restoring b002 to %s... done\n", second)));
+	cr_assert_str_eq(psql(second, "SELECT x FROM kept"), "final\n");
+
+	/* --no-backup: the new add-on keeps only what the schedule took */
 	backups_with("b001", second);
 	out = OK("addons:destroy", second, "--confirm", APP, "--no-backup");
 	cr_assert(!strstr(out, "final backup"), "%s", out);
