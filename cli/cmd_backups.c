@@ -171,7 +171,8 @@ int cmd_pg_backups(struct cli *c)
 		err = SW_ENOTFOUND;
 		goto done;
 	}
-	qsort(v, n, sizeof(*v), by_created);
+	if (n)
+		qsort(v, n, sizeof(*v), by_created);
 	if (args->json)
 		view_backups_json(&out, v, n);
 	else if (!n)
