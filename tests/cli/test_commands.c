@@ -24,7 +24,9 @@ Test(commands, remote_users_may_run_only_these)
 					  "buildpacks:remove", "buildpacks:clear", "repo:purge-cache",
 					  "repo:purge_cache", "addons", "addons:create", "addons:info",
 					  "addons:attach", "addons:detach", "addons:destroy",
-					  "pg:psql", "pg:info", "redis:cli", "redis:info", NULL };
+					  "pg:psql", "pg:info", "redis:cli", "redis:info",
+					  "pg:backups", "pg:backups:capture", "pg:backups:restore",
+					  "pg:backups:download", "pg:backups:info", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;
