@@ -233,3 +233,23 @@ char *paths_addon_logs(const char *root, const char *name)
 {
 	return xasprintf("%s/logs/addon.%s", root, name);
 }
+
+char *paths_dashboard_dir(const char *root)
+{
+	return xasprintf("%s/dashboard", root);
+}
+
+char *paths_dashboard_socket(const char *root)
+{
+	return xasprintf("%s/dashboard/dashboard.sock", root);
+}
+
+char *paths_dashboard_kind(const char *root, const char *kind)
+{
+	return xasprintf("%s/dashboard/%s", root, kind);
+}
+
+char *paths_dashboard_entry(const char *root, const char *kind, const char *hex)
+{
+	return xasprintf("%s/dashboard/%s/%s", root, kind, hex);
+}
