@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
+
+#include "dashboard/server.h"
 #include "view/runtime.h"
 
 #include "access/keys.h"
@@ -26,10 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The router's files and service, then a rescan: what runs is what the ledger says. */
+/*
+ * The router's files and service and the dashboard's service, then a
+ * rescan: what runs is what the ledger says.
+ */
 static int start_router(struct cli *c)
 {
-	if (router_prepare(c->root) < 0 || supervisor_rescan(c->root) < 0)
+	if (router_prepare(c->root) < 0 || dashboard_service_write(c->root, c->self) < 0 ||
+	    supervisor_rescan(c->root) < 0)
 		return -1;
 	/* started means serving: status right after it says so */
 	if (!router_system())

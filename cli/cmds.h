@@ -33,6 +33,12 @@ int cmd_addons_destroy(struct cli *c);
 extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
 	addons_attach_opts[], addons_destroy_opts[];
 
+/* cmd_dashboard.c */
+int cmd_dashboard_run(struct cli *c);
+int cmd_dashboard_login(struct cli *c);
+int cmd_dashboard_logout(struct cli *c);
+extern const struct opt dashboard_logout_opts[];
+
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);

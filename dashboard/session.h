@@ -72,6 +72,9 @@ int session_end(const char *root, const char *secret);
  */
 int session_end_user(const char *root, const char *user, int operator, int *n);
 
+/* Ends every session of every user; *n (may be NULL) counts them. */
+int session_end_all(const char *root, int *n);
+
 /* Removes expired tokens and sessions and stale temporary files; *n (may be NULL) counts them. */
 int session_prune(const char *root, time_t now, int *n);
 

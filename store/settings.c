@@ -193,6 +193,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.domain", .env = "SLIPWAY_DOMAIN",
 		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def = "localhost",
 		.help = "apps answer at `APP.DOMAIN`" },
+	[SETTING_ID_DASHBOARD_HOST] = {
+		.key = "slipway.dashboardHost", .env = "SLIPWAY_DASHBOARD_HOST",
+		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def_doc = "`dashboard.DOMAIN`",
+		.help = "the host name the dashboard answers at ([dashboard](dashboard.md)); best "
+			"outside the apps' domain" },
 	[SETTING_ID_MAINTENANCE_PAGE] = {
 		.key = "slipway.maintenancePage", .env = "SLIPWAY_MAINTENANCE_PAGE",
 		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "a built-in page",
@@ -877,6 +882,25 @@ int settings_git_url(const char *app, char **out)
 		*out = xasprintf("%.*s%s%s", (int)(at - fmt), fmt, app, at + 2);
 	}
 	free(fmt);
+	settings_free(s);
+	return err;
+}
+
+int settings_dashboard_host(char **out)
+{
+	struct settings *s = NULL;
+	char *host = NULL, *domain = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	*out = NULL;
+	if (!err)
+		err = settings_string(s, &SETTING_DASHBOARD_HOST, &host);
+	if (!err && !host && !(err = settings_string(s, &SETTING_DOMAIN, &domain)))
+		host = xasprintf("dashboard.%s", domain);
+	if (!err)
+		*out = host;
+	else
+		free(host);
+	free(domain);
 	settings_free(s);
 	return err;
 }

@@ -125,6 +125,7 @@ enum setting_id {
 	SETTING_ID_HTTP_PORT,
 	SETTING_ID_HTTP_ADDRESS,
 	SETTING_ID_DOMAIN,
+	SETTING_ID_DASHBOARD_HOST,
 	SETTING_ID_MAINTENANCE_PAGE,
 	SETTING_ID_ROUTER,
 	SETTING_ID_NGINX,
@@ -178,6 +179,7 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_HTTP_PORT (settings_table[SETTING_ID_HTTP_PORT])
 #define SETTING_HTTP_ADDRESS (settings_table[SETTING_ID_HTTP_ADDRESS])
 #define SETTING_DOMAIN (settings_table[SETTING_ID_DOMAIN])
+#define SETTING_DASHBOARD_HOST (settings_table[SETTING_ID_DASHBOARD_HOST])
 #define SETTING_MAINTENANCE_PAGE (settings_table[SETTING_ID_MAINTENANCE_PAGE])
 #define SETTING_ROUTER (settings_table[SETTING_ID_ROUTER])
 #define SETTING_NGINX (settings_table[SETTING_ID_NGINX])
@@ -327,5 +329,8 @@ int settings_ssh_apps_create(int *max);
  * was set.
  */
 int settings_git_url(const char *app, char **out);
+
+/* slipway.dashboardHost into *out (malloc'ed): the setting, else dashboard.<slipway.domain>. */
+int settings_dashboard_host(char **out);
 
 #endif

@@ -1,0 +1,346 @@
+#define _GNU_SOURCE
+#include "dashboard/pages.h"
+
+#include "access/access.h"
+#include "dashboard/csrf.h"
+#include "dashboard/form.h"
+#include "dashboard/html.h"
+#include "dashboard/scgi.h"
+#include "dashboard/session.h"
+#include "store/app.h"
+#include "store/ledger.h"
+#include "store/paths.h"
+#include "util/error.h"
+#include "view/view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COOKIE_PLAIN "slipway_session"
+/* over HTTPS: a cookie only this exact origin can set (no Domain, Path=/, Secure) */
+#define COOKIE_SECURE "__Host-slipway_session"
+
+/* The login form's script: the token after '#' never reaches a server's log. */
+static const char login_js[] =
+	"(function () {\n"
+	"\tvar t = location.hash.slice(1);\n"
+	"\tif (!t) return;\n"
+	"\thistory.replaceState(null, '', location.pathname);\n"
+	"\tvar f = document.getElementById('token');\n"
+	"\tf.value = t;\n"
+	"\tf.form.submit();\n"
+	"})();\n";
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 303: return "See Other";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	default: return "Internal Server Error";
+	}
+}
+
+void response_release(struct response *res)
+{
+	buf_release(&res->headers);
+	buf_release(&res->body);
+	*res = (struct response)RESPONSE_INIT;
+}
+
+void response_format(const struct response *res, struct buf *out)
+{
+	buf_addf(out, "Status: %d %s\r\nContent-Type: %s\r\n", res->status, status_text(res->status),
+		 res->type ? res->type : "text/html; charset=utf-8");
+	buf_adds(out, "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
+		      "form-action 'self'; base-uri 'none'\r\n"
+		      "X-Content-Type-Options: nosniff\r\n"
+		      "Referrer-Policy: same-origin\r\n"
+		      "X-Frame-Options: DENY\r\n"
+		      "Cache-Control: no-store\r\n");
+	buf_add(out, res->headers.data, res->headers.len);
+	buf_addf(out, "Content-Length: %zu\r\n\r\n", res->body.len);
+	buf_add(out, res->body.data, res->body.len);
+}
+
+void response_message(struct response *res, int status, const char *title, const char *text)
+{
+	res->status = status;
+	buf_reset(&res->body);
+	html_page_open(&res->body, title);
+	buf_adds(&res->body, "<h1>");
+	html_escape(&res->body, title);
+	buf_adds(&res->body, "</h1>\n<p>");
+	html_escape(&res->body, text);
+	buf_adds(&res->body, "</p>\n<p><a href=\"/\">Apps</a></p>\n");
+	html_page_close(&res->body);
+}
+
+static void redirect(struct response *res, const char *to)
+{
+	res->status = 303;
+	buf_addf(&res->headers, "Location: %s\r\n", to);
+}
+
+/* The request as the page sees it. */
+struct req {
+	const struct dashboard *d;
+	const struct scgi_request *scgi;
+	time_t now;
+	int https;
+	const char *method, *path;
+	char *origin;  /* the dashboard's own: scheme://host[:port] */
+	char *secret;  /* the session cookie's value, or NULL */
+	struct session session;
+	int logged_in;
+};
+
+static const char *header(const struct req *q, const char *name)
+{
+	return scgi_header(q->scgi, name);
+}
+
+static char *own_origin(const struct req *q)
+{
+	const char *port = header(q, "SERVER_PORT");
+	const char *def = q->https ? "443" : "80";
+	if (!port || !*port || !strcmp(port, def))
+		return xasprintf("%s://%s", q->https ? "https" : "http", q->d->host);
+	return xasprintf("%s://%s:%s", q->https ? "https" : "http", q->d->host, port);
+}
+
+static const char *cookie_name(const struct req *q)
+{
+	return q->https ? COOKIE_SECURE : COOKIE_PLAIN;
+}
+
+static void set_cookie(const struct req *q, struct response *res, const char *value, long max_age)
+{
+	buf_addf(&res->headers, "Set-Cookie: %s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s\r\n",
+		 cookie_name(q), value, max_age, q->https ? "; Secure" : "");
+}
+
+/* The POST's form, after the CSRF check: 0, or the refusal is in res. */
+static int post_form(struct req *q, struct form *f, int login, struct response *res)
+{
+	if (form_parse(f, q->scgi->body, q->scgi->body_len) < 0) {
+		response_message(res, 400, "Bad request", sw_error_last());
+		return -1;
+	}
+	struct csrf_request c = {
+		.session_token = q->logged_in ? q->session.csrf : NULL,
+		.form_token = form_get(f, "csrf"),
+		.origin = header(q, "HTTP_ORIGIN"),
+		.sec_fetch_site = header(q, "HTTP_SEC_FETCH_SITE"),
+		.own_origin = q->origin,
+		.login = login,
+	};
+	enum csrf_verdict v = csrf_check(&c);
+	if (v != CSRF_OK) {
+		response_message(res, 403, "Refused", csrf_reason(v));
+		return -1;
+	}
+	return 0;
+}
+
+static void page_login_form(struct req *q, struct response *res, const char *error)
+{
+	(void)q;
+	html_page_open(&res->body, "Log in");
+	buf_adds(&res->body, "<h1>Log in to Slipway</h1>\n");
+	if (error) {
+		buf_adds(&res->body, "<p class=\"error\">");
+		html_escape(&res->body, error);
+		buf_adds(&res->body, "</p>\n");
+	}
+	buf_adds(&res->body,
+		 "<p>Run <code>slipway dashboard:login</code> and open the link it prints. "
+		 "Without JavaScript, paste the part of the link after <code>#</code> here:</p>\n"
+		 "<form method=\"post\" action=\"/login\">\n"
+		 "<input id=\"token\" name=\"token\" autocomplete=\"off\" size=\"70\" required>\n"
+		 "<button type=\"submit\">Log in</button>\n"
+		 "</form>\n"
+		 "<script src=\"/login.js\"></script>\n");
+	html_page_close(&res->body);
+}
+
+static void post_login(struct req *q, struct response *res)
+{
+	struct form f = FORM_INIT;
+	struct session s = SESSION_INIT;
+	char secret[SESSION_SECRET_SIZE];
+	if (post_form(q, &f, 1, res) < 0)
+		goto done;
+	const char *token = form_get(&f, "token");
+	if (session_login(q->d->root, token ? token : "", q->now, secret, &s) < 0) {
+		res->status = 403;
+		page_login_form(q, res, sw_error_last());
+		goto done;
+	}
+	set_cookie(q, res, secret, SESSION_MAX_AGE);
+	redirect(res, "/");
+done:
+	session_release(&s);
+	form_release(&f);
+}
+
+static void post_logout(struct req *q, struct response *res)
+{
+	struct form f = FORM_INIT;
+	if (post_form(q, &f, 0, res) == 0) {
+		if (session_end(q->d->root, q->secret) < 0) {
+			response_message(res, 500, "Error", sw_error_last());
+		} else {
+			set_cookie(q, res, "", 0);
+			redirect(res, "/login");
+		}
+	}
+	form_release(&f);
+}
+
+/* One row of the app list: name, current release, when it was made. */
+static void app_row(struct req *q, const char *app, struct buf *b)
+{
+	struct ledger *l = NULL;
+	struct release r = RELEASE_INIT;
+	char *repo = app_repo_path(q->d->root, app);
+	int current = 0;
+	buf_adds(b, "<tr><td>");
+	html_escape(b, app);
+	buf_adds(b, "</td><td>");
+	if (ledger_open(&l, repo) == 0 && ledger_current(l, &current) == 0 && current &&
+	    ledger_read(l, current, 0, &r) == 0) {
+		struct buf when = BUF_INIT, change = BUF_INIT;
+		view_when(&when, r.created, q->now);
+		view_change(&change, &r);
+		buf_addf(b, "v%d</td><td>", r.version);
+		html_escape(b, change.data);
+		buf_adds(b, "</td><td>");
+		html_escape(b, r.user ? r.user : "");
+		buf_adds(b, "</td><td>");
+		html_escape(b, when.data);
+		buf_release(&when);
+		buf_release(&change);
+	} else {
+		buf_adds(b, "none</td><td>no release yet</td><td></td><td>");
+	}
+	buf_adds(b, "</td></tr>\n");
+	release_release(&r);
+	ledger_free(l);
+	free(repo);
+}
+
+/* The apps the session's user may see, as `apps` lists them for that user over ssh. */
+static int visible_apps(struct req *q, struct strvec *out)
+{
+	struct strvec all = STRVEC_INIT;
+	int err = app_list(q->d->root, &all);
+	for (size_t i = 0; !err && i < all.n; i++)
+		if (q->session.operator || access_allowed(q->d->root, all.v[i], q->session.user) == 1)
+			strvec_push(out, all.v[i]);
+	strvec_clear(&all);
+	return err;
+}
+
+static void logout_form(struct req *q, struct buf *b)
+{
+	buf_adds(b, "<form method=\"post\" action=\"/logout\">"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_escape(b, q->session.csrf);
+	buf_adds(b, "\"><button type=\"submit\">Log out</button></form>\n");
+}
+
+static void page_apps(struct req *q, struct response *res)
+{
+	struct strvec apps = STRVEC_INIT;
+	struct buf *b = &res->body;
+	if (visible_apps(q, &apps) < 0) {
+		response_message(res, 500, "Error", sw_error_last());
+		return;
+	}
+	html_page_open(b, "Apps");
+	buf_adds(b, "<header><p>Logged in as ");
+	html_escape(b, q->session.user);
+	buf_adds(b, q->session.operator ? " (operator)" : "");
+	buf_adds(b, "</p>\n");
+	logout_form(q, b);
+	buf_adds(b, "</header>\n<h1>Apps</h1>\n");
+	if (!apps.n) {
+		buf_adds(b, "<p>You have no apps.</p>\n");
+	} else {
+		buf_adds(b, "<table>\n<thead><tr><th>App</th><th>Release</th><th>Change</th>"
+			    "<th>By</th><th>When</th></tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < apps.n; i++)
+			app_row(q, apps.v[i], b);
+		buf_adds(b, "</tbody>\n</table>\n");
+	}
+	html_page_close(b);
+	strvec_clear(&apps);
+}
+
+static void route(struct req *q, struct response *res)
+{
+	int get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
+	int post = !strcmp(q->method, "POST");
+	if (!strcmp(q->path, "/login.js")) {
+		if (get) {
+			res->type = "text/javascript; charset=utf-8";
+			buf_adds(&res->body, login_js);
+		} else {
+			response_message(res, 405, "Method not allowed", "use GET");
+		}
+	} else if (!strcmp(q->path, "/login")) {
+		if (post)
+			post_login(q, res);
+		else if (get && q->logged_in)
+			redirect(res, "/");
+		else if (get)
+			page_login_form(q, res, NULL);
+		else
+			response_message(res, 405, "Method not allowed", "use GET or POST");
+	} else if (!strcmp(q->path, "/logout")) {
+		if (!post)
+			response_message(res, 405, "Method not allowed", "use POST");
+		else if (!q->logged_in)
+			redirect(res, "/login");
+		else
+			post_logout(q, res);
+	} else if (!strcmp(q->path, "/")) {
+		if (!get)
+			response_message(res, 405, "Method not allowed", "use GET");
+		else if (!q->logged_in)
+			redirect(res, "/login");
+		else
+			page_apps(q, res);
+	} else {
+		response_message(res, 404, "Not found", "there is no such page");
+	}
+}
+
+void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi, time_t now,
+		      struct response *res)
+{
+	struct req q = { .d = d, .scgi = scgi, .now = now };
+	const char *uri = scgi_header(scgi, "DOCUMENT_URI");
+	const char *https = scgi_header(scgi, "HTTPS");
+	q.method = scgi_header(scgi, "REQUEST_METHOD");
+	q.path = uri ? uri : "";
+	q.https = https && !strcmp(https, "on");
+	if (!q.method) {
+		response_message(res, 400, "Bad request", "no REQUEST_METHOD");
+		return;
+	}
+	q.origin = own_origin(&q);
+	q.secret = cookie_get(scgi_header(scgi, "HTTP_COOKIE"), cookie_name(&q));
+	q.logged_in = q.secret && session_open(d->root, q.secret, now, &q.session) == 0;
+	route(&q, res);
+	if (!strcmp(q.method, "HEAD"))
+		buf_reset(&res->body);
+	session_release(&q.session);
+	free(q.secret);
+	free(q.origin);
+}
