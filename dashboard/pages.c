@@ -337,9 +337,7 @@ void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi
 	q.origin = own_origin(&q);
 	q.secret = cookie_get(scgi_header(scgi, "HTTP_COOKIE"), cookie_name(&q));
 	q.logged_in = q.secret && session_open(d->root, q.secret, now, &q.session) == 0;
-	route(&q, res);
-	if (!strcmp(q.method, "HEAD"))
-		buf_reset(&res->body);
+	route(&q, res); /* a HEAD's body is dropped by nginx */
 	session_release(&q.session);
 	free(q.secret);
 	free(q.origin);

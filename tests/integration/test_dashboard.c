@@ -238,3 +238,29 @@ Test(dashboard, keys_remove_ends_the_users_sessions)
 	cr_assert_eq(apps_page(cookie, NULL), 303, "the session ended with the keys");
 	free(cookie);
 }
+
+Test(dashboard, logout_over_ssh_ends_the_users_sessions_and_all_is_the_operators)
+{
+	wait_ready();
+	char *cookie = log_in();
+	/* --all is the operator's: refused, with nothing ended */
+	struct th_result r = ssh_alice("dashboard:logout --all");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, " !    only the server's operator can end every user's sessions\n");
+	th_result_free(&r);
+	cr_assert_eq(apps_page(cookie, NULL), 200, "nothing ended");
+	r = ssh_alice("dashboard:logout");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Ending the dashboard sessions of alice... done, 1 ended\n");
+	th_result_free(&r);
+	cr_assert_eq(apps_page(cookie, NULL), 303, "logged out");
+	/* the operator's --all ends everyone's */
+	free(cookie);
+	cookie = log_in();
+	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:logout", "--all");
+	cr_assert_str_eq(out, "Ending every dashboard session... done, 1 ended\n");
+	free(out);
+	cr_assert_eq(apps_page(cookie, NULL), 303);
+	free(cookie);
+}
