@@ -264,3 +264,22 @@ Test(dashboard, logout_over_ssh_ends_the_users_sessions_and_all_is_the_operators
 	cr_assert_eq(apps_page(cookie, NULL), 303);
 	free(cookie);
 }
+
+Test(dashboard, server_status_says_where_and_warns_inside_the_apps_domain)
+{
+	wait_ready();
+	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:status");
+	char *want = th_path("Dashboard:  running, at %s (inside the apps' domain apps.test, so on "
+			     "the same site as their pages: a host outside it is safer, see "
+			     "docs/dashboard.md)\n", base);
+	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
+	free(want);
+	free(out);
+	/* control: a host outside the apps' domain gets no such word */
+	git_config("slipway.dashboardHost", "dash.example.net");
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:status");
+	want = th_path("Dashboard:  running, at http://dash.example.net:%d\n", sb.http_port);
+	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
+	free(want);
+	free(out);
+}
