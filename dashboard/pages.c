@@ -97,6 +97,7 @@ struct req {
 	char *secret;  /* the session cookie's value, or NULL */
 	struct session session;
 	int logged_in;
+	struct form form; /* a POST's, checked against csrf.h before its page runs */
 };
 
 static const char *header(const struct req *q, const char *name)
@@ -124,16 +125,19 @@ static void set_cookie(const struct req *q, struct response *res, const char *va
 		 cookie_name(q), value, max_age, q->https ? "; Secure" : "");
 }
 
-/* The POST's form, after the CSRF check: 0, or the refusal is in res. */
-static int post_form(struct req *q, struct form *f, int login, struct response *res)
+/*
+ * Reads a POST's form and checks it (csrf.h): 0, or the refusal is in res
+ * and the page does not run.  The login form has no session yet (login).
+ */
+static int check_post(struct req *q, int login, struct response *res)
 {
-	if (form_parse(f, q->scgi->body, q->scgi->body_len) < 0) {
+	if (form_parse(&q->form, q->scgi->body, q->scgi->body_len) < 0) {
 		response_message(res, 400, "Bad request", sw_error_last());
 		return -1;
 	}
 	struct csrf_request c = {
 		.session_token = q->logged_in ? q->session.csrf : NULL,
-		.form_token = form_get(f, "csrf"),
+		.form_token = form_get(&q->form, "csrf"),
 		.origin = header(q, "HTTP_ORIGIN"),
 		.sec_fetch_site = header(q, "HTTP_SEC_FETCH_SITE"),
 		.own_origin = q->origin,
@@ -147,9 +151,8 @@ static int post_form(struct req *q, struct form *f, int login, struct response *
 	return 0;
 }
 
-static void page_login_form(struct req *q, struct response *res, const char *error)
+static void login_form(struct response *res, const char *error)
 {
-	(void)q;
 	html_page_open(&res->body, "Log in");
 	buf_adds(&res->body, "<h1>Log in to Slipway</h1>\n");
 	if (error) {
@@ -168,38 +171,44 @@ static void page_login_form(struct req *q, struct response *res, const char *err
 	html_page_close(&res->body);
 }
 
+static void page_login(struct req *q, struct response *res)
+{
+	if (q->logged_in)
+		redirect(res, "/");
+	else
+		login_form(res, NULL);
+}
+
 static void post_login(struct req *q, struct response *res)
 {
-	struct form f = FORM_INIT;
 	struct session s = SESSION_INIT;
 	char secret[SESSION_SECRET_SIZE];
-	if (post_form(q, &f, 1, res) < 0)
-		goto done;
-	const char *token = form_get(&f, "token");
+	const char *token = form_get(&q->form, "token");
 	if (session_login(q->d->root, token ? token : "", q->now, secret, &s) < 0) {
 		res->status = 403;
-		page_login_form(q, res, sw_error_last());
-		goto done;
+		login_form(res, sw_error_last());
+	} else {
+		set_cookie(q, res, secret, SESSION_MAX_AGE);
+		redirect(res, "/");
 	}
-	set_cookie(q, res, secret, SESSION_MAX_AGE);
-	redirect(res, "/");
-done:
 	session_release(&s);
-	form_release(&f);
 }
 
 static void post_logout(struct req *q, struct response *res)
 {
-	struct form f = FORM_INIT;
-	if (post_form(q, &f, 0, res) == 0) {
-		if (session_end(q->d->root, q->secret) < 0) {
-			response_message(res, 500, "Error", sw_error_last());
-		} else {
-			set_cookie(q, res, "", 0);
-			redirect(res, "/login");
-		}
+	if (session_end(q->d->root, q->secret) < 0) {
+		response_message(res, 500, "Error", sw_error_last());
+	} else {
+		set_cookie(q, res, "", 0);
+		redirect(res, "/login");
 	}
-	form_release(&f);
+}
+
+static void asset_login_js(struct req *q, struct response *res)
+{
+	(void)q;
+	res->type = "text/javascript; charset=utf-8";
+	buf_adds(&res->body, login_js);
 }
 
 /* One row of the app list: name, current release, when it was made. */
@@ -282,49 +291,61 @@ static void page_apps(struct req *q, struct response *res)
 	strvec_clear(&apps);
 }
 
+enum {
+	ROUTE_GET = 1,     /* GET (and HEAD): changes nothing */
+	ROUTE_POST = 2,    /* POST: its form passes check_post() before the page runs */
+	ROUTE_SESSION = 4, /* needs a session: without one, 303 to /login */
+	/*
+	 * the login form's POST: no session yet, so no token to compare; Origin
+	 * and Sec-Fetch-Site are checked all the same.  Any other POST without
+	 * a session is refused.
+	 */
+	ROUTE_LOGIN = 8,
+};
+
+/* The pages: a path, one method, and the function that answers. */
+struct route {
+	const char *path;
+	unsigned flags;
+	void (*page)(struct req *q, struct response *res);
+};
+
+static const struct route routes[] = {
+	{ "/", ROUTE_GET | ROUTE_SESSION, page_apps },
+	{ "/login", ROUTE_GET, page_login },
+	{ "/login", ROUTE_POST | ROUTE_LOGIN, post_login },
+	{ "/logout", ROUTE_POST | ROUTE_SESSION, post_logout },
+	{ "/login.js", ROUTE_GET, asset_login_js },
+	{ NULL, 0, NULL },
+};
+
 static void route(struct req *q, struct response *res)
 {
-	int get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
-	int post = !strcmp(q->method, "POST");
-	if (!strcmp(q->path, "/login.js")) {
-		if (get) {
-			res->type = "text/javascript; charset=utf-8";
-			buf_adds(&res->body, login_js);
-		} else {
-			response_message(res, 405, "Method not allowed", "use GET");
-		}
-	} else if (!strcmp(q->path, "/login")) {
-		if (post)
-			post_login(q, res);
-		else if (get && q->logged_in)
-			redirect(res, "/");
-		else if (get)
-			page_login_form(q, res, NULL);
-		else
-			response_message(res, 405, "Method not allowed", "use GET or POST");
-	} else if (!strcmp(q->path, "/logout")) {
-		if (!post)
-			response_message(res, 405, "Method not allowed", "use POST");
-		else if (!q->logged_in)
+	unsigned method = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD") ? ROUTE_GET
+			: !strcmp(q->method, "POST") ? ROUTE_POST : 0;
+	int path_known = 0;
+	for (const struct route *r = routes; r->path; r++) {
+		if (strcmp(r->path, q->path))
+			continue;
+		path_known = 1;
+		if (!(r->flags & method))
+			continue;
+		if ((r->flags & ROUTE_SESSION) && !q->logged_in)
 			redirect(res, "/login");
-		else
-			post_logout(q, res);
-	} else if (!strcmp(q->path, "/")) {
-		if (!get)
-			response_message(res, 405, "Method not allowed", "use GET");
-		else if (!q->logged_in)
-			redirect(res, "/login");
-		else
-			page_apps(q, res);
-	} else {
-		response_message(res, 404, "Not found", "there is no such page");
+		else if (!(r->flags & ROUTE_POST) || check_post(q, !!(r->flags & ROUTE_LOGIN), res) == 0)
+			r->page(q, res);
+		return;
 	}
+	if (path_known)
+		response_message(res, 405, "Method not allowed", "this page does not take that method");
+	else
+		response_message(res, 404, "Not found", "there is no such page");
 }
 
 void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi, time_t now,
 		      struct response *res)
 {
-	struct req q = { .d = d, .scgi = scgi, .now = now };
+	struct req q = { .d = d, .scgi = scgi, .now = now, .form = FORM_INIT };
 	const char *uri = scgi_header(scgi, "DOCUMENT_URI");
 	const char *https = scgi_header(scgi, "HTTPS");
 	q.method = scgi_header(scgi, "REQUEST_METHOD");
@@ -338,6 +359,7 @@ void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi
 	q.secret = cookie_get(scgi_header(scgi, "HTTP_COOKIE"), cookie_name(&q));
 	q.logged_in = q.secret && session_open(d->root, q.secret, now, &q.session) == 0;
 	route(&q, res); /* a HEAD's body is dropped by nginx */
+	form_release(&q.form);
 	session_release(&q.session);
 	free(q.secret);
 	free(q.origin);

@@ -11,7 +11,9 @@
  *   POST /logout         ends the session, then 303 to /login
  *   GET  /login.js       the login form's script
  *
- * Every POST passes csrf.h; GET never changes anything.  Every answer has
+ * The pages are rows of one table (pages.c): a path, its method, whether
+ * it needs a session, and the function that answers.  Every POST's form
+ * passes csrf.h before its function runs; GET never changes anything.  Every answer has
  * the security headers (CSP default-src 'self', frame-ancestors 'none',
  * nosniff, Referrer-Policy same-origin, no caching of pages).  A page
  * without a session answers 303 to /login.
