@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define T0 1800000000
@@ -255,5 +256,28 @@ Test(session, prune_removes_only_what_expired)
 	cr_assert_eq(session_open(root, fresh, T0 + SESSION_IDLE + 10, &s), 0);
 	cr_assert_eq(session_open(root, old, T0, &s), SW_ENOTFOUND);
 	free(leftover);
+	session_release(&s);
+}
+
+Test(session, gc_removes_expired_tokens_and_sessions)
+{
+	char old[SESSION_SECRET_SIZE], fresh[SESSION_SECRET_SIZE], tok[SESSION_SECRET_SIZE];
+	struct session s = SESSION_INIT;
+	time_t now = time(NULL);
+	login("alice", 0, now - SESSION_MAX_AGE, old, &s);
+	login("alice", 0, now, fresh, &s);
+	cr_assert_eq(session_token_create(root, "alice", 0, now - 3600, tok), 0);
+	char *home = th_path("HOME=%s", root);
+	const char *env[] = { home, "GIT_CONFIG_NOSYSTEM=1", NULL };
+	struct th_result r = th_runv(NULL, env, SLIPWAY_BIN, "--root", root, "gc", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	char *sessions = paths_dashboard_kind(root, "sessions"), *tokens = paths_dashboard_kind(root, "tokens");
+	cr_assert_eq(th_entries(sessions), 1, "the fresh session stays");
+	cr_assert_eq(th_entries(tokens), 0);
+	cr_assert_eq(session_open(root, fresh, now, &s), 0);
+	free(sessions);
+	free(tokens);
+	free(home);
 	session_release(&s);
 }
