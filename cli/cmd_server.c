@@ -326,7 +326,8 @@ int cmd_server_run(struct cli *c)
 			return cli_fail();
 		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
 		if (services_restore_all(c->root, 0, &added) < 0 ||
-		    addon_restore_all(c->root, &added) < 0 || router_prepare(c->root) < 0)
+		    addon_restore_all(c->root, &added) < 0 || router_prepare(c->root) < 0 ||
+		    dashboard_service_write(c->root, c->self) < 0)
 			return cli_fail();
 	}
 	fflush(stdout);

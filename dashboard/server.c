@@ -193,10 +193,19 @@ static void settings_env(struct strvec *env)
 	}
 }
 
+/*
+ * The service's command line, kept in its file "command" too: a start
+ * that would write the same leaves the service alone (a restart would cut
+ * requests short), and one that would not restarts it in place.  While no
+ * supervisor runs (server:run before it starts the tree), the files are
+ * replaced and s6 starts what they say.
+ */
 int dashboard_service_write(const char *root, const char *exe)
 {
 	struct buf run = BUF_INIT;
 	struct strvec env = STRVEC_INIT;
+	char *kept = NULL;
+	int err = 0;
 	settings_env(&env);
 	/* a killed supervisor takes the dashboard along */
 	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
@@ -204,13 +213,25 @@ int dashboard_service_write(const char *root, const char *exe)
 	buf_adds(&run, " --root ");
 	buf_add_shell_quoted(&run, root);
 	buf_adds(&run, " dashboard:run 2>&1\n");
+	struct buf command = BUF_INIT;
+	for (size_t i = 0; i < env.n; i++)
+		buf_addf(&command, "%s\n", env.v[i]);
+	buf_add(&command, run.data, run.len);
+	struct service_file f = { "command", command.data, command.len, 0644 };
 	struct service_desc d = { .name = DASHBOARD_SERVICE, .about = "the dashboard",
-				  .env = (const char *const *)env.v, .run = run.data, .replace = 1 };
-	int err = 0;
-	if (supervisor_service_exists(root, DASHBOARD_SERVICE))
+				  .env = (const char *const *)env.v, .run = run.data,
+				  .files = &f, .nfiles = 1, .replace = 1 };
+	if (!supervisor_service_exists(root, DASHBOARD_SERVICE))
+		err = supervisor_service_write(root, &d);
+	else if (supervisor_service_read(root, DASHBOARD_SERVICE, "command", 1 << 20, &kept) == 0 &&
+		 !strcmp(kept, command.data))
+		err = 0;
+	else if (supervisor_running(root))
 		err = supervisor_service_update(root, &d);
 	else
 		err = supervisor_service_write(root, &d);
+	free(kept);
+	buf_release(&command);
 	buf_release(&run);
 	strvec_clear(&env);
 	return err;

@@ -13,6 +13,8 @@
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
+#include "runtime/supervisor.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,4 +284,28 @@ Test(dashboard, server_status_says_where_and_warns_inside_the_apps_domain)
 	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
 	free(want);
 	free(out);
+}
+
+static long dashboard_pid(void)
+{
+	struct service_state st;
+	cr_assert_eq(supervisor_service_state(sb.root, "dashboard", &st), 0);
+	return st.up ? st.pid : 0;
+}
+
+Test(dashboard, a_second_start_leaves_it_running_and_a_changed_one_restarts_it)
+{
+	wait_ready();
+	long pid = dashboard_pid();
+	cr_assert_gt(pid, 0);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:start"));
+	cr_assert_eq(dashboard_pid(), pid, "the same dashboard runs on");
+	/* the settings it runs with changed: it runs again with them */
+	app_sandbox_setenv(&sb, "SLIPWAY_LOCK_TIMEOUT=700");
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:start"));
+	long now = 0;
+	for (int i = 0; i < 300 && ((now = dashboard_pid()) == pid || !now); i++)
+		rt_pause_ms(100);
+	cr_assert(now && now != pid, "not restarted: %ld", now);
+	wait_ready();
 }
