@@ -8,7 +8,7 @@
 #include "dashboard/server.h"
 #include "dashboard/session.h"
 #include "runtime/router.h"
-#include "store/settings.h"
+#include "store/domains.h"
 #include "util/error.h"
 #include "util/say.h"
 #include "util/util.h"
@@ -29,17 +29,17 @@ static const char *session_user(const struct cli *c, int *operator)
 	return c->shell_user ? c->shell_user : c->user;
 }
 
-/* http://HOST[:PORT]/login#TOKEN, the port the router's */
-static char *login_url(const struct cli *c, const char *token)
+/* http://HOST[:PORT]/login#, the port the router's, or NULL with the error set */
+static char *login_url(const struct cli *c)
 {
 	struct router_listen l;
 	char *host = NULL, *url = NULL;
-	if (settings_dashboard_host(&host) < 0 || router_listen_read(c->root, &l) < 0)
+	if (domains_dashboard_host(&host) < 0 || router_listen_read(c->root, &l) < 0)
 		goto done;
 	if (l.port == 80)
-		url = xasprintf("http://%s/login#%s", host, token);
+		url = xasprintf("http://%s/login#", host);
 	else
-		url = xasprintf("http://%s:%d/login#%s", host, l.port, token);
+		url = xasprintf("http://%s:%d/login#", host, l.port);
 done:
 	free(host);
 	return url;
@@ -50,12 +50,14 @@ int cmd_dashboard_login(struct cli *c)
 	char token[SESSION_SECRET_SIZE];
 	int operator;
 	const char *user = session_user(c, &operator);
-	char *url = NULL;
-	if (session_token_create(c->root, user, operator, time(NULL), token) < 0 ||
-	    !(url = login_url(c, token)))
+	/* the link first: one that cannot be made leaves no token behind */
+	char *url = login_url(c);
+	if (!url || session_token_create(c->root, user, operator, time(NULL), token) < 0) {
+		free(url);
 		return cli_fail();
-	printf("Open this link within %d minutes to log in to the dashboard as %s (it works once):\n%s\n",
-	       SESSION_TOKEN_TTL / 60, user, url);
+	}
+	printf("Open this link within %d minutes to log in to the dashboard as %s (it works once):\n%s%s\n",
+	       SESSION_TOKEN_TTL / 60, user, url, token);
 	free(url);
 	return 0;
 }

@@ -22,8 +22,8 @@
 #include "store/ledger.h"
 #include "util/error.h"
 #include "util/say.h"
+#include "store/domains.h"
 #include "store/paths.h"
-#include "store/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,7 +215,7 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 {
 	struct service_state st;
 	char *host = NULL;
-	if (settings_dashboard_host(&host) < 0)
+	if (domains_dashboard_host(&host) < 0)
 		return;
 	int up = supervisor_service_state(root, DASHBOARD_SERVICE, &st) == 0 && st.up;
 	printf("Dashboard:  %s, at http://%s", up ? "running" : "not running", host);

@@ -4,8 +4,8 @@
 #include "dashboard/pages.h"
 #include "dashboard/scgi.h"
 #include "runtime/supervisor.h"
+#include "store/domains.h"
 #include "store/paths.h"
-#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -140,7 +140,7 @@ int dashboard_serve(const char *root)
 	struct dashboard d = { .root = root };
 	char *host = NULL, *dir = paths_dashboard_dir(root), *sock = paths_dashboard_socket(root);
 	int lfd = -1, children = 0;
-	int err = settings_dashboard_host(&host);
+	int err = domains_dashboard_host(&host);
 	if (!err)
 		err = fs_mkdir_p(dir, 0700);
 	if (!err && chmod(dir, 0700) < 0)

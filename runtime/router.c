@@ -1134,7 +1134,7 @@ int router_prepare(const char *root)
 	char *dashboard_host = NULL;
 	err = limits_read(&lim);
 	if (!err)
-		err = settings_dashboard_host(&dashboard_host);
+		err = domains_dashboard_host(&dashboard_host);
 	if (!err)
 		main_conf(root, &l, &lim, dashboard_host, &conf);
 	free(dashboard_host);

@@ -886,25 +886,6 @@ int settings_git_url(const char *app, char **out)
 	return err;
 }
 
-int settings_dashboard_host(char **out)
-{
-	struct settings *s = NULL;
-	char *host = NULL, *domain = NULL;
-	int err = settings_open(&s, NULL, NULL);
-	*out = NULL;
-	if (!err)
-		err = settings_string(s, &SETTING_DASHBOARD_HOST, &host);
-	if (!err && !host && !(err = settings_string(s, &SETTING_DOMAIN, &domain)))
-		host = xasprintf("dashboard.%s", domain);
-	if (!err)
-		*out = host;
-	else
-		free(host);
-	free(domain);
-	settings_free(s);
-	return err;
-}
-
 /* s in a table cell: '|' escaped. */
 static void put_cell(FILE *f, const char *s)
 {

@@ -330,7 +330,4 @@ int settings_ssh_apps_create(int *max);
  */
 int settings_git_url(const char *app, char **out);
 
-/* slipway.dashboardHost into *out (malloc'ed): the setting, else dashboard.<slipway.domain>. */
-int settings_dashboard_host(char **out);
-
 #endif

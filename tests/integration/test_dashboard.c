@@ -309,3 +309,15 @@ Test(dashboard, a_second_start_leaves_it_running_and_a_changed_one_restarts_it)
 	cr_assert(now && now != pid, "not restarted: %ld", now);
 	wait_ready();
 }
+
+Test(dashboard, a_login_link_with_a_bad_host_is_refused_and_leaves_no_token)
+{
+	char *tokens = th_path("%s/dashboard/tokens", sb.root);
+	int before = th_entries(tokens);
+	app_sandbox_setenv(&sb, "SLIPWAY_DASHBOARD_HOST=x;evil");
+	app_sandbox_refused(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:login"), 1,
+			    " !    $SLIPWAY_DASHBOARD_HOST: invalid value 'x;evil': use a host name "
+			    "such as dashboard.example.com\n");
+	cr_assert_eq(th_entries(tokens), before, "a token was left");
+	free(tokens);
+}
