@@ -13,15 +13,14 @@
  *
  * The pages are rows of one table (pages.c): a path, its method, whether
  * it needs a session, and the function that answers.  Every POST's form
- * passes csrf.h before its function runs; GET never changes anything.  Every answer has
- * the security headers (CSP default-src 'self', frame-ancestors 'none',
- * nosniff, Referrer-Policy same-origin, no caching of pages).  A page
- * without a session answers 303 to /login.
+ * passes csrf.h before its function runs; GET never changes anything.  A
+ * page that needs a session answers 303 to /login without one.  Every
+ * answer carries response.h's security headers.
  */
 #ifndef SW_DASHBOARD_PAGES_H
 #define SW_DASHBOARD_PAGES_H
 
-#include "util/util.h"
+#include "dashboard/response.h"
 
 #include <time.h>
 
@@ -33,25 +32,8 @@ struct dashboard {
 	const char *host; /* slipway.dashboardHost: the origin's host */
 };
 
-/* One answer: the SCGI response (a Status line, headers, a blank line, the body). */
-struct response {
-	int status;
-	struct buf headers; /* "Name: value\r\n" lines beyond Status and the security headers */
-	struct buf body;
-	const char *type;   /* Content-Type; default text/html; charset=utf-8 */
-};
-#define RESPONSE_INIT { .status = 200, .headers = BUF_INIT, .body = BUF_INIT }
-
 /* Answers req at time now into res. */
 void dashboard_answer(const struct dashboard *d, const struct scgi_request *req, time_t now,
 		      struct response *res);
-
-/* The whole response as SCGI sends it back, into out. */
-void response_format(const struct response *res, struct buf *out);
-
-void response_release(struct response *res);
-
-/* A plain page with status, a title and one escaped line of text. */
-void response_message(struct response *res, int status, const char *title, const char *text);
 
 #endif
