@@ -15,6 +15,7 @@
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "release/watch.h"
+#include "runtime/addon_backup.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "runtime/services.h"
@@ -176,6 +177,8 @@ int cmd_server_start(struct cli *c)
 		return cli_fail();
 	if (added)
 		printf("Starting %d add-on server%s\n", added, added == 1 ? "" : "s");
+	if (addon_backup_schedule_ensure(c->root) < 0) /* and their daily backups */
+		say(stderr, SAY_WARN, "%s", sw_error_last());
 	/* and what a writer killed mid-switch left is undone */
 	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;
 }

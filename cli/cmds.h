@@ -33,6 +33,15 @@ int cmd_addons_destroy(struct cli *c);
 extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
 	addons_attach_opts[], addons_destroy_opts[];
 
+/* cmd_backups.c */
+int cmd_pg_backups(struct cli *c);
+int cmd_pg_backups_capture(struct cli *c);
+int cmd_pg_backups_restore(struct cli *c);
+int cmd_pg_backups_download(struct cli *c);
+int cmd_pg_backups_info(struct cli *c);
+int cmd_pg_backups_schedule(struct cli *c);
+extern const struct opt pg_backups_opts[], pg_backups_restore_opts[], pg_backups_info_opts[];
+
 /* cmd_dashboard.c */
 int cmd_dashboard_run(struct cli *c);
 int cmd_dashboard_login(struct cli *c);

@@ -140,9 +140,31 @@ const struct cmd cli_commands[] = {
 	  "ALIAS -a APP", NULL,
 	  "take an attached add-on away from the app: a new release without ALIAS_URL" },
 	{ "addons:destroy", cmd_addons_destroy, CMD_REMOTE | CMD_RELEASES, 1, 1,
-	  "NAME --confirm APP", addons_destroy_opts,
+	  "NAME --confirm APP [--no-backup]", addons_destroy_opts,
 	  "permanently destroy an add-on and its data, once only its owning app APP has it\n"
 	  "attached (that attachment is detached: a new release)" },
+	{ "pg:backups", cmd_pg_backups, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [--json]", pg_backups_opts,
+	  "list the backups of the app's PostgreSQL: size, checksum and whether its\n"
+	  "restore test passed (the final backups of its destroyed add-ons too)" },
+	{ "pg:backups:capture", cmd_pg_backups_capture, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[DATABASE] -a APP", NULL,
+	  "back up the app's PostgreSQL (DATABASE: an alias or add-on name) and test the\n"
+	  "backup by restoring it into a scratch cluster" },
+	{ "pg:backups:restore", cmd_pg_backups_restore, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP --confirm APP [--unverified]", pg_backups_restore_opts,
+	  "overwrite the app's PostgreSQL with a backup (default: the newest verified one);\n"
+	  "ADDON::BACKUP_ID names a backup of another add-on of the app's" },
+	{ "pg:backups:download", cmd_pg_backups_download, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP > FILE", NULL,
+	  "write a backup's dump (pg_restore's custom format) to stdout, checksum checked\n"
+	  "(default: the newest completed one)" },
+	{ "pg:backups:info", cmd_pg_backups_info, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP [--json]", pg_backups_info_opts,
+	  "show a backup: times, size, checksum and its restore test" },
+	{ "pg:backups:schedule", cmd_pg_backups_schedule, CMD_HIDDEN, 0, 0,
+	  "", NULL,
+	  "back up each PostgreSQL add-on daily, in the foreground (what the runtime runs)" },
 	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1,
 	  "vN|SHA256 -a APP", NULL,
 	  "show a slug: checksum, sizes, files, process types, releases using it" },

@@ -37,6 +37,8 @@
  *   <root>/locks/addons.lock         held while an add-on is named, given a port and created
  *   <root>/addons/<name>/            one add-on (store/addons.h): its record, credentials, data
  *   <root>/logs/addon.<name>/        an add-on server's log (s6-log; no app name has a dot)
+ *   <root>/backups/<name>/           an add-on's backups (store/backups.h): kept when it is destroyed
+ *   <root>/backups/.template-<major>/  a fresh cluster that restore tests copy (runtime/addon_backup.h)
  *   <root>/dashboard/                the dashboard's private directory (0700, dashboard/session.h)
  *   <root>/dashboard/dashboard.sock  the socket nginx passes the dashboard's requests to (SCGI)
  *   <root>/dashboard/tokens/<hex>    a one-time login token, named by its secret's SHA-256
@@ -181,6 +183,18 @@ char *paths_addons_lock(const char *root);
 
 /* <root>/logs/addon.<name>: its server's log directory (s6-log) */
 char *paths_addon_logs(const char *root, const char *name);
+
+/* <root>/backups */
+char *paths_backups_dir(const char *root);
+
+/* <root>/backups/.template-<major>: a pristine cluster the restore tests' scratch clusters copy */
+char *paths_backups_template(const char *root, int major);
+
+/* <root>/backups/<name>: the backups of add-on name (store/backups.h), which outlive it */
+char *paths_addon_backups(const char *root, const char *name);
+
+/* <root>/backups/<name>/<file>: a backup's record or dump */
+char *paths_addon_backup_file(const char *root, const char *name, const char *file);
 
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);

@@ -24,6 +24,8 @@ Test(commands, remote_users_may_run_only_these)
 					  "buildpacks:remove", "buildpacks:clear", "repo:purge-cache",
 					  "repo:purge_cache", "addons", "addons:create", "addons:info",
 					  "addons:attach", "addons:detach", "addons:destroy",
+					  "pg:backups", "pg:backups:capture", "pg:backups:restore",
+					  "pg:backups:download", "pg:backups:info",
 					  "dashboard:login", "dashboard:logout", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
