@@ -198,6 +198,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.domain", .env = "SLIPWAY_DOMAIN",
 		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def = "localhost",
 		.help = "apps answer at `APP.DOMAIN`" },
+	[SETTING_ID_DASHBOARD_HOST] = {
+		.key = "slipway.dashboardHost", .env = "SLIPWAY_DASHBOARD_HOST",
+		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def_doc = "`dashboard.DOMAIN`",
+		.help = "the host name the dashboard answers at ([dashboard](dashboard.md)); best "
+			"outside the apps' domain" },
 	[SETTING_ID_MAINTENANCE_PAGE] = {
 		.key = "slipway.maintenancePage", .env = "SLIPWAY_MAINTENANCE_PAGE",
 		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "a built-in page",
