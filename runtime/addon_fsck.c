@@ -15,20 +15,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The attachments of app's latest and current releases: "NAME APP vN ALIAS" lines. */
+/*
+ * The attachments of app's latest and current releases: "NAME APP vN
+ * ALIAS" lines.  A ledger or release it cannot read is the ledger's
+ * check's problem to report (fsck_run()), not an add-on's: skipped.
+ */
 static int app_attachments(const char *root, const char *app, struct strvec *out)
 {
 	struct ledger *l = NULL;
 	char *repo = app_repo_path(root, app);
-	int latest = 0, current = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &latest)))
-		err = ledger_current(l, &current);
+	int latest = 0, current = 0;
+	if (ledger_open(&l, repo) == 0 && ledger_latest(l, &latest) == 0 &&
+	    ledger_current(l, &current) < 0)
+		current = 0;
 	int versions[2] = { latest, current };
-	for (size_t i = 0; !err && i < 2; i++) {
+	for (size_t i = 0; l && i < 2; i++) {
 		struct release r = RELEASE_INIT;
-		if (!versions[i] || (i && versions[i] == latest))
-			continue;
-		if (!(err = ledger_read(l, versions[i], LEDGER_READ_CONFIG, &r)))
+		if (versions[i] && !(i && versions[i] == latest) &&
+		    ledger_read(l, versions[i], LEDGER_READ_CONFIG, &r) == 0)
 			for (size_t k = 0; k < r.addons.n; k++)
 				strvec_pushf(out, "%s %s v%d %s", r.addons.v[k].addon, app,
 					     versions[i], r.addons.v[k].alias);
@@ -36,7 +40,7 @@ static int app_attachments(const char *root, const char *app, struct strvec *out
 	}
 	ledger_free(l);
 	free(repo);
-	return err;
+	return 0;
 }
 
 /* 1 if the attachment line at ("NAME APP vN ALIAS") names the add-on name. */
