@@ -33,6 +33,11 @@ int cmd_addons_destroy(struct cli *c);
 extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
 	addons_attach_opts[], addons_destroy_opts[];
 
+/* cmd_credentials.c */
+int cmd_pg_credentials_rotate(struct cli *c);
+int cmd_redis_credentials(struct cli *c);
+extern const struct opt pg_credentials_rotate_opts[], redis_credentials_opts[];
+
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);

@@ -143,6 +143,15 @@ const struct cmd cli_commands[] = {
 	  "NAME --confirm APP", addons_destroy_opts,
 	  "permanently destroy an add-on and its data, once only its owning app APP has it\n"
 	  "attached (that attachment is detached: a new release)" },
+	{ "pg:credentials:rotate", cmd_pg_credentials_rotate, CMD_APP | CMD_REMOTE | CMD_RELEASES,
+	  0, 1, "[DATABASE] -a APP --confirm APP", pg_credentials_rotate_opts,
+	  "rotate a PostgreSQL add-on's password (default: the app's DATABASE): a release of\n"
+	  "every app it is attached to, through the health gate; then the old password is\n"
+	  "removed and its connections ended" },
+	{ "redis:credentials", cmd_redis_credentials, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[REDIS] -a APP [--reset --confirm APP]", redis_credentials_opts,
+	  "show a Redis add-on's URL (default: the app's REDIS); --reset rotates its\n"
+	  "password as pg:credentials:rotate does" },
 	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1,
 	  "vN|SHA256 -a APP", NULL,
 	  "show a slug: checksum, sizes, files, process types, releases using it" },
