@@ -7,6 +7,7 @@
 #include "runtime/logs.h"
 #include "runtime/supervisor.h"
 #include "store/addons.h"
+#include "store/ledger.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -36,6 +37,78 @@ const struct addon_kind *addon_kind_find(const char *kind)
 		if (!strcmp(kinds[i]->kind, kind))
 			return kinds[i];
 	return NULL;
+}
+
+/* The attachments of app's newest release into *out (empty when it has none). */
+static int attachments_newest(const char *root, const char *app, struct release *r)
+{
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	int v = 0, err = ledger_open(&l, repo);
+	if (!err && !(err = ledger_latest(l, &v)) && v)
+		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
+	ledger_free(l);
+	free(repo);
+	return err;
+}
+
+/* 1 if the attachment at is what arg names: its alias, its var or its add-on. */
+static int names(const struct attachment *at, const char *arg)
+{
+	size_t n = strlen(at->alias);
+	return !strcmp(at->alias, arg) || !strcmp(at->addon, arg) ||
+	       (!strncmp(arg, at->alias, n) && !strcmp(arg + n, "_URL"));
+}
+
+/* The attachment of r that arg (NULL: kind's one) means into *at; SW_* with the message. */
+static int resolve_in(const char *root, const char *app, const struct release *r,
+		      const char *kind, const char *arg, const struct attachment **at)
+{
+	const struct attachment *preferred = NULL;
+	size_t found = 0;
+	const struct addon_kind *k = addon_kind_find(kind);
+	char *dflt = k ? addon_default_alias(k) : NULL;
+	*at = NULL;
+	for (size_t i = 0; i < r->addons.n; i++) {
+		const struct attachment *it = &r->addons.v[i];
+		struct addon a = ADDON_INIT;
+		if (arg ? !names(it, arg)
+			: addon_read(root, it->addon, &a) < 0 || (kind && strcmp(a.kind, kind)))
+			continue;
+		if (!found++)
+			*at = it;
+		if (dflt && !strcmp(it->alias, dflt))
+			preferred = it;
+	}
+	free(dflt);
+	if (found > 1 && !arg && !(*at = preferred))
+		return sw_error_set(SW_EINVALID, "%s has several %s add-ons: name one (addons -a %s)",
+				    app, kind ? kind : "", app);
+	if (!*at && arg)
+		return sw_error_set(SW_ENOTFOUND, "Couldn't find that add-on: %s is not attached to %s",
+				    arg, app);
+	if (!*at)
+		return sw_error_set(SW_ENOTFOUND, "%s has no %s add-on (addons:create %s -a %s)", app,
+				    kind ? kind : "", kind ? kind : "postgresql", app);
+	return 0;
+}
+
+int addon_resolve(const char *root, const char *app, const char *kind, const char *arg,
+		  struct addon *out, char **alias)
+{
+	struct release r = RELEASE_INIT;
+	const struct attachment *at = NULL;
+	int err = attachments_newest(root, app, &r);
+	if (!err)
+		err = resolve_in(root, app, &r, kind, arg, &at);
+	if (!err)
+		err = addon_read(root, at->addon, out);
+	if (!err && kind && strcmp(out->kind, kind))
+		err = sw_error_set(SW_EINVALID, "%s is a %s add-on, not %s", arg, out->kind, kind);
+	if (!err && alias)
+		*alias = xstrdup(at->alias);
+	release_release(&r);
+	return err;
 }
 
 char *addon_service_name(const char *name)

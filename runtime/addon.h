@@ -55,6 +55,22 @@ char *addon_default_alias(const struct addon_kind *k);
  */
 int addon_url(const char *root, const struct addon *a, const char *alias, char **out);
 
+/*
+ * Which add-on "pg:psql [DATABASE] -a APP" means, by the attachments of
+ * app's newest release (those the next change starts from).  arg NULL:
+ * app's one add-on of kind ("postgresql", "redis"; NULL: any kind), or,
+ * when it has several, the one attached under the kind's default alias
+ * (DATABASE, REDIS).  Otherwise arg is an alias ("DATABASE", or its var
+ * "DATABASE_URL") or the name of an add-on attached to app.  Fills *out
+ * with the add-on's record and, when alias is not NULL, *alias
+ * (malloc'ed) with the alias it is attached as.  SW_ENOTFOUND: app has
+ * no such add-on; SW_EINVALID: arg names an add-on of another kind, or
+ * app has several of kind and none under the default alias; each with a
+ * one-line message.
+ */
+int addon_resolve(const char *root, const char *app, const char *kind, const char *arg,
+		  struct addon *out, char **alias);
+
 /* "addon.NAME": the add-on's service (malloc'ed). */
 char *addon_service_name(const char *name);
 

@@ -115,31 +115,50 @@ static int write_conf(const char *root, const struct addon *a)
 	return err;
 }
 
-/* Collects a child's output for the message when it fails. */
+/* What a failing program of the server's said: its first error, else its last line. */
+struct said {
+	struct buf reason, last;
+};
+
+/* Keeps the line that says why: after "FATAL:", "ERROR:" or "error:" ("initdb: error: ..."). */
 static void collect(const char *line, size_t len, void *ctx)
 {
-	struct buf *b = ctx;
-	if (b->len < 4000)
-		buf_addf(b, "%s%.*s", b->len ? "; " : "", (int)len, line);
+	static const char *const marks[] = { "FATAL:", "ERROR:", "error:" };
+	struct said *s = ctx;
+	char *text = xstrndup(line, len);
+	for (size_t i = 0; !s->reason.len && i < sizeof(marks) / sizeof(*marks); i++) {
+		const char *at = strstr(text, marks[i]);
+		if (at)
+			buf_adds(&s->reason, at + strlen(marks[i]) + strspn(at + strlen(marks[i]), " "));
+	}
+	if (len) {
+		buf_reset(&s->last);
+		buf_adds(&s->last, text);
+	}
+	free(text);
 }
 
-/* Runs a program of the server's; SW_ERROR with its output when it fails. */
+/* Runs a program of the server's; SW_ERROR with what it said when it fails. */
 static int pg_run(const char *const *argv, void (*before_exec)(void *), void *ctx)
 {
-	struct buf out = BUF_INIT;
+	struct said said = { BUF_INIT, BUF_INIT };
 	struct run_opts o = RUN_OPTS_INIT;
 	int status = -1;
 	o.argv = argv;
 	o.on_line = collect;
-	o.ctx = &out;
+	o.ctx = &said;
 	o.timeout_sec = 300;
 	o.before_exec = before_exec;
 	o.before_exec_ctx = ctx;
 	int err = run_child(&o, &status);
+	const char *name = strrchr(argv[0], '/');
 	if (!err && status)
-		err = sw_error_set(SW_ERROR, "%s failed (exit %d): %s", argv[0], status,
-				   out.len ? out.data : "no output");
-	buf_release(&out);
+		err = sw_error_set(SW_ERROR, "%s failed (exit %d): %s", name ? name + 1 : argv[0],
+				   status,
+				   said.reason.len ? said.reason.data
+				   : said.last.len ? said.last.data : "no output");
+	buf_release(&said.reason);
+	buf_release(&said.last);
 	return err;
 }
 

@@ -18,7 +18,7 @@
  * free port.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/addon_helpers.h"
 
 #include "runtime/addon.h"
 #include "runtime/supervisor.h"
@@ -44,92 +44,36 @@ static char *sandbox, *root;
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	sandbox = th_sandbox();
-	th_become_test_user(sandbox);
-	root = th_path("%s/root", sandbox);
-	cr_assert_eq(mkdir(root, 0755), 0);
-	char *home = th_path("%s/home", sandbox);
-	cr_assert_eq(mkdir(home, 0755), 0);
-	th_git_home(home);
-	setenv("HOME", home, 1);
-	free(home);
-	char *range = th_addon_port_range();
-	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
-	free(range);
-	struct supervisor_status st;
-	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
+	root = ah_start(&sandbox);
 }
 
 static void teardown(void)
 {
-	supervisor_stop(root, 30);
-	th_keep_free();
-	free(root);
-	th_sandbox_free(sandbox);
+	ah_stop(root, sandbox);
 }
 
 TestSuite(addon_pg, .init = setup, .fini = teardown, .timeout = 240);
 
 static struct addon create(void)
 {
-	struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
-	struct addon a;
-	o.kind = "postgresql";
-	o.app = "myapp";
-	cr_assert_eq(addon_create(root, &o, &a), 0, "%s", sw_error_last());
-	return a;
+	return ah_create(root, "postgresql");
 }
 
-/* psql on the add-on's socket as its app's user with password, running sql. */
 static struct th_result psql(const struct addon *a, const char *password, const char *sql)
 {
-	struct addon_credentials c;
-	cr_assert_eq(addon_credentials_read(root, a->name, &c), 0, "%s", sw_error_last());
-	char *sock = paths_addon_file(root, a->name, "run"), port[16];
-	char *pw = th_path("PGPASSWORD=%s", password ? password : c.password);
-	snprintf(port, sizeof(port), "%d", a->port);
-	const char *env[] = { pw, "PGCONNECT_TIMEOUT=30", NULL };
-	struct th_result r = th_runv(NULL, env, "psql", "-X", "-q", "-t", "-A", "-v",
-				     "ON_ERROR_STOP=1", "-h", sock, "-p", port, "-U", c.user, "-d",
-				     c.database, "-c", sql, NULL);
-	free(pw);
-	free(sock);
-	return r;
+	return ah_psql(root, a, password, sql);
 }
 
-static struct service_state state(const struct addon *a)
-{
-	struct service_state st;
-	char *service = addon_service_name(a->name);
-	cr_assert_eq(supervisor_service_state(root, service, &st), 0);
-	free(service);
-	return st;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* The one value sql selects, as the app's user (the query must succeed). */
 static char *select_one(const struct addon *a, const char *sql)
 {
-	struct th_result r = psql(a, NULL, sql);
-	cr_assert_eq(r.status, 0, "psql: %s", r.err);
-	char *out = th_keep(xstrdup(r.out));
-	th_result_free(&r);
-	return out;
+	return ah_select_one(root, a, sql);
 }
 
 Test(addon_pg, serves_its_app_survives_kill_and_stops_fast)
 {
 	struct addon a = create();
 	cr_assert_eq(strncmp(a.name, "postgresql-", 11), 0, "%s", a.name);
-	struct service_state st = state(&a);
+	struct service_state st = ah_state(root, &a);
 	cr_assert(st.up && st.pid > 0);
 
 	cr_assert_str_eq(select_one(&a, "CREATE TABLE t (x text); INSERT INTO t VALUES ('hello'); "
@@ -143,13 +87,7 @@ Test(addon_pg, serves_its_app_survives_kill_and_stops_fast)
 
 	/* kill -9 of the postmaster: s6 starts a new one, and it says when it is ready */
 	cr_assert_eq(kill((pid_t)st.pid, SIGKILL), 0);
-	struct service_state now = state(&a);
-	for (int i = 0; i < 600 && !(now.up && now.pid != st.pid); i++) {
-		sleep_ms(100);
-		now = state(&a);
-	}
-	cr_assert(now.up && now.pid != st.pid, "s6 did not start the server again");
-	cr_assert_eq(addon_wait_ready(root, &a, 60), 0, "%s", sw_error_last());
+	ah_wait_restarted(root, &a, st.pid);
 	cr_assert_str_eq(select_one(&a, "SELECT x FROM t"), "hello\n");
 
 	/* a client in a long query: the server stops without waiting for it */
@@ -162,7 +100,7 @@ Test(addon_pg, serves_its_app_survives_kill_and_stops_fast)
 	const char *q = "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'";
 	char *n = select_one(&a, q);
 	for (int i = 0; i < 600 && strcmp(n, "1\n"); i++) {
-		sleep_ms(100);
+		ah_sleep_ms(100);
 		n = select_one(&a, q);
 	}
 	cr_assert_str_eq(n, "1\n", "the client's query never ran");
@@ -195,14 +133,14 @@ Test(addon_pg, other_major_version_stays_down_and_destroy_removes_all)
 	cr_assert_eq(supervisor_service_up(root, service), 0, "%s", sw_error_last());
 	char *logs = paths_addon_logs(root, a.name), *current = th_path("%s/current", logs);
 	char *log = NULL;
-	struct service_state st = state(&a);
+	struct service_state st = ah_state(root, &a);
 	for (int i = 0; i < 600; i++) {
 		free(log);
 		log = th_read(current, NULL);
-		st = state(&a);
+		st = ah_state(root, &a);
 		if (log && strstr(log, line) && !st.up && !st.wanted_up)
 			break;
-		sleep_ms(100);
+		ah_sleep_ms(100);
 	}
 	cr_assert(log && strstr(log, line), "the log does not say why: %s", log ? log : "(none)");
 	cr_assert(!st.up && !st.wanted_up, "s6 would start it again");

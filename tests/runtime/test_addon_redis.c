@@ -16,7 +16,7 @@
  * writes and evicts nothing.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/addon_helpers.h"
 
 #include "runtime/addon.h"
 #include "runtime/supervisor.h"
@@ -39,70 +39,32 @@ static char *sandbox, *root;
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	sandbox = th_sandbox();
-	th_become_test_user(sandbox);
-	root = th_path("%s/root", sandbox);
-	cr_assert_eq(mkdir(root, 0755), 0);
-	char *home = th_path("%s/home", sandbox);
-	cr_assert_eq(mkdir(home, 0755), 0);
-	th_git_home(home);
-	setenv("HOME", home, 1);
-	free(home);
-	char *range = th_addon_port_range();
-	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
-	free(range);
-	struct supervisor_status st;
-	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
+	root = ah_start(&sandbox);
 }
 
 static void teardown(void)
 {
-	supervisor_stop(root, 30);
-	th_keep_free();
-	free(root);
-	th_sandbox_free(sandbox);
+	ah_stop(root, sandbox);
 }
 
 TestSuite(addon_redis, .init = setup, .fini = teardown, .timeout = 240);
 
 static struct addon create(void)
 {
-	struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
-	struct addon a;
-	o.kind = "redis";
-	o.app = "myapp";
-	cr_assert_eq(addon_create(root, &o, &a), 0, "%s", sw_error_last());
-	return a;
+	return ah_create(root, "redis");
 }
 
 static struct addon_credentials credentials(const struct addon *a)
 {
-	struct addon_credentials c;
-	cr_assert_eq(addon_credentials_read(root, a->name, &c), 0, "%s", sw_error_last());
-	return c;
+	return ah_credentials(root, a);
 }
 
-/*
- * redis-cli on the add-on's socket running one command: as the app's user
- * with password (NULL: the right one), or with no login at all (user NULL).
- */
+/* redis-cli running one command as user with password (NULL: the app's), or without login. */
 static struct th_result cli(const struct addon *a, const char *user, const char *password,
 			    const char *cmd, const char *arg1, const char *arg2, const char *arg3)
 {
-	struct addon_credentials c = credentials(a);
-	char *sock = paths_addon_file(root, a->name, "run/redis.sock");
-	struct th_result r;
-	if (user)
-		r = th_runv(NULL, NULL, "redis-cli", "-s", sock, "--no-auth-warning", "--user",
-			    user, "--pass", password ? password : c.password, cmd, arg1, arg2, arg3,
-			    NULL);
-	else
-		r = th_runv(NULL, NULL, "redis-cli", "-s", sock, cmd, arg1, arg2, arg3, NULL);
-	free(sock);
-	return r;
+	const char *argv[] = { cmd, arg1, arg2, arg3, NULL };
+	return ah_redis_cli(root, a, user, password, argv);
 }
 
 /* The reply to one command as the app's user (redis-cli must succeed). */
@@ -122,43 +84,11 @@ static char *reply(const struct addon *a, const char *cmd, const char *arg1, con
 	return reply3(a, cmd, arg1, arg2, NULL);
 }
 
-static struct service_state state(const struct addon *a)
-{
-	struct service_state st;
-	char *service = addon_service_name(a->name);
-	cr_assert_eq(supervisor_service_state(root, service, &st), 0);
-	free(service);
-	return st;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* The add-on's log, once it has needle (or after a generous while). */
-static char *log_with(const struct addon *a, const char *needle)
-{
-	char *logs = paths_addon_logs(root, a->name), *current = th_path("%s/current", logs);
-	char *log = NULL;
-	for (int i = 0; i < 600; i++) {
-		free(log);
-		log = th_read(current, NULL);
-		if (log && strstr(log, needle))
-			break;
-		sleep_ms(100);
-	}
-	free(current);
-	free(logs);
-	return th_keep(log ? log : xstrdup(""));
-}
-
 Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 {
 	struct addon a = create();
 	cr_assert_eq(strncmp(a.name, "redis-", 6), 0, "%s", a.name);
-	struct service_state st = state(&a);
+	struct service_state st = ah_state(root, &a);
 	cr_assert(st.up && st.pid > 0);
 
 	cr_assert_str_eq(reply(&a, "SET", "greeting", "hello"), "OK\n");
@@ -188,13 +118,7 @@ Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 
 	/* kill -9 of the server: s6 starts a new one, and it says when it is ready */
 	cr_assert_eq(kill((pid_t)st.pid, SIGKILL), 0);
-	struct service_state now = state(&a);
-	for (int i = 0; i < 600 && !(now.up && now.pid != st.pid); i++) {
-		sleep_ms(100);
-		now = state(&a);
-	}
-	cr_assert(now.up && now.pid != st.pid, "s6 did not start the server again");
-	cr_assert_eq(addon_wait_ready(root, &a, 60), 0, "%s", sw_error_last());
+	ah_wait_restarted(root, &a, st.pid);
 	cr_assert_str_eq(reply(&a, "GET", "greeting", NULL), "hello\n");
 
 	/* a client blocked for 600 s: the server stops without waiting for it */
@@ -206,7 +130,7 @@ Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 	}
 	char *n = reply(&a, "CLIENT", "LIST", NULL);
 	for (int i = 0; i < 600 && !strstr(n, "cmd=blpop"); i++) {
-		sleep_ms(100);
+		ah_sleep_ms(100);
 		n = reply(&a, "CLIENT", "LIST", NULL);
 	}
 	cr_assert(strstr(n, "cmd=blpop"), "the client never blocked: %s", n);
@@ -217,7 +141,7 @@ Test(addon_redis, serves_its_app_survives_kill_and_stops_cleanly)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "the client was not disconnected");
 	/* SIGTERM is Redis's own shutdown: the append-only file synced, then a clean exit */
 	const char *bye = "Redis is now ready to exit";
-	char *log = log_with(&a, bye);
+	char *log = ah_log_with(root, &a, bye);
 	cr_assert(strstr(log, "Calling fsync() on the AOF file") && strstr(log, bye), "%s", log);
 
 	/* data of an older version: run, its version raised to the installed one */
@@ -254,16 +178,16 @@ Test(addon_redis, newer_data_stays_down_and_destroy_removes_all)
 		  "%s", line);
 
 	cr_assert_eq(supervisor_service_up(root, service), 0, "%s", sw_error_last());
-	struct service_state st = state(&a);
-	char *log = log_with(&a, line);
+	struct service_state st = ah_state(root, &a);
+	char *log = ah_log_with(root, &a, line);
 	for (int i = 0; i < 600 && (st.up || st.wanted_up); i++) {
-		sleep_ms(100);
-		st = state(&a);
+		ah_sleep_ms(100);
+		st = ah_state(root, &a);
 	}
 	cr_assert(strstr(log, line), "the log does not say why: %s", log);
 	cr_assert(!st.up && !st.wanted_up, "s6 would start it again");
 	/* said once: s6 did not start it again */
-	log = log_with(&a, line);
+	log = ah_log_with(root, &a, line);
 	cr_assert_eq(th_count(log, msg), 1, "%s", log);
 	cr_assert_neq(addon_wait_ready(root, &a, 1), 0);
 
