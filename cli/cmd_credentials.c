@@ -8,78 +8,12 @@
 #include "runtime/addon.h"
 #include "store/addons.h"
 #include "store/app.h"
-#include "store/attach.h"
-#include "store/ledger.h"
-#include "store/paths.h"
 #include "util/error.h"
 #include "util/say.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- which add-on [DATABASE] -a APP means ---- */
-
-/* The newest release of app, with its attachments (r: RELEASE_INIT). */
-static int newest_release(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
-/*
- * The add-on of kind ("postgresql", "redis") that arg names for app: an
- * alias ("DATABASE", "DATABASE_URL") or the name of an add-on attached to
- * it; arg NULL: the app's one attachment of that kind, the kind's default
- * alias when it has several.  *out its record, *alias (malloc'ed) the
- * attachment's alias.  SW_ENOTFOUND saying what the app has otherwise.
- */
-static int resolve(const char *root, const char *app, const char *kind, const char *arg,
-		   struct addon *out, char **alias)
-{
-	const struct addon_kind *k = addon_kind_find(kind);
-	struct release r = RELEASE_INIT;
-	struct buf names = BUF_INIT;
-	size_t arglen = arg ? strlen(arg) : 0, found = 0;
-	int err = newest_release(root, app, &r), best = -1;
-	*alias = NULL;
-	if (arglen > 4 && !strcmp(arg + arglen - 4, "_URL"))
-		arglen -= 4;
-	for (size_t i = 0; !err && i < r.addons.n; i++) {
-		const struct attachment *at = &r.addons.v[i];
-		struct addon a;
-		if (addon_read(root, at->addon, &a) < 0 || strcmp(a.kind, kind))
-			continue;
-		buf_addf(&names, "%s%s", names.len ? ", " : "", at->alias);
-		int named = arg && ((strlen(at->alias) == arglen && !strncmp(at->alias, arg, arglen)) ||
-				    !strcmp(at->addon, arg));
-		if (arg ? named : (best < 0 || (k && k->alias && !strcmp(at->alias, k->alias))))
-			best = (int)i;
-		found++;
-	}
-	if (!err && best < 0 && arg)
-		err = sw_error_set(SW_ENOTFOUND, "%s has no %s add-on attached as %s or named so%s%s "
-				   "(see: slipway addons -a %s)", app, kind, arg,
-				   found ? "; it has: " : "", found ? names.data : "", app);
-	else if (!err && best < 0)
-		err = sw_error_set(SW_ENOTFOUND, "%s has no %s add-on attached (see: slipway "
-				   "addons -a %s)", app, kind, app);
-	else if (!err && !arg && found > 1 && !(k && k->alias && !strcmp(r.addons.v[best].alias,
-									k->alias)))
-		err = sw_error_set(SW_ENOTFOUND, "%s has several %s add-ons attached (%s): name "
-				   "one", app, kind, names.data);
-	if (!err && !(err = addon_read(root, r.addons.v[best].addon, out)))
-		*alias = xstrdup(r.addons.v[best].alias);
-	buf_release(&names);
-	release_release(&r);
-	return err;
-}
 
 /* ---- what both commands share ---- */
 
@@ -143,7 +77,7 @@ int cmd_pg_credentials_rotate(struct cli *c)
 	char *alias = NULL;
 	int rc = 0;
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    resolve(c->root, c->app, "postgresql", c->nargs ? c->args[0] : NULL, &a, &alias) < 0)
+	    addon_resolve(c->root, c->app, "postgresql", c->nargs ? c->args[0] : NULL, &a, &alias) < 0)
 		return cli_fail();
 	if (!may_rotate(c, &a)) {
 		say(stderr, SAY_ERROR, "%s is %s's: only its users may rotate its credentials",
@@ -180,7 +114,7 @@ int cmd_redis_credentials(struct cli *c)
 	char *alias = NULL, *url = NULL;
 	int rc = 0;
 	if (app_check_exists(c->root, c->app) < 0 ||
-	    resolve(c->root, c->app, "redis", c->nargs ? c->args[0] : NULL, &a, &alias) < 0)
+	    addon_resolve(c->root, c->app, "redis", c->nargs ? c->args[0] : NULL, &a, &alias) < 0)
 		return cli_fail();
 	if (!args->reset) {
 		/* the URL the app has, as Heroku shows it */

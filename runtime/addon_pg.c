@@ -372,21 +372,23 @@ static int pg_sql(const char *root, const struct addon *a, const struct addon_cr
 	const char *argv[] = { prog, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", sock, "-p", port,
 			       "-U", c->superuser, "-d", "postgres", "-f", "-", NULL };
 	if (!(err = secret_stdin(root, a, sql, &fd))) {
-		struct buf out = BUF_INIT;
+		struct said said = { BUF_INIT, BUF_INIT };
 		struct run_opts o = RUN_OPTS_INIT;
 		int status = -1;
 		o.argv = argv;
 		o.env = (const char *const *)env.v;
 		o.on_line = collect;
-		o.ctx = &out;
+		o.ctx = &said;
 		o.timeout_sec = 120;
 		o.before_exec = stdin_from;
 		o.before_exec_ctx = &fd;
 		err = run_child(&o, &status);
 		if (!err && status)
 			err = sw_error_set(SW_ERROR, "add-on '%s' refused: %s", a->name,
-					   out.len ? out.data : "psql failed");
-		buf_release(&out);
+					   said.reason.len ? said.reason.data
+					   : said.last.len ? said.last.data : "psql failed");
+		buf_release(&said.reason);
+		buf_release(&said.last);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -220,10 +220,9 @@ Test(rotate, pg_credentials_rotate_under_load_fails_no_request_and_revokes_the_o
 	refused(sw("pg:credentials:rotate", "-a", APP), proceed);
 	refused(sw("pg:credentials:rotate", "-a", APP, "--confirm", OTHER), proceed);
 	refused(sw("pg:credentials:rotate", "-a", OTHER, "--confirm", OTHER),
-		OTHER " has no postgresql add-on attached (see: slipway addons -a " OTHER ")");
+		OTHER " has no postgresql add-on (addons:create postgresql -a " OTHER ")");
 	refused(sw("pg:credentials:rotate", "CACHE", "-a", APP, "--confirm", APP),
-		APP " has no postgresql add-on attached as CACHE or named so; it has: DATABASE "
-		"(see: slipway addons -a " APP ")");
+		"Couldn't find that add-on: CACHE is not attached to " APP);
 	cr_assert_str_eq(config_get("DATABASE_URL"), old);
 	cr_assert_eq(release_count(), releases);
 	cr_assert_str_eq(psql_ok(old, name, "SELECT x FROM t"), "row\n"); /* the control */

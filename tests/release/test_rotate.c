@@ -17,74 +17,43 @@
  * by the next one with the same password.
  */
 #define _GNU_SOURCE
-#include "tests/helpers.h"
+#include "tests/addon_helpers.h"
 
 #include "release/rotate.h"
-#include "runtime/addon.h"
-#include "runtime/supervisor.h"
 #include "store/addons.h"
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static char *sandbox, *root;
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	sandbox = th_sandbox();
-	th_become_test_user(sandbox);
-	root = th_path("%s/root", sandbox);
-	cr_assert_eq(mkdir(root, 0755), 0);
-	char *home = th_path("%s/home", sandbox);
-	cr_assert_eq(mkdir(home, 0755), 0);
-	th_git_home(home);
-	setenv("HOME", home, 1);
-	free(home);
-	char *range = th_addon_port_range();
-	setenv("SLIPWAY_ADDON_PORT_RANGE", range, 1);
-	free(range);
-	struct supervisor_status st;
-	cr_assert_eq(supervisor_start(root, &st), 0, "%s", sw_error_last());
+	root = ah_start(&sandbox);
 }
 
 static void teardown(void)
 {
-	supervisor_stop(root, 30);
-	th_keep_free();
-	free(root);
-	th_sandbox_free(sandbox);
+	ah_stop(root, sandbox);
 }
 
 TestSuite(rotate, .init = setup, .fini = teardown, .timeout = 240);
 
 static struct addon create(const char *kind)
 {
-	struct addon_create_opts o = ADDON_CREATE_OPTS_INIT;
-	struct addon a;
-	o.kind = kind;
-	o.app = "myapp";
-	cr_assert_eq(addon_create(root, &o, &a), 0, "%s", sw_error_last());
-	return a;
+	return ah_create(root, kind);
 }
 
 static struct addon_credentials credentials(const struct addon *a)
 {
-	struct addon_credentials c;
-	cr_assert_eq(addon_credentials_read(root, a->name, &c), 0, "%s", sw_error_last());
-	return c;
+	return ah_credentials(root, a);
 }
 
 /* psql on the add-on's socket as user with password, running sql. */
@@ -143,12 +112,6 @@ static void as_superuser(const struct addon *a, const char *sql)
 	sql_as(a, c.superuser, c.superpassword, sql);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 Test(rotate, postgresql_two_logins_share_the_tables_and_the_old_one_is_revoked)
 {
 	struct addon a = create("postgresql");
@@ -167,7 +130,7 @@ Test(rotate, postgresql_two_logins_share_the_tables_and_the_old_one_is_revoked)
 	const char *q = "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'";
 	char *n = sql_as(&a, one.user, one.password, q);
 	for (int i = 0; i < 300 && strcmp(n, "1\n"); i++) {
-		sleep_ms(100);
+		ah_sleep_ms(100);
 		n = sql_as(&a, one.user, one.password, q);
 	}
 	cr_assert_str_eq(n, "1\n", "the session never ran");
@@ -237,13 +200,11 @@ Test(rotate, postgresql_made_with_one_login_rotates)
 static int redis(const struct addon *a, const char *user, const char *password, const char *cmd,
 		 const char *arg1, const char *arg2, char **out)
 {
-	char *sock = paths_addon_file(root, a->name, "run/redis.sock");
-	struct th_result r = th_runv(NULL, NULL, "redis-cli", "-s", sock, "--no-auth-warning",
-				     "--user", user, "--pass", password, cmd, arg1, arg2, NULL);
+	const char *argv[] = { cmd, arg1, arg2, NULL };
+	struct th_result r = ah_redis_cli(root, a, user, password, argv);
 	*out = th_keep(th_path("%s%s", r.out, r.err));
 	int status = r.status;
 	th_result_free(&r);
-	free(sock);
 	return status;
 }
 
