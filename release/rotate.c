@@ -153,7 +153,7 @@ static int switch_app(const char *root, const struct addon *a, const struct addo
 				   a->name);
 		goto done;
 	}
-	if (!ra->res.version) /* it had the new URL already: a rotation run again */
+	if (!ra->res.version) /* its current release has the new URL already: a rotation run again */
 		goto done;
 	retire_warm(root, ra->app);
 	settings_seconds(ctx.settings, &SETTING_STOP_TIMEOUT, &stop);

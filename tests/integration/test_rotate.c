@@ -15,7 +15,9 @@
  * app does not have): one line, exit 1, the URL and the releases
  * unchanged, the old password still working.  Redis: redis:credentials
  * shows REDIS_URL; --reset without --confirm is refused; with it the old
- * password is refused by redis-cli and the new URL answers.
+ * password is refused by redis-cli and the new URL answers.  A rotation
+ * whose release fails its gate says so, exits 1 and revokes nothing (the
+ * old password works, the app serves on); run again, it finishes.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
@@ -40,9 +42,15 @@ static pid_t svscan = -1;
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define OK(...) gc(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__))
 
-/* GET /: a new connection through $DATABASE_URL for every request, 200 with its row or 500. */
+/*
+ * GET /: a new connection through $DATABASE_URL for every request, 200
+ * with its row or 500; it does not start while the add-on's socket
+ * directory has a file "refuse" (a release whose gate fails).
+ */
 static const char server_py[] =
-	"import http.server, os, subprocess\n"
+	"import http.server, os, subprocess, sys\n"
+	"if os.path.exists('/run/addons/database/refuse'):\n"
+	"    sys.exit('refusing to start: /run/addons/database/refuse')\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def do_GET(s):\n"
 	"        url = os.environ.get('DATABASE_URL') or os.environ.get('REDIS_URL') or ''\n"
@@ -65,7 +73,9 @@ static void setup(void)
 		setenv("TMPDIR", "/tmp", 1);
 	th_become_test_user(NULL);
 	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	const char *env[] = { range, "SLIPWAY_USER=alice@example.com", NULL };
+	/* a web instance that does not start fails its gate in 10 s, not 60 */
+	const char *env[] = { range, "SLIPWAY_USER=alice@example.com", "SLIPWAY_BOOT_TIMEOUT=10",
+			      NULL };
 	rt_setup(&sb, APP, RT_ROUTER, server_py, env);
 	free(range);
 	free(ports);
@@ -298,4 +308,43 @@ Test(rotate, redis_credentials_shows_the_url_and_reset_revokes_the_old_password)
 	r = th_runv(NULL, NULL, "redis-cli", "--no-auth-warning", "-u", old, "GET", "k", NULL);
 	cr_assert(strstr(r.out, "WRONGPASS") || strstr(r.err, "WRONGPASS"), "%s%s", r.out, r.err);
 	th_result_free(&r);
+}
+
+Test(rotate, a_failed_release_revokes_nothing_and_the_rotation_run_again_finishes)
+{
+	char *out = OK("addons:create", "heroku-postgresql", "-a", APP);
+	char *name = addon_name(out, "postgresql-");
+	char *old = config_get("DATABASE_URL");
+	psql_ok(old, name, "CREATE TABLE t (x text); INSERT INTO t VALUES ('row')");
+	page_is("row\n");
+	int releases = release_count();
+
+	/* the new instance does not start: the release fails its gate */
+	char *refuse = gc(th_path("%s/addons/%s/run/refuse", sb.root, name));
+	th_write(refuse, "", 0644);
+	struct th_result r = sw("pg:credentials:rotate", "-a", APP, "--confirm", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, gc(th_path(" !    the release of " APP " with the new credentials "
+					   "failed (v%d; see: slipway releases:output v%d -a " APP
+					   "): the old credentials of %s still work; run the rotation "
+					   "again once it is fixed\n", releases + 1, releases + 1,
+					   name))), "%s", r.err);
+	cr_assert(strstr(r.out, gc(th_path("DATABASE_URL on " APP ", v%d: failed", releases + 1))),
+		  "%s", r.out);
+	th_result_free(&r);
+	/* nothing revoked: the old password works, the old instance serves */
+	cr_assert_str_eq(psql_ok(old, name, "SELECT x FROM t"), "row\n");
+	page_is("row\n");
+
+	/* fixed, run again: it finishes */
+	cr_assert_eq(unlink(refuse), 0);
+	OK("pg:credentials:rotate", "-a", APP, "--confirm", APP);
+	char *now = config_get("DATABASE_URL");
+	cr_assert_str_neq(now, old);
+	cr_assert_str_eq(psql_ok(now, name, "SELECT x FROM t"), "row\n");
+	r = psql(old, name, "SELECT 1");
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "password authentication failed"), "%s", r.err);
+	th_result_free(&r);
+	page_is("row\n");
 }
