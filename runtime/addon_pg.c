@@ -214,6 +214,7 @@ static void stdin_from(void *ctx)
 static int secret_stdin(const char *root, const struct addon *a, const char *text, int *fd)
 {
 	char *path = paths_addon_file(root, a->name, ".stdin");
+	unlink(path); /* what a killed run left */
 	int err = write_secret(path, text);
 	*fd = -1;
 	if (!err && (*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)

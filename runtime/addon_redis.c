@@ -312,6 +312,7 @@ static int redis_commands(const char *root, const struct addon *a,
 	char *auth = xasprintf("REDISCLI_AUTH=%s", c->superpassword);
 	struct strvec env = STRVEC_INIT;
 	struct buf out = BUF_INIT;
+	unlink(path); /* what a killed run left */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), err = 0, status = -1;
 	if (fd < 0 || fs_write_all(fd, commands, strlen(commands)) < 0)
 		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);

@@ -10,10 +10,11 @@
  * does: 0 failed requests, and requests were answered during it; the
  * release "Rotate credentials of NAME" is in releases; afterwards the old
  * password is refused (the control: it worked before) and the new URL
- * works; a rollback past the rotation keeps the new URL.  Refusals (no
- * --confirm, another app's name, an app with no PostgreSQL, an alias the
- * app does not have): one line, exit 1, the URL and the releases
- * unchanged, the old password still working.  Redis: redis:credentials
+ * works; a rollback past the rotation keeps the new URL.  It runs as a
+ * remote user of the app (bob, as over ssh).  Refusals (no --confirm,
+ * another app's name, an app with no PostgreSQL, an alias the app does
+ * not have, a remote user without access to the app): one line, exit 1,
+ * the URL and the releases unchanged, the old password still working.  Redis: redis:credentials
  * shows REDIS_URL; --reset without --confirm is refused; with it the old
  * password is refused by redis-cli and the new URL answers.  A rotation
  * whose release fails its gate says so, exits 1 and revokes nothing (the
@@ -99,6 +100,22 @@ static void teardown(void)
 }
 
 TestSuite(rotate, .init = setup, .fini = teardown, .timeout = 300);
+
+/* slipway ARGS as the remote user bob (what `slipway shell bob` runs). */
+static struct th_result as_bob(const char *const *args)
+{
+	const char *env[APP_SANDBOX_ENV_MAX + 2], *argv[16];
+	size_t n = 0, k = 0;
+	for (; n < sb.nenv; n++)
+		env[n] = sb.env[n];
+	env[n++] = "SLIPWAY_SHELL_USER=bob";
+	env[n] = NULL;
+	argv[k++] = SLIPWAY_BIN;
+	for (size_t i = 0; args[i] && k < 15; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	return th_run(sb.dir, env, NULL, argv);
+}
 
 /* A refusal: exit 1, the one line on stderr, nothing on stdout. */
 static void refused(struct th_result r, const char *line)
@@ -231,6 +248,9 @@ Test(rotate, pg_credentials_rotate_under_load_fails_no_request_and_revokes_the_o
 	refused(sw("pg:credentials:rotate", "-a", APP, "--confirm", OTHER), proceed);
 	refused(sw("pg:credentials:rotate", "-a", OTHER, "--confirm", OTHER),
 		OTHER " has no postgresql add-on (addons:create postgresql -a " OTHER ")");
+	refused(as_bob((const char *[]){ "pg:credentials:rotate", "-a", APP, "--confirm", APP,
+					 NULL }),
+		"You do not have access to the app " APP ".");
 	refused(sw("pg:credentials:rotate", "CACHE", "-a", APP, "--confirm", APP),
 		"Couldn't find that add-on: CACHE is not attached to " APP);
 	cr_assert_str_eq(config_get("DATABASE_URL"), old);
@@ -244,7 +264,11 @@ Test(rotate, pg_credentials_rotate_under_load_fails_no_request_and_revokes_the_o
 	for (int i = 0; i < 300 && (before = load_count(log, &failed, NULL)) < 5; i++)
 		rt_pause_ms(100);
 	cr_assert_geq(before, 5, "the load loop never got going");
-	out = OK("pg:credentials:rotate", "DATABASE_URL", "-a", APP, "--confirm", APP);
+	/* over ssh, by a user of the app (the control of bob's refusal above) */
+	OK("access:add", "bob", "-a", APP);
+	out = gc(app_sandbox_must(as_bob((const char *[]){ "pg:credentials:rotate", "DATABASE_URL",
+							   "-a", APP, "--confirm", APP, NULL }),
+				  "bob"));
 	int during = load_count(log, &failed, NULL) - before;
 	th_write(stop, "", 0644);
 	int status = 0;
