@@ -20,7 +20,8 @@
 /*
  * OpenSSH's every restriction (no forwarding, no ~/.ssh/rc, and any it adds
  * later) but a pty, which the slipway shell refuses to every command but
- * `run` (cli/shell.c): OpenSSH cannot allow it for one command only.
+ * the consoles, `run`, `pg:psql` and `redis:cli` (cli/shell.c): OpenSSH
+ * cannot allow it for some commands only.
  */
 #define KEY_OPTIONS "restrict,pty"
 /* what earlier versions wrote: no pty at all */

@@ -11,8 +11,8 @@
  * (one line).  `restrict` is OpenSSH's every restriction at once: no port,
  * agent or X11 forwarding, no pty, no ~/.ssh/rc, and whatever sshd adds to
  * it later; `pty` then allows a terminal, which OpenSSH can only allow for
- * every command: the slipway shell refuses it to all but `run`
- * (cli/shell.c).  Lines written by earlier versions, which began with the
+ * every command: the slipway shell refuses it to all but the consoles
+ * (`run`, `pg:psql`, `redis:cli`; cli/shell.c).  Lines written by earlier versions, which began with the
  * command and spelled the options out, are still read and removed; those
  * with `restrict,` alone (no terminal: `run` then has none) get `pty`
  * whenever the file is written again (keys:add, keys:remove).  Paths with characters a shell would treat specially are

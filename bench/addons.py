@@ -1,7 +1,8 @@
 """Figure 13, add-ons: a PostgreSQL add-on created until it is ready, and the
 memory of an idle one (the PSS of its server's processes); the memory of an
-idle Redis add-on; the requests that fail while pg:credentials:rotate
-switches an app under load to its new password.
+idle Redis add-on; a backup with its restore test against pg_dump | pg_restore
+by hand; the requests that fail while pg:credentials:rotate switches an app
+under load to its new password.
 
 The add-ons are made by slipway-bench (addon_create(), the library's path)
 (the rotation's by the slipway commands, with a runtime and a router of
@@ -92,6 +93,56 @@ def _redis_figures(b, n, prefix, helper, root, env):
           target="<= 20 MB", met=median(pss) <= 20,
           note=f"PSS of its redis-server (appendonly, maxmemory 64mb); median of {n}, "
                f"each created until ready in {median(secs):.2f} s (median)")
+
+
+def _pg_login(root, name):
+    """The add-on's superuser login: its programs' directory, connection options, database,
+    password."""
+    def record(file):
+        with open(f"{root}/addons/{name}/{file}") as f:
+            return dict(line.rstrip("\n").split(" ", 1) for line in f if " " in line)
+    cred, rec = record("credentials"), record("addon")
+    conn = ["-h", f"{root}/addons/{name}/run", "-p", rec["port"], "-U", cred["superuser"]]
+    return f"/usr/lib/postgresql/{rec['major']}/bin", conn, cred["database"], cred["superpassword"]
+
+
+def _backup_figure(b, prefix, helper, root, env, name):
+    """A backup with its restore test of a database of about 100 MB (--quick: 10 MB), against
+    pg_dump | pg_restore by hand into an empty database of the same server."""
+    rows, runs = (100_000 if b.quick else 1_000_000), 3
+    bindir, conn, db, pw = _pg_login(root, name)
+    penv = dict(env, PGPASSWORD=pw)
+
+    def psql(database, sql):
+        subprocess.run(prefix + [f"{bindir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + conn +
+                       ["-d", database, "-c", sql], env=penv, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    psql(db, "CREATE TABLE big AS SELECT g, md5(g::text) || md5((g + 1)::text) AS h "
+             f"FROM generate_series(1, {rows}) g; CREATE INDEX ON big (g)")
+    b.say(f"Add-ons: backups of a {rows:,}-row database, {runs} runs each, alternating")
+    ours, hand, dump_mb, tables = [], [], 0, 0
+    for i in range(runs):
+        got = dict(kv.split("=", 1) for kv in
+                   output(prefix + [helper, "backup", root, name], env=env).split())
+        ours.append(float(got["seconds"]))
+        dump_mb, tables = int(got["size"]) / 1e6, int(got["tables"])
+        psql("postgres", f"CREATE DATABASE hand{i}")
+        pipe = (f"'{bindir}/pg_dump' -Fc {' '.join(conn)} -d {db} | '{bindir}/pg_restore' "
+                f"--no-owner --no-acl --exit-on-error {' '.join(conn)} -d hand{i}")
+        t0 = time.monotonic()
+        subprocess.run(prefix + ["sh", "-c", pipe], env=penv, check=True)
+        hand.append(time.monotonic() - t0)
+        psql("postgres", f"DROP DATABASE hand{i}")
+    ratio = median(ours) / median(hand)
+    b.row(13, "backup + verified restore vs pg_dump | pg_restore by hand", round(ratio, 2), "x",
+          target="<= 1.2x", met=ratio <= 1.2,
+          note=f"{rows:,} rows, a {dump_mb:.1f} MB dump, {tables} table(s); ours "
+               f"{median(ours):.2f} s (pg_dump -Fc streamed to a file, SHA-256 and pg_restore into a "
+               f"scratch cluster copied from a template and started meanwhile; fsync, tables "
+               f"counted, the cluster removed), by hand "
+               f"{median(hand):.2f} s (into an empty database of the same server); medians "
+               f"of {runs}")
 
 
 # The rotation's app: a new connection for every request, the row it reads or a 500.
@@ -192,6 +243,7 @@ def addons_figures(b):
         b.row(13, "memory of an idle PostgreSQL add-on", round(median(pss), 1), "MB",
               target="<= 20 MB", met=median(pss) <= 20,
               note="PSS of the postmaster and its children (shared_buffers 16MB, max_connections 20)")
+        _backup_figure(b, prefix, helper, root, env, got[0]["name"])
         _redis_figures(b, n, prefix, helper, root, env)
         _rotation_figures(b, prefix, uid, gid, work, f"{p + 51}-{min(p + 100, 65535)}")
     finally:

@@ -20,6 +20,10 @@
  *       the servers keep running (as an unprivileged user only)
  *   slipway-bench addons-stop ROOT
  *       stops ROOT's supervision tree and everything in it
+ *   slipway-bench backup ROOT NAME
+ *       captures a backup of PostgreSQL add-on NAME with its restore test
+ *       (addon_backup_capture(), what pg:backups:capture runs) and prints
+ *       seconds=S size=BYTES tables=N
  *
  * Not installed, not part of the product: it exists so the benchmark can
  * time the slug writer alone and build a long ledger quickly.
@@ -28,6 +32,7 @@
 #include "store/slug.h"
 #include "release/change.h"
 #include "runtime/addon.h"
+#include "runtime/addon_backup.h"
 #include "runtime/supervisor.h"
 #include "store/appctx.h"
 #include "store/config.h"
@@ -222,6 +227,23 @@ static int cmd_addons_stop(int argc, char **argv)
 	return supervisor_stop(argv[0], 30) < 0 ? fail("supervisor_stop") : 0;
 }
 
+static int cmd_backup(int argc, char **argv)
+{
+	struct addon a;
+	struct backup b;
+	if (argc != 2) {
+		fprintf(stderr, "usage: slipway-bench backup ROOT NAME\n");
+		return 2;
+	}
+	if (addon_read(argv[0], argv[1], &a) < 0)
+		return fail("addon_read");
+	double t0 = now();
+	if (addon_backup_capture(argv[0], &a, a.app, 600, &b) < 0)
+		return fail("addon_backup_capture");
+	printf("seconds=%.3f size=%lld tables=%d\n", now() - t0, (long long)b.size, b.tables);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "pack"))
@@ -234,10 +256,13 @@ int main(int argc, char **argv)
 		return cmd_addons(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "addons-stop"))
 		return cmd_addons_stop(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "backup"))
+		return cmd_backup(argc - 2, argv + 2);
 	fprintf(stderr, "usage: slipway-bench pack DIR OUT [THREADS]\n"
 			"       slipway-bench releases ROOT APP N\n"
 			"       slipway-bench run N\n"
 			"       slipway-bench addons ROOT N [KIND]\n"
-			"       slipway-bench addons-stop ROOT\n");
+			"       slipway-bench addons-stop ROOT\n"
+			"       slipway-bench backup ROOT NAME\n");
 	return 2;
 }

@@ -25,11 +25,12 @@
  * -r/--remote when it takes an app, -r alone when it is sent to servers,
  * and --root and -h/--help for every command) anywhere on the line (for
  * CMD_ARGV commands only before the first argument), checks the number
- * of arguments and resolves the app: -a/--app, else $SLIPWAY_APP, else the
- * one the URL of the checkout's git remote names (-r NAME, else
- * "heroku").  When that remote is an ssh URL and no root was chosen here
- * (--root, or $SLIPWAY_ROOT without -r), a CMD_REMOTE command is sent to
- * its server over ssh (remote.h) with the same options and arguments and
+ * of arguments and resolves the app (of a command that needs one, or of
+ * one sent to servers that takes one, as `addons` does): -a/--app, else
+ * $SLIPWAY_APP, else the one the URL of the checkout's git remote names
+ * (-r NAME, else "heroku").  When that remote is an ssh URL and no root
+ * was chosen here (--root, or $SLIPWAY_ROOT without -r), a CMD_REMOTE
+ * command is sent to its server over ssh (remote.h) with the same options and arguments and
  * -a APP, and any other command is refused (it is the operator's, to run
  * on the server: here it would act on this machine); everything else
  * resolves the root and calls the function here.

@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "access/keys.h"
+#include "dashboard/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +83,16 @@ int cmd_keys_remove(struct cli *c)
 {
 	char *file = NULL;
 	int n = 0;
-	if (keys_path(&file) < 0 || keys_remove(file, c->args[0], &n) < 0) {
+	int ended = 0;
+	/* the dashboard's sessions go with the keys: nothing of theirs stays logged in */
+	if (keys_path(&file) < 0 || keys_remove(file, c->args[0], &n) < 0 ||
+	    session_end_user(c->root, c->args[0], 0, &ended) < 0) {
 		free(file);
 		return cli_fail();
 	}
 	printf("Removing the keys of %s... done, %d removed\n", c->args[0], n);
+	if (ended)
+		printf("Ended %d dashboard session%s of %s\n", ended, ended == 1 ? "" : "s", c->args[0]);
 	free(file);
 	return 0;
 }

@@ -7,11 +7,13 @@
 #include "access/access.h"
 #include "release/change.h"
 #include "runtime/addon.h"
+#include "runtime/addon_backup.h"
 #include "runtime/supervisor.h"
 #include "store/addons.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/attach.h"
+#include "store/backups.h"
 #include "store/ledger.h"
 #include "store/paths.h"
 #include "util/error.h"
@@ -241,11 +243,15 @@ static int print_attached(struct cli *c, const char *alias, const struct change_
 /* ---- addons ---- */
 
 struct addons_args {
-	int json;
+	int json, all;
 };
 
-const struct opt addons_opts[] = { CLI_OPT_JSON(struct addons_args),
-				   OPT_END_OF(struct addons_args) };
+const struct opt addons_opts[] = {
+	OPT_FLAG(0, "all", struct addons_args, all,
+		 "every add-on you can see, not only the app's of the checkout"),
+	CLI_OPT_JSON(struct addons_args),
+	OPT_END_OF(struct addons_args),
+};
 
 /* 1 if s belongs in the listing of app: app owns it or it is attached to app. */
 static int listed_for(const struct addon_shown *s, const char *app)
@@ -298,6 +304,8 @@ int cmd_addons(struct cli *c)
 	struct buf out = BUF_INIT;
 	size_t n = 0;
 	int rc = 0;
+	if (a->all)
+		c->app = NULL;
 	if (c->app && (app_check_exists(c->root, c->app) < 0 ||
 		       (c->shell_user && access_check(c->root, c->app, c->shell_user) < 0)))
 		return cli_fail();
@@ -402,6 +410,8 @@ int cmd_addons_create(struct cli *c)
 	}
 	printf("Creating %s on %s... done\n", a.name, c->app);
 	fflush(stdout); /* before what the release phase prints */
+	if (addon_backup_schedule_ensure(c->root) < 0) /* its first backup soon */
+		say(stderr, SAY_WARN, "%s", sw_error_last());
 	int err = attach(c, &a, alias, &res);
 	if (err < 0) {
 		/* nothing half-made: the add-on goes again, the attach's reason is told */
@@ -500,11 +510,14 @@ int cmd_addons_detach(struct cli *c)
 
 struct addons_destroy_args {
 	const char *confirm;
+	int no_backup;
 };
 
 const struct opt addons_destroy_opts[] = {
 	OPT_STRING(0, "confirm", struct addons_destroy_args, confirm, "APP", "the app name",
 		   "the name of the app that owns the add-on, to confirm"),
+	OPT_FLAG(0, "no-backup", struct addons_destroy_args, no_backup,
+		 "take no final backup of a PostgreSQL first"),
 	OPT_END_OF(struct addons_destroy_args),
 };
 
@@ -541,6 +554,26 @@ static int destroy_refused(const struct addon_shown *s, const struct strvec *oth
 	return 1;
 }
 
+/* A PostgreSQL's final backup (runtime/addon_backup.h), which outlives it; its line. */
+static int final_backup(struct cli *c, const struct addon *a)
+{
+	struct backup b;
+	char id[16];
+	if (addon_backup_supported(a) < 0)
+		return 0;
+	printf("Capturing a final backup of %s... ", a->name);
+	fflush(stdout);
+	if (addon_backup_capture(c->root, a, a->app, 600, &b) < 0) {
+		printf("failed\n");
+		fflush(stdout);
+		return sw_error_prefix(SW_ERROR, "%s is not destroyed: its final backup failed "
+				       "(destroy it without one with --no-backup): ", a->name);
+	}
+	backup_id(b.number, id);
+	printf("done, %s (see: slipway pg:backups -a %s)\n", id, a->app);
+	return 0;
+}
+
 int cmd_addons_destroy(struct cli *c)
 {
 	const struct addons_destroy_args *args = c->options;
@@ -570,6 +603,10 @@ int cmd_addons_destroy(struct cli *c)
 	split_attachments(&s, &own, &others);
 	if (others.n) {
 		rc = destroy_refused(&s, &others);
+		goto done;
+	}
+	if (!args->no_backup && final_backup(c, &s.a) < 0) {
+		rc = cli_fail();
 		goto done;
 	}
 	for (size_t i = 0; !rc && i < own.n; i++)

@@ -5,8 +5,10 @@
 
 #include "builder/build.h"
 #include "builder/buildarea.h"
+#include "dashboard/session.h"
 #include "store/app.h"
 #include "release/activate.h"
+#include "runtime/addon_fsck.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "exec/slugtree.h"
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /*
  * 0 if the root is a directory; else the exit code after one line: a
@@ -105,6 +108,8 @@ int cmd_fsck(struct cli *c)
 		failed = fsck_repair(c, &apps);
 	if (!err)
 		err = fsck_run(c->root, c->app, &problems);
+	if (!err) /* add-ons and the attachments that name them */
+		err = addon_fsck(c->root, c->app, &problems);
 	if (!err && !c->app) /* the slugs' shared trees: the whole root's */
 		err = slugtree_fsck(c->root, &problems);
 	/* what runs, against what the ledger says runs */
@@ -147,7 +152,8 @@ int cmd_gc(struct cli *c)
 		return 1;
 	if (gc_run(c->root, a->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
 	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
-	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0)
+	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0 ||
+	    session_prune(c->root, time(NULL), NULL) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64

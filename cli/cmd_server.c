@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
+
+#include "dashboard/server.h"
 #include "view/runtime.h"
 
 #include "access/keys.h"
@@ -13,6 +15,7 @@
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "release/watch.h"
+#include "runtime/addon_backup.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "runtime/services.h"
@@ -20,16 +23,22 @@
 #include "store/ledger.h"
 #include "util/error.h"
 #include "util/say.h"
+#include "store/domains.h"
 #include "store/paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* The router's files and service, then a rescan: what runs is what the ledger says. */
+/*
+ * The router's files and service and the dashboard's service, then a
+ * rescan: what runs is what the ledger says.
+ */
 static int start_router(struct cli *c)
 {
-	if (router_prepare(c->root) < 0 || supervisor_rescan(c->root) < 0)
+	if (router_prepare(c->root) < 0 || dashboard_service_write(c->root, c->self) < 0 ||
+	    supervisor_rescan(c->root) < 0)
 		return -1;
 	/* started means serving: status right after it says so */
 	if (!router_system())
@@ -168,6 +177,8 @@ int cmd_server_start(struct cli *c)
 		return cli_fail();
 	if (added)
 		printf("Starting %d add-on server%s\n", added, added == 1 ? "" : "s");
+	if (addon_backup_schedule_ensure(c->root) < 0) /* and their daily backups */
+		say(stderr, SAY_WARN, "%s", sw_error_last());
 	/* and what a writer killed mid-switch left is undone */
 	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;
 }
@@ -192,6 +203,32 @@ static void print_router(const char *root, const struct router_listen *l)
 	default:
 		printf("Router:     not running, nginx on %s:%d\n", addr, l->port);
 	}
+}
+
+/* 1 when host is DOMAIN or under it: the same site as every app's page. */
+static int inside_domain(const char *host, const char *domain)
+{
+	size_t h = strlen(host), d = strlen(domain);
+	return !strcasecmp(host, domain) ||
+	       (h > d && host[h - d - 1] == '.' && !strcasecmp(host + h - d, domain));
+}
+
+/* The dashboard's line of server:status: whether it runs, where, and a word on its host. */
+static void print_dashboard(const char *root, const struct router_listen *l)
+{
+	struct service_state st;
+	char *host = NULL;
+	if (domains_dashboard_host(&host) < 0)
+		return;
+	int up = supervisor_service_state(root, DASHBOARD_SERVICE, &st) == 0 && st.up;
+	printf("Dashboard:  %s, at http://%s", up ? "running" : "not running", host);
+	if (l->port != 80)
+		printf(":%d", l->port);
+	if (inside_domain(host, l->domain))
+		printf(" (inside the apps' domain %s, so on the same site as their pages: a host "
+		       "outside it is safer, see docs/dashboard.md)", l->domain);
+	printf("\n");
+	free(host);
 }
 
 struct server_status_args {
@@ -249,6 +286,8 @@ int cmd_server_status(struct cli *c)
 			printf("Router:     your nginx (slipway.router system)\n");
 		else if (router_listen_read(c->root, &l) == 0)
 			print_router(c->root, &l);
+		if (!router_system() && router_listen_read(c->root, &l) == 0)
+			print_dashboard(c->root, &l);
 		print_limits_and_network(c->root, st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
 	}
@@ -290,7 +329,8 @@ int cmd_server_run(struct cli *c)
 			return cli_fail();
 		limits_sweep(c->root); /* the cgroups of instances a kill -9 ended */
 		if (services_restore_all(c->root, 0, &added) < 0 ||
-		    addon_restore_all(c->root, &added) < 0 || router_prepare(c->root) < 0)
+		    addon_restore_all(c->root, &added) < 0 || router_prepare(c->root) < 0 ||
+		    dashboard_service_write(c->root, c->self) < 0)
 			return cli_fail();
 	}
 	fflush(stdout);

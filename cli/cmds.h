@@ -23,6 +23,16 @@ int cmd_apps_info(struct cli *c);
 int cmd_apps_destroy(struct cli *c);
 extern const struct opt apps_opts[], apps_create_opts[], apps_destroy_opts[];
 
+/* cmd_pg.c */
+int cmd_pg_psql(struct cli *c);
+int cmd_redis_cli(struct cli *c);
+int cmd_pg_info(struct cli *c);
+int cmd_redis_info(struct cli *c);
+/* 1 when the console wants a terminal: stdin is one (and pg:psql has no --command) */
+int cmd_pg_psql_tty(const struct cli *c);
+int cmd_redis_cli_tty(const struct cli *c);
+extern const struct opt pg_psql_opts[], dbinfo_opts[];
+
 /* cmd_addons.c */
 int cmd_addons(struct cli *c);
 int cmd_addons_create(struct cli *c);
@@ -32,6 +42,21 @@ int cmd_addons_detach(struct cli *c);
 int cmd_addons_destroy(struct cli *c);
 extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
 	addons_attach_opts[], addons_destroy_opts[];
+
+/* cmd_backups.c */
+int cmd_pg_backups(struct cli *c);
+int cmd_pg_backups_capture(struct cli *c);
+int cmd_pg_backups_restore(struct cli *c);
+int cmd_pg_backups_download(struct cli *c);
+int cmd_pg_backups_info(struct cli *c);
+int cmd_pg_backups_schedule(struct cli *c);
+extern const struct opt pg_backups_opts[], pg_backups_restore_opts[], pg_backups_info_opts[];
+
+/* cmd_dashboard.c */
+int cmd_dashboard_run(struct cli *c);
+int cmd_dashboard_login(struct cli *c);
+int cmd_dashboard_logout(struct cli *c);
+extern const struct opt dashboard_logout_opts[];
 
 /* cmd_credentials.c */
 int cmd_pg_credentials_rotate(struct cli *c);

@@ -122,9 +122,9 @@ const struct cmd cli_commands[] = {
 	  "KEY [KEY2 ...] -a APP", NULL,
 	  "same as config:unset (Heroku's name)" },
 	{ "addons", cmd_addons, CMD_APP_OPT | CMD_REMOTE, 0, 0,
-	  "[-a APP] [--json]", addons_opts,
-	  "list the app's add-ons, those it owns and those attached to it\n"
-	  "(no app: every add-on you can see)" },
+	  "[-a APP] [--all] [--json]", addons_opts,
+	  "list the app's add-ons (-a, else the checkout's app), those it owns and those\n"
+	  "attached to it (no app, or --all: every add-on you can see)" },
 	{ "addons:create", cmd_addons_create, CMD_APP | CMD_REMOTE | CMD_RELEASES, 1, 1,
 	  "postgresql|redis [--name NAME] [--as ALIAS] [--wait] -a APP", addons_create_opts,
 	  "create an add-on the app owns (postgresql or redis, or Heroku's heroku-postgresql\n"
@@ -140,18 +140,55 @@ const struct cmd cli_commands[] = {
 	  "ALIAS -a APP", NULL,
 	  "take an attached add-on away from the app: a new release without ALIAS_URL" },
 	{ "addons:destroy", cmd_addons_destroy, CMD_REMOTE | CMD_RELEASES, 1, 1,
-	  "NAME --confirm APP", addons_destroy_opts,
+	  "NAME --confirm APP [--no-backup]", addons_destroy_opts,
 	  "permanently destroy an add-on and its data, once only its owning app APP has it\n"
 	  "attached (that attachment is detached: a new release)" },
+	{ "pg:psql", cmd_pg_psql, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[DATABASE] -a APP [-c COMMAND]", pg_psql_opts,
+	  "a psql console on the app's PostgreSQL, logged in as the app\n"
+	  "(DATABASE: an alias or add-on name, default the one attached, DATABASE first;\n"
+	  "without a terminal, it runs the SQL of stdin)" },
+	{ "pg:info", cmd_pg_info, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[DATABASE] -a APP [--json]", dbinfo_opts,
+	  "the app's PostgreSQL databases: status, data size, tables, version, connections" },
+	{ "pg:backups", cmd_pg_backups, CMD_APP | CMD_REMOTE, 0, 0,
+	  "-a APP [--json]", pg_backups_opts,
+	  "list the backups of the app's PostgreSQL: size, checksum and whether its\n"
+	  "restore test passed (the final backups of its destroyed add-ons too)" },
+	{ "pg:backups:capture", cmd_pg_backups_capture, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[DATABASE] -a APP", NULL,
+	  "back up the app's PostgreSQL (DATABASE: an alias or add-on name) and test the\n"
+	  "backup by restoring it into a scratch cluster" },
+	{ "pg:backups:restore", cmd_pg_backups_restore, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP --confirm APP [--unverified]", pg_backups_restore_opts,
+	  "overwrite the app's PostgreSQL with a backup (default: the newest verified one);\n"
+	  "ADDON::BACKUP_ID names a backup of another add-on of the app's" },
+	{ "pg:backups:download", cmd_pg_backups_download, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP > FILE", NULL,
+	  "write a backup's dump (pg_restore's custom format) to stdout, checksum checked\n"
+	  "(default: the newest completed one)" },
+	{ "pg:backups:info", cmd_pg_backups_info, CMD_APP | CMD_REMOTE, 0, 2,
+	  "[BACKUP_ID] [DATABASE] -a APP [--json]", pg_backups_info_opts,
+	  "show a backup: times, size, checksum and its restore test" },
+	{ "pg:backups:schedule", cmd_pg_backups_schedule, CMD_HIDDEN, 0, 0,
+	  "", NULL,
+	  "back up each PostgreSQL add-on daily, in the foreground (what the runtime runs)" },
 	{ "pg:credentials:rotate", cmd_pg_credentials_rotate, CMD_APP | CMD_REMOTE | CMD_RELEASES,
 	  0, 1, "[DATABASE] -a APP --confirm APP", pg_credentials_rotate_opts,
 	  "rotate a PostgreSQL add-on's password (default: the app's DATABASE): a release of\n"
 	  "every app it is attached to, through the health gate; then the old password is\n"
 	  "removed and its connections ended" },
+	{ "redis:cli", cmd_redis_cli, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[REDIS] -a APP", NULL,
+	  "a redis-cli console on the app's Redis, logged in as the app\n"
+	  "(REDIS: an alias or add-on name; without a terminal, it runs the commands of stdin)" },
 	{ "redis:credentials", cmd_redis_credentials, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
 	  "[REDIS] -a APP [--reset --confirm APP]", redis_credentials_opts,
 	  "show a Redis add-on's URL (default: the app's REDIS); --reset rotates its\n"
 	  "password as pg:credentials:rotate does" },
+	{ "redis:info", cmd_redis_info, CMD_APP | CMD_REMOTE, 0, 1,
+	  "[REDIS] -a APP [--json]", dbinfo_opts,
+	  "the app's Redis add-ons: status, version, memory, clients" },
 	{ "slugs:info", cmd_slugs_info, CMD_APP | CMD_REMOTE, 1, 1,
 	  "vN|SHA256 -a APP", NULL,
 	  "show a slug: checksum, sizes, files, process types, releases using it" },
@@ -241,6 +278,12 @@ const struct cmd cli_commands[] = {
 	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "TYPE.N --port PORT [--release vN] -a APP", instance_run_opts,
 	  "run one process instance of a release in the foreground (what a service runs)" },
+	{ "dashboard:login", cmd_dashboard_login, CMD_REMOTE, 0, 0, "", NULL,
+	  "print a link that logs you in to the dashboard in a browser (once, within 2 minutes)" },
+	{ "dashboard:logout", cmd_dashboard_logout, CMD_REMOTE, 0, 0, "[--all]", dashboard_logout_opts,
+	  "end your dashboard sessions (--all: the operator ends everyone's)" },
+	{ "dashboard:run", cmd_dashboard_run, 0, 0, 0, "", NULL,
+	  "run the dashboard's server in the foreground (what the service runs)" },
 	{ "keys", cmd_keys, 0, 0, 0,
 	  "", NULL,
 	  "list the ssh keys installed for users" },
@@ -284,11 +327,22 @@ int cli_remote_allowed(const char *name)
 	return c && (c->flags & CMD_REMOTE);
 }
 
+/*
+ * 1 if cmd takes its app from $SLIPWAY_APP or the checkout's git remote
+ * when -a is not given: those that need one, and those sent to servers
+ * that accept one (addons: the app's, as Heroku's does in a checkout).
+ */
+static int app_from_checkout(const struct cmd *cmd)
+{
+	return (cmd->flags & CMD_APP) ||
+	       (cmd->flags & (CMD_APP_OPT | CMD_REMOTE)) == (CMD_APP_OPT | CMD_REMOTE);
+}
+
 /* The option arrays cmd takes, in the order its help lists them. */
 static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 {
 	size_t n = 0;
-	if (cmd->flags & CMD_APP)
+	if (app_from_checkout(cmd))
 		groups[n++] = cli_app_opts;
 	else if (cmd->flags & CMD_APP_OPT)
 		groups[n++] = app_only_opts;
@@ -379,7 +433,7 @@ static int root_given(const struct cli *c)
  */
 static int find_remote(struct cli *c, const struct cmd *cmd, struct app_remote *rem)
 {
-	int wants_app = (cmd->flags & CMD_APP) && !c->app;
+	int wants_app = app_from_checkout(cmd) && !c->app;
 	int needed = c->remote || wants_app || (cli_forwarded(cmd) && !root_given(c));
 	if (!needed && (root_given(c) || (cmd->flags & CMD_HERE)))
 		return 0;
@@ -429,7 +483,9 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 		return cli_usage(cmd, "no app specified: use -a APP");
 	forward_words(c, cmd, &words);
 	/* a terminal only where one is needed: the server refuses it for the rest (shell.c) */
-	int tty = cmd->fn == cmd_run && cmd_run_tty(c);
+	int tty = cmd->fn == cmd_run ? cmd_run_tty(c)
+		  : cmd->fn == cmd_pg_psql ? cmd_pg_psql_tty(c)
+		  : cmd->fn == cmd_redis_cli && cmd_redis_cli_tty(c);
 	int rc = remote_exec(rem, (const char *const *)words.v, tty);
 	strvec_clear(&words);
 	return rc;
@@ -500,7 +556,7 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	if ((rc = find_remote(c, cmd, &rem)))
 		goto done;
 	const char *env_app = getenv("SLIPWAY_APP");
-	if ((cmd->flags & CMD_APP) && !c->app)
+	if (app_from_checkout(cmd) && !c->app)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
 	if (cmd->fn == cmd_promote && !c->shell_user)
 		promote_next_stage(c, &rem, &down);

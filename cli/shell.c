@@ -64,6 +64,12 @@ static int exec_slipway(const struct shell_opts *o, const struct sshcmd *c)
 	return err;
 }
 
+/* 1 if the command is a console, which a terminal is allowed for. */
+static int takes_terminal(const char *cmd)
+{
+	return !strcmp(cmd, "run") || !strcmp(cmd, "pg:psql") || !strcmp(cmd, "redis:cli");
+}
+
 int shell_run(const struct shell_opts *o)
 {
 	struct sshcmd c = SSHCMD_INIT;
@@ -77,14 +83,15 @@ int shell_run(const struct shell_opts *o)
 		goto done;
 	/*
 	 * OpenSSH's key options allow a pty for every command or none: the key
-	 * allows it (access/keys.h) and this refuses it but for `run`.  A
+	 * allows it (access/keys.h) and this refuses it but for the commands
+	 * that are consoles: `run`, `pg:psql` and `redis:cli`.  A
 	 * terminal turns line ends into \r\n and eats control bytes: the git
 	 * protocol and whatever a command writes to stdout (backups, JSON)
 	 * would arrive changed.
 	 */
-	if (isatty(0) && (c.kind != SSHCMD_SLIPWAY || strcmp(c.words.v[0], "run"))) {
-		err = sw_error_set(SW_EINVALID,
-				   "refused: only 'run' takes a terminal (connect without one: ssh -T)");
+	if (isatty(0) && (c.kind != SSHCMD_SLIPWAY || !takes_terminal(c.words.v[0]))) {
+		err = sw_error_set(SW_EINVALID, "refused: only 'run', 'pg:psql' and 'redis:cli' take "
+				   "a terminal (connect without one: ssh -T)");
 		goto done;
 	}
 	if (c.kind == SSHCMD_SLIPWAY)

@@ -140,8 +140,19 @@ static void acl_hash(struct buf *b, const char *password)
 }
 
 /*
+ * What the app's user may run: every command but the server's
+ * administration (@admin: CONFIG, SHUTDOWN, ACL SETUSER, DEBUG, MODULE,
+ * SAVE, REPLICAOF, MONITOR, CLIENT KILL...), which is Slipway's, as Heroku
+ * Redis keeps it, though CLIENT LIST, to see its own connections; and no
+ * MIGRATE, which would make the server connect elsewhere.  KEYS, FLUSHDB,
+ * FLUSHALL, INFO and SORT (@dangerous, not @admin) stay: apps use them.
+ */
+#define REDIS_APP_RIGHTS "+@all -@admin +client|list -migrate"
+
+/*
  * users.acl: without a line of its own "default" would be on with no
- * password; both logins get every command, key and channel.
+ * password; both logins get every key and channel, the superuser every
+ * command, the app's user REDIS_APP_RIGHTS.
  */
 static int write_acl(const char *root, const struct addon *a, const struct addon_credentials *c)
 {
@@ -152,7 +163,7 @@ static int write_acl(const char *root, const struct addon *a, const struct addon
 	for (size_t i = 0; i < 2; i++) {
 		buf_addf(&b, "user %s on ", users[i][0]);
 		acl_hash(&b, users[i][1]);
-		buf_adds(&b, " ~* &* +@all\n");
+		buf_adds(&b, i ? " ~* &* " REDIS_APP_RIGHTS "\n" : " ~* &* +@all\n");
 	}
 	int err = fs_write_atomic(acl, b.data, b.len, 0600);
 	buf_release(&b);
@@ -351,13 +362,13 @@ static int redis_commands(const char *root, const struct addon *a,
 	return err;
 }
 
-/* Both logins have every command, key and channel, as users.acl gives the first. */
+/* Both logins have the app's rights (REDIS_APP_RIGHTS), as users.acl gives the first. */
 static int redis_set_password(const char *root, const struct addon *a,
 			      const struct addon_credentials *c, const char *role,
 			      const char *password)
 {
-	char *cmds = xasprintf("ACL SETUSER %s on resetpass >%s ~* &* +@all\nACL SAVE\n", role,
-			       password);
+	char *cmds = xasprintf("ACL SETUSER %s reset on >%s ~* &* " REDIS_APP_RIGHTS "\nACL SAVE\n",
+			       role, password);
 	int err = redis_commands(root, a, c, cmds);
 	memset(cmds, 0, strlen(cmds));
 	free(cmds);

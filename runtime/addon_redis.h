@@ -11,7 +11,9 @@
  * snapshots; maxmemory 64mb with maxmemory-policy noeviction, so a full
  * one refuses writes instead of eating the server), users.acl (its ACL
  * users, passwords as SHA-256 only: "default" off, Slipway's superuser
- * and the app's user, both with every command, key and channel), the
+ * with every command, key and channel, the app's user with every key and
+ * channel and every command but the server's administration: no CONFIG,
+ * SHUTDOWN, ACL SETUSER, DEBUG...), the
  * append-only files, and REDIS_VERSION, the major version of the newest
  * server that ran the data.  The credentials' database is Redis's logical
  * database 0, which the app's URL names (redis://USER:PASSWORD@127.0.0.1:PORT/0).

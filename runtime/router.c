@@ -304,8 +304,42 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 		 (unsigned long long)lim->client_connections, (unsigned long long)lim->max_body);
 }
 
-static void main_conf(const struct router_listen *l, const struct router_limits *lim,
-		      struct buf *b)
+/*
+ * The dashboard's server block: its host passed to its socket over SCGI
+ * (dashboard/server.h), with only what it reads.  A root whose path nginx
+ * could misread gets none.
+ */
+static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
+			   struct buf *b)
+{
+	if (!host || root_plain(root) < 0) {
+		buf_adds(b, "	# no dashboard: its host or the root's path cannot be written here\n");
+		return;
+	}
+	char *sock = paths_dashboard_socket(root);
+	buf_adds(b, "	server {\n\t");
+	add_listen(b, l, "");
+	buf_addf(b, "		server_name %s;\n"
+		    "		client_max_body_size 64k;\n"
+		    "		location / {\n"
+		    "			scgi_param REQUEST_METHOD $request_method;\n"
+		    "			scgi_param REQUEST_URI $request_uri;\n"
+		    "			scgi_param DOCUMENT_URI $document_uri;\n"
+		    "			scgi_param QUERY_STRING $query_string;\n"
+		    "			scgi_param CONTENT_TYPE $content_type;\n"
+		    "			scgi_param SCGI 1;\n"
+		    "			scgi_param REQUEST_SCHEME $scheme;\n"
+		    "			scgi_param HTTPS $https if_not_empty;\n"
+		    "			scgi_param REMOTE_ADDR $remote_addr;\n"
+		    "			scgi_param SERVER_PORT $server_port;\n"
+		    "			scgi_pass unix:%s;\n"
+		    "		}\n"
+		    "	}\n", host, sock);
+	free(sock);
+}
+
+static void main_conf(const char *root, const struct router_listen *l,
+		      const struct router_limits *lim, const char *dashboard_host, struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the router (every path is relative to this directory)\n"
 		    "worker_processes auto;\n"
@@ -347,8 +381,9 @@ static void main_conf(const struct router_listen *l, const struct router_limits 
 		    "\t\terror_page 404 " PAGE_URI ";\n"
 		    "\t\tlocation = " PAGE_URI " { internal; alias pages/no-such-app.html; }\n"
 		    "\t}\n"
-		    "\tinclude apps/*.conf;\n"
-		    "}\n");
+		    "\tinclude apps/*.conf;\n");
+	dashboard_conf(root, l, dashboard_host, b);
+	buf_adds(b, "}\n");
 }
 
 /*
@@ -1096,9 +1131,13 @@ int router_prepare(const char *root)
 	struct buf http = BUF_INIT;
 	struct router_limits lim;
 	http_conf(&http);
+	char *dashboard_host = NULL;
 	err = limits_read(&lim);
 	if (!err)
-		main_conf(&l, &lim, &conf);
+		err = domains_dashboard_host(&dashboard_host);
+	if (!err)
+		main_conf(root, &l, &lim, dashboard_host, &conf);
+	free(dashboard_host);
 	if (!err)
 		err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)

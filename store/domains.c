@@ -4,6 +4,7 @@
 #include "store/appctx.h"
 #include "store/listfile.h"
 #include "store/paths.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/lock.h"
 
@@ -132,5 +133,29 @@ int domains_remove(const char *root, const char *app, const char *name)
 		err = listfile_write(&domains_file, root, app, &kept);
 	strvec_clear(&list);
 	strvec_clear(&kept);
+	return err;
+}
+
+int domains_dashboard_host(char **out)
+{
+	struct settings *s = NULL;
+	char *host = NULL, *domain = NULL;
+	int err = settings_open(&s, NULL, NULL);
+	*out = NULL;
+	if (!err)
+		err = settings_string(s, &SETTING_DASHBOARD_HOST, &host);
+	if (!err && !host && !(err = settings_string(s, &SETTING_DOMAIN, &domain)))
+		host = xasprintf("dashboard.%s", domain);
+	if (!err && !domain_name_valid(host))
+		err = settings_blame(s, domain ? &SETTING_DOMAIN : &SETTING_DASHBOARD_HOST,
+				     sw_error_set(SW_EINVALID, "invalid value '%s': use a host name "
+						  "such as %s", domain ? domain : host,
+						  domain ? "example.com" : "dashboard.example.com"));
+	if (!err)
+		*out = host;
+	else
+		free(host);
+	free(domain);
+	settings_free(s);
 	return err;
 }

@@ -20,6 +20,14 @@
 /* 1 when name is a host name as above (already lowercase). */
 int domain_name_valid(const char *name);
 
+/*
+ * The dashboard's host into *out (malloc'ed): slipway.dashboardHost, else
+ * dashboard.<slipway.domain>.  SW_EINVALID, saying where it was set, when
+ * it is not a host name: it goes into the router's configuration and every
+ * login link.
+ */
+int domains_dashboard_host(char **out);
+
 /* The app's domains, in the order they were added. */
 int domains_list(const char *root, const char *app, struct strvec *out);
 

@@ -233,3 +233,43 @@ char *paths_addon_logs(const char *root, const char *name)
 {
 	return xasprintf("%s/logs/addon.%s", root, name);
 }
+
+char *paths_backups_dir(const char *root)
+{
+	return xasprintf("%s/backups", root);
+}
+
+char *paths_backups_template(const char *root, int major)
+{
+	return xasprintf("%s/backups/.template-%d", root, major);
+}
+
+char *paths_addon_backups(const char *root, const char *name)
+{
+	return xasprintf("%s/backups/%s", root, name);
+}
+
+char *paths_addon_backup_file(const char *root, const char *name, const char *file)
+{
+	return xasprintf("%s/backups/%s/%s", root, name, file);
+}
+
+char *paths_dashboard_dir(const char *root)
+{
+	return xasprintf("%s/dashboard", root);
+}
+
+char *paths_dashboard_socket(const char *root)
+{
+	return xasprintf("%s/dashboard/dashboard.sock", root);
+}
+
+char *paths_dashboard_kind(const char *root, const char *kind)
+{
+	return xasprintf("%s/dashboard/%s", root, kind);
+}
+
+char *paths_dashboard_entry(const char *root, const char *kind, const char *hex)
+{
+	return xasprintf("%s/dashboard/%s/%s", root, kind, hex);
+}

@@ -37,6 +37,12 @@
  *   <root>/locks/addons.lock         held while an add-on is named, given a port and created
  *   <root>/addons/<name>/            one add-on (store/addons.h): its record, credentials, data
  *   <root>/logs/addon.<name>/        an add-on server's log (s6-log; no app name has a dot)
+ *   <root>/backups/<name>/           an add-on's backups (store/backups.h): kept when it is destroyed
+ *   <root>/backups/.template-<major>/  a fresh cluster that restore tests copy (runtime/addon_backup.h)
+ *   <root>/dashboard/                the dashboard's private directory (0700, dashboard/session.h)
+ *   <root>/dashboard/dashboard.sock  the socket nginx passes the dashboard's requests to (SCGI)
+ *   <root>/dashboard/tokens/<hex>    a one-time login token, named by its secret's SHA-256
+ *   <root>/dashboard/sessions/<hex>  a session, named by its cookie secret's SHA-256
  *
  * Each function returns a malloc'ed path; none checks that it exists.
  * scripts/check-layers refuses a path formatted from a root anywhere else.
@@ -178,10 +184,34 @@ char *paths_addons_lock(const char *root);
 /* <root>/logs/addon.<name>: its server's log directory (s6-log) */
 char *paths_addon_logs(const char *root, const char *name);
 
+/* <root>/backups */
+char *paths_backups_dir(const char *root);
+
+/* <root>/backups/.template-<major>: a pristine cluster the restore tests' scratch clusters copy */
+char *paths_backups_template(const char *root, int major);
+
+/* <root>/backups/<name>: the backups of add-on name (store/backups.h), which outlive it */
+char *paths_addon_backups(const char *root, const char *name);
+
+/* <root>/backups/<name>/<file>: a backup's record or dump */
+char *paths_addon_backup_file(const char *root, const char *name, const char *file);
+
 /* <root>/buildpacks-cache */
 char *paths_buildpacks_cache(const char *root);
 
 /* <root>/buildpacks-cache/<hex>: a buildpack fetched from a git URL */
 char *paths_buildpack_cached(const char *root, const char *hex);
+
+/* <root>/dashboard: the dashboard's private directory (0700) */
+char *paths_dashboard_dir(const char *root);
+
+/* <root>/dashboard/dashboard.sock: the dashboard's SCGI socket */
+char *paths_dashboard_socket(const char *root);
+
+/* <root>/dashboard/<kind>: "tokens" or "sessions" (dashboard/session.h) */
+char *paths_dashboard_kind(const char *root, const char *kind);
+
+/* <root>/dashboard/<kind>/<hex>: one token or session, named by its secret's SHA-256 */
+char *paths_dashboard_entry(const char *root, const char *kind, const char *hex);
 
 #endif

@@ -159,6 +159,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_PORT_RANGE, .scope = SERVER_, .def = "30000-30999",
 		.help = "the ports add-on servers listen on (127.0.0.1); apart from "
 			"`slipway.portRange`" },
+	[SETTING_ID_ADDON_BACKUPS] = {
+		.key = "slipway.addonBackups", .env = "SLIPWAY_ADDON_BACKUPS",
+		.type = SETTING_TYPE_COUNT, .scope = SERVER_, .def = "7", .min = 1, .max = 1000,
+		.help = "how many completed backups each PostgreSQL add-on keeps: after a capture "
+			"the oldest beyond these are removed" },
 	[SETTING_ID_MAX_INSTANCES] = {
 		.key = "slipway.maxInstances", .env = "SLIPWAY_MAX_INSTANCES",
 		.type = SETTING_TYPE_COUNT, .scope = APP_, .def = "20", .min = 1, .max = 1000,
@@ -193,6 +198,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.domain", .env = "SLIPWAY_DOMAIN",
 		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def = "localhost",
 		.help = "apps answer at `APP.DOMAIN`" },
+	[SETTING_ID_DASHBOARD_HOST] = {
+		.key = "slipway.dashboardHost", .env = "SLIPWAY_DASHBOARD_HOST",
+		.type = SETTING_TYPE_HOST, .scope = SERVER_, .def_doc = "`dashboard.DOMAIN`",
+		.help = "the host name the dashboard answers at ([dashboard](dashboard.md)); best "
+			"outside the apps' domain" },
 	[SETTING_ID_MAINTENANCE_PAGE] = {
 		.key = "slipway.maintenancePage", .env = "SLIPWAY_MAINTENANCE_PAGE",
 		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "a built-in page",

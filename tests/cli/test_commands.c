@@ -23,7 +23,11 @@ Test(commands, remote_users_may_run_only_these)
 					  "buildpacks", "buildpacks:add", "buildpacks:set",
 					  "buildpacks:remove", "buildpacks:clear", "repo:purge-cache",
 					  "repo:purge_cache", "addons", "addons:create", "addons:info",
-					  "addons:attach", "addons:detach", "addons:destroy", NULL };
+					  "addons:attach", "addons:detach", "addons:destroy",
+					  "pg:psql", "pg:info", "redis:cli", "redis:info",
+					  "pg:backups", "pg:backups:capture", "pg:backups:restore",
+					  "pg:backups:download", "pg:backups:info",
+					  "dashboard:login", "dashboard:logout", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;
@@ -34,7 +38,7 @@ Test(commands, remote_users_may_run_only_these)
 	static const char *const refused[] = { "shell", "keys", "keys:add", "keys:remove",
 					       "access", "access:add", "access:remove",
 					       "apps:destroy", "slugs:extract", "fsck", "gc", "settings",
-					       "touch", "sh",
+					       "dashboard:run", "touch", "sh",
 					       "releases;touch", "git-upload-archive", "", NULL };
 	for (size_t i = 0; refused[i]; i++)
 		cr_assert(!cli_remote_allowed(refused[i]), "%s", refused[i]);

@@ -292,7 +292,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 		OTHER " has no add-on attached as DATABASE (see: slipway addons -a " OTHER ")");
 
 	/* destroyed: detached from its owner (a release), its service and data gone */
-	out = OK("addons:destroy", name, "--confirm", APP);
+	out = OK("addons:destroy", name, "--confirm", APP, "--no-backup");
 	cr_assert_str_eq(out, gc(th_path("Detached %s from DATABASE (DATABASE_URL) on " APP
 					 ", v4\nDestroying %s on " APP "... done\n", name, name)));
 	cr_assert_str_eq(database_url(APP), "");

@@ -557,7 +557,7 @@ Test(router, server_stop_after_a_killed_supervisor_leaves_no_process_of_the_root
 	struct th_result r = sw("server:status");
 	cr_assert(strstr(r.out, "Supervisor: not running"), "%s", r.out);
 	cr_assert(strstr(r.out, "\nOutside:    "), "the leftovers are not counted:\n%s", r.out);
-	cr_assert(strstr(r.out, "Services:   2\n"), "%s", r.out); /* the router and web.1 */
+	cr_assert(strstr(r.out, "Services:   3\n"), "%s", r.out); /* the router, the dashboard and web.1 */
 	th_result_free(&r);
 
 	r = sw("server:stop");
@@ -599,7 +599,7 @@ Test(router, server_start_after_a_killed_supervisor_takes_over_every_process)
 	assert_page_soon("one - web.1\n");
 	/* one tree: every process of the root is the new s6-svscan's */
 	r = sw("server:status", "--json");
-	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":3,\"outside\":0,"
 				     "\"router\":\"running\",\"limits\":{",
 			     (int)svscan);
 	cr_assert(!strncmp(r.out, want, strlen(want)), "%s", r.out);
@@ -630,7 +630,7 @@ Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
 	struct th_result r = { 0 };
 	for (int i = 0; i < 200; i++) {
 		r = sw("server:status", "--json");
-		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
+		char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":3,\"outside\":0,"
 				     "\"router\":\"running\",\"limits\":{",
 				     (int)run);
 		int done = !strncmp(r.out, want, strlen(want));

@@ -122,8 +122,8 @@ Test(server, start_is_idempotent_status_tells_and_stop_stops)
 	th_result_free(&r);
 
 	r = sw("server:status", "--json");
-	/* one service: the router; then the limits and the network */
-	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":1,\"outside\":0,"
+	/* two services: the router and the dashboard; then the limits and the network */
+	char *want = th_path("{\"running\":true,\"pid\":%d,\"services\":2,\"outside\":0,"
 			     "\"router\":\"running\",\"limits\":{", (int)pid);
 	cr_assert(!strncmp(r.out, want, strlen(want)), "%s", r.out);
 	free(want);
@@ -156,7 +156,7 @@ Test(server, a_service_in_the_tree_is_kept_running_and_stopped_with_it)
 	th_result_free(&r);
 	cr_assert(eventually(file_has, out), "the service never ran");
 	r = sw("server:status");
-	cr_assert(strstr(r.out, "Services:   2\n"), "%s", r.out); /* it and the router */
+	cr_assert(strstr(r.out, "Services:   3\n"), "%s", r.out); /* it, the router and the dashboard */
 	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
 	th_result_free(&r);
 

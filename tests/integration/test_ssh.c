@@ -329,16 +329,17 @@ Test(ssh, keys_get_no_pty_but_for_run_and_no_forwarding)
 	free(text);
 	free(keys);
 
-	/* a pty is refused to every command but run (the refusal comes through the pty) */
+	/* a pty is refused to every command but the consoles (the refusal comes through the pty) */
 	char *before = apps_list();
 	struct th_result r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "apps:create x");
 	cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
-	cr_assert(strstr(r.out, " !    refused: only 'run' takes a terminal (connect without one: "
-				"ssh -T)\r\n"), "%s", r.out);
+	cr_assert(strstr(r.out, " !    refused: only 'run', 'pg:psql' and 'redis:cli' take a terminal "
+				"(connect without one: ssh -T)\r\n"), "%s", r.out);
 	th_result_free(&r);
 	r = ssh_with(key_alice, (const char *[]){ "-tt", NULL }, "git-upload-pack " APP ".git");
 	cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
-	cr_assert(strstr(r.out, "refused: only 'run' takes a terminal"), "%s", r.out);
+	cr_assert(strstr(r.out, "refused: only 'run', 'pg:psql' and 'redis:cli' take a terminal"),
+		  "%s", r.out);
 	th_result_free(&r);
 	char *after = apps_list();
 	cr_assert_str_eq(after, before);

@@ -12,7 +12,8 @@
  * old login had open is ended; a second rotation goes back to the first
  * login with a new password.  An add-on made with one login (the owner of
  * its database; no owner role) keeps its tables through its first
- * rotation, which makes the second login.  Redis - the same with ACL users.
+ * rotation, which makes the second login.  Redis - the same with ACL users,
+ * the second with the first one's rights (no CONFIG).
  * A rotation under way (a password set, the apps not switched) is finished
  * by the next one with the same password.
  */
@@ -215,6 +216,8 @@ Test(rotate, redis_two_logins_and_a_rotation_under_way_finished)
 	char *out = NULL;
 	cr_assert_eq(redis(&a, one.user, one.password, "SET", "k", "v", &out), 0, "%s", out);
 	cr_assert_str_eq(out, "OK\n");
+	redis(&a, one.user, one.password, "CONFIG", "GET", "maxmemory", &out);
+	cr_assert(strstr(out, "NOPERM"), "%s", out);
 
 	rotate(&a);
 	struct addon_credentials two = credentials(&a);
@@ -222,6 +225,9 @@ Test(rotate, redis_two_logins_and_a_rotation_under_way_finished)
 	cr_assert_str_eq(two.other, one.user);
 	redis(&a, two.user, two.password, "GET", "k", NULL, &out);
 	cr_assert_str_eq(out, "v\n");
+	/* with the first login's rights (above): no server administration */
+	redis(&a, two.user, two.password, "CONFIG", "GET", "maxmemory", &out);
+	cr_assert(strstr(out, "NOPERM"), "%s", out);
 	/* the old password worked above (the control); refused now */
 	redis(&a, one.user, one.password, "GET", "k", NULL, &out);
 	cr_assert(strstr(out, "WRONGPASS"), "%s", out);

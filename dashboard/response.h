@@ -1,0 +1,41 @@
+/*
+ * response.h - one answer of the dashboard, as SCGI sends it back to nginx.
+ *
+ * Part of dashboard/: uses util/ only; prints nothing.
+ *
+ * A Status line, the headers every answer has (Content-Security-Policy
+ * default-src 'self' with frame-ancestors 'none', X-Content-Type-Options
+ * nosniff, Referrer-Policy same-origin, X-Frame-Options DENY, no caching),
+ * the page's own headers, Content-Length and the body:
+ *
+ *     struct response res = RESPONSE_INIT;
+ *     html_page_open(&res.body, "Apps");  ...
+ *     response_format(&res, &out);         // out: what goes on the socket
+ *     response_release(&res);
+ */
+#ifndef SW_DASHBOARD_RESPONSE_H
+#define SW_DASHBOARD_RESPONSE_H
+
+#include "util/util.h"
+
+/* One answer: the SCGI response (a Status line, headers, a blank line, the body). */
+struct response {
+	int status;
+	struct buf headers; /* "Name: value\r\n" lines beyond Status and the security headers */
+	struct buf body;
+	const char *type;   /* Content-Type; default text/html; charset=utf-8 */
+};
+#define RESPONSE_INIT { .status = 200, .headers = BUF_INIT, .body = BUF_INIT }
+
+/* The whole response as SCGI sends it back, into out. */
+void response_format(const struct response *res, struct buf *out);
+
+void response_release(struct response *res);
+
+/* A plain page with status, a title and one escaped line of text. */
+void response_message(struct response *res, int status, const char *title, const char *text);
+
+/* 303 See Other to the path to. */
+void response_redirect(struct response *res, const char *to);
+
+#endif
