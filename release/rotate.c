@@ -139,12 +139,16 @@ static int switch_app(const char *root, const struct addon *a, const struct addo
 	struct strvec pids = STRVEC_INIT;
 	char *var = xasprintf("%s_URL", ra->alias), *url = k->url(a, nc, ra->alias);
 	int stop = 30, err = app_ctx_open(&ctx, root, ra->app, APP_CTX_WRITE);
-	if (err)
+	if (!err) {
+		instance_pids(root, ra->app, &pids);
+		config_set(&vars, var, url);
+		err = change_rotate(&ctx, ra->alias, a->name, &vars, user, out, &ra->res);
+	}
+	if (err) {
+		sw_error_prefix(err, "the new credentials of %s are not released on %s, the old "
+				"ones still work: ", a->name, ra->app);
 		goto done;
-	instance_pids(root, ra->app, &pids);
-	config_set(&vars, var, url);
-	if ((err = change_rotate(&ctx, ra->alias, a->name, &vars, user, out, &ra->res)))
-		goto done;
+	}
 	if (ra->res.failed) {
 		err = sw_error_set(SW_ERROR, "the release of %s with the new credentials failed "
 				   "(v%d; see: slipway releases:output v%d -a %s): the old "
