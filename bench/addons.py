@@ -1,10 +1,12 @@
 """Figure 13, add-ons: a PostgreSQL add-on created until it is ready, and the
 memory of an idle one (the PSS of its server's processes); the memory of an
 idle Redis add-on; a backup with its restore test against pg_dump | pg_restore
-by hand.
+by hand; the requests that fail while pg:credentials:rotate switches an app
+under load to its new password.
 
 The add-ons are made by slipway-bench (addon_create(), the library's path)
-in a root of their own with its own supervision tree, as an unprivileged
+(the rotation's by the slipway commands, with a runtime and a router of
+their own) in a root of their own with its own supervision tree, as an unprivileged
 user: PostgreSQL refuses root, and so does Slipway's add-on code.  Run as
 root, the bench becomes SLIPWAY_TEST_USER (default nobody) for it.
 
@@ -20,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from measure import Failure, output
+from measure import Failure, Load, output, run
 from report import median
 
 
@@ -143,6 +145,72 @@ def _backup_figure(b, prefix, helper, root, env, name):
                f"of {runs}")
 
 
+# The rotation's app: a new connection for every request, the row it reads or a 500.
+_ROTATE_APP = """import http.server, os, subprocess
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(s):
+        r = subprocess.run(['psql', '-X', '-q', '-t', '-A', os.environ.get('DATABASE_URL', ''),
+                            '-c', 'SELECT x FROM t'], capture_output=True)
+        s.send_response(200 if r.returncode == 0 else 500)
+        s.send_header('Content-Length', str(len(r.stdout)))
+        s.end_headers(); s.wfile.write(r.stdout)
+    def log_message(s, *a): pass
+http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()
+"""
+
+
+def _rotation_figures(b, prefix, uid, gid, work, addon_ports):
+    """Failed requests while pg:credentials:rotate switches an app under load."""
+    root, src, home = f"{work}/rotate-root", f"{work}/rotate-src", f"{work}/rotate-home"
+    app, http_port = "bench-rotate", _free_port()
+    for d in (root, src, home):
+        os.makedirs(d)
+    with open(f"{src}/server.py", "w") as f:
+        f.write(_ROTATE_APP)
+    with open(f"{src}/Procfile", "w") as f:
+        f.write("web: exec python3 -u server.py\n")
+    for d, _, files in os.walk(work):
+        for name in [d] + [f"{d}/{x}" for x in files]:
+            os.chown(name, uid, gid)
+    env = dict(os.environ, HOME=home, SLIPWAY_ROOT=root, SLIPWAY_HTTP_PORT=str(http_port),
+               SLIPWAY_ADDON_PORT_RANGE=addon_ports)
+    sw = prefix + [b.slipway]
+    log = f"{work}/rotate.log"
+    b.say("Add-ons: pg:credentials:rotate while an app that connects for every request is under load")
+    try:
+        run(sw + ["server:start"], env=env, log=log)
+        run(sw + ["apps:create", app], env=env, log=log)
+        # the add-on's socket is the way in; the app's own network is figure 12's
+        run(prefix + ["git", "--git-dir", f"{root}/apps/{app}.git", "config", "slipway.appNetwork",
+                      "host"], env=env, log=log)
+        git = prefix + ["git", "-C", src]
+        run(git + ["init", "-q", "-b", "main"], env=env, log=log)
+        run(git + ["add", "-A"], env=env, log=log)
+        run(git + ["commit", "-qm", "rotate"], env=env, log=log)
+        run(git + ["push", "-q", f"{root}/apps/{app}.git", "main"], env=env, log=log)
+        name = output(sw + ["addons:create", "postgresql", "-a", app], env=env).split()[1]
+        url = output(sw + ["config:get", "DATABASE_URL", "-a", app], env=env)
+        url = url.split("?host=")[0] + f"?host={root}/addons/{name}/run"
+        run(prefix + ["psql", "-X", "-q", url, "-c", "CREATE TABLE t (x text); INSERT INTO t VALUES ('row')"],
+            env=env, log=log)
+        load = Load(f"{app}.localhost", http_port, 2)
+        time.sleep(2)
+        t = time.perf_counter()
+        run(sw + ["pg:credentials:rotate", "-a", app, "--confirm", app], env=env, log=log)
+        secs = time.perf_counter() - t
+        time.sleep(2)
+        j = load.stop()
+        b.row(13, "failed requests during pg:credentials:rotate", j["failed"], "", target="0",
+              met=j["failed"] == 0,
+              note=f"{j['ok']} requests answered 200 (two keep-alive clients through the router, the app "
+                   f"opening a new PostgreSQL connection for each); the rotation took {secs:.1f} s: a new "
+                   f"password on the second login, a release through the gate, the old login revoked once "
+                   f"the old instance stopped; errors: {j['errors']}")
+    finally:
+        subprocess.run(sw + ["server:stop"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
 def addons_figures(b):
     """Figure 13: create-to-ready of a PostgreSQL add-on, and an idle one's memory."""
     if not glob.glob("/usr/lib/postgresql/*/bin/postgres"):
@@ -177,6 +245,7 @@ def addons_figures(b):
               note="PSS of the postmaster and its children (shared_buffers 16MB, max_connections 20)")
         _backup_figure(b, prefix, helper, root, env, got[0]["name"])
         _redis_figures(b, n, prefix, helper, root, env)
+        _rotation_figures(b, prefix, uid, gid, work, f"{p + 51}-{min(p + 100, 65535)}")
     finally:
         subprocess.run(prefix + [helper, "addons-stop", root], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -58,6 +58,11 @@ int cmd_dashboard_login(struct cli *c);
 int cmd_dashboard_logout(struct cli *c);
 extern const struct opt dashboard_logout_opts[];
 
+/* cmd_credentials.c */
+int cmd_pg_credentials_rotate(struct cli *c);
+int cmd_redis_credentials(struct cli *c);
+extern const struct opt pg_credentials_rotate_opts[], redis_credentials_opts[];
+
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);

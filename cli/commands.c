@@ -173,10 +173,19 @@ const struct cmd cli_commands[] = {
 	{ "pg:backups:schedule", cmd_pg_backups_schedule, CMD_HIDDEN, 0, 0,
 	  "", NULL,
 	  "back up each PostgreSQL add-on daily, in the foreground (what the runtime runs)" },
+	{ "pg:credentials:rotate", cmd_pg_credentials_rotate, CMD_APP | CMD_REMOTE | CMD_RELEASES,
+	  0, 1, "[DATABASE] -a APP --confirm APP", pg_credentials_rotate_opts,
+	  "rotate a PostgreSQL add-on's password (default: the app's DATABASE): a release of\n"
+	  "every app it is attached to, through the health gate; then the old password is\n"
+	  "removed and its connections ended" },
 	{ "redis:cli", cmd_redis_cli, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[REDIS] -a APP", NULL,
 	  "a redis-cli console on the app's Redis, logged in as the app\n"
 	  "(REDIS: an alias or add-on name; without a terminal, it runs the commands of stdin)" },
+	{ "redis:credentials", cmd_redis_credentials, CMD_APP | CMD_REMOTE | CMD_RELEASES, 0, 1,
+	  "[REDIS] -a APP [--reset --confirm APP]", redis_credentials_opts,
+	  "show a Redis add-on's URL (default: the app's REDIS); --reset rotates its\n"
+	  "password as pg:credentials:rotate does" },
 	{ "redis:info", cmd_redis_info, CMD_APP | CMD_REMOTE, 0, 1,
 	  "[REDIS] -a APP [--json]", dbinfo_opts,
 	  "the app's Redis add-ons: status, version, memory, clients" },

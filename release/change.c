@@ -132,9 +132,11 @@ typedef int (*change_fn)(const struct app_ctx *ctx, struct release *r, void *arg
  * A release made by a config or add-on change: the newest release's config
  * and attachments, changed by fn, on the current release's code, described
  * desc.  Nothing is recorded when nothing changes (the same values again,
- * or nothing set on an app without releases).
+ * or nothing set on an app without releases) - with again, unless the
+ * newest release is not the current one (it failed): then the same
+ * values are released again.
  */
-static int change_newest(struct app_ctx *ctx, change_fn fn, void *arg, const char *desc,
+static int change_newest(struct app_ctx *ctx, change_fn fn, void *arg, const char *desc, int again,
 			 const char *user, FILE *out, struct change_result *res)
 {
 	struct ledger *l = NULL;
@@ -150,7 +152,12 @@ static int change_newest(struct app_ctx *ctx, change_fn fn, void *arg, const cha
 	attach_copy(&r.addons, &latest.addons);
 	if ((err = fn(ctx, &r, arg)))
 		goto done;
-	if (config_equal(&r.config, &latest.config) && attach_equal(&r.addons, &latest.addons))
+	/*
+	 * nothing changes, unless (again) a change the newest release made but
+	 * did not make live (it failed) is asked for
+	 */
+	if (config_equal(&r.config, &latest.config) && attach_equal(&r.addons, &latest.addons) &&
+	    (!again || lv == res->previous))
 		goto done;
 	if ((err = check_base(ctx, &cur)))
 		goto done;
@@ -188,7 +195,7 @@ int change_config(struct app_ctx *ctx, const struct config *set,
 	struct config_arg a = { set, unset };
 	struct buf desc = BUF_INIT;
 	describe_config(&desc, set, set_order, unset);
-	int err = change_newest(ctx, do_config, &a, desc.data, user, out, res);
+	int err = change_newest(ctx, do_config, &a, desc.data, 0, user, out, res);
 	buf_release(&desc);
 	return err;
 }
@@ -225,7 +232,7 @@ int change_attach(struct app_ctx *ctx, const char *alias, const char *addon,
 {
 	struct attach_arg a = { alias, addon, vars };
 	char *desc = xasprintf("Attach %s as %s", addon, alias);
-	int err = change_newest(ctx, do_attach, &a, desc, user, out, res);
+	int err = change_newest(ctx, do_attach, &a, desc, 0, user, out, res);
 	free(desc);
 	return err;
 }
@@ -257,7 +264,7 @@ int change_detach(struct app_ctx *ctx, const char *alias, const char *addon, con
 		  FILE *out, struct change_result *res)
 {
 	char *desc = xasprintf("Detach %s from %s", addon, alias);
-	int err = change_newest(ctx, do_detach, (void *)alias, desc, user, out, res);
+	int err = change_newest(ctx, do_detach, (void *)alias, desc, 0, user, out, res);
 	free(desc);
 	return err;
 }
@@ -286,7 +293,7 @@ int change_rotate(struct app_ctx *ctx, const char *alias, const char *addon,
 {
 	struct rotate_arg a = { alias, vars };
 	char *desc = xasprintf("Rotate credentials of %s", addon);
-	int err = change_newest(ctx, do_rotate, &a, desc, user, out, res);
+	int err = change_newest(ctx, do_rotate, &a, desc, 1, user, out, res);
 	free(desc);
 	return err;
 }

@@ -63,7 +63,9 @@ int change_config(struct app_ctx *ctx, const struct config *set,
  * change_detach() removes the attachment alias and the vars it manages:
  * "Detach ADDON from ALIAS".  change_rotate() gives vars (which the
  * attachment alias must manage) new values: "Rotate credentials of
- * ADDON".  SW_ENOTFOUND when nothing is attached as alias.
+ * ADDON"; values the newest release has already make no release, unless
+ * that release failed (a rotation run again releases them again).
+ * SW_ENOTFOUND when nothing is attached as alias.
  *
  * config:set and config:unset of a var an attachment manages are refused
  * by change_config() (SW_EDENIED); a rollback keeps the attachments of now

@@ -755,12 +755,14 @@ int addon_backup_restore(const char *root, const struct addon *a, const char *ad
 	if ((err = addon_backup_supported(a)) || (err = addon_backup_check(root, addon, b)) ||
 	    (err = login_init(&l, root, a)))
 		return err;
-	char *path = backup_dump_path(root, addon, b->number), *role = xasprintf("--role=%s", l.c.user);
+	char *path = backup_dump_path(root, addon, b->number);
+	char *role = xasprintf("--role=%s", l.c.owner[0] ? l.c.owner : l.c.user);
 	/*
 	 * one transaction: a restore that fails half-way leaves the database as
-	 * it was.  What it makes is the app's role's, as what the app makes is
-	 * (the dump's owners may be another add-on's roles); grants only
-	 * between the roles of the same add-on.
+	 * it was.  What it makes is the role's that owns what the apps' logins
+	 * make (store/addons.h: owner, else the one login), as what the app
+	 * makes is (the dump's owners may be another add-on's roles); grants
+	 * only between the roles of the same add-on.
 	 */
 	const char *args[] = { "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
 			       "--no-owner", role, "-h", l.sock, "-p", l.port, "-U", l.c.superuser,

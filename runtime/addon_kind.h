@@ -58,6 +58,22 @@ struct addon_kind {
 	 * postgres://USER:PASSWORD@localhost:PORT/DB?host=/run/addons/database).
 	 */
 	char *(*url)(const struct addon *a, const struct addon_credentials *c, const char *alias);
+
+	/*
+	 * The apps' second login (release/rotate.h), on the running server, as
+	 * its superuser c->superuser: set_password() gives the login role the
+	 * password (making it, with the same rights as c->user, when it does
+	 * not exist: PostgreSQL, a member of the role that owns the database,
+	 * c->owner or else c->user, acting as it, so that what either login
+	 * makes stays the other's too); doing it again is harmless.  revoke()
+	 * removes role's password and ends its sessions: it can no longer log
+	 * in.  SW_ERROR with the server's words when it refuses.
+	 */
+	int (*set_password)(const char *root, const struct addon *a,
+			    const struct addon_credentials *c, const char *role,
+			    const char *password);
+	int (*revoke)(const char *root, const struct addon *a, const struct addon_credentials *c,
+		      const char *role);
 };
 
 #endif

@@ -208,24 +208,44 @@ static void stdin_from(void *ctx)
 }
 
 /*
- * The app's role and database, made by the server in single-user mode
- * before it ever listens: the statements (a password among them) reach it
- * on stdin, never in an argv; exit_on_error makes a failed one its exit
- * status.
+ * A file of secrets (mode 0600, removed at once) open for reading in *fd:
+ * what a child reads on its stdin, so that no password is in an argv.
+ */
+static int secret_stdin(const char *root, const struct addon *a, const char *text, int *fd)
+{
+	char *path = paths_addon_file(root, a->name, ".stdin");
+	unlink(path); /* what a killed run left */
+	int err = write_secret(path, text);
+	*fd = -1;
+	if (!err && (*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot read '%s'", path);
+	unlink(path);
+	free(path);
+	return err;
+}
+
+/*
+ * The apps' role and database, made by the server in single-user mode
+ * before it ever listens: the database's owner, a role no one logs in
+ * as, and the first login, a member acting as it (SET role), so that what
+ * either login makes is the owner's and stays usable by the other
+ * (release/rotate.h); pg_read_all_stats lets the logins, acting as the
+ * owner, still see their own sessions' queries in pg_stat_activity.  The statements (a password among them) reach it
+ * on stdin; exit_on_error makes a failed one its exit status.
  */
 static int app_login(const char *root, const struct addon *a, const struct addon_credentials *c)
 {
 	char *bin = addon_pg_bindir(a->major), *prog = xasprintf("%s/postgres", bin);
 	char *data = paths_addon_file(root, a->name, "data");
-	char *sqlfile = paths_addon_file(root, a->name, ".setup.sql");
-	char *sql = xasprintf("CREATE ROLE \"%s\" LOGIN PASSWORD '%s';\n\n"
+	char *sql = xasprintf("CREATE ROLE \"%s\" NOLOGIN;\n\n"
+			      "CREATE ROLE \"%s\" LOGIN PASSWORD '%s' IN ROLE \"%s\";\n\n"
+			      "ALTER ROLE \"%s\" SET role \"%s\";\n\n"
+			      "GRANT pg_read_all_stats TO \"%s\";\n\n"
 			      "CREATE DATABASE \"%s\" OWNER \"%s\";\n\n"
 			      "REVOKE ALL ON DATABASE \"%s\" FROM PUBLIC;\n\n",
-			      c->user, c->password, c->database, c->user, c->database);
-	int fd = -1, err = write_secret(sqlfile, sql);
-	if (!err && (fd = open(sqlfile, O_RDONLY | O_CLOEXEC)) < 0)
-		err = sw_error_errno(SW_ERROR, "cannot read '%s'", sqlfile);
-	unlink(sqlfile);
+			      c->owner, c->user, c->password, c->owner, c->user, c->owner,
+			      c->owner, c->database, c->owner, c->database);
+	int fd = -1, err = secret_stdin(root, a, sql, &fd);
 	const char *argv[] = { prog, "--single", "-j", "-D", data, "-c", "exit_on_error=on",
 			       "-c", "fsync=off", "template1", NULL };
 	if (!err)
@@ -238,8 +258,8 @@ static int app_login(const char *root, const struct addon *a, const struct addon
 		err = sw_error_errno(SW_ERROR, "cannot sync '%s'", data);
 	if (dfd >= 0)
 		close(dfd);
+	memset(sql, 0, strlen(sql));
 	free(sql);
-	free(sqlfile);
 	free(data);
 	free(prog);
 	free(bin);
@@ -262,6 +282,9 @@ static int pg_prepare(const char *root, const struct addon *a, struct addon_cred
 	if ((err = addon_random_hex(hex, 7)))
 		goto done;
 	snprintf(c->database, sizeof(c->database), "d%s", hex);
+	if ((err = addon_random_hex(hex, 7)))
+		goto done;
+	snprintf(c->owner, sizeof(c->owner), "o%s", hex);
 	/* the socket's path must fit a sockaddr_un: ".../run/.s.PGSQL.30000" */
 	if (strlen(sock) + 20 > 107) {
 		err = sw_error_set(SW_EINVALID, "the root's path is too long for the socket '%s'", sock);
@@ -327,6 +350,96 @@ static char *pg_url(const struct addon *a, const struct addon_credentials *c, co
 	return url;
 }
 
+extern char **environ;
+
+/*
+ * Runs the statements sql (on psql's stdin) on the running server, as its
+ * superuser (the password in psql's environment, never in an argv).
+ */
+static int pg_sql(const char *root, const struct addon *a, const struct addon_credentials *c,
+		  const char *sql)
+{
+	char *bin = addon_pg_bindir(a->major), *prog = xasprintf("%s/psql", bin);
+	char *sock = paths_addon_file(root, a->name, "run"), port[16];
+	char *pw = xasprintf("PGPASSWORD=%s", c->superpassword);
+	struct strvec env = STRVEC_INIT;
+	int fd = -1, err;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "PG", 2)) /* none of the caller's PGHOST, PGUSER... */
+			strvec_push(&env, *e);
+	strvec_push(&env, pw);
+	strvec_push(&env, "PGCONNECT_TIMEOUT=30");
+	snprintf(port, sizeof(port), "%d", a->port);
+	const char *argv[] = { prog, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", sock, "-p", port,
+			       "-U", c->superuser, "-d", "postgres", "-f", "-", NULL };
+	if (!(err = secret_stdin(root, a, sql, &fd))) {
+		struct said said = { BUF_INIT, BUF_INIT };
+		struct run_opts o = RUN_OPTS_INIT;
+		int status = -1;
+		o.argv = argv;
+		o.env = (const char *const *)env.v;
+		o.on_line = collect;
+		o.ctx = &said;
+		o.timeout_sec = 120;
+		o.before_exec = stdin_from;
+		o.before_exec_ctx = &fd;
+		err = run_child(&o, &status);
+		if (!err && status)
+			err = sw_error_set(SW_ERROR, "add-on '%s' refused: %s", a->name,
+					   said.reason.len ? said.reason.data
+					   : said.last.len ? said.last.data : "psql failed");
+		buf_release(&said.reason);
+		buf_release(&said.last);
+	}
+	if (fd >= 0)
+		close(fd);
+	memset(pw, 0, strlen(pw));
+	free(pw);
+	strvec_clear(&env);
+	free(sock);
+	free(prog);
+	free(bin);
+	return err;
+}
+
+/* The role owning the database: the owner role, or (one login made it) that login. */
+static const char *owner_of(const struct addon_credentials *c)
+{
+	return c->owner[0] ? c->owner : c->user;
+}
+
+static int pg_set_password(const char *root, const struct addon *a,
+			   const struct addon_credentials *c, const char *role, const char *password)
+{
+	const char *owner = owner_of(c);
+	struct buf sql = BUF_INIT;
+	buf_addf(&sql, "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
+		       "THEN CREATE ROLE \"%s\" LOGIN; END IF; END$$;\n"
+		       "ALTER ROLE \"%s\" LOGIN PASSWORD '%s';\n",
+		 role, role, role, password);
+	/* what it makes belongs to the owner, as what the other login makes does */
+	if (strcmp(role, owner))
+		buf_addf(&sql, "GRANT \"%s\" TO \"%s\";\nALTER ROLE \"%s\" SET role \"%s\";\n"
+			       "GRANT pg_read_all_stats TO \"%s\";\n",
+			 owner, role, role, owner, owner);
+	int err = pg_sql(root, a, c, sql.data);
+	memset(sql.data, 0, sql.len);
+	buf_release(&sql);
+	return err;
+}
+
+static int pg_revoke(const char *root, const struct addon *a, const struct addon_credentials *c,
+		     const char *role)
+{
+	char *sql = xasprintf("ALTER ROLE \"%s\" PASSWORD NULL;\n"
+			      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+			      "WHERE usename = '%s';\n",
+			      role, role);
+	int err = pg_sql(root, a, c, sql);
+	free(sql);
+	return err;
+}
+
 const struct addon_kind addon_kind_pg = {
 	.kind = "postgresql",
 	.down_signal = "SIGINT",
@@ -336,4 +449,6 @@ const struct addon_kind addon_kind_pg = {
 	.prepare = pg_prepare,
 	.service = pg_service,
 	.check = pg_check,
+	.set_password = pg_set_password,
+	.revoke = pg_revoke,
 };

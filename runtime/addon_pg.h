@@ -10,8 +10,11 @@
  * data/slipway.conf: listening on 127.0.0.1 at the add-on's port and on a
  * unix socket in <root>/addons/NAME/run, shared_buffers 16MB,
  * max_connections 20.  The superuser (the credentials' superuser) is
- * Slipway's; the app gets a role of its own and a database it owns, which
- * no other role may connect to.  The server runs in the foreground under
+ * Slipway's; the apps get a database of their own, which no other role may
+ * connect to, owned by a role no one logs in as (the credentials' owner),
+ * and two logins that are its members and act as it (SET role), so that
+ * either can be the apps' while the other's password changes
+ * (release/rotate.h).  The server runs in the foreground under
  * s6 and is stopped with SIGINT (fast shutdown: clients are disconnected,
  * not waited for); it is ready when pg_isready says it accepts
  * connections on its socket.  A data directory of another major version

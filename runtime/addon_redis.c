@@ -9,11 +9,13 @@
 #include "util/run.h"
 #include "util/util.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Found on the PATH: Debian's /usr/bin/redis-server, redis-cli. */
 #define REDIS_SERVER "redis-server"
@@ -280,6 +282,109 @@ static char *redis_url(const struct addon *a, const struct addon_credentials *c,
 			 c->database[0] ? c->database : "0");
 }
 
+extern char **environ;
+
+/* Collects a child's output. */
+static void collect(const char *line, size_t len, void *ctx)
+{
+	struct buf *b = ctx;
+	if (b->len < 4000)
+		buf_addf(b, "%s%.*s", b->len ? "; " : "", (int)len, line);
+}
+
+/* 1 if redis-cli's output (lines joined by "; ") has a refusal. */
+static int refused(const char *out)
+{
+	static const char *const words[] = { "ERR", "WRONGPASS", "NOPERM", "NOAUTH", "(error)",
+					     "Could not connect" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		for (const char *p = out; (p = strstr(p, words[i])); p++)
+			if (p == out || !strncmp(p - 2, "; ", 2))
+				return 1;
+	return 0;
+}
+
+static void stdin_from(void *ctx)
+{
+	dup2(*(int *)ctx, 0);
+}
+
+/*
+ * Runs the commands (one a line, on redis-cli's stdin: a password is
+ * never in an argv) on the running server, as its superuser (the password
+ * in redis-cli's environment); SW_ERROR with the server's words when one
+ * is refused.
+ */
+static int redis_commands(const char *root, const struct addon *a,
+			  const struct addon_credentials *c, const char *commands)
+{
+	char *sock = paths_addon_file(root, a->name, "run/redis.sock");
+	char *path = paths_addon_file(root, a->name, ".stdin");
+	char *auth = xasprintf("REDISCLI_AUTH=%s", c->superpassword);
+	struct strvec env = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	unlink(path); /* what a killed run left */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), err = 0, status = -1;
+	if (fd < 0 || fs_write_all(fd, commands, strlen(commands)) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot write '%s'", path);
+	if (fd >= 0)
+		close(fd);
+	fd = err ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (!err && fd < 0)
+		err = sw_error_errno(SW_ERROR, "cannot read '%s'", path);
+	unlink(path);
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "REDISCLI_", 9))
+			strvec_push(&env, *e);
+	strvec_push(&env, auth);
+	const char *argv[] = { REDIS_CLI, "-s", sock, "--user", c->superuser, NULL };
+	struct run_opts o = RUN_OPTS_INIT;
+	o.argv = argv;
+	o.env = (const char *const *)env.v;
+	o.on_line = collect;
+	o.ctx = &out;
+	o.timeout_sec = 60;
+	o.before_exec = stdin_from;
+	o.before_exec_ctx = &fd;
+	if (!err)
+		err = run_child(&o, &status);
+	if (!err && (status || refused(out.data ? out.data : "")))
+		err = sw_error_set(SW_ERROR, "add-on '%s' refused: %s", a->name,
+				   out.len ? out.data : "redis-cli failed");
+	if (fd >= 0)
+		close(fd);
+	buf_release(&out);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	strvec_clear(&env);
+	free(path);
+	free(sock);
+	return err;
+}
+
+/* Both logins have the app's rights (REDIS_APP_RIGHTS), as users.acl gives the first. */
+static int redis_set_password(const char *root, const struct addon *a,
+			      const struct addon_credentials *c, const char *role,
+			      const char *password)
+{
+	char *cmds = xasprintf("ACL SETUSER %s reset on >%s ~* &* " REDIS_APP_RIGHTS "\nACL SAVE\n",
+			       role, password);
+	int err = redis_commands(root, a, c, cmds);
+	memset(cmds, 0, strlen(cmds));
+	free(cmds);
+	return err;
+}
+
+static int redis_revoke(const char *root, const struct addon *a,
+			const struct addon_credentials *c, const char *role)
+{
+	char *cmds = xasprintf("ACL SETUSER %s resetpass off\nCLIENT KILL USER %s\nACL SAVE\n",
+			       role, role);
+	int err = redis_commands(root, a, c, cmds);
+	free(cmds);
+	return err;
+}
+
 const struct addon_kind addon_kind_redis = {
 	.kind = "redis",
 	.down_signal = "SIGTERM",
@@ -289,4 +394,6 @@ const struct addon_kind addon_kind_redis = {
 	.service = redis_service,
 	.check = redis_check,
 	.url = redis_url,
+	.set_password = redis_set_password,
+	.revoke = redis_revoke,
 };

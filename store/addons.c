@@ -202,6 +202,12 @@ int addon_credentials_write(const char *root, const char *name,
 	struct buf b = BUF_INIT;
 	buf_addf(&b, "superuser %s\nsuperpassword %s\nuser %s\npassword %s\ndatabase %s\n",
 		 c->superuser, c->superpassword, c->user, c->password, c->database);
+	if (c->owner[0])
+		buf_addf(&b, "owner %s\n", c->owner);
+	if (c->other[0])
+		buf_addf(&b, "other %s\n", c->other);
+	if (c->next[0])
+		buf_addf(&b, "next %s\nnextpassword %s\n", c->next, c->nextpassword);
 	int err = write_file(root, name, "credentials", &b, 0600);
 	buf_release(&b);
 	return err;
@@ -220,6 +226,14 @@ static int set_credential(void *out, const char *key, const char *value)
 		return field(c->password, sizeof(c->password), value);
 	if (!strcmp(key, "database"))
 		return field(c->database, sizeof(c->database), value);
+	if (!strcmp(key, "owner"))
+		return field(c->owner, sizeof(c->owner), value);
+	if (!strcmp(key, "other"))
+		return field(c->other, sizeof(c->other), value);
+	if (!strcmp(key, "next"))
+		return field(c->next, sizeof(c->next), value);
+	if (!strcmp(key, "nextpassword"))
+		return field(c->nextpassword, sizeof(c->nextpassword), value);
 	return 0;
 }
 

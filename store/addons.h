@@ -13,12 +13,20 @@
  *                        created 1764601234
  *                        app myapp          (the app that owns it; absent: none)
  *                        major 15           (the server's major version)
- *     credentials    the superuser's and the app's login, mode 0600:
+ *     credentials    the superuser's and the app's logins, mode 0600:
  *                        superuser slipway
  *                        superpassword 64 hex
- *                        user u8a3f...
+ *                        user u8a3f...      (the login the apps' URLs hold now)
  *                        password 64 hex
  *                        database d5c1e...
+ *                        owner o91b2...     (PostgreSQL: the role owning the
+ *                                            database; absent: user, an add-on
+ *                                            made with one login)
+ *                        other u47c0...     (the second login, without a
+ *                                            password; absent until the first
+ *                                            rotation makes it)
+ *                        next u47c0...      (a rotation under way: the login
+ *                        nextpassword 64 hex the apps switch to, and its password)
  *     data/          the server's own files (the kind's)
  *
  * Both files are written temp + fsync + rename.  The record is written last
@@ -56,13 +64,22 @@ struct addon {
 };
 #define ADDON_INIT { .name = "" }
 
-/* Its login: the superuser's (Slipway's own) and the app's. */
+/*
+ * Its logins: the superuser's (Slipway's own) and the apps'.  The apps
+ * have two logins, used in turn (release/rotate.h): user, the one their
+ * URLs hold, and other, kept without a password until a rotation gives it
+ * one (next) and the apps switch to it.
+ */
 struct addon_credentials {
 	char superuser[64];
 	char superpassword[128];
 	char user[64];
 	char password[128];
 	char database[64];
+	char owner[64];         /* the role owning the database; "": user */
+	char other[64];         /* the idle login; "": not made yet */
+	char next[64];          /* a rotation under way: the login switched to; else "" */
+	char nextpassword[128];
 };
 
 /* 1 if name is a valid add-on name. */

@@ -254,7 +254,7 @@ Test(pg_console, pg_psql_and_pg_info)
 
 	/* stdin, no terminal: the SQL is read, the app's user runs it */
 	struct th_result r = sw_in("CREATE TABLE t (x text);\nINSERT INTO t VALUES ('hi');\n"
-				   "SELECT x, current_user FROM t;\n",
+				   "SELECT x, session_user FROM t;\n",
 				   (const char *[]){ "pg:psql", "-a", APP, NULL });
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, gc(th_path(" hi | %s\n", user))), "%s", r.out);
@@ -493,7 +493,7 @@ Test(pg_console, a_remote_user_s_console_runs_in_the_app_s_sandbox)
 	/* and the console itself works there, as the app's user, stdin or -c */
 	char *url = app_sandbox_chomp(OK("config:get", "DATABASE_URL", "-a", APP)), *user, *password;
 	url_login(url, &user, &password);
-	r = as_alice("SELECT current_user;\n", (const char *[]){ "pg:psql", "-a", APP, NULL });
+	r = as_alice("SELECT session_user;\n", (const char *[]){ "pg:psql", "-a", APP, NULL });
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, user), "%s", r.out);
 	cr_assert(strstr(r.err, gc(th_path("-----> Connecting to %s\n", name))), "%s", r.err);

@@ -12,6 +12,7 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +95,23 @@ Test(addons, record_and_credentials_read_back)
 	cr_assert_str_eq(rc.user, "uab");
 	cr_assert_str_eq(rc.password, "p4");
 	cr_assert_str_eq(rc.database, "dcd");
+	/* an add-on made with one login: no owner, no other login, no rotation */
+	cr_assert_str_eq(rc.owner, "");
+	cr_assert_str_eq(rc.other, "");
+	cr_assert_str_eq(rc.next, "");
+
+	/* the two logins and a rotation under way */
+	snprintf(c.owner, sizeof(c.owner), "oef");
+	snprintf(c.other, sizeof(c.other), "u12");
+	snprintf(c.next, sizeof(c.next), "u12");
+	snprintf(c.nextpassword, sizeof(c.nextpassword), "p5");
+	cr_assert_eq(addon_credentials_write(root, a.name, &c), 0, "%s", sw_error_last());
+	cr_assert_eq(addon_credentials_read(root, a.name, &rc), 0, "%s", sw_error_last());
+	cr_assert_str_eq(rc.user, "uab");
+	cr_assert_str_eq(rc.owner, "oef");
+	cr_assert_str_eq(rc.other, "u12");
+	cr_assert_str_eq(rc.next, "u12");
+	cr_assert_str_eq(rc.nextpassword, "p5");
 	char *path = paths_addon_file(root, a.name, "credentials");
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0);
