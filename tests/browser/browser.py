@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""The dashboard in headless Chromium, driven by Selenium: what the
+browser shows, one line per fact, for tests/browser/test_browser.c to
+assert.  Chromium resolves *.apps.test to 127.0.0.1 and keeps its profile
+in the sandbox; it is quit on every way out.
+
+  browser.py PROFILE apps LOGIN_URL
+      logs in with the link, prints the page's title and the app table's
+      rows ("row: app | release | change | by")
+  browser.py PROFILE attack DASHBOARD EVIL TARGET LOGIN_URL...
+      for each attack (a form the evil page submits, a fetch with
+      credentials; each without the token and with the session's token
+      handed to the attacker) logs in with the next link (still logged
+      in, the link is left unused and the session goes on), opens the evil
+      page aimed at DASHBOARD+TARGET, then says what the form's answer
+      showed and whether the session is still logged in
+"""
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT = 30  # generous: CI runs this on 2 busy cores
+
+
+def chromium(profile):
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-dev-shm-usage", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--host-resolver-rules=MAP *.apps.test 127.0.0.1",
+                 "--user-data-dir=" + profile, "--window-size=1000,700"):
+        o.add_argument(flag)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d.set_page_load_timeout(WAIT)
+    return d
+
+
+def log_in(d, link):
+    """The link's page posts its token; already logged in, it goes to the apps."""
+    d.get("about:blank")  # from /login, the link would be a same-page #fragment jump
+    d.get(link)
+    WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("Apps"))
+
+
+def apps(d, link):
+    log_in(d, link)
+    print("title:", d.title)
+    for tr in d.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        print("row:", " | ".join(td.text for td in tr.find_elements(By.TAG_NAME, "td")[:4]))
+
+
+def attack(d, dashboard, evil, target, links):
+    n = 0
+    for mode in ("form", "fetch"):
+        for leaked in (False, True):
+            log_in(d, links[n])
+            n += 1
+            token = d.find_element(By.NAME, "csrf").get_attribute("value")
+            name = mode + (" with the token" if leaked else "")
+            d.get("%s/?mode=%s&target=%s%s%s" % (evil, mode, dashboard, target,
+                                                  "#" + token if leaked else ""))
+            if mode == "form":
+                WebDriverWait(d, WAIT).until(lambda d: d.current_url.startswith(dashboard))
+                shown = d.find_element(By.TAG_NAME, "h1").text
+                if shown == "Refused":
+                    shown += ": " + d.find_element(By.TAG_NAME, "p").text
+            else:
+                WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("sent"))
+                shown = d.title
+            d.get(dashboard + "/")
+            WebDriverWait(d, WAIT).until(lambda d: d.title.startswith(("Apps", "Log in")))
+            session = "kept" if d.title.startswith("Apps") else "ended"
+            print("%s: shown %s, session %s" % (name, shown, session))
+
+
+def main(argv):
+    d = chromium(argv[1])
+    try:
+        if argv[2] == "apps":
+            apps(d, argv[3])
+        elif argv[2] == "attack":
+            attack(d, argv[3], argv[4], argv[5], argv[6:])
+        else:
+            raise SystemExit("usage: browser.py PROFILE apps|attack ...")
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,305 @@
+/*
+ * The dashboard in a real browser: headless Chromium, driven by Selenium
+ * (browser.py), through the real router, supervision tree and sshd.
+ * Chromium resolves *.apps.test to 127.0.0.1, so the dashboard
+ * (dashboard.apps.test) and the apps (APP.apps.test) are on one site, as
+ * on a server whose dashboard is inside the apps' domain; on localhost the
+ * browser would withhold the cookie by itself and prove nothing.
+ *
+ * The attack: the page of another app ("evil") submits a form, and does a
+ * fetch with credentials, to the dashboard's POST /logout while alice is
+ * logged in, once without her token and once with it (as if it had leaked,
+ * so the Origin check stands alone).  Refused, and her session stays; the
+ * control run is the same attack against slipway-csrf-off (csrf_off.c),
+ * where each one logs her out.
+ *
+ * Skipped only when Chromium, ChromeDriver or Selenium is missing
+ * (scripts/deps installs them).
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
+#include "tests/integration/runtime_helpers.h"
+#include "tests/integration/sshd.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HOST "dashboard.apps.test"
+#define LOGINS 4
+
+/* the evil app: its page aims a form and a fetch at ?target, with the token after '#' */
+static const char evil_server_py[] =
+	"import http.server, os\n"
+	"PAGE = b'''<!DOCTYPE html><title>Win a prize</title><h1>Win a prize</h1>\n"
+	"<form id=f method=post><input type=hidden name=csrf id=t></form>\n"
+	"<script>\n"
+	"var q = new URLSearchParams(location.search), t = location.hash.slice(1);\n"
+	"var f = document.getElementById('f');\n"
+	"f.action = q.get('target');\n"
+	"document.getElementById('t').value = t;\n"
+	"if (q.get('mode') === 'form') f.submit();\n"
+	"else fetch(q.get('target'), { method: 'POST', credentials: 'include', mode: 'no-cors',\n"
+	"    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },\n"
+	"    body: 'csrf=' + encodeURIComponent(t) }).then(\n"
+	"  function () { document.title = 'sent'; }, function () { document.title = 'sent'; });\n"
+	"</script>'''\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(s):\n"
+	"        s.send_response(200); s.send_header('Content-Type', 'text/html')\n"
+	"        s.send_header('Content-Length', str(len(PAGE))); s.end_headers()\n"
+	"        s.wfile.write(PAGE)\n"
+	"    def log_message(s, *a): pass\n"
+	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
+
+static struct app_sandbox sb;
+static pid_t svscan = -1, sshd_pid = -1;
+static int ssh_port;
+static char *key_alice, *login, *base, *evil, *profile;
+
+static void git_config(const char *key, const char *value)
+{
+	char *file = th_path("%s/.gitconfig", sb.dir);
+	free(SANDBOX_OK(&sb, NULL, "git", "config", "--file", file, key, value));
+	free(file);
+}
+
+static void require_browser(void)
+{
+	if (access("/usr/bin/chromium", X_OK) || access("/usr/bin/chromedriver", X_OK))
+		cr_skip_test("chromium and chromium-driver are needed (run scripts/deps)");
+	struct th_result r = th_runv(NULL, NULL, "/usr/bin/python3", "-c", "import selenium", NULL);
+	int missing = r.status != 0;
+	th_result_free(&r);
+	if (missing)
+		cr_skip_test("python3-selenium is needed (run scripts/deps)");
+}
+
+/* The evil app's code, committed in <dir>/evil and pushed to its repository. */
+static void push_evil(void)
+{
+	char *dir = th_path("%s/evil", sb.dir), *repo = th_path("%s/apps/evil.git", sb.root);
+	char *file = th_path("%s/server.py", dir);
+	free(SANDBOX_OK(&sb, sb.dir, "git", "-c", "init.defaultBranch=main", "init", "-q", dir));
+	th_write(file, evil_server_py, 0644);
+	free(file);
+	file = th_path("%s/Procfile", dir);
+	th_write(file, "web: exec python3 -u server.py\n", 0644);
+	free(SANDBOX_OK(&sb, dir, "git", "add", "-A"));
+	free(SANDBOX_OK(&sb, dir, "git", "commit", "-q", "-m", "prize"));
+	free(SANDBOX_OK(&sb, dir, "git", "push", "-q", repo, "main"));
+	free(file);
+	free(repo);
+	free(dir);
+}
+
+static void setup(void)
+{
+	require_browser();
+	th_sshd_require();
+	rt_setup(&sb, "shop", RT_ROUTER, rt_version_server_py, NULL);
+	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
+	app_sandbox_setenv(&sb, keys);
+	free(keys);
+	char port[16];
+	snprintf(port, sizeof(port), "%d", sb.http_port);
+	git_config("slipway.domain", "apps.test");
+	git_config("slipway.httpPort", port);
+	git_config("slipway.httpAddress", "127.0.0.1");
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "evil"));
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "shop"));
+	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
+	char *pub = th_path("%s.pub", key_alice);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
+	free(pub);
+	char *user = th_sshd_user();
+	ssh_port = th_free_port();
+	login = th_path("%s@127.0.0.1", user);
+	sshd_pid = th_sshd_start(sb.dir, ssh_port, user);
+	free(user);
+	base = th_path("http://" HOST ":%d", sb.http_port);
+	evil = th_path("http://evil.apps.test:%d", sb.http_port);
+	profile = th_path("%s/chromium", sb.dir);
+}
+
+/* Chromium and its driver, should browser.py not have quit them: by their profile, never by name. */
+static void kill_browser(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char *flag = th_path("--user-data-dir=%s", profile);
+	while (d && (e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		char *path = th_path("/proc/%d/cmdline", pid);
+		FILE *f = fopen(path, "r");
+		char arg[4096];
+		size_t n = f ? fread(arg, 1, sizeof(arg) - 1, f) : 0;
+		arg[n] = '\0';
+		for (size_t i = 0; i < n; i += strlen(arg + i) + 1)
+			if (!strcmp(arg + i, flag))
+				kill(pid, SIGKILL);
+		if (f)
+			fclose(f);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(flag);
+}
+
+static void teardown(void)
+{
+	if (profile)
+		kill_browser();
+	rt_stop(&sb, &svscan);
+	th_sshd_stop(&sshd_pid);
+	app_sandbox_release(&sb);
+	free(key_alice);
+	free(login);
+	free(base);
+	free(evil);
+	free(profile);
+}
+
+TestSuite(browser, .init = setup, .fini = teardown, .timeout = 240);
+
+/* server:start by slipway (or the control's slipway-csrf-off); waits for the dashboard. */
+static void start(const char *slipway)
+{
+	char *out = SANDBOX_OK(&sb, NULL, slipway, "server:start");
+	const char *p = strstr(out, "(pid ");
+	cr_assert(p, "%s", out);
+	svscan = (pid_t)atoi(p + 5);
+	free(out);
+	char *url = th_path("%s/login", base), *resolve = th_path(HOST ":%d:127.0.0.1", sb.http_port);
+	int up = 0;
+	for (int i = 0; i < 600 && !up; i++) {
+		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
+					     "%{http_code}", "--max-time", "5", "--resolve", resolve,
+					     url, NULL);
+		up = r.out && !strcmp(r.out, "200");
+		th_result_free(&r);
+		if (!up)
+			rt_pause_ms(100);
+	}
+	cr_assert(up, "the dashboard did not answer at %s", url);
+	free(resolve);
+	free(url);
+}
+
+/* Waits (generously) until the router serves host's page. */
+static void wait_page(const char *host)
+{
+	char *body = NULL;
+	for (int i = 0; i < 300 && !(body = rt_page(&sb, host)); i++)
+		rt_pause_ms(100);
+	cr_assert(body, "%s never answered through the router", host);
+	free(body);
+}
+
+/* dashboard:login by alice over ssh: the link it prints. */
+static char *login_link(void)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", ssh_port);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
+			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			       "-o", "LogLevel=ERROR", login, "dashboard:login", NULL };
+	struct th_result r = app_sandbox_run(&sb, NULL, NULL, argv);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *want = th_path("%s/login#", base);
+	char *at = strstr(r.out, want);
+	cr_assert(at, "%s\nwant %s", r.out, want);
+	char *link = strndup(at, strlen(want) + 64);
+	free(want);
+	th_result_free(&r);
+	return link;
+}
+
+/* browser.py with args after the profile; asserts it exited 0; what it printed. */
+static char *browse(const char *const *args)
+{
+	const char *argv[LOGINS + 8] = { "/usr/bin/python3", BROWSER_PY, profile };
+	size_t n = 3;
+	while (*args)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	struct th_result r = th_run(sb.dir, NULL, NULL, argv);
+	cr_assert_eq(r.status, 0, "browser.py %s: exit %d\n%s%s", argv[3], r.status, r.out, r.err);
+	char *out = r.out;
+	r.out = NULL;
+	th_result_free(&r);
+	return out;
+}
+
+Test(browser, the_login_link_opens_the_list_of_the_users_apps)
+{
+	start(SLIPWAY_BIN);
+	free(app_sandbox_push(&sb, "main"));
+	push_evil();
+	char *link = login_link();
+	char *out = browse((const char *[]){ "apps", link, NULL });
+	cr_assert(strstr(out, "title: Apps - Slipway\nrow: shop | v1 | Deploy "), "%s", out);
+	cr_assert_null(strstr(out, "row: evil"), "another user's app shown to alice:\n%s", out);
+	free(out);
+	free(link);
+}
+
+/* The attack, each kind from the evil app's page; what browser.py saw. */
+static char *attack(void)
+{
+	push_evil();
+	wait_page("evil.apps.test");
+	char *links[LOGINS];
+	for (int i = 0; i < LOGINS; i++)
+		links[i] = login_link();
+	char *out = browse((const char *[]){ "attack", base, evil, "/logout", links[0], links[1],
+					     links[2], links[3], NULL });
+	for (int i = 0; i < LOGINS; i++)
+		free(links[i]);
+	return out;
+}
+
+static int sessions(void)
+{
+	char *dir = th_path("%s/dashboard/sessions", sb.root);
+	int n = th_entries(dir);
+	free(dir);
+	return n;
+}
+
+Test(browser, an_apps_page_posting_to_the_dashboard_is_refused_and_changes_nothing)
+{
+	start(SLIPWAY_BIN);
+	char *out = attack();
+	cr_assert_str_eq(out,
+			 "form: shown Refused: the form has no token of this session: reload the "
+			 "page and try again, session kept\n"
+			 "form with the token: shown Refused: the form was sent from another site, "
+			 "session kept\n"
+			 "fetch: shown sent, session kept\n"
+			 "fetch with the token: shown sent, session kept\n");
+	cr_assert_eq(sessions(), 1, "alice's session ended (or a link made another)");
+	free(out);
+}
+
+Test(browser, control_without_the_checks_the_same_attack_logs_the_user_out)
+{
+	start(SLIPWAY_CSRF_OFF_BIN);
+	char *out = attack();
+	cr_assert_str_eq(out,
+			 "form: shown Log in to Slipway, session ended\n"
+			 "form with the token: shown Log in to Slipway, session ended\n"
+			 "fetch: shown sent, session ended\n"
+			 "fetch with the token: shown sent, session ended\n");
+	cr_assert_eq(sessions(), 0, "the attack failed even without the checks");
+	free(out);
+}
