@@ -7,15 +7,16 @@ in the sandbox; it is quit on every way out.
   browser.py PROFILE apps LOGIN_URL
       logs in with the link, prints the page's title and the app table's
       rows ("row: app | release | change | by")
-  browser.py PROFILE attack DASHBOARD EVIL TARGET LOGIN_URL...
+  browser.py PROFILE attack DASHBOARD EVIL PATH LOGIN_URL...
       for each attack (a form the evil page submits, a fetch with
       credentials; each without the token and with the session's token
       handed to the attacker) logs in with the next link (still logged
       in, the link is left unused and the session goes on), opens the evil
-      page aimed at DASHBOARD+TARGET, then says what the form's answer
+      page aimed at DASHBOARD+PATH, then says what the form's answer
       showed and whether the session is still logged in
 """
 import sys
+from urllib.parse import urlencode
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -34,7 +35,9 @@ def chromium(profile):
                  "--host-resolver-rules=MAP *.apps.test 127.0.0.1",
                  "--user-data-dir=" + profile, "--window-size=1000,700"):
         o.add_argument(flag)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    # its log beside the profile: the test's clean-up finds the driver by that path
+    driver = Service("/usr/bin/chromedriver", service_args=["--log-path=%s.log" % profile])
+    d = webdriver.Chrome(service=driver, options=o)
     d.set_page_load_timeout(WAIT)
     return d
 
@@ -53,7 +56,7 @@ def apps(d, link):
         print("row:", " | ".join(td.text for td in tr.find_elements(By.TAG_NAME, "td")[:4]))
 
 
-def attack(d, dashboard, evil, target, links):
+def attack(d, dashboard, evil, path, links):
     n = 0
     for mode in ("form", "fetch"):
         for leaked in (False, True):
@@ -61,10 +64,12 @@ def attack(d, dashboard, evil, target, links):
             n += 1
             token = d.find_element(By.NAME, "csrf").get_attribute("value")
             name = mode + (" with the token" if leaked else "")
-            d.get("%s/?mode=%s&target=%s%s%s" % (evil, mode, dashboard, target,
-                                                  "#" + token if leaked else ""))
+            query = urlencode({"mode": mode, "to": dashboard + path})
+            d.get("%s/?%s%s" % (evil, query, "#" + token if leaked else ""))
             if mode == "form":
-                WebDriverWait(d, WAIT).until(lambda d: d.current_url.startswith(dashboard))
+                WebDriverWait(d, WAIT).until(
+                    lambda d: d.current_url.startswith(dashboard) and
+                    d.execute_script("return document.readyState") == "complete")
                 shown = d.find_element(By.TAG_NAME, "h1").text
                 if shown == "Refused":
                     shown += ": " + d.find_element(By.TAG_NAME, "p").text

@@ -33,20 +33,29 @@
 #define HOST "dashboard.apps.test"
 #define LOGINS 4
 
-/* the evil app: its page aims a form and a fetch at ?target, with the token after '#' */
+/*
+ * The evil app: its page posts the fields of ?form (urlencoded), and the
+ * token after '#' as "csrf", to the URL ?to: as a form it submits at once
+ * (?mode=form) or as a fetch with credentials (?mode=fetch), whose answer
+ * it cannot read and needs not: the title says "sent" once it is back.
+ */
 static const char evil_server_py[] =
 	"import http.server, os\n"
 	"PAGE = b'''<!DOCTYPE html><title>Win a prize</title><h1>Win a prize</h1>\n"
-	"<form id=f method=post><input type=hidden name=csrf id=t></form>\n"
+	"<form id=f method=post></form>\n"
 	"<script>\n"
-	"var q = new URLSearchParams(location.search), t = location.hash.slice(1);\n"
-	"var f = document.getElementById('f');\n"
-	"f.action = q.get('target');\n"
-	"document.getElementById('t').value = t;\n"
+	"var q = new URLSearchParams(location.search), f = document.getElementById('f');\n"
+	"var body = new URLSearchParams(q.get('form') || '');\n"
+	"body.set('csrf', location.hash.slice(1));\n"
+	"f.action = q.get('to');\n"
+	"body.forEach(function (v, k) {\n"
+	"  var i = document.createElement('input');\n"
+	"  i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);\n"
+	"});\n"
 	"if (q.get('mode') === 'form') f.submit();\n"
-	"else fetch(q.get('target'), { method: 'POST', credentials: 'include', mode: 'no-cors',\n"
+	"else fetch(q.get('to'), { method: 'POST', credentials: 'include', mode: 'no-cors',\n"
 	"    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },\n"
-	"    body: 'csrf=' + encodeURIComponent(t) }).then(\n"
+	"    body: body.toString() }).then(\n"
 	"  function () { document.title = 'sent'; }, function () { document.title = 'sent'; });\n"
 	"</script>'''\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
@@ -127,38 +136,49 @@ static void setup(void)
 	profile = th_path("%s/chromium", sb.dir);
 }
 
-/* Chromium and its driver, should browser.py not have quit them: by their profile, never by name. */
+/* Whether the process pid names the sandbox in its argv. */
+static int names_sandbox(pid_t pid)
+{
+	char *path = th_path("/proc/%d/cmdline", pid);
+	FILE *f = fopen(path, "r");
+	static char arg[65536];
+	size_t n = f ? fread(arg, 1, sizeof(arg) - 1, f) : 0, dn = strlen(sb.dir);
+	int found = 0;
+	arg[n] = '\0';
+	for (size_t i = 0; i < n && !found; i += strlen(arg + i) + 1) {
+		const char *at = strstr(arg + i, sb.dir);
+		found = at && (at[dn] == '/' || at[dn] == '\0');
+	}
+	if (f)
+		fclose(f);
+	free(path);
+	return found;
+}
+
+/*
+ * What browser.py would have quit had it not been killed: Chromium (its
+ * profile and, with HOME, its crash handler's files are in the sandbox)
+ * and ChromeDriver (its log is): found by the sandbox's path, never by name.
+ */
 static void kill_browser(void)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	char *flag = th_path("--user-data-dir=%s", profile);
 	while (d && (e = readdir(d))) {
 		pid_t pid = atoi(e->d_name);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		char *path = th_path("/proc/%d/cmdline", pid);
-		FILE *f = fopen(path, "r");
-		char arg[4096];
-		size_t n = f ? fread(arg, 1, sizeof(arg) - 1, f) : 0;
-		arg[n] = '\0';
-		for (size_t i = 0; i < n; i += strlen(arg + i) + 1)
-			if (!strcmp(arg + i, flag))
-				kill(pid, SIGKILL);
-		if (f)
-			fclose(f);
-		free(path);
+		if (pid > 0 && pid != getpid() && names_sandbox(pid))
+			kill(pid, SIGKILL);
 	}
 	if (d)
 		closedir(d);
-	free(flag);
 }
 
 static void teardown(void)
 {
-	if (profile)
+	if (sb.dir) {
+		rt_stop(&sb, &svscan);
 		kill_browser();
-	rt_stop(&sb, &svscan);
+	}
 	th_sshd_stop(&sshd_pid);
 	app_sandbox_release(&sb);
 	free(key_alice);
@@ -232,7 +252,10 @@ static char *browse(const char *const *args)
 	while (*args)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	struct th_result r = th_run(sb.dir, NULL, NULL, argv);
+	char *home = th_path("HOME=%s", sb.dir);
+	const char *env[] = { home, NULL };
+	struct th_result r = th_run(sb.dir, env, NULL, argv);
+	free(home);
 	cr_assert_eq(r.status, 0, "browser.py %s: exit %d\n%s%s", argv[3], r.status, r.out, r.err);
 	char *out = r.out;
 	r.out = NULL;
