@@ -7,10 +7,11 @@ in the sandbox; it is quit on every way out.
   browser.py PROFILE apps LOGIN_URL
       logs in with the link, prints the page's title and the app table's
       rows ("row: app | release | change | by")
-  browser.py PROFILE attack DASHBOARD EVIL PATH LOGIN_URL...
+  browser.py PROFILE attack DASHBOARD EVIL PATH (FORM LOGIN_URL)...
       for each attack (a form the evil page submits, a fetch with
       credentials; each without the token and with the session's token
-      handed to the attacker) logs in with the next link (still logged
+      handed to the attacker) posts the next FORM (urlencoded fields
+      besides the token) after logging in with the next link (still logged
       in, the link is left unused and the session goes on), opens the evil
       page aimed at DASHBOARD+PATH, then says what the form's answer
       showed and whether the session is still logged in
@@ -56,15 +57,16 @@ def apps(d, link):
         print("row:", " | ".join(td.text for td in tr.find_elements(By.TAG_NAME, "td")[:4]))
 
 
-def attack(d, dashboard, evil, path, links):
+def attack(d, dashboard, evil, path, rounds):
     n = 0
     for mode in ("form", "fetch"):
         for leaked in (False, True):
-            log_in(d, links[n])
+            form, link = rounds[2 * n], rounds[2 * n + 1]
+            log_in(d, link)
             n += 1
             token = d.find_element(By.NAME, "csrf").get_attribute("value")
             name = mode + (" with the token" if leaked else "")
-            query = urlencode({"mode": mode, "to": dashboard + path})
+            query = urlencode({"mode": mode, "to": dashboard + path, "form": form})
             d.get("%s/?%s%s" % (evil, query, "#" + token if leaked else ""))
             if mode == "form":
                 WebDriverWait(d, WAIT).until(

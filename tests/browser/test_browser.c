@@ -262,7 +262,7 @@ static char *login_link(void)
 /* browser.py with args after the profile; asserts it exited 0; what it printed. */
 static char *browse(const char *const *args)
 {
-	const char *argv[LOGINS + 8] = { "/usr/bin/python3", BROWSER_PY, profile };
+	const char *argv[2 * LOGINS + 8] = { "/usr/bin/python3", BROWSER_PY, profile };
 	size_t n = 3;
 	while (*args)
 		argv[n++] = *args++;
@@ -285,22 +285,34 @@ Test(browser, the_login_link_opens_the_list_of_the_users_apps)
 	push_evil();
 	char *link = login_link();
 	char *out = browse((const char *[]){ "apps", link, NULL });
-	cr_assert(strstr(out, "title: Apps - Slipway\nrow: shop | v1 | Deploy "), "%s", out);
+	char *sha = app_sandbox_head(&sb, NULL);
+	char *want = th_path("title: Apps - Slipway\nrow: shop | v1 | Deploy %.7s | ", sha);
+	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
+	free(want);
+	free(sha);
 	cr_assert_null(strstr(out, "row: evil"), "another user's app shown to alice:\n%s", out);
 	free(out);
 	free(link);
 }
 
-/* The attack, each kind from the evil app's page; what browser.py saw. */
-static char *attack(void)
+/*
+ * The attack, each kind from the evil app's page, on POST path with the
+ * fields forms[i] (urlencoded; the token is the page's to add); what
+ * browser.py saw.
+ */
+static char *attack(const char *path, const char *const forms[LOGINS])
 {
 	push_evil();
 	wait_page("evil.apps.test");
 	char *links[LOGINS];
-	for (int i = 0; i < LOGINS; i++)
+	const char *argv[2 * LOGINS + 5] = { "attack", base, evil, path };
+	for (int i = 0; i < LOGINS; i++) {
 		links[i] = login_link();
-	char *out = browse((const char *[]){ "attack", base, evil, "/logout", links[0], links[1],
-					     links[2], links[3], NULL });
+		argv[4 + 2 * i] = forms[i];
+		argv[5 + 2 * i] = links[i];
+	}
+	argv[2 * LOGINS + 4] = NULL;
+	char *out = browse(argv);
 	for (int i = 0; i < LOGINS; i++)
 		free(links[i]);
 	return out;
@@ -317,7 +329,7 @@ static int sessions(void)
 Test(browser, an_apps_page_posting_to_the_dashboard_is_refused_and_changes_nothing)
 {
 	start(SLIPWAY_BIN);
-	char *out = attack();
+	char *out = attack("/logout", (const char *[]){ "", "", "", "" });
 	cr_assert_str_eq(out,
 			 "form: shown Refused: the form has no token of this session: reload the "
 			 "page and try again, session kept\n"
@@ -332,7 +344,7 @@ Test(browser, an_apps_page_posting_to_the_dashboard_is_refused_and_changes_nothi
 Test(browser, control_without_the_checks_the_same_attack_logs_the_user_out)
 {
 	start(SLIPWAY_CSRF_OFF_BIN);
-	char *out = attack();
+	char *out = attack("/logout", (const char *[]){ "", "", "", "" });
 	cr_assert_str_eq(out,
 			 "form: shown Log in to Slipway, session ended\n"
 			 "form with the token: shown Log in to Slipway, session ended\n"
