@@ -16,7 +16,9 @@
  * the user's, unknown add-on, detaching what is not attached, destroy
  * while attached elsewhere or without --confirm, apps:destroy of the
  * owner) says one line, exits 1 and changes nothing; an add-on whose
- * attach fails once it is made (its app stays locked) is destroyed again.
+ * attach fails once it is made (its app stays locked) is destroyed again;
+ * apps:destroy --addons destroy takes the app's add-ons with it, but not
+ * while one of them is attached to another app.
  * (As root, addons:create is refused: test_addons_root.c, a file of its
  * own because this one's processes change their uid.)
  */
@@ -235,9 +237,11 @@ Test(addons, create_attach_rollback_detach_destroy)
 		"add-on 'postgresql-none-1' does not exist (see: slipway addons)");
 	refused(sw("addons:detach", "CACHE", "-a", APP),
 		APP " has no add-on attached as CACHE (see: slipway addons -a " APP ")");
-	refused(sw("apps:destroy", APP, "--confirm", APP),
-		gc(th_path(APP " owns the add-on %s: destroy its add-ons first: slipway "
-			   "addons:destroy %s --confirm " APP, name, name)));
+	app_sandbox_refused(sw("apps:destroy", APP, "--confirm", APP), 1,
+			    gc(th_path(" !    " APP " owns the add-on %s: destroy its add-ons first: "
+				       "slipway addons:destroy %s --confirm " APP "\n"
+				       " !    or destroy them with the app: slipway apps:destroy " APP
+				       " --confirm " APP " --addons destroy\n", name, name)));
 	struct th_result r = sw("addons:destroy", name);
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_eq(r.out, "");
@@ -312,6 +316,23 @@ Test(addons, create_attach_rollback_detach_destroy)
 	cr_assert_eq(ping.status, 0, "%s%s", ping.out, ping.err);
 	cr_assert_str_eq(ping.out, "PONG\n");
 	th_result_free(&ping);
-	OK("addons:destroy", rname, "--confirm", APP);
-	OK("apps:destroy", APP, "--confirm", APP);
+
+	/* the app with its add-ons: not while one is attached to another app, nothing changed */
+	OK("addons:attach", rname, "-a", OTHER);
+	refused(sw("apps:destroy", APP, "--confirm", APP, "--addons", "destroy"),
+		gc(th_path("%s is attached to other apps (" OTHER "::REDIS): detach it there first "
+			   "(slipway addons:detach REDIS -a " OTHER ")", rname)));
+	struct th_result bad = sw("apps:destroy", APP, "--confirm", APP, "--addons", "keep");
+	cr_assert_eq(bad.status, 2);
+	cr_assert(strstr(bad.err, "--addons takes 'destroy', not 'keep'"), "%s", bad.err);
+	th_result_free(&bad);
+	cr_assert(exists(gc(th_path("%s/addons/%s", sb.root, rname))));
+	cr_assert(strstr(OK("apps"), APP));
+	OK("addons:detach", "REDIS", "-a", OTHER);
+	out = OK("apps:destroy", APP, "--confirm", APP, "--addons", "destroy");
+	cr_assert(strstr(out, gc(th_path("Destroying %s on " APP "... done\n", rname))) &&
+			  strstr(out, "Destroying " APP "... done\n"),
+		  "%s", out);
+	cr_assert(!exists(gc(th_path("%s/addons/%s", sb.root, rname))));
+	cr_assert_str_eq(OK("addons", "--all"), "No add-ons.\n");
 }
