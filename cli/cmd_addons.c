@@ -28,19 +28,6 @@
 
 /* ---- what the commands share ---- */
 
-/* The newest release of app, with its config and attachments (r: RELEASE_INIT; none: left so). */
-static int newest_release(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
 /*
  * Every app's attachments now (those of its newest release, which the next
  * change starts from): "ADDON APP::ALIAS" lines, sorted.
@@ -51,7 +38,7 @@ static int attachments_now(const char *root, struct strvec *out)
 	int err = app_list(root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct release r = RELEASE_INIT;
-		if (!(err = newest_release(root, apps.v[i], &r)))
+		if (!(err = ledger_read_newest(root, apps.v[i], LEDGER_READ_CONFIG, &r)))
 			for (size_t k = 0; k < r.addons.n; k++)
 				strvec_pushf(out, "%s %s::%s", r.addons.v[k].addon, apps.v[i],
 					     r.addons.v[k].alias);
@@ -193,7 +180,8 @@ static int attach_precheck(struct cli *c, const char *alias, const char *var)
 	if (!attach_alias_valid(alias))
 		return sw_error_set(SW_EINVALID, "invalid add-on alias '%s': use capital letters, "
 				    "digits and '_', starting with a letter (DATABASE)", alias);
-	if ((err = app_check_exists(c->root, c->app)) || (err = newest_release(c->root, c->app, &r)))
+	if ((err = app_check_exists(c->root, c->app)) ||
+	    (err = ledger_read_newest(c->root, c->app, LEDGER_READ_CONFIG, &r)))
 		goto done;
 	if ((at = attach_find(&r.addons, alias)))
 		err = sw_error_set(SW_EEXISTS, "%s has %s attached as %s already: choose another "
@@ -497,7 +485,8 @@ int cmd_addons_detach(struct cli *c)
 {
 	struct release r = RELEASE_INIT;
 	const char *alias = c->args[0];
-	if (app_check_exists(c->root, c->app) < 0 || newest_release(c->root, c->app, &r) < 0)
+	if (app_check_exists(c->root, c->app) < 0 ||
+	    ledger_read_newest(c->root, c->app, LEDGER_READ_CONFIG, &r) < 0)
 		return cli_fail();
 	const struct attachment *at = attach_find(&r.addons, alias);
 	/* not attached: change_detach() says so, naming the app's add-ons */
