@@ -43,27 +43,12 @@ static struct app_sandbox sb;
 
 #define gc th_keep
 
-/* The sandbox, made by the user the product runs as. */
-static void sandbox(void)
-{
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
-}
-
 #define sw(...) SANDBOX_RUN(&sb, sb.dir, SLIPWAY_BIN, __VA_ARGS__)
 #define OK(...) gc(app_sandbox_must(sw(__VA_ARGS__), #__VA_ARGS__))
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	th_become_test_user(NULL);
-	sandbox();
+	app_sandbox_init_addons(&sb, APP);
 	OK("server:start");
 }
 
@@ -97,14 +82,6 @@ static struct th_result sw_env(const char *extra, const char *const *args)
 static struct th_result as_bob(const char *const *args)
 {
 	return sw_env("SLIPWAY_SHELL_USER=bob", args);
-}
-
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
 }
 
 /* The release list of app, as `releases` prints it (kept). */
@@ -169,13 +146,13 @@ Test(addons, create_attach_rollback_detach_destroy)
 	deploy();
 
 	/* unknown kind, bad alias, a var of the user's: refused before anything is made */
-	refused(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
+	app_sandbox_refused_line(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
 		"postgresql, redis");
-	refused(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
 		"invalid add-on alias 'db': use capital letters, digits and '_', starting with a "
 		"letter (DATABASE)");
 	OK("config:set", "DATABASE_URL=mine", "-a", OTHER);
-	refused(sw("addons:create", "postgresql", "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "-a", OTHER),
 		"DATABASE_URL is set on " OTHER " already; unset it (slipway config:unset "
 		"DATABASE_URL -a " OTHER ") or attach under another name with --as");
 	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
@@ -220,7 +197,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 		  "%s", out);
 
 	/* DATABASE_URL is the add-on's; a rollback to before it keeps it */
-	refused(sw("config:set", "DATABASE_URL=x", "-a", APP),
+	app_sandbox_refused_line(sw("config:set", "DATABASE_URL=x", "-a", APP),
 		gc(th_path("cannot set DATABASE_URL: the add-on %s manages it (attached as "
 			   "DATABASE); to stop using it: slipway addons:detach DATABASE -a " APP,
 			   name)));
@@ -228,14 +205,14 @@ Test(addons, create_attach_rollback_detach_destroy)
 	cr_assert_str_eq(database_url(APP), url);
 
 	/* refusals: nothing changes */
-	refused(sw("addons:create", "postgresql", "--name", name, "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "--name", name, "-a", OTHER),
 		gc(th_path("the add-on name '%s' is already taken", name)));
-	refused(sw("addons:attach", name, "-a", APP),
+	app_sandbox_refused_line(sw("addons:attach", name, "-a", APP),
 		gc(th_path(APP " has %s attached as DATABASE already: choose another name with "
 			   "--as, or detach it (slipway addons:detach DATABASE -a " APP ")", name)));
-	refused(sw("addons:info", "postgresql-none-1"),
+	app_sandbox_refused_line(sw("addons:info", "postgresql-none-1"),
 		"add-on 'postgresql-none-1' does not exist (see: slipway addons)");
-	refused(sw("addons:detach", "CACHE", "-a", APP),
+	app_sandbox_refused_line(sw("addons:detach", "CACHE", "-a", APP),
 		APP " has no add-on attached as CACHE (see: slipway addons -a " APP ")");
 	app_sandbox_refused(sw("apps:destroy", APP, "--confirm", APP), 1,
 			    gc(th_path(" !    " APP " owns the add-on %s: destroy its add-ons first: "
@@ -270,7 +247,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 	/* a remote user sees only the add-ons of apps they may use */
 	cr_assert_str_eq(gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob")),
 			 "No add-ons.\n");
-	refused(as_bob((const char *[]){ "addons:info", name, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons:info", name, NULL }),
 		gc(th_path("add-on '%s' does not exist (see: slipway addons)", name)));
 
 	/* another app attaches it: the same URL; it cannot go while attached there */
@@ -281,18 +258,18 @@ Test(addons, create_attach_rollback_detach_destroy)
 	OK("access:add", "bob", "-a", OTHER); /* the control: now bob sees it */
 	out = gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob"));
 	cr_assert(strstr(out, name) && strstr(out, "as DATABASE on " OTHER), "%s", out);
-	refused(as_bob((const char *[]){ "addons", "-a", APP, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons", "-a", APP, NULL }),
 		"You do not have access to the app " APP ".");
-	refused(as_bob((const char *[]){ "addons:destroy", name, "--confirm", APP, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons:destroy", name, "--confirm", APP, NULL }),
 		gc(th_path("%s is " APP "'s: only its users may destroy it", name)));
-	refused(sw("addons:destroy", name, "--confirm", APP),
+	app_sandbox_refused_line(sw("addons:destroy", name, "--confirm", APP),
 		gc(th_path("%s is attached to other apps (" OTHER "::DATABASE): detach it there "
 			   "first (slipway addons:detach DATABASE -a " OTHER ")", name)));
 	out = OK("addons:detach", "DATABASE", "-a", OTHER);
 	cr_assert_str_eq(out, gc(th_path("Detached %s from DATABASE (DATABASE_URL) on " OTHER
 					 ", v4\n", name)));
 	cr_assert_str_eq(database_url(OTHER), "");
-	refused(sw("addons:detach", "DATABASE", "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:detach", "DATABASE", "-a", OTHER),
 		OTHER " has no add-on attached as DATABASE (see: slipway addons -a " OTHER ")");
 
 	/* destroyed: detached from its owner (a release), its service and data gone */
@@ -319,7 +296,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 
 	/* the app with its add-ons: not while one is attached to another app, nothing changed */
 	OK("addons:attach", rname, "-a", OTHER);
-	refused(sw("apps:destroy", APP, "--confirm", APP, "--addons", "destroy"),
+	app_sandbox_refused_line(sw("apps:destroy", APP, "--confirm", APP, "--addons", "destroy"),
 		gc(th_path("%s is attached to other apps (" OTHER "::REDIS): detach it there first "
 			   "(slipway addons:detach REDIS -a " OTHER ")", rname)));
 	struct th_result bad = sw("apps:destroy", APP, "--confirm", APP, "--addons", "keep");
