@@ -56,18 +56,10 @@ static struct term *cur;
 
 static void setup(void)
 {
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1); /* the test user must reach the sandbox */
-	th_become_test_user(NULL);
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
+	app_sandbox_init_addons(&sb, APP);
 	app_sandbox_setenv(&sb, "TERM=vt100");
 	/* one-offs as the test user: /dev/net/tun may be closed to it (test_addon_net.c has it) */
 	app_sandbox_setenv(&sb, "SLIPWAY_APP_NETWORK=host");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
 	OK("server:start");
 	OK("apps:create", APP);
 	OK("apps:create", OTHER);
@@ -135,14 +127,6 @@ static void deploy(void)
 	free(app_sandbox_must(SANDBOX_RUN(&sb, NULL, "git", "commit", "-q", "-m", "one"),
 			      "git commit"));
 	free(app_sandbox_push(&sb, "main"));
-}
-
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
 }
 
 /* The one add-on name of kind in s, kept. */
@@ -292,11 +276,11 @@ Test(pg_console, pg_psql_and_pg_info)
 
 	/* refusals: one line, exit 1, nothing changed */
 	char *before = OK("releases", "-a", APP);
-	refused(sw("pg:psql", "NOPE", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "NOPE", "-a", APP, "-c", "SELECT 1"),
 		"Couldn't find that add-on: NOPE is not attached to shop");
-	refused(sw("pg:psql", "-a", OTHER, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", OTHER, "-c", "SELECT 1"),
 		"blog has no postgresql add-on (addons:create postgresql -a blog)");
-	refused(sw("pg:info", "-a", "nope"),
+	app_sandbox_refused_line(sw("pg:info", "-a", "nope"),
 		"app 'nope' does not exist (create it with: slipway apps:create nope)");
 	cr_assert_str_eq(OK("pg:info", "-a", OTHER), "blog has no heroku-postgresql add-ons.\n");
 	cr_assert_str_eq(OK("releases", "-a", APP), before);
@@ -315,7 +299,7 @@ Test(pg_console, pg_psql_and_pg_info)
 		  "%s", out);
 	cr_assert_null(strstr(out, "Tables:"), "%s", out);
 	cr_assert(strstr(out, gc(th_path("\nAdd-on:      %s\n", name))), "%s", out);
-	refused(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
 		gc(th_path("add-on '%s' refuses to start: its data is of PostgreSQL 14, the "
 			   "installed server is PostgreSQL 15 (upgrade the data with pg_upgrade, or "
 			   "install postgresql-14)", name)));
@@ -424,11 +408,11 @@ Test(pg_console, redis_cli_and_redis_info)
 		  "%s", out);
 
 	/* an add-on of the other kind is no PostgreSQL */
-	refused(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
 		"shop has no postgresql add-on (addons:create postgresql -a shop)");
-	refused(sw("pg:psql", "REDIS", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "REDIS", "-a", APP, "-c", "SELECT 1"),
 		"REDIS is a redis add-on, not postgresql");
-	refused(sw("redis:info", "DATABASE", "-a", APP), "Couldn't find that add-on: DATABASE is not "
+	app_sandbox_refused_line(sw("redis:info", "DATABASE", "-a", APP), "Couldn't find that add-on: DATABASE is not "
 		"attached to shop");
 }
 
@@ -509,7 +493,7 @@ Test(pg_console, a_remote_user_s_console_runs_in_the_app_s_sandbox)
 
 	/* an app without code has no sandbox to run it in: refused, one line */
 	char *other = addon_name(OK("addons:create", "postgresql", "-a", OTHER), "postgresql-");
-	refused(as_alice(NULL, (const char *[]){ "pg:psql", "-a", OTHER, "-c", "SELECT 1", NULL }),
+	app_sandbox_refused_line(as_alice(NULL, (const char *[]){ "pg:psql", "-a", OTHER, "-c", "SELECT 1", NULL }),
 		gc(th_path("%s's console runs in the sandbox of " OTHER "'s running release, which "
 			   "has no code yet: push first", other)));
 }
