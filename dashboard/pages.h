@@ -20,17 +20,12 @@
 #ifndef SW_DASHBOARD_PAGES_H
 #define SW_DASHBOARD_PAGES_H
 
+#include "dashboard/request.h"
 #include "dashboard/response.h"
 
 #include <time.h>
 
 struct scgi_request;
-
-/* What the dashboard needs to answer. */
-struct dashboard {
-	const char *root;
-	const char *host; /* slipway.dashboardHost: the origin's host */
-};
 
 /* Answers req at time now into res. */
 void dashboard_answer(const struct dashboard *d, const struct scgi_request *req, time_t now,
