@@ -927,6 +927,7 @@ int settings_set_repo_url(const char *root, const char *app, const char *fmt)
 	git_config *cfg = NULL;
 	char *path = app_repo_path(root, app);
 	int set = fmt && *fmt, err = set ? settings_repo_url_check(fmt) : 0;
+	sw_git_init();
 	if (!err && (git_repository_open_bare(&repo, path) < 0 ||
 		     git_repository_config(&cfg, repo) < 0))
 		err = sw_git_error(SW_ERROR, "cannot open the app's config");
