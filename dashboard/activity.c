@@ -39,11 +39,16 @@ void activity_commit_link(struct buf *b, const char *fmt, const char *commit)
 struct releases {
 	struct release *v;
 	size_t n, cap;
+	int more; /* older ones were left out */
 };
 
 static int collect(const struct release *r, void *ctx)
 {
 	struct releases *rs = ctx;
+	if (rs->n == ACTIVITY_RELEASES_SHOWN) {
+		rs->more = 1;
+		return 1;
+	}
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? 2 * rs->cap : 64;
 		rs->v = xrealloc(rs->v, rs->cap * sizeof(*rs->v));
@@ -171,8 +176,8 @@ void activity_page(struct page_req *q, struct response *res)
 	int err = app_ctx_open(&ctx, q->d->root, q->app, APP_CTX_READ);
 	if (!err)
 		err = ledger_current(ctx.ledger, &a.current);
-	if (!err)
-		err = ledger_walk(ctx.ledger, 0, 0, collect, &rs);
+	if (!err && (err = ledger_walk(ctx.ledger, 0, 0, collect, &rs)) > 0)
+		err = 0;
 	if (!err)
 		err = builds_list(q->d->root, q->app, 0, &builds, &nb);
 	if (!err && repo_url(&ctx, &a.repo_url) < 0)
@@ -191,6 +196,12 @@ void activity_page(struct page_req *q, struct response *res)
 			    "</thead>\n<tbody>\n");
 		activity_rows(b, &a, &rs, builds, nb);
 		buf_adds(b, "</tbody>\n</table>\n");
+		if (rs.more) {
+			buf_addf(b, "<p>Only the newest %d releases are shown: <code>slipway releases "
+				    "-n N -a ", ACTIVITY_RELEASES_SHOWN);
+			html_escape(b, q->app);
+			buf_adds(b, "</code> lists more.</p>\n");
+		}
 	}
 	layout_close(b);
 done:

@@ -19,6 +19,9 @@
 #ifndef SW_DASHBOARD_ACTIVITY_H
 #define SW_DASHBOARD_ACTIVITY_H
 
+/* The newest releases the Activity tab shows (builds: all that are kept). */
+#define ACTIVITY_RELEASES_SHOWN 1000
+
 struct buf;
 struct page_req;
 struct response;
