@@ -354,4 +354,13 @@ int settings_repo_url(struct settings *s, char **out);
  */
 int settings_set_repo_url(const char *root, const char *app, const char *fmt);
 
+/*
+ * The environment the settings are read with (HOME's git config and the
+ * SLIPWAY_* variables), appended to env as "NAME=value" entries: s6 gives
+ * the services it runs none of it, so a service that reads settings gets
+ * them in its run script.  Never the user names a remote user's session
+ * sets (SLIPWAY_USER, SLIPWAY_SHELL_USER): a service acts for no one.
+ */
+void settings_env(struct strvec *env);
+
 #endif
