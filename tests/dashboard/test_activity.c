@@ -202,6 +202,8 @@ static char *commit(const char *parent, const char *msg)
 					      tree, "-m", msg, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	char *sha = xstrndup(c.out, 40);
+	th_result_free(&t);
+	th_result_free(&c);
 	free(tree);
 	free(repo);
 	return sha;
