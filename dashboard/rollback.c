@@ -134,13 +134,15 @@ static int form_version(const struct page_req *q, const char *name, int *v)
 static void outcome(struct buf *b, struct page_req *q, const struct change_result *r,
 		    const char *output)
 {
+	buf_adds(b, r->failed ? "<p class=\"error\">Rolling back " : "<p class=\"done\">Rolling back ");
+	html_escape(b, q->app);
 	if (r->failed)
-		buf_addf(b, "<p class=\"error\">Rolling back to v%d... failed, v%d is recorded but not "
-			    "live (v%d still is).</p>\n", r->target, r->version, r->previous);
+		buf_addf(b, " to v%d... failed, v%d is recorded but not live (v%d still is).</p>\n",
+			 r->target, r->version, r->previous);
 	else
-		buf_addf(b, "<p class=\"done\">Rolling back to v%d... done, v%d</p>\n"
-			    "<p>The current release is now <a href=\"", r->target, r->version);
+		buf_addf(b, " to v%d... done, v%d</p>\n", r->target, r->version);
 	if (!r->failed) {
+		buf_adds(b, "<p>The current release is now <a href=\"");
 		activity_app_href(b, q, "");
 		buf_addf(b, "/releases/v%d\">v%d</a> (Rollback to v%d by ", r->version, r->version,
 			 r->target);

@@ -142,6 +142,9 @@ static char *token_of(const char *cookie)
 	return tok;
 }
 
+/* The release command of the next add_release() (NULL: none). */
+static const char *release_command;
+
 /* A release of alices with these fields straight into the ledger; its version. */
 static int add_release(const char *desc, int64_t created, const char *commit,
 		       enum release_status status, const char *const *vars)
@@ -156,6 +159,8 @@ static int add_release(const char *desc, int64_t created, const char *commit,
 	r.user = xstrdup("alice");
 	r.created = created;
 	proc_list_set(&r.procs, "web", "./server");
+	if (release_command)
+		proc_list_set(&r.procs, "release", release_command);
 	for (size_t i = 0; vars && vars[i]; i += 2)
 		config_set(&r.config, vars[i], vars[i + 1]);
 	if (commit)
@@ -337,6 +342,24 @@ Test(activity, the_preview_shows_what_changes_masked_and_pins_the_current_releas
 	free(cookie);
 }
 
+Test(activity, the_preview_warns_that_the_current_release_commands_work_is_not_undone)
+{
+	add_release("Deploy 1", T0, NULL, RELEASE_SUCCEEDED, NULL);
+	release_command = "./migrate <up>";
+	add_release("Deploy 2", T0 + 1, NULL, RELEASE_SUCCEEDED, NULL);
+	release_command = NULL;
+	char *cookie = log_in("alice");
+	int status;
+	char *page = get(cookie, "/apps/alices/rollback/v1", &status);
+	cr_assert_eq(status, 200, "%s", page);
+	cr_assert(strstr(page, "v1 has no release command, unlike v2: what v2&#39;s "
+			       "(&quot;./migrate &lt;up&gt;&quot;) did to your database is not undone."),
+		  "%s", page);
+	cr_assert(strstr(page, "Process types: release removed\n"), "%s", page);
+	free(page);
+	free(cookie);
+}
+
 Test(activity, an_ineligible_release_has_no_confirm_form)
 {
 	add_release("Deploy 1", T0, NULL, RELEASE_FAILED, NULL);
@@ -373,7 +396,7 @@ Test(activity, a_confirmed_rollback_is_the_users_release_and_a_logged_event)
 	int status;
 	char *page = post(cookie, "/apps/alices/rollback", body, &status);
 	cr_assert_eq(status, 200, "%s", page);
-	cr_assert(strstr(page, "Rolling back to v1... done, v3"), "%s", page);
+	cr_assert(strstr(page, "Rolling back alices to v1... done, v3"), "%s", page);
 	cr_assert(strstr(page, "The current release is now <a href=\"/apps/alices/releases/v3\">v3"
 			       "</a> (Rollback to v1 by alice)"));
 	cr_assert_eq(rh_current(root, "alices"), 3);

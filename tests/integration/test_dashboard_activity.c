@@ -214,7 +214,7 @@ Test(dashboard_activity, a_rollback_from_the_activity_tab_is_the_users_and_serve
 	char *form = th_path("csrf=%s&target=1&current=%s", csrf, current);
 	a = http("/apps/alices/rollback", form, cookie);
 	cr_assert_eq(a.status, 200, "%s", a.text);
-	cr_assert(strstr(a.text, "Rolling back to v1... done, v3"), "%s", a.text);
+	cr_assert(strstr(a.text, "Rolling back alices to v1... done, v3"), "%s", a.text);
 	free(a.text);
 	char *json = releases_json();
 	cr_assert(strstr(json, "\"version\":3,\"description\":\"Rollback to v1\""), "%s", json);
