@@ -56,9 +56,10 @@ TestSuite(activity, .init = setup, .fini = teardown, .timeout = 60);
 
 struct call {
 	const char *method, *path, *body, *cookie;
+	const char *origin, *site; /* NULL: the dashboard's own page's */
 };
 
-/* One request from the dashboard's own page (its Origin, same-origin). */
+/* One request, by default from the dashboard's own page (its Origin, same-origin). */
 static void answer(const struct call *c, struct response *res)
 {
 	struct buf h = BUF_INIT, req = BUF_INIT;
@@ -66,8 +67,8 @@ static void answer(const struct call *c, struct response *res)
 	const char *pairs[][2] = {
 		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
 		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
-		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", OWN },
-		{ "HTTP_SEC_FETCH_SITE", "same-origin" },
+		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin ? c->origin : OWN },
+		{ "HTTP_SEC_FETCH_SITE", c->site ? c->site : "same-origin" },
 	};
 	char length[32];
 	snprintf(length, sizeof(length), "%zu", strlen(body));
@@ -114,10 +115,10 @@ static char *post(const char *cookie, const char *path, const char *body, int *s
 	return text ? text : xstrdup("");
 }
 
-static char *log_in(const char *user)
+static char *log_in_as(const char *user, int operator)
 {
 	char token[SESSION_SECRET_SIZE];
-	cr_assert_eq(session_token_create(root, user, 0, time(NULL), token), 0);
+	cr_assert_eq(session_token_create(root, user, operator, time(NULL), token), 0);
 	char *body = xasprintf("token=%s", token);
 	struct response res;
 	answer(&(struct call){ .method = "POST", .path = "/login", .body = body }, &res);
@@ -128,6 +129,11 @@ static char *log_in(const char *user)
 	response_release(&res);
 	free(body);
 	return cookie;
+}
+
+static char *log_in(const char *user)
+{
+	return log_in_as(user, 0);
 }
 
 /* The session's csrf token, from the page's logout form. */
@@ -450,6 +456,50 @@ Test(activity, a_rollback_without_the_token_is_refused_and_changes_nothing)
 	cr_assert_eq(status, 403, "%s", page);
 	cr_assert_eq(latest(), 2);
 	free(page);
+	free(cookie);
+}
+
+Test(activity, a_rollback_posted_by_an_apps_page_is_refused_and_changes_nothing)
+{
+	two_releases();
+	char *cookie = log_in("alice");
+	char *tok = token_of(cookie);
+	char *body = xasprintf("csrf=%s&target=1&current=2", tok);
+	struct response res;
+	/* the right form, token and all, from an app's page on the same site */
+	answer(&(struct call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
+			       .cookie = cookie, .origin = "http://evil.apps.test:8080",
+			       .site = "same-site" }, &res);
+	cr_assert_eq(res.status, 403, "%s", res.body.data);
+	response_release(&res);
+	cr_assert_eq(latest(), 2, "nothing changed");
+	/* control: the same form from the dashboard's own page */
+	answer(&(struct call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
+			       .cookie = cookie }, &res);
+	cr_assert_eq(res.status, 200, "%s", res.body.data);
+	response_release(&res);
+	cr_assert_eq(latest(), 3);
+	free(body);
+	free(tok);
+	free(cookie);
+}
+
+Test(activity, the_operator_may_roll_back_any_app_as_themselves)
+{
+	two_releases();
+	char *cookie = log_in_as("root@server", 1);
+	char *tok = token_of(cookie);
+	char *body = xasprintf("csrf=%s&target=1&current=2", tok);
+	int status;
+	char *page = post(cookie, "/apps/alices/rollback", body, &status);
+	cr_assert_eq(status, 200, "%s", page);
+	struct release r = RELEASE_INIT;
+	rh_read(root, "alices", 3, &r);
+	cr_assert_str_eq(r.user, "root@server");
+	release_release(&r);
+	free(page);
+	free(body);
+	free(tok);
 	free(cookie);
 }
 
