@@ -7,6 +7,10 @@ in the sandbox; it is quit on every way out.
   browser.py PROFILE apps LOGIN_URL
       logs in with the link, prints the page's title and the app table's
       rows ("row: app | release | change | by")
+  browser.py PROFILE rollback LOGIN_URL APP VERSION
+      logs in, opens APP's Activity from the app list, presses "Roll back
+      to here" on vVERSION, prints the preview's lines ("preview: ..."),
+      confirms, and prints the heading and first line of what it shows
   browser.py PROFILE attack DASHBOARD EVIL PATH (FORM LOGIN_URL)...
       for each attack (a form the evil page submits, a fetch with
       credentials; each without the token and with the session's token
@@ -84,15 +88,33 @@ def attack(d, dashboard, evil, path, rounds):
             print("%s: shown %s, session %s" % (name, shown, session))
 
 
+def rollback(d, link, app, version):
+    log_in(d, link)
+    row = d.find_element(By.XPATH, "//tr[td[1][normalize-space()='%s']]" % app)
+    row.find_element(By.LINK_TEXT, "Activity").click()
+    WebDriverWait(d, WAIT).until(lambda d: "Activity" in d.title)
+    row = d.find_element(By.XPATH, "//tr[td[normalize-space()='v%s']]" % version)
+    row.find_element(By.XPATH, ".//button[normalize-space()='Roll back to here']").click()
+    WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("Roll back to v" + version))
+    print("preview:", d.find_element(By.CSS_SELECTOR, "pre.diff").text.replace("\n", "\npreview: "))
+    d.find_element(By.XPATH, "//button[normalize-space()='Roll back to v%s']" % version).click()
+    WebDriverWait(d, WAIT).until(lambda d: d.title.startswith(("Rolled back", "Refused")))
+    print("shown:", d.find_element(By.TAG_NAME, "h1").text)
+    for p in d.find_elements(By.CSS_SELECTOR, "h1 ~ p")[:1]:
+        print("shown:", p.text)
+
+
 def main(argv):
     d = chromium(argv[1])
     try:
         if argv[2] == "apps":
             apps(d, argv[3])
+        elif argv[2] == "rollback":
+            rollback(d, argv[3], argv[4], argv[5])
         elif argv[2] == "attack":
             attack(d, argv[3], argv[4], argv[5], argv[6:])
         else:
-            raise SystemExit("usage: browser.py PROFILE apps|attack ...")
+            raise SystemExit("usage: browser.py PROFILE apps|rollback|attack ...")
     finally:
         d.quit()
 

@@ -6,12 +6,19 @@
  * on a server whose dashboard is inside the apps' domain; on localhost the
  * browser would withhold the cookie by itself and prove nothing.
  *
+ * A login link from `dashboard:login` over ssh opens alice's app list; from
+ * it, the Activity tab, "Roll back to here" on v1, the preview naming the
+ * commit undone, and its button make her rollback, which the router serves.
+ *
  * The attack: the page of another app ("evil") submits a form, and does a
  * fetch with credentials, to the dashboard's POST /logout while alice is
  * logged in, once without her token and once with it (as if it had leaked,
- * so the Origin check stands alone).  Refused, and her session stays; the
- * control run is the same attack against slipway-csrf-off (csrf_off.c),
- * where each one logs her out.
+ * so the Origin check stands alone); then the same to POST
+ * /apps/shop/rollback, with the release pinned right.  Refused: her session
+ * stays, no release is made, the router serves what it did.  The control
+ * run is the same attack against slipway-csrf-off (csrf_off.c), where each
+ * logout round logs her out and the first rollback round rolls back (the
+ * others then pin a release no longer current).
  *
  * Skipped only when Chromium, ChromeDriver or Selenium is missing
  * (scripts/deps installs them): the executable exits 77, which ctest
@@ -295,6 +302,40 @@ Test(browser, the_login_link_opens_the_list_of_the_users_apps)
 	free(link);
 }
 
+/* shop's page through the router: its version file, once it answers */
+static char *shop_page(void)
+{
+	wait_page("shop.apps.test");
+	return rt_page(&sb, "shop.apps.test");
+}
+
+Test(browser, a_rollback_pressed_in_the_activity_is_the_users_and_serves_the_old_code)
+{
+	start(SLIPWAY_BIN);
+	free(app_sandbox_push(&sb, "main"));
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(SANDBOX_OK(&sb, NULL, "git", "commit", "-q", "-am", "Say two"));
+	free(app_sandbox_push(&sb, "main"));
+	char *link = login_link();
+	char *out = browse((const char *[]){ "rollback", link, "shop", "1", NULL });
+	cr_assert(strstr(out, "preview: Code: 1 commit undone "), "%s", out);
+	cr_assert(strstr(out, " Say two\n"), "the commit undone is not named:\n%s", out);
+	cr_assert(strstr(out, "shown: Rollback\nshown: Rolling back shop to v1... done, v3\n"), "%s", out);
+	free(out);
+	free(link);
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "releases", "-a", "shop", "--json");
+	cr_assert(strstr(out, "[{\"version\":3,\"description\":\"Rollback to v1\","
+			      "\"user\":{\"email\":\"alice\"}"), "%s", out);
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 3);
+	for (int i = 0; i < 100 && (out = shop_page()) && strcmp(out, "one\n"); i++) {
+		free(out);
+		rt_pause_ms(100);
+	}
+	cr_assert_str_eq(out, "one\n");
+	free(out);
+}
+
 /*
  * The attack, each kind from the evil app's page, on POST path with the
  * fields forms[i] (urlencoded; the token is the page's to add); what
@@ -302,8 +343,6 @@ Test(browser, the_login_link_opens_the_list_of_the_users_apps)
  */
 static char *attack(const char *path, const char *const forms[LOGINS])
 {
-	push_evil();
-	wait_page("evil.apps.test");
 	char *links[LOGINS];
 	const char *argv[2 * LOGINS + 5] = { "attack", base, evil, path };
 	for (int i = 0; i < LOGINS; i++) {
@@ -326,10 +365,27 @@ static int sessions(void)
 	return n;
 }
 
+/* What the attacks need: shop's v1 and v2 (its version file "one", then "two"), and the evil app. */
+static void push_all(void)
+{
+	free(app_sandbox_push(&sb, "main"));
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	free(SANDBOX_OK(&sb, NULL, "git", "commit", "-q", "-am", "two"));
+	free(app_sandbox_push(&sb, "main"));
+	push_evil();
+	wait_page("evil.apps.test");
+}
+
+static const char *const no_fields[LOGINS] = { "", "", "", "" };
+/* the confirmation of a rollback to v1, v2 being current: the one that rolls back */
+static const char *const rollback_fields[LOGINS] = { "target=1&current=2", "target=1&current=2",
+						     "target=1&current=2", "target=1&current=2" };
+
 Test(browser, an_apps_page_posting_to_the_dashboard_is_refused_and_changes_nothing)
 {
 	start(SLIPWAY_BIN);
-	char *out = attack("/logout", (const char *[]){ "", "", "", "" });
+	push_all();
+	char *out = attack("/logout", no_fields);
 	cr_assert_str_eq(out,
 			 "form: shown Refused: the form has no token of this session: reload the "
 			 "page and try again, session kept\n"
@@ -339,17 +395,48 @@ Test(browser, an_apps_page_posting_to_the_dashboard_is_refused_and_changes_nothi
 			 "fetch with the token: shown sent, session kept\n");
 	cr_assert_eq(sessions(), 1, "alice's session ended (or a link made another)");
 	free(out);
+	out = attack("/apps/shop/rollback", rollback_fields);
+	cr_assert_str_eq(out,
+			 "form: shown Refused: the form has no token of this session: reload the "
+			 "page and try again, session kept\n"
+			 "form with the token: shown Refused: the form was sent from another site, "
+			 "session kept\n"
+			 "fetch: shown sent, session kept\n"
+			 "fetch with the token: shown sent, session kept\n");
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 2, "a release was made");
+	out = shop_page();
+	cr_assert_str_eq(out, "two\n");
+	free(out);
 }
 
-Test(browser, control_without_the_checks_the_same_attack_logs_the_user_out)
+Test(browser, control_without_the_checks_the_same_attack_logs_out_and_rolls_back)
 {
 	start(SLIPWAY_CSRF_OFF_BIN);
-	char *out = attack("/logout", (const char *[]){ "", "", "", "" });
+	push_all();
+	char *out = attack("/logout", no_fields);
 	cr_assert_str_eq(out,
 			 "form: shown Log in to Slipway, session ended\n"
 			 "form with the token: shown Log in to Slipway, session ended\n"
 			 "fetch: shown sent, session ended\n"
 			 "fetch with the token: shown sent, session ended\n");
 	cr_assert_eq(sessions(), 0, "the attack failed even without the checks");
+	free(out);
+	/*
+	 * the same forms: the first rolls back, the others find v2 no longer
+	 * current (what the page shows for each is not asserted: a switch
+	 * reloads the router under the dashboard's own request)
+	 */
+	out = attack("/apps/shop/rollback", rollback_fields);
+	free(out);
+	cr_assert_eq(app_sandbox_release_count(&sb), 3, "no rollback made (or more than one)");
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "releases", "-a", "shop");
+	cr_assert(strstr(out, "\nv3  Rollback to v1  alice  "), "%s", out);
+	free(out);
+	for (int i = 0; i < 100 && (out = shop_page()) && strcmp(out, "one\n"); i++) {
+		free(out);
+		rt_pause_ms(100);
+	}
+	cr_assert_str_eq(out, "one\n");
 	free(out);
 }
