@@ -2,9 +2,14 @@
 #include "dashboard/pages.h"
 
 #include "access/access.h"
+#include "dashboard/apppage.h"
+#include "dashboard/config.h"
 #include "dashboard/csrf.h"
+#include "dashboard/domains.h"
 #include "dashboard/form.h"
 #include "dashboard/html.h"
+#include "dashboard/logs.h"
+#include "dashboard/procs.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
 #include "store/app.h"
@@ -156,6 +161,12 @@ static void asset_login_js(struct req *q, struct response *res)
 	buf_adds(&res->body, login_js);
 }
 
+static void asset_logs_js(struct req *q, struct response *res)
+{
+	(void)q;
+	logs_script(res);
+}
+
 /* One row of the app list: name, current release, when it was made. */
 static void app_row(struct req *q, const char *app, struct buf *b)
 {
@@ -261,14 +272,97 @@ static const struct route routes[] = {
 	{ "/login", ROUTE_POST | ROUTE_LOGIN, post_login },
 	{ "/logout", ROUTE_POST | ROUTE_SESSION, post_logout },
 	{ "/login.js", ROUTE_GET, asset_login_js },
+	{ "/logs.js", ROUTE_GET, asset_logs_js },
 	{ NULL, 0, NULL },
 };
+
+/*
+ * An app's pages: the path after /apps/APP.  Each needs a session whose
+ * user may use APP (else 404, as for an app that does not exist).
+ */
+struct app_route {
+	const char *path;
+	unsigned flags; /* ROUTE_GET or ROUTE_POST */
+	void (*page)(const struct app_request *a, struct response *res);
+};
+
+static const struct app_route app_routes[] = {
+	{ "/processes", ROUTE_GET, procs_page },
+	{ "/processes/restart", ROUTE_POST, procs_restart },
+	{ "/maintenance", ROUTE_POST, procs_maintenance },
+	{ "/logs", ROUTE_GET, logs_page },
+	{ "/logs/stream", ROUTE_GET, logs_stream },
+	{ "/config", ROUTE_GET, config_page },
+	{ "/config/reveal", ROUTE_POST, config_reveal },
+	{ "/domains", ROUTE_GET, domains_page },
+	{ NULL, 0, NULL },
+};
+
+/* "/apps/APP/rest": APP (malloc'ed) and where rest starts; NULL for any other path. */
+static char *app_of(const char *path, const char **rest)
+{
+	if (strncmp(path, "/apps/", 6))
+		return NULL;
+	const char *name = path + 6, *slash = strchr(name, '/');
+	if (!slash)
+		return NULL;
+	char *app = xstrndup(name, (size_t)(slash - name));
+	if (!app_name_valid(app)) {
+		free(app);
+		return NULL;
+	}
+	*rest = slash;
+	return app;
+}
+
+/* 1 if the session's user may use app as over ssh (the operator: every app that exists). */
+static int may_use(struct req *q, const char *app)
+{
+	if (q->session.operator)
+		return app_check_exists(q->d->root, app) == 0;
+	return access_allowed(q->d->root, app, q->session.user) == 1;
+}
+
+/* An app's page: 1 if path is one (res then holds the answer), else 0. */
+static int route_app(struct req *q, unsigned method, struct response *res)
+{
+	const char *rest = NULL;
+	char *app = app_of(q->path, &rest);
+	const struct app_route *r = app_routes, *other = NULL;
+	for (; app && r->path; r++)
+		if (!strcmp(r->path, rest) && (r->flags & method))
+			break;
+		else if (!strcmp(r->path, rest))
+			other = r;
+	if (!app || (!r->path && !other)) {
+		free(app);
+		return 0;
+	}
+	struct app_request a = {
+		.root = q->d->root, .app = app, .user = q->session.user,
+		.operator = q->session.operator, .csrf = q->session.csrf, .form = &q->form,
+		.scgi = q->scgi, .now = q->now,
+	};
+	if (!q->logged_in)
+		response_redirect(res, "/login");
+	else if (!may_use(q, app))
+		/* the same answer as for an app that does not exist */
+		response_message(res, 404, "Not found", "there is no such page");
+	else if (!r->path)
+		response_message(res, 405, "Method not allowed", "this page does not take that method");
+	else if (!(r->flags & ROUTE_POST) || check_post(q, 0, res) == 0)
+		r->page(&a, res);
+	free(app);
+	return 1;
+}
 
 static void route(struct req *q, struct response *res)
 {
 	unsigned method = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD") ? ROUTE_GET
 			: !strcmp(q->method, "POST") ? ROUTE_POST : 0;
 	int path_known = 0;
+	if (route_app(q, method, res))
+		return;
 	for (const struct route *r = routes; r->path; r++) {
 		if (strcmp(r->path, q->path))
 			continue;

@@ -12,6 +12,11 @@
  *     html_page_open(&res.body, "Apps");  ...
  *     response_format(&res, &out);         // out: what goes on the socket
  *     response_release(&res);
+ *
+ * A streamed answer (Server-Sent Events) sets stream: the headers go
+ * without Content-Length and without the body, then the server calls
+ * stream(stream_arg, fd) with the alarm of the request off; stream bounds
+ * itself.  response_release() calls stream_free(stream_arg).
  */
 #ifndef SW_DASHBOARD_RESPONSE_H
 #define SW_DASHBOARD_RESPONSE_H
@@ -24,6 +29,9 @@ struct response {
 	struct buf headers; /* "Name: value\r\n" lines beyond Status and the security headers */
 	struct buf body;
 	const char *type;   /* Content-Type; default text/html; charset=utf-8 */
+	void (*stream)(void *arg, int fd);  /* NULL: the body is the whole answer */
+	void *stream_arg;
+	void (*stream_free)(void *arg);
 };
 #define RESPONSE_INIT { .status = 200, .headers = BUF_INIT, .body = BUF_INIT }
 

@@ -95,7 +95,10 @@ static void serve_one(const struct dashboard *d, int fd)
 	else
 		dashboard_answer(d, &r, time(NULL), &res);
 	response_format(&res, &out);
-	fs_write_all(fd, out.data, out.len);
+	if (fs_write_all(fd, out.data, out.len) == 0 && res.stream) {
+		alarm(0); /* a stream bounds itself (response.h) */
+		res.stream(res.stream_arg, fd);
+	}
 done:
 	response_release(&res);
 	scgi_request_release(&r);

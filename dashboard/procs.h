@@ -1,0 +1,27 @@
+/*
+ * procs.h - an app's processes page: what `ps` shows, a restart, and
+ * maintenance mode.
+ *
+ * Part of dashboard/: uses view/, release/, runtime/, store/ and util/;
+ * prints nothing.
+ *
+ *   GET  /apps/APP/processes          `ps`, whether maintenance is on, the forms below
+ *   POST /apps/APP/processes/restart  `ps:restart`: every instance replaced by a new one
+ *   POST /apps/APP/maintenance        state=on|off: `maintenance:on` / `maintenance:off`
+ *
+ * The POSTs run what the commands run, under the app's lock, and log
+ * "Restart all by USER (dashboard)" or "Maintenance mode on by USER
+ * (dashboard)" as slipway[api]; they answer with the page and the outcome
+ * on it (a refusal: its status, and nothing changed).
+ */
+#ifndef SW_DASHBOARD_PROCS_H
+#define SW_DASHBOARD_PROCS_H
+
+#include "dashboard/apppage.h"
+#include "dashboard/response.h"
+
+void procs_page(const struct app_request *a, struct response *res);
+void procs_restart(const struct app_request *a, struct response *res);
+void procs_maintenance(const struct app_request *a, struct response *res);
+
+#endif
