@@ -208,6 +208,6 @@ void logs_stream(const struct app_request *a, struct response *res)
 	/* nginx passes each event on as it comes (no change to its config needed) */
 	buf_adds(&res->headers, "X-Accel-Buffering: no\r\n");
 	res->stream = tail_run;
-	res->stream_arg = t;
-	res->stream_free = tail_free;
+	res->arg = t;
+	res->arg_free = tail_free;
 }

@@ -106,83 +106,124 @@ void procs_page(const struct app_request *a, struct response *res)
 	render(a, res, NULL);
 }
 
-/* ps:restart of every instance, as the command runs it; why (malloc'ed) from the gate. */
-static int restart_all(const struct app_request *a, char **why)
+/* A change checked and under way: the app's lock held until after() has run. */
+struct job {
+	struct app_ctx ctx;
+	struct release r;  /* restart: the current release */
+	char *user;
+	int on;            /* maintenance: the state set */
+};
+
+static void job_free(void *arg)
 {
-	struct app_ctx ctx = APP_CTX_INIT;
-	struct release r = RELEASE_INIT;
-	int v = 0, err;
-	if ((err = app_ctx_open(&ctx, a->root, a->app, APP_CTX_WRITE)) < 0 ||
-	    /* a switch killed before us is undone first */
-	    (err = activate_recover(&ctx, NULL)) < 0 || (err = ledger_current(ctx.ledger, &v)) < 0)
-		goto done;
-	if (!v) {
-		err = sw_error_set(SW_EDENIED, "%s has no release to restart yet: push first", a->app);
-		goto done;
+	struct job *j = arg;
+	if (!j)
+		return;
+	release_release(&j->r);
+	app_ctx_release(&j->ctx);
+	free(j->user);
+	free(j);
+}
+
+/* The app opened for writing, a switch killed before undone (as every writer does). */
+static struct job *job_open(const struct app_request *a, int *err)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	*j = (struct job){ .ctx = APP_CTX_INIT, .r = RELEASE_INIT, .user = xstrdup(a->user) };
+	if ((*err = app_ctx_open(&j->ctx, a->root, a->app, APP_CTX_WRITE)) < 0 ||
+	    (*err = activate_recover(&j->ctx, NULL)) < 0) {
+		job_free(j);
+		return NULL;
 	}
-	if (!services_runtime_up(a->root)) {
-		err = sw_error_set(SW_EDENIED, "Nothing restarted: " ACTIVATE_RUNTIME_STOPPED ".");
-		goto done;
+	return j;
+}
+
+/* 303 to the processes page; after it has gone out, after(j) and the lock's release. */
+static void run_after(const struct app_request *a, struct response *res, struct job *j,
+		      void (*after)(void *arg))
+{
+	char *to = xasprintf("/apps/%s/processes", a->app);
+	response_redirect(res, to);
+	free(to);
+	res->after = after;
+	res->arg = j;
+	res->arg_free = job_free;
+}
+
+/* What ps:restart checks before it starts anything: 0, or the refusal's error. */
+static int restart_check(const struct app_request *a, struct job *j)
+{
+	int v = 0, err = ledger_current(j->ctx.ledger, &v);
+	if (err)
+		return err;
+	if (!v)
+		return sw_error_set(SW_EDENIED, "%s has no release to restart yet: push first", a->app);
+	if (!services_runtime_up(a->root))
+		return sw_error_set(SW_EDENIED, "Nothing restarted: " ACTIVATE_RUNTIME_STOPPED ".");
+	return ledger_read(j->ctx.ledger, v, LEDGER_READ_PROCS, &j->r);
+}
+
+static void restart_run(void *arg)
+{
+	struct job *j = arg;
+	char *why = NULL;
+	if (activate_restart(&j->ctx, &j->r, NULL, &why) < 0) {
+		if (why)
+			why[strcspn(why, "\n")] = '\0';
+		logs_event(j->ctx.root, j->ctx.app, "api", "Restart all by %s (dashboard) failed: %s; "
+			   "the running processes are unchanged", j->user, why ? why : sw_error_last());
+		free(why);
+		return;
 	}
-	if ((err = ledger_read(ctx.ledger, v, LEDGER_READ_PROCS, &r)) < 0)
-		goto done;
-	err = activate_restart(&ctx, &r, NULL, why);
-done:
-	release_release(&r);
-	app_ctx_release(&ctx);
-	return err;
+	logs_event(j->ctx.root, j->ctx.app, "api", "Restart all by %s (dashboard)", j->user);
 }
 
 void procs_restart(const struct app_request *a, struct response *res)
 {
-	char *why = NULL;
-	int err = restart_all(a, &why);
-	if (err < 0) {
+	int err;
+	struct job *j = job_open(a, &err);
+	if (j && (err = restart_check(a, j)) < 0) {
+		job_free(j);
+		j = NULL;
+	}
+	if (!j) {
+		char *text = xasprintf("Restart failed: %s", sw_error_last());
 		res->status = err == SW_EDENIED ? 409 : 500;
-		if (why)
-			why[strcspn(why, "\n")] = '\0';
-		char *text = why ? xasprintf("Restart failed: %s; the running processes are unchanged",
-					     why)
-				 : xasprintf("Restart failed: %s", sw_error_last());
 		render(a, res, text);
 		free(text);
-		free(why);
 		return;
 	}
-	logs_event(a->root, a->app, "api", "Restart all by %s (dashboard)", a->user);
-	render(a, res, "Restarting all processes... done");
+	run_after(a, res, j, restart_run);
 }
 
-/* maintenance:on or :off under the app's lock, then the router, as the commands do. */
-static int set_maintenance(const struct app_request *a, int on)
+static void maintenance_run(void *arg)
 {
-	struct app_ctx ctx = APP_CTX_INIT;
-	int err;
-	if ((err = app_ctx_open(&ctx, a->root, a->app, APP_CTX_WRITE)) == 0 &&
-	    (err = activate_recover(&ctx, NULL)) == 0 && (err = maintenance_set(a->root, a->app, on)) == 0)
-		err = router_switch(a->root, a->app, NULL, NULL);
-	app_ctx_release(&ctx);
-	return err;
+	struct job *j = arg;
+	if (router_switch(j->ctx.root, j->ctx.app, NULL, NULL) == 0)
+		logs_event(j->ctx.root, j->ctx.app, "api", "Maintenance mode %s by %s (dashboard)",
+			   j->on ? "on" : "off", j->user);
 }
 
 void procs_maintenance(const struct app_request *a, struct response *res)
 {
 	const char *state = form_get(a->form, "state");
-	int on = state && !strcmp(state, "on");
+	int on = state && !strcmp(state, "on"), err = 0;
 	if (!state || (!on && strcmp(state, "off"))) {
 		res->status = 400;
 		render(a, res, "Nothing changed: state must be on or off");
 		return;
 	}
-	if (set_maintenance(a, on) < 0) {
+	struct job *j = job_open(a, &err);
+	if (!j || (err = maintenance_set(a->root, a->app, on)) < 0) {
 		char *text = xasprintf("%s maintenance mode... failed: %s", on ? "Enabling" : "Disabling",
 				       sw_error_last());
 		res->status = 500;
 		render(a, res, text);
 		free(text);
+		job_free(j);
 		return;
 	}
-	logs_event(a->root, a->app, "api", "Maintenance mode %s by %s (dashboard)", on ? "on" : "off",
-		   a->user);
-	render(a, res, on ? "Enabling maintenance mode... done" : "Disabling maintenance mode... done");
+	j->on = on;
+	/* the router follows once the answer is out: its reload waits for this request */
+	run_after(a, res, j, maintenance_run);
 }

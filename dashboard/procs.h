@@ -11,8 +11,13 @@
  *
  * The POSTs run what the commands run, under the app's lock, and log
  * "Restart all by USER (dashboard)" or "Maintenance mode on by USER
- * (dashboard)" as slipway[api]; they answer with the page and the outcome
- * on it (a refusal: its status, and nothing changed).
+ * (dashboard)" as slipway[api].  What the command checks first is checked
+ * before the answer: a refusal is the page with its reason and status
+ * (409 for a restart without a release or a runtime, 400 for a bad
+ * state) and nothing changed.  Otherwise the answer is 303 to the
+ * processes page (maintenance's state already set), and the switch -
+ * which reloads the router, whose old workers serve this very request -
+ * runs once the answer is out (response.h's after), under the same lock.
  */
 #ifndef SW_DASHBOARD_PROCS_H
 #define SW_DASHBOARD_PROCS_H

@@ -24,8 +24,8 @@ void response_release(struct response *res)
 {
 	buf_release(&res->headers);
 	buf_release(&res->body);
-	if (res->stream_free)
-		res->stream_free(res->stream_arg);
+	if (res->arg_free)
+		res->arg_free(res->arg);
 	*res = (struct response)RESPONSE_INIT;
 }
 

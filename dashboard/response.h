@@ -15,8 +15,12 @@
  *
  * A streamed answer (Server-Sent Events) sets stream: the headers go
  * without Content-Length and without the body, then the server calls
- * stream(stream_arg, fd) with the alarm of the request off; stream bounds
- * itself.  response_release() calls stream_free(stream_arg).
+ * stream(arg, fd) with the alarm of the request off; stream bounds
+ * itself.  An answer that sets after has the server call after(arg) once
+ * the answer is written and the connection closed, without the alarm:
+ * work that reloads the router (which waits for the requests its old
+ * workers serve) must not run while nginx waits for this answer.
+ * response_release() calls arg_free(arg).
  */
 #ifndef SW_DASHBOARD_RESPONSE_H
 #define SW_DASHBOARD_RESPONSE_H
@@ -30,8 +34,9 @@ struct response {
 	struct buf body;
 	const char *type;   /* Content-Type; default text/html; charset=utf-8 */
 	void (*stream)(void *arg, int fd);  /* NULL: the body is the whole answer */
-	void *stream_arg;
-	void (*stream_free)(void *arg);
+	void (*after)(void *arg);           /* NULL: nothing more to do */
+	void *arg;
+	void (*arg_free)(void *arg);
 };
 #define RESPONSE_INIT { .status = 200, .headers = BUF_INIT, .body = BUF_INIT }
 
