@@ -237,6 +237,19 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	cr_assert_str_eq(m, "off\n");
 	free(m);
 
+	/* what ps, logs and domains show */
+	a = http("/apps/" APP "/processes", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "=== web (1): exec python3 -u server.py\nweb.1: up "), "%s", a.text);
+	cr_assert(strstr(a.text, "Maintenance mode is off"), "%s", a.text);
+	free(a.text);
+	a = http("/apps/" APP "/logs", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, " slipway[api]: Release v2 created by "), "%s", a.text);
+	cr_assert(strstr(a.text, " slipway[web.1]: State changed from starting to up\n"), "%s", a.text);
+	free(a.text);
+	a = http("/apps/" APP "/domains", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "<li>" APP ".apps.test</li>"), "%s", a.text);
+	free(a.text);
+
 	/* Restart: new instances, logged */
 	char *before = instances();
 	a = http("/apps/" APP "/processes/restart", form, cookie, origin);
