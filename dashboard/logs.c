@@ -70,6 +70,7 @@ struct tail {
 	char *root, *app;
 	int slot;        /* the lock on the slot it holds */
 	int fd;          /* the connection, while it streams */
+	int seconds;     /* how long it may last */
 	time_t until, last;
 	struct buf line; /* what logs_show() wrote of a line so far */
 	int open;        /* ": live" went out: every line from then on is sent */
@@ -162,7 +163,7 @@ static void tail_run(void *arg, int fd)
 	struct logs_filter f = { 0 };
 	t->fd = fd;
 	t->last = time(NULL);
-	t->until = t->last + LOGS_STREAM_SECONDS;
+	t->until = t->last + t->seconds;
 	FILE *out = fopencookie(t, "w", (cookie_io_functions_t){ .write = tail_write });
 	if (!out)
 		return;
@@ -171,8 +172,10 @@ static void tail_run(void *arg, int fd)
 	fclose(out);
 	if (!t->gone && time(NULL) >= t->until) {
 		char end[160];
+		int minutes = (t->seconds + 59) / 60;
 		int n = snprintf(end, sizeof(end), "event: end\ndata: The live tail ends after %d "
-				 "minutes: reload the page to follow again.\n\n", LOGS_STREAM_SECONDS / 60);
+				 "minute%s: reload the page to follow again.\n\n", minutes,
+				 minutes == 1 ? "" : "s");
 		send_all(t, end, (size_t)n);
 	}
 }
@@ -192,6 +195,11 @@ static void tail_free(void *arg)
 
 void logs_stream(const struct app_request *a, struct response *res)
 {
+	logs_stream_for(a, res, LOGS_STREAM_SECONDS);
+}
+
+void logs_stream_for(const struct app_request *a, struct response *res, int seconds)
+{
 	int slot = take_slot(a->root);
 	if (slot < 0) {
 		char text[128];
@@ -203,7 +211,7 @@ void logs_stream(const struct app_request *a, struct response *res)
 	}
 	struct tail *t = xcalloc(1, sizeof(*t));
 	*t = (struct tail){ .root = xstrdup(a->root), .app = xstrdup(a->app), .slot = slot,
-			    .fd = -1, .line = BUF_INIT };
+			    .fd = -1, .seconds = seconds, .line = BUF_INIT };
 	res->type = "text/event-stream; charset=utf-8";
 	/* nginx passes each event on as it comes (no change to its config needed) */
 	buf_adds(&res->headers, "X-Accel-Buffering: no\r\n");

@@ -33,6 +33,9 @@
 void logs_page(const struct app_request *a, struct response *res);
 void logs_stream(const struct app_request *a, struct response *res);
 
+/* logs_stream() ending after seconds instead of LOGS_STREAM_SECONDS. */
+void logs_stream_for(const struct app_request *a, struct response *res, int seconds);
+
 /* The page's script, /logs.js. */
 void logs_script(struct response *res);
 

@@ -10,6 +10,7 @@
 
 #include "access/access.h"
 #include "dashboard/config.h"
+#include "dashboard/form.h"
 #include "dashboard/logs.h"
 #include "dashboard/pages.h"
 #include "dashboard/scgi.h"
@@ -476,4 +477,35 @@ Test(apppages, streams_beyond_the_limit_are_refused_with_503)
 	for (int i = 1; i < LOGS_STREAMS_MAX; i++)
 		response_release(&open[i]);
 	user_free(&alice);
+}
+
+Test(apppages, a_stream_ends_with_an_end_event_when_its_time_is_up)
+{
+	struct form none = FORM_INIT;
+	struct app_request a = { .root = root, .app = "alices", .user = "alice", .csrf = "",
+				 .form = &none, .now = time(NULL) };
+	struct response res = RESPONSE_INIT;
+	logs_stream_for(&a, &res, 1);
+	cr_assert_eq(res.status, 200);
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		close(sv[0]);
+		res.stream(res.arg, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	struct buf got = BUF_INIT;
+	cr_assert(read_until(sv[0], &got, "event: end\ndata: The live tail ends after 1 minute: "
+				       "reload the page to follow again.\n\n"), "%s",
+		  got.data ? got.data : "");
+	int status = -1;
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	cr_assert(WIFEXITED(status), "the stream did not end");
+	buf_release(&got);
+	close(sv[0]);
+	response_release(&res);
 }
