@@ -28,19 +28,6 @@
 
 /* ---- what the commands share ---- */
 
-/* The newest release of app, with its config and attachments (r: RELEASE_INIT; none: left so). */
-static int newest_release(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
 /*
  * Every app's attachments now (those of its newest release, which the next
  * change starts from): "ADDON APP::ALIAS" lines, sorted.
@@ -51,7 +38,7 @@ static int attachments_now(const char *root, struct strvec *out)
 	int err = app_list(root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct release r = RELEASE_INIT;
-		if (!(err = newest_release(root, apps.v[i], &r)))
+		if (!(err = ledger_read_newest(root, apps.v[i], LEDGER_READ_CONFIG, &r)))
 			for (size_t k = 0; k < r.addons.n; k++)
 				strvec_pushf(out, "%s %s::%s", r.addons.v[k].addon, apps.v[i],
 					     r.addons.v[k].alias);
@@ -193,7 +180,8 @@ static int attach_precheck(struct cli *c, const char *alias, const char *var)
 	if (!attach_alias_valid(alias))
 		return sw_error_set(SW_EINVALID, "invalid add-on alias '%s': use capital letters, "
 				    "digits and '_', starting with a letter (DATABASE)", alias);
-	if ((err = app_check_exists(c->root, c->app)) || (err = newest_release(c->root, c->app, &r)))
+	if ((err = app_check_exists(c->root, c->app)) ||
+	    (err = ledger_read_newest(c->root, c->app, LEDGER_READ_CONFIG, &r)))
 		goto done;
 	if ((at = attach_find(&r.addons, alias)))
 		err = sw_error_set(SW_EEXISTS, "%s has %s attached as %s already: choose another "
@@ -497,7 +485,8 @@ int cmd_addons_detach(struct cli *c)
 {
 	struct release r = RELEASE_INIT;
 	const char *alias = c->args[0];
-	if (app_check_exists(c->root, c->app) < 0 || newest_release(c->root, c->app, &r) < 0)
+	if (app_check_exists(c->root, c->app) < 0 ||
+	    ledger_read_newest(c->root, c->app, LEDGER_READ_CONFIG, &r) < 0)
 		return cli_fail();
 	const struct attachment *at = attach_find(&r.addons, alias);
 	/* not attached: change_detach() says so, naming the app's add-ons */
@@ -574,11 +563,40 @@ static int final_backup(struct cli *c, const struct addon *a)
 	return 0;
 }
 
+/*
+ * Destroys s->a, whose owner the user confirmed: refused when it is
+ * attached to other apps; otherwise its final backup (unless no_backup),
+ * its owner's attachments detached as releases, then the add-on.  all:
+ * attachments_now().
+ */
+static int destroy_confirmed(struct cli *c, struct addon_shown *s, const struct strvec *all,
+			     int no_backup)
+{
+	struct strvec own = STRVEC_INIT, others = STRVEC_INIT;
+	int rc = 0;
+	strvec_clear(&s->attachments);
+	attachments_of(NULL, s, all); /* those of apps the user may not use too */
+	split_attachments(s, &own, &others);
+	if (others.n)
+		rc = destroy_refused(s, &others);
+	else if (!no_backup && final_backup(c, &s->a) < 0)
+		rc = cli_fail();
+	for (size_t i = 0; !rc && i < own.n; i++)
+		rc = detach(c, s->a.app, own.v[i], s->a.name);
+	if (!rc && addon_destroy(c->root, s->a.name) < 0)
+		rc = cli_fail();
+	else if (!rc)
+		printf("Destroying %s on %s... done\n", s->a.name, s->a.app[0] ? s->a.app : s->a.name);
+	strvec_clear(&others);
+	strvec_clear(&own);
+	return rc;
+}
+
 int cmd_addons_destroy(struct cli *c)
 {
 	const struct addons_destroy_args *args = c->options;
 	struct addon_shown s;
-	struct strvec all = STRVEC_INIT, own = STRVEC_INIT, others = STRVEC_INIT;
+	struct strvec all = STRVEC_INIT;
 	int rc = 0;
 	memset(&s, 0, sizeof(s));
 	if (attachments_now(c->root, &all) < 0 || read_visible(c, c->args[0], &all, &s) < 0) {
@@ -599,26 +617,35 @@ int cmd_addons_destroy(struct cli *c)
 		rc = 1;
 		goto done;
 	}
-	attachments_of(NULL, &s, &all); /* those of apps the user may not use too */
-	split_attachments(&s, &own, &others);
-	if (others.n) {
-		rc = destroy_refused(&s, &others);
-		goto done;
-	}
-	if (!args->no_backup && final_backup(c, &s.a) < 0) {
-		rc = cli_fail();
-		goto done;
-	}
-	for (size_t i = 0; !rc && i < own.n; i++)
-		rc = detach(c, s.a.app, own.v[i], s.a.name);
-	if (!rc && addon_destroy(c->root, s.a.name) < 0)
-		rc = cli_fail();
-	else if (!rc)
-		printf("Destroying %s on %s... done\n", s.a.name, owner);
+	rc = destroy_confirmed(c, &s, &all, args->no_backup);
 done:
-	strvec_clear(&others);
-	strvec_clear(&own);
 	strvec_clear(&s.attachments);
+	strvec_clear(&all);
+	return rc;
+}
+
+int addons_destroy_owned(struct cli *c, const struct strvec *owned)
+{
+	struct strvec all = STRVEC_INIT;
+	struct addon_shown *v = xcalloc(owned->n ? owned->n : 1, sizeof(*v));
+	int rc = attachments_now(c->root, &all) < 0 ? cli_fail() : 0;
+	/* every one first: one attached to another app refuses them all, nothing changed */
+	for (size_t i = 0; !rc && i < owned->n; i++) {
+		struct strvec own = STRVEC_INIT, others = STRVEC_INIT;
+		if (addon_read(c->root, owned->v[i], &v[i].a) < 0)
+			rc = cli_fail();
+		attachments_of(NULL, &v[i], &all);
+		split_attachments(&v[i], &own, &others);
+		if (!rc && others.n)
+			rc = destroy_refused(&v[i], &others);
+		strvec_clear(&others);
+		strvec_clear(&own);
+	}
+	for (size_t i = 0; !rc && i < owned->n; i++)
+		rc = destroy_confirmed(c, &v[i], &all, 0);
+	for (size_t i = 0; i < owned->n; i++)
+		strvec_clear(&v[i].attachments);
+	free(v);
 	strvec_clear(&all);
 	return rc;
 }

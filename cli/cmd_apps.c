@@ -199,42 +199,52 @@ done:
 
 struct apps_destroy_args {
 	const char *confirm;
+	const char *addons;
 };
 
 const struct opt apps_destroy_opts[] = {
 	OPT_STRING(0, "confirm", struct apps_destroy_args, confirm, "APP", "the app name",
 		   "the app's name again, to confirm"),
+	OPT_STRING(0, "addons", struct apps_destroy_args, addons, "destroy", "'destroy'",
+		   "destroy the add-ons the app owns too, each after its final backup"),
 	OPT_END_OF(struct apps_destroy_args),
 };
 
-/* SW_EDENIED naming the add-ons app owns, which must go first; 0 when it owns none. */
-static int owns_no_addons(const char *root, const char *app)
+/* The names of the add-ons app owns into owned. */
+static int owned_addons(const char *root, const char *app, struct strvec *owned)
 {
-	struct strvec names = STRVEC_INIT, owned = STRVEC_INIT;
+	struct strvec names = STRVEC_INIT;
 	int err = addons_list(root, &names);
 	for (size_t i = 0; !err && i < names.n; i++) {
 		struct addon a;
 		if (addon_read(root, names.v[i], &a) == 0 && !strcmp(a.app, app))
-			strvec_push(&owned, a.name);
+			strvec_push(owned, a.name);
 	}
-	if (!err && owned.n) {
-		struct buf list = BUF_INIT;
-		for (size_t i = 0; i < owned.n; i++)
-			buf_addf(&list, "%s%s", i ? ", " : "", owned.v[i]);
-		err = sw_error_set(SW_EDENIED, "%s owns the add-on%s %s: destroy its add-ons first: "
-				   "slipway addons:destroy %s --confirm %s",
-				   app, owned.n > 1 ? "s" : "", list.data, owned.v[0], app);
-		buf_release(&list);
-	}
-	strvec_clear(&owned);
 	strvec_clear(&names);
 	return err;
+}
+
+/* The refusal naming the add-ons app owns, which must go first (or with it). */
+static int owns_addons(const char *app, const struct strvec *owned)
+{
+	struct buf list = BUF_INIT;
+	for (size_t i = 0; i < owned->n; i++)
+		buf_addf(&list, "%s%s", i ? ", " : "", owned->v[i]);
+	say(stderr, SAY_ERROR, "%s owns the add-on%s %s: destroy its add-ons first: "
+			       "slipway addons:destroy %s --confirm %s",
+	    app, owned->n > 1 ? "s" : "", list.data, owned->v[0], app);
+	say(stderr, SAY_ERROR, "or destroy them with the app: slipway apps:destroy %s --confirm %s "
+			       "--addons destroy", app, app);
+	buf_release(&list);
+	return 1;
 }
 
 int cmd_apps_destroy(struct cli *c)
 {
 	const struct apps_destroy_args *a = c->options;
 	const char *name = c->args[0];
+	if (a->addons && strcmp(a->addons, "destroy"))
+		return cli_usage(c->cmd, "--addons takes 'destroy', not '%s'", a->addons);
 	if (app_check_exists(c->root, name) < 0)
 		return cli_fail();
 	if (!a->confirm || strcmp(a->confirm, name)) {
@@ -244,8 +254,13 @@ int cmd_apps_destroy(struct cli *c)
 		    name);
 		return 1;
 	}
-	if (owns_no_addons(c->root, name) < 0)
-		return cli_fail();
+	struct strvec owned = STRVEC_INIT;
+	int rc = owned_addons(c->root, name, &owned) < 0 ? cli_fail() : 0;
+	if (!rc && owned.n)
+		rc = a->addons ? addons_destroy_owned(c, &owned) : owns_addons(name, &owned);
+	strvec_clear(&owned);
+	if (rc)
+		return rc;
 	/* its processes stop first: nothing may run an app that is gone */
 	router_forget(c->root, name);
 	watch_stop(c->root, name);

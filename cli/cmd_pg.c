@@ -26,22 +26,6 @@
 
 /* ---- which add-on ---- */
 
-/*
- * The app's newest release (whose attachments addon_resolve() reads), with
- * its config and attachments (none: left RELEASE_INIT).
- */
-static int newest_release(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
 /* What a kind is called in messages. */
 static const char *kind_title(const char *kind)
 {
@@ -242,7 +226,7 @@ static int dbinfo(struct cli *c, const char *kind)
 	int rc = 0;
 	if (app_check_exists(c->root, c->app) < 0 ||
 	    (c->nargs && addon_resolve(c->root, c->app, kind, c->args[0], &a, &alias) < 0) ||
-	    newest_release(c->root, c->app, &r) < 0) {
+	    ledger_read_newest(c->root, c->app, LEDGER_READ_CONFIG, &r) < 0) {
 		rc = cli_fail();
 		goto done;
 	}

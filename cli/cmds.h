@@ -40,6 +40,12 @@ int cmd_addons_info(struct cli *c);
 int cmd_addons_attach(struct cli *c);
 int cmd_addons_detach(struct cli *c);
 int cmd_addons_destroy(struct cli *c);
+/*
+ * Destroys the add-ons named in owned, as addons:destroy NAME --confirm APP
+ * would, each with its final backup; when one is attached to another app
+ * none is destroyed.  0, or the exit status with the reason said.
+ */
+int addons_destroy_owned(struct cli *c, const struct strvec *owned);
 extern const struct opt addons_opts[], addons_create_opts[], addons_info_opts[],
 	addons_attach_opts[], addons_destroy_opts[];
 

@@ -6,6 +6,7 @@
 #include "runtime/supervisor.h"
 #include "store/domains.h"
 #include "store/paths.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -21,8 +22,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static volatile sig_atomic_t stopping;
 
@@ -177,29 +176,6 @@ done:
 	free(dir);
 	free(sock);
 	return err;
-}
-
-/*
- * The environment the settings are read with (HOME's git config,
- * SLIPWAY_* variables), as "NAME=value" entries: s6 gives its services
- * none of it.  Never a remote user's name.
- */
-static void settings_env(struct strvec *env)
-{
-	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
-					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
-	for (char **e = environ; e && *e; e++) {
-		const char *eq = strchr(*e, '=');
-		int kept = 0;
-		for (size_t i = 0; keep[i] && !kept; i++)
-			kept = !strncmp(*e, keep[i], strlen(keep[i]));
-		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
-		    !strncmp(*e, "SLIPWAY_USER=", 13) ||
-		    strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-			    (size_t)(eq - *e))
-			continue;
-		strvec_push(env, *e);
-	}
 }
 
 /*

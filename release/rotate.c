@@ -40,11 +40,7 @@ static int attachments_of(const char *root, const char *name, struct rotate_repo
 	strvec_sort(&apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct release r = RELEASE_INIT;
-		struct ledger *l = NULL;
-		char *repo = app_repo_path(root, apps.v[i]);
-		int v = 0;
-		if (!(err = ledger_open(&l, repo)) && !(err = ledger_latest(l, &v)) && v)
-			err = ledger_read(l, v, LEDGER_READ_CONFIG, &r);
+		err = ledger_read_newest(root, apps.v[i], LEDGER_READ_CONFIG, &r);
 		for (size_t k = 0; !err && k < r.addons.n; k++) {
 			if (strcmp(r.addons.v[k].addon, name))
 				continue;
@@ -55,8 +51,6 @@ static int attachments_of(const char *root, const char *name, struct rotate_repo
 			snprintf(ra->alias, sizeof(ra->alias), "%s", r.addons.v[k].alias);
 		}
 		release_release(&r);
-		ledger_free(l);
-		free(repo);
 	}
 	strvec_clear(&apps);
 	return err;

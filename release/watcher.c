@@ -56,32 +56,6 @@ int watch_service_warm(const char *root, const char *app, long long *until)
 	return 0;
 }
 
-extern char **environ;
-
-/*
- * The environment the settings were read with (store/settings.h: HOME's
- * git config, SLIPWAY_* variables), as "NAME=value" entries (pointing into
- * environ): s6 gives its services none of it.  Never the user names a
- * remote user's session sets, which would make the watcher refuse to run
- * as a remote user's command.
- */
-static void settings_env(struct strvec *env)
-{
-	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
-					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
-	for (char **e = environ; e && *e; e++) {
-		const char *eq = strchr(*e, '=');
-		int kept = 0;
-		for (size_t i = 0; keep[i] && !kept; i++)
-			kept = !strncmp(*e, keep[i], strlen(keep[i]));
-		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
-		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - *e))
-			continue;
-		strvec_push(env, *e);
-	}
-}
-
 /*
  * Writes the service (runtime/supervisor.h): run is the watcher (without
  * a remote user's name, which would make it refuse to run); finish keeps

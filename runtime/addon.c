@@ -39,19 +39,6 @@ const struct addon_kind *addon_kind_find(const char *kind)
 	return NULL;
 }
 
-/* The attachments of app's newest release into *out (empty when it has none). */
-static int attachments_newest(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_CONFIG, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
 /* 1 if the attachment at is what arg names: its alias, its var or its add-on. */
 static int names(const struct attachment *at, const char *arg)
 {
@@ -98,7 +85,7 @@ int addon_resolve(const char *root, const char *app, const char *kind, const cha
 {
 	struct release r = RELEASE_INIT;
 	const struct attachment *at = NULL;
-	int err = attachments_newest(root, app, &r);
+	int err = ledger_read_newest(root, app, LEDGER_READ_CONFIG, &r);
 	if (!err)
 		err = resolve_in(root, app, &r, kind, arg, &at);
 	if (!err)

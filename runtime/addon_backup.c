@@ -822,26 +822,6 @@ int addon_backup_due(const char *root, int64_t now, struct strvec *out)
 	return err;
 }
 
-extern char **environ;
-
-/* The environment the settings were read with (s6 gives its services none): HOME, SLIPWAY_*. */
-static void settings_env(struct strvec *env)
-{
-	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
-					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
-	for (char **e = environ; e && *e; e++) {
-		const char *eq = strchr(*e, '=');
-		int kept = 0;
-		for (size_t i = 0; keep[i] && !kept; i++)
-			kept = !strncmp(*e, keep[i], strlen(keep[i]));
-		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
-		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - *e))
-			continue;
-		strvec_push(env, *e);
-	}
-}
-
 static int has_pg_addon(const char *root)
 {
 	struct strvec names = STRVEC_INIT;

@@ -1,5 +1,7 @@
 #include "store/ledger.h"
 
+#include "store/paths.h"
+
 #include "util/error.h"
 #include "util/gitutil.h"
 #include "util/util.h"
@@ -790,5 +792,17 @@ int ledger_finish(struct ledger *l, int version, enum release_status status, int
 	free(name);
 done:
 	release_release(&r);
+	return err;
+}
+
+int ledger_read_newest(const char *root, const char *app, unsigned what, struct release *out)
+{
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
+	int v = 0, err = ledger_open(&l, repo);
+	if (!err && !(err = ledger_latest(l, &v)) && v)
+		err = ledger_read(l, v, what, out);
+	ledger_free(l);
+	free(repo);
 	return err;
 }

@@ -64,6 +64,13 @@ int ledger_current(struct ledger *l, int *version);
 int ledger_read(struct ledger *l, int version, unsigned what, struct release *out);
 
 /*
+ * Reads app's newest release (the one the next change starts from; what:
+ * as ledger_read()) into out (RELEASE_INIT); an app without releases
+ * leaves out as it is.
+ */
+int ledger_read_newest(const char *root, const char *app, unsigned what, struct release *out);
+
+/*
  * Appends r as the next release: sets r->version (and r->created when 0),
  * moves the head, and moves the current ref when r is succeeded.
  * SW_ECONFLICT if another writer won the race.

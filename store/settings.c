@@ -960,3 +960,23 @@ int settings_write_reference(FILE *f)
 		put_row(f, &settings_table[i]);
 	return fflush(f) || ferror(f) ? -1 : 0;
 }
+
+extern char **environ;
+
+void settings_env(struct strvec *env)
+{
+	static const char *const keep[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_NOSYSTEM=",
+					    "GIT_CONFIG_GLOBAL=", "SLIPWAY_", NULL };
+	static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789_";
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		int kept = 0;
+		for (size_t i = 0; keep[i] && !kept; i++)
+			kept = !strncmp(*e, keep[i], strlen(keep[i]));
+		if (!kept || !eq || !strncmp(*e, "SLIPWAY_SHELL_USER=", 19) ||
+		    !strncmp(*e, "SLIPWAY_USER=", 13) || strspn(*e, name_chars) != (size_t)(eq - *e))
+			continue;
+		strvec_push(env, *e);
+	}
+}

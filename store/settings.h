@@ -332,4 +332,13 @@ int settings_ssh_apps_create(int *max);
  */
 int settings_git_url(const char *app, char **out);
 
+/*
+ * The environment the settings are read with (HOME's git config and the
+ * SLIPWAY_* variables), appended to env as "NAME=value" entries: s6 gives
+ * the services it runs none of it, so a service that reads settings gets
+ * them in its run script.  Never the user names a remote user's session
+ * sets (SLIPWAY_USER, SLIPWAY_SHELL_USER): a service acts for no one.
+ */
+void settings_env(struct strvec *env);
+
 #endif

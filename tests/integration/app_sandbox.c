@@ -258,6 +258,27 @@ void app_sandbox_refused_at(struct th_at at, struct th_result r, int status, con
 	th_result_free(&r);
 }
 
+void app_sandbox_refused_line_at(struct th_at at, struct th_result r, const char *line)
+{
+	char *err = th_path(" !    %s\n", line);
+	app_sandbox_refused_at(at, r, 1, err);
+	free(err);
+}
+
+void app_sandbox_init_addons(struct app_sandbox *sb, const char *app)
+{
+	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
+	if (geteuid() == 0)
+		setenv("TMPDIR", "/tmp", 1);
+	th_become_test_user(NULL);
+	app_sandbox_init(sb, app, 0);
+	app_sandbox_setenv(sb, "SLIPWAY_USER=alice@example.com");
+	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
+	free(ports);
+	app_sandbox_setenv(sb, range);
+	free(range);
+}
+
 char *app_sandbox_chomp(char *line)
 {
 	size_t n = strlen(line);

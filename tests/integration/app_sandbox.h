@@ -94,6 +94,19 @@ char *app_sandbox_must_at(struct th_at at, struct th_result r, const char *what)
 void app_sandbox_refused_at(struct th_at at, struct th_result r, int status, const char *err);
 #define app_sandbox_refused(...) app_sandbox_refused_at(TH_AT, __VA_ARGS__)
 
+/* The same for the usual refusal: exit 1 and the one line " !    LINE" on stderr. */
+#define app_sandbox_refused_line(r, line) \
+	app_sandbox_refused_line_at(TH_AT, (r), (line))
+void app_sandbox_refused_line_at(struct th_at at, struct th_result r, const char *line);
+
+/*
+ * For suites whose commands run add-ons (PostgreSQL refuses root): becomes
+ * the test user (tests/helpers.h th_become_test_user(), TMPDIR /tmp so it
+ * reaches the sandbox), then app_sandbox_init(sb, app, 0) with
+ * SLIPWAY_USER=alice@example.com and a free SLIPWAY_ADDON_PORT_RANGE.
+ */
+void app_sandbox_init_addons(struct app_sandbox *sb, const char *app);
+
 /* Strips trailing newlines from line in place; returns it. */
 char *app_sandbox_chomp(char *line);
 

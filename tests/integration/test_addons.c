@@ -16,7 +16,9 @@
  * the user's, unknown add-on, detaching what is not attached, destroy
  * while attached elsewhere or without --confirm, apps:destroy of the
  * owner) says one line, exits 1 and changes nothing; an add-on whose
- * attach fails once it is made (its app stays locked) is destroyed again.
+ * attach fails once it is made (its app stays locked) is destroyed again;
+ * apps:destroy --addons destroy takes the app's add-ons with it, but not
+ * while one of them is attached to another app.
  * (As root, addons:create is refused: test_addons_root.c, a file of its
  * own because this one's processes change their uid.)
  */
@@ -41,27 +43,12 @@ static struct app_sandbox sb;
 
 #define gc th_keep
 
-/* The sandbox, made by the user the product runs as. */
-static void sandbox(void)
-{
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
-}
-
 #define sw(...) SANDBOX_RUN(&sb, sb.dir, SLIPWAY_BIN, __VA_ARGS__)
 #define OK(...) gc(app_sandbox_must(sw(__VA_ARGS__), #__VA_ARGS__))
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	th_become_test_user(NULL);
-	sandbox();
+	app_sandbox_init_addons(&sb, APP);
 	OK("server:start");
 }
 
@@ -95,14 +82,6 @@ static struct th_result sw_env(const char *extra, const char *const *args)
 static struct th_result as_bob(const char *const *args)
 {
 	return sw_env("SLIPWAY_SHELL_USER=bob", args);
-}
-
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
 }
 
 /* The release list of app, as `releases` prints it (kept). */
@@ -167,13 +146,13 @@ Test(addons, create_attach_rollback_detach_destroy)
 	deploy();
 
 	/* unknown kind, bad alias, a var of the user's: refused before anything is made */
-	refused(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
+	app_sandbox_refused_line(sw("addons:create", "mysql", "-a", APP), "unknown add-on service 'mysql': use "
 		"postgresql, redis");
-	refused(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "--as", "db", "-a", APP),
 		"invalid add-on alias 'db': use capital letters, digits and '_', starting with a "
 		"letter (DATABASE)");
 	OK("config:set", "DATABASE_URL=mine", "-a", OTHER);
-	refused(sw("addons:create", "postgresql", "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "-a", OTHER),
 		"DATABASE_URL is set on " OTHER " already; unset it (slipway config:unset "
 		"DATABASE_URL -a " OTHER ") or attach under another name with --as");
 	cr_assert_str_eq(OK("addons"), "No add-ons.\n");
@@ -218,7 +197,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 		  "%s", out);
 
 	/* DATABASE_URL is the add-on's; a rollback to before it keeps it */
-	refused(sw("config:set", "DATABASE_URL=x", "-a", APP),
+	app_sandbox_refused_line(sw("config:set", "DATABASE_URL=x", "-a", APP),
 		gc(th_path("cannot set DATABASE_URL: the add-on %s manages it (attached as "
 			   "DATABASE); to stop using it: slipway addons:detach DATABASE -a " APP,
 			   name)));
@@ -226,18 +205,20 @@ Test(addons, create_attach_rollback_detach_destroy)
 	cr_assert_str_eq(database_url(APP), url);
 
 	/* refusals: nothing changes */
-	refused(sw("addons:create", "postgresql", "--name", name, "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:create", "postgresql", "--name", name, "-a", OTHER),
 		gc(th_path("the add-on name '%s' is already taken", name)));
-	refused(sw("addons:attach", name, "-a", APP),
+	app_sandbox_refused_line(sw("addons:attach", name, "-a", APP),
 		gc(th_path(APP " has %s attached as DATABASE already: choose another name with "
 			   "--as, or detach it (slipway addons:detach DATABASE -a " APP ")", name)));
-	refused(sw("addons:info", "postgresql-none-1"),
+	app_sandbox_refused_line(sw("addons:info", "postgresql-none-1"),
 		"add-on 'postgresql-none-1' does not exist (see: slipway addons)");
-	refused(sw("addons:detach", "CACHE", "-a", APP),
+	app_sandbox_refused_line(sw("addons:detach", "CACHE", "-a", APP),
 		APP " has no add-on attached as CACHE (see: slipway addons -a " APP ")");
-	refused(sw("apps:destroy", APP, "--confirm", APP),
-		gc(th_path(APP " owns the add-on %s: destroy its add-ons first: slipway "
-			   "addons:destroy %s --confirm " APP, name, name)));
+	app_sandbox_refused(sw("apps:destroy", APP, "--confirm", APP), 1,
+			    gc(th_path(" !    " APP " owns the add-on %s: destroy its add-ons first: "
+				       "slipway addons:destroy %s --confirm " APP "\n"
+				       " !    or destroy them with the app: slipway apps:destroy " APP
+				       " --confirm " APP " --addons destroy\n", name, name)));
 	struct th_result r = sw("addons:destroy", name);
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_eq(r.out, "");
@@ -266,7 +247,7 @@ Test(addons, create_attach_rollback_detach_destroy)
 	/* a remote user sees only the add-ons of apps they may use */
 	cr_assert_str_eq(gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob")),
 			 "No add-ons.\n");
-	refused(as_bob((const char *[]){ "addons:info", name, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons:info", name, NULL }),
 		gc(th_path("add-on '%s' does not exist (see: slipway addons)", name)));
 
 	/* another app attaches it: the same URL; it cannot go while attached there */
@@ -277,18 +258,18 @@ Test(addons, create_attach_rollback_detach_destroy)
 	OK("access:add", "bob", "-a", OTHER); /* the control: now bob sees it */
 	out = gc(app_sandbox_must(as_bob((const char *[]){ "addons", NULL }), "bob"));
 	cr_assert(strstr(out, name) && strstr(out, "as DATABASE on " OTHER), "%s", out);
-	refused(as_bob((const char *[]){ "addons", "-a", APP, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons", "-a", APP, NULL }),
 		"You do not have access to the app " APP ".");
-	refused(as_bob((const char *[]){ "addons:destroy", name, "--confirm", APP, NULL }),
+	app_sandbox_refused_line(as_bob((const char *[]){ "addons:destroy", name, "--confirm", APP, NULL }),
 		gc(th_path("%s is " APP "'s: only its users may destroy it", name)));
-	refused(sw("addons:destroy", name, "--confirm", APP),
+	app_sandbox_refused_line(sw("addons:destroy", name, "--confirm", APP),
 		gc(th_path("%s is attached to other apps (" OTHER "::DATABASE): detach it there "
 			   "first (slipway addons:detach DATABASE -a " OTHER ")", name)));
 	out = OK("addons:detach", "DATABASE", "-a", OTHER);
 	cr_assert_str_eq(out, gc(th_path("Detached %s from DATABASE (DATABASE_URL) on " OTHER
 					 ", v4\n", name)));
 	cr_assert_str_eq(database_url(OTHER), "");
-	refused(sw("addons:detach", "DATABASE", "-a", OTHER),
+	app_sandbox_refused_line(sw("addons:detach", "DATABASE", "-a", OTHER),
 		OTHER " has no add-on attached as DATABASE (see: slipway addons -a " OTHER ")");
 
 	/* destroyed: detached from its owner (a release), its service and data gone */
@@ -312,6 +293,23 @@ Test(addons, create_attach_rollback_detach_destroy)
 	cr_assert_eq(ping.status, 0, "%s%s", ping.out, ping.err);
 	cr_assert_str_eq(ping.out, "PONG\n");
 	th_result_free(&ping);
-	OK("addons:destroy", rname, "--confirm", APP);
-	OK("apps:destroy", APP, "--confirm", APP);
+
+	/* the app with its add-ons: not while one is attached to another app, nothing changed */
+	OK("addons:attach", rname, "-a", OTHER);
+	app_sandbox_refused_line(sw("apps:destroy", APP, "--confirm", APP, "--addons", "destroy"),
+		gc(th_path("%s is attached to other apps (" OTHER "::REDIS): detach it there first "
+			   "(slipway addons:detach REDIS -a " OTHER ")", rname)));
+	struct th_result bad = sw("apps:destroy", APP, "--confirm", APP, "--addons", "keep");
+	cr_assert_eq(bad.status, 2);
+	cr_assert(strstr(bad.err, "--addons takes 'destroy', not 'keep'"), "%s", bad.err);
+	th_result_free(&bad);
+	cr_assert(exists(gc(th_path("%s/addons/%s", sb.root, rname))));
+	cr_assert(strstr(OK("apps"), APP));
+	OK("addons:detach", "REDIS", "-a", OTHER);
+	out = OK("apps:destroy", APP, "--confirm", APP, "--addons", "destroy");
+	cr_assert(strstr(out, gc(th_path("Destroying %s on " APP "... done\n", rname))) &&
+			  strstr(out, "Destroying " APP "... done\n"),
+		  "%s", out);
+	cr_assert(!exists(gc(th_path("%s/addons/%s", sb.root, rname))));
+	cr_assert_str_eq(OK("addons", "--all"), "No add-ons.\n");
 }

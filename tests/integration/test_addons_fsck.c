@@ -38,15 +38,7 @@ static struct app_sandbox sb;
 
 static void setup(void)
 {
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1); /* the test user must reach the sandbox */
-	th_become_test_user(NULL);
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
+	app_sandbox_init_addons(&sb, APP);
 	OK("server:start");
 	OK("apps:create", APP);
 	OK("apps:create", OTHER);

@@ -35,16 +35,7 @@ static struct app_sandbox sb;
 
 static void setup(void)
 {
-	/* the user must reach the sandbox: /tmp is open to everyone, a $TMPDIR may not be */
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1);
-	th_become_test_user(NULL);
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
+	app_sandbox_init_addons(&sb, APP);
 	OK("server:start");
 }
 
@@ -57,14 +48,6 @@ static void teardown(void)
 }
 
 TestSuite(pg_backups, .init = setup, .fini = teardown, .timeout = 240);
-
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
-}
 
 /* A first deploy of APP: a worker the formation does not run. */
 static void deploy(void)
@@ -177,25 +160,25 @@ Test(pg_backups, capture_download_restore_refusals)
 
 	psql(name, "DROP TABLE t");
 	/* refusals: one line, exit 1, the database as it was (no t) */
-	refused(sw("pg:backups:restore", id, "-a", APP),
+	app_sandbox_refused_line(sw("pg:backups:restore", id, "-a", APP),
 		gc(th_path("This overwrites the data of %s on " APP " with backup %s: to proceed, "
 			   "run: slipway pg:backups:restore %s %s -a " APP " --confirm " APP, name,
 			   id, id, name)));
-	refused(sw("pg:backups:restore", id, "-a", APP, "--confirm", OTHER),
+	app_sandbox_refused_line(sw("pg:backups:restore", id, "-a", APP, "--confirm", OTHER),
 		gc(th_path("This overwrites the data of %s on " APP " with backup %s: to proceed, "
 			   "run: slipway pg:backups:restore %s %s -a " APP " --confirm " APP, name,
 			   id, id, name)));
-	refused(sw("pg:backups:restore", "b099", "-a", APP, "--confirm", APP),
+	app_sandbox_refused_line(sw("pg:backups:restore", "b099", "-a", APP, "--confirm", APP),
 		gc(th_path("backup b099 of %s does not exist (see: slipway pg:backups)", name)));
-	refused(sw("pg:backups:info", "x1", "-a", APP),
+	app_sandbox_refused_line(sw("pg:backups:info", "x1", "-a", APP),
 		"'x1' is no backup id: backups are named b001, b002, ... (see: slipway pg:backups)");
 	struct th_result r = psql_r(name, "SELECT x FROM t");
 	cr_assert_neq(r.status, 0, "%s", r.out);
 	th_result_free(&r);
 	/* an app without PostgreSQL */
-	refused(sw("pg:backups:capture", "-a", OTHER),
+	app_sandbox_refused_line(sw("pg:backups:capture", "-a", OTHER),
 		OTHER " has no postgresql add-on (addons:create postgresql -a " OTHER ")");
-	refused(sw("pg:backups", "-a", OTHER),
+	app_sandbox_refused_line(sw("pg:backups", "-a", OTHER),
 		OTHER " has no postgresql add-on (addons:create postgresql -a " OTHER ")");
 
 	cr_assert_str_eq(OK("pg:backups:restore", id, "-a", APP, "--confirm", APP),

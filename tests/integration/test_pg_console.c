@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/term.h"
 
 #include "util/util.h"
 
@@ -36,7 +37,6 @@
 
 #define APP "shop"
 #define OTHER "blog"
-#define OUT_MAX (256 * 1024)
 
 static struct app_sandbox sb;
 
@@ -44,30 +44,12 @@ static struct app_sandbox sb;
 #define sw(...) SANDBOX_RUN(&sb, sb.dir, SLIPWAY_BIN, __VA_ARGS__)
 #define OK(...) gc(app_sandbox_must(sw(__VA_ARGS__), #__VA_ARGS__))
 
-/* A program at the test's terminal (as in test_run_tty.c). */
-struct term {
-	int master, slave;
-	pid_t pid;
-	char out[OUT_MAX];
-	size_t n, mark;
-};
-
-static struct term *cur;
-
 static void setup(void)
 {
-	if (geteuid() == 0)
-		setenv("TMPDIR", "/tmp", 1); /* the test user must reach the sandbox */
-	th_become_test_user(NULL);
-	app_sandbox_init(&sb, APP, 0);
-	app_sandbox_setenv(&sb, "SLIPWAY_USER=alice@example.com");
+	app_sandbox_init_addons(&sb, APP);
 	app_sandbox_setenv(&sb, "TERM=vt100");
 	/* one-offs as the test user: /dev/net/tun may be closed to it (test_addon_net.c has it) */
 	app_sandbox_setenv(&sb, "SLIPWAY_APP_NETWORK=host");
-	char *ports = th_addon_port_range(), *range = th_path("SLIPWAY_ADDON_PORT_RANGE=%s", ports);
-	free(ports);
-	app_sandbox_setenv(&sb, range);
-	free(range);
 	OK("server:start");
 	OK("apps:create", APP);
 	OK("apps:create", OTHER);
@@ -75,11 +57,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (cur && cur->pid > 0) {
-		kill(cur->pid, SIGKILL);
-		waitpid(cur->pid, NULL, 0);
-	}
-	cur = NULL;
+	term_teardown();
 	struct th_result r = sw("server:stop");
 	th_result_free(&r);
 	th_keep_free();
@@ -137,14 +115,6 @@ static void deploy(void)
 	free(app_sandbox_push(&sb, "main"));
 }
 
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
-}
-
 /* The one add-on name of kind in s, kept. */
 static char *addon_name(const char *s, const char *kind)
 {
@@ -164,84 +134,6 @@ static void url_login(const char *url, char **user, char **password)
 }
 
 /* ---- the terminal ---- */
-
-/* Starts argv in dir with the sandbox's environment and extra ("K=V" entries, NULL-ended). */
-static void term_start(struct term *t, const char *dir, const char *const *extra,
-		       const char *const *argv)
-{
-	struct winsize ws = { .ws_row = 24, .ws_col = 100 };
-	memset(t, 0, sizeof(*t));
-	cr_assert_eq(openpty(&t->master, &t->slave, NULL, NULL, &ws), 0);
-	cur = t;
-	t->pid = fork();
-	cr_assert_geq(t->pid, 0);
-	if (t->pid == 0) {
-		for (size_t i = 0; i < sb.nenv; i++)
-			putenv((char *)sb.env[i]);
-		for (size_t i = 0; extra && extra[i]; i++)
-			putenv((char *)extra[i]);
-		if (setsid() < 0 || ioctl(t->slave, TIOCSCTTY, 0) < 0 || dup2(t->slave, 0) < 0 ||
-		    dup2(t->slave, 1) < 0 || dup2(t->slave, 2) < 0 || chdir(dir) < 0)
-			_exit(127);
-		close(t->master);
-		close(t->slave);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-}
-
-static int term_read(struct term *t, int ms)
-{
-	struct pollfd p = { .fd = t->master, .events = POLLIN };
-	while (poll(&p, 1, ms) > 0 && t->n < OUT_MAX - 1) {
-		ssize_t got = read(t->master, t->out + t->n, OUT_MAX - 1 - t->n);
-		if (got <= 0)
-			return 0;
-		t->n += (size_t)got;
-		t->out[t->n] = '\0';
-		ms = 0;
-	}
-	return 1;
-}
-
-/* Waits (up to 60 s) for needle after the last one found. */
-static void term_expect(struct term *t, const char *needle)
-{
-	for (int i = 0; i < 600; i++) {
-		char *at = strstr(t->out + t->mark, needle);
-		if (at) {
-			t->mark = (size_t)(at - t->out) + strlen(needle);
-			return;
-		}
-		term_read(t, 100);
-	}
-	cr_assert_fail("'%s' never came; the terminal shows:\n%s", needle, t->out);
-}
-
-static void term_send(struct term *t, const char *keys)
-{
-	cr_assert_eq(write(t->master, keys, strlen(keys)), (ssize_t)strlen(keys));
-}
-
-/* Waits (up to 60 s) for the program to end: its exit status. */
-static int term_wait(struct term *t)
-{
-	int st;
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
-			t->pid = -1;
-			cur = NULL;
-			close(t->slave);
-			for (int j = 0; j < 100 && term_read(t, 100); j++)
-				;
-			close(t->master);
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		term_read(t, 100);
-	}
-	cr_assert_fail("it never ended; the terminal shows:\n%s", t->out);
-	return -1;
-}
 
 /* ---- PostgreSQL ---- */
 
@@ -292,11 +184,11 @@ Test(pg_console, pg_psql_and_pg_info)
 
 	/* refusals: one line, exit 1, nothing changed */
 	char *before = OK("releases", "-a", APP);
-	refused(sw("pg:psql", "NOPE", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "NOPE", "-a", APP, "-c", "SELECT 1"),
 		"Couldn't find that add-on: NOPE is not attached to shop");
-	refused(sw("pg:psql", "-a", OTHER, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", OTHER, "-c", "SELECT 1"),
 		"blog has no postgresql add-on (addons:create postgresql -a blog)");
-	refused(sw("pg:info", "-a", "nope"),
+	app_sandbox_refused_line(sw("pg:info", "-a", "nope"),
 		"app 'nope' does not exist (create it with: slipway apps:create nope)");
 	cr_assert_str_eq(OK("pg:info", "-a", OTHER), "blog has no heroku-postgresql add-ons.\n");
 	cr_assert_str_eq(OK("releases", "-a", APP), before);
@@ -315,7 +207,7 @@ Test(pg_console, pg_psql_and_pg_info)
 		  "%s", out);
 	cr_assert_null(strstr(out, "Tables:"), "%s", out);
 	cr_assert(strstr(out, gc(th_path("\nAdd-on:      %s\n", name))), "%s", out);
-	refused(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
 		gc(th_path("add-on '%s' refuses to start: its data is of PostgreSQL 14, the "
 			   "installed server is PostgreSQL 15 (upgrade the data with pg_upgrade, or "
 			   "install postgresql-14)", name)));
@@ -334,6 +226,7 @@ static void psql_console(struct term *t)
 	term_expect(t, "42");
 	term_send(t, "\\q\n");
 	cr_assert_eq(term_wait(t), 0, "%s", t->out);
+	term_close(t);
 }
 
 Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
@@ -341,7 +234,8 @@ Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 	deploy(); /* a remote user's console runs in the app's sandbox */
 	OK("addons:create", "heroku-postgresql", "-a", APP);
 	struct term t;
-	term_start(&t, sb.dir, NULL, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-a", APP, NULL });
+	term_start(&t, &sb, sb.dir, NULL, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-a", APP, NULL },
+		   24, 100);
 	psql_console(&t);
 
 	/*
@@ -351,20 +245,23 @@ Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 	free(SANDBOX_OK(&sb, NULL, "git", "remote", "add", "laptop",
 			"ssh://git@127.0.0.1:2222/" APP ".git"));
 	const char *echo_ssh[] = { "GIT_SSH_COMMAND=echo SSH", NULL };
-	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-r", "laptop",
-							   NULL });
+	const char *psql[] = { SLIPWAY_BIN, "pg:psql", "-r", "laptop", NULL };
+	term_start(&t, &sb, sb.src, echo_ssh, psql, 24, 100);
 	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
 	cr_assert(strstr(t.out, "SSH -p 2222 -t git@127.0.0.1 pg:psql -a " APP "\r\n"), "%s", t.out);
-	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "redis:cli", "-r", "laptop",
-							   NULL });
+	term_close(&t);
+	const char *cli[] = { SLIPWAY_BIN, "redis:cli", "-r", "laptop", NULL };
+	term_start(&t, &sb, sb.src, echo_ssh, cli, 24, 100);
 	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
 	cr_assert(strstr(t.out, "SSH -p 2222 -t git@127.0.0.1 redis:cli -a " APP "\r\n"), "%s",
 		  t.out);
-	term_start(&t, sb.src, echo_ssh, (const char *[]){ SLIPWAY_BIN, "pg:psql", "-r", "laptop",
-							   "-c", "SELECT 1", NULL });
+	term_close(&t);
+	const char *psql_c[] = { SLIPWAY_BIN, "pg:psql", "-r", "laptop", "-c", "SELECT 1", NULL };
+	term_start(&t, &sb, sb.src, echo_ssh, psql_c, 24, 100);
 	cr_assert_eq(term_wait(&t), 0, "%s", t.out);
 	cr_assert(strstr(t.out, "SSH -p 2222 git@127.0.0.1 pg:psql -a " APP " --command "),
 		  "%s", t.out);
+	term_close(&t);
 
 	/*
 	 * what sshd runs for alice's key, at the terminal it made (the shell
@@ -376,14 +273,15 @@ Test(pg_console, pg_psql_at_a_terminal_is_psql_s_console)
 			"host"));
 	const char *line[] = { "SSH_ORIGINAL_COMMAND=pg:psql -a " APP, NULL };
 	const char *shell[] = { SLIPWAY_BIN, "--root", sb.root, "shell", "alice", NULL };
-	term_start(&t, sb.dir, line, shell);
+	term_start(&t, &sb, sb.dir, line, shell, 24, 100);
 	psql_console(&t);
 	/* the control: a command that is no console is refused a terminal */
 	const char *apps[] = { "SSH_ORIGINAL_COMMAND=apps", NULL };
-	term_start(&t, sb.dir, apps, shell);
+	term_start(&t, &sb, sb.dir, apps, shell, 24, 100);
 	cr_assert_eq(term_wait(&t), 1, "%s", t.out);
 	cr_assert(strstr(t.out, "refused: only 'run', 'pg:psql' and 'redis:cli' take a terminal"),
 		  "%s", t.out);
+	term_close(&t);
 }
 
 /* ---- Redis ---- */
@@ -424,11 +322,11 @@ Test(pg_console, redis_cli_and_redis_info)
 		  "%s", out);
 
 	/* an add-on of the other kind is no PostgreSQL */
-	refused(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "-a", APP, "-c", "SELECT 1"),
 		"shop has no postgresql add-on (addons:create postgresql -a shop)");
-	refused(sw("pg:psql", "REDIS", "-a", APP, "-c", "SELECT 1"),
+	app_sandbox_refused_line(sw("pg:psql", "REDIS", "-a", APP, "-c", "SELECT 1"),
 		"REDIS is a redis add-on, not postgresql");
-	refused(sw("redis:info", "DATABASE", "-a", APP), "Couldn't find that add-on: DATABASE is not "
+	app_sandbox_refused_line(sw("redis:info", "DATABASE", "-a", APP), "Couldn't find that add-on: DATABASE is not "
 		"attached to shop");
 }
 
@@ -509,7 +407,7 @@ Test(pg_console, a_remote_user_s_console_runs_in_the_app_s_sandbox)
 
 	/* an app without code has no sandbox to run it in: refused, one line */
 	char *other = addon_name(OK("addons:create", "postgresql", "-a", OTHER), "postgresql-");
-	refused(as_alice(NULL, (const char *[]){ "pg:psql", "-a", OTHER, "-c", "SELECT 1", NULL }),
+	app_sandbox_refused_line(as_alice(NULL, (const char *[]){ "pg:psql", "-a", OTHER, "-c", "SELECT 1", NULL }),
 		gc(th_path("%s's console runs in the sandbox of " OTHER "'s running release, which "
 			   "has no code yet: push first", other)));
 }

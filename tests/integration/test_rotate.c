@@ -117,14 +117,6 @@ static struct th_result as_bob(const char *const *args)
 	return th_run(sb.dir, env, NULL, argv);
 }
 
-/* A refusal: exit 1, the one line on stderr, nothing on stdout. */
-static void refused(struct th_result r, const char *line)
-{
-	char *err = th_path(" !    %s\n", line);
-	app_sandbox_refused(r, 1, err);
-	free(err);
-}
-
 /* The add-on name in s ("KIND-<adjective>-<number>"), kept. */
 static char *addon_name(const char *s, const char *kind)
 {
@@ -244,14 +236,14 @@ Test(rotate, pg_credentials_rotate_under_load_fails_no_request_and_revokes_the_o
 	char *proceed = gc(th_path("This rotates the credentials of %s in every app it is "
 				   "attached to; to proceed, run: slipway pg:credentials:rotate "
 				   "DATABASE -a " APP " --confirm " APP, name));
-	refused(sw("pg:credentials:rotate", "-a", APP), proceed);
-	refused(sw("pg:credentials:rotate", "-a", APP, "--confirm", OTHER), proceed);
-	refused(sw("pg:credentials:rotate", "-a", OTHER, "--confirm", OTHER),
+	app_sandbox_refused_line(sw("pg:credentials:rotate", "-a", APP), proceed);
+	app_sandbox_refused_line(sw("pg:credentials:rotate", "-a", APP, "--confirm", OTHER), proceed);
+	app_sandbox_refused_line(sw("pg:credentials:rotate", "-a", OTHER, "--confirm", OTHER),
 		OTHER " has no postgresql add-on (addons:create postgresql -a " OTHER ")");
-	refused(as_bob((const char *[]){ "pg:credentials:rotate", "-a", APP, "--confirm", APP,
+	app_sandbox_refused_line(as_bob((const char *[]){ "pg:credentials:rotate", "-a", APP, "--confirm", APP,
 					 NULL }),
 		"You do not have access to the app " APP ".");
-	refused(sw("pg:credentials:rotate", "CACHE", "-a", APP, "--confirm", APP),
+	app_sandbox_refused_line(sw("pg:credentials:rotate", "CACHE", "-a", APP, "--confirm", APP),
 		"Couldn't find that add-on: CACHE is not attached to " APP);
 	cr_assert_str_eq(config_get("DATABASE_URL"), old);
 	cr_assert_eq(release_count(), releases);
@@ -311,7 +303,7 @@ Test(rotate, redis_credentials_shows_the_url_and_reset_revokes_the_old_password)
 	char *old = config_get("REDIS_URL");
 	cr_assert_str_eq(OK("redis:credentials", "-a", APP), gc(th_path("%s\n", old)));
 	int releases = release_count();
-	refused(sw("redis:credentials", "--reset", "-a", APP),
+	app_sandbox_refused_line(sw("redis:credentials", "--reset", "-a", APP),
 		gc(th_path("This rotates the credentials of %s in every app it is attached to; "
 			   "to proceed, run: slipway redis:credentials --reset REDIS -a " APP
 			   " --confirm " APP, name)));

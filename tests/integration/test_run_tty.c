@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/term.h"
 #include "tests/integration/sshd.h"
 
 #include <criterion/criterion.h>
@@ -28,20 +29,8 @@
 #include <unistd.h>
 
 #define APP "app"
-#define OUT_MAX (1024 * 1024)
 
 static struct app_sandbox sb;
-
-/* A program at the test's terminal. */
-struct term {
-	int master, slave;   /* the test keeps the slave open: its modes stay readable */
-	pid_t pid;
-	struct termios before, after; /* after: read as it ended */
-	char out[OUT_MAX];   /* everything it wrote */
-	size_t n, mark;      /* term_expect() looks after mark */
-};
-
-static struct term *cur; /* stopped by the teardown if a test fails */
 
 static void setup(void)
 {
@@ -55,105 +44,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (cur && cur->pid > 0) {
-		kill(cur->pid, SIGKILL);
-		waitpid(cur->pid, NULL, 0);
-	}
-	cur = NULL;
+	term_teardown();
 	app_sandbox_release(&sb);
 }
 
 TestSuite(run_tty, .init = setup, .fini = teardown, .timeout = 180);
-
-/* Starts argv in dir with the sandbox's environment and extra, at a rows x cols terminal. */
-static void term_start(struct term *t, const char *dir, const char *extra, const char *const *argv,
-		       int rows, int cols)
-{
-	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-	memset(t, 0, sizeof(*t));
-	cr_assert_eq(openpty(&t->master, &t->slave, NULL, NULL, &ws), 0);
-	cr_assert_eq(tcgetattr(t->slave, &t->before), 0);
-	cur = t;
-	t->pid = fork();
-	cr_assert_geq(t->pid, 0);
-	if (t->pid == 0) {
-		for (size_t i = 0; i < sb.nenv; i++)
-			putenv((char *)sb.env[i]);
-		if (extra)
-			putenv((char *)extra);
-		if (setsid() < 0 || ioctl(t->slave, TIOCSCTTY, 0) < 0 || dup2(t->slave, 0) < 0 ||
-		    dup2(t->slave, 1) < 0 || dup2(t->slave, 2) < 0 || chdir(dir) < 0)
-			_exit(127);
-		close(t->master);
-		close(t->slave);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-}
-
-/* Reads what the program wrote within ms milliseconds (0: what is there); 0 at the end. */
-static int term_read(struct term *t, int ms)
-{
-	struct pollfd p = { .fd = t->master, .events = POLLIN };
-	while (poll(&p, 1, ms) > 0 && t->n < OUT_MAX - 1) {
-		ssize_t got = read(t->master, t->out + t->n, OUT_MAX - 1 - t->n);
-		if (got <= 0)
-			return 0; /* EIO: no slave is open any more */
-		t->n += (size_t)got;
-		t->out[t->n] = '\0';
-		ms = 0;
-	}
-	return 1;
-}
-
-/* Waits (up to 60 s) for needle in what it wrote after the last one found. */
-static void term_expect(struct term *t, const char *needle)
-{
-	for (int i = 0; i < 600; i++) {
-		char *at = strstr(t->out + t->mark, needle);
-		if (at) {
-			t->mark = (size_t)(at - t->out) + strlen(needle);
-			return;
-		}
-		term_read(t, 100);
-	}
-	cr_assert_fail("'%s' never came; the terminal shows:\n%s", needle, t->out);
-}
-
-static void term_send(struct term *t, const char *keys)
-{
-	cr_assert_eq(write(t->master, keys, strlen(keys)), (ssize_t)strlen(keys));
-}
-
-/* Waits (up to 60 s) for the program to end, reading what it writes: its exit status. */
-static int term_wait(struct term *t)
-{
-	int st;
-	for (int i = 0; i < 600; i++) {
-		pid_t r = waitpid(t->pid, &st, WNOHANG);
-		if (r == t->pid) {
-			t->pid = -1;
-			cur = NULL;
-			/* its modes now; then, the slave closed, all it wrote up to the end */
-			cr_assert_eq(tcgetattr(t->slave, &t->after), 0);
-			close(t->slave);
-			t->slave = -1;
-			for (int j = 0; j < 600 && term_read(t, 100); j++)
-				;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		term_read(t, 100);
-	}
-	cr_assert_fail("it never ended; the terminal shows:\n%s", t->out);
-	return -1;
-}
-
-static void term_close(struct term *t)
-{
-	close(t->master);
-	if (t->slave >= 0)
-		close(t->slave);
-}
 
 /* The test's terminal is in raw mode (run put it so while the command runs). */
 static void assert_raw(const struct term *t)
@@ -224,14 +119,14 @@ static void interactive_shell(struct term *t)
 Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
 {
 	struct term t;
-	term_start(&t, sb.src, NULL, (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "sh", NULL },
+	term_start(&t, &sb, sb.src, NULL, (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "sh", NULL },
 		   33, 99);
 	interactive_shell(&t);
 	term_close(&t);
 	cr_assert_eq(app_sandbox_runs_left(&sb), 0);
 
 	/* a command that a signal ends: 128+signal, as without a terminal */
-	term_start(&t, sb.src, NULL,
+	term_start(&t, &sb, sb.src, NULL,
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "tty; kill -KILL $$", NULL },
 		   24, 80);
 	cr_assert_eq(term_wait(&t), 128 + SIGKILL, "%s", t.out);
@@ -240,7 +135,7 @@ Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
 	term_close(&t);
 
 	/* much typed in, much written out: every byte both ways, to the last */
-	term_start(&t, sb.src, NULL,
+	term_start(&t, &sb, sb.src, NULL,
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP,
 					  "echo go; head -n 300 | wc -l; seq 1 20000", NULL },
 		   24, 80);
@@ -260,7 +155,7 @@ Test(run_tty, run_at_a_terminal_gives_the_command_a_terminal_of_its_own)
 	term_close(&t);
 
 	/* unsandboxed (slipway.sandbox none) the same */
-	term_start(&t, sb.src, "SLIPWAY_SANDBOX=none",
+	term_start(&t, &sb, sb.src, (const char *const[]){ "SLIPWAY_SANDBOX=none", NULL },
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP,
 					  "tty; stty size; stty -g < /dev/tty > /dev/null && echo ctty; exit 2",
 					  NULL },
@@ -281,7 +176,7 @@ Test(run_tty, no_tty_or_no_terminal_keeps_the_command_without_one)
 	 * as /dev/console, never as the command's controlling terminal)
 	 */
 	struct term t;
-	term_start(&t, sb.src, NULL,
+	term_start(&t, &sb, sb.src, NULL,
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-a", APP, "--no-tty",
 					  "tty; stty -g >/dev/null 2>&1 < /dev/tty || echo no-ctty; exit 4",
 					  NULL },
@@ -318,14 +213,14 @@ Test(run_tty, run_through_ssh_asks_for_a_terminal_and_gets_one)
 			    "-o LogLevel=ERROR", key);
 
 	struct term t;
-	term_start(&t, sb.src, ssh,
+	term_start(&t, &sb, sb.src, (const char *const[]){ ssh, NULL },
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "sh", NULL },
 		   33, 99);
 	interactive_shell(&t);
 	term_close(&t);
 
 	/* the control: --no-tty asks ssh for no terminal */
-	term_start(&t, sb.src, ssh,
+	term_start(&t, &sb, sb.src, (const char *const[]){ ssh, NULL },
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "--no-tty",
 					  "tty; exit 4", NULL },
 		   24, 80);
@@ -344,14 +239,14 @@ Test(run_tty, run_through_ssh_asks_for_a_terminal_and_gets_one)
 	cr_assert(!strncmp(text, "restrict,pty,command=", 21), "%s", text);
 	char *old = th_path("restrict,%s", text + 13);
 	th_write(file, old, 0600);
-	term_start(&t, sb.src, ssh,
+	term_start(&t, &sb, sb.src, (const char *const[]){ ssh, NULL },
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "tty", NULL },
 		   24, 80);
 	cr_assert_neq(term_wait(&t), 0, "%s", t.out);
 	cr_assert(strstr(t.out, "PTY allocation request failed"), "%s", t.out);
 	assert_modes_back(&t);
 	term_close(&t);
-	term_start(&t, sb.src, ssh,
+	term_start(&t, &sb, sb.src, (const char *const[]){ ssh, NULL },
 		   (const char *const[]){ SLIPWAY_BIN, "run", "-r", "laptop", "-a", APP, "--no-tty",
 					  "tty; exit 4", NULL },
 		   24, 80);
