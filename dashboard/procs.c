@@ -71,16 +71,16 @@ done:
 	return err;
 }
 
-/* The page, with outcome (escaped; may be NULL) above what ps shows now. */
-static void render(const struct app_request *a, struct response *res, const char *outcome)
+/* The page, with a refusal's reason (may be NULL) above what ps shows now. */
+static void render(const struct app_request *a, struct response *res, const char *refusal)
 {
 	struct buf *b = &res->body;
 	int on = maintenance_on(a->root, a->app);
 	buf_reset(b);
 	apppage_open(a, b, "Processes");
-	if (outcome) {
-		buf_adds(b, res->status == 200 ? "<p class=\"outcome\">" : "<p class=\"error\">");
-		html_escape(b, outcome);
+	if (refusal) {
+		buf_adds(b, "<p class=\"error\">");
+		html_escape(b, refusal);
 		buf_adds(b, "</p>\n");
 	}
 	if (show_ps(a, b) < 0) {
