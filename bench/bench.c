@@ -20,6 +20,13 @@
  *       the servers keep running (as an unprivileged user only)
  *   slipway-bench addons-stop ROOT
  *       stops ROOT's supervision tree and everything in it
+ *   slipway-bench builds ROOT APP N
+ *       records N builds of APP (builds_begin(), a line of output each,
+ *       every tenth failed) and prints seconds=S
+ *   slipway-bench activity ROOT APP RUNS
+ *       renders APP's Activity tab (dashboard_answer(), what the
+ *       dashboard's process for one request runs, logged in as the
+ *       operator) RUNS times and prints median_ms=M bytes=B
  *   slipway-bench backup ROOT NAME
  *       captures a backup of PostgreSQL add-on NAME with its restore test
  *       (addon_backup_capture(), what pg:backups:capture runs) and prints
@@ -30,11 +37,15 @@
  */
 #define _GNU_SOURCE
 #include "store/slug.h"
+#include "dashboard/pages.h"
+#include "dashboard/scgi.h"
+#include "dashboard/session.h"
 #include "release/change.h"
 #include "runtime/addon.h"
 #include "runtime/addon_backup.h"
 #include "runtime/supervisor.h"
 #include "store/appctx.h"
+#include "store/builds.h"
 #include "store/config.h"
 #include "util/error.h"
 #include "util/run.h"
@@ -244,8 +255,103 @@ static int cmd_backup(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_builds(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: slipway-bench builds ROOT APP N\n");
+		return 2;
+	}
+	int n = atoi(argv[2]);
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		struct build_record r = BUILD_RECORD_INIT;
+		FILE *log;
+		r.user = strdup("bench@example.com");
+		r.source = strdup("main");
+		snprintf(r.commit, sizeof(r.commit), "%040d", i);
+		if (builds_begin(argv[0], argv[1], &r, n, &log) < 0)
+			return fail("builds_begin");
+		fprintf(log, "\033[1m-----> Building\033[0m %d\n", i);
+		fclose(log);
+		r.status = i % 10 == 9 ? BUILD_FAILED : BUILD_SUCCEEDED;
+		if (builds_update(argv[0], argv[1], &r) < 0)
+			return fail("builds_update");
+		build_record_release(&r);
+	}
+	printf("seconds=%.3f\n", now() - t0);
+	return 0;
+}
+
+/* One GET of path with the session cookie secret, as nginx passes it. */
+static void scgi_get(struct buf *req, const char *path, const char *cookie)
+{
+	struct buf h = BUF_INIT;
+	const char *pairs[][2] = { { "CONTENT_LENGTH", "0" }, { "SCGI", "1" },
+				   { "REQUEST_METHOD", "GET" }, { "DOCUMENT_URI", path },
+				   { "HTTP_COOKIE", cookie } };
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		buf_add(&h, pairs[i][0], strlen(pairs[i][0]) + 1);
+		buf_add(&h, pairs[i][1], strlen(pairs[i][1]) + 1);
+	}
+	buf_addf(req, "%zu:", h.len);
+	buf_add(req, h.data, h.len);
+	buf_adds(req, ",");
+	buf_release(&h);
+}
+
+static int cmd_activity(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: slipway-bench activity ROOT APP RUNS\n");
+		return 2;
+	}
+	int runs = atoi(argv[2]);
+	char token[SESSION_SECRET_SIZE], secret[SESSION_SECRET_SIZE];
+	struct session s = SESSION_INIT;
+	if (runs < 1 || session_token_create(argv[0], "bench", 1, time(NULL), token) < 0 ||
+	    session_login(argv[0], token, time(NULL), secret, &s) < 0)
+		return fail("login");
+	session_release(&s);
+	struct dashboard d = { .root = argv[0], .host = "dashboard.bench" };
+	char *path = NULL, *cookie = NULL;
+	if (asprintf(&path, "/apps/%s/activity", argv[1]) < 0 ||
+	    asprintf(&cookie, "slipway_session=%s", secret) < 0)
+		return 1;
+	struct buf req = BUF_INIT;
+	scgi_get(&req, path, cookie);
+	double *ms = calloc((size_t)runs, sizeof(*ms));
+	size_t bytes = 0;
+	for (int i = 0; i < runs; i++) {
+		struct scgi_request r = SCGI_REQUEST_INIT;
+		struct response res = RESPONSE_INIT;
+		double t0 = now();
+		if (scgi_parse(&r, req.data, req.len) < 0)
+			return fail("scgi_parse");
+		dashboard_answer(&d, &r, time(NULL), &res);
+		ms[i] = (now() - t0) * 1000;
+		if (res.status != 200) {
+			fprintf(stderr, "slipway-bench: status %d: %s\n", res.status, res.body.data);
+			return 1;
+		}
+		bytes = res.body.len;
+		response_release(&res);
+		scgi_request_release(&r);
+	}
+	qsort(ms, (size_t)runs, sizeof(*ms), cmp_double);
+	printf("median_ms=%.2f bytes=%zu\n", ms[runs / 2], bytes);
+	free(ms);
+	buf_release(&req);
+	free(path);
+	free(cookie);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "builds"))
+		return cmd_builds(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "activity"))
+		return cmd_activity(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "pack"))
 		return cmd_pack(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "releases"))
@@ -263,6 +369,8 @@ int main(int argc, char **argv)
 			"       slipway-bench run N\n"
 			"       slipway-bench addons ROOT N [KIND]\n"
 			"       slipway-bench addons-stop ROOT\n"
+			"       slipway-bench builds ROOT APP N\n"
+			"       slipway-bench activity ROOT APP RUNS\n"
 			"       slipway-bench backup ROOT NAME\n");
 	return 2;
 }

@@ -250,6 +250,36 @@ def ledger_figures(b, at):
     at["cfgpacked"] = timeit(b.nreads, [slipway, "config:set", "BENCH_PACKED={i}", "-a", "bench-large"])
 
 
+# ---- figure 14: the dashboard's Activity tab ---------------------------------
+# bench-large's long ledger and 100 builds, rendered the way the dashboard's
+# process for one request renders it (slipway-bench activity: the page in
+# process, as after the server's fork), against `releases --json` of the
+# same ledger (a whole process), in alternation.
+
+def dashboard_figures(b, at):
+    """Figure 14: the Activity tab at b.nrel releases and 100 builds, into at."""
+    b.say("Recording 100 builds of bench-large")
+    b.say(f"  {output([b.helper, 'builds', b.root, 'bench-large', '100'])}")
+    act, rel = [], []
+    for i in range(b.nreads):
+        pair = [lambda: act.append(float(_fields(output([b.helper, "activity", b.root, "bench-large",
+                                                          "1"]))["median_ms"])),
+                lambda: rel.append(timeit(1, [b.slipway, "releases", "--json", "-n", "1000",
+                                              "-a", "bench-large"])["median"])]
+        for f in pair if i % 2 == 0 else reversed(pair):
+            f()
+    at["activity"] = median(act)
+    at["reljson"] = median(rel)
+
+
+def dashboard_rows(b, at):
+    """The row of figure 14."""
+    a, r = at["activity"], at["reljson"]
+    b.row(14, f"Activity tab, {b.nrel} releases (the newest 1000 shown) and 100 builds", a, "ms", r,
+          "releases --json -n 1000 (a whole process)", "<= 50 ms and <= 2x",
+          a <= 50 and a <= 2 * r, f"median of {b.nreads} each, alternating")
+
+
 def start_floor_figures(b, at):
     """Figure 6's floor: a bare slipway start, and a child run through run_child()."""
     at["floor"] = timeit(50, [b.slipway, "--version"])

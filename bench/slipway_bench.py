@@ -296,6 +296,7 @@ def measure(b):
     figures.start_floor_figures(b, at)      # figure 6's floor
     figures.ledger_figures(b, at)           # figures 3, 4, 6
     figures.diff_figures(b, at)             # figure 11
+    figures.dashboard_figures(b, at)        # figure 14
     figures.sandbox_figures(b)              # figure 7
     app_files.start_figures(b)              # figure 12
     figures.runtime_figures(b)              # figure 8; starts the runtime
@@ -307,6 +308,7 @@ def measure(b):
     addons.addons_figures(b)                # figure 13: an add-on created until ready, its memory
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
+    figures.dashboard_rows(b, at)           # the row of figure 14
 
 
 def _run(argv, body):

@@ -127,6 +127,8 @@ extern const struct opt fsck_opts[], gc_opts[];
 
 /* cmd_settings.c */
 int cmd_settings(struct cli *c);
+int cmd_settings_set(struct cli *c);
+int cmd_settings_unset(struct cli *c);
 extern const struct opt settings_opts[];
 
 /* cmd_server.c: the runtime's supervision tree */

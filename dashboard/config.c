@@ -1,7 +1,10 @@
 #define _GNU_SOURCE
 #include "dashboard/config.h"
 
+#include "dashboard/activity.h"
 #include "dashboard/html.h"
+#include "dashboard/layout.h"
+#include "dashboard/request.h"
 #include "runtime/logs.h"
 #include "store/ledger.h"
 #include "store/paths.h"
@@ -9,11 +12,20 @@
 
 #include <stdlib.h>
 
+/* A POST form to the app's page rest ("/maintenance"), with the session's token. */
+static void post_form(struct buf *b, const struct page_req *q, const char *rest)
+{
+	buf_adds(b, "<form method=\"post\" action=\"");
+	activity_app_href(b, q, rest);
+	buf_adds(b, "\">");
+	layout_csrf_field(b, q);
+}
+
 /* The latest release's config and attachments (what the next change starts from, as `config`). */
-static int read_latest(const struct app_request *a, struct release *r)
+static int read_latest(struct page_req *q, struct release *r)
 {
 	struct ledger *l = NULL;
-	char *repo = app_repo_path(a->root, a->app);
+	char *repo = app_repo_path(q->d->root, q->app);
 	int v = 0, err = ledger_open(&l, repo);
 	if (!err)
 		err = ledger_latest(l, &v);
@@ -43,16 +55,17 @@ static void var_row(struct buf *b, const struct config_var *var, const struct at
 	buf_adds(b, "</td></tr>\n");
 }
 
-static void render(const struct app_request *a, struct response *res, int reveal)
+static void render(struct page_req *q, struct response *res, int reveal)
 {
 	struct release r = RELEASE_INIT;
 	struct buf *b = &res->body;
-	if (read_latest(a, &r) < 0) {
+	if (read_latest(q, &r) < 0) {
 		response_message(res, 500, "Error", sw_error_last());
 		release_release(&r);
 		return;
 	}
-	apppage_open(a, b, "Config vars");
+	layout_open(b, q, "Config vars");
+	buf_adds(b, "<h1>Config vars</h1>\n");
 	if (!r.config.n) {
 		buf_adds(b, "<p>No config vars.</p>\n");
 	} else {
@@ -64,22 +77,22 @@ static void render(const struct app_request *a, struct response *res, int reveal
 		if (reveal) {
 			buf_adds(b, "<p>Shown once: reload to mask them again.</p>\n");
 		} else {
-			apppage_form_open(a, b, "config/reveal");
+			post_form(b, q, "/config/reveal");
 			buf_adds(b, "<button type=\"submit\">Reveal config vars</button></form>\n");
 		}
 	}
-	apppage_close(b);
+	layout_close(b);
 	release_release(&r);
 }
 
-void config_page(const struct app_request *a, struct response *res)
+void config_page(struct page_req *q, struct response *res)
 {
-	render(a, res, 0);
+	render(q, res, 0);
 }
 
-void config_reveal(const struct app_request *a, struct response *res)
+void config_reveal(struct page_req *q, struct response *res)
 {
-	render(a, res, 1);
+	render(q, res, 1);
 	if (res->status == 200)
-		logs_event(a->root, a->app, "api", "Config vars revealed by %s (dashboard)", a->user);
+		logs_event(q->d->root, q->app, "api", "Config vars revealed by %s (dashboard)", q->session.user);
 }

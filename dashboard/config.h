@@ -1,7 +1,8 @@
 /*
  * config.h - an app's config vars page: names shown, values masked.
  *
- * Part of dashboard/: uses runtime/, store/ and util/; prints nothing.
+ * Part of dashboard/ (pages given as request.h has them, framed by layout.h):
+ * uses runtime/, store/ and util/; prints nothing.
  *
  *   GET  /apps/APP/config         the vars of the latest release (those `config`
  *                                 shows), each value as CONFIG_MASK; a var an
@@ -13,12 +14,13 @@
 #ifndef SW_DASHBOARD_CONFIG_H
 #define SW_DASHBOARD_CONFIG_H
 
-#include "dashboard/apppage.h"
 #include "dashboard/response.h"
+
+struct page_req;
 
 #define CONFIG_MASK "••••••••"
 
-void config_page(const struct app_request *a, struct response *res);
-void config_reveal(const struct app_request *a, struct response *res);
+void config_page(struct page_req *q, struct response *res);
+void config_reveal(struct page_req *q, struct response *res);
 
 #endif

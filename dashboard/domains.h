@@ -1,16 +1,18 @@
 /*
  * domains.h - an app's domains page.
  *
- * Part of dashboard/: uses runtime/, store/ and util/; prints nothing.
+ * Part of dashboard/ (pages given as request.h has them, framed by layout.h):
+ * uses runtime/, store/ and util/; prints nothing.
  *
  *   GET /apps/APP/domains   what `domains` shows: APP.DOMAIN, then the custom domains
  */
 #ifndef SW_DASHBOARD_DOMAINS_H
 #define SW_DASHBOARD_DOMAINS_H
 
-#include "dashboard/apppage.h"
 #include "dashboard/response.h"
 
-void domains_page(const struct app_request *a, struct response *res);
+struct page_req;
+
+void domains_page(struct page_req *q, struct response *res);
 
 #endif

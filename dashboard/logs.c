@@ -2,6 +2,8 @@
 #include "dashboard/logs.h"
 
 #include "dashboard/html.h"
+#include "dashboard/layout.h"
+#include "dashboard/request.h"
 #include "runtime/logs.h"
 #include "store/paths.h"
 #include "util/error.h"
@@ -39,16 +41,17 @@ void logs_script(struct response *res)
 	buf_adds(&res->body, logs_js);
 }
 
-void logs_page(const struct app_request *a, struct response *res)
+void logs_page(struct page_req *q, struct response *res)
 {
 	struct buf *b = &res->body;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	struct logs_filter f = { 0 };
-	int err = logs_show(a->root, a->app, &f, LOGS_DEFAULT_LINES, 0, out, NULL, NULL);
+	int err = logs_show(q->d->root, q->app, &f, LOGS_DEFAULT_LINES, 0, out, NULL, NULL);
 	fclose(out);
-	apppage_open(a, b, "Logs");
+	layout_open(b, q, "Logs");
+	buf_adds(b, "<h1>Logs</h1>\n");
 	if (err < 0) {
 		buf_adds(b, "<p class=\"error\">");
 		html_escape(b, sw_error_last());
@@ -57,11 +60,11 @@ void logs_page(const struct app_request *a, struct response *res)
 	buf_addf(b, "<p id=\"live\">The last %d lines. Reload the page for newer ones.</p>\n",
 		 LOGS_DEFAULT_LINES);
 	buf_adds(b, "<pre id=\"log\" data-stream=\"/apps/");
-	html_escape(b, a->app);
+	html_escape(b, q->app);
 	buf_adds(b, "/logs/stream\">");
 	html_escape(b, text);
 	buf_adds(b, "</pre>\n<script src=\"/logs.js\"></script>\n");
-	apppage_close(b);
+	layout_close(b);
 	free(text);
 }
 
@@ -193,14 +196,14 @@ static void tail_free(void *arg)
 	free(t);
 }
 
-void logs_stream(const struct app_request *a, struct response *res)
+void logs_stream(struct page_req *q, struct response *res)
 {
-	logs_stream_for(a, res, LOGS_STREAM_SECONDS);
+	logs_stream_for(q, res, LOGS_STREAM_SECONDS);
 }
 
-void logs_stream_for(const struct app_request *a, struct response *res, int seconds)
+void logs_stream_for(struct page_req *q, struct response *res, int seconds)
 {
-	int slot = take_slot(a->root);
+	int slot = take_slot(q->d->root);
 	if (slot < 0) {
 		char text[128];
 		snprintf(text, sizeof(text), "%d live tails are open already, the most there may be: "
@@ -210,7 +213,7 @@ void logs_stream_for(const struct app_request *a, struct response *res, int seco
 		return;
 	}
 	struct tail *t = xcalloc(1, sizeof(*t));
-	*t = (struct tail){ .root = xstrdup(a->root), .app = xstrdup(a->app), .slot = slot,
+	*t = (struct tail){ .root = xstrdup(q->d->root), .app = xstrdup(q->app), .slot = slot,
 			    .fd = -1, .seconds = seconds, .line = BUF_INIT };
 	res->type = "text/event-stream; charset=utf-8";
 	/* nginx passes each event on as it comes (no change to its config needed) */

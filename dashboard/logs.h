@@ -1,7 +1,8 @@
 /*
  * logs.h - an app's logs page and its live tail (Server-Sent Events).
  *
- * Part of dashboard/: uses runtime/, store/ and util/; prints nothing.
+ * Part of dashboard/ (pages given as request.h has them, framed by layout.h):
+ * uses runtime/, store/ and util/; prints nothing.
  *
  *   GET /apps/APP/logs         the last LOGS_DEFAULT_LINES lines, as `logs`
  *                              shows them (escaped); without JavaScript that is all
@@ -23,18 +24,19 @@
 #ifndef SW_DASHBOARD_LOGS_H
 #define SW_DASHBOARD_LOGS_H
 
-#include "dashboard/apppage.h"
 #include "dashboard/response.h"
+
+struct page_req;
 
 #define LOGS_STREAMS_MAX 4
 #define LOGS_STREAM_SECONDS 600
 #define LOGS_KEEPALIVE_SECONDS 15
 
-void logs_page(const struct app_request *a, struct response *res);
-void logs_stream(const struct app_request *a, struct response *res);
+void logs_page(struct page_req *q, struct response *res);
+void logs_stream(struct page_req *q, struct response *res);
 
 /* logs_stream() ending after seconds instead of LOGS_STREAM_SECONDS. */
-void logs_stream_for(const struct app_request *a, struct response *res, int seconds);
+void logs_stream_for(struct page_req *q, struct response *res, int seconds);
 
 /* The page's script, /logs.js. */
 void logs_script(struct response *res);

@@ -2,14 +2,16 @@
 #include "dashboard/pages.h"
 
 #include "access/access.h"
-#include "dashboard/apppage.h"
-#include "dashboard/config.h"
 #include "dashboard/csrf.h"
+#include "dashboard/config.h"
 #include "dashboard/domains.h"
 #include "dashboard/form.h"
+#include "dashboard/activity.h"
 #include "dashboard/html.h"
+#include "dashboard/layout.h"
 #include "dashboard/logs.h"
 #include "dashboard/procs.h"
+#include "dashboard/request.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
 #include "store/app.h"
@@ -36,26 +38,12 @@ static const char login_js[] =
 	"\tf.form.submit();\n"
 	"})();\n";
 
-/* The request as the page sees it. */
-struct req {
-	const struct dashboard *d;
-	const struct scgi_request *scgi;
-	time_t now;
-	int https;
-	const char *method, *path;
-	char *origin;  /* the dashboard's own: scheme://host[:port] */
-	char *secret;  /* the session cookie's value, or NULL */
-	struct session session;
-	int logged_in;
-	struct form form; /* a POST's, checked against csrf.h before its page runs */
-};
-
-static const char *header(const struct req *q, const char *name)
+static const char *header(const struct page_req *q, const char *name)
 {
 	return scgi_header(q->scgi, name);
 }
 
-static char *own_origin(const struct req *q)
+static char *own_origin(const struct page_req *q)
 {
 	const char *port = header(q, "SERVER_PORT");
 	const char *def = q->https ? "443" : "80";
@@ -64,12 +52,12 @@ static char *own_origin(const struct req *q)
 	return xasprintf("%s://%s:%s", q->https ? "https" : "http", q->d->host, port);
 }
 
-static const char *cookie_name(const struct req *q)
+static const char *cookie_name(const struct page_req *q)
 {
 	return q->https ? COOKIE_SECURE : COOKIE_PLAIN;
 }
 
-static void set_cookie(const struct req *q, struct response *res, const char *value, long max_age)
+static void set_cookie(const struct page_req *q, struct response *res, const char *value, long max_age)
 {
 	buf_addf(&res->headers, "Set-Cookie: %s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s\r\n",
 		 cookie_name(q), value, max_age, q->https ? "; Secure" : "");
@@ -79,7 +67,7 @@ static void set_cookie(const struct req *q, struct response *res, const char *va
  * Reads a POST's form and checks it (csrf.h): 0, or the refusal is in res
  * and the page does not run.  The login form has no session yet (login).
  */
-static int check_post(struct req *q, int login, struct response *res)
+static int check_post(struct page_req *q, int login, struct response *res)
 {
 	if (form_parse(&q->form, q->scgi->body, q->scgi->body_len) < 0) {
 		response_message(res, 400, "Bad request", sw_error_last());
@@ -121,7 +109,7 @@ static void login_form(struct response *res, const char *error)
 	html_page_close(&res->body);
 }
 
-static void page_login(struct req *q, struct response *res)
+static void page_login(struct page_req *q, struct response *res)
 {
 	if (q->logged_in)
 		response_redirect(res, "/");
@@ -129,7 +117,7 @@ static void page_login(struct req *q, struct response *res)
 		login_form(res, NULL);
 }
 
-static void post_login(struct req *q, struct response *res)
+static void post_login(struct page_req *q, struct response *res)
 {
 	struct session s = SESSION_INIT;
 	char secret[SESSION_SECRET_SIZE];
@@ -144,7 +132,7 @@ static void post_login(struct req *q, struct response *res)
 	session_release(&s);
 }
 
-static void post_logout(struct req *q, struct response *res)
+static void post_logout(struct page_req *q, struct response *res)
 {
 	if (session_end(q->d->root, q->secret) < 0) {
 		response_message(res, 500, "Error", sw_error_last());
@@ -154,21 +142,21 @@ static void post_logout(struct req *q, struct response *res)
 	}
 }
 
-static void asset_login_js(struct req *q, struct response *res)
+static void asset_login_js(struct page_req *q, struct response *res)
 {
 	(void)q;
 	res->type = "text/javascript; charset=utf-8";
 	buf_adds(&res->body, login_js);
 }
 
-static void asset_logs_js(struct req *q, struct response *res)
+static void asset_logs_js(struct page_req *q, struct response *res)
 {
 	(void)q;
 	logs_script(res);
 }
 
 /* One row of the app list: name, current release, when it was made. */
-static void app_row(struct req *q, const char *app, struct buf *b)
+static void app_row(struct page_req *q, const char *app, struct buf *b)
 {
 	struct ledger *l = NULL;
 	struct release r = RELEASE_INIT;
@@ -193,14 +181,16 @@ static void app_row(struct req *q, const char *app, struct buf *b)
 	} else {
 		buf_adds(b, "none</td><td>no release yet</td><td></td><td>");
 	}
-	buf_adds(b, "</td></tr>\n");
+	buf_adds(b, "</td><td><a href=\"/apps/");
+	html_escape(b, app);
+	buf_adds(b, "/activity\">Activity</a></td></tr>\n");
 	release_release(&r);
 	ledger_free(l);
 	free(repo);
 }
 
 /* The apps the session's user may see, as `apps` lists them for that user over ssh. */
-static int visible_apps(struct req *q, struct strvec *out)
+static int visible_apps(struct page_req *q, struct strvec *out)
 {
 	struct strvec all = STRVEC_INIT;
 	int err = app_list(q->d->root, &all);
@@ -211,15 +201,7 @@ static int visible_apps(struct req *q, struct strvec *out)
 	return err;
 }
 
-static void logout_form(struct req *q, struct buf *b)
-{
-	buf_adds(b, "<form method=\"post\" action=\"/logout\">"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_escape(b, q->session.csrf);
-	buf_adds(b, "\"><button type=\"submit\">Log out</button></form>\n");
-}
-
-static void page_apps(struct req *q, struct response *res)
+static void page_apps(struct page_req *q, struct response *res)
 {
 	struct strvec apps = STRVEC_INIT;
 	struct buf *b = &res->body;
@@ -227,23 +209,18 @@ static void page_apps(struct req *q, struct response *res)
 		response_message(res, 500, "Error", sw_error_last());
 		return;
 	}
-	html_page_open(b, "Apps");
-	buf_adds(b, "<header><p>Logged in as ");
-	html_escape(b, q->session.user);
-	buf_adds(b, q->session.operator ? " (operator)" : "");
-	buf_adds(b, "</p>\n");
-	logout_form(q, b);
-	buf_adds(b, "</header>\n<h1>Apps</h1>\n");
+	layout_open(b, q, "Apps");
+	buf_adds(b, "<h1>Apps</h1>\n");
 	if (!apps.n) {
 		buf_adds(b, "<p>You have no apps.</p>\n");
 	} else {
 		buf_adds(b, "<table>\n<thead><tr><th>App</th><th>Release</th><th>Change</th>"
-			    "<th>By</th><th>When</th></tr></thead>\n<tbody>\n");
+			    "<th>By</th><th>When</th><th></th></tr></thead>\n<tbody>\n");
 		for (size_t i = 0; i < apps.n; i++)
 			app_row(q, apps.v[i], b);
 		buf_adds(b, "</tbody>\n</table>\n");
 	}
-	html_page_close(b);
+	layout_close(b);
 	strvec_clear(&apps);
 }
 
@@ -257,13 +234,25 @@ enum {
 	 * a session is refused.
 	 */
 	ROUTE_LOGIN = 8,
+	/*
+	 * a page of one app: the path's first '*' (/apps/APP/...) names an app
+	 * that exists and that the session's user may use over ssh (the
+	 * operator: any), else 404 as for an app that does not exist - a page
+	 * never tells who may not see it that the app is there.  Implies
+	 * ROUTE_SESSION.
+	 */
+	ROUTE_APP = 16 | ROUTE_SESSION,
 };
 
-/* The pages: a path, one method, and the function that answers. */
+/*
+ * The pages: a path, one method, and the function that answers.  A '*' in
+ * the path is one segment, any but empty: the first is q->app, the second
+ * q->arg.
+ */
 struct route {
 	const char *path;
 	unsigned flags;
-	void (*page)(struct req *q, struct response *res);
+	void (*page)(struct page_req *q, struct response *res);
 };
 
 static const struct route routes[] = {
@@ -272,107 +261,87 @@ static const struct route routes[] = {
 	{ "/login", ROUTE_POST | ROUTE_LOGIN, post_login },
 	{ "/logout", ROUTE_POST | ROUTE_SESSION, post_logout },
 	{ "/login.js", ROUTE_GET, asset_login_js },
+	{ "/apps/*/activity", ROUTE_GET | ROUTE_APP, activity_page },
+	{ "/apps/*/builds/*", ROUTE_GET | ROUTE_APP, activity_build_page },
+	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
+	{ "/apps/*/rollback/*", ROUTE_GET | ROUTE_APP, rollback_preview_page },
+	{ "/apps/*/rollback", ROUTE_POST | ROUTE_APP, rollback_post },
+	{ "/apps/*/settings", ROUTE_GET | ROUTE_APP, app_settings_page },
+	{ "/apps/*/settings", ROUTE_POST | ROUTE_APP, app_settings_post },
+	{ "/apps/*/processes", ROUTE_GET | ROUTE_APP, procs_page },
+	{ "/apps/*/processes/restart", ROUTE_POST | ROUTE_APP, procs_restart },
+	{ "/apps/*/maintenance", ROUTE_POST | ROUTE_APP, procs_maintenance },
+	{ "/apps/*/logs", ROUTE_GET | ROUTE_APP, logs_page },
+	{ "/apps/*/logs/stream", ROUTE_GET | ROUTE_APP, logs_stream },
 	{ "/logs.js", ROUTE_GET, asset_logs_js },
+	{ "/apps/*/config", ROUTE_GET | ROUTE_APP, config_page },
+	{ "/apps/*/config/reveal", ROUTE_POST | ROUTE_APP, config_reveal },
+	{ "/apps/*/domains", ROUTE_GET | ROUTE_APP, domains_page },
 	{ NULL, 0, NULL },
 };
 
-/*
- * An app's pages: the path after /apps/APP.  Each needs a session whose
- * user may use APP (else 404, as for an app that does not exist).
- */
-struct app_route {
-	const char *path;
-	unsigned flags; /* ROUTE_GET or ROUTE_POST */
-	void (*page)(const struct app_request *a, struct response *res);
-};
-
-static const struct app_route app_routes[] = {
-	{ "/processes", ROUTE_GET, procs_page },
-	{ "/processes/restart", ROUTE_POST, procs_restart },
-	{ "/maintenance", ROUTE_POST, procs_maintenance },
-	{ "/logs", ROUTE_GET, logs_page },
-	{ "/logs/stream", ROUTE_GET, logs_stream },
-	{ "/config", ROUTE_GET, config_page },
-	{ "/config/reveal", ROUTE_POST, config_reveal },
-	{ "/domains", ROUTE_GET, domains_page },
-	{ NULL, 0, NULL },
-};
-
-/* "/apps/APP/rest": APP (malloc'ed) and where rest starts; NULL for any other path. */
-static char *app_of(const char *path, const char **rest)
+/* 1 if path matches the route's pattern; its '*' segments into caps[0..2). */
+static int path_match(const char *pattern, const char *path, char *caps[2])
 {
-	if (strncmp(path, "/apps/", 6))
-		return NULL;
-	const char *name = path + 6, *slash = strchr(name, '/');
-	if (!slash)
-		return NULL;
-	char *app = xstrndup(name, (size_t)(slash - name));
-	if (!app_name_valid(app)) {
-		free(app);
-		return NULL;
-	}
-	*rest = slash;
-	return app;
-}
-
-/* 1 if the session's user may use app as over ssh (the operator: every app that exists). */
-static int may_use(struct req *q, const char *app)
-{
-	if (q->session.operator)
-		return app_check_exists(q->d->root, app) == 0;
-	return access_allowed(q->d->root, app, q->session.user) == 1;
-}
-
-/* An app's page: 1 if path is one (res then holds the answer), else 0. */
-static int route_app(struct req *q, unsigned method, struct response *res)
-{
-	const char *rest = NULL;
-	char *app = app_of(q->path, &rest);
-	const struct app_route *r = app_routes, *other = NULL;
-	for (; app && r->path; r++)
-		if (!strcmp(r->path, rest) && (r->flags & method))
+	int n = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t len = strcspn(path, "/");
+			if (!len)
+				break;
+			if (n < 2)
+				caps[n++] = xstrndup(path, len);
+			pattern++;
+			path += len;
+		} else if (*pattern++ != *path++) {
 			break;
-		else if (!strcmp(r->path, rest))
-			other = r;
-	if (!app || (!r->path && !other)) {
-		free(app);
-		return 0;
+		}
 	}
-	struct app_request a = {
-		.root = q->d->root, .app = app, .user = q->session.user,
-		.operator = q->session.operator, .csrf = q->session.csrf, .form = &q->form,
-		.scgi = q->scgi, .now = q->now,
-	};
-	if (!q->logged_in)
-		response_redirect(res, "/login");
-	else if (!may_use(q, app))
-		/* the same answer as for an app that does not exist */
-		response_message(res, 404, "Not found", "there is no such page");
-	else if (!r->path)
-		response_message(res, 405, "Method not allowed", "this page does not take that method");
-	else if (!(r->flags & ROUTE_POST) || check_post(q, 0, res) == 0)
-		r->page(&a, res);
-	free(app);
-	return 1;
+	if (!*pattern && !*path)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		free(caps[i]);
+		caps[i] = NULL;
+	}
+	return 0;
 }
 
-static void route(struct req *q, struct response *res)
+/* 1 if the session's user may see q->app: it exists and `apps` lists it for them. */
+static int app_visible(const struct page_req *q)
+{
+	if (!app_name_valid(q->app) || app_check_exists(q->d->root, q->app) < 0)
+		return 0;
+	return q->session.operator || access_allowed(q->d->root, q->app, q->session.user) == 1;
+}
+
+static void run_route(struct page_req *q, const struct route *r, struct response *res)
+{
+	if ((r->flags & ROUTE_SESSION) && !q->logged_in)
+		response_redirect(res, "/login");
+	else if ((r->flags & ROUTE_APP) == ROUTE_APP && !app_visible(q))
+		response_message(res, 404, "Not found", "there is no such page");
+	else if (!(r->flags & ROUTE_POST) || check_post(q, !!(r->flags & ROUTE_LOGIN), res) == 0)
+		r->page(q, res);
+}
+
+static void route(struct page_req *q, struct response *res)
 {
 	unsigned method = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD") ? ROUTE_GET
 			: !strcmp(q->method, "POST") ? ROUTE_POST : 0;
 	int path_known = 0;
-	if (route_app(q, method, res))
-		return;
 	for (const struct route *r = routes; r->path; r++) {
-		if (strcmp(r->path, q->path))
+		char *caps[2] = { NULL, NULL };
+		if (!path_match(r->path, q->path, caps))
 			continue;
 		path_known = 1;
-		if (!(r->flags & method))
+		if (!(r->flags & method)) {
+			free(caps[0]);
+			free(caps[1]);
 			continue;
-		if ((r->flags & ROUTE_SESSION) && !q->logged_in)
-			response_redirect(res, "/login");
-		else if (!(r->flags & ROUTE_POST) || check_post(q, !!(r->flags & ROUTE_LOGIN), res) == 0)
-			r->page(q, res);
+		}
+		q->app = caps[0];
+		q->arg = caps[1];
+		run_route(q, r, res);
 		return;
 	}
 	if (path_known)
@@ -384,7 +353,7 @@ static void route(struct req *q, struct response *res)
 void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi, time_t now,
 		      struct response *res)
 {
-	struct req q = { .d = d, .scgi = scgi, .now = now, .form = FORM_INIT };
+	struct page_req q = { .d = d, .scgi = scgi, .now = now, .form = FORM_INIT };
 	const char *uri = scgi_header(scgi, "DOCUMENT_URI");
 	const char *https = scgi_header(scgi, "HTTPS");
 	q.method = scgi_header(scgi, "REQUEST_METHOD");
@@ -399,6 +368,8 @@ void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi
 	q.logged_in = q.secret && session_open(d->root, q.secret, now, &q.session) == 0;
 	route(&q, res); /* a HEAD's body is dropped by nginx */
 	form_release(&q.form);
+	free(q.app);
+	free(q.arg);
 	session_release(&q.session);
 	free(q.secret);
 	free(q.origin);

@@ -10,9 +10,16 @@
  *   GET  /               the apps this user may see over ssh (the operator: all)
  *   POST /logout         ends the session, then 303 to /login
  *   GET  /login.js       the login form's script
+ *   GET  /logs.js        the logs page's script (logs.h)
+ *   /apps/APP/...        an app's pages (activity.h, procs.h, logs.h, config.h,
+ *                        domains.h)
  *
- * The pages are rows of one table (pages.c): a path, its method, whether
- * it needs a session, and the function that answers.  Every POST's form
+ * The pages are rows of one table (pages.c): a path ('*' for one segment),
+ * its method, whether it needs a session or an app, and the function that
+ * answers, given the request as request.h has it.  A page of an app
+ * (/apps/APP/...) runs only when APP exists and the session's user may
+ * use it over ssh (the operator: any); otherwise 404, the same answer as
+ * for an app that does not exist.  Every POST's form
  * passes csrf.h before its function runs; GET never changes anything.  A
  * page that needs a session answers 303 to /login without one.  Every
  * answer carries response.h's security headers.
@@ -20,17 +27,12 @@
 #ifndef SW_DASHBOARD_PAGES_H
 #define SW_DASHBOARD_PAGES_H
 
+#include "dashboard/request.h"
 #include "dashboard/response.h"
 
 #include <time.h>
 
 struct scgi_request;
-
-/* What the dashboard needs to answer. */
-struct dashboard {
-	const char *root;
-	const char *host; /* slipway.dashboardHost: the origin's host */
-};
 
 /* Answers req at time now into res. */
 void dashboard_answer(const struct dashboard *d, const struct scgi_request *req, time_t now,

@@ -1,8 +1,11 @@
 #define _GNU_SOURCE
 #include "dashboard/procs.h"
 
+#include "dashboard/activity.h"
 #include "dashboard/form.h"
 #include "dashboard/html.h"
+#include "dashboard/layout.h"
+#include "dashboard/request.h"
 #include "release/activate.h"
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -21,6 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A POST form to the app's page rest ("/maintenance"), with the session's token. */
+static void post_form(struct buf *b, const struct page_req *q, const char *rest)
+{
+	buf_adds(b, "<form method=\"post\" action=\"");
+	activity_app_href(b, q, rest);
+	buf_adds(b, "\">");
+	layout_csrf_field(b, q);
+}
+
 /* The command of s's type in its release (view_ps asks once per type). */
 static char *command_of(void *ctx, const struct service_info *s)
 {
@@ -35,31 +47,31 @@ static char *command_of(void *ctx, const struct service_info *s)
 }
 
 /* `ps` as the command prints it, escaped, into b. */
-static int show_ps(const struct app_request *a, struct buf *b)
+static int show_ps(struct page_req *q, struct buf *b)
 {
 	struct ledger *l = NULL;
 	struct service_info *s = NULL;
 	size_t n = 0;
-	char *repo = app_repo_path(a->root, a->app);
+	char *repo = app_repo_path(q->d->root, q->app);
 	int err = ledger_open(&l, repo);
 	if (!err)
-		err = host_list(a->root, a->app, &s, &n);
+		err = host_list(q->d->root, q->app, &s, &n);
 	if (err)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		const struct formation_size *size = formation_size_of(a->root, a->app, s[i].type);
+		const struct formation_size *size = formation_size_of(q->d->root, q->app, s[i].type);
 		s[i].size = size ? size->name : NULL;
 		if (!strcmp(s[i].state, "warm"))
 			s[i].rss = warm_tree_rss((pid_t)s[i].pid);
 	}
 	if (!n) {
 		buf_adds(b, "<p>No processes are running");
-		buf_adds(b, services_runtime_up(a->root) ? ".</p>\n"
+		buf_adds(b, services_runtime_up(q->d->root) ? ".</p>\n"
 						       : ": " ACTIVATE_RUNTIME_STOPPED ".</p>\n");
 		goto done;
 	}
 	struct buf ps = BUF_INIT;
-	view_ps(&ps, s, n, command_of, l, (int64_t)a->now);
+	view_ps(&ps, s, n, command_of, l, (int64_t)q->now);
 	buf_adds(b, "<pre id=\"ps\">");
 	html_escape(b, ps.data);
 	buf_adds(b, "</pre>\n");
@@ -72,38 +84,39 @@ done:
 }
 
 /* The page, with a refusal's reason (may be NULL) above what ps shows now. */
-static void render(const struct app_request *a, struct response *res, const char *refusal)
+static void render(struct page_req *q, struct response *res, const char *refusal)
 {
 	struct buf *b = &res->body;
-	int on = maintenance_on(a->root, a->app);
+	int on = maintenance_on(q->d->root, q->app);
 	buf_reset(b);
-	apppage_open(a, b, "Processes");
+	layout_open(b, q, "Processes");
+	buf_adds(b, "<h1>Processes</h1>\n");
 	if (refusal) {
 		buf_adds(b, "<p class=\"error\">");
 		html_escape(b, refusal);
 		buf_adds(b, "</p>\n");
 	}
-	if (show_ps(a, b) < 0) {
+	if (show_ps(q, b) < 0) {
 		buf_adds(b, "<p class=\"error\">");
 		html_escape(b, sw_error_last());
 		buf_adds(b, "</p>\n");
 	}
-	apppage_form_open(a, b, "processes/restart");
+	post_form(b, q, "/processes/restart");
 	buf_adds(b, "<button type=\"submit\">Restart all processes</button></form>\n");
 	buf_addf(b, "<h2>Maintenance</h2>\n<p id=\"maintenance\">Maintenance mode is %s: %s</p>\n",
 		 on ? "on" : "off",
 		 on ? "every request gets 503 and the maintenance page; processes keep running"
 		    : "the app serves its requests");
-	apppage_form_open(a, b, "maintenance");
+	post_form(b, q, "/maintenance");
 	buf_addf(b, "<input type=\"hidden\" name=\"state\" value=\"%s\">"
 		    "<button type=\"submit\">Turn maintenance mode %s</button></form>\n",
 		 on ? "off" : "on", on ? "off" : "on");
-	apppage_close(b);
+	layout_close(b);
 }
 
-void procs_page(const struct app_request *a, struct response *res)
+void procs_page(struct page_req *q, struct response *res)
 {
-	render(a, res, NULL);
+	render(q, res, NULL);
 }
 
 /* A change checked and under way: the app's lock held until after() has run. */
@@ -126,11 +139,11 @@ static void job_free(void *arg)
 }
 
 /* The app opened for writing, a switch killed before undone (as every writer does). */
-static struct job *job_open(const struct app_request *a, int *err)
+static struct job *job_open(struct page_req *q, int *err)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
-	*j = (struct job){ .ctx = APP_CTX_INIT, .r = RELEASE_INIT, .user = xstrdup(a->user) };
-	if ((*err = app_ctx_open(&j->ctx, a->root, a->app, APP_CTX_WRITE)) < 0 ||
+	*j = (struct job){ .ctx = APP_CTX_INIT, .r = RELEASE_INIT, .user = xstrdup(q->session.user) };
+	if ((*err = app_ctx_open(&j->ctx, q->d->root, q->app, APP_CTX_WRITE)) < 0 ||
 	    (*err = activate_recover(&j->ctx, NULL)) < 0) {
 		job_free(j);
 		return NULL;
@@ -139,10 +152,10 @@ static struct job *job_open(const struct app_request *a, int *err)
 }
 
 /* 303 to the processes page; after it has gone out, after(j) and the lock's release. */
-static void run_after(const struct app_request *a, struct response *res, struct job *j,
+static void run_after(struct page_req *q, struct response *res, struct job *j,
 		      void (*after)(void *arg))
 {
-	char *to = xasprintf("/apps/%s/processes", a->app);
+	char *to = xasprintf("/apps/%s/processes", q->app);
 	response_redirect(res, to);
 	free(to);
 	res->after = after;
@@ -151,14 +164,14 @@ static void run_after(const struct app_request *a, struct response *res, struct 
 }
 
 /* What ps:restart checks before it starts anything: 0, or the refusal's error. */
-static int restart_check(const struct app_request *a, struct job *j)
+static int restart_check(struct page_req *q, struct job *j)
 {
 	int v = 0, err = ledger_current(j->ctx.ledger, &v);
 	if (err)
 		return err;
 	if (!v)
-		return sw_error_set(SW_EDENIED, "%s has no release to restart yet: push first", a->app);
-	if (!services_runtime_up(a->root))
+		return sw_error_set(SW_EDENIED, "%s has no release to restart yet: push first", q->app);
+	if (!services_runtime_up(q->d->root))
 		return sw_error_set(SW_EDENIED, "Nothing restarted: " ACTIVATE_RUNTIME_STOPPED ".");
 	return ledger_read(j->ctx.ledger, v, LEDGER_READ_PROCS, &j->r);
 }
@@ -178,22 +191,22 @@ static void restart_run(void *arg)
 	logs_event(j->ctx.root, j->ctx.app, "api", "Restart all by %s (dashboard)", j->user);
 }
 
-void procs_restart(const struct app_request *a, struct response *res)
+void procs_restart(struct page_req *q, struct response *res)
 {
 	int err;
-	struct job *j = job_open(a, &err);
-	if (j && (err = restart_check(a, j)) < 0) {
+	struct job *j = job_open(q, &err);
+	if (j && (err = restart_check(q, j)) < 0) {
 		job_free(j);
 		j = NULL;
 	}
 	if (!j) {
 		char *text = xasprintf("Restart failed: %s", sw_error_last());
 		res->status = err == SW_EDENIED ? 409 : 500;
-		render(a, res, text);
+		render(q, res, text);
 		free(text);
 		return;
 	}
-	run_after(a, res, j, restart_run);
+	run_after(q, res, j, restart_run);
 }
 
 static void maintenance_run(void *arg)
@@ -204,26 +217,26 @@ static void maintenance_run(void *arg)
 			   j->on ? "on" : "off", j->user);
 }
 
-void procs_maintenance(const struct app_request *a, struct response *res)
+void procs_maintenance(struct page_req *q, struct response *res)
 {
-	const char *state = form_get(a->form, "state");
+	const char *state = form_get(&q->form, "state");
 	int on = state && !strcmp(state, "on"), err = 0;
 	if (!state || (!on && strcmp(state, "off"))) {
 		res->status = 400;
-		render(a, res, "Nothing changed: state must be on or off");
+		render(q, res, "Nothing changed: state must be on or off");
 		return;
 	}
-	struct job *j = job_open(a, &err);
-	if (!j || (err = maintenance_set(a->root, a->app, on)) < 0) {
+	struct job *j = job_open(q, &err);
+	if (!j || (err = maintenance_set(q->d->root, q->app, on)) < 0) {
 		char *text = xasprintf("%s maintenance mode... failed: %s", on ? "Enabling" : "Disabling",
 				       sw_error_last());
 		res->status = 500;
-		render(a, res, text);
+		render(q, res, text);
 		free(text);
 		job_free(j);
 		return;
 	}
 	j->on = on;
 	/* the router follows once the answer is out: its reload waits for this request */
-	run_after(a, res, j, maintenance_run);
+	run_after(q, res, j, maintenance_run);
 }

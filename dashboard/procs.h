@@ -2,7 +2,8 @@
  * procs.h - an app's processes page: what `ps` shows, a restart, and
  * maintenance mode.
  *
- * Part of dashboard/: uses view/, release/, runtime/, store/ and util/;
+ * Part of dashboard/ (pages given as request.h has them, framed by layout.h):
+ * uses view/, release/, runtime/, store/ and util/;
  * prints nothing.
  *
  *   GET  /apps/APP/processes          `ps`, whether maintenance is on, the forms below
@@ -22,11 +23,12 @@
 #ifndef SW_DASHBOARD_PROCS_H
 #define SW_DASHBOARD_PROCS_H
 
-#include "dashboard/apppage.h"
 #include "dashboard/response.h"
 
-void procs_page(const struct app_request *a, struct response *res);
-void procs_restart(const struct app_request *a, struct response *res);
-void procs_maintenance(const struct app_request *a, struct response *res);
+struct page_req;
+
+void procs_page(struct page_req *q, struct response *res);
+void procs_restart(struct page_req *q, struct response *res);
+void procs_maintenance(struct page_req *q, struct response *res);
 
 #endif

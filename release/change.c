@@ -497,6 +497,14 @@ int change_rollback(struct app_ctx *ctx, int target, const char *user, FILE *out
 	return rollback(ctx, target, user, 0, NULL, out, res);
 }
 
+int change_rollback_from(struct app_ctx *ctx, int target, int from, const char *user, FILE *out,
+			 struct change_result *res)
+{
+	if (from <= 0)
+		return sw_error_set(SW_EINVALID, "no current release to check against");
+	return rollback(ctx, target, user, from, NULL, out, res);
+}
+
 int change_rollback_auto(struct app_ctx *ctx, int target, int from, const char *why, FILE *out,
 			 struct change_result *res)
 {

@@ -97,6 +97,15 @@ int change_rollback(struct app_ctx *ctx, int target, const char *user, FILE *out
 		    struct change_result *result);
 
 /*
+ * change_rollback() to target, made only while `from` is still the current
+ * release (checked under the app lock): else SW_ECONFLICT ("v5 is no longer
+ * the current release of demo (v6 is)") and nothing recorded.  For a
+ * rollback confirmed against what a page showed (dashboard/).
+ */
+int change_rollback_from(struct app_ctx *ctx, int target, int from, const char *user, FILE *out,
+			 struct change_result *result);
+
+/*
  * An automatic rollback to target while from is still the current release
  * (else SW_ECONFLICT, nothing recorded): "Rollback to vK (automatic: why)"
  * by WATCH_USER (runtime/watch.h).

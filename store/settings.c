@@ -267,6 +267,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
 		.help = "whether users may run `apps:create` over ssh: `allowed`, `denied`, or how "
 			"many apps each may create (0 to 100000)" },
+	[SETTING_ID_REPO_URL] = {
+		.key = "slipway.repoUrl", .env = NULL,
+		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",
+		.help = "the dashboard links deploy hashes to this URL, one `%s` for the commit: "
+			"`https://github.com/org/repo/commit/%s`" },
 };
 
 #undef APP_
@@ -888,6 +893,54 @@ int settings_git_url(const char *app, char **out)
 	}
 	free(fmt);
 	settings_free(s);
+	return err;
+}
+
+int settings_repo_url_check(const char *fmt)
+{
+	int scheme = !strncmp(fmt, "https://", 8) || !strncmp(fmt, "http://", 7);
+	int clean = 1;
+	for (const unsigned char *p = (const unsigned char *)fmt; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '\'' || *p == '<' || *p == '>')
+			clean = 0;
+	if (scheme && clean && git_url_format_ok(fmt))
+		return 0;
+	return sw_error_set(SW_EINVALID, "invalid repository URL '%s': write it as http:// or "
+			    "https:// with one %%s for the commit, for example "
+			    "https://github.com/org/repo/commit/%%s", fmt);
+}
+
+int settings_repo_url(struct settings *s, char **out)
+{
+	int err = settings_string(s, &SETTING_REPO_URL, out);
+	if (!err && *out && (err = settings_repo_url_check(*out)) < 0) {
+		free(*out);
+		*out = NULL;
+		err = settings_blame(s, &SETTING_REPO_URL, err);
+	}
+	return err;
+}
+
+int settings_set_repo_url(const char *root, const char *app, const char *fmt)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	char *path = app_repo_path(root, app);
+	int set = fmt && *fmt, err = set ? settings_repo_url_check(fmt) : 0;
+	sw_git_init();
+	if (!err && (git_repository_open_bare(&repo, path) < 0 ||
+		     git_repository_config(&cfg, repo) < 0))
+		err = sw_git_error(SW_ERROR, "cannot open the app's config");
+	if (!err && set && git_config_set_string(cfg, SETTING_REPO_URL.key, fmt) < 0)
+		err = sw_git_error(SW_ERROR, "cannot write the app's config");
+	if (!err && !set) {
+		int rc = git_config_delete_entry(cfg, SETTING_REPO_URL.key);
+		if (rc < 0 && rc != GIT_ENOTFOUND)
+			err = sw_git_error(SW_ERROR, "cannot write the app's config");
+	}
+	git_config_free(cfg);
+	git_repository_free(repo);
+	free(path);
 	return err;
 }
 

@@ -140,6 +140,7 @@ enum setting_id {
 	SETTING_ID_AUTHORIZED_KEYS,
 	SETTING_ID_GIT_URL,
 	SETTING_ID_SSH_APPS_CREATE,
+	SETTING_ID_REPO_URL,
 	SETTINGS_COUNT
 };
 
@@ -195,6 +196,7 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_AUTHORIZED_KEYS (settings_table[SETTING_ID_AUTHORIZED_KEYS])
 #define SETTING_GIT_URL (settings_table[SETTING_ID_GIT_URL])
 #define SETTING_SSH_APPS_CREATE (settings_table[SETTING_ID_SSH_APPS_CREATE])
+#define SETTING_REPO_URL (settings_table[SETTING_ID_REPO_URL])
 
 /* The row named key ("slipway.watch"), or NULL. */
 const struct setting *settings_find(const char *key);
@@ -331,6 +333,26 @@ int settings_ssh_apps_create(int *max);
  * was set.
  */
 int settings_git_url(const char *app, char **out);
+
+/*
+ * slipway.repoUrl, the link of a commit (per app): a format starting with
+ * http:// or https:// with exactly one %s for the commit's hash, no other
+ * %, and no space, quote or control character
+ * ("https://github.com/org/repo/commit/%s").  settings_repo_url_check() is
+ * 0 for such a format, else SW_EINVALID with a message saying how to write
+ * it.
+ */
+int settings_repo_url_check(const char *fmt);
+
+/* The app's format, checked (blamed on where it was set), *out NULL when unset. */
+int settings_repo_url(struct settings *s, char **out);
+
+/*
+ * Writes fmt (checked first: nothing is written when it is refused) as the
+ * app's own slipway.repoUrl in its repository's config; NULL or "" unsets
+ * it.
+ */
+int settings_set_repo_url(const char *root, const char *app, const char *fmt);
 
 /*
  * The environment the settings are read with (HOME's git config and the

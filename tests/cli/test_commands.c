@@ -27,7 +27,9 @@ Test(commands, remote_users_may_run_only_these)
 					  "pg:psql", "pg:info", "redis:cli", "redis:info",
 					  "pg:backups", "pg:backups:capture", "pg:backups:restore",
 					  "pg:backups:download", "pg:backups:info",
-					  "dashboard:login", "dashboard:logout", NULL };
+					  "dashboard:login", "dashboard:logout", "settings:set",
+					  "settings:unset", "pg:credentials:rotate", "redis:credentials",
+					  NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

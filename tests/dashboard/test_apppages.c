@@ -13,6 +13,7 @@
 #include "dashboard/form.h"
 #include "dashboard/logs.h"
 #include "dashboard/pages.h"
+#include "dashboard/request.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
 #include "release/change.h"
@@ -481,11 +482,11 @@ Test(apppages, streams_beyond_the_limit_are_refused_with_503)
 
 Test(apppages, a_stream_ends_with_an_end_event_when_its_time_is_up)
 {
-	struct form none = FORM_INIT;
-	struct app_request a = { .root = root, .app = "alices", .user = "alice", .csrf = "",
-				 .form = &none, .now = time(NULL) };
+	char app[] = "alices", user[] = "alice";
+	struct page_req q = { .d = &dash, .now = time(NULL), .form = FORM_INIT, .app = app,
+			      .session = { .user = user } };
 	struct response res = RESPONSE_INIT;
-	logs_stream_for(&a, &res, 1);
+	logs_stream_for(&q, &res, 1);
 	cr_assert_eq(res.status, 200);
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);

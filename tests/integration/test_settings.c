@@ -128,6 +128,52 @@ Test(settings, an_app_that_does_not_exist_is_refused)
 			    "[--json]\nRun 'slipway help' for the list of commands.\n");
 }
 
+/* The app's own slipway.repoUrl as git config has it ("" when unset). */
+static char *repo_url(void)
+{
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "git", "--git-dir", sb.repo, "config",
+					 "slipway.repoUrl");
+	char *v = strdup(r.out);
+	th_result_free(&r);
+	return v;
+}
+
+Test(settings, settings_set_takes_a_checked_repo_url_and_nothing_else)
+{
+	char *out = ok(SLIPWAY_BIN, "settings:set", "slipway.repoUrl=https://github.com/o/r/commit/%s",
+		       "-a", APP);
+	cr_assert_str_eq(out, "Setting slipway.repoUrl on " APP "... done\n");
+	free(out);
+	out = repo_url();
+	cr_assert_str_eq(out, "https://github.com/o/r/commit/%s\n");
+	free(out);
+	app_sandbox_refused(sw("settings:set", "slipway.repoUrl=javascript:alert(1)//%s", "-a", APP),
+			    1, " !    invalid repository URL 'javascript:alert(1)//%s': write it as "
+			    "http:// or https:// with one %s for the commit, for example "
+			    "https://github.com/org/repo/commit/%s\n");
+	app_sandbox_refused(sw("settings:set", "slipway.repoUrl=https://x/%s/%s", "-a", APP), 1,
+			    " !    invalid repository URL 'https://x/%s/%s': write it as "
+			    "http:// or https:// with one %s for the commit, for example "
+			    "https://github.com/org/repo/commit/%s\n");
+	app_sandbox_refused(sw("settings:set", "slipway.sandbox=none", "-a", APP), 1,
+			    " !    slipway.sandbox cannot be set with settings:set: only "
+			    "slipway.repoUrl can (the others are the operator's: git config on the "
+			    "server)\n");
+	out = repo_url();
+	cr_assert_str_eq(out, "https://github.com/o/r/commit/%s\n", "unchanged");
+	free(out);
+	struct th_result r = sw("settings:set", "slipway.repoUrl", "-a", APP);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "'slipway.repoUrl' is not KEY=value"), "%s", r.err);
+	th_result_free(&r);
+	out = ok(SLIPWAY_BIN, "settings:unset", "slipway.repoUrl", "-a", APP);
+	cr_assert_str_eq(out, "Unsetting slipway.repoUrl on " APP "... done\n");
+	free(out);
+	out = repo_url();
+	cr_assert_str_eq(out, "");
+	free(out);
+}
+
 /*
  * The trace lines of out ("settings: read the git config of X (pid N)"):
  * each (X, N) at most once; how many, and how many name the app.
