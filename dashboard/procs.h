@@ -16,9 +16,11 @@
  * before the answer: a refusal is the page with its reason and status
  * (409 for a restart without a release or a runtime, 400 for a bad
  * state) and nothing changed.  Otherwise the answer is 303 to the
- * processes page (maintenance's state already set), and the switch -
- * which reloads the router, whose old workers serve this very request -
- * runs once the answer is out (response.h's after), under the same lock.
+ * processes page (maintenance's state already set), and the switch runs
+ * once the answer is out (response.h's after), under the same lock: a
+ * restart stops the old web instances only when the router's workers of
+ * the earlier configuration have finished their requests (router_drain),
+ * and this very request is one of them.
  */
 #ifndef SW_DASHBOARD_PROCS_H
 #define SW_DASHBOARD_PROCS_H

@@ -18,8 +18,9 @@
  * stream(arg, fd) with the alarm of the request off; stream bounds
  * itself.  An answer that sets after has the server call after(arg) once
  * the answer is written and the connection closed, without the alarm:
- * work that reloads the router (which waits for the requests its old
- * workers serve) must not run while nginx waits for this answer.
+ * work that waits for the router's requests in flight to end (a restart
+ * waits for them before it stops old web instances) must not run while
+ * nginx waits for this answer, one of those requests.
  * response_release() calls arg_free(arg).
  */
 #ifndef SW_DASHBOARD_RESPONSE_H
