@@ -6,6 +6,7 @@
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
 #include "dashboard/request.h"
+#include "dashboard/scgi.h"
 #include "release/activate.h"
 #include "runtime/host.h"
 #include "runtime/logs.h"
@@ -83,17 +84,29 @@ done:
 	return err;
 }
 
-/* The page, with a refusal's reason (may be NULL) above what ps shows now. */
-static void render(struct page_req *q, struct response *res, const char *refusal)
+/* What the page says after a change it sent here (?done=...): fixed words, never the query's. */
+static const char *const notices[][2] = {
+	{ "done=restart", "Restarting all processes: new ones replace the running ones in a moment "
+			  "(reload to see them)." },
+	{ "done=maintenance-on", "Maintenance mode is on: every request gets 503." },
+	{ "done=maintenance-off", "Maintenance mode is off." },
+};
+
+/*
+ * The page, with a refusal's reason or a notice (either may be NULL)
+ * above what ps shows now.
+ */
+static void render(struct page_req *q, struct response *res, const char *refusal,
+		   const char *notice)
 {
 	struct buf *b = &res->body;
 	int on = maintenance_on(q->d->root, q->app);
 	buf_reset(b);
 	layout_open(b, q, "Processes");
 	buf_adds(b, "<h1>Processes</h1>\n");
-	if (refusal) {
-		buf_adds(b, "<p class=\"error\">");
-		html_escape(b, refusal);
+	if (refusal || notice) {
+		buf_adds(b, refusal ? "<p class=\"error\">" : "<p class=\"done\">");
+		html_escape(b, refusal ? refusal : notice);
 		buf_adds(b, "</p>\n");
 	}
 	if (show_ps(q, b) < 0) {
@@ -116,7 +129,11 @@ static void render(struct page_req *q, struct response *res, const char *refusal
 
 void procs_page(struct page_req *q, struct response *res)
 {
-	render(q, res, NULL);
+	const char *query = scgi_header(q->scgi, "QUERY_STRING"), *notice = NULL;
+	for (size_t i = 0; query && i < sizeof(notices) / sizeof(notices[0]); i++)
+		if (!strcmp(query, notices[i][0]))
+			notice = notices[i][1];
+	render(q, res, NULL, notice);
 }
 
 /* A change checked and under way: the app's lock held until after() has run. */
@@ -153,9 +170,9 @@ static struct job *job_open(struct page_req *q, int *err)
 
 /* 303 to the processes page; after it has gone out, after(j) and the lock's release. */
 static void run_after(struct page_req *q, struct response *res, struct job *j,
-		      void (*after)(void *arg))
+		      const char *done, void (*after)(void *arg))
 {
-	char *to = xasprintf("/apps/%s/processes", q->app);
+	char *to = xasprintf("/apps/%s/processes?done=%s", q->app, done);
 	response_redirect(res, to);
 	free(to);
 	res->after = after;
@@ -202,11 +219,11 @@ void procs_restart(struct page_req *q, struct response *res)
 	if (!j) {
 		char *text = xasprintf("Restart failed: %s", sw_error_last());
 		res->status = err == SW_EDENIED ? 409 : 500;
-		render(q, res, text);
+		render(q, res, text, NULL);
 		free(text);
 		return;
 	}
-	run_after(q, res, j, restart_run);
+	run_after(q, res, j, "restart", restart_run);
 }
 
 static void maintenance_run(void *arg)
@@ -223,7 +240,7 @@ void procs_maintenance(struct page_req *q, struct response *res)
 	int on = state && !strcmp(state, "on"), err = 0;
 	if (!state || (!on && strcmp(state, "off"))) {
 		res->status = 400;
-		render(q, res, "Nothing changed: state must be on or off");
+		render(q, res, "Nothing changed: state must be on or off", NULL);
 		return;
 	}
 	struct job *j = job_open(q, &err);
@@ -231,12 +248,12 @@ void procs_maintenance(struct page_req *q, struct response *res)
 		char *text = xasprintf("%s maintenance mode... failed: %s", on ? "Enabling" : "Disabling",
 				       sw_error_last());
 		res->status = 500;
-		render(q, res, text);
+		render(q, res, text, NULL);
 		free(text);
 		job_free(j);
 		return;
 	}
 	j->on = on;
 	/* the router follows once the answer is out: its reload waits for this request */
-	run_after(q, res, j, maintenance_run);
+	run_after(q, res, j, on ? "maintenance-on" : "maintenance-off", maintenance_run);
 }

@@ -61,7 +61,7 @@ TestSuite(apppages, .init = setup, .fini = teardown, .timeout = 60);
 
 /* One request as nginx would pass it. */
 struct call {
-	const char *method, *path, *body, *cookie, *origin, *site;
+	const char *method, *path, *body, *cookie, *origin, *site, *query;
 };
 
 static void answer(const struct call *c, struct response *res)
@@ -72,7 +72,7 @@ static void answer(const struct call *c, struct response *res)
 		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
 		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
 		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin },
-		{ "HTTP_SEC_FETCH_SITE", c->site },
+		{ "HTTP_SEC_FETCH_SITE", c->site }, { "QUERY_STRING", c->query },
 	};
 	char length[32];
 	snprintf(length, sizeof(length), "%zu", strlen(body));
@@ -259,10 +259,13 @@ Test(apppages, maintenance_is_a_checked_post_that_logs_who_turned_it_on)
 
 	post(&alice, "/apps/alices/maintenance", "state=on", &res);
 	cr_assert_eq(res.status, 303, "%s", res.body.data);
-	cr_assert(strstr(res.headers.data, "Location: /apps/alices/processes\r\n"), "%s",
-		  res.headers.data);
+	cr_assert(strstr(res.headers.data, "Location: /apps/alices/processes?done=maintenance-on\r\n"),
+		  "%s", res.headers.data);
 	response_release(&res);
-	get(&alice, "/apps/alices/processes", &res);
+	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+			       .query = "done=maintenance-on", .cookie = alice.cookie }, &res);
+	cr_assert(strstr(res.body.data, "<p class=\"done\">Maintenance mode is on: every request "
+					"gets 503.</p>"), "%s", res.body.data);
 	cr_assert(strstr(res.body.data, "Maintenance mode is on"), "%s", res.body.data);
 	cr_assert(strstr(res.body.data, "Turn maintenance mode off"), "%s", res.body.data);
 	response_release(&res);
@@ -277,6 +280,24 @@ Test(apppages, maintenance_is_a_checked_post_that_logs_who_turned_it_on)
 	cr_assert_eq(maintenance_on(root, "alices"), 0);
 	post(&alice, "/apps/alices/maintenance", "state=maybe", &res);
 	cr_assert_eq(res.status, 400);
+	response_release(&res);
+	user_free(&alice);
+}
+
+Test(apppages, the_notice_after_a_change_is_fixed_words_never_the_query)
+{
+	struct user alice = log_in("alice", 0);
+	struct response res;
+	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+			       .query = "done=<script>x</script>", .cookie = alice.cookie }, &res);
+	cr_assert_eq(res.status, 200);
+	cr_assert_null(strstr(res.body.data, "class=\"done\""), "%s", res.body.data);
+	cr_assert_null(strstr(res.body.data, "script>x"), "%s", res.body.data);
+	response_release(&res);
+	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+			       .query = "done=restart", .cookie = alice.cookie }, &res);
+	cr_assert(strstr(res.body.data, "<p class=\"done\">Restarting all processes: "), "%s",
+		  res.body.data);
 	response_release(&res);
 	user_free(&alice);
 }

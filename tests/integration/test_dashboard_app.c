@@ -254,7 +254,7 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	char *before = instances();
 	a = http("/apps/" APP "/processes/restart", form, cookie, origin);
 	cr_assert_eq(a.status, 303, "%s", a.text);
-	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes\r\n"), "%s", a.text);
+	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes?done=restart\r\n"), "%s", a.text);
 	free(a.text);
 	/* the switch runs once the answer is out: new instances within moments (bounded) */
 	const char *p = strstr(before, "\"port\":");
