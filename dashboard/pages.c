@@ -266,6 +266,7 @@ static const struct route routes[] = {
 	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
 	{ "/apps/*/rollback/*", ROUTE_GET | ROUTE_APP, rollback_preview_page },
 	{ "/apps/*/rollback", ROUTE_POST | ROUTE_APP, rollback_post },
+	{ "/apps/*/rollback/*/result", ROUTE_GET | ROUTE_APP, rollback_result_page },
 	{ "/apps/*/settings", ROUTE_GET | ROUTE_APP, app_settings_page },
 	{ "/apps/*/settings", ROUTE_POST | ROUTE_APP, app_settings_post },
 	{ "/apps/*/processes", ROUTE_GET | ROUTE_APP, procs_page },
