@@ -11,8 +11,12 @@
  *   GET  /apps/APP/builds/ID       a build's whole kept output
  *   GET  /apps/APP/releases/vN     releases:info and the diff from the current release
  *   GET  /apps/APP/rollback/vN     what a rollback to vN would change, and its confirm form
- *   POST /apps/APP/rollback        target=N, current=M: the rollback, made only while
- *                                  vM is still current (a stale page changes nothing)
+ *   POST /apps/APP/rollback        target=N, current=M: checked (a stale page, one whose
+ *                                  vM is no longer current, changes nothing), answered
+ *                                  with 303 to the result page, then the rollback runs -
+ *                                  made only while vM is still current
+ *   GET  /apps/APP/rollback/vN/result?from=M&at=T  what it did: under way (the page
+ *                                  looks again each second), done, failed, or refused
  *   GET  /apps/APP/settings        the app's slipway.repoUrl
  *   POST /apps/APP/settings        repo_url=...: sets it (checked), "" unsets it
  */
@@ -32,6 +36,7 @@ void activity_build_page(struct page_req *q, struct response *res);
 void activity_release_page(struct page_req *q, struct response *res);
 void rollback_preview_page(struct page_req *q, struct response *res);
 void rollback_post(struct page_req *q, struct response *res);
+void rollback_result_page(struct page_req *q, struct response *res);
 void app_settings_page(struct page_req *q, struct response *res);
 void app_settings_post(struct page_req *q, struct response *res);
 

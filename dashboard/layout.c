@@ -11,6 +11,12 @@ void layout_csrf_field(struct buf *b, const struct page_req *q)
 	buf_adds(b, "\">");
 }
 
+/* An app's tabs after its Activity: the path after /apps/APP/, the name. */
+static const char *const tabs[][2] = {
+	{ "processes", "Processes" }, { "logs", "Logs" }, { "config", "Config vars" },
+	{ "domains", "Domains" },     { "settings", "Settings" },
+};
+
 static void nav(struct buf *b, const struct page_req *q)
 {
 	buf_adds(b, "<nav><a href=\"/\">Apps</a>");
@@ -19,9 +25,12 @@ static void nav(struct buf *b, const struct page_req *q)
 		html_escape(b, q->app);
 		buf_adds(b, "</strong>: <a href=\"/apps/");
 		html_escape(b, q->app);
-		buf_adds(b, "/activity\">Activity</a> | <a href=\"/apps/");
-		html_escape(b, q->app);
-		buf_adds(b, "/settings\">Settings</a>");
+		buf_adds(b, "/activity\">Activity</a>");
+		for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+			buf_adds(b, " | <a href=\"/apps/");
+			html_escape(b, q->app);
+			buf_addf(b, "/%s\">%s</a>", tabs[i][0], tabs[i][1]);
+		}
 	}
 	buf_adds(b, "</nav>\n");
 }

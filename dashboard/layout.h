@@ -11,7 +11,8 @@
  *     layout_close(&res->body);
  *
  * The frame is the document's head and title, a header with the nav
- * (Apps; for a page of an app, its Activity and Settings), the logged-in
+ * (Apps; for a page of an app, its Activity, Processes, Logs, Config vars,
+ * Domains and Settings), the logged-in
  * user and the Log out form.  Forms that change something carry the
  * session's token with layout_csrf_field().
  */

@@ -3,10 +3,14 @@
 
 #include "access/access.h"
 #include "dashboard/csrf.h"
+#include "dashboard/config.h"
+#include "dashboard/domains.h"
 #include "dashboard/form.h"
 #include "dashboard/activity.h"
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
+#include "dashboard/logs.h"
+#include "dashboard/procs.h"
 #include "dashboard/request.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
@@ -145,6 +149,12 @@ static void asset_login_js(struct page_req *q, struct response *res)
 	buf_adds(&res->body, login_js);
 }
 
+static void asset_logs_js(struct page_req *q, struct response *res)
+{
+	(void)q;
+	logs_script(res);
+}
+
 /* One row of the app list: name, current release, when it was made. */
 static void app_row(struct page_req *q, const char *app, struct buf *b)
 {
@@ -256,8 +266,18 @@ static const struct route routes[] = {
 	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
 	{ "/apps/*/rollback/*", ROUTE_GET | ROUTE_APP, rollback_preview_page },
 	{ "/apps/*/rollback", ROUTE_POST | ROUTE_APP, rollback_post },
+	{ "/apps/*/rollback/*/result", ROUTE_GET | ROUTE_APP, rollback_result_page },
 	{ "/apps/*/settings", ROUTE_GET | ROUTE_APP, app_settings_page },
 	{ "/apps/*/settings", ROUTE_POST | ROUTE_APP, app_settings_post },
+	{ "/apps/*/processes", ROUTE_GET | ROUTE_APP, procs_page },
+	{ "/apps/*/processes/restart", ROUTE_POST | ROUTE_APP, procs_restart },
+	{ "/apps/*/maintenance", ROUTE_POST | ROUTE_APP, procs_maintenance },
+	{ "/apps/*/logs", ROUTE_GET | ROUTE_APP, logs_page },
+	{ "/apps/*/logs/stream", ROUTE_GET | ROUTE_APP, logs_stream },
+	{ "/logs.js", ROUTE_GET, asset_logs_js },
+	{ "/apps/*/config", ROUTE_GET | ROUTE_APP, config_page },
+	{ "/apps/*/config/reveal", ROUTE_POST | ROUTE_APP, config_reveal },
+	{ "/apps/*/domains", ROUTE_GET | ROUTE_APP, domains_page },
 	{ NULL, 0, NULL },
 };
 

@@ -10,7 +10,9 @@
  *   GET  /               the apps this user may see over ssh (the operator: all)
  *   POST /logout         ends the session, then 303 to /login
  *   GET  /login.js       the login form's script
- *   /apps/APP/...        an app's pages (activity.h; other files add theirs)
+ *   GET  /logs.js        the logs page's script (logs.h)
+ *   /apps/APP/...        an app's pages (activity.h, procs.h, logs.h, config.h,
+ *                        domains.h)
  *
  * The pages are rows of one table (pages.c): a path ('*' for one segment),
  * its method, whether it needs a session or an app, and the function that

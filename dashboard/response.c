@@ -13,7 +13,9 @@ static const char *status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Content Too Large";
+	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
 }
@@ -22,6 +24,8 @@ void response_release(struct response *res)
 {
 	buf_release(&res->headers);
 	buf_release(&res->body);
+	if (res->arg_free)
+		res->arg_free(res->arg);
 	*res = (struct response)RESPONSE_INIT;
 }
 
@@ -36,6 +40,10 @@ void response_format(const struct response *res, struct buf *out)
 		      "X-Frame-Options: DENY\r\n"
 		      "Cache-Control: no-store\r\n");
 	buf_add(out, res->headers.data, res->headers.len);
+	if (res->stream) {
+		buf_adds(out, "\r\n"); /* the stream follows, until it ends */
+		return;
+	}
 	buf_addf(out, "Content-Length: %zu\r\n\r\n", res->body.len);
 	buf_add(out, res->body.data, res->body.len);
 }

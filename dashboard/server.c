@@ -94,7 +94,16 @@ static void serve_one(const struct dashboard *d, int fd)
 	else
 		dashboard_answer(d, &r, time(NULL), &res);
 	response_format(&res, &out);
-	fs_write_all(fd, out.data, out.len);
+	if (fs_write_all(fd, out.data, out.len) == 0 && res.stream) {
+		alarm(0); /* a stream bounds itself (response.h) */
+		res.stream(res.arg, fd);
+	}
+	if (res.after) {
+		/* nginx has the whole answer: the request is over for it */
+		shutdown(fd, SHUT_RDWR);
+		alarm(0); /* bounded as the same work from the CLI is */
+		res.after(res.arg);
+	}
 done:
 	response_release(&res);
 	scgi_request_release(&r);

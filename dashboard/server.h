@@ -11,7 +11,10 @@
  * one request, not the server.  A child reads one request (headers and
  * body within scgi.h's limits, each read and write within
  * SERVER_IO_TIMEOUT seconds, the whole within SERVER_REQUEST_TIMEOUT),
- * writes one response and exits.  SIGTERM or SIGINT ends the loop;
+ * writes one response and exits; a streamed response (response.h) runs
+ * on after its headers, without that alarm, bounded by itself (a page
+ * that streams also limits how many of its streams may be open at once,
+ * so streams never hold every child).  SIGTERM or SIGINT ends the loop;
  * children finish their request.
  *
  * dashboard_service_write() writes the s6 service "dashboard" that runs

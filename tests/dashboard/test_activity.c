@@ -47,15 +47,20 @@ static void setup(void)
 	rh_slug(root, slug, "Procfile", "web: ./server\n", "server", "#!/bin/sh\nexit 0\n", NULL);
 }
 
+/* Where the last post() sent the browser on (its Location), or NULL. */
+static char *location;
+
 static void teardown(void)
 {
+	free(location);
+	location = NULL;
 	th_sandbox_free(root);
 }
 
 TestSuite(activity, .init = setup, .fini = teardown, .timeout = 60);
 
 struct call {
-	const char *method, *path, *body, *cookie;
+	const char *method, *path, *query, *body, *cookie;
 	const char *origin, *site; /* NULL: the dashboard's own page's */
 };
 
@@ -66,6 +71,7 @@ static void answer(const struct call *c, struct response *res)
 	const char *body = c->body ? c->body : "";
 	const char *pairs[][2] = {
 		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
+		{ "QUERY_STRING", c->query },
 		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
 		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin ? c->origin : OWN },
 		{ "HTTP_SEC_FETCH_SITE", c->site ? c->site : "same-origin" },
@@ -89,16 +95,23 @@ static void answer(const struct call *c, struct response *res)
 	cr_assert_eq(scgi_parse(&r, req.data, req.len), 0, "%s", sw_error_last());
 	*res = (struct response)RESPONSE_INIT;
 	dashboard_answer(&dash, &r, time(NULL), res);
+	if (res->after) /* what the server runs once the answer is out */
+		res->after(res->arg);
 	scgi_request_release(&r);
 	buf_release(&h);
 	buf_release(&req);
 }
 
+
 /* GET path as cookie's user: the body (malloc'ed); *status its status. */
 static char *get(const char *cookie, const char *path, int *status)
 {
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = path, .cookie = cookie }, &res);
+	char *uri = xstrdup(path), *query = strchr(uri, '?');
+	if (query)
+		*query++ = '\0';
+	answer(&(struct call){ .method = "GET", .path = uri, .query = query, .cookie = cookie }, &res);
+	free(uri);
 	*status = res.status;
 	char *body = buf_detach(&res.body);
 	response_release(&res);
@@ -110,6 +123,11 @@ static char *post(const char *cookie, const char *path, const char *body, int *s
 	struct response res;
 	answer(&(struct call){ .method = "POST", .path = path, .cookie = cookie, .body = body }, &res);
 	*status = res.status;
+	free(location);
+	location = NULL;
+	const char *at = res.headers.data ? strstr(res.headers.data, "Location: ") : NULL;
+	if (at)
+		location = xstrndup(at + 10, strcspn(at + 10, "\r"));
 	char *text = buf_detach(&res.body);
 	response_release(&res);
 	return text ? text : xstrdup("");
@@ -401,10 +419,17 @@ Test(activity, a_confirmed_rollback_is_the_users_release_and_a_logged_event)
 	char *body = xasprintf("csrf=%s&target=1&current=2", tok);
 	int status;
 	char *page = post(cookie, "/apps/alices/rollback", body, &status);
+	/* answered first (the switch waits for the router's requests, this one too), then made */
+	cr_assert_eq(status, 303, "%s", page);
+	cr_assert(location && !strncmp(location, "/apps/alices/rollback/v1/result?from=2&at=", 42),
+		  "%s", location);
+	free(page);
+	page = get(cookie, location, &status);
 	cr_assert_eq(status, 200, "%s", page);
 	cr_assert(strstr(page, "Rolling back alices to v1... done, v3"), "%s", page);
 	cr_assert(strstr(page, "The current release is now <a href=\"/apps/alices/releases/v3\">v3"
 			       "</a> (Rollback to v1 by alice)"));
+	cr_assert_null(strstr(page, "http-equiv=\"refresh\""), "done: it looks no more");
 	cr_assert_eq(rh_current(root, "alices"), 3);
 	struct release r = RELEASE_INIT;
 	rh_read(root, "alices", 3, &r);
@@ -439,7 +464,7 @@ Test(activity, a_stale_preview_never_rolls_back_and_changes_nothing)
 	/* control: the same form pinned to what is current goes through */
 	body = xasprintf("csrf=%s&target=1&current=2", tok);
 	page = post(cookie, "/apps/alices/rollback", body, &status);
-	cr_assert_eq(status, 200, "%s", page);
+	cr_assert_eq(status, 303, "%s", page);
 	cr_assert_eq(latest(), 3);
 	free(page);
 	free(body);
@@ -476,7 +501,7 @@ Test(activity, a_rollback_posted_by_an_apps_page_is_refused_and_changes_nothing)
 	/* control: the same form from the dashboard's own page */
 	answer(&(struct call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
 			       .cookie = cookie }, &res);
-	cr_assert_eq(res.status, 200, "%s", res.body.data);
+	cr_assert_eq(res.status, 303, "%s", res.body.data);
 	response_release(&res);
 	cr_assert_eq(latest(), 3);
 	free(body);
@@ -492,7 +517,7 @@ Test(activity, the_operator_may_roll_back_any_app_as_themselves)
 	char *body = xasprintf("csrf=%s&target=1&current=2", tok);
 	int status;
 	char *page = post(cookie, "/apps/alices/rollback", body, &status);
-	cr_assert_eq(status, 200, "%s", page);
+	cr_assert_eq(status, 303, "%s", page);
 	struct release r = RELEASE_INIT;
 	rh_read(root, "alices", 3, &r);
 	cr_assert_str_eq(r.user, "root@server");
@@ -613,6 +638,40 @@ Test(activity, the_release_page_shows_releases_info_masked_and_the_diff_from_cur
 	free(page);
 	page = get(cookie, "/apps/alices/releases/v9", &status);
 	cr_assert_eq(status, 404);
+	free(page);
+	free(cookie);
+}
+
+Test(activity, the_result_page_says_what_a_rollback_did_or_that_it_is_under_way)
+{
+	two_releases();
+	char *cookie = log_in("alice");
+	int status;
+	long long now = (long long)time(NULL);
+	/* answered for, not made yet: under way, and the page looks again */
+	char *path = xasprintf("/apps/alices/rollback/v1/result?from=2&at=%lld", now);
+	char *page = get(cookie, path, &status);
+	cr_assert_eq(status, 200, "%s", page);
+	cr_assert(strstr(page, "Rolling back alices to v1... starting"), "%s", page);
+	cr_assert(strstr(page, "<meta http-equiv=\"refresh\" content=\"1\">"), "%s", page);
+	free(page);
+	free(path);
+	/* still not made a while later: it did not start, and the page says where to look */
+	path = xasprintf("/apps/alices/rollback/v1/result?from=2&at=%lld", now - 600);
+	page = get(cookie, path, &status);
+	cr_assert(strstr(page, "The rollback did not start"), "%s", page);
+	cr_assert_null(strstr(page, "http-equiv"));
+	free(page);
+	free(path);
+	/* the release it was pinned to is no longer current: nothing was rolled back */
+	path = xasprintf("/apps/alices/rollback/v1/result?from=1&at=%lld", now);
+	page = get(cookie, path, &status);
+	cr_assert(strstr(page, "Nothing was rolled back: the current release changed"), "%s", page);
+	free(page);
+	free(path);
+	/* an address without its rollback */
+	page = get(cookie, "/apps/alices/rollback/v1/result", &status);
+	cr_assert_eq(status, 400, "%s", page);
 	free(page);
 	free(cookie);
 }

@@ -44,6 +44,12 @@ static void setup(void)
 	git_config("slipway.domain", "apps.test");
 	git_config("slipway.httpPort", port);
 	git_config("slipway.httpAddress", "127.0.0.1");
+	/*
+	 * no instances kept warm: a rollback stops the old web instances once
+	 * the router's old workers are done with their requests - the
+	 * dashboard's own among them
+	 */
+	git_config("slipway.warmPrevious", "0");
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "alices"));
 	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
 	char *pub = th_path("%s.pub", key_alice);
@@ -118,6 +124,30 @@ static struct answer http(const char *path, const char *form, const char *cookie
 	free(cookie_h);
 	free(origin_h);
 	return a;
+}
+
+/* The Location of an answer http() got (malloc'ed). */
+static char *location(const char *answer)
+{
+	const char *at = strstr(answer, "\r\nLocation: ");
+	cr_assert(at, "no Location: %s", answer);
+	at += strlen("\r\nLocation: ");
+	return xstrndup(at, strcspn(at, "\r"));
+}
+
+/* The rollback's result page once it no longer says the rollback is under way. */
+static struct answer result_done(const char *path, const char *cookie)
+{
+	for (int i = 0; i < 600; i++) {
+		struct answer a = http(path, NULL, cookie);
+		cr_assert_eq(a.status, 200, "%s", a.text);
+		if (!strstr(a.text, "http-equiv=\"refresh\""))
+			return a;
+		free(a.text);
+		rt_pause_ms(100);
+	}
+	cr_assert_fail("the rollback is still under way after 60 s");
+	return (struct answer){ 0, NULL };
 }
 
 static void wait_ready(void)
@@ -213,9 +243,14 @@ Test(dashboard_activity, a_rollback_from_the_activity_tab_is_the_users_and_serve
 
 	char *form = th_path("csrf=%s&target=1&current=%s", csrf, current);
 	a = http("/apps/alices/rollback", form, cookie);
-	cr_assert_eq(a.status, 200, "%s", a.text);
+	/* answered at once: the switch waits for the router's requests, this one among them */
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	char *result = location(a.text);
+	free(a.text);
+	a = result_done(result, cookie);
 	cr_assert(strstr(a.text, "Rolling back alices to v1... done, v3"), "%s", a.text);
 	free(a.text);
+	free(result);
 	char *json = releases_json();
 	cr_assert(strstr(json, "\"version\":3,\"description\":\"Rollback to v1\""), "%s", json);
 	cr_assert(strstr(json, "\"Rollback to v1\",\"user\":{\"email\":\"alice\"}"), "%s", json);

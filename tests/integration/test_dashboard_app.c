@@ -1,0 +1,377 @@
+/*
+ * An app's dashboard pages end to end, through the real router (nginx),
+ * the real supervision tree and a real sshd: the live tail is read
+ * through nginx as Server-Sent Events and shows a line logged after it
+ * opened, and a tail whose client went frees its slot while the limit
+ * holds (503); Restart makes new instances; maintenance on makes the
+ * app's host answer 503; a reveal of the config vars is logged; a POST
+ * without the token and every page of another user's app are refused
+ * with nothing changed.  curl talks to 127.0.0.1 only (--resolve).
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
+#include "tests/integration/runtime_helpers.h"
+#include "tests/integration/sshd.h"
+
+#include "dashboard/logs.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HOST "dashboard.apps.test"
+#define APP "alices"
+
+static struct app_sandbox sb;
+static pid_t svscan = -1, sshd_pid = -1;
+static int ssh_port;
+static char *key_alice, *login, *origin, *resolve, *base;
+
+static void git_config(const char *key, const char *value)
+{
+	char *file = th_path("%s/.gitconfig", sb.dir);
+	free(SANDBOX_OK(&sb, NULL, "git", "config", "--file", file, key, value));
+	free(file);
+}
+
+static void setup(void)
+{
+	th_sshd_require();
+	rt_setup(&sb, APP, RT_ROUTER, rt_version_server_py, NULL);
+	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
+	app_sandbox_setenv(&sb, keys);
+	free(keys);
+	char port[16];
+	snprintf(port, sizeof(port), "%d", sb.http_port);
+	git_config("slipway.domain", "apps.test");
+	git_config("slipway.httpPort", port);
+	git_config("slipway.httpAddress", "127.0.0.1");
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "bobs"));
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", APP));
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "SECRET_KEY=hunter2", "-a", APP));
+	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
+	char *pub = th_path("%s.pub", key_alice);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
+	free(pub);
+	char *user = th_sshd_user();
+	ssh_port = th_free_port();
+	login = th_path("%s@127.0.0.1", user);
+	sshd_pid = th_sshd_start(sb.dir, ssh_port, user);
+	free(user);
+	origin = th_path("http://" HOST ":%d", sb.http_port);
+	resolve = th_path(HOST ":%d:127.0.0.1", sb.http_port);
+	base = th_path("http://" HOST ":%d", sb.http_port);
+	svscan = rt_start(&sb);
+}
+
+static void teardown(void)
+{
+	rt_stop(&sb, &svscan);
+	th_sshd_stop(&sshd_pid);
+	app_sandbox_release(&sb);
+	free(key_alice);
+	free(login);
+	free(origin);
+	free(resolve);
+	free(base);
+}
+
+TestSuite(dashboard_app, .init = setup, .fini = teardown, .timeout = 240);
+
+static struct th_result ssh_alice(const char *command)
+{
+	char p[16];
+	snprintf(p, sizeof(p), "%d", ssh_port);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
+			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			       "-o", "LogLevel=ERROR", login, command, NULL };
+	return app_sandbox_run(&sb, NULL, NULL, argv);
+}
+
+/* An answer: the status, the headers and the body (curl -i), malloc'ed. */
+struct answer {
+	int status;
+	char *text;
+};
+
+/* curl through the router to the dashboard: GET, or POST of form; cookie and Origin when set. */
+static struct answer http(const char *path, const char *form, const char *cookie,
+			  const char *from)
+{
+	char *url = th_path("%s%s", base, path);
+	char *cookie_h = cookie ? th_path("Cookie: %s", cookie) : NULL;
+	char *origin_h = from ? th_path("Origin: %s", from) : NULL;
+	const char *argv[24] = { "curl", "-sS", "-i", "--max-time", "60", "--resolve", resolve };
+	size_t n = 7;
+	if (form) {
+		argv[n++] = "--data-raw";
+		argv[n++] = form;
+	}
+	if (cookie_h) {
+		argv[n++] = "-H";
+		argv[n++] = cookie_h;
+	}
+	if (origin_h) {
+		argv[n++] = "-H";
+		argv[n++] = origin_h;
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	struct th_result r = th_run(NULL, NULL, NULL, argv);
+	cr_assert_eq(r.status, 0, "curl %s: %s", path, r.err);
+	struct answer a = { 0, r.out };
+	sscanf(r.out, "HTTP/1.1 %d", &a.status);
+	r.out = NULL;
+	th_result_free(&r);
+	free(url);
+	free(cookie_h);
+	free(origin_h);
+	return a;
+}
+
+static void wait_ready(void)
+{
+	for (int i = 0; i < 600; i++) {
+		char *url = th_path("%s/login", base);
+		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
+					     "%{http_code}", "--max-time", "5", "--resolve", resolve,
+					     url, NULL);
+		int up = r.out && !strcmp(r.out, "200");
+		th_result_free(&r);
+		free(url);
+		if (up)
+			return;
+		rt_pause_ms(100);
+	}
+	cr_assert_fail("the dashboard did not answer at %s/login", base);
+}
+
+/* Logs alice in with a link from dashboard:login over ssh: her cookie and csrf token. */
+static char *log_in(char **csrf)
+{
+	wait_ready();
+	struct th_result r = ssh_alice("dashboard:login");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *want = th_path("%s/login#", base);
+	char *at = strstr(r.out, want);
+	cr_assert(at, "%s", r.out);
+	char *form = th_path("token=%.64s", at + strlen(want));
+	th_result_free(&r);
+	free(want);
+	struct answer a = http("/login", form, NULL, origin);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	char *set = strstr(a.text, "Set-Cookie: slipway_session=");
+	cr_assert(set, "%s", a.text);
+	char *cookie = strndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
+	free(a.text);
+	free(form);
+	a = http("/apps/" APP "/processes", NULL, cookie, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	char *tok = strstr(a.text, "name=\"csrf\" value=\"");
+	cr_assert(tok, "%s", a.text);
+	*csrf = strndup(tok + strlen("name=\"csrf\" value=\""), 64);
+	free(a.text);
+	return cookie;
+}
+
+/* The app's page through the router: its status. */
+static int app_status(void)
+{
+	char *url = th_path("http://127.0.0.1:%d/", sb.http_port);
+	struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
+				     "%{http_code}", "--max-time", "10", "-H", "Host: " APP ".apps.test",
+				     url, NULL);
+	int code = r.out ? atoi(r.out) : 0;
+	th_result_free(&r);
+	free(url);
+	return code;
+}
+
+static char *cli(const char *cmd)
+{
+	return SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, cmd, "-a", APP);
+}
+
+/* The names of the app's instances as `ps --json` lists them. */
+static char *instances(void)
+{
+	return SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "ps", "--json", "-a", APP);
+}
+
+/* 1 when ps --json shows one web.1, up, on another port than old_port ("\"port\":N"). */
+static int replaced(const char *ps, const char *old_port)
+{
+	const char *first = strstr(ps, "\"name\":\"web.1\"");
+	return first && !strstr(first + 1, "\"name\":\"web.1\"") && strstr(ps, "\"state\":\"up\"") &&
+	       !strstr(ps, old_port);
+}
+
+Test(dashboard_app, restart_maintenance_reveal_and_refusals)
+{
+	free(app_sandbox_push(&sb, "main"));
+	for (int i = 0; i < 300 && app_status() != 200; i++)
+		rt_pause_ms(100);
+	cr_assert_eq(app_status(), 200);
+	char *csrf = NULL, *cookie = log_in(&csrf);
+	char *form = th_path("csrf=%s", csrf);
+
+	/* another user's app: 404 on every page, nothing changes */
+	static const char *const foreign[] = { "/apps/bobs/processes", "/apps/bobs/logs",
+					       "/apps/bobs/config", "/apps/bobs/domains" };
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		struct answer a = http(foreign[i], NULL, cookie, NULL);
+		cr_assert_eq(a.status, 404, "%s: %s", foreign[i], a.text);
+		free(a.text);
+	}
+	char *on = th_path("csrf=%s&state=on", csrf);
+	struct answer a = http("/apps/bobs/maintenance", on, cookie, origin);
+	cr_assert_eq(a.status, 404, "%s", a.text);
+	free(a.text);
+	char *m = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "maintenance", "-a", "bobs");
+	cr_assert_str_eq(m, "off\n");
+	free(m);
+
+	/* what ps, logs and domains show */
+	a = http("/apps/" APP "/processes", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "=== web (1): exec python3 -u server.py\nweb.1: up "), "%s", a.text);
+	cr_assert(strstr(a.text, "Maintenance mode is off"), "%s", a.text);
+	free(a.text);
+	a = http("/apps/" APP "/logs", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, " slipway[api]: Release v2 created by "), "%s", a.text);
+	cr_assert(strstr(a.text, " slipway[web.1]: State changed from starting to up\n"), "%s", a.text);
+	free(a.text);
+	a = http("/apps/" APP "/domains", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "<li>" APP ".apps.test</li>"), "%s", a.text);
+	free(a.text);
+
+	/* Restart: new instances, logged */
+	char *before = instances();
+	a = http("/apps/" APP "/processes/restart", form, cookie, origin);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes?done=restart\r\n"), "%s", a.text);
+	free(a.text);
+	/* the switch runs once the answer is out: new instances within moments (bounded) */
+	const char *p = strstr(before, "\"port\":");
+	cr_assert(p, "%s", before);
+	char *old_port = strndup(p, strcspn(p, ",}") + 1); /* with its end: not a prefix */
+	char *after = instances();
+	for (int i = 0; i < 600 && !replaced(after, old_port); i++) {
+		free(after);
+		rt_pause_ms(100);
+		after = instances();
+	}
+	cr_assert(replaced(after, old_port), "not restarted: before %s, now %s", before, after);
+	free(old_port);
+	free(before);
+	free(after);
+
+	/* maintenance without the token: refused, the app still serves */
+	a = http("/apps/" APP "/maintenance", "state=on", cookie, origin);
+	cr_assert_eq(a.status, 403, "%s", a.text);
+	free(a.text);
+	cr_assert_eq(app_status(), 200);
+	/* with it: the app's host answers 503 */
+	a = http("/apps/" APP "/maintenance", on, cookie, origin);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	free(a.text);
+	for (int i = 0; i < 300 && app_status() != 503; i++)
+		rt_pause_ms(100);
+	cr_assert_eq(app_status(), 503);
+
+	/* reveal: the values, and the event */
+	a = http("/apps/" APP "/config", NULL, cookie, NULL);
+	cr_assert_null(strstr(a.text, "hunter2"), "%s", a.text);
+	free(a.text);
+	a = http("/apps/" APP "/config/reveal", form, cookie, origin);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	cr_assert(strstr(a.text, "<td>SECRET_KEY</td><td>hunter2</td>"), "%s", a.text);
+	free(a.text);
+
+	char *log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+	cr_assert(strstr(log, "slipway[api]: Restart all by alice (dashboard)\n"), "%s", log);
+	cr_assert(strstr(log, "slipway[api]: Maintenance mode on by alice (dashboard)\n"), "%s", log);
+	cr_assert(strstr(log, "slipway[api]: Config vars revealed by alice (dashboard)\n"), "%s", log);
+	free(log);
+	free(on);
+	free(form);
+	free(csrf);
+	free(cookie);
+}
+
+/* Starts curl reading the app's live tail through nginx into the file out; its pid. */
+static pid_t tail_start(const char *cookie, const char *out)
+{
+	char *url = th_path("%s/apps/" APP "/logs/stream", base);
+	char *cookie_h = th_path("Cookie: %s", cookie);
+	const char *argv[] = { "/usr/bin/curl", "-sS", "-N", "-i", "--max-time", "120", "--resolve",
+			       resolve, "-H", cookie_h, url, NULL };
+	pid_t pid = app_sandbox_start(&sb, out, argv);
+	free(url);
+	free(cookie_h);
+	return pid;
+}
+
+static void tail_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
+{
+	char *csrf = NULL, *cookie = log_in(&csrf);
+	char *out = th_path("%s/tail.out", sb.dir);
+	pid_t pid = tail_start(cookie, out);
+	app_sandbox_wait_for(out, ": live\n\n");
+	/* a line logged after the stream opened arrives as it comes */
+	free(cli("maintenance:on"));
+	app_sandbox_wait_for(out, "slipway[api]: Maintenance mode on by ");
+	char *text = th_read(out, NULL);
+	cr_assert(strstr(text, "HTTP/1.1 200"), "%s", text);
+	cr_assert(strstr(text, "Content-Type: text/event-stream"), "%s", text);
+	cr_assert(strstr(text, "\ndata: "), "%s", text);
+	free(text);
+	/* the client goes: its slot is free again; the limit holds: one more than it, 503 */
+	tail_stop(pid);
+	pid_t tails[LOGS_STREAMS_MAX];
+	char *outs[LOGS_STREAMS_MAX];
+	for (int i = 0; i < LOGS_STREAMS_MAX; i++) {
+		outs[i] = th_path("%s/tail%d.out", sb.dir, i);
+		int opened = 0;
+		/* the slot of the tail that went is freed within moments (bounded wait) */
+		for (int tries = 0; tries < 100 && !opened; tries++) {
+			tails[i] = tail_start(cookie, outs[i]);
+			for (int w = 0; w < 100; w++) {
+				char *t = th_read(outs[i], NULL);
+				int done = t && (strstr(t, ": live\n\n") || strstr(t, "HTTP/1.1 503"));
+				opened = t && strstr(t, ": live\n\n");
+				free(t);
+				if (done)
+					break;
+				rt_pause_ms(100);
+			}
+			if (!opened) {
+				tail_stop(tails[i]);
+				rt_pause_ms(200);
+			}
+		}
+		cr_assert(opened, "tail %d did not open", i);
+	}
+	struct answer a = http("/apps/" APP "/logs/stream", NULL, cookie, NULL);
+	cr_assert_eq(a.status, 503, "%s", a.text);
+	cr_assert(strstr(a.text, "live tails are open already"), "%s", a.text);
+	free(a.text);
+	for (int i = 0; i < LOGS_STREAMS_MAX; i++) {
+		tail_stop(tails[i]);
+		free(outs[i]);
+	}
+	free(out);
+	free(csrf);
+	free(cookie);
+}
