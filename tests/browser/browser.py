@@ -7,10 +7,11 @@ in the sandbox; it is quit on every way out.
   browser.py PROFILE apps LOGIN_URL
       logs in with the link, prints the page's title and the app table's
       rows ("row: app | release | change | by")
-  browser.py PROFILE rollback LOGIN_URL APP VERSION
-      logs in, opens APP's Activity from the app list, presses "Roll back
-      to here" on vVERSION, prints the preview's lines ("preview: ..."),
-      confirms, and prints the heading and first line of what it shows
+  browser.py PROFILE rollback LOGIN_URL APP VERSION...
+      logs in; for each VERSION in turn, in the same browser: opens APP's
+      Activity from the app list, presses "Roll back to here" on vVERSION,
+      prints the preview's lines ("preview: ..."), confirms, and prints
+      the heading and the outcome its page shows once the rollback is done
   browser.py PROFILE attack DASHBOARD EVIL PATH (FORM LOGIN_URL)...
       for each attack (a form the evil page submits, a fetch with
       credentials; each without the token and with the session's token
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -45,6 +47,14 @@ def chromium(profile):
     d = webdriver.Chrome(service=driver, options=o)
     d.set_page_load_timeout(WAIT)
     return d
+
+
+def script(d, js, *args):
+    """js's value in the page, or None while the page is being replaced."""
+    try:
+        return d.execute_script(js, *args)
+    except WebDriverException:
+        return None
 
 
 def log_in(d, link):
@@ -73,12 +83,13 @@ def attack(d, dashboard, evil, path, rounds):
             query = urlencode({"mode": mode, "to": dashboard + path, "form": form})
             d.get("%s/?%s%s" % (evil, query, "#" + token if leaked else ""))
             if mode == "form":
-                WebDriverWait(d, WAIT).until(
+                shown = WebDriverWait(d, WAIT).until(
                     lambda d: d.current_url.startswith(dashboard) and
-                    d.execute_script("return document.readyState") == "complete")
-                shown = d.find_element(By.TAG_NAME, "h1").text
-                if shown == "Refused":
-                    shown += ": " + d.find_element(By.TAG_NAME, "p").text
+                    script(d, "var h = document.querySelector('h1'),"
+                           " p = document.querySelector('h1 + p');"
+                           " return document.readyState == 'complete' && h ?"
+                           " (h.textContent == 'Refused' ? h.textContent + ': ' + p.textContent"
+                           " : h.textContent) : null;"))
             else:
                 WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("sent"))
                 shown = d.title
@@ -88,8 +99,9 @@ def attack(d, dashboard, evil, path, rounds):
             print("%s: shown %s, session %s" % (name, shown, session))
 
 
-def rollback(d, link, app, version):
-    log_in(d, link)
+def rollback(d, app, version):
+    d.find_element(By.LINK_TEXT, "Apps").click()
+    WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("Apps"))
     row = d.find_element(By.XPATH, "//tr[td[1][normalize-space()='%s']]" % app)
     row.find_element(By.LINK_TEXT, "Activity").click()
     WebDriverWait(d, WAIT).until(lambda d: "Activity" in d.title)
@@ -98,10 +110,15 @@ def rollback(d, link, app, version):
     WebDriverWait(d, WAIT).until(lambda d: d.title.startswith("Roll back to v" + version))
     print("preview:", d.find_element(By.CSS_SELECTOR, "pre.diff").text.replace("\n", "\npreview: "))
     d.find_element(By.XPATH, "//button[normalize-space()='Roll back to v%s']" % version).click()
-    WebDriverWait(d, WAIT).until(lambda d: d.title.startswith(("Rolled back", "Refused")))
-    print("shown:", d.find_element(By.TAG_NAME, "h1").text)
-    for p in d.find_elements(By.CSS_SELECTOR, "h1 ~ p")[:1]:
-        print("shown:", p.text)
+    # the answer comes first; its page looks again each second until the rollback is done
+    shown = WebDriverWait(d, 2 * WAIT).until(
+        lambda d: script(d, "var h = document.querySelector('h1'),"
+                         " p = document.querySelector('h1 + p');"
+                         " return document.readyState == 'complete' && h && p &&"
+                         " h.textContent != 'Roll back ' + arguments[0] + ' to v' + arguments[1] &&"
+                         " p.className != 'pending' ? h.textContent + '\\n' + p.textContent : null;",
+                         app, version))
+    print("shown:", shown.replace("\n", "\nshown: "))
 
 
 def main(argv):
@@ -110,7 +127,9 @@ def main(argv):
         if argv[2] == "apps":
             apps(d, argv[3])
         elif argv[2] == "rollback":
-            rollback(d, argv[3], argv[4], argv[5])
+            log_in(d, argv[3])
+            for version in argv[5:]:
+                rollback(d, argv[4], version)
         elif argv[2] == "attack":
             attack(d, argv[3], argv[4], argv[5], argv[6:])
         else:
