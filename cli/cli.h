@@ -73,6 +73,12 @@ enum {
 	 * server of an ssh remote nor refused in its checkout (help)
 	 */
 	CMD_HERE = 1 << 6,
+	/*
+	 * a client's command: in a checkout whose remote is an ssh URL (and
+	 * no root chosen here) it runs here with that remote (c->ssh_remote)
+	 * and no root, talking to the server itself; elsewhere as any command
+	 */
+	CMD_CLIENT = 1 << 7,
 };
 
 struct cli; /* common.h */

@@ -59,6 +59,8 @@ int cmd_pg_backups_schedule(struct cli *c);
 extern const struct opt pg_backups_opts[], pg_backups_restore_opts[], pg_backups_info_opts[];
 
 /* cmd_dashboard.c */
+int cmd_dashboard(struct cli *c);
+extern const struct opt dashboard_opts[];
 int cmd_dashboard_run(struct cli *c);
 int cmd_dashboard_login(struct cli *c);
 int cmd_dashboard_logout(struct cli *c);

@@ -282,6 +282,8 @@ const struct cmd cli_commands[] = {
 	{ "instance:run", cmd_instance_run, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "TYPE.N --port PORT [--release vN] -a APP", instance_run_opts,
 	  "run one process instance of a release in the foreground (what a service runs)" },
+	{ "dashboard", cmd_dashboard, CMD_CLIENT, 0, 0, "[--no-browser]", dashboard_opts,
+	  "log in to the dashboard in your browser (in a checkout: as your key's user on its server)" },
 	{ "dashboard:login", cmd_dashboard_login, CMD_REMOTE, 0, 0, "", NULL,
 	  "print a link that logs you in to the dashboard in a browser (once, within 2 minutes)" },
 	{ "dashboard:logout", cmd_dashboard_logout, CMD_REMOTE, 0, 0, "[--all]", dashboard_logout_opts,
@@ -350,7 +352,7 @@ static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 		groups[n++] = cli_app_opts;
 	else if (cmd->flags & CMD_APP_OPT)
 		groups[n++] = app_only_opts;
-	else if (cli_forwarded(cmd))
+	else if (cli_forwarded(cmd) || (cmd->flags & CMD_CLIENT))
 		groups[n++] = remote_opts;
 	if (cmd->opts)
 		groups[n++] = cmd->opts;
@@ -564,6 +566,11 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 		c->app = env_app && *env_app && !c->shell_user ? env_app : rem.app;
 	if (cmd->fn == cmd_promote && !c->shell_user)
 		promote_next_stage(c, &rem, &down);
+	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && (cmd->flags & CMD_CLIENT)) {
+		c->ssh_remote = &rem;
+		rc = cmd->fn(c);
+		goto done;
+	}
 	if (rem.kind == APP_REMOTE_SSH && !root_given(c) && !(cmd->flags & CMD_HERE)) {
 		rc = cli_forwarded(cmd) ? forward(c, cmd, &rem) : operator_only(cmd, c);
 		goto done;

@@ -27,6 +27,7 @@
 #include "cli/opt.h"
 #include "release/activate.h"
 
+struct app_remote;
 struct buf;
 struct change_result;
 struct cmd;
@@ -42,6 +43,8 @@ struct cli {
 	const char *self;      /* absolute path of this executable */
 	char *user;
 	const char *shell_user; /* set when a remote user runs this through `slipway shell` */
+	/* a CMD_CLIENT command's, in a checkout of a server's app: its remote (root is NULL) */
+	const struct app_remote *ssh_remote;
 	char **args;           /* positional arguments */
 	int nargs;
 	int help;              /* -h/--help */

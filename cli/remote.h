@@ -31,6 +31,7 @@
 #define SW_REMOTE_H
 
 struct app_remote;
+struct buf;
 struct strvec;
 
 /* The command line that runs words on r's server (with a terminal: tty), appended to out. */
@@ -43,5 +44,15 @@ void remote_ssh_argv(struct strvec *out, const struct app_remote *r, const char 
  * not be run: the exit code (1) after the message.
  */
 int remote_exec(const struct app_remote *r, const char *const *words, int tty);
+
+/*
+ * Runs words on r's server as remote_exec() does, but waits for ssh: its
+ * stdout (at most 64 KiB) appended to out, its stdin and stderr ours (ssh
+ * may ask for a passphrase on the terminal: it stays in our process
+ * group).  *status is ssh's exit status (128+N when a signal N ended it).
+ * Returns 0, or -1 with the error set when ssh could not be run.
+ */
+int remote_capture(const struct app_remote *r, const char *const *words, struct buf *out,
+		   int *status);
 
 #endif
