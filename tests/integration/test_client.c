@@ -10,11 +10,14 @@
 #include "tests/helpers.h"
 #include "tests/integration/sshd.h"
 
+#include "dashboard/session.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define APP "myapp"
@@ -615,4 +618,186 @@ Test(client, pipelines_promote_from_a_second_remote_goes_to_the_heroku_remote_s_
 	char *out = OP(SLIPWAY_BIN, "releases", "-a", APP);
 	cr_assert(strstr(out, "Promote stage v1"), "%s", out);
 	free(out);
+}
+
+/*
+ * `slipway dashboard`: a fake xdg-open first on PATH records the link it is
+ * given (written whole by a rename), as a browser would get it.
+ */
+static char *fake_opener_path(void)
+{
+	char *bin = th_path("%s/bin", sb), *opener = th_path("%s/xdg-open", bin);
+	char *script = th_path("#!/bin/sh\nprintf '%%s' \"$1\" > '%s/opened.tmp' && "
+			       "mv '%s/opened.tmp' '%s/opened'\n", sb, sb, sb);
+	th_write(opener, script, 0755);
+	char *env = th_path("PATH=%s:%s", bin, getenv("PATH"));
+	free(script);
+	free(opener);
+	free(bin);
+	return env;
+}
+
+/* What the fake xdg-open was given: waits for it (it is not waited for), generously. */
+static char *opened_link(void)
+{
+	char *path = th_path("%s/opened", sb);
+	for (int i = 0; i < 1200 && !exists(path); i++)
+		usleep(50 * 1000);
+	cr_assert(exists(path), "xdg-open was not run");
+	char *link = th_read(path, NULL);
+	unlink(path);
+	free(path);
+	return link;
+}
+
+/* The link (second line) of dashboard:login's text in out, malloc'ed. */
+static char *printed_link(const char *out, const char *user_name)
+{
+	char *head = th_path("Open this link within 2 minutes to log in to the dashboard as %s "
+			     "(it works once):\nhttp://", user_name);
+	cr_assert(!strncmp(out, head, strlen(head)), "%s", out);
+	const char *link = strchr(out, '\n') + 1;
+	free(head);
+	return strndup(link, strcspn(link, "\n"));
+}
+
+/* The link logs in, as user_name (NULL: any name) and as the operator or not. */
+static void link_logs_in_as(const char *link, const char *user_name, int operator)
+{
+	const char *hash = strchr(link, '#');
+	cr_assert(hash && strstr(link, "/login#") == hash - 6, "%s", link);
+	char secret[SESSION_SECRET_SIZE];
+	struct session s = SESSION_INIT;
+	cr_assert_eq(session_login(root, hash + 1, time(NULL), secret, &s), 0, "%s", link);
+	if (user_name)
+		cr_assert_str_eq(s.user, user_name);
+	cr_assert_eq(s.operator, operator);
+	session_release(&s);
+}
+
+Test(client, dashboard_opens_the_login_link_of_the_key_s_user_in_a_browser)
+{
+	char *path = fake_opener_path();
+	const char *x11[] = { path, "DISPLAY=:99", "WAYLAND_DISPLAY=", NULL };
+	struct th_result r = CLIENT_ENV(x11, "dashboard");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.err, "");
+	char *link = printed_link(r.out, "alice@example.com");
+	char *want = th_path("Open this link within 2 minutes to log in to the dashboard as "
+			     "alice@example.com (it works once):\n%s\n"
+			     "Opening the link in your browser... done\n", link);
+	cr_assert_str_eq(r.out, want);
+	char *got = opened_link();
+	cr_assert_str_eq(got, link);
+	link_logs_in_as(got, "alice@example.com", 0);
+	th_result_free(&r);
+	free(got);
+	free(want);
+	free(link);
+
+	/* Wayland alone is a screen too */
+	const char *wayland[] = { path, "DISPLAY=", "WAYLAND_DISPLAY=wayland-0", NULL };
+	r = CLIENT_ENV(wayland, "dashboard");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	link = printed_link(r.out, "alice@example.com");
+	got = opened_link();
+	cr_assert_str_eq(got, link);
+	th_result_free(&r);
+	free(got);
+	free(link);
+
+	/* on the server itself (a root chosen here): the operator's link, without ssh */
+	char *flag = th_path("--root=%s", root);
+	const char *here[] = { path, "DISPLAY=:99", "GIT_SSH_COMMAND=exit 42 #", NULL };
+	r = CLIENT_ENV(here, "dashboard", flag);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Opening the link in your browser... done\n"), "%s", r.out);
+	got = opened_link();
+	cr_assert(strstr(r.out, got), "%s\n%s", r.out, got);
+	link_logs_in_as(got, NULL, 1);
+	th_result_free(&r);
+	free(got);
+	free(flag);
+	free(path);
+}
+
+/* The output is dashboard:login's alone, its link valid, and nothing was opened. */
+static void printed_only(struct th_result r)
+{
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.err, "");
+	char *link = printed_link(r.out, "alice@example.com");
+	char *want = th_path("Open this link within 2 minutes to log in to the dashboard as "
+			     "alice@example.com (it works once):\n%s\n", link);
+	cr_assert_str_eq(r.out, want);
+	link_logs_in_as(link, "alice@example.com", 0);
+	char *rec = th_path("%s/opened", sb);
+	cr_assert(!exists(rec), "xdg-open was run");
+	free(rec);
+	free(want);
+	free(link);
+	th_result_free(&r);
+}
+
+Test(client, dashboard_prints_the_link_without_a_screen_an_opener_or_with_no_browser)
+{
+	char *path = fake_opener_path();
+	const char *no_screen[] = { path, "DISPLAY=", "WAYLAND_DISPLAY=", NULL };
+	printed_only(CLIENT_ENV(no_screen, "dashboard"));
+	const char *screen[] = { path, "DISPLAY=:99", NULL };
+	printed_only(CLIENT_ENV(screen, "dashboard", "--no-browser"));
+
+	/* a screen, but no xdg-open on PATH: only sh and ssh */
+	char *bin = th_path("%s/no-opener", sb), *sh = th_path("%s/sh", bin);
+	char *ssh = th_path("%s/ssh", bin);
+	cr_assert_eq(mkdir(bin, 0755), 0);
+	struct th_result which = th_runv(NULL, NULL, "sh", "-c", "command -v ssh", NULL);
+	which.out[strcspn(which.out, "\n")] = '\0';
+	cr_assert_eq(symlink("/bin/sh", sh), 0);
+	cr_assert_eq(symlink(which.out, ssh), 0);
+	char *bare = th_path("PATH=%s", bin);
+	const char *no_opener[] = { bare, "DISPLAY=:99", NULL };
+	printed_only(CLIENT_ENV(no_opener, "dashboard"));
+	th_result_free(&which);
+	free(bare);
+	free(ssh);
+	free(sh);
+	free(bin);
+	free(path);
+}
+
+Test(client, dashboard_opens_nothing_when_the_login_fails)
+{
+	char *path = fake_opener_path();
+	/* no server there: ssh's 255, nothing printed */
+	char *dead = th_path("ssh://%s@127.0.0.1:%d/%s.git", user, th_free_port(), APP);
+	free(OP("git", "remote", "add", "dead", dead));
+	const char *x11[] = { path, "DISPLAY=:99", NULL };
+	struct th_result r = CLIENT_ENV(x11, "dashboard", "-r", "dead");
+	cr_assert_eq(r.status, 255, "exit %d: %s%s", r.status, r.out, r.err);
+	cr_assert_str_eq(r.out, "");
+	th_result_free(&r);
+
+	/* a server that answers without a link (an ssh that only echoes) */
+	const char *echo[] = { path, "DISPLAY=:99", "GIT_SSH_COMMAND=echo hello #", NULL };
+	r = CLIENT_ENV(echo, "dashboard");
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.out, "hello\n");
+	cr_assert_str_eq(r.err, " !    the server printed no login link\n");
+	th_result_free(&r);
+
+	/* a server's refusal passes through with its status */
+	const char *refused[] = { path, "DISPLAY=:99",
+				  "GIT_SSH_COMMAND=echo ' !    no' >&2; exit 3 #", NULL };
+	r = CLIENT_ENV(refused, "dashboard");
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, " !    no\n");
+	th_result_free(&r);
+
+	char *rec = th_path("%s/opened", sb);
+	cr_assert(!exists(rec), "xdg-open was run");
+	free(rec);
+	free(dead);
+	free(path);
 }
