@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "dashboard/logs.h"
 
+#include "dashboard/assets.h"
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
 #include "dashboard/request.h"
@@ -17,29 +18,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-/* Appends the stream's lines; says when it ends. No HTML: text nodes only. */
-static const char logs_js[] =
-	"(function () {\n"
-	"\tvar log = document.getElementById('log'), live = document.getElementById('live');\n"
-	"\tif (!log || !live || !window.EventSource) return;\n"
-	"\tvar src = new EventSource(log.getAttribute('data-stream'));\n"
-	"\tsrc.onopen = function () { live.textContent = 'Following new lines as they come.'; };\n"
-	"\tsrc.onmessage = function (e) {\n"
-	"\t\tlog.appendChild(document.createTextNode(e.data + '\\n'));\n"
-	"\t};\n"
-	"\tsrc.addEventListener('end', function (e) { src.close(); live.textContent = e.data; });\n"
-	"\tsrc.onerror = function () {\n"
-	"\t\tif (src.readyState === EventSource.CLOSED)\n"
-	"\t\t\tlive.textContent = 'The live tail stopped: reload the page to follow again.';\n"
-	"\t};\n"
-	"})();\n";
-
-void logs_script(struct response *res)
-{
-	res->type = "text/javascript; charset=utf-8";
-	buf_adds(&res->body, logs_js);
-}
 
 void logs_page(struct page_req *q, struct response *res)
 {
@@ -63,7 +41,7 @@ void logs_page(struct page_req *q, struct response *res)
 	html_escape(b, q->app);
 	buf_adds(b, "/logs/stream\">");
 	html_escape(b, text);
-	buf_adds(b, "</pre>\n<script src=\"/logs.js\"></script>\n");
+	buf_addf(b, "</pre>\n<script src=\"%s\"></script>\n", assets_url("logs.js"));
 	layout_close(b);
 	free(text);
 }

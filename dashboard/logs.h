@@ -8,7 +8,7 @@
  *                              shows them (escaped); without JavaScript that is all
  *   GET /apps/APP/logs/stream  text/event-stream: one event per new line
  *                              ("data: LINE"), from when it opens
- *   GET /logs.js               the page's script: appends the stream's lines
+ *   the asset logs.js (assets.h): the page's script, appends the stream's lines
  *
  * A stream holds one of LOGS_STREAMS_MAX slots, a lock on
  * <root>/dashboard/streams/N held while its process lives: with every slot
@@ -37,8 +37,5 @@ void logs_stream(struct page_req *q, struct response *res);
 
 /* logs_stream() ending after seconds instead of LOGS_STREAM_SECONDS. */
 void logs_stream_for(struct page_req *q, struct response *res, int seconds);
-
-/* The page's script, /logs.js. */
-void logs_script(struct response *res);
 
 #endif

@@ -2,6 +2,7 @@
 #include "dashboard/pages.h"
 
 #include "access/access.h"
+#include "dashboard/assets.h"
 #include "dashboard/csrf.h"
 #include "dashboard/config.h"
 #include "dashboard/domains.h"
@@ -26,17 +27,6 @@
 #define COOKIE_PLAIN "slipway_session"
 /* over HTTPS: a cookie only this exact origin can set (no Domain, Path=/, Secure) */
 #define COOKIE_SECURE "__Host-slipway_session"
-
-/* The login form's script: the token after '#' never reaches a server's log. */
-static const char login_js[] =
-	"(function () {\n"
-	"\tvar t = location.hash.slice(1);\n"
-	"\tif (!t) return;\n"
-	"\thistory.replaceState(null, '', location.pathname);\n"
-	"\tvar f = document.getElementById('token');\n"
-	"\tf.value = t;\n"
-	"\tf.form.submit();\n"
-	"})();\n";
 
 static const char *header(const struct page_req *q, const char *name)
 {
@@ -104,8 +94,8 @@ static void login_form(struct response *res, const char *error)
 		 "<form method=\"post\" action=\"/login\">\n"
 		 "<input id=\"token\" name=\"token\" autocomplete=\"off\" size=\"70\" required>\n"
 		 "<button type=\"submit\">Log in</button>\n"
-		 "</form>\n"
-		 "<script src=\"/login.js\"></script>\n");
+		 "</form>\n");
+	buf_addf(&res->body, "<script src=\"%s\"></script>\n", assets_url("login.js"));
 	html_page_close(&res->body);
 }
 
@@ -142,18 +132,6 @@ static void post_logout(struct page_req *q, struct response *res)
 	}
 }
 
-static void asset_login_js(struct page_req *q, struct response *res)
-{
-	(void)q;
-	res->type = "text/javascript; charset=utf-8";
-	buf_adds(&res->body, login_js);
-}
-
-static void asset_logs_js(struct page_req *q, struct response *res)
-{
-	(void)q;
-	logs_script(res);
-}
 
 /* One row of the app list: name, current release, when it was made. */
 static void app_row(struct page_req *q, const char *app, struct buf *b)
@@ -260,7 +238,6 @@ static const struct route routes[] = {
 	{ "/login", ROUTE_GET, page_login },
 	{ "/login", ROUTE_POST | ROUTE_LOGIN, post_login },
 	{ "/logout", ROUTE_POST | ROUTE_SESSION, post_logout },
-	{ "/login.js", ROUTE_GET, asset_login_js },
 	{ "/apps/*/activity", ROUTE_GET | ROUTE_APP, activity_page },
 	{ "/apps/*/builds/*", ROUTE_GET | ROUTE_APP, activity_build_page },
 	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
@@ -274,7 +251,6 @@ static const struct route routes[] = {
 	{ "/apps/*/maintenance", ROUTE_POST | ROUTE_APP, procs_maintenance },
 	{ "/apps/*/logs", ROUTE_GET | ROUTE_APP, logs_page },
 	{ "/apps/*/logs/stream", ROUTE_GET | ROUTE_APP, logs_stream },
-	{ "/logs.js", ROUTE_GET, asset_logs_js },
 	{ "/apps/*/config", ROUTE_GET | ROUTE_APP, config_page },
 	{ "/apps/*/config/reveal", ROUTE_POST | ROUTE_APP, config_reveal },
 	{ "/apps/*/domains", ROUTE_GET | ROUTE_APP, domains_page },

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "dashboard/server.h"
 
+#include "dashboard/assets.h"
 #include "dashboard/pages.h"
 #include "dashboard/scgi.h"
 #include "runtime/supervisor.h"
@@ -153,6 +154,9 @@ int dashboard_serve(const char *root)
 		err = fs_mkdir_p(dir, 0700);
 	if (!err && chmod(dir, 0700) < 0)
 		err = sw_error_errno(SW_ERROR, "cannot make '%s' private", dir);
+	/* the files nginx serves under /static/: the ones this binary's pages link */
+	if (!err)
+		err = assets_write(root);
 	if (!err)
 		err = listen_at(sock, &lfd);
 	if (err)

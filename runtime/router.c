@@ -316,11 +316,19 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		buf_adds(b, "	# no dashboard: its host or the root's path cannot be written here\n");
 		return;
 	}
-	char *sock = paths_dashboard_socket(root);
+	char *sock = paths_dashboard_socket(root), *assets = paths_dashboard_kind(root, "static");
 	buf_adds(b, "	server {\n\t");
 	add_listen(b, l, "");
+	/* the scripts, named by their content (dashboard/assets.h): kept for good */
 	buf_addf(b, "		server_name %s;\n"
 		    "		client_max_body_size 64k;\n"
+		    "		location /static/ {\n"
+		    "			alias %s/;\n"
+		    "			types { text/javascript js; text/css css; }\n"
+		    "			default_type application/octet-stream;\n"
+		    "			expires max;\n"
+		    "			add_header X-Content-Type-Options nosniff always;\n"
+		    "		}\n"
 		    "		location / {\n"
 		    "			scgi_param REQUEST_METHOD $request_method;\n"
 		    "			scgi_param REQUEST_URI $request_uri;\n"
@@ -334,7 +342,8 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		    "			scgi_param SERVER_PORT $server_port;\n"
 		    "			scgi_pass unix:%s;\n"
 		    "		}\n"
-		    "	}\n", host, sock);
+		    "	}\n", host, assets, sock);
+	free(assets);
 	free(sock);
 }
 

@@ -43,6 +43,7 @@
  *   <root>/dashboard/dashboard.sock  the socket nginx passes the dashboard's requests to (SCGI)
  *   <root>/dashboard/tokens/<hex>    a one-time login token, named by its secret's SHA-256
  *   <root>/dashboard/sessions/<hex>  a session, named by its cookie secret's SHA-256
+ *   <root>/dashboard/static/         the dashboard's scripts nginx serves (dashboard/assets.h)
  *
  * Each function returns a malloc'ed path; none checks that it exists.
  * scripts/check-layers refuses a path formatted from a root anywhere else.
@@ -208,7 +209,7 @@ char *paths_dashboard_dir(const char *root);
 /* <root>/dashboard/dashboard.sock: the dashboard's SCGI socket */
 char *paths_dashboard_socket(const char *root);
 
-/* <root>/dashboard/<kind>: "tokens" or "sessions" (dashboard/session.h) */
+/* <root>/dashboard/<kind>: "tokens" or "sessions" (dashboard/session.h), "static" (assets.h) */
 char *paths_dashboard_kind(const char *root, const char *kind);
 
 /* <root>/dashboard/<kind>/<hex>: one token or session, named by its secret's SHA-256 */

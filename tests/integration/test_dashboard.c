@@ -13,6 +13,7 @@
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
+#include "dashboard/assets.h"
 #include "runtime/supervisor.h"
 
 #include <criterion/criterion.h>
@@ -227,6 +228,44 @@ Test(dashboard, login_over_ssh_apps_and_a_cross_origin_logout_refused)
 	free(form);
 	free(csrf);
 	free(cookie);
+}
+
+Test(dashboard, the_scripts_are_files_the_router_serves_under_their_content_s_name_for_good)
+{
+	wait_ready();
+	struct answer a = http("/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	char *tag = th_path("<script src=\"%s\"></script>", assets_url("login.js"));
+	cr_assert(strstr(a.text, tag), "%s", a.text);
+	free(a.text);
+
+	a = http(assets_url("login.js"), NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	static const char *const headers[] = {
+		"\r\nContent-Type: text/javascript\r\n",
+		"\r\nCache-Control: max-age=315360000\r\n",
+		"\r\nExpires: Thu, 31 Dec 2037 23:55:55 GMT\r\n",
+		"\r\nX-Content-Type-Options: nosniff\r\n", NULL,
+	};
+	for (size_t i = 0; headers[i]; i++)
+		cr_assert(strstr(a.text, headers[i]), "no %s in:\n%s", headers[i], a.text);
+	const char *body = strstr(a.text, "\r\n\r\n");
+	cr_assert(body);
+	cr_assert_str_eq(body + 4, assets_body("login.js"));
+	free(a.text);
+
+	/* the file is nginx's to serve (from the root), not the dashboard process's */
+	char *file = th_path("%s/dashboard%s", sb.root, assets_url("logs.js"));
+	th_write(file, "changed();\n", 0644);
+	a = http(assets_url("logs.js"), NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	cr_assert(strstr(a.text, "\r\n\r\nchanged();\n"), "%s", a.text);
+	free(a.text);
+	a = http("/login.js", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 404, "%s", a.text);
+	free(a.text);
+	free(file);
+	free(tag);
 }
 
 Test(dashboard, keys_remove_ends_the_users_sessions)
