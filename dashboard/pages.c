@@ -7,6 +7,7 @@
 #include "dashboard/domains.h"
 #include "dashboard/form.h"
 #include "dashboard/activity.h"
+#include "dashboard/buildstream.h"
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
 #include "dashboard/logs.h"
@@ -149,6 +150,12 @@ static void asset_login_js(struct page_req *q, struct response *res)
 	buf_adds(&res->body, login_js);
 }
 
+static void asset_build_js(struct page_req *q, struct response *res)
+{
+	(void)q;
+	buildstream_script(res);
+}
+
 static void asset_logs_js(struct page_req *q, struct response *res)
 {
 	(void)q;
@@ -263,6 +270,8 @@ static const struct route routes[] = {
 	{ "/login.js", ROUTE_GET, asset_login_js },
 	{ "/apps/*/activity", ROUTE_GET | ROUTE_APP, activity_page },
 	{ "/apps/*/builds/*", ROUTE_GET | ROUTE_APP, activity_build_page },
+	{ "/apps/*/builds/*/stream", ROUTE_GET | ROUTE_APP, buildstream },
+	{ "/build.js", ROUTE_GET, asset_build_js },
 	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
 	{ "/apps/*/rollback/*", ROUTE_GET | ROUTE_APP, rollback_preview_page },
 	{ "/apps/*/rollback", ROUTE_POST | ROUTE_APP, rollback_post },
