@@ -111,10 +111,10 @@ static void follow_run(void *arg, int fd)
 	free(path);
 	stream_start(&f->s, fd);
 	int ended = 0;
-	while (log >= 0 && !ended && !stream_over(&f->s, 1)) {
+	while (!ended && !stream_over(&f->s, 1)) {
 		/* the record says how it ended after the output's last byte is written */
-		int status = status_now(f);
-		if (drain(f, log) < 0)
+		int status = log < 0 ? -1 : status_now(f);
+		if (log >= 0 && drain(f, log) < 0)
 			break;
 		if (status == BUILD_PENDING) {
 			usleep(BUILDSTREAM_POLL_MS * 1000);

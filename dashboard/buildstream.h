@@ -10,7 +10,7 @@
  *           appended - its data the line as HTML (ansi.h: escaped, the
  *           whitelisted colours as spans), its id the byte after the line -
  *           then, once the build has ended, "event: end" with its status
- *           ("succeeded", "failed").  For a build that has ended it sends
+ *           ("succeeded", "failed"; "was removed" when it is kept no more).  For a build that has ended it sends
  *           what is left and the end at once.
  *   GET /build.js   the page's script: appends the lines, says how it ended
  *
