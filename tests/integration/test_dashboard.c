@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "tests/helpers.h"
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/dashboard_sandbox.h"
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
@@ -21,19 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HOST "dashboard.apps.test"
-
 static struct app_sandbox sb;
-static pid_t svscan = -1, sshd_pid = -1;
-static int ssh_port;
-static char *key_alice, *login, *origin, *resolve, *base;
-
-static void git_config(const char *key, const char *value)
-{
-	char *file = th_path("%s/.gitconfig", sb.dir);
-	free(SANDBOX_OK(&sb, NULL, "git", "config", "--file", file, key, value));
-	free(file);
-}
+static struct dash ds;
 
 static void setup(void)
 {
@@ -41,156 +31,24 @@ static void setup(void)
 	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
 		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
 	app_sandbox_init(&sb, "alices", APP_SANDBOX_BATCH | APP_SANDBOX_CREATE);
-	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
-	app_sandbox_setenv(&sb, keys);
-	free(keys);
-	/* what ssh sessions read too: the server user's git config (HOME is the sandbox) */
-	char port[16];
-	snprintf(port, sizeof(port), "%d", sb.http_port);
-	git_config("slipway.domain", "apps.test");
-	git_config("slipway.httpPort", port);
-	git_config("slipway.httpAddress", "127.0.0.1");
+	dash_setup(&ds, &sb);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "bobs"));
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "alices"));
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "bob", "-a", "bobs"));
-	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
-	char *pub = th_path("%s.pub", key_alice);
-	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
-	free(pub);
-	char *user = th_sshd_user();
-	ssh_port = th_free_port();
-	login = th_path("%s@127.0.0.1", user);
-	sshd_pid = th_sshd_start(sb.dir, ssh_port, user);
-	free(user);
-	origin = th_path("http://" HOST ":%d", sb.http_port);
-	resolve = th_path(HOST ":%d:127.0.0.1", sb.http_port);
-	base = th_path("http://" HOST ":%d", sb.http_port);
-	svscan = rt_start(&sb);
+	dash_start(&ds);
 }
 
 static void teardown(void)
 {
-	rt_stop(&sb, &svscan);
-	th_sshd_stop(&sshd_pid);
+	dash_teardown(&ds);
 	app_sandbox_release(&sb);
-	free(key_alice);
-	free(login);
-	free(origin);
-	free(resolve);
-	free(base);
 }
 
 TestSuite(dashboard, .init = setup, .fini = teardown, .timeout = 120);
 
-static struct th_result ssh_alice(const char *command)
-{
-	char p[16];
-	snprintf(p, sizeof(p), "%d", ssh_port);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
-			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-			       "-o", "LogLevel=ERROR", login, command, NULL };
-	return app_sandbox_run(&sb, NULL, NULL, argv);
-}
-
-/* An answer: the status, the headers and the body (curl -i), malloc'ed. */
-struct answer {
-	int status;
-	char *text;
-};
-
-/*
- * curl through the router to the dashboard: method GET or POST (with
- * form), cookie and Origin when not NULL.
- */
-static struct answer http(const char *path, const char *form, const char *cookie,
-			  const char *from)
-{
-	char *url = th_path("%s%s", base, path);
-	char *cookie_h = cookie ? th_path("Cookie: %s", cookie) : NULL;
-	char *origin_h = from ? th_path("Origin: %s", from) : NULL;
-	const char *argv[24] = { "curl", "-sS", "-i", "--max-time", "20", "--resolve", resolve };
-	size_t n = 7;
-	if (form) {
-		argv[n++] = "--data-raw";
-		argv[n++] = form;
-	}
-	if (cookie_h) {
-		argv[n++] = "-H";
-		argv[n++] = cookie_h;
-	}
-	if (origin_h) {
-		argv[n++] = "-H";
-		argv[n++] = origin_h;
-	}
-	argv[n++] = url;
-	argv[n] = NULL;
-	struct th_result r = th_run(NULL, NULL, NULL, argv);
-	cr_assert_eq(r.status, 0, "curl %s: %s", path, r.err);
-	struct answer a = { 0, r.out };
-	sscanf(r.out, "HTTP/1.1 %d", &a.status);
-	r.out = NULL;
-	th_result_free(&r);
-	free(url);
-	free(cookie_h);
-	free(origin_h);
-	return a;
-}
-
-/* Waits (generously) until the dashboard answers through the router. */
-static void wait_ready(void)
-{
-	for (int i = 0; i < 600; i++) {
-		char *url = th_path("%s/login", base);
-		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
-					     "%{http_code}", "--max-time", "5", "--resolve", resolve,
-					     url, NULL);
-		int up = r.out && !strcmp(r.out, "200");
-		th_result_free(&r);
-		free(url);
-		if (up)
-			return;
-		rt_pause_ms(100);
-	}
-	cr_assert_fail("the dashboard did not answer at %s/login", base);
-}
-
-/* dashboard:login over ssh, the token of the link it prints. */
-static char *login_token(void)
-{
-	struct th_result r = ssh_alice("dashboard:login");
-	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	char *want = th_path("%s/login#", base);
-	char *at = strstr(r.out, want);
-	cr_assert(at, "%s\nwant %s", r.out, want);
-	cr_assert(strstr(r.out, "as alice"), "%s", r.out);
-	char *token = strndup(at + strlen(want), 64);
-	cr_assert_eq(strspn(token, "0123456789abcdef"), 64, "%s", r.out);
-	free(want);
-	th_result_free(&r);
-	return token;
-}
-
-/* Posts the token from the login page: the session cookie "slipway_session=...". */
-static char *log_in(void)
-{
-	char *token = login_token();
-	char *form = th_path("token=%s", token);
-	struct answer a = http("/login", form, NULL, origin);
-	cr_assert_eq(a.status, 303, "%s", a.text);
-	char *set = strstr(a.text, "Set-Cookie: slipway_session=");
-	cr_assert(set, "%s", a.text);
-	cr_assert(strstr(set, "HttpOnly; SameSite=Strict"), "%s", a.text);
-	char *cookie = strndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
-	free(a.text);
-	free(form);
-	free(token);
-	return cookie;
-}
-
 static int apps_page(const char *cookie, char **csrf)
 {
-	struct answer a = http("/", NULL, cookie, NULL);
+	struct dash_answer a = dash_http(&ds, "/", NULL, cookie, NULL);
 	if (a.status == 200) {
 		cr_assert(strstr(a.text, "<td>alices</td>"), "%s", a.text);
 		cr_assert_null(strstr(a.text, "bobs"), "bob's app shown to alice: %s", a.text);
@@ -207,19 +65,19 @@ static int apps_page(const char *cookie, char **csrf)
 
 Test(dashboard, login_over_ssh_apps_and_a_cross_origin_logout_refused)
 {
-	wait_ready();
-	char *cookie = log_in(), *csrf = NULL;
+	dash_wait_ready(&ds);
+	char *cookie = dash_log_in(&ds), *csrf = NULL;
 	cr_assert_eq(apps_page(cookie, &csrf), 200);
 	char *form = th_path("csrf=%s", csrf);
 	/* an app's page (same site) posts the logout form: refused, the session stays */
 	char *evil = th_path("http://alices.apps.test:%d", sb.http_port);
-	struct answer a = http("/logout", form, cookie, evil);
+	struct dash_answer a = dash_http(&ds, "/logout", form, cookie, evil);
 	cr_assert_eq(a.status, 403, "%s", a.text);
 	cr_assert(strstr(a.text, "another site"), "%s", a.text);
 	free(a.text);
 	cr_assert_eq(apps_page(cookie, NULL), 200, "the session is still valid");
 	/* control: the same form from the dashboard's own page ends it */
-	a = http("/logout", form, cookie, origin);
+	a = dash_http(&ds, "/logout", form, cookie, ds.base);
 	cr_assert_eq(a.status, 303, "%s", a.text);
 	free(a.text);
 	cr_assert_eq(apps_page(cookie, NULL), 303, "logged out");
@@ -231,8 +89,8 @@ Test(dashboard, login_over_ssh_apps_and_a_cross_origin_logout_refused)
 
 Test(dashboard, keys_remove_ends_the_users_sessions)
 {
-	wait_ready();
-	char *cookie = log_in();
+	dash_wait_ready(&ds);
+	char *cookie = dash_log_in(&ds);
 	cr_assert_eq(apps_page(cookie, NULL), 200);
 	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:remove", "alice");
 	cr_assert(strstr(out, "Ended 1 dashboard session of alice\n"), "%s", out);
@@ -243,23 +101,23 @@ Test(dashboard, keys_remove_ends_the_users_sessions)
 
 Test(dashboard, logout_over_ssh_ends_the_users_sessions_and_all_is_the_operators)
 {
-	wait_ready();
-	char *cookie = log_in();
+	dash_wait_ready(&ds);
+	char *cookie = dash_log_in(&ds);
 	/* --all is the operator's: refused, with nothing ended */
-	struct th_result r = ssh_alice("dashboard:logout --all");
+	struct th_result r = dash_ssh_alice(&ds, "dashboard:logout --all");
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert_str_eq(r.out, "");
 	cr_assert_str_eq(r.err, " !    only the server's operator can end every user's sessions\n");
 	th_result_free(&r);
 	cr_assert_eq(apps_page(cookie, NULL), 200, "nothing ended");
-	r = ssh_alice("dashboard:logout");
+	r = dash_ssh_alice(&ds, "dashboard:logout");
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert_str_eq(r.out, "Ending the dashboard sessions of alice... done, 1 ended\n");
 	th_result_free(&r);
 	cr_assert_eq(apps_page(cookie, NULL), 303, "logged out");
 	/* the operator's --all ends everyone's */
 	free(cookie);
-	cookie = log_in();
+	cookie = dash_log_in(&ds);
 	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:logout", "--all");
 	cr_assert_str_eq(out, "Ending every dashboard session... done, 1 ended\n");
 	free(out);
@@ -269,16 +127,16 @@ Test(dashboard, logout_over_ssh_ends_the_users_sessions_and_all_is_the_operators
 
 Test(dashboard, server_status_says_where_and_warns_inside_the_apps_domain)
 {
-	wait_ready();
+	dash_wait_ready(&ds);
 	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:status");
 	char *want = th_path("Dashboard:  running, at %s (inside the apps' domain apps.test, so on "
 			     "the same site as their pages: a host outside it is safer, see "
-			     "docs/dashboard.md)\n", base);
+			     "docs/dashboard.md)\n", ds.base);
 	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
 	free(want);
 	free(out);
 	/* control: a host outside the apps' domain gets no such word */
-	git_config("slipway.dashboardHost", "dash.example.net");
+	dash_git_config(&ds, "slipway.dashboardHost", "dash.example.net");
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:status");
 	want = th_path("Dashboard:  running, at http://dash.example.net:%d\n", sb.http_port);
 	cr_assert(strstr(out, want), "%s\nwant: %s", out, want);
@@ -295,7 +153,7 @@ static long dashboard_pid(void)
 
 Test(dashboard, a_second_start_leaves_it_running_and_a_changed_one_restarts_it)
 {
-	wait_ready();
+	dash_wait_ready(&ds);
 	long pid = dashboard_pid();
 	cr_assert_gt(pid, 0);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "server:start"));
@@ -307,7 +165,7 @@ Test(dashboard, a_second_start_leaves_it_running_and_a_changed_one_restarts_it)
 	for (int i = 0; i < 300 && ((now = dashboard_pid()) == pid || !now); i++)
 		rt_pause_ms(100);
 	cr_assert(now && now != pid, "not restarted: %ld", now);
-	wait_ready();
+	dash_wait_ready(&ds);
 }
 
 Test(dashboard, a_login_link_with_a_bad_host_is_refused_and_leaves_no_token)

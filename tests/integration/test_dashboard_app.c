@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "tests/helpers.h"
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/dashboard_sandbox.h"
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
@@ -27,158 +28,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HOST "dashboard.apps.test"
 #define APP "alices"
 
 static struct app_sandbox sb;
-static pid_t svscan = -1, sshd_pid = -1;
-static int ssh_port;
-static char *key_alice, *login, *origin, *resolve, *base;
-
-static void git_config(const char *key, const char *value)
-{
-	char *file = th_path("%s/.gitconfig", sb.dir);
-	free(SANDBOX_OK(&sb, NULL, "git", "config", "--file", file, key, value));
-	free(file);
-}
+static struct dash ds;
 
 static void setup(void)
 {
 	th_sshd_require();
 	rt_setup(&sb, APP, RT_ROUTER, rt_version_server_py, NULL);
-	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
-	app_sandbox_setenv(&sb, keys);
-	free(keys);
-	char port[16];
-	snprintf(port, sizeof(port), "%d", sb.http_port);
-	git_config("slipway.domain", "apps.test");
-	git_config("slipway.httpPort", port);
-	git_config("slipway.httpAddress", "127.0.0.1");
+	dash_setup(&ds, &sb);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "bobs"));
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", APP));
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "config:set", "SECRET_KEY=hunter2", "-a", APP));
-	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
-	char *pub = th_path("%s.pub", key_alice);
-	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
-	free(pub);
-	char *user = th_sshd_user();
-	ssh_port = th_free_port();
-	login = th_path("%s@127.0.0.1", user);
-	sshd_pid = th_sshd_start(sb.dir, ssh_port, user);
-	free(user);
-	origin = th_path("http://" HOST ":%d", sb.http_port);
-	resolve = th_path(HOST ":%d:127.0.0.1", sb.http_port);
-	base = th_path("http://" HOST ":%d", sb.http_port);
-	svscan = rt_start(&sb);
+	dash_start(&ds);
 }
 
 static void teardown(void)
 {
-	rt_stop(&sb, &svscan);
-	th_sshd_stop(&sshd_pid);
+	dash_teardown(&ds);
 	app_sandbox_release(&sb);
-	free(key_alice);
-	free(login);
-	free(origin);
-	free(resolve);
-	free(base);
 }
 
 TestSuite(dashboard_app, .init = setup, .fini = teardown, .timeout = 240);
 
-static struct th_result ssh_alice(const char *command)
-{
-	char p[16];
-	snprintf(p, sizeof(p), "%d", ssh_port);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
-			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-			       "-o", "LogLevel=ERROR", login, command, NULL };
-	return app_sandbox_run(&sb, NULL, NULL, argv);
-}
-
-/* An answer: the status, the headers and the body (curl -i), malloc'ed. */
-struct answer {
-	int status;
-	char *text;
-};
-
-/* curl through the router to the dashboard: GET, or POST of form; cookie and Origin when set. */
-static struct answer http(const char *path, const char *form, const char *cookie,
-			  const char *from)
-{
-	char *url = th_path("%s%s", base, path);
-	char *cookie_h = cookie ? th_path("Cookie: %s", cookie) : NULL;
-	char *origin_h = from ? th_path("Origin: %s", from) : NULL;
-	const char *argv[24] = { "curl", "-sS", "-i", "--max-time", "60", "--resolve", resolve };
-	size_t n = 7;
-	if (form) {
-		argv[n++] = "--data-raw";
-		argv[n++] = form;
-	}
-	if (cookie_h) {
-		argv[n++] = "-H";
-		argv[n++] = cookie_h;
-	}
-	if (origin_h) {
-		argv[n++] = "-H";
-		argv[n++] = origin_h;
-	}
-	argv[n++] = url;
-	argv[n] = NULL;
-	struct th_result r = th_run(NULL, NULL, NULL, argv);
-	cr_assert_eq(r.status, 0, "curl %s: %s", path, r.err);
-	struct answer a = { 0, r.out };
-	sscanf(r.out, "HTTP/1.1 %d", &a.status);
-	r.out = NULL;
-	th_result_free(&r);
-	free(url);
-	free(cookie_h);
-	free(origin_h);
-	return a;
-}
-
-static void wait_ready(void)
-{
-	for (int i = 0; i < 600; i++) {
-		char *url = th_path("%s/login", base);
-		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
-					     "%{http_code}", "--max-time", "5", "--resolve", resolve,
-					     url, NULL);
-		int up = r.out && !strcmp(r.out, "200");
-		th_result_free(&r);
-		free(url);
-		if (up)
-			return;
-		rt_pause_ms(100);
-	}
-	cr_assert_fail("the dashboard did not answer at %s/login", base);
-}
-
-/* Logs alice in with a link from dashboard:login over ssh: her cookie and csrf token. */
+/* Logs alice in (dash_log_in()): her cookie, and into *csrf her page's token. */
 static char *log_in(char **csrf)
 {
-	wait_ready();
-	struct th_result r = ssh_alice("dashboard:login");
-	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	char *want = th_path("%s/login#", base);
-	char *at = strstr(r.out, want);
-	cr_assert(at, "%s", r.out);
-	char *form = th_path("token=%.64s", at + strlen(want));
-	th_result_free(&r);
-	free(want);
-	struct answer a = http("/login", form, NULL, origin);
-	cr_assert_eq(a.status, 303, "%s", a.text);
-	char *set = strstr(a.text, "Set-Cookie: slipway_session=");
-	cr_assert(set, "%s", a.text);
-	char *cookie = strndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
-	free(a.text);
-	free(form);
-	a = http("/apps/" APP "/processes", NULL, cookie, NULL);
+	char *cookie = dash_log_in(&ds);
+	struct dash_answer a = dash_http(&ds, "/apps/" APP "/processes", NULL, cookie, NULL);
 	cr_assert_eq(a.status, 200, "%s", a.text);
-	char *tok = strstr(a.text, "name=\"csrf\" value=\"");
-	cr_assert(tok, "%s", a.text);
-	*csrf = strndup(tok + strlen("name=\"csrf\" value=\""), 64);
+	*csrf = dash_field(a.text, "csrf");
 	free(a.text);
 	return cookie;
 }
@@ -228,12 +108,12 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	static const char *const foreign[] = { "/apps/bobs/processes", "/apps/bobs/logs",
 					       "/apps/bobs/config", "/apps/bobs/domains" };
 	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
-		struct answer a = http(foreign[i], NULL, cookie, NULL);
+		struct dash_answer a = dash_http(&ds, foreign[i], NULL, cookie, NULL);
 		cr_assert_eq(a.status, 404, "%s: %s", foreign[i], a.text);
 		free(a.text);
 	}
 	char *on = th_path("csrf=%s&state=on", csrf);
-	struct answer a = http("/apps/bobs/maintenance", on, cookie, origin);
+	struct dash_answer a = dash_http(&ds, "/apps/bobs/maintenance", on, cookie, ds.base);
 	cr_assert_eq(a.status, 404, "%s", a.text);
 	free(a.text);
 	char *m = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "maintenance", "-a", "bobs");
@@ -241,21 +121,21 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	free(m);
 
 	/* what ps, logs and domains show */
-	a = http("/apps/" APP "/processes", NULL, cookie, NULL);
+	a = dash_http(&ds, "/apps/" APP "/processes", NULL, cookie, NULL);
 	cr_assert(strstr(a.text, "=== web (1): exec python3 -u server.py\nweb.1: up "), "%s", a.text);
 	cr_assert(strstr(a.text, "Maintenance mode is off"), "%s", a.text);
 	free(a.text);
-	a = http("/apps/" APP "/logs", NULL, cookie, NULL);
+	a = dash_http(&ds, "/apps/" APP "/logs", NULL, cookie, NULL);
 	cr_assert(strstr(a.text, " slipway[api]: Release v2 created by "), "%s", a.text);
 	cr_assert(strstr(a.text, " slipway[web.1]: State changed from starting to up\n"), "%s", a.text);
 	free(a.text);
-	a = http("/apps/" APP "/domains", NULL, cookie, NULL);
+	a = dash_http(&ds, "/apps/" APP "/domains", NULL, cookie, NULL);
 	cr_assert(strstr(a.text, "<li>" APP ".apps.test</li>"), "%s", a.text);
 	free(a.text);
 
 	/* Restart: new instances, logged */
 	char *before = instances();
-	a = http("/apps/" APP "/processes/restart", form, cookie, origin);
+	a = dash_http(&ds, "/apps/" APP "/processes/restart", form, cookie, ds.base);
 	cr_assert_eq(a.status, 303, "%s", a.text);
 	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes?done=restart\r\n"), "%s", a.text);
 	free(a.text);
@@ -275,12 +155,12 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	free(after);
 
 	/* maintenance without the token: refused, the app still serves */
-	a = http("/apps/" APP "/maintenance", "state=on", cookie, origin);
+	a = dash_http(&ds, "/apps/" APP "/maintenance", "state=on", cookie, ds.base);
 	cr_assert_eq(a.status, 403, "%s", a.text);
 	free(a.text);
 	cr_assert_eq(app_status(), 200);
 	/* with it: the app's host answers 503 */
-	a = http("/apps/" APP "/maintenance", on, cookie, origin);
+	a = dash_http(&ds, "/apps/" APP "/maintenance", on, cookie, ds.base);
 	cr_assert_eq(a.status, 303, "%s", a.text);
 	free(a.text);
 	for (int i = 0; i < 300 && app_status() != 503; i++)
@@ -288,10 +168,10 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	cr_assert_eq(app_status(), 503);
 
 	/* reveal: the values, and the event */
-	a = http("/apps/" APP "/config", NULL, cookie, NULL);
+	a = dash_http(&ds, "/apps/" APP "/config", NULL, cookie, NULL);
 	cr_assert_null(strstr(a.text, "hunter2"), "%s", a.text);
 	free(a.text);
-	a = http("/apps/" APP "/config/reveal", form, cookie, origin);
+	a = dash_http(&ds, "/apps/" APP "/config/reveal", form, cookie, ds.base);
 	cr_assert_eq(a.status, 200, "%s", a.text);
 	cr_assert(strstr(a.text, "<td>SECRET_KEY</td><td>hunter2</td>"), "%s", a.text);
 	free(a.text);
@@ -310,10 +190,10 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 /* Starts curl reading the app's live tail through nginx into the file out; its pid. */
 static pid_t tail_start(const char *cookie, const char *out)
 {
-	char *url = th_path("%s/apps/" APP "/logs/stream", base);
+	char *url = th_path("%s/apps/" APP "/logs/stream", ds.base);
 	char *cookie_h = th_path("Cookie: %s", cookie);
 	const char *argv[] = { "/usr/bin/curl", "-sS", "-N", "-i", "--max-time", "120", "--resolve",
-			       resolve, "-H", cookie_h, url, NULL };
+			       ds.resolve, "-H", cookie_h, url, NULL };
 	pid_t pid = app_sandbox_start(&sb, out, argv);
 	free(url);
 	free(cookie_h);
@@ -366,7 +246,7 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 		}
 		cr_assert(opened, "tail %d did not open", i);
 	}
-	struct answer a = http("/apps/" APP "/logs/stream", NULL, cookie, NULL);
+	struct dash_answer a = dash_http(&ds, "/apps/" APP "/logs/stream", NULL, cookie, NULL);
 	cr_assert_eq(a.status, 503, "%s", a.text);
 	cr_assert(strstr(a.text, "live tails are open already"), "%s", a.text);
 	free(a.text);
@@ -389,11 +269,11 @@ Test(dashboard_app, a_running_builds_output_streams_through_nginx_until_it_ends)
 	cr_assert_eq(builds_begin(sb.root, APP, &r, 100, &log), 0, "%s", sw_error_last());
 	fputs("-----> Building\n", log);
 	fflush(log);
-	char *url = th_path("%s/apps/" APP "/builds/%d/stream", base, r.id);
+	char *url = th_path("%s/apps/" APP "/builds/%d/stream", ds.base, r.id);
 	char *cookie_h = th_path("Cookie: %s", cookie);
 	char *out = th_path("%s/build.out", sb.dir);
 	const char *argv[] = { "/usr/bin/curl", "-sS", "-N", "-i", "--max-time", "120", "--resolve",
-			       resolve, "-H", cookie_h, url, NULL };
+			       ds.resolve, "-H", cookie_h, url, NULL };
 	pid_t pid = app_sandbox_start(&sb, out, argv);
 	app_sandbox_wait_for(out, "data: -----&gt; Building\n\n");
 	/* a line written while the stream is open arrives as it comes, through nginx */
