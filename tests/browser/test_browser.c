@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include "tests/helpers.h"
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/dashboard_sandbox.h"
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
@@ -48,7 +49,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HOST "dashboard.apps.test"
 #define LOGINS 4
 
 /*
@@ -85,16 +85,8 @@ static const char evil_server_py[] =
 	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
 
 static struct app_sandbox sb;
-static pid_t svscan = -1, sshd_pid = -1;
-static int ssh_port;
-static char *key_alice, *login, *base, *evil, *profile;
-
-static void git_config(const char *key, const char *value)
-{
-	char *file = th_path("%s/.gitconfig", sb.dir);
-	free(SANDBOX_OK(&sb, NULL, "git", "config", "--file", file, key, value));
-	free(file);
-}
+static struct dash ds;
+static char *evil, *profile;
 
 /* Why the browser tests cannot run here (NULL: they can). */
 static const char *browser_missing(void)
@@ -143,26 +135,9 @@ static void setup(void)
 		cr_skip_test("%s", why);
 	th_sshd_require();
 	rt_setup(&sb, "shop", RT_ROUTER, rt_version_server_py, NULL);
-	char *keys = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sb.dir);
-	app_sandbox_setenv(&sb, keys);
-	free(keys);
-	char port[16];
-	snprintf(port, sizeof(port), "%d", sb.http_port);
-	git_config("slipway.domain", "apps.test");
-	git_config("slipway.httpPort", port);
-	git_config("slipway.httpAddress", "127.0.0.1");
+	dash_setup(&ds, &sb);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "apps:create", "evil"));
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "shop"));
-	key_alice = th_keygen_in(sb.dir, "alice", "alice@laptop");
-	char *pub = th_path("%s.pub", key_alice);
-	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "keys:add", "alice", pub));
-	free(pub);
-	char *user = th_sshd_user();
-	ssh_port = th_free_port();
-	login = th_path("%s@127.0.0.1", user);
-	sshd_pid = th_sshd_start(sb.dir, ssh_port, user);
-	free(user);
-	base = th_path("http://" HOST ":%d", sb.http_port);
 	evil = th_path("http://evil.apps.test:%d", sb.http_port);
 	profile = th_path("%s/chromium", sb.dir);
 }
@@ -206,15 +181,10 @@ static void kill_browser(void)
 
 static void teardown(void)
 {
-	if (sb.dir) {
-		rt_stop(&sb, &svscan);
+	dash_teardown(&ds);
+	if (sb.dir)
 		kill_browser();
-	}
-	th_sshd_stop(&sshd_pid);
 	app_sandbox_release(&sb);
-	free(key_alice);
-	free(login);
-	free(base);
 	free(evil);
 	free(profile);
 }
@@ -227,22 +197,9 @@ static void start(const char *slipway)
 	char *out = SANDBOX_OK(&sb, NULL, slipway, "server:start");
 	const char *p = strstr(out, "(pid ");
 	cr_assert(p, "%s", out);
-	svscan = (pid_t)atoi(p + 5);
+	ds.svscan = (pid_t)atoi(p + 5);
 	free(out);
-	char *url = th_path("%s/login", base), *resolve = th_path(HOST ":%d:127.0.0.1", sb.http_port);
-	int up = 0;
-	for (int i = 0; i < 600 && !up; i++) {
-		struct th_result r = th_runv(NULL, NULL, "curl", "-s", "-o", "/dev/null", "-w",
-					     "%{http_code}", "--max-time", "5", "--resolve", resolve,
-					     url, NULL);
-		up = r.out && !strcmp(r.out, "200");
-		th_result_free(&r);
-		if (!up)
-			rt_pause_ms(100);
-	}
-	cr_assert(up, "the dashboard did not answer at %s", url);
-	free(resolve);
-	free(url);
+	dash_wait_ready(&ds);
 }
 
 /* Waits (generously) until the router serves host's page. */
@@ -258,15 +215,9 @@ static void wait_page(const char *host)
 /* dashboard:login by alice over ssh: the link it prints. */
 static char *login_link(void)
 {
-	char p[16];
-	snprintf(p, sizeof(p), "%d", ssh_port);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key_alice, "-p", p,
-			       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			       "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-			       "-o", "LogLevel=ERROR", login, "dashboard:login", NULL };
-	struct th_result r = app_sandbox_run(&sb, NULL, NULL, argv);
+	struct th_result r = dash_ssh_alice(&ds, "dashboard:login");
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	char *want = th_path("%s/login#", base);
+	char *want = th_path("%s/login#", ds.base);
 	char *at = strstr(r.out, want);
 	cr_assert(at, "%s\nwant %s", r.out, want);
 	char *link = strndup(at, strlen(want) + 64);
@@ -373,7 +324,7 @@ Test(browser, rollbacks_pressed_in_the_activity_are_the_users_and_serve_the_old_
 static char *attack(const char *path, const char *const forms[LOGINS])
 {
 	char *links[LOGINS];
-	const char *argv[2 * LOGINS + 5] = { "attack", base, evil, path };
+	const char *argv[2 * LOGINS + 5] = { "attack", ds.base, evil, path };
 	for (int i = 0; i < LOGINS; i++) {
 		links[i] = login_link();
 		argv[4 + 2 * i] = forms[i];

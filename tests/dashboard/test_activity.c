@@ -6,6 +6,7 @@
  * 404 for a user who may not use the app - nothing changed.
  */
 #define _GNU_SOURCE
+#include "tests/dashboard_helpers.h"
 #include "tests/helpers.h"
 #include "tests/release_helpers.h"
 
@@ -27,8 +28,6 @@
 #include <string.h>
 #include <time.h>
 
-#define HOST "dashboard.apps.test"
-#define OWN "http://" HOST ":8080"
 #define T0 1700000000
 
 static char *root;
@@ -39,7 +38,7 @@ static void setup(void)
 {
 	root = rh_root();
 	dash.root = root;
-	dash.host = HOST;
+	dash.host = DH_HOST;
 	rh_app(root, "alices");
 	rh_app(root, "bobs");
 	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
@@ -59,47 +58,17 @@ static void teardown(void)
 
 TestSuite(activity, .init = setup, .fini = teardown, .timeout = 60);
 
-struct call {
-	const char *method, *path, *query, *body, *cookie;
-	const char *origin, *site; /* NULL: the dashboard's own page's */
-};
-
 /* One request, by default from the dashboard's own page (its Origin, same-origin). */
-static void answer(const struct call *c, struct response *res)
+static void answer(const struct dh_call *c, struct response *res)
 {
-	struct buf h = BUF_INIT, req = BUF_INIT;
-	const char *body = c->body ? c->body : "";
-	const char *pairs[][2] = {
-		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
-		{ "QUERY_STRING", c->query },
-		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
-		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin ? c->origin : OWN },
-		{ "HTTP_SEC_FETCH_SITE", c->site ? c->site : "same-origin" },
-	};
-	char length[32];
-	snprintf(length, sizeof(length), "%zu", strlen(body));
-	buf_add(&h, "CONTENT_LENGTH", sizeof("CONTENT_LENGTH"));
-	buf_add(&h, length, strlen(length) + 1);
-	buf_add(&h, "SCGI\0" "1", sizeof("SCGI\0" "1"));
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (!pairs[i][1])
-			continue;
-		buf_add(&h, pairs[i][0], strlen(pairs[i][0]) + 1);
-		buf_add(&h, pairs[i][1], strlen(pairs[i][1]) + 1);
-	}
-	buf_addf(&req, "%zu:", h.len);
-	buf_add(&req, h.data, h.len);
-	buf_adds(&req, ",");
-	buf_adds(&req, body);
-	struct scgi_request r = SCGI_REQUEST_INIT;
-	cr_assert_eq(scgi_parse(&r, req.data, req.len), 0, "%s", sw_error_last());
-	*res = (struct response)RESPONSE_INIT;
-	dashboard_answer(&dash, &r, time(NULL), res);
+	struct dh_call own = *c;
+	if (!own.origin)
+		own.origin = DH_OWN;
+	if (!own.site)
+		own.site = "same-origin";
+	dh_answer(&dash, &own, res);
 	if (res->after) /* what the server runs once the answer is out */
 		res->after(res->arg);
-	scgi_request_release(&r);
-	buf_release(&h);
-	buf_release(&req);
 }
 
 
@@ -110,7 +79,7 @@ static char *get(const char *cookie, const char *path, int *status)
 	char *uri = xstrdup(path), *query = strchr(uri, '?');
 	if (query)
 		*query++ = '\0';
-	answer(&(struct call){ .method = "GET", .path = uri, .query = query, .cookie = cookie }, &res);
+	answer(&(struct dh_call){ .method = "GET", .path = uri, .query = query, .cookie = cookie }, &res);
 	free(uri);
 	*status = res.status;
 	char *body = buf_detach(&res.body);
@@ -121,7 +90,7 @@ static char *get(const char *cookie, const char *path, int *status)
 static char *post(const char *cookie, const char *path, const char *body, int *status)
 {
 	struct response res;
-	answer(&(struct call){ .method = "POST", .path = path, .cookie = cookie, .body = body }, &res);
+	answer(&(struct dh_call){ .method = "POST", .path = path, .cookie = cookie, .body = body }, &res);
 	*status = res.status;
 	free(location);
 	location = NULL;
@@ -135,18 +104,7 @@ static char *post(const char *cookie, const char *path, const char *body, int *s
 
 static char *log_in_as(const char *user, int operator)
 {
-	char token[SESSION_SECRET_SIZE];
-	cr_assert_eq(session_token_create(root, user, operator, time(NULL), token), 0);
-	char *body = xasprintf("token=%s", token);
-	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body }, &res);
-	cr_assert_eq(res.status, 303, "%s", res.body.data);
-	char *set = strstr(res.headers.data, "Set-Cookie: slipway_session=");
-	cr_assert(set, "%s", res.headers.data);
-	char *cookie = xstrndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
-	response_release(&res);
-	free(body);
-	return cookie;
+	return dh_log_in(&dash, user, operator);
 }
 
 static char *log_in(const char *user)
@@ -492,14 +450,14 @@ Test(activity, a_rollback_posted_by_an_apps_page_is_refused_and_changes_nothing)
 	char *body = xasprintf("csrf=%s&target=1&current=2", tok);
 	struct response res;
 	/* the right form, token and all, from an app's page on the same site */
-	answer(&(struct call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
+	answer(&(struct dh_call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
 			       .cookie = cookie, .origin = "http://evil.apps.test:8080",
 			       .site = "same-site" }, &res);
 	cr_assert_eq(res.status, 403, "%s", res.body.data);
 	response_release(&res);
 	cr_assert_eq(latest(), 2, "nothing changed");
 	/* control: the same form from the dashboard's own page */
-	answer(&(struct call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
+	answer(&(struct dh_call){ .method = "POST", .path = "/apps/alices/rollback", .body = body,
 			       .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 303, "%s", res.body.data);
 	response_release(&res);

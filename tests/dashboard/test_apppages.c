@@ -5,6 +5,7 @@
  * values of config vars masked until revealed, the live tail bounded.
  */
 #define _GNU_SOURCE
+#include "tests/dashboard_helpers.h"
 #include "tests/helpers.h"
 #include "tests/release_helpers.h"
 
@@ -35,8 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOST "dashboard.apps.test"
-#define OWN "http://" HOST ":8080"
 
 static char *root;
 static struct dashboard dash;
@@ -45,7 +44,7 @@ static void setup(void)
 {
 	root = rh_root();
 	dash.root = root;
-	dash.host = HOST;
+	dash.host = DH_HOST;
 	rh_app(root, "alices");
 	rh_app(root, "bobs");
 	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
@@ -59,45 +58,6 @@ static void teardown(void)
 
 TestSuite(apppages, .init = setup, .fini = teardown, .timeout = 60);
 
-/* One request as nginx would pass it. */
-struct call {
-	const char *method, *path, *body, *cookie, *origin, *site, *query;
-};
-
-static void answer(const struct call *c, struct response *res)
-{
-	struct buf h = BUF_INIT, req = BUF_INIT;
-	const char *body = c->body ? c->body : "";
-	const char *pairs[][2] = {
-		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
-		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
-		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin },
-		{ "HTTP_SEC_FETCH_SITE", c->site }, { "QUERY_STRING", c->query },
-	};
-	char length[32];
-	snprintf(length, sizeof(length), "%zu", strlen(body));
-	buf_add(&h, "CONTENT_LENGTH", sizeof("CONTENT_LENGTH"));
-	buf_add(&h, length, strlen(length) + 1);
-	buf_add(&h, "SCGI\0" "1", sizeof("SCGI\0" "1"));
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (!pairs[i][1])
-			continue;
-		buf_add(&h, pairs[i][0], strlen(pairs[i][0]) + 1);
-		buf_add(&h, pairs[i][1], strlen(pairs[i][1]) + 1);
-	}
-	buf_addf(&req, "%zu:", h.len);
-	buf_add(&req, h.data, h.len);
-	buf_adds(&req, ",");
-	buf_adds(&req, body);
-	struct scgi_request r = SCGI_REQUEST_INIT;
-	cr_assert_eq(scgi_parse(&r, req.data, req.len), 0, "%s", sw_error_last());
-	*res = (struct response)RESPONSE_INIT;
-	dashboard_answer(&dash, &r, time(NULL), res);
-	scgi_request_release(&r);
-	buf_release(&h);
-	buf_release(&req);
-}
-
 /* A logged-in user: the cookie and the session's csrf token. */
 struct user {
 	char *cookie, *csrf;
@@ -105,19 +65,9 @@ struct user {
 
 static struct user log_in(const char *name, int operator)
 {
-	char token[SESSION_SECRET_SIZE];
-	cr_assert_eq(session_token_create(root, name, operator, time(NULL), token), 0);
-	char *body = xasprintf("token=%s", token);
+	struct user u = { .cookie = dh_log_in(&dash, name, operator) };
 	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .origin = OWN,
-			       .site = "same-origin" }, &res);
-	cr_assert_eq(res.status, 303, "%s", res.body.data);
-	char *set = strstr(res.headers.data, "Set-Cookie: slipway_session=");
-	cr_assert(set, "%s", res.headers.data);
-	struct user u = { .cookie = xstrndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64) };
-	response_release(&res);
-	free(body);
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = u.cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = u.cookie }, &res);
 	const char *at = strstr(res.body.data, "name=\"csrf\" value=\"");
 	cr_assert(at, "%s", res.body.data);
 	u.csrf = xstrndup(at + strlen("name=\"csrf\" value=\""), 64);
@@ -133,15 +83,15 @@ static void user_free(struct user *u)
 
 static void get(const struct user *u, const char *path, struct response *res)
 {
-	answer(&(struct call){ .method = "GET", .path = path, .cookie = u->cookie }, res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = path, .cookie = u->cookie }, res);
 }
 
 /* A POST as the dashboard's own form sends it: the token, then "&" extra (may be NULL). */
 static void post(const struct user *u, const char *path, const char *extra, struct response *res)
 {
 	char *body = xasprintf("csrf=%s%s%s", u->csrf, extra ? "&" : "", extra ? extra : "");
-	answer(&(struct call){ .method = "POST", .path = path, .body = body, .cookie = u->cookie,
-			       .origin = OWN, .site = "same-origin" }, res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = path, .body = body, .cookie = u->cookie,
+			       .origin = DH_OWN, .site = "same-origin" }, res);
 	/* as the server does once the answer is out */
 	if (res->after)
 		res->after(res->arg);
@@ -222,7 +172,7 @@ Test(apppages, every_page_of_a_foreign_or_missing_app_is_404_and_changes_nothing
 Test(apppages, without_a_session_every_page_sends_to_login)
 {
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/apps/alices/config" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/apps/alices/config" }, &res);
 	cr_assert_eq(res.status, 303);
 	cr_assert(strstr(res.headers.data, "Location: /login\r\n"));
 	response_release(&res);
@@ -239,14 +189,14 @@ Test(apppages, maintenance_is_a_checked_post_that_logs_who_turned_it_on)
 	response_release(&res);
 
 	/* without the token: refused, nothing changed */
-	answer(&(struct call){ .method = "POST", .path = "/apps/alices/maintenance",
-			       .body = "state=on", .cookie = alice.cookie, .origin = OWN,
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/apps/alices/maintenance",
+			       .body = "state=on", .cookie = alice.cookie, .origin = DH_OWN,
 			       .site = "same-origin" }, &res);
 	cr_assert_eq(res.status, 403, "%s", res.body.data);
 	response_release(&res);
 	/* from another origin (an app's page), with the token: refused too */
 	char *body = xasprintf("csrf=%s&state=on", alice.csrf);
-	answer(&(struct call){ .method = "POST", .path = "/apps/alices/maintenance", .body = body,
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/apps/alices/maintenance", .body = body,
 			       .cookie = alice.cookie, .origin = "http://evil.apps.test:8080",
 			       .site = "same-site" }, &res);
 	cr_assert_eq(res.status, 403, "%s", res.body.data);
@@ -262,7 +212,7 @@ Test(apppages, maintenance_is_a_checked_post_that_logs_who_turned_it_on)
 	cr_assert(strstr(res.headers.data, "Location: /apps/alices/processes?done=maintenance-on\r\n"),
 		  "%s", res.headers.data);
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/apps/alices/processes",
 			       .query = "done=maintenance-on", .cookie = alice.cookie }, &res);
 	cr_assert(strstr(res.body.data, "<p class=\"done\">Maintenance mode is on: every request "
 					"gets 503.</p>"), "%s", res.body.data);
@@ -288,13 +238,13 @@ Test(apppages, the_notice_after_a_change_is_fixed_words_never_the_query)
 {
 	struct user alice = log_in("alice", 0);
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/apps/alices/processes",
 			       .query = "done=<script>x</script>", .cookie = alice.cookie }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert_null(strstr(res.body.data, "class=\"done\""), "%s", res.body.data);
 	cr_assert_null(strstr(res.body.data, "script>x"), "%s", res.body.data);
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/apps/alices/processes",
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/apps/alices/processes",
 			       .query = "done=restart", .cookie = alice.cookie }, &res);
 	cr_assert(strstr(res.body.data, "<p class=\"done\">Restarting all processes: "), "%s",
 		  res.body.data);
@@ -366,7 +316,7 @@ Test(apppages, add_on_vars_are_marked_as_managed)
 	app_ctx_release(&ctx);
 	config_release(&vars);
 	rh_out_close(&o);
-	set_config("alices", (const char *const[]){ "OWN", "mine", NULL });
+	set_config("alices", (const char *const[]){ "DH_OWN", "mine", NULL });
 
 	struct user alice = log_in("alice", 0);
 	struct response res;
@@ -375,7 +325,7 @@ Test(apppages, add_on_vars_are_marked_as_managed)
 	cr_assert(strstr(res.body.data, "<td>DATABASE_URL</td><td>" CONFIG_MASK "</td><td>managed by "
 					"the add-on postgresql-amber-12 (DATABASE)</td>"), "%s",
 		  res.body.data);
-	cr_assert(strstr(res.body.data, "<td>OWN</td><td>" CONFIG_MASK "</td><td></td>"), "%s",
+	cr_assert(strstr(res.body.data, "<td>DH_OWN</td><td>" CONFIG_MASK "</td><td></td>"), "%s",
 		  res.body.data);
 	cr_assert_null(strstr(res.body.data, "pw@"));
 	response_release(&res);
@@ -410,7 +360,7 @@ Test(apppages, logs_page_shows_recent_lines_escaped)
 	cr_assert(strstr(res.body.data, "data-stream=\"/apps/alices/logs/stream\""));
 	cr_assert(strstr(res.body.data, "<script src=\"/logs.js\"></script>"));
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/logs.js" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/logs.js" }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert(strstr(res.body.data, "new EventSource("));
 	cr_assert_null(strstr(res.body.data, "innerHTML"), "lines are text, never markup");

@@ -5,6 +5,7 @@
  * security headers; hostile text escaped.
  */
 #define _GNU_SOURCE
+#include "tests/dashboard_helpers.h"
 #include "tests/helpers.h"
 #include "tests/release_helpers.h"
 
@@ -23,8 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-#define HOST "dashboard.apps.test"
-#define OWN "http://" HOST ":8080"
 
 static char *root;
 static struct dashboard dash;
@@ -33,7 +32,7 @@ static void setup(void)
 {
 	root = rh_root();
 	dash.root = root;
-	dash.host = HOST;
+	dash.host = DH_HOST;
 	rh_app(root, "alices");
 	rh_app(root, "bobs");
 	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
@@ -47,46 +46,6 @@ static void teardown(void)
 
 TestSuite(pages, .init = setup, .fini = teardown, .timeout = 60);
 
-/* One request as nginx would pass it; header NAME=value pairs (NULL-ended) beyond the usual. */
-struct call {
-	const char *method, *path, *body;
-	const char *cookie, *origin, *site, *https;
-};
-
-static void answer(const struct call *c, struct response *res)
-{
-	struct buf h = BUF_INIT, req = BUF_INIT;
-	const char *body = c->body ? c->body : "";
-	const char *pairs[][2] = {
-		{ "REQUEST_METHOD", c->method }, { "DOCUMENT_URI", c->path },
-		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
-		{ "HTTP_COOKIE", c->cookie }, { "HTTP_ORIGIN", c->origin },
-		{ "HTTP_SEC_FETCH_SITE", c->site }, { "HTTPS", c->https },
-	};
-	char length[32];
-	snprintf(length, sizeof(length), "%zu", strlen(body));
-	buf_add(&h, "CONTENT_LENGTH", sizeof("CONTENT_LENGTH"));
-	buf_add(&h, length, strlen(length) + 1);
-	buf_add(&h, "SCGI\0" "1", sizeof("SCGI\0" "1"));
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (!pairs[i][1])
-			continue;
-		buf_add(&h, pairs[i][0], strlen(pairs[i][0]) + 1);
-		buf_add(&h, pairs[i][1], strlen(pairs[i][1]) + 1);
-	}
-	buf_addf(&req, "%zu:", h.len);
-	buf_add(&req, h.data, h.len);
-	buf_adds(&req, ",");
-	buf_adds(&req, body);
-	struct scgi_request r = SCGI_REQUEST_INIT;
-	cr_assert_eq(scgi_parse(&r, req.data, req.len), 0, "%s", sw_error_last());
-	*res = (struct response)RESPONSE_INIT;
-	dashboard_answer(&dash, &r, time(NULL), res);
-	scgi_request_release(&r);
-	buf_release(&h);
-	buf_release(&req);
-}
-
 /* The whole response as text (headers and body). */
 static char *full(const struct response *res)
 {
@@ -98,19 +57,7 @@ static char *full(const struct response *res)
 /* The session cookie a successful login of user sets, "slipway_session=HEX". */
 static char *log_in(const char *user, int operator)
 {
-	char token[SESSION_SECRET_SIZE];
-	cr_assert_eq(session_token_create(root, user, operator, time(NULL), token), 0);
-	char *body = xasprintf("token=%s", token);
-	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .origin = OWN,
-			       .site = "same-origin" }, &res);
-	cr_assert_eq(res.status, 303, "%s", res.body.data);
-	char *set = strstr(res.headers.data, "Set-Cookie: slipway_session=");
-	cr_assert(set, "%s", res.headers.data);
-	char *cookie = xstrndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
-	response_release(&res);
-	free(body);
-	return cookie;
+	return dh_log_in(&dash, user, operator);
 }
 
 static void check_headers(const struct response *res)
@@ -129,7 +76,7 @@ Test(pages, login_sets_a_strict_cookie_and_shows_only_the_users_apps)
 	cr_assert_eq(session_token_create(root, "alice", 0, time(NULL), token), 0);
 	char *body = xasprintf("token=%s", token);
 	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .origin = OWN,
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body, .origin = DH_OWN,
 			       .site = "same-origin" }, &res);
 	cr_assert_eq(res.status, 303, "%s", res.body.data);
 	cr_assert(strstr(res.headers.data, "Location: /\r\n"));
@@ -141,7 +88,7 @@ Test(pages, login_sets_a_strict_cookie_and_shows_only_the_users_apps)
 	char *cookie = xstrndup(set + strlen("Set-Cookie: "), strlen("slipway_session=") + 64);
 	response_release(&res);
 
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert(strstr(res.body.data, "<td>alices</td>"), "%s", res.body.data);
 	cr_assert_null(strstr(res.body.data, "bobs"), "another user's app is not shown");
@@ -150,7 +97,7 @@ Test(pages, login_sets_a_strict_cookie_and_shows_only_the_users_apps)
 	response_release(&res);
 
 	/* the token worked once */
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .origin = OWN }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body, .origin = DH_OWN }, &res);
 	cr_assert_eq(res.status, 403);
 	cr_assert(strstr(res.body.data, "expired or was used already"), "%s", res.body.data);
 	cr_assert_null(strstr(res.headers.data, "Set-Cookie"));
@@ -165,12 +112,12 @@ Test(pages, over_https_the_cookie_is_host_prefixed_and_secure)
 	cr_assert_eq(session_token_create(root, "alice", 0, time(NULL), token), 0);
 	char *body = xasprintf("token=%s", token);
 	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .https = "on",
-			       .origin = OWN }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body, .https = "on",
+			       .origin = DH_OWN }, &res);
 	cr_assert_eq(res.status, 403, "the origin is https://, not http://");
 	response_release(&res);
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .https = "on",
-			       .origin = "https://" HOST ":8080" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body, .https = "on",
+			       .origin = "https://" DH_HOST ":8080" }, &res);
 	cr_assert_eq(res.status, 303, "%s", res.body.data);
 	cr_assert(strstr(res.headers.data, "Set-Cookie: __Host-slipway_session="), "%s",
 		  res.headers.data);
@@ -183,7 +130,7 @@ Test(pages, the_operator_sees_every_app)
 {
 	char *cookie = log_in("root@server", 1);
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert(strstr(res.body.data, "<td>alices</td>"));
 	cr_assert(strstr(res.body.data, "<td>bobs</td>"));
@@ -198,14 +145,14 @@ Test(pages, a_login_from_another_origin_is_refused_and_the_token_kept)
 	cr_assert_eq(session_token_create(root, "alice", 0, time(NULL), token), 0);
 	char *body = xasprintf("token=%s", token);
 	struct response res;
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body,
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body,
 			       .origin = "http://evil.apps.test:8080", .site = "same-site" }, &res);
 	cr_assert_eq(res.status, 403);
 	cr_assert(strstr(res.body.data, "another site"), "%s", res.body.data);
 	cr_assert_null(strstr(res.headers.data, "Set-Cookie"));
 	response_release(&res);
 	/* control: the same token from the dashboard's own page works */
-	answer(&(struct call){ .method = "POST", .path = "/login", .body = body, .origin = OWN },
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/login", .body = body, .origin = DH_OWN },
 	       &res);
 	cr_assert_eq(res.status, 303);
 	response_release(&res);
@@ -216,7 +163,7 @@ Test(pages, a_login_from_another_origin_is_refused_and_the_token_kept)
 static char *page_token(const char *cookie)
 {
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
 	const char *at = strstr(res.body.data, "name=\"csrf\" value=\"");
 	cr_assert(at, "%s", res.body.data);
 	char *tok = xstrndup(at + strlen("name=\"csrf\" value=\""), 64);
@@ -227,7 +174,7 @@ static char *page_token(const char *cookie)
 static int logged_in(const char *cookie)
 {
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
 	int in = res.status == 200;
 	response_release(&res);
 	return in;
@@ -240,21 +187,21 @@ Test(pages, a_cross_origin_logout_is_refused_and_the_session_stays)
 	char *body = xasprintf("csrf=%s", tok);
 	struct response res;
 	/* an app's page of the same site posts the right form: the browser sends its Origin */
-	answer(&(struct call){ .method = "POST", .path = "/logout", .body = body, .cookie = cookie,
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/logout", .body = body, .cookie = cookie,
 			       .origin = "http://myapp.apps.test:8080", .site = "same-site" }, &res);
 	cr_assert_eq(res.status, 403);
 	check_headers(&res);
 	response_release(&res);
 	cr_assert(logged_in(cookie), "nothing changed");
 	/* no token, the right origin */
-	answer(&(struct call){ .method = "POST", .path = "/logout", .body = "", .cookie = cookie,
-			       .origin = OWN, .site = "same-origin" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/logout", .body = "", .cookie = cookie,
+			       .origin = DH_OWN, .site = "same-origin" }, &res);
 	cr_assert_eq(res.status, 403);
 	response_release(&res);
 	cr_assert(logged_in(cookie));
 	/* control: the dashboard's own form */
-	answer(&(struct call){ .method = "POST", .path = "/logout", .body = body, .cookie = cookie,
-			       .origin = OWN, .site = "same-origin" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "POST", .path = "/logout", .body = body, .cookie = cookie,
+			       .origin = DH_OWN, .site = "same-origin" }, &res);
 	cr_assert_eq(res.status, 303);
 	cr_assert(strstr(res.headers.data, "Location: /login\r\n"));
 	cr_assert(strstr(res.headers.data, "Set-Cookie: slipway_session=; Path=/; Max-Age=0"));
@@ -269,18 +216,18 @@ Test(pages, get_never_logs_out_and_pages_need_a_session)
 {
 	char *cookie = log_in("alice", 0);
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/logout", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/logout", .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 405);
 	response_release(&res);
 	cr_assert(logged_in(cookie));
-	answer(&(struct call){ .method = "GET", .path = "/" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/" }, &res);
 	cr_assert_eq(res.status, 303);
 	cr_assert(strstr(res.headers.data, "Location: /login\r\n"));
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = "slipway_session=0123" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = "slipway_session=0123" }, &res);
 	cr_assert_eq(res.status, 303, "a made-up cookie is no session");
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/nope", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/nope", .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 404);
 	check_headers(&res);
 	response_release(&res);
@@ -290,14 +237,14 @@ Test(pages, get_never_logs_out_and_pages_need_a_session)
 Test(pages, the_login_page_posts_the_token_from_the_fragment)
 {
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/login" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/login" }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert(strstr(res.body.data, "<form method=\"post\" action=\"/login\">"));
 	cr_assert(strstr(res.body.data, "name=\"token\""));
 	cr_assert(strstr(res.body.data, "<script src=\"/login.js\"></script>"), "no inline script");
 	check_headers(&res);
 	response_release(&res);
-	answer(&(struct call){ .method = "GET", .path = "/login.js" }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/login.js" }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert_str_eq(res.type, "text/javascript; charset=utf-8");
 	cr_assert(strstr(res.body.data, "location.hash"));
@@ -318,7 +265,7 @@ Test(pages, a_hostile_release_is_shown_as_text)
 	free(repo);
 	char *cookie = log_in("alice", 0);
 	struct response res;
-	answer(&(struct call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = "/", .cookie = cookie }, &res);
 	cr_assert_eq(res.status, 200);
 	cr_assert(strstr(res.body.data, "Deploy &lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; "
 					"onload=&#39;y&#39;"), "%s", res.body.data);
