@@ -5,14 +5,12 @@
  * what is left and ends at once; only for a user who may use the app.
  */
 #define _GNU_SOURCE
+#include "tests/dashboard_helpers.h"
 #include "tests/helpers.h"
 #include "tests/release_helpers.h"
 
 #include "access/access.h"
-#include "dashboard/pages.h"
 #include "dashboard/request.h"
-#include "dashboard/scgi.h"
-#include "dashboard/session.h"
 #include "store/builds.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -28,9 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOST "dashboard.apps.test"
-#define OWN "http://" HOST ":8080"
-
 static char *root;
 static struct dashboard dash;
 
@@ -38,7 +33,7 @@ static void setup(void)
 {
 	root = rh_root();
 	dash.root = root;
-	dash.host = HOST;
+	dash.host = DH_HOST;
 	rh_app(root, "alices");
 	rh_app(root, "bobs");
 	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
@@ -56,42 +51,13 @@ TestSuite(buildstream, .init = setup, .fini = teardown, .timeout = 60);
 static void get(const char *cookie, const char *path, const char *query, const char *last_id,
 		struct response *res)
 {
-	struct buf h = BUF_INIT, req = BUF_INIT;
-	const char *pairs[][2] = {
-		{ "REQUEST_METHOD", "GET" }, { "DOCUMENT_URI", path }, { "QUERY_STRING", query },
-		{ "SERVER_PORT", "8080" }, { "HTTP_HOST", HOST ":8080" },
-		{ "HTTP_COOKIE", cookie }, { "HTTP_LAST_EVENT_ID", last_id },
-	};
-	buf_add(&h, "CONTENT_LENGTH\0" "0", sizeof("CONTENT_LENGTH\0" "0"));
-	buf_add(&h, "SCGI\0" "1", sizeof("SCGI\0" "1"));
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (!pairs[i][1])
-			continue;
-		buf_add(&h, pairs[i][0], strlen(pairs[i][0]) + 1);
-		buf_add(&h, pairs[i][1], strlen(pairs[i][1]) + 1);
-	}
-	buf_addf(&req, "%zu:", h.len);
-	buf_add(&req, h.data, h.len);
-	buf_adds(&req, ",");
-	struct scgi_request r = SCGI_REQUEST_INIT;
-	cr_assert_eq(scgi_parse(&r, req.data, req.len), 0, "%s", sw_error_last());
-	*res = (struct response)RESPONSE_INIT;
-	dashboard_answer(&dash, &r, time(NULL), res);
-	scgi_request_release(&r);
-	buf_release(&h);
-	buf_release(&req);
+	dh_answer(&dash, &(struct dh_call){ .method = "GET", .path = path, .query = query,
+					    .cookie = cookie, .last_event_id = last_id }, res);
 }
 
-/* A logged-in user's cookie. */
 static char *log_in(const char *name)
 {
-	char token[SESSION_SECRET_SIZE], secret[SESSION_SECRET_SIZE];
-	cr_assert_eq(session_token_create(root, name, 0, time(NULL), token), 0);
-	struct session s = SESSION_INIT;
-	cr_assert_eq(session_login(root, token, time(NULL), secret, &s), 0, "%s", sw_error_last());
-	char *cookie = xasprintf("slipway_session=%.*s", SESSION_SECRET_SIZE, secret);
-	session_release(&s);
-	return cookie;
+	return dh_log_in(&dash, name, 0);
 }
 
 /* A build of alices, pending, its log open to write to: its id. */
