@@ -94,15 +94,13 @@ static ssize_t tail_write(void *cookie, const char *data, size_t n)
 static int tail_stop(void *arg)
 {
 	struct tail *t = arg;
-	if (stream_over(&t->s, 0))
-		return 1;
 	/* the first call: logs_show() follows the ends of the files from now on */
 	if (!t->open) {
 		t->open = 1;
 		if (stream_send(&t->s, ": live\n\n", 8) < 0)
 			return 1;
 	}
-	return !t->line.len && stream_over(&t->s, 1);
+	return stream_over(&t->s, !t->line.len);
 }
 
 static void tail_run(void *arg, int fd)
