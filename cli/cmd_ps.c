@@ -25,19 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The command of s's type in its release (view_ps asks once per type). */
-static char *command_of(void *ctx, const struct service_info *s)
-{
-	struct ledger *l = ctx;
-	struct release r = RELEASE_INIT;
-	char *cmd = NULL;
-	if (ledger_read(l, s->version, LEDGER_READ_PROCS, &r) == 0 &&
-	    proc_list_get(&r.procs, s->type))
-		cmd = xstrdup(proc_list_get(&r.procs, s->type));
-	release_release(&r);
-	return cmd ? cmd : xstrdup("");
-}
-
 struct ps_args {
 	int json;
 };
@@ -78,7 +65,7 @@ int cmd_ps(struct cli *c)
 		goto done;
 	}
 	struct buf out = BUF_INIT;
-	view_ps(&out, s, n, command_of, l, (int64_t)time(NULL));
+	view_ps(&out, s, n, view_ps_command_in_ledger, l, (int64_t)time(NULL));
 	cli_put(&out);
 done:
 	free(s);

@@ -34,19 +34,6 @@ static void post_form(struct buf *b, const struct page_req *q, const char *rest)
 	layout_csrf_field(b, q);
 }
 
-/* The command of s's type in its release (view_ps asks once per type). */
-static char *command_of(void *ctx, const struct service_info *s)
-{
-	struct ledger *l = ctx;
-	struct release r = RELEASE_INIT;
-	char *cmd = NULL;
-	if (ledger_read(l, s->version, LEDGER_READ_PROCS, &r) == 0 &&
-	    proc_list_get(&r.procs, s->type))
-		cmd = xstrdup(proc_list_get(&r.procs, s->type));
-	release_release(&r);
-	return cmd ? cmd : xstrdup("");
-}
-
 /* `ps` as the command prints it, escaped, into b. */
 static int show_ps(struct page_req *q, struct buf *b)
 {
@@ -72,7 +59,7 @@ static int show_ps(struct page_req *q, struct buf *b)
 		goto done;
 	}
 	struct buf ps = BUF_INIT;
-	view_ps(&ps, s, n, command_of, l, (int64_t)q->now);
+	view_ps(&ps, s, n, view_ps_command_in_ledger, l, (int64_t)q->now);
 	buf_adds(b, "<pre id=\"ps\">");
 	html_escape(b, ps.data);
 	buf_adds(b, "</pre>\n");

@@ -1,6 +1,7 @@
 #include "view/runtime.h"
 #include "view/view.h"
 
+#include "store/ledger.h"
 #include "util/json.h"
 
 #include <stdlib.h>
@@ -102,4 +103,16 @@ void view_server_status_json(struct buf *out, const struct supervisor_status *st
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_adds(out, "\n");
+}
+
+char *view_ps_command_in_ledger(void *ctx, const struct service_info *s)
+{
+	struct ledger *l = ctx;
+	struct release r = RELEASE_INIT;
+	char *cmd = NULL;
+	if (ledger_read(l, s->version, LEDGER_READ_PROCS, &r) == 0 &&
+	    proc_list_get(&r.procs, s->type))
+		cmd = xstrdup(proc_list_get(&r.procs, s->type));
+	release_release(&r);
+	return cmd ? cmd : xstrdup("");
 }

@@ -26,6 +26,12 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 	     char *(*command_of)(void *ctx, const struct service_info *s), void *ctx, int64_t now);
 
 /*
+ * A command_of for view_ps() whose ctx is the app's ledger (struct
+ * ledger *): the command of s's type in s's release ("" when unknown).
+ */
+char *view_ps_command_in_ledger(void *ctx, const struct service_info *s);
+
+/*
  * `ps --json`: the instances s[0..n), Heroku's dyno fields; a warm one adds
  * "memory" (bytes) and "retires_at".
  */
