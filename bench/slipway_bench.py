@@ -35,6 +35,7 @@ import time
 import addons
 import app_files
 import appnet
+import dashboard_figures
 import figures
 import throughput
 import warm_figures
@@ -305,6 +306,7 @@ def measure(b):
     warm_figures.warm_figures(b)            # figure 12
     throughput.router_throughput_figures(b) # figure 10: keep-alive, CPU per request
     appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
+    dashboard_figures.dashboard_memory_figures(b)  # figure 14: the dashboard service's memory
     addons.addons_figures(b)                # figure 13: an add-on created until ready, its memory
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11

@@ -3,6 +3,7 @@
 #include "dashboard/activity.h"
 
 #include "dashboard/ansi.h"
+#include "dashboard/buildstream.h"
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
 #include "dashboard/request.h"
@@ -247,9 +248,15 @@ void activity_build_page(struct page_req *q, struct response *res)
 	}
 	if (r.release)
 		buf_addf(b, ", made v%d", r.release);
-	buf_adds(b, "</p>\n<pre class=\"output\">");
-	ansi_html(b, text, len);
+	/* a running build's page ends at a whole line: the stream goes on from there */
+	size_t shown = len;
+	while (r.status == BUILD_PENDING && shown && text[shown - 1] != '\n')
+		shown--;
+	buf_adds(b, "</p>\n<pre class=\"output\" id=\"output\">");
+	ansi_html(b, text, shown);
 	buf_adds(b, "</pre>\n");
+	if (r.status == BUILD_PENDING)
+		buildstream_note(b, q, r.id, shown);
 	layout_close(b);
 done:
 	free(text);

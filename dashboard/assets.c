@@ -42,12 +42,32 @@ static const char logs_js[] =
 	"\t};\n"
 	"})();\n";
 
+/* Appends the stream's lines (HTML the server escaped); says how the build ended. */
+static const char build_js[] =
+	"(function () {\n"
+	"\tvar out = document.getElementById('output'), live = document.getElementById('live');\n"
+	"\tif (!out || !live || !window.EventSource) return;\n"
+	"\tvar src = new EventSource(live.getAttribute('data-stream'));\n"
+	"\tsrc.onopen = function () { live.textContent = 'The build is running: its output follows as it comes.'; };\n"
+	"\tsrc.onmessage = function (e) { out.insertAdjacentHTML('beforeend', e.data + '\\n'); };\n"
+	"\tsrc.addEventListener('end', function (e) {\n"
+	"\t\tsrc.close();\n"
+	"\t\tlive.textContent = 'The build ' + e.data + '. Reload the page for its release.';\n"
+	"\t});\n"
+	"\tsrc.addEventListener('timeout', function (e) { src.close(); live.textContent = e.data; });\n"
+	"\tsrc.onerror = function () {\n"
+	"\t\tif (src.readyState === EventSource.CLOSED)\n"
+	"\t\t\tlive.textContent = 'The live output stopped: reload the page to follow again.';\n"
+	"\t};\n"
+	"})();\n";
+
 static struct asset {
 	const char *name, *body;
 	char url[sizeof("/static/") + ASSETS_NAME_MAX]; /* "" until first asked */
 } assets[] = {
 	{ "login.js", login_js, "" },
 	{ "logs.js", logs_js, "" },
+	{ "build.js", build_js, "" },
 };
 #define NASSETS (sizeof(assets) / sizeof(*assets))
 

@@ -10,27 +10,22 @@
  *                              ("data: LINE"), from when it opens
  *   the asset logs.js (assets.h): the page's script, appends the stream's lines
  *
- * A stream holds one of LOGS_STREAMS_MAX slots, a lock on
- * <root>/dashboard/streams/N held while its process lives: with every slot
- * taken the answer is 503, so open tails never take all of the server's
- * SERVER_MAX_CHILDREN processes.  It ends when the client goes (nginx
- * closes the connection), when a write does not go through within the
- * server's timeout, or after LOGS_STREAM_SECONDS with an event "end" (the
- * script stops then; reloading follows again).  A comment line goes out
- * every LOGS_KEEPALIVE_SECONDS without lines, within nginx's read timeout.
- * The answer carries "X-Accel-Buffering: no", so nginx passes each event
- * on as it comes, without a change to its config.
+ * A tail is a stream of stream.h (one of its slots, bounded, kept alive,
+ * passed on by nginx as it comes).  It ends when the client goes, or after
+ * LOGS_STREAM_SECONDS with an event "end" (the script stops then;
+ * reloading follows again).
  */
 #ifndef SW_DASHBOARD_LOGS_H
 #define SW_DASHBOARD_LOGS_H
 
 #include "dashboard/response.h"
+#include "dashboard/stream.h"
 
 struct page_req;
 
-#define LOGS_STREAMS_MAX 4
+#define LOGS_STREAMS_MAX STREAM_SLOTS_MAX
 #define LOGS_STREAM_SECONDS 600
-#define LOGS_KEEPALIVE_SECONDS 15
+#define LOGS_KEEPALIVE_SECONDS STREAM_KEEPALIVE_SECONDS
 
 void logs_page(struct page_req *q, struct response *res);
 void logs_stream(struct page_req *q, struct response *res);

@@ -8,6 +8,7 @@
 #include "dashboard/domains.h"
 #include "dashboard/form.h"
 #include "dashboard/activity.h"
+#include "dashboard/buildstream.h"
 #include "dashboard/html.h"
 #include "dashboard/layout.h"
 #include "dashboard/logs.h"
@@ -132,7 +133,6 @@ static void post_logout(struct page_req *q, struct response *res)
 	}
 }
 
-
 /* One row of the app list: name, current release, when it was made. */
 static void app_row(struct page_req *q, const char *app, struct buf *b)
 {
@@ -240,6 +240,7 @@ static const struct route routes[] = {
 	{ "/logout", ROUTE_POST | ROUTE_SESSION, post_logout },
 	{ "/apps/*/activity", ROUTE_GET | ROUTE_APP, activity_page },
 	{ "/apps/*/builds/*", ROUTE_GET | ROUTE_APP, activity_build_page },
+	{ "/apps/*/builds/*/stream", ROUTE_GET | ROUTE_APP, buildstream },
 	{ "/apps/*/releases/*", ROUTE_GET | ROUTE_APP, activity_release_page },
 	{ "/apps/*/rollback/*", ROUTE_GET | ROUTE_APP, rollback_preview_page },
 	{ "/apps/*/rollback", ROUTE_POST | ROUTE_APP, rollback_post },

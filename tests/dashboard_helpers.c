@@ -22,7 +22,7 @@ void dh_answer(const struct dashboard *d, const struct dh_call *c, struct respon
 		{ "QUERY_STRING", c->query }, { "SERVER_PORT", "8080" },
 		{ "HTTP_HOST", DH_HOST ":8080" }, { "HTTP_COOKIE", c->cookie },
 		{ "HTTP_ORIGIN", c->origin }, { "HTTP_SEC_FETCH_SITE", c->site },
-		{ "HTTPS", c->https },
+		{ "HTTPS", c->https }, { "HTTP_LAST_EVENT_ID", c->last_event_id },
 	};
 	char length[32];
 	snprintf(length, sizeof(length), "%zu", strlen(body));

@@ -24,6 +24,7 @@
 struct dh_call {
 	const char *method, *path, *query, *body;
 	const char *cookie, *origin, *site, *https;
+	const char *last_event_id; /* an EventSource reconnecting sends it */
 };
 
 /* d's answer to c into *res (RESPONSE_INIT'ed here; response_release() it). */

@@ -20,6 +20,12 @@ in the sandbox; it is quit on every way out.
       in, the link is left unused and the session goes on), opens the evil
       page aimed at DASHBOARD+PATH, then says what the form's answer
       showed and whether the session is still logged in
+  browser.py PROFILE build LOGIN_URL PATH
+      logs in, opens the running build's page PATH and prints its output
+      and note once its stream is open ("page: ...", "note: ..."); then,
+      once the note says how the build ended, the output as text and as
+      markup ("output: ...", "markup: ..."), how many elements other than
+      spans it has, and the note
 """
 import sys
 from urllib.parse import urlencode
@@ -121,6 +127,21 @@ def rollback(d, app, version):
     print("shown:", shown.replace("\n", "\nshown: "))
 
 
+def build(d, link, path):
+    log_in(d, link)
+    d.get(link.split("/login", 1)[0] + path)
+    note = "return document.getElementById('live').textContent;"
+    WebDriverWait(d, WAIT).until(lambda d: (script(d, note) or "").startswith("The build is running"))
+    pre = d.find_element(By.ID, "output")
+    print("page:", pre.text.replace("\n", "\npage: "))
+    print("note:", script(d, note), flush=True)
+    WebDriverWait(d, 2 * WAIT).until(lambda d: "Reload" in (script(d, note) or ""))
+    print("output:", pre.text.replace("\n", "\noutput: "))
+    print("markup:", pre.get_attribute("innerHTML").replace("\n", "\nmarkup: "))
+    print("elements:", len(pre.find_elements(By.CSS_SELECTOR, ":not(span)")))
+    print("note:", script(d, note))
+
+
 def main(argv):
     d = chromium(argv[1])
     try:
@@ -132,8 +153,10 @@ def main(argv):
                 rollback(d, argv[4], version)
         elif argv[2] == "attack":
             attack(d, argv[3], argv[4], argv[5], argv[6:])
+        elif argv[2] == "build":
+            build(d, argv[3], argv[4])
         else:
-            raise SystemExit("usage: browser.py PROFILE apps|rollback|attack ...")
+            raise SystemExit("usage: browser.py PROFILE apps|rollback|attack|build ...")
     finally:
         d.quit()
 

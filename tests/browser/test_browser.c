@@ -21,6 +21,10 @@
  * logout round logs her out and the first rollback round rolls back (the
  * others then pin a release no longer current).
  *
+ * A running build's page follows its output: a line written while it is
+ * open appears, its markup as text and its colour as a span, and the page
+ * then says how the build ended.
+ *
  * Skipped only when Chromium, ChromeDriver or Selenium is missing
  * (scripts/deps installs them): the executable exits 77, which ctest
  * reports as skipped.
@@ -32,6 +36,9 @@
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
 
+#include "store/builds.h"
+#include "util/error.h"
+
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <dirent.h>
@@ -39,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOGINS 4
@@ -412,4 +420,55 @@ Test(browser, control_without_the_checks_the_same_attack_logs_out_and_rolls_back
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "releases", "-a", "shop");
 	cr_assert(strstr(out, "\nv3  Rollback to v1  alice  "), "%s", out);
 	free(out);
+}
+
+/* 1 once the file holds needle, within 120 s (Chromium starts slowly on busy cores). */
+static int wait_file(const char *file, const char *needle)
+{
+	for (int i = 0; i < 1200; i++) {
+		char *text = th_read(file, NULL);
+		int found = text && strstr(text, needle);
+		free(text);
+		if (found)
+			return 1;
+		rt_pause_ms(100);
+	}
+	return 0;
+}
+
+Test(browser, a_running_builds_page_shows_its_lines_as_they_come_then_how_it_ended)
+{
+	start(SLIPWAY_BIN);
+	struct build_record r = BUILD_RECORD_INIT;
+	FILE *log;
+	r.user = strdup("alice");
+	r.source = strdup("main");
+	cr_assert_eq(builds_begin(sb.root, "shop", &r, 100, &log), 0, "%s", sw_error_last());
+	fputs("-----> Building\n", log);
+	fflush(log);
+	char *link = login_link(), *path = th_path("/apps/shop/builds/%d", r.id);
+	char *out = th_path("%s/build.out", sb.dir);
+	const char *argv[] = { "/usr/bin/python3", BROWSER_PY, profile, "build", link, path, NULL };
+	pid_t pid = app_sandbox_start(&sb, out, argv);
+	cr_assert(wait_file(out, "note: The build is running: its output follows as it comes.\n"));
+	/* written while the page is open: it comes, escaped, its colour a span */
+	fputs("-----> Done <b>x</b> \033[32mgreen\033[0m\n", log);
+	fclose(log);
+	r.status = BUILD_SUCCEEDED;
+	cr_assert_eq(builds_update(sb.root, "shop", &r), 0, "%s", sw_error_last());
+	cr_assert(wait_file(out, "note: The build succeeded. Reload the page for its release.\n"));
+	int status = -1;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	char *text = th_read(out, NULL);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", text);
+	cr_assert(strstr(text, "page: -----> Building\nnote: "), "%s", text);
+	cr_assert(strstr(text, "output: -----> Building\noutput: -----> Done <b>x</b> green\n"), "%s", text);
+	cr_assert(strstr(text, "markup: -----&gt; Done &lt;b&gt;x&lt;/b&gt; <span class=\"ansi-32\">green"
+			       "</span>\n"), "%s", text);
+	cr_assert(strstr(text, "elements: 0\n"), "%s", text);
+	free(text);
+	free(out);
+	free(path);
+	free(link);
+	build_record_release(&r);
 }

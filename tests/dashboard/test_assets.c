@@ -66,7 +66,7 @@ Test(assets, written_whole_under_their_names_and_an_older_binary_s_removed)
 	char *old = th_path("%s/login.00000000.js", dir);
 	th_write(old, "old();\n", 0644);
 	cr_assert_eq(assets_write(root), 0);
-	static const char *const names[] = { "login.js", "logs.js", NULL };
+	static const char *const names[] = { "login.js", "logs.js", "build.js", NULL };
 	for (size_t i = 0; names[i]; i++) {
 		char *p = th_path("%s%s", dir, assets_url(names[i]) + strlen("/static"));
 		char *got = th_read(p, NULL);
@@ -78,10 +78,10 @@ Test(assets, written_whole_under_their_names_and_an_older_binary_s_removed)
 		free(p);
 	}
 	cr_assert(!fs_exists(old), "an older binary's file is left");
-	cr_assert_eq(th_entries(dir), 2);
+	cr_assert_eq(th_entries(dir), 3);
 	/* again: the same files */
 	cr_assert_eq(assets_write(root), 0);
-	cr_assert_eq(th_entries(dir), 2);
+	cr_assert_eq(th_entries(dir), 3);
 	free(old);
 	free(dir);
 }

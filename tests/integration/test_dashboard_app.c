@@ -3,7 +3,8 @@
  * the real supervision tree and a real sshd: the live tail is read
  * through nginx as Server-Sent Events and shows a line logged after it
  * opened, and a tail whose client went frees its slot while the limit
- * holds (503); Restart makes new instances; maintenance on makes the
+ * holds (503); a running build's output streams through nginx line by
+ * line until its end event; Restart makes new instances; maintenance on makes the
  * app's host answer 503; a reveal of the config vars is logged; a POST
  * without the token and every page of another user's app are refused
  * with nothing changed.  curl talks to 127.0.0.1 only (--resolve).
@@ -16,6 +17,8 @@
 #include "tests/integration/sshd.h"
 
 #include "dashboard/logs.h"
+#include "store/builds.h"
+#include "util/error.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -252,6 +255,47 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 		free(outs[i]);
 	}
 	free(out);
+	free(csrf);
+	free(cookie);
+}
+
+Test(dashboard_app, a_running_builds_output_streams_through_nginx_until_it_ends)
+{
+	char *csrf = NULL, *cookie = log_in(&csrf);
+	struct build_record r = BUILD_RECORD_INIT;
+	FILE *log;
+	r.user = strdup("alice");
+	r.source = strdup("main");
+	cr_assert_eq(builds_begin(sb.root, APP, &r, 100, &log), 0, "%s", sw_error_last());
+	fputs("-----> Building\n", log);
+	fflush(log);
+	char *url = th_path("%s/apps/" APP "/builds/%d/stream", ds.base, r.id);
+	char *cookie_h = th_path("Cookie: %s", cookie);
+	char *out = th_path("%s/build.out", sb.dir);
+	const char *argv[] = { "/usr/bin/curl", "-sS", "-N", "-i", "--max-time", "120", "--resolve",
+			       ds.resolve, "-H", cookie_h, url, NULL };
+	pid_t pid = app_sandbox_start(&sb, out, argv);
+	app_sandbox_wait_for(out, "data: -----&gt; Building\n\n");
+	/* a line written while the stream is open arrives as it comes, through nginx */
+	fputs("-----> Compiled <ok>\n", log);
+	fclose(log);
+	app_sandbox_wait_for(out, "data: -----&gt; Compiled &lt;ok&gt;\n\n");
+	r.status = BUILD_FAILED;
+	cr_assert_eq(builds_update(sb.root, APP, &r), 0, "%s", sw_error_last());
+	app_sandbox_wait_for(out, "event: end\ndata: failed\n\n");
+	char *text = th_read(out, NULL);
+	cr_assert(strstr(text, "Content-Type: text/event-stream"), "%s", text);
+	free(text);
+	/* the stream ended with the build: curl ends before its --max-time */
+	int status = -1;
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		rt_pause_ms(100);
+	cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "curl did not end with the stream");
+	build_record_release(&r);
+	free(out);
+	free(cookie_h);
+	free(url);
 	free(csrf);
 	free(cookie);
 }
