@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <pwd.h>
@@ -197,17 +198,44 @@ int th_count(const char *s, const char *needle)
 	return n;
 }
 
+/* 1 if nothing on this machine holds TCP port (any address, TIME_WAIT included). */
+static int port_free(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	int ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
 int th_free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
+	/*
+	 * Not one the kernel picks: those are in its ephemeral range
+	 * (32768-60999), where any test's outgoing connection (curl, git,
+	 * ssh) may take it as its source port before the test binds it.
+	 * 10000-19899: below slipway.portRange (20000-29999) and the add-ons'
+	 * range (30000-30999), with room for th_addon_port_range()'s 20 more.
+	 * Never the same one twice in a process.
+	 */
+	static int given[256];
+	static size_t n;
+	static unsigned seed;
+	if (!seed)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	for (int tries = 0; tries < 10000; tries++) {
+		int port = 10000 + (int)(rand_r(&seed) % 9900), again = 0;
+		for (size_t i = 0; i < n && !again; i++)
+			again = given[i] == port;
+		if (again || !port_free(port))
+			continue;
+		given[n++ % 256] = port;
+		return port;
+	}
+	cr_assert_fail("no free port in 10000-19899");
+	return -1;
 }
 
 static struct {

@@ -55,7 +55,11 @@ void th_result_free(struct th_result *r);
 /* Writes a file (creating parent directories), with mode. */
 void th_write(const char *path, const char *content, unsigned mode);
 
-/* A TCP port of 127.0.0.1 that nothing listens on now. */
+/*
+ * A TCP port nothing on this machine holds now, in 10000-19899: outside
+ * the kernel's ephemeral range, so no test's outgoing connection takes it
+ * as its source port before the test binds it; never the same twice.
+ */
 int th_free_port(void);
 
 /*

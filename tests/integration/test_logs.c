@@ -434,7 +434,8 @@ Test(logs, what_a_process_forks_goes_with_it)
 Test(logs, what_a_process_prints_cannot_rewrite_the_readers_terminal)
 {
 	free(ok(SLIPWAY_BIN, "ps:scale", "tricky=1", "-a", APP));
-	char *out = wait_logs("tricky-done");
+	/* the app's own line: its start's line names the command, "tricky-done" included */
+	char *out = wait_logs(" app[tricky.1]: \\x1b]0;owned\\x07tricky-done\n");
 	assert_format(out);
 	cr_assert(strstr(out, " app[tricky.1]: x\\x0d\\x1b[2K2026-12-01T00:00:00.000000+00:00 "
 			      "slipway[api]: Release v9 created by admin\n"),

@@ -183,7 +183,7 @@ Test(pg_console, pg_psql_and_pg_info)
 	cr_assert(strstr(out, ",\"tables\":1}]\n"), "%s", out);
 
 	/* refusals: one line, exit 1, nothing changed */
-	char *before = OK("releases", "-a", APP);
+	char *before = OK("releases", "--json", "-a", APP);
 	app_sandbox_refused_line(sw("pg:psql", "NOPE", "-a", APP, "-c", "SELECT 1"),
 		"Couldn't find that add-on: NOPE is not attached to shop");
 	app_sandbox_refused_line(sw("pg:psql", "-a", OTHER, "-c", "SELECT 1"),
@@ -191,7 +191,7 @@ Test(pg_console, pg_psql_and_pg_info)
 	app_sandbox_refused_line(sw("pg:info", "-a", "nope"),
 		"app 'nope' does not exist (create it with: slipway apps:create nope)");
 	cr_assert_str_eq(OK("pg:info", "-a", OTHER), "blog has no heroku-postgresql add-ons.\n");
-	cr_assert_str_eq(OK("releases", "-a", APP), before);
+	cr_assert_str_eq(OK("releases", "--json", "-a", APP), before);
 	cr_assert(strstr(ok_in(NULL, (const char *[]){ "pg:psql", "-a", APP, "-c",
 							"SELECT count(*) FROM t", NULL }),
 			 "     1\n"));

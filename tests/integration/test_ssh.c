@@ -845,7 +845,7 @@ static void assert_no_secret(const char *out)
 static void buildpacks_push_refused(const char *lines, const char *want)
 {
 	commit_buildpacks(lines);
-	char *before = OK(env, SLIPWAY_BIN, "releases", "-a", APP);
+	char *before = OK(env, SLIPWAY_BIN, "releases", "--json", "-a", APP);
 	struct th_result r = RUN(env_a, "git", "push", "heroku", "main");
 	cr_assert_neq(r.status, 0, "push: %s", r.err);
 	char *line = th_path("remote:  !     '.buildpacks': buildpack '%s' cannot be used over ssh: "
@@ -855,7 +855,7 @@ static void buildpacks_push_refused(const char *lines, const char *want)
 	cr_assert_null(strstr(r.err, "-----> Cloning"), "%s", r.err);
 	assert_no_secret(r.err);
 	th_result_free(&r);
-	char *after = OK(env, SLIPWAY_BIN, "releases", "-a", APP);
+	char *after = OK(env, SLIPWAY_BIN, "releases", "--json", "-a", APP);
 	cr_assert_str_eq(after, before);
 	cr_assert_not(strstr(after, "Deploy"), "%s", after);
 	free(line);
