@@ -84,12 +84,19 @@ static size_t host_ports_count(const struct sandbox *sb, int port, int *found)
 	return n;
 }
 
-/* One attached add-on: its socket directory at /run/addons/<alias in lower case>, its port. */
+char *sandbox_addon_dir(const char *alias)
+{
+	char *dir = xasprintf("%s/%s", SANDBOX_ADDONS_DIR, alias);
+	for (char *p = dir + strlen(SANDBOX_ADDONS_DIR); *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return dir;
+}
+
+/* One attached add-on: its socket directory at sandbox_addon_dir(), its port. */
 static int add_addon(struct sandbox *sb, const char *root, const struct attachment *at)
 {
 	struct addon rec = ADDON_INIT;
 	struct stat st;
-	char inside[sizeof(SANDBOX_ADDONS_DIR) + ATTACH_ALIAS_MAX + 1];
 	int err = addon_read(root, at->addon, &rec), found;
 	if (err == SW_ENOTFOUND)
 		return 0; /* destroyed: as a server that is down */
@@ -97,11 +104,9 @@ static int add_addon(struct sandbox *sb, const char *root, const struct attachme
 		return err;
 	char *run = paths_addon_file(root, at->addon, "run");
 	if (stat(run, &st) == 0 && S_ISDIR(st.st_mode)) {
-		size_t n = (size_t)snprintf(inside, sizeof(inside), "%s/", SANDBOX_ADDONS_DIR);
-		for (const char *c = at->alias; *c && n < sizeof(inside) - 1; c++)
-			inside[n++] = (char)tolower((unsigned char)*c);
-		inside[n] = '\0';
+		char *inside = sandbox_addon_dir(at->alias);
 		sandbox_mount(sb, run, inside, 1);
+		free(inside);
 	}
 	free(run);
 	size_t n = host_ports_count(sb, rec.port, &found);

@@ -133,6 +133,13 @@ int sandbox_init(struct sandbox *sb, const char *root, const char *app, enum san
 void sandbox_mount(struct sandbox *sb, const char *host, const char *inside, int writable);
 
 /*
+ * Where an add-on attached as alias has its socket directory inside:
+ * SANDBOX_ADDONS_DIR/<alias in lower case> ("DATABASE":
+ * "/run/addons/database"), malloc'ed.
+ */
+char *sandbox_addon_dir(const char *alias);
+
+/*
  * Makes the add-ons of attachments (a release's, store/attach.h) reachable
  * from inside, for SANDBOX_RUN: each one's socket directory
  * (<root>/addons/NAME/run) at SANDBOX_ADDONS_DIR/<alias in lower case>,

@@ -9,7 +9,6 @@
 #include "util/run.h"
 #include "util/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +57,22 @@ static void redis_client(const char *root, const struct addon *a, const char *us
 	free(sock);
 }
 
+/* a's kind (*pg: PostgreSQL, else Redis) and its credentials: SW_EINVALID for a kind without a client. */
+static int client_login(const char *root, const struct addon *a, int *pg,
+			struct addon_credentials *c)
+{
+	*pg = !strcmp(a->kind, "postgresql");
+	if (!*pg && strcmp(a->kind, "redis"))
+		return sw_error_set(SW_EINVALID, "add-on '%s' is a %s: it has no client", a->name,
+				    a->kind);
+	return addon_credentials_read(root, a->name, c);
+}
+
 int addon_client_prepare(const char *root, const struct addon *a, enum addon_login who,
 			 struct addon_client *cl)
 {
 	struct addon_credentials c;
-	int pg = !strcmp(a->kind, "postgresql");
-	if (!pg && strcmp(a->kind, "redis"))
-		return sw_error_set(SW_EINVALID, "add-on '%s' is a %s: it has no client", a->name,
-				    a->kind);
-	int err = addon_credentials_read(root, a->name, &c);
+	int pg, err = client_login(root, a, &pg, &c);
 	if (err)
 		return err;
 	int super = who == ADDON_CLIENT_SUPERUSER;
@@ -88,17 +94,11 @@ int addon_client_sandboxed(const char *root, const struct addon *a, const char *
 {
 	struct addon_credentials c;
 	char port[16];
-	int pg = !strcmp(a->kind, "postgresql");
-	if (!pg && strcmp(a->kind, "redis"))
-		return sw_error_set(SW_EINVALID, "add-on '%s' is a %s: it has no client", a->name,
-				    a->kind);
-	int err = addon_credentials_read(root, a->name, &c);
+	int pg, err = client_login(root, a, &pg, &c);
 	if (err)
 		return err;
 	/* where exec/sandbox.c mounts its socket directory */
-	char *dir = xasprintf("%s/%s", SANDBOX_ADDONS_DIR, alias);
-	for (char *p = dir + strlen(SANDBOX_ADDONS_DIR); *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	char *dir = sandbox_addon_dir(alias);
 	snprintf(port, sizeof(port), "%d", a->port);
 	if (pg) {
 		strvec_push(words, "psql");

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "runtime/addon_pg.h"
 
+#include "exec/sandbox.h"
+
 #include "runtime/addon_kind.h"
 #include "store/addons.h"
 #include "store/paths.h"
@@ -9,7 +11,6 @@
 #include "util/run.h"
 #include "util/util.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -342,11 +343,10 @@ static void pg_service(const char *root, const struct addon *a, struct buf *run,
 /* libpq, psycopg and node-postgres take the socket directory from host=; PORT picks its file */
 static char *pg_url(const struct addon *a, const struct addon_credentials *c, const char *alias)
 {
-	char *url = xasprintf("postgres://%s:%s@localhost:%d/%s?host=/run/addons/%s", c->user,
-			      c->password, a->port, c->database, alias);
-	/* the alias's letters in lower case: DATABASE -> /run/addons/database */
-	for (char *p = strrchr(url, '/') + 1; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	char *dir = sandbox_addon_dir(alias);
+	char *url = xasprintf("postgres://%s:%s@localhost:%d/%s?host=%s", c->user, c->password,
+			      a->port, c->database, dir);
+	free(dir);
 	return url;
 }
 
