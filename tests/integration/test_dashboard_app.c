@@ -150,6 +150,17 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 		after = instances();
 	}
 	cr_assert(replaced(after, old_port), "not restarted: before %s, now %s", before, after);
+	/* and the restart is over (its switch done, the old instance retired) once it is logged */
+	char *log = NULL;
+	for (int i = 0; i < 600; i++) {
+		free(log);
+		log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+		if (strstr(log, "slipway[api]: Restart all by alice (dashboard)\n"))
+			break;
+		rt_pause_ms(100);
+	}
+	cr_assert(strstr(log, "slipway[api]: Restart all by alice (dashboard)\n"), "%s", log);
+	free(log);
 	free(old_port);
 	free(before);
 	free(after);
@@ -176,7 +187,7 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	cr_assert(strstr(a.text, "<td>SECRET_KEY</td><td>hunter2</td>"), "%s", a.text);
 	free(a.text);
 
-	char *log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+	log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
 	cr_assert(strstr(log, "slipway[api]: Restart all by alice (dashboard)\n"), "%s", log);
 	cr_assert(strstr(log, "slipway[api]: Maintenance mode on by alice (dashboard)\n"), "%s", log);
 	cr_assert(strstr(log, "slipway[api]: Config vars revealed by alice (dashboard)\n"), "%s", log);
