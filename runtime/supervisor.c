@@ -604,7 +604,8 @@ int supervisor_service_write(const char *root, const struct service_desc *d)
 		err = sw_error_set(SW_EEXISTS, "the service '%s' exists", d->name);
 		goto done;
 	}
-	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)) || (err = fill(tmp, d)))
+	if ((err = fs_mkdir_p(scandir, 0700)) || (err = fs_mkdtemp(scandir, ".new-", &tmp)) ||
+	    (err = fill(tmp, d)))
 		goto done;
 	if (d->replace)
 		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */

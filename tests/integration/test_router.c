@@ -654,6 +654,36 @@ Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
 	free(log);
 }
 
+Test(router, server_run_starts_the_tree_of_a_root_never_started)
+{
+	/* what systemd's first start of a new server does: no services/ yet */
+	char *services = th_path("%s/services", sb.root);
+	cr_assert(access(services, F_OK) && errno == ENOENT, "%s exists before any start", services);
+	free(services);
+	char *log = th_path("%s/server-run.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "server:run", NULL };
+	pid_t run = app_sandbox_start(&sb, log, argv);
+	struct th_result r = { 0 };
+	char *want = th_path("{\"running\":true,\"pid\":%d,", (int)run);
+	for (int i = 0; i < 200; i++) {
+		r = sw("server:status", "--json");
+		if (!strncmp(r.out, want, strlen(want)) || waitpid(run, NULL, WNOHANG) == run)
+			break;
+		th_result_free(&r);
+		rt_pause_ms(100);
+	}
+	char *said = th_read(log, NULL);
+	cr_assert(!strncmp(r.out, want, strlen(want)), "%s\nserver:run said: %s", r.out, said);
+	th_result_free(&r);
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(waitpid(run, NULL, 0), run);
+	free(said);
+	free(want);
+	free(log);
+}
+
 Test(router, server_status_says_when_the_router_serves_an_older_configuration)
 {
 	svscan = rt_start(&sb);
