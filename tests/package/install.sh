@@ -1,0 +1,243 @@
+#!/bin/sh
+# The package installed on a fresh Debian 12 that boots with systemd: a
+# container (mmdebstrap from Debian's archive, cached under
+# /var/cache/slipway-test; systemd-nspawn -b) in a network namespace of its
+# own, which this test makes and removes; ssh reaches its sshd on
+# 127.0.0.1 inside that namespace.
+#
+#   1. a user git that is not Slipway's: the install refuses, with the
+#      reason, and starts nothing;
+#   2. another name through debconf: the account (unlocked, a real shell,
+#      home the root), the runtime's service active as that user, the
+#      apps' domain, root's key pushing as admin over ssh with PAM and
+#      without (a locked account: refused, the control), apps:create over
+#      ssh, the shipped buildpacks found, the daily gc; apt remove stops
+#      it and keeps the data, purge without a yes keeps it too;
+#   3. the default name git and domain (hostname -f), then purge with a
+#      yes: the data is gone.
+#
+# Usage: install.sh DEB_DIR VERSION (ctest's package/install, label long)
+set -eu
+debdir=$1
+version=$2
+start=$(date +%s)
+
+say() { echo "-----> $*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+[ "$(id -u)" = 0 ] || { echo "skipped: needs root (systemd-nspawn)"; exit 77; }
+for tool in mmdebstrap systemd-nspawn nsenter ip ssh ssh-keygen; do
+	command -v "$tool" >/dev/null || { echo "skipped: no $tool (run scripts/deps)"; exit 77; }
+done
+deb=$(ls "$debdir"/slipway_"$version"_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || fail "no package slipway_${version}_*.deb in $debdir (the test package/build makes it)"
+
+# ---- the image: Debian 12 with systemd, sshd and what the package depends on
+cache=/var/cache/slipway-test
+depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
+	grep -v -e '^$' -e '^debconf-2.0$' | sort -u | tr '\n' ',')
+include="systemd,systemd-sysv,dbus,iproute2,openssh-server,procps,debconf,${depends%,}"
+image=$cache/bookworm-$(printf '%s' "$include" | sha256sum | cut -c1-16).tar
+if [ ! -s "$image" ]; then
+	say "Making the Debian 12 image ($image)"
+	mkdir -p "$cache"
+	sources=/etc/apt/sources.list.d/debian.sources
+	[ -e "$sources" ] || sources=/etc/apt/sources.list
+	tmp=$cache/.new-$(basename "$image")
+	mmdebstrap --variant=apt --include="$include" bookworm "$tmp" "$sources" \
+		>"$cache/mmdebstrap.log" 2>&1 || {
+		tail -n 20 "$cache/mmdebstrap.log" >&2
+		rm -f "$tmp"
+		fail "mmdebstrap could not make the image (log: $cache/mmdebstrap.log)"
+	}
+	mv "$tmp" "$image"
+fi
+
+# ---- the container, booted in a network namespace of its own
+work=$(mktemp -d /var/tmp/slipway-package-test.XXXXXX)
+ns=slipway-pkg-$$
+nspawn=
+cleanup() {
+	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
+		kill "$nspawn" 2>/dev/null || true
+		i=0
+		while kill -0 "$nspawn" 2>/dev/null && [ $i -lt 60 ]; do
+			sleep 1
+			i=$((i + 1))
+		done
+		kill -9 "$nspawn" 2>/dev/null || true
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ctr=$work/root
+mkdir "$ctr"
+tar -C "$ctr" -xf "$image"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+say "Booting it"
+setsid systemd-nspawn --quiet --register=no --keep-unit -b -D "$ctr" \
+	--network-namespace-path="/run/netns/$ns" </dev/null >"$work/console.log" 2>&1 &
+nspawn=$!
+
+init=
+in_ctr() {
+	nsenter -t "$init" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+}
+i=0
+while :; do
+	[ -z "$init" ] && init=$(pgrep -P "$nspawn" 2>/dev/null | head -n 1) || true
+	if [ -n "$init" ]; then
+		state=$(in_ctr systemctl is-system-running 2>/dev/null) || true
+		case $state in running | degraded) break ;; esac
+	fi
+	kill -0 "$nspawn" 2>/dev/null || { cat "$work/console.log" >&2; fail "the container did not boot"; }
+	[ $i -lt 1200 ] || { cat "$work/console.log" >&2; fail "the container did not boot in 120 s"; }
+	sleep 0.1
+	i=$((i + 1))
+done
+
+# ---- helpers
+ssh-keygen -q -t ed25519 -N '' -C admin@laptop -f "$work/key"
+mkdir -p "$ctr/root/.ssh"
+cp "$work/key.pub" "$ctr/root/.ssh/authorized_keys"
+cp "$deb" "$ctr/root/"
+debname=$(basename "$deb")
+
+# ssh USER CMD...: from the container's namespace to its sshd, with root's key
+ssh_as() {
+	user=$1
+	shift
+	ip netns exec "$ns" ssh -F /dev/null -i "$work/key" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ConnectTimeout=20 "$user@127.0.0.1" "$@"
+}
+apt_get() {
+	in_ctr sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt-get "$@"' apt-get "$@"
+}
+preseed() {
+	printf '%s\n' "$@" | in_ctr debconf-set-selections
+}
+# waits (60 s at most) until the unit's state is the one wanted
+wait_unit() {
+	i=0
+	while [ "$(in_ctr systemctl is-active "$1" || true)" != "$2" ]; do
+		[ $i -lt 600 ] || fail "$1 is $(in_ctr systemctl is-active "$1" || true), not $2:
+$(in_ctr journalctl -u "$1" --no-pager | tail -n 20)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+as_server() {
+	user=$1
+	shift
+	in_ctr sh -c 'cd /var/lib/slipway && exec runuser -u "$0" -- env HOME=/var/lib/slipway "$@"' \
+		"$user" "$@"
+}
+# checks the account sshd will let in: home the root, a real shell, '*' as its password
+check_account() {
+	entry=$(in_ctr getent passwd "$1") || fail "no user $1"
+	case $entry in
+	"$1:x:"*":Slipway:/var/lib/slipway:/bin/sh") ;;
+	*) fail "the user $1 is not Slipway's as it should be: $entry" ;;
+	esac
+	[ "$(in_ctr getent shadow "$1" | cut -d: -f2)" = '*' ] || fail "$1 is locked or has a password"
+}
+check_running() {
+	wait_unit slipway.service active
+	status=$(as_server "$1" slipway --root /var/lib/slipway server:status)
+	case $status in
+	*"Supervisor: running, s6-svscan"*"Router:     running"*) ;;
+	*) fail "the runtime does not run: $status" ;;
+	esac
+	owner=$(in_ctr ps -o user= -C s6-svscan | sort -u)
+	[ "$owner" = "$1" ] || fail "s6-svscan runs as '$owner', not $1"
+}
+
+# ---- 1. a user git that is not Slipway's
+say "Installing beside a user git that is not Slipway's"
+in_ctr useradd --create-home --shell /bin/sh git
+preseed "slipway slipway/domain string example.test" "slipway slipway/import-root-keys boolean true"
+if apt_get install -y --no-install-recommends "./$debname" >"$work/apt.log" 2>&1; then
+	cat "$work/apt.log"
+	fail "the install went through beside another user git"
+fi
+grep -qF "slipway: the user 'git' exists and is not Slipway's (its home is /home/git, not /var/lib/slipway): choose another name with 'dpkg-reconfigure slipway' (or preseed slipway/user)" \
+	"$work/apt.log" || { cat "$work/apt.log"; fail "the refusal does not say why"; }
+[ ! -e "$ctr/var/lib/slipway" ] || fail "the refused install made /var/lib/slipway"
+[ "$(in_ctr systemctl is-active slipway.service || true)" != active ] || fail "the refused install started slipway"
+[ "$(in_ctr getent passwd git | cut -d: -f6)" = /home/git ] || fail "the refused install changed the user git"
+
+# ---- 2. another name, through debconf
+say "Choosing the user deploy instead"
+preseed "slipway slipway/user string deploy"
+in_ctr dpkg --configure -a >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "dpkg --configure -a failed"; }
+grep -q "Adding ssh-ed25519 key SHA256:.* for admin... done" "$work/apt.log" ||
+	{ cat "$work/apt.log"; fail "root's key was not added for admin"; }
+check_account deploy
+check_running deploy
+grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway.service.d/user.conf" || fail "no drop-in with User=deploy"
+grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway-gc.service.d/user.conf" || fail "no gc drop-in"
+[ "$(as_server deploy git config --global slipway.domain)" = example.test ] || fail "slipway.domain is not example.test"
+
+say "Pushing as admin over ssh, with PAM (Debian's sshd) and without"
+out=$(ssh_as deploy apps:create myapp 2>&1) || fail "apps:create over ssh failed: $out"
+case $out in *"Creating myapp... done"*) ;; *) fail "apps:create said: $out" ;; esac
+out=$(ssh_as deploy buildpacks:add procfile -a myapp 2>&1) || fail "the shipped buildpacks are not found: $out"
+printf 'UsePAM no\n' >"$ctr/etc/ssh/sshd_config.d/slipway-test.conf"
+in_ctr systemctl restart ssh.service
+out=$(ssh_as deploy apps 2>&1) || fail "without PAM, ssh is refused: $out"
+case $out in *myapp*) ;; *) fail "apps over ssh said: $out" ;; esac
+# the control: the locked account that useradd makes is refused without PAM
+in_ctr usermod -p '!' deploy
+if out=$(ssh_as deploy apps 2>&1); then
+	fail "a locked account got in without PAM: the check above proves nothing"
+fi
+in_ctr usermod -p '*' deploy
+ssh_as deploy apps >/dev/null 2>&1 || fail "unlocked again, ssh is still refused"
+
+say "The daily gc"
+[ "$(in_ctr systemctl is-enabled slipway-gc.timer)" = enabled ] || fail "the gc timer is not enabled"
+wait_unit slipway-gc.timer active
+in_ctr systemctl start slipway-gc.service || fail "the gc failed: $(in_ctr journalctl -u slipway-gc --no-pager | tail)"
+[ "$(in_ctr systemctl show -p Result --value slipway-gc.service)" = success ] || fail "the gc did not succeed"
+
+say "apt remove keeps the data, purge without a yes too"
+apt_get remove -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get remove failed"; }
+wait_unit slipway.service inactive
+i=0
+while in_ctr pgrep -u deploy >/dev/null; do
+	[ $i -lt 300 ] || fail "processes of deploy run on after remove: $(in_ctr ps -u deploy -o pid=,args=)"
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -d "$ctr/var/lib/slipway/apps/myapp.git" ] || fail "apt remove removed the data"
+apt_get purge -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get purge failed"; }
+grep -qF "slipway: kept /var/lib/slipway (every app's data); remove it yourself if you no longer need it" \
+	"$work/apt.log" || { cat "$work/apt.log"; fail "purge did not say it kept the data"; }
+[ -d "$ctr/var/lib/slipway/apps/myapp.git" ] || fail "purge removed the data without a yes"
+[ ! -e "$ctr/etc/systemd/system/slipway.service.d" ] || fail "purge left the drop-in"
+
+# ---- 3. the default name and domain; purge with a yes
+say "Installing again with the defaults"
+in_ctr userdel --remove git 2>/dev/null
+in_ctr userdel deploy
+rm -rf "$ctr/var/lib/slipway"
+apt_get install -y --no-install-recommends "./$debname" >"$work/apt.log" 2>&1 ||
+	{ cat "$work/apt.log"; fail "apt-get install failed"; }
+check_account git
+check_running git
+[ ! -e "$ctr/etc/systemd/system/slipway.service.d/user.conf" ] || fail "a drop-in for the default user"
+fqdn=$(in_ctr sh -c 'hostname -f 2>/dev/null || hostname')
+[ "$(as_server git git config --global slipway.domain)" = "$fqdn" ] || fail "slipway.domain is not $fqdn"
+out=$(ssh_as git apps:create other 2>&1) || fail "apps:create over ssh failed: $out"
+preseed "slipway slipway/purge-data boolean true"
+apt_get purge -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get purge failed"; }
+[ ! -e "$ctr/var/lib/slipway" ] || fail "purge with a yes kept /var/lib/slipway"
+
+echo "package/install: passed in $(($(date +%s) - start)) s"
