@@ -338,12 +338,31 @@ static int write_pid(const char *scandir, pid_t pid)
 }
 
 /* Replaces this process with s6-svscan on scandir; returns only if it cannot. */
+extern char **environ;
+
+/*
+ * s6-svscan's environment, which every service inherits: PATH, and where
+ * the server user's global git config is (its HOME, as systemd's User=
+ * gives it), so that what s6 starts reads the same settings as the
+ * command that started the tree.  No allocation: it runs after fork.
+ */
 static void exec_svscan(const char *scandir)
 {
+	static const char *const config[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_GLOBAL=",
+					      "GIT_CONFIG_NOSYSTEM=", NULL };
+	const char *env[8] = { path_env[0] };
+	size_t n = 1;
+	for (char **e = environ; e && *e && n < 7; e++)
+		for (size_t i = 0; config[i]; i++)
+			if (!strncmp(*e, config[i], strlen(config[i]))) {
+				env[n++] = *e;
+				break;
+			}
+	env[n] = NULL;
 	/* the tree outlives app code under memory pressure (when we may lower it) */
 	proc_oom_score_adj(PROC_OOM_TREE);
-	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
-	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
+	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
 }
 
 /* In the child: its own session, the log as its output, nothing else of ours open. */

@@ -684,6 +684,69 @@ Test(router, server_run_starts_the_tree_of_a_root_never_started)
 	free(log);
 }
 
+/* The direct children of pid, by their command names ("pasta\nslipway\n"); malloc'ed. */
+static char *children_of(pid_t pid)
+{
+	char *path = th_path("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	char *kids = th_read(path, NULL);
+	struct buf names = BUF_INIT;
+	buf_adds(&names, "");
+	for (char *k = kids ? strtok(kids, " \n") : NULL; k; k = strtok(NULL, " \n")) {
+		char *comm_path = th_path("/proc/%s/comm", k), *comm = th_read(comm_path, NULL);
+		buf_adds(&names, comm ? comm : "?\n");
+		free(comm);
+		free(comm_path);
+	}
+	free(kids);
+	free(path);
+	return names.data;
+}
+
+/*
+ * Whether web.1 runs beside a forwarder (pasta: a network of its own):
+ * s6-supervise -> slipway instance:run -> the forwarder and the sandbox.
+ * -1 while there is no such process.
+ */
+static int web_has_its_own_network(void)
+{
+	char *dir = rt_service_dir(&sb, 1, "web.1");
+	pid_t sup = dir ? rt_supervisor_of(dir) : 0;
+	int own = -1;
+	if (sup > 0) {
+		char *path = th_path("/proc/%d/task/%d/children", (int)sup, (int)sup);
+		char *kids = th_read(path, NULL);
+		pid_t inst = kids ? (pid_t)atoi(kids) : 0;
+		if (inst > 0) {
+			char *names = children_of(inst);
+			own = strstr(names, "pasta") || strstr(names, "passt");
+			free(names);
+		}
+		free(kids);
+		free(path);
+	}
+	free(dir);
+	return own;
+}
+
+Test(router, instances_the_tree_starts_read_the_server_users_global_settings)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* the control: by default, a network of its own */
+	int own = -1;
+	for (int i = 0; i < 100 && own != 1; i++, rt_pause_ms(100))
+		own = web_has_its_own_network();
+	cr_assert_eq(own, 1, "web.1 runs without a forwarder by default");
+	/* the server user's global git config (its HOME, as systemd's User= gives it) */
+	free(ok("git", "config", "--global", "slipway.appNetwork", "host"));
+	free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+	for (int i = 0; i < 100 && own != 0; i++, rt_pause_ms(100))
+		own = web_has_its_own_network();
+	cr_assert_eq(own, 0, "web.1 restarted by its supervisor ignores the global slipway.appNetwork host");
+	assert_page_soon("one - web.1\n");
+}
+
 Test(router, server_status_says_when_the_router_serves_an_older_configuration)
 {
 	svscan = rt_start(&sb);
