@@ -13,8 +13,10 @@
 #      without (a locked account: refused, the control), apps:create over
 #      ssh, the shipped buildpacks found, the daily gc; apt remove stops
 #      it and keeps the data, purge without a yes keeps it too;
-#   3. the default name git and domain (hostname -f), then purge with a
-#      yes: the data is gone.
+#   3. the default name git and domain (hostname -f); a push over ssh
+#      deploys an app the router serves, and an upgrade to a rebuilt
+#      package keeps it answering every request; then purge with a yes:
+#      the data is gone.
 #
 # Usage: install.sh DEB_DIR VERSION (ctest's package/install, label long)
 set -eu
@@ -59,7 +61,9 @@ fi
 work=$(mktemp -d /var/tmp/slipway-package-test.XXXXXX)
 ns=slipway-pkg-$$
 nspawn=
+loop=
 cleanup() {
+	[ -z "$loop" ] || kill "$loop" 2>/dev/null || true
 	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
 		kill "$nspawn" 2>/dev/null || true
 		i=0
@@ -235,7 +239,69 @@ check_running git
 [ ! -e "$ctr/etc/systemd/system/slipway.service.d/user.conf" ] || fail "a drop-in for the default user"
 fqdn=$(in_ctr sh -c 'hostname -f 2>/dev/null || hostname')
 [ "$(as_server git git config --global slipway.domain)" = "$fqdn" ] || fail "slipway.domain is not $fqdn"
-out=$(ssh_as git apps:create other 2>&1) || fail "apps:create over ssh failed: $out"
+
+say "Pushing an app, and upgrading the package while it serves"
+# the namespace has only its loopback, which pasta cannot give an app's
+# own network (a server's uplink can): the server user's global setting
+as_server git git config --global slipway.appNetwork host
+out=$(ssh_as git apps:create myapp 2>&1) || fail "apps:create over ssh failed: $out"
+app=$work/app
+mkdir "$app"
+cat >"$app/server.pl" <<'PERL'
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => $ENV{PORT}, Listen => 64,
+	ReuseAddr => 1) or die "listen: $!";
+while (my $c = $s->accept) {
+	while (defined(my $l = <$c>)) { last if $l eq "\r\n" }
+	my $b = "hello from $ENV{DYNO}\n";
+	print $c "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
+	close $c;
+}
+PERL
+echo 'web: exec perl server.pl' >"$app/Procfile"
+git -C "$app" init -q -b main
+git -C "$app" add -A
+git -C "$app" -c user.name=t -c user.email=t@example.com commit -q -m first
+sshcmd="ssh -F /dev/null -i $work/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+ip netns exec "$ns" git -C "$app" -c core.sshCommand="$sshcmd" push -q ssh://git@127.0.0.1/myapp.git main \
+	>"$work/push.log" 2>&1 || { cat "$work/push.log"; fail "the push failed"; }
+grep -q "Released v1" "$work/push.log" || { cat "$work/push.log"; fail "the push released nothing"; }
+url=$(ssh_as git open -a myapp) || fail "open failed: $url"
+port=${url##*:}
+port=${port%%/*}
+case $url in http://myapp.$fqdn:*) ;; *) fail "open said $url" ;; esac
+get() {
+	ip netns exec "$ns" curl -sS --max-time 10 -H "Host: myapp.$fqdn" "http://127.0.0.1:$port/"
+}
+[ "$(get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(get 2>&1)"
+
+# a rebuilt package (the same files, the next version) while a loop asks the app
+next=$work/next
+dpkg-deb -R "$deb" "$next"
+sed -i "s/^Version: .*/Version: $version+1/" "$next/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$next" "$ctr/root/slipway_$version+1.deb" >/dev/null
+: >"$work/answers"
+(
+	n=0
+	while [ ! -e "$work/upgraded" ] && [ $n -lt 3000 ]; do
+		get >>"$work/answers" 2>&1 || echo "request failed" >>"$work/answers"
+		n=$((n + 1))
+	done
+) &
+loop=$!
+apt_get install -y --no-install-recommends "./slipway_$version+1.deb" >"$work/apt.log" 2>&1 ||
+	{ cat "$work/apt.log"; fail "the upgrade failed"; }
+touch "$work/upgraded"
+wait "$loop"
+[ "$(in_ctr dpkg-query -W -f '${Version}' slipway)" = "$version+1" ] || fail "the upgrade did not happen"
+check_running git
+asked=$(wc -l <"$work/answers")
+bad=$(grep -cvx "hello from web.1" "$work/answers" || true)
+[ "$bad" = 0 ] || fail "$bad of $asked requests failed during the upgrade: $(grep -vx "hello from web.1" "$work/answers" | sort | uniq -c)"
+[ "$asked" -gt 0 ] || fail "no request was made during the upgrade"
+[ "$(get)" = "hello from web.1" ] || fail "myapp is not served after the upgrade"
+echo "       $asked requests during the upgrade, all answered"
+
 preseed "slipway slipway/purge-data boolean true"
 apt_get purge -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get purge failed"; }
 [ ! -e "$ctr/var/lib/slipway" ] || fail "purge with a yes kept /var/lib/slipway"
