@@ -15,7 +15,8 @@
  *   - an option's value, by what the value is: app names after -a/--app
  *     and every option whose value is an APP (what `slipway apps` lists,
  *     run by the same executable with the line's --root and -r, so over
- *     ssh from a checkout; errors say nothing), git remotes after
+ *     ssh from a checkout: without a terminal, so ssh asks for no
+ *     passphrase, for at most 10 s; errors say nothing), git remotes after
  *     -r/--remote (`git remote`), directories after a DIR; nothing for
  *     other values nor for arguments.
  */

@@ -11,34 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Sources the script ($1) and completes the line $2 (the cursor at its
- * end) as bash does on TAB: COMP_WORDS split at blanks and around the
- * runs of ':' and '=' of COMP_WORDBREAKS, an empty last word after a
- * blank, and the function's $2 what follows the last ':' or '=' (so
- * "releases:" is (slipway releases :) with $2 empty).  Prints COMPREPLY,
- * one a line.
- */
-static const char driver[] =
-	"source \"$1\" || exit 1\n"
-	"line=$2\n"
-	"COMP_WORDS=()\n"
-	"read -ra parts <<<\"$line\"\n"
-	"for p in \"${parts[@]}\"; do\n"
-	"\twhile [[ $p =~ ^[:=]+ || $p =~ ^[^:=]+ ]]; do\n"
-	"\t\tCOMP_WORDS+=(\"${BASH_REMATCH[0]}\")\n"
-	"\t\tp=${p:${#BASH_REMATCH[0]}}\n"
-	"\tdone\n"
-	"done\n"
-	"[[ $line == *' ' ]] && COMP_WORDS+=('')\n"
-	"COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
-	"COMP_LINE=$line\n"
-	"COMP_POINT=${#line}\n"
-	"cur=${COMP_WORDS[COMP_CWORD]}\n"
-	"[[ $cur == [:=]* ]] && cur=\n"
-	"_slipway slipway \"$cur\" \"${COMP_WORDS[COMP_CWORD - 1]}\"\n"
-	"((${#COMPREPLY[@]})) && printf '%s\\n' \"${COMPREPLY[@]}\"\n"
-	"exit 0\n";
+/* tests/cli/complete.sh completes a line as bash does on TAB (it says how). */
+#define COMPLETE_SH TESTS_DIR "/cli/complete.sh"
 
 static char *dir;
 
@@ -65,8 +39,8 @@ static char *complete_in(const char *cwd, const char *const *env, const char *li
 	*strrchr(bin, '/') = '\0';
 	const char *path_env[] = { th_keep(th_path("PATH=%s:%s", bin, getenv("PATH"))),
 				   env ? env[0] : NULL, NULL };
-	struct th_result r = th_runv(cwd, path_env, "bash", "--norc", "--noprofile", "-c", driver,
-				     "bash", SLIPWAY_COMPLETION, line, NULL);
+	struct th_result r = th_runv(cwd, path_env, "bash", "--norc", "--noprofile", COMPLETE_SH,
+				     SLIPWAY_COMPLETION, line, NULL);
 	cr_assert_eq(r.status, 0, "completing '%s': %s", line, r.err);
 	cr_assert_str_empty(r.err, "completing '%s' said: %s", line, r.err);
 	char *path = th_path("%s/replies", dir);
