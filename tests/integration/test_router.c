@@ -896,6 +896,18 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	assert_page(503, "Offline for maintenance");
 	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
 	assert_page(200, "two - web.1\n");
+	/* the dashboard answers at its host through the same include, its script too */
+	struct response login = through("dashboard.localhost", "/login");
+	cr_assert_eq(login.code, 200, "%s", login.body ? login.body : "(none)");
+	cr_assert(strstr(login.body, "<h1>Log in to Slipway</h1>"), "%s", login.body);
+	char *src = strstr(login.body, "src=\"/static/login."), *end = src ? strchr(src + 5, '"') : NULL;
+	cr_assert(end, "%s", login.body);
+	char *script = strndup(src + 5, (size_t)(end - src - 5));
+	struct response js = through("dashboard.localhost", script);
+	cr_assert_eq(js.code, 200, "%s: %s", script, js.body ? js.body : "(none)");
+	free(js.body);
+	free(script);
+	free(login.body);
 
 	rt_stop(&sb, &svscan);
 	char *pidfile = th_path("%s/nginx.pid", dir), *pid = th_read(pidfile, NULL);
