@@ -128,7 +128,7 @@ struct job {
 	struct app_ctx ctx;
 	struct release r;  /* restart: the current release */
 	char *user;
-	int on;            /* maintenance: the state set */
+	int on, was;       /* maintenance: the state set, and the one before */
 };
 
 static void job_free(void *arg)
@@ -216,9 +216,14 @@ void procs_restart(struct page_req *q, struct response *res)
 static void maintenance_run(void *arg)
 {
 	struct job *j = arg;
-	if (router_switch(j->ctx.root, j->ctx.app, NULL, NULL) == 0)
+	const char *state = j->on ? "on" : "off";
+	if (router_maintenance(j->ctx.root, j->ctx.app, j->on, j->was) < 0)
+		logs_event(j->ctx.root, j->ctx.app, "api", "Maintenance mode %s by %s (dashboard) "
+			   "failed: %s; it stays %s", state, j->user, sw_error_last(),
+			   j->was ? "on" : "off");
+	else
 		logs_event(j->ctx.root, j->ctx.app, "api", "Maintenance mode %s by %s (dashboard)",
-			   j->on ? "on" : "off", j->user);
+			   state, j->user);
 }
 
 void procs_maintenance(struct page_req *q, struct response *res)
@@ -231,6 +236,7 @@ void procs_maintenance(struct page_req *q, struct response *res)
 		return;
 	}
 	struct job *j = job_open(q, &err);
+	int was = maintenance_on(q->d->root, q->app);
 	if (!j || (err = maintenance_set(q->d->root, q->app, on)) < 0) {
 		char *text = xasprintf("%s maintenance mode... failed: %s", on ? "Enabling" : "Disabling",
 				       sw_error_last());
@@ -241,6 +247,7 @@ void procs_maintenance(struct page_req *q, struct response *res)
 		return;
 	}
 	j->on = on;
+	j->was = was;
 	/* the router follows once the answer is out: its reload waits for this request */
 	run_after(q, res, j, on ? "maintenance-on" : "maintenance-off", maintenance_run);
 }

@@ -932,6 +932,18 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	return err;
 }
 
+int router_maintenance(const char *root, const char *app, int on, int was)
+{
+	int err = maintenance_set(root, app, on);
+	if (!err && (err = router_switch(root, app, NULL, NULL)) < 0) {
+		struct sw_error_state first;
+		sw_error_save(&first, err);
+		maintenance_set(root, app, was);
+		err = sw_error_restore(&first);
+	}
+	return err;
+}
+
 int router_stop(const char *root, int wait_sec)
 {
 	int err = 0;

@@ -170,6 +170,28 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	cr_assert_eq(a.status, 403, "%s", a.text);
 	free(a.text);
 	cr_assert_eq(app_status(), 200);
+	/* with it, while the router refuses every configuration: logged, and it stays off */
+	dash_git_config(&ds, "slipway.nginx", "/bin/false");
+	a = dash_http(&ds, "/apps/" APP "/maintenance", on, cookie, ds.base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	free(a.text);
+	const char *failed = "slipway[api]: Maintenance mode on by alice (dashboard) failed: the "
+			     "router refused the new configuration";
+	for (int i = 0; i < 300; i++) {
+		log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+		if (strstr(log, failed))
+			break;
+		free(log);
+		log = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(log && strstr(log, "; it stays off\n"), "%s", log ? log : "(no failure logged)");
+	free(log);
+	char *m2 = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "maintenance", "-a", APP);
+	cr_assert_str_eq(m2, "off\n");
+	free(m2);
+	cr_assert_eq(app_status(), 200);
+	dash_git_config(&ds, "slipway.nginx", "nginx");
 	/* with it: the app's host answers 503 */
 	a = dash_http(&ds, "/apps/" APP "/maintenance", on, cookie, ds.base);
 	cr_assert_eq(a.status, 303, "%s", a.text);

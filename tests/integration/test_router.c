@@ -922,6 +922,31 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	free(dir);
 }
 
+Test(router, maintenance_on_that_the_router_refuses_leaves_maintenance_off)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* an nginx that refuses every configuration */
+	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=/bin/false");
+	struct th_result r = sw("maintenance:on", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.out, "Enabling maintenance mode for " APP "... failed\n");
+	cr_assert(strstr(r.err, " !    the router refused the new configuration"), "%s", r.err);
+	th_result_free(&r);
+	char *m = ok(SLIPWAY_BIN, "maintenance", "-a", APP);
+	cr_assert_str_eq(m, "off\n");
+	free(m);
+	assert_page(200, "one - web.1\n");
+	char *log = ok(SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+	cr_assert_null(strstr(log, "Maintenance mode on"), "%s", log);
+	free(log);
+	/* the same command with the real nginx: the page, so the refusal above was the switch's */
+	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=nginx");
+	free(ok(SLIPWAY_BIN, "maintenance:on", "-a", APP));
+	assert_page(503, "Offline for maintenance");
+}
+
 Test(router, server_start_refuses_a_malformed_router_limit_and_starts_nothing)
 {
 	app_sandbox_setenv(&sb, "SLIPWAY_ROUTER_CONNECTIONS=16");
