@@ -165,6 +165,37 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	free(before);
 	free(after);
 
+	/* one process type: a button per type; a type the release lacks is refused, unlogged */
+	a = dash_http(&ds, "/apps/" APP "/processes", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "<input type=\"hidden\" name=\"type\" value=\"web\">"
+				 "<button type=\"submit\">Restart web</button>"), "%s", a.text);
+	free(a.text);
+	char *typed = th_path("csrf=%s&type=nosuch", csrf);
+	a = dash_http(&ds, "/apps/" APP "/processes/restart", typed, cookie, ds.base);
+	cr_assert_eq(a.status, 400, "%s", a.text);
+	cr_assert(strstr(a.text, "Restart failed: v2 has no process type &#39;nosuch&#39;"), "%s",
+		  a.text);
+	free(a.text);
+	free(typed);
+	typed = th_path("csrf=%s&type=web", csrf);
+	a = dash_http(&ds, "/apps/" APP "/processes/restart", typed, cookie, ds.base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes?done=restart-type\r\n"), "%s",
+		  a.text);
+	free(a.text);
+	free(typed);
+	for (int i = 0; i < 600; i++) {
+		log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+		if (strstr(log, "slipway[api]: Restart web by alice (dashboard)\n"))
+			break;
+		free(log);
+		log = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(log, "the restart of web was not logged");
+	cr_assert_null(strstr(log, "Restart nosuch"), "%s", log);
+	free(log);
+
 	/* maintenance without the token: refused, the app still serves */
 	a = dash_http(&ds, "/apps/" APP "/maintenance", "state=on", cookie, ds.base);
 	cr_assert_eq(a.status, 403, "%s", a.text);
