@@ -274,8 +274,15 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 {
 	char *csrf = NULL, *cookie = log_in(&csrf);
 	char *out = th_path("%s/tail.out", sb.dir);
+	/* a line logged before the stream opens (after the page, say) comes first, after reset */
+	free(cli("maintenance:off"));
 	pid_t pid = tail_start(cookie, out);
 	app_sandbox_wait_for(out, ": live\n\n");
+	char *start = th_read(out, NULL);
+	char *reset = strstr(start, "event: reset\ndata: \n\n"), *live = strstr(start, ": live\n\n");
+	char *before = strstr(start, "slipway[api]: Maintenance mode off by ");
+	cr_assert(reset && before && reset < before && before < live, "%s", start);
+	free(start);
 	/* a line logged after the stream opened arrives as it comes */
 	free(cli("maintenance:on"));
 	app_sandbox_wait_for(out, "slipway[api]: Maintenance mode on by ");
@@ -318,6 +325,44 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 		tail_stop(tails[i]);
 		free(outs[i]);
 	}
+	/* a HEAD gets the stream's headers and holds no slot: as many as slots, then a tail opens */
+	char *url = th_path("%s/apps/" APP "/logs/stream", ds.base), *cookie_h = th_path("Cookie: %s", cookie);
+	/* (first, the tails that went give their slots back: within moments, bounded) */
+	for (int i = -100; i <= LOGS_STREAMS_MAX; i++) {
+		struct th_result h = th_runv(NULL, NULL, "curl", "-sS", "-I", "--max-time", "10",
+					     "--resolve", ds.resolve, "-H", cookie_h, url, NULL);
+		cr_assert_eq(h.status, 0, "HEAD %d: %s", i, h.err);
+		int streams = strstr(h.out, "Content-Type: text/event-stream") != NULL;
+		th_result_free(&h);
+		if (i < 0 && !streams) {
+			rt_pause_ms(100);
+			continue;
+		}
+		cr_assert(streams, "HEAD %d was refused", i);
+		if (i < 0)
+			i = 0;
+	}
+	free(cookie_h);
+	free(url);
+	char *last = th_path("%s/tail-last.out", sb.dir);
+	int opened = 0;
+	for (int tries = 0; tries < 100 && !opened; tries++) {
+		pid = tail_start(cookie, last);
+		for (int w = 0; w < 100; w++) {
+			char *t = th_read(last, NULL);
+			int done = t && (strstr(t, ": live\n\n") || strstr(t, "HTTP/1.1 503"));
+			opened = t && strstr(t, ": live\n\n");
+			free(t);
+			if (done)
+				break;
+			rt_pause_ms(100);
+		}
+		tail_stop(pid);
+		if (!opened)
+			rt_pause_ms(200);
+	}
+	cr_assert(opened, "no tail opened after the HEADs");
+	free(last);
 	free(out);
 	free(csrf);
 	free(cookie);
