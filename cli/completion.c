@@ -115,7 +115,7 @@ static const char body[] =
 	"\t\tlocal words=()\n"
 	"\t\tfor w in $_slipway_opts; do words+=(\"${w%%=*}\"); done\n"
 	"\t\tCOMPREPLY=($(compgen -W \"${words[*]}\" -- \"$cur\"))\n"
-	"\telif [[ -z $cmd ]]; then\n"
+	"\telif [[ -z $cmd ]] || { [[ $cmd == help ]] && ((i == n - 1)); }; then\n"
 	"\t\tCOMPREPLY=($(compgen -W \"$_slipway_commands\" -- \"$cur\"))\n"
 	"\tfi\n"
 	"\t# bash replaces only what follows the word's last ':' or '=' (its $2)\n"

@@ -7,7 +7,7 @@
  *
  * The script defines _slipway and registers it for the command slipway
  * (`complete -F _slipway slipway`).  It completes, from the line typed:
- *   - the command's name, topic:sub names whole (bash splits words at the
+ *   - the command's name (and help's argument), topic:sub names whole (bash splits words at the
  *     ':' and '=' of COMP_WORDBREAKS: the script glues them back and
  *     offers only what follows the last one, as bash replaces only that);
  *   - after the command, the options its --help lists (not the hidden

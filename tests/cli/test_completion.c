@@ -162,6 +162,12 @@ Test(completion, after_a_colon_it_offers_what_bash_replaces)
 	got = complete("slipway --root /tmp releases:in");
 	cr_assert_str_eq(got, "info\n");
 	free(got);
+	got = complete("slipway help releases:in");
+	cr_assert_str_eq(got, "info\n");
+	free(got);
+	got = complete("slipway help releases:info rel"); /* help takes one */
+	cr_assert_str_empty(got);
+	free(got);
 }
 
 Test(completion, a_command_s_long_options_are_exactly_its_table_s)
