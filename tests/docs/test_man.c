@@ -134,7 +134,7 @@ static const char *page_of(struct th_result *pages, char **topics, size_t *n, co
 			return pages[i].out;
 	char *path = th_keep(th_path("%s/slipway-%s.1", SLIPWAY_MAN_DIR, topic));
 	pages[*n] = render_page(path);
-	topics[*n] = th_keep(strdup(topic));
+	topics[*n] = strdup(topic);
 	const char *out = pages[(*n)++].out;
 	char *title = th_keep(th_path("slipway-%s(1)", topic));
 	cr_assert(strstr(out, title), "%s: %s", path, out);
@@ -163,10 +163,13 @@ Test(man, each_topic_has_a_page_with_every_option_of_its_commands)
 		for (size_t i = 0; i < n; i++)
 			cr_assert(has_word(sec, len, words[i]), "%s of %s is missing: %s", words[i],
 				  c->name, sec);
+		th_keep_free(); /* what this command's check kept */
 	}
 	cr_assert_gt(n_pages, 20);
-	for (size_t i = 0; i < n_pages; i++)
+	for (size_t i = 0; i < n_pages; i++) {
 		th_result_free(&pages[i]);
+		free(topics[i]);
+	}
 }
 
 Test(man, a_page_with_a_roff_mistake_is_caught)
