@@ -832,6 +832,10 @@ static char *complete_here(const char *line)
 
 Test(client, completion_offers_the_apps_the_user_may_use_on_the_server)
 {
+	/* the script is made here, in the checkout, not asked of the server */
+	char *script = CLIENT_OK("completion", "bash");
+	cr_assert(strstr(script, "complete -F _slipway slipway\n"), "%s", script);
+	free(script);
 	free(OP(SLIPWAY_BIN, "apps:create", "mine"));
 	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "mine"));
 	free(OP(SLIPWAY_BIN, "apps:create", "theirs"));
