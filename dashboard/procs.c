@@ -71,24 +71,11 @@ done:
 	return err;
 }
 
-/* The current release of the app (its process types): 0, or an error. */
-static int current_release(const char *root, const char *app, struct release *r)
-{
-	struct ledger *l = NULL;
-	char *repo = app_repo_path(root, app);
-	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_current(l, &v)) && v)
-		err = ledger_read(l, v, LEDGER_READ_PROCS, r);
-	ledger_free(l);
-	free(repo);
-	return err;
-}
-
 /* A "Restart TYPE" button for each process type of the current release. */
 static void restart_buttons(struct page_req *q, struct buf *b)
 {
 	struct release r = RELEASE_INIT;
-	if (current_release(q->d->root, q->app, &r) < 0) {
+	if (ledger_read_current(q->d->root, q->app, LEDGER_READ_PROCS, &r) < 0) {
 		release_release(&r);
 		return;
 	}

@@ -270,6 +270,30 @@ static void tail_stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A tail into out once it is live, trying again while every slot is taken
+ * (a tail that went frees its slot within moments): its pid, or -1.
+ */
+static pid_t tail_open(const char *cookie, const char *out)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		pid_t pid = tail_start(cookie, out);
+		for (int w = 0; w < 100; w++) {
+			char *t = th_read(out, NULL);
+			int live = t && strstr(t, ": live\n\n"), busy = t && strstr(t, "HTTP/1.1 503");
+			free(t);
+			if (live)
+				return pid;
+			if (busy)
+				break;
+			rt_pause_ms(100);
+		}
+		tail_stop(pid);
+		rt_pause_ms(200);
+	}
+	return -1;
+}
+
 Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 {
 	char *csrf = NULL, *cookie = log_in(&csrf);
@@ -297,25 +321,9 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 	char *outs[LOGS_STREAMS_MAX];
 	for (int i = 0; i < LOGS_STREAMS_MAX; i++) {
 		outs[i] = th_path("%s/tail%d.out", sb.dir, i);
-		int opened = 0;
 		/* the slot of the tail that went is freed within moments (bounded wait) */
-		for (int tries = 0; tries < 100 && !opened; tries++) {
-			tails[i] = tail_start(cookie, outs[i]);
-			for (int w = 0; w < 100; w++) {
-				char *t = th_read(outs[i], NULL);
-				int done = t && (strstr(t, ": live\n\n") || strstr(t, "HTTP/1.1 503"));
-				opened = t && strstr(t, ": live\n\n");
-				free(t);
-				if (done)
-					break;
-				rt_pause_ms(100);
-			}
-			if (!opened) {
-				tail_stop(tails[i]);
-				rt_pause_ms(200);
-			}
-		}
-		cr_assert(opened, "tail %d did not open", i);
+		tails[i] = tail_open(cookie, outs[i]);
+		cr_assert_neq(tails[i], -1, "tail %d did not open", i);
 	}
 	struct dash_answer a = dash_http(&ds, "/apps/" APP "/logs/stream", NULL, cookie, NULL);
 	cr_assert_eq(a.status, 503, "%s", a.text);
@@ -345,23 +353,9 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 	free(cookie_h);
 	free(url);
 	char *last = th_path("%s/tail-last.out", sb.dir);
-	int opened = 0;
-	for (int tries = 0; tries < 100 && !opened; tries++) {
-		pid = tail_start(cookie, last);
-		for (int w = 0; w < 100; w++) {
-			char *t = th_read(last, NULL);
-			int done = t && (strstr(t, ": live\n\n") || strstr(t, "HTTP/1.1 503"));
-			opened = t && strstr(t, ": live\n\n");
-			free(t);
-			if (done)
-				break;
-			rt_pause_ms(100);
-		}
-		tail_stop(pid);
-		if (!opened)
-			rt_pause_ms(200);
-	}
-	cr_assert(opened, "no tail opened after the HEADs");
+	pid = tail_open(cookie, last);
+	cr_assert_neq(pid, -1, "no tail opened after the HEADs");
+	tail_stop(pid);
 	free(last);
 	free(out);
 	free(csrf);
