@@ -1,10 +1,10 @@
 /*
  * The Debian package scripts/package built (the ctest fixture package/build,
  * into SLIPWAY_DEB_DIR): the files a server needs are in it (the binary,
- * its manual page, the buildpacks, the runtime's unit and the daily gc's),
- * the units run slipway on the package's root as its user, it depends only
- * on what Debian main has, its version is the project's, and lintian finds
- * no error in it.
+ * its manual pages and bash completion, the buildpacks, the runtime's unit
+ * and the daily gc's), the units run slipway on the package's root as its
+ * user, it depends only on what Debian main has, its version is the
+ * project's, and lintian finds no error in it.
  */
 #include "tests/helpers.h"
 
@@ -59,12 +59,15 @@ static char *packaged(const char *path)
 	return text;
 }
 
-Test(package, holds_the_binary_its_manual_page_the_buildpacks_and_the_units)
+Test(package, holds_the_binary_its_manual_pages_completion_buildpacks_and_units)
 {
 	char *list = dpkg_deb("-c", NULL);
 	static const char *const files[] = {
 		" ./usr/bin/slipway\n",
 		" ./usr/share/man/man1/slipway.1.gz\n",
+		" ./usr/share/man/man1/slipway-apps.1.gz\n",
+		" ./usr/share/man/man1/slipway-releases.1.gz\n",
+		" ./usr/share/bash-completion/completions/slipway\n",
 		" ./usr/share/slipway/buildpacks/procfile/bin/compile\n",
 		" ./usr/share/slipway/buildpacks/node/lib/semver.sh\n",
 		" ./lib/systemd/system/slipway.service\n",
