@@ -90,18 +90,21 @@ setsid systemd-nspawn --quiet --register=no --keep-unit -b -D "$ctr" \
 nspawn=$!
 
 init=
+state=
 in_ctr() {
 	nsenter -t "$init" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
 }
 i=0
 while :; do
-	[ -z "$init" ] && init=$(pgrep -P "$nspawn" 2>/dev/null | head -n 1) || true
+	# the container's systemd: nspawn's child that runs it (not a helper
+	# nspawn forks on the way)
+	init=$(pgrep -x -P "$nspawn" systemd 2>/dev/null | head -n 1) || true
 	if [ -n "$init" ]; then
 		state=$(in_ctr systemctl is-system-running 2>/dev/null) || true
 		case $state in running | degraded) break ;; esac
 	fi
 	kill -0 "$nspawn" 2>/dev/null || { cat "$work/console.log" >&2; fail "the container did not boot"; }
-	[ $i -lt 1200 ] || { cat "$work/console.log" >&2; fail "the container did not boot in 120 s"; }
+	[ $i -lt 1200 ] || { cat "$work/console.log" >&2; fail "the container did not boot in 120 s (its systemd: '${init:-none}', is-system-running: '${state:-}')"; }
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -275,6 +278,9 @@ get() {
 }
 [ "$(get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(get 2>&1)"
 
+# what the operator changed stays changed: admin's keys are not imported again
+as_server git slipway --root /var/lib/slipway keys:remove admin >/dev/null
+
 # a rebuilt package (the same files, the next version) while a loop asks the app
 next=$work/next
 dpkg-deb -R "$deb" "$next"
@@ -300,6 +306,8 @@ bad=$(grep -cvx "hello from web.1" "$work/answers" || true)
 [ "$bad" = 0 ] || fail "$bad of $asked requests failed during the upgrade: $(grep -vx "hello from web.1" "$work/answers" | sort | uniq -c)"
 [ "$asked" -gt 0 ] || fail "no request was made during the upgrade"
 [ "$(get)" = "hello from web.1" ] || fail "myapp is not served after the upgrade"
+keys=$(as_server git slipway --root /var/lib/slipway keys)
+case $keys in *admin*) fail "the upgrade imported root's keys again: $keys" ;; esac
 echo "       $asked requests during the upgrade, all answered"
 
 preseed "slipway slipway/purge-data boolean true"
