@@ -14,6 +14,7 @@
 #include "access/access.h"
 #include "store/addons.h"
 #include "store/app.h"
+#include "store/certs.h"
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/maintenance.h"
@@ -263,6 +264,7 @@ int cmd_apps_destroy(struct cli *c)
 		return rc;
 	/* its processes stop first: nothing may run an app that is gone */
 	router_forget(c->root, name);
+	certs_remove(c->root, name); /* none is fine: a new app of the name must not get it */
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))
 		host_retire(c->root, name, NULL, NULL);

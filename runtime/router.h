@@ -54,6 +54,7 @@
 /* What the router serves on, from the settings. */
 struct router_listen {
 	int port;            /* slipway.httpPort: default 80 when it can be bound, else 5000 */
+	int https_port;      /* slipway.httpsPort: default 443 when it can be bound, else 5443 */
 	char address[64];    /* slipway.httpAddress: "" for every address */
 	char domain[256];    /* slipway.domain: apps answer at APP.DOMAIN */
 };

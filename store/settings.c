@@ -190,6 +190,12 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_PORT, .scope = SERVER_,
 		.def_doc = "80 if it can be bound, else 5000 (kept once chosen)",
 		.help = "the router's port" },
+	[SETTING_ID_HTTPS_PORT] = {
+		.key = "slipway.httpsPort", .env = "SLIPWAY_HTTPS_PORT",
+		.type = SETTING_TYPE_PORT, .scope = SERVER_,
+		.def_doc = "443 if it can be bound, else 5443 (kept once chosen)",
+		.help = "the router's HTTPS port, for the apps that have a certificate "
+			"([HTTPS](https.md))" },
 	[SETTING_ID_HTTP_ADDRESS] = {
 		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
 		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",
