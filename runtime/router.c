@@ -543,6 +543,9 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		buf_adds(b, "\tdefault \"-\";\n}\n");
 	}
 	buf_addf(b, "map $status $slipway_at_%s {\n", name);
+	/* with a certificate, HTTP's redirects (and the ACME path's 404) are no app's error */
+	if (cert && state != APP_RUNNING)
+		buf_adds(b, "\t301 at=info;\n\t308 at=info;\n\t404 at=info;\n");
 	if (state == APP_MAINTENANCE)
 		buf_adds(b, "\tdefault 'at=error code=H80 desc=\"Maintenance mode\"';\n");
 	else if (state == APP_NO_WEB)
@@ -973,7 +976,7 @@ static int write_tls(const char *root, const struct router_listen *l, char **old
 	int listening = any_cert(root), err = 0;
 	if (fs_read_file(path, 1 << 20, old, NULL) < 0)
 		*old = NULL;
-	*opens = listening && (!*old || !strstr(*old, "listen"));
+	*opens = listening && (!*old || !strstr(*old, "ssl_reject_handshake"));
 	tls_conf(l, listening, &conf);
 	if (listening) {
 		char *kept = router_path(root, HTTPS_PORT_FILE), text[16];

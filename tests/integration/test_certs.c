@@ -13,10 +13,13 @@
 
 #include "util/util.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +246,28 @@ Test(certs, certs_add_serves_https_redirects_http_and_certs_remove_undoes_it)
 	cr_assert(strstr(r.out, "slipway[api]: Add SSL certificate by "), "%s", r.out);
 	th_result_free(&r);
 
+	/* maintenance mode is the same over HTTPS, and the router's lines say so */
+	free(ok(SLIPWAY_BIN, "maintenance:on", "-a", APP));
+	x = https(HOST, "/", "GET");
+	cr_assert(strstr(x.out, "Offline for maintenance") && strstr(x.out, "\n503 2 "), "%s", x.out);
+	free(x.out);
+	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
+	for (int i = 0; i < 50; i++) {
+		r = sw("logs", "-a", APP, "-p", "router");
+		int seen = strstr(r.out, "code=H80") && strstr(r.out, "status=503") &&
+			   strstr(r.out, "protocol=https");
+		th_result_free(&r);
+		if (seen)
+			break;
+		rt_pause_ms(100);
+	}
+	r = sw("logs", "-a", APP, "-p", "router");
+	cr_assert(strstr(r.out, "at=error code=H80 desc=\"Maintenance mode\" method=GET path=\"/\""),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "status=503 bytes="), "%s", r.out);
+	cr_assert(strstr(r.out, "protocol=https"), "%s", r.out);
+	th_result_free(&r);
+
 	/* certs:remove asks for the app's name, and changes nothing without it */
 	char *before = router_state();
 	app_sandbox_refused(sw("certs:remove", "-a", APP), 1,
@@ -279,6 +304,28 @@ Test(certs, refusals_change_nothing_with_or_without_a_certificate_live)
 {
 	svscan = rt_start(&sb);
 	free(app_sandbox_push(&sb, "main"));
+	/* the HTTPS port held by something else: refused before the router is touched */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)https_port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	char *before = router_state();
+	struct th_result r = sw("certs:add", pem("good.pem"), pem("good.key"), "--bypass", "-a", APP);
+	char *want = th_path("Adding SSL certificate to " APP "... failed\n");
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	want = th_path(" !    the router cannot listen on port %d for HTTPS: it is in use (set "
+		       "another with: git config --global slipway.httpsPort PORT)\n", https_port);
+	cr_assert_str_eq(r.err, want);
+	cr_assert_eq(r.status, 1);
+	free(want);
+	th_result_free(&r);
+	char *after = router_state();
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	close(fd);
 	for (int live = 0; live < 2; live++) {
 		if (live)
 			free(add("good.pem", "good.key"));
@@ -305,7 +352,7 @@ Test(certs, refusals_change_nothing_with_or_without_a_certificate_live)
 	app_sandbox_setenv(&sb, ca);
 	free(ca);
 	free(ok(SLIPWAY_BIN, "certs:add", pem("good.pem"), pem("good.key"), "-a", APP));
-	struct th_result r = sw("certs:info", "-a", APP);
+	r = sw("certs:info", "-a", APP);
 	cr_assert(strstr(r.out, "SSL certificate is verified by a root authority.\n"), "%s", r.out);
 	th_result_free(&r);
 }
