@@ -263,8 +263,8 @@ int cmd_apps_destroy(struct cli *c)
 	if (rc)
 		return rc;
 	/* its processes stop first: nothing may run an app that is gone */
-	router_forget(c->root, name);
 	certs_remove(c->root, name); /* none is fine: a new app of the name must not get it */
+	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))
 		host_retire(c->root, name, NULL, NULL);

@@ -1119,14 +1119,18 @@ int router_stop(const char *root, int wait_sec)
 
 int router_forget(const char *root, const char *app)
 {
-	char *path = paths_router_app(root, app), *msg = NULL;
-	int err = 0;
+	struct router_listen l;
+	char *path = paths_router_app(root, app), *msg = NULL, *old_tls = NULL;
+	int err = 0, opens = 0;
 	int removed = unlink(path) == 0;
 	if (removed && router_system())
 		err = system_reload(root);
-	else if (removed && router_running(root) && !(err = write_generation(root)) &&
+	/* the app's certificate went before: the HTTPS port may be the last one's */
+	else if (removed && router_running(root) && !(err = router_listen_read(root, &l)) &&
+		 !(err = write_tls(root, &l, &old_tls, &opens)) && !(err = write_generation(root)) &&
 		 !(err = nginx_run(root, "-t", &msg)))
 		err = reload_and_drain(root);
+	free(old_tls);
 	free(msg);
 	free(path);
 	return err;

@@ -357,7 +357,7 @@ Test(certs, refusals_change_nothing_with_or_without_a_certificate_live)
 	th_result_free(&r);
 }
 
-Test(certs, a_bundle_on_stdin_replaces_the_certificate_without_a_request_failing)
+Test(certs, a_bundle_on_stdin_replaces_the_certificate_without_a_request_failing_and_apps_destroy_removes_it)
 {
 	svscan = rt_start(&sb);
 	free(app_sandbox_push(&sb, "main"));
@@ -394,6 +394,17 @@ Test(certs, a_bundle_on_stdin_replaces_the_certificate_without_a_request_failing
 	struct th_result r = sw("logs", "-a", APP, "-p", "api");
 	cr_assert_eq(th_count(r.out, "Update SSL certificate by "), 3, "%s", r.out);
 	th_result_free(&r);
+
+	/* apps:destroy takes the certificate along: a new app of the name has none */
+	free(ok(SLIPWAY_BIN, "apps:destroy", APP, "--confirm", APP));
+	free(ok(SLIPWAY_BIN, "apps:create", APP));
+	r = sw("certs", "-a", APP);
+	cr_assert(strstr(r.out, APP " has no SSL certificates.\n"), "%s", r.out);
+	th_result_free(&r);
+	struct response x = https(HOST, "/", "GET");
+	cr_assert_eq(x.status, 7, "nothing listens for HTTPS any more: curl exited %d: %s",
+		     x.status, x.out);
+	free(x.out);
 	free(got);
 	free(text);
 	free(bundle);
