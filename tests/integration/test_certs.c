@@ -206,6 +206,11 @@ Test(certs, certs_add_serves_https_redirects_http_and_certs_remove_undoes_it)
 	free(url);
 	free(out);
 
+	/* server:status: the router serves the configuration there is now */
+	r = sw("server:status");
+	cr_assert(strstr(r.out, "Router:     running, nginx on 127.0.0.1:"), "%s", r.out);
+	th_result_free(&r);
+
 	/* HTTPS: the app, over HTTP/2, told the request came over HTTPS */
 	char *want = th_path("Host=" HOST ":%d\nX-Forwarded-Proto=https\nX-Forwarded-Port=%d\n"
 			     "\n200 2 ", https_port, https_port);
