@@ -229,24 +229,32 @@ static int lock_app(struct cli *c, struct app_ctx *ctx)
 		       : 0;
 }
 
+/* The usage errors certs:add's arguments make, here or on a server: 0 when there is none. */
+static int add_usage(const struct cli *c)
+{
+	if (c->nargs == 1)
+		return cli_usage(c->cmd, "give both CRT and KEY, or neither and a PEM bundle "
+					 "(certificate chain and key) on stdin");
+	if (!c->nargs && isatty(0))
+		return cli_usage(c->cmd, "give CRT and KEY, or a PEM bundle (certificate chain and "
+					 "key) on stdin");
+	return 0;
+}
+
 int cmd_certs_add(struct cli *c)
 {
 	const struct certs_add_args *a = c->options;
 	struct buf text = BUF_INIT, chain = BUF_INIT, key = BUF_INIT;
 	struct app_ctx ctx = APP_CTX_INIT;
-	int rc;
-	if (c->nargs == 1)
-		return cli_usage(c->cmd, "give both CRT and KEY, or neither and a PEM bundle "
-					 "(certificate chain and key) on stdin");
+	int rc = add_usage(c);
+	if (rc)
+		return rc;
 	if (c->shell_user && c->nargs) {
 		/* a remote user's paths would be the server's files: what they send is on stdin */
 		say(stderr, SAY_ERROR, "over ssh, certs:add reads the certificate chain and key "
 				       "from stdin: cat CRT KEY | slipway certs:add -a %s", c->app);
 		return 1;
 	}
-	if (!c->nargs && isatty(0))
-		return cli_usage(c->cmd, "give CRT and KEY, or a PEM bundle (certificate chain and "
-					 "key) on stdin");
 	if (app_check_exists(c->root, c->app) < 0 || read_input(c, &text) < 0 ||
 	    certs_pem_split(text.data, text.len, &chain, &key) < 0)
 		rc = cli_fail();
@@ -265,9 +273,9 @@ int cmd_certs_add(struct cli *c)
 int cmd_certs_add_forward(struct cli *c)
 {
 	struct buf text = BUF_INIT;
-	int rc = 0;
-	if (c->nargs != 2)
-		return 0;
+	int rc = add_usage(c);
+	if (rc || c->nargs != 2)
+		return rc;
 	/* the files are this machine's: they go to the server on ssh's stdin */
 	int fd = memfd_create("slipway-certs", MFD_CLOEXEC);
 	if (fd < 0)

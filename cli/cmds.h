@@ -78,8 +78,8 @@ int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
- * machine's, become its stdin (and it has no arguments).  0, or the exit
- * code after the message.
+ * machine's, become its stdin (and it has no arguments); its usage errors
+ * are told here.  0, or the exit code after the message.
  */
 int cmd_certs_add_forward(struct cli *c);
 extern const struct opt certs_add_opts[], certs_remove_opts[];

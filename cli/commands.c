@@ -514,14 +514,15 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 	if ((cmd->flags & CMD_APP) && !c->app)
 		return cli_usage(cmd, "no app specified: use -a APP");
 	/* certs:add's files are this machine's: sent on stdin */
-	if (cmd->fn == cmd_certs_add && cmd_certs_add_forward(c))
-		return 1;
+	int rc = cmd->fn == cmd_certs_add ? cmd_certs_add_forward(c) : 0;
+	if (rc)
+		return rc;
 	forward_words(c, cmd, &words);
 	/* a terminal only where one is needed: the server refuses it for the rest (shell.c) */
 	int tty = cmd->fn == cmd_run ? cmd_run_tty(c)
 		  : cmd->fn == cmd_pg_psql ? cmd_pg_psql_tty(c)
 		  : cmd->fn == cmd_redis_cli && cmd_redis_cli_tty(c);
-	int rc = remote_exec(rem, (const char *const *)words.v, tty);
+	rc = remote_exec(rem, (const char *const *)words.v, tty);
 	strvec_clear(&words);
 	return rc;
 }

@@ -336,7 +336,15 @@ Test(certs, refusals_change_nothing_with_or_without_a_certificate_live)
 			free(add("good.pem", "good.key"));
 		char *before = router_state();
 		refused("good.pem", "other.key", 1, "the private key does not match the certificate");
-		struct th_result r = sw("certs:add", pem("expired.pem"), pem("expired.key"),
+		/* a usage error: one file of the two */
+		r = sw("certs:add", pem("good.pem"), "--bypass", "-a", APP);
+		cr_assert_eq(r.status, 2, "%s", r.err);
+		cr_assert_str_eq(r.out, "");
+		cr_assert(strstr(r.err, "give both CRT and KEY, or neither and a PEM bundle "
+				 "(certificate chain and key) on stdin\nUsage: slipway certs:add"), "%s",
+			  r.err);
+		th_result_free(&r);
+		r = sw("certs:add", pem("expired.pem"), pem("expired.key"),
 					"--bypass", "-a", APP);
 		cr_assert_eq(r.status, 1, "%s", r.out);
 		cr_assert_str_eq(r.out, "");
