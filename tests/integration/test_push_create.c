@@ -139,6 +139,13 @@ Test(push_create, a_push_to_a_new_app_creates_and_deploys_it)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "=== Apps\nnewapp\n");
 	th_result_free(&r);
+	/* its git URL names sshd's port, which is not 22 */
+	r = ssh_run("apps:info -a newapp");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *want = th_path("=== newapp\nGit URL:     ssh://%s@127.0.0.1:%d/newapp.git\n", user, port);
+	cr_assert(!strncmp(r.out, want, strlen(want)), "%s\nwant: %s", r.out, want);
+	free(want);
+	th_result_free(&r);
 	char *out = ok(SLIPWAY_BIN, "access", "-a", "newapp");
 	cr_assert_str_eq(out, "=== newapp Access\nalice\n");
 	free(out);
