@@ -10,6 +10,7 @@
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
+#include "util/caps.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/net.h"
@@ -512,6 +513,13 @@ static void collect(const char *line, size_t len, void *ctx)
 	buf_adds(b, "\n");
 }
 
+/* run_opts.before_exec: nginx gets the capabilities slipway cleared at start (util/caps.h). */
+static void nginx_caps(void *ctx)
+{
+	(void)ctx;
+	caps_restore_inherited();
+}
+
 static int nginx_run(const char *root, const char *what, char **msg)
 {
 	char *prog = NULL, *prefix = NULL;
@@ -528,6 +536,7 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	o.timeout_sec = 30;
 	o.on_line = collect;
 	o.ctx = &said;
+	o.before_exec = nginx_caps; /* nginx -t binds the ports it checks */
 	err = run_child(&o, &status);
 	if (err == SW_ENOTFOUND)
 		err = sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
@@ -1052,8 +1061,9 @@ static int write_service(const char *root)
 	buf_add_shell_quoted(&run, prefix);
 	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
 	finish_program(root, &finish);
+	/* nginx alone keeps the capabilities the tree got: ports 80 and 443 without root */
 	struct service_desc d = { .name = SERVICE, .about = "the router", .run = run.data,
-				  .finish = finish.data };
+				  .finish = finish.data, .keep_caps = 1 };
 	err = supervisor_service_write(root, &d);
 	if (err == SW_EEXISTS) {
 		struct service_file f = { "finish", finish.data, finish.len, 0755 };

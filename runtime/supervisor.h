@@ -139,6 +139,9 @@ struct service_desc {
 	size_t nfiles;
 	int replace;                  /* 1: a service of that name is replaced (a killed switch's
 					 leftover); 0: SW_EEXISTS when there is one */
+	int keep_caps;                /* 1: run keeps the tree's ambient capabilities (the
+					 router's nginx, for ports below 1024); 0: run and
+					 log/run clear them first (util/caps.h) */
 };
 
 /*
