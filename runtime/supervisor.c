@@ -766,11 +766,21 @@ long supervisor_service_own_pid(const char *root, const char *service, long pid)
 {
 	char proc[64];
 	struct stat a, b;
+	struct service_state st;
 	if (pid <= 0 || !supervisor_service_name_valid(service))
 		return 0;
-	char *dir = service_path(root, service);
 	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
-	if (stat(proc, &a) < 0 || stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (stat(proc, &a) < 0) {
+		/*
+		 * a process holding capabilities this one lacks (the router's
+		 * nginx: util/caps.h) hides its cwd: s6 says whether it is the service's
+		 */
+		if (errno != EACCES || supervisor_service_state(root, service, &st) < 0 || !st.up)
+			return 0;
+		return st.pid == pid ? pid : 0;
+	}
+	char *dir = service_path(root, service);
+	if (stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		pid = 0;
 	free(dir);
 	return pid;

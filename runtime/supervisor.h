@@ -197,7 +197,8 @@ int supervisor_service_state(const char *root, const char *service, struct servi
  * the process s6 starts for it does (and no other pid of the machine, so
  * not one reused since), else 0: a pid the service wrote down itself
  * (nginx.pid, an instance's state file), checked without forking
- * s6-svstat.
+ * s6-svstat - but for a process whose working directory this one may not
+ * see (one holding capabilities it lacks: util/caps.h), which s6 names.
  */
 long supervisor_service_own_pid(const char *root, const char *service, long pid);
 

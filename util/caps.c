@@ -2,6 +2,7 @@
 #include "util/caps.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -72,4 +73,18 @@ int caps_restore_inherited(void)
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return -1;
 	return 0;
+}
+
+int caps_may_bind(int port)
+{
+	int start = 1024;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	if (f && fscanf(f, "%d", &start) != 1)
+		start = 1024;
+	if (f)
+		fclose(f);
+	if (port >= start)
+		return 1;
+	struct __user_cap_data_struct data[2];
+	return caps_get(data) == 0 && (data[0].effective >> CAP_NET_BIND_SERVICE & 1);
 }

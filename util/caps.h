@@ -38,4 +38,11 @@ int caps_drop_inherited(void);
  */
 int caps_restore_inherited(void);
 
+/*
+ * 1 if this process may listen on TCP port: one at or above the kernel's
+ * net.ipv4.ip_unprivileged_port_start (1024 unless changed), or any with
+ * CAP_NET_BIND_SERVICE in its effective set; else 0.
+ */
+int caps_may_bind(int port);
+
 #endif

@@ -3,7 +3,8 @@
  * root, given CAP_NET_BIND_SERVICE as an ambient capability (what
  * systemd's AmbientCapabilities= does; setpriv here), starts the runtime
  * with slipway.httpPort below 1024, pushes an app that builds and runs in
- * bubblewrap, and the router serves it on that port.  Only nginx keeps the
+ * bubblewrap, and the router serves it on that port; a push without the
+ * capability (as over ssh) goes live too.  Only nginx keeps the
  * capability; bubblewrap itself refuses to start with it (the control).
  */
 #define _GNU_SOURCE
@@ -32,6 +33,10 @@ static pid_t svscan = -1;
 #define with_cap(...) SANDBOX_RUN(&sb, NULL, "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, \
 				  "--clear-groups", "--inh-caps", "+net_bind_service", \
 				  "--ambient-caps", "+net_bind_service", __VA_ARGS__)
+
+/* argv run as the user nobody without any capability */
+#define as_nobody(...) SANDBOX_RUN(&sb, NULL, "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, \
+				   "--clear-groups", __VA_ARGS__)
 
 static void setup(void)
 {
@@ -87,6 +92,20 @@ static void use_http_port(int port)
 			sb.env[i] = th_path("SLIPWAY_HTTP_PORT=%d", port);
 		}
 	sb.http_port = port;
+}
+
+/* The page the router serves for the app, once it is want (waited for up to about 20 s). */
+static char *served(const char *want)
+{
+	char *body = NULL;
+	for (int i = 0; i < 200; i++) {
+		free(body);
+		body = rt_page(&sb, APP ".localhost");
+		if (body && !strcmp(body, want))
+			break;
+		rt_pause_ms(100);
+	}
+	return body;
 }
 
 /* The CapAmb line's value of pid ("" when it is gone). */
@@ -170,16 +189,28 @@ Test(low_port, the_router_serves_below_1024_for_a_server_user_with_the_capabilit
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "remote: -----> Released v1: Deploy "), "%s", r.err);
 	th_result_free(&r);
-	char *body = NULL;
-	for (int i = 0; i < 200; i++) {
-		free(body);
-		body = rt_page(&sb, APP ".localhost");
-		if (body && !strcmp(body, "one\n"))
-			break;
-		rt_pause_ms(100);
-	}
+	char *body = served("one\n");
 	cr_assert(body && !strcmp(body, "one\n"), "port %d: %s", port,
 		  body ? body : "(no answer)");
+	free(body);
+
+	/*
+	 * a push without the capability, as every push over ssh is (sshd's
+	 * sessions get none of the service's): its nginx -t may not bind the
+	 * port, yet the release goes live
+	 */
+	app_sandbox_write(&sb, "version", "two\n", 0644);
+	r = as_nobody("git", "commit", "-qam", "two");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	r = as_nobody("git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "remote: -----> Released v2: Deploy "), "%s", r.err);
+	cr_assert_null(strstr(r.err, "router refused"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "failed"), "%s", r.err);
+	th_result_free(&r);
+	body = served("two\n");
+	cr_assert(body && !strcmp(body, "two\n"), "port %d: %s", port, body ? body : "(no answer)");
 	free(body);
 
 	/* nginx alone kept it: not the app, its instance, nor the loggers */
