@@ -41,8 +41,9 @@
  * file of its topic, which includes common.h and cmds.h; its declaration
  * (and its option array's, if it has options) in cmds.h; its row in
  * commands.c.  The files call down only: main.c -> commands.c (this
- * header) -> cmd_*.c -> common.c; only help and shell, which need the
- * table, are commands.c's own.
+ * header) -> cmd_*.c -> common.c; only help, shell and completion, which
+ * need the table, are commands.c's own (completion's script is made by
+ * completion.h, which reads the table as docgen does).
  */
 #ifndef SW_CLI_H
 #define SW_CLI_H
@@ -69,8 +70,8 @@ enum {
 	 */
 	CMD_ARGV = 1 << 5,
 	/*
-	 * a CMD_REMOTE command that runs where it is typed, never sent to the
-	 * server of an ssh remote nor refused in its checkout (help)
+	 * runs where it is typed, never sent to the server of an ssh remote
+	 * nor refused in its checkout (help, completion)
 	 */
 	CMD_HERE = 1 << 6,
 	/*
@@ -115,6 +116,12 @@ int cli_run(struct cli *c, const struct cmd *cmd, int argc, char **argv);
  * help and its options (without --root for a remote user).
  */
 void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user);
+
+/*
+ * The option arrays cmd takes, in the order its help lists them (its
+ * shared ones, its own, then --root and -h/--help), NULL-terminated.
+ */
+void cli_option_groups(const struct cmd *cmd, const struct opt *groups[4]);
 
 /* The visible commands with every flag of need, one "  NAME   help" line each. */
 void cli_print_commands(unsigned need);

@@ -163,17 +163,10 @@ static void warn_release_command(struct cli *c, const struct change_result *res)
 		return;
 	if (!ledger_read(l, res->target, LEDGER_READ_PROCS, &t) &&
 	    !ledger_read(l, res->previous, LEDGER_READ_PROCS, &p)) {
-		const char *now = proc_list_get(&t.procs, "release");
-		const char *was = proc_list_get(&p.procs, "release");
-		if (was && !now)
-			say(stderr, SAY_ERROR, "v%d has no release command, unlike v%d: what v%d's "
-					       "(\"%s\") did to your database is not undone.",
-			    res->target, res->previous, res->previous, was);
-		else if (was && strcmp(now, was))
-			say(stderr, SAY_ERROR, "v%d's release command differs from v%d's: the release "
-					       "phase ran v%d's (\"%s\"), but what v%d's (\"%s\") did to your "
-					       "database is not undone.",
-			    res->target, res->previous, res->target, now, res->previous, was);
+		char *text = view_rollback_release_command(&p, &t, 1);
+		if (text)
+			say(stderr, SAY_ERROR, "%s", text);
+		free(text);
 	}
 	release_release(&t);
 	release_release(&p);

@@ -49,8 +49,7 @@ static int set_maintenance(struct cli *c, int on)
 {
 	printf("%s maintenance mode for %s... ", on ? "Enabling" : "Disabling", c->app);
 	fflush(stdout);
-	if (maintenance_set(c->root, c->app, on) < 0 ||
-	    router_switch(c->root, c->app, NULL, NULL) < 0) {
+	if (router_maintenance(c->root, c->app, on, maintenance_on(c->root, c->app)) < 0) {
 		printf("failed\n");
 		return cli_fail();
 	}

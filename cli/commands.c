@@ -1,11 +1,12 @@
 /*
  * The command table, the options every command shares, the dispatcher,
- * and the two commands that need the table: help and shell.
+ * and the three commands that need the table: help, shell and completion.
  */
 #define _GNU_SOURCE
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/common.h"
+#include "cli/completion.h"
 #include "cli/remote.h"
 #include "cli/shell.h"
 
@@ -52,6 +53,7 @@ static const struct opt common_opts[] = {
 
 static int cmd_help(struct cli *c);
 static int cmd_shell(struct cli *c);
+static int cmd_completion(struct cli *c);
 
 /* name, function, CMD_* flags, arguments min and max; synopsis, options; help */
 const struct cmd cli_commands[] = {
@@ -311,6 +313,10 @@ const struct cmd cli_commands[] = {
 	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1,
 	  "USER", NULL,
 	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },
+	{ "completion", cmd_completion, CMD_HERE, 1, 1,
+	  "bash", NULL,
+	  "print the bash completion script: commands, their options, app names after -a\n"
+	  "and git remotes after -r (load it with: source <(slipway completion bash))" },
 	{ "help", cmd_help, CMD_REMOTE | CMD_HERE, 0, 1,
 	  "[COMMAND]", NULL,
 	  "show help" },
@@ -344,8 +350,7 @@ static int app_from_checkout(const struct cmd *cmd)
 	       (cmd->flags & (CMD_APP_OPT | CMD_REMOTE)) == (CMD_APP_OPT | CMD_REMOTE);
 }
 
-/* The option arrays cmd takes, in the order its help lists them. */
-static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
+void cli_option_groups(const struct cmd *cmd, const struct opt *groups[4])
 {
 	size_t n = 0;
 	if (app_from_checkout(cmd))
@@ -363,7 +368,7 @@ static void cmd_groups(const struct cmd *cmd, const struct opt *groups[4])
 void cli_print_help(FILE *f, const struct cmd *cmd, int remote_user)
 {
 	const struct opt *groups[4];
-	cmd_groups(cmd, groups);
+	cli_option_groups(cmd, groups);
 	if (remote_user) /* over ssh, --root is not for the user (the last group) */
 		for (size_t i = 0; groups[i]; i++)
 			if (groups[i] == common_opts)
@@ -415,6 +420,16 @@ static int cmd_shell(struct cli *c)
 	fflush(stdout);
 	shell_run(&o);
 	return cli_fail();
+}
+
+/* The shell completion script made from the table: bash only (completion.h). */
+static int cmd_completion(struct cli *c)
+{
+	if (strcmp(c->args[0], "bash"))
+		return cli_usage(c->cmd, "unknown shell '%s': slipway completes only bash",
+				 c->args[0]);
+	completion_write_bash(stdout);
+	return 0;
 }
 
 int cli_forwarded(const struct cmd *cmd)
@@ -506,7 +521,7 @@ static int parse_line(struct cli *c, const struct cmd *cmd, int argc, char **arg
 {
 	const struct opt *groups[4];
 	void *bases[4];
-	cmd_groups(cmd, groups);
+	cli_option_groups(cmd, groups);
 	/* the command's own options go into its args struct, the shared ones into c */
 	for (size_t i = 0; groups[i]; i++)
 		bases[i] = groups[i] == cmd->opts ? c->options : (void *)c;

@@ -35,6 +35,7 @@ static const char logs_js[] =
 	"\tsrc.onmessage = function (e) {\n"
 	"\t\tlog.appendChild(document.createTextNode(e.data + '\\n'));\n"
 	"\t};\n"
+	"\tsrc.addEventListener('reset', function () { log.textContent = ''; });\n"
 	"\tsrc.addEventListener('end', function (e) { src.close(); live.textContent = e.data; });\n"
 	"\tsrc.onerror = function () {\n"
 	"\t\tif (src.readyState === EventSource.CLOSED)\n"

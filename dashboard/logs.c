@@ -90,7 +90,12 @@ static void tail_run(void *arg, int fd)
 	if (!out)
 		return;
 	setvbuf(out, NULL, _IONBF, 0);
-	logs_show(t->root, t->app, &f, 0, 1, out, tail_stop, t);
+	/*
+	 * The page's last lines again, after "reset": what came between the
+	 * page and this stream is not lost, and a reconnection shows no line twice
+	 */
+	if (stream_event(&t->s, "reset", NULL, "", 0) == 0)
+		logs_show(t->root, t->app, &f, LOGS_DEFAULT_LINES, 1, out, tail_stop, t);
 	fclose(out);
 	if (stream_timed_out(&t->s)) {
 		char end[160];

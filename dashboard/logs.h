@@ -6,9 +6,13 @@
  *
  *   GET /apps/APP/logs         the last LOGS_DEFAULT_LINES lines, as `logs`
  *                              shows them (escaped); without JavaScript that is all
- *   GET /apps/APP/logs/stream  text/event-stream: one event per new line
- *                              ("data: LINE"), from when it opens
- *   the asset logs.js (assets.h): the page's script, appends the stream's lines
+ *   GET /apps/APP/logs/stream  text/event-stream: an event "reset", the last
+ *                              LOGS_DEFAULT_LINES lines again, then each new line
+ *                              as it comes, one event a line ("data: LINE");
+ *                              a HEAD gets the headers only
+ *   the asset logs.js (assets.h): the page's script, empties the page's lines on
+ *   "reset" and appends the stream's: no line logged between the page and its
+ *   stream is missed, and none shows twice when the browser reconnects
  *
  * A tail is a stream of stream.h (one of its slots, bounded, kept alive,
  * passed on by nginx as it comes).  It ends when the client goes, or after

@@ -345,6 +345,14 @@ void dashboard_answer(const struct dashboard *d, const struct scgi_request *scgi
 	q.secret = cookie_get(scgi_header(scgi, "HTTP_COOKIE"), cookie_name(&q));
 	q.logged_in = q.secret && session_open(d->root, q.secret, now, &q.session) == 0;
 	route(&q, res); /* a HEAD's body is dropped by nginx */
+	if (res->stream && !strcmp(q.method, "HEAD")) {
+		/* a HEAD of a stream: its headers, and its slot back at once */
+		res->stream = NULL;
+		if (res->arg_free)
+			res->arg_free(res->arg);
+		res->arg = NULL;
+		res->arg_free = NULL;
+	}
 	form_release(&q.form);
 	free(q.app);
 	free(q.arg);

@@ -71,10 +71,34 @@ done:
 	return err;
 }
 
+/* A "Restart TYPE" button for each process type of the current release. */
+static void restart_buttons(struct page_req *q, struct buf *b)
+{
+	struct release r = RELEASE_INIT;
+	if (ledger_read_current(q->d->root, q->app, LEDGER_READ_PROCS, &r) < 0) {
+		release_release(&r);
+		return;
+	}
+	for (size_t i = 0; i < r.procs.n; i++) {
+		const char *type = r.procs.items[i].name;
+		if (!strcmp(type, "release"))
+			continue;
+		post_form(b, q, "/processes/restart");
+		buf_adds(b, "<input type=\"hidden\" name=\"type\" value=\"");
+		html_escape(b, type);
+		buf_adds(b, "\"><button type=\"submit\">Restart ");
+		html_escape(b, type);
+		buf_adds(b, "</button></form>\n");
+	}
+	release_release(&r);
+}
+
 /* What the page says after a change it sent here (?done=...): fixed words, never the query's. */
 static const char *const notices[][2] = {
 	{ "done=restart", "Restarting all processes: new ones replace the running ones in a moment "
 			  "(reload to see them)." },
+	{ "done=restart-type", "Restarting those processes: new ones replace the running ones in a "
+			       "moment (reload to see them)." },
 	{ "done=maintenance-on", "Maintenance mode is on: every request gets 503." },
 	{ "done=maintenance-off", "Maintenance mode is off." },
 };
@@ -103,6 +127,7 @@ static void render(struct page_req *q, struct response *res, const char *refusal
 	}
 	post_form(b, q, "/processes/restart");
 	buf_adds(b, "<button type=\"submit\">Restart all processes</button></form>\n");
+	restart_buttons(q, b);
 	buf_addf(b, "<h2>Maintenance</h2>\n<p id=\"maintenance\">Maintenance mode is %s: %s</p>\n",
 		 on ? "on" : "off",
 		 on ? "every request gets 503 and the maintenance page; processes keep running"
@@ -127,8 +152,9 @@ void procs_page(struct page_req *q, struct response *res)
 struct job {
 	struct app_ctx ctx;
 	struct release r;  /* restart: the current release */
+	char *type;        /* restart: the process type, or NULL for all */
 	char *user;
-	int on;            /* maintenance: the state set */
+	int on, was;       /* maintenance: the state set, and the one before */
 };
 
 static void job_free(void *arg)
@@ -138,6 +164,7 @@ static void job_free(void *arg)
 		return;
 	release_release(&j->r);
 	app_ctx_release(&j->ctx);
+	free(j->type);
 	free(j->user);
 	free(j);
 }
@@ -177,48 +204,63 @@ static int restart_check(struct page_req *q, struct job *j)
 		return sw_error_set(SW_EDENIED, "%s has no release to restart yet: push first", q->app);
 	if (!services_runtime_up(q->d->root))
 		return sw_error_set(SW_EDENIED, "Nothing restarted: " ACTIVATE_RUNTIME_STOPPED ".");
-	return ledger_read(j->ctx.ledger, v, LEDGER_READ_PROCS, &j->r);
+	if ((err = ledger_read(j->ctx.ledger, v, LEDGER_READ_PROCS, &j->r)) < 0 || !j->type)
+		return err;
+	for (size_t i = 0; i < j->r.procs.n; i++)
+		if (strcmp(j->type, "release") && !strcmp(j->r.procs.items[i].name, j->type))
+			return 0;
+	return sw_error_set(SW_EINVALID, "v%d has no process type '%s'", v, j->type);
 }
 
 static void restart_run(void *arg)
 {
 	struct job *j = arg;
 	char *why = NULL;
-	if (activate_restart(&j->ctx, &j->r, NULL, &why) < 0) {
+	const char *which = j->type ? j->type : "all";
+	if (activate_restart(&j->ctx, &j->r, j->type, &why) < 0) {
 		if (why)
 			why[strcspn(why, "\n")] = '\0';
-		logs_event(j->ctx.root, j->ctx.app, "api", "Restart all by %s (dashboard) failed: %s; "
-			   "the running processes are unchanged", j->user, why ? why : sw_error_last());
+		logs_event(j->ctx.root, j->ctx.app, "api", "Restart %s by %s (dashboard) failed: %s; "
+			   "the running processes are unchanged", which, j->user,
+			   why ? why : sw_error_last());
 		free(why);
 		return;
 	}
-	logs_event(j->ctx.root, j->ctx.app, "api", "Restart all by %s (dashboard)", j->user);
+	logs_event(j->ctx.root, j->ctx.app, "api", "Restart %s by %s (dashboard)", which, j->user);
 }
 
 void procs_restart(struct page_req *q, struct response *res)
 {
 	int err;
+	const char *type = form_get(&q->form, "type");
 	struct job *j = job_open(q, &err);
+	if (j && type)
+		j->type = xstrdup(type);
 	if (j && (err = restart_check(q, j)) < 0) {
 		job_free(j);
 		j = NULL;
 	}
 	if (!j) {
 		char *text = xasprintf("Restart failed: %s", sw_error_last());
-		res->status = err == SW_EDENIED ? 409 : 500;
+		res->status = err == SW_EDENIED ? 409 : err == SW_EINVALID ? 400 : 500;
 		render(q, res, text, NULL);
 		free(text);
 		return;
 	}
-	run_after(q, res, j, "restart", restart_run);
+	run_after(q, res, j, j->type ? "restart-type" : "restart", restart_run);
 }
 
 static void maintenance_run(void *arg)
 {
 	struct job *j = arg;
-	if (router_switch(j->ctx.root, j->ctx.app, NULL, NULL) == 0)
+	const char *state = j->on ? "on" : "off";
+	if (router_maintenance(j->ctx.root, j->ctx.app, j->on, j->was) < 0)
+		logs_event(j->ctx.root, j->ctx.app, "api", "Maintenance mode %s by %s (dashboard) "
+			   "failed: %s; it stays %s", state, j->user, sw_error_last(),
+			   j->was ? "on" : "off");
+	else
 		logs_event(j->ctx.root, j->ctx.app, "api", "Maintenance mode %s by %s (dashboard)",
-			   j->on ? "on" : "off", j->user);
+			   state, j->user);
 }
 
 void procs_maintenance(struct page_req *q, struct response *res)
@@ -231,6 +273,7 @@ void procs_maintenance(struct page_req *q, struct response *res)
 		return;
 	}
 	struct job *j = job_open(q, &err);
+	int was = maintenance_on(q->d->root, q->app);
 	if (!j || (err = maintenance_set(q->d->root, q->app, on)) < 0) {
 		char *text = xasprintf("%s maintenance mode... failed: %s", on ? "Enabling" : "Disabling",
 				       sw_error_last());
@@ -241,6 +284,7 @@ void procs_maintenance(struct page_req *q, struct response *res)
 		return;
 	}
 	j->on = on;
+	j->was = was;
 	/* the router follows once the answer is out: its reload waits for this request */
 	run_after(q, res, j, on ? "maintenance-on" : "maintenance-off", maintenance_run);
 }

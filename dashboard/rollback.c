@@ -14,6 +14,7 @@
 #include "store/ledger.h"
 #include "util/error.h"
 #include "view/diff.h"
+#include "view/view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,29 +28,11 @@ static void paragraph(struct buf *b, const char *cls, const char *text)
 	buf_adds(b, "</p>\n");
 }
 
-/*
- * A rollback runs the release command of the release it goes back to;
- * what the current one's did (a migration) stays done: say so when they
- * differ.
- */
+/* What the rollback means for the release command (view.h), if anything. */
 static void release_command_warning(struct buf *b, const struct release *cur,
 				    const struct release *t)
 {
-	const char *now = proc_list_get(&t->procs, "release");
-	const char *was = proc_list_get(&cur->procs, "release");
-	char *text = NULL;
-	if (was && !now)
-		text = xasprintf("v%d has no release command, unlike v%d: what v%d's (\"%s\") did to "
-				 "your database is not undone.", t->version, cur->version,
-				 cur->version, was);
-	else if (was && strcmp(now, was))
-		text = xasprintf("v%d's release command differs from v%d's: the release phase will run "
-				 "v%d's (\"%s\"), but what v%d's (\"%s\") did to your database is not "
-				 "undone.", t->version, cur->version, t->version, now, cur->version,
-				 was);
-	else if (now)
-		text = xasprintf("The release phase will run v%d's release command (\"%s\") before "
-				 "it goes live.", t->version, now);
+	char *text = view_rollback_release_command(cur, t, 0);
 	if (text)
 		paragraph(b, "warning", text);
 	free(text);

@@ -41,6 +41,8 @@
 #define STARTING_MAX_MS 10000 /* from s6 starting nginx until it wrote its pid */
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
+/* the dashboard's server block, an http-level file (an operator's nginx includes http*.conf) */
+#define DASHBOARD_FILE "http-dashboard.conf"
 
 static char *router_dir(const char *root)
 {
@@ -306,50 +308,52 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 }
 
 /*
- * The dashboard's server block: its host passed to its socket over SCGI
- * (dashboard/server.h), with only what it reads.  A root whose path nginx
- * could misread gets none.
+ * The dashboard's server block, router/http-dashboard.conf: its host passed
+ * to its socket over SCGI (dashboard/server.h), with only what it reads.
+ * Slipway's nginx includes it; an operator's includes it with http.conf
+ * (slipway.router system).  A root whose path nginx could misread gets none.
  */
 static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
 			   struct buf *b)
 {
+	buf_adds(b, "# written by slipway: the dashboard\n");
 	if (!host || root_plain(root) < 0) {
-		buf_adds(b, "	# no dashboard: its host or the root's path cannot be written here\n");
+		buf_adds(b, "# none: its host or the root's path cannot be written here\n");
 		return;
 	}
 	char *sock = paths_dashboard_socket(root), *assets = paths_dashboard_kind(root, "static");
-	buf_adds(b, "	server {\n\t");
+	buf_adds(b, "server {\n");
 	add_listen(b, l, "");
 	/* the scripts, named by their content (dashboard/assets.h): kept for good */
-	buf_addf(b, "		server_name %s;\n"
-		    "		client_max_body_size 64k;\n"
-		    "		location /static/ {\n"
-		    "			alias %s/;\n"
-		    "			types { text/javascript js; text/css css; }\n"
-		    "			default_type application/octet-stream;\n"
-		    "			expires max;\n"
-		    "			add_header X-Content-Type-Options nosniff always;\n"
-		    "		}\n"
-		    "		location / {\n"
-		    "			scgi_param REQUEST_METHOD $request_method;\n"
-		    "			scgi_param REQUEST_URI $request_uri;\n"
-		    "			scgi_param DOCUMENT_URI $document_uri;\n"
-		    "			scgi_param QUERY_STRING $query_string;\n"
-		    "			scgi_param CONTENT_TYPE $content_type;\n"
-		    "			scgi_param SCGI 1;\n"
-		    "			scgi_param REQUEST_SCHEME $scheme;\n"
-		    "			scgi_param HTTPS $https if_not_empty;\n"
-		    "			scgi_param REMOTE_ADDR $remote_addr;\n"
-		    "			scgi_param SERVER_PORT $server_port;\n"
-		    "			scgi_pass unix:%s;\n"
-		    "		}\n"
-		    "	}\n", host, assets, sock);
+	buf_addf(b, "	server_name %s;\n"
+		    "	client_max_body_size 64k;\n"
+		    "	location /static/ {\n"
+		    "		alias %s/;\n"
+		    "		types { text/javascript js; text/css css; }\n"
+		    "		default_type application/octet-stream;\n"
+		    "		expires max;\n"
+		    "		add_header X-Content-Type-Options nosniff always;\n"
+		    "	}\n"
+		    "	location / {\n"
+		    "		scgi_param REQUEST_METHOD $request_method;\n"
+		    "		scgi_param REQUEST_URI $request_uri;\n"
+		    "		scgi_param DOCUMENT_URI $document_uri;\n"
+		    "		scgi_param QUERY_STRING $query_string;\n"
+		    "		scgi_param CONTENT_TYPE $content_type;\n"
+		    "		scgi_param SCGI 1;\n"
+		    "		scgi_param REQUEST_SCHEME $scheme;\n"
+		    "		scgi_param HTTPS $https if_not_empty;\n"
+		    "		scgi_param REMOTE_ADDR $remote_addr;\n"
+		    "		scgi_param SERVER_PORT $server_port;\n"
+		    "		scgi_pass unix:%s;\n"
+		    "	}\n"
+		    "}\n", host, assets, sock);
 	free(assets);
 	free(sock);
 }
 
-static void main_conf(const char *root, const struct router_listen *l,
-		      const struct router_limits *lim, const char *dashboard_host, struct buf *b)
+static void main_conf(const struct router_listen *l, const struct router_limits *lim,
+		      struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the router (every path is relative to this directory)\n"
 		    "worker_processes auto;\n"
@@ -391,9 +395,9 @@ static void main_conf(const char *root, const struct router_listen *l,
 		    "\t\terror_page 404 " PAGE_URI ";\n"
 		    "\t\tlocation = " PAGE_URI " { internal; alias pages/no-such-app.html; }\n"
 		    "\t}\n"
-		    "\tinclude apps/*.conf;\n");
-	dashboard_conf(root, l, dashboard_host, b);
-	buf_adds(b, "}\n");
+		    "\tinclude apps/*.conf;\n"
+		    "\tinclude " DASHBOARD_FILE ";\n"
+		    "}\n");
 }
 
 /*
@@ -768,6 +772,7 @@ static void config_digest(const char *root, char out[17])
 		closedir(d);
 	strvec_sort(&names);
 	strvec_push(&names, "http.conf");
+	strvec_push(&names, DASHBOARD_FILE);
 	strvec_push(&names, "nginx.conf");
 	for (size_t i = 0; i < names.n; i++) {
 		char *path = router_path(root, names.v[i]), *text = NULL;
@@ -957,6 +962,18 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	}
 	free(msg);
 	free(old);
+	return err;
+}
+
+int router_maintenance(const char *root, const char *app, int on, int was)
+{
+	int err = maintenance_set(root, app, on);
+	if (!err && (err = router_switch(root, app, NULL, NULL)) < 0) {
+		struct sw_error_state first;
+		sw_error_save(&first, err);
+		maintenance_set(root, app, was);
+		err = sw_error_restore(&first);
+	}
 	return err;
 }
 
@@ -1171,23 +1188,30 @@ int router_prepare(const char *root)
 	int pn = snprintf(ptext, sizeof(ptext), "%d\n", l.port);
 	char *kept = router_path(root, "port"), *conf_path = router_path(root, "nginx.conf");
 	char *http_path = router_path(root, "http.conf");
-	struct buf http = BUF_INIT;
+	char *dashboard_path = router_path(root, DASHBOARD_FILE);
+	struct buf http = BUF_INIT, dashboard = BUF_INIT;
 	struct router_limits lim;
 	http_conf(&http);
 	char *dashboard_host = NULL;
 	err = limits_read(&lim);
 	if (!err)
 		err = domains_dashboard_host(&dashboard_host);
-	if (!err)
-		main_conf(root, &l, &lim, dashboard_host, &conf);
+	if (!err) {
+		main_conf(&l, &lim, &conf);
+		dashboard_conf(root, &l, dashboard_host, &dashboard);
+	}
 	free(dashboard_host);
 	if (!err)
 		err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)
 		err = fs_write_replace(http_path, http.data, http.len, 0644);
+	if (!err)
+		err = fs_write_replace(dashboard_path, dashboard.data, dashboard.len, 0644);
 	if (!err && !system)
 		err = fs_write_replace(conf_path, conf.data, conf.len, 0644);
 	buf_release(&http);
+	buf_release(&dashboard);
+	free(dashboard_path);
 	free(http_path);
 	free(kept);
 	free(conf_path);

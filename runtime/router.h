@@ -130,6 +130,15 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except);
 
 /*
+ * Points the router at the app's maintenance page (on=1) or back at its
+ * instances, the flag (store/maintenance.h) set first; when the switch
+ * fails, the flag is put back to was, what it was before the change, so
+ * `maintenance` always says what the router serves.  The caller holds the
+ * app's lock.  router_switch()'s error when it failed.
+ */
+int router_maintenance(const char *root, const char *app, int on, int was);
+
+/*
  * Waits until no worker of an earlier configuration of Slipway's nginx is
  * left: the requests they carried are over (nginx gives them at most 10 s).
  * 0 at once when none is left, with slipway.router system, or when it

@@ -795,14 +795,26 @@ done:
 	return err;
 }
 
-int ledger_read_newest(const char *root, const char *app, unsigned what, struct release *out)
+/* Reads the app's release that which() names (newest, current) into out. */
+static int read_one(const char *root, const char *app, int (*which)(struct ledger *, int *),
+		    unsigned what, struct release *out)
 {
 	struct ledger *l = NULL;
 	char *repo = app_repo_path(root, app);
 	int v = 0, err = ledger_open(&l, repo);
-	if (!err && !(err = ledger_latest(l, &v)) && v)
+	if (!err && !(err = which(l, &v)) && v)
 		err = ledger_read(l, v, what, out);
 	ledger_free(l);
 	free(repo);
 	return err;
+}
+
+int ledger_read_newest(const char *root, const char *app, unsigned what, struct release *out)
+{
+	return read_one(root, app, ledger_latest, what, out);
+}
+
+int ledger_read_current(const char *root, const char *app, unsigned what, struct release *out)
+{
+	return read_one(root, app, ledger_current, what, out);
 }

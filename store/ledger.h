@@ -70,6 +70,9 @@ int ledger_read(struct ledger *l, int version, unsigned what, struct release *ou
  */
 int ledger_read_newest(const char *root, const char *app, unsigned what, struct release *out);
 
+/* The same for the app's current release (the one live, or to be). */
+int ledger_read_current(const char *root, const char *app, unsigned what, struct release *out);
+
 /*
  * Appends r as the next release: sets r->version (and r->created when 0),
  * moves the head, and moves the current ref when r is succeeded.

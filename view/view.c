@@ -243,3 +243,22 @@ void view_config_table(struct buf *out, const struct config *c)
 		buf_addf(out, "%s\n", c->items[i].value);
 	}
 }
+
+char *view_rollback_release_command(const struct release *was, const struct release *t, int done)
+{
+	const char *cmd = proc_list_get(&t->procs, "release");
+	const char *old = proc_list_get(&was->procs, "release");
+	if (old && !cmd)
+		return xasprintf("v%d has no release command, unlike v%d: what v%d's (\"%s\") did to "
+				 "your database is not undone.", t->version, was->version, was->version,
+				 old);
+	if (old && strcmp(cmd, old))
+		return xasprintf("v%d's release command differs from v%d's: the release phase %s "
+				 "v%d's (\"%s\"), but what v%d's (\"%s\") did to your database is not "
+				 "undone.", t->version, was->version, done ? "ran" : "will run",
+				 t->version, cmd, was->version, old);
+	if (cmd && !done)
+		return xasprintf("The release phase will run v%d's release command (\"%s\") before "
+				 "it goes live.", t->version, cmd);
+	return NULL;
+}

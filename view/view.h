@@ -45,6 +45,15 @@ void view_releases_json(struct buf *out, const struct release *rels, size_t n, i
 void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
 		       int64_t now);
 
+/*
+ * What a rollback from the release live before it (was) to t means for
+ * the release command: the release phase runs t's, and what was's did (a
+ * migration) stays done.  The sentence, malloc'ed, or NULL when nothing
+ * needs saying.  done: the rollback has happened ("ran"); before it (a
+ * preview), the same command is also named ("will run").
+ */
+char *view_rollback_release_command(const struct release *was, const struct release *t, int done);
+
 /* A JSON array of the strings and "\n" (`apps --json`). */
 void view_names_json(struct buf *out, const struct strvec *names);
 

@@ -801,3 +801,53 @@ Test(client, dashboard_opens_nothing_when_the_login_fails)
 	free(dead);
 	free(path);
 }
+
+/* What tests/cli/complete.sh offers for line in the checkout, with the slipway built on PATH. */
+static char *complete_here(const char *line)
+{
+	char *script = th_path("%s/slipway.bash", sb);
+	struct th_result r = th_runv(NULL, NULL, SLIPWAY_BIN, "completion", "bash", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_write(script, r.out, 0644);
+	th_result_free(&r);
+	char *bin = strdup(SLIPWAY_BIN);
+	*strrchr(bin, '/') = '\0';
+	char *path = th_path("PATH=%s:%s", bin, getenv("PATH"));
+	const char *env[32];
+	size_t n = 0;
+	for (; n < cl_n; n++)
+		env[n] = cl_env[n];
+	env[n++] = path;
+	env[n] = NULL;
+	r = th_runv(src, env, "bash", "--norc", "--noprofile", TESTS_DIR "/cli/complete.sh", script,
+		    line, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_empty(r.err, "completing '%s' said: %s", line, r.err);
+	free(r.err);
+	free(path);
+	free(bin);
+	free(script);
+	return r.out;
+}
+
+Test(client, completion_offers_the_apps_the_user_may_use_on_the_server)
+{
+	/* the script is made here, in the checkout, not asked of the server */
+	char *script = CLIENT_OK("completion", "bash");
+	cr_assert(strstr(script, "complete -F _slipway slipway\n"), "%s", script);
+	free(script);
+	free(OP(SLIPWAY_BIN, "apps:create", "mine"));
+	free(OP(SLIPWAY_BIN, "access:add", "alice@example.com", "-a", "mine"));
+	free(OP(SLIPWAY_BIN, "apps:create", "theirs"));
+	char *got = complete_here("slipway logs -a ");
+	cr_assert_str_eq(got, "mine\n" APP "\n");
+	free(got);
+	got = complete_here("slipway releases -r heroku --app=m");
+	cr_assert_str_eq(got, "mine\n" APP "\n");
+	free(got);
+	/* a remote that cannot be reached offers nothing, and says nothing */
+	free(OP("git", "remote", "add", "down", "ssh://nobody@127.0.0.1:1/x.git"));
+	got = complete_here("slipway logs -r down -a ");
+	cr_assert_str_empty(got);
+	free(got);
+}

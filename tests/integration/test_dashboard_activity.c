@@ -134,7 +134,15 @@ Test(dashboard_activity, a_rollback_from_the_activity_tab_is_the_users_and_serve
 	cr_assert(strstr(json, "\"Rollback to v1\",\"user\":{\"email\":\"alice\"}"), "%s", json);
 	free(json);
 	wait_page("one");
-	char *logs = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "-a", "alices");
+	/* logged once the rollback is over, moments after its release (bounded) */
+	char *logs = NULL;
+	for (int i = 0; i < 300; i++) {
+		free(logs);
+		logs = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "-a", "alices");
+		if (strstr(logs, "slipway[api]: Rollback to v1 by alice (dashboard)"))
+			break;
+		rt_pause_ms(100);
+	}
 	cr_assert(strstr(logs, "slipway[api]: Rollback to v1 by alice (dashboard)"), "%s", logs);
 	free(logs);
 

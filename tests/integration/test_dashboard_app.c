@@ -165,11 +165,64 @@ Test(dashboard_app, restart_maintenance_reveal_and_refusals)
 	free(before);
 	free(after);
 
+	/* one process type: a button per type; a type the release lacks is refused, unlogged */
+	a = dash_http(&ds, "/apps/" APP "/processes", NULL, cookie, NULL);
+	cr_assert(strstr(a.text, "<input type=\"hidden\" name=\"type\" value=\"web\">"
+				 "<button type=\"submit\">Restart web</button>"), "%s", a.text);
+	free(a.text);
+	char *typed = th_path("csrf=%s&type=nosuch", csrf);
+	a = dash_http(&ds, "/apps/" APP "/processes/restart", typed, cookie, ds.base);
+	cr_assert_eq(a.status, 400, "%s", a.text);
+	cr_assert(strstr(a.text, "Restart failed: v2 has no process type &#39;nosuch&#39;"), "%s",
+		  a.text);
+	free(a.text);
+	free(typed);
+	typed = th_path("csrf=%s&type=web", csrf);
+	a = dash_http(&ds, "/apps/" APP "/processes/restart", typed, cookie, ds.base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	cr_assert(strstr(a.text, "Location: /apps/" APP "/processes?done=restart-type\r\n"), "%s",
+		  a.text);
+	free(a.text);
+	free(typed);
+	for (int i = 0; i < 600; i++) {
+		log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+		if (strstr(log, "slipway[api]: Restart web by alice (dashboard)\n"))
+			break;
+		free(log);
+		log = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(log, "the restart of web was not logged");
+	cr_assert_null(strstr(log, "Restart nosuch"), "%s", log);
+	free(log);
+
 	/* maintenance without the token: refused, the app still serves */
 	a = dash_http(&ds, "/apps/" APP "/maintenance", "state=on", cookie, ds.base);
 	cr_assert_eq(a.status, 403, "%s", a.text);
 	free(a.text);
 	cr_assert_eq(app_status(), 200);
+	/* with it, while the router refuses every configuration: logged, and it stays off */
+	dash_git_config(&ds, "slipway.nginx", "/bin/false");
+	a = dash_http(&ds, "/apps/" APP "/maintenance", on, cookie, ds.base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	free(a.text);
+	const char *failed = "slipway[api]: Maintenance mode on by alice (dashboard) failed: the "
+			     "router refused the new configuration";
+	for (int i = 0; i < 300; i++) {
+		log = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+		if (strstr(log, failed))
+			break;
+		free(log);
+		log = NULL;
+		rt_pause_ms(100);
+	}
+	cr_assert(log && strstr(log, "; it stays off\n"), "%s", log ? log : "(no failure logged)");
+	free(log);
+	char *m2 = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "maintenance", "-a", APP);
+	cr_assert_str_eq(m2, "off\n");
+	free(m2);
+	cr_assert_eq(app_status(), 200);
+	dash_git_config(&ds, "slipway.nginx", "nginx");
 	/* with it: the app's host answers 503 */
 	a = dash_http(&ds, "/apps/" APP "/maintenance", on, cookie, ds.base);
 	cr_assert_eq(a.status, 303, "%s", a.text);
@@ -217,12 +270,43 @@ static void tail_stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A tail into out once it is live, trying again while every slot is taken
+ * (a tail that went frees its slot within moments): its pid, or -1.
+ */
+static pid_t tail_open(const char *cookie, const char *out)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		pid_t pid = tail_start(cookie, out);
+		for (int w = 0; w < 100; w++) {
+			char *t = th_read(out, NULL);
+			int live = t && strstr(t, ": live\n\n"), busy = t && strstr(t, "HTTP/1.1 503");
+			free(t);
+			if (live)
+				return pid;
+			if (busy)
+				break;
+			rt_pause_ms(100);
+		}
+		tail_stop(pid);
+		rt_pause_ms(200);
+	}
+	return -1;
+}
+
 Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 {
 	char *csrf = NULL, *cookie = log_in(&csrf);
 	char *out = th_path("%s/tail.out", sb.dir);
+	/* a line logged before the stream opens (after the page, say) comes first, after reset */
+	free(cli("maintenance:off"));
 	pid_t pid = tail_start(cookie, out);
 	app_sandbox_wait_for(out, ": live\n\n");
+	char *start = th_read(out, NULL);
+	char *reset = strstr(start, "event: reset\ndata: \n\n"), *live = strstr(start, ": live\n\n");
+	char *before = strstr(start, "slipway[api]: Maintenance mode off by ");
+	cr_assert(reset && before && reset < before && before < live, "%s", start);
+	free(start);
 	/* a line logged after the stream opened arrives as it comes */
 	free(cli("maintenance:on"));
 	app_sandbox_wait_for(out, "slipway[api]: Maintenance mode on by ");
@@ -237,25 +321,9 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 	char *outs[LOGS_STREAMS_MAX];
 	for (int i = 0; i < LOGS_STREAMS_MAX; i++) {
 		outs[i] = th_path("%s/tail%d.out", sb.dir, i);
-		int opened = 0;
 		/* the slot of the tail that went is freed within moments (bounded wait) */
-		for (int tries = 0; tries < 100 && !opened; tries++) {
-			tails[i] = tail_start(cookie, outs[i]);
-			for (int w = 0; w < 100; w++) {
-				char *t = th_read(outs[i], NULL);
-				int done = t && (strstr(t, ": live\n\n") || strstr(t, "HTTP/1.1 503"));
-				opened = t && strstr(t, ": live\n\n");
-				free(t);
-				if (done)
-					break;
-				rt_pause_ms(100);
-			}
-			if (!opened) {
-				tail_stop(tails[i]);
-				rt_pause_ms(200);
-			}
-		}
-		cr_assert(opened, "tail %d did not open", i);
+		tails[i] = tail_open(cookie, outs[i]);
+		cr_assert_neq(tails[i], -1, "tail %d did not open", i);
 	}
 	struct dash_answer a = dash_http(&ds, "/apps/" APP "/logs/stream", NULL, cookie, NULL);
 	cr_assert_eq(a.status, 503, "%s", a.text);
@@ -265,6 +333,30 @@ Test(dashboard_app, the_live_tail_streams_through_nginx_and_is_bounded)
 		tail_stop(tails[i]);
 		free(outs[i]);
 	}
+	/* a HEAD gets the stream's headers and holds no slot: as many as slots, then a tail opens */
+	char *url = th_path("%s/apps/" APP "/logs/stream", ds.base), *cookie_h = th_path("Cookie: %s", cookie);
+	/* (first, the tails that went give their slots back: within moments, bounded) */
+	for (int i = -100; i <= LOGS_STREAMS_MAX; i++) {
+		struct th_result h = th_runv(NULL, NULL, "curl", "-sS", "-I", "--max-time", "10",
+					     "--resolve", ds.resolve, "-H", cookie_h, url, NULL);
+		cr_assert_eq(h.status, 0, "HEAD %d: %s", i, h.err);
+		int streams = strstr(h.out, "Content-Type: text/event-stream") != NULL;
+		th_result_free(&h);
+		if (i < 0 && !streams) {
+			rt_pause_ms(100);
+			continue;
+		}
+		cr_assert(streams, "HEAD %d was refused", i);
+		if (i < 0)
+			i = 0;
+	}
+	free(cookie_h);
+	free(url);
+	char *last = th_path("%s/tail-last.out", sb.dir);
+	pid = tail_open(cookie, last);
+	cr_assert_neq(pid, -1, "no tail opened after the HEADs");
+	tail_stop(pid);
+	free(last);
 	free(out);
 	free(csrf);
 	free(cookie);

@@ -896,6 +896,18 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	assert_page(503, "Offline for maintenance");
 	free(ok(SLIPWAY_BIN, "maintenance:off", "-a", APP));
 	assert_page(200, "two - web.1\n");
+	/* the dashboard answers at its host through the same include, its script too */
+	struct response login = through("dashboard.localhost", "/login");
+	cr_assert_eq(login.code, 200, "%s", login.body ? login.body : "(none)");
+	cr_assert(strstr(login.body, "<h1>Log in to Slipway</h1>"), "%s", login.body);
+	char *src = strstr(login.body, "src=\"/static/login."), *end = src ? strchr(src + 5, '"') : NULL;
+	cr_assert(end, "%s", login.body);
+	char *script = strndup(src + 5, (size_t)(end - src - 5));
+	struct response js = through("dashboard.localhost", script);
+	cr_assert_eq(js.code, 200, "%s: %s", script, js.body ? js.body : "(none)");
+	free(js.body);
+	free(script);
+	free(login.body);
 
 	rt_stop(&sb, &svscan);
 	char *pidfile = th_path("%s/nginx.pid", dir), *pid = th_read(pidfile, NULL);
@@ -908,6 +920,31 @@ Test(router, with_slipway_router_system_an_operators_nginx_serves_the_apps)
 	free(logs);
 	free(conf);
 	free(dir);
+}
+
+Test(router, maintenance_on_that_the_router_refuses_leaves_maintenance_off)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* an nginx that refuses every configuration */
+	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=/bin/false");
+	struct th_result r = sw("maintenance:on", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.out, "Enabling maintenance mode for " APP "... failed\n");
+	cr_assert(strstr(r.err, " !    the router refused the new configuration"), "%s", r.err);
+	th_result_free(&r);
+	char *m = ok(SLIPWAY_BIN, "maintenance", "-a", APP);
+	cr_assert_str_eq(m, "off\n");
+	free(m);
+	assert_page(200, "one - web.1\n");
+	char *log = ok(SLIPWAY_BIN, "logs", "--source", "slipway", "-a", APP);
+	cr_assert_null(strstr(log, "Maintenance mode on"), "%s", log);
+	free(log);
+	/* the same command with the real nginx: the page, so the refusal above was the switch's */
+	app_sandbox_setenv(&sb, "SLIPWAY_NGINX=nginx");
+	free(ok(SLIPWAY_BIN, "maintenance:on", "-a", APP));
+	assert_page(503, "Offline for maintenance");
 }
 
 Test(router, server_start_refuses_a_malformed_router_limit_and_starts_nothing)
