@@ -39,6 +39,8 @@ int caps_drop_inherited(void)
 	if (caps_get(data) < 0)
 		return -1;
 	uint64_t inh = data[0].inheritable | (uint64_t)data[1].inheritable << 32, amb = 0;
+	if (!inh)
+		return 0; /* the kernel keeps the ambient set within the inheritable one: none either */
 	for (int cap = 0; cap < CAPS_MAX; cap++) {
 		int set = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
 		if (set < 0)
@@ -46,11 +48,9 @@ int caps_drop_inherited(void)
 		if (set)
 			amb |= (uint64_t)1 << cap;
 	}
-	if (!inh && !amb)
-		return 0;
 	if (amb && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -1;
-	if (inh && caps_set_inheritable(0) < 0)
+	if (caps_set_inheritable(0) < 0)
 		return -1;
 	dropped_inheritable = inh;
 	dropped_ambient = amb;
