@@ -11,6 +11,7 @@
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
+#include "util/caps.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/net.h"
@@ -596,7 +597,21 @@ static void collect(const char *line, size_t len, void *ctx)
 	buf_adds(b, "\n");
 }
 
-static int nginx_run(const char *root, const char *what, char **msg)
+/* run_opts.before_exec: nginx gets the capabilities slipway cleared at start (util/caps.h). */
+static void nginx_caps(void *ctx)
+{
+	(void)ctx;
+	caps_restore_inherited();
+}
+
+/* unshare (util-linux): a user and a network namespace, where nginx -t may bind any port */
+#define OWN_NET "/usr/bin/unshare", "--user", "--map-current-user", "--keep-caps", "--net", "--"
+
+/*
+ * nginx WHAT on the root's configuration; *msg is its last complaint when
+ * it fails.  own_net: in a network namespace of its own (OWN_NET).
+ */
+static int nginx_run(const char *root, const char *what, int own_net, char **msg)
 {
 	char *prog = NULL, *prefix = NULL;
 	struct buf said = BUF_INIT;
@@ -605,15 +620,19 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	if (err)
 		return err;
 	prefix = router_path(root, "");
-	const char *argv[] = { prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
+	const char *argv[] = { OWN_NET, prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
 			       "-e", "logs/error.log", NULL };
+	const size_t skip = own_net ? 0 : sizeof((const char *[]){ OWN_NET }) / sizeof(char *);
 	struct run_opts o = RUN_OPTS_INIT;
-	o.argv = argv;
+	o.argv = argv + skip;
 	o.timeout_sec = 30;
 	o.on_line = collect;
 	o.ctx = &said;
+	o.before_exec = nginx_caps; /* nginx -t binds the ports it checks */
 	err = run_child(&o, &status);
-	if (err == SW_ENOTFOUND)
+	if (err == SW_ENOTFOUND && own_net)
+		err = sw_error_set(SW_ERROR, "unshare is not installed: install the util-linux package");
+	else if (err == SW_ENOTFOUND)
 		err = sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				   "(or set slipway.nginx)");
 	else if (!err && status) {
@@ -1061,6 +1080,21 @@ static int system_reload(const char *root)
 	return err;
 }
 
+/*
+ * nginx -t of a change to the running router.  nginx -t binds the ports it
+ * checks, and the running nginx holds them already: a writer that may not
+ * bind the router's ports (a push over ssh, whose session has none of the
+ * capabilities the server was started with: util/caps.h) checks the
+ * configuration in a network namespace of its own, where it may.
+ */
+static int nginx_test_change(const char *root, char **msg)
+{
+	struct router_listen l;
+	int own_net = router_listen_read(root, &l) == 0 &&
+		      (!caps_may_bind(l.port) || !caps_may_bind(l.https_port));
+	return nginx_run(root, "-t", own_net, msg);
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
@@ -1088,7 +1122,7 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 		}
 		wrote = 0;
 	} else if (!err && router_running(root)) {
-		if ((err = nginx_run(root, "-t", &msg))) {
+		if ((err = nginx_test_change(root, &msg))) {
 			if (msg)
 				err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s",
 						   msg);
@@ -1145,7 +1179,7 @@ int router_forget(const char *root, const char *app)
 	/* the app's certificate went before: the HTTPS port may be the last one's */
 	else if (removed && router_running(root) && !(err = router_listen_read(root, &l)) &&
 		 !(err = write_tls(root, &l, &old_tls, &opens)) && !(err = write_generation(root)) &&
-		 !(err = nginx_run(root, "-t", &msg)))
+		 !(err = nginx_test_change(root, &msg)))
 		err = reload_and_drain(root);
 	free(old_tls);
 	free(msg);
@@ -1257,8 +1291,9 @@ static int write_service(const char *root)
 	buf_add_shell_quoted(&run, prefix);
 	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
 	finish_program(root, &finish);
+	/* nginx alone keeps the capabilities the tree got: ports 80 and 443 without root */
 	struct service_desc d = { .name = SERVICE, .about = "the router", .run = run.data,
-				  .finish = finish.data };
+				  .finish = finish.data, .keep_caps = 1 };
 	err = supervisor_service_write(root, &d);
 	if (err == SW_EEXISTS) {
 		struct service_file f = { "finish", finish.data, finish.len, 0755 };
@@ -1393,7 +1428,7 @@ int router_prepare(const char *root)
 	}
 	if (!err)
 		err = write_generation(root);
-	if (!err && (err = nginx_run(root, "-t", &msg)) && msg)
+	if (!err && (err = nginx_run(root, "-t", 0, &msg)) && msg)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)
 		err = write_service(root);

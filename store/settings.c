@@ -271,8 +271,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_SSH_APPS_CREATE] = {
 		.key = "slipway.sshAppsCreate",
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
-		.help = "whether users may run `apps:create` over ssh: `allowed`, `denied`, or how "
-			"many apps each may create (0 to 100000)" },
+		.help = "whether users may create apps over ssh (`apps:create`, or a first push to "
+			"`APP.git`): `allowed`, `denied`, or how many apps each may create (0 to 100000)" },
 	[SETTING_ID_REPO_URL] = {
 		.key = "slipway.repoUrl", .env = NULL,
 		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",
