@@ -14,6 +14,7 @@
 #include "access/access.h"
 #include "store/addons.h"
 #include "store/app.h"
+#include "store/certs.h"
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/maintenance.h"
@@ -262,6 +263,7 @@ int cmd_apps_destroy(struct cli *c)
 	if (rc)
 		return rc;
 	/* its processes stop first: nothing may run an app that is gone */
+	certs_remove(c->root, name); /* none is fine: a new app of the name must not get it */
 	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))

@@ -71,6 +71,19 @@ int cmd_pg_credentials_rotate(struct cli *c);
 int cmd_redis_credentials(struct cli *c);
 extern const struct opt pg_credentials_rotate_opts[], redis_credentials_opts[];
 
+/* cmd_certs.c */
+int cmd_certs(struct cli *c);
+int cmd_certs_add(struct cli *c);
+int cmd_certs_info(struct cli *c);
+int cmd_certs_remove(struct cli *c);
+/*
+ * Before certs:add is sent to a server: its CRT and KEY files, this
+ * machine's, become its stdin (and it has no arguments); its usage errors
+ * are told here.  0, or the exit code after the message.
+ */
+int cmd_certs_add_forward(struct cli *c);
+extern const struct opt certs_add_opts[], certs_remove_opts[];
+
 /* cmd_releases.c */
 int cmd_releases(struct cli *c);
 int cmd_releases_info(struct cli *c);

@@ -270,6 +270,17 @@ const struct cmd cli_commands[] = {
 	  "make the app answer at another host name (www.example.com)" },
 	{ "domains:remove", cmd_domains_remove, CMD_APP | CMD_REMOTE, 1, 1, "HOSTNAME -a APP", NULL,
 	  "take a host name away from the app" },
+	{ "certs", cmd_certs, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "list the app's SSL certificate" },
+	{ "certs:add", cmd_certs_add, CMD_APP | CMD_REMOTE, 0, 2, "[CRT KEY] -a APP [--bypass]",
+	  certs_add_opts,
+	  "serve the app over HTTPS with a certificate (CRT: its chain, KEY: its private key;\n"
+	  "neither: a PEM bundle of both on stdin); HTTP requests are then redirected; no new release" },
+	{ "certs:info", cmd_certs_info, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "show the app's SSL certificate: its names, issuer and dates" },
+	{ "certs:remove", cmd_certs_remove, CMD_APP | CMD_REMOTE, 0, 0, "-a APP --confirm APP",
+	  certs_remove_opts,
+	  "remove the app's SSL certificate: it is served over HTTP only again" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", server_status_opts,
@@ -502,12 +513,16 @@ static int forward(struct cli *c, const struct cmd *cmd, const struct app_remote
 	struct strvec words = STRVEC_INIT;
 	if ((cmd->flags & CMD_APP) && !c->app)
 		return cli_usage(cmd, "no app specified: use -a APP");
+	/* certs:add's files are this machine's: sent on stdin */
+	int rc = cmd->fn == cmd_certs_add ? cmd_certs_add_forward(c) : 0;
+	if (rc)
+		return rc;
 	forward_words(c, cmd, &words);
 	/* a terminal only where one is needed: the server refuses it for the rest (shell.c) */
 	int tty = cmd->fn == cmd_run ? cmd_run_tty(c)
 		  : cmd->fn == cmd_pg_psql ? cmd_pg_psql_tty(c)
 		  : cmd->fn == cmd_redis_cli && cmd_redis_cli_tty(c);
-	int rc = remote_exec(rem, (const char *const *)words.v, tty);
+	rc = remote_exec(rem, (const char *const *)words.v, tty);
 	strvec_clear(&words);
 	return rc;
 }

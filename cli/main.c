@@ -4,7 +4,9 @@
 #include "cli/common.h"
 
 #include "hooks/receive.h"
+#include "util/caps.h"
 #include "util/error.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include "store/settings.h"
@@ -131,6 +133,10 @@ static int run_hook(int pre)
 
 int main(int argc, char **argv)
 {
+	/* no program started inherits the server user's capabilities (util/caps.h) */
+	if (caps_drop_inherited() < 0)
+		say(stderr, SAY_WARN, "cannot clear the capabilities programs inherit (%s): "
+		    "bubblewrap may refuse to start", strerror(errno));
 	/* past a file size limit, writes fail with EFBIG and are reported, not fatal */
 	signal(SIGXFSZ, SIG_IGN);
 	/* a debugging aid: each git config snapshot read says so (store/settings.h) */

@@ -3,11 +3,15 @@
 
 #include "access/access.h"
 #include "store/app.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "access/sshcmd.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,9 +36,57 @@ static void prepare_env(const char *user)
 	setenv("SLIPWAY_SHELL_USER", user, 1);
 }
 
+/* The slipway executable the app's hooks link to: o->exe, else this process's. */
+static char *hook_exe(const struct shell_opts *o)
+{
+	if (o->exe)
+		return xstrdup(o->exe);
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+		return NULL;
+	}
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/*
+ * A push to an app that does not exist creates it, as apps:create over ssh
+ * does (the same setting, limit and lock), and says so; a user who may
+ * not create apps gets the refusal of a push to a missing app.  0 when
+ * the app exists (made now, or by a push racing this one).
+ */
+static int create_on_push(const struct shell_opts *o, const char *app)
+{
+	struct app_create_opts co = APP_CREATE_OPTS_INIT;
+	char *exe = NULL;
+	int max, err = app_check_exists(o->root, app);
+	if (err != SW_ENOTFOUND)
+		return err;
+	if ((err = settings_ssh_apps_create(&max)) < 0)
+		return err;
+	if (max == 0)
+		return app_check_exists(o->root, app);
+	if (!(exe = hook_exe(o)))
+		return SW_ERROR;
+	co.hook_exe = exe;
+	err = access_create_app(o->root, app, &co, o->user, max);
+	free(exe);
+	if (err == SW_EEXISTS)
+		return 0; /* another push made it first: access decides */
+	if (!err) {
+		say(stderr, SAY_STEP, "Creating %s... done", app);
+		fflush(stderr);
+	}
+	return err;
+}
+
 static int exec_git(const struct shell_opts *o, const struct sshcmd *c)
 {
-	int err = access_check(o->root, c->app, o->user);
+	int err = c->kind == SSHCMD_RECEIVE_PACK ? create_on_push(o, c->app) : 0;
+	if (!err)
+		err = access_check(o->root, c->app, o->user);
 	if (err < 0)
 		return err;
 	char *repo = app_repo_path(o->root, c->app);

@@ -9,7 +9,11 @@
  * sshcmd_parse() (never a shell), checks it, and replaces this process:
  *
  *   git-receive-pack / git-upload-pack on an app
- *       the user must have access (access.h), else "You do not have access
+ *       a push to an app that does not exist creates it first when the
+ *       user may create apps (slipway.sshAppsCreate, its limit and lock:
+ *       access_create_app()) and says "Creating APP... done" (a step) to
+ *       stderr; otherwise it is refused as any missing app is.  The user
+ *       must have access (access.h), else "You do not have access
  *       to the app APP."; then `git receive-pack|upload-pack <repo>` runs
  *       with SLIPWAY_USER=USER and SLIPWAY_SHELL_USER=USER, so a push's
  *       release is by USER and its build reads only submodules of apps USER
@@ -45,8 +49,9 @@ struct shell_opts {
 
 /*
  * Does not return when the command starts.  Returns SW_EINVALID (refused
- * request), SW_ENOTFOUND (no such app, or no access) or SW_ERROR (exec
- * failed), with a one-line message.
+ * request), SW_ENOTFOUND (no such app, or no access), SW_EDENIED (a push
+ * to create an app past the user's limit) or SW_ERROR (exec failed), with
+ * a one-line message.
  */
 int shell_run(const struct shell_opts *o);
 

@@ -6,10 +6,12 @@
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
+#include "store/certs.h"
 #include "store/domains.h"
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
+#include "util/caps.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/net.h"
@@ -40,6 +42,8 @@
 #define STARTING_MAX_MS 10000 /* from s6 starting nginx until it wrote its pid */
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
+#define TLS_FILE "tls.conf"           /* the HTTPS port's default server, while an app has a certificate */
+#define HTTPS_PORT_FILE "https-port" /* the HTTPS port, kept once listened on */
 /* the dashboard's server block, an http-level file (an operator's nginx includes http*.conf) */
 #define DASHBOARD_FILE "http-dashboard.conf"
 
@@ -119,40 +123,57 @@ static int root_plain(const char *root)
 	return 0;
 }
 
+/*
+ * A port setting of the router: its value, else the one kept in the
+ * router's file kept (chosen when it was first listened on), else
+ * preferred when it can be bound, else fallback.
+ */
+static int listen_port(const char *root, struct settings *s, const struct setting *def,
+		       const char *kept, const char *addr, int preferred, int fallback, int *out)
+{
+	char *port = NULL;
+	int err = settings_string(s, def, &port);
+	*out = 0;
+	if (!err && port) {
+		char *end = NULL;
+		long p = strtol(port, &end, 10);
+		if (!*port || *end || p < 1 || p > 65535)
+			err = settings_blame(s, def, sw_error_set(SW_EINVALID,
+				"invalid value '%s': use a TCP port, 1 to 65535", port));
+		else
+			*out = (int)p;
+	} else if (!err) {
+		/* the default is chosen once, when the router first listens on it, and kept */
+		char *path = router_path(root, kept), *text = NULL;
+		if (fs_read_file(path, 32, &text, NULL) == 0)
+			*out = atoi(text);
+		free(text);
+		free(path);
+		if (*out < 1 || *out > 65535)
+			*out = net_port_listenable(addr ? addr : "", preferred) ? preferred : fallback;
+	}
+	free(port);
+	return err;
+}
+
 int router_listen_read(const char *root, struct router_listen *l)
 {
 	struct settings *s = NULL;
-	char *port = NULL, *addr = NULL, *domain = NULL;
+	char *addr = NULL, *domain = NULL;
 	int err = settings_open(&s, NULL, NULL);
 
 	memset(l, 0, sizeof(*l));
 	if (!err)
-		err = settings_string(s, &SETTING_HTTP_PORT, &port);
-	if (!err)
 		err = settings_string(s, &SETTING_HTTP_ADDRESS, &addr);
 	if (!err)
 		err = settings_string(s, &SETTING_DOMAIN, &domain);
+	if (!err)
+		err = listen_port(root, s, &SETTING_HTTP_PORT, "port", addr, 80, 5000, &l->port);
+	if (!err)
+		err = listen_port(root, s, &SETTING_HTTPS_PORT, HTTPS_PORT_FILE, addr, 443, 5443,
+				  &l->https_port);
 	if (err)
 		goto done;
-	if (port) {
-		char *end = NULL;
-		long p = strtol(port, &end, 10);
-		if (!*port || *end || p < 1 || p > 65535) {
-			err = settings_blame(s, &SETTING_HTTP_PORT, sw_error_set(SW_EINVALID,
-				"invalid value '%s': use a TCP port, 1 to 65535", port));
-			goto done;
-		}
-		l->port = (int)p;
-	} else {
-		/* the default is chosen once, when the router first starts, and kept */
-		char *kept = router_path(root, "port"), *text = NULL;
-		if (fs_read_file(kept, 32, &text, NULL) == 0)
-			l->port = atoi(text);
-		free(text);
-		free(kept);
-		if (l->port < 1 || l->port > 65535)
-			l->port = net_port_listenable(addr ? addr : "", 80) ? 80 : 5000;
-	}
 	if (addr && !address_valid(addr)) {
 		err = settings_blame(s, &SETTING_HTTP_ADDRESS, sw_error_set(SW_EINVALID,
 			"invalid value '%s': use an IPv4 address such as 127.0.0.1, or nothing for every address",
@@ -167,7 +188,6 @@ int router_listen_read(const char *root, struct router_listen *l)
 	}
 	snprintf(l->domain, sizeof(l->domain), "%s", domain);
 done:
-	free(port);
 	free(addr);
 	free(domain);
 	settings_free(s);
@@ -249,13 +269,22 @@ static void nginx_name(char *out, size_t size, const char *app)
 			*p = '_';
 }
 
-static void add_listen(struct buf *b, const struct router_listen *l, const char *extra)
+static void add_listen_on(struct buf *b, const struct router_listen *l, int port,
+			  const char *extra)
 {
 	if (l->address[0])
-		buf_addf(b, "\tlisten %s:%d%s;\n", l->address, l->port, extra);
+		buf_addf(b, "\tlisten %s:%d%s;\n", l->address, port, extra);
 	else
-		buf_addf(b, "\tlisten %d%s;\n", l->port, extra);
+		buf_addf(b, "\tlisten %d%s;\n", port, extra);
 }
+
+static void add_listen(struct buf *b, const struct router_listen *l, const char *extra)
+{
+	add_listen_on(b, l, l->port, extra);
+}
+
+/* Every listen on the HTTPS port says the same: TLS, and HTTP/2 offered. */
+#define HTTPS_LISTEN " ssl http2"
 
 /* What one client and the whole router may hold: the router's slipway.* limits. */
 struct router_limits {
@@ -395,6 +424,7 @@ static void main_conf(const struct router_listen *l, const struct router_limits 
 		    "\t\tlocation = " PAGE_URI " { internal; alias pages/no-such-app.html; }\n"
 		    "\t}\n"
 		    "\tinclude apps/*.conf;\n"
+		    "\tinclude " TLS_FILE ";\n"
 		    "\tinclude " DASHBOARD_FILE ";\n"
 		    "}\n");
 }
@@ -436,53 +466,9 @@ static void http_conf(struct buf *b)
 /* What the router does with an app's requests. */
 enum app_state { APP_RUNNING, APP_NO_WEB, APP_MAINTENANCE };
 
-static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
-		     const struct strvec *labels, const struct strvec *addresses,
-		     const struct strvec *domains, const char *root_abs, struct buf *b)
+/* How an app's server answers: its instances, or one of its pages. */
+static void app_locations(struct buf *b, const char *name, enum app_state state, const char *pages)
 {
-	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
-	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
-	char *logs = root_abs ? paths_logs_dir(root_abs) : xstrdup("../logs");
-	char name[64];
-	nginx_name(name, sizeof(name), app);
-	buf_addf(b, "# written by slipway: the app %s\n", app);
-	if (state == APP_RUNNING) {
-		buf_addf(b, "upstream slipway_%s {\n", name);
-		for (size_t i = 0; i < labels->n; i++)
-			buf_addf(b, "\tserver %s max_fails=0;\n", addresses->v[i]);
-		buf_adds(b, "\tkeepalive 16;\n}\n");
-		buf_addf(b, "map $upstream_addr $slipway_dyno_%s {\n", name);
-		for (size_t i = 0; i < labels->n; i++)
-			buf_addf(b, "\t\"%s\" %s;\n", addresses->v[i], labels->v[i]);
-		buf_adds(b, "\tdefault \"-\";\n}\n");
-	}
-	buf_addf(b, "map $status $slipway_at_%s {\n", name);
-	if (state == APP_MAINTENANCE)
-		buf_adds(b, "\tdefault 'at=error code=H80 desc=\"Maintenance mode\"';\n");
-	else if (state == APP_NO_WEB)
-		buf_adds(b, "\tdefault 'at=error code=H14 desc=\"No web processes running\"';\n");
-	else
-		buf_adds(b, "\t502 'at=error code=H13 desc=\"Connection closed without response\"';\n"
-			    "\t503 'at=error code=H10 desc=\"App not answering\"';\n"
-			    "\t504 'at=error code=H12 desc=\"Request timeout\"';\n"
-			    "\tdefault at=info;\n");
-	buf_adds(b, "}\n");
-	char dyno[80];
-	snprintf(dyno, sizeof(dyno), state == APP_RUNNING ? "$slipway_dyno_%s" : "-", name);
-	buf_addf(b, "log_format slipway_%s '$msec $slipway_at_%s method=$request_method "
-		    "path=\"$request_uri\" host=$host request_id=$slipway_request_id "
-		    "fwd=\"$remote_addr\" dyno=%s connect=$upstream_connect_time "
-		    "service=$upstream_response_time status=$status bytes=$bytes_sent "
-		    "protocol=$scheme';\n", name, name, dyno);
-	buf_adds(b, "server {\n");
-	add_listen(b, l, "");
-	buf_addf(b, "\tserver_name %s.%s", app, l->domain);
-	for (size_t i = 0; domains && i < domains->n; i++)
-		buf_addf(b, " %s", domains->v[i]);
-	buf_adds(b, ";\n");
-	/* lines are written in batches, at the latest a second after the request */
-	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s buffer=32k flush=1s;\n", logs,
-		 app, name);
 	/* an upgraded connection (a WebSocket) is closed after 55 s idle, as Heroku's router does */
 	if (state == APP_RUNNING)
 		buf_addf(b, "\tlocation / {\n"
@@ -503,7 +489,102 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 			    "\terror_page 503 " PAGE_URI ";\n"
 			    "\tlocation = " PAGE_URI " { internal; alias %s/%s.html; }\n",
 			 pages, state == APP_MAINTENANCE ? "maintenance" : "app-error");
+}
+
+/*
+ * An app with a certificate: its HTTP requests are sent to HTTPS (301 for
+ * GET and HEAD, 308 for the rest, which keeps the method and body), but
+ * for the ACME challenges' path, which stays on HTTP.
+ */
+static void https_redirect(struct buf *b, const struct router_listen *l)
+{
+	char port[16] = "";
+	if (l->https_port != 443)
+		snprintf(port, sizeof(port), ":%d", l->https_port);
+	buf_addf(b, "\tlocation /.well-known/acme-challenge/ { return 404; }\n"
+		    "\tlocation / {\n"
+		    "\t\tif ($request_method ~ ^(GET|HEAD)$) { return 301 https://$host%s$request_uri; }\n"
+		    "\t\treturn 308 https://$host%s$request_uri;\n"
+		    "\t}\n", port, port);
+}
+
+/* The first lines of one of the app's servers: its host names and its access log. */
+static void server_head(struct buf *b, const char *app, const char *name,
+			const struct router_listen *l, const struct strvec *domains, const char *logs)
+{
+	buf_addf(b, "\tserver_name %s.%s", app, l->domain);
+	for (size_t i = 0; domains && i < domains->n; i++)
+		buf_addf(b, " %s", domains->v[i]);
+	buf_adds(b, ";\n");
+	/* lines are written in batches, at the latest a second after the request */
+	buf_addf(b, "\taccess_log %s/%s/router/current slipway_%s buffer=32k flush=1s;\n", logs,
+		 app, name);
+}
+
+/*
+ * The app's file.  cert is the file of its certificate as nginx reads it
+ * (NULL: it has none): then it is served on the HTTPS port too, and its
+ * HTTP requests are redirected there.
+ */
+static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
+		     const struct strvec *labels, const struct strvec *addresses,
+		     const struct strvec *domains, const char *root_abs, const char *cert,
+		     struct buf *b)
+{
+	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
+	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
+	char *logs = root_abs ? paths_logs_dir(root_abs) : xstrdup("../logs");
+	char name[64];
+	nginx_name(name, sizeof(name), app);
+	buf_addf(b, "# written by slipway: the app %s\n", app);
+	if (state == APP_RUNNING) {
+		buf_addf(b, "upstream slipway_%s {\n", name);
+		for (size_t i = 0; i < labels->n; i++)
+			buf_addf(b, "\tserver %s max_fails=0;\n", addresses->v[i]);
+		buf_adds(b, "\tkeepalive 16;\n}\n");
+		buf_addf(b, "map $upstream_addr $slipway_dyno_%s {\n", name);
+		for (size_t i = 0; i < labels->n; i++)
+			buf_addf(b, "\t\"%s\" %s;\n", addresses->v[i], labels->v[i]);
+		buf_adds(b, "\tdefault \"-\";\n}\n");
+	}
+	buf_addf(b, "map $status $slipway_at_%s {\n", name);
+	/* with a certificate, HTTP's redirects (and the ACME path's 404) are no app's error */
+	if (cert && state != APP_RUNNING)
+		buf_adds(b, "\t301 at=info;\n\t308 at=info;\n\t404 at=info;\n");
+	if (state == APP_MAINTENANCE)
+		buf_adds(b, "\tdefault 'at=error code=H80 desc=\"Maintenance mode\"';\n");
+	else if (state == APP_NO_WEB)
+		buf_adds(b, "\tdefault 'at=error code=H14 desc=\"No web processes running\"';\n");
+	else
+		buf_adds(b, "\t502 'at=error code=H13 desc=\"Connection closed without response\"';\n"
+			    "\t503 'at=error code=H10 desc=\"App not answering\"';\n"
+			    "\t504 'at=error code=H12 desc=\"Request timeout\"';\n"
+			    "\tdefault at=info;\n");
 	buf_adds(b, "}\n");
+	char dyno[80];
+	snprintf(dyno, sizeof(dyno), state == APP_RUNNING ? "$slipway_dyno_%s" : "-", name);
+	buf_addf(b, "log_format slipway_%s '$msec $slipway_at_%s method=$request_method "
+		    "path=\"$request_uri\" host=$host request_id=$slipway_request_id "
+		    "fwd=\"$remote_addr\" dyno=%s connect=$upstream_connect_time "
+		    "service=$upstream_response_time status=$status bytes=$bytes_sent "
+		    "protocol=$scheme';\n", name, name, dyno);
+	buf_adds(b, "server {\n");
+	add_listen(b, l, "");
+	server_head(b, app, name, l, domains, logs);
+	if (cert)
+		https_redirect(b, l);
+	else
+		app_locations(b, name, state, pages);
+	buf_adds(b, "}\n");
+	if (cert) {
+		buf_adds(b, "server {\n");
+		add_listen_on(b, l, l->https_port, HTTPS_LISTEN);
+		server_head(b, app, name, l, domains, logs);
+		/* one file holds the chain and the key (store/certs.h) */
+		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+		app_locations(b, name, state, pages);
+		buf_adds(b, "}\n");
+	}
 	free(pages);
 	free(logs);
 }
@@ -516,7 +597,21 @@ static void collect(const char *line, size_t len, void *ctx)
 	buf_adds(b, "\n");
 }
 
-static int nginx_run(const char *root, const char *what, char **msg)
+/* run_opts.before_exec: nginx gets the capabilities slipway cleared at start (util/caps.h). */
+static void nginx_caps(void *ctx)
+{
+	(void)ctx;
+	caps_restore_inherited();
+}
+
+/* unshare (util-linux): a user and a network namespace, where nginx -t may bind any port */
+#define OWN_NET "/usr/bin/unshare", "--user", "--map-current-user", "--keep-caps", "--net", "--"
+
+/*
+ * nginx WHAT on the root's configuration; *msg is its last complaint when
+ * it fails.  own_net: in a network namespace of its own (OWN_NET).
+ */
+static int nginx_run(const char *root, const char *what, int own_net, char **msg)
 {
 	char *prog = NULL, *prefix = NULL;
 	struct buf said = BUF_INIT;
@@ -525,15 +620,19 @@ static int nginx_run(const char *root, const char *what, char **msg)
 	if (err)
 		return err;
 	prefix = router_path(root, "");
-	const char *argv[] = { prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
+	const char *argv[] = { OWN_NET, prog, what, "-q", "-p", prefix, "-c", "nginx.conf",
 			       "-e", "logs/error.log", NULL };
+	const size_t skip = own_net ? 0 : sizeof((const char *[]){ OWN_NET }) / sizeof(char *);
 	struct run_opts o = RUN_OPTS_INIT;
-	o.argv = argv;
+	o.argv = argv + skip;
 	o.timeout_sec = 30;
 	o.on_line = collect;
 	o.ctx = &said;
+	o.before_exec = nginx_caps; /* nginx -t binds the ports it checks */
 	err = run_child(&o, &status);
-	if (err == SW_ENOTFOUND)
+	if (err == SW_ENOTFOUND && own_net)
+		err = sw_error_set(SW_ERROR, "unshare is not installed: install the util-linux package");
+	else if (err == SW_ENOTFOUND)
 		err = sw_error_set(SW_ERROR, "nginx is not installed: install the nginx-light package "
 				   "(or set slipway.nginx)");
 	else if (!err && status) {
@@ -700,7 +799,10 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 			       : labels.n ? APP_RUNNING : APP_NO_WEB;
 	if (system && (err = root_plain(root)))
 		goto done;
-	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, &conf);
+	char *cert = !certs_has(root, app) ? NULL
+		     : system ? paths_cert_file(root, app) : paths_cert_from_router(app);
+	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert, &conf);
+	free(cert);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
 	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
 		err = sw_error_errno(SW_ERROR, "cannot create '%s'", logdir);
@@ -755,6 +857,7 @@ static void config_digest(const char *root, char out[17])
 	strvec_push(&names, "http.conf");
 	strvec_push(&names, DASHBOARD_FILE);
 	strvec_push(&names, "nginx.conf");
+	strvec_push(&names, TLS_FILE);
 	for (size_t i = 0; i < names.n; i++) {
 		char *path = router_path(root, names.v[i]), *text = NULL;
 		size_t len = 0;
@@ -847,6 +950,82 @@ int router_health(const char *root)
 	return health;
 }
 
+/* 1 when an app has a certificate: the router listens on the HTTPS port. */
+static int any_cert(const char *root)
+{
+	struct strvec apps = STRVEC_INIT;
+	int any = 0;
+	if (app_list(root, &apps) == 0)
+		for (size_t i = 0; !any && i < apps.n; i++)
+			any = certs_has(root, apps.v[i]);
+	strvec_clear(&apps);
+	return any;
+}
+
+/*
+ * tls.conf, which nginx.conf includes: while an app has a certificate, the
+ * HTTPS port's default server, which refuses the TLS handshake of a host
+ * name without one (no certificate of another host is shown); else nothing
+ * listens there.
+ */
+static void tls_conf(const struct router_listen *l, int listening, struct buf *b)
+{
+	if (!listening) {
+		buf_adds(b, "# written by slipway: no app has a certificate: nothing listens for "
+			    "HTTPS\n");
+		return;
+	}
+	buf_adds(b, "# written by slipway: a host name without a certificate gets no TLS "
+		    "handshake\nserver {\n");
+	add_listen_on(b, l, l->https_port, HTTPS_LISTEN " default_server");
+	buf_adds(b, "\tssl_reject_handshake on;\n}\n");
+}
+
+static int https_port_used(const struct router_listen *l)
+{
+	return sw_error_set(SW_ERROR, "the router cannot listen on port %d for HTTPS: it is in use "
+			    "(set another with: git config --global slipway.httpsPort PORT)",
+			    l->https_port);
+}
+
+/*
+ * Writes tls.conf for the certificates there are now (and keeps the HTTPS
+ * port once it is listened on): *old gets what it held (NULL: none), *opens
+ * is 1 when it listens now and did not before.
+ */
+static int write_tls(const char *root, const struct router_listen *l, char **old, int *opens)
+{
+	struct buf conf = BUF_INIT;
+	char *path = router_path(root, TLS_FILE);
+	int listening = any_cert(root), err = 0;
+	if (fs_read_file(path, 1 << 20, old, NULL) < 0)
+		*old = NULL;
+	*opens = listening && (!*old || !strstr(*old, "ssl_reject_handshake"));
+	tls_conf(l, listening, &conf);
+	if (listening) {
+		char *kept = router_path(root, HTTPS_PORT_FILE), text[16];
+		int n = snprintf(text, sizeof(text), "%d\n", l->https_port);
+		err = fs_write_replace(kept, text, (size_t)n, 0644);
+		free(kept);
+	}
+	if (!err)
+		err = fs_write_replace(path, conf.data, conf.len, 0644);
+	buf_release(&conf);
+	free(path);
+	return err;
+}
+
+/* Puts tls.conf back as it was (none: removed). */
+static void put_back_tls(const char *root, const char *old)
+{
+	char *path = router_path(root, TLS_FILE);
+	if (old)
+		fs_write_replace(path, old, strlen(old), 0644);
+	else
+		unlink(path);
+	free(path);
+}
+
 /* Puts the app's file back as it was (none: removed). */
 static void put_back(const char *root, const char *app, const char *old)
 {
@@ -901,14 +1080,39 @@ static int system_reload(const char *root)
 	return err;
 }
 
+/*
+ * nginx -t of a change to the running router.  nginx -t binds the ports it
+ * checks, and the running nginx holds them already: a writer that may not
+ * bind the router's ports (a push over ssh, whose session has none of the
+ * capabilities the server was started with: util/caps.h) checks the
+ * configuration in a network namespace of its own, where it may.
+ */
+static int nginx_test_change(const char *root, char **msg)
+{
+	struct router_listen l;
+	int own_net = router_listen_read(root, &l) == 0 &&
+		      (!caps_may_bind(l.port) || !caps_may_bind(l.https_port));
+	return nginx_run(root, "-t", own_net, msg);
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
-	char *old = NULL, *msg = NULL;
-	int system = 0;
+	struct router_listen l;
+	char *old = NULL, *old_tls = NULL, *msg = NULL;
+	int system = 0, opens = 0, wrote = 0;
 	int err = router_mode(&system);
 	if (!err)
+		err = router_listen_read(root, &l);
+	if (!err)
 		err = write_app(root, app, names, except, system, &old);
+	wrote = !err;
+	/* the operator's nginx has its own default server: tls.conf is Slipway's nginx's */
+	if (!err && !system)
+		err = write_tls(root, &l, &old_tls, &opens);
+	if (!err && opens && !system && router_running(root) &&
+	    !net_port_listenable(l.address, l.https_port))
+		err = https_port_used(&l);
 	if (!err && !system)
 		err = write_generation(root);
 	if (!err && system) {
@@ -916,19 +1120,30 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 			put_back(root, app, old);
 			system_reload(root);
 		}
+		wrote = 0;
 	} else if (!err && router_running(root)) {
-		if ((err = nginx_run(root, "-t", &msg))) {
-			put_back(root, app, old);
-			write_generation(root);
+		if ((err = nginx_test_change(root, &msg))) {
 			if (msg)
 				err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s",
 						   msg);
 		} else {
 			err = reload_and_drain(root);
+			wrote = 0;
+		}
+	} else if (!err) {
+		wrote = 0;
+	}
+	if (err && wrote) {
+		/* what was refused before nginx loaded it is put back as it was */
+		put_back(root, app, old);
+		if (!system) {
+			put_back_tls(root, old_tls);
+			write_generation(root);
 		}
 	}
 	free(msg);
 	free(old);
+	free(old_tls);
 	return err;
 }
 
@@ -955,14 +1170,18 @@ int router_stop(const char *root, int wait_sec)
 
 int router_forget(const char *root, const char *app)
 {
-	char *path = paths_router_app(root, app), *msg = NULL;
-	int err = 0;
+	struct router_listen l;
+	char *path = paths_router_app(root, app), *msg = NULL, *old_tls = NULL;
+	int err = 0, opens = 0;
 	int removed = unlink(path) == 0;
 	if (removed && router_system())
 		err = system_reload(root);
-	else if (removed && router_running(root) && !(err = write_generation(root)) &&
-		 !(err = nginx_run(root, "-t", &msg)))
+	/* the app's certificate went before: the HTTPS port may be the last one's */
+	else if (removed && router_running(root) && !(err = router_listen_read(root, &l)) &&
+		 !(err = write_tls(root, &l, &old_tls, &opens)) && !(err = write_generation(root)) &&
+		 !(err = nginx_test_change(root, &msg)))
 		err = reload_and_drain(root);
+	free(old_tls);
 	free(msg);
 	free(path);
 	return err;
@@ -973,6 +1192,9 @@ char *router_url(const char *root, const char *app)
 	struct router_listen l;
 	if (router_listen_read(root, &l) < 0)
 		return NULL;
+	if (certs_has(root, app))
+		return l.https_port == 443 ? xasprintf("https://%s.%s/", app, l.domain)
+					   : xasprintf("https://%s.%s:%d/", app, l.domain, l.https_port);
 	if (l.port == 80)
 		return xasprintf("http://%s.%s/", app, l.domain);
 	return xasprintf("http://%s.%s:%d/", app, l.domain, l.port);
@@ -1069,8 +1291,9 @@ static int write_service(const char *root)
 	buf_add_shell_quoted(&run, prefix);
 	buf_adds(&run, " -c nginx.conf -e logs/error.log -g 'daemon off;' 2>&1\n");
 	finish_program(root, &finish);
+	/* nginx alone keeps the capabilities the tree got: ports 80 and 443 without root */
 	struct service_desc d = { .name = SERVICE, .about = "the router", .run = run.data,
-				  .finish = finish.data };
+				  .finish = finish.data, .keep_caps = 1 };
 	err = supervisor_service_write(root, &d);
 	if (err == SW_EEXISTS) {
 		struct service_file f = { "finish", finish.data, finish.len, 0755 };
@@ -1127,6 +1350,8 @@ int router_check(const char *root)
 		return sw_error_set(SW_ERROR, "the router cannot listen on port %d: it is in use "
 				    "(set another with: git config --global slipway.httpPort PORT)",
 				    l.port);
+	if (!router_running(root) && any_cert(root) && !net_port_listenable(l.address, l.https_port))
+		return https_port_used(&l);
 	return 0;
 }
 
@@ -1175,6 +1400,12 @@ int router_prepare(const char *root)
 		err = fs_write_replace(dashboard_path, dashboard.data, dashboard.len, 0644);
 	if (!err && !system)
 		err = fs_write_replace(conf_path, conf.data, conf.len, 0644);
+	if (!err && !system) {
+		char *old_tls = NULL;
+		int opens = 0;
+		err = write_tls(root, &l, &old_tls, &opens);
+		free(old_tls);
+	}
 	buf_release(&http);
 	buf_release(&dashboard);
 	free(dashboard_path);
@@ -1197,7 +1428,7 @@ int router_prepare(const char *root)
 	}
 	if (!err)
 		err = write_generation(root);
-	if (!err && (err = nginx_run(root, "-t", &msg)) && msg)
+	if (!err && (err = nginx_run(root, "-t", 0, &msg)) && msg)
 		err = sw_error_set(SW_ERROR, "the router's configuration is refused: %s", msg);
 	if (!err)
 		err = write_service(root);

@@ -17,7 +17,17 @@
  *                         client address), and
  *     apps/APP.conf       one per app: its upstream (its web instances),
  *                         its host names (APP.slipway.domain and the app's
- *                         domains) and its access log
+ *                         domains) and its access log; for an app with a
+ *                         certificate (store/certs.h) a second server on
+ *                         slipway.httpsPort (TLS, HTTP/2) that serves it,
+ *                         while its HTTP server redirects there (301 for
+ *                         GET and HEAD, 308 for the rest; the ACME
+ *                         challenges' path is left on HTTP)
+ *     tls.conf            while an app has a certificate: the HTTPS port's
+ *                         default server, which refuses the handshake of
+ *                         a host name without one; else nothing listens
+ *                         there (Slipway's nginx only)
+ *     port, https-port    the default ports, kept once chosen
  *     pages/              the error and maintenance pages
  *     generation.conf     what nginx answers this machine at a location of
  *                         its own: the digest of the files it loaded
@@ -35,8 +45,9 @@
  * An app's upstream is its web instances' "ADDRESS:PORT"s, as their host
  * gives them (runtime/host.h: loopback for this machine's).
  *
- * A switch (router_switch) points an app at a new set of instances: the
- * file is written aside and renamed into place, `nginx -t` checks the whole
+ * A switch (router_switch) points an app at a new set of instances (or at
+ * its certificate as it is now): the file (and tls.conf) is written aside
+ * and renamed into place, `nginx -t` checks the whole
  * configuration (on failure the old file is put back and the message is
  * nginx's), then nginx reloads gracefully and this returns once no
  * worker of the old configuration takes new connections (they have closed
@@ -54,6 +65,7 @@
 /* What the router serves on, from the settings. */
 struct router_listen {
 	int port;            /* slipway.httpPort: default 80 when it can be bound, else 5000 */
+	int https_port;      /* slipway.httpsPort: default 443 when it can be bound, else 5443 */
 	char address[64];    /* slipway.httpAddress: "" for every address */
 	char domain[256];    /* slipway.domain: apps answer at APP.DOMAIN */
 };
@@ -102,7 +114,8 @@ int router_system(void);
 
 /*
  * What would keep the router from starting: SW_ERROR when nginx is not
- * installed or the port is used by something else (while it does not run).
+ * installed or the port (or the HTTPS port, while an app has a certificate)
+ * is used by something else (while it does not run).
  */
 int router_check(const char *root);
 
@@ -124,7 +137,8 @@ int router_prepare(const char *root);
  * its old workers take no new connections; with slipway.router system, the reload command runs;
  * with neither, only the file is written (the next server:start loads it).
  * SW_ERROR with nginx's message when the configuration is refused (the
- * old one is kept).
+ * old one is kept), or when the app's certificate would open the HTTPS
+ * port and something else holds it (nothing is changed).
  */
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except);
@@ -163,7 +177,7 @@ int router_logs_rotate(const char *root, int *rotated);
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
 
-/* The app's URL: http://APP.DOMAIN[:PORT]/ (malloc'ed). */
+/* The app's URL: http://APP.DOMAIN[:PORT]/, https://... once it has a certificate (malloc'ed). */
 char *router_url(const char *root, const char *app);
 
 #endif

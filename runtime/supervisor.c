@@ -2,6 +2,7 @@
 #include "runtime/supervisor.h"
 
 #include "store/paths.h"
+#include "util/caps.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/proc.h"
@@ -337,11 +338,11 @@ static int write_pid(const char *scandir, pid_t pid)
 	return err;
 }
 
-/* Replaces this process with s6-svscan on scandir; returns only if it cannot. */
 extern char **environ;
 
 /*
- * s6-svscan's environment, which every service inherits: PATH, and where
+ * Replaces this process with s6-svscan on scandir; returns only if it
+ * cannot.  Its environment, which every service inherits: PATH, and where
  * the server user's global git config is (its HOME, as systemd's User=
  * gives it), so that what s6 starts reads the same settings as the
  * command that started the tree.  No allocation: it runs after fork.
@@ -361,6 +362,8 @@ static void exec_svscan(const char *scandir)
 	env[n] = NULL;
 	/* the tree outlives app code under memory pressure (when we may lower it) */
 	proc_oom_score_adj(PROC_OOM_TREE);
+	/* the capabilities slipway cleared at start, for the router's nginx (util/caps.h) */
+	caps_restore_inherited();
 	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
 	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
 }
@@ -565,10 +568,34 @@ static int put_file(const char *dir, const char *name, const char *data, size_t 
 	return err;
 }
 
-/* run: the shebang, what it is, the env exported, then the caller's lines. */
+/*
+ * The lines that open a run program which does not keep the tree's
+ * capabilities: holding any ambient one (util/caps.h), it runs itself
+ * again under setpriv (util-linux) without any, ambient or inheritable.
+ * read is the shell's own: /proc/self is the shell, and no process starts
+ * when there is nothing to clear.
+ */
+static const char drop_caps[] =
+	"while read -r k v; do [ \"$k\" = CapAmb: ] && break; done </proc/self/status\n"
+	"[ -z \"$v\" ] || [ \"$v\" = 0000000000000000 ] ||\n"
+	"\texec /usr/bin/setpriv --inh-caps=-all --ambient-caps=-all \"$0\"\n";
+
+/* A whole program of the caller's (log/run), drop_caps after its first line. */
+static void without_caps(const char *prog, struct buf *out)
+{
+	const char *nl = strchr(prog, '\n');
+	size_t first = nl ? (size_t)(nl - prog) + 1 : strlen(prog);
+	buf_add(out, prog, first);
+	buf_adds(out, drop_caps);
+	buf_adds(out, prog + first);
+}
+
+/* run: the shebang, what it is, the capabilities cleared, the env exported, then the caller's lines. */
 static void run_program(const struct service_desc *d, struct buf *run)
 {
 	buf_addf(run, "#!/bin/sh\n# written by slipway: %s\n", d->about ? d->about : d->name);
+	if (!d->keep_caps)
+		buf_adds(run, drop_caps);
 	for (size_t i = 0; d->env && d->env[i]; i++) {
 		const char *eq = strchr(d->env[i], '=');
 		buf_addf(run, "export %.*s=", (int)(eq - d->env[i]), d->env[i]);
@@ -601,10 +628,13 @@ static int fill(const char *tmp, const struct service_desc *d)
 	}
 	if (!err && d->log_run) {
 		char *sub = xasprintf("%s/log", tmp);
+		struct buf log = BUF_INIT;
+		without_caps(d->log_run, &log);
 		if (mkdir(sub, 0755) < 0)
 			err = sw_error_errno(SW_ERROR, "cannot create '%s'", sub);
 		else
-			err = put_file(sub, "run", d->log_run, strlen(d->log_run), 0755);
+			err = put_file(sub, "run", log.data, log.len, 0755);
+		buf_release(&log);
 		free(sub);
 	}
 	return err;
@@ -756,11 +786,21 @@ long supervisor_service_own_pid(const char *root, const char *service, long pid)
 {
 	char proc[64];
 	struct stat a, b;
+	struct service_state st;
 	if (pid <= 0 || !supervisor_service_name_valid(service))
 		return 0;
-	char *dir = service_path(root, service);
 	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
-	if (stat(proc, &a) < 0 || stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (stat(proc, &a) < 0) {
+		/*
+		 * a process holding capabilities this one lacks (the router's
+		 * nginx: util/caps.h) hides its cwd: s6 says whether it is the service's
+		 */
+		if (errno != EACCES || supervisor_service_state(root, service, &st) < 0 || !st.up)
+			return 0;
+		return st.pid == pid ? pid : 0;
+	}
+	char *dir = service_path(root, service);
+	if (stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		pid = 0;
 	free(dir);
 	return pid;

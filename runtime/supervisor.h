@@ -139,6 +139,9 @@ struct service_desc {
 	size_t nfiles;
 	int replace;                  /* 1: a service of that name is replaced (a killed switch's
 					 leftover); 0: SW_EEXISTS when there is one */
+	int keep_caps;                /* 1: run keeps the tree's ambient capabilities (the
+					 router's nginx, for ports below 1024); 0: run and
+					 log/run clear them first (util/caps.h) */
 };
 
 /*
@@ -195,7 +198,8 @@ int supervisor_service_state(const char *root, const char *service, struct servi
  * the process s6 starts for it does (and no other pid of the machine, so
  * not one reused since), else 0: a pid the service wrote down itself
  * (nginx.pid, an instance's state file), checked without forking
- * s6-svstat.
+ * s6-svstat - but for a process whose working directory this one may not
+ * see (one holding capabilities it lacks: util/caps.h), which s6 names.
  */
 long supervisor_service_own_pid(const char *root, const char *service, long pid);
 

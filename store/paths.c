@@ -194,6 +194,21 @@ char *paths_router_app(const char *root, const char *app)
 	return xasprintf("%s/router/apps/%s.conf", root, app);
 }
 
+char *paths_certs_dir(const char *root)
+{
+	return xasprintf("%s/certs", root);
+}
+
+char *paths_cert_file(const char *root, const char *app)
+{
+	return xasprintf("%s/certs/%s.pem", root, app);
+}
+
+char *paths_cert_from_router(const char *app)
+{
+	return xasprintf("../certs/%s.pem", app);
+}
+
 char *paths_buildpacks_cache(const char *root)
 {
 	return xasprintf("%s/buildpacks-cache", root);

@@ -30,6 +30,8 @@
  *   <root>/logs/                     the runtime's own logs
  *   <root>/logs/<app>/               an app's logs (runtime/logs.h)
  *   <root>/router/                   the router's prefix: nginx.conf, apps/<app>.conf, pages/ (runtime/router.h)
+ *   <root>/certs/                    the apps' certificates (0700, store/certs.h)
+ *   <root>/certs/<app>.pem           an app's certificate chain and private key (0600)
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
@@ -169,6 +171,15 @@ char *paths_router_file(const char *root, const char *name);
 
 /* <root>/router/apps/<app>.conf */
 char *paths_router_app(const char *root, const char *app);
+
+/* <root>/certs: the apps' certificates (0700) */
+char *paths_certs_dir(const char *root);
+
+/* <root>/certs/<app>.pem: the app's certificate chain and private key (0600) */
+char *paths_cert_file(const char *root, const char *app);
+
+/* ../certs/<app>.pem: the same file relative to the router's prefix, as its nginx reads it */
+char *paths_cert_from_router(const char *app);
 
 /* <root>/addons */
 char *paths_addons_dir(const char *root);

@@ -190,6 +190,12 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_PORT, .scope = SERVER_,
 		.def_doc = "80 if it can be bound, else 5000 (kept once chosen)",
 		.help = "the router's port" },
+	[SETTING_ID_HTTPS_PORT] = {
+		.key = "slipway.httpsPort", .env = "SLIPWAY_HTTPS_PORT",
+		.type = SETTING_TYPE_PORT, .scope = SERVER_,
+		.def_doc = "443 if it can be bound, else 5443 (kept once chosen)",
+		.help = "the router's HTTPS port, for the apps that have a certificate "
+			"([HTTPS](https.md))" },
 	[SETTING_ID_HTTP_ADDRESS] = {
 		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
 		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",
@@ -265,8 +271,8 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 	[SETTING_ID_SSH_APPS_CREATE] = {
 		.key = "slipway.sshAppsCreate",
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
-		.help = "whether users may run `apps:create` over ssh: `allowed`, `denied`, or how "
-			"many apps each may create (0 to 100000)" },
+		.help = "whether users may create apps over ssh (`apps:create`, or a first push to "
+			"`APP.git`): `allowed`, `denied`, or how many apps each may create (0 to 100000)" },
 	[SETTING_ID_REPO_URL] = {
 		.key = "slipway.repoUrl", .env = NULL,
 		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",

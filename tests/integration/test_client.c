@@ -851,3 +851,40 @@ Test(client, completion_offers_the_apps_the_user_may_use_on_the_server)
 	cr_assert_str_empty(got);
 	free(got);
 }
+
+Test(client, certs_add_sends_the_laptops_files_and_a_remote_users_paths_are_refused)
+{
+	/* a certificate for the app made on the laptop */
+	free(OP("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+		"ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "../laptop.key", "-out",
+		"../laptop.crt", "-days", "30", "-subj", "/CN=" APP ".localhost", "-addext",
+		"subjectAltName=DNS:" APP ".localhost"));
+	char *crt = th_path("%s/laptop.crt", sb), *key = th_path("%s/laptop.key", sb);
+	const char *none = APP " has no SSL certificates.\n"
+			   "Use slipway certs:add CRT KEY -a " APP " to add one.\n";
+
+	/* paths given over ssh would be the server's files: refused, nothing changed */
+	failed(raw_ssh("certs:add /etc/hostname /etc/hostname -a " APP), 1,
+	       " !    over ssh, certs:add reads the certificate chain and key from stdin: "
+	       "cat CRT KEY | slipway certs:add -a " APP "\n");
+	char *out = OP(SLIPWAY_BIN, "certs", "-a", APP);
+	cr_assert_str_eq(out, none);
+	free(out);
+
+	/* the client sends the laptop's files on ssh's stdin */
+	struct th_result r = CLIENT("certs:add", crt, key, "--bypass");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "Adding SSL certificate to " APP "... done\n", 39), "%s", r.out);
+	th_result_free(&r);
+	out = CLIENT_OK("certs");
+	cr_assert(strstr(out, APP "  " APP ".localhost  "), "%s", out);
+	free(out);
+	out = CLIENT_OK("certs:remove", "--confirm", APP);
+	cr_assert_str_eq(out, "Removing SSL certificate from " APP "... done\n");
+	free(out);
+	out = OP(SLIPWAY_BIN, "certs", "-a", APP);
+	cr_assert_str_eq(out, none);
+	free(out);
+	free(crt);
+	free(key);
+}

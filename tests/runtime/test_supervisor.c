@@ -85,6 +85,12 @@ static unsigned mode_of(const char *service, const char *name)
 
 static const struct service_file port_file = { "port", "20001\n", 6, 0644 };
 
+/* What opens run and log/run but for a service that keeps the tree's capabilities (nginx). */
+#define DROP_CAPS \
+	"while read -r k v; do [ \"$k\" = CapAmb: ] && break; done </proc/self/status\n" \
+	"[ -z \"$v\" ] || [ \"$v\" = 0000000000000000 ] ||\n" \
+	"\texec /usr/bin/setpriv --inh-caps=-all --ambient-caps=-all \"$0\"\n"
+
 Test(supervisor, a_service_is_written_with_every_file_it_describes)
 {
 	const char *env[] = { "HOME=/home/o'neil", "SLIPWAY_X=a b", NULL };
@@ -98,11 +104,11 @@ Test(supervisor, a_service_is_written_with_every_file_it_describes)
 
 	cr_assert_str_eq(entries(), "myapp.v1-1.web.1", "nothing else is left in the scan directory");
 	cr_assert_str_eq(file_of(d.name, "run"),
-			 "#!/bin/sh\n# written by slipway: one process instance\n"
+			 "#!/bin/sh\n# written by slipway: one process instance\n" DROP_CAPS
 			 "export HOME='/home/o'\\''neil'\nexport SLIPWAY_X='a b'\n"
 			 "exec sleep 1000 2>&1\n");
 	cr_assert_str_eq(file_of(d.name, "finish"), "#!/bin/sh\nexit 125\n");
-	cr_assert_str_eq(file_of(d.name, "log/run"), "#!/bin/sh\nexec cat\n");
+	cr_assert_str_eq(file_of(d.name, "log/run"), "#!/bin/sh\n" DROP_CAPS "exec cat\n");
 	cr_assert_str_eq(file_of(d.name, "port"), "20001\n");
 	cr_assert_eq(mode_of(d.name, "run"), 0755);
 	cr_assert_eq(mode_of(d.name, "finish"), 0755);
