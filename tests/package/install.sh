@@ -11,10 +11,11 @@
 #      home the root), the runtime's service active as that user, the
 #      apps' domain, root's key pushing as admin over ssh with PAM and
 #      without (a locked account: refused, the control), apps:create over
-#      ssh, the shipped buildpacks found, the daily gc; apt remove stops
+#      ssh, the shipped buildpacks found, the daily gc, Debian's stock
+#      nginx stopped for the router's port 80; apt remove stops
 #      it and keeps the data, purge without a yes keeps it too;
-#   3. the default name git and domain (hostname -f); a push over ssh
-#      deploys an app the router serves, and an upgrade to a rebuilt
+#   3. the default name git and domain (hostname -f); a first push over ssh creates and deploys an app the router
+#      serves on port 80, and an upgrade to a rebuilt
 #      package keeps it answering every request; then purge with a yes:
 #      the data is gone.
 #
@@ -188,6 +189,9 @@ grep -q "Adding ssh-ed25519 key SHA256:.* for admin... done" "$work/apt.log" ||
 	{ cat "$work/apt.log"; fail "root's key was not added for admin"; }
 check_account deploy
 check_running deploy
+grep -qF "slipway: stopped and disabled Debian's nginx, which served only its default page on port 80, for Slipway's router (systemctl enable --now nginx undoes it)" \
+	"$work/apt.log" || { cat "$work/apt.log"; fail "Debian's nginx was not said to be stopped"; }
+[ "$(in_ctr systemctl is-enabled nginx.service || true)" = disabled ] || fail "Debian's nginx is still enabled"
 grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway.service.d/user.conf" || fail "no drop-in with User=deploy"
 grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway-gc.service.d/user.conf" || fail "no gc drop-in"
 [ "$(as_server deploy git config --global slipway.domain)" = example.test ] || fail "slipway.domain is not example.test"
@@ -247,7 +251,6 @@ say "Pushing an app, and upgrading the package while it serves"
 # the namespace has only its loopback, which pasta cannot give an app's
 # own network (a server's uplink can): the server user's global setting
 as_server git git config --global slipway.appNetwork host
-out=$(ssh_as git apps:create myapp 2>&1) || fail "apps:create over ssh failed: $out"
 app=$work/app
 mkdir "$app"
 cat >"$app/server.pl" <<'PERL'
@@ -266,15 +269,16 @@ git -C "$app" init -q -b main
 git -C "$app" add -A
 git -C "$app" -c user.name=t -c user.email=t@example.com commit -q -m first
 sshcmd="ssh -F /dev/null -i $work/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+# the first push creates the app (the user admin may create apps)
 ip netns exec "$ns" git -C "$app" -c core.sshCommand="$sshcmd" push -q ssh://git@127.0.0.1/myapp.git main \
 	>"$work/push.log" 2>&1 || { cat "$work/push.log"; fail "the push failed"; }
+grep -q "Creating myapp... done" "$work/push.log" || { cat "$work/push.log"; fail "the push did not create myapp"; }
 grep -q "Released v1" "$work/push.log" || { cat "$work/push.log"; fail "the push released nothing"; }
+# port 80, without root: the unit's CAP_NET_BIND_SERVICE, which nginx alone keeps
 url=$(ssh_as git open -a myapp) || fail "open failed: $url"
-port=${url##*:}
-port=${port%%/*}
-case $url in http://myapp.$fqdn:*) ;; *) fail "open said $url" ;; esac
+[ "$url" = "http://myapp.$fqdn/" ] || fail "open said $url, not http://myapp.$fqdn/ (port 80)"
 get() {
-	ip netns exec "$ns" curl -sS --max-time 10 -H "Host: myapp.$fqdn" "http://127.0.0.1:$port/"
+	ip netns exec "$ns" curl -sS --max-time 10 -H "Host: myapp.$fqdn" "http://127.0.0.1:80/"
 }
 [ "$(get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(get 2>&1)"
 

@@ -93,6 +93,7 @@ Test(package, its_units_run_slipway_on_the_packages_root_as_the_server_user)
 	cr_assert(strstr(unit, "\nExecStop=/usr/bin/slipway --root /var/lib/slipway server:stop\n"),
 		  "%s", unit);
 	cr_assert(strstr(unit, "\nUser=git\n") && strstr(unit, "\nDelegate=yes\n"), "%s", unit);
+	cr_assert(strstr(unit, "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"), "%s", unit);
 	cr_assert(strstr(unit, "\nWantedBy=multi-user.target\n"), "%s", unit);
 	free(unit);
 	char *gc = packaged("/lib/systemd/system/slipway-gc.service");
