@@ -239,6 +239,7 @@ say "Installing again with the defaults"
 in_ctr userdel --remove git 2>/dev/null
 in_ctr userdel deploy
 rm -rf "$ctr/var/lib/slipway"
+installed=$(date +%s)
 apt_get install -y --no-install-recommends "./$debname" >"$work/apt.log" 2>&1 ||
 	{ cat "$work/apt.log"; fail "apt-get install failed"; }
 check_account git
@@ -281,6 +282,7 @@ get() {
 	ip netns exec "$ns" curl -sS --max-time 10 -H "Host: myapp.$fqdn" "http://127.0.0.1:80/"
 }
 [ "$(get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(get 2>&1)"
+echo "       from apt install to the first push served: $(($(date +%s) - installed)) s"
 
 # what the operator changed stays changed: admin's keys are not imported again
 as_server git slipway --root /var/lib/slipway keys:remove admin >/dev/null
