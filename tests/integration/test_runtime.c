@@ -362,7 +362,13 @@ Test(runtime, after_kill_9_of_the_whole_tree_server_start_brings_the_formation_b
 	char *s = services();
 	cr_assert_str_eq(s, APP ".v2.web.1");
 	free(s);
+	/* up once its instance has seen it listen: moments after it answers (bounded) */
 	r = sw("ps", "-a", APP);
+	for (int i = 0; i < 300 && !strstr(r.out, "web.1: up "); i++) {
+		th_result_free(&r);
+		rt_pause_ms(100);
+		r = sw("ps", "-a", APP);
+	}
 	cr_assert(strstr(r.out, "web.1: up "), "%s", r.out);
 	th_result_free(&r);
 }
