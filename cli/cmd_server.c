@@ -18,6 +18,7 @@
 #include "runtime/addon_backup.h"
 #include "store/app.h"
 #include "store/appctx.h"
+#include "store/certs.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /*
  * The router's files and service and the dashboard's service, then a
@@ -231,6 +233,39 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 	free(host);
 }
 
+/* server:status warns of a certificate this close to its end */
+#define CERT_WARN_DAYS 14
+
+/* One line per app whose certificate expires within CERT_WARN_DAYS days (or has). */
+static void print_cert_warnings(const char *root)
+{
+	struct strvec apps = STRVEC_INIT;
+	time_t now = time(NULL);
+	if (app_list(root, &apps) < 0)
+		apps.n = 0;
+	for (size_t i = 0; i < apps.n; i++) {
+		struct cert_info info = CERT_INFO_INIT;
+		if (certs_has(root, apps.v[i]) && certs_info(root, apps.v[i], &info) == 0 &&
+		    info.expires - now < CERT_WARN_DAYS * 86400L) {
+			struct tm tm;
+			char day[16];
+			gmtime_r(&info.expires, &tm);
+			strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+			/* days begun: a certificate of 3 days expires in 3 days, its last hour in 1 */
+			long days = (long)((info.expires - now + 86399) / 86400);
+			if (info.expires <= now)
+				say(stdout, SAY_ERROR, "%s's certificate expired on %s: its HTTPS fails "
+				    "(add a new one with: slipway certs:add CRT KEY -a %s)", apps.v[i],
+				    day, apps.v[i]);
+			else
+				say(stdout, SAY_ERROR, "%s's certificate expires in %ld day%s (%s)",
+				    apps.v[i], days, days == 1 ? "" : "s", day);
+		}
+		cert_info_release(&info);
+	}
+	strvec_clear(&apps);
+}
+
 struct server_status_args {
 	int json;
 };
@@ -290,6 +325,7 @@ int cmd_server_status(struct cli *c)
 			print_dashboard(c->root, &l);
 		print_limits_and_network(c->root, st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
+		print_cert_warnings(c->root);
 	}
 	free(scandir);
 	return 0;

@@ -76,6 +76,8 @@ int cmd_certs(struct cli *c);
 int cmd_certs_add(struct cli *c);
 int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
+/* cmd_hsts.c */
+int cmd_certs_hsts(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

@@ -8,6 +8,7 @@
 #include "store/app.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/hsts.h"
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
@@ -524,12 +525,14 @@ static void server_head(struct buf *b, const char *app, const char *name,
 /*
  * The app's file.  cert is the file of its certificate as nginx reads it
  * (NULL: it has none): then it is served on the HTTPS port too, and its
- * HTTP requests are redirected there.
+ * HTTP requests are redirected there.  hsts is the max-age of its
+ * Strict-Transport-Security header (store/hsts.h), sent on every HTTPS
+ * answer (0: none).
  */
 static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
 		     const struct strvec *labels, const struct strvec *addresses,
 		     const struct strvec *domains, const char *root_abs, const char *cert,
-		     struct buf *b)
+		     long hsts, struct buf *b)
 {
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
 	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
@@ -582,6 +585,10 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		server_head(b, app, name, l, domains, logs);
 		/* one file holds the chain and the key (store/certs.h) */
 		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+		/* HTTPS answers only: a browser takes it from nowhere else (RFC 6797) */
+		if (hsts)
+			buf_addf(b, "\tadd_header Strict-Transport-Security \"max-age=%ld\" always;\n",
+				 hsts);
 		app_locations(b, name, state, pages);
 		buf_adds(b, "}\n");
 	}
@@ -801,7 +808,13 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	char *cert = !certs_has(root, app) ? NULL
 		     : system ? paths_cert_file(root, app) : paths_cert_from_router(app);
-	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert, &conf);
+	struct hsts hsts = HSTS_INIT;
+	if ((err = hsts_read(root, app, &hsts))) {
+		free(cert);
+		goto done;
+	}
+	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert,
+		 hsts.on ? hsts_max_age(hsts.step) : 0, &conf);
 	free(cert);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
 	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
@@ -1095,18 +1108,47 @@ static int nginx_test_change(const char *root, char **msg)
 	return nginx_run(root, "-t", own_net, msg);
 }
 
+/* 1 when the app's certificate is there and valid now: its HTTPS answers. */
+static int https_live(const char *root, const char *app)
+{
+	struct cert_info info = CERT_INFO_INIT;
+	time_t now = time(NULL);
+	int live = certs_info(root, app, &info) == 0 && info.starts <= now && now < info.expires;
+	cert_info_release(&info);
+	return live;
+}
+
+/*
+ * The app's HSTS moved on to now (store/hsts.h): its next step once HTTPS
+ * has been live for the current one, its clock started again while it is
+ * not.  *was gets the state before, *moved whether it changed.
+ */
+static int hsts_move(const char *root, const char *app, struct hsts *was, int *moved)
+{
+	int err = hsts_read(root, app, was);
+	struct hsts h = *was;
+	*moved = !err && hsts_advance(&h, time(NULL), https_live(root, app));
+	if (*moved && (err = hsts_write(root, app, &h)))
+		*moved = 0;
+	return err;
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
 	struct router_listen l;
+	struct hsts hsts_was = HSTS_INIT;
 	char *old = NULL, *old_tls = NULL, *msg = NULL;
-	int system = 0, opens = 0, wrote = 0;
+	int system = 0, opens = 0, wrote = 0, hsts_moved = 0;
 	int err = router_mode(&system);
 	if (!err)
 		err = router_listen_read(root, &l);
 	if (!err)
-		err = write_app(root, app, names, except, system, &old);
-	wrote = !err;
+		err = hsts_move(root, app, &hsts_was, &hsts_moved);
+	if (!err && (err = write_app(root, app, names, except, system, &old)))
+		wrote = -1; /* nothing written */
+	else
+		wrote = !err;
 	/* the operator's nginx has its own default server: tls.conf is Slipway's nginx's */
 	if (!err && !system)
 		err = write_tls(root, &l, &old_tls, &opens);
@@ -1133,7 +1175,7 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	} else if (!err) {
 		wrote = 0;
 	}
-	if (err && wrote) {
+	if (err && wrote > 0) {
 		/* what was refused before nginx loaded it is put back as it was */
 		put_back(root, app, old);
 		if (!system) {
@@ -1141,6 +1183,9 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 			write_generation(root);
 		}
 	}
+	/* a step nginx never served has not begun */
+	if (err && hsts_moved && wrote)
+		hsts_write(root, app, &hsts_was);
 	free(msg);
 	free(old);
 	free(old_tls);
