@@ -223,9 +223,9 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 	if (domains_dashboard_host(&host) < 0)
 		return;
 	int up = supervisor_service_state(root, DASHBOARD_SERVICE, &st) == 0 && st.up;
-	printf("Dashboard:  %s, at http://%s", up ? "running" : "not running", host);
-	if (l->port != 80)
-		printf(":%d", l->port);
+	char *origin = router_dashboard_url(root);
+	printf("Dashboard:  %s, at %s", up ? "running" : "not running", origin ? origin : host);
+	free(origin);
 	if (inside_domain(host, l->domain))
 		printf(" (inside the apps' domain %s, so on the same site as their pages: a host "
 		       "outside it is safer, see docs/dashboard.md)", l->domain);

@@ -65,6 +65,10 @@ int cmd_dashboard_run(struct cli *c);
 int cmd_dashboard_login(struct cli *c);
 int cmd_dashboard_logout(struct cli *c);
 extern const struct opt dashboard_logout_opts[];
+/* cmd_dashboard_certs.c */
+int cmd_dashboard_certs_add(struct cli *c);
+int cmd_dashboard_certs_remove(struct cli *c);
+extern const struct opt dashboard_certs_add_opts[];
 
 /* cmd_credentials.c */
 int cmd_pg_credentials_rotate(struct cli *c);

@@ -336,23 +336,39 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 		 (unsigned long long)lim->client_connections, (unsigned long long)lim->max_body);
 }
 
+static void https_redirect(struct buf *b, const struct router_listen *l);
+
 /*
  * The dashboard's server block, router/http-dashboard.conf: its host passed
  * to its socket over SCGI (dashboard/server.h), with only what it reads.
  * Slipway's nginx includes it; an operator's includes it with http.conf
  * (slipway.router system).  A root whose path nginx could misread gets none.
+ * With its certificate (cert: its file as nginx reads it), it is served on
+ * the HTTPS port, and HTTP is redirected there as an app's is.
  */
 static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
-			   struct buf *b)
+			   const char *cert, struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the dashboard\n");
 	if (!host || root_plain(root) < 0) {
 		buf_adds(b, "# none: its host or the root's path cannot be written here\n");
 		return;
 	}
+	if (cert) {
+		buf_addf(b, "server {\n");
+		add_listen(b, l, "");
+		buf_addf(b, "\tserver_name %s;\n", host);
+		https_redirect(b, l);
+		buf_adds(b, "}\n");
+	}
 	char *sock = paths_dashboard_socket(root), *assets = paths_dashboard_kind(root, "static");
 	buf_adds(b, "server {\n");
-	add_listen(b, l, "");
+	if (cert) {
+		add_listen_on(b, l, l->https_port, HTTPS_LISTEN);
+		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+	} else {
+		add_listen(b, l, "");
+	}
 	/* the scripts, named by their content (dashboard/assets.h): kept for good */
 	buf_addf(b, "	server_name %s;\n"
 		    "	client_max_body_size 64k;\n"
@@ -379,6 +395,22 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		    "}\n", host, assets, sock);
 	free(assets);
 	free(sock);
+}
+
+/* http-dashboard.conf as it is to be now: its host, its certificate when it has one. */
+static int dashboard_text(const char *root, const struct router_listen *l, int system,
+			  struct buf *b)
+{
+	char *host = NULL, *cert = NULL;
+	int err = domains_dashboard_host(&host);
+	if (!err && certs_has(root, CERTS_DASHBOARD))
+		cert = system ? paths_cert_file(root, CERTS_DASHBOARD)
+			      : paths_cert_from_router(CERTS_DASHBOARD);
+	if (!err)
+		dashboard_conf(root, l, host, cert, b);
+	free(cert);
+	free(host);
+	return err;
 }
 
 static void main_conf(const struct router_listen *l, const struct router_limits *lim,
@@ -963,12 +995,12 @@ int router_health(const char *root)
 	return health;
 }
 
-/* 1 when an app has a certificate: the router listens on the HTTPS port. */
+/* 1 when an app or the dashboard has a certificate: the router listens on the HTTPS port. */
 static int any_cert(const char *root)
 {
 	struct strvec apps = STRVEC_INIT;
-	int any = 0;
-	if (app_list(root, &apps) == 0)
+	int any = certs_has(root, CERTS_DASHBOARD);
+	if (!any && app_list(root, &apps) == 0)
 		for (size_t i = 0; !any && i < apps.n; i++)
 			any = certs_has(root, apps.v[i]);
 	strvec_clear(&apps);
@@ -1190,6 +1222,74 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	free(old);
 	free(old_tls);
 	return err;
+}
+
+int router_dashboard_switch(const char *root)
+{
+	struct router_listen l;
+	struct buf conf = BUF_INIT;
+	char *path = router_path(root, DASHBOARD_FILE), *old = NULL, *old_tls = NULL, *msg = NULL;
+	int system = 0, opens = 0, wrote = 0;
+	int err = router_mode(&system);
+	if (!err)
+		err = router_listen_read(root, &l);
+	if (!err)
+		err = dashboard_text(root, &l, system, &conf);
+	if (!err && fs_read_file(path, 1 << 20, &old, NULL) < 0)
+		old = NULL;
+	if (!err)
+		wrote = !(err = fs_write_replace(path, conf.data, conf.len, 0644));
+	if (!err && !system)
+		err = write_tls(root, &l, &old_tls, &opens);
+	if (!err && opens && !system && router_running(root) &&
+	    !net_port_listenable(l.address, l.https_port))
+		err = https_port_used(&l);
+	if (!err && !system)
+		err = write_generation(root);
+	if (!err && system) {
+		err = system_reload(root);
+	} else if (!err && router_running(root)) {
+		if ((err = nginx_test_change(root, &msg)) && msg)
+			err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s", msg);
+		else if (!err)
+			wrote = 0, err = reload_and_drain(root);
+	}
+	if (err && wrote) {
+		/* what was refused is put back as it was */
+		if (old)
+			fs_write_replace(path, old, strlen(old), 0644);
+		else
+			unlink(path);
+		if (!system) {
+			put_back_tls(root, old_tls);
+			write_generation(root);
+		} else {
+			system_reload(root);
+		}
+	}
+	buf_release(&conf);
+	free(msg);
+	free(old);
+	free(old_tls);
+	free(path);
+	return err;
+}
+
+char *router_dashboard_url(const char *root)
+{
+	struct router_listen l;
+	char *host = NULL, *url = NULL;
+	if (domains_dashboard_host(&host) < 0 || router_listen_read(root, &l) < 0)
+		goto done;
+	if (certs_has(root, CERTS_DASHBOARD))
+		url = l.https_port == 443 ? xasprintf("https://%s", host)
+					  : xasprintf("https://%s:%d", host, l.https_port);
+	else
+		url = l.port == 80 ? xasprintf("http://%s", host)
+				   : xasprintf("http://%s:%d", host, l.port);
+done:
+	free(host);
+	return url;
 }
 
 int router_maintenance(const char *root, const char *app, int on, int was)
@@ -1428,15 +1528,9 @@ int router_prepare(const char *root)
 	struct buf http = BUF_INIT, dashboard = BUF_INIT;
 	struct router_limits lim;
 	http_conf(&http);
-	char *dashboard_host = NULL;
 	err = limits_read(&lim);
-	if (!err)
-		err = domains_dashboard_host(&dashboard_host);
-	if (!err) {
+	if (!err && !(err = dashboard_text(root, &l, system, &dashboard)))
 		main_conf(&l, &lim, &conf);
-		dashboard_conf(root, &l, dashboard_host, &dashboard);
-	}
-	free(dashboard_host);
 	if (!err)
 		err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)

@@ -23,6 +23,8 @@
  *                         while its HTTP server redirects there (301 for
  *                         GET and HEAD, 308 for the rest; the ACME
  *                         challenges' path is left on HTTP)
+ *     http-dashboard.conf the dashboard's server (slipway.dashboardHost), on
+ *                         the HTTPS port too once it has a certificate
  *     tls.conf            while an app has a certificate: the HTTPS port's
  *                         default server, which refuses the handshake of
  *                         a host name without one; else nothing listens
@@ -176,6 +178,18 @@ int router_logs_rotate(const char *root, int *rotated);
 
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
+
+/*
+ * Points the router at the dashboard's certificate as it is now (store/certs.h,
+ * CERTS_DASHBOARD): http-dashboard.conf gets a server on the HTTPS port for
+ * slipway.dashboardHost and its HTTP server redirects there; without one,
+ * plain HTTP again.  Checked, reloaded and put back on failure as
+ * router_switch() does.
+ */
+int router_dashboard_switch(const char *root);
+
+/* The dashboard's origin: http://HOST[:PORT], https://HOST[:PORT] once it has a certificate (malloc'ed; NULL with the error set). */
+char *router_dashboard_url(const char *root);
 
 /* The app's URL: http://APP.DOMAIN[:PORT]/, https://... once it has a certificate (malloc'ed). */
 char *router_url(const char *root, const char *app);

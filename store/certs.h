@@ -24,6 +24,12 @@
 
 #include <time.h>
 
+/*
+ * The dashboard's certificate (slipway.dashboardHost) is kept as an app's
+ * is, under this name, which no app can have: <root>/certs/_dashboard.pem.
+ */
+#define CERTS_DASHBOARD "_dashboard"
+
 /* What a certificate says of itself, for certs and certs:info. */
 struct cert_info {
 	char *subject;       /* the app's certificate's subject, "CN=www.example.com, O=..." */
