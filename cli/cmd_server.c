@@ -236,7 +236,30 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 /* server:status warns of a certificate this close to its end */
 #define CERT_WARN_DAYS 14
 
-/* One line per app whose certificate expires within CERT_WARN_DAYS days (or has). */
+/* The line for one certificate (whose: "myapp's", "the dashboard's") when it expires soon. */
+static void warn_cert(const char *root, const char *name, const char *whose, const char *fix,
+		      time_t now)
+{
+	struct cert_info info = CERT_INFO_INIT;
+	if (certs_has(root, name) && certs_info(root, name, &info) == 0 &&
+	    info.expires - now < CERT_WARN_DAYS * 86400L) {
+		struct tm tm;
+		char day[16];
+		gmtime_r(&info.expires, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		/* days begun: a certificate of 3 days expires in 3 days, its last hour in 1 */
+		long days = (long)((info.expires - now + 86399) / 86400);
+		if (info.expires <= now)
+			say(stdout, SAY_ERROR, "%s certificate expired on %s: its HTTPS fails (add a "
+			    "new one with: slipway %s)", whose, day, fix);
+		else
+			say(stdout, SAY_ERROR, "%s certificate expires in %ld day%s (%s)", whose, days,
+			    days == 1 ? "" : "s", day);
+	}
+	cert_info_release(&info);
+}
+
+/* One line per app (and the dashboard) whose certificate expires within CERT_WARN_DAYS days, or has. */
 static void print_cert_warnings(const char *root)
 {
 	struct strvec apps = STRVEC_INIT;
@@ -244,25 +267,13 @@ static void print_cert_warnings(const char *root)
 	if (app_list(root, &apps) < 0)
 		apps.n = 0;
 	for (size_t i = 0; i < apps.n; i++) {
-		struct cert_info info = CERT_INFO_INIT;
-		if (certs_has(root, apps.v[i]) && certs_info(root, apps.v[i], &info) == 0 &&
-		    info.expires - now < CERT_WARN_DAYS * 86400L) {
-			struct tm tm;
-			char day[16];
-			gmtime_r(&info.expires, &tm);
-			strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-			/* days begun: a certificate of 3 days expires in 3 days, its last hour in 1 */
-			long days = (long)((info.expires - now + 86399) / 86400);
-			if (info.expires <= now)
-				say(stdout, SAY_ERROR, "%s's certificate expired on %s: its HTTPS fails "
-				    "(add a new one with: slipway certs:add CRT KEY -a %s)", apps.v[i],
-				    day, apps.v[i]);
-			else
-				say(stdout, SAY_ERROR, "%s's certificate expires in %ld day%s (%s)",
-				    apps.v[i], days, days == 1 ? "" : "s", day);
-		}
-		cert_info_release(&info);
+		char *whose = xasprintf("%s's", apps.v[i]);
+		char *fix = xasprintf("certs:add CRT KEY -a %s", apps.v[i]);
+		warn_cert(root, apps.v[i], whose, fix, now);
+		free(fix);
+		free(whose);
 	}
+	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now);
 	strvec_clear(&apps);
 }
 
