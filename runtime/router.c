@@ -43,7 +43,7 @@
 #define STARTING_MAX_MS 10000 /* from s6 starting nginx until it wrote its pid */
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
-#define TLS_FILE "tls.conf"           /* the HTTPS port's default server, while an app has a certificate */
+#define TLS_FILE "tls.conf"           /* the HTTPS port's default server, while a certificate is live */
 #define HTTPS_PORT_FILE "https-port" /* the HTTPS port, kept once listened on */
 /* the dashboard's server block, an http-level file (an operator's nginx includes http*.conf) */
 #define DASHBOARD_FILE "http-dashboard.conf"
@@ -1008,10 +1008,10 @@ static int any_cert(const char *root)
 }
 
 /*
- * tls.conf, which nginx.conf includes: while an app has a certificate, the
- * HTTPS port's default server, which refuses the TLS handshake of a host
- * name without one (no certificate of another host is shown); else nothing
- * listens there.
+ * tls.conf, which nginx.conf includes: while an app (or the dashboard) has
+ * a certificate, the HTTPS port's default server, which refuses the TLS
+ * handshake of a host name without one (no certificate of another host is
+ * shown); else nothing listens there.
  */
 static void tls_conf(const struct router_listen *l, int listening, struct buf *b)
 {

@@ -25,7 +25,8 @@
  *                         challenges' path is left on HTTP)
  *     http-dashboard.conf the dashboard's server (slipway.dashboardHost), on
  *                         the HTTPS port too once it has a certificate
- *     tls.conf            while an app has a certificate: the HTTPS port's
+ *     tls.conf            while an app (or the dashboard) has a
+ *                         certificate: the HTTPS port's
  *                         default server, which refuses the handshake of
  *                         a host name without one; else nothing listens
  *                         there (Slipway's nginx only)
@@ -116,7 +117,7 @@ int router_system(void);
 
 /*
  * What would keep the router from starting: SW_ERROR when nginx is not
- * installed or the port (or the HTTPS port, while an app has a certificate)
+ * installed or the port (or the HTTPS port, while a certificate is live)
  * is used by something else (while it does not run).
  */
 int router_check(const char *root);
