@@ -112,7 +112,8 @@ int cmd_dashboard_certs_add(struct cli *c)
 	if (read_pem(c, &text) < 0 || certs_pem_split(text.data, text.len, &chain, &key) < 0)
 		rc = cli_fail();
 	else
-		rc = add_checked(c->root, chain.data, key.data, a->bypass ? CERTS_BYPASS : 0);
+		rc = add_checked(c->root, chain.data, key.data,
+				 CERTS_FOR_DASHBOARD | (a->bypass ? CERTS_BYPASS : 0));
 	/* the key leaves no copy in freed memory */
 	explicit_bzero(text.data, text.len);
 	explicit_bzero(key.data, key.len);

@@ -52,6 +52,7 @@ int certs_pem_split(const char *text, size_t len, struct buf *chain, struct buf 
 
 enum {
 	CERTS_BYPASS = 1 << 0, /* --bypass: a chain the system's CAs do not verify is taken */
+	CERTS_FOR_DASHBOARD = 1 << 1, /* hosts is the dashboard's host: a refusal says so */
 };
 
 /*

@@ -35,7 +35,9 @@ static const char make_pki[] =
 	"openssl req -new $ec -keyout dash.key -out dash.csr -subj /CN=" DASH_HOST " 2>/dev/null\n"
 	"printf 'subjectAltName=DNS:" DASH_HOST "\\n' > dash.ext\n"
 	"openssl x509 -req -in dash.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-	"-extfile dash.ext -out dash.pem 2>/dev/null\n";
+	"-extfile dash.ext -out dash.pem 2>/dev/null\n"
+	"openssl req -x509 $ec -keyout other.key -out other.pem -days 30 -subj /CN=other.apps.test "
+	"-addext subjectAltName=DNS:other.apps.test 2>/dev/null\n";
 
 static void setup(void)
 {
@@ -117,6 +119,47 @@ static struct dash_answer log_in_from(const char *origin)
 	free(form);
 	free(token);
 	return a;
+}
+
+/* The router's dashboard and TLS files and the certificate's, joined: what a refusal must leave. */
+static char *router_state(void)
+{
+	struct buf b = BUF_INIT;
+	const char *files[] = { "router/http-dashboard.conf", "router/tls.conf",
+				"certs/_dashboard.pem" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
+		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
+		free(text);
+		free(p);
+	}
+	return buf_detach(&b);
+}
+
+Test(dashboard_https, a_certificate_for_another_host_or_a_lone_file_is_refused_and_changes_nothing)
+{
+	dash_wait_ready(&ds);
+	char *before = router_state();
+	char *crt = th_path("%s/other.pem", pki), *key = th_path("%s/other.key", pki);
+	app_sandbox_refused_line(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt, key,
+					     "--bypass"),
+				 "the certificate is for other.apps.test, not the dashboard's host ("
+				 DASH_HOST ")");
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "give both CRT and KEY"), "%s", r.err);
+	th_result_free(&r);
+	app_sandbox_refused_line(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove"),
+				 "the dashboard has no SSL certificate");
+	char *after = router_state();
+	cr_assert_str_eq(after, before);
+	struct dash_answer a = dash_http(&ds, "/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	free(a.text);
+	free(after);
+	free(before);
+	free(crt);
+	free(key);
 }
 
 Test(dashboard_https, its_certificate_serves_it_over_https_and_only_the_https_origin_may_post)
