@@ -125,6 +125,36 @@ static int show_locked(struct cli *c)
 	return 0;
 }
 
+/* 1 when the app's next HSTS step is due at now. */
+static int step_due(const char *root, const char *app, time_t now)
+{
+	struct hsts h = HSTS_INIT;
+	return hsts_read(root, app, &h) == 0 && hsts_next(&h) && now >= hsts_next(&h);
+}
+
+int certs_hsts_steps(const char *root, int *taken)
+{
+	struct strvec apps = STRVEC_INIT;
+	time_t now = time(NULL);
+	int err = app_list(root, &apps);
+	*taken = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct app_ctx ctx = APP_CTX_INIT;
+		if (!step_due(root, apps.v[i], now))
+			continue;
+		/* the switch takes the step, under the app's lock (as certs:hsts -a APP does) */
+		if (app_ctx_open(&ctx, root, apps.v[i], APP_CTX_WRITE) < 0 ||
+		    activate_recover(&ctx, stderr) < 0 || router_switch(root, apps.v[i], NULL, NULL) < 0)
+			/* one app's (a lock held by a long push) waits for the next time */
+			say(stderr, SAY_WARN, "%s's HSTS step waits: %s", apps.v[i], sw_error_last());
+		else
+			*taken += !step_due(root, apps.v[i], now);
+		app_ctx_release(&ctx);
+	}
+	strvec_clear(&apps);
+	return err;
+}
+
 int cmd_certs_hsts(struct cli *c)
 {
 	struct app_ctx ctx = APP_CTX_INIT;

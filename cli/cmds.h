@@ -82,6 +82,8 @@ int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
 /* cmd_hsts.c */
 int cmd_certs_hsts(struct cli *c);
+/* gc: takes each app's HSTS step that is due (store/hsts.h); *taken counts them. */
+int certs_hsts_steps(const char *root, int *taken);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

@@ -3,9 +3,9 @@
  * nginx, real s6, real curl and certificates made by the openssl command:
  * HSTS is refused without a certificate (nothing changed), sent only on
  * HTTPS answers once on, its max-age stepping up as each step is reached
- * (the step's start written back in time, as store/hsts.h keeps it), and
- * gone after off; server:status warns of a certificate that expires within
- * 14 days, and of no other.
+ * (the step's start written back in time, as store/hsts.h keeps it) and
+ * taken by certs:hsts or gc, and gone after off; server:status warns of a
+ * certificate that expires within 14 days, and of no other.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
@@ -174,13 +174,23 @@ Test(hsts, refused_without_a_certificate_then_ramped_up_on_https_only_and_gone_a
 	/* not due yet: a look changes nothing */
 	assert_hsts("max-age=300");
 
-	/* each step as it is reached: the look that finds it due takes it */
+	/* each step as it is reached: the look that finds it due takes it, or gc (daily) */
 	const char *const steps[] = { "max-age=86400", "max-age=604800", "max-age=31536000" };
 	for (size_t i = 0; i < 3; i++) {
 		step_due();
-		free(ok(SLIPWAY_BIN, "certs:hsts", "-a", APP));
+		if (i == 1) {
+			out = ok(SLIPWAY_BIN, "gc");
+			cr_assert(strstr(out, "\nTook the next HSTS step of 1 app\n"), "%s", out);
+			free(out);
+		} else {
+			free(ok(SLIPWAY_BIN, "certs:hsts", "-a", APP));
+		}
 		assert_hsts(steps[i]);
 	}
+	/* a gc with no step due says nothing of HSTS */
+	out = ok(SLIPWAY_BIN, "gc");
+	cr_assert(!strstr(out, "HSTS"), "%s", out);
+	free(out);
 	out = ok(SLIPWAY_BIN, "certs:hsts", "-a", APP);
 	cr_assert(strstr(out, ": max-age=31536000 (1 year) since "), "%s", out);
 	cr_assert(!strstr(out, "Next step"), "%s", out);
