@@ -236,9 +236,9 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 /* server:status warns of a certificate this close to its end */
 #define CERT_WARN_DAYS 14
 
-/* The line for one certificate (whose: "myapp's", "the dashboard's") when it expires soon. */
+/* What server:status says of one certificate (whose: "myapp's", "the dashboard's") near its end. */
 static void warn_cert(const char *root, const char *name, const char *whose, const char *fix,
-		      time_t now)
+		      time_t now, struct strvec *out)
 {
 	struct cert_info info = CERT_INFO_INIT;
 	if (certs_has(root, name) && certs_info(root, name, &info) == 0 &&
@@ -250,17 +250,17 @@ static void warn_cert(const char *root, const char *name, const char *whose, con
 		/* days begun: a certificate of 3 days expires in 3 days, its last hour in 1 */
 		long days = (long)((info.expires - now + 86399) / 86400);
 		if (info.expires <= now)
-			say(stdout, SAY_ERROR, "%s certificate expired on %s: its HTTPS fails (add a "
-			    "new one with: slipway %s)", whose, day, fix);
+			strvec_pushf(out, "%s certificate expired on %s: its HTTPS fails (add a new "
+				     "one with: slipway %s)", whose, day, fix);
 		else
-			say(stdout, SAY_ERROR, "%s certificate expires in %ld day%s (%s)", whose, days,
-			    days == 1 ? "" : "s", day);
+			strvec_pushf(out, "%s certificate expires in %ld day%s (%s)", whose, days,
+				     days == 1 ? "" : "s", day);
 	}
 	cert_info_release(&info);
 }
 
-/* One line per app (and the dashboard) whose certificate expires within CERT_WARN_DAYS days, or has. */
-static void print_cert_warnings(const char *root)
+/* A line for each app (and the dashboard) whose certificate expires within CERT_WARN_DAYS days, or has. */
+static void cert_warnings(const char *root, struct strvec *out)
 {
 	struct strvec apps = STRVEC_INIT;
 	time_t now = time(NULL);
@@ -269,11 +269,11 @@ static void print_cert_warnings(const char *root)
 	for (size_t i = 0; i < apps.n; i++) {
 		char *whose = xasprintf("%s's", apps.v[i]);
 		char *fix = xasprintf("certs:add CRT KEY -a %s", apps.v[i]);
-		warn_cert(root, apps.v[i], whose, fix, now);
+		warn_cert(root, apps.v[i], whose, fix, now, out);
 		free(fix);
 		free(whose);
 	}
-	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now);
+	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now, out);
 	strvec_clear(&apps);
 }
 
@@ -293,16 +293,20 @@ static void print_status_json(const char *root, const struct supervisor_status *
 		[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
 		[ROUTER_SILENT] = "not answering" };
 	struct buf out = BUF_INIT;
+	struct strvec warnings = STRVEC_INIT;
 	char *limits = NULL, *network = NULL;
+	cert_warnings(root, &warnings);
 	struct server_facts f = {
 		.router = router_system() ? "system" : health[router_health(root)],
 		.limits = limits_probe(st->running ? st->pid : 0, &limits),
+		.warnings = &warnings,
 	};
 	f.network = network_words[network_probe(root, &network)];
 	f.limits_detail = limits;
 	f.network_detail = network;
 	view_server_status_json(&out, st, &f);
 	cli_put(&out);
+	strvec_clear(&warnings);
 	free(limits);
 	free(network);
 }
@@ -336,7 +340,11 @@ int cmd_server_status(struct cli *c)
 			print_dashboard(c->root, &l);
 		print_limits_and_network(c->root, st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
-		print_cert_warnings(c->root);
+		struct strvec warnings = STRVEC_INIT;
+		cert_warnings(c->root, &warnings);
+		for (size_t i = 0; i < warnings.n; i++)
+			say(stdout, SAY_ERROR, "%s", warnings.v[i]);
+		strvec_clear(&warnings);
 	}
 	free(scandir);
 	return 0;

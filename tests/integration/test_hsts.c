@@ -219,6 +219,9 @@ Test(hsts, server_status_warns_of_a_certificate_that_expires_within_14_days)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(!strstr(r.out, "certificate expires"), "30 days left is no warning: %s", r.out);
 	th_result_free(&r);
+	r = sw("server:status", "--json");
+	cr_assert(strstr(r.out, "},\"warnings\":[],\"network\":{"), "%s", r.out);
+	th_result_free(&r);
 
 	free(ok(SLIPWAY_BIN, "certs:add", pem("soon.pem"), pem("soon.key"), "--bypass", "-a", APP));
 	/* the day it expires, as certs:info says it */
@@ -226,11 +229,18 @@ Test(hsts, server_status_warns_of_a_certificate_that_expires_within_14_days)
 	const char *at = strstr(r.out, "Expires At:     ");
 	cr_assert(at, "%s", r.out);
 	char *want = th_path(" !    " APP "'s certificate expires in 3 days (%.10s)\n", at + 16);
+	char *line = th_path("\"warnings\":[\"" APP "'s certificate expires in 3 days (%.10s)\"]",
+			     at + 16);
 	th_result_free(&r);
 	r = sw("server:status");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, want), "want %s in: %s", want, r.out);
 	cr_assert_eq(th_count(r.out, "certificate expires"), 1, "%s", r.out);
 	th_result_free(&r);
+	/* --json: the same line */
+	r = sw("server:status", "--json");
+	cr_assert(strstr(r.out, line), "want %s in: %s", line, r.out);
+	th_result_free(&r);
+	free(line);
 	free(want);
 }
