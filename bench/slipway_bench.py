@@ -38,6 +38,7 @@ import appnet
 import dashboard_figures
 import figures
 import throughput
+import tls_throughput
 import warm_figures
 from measure import Failure, output, run
 from report import Results, render_json, render_table
@@ -165,9 +166,11 @@ class Bench:
             self.shm = os.path.abspath(tempfile.mkdtemp(prefix="slipway-bench-", dir=self.tmpfs))
         self.root = f"{self.work}/root"
         self.http_port = free_port()   # the router: 127.0.0.1 only, on a port nothing else uses
+        self.https_port = free_port()  # and for HTTPS, while an app has a certificate
         os.environ.update({
             "SLIPWAY_ROOT": self.root, "SLIPWAY_USER": "bench@example.com",
             "SLIPWAY_HTTP_PORT": str(self.http_port), "SLIPWAY_HTTP_ADDRESS": "127.0.0.1",
+            "SLIPWAY_HTTPS_PORT": str(self.https_port),
             "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
             "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
@@ -305,6 +308,7 @@ def measure(b):
     figures.router_figures(b)               # figure 10
     warm_figures.warm_figures(b)            # figure 12
     throughput.router_throughput_figures(b) # figure 10: keep-alive, CPU per request
+    tls_throughput.tls_throughput_figures(b)  # figure 10: HTTPS against plain HTTP
     appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
     dashboard_figures.dashboard_memory_figures(b)  # figure 14: the dashboard service's memory
     addons.addons_figures(b)                # figure 13: an add-on created until ready, its memory

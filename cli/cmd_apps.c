@@ -15,6 +15,7 @@
 #include "store/addons.h"
 #include "store/app.h"
 #include "store/certs.h"
+#include "store/hsts.h"
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/maintenance.h"
@@ -264,6 +265,7 @@ int cmd_apps_destroy(struct cli *c)
 		return rc;
 	/* its processes stop first: nothing may run an app that is gone */
 	certs_remove(c->root, name); /* none is fine: a new app of the name must not get it */
+	hsts_write(c->root, name, &(struct hsts)HSTS_INIT); /* nor its HSTS */
 	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))

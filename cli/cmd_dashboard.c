@@ -33,19 +33,12 @@ static const char *session_user(const struct cli *c, int *operator)
 	return c->shell_user ? c->shell_user : c->user;
 }
 
-/* http://HOST[:PORT]/login#, the port the router's, or NULL with the error set */
+/* http[s]://HOST[:PORT]/login#, the dashboard's origin (runtime/router.h), or NULL with the error set */
 static char *login_url(const struct cli *c)
 {
-	struct router_listen l;
-	char *host = NULL, *url = NULL;
-	if (domains_dashboard_host(&host) < 0 || router_listen_read(c->root, &l) < 0)
-		goto done;
-	if (l.port == 80)
-		url = xasprintf("http://%s/login#", host);
-	else
-		url = xasprintf("http://%s:%d/login#", host, l.port);
-done:
-	free(host);
+	char *origin = router_dashboard_url(c->root);
+	char *url = origin ? xasprintf("%s/login#", origin) : NULL;
+	free(origin);
 	return url;
 }
 

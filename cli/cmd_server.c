@@ -18,6 +18,7 @@
 #include "runtime/addon_backup.h"
 #include "store/app.h"
 #include "store/appctx.h"
+#include "store/certs.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/ledger.h"
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /*
  * The router's files and service and the dashboard's service, then a
@@ -221,14 +223,58 @@ static void print_dashboard(const char *root, const struct router_listen *l)
 	if (domains_dashboard_host(&host) < 0)
 		return;
 	int up = supervisor_service_state(root, DASHBOARD_SERVICE, &st) == 0 && st.up;
-	printf("Dashboard:  %s, at http://%s", up ? "running" : "not running", host);
-	if (l->port != 80)
-		printf(":%d", l->port);
+	char *origin = router_dashboard_url(root);
+	printf("Dashboard:  %s, at %s", up ? "running" : "not running", origin ? origin : host);
+	free(origin);
 	if (inside_domain(host, l->domain))
 		printf(" (inside the apps' domain %s, so on the same site as their pages: a host "
 		       "outside it is safer, see docs/dashboard.md)", l->domain);
 	printf("\n");
 	free(host);
+}
+
+/* server:status warns of a certificate this close to its end */
+#define CERT_WARN_DAYS 14
+
+/* What server:status says of one certificate (whose: "myapp's", "the dashboard's") near its end. */
+static void warn_cert(const char *root, const char *name, const char *whose, const char *fix,
+		      time_t now, struct strvec *out)
+{
+	struct cert_info info = CERT_INFO_INIT;
+	if (certs_has(root, name) && certs_info(root, name, &info) == 0 &&
+	    info.expires - now < CERT_WARN_DAYS * 86400L) {
+		struct tm tm;
+		char day[16];
+		gmtime_r(&info.expires, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		/* days begun: a certificate of 3 days expires in 3 days, its last hour in 1 */
+		long days = (long)((info.expires - now + 86399) / 86400);
+		if (info.expires <= now)
+			strvec_pushf(out, "%s certificate expired on %s: its HTTPS fails (add a new "
+				     "one with: slipway %s)", whose, day, fix);
+		else
+			strvec_pushf(out, "%s certificate expires in %ld day%s (%s)", whose, days,
+				     days == 1 ? "" : "s", day);
+	}
+	cert_info_release(&info);
+}
+
+/* A line for each app (and the dashboard) whose certificate expires within CERT_WARN_DAYS days, or has. */
+static void cert_warnings(const char *root, struct strvec *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	time_t now = time(NULL);
+	if (app_list(root, &apps) < 0)
+		apps.n = 0;
+	for (size_t i = 0; i < apps.n; i++) {
+		char *whose = xasprintf("%s's", apps.v[i]);
+		char *fix = xasprintf("certs:add CRT KEY -a %s", apps.v[i]);
+		warn_cert(root, apps.v[i], whose, fix, now, out);
+		free(fix);
+		free(whose);
+	}
+	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now, out);
+	strvec_clear(&apps);
 }
 
 struct server_status_args {
@@ -247,16 +293,20 @@ static void print_status_json(const char *root, const struct supervisor_status *
 		[ROUTER_CURRENT] = "running", [ROUTER_STALE] = "stale",
 		[ROUTER_SILENT] = "not answering" };
 	struct buf out = BUF_INIT;
+	struct strvec warnings = STRVEC_INIT;
 	char *limits = NULL, *network = NULL;
+	cert_warnings(root, &warnings);
 	struct server_facts f = {
 		.router = router_system() ? "system" : health[router_health(root)],
 		.limits = limits_probe(st->running ? st->pid : 0, &limits),
+		.warnings = &warnings,
 	};
 	f.network = network_words[network_probe(root, &network)];
 	f.limits_detail = limits;
 	f.network_detail = network;
 	view_server_status_json(&out, st, &f);
 	cli_put(&out);
+	strvec_clear(&warnings);
 	free(limits);
 	free(network);
 }
@@ -290,6 +340,11 @@ int cmd_server_status(struct cli *c)
 			print_dashboard(c->root, &l);
 		print_limits_and_network(c->root, st.running ? st.pid : 0);
 		printf("Scan dir:   %s\n", scandir);
+		struct strvec warnings = STRVEC_INIT;
+		cert_warnings(c->root, &warnings);
+		for (size_t i = 0; i < warnings.n; i++)
+			say(stdout, SAY_ERROR, "%s", warnings.v[i]);
+		strvec_clear(&warnings);
 	}
 	free(scandir);
 	return 0;

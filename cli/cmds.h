@@ -65,6 +65,10 @@ int cmd_dashboard_run(struct cli *c);
 int cmd_dashboard_login(struct cli *c);
 int cmd_dashboard_logout(struct cli *c);
 extern const struct opt dashboard_logout_opts[];
+/* cmd_dashboard_certs.c */
+int cmd_dashboard_certs_add(struct cli *c);
+int cmd_dashboard_certs_remove(struct cli *c);
+extern const struct opt dashboard_certs_add_opts[];
 
 /* cmd_credentials.c */
 int cmd_pg_credentials_rotate(struct cli *c);
@@ -76,6 +80,10 @@ int cmd_certs(struct cli *c);
 int cmd_certs_add(struct cli *c);
 int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
+/* cmd_hsts.c */
+int cmd_certs_hsts(struct cli *c);
+/* gc: takes each app's HSTS step that is due (store/hsts.h); *taken counts them. */
+int certs_hsts_steps(const char *root, int *taken);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

@@ -281,6 +281,10 @@ const struct cmd cli_commands[] = {
 	{ "certs:remove", cmd_certs_remove, CMD_APP | CMD_REMOTE, 0, 0, "-a APP --confirm APP",
 	  certs_remove_opts,
 	  "remove the app's SSL certificate: it is served over HTTP only again" },
+	{ "certs:hsts", cmd_certs_hsts, CMD_APP | CMD_REMOTE, 0, 1, "[on|off] -a APP", NULL,
+	  "send Strict-Transport-Security on the app's HTTPS answers (on), its max-age going up\n"
+	  "from 5 minutes to 1 day, 1 week and 1 year while HTTPS answers; or stop (off);\n"
+	  "nothing: say which max-age is sent" },
 	{ "server:start", cmd_server_start, 0, 0, 0, "", NULL,
 	  "start the runtime (the s6 supervision tree of the root) in the background" },
 	{ "server:status", cmd_server_status, 0, 0, 0, "[--json]", server_status_opts,
@@ -303,6 +307,12 @@ const struct cmd cli_commands[] = {
 	  "end your dashboard sessions (--all: the operator ends everyone's)" },
 	{ "dashboard:run", cmd_dashboard_run, 0, 0, 0, "", NULL,
 	  "run the dashboard's server in the foreground (what the service runs)" },
+	{ "dashboard:certs:add", cmd_dashboard_certs_add, 0, 0, 2, "[CRT KEY] [--bypass]",
+	  dashboard_certs_add_opts,
+	  "serve the dashboard over HTTPS at slipway.dashboardHost with a certificate (as certs:add;\n"
+	  "neither CRT nor KEY: a PEM bundle of both on stdin); HTTP is then redirected" },
+	{ "dashboard:certs:remove", cmd_dashboard_certs_remove, 0, 0, 0, "", NULL,
+	  "remove the dashboard's SSL certificate: it is served over HTTP only again" },
 	{ "keys", cmd_keys, 0, 0, 0,
 	  "", NULL,
 	  "list the ssh keys installed for users" },

@@ -8,6 +8,7 @@
 #include "store/app.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/hsts.h"
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
@@ -42,7 +43,7 @@
 #define STARTING_MAX_MS 10000 /* from s6 starting nginx until it wrote its pid */
 #define GENERATION_URI "/.slipway-router-generation"
 #define GENERATION_FILE "generation.conf"
-#define TLS_FILE "tls.conf"           /* the HTTPS port's default server, while an app has a certificate */
+#define TLS_FILE "tls.conf"           /* the HTTPS port's default server, while a certificate is live */
 #define HTTPS_PORT_FILE "https-port" /* the HTTPS port, kept once listened on */
 /* the dashboard's server block, an http-level file (an operator's nginx includes http*.conf) */
 #define DASHBOARD_FILE "http-dashboard.conf"
@@ -335,23 +336,39 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 		 (unsigned long long)lim->client_connections, (unsigned long long)lim->max_body);
 }
 
+static void https_redirect(struct buf *b, const struct router_listen *l);
+
 /*
  * The dashboard's server block, router/http-dashboard.conf: its host passed
  * to its socket over SCGI (dashboard/server.h), with only what it reads.
  * Slipway's nginx includes it; an operator's includes it with http.conf
  * (slipway.router system).  A root whose path nginx could misread gets none.
+ * With its certificate (cert: its file as nginx reads it), it is served on
+ * the HTTPS port, and HTTP is redirected there as an app's is.
  */
 static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
-			   struct buf *b)
+			   const char *cert, struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the dashboard\n");
 	if (!host || root_plain(root) < 0) {
 		buf_adds(b, "# none: its host or the root's path cannot be written here\n");
 		return;
 	}
+	if (cert) {
+		buf_addf(b, "server {\n");
+		add_listen(b, l, "");
+		buf_addf(b, "\tserver_name %s;\n", host);
+		https_redirect(b, l);
+		buf_adds(b, "}\n");
+	}
 	char *sock = paths_dashboard_socket(root), *assets = paths_dashboard_kind(root, "static");
 	buf_adds(b, "server {\n");
-	add_listen(b, l, "");
+	if (cert) {
+		add_listen_on(b, l, l->https_port, HTTPS_LISTEN);
+		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+	} else {
+		add_listen(b, l, "");
+	}
 	/* the scripts, named by their content (dashboard/assets.h): kept for good */
 	buf_addf(b, "	server_name %s;\n"
 		    "	client_max_body_size 64k;\n"
@@ -378,6 +395,22 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		    "}\n", host, assets, sock);
 	free(assets);
 	free(sock);
+}
+
+/* http-dashboard.conf as it is to be now: its host, its certificate when it has one. */
+static int dashboard_text(const char *root, const struct router_listen *l, int system,
+			  struct buf *b)
+{
+	char *host = NULL, *cert = NULL;
+	int err = domains_dashboard_host(&host);
+	if (!err && certs_has(root, CERTS_DASHBOARD))
+		cert = system ? paths_cert_file(root, CERTS_DASHBOARD)
+			      : paths_cert_from_router(CERTS_DASHBOARD);
+	if (!err)
+		dashboard_conf(root, l, host, cert, b);
+	free(cert);
+	free(host);
+	return err;
 }
 
 static void main_conf(const struct router_listen *l, const struct router_limits *lim,
@@ -524,12 +557,14 @@ static void server_head(struct buf *b, const char *app, const char *name,
 /*
  * The app's file.  cert is the file of its certificate as nginx reads it
  * (NULL: it has none): then it is served on the HTTPS port too, and its
- * HTTP requests are redirected there.
+ * HTTP requests are redirected there.  hsts is the max-age of its
+ * Strict-Transport-Security header (store/hsts.h), sent on every HTTPS
+ * answer (0: none).
  */
 static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
 		     const struct strvec *labels, const struct strvec *addresses,
 		     const struct strvec *domains, const char *root_abs, const char *cert,
-		     struct buf *b)
+		     long hsts, struct buf *b)
 {
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
 	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
@@ -582,6 +617,10 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		server_head(b, app, name, l, domains, logs);
 		/* one file holds the chain and the key (store/certs.h) */
 		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+		/* HTTPS answers only: a browser takes it from nowhere else (RFC 6797) */
+		if (hsts)
+			buf_addf(b, "\tadd_header Strict-Transport-Security \"max-age=%ld\" always;\n",
+				 hsts);
 		app_locations(b, name, state, pages);
 		buf_adds(b, "}\n");
 	}
@@ -801,7 +840,13 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		goto done;
 	char *cert = !certs_has(root, app) ? NULL
 		     : system ? paths_cert_file(root, app) : paths_cert_from_router(app);
-	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert, &conf);
+	struct hsts hsts = HSTS_INIT;
+	if ((err = hsts_read(root, app, &hsts))) {
+		free(cert);
+		goto done;
+	}
+	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert,
+		 hsts.on ? hsts_max_age(hsts.step) : 0, &conf);
 	free(cert);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
 	if (mkdir(logdir, 0750) < 0 && errno != EEXIST)
@@ -950,12 +995,12 @@ int router_health(const char *root)
 	return health;
 }
 
-/* 1 when an app has a certificate: the router listens on the HTTPS port. */
+/* 1 when an app or the dashboard has a certificate: the router listens on the HTTPS port. */
 static int any_cert(const char *root)
 {
 	struct strvec apps = STRVEC_INIT;
-	int any = 0;
-	if (app_list(root, &apps) == 0)
+	int any = certs_has(root, CERTS_DASHBOARD);
+	if (!any && app_list(root, &apps) == 0)
 		for (size_t i = 0; !any && i < apps.n; i++)
 			any = certs_has(root, apps.v[i]);
 	strvec_clear(&apps);
@@ -963,10 +1008,10 @@ static int any_cert(const char *root)
 }
 
 /*
- * tls.conf, which nginx.conf includes: while an app has a certificate, the
- * HTTPS port's default server, which refuses the TLS handshake of a host
- * name without one (no certificate of another host is shown); else nothing
- * listens there.
+ * tls.conf, which nginx.conf includes: while an app (or the dashboard) has
+ * a certificate, the HTTPS port's default server, which refuses the TLS
+ * handshake of a host name without one (no certificate of another host is
+ * shown); else nothing listens there.
  */
 static void tls_conf(const struct router_listen *l, int listening, struct buf *b)
 {
@@ -1095,18 +1140,48 @@ static int nginx_test_change(const char *root, char **msg)
 	return nginx_run(root, "-t", own_net, msg);
 }
 
+/* 1 when the app's certificate is there and valid now: its HTTPS answers. */
+static int https_live(const char *root, const char *app)
+{
+	struct cert_info info = CERT_INFO_INIT;
+	time_t now = time(NULL);
+	int live = certs_info(root, app, &info) == 0 && info.starts <= now && now < info.expires;
+	cert_info_release(&info);
+	return live;
+}
+
+/*
+ * The app's HSTS moved on to now (store/hsts.h): its next step once HTTPS
+ * has been live for the current one, its clock started again while it is
+ * not.  *was gets the state before, *moved whether it changed.
+ */
+static int hsts_move(const char *root, const char *app, struct hsts *was, int *moved)
+{
+	int err = hsts_read(root, app, was);
+	struct hsts h = *was;
+	/* off (most apps): no certificate to read */
+	*moved = !err && h.on && hsts_advance(&h, time(NULL), https_live(root, app));
+	if (*moved && (err = hsts_write(root, app, &h)))
+		*moved = 0;
+	return err;
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
 	struct router_listen l;
+	struct hsts hsts_was = HSTS_INIT;
 	char *old = NULL, *old_tls = NULL, *msg = NULL;
-	int system = 0, opens = 0, wrote = 0;
+	int system = 0, opens = 0, wrote = 0, hsts_moved = 0;
 	int err = router_mode(&system);
 	if (!err)
 		err = router_listen_read(root, &l);
 	if (!err)
-		err = write_app(root, app, names, except, system, &old);
-	wrote = !err;
+		err = hsts_move(root, app, &hsts_was, &hsts_moved);
+	if (!err && (err = write_app(root, app, names, except, system, &old)))
+		wrote = -1; /* nothing written */
+	else
+		wrote = !err;
 	/* the operator's nginx has its own default server: tls.conf is Slipway's nginx's */
 	if (!err && !system)
 		err = write_tls(root, &l, &old_tls, &opens);
@@ -1133,7 +1208,7 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	} else if (!err) {
 		wrote = 0;
 	}
-	if (err && wrote) {
+	if (err && wrote > 0) {
 		/* what was refused before nginx loaded it is put back as it was */
 		put_back(root, app, old);
 		if (!system) {
@@ -1141,10 +1216,81 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 			write_generation(root);
 		}
 	}
+	/* a step nginx never served has not begun */
+	if (err && hsts_moved && wrote)
+		hsts_write(root, app, &hsts_was);
 	free(msg);
 	free(old);
 	free(old_tls);
 	return err;
+}
+
+int router_dashboard_switch(const char *root)
+{
+	struct router_listen l;
+	struct buf conf = BUF_INIT;
+	char *path = router_path(root, DASHBOARD_FILE), *old = NULL, *old_tls = NULL, *msg = NULL;
+	int system = 0, opens = 0, wrote = 0;
+	int err = router_mode(&system);
+	if (!err)
+		err = router_listen_read(root, &l);
+	if (!err)
+		err = dashboard_text(root, &l, system, &conf);
+	if (!err && fs_read_file(path, 1 << 20, &old, NULL) < 0)
+		old = NULL;
+	if (!err)
+		wrote = !(err = fs_write_replace(path, conf.data, conf.len, 0644));
+	if (!err && !system)
+		err = write_tls(root, &l, &old_tls, &opens);
+	if (!err && opens && !system && router_running(root) &&
+	    !net_port_listenable(l.address, l.https_port))
+		err = https_port_used(&l);
+	if (!err && !system)
+		err = write_generation(root);
+	if (!err && system) {
+		err = system_reload(root);
+	} else if (!err && router_running(root)) {
+		if ((err = nginx_test_change(root, &msg)) && msg)
+			err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s", msg);
+		else if (!err)
+			wrote = 0, err = reload_and_drain(root);
+	}
+	if (err && wrote) {
+		/* what was refused is put back as it was */
+		if (old)
+			fs_write_replace(path, old, strlen(old), 0644);
+		else
+			unlink(path);
+		if (!system) {
+			put_back_tls(root, old_tls);
+			write_generation(root);
+		} else {
+			system_reload(root);
+		}
+	}
+	buf_release(&conf);
+	free(msg);
+	free(old);
+	free(old_tls);
+	free(path);
+	return err;
+}
+
+char *router_dashboard_url(const char *root)
+{
+	struct router_listen l;
+	char *host = NULL, *url = NULL;
+	if (domains_dashboard_host(&host) < 0 || router_listen_read(root, &l) < 0)
+		goto done;
+	if (certs_has(root, CERTS_DASHBOARD))
+		url = l.https_port == 443 ? xasprintf("https://%s", host)
+					  : xasprintf("https://%s:%d", host, l.https_port);
+	else
+		url = l.port == 80 ? xasprintf("http://%s", host)
+				   : xasprintf("http://%s:%d", host, l.port);
+done:
+	free(host);
+	return url;
 }
 
 int router_maintenance(const char *root, const char *app, int on, int was)
@@ -1383,15 +1529,9 @@ int router_prepare(const char *root)
 	struct buf http = BUF_INIT, dashboard = BUF_INIT;
 	struct router_limits lim;
 	http_conf(&http);
-	char *dashboard_host = NULL;
 	err = limits_read(&lim);
-	if (!err)
-		err = domains_dashboard_host(&dashboard_host);
-	if (!err) {
+	if (!err && !(err = dashboard_text(root, &l, system, &dashboard)))
 		main_conf(&l, &lim, &conf);
-		dashboard_conf(root, &l, dashboard_host, &dashboard);
-	}
-	free(dashboard_host);
 	if (!err)
 		err = fs_write_replace(kept, ptext, (size_t)pn, 0644);
 	if (!err)

@@ -23,7 +23,10 @@
  *                         while its HTTP server redirects there (301 for
  *                         GET and HEAD, 308 for the rest; the ACME
  *                         challenges' path is left on HTTP)
- *     tls.conf            while an app has a certificate: the HTTPS port's
+ *     http-dashboard.conf the dashboard's server (slipway.dashboardHost), on
+ *                         the HTTPS port too once it has a certificate
+ *     tls.conf            while an app (or the dashboard) has a
+ *                         certificate: the HTTPS port's
  *                         default server, which refuses the handshake of
  *                         a host name without one; else nothing listens
  *                         there (Slipway's nginx only)
@@ -114,7 +117,7 @@ int router_system(void);
 
 /*
  * What would keep the router from starting: SW_ERROR when nginx is not
- * installed or the port (or the HTTPS port, while an app has a certificate)
+ * installed or the port (or the HTTPS port, while a certificate is live)
  * is used by something else (while it does not run).
  */
 int router_check(const char *root);
@@ -176,6 +179,18 @@ int router_logs_rotate(const char *root, int *rotated);
 
 /* apps:destroy: the app's file goes, and a running router forgets it. */
 int router_forget(const char *root, const char *app);
+
+/*
+ * Points the router at the dashboard's certificate as it is now (store/certs.h,
+ * CERTS_DASHBOARD): http-dashboard.conf gets a server on the HTTPS port for
+ * slipway.dashboardHost and its HTTP server redirects there; without one,
+ * plain HTTP again.  Checked, reloaded and put back on failure as
+ * router_switch() does.
+ */
+int router_dashboard_switch(const char *root);
+
+/* The dashboard's origin: http://HOST[:PORT], https://HOST[:PORT] once it has a certificate (malloc'ed; NULL with the error set). */
+char *router_dashboard_url(const char *root);
 
 /* The app's URL: http://APP.DOMAIN[:PORT]/, https://... once it has a certificate (malloc'ed). */
 char *router_url(const char *root, const char *app);

@@ -208,15 +208,18 @@ static int covers(X509 *leaf, const struct strvec *hosts)
 	return 0;
 }
 
-static int refuse_names(const struct cert_info *info, const struct strvec *hosts)
+static int refuse_names(const struct cert_info *info, const struct strvec *hosts, unsigned flags)
 {
 	struct buf is = BUF_INIT, has = BUF_INIT;
 	for (size_t i = 0; i < info->names.n; i++)
 		buf_addf(&is, "%s%s", i ? ", " : "", info->names.v[i]);
 	for (size_t i = 0; i < hosts->n; i++)
 		buf_addf(&has, "%s%s", i ? ", " : "", hosts->v[i]);
-	int err = sw_error_set(SW_EINVALID, "the certificate is for %s, none of the app's domains "
-			       "(%s)", info->names.n ? is.data : "no host name", has.data);
+	int err = sw_error_set(SW_EINVALID, "the certificate is for %s, %s (%s)",
+			       info->names.n ? is.data : "no host name",
+			       flags & CERTS_FOR_DASHBOARD ? "not the dashboard's host"
+							   : "none of the app's domains",
+			       has.data);
 	buf_release(&is);
 	buf_release(&has);
 	return err;
@@ -243,7 +246,7 @@ static int check_chain(STACK_OF(X509) *chain, EVP_PKEY *key, const struct strvec
 		return sw_error_set(SW_EINVALID, "the certificate is not valid before %s", when);
 	}
 	if (!covers(leaf, hosts))
-		return refuse_names(info, hosts);
+		return refuse_names(info, hosts, flags);
 	if (!(flags & CERTS_BYPASS) && chain_verify(chain, &why) < 0)
 		return sw_error_set(SW_EINVALID, "the certificate's chain does not verify: %s (a "
 				    "private CA's certificate: add --bypass)", why);

@@ -24,6 +24,12 @@
 
 #include <time.h>
 
+/*
+ * The dashboard's certificate (slipway.dashboardHost) is kept as an app's
+ * is, under this name, which no app can have: <root>/certs/_dashboard.pem.
+ */
+#define CERTS_DASHBOARD "_dashboard"
+
 /* What a certificate says of itself, for certs and certs:info. */
 struct cert_info {
 	char *subject;       /* the app's certificate's subject, "CN=www.example.com, O=..." */
@@ -46,6 +52,7 @@ int certs_pem_split(const char *text, size_t len, struct buf *chain, struct buf 
 
 enum {
 	CERTS_BYPASS = 1 << 0, /* --bypass: a chain the system's CAs do not verify is taken */
+	CERTS_FOR_DASHBOARD = 1 << 1, /* hosts is the dashboard's host: a refusal says so */
 };
 
 /*

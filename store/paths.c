@@ -209,6 +209,11 @@ char *paths_cert_from_router(const char *app)
 	return xasprintf("../certs/%s.pem", app);
 }
 
+char *paths_hsts_file(const char *root, const char *app)
+{
+	return xasprintf("%s/certs/%s.hsts", root, app);
+}
+
 char *paths_buildpacks_cache(const char *root)
 {
 	return xasprintf("%s/buildpacks-cache", root);

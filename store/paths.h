@@ -32,6 +32,7 @@
  *   <root>/router/                   the router's prefix: nginx.conf, apps/<app>.conf, pages/ (runtime/router.h)
  *   <root>/certs/                    the apps' certificates (0700, store/certs.h)
  *   <root>/certs/<app>.pem           an app's certificate chain and private key (0600)
+ *   <root>/certs/<app>.hsts          its HSTS state (store/hsts.h)
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
@@ -180,6 +181,9 @@ char *paths_cert_file(const char *root, const char *app);
 
 /* ../certs/<app>.pem: the same file relative to the router's prefix, as its nginx reads it */
 char *paths_cert_from_router(const char *app);
+
+/* <root>/certs/<app>.hsts: the app's HSTS state (store/hsts.h) */
+char *paths_hsts_file(const char *root, const char *app);
 
 /* <root>/addons */
 char *paths_addons_dir(const char *root);

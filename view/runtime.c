@@ -97,6 +97,10 @@ void view_server_status_json(struct buf *out, const struct supervisor_status *st
 	json_bool(&j, "enforced", f->limits);
 	json_string(&j, "detail", f->limits_detail);
 	json_object_end(&j);
+	json_array_begin(&j, "warnings");
+	for (size_t i = 0; f->warnings && i < f->warnings->n; i++)
+		json_string(&j, NULL, f->warnings->v[i]);
+	json_array_end(&j);
 	json_object_begin(&j, "network");
 	json_string(&j, "mode", f->network);
 	json_string(&j, "detail", f->network_detail);

@@ -48,11 +48,12 @@ struct server_facts {
 	const char *limits_detail;   /* how ("cgroup v1 (memory, pids, cpu)"), or why not */
 	const char *network;         /* the apps' network: "private", "host" or "unusable" */
 	const char *network_detail;  /* how, which setting, or why it is unusable */
+	const struct strvec *warnings; /* what the text warns of (a certificate near its end); may be NULL */
 };
 
 /*
  * `server:status --json`: st, then f as "router", "limits" {"enforced",
- * "detail"} and "network" {"mode", "detail"}.
+ * "detail"}, "warnings" [lines] and "network" {"mode", "detail"}.
  */
 void view_server_status_json(struct buf *out, const struct supervisor_status *st,
 			     const struct server_facts *f);

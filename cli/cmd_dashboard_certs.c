@@ -1,0 +1,150 @@
+/*
+ * dashboard:certs:add, dashboard:certs:remove: the dashboard served over
+ * HTTPS at slipway.dashboardHost, with a certificate the operator brings.
+ */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+#include "cli/common.h"
+
+#include "runtime/router.h"
+#include "store/certs.h"
+#include "store/domains.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/say.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PEM_MAX (1 << 20)
+
+struct dashboard_certs_add_args {
+	int bypass;
+};
+
+const struct opt dashboard_certs_add_opts[] = {
+	OPT_FLAG(0, "bypass", struct dashboard_certs_add_args, bypass,
+		 "take a chain the server's CAs do not verify (a private CA's)"),
+	OPT_END_OF(struct dashboard_certs_add_args),
+};
+
+/* CRT and KEY, else the PEM bundle on stdin, into text. */
+static int read_pem(const struct cli *c, struct buf *text)
+{
+	char chunk[65536];
+	for (int i = 0; i < c->nargs; i++) {
+		char *data = NULL;
+		size_t len = 0;
+		int err = fs_read_file(c->args[i], PEM_MAX, &data, &len);
+		if (err)
+			return err;
+		buf_add(text, data, len);
+		buf_adds(text, "\n");
+		free(data);
+	}
+	while (!c->nargs) {
+		ssize_t n = read(0, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sw_error_errno(SW_ERROR, "cannot read the certificate from stdin");
+		if (n == 0)
+			break;
+		if (text->len + (size_t)n > PEM_MAX)
+			return sw_error_set(SW_EINVALID, "the PEM bundle on stdin is too large (max %d "
+					    "bytes)", PEM_MAX);
+		buf_add(text, chunk, (size_t)n);
+	}
+	return 0;
+}
+
+/* Checks chain and key for the dashboard's host, installs them, points the router at them. */
+static int add_checked(const char *root, const char *chain, const char *key, unsigned flags)
+{
+	struct strvec hosts = STRVEC_INIT;
+	struct cert_info info = CERT_INFO_INIT;
+	char *host = NULL, *old = NULL, *url = NULL;
+	int rc = 0, err;
+	if (domains_dashboard_host(&host) < 0 || (strvec_push(&hosts, host), 0) ||
+	    certs_check(chain, key, &hosts, flags, &info) < 0 ||
+	    ((err = certs_read(root, CERTS_DASHBOARD, &old)) < 0 && err != SW_ENOTFOUND)) {
+		rc = cli_fail();
+		goto done;
+	}
+	printf("Adding SSL certificate to the dashboard... ");
+	fflush(stdout);
+	if (certs_install(root, CERTS_DASHBOARD, chain, key) < 0 ||
+	    router_dashboard_switch(root) < 0) {
+		printf("failed\n");
+		rc = cli_fail();
+		/* what the router refused is not kept */
+		certs_restore(root, CERTS_DASHBOARD, old);
+		goto done;
+	}
+	url = router_dashboard_url(root);
+	printf("done\nThe dashboard is now served at %s/ (HTTP is redirected there)\n",
+	       url ? url : host);
+done:
+	if (old)
+		explicit_bzero(old, strlen(old));
+	cert_info_release(&info);
+	strvec_clear(&hosts);
+	free(url);
+	free(old);
+	free(host);
+	return rc;
+}
+
+int cmd_dashboard_certs_add(struct cli *c)
+{
+	const struct dashboard_certs_add_args *a = c->options;
+	struct buf text = BUF_INIT, chain = BUF_INIT, key = BUF_INIT;
+	int rc = 0;
+	if (c->nargs == 1)
+		return cli_usage(c->cmd, "give both CRT and KEY, or neither and a PEM bundle "
+					 "(certificate chain and key) on stdin");
+	if (!c->nargs && isatty(0))
+		return cli_usage(c->cmd, "give CRT and KEY, or a PEM bundle (certificate chain and "
+					 "key) on stdin");
+	if (read_pem(c, &text) < 0 || certs_pem_split(text.data, text.len, &chain, &key) < 0)
+		rc = cli_fail();
+	else
+		rc = add_checked(c->root, chain.data, key.data,
+				 CERTS_FOR_DASHBOARD | (a->bypass ? CERTS_BYPASS : 0));
+	/* the key leaves no copy in freed memory */
+	explicit_bzero(text.data, text.len);
+	explicit_bzero(key.data, key.len);
+	buf_release(&text);
+	buf_release(&chain);
+	buf_release(&key);
+	return rc;
+}
+
+int cmd_dashboard_certs_remove(struct cli *c)
+{
+	char *old = NULL, *url = NULL;
+	int rc = 0;
+	if (!certs_has(c->root, CERTS_DASHBOARD)) {
+		say(stderr, SAY_ERROR, "the dashboard has no SSL certificate");
+		return 1;
+	}
+	if (certs_read(c->root, CERTS_DASHBOARD, &old) < 0)
+		return cli_fail();
+	printf("Removing SSL certificate from the dashboard... ");
+	fflush(stdout);
+	if (certs_remove(c->root, CERTS_DASHBOARD) < 0 || router_dashboard_switch(c->root) < 0) {
+		printf("failed\n");
+		rc = cli_fail();
+		certs_restore(c->root, CERTS_DASHBOARD, old);
+	} else {
+		url = router_dashboard_url(c->root);
+		printf("done\nThe dashboard is served at %s/ again\n", url ? url : "?");
+	}
+	explicit_bzero(old, strlen(old));
+	free(old);
+	free(url);
+	return rc;
+}

@@ -1,0 +1,247 @@
+/*
+ * The dashboard over HTTPS, through the real router (nginx), the real
+ * supervision tree and a real sshd, with a certificate made by the openssl
+ * command: dashboard:certs:add serves slipway.dashboardHost on the HTTPS
+ * port and redirects its HTTP; dashboard:login's link is https://; a login
+ * posted from the https:// origin gets a __Host- cookie marked Secure and
+ * its session posts forms; the same posts from the http:// origin are
+ * refused with 403 (the control being the https:// ones).
+ * dashboard:certs:remove brings plain HTTP back.  curl talks to 127.0.0.1
+ * only, naming the host with --resolve.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/app_sandbox.h"
+#include "tests/integration/dashboard_sandbox.h"
+#include "tests/integration/runtime_helpers.h"
+#include "tests/integration/sshd.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct app_sandbox sb;
+static struct dash ds;
+static int https_port;
+static char *pki, *https_base, *http_base;
+
+static const char make_pki[] =
+	"set -e\n"
+	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
+	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Slipway Test CA' "
+	"2>/dev/null\n"
+	"openssl req -new $ec -keyout dash.key -out dash.csr -subj /CN=" DASH_HOST " 2>/dev/null\n"
+	"printf 'subjectAltName=DNS:" DASH_HOST "\\n' > dash.ext\n"
+	"openssl x509 -req -in dash.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
+	"-extfile dash.ext -out dash.pem 2>/dev/null\n"
+	"openssl req -x509 $ec -keyout other.key -out other.pem -days 30 -subj /CN=other.apps.test "
+	"-addext subjectAltName=DNS:other.apps.test 2>/dev/null\n";
+
+static void setup(void)
+{
+	th_sshd_require();
+	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
+	app_sandbox_init(&sb, "alices", APP_SANDBOX_BATCH | APP_SANDBOX_CREATE);
+	dash_setup(&ds, &sb);
+	https_port = th_free_port();
+	char port[16];
+	snprintf(port, sizeof(port), "%d", https_port);
+	dash_git_config(&ds, "slipway.httpsPort", port);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "alices"));
+	pki = th_path("%s/pki", sb.dir);
+	free(SANDBOX_OK(&sb, NULL, "mkdir", "-p", pki));
+	free(SANDBOX_OK(&sb, pki, "sh", "-c", make_pki));
+	https_base = th_path("https://" DASH_HOST ":%d", https_port);
+	http_base = th_path("http://" DASH_HOST ":%d", sb.http_port);
+	dash_start(&ds);
+}
+
+static void teardown(void)
+{
+	dash_teardown(&ds);
+	app_sandbox_release(&sb);
+	free(pki);
+	free(https_base);
+	free(http_base);
+}
+
+TestSuite(dashboard_https, .init = setup, .fini = teardown, .timeout = 120);
+
+/* curl over HTTPS to the dashboard: GET path, or POST of form; status, headers and body. */
+static struct dash_answer https(const char *path, const char *form, const char *cookie,
+				const char *origin)
+{
+	char *url = th_path("%s%s", https_base, path);
+	char *resolve = th_path(DASH_HOST ":%d:127.0.0.1", https_port);
+	char *ca = th_path("%s/ca.pem", pki);
+	char *cookie_h = cookie ? th_path("Cookie: %s", cookie) : NULL;
+	char *origin_h = origin ? th_path("Origin: %s", origin) : NULL;
+	const char *argv[24] = { "curl", "-sS", "-i", "--max-time", "60", "--cacert", ca,
+				 "--resolve", resolve };
+	size_t n = 9;
+	if (form) {
+		argv[n++] = "--data-raw";
+		argv[n++] = form;
+	}
+	if (cookie_h) {
+		argv[n++] = "-H";
+		argv[n++] = cookie_h;
+	}
+	if (origin_h) {
+		argv[n++] = "-H";
+		argv[n++] = origin_h;
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	struct th_result r = th_run(NULL, NULL, NULL, argv);
+	cr_assert_eq(r.status, 0, "curl %s: %s", path, r.err);
+	struct dash_answer a = { 0, r.out };
+	sscanf(r.out, "HTTP/%*s %d", &a.status);
+	r.out = NULL;
+	th_result_free(&r);
+	free(url);
+	free(resolve);
+	free(ca);
+	free(cookie_h);
+	free(origin_h);
+	return a;
+}
+
+/* POST /login of a fresh dashboard:login token from origin: the answer. */
+static struct dash_answer log_in_from(const char *origin)
+{
+	char *token = dash_login_token(&ds);
+	char *form = th_path("token=%s", token);
+	struct dash_answer a = https("/login", form, NULL, origin);
+	free(form);
+	free(token);
+	return a;
+}
+
+/* The router's dashboard and TLS files and the certificate's, joined: what a refusal must leave. */
+static char *router_state(void)
+{
+	struct buf b = BUF_INIT;
+	const char *files[] = { "router/http-dashboard.conf", "router/tls.conf",
+				"certs/_dashboard.pem" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
+		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
+		free(text);
+		free(p);
+	}
+	return buf_detach(&b);
+}
+
+Test(dashboard_https, a_certificate_for_another_host_or_a_lone_file_is_refused_and_changes_nothing)
+{
+	dash_wait_ready(&ds);
+	char *before = router_state();
+	char *crt = th_path("%s/other.pem", pki), *key = th_path("%s/other.key", pki);
+	app_sandbox_refused_line(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt, key,
+					     "--bypass"),
+				 "the certificate is for other.apps.test, not the dashboard's host ("
+				 DASH_HOST ")");
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "give both CRT and KEY"), "%s", r.err);
+	th_result_free(&r);
+	app_sandbox_refused_line(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove"),
+				 "the dashboard has no SSL certificate");
+	char *after = router_state();
+	cr_assert_str_eq(after, before);
+	struct dash_answer a = dash_http(&ds, "/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	free(a.text);
+	free(after);
+	free(before);
+	free(crt);
+	free(key);
+}
+
+Test(dashboard_https, its_certificate_serves_it_over_https_and_only_the_https_origin_may_post)
+{
+	dash_wait_ready(&ds);
+	char *crt = th_path("%s/dash.pem", pki), *key = th_path("%s/dash.key", pki);
+	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt, key, "--bypass");
+	char *want = th_path("Adding SSL certificate to the dashboard... done\nThe dashboard is now "
+			     "served at %s/ (HTTP is redirected there)\n", https_base);
+	cr_assert_str_eq(out, want);
+	free(want);
+	free(out);
+
+	/* HTTP is sent to HTTPS */
+	struct dash_answer a = dash_http(&ds, "/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 301, "%s", a.text);
+	want = th_path("Location: %s/login\r\n", https_base);
+	cr_assert(strstr(a.text, want), "%s", a.text);
+	free(want);
+	free(a.text);
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "server:status");
+	want = th_path("Dashboard:  running, at %s", https_base);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	free(want);
+	th_result_free(&r);
+
+	/* dashboard:login's link is the https:// one (dash_login_token() looks for it) */
+	free(ds.base);
+	ds.base = strdup(https_base);
+
+	/* a login posted from the http:// origin is refused */
+	a = log_in_from(http_base);
+	cr_assert_eq(a.status, 403, "%s", a.text);
+	cr_assert(strstr(a.text, "another site"), "%s", a.text);
+	cr_assert(!strstr(a.text, "Set-Cookie"), "%s", a.text);
+	free(a.text);
+	/* control: from the https:// origin it logs in, with a __Host- cookie only HTTPS carries */
+	a = log_in_from(https_base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	char *set = strstr(a.text, "set-cookie: __Host-slipway_session=");
+	cr_assert(set, "%s", a.text);
+	cr_assert(strstr(set, "; Path=/;"), "%s", a.text);
+	cr_assert(strstr(set, "HttpOnly; SameSite=Strict; Secure\r\n"), "%s", a.text);
+	char *cookie = strndup(set + strlen("set-cookie: "), strlen("__Host-slipway_session=") + 64);
+	free(a.text);
+
+	a = https("/", NULL, cookie, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	cr_assert(strstr(a.text, "<td>alices</td>"), "%s", a.text);
+	char *csrf = dash_field(a.text, "csrf");
+	free(a.text);
+	char *form = th_path("csrf=%s", csrf);
+	/* the session's form with its token, from the http:// origin: refused, the session stays */
+	a = https("/logout", form, cookie, http_base);
+	cr_assert_eq(a.status, 403, "%s", a.text);
+	free(a.text);
+	a = https("/", NULL, cookie, NULL);
+	cr_assert_eq(a.status, 200, "the session is still valid: %s", a.text);
+	free(a.text);
+	/* control: from the https:// origin it goes through */
+	a = https("/logout", form, cookie, https_base);
+	cr_assert_eq(a.status, 303, "%s", a.text);
+	free(a.text);
+	a = https("/", NULL, cookie, NULL);
+	cr_assert_eq(a.status, 303, "logged out: %s", a.text);
+	free(a.text);
+
+	/* without its certificate: plain HTTP again */
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove");
+	want = th_path("Removing SSL certificate from the dashboard... done\nThe dashboard is served "
+		       "at %s/ again\n", http_base);
+	cr_assert_str_eq(out, want);
+	free(want);
+	free(out);
+	free(ds.base);
+	ds.base = strdup(http_base);
+	a = dash_http(&ds, "/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	free(a.text);
+	free(form);
+	free(csrf);
+	free(cookie);
+	free(crt);
+	free(key);
+}
