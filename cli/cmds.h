@@ -76,6 +76,14 @@ int cmd_certs(struct cli *c);
 int cmd_certs_add(struct cli *c);
 int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
+/* The host names the app answers at: APP.DOMAIN, then its domains. */
+int certs_app_hosts(const struct cli *c, struct strvec *hosts);
+
+/* cmd_certs_auto.c */
+int cmd_certs_auto(struct cli *c);
+int cmd_certs_auto_enable(struct cli *c);
+int cmd_certs_auto_disable(struct cli *c);
+int cmd_certs_auto_hook(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

@@ -276,6 +276,16 @@ const struct cmd cli_commands[] = {
 	  certs_add_opts,
 	  "serve the app over HTTPS with a certificate (CRT: its chain, KEY: its private key;\n"
 	  "neither: a PEM bundle of both on stdin); HTTP requests are then redirected; no new release" },
+	{ "certs:auto", cmd_certs_auto, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "show the status of the app's automatic certificates, domain by domain" },
+	{ "certs:auto:enable", cmd_certs_auto_enable, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "get the app a certificate for its domains from the ACME CA (Let's Encrypt), after checking\n"
+	  "they point to this server" },
+	{ "certs:auto:disable", cmd_certs_auto_disable, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
+	  "turn automatic certificates off for the app (the certificate it has stays until removed)" },
+	{ "certs:auto:hook", cmd_certs_auto_hook, CMD_HIDDEN, 5, 5,
+	  "METHOD TYPE IDENT TOKEN KEYAUTH", NULL,
+	  "answer an ACME challenge (what uacme runs, as " "slipway-acme-hook)" },
 	{ "certs:info", cmd_certs_info, CMD_APP | CMD_REMOTE, 0, 0, "-a APP", NULL,
 	  "show the app's SSL certificate: its names, issuer and dates" },
 	{ "certs:remove", cmd_certs_remove, CMD_APP | CMD_REMOTE, 0, 0, "-a APP --confirm APP",
