@@ -2,7 +2,9 @@
 #include "runtime/acme.h"
 
 #include "runtime/router.h"
+#include "runtime/supervisor.h"
 #include "store/acme.h"
+#include "store/app.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -15,7 +17,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,4 +482,58 @@ int acme_issue(const char *root, const char *app, const char *self, const struct
 	free(dir);
 	free(hook);
 	return err;
+}
+
+int acme_due(time_t starts, time_t expires, time_t now)
+{
+	return now >= expires - (expires - starts) / 3;
+}
+
+static int any_enabled(const char *root)
+{
+	struct strvec apps = STRVEC_INIT;
+	int found = 0;
+	app_list(root, &apps);
+	for (size_t i = 0; !found && i < apps.n; i++)
+		found = acme_enabled(root, apps.v[i]);
+	strvec_clear(&apps);
+	return found;
+}
+
+static int write_service(const char *root)
+{
+	char self[PATH_MAX];
+	struct buf run = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int err = 0;
+	if (n <= 0)
+		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+	self[n] = '\0';
+	settings_env(&env);
+	/* a killed supervisor takes the schedule along */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_adds(&run, " certs:auto:schedule 2>&1\n");
+	struct service_desc d = {
+		.name = ACME_SERVICE, .about = "the renewal of automatic certificates",
+		.env = (const char *const *)env.v, .run = run.data, .replace = 1,
+	};
+	if (!(err = supervisor_service_write(root, &d)))
+		err = supervisor_rescan(root);
+	buf_release(&run);
+	strvec_clear(&env);
+	return err;
+}
+
+int acme_schedule_ensure(const char *root)
+{
+	if (!supervisor_running(root) || !any_enabled(root))
+		return 0;
+	if (!supervisor_service_exists(root, ACME_SERVICE))
+		return write_service(root); /* it looks for due certificates when it starts */
+	supervisor_service_signal(root, ACME_SERVICE, SIGALRM);
+	return 0;
 }

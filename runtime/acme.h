@@ -16,6 +16,8 @@
 #ifndef SW_RUNTIME_ACME_H
 #define SW_RUNTIME_ACME_H
 
+#include <time.h>
+
 #include "util/run.h"
 #include "util/util.h"
 
@@ -56,5 +58,24 @@ struct acme_opts {
  */
 int acme_issue(const char *root, const char *app, const char *self, const struct strvec *names,
 	       const struct acme_opts *o, int *issued, struct buf *chain, struct buf *key);
+
+/*
+ * Renewal is the runtime's service ACME_SERVICE (runtime/supervisor.h),
+ * running `slipway certs:auto:schedule` as the server user: every
+ * ACME_CHECK_SEC, and when woken (SIGALRM), it renews the certificate of
+ * each app with certs:auto on once a third of its lifetime is left
+ * (acme_due()), and swaps it in through the router's switch.
+ */
+#define ACME_SERVICE "acme-renew"
+#define ACME_CHECK_SEC 300
+
+/* 1 when a certificate valid from starts to expires is due for renewal at now, else 0. */
+int acme_due(time_t starts, time_t expires, time_t now);
+
+/*
+ * The service there, once the runtime runs and an app has certs:auto on;
+ * woken when it was there already.
+ */
+int acme_schedule_ensure(const char *root);
 
 #endif

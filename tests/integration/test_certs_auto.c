@@ -308,3 +308,97 @@ Test(certs_auto, the_router_answers_challenges_before_maintenance_mode)
 	free(out);
 	free(tok);
 }
+
+/* The serial of the certificate the router shows for DOMAIN. */
+static char *serial(void)
+{
+	char *cmd = th_path("openssl s_client -connect 127.0.0.1:%d -servername " DOMAIN
+			    " </dev/null 2>/dev/null | openssl x509 -noout -serial", https_port);
+	struct th_result r = th_runv(NULL, NULL, "sh", "-c", cmd, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "serial=", 7), "%s", r.out);
+	char *out = strdup(r.out);
+	th_result_free(&r);
+	free(cmd);
+	return out;
+}
+
+/*
+ * A child that GETs the app over HTTPS in a loop until stop exists (at
+ * most 2000 times), then writes "REQUESTS FAILED" to result.
+ */
+static pid_t load(const char *root_pem, const char *stop, const char *result)
+{
+	char *resolve = th_path(DOMAIN ":%d:127.0.0.1", https_port);
+	char *url = th_path("https://" DOMAIN ":%d/", https_port);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int n = 0, failed = 0;
+		while (n < 2000 && access(stop, F_OK)) {
+			struct th_result r = curl((const char *const[]){ "--cacert", root_pem,
+									 "--resolve", resolve, NULL },
+						  url);
+			n++;
+			failed += r.status != 0 || strcmp(r.out, "ok\n");
+			th_result_free(&r);
+		}
+		char *line = th_path("%d %d", n, failed);
+		th_write(result, line, 0644);
+		_exit(0);
+	}
+	free(resolve);
+	free(url);
+	return pid;
+}
+
+Test(certs_auto, refresh_swaps_in_a_new_certificate_and_no_request_fails)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
+	free(ok(SLIPWAY_BIN, "certs:auto:enable", "-a", APP));
+	/* renewal is the runtime's service from now on */
+	char *run_file = th_path("%s/services/acme-renew/run", sb.root);
+	char *run = th_read(run_file, NULL);
+	cr_assert(run && strstr(run, " certs:auto:schedule "), "%s", run ? run : "(none)");
+	free(run);
+	free(run_file);
+	struct th_result r;
+	char *roots = th_path("https://127.0.0.1:%d/roots/0", pebble_mgmt);
+	char *root_pem = th_path("%s/pebble-root.pem", sb.dir);
+	r = curl((const char *const[]){ "-k", "-o", root_pem, NULL }, roots);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	char *before = serial();
+
+	char *stop = th_path("%s/stop", sb.dir), *result = th_path("%s/load", sb.dir);
+	pid_t pid = load(root_pem, stop, result);
+	rt_pause_ms(300);
+	r = sw("certs:auto:refresh", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Refreshing Automatic Certificate Management... done\n");
+	th_result_free(&r);
+	rt_pause_ms(500);
+	th_write(stop, "", 0644);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	char *line = th_read(result, NULL);
+	int n = 0, failed = -1;
+	cr_assert_eq(sscanf(line, "%d %d", &n, &failed), 2, "%s", line);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(failed, 0, "%d of %d requests failed", failed, n);
+
+	char *after = serial();
+	cr_assert_str_neq(after, before);
+	r = sw("logs", "-a", APP, "-n", "50");
+	cr_assert(strstr(r.out, "slipway[acm]: Certificate renewed for " DOMAIN " by "), "%s",
+		  r.out);
+	th_result_free(&r);
+	free(line);
+	free(stop);
+	free(result);
+	free(before);
+	free(after);
+	free(roots);
+	free(root_pem);
+}
