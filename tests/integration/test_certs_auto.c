@@ -28,6 +28,7 @@ static struct app_sandbox sb;
 static pid_t svscan = -1, pebble = -1, dns = -1;
 static int https_port, pebble_port, pebble_mgmt, dns_port, dns_mgmt;
 static char *pki, *pebble_log;
+static int validity; /* seconds pebble's certificates are valid for; 0: its default (5 years) */
 
 static const char server_py[] =
 	"import http.server, os\n"
@@ -79,12 +80,15 @@ static struct th_result curl(const char *const *opts, const char *url)
 
 static void start_pebble(void)
 {
+	char period[64] = "";
+	if (validity)
+		snprintf(period, sizeof(period), ",\"certificateValidityPeriod\":%d", validity);
 	char *cfg = th_path("%s/pebble.json", sb.dir);
 	char *json = th_path("{\"pebble\":{\"listenAddress\":\"127.0.0.1:%d\","
 			     "\"managementListenAddress\":\"127.0.0.1:%d\",\"certificate\":\"%s/api.pem\","
 			     "\"privateKey\":\"%s/api.key\",\"httpPort\":%d,\"tlsPort\":%d,"
-			     "\"ocspResponderURL\":\"\",\"externalAccountBindingRequired\":false}}",
-			     pebble_port, pebble_mgmt, pki, pki, sb.http_port, th_free_port());
+			     "\"ocspResponderURL\":\"\",\"externalAccountBindingRequired\":false%s}}",
+			     pebble_port, pebble_mgmt, pki, pki, sb.http_port, th_free_port(), period);
 	th_write(cfg, json, 0644);
 	char *dns_addr = th_path("127.0.0.1:%d", dns_port), *mgmt = th_path("127.0.0.1:%d", dns_mgmt);
 	char *log = th_path("%s/challtestsrv.log", sb.dir);
@@ -401,4 +405,47 @@ Test(certs_auto, refresh_swaps_in_a_new_certificate_and_no_request_fails)
 	free(after);
 	free(roots);
 	free(root_pem);
+}
+
+static void setup_short(void)
+{
+	validity = 8;
+	setup();
+}
+
+TestSuite(certs_auto_short, .init = setup_short, .fini = teardown, .timeout = 240);
+
+/* The app's logs hold needle within about 30 s. */
+static int logs_say(const char *needle)
+{
+	for (int i = 0; i < 150; i++) {
+		struct th_result r = sw("logs", "-a", APP, "-n", "100");
+		int seen = strstr(r.out, needle) != NULL;
+		th_result_free(&r);
+		if (seen)
+			return 1;
+		rt_pause_ms(200);
+	}
+	return 0;
+}
+
+Test(certs_auto_short, the_service_renews_a_certificate_once_a_third_of_its_lifetime_is_left)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
+	free(ok(SLIPWAY_BIN, "certs:auto:enable", "-a", APP));
+	cr_assert_eq(orders(), 1);
+	char *before = serial();
+	/* 8 s certificates are due after 5.33 s; the service is woken to look */
+	rt_pause_ms(6000);
+	char *dir = th_path("%s/services/acme-renew", sb.root);
+	free(ok("s6-svc", "-a", dir));
+	cr_assert(logs_say("slipway[acm]: Certificate renewed for " DOMAIN " by "));
+	char *after = serial();
+	cr_assert_str_neq(after, before);
+	cr_assert_eq(orders(), 2);
+	free(dir);
+	free(before);
+	free(after);
 }
