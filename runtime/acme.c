@@ -9,6 +9,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 #include "util/run.h"
 
 #include <arpa/inet.h>
@@ -386,8 +387,13 @@ static int account(const char *root, struct acme_run *a, const struct acme_opts 
 	char *dir = paths_acme_account(root), last[512] = "";
 	struct strvec args = STRVEC_INIT;
 	int status = 0, err = 0;
+	struct lock lk = LOCK_INIT;
 	*key = xasprintf("%s/private/key.pem", dir);
-	if (!fs_exists(*key)) {
+	/* one account, made once, though two apps are enabled at once */
+	char *locked = xasprintf("%s/", dir);
+	err = lock_acquire(&lk, locked, UACME_SEC, NULL, NULL);
+	free(locked);
+	if (!err && !fs_exists(*key)) {
 		const char *w[] = { "-c", dir, "-a", a->directory, "-t", "EC", "-y", "new", NULL };
 		for (size_t i = 0; w[i]; i++)
 			strvec_push(&args, w[i]);
@@ -398,6 +404,7 @@ static int account(const char *root, struct acme_run *a, const struct acme_opts 
 			err = sw_error_set(SW_ERROR, "the ACME account could not be made at %s: %s",
 					   a->directory, *last ? last : "uacme failed");
 	}
+	lock_release(&lk);
 	strvec_clear(&args);
 	free(dir);
 	return err;
