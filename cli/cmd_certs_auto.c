@@ -1,4 +1,8 @@
-/* certs:auto, certs:auto:enable, certs:auto:disable: certificates from an ACME CA (runtime/acme.h). */
+/*
+ * certs:auto, certs:auto:enable, certs:auto:disable, certs:auto:refresh:
+ * certificates from an ACME CA (runtime/acme.h); certs:auto:schedule, the
+ * renewal service, and certs:auto:hook, what uacme runs for a challenge.
+ */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
@@ -48,6 +52,8 @@ static int install(struct cli *c, const struct strvec *hosts, const char *chain,
 		/* what the router refused is not kept */
 		certs_restore(c->root, c->app, old);
 	cert_info_release(&info);
+	if (old)
+		explicit_bzero(old, strlen(old));
 	free(old);
 	return err;
 }
