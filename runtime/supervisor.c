@@ -338,15 +338,34 @@ static int write_pid(const char *scandir, pid_t pid)
 	return err;
 }
 
-/* Replaces this process with s6-svscan on scandir; returns only if it cannot. */
+extern char **environ;
+
+/*
+ * Replaces this process with s6-svscan on scandir; returns only if it
+ * cannot.  Its environment, which every service inherits: PATH, and where
+ * the server user's global git config is (its HOME, as systemd's User=
+ * gives it), so that what s6 starts reads the same settings as the
+ * command that started the tree.  No allocation: it runs after fork.
+ */
 static void exec_svscan(const char *scandir)
 {
+	static const char *const config[] = { "HOME=", "XDG_CONFIG_HOME=", "GIT_CONFIG_GLOBAL=",
+					      "GIT_CONFIG_NOSYSTEM=", NULL };
+	const char *env[8] = { path_env[0] };
+	size_t n = 1;
+	for (char **e = environ; e && *e && n < 7; e++)
+		for (size_t i = 0; config[i]; i++)
+			if (!strncmp(*e, config[i], strlen(config[i]))) {
+				env[n++] = *e;
+				break;
+			}
+	env[n] = NULL;
 	/* the tree outlives app code under memory pressure (when we may lower it) */
 	proc_oom_score_adj(PROC_OOM_TREE);
 	/* the capabilities slipway cleared at start, for the router's nginx (util/caps.h) */
 	caps_restore_inherited();
-	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
-	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, path_env);
+	execle("/usr/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
+	execle("/bin/s6-svscan", "s6-svscan", scandir, (char *)NULL, (char *const *)env);
 }
 
 /* In the child: its own session, the log as its output, nothing else of ours open. */
@@ -634,7 +653,8 @@ int supervisor_service_write(const char *root, const struct service_desc *d)
 		err = sw_error_set(SW_EEXISTS, "the service '%s' exists", d->name);
 		goto done;
 	}
-	if ((err = fs_mkdtemp(scandir, ".new-", &tmp)) || (err = fill(tmp, d)))
+	if ((err = fs_mkdir_p(scandir, 0700)) || (err = fs_mkdtemp(scandir, ".new-", &tmp)) ||
+	    (err = fill(tmp, d)))
 		goto done;
 	if (d->replace)
 		fs_rm_rf(final); /* a leftover of the same name is a killed switch's */

@@ -148,7 +148,8 @@ struct service_desc {
  * Writes the service into the scan directory, all at once: its files go
  * into a fresh dot-named directory that is renamed to the name once
  * complete, so s6 never sees half a service (on failure nothing is left).
- * Not fsynced: a service directory is rebuilt from the ledger, never
+ * The scan directory is made if missing (a root never started, whose
+ * server:run writes its services before the tree starts).  Not fsynced: a service directory is rebuilt from the ledger, never
  * trusted across a crash.  The caller tells the tree (supervisor_rescan).
  * SW_EINVALID for a bad name, file name or env entry; SW_EEXISTS (see
  * replace).

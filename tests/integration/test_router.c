@@ -654,6 +654,99 @@ Test(router, server_run_after_a_killed_supervisor_takes_over_every_process)
 	free(log);
 }
 
+Test(router, server_run_starts_the_tree_of_a_root_never_started)
+{
+	/* what systemd's first start of a new server does: no services/ yet */
+	char *services = th_path("%s/services", sb.root);
+	cr_assert(access(services, F_OK) && errno == ENOENT, "%s exists before any start", services);
+	free(services);
+	char *log = th_path("%s/server-run.log", sb.dir);
+	const char *argv[] = { SLIPWAY_BIN, "server:run", NULL };
+	pid_t run = app_sandbox_start(&sb, log, argv);
+	struct th_result r = { 0 };
+	char *want = th_path("{\"running\":true,\"pid\":%d,", (int)run);
+	for (int i = 0; i < 200; i++) {
+		r = sw("server:status", "--json");
+		if (!strncmp(r.out, want, strlen(want)) || waitpid(run, NULL, WNOHANG) == run)
+			break;
+		th_result_free(&r);
+		rt_pause_ms(100);
+	}
+	char *said = th_read(log, NULL);
+	cr_assert(!strncmp(r.out, want, strlen(want)), "%s\nserver:run said: %s", r.out, said);
+	th_result_free(&r);
+	r = sw("server:stop");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(waitpid(run, NULL, 0), run);
+	free(said);
+	free(want);
+	free(log);
+}
+
+/* The direct children of pid, by their command names ("pasta\nslipway\n"); malloc'ed. */
+static char *children_of(pid_t pid)
+{
+	char *path = th_path("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	char *kids = th_read(path, NULL);
+	struct buf names = BUF_INIT;
+	buf_adds(&names, "");
+	for (char *k = kids ? strtok(kids, " \n") : NULL; k; k = strtok(NULL, " \n")) {
+		char *comm_path = th_path("/proc/%s/comm", k), *comm = th_read(comm_path, NULL);
+		buf_adds(&names, comm ? comm : "?\n");
+		free(comm);
+		free(comm_path);
+	}
+	free(kids);
+	free(path);
+	return names.data;
+}
+
+/*
+ * Whether web.1 runs beside a forwarder (pasta: a network of its own):
+ * s6-supervise -> slipway instance:run -> the forwarder and the sandbox.
+ * -1 while there is no such process.
+ */
+static int web_has_its_own_network(void)
+{
+	char *dir = rt_service_dir(&sb, 1, "web.1");
+	pid_t sup = dir ? rt_supervisor_of(dir) : 0;
+	int own = -1;
+	if (sup > 0) {
+		char *path = th_path("/proc/%d/task/%d/children", (int)sup, (int)sup);
+		char *kids = th_read(path, NULL);
+		pid_t inst = kids ? (pid_t)atoi(kids) : 0;
+		if (inst > 0) {
+			char *names = children_of(inst);
+			own = strstr(names, "pasta") || strstr(names, "passt");
+			free(names);
+		}
+		free(kids);
+		free(path);
+	}
+	free(dir);
+	return own;
+}
+
+Test(router, instances_the_tree_starts_read_the_server_users_global_settings)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	assert_page(200, "one - web.1\n");
+	/* the control: by default, a network of its own */
+	int own = -1;
+	for (int i = 0; i < 100 && own != 1; i++, rt_pause_ms(100))
+		own = web_has_its_own_network();
+	cr_assert_eq(own, 1, "web.1 runs without a forwarder by default");
+	/* the server user's global git config (its HOME, as systemd's User= gives it) */
+	free(ok("git", "config", "--global", "slipway.appNetwork", "host"));
+	free(ok(SLIPWAY_BIN, "ps:restart", "-a", APP));
+	for (int i = 0; i < 100 && own != 0; i++, rt_pause_ms(100))
+		own = web_has_its_own_network();
+	cr_assert_eq(own, 0, "web.1 restarted by its supervisor ignores the global slipway.appNetwork host");
+	assert_page_soon("one - web.1\n");
+}
+
 Test(router, server_status_says_when_the_router_serves_an_older_configuration)
 {
 	svscan = rt_start(&sb);
