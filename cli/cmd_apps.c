@@ -12,6 +12,7 @@
 #include "release/watcher.h"
 
 #include "access/access.h"
+#include "store/acme.h"
 #include "store/addons.h"
 #include "store/app.h"
 #include "store/certs.h"
@@ -266,6 +267,7 @@ int cmd_apps_destroy(struct cli *c)
 	/* its processes stop first: nothing may run an app that is gone */
 	certs_remove(c->root, name); /* none is fine: a new app of the name must not get it */
 	hsts_write(c->root, name, &(struct hsts)HSTS_INIT); /* nor its HSTS */
+	acme_disable(c->root, name);
 	router_forget(c->root, name);
 	watch_stop(c->root, name);
 	if (services_runtime_up(c->root))

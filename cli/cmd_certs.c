@@ -25,8 +25,7 @@
 
 #define PEM_MAX (1 << 20)
 
-/* The host names the app answers at: APP.DOMAIN, then its domains. */
-static int app_hosts(const struct cli *c, struct strvec *hosts)
+int certs_app_hosts(const struct cli *c, struct strvec *hosts)
 {
 	struct router_listen l;
 	struct strvec list = STRVEC_INIT;
@@ -85,7 +84,7 @@ static void print_details(const struct cert_info *info, const struct strvec *cov
 static int installed(const struct cli *c, struct cert_info *info, struct strvec *covered)
 {
 	struct strvec hosts = STRVEC_INIT;
-	int rc = app_check_exists(c->root, c->app) < 0 || app_hosts(c, &hosts) < 0 ||
+	int rc = app_check_exists(c->root, c->app) < 0 || certs_app_hosts(c, &hosts) < 0 ||
 			 certs_info(c->root, c->app, info) < 0
 		 ? cli_fail()
 		 : 0;
@@ -189,7 +188,7 @@ static int add_locked(struct cli *c, const char *chain, const char *key, unsigne
 	struct cert_info info = CERT_INFO_INIT;
 	char *old = NULL;
 	int rc = 0, err;
-	if (app_hosts(c, &hosts) < 0 || certs_check(chain, key, &hosts, flags, &info) < 0 ||
+	if (certs_app_hosts(c, &hosts) < 0 || certs_check(chain, key, &hosts, flags, &info) < 0 ||
 	    ((err = certs_read(c->root, c->app, &old)) < 0 && err != SW_ENOTFOUND)) {
 		rc = cli_fail();
 		goto done;

@@ -15,6 +15,7 @@
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "release/watch.h"
+#include "runtime/acme.h"
 #include "runtime/addon_backup.h"
 #include "store/app.h"
 #include "store/appctx.h"
@@ -180,6 +181,8 @@ int cmd_server_start(struct cli *c)
 	if (added)
 		printf("Starting %d add-on server%s\n", added, added == 1 ? "" : "s");
 	if (addon_backup_schedule_ensure(c->root) < 0) /* and their daily backups */
+		say(stderr, SAY_WARN, "%s", sw_error_last());
+	if (acme_schedule_ensure(c->root) < 0) /* and automatic certificates' renewal */
 		say(stderr, SAY_WARN, "%s", sw_error_last());
 	/* and what a writer killed mid-switch left is undone */
 	return start_router(c) < 0 || activate_recover_all(c->root, stdout) < 0 ? cli_fail() : 0;

@@ -84,6 +84,16 @@ int cmd_certs_remove(struct cli *c);
 int cmd_certs_hsts(struct cli *c);
 /* gc: takes each app's HSTS step that is due (store/hsts.h); *taken counts them. */
 int certs_hsts_steps(const char *root, int *taken);
+/* The host names the app answers at: APP.DOMAIN, then its domains. */
+int certs_app_hosts(const struct cli *c, struct strvec *hosts);
+
+/* cmd_certs_auto.c */
+int cmd_certs_auto(struct cli *c);
+int cmd_certs_auto_enable(struct cli *c);
+int cmd_certs_auto_disable(struct cli *c);
+int cmd_certs_auto_hook(struct cli *c);
+int cmd_certs_auto_refresh(struct cli *c);
+int cmd_certs_auto_schedule(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

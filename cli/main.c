@@ -4,6 +4,7 @@
 #include "cli/common.h"
 
 #include "hooks/receive.h"
+#include "runtime/acme.h"
 #include "util/caps.h"
 #include "util/error.h"
 #include "util/say.h"
@@ -150,6 +151,19 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "pre-receive"))
 		return run_hook(1);
 
+	/* uacme's hook (runtime/acme.h): certs:auto:hook with its five words */
+	static char *hook_argv[16];
+	if (!strcmp(base, ACME_HOOK_NAME)) {
+		if (argc + 3 > (int)(sizeof(hook_argv) / sizeof(*hook_argv)))
+			return cli_usage(NULL, "%s: too many arguments", base);
+		hook_argv[0] = argv[0];
+		hook_argv[1] = "certs:auto:hook";
+		hook_argv[2] = "--";
+		for (int i = 1; i < argc; i++)
+			hook_argv[i + 2] = argv[i];
+		argc += 2;
+		argv = hook_argv;
+	}
 	static const struct opt *const top_opts[] = { top_root_opts, top_info_opts, NULL };
 	struct top top = { 0 };
 	int first = opt_parse(top_opts, &top, argc - 1, argv + 1, NULL, OPT_PARSE_LEADING);

@@ -527,18 +527,32 @@ static void app_locations(struct buf *b, const char *name, enum app_state state,
 /*
  * An app with a certificate: its HTTP requests are sent to HTTPS (301 for
  * GET and HEAD, 308 for the rest, which keeps the method and body), but
- * for the ACME challenges' path, which stays on HTTP.
+ * for the ACME challenges' path, which stays on HTTP (acme_location()).
  */
 static void https_redirect(struct buf *b, const struct router_listen *l)
 {
 	char port[16] = "";
 	if (l->https_port != 443)
 		snprintf(port, sizeof(port), ":%d", l->https_port);
-	buf_addf(b, "\tlocation /.well-known/acme-challenge/ { return 404; }\n"
-		    "\tlocation / {\n"
+	buf_addf(b, "\tlocation / {\n"
 		    "\t\tif ($request_method ~ ^(GET|HEAD)$) { return 301 https://$host%s$request_uri; }\n"
 		    "\t\treturn 308 https://$host%s$request_uri;\n"
 		    "\t}\n", port, port);
+}
+
+/*
+ * The ACME HTTP-01 answers (runtime/acme.h), from their directory, before
+ * anything else the app's HTTP server does: maintenance, redirects, its
+ * instances.  No file: 404.
+ */
+static void acme_location(struct buf *b, const char *root_abs)
+{
+	char *dir = root_abs ? paths_acme_webroot(root_abs) : paths_acme_webroot_from_router();
+	buf_addf(b, "\tlocation ^~ /.well-known/acme-challenge/ {\n"
+		    "\t\talias %s/;\n"
+		    "\t\tdefault_type text/plain;\n"
+		    "\t}\n", dir);
+	free(dir);
 }
 
 /* The first lines of one of the app's servers: its host names and its access log. */
@@ -586,6 +600,9 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	/* with a certificate, HTTP's redirects (and the ACME path's 404) are no app's error */
 	if (cert && state != APP_RUNNING)
 		buf_adds(b, "\t301 at=info;\n\t308 at=info;\n\t404 at=info;\n");
+	/* an ACME answer is none either */
+	if (state != APP_RUNNING)
+		buf_adds(b, "\t200 at=info;\n");
 	if (state == APP_MAINTENANCE)
 		buf_adds(b, "\tdefault 'at=error code=H80 desc=\"Maintenance mode\"';\n");
 	else if (state == APP_NO_WEB)
@@ -606,6 +623,7 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	buf_adds(b, "server {\n");
 	add_listen(b, l, "");
 	server_head(b, app, name, l, domains, logs);
+	acme_location(b, root_abs);
 	if (cert)
 		https_redirect(b, l);
 	else

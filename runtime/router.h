@@ -21,8 +21,10 @@
  *                         certificate (store/certs.h) a second server on
  *                         slipway.httpsPort (TLS, HTTP/2) that serves it,
  *                         while its HTTP server redirects there (301 for
- *                         GET and HEAD, 308 for the rest; the ACME
- *                         challenges' path is left on HTTP)
+ *                         GET and HEAD, 308 for the rest); every app's
+ *                         HTTP server answers /.well-known/acme-challenge/
+ *                         from <root>/acme/webroot first (runtime/acme.h),
+ *                         before maintenance, redirects and instances
  *     http-dashboard.conf the dashboard's server (slipway.dashboardHost), on
  *                         the HTTPS port too once it has a certificate
  *     tls.conf            while an app (or the dashboard) has a

@@ -214,6 +214,41 @@ char *paths_hsts_file(const char *root, const char *app)
 	return xasprintf("%s/certs/%s.hsts", root, app);
 }
 
+char *paths_acme_dir(const char *root)
+{
+	return xasprintf("%s/acme", root);
+}
+
+char *paths_acme_file(const char *root, const char *file)
+{
+	return xasprintf("%s/acme/%s", root, file);
+}
+
+char *paths_acme_webroot(const char *root)
+{
+	return xasprintf("%s/acme/webroot/.well-known/acme-challenge", root);
+}
+
+char *paths_acme_challenge(const char *root, const char *token)
+{
+	return xasprintf("%s/acme/webroot/.well-known/acme-challenge/%s", root, token);
+}
+
+char *paths_acme_webroot_from_router(void)
+{
+	return xstrdup("../acme/webroot/.well-known/acme-challenge");
+}
+
+char *paths_acme_account(const char *root)
+{
+	return xasprintf("%s/acme/account", root);
+}
+
+char *paths_acme_app(const char *root, const char *app)
+{
+	return xasprintf("%s/acme/apps/%s", root, app);
+}
+
 char *paths_buildpacks_cache(const char *root)
 {
 	return xasprintf("%s/buildpacks-cache", root);

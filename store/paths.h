@@ -33,6 +33,11 @@
  *   <root>/certs/                    the apps' certificates (0700, store/certs.h)
  *   <root>/certs/<app>.pem           an app's certificate chain and private key (0600)
  *   <root>/certs/<app>.hsts          its HSTS state (store/hsts.h)
+ *   <root>/acme/                     automatic certificates (runtime/acme.h)
+ *   <root>/acme/webroot/.well-known/acme-challenge/<token>  an ACME HTTP-01 answer the router serves
+ *   <root>/acme/account/             the server's ACME account and its key (0700)
+ *   <root>/acme/apps/<app>/          the app's ACME state (0700): there while certs:auto is on
+ *   <root>/acme/<file>               the hook uacme runs, the CA bundle it trusts
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
@@ -184,6 +189,26 @@ char *paths_cert_from_router(const char *app);
 
 /* <root>/certs/<app>.hsts: the app's HSTS state (store/hsts.h) */
 char *paths_hsts_file(const char *root, const char *app);
+/* <root>/acme */
+char *paths_acme_dir(const char *root);
+
+/* <root>/acme/<file>: the hook ("slipway-acme-hook"), the CA bundle ("ca-bundle.pem") */
+char *paths_acme_file(const char *root, const char *file);
+
+/* <root>/acme/webroot/.well-known/acme-challenge: the ACME HTTP-01 answers */
+char *paths_acme_webroot(const char *root);
+
+/* <root>/acme/webroot/.well-known/acme-challenge/<token>: one answer (token checked) */
+char *paths_acme_challenge(const char *root, const char *token);
+
+/* ../acme/webroot/.well-known/acme-challenge: the same directory as the router's nginx reads it */
+char *paths_acme_webroot_from_router(void);
+
+/* <root>/acme/account: the server's ACME account (uacme's config directory, 0700) */
+char *paths_acme_account(const char *root);
+
+/* <root>/acme/apps/<app>: the app's ACME state (uacme's config directory, 0700) */
+char *paths_acme_app(const char *root, const char *app);
 
 /* <root>/addons */
 char *paths_addons_dir(const char *root);

@@ -196,6 +196,26 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.def_doc = "443 if it can be bound, else 5443 (kept once chosen)",
 		.help = "the router's HTTPS port, for the apps that have a certificate "
 			"([HTTPS](https.md))" },
+	[SETTING_ID_ACME_DIRECTORY] = {
+		.key = "slipway.acmeDirectory", .env = "SLIPWAY_ACME_DIRECTORY",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_,
+		.def = "https://acme-v02.api.letsencrypt.org/directory",
+		.help = "the ACME directory `certs:auto:enable` asks for certificates (Let's Encrypt's) "
+			"([automatic certificates](https.md#automatic-certificates))" },
+	[SETTING_ID_ACME_CA_BUNDLE] = {
+		.key = "slipway.acmeCaBundle", .env = "SLIPWAY_ACME_CA_BUNDLE",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "none",
+		.help = "a PEM file of CA certificates the ACME client trusts for the directory's "
+			"HTTPS, besides the system's (a private or test CA's)" },
+	[SETTING_ID_ACME_EMAIL] = {
+		.key = "slipway.acmeEmail", .env = "SLIPWAY_ACME_EMAIL",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none",
+		.help = "the contact address of the server's ACME account (expiry notices)" },
+	[SETTING_ID_ACME_RESOLVER] = {
+		.key = "slipway.acmeResolver", .env = "SLIPWAY_ACME_RESOLVER",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "the system's resolver",
+		.help = "the DNS server (`ADDRESS:PORT`) `certs:auto:enable`'s checks ask where a "
+			"domain points, the one the CA asks when it is not the public DNS" },
 	[SETTING_ID_HTTP_ADDRESS] = {
 		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
 		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",

@@ -29,8 +29,9 @@ Test(commands, remote_users_may_run_only_these)
 					  "pg:backups:download", "pg:backups:info",
 					  "dashboard:login", "dashboard:logout", "settings:set",
 					  "settings:unset", "pg:credentials:rotate", "redis:credentials",
-					  "certs", "certs:add", "certs:info", "certs:remove",
-					  "certs:hsts", NULL };
+					  "certs", "certs:add", "certs:auto", "certs:auto:enable",
+					  "certs:auto:disable", "certs:auto:refresh", "certs:hsts",
+					  "certs:info", "certs:remove", NULL };
 	for (size_t i = 0; ok[i]; i++)
 		cr_assert(cli_remote_allowed(ok[i]), "%s", ok[i]);
 	size_t n = 0;

@@ -1,0 +1,546 @@
+#define _GNU_SOURCE
+#include "runtime/acme.h"
+
+#include "runtime/router.h"
+#include "runtime/supervisor.h"
+#include "store/acme.h"
+#include "store/app.h"
+#include "store/paths.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/lock.h"
+#include "util/run.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* how long a probe may take to connect, and to answer */
+#define PROBE_MS 5000
+/* how long uacme may take, for an account or a certificate */
+#define UACME_SEC 300
+#define PEM_MAX (1 << 20)
+/* where libcurl (GnuTLS), which uacme uses, reads the CAs it trusts */
+#define SYSTEM_CAS "/etc/ssl/certs/ca-certificates.crt"
+
+void acme_names(const struct strvec *hosts, struct strvec *out)
+{
+	for (size_t i = 0; i < hosts->n; i++) {
+		const char *h = hosts->v[i];
+		size_t n = strlen(h);
+		if (!strcmp(h, "localhost") || (n > 10 && !strcmp(h + n - 10, ".localhost")))
+			continue;
+		strvec_push(out, h);
+	}
+}
+
+/* The A and AAAA records of name at the DNS server "ADDRESS:PORT" server. */
+static int resolve_at(const char *server, const char *name, struct strvec *addrs)
+{
+	char host[64];
+	const char *colon = strrchr(server, ':');
+	int port = colon ? atoi(colon + 1) : 53;
+	size_t hn = colon ? (size_t)(colon - server) : strlen(server);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (hn >= sizeof(host) || port < 1 || port > 65535)
+		return sw_error_set(SW_EINVALID, "slipway.acmeResolver: '%s' is not ADDRESS:PORT",
+				    server);
+	memcpy(host, server, hn);
+	host[hn] = '\0';
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return sw_error_set(SW_EINVALID, "slipway.acmeResolver: '%s' is not ADDRESS:PORT",
+				    server);
+	struct __res_state st;
+	memset(&st, 0, sizeof(st));
+	if (res_ninit(&st) < 0)
+		return sw_error_set(SW_ERROR, "cannot set up a DNS resolver");
+	st.nscount = 1;
+	st.nsaddr_list[0] = sa;
+	static const ns_type types[] = { ns_t_a, ns_t_aaaa };
+	for (size_t t = 0; t < 2; t++) {
+		unsigned char ans[4096];
+		int len = res_nquery(&st, name, ns_c_in, types[t], ans, sizeof(ans));
+		ns_msg msg;
+		if (len < 0 || ns_initparse(ans, len, &msg) < 0)
+			continue;
+		for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+			ns_rr rr;
+			char text[INET6_ADDRSTRLEN];
+			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != types[t])
+				continue;
+			int af = types[t] == ns_t_a ? AF_INET : AF_INET6;
+			if (ns_rr_rdlen(rr) == (af == AF_INET ? 4 : 16) &&
+			    inet_ntop(af, ns_rr_rdata(rr), text, sizeof(text)))
+				strvec_push(addrs, text);
+		}
+	}
+	res_nclose(&st);
+	return 0;
+}
+
+/* name's addresses, from server (NULL: the system's resolver) */
+static int resolve(const char *server, const char *name, struct strvec *addrs)
+{
+	if (server && *server)
+		return resolve_at(server, name, addrs);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+	if (getaddrinfo(name, NULL, &hints, &res))
+		return 0;
+	for (struct addrinfo *a = res; a; a = a->ai_next) {
+		char text[INET6_ADDRSTRLEN];
+		void *in = a->ai_family == AF_INET
+				   ? (void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+				   : (void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		if (inet_ntop(a->ai_family, in, text, sizeof(text)))
+			strvec_push(addrs, text);
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* waits until fd is ready for events, up to PROBE_MS; 0, or why not in why */
+static int wait_fd(int fd, short events, const char **why)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+	while ((n = poll(&p, 1, PROBE_MS)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		*why = "no answer in time";
+	return n > 0 ? 0 : -1;
+}
+
+/*
+ * GET path from addr:port with Host name: the response, or NULL and why
+ * (a static string) when none came.
+ */
+static char *http_get(const char *addr, int port, const char *name, const char *path,
+		      const char **why)
+{
+	char service[16];
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM },
+			*res = NULL;
+	struct buf in = BUF_INIT;
+	snprintf(service, sizeof(service), "%d", port);
+	*why = "no connection";
+	if (getaddrinfo(addr, service, &hints, &res))
+		return NULL;
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto fail;
+	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		*why = strerror(errno);
+		goto fail;
+	}
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	if (wait_fd(fd, POLLOUT, why) < 0)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+		*why = strerror(soerr ? soerr : errno);
+		goto fail;
+	}
+	char *req = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: slipway\r\n\r\n", path,
+			      name);
+	ssize_t w = send(fd, req, strlen(req), MSG_NOSIGNAL);
+	free(req);
+	if (w < 0) {
+		*why = strerror(errno);
+		goto fail;
+	}
+	for (;;) {
+		char chunk[4096];
+		if (wait_fd(fd, POLLIN, why) < 0)
+			goto fail;
+		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0 || in.len > 65536)
+			break;
+		buf_add(&in, chunk, (size_t)n);
+	}
+	close(fd);
+	freeaddrinfo(res);
+	return buf_detach(&in);
+fail:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	buf_release(&in);
+	return NULL;
+}
+
+static void random_hex(char *out, size_t bytes)
+{
+	unsigned char r[32];
+	if (bytes > sizeof(r))
+		bytes = sizeof(r);
+	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
+		memset(r, 0x5a, bytes);
+	for (size_t i = 0; i < bytes; i++)
+		sprintf(out + 2 * i, "%02x", r[i]);
+}
+
+/* Whether addr serves the probe token (with its answer want) for name; else SW_EINVALID. */
+static int probe(const char *addr, int port, const char *name, const char *token,
+		 const char *want)
+{
+	const char *why = NULL;
+	char *path = xasprintf("/.well-known/acme-challenge/%s", token);
+	char *got = http_get(addr, port, name, path, &why);
+	int err = 0;
+	free(path);
+	if (!got)
+		return sw_error_set(SW_EINVALID, "%s resolves to %s, where port %d gives no answer "
+				    "(%s): is it this server?", name, addr, port, why);
+	int code = 0;
+	char *body = strstr(got, "\r\n\r\n");
+	if (sscanf(got, "HTTP/%*s %d", &code) != 1 || code != 200 || !body ||
+	    strcmp(body + 4, want))
+		err = sw_error_set(SW_EINVALID, "%s resolves to %s, which does not serve this "
+				   "server's challenges (HTTP %d for "
+				   "/.well-known/acme-challenge/): is it this server?", name, addr,
+				   code);
+	free(got);
+	return err;
+}
+
+static int preflight_name(const char *server, const char *name, int port, const char *token,
+			  const char *want)
+{
+	struct strvec addrs = STRVEC_INIT;
+	int err = resolve(server, name, &addrs);
+	if (!err && !addrs.n)
+		err = sw_error_set(SW_EINVALID, "%s does not resolve: point its DNS (an A record) to "
+				   "this server", name);
+	for (size_t i = 0; !err && i < addrs.n; i++)
+		err = probe(addrs.v[i], port, name, token, want);
+	strvec_clear(&addrs);
+	return err;
+}
+
+int acme_preflight(const char *root, const struct strvec *names)
+{
+	struct settings *s = NULL;
+	struct router_listen l;
+	char *server = NULL;
+	char token[48] = "slipway-probe-", want[33];
+	random_hex(token + strlen(token), 16);
+	random_hex(want, 16);
+	int err = router_listen_read(root, &l);
+	if (!err)
+		err = settings_open(&s, root, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_RESOLVER, &server);
+	if (!err)
+		err = acme_challenge_put(root, token, want);
+	for (size_t i = 0; !err && i < names->n; i++)
+		err = preflight_name(server, names->v[i], l.port, token, want);
+	acme_challenge_remove(root, token);
+	settings_free(s);
+	free(server);
+	return err;
+}
+
+/* What uacme said: its last line is the reason it failed. */
+struct said {
+	const struct acme_opts *o;
+	char last[512];
+};
+
+static void on_uacme(const char *line, size_t len, void *ctx)
+{
+	struct said *s = ctx;
+	if (len)
+		snprintf(s->last, sizeof(s->last), "%s", line);
+	if (s->o->on_line)
+		s->o->on_line(line, len, s->o->ctx);
+}
+
+/* Runs uacme with argv (after the program); *status its exit status. */
+static int uacme(const char *root, const struct strvec *prefix, const struct strvec *args,
+		 const struct acme_opts *o, int *status, char last[512])
+{
+	extern char **environ;
+	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	struct said said = { .o = o };
+	for (size_t i = 0; i < prefix->n; i++)
+		strvec_push(&argv, prefix->v[i]);
+	strvec_push(&argv, "uacme");
+	for (size_t i = 0; i < args->n; i++)
+		strvec_push(&argv, args->v[i]);
+	/* the hook (slipway) finds the root here */
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "SLIPWAY_ROOT=", 13))
+			strvec_push(&env, *e);
+	strvec_pushf(&env, "SLIPWAY_ROOT=%s", root);
+	struct run_opts r = RUN_OPTS_INIT;
+	r.argv = (const char *const *)argv.v;
+	r.env = (const char *const *)env.v;
+	r.timeout_sec = UACME_SEC;
+	r.on_line = on_uacme;
+	r.ctx = &said;
+	int err = run_child(&r, status);
+	snprintf(last, 512, "%s", said.last);
+	strvec_clear(&argv);
+	strvec_clear(&env);
+	return err;
+}
+
+struct acme_run {
+	char *directory, *bundle, *email, *bwrap;
+	struct strvec prefix; /* bwrap's words before uacme, when it trusts a bundle */
+};
+
+static void acme_run_release(struct acme_run *a)
+{
+	free(a->directory);
+	free(a->bundle);
+	free(a->email);
+	free(a->bwrap);
+	strvec_clear(&a->prefix);
+}
+
+/*
+ * uacme's libcurl trusts SYSTEM_CAS only: with slipway.acmeCaBundle, it
+ * runs where that file is the system's CAs and the bundle's together.
+ */
+static int trust_bundle(const char *root, struct acme_run *a)
+{
+	char *sys = NULL, *extra = NULL;
+	size_t ns = 0, ne = 0;
+	int err = fs_read_file(SYSTEM_CAS, 16 * PEM_MAX, &sys, &ns);
+	if (err == SW_ENOTFOUND)
+		err = 0;
+	if (!err)
+		err = fs_read_file(a->bundle, PEM_MAX, &extra, &ne);
+	char *path = paths_acme_file(root, "ca-bundle.pem");
+	if (!err) {
+		struct buf b = BUF_INIT;
+		buf_add(&b, sys ? sys : "", ns);
+		buf_adds(&b, "\n");
+		buf_add(&b, extra, ne);
+		err = fs_write_atomic(path, b.data, b.len, 0644);
+		buf_release(&b);
+	}
+	if (!err) {
+		const char *words[] = { a->bwrap ? a->bwrap : "bwrap", "--dev-bind", "/", "/", "--ro-bind", path,
+					SYSTEM_CAS, "--", NULL };
+		for (size_t i = 0; words[i]; i++)
+			strvec_push(&a->prefix, words[i]);
+	}
+	free(path);
+	free(sys);
+	free(extra);
+	return err;
+}
+
+static int acme_run_open(const char *root, struct acme_run *a)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, root, NULL);
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_DIRECTORY, &a->directory);
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_CA_BUNDLE, &a->bundle);
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_EMAIL, &a->email);
+	if (!err)
+		err = settings_string(s, &SETTING_BWRAP, &a->bwrap);
+	settings_free(s);
+	if (!err && a->bundle && *a->bundle)
+		err = trust_bundle(root, a);
+	return err;
+}
+
+/* path is a link to target, made anew (atomically) */
+static int link_to(const char *target, const char *path)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	unlink(tmp);
+	int err = symlink(target, tmp) < 0 || rename(tmp, path) < 0
+			  ? sw_error_errno(SW_ERROR, "cannot link '%s' to '%s'", path, target)
+			  : 0;
+	free(tmp);
+	return err;
+}
+
+/* The server's account, made on first use: its key is account/private/key.pem. */
+static int account(const char *root, struct acme_run *a, const struct acme_opts *o, char **key)
+{
+	char *dir = paths_acme_account(root), last[512] = "";
+	struct strvec args = STRVEC_INIT;
+	int status = 0, err = 0;
+	struct lock lk = LOCK_INIT;
+	*key = xasprintf("%s/private/key.pem", dir);
+	/* one account, made once, though two apps are enabled at once */
+	char *locked = xasprintf("%s/", dir);
+	err = lock_acquire(&lk, locked, UACME_SEC, NULL, NULL);
+	free(locked);
+	if (!err && !fs_exists(*key)) {
+		const char *w[] = { "-c", dir, "-a", a->directory, "-t", "EC", "-y", "new", NULL };
+		for (size_t i = 0; w[i]; i++)
+			strvec_push(&args, w[i]);
+		if (a->email && *a->email)
+			strvec_push(&args, a->email);
+		err = uacme(root, &a->prefix, &args, o, &status, last);
+		if (!err && status)
+			err = sw_error_set(SW_ERROR, "the ACME account could not be made at %s: %s",
+					   a->directory, *last ? last : "uacme failed");
+	}
+	lock_release(&lk);
+	strvec_clear(&args);
+	free(dir);
+	return err;
+}
+
+/* The app's directory, where uacme finds the account's key as its own. */
+static int app_dir(const char *root, const char *app, const char *account_key, char **dir)
+{
+	*dir = paths_acme_app(root, app);
+	char *priv = xasprintf("%s/private", *dir), *link = xasprintf("%s/key.pem", priv);
+	int err = fs_mkdir_p(priv, 0700);
+	if (!err)
+		err = link_to(account_key, link);
+	free(priv);
+	free(link);
+	return err;
+}
+
+/* The certificate uacme keeps for name in dir: its chain, and its key. */
+static int read_result(const char *dir, const char *name, struct buf *chain, struct buf *key)
+{
+	char *crt = xasprintf("%s/%s/cert.pem", dir, name);
+	char *kp = xasprintf("%s/private/%s/key.pem", dir, name);
+	char *c = NULL, *k = NULL;
+	size_t cn = 0, kn = 0;
+	int err = fs_read_file(crt, PEM_MAX, &c, &cn);
+	if (!err)
+		err = fs_read_file(kp, PEM_MAX, &k, &kn);
+	if (!err) {
+		buf_add(chain, c, cn);
+		buf_add(key, k, kn);
+	}
+	if (k)
+		explicit_bzero(k, kn);
+	free(c);
+	free(k);
+	free(crt);
+	free(kp);
+	return err;
+}
+
+int acme_issue(const char *root, const char *app, const char *self, const struct strvec *names,
+	       const struct acme_opts *o, int *issued, struct buf *chain, struct buf *key)
+{
+	struct acme_run a = { 0 };
+	struct strvec args = STRVEC_INIT;
+	char *akey = NULL, *dir = NULL, *hook = paths_acme_file(root, ACME_HOOK_NAME);
+	char last[512] = "";
+	int status = 0;
+	*issued = 0;
+	int err = acme_dirs_make(root, app);
+	if (!err)
+		err = acme_run_open(root, &a);
+	if (!err)
+		err = link_to(self, hook);
+	if (!err)
+		err = account(root, &a, o, &akey);
+	if (!err)
+		err = app_dir(root, app, akey, &dir);
+	if (!err) {
+		const char *w[] = { "-c", dir, "-a", a.directory, "-h", hook, "-t", "EC", NULL };
+		for (size_t i = 0; w[i]; i++)
+			strvec_push(&args, w[i]);
+		if (o->force)
+			strvec_push(&args, "-f");
+		strvec_push(&args, "issue");
+		for (size_t i = 0; i < names->n; i++)
+			strvec_push(&args, names->v[i]);
+		err = uacme(root, &a.prefix, &args, o, &status, last);
+	}
+	/* 1: the certificate there is not due for renewal */
+	if (!err && status > 1)
+		err = sw_error_set(SW_ERROR, "the CA gave no certificate: %s",
+				   *last ? last : "uacme failed");
+	if (!err) {
+		*issued = status == 0;
+		err = read_result(dir, names->v[0], chain, key);
+	}
+	acme_run_release(&a);
+	strvec_clear(&args);
+	free(akey);
+	free(dir);
+	free(hook);
+	return err;
+}
+
+int acme_due(time_t starts, time_t expires, time_t now)
+{
+	return now >= expires - (expires - starts) / 3;
+}
+
+static int any_enabled(const char *root)
+{
+	struct strvec apps = STRVEC_INIT;
+	int found = 0;
+	app_list(root, &apps);
+	for (size_t i = 0; !found && i < apps.n; i++)
+		found = acme_enabled(root, apps.v[i]);
+	strvec_clear(&apps);
+	return found;
+}
+
+static int write_service(const char *root)
+{
+	char self[PATH_MAX];
+	struct buf run = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int err = 0;
+	if (n <= 0)
+		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+	self[n] = '\0';
+	settings_env(&env);
+	/* a killed supervisor takes the schedule along */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_adds(&run, " certs:auto:schedule 2>&1\n");
+	struct service_desc d = {
+		.name = ACME_SERVICE, .about = "the renewal of automatic certificates",
+		.env = (const char *const *)env.v, .run = run.data, .replace = 1,
+	};
+	if (!(err = supervisor_service_write(root, &d)))
+		err = supervisor_rescan(root);
+	buf_release(&run);
+	strvec_clear(&env);
+	return err;
+}
+
+int acme_schedule_ensure(const char *root)
+{
+	if (!supervisor_running(root) || !any_enabled(root))
+		return 0;
+	if (!supervisor_service_exists(root, ACME_SERVICE))
+		return write_service(root); /* it looks for due certificates when it starts */
+	supervisor_service_signal(root, ACME_SERVICE, SIGALRM);
+	return 0;
+}
