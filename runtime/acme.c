@@ -507,40 +507,10 @@ static int any_enabled(const char *root)
 	return found;
 }
 
-static int write_service(const char *root)
-{
-	char self[PATH_MAX];
-	struct buf run = BUF_INIT;
-	struct strvec env = STRVEC_INIT;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int err = 0;
-	if (n <= 0)
-		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
-	self[n] = '\0';
-	settings_env(&env);
-	/* a killed supervisor takes the schedule along */
-	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
-	buf_add_shell_quoted(&run, self);
-	buf_adds(&run, " --root ");
-	buf_add_shell_quoted(&run, root);
-	buf_adds(&run, " certs:auto:schedule 2>&1\n");
-	struct service_desc d = {
-		.name = ACME_SERVICE, .about = "the renewal of automatic certificates",
-		.env = (const char *const *)env.v, .run = run.data, .replace = 1,
-	};
-	if (!(err = supervisor_service_write(root, &d)))
-		err = supervisor_rescan(root);
-	buf_release(&run);
-	strvec_clear(&env);
-	return err;
-}
-
 int acme_schedule_ensure(const char *root)
 {
-	if (!supervisor_running(root) || !any_enabled(root))
+	if (!any_enabled(root))
 		return 0;
-	if (!supervisor_service_exists(root, ACME_SERVICE))
-		return write_service(root); /* it looks for due certificates when it starts */
-	supervisor_service_signal(root, ACME_SERVICE, SIGALRM);
-	return 0;
+	return supervisor_schedule_ensure(root, ACME_SERVICE, "the renewal of automatic certificates",
+					  "certs:auto:schedule");
 }

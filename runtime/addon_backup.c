@@ -835,40 +835,10 @@ static int has_pg_addon(const char *root)
 	return found;
 }
 
-static int write_service(const char *root)
-{
-	char self[PATH_MAX];
-	struct buf run = BUF_INIT;
-	struct strvec env = STRVEC_INIT;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int err = 0;
-	if (n <= 0)
-		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
-	self[n] = '\0';
-	settings_env(&env);
-	/* a killed supervisor takes the schedule along */
-	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
-	buf_add_shell_quoted(&run, self);
-	buf_adds(&run, " --root ");
-	buf_add_shell_quoted(&run, root);
-	buf_adds(&run, " pg:backups:schedule 2>&1\n");
-	struct service_desc d = {
-		.name = ADDON_BACKUP_SERVICE, .about = "the daily backups of PostgreSQL add-ons",
-		.env = (const char *const *)env.v, .run = run.data, .replace = 1,
-	};
-	if (!(err = supervisor_service_write(root, &d)))
-		err = supervisor_rescan(root);
-	buf_release(&run);
-	strvec_clear(&env);
-	return err;
-}
-
 int addon_backup_schedule_ensure(const char *root)
 {
-	if (!supervisor_running(root) || !has_pg_addon(root))
+	if (!has_pg_addon(root))
 		return 0;
-	if (!supervisor_service_exists(root, ADDON_BACKUP_SERVICE))
-		return write_service(root); /* it looks for due backups when it starts */
-	supervisor_service_signal(root, ADDON_BACKUP_SERVICE, SIGALRM);
-	return 0;
+	return supervisor_schedule_ensure(root, ADDON_BACKUP_SERVICE,
+					  "the daily backups of PostgreSQL add-ons", "pg:backups:schedule");
 }

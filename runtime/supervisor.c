@@ -2,6 +2,7 @@
 #include "runtime/supervisor.h"
 
 #include "store/paths.h"
+#include "store/settings.h"
 #include "util/caps.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -958,4 +960,39 @@ void supervisor_service_remove(const char *root, const struct strvec *names)
 	}
 	supervisor_sweep(root);
 	free(scandir);
+}
+
+int supervisor_schedule_ensure(const char *root, const char *name, const char *about,
+			       const char *command)
+{
+	if (!supervisor_running(root))
+		return 0;
+	if (supervisor_service_exists(root, name)) {
+		supervisor_service_signal(root, name, SIGALRM);
+		return 0;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return sw_error_errno(SW_ERROR, "cannot find the slipway executable");
+	self[n] = '\0';
+	struct buf run = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
+	settings_env(&env);
+	/* a killed supervisor takes the schedule along */
+	buf_adds(&run, "exec /usr/bin/setpriv --pdeathsig TERM ");
+	buf_add_shell_quoted(&run, self);
+	buf_adds(&run, " --root ");
+	buf_add_shell_quoted(&run, root);
+	buf_addf(&run, " %s 2>&1\n", command);
+	struct service_desc d = {
+		.name = name, .about = about, .env = (const char *const *)env.v, .run = run.data,
+		.replace = 1,
+	};
+	int err = supervisor_service_write(root, &d);
+	if (!err)
+		err = supervisor_rescan(root); /* it looks for due work when it starts */
+	buf_release(&run);
+	strvec_clear(&env);
+	return err;
 }

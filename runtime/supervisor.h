@@ -211,6 +211,17 @@ long supervisor_service_own_pid(const char *root, const char *service, long pid)
 int supervisor_service_signal(const char *root, const char *service, int sig);
 
 /*
+ * A schedule of the runtime: the service name running `slipway --root ROOT
+ * command` (this executable; a hidden command such as pg:backups:schedule
+ * that looks for due work when it starts and on SIGALRM), with the
+ * settings' environment, ended with its supervisor.  When the tree runs:
+ * written and started if missing, else woken with SIGALRM.  0 at once
+ * when the tree does not run (server:start calls this again).
+ */
+int supervisor_schedule_ensure(const char *root, const char *name, const char *about,
+			       const char *command);
+
+/*
  * Has s6 take the service down (SIGTERM) and keep it down; with
  * wait_sec > 0 waits until it is, SW_ETIMEOUT after wait_sec.
  */
