@@ -165,8 +165,7 @@ static int read_stdin(struct buf *b)
 	}
 }
 
-/* What certs:add is given: the CRT and KEY files, else the bundle on stdin. */
-static int read_input(const struct cli *c, struct buf *text)
+int certs_read_pem(const struct cli *c, struct buf *text)
 {
 	for (int i = 0; i < c->nargs; i++) {
 		char *data = NULL;
@@ -254,7 +253,7 @@ int cmd_certs_add(struct cli *c)
 				       "from stdin: cat CRT KEY | slipway certs:add -a %s", c->app);
 		return 1;
 	}
-	if (app_check_exists(c->root, c->app) < 0 || read_input(c, &text) < 0 ||
+	if (app_check_exists(c->root, c->app) < 0 || certs_read_pem(c, &text) < 0 ||
 	    certs_pem_split(text.data, text.len, &chain, &key) < 0)
 		rc = cli_fail();
 	else if (!(rc = lock_app(c, &ctx)))
@@ -280,7 +279,7 @@ int cmd_certs_add_forward(struct cli *c)
 	if (fd < 0)
 		rc = sw_error_errno(SW_ERROR, "cannot hold the certificate for ssh");
 	if (!rc)
-		rc = read_input(c, &text);
+		rc = certs_read_pem(c, &text);
 	if (!rc)
 		rc = fs_write_all(fd, text.data, text.len);
 	if (!rc && (lseek(fd, 0, SEEK_SET) < 0 || dup2(fd, 0) < 0))

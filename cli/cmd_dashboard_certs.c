@@ -31,36 +31,6 @@ const struct opt dashboard_certs_add_opts[] = {
 	OPT_END_OF(struct dashboard_certs_add_args),
 };
 
-/* CRT and KEY, else the PEM bundle on stdin, into text. */
-static int read_pem(const struct cli *c, struct buf *text)
-{
-	char chunk[65536];
-	for (int i = 0; i < c->nargs; i++) {
-		char *data = NULL;
-		size_t len = 0;
-		int err = fs_read_file(c->args[i], PEM_MAX, &data, &len);
-		if (err)
-			return err;
-		buf_add(text, data, len);
-		buf_adds(text, "\n");
-		free(data);
-	}
-	while (!c->nargs) {
-		ssize_t n = read(0, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sw_error_errno(SW_ERROR, "cannot read the certificate from stdin");
-		if (n == 0)
-			break;
-		if (text->len + (size_t)n > PEM_MAX)
-			return sw_error_set(SW_EINVALID, "the PEM bundle on stdin is too large (max %d "
-					    "bytes)", PEM_MAX);
-		buf_add(text, chunk, (size_t)n);
-	}
-	return 0;
-}
-
 /* Checks chain and key for the dashboard's host, installs them, points the router at them. */
 static int add_checked(const char *root, const char *chain, const char *key, unsigned flags)
 {
@@ -109,7 +79,7 @@ int cmd_dashboard_certs_add(struct cli *c)
 	if (!c->nargs && isatty(0))
 		return cli_usage(c->cmd, "give CRT and KEY, or a PEM bundle (certificate chain and "
 					 "key) on stdin");
-	if (read_pem(c, &text) < 0 || certs_pem_split(text.data, text.len, &chain, &key) < 0)
+	if (certs_read_pem(c, &text) < 0 || certs_pem_split(text.data, text.len, &chain, &key) < 0)
 		rc = cli_fail();
 	else
 		rc = add_checked(c->root, chain.data, key.data,

@@ -15,6 +15,7 @@
 
 struct app_remote;
 struct cli;
+struct buf;
 
 /* cmd_apps.c */
 int cmd_apps(struct cli *c);
@@ -84,6 +85,9 @@ int cmd_certs_remove(struct cli *c);
 int cmd_certs_hsts(struct cli *c);
 /* gc: takes each app's HSTS step that is due (store/hsts.h); *taken counts them. */
 int certs_hsts_steps(const char *root, int *taken);
+/* What certs:add is given: the CRT and KEY files, else the PEM bundle on stdin (into text). */
+int certs_read_pem(const struct cli *c, struct buf *text);
+
 /* The host names the app answers at: APP.DOMAIN, then its domains. */
 int certs_app_hosts(const struct cli *c, struct strvec *hosts);
 
