@@ -1184,60 +1184,76 @@ static int hsts_move(const char *root, const char *app, struct hsts *was, int *m
 	return err;
 }
 
+/*
+ * The rest of a switch, once one file of the router was written: tls.conf
+ * for what has a certificate now, then Slipway's nginx checked and
+ * reloaded, or the operator's reload.  *taken is 1 when what was written
+ * stays (nginx loaded it, or no nginx runs to load it); else the caller
+ * puts its file back and calls undo_rest().  *old_tls: tls.conf as it was.
+ */
+static int switch_rest(const char *root, const struct router_listen *l, int system,
+		       char **old_tls, int *taken)
+{
+	char *msg = NULL;
+	int opens = 0, err = 0;
+	*taken = 0;
+	/* the operator's nginx has its own default server: tls.conf is Slipway's nginx's */
+	if (!system)
+		err = write_tls(root, l, old_tls, &opens);
+	if (!err && opens && !system && router_running(root) &&
+	    !net_port_listenable(l->address, l->https_port))
+		err = https_port_used(l);
+	if (!err && !system)
+		err = write_generation(root);
+	if (!err && system) {
+		*taken = (err = system_reload(root)) == 0;
+	} else if (!err && router_running(root)) {
+		if ((err = nginx_test_change(root, &msg)) && msg)
+			err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s", msg);
+		else if (!err)
+			*taken = 1, err = reload_and_drain(root);
+	} else if (!err) {
+		*taken = 1;
+	}
+	free(msg);
+	return err;
+}
+
+/* After the caller put its file back: tls.conf as it was, and the router told. */
+static void undo_rest(const char *root, int system, const char *old_tls)
+{
+	if (system) {
+		system_reload(root);
+	} else {
+		put_back_tls(root, old_tls);
+		write_generation(root);
+	}
+}
+
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except)
 {
 	struct router_listen l;
 	struct hsts hsts_was = HSTS_INIT;
-	char *old = NULL, *old_tls = NULL, *msg = NULL;
-	int system = 0, opens = 0, wrote = 0, hsts_moved = 0;
+	char *old = NULL, *old_tls = NULL;
+	int system = 0, wrote = 0, taken = 0, hsts_moved = 0;
 	int err = router_mode(&system);
 	if (!err)
 		err = router_listen_read(root, &l);
 	if (!err)
 		err = hsts_move(root, app, &hsts_was, &hsts_moved);
-	if (!err && (err = write_app(root, app, names, except, system, &old)))
-		wrote = -1; /* nothing written */
-	else
-		wrote = !err;
-	/* the operator's nginx has its own default server: tls.conf is Slipway's nginx's */
-	if (!err && !system)
-		err = write_tls(root, &l, &old_tls, &opens);
-	if (!err && opens && !system && router_running(root) &&
-	    !net_port_listenable(l.address, l.https_port))
-		err = https_port_used(&l);
-	if (!err && !system)
-		err = write_generation(root);
-	if (!err && system) {
-		if ((err = system_reload(root)) < 0) {
-			put_back(root, app, old);
-			system_reload(root);
-		}
-		wrote = 0;
-	} else if (!err && router_running(root)) {
-		if ((err = nginx_test_change(root, &msg))) {
-			if (msg)
-				err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s",
-						   msg);
-		} else {
-			err = reload_and_drain(root);
-			wrote = 0;
-		}
-	} else if (!err) {
-		wrote = 0;
-	}
-	if (err && wrote > 0) {
+	if (!err)
+		wrote = !(err = write_app(root, app, names, except, system, &old));
+	if (wrote)
+		err = switch_rest(root, &l, system, &old_tls, &taken);
+	if (err && wrote && !taken) {
 		/* what was refused before nginx loaded it is put back as it was */
 		put_back(root, app, old);
-		if (!system) {
-			put_back_tls(root, old_tls);
-			write_generation(root);
-		}
+		undo_rest(root, system, old_tls);
 	}
 	/* a step nginx never served has not begun */
-	if (err && hsts_moved && wrote)
+	if (err && hsts_moved && !taken)
 		hsts_write(root, app, &hsts_was);
-	free(msg);
 	free(old);
 	free(old_tls);
 	return err;
@@ -1247,8 +1263,8 @@ int router_dashboard_switch(const char *root)
 {
 	struct router_listen l;
 	struct buf conf = BUF_INIT;
-	char *path = router_path(root, DASHBOARD_FILE), *old = NULL, *old_tls = NULL, *msg = NULL;
-	int system = 0, opens = 0, wrote = 0;
+	char *path = router_path(root, DASHBOARD_FILE), *old = NULL, *old_tls = NULL;
+	int system = 0, wrote = 0, taken = 0;
 	int err = router_mode(&system);
 	if (!err)
 		err = router_listen_read(root, &l);
@@ -1258,36 +1274,17 @@ int router_dashboard_switch(const char *root)
 		old = NULL;
 	if (!err)
 		wrote = !(err = fs_write_replace(path, conf.data, conf.len, 0644));
-	if (!err && !system)
-		err = write_tls(root, &l, &old_tls, &opens);
-	if (!err && opens && !system && router_running(root) &&
-	    !net_port_listenable(l.address, l.https_port))
-		err = https_port_used(&l);
-	if (!err && !system)
-		err = write_generation(root);
-	if (!err && system) {
-		err = system_reload(root);
-	} else if (!err && router_running(root)) {
-		if ((err = nginx_test_change(root, &msg)) && msg)
-			err = sw_error_set(SW_ERROR, "the router refused the new configuration: %s", msg);
-		else if (!err)
-			wrote = 0, err = reload_and_drain(root);
-	}
-	if (err && wrote) {
+	if (wrote)
+		err = switch_rest(root, &l, system, &old_tls, &taken);
+	if (err && wrote && !taken) {
 		/* what was refused is put back as it was */
 		if (old)
 			fs_write_replace(path, old, strlen(old), 0644);
 		else
 			unlink(path);
-		if (!system) {
-			put_back_tls(root, old_tls);
-			write_generation(root);
-		} else {
-			system_reload(root);
-		}
+		undo_rest(root, system, old_tls);
 	}
 	buf_release(&conf);
-	free(msg);
 	free(old);
 	free(old_tls);
 	free(path);
