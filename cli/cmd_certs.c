@@ -10,6 +10,7 @@
 #include "store/appctx.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/hsts.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/say.h"
@@ -336,8 +337,13 @@ int cmd_certs_remove(struct cli *c)
 		return 1;
 	}
 	if (!a->confirm || strcmp(a->confirm, c->app)) {
+		struct hsts h = HSTS_INIT;
 		say(stderr, SAY_ERROR, "This will remove the SSL certificate of %s: it will be served "
 				       "over HTTP only.", c->app);
+		if (hsts_read(c->root, c->app, &h) == 0 && h.on)
+			say(stderr, SAY_ERROR, "HSTS is on (max-age=%ld): browsers that saw it will not "
+					       "load %s over HTTP until that much time has passed.",
+			    hsts_max_age(h.step), c->app);
 		say(stderr, SAY_ERROR, "To proceed, run: slipway certs:remove -a %s --confirm %s",
 		    c->app, c->app);
 		return 1;

@@ -199,6 +199,14 @@ Test(hsts, refused_without_a_certificate_then_ramped_up_on_https_only_and_gone_a
 	free(ok(SLIPWAY_BIN, "restart", "-a", APP));
 	assert_hsts("max-age=31536000");
 
+	/* taking the certificate away while HSTS is on: the confirmation says what browsers will do */
+	r = sw("certs:remove", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert(strstr(r.err, " !    HSTS is on (max-age=31536000): browsers that saw it will not "
+				"load " APP " over HTTP until that much time has passed.\n"), "%s", r.err);
+	th_result_free(&r);
+	assert_hsts("max-age=31536000");
+
 	out = ok(SLIPWAY_BIN, "certs:hsts", "off", "-a", APP);
 	cr_assert(starts(out, "Disabling HSTS for " APP "... done\n"), "%s", out);
 	free(out);
