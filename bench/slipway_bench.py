@@ -35,6 +35,7 @@ import time
 import addons
 import app_files
 import appnet
+import acme_figures
 import dashboard_figures
 import figures
 import throughput
@@ -312,6 +313,7 @@ def measure(b):
     appnet.appnet_figures(b)                # figure 10: an app's own network against the host's
     dashboard_figures.dashboard_memory_figures(b)  # figure 14: the dashboard service's memory
     addons.addons_figures(b)                # figure 13: an add-on created until ready, its memory
+    acme_figures.acme_figures(b)            # figure 15: certs:auto:enable until HTTPS serves
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
     figures.dashboard_rows(b, at)           # the row of figure 14
