@@ -181,6 +181,25 @@ int certs_read_pem(const struct cli *c, struct buf *text)
 	return c->nargs ? 0 : read_stdin(text);
 }
 
+int certs_read_split(const struct cli *c, struct buf *chain, struct buf *key)
+{
+	struct buf text = BUF_INIT;
+	int err = certs_read_pem(c, &text);
+	if (!err)
+		err = certs_pem_split(text.data, text.len, chain, key);
+	/* the key leaves no copy in freed memory */
+	explicit_bzero(text.data, text.len);
+	buf_release(&text);
+	return err;
+}
+
+void certs_pem_release(struct buf *chain, struct buf *key)
+{
+	explicit_bzero(key->data, key->len);
+	buf_release(chain);
+	buf_release(key);
+}
+
 /* Installs chain and key under the app's lock, then points the router at them. */
 static int add_locked(struct cli *c, const char *chain, const char *key, unsigned flags)
 {
@@ -243,7 +262,7 @@ static int add_usage(const struct cli *c)
 int cmd_certs_add(struct cli *c)
 {
 	const struct certs_add_args *a = c->options;
-	struct buf text = BUF_INIT, chain = BUF_INIT, key = BUF_INIT;
+	struct buf chain = BUF_INIT, key = BUF_INIT;
 	struct app_ctx ctx = APP_CTX_INIT;
 	int rc = add_usage(c);
 	if (rc)
@@ -254,18 +273,12 @@ int cmd_certs_add(struct cli *c)
 				       "from stdin: cat CRT KEY | slipway certs:add -a %s", c->app);
 		return 1;
 	}
-	if (app_check_exists(c->root, c->app) < 0 || certs_read_pem(c, &text) < 0 ||
-	    certs_pem_split(text.data, text.len, &chain, &key) < 0)
+	if (app_check_exists(c->root, c->app) < 0 || certs_read_split(c, &chain, &key) < 0)
 		rc = cli_fail();
 	else if (!(rc = lock_app(c, &ctx)))
 		rc = add_locked(c, chain.data, key.data, a->bypass ? CERTS_BYPASS : 0);
 	app_ctx_release(&ctx);
-	/* the key leaves no copy in freed memory */
-	explicit_bzero(text.data, text.len);
-	explicit_bzero(key.data, key.len);
-	buf_release(&text);
-	buf_release(&chain);
-	buf_release(&key);
+	certs_pem_release(&chain, &key);
 	return rc;
 }
 

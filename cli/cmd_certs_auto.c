@@ -84,9 +84,7 @@ static int obtain(struct cli *c, const struct strvec *hosts, const struct strvec
 		logs_event(c->root, c->app, "acm", "Certificate %s for %s by %s",
 			   issued ? how : "installed", list.data, c->user);
 	}
-	explicit_bzero(key.data, key.len);
-	buf_release(&chain);
-	buf_release(&key);
+	certs_pem_release(&chain, &key);
 	buf_release(&list);
 	return err;
 }

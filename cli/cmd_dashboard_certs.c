@@ -71,7 +71,7 @@ done:
 int cmd_dashboard_certs_add(struct cli *c)
 {
 	const struct dashboard_certs_add_args *a = c->options;
-	struct buf text = BUF_INIT, chain = BUF_INIT, key = BUF_INIT;
+	struct buf chain = BUF_INIT, key = BUF_INIT;
 	int rc = 0;
 	if (c->nargs == 1)
 		return cli_usage(c->cmd, "give both CRT and KEY, or neither and a PEM bundle "
@@ -79,17 +79,12 @@ int cmd_dashboard_certs_add(struct cli *c)
 	if (!c->nargs && isatty(0))
 		return cli_usage(c->cmd, "give CRT and KEY, or a PEM bundle (certificate chain and "
 					 "key) on stdin");
-	if (certs_read_pem(c, &text) < 0 || certs_pem_split(text.data, text.len, &chain, &key) < 0)
+	if (certs_read_split(c, &chain, &key) < 0)
 		rc = cli_fail();
 	else
 		rc = add_checked(c->root, chain.data, key.data,
 				 CERTS_FOR_DASHBOARD | (a->bypass ? CERTS_BYPASS : 0));
-	/* the key leaves no copy in freed memory */
-	explicit_bzero(text.data, text.len);
-	explicit_bzero(key.data, key.len);
-	buf_release(&text);
-	buf_release(&chain);
-	buf_release(&key);
+	certs_pem_release(&chain, &key);
 	return rc;
 }
 

@@ -88,6 +88,12 @@ int certs_hsts_steps(const char *root, int *taken);
 /* What certs:add is given: the CRT and KEY files, else the PEM bundle on stdin (into text). */
 int certs_read_pem(const struct cli *c, struct buf *text);
 
+/* The same, split into the certificate chain and its key (the text wiped). */
+int certs_read_split(const struct cli *c, struct buf *chain, struct buf *key);
+
+/* Wipes the key and frees both. */
+void certs_pem_release(struct buf *chain, struct buf *key);
+
 /* The host names the app answers at: APP.DOMAIN, then its domains. */
 int certs_app_hosts(const struct cli *c, struct strvec *hosts);
 
