@@ -73,6 +73,14 @@ struct dash_answer {
 struct dash_answer dash_http(struct dash *ds, const char *path, const char *form,
 			     const char *cookie, const char *origin);
 
+/*
+ * The same to base (an origin such as https://HOST:PORT) with curl's
+ * --resolve resolve, trusting the CA file cacert when not NULL.
+ */
+struct dash_answer dash_http_at(const char *base, const char *resolve, const char *cacert,
+				const char *path, const char *form, const char *cookie,
+				const char *origin);
+
 /* Waits (generously) until the dashboard answers through the router. */
 void dash_wait_ready(struct dash *ds);
 

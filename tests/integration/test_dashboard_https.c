@@ -74,39 +74,11 @@ TestSuite(dashboard_https, .init = setup, .fini = teardown, .timeout = 120);
 static struct dash_answer https(const char *path, const char *form, const char *cookie,
 				const char *origin)
 {
-	char *url = th_path("%s%s", https_base, path);
 	char *resolve = th_path(DASH_HOST ":%d:127.0.0.1", https_port);
 	char *ca = th_path("%s/ca.pem", pki);
-	char *cookie_h = cookie ? th_path("Cookie: %s", cookie) : NULL;
-	char *origin_h = origin ? th_path("Origin: %s", origin) : NULL;
-	const char *argv[24] = { "curl", "-sS", "-i", "--max-time", "60", "--cacert", ca,
-				 "--resolve", resolve };
-	size_t n = 9;
-	if (form) {
-		argv[n++] = "--data-raw";
-		argv[n++] = form;
-	}
-	if (cookie_h) {
-		argv[n++] = "-H";
-		argv[n++] = cookie_h;
-	}
-	if (origin_h) {
-		argv[n++] = "-H";
-		argv[n++] = origin_h;
-	}
-	argv[n++] = url;
-	argv[n] = NULL;
-	struct th_result r = th_run(NULL, NULL, NULL, argv);
-	cr_assert_eq(r.status, 0, "curl %s: %s", path, r.err);
-	struct dash_answer a = { 0, r.out };
-	sscanf(r.out, "HTTP/%*s %d", &a.status);
-	r.out = NULL;
-	th_result_free(&r);
-	free(url);
+	struct dash_answer a = dash_http_at(https_base, resolve, ca, path, form, cookie, origin);
 	free(resolve);
 	free(ca);
-	free(cookie_h);
-	free(origin_h);
 	return a;
 }
 
