@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "tests/dashboard_helpers.h"
 
+#include "tests/release_helpers.h"
+
+#include "access/access.h"
 #include "dashboard/pages.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
@@ -63,4 +66,16 @@ char *dh_log_in(const struct dashboard *d, const char *user, int operator)
 	response_release(&res);
 	free(body);
 	return cookie;
+}
+
+char *dh_root(struct dashboard *d)
+{
+	char *root = rh_root();
+	d->root = root;
+	d->host = DH_HOST;
+	rh_app(root, "alices");
+	rh_app(root, "bobs");
+	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
+	cr_assert_eq(access_add(root, "bobs", "bob"), 0, "%s", sw_error_last());
+	return root;
 }

@@ -27,6 +27,12 @@ struct dh_call {
 	const char *last_event_id; /* an EventSource reconnecting sends it */
 };
 
+/*
+ * A root (rh_root()) with the apps alices, alice's, and bobs, bob's, and
+ * d set to answer for it: the root, for th_sandbox_free().
+ */
+char *dh_root(struct dashboard *d);
+
 /* d's answer to c into *res (RESPONSE_INIT'ed here; response_release() it). */
 void dh_answer(const struct dashboard *d, const struct dh_call *c, struct response *res);
 

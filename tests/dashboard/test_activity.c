@@ -36,13 +36,7 @@ static char slug[65];
 
 static void setup(void)
 {
-	root = rh_root();
-	dash.root = root;
-	dash.host = DH_HOST;
-	rh_app(root, "alices");
-	rh_app(root, "bobs");
-	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
-	cr_assert_eq(access_add(root, "bobs", "bob"), 0);
+	root = dh_root(&dash);
 	rh_slug(root, slug, "Procfile", "web: ./server\n", "server", "#!/bin/sh\nexit 0\n", NULL);
 }
 

@@ -31,13 +31,7 @@ static struct dashboard dash;
 
 static void setup(void)
 {
-	root = rh_root();
-	dash.root = root;
-	dash.host = DH_HOST;
-	rh_app(root, "alices");
-	rh_app(root, "bobs");
-	cr_assert_eq(access_add(root, "alices", "alice"), 0, "%s", sw_error_last());
-	cr_assert_eq(access_add(root, "bobs", "bob"), 0);
+	root = dh_root(&dash);
 }
 
 static void teardown(void)
