@@ -354,29 +354,14 @@ int cmd_pg_backups_info(struct cli *c)
 
 /* ---- pg:backups:schedule ---- */
 
-static volatile sig_atomic_t woken, stopping;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	woken = 1;
-}
-
-/* s6's SIGTERM: the capture under way stops and cleans up, then the loop ends. */
-static void on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-	addon_backup_interrupt();
-}
-
 /* One pass: a backup of each add-on whose backup is due, a line each for the log. */
-static void schedule_pass(const char *root)
+static void schedule_pass(void *arg)
 {
+	const char *root = arg;
 	struct strvec due = STRVEC_INIT;
 	if (addon_backup_due(root, (int64_t)time(NULL), &due) < 0)
 		say(stdout, SAY_WARN, "%s", sw_error_last());
-	for (size_t i = 0; i < due.n && !stopping; i++) {
+	for (size_t i = 0; i < due.n && !cli_schedule_stopping(); i++) {
 		struct addon a;
 		struct backup b;
 		char id[16];
@@ -384,7 +369,7 @@ static void schedule_pass(const char *root)
 			continue;
 		/* 0: a capture of it runs now, which is this pass's backup */
 		int err = addon_backup_capture(root, &a, a.app, 0, &b);
-		if (err == SW_ELOCKED || stopping)
+		if (err == SW_ELOCKED || cli_schedule_stopping())
 			continue;
 		if (err)
 			printf("Backup %s of %s: failed: %s\n", id_of(&b, id), a.name, sw_error_last());
@@ -398,20 +383,9 @@ static void schedule_pass(const char *root)
 
 int cmd_pg_backups_schedule(struct cli *c)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm; /* no SA_RESTART: SIGALRM ends the sleep */
-	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	printf("Backing up PostgreSQL add-ons daily, checking every minute\n");
 	fflush(stdout);
-	while (!stopping) {
-		woken = 0;
-		schedule_pass(c->root);
-		if (!woken && !stopping)
-			sleep(60);
-	}
+	/* s6's SIGTERM: the capture under way stops and cleans up, then the loop ends */
+	cli_schedule_run(60, schedule_pass, (void *)c->root, addon_backup_interrupt);
 	return 0;
 }

@@ -226,18 +226,6 @@ int cmd_certs_auto_refresh(struct cli *c)
 
 /* ---- certs:auto:schedule ---- */
 
-static volatile sig_atomic_t stopping, woken;
-static void on_alarm(int sig)
-{
-	(void)sig;
-	woken = 1;
-}
-static void on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 /* The app's certificate, renewed when it is due (or gone); a failure waits an hour. */
 static void renew_if_due(struct cli *c, time_t now, time_t *failed_at)
 {
@@ -269,13 +257,24 @@ done:
 	strvec_clear(&names);
 }
 
+/* The schedule's state: when each app's renewal last failed. */
+struct schedule {
+	struct cli *c;
+	struct strvec failed_apps;
+	time_t *failed_at;
+};
+
 /* One pass over the apps with certs:auto on. */
-static void schedule_pass(struct cli *c, struct strvec *failed_apps, time_t **failed_at)
+static void schedule_pass(void *arg)
 {
+	struct schedule *sc = arg;
+	struct cli *c = sc->c;
+	struct strvec *failed_apps = &sc->failed_apps;
+	time_t **failed_at = &sc->failed_at;
 	struct strvec apps = STRVEC_INIT;
 	time_t now = time(NULL);
 	app_list(c->root, &apps);
-	for (size_t i = 0; i < apps.n && !stopping; i++) {
+	for (size_t i = 0; i < apps.n && !cli_schedule_stopping(); i++) {
 		if (!acme_enabled(c->root, apps.v[i]))
 			continue;
 		size_t k = 0;
@@ -295,25 +294,12 @@ static void schedule_pass(struct cli *c, struct strvec *failed_apps, time_t **fa
 
 int cmd_certs_auto_schedule(struct cli *c)
 {
-	struct strvec failed_apps = STRVEC_INIT;
-	time_t *failed_at = NULL;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm; /* no SA_RESTART: SIGALRM ends the sleep */
-	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	struct schedule sc = { .c = c, .failed_apps = STRVEC_INIT };
 	printf("Renewing automatic certificates a third of their lifetime before they expire, "
 	       "checking every %d minutes\n", ACME_CHECK_SEC / 60);
 	fflush(stdout);
-	while (!stopping) {
-		woken = 0;
-		schedule_pass(c, &failed_apps, &failed_at);
-		if (!woken && !stopping)
-			sleep(ACME_CHECK_SEC);
-	}
-	strvec_clear(&failed_apps);
-	free(failed_at);
+	cli_schedule_run(ACME_CHECK_SEC, schedule_pass, &sc, NULL);
+	strvec_clear(&sc.failed_apps);
+	free(sc.failed_at);
 	return 0;
 }

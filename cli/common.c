@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,4 +160,44 @@ int ps_name_valid(const char *s)
 	char *end = NULL;
 	return proc_name_valid_n(s, n) &&
 	       (!dot || (dot[1] >= '1' && dot[1] <= '9' && strtol(dot + 1, &end, 10) > 0 && !*end));
+}
+
+static volatile sig_atomic_t schedule_woken, schedule_stopping;
+static void (*schedule_interrupt)(void);
+
+static void schedule_on_alarm(int sig)
+{
+	(void)sig;
+	schedule_woken = 1;
+}
+
+static void schedule_on_term(int sig)
+{
+	(void)sig;
+	schedule_stopping = 1;
+	if (schedule_interrupt)
+		schedule_interrupt();
+}
+
+int cli_schedule_stopping(void)
+{
+	return schedule_stopping;
+}
+
+void cli_schedule_run(int seconds, void (*pass)(void *arg), void *arg, void (*interrupt)(void))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	schedule_interrupt = interrupt;
+	sa.sa_handler = schedule_on_alarm; /* no SA_RESTART: SIGALRM ends the sleep */
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = schedule_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!schedule_stopping) {
+		schedule_woken = 0;
+		pass(arg);
+		if (!schedule_woken && !schedule_stopping)
+			sleep((unsigned)seconds);
+	}
 }

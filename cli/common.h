@@ -109,4 +109,14 @@ int slug_owner(struct ledger *l, const char *hex, struct release *r);
 /* "web" or "web.1": a process type, or one instance of it */
 int ps_name_valid(const char *s);
 
+/*
+ * A schedule's loop (pg:backups:schedule, certs:auto:schedule): pass(arg)
+ * at once, then again after seconds or at SIGALRM (s6-svc -a), until
+ * SIGTERM or SIGINT; interrupt, when not NULL, runs in that signal's
+ * handler (async-signal-safe).  cli_schedule_stopping() is 1 once one came,
+ * for a pass to stop early.
+ */
+void cli_schedule_run(int seconds, void (*pass)(void *arg), void *arg, void (*interrupt)(void));
+int cli_schedule_stopping(void);
+
 #endif
