@@ -5,6 +5,7 @@
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/json.h"
 #include "util/run.h"
 #include "util/util.h"
 
@@ -144,37 +145,37 @@ done:
 	return err;
 }
 
-/* The value of "key": in the agent's one-line JSON object, or NULL (malloc'ed, a string's unquoted). */
-static char *answer_field(const char *json, const char *key)
+/* 1 if v looks like a version: 1 to 64 of letters, digits and ".+~-". */
+static int version_valid(const char *v)
 {
-	char *pat = xasprintf("\"%s\":", key);
-	const char *p = strstr(json, pat);
-	char *v = NULL;
-	if (p) {
-		p += strlen(pat);
-		if (*p == '"')
-			v = xstrndup(p + 1, strcspn(p + 1, "\"\\"));
-		else
-			v = xstrndup(p, strspn(p, "-0123456789"));
-	}
-	free(pat);
-	return v;
+	size_t n = strlen(v);
+	return n && n <= 64 &&
+	       !v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+~-")];
 }
 
-/* Reads the agent's answer into *h; SW_ERROR when it is not one. */
+/*
+ * Reads the agent's answer into *h; SW_ERROR when it is not one (nothing
+ * of it is repeated: it comes from the other host).
+ */
 static int parse_hello(const struct host_url *url, const char *json, long long t0, long long t1,
 		       struct node_hello *h)
 {
-	char *clock = answer_field(json, "clock_ms");
-	h->version = answer_field(json, "slipway");
-	if (!h->version || !clock || !*clock || json[0] != '{') {
-		free(clock);
-		return sw_error_set(SW_ERROR, "%s@%s did not answer as a node agent: %.80s", url->user,
-				    url->address, json);
+	char *clock = NULL, *end = NULL;
+	int ok = json_flat_get(json, "slipway", &h->version) == 0 && version_valid(h->version) &&
+		 json_flat_get(json, "clock_ms", &clock) == 0;
+	if (ok) {
+		h->clock_ms = strtoll(clock, &end, 10);
+		ok = end != clock && !*end;
 	}
-	h->clock_ms = strtoll(clock, NULL, 10);
-	h->skew_ms = h->clock_ms < t0 ? t0 - h->clock_ms : h->clock_ms > t1 ? h->clock_ms - t1 : 0;
 	free(clock);
+	if (!ok) {
+		free(h->version);
+		h->version = NULL;
+		return sw_error_set(SW_ERROR,
+			"%s@%s did not answer as a node agent (its authorized_keys must force slipway node-agent)",
+			url->user, url->address);
+	}
+	h->skew_ms = h->clock_ms < t0 ? t0 - h->clock_ms : h->clock_ms > t1 ? h->clock_ms - t1 : 0;
 	return 0;
 }
 
