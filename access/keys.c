@@ -331,7 +331,10 @@ static int hold_keys(struct lockfile *lf, const char *file)
 	return err;
 }
 
-/* The forced command's words after the executable and the root: "shell USER", "node-agent". */
+/*
+ * The line forcing key to "EXE --root ROOT WORDS" with options first
+ * (malloc'ed, its '\n' included); words: "shell USER" or "node-agent".
+ */
 static int forced_line(const struct keys_add_opts *o, const char *options, const char *words,
 		       const struct ssh_key *key, char **out)
 {
