@@ -120,7 +120,7 @@ void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n)
 	IP(at, "-n", tb->bridge, "addr", "add", "10.231.0.1/24", "dev", "br0");
 	IP(at, "-n", tb->bridge, "link", "set", "br0", "up");
 	for (size_t i = 0; i < n; i++) {
-		char port[16], cidr[32];
+		char port[32], cidr[48];
 		tb->ns[i] = th_path(PREFIX "%d-h%zu", pid, i);
 		tb->addr[i] = th_path("10.231.0.%zu", i + 2);
 		tb->n = i + 1;
