@@ -64,13 +64,8 @@ int cmd_hosts_add(struct cli *c)
 
 int cmd_hosts_remove(struct cli *c)
 {
-	struct lock lk = LOCK_INIT;
-	if (host_name_check(c->args[0]) < 0 || hosts_lock(c->root, &lk) < 0 ||
-	    hosts_remove(c->root, c->args[0]) < 0) {
-		lock_release(&lk);
+	if (node_remove(c->root, c->args[0]) < 0)
 		return cli_fail();
-	}
-	lock_release(&lk);
 	printf("Removing host %s... done\n", c->args[0]);
 	return 0;
 }

@@ -278,3 +278,74 @@ int node_ping(const char *root, const struct host_rec *h, struct node_hello *out
 	free(kh);
 	return err;
 }
+
+/* The name ssh's known_hosts gives url's host: "ADDRESS", or "[ADDRESS]:PORT" off port 22. */
+static char *known_name(const struct host_url *u)
+{
+	return u->port == 22 ? xstrdup(u->address) : xasprintf("[%s]:%d", u->address, u->port);
+}
+
+/* Rewrites known_hosts without the lines of name (its first field, or one of its names). */
+static int forget_key(const char *known_hosts, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct buf out = BUF_INIT;
+	int err = fs_read_file(known_hosts, 16 << 20, &text, &len);
+	if (err == SW_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return err;
+	size_t n = strlen(name);
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t ll = nl ? (size_t)(nl - l + 1) : strlen(l), fl = strcspn(l, " \t\n");
+		int match = 0;
+		for (const char *f = l; f < l + fl && !match;) {
+			size_t w = strcspn(f, ", \t\n");
+			match = w == n && !strncmp(f, name, n);
+			f += w + 1;
+		}
+		if (!match)
+			buf_add(&out, l, ll);
+		l += ll;
+	}
+	if (out.len != len)
+		err = fs_write_atomic(known_hosts, out.data ? out.data : "", out.len, 0600);
+	buf_release(&out);
+	free(text);
+	return err;
+}
+
+int node_remove(const char *root, const char *name)
+{
+	struct lock lk = LOCK_INIT;
+	struct host_rec gone = { 0 }, *rest = NULL;
+	struct host_url u = HOST_URL_INIT, other = HOST_URL_INIT;
+	size_t n = 0;
+	char *kh = paths_hosts_file(root, "known_hosts"), *known = NULL;
+	int err, shared = 0;
+
+	if ((err = host_name_check(name)) < 0 || (err = hosts_lock(root, &lk)) < 0 ||
+	    (err = hosts_find(root, name, &gone)) < 0 || (err = hosts_remove(root, name)) < 0 ||
+	    (err = hosts_read(root, &rest, &n)) < 0)
+		goto done;
+	if (host_url_parse(&u, gone.url) < 0)
+		goto done; /* a line not written by hosts:add: no key of its own learnt */
+	known = known_name(&u);
+	for (size_t i = 0; i < n && !shared; i++) {
+		if (host_url_parse(&other, rest[i].url) == 0)
+			shared = !strcmp(other.address, u.address) && other.port == u.port;
+		host_url_release(&other);
+	}
+	if (!shared)
+		err = forget_key(kh, known);
+done:
+	lock_release(&lk);
+	hosts_free(rest, n);
+	host_rec_release(&gone);
+	host_url_release(&u);
+	free(known);
+	free(kh);
+	return err;
+}

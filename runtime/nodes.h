@@ -66,6 +66,14 @@ int node_call(const char *root, const struct host_url *url, const char *request,
  */
 int node_join(const char *root, const char *name, const char *url, struct node_hello *out);
 
+/*
+ * Removes the host name from the list, and its host key from known_hosts
+ * unless another host recorded is reached at the same address and port (a
+ * machine installed again is then learnt again when it joins).
+ * SW_ENOTFOUND if there is no such host.
+ */
+int node_remove(const char *root, const char *name);
+
 /* hello's answer from a recorded host (strict host key), as node_call() fails. */
 int node_ping(const char *root, const struct host_rec *h, struct node_hello *out);
 

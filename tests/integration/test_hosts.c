@@ -295,16 +295,27 @@ Test(hosts, a_host_of_another_version_or_clock_is_refused)
 	free(list);
 }
 
-Test(hosts, a_removed_host_is_listed_no_more)
+Test(hosts, a_removed_host_is_listed_no_more_and_its_host_key_forgotten)
 {
 	allow_control_on(1);
+	allow_control_on(2);
 	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h2", url[2]));
+	char *kh = th_path("%s/hosts/known_hosts", root[0]), *keys = th_read(kh, NULL);
+	cr_assert(strstr(keys, tb.addr[1]) && strstr(keys, tb.addr[2]), "%s", keys);
+	free(keys);
 	char *out = OK(0, "hosts:remove", "h1");
 	cr_assert_str_eq(out, "Removing host h1... done\n");
 	free(out);
 	char *list = hosts_list();
 	cr_assert_null(strstr(list, "h1"), "%s", list);
+	cr_assert(strstr(list, "\nh2 "), "%s", list);
 	free(list);
+	/* its host key is forgotten, h2's kept */
+	keys = th_read(kh, NULL);
+	cr_assert(!strstr(keys, tb.addr[1]) && strstr(keys, tb.addr[2]), "%s", keys);
+	free(keys);
+	free(kh);
 	struct th_result r = SW(0, "hosts:remove", "h1");
 	REFUSED(r, 1, "there is no host 'h1' (see: slipway hosts)");
 	th_result_free(&r);
