@@ -354,7 +354,7 @@ const struct cmd cli_commands[] = {
 	  "and clock, and record it (a host that does not trust the key yet: says what to run there)" },
 	{ "hosts:remove", cmd_hosts_remove, 0, 1, 1,
 	  "NAME", NULL,
-	  "stop using a run host" },
+	  "stop using a run host, and forget its ssh host key" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
 	  "KEY", NULL,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"

@@ -267,6 +267,14 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 	cr_assert(strstr(list, "\nh1 "), "%s", list);
 	cr_assert_null(strstr(list, "h2"), "%s", list);
 	free(list);
+
+	/* h1's sshd gone: listed as unreachable, with the version it joined with */
+	th_sshd_stop(&sshd[1]);
+	list = hosts_list();
+	want = th_path("\nh1 %s unreachable 0.1.0\n", url[1]);
+	cr_assert(strstr(list, want), "%s", list);
+	free(want);
+	free(list);
 	free(key);
 }
 
