@@ -215,6 +215,7 @@ int cmd_hosts(struct cli *c);
 int cmd_hosts_add(struct cli *c);
 int cmd_hosts_remove(struct cli *c);
 int cmd_hosts_allow(struct cli *c);
+int cmd_hosts_apply(struct cli *c);
 int cmd_node_agent(struct cli *c);
 int cmd_keys(struct cli *c);
 int cmd_keys_add(struct cli *c);
