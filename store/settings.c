@@ -298,6 +298,29 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",
 		.help = "the dashboard links deploy hashes to this URL, one `%s` for the commit: "
 			"`https://github.com/org/repo/commit/%s`" },
+	/* slugs in S3 (docs/s3.md): unset endpoint, slugs stay on this server only */
+	[SETTING_ID_S3_ENDPOINT] = {
+		.key = "slipway.s3Endpoint", .env = "SLIPWAY_S3_ENDPOINT",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none: slugs are not sent to S3",
+		.help = "the S3-compatible store slugs are uploaded to before their release is "
+			"recorded: `https://s3.eu-west-1.amazonaws.com`" },
+	[SETTING_ID_S3_BUCKET] = {
+		.key = "slipway.s3Bucket", .env = "SLIPWAY_S3_BUCKET",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none",
+		.help = "the bucket slugs go to, as `slipway/slugs/SHA256.tar.zst`" },
+	[SETTING_ID_S3_REGION] = {
+		.key = "slipway.s3Region", .env = "SLIPWAY_S3_REGION",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "us-east-1",
+		.help = "the region requests are signed for (AWS Signature Version 4)" },
+	[SETTING_ID_S3_ACCESS_KEY_ID] = {
+		.key = "slipway.s3AccessKeyId", .env = "SLIPWAY_S3_ACCESS_KEY_ID",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none",
+		.help = "the access key id requests are signed with" },
+	[SETTING_ID_S3_SECRET_FILE] = {
+		.key = "slipway.s3SecretFile", .env = "SLIPWAY_S3_SECRET_FILE",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "none",
+		.help = "a file holding the secret access key, readable by the server user only "
+			"(mode 0600): the secret is never a setting's value" },
 };
 
 #undef APP_

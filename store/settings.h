@@ -146,6 +146,11 @@ enum setting_id {
 	SETTING_ID_GIT_URL,
 	SETTING_ID_SSH_APPS_CREATE,
 	SETTING_ID_REPO_URL,
+	SETTING_ID_S3_ENDPOINT,
+	SETTING_ID_S3_BUCKET,
+	SETTING_ID_S3_REGION,
+	SETTING_ID_S3_ACCESS_KEY_ID,
+	SETTING_ID_S3_SECRET_FILE,
 	SETTINGS_COUNT
 };
 
@@ -207,6 +212,11 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_GIT_URL (settings_table[SETTING_ID_GIT_URL])
 #define SETTING_SSH_APPS_CREATE (settings_table[SETTING_ID_SSH_APPS_CREATE])
 #define SETTING_REPO_URL (settings_table[SETTING_ID_REPO_URL])
+#define SETTING_S3_ENDPOINT (settings_table[SETTING_ID_S3_ENDPOINT])
+#define SETTING_S3_BUCKET (settings_table[SETTING_ID_S3_BUCKET])
+#define SETTING_S3_REGION (settings_table[SETTING_ID_S3_REGION])
+#define SETTING_S3_ACCESS_KEY_ID (settings_table[SETTING_ID_S3_ACCESS_KEY_ID])
+#define SETTING_S3_SECRET_FILE (settings_table[SETTING_ID_S3_SECRET_FILE])
 
 /* The row named key ("slipway.watch"), or NULL. */
 const struct setting *settings_find(const char *key);
