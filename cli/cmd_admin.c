@@ -162,6 +162,11 @@ int cmd_gc(struct cli *c)
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
 	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", records,
 	       records == 1 ? "" : "s", records == 1 ? "its" : "their", size);
+	if (r.s3) {
+		units_format_size(r.s3_bytes, size, sizeof(size));
+		printf("Removed %" PRIu64 " slug%s from S3; freed %s\n", r.s3_slugs,
+		       r.s3_slugs == 1 ? "" : "s", size);
+	}
 	if (logs)
 		printf("Rotated the router log of %d app%s\n", logs, logs == 1 ? "" : "s");
 	if (hsts)
