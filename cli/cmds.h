@@ -179,6 +179,7 @@ int cmd_server_start(struct cli *c);
 int cmd_server_status(struct cli *c);
 int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
+int cmd_server_reload(struct cli *c);
 int cmd_instance_run(struct cli *c);
 int cmd_watch_run(struct cli *c);
 extern const struct opt server_status_opts[], instance_run_opts[], watch_run_opts[];

@@ -307,6 +307,9 @@ const struct cmd cli_commands[] = {
 	  "stop what the runtime supervises, then the runtime" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
+	{ "server:reload", cmd_server_reload, 0, 0, 0, "", NULL,
+	  "restart the runtime's own slipway services (the dashboard, the schedules, the rollback\n"
+	  "watches) on this slipway, as after an upgrade; apps, add-ons and the router keep running" },
 	{ "watch:run", cmd_watch_run, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "vN --previous vP -a APP", watch_run_opts,
 	  "watch a release that just went live and roll back to vP if it crashes (what a push starts)" },
