@@ -408,10 +408,10 @@ static int restart_service(const char *root, const char *name, long pid)
 	struct service_state st;
 	int err = supervisor_service_signal(root, name, SIGTERM);
 	for (int i = 0; !err && i < RELOAD_WAIT_SEC * 10; i++) {
-		if (supervisor_service_state(root, name, &st) == 0 && st.up && st.pid != pid)
+		/* a new process, or none wanted: a watch that was over ended for good */
+		if (supervisor_service_state(root, name, &st) == 0 &&
+		    ((st.up && st.pid != pid) || !st.wanted_up))
 			return 0;
-		if (supervisor_service_state(root, name, &st) == 0 && !st.wanted_up)
-			return 0; /* it ended for good meanwhile (a watch that was over) */
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
