@@ -212,6 +212,11 @@ extern const struct opt run_opts[];
 int cmd_run_tty(const struct cli *c);
 
 /* cmd_access.c: ssh access */
+int cmd_hosts(struct cli *c);
+int cmd_hosts_add(struct cli *c);
+int cmd_hosts_remove(struct cli *c);
+int cmd_hosts_allow(struct cli *c);
+int cmd_node_agent(struct cli *c);
 int cmd_keys(struct cli *c);
 int cmd_keys_add(struct cli *c);
 int cmd_keys_remove(struct cli *c);
