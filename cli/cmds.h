@@ -104,6 +104,10 @@ int cmd_certs_auto_disable(struct cli *c);
 int cmd_certs_auto_hook(struct cli *c);
 int cmd_certs_auto_refresh(struct cli *c);
 int cmd_certs_auto_schedule(struct cli *c);
+int cmd_dashboard_certs_auto(struct cli *c);
+int cmd_dashboard_certs_auto_enable(struct cli *c);
+int cmd_dashboard_certs_auto_disable(struct cli *c);
+int cmd_dashboard_certs_auto_refresh(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors

@@ -337,6 +337,7 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 }
 
 static void https_redirect(struct buf *b, const struct router_listen *l);
+static void acme_location(struct buf *b, const char *root_abs);
 
 /*
  * The dashboard's server block, router/http-dashboard.conf: its host passed
@@ -344,10 +345,12 @@ static void https_redirect(struct buf *b, const struct router_listen *l);
  * Slipway's nginx includes it; an operator's includes it with http.conf
  * (slipway.router system).  A root whose path nginx could misread gets none.
  * With its certificate (cert: its file as nginx reads it), it is served on
- * the HTTPS port, and HTTP is redirected there as an app's is.
+ * the HTTPS port, and HTTP is redirected there as an app's is.  Its HTTP
+ * server answers the ACME challenges first, as an app's does (root_abs:
+ * the root for an operator's nginx, NULL for Slipway's).
  */
-static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
-			   const char *cert, struct buf *b)
+static void dashboard_conf(const char *root, const char *root_abs, const struct router_listen *l,
+			   const char *host, const char *cert, struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the dashboard\n");
 	if (!host || root_plain(root) < 0) {
@@ -358,6 +361,7 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		buf_addf(b, "server {\n");
 		add_listen(b, l, "");
 		buf_addf(b, "\tserver_name %s;\n", host);
+		acme_location(b, root_abs);
 		https_redirect(b, l);
 		buf_adds(b, "}\n");
 	}
@@ -368,6 +372,7 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
 	} else {
 		add_listen(b, l, "");
+		acme_location(b, root_abs);
 	}
 	/* the scripts, named by their content (dashboard/assets.h): kept for good */
 	buf_addf(b, "	server_name %s;\n"
@@ -407,7 +412,7 @@ static int dashboard_text(const char *root, const struct router_listen *l, int s
 		cert = system ? paths_cert_file(root, CERTS_DASHBOARD)
 			      : paths_cert_from_router(CERTS_DASHBOARD);
 	if (!err)
-		dashboard_conf(root, l, host, cert, b);
+		dashboard_conf(root, system ? root : NULL, l, host, cert, b);
 	free(cert);
 	free(host);
 	return err;
