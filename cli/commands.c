@@ -327,6 +327,9 @@ const struct cmd cli_commands[] = {
 	  "neither CRT nor KEY: a PEM bundle of both on stdin); HTTP is then redirected" },
 	{ "dashboard:certs:remove", cmd_dashboard_certs_remove, 0, 0, 0, "", NULL,
 	  "remove the dashboard's SSL certificate: it is served over HTTP only again" },
+	{ "dashboard:certs:hsts", cmd_dashboard_certs_hsts, 0, 0, 1, "[on|off]", NULL,
+	  "send Strict-Transport-Security on the dashboard's HTTPS answers, ramped up as\n"
+	  "certs:hsts does for an app's; or stop (off); nothing: say which max-age is sent" },
 	{ "dashboard:certs:auto", cmd_dashboard_certs_auto, 0, 0, 0, "", NULL,
 	  "show the status of the dashboard's automatic certificate" },
 	{ "dashboard:certs:auto:enable", cmd_dashboard_certs_auto_enable, 0, 0, 0, "", NULL,
