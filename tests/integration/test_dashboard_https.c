@@ -296,6 +296,14 @@ Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_
 	cr_assert_str_eq(h, "", "%s", a.text);
 	free(h);
 	free(a.text);
+	/* its certificate removed while HSTS is on: said, as it locks browsers out of HTTP */
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on"));
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err, " !     HSTS is on (max-age=300): browsers that saw it will not load "
+				"the dashboard over HTTP until that much time has passed (turn it "
+				"off with: slipway dashboard:certs:hsts off)\n");
+	th_result_free(&r);
 	char *log_path = th_path("%s/logs/supervisor.log", sb.root), *log = th_read(log_path, NULL);
 	cr_assert(log && strstr(log, "slipway[api]: Enable HSTS for the dashboard by "), "%s",
 		  log ? log : "(none)");
