@@ -175,12 +175,12 @@ static int step_due(const char *root, const char *app, time_t now)
 	return hsts_read(root, app, &h) == 0 && hsts_next(&h) && now >= hsts_next(&h);
 }
 
-int certs_hsts_steps(const char *root, int *taken)
+int certs_hsts_steps(const char *root, int *taken, int *dashboard)
 {
 	struct strvec apps = STRVEC_INIT;
 	time_t now = time(NULL);
 	int err = app_list(root, &apps);
-	*taken = 0;
+	*taken = *dashboard = 0;
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct app_ctx ctx = APP_CTX_INIT;
 		if (!step_due(root, apps.v[i], now))
@@ -198,7 +198,7 @@ int certs_hsts_steps(const char *root, int *taken)
 		if (router_dashboard_switch(root) < 0)
 			say(stderr, SAY_WARN, "the dashboard's HSTS step waits: %s", sw_error_last());
 		else
-			*taken += !step_due(root, CERTS_DASHBOARD, now);
+			*dashboard = !step_due(root, CERTS_DASHBOARD, now);
 	}
 	strvec_clear(&apps);
 	return err;

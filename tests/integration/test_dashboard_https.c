@@ -287,9 +287,22 @@ Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_
 	free(h);
 	free(a.text);
 
+	/* a day later, gc takes the next one */
+	free(past);
+	past = th_path("1 %lld\n", (long long)time(NULL) - 86400 - 10);
+	th_write(state_file, past, 0600);
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "gc");
+	cr_assert(strstr(out, "\nTook the next HSTS step of the dashboard\n"), "%s", out);
+	free(out);
+	a = https("/login", NULL, NULL, NULL);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "max-age=604800", "%s", a.text);
+	free(h);
+	free(a.text);
+
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "off");
 	cr_assert_str_eq(out, "Disabling HSTS for the dashboard... done\nBrowsers that saw it keep "
-			      "to HTTPS for the dashboard for up to max-age=86400 (1 day)\n");
+			      "to HTTPS for the dashboard for up to max-age=604800 (1 week)\n");
 	free(out);
 	a = https("/login", NULL, NULL, NULL);
 	h = hsts_header(&a);
