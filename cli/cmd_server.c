@@ -18,6 +18,7 @@
 #include "release/watcher.h"
 #include "runtime/acme.h"
 #include "runtime/addon_backup.h"
+#include "store/acme.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/certs.h"
@@ -271,14 +272,20 @@ static void cert_warnings(const char *root, struct strvec *out)
 	time_t now = time(NULL);
 	if (app_list(root, &apps) < 0)
 		apps.n = 0;
+	/* an automatic certificate is fixed by asking the CA again */
 	for (size_t i = 0; i < apps.n; i++) {
 		char *whose = xasprintf("%s's", apps.v[i]);
-		char *fix = xasprintf("certs:add CRT KEY -a %s", apps.v[i]);
+		char *fix = xasprintf(acme_enabled(root, apps.v[i]) ? "certs:auto:refresh -a %s"
+								   : "certs:add CRT KEY -a %s",
+				      apps.v[i]);
 		warn_cert(root, apps.v[i], whose, fix, now, out);
 		free(fix);
 		free(whose);
 	}
-	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now, out);
+	warn_cert(root, CERTS_DASHBOARD, "the dashboard's",
+		  acme_enabled(root, CERTS_DASHBOARD) ? "dashboard:certs:auto:refresh"
+						       : "dashboard:certs:add CRT KEY",
+		  now, out);
 	strvec_clear(&apps);
 }
 
