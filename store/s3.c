@@ -179,6 +179,8 @@ static int perform(const struct s3 *s3, struct req *r)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* slugs are tens of MB: larger reads, fewer writes and hasher calls */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L << 10);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
