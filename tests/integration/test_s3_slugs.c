@@ -73,7 +73,7 @@ static int slugs_in_bucket(const char *b, struct strvec *keys)
 	for (const char *p = xml; (p = strstr(p, "<Key>")); n++) {
 		p += 5;
 		if (keys)
-			strvec_push(keys, xstrndup(p, (size_t)(strstr(p, "</Key>") - p)));
+			strvec_pushf(keys, "%.*s", (int)(strstr(p, "</Key>") - p), p);
 	}
 	free(xml);
 	free(path);
