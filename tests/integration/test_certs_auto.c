@@ -128,6 +128,13 @@ static void setup(void)
 	env("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", pebble_port);
 	env("SLIPWAY_ACME_CA_BUNDLE=%s/ca.pem", pki);
 	env("SLIPWAY_ACME_RESOLVER=127.0.0.1:%d", dns_port);
+	/*
+	 * pebble checks challenges on the router's port, where the CA would on
+	 * port 80 (the server's git config: a test's environment may say another)
+	 */
+	char *port = th_path("%d", sb.http_port);
+	free(ok("git", "config", "--global", "slipway.acmeHttpPort", port));
+	free(port);
 	start_pebble();
 }
 
@@ -292,6 +299,108 @@ Test(certs_auto, a_domain_pointing_elsewhere_is_refused_before_the_ca_is_asked)
 	free(before);
 	free(add);
 	free(del);
+}
+
+/* POSTs json to pebble-challtestsrv's management API at path ("/add-caa"). */
+static void dns_set(const char *path, const char *json)
+{
+	char *url = th_path("http://127.0.0.1:%d%s", dns_mgmt, path);
+	struct th_result r = curl((const char *const[]){ "-f", "-d", json, NULL }, url);
+	cr_assert_eq(r.status, 0, "%s %s: %s", path, json, r.err);
+	th_result_free(&r);
+	free(url);
+}
+
+/* certs:auto:enable refused with line (stderr), exit 1, no order at the CA, nothing changed. */
+static void refused(const char *before, const char *line)
+{
+	struct th_result r = sw("certs:auto:enable", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, line);
+	th_result_free(&r);
+	cr_assert_eq(orders(), 0);
+	char *after = state();
+	cr_assert_str_eq(after, before);
+	free(after);
+}
+
+Test(certs_auto, caa_records_that_allow_other_cas_are_refused_before_the_ca_is_asked)
+{
+	/* the name the CA goes by in CAA records (pebble's directory lists none) */
+	env("SLIPWAY_ACME_CAA_IDENTITY=letsencrypt.org");
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
+	char *before = state();
+
+	/* the parent's records cannot be had: CAs refuse then too */
+	dns_set("/set-servfail", "{\"host\":\"example.test.\"}");
+	refused(before, " !    " DOMAIN ": the DNS gave no answer for the CAA records of "
+			"example.test (server failure), and a CA does not issue without one\n");
+	dns_set("/clear-servfail", "{\"host\":\"example.test.\"}");
+
+	/* the parent allows another CA only */
+	dns_set("/add-caa", "{\"host\":\"example.test.\",\"policies\":[{\"tag\":\"issue\","
+			    "\"value\":\"sectigo.com\"}]}");
+	refused(before, " !    " DOMAIN ": its CAA records (at example.test) allow only other CAs "
+			"(sectigo.com), not letsencrypt.org: add `0 issue \"letsencrypt.org\"`\n");
+
+	/* control: the name's own records, which come first, allow the CA */
+	dns_set("/add-caa", "{\"host\":\"" DOMAIN ".\",\"policies\":[{\"tag\":\"issue\","
+			    "\"value\":\"letsencrypt.org\"}]}");
+	struct th_result r = sw("certs:auto:enable", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	th_result_free(&r);
+	cr_assert_eq(orders(), 1);
+	free(before);
+}
+
+Test(certs_auto, caa_is_not_checked_for_a_ca_whose_directory_names_none)
+{
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
+	dns_set("/add-caa", "{\"host\":\"example.test.\",\"policies\":[{\"tag\":\"issue\","
+			    "\"value\":\"sectigo.com\"}]}");
+	char *before = state();
+
+	/* the directory is read for the CA's names: one that cannot be read is refused */
+	char *nowhere = th_path("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", th_free_port());
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "env", nowhere, SLIPWAY_BIN,
+					 "certs:auto:enable", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(!strncmp(r.err, " !    the ACME directory https://127.0.0.1:", 43), "%s", r.err);
+	cr_assert(strstr(r.err, "): is slipway.acmeDirectory right?\n"), "%s", r.err);
+	cr_assert_eq(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err), "one line: %s", r.err);
+	th_result_free(&r);
+	cr_assert_eq(orders(), 0);
+	char *after = state();
+	cr_assert_str_eq(after, before);
+
+	/* pebble's (over HTTPS, with slipway.acmeCaBundle) names none: CAA is not looked at */
+	free(ok(SLIPWAY_BIN, "certs:auto:enable", "-a", APP));
+	cr_assert_eq(orders(), 1);
+	free(nowhere);
+	free(before);
+	free(after);
+}
+
+Test(certs_auto, a_port_the_ca_checks_that_is_not_the_routers_is_named_in_the_refusal)
+{
+	int port = th_free_port();
+	env("SLIPWAY_ACME_HTTP_PORT=%d", port);
+	svscan = rt_start(&sb);
+	free(app_sandbox_push(&sb, "main"));
+	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
+	char *before = state();
+	char *line = th_path(" !    " DOMAIN " resolves to 127.0.0.1, where port %d gives no answer "
+			     "(Connection refused): the CA checks port %d, and this router serves "
+			     "HTTP on %d (slipway.httpPort): forward port %d to %d, or serve HTTP on "
+			     "%d\n", port, port, sb.http_port, port, sb.http_port, port);
+	refused(before, line);
+	free(line);
+	free(before);
 }
 
 Test(certs_auto, the_router_answers_challenges_before_maintenance_mode)
