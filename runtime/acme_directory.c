@@ -130,7 +130,7 @@ int acme_directory_caa(const char *url, const char *bundle, struct strvec *ids)
 	struct buf body = BUF_INIT;
 	int err = fetch(url, bundle, &body);
 	if (!err)
-		err = acme_directory_parse_caa(body.data ? body.data : "", body.len, ids);
+		err = acme_directory_parse_caa(body.data, body.len, ids);
 	if (err) {
 		char *why = xstrdup(sw_error_last());
 		err = sw_error_set(SW_EINVALID, "the ACME directory %s cannot be read (%s): is "

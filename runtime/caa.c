@@ -100,9 +100,13 @@ static int http01_allowed(const char *params)
 			trimmed(p, (size_t)(eq - p), key, sizeof(key));
 			trimmed(eq + 1, (size_t)(end - eq - 1), val, sizeof(val));
 			if (!strcasecmp(key, "validationmethods")) {
-				for (char *m = strtok(val, ","); m; m = strtok(NULL, ","))
-					if (!strcmp(m, "http-01"))
+				char *save = NULL, method[64];
+				for (char *m = strtok_r(val, ",", &save); m;
+				     m = strtok_r(NULL, ",", &save)) {
+					trimmed(m, strlen(m), method, sizeof(method));
+					if (!strcmp(method, "http-01"))
 						return 1;
+				}
 				return 0;
 			}
 		}

@@ -69,13 +69,15 @@ static int no_answer(const struct __res_state *st)
 static int ask(const struct sockaddr_in *sa, const unsigned char *q, int qlen,
 	       unsigned char *ans, int cap, int *len)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), n = -1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), n = -1, err = 0;
 	if (fd < 0)
 		return sw_error_errno(SW_ERROR, "cannot ask the DNS");
-	for (int i = 0; i < DNS_TRIES && n < 0; i++) {
+	for (int i = 0; i < DNS_TRIES && n < 0 && !err; i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (sendto(fd, q, (size_t)qlen, 0, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		if (sendto(fd, q, (size_t)qlen, 0, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+			err = sw_error_errno(SW_ERROR, "cannot ask the DNS");
 			break;
+		}
 		/* only the answer to this question (its id), from that server */
 		while (n < 0 && poll(&p, 1, DNS_TRY_MS) > 0) {
 			struct sockaddr_in from;
@@ -88,6 +90,8 @@ static int ask(const struct sockaddr_in *sa, const unsigned char *q, int qlen,
 	}
 	close(fd);
 	*len = 0;
+	if (err)
+		return err;
 	if (n < 0)
 		return sw_error_set(SW_ERROR, "no answer in time");
 	switch (ans[3] & 0x0f) {
