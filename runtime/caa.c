@@ -4,7 +4,6 @@
 #include "runtime/dns.h"
 #include "util/error.h"
 
-#include <arpa/nameser.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
