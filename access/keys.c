@@ -24,6 +24,8 @@
  * cannot allow it for some commands only.
  */
 #define KEY_OPTIONS "restrict,pty"
+/* a control's key for the node agent: every restriction, no pty either */
+#define KEY_OPTIONS_AGENT "restrict"
 /* what earlier versions wrote: no pty at all */
 #define KEY_OPTIONS_OLD "restrict"
 
@@ -329,37 +331,60 @@ static int hold_keys(struct lockfile *lf, const char *file)
 	return err;
 }
 
-int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key)
+/*
+ * The line forcing key to "EXE --root ROOT WORDS" with options first
+ * (malloc'ed, its '\n' included); words: "shell USER" or "node-agent".
+ */
+static int forced_line(const struct keys_add_opts *o, const char *options, const char *words,
+		       const struct ssh_key *key, char **out)
+{
+	struct buf b = BUF_INIT;
+	int err;
+	buf_addf(&b, "%s,command=\"", options);
+	if ((err = add_path_word(&b, o->exe)) == 0) {
+		buf_adds(&b, " --root ");
+		err = add_path_word(&b, o->root);
+	}
+	if (err < 0) {
+		buf_release(&b);
+		return err;
+	}
+	buf_addf(&b, " %s\" %s %s", words, key->type, key->blob);
+	if (key->comment && *key->comment)
+		buf_addf(&b, " %s", key->comment);
+	buf_adds(&b, "\n");
+	*out = buf_detach(&b);
+	return 0;
+}
+
+/*
+ * Appends new_line to o->file under its lock, unless key is in the file
+ * already: SW_EEXISTS, or (same != NULL and the line there is new_line
+ * itself) 0 with *same = 1.
+ */
+static int add_line(const struct keys_add_opts *o, const struct ssh_key *key,
+		    const char *new_line, int *same)
 {
 	struct lockfile lf = LOCKFILE_INIT;
 	struct buf out = BUF_INIT;
 	char *text = NULL;
 	int err;
+	size_t nl_len = strlen(new_line) - 1;
 
-	if ((err = access_user_check(user)) < 0)
-		return err;
-	buf_adds(&out, KEY_OPTIONS ",command=\"");
-	if ((err = add_path_word(&out, o->exe)) < 0)
-		goto done;
-	buf_adds(&out, " --root ");
-	if ((err = add_path_word(&out, o->root)) < 0)
-		goto done;
-	buf_addf(&out, " shell %s\" %s %s", user, key->type, key->blob);
-	if (key->comment && *key->comment)
-		buf_addf(&out, " %s", key->comment);
-	buf_adds(&out, "\n");
-	char *new_line = buf_detach(&out);
-
+	if (same)
+		*same = 0;
 	if ((err = make_dir(o->file)) < 0 || (err = hold_keys(&lf, o->file)) < 0 ||
 	    (err = read_keys_file(o->file, &text)) < 0)
-		goto done_line;
+		goto done;
 	char *save = NULL;
 	char *copy = xstrdup(text);
 	for (char *l = strtok_r(copy, "\n", &save); l && !err; l = strtok_r(NULL, "\n", &save)) {
 		char *blob = line_blob(l), *owner = NULL;
 		const char *k;
 		if (blob && !strcmp(blob, key->blob)) {
-			if (managed_line(l, &owner, &k))
+			if (same && strlen(l) == nl_len && !strncmp(l, new_line, nl_len))
+				*same = 1;
+			else if (managed_line(l, &owner, &k))
 				err = sw_error_set(SW_EEXISTS,
 					"this key is already installed for user '%s' (remove it with: slipway keys:remove %s)",
 					owner, owner);
@@ -372,19 +397,43 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 		free(blob);
 	}
 	free(copy);
-	if (err)
-		goto done_line;
+	if (err || (same && *same))
+		goto done;
 	add_kept_text(&out, text);
 	if (out.len && out.data[out.len - 1] != '\n')
 		buf_adds(&out, "\n");
 	buf_adds(&out, new_line);
 	err = lockfile_commit(&lf, out.data, out.len, 0600);
-done_line:
-	free(new_line);
 done:
 	lockfile_rollback(&lf);
 	buf_release(&out);
 	free(text);
+	return err;
+}
+
+int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key)
+{
+	char *words = NULL, *line = NULL;
+	int err;
+
+	if ((err = access_user_check(user)) < 0)
+		return err;
+	words = xasprintf("shell %s", user);
+	if ((err = forced_line(o, KEY_OPTIONS, words, key, &line)) == 0)
+		err = add_line(o, key, line, NULL);
+	free(line);
+	free(words);
+	return err;
+}
+
+int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added)
+{
+	char *line = NULL;
+	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, "node-agent", key, &line);
+	if (!err)
+		err = add_line(o, key, line, &same);
+	*added = !err && !same;
+	free(line);
 	return err;
 }
 

@@ -68,6 +68,18 @@ struct keys_add_opts {
  */
 int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key);
 
+/*
+ * Lets the control whose key this is run the node agent of o->root here
+ * (runtime/agent.h), with the line
+ *
+ *   restrict,command="/usr/bin/slipway --root /var/lib/slipway node-agent" ssh-ed25519 AAAA... slipway@control
+ *
+ * (one line; every restriction, no pty).  *added is 0 when that very
+ * line is there already.  SW_EEXISTS if the key is in the file otherwise
+ * (a user's key: ssh would pick one line of the two).
+ */
+int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added);
+
 /* Removes every key of user; *removed says how many.  SW_ENOTFOUND if none. */
 int keys_remove(const char *file, const char *user, int *removed);
 

@@ -36,6 +36,7 @@ import addons
 import app_files
 import appnet
 import acme_figures
+import package_figures
 import dashboard_figures
 import figures
 import throughput
@@ -317,6 +318,7 @@ def measure(b):
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
     figures.dashboard_rows(b, at)           # the row of figure 14
+    package_figures.package_figures(b)      # figure 16: apt install until the first push is served
 
 
 def _run(argv, body):

@@ -8,6 +8,7 @@
 #include "runtime/supervisor.h"
 #include "store/acme.h"
 #include "store/app.h"
+#include "store/certs.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -497,10 +498,11 @@ int acme_due(time_t starts, time_t expires, time_t now)
 	return now >= expires - (expires - starts) / 3;
 }
 
+/* 1 when an app, or the dashboard, has certs:auto on. */
 static int any_enabled(const char *root)
 {
 	struct strvec apps = STRVEC_INIT;
-	int found = 0;
+	int found = acme_enabled(root, CERTS_DASHBOARD);
 	app_list(root, &apps);
 	for (size_t i = 0; !found && i < apps.n; i++)
 		found = acme_enabled(root, apps.v[i]);

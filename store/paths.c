@@ -219,6 +219,21 @@ char *paths_acme_dir(const char *root)
 	return xasprintf("%s/acme", root);
 }
 
+char *paths_hosts_dir(const char *root)
+{
+	return xasprintf("%s/hosts", root);
+}
+
+char *paths_hosts_file(const char *root, const char *file)
+{
+	return xasprintf("%s/hosts/%s", root, file);
+}
+
+char *paths_hosts_lock(const char *root)
+{
+	return xasprintf("%s/locks/hosts.lock", root);
+}
+
 char *paths_acme_file(const char *root, const char *file)
 {
 	return xasprintf("%s/acme/%s", root, file);

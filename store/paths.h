@@ -38,6 +38,10 @@
  *   <root>/acme/account/             the server's ACME account and its key (0700)
  *   <root>/acme/apps/<app>/          the app's ACME state (0700): there while certs:auto is on
  *   <root>/acme/<file>               the hook uacme runs, the CA bundle it trusts
+ *   <root>/hosts/                    the run hosts this control uses (0700, store/hosts.h)
+ *   <root>/hosts/hosts               their list, one "NAME URL VERSION" a line
+ *   <root>/hosts/id_ed25519[.pub]    the control's own ssh key for them (0600, runtime/nodes.h)
+ *   <root>/hosts/known_hosts         their ssh host keys, learnt when each joined
  *   <root>/locks/<app>.lock          per-app writer lock (util/lock.h)
  *   <root>/locks/<app>.access.lock   lock of the app's collaborator list
  *   <root>/locks/all_apps.domains.lock  held while a domain is given to an app
@@ -191,6 +195,15 @@ char *paths_cert_from_router(const char *app);
 char *paths_hsts_file(const char *root, const char *app);
 /* <root>/acme */
 char *paths_acme_dir(const char *root);
+
+/* <root>/hosts: the run hosts this control uses (0700) */
+char *paths_hosts_dir(const char *root);
+
+/* <root>/hosts/<file>: "hosts" (the list), "id_ed25519" (the key), "known_hosts" */
+char *paths_hosts_file(const char *root, const char *file);
+
+/* <root>/locks/hosts.lock: held while the list of hosts changes */
+char *paths_hosts_lock(const char *root);
 
 /* <root>/acme/<file>: the hook ("slipway-acme-hook"), the CA bundle ("ca-bundle.pem") */
 char *paths_acme_file(const char *root, const char *file);

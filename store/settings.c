@@ -308,6 +308,11 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
 		.help = "whether users may create apps over ssh (`apps:create`, or a first push to "
 			"`APP.git`): `allowed`, `denied`, or how many apps each may create (0 to 100000)" },
+	[SETTING_ID_SSH_APPS_CREATORS] = {
+		.key = "slipway.sshAppsCreators",
+		.type = SETTING_TYPE_LIST, .scope = SERVER_, .def_doc = "none",
+		.help = "users who may create apps over ssh, with no limit, whatever "
+			"`slipway.sshAppsCreate` says: one name per value (`git config --global --add`)" },
 	[SETTING_ID_REPO_URL] = {
 		.key = "slipway.repoUrl", .env = NULL,
 		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",
@@ -881,10 +886,24 @@ int settings_client_timeout(int *seconds)
 	return settings_read_seconds(NULL, NULL, &SETTING_CLIENT_TIMEOUT, seconds);
 }
 
-int settings_ssh_apps_create(int *max)
+/* 1 if user is one of slipway.sshAppsCreators. */
+static int ssh_apps_creator(struct settings *s, const char *user, int *yes)
+{
+	struct strvec names = STRVEC_INIT;
+	int err = settings_list(s, &SETTING_SSH_APPS_CREATORS, &names);
+	*yes = 0;
+	for (size_t i = 0; !err && user && i < names.n; i++)
+		if (!strcmp(names.v[i], user))
+			*yes = 1;
+	strvec_clear(&names);
+	return err;
+}
+
+int settings_ssh_apps_create(const char *user, int *max)
 {
 	struct settings *s = NULL;
 	char *v = NULL;
+	int creator = 0;
 	int err = settings_open(&s, NULL, NULL);
 	if (!err)
 		err = settings_string(s, &SETTING_SSH_APPS_CREATE, &v);
@@ -903,6 +922,8 @@ int settings_ssh_apps_create(int *max)
 				"invalid value '%s': use allowed, denied or how many apps each user may create (0 to %d)",
 				v, SETTINGS_APPS_MAX));
 	}
+	if (!err && !(err = ssh_apps_creator(s, user, &creator)) && creator)
+		*max = -1;
 	free(v);
 	settings_free(s);
 	return err;

@@ -147,6 +147,7 @@ enum setting_id {
 	SETTING_ID_AUTHORIZED_KEYS,
 	SETTING_ID_GIT_URL,
 	SETTING_ID_SSH_APPS_CREATE,
+	SETTING_ID_SSH_APPS_CREATORS,
 	SETTING_ID_REPO_URL,
 	SETTINGS_COUNT
 };
@@ -210,6 +211,7 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_AUTHORIZED_KEYS (settings_table[SETTING_ID_AUTHORIZED_KEYS])
 #define SETTING_GIT_URL (settings_table[SETTING_ID_GIT_URL])
 #define SETTING_SSH_APPS_CREATE (settings_table[SETTING_ID_SSH_APPS_CREATE])
+#define SETTING_SSH_APPS_CREATORS (settings_table[SETTING_ID_SSH_APPS_CREATORS])
 #define SETTING_REPO_URL (settings_table[SETTING_ID_REPO_URL])
 
 /* The row named key ("slipway.watch"), or NULL. */
@@ -332,12 +334,14 @@ int settings_client_timeout(int *seconds);
 #define SETTINGS_APPS_MAX 100000
 
 /*
- * Whether remote users may run apps:create (slipway.sshAppsCreate):
+ * Whether the remote user may run apps:create (slipway.sshAppsCreate):
  * "allowed" gives -1 (no limit), "denied" 0, a number N (0 to
  * SETTINGS_APPS_MAX) that many apps per user.  Anything else is
- * SW_EINVALID, blamed on where it was set.
+ * SW_EINVALID, blamed on where it was set.  A user named in
+ * slipway.sshAppsCreators gets -1 whatever slipway.sshAppsCreate says
+ * (once that is valid); user NULL: the setting alone.
  */
-int settings_ssh_apps_create(int *max);
+int settings_ssh_apps_create(const char *user, int *max);
 
 /*
  * The git URL remote users push app to, from slipway.gitUrl: a format

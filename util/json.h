@@ -58,4 +58,14 @@ void json_uint(struct json *j, const char *key, uint64_t n);
 void json_bool(struct json *j, const char *key, int b);
 void json_null(struct json *j, const char *key);
 
+/*
+ * Reading a flat document: the value of key in text, one JSON object whose
+ * members are strings, numbers, true, false or null (what one peer of
+ * Slipway answers another, runtime/agent.h), into *out (malloc'ed): a
+ * string unescaped (\uXXXX as UTF-8), any other value as written.
+ * SW_ENOTFOUND when the object has no such member; SW_EINVALID when text
+ * is not such an object (nested objects and arrays included).
+ */
+int json_flat_get(const char *text, const char *key, char **out);
+
 #endif

@@ -1,6 +1,7 @@
 /* A real sshd for the tests (sshd.h). */
 #define _GNU_SOURCE
 #include "tests/integration/sshd.h"
+#include "tests/integration/netns.h"
 #include "tests/helpers.h"
 #include "util/util.h"
 
@@ -26,11 +27,15 @@ void th_sshd_require(void)
 		cr_skip_test("openssh-server and openssh-client are needed (run scripts/deps)");
 }
 
-static int port_open(int port)
+/* 1 when sshd accepts connections where o says it listens. */
+static int port_open(const struct th_sshd_opts *o)
 {
+	const char *address = o->address ? o->address : "127.0.0.1";
+	if (o->netns)
+		return th_netns_port_open(o->netns, address, o->port);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o->port) };
+	inet_pton(AF_INET, address, &a.sin_addr);
 	int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(fd);
 	return ok;
@@ -60,18 +65,26 @@ char *th_keygen_in(const char *dir, const char *name, const char *comment)
 
 pid_t th_sshd_start(const char *dir, int port, const char *user)
 {
+	return th_sshd_start_opts(&(struct th_sshd_opts){ .dir = dir, .port = port, .user = user });
+}
+
+pid_t th_sshd_start_opts(const struct th_sshd_opts *o)
+{
+	const char *dir = o->dir, *user = o->user;
+	int port = o->port;
 	pid_t sshd_pid;
 	char *host_key = th_path("%s/host_key", dir);
 	th_keygen(host_key, "host");
 	mkdir("/run/sshd", 0755); /* privilege separation directory */
 	char *cfg = th_path("%s/sshd_config", dir);
-	char *text = th_path("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s/sshd.pid\n"
+	char *text = th_path("%sPort %d\nListenAddress %s\nHostKey %s\nPidFile %s/sshd.pid\n"
 			     "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
 			     "PubkeyAuthentication yes\nPasswordAuthentication no\n"
 			     "KbdInteractiveAuthentication no\nPermitRootLogin forced-commands-only\n"
 			     "AllowUsers %s\nPermitUserEnvironment no\nPrintMotd no\n"
 			     "LogLevel VERBOSE\n",
-			     port, host_key, dir, dir, user);
+			     o->config ? o->config : "", port, o->address ? o->address : "127.0.0.1",
+			     host_key, dir, dir, user);
 	/* a sanitizer build's options reach the sessions too (sshd clears the environment;
 	   the first SetEnv line is the one that counts, so all go on one line) */
 	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
@@ -95,6 +108,8 @@ pid_t th_sshd_start(const char *dir, int port, const char *user)
 	cr_assert(sshd_pid >= 0);
 	if (sshd_pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
+		if (o->netns)
+			th_netns_enter(o->netns);
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int null = open("/dev/null", O_RDONLY);
 		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0 || dup2(null, 0) < 0)
@@ -110,7 +125,7 @@ pid_t th_sshd_start(const char *dir, int port, const char *user)
 			sshd_pid = -1;
 			break;
 		}
-		up = port_open(port);
+		up = port_open(o);
 		if (!up)
 			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}

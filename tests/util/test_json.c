@@ -111,3 +111,56 @@ Test(json, nesting_deeper_than_the_limit_stays_in_bounds)
 	for (int i = 0; i < JSON_MAX_DEPTH; i++)
 		cr_assert_eq(out.data[i], '[');
 }
+
+/* ---- json_flat_get: reading a flat object ---- */
+
+#include "util/error.h"
+
+#include <stdlib.h>
+
+Test(json, flat_get_reads_what_the_writer_wrote)
+{
+	json_object_begin(&j, NULL);
+	json_string(&j, "slipway", "0.1.0");
+	json_int(&j, "clock_ms", -1765061234567);
+	json_string(&j, "odd", "a\"b\\c\n\x01\xc3\xa9");
+	json_bool(&j, "up", 1);
+	json_null(&j, "none");
+	json_object_end(&j);
+	char *v = NULL;
+	cr_assert_eq(json_flat_get(out.data, "slipway", &v), 0);
+	cr_assert_str_eq(v, "0.1.0");
+	free(v);
+	cr_assert_eq(json_flat_get(out.data, "clock_ms", &v), 0);
+	cr_assert_str_eq(v, "-1765061234567");
+	free(v);
+	cr_assert_eq(json_flat_get(out.data, "odd", &v), 0);
+	cr_assert_str_eq(v, "a\"b\\c\n\x01\xc3\xa9");
+	free(v);
+	cr_assert_eq(json_flat_get(out.data, "up", &v), 0);
+	cr_assert_str_eq(v, "true");
+	free(v);
+	cr_assert_eq(json_flat_get(out.data, "missing", &v), SW_ENOTFOUND);
+	cr_assert_null(v);
+}
+
+Test(json, flat_get_refuses_what_is_not_a_flat_object)
+{
+	static const char *const bad[] = {
+		"", "[]", "{\"a\":1", "{\"a\" 1}", "{\"a\":{\"b\":1}}", "{\"a\":[1]}",
+		"{\"a\":\"x\n\"}", "{\"a\":\"\\q\"}", "{\"a\":1} trailing", "{a:1}", "{\"a\":1,}x",
+		NULL,
+	};
+	for (size_t i = 0; bad[i]; i++) {
+		char *v = NULL;
+		cr_assert_eq(json_flat_get(bad[i], "a", &v), SW_EINVALID, "%s", bad[i]);
+		cr_assert_null(v, "%s", bad[i]);
+	}
+	char *v = NULL;
+	cr_assert_eq(json_flat_get(" { \"b\" : \"\\u00e9\" , \"a\" : 2 }\n", "a", &v), 0);
+	cr_assert_str_eq(v, "2");
+	free(v);
+	cr_assert_eq(json_flat_get("{\"b\":\"\\u00e9\"}", "b", &v), 0);
+	cr_assert_str_eq(v, "\xc3\xa9");
+	free(v);
+}

@@ -1,0 +1,130 @@
+/*
+ * The run hosts of a control: hosts, hosts:add, hosts:remove; hosts:allow
+ * on a run host, and node-agent, what its authorized_keys forces.
+ */
+#define _GNU_SOURCE
+#include "cli/cmds.h"
+#include "cli/common.h"
+
+#include "access/keys.h"
+#include "runtime/agent.h"
+#include "runtime/nodes.h"
+#include "store/hosts.h"
+#include "util/error.h"
+#include "util/say.h"
+#include "util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SLIPWAY_VERSION
+#define SLIPWAY_VERSION "unknown"
+#endif
+
+int cmd_hosts(struct cli *c)
+{
+	struct host_rec *v = NULL;
+	size_t n = 0, width = strlen(HOST_LOCAL), uwidth = strlen("this server");
+	if (hosts_read(c->root, &v, &n) < 0)
+		return cli_fail();
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(v[i].name) > width)
+			width = strlen(v[i].name);
+		if (strlen(v[i].url) > uwidth)
+			uwidth = strlen(v[i].url);
+	}
+	printf("=== Hosts\n");
+	printf("%-*s  %-*s  %-11s  %s\n", (int)width, HOST_LOCAL, (int)uwidth, "this server", "up",
+	       SLIPWAY_VERSION);
+	for (size_t i = 0; i < n; i++) {
+		struct node_hello h = NODE_HELLO_INIT;
+		int up = node_ping(c->root, &v[i], &h) == 0;
+		printf("%-*s  %-*s  %-11s  %s\n", (int)width, v[i].name, (int)uwidth, v[i].url,
+		       up ? "up" : "unreachable", up ? h.version : v[i].version);
+		node_hello_release(&h);
+	}
+	if (!n)
+		printf("No run hosts yet. Add one with: slipway hosts:add NAME ssh://slipway@ADDRESS\n");
+	hosts_free(v, n);
+	return 0;
+}
+
+int cmd_hosts_add(struct cli *c)
+{
+	struct node_hello h = NODE_HELLO_INIT;
+	int rc = 0;
+	if (node_join(c->root, c->args[0], c->args[1], &h) < 0)
+		rc = cli_fail();
+	else
+		printf("Adding host %s at %s... done, slipway %s\n", c->args[0], c->args[1], h.version);
+	node_hello_release(&h);
+	return rc;
+}
+
+int cmd_hosts_remove(struct cli *c)
+{
+	if (node_remove(c->root, c->args[0]) < 0)
+		return cli_fail();
+	printf("Removing host %s... done\n", c->args[0]);
+	return 0;
+}
+
+int cmd_hosts_allow(struct cli *c)
+{
+	struct keys_add_opts o = KEYS_ADD_OPTS_INIT;
+	struct ssh_key key = SSH_KEY_INIT;
+	struct buf text = BUF_INIT;
+	char *file = NULL;
+	int rc = 0, added = 0;
+
+	/* the key as one argument (quoted), or its words unquoted */
+	for (int i = 0; i < c->nargs; i++)
+		buf_addf(&text, "%s%s", i ? " " : "", c->args[i]);
+	if (key_parse(&key, text.data) < 0 || keys_path(&file) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	o.file = file;
+	o.exe = c->self;
+	o.root = c->root;
+	if (keys_allow_agent(&o, &key, &added) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	printf("Trusting the control key %s%s%s to run the node agent... %s\n", key.fingerprint,
+	       *key.comment ? " " : "", key.comment, added ? "done" : "done, it was already");
+done:
+	key_release(&key);
+	buf_release(&text);
+	free(file);
+	return rc;
+}
+
+/* The request: sshd's SSH_ORIGINAL_COMMAND, else one line of stdin. */
+static char *agent_request(void)
+{
+	const char *env = getenv("SSH_ORIGINAL_COMMAND");
+	if (env)
+		return xstrdup(env);
+	char line[AGENT_REQUEST_MAX];
+	if (!fgets(line, sizeof(line), stdin))
+		return xstrdup("");
+	return xstrdup(line);
+}
+
+int cmd_node_agent(struct cli *c)
+{
+	struct buf answer = BUF_INIT;
+	char *request = agent_request();
+	int rc = 0;
+	if (agent_answer(c->root, request, &answer) < 0) {
+		say(stderr, SAY_ERROR, "%s", sw_error_last());
+		rc = 2;
+	} else {
+		fwrite(answer.data, 1, answer.len, stdout);
+	}
+	buf_release(&answer);
+	free(request);
+	return rc;
+}

@@ -1,0 +1,351 @@
+#define _GNU_SOURCE
+#include "runtime/nodes.h"
+
+#include "store/hosts.h"
+#include "store/paths.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/json.h"
+#include "util/run.h"
+#include "util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#ifndef SLIPWAY_VERSION
+#define SLIPWAY_VERSION "unknown"
+#endif
+
+#define NODE_CALL_TIMEOUT_SEC 30
+#define NODE_ANSWER_MAX (1 << 20)
+
+void node_hello_release(struct node_hello *h)
+{
+	free(h->version);
+	memset(h, 0, sizeof(*h));
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Keeps the last line a child wrote to stderr (ssh's reason, or the agent's refusal). */
+static void keep_last(const char *line, size_t len, void *ctx)
+{
+	struct buf *b = ctx;
+	if (!len)
+		return;
+	buf_reset(b);
+	buf_add(b, line, len);
+}
+
+int node_key(const char *root, char **pub)
+{
+	char *dir = paths_hosts_dir(root), *key = paths_hosts_file(root, "id_ed25519");
+	char *pubfile = xasprintf("%s.pub", key), *comment = NULL, *text = NULL;
+	char host[256] = "control";
+	struct buf why = BUF_INIT;
+	int status = 0, err = fs_mkdir_p(dir, 0700);
+
+	if (!err && !fs_exists(key)) {
+		gethostname(host, sizeof(host) - 1);
+		comment = xasprintf("slipway@%s", host);
+		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
+				       "-f", key, NULL };
+		struct run_opts o = RUN_OPTS_INIT;
+		o.argv = argv;
+		o.on_line = keep_last;
+		o.ctx = &why;
+		o.timeout_sec = 60;
+		if ((err = run_child(&o, &status)) == 0 && status)
+			err = sw_error_set(SW_ERROR, "ssh-keygen could not make the control's key %s: %s",
+					   key, why.data ? why.data : "it failed");
+		if (err)
+			unlink(key);
+	}
+	if (!err)
+		err = fs_read_file(pubfile, 16384, &text, NULL);
+	if (!err) {
+		text[strcspn(text, "\r\n")] = '\0';
+		*pub = text;
+		text = NULL;
+	}
+	buf_release(&why);
+	free(text);
+	free(comment);
+	free(pubfile);
+	free(key);
+	free(dir);
+	return err;
+}
+
+/* The hosts:allow line that makes the host trust this control's key. */
+static int allow_hint(const char *root, const struct host_url *url)
+{
+	char *pub = NULL;
+	if (node_key(root, &pub) < 0)
+		return SW_ERROR;
+	int err = sw_error_set(SW_EDENIED,
+		"%s@%s does not trust this server's key yet: run on it as its operator: "
+		"slipway hosts:allow '%s'", url->user, url->address, pub);
+	free(pub);
+	return err;
+}
+
+int node_call(const char *root, const struct host_url *url, const char *request,
+	      const char *known_hosts, int learn, struct buf *out)
+{
+	char *key = paths_hosts_file(root, "id_ed25519"), *pub = NULL;
+	char *kh = xasprintf("UserKnownHostsFile=%s", known_hosts), port[16];
+	struct buf why = BUF_INIT;
+	int status = 0, err;
+
+	if ((err = node_key(root, &pub)) < 0)
+		goto done;
+	snprintf(port, sizeof(port), "%d", url->port);
+	const char *argv[] = {
+		"ssh", "-F", "/dev/null", "-T", "-i", key, "-p", port, "-l", url->user,
+		"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", kh,
+		"-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", learn ? "StrictHostKeyChecking=accept-new" : "StrictHostKeyChecking=yes",
+		"-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+		"--", url->address, request, NULL,
+	};
+	struct run_opts o = RUN_OPTS_INIT;
+	o.argv = argv;
+	o.on_line = keep_last;
+	o.ctx = &why;
+	o.capture = out;
+	o.capture_max = NODE_ANSWER_MAX;
+	o.timeout_sec = NODE_CALL_TIMEOUT_SEC;
+	if ((err = run_child(&o, &status)) < 0) {
+		sw_error_prefix(err, "cannot reach %s@%s: ", url->user, url->address);
+		goto done;
+	}
+	const char *said = why.data ? why.data : "";
+	if (status == 255 && strstr(said, "Permission denied"))
+		err = allow_hint(root, url);
+	else if (status == 255)
+		err = sw_error_set(SW_ERROR, "cannot reach %s@%s port %d: %s", url->user, url->address,
+				   url->port, *said ? said : "ssh failed");
+	else if (status)
+		err = sw_error_set(SW_ERROR, "the node agent of %s@%s refused '%s': %s", url->user,
+				   url->address, request, *said ? said : "it failed");
+done:
+	buf_release(&why);
+	free(pub);
+	free(kh);
+	free(key);
+	return err;
+}
+
+/* 1 if v looks like a version: 1 to 64 of letters, digits and ".+~-". */
+static int version_valid(const char *v)
+{
+	size_t n = strlen(v);
+	return n && n <= 64 &&
+	       !v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+~-")];
+}
+
+/*
+ * Reads the agent's answer into *h; SW_ERROR when it is not one (nothing
+ * of it is repeated: it comes from the other host).
+ */
+static int parse_hello(const struct host_url *url, const char *json, long long t0, long long t1,
+		       struct node_hello *h)
+{
+	char *clock = NULL, *end = NULL;
+	int ok = json_flat_get(json, "slipway", &h->version) == 0 && version_valid(h->version) &&
+		 json_flat_get(json, "clock_ms", &clock) == 0;
+	if (ok) {
+		h->clock_ms = strtoll(clock, &end, 10);
+		ok = end != clock && !*end;
+	}
+	free(clock);
+	if (!ok) {
+		free(h->version);
+		h->version = NULL;
+		return sw_error_set(SW_ERROR,
+			"%s@%s did not answer as a node agent (its authorized_keys must force slipway node-agent)",
+			url->user, url->address);
+	}
+	h->skew_ms = h->clock_ms < t0 ? t0 - h->clock_ms : h->clock_ms > t1 ? h->clock_ms - t1 : 0;
+	return 0;
+}
+
+/* hello to url, its answer into *h. */
+static int hello(const char *root, const struct host_url *url, const char *known_hosts,
+		 int learn, struct node_hello *h)
+{
+	struct buf answer = BUF_INIT;
+	long long t0 = now_ms();
+	int err = node_call(root, url, "hello", known_hosts, learn, &answer);
+	long long t1 = now_ms();
+	if (!err)
+		err = parse_hello(url, answer.data ? answer.data : "", t0, t1, h);
+	buf_release(&answer);
+	return err;
+}
+
+/* Refuses an answer of another version, or of a clock too far from ours. */
+static int join_check(const char *name, const struct node_hello *h)
+{
+	if (strcmp(h->version, SLIPWAY_VERSION))
+		return sw_error_set(SW_EINVALID,
+			"host '%s' runs slipway %s, this server %s: install the same version on both",
+			name, h->version, SLIPWAY_VERSION);
+	if (h->skew_ms > NODE_CLOCK_SKEW_MAX_MS)
+		return sw_error_set(SW_EINVALID,
+			"host '%s' has a clock %.1f s %s this server's (at most %d s): synchronise both (NTP)",
+			name, (double)h->skew_ms / 1000, h->clock_ms < now_ms() ? "behind" : "ahead of",
+			NODE_CLOCK_SKEW_MAX_MS / 1000);
+	return 0;
+}
+
+/* Copies known_hosts (if any) to copy, 0600. */
+static int copy_known(const char *known_hosts, const char *copy)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int err = fs_read_file(known_hosts, 16 << 20, &text, &len);
+	if (err == SW_ENOTFOUND) {
+		text = xstrdup("");
+		err = 0;
+	}
+	if (!err)
+		err = fs_write_atomic(copy, text, len, 0600);
+	free(text);
+	return err;
+}
+
+int node_join(const char *root, const char *name, const char *url, struct node_hello *out)
+{
+	struct host_url u = HOST_URL_INIT;
+	struct host_rec found = { 0 };
+	struct lock lk = LOCK_INIT;
+	char *kh = paths_hosts_file(root, "known_hosts");
+	char *copy = paths_hosts_file(root, "known_hosts.join");
+	int err;
+
+	if ((err = host_name_check(name)) < 0 || (err = host_url_parse(&u, url)) < 0 ||
+	    (err = hosts_lock(root, &lk)) < 0)
+		goto done;
+	if ((err = hosts_find(root, name, &found)) == 0) {
+		err = sw_error_set(SW_EEXISTS,
+			"there is already a host '%s' (remove it first: slipway hosts:remove %s)", name,
+			name);
+		goto done;
+	}
+	char *pub = NULL;
+	if (err == SW_ENOTFOUND && (err = node_key(root, &pub)) == 0)
+		free(pub); /* and the directory is there */
+	if (err < 0 || (err = copy_known(kh, copy)) < 0 ||
+	    (err = hello(root, &u, copy, 1, out)) < 0 || (err = join_check(name, out)) < 0)
+		goto done;
+	struct host_rec rec = { (char *)name, (char *)url, out->version };
+	if ((err = hosts_add(root, &rec)) < 0)
+		goto done;
+	/* the host key learnt: kept only now that the host is recorded */
+	if (rename(copy, kh) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot keep the host key of '%s' in %s", name, kh);
+	else
+		err = fs_fsync_parent(kh);
+done:
+	if (fs_exists(copy))
+		unlink(copy);
+	lock_release(&lk);
+	host_rec_release(&found);
+	host_url_release(&u);
+	free(copy);
+	free(kh);
+	return err;
+}
+
+int node_ping(const char *root, const struct host_rec *h, struct node_hello *out)
+{
+	struct host_url u = HOST_URL_INIT;
+	char *kh = paths_hosts_file(root, "known_hosts");
+	int err = host_url_parse(&u, h->url);
+	if (!err)
+		err = hello(root, &u, kh, 0, out);
+	host_url_release(&u);
+	free(kh);
+	return err;
+}
+
+/* The name ssh's known_hosts gives url's host: "ADDRESS", or "[ADDRESS]:PORT" off port 22. */
+static char *known_name(const struct host_url *u)
+{
+	return u->port == 22 ? xstrdup(u->address) : xasprintf("[%s]:%d", u->address, u->port);
+}
+
+/* Rewrites known_hosts without the lines of name (its first field, or one of its names). */
+static int forget_key(const char *known_hosts, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct buf out = BUF_INIT;
+	int err = fs_read_file(known_hosts, 16 << 20, &text, &len);
+	if (err == SW_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return err;
+	size_t n = strlen(name);
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t ll = nl ? (size_t)(nl - l + 1) : strlen(l), fl = strcspn(l, " \t\n");
+		int match = 0;
+		for (const char *f = l; f < l + fl && !match;) {
+			size_t w = strcspn(f, ", \t\n");
+			match = w == n && !strncmp(f, name, n);
+			f += w + 1;
+		}
+		if (!match)
+			buf_add(&out, l, ll);
+		l += ll;
+	}
+	if (out.len != len)
+		err = fs_write_atomic(known_hosts, out.data ? out.data : "", out.len, 0600);
+	buf_release(&out);
+	free(text);
+	return err;
+}
+
+int node_remove(const char *root, const char *name)
+{
+	struct lock lk = LOCK_INIT;
+	struct host_rec gone = { 0 }, *rest = NULL;
+	struct host_url u = HOST_URL_INIT, other = HOST_URL_INIT;
+	size_t n = 0;
+	char *kh = paths_hosts_file(root, "known_hosts"), *known = NULL;
+	int err, shared = 0;
+
+	if ((err = host_name_check(name)) < 0 || (err = hosts_lock(root, &lk)) < 0 ||
+	    (err = hosts_find(root, name, &gone)) < 0 || (err = hosts_remove(root, name)) < 0 ||
+	    (err = hosts_read(root, &rest, &n)) < 0)
+		goto done;
+	if (host_url_parse(&u, gone.url) < 0)
+		goto done; /* a line not written by hosts:add: no key of its own learnt */
+	known = known_name(&u);
+	for (size_t i = 0; i < n && !shared; i++) {
+		if (host_url_parse(&other, rest[i].url) == 0)
+			shared = !strcmp(other.address, u.address) && other.port == u.port;
+		host_url_release(&other);
+	}
+	if (!shared)
+		err = forget_key(kh, known);
+done:
+	lock_release(&lk);
+	hosts_free(rest, n);
+	host_rec_release(&gone);
+	host_url_release(&u);
+	free(known);
+	free(kh);
+	return err;
+}

@@ -1,0 +1,80 @@
+/*
+ * nodes.h - the control's side of its run hosts: its own ssh key, a
+ * request to a host's node agent over ssh, and a host joining.
+ *
+ * Part of runtime/: uses util/ and store/; prints nothing.
+ *
+ * The control reaches a run host with OpenSSH and nothing else: `ssh` in
+ * batch mode (no password, no prompt) with the control's own key,
+ * <root>/hosts/id_ed25519 (ed25519, made by ssh-keygen the first time it
+ * is needed, 0600), and the host keys it learnt, <root>/hosts/known_hosts
+ * (store/paths.h).  The run host's authorized_keys forces that key to run
+ * `slipway node-agent` (runtime/agent.h), so the request is the agent's
+ * one line and the answer its JSON.
+ *
+ * A host joins (node_join) when the control can reach its agent with that
+ * key and its answer to `hello` holds the control's own Slipway version
+ * and a clock within NODE_CLOCK_SKEW_MAX_MS of the control's.  Its host
+ * key is then learnt: the join talks to it with ssh's accept-new (a key
+ * not seen yet is taken, a different one for a name known is refused) on
+ * a copy of known_hosts that replaces the file only when the host is
+ * recorded, so a refused join records nothing.  Every later request
+ * (node_ping, node_call) checks the host key strictly.
+ *
+ *     struct node_hello h = NODE_HELLO_INIT;
+ *     if (node_join(root, "h1", "ssh://slipway@10.0.0.2", &h) < 0) ...;  // one line says why
+ *     node_hello_release(&h);
+ */
+#ifndef SW_NODES_H
+#define SW_NODES_H
+
+#include "store/hosts.h"
+#include "util/util.h"
+
+/* How far a host's clock may be from the control's when it joins. */
+#define NODE_CLOCK_SKEW_MAX_MS 5000
+
+/* What the agent answered to hello or ping. */
+struct node_hello {
+	char *version;       /* its Slipway version (malloc'ed) */
+	long long clock_ms;  /* its clock, milliseconds since the epoch */
+	long long skew_ms;   /* how far outside the control's own clock around the call (0: within) */
+};
+#define NODE_HELLO_INIT { 0 }
+void node_hello_release(struct node_hello *h);
+
+/* The control's public key line (malloc'ed, no '\n'); the key pair is made if missing. */
+int node_key(const char *root, char **pub);
+
+/*
+ * Sends request to the agent of the host at url and appends its answer to
+ * out.  known_hosts: the file of host keys; learn: 1 for ssh's accept-new,
+ * 0 for a strict check.  SW_EDENIED when the host does not trust the
+ * control's key (the message says what to run on it); SW_ERROR when it
+ * cannot be reached, its host key does not match, or the agent refused
+ * (the message says which, with ssh's or the agent's own line).
+ */
+int node_call(const char *root, const struct host_url *url, const char *request,
+	      const char *known_hosts, int learn, struct buf *out);
+
+/*
+ * Joins the host name at url: checks both, calls hello, refuses a version
+ * other than this one or a clock skew over NODE_CLOCK_SKEW_MAX_MS
+ * (SW_EINVALID, saying which and how far), else records the host
+ * (store/hosts.h) and its host key.  On any failure nothing is recorded.
+ * *out gets the answer.
+ */
+int node_join(const char *root, const char *name, const char *url, struct node_hello *out);
+
+/*
+ * Removes the host name from the list, and its host key from known_hosts
+ * unless another host recorded is reached at the same address and port (a
+ * machine installed again is then learnt again when it joins).
+ * SW_ENOTFOUND if there is no such host.
+ */
+int node_remove(const char *root, const char *name);
+
+/* hello's answer from a recorded host (strict host key), as node_call() fails. */
+int node_ping(const char *root, const struct host_rec *h, struct node_hello *out);
+
+#endif

@@ -1,0 +1,249 @@
+/* Several hosts on one machine: network namespaces and a bridge (netns.h). */
+#define _GNU_SOURCE
+#include "tests/integration/netns.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PREFIX "slipway-tb-"
+#define NETNS_DIR "/run/netns"
+
+static void pause_ms(long ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+}
+
+void th_netns_require(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("network namespaces need root");
+	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "list", NULL);
+	int ok = r.status == 0;
+	th_result_free(&r);
+	if (!ok)
+		cr_skip_test("`ip netns` is needed (iproute2, run scripts/deps)");
+}
+
+/* Runs `ip ARGS...`, asserted to succeed. */
+#define IP(at, ...) ip_at(at, (const char *const[]){ "ip", __VA_ARGS__, NULL })
+static void ip_at(struct th_at at, const char *const *argv)
+{
+	struct th_result r = th_run(NULL, NULL, NULL, argv);
+	struct buf line = BUF_INIT;
+	for (size_t i = 0; argv[i]; i++)
+		buf_addf(&line, "%s%s", i ? " " : "", argv[i]);
+	cr_assert_eq(r.status, 0, "at %s:%d: %s: %s", at.file, at.line, line.data, r.err);
+	buf_release(&line);
+	th_result_free(&r);
+}
+
+/* SIGKILL to every process in ns until none is left (about 10 s at most). */
+static void kill_all_in(const char *ns)
+{
+	for (int round = 0; round < 100; round++) {
+		struct th_result r = th_runv(NULL, NULL, "ip", "netns", "pids", ns, NULL);
+		int any = 0;
+		char *save = NULL;
+		for (char *w = strtok_r(r.out, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+			pid_t pid = (pid_t)atoi(w);
+			if (pid > 1 && pid != getpid()) {
+				kill(pid, SIGKILL);
+				any = 1;
+			}
+		}
+		th_result_free(&r);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* ours: reaped, so they leave the namespace */
+		if (!any)
+			return;
+		pause_ms(100);
+	}
+}
+
+static void delete_ns(const char *ns)
+{
+	kill_all_in(ns);
+	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "del", ns, NULL);
+	th_result_free(&r);
+}
+
+/* Removes the beds whose maker ("slipway-tb-PID-...") is gone. */
+static void sweep_stale(void)
+{
+	DIR *d = opendir(NETNS_DIR);
+	struct dirent *e;
+	struct strvec stale = STRVEC_INIT;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)))
+			continue;
+		pid_t pid = (pid_t)atoi(e->d_name + strlen(PREFIX));
+		if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+			strvec_push(&stale, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	/* host namespaces before bridges: a bridge goes with its ports */
+	for (size_t i = 0; i < stale.n; i++)
+		if (!strstr(stale.v[i], "-bridge"))
+			delete_ns(stale.v[i]);
+	for (size_t i = 0; i < stale.n; i++)
+		if (strstr(stale.v[i], "-bridge"))
+			delete_ns(stale.v[i]);
+	strvec_clear(&stale);
+}
+
+void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n)
+{
+	cr_assert(n >= 1 && n <= TH_NETNS_MAX, "at %s:%d: %zu hosts", at.file, at.line, n);
+	sweep_stale();
+	memset(tb, 0, sizeof(*tb));
+	int pid = (int)getpid();
+	tb->bridge = th_path(PREFIX "%d-bridge", pid);
+	IP(at, "netns", "add", tb->bridge);
+	IP(at, "-n", tb->bridge, "link", "set", "lo", "up");
+	IP(at, "-n", tb->bridge, "link", "add", "br0", "type", "bridge");
+	IP(at, "-n", tb->bridge, "addr", "add", "10.231.0.1/24", "dev", "br0");
+	IP(at, "-n", tb->bridge, "link", "set", "br0", "up");
+	for (size_t i = 0; i < n; i++) {
+		char port[32], cidr[48];
+		tb->ns[i] = th_path(PREFIX "%d-h%zu", pid, i);
+		tb->addr[i] = th_path("10.231.0.%zu", i + 2);
+		tb->n = i + 1;
+		snprintf(port, sizeof(port), "veth%zu", i);
+		snprintf(cidr, sizeof(cidr), "%s/24", tb->addr[i]);
+		IP(at, "netns", "add", tb->ns[i]);
+		IP(at, "-n", tb->ns[i], "link", "set", "lo", "up");
+		/* made in the bridge's namespace, its peer moved into the host's at once */
+		IP(at, "-n", tb->bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0",
+		   "netns", tb->ns[i]);
+		IP(at, "-n", tb->bridge, "link", "set", port, "master", "br0", "up");
+		IP(at, "-n", tb->ns[i], "addr", "add", cidr, "dev", "eth0");
+		IP(at, "-n", tb->ns[i], "link", "set", "eth0", "up");
+	}
+}
+
+void th_netns_down(struct th_netns *tb)
+{
+	for (size_t i = 0; i < tb->n; i++) {
+		delete_ns(tb->ns[i]);
+		free(tb->ns[i]);
+		free(tb->addr[i]);
+	}
+	if (tb->bridge)
+		delete_ns(tb->bridge);
+	free(tb->bridge);
+	memset(tb, 0, sizeof(*tb));
+}
+
+void th_netns_enter(const char *ns)
+{
+	char path[512];
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+		_exit(127);
+	close(fd);
+}
+
+struct th_result th_netns_run(const char *ns, const char *dir, const char *const *env,
+			      const char *input, const char *const *argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	const char **all = xcalloc(n + 5, sizeof(*all));
+	all[0] = "ip";
+	all[1] = "netns";
+	all[2] = "exec";
+	all[3] = ns;
+	for (size_t i = 0; i < n; i++)
+		all[4 + i] = argv[i];
+	struct th_result r = th_run(dir, env, input, all);
+	free(all);
+	return r;
+}
+
+pid_t th_netns_spawn(const char *ns, const char *log, const char *const *env,
+		     const char *const *argv)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
+		setpgid(0, 0);
+		th_netns_enter(ns);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || null < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(null, 0) < 0)
+			_exit(127);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int th_netns_port_open(const char *ns, const char *address, int port)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		th_netns_enter(ns);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		if (fd < 0 || inet_pton(AF_INET, address, &a.sin_addr) != 1)
+			_exit(2);
+		_exit(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : 1);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
+			     const char *const *env, const char *log)
+{
+	const char *argv[] = { SLIPWAY_BIN, "--root", root, "server:run", NULL };
+	pid_t pid = th_netns_spawn(ns, log, env, argv);
+	const char *status[] = { SLIPWAY_BIN, "--root", root, "server:status", "--json", NULL };
+	int up = 0, gone = 0;
+	for (int i = 0; i < 300 && !up && !gone; i++) {
+		struct th_result r = th_netns_run(ns, NULL, env, NULL, status);
+		up = !strncmp(r.out, "{\"running\":true,", 16);
+		th_result_free(&r);
+		gone = waitpid(pid, NULL, WNOHANG) == pid;
+		if (!up && !gone)
+			pause_ms(100);
+	}
+	char *said = th_read(log, NULL);
+	cr_assert(up, "at %s:%d: server:run in %s did not start:\n%s", at.file, at.line, ns,
+		  said ? said : "");
+	free(said);
+	return pid;
+}
+
+char *th_netns_list(void)
+{
+	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "list", NULL);
+	char *out = r.out;
+	r.out = NULL;
+	th_result_free(&r);
+	return out;
+}

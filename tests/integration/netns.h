@@ -1,0 +1,90 @@
+/*
+ * netns.h - several hosts on one machine for the tests: network
+ * namespaces joined by a bridge, with addresses that exist only inside
+ * them.
+ *
+ * A test bed is a bridge namespace holding a bridge and N host namespaces,
+ * each with loopback up and an "eth0" whose veth peer is a port of that
+ * bridge; host i has the address 10.231.0.(i + 2)/24 (the bridge
+ * 10.231.0.1).  Nothing links them to this machine's own namespace: no
+ * route leaves them, and the same addresses in another bed (another suite
+ * running beside this one) are another network.  Names carry the pid of
+ * the process that made them ("slipway-tb-PID-h0"), so suites never
+ * collide; th_netns_up() first removes the beds of processes that are gone
+ * (a test killed before its teardown).  Needs root and `ip netns`:
+ * th_netns_require() skips the test without them.
+ *
+ *     static struct th_netns tb;
+ *     th_netns_require();
+ *     th_netns_up(&tb, 2);                          // in .init
+ *     struct th_result r = th_netns_run(tb.ns[0], NULL, NULL, NULL, argv);
+ *     pid_t sshd = th_sshd_start_opts(&(struct th_sshd_opts){
+ *             .dir = d, .port = 22, .user = "root",
+ *             .netns = tb.ns[1], .address = tb.addr[1] });
+ *     pid_t run = th_netns_server_run(tb.ns[1], root, env, log);
+ *     th_netns_down(&tb);                           // in .fini: kills and deletes all
+ *
+ * Strings are malloc'ed and the bed's; th_netns_down() frees them and takes
+ * a bed zeroed or half made.
+ */
+#ifndef SW_TEST_NETNS_H
+#define SW_TEST_NETNS_H
+
+#include "tests/helpers.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TH_NETNS_MAX 8
+
+struct th_netns {
+	char *bridge;                 /* the bridge's namespace */
+	size_t n;                     /* host namespaces made */
+	char *ns[TH_NETNS_MAX];       /* host i's namespace */
+	char *addr[TH_NETNS_MAX];     /* host i's address, "10.231.0.(i + 2)" */
+};
+
+/* Skips the test unless it runs as root and `ip netns` works. */
+void th_netns_require(void);
+
+/* Makes the bed with n (1 .. TH_NETNS_MAX) host namespaces, asserted. */
+void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n);
+#define th_netns_up(...) th_netns_up_at(TH_AT, __VA_ARGS__)
+
+/*
+ * Kills every process in the bed's namespaces (SIGKILL, until none is
+ * left), reaps those that were ours and deletes the namespaces; the bed is
+ * zeroed.  Asserts nothing: it runs in .fini, after a failure too.
+ */
+void th_netns_down(struct th_netns *tb);
+
+/* In a forked child: moves it into namespace ns; _exit(127) when it cannot. */
+void th_netns_enter(const char *ns);
+
+/* th_run() of argv inside namespace ns (`ip netns exec`). */
+struct th_result th_netns_run(const char *ns, const char *dir, const char *const *env,
+			      const char *input, const char *const *argv);
+
+/*
+ * Starts argv inside namespace ns in the background, with env ("K=V",
+ * NULL-terminated, may be NULL) added to ours, stdout and stderr to log
+ * (appended), stdin /dev/null; it gets SIGTERM if the test dies.
+ */
+pid_t th_netns_spawn(const char *ns, const char *log, const char *const *env,
+		     const char *const *argv);
+
+/* 1 when something accepts TCP connections on address:port inside ns. */
+int th_netns_port_open(const char *ns, const char *address, int port);
+
+/*
+ * `slipway --root ROOT server:run` inside ns (th_netns_spawn), waited for
+ * until its server:status says the runtime runs (bounded; asserted).
+ */
+pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
+			     const char *const *env, const char *log);
+#define th_netns_server_run(...) th_netns_server_run_at(TH_AT, __VA_ARGS__)
+
+/* The names of the namespaces this machine has, one a line (`ip netns list`); malloc'ed. */
+char *th_netns_list(void);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * Run hosts joining a control, across network namespaces (netns.h): a
+ * control and two run hosts, each with a real sshd and a root of its own
+ * (the run hosts' runtimes running, `slipway server:run`).  hosts:add
+ * reaches a host's node agent with the control's own key; a host that does
+ * not trust that key yet is refused with the hosts:allow line to run there,
+ * and joins once it is run; a host of another version, or with a clock far
+ * from the control's, is refused; nothing is recorded by a refusal; the
+ * forced command gives the key no shell (a control run: the same key
+ * without it gets one); hosts:remove; and the teardown leaves nothing.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/netns.h"
+#include "tests/integration/sshd.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOSTS 3 /* 0: the control; 1 and 2: run hosts */
+#define ALLOW "run on it as its operator: slipway hosts:allow '"
+
+static struct th_netns tb;
+static char *sb;
+static char *dir[HOSTS], *root[HOSTS], *sshdir[HOSTS], *url[HOSTS], *log[HOSTS];
+static char *kv[HOSTS][3];
+static const char *env[HOSTS][8];
+static pid_t sshd[HOSTS], run[HOSTS];
+
+static void setup(void)
+{
+	th_netns_require();
+	th_sshd_require();
+	if (access("/usr/bin/s6-svscan", X_OK))
+		cr_skip_test("s6 is needed (run scripts/deps)");
+	sb = th_sandbox();
+	th_netns_up(&tb, HOSTS);
+	for (int i = 0; i < HOSTS; i++) {
+		dir[i] = th_path("%s/h%d", sb, i);
+		root[i] = th_path("%s/root", dir[i]);
+		sshdir[i] = th_path("%s/ssh", dir[i]);
+		log[i] = th_path("%s/server-run.log", dir[i]);
+		url[i] = th_path("ssh://root@%s", tb.addr[i]);
+		cr_assert_eq(mkdir(dir[i], 0700), 0);
+		cr_assert_eq(mkdir(sshdir[i], 0700), 0);
+		kv[i][0] = th_path("SLIPWAY_ROOT=%s", root[i]);
+		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
+		kv[i][2] = th_path("HOME=%s", dir[i]);
+		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], "SLIPWAY_HTTP_ADDRESS=127.0.0.1",
+				    "SLIPWAY_HTTP_PORT=8080", "LC_ALL=C", NULL };
+		memcpy(env[i], e, sizeof(e));
+		sshd[i] = run[i] = -1;
+		if (i == 0)
+			continue;
+		/* root logs in with a key (not only a forced one), for the control run's shell */
+		sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
+			.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
+			.address = tb.addr[i], .config = "PermitRootLogin prohibit-password\n" });
+		run[i] = th_netns_server_run(tb.ns[i], root[i], env[i], log[i]);
+	}
+}
+
+static void teardown(void)
+{
+	th_netns_down(&tb); /* every process in the namespaces with them */
+	for (int i = 0; i < HOSTS; i++) {
+		for (int k = 0; k < 3; k++)
+			free(kv[i][k]);
+		free(dir[i]);
+		free(root[i]);
+		free(sshdir[i]);
+		free(url[i]);
+		free(log[i]);
+	}
+	if (sb)
+		th_sandbox_free(sb);
+	sb = NULL;
+}
+
+TestSuite(hosts, .init = setup, .fini = teardown, .timeout = 180);
+
+/* argv run on host i (inside its namespace, with its environment). */
+static struct th_result on(int i, const char *const *argv)
+{
+	return th_netns_run(tb.ns[i], dir[i], env[i], NULL, argv);
+}
+#define SW(i, ...) on(i, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
+
+static char *ok_at(struct th_at at, struct th_result r)
+{
+	cr_assert_eq(r.status, 0, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
+		     r.status, r.out, r.err);
+	free(r.err);
+	return r.out;
+}
+#define OK(i, ...) ok_at(TH_AT, SW(i, __VA_ARGS__))
+
+/* Asserts a refusal: status, one line on stderr holding want, nothing on stdout. */
+static void refused_at(struct th_at at, struct th_result r, int status, const char *want)
+{
+	cr_assert_eq(r.status, status, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file,
+		     at.line, r.status, r.out, r.err);
+	const char *nl = strchr(r.err, '\n');
+	cr_assert(nl && !nl[1], "at %s:%d: not one line: %s", at.file, at.line, r.err);
+	cr_assert(strstr(r.err, want), "at %s:%d: no '%s' in: %s", at.file, at.line, want, r.err);
+	cr_assert_str_eq(r.out, "", "at %s:%d", at.file, at.line);
+}
+#define REFUSED(...) refused_at(TH_AT, __VA_ARGS__)
+
+/* s with each run of spaces made one. */
+static char *squeeze(const char *s)
+{
+	char *out = xstrdup(s), *w = out;
+	for (const char *p = s; *p; p++)
+		if (*p != ' ' || w == out || w[-1] != ' ')
+			*w++ = *p;
+	*w = '\0';
+	return out;
+}
+
+/* What `hosts` on the control lists, spaces squeezed. */
+static char *hosts_list(void)
+{
+	char *out = OK(0, "hosts"), *s = squeeze(out);
+	free(out);
+	return s;
+}
+
+/* Asserts the control recorded nothing: no host but local, no list, no host key learnt. */
+static void nothing_recorded_at(struct th_at at)
+{
+	char *list = hosts_list();
+	char *want = th_path("=== Hosts\nlocal this server up %s\nNo run hosts yet.", "0.1.0");
+	cr_assert(!strncmp(list, want, strlen(want)), "at %s:%d: %s", at.file, at.line, list);
+	char *file = th_path("%s/hosts/hosts", root[0]), *kh = th_path("%s/hosts/known_hosts", root[0]);
+	cr_assert(access(file, F_OK) && access(kh, F_OK), "at %s:%d: %s or %s exists", at.file,
+		  at.line, file, kh);
+	free(kh);
+	free(file);
+	free(want);
+	free(list);
+}
+#define NOTHING_RECORDED() nothing_recorded_at(TH_AT)
+
+/* The key a refused hosts:add says to allow (malloc'ed). */
+static char *key_to_allow(const struct th_result *r)
+{
+	const char *p = strstr(r->err, ALLOW);
+	cr_assert(p, "%s", r->err);
+	p += strlen(ALLOW);
+	return xstrndup(p, strcspn(p, "'"));
+}
+
+/* hosts:add of host i, refused as untrusted; then hosts:allow of the key it names there. */
+static void allow_control_on(int i)
+{
+	struct th_result r = SW(0, "hosts:add", "tmp", url[i]);
+	char *key = key_to_allow(&r);
+	th_result_free(&r);
+	free(OK(i, "hosts:allow", key));
+	free(key);
+}
+
+/* The control's public key line. */
+static char *control_key(void)
+{
+	char *p = th_path("%s/hosts/id_ed25519.pub", root[0]), *k = th_read(p, NULL);
+	cr_assert(k, "no %s", p);
+	k[strcspn(k, "\n")] = '\0';
+	free(p);
+	return k;
+}
+
+/* Host i's authorized_keys becomes text. */
+static void authorize(int i, const char *text)
+{
+	char *p = th_path("%s/authorized_keys", sshdir[i]);
+	th_write(p, text, 0600);
+	free(p);
+}
+
+/*
+ * Host i's authorized_keys forces the control's key to a script that
+ * answers hello as an agent of version, clock_offset_s seconds off.
+ */
+static void force_other_agent(int i, const char *version, long clock_offset_s)
+{
+	char *script = th_path("%s/other-agent", dir[i]);
+	char *text = th_path("#!/bin/sh\nprintf '{\"slipway\":\"%s\",\"clock_ms\":%%s,"
+			     "\"request\":\"hello\"}\\n' \"$(( ($(date +%%s) + %ld) * 1000 ))\"\n",
+			     version, clock_offset_s);
+	th_write(script, text, 0755);
+	char *key = control_key(), *line = th_path("restrict,command=\"%s\" %s\n", script, key);
+	authorize(i, line);
+	free(line);
+	free(key);
+	free(text);
+	free(script);
+}
+
+/* ssh from the control to host i with the control's key, running command. */
+static struct th_result control_ssh(int i, const char *command)
+{
+	char *key = th_path("%s/hosts/id_ed25519", root[0]), *login = th_path("root@%s", tb.addr[i]);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
+			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+			       login, command, NULL };
+	struct th_result r = on(0, argv);
+	free(login);
+	free(key);
+	return r;
+}
+
+Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
+{
+	/* h1 trusts no key yet: refused with what to run there, nothing recorded */
+	struct th_result r = SW(0, "hosts:add", "h1", url[1]);
+	char *hint = th_path("root@%s does not trust this server's key yet: " ALLOW "ssh-ed25519 ",
+			     tb.addr[1]);
+	REFUSED(r, 1, hint);
+	free(hint);
+	NOTHING_RECORDED();
+
+	/* the line run on h1, as printed: then it joins */
+	char *key = key_to_allow(&r);
+	th_result_free(&r);
+	char *out = OK(1, "hosts:allow", key);
+	cr_assert(!strncmp(out, "Trusting the control key SHA256:", 32), "%s", out);
+	cr_assert(strstr(out, "to run the node agent... done\n"), "%s", out);
+	free(out);
+	out = OK(0, "hosts:add", "h1", url[1]);
+	char *want = th_path("Adding host h1 at %s... done, slipway 0.1.0\n", url[1]);
+	cr_assert_str_eq(out, want);
+	free(want);
+	free(out);
+	char *list = hosts_list();
+	want = th_path("=== Hosts\nlocal this server up 0.1.0\nh1 %s up 0.1.0\n", url[1]);
+	cr_assert_str_eq(list, want);
+	free(want);
+	free(list);
+
+	/* allowed twice: one line still */
+	out = OK(1, "hosts:allow", key);
+	cr_assert(strstr(out, "... done, it was already\n"), "%s", out);
+	free(out);
+	char *p = th_path("%s/authorized_keys", sshdir[1]), *keys = th_read(p, NULL);
+	cr_assert_eq(th_count(keys, "node-agent"), 1, "%s", keys);
+	free(keys);
+	free(p);
+
+	/* h2 does not trust the key: refused, h1 alone is listed; h1 again: refused */
+	r = SW(0, "hosts:add", "h2", url[2]);
+	REFUSED(r, 1, ALLOW);
+	th_result_free(&r);
+	r = SW(0, "hosts:add", "h1", url[1]);
+	REFUSED(r, 1, "there is already a host 'h1'");
+	th_result_free(&r);
+	list = hosts_list();
+	cr_assert(strstr(list, "\nh1 "), "%s", list);
+	cr_assert_null(strstr(list, "h2"), "%s", list);
+	free(list);
+
+	/* h1's sshd gone: listed as unreachable, with the version it joined with */
+	th_sshd_stop(&sshd[1]);
+	list = hosts_list();
+	want = th_path("\nh1 %s unreachable 0.1.0\n", url[1]);
+	cr_assert(strstr(list, want), "%s", list);
+	free(want);
+	free(list);
+	free(key);
+}
+
+Test(hosts, a_host_of_another_version_or_clock_is_refused)
+{
+	allow_control_on(2); /* makes the control's key */
+	force_other_agent(2, "9.9.9", 0);
+	struct th_result r = SW(0, "hosts:add", "h2", url[2]);
+	REFUSED(r, 1, "host 'h2' runs slipway 9.9.9, this server 0.1.0: install the same version");
+	th_result_free(&r);
+	NOTHING_RECORDED();
+
+	force_other_agent(2, "0.1.0", -3600);
+	r = SW(0, "hosts:add", "h2", url[2]);
+	REFUSED(r, 1, "host 'h2' has a clock 3"); /* 3599.x s: its clock ticks in seconds */
+	cr_assert(strstr(r.err, " s behind this server's (at most 5 s): synchronise both (NTP)\n"),
+		  "%s", r.err);
+	th_result_free(&r);
+	NOTHING_RECORDED();
+
+	/* the control run: the same script answering this version and clock joins */
+	force_other_agent(2, "0.1.0", 0);
+	free(OK(0, "hosts:add", "h2", url[2]));
+	char *list = hosts_list();
+	cr_assert(strstr(list, "\nh2 "), "%s", list);
+	free(list);
+}
+
+Test(hosts, a_removed_host_is_listed_no_more_and_its_host_key_forgotten)
+{
+	allow_control_on(1);
+	allow_control_on(2);
+	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h2", url[2]));
+	char *kh = th_path("%s/hosts/known_hosts", root[0]), *keys = th_read(kh, NULL);
+	cr_assert(strstr(keys, tb.addr[1]) && strstr(keys, tb.addr[2]), "%s", keys);
+	free(keys);
+	char *out = OK(0, "hosts:remove", "h1");
+	cr_assert_str_eq(out, "Removing host h1... done\n");
+	free(out);
+	char *list = hosts_list();
+	cr_assert_null(strstr(list, "h1"), "%s", list);
+	cr_assert(strstr(list, "\nh2 "), "%s", list);
+	free(list);
+	/* its host key is forgotten, h2's kept */
+	keys = th_read(kh, NULL);
+	cr_assert(!strstr(keys, tb.addr[1]) && strstr(keys, tb.addr[2]), "%s", keys);
+	free(keys);
+	free(kh);
+	struct th_result r = SW(0, "hosts:remove", "h1");
+	REFUSED(r, 1, "there is no host 'h1' (see: slipway hosts)");
+	th_result_free(&r);
+	/* and it joins again */
+	free(OK(0, "hosts:add", "h1", url[1]));
+}
+
+Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
+{
+	allow_control_on(1);
+	struct th_result r = control_ssh(1, "ping");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "{\"slipway\":\"0.1.0\",\"clock_ms\":", 29), "%s", r.out);
+	th_result_free(&r);
+	r = control_ssh(1, "bash -c id");
+	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello and ping");
+	th_result_free(&r);
+
+	/* the control run: the same key without the forced command gets a shell */
+	char *key = control_key(), *line = th_path("%s\n", key);
+	authorize(1, line);
+	r = control_ssh(1, "bash -c id");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "uid=0("), "%s", r.out);
+	th_result_free(&r);
+	free(line);
+	free(key);
+}
+
+/* 1 when pid is a live process (not a zombie). */
+static int alive(pid_t pid)
+{
+	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
+	const char *paren = s ? strrchr(s, ')') : NULL;
+	int yes = paren && paren[1] == ' ' && paren[2] != 'Z';
+	free(s);
+	free(p);
+	return yes;
+}
+
+Test(hosts, the_teardown_leaves_no_namespace_and_no_process)
+{
+	char *names[HOSTS + 1];
+	names[0] = xstrdup(tb.bridge);
+	for (int i = 0; i < HOSTS; i++)
+		names[i + 1] = xstrdup(tb.ns[i]);
+	for (int i = 1; i < HOSTS; i++)
+		cr_assert(alive(sshd[i]) && alive(run[i]));
+	th_netns_down(&tb);
+	char *list = th_netns_list();
+	for (int i = 0; i <= HOSTS; i++) {
+		cr_assert_null(strstr(list, names[i]), "%s is left:\n%s", names[i], list);
+		free(names[i]);
+	}
+	for (int i = 1; i < HOSTS; i++)
+		cr_assert(!alive(sshd[i]) && !alive(run[i]), "host %d's sshd or server:run is left", i);
+	struct buf left = BUF_INIT;
+	for (int i = 1; i < HOSTS; i++)
+		cr_assert_eq(th_processes_with(root[i]), 0, "processes of %s are left", root[i]);
+	buf_release(&left);
+	free(list);
+}
