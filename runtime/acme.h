@@ -31,12 +31,15 @@
 void acme_names(const struct strvec *hosts, struct strvec *out);
 
 /*
- * Checks, before anything is asked of the CA, that each name resolves
- * (slipway.acmeResolver's DNS server, else the system's resolver) and that
+ * Checks, before anything is ordered of the CA, that each name resolves
+ * (slipway.acmeResolver's DNS server, else the system's resolver), that
  * every address it resolves to serves this router's answer to a probe
- * challenge on the HTTP port (a file put in the webroot, fetched with the
- * name as Host).  0, or SW_EINVALID with one line naming the domain and
- * the reason.
+ * challenge on the port the CA asks (slipway.acmeHttpPort: a file put in
+ * the webroot, fetched with the name as Host), and that its CAA records
+ * let the CA issue (runtime/caa.h; the CA's name is
+ * slipway.acmeCaaIdentity, else its directory's meta.caaIdentities, and
+ * CAA is not checked when neither has one).  0, or SW_EINVALID with one
+ * line naming the domain and the reason.
  */
 int acme_preflight(const char *root, const struct strvec *names);
 

@@ -215,7 +215,22 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.acmeResolver", .env = "SLIPWAY_ACME_RESOLVER",
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "the system's resolver",
 		.help = "the DNS server (`ADDRESS:PORT`) `certs:auto:enable`'s checks ask where a "
-			"domain points, the one the CA asks when it is not the public DNS" },
+			"domain points and what its CAA records say, the one the CA asks when it is not "
+			"the public DNS" },
+	[SETTING_ID_ACME_CAA_IDENTITY] = {
+		.key = "slipway.acmeCaaIdentity", .env = "SLIPWAY_ACME_CAA_IDENTITY",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_,
+		.def_doc = "the ACME directory's `meta.caaIdentities`",
+		.help = "the domain the CA goes by in CAA records (`letsencrypt.org`), which "
+			"`certs:auto:enable`'s checks look for; when neither this nor the directory "
+			"names one, CAA is not checked ([automatic certificates]"
+			"(https.md#automatic-certificates))" },
+	[SETTING_ID_ACME_HTTP_PORT] = {
+		.key = "slipway.acmeHttpPort", .env = "SLIPWAY_ACME_HTTP_PORT",
+		.type = SETTING_TYPE_PORT, .scope = SERVER_, .def = "80", .max = 65535,
+		.help = "the port the CA checks HTTP-01 challenges on, which `certs:auto:enable`'s "
+			"checks probe: 80 for a public CA, forwarded to `slipway.httpPort` when that is "
+			"another; a test CA's may differ" },
 	[SETTING_ID_HTTP_ADDRESS] = {
 		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
 		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",

@@ -60,6 +60,8 @@ void pebble_start(struct pebble *pb, struct app_sandbox *sb, int validity)
 	setenv_sb(sb, th_path("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", pb->port));
 	setenv_sb(sb, th_path("SLIPWAY_ACME_CA_BUNDLE=%s/ca.pem", pb->pki));
 	setenv_sb(sb, th_path("SLIPWAY_ACME_RESOLVER=127.0.0.1:%d", pb->dns_port));
+	/* pebble checks challenges on the router's port, where a CA checks port 80 */
+	setenv_sb(sb, th_path("SLIPWAY_ACME_HTTP_PORT=%d", sb->http_port));
 
 	char period[64] = "";
 	if (validity)

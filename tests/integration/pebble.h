@@ -15,8 +15,9 @@
  *	static void teardown(void) { pebble_stop(&pb); ... app_sandbox_release(&sb); }
  *
  * pebble_start() sets the sandbox's slipway.acmeDirectory, acmeCaBundle
- * (the test's CA, which made pebble's API certificate) and acmeResolver
- * to point at them.  Helpers assert (Criterion); every wait is bounded.
+ * (the test's CA, which made pebble's API certificate), acmeResolver and
+ * acmeHttpPort (the router's port) to point at them.  Helpers assert
+ * (Criterion); every wait is bounded.
  */
 #ifndef SW_TEST_PEBBLE_H
 #define SW_TEST_PEBBLE_H
