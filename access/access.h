@@ -53,8 +53,10 @@ int access_check(const char *root, const char *app, const char *user);
 
 /*
  * Creates the app for the remote user, who is recorded as its creator and
- * gets access to it: apps:create over ssh.  max is slipway.sshAppsCreate
- * (store/settings.h): -1 no limit; 0 refused; N refused once the user has
+ * gets access to it: apps:create over ssh.  max is what
+ * settings_ssh_apps_create() gives the user (store/settings.h: the
+ * server's slipway.sshAppsCreate, or the user's own right in
+ * slipway.sshAppsCreators): -1 no limit; 0 refused; N refused once the user has
  * created N apps they still have access to.  SW_EDENIED, with a message
  * for the user, when refused.  The apps are counted and the app is created
  * under <root>/locks/apps_create.lock, so racing creations never go past

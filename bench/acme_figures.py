@@ -149,9 +149,10 @@ def acme_figures(b):
     pki = _pki(f"{b.work}/acme-pki")
     procs, directory, dns, mgmt = _start(b, pki)
     saved = {k: os.environ.get(k) for k in ("SLIPWAY_ACME_DIRECTORY", "SLIPWAY_ACME_CA_BUNDLE",
-                                            "SLIPWAY_ACME_RESOLVER")}
+                                            "SLIPWAY_ACME_RESOLVER", "SLIPWAY_ACME_HTTP_PORT")}
+    # pebble checks challenges on the router's port, where a CA would on port 80
     os.environ.update({"SLIPWAY_ACME_DIRECTORY": directory, "SLIPWAY_ACME_CA_BUNDLE": pki[0],
-                       "SLIPWAY_ACME_RESOLVER": dns})
+                       "SLIPWAY_ACME_RESOLVER": dns, "SLIPWAY_ACME_HTTP_PORT": str(b.http_port)})
     try:
         _deploy(b, APP, KEEPALIVE_APP)
         b.slipway_run("domains:add", NAME, "-a", APP)

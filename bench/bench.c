@@ -31,12 +31,20 @@
  *       captures a backup of PostgreSQL add-on NAME with its restore test
  *       (addon_backup_capture(), what pg:backups:capture runs) and prints
  *       seconds=S size=BYTES tables=N
+ *   slipway-bench s3-put ROOT HEX
+ *       uploads ROOT's slug HEX to S3 (s3_put_file(), what a build's upload
+ *       runs, the S3 settings from the environment) and prints seconds=S
+ *   slipway-bench s3-fetch ROOT HEX
+ *       fetches slug HEX from S3 into ROOT's store (s3_slug_fetch(), SHA-256
+ *       checked before it is published) and prints seconds=S
  *
  * Not installed, not part of the product: it exists so the benchmark can
  * time the slug writer alone and build a long ledger quickly.
  */
 #define _GNU_SOURCE
 #include "store/slug.h"
+#include "store/cas.h"
+#include "store/s3.h"
 #include "dashboard/pages.h"
 #include "dashboard/scgi.h"
 #include "dashboard/session.h"
@@ -346,8 +354,44 @@ static int cmd_activity(int argc, char **argv)
 	return 0;
 }
 
+/* s3-put ROOT HEX, s3-fetch ROOT HEX */
+static int cmd_s3(int fetch, int argc, char **argv)
+{
+	struct s3 s3 = S3_INIT;
+	if (argc != 2) {
+		fprintf(stderr, "usage: slipway-bench s3-put|s3-fetch ROOT HEX\n");
+		return 2;
+	}
+	if (s3_open(&s3, argv[0]) < 0) {
+		fprintf(stderr, "error: %s\n", *sw_error_last() ? sw_error_last() : "S3 is not configured");
+		return 1;
+	}
+	double t0 = now();
+	int err;
+	if (fetch) {
+		err = s3_slug_fetch(&s3, argv[0], argv[1]);
+	} else {
+		char *key = s3_slug_key(argv[1]), *path = cas_path(argv[0], argv[1]);
+		err = path ? s3_put_file(&s3, key, path, argv[1]) : SW_EINVALID;
+		free(key);
+		free(path);
+	}
+	double t1 = now();
+	s3_release(&s3);
+	if (err < 0) {
+		fprintf(stderr, "error: %s\n", sw_error_last());
+		return 1;
+	}
+	printf("seconds=%.6f\n", t1 - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "s3-put"))
+		return cmd_s3(0, argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "s3-fetch"))
+		return cmd_s3(1, argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "builds"))
 		return cmd_builds(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "activity"))
@@ -371,6 +415,7 @@ int main(int argc, char **argv)
 			"       slipway-bench addons-stop ROOT\n"
 			"       slipway-bench builds ROOT APP N\n"
 			"       slipway-bench activity ROOT APP RUNS\n"
-			"       slipway-bench backup ROOT NAME\n");
+			"       slipway-bench backup ROOT NAME\n"
+			"       slipway-bench s3-put|s3-fetch ROOT HEX\n");
 	return 2;
 }

@@ -36,6 +36,8 @@ import addons
 import app_files
 import appnet
 import acme_figures
+import package_figures
+import s3_figures
 import dashboard_figures
 import figures
 import throughput
@@ -317,6 +319,8 @@ def measure(b):
     b.slipway_run("server:stop")
     figures.ledger_rows(b, at)              # the rows of figures 3, 4, 6 and 11
     figures.dashboard_rows(b, at)           # the row of figure 14
+    package_figures.package_figures(b)      # figure 16: apt install until the first push is served
+    s3_figures.s3_figures(b)                # figure 17: slug upload and fetch against curl
 
 
 def _run(argv, body):

@@ -17,6 +17,7 @@
 #include "store/builds.h"
 #include "store/cas.h"
 #include "store/paths.h"
+#include "store/s3.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -562,8 +563,31 @@ static int load_base(struct build *b, struct ledger *l)
 	return err;
 }
 
+/*
+ * With S3 configured (store/s3.h), the slug goes there before its release
+ * is recorded: a release always names a slug every host can fetch.  A slug
+ * the bucket has already is not sent again (so record() checking again
+ * after run_build() sent it costs one HEAD).
+ */
+static int upload_slug(struct build *b)
+{
+	struct s3 s3 = S3_INIT;
+	int sent = 0, err = s3_open(&s3, b->o->ctx->root);
+	if (err == SW_ENOTFOUND)
+		return 0;
+	if (!err)
+		err = s3_slug_push(&s3, b->o->ctx->root, b->r.slug, &sent);
+	if (!err && sent)
+		say(b->out, SAY_STEP, "Stored the slug in S3");
+	s3_release(&s3);
+	return err;
+}
+
 static int record(struct build *b)
 {
+	int err = upload_slug(b);
+	if (err)
+		return err;
 	struct activate_opts ao = { .ctx = b->o->ctx, .out = b->out, .report = &b->report };
 	b->r.description = xasprintf("Deploy %.7s%s", b->o->rev, b->o->retry ? " (retry)" : "");
 	b->r.user = xstrdup(b->o->user);
@@ -692,6 +716,9 @@ static int run_build(struct build *b, struct ledger *l, struct build_timings *t)
 		return err;
 	t->compile = lap(b);
 	if ((err = pack_and_publish(b, t)))
+		return err;
+	/* in pre-receive too (BUILD_ONLY): a slug S3 refuses rejects the push */
+	if ((err = upload_slug(b)))
 		return err;
 	if (b->o->stage == BUILD_ONLY)
 		return save_built(b, t);

@@ -146,14 +146,14 @@ int cmd_gc(struct cli *c)
 	const struct gc_args *a = c->options;
 	struct gc_result r;
 	uint64_t builds, runs, records;
-	int logs = 0, hsts = 0;
+	int logs = 0, hsts = 0, hsts_dashboard = 0;
 	char size[32];
 	if (root_exists(c))
 		return 1;
 	if (gc_run(c->root, a->keep, &r) < 0 || buildarea_sweep(c->root, &builds) < 0 ||
 	    unpack_sweep(c->root, &runs) < 0 || services_sweep(c->root) < 0 ||
 	    build_sweep(c->root, &records) < 0 || router_logs_rotate(c->root, &logs) < 0 ||
-	    session_prune(c->root, time(NULL), NULL) < 0 || certs_hsts_steps(c->root, &hsts) < 0)
+	    session_prune(c->root, time(NULL), NULL) < 0 || certs_hsts_steps(c->root, &hsts, &hsts_dashboard) < 0)
 		return cli_fail();
 	units_format_size(r.slug_bytes + r.temp_bytes, size, sizeof(size));
 	printf("Removed %" PRIu64 " slug%s, %" PRIu64 " temporary file%s, %" PRIu64
@@ -162,9 +162,16 @@ int cmd_gc(struct cli *c)
 	       r.slugs, r.slugs == 1 ? "" : "s", r.temps, r.temps == 1 ? "" : "s", builds,
 	       builds == 1 ? "y" : "ies", runs, runs == 1 ? "" : "s", records,
 	       records == 1 ? "" : "s", records == 1 ? "its" : "their", size);
+	if (r.s3) {
+		units_format_size(r.s3_bytes, size, sizeof(size));
+		printf("Removed %" PRIu64 " slug%s from S3; freed %s\n", r.s3_slugs,
+		       r.s3_slugs == 1 ? "" : "s", size);
+	}
 	if (logs)
 		printf("Rotated the router log of %d app%s\n", logs, logs == 1 ? "" : "s");
 	if (hsts)
 		printf("Took the next HSTS step of %d app%s\n", hsts, hsts == 1 ? "" : "s");
+	if (hsts_dashboard)
+		printf("Took the next HSTS step of the dashboard\n");
 	return 0;
 }

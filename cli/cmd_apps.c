@@ -97,7 +97,7 @@ int cmd_apps_create(struct cli *c)
 		/* a remote creator gets access, if the operator lets them create apps */
 		int max;
 		/* the URL first: a bad slipway.gitUrl creates nothing */
-		if (settings_ssh_apps_create(&max) < 0 || !(url = cli_git_url(c, name)) ||
+		if (settings_ssh_apps_create(c->shell_user, &max) < 0 || !(url = cli_git_url(c, name)) ||
 		    access_create_app(c->root, name, &o, c->shell_user, max) < 0) {
 			free(url);
 			return cli_fail();

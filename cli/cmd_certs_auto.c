@@ -1,7 +1,9 @@
 /*
  * certs:auto, certs:auto:enable, certs:auto:disable, certs:auto:refresh:
- * certificates from an ACME CA (runtime/acme.h); certs:auto:schedule, the
- * renewal service, and certs:auto:hook, what uacme runs for a challenge.
+ * certificates from an ACME CA (runtime/acme.h), for an app, and the same
+ * four as dashboard:certs:auto* for the dashboard's host; certs:auto:schedule,
+ * the renewal service of both, and certs:auto:hook, what uacme runs for a
+ * challenge.
  */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
@@ -15,42 +17,130 @@
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/certs.h"
+#include "store/domains.h"
+#include "store/paths.h"
 #include "util/error.h"
+#include "util/lock.h"
 #include "util/say.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The names the app's certificate is asked for; 0, or the exit code after the message. */
-static int auto_names(const struct cli *c, struct strvec *hosts, struct strvec *names)
+/*
+ * What has an automatic certificate: an app, or the dashboard (its host,
+ * slipway.dashboardHost), whose certificate is kept as an app's is under
+ * the name CERTS_DASHBOARD (store/certs.h), and so is its ACME state.
+ */
+struct auto_target {
+	const char *name;     /* the app, or CERTS_DASHBOARD */
+	int dashboard;        /* 1 for the dashboard */
+	struct strvec hosts;  /* the host names it answers at */
+	struct strvec names;  /* those a CA issues certificates for (acme_names()) */
+	struct app_ctx ctx;   /* an app's lock, while held */
+	struct lock lk;       /* the dashboard's, while held */
+};
+#define AUTO_TARGET_INIT { .hosts = STRVEC_INIT, .names = STRVEC_INIT, .ctx = APP_CTX_INIT, \
+			   .lk = LOCK_INIT }
+
+static void auto_target_release(struct auto_target *t)
 {
-	if (app_check_exists(c->root, c->app) < 0 || certs_app_hosts(c, hosts) < 0)
-		return cli_fail();
-	acme_names(hosts, names);
-	if (!names->n) {
-		say(stderr, SAY_ERROR, "%s has no domain a CA issues certificates for (add one with: "
-				       "slipway domains:add www.example.com -a %s)", c->app, c->app);
-		return 1;
-	}
-	return 0;
+	app_ctx_release(&t->ctx);
+	lock_release(&t->lk);
+	strvec_clear(&t->hosts);
+	strvec_clear(&t->names);
 }
 
-/* Installs chain and key as certs:add does: the router's switch, the old file back on failure. */
-static int install(struct cli *c, const struct strvec *hosts, const char *chain, const char *key)
+/* The target name ("APP", or CERTS_DASHBOARD) and its host names; 0, or the error set. */
+static int auto_target_open(struct cli *c, const char *name, struct auto_target *t)
+{
+	t->name = name;
+	t->dashboard = !strcmp(name, CERTS_DASHBOARD);
+	int err = 0;
+	if (t->dashboard) {
+		char *host = NULL;
+		if (!(err = domains_dashboard_host(&host)))
+			strvec_push(&t->hosts, host);
+		free(host);
+	} else {
+		struct cli one = *c;
+		one.app = name;
+		err = certs_app_hosts(&one, &t->hosts);
+	}
+	if (!err)
+		acme_names(&t->hosts, &t->names);
+	return err;
+}
+
+/* What the user reads of the target: "myapp", "the dashboard". */
+static const char *label(const struct auto_target *t)
+{
+	return t->dashboard ? "the dashboard" : t->name;
+}
+
+/* An event of the target's: in the app's logs, or the server's for the dashboard. */
+static void event(struct cli *c, const struct auto_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void event(struct cli *c, const struct auto_target *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (t->dashboard)
+		logs_server_event(c->root, "acm", "%s", text ? text : "");
+	else
+		logs_event(c->root, t->name, "acm", "%s", text ? text : "");
+	free(text);
+}
+
+/*
+ * The target whose certificate is asked for (c->app, or the dashboard),
+ * with names a CA issues certificates for; 0, or the exit code after the
+ * message.
+ */
+static int auto_names(struct cli *c, int dashboard, struct auto_target *t)
+{
+	if (!dashboard && app_check_exists(c->root, c->app) < 0)
+		return cli_fail();
+	if (auto_target_open(c, dashboard ? CERTS_DASHBOARD : c->app, t) < 0)
+		return cli_fail();
+	if (t->names.n)
+		return 0;
+	if (dashboard)
+		say(stderr, SAY_ERROR, "the dashboard's host %s is not one a CA issues certificates "
+				       "for (set one with: git config --global slipway.dashboardHost "
+				       "dashboard.example.com)", t->hosts.v[0]);
+	else
+		say(stderr, SAY_ERROR, "%s has no domain a CA issues certificates for (add one with: "
+				       "slipway domains:add www.example.com -a %s)", c->app, c->app);
+	return 1;
+}
+
+/*
+ * Installs chain and key as certs:add (dashboard:certs:add) does: the
+ * router's switch, the old file back on failure.
+ */
+static int install(struct cli *c, const struct auto_target *t, const char *chain,
+		   const char *key)
 {
 	struct cert_info info = CERT_INFO_INIT;
 	char *old = NULL;
-	int err = certs_check(chain, key, hosts, CERTS_BYPASS, &info);
-	if (!err && (err = certs_read(c->root, c->app, &old)) == SW_ENOTFOUND)
+	unsigned flags = CERTS_BYPASS | (t->dashboard ? CERTS_FOR_DASHBOARD : 0);
+	int err = certs_check(chain, key, &t->hosts, flags, &info);
+	if (!err && (err = certs_read(c->root, t->name, &old)) == SW_ENOTFOUND)
 		err = 0;
-	if (!err && (err = certs_install(c->root, c->app, chain, key)) == 0 &&
-	    (err = router_switch(c->root, c->app, NULL, NULL)) < 0)
+	if (!err && (err = certs_install(c->root, t->name, chain, key)) == 0 &&
+	    (err = t->dashboard ? router_dashboard_switch(c->root)
+				: router_switch(c->root, t->name, NULL, NULL)) < 0)
 		/* what the router refused is not kept */
-		certs_restore(c->root, c->app, old);
+		certs_restore(c->root, t->name, old);
 	cert_info_release(&info);
 	if (old)
 		explicit_bzero(old, strlen(old));
@@ -59,131 +149,188 @@ static int install(struct cli *c, const struct strvec *hosts, const char *chain,
 }
 
 /*
- * Under the app's lock: a certificate asked for (a new one when force) and
- * installed; what came of it is an event of the app's logs (how: "issued",
- * "renewed").  certs:auto goes off again on failure unless it was on.
+ * Under the target's lock: a certificate asked for (a new one when force)
+ * and installed; what came of it is an event of the target's (how:
+ * "issued", "renewed").  certs:auto goes off again on failure unless it
+ * was on.
  */
-static int obtain(struct cli *c, const struct strvec *hosts, const struct strvec *names,
-		  int force, const char *how)
+static int obtain(struct cli *c, const struct auto_target *t, int force, const char *how)
 {
 	struct acme_opts o = ACME_OPTS_INIT;
 	struct buf chain = BUF_INIT, key = BUF_INIT, list = BUF_INIT;
-	int issued = 0, was_on = acme_enabled(c->root, c->app);
+	const char *what = t->dashboard ? "Dashboard certificate" : "Certificate";
+	int issued = 0, was_on = acme_enabled(c->root, t->name);
 	o.force = force;
-	for (size_t i = 0; i < names->n; i++)
-		buf_addf(&list, "%s%s", i ? ", " : "", names->v[i]);
-	int err = acme_issue(c->root, c->app, c->self, names, &o, &issued, &chain, &key);
+	for (size_t i = 0; i < t->names.n; i++)
+		buf_addf(&list, "%s%s", i ? ", " : "", t->names.v[i]);
+	int err = acme_issue(c->root, t->name, c->self, &t->names, &o, &issued, &chain, &key);
 	if (!err)
-		err = install(c, hosts, chain.data, key.data);
+		err = install(c, t, chain.data, key.data);
 	if (err) {
-		logs_event(c->root, c->app, "acm", "Certificate for %s failed: %s", list.data,
-			   sw_error_last());
+		event(c, t, "%s for %s failed: %s", what, list.data, sw_error_last());
 		if (!was_on)
-			acme_disable(c->root, c->app);
+			acme_disable(c->root, t->name);
 	} else {
-		logs_event(c->root, c->app, "acm", "Certificate %s for %s by %s",
-			   issued ? how : "installed", list.data, c->user);
+		event(c, t, "%s %s for %s by %s", what, issued ? how : "installed", list.data,
+		      c->user);
 	}
 	certs_pem_release(&chain, &key);
 	buf_release(&list);
 	return err;
 }
 
-/* Takes the app's lock, an interrupted switch undone first (release/activate.h). */
-static int lock_app(struct cli *c, struct app_ctx *ctx)
+/*
+ * Takes the target's lock: an app's, an interrupted switch undone first
+ * (release/activate.h) unless out is NULL, its report to out; the dashboard, which has no
+ * app's lock, holds the ACME directory's (not its own: that it is there
+ * means certs:auto is on).
+ */
+static int lock_target(struct cli *c, struct auto_target *t, FILE *out)
 {
-	return app_ctx_open(ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
-			       activate_recover(ctx, stderr) < 0
-		       ? cli_fail()
-		       : 0;
+	if (!t->dashboard)
+		return app_ctx_open(&t->ctx, c->root, t->name, APP_CTX_WRITE) < 0 ||
+			       (out && activate_recover(&t->ctx, out) < 0)
+			       ? -1
+			       : 0;
+	char *dir = paths_acme_dir(c->root), *locked = xasprintf("%s/", dir);
+	int err = acme_dirs_make(c->root, NULL);
+	if (!err)
+		err = lock_acquire(&t->lk, locked, 600, NULL, NULL);
+	free(dir);
+	free(locked);
+	return err;
 }
 
-int cmd_certs_auto_enable(struct cli *c)
+/* Where the target is served now, as the line certs:auto:enable prints. */
+static void print_served(struct cli *c, const struct auto_target *t)
 {
-	struct strvec hosts = STRVEC_INIT, names = STRVEC_INIT;
-	struct app_ctx ctx = APP_CTX_INIT;
-	int rc = auto_names(c, &hosts, &names);
+	char *url = t->dashboard ? router_dashboard_url(c->root) : router_url(c->root, t->name);
+	if (t->dashboard)
+		printf("The dashboard is now served at %s/ (HTTP is redirected there)\n",
+		       url ? url : "?");
+	else
+		printf("%s now served at %s\n", t->name, url ? url : "?");
+	free(url);
+}
+
+static int auto_enable(struct cli *c, int dashboard)
+{
+	struct auto_target t = AUTO_TARGET_INIT;
+	int rc = auto_names(c, dashboard, &t);
 	/* nothing is asked of the CA before the domains are seen to point here */
-	if (!rc && acme_preflight(c->root, &names) < 0)
+	if (!rc && acme_preflight(c->root, &t.names) < 0)
 		rc = cli_fail();
-	if (!rc)
-		rc = lock_app(c, &ctx);
+	if (!rc && lock_target(c, &t, stderr) < 0)
+		rc = cli_fail();
 	if (!rc) {
 		printf("Enabling Automatic Certificate Management... ");
 		fflush(stdout);
-		if (obtain(c, &hosts, &names, 0, "issued") < 0) {
+		if (obtain(c, &t, 0, "issued") < 0) {
 			printf("failed\n");
 			rc = cli_fail();
 		} else {
 			printf("done\n");
-			char *url = router_url(c->root, c->app);
-			printf("%s now served at %s\n", c->app, url ? url : "?");
-			free(url);
+			print_served(c, &t);
 			/* renewed from now on */
 			if (acme_schedule_ensure(c->root) < 0)
 				say(stderr, SAY_WARN, "%s", sw_error_last());
 		}
 	}
-	app_ctx_release(&ctx);
-	strvec_clear(&hosts);
-	strvec_clear(&names);
+	auto_target_release(&t);
 	return rc;
 }
 
-int cmd_certs_auto(struct cli *c)
+int cmd_certs_auto_enable(struct cli *c)
 {
-	struct strvec hosts = STRVEC_INIT, names = STRVEC_INIT, covered = STRVEC_INIT;
+	return auto_enable(c, 0);
+}
+
+int cmd_dashboard_certs_auto_enable(struct cli *c)
+{
+	return auto_enable(c, 1);
+}
+
+static int auto_show(struct cli *c, int dashboard)
+{
+	struct auto_target t = AUTO_TARGET_INIT;
+	struct strvec covered = STRVEC_INIT;
 	struct cert_info info = CERT_INFO_INIT;
-	if (app_check_exists(c->root, c->app) < 0 || certs_app_hosts(c, &hosts) < 0)
+	if ((!dashboard && app_check_exists(c->root, c->app) < 0) ||
+	    auto_target_open(c, dashboard ? CERTS_DASHBOARD : c->app, &t) < 0) {
+		auto_target_release(&t);
 		return cli_fail();
-	int on = acme_enabled(c->root, c->app);
+	}
+	int on = acme_enabled(c->root, t.name);
 	printf("=== Automatic Certificate Management is %s on %s\n", on ? "enabled" : "disabled",
-	       c->app);
-	acme_names(&hosts, &names);
-	if (on && names.n) {
-		if (certs_info(c->root, c->app, &info) == 0)
-			certs_covered(&info, &names, &covered);
+	       label(&t));
+	if (on && t.names.n) {
+		if (certs_info(c->root, t.name, &info) == 0)
+			certs_covered(&info, &t.names, &covered);
 		strvec_sort(&covered);
 		size_t w = strlen("Domain");
-		for (size_t i = 0; i < names.n; i++)
-			w = strlen(names.v[i]) > w ? strlen(names.v[i]) : w;
+		for (size_t i = 0; i < t.names.n; i++)
+			w = strlen(t.names.v[i]) > w ? strlen(t.names.v[i]) : w;
 		printf("\n%-*s  %s\n", (int)w, "Domain", "Status");
-		for (size_t i = 0; i < names.n; i++)
-			printf("%-*s  %s\n", (int)w, names.v[i],
-			       strvec_has_sorted(&covered, names.v[i]) ? "Cert issued" : "Failing");
+		for (size_t i = 0; i < t.names.n; i++)
+			printf("%-*s  %s\n", (int)w, t.names.v[i],
+			       strvec_has_sorted(&covered, t.names.v[i]) ? "Cert issued" : "Failing");
 	}
 	cert_info_release(&info);
-	strvec_clear(&hosts);
-	strvec_clear(&names);
+	auto_target_release(&t);
 	strvec_clear(&covered);
 	return 0;
 }
 
-int cmd_certs_auto_disable(struct cli *c)
+int cmd_certs_auto(struct cli *c)
 {
-	struct app_ctx ctx = APP_CTX_INIT;
-	if (app_check_exists(c->root, c->app) < 0)
+	return auto_show(c, 0);
+}
+
+int cmd_dashboard_certs_auto(struct cli *c)
+{
+	return auto_show(c, 1);
+}
+
+static int auto_disable(struct cli *c, int dashboard)
+{
+	struct auto_target t = AUTO_TARGET_INIT;
+	if (!dashboard && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	if (!acme_enabled(c->root, c->app)) {
+	t.name = dashboard ? CERTS_DASHBOARD : c->app;
+	t.dashboard = dashboard;
+	if (!acme_enabled(c->root, t.name)) {
 		say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on %s",
-		    c->app);
+		    label(&t));
 		return 1;
 	}
-	int rc = app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ? cli_fail() : 0;
+	int rc = lock_target(c, &t, NULL) < 0 ? cli_fail() : 0;
 	if (!rc) {
 		printf("Disabling Automatic Certificate Management... ");
 		fflush(stdout);
-		if (acme_disable(c->root, c->app) < 0) {
+		if (acme_disable(c->root, t.name) < 0) {
 			printf("failed\n");
 			rc = cli_fail();
 		} else {
 			printf("done\n");
-			logs_event(c->root, c->app, "acm", "Automatic certificates disabled by %s",
-				   c->user);
+			if (dashboard)
+				event(c, &t, "Automatic certificates disabled for the dashboard by %s",
+				      c->user);
+			else
+				event(c, &t, "Automatic certificates disabled by %s", c->user);
 		}
 	}
-	app_ctx_release(&ctx);
+	auto_target_release(&t);
 	return rc;
+}
+
+int cmd_certs_auto_disable(struct cli *c)
+{
+	return auto_disable(c, 0);
+}
+
+int cmd_dashboard_certs_auto_disable(struct cli *c)
+{
+	return auto_disable(c, 1);
 }
 
 /* uacme's hook: METHOD TYPE IDENT TOKEN KEYAUTH; types other than http-01 are declined. */
@@ -197,109 +344,119 @@ int cmd_certs_auto_hook(struct cli *c)
 	return err < 0 ? cli_fail() : 0;
 }
 
-int cmd_certs_auto_refresh(struct cli *c)
+static int auto_refresh(struct cli *c, int dashboard)
 {
-	struct strvec hosts = STRVEC_INIT, names = STRVEC_INIT;
-	struct app_ctx ctx = APP_CTX_INIT;
-	int rc = auto_names(c, &hosts, &names);
-	if (!rc && !acme_enabled(c->root, c->app)) {
-		say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on %s "
-				       "(enable it with: slipway certs:auto:enable -a %s)", c->app,
-		    c->app);
+	struct auto_target t = AUTO_TARGET_INIT;
+	int rc = auto_names(c, dashboard, &t);
+	if (!rc && !acme_enabled(c->root, t.name)) {
+		if (dashboard)
+			say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on "
+					       "the dashboard (enable it with: slipway "
+					       "dashboard:certs:auto:enable)");
+		else
+			say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on %s "
+					       "(enable it with: slipway certs:auto:enable -a %s)",
+			    c->app, c->app);
 		rc = 1;
 	}
-	if (!rc && acme_preflight(c->root, &names) < 0)
+	if (!rc && acme_preflight(c->root, &t.names) < 0)
 		rc = cli_fail();
-	if (!rc)
-		rc = lock_app(c, &ctx);
+	if (!rc && lock_target(c, &t, stderr) < 0)
+		rc = cli_fail();
 	if (!rc) {
 		printf("Refreshing Automatic Certificate Management... ");
 		fflush(stdout);
-		rc = obtain(c, &hosts, &names, 1, "renewed") < 0 ? (printf("failed\n"), cli_fail())
-								  : (printf("done\n"), 0);
+		rc = obtain(c, &t, 1, "renewed") < 0 ? (printf("failed\n"), cli_fail())
+						    : (printf("done\n"), 0);
 	}
-	app_ctx_release(&ctx);
-	strvec_clear(&hosts);
-	strvec_clear(&names);
+	auto_target_release(&t);
 	return rc;
+}
+
+int cmd_certs_auto_refresh(struct cli *c)
+{
+	return auto_refresh(c, 0);
+}
+
+int cmd_dashboard_certs_auto_refresh(struct cli *c)
+{
+	return auto_refresh(c, 1);
 }
 
 /* ---- certs:auto:schedule ---- */
 
-/* The app's certificate, renewed when it is due (or gone); a failure waits an hour. */
-static void renew_if_due(struct cli *c, time_t now, time_t *failed_at)
+/* The target's certificate, renewed when it is due (or gone); a failure waits an hour. */
+static void renew_if_due(struct cli *c, const char *name, time_t now, time_t *failed_at)
 {
-	struct strvec hosts = STRVEC_INIT, names = STRVEC_INIT;
+	struct auto_target t = AUTO_TARGET_INIT;
 	struct cert_info info = CERT_INFO_INIT;
-	struct app_ctx ctx = APP_CTX_INIT;
-	int have = certs_info(c->root, c->app, &info) == 0;
-	if ((have && !acme_due(info.starts, info.expires, now)) || now - *failed_at < 3600)
-		goto done;
-	if (certs_app_hosts(c, &hosts) < 0)
-		goto done;
-	acme_names(&hosts, &names);
-	if (!names.n || app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
-	    activate_recover(&ctx, stdout) < 0) {
-		*failed_at = now;
-		goto done;
+	int have = certs_info(c->root, name, &info) == 0;
+	if ((!have || acme_due(info.starts, info.expires, now)) && now - *failed_at >= 3600) {
+		if (auto_target_open(c, name, &t) < 0 ||
+		    (!t.names.n && sw_error_set(SW_EINVALID, "no domain a CA issues "
+						"certificates for") < 0) ||
+		    lock_target(c, &t, stdout) < 0 || obtain(c, &t, have, "renewed") < 0) {
+			*failed_at = now;
+			printf("%s: %s\n", label(&t), sw_error_last());
+		} else {
+			printf("%s: certificate renewed\n", label(&t));
+		}
+		fflush(stdout);
 	}
-	if (obtain(c, &hosts, &names, have, "renewed") < 0)
-		*failed_at = now;
-	else
-		printf("%s: certificate renewed\n", c->app);
-done:
-	if (*failed_at == now)
-		printf("%s: %s\n", c->app, sw_error_last());
-	fflush(stdout);
-	app_ctx_release(&ctx);
+	auto_target_release(&t);
 	cert_info_release(&info);
-	strvec_clear(&hosts);
-	strvec_clear(&names);
 }
 
-/* The schedule's state: when each app's renewal last failed. */
+/* The schedule's state: when each target's renewal last failed. */
 struct schedule {
 	struct cli *c;
-	struct strvec failed_apps;
+	struct strvec failed_names;
 	time_t *failed_at;
 };
 
-/* One pass over the apps with certs:auto on. */
+/* The things with certs:auto on: the apps, then the dashboard. */
+static void auto_targets(const char *root, struct strvec *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	app_list(root, &apps);
+	for (size_t i = 0; i < apps.n; i++)
+		if (acme_enabled(root, apps.v[i]))
+			strvec_push(out, apps.v[i]);
+	if (acme_enabled(root, CERTS_DASHBOARD))
+		strvec_push(out, CERTS_DASHBOARD);
+	strvec_clear(&apps);
+}
+
+/* One pass over the things with certs:auto on. */
 static void schedule_pass(void *arg)
 {
 	struct schedule *sc = arg;
-	struct cli *c = sc->c;
-	struct strvec *failed_apps = &sc->failed_apps;
+	struct strvec *failed_names = &sc->failed_names, names = STRVEC_INIT;
 	time_t **failed_at = &sc->failed_at;
-	struct strvec apps = STRVEC_INIT;
 	time_t now = time(NULL);
-	app_list(c->root, &apps);
-	for (size_t i = 0; i < apps.n && !cli_schedule_stopping(); i++) {
-		if (!acme_enabled(c->root, apps.v[i]))
-			continue;
+	auto_targets(sc->c->root, &names);
+	for (size_t i = 0; i < names.n && !cli_schedule_stopping(); i++) {
 		size_t k = 0;
-		while (k < failed_apps->n && strcmp(failed_apps->v[k], apps.v[i]))
+		while (k < failed_names->n && strcmp(failed_names->v[k], names.v[i]))
 			k++;
-		if (k == failed_apps->n) {
-			strvec_push(failed_apps, apps.v[i]);
-			*failed_at = xrealloc(*failed_at, failed_apps->n * sizeof(**failed_at));
+		if (k == failed_names->n) {
+			strvec_push(failed_names, names.v[i]);
+			*failed_at = xrealloc(*failed_at, failed_names->n * sizeof(**failed_at));
 			(*failed_at)[k] = 0;
 		}
-		struct cli one = *c;
-		one.app = apps.v[i];
-		renew_if_due(&one, now, &(*failed_at)[k]);
+		renew_if_due(sc->c, names.v[i], now, &(*failed_at)[k]);
 	}
-	strvec_clear(&apps);
+	strvec_clear(&names);
 }
 
 int cmd_certs_auto_schedule(struct cli *c)
 {
-	struct schedule sc = { .c = c, .failed_apps = STRVEC_INIT };
+	struct schedule sc = { .c = c, .failed_names = STRVEC_INIT };
 	printf("Renewing automatic certificates a third of their lifetime before they expire, "
 	       "checking every %d minutes\n", ACME_CHECK_SEC / 60);
 	fflush(stdout);
 	cli_schedule_run(ACME_CHECK_SEC, schedule_pass, &sc, NULL);
-	strvec_clear(&sc.failed_apps);
+	strvec_clear(&sc.failed_names);
 	free(sc.failed_at);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "runtime/router.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/hsts.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/say.h"
@@ -105,8 +106,14 @@ int cmd_dashboard_certs_remove(struct cli *c)
 		rc = cli_fail();
 		certs_restore(c->root, CERTS_DASHBOARD, old);
 	} else {
+		struct hsts h = HSTS_INIT;
 		url = router_dashboard_url(c->root);
 		printf("done\nThe dashboard is served at %s/ again\n", url ? url : "?");
+		if (hsts_read(c->root, CERTS_DASHBOARD, &h) == 0 && h.on)
+			say(stderr, SAY_WARN, "HSTS is on (max-age=%ld): browsers that saw it will not "
+					      "load the dashboard over HTTP until that much time has "
+					      "passed (turn it off with: slipway dashboard:certs:hsts off)",
+			    hsts_max_age(h.step));
 	}
 	explicit_bzero(old, strlen(old));
 	free(old);

@@ -1,4 +1,8 @@
-/* certs:hsts: Strict-Transport-Security on an app's HTTPS answers, ramped up (store/hsts.h). */
+/*
+ * certs:hsts: Strict-Transport-Security on an app's HTTPS answers, ramped
+ * up (store/hsts.h); dashboard:certs:hsts the same for the dashboard's,
+ * its state kept as an app's under the name CERTS_DASHBOARD (store/certs.h).
+ */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
@@ -17,6 +21,36 @@
 #include <string.h>
 #include <time.h>
 
+/* Whose HSTS: an app's, or the dashboard's (name CERTS_DASHBOARD). */
+struct hsts_target {
+	const char *name;
+	int dashboard;
+};
+
+/* The target of name: an app, or CERTS_DASHBOARD. */
+static struct hsts_target target_of(const char *name)
+{
+	return (struct hsts_target){ .name = name, .dashboard = !strcmp(name, CERTS_DASHBOARD) };
+}
+
+/* What the user reads of it: "myapp", "the dashboard". */
+static const char *who(const struct hsts_target *t)
+{
+	return t->dashboard ? "the dashboard" : t->name;
+}
+
+/* Its commands' prefix: "dashboard:" for the dashboard's (which take no -a), else "". */
+static const char *cmd_prefix(const struct hsts_target *t)
+{
+	return t->dashboard ? "dashboard:" : "";
+}
+
+/* The router pointed at the target's state as it is now. */
+static int target_switch(const char *root, const struct hsts_target *t)
+{
+	return t->dashboard ? router_dashboard_switch(root) : router_switch(root, t->name, NULL, NULL);
+}
+
 static const char *const step_words[HSTS_STEPS] = { "5 minutes", "1 day", "1 week", "1 year" };
 
 static void utc(time_t t, char out[32])
@@ -27,15 +61,16 @@ static void utc(time_t t, char out[32])
 }
 
 /* What certs:hsts says of h. */
-static void print_state(const char *app, const struct hsts *h)
+static void print_state(const struct hsts_target *t, const struct hsts *h)
 {
 	char since[32], next[32];
 	if (!h->on) {
-		printf("HSTS is off for %s (turn it on with: slipway certs:hsts on -a %s)\n", app, app);
+		printf("HSTS is off for %s (turn it on with: slipway %scerts:hsts on%s%s)\n", who(t),
+		       cmd_prefix(t), t->dashboard ? "" : " -a ", t->dashboard ? "" : t->name);
 		return;
 	}
 	utc(h->since, since);
-	printf("HSTS is on for %s: max-age=%ld (%s) since %s\n", app, hsts_max_age(h->step),
+	printf("HSTS is on for %s: max-age=%ld (%s) since %s\n", who(t), hsts_max_age(h->step),
 	       step_words[h->step], since);
 	if (hsts_next(h)) {
 		utc(hsts_next(h), next);
@@ -44,24 +79,26 @@ static void print_state(const char *app, const struct hsts *h)
 	}
 }
 
-/* The app's certificate is there and valid now; else 1 after a one-line refusal. */
-static int need_live_cert(const char *root, const char *app)
+/* The target's certificate is there and valid now; else 1 after a one-line refusal. */
+static int need_live_cert(const char *root, const struct hsts_target *t)
 {
 	struct cert_info info = CERT_INFO_INIT;
 	time_t now = time(NULL);
+	const char *a = t->dashboard ? "" : " -a ", *app = t->dashboard ? "" : t->name;
 	int rc = 0;
-	if (!certs_has(root, app)) {
+	if (!certs_has(root, t->name)) {
 		say(stderr, SAY_ERROR, "%s has no SSL certificate: HSTS needs HTTPS (add one with: "
-				       "slipway certs:add CRT KEY -a %s)", app, app);
+				       "slipway %scerts:add CRT KEY%s%s)", who(t), cmd_prefix(t), a, app);
 		rc = 1;
-	} else if (certs_info(root, app, &info) < 0) {
+	} else if (certs_info(root, t->name, &info) < 0) {
 		rc = cli_fail();
 	} else if (now >= info.expires || now < info.starts) {
 		char when[32];
 		utc(now >= info.expires ? info.expires : info.starts, when);
 		say(stderr, SAY_ERROR, "%s's certificate %s %s: HSTS needs HTTPS that answers (add "
-				       "a valid one with: slipway certs:add CRT KEY -a %s)", app,
-		    now >= info.expires ? "expired at" : "is valid only from", when, app);
+				       "a valid one with: slipway %scerts:add CRT KEY%s%s)", who(t),
+		    now >= info.expires ? "expired at" : "is valid only from", when, cmd_prefix(t), a,
+		    app);
 		rc = 1;
 	}
 	cert_info_release(&info);
@@ -69,34 +106,35 @@ static int need_live_cert(const char *root, const char *app)
 }
 
 /* Keeps h and points the router at it; the state before is put back when the router refuses. */
-static int hsts_set(struct cli *c, const struct hsts *h, const struct hsts *was)
+static int hsts_set(struct cli *c, const struct hsts_target *t, const struct hsts *h,
+		    const struct hsts *was)
 {
-	if (hsts_write(c->root, c->app, h) < 0)
+	if (hsts_write(c->root, t->name, h) < 0)
 		return cli_fail();
-	if (router_switch(c->root, c->app, NULL, NULL) < 0) {
+	if (target_switch(c->root, t) < 0) {
 		int rc = cli_fail();
-		hsts_write(c->root, c->app, was);
+		hsts_write(c->root, t->name, was);
 		return rc;
 	}
 	return 0;
 }
 
 /* certs:hsts on|off, under the app's lock. */
-static int turn_locked(struct cli *c, int on)
+static int turn_locked(struct cli *c, const struct hsts_target *t, int on)
 {
 	struct hsts was = HSTS_INIT, h = HSTS_INIT;
-	if (hsts_read(c->root, c->app, &was) < 0)
+	if (hsts_read(c->root, t->name, &was) < 0)
 		return cli_fail();
 	if (was.on == on) {
-		printf("HSTS is already %s for %s\n", on ? "on" : "off", c->app);
+		printf("HSTS is already %s for %s\n", on ? "on" : "off", who(t));
 		return 0;
 	}
-	if (on && need_live_cert(c->root, c->app))
+	if (on && need_live_cert(c->root, t))
 		return 1;
-	printf("%s HSTS for %s... ", on ? "Enabling" : "Disabling", c->app);
+	printf("%s HSTS for %s... ", on ? "Enabling" : "Disabling", who(t));
 	fflush(stdout);
 	h = (struct hsts){ .on = on, .since = time(NULL) };
-	if (hsts_set(c, &h, &was)) {
+	if (hsts_set(c, t, &h, &was)) {
 		printf("failed\n");
 		return 1;
 	}
@@ -107,21 +145,26 @@ static int turn_locked(struct cli *c, int on)
 		       hsts_max_age(0));
 	else
 		printf("Browsers that saw it keep to HTTPS for %s for up to max-age=%ld (%s)\n",
-		       c->app, hsts_max_age(was.step), step_words[was.step]);
-	logs_event(c->root, c->app, "api", "%s HSTS by %s", on ? "Enable" : "Disable", c->user);
+		       who(t), hsts_max_age(was.step), step_words[was.step]);
+	if (t->dashboard)
+		logs_server_event(c->root, "api", "%s HSTS for the dashboard by %s",
+				  on ? "Enable" : "Disable", c->user);
+	else
+		logs_event(c->root, t->name, "api", "%s HSTS by %s", on ? "Enable" : "Disable",
+			   c->user);
 	return 0;
 }
 
 /* certs:hsts: a step that is due is taken now (through the router's switch) before it is told. */
-static int show_locked(struct cli *c)
+static int show_locked(struct cli *c, const struct hsts_target *t)
 {
 	struct hsts h = HSTS_INIT;
-	if (hsts_read(c->root, c->app, &h) < 0)
+	if (hsts_read(c->root, t->name, &h) < 0)
 		return cli_fail();
 	if (h.on && hsts_next(&h) && time(NULL) >= hsts_next(&h) &&
-	    (router_switch(c->root, c->app, NULL, NULL) < 0 || hsts_read(c->root, c->app, &h) < 0))
+	    (target_switch(c->root, t) < 0 || hsts_read(c->root, t->name, &h) < 0))
 		return cli_fail();
-	print_state(c->app, &h);
+	print_state(t, &h);
 	return 0;
 }
 
@@ -132,12 +175,12 @@ static int step_due(const char *root, const char *app, time_t now)
 	return hsts_read(root, app, &h) == 0 && hsts_next(&h) && now >= hsts_next(&h);
 }
 
-int certs_hsts_steps(const char *root, int *taken)
+int certs_hsts_steps(const char *root, int *taken, int *dashboard)
 {
 	struct strvec apps = STRVEC_INIT;
 	time_t now = time(NULL);
 	int err = app_list(root, &apps);
-	*taken = 0;
+	*taken = *dashboard = 0;
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		struct app_ctx ctx = APP_CTX_INIT;
 		if (!step_due(root, apps.v[i], now))
@@ -151,24 +194,46 @@ int certs_hsts_steps(const char *root, int *taken)
 			*taken += !step_due(root, apps.v[i], now);
 		app_ctx_release(&ctx);
 	}
+	if (!err && step_due(root, CERTS_DASHBOARD, now)) {
+		if (router_dashboard_switch(root) < 0)
+			say(stderr, SAY_WARN, "the dashboard's HSTS step waits: %s", sw_error_last());
+		else
+			*dashboard = !step_due(root, CERTS_DASHBOARD, now);
+	}
 	strvec_clear(&apps);
 	return err;
 }
 
-int cmd_certs_hsts(struct cli *c)
+/* certs:hsts [on|off], for t. */
+static int hsts_cmd(struct cli *c, const struct hsts_target *t)
 {
 	struct app_ctx ctx = APP_CTX_INIT;
 	int on = -1;
 	if (c->nargs && (on = !strcmp(c->args[0], "on")) == 0 && strcmp(c->args[0], "off"))
 		return cli_usage(c->cmd, "say on or off (not '%s'), or nothing to see the state",
 				 c->args[0]);
+	if (t->dashboard)
+		/* the dashboard has no app's lock: as dashboard:certs:add, its switch is all */
+		return on < 0 ? show_locked(c, t) : turn_locked(c, t, on);
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	/* an interrupted switch is undone first (release/activate.h) */
 	int rc = app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0 ||
 			 activate_recover(&ctx, stderr) < 0
 		 ? cli_fail()
-		 : on < 0 ? show_locked(c) : turn_locked(c, on);
+		 : on < 0 ? show_locked(c, t) : turn_locked(c, t, on);
 	app_ctx_release(&ctx);
 	return rc;
+}
+
+int cmd_certs_hsts(struct cli *c)
+{
+	struct hsts_target t = target_of(c->app);
+	return hsts_cmd(c, &t);
+}
+
+int cmd_dashboard_certs_hsts(struct cli *c)
+{
+	struct hsts_target t = target_of(CERTS_DASHBOARD);
+	return hsts_cmd(c, &t);
 }

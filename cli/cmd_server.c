@@ -1,4 +1,4 @@
-/* server:start, server:stop, server:status, server:run: the operator's runtime. */
+/* server:start, server:stop, server:status, server:run, server:reload: the operator's runtime. */
 #define _GNU_SOURCE
 #include "cli/cmds.h"
 #include "cli/common.h"
@@ -15,8 +15,10 @@
 #include "runtime/instance.h"
 #include "runtime/router.h"
 #include "release/watch.h"
+#include "release/watcher.h"
 #include "runtime/acme.h"
 #include "runtime/addon_backup.h"
+#include "store/acme.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/certs.h"
@@ -28,6 +30,7 @@
 #include "store/domains.h"
 #include "store/paths.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,14 +272,20 @@ static void cert_warnings(const char *root, struct strvec *out)
 	time_t now = time(NULL);
 	if (app_list(root, &apps) < 0)
 		apps.n = 0;
+	/* an automatic certificate is fixed by asking the CA again */
 	for (size_t i = 0; i < apps.n; i++) {
 		char *whose = xasprintf("%s's", apps.v[i]);
-		char *fix = xasprintf("certs:add CRT KEY -a %s", apps.v[i]);
+		char *fix = xasprintf(acme_enabled(root, apps.v[i]) ? "certs:auto:refresh -a %s"
+								   : "certs:add CRT KEY -a %s",
+				      apps.v[i]);
 		warn_cert(root, apps.v[i], whose, fix, now, out);
 		free(fix);
 		free(whose);
 	}
-	warn_cert(root, CERTS_DASHBOARD, "the dashboard's", "dashboard:certs:add CRT KEY", now, out);
+	warn_cert(root, CERTS_DASHBOARD, "the dashboard's",
+		  acme_enabled(root, CERTS_DASHBOARD) ? "dashboard:certs:auto:refresh"
+						       : "dashboard:certs:add CRT KEY",
+		  now, out);
 	strvec_clear(&apps);
 }
 
@@ -374,6 +383,74 @@ int cmd_server_stop(struct cli *c)
 	}
 	limits_sweep(c->root); /* what instances killed outright left */
 	printf("done\n");
+	return 0;
+}
+
+/*
+ * The runtime's services that run slipway itself: the dashboard, the
+ * schedules and each app's rollback watch.  Not the apps' instances, the
+ * add-ons' servers or the router, which serve and are never restarted by
+ * a reload.
+ */
+static void own_services(const char *root, struct strvec *out)
+{
+	struct strvec apps = STRVEC_INIT;
+	strvec_push(out, DASHBOARD_SERVICE);
+	strvec_push(out, ACME_SERVICE);
+	strvec_push(out, ADDON_BACKUP_SERVICE);
+	if (app_list(root, &apps) == 0)
+		for (size_t i = 0; i < apps.n; i++) {
+			char *name = watch_service_name(apps.v[i]);
+			strvec_push(out, name);
+			free(name);
+		}
+	strvec_clear(&apps);
+}
+
+#define RELOAD_WAIT_SEC 30
+
+/* Restarts the service whose process is pid (SIGTERM through s6) and waits until a new one runs. */
+static int restart_service(const char *root, const char *name, long pid)
+{
+	struct service_state st;
+	int err = supervisor_service_signal(root, name, SIGTERM);
+	for (int i = 0; !err && i < RELOAD_WAIT_SEC * 10; i++) {
+		/* a new process, or none wanted: a watch that was over ended for good */
+		if (supervisor_service_state(root, name, &st) == 0 &&
+		    ((st.up && st.pid != pid) || !st.wanted_up))
+			return 0;
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return err ? err : sw_error_set(SW_ETIMEOUT, "the service '%s' did not start again within %d s",
+					  name, RELOAD_WAIT_SEC);
+}
+
+int cmd_server_reload(struct cli *c)
+{
+	struct strvec names = STRVEC_INIT;
+	int err = 0, restarted = 0;
+	if (!supervisor_running(c->root)) {
+		printf("The runtime of %s is not running\n", c->root);
+		return 0;
+	}
+	own_services(c->root, &names);
+	for (size_t i = 0; i < names.n && !err; i++) {
+		struct service_state st;
+		if (!supervisor_service_exists(c->root, names.v[i]) ||
+		    supervisor_service_state(c->root, names.v[i], &st) < 0 || !st.up)
+			continue;
+		printf("Restarting %s on %s... ", names.v[i], c->self);
+		fflush(stdout);
+		err = restart_service(c->root, names.v[i], st.pid);
+		printf("%s\n", err ? "failed" : "done");
+		restarted++;
+	}
+	strvec_clear(&names);
+	if (err)
+		return cli_fail();
+	if (!restarted)
+		printf("The runtime of %s runs none of its own services now\n", c->root);
 	return 0;
 }
 

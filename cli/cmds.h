@@ -83,8 +83,13 @@ int cmd_certs_info(struct cli *c);
 int cmd_certs_remove(struct cli *c);
 /* cmd_hsts.c */
 int cmd_certs_hsts(struct cli *c);
-/* gc: takes each app's HSTS step that is due (store/hsts.h); *taken counts them. */
-int certs_hsts_steps(const char *root, int *taken);
+/*
+ * gc: takes each app's HSTS step that is due, and the dashboard's
+ * (store/hsts.h); *taken counts the apps', *dashboard is 1 when it took
+ * the dashboard's.
+ */
+int certs_hsts_steps(const char *root, int *taken, int *dashboard);
+int cmd_dashboard_certs_hsts(struct cli *c);
 /* What certs:add is given: the CRT and KEY files, else the PEM bundle on stdin (into text). */
 int certs_read_pem(const struct cli *c, struct buf *text);
 
@@ -104,6 +109,10 @@ int cmd_certs_auto_disable(struct cli *c);
 int cmd_certs_auto_hook(struct cli *c);
 int cmd_certs_auto_refresh(struct cli *c);
 int cmd_certs_auto_schedule(struct cli *c);
+int cmd_dashboard_certs_auto(struct cli *c);
+int cmd_dashboard_certs_auto_enable(struct cli *c);
+int cmd_dashboard_certs_auto_disable(struct cli *c);
+int cmd_dashboard_certs_auto_refresh(struct cli *c);
 /*
  * Before certs:add is sent to a server: its CRT and KEY files, this
  * machine's, become its stdin (and it has no arguments); its usage errors
@@ -179,6 +188,7 @@ int cmd_server_start(struct cli *c);
 int cmd_server_status(struct cli *c);
 int cmd_server_stop(struct cli *c);
 int cmd_server_run(struct cli *c);
+int cmd_server_reload(struct cli *c);
 int cmd_instance_run(struct cli *c);
 int cmd_watch_run(struct cli *c);
 extern const struct opt server_status_opts[], instance_run_opts[], watch_run_opts[];

@@ -307,6 +307,9 @@ const struct cmd cli_commands[] = {
 	  "stop what the runtime supervises, then the runtime" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
+	{ "server:reload", cmd_server_reload, 0, 0, 0, "", NULL,
+	  "restart the runtime's own slipway services (the dashboard, the schedules, the rollback\n"
+	  "watches) on this slipway, as after an upgrade; apps, add-ons and the router keep running" },
 	{ "watch:run", cmd_watch_run, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "vN --previous vP -a APP", watch_run_opts,
 	  "watch a release that just went live and roll back to vP if it crashes (what a push starts)" },
@@ -327,6 +330,18 @@ const struct cmd cli_commands[] = {
 	  "neither CRT nor KEY: a PEM bundle of both on stdin); HTTP is then redirected" },
 	{ "dashboard:certs:remove", cmd_dashboard_certs_remove, 0, 0, 0, "", NULL,
 	  "remove the dashboard's SSL certificate: it is served over HTTP only again" },
+	{ "dashboard:certs:hsts", cmd_dashboard_certs_hsts, 0, 0, 1, "[on|off]", NULL,
+	  "send Strict-Transport-Security on the dashboard's HTTPS answers, ramped up as\n"
+	  "certs:hsts does for an app's; or stop (off); nothing: say which max-age is sent" },
+	{ "dashboard:certs:auto", cmd_dashboard_certs_auto, 0, 0, 0, "", NULL,
+	  "show the status of the dashboard's automatic certificate" },
+	{ "dashboard:certs:auto:enable", cmd_dashboard_certs_auto_enable, 0, 0, 0, "", NULL,
+	  "get the dashboard a certificate for slipway.dashboardHost from the ACME CA (as\n"
+	  "certs:auto:enable), after checking it points to this server; renewed as an app's" },
+	{ "dashboard:certs:auto:disable", cmd_dashboard_certs_auto_disable, 0, 0, 0, "", NULL,
+	  "turn automatic certificates off for the dashboard (its certificate stays until removed)" },
+	{ "dashboard:certs:auto:refresh", cmd_dashboard_certs_auto_refresh, 0, 0, 0, "", NULL,
+	  "get the dashboard a new certificate now, before its renewal is due" },
 	{ "keys", cmd_keys, 0, 0, 0,
 	  "", NULL,
 	  "list the ssh keys installed for users" },

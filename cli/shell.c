@@ -64,7 +64,7 @@ static int create_on_push(const struct shell_opts *o, const char *app)
 	int max, err = app_check_exists(o->root, app);
 	if (err != SW_ENOTFOUND)
 		return err;
-	if ((err = settings_ssh_apps_create(&max)) < 0)
+	if ((err = settings_ssh_apps_create(o->user, &max)) < 0)
 		return err;
 	if (max == 0)
 		return app_check_exists(o->root, app);

@@ -10,7 +10,7 @@
  *
  *   git-receive-pack / git-upload-pack on an app
  *       a push to an app that does not exist creates it first when the
- *       user may create apps (slipway.sshAppsCreate, its limit and lock:
+ *       user may create apps (slipway.sshAppsCreate or sshAppsCreators, its limit and lock:
  *       access_create_app()) and says "Creating APP... done" (a step) to
  *       stderr; otherwise it is refused as any missing app is.  The user
  *       must have access (access.h), else "You do not have access

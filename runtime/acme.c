@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "runtime/acme.h"
 
+#include "runtime/acme_directory.h"
+#include "runtime/caa.h"
+#include "runtime/dns.h"
 #include "runtime/router.h"
 #include "runtime/supervisor.h"
 #include "store/acme.h"
 #include "store/app.h"
+#include "store/certs.h"
 #include "store/paths.h"
 #include "store/settings.h"
 #include "util/error.h"
@@ -13,7 +17,6 @@
 #include "util/run.h"
 
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -21,7 +24,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,70 +49,6 @@ void acme_names(const struct strvec *hosts, struct strvec *out)
 			continue;
 		strvec_push(out, h);
 	}
-}
-
-/* The A and AAAA records of name at the DNS server "ADDRESS:PORT" server. */
-static int resolve_at(const char *server, const char *name, struct strvec *addrs)
-{
-	char host[64];
-	const char *colon = strrchr(server, ':');
-	int port = colon ? atoi(colon + 1) : 53;
-	size_t hn = colon ? (size_t)(colon - server) : strlen(server);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (hn >= sizeof(host) || port < 1 || port > 65535)
-		return sw_error_set(SW_EINVALID, "slipway.acmeResolver: '%s' is not ADDRESS:PORT",
-				    server);
-	memcpy(host, server, hn);
-	host[hn] = '\0';
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return sw_error_set(SW_EINVALID, "slipway.acmeResolver: '%s' is not ADDRESS:PORT",
-				    server);
-	struct __res_state st;
-	memset(&st, 0, sizeof(st));
-	if (res_ninit(&st) < 0)
-		return sw_error_set(SW_ERROR, "cannot set up a DNS resolver");
-	st.nscount = 1;
-	st.nsaddr_list[0] = sa;
-	static const ns_type types[] = { ns_t_a, ns_t_aaaa };
-	for (size_t t = 0; t < 2; t++) {
-		unsigned char ans[4096];
-		int len = res_nquery(&st, name, ns_c_in, types[t], ans, sizeof(ans));
-		ns_msg msg;
-		if (len < 0 || ns_initparse(ans, len, &msg) < 0)
-			continue;
-		for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-			ns_rr rr;
-			char text[INET6_ADDRSTRLEN];
-			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != types[t])
-				continue;
-			int af = types[t] == ns_t_a ? AF_INET : AF_INET6;
-			if (ns_rr_rdlen(rr) == (af == AF_INET ? 4 : 16) &&
-			    inet_ntop(af, ns_rr_rdata(rr), text, sizeof(text)))
-				strvec_push(addrs, text);
-		}
-	}
-	res_nclose(&st);
-	return 0;
-}
-
-/* name's addresses, from server (NULL: the system's resolver) */
-static int resolve(const char *server, const char *name, struct strvec *addrs)
-{
-	if (server && *server)
-		return resolve_at(server, name, addrs);
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-	if (getaddrinfo(name, NULL, &hints, &res))
-		return 0;
-	for (struct addrinfo *a = res; a; a = a->ai_next) {
-		char text[INET6_ADDRSTRLEN];
-		void *in = a->ai_family == AF_INET
-				   ? (void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-				   : (void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if (inet_ntop(a->ai_family, in, text, sizeof(text)))
-			strvec_push(addrs, text);
-	}
-	freeaddrinfo(res);
-	return 0;
 }
 
 /* waits until fd is ready for events, up to PROBE_MS; 0, or why not in why */
@@ -197,41 +135,99 @@ static void random_hex(char *out, size_t bytes)
 		sprintf(out + 2 * i, "%02x", r[i]);
 }
 
-/* Whether addr serves the probe token (with its answer want) for name; else SW_EINVALID. */
-static int probe(const char *addr, int port, const char *name, const char *token,
-		 const char *want)
+/* What the checks before an order go by. */
+struct preflight {
+	char *server;          /* slipway.acmeResolver, or NULL: the system's resolver */
+	int port;              /* slipway.acmeHttpPort: where the CA asks for challenges */
+	int router_port;       /* slipway.httpPort */
+	char token[48], want[33]; /* the probe challenge put in the webroot */
+};
+
+/* The end of a refusal of the probe: what to look at. */
+static char *probe_hint(const struct preflight *p)
+{
+	if (p->port == p->router_port)
+		return xstrdup("is it this server?");
+	return xasprintf("the CA checks port %d, and this router serves HTTP on %d "
+			 "(slipway.httpPort): forward port %d to %d, or serve HTTP on %d", p->port,
+			 p->router_port, p->port, p->router_port, p->port);
+}
+
+/* Whether addr serves the probe token on the CA's port for name; else SW_EINVALID. */
+static int probe(const struct preflight *p, const char *addr, const char *name)
 {
 	const char *why = NULL;
-	char *path = xasprintf("/.well-known/acme-challenge/%s", token);
-	char *got = http_get(addr, port, name, path, &why);
-	int err = 0;
+	char *path = xasprintf("/.well-known/acme-challenge/%s", p->token);
+	char *got = http_get(addr, p->port, name, path, &why), *hint = probe_hint(p);
+	int err = 0, code = 0;
+	char *body = got ? strstr(got, "\r\n\r\n") : NULL;
 	free(path);
 	if (!got)
-		return sw_error_set(SW_EINVALID, "%s resolves to %s, where port %d gives no answer "
-				    "(%s): is it this server?", name, addr, port, why);
-	int code = 0;
-	char *body = strstr(got, "\r\n\r\n");
-	if (sscanf(got, "HTTP/%*s %d", &code) != 1 || code != 200 || !body ||
-	    strcmp(body + 4, want))
+		err = sw_error_set(SW_EINVALID, "%s resolves to %s, where port %d gives no answer "
+				   "(%s): %s", name, addr, p->port, why, hint);
+	else if (sscanf(got, "HTTP/%*s %d", &code) != 1 || code != 200 || !body ||
+		 strcmp(body + 4, p->want))
 		err = sw_error_set(SW_EINVALID, "%s resolves to %s, which does not serve this "
-				   "server's challenges (HTTP %d for "
-				   "/.well-known/acme-challenge/): is it this server?", name, addr,
-				   code);
+				   "server's challenges on port %d (HTTP %d for "
+				   "/.well-known/acme-challenge/): %s", name, addr, p->port, code,
+				   hint);
 	free(got);
+	free(hint);
 	return err;
 }
 
-static int preflight_name(const char *server, const char *name, int port, const char *token,
-			  const char *want)
+static int preflight_name(const struct preflight *p, const char *name)
 {
 	struct strvec addrs = STRVEC_INIT;
-	int err = resolve(server, name, &addrs);
+	int err = dns_addresses(p->server, name, &addrs);
 	if (!err && !addrs.n)
 		err = sw_error_set(SW_EINVALID, "%s does not resolve: point its DNS (an A record) to "
 				   "this server", name);
 	for (size_t i = 0; !err && i < addrs.n; i++)
-		err = probe(addrs.v[i], port, name, token, want);
+		err = probe(p, addrs.v[i], name);
 	strvec_clear(&addrs);
+	return err;
+}
+
+/*
+ * The names the CA goes by in CAA records: slipway.acmeCaaIdentity, else
+ * its directory's meta.caaIdentities; none when neither says.
+ */
+static int caa_identities(struct settings *s, struct strvec *ids)
+{
+	char *id = NULL, *url = NULL, *bundle = NULL;
+	int err = settings_string(s, &SETTING_ACME_CAA_IDENTITY, &id);
+	if (!err && id && *id) {
+		strvec_push(ids, id);
+		goto done;
+	}
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_DIRECTORY, &url);
+	if (!err)
+		err = settings_string(s, &SETTING_ACME_CA_BUNDLE, &bundle);
+	if (!err)
+		err = acme_directory_caa(url, bundle, ids);
+done:
+	free(id);
+	free(url);
+	free(bundle);
+	return err;
+}
+
+/* Each name's CAA records let the CA issue it a certificate. */
+static int preflight_caa(struct settings *s, const char *server, const struct strvec *names)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct caa_set set = CAA_SET_INIT;
+	int err = caa_identities(s, &ids);
+	/* a CA that names itself nowhere: there is nothing to look for */
+	for (size_t i = 0; !err && ids.n && i < names->n; i++) {
+		err = caa_find(server, names->v[i], &set);
+		if (!err)
+			err = caa_allows(&set, names->v[i], &ids);
+	}
+	caa_set_release(&set);
+	strvec_clear(&ids);
 	return err;
 }
 
@@ -239,22 +235,28 @@ int acme_preflight(const char *root, const struct strvec *names)
 {
 	struct settings *s = NULL;
 	struct router_listen l;
-	char *server = NULL;
-	char token[48] = "slipway-probe-", want[33];
-	random_hex(token + strlen(token), 16);
-	random_hex(want, 16);
+	struct preflight p = { .token = "slipway-probe-" };
+	uint64_t port = 0;
+	random_hex(p.token + strlen(p.token), 16);
+	random_hex(p.want, 16);
 	int err = router_listen_read(root, &l);
 	if (!err)
 		err = settings_open(&s, root, NULL);
 	if (!err)
-		err = settings_string(s, &SETTING_ACME_RESOLVER, &server);
+		err = settings_string(s, &SETTING_ACME_RESOLVER, &p.server);
 	if (!err)
-		err = acme_challenge_put(root, token, want);
+		err = settings_count(s, &SETTING_ACME_HTTP_PORT, &port);
+	p.port = (int)port;
+	p.router_port = l.port;
+	if (!err)
+		err = acme_challenge_put(root, p.token, p.want);
 	for (size_t i = 0; !err && i < names->n; i++)
-		err = preflight_name(server, names->v[i], l.port, token, want);
-	acme_challenge_remove(root, token);
+		err = preflight_name(&p, names->v[i]);
+	acme_challenge_remove(root, p.token);
+	if (!err)
+		err = preflight_caa(s, p.server, names);
 	settings_free(s);
-	free(server);
+	free(p.server);
 	return err;
 }
 
@@ -496,10 +498,11 @@ int acme_due(time_t starts, time_t expires, time_t now)
 	return now >= expires - (expires - starts) / 3;
 }
 
+/* 1 when an app, or the dashboard, has certs:auto on. */
 static int any_enabled(const char *root)
 {
 	struct strvec apps = STRVEC_INIT;
-	int found = 0;
+	int found = acme_enabled(root, CERTS_DASHBOARD);
 	app_list(root, &apps);
 	for (size_t i = 0; !found && i < apps.n; i++)
 		found = acme_enabled(root, apps.v[i]);

@@ -31,12 +31,15 @@
 void acme_names(const struct strvec *hosts, struct strvec *out);
 
 /*
- * Checks, before anything is asked of the CA, that each name resolves
- * (slipway.acmeResolver's DNS server, else the system's resolver) and that
+ * Checks, before anything is ordered of the CA, that each name resolves
+ * (slipway.acmeResolver's DNS server, else the system's resolver), that
  * every address it resolves to serves this router's answer to a probe
- * challenge on the HTTP port (a file put in the webroot, fetched with the
- * name as Host).  0, or SW_EINVALID with one line naming the domain and
- * the reason.
+ * challenge on the port the CA asks (slipway.acmeHttpPort: a file put in
+ * the webroot, fetched with the name as Host), and that its CAA records
+ * let the CA issue (runtime/caa.h; the CA's name is
+ * slipway.acmeCaaIdentity, else its directory's meta.caaIdentities, and
+ * CAA is not checked when neither has one).  0, or SW_EINVALID with one
+ * line naming the domain and the reason.
  */
 int acme_preflight(const char *root, const struct strvec *names);
 
@@ -63,8 +66,10 @@ int acme_issue(const char *root, const char *app, const char *self, const struct
  * Renewal is the runtime's service ACME_SERVICE (runtime/supervisor.h),
  * running `slipway certs:auto:schedule` as the server user: every
  * ACME_CHECK_SEC, and when woken (SIGALRM), it renews the certificate of
- * each app with certs:auto on once a third of its lifetime is left
- * (acme_due()), and swaps it in through the router's switch.
+ * each app with certs:auto on, and the dashboard's (its state kept as an
+ * app's, under CERTS_DASHBOARD, store/certs.h), once a third of its
+ * lifetime is left (acme_due()), and swaps it in through the router's
+ * switch.
  */
 #define ACME_SERVICE "acme-renew"
 #define ACME_CHECK_SEC 300
@@ -73,7 +78,8 @@ int acme_issue(const char *root, const char *app, const char *self, const struct
 int acme_due(time_t starts, time_t expires, time_t now);
 
 /*
- * The service there, once the runtime runs and an app has certs:auto on;
+ * The service there, once the runtime runs and an app (or the dashboard)
+ * has certs:auto on;
  * woken when it was there already.
  */
 int acme_schedule_ensure(const char *root);

@@ -73,24 +73,40 @@ int logs_rotate(const char *dir)
 	return full;
 }
 
-int logs_event(const char *root, const char *app, const char *who, const char *fmt, ...)
+/* "STAMP slipway[who]: text\n" into line, the text on one line whatever it quotes. */
+static void event_line(struct buf *line, const char *who, const char *fmt, va_list ap)
 {
 	char stamp[LOGS_STAMP_LEN + 1];
-	struct buf line = BUF_INIT;
-	va_list ap;
-
 	logs_stamp(stamp);
-	buf_addf(&line, "%s slipway[%s]: ", stamp, who);
-	va_start(ap, fmt);
+	buf_addf(line, "%s slipway[%s]: ", stamp, who);
 	char *text = NULL;
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
-	va_end(ap);
-	/* one event is one line, whatever it quotes */
 	for (const char *s = text ? text : ""; *s; s++)
-		buf_add(&line, *s == '\n' || *s == '\r' ? " " : s, 1);
+		buf_add(line, *s == '\n' || *s == '\r' ? " " : s, 1);
 	free(text);
-	buf_adds(&line, "\n");
+	buf_adds(line, "\n");
+}
+
+/* Appends line to path (made with mode when missing). */
+static int append_line(const char *path, const struct buf *line, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+	int err = fd < 0 || fs_write_all(fd, line->data, line->len) < 0
+			  ? sw_error_errno(SW_ERROR, "cannot write '%s'", path)
+			  : 0;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int logs_event(const char *root, const char *app, const char *who, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	event_line(&line, who, fmt, ap);
+	va_end(ap);
 
 	char *appdir = logs_app_dir(root, app), *dir = xasprintf("%s/%s", appdir, EVENTS_DIR);
 	char *current = xasprintf("%s/current", dir);
@@ -100,14 +116,28 @@ int logs_event(const char *root, const char *app, const char *who, const char *f
 		err = sw_error_errno(SW_ERROR, "cannot create '%s'", dir);
 	if (!err && stat(current, &st) == 0 && st.st_size >= LOGS_FILE_SIZE)
 		rotate_events(dir, current);
-	int fd = err ? -1 : open(current, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (!err && (fd < 0 || fs_write_all(fd, line.data, line.len) < 0))
-		err = sw_error_errno(SW_ERROR, "cannot write '%s'", current);
-	if (fd >= 0)
-		close(fd);
+	if (!err)
+		err = append_line(current, &line, 0640);
 	free(current);
 	free(dir);
 	free(appdir);
+	buf_release(&line);
+	return err;
+}
+
+int logs_server_event(const char *root, const char *who, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	event_line(&line, who, fmt, ap);
+	va_end(ap);
+	char *logs = paths_logs_dir(root), *path = paths_supervisor_log(root);
+	int err = fs_mkdir_p(logs, 0700);
+	if (!err)
+		err = append_line(path, &line, 0600);
+	free(logs);
+	free(path);
 	buf_release(&line);
 	return err;
 }

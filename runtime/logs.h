@@ -48,6 +48,15 @@ int logs_event(const char *root, const char *app, const char *who, const char *f
 	__attribute__((format(printf, 4, 5)));
 
 /*
+ * Appends the same line to the server's own log, <root>/logs/supervisor.log
+ * (where the supervision tree and the dashboard's service write), for
+ * what belongs to no app: the dashboard's certificate.  Errors as
+ * logs_event().
+ */
+int logs_server_event(const char *root, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * The next generation number of the app's instances: each batch of
  * instances started gets a new one, so two instances of the same release,
  * type and index (a restart) never share a service or log directory.

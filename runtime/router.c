@@ -337,6 +337,7 @@ static void limits_conf(const struct router_limits *lim, struct buf *b)
 }
 
 static void https_redirect(struct buf *b, const struct router_listen *l);
+static void acme_location(struct buf *b, const char *root_abs);
 
 /*
  * The dashboard's server block, router/http-dashboard.conf: its host passed
@@ -344,10 +345,13 @@ static void https_redirect(struct buf *b, const struct router_listen *l);
  * Slipway's nginx includes it; an operator's includes it with http.conf
  * (slipway.router system).  A root whose path nginx could misread gets none.
  * With its certificate (cert: its file as nginx reads it), it is served on
- * the HTTPS port, and HTTP is redirected there as an app's is.
+ * the HTTPS port, and HTTP is redirected there as an app's is.  Its HTTP
+ * server answers the ACME challenges first, as an app's does (root_abs:
+ * the root for an operator's nginx, NULL for Slipway's).  hsts: the
+ * max-age of its HTTPS answers' Strict-Transport-Security (0: none).
  */
-static void dashboard_conf(const char *root, const struct router_listen *l, const char *host,
-			   const char *cert, struct buf *b)
+static void dashboard_conf(const char *root, const char *root_abs, const struct router_listen *l,
+			   const char *host, const char *cert, long hsts, struct buf *b)
 {
 	buf_adds(b, "# written by slipway: the dashboard\n");
 	if (!host || root_plain(root) < 0) {
@@ -358,6 +362,7 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 		buf_addf(b, "server {\n");
 		add_listen(b, l, "");
 		buf_addf(b, "\tserver_name %s;\n", host);
+		acme_location(b, root_abs);
 		https_redirect(b, l);
 		buf_adds(b, "}\n");
 	}
@@ -366,8 +371,12 @@ static void dashboard_conf(const char *root, const struct router_listen *l, cons
 	if (cert) {
 		add_listen_on(b, l, l->https_port, HTTPS_LISTEN);
 		buf_addf(b, "\tssl_certificate %s;\n\tssl_certificate_key %s;\n", cert, cert);
+		if (hsts)
+			buf_addf(b, "\tadd_header Strict-Transport-Security \"max-age=%ld\" always;\n",
+				 hsts);
 	} else {
 		add_listen(b, l, "");
+		acme_location(b, root_abs);
 	}
 	/* the scripts, named by their content (dashboard/assets.h): kept for good */
 	buf_addf(b, "	server_name %s;\n"
@@ -402,12 +411,16 @@ static int dashboard_text(const char *root, const struct router_listen *l, int s
 			  struct buf *b)
 {
 	char *host = NULL, *cert = NULL;
+	struct hsts hsts = HSTS_INIT;
 	int err = domains_dashboard_host(&host);
 	if (!err && certs_has(root, CERTS_DASHBOARD))
 		cert = system ? paths_cert_file(root, CERTS_DASHBOARD)
 			      : paths_cert_from_router(CERTS_DASHBOARD);
 	if (!err)
-		dashboard_conf(root, l, host, cert, b);
+		err = hsts_read(root, CERTS_DASHBOARD, &hsts);
+	if (!err)
+		dashboard_conf(root, system ? root : NULL, l, host, cert,
+			       hsts.on ? hsts_max_age(hsts.step) : 0, b);
 	free(cert);
 	free(host);
 	return err;
@@ -1264,10 +1277,14 @@ int router_dashboard_switch(const char *root)
 	struct router_listen l;
 	struct buf conf = BUF_INIT;
 	char *path = router_path(root, DASHBOARD_FILE), *old = NULL, *old_tls = NULL;
-	int system = 0, wrote = 0, taken = 0;
+	struct hsts hsts_was = HSTS_INIT;
+	int system = 0, wrote = 0, taken = 0, hsts_moved = 0;
 	int err = router_mode(&system);
 	if (!err)
 		err = router_listen_read(root, &l);
+	/* its HSTS moves on as an app's does */
+	if (!err)
+		err = hsts_move(root, CERTS_DASHBOARD, &hsts_was, &hsts_moved);
 	if (!err)
 		err = dashboard_text(root, &l, system, &conf);
 	if (!err && fs_read_file(path, 1 << 20, &old, NULL) < 0)
@@ -1284,6 +1301,8 @@ int router_dashboard_switch(const char *root)
 			unlink(path);
 		undo_rest(root, system, old_tls);
 	}
+	if (err && hsts_moved && !taken)
+		hsts_write(root, CERTS_DASHBOARD, &hsts_was);
 	buf_release(&conf);
 	free(old);
 	free(old_tls);

@@ -186,8 +186,9 @@ int router_forget(const char *root, const char *app);
  * Points the router at the dashboard's certificate as it is now (store/certs.h,
  * CERTS_DASHBOARD): http-dashboard.conf gets a server on the HTTPS port for
  * slipway.dashboardHost and its HTTP server redirects there; without one,
- * plain HTTP again.  Checked, reloaded and put back on failure as
- * router_switch() does.
+ * plain HTTP again.  Its HSTS (store/hsts.h, CERTS_DASHBOARD) takes a step
+ * that is due, and is sent on its HTTPS answers, as an app's.  Checked,
+ * reloaded and put back on failure as router_switch() does.
  */
 int router_dashboard_switch(const char *root);
 

@@ -2,6 +2,7 @@
 
 #include "store/app.h"
 #include "store/cas.h"
+#include "store/s3.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "store/gitlocks.h"
@@ -160,6 +161,55 @@ static int sweep_one(const char *hex, uint64_t size, void *ctx)
 	return 0;
 }
 
+struct s3_sweep {
+	const char *root;
+	const struct strvec *keep;
+	const struct s3 *s3;
+	struct gc_result *res;
+};
+
+/* One key under S3_SLUG_PREFIX: deleted when it is a slug nothing needs. */
+static int s3_sweep_one(const char *key, uint64_t size, time_t mtime, void *ctx)
+{
+	struct s3_sweep *s = ctx;
+	const char *name = key + strlen(S3_SLUG_PREFIX);
+	char hex[CAS_HEX_LEN + 1];
+	if (strlen(name) != CAS_HEX_LEN + strlen(".tar.zst") || strcmp(name + CAS_HEX_LEN, ".tar.zst"))
+		return 0; /* not a slug's name: not ours to judge */
+	memcpy(hex, name, CAS_HEX_LEN);
+	hex[CAS_HEX_LEN] = '\0';
+	/*
+	 * Young in the local store: a build may be about to record it.  Builds
+	 * publish here first, then upload or find it in S3, then record, so the
+	 * local object's time covers the bucket's too (S3 times cannot be set).
+	 */
+	(void)mtime;
+	if (!cas_valid_hex(hex) || strvec_has_sorted(s->keep, hex) || is_young(s->root, hex))
+		return 0;
+	int err = s3_delete(s->s3, key);
+	if (!err) {
+		s->res->s3_slugs++;
+		s->res->s3_bytes += size;
+	}
+	return err;
+}
+
+/* With S3 configured, the bucket's slugs no release needs go too. */
+static int gc_s3(const char *root, const struct strvec *kept, struct gc_result *res)
+{
+	struct s3 s3 = S3_INIT;
+	int err = s3_open(&s3, root);
+	if (err == SW_ENOTFOUND)
+		return 0;
+	if (!err) {
+		struct s3_sweep s = { root, kept, &s3, res };
+		res->s3 = 1;
+		err = s3_list(&s3, S3_SLUG_PREFIX, s3_sweep_one, &s);
+	}
+	s3_release(&s3);
+	return err;
+}
+
 int gc_run(const char *root, int keep, struct gc_result *res)
 {
 	struct strvec apps = STRVEC_INIT, kept = STRVEC_INIT;
@@ -178,6 +228,7 @@ int gc_run(const char *root, int keep, struct gc_result *res)
 		goto done;
 	if ((err = cas_sweep_tmp(root, &res->temps, &res->temp_bytes)))
 		goto done;
+	err = gc_s3(root, &kept, res);
 done:
 	strvec_clear(&apps);
 	strvec_clear(&kept);

@@ -28,6 +28,8 @@ int fsck_run(const char *root, const char *app, struct strvec *problems);
 struct gc_result {
 	uint64_t slugs, slug_bytes;   /* slugs deleted */
 	uint64_t temps, temp_bytes;   /* temp files deleted */
+	int s3;                       /* S3 is configured: its bucket was swept too */
+	uint64_t s3_slugs, s3_bytes;  /* slugs deleted from S3 */
 };
 
 /*
@@ -35,6 +37,10 @@ struct gc_result {
  * only by releases older than each app's newest `keep` (never the current
  * release's slug).  Slugs written or re-published in the last 10 minutes are
  * kept whatever their use: a running build may be about to record one.
+ * With S3 configured (store/s3.h), the same goes for the bucket's objects
+ * under S3_SLUG_PREFIX (and only those): a slug no kept release uses is
+ * deleted from S3 unless the local store's copy is that young (builds
+ * publish it there before they upload it and record its release).
  */
 int gc_run(const char *root, int keep, struct gc_result *out);
 

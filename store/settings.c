@@ -215,7 +215,22 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.key = "slipway.acmeResolver", .env = "SLIPWAY_ACME_RESOLVER",
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "the system's resolver",
 		.help = "the DNS server (`ADDRESS:PORT`) `certs:auto:enable`'s checks ask where a "
-			"domain points, the one the CA asks when it is not the public DNS" },
+			"domain points and what its CAA records say, the one the CA asks when it is not "
+			"the public DNS" },
+	[SETTING_ID_ACME_CAA_IDENTITY] = {
+		.key = "slipway.acmeCaaIdentity", .env = "SLIPWAY_ACME_CAA_IDENTITY",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_,
+		.def_doc = "the ACME directory's `meta.caaIdentities`",
+		.help = "the domain the CA goes by in CAA records (`letsencrypt.org`), which "
+			"`certs:auto:enable`'s checks look for; when neither this nor the directory "
+			"names one, CAA is not checked ([automatic certificates]"
+			"(https.md#automatic-certificates))" },
+	[SETTING_ID_ACME_HTTP_PORT] = {
+		.key = "slipway.acmeHttpPort", .env = "SLIPWAY_ACME_HTTP_PORT",
+		.type = SETTING_TYPE_PORT, .scope = SERVER_, .def = "80", .max = 65535,
+		.help = "the port the CA checks HTTP-01 challenges on, which `certs:auto:enable`'s "
+			"checks probe: 80 for a public CA, forwarded to `slipway.httpPort` when that is "
+			"another; a test CA's may differ" },
 	[SETTING_ID_HTTP_ADDRESS] = {
 		.key = "slipway.httpAddress", .env = "SLIPWAY_HTTP_ADDRESS",
 		.type = SETTING_TYPE_ADDRESS, .scope = SERVER_, .def_doc = "every address",
@@ -293,11 +308,39 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "denied",
 		.help = "whether users may create apps over ssh (`apps:create`, or a first push to "
 			"`APP.git`): `allowed`, `denied`, or how many apps each may create (0 to 100000)" },
+	[SETTING_ID_SSH_APPS_CREATORS] = {
+		.key = "slipway.sshAppsCreators",
+		.type = SETTING_TYPE_LIST, .scope = SERVER_, .def_doc = "none",
+		.help = "users who may create apps over ssh, with no limit, whatever "
+			"`slipway.sshAppsCreate` says: one name per value (`git config --global --add`)" },
 	[SETTING_ID_REPO_URL] = {
 		.key = "slipway.repoUrl", .env = NULL,
 		.type = SETTING_TYPE_STRING, .scope = APP_, .def_doc = "none",
 		.help = "the dashboard links deploy hashes to this URL, one `%s` for the commit: "
 			"`https://github.com/org/repo/commit/%s`" },
+	/* slugs in S3 (docs/s3.md): unset endpoint, slugs stay on this server only */
+	[SETTING_ID_S3_ENDPOINT] = {
+		.key = "slipway.s3Endpoint", .env = "SLIPWAY_S3_ENDPOINT",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none: slugs are not sent to S3",
+		.help = "the S3-compatible store slugs are uploaded to before their release is "
+			"recorded: `https://s3.eu-west-1.amazonaws.com`" },
+	[SETTING_ID_S3_BUCKET] = {
+		.key = "slipway.s3Bucket", .env = "SLIPWAY_S3_BUCKET",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none",
+		.help = "the bucket slugs go to, as `slipway/slugs/SHA256.tar.zst`" },
+	[SETTING_ID_S3_REGION] = {
+		.key = "slipway.s3Region", .env = "SLIPWAY_S3_REGION",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def = "us-east-1",
+		.help = "the region requests are signed for (AWS Signature Version 4)" },
+	[SETTING_ID_S3_ACCESS_KEY_ID] = {
+		.key = "slipway.s3AccessKeyId", .env = "SLIPWAY_S3_ACCESS_KEY_ID",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none",
+		.help = "the access key id requests are signed with" },
+	[SETTING_ID_S3_SECRET_FILE] = {
+		.key = "slipway.s3SecretFile", .env = "SLIPWAY_S3_SECRET_FILE",
+		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "none",
+		.help = "a file holding the secret access key, readable by the server user only "
+			"(mode 0600): the secret is never a setting's value" },
 };
 
 #undef APP_
@@ -866,10 +909,24 @@ int settings_client_timeout(int *seconds)
 	return settings_read_seconds(NULL, NULL, &SETTING_CLIENT_TIMEOUT, seconds);
 }
 
-int settings_ssh_apps_create(int *max)
+/* 1 if user is one of slipway.sshAppsCreators. */
+static int ssh_apps_creator(struct settings *s, const char *user, int *yes)
+{
+	struct strvec names = STRVEC_INIT;
+	int err = settings_list(s, &SETTING_SSH_APPS_CREATORS, &names);
+	*yes = 0;
+	for (size_t i = 0; !err && user && i < names.n; i++)
+		if (!strcmp(names.v[i], user))
+			*yes = 1;
+	strvec_clear(&names);
+	return err;
+}
+
+int settings_ssh_apps_create(const char *user, int *max)
 {
 	struct settings *s = NULL;
 	char *v = NULL;
+	int creator = 0;
 	int err = settings_open(&s, NULL, NULL);
 	if (!err)
 		err = settings_string(s, &SETTING_SSH_APPS_CREATE, &v);
@@ -888,6 +945,8 @@ int settings_ssh_apps_create(int *max)
 				"invalid value '%s': use allowed, denied or how many apps each user may create (0 to %d)",
 				v, SETTINGS_APPS_MAX));
 	}
+	if (!err && !(err = ssh_apps_creator(s, user, &creator)) && creator)
+		*max = -1;
 	free(v);
 	settings_free(s);
 	return err;

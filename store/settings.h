@@ -129,6 +129,8 @@ enum setting_id {
 	SETTING_ID_ACME_CA_BUNDLE,
 	SETTING_ID_ACME_EMAIL,
 	SETTING_ID_ACME_RESOLVER,
+	SETTING_ID_ACME_CAA_IDENTITY,
+	SETTING_ID_ACME_HTTP_PORT,
 	SETTING_ID_HTTP_ADDRESS,
 	SETTING_ID_DOMAIN,
 	SETTING_ID_DASHBOARD_HOST,
@@ -145,7 +147,13 @@ enum setting_id {
 	SETTING_ID_AUTHORIZED_KEYS,
 	SETTING_ID_GIT_URL,
 	SETTING_ID_SSH_APPS_CREATE,
+	SETTING_ID_SSH_APPS_CREATORS,
 	SETTING_ID_REPO_URL,
+	SETTING_ID_S3_ENDPOINT,
+	SETTING_ID_S3_BUCKET,
+	SETTING_ID_S3_REGION,
+	SETTING_ID_S3_ACCESS_KEY_ID,
+	SETTING_ID_S3_SECRET_FILE,
 	SETTINGS_COUNT
 };
 
@@ -190,6 +198,8 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_ACME_CA_BUNDLE (settings_table[SETTING_ID_ACME_CA_BUNDLE])
 #define SETTING_ACME_EMAIL (settings_table[SETTING_ID_ACME_EMAIL])
 #define SETTING_ACME_RESOLVER (settings_table[SETTING_ID_ACME_RESOLVER])
+#define SETTING_ACME_CAA_IDENTITY (settings_table[SETTING_ID_ACME_CAA_IDENTITY])
+#define SETTING_ACME_HTTP_PORT (settings_table[SETTING_ID_ACME_HTTP_PORT])
 #define SETTING_HTTP_ADDRESS (settings_table[SETTING_ID_HTTP_ADDRESS])
 #define SETTING_DOMAIN (settings_table[SETTING_ID_DOMAIN])
 #define SETTING_DASHBOARD_HOST (settings_table[SETTING_ID_DASHBOARD_HOST])
@@ -206,7 +216,13 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_AUTHORIZED_KEYS (settings_table[SETTING_ID_AUTHORIZED_KEYS])
 #define SETTING_GIT_URL (settings_table[SETTING_ID_GIT_URL])
 #define SETTING_SSH_APPS_CREATE (settings_table[SETTING_ID_SSH_APPS_CREATE])
+#define SETTING_SSH_APPS_CREATORS (settings_table[SETTING_ID_SSH_APPS_CREATORS])
 #define SETTING_REPO_URL (settings_table[SETTING_ID_REPO_URL])
+#define SETTING_S3_ENDPOINT (settings_table[SETTING_ID_S3_ENDPOINT])
+#define SETTING_S3_BUCKET (settings_table[SETTING_ID_S3_BUCKET])
+#define SETTING_S3_REGION (settings_table[SETTING_ID_S3_REGION])
+#define SETTING_S3_ACCESS_KEY_ID (settings_table[SETTING_ID_S3_ACCESS_KEY_ID])
+#define SETTING_S3_SECRET_FILE (settings_table[SETTING_ID_S3_SECRET_FILE])
 
 /* The row named key ("slipway.watch"), or NULL. */
 const struct setting *settings_find(const char *key);
@@ -328,12 +344,14 @@ int settings_client_timeout(int *seconds);
 #define SETTINGS_APPS_MAX 100000
 
 /*
- * Whether remote users may run apps:create (slipway.sshAppsCreate):
+ * Whether the remote user may run apps:create (slipway.sshAppsCreate):
  * "allowed" gives -1 (no limit), "denied" 0, a number N (0 to
  * SETTINGS_APPS_MAX) that many apps per user.  Anything else is
- * SW_EINVALID, blamed on where it was set.
+ * SW_EINVALID, blamed on where it was set.  A user named in
+ * slipway.sshAppsCreators gets -1 whatever slipway.sshAppsCreate says
+ * (once that is valid); user NULL: the setting alone.
  */
-int settings_ssh_apps_create(int *max);
+int settings_ssh_apps_create(const char *user, int *max);
 
 /*
  * The git URL remote users push app to, from slipway.gitUrl: a format

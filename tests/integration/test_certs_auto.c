@@ -8,13 +8,12 @@
  * the webroot before maintenance mode.
  */
 #define _GNU_SOURCE
+#include "tests/integration/pebble.h"
 #include "tests/integration/runtime_helpers.h"
 
 #include "util/util.h"
 
 #include <criterion/criterion.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +24,9 @@
 #define DOMAIN "myapp.example.test"
 
 static struct app_sandbox sb;
-static pid_t svscan = -1, pebble = -1, dns = -1;
-static int https_port, pebble_port, pebble_mgmt, dns_port, dns_mgmt;
-static char *pki, *pebble_log;
+static struct pebble pb;
+static pid_t svscan = -1;
+static int https_port;
 static int validity; /* seconds pebble's certificates are valid for; 0: its default (5 years) */
 
 static const char server_py[] =
@@ -40,33 +39,10 @@ static const char server_py[] =
 	"    def log_message(s, *a): pass\n"
 	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
 
-/* pebble's API certificate, for 127.0.0.1, from a CA of the test's (ca.pem) */
-static const char make_pki[] =
-	"set -e\n"
-	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Pebble API CA' "
-	"2>/dev/null\n"
-	"openssl req -new $ec -keyout api.key -out api.csr -subj /CN=127.0.0.1 2>/dev/null\n"
-	"printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > api.ext\n"
-	"openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-	"-extfile api.ext -out api.pem 2>/dev/null\n";
-
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
-static void env(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void env(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *kv = NULL;
-	cr_assert_geq(vasprintf(&kv, fmt, ap), 0);
-	va_end(ap);
-	app_sandbox_setenv(&sb, kv);
-	free(kv);
-}
-
-/* curl's output for url (-k: pebble's API certificate), with more options before it */
+/* curl's output for url, with more options before it */
 static struct th_result curl(const char *const *opts, const char *url)
 {
 	const char *argv[24] = { "curl", "-sS", "--max-time", "10" };
@@ -78,91 +54,24 @@ static struct th_result curl(const char *const *opts, const char *url)
 	return th_run(NULL, NULL, NULL, argv);
 }
 
-static void start_pebble(void)
-{
-	char period[64] = "";
-	if (validity)
-		snprintf(period, sizeof(period), ",\"certificateValidityPeriod\":%d", validity);
-	char *cfg = th_path("%s/pebble.json", sb.dir);
-	char *json = th_path("{\"pebble\":{\"listenAddress\":\"127.0.0.1:%d\","
-			     "\"managementListenAddress\":\"127.0.0.1:%d\",\"certificate\":\"%s/api.pem\","
-			     "\"privateKey\":\"%s/api.key\",\"httpPort\":%d,\"tlsPort\":%d,"
-			     "\"ocspResponderURL\":\"\",\"externalAccountBindingRequired\":false%s}}",
-			     pebble_port, pebble_mgmt, pki, pki, sb.http_port, th_free_port(), period);
-	th_write(cfg, json, 0644);
-	char *dns_addr = th_path("127.0.0.1:%d", dns_port), *mgmt = th_path("127.0.0.1:%d", dns_mgmt);
-	char *log = th_path("%s/challtestsrv.log", sb.dir);
-	dns = app_sandbox_start(&sb, log, (const char *const[]){
-		"/usr/bin/pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-		"-dns01", dns_addr, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management",
-		mgmt, NULL });
-	pebble = app_sandbox_start(&sb, pebble_log, (const char *const[]){
-		"/usr/bin/pebble", "-config", cfg, "-dnsserver", dns_addr, NULL });
-	app_sandbox_wait_for(pebble_log, "ACME directory available");
-	app_sandbox_wait_for(log, "Starting management server");
-	free(cfg);
-	free(json);
-	free(dns_addr);
-	free(mgmt);
-	free(log);
-}
-
 static void setup(void)
 {
 	https_port = th_free_port();
-	pebble_port = th_free_port();
-	pebble_mgmt = th_free_port();
-	dns_port = th_free_port();
-	dns_mgmt = th_free_port();
 	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
 	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
 	free(kv);
-	if (access("/usr/bin/pebble", X_OK) || access("/usr/bin/uacme", X_OK))
-		cr_skip_test("pebble or uacme is not installed (scripts/deps)");
-	pki = th_path("%s/pki", sb.dir);
-	pebble_log = th_path("%s/pebble.log", sb.dir);
-	free(ok("mkdir", "-p", pki));
-	free(SANDBOX_OK(&sb, pki, "sh", "-c", make_pki));
-	env("PEBBLE_VA_NOSLEEP=1");
-	env("PEBBLE_WFE_NONCEREJECT=0");
-	env("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", pebble_port);
-	env("SLIPWAY_ACME_CA_BUNDLE=%s/ca.pem", pki);
-	env("SLIPWAY_ACME_RESOLVER=127.0.0.1:%d", dns_port);
-	start_pebble();
-}
-
-static void stop(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
+	pebble_start(&pb, &sb, validity);
 }
 
 static void teardown(void)
 {
-	stop(&pebble);
-	stop(&dns);
+	pebble_stop(&pb);
 	rt_stop(&sb, &svscan);
 	app_sandbox_release(&sb);
-	free(pki);
-	free(pebble_log);
 	th_keep_free();
 }
 
 TestSuite(certs_auto, .init = setup, .fini = teardown, .timeout = 240);
-
-/* How many orders pebble has been sent. */
-static int orders(void)
-{
-	char *text = th_read(pebble_log, NULL);
-	int n = 0;
-	for (const char *p = text; p && (p = strstr(p, "POST /order-plz")); p++)
-		n++;
-	free(text);
-	return n;
-}
 
 /* GET path over HTTP from the router, for host: the body, then a line with the code. */
 static char *http(const char *host, const char *path)
@@ -194,14 +103,10 @@ Test(certs_auto, enable_gets_a_certificate_from_the_ca_and_the_app_is_served_ove
 	cr_assert_str_eq(r.out, want);
 	free(want);
 	th_result_free(&r);
-	cr_assert_eq(orders(), 1);
+	cr_assert_eq(pebble_orders(&pb), 1);
 
 	/* pebble's root, which issued the app's chain */
-	char *roots = th_path("https://127.0.0.1:%d/roots/0", pebble_mgmt);
-	char *root_pem = th_path("%s/pebble-root.pem", sb.dir);
-	r = curl((const char *const[]){ "-k", "-o", root_pem, NULL }, roots);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
+	char *root_pem = pebble_root(&pb);
 	char *resolve = th_path(DOMAIN ":%d:127.0.0.1", https_port);
 	char *url = th_path("https://" DOMAIN ":%d/", https_port);
 	r = curl((const char *const[]){ "--cacert", root_pem, "--resolve", resolve, NULL }, url);
@@ -230,7 +135,6 @@ Test(certs_auto, enable_gets_a_certificate_from_the_ca_and_the_app_is_served_ove
 	r = curl((const char *const[]){ "--cacert", root_pem, "--resolve", resolve, NULL }, url);
 	cr_assert_str_eq(r.out, "ok\n");
 	th_result_free(&r);
-	free(roots);
 	free(root_pem);
 	free(resolve);
 	free(url);
@@ -262,12 +166,8 @@ Test(certs_auto, a_domain_pointing_elsewhere_is_refused_before_the_ca_is_asked)
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
 	/* the DNS now sends the name to another machine */
-	char *add = th_path("http://127.0.0.1:%d/add-a", dns_mgmt);
-	struct th_result r = curl((const char *const[]){ "-d", "{\"host\":\"" DOMAIN ".\","
-							      "\"addresses\":[\"192.0.2.1\"]}", NULL },
-				  add);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
+	pebble_point(&pb, DOMAIN, "192.0.2.1");
+	struct th_result r;
 	char *before = state();
 
 	r = sw("certs:auto:enable", "-a", APP);
@@ -278,20 +178,16 @@ Test(certs_auto, a_domain_pointing_elsewhere_is_refused_before_the_ca_is_asked)
 	cr_assert(strstr(r.err, "is it this server?\n"), "%s", r.err);
 	cr_assert_eq(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err), "one line: %s", r.err);
 	th_result_free(&r);
-	cr_assert_eq(orders(), 0);
+	cr_assert_eq(pebble_orders(&pb), 0);
 	char *after = state();
 	cr_assert_str_eq(after, before);
 	free(after);
 
 	/* control: pointed back here, the same command gets the certificate */
-	char *del = th_path("http://127.0.0.1:%d/clear-a", dns_mgmt);
-	r = curl((const char *const[]){ "-d", "{\"host\":\"" DOMAIN ".\"}", NULL }, del);
-	th_result_free(&r);
+	pebble_point(&pb, DOMAIN, NULL);
 	free(ok(SLIPWAY_BIN, "certs:auto:enable", "-a", APP));
-	cr_assert_eq(orders(), 1);
+	cr_assert_eq(pebble_orders(&pb), 1);
 	free(before);
-	free(add);
-	free(del);
 }
 
 Test(certs_auto, the_router_answers_challenges_before_maintenance_mode)
@@ -316,15 +212,7 @@ Test(certs_auto, the_router_answers_challenges_before_maintenance_mode)
 /* The serial of the certificate the router shows for DOMAIN. */
 static char *serial(void)
 {
-	char *cmd = th_path("openssl s_client -connect 127.0.0.1:%d -servername " DOMAIN
-			    " </dev/null 2>/dev/null | openssl x509 -noout -serial", https_port);
-	struct th_result r = th_runv(NULL, NULL, "sh", "-c", cmd, NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(!strncmp(r.out, "serial=", 7), "%s", r.out);
-	char *out = strdup(r.out);
-	th_result_free(&r);
-	free(cmd);
-	return out;
+	return pebble_serial(https_port, DOMAIN);
 }
 
 /*
@@ -381,11 +269,7 @@ Test(certs_auto, refresh_swaps_in_a_new_certificate_and_no_request_fails)
 	free(run);
 	free(run_file);
 	struct th_result r;
-	char *roots = th_path("https://127.0.0.1:%d/roots/0", pebble_mgmt);
-	char *root_pem = th_path("%s/pebble-root.pem", sb.dir);
-	r = curl((const char *const[]){ "-k", "-o", root_pem, NULL }, roots);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
+	char *root_pem = pebble_root(&pb);
 	char *before = serial();
 
 	char *stop = th_path("%s/stop", sb.dir), *result = th_path("%s/load", sb.dir);
@@ -415,7 +299,6 @@ Test(certs_auto, refresh_swaps_in_a_new_certificate_and_no_request_fails)
 	free(result);
 	free(before);
 	free(after);
-	free(roots);
 	free(root_pem);
 }
 
@@ -447,7 +330,7 @@ Test(certs_auto_short, the_service_renews_a_certificate_once_a_third_of_its_life
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
 	free(ok(SLIPWAY_BIN, "certs:auto:enable", "-a", APP));
-	cr_assert_eq(orders(), 1);
+	cr_assert_eq(pebble_orders(&pb), 1);
 	char *before = serial();
 	/* 8 s certificates are due after 5.33 s; the service is woken to look */
 	rt_pause_ms(6000);
@@ -456,7 +339,7 @@ Test(certs_auto_short, the_service_renews_a_certificate_once_a_third_of_its_life
 	cr_assert(logs_say("slipway[acm]: Certificate renewed for " DOMAIN " by "));
 	char *after = serial();
 	cr_assert_str_neq(after, before);
-	cr_assert_eq(orders(), 2);
+	cr_assert_eq(pebble_orders(&pb), 2);
 	free(dir);
 	free(before);
 	free(after);

@@ -6,8 +6,9 @@
  * posted from the https:// origin gets a __Host- cookie marked Secure and
  * its session posts forms; the same posts from the http:// origin are
  * refused with 403 (the control being the https:// ones).
- * dashboard:certs:remove brings plain HTTP back.  curl talks to 127.0.0.1
- * only, naming the host with --resolve.
+ * dashboard:certs:remove brings plain HTTP back.  dashboard:certs:hsts sends
+ * Strict-Transport-Security on its HTTPS answers only, ramped up as an
+ * app's.  curl talks to 127.0.0.1 only, naming the host with --resolve.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct app_sandbox sb;
@@ -216,4 +218,115 @@ Test(dashboard_https, its_certificate_serves_it_over_https_and_only_the_https_or
 	free(cookie);
 	free(crt);
 	free(key);
+}
+
+/* The Strict-Transport-Security header of an answer (from "max-age"), or "" when none came. */
+static char *hsts_header(const struct dash_answer *a)
+{
+	const char *h = strcasestr(a->text, "\nstrict-transport-security: ");
+	if (!h)
+		return strdup("");
+	h += strlen("\nstrict-transport-security: ");
+	return strndup(h, strcspn(h, "\r\n"));
+}
+
+Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_an_app_s)
+{
+	dash_wait_ready(&ds);
+	char *before = router_state();
+	app_sandbox_refused_line(SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on"),
+				 "the dashboard has no SSL certificate: HSTS needs HTTPS (add one "
+				 "with: slipway dashboard:certs:add CRT KEY)");
+	char *after = router_state();
+	cr_assert_str_eq(after, before);
+	char *state_file = th_path("%s/certs/_dashboard.hsts", sb.root);
+	cr_assert_neq(access(state_file, F_OK), 0);
+	char *out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts");
+	cr_assert_str_eq(out, "HSTS is off for the dashboard (turn it on with: slipway "
+			      "dashboard:certs:hsts on)\n");
+	free(out);
+
+	char *crt = th_path("%s/dash.pem", pki), *key = th_path("%s/dash.key", pki);
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt, key, "--bypass"));
+	/* control: with HTTPS but HSTS off, no header */
+	struct dash_answer a = https("/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 200, "%s", a.text);
+	char *h = hsts_header(&a);
+	cr_assert_str_eq(h, "");
+	free(h);
+	free(a.text);
+
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on");
+	cr_assert_str_eq(out, "Enabling HSTS for the dashboard... done\nHTTPS answers say "
+			      "Strict-Transport-Security: max-age=300; it goes up to 1 day, 1 week, "
+			      "then 1 year, each step once HTTPS has answered for the one before\n");
+	free(out);
+	a = https("/login", NULL, NULL, NULL);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "max-age=300", "%s", a.text);
+	free(h);
+	free(a.text);
+	/* HTTP's redirect does not carry it */
+	a = dash_http(&ds, "/login", NULL, NULL, NULL);
+	cr_assert_eq(a.status, 301, "%s", a.text);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "", "%s", a.text);
+	free(h);
+	free(a.text);
+
+	/* its first step has lasted its 5 minutes: certs:hsts takes the next one */
+	char *past = th_path("0 %lld\n", (long long)time(NULL) - 400);
+	th_write(state_file, past, 0600);
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts");
+	static const char step1[] = "HSTS is on for the dashboard: max-age=86400 (1 day) since ";
+	cr_assert(!strncmp(out, step1, strlen(step1)), "%s", out);
+	free(out);
+	a = https("/login", NULL, NULL, NULL);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "max-age=86400", "%s", a.text);
+	free(h);
+	free(a.text);
+
+	/* a day later, gc takes the next one */
+	free(past);
+	past = th_path("1 %lld\n", (long long)time(NULL) - 86400 - 10);
+	th_write(state_file, past, 0600);
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "gc");
+	cr_assert(strstr(out, "\nTook the next HSTS step of the dashboard\n"), "%s", out);
+	free(out);
+	a = https("/login", NULL, NULL, NULL);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "max-age=604800", "%s", a.text);
+	free(h);
+	free(a.text);
+
+	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "off");
+	cr_assert_str_eq(out, "Disabling HSTS for the dashboard... done\nBrowsers that saw it keep "
+			      "to HTTPS for the dashboard for up to max-age=604800 (1 week)\n");
+	free(out);
+	a = https("/login", NULL, NULL, NULL);
+	h = hsts_header(&a);
+	cr_assert_str_eq(h, "", "%s", a.text);
+	free(h);
+	free(a.text);
+	/* its certificate removed while HSTS is on: said, as it locks browsers out of HTTP */
+	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on"));
+	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err, " !     HSTS is on (max-age=300): browsers that saw it will not load "
+				"the dashboard over HTTP until that much time has passed (turn it "
+				"off with: slipway dashboard:certs:hsts off)\n");
+	th_result_free(&r);
+	char *log_path = th_path("%s/logs/supervisor.log", sb.root), *log = th_read(log_path, NULL);
+	cr_assert(log && strstr(log, "slipway[api]: Enable HSTS for the dashboard by "), "%s",
+		  log ? log : "(none)");
+	cr_assert(strstr(log, "slipway[api]: Disable HSTS for the dashboard by "), "%s", log);
+	free(log);
+	free(log_path);
+	free(past);
+	free(state_file);
+	free(crt);
+	free(key);
+	free(after);
+	free(before);
 }

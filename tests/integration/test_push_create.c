@@ -1,8 +1,8 @@
 /*
  * Push-to-create over a real OpenSSH server on 127.0.0.1, with real s6 and
- * nginx: a user the operator lets create apps (slipway.sshAppsCreate)
- * pushes to an app that does not exist and that push creates and deploys
- * it; a user who may not, a user at their limit, or a name that is not an
+ * nginx: a user the operator lets create apps (slipway.sshAppsCreate, or
+ * the user's own right in slipway.sshAppsCreators) pushes to an app that
+ * does not exist and that push creates and deploys it; a user who may not, a user at their limit, or a name that is not an
  * app's is refused with one line and nothing is created.
  */
 #define _GNU_SOURCE
@@ -237,6 +237,37 @@ Test(push_create, a_push_to_a_new_app_is_refused_unless_the_user_may_create_it)
 	free(before);
 	free(dst);
 	free(url);
+}
+
+Test(push_create, a_user_given_the_right_creates_apps_by_push_whatever_the_server_says)
+{
+	/* the right is bob's, not alice's: her push is refused as any push to a missing app */
+	free(ok("git", "config", "--global", "--add", "slipway.sshAppsCreators", "bob"));
+	push_refused("newapp.git", " !    app 'newapp' does not exist "
+				   "(create it with: slipway apps:create newapp)\n");
+	/* given it too, she creates by push, though slipway.sshAppsCreate says denied */
+	free(ok("git", "config", "--global", "--add", "slipway.sshAppsCreators", "alice"));
+	server_config("slipway.sshAppsCreate", "denied");
+	svscan = rt_start(&sb);
+	remote_to("newapp.git");
+	struct th_result r = SANDBOX_RUN(&sb, NULL, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.err, "-----> Creating newapp... done\n", 31), "%s", r.err);
+	cr_assert(strstr(r.err, "remote: -----> Released v1: Deploy "), "%s", r.err);
+	th_result_free(&r);
+	char *out = ok(SLIPWAY_BIN, "access", "-a", "newapp");
+	cr_assert_str_eq(out, "=== newapp Access\nalice\n");
+	free(out);
+	char *body = served("newapp.localhost", "one\n");
+	cr_assert(body && !strcmp(body, "one\n"), "%s", body ? body : "(no answer)");
+	free(body);
+	/* and with no limit: a limit of 1 does not stop her second */
+	server_config("slipway.sshAppsCreate", "1");
+	remote_to("second.git");
+	r = SANDBOX_RUN(&sb, NULL, "git", "push", "heroku", "main");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!strncmp(r.err, "-----> Creating second... done\n", 31), "%s", r.err);
+	th_result_free(&r);
 }
 
 Test(push_create, a_push_to_a_new_app_counts_toward_the_users_limit)

@@ -422,6 +422,24 @@ Test(ssh, apps_create_over_ssh_is_denied_unless_the_operator_allows_it)
 	free(OK(env, SLIPWAY_BIN, "apps:create", "ops-app"));
 }
 
+Test(ssh, apps_create_over_ssh_by_a_user_given_the_right)
+{
+	free(OK(env, "git", "config", "--global", "--add", "slipway.sshAppsCreators", "bob"));
+	/* alice has not got it: refused, as by default */
+	create_refused(key_alice, "apps:create alices-app",
+		       " !    You cannot create apps on this server. Ask its operator to create "
+		       "alices-app and give you access.\n");
+	/* bob has: he creates, though the server denies everyone else, and gets access */
+	server_config("slipway.sshAppsCreate", "denied");
+	created(key_bob, "bobs-app");
+	char *out = OK(env, SLIPWAY_BIN, "access", "-a", "bobs-app");
+	cr_assert_str_eq(out, "=== bobs-app Access\nbob\n");
+	free(out);
+	/* with no limit */
+	server_config("slipway.sshAppsCreate", "1");
+	created(key_bob, "bobs-second");
+}
+
 Test(ssh, apps_create_over_ssh_up_to_a_number_per_user)
 {
 	server_config("slipway.sshAppsCreate", "2");

@@ -3,7 +3,8 @@
  * and a real sshd on 127.0.0.1: a collaborator's release pushed over ssh
  * that crashes again and again is rolled back like the operator's, and a
  * watcher killed with SIGKILL, once or again and again, is started again
- * and still rolls back - but not once its watch was over.
+ * and still rolls back - but not once its watch was over; server:reload
+ * restarts it and the dashboard on this slipway, never the instances.
  */
 #define _GNU_SOURCE
 #include "tests/integration/runtime_helpers.h"
@@ -339,4 +340,68 @@ Test(watch, a_watch_cut_short_by_server_stop_goes_on_after_server_start)
 	rt_stop(&sb, &svscan);
 	svscan = rt_start(&sb);
 	assert_rolled_back();
+}
+
+/* s6-svstat -o pid of dir: the pid of its process, 0 when it is down or nothing supervises it. */
+static long svpid(const char *dir)
+{
+	struct th_result r = th_runv(NULL, NULL, "s6-svstat", "-o", "pid", dir, NULL);
+	long pid = r.status == 0 ? atol(r.out) : 0;
+	th_result_free(&r);
+	return pid > 0 ? pid : 0;
+}
+
+/*
+ * server:reload (what the package runs after an upgrade) restarts the
+ * services that run slipway itself, the watch and the dashboard, on the
+ * slipway installed now; the app's instances and the router serve on.
+ */
+Test(watch, server_reload_restarts_the_watch_and_the_dashboard_not_the_instances)
+{
+	start_and_release_v2();
+	cr_assert(wait_watcher("watch:run v2"), "no watcher ran");
+	char *watch = th_path("%s/services/watch-" APP, sb.root);
+	char *dash = th_path("%s/services/dashboard", sb.root);
+	char *web = rt_service_dir(&sb, 2, "web.1");
+	cr_assert(web, "v2 has no web.1");
+	char *router = th_path("%s/services/router", sb.root);
+	long watch_pid = svpid(watch), dash_pid = svpid(dash), web_pid = svpid(web),
+	     router_pid = svpid(router);
+	cr_assert(watch_pid && dash_pid && web_pid && router_pid, "%ld %ld %ld %ld", watch_pid,
+		  dash_pid, web_pid, router_pid);
+
+	struct th_result r = sw("server:reload");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *want = th_path("Restarting dashboard on %s... done\n", SLIPWAY_BIN);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	free(want);
+	want = th_path("Restarting watch-" APP " on %s... done\n", SLIPWAY_BIN);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	free(want);
+	cr_assert_null(strstr(r.out, "web"), "%s", r.out);
+	th_result_free(&r);
+
+	long now = svpid(watch);
+	cr_assert(now && now != watch_pid, "the watch was not restarted: %ld", now);
+	now = svpid(dash);
+	cr_assert(now && now != dash_pid, "the dashboard was not restarted: %ld", now);
+	cr_assert_eq(svpid(web), web_pid, "the app's instance was restarted");
+	cr_assert_eq(svpid(router), router_pid, "the router was restarted");
+	cr_assert(watcher_running("watch:run v2"), "the watch did not go on");
+	char *body = rt_page(&sb, APP ".localhost");
+	cr_assert(body && !strcmp(body, "one\n"), "%s", body ? body : "(no answer)");
+	free(body);
+	free(router);
+	free(web);
+	free(dash);
+	free(watch);
+
+	/* a runtime that does not run: nothing to restart */
+	rt_stop(&sb, &svscan);
+	r = sw("server:reload");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = th_path("The runtime of %s is not running\n", sb.root);
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	th_result_free(&r);
 }

@@ -12,160 +12,27 @@
 #      apps' domain, root's key pushing as admin over ssh with PAM and
 #      without (a locked account: refused, the control), apps:create over
 #      ssh, the shipped buildpacks found, the daily gc, Debian's stock
-#      nginx stopped for the router's port 80; apt remove stops
-#      it and keeps the data, purge without a yes keeps it too;
-#   3. the default name git and domain (hostname -f); a first push over ssh creates and deploys an app the router
-#      serves on port 80, and an upgrade to a rebuilt
-#      package keeps it answering every request; then purge with a yes:
-#      the data is gone.
+#      nginx stopped for the router's port 80; dpkg-reconfigure to
+#      another user re-owns the root and restarts the runtime as that
+#      user (the same user again: neither); apt remove stops it and keeps
+#      the data, purge without a yes keeps it too;
+#   3. the default name git and domain (hostname -f); a first push over
+#      ssh creates and deploys an app the router serves on port 80, and
+#      an upgrade to a rebuilt package keeps it answering every request,
+#      its instance untouched, while the dashboard restarts on the new
+#      slipway; then purge with a yes: the data is gone.
+#
+# The container's steps are container.sh's (the benchmark's too).
 #
 # Usage: install.sh DEB_DIR VERSION (ctest's package/install, label long)
 set -eu
 debdir=$1
 version=$2
 start=$(date +%s)
-
-say() { echo "-----> $*"; }
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-[ "$(id -u)" = 0 ] || { echo "skipped: needs root (systemd-nspawn)"; exit 77; }
-for tool in mmdebstrap systemd-nspawn nsenter ip ssh ssh-keygen; do
-	command -v "$tool" >/dev/null || { echo "skipped: no $tool (run scripts/deps)"; exit 77; }
-done
-deb=$(ls "$debdir"/slipway_"$version"_*.deb 2>/dev/null | head -n 1)
-[ -n "$deb" ] || fail "no package slipway_${version}_*.deb in $debdir (the test package/build makes it)"
-
-# ---- the image: Debian 12 with systemd, sshd and what the package depends on
-cache=/var/cache/slipway-test
-depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
-	grep -v -e '^$' -e '^debconf-2.0$' | sort -u | tr '\n' ',')
-include="systemd,systemd-sysv,dbus,iproute2,openssh-server,procps,debconf,${depends%,}"
-image=$cache/bookworm-$(printf '%s' "$include" | sha256sum | cut -c1-16).tar
-if [ ! -s "$image" ]; then
-	say "Making the Debian 12 image ($image)"
-	mkdir -p "$cache"
-	sources=/etc/apt/sources.list.d/debian.sources
-	[ -e "$sources" ] || sources=/etc/apt/sources.list
-	tmp=$cache/.new-$(basename "$image")
-	mmdebstrap --variant=apt --include="$include" bookworm "$tmp" "$sources" \
-		>"$cache/mmdebstrap.log" 2>&1 || {
-		tail -n 20 "$cache/mmdebstrap.log" >&2
-		rm -f "$tmp"
-		fail "mmdebstrap could not make the image (log: $cache/mmdebstrap.log)"
-	}
-	mv "$tmp" "$image"
-fi
-
-# ---- the container, booted in a network namespace of its own
-work=$(mktemp -d /var/tmp/slipway-package-test.XXXXXX)
-ns=slipway-pkg-$$
-nspawn=
-loop=
-cleanup() {
-	[ -z "$loop" ] || kill "$loop" 2>/dev/null || true
-	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
-		kill "$nspawn" 2>/dev/null || true
-		i=0
-		while kill -0 "$nspawn" 2>/dev/null && [ $i -lt 60 ]; do
-			sleep 1
-			i=$((i + 1))
-		done
-		kill -9 "$nspawn" 2>/dev/null || true
-	fi
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-ctr=$work/root
-mkdir "$ctr"
-tar -C "$ctr" -xf "$image"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-say "Booting it"
-setsid systemd-nspawn --quiet --register=no --keep-unit -b -D "$ctr" \
-	--network-namespace-path="/run/netns/$ns" </dev/null >"$work/console.log" 2>&1 &
-nspawn=$!
-
-init=
-state=
-in_ctr() {
-	nsenter -t "$init" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
-}
-i=0
-while :; do
-	# the container's systemd: nspawn's child that runs it (not a helper
-	# nspawn forks on the way)
-	init=$(pgrep -x -P "$nspawn" systemd 2>/dev/null | head -n 1) || true
-	if [ -n "$init" ]; then
-		state=$(in_ctr systemctl is-system-running 2>/dev/null) || true
-		case $state in running | degraded) break ;; esac
-	fi
-	kill -0 "$nspawn" 2>/dev/null || { cat "$work/console.log" >&2; fail "the container did not boot"; }
-	[ $i -lt 1200 ] || { cat "$work/console.log" >&2; fail "the container did not boot in 120 s (its systemd: '${init:-none}', is-system-running: '${state:-}')"; }
-	sleep 0.1
-	i=$((i + 1))
-done
-
-# ---- helpers
-ssh-keygen -q -t ed25519 -N '' -C admin@laptop -f "$work/key"
-mkdir -p "$ctr/root/.ssh"
-cp "$work/key.pub" "$ctr/root/.ssh/authorized_keys"
-cp "$deb" "$ctr/root/"
-debname=$(basename "$deb")
-
-# ssh USER CMD...: from the container's namespace to its sshd, with root's key
-ssh_as() {
-	user=$1
-	shift
-	ip netns exec "$ns" ssh -F /dev/null -i "$work/key" -o IdentitiesOnly=yes -o BatchMode=yes \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-		-o ConnectTimeout=20 "$user@127.0.0.1" "$@"
-}
-apt_get() {
-	in_ctr sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt-get "$@"' apt-get "$@"
-}
-preseed() {
-	printf '%s\n' "$@" | in_ctr debconf-set-selections
-}
-# waits (60 s at most) until the unit's state is the one wanted
-wait_unit() {
-	i=0
-	while [ "$(in_ctr systemctl is-active "$1" || true)" != "$2" ]; do
-		[ $i -lt 600 ] || fail "$1 is $(in_ctr systemctl is-active "$1" || true), not $2:
-$(in_ctr journalctl -u "$1" --no-pager | tail -n 20)"
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-as_server() {
-	user=$1
-	shift
-	in_ctr sh -c 'cd /var/lib/slipway && exec runuser -u "$0" -- env HOME=/var/lib/slipway "$@"' \
-		"$user" "$@"
-}
-# checks the account sshd will let in: home the root, a real shell, '*' as its password
-check_account() {
-	entry=$(in_ctr getent passwd "$1") || fail "no user $1"
-	case $entry in
-	"$1:x:"*":Slipway:/var/lib/slipway:/bin/sh") ;;
-	*) fail "the user $1 is not Slipway's as it should be: $entry" ;;
-	esac
-	[ "$(in_ctr getent shadow "$1" | cut -d: -f2)" = '*' ] || fail "$1 is locked or has a password"
-}
-check_running() {
-	wait_unit slipway.service active
-	status=$(as_server "$1" slipway --root /var/lib/slipway server:status)
-	case $status in
-	*"Supervisor: running, s6-svscan"*"Router:     running"*) ;;
-	*) fail "the runtime does not run: $status" ;;
-	esac
-	owner=$(in_ctr ps -o user= -C s6-svscan | sort -u)
-	[ "$owner" = "$1" ] || fail "s6-svscan runs as '$owner', not $1"
-}
+. "$(dirname "$0")/container.sh"
+deb=$(ls "$debdir"/slipway_"$version"_*.deb 2>/dev/null | head -n 1) || true
+ctr_require "$deb"
+ctr_boot "$deb"
 
 # ---- 1. a user git that is not Slipway's
 say "Installing beside a user git that is not Slipway's"
@@ -195,6 +62,11 @@ grep -qF "slipway: stopped and disabled Debian's nginx, which served only its de
 grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway.service.d/user.conf" || fail "no drop-in with User=deploy"
 grep -qx "User=deploy" "$ctr/etc/systemd/system/slipway-gc.service.d/user.conf" || fail "no gc drop-in"
 [ "$(as_server deploy git config --global slipway.domain)" = example.test ] || fail "slipway.domain is not example.test"
+# admin alone may create apps: the server's setting for everyone else is left as it was
+[ "$(as_server deploy git config --global --get-all slipway.sshAppsCreators)" = admin ] ||
+	fail "admin was not given the right to create apps"
+! as_server deploy git config --global slipway.sshAppsCreate >/dev/null ||
+	fail "the install set slipway.sshAppsCreate for everyone"
 
 say "Pushing as admin over ssh, with PAM (Debian's sshd) and without"
 out=$(ssh_as deploy apps:create myapp 2>&1) || fail "apps:create over ssh failed: $out"
@@ -218,12 +90,33 @@ wait_unit slipway-gc.timer active
 in_ctr systemctl start slipway-gc.service || fail "the gc failed: $(in_ctr journalctl -u slipway-gc --no-pager | tail)"
 [ "$(in_ctr systemctl show -p Result --value slipway-gc.service)" = success ] || fail "the gc did not succeed"
 
+say "dpkg-reconfigure to the user ops: the root becomes ops's, the runtime runs as ops"
+preseed "slipway slipway/user string ops"
+in_ctr dpkg-reconfigure -f noninteractive slipway >"$work/apt.log" 2>&1 ||
+	{ cat "$work/apt.log"; fail "dpkg-reconfigure failed"; }
+grep -qF "slipway: /var/lib/slipway now belongs to ops (it was deploy's); slipway.service restarts as ops" \
+	"$work/apt.log" || { cat "$work/apt.log"; fail "dpkg-reconfigure did not say the root changed hands"; }
+check_account ops
+check_running ops
+grep -qx "User=ops" "$ctr/etc/systemd/system/slipway.service.d/user.conf" || fail "no drop-in with User=ops"
+left=$(in_ctr find /var/lib/slipway ! -user ops | head -n 3)
+[ -z "$left" ] || fail "files of the root are not ops's: $left"
+out=$(ssh_as ops apps 2>&1) || fail "ssh as ops is refused: $out"
+case $out in *myapp*) ;; *) fail "apps over ssh as ops said: $out" ;; esac
+# the same user again: nothing re-owned, the runtime left running
+pid=$(in_ctr systemctl show -p MainPID --value slipway.service)
+in_ctr dpkg-reconfigure -f noninteractive slipway >"$work/apt.log" 2>&1 ||
+	{ cat "$work/apt.log"; fail "dpkg-reconfigure failed"; }
+! grep -q "now belongs to" "$work/apt.log" || { cat "$work/apt.log"; fail "the root was re-owned to the same user"; }
+[ "$(in_ctr systemctl show -p MainPID --value slipway.service)" = "$pid" ] ||
+	fail "dpkg-reconfigure to the same user restarted the runtime"
+
 say "apt remove keeps the data, purge without a yes too"
 apt_get remove -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get remove failed"; }
 wait_unit slipway.service inactive
 i=0
-while in_ctr pgrep -u deploy >/dev/null; do
-	[ $i -lt 300 ] || fail "processes of deploy run on after remove: $(in_ctr ps -u deploy -o pid=,args=)"
+while in_ctr pgrep -u ops >/dev/null; do
+	[ $i -lt 300 ] || fail "processes of ops run on after remove: $(in_ctr ps -u ops -o pid=,args=)"
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -238,6 +131,7 @@ grep -qF "slipway: kept /var/lib/slipway (every app's data); remove it yourself 
 say "Installing again with the defaults"
 in_ctr userdel --remove git 2>/dev/null
 in_ctr userdel deploy
+in_ctr userdel ops
 rm -rf "$ctr/var/lib/slipway"
 installed=$(date +%s)
 apt_get install -y --no-install-recommends "./$debname" >"$work/apt.log" 2>&1 ||
@@ -245,47 +139,33 @@ apt_get install -y --no-install-recommends "./$debname" >"$work/apt.log" 2>&1 ||
 check_account git
 check_running git
 [ ! -e "$ctr/etc/systemd/system/slipway.service.d/user.conf" ] || fail "a drop-in for the default user"
-fqdn=$(in_ctr sh -c 'hostname -f 2>/dev/null || hostname')
-[ "$(as_server git git config --global slipway.domain)" = "$fqdn" ] || fail "slipway.domain is not $fqdn"
+[ "$(as_server git git config --global slipway.domain)" = "$(in_ctr sh -c 'hostname -f 2>/dev/null || hostname')" ] ||
+	fail "slipway.domain is not the host's full name"
 
 say "Pushing an app, and upgrading the package while it serves"
 # the namespace has only its loopback, which pasta cannot give an app's
 # own network (a server's uplink can): the server user's global setting
 as_server git git config --global slipway.appNetwork host
-app=$work/app
-mkdir "$app"
-cat >"$app/server.pl" <<'PERL'
-use IO::Socket::INET;
-my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => $ENV{PORT}, Listen => 64,
-	ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) {
-	while (defined(my $l = <$c>)) { last if $l eq "\r\n" }
-	my $b = "hello from $ENV{DYNO}\n";
-	print $c "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
-	close $c;
-}
-PERL
-echo 'web: exec perl server.pl' >"$app/Procfile"
-git -C "$app" init -q -b main
-git -C "$app" add -A
-git -C "$app" -c user.name=t -c user.email=t@example.com commit -q -m first
-sshcmd="ssh -F /dev/null -i $work/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+ctr_app
 # the first push creates the app (the user admin may create apps)
-ip netns exec "$ns" git -C "$app" -c core.sshCommand="$sshcmd" push -q ssh://git@127.0.0.1/myapp.git main \
-	>"$work/push.log" 2>&1 || { cat "$work/push.log"; fail "the push failed"; }
+ctr_push myapp.git
 grep -q "Creating myapp... done" "$work/push.log" || { cat "$work/push.log"; fail "the push did not create myapp"; }
 grep -q "Released v1" "$work/push.log" || { cat "$work/push.log"; fail "the push released nothing"; }
 # port 80, without root: the unit's CAP_NET_BIND_SERVICE, which nginx alone keeps
 url=$(ssh_as git open -a myapp) || fail "open failed: $url"
 [ "$url" = "http://myapp.$fqdn/" ] || fail "open said $url, not http://myapp.$fqdn/ (port 80)"
-get() {
-	ip netns exec "$ns" curl -sS --max-time 10 -H "Host: myapp.$fqdn" "http://127.0.0.1:80/"
-}
-[ "$(get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(get 2>&1)"
+[ "$(ctr_get)" = "hello from web.1" ] || fail "the router does not serve myapp: $(ctr_get 2>&1)"
 echo "       from apt install to the first push served: $(($(date +%s) - installed)) s"
 
 # what the operator changed stays changed: admin's keys are not imported again
 as_server git slipway --root /var/lib/slipway keys:remove admin >/dev/null
+
+# the runtime's own services that run slipway (the dashboard), to restart on the new one
+dash=$(in_ctr s6-svstat -o pid /var/lib/slipway/services/dashboard)
+[ "${dash:-0}" -gt 0 ] || fail "the dashboard's service does not run: '$dash'"
+exe=$(in_ctr readlink /proc/"$dash"/exe)
+[ "$exe" = /usr/bin/slipway ] || fail "the dashboard runs '$exe', not /usr/bin/slipway"
+web=$(in_ctr sh -c 'for d in /var/lib/slipway/services/myapp.v1-*.web.1; do s6-svstat -o pid "$d"; done')
 
 # a rebuilt package (the same files, the next version) while a loop asks the app
 next=$work/next
@@ -296,7 +176,7 @@ dpkg-deb --root-owner-group -b "$next" "$ctr/root/slipway_$version+1.deb" >/dev/
 (
 	n=0
 	while [ ! -e "$work/upgraded" ] && [ $n -lt 3000 ]; do
-		get >>"$work/answers" 2>&1 || echo "request failed" >>"$work/answers"
+		ctr_get >>"$work/answers" 2>&1 || echo "request failed" >>"$work/answers"
 		n=$((n + 1))
 	done
 ) &
@@ -311,10 +191,18 @@ asked=$(wc -l <"$work/answers")
 bad=$(grep -cvx "hello from web.1" "$work/answers" || true)
 [ "$bad" = 0 ] || fail "$bad of $asked requests failed during the upgrade: $(grep -vx "hello from web.1" "$work/answers" | sort | uniq -c)"
 [ "$asked" -gt 0 ] || fail "no request was made during the upgrade"
-[ "$(get)" = "hello from web.1" ] || fail "myapp is not served after the upgrade"
+[ "$(ctr_get)" = "hello from web.1" ] || fail "myapp is not served after the upgrade"
 keys=$(as_server git slipway --root /var/lib/slipway keys)
 case $keys in *admin*) fail "the upgrade imported root's keys again: $keys" ;; esac
 echo "       $asked requests during the upgrade, all answered"
+# the dashboard restarted on the new binary, the app's instance did not
+now=$(in_ctr s6-svstat -o pid /var/lib/slipway/services/dashboard)
+[ "${now:-0}" -gt 0 ] && [ "$now" != "$dash" ] || fail "the dashboard was not restarted by the upgrade (pid $dash, now '$now')"
+exe=$(in_ctr readlink /proc/"$now"/exe)
+[ "$exe" = /usr/bin/slipway ] || fail "the dashboard runs '$exe' after the upgrade, not the new /usr/bin/slipway"
+[ "$(in_ctr sh -c 'for d in /var/lib/slipway/services/myapp.v1-*.web.1; do s6-svstat -o pid "$d"; done')" = "$web" ] ||
+	fail "the upgrade restarted the app's instance"
+! grep -q "may still run the old slipway" "$work/apt.log" || { cat "$work/apt.log"; fail "server:reload failed in the upgrade"; }
 
 preseed "slipway slipway/purge-data boolean true"
 apt_get purge -y slipway >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get purge failed"; }

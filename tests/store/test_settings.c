@@ -139,7 +139,7 @@ Test(settings, apps_created_over_ssh)
 {
 	char *global = th_path("%s/.gitconfig", home);
 	int max = 7;
-	cr_assert_eq(settings_ssh_apps_create(&max), 0, "%s", sw_error_last());
+	cr_assert_eq(settings_ssh_apps_create(NULL, &max), 0, "%s", sw_error_last());
 	cr_assert_eq(max, 0, "denied unless the operator says otherwise");
 	static const struct {
 		const char *v;
@@ -147,7 +147,7 @@ Test(settings, apps_created_over_ssh)
 	} ok[] = { { "allowed", -1 }, { "denied", 0 }, { "0", 0 }, { "3", 3 }, { "100000", 100000 } };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		set_config(global, "slipway.sshAppsCreate", ok[i].v);
-		cr_assert_eq(settings_ssh_apps_create(&max), 0, "%s: %s", ok[i].v, sw_error_last());
+		cr_assert_eq(settings_ssh_apps_create(NULL, &max), 0, "%s: %s", ok[i].v, sw_error_last());
 		cr_assert_eq(max, ok[i].max, "%s: %d", ok[i].v, max);
 	}
 	static const char *const bad[] = { "yes", "Allowed", "-1", "2x", "100001", " 2", "",
@@ -155,7 +155,7 @@ Test(settings, apps_created_over_ssh)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		set_config(global, "slipway.sshAppsCreate", bad[i]);
 		max = 7;
-		cr_assert_eq(settings_ssh_apps_create(&max), SW_EINVALID, "'%s' was accepted", bad[i]);
+		cr_assert_eq(settings_ssh_apps_create(NULL, &max), SW_EINVALID, "'%s' was accepted", bad[i]);
 		char *want = th_path("git config slipway.sshAppsCreate: invalid value '%s': use allowed, "
 				     "denied or how many apps each user may create (0 to 100000)", bad[i]);
 		cr_assert_str_eq(sw_error_last(), want);
@@ -166,7 +166,51 @@ Test(settings, apps_created_over_ssh)
 	set_config(global, "slipway.sshAppsCreate", "denied");
 	char *local = th_path("%s/config", repo);
 	set_config(local, "slipway.sshAppsCreate", "allowed");
-	cr_assert_eq(settings_ssh_apps_create(&max), 0);
+	cr_assert_eq(settings_ssh_apps_create(NULL, &max), 0);
+	cr_assert_eq(max, 0);
+	free(local);
+	free(global);
+}
+
+static void add_config(const char *file, const char *key, const char *value)
+{
+	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", file, "--add", key, value,
+				     NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+}
+
+Test(settings, users_given_the_right_to_create_apps)
+{
+	char *global = th_path("%s/.gitconfig", home);
+	int max = 7;
+	set_config(global, "slipway.sshAppsCreate", "2");
+	add_config(global, "slipway.sshAppsCreators", "admin");
+	add_config(global, "slipway.sshAppsCreators", "alice@example.com");
+	/* the users named: no limit; anyone else: the server's setting */
+	cr_assert_eq(settings_ssh_apps_create("admin", &max), 0, "%s", sw_error_last());
+	cr_assert_eq(max, -1);
+	cr_assert_eq(settings_ssh_apps_create("alice@example.com", &max), 0);
+	cr_assert_eq(max, -1);
+	cr_assert_eq(settings_ssh_apps_create("bob", &max), 0);
+	cr_assert_eq(max, 2);
+	cr_assert_eq(settings_ssh_apps_create("admi", &max), 0);
+	cr_assert_eq(max, 2, "a prefix of a name is not the name");
+	set_config(global, "slipway.sshAppsCreate", "denied");
+	cr_assert_eq(settings_ssh_apps_create("admin", &max), 0);
+	cr_assert_eq(max, -1);
+	cr_assert_eq(settings_ssh_apps_create("bob", &max), 0);
+	cr_assert_eq(max, 0);
+	/* a mistyped server setting is said to everyone */
+	set_config(global, "slipway.sshAppsCreate", "yes");
+	max = 7;
+	cr_assert_eq(settings_ssh_apps_create("admin", &max), SW_EINVALID);
+	cr_assert_eq(max, 7);
+	/* an app's own config names nobody: it is the server's right to give */
+	set_config(global, "slipway.sshAppsCreate", "denied");
+	char *local = th_path("%s/config", repo);
+	add_config(local, "slipway.sshAppsCreators", "bob");
+	cr_assert_eq(settings_ssh_apps_create("bob", &max), 0);
 	cr_assert_eq(max, 0);
 	free(local);
 	free(global);
@@ -202,14 +246,6 @@ Test(settings, the_git_url_remote_users_are_told)
 		free(want);
 	}
 	free(global);
-}
-
-static void add_config(const char *file, const char *key, const char *value)
-{
-	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", file, "--add", key, value,
-				     NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	th_result_free(&r);
 }
 
 /* settings_list of slipway.onRelease, joined with '|' ("" when unset). */
