@@ -11,6 +11,7 @@
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/run.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -139,7 +140,10 @@ static int call(const char *root, const struct host_url *url, const char *reques
 		goto done;
 	}
 	const char *said = why.data ? why.data : "";
-	said += strspn(said, " !"); /* the agent's refusal, as the CLI says it: " !    why" */
+	/* the agent's refusal comes as the CLI says an error: its line without the prefix */
+	const char *prefix = say_prefix(SAY_ERROR);
+	if (!strncmp(said, prefix, strlen(prefix)))
+		said += strlen(prefix);
 	if (status == 255 && strstr(said, "Permission denied"))
 		err = allow_hint(root, url);
 	else if (status == 255)
