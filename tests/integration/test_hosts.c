@@ -502,6 +502,22 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	th_result_free(&r);
 	free(req);
 
+	/* hosts:apply of an app with nothing deployed, or to a host not joined: refused */
+	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "apps:create", APP));
+	r = SW(0, "hosts:apply", "h1", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Applying shop's current release to h1... failed\n");
+	cr_assert_str_eq(r.err, " !    shop has no release with code to run yet (deploy it first)\n");
+	th_result_free(&r);
+	r = SW(0, "hosts:apply", "h9", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "h9") && !strchr(r.err, '\n')[1], "%s", r.err);
+	th_result_free(&r);
+	char *made = th_path("%s/apps/%s.git", root[1], APP);
+	cr_assert_neq(access(made, F_OK), 0, "%s was made", made);
+	free(made);
+
 	/* a desired state naming a slug h1 lacks: refused, no app made there */
 	char *doc = th_path("{\"app\":\"ghost\",\"version\":1,\"slug\":\"%s\",\"phase\":\"switch\","
 			    "\"process.web\":\"sleep 600\",\"instances.web\":1}", other);
