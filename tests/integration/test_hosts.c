@@ -35,6 +35,24 @@ static char *kv[HOSTS][4];
 static const char *env[HOSTS][8];
 static pid_t sshd[HOSTS], run[HOSTS];
 
+/*
+ * Host i's sshd_config lines: root logs in with a key, and the sessions
+ * (the node agent) get the router's settings and the sanitizers' options
+ * of this run (sshd passes no environment on).
+ */
+static char *agent_sshd_config(int i)
+{
+	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "PermitRootLogin prohibit-password\n"
+		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb.addr[i]);
+	for (size_t k = 0; pass[k]; k++)
+		if (getenv(pass[k]) && *getenv(pass[k]))
+			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
+	buf_adds(&b, "\n");
+	return buf_detach(&b);
+}
+
 static void setup(void)
 {
 	th_netns_require();
@@ -67,8 +85,7 @@ static void setup(void)
 		 * shell; the node agent gets the router's settings server:run has, as the
 		 * server user's global git config gives both on a real host
 		 */
-		char *conf = th_path("PermitRootLogin prohibit-password\n"
-				     "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080\n", tb.addr[i]);
+		char *conf = agent_sshd_config(i);
 		sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
 			.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
 			.address = tb.addr[i], .config = conf });
