@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "tests/integration/pebble.h"
 #include "tests/integration/certs_helpers.h"
+#include "tests/integration/runtime_helpers.h"
 
 #include "tests/helpers.h"
 
@@ -95,6 +96,24 @@ void pebble_stop(struct pebble *pb)
 	free(pb->pki);
 	free(pb->log);
 	pb->pki = pb->log = NULL;
+}
+
+int pebble_setup(struct pebble *pb, struct app_sandbox *sb, const char *app,
+		 const char *server_py, int validity)
+{
+	int https_port = th_free_port();
+	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
+	rt_setup(sb, app, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
+	free(kv);
+	pebble_start(pb, sb, validity);
+	return https_port;
+}
+
+void pebble_teardown(struct pebble *pb, struct app_sandbox *sb, pid_t *svscan)
+{
+	pebble_stop(pb);
+	rt_stop(sb, svscan);
+	app_sandbox_release(sb);
 }
 
 int pebble_orders(const struct pebble *pb)

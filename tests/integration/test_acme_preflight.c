@@ -30,12 +30,9 @@ static pid_t svscan = -1;
 
 static void setup(void)
 {
-	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", th_free_port());
+	pebble_setup(&pb, &sb, APP, certs_ok_server_py, 0);
 	/* the name the CA goes by in CAA records (pebble's directory lists none) */
-	rt_setup(&sb, APP, RT_ROUTER, certs_ok_server_py,
-		 (const char *const[]){ kv, "SLIPWAY_ACME_CAA_IDENTITY=letsencrypt.org", NULL });
-	free(kv);
-	pebble_start(&pb, &sb, 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_ACME_CAA_IDENTITY=letsencrypt.org");
 	svscan = rt_start(&sb);
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
@@ -43,9 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pebble_stop(&pb);
-	rt_stop(&sb, &svscan);
-	app_sandbox_release(&sb);
+	pebble_teardown(&pb, &sb, &svscan);
 	th_keep_free();
 }
 

@@ -35,18 +35,12 @@ static int validity; /* seconds pebble's certificates are valid for; 0: its defa
 
 static void setup(void)
 {
-	https_port = th_free_port();
-	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
-	rt_setup(&sb, APP, RT_ROUTER, rt_version_server_py, (const char *const[]){ kv, NULL });
-	free(kv);
-	pebble_start(&pb, &sb, validity);
+	https_port = pebble_setup(&pb, &sb, APP, rt_version_server_py, validity);
 }
 
 static void teardown(void)
 {
-	pebble_stop(&pb);
-	rt_stop(&sb, &svscan);
-	app_sandbox_release(&sb);
+	pebble_teardown(&pb, &sb, &svscan);
 	th_keep_free();
 }
 
