@@ -10,6 +10,7 @@
 const char certs_ok_server_py[] =
 	"import http.server, os\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    protocol_version = 'HTTP/1.1'\n"
 	"    def do_GET(s):\n"
 	"        b = b'ok\\n'\n"
 	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"

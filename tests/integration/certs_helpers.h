@@ -17,7 +17,7 @@
 #include "tests/integration/app_sandbox.h"
 #include "util/util.h"
 
-/* An app's server.py that answers every GET with "ok\n" (HTTP/1.0). */
+/* An app's server.py that answers every GET with "ok\n" (HTTP/1.1, kept alive). */
 extern const char certs_ok_server_py[];
 
 /*
@@ -37,7 +37,8 @@ struct th_result certs_curl(const char *const *opts, const char *url);
 
 /*
  * certs_curl() of https://host:port then path, host resolved to
- * 127.0.0.1 and its certificate checked against the file cacert.
+ * 127.0.0.1 and its certificate checked against the file cacert; opts
+ * (at most 12; may be NULL) as certs_curl()'s.
  */
 struct th_result certs_https(const char *host, int port, const char *cacert,
 			     const char *const *opts, const char *path);

@@ -30,17 +30,6 @@ static pid_t svscan = -1;
 static int https_port;
 static char *pki;
 
-static const char server_py[] =
-	"import http.server, os\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    protocol_version = 'HTTP/1.1'\n"
-	"    def do_GET(s):\n"
-	"        b = b'ok\\n'\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
-	"        s.end_headers(); s.wfile.write(b)\n"
-	"    def log_message(s, *a): pass\n"
-	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
-
 /* A private CA; a certificate it signed for the app for 30 days (good), and one for 3 (soon). */
 static const char make_pki[] =
 	"ca 'Slipway Test CA'\n"
@@ -54,7 +43,7 @@ static void setup(void)
 {
 	https_port = th_free_port();
 	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
-	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
+	rt_setup(&sb, APP, RT_ROUTER, certs_ok_server_py, (const char *const[]){ kv, NULL });
 	free(kv);
 	pki = certs_make_pki(&sb, make_pki);
 }
