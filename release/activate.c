@@ -13,6 +13,8 @@
 #include "release/watcher.h"
 #include "store/app.h"
 #include "store/appctx.h"
+#include "store/paths.h"
+#include "util/fsutil.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/say.h"
@@ -174,14 +176,176 @@ static void running_strays(const char *root, const char *app, int current,
 		strvec_clear(strays); /* nothing runs them */
 }
 
-/* The newest release, left pending by a killed writer, failed. */
-static int fail_interrupted(const char *root, const char *app, struct ledger *l, FILE *out)
+static void prep_guard_end(struct activate_prep *p);
+
+/* A prepared release kept for a switch from another process (activate.h: hold_seconds). */
+struct held {
+	int version;
+	long long deadline;
+	char tag[128];
+	struct strvec started;
+};
+#define HELD_INIT { .started = STRVEC_INIT }
+
+/* What the app keeps prepared; SW_ENOTFOUND when nothing (or nothing readable). */
+static int held_read(const char *root, const char *app, struct held *h)
 {
+	char *path = paths_prepared_file(root, app), *text = NULL;
+	int err = fs_read_file(path, 1 << 20, &text, NULL);
+	if (err == 0 && sscanf(text, "%d %lld %127s", &h->version, &h->deadline, h->tag) == 3 &&
+	    h->version > 0) {
+		char *line = strchr(text, '\n');
+		while (line && *++line) {
+			size_t n = strcspn(line, "\n");
+			if (n)
+				strvec_pushf(&h->started, "%.*s", (int)n, line);
+			line = strchr(line, '\n');
+		}
+	} else if (err == 0) {
+		err = SW_ENOTFOUND; /* half a record is no record */
+	}
+	free(text);
+	free(path);
+	return err;
+}
+
+static int prepared_write(struct app_ctx *ctx, const struct activate_prep *p, long long deadline,
+			  const char *tag)
+{
+	char *path = paths_prepared_file(ctx->root, ctx->app);
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%d %lld %s\n", p->version, deadline, tag && *tag ? tag : "-");
+	for (size_t i = 0; i < p->started.n; i++)
+		buf_addf(&b, "%s\n", p->started.v[i]);
+	int err = fs_write_atomic(path, b.data, b.len, 0600);
+	buf_release(&b);
+	free(path);
+	return err;
+}
+
+/* The prepared release version (0: any) is kept no more. */
+static int prepared_forget(struct app_ctx *ctx, int version)
+{
+	struct held h = HELD_INIT;
+	int err = 0;
+	if (held_read(ctx->root, ctx->app, &h) == 0 && (!version || h.version == version)) {
+		char *path = paths_prepared_file(ctx->root, ctx->app);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = sw_error_errno(SW_ERROR, "cannot remove %s", path);
+		free(path);
+	}
+	strvec_clear(&h.started);
+	return err;
+}
+
+/* Release version, still pending, failed with why; its instances (started) stopped. */
+static int fail_prepared(struct app_ctx *ctx, int version, struct strvec *started,
+			 unsigned failed_start, const char *why)
+{
+	struct release r = RELEASE_INIT;
+	int err = prepared_forget(ctx, version);
+	host_retire(ctx->root, ctx->app, started, NULL);
+	strvec_clear(started);
+	if (!err && (err = ledger_read(ctx->ledger, version, 0, &r)) == 0 &&
+	    r.status == RELEASE_PENDING) {
+		char *output = xasprintf("%s\n", why);
+		if ((err = ledger_finish(ctx->ledger, version, RELEASE_FAILED, failed_start,
+					 output)) == 0)
+			logs_event(ctx->root, ctx->app, "api", "Release v%d failed: %.*s", version,
+				   (int)strcspn(why, "\n"), why);
+		free(output);
+	}
+	release_release(&r);
+	return err;
+}
+
+int activate_abort(struct app_ctx *ctx, struct activate_prep *p, const char *why)
+{
+	p->ready = 0;
+	int err = fail_prepared(ctx, p->version, &p->started, 0, why);
+	prep_guard_end(p);
+	return err;
+}
+
+int activate_prepared(struct app_ctx *ctx, const char *tag, struct release *r,
+		      struct activate_prep *p)
+{
+	struct held h = HELD_INIT;
+	int err = held_read(ctx->root, ctx->app, &h);
+	if (!err && tag && strcmp(h.tag, tag))
+		err = SW_ENOTFOUND;
+	if (!err && (err = ledger_read(ctx->ledger, h.version, 0, r)) == 0 &&
+	    r->status != RELEASE_PENDING)
+		err = SW_ENOTFOUND;
+	if (err == SW_ENOTFOUND)
+		err = sw_error_set(SW_ENOTFOUND, "%s has no release prepared for a switch", ctx->app);
+	if (!err) {
+		p->version = h.version;
+		p->up = services_runtime_up(ctx->root);
+		p->runtime = p->up && r->slug[0];
+		p->gated = 1;
+		strvec_clear(&p->started);
+		for (size_t i = 0; i < h.started.n; i++)
+			strvec_push(&p->started, h.started.v[i]);
+		if ((err = ledger_current(ctx->ledger, &p->previous)) == 0)
+			err = onrelease_load(ctx, &p->hook, &p->hook_timeout);
+		p->ready = !err;
+	}
+	strvec_clear(&h.started);
+	return err;
+}
+
+/* A release prepared earlier and not switched gives way to a newer one. */
+static int supersede(struct app_ctx *ctx, FILE *out)
+{
+	struct held h = HELD_INIT;
+	int err = 0;
+	if (held_read(ctx->root, ctx->app, &h) == 0) {
+		if (out)
+			say(out, SAY_WARN, "v%d was prepared but not switched: a newer release "
+			    "replaces it", h.version);
+		err = fail_prepared(ctx, h.version, &h.started, 0,
+				    "a newer release was prepared before this one was switched");
+	}
+	strvec_clear(&h.started);
+	return err;
+}
+
+/*
+ * The newest release v, pending: kept prepared for a switch whose deadline
+ * has not passed (its instances into spared), or abandoned (failed, its
+ * instances stopped).  Returns 1 when it was kept or abandoned, else 0.
+ */
+static int held_pending(struct app_ctx *ctx, int v, FILE *out, struct strvec *spared, int *err)
+{
+	struct held h = HELD_INIT;
+	int handled = 0;
+	if (held_read(ctx->root, ctx->app, &h) == 0 && h.version == v) {
+		handled = 1;
+		if (h.deadline > (long long)time(NULL)) {
+			for (size_t i = 0; i < h.started.n; i++)
+				strvec_push(spared, h.started.v[i]);
+		} else {
+			if (out)
+				say(out, SAY_WARN, "v%d was prepared but never switched: it failed", v);
+			*err = fail_prepared(ctx, v, &h.started, RELEASE_INTERRUPTED,
+					     ACTIVATE_ABANDONED);
+		}
+	}
+	strvec_clear(&h.started);
+	return handled;
+}
+
+/* The newest release, left pending by a killed writer, failed. */
+static int fail_interrupted(struct app_ctx *ctx, FILE *out, struct strvec *spared)
+{
+	const char *root = ctx->root, *app = ctx->app;
+	struct ledger *l = ctx->ledger;
 	struct release r = RELEASE_INIT;
 	int v = 0, err = ledger_latest(l, &v);
 	if (!err && v)
 		err = ledger_read(l, v, 0, &r);
-	if (!err && v && r.status == RELEASE_PENDING &&
+	if (!err && v && r.status == RELEASE_PENDING && !held_pending(ctx, v, out, spared, &err) &&
 	    !(err = ledger_finish(l, v, RELEASE_FAILED, RELEASE_INTERRUPTED,
 				      ACTIVATE_INTERRUPTED "\n"))) {
 		if (out)
@@ -196,13 +360,21 @@ int activate_recover(struct app_ctx *ctx, FILE *out)
 {
 	const char *root = ctx->root, *app = ctx->app;
 	struct ledger *l = ctx->ledger;
-	struct strvec strays = STRVEC_INIT;
+	struct strvec strays = STRVEC_INIT, spared = STRVEC_INIT;
 	int current = 0, err;
-	if ((err = fail_interrupted(root, app, l, out)) || (err = ledger_current(l, &current)))
+	if ((err = fail_interrupted(ctx, out, &spared)) || (err = ledger_current(l, &current)))
 		goto done;
 	/* what was kept warm and outlived its window (its watch service was killed) goes */
 	warm_expire(root, app, (long long)time(NULL));
 	running_strays(root, app, current, &strays);
+	/* a release prepared for a switch to come keeps its instances */
+	strvec_sort(&spared);
+	for (size_t i = strays.n; i-- > 0;)
+		if (strvec_has_sorted(&spared, strays.v[i])) {
+			free(strays.v[i]);
+			strays.v[i] = strays.v[--strays.n];
+			strays.v[strays.n] = NULL;
+		}
 	if (!strays.n)
 		goto done;
 	/* requests go to the current release's instances first, then the others stop */
@@ -225,6 +397,7 @@ done:
 	if (out)
 		fflush(out);
 	strvec_clear(&strays);
+	strvec_clear(&spared);
 	return err;
 }
 
@@ -384,60 +557,146 @@ done:
 	app_ctx_release(&ctx);
 }
 
-int activate(const struct activate_opts *o, struct release *r)
+/* The guard of p (it holds the guard between the halves). */
+static void prep_guard_start(struct app_ctx *ctx, struct activate_prep *p)
+{
+	struct guard g = GUARD_INIT;
+	guard_start(ctx, p->version, p->runtime ? p->previous : 0, &g);
+	p->guard_pid = g.pid;
+	p->guard_fd = g.fd;
+}
+
+static void prep_guard_end(struct activate_prep *p)
+{
+	struct guard g = { .pid = p->guard_pid, .fd = p->guard_fd };
+	guard_end(&g);
+	p->guard_pid = -1;
+	p->guard_fd = -1;
+}
+
+/* p's release failed before it went live: said in the log. */
+static void log_failed(struct app_ctx *ctx, const struct activate_prep *p)
+{
+	const char *why = p->output.data ? p->output.data : "";
+	logs_event(ctx->root, ctx->app, "api", "Release v%d failed: %.*s", p->version,
+		   (int)strcspn(why, "\n"), why);
+}
+
+void activate_prep_release(struct activate_prep *p)
+{
+	prep_guard_end(p);
+	strvec_clear(&p->started);
+	strvec_clear(&p->hook);
+	buf_release(&p->output);
+}
+
+int activate_prepare(const struct activate_opts *o, struct release *r, int hold_seconds,
+		     const char *tag, struct activate_prep *p)
 {
 	struct app_ctx *ctx = o->ctx;
-	struct activate_report local, *rep = o->report ? o->report : &local;
-	struct strvec hook = STRVEC_INIT;
-	int hook_timeout = 0;
 	struct sandbox sb = SANDBOX_INIT;
-	struct strvec want = STRVEC_INIT, started = STRVEC_INIT, keep = STRVEC_INIT;
-	struct buf output = BUF_INIT;
-	struct guard guard = GUARD_INIT;
-	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
-	int up = services_runtime_up(ctx->root);
-	/* with the runtime up, the release goes live only once its processes passed the gate */
-	int runtime = up && r->slug[0];
+	struct strvec want = STRVEC_INIT;
+	int phase = release_phase_wanted(r), timeout = 0, err = 0;
 
-	memset(rep, 0, sizeof(*rep));
+	if (o->report)
+		memset(o->report, 0, sizeof(*o->report));
+	p->ready = 0;
+	p->up = services_runtime_up(ctx->root);
+	/* with the runtime up, the release goes live only once its processes passed the gate */
+	p->runtime = p->up && r->slug[0];
 	/* a stopped tree must not bring this app's old release back when it starts */
-	if (!up)
+	if (!p->up)
 		services_forget(ctx->root, ctx->app);
 
+	/* a release prepared before this one gives way to it */
+	if (hold_seconds > 0 && (err = supersede(ctx, o->out)))
+		goto done;
 	if ((err = activate_recover(ctx, o->out)) ||
-	    (err = onrelease_load(ctx, &hook, &hook_timeout)) ||
-	    (runtime && ((err = services_wanted(ctx->root, ctx->app, r, &want)) ||
-			 (err = ledger_current(ctx->ledger, &previous)))) ||
+	    (err = onrelease_load(ctx, &p->hook, &p->hook_timeout)) ||
+	    (p->runtime && ((err = services_wanted(ctx->root, ctx->app, r, &want)) ||
+			    (err = ledger_current(ctx->ledger, &p->previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
-	int gated = phase || want.n;
-	r->status = gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
+	p->gated = phase || want.n;
+	r->status = p->gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
-	if ((err = ledger_append(ctx->ledger, r)) || !gated)
-		goto retire;
-	guard_start(ctx, r->version, runtime ? previous : 0, &guard);
+	if ((err = ledger_append(ctx->ledger, r)))
+		goto done;
+	p->version = r->version;
+	if (!p->gated) {
+		p->ready = 1;
+		goto done;
+	}
+	prep_guard_start(ctx, p);
 
 	int ok = 1, started_ok = 1;
 	if (phase) {
 		char *said = NULL;
 		release_phase_run(ctx, &sb, r, timeout, o->out, &ok, &said);
-		buf_adds(&output, said);
+		buf_adds(&p->output, said);
 		free(said);
 	}
 	if (ok && want.n)
-		ok = started_ok = start_or_take(o, r, &want, previous, &started, &output);
+		ok = started_ok = start_or_take(o, r, &want, p->previous, &p->started, &p->output);
+	if (ok && hold_seconds > 0 &&
+	    (err = prepared_write(ctx, p, (long long)time(NULL) + hold_seconds, tag))) {
+		not_live(o, sw_error_last(), p->previous, &p->output);
+		host_retire(ctx->root, ctx->app, &p->started, NULL);
+		strvec_clear(&p->started);
+		ok = started_ok = 0;
+	}
+	if (!ok) {
+		r->status = RELEASE_FAILED;
+		r->failed_start = started_ok ? 0 : RELEASE_FAILED_START;
+		if ((err = ledger_finish(ctx->ledger, r->version, r->status, r->failed_start,
+					 p->output.data)) == 0)
+			log_failed(ctx, p);
+		prep_guard_end(p);
+		goto done;
+	}
+	p->ready = 1;
+	/* the switch comes from another process: the deadline guards it now */
+	if (hold_seconds > 0)
+		prep_guard_end(p);
+done:
+	sandbox_release(&sb);
+	strvec_clear(&want);
+	return err;
+}
+
+int activate_finish(const struct activate_opts *o, struct release *r, struct activate_prep *p)
+{
+	struct app_ctx *ctx = o->ctx;
+	struct activate_report local, *rep = o->report ? o->report : &local;
+	struct strvec keep = STRVEC_INIT;
+	int err = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if (!p->ready)
+		return sw_error_set(SW_EINVALID, "v%d is not prepared: nothing to switch", p->version);
+	if (!p->gated)
+		goto retire;
+	/*
+	 * no longer spared by recovery: a finish killed from here on is
+	 * undone by the guard, or the next writer, as any interrupted switch
+	 */
+	if ((err = prepared_forget(ctx, p->version)))
+		goto done;
+	if (p->guard_pid < 0)
+		prep_guard_start(ctx, p);
+	int ok = 1;
 	/* the router's requests move to the new instances before the release is current */
-	if (ok && runtime)
-		ok = started_ok = switch_router(o, &started, previous, &output);
+	if (p->runtime)
+		ok = switch_router(o, &p->started, p->previous, &p->output);
 	r->status = ok ? RELEASE_SUCCEEDED : RELEASE_FAILED;
-	r->failed_start = started_ok ? 0 : RELEASE_FAILED_START;
-	if ((err = ledger_finish(ctx->ledger, r->version, r->status, r->failed_start, output.data)) ||
-	    !ok)
+	r->failed_start = ok ? 0 : RELEASE_FAILED_START;
+	if ((err = ledger_finish(ctx->ledger, r->version, r->status, r->failed_start,
+				 p->output.data)) || !ok)
 		goto done;
 retire:
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
-	if (!err && runtime && !gated &&
-	    router_switch(ctx->root, ctx->app, &started, NULL) < 0) {
+	if (p->runtime && !p->gated &&
+	    router_switch(ctx->root, ctx->app, &p->started, NULL) < 0) {
 		say(o->out, SAY_WARN, "%s", sw_error_last());
 		fflush(o->out);
 	}
@@ -445,31 +704,35 @@ retire:
 	 * only now that the new release is current do the old instances get
 	 * SIGTERM, but the previous release's web ones kept warm
 	 */
-	if (!err && runtime) {
-		warm_keep_previous(ctx, r, previous, &started, &keep);
-		for (size_t i = 0; i < started.n; i++)
-			strvec_push(&keep, started.v[i]);
+	if (p->runtime) {
+		warm_keep_previous(ctx, r, p->previous, &p->started, &keep);
+		for (size_t i = 0; i < p->started.n; i++)
+			strvec_push(&keep, p->started.v[i]);
 		host_retire(ctx->root, ctx->app, NULL, &keep);
 	}
-	if (!err)
-		went_live(o, r, up, &started, &hook, hook_timeout, rep);
+	went_live(o, r, p->up, &p->started, &p->hook, p->hook_timeout, rep);
 	/* the new release is watched for a while */
-	if (!err && runtime && watched(r, previous))
-		watch(ctx, o->out, r->version, previous);
+	if (p->runtime && watched(r, p->previous))
+		watch(ctx, o->out, r->version, p->previous);
 done:
-	guard_end(&guard);
+	prep_guard_end(p);
+	p->ready = 0;
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(ctx->root, ctx->app, "api", "Release v%d created by %s: %s", r->version,
 			   r->user ? r->user : "unknown", r->description ? r->description : "");
 	else if (!err && r->status == RELEASE_FAILED)
-		logs_event(ctx->root, ctx->app, "api", "Release v%d failed: %.*s", r->version,
-			   (int)strcspn(output.data, "\n"), output.data);
-	sandbox_release(&sb);
-	strvec_clear(&want);
-	strvec_clear(&started);
+		log_failed(ctx, p);
 	strvec_clear(&keep);
-	strvec_clear(&hook);
-	buf_release(&output);
+	return err;
+}
+
+int activate(const struct activate_opts *o, struct release *r)
+{
+	struct activate_prep p = ACTIVATE_PREP_INIT;
+	int err = activate_prepare(o, r, 0, NULL, &p);
+	if (!err && p.ready)
+		err = activate_finish(o, r, &p);
+	activate_prep_release(&p);
 	return err;
 }
 

@@ -66,6 +66,76 @@ struct activate_opts {
  */
 int activate(const struct activate_opts *o, struct release *r);
 
+/*
+ * The same path in two halves, for a release that goes live on several
+ * hosts at once (release/apply.h): activate_prepare() records r pending,
+ * runs its release phase and starts its instances through their gate
+ * beside the old ones, which serve on; activate_finish() switches the
+ * router to them, marks r succeeded and current and retires the old
+ * ones; activate_abort() stops them and marks r failed.  activate() is
+ * prepare then finish in one go.
+ *
+ * With hold_seconds > 0 the prepared release waits for a finish or abort
+ * from another process (the next request of the control): what it started
+ * is kept in <app>.git/slipway-prepared (store/paths.h) with a deadline
+ * hold_seconds away and the tag the caller gives.  The writer's lock
+ * cannot stand for the preparer, which has exited by then, so the
+ * deadline does: until it passes, activate_recover() spares the pending
+ * release and its instances; after it, recovery aborts it
+ * (ACTIVATE_ABANDONED), as it fails any other pending release.
+ */
+struct activate_prep {
+	int ready;       /* prepared: finish may make it live (else it failed, or nothing ran) */
+	/* the rest is the halves' own */
+	int version, previous, up, runtime, gated, hook_timeout;
+	struct strvec started, hook;
+	struct buf output;
+	int guard_pid, guard_fd;
+};
+#define ACTIVATE_PREP_INIT { .started = STRVEC_INIT, .hook = STRVEC_INIT, \
+			     .output = BUF_INIT, .guard_pid = -1, .guard_fd = -1 }
+
+/* The reason recovery gives a prepared release no switch came for. */
+#define ACTIVATE_ABANDONED \
+	"the release was prepared but neither switched nor aborted before its deadline; " \
+	"nothing of it runs"
+
+/*
+ * The first half: r appended (pending when gated), its release phase run
+ * and its instances started and gated; the router and the old instances
+ * untouched.  p->ready says whether finish may follow; when not and r was
+ * gated, r is recorded failed with the reason (r->status says so).  With
+ * hold_seconds > 0 and p->ready, the prepared release is kept for another
+ * process, tagged tag (one word, may be NULL).  Errors as activate().
+ */
+int activate_prepare(const struct activate_opts *o, struct release *r, int hold_seconds,
+		     const char *tag, struct activate_prep *p);
+
+/*
+ * The prepared release the app keeps for a switch (hold_seconds above),
+ * into r and p, when its tag is tag (NULL: any); SW_ENOTFOUND when there
+ * is none (or it is another's).  p is then ready for activate_finish()
+ * or activate_abort().
+ */
+int activate_prepared(struct app_ctx *ctx, const char *tag, struct release *r,
+		      struct activate_prep *p);
+
+/*
+ * The second half: p's release made live - the router switched to its
+ * instances, r succeeded and current, the old instances retired, the
+ * watch and slipway.onRelease as activate() - or, when the router
+ * refuses, r failed with the reason and its instances stopped.
+ */
+int activate_finish(const struct activate_opts *o, struct release *r, struct activate_prep *p);
+
+/*
+ * p's release not made live: its instances stopped and, while still
+ * pending, the release marked failed with why in its output.
+ */
+int activate_abort(struct app_ctx *ctx, struct activate_prep *p, const char *why);
+
+void activate_prep_release(struct activate_prep *p);
+
 /* The reason a release left pending by a killed writer failed, in its output. */
 #define ACTIVATE_INTERRUPTED \
 	"the release was interrupted before it finished (the command making it was killed); " \

@@ -44,6 +44,11 @@ char *paths_applied_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-applied");
 }
 
+char *paths_prepared_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-prepared");
+}
+
 char *paths_sizes_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-sizes");

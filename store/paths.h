@@ -85,6 +85,8 @@ char *paths_formation_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-applied: on a run host, the desired state it runs (release/apply.h) */
 char *paths_applied_file(const char *root, const char *app);
+/* <root>/apps/<app>.git/slipway-prepared: a release prepared and waiting for its switch (release/activate.h) */
+char *paths_prepared_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-sizes */
 char *paths_sizes_file(const char *root, const char *app);
