@@ -617,7 +617,8 @@ int activate_prepare(const struct activate_opts *o, struct release *r, int hold_
 			    (err = ledger_current(ctx->ledger, &p->previous)))) ||
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
-	p->gated = phase || want.n;
+	/* a release held for a switch is never current before its switch */
+	p->gated = phase || want.n || hold_seconds > 0;
 	r->status = p->gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
 	if ((err = ledger_append(ctx->ledger, r)))

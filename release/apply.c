@@ -26,10 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long a prepared release waits for its switch, unless the document says (hold_s). */
+#define APPLY_HOLD_S 600
+#define APPLY_HOLD_MAX_S 86400
+
 /* A document, read. */
 struct apply_doc {
-	char *app, *description, *phase;
-	int version;
+	char *app, *description, *phase, *reason;
+	int version, hold_s;
 	char slug[CAS_HEX_LEN + 1];
 	uint64_t slug_size;
 	struct proc_list procs;
@@ -46,6 +50,7 @@ static void apply_doc_release(struct apply_doc *d)
 	free(d->app);
 	free(d->description);
 	free(d->phase);
+	free(d->reason);
 	proc_list_release(&d->procs);
 	config_release(&d->config);
 	strvec_clear(&d->types);
@@ -98,6 +103,14 @@ static int doc_member(const char *key, const char *value, void *ctx)
 	} else if (!strcmp(key, "phase")) {
 		free(d->phase);
 		d->phase = xstrdup(value);
+	} else if (!strcmp(key, "reason")) {
+		free(d->reason);
+		d->reason = xstrdup(value);
+	} else if (!strcmp(key, "hold_s")) {
+		long n = strtol(value, &end, 10);
+		if (!*value || *end || n < 1 || n > APPLY_HOLD_MAX_S)
+			return bad_member(key, "is not a number of seconds (1 to 86400)");
+		d->hold_s = (int)n;
 	} else if (klen == 7 && !strncmp(key, "process", 7)) {
 		if (!proc_name_valid(sub))
 			return bad_member(key, "does not name a process type");
@@ -131,10 +144,10 @@ static int doc_parse(struct apply_doc *d, const char *text)
 	if (!d->app || !d->version || !d->slug[0] || !d->phase)
 		return sw_error_set(SW_EINVALID,
 			"the desired state must name its app, version, slug and phase");
-	if (strcmp(d->phase, "switch"))
+	if (strcmp(d->phase, "prepare") && strcmp(d->phase, "switch") && strcmp(d->phase, "abort"))
 		return sw_error_set(SW_EINVALID,
-			"the desired state's phase '%.32s' is not one this host applies: switch",
-			d->phase);
+			"the desired state's phase '%.32s' is not one this host applies: prepare, "
+			"switch or abort", d->phase);
 	for (size_t i = 0; i < d->types.n; i++) {
 		int known = 0;
 		for (size_t k = 0; k < d->procs.n && !known; k++)
@@ -246,24 +259,43 @@ static int formation_of(const char *root, const struct apply_doc *d, const struc
 	return err;
 }
 
-/* d made a release here through activate(); *local gets its version. */
-static int release_here(struct app_ctx *ctx, const struct apply_doc *d, int *local)
+/* r made the release d asks for: its formation and domains written here first. */
+static int release_of(const char *root, const struct apply_doc *d, struct release *r)
+{
+	memcpy(r->slug, d->slug, sizeof(r->slug));
+	r->slug_size = d->slug_size;
+	r->description = xasprintf("v%d of the control: %s", d->version,
+				   d->description ? d->description : "");
+	r->user = xstrdup("control");
+	for (size_t i = 0; i < d->procs.n; i++)
+		proc_list_set(&r->procs, d->procs.items[i].name, d->procs.items[i].command);
+	config_copy(&r->config, &d->config);
+	int err = formation_of(root, d, r);
+	return err ? err : domains_sync(root, d);
+}
+
+/* The first line of what the path said, past its marks. */
+static const char *first_said(const char *said)
+{
+	return said ? said + strspn(said, " !-") : "";
+}
+
+/*
+ * d made a release here through activate() (tag NULL) or, in phase
+ * prepare, prepared and held for its switch under tag; *local gets its
+ * version.
+ */
+static int release_here(struct app_ctx *ctx, const struct apply_doc *d, const char *tag,
+			int *local)
 {
 	struct release r = RELEASE_INIT;
+	struct activate_prep p = ACTIVATE_PREP_INIT;
 	struct activate_report rep;
 	char *said = NULL;
 	size_t len = 0;
 	int err;
 
-	memcpy(r.slug, d->slug, sizeof(r.slug));
-	r.slug_size = d->slug_size;
-	r.description = xasprintf("v%d of the control: %s", d->version,
-				  d->description ? d->description : "");
-	r.user = xstrdup("control");
-	for (size_t i = 0; i < d->procs.n; i++)
-		proc_list_set(&r.procs, d->procs.items[i].name, d->procs.items[i].command);
-	config_copy(&r.config, &d->config);
-	if ((err = formation_of(ctx->root, d, &r)) || (err = domains_sync(ctx->root, d)))
+	if ((err = release_of(ctx->root, d, &r)))
 		goto done;
 	FILE *out = open_memstream(&said, &len);
 	if (!out) {
@@ -271,16 +303,64 @@ static int release_here(struct app_ctx *ctx, const struct apply_doc *d, int *loc
 		goto done;
 	}
 	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
-	err = activate(&o, &r);
+	if (tag)
+		err = activate_prepare(&o, &r, d->hold_s ? d->hold_s : APPLY_HOLD_S, tag, &p);
+	else
+		err = activate(&o, &r);
 	fclose(out);
-	if (!err && r.status != RELEASE_SUCCEEDED) {
-		const char *why = said ? said + strspn(said, " !-") : "";
+	/* a host that cannot prepare says why in the words of its gate */
+	if (!err && tag && !p.ready)
+		err = sw_error_set(SW_ERROR, "%.*s",
+				   (int)strcspn(p.output.data ? p.output.data : "", "\n"),
+				   p.output.data ? p.output.data : "");
+	else if (!err && !tag && r.status != RELEASE_SUCCEEDED)
 		err = sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s",
-				   d->version, d->app, (int)strcspn(why, "\n"), why);
-	}
+				   d->version, d->app, (int)strcspn(first_said(said), "\n"),
+				   first_said(said));
 	*local = r.version;
 done:
 	free(said);
+	activate_prep_release(&p);
+	release_release(&r);
+	return err;
+}
+
+/*
+ * The release prepared here under tag switched (phase switch) or aborted
+ * (abort); *local gets its version.  SW_ENOTFOUND when none is prepared.
+ */
+static int prepared_here(struct app_ctx *ctx, const struct apply_doc *d, const char *tag,
+			 int *local)
+{
+	struct release r = RELEASE_INIT;
+	struct activate_prep p = ACTIVATE_PREP_INIT;
+	struct activate_report rep;
+	char *said = NULL;
+	size_t len = 0;
+	int err = activate_prepared(ctx, tag, &r, &p);
+	if (err)
+		goto done;
+	*local = r.version;
+	if (!strcmp(d->phase, "abort")) {
+		err = activate_abort(ctx, &p, d->reason ? d->reason :
+				     "the control aborted the release on every host");
+		goto done;
+	}
+	FILE *out = open_memstream(&said, &len);
+	if (!out) {
+		err = sw_error_errno(SW_ERROR, "cannot make a buffer");
+		goto done;
+	}
+	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
+	err = activate_finish(&o, &r, &p);
+	fclose(out);
+	if (!err && r.status != RELEASE_SUCCEEDED)
+		err = sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s",
+				   d->version, d->app, (int)strcspn(first_said(said), "\n"),
+				   first_said(said));
+done:
+	free(said);
+	activate_prep_release(&p);
 	release_release(&r);
 	return err;
 }
@@ -344,6 +424,37 @@ int apply_state(const char *root, const char *app, struct buf *out)
 	return err ? err : answer(root, app, -1, out);
 }
 
+/*
+ * d's phase, here: prepare holds the release started beside the old one
+ * (once), switch makes it live (what was prepared, else all in one go),
+ * abort stops what was prepared (if anything).  *changed says whether
+ * anything was done.
+ */
+static int phase_here(struct app_ctx *ctx, const struct apply_doc *d, struct applied *now,
+		      int *changed)
+{
+	const char *tag = now->digest;
+	struct release r = RELEASE_INIT;
+	struct activate_prep p = ACTIVATE_PREP_INIT;
+	int prepared = activate_prepared(ctx, tag, &r, &p) == 0, err = 0;
+	activate_prep_release(&p);
+	release_release(&r);
+	if (!strcmp(d->phase, "prepare")) {
+		if (!prepared && (*changed = 1))
+			err = release_here(ctx, d, tag, &now->release);
+		return err;
+	}
+	if (!strcmp(d->phase, "abort")) {
+		if (prepared && (*changed = 1))
+			err = prepared_here(ctx, d, tag, &now->release);
+		return err;
+	}
+	*changed = 1;
+	err = prepared ? prepared_here(ctx, d, tag, &now->release)
+		       : release_here(ctx, d, NULL, &now->release);
+	return err ? err : applied_write(ctx->root, d->app, now);
+}
+
 int apply_document(const char *root, const char *self, const char *text, struct buf *out)
 {
 	struct apply_doc d = APPLY_DOC_INIT;
@@ -369,9 +480,7 @@ int apply_document(const char *root, const char *self, const char *text, struct 
 	/* the same document, its release still current here: nothing to do */
 	if (!strcmp(was.digest, now.digest) && was.release == current && current)
 		goto done;
-	changed = 1;
-	if ((err = release_here(&ctx, &d, &now.release)) == 0)
-		err = applied_write(root, d.app, &now);
+	err = phase_here(&ctx, &d, &now, &changed);
 done:
 	app_ctx_release(&ctx);
 	if (!err)

@@ -17,7 +17,14 @@
  *   "description":"..."      what the control's release says it is
  *   "slug":"<sha256>"        its slug, which this host's store must hold
  *   "slug_size":12345        (the agent's slug request puts it there)
- *   "phase":"switch"         start, gate and switch the router here
+ *   "phase":"prepare"        start and gate its instances beside the old
+ *                            ones, which serve on; held for the switch
+ *   "phase":"switch"         make it live: the prepared release switched
+ *                            to, else start, gate and switch in one go
+ *   "phase":"abort"          stop what prepare started; the release fails
+ *   "hold_s":600             how long a prepared release waits for its
+ *                            switch (optional; release/activate.h)
+ *   "reason":"..."           why an abort (optional), in the failed release
  *   "process.TYPE":"COMMAND" one member per process type
  *   "instances.TYPE":N       how many of TYPE run here (absent: none)
  *   "config.KEY":"VALUE"     one member per config var
@@ -30,7 +37,8 @@
  * is recorded in <app>.git/slipway-applied (store/paths.h: the document's
  * digest and the local release, 0600); a document whose digest is that of
  * the release that is still current here changes nothing: no release, the
- * same instances.  The config vars are kept as every release's are, in the
+ * same instances; so does a prepare of the document already prepared or
+ * live, and an abort when nothing of it is prepared.  The config vars are kept as every release's are, in the
  * app's ledger under this host's root.
  *
  * The answer, of apply and of state, is flat too:
