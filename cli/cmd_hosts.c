@@ -161,9 +161,59 @@ static void print_instances(const char *answer)
 	free(names);
 }
 
+/* The names of the hosts given, else every host recorded, into names and, joined, *said. */
+static int hosts_named(struct cli *c, struct strvec *names, struct buf *said)
+{
+	struct host_rec *h = NULL;
+	size_t n = 0;
+	int err = 0;
+	for (int i = 0; i < c->nargs; i++)
+		strvec_push(names, c->args[i]);
+	if (!names->n && (err = hosts_read(c->root, &h, &n)) == 0) {
+		for (size_t i = 0; i < n; i++)
+			strvec_push(names, h[i].name);
+		for (size_t i = 0; i < n; i++)
+			host_rec_release(&h[i]);
+		free(h);
+	}
+	if (!err && !names->n)
+		err = sw_error_set(SW_ENOTFOUND, "there is no run host yet (hosts:add one first)");
+	for (size_t i = 0; i < names->n; i++)
+		buf_addf(said, "%s%s", i ? ", " : "", names->v[i]);
+	return err;
+}
+
+/* hosts:apply to several hosts: both phases on each (runtime/nodes.h: node_release). */
+static int apply_to_all(struct cli *c)
+{
+	struct strvec names = STRVEC_INIT;
+	struct buf list = BUF_INIT, answers = BUF_INIT;
+	int err = hosts_named(c, &names, &list);
+	if (!err) {
+		printf("Applying %s's current release to %s... ", c->app, list.data);
+		fflush(stdout);
+		if ((err = node_release(c->root, c->app, &names, &answers)))
+			printf("failed\n");
+	}
+	if (!err) {
+		char *version = member(answers.data, "version");
+		printf("done, v%s runs on %s\n", version, list.data);
+		for (char *p = answers.data, *line; (line = strsep(&p, "\n")) != NULL;)
+			if (*line)
+				print_instances(line);
+		free(version);
+	}
+	strvec_clear(&names);
+	buf_release(&list);
+	buf_release(&answers);
+	return err ? cli_fail() : 0;
+}
+
 int cmd_hosts_apply(struct cli *c)
 {
 	struct buf answer = BUF_INIT;
+	if (c->nargs != 1)
+		return apply_to_all(c);
 	const char *host = c->args[0];
 	printf("Applying %s's current release to %s... ", c->app, host);
 	fflush(stdout);

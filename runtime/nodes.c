@@ -374,7 +374,7 @@ done:
 
 /* The desired state of r, app's current release on the control, into the file at path. */
 static int write_state(const char *root, const char *app, const struct release *r,
-		       const char *phase, int fd)
+		       const char *phase, const char *reason, int fd)
 {
 	struct buf b = BUF_INIT;
 	struct json j = JSON_INIT(&b);
@@ -392,6 +392,8 @@ static int write_state(const char *root, const char *app, const struct release *
 	json_string(&j, "slug", r->slug);
 	json_uint(&j, "slug_size", r->slug_size);
 	json_string(&j, "phase", phase);
+	if (reason)
+		json_string(&j, "reason", reason);
 	for (size_t i = 0; i < r->procs.n; i++) {
 		char *key = xasprintf("process.%s", r->procs.items[i].name);
 		json_string(&j, key, r->procs.items[i].command);
@@ -419,8 +421,9 @@ done:
 	return err;
 }
 
-int node_apply(const char *root, const char *host, const char *app, const char *phase,
-	       struct buf *out)
+/* node_apply(), an abort saying reason (may be NULL) */
+static int apply_phase(const char *root, const char *host, const char *app, const char *phase,
+		       const char *reason, struct buf *out)
 {
 	struct host_rec h = { 0 };
 	struct host_url u = HOST_URL_INIT;
@@ -443,7 +446,7 @@ int node_apply(const char *root, const char *host, const char *app, const char *
 		err = sw_error_errno(SW_ERROR, "cannot make %s", doc);
 		goto done;
 	}
-	if ((err = write_state(root, app, &r, phase, fd)))
+	if ((err = write_state(root, app, &r, phase, reason, fd)))
 		goto done;
 	/* the slug first: the agent reads it only when its store lacks it */
 	slug = cas_path(root, r.slug);
@@ -464,5 +467,43 @@ done:
 	free(slug);
 	free(doc);
 	free(kh);
+	return err;
+}
+
+int node_apply(const char *root, const char *host, const char *app, const char *phase,
+	       struct buf *out)
+{
+	return apply_phase(root, host, app, phase, NULL, out);
+}
+
+int node_release(const char *root, const char *app, const struct strvec *hosts,
+		 struct buf *out)
+{
+	struct buf said = BUF_INIT;
+	char *why = NULL;
+	int err = 0;
+	/* phase 1: every host starts the release beside the old one, through its gate */
+	for (size_t i = 0; !err && i < hosts->n; i++) {
+		buf_truncate(&said, 0);
+		if ((err = apply_phase(root, hosts->v[i], app, "prepare", NULL, &said)))
+			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
+	}
+	/* one host could not: none switches, and what any of them started stops */
+	for (size_t i = 0; err && i < hosts->n; i++) {
+		buf_truncate(&said, 0);
+		(void)apply_phase(root, hosts->v[i], app, "abort", why, &said);
+	}
+	/* phase 2: every host switches */
+	for (size_t i = 0; !err && i < hosts->n; i++) {
+		size_t before = out->len;
+		if ((err = apply_phase(root, hosts->v[i], app, "switch", NULL, out))) {
+			buf_truncate(out, before);
+			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
+		}
+	}
+	if (err)
+		err = sw_error_set(err, "%s", why);
+	free(why);
+	buf_release(&said);
 	return err;
 }
