@@ -140,8 +140,8 @@ static char *member(const char *answer, const char *name)
 	return v;
 }
 
-/* One line per instance of the answer: name, state, address, pid, gate. */
-static void print_instances(const char *answer)
+/* One line per instance of the answer: (host,) name, state, address, pid, gate. */
+static void print_instances(const char *host, const char *answer)
 {
 	char *names = member(answer, "instances");
 	for (char *p = names, *name; (name = strsep(&p, " ")) != NULL;) {
@@ -152,7 +152,8 @@ static void print_instances(const char *answer)
 		char *v[4];
 		for (int i = 0; i < 4; i++)
 			v[i] = member(answer, k[i]);
-		printf("%s  %s  %s  pid %s  gate %s\n", name, v[0], *v[1] ? v[1] : "-", v[2], v[3]);
+		printf("%s%s%s  %s  %s  pid %s  gate %s\n", host ? host : "", host ? "  " : "",
+		       name, v[0], *v[1] ? v[1] : "-", v[2], v[3]);
 		for (int i = 0; i < 4; i++) {
 			free(k[i]);
 			free(v[i]);
@@ -196,11 +197,12 @@ static int apply_to_all(struct cli *c)
 			printf("failed\n");
 	}
 	if (!err) {
-		char *version = member(answers.data, "version");
+		/* one answer a line, a host's each, in the order of names */
+		char *p = answers.data, *line = strsep(&p, "\n");
+		char *version = member(line, "version");
 		printf("done, v%s runs on %s\n", version, list.data);
-		for (char *p = answers.data, *line; (line = strsep(&p, "\n")) != NULL;)
-			if (*line)
-				print_instances(line);
+		for (size_t i = 0; line && *line && i < names.n; i++, line = strsep(&p, "\n"))
+			print_instances(names.v[i], line);
 		free(version);
 	}
 	strvec_clear(&names);
@@ -225,7 +227,7 @@ int cmd_hosts_apply(struct cli *c)
 	char *version = member(answer.data, "version"), *changed = member(answer.data, "changed");
 	printf("done, v%s runs there%s\n", version,
 	       strcmp(changed, "true") ? " already (nothing changed)" : "");
-	print_instances(answer.data);
+	print_instances(NULL, answer.data);
 	free(version);
 	free(changed);
 	buf_release(&answer);

@@ -542,15 +542,22 @@ void activate_check(const char *root, const char *app, struct strvec *problems)
 	    ledger_latest(ctx.ledger, &latest) < 0 || ledger_current(ctx.ledger, &current) < 0 ||
 	    (latest && ledger_read(ctx.ledger, latest, 0, &r) < 0))
 		goto done;
-	if (latest && r.status == RELEASE_PENDING)
+	struct held h = HELD_INIT;
+	/* a release prepared for a switch to come, and its instances, are no problem yet */
+	int held = held_read(root, app, &h) == 0 && h.version == latest &&
+		   h.deadline > (long long)time(NULL);
+	if (latest && r.status == RELEASE_PENDING && !held)
 		strvec_pushf(problems, "%s: release v%d is pending, but nothing is making it: it was "
 			     "interrupted (fsck --repair or the app's next deploy, config change, "
 			     "rollback or ps:restart marks it failed)", app, latest);
 	running_strays(root, app, current, &strays);
+	strvec_sort(&h.started);
 	for (size_t i = 0; i < strays.n; i++)
-		strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
-			     "v%d does not (an interrupted switch left it; fsck --repair or the "
-			     "app's next deploy, config change, rollback or ps:restart stops it)", app, strays.v[i], current);
+		if (!held || !strvec_has_sorted(&h.started, strays.v[i]))
+			strvec_pushf(problems, "%s: the process instance %s runs, which the current release "
+				     "v%d does not (an interrupted switch left it; fsck --repair or the "
+				     "app's next deploy, config change, rollback or ps:restart stops it)", app, strays.v[i], current);
+	strvec_clear(&h.started);
 done:
 	strvec_clear(&strays);
 	release_release(&r);

@@ -386,10 +386,14 @@ Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
 	free(key);
 }
 
-/* The app the control pushes: web answers "greeting $GREETING" from a page it writes. */
+/*
+ * The app the control pushes: web answers "greeting $GREETING" from a page it writes,
+ * once it has kept FILL_MB megabytes in its /tmp (none unless set).
+ */
 #define APP "shop"
 static const char procfile[] =
-	"web: mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
+	"web: dd if=/dev/zero of=/tmp/fill bs=1M count=${FILL_MB:-0} 2>/dev/null && "
+	"mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
 	"cd /tmp/site && exec python3 -m http.server $PORT\n";
 
 /* git argv run in the control's namespace, in its working tree, asserted. */
@@ -547,6 +551,191 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	free(ghost);
 	free(want);
 	free(doc);
+}
+
+/* Host i's state of APP, as its node agent answers it. */
+static char *state_on(int i)
+{
+	struct th_result r = control_ssh(i, "state " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	free(r.err);
+	return r.out;
+}
+
+/* The "instances" member of an agent's answer (malloc'ed). */
+static char *instances_in(const char *answer)
+{
+	const char *p = strstr(answer, "\"instances\":\"");
+	cr_assert(p, "%s", answer);
+	p += strlen("\"instances\":\"");
+	return xstrndup(p, strcspn(p, "\""));
+}
+
+Test(hosts, a_release_goes_live_on_every_host_or_on_none)
+{
+	allow_control_on(1);
+	allow_control_on(2);
+	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h2", url[2]));
+	push_app();
+
+	/* no host named: every host takes v1 */
+	char *out = OK(0, "hosts:apply", "-a", APP);
+	const char *first = "Applying shop's current release to h1, h2... done, v1 runs on h1, h2\n";
+	cr_assert(!strncmp(out, first, strlen(first)), "%s", out);
+	cr_assert(strstr(out, "\nh1  shop.v1-") && strstr(out, "\nh2  shop.v1-"), "%s", out);
+	free(out);
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting \n", "h%d", i);
+		free(page);
+	}
+	char *state = state_on(1), *before = instances_in(state);
+	free(state);
+
+	/* h2's operator gives the app's /tmp 8M there: a v2 keeping 16M fails its gate on h2 only */
+	const char *tmp[] = { "git", "config", "--file", NULL, "slipway.tmpSize", "8M", NULL };
+	char *config = th_path("%s/apps/%s.git/config", root[2], APP);
+	tmp[3] = config;
+	free(ok_at(TH_AT, on(2, tmp)));
+	/* and waits 20 s, not 60, for an instance to serve */
+	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
+	free(ok_at(TH_AT, on(2, boot)));
+	free(config);
+	free(OK(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP));
+	struct th_result r = SW(0, "hosts:apply", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "... failed\n"), "%s", r.out);
+	const char *nl = strchr(r.err, '\n');
+	cr_assert(nl && !nl[1], "not one line: %s", r.err);
+	cr_assert(strstr(r.err, "h2: ") && strstr(r.err, ": web.1 did not "), "%s", r.err);
+	th_result_free(&r);
+	/* both hosts serve v1 still, and h1 runs what it ran: v2's instances are gone */
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting \n", "h%d", i);
+		free(page);
+	}
+	state = state_on(1);
+	char *after = instances_in(state);
+	cr_assert_str_eq(after, before, "%s", state);
+	cr_assert(strstr(state, "\"version\":1,"), "%s", state);
+	free(after);
+	free(state);
+	state = state_on(2);
+	cr_assert(strstr(state, "\"version\":1,"), "%s", state);
+	free(state);
+
+	/* v3 keeps nothing in /tmp: it passes everywhere, and both serve it */
+	free(OK(0, "config:set", "FILL_MB=0", "-a", APP));
+	out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "done, v3 runs on h1, h2\n"), "%s", out);
+	free(out);
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting two\n", "h%d", i);
+		free(page);
+	}
+	free(before);
+}
+
+/* The SHA-256 of the one slug host i's store holds (malloc'ed). */
+static char *the_slug_on(int i)
+{
+	char *cmd = th_path("ls %s/store/sha256/*/ | head -n 1", root[i]);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	char *out = ok_at(TH_AT, on(i, argv));
+	char *dirp = th_path("%s/store/sha256", root[i]);
+	const char *argv2[] = { "ls", dirp, NULL };
+	char *two = ok_at(TH_AT, on(i, argv2));
+	char *hex = th_path("%.2s%.62s", two, out);
+	free(two);
+	free(dirp);
+	free(out);
+	free(cmd);
+	return hex;
+}
+
+/* A desired state of APP on host i's slug: web serves word, in phase, held hold_s seconds. */
+static char *document(int i, int version, const char *word, const char *phase, int hold_s)
+{
+	char *hex = the_slug_on(i);
+	char *doc = th_path("{\"app\":\"" APP "\",\"version\":%d,\"slug\":\"%s\",\"phase\":\"%s\","
+			    "\"hold_s\":%d,\"process.web\":\"mkdir -p /tmp/w && cd /tmp/w && "
+			    "echo %s > index.html && exec python3 -m http.server $PORT\","
+			    "\"instances.web\":1}", version, hex, phase, hold_s, word);
+	free(hex);
+	return doc;
+}
+
+static char *apply_on(int i, const char *doc)
+{
+	struct th_result r = control_ssh_in(i, "apply", doc);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	free(r.err);
+	return r.out;
+}
+
+Test(hosts, a_prepared_release_waits_for_its_switch_until_its_deadline)
+{
+	allow_control_on(1);
+	free(OK(0, "hosts:add", "h1", url[1]));
+	push_app();
+	free(OK(0, "hosts:apply", "h1", "-a", APP));
+	char *state = state_on(1), *v1 = instances_in(state);
+	free(state);
+
+	/* prepared: a second instance up and gated beside v1's, which serves on */
+	char *doc = document(1, 7, "held", "prepare", 600);
+	char *out = apply_on(1, doc), *both = instances_in(out);
+	cr_assert(strstr(out, "\"changed\":true"), "%s", out);
+	cr_assert(strstr(both, v1) && strlen(both) > strlen(v1), "%s", out);
+	free(out);
+	char *page = page_on(1);
+	cr_assert_str_eq(page, "greeting \n");
+	free(page);
+	/* again: nothing changes; a repair spares it, as its deadline has not passed */
+	out = apply_on(1, doc);
+	cr_assert(strstr(out, "\"changed\":false"), "%s", out);
+	free(out);
+	free(OK(1, "fsck", "--repair", "-a", APP));
+	state = state_on(1);
+	char *now = instances_in(state);
+	cr_assert_str_eq(now, both, "%s", state);
+	free(now);
+	free(state);
+	free(doc);
+
+	/* the switch makes it live; the old instance goes */
+	doc = document(1, 7, "held", "switch", 600);
+	out = apply_on(1, doc);
+	cr_assert(strstr(out, "\"version\":7,"), "%s", out);
+	free(out);
+	page = page_on(1);
+	cr_assert_str_eq(page, "held\n");
+	free(page);
+	free(doc);
+
+	/* prepared with a deadline 1 s away, and no switch comes: recovery fails it */
+	doc = document(1, 8, "gone", "prepare", 1);
+	free(apply_on(1, doc));
+	free(doc);
+	sleep(2); /* past the deadline (a wait, not a measure) */
+	out = OK(1, "fsck", "--repair", "-a", APP);
+	cr_assert(strstr(out, "was prepared but never switched: it failed"), "%s", out);
+	free(out);
+	/* h1's third release was the abandoned one: nothing of it runs */
+	state = state_on(1);
+	cr_assert(!strstr(state, "shop.v3-") && strstr(state, "\"version\":7,"), "%s", state);
+	free(state);
+	page = page_on(1);
+	cr_assert_str_eq(page, "held\n");
+	free(page);
+	struct th_result r = SW(1, "releases", "-a", APP);
+	cr_assert(strstr(r.out, "v8 of the control") || strstr(r.out, "failed"), "%s", r.out);
+	th_result_free(&r);
+	free(both);
+	free(v1);
 }
 
 /* 1 when pid is a live process (not a zombie). */
