@@ -64,7 +64,7 @@ Test(agent, a_malformed_desired_state_is_refused_and_nothing_is_made)
 	REFUSED("apply\n{\"app\":\"shop\",\"version\":1}", 2,
 		"the desired state must name its app, version, slug and phase");
 	REFUSED("apply\n{\"app\":\"shop\",\"version\":1,\"slug\":\"" SLUG "\",\"phase\":\"later\"}",
-		2, "the desired state's phase 'later' is not one this host applies: switch");
+		2, "the desired state's phase 'later' is not one this host applies: prepare, switch or abort");
 	REFUSED("apply\n{\"app\":\"shop\",\"owner\":\"x\"}", 2,
 		"the document's \"owner\" is no member of a desired state");
 	REFUSED("apply\n{\"app\":\"shop\",\"version\":1,\"slug\":\"abc\"}", 2,
