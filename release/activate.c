@@ -615,8 +615,8 @@ int activate_prepare(const struct activate_opts *o, struct release *r, int hold_
 	if (!p->up)
 		services_forget(ctx->root, ctx->app);
 
-	/* a release prepared before this one gives way to it */
-	if (hold_seconds > 0 && (err = supersede(ctx, o->out)))
+	/* a release prepared before this one, and not switched, gives way to it */
+	if ((err = supersede(ctx, o->out)))
 		goto done;
 	if ((err = activate_recover(ctx, o->out)) ||
 	    (err = onrelease_load(ctx, &p->hook, &p->hook_timeout)) ||

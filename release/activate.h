@@ -78,11 +78,12 @@ int activate(const struct activate_opts *o, struct release *r);
  * With hold_seconds > 0 the prepared release waits for a finish or abort
  * from another process (the next request of the control): what it started
  * is kept in <app>.git/slipway-prepared (store/paths.h) with a deadline
- * hold_seconds away and the tag the caller gives.  The writer's lock
- * cannot stand for the preparer, which has exited by then, so the
- * deadline does: until it passes, activate_recover() spares the pending
- * release and its instances; after it, recovery aborts it
- * (ACTIVATE_ABANDONED), as it fails any other pending release.
+ * hold_seconds away and the tag the caller gives (a newer release, prepared
+ * or not, replaces it).  The writer's lock cannot stand for the preparer,
+ * which has exited by then, so the deadline does: until it passes,
+ * activate_recover() spares the pending release and its instances; after
+ * it, recovery aborts it (ACTIVATE_ABANDONED), as it fails any other
+ * pending release.
  */
 struct activate_prep {
 	int ready;       /* prepared: finish may make it live (else it failed, or nothing ran) */
