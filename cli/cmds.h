@@ -207,6 +207,8 @@ int cmd_maintenance_off(struct cli *c);
 int cmd_open(struct cli *c);
 int cmd_domains(struct cli *c);
 int cmd_domains_add(struct cli *c);
+int cmd_apps_hosts(struct cli *c);
+int cmd_apps_hosts_set(struct cli *c);
 int cmd_domains_remove(struct cli *c);
 extern const struct opt domains_opts[];
 

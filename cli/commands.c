@@ -360,6 +360,13 @@ const struct cmd cli_commands[] = {
 	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1,
 	  "USER -a APP", NULL,
 	  "take USER's access to an app away" },
+	{ "apps:hosts", cmd_apps_hosts, CMD_APP, 0, 0,
+	  "-a APP", NULL,
+	  "list the hosts that serve an app (all of them unless apps:hosts:set said which)" },
+	{ "apps:hosts:set", cmd_apps_hosts_set, CMD_APP, 1, 1,
+	  "h1,h2|all -a APP", NULL,
+	  "set the hosts that serve an app (local is this server; all: every host, the default),\n"
+	  "and point the router at them" },
 	{ "hosts", cmd_hosts, 0, 0, 0,
 	  "", NULL,
 	  "list the run hosts of this server (it is \"local\"), whether each answers, and its version" },
