@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/agent.h"
 
+#include "runtime/router.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -13,16 +14,25 @@
 #define SLIPWAY_VERSION "unknown"
 #endif
 
-/* Who the agent is and what its clock says, with the request answered. */
+/*
+ * Who the agent is, what its clock says and where its router listens
+ * ("ADDRESS:PORT", ":PORT" on every address; left out when its settings
+ * cannot be read), with the request answered.
+ */
 static int answer_hello(const char *root, const char *request, struct buf *out)
 {
 	struct json j = JSON_INIT(out);
+	struct router_listen l;
 	struct timeval tv;
-	(void)root;
 	gettimeofday(&tv, NULL);
 	json_object_begin(&j, NULL);
 	json_string(&j, "slipway", SLIPWAY_VERSION);
 	json_int(&j, "clock_ms", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	if (router_listen_read(root, &l) == 0) {
+		char *router = xasprintf("%s:%d", l.address, l.port);
+		json_string(&j, "router", router);
+		free(router);
+	}
 	json_string(&j, "request", request);
 	json_object_end(&j);
 	buf_adds(out, "\n");
