@@ -226,6 +226,7 @@ int cmd_run_tty(const struct cli *c);
 int cmd_hosts(struct cli *c);
 int cmd_hosts_add(struct cli *c);
 int cmd_hosts_remove(struct cli *c);
+extern const struct opt hosts_remove_opts[];
 int cmd_hosts_allow(struct cli *c);
 int cmd_node_agent(struct cli *c);
 int cmd_keys(struct cli *c);

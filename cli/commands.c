@@ -375,8 +375,9 @@ const struct cmd cli_commands[] = {
 	  "join a run host: reach its node agent over ssh with this server's key, check its version\n"
 	  "and clock, and record it (a host that does not trust the key yet: says what to run there)" },
 	{ "hosts:remove", cmd_hosts_remove, 0, 1, 1,
-	  "NAME", NULL,
-	  "stop using a run host, and forget its ssh host key" },
+	  "NAME [--drain]", hosts_remove_opts,
+	  "stop using a run host, and forget its ssh host key; the routers of the apps it served\n"
+	  "follow (--drain: before it goes)" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
 	  "KEY", NULL,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"
