@@ -10,7 +10,7 @@
  * instance on h1 costs no GET, nor does h1 held down - and the same front
  * without its retries of a host's 502 and 503 (the control run) fails
  * requests; hosts:remove --drain h1 takes h1 out of the app's file first,
- * and requests keep succeeding.
+ * and requests keep succeeding; hosts:remove h2 takes it out after.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -378,5 +378,14 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	free(conf);
 	seen = get_n(20);
 	cr_assert_eq(failed(seen, "2"), 0, "%s", seen);
+	free(seen);
+
+	/* removed without --drain: the file follows after; no host left, the app's error page */
+	free(OK(0, "hosts:remove", "h2"));
+	conf = front_file();
+	cr_assert_null(strstr(conf, tb.addr[2]), "%s", conf);
+	free(conf);
+	seen = get_n(1);
+	cr_assert(strstr(seen, "Application error") && strstr(seen, " 503\n"), "%s", seen);
 	free(seen);
 }
