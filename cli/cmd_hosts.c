@@ -9,6 +9,10 @@
 #include "access/keys.h"
 #include "release/agent.h"
 #include "runtime/nodes.h"
+#include "runtime/router.h"
+#include "store/app.h"
+#include "store/appctx.h"
+#include "store/apphosts.h"
 #include "store/hosts.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -51,21 +55,73 @@ int cmd_hosts(struct cli *c)
 	return 0;
 }
 
+/*
+ * Points the router of each app that host serves (NULL: every app) at its
+ * hosts as they are now, or (drain) without host, each under the app's
+ * lock.  The first failure is returned, after the other apps had theirs.
+ */
+static int fronts_switch(const char *root, const char *host, int drain)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps), first = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct app_ctx ctx = APP_CTX_INIT;
+		if (host && !apphosts_has(root, apps.v[i], host))
+			continue;
+		int e = app_ctx_open(&ctx, root, apps.v[i], APP_CTX_WRITE);
+		if (!e)
+			e = drain ? router_switch_without(root, apps.v[i], host)
+				  : router_switch(root, apps.v[i], NULL, NULL);
+		app_ctx_release(&ctx);
+		if (e < 0 && !first) {
+			sw_error_prefix(e, "the router of %s: ", apps.v[i]);
+			first = e;
+		}
+	}
+	strvec_clear(&apps);
+	return err < 0 ? err : first;
+}
+
 int cmd_hosts_add(struct cli *c)
 {
 	struct node_hello h = NODE_HELLO_INIT;
 	int rc = 0;
 	if (node_join(c->root, c->args[0], c->args[1], &h) < 0)
 		rc = cli_fail();
-	else
+	else if (fronts_switch(c->root, c->args[0], 0) < 0)
+		rc = cli_fail(); /* the host joined; the line says which app's router did not follow */
+	if (!rc)
 		printf("Adding host %s at %s... done, slipway %s\n", c->args[0], c->args[1], h.version);
 	node_hello_release(&h);
 	return rc;
 }
 
+struct hosts_remove_args {
+	int drain;
+};
+
+const struct opt hosts_remove_opts[] = {
+	OPT_FLAG(0, "drain", struct hosts_remove_args, drain,
+		 "first point every app's router away from the host, then remove it"),
+	OPT_END_OF(struct hosts_remove_args),
+};
+
 int cmd_hosts_remove(struct cli *c)
 {
-	if (node_remove(c->root, c->args[0]) < 0)
+	const struct hosts_remove_args *a = c->options;
+	struct host_rec h = { 0 };
+	int err = host_name_check(c->args[0]);
+	if (!err)
+		err = hosts_find(c->root, c->args[0], &h);
+	host_rec_release(&h);
+	/* drained: no app's router names the host before it goes, else nothing is removed */
+	if (!err && a->drain)
+		err = fronts_switch(c->root, c->args[0], 1);
+	if (!err)
+		err = node_remove(c->root, c->args[0]);
+	if (!err && !a->drain)
+		err = fronts_switch(c->root, NULL, 0);
+	if (err < 0)
 		return cli_fail();
 	printf("Removing host %s... done\n", c->args[0]);
 	return 0;

@@ -207,6 +207,8 @@ int cmd_maintenance_off(struct cli *c);
 int cmd_open(struct cli *c);
 int cmd_domains(struct cli *c);
 int cmd_domains_add(struct cli *c);
+int cmd_apps_hosts(struct cli *c);
+int cmd_apps_hosts_set(struct cli *c);
 int cmd_domains_remove(struct cli *c);
 extern const struct opt domains_opts[];
 
@@ -224,6 +226,7 @@ int cmd_run_tty(const struct cli *c);
 int cmd_hosts(struct cli *c);
 int cmd_hosts_add(struct cli *c);
 int cmd_hosts_remove(struct cli *c);
+extern const struct opt hosts_remove_opts[];
 int cmd_hosts_allow(struct cli *c);
 int cmd_hosts_apply(struct cli *c);
 int cmd_node_agent(struct cli *c);

@@ -360,6 +360,13 @@ const struct cmd cli_commands[] = {
 	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1,
 	  "USER -a APP", NULL,
 	  "take USER's access to an app away" },
+	{ "apps:hosts", cmd_apps_hosts, CMD_APP, 0, 0,
+	  "-a APP", NULL,
+	  "list the hosts that serve an app (all of them unless apps:hosts:set said which)" },
+	{ "apps:hosts:set", cmd_apps_hosts_set, CMD_APP, 1, 1,
+	  "h1,h2|all -a APP", NULL,
+	  "set the hosts that serve an app (local is this server; all: every host, the default),\n"
+	  "and point the router at them" },
 	{ "hosts", cmd_hosts, 0, 0, 0,
 	  "", NULL,
 	  "list the run hosts of this server (it is \"local\"), whether each answers, and its version" },
@@ -368,8 +375,9 @@ const struct cmd cli_commands[] = {
 	  "join a run host: reach its node agent over ssh with this server's key, check its version\n"
 	  "and clock, and record it (a host that does not trust the key yet: says what to run there)" },
 	{ "hosts:remove", cmd_hosts_remove, 0, 1, 1,
-	  "NAME", NULL,
-	  "stop using a run host, and forget its ssh host key" },
+	  "NAME [--drain]", hosts_remove_opts,
+	  "stop using a run host, and forget its ssh host key; the routers of the apps it served\n"
+	  "follow (--drain: before it goes)" },
 	{ "hosts:apply", cmd_hosts_apply, CMD_APP | CMD_HIDDEN, 1, 1,
 	  "HOST -a APP", NULL,
 	  "make the app's current release the one a run host runs (its node agent starts it there\n"

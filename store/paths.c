@@ -34,6 +34,11 @@ char *paths_domains_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-domains");
 }
 
+char *paths_apphosts_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-hosts");
+}
+
 char *paths_formation_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-formation");

@@ -80,6 +80,9 @@ char *paths_buildpacks_file(const char *root, const char *app);
 /* <root>/apps/<app>.git/slipway-domains */
 char *paths_domains_file(const char *root, const char *app);
 
+/* <root>/apps/<app>.git/slipway-hosts */
+char *paths_apphosts_file(const char *root, const char *app);
+
 /* <root>/apps/<app>.git/slipway-formation */
 char *paths_formation_file(const char *root, const char *app);
 
