@@ -349,3 +349,25 @@ Test(standby, a_mirror_that_fails_never_fails_the_release_and_the_next_one_catch
 	free(b);
 	FSCK_CLEAN(1);
 }
+
+Test(standby, promotion_is_refused_while_fsck_finds_a_problem)
+{
+	two_releases_mirrored();
+	/* the slug of v1 and v2 gone from the standby's store */
+	struct th_result r = SW(1, "releases:info", "v1", "-a", APP);
+	const char *p = strstr(r.out, "SHA256:");
+	cr_assert(p, "%s", r.out);
+	char *hex = xstrndup(p + 7, 64);
+	th_result_free(&r);
+	char *slug = th_path("%s/store/sha256/%.2s/%s.tar.zst", root[1], hex, hex + 2);
+	cr_assert_eq(unlink(slug), 0, "%s", slug);
+	char *host = hostname();
+	char *want = th_path("cannot promote: fsck found 2 problems, the first: %s: ", APP);
+	REFUSED(SW(1, "server:promote", "--confirm", host), 1, want);
+	/* nothing changed: still a standby, refused the same way */
+	REFUSED(SW(1, "server:promote", "--confirm", host), 1, want);
+	free(want);
+	free(host);
+	free(slug);
+	free(hex);
+}
