@@ -180,7 +180,7 @@ struct promote_args {
 };
 
 const struct opt server_promote_opts[] = {
-	OPT_STRING(0, "confirm", struct promote_args, confirm, "HOSTNAME", "this server's name",
+	OPT_STRING(0, "confirm", struct promote_args, confirm, "HOST", "this server's name",
 		   "this server's host name, to confirm"),
 	OPT_END_OF(struct promote_args),
 };

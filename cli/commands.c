@@ -305,7 +305,7 @@ const struct cmd cli_commands[] = {
 	  "say whether the runtime runs, and what it supervises" },
 	{ "server:stop", cmd_server_stop, 0, 0, 0, "", NULL,
 	  "stop what the runtime supervises, then the runtime" },
-	{ "server:promote", cmd_server_promote, 0, 0, 0, "--confirm HOSTNAME", server_promote_opts,
+	{ "server:promote", cmd_server_promote, 0, 0, 0, "--confirm HOST", server_promote_opts,
 	  "on a standby control: check the root (fsck), then make this server the writer in\n"
 	  "its control's place, which is fenced: its mirror pushes and releases are refused" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
