@@ -70,7 +70,7 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 
 /*
  * Lets the control whose key this is run the node agent of o->root here
- * (runtime/agent.h), with the line
+ * (release/agent.h), with the line
  *
  *   restrict,command="/usr/bin/slipway --root /var/lib/slipway node-agent" ssh-ed25519 AAAA... slipway@control
  *

@@ -7,10 +7,11 @@
 #include "cli/common.h"
 
 #include "access/keys.h"
-#include "runtime/agent.h"
+#include "release/agent.h"
 #include "runtime/nodes.h"
 #include "store/hosts.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/say.h"
 #include "util/util.h"
 
@@ -133,14 +134,66 @@ int cmd_node_agent(struct cli *c)
 {
 	struct buf answer = BUF_INIT;
 	char *request = agent_request();
-	int rc = 0;
-	if (agent_answer(c->root, request, &answer) < 0) {
+	struct agent_in in = { .root = c->root, .self = c->self, .in = stdin };
+	int rc = 0, err = agent_answer(&in, request, &answer);
+	if (err < 0) {
 		say(stderr, SAY_ERROR, "%s", sw_error_last());
-		rc = 2;
+		rc = err == SW_EINVALID ? 2 : 1;
 	} else {
 		fwrite(answer.data, 1, answer.len, stdout);
 	}
 	buf_release(&answer);
 	free(request);
 	return rc;
+}
+
+/* member of the agent's answer (a flat document), or "" (malloc'ed). */
+static char *member(const char *answer, const char *name)
+{
+	char *v = NULL;
+	if (json_flat_get(answer, name, &v) < 0)
+		v = xstrdup("");
+	return v;
+}
+
+/* One line per instance of the answer: name, state, address, pid, gate. */
+static void print_instances(const char *answer)
+{
+	char *names = member(answer, "instances");
+	for (char *p = names, *name; (name = strsep(&p, " ")) != NULL;) {
+		if (!*name)
+			continue;
+		char *k[4] = { xasprintf("%s.state", name), xasprintf("%s.address", name),
+			       xasprintf("%s.pid", name), xasprintf("%s.gate", name) };
+		char *v[4];
+		for (int i = 0; i < 4; i++)
+			v[i] = member(answer, k[i]);
+		printf("%s  %s  %s  pid %s  gate %s\n", name, v[0], *v[1] ? v[1] : "-", v[2], v[3]);
+		for (int i = 0; i < 4; i++) {
+			free(k[i]);
+			free(v[i]);
+		}
+	}
+	free(names);
+}
+
+int cmd_hosts_apply(struct cli *c)
+{
+	struct buf answer = BUF_INIT;
+	const char *host = c->args[0];
+	printf("Applying %s's current release to %s... ", c->app, host);
+	fflush(stdout);
+	if (node_apply(c->root, host, c->app, "switch", &answer) < 0) {
+		printf("failed\n");
+		buf_release(&answer);
+		return cli_fail();
+	}
+	char *version = member(answer.data, "version"), *changed = member(answer.data, "changed");
+	printf("done, v%s runs there%s\n", version,
+	       strcmp(changed, "true") ? " already (nothing changed)" : "");
+	print_instances(answer.data);
+	free(version);
+	free(changed);
+	buf_release(&answer);
+	return 0;
 }

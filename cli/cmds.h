@@ -225,6 +225,7 @@ int cmd_hosts(struct cli *c);
 int cmd_hosts_add(struct cli *c);
 int cmd_hosts_remove(struct cli *c);
 int cmd_hosts_allow(struct cli *c);
+int cmd_hosts_apply(struct cli *c);
 int cmd_node_agent(struct cli *c);
 extern const struct opt hosts_allow_opts[];
 struct keys_add_opts;

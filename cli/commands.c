@@ -373,6 +373,10 @@ const struct cmd cli_commands[] = {
 	{ "hosts:remove", cmd_hosts_remove, 0, 1, 1,
 	  "NAME", NULL,
 	  "stop using a run host, and forget its ssh host key" },
+	{ "hosts:apply", cmd_hosts_apply, CMD_APP | CMD_HIDDEN, 1, 1,
+	  "HOST -a APP", NULL,
+	  "make the app's current release the one a run host runs (its node agent starts it there\n"
+	  "through the gate and switches that host's router), and list its instances there" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
 	  "KEY [--standby]", hosts_allow_opts,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"

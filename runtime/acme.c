@@ -325,22 +325,12 @@ static void acme_run_release(struct acme_run *a)
  */
 static int trust_bundle(const char *root, struct acme_run *a)
 {
-	char *sys = NULL, *extra = NULL;
-	size_t ns = 0, ne = 0;
-	int err = fs_read_file(SYSTEM_CAS, 16 * PEM_MAX, &sys, &ns);
-	if (err == SW_ENOTFOUND)
-		err = 0;
-	if (!err)
-		err = fs_read_file(a->bundle, PEM_MAX, &extra, &ne);
+	struct buf b = BUF_INIT;
+	int err = acme_trusted_cas(a->bundle, &b);
 	char *path = paths_acme_file(root, "ca-bundle.pem");
-	if (!err) {
-		struct buf b = BUF_INIT;
-		buf_add(&b, sys ? sys : "", ns);
-		buf_adds(&b, "\n");
-		buf_add(&b, extra, ne);
+	if (!err)
 		err = fs_write_atomic(path, b.data, b.len, 0644);
-		buf_release(&b);
-	}
+	buf_release(&b);
 	if (!err) {
 		const char *words[] = { a->bwrap ? a->bwrap : "bwrap", "--dev-bind", "/", "/", "--ro-bind", path,
 					SYSTEM_CAS, "--", NULL };
@@ -348,8 +338,6 @@ static int trust_bundle(const char *root, struct acme_run *a)
 			strvec_push(&a->prefix, words[i]);
 	}
 	free(path);
-	free(sys);
-	free(extra);
 	return err;
 }
 

@@ -67,8 +67,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* The system's CAs and bundle's, one PEM text, into cas. */
-static int trusted(const char *bundle, struct buf *cas)
+int acme_trusted_cas(const char *bundle, struct buf *cas)
 {
 	char *sys = NULL, *extra = NULL;
 	size_t ns = 0, ne = 0;
@@ -93,7 +92,7 @@ static int fetch(const char *url, const char *bundle, struct buf *body)
 	char why[CURL_ERROR_SIZE] = "";
 	struct buf cas = BUF_INIT;
 	long code = 0;
-	int err = bundle && *bundle ? trusted(bundle, &cas) : 0;
+	int err = bundle && *bundle ? acme_trusted_cas(bundle, &cas) : 0;
 	CURL *c = err ? NULL : curl_easy_init();
 	if (!err && !c)
 		err = sw_error_set(SW_ERROR, "cannot set up an HTTPS client");

@@ -27,4 +27,11 @@ int acme_directory_caa(const char *url, const char *bundle, struct strvec *ids);
 /* The same from a directory's text (JSON); SW_EINVALID when it is not a JSON object. */
 int acme_directory_parse_caa(const char *text, size_t len, struct strvec *ids);
 
+/*
+ * The system's CAs (none when it has no bundle of them), a newline, then
+ * bundle's: one PEM text appended to cas, which an HTTPS client of the CA
+ * trusts.  An error from reading bundle.
+ */
+int acme_trusted_cas(const char *bundle, struct buf *cas);
+
 #endif

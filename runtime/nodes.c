@@ -1,12 +1,17 @@
 #define _GNU_SOURCE
 #include "runtime/nodes.h"
 
+#include "store/cas.h"
+#include "store/domains.h"
+#include "store/formation.h"
 #include "store/hosts.h"
+#include "store/ledger.h"
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/run.h"
+#include "util/say.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -20,6 +25,9 @@
 #endif
 
 #define NODE_CALL_TIMEOUT_SEC 30
+/* a slug's bytes at the slowest link worth using; a release started and gated there */
+#define NODE_SLUG_TIMEOUT_SEC 1800
+#define NODE_APPLY_TIMEOUT_SEC 1800
 #define NODE_ANSWER_MAX (1 << 20)
 
 void node_hello_release(struct node_hello *h)
@@ -98,8 +106,10 @@ static int allow_hint(const char *root, const struct host_url *url)
 	return err;
 }
 
-int node_call(const char *root, const struct host_url *url, const char *request,
-	      const char *known_hosts, int learn, struct buf *out)
+/* node_call() with a time limit of its own. */
+static int call(const char *root, const struct host_url *url, const char *request,
+		const char *input, const char *known_hosts, int learn, int timeout_sec,
+		struct buf *out)
 {
 	char *key = paths_hosts_file(root, "id_ed25519"), *pub = NULL;
 	char *kh = xasprintf("UserKnownHostsFile=%s", known_hosts), port[16];
@@ -119,30 +129,42 @@ int node_call(const char *root, const struct host_url *url, const char *request,
 	};
 	struct run_opts o = RUN_OPTS_INIT;
 	o.argv = argv;
+	o.input_path = input;
 	o.on_line = keep_last;
 	o.ctx = &why;
 	o.capture = out;
 	o.capture_max = NODE_ANSWER_MAX;
-	o.timeout_sec = NODE_CALL_TIMEOUT_SEC;
+	o.timeout_sec = timeout_sec;
 	if ((err = run_child(&o, &status)) < 0) {
 		sw_error_prefix(err, "cannot reach %s@%s: ", url->user, url->address);
 		goto done;
 	}
 	const char *said = why.data ? why.data : "";
+	/* the agent's refusal comes as the CLI says an error: its line without the prefix */
+	const char *prefix = say_prefix(SAY_ERROR);
+	if (!strncmp(said, prefix, strlen(prefix)))
+		said += strlen(prefix);
 	if (status == 255 && strstr(said, "Permission denied"))
 		err = allow_hint(root, url);
 	else if (status == 255)
 		err = sw_error_set(SW_ERROR, "cannot reach %s@%s port %d: %s", url->user, url->address,
 				   url->port, *said ? said : "ssh failed");
 	else if (status)
-		err = sw_error_set(SW_ERROR, "the node agent of %s@%s refused '%s': %s", url->user,
-				   url->address, request, *said ? said : "it failed");
+		err = sw_error_set(SW_ERROR, "the node agent of %s@%s refused '%.*s': %s", url->user,
+				   url->address, (int)strcspn(request, " "), request,
+				   *said ? said : "it failed");
 done:
 	buf_release(&why);
 	free(pub);
 	free(kh);
 	free(key);
 	return err;
+}
+
+int node_call(const char *root, const struct host_url *url, const char *request,
+	      const char *input, const char *known_hosts, int learn, struct buf *out)
+{
+	return call(root, url, request, input, known_hosts, learn, NODE_CALL_TIMEOUT_SEC, out);
 }
 
 /* 1 if v looks like a version: 1 to 64 of letters, digits and ".+~-". */
@@ -185,7 +207,7 @@ static int hello(const char *root, const struct host_url *url, const char *known
 {
 	struct buf answer = BUF_INIT;
 	long long t0 = now_ms();
-	int err = node_call(root, url, "hello", known_hosts, learn, &answer);
+	int err = node_call(root, url, "hello", NULL, known_hosts, learn, &answer);
 	long long t1 = now_ms();
 	if (!err)
 		err = parse_hello(url, answer.data ? answer.data : "", t0, t1, h);
@@ -346,6 +368,101 @@ done:
 	host_rec_release(&gone);
 	host_url_release(&u);
 	free(known);
+	free(kh);
+	return err;
+}
+
+/* The desired state of r, app's current release on the control, into the file at path. */
+static int write_state(const char *root, const char *app, const struct release *r,
+		       const char *phase, int fd)
+{
+	struct buf b = BUF_INIT;
+	struct json j = JSON_INIT(&b);
+	struct strvec domains = STRVEC_INIT;
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(int));
+	int err = formation_counts(root, app, r, counts);
+	if (!err)
+		err = domains_list(root, app, &domains);
+	if (err)
+		goto done;
+	json_object_begin(&j, NULL);
+	json_string(&j, "app", app);
+	json_int(&j, "version", r->version);
+	json_string(&j, "description", r->description ? r->description : "");
+	json_string(&j, "slug", r->slug);
+	json_uint(&j, "slug_size", r->slug_size);
+	json_string(&j, "phase", phase);
+	for (size_t i = 0; i < r->procs.n; i++) {
+		char *key = xasprintf("process.%s", r->procs.items[i].name);
+		json_string(&j, key, r->procs.items[i].command);
+		free(key);
+		key = xasprintf("instances.%s", r->procs.items[i].name);
+		json_int(&j, key, counts[i]);
+		free(key);
+	}
+	for (size_t i = 0; i < r->config.n; i++) {
+		char *key = xasprintf("config.%s", r->config.items[i].key);
+		json_string(&j, key, r->config.items[i].value);
+		free(key);
+	}
+	for (size_t i = 0; i < domains.n; i++) {
+		char *key = xasprintf("domain.%s", domains.v[i]);
+		json_bool(&j, key, 1);
+		free(key);
+	}
+	json_object_end(&j);
+	err = fs_write_all(fd, b.data, b.len);
+done:
+	strvec_clear(&domains);
+	free(counts);
+	buf_release(&b);
+	return err;
+}
+
+int node_apply(const char *root, const char *host, const char *app, const char *phase,
+	       struct buf *out)
+{
+	struct host_rec h = { 0 };
+	struct host_url u = HOST_URL_INIT;
+	struct release r = RELEASE_INIT;
+	struct buf said = BUF_INIT;
+	char *kh = paths_hosts_file(root, "known_hosts"), *doc = NULL, *slug = NULL, *req = NULL;
+	int fd = -1, err;
+
+	if ((err = hosts_find(root, host, &h)) || (err = host_url_parse(&u, h.url)) ||
+	    (err = ledger_read_current(root, app, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &r)))
+		goto done;
+	if (!r.slug[0]) {
+		err = sw_error_set(SW_EINVALID, "%s has no release with code to run yet (deploy it first)",
+				   app);
+		goto done;
+	}
+	/* the document holds the config vars: a file only the control reads, gone at the end */
+	doc = paths_hosts_file(root, "apply.XXXXXX");
+	if ((fd = mkstemp(doc)) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot make %s", doc);
+		goto done;
+	}
+	if ((err = write_state(root, app, &r, phase, fd)))
+		goto done;
+	/* the slug first: the agent reads it only when its store lacks it */
+	slug = cas_path(root, r.slug);
+	req = xasprintf("slug %s", r.slug);
+	if ((err = call(root, &u, req, slug, kh, 0, NODE_SLUG_TIMEOUT_SEC, &said)))
+		goto done;
+	err = call(root, &u, "apply", doc, kh, 0, NODE_APPLY_TIMEOUT_SEC, out);
+done:
+	if (fd >= 0) {
+		close(fd);
+		unlink(doc);
+	}
+	buf_release(&said);
+	release_release(&r);
+	host_rec_release(&h);
+	host_url_release(&u);
+	free(req);
+	free(slug);
+	free(doc);
 	free(kh);
 	return err;
 }

@@ -9,7 +9,7 @@
  * <root>/hosts/id_ed25519 (ed25519, made by ssh-keygen the first time it
  * is needed, 0600), and the host keys it learnt, <root>/hosts/known_hosts
  * (store/paths.h).  The run host's authorized_keys forces that key to run
- * `slipway node-agent` (runtime/agent.h), so the request is the agent's
+ * `slipway node-agent` (release/agent.h), so the request is the agent's
  * one line and the answer its JSON.
  *
  * A host joins (node_join) when the control can reach its agent with that
@@ -47,7 +47,8 @@ void node_hello_release(struct node_hello *h);
 int node_key(const char *root, char **pub);
 
 /*
- * Sends request to the agent of the host at url and appends its answer to
+ * Sends request to the agent of the host at url, with the file input
+ * (may be NULL: nothing) on its stdin, and appends its answer to
  * out.  known_hosts: the file of host keys; learn: 1 for ssh's accept-new,
  * 0 for a strict check.  SW_EDENIED when the host does not trust the
  * control's key (the message says what to run on it); SW_ERROR when it
@@ -55,7 +56,7 @@ int node_key(const char *root, char **pub);
  * (the message says which, with ssh's or the agent's own line).
  */
 int node_call(const char *root, const struct host_url *url, const char *request,
-	      const char *known_hosts, int learn, struct buf *out);
+	      const char *input, const char *known_hosts, int learn, struct buf *out);
 
 /*
  * Joins the host name at url: checks both, calls hello, refuses a version
@@ -76,5 +77,19 @@ int node_remove(const char *root, const char *name);
 
 /* hello's answer from a recorded host (strict host key), as node_call() fails. */
 int node_ping(const char *root, const struct host_rec *h, struct node_hello *out);
+
+/*
+ * Makes the app's current release the one the recorded host runs: the
+ * desired state (release/apply.h) built from the control's ledger, its
+ * formation (each type's count: the instances the host runs) and its
+ * domains, in phase (today "switch").  The slug goes first (the agent's
+ * slug request: read only when the host's store lacks it), then the
+ * document, from a 0600 file under <root>/hosts removed at the end; out
+ * gets the host's answer (the app's state there).  SW_ENOTFOUND for a
+ * host or app unknown; SW_EINVALID for an app with no code deployed;
+ * otherwise as node_call() fails, with the agent's own line.
+ */
+int node_apply(const char *root, const char *host, const char *app, const char *phase,
+	       struct buf *out);
 
 #endif

@@ -75,7 +75,7 @@ static void keep_said(const char *line, size_t len, void *ctx)
 		len--;
 	if (!len)
 		return;
-	/* the gate's refusal, as its " !    " line, or as git relays it */
+	/* the gate's refusal, as its error line says it, or as git relays it */
 	struct buf *b = strstr(line, " fenced: ") ? &s->fenced : &s->last;
 	buf_reset(b);
 	buf_add(b, line, len);

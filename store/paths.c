@@ -39,6 +39,11 @@ char *paths_formation_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-formation");
 }
 
+char *paths_applied_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-applied");
+}
+
 char *paths_sizes_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-sizes");

@@ -83,6 +83,9 @@ char *paths_domains_file(const char *root, const char *app);
 /* <root>/apps/<app>.git/slipway-formation */
 char *paths_formation_file(const char *root, const char *app);
 
+/* <root>/apps/<app>.git/slipway-applied: on a run host, the desired state it runs (release/apply.h) */
+char *paths_applied_file(const char *root, const char *app);
+
 /* <root>/apps/<app>.git/slipway-sizes */
 char *paths_sizes_file(const char *root, const char *app);
 

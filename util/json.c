@@ -184,12 +184,12 @@ static const char *read_scalar(const char *p)
 	return NULL;
 }
 
-int json_flat_get(const char *text, const char *key, char **out)
+int json_flat_each(const char *text, int (*fn)(const char *key, const char *value, void *ctx),
+		   void *ctx)
 {
 	struct buf name = BUF_INIT, value = BUF_INIT;
 	const char *p = skip_ws(text);
-	int found = 0, err = 0;
-	*out = NULL;
+	int err = 0;
 	if (*p++ != '{')
 		goto bad;
 	p = skip_ws(p);
@@ -204,35 +204,56 @@ int json_flat_get(const char *text, const char *key, char **out)
 			goto bad;
 		p = skip_ws(p);
 		const char *start = p;
-		if (*p == '"') {
-			buf_adds(&value, "");
+		buf_adds(&value, "");
+		if (*p == '"')
 			p = read_string(p, &value);
-		} else if ((p = read_scalar(p)) != NULL) {
+		else if ((p = read_scalar(p)) != NULL)
 			buf_add(&value, start, (size_t)(p - start));
-		}
 		if (!p)
 			goto bad;
-		if (!found && !strcmp(name.data, key)) {
-			*out = buf_detach(&value);
-			found = 1;
-		}
 		p = skip_ws(p);
 		if (*p == ',')
 			p = skip_ws(p + 1);
 		else if (*p != '}')
 			goto bad;
+		/* a member is handed on only once the text around it is known to be well formed */
+		if ((err = fn(name.data, value.data, ctx)) != 0)
+			goto done;
 	}
 	if (*skip_ws(p + 1))
 		goto bad;
-	if (!found)
-		err = sw_error_set(SW_ENOTFOUND, "no \"%s\" in the document", key);
 	goto done;
 bad:
-	free(*out);
-	*out = NULL;
 	err = sw_error_set(SW_EINVALID, "not a flat JSON object");
 done:
 	buf_release(&name);
 	buf_release(&value);
+	return err;
+}
+
+struct flat_find {
+	const char *key;
+	char *value;
+};
+
+static int flat_find(const char *key, const char *value, void *ctx)
+{
+	struct flat_find *f = ctx;
+	if (!f->value && !strcmp(key, f->key))
+		f->value = xstrdup(value);
+	return 0;
+}
+
+int json_flat_get(const char *text, const char *key, char **out)
+{
+	struct flat_find f = { key, NULL };
+	int err = json_flat_each(text, flat_find, &f);
+	if (!err && !f.value)
+		err = sw_error_set(SW_ENOTFOUND, "no \"%s\" in the document", key);
+	if (err) {
+		free(f.value);
+		f.value = NULL;
+	}
+	*out = f.value;
 	return err;
 }

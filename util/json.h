@@ -61,11 +61,21 @@ void json_null(struct json *j, const char *key);
 /*
  * Reading a flat document: the value of key in text, one JSON object whose
  * members are strings, numbers, true, false or null (what one peer of
- * Slipway answers another, runtime/agent.h), into *out (malloc'ed): a
+ * Slipway answers another, release/agent.h), into *out (malloc'ed): a
  * string unescaped (\uXXXX as UTF-8), any other value as written.
  * SW_ENOTFOUND when the object has no such member; SW_EINVALID when text
  * is not such an object (nested objects and arrays included).
  */
 int json_flat_get(const char *text, const char *key, char **out);
+
+/*
+ * Calls fn with each member of the flat document text in turn, its value
+ * as json_flat_get() gives it ("" for an empty string); a non-zero return
+ * from fn stops and is returned.  SW_EINVALID when text is not such an
+ * object: a member is handed on once what follows it reads well, so a
+ * malformed text may still have had its first members handed on.
+ */
+int json_flat_each(const char *text, int (*fn)(const char *key, const char *value, void *ctx),
+		   void *ctx);
 
 #endif

@@ -113,9 +113,10 @@ static int launch_prepare(struct launch *l, const struct run_opts *o)
 {
 	resolve_program(&l->paths, o);
 	l->envp = o->env ? (char *const *)o->env : environ;
-	l->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	const char *in = o->input_path ? o->input_path : "/dev/null";
+	l->devnull = open(in, O_RDONLY | O_CLOEXEC);
 	if (l->devnull < 0 || fd_high(&l->devnull) < 0)
-		return sw_error_errno(SW_ERROR, "cannot open '/dev/null'");
+		return sw_error_errno(SW_ERROR, "cannot open '%s'", in);
 	if (pipe2(l->out, O_CLOEXEC) < 0 || pipe2(l->err, O_CLOEXEC) < 0 ||
 	    pipe2(l->rep, O_CLOEXEC) < 0)
 		return sw_error_errno(SW_ERROR, "cannot create a pipe");

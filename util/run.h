@@ -6,7 +6,7 @@
  * Never a shell string: argv[0] is executed directly (PATH is searched only
  * when it has no '/'; the PATH of env when env is given and has one, else
  * ours, else /usr/local/bin:/usr/bin:/bin).  The child runs in its own
- * process group with stdin from /dev/null and SIGPIPE and SIGHUP at their
+ * process group with stdin from /dev/null (or input_path) and SIGPIPE and SIGHUP at their
  * defaults; its
  * stdout and stderr are read through pipes and every complete line is handed
  * to on_line as soon as it is read (no buffering until the end).  The parent
@@ -41,6 +41,7 @@ struct run_opts {
 	const char *const *argv;  /* required, NULL-terminated */
 	const char *const *env;   /* full environment; NULL = inherit ours */
 	const char *dir;          /* working directory; NULL = ours */
+	const char *input_path;   /* the child's stdin: this file; NULL = /dev/null */
 	int timeout_sec;          /* 0 = no limit */
 	run_line_fn on_line;      /* every line of stderr, and of stdout unless captured;
 	                             the line excludes its '\n' and is NUL-terminated

@@ -134,6 +134,11 @@ void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n)
 		IP(at, "-n", tb->bridge, "link", "set", port, "master", "br0", "up");
 		IP(at, "-n", tb->ns[i], "addr", "add", cidr, "dev", "eth0");
 		IP(at, "-n", tb->ns[i], "link", "set", "eth0", "up");
+		/*
+		 * a default route, to the bridge, which leads nowhere further: an app's
+		 * network (pasta, exec/appnet.h) copies the interface that has one
+		 */
+		IP(at, "-n", tb->ns[i], "route", "add", "default", "via", "10.231.0.1");
 	}
 }
 

@@ -6,9 +6,11 @@
  * A test bed is a bridge namespace holding a bridge and N host namespaces,
  * each with loopback up and an "eth0" whose veth peer is a port of that
  * bridge; host i has the address 10.231.0.(i + 2)/24 (the bridge
- * 10.231.0.1).  Nothing links them to this machine's own namespace: no
- * route leaves them, and the same addresses in another bed (another suite
- * running beside this one) are another network.  Names carry the pid of
+ * 10.231.0.1, each host's default route, so that an app's network has an
+ * interface to copy).  Nothing links them to this machine's own namespace:
+ * no route leads out of the bed (the bridge has none), and the same
+ * addresses in another bed (another suite running beside this one) are
+ * another network.  Names carry the pid of
  * the process that made them ("slipway-tb-PID-h0"), so suites never
  * collide; th_netns_up() first removes the beds of processes that are gone
  * (a test killed before its teardown).  Needs root and `ip netns`:

@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include "tests/integration/pebble.h"
+#include "tests/integration/certs_helpers.h"
+#include "tests/integration/runtime_helpers.h"
 
 #include "tests/helpers.h"
 
@@ -13,14 +15,8 @@
 
 /* pebble's API certificate, for 127.0.0.1, from a CA of the test's (ca.pem) */
 static const char make_pki[] =
-	"set -e\n"
-	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Pebble API CA' "
-	"2>/dev/null\n"
-	"openssl req -new $ec -keyout api.key -out api.csr -subj /CN=127.0.0.1 2>/dev/null\n"
-	"printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > api.ext\n"
-	"openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-	"-extfile api.ext -out api.pem 2>/dev/null\n";
+	"ca 'Pebble API CA'\n"
+	"leaf api 127.0.0.1 30 IP:127.0.0.1,DNS:localhost\n";
 
 static void setenv_sb(struct app_sandbox *sb, char *kv)
 {
@@ -28,16 +24,10 @@ static void setenv_sb(struct app_sandbox *sb, char *kv)
 	free(kv);
 }
 
-/* curl with opts then url (at most 16 words in all); its output, asserted to succeed */
+/* curl with opts then url (certs_curl()); its output, asserted to succeed */
 static struct th_result curl(const char *const *opts, const char *url)
 {
-	const char *argv[24] = { "curl", "-sS", "--max-time", "10" };
-	size_t n = 4;
-	for (size_t i = 0; opts && opts[i]; i++)
-		argv[n++] = opts[i];
-	argv[n++] = url;
-	argv[n] = NULL;
-	struct th_result r = th_run(NULL, NULL, NULL, argv);
+	struct th_result r = certs_curl(opts, url);
 	cr_assert_eq(r.status, 0, "curl %s exited %d: %s", url, r.status, r.err);
 	return r;
 }
@@ -51,10 +41,8 @@ void pebble_start(struct pebble *pb, struct app_sandbox *sb, int validity)
 	pb->mgmt = th_free_port();
 	pb->dns_port = th_free_port();
 	pb->dns_mgmt = th_free_port();
-	pb->pki = th_path("%s/pki", sb->dir);
+	pb->pki = certs_make_pki(sb, make_pki);
 	pb->log = th_path("%s/pebble.log", sb->dir);
-	free(SANDBOX_OK(sb, NULL, "mkdir", "-p", pb->pki));
-	free(SANDBOX_OK(sb, pb->pki, "sh", "-c", make_pki));
 	setenv_sb(sb, th_path("PEBBLE_VA_NOSLEEP=1"));
 	setenv_sb(sb, th_path("PEBBLE_WFE_NONCEREJECT=0"));
 	setenv_sb(sb, th_path("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", pb->port));
@@ -108,6 +96,24 @@ void pebble_stop(struct pebble *pb)
 	free(pb->pki);
 	free(pb->log);
 	pb->pki = pb->log = NULL;
+}
+
+int pebble_setup(struct pebble *pb, struct app_sandbox *sb, const char *app,
+		 const char *server_py, int validity)
+{
+	int https_port = th_free_port();
+	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
+	rt_setup(sb, app, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
+	free(kv);
+	pebble_start(pb, sb, validity);
+	return https_port;
+}
+
+void pebble_teardown(struct pebble *pb, struct app_sandbox *sb, pid_t *svscan)
+{
+	pebble_stop(pb);
+	rt_stop(sb, svscan);
+	app_sandbox_release(sb);
 }
 
 int pebble_orders(const struct pebble *pb)

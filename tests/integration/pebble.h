@@ -14,6 +14,9 @@
  *	}
  *	static void teardown(void) { pebble_stop(&pb); ... app_sandbox_release(&sb); }
  *
+ * or, for the runtime's suites, https_port = pebble_setup(&pb, &sb, APP,
+ * server_py, 0) and pebble_teardown(&pb, &sb, &svscan).
+ *
  * pebble_start() sets the sandbox's slipway.acmeDirectory, acmeCaBundle
  * (the test's CA, which made pebble's API certificate), acmeResolver and
  * acmeHttpPort (the router's port) to point at them.  Helpers assert
@@ -44,6 +47,16 @@ void pebble_start(struct pebble *pb, struct app_sandbox *sb, int validity);
 
 /* Kills pebble and the DNS (by pid) and frees what pebble_start() made. */
 void pebble_stop(struct pebble *pb);
+
+/*
+ * rt_setup() of app with the router and server_py, slipway.httpsPort a
+ * free port, then pebble_start() with validity: the HTTPS port.
+ */
+int pebble_setup(struct pebble *pb, struct app_sandbox *sb, const char *app,
+		 const char *server_py, int validity);
+
+/* pebble_stop(), rt_stop() of svscan and app_sandbox_release(): all gone. */
+void pebble_teardown(struct pebble *pb, struct app_sandbox *sb, pid_t *svscan);
 
 /* How many orders pebble has been sent. */
 int pebble_orders(const struct pebble *pb);

@@ -45,14 +45,30 @@ void th_swift_bucket(const struct th_swift *s, const char *name);
 /*
  * One store for a whole suite, started once by the runner: a suite calls
  * th_swift_share_start() from ReportHook(PRE_ALL) and th_swift_share_stop()
- * from ReportHook(POST_ALL); each test gets it with th_swift_shared() and
- * a bucket of its own in *bucket (malloc'ed), so tests running side by
- * side never see each other's objects.  th_swift_stop() of what
- * th_swift_shared() gave frees its strings only.
+ * from ReportHook(POST_ALL) (TH_SWIFT_SHARE_PRE_ALL and
+ * TH_SWIFT_SHARE_POST_ALL, after criterion.h, write them); each test gets
+ * it with th_swift_shared() and a bucket of its own in *bucket
+ * (malloc'ed), so tests running side by side never see each other's
+ * objects.  th_swift_stop() of what th_swift_shared() gave frees its
+ * strings only.
  */
 void th_swift_share_start(void);
 void th_swift_share_stop(void);
 void th_swift_shared(struct th_swift *s, char **bucket);
+
+/* Criterion names a hook by its line: the two stand on lines of their own. */
+#define TH_SWIFT_SHARE_PRE_ALL                                                 \
+	ReportHook(PRE_ALL)(struct criterion_test_set *set)                    \
+	{                                                                      \
+		(void)set;                                                     \
+		th_swift_share_start();                                        \
+	}
+#define TH_SWIFT_SHARE_POST_ALL                                                \
+	ReportHook(POST_ALL)(struct criterion_global_stats *stats)             \
+	{                                                                      \
+		(void)stats;                                                   \
+		th_swift_share_stop();                                         \
+	}
 
 /* Stops only the proxy: the store stops answering (connection refused). */
 void th_swift_stop_proxy(struct th_swift *s);

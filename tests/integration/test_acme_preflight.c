@@ -7,6 +7,7 @@
  * and nothing changed; records that allow the CA are not.
  */
 #define _GNU_SOURCE
+#include "tests/integration/certs_helpers.h"
 #include "tests/integration/pebble.h"
 #include "tests/integration/runtime_helpers.h"
 
@@ -24,27 +25,14 @@ static struct app_sandbox sb;
 static struct pebble pb;
 static pid_t svscan = -1;
 
-static const char server_py[] =
-	"import http.server, os\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def do_GET(s):\n"
-	"        b = b'ok\\n'\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
-	"        s.end_headers(); s.wfile.write(b)\n"
-	"    def log_message(s, *a): pass\n"
-	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
-
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
 static void setup(void)
 {
-	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", th_free_port());
+	pebble_setup(&pb, &sb, APP, certs_ok_server_py, 0);
 	/* the name the CA goes by in CAA records (pebble's directory lists none) */
-	rt_setup(&sb, APP, RT_ROUTER, server_py,
-		 (const char *const[]){ kv, "SLIPWAY_ACME_CAA_IDENTITY=letsencrypt.org", NULL });
-	free(kv);
-	pebble_start(&pb, &sb, 0);
+	app_sandbox_setenv(&sb, "SLIPWAY_ACME_CAA_IDENTITY=letsencrypt.org");
 	svscan = rt_start(&sb);
 	free(app_sandbox_push(&sb, "main"));
 	free(ok(SLIPWAY_BIN, "domains:add", DOMAIN, "-a", APP));
@@ -52,9 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pebble_stop(&pb);
-	rt_stop(&sb, &svscan);
-	app_sandbox_release(&sb);
+	pebble_teardown(&pb, &sb, &svscan);
 	th_keep_free();
 }
 
@@ -71,26 +57,6 @@ static void dns_set(const char *path, const char *json)
 	free(url);
 }
 
-/* What a refusal must leave as it was. */
-static char *state(void)
-{
-	struct buf b = BUF_INIT;
-	const char *files[] = { "router/apps/" APP ".conf", "certs/" APP ".pem" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
-		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
-		free(text);
-		free(p);
-	}
-	struct th_result r = sw("certs:auto", "-a", APP);
-	buf_addf(&b, "== certs:auto\n%s", r.out);
-	th_result_free(&r);
-	r = sw("certs", "-a", APP);
-	buf_addf(&b, "== certs\n%s", r.out);
-	th_result_free(&r);
-	return buf_detach(&b);
-}
-
 /*
  * The command (after "env", so that it may set variables first) refused
  * with line on stderr: exit 1, nothing on stdout, no order at the CA, and
@@ -98,13 +64,9 @@ static char *state(void)
  */
 static void refused(const char *before, const char *const *argv, const char *line)
 {
-	struct th_result r = th_run(sb.src, (const char *const *)sb.env, NULL, argv);
-	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert_str_eq(r.err, line);
-	th_result_free(&r);
+	app_sandbox_refused(th_run(sb.src, (const char *const *)sb.env, NULL, argv), 1, line);
 	cr_assert_eq(pebble_orders(&pb), 0);
-	char *after = state();
+	char *after = certs_auto_state(&sb, APP);
 	cr_assert_str_eq(after, before);
 	free(after);
 }
@@ -113,7 +75,7 @@ static const char *const enable[] = { "env", SLIPWAY_BIN, "certs:auto:enable", "
 
 Test(acme_preflight, caa_records_that_allow_only_other_cas_are_refused)
 {
-	char *before = state();
+	char *before = certs_auto_state(&sb, APP);
 
 	/* the parent's records cannot be had: CAs refuse then too */
 	dns_set("/set-servfail", "{\"host\":\"example.test.\"}");
@@ -145,20 +107,17 @@ Test(acme_preflight, caa_is_not_checked_for_a_ca_whose_directory_names_none)
 {
 	dns_set("/add-caa", "{\"host\":\"example.test.\",\"policies\":[{\"tag\":\"issue\","
 			    "\"value\":\"sectigo.com\"}]}");
-	char *before = state();
+	char *before = certs_auto_state(&sb, APP);
 
 	/* without slipway.acmeCaaIdentity the directory is read: one that cannot be is refused */
 	char *nowhere = th_path("SLIPWAY_ACME_DIRECTORY=https://127.0.0.1:%d/dir", th_free_port());
 	struct th_result r = SANDBOX_RUN(&sb, NULL, "env", "SLIPWAY_ACME_CAA_IDENTITY=", nowhere,
 					 SLIPWAY_BIN, "certs:auto:enable", "-a", APP);
-	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert(!strncmp(r.err, " !    the ACME directory https://127.0.0.1:", 43), "%s", r.err);
+	certs_refused(&r, " !    the ACME directory https://127.0.0.1:");
 	cr_assert(strstr(r.err, "): is slipway.acmeDirectory right?\n"), "%s", r.err);
-	cr_assert_eq(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err), "one line: %s", r.err);
 	th_result_free(&r);
 	cr_assert_eq(pebble_orders(&pb), 0);
-	char *after = state();
+	char *after = certs_auto_state(&sb, APP);
 	cr_assert_str_eq(after, before);
 
 	/* pebble's (over HTTPS, trusted through slipway.acmeCaBundle) names none */
@@ -177,7 +136,7 @@ Test(acme_preflight, a_port_the_ca_checks_where_nothing_answers_names_the_router
 			     "(Connection refused): the CA checks port %d, and this router serves "
 			     "HTTP on %d (slipway.httpPort): forward port %d to %d, or serve HTTP on "
 			     "%d\n", port, port, sb.http_port, port, sb.http_port, port);
-	char *before = state();
+	char *before = certs_auto_state(&sb, APP);
 	refused(before, (const char *const[]){ "env", kv, SLIPWAY_BIN, "certs:auto:enable", "-a",
 					       APP, NULL },
 		line);

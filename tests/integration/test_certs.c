@@ -9,6 +9,7 @@
  * plain HTTP back.
  */
 #define _GNU_SOURCE
+#include "tests/integration/certs_helpers.h"
 #include "tests/integration/runtime_helpers.h"
 
 #include "util/util.h"
@@ -55,16 +56,7 @@ static const char server_py[] =
  * with its key.
  */
 static const char make_pki[] =
-	"set -e\n"
-	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Slipway Test CA' "
-	"2>/dev/null\n"
-	"leaf() {\n"
-	"  openssl req -new $ec -keyout $1.key -out $1.csr -subj /CN=$2 2>/dev/null\n"
-	"  printf 'subjectAltName=DNS:%s\\n' $2 > $1.ext\n"
-	"  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days $3 "
-	"-extfile $1.ext -out $1.pem 2>/dev/null\n"
-	"}\n"
+	"ca 'Slipway Test CA'\n"
 	"leaf good " HOST " 30\n"
 	"leaf other other.example.com 30\n"
 	"leaf expired " HOST " -1\n"
@@ -79,9 +71,7 @@ static void setup(void)
 	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
 	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
 	free(kv);
-	pki = th_path("%s/pki", sb.dir);
-	free(ok("mkdir", "-p", pki));
-	free(SANDBOX_OK(&sb, pki, "sh", "-c", make_pki));
+	pki = certs_make_pki(&sb, make_pki);
 }
 
 static void teardown(void)
@@ -116,15 +106,13 @@ struct response {
  */
 static struct response https(const char *host, const char *path, const char *method)
 {
-	char *resolve = th_path("%s:%d:127.0.0.1", host, https_port);
-	char *url = th_path("https://%s:%d%s", host, https_port, path);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "10", "--cacert",
-				     pem("ca.pem"), "--resolve", resolve, "-X", method, "-w",
-				     "\n%{http_code} %{http_version} %{redirect_url}", url, NULL);
+	struct th_result r = certs_https(host, https_port, pem("ca.pem"),
+					 (const char *const[]){ "-X", method, "-w",
+								"\n%{http_code} %{http_version} "
+								"%{redirect_url}", NULL },
+					 path);
 	struct response out = { r.status, strdup(r.out) };
 	th_result_free(&r);
-	free(url);
-	free(resolve);
 	return out;
 }
 
@@ -170,13 +158,9 @@ static void assert_response(struct response r, const char *want)
 static char *router_state(void)
 {
 	struct buf b = BUF_INIT;
-	const char *files[] = { "router/apps/" APP ".conf", "router/tls.conf", "certs/" APP ".pem" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
-		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
-		free(text);
-		free(p);
-	}
+	certs_add_files(&b, sb.root, (const char *const[]){ "router/apps/" APP ".conf",
+							    "router/tls.conf", "certs/" APP ".pem",
+							    NULL });
 	struct th_result r = sw("certs", "-a", APP);
 	buf_addf(&b, "== certs\n%s", r.out);
 	th_result_free(&r);

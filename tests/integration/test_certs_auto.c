@@ -8,6 +8,7 @@
  * the webroot before maintenance mode.
  */
 #define _GNU_SOURCE
+#include "tests/integration/certs_helpers.h"
 #include "tests/integration/pebble.h"
 #include "tests/integration/runtime_helpers.h"
 
@@ -29,45 +30,17 @@ static pid_t svscan = -1;
 static int https_port;
 static int validity; /* seconds pebble's certificates are valid for; 0: its default (5 years) */
 
-static const char server_py[] =
-	"import http.server, os\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def do_GET(s):\n"
-	"        b = b'ok\\n'\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
-	"        s.end_headers(); s.wfile.write(b)\n"
-	"    def log_message(s, *a): pass\n"
-	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
-
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
-/* curl's output for url, with more options before it */
-static struct th_result curl(const char *const *opts, const char *url)
-{
-	const char *argv[24] = { "curl", "-sS", "--max-time", "10" };
-	size_t n = 4;
-	for (size_t i = 0; opts && opts[i]; i++)
-		argv[n++] = opts[i];
-	argv[n++] = url;
-	argv[n] = NULL;
-	return th_run(NULL, NULL, NULL, argv);
-}
-
 static void setup(void)
 {
-	https_port = th_free_port();
-	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
-	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
-	free(kv);
-	pebble_start(&pb, &sb, validity);
+	https_port = pebble_setup(&pb, &sb, APP, certs_ok_server_py, validity);
 }
 
 static void teardown(void)
 {
-	pebble_stop(&pb);
-	rt_stop(&sb, &svscan);
-	app_sandbox_release(&sb);
+	pebble_teardown(&pb, &sb, &svscan);
 	th_keep_free();
 }
 
@@ -78,7 +51,8 @@ static char *http(const char *host, const char *path)
 {
 	char *url = th_path("http://127.0.0.1:%d%s", sb.http_port, path);
 	char *h = th_path("Host: %s", host);
-	struct th_result r = curl((const char *const[]){ "-H", h, "-w", "\n%{http_code}", NULL }, url);
+	struct th_result r = certs_curl((const char *const[]){ "-H", h, "-w", "\n%{http_code}", NULL },
+					url);
 	cr_assert_eq(r.status, 0, "curl exited %d: %s", r.status, r.err);
 	char *out = strdup(r.out);
 	th_result_free(&r);
@@ -107,9 +81,7 @@ Test(certs_auto, enable_gets_a_certificate_from_the_ca_and_the_app_is_served_ove
 
 	/* pebble's root, which issued the app's chain */
 	char *root_pem = pebble_root(&pb);
-	char *resolve = th_path(DOMAIN ":%d:127.0.0.1", https_port);
-	char *url = th_path("https://" DOMAIN ":%d/", https_port);
-	r = curl((const char *const[]){ "--cacert", root_pem, "--resolve", resolve, NULL }, url);
+	r = certs_https(DOMAIN, https_port, root_pem, NULL, "/");
 	cr_assert_eq(r.status, 0, "curl exited %d: %s", r.status, r.err);
 	cr_assert_str_eq(r.out, "ok\n");
 	th_result_free(&r);
@@ -132,32 +104,10 @@ Test(certs_auto, enable_gets_a_certificate_from_the_ca_and_the_app_is_served_ove
 	cr_assert_str_eq(r.out, "=== Automatic Certificate Management is disabled on " APP "\n");
 	th_result_free(&r);
 	/* the certificate stays */
-	r = curl((const char *const[]){ "--cacert", root_pem, "--resolve", resolve, NULL }, url);
+	r = certs_https(DOMAIN, https_port, root_pem, NULL, "/");
 	cr_assert_str_eq(r.out, "ok\n");
 	th_result_free(&r);
 	free(root_pem);
-	free(resolve);
-	free(url);
-}
-
-/* What a refusal must leave as it was. */
-static char *state(void)
-{
-	struct buf b = BUF_INIT;
-	const char *files[] = { "router/apps/" APP ".conf", "certs/" APP ".pem" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
-		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
-		free(text);
-		free(p);
-	}
-	struct th_result r = sw("certs:auto", "-a", APP);
-	buf_addf(&b, "== certs:auto\n%s", r.out);
-	th_result_free(&r);
-	r = sw("certs", "-a", APP);
-	buf_addf(&b, "== certs\n%s", r.out);
-	th_result_free(&r);
-	return buf_detach(&b);
 }
 
 Test(certs_auto, a_domain_pointing_elsewhere_is_refused_before_the_ca_is_asked)
@@ -168,18 +118,14 @@ Test(certs_auto, a_domain_pointing_elsewhere_is_refused_before_the_ca_is_asked)
 	/* the DNS now sends the name to another machine */
 	pebble_point(&pb, DOMAIN, "192.0.2.1");
 	struct th_result r;
-	char *before = state();
+	char *before = certs_auto_state(&sb, APP);
 
 	r = sw("certs:auto:enable", "-a", APP);
-	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-	cr_assert_str_eq(r.out, "");
-	cr_assert(!strncmp(r.err, " !    " DOMAIN " resolves to 192.0.2.1, ", 6 + strlen(DOMAIN) + 24),
-		  "%s", r.err);
+	certs_refused(&r, " !    " DOMAIN " resolves to 192.0.2.1, ");
 	cr_assert(strstr(r.err, "is it this server?\n"), "%s", r.err);
-	cr_assert_eq(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err), "one line: %s", r.err);
 	th_result_free(&r);
 	cr_assert_eq(pebble_orders(&pb), 0);
-	char *after = state();
+	char *after = certs_auto_state(&sb, APP);
 	cr_assert_str_eq(after, before);
 	free(after);
 
@@ -221,8 +167,6 @@ static char *serial(void)
  */
 static pid_t load(const char *root_pem, const char *stop, const char *result)
 {
-	char *resolve = th_path(DOMAIN ":%d:127.0.0.1", https_port);
-	char *url = th_path("https://" DOMAIN ":%d/", https_port);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -235,10 +179,8 @@ static pid_t load(const char *root_pem, const char *stop, const char *result)
 			 * processed: RFC 9113 6.8), which browsers retry and curl
 			 * reports as its error 16
 			 */
-			struct th_result r = curl((const char *const[]){ "--http1.1", "--cacert",
-									 root_pem, "--resolve",
-									 resolve, NULL },
-						  url);
+			struct th_result r = certs_https(DOMAIN, https_port, root_pem,
+							 (const char *const[]){ "--http1.1", NULL }, "/");
 			n++;
 			if (r.status != 0 || strcmp(r.out, "ok\n")) {
 				failed++;
@@ -251,8 +193,6 @@ static pid_t load(const char *root_pem, const char *stop, const char *result)
 		th_write(result, line, 0644);
 		_exit(0);
 	}
-	free(resolve);
-	free(url);
 	return pid;
 }
 

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "tests/helpers.h"
 #include "tests/integration/app_sandbox.h"
+#include "tests/integration/certs_helpers.h"
 #include "tests/integration/dashboard_sandbox.h"
 #include "tests/integration/runtime_helpers.h"
 #include "tests/integration/sshd.h"
@@ -30,14 +31,8 @@ static int https_port;
 static char *pki, *https_base, *http_base;
 
 static const char make_pki[] =
-	"set -e\n"
-	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Slipway Test CA' "
-	"2>/dev/null\n"
-	"openssl req -new $ec -keyout dash.key -out dash.csr -subj /CN=" DASH_HOST " 2>/dev/null\n"
-	"printf 'subjectAltName=DNS:" DASH_HOST "\\n' > dash.ext\n"
-	"openssl x509 -req -in dash.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-	"-extfile dash.ext -out dash.pem 2>/dev/null\n"
+	"ca 'Slipway Test CA'\n"
+	"leaf dash " DASH_HOST " 30\n"
 	"openssl req -x509 $ec -keyout other.key -out other.pem -days 30 -subj /CN=other.apps.test "
 	"-addext subjectAltName=DNS:other.apps.test 2>/dev/null\n";
 
@@ -53,9 +48,7 @@ static void setup(void)
 	snprintf(port, sizeof(port), "%d", https_port);
 	dash_git_config(&ds, "slipway.httpsPort", port);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "access:add", "alice", "-a", "alices"));
-	pki = th_path("%s/pki", sb.dir);
-	free(SANDBOX_OK(&sb, NULL, "mkdir", "-p", pki));
-	free(SANDBOX_OK(&sb, pki, "sh", "-c", make_pki));
+	pki = certs_make_pki(&sb, make_pki);
 	https_base = th_path("https://" DASH_HOST ":%d", https_port);
 	http_base = th_path("http://" DASH_HOST ":%d", sb.http_port);
 	dash_start(&ds);
@@ -99,14 +92,9 @@ static struct dash_answer log_in_from(const char *origin)
 static char *router_state(void)
 {
 	struct buf b = BUF_INIT;
-	const char *files[] = { "router/http-dashboard.conf", "router/tls.conf",
-				"certs/_dashboard.pem" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		char *p = th_path("%s/%s", sb.root, files[i]), *text = th_read(p, NULL);
-		buf_addf(&b, "== %s\n%s", files[i], text ? text : "(none)\n");
-		free(text);
-		free(p);
-	}
+	certs_add_files(&b, sb.root, (const char *const[]){ "router/http-dashboard.conf",
+							    "router/tls.conf", "certs/_dashboard.pem",
+							    NULL });
 	return buf_detach(&b);
 }
 
@@ -230,6 +218,16 @@ static char *hsts_header(const struct dash_answer *a)
 	return strndup(h, strcspn(h, "\r\n"));
 }
 
+/* a answered status, with want as its Strict-Transport-Security header ("": none); frees it. */
+static void assert_hsts(struct dash_answer a, int status, const char *want)
+{
+	cr_assert_eq(a.status, status, "%s", a.text);
+	char *h = hsts_header(&a);
+	cr_assert_str_eq(h, want, "%s", a.text);
+	free(h);
+	free(a.text);
+}
+
 Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_an_app_s)
 {
 	dash_wait_ready(&ds);
@@ -249,30 +247,16 @@ Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_
 	char *crt = th_path("%s/dash.pem", pki), *key = th_path("%s/dash.key", pki);
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:add", crt, key, "--bypass"));
 	/* control: with HTTPS but HSTS off, no header */
-	struct dash_answer a = https("/login", NULL, NULL, NULL);
-	cr_assert_eq(a.status, 200, "%s", a.text);
-	char *h = hsts_header(&a);
-	cr_assert_str_eq(h, "");
-	free(h);
-	free(a.text);
+	assert_hsts(https("/login", NULL, NULL, NULL), 200, "");
 
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on");
 	cr_assert_str_eq(out, "Enabling HSTS for the dashboard... done\nHTTPS answers say "
 			      "Strict-Transport-Security: max-age=300; it goes up to 1 day, 1 week, "
 			      "then 1 year, each step once HTTPS has answered for the one before\n");
 	free(out);
-	a = https("/login", NULL, NULL, NULL);
-	h = hsts_header(&a);
-	cr_assert_str_eq(h, "max-age=300", "%s", a.text);
-	free(h);
-	free(a.text);
+	assert_hsts(https("/login", NULL, NULL, NULL), 200, "max-age=300");
 	/* HTTP's redirect does not carry it */
-	a = dash_http(&ds, "/login", NULL, NULL, NULL);
-	cr_assert_eq(a.status, 301, "%s", a.text);
-	h = hsts_header(&a);
-	cr_assert_str_eq(h, "", "%s", a.text);
-	free(h);
-	free(a.text);
+	assert_hsts(dash_http(&ds, "/login", NULL, NULL, NULL), 301, "");
 
 	/* its first step has lasted its 5 minutes: certs:hsts takes the next one */
 	char *past = th_path("0 %lld\n", (long long)time(NULL) - 400);
@@ -281,11 +265,7 @@ Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_
 	static const char step1[] = "HSTS is on for the dashboard: max-age=86400 (1 day) since ";
 	cr_assert(!strncmp(out, step1, strlen(step1)), "%s", out);
 	free(out);
-	a = https("/login", NULL, NULL, NULL);
-	h = hsts_header(&a);
-	cr_assert_str_eq(h, "max-age=86400", "%s", a.text);
-	free(h);
-	free(a.text);
+	assert_hsts(https("/login", NULL, NULL, NULL), 200, "max-age=86400");
 
 	/* a day later, gc takes the next one */
 	free(past);
@@ -294,21 +274,13 @@ Test(dashboard_https, hsts_is_sent_on_its_https_answers_once_on_and_ramps_up_as_
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "gc");
 	cr_assert(strstr(out, "\nTook the next HSTS step of the dashboard\n"), "%s", out);
 	free(out);
-	a = https("/login", NULL, NULL, NULL);
-	h = hsts_header(&a);
-	cr_assert_str_eq(h, "max-age=604800", "%s", a.text);
-	free(h);
-	free(a.text);
+	assert_hsts(https("/login", NULL, NULL, NULL), 200, "max-age=604800");
 
 	out = SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "off");
 	cr_assert_str_eq(out, "Disabling HSTS for the dashboard... done\nBrowsers that saw it keep "
 			      "to HTTPS for the dashboard for up to max-age=604800 (1 week)\n");
 	free(out);
-	a = https("/login", NULL, NULL, NULL);
-	h = hsts_header(&a);
-	cr_assert_str_eq(h, "", "%s", a.text);
-	free(h);
-	free(a.text);
+	assert_hsts(https("/login", NULL, NULL, NULL), 200, "");
 	/* its certificate removed while HSTS is on: said, as it locks browsers out of HTTP */
 	free(SANDBOX_OK(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:hsts", "on"));
 	struct th_result r = SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, "dashboard:certs:remove");

@@ -13,6 +13,7 @@
 #include "tests/helpers.h"
 #include "tests/integration/netns.h"
 #include "tests/integration/sshd.h"
+#include "store/cas.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -30,9 +31,27 @@
 static struct th_netns tb;
 static char *sb;
 static char *dir[HOSTS], *root[HOSTS], *sshdir[HOSTS], *url[HOSTS], *log[HOSTS];
-static char *kv[HOSTS][3];
+static char *kv[HOSTS][4];
 static const char *env[HOSTS][8];
 static pid_t sshd[HOSTS], run[HOSTS];
+
+/*
+ * Host i's sshd_config lines: root logs in with a key, and the sessions
+ * (the node agent) get the router's settings and the sanitizers' options
+ * of this run (sshd passes no environment on).
+ */
+static char *agent_sshd_config(int i)
+{
+	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "PermitRootLogin prohibit-password\n"
+		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb.addr[i]);
+	for (size_t k = 0; pass[k]; k++)
+		if (getenv(pass[k]) && *getenv(pass[k]))
+			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
+	buf_adds(&b, "\n");
+	return buf_detach(&b);
+}
 
 static void setup(void)
 {
@@ -53,16 +72,24 @@ static void setup(void)
 		kv[i][0] = th_path("SLIPWAY_ROOT=%s", root[i]);
 		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
 		kv[i][2] = th_path("HOME=%s", dir[i]);
-		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], "SLIPWAY_HTTP_ADDRESS=127.0.0.1",
+		/* a run host's router answers at its address, which exists only inside the bed */
+		kv[i][3] = th_path("SLIPWAY_HTTP_ADDRESS=%s", i ? tb.addr[i] : "127.0.0.1");
+		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], kv[i][3],
 				    "SLIPWAY_HTTP_PORT=8080", "LC_ALL=C", NULL };
 		memcpy(env[i], e, sizeof(e));
 		sshd[i] = run[i] = -1;
 		if (i == 0)
 			continue;
-		/* root logs in with a key (not only a forced one), for the control run's shell */
+		/*
+		 * root logs in with a key (not only a forced one), for the control run's
+		 * shell; the node agent gets the router's settings server:run has, as the
+		 * server user's global git config gives both on a real host
+		 */
+		char *conf = agent_sshd_config(i);
 		sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
 			.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
-			.address = tb.addr[i], .config = "PermitRootLogin prohibit-password\n" });
+			.address = tb.addr[i], .config = conf });
+		free(conf);
 		run[i] = th_netns_server_run(tb.ns[i], root[i], env[i], log[i]);
 	}
 }
@@ -71,7 +98,7 @@ static void teardown(void)
 {
 	th_netns_down(&tb); /* every process in the namespaces with them */
 	for (int i = 0; i < HOSTS; i++) {
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < 4; k++)
 			free(kv[i][k]);
 		free(dir[i]);
 		free(root[i]);
@@ -205,18 +232,23 @@ static void force_other_agent(int i, const char *version, long clock_offset_s)
 	free(script);
 }
 
-/* ssh from the control to host i with the control's key, running command. */
-static struct th_result control_ssh(int i, const char *command)
+/* ssh from the control to host i with the control's key, running command with input on stdin. */
+static struct th_result control_ssh_in(int i, const char *command, const char *input)
 {
 	char *key = th_path("%s/hosts/id_ed25519", root[0]), *login = th_path("root@%s", tb.addr[i]);
 	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
 			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
 			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 			       login, command, NULL };
-	struct th_result r = on(0, argv);
+	struct th_result r = th_netns_run(tb.ns[0], dir[0], env[0], input, argv);
 	free(login);
 	free(key);
 	return r;
+}
+
+static struct th_result control_ssh(int i, const char *command)
+{
+	return control_ssh_in(i, command, NULL);
 }
 
 Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
@@ -339,7 +371,8 @@ Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
 	cr_assert(!strncmp(r.out, "{\"slipway\":\"0.1.0\",\"clock_ms\":", 29), "%s", r.out);
 	th_result_free(&r);
 	r = control_ssh(1, "bash -c id");
-	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello and ping");
+	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello, ping, slug, apply "
+		   "and state");
 	th_result_free(&r);
 
 	/* the control run: the same key without the forced command gets a shell */
@@ -351,6 +384,169 @@ Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
 	th_result_free(&r);
 	free(line);
 	free(key);
+}
+
+/* The app the control pushes: web answers "greeting $GREETING" from a page it writes. */
+#define APP "shop"
+static const char procfile[] =
+	"web: mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
+	"cd /tmp/site && exec python3 -m http.server $PORT\n";
+
+/* git argv run in the control's namespace, in its working tree, asserted. */
+static void git_at(struct th_at at, const char *src, const char *const *argv)
+{
+	struct th_result r = th_netns_run(tb.ns[0], src, env[0], NULL, argv);
+	cr_assert_eq(r.status, 0, "at %s:%d: %s: exit %d\n%s%s", at.file, at.line, argv[1],
+		     r.status, r.out, r.err);
+	th_result_free(&r);
+}
+#define GIT(src, ...) git_at(TH_AT, src, (const char *const[]){ "git", __VA_ARGS__, NULL })
+
+/* The control makes APP and pushes its first release (v1). */
+static void push_app(void)
+{
+	char *src = th_path("%s/src", dir[0]), *file = th_path("%s/Procfile", src);
+	char *repo = th_path("%s/apps/%s.git", root[0], APP);
+	cr_assert_eq(mkdir(src, 0700), 0);
+	th_write(file, procfile, 0644);
+	free(OK(0, "apps:create", APP));
+	GIT(src, "init", "-q", "-b", "main");
+	GIT(src, "add", "Procfile");
+	GIT(src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "v1");
+	GIT(src, "push", "-q", repo, "main");
+	free(repo);
+	free(file);
+	free(src);
+}
+
+/* The page host i's router serves for APP, curl'ed from the control ("" for none). */
+static char *page_on(int i)
+{
+	char *u = th_path("http://%s:8080/", tb.addr[i]);
+	const char *argv[] = { "curl", "-sS", "--max-time", "10", "-H", "Host: " APP ".localhost",
+			       u, NULL };
+	struct th_result r = on(0, argv);
+	free(u);
+	free(r.err);
+	return r.out;
+}
+
+/* The instance lines of hosts:apply's output, pids and all (after its first line). */
+static const char *instances_of(const char *out)
+{
+	const char *nl = strchr(out, '\n');
+	cr_assert(nl, "%s", out);
+	return nl + 1;
+}
+
+/* 1 when host i's slug store holds hex. */
+static int stored_on(int i, const char *hex)
+{
+	char *p = th_path("%s/store/sha256/%.2s/%s.tar.zst", root[i], hex, hex + 2);
+	int yes = access(p, F_OK) == 0;
+	free(p);
+	return yes;
+}
+
+Test(hosts, the_control_makes_a_host_run_its_release_through_the_node_agent)
+{
+	allow_control_on(1);
+	free(OK(0, "hosts:add", "h1", url[1]));
+	push_app();
+
+	/* v1 applied: the slug travels, h1 makes the app, starts it and its router serves it */
+	char *out = OK(0, "hosts:apply", "h1", "-a", APP);
+	cr_assert(!strncmp(out, "Applying shop's current release to h1... done, v1 runs there\n",
+			   61), "%s", out);
+	cr_assert(strstr(out, "shop.v1-") && strstr(out, ".web.1  up  127.0.0.1:"), "%s", out);
+	cr_assert(strstr(out, "  gate passed\n"), "%s", out);
+	char *page = page_on(1);
+	cr_assert_str_eq(page, "greeting \n");
+	free(page);
+
+	/* the same document again: nothing changes, the same instance with the same pid */
+	char *again = OK(0, "hosts:apply", "h1", "-a", APP);
+	cr_assert(strstr(again, "done, v1 runs there already (nothing changed)\n"), "%s", again);
+	cr_assert_str_eq(instances_of(again), instances_of(out));
+	free(again);
+	free(out);
+
+	/* a config change on the control is v2; applied, h1 serves it */
+	free(OK(0, "config:set", "GREETING=two", "-a", APP));
+	out = OK(0, "hosts:apply", "h1", "-a", APP);
+	cr_assert(strstr(out, "done, v2 runs there\n"), "%s", out);
+	page = page_on(1);
+	cr_assert_str_eq(page, "greeting two\n");
+	free(page);
+	free(out);
+
+	/* h1 says the same when asked for its state */
+	struct th_result r = control_ssh(1, "state " APP);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"app\":\"shop\",\"version\":2,"), "%s", r.out);
+	th_result_free(&r);
+}
+
+Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
+{
+	allow_control_on(1);
+	char real[CAS_HEX_LEN + 1], other[CAS_HEX_LEN + 1];
+	const char *bytes = "the bytes of a slug\n";
+	cr_assert_eq(cas_hash_data(bytes, strlen(bytes), real), 0);
+	cr_assert_eq(cas_hash_data("x", 1, other), 0);
+
+	/* bytes that are not what the name says: refused, nothing stored */
+	char *req = th_path("slug %s", other);
+	struct th_result r = control_ssh_in(1, req, bytes);
+	char *want = th_path("the slug's bytes have the SHA-256 %s, not %s: nothing stored", real,
+			     other);
+	REFUSED(r, 2, want);
+	th_result_free(&r);
+	cr_assert(!stored_on(1, other) && !stored_on(1, real));
+	free(want);
+	free(req);
+
+	/* the control run: the same bytes under their own name are stored, once */
+	req = th_path("slug %s", real);
+	r = control_ssh_in(1, req, bytes);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"stored\":true,\"size\":20}"), "%s", r.out);
+	th_result_free(&r);
+	cr_assert(stored_on(1, real));
+	r = control_ssh_in(1, req, "");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"stored\":false}"), "%s", r.out);
+	th_result_free(&r);
+	free(req);
+
+	/* hosts:apply of an app with nothing deployed, or to a host not joined: refused */
+	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "apps:create", APP));
+	r = SW(0, "hosts:apply", "h1", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Applying shop's current release to h1... failed\n");
+	cr_assert_str_eq(r.err, " !    shop has no release with code to run yet (deploy it first)\n");
+	th_result_free(&r);
+	r = SW(0, "hosts:apply", "h9", "-a", APP);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "h9") && !strchr(r.err, '\n')[1], "%s", r.err);
+	th_result_free(&r);
+	char *made = th_path("%s/apps/%s.git", root[1], APP);
+	cr_assert_neq(access(made, F_OK), 0, "%s was made", made);
+	free(made);
+
+	/* a desired state naming a slug h1 lacks: refused, no app made there */
+	char *doc = th_path("{\"app\":\"ghost\",\"version\":1,\"slug\":\"%s\",\"phase\":\"switch\","
+			    "\"process.web\":\"sleep 600\",\"instances.web\":1}", other);
+	r = control_ssh_in(1, "apply", doc);
+	want = th_path("this host has no slug %s: send it first", other);
+	REFUSED(r, 1, want);
+	th_result_free(&r);
+	char *ghost = th_path("%s/apps/ghost.git", root[1]);
+	cr_assert_neq(access(ghost, F_OK), 0, "%s was made", ghost);
+	free(ghost);
+	free(want);
+	free(doc);
 }
 
 /* 1 when pid is a live process (not a zombie). */

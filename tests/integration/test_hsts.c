@@ -8,6 +8,7 @@
  * certificate that expires within 14 days, and of no other.
  */
 #define _GNU_SOURCE
+#include "tests/integration/certs_helpers.h"
 #include "tests/integration/runtime_helpers.h"
 
 #include "store/hsts.h"
@@ -29,31 +30,11 @@ static pid_t svscan = -1;
 static int https_port;
 static char *pki;
 
-static const char server_py[] =
-	"import http.server, os\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    protocol_version = 'HTTP/1.1'\n"
-	"    def do_GET(s):\n"
-	"        b = b'ok\\n'\n"
-	"        s.send_response(200); s.send_header('Content-Length', str(len(b)))\n"
-	"        s.end_headers(); s.wfile.write(b)\n"
-	"    def log_message(s, *a): pass\n"
-	"http.server.ThreadingHTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n";
-
 /* A private CA; a certificate it signed for the app for 30 days (good), and one for 3 (soon). */
 static const char make_pki[] =
-	"set -e\n"
-	"ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-	"openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj '/CN=Slipway Test CA' "
-	"2>/dev/null\n"
-	"leaf() {\n"
-	"  openssl req -new $ec -keyout $1.key -out $1.csr -subj /CN=" HOST " 2>/dev/null\n"
-	"  printf 'subjectAltName=DNS:%s\\n' " HOST " > $1.ext\n"
-	"  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days $2 "
-	"-extfile $1.ext -out $1.pem 2>/dev/null\n"
-	"}\n"
-	"leaf good 30\n"
-	"leaf soon 3\n";
+	"ca 'Slipway Test CA'\n"
+	"leaf good " HOST " 30\n"
+	"leaf soon " HOST " 3\n";
 
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
@@ -62,11 +43,9 @@ static void setup(void)
 {
 	https_port = th_free_port();
 	char *kv = th_path("SLIPWAY_HTTPS_PORT=%d", https_port);
-	rt_setup(&sb, APP, RT_ROUTER, server_py, (const char *const[]){ kv, NULL });
+	rt_setup(&sb, APP, RT_ROUTER, certs_ok_server_py, (const char *const[]){ kv, NULL });
 	free(kv);
-	pki = th_path("%s/pki", sb.dir);
-	free(ok("mkdir", "-p", pki));
-	free(SANDBOX_OK(&sb, pki, "sh", "-c", make_pki));
+	pki = certs_make_pki(&sb, make_pki);
 }
 
 static void teardown(void)
@@ -87,17 +66,16 @@ static char *pem(const char *name)
 /* The Strict-Transport-Security header of a GET over HTTPS ("" when none), checked. */
 static char *https_hsts(void)
 {
-	char *resolve = th_path(HOST ":%d:127.0.0.1", https_port);
-	char *url = th_path("https://" HOST ":%d/", https_port);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sS", "--max-time", "10", "--cacert",
-				     pem("ca.pem"), "--resolve", resolve, "-o", "/dev/null", "-w",
-				     "%{http_code} %header{strict-transport-security}", url, NULL);
+	struct th_result r = certs_https(HOST, https_port, pem("ca.pem"),
+					 (const char *const[]){ "-o", "/dev/null", "-w",
+								"%{http_code} "
+								"%header{strict-transport-security}",
+								NULL },
+					 "/");
 	cr_assert_eq(r.status, 0, "curl exited %d: %s", r.status, r.err);
 	cr_assert(!strncmp(r.out, "200 ", 4), "%s", r.out);
 	char *out = strdup(r.out + 4);
 	th_result_free(&r);
-	free(url);
-	free(resolve);
 	return out;
 }
 

@@ -66,9 +66,25 @@ Test(netns, hosts_reach_each_other_by_address_and_only_inside_the_bed)
 	cr_assert_eq(r.status, 0);
 	cr_assert_null(strstr(r.out, "10.231.0."), "%s", r.out);
 	th_result_free(&r);
+	/* a host's one way out is the bridge, whose namespace has no route out and no other link */
 	r = th_netns_run(tb.ns[0], NULL, NULL, NULL, (const char *const[]){ "ip", "route", NULL });
 	cr_assert_eq(r.status, 0);
+	cr_assert_eq(th_count(r.out, " via "), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "default via 10.231.0.1 dev eth0"), "%s", r.out);
+	th_result_free(&r);
+	r = th_netns_run(tb.bridge, NULL, NULL, NULL, (const char *const[]){ "ip", "route", NULL });
+	cr_assert_eq(r.status, 0);
 	cr_assert_null(strstr(r.out, "default"), "a route leaves the bed: %s", r.out);
+	cr_assert_null(strstr(r.out, " via "), "a route leaves the bed: %s", r.out);
+	th_result_free(&r);
+	r = th_netns_run(tb.bridge, NULL, NULL, NULL,
+			 (const char *const[]){ "ip", "-o", "link", NULL });
+	cr_assert_eq(r.status, 0);
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *name = strchr(l, ' ') + 1;
+		cr_assert(!strncmp(name, "lo:", 3) || !strncmp(name, "br0:", 4) ||
+			  !strncmp(name, "veth", 4), "a link of the bridge's namespace: %s", l);
+	}
 	th_result_free(&r);
 	th_sshd_stop(&sshd);
 	free(dir);

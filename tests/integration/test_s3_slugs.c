@@ -24,17 +24,8 @@ static pid_t svscan = -1;
 #define sw(...) SANDBOX_RUN(&sb, NULL, SLIPWAY_BIN, __VA_ARGS__)
 #define ok(...) SANDBOX_OK(&sb, NULL, __VA_ARGS__)
 
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	(void)set;
-	th_swift_share_start();
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	(void)stats;
-	th_swift_share_stop();
-}
+TH_SWIFT_SHARE_PRE_ALL
+TH_SWIFT_SHARE_POST_ALL
 
 /* The app's server, configured for the store s and bucket b, and started. */
 static void start(const struct th_swift *s, const char *b)

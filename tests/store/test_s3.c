@@ -19,17 +19,8 @@ static char *dir, *root, *bucket;
 static struct th_swift swift;
 
 /* one store for the suite, a bucket for each test (swift.h) */
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	(void)set;
-	th_swift_share_start();
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	(void)stats;
-	th_swift_share_stop();
-}
+TH_SWIFT_SHARE_PRE_ALL
+TH_SWIFT_SHARE_POST_ALL
 
 /* The server's S3 settings, as the environment gives them (store/settings.h). */
 static void configure(const char *endpoint, const char *bucket, const char *secret)

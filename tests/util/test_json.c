@@ -164,3 +164,29 @@ Test(json, flat_get_refuses_what_is_not_a_flat_object)
 	cr_assert_str_eq(v, "\xc3\xa9");
 	free(v);
 }
+
+/* Collects "key=value;" of each member; stops at the key "stop". */
+static int collect(const char *key, const char *value, void *ctx)
+{
+	if (!strcmp(key, "stop"))
+		return SW_EEXISTS;
+	buf_addf(ctx, "%s=%s;", key, value);
+	return 0;
+}
+
+Test(json, flat_each_hands_on_every_member_in_order_and_stops_when_told)
+{
+	struct buf got = BUF_INIT;
+	cr_assert_eq(json_flat_each("{\"process.web\":\"run it\",\"n\":2,\"e\":\"\",\"b\":true}",
+				    collect, &got), 0);
+	cr_assert_str_eq(got.data, "process.web=run it;n=2;e=;b=true;");
+	buf_reset(&got);
+	cr_assert_eq(json_flat_each("{\"a\":1,\"stop\":2,\"c\":3}", collect, &got), SW_EEXISTS);
+	cr_assert_str_eq(got.data, "a=1;");
+	buf_reset(&got);
+	cr_assert_eq(json_flat_each("{\"a\":1,\"b\":[2]}", collect, &got), SW_EINVALID);
+	buf_reset(&got);
+	cr_assert_eq(json_flat_each("{}", collect, &got), 0);
+	cr_assert_eq(got.len, 0);
+	buf_release(&got);
+}

@@ -1,0 +1,200 @@
+#define _GNU_SOURCE
+#include "release/agent.h"
+
+#include "release/apply.h"
+#include "store/app.h"
+#include "store/cas.h"
+#include "store/settings.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/json.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#ifndef SLIPWAY_VERSION
+#define SLIPWAY_VERSION "unknown"
+#endif
+
+/* The largest desired-state document read. */
+#define AGENT_DOCUMENT_MAX (4 << 20)
+
+/* Who the agent is and what its clock says, with the request answered. */
+static int answer_hello(const struct agent_in *a, const char *request, const char *arg,
+			struct buf *out)
+{
+	struct json j = JSON_INIT(out);
+	struct timeval tv;
+	(void)a;
+	if (*arg)
+		return sw_error_set(SW_EINVALID, "%s takes nothing after it", request);
+	gettimeofday(&tv, NULL);
+	json_object_begin(&j, NULL);
+	json_string(&j, "slipway", SLIPWAY_VERSION);
+	json_int(&j, "clock_ms", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	json_string(&j, "request", request);
+	json_object_end(&j);
+	return 0;
+}
+
+/* slipway.maxSlugSize, this host's. */
+static int slug_max(const char *root, uint64_t *max)
+{
+	struct settings *s = NULL;
+	int err = settings_open(&s, root, NULL);
+	if (!err)
+		err = settings_size(s, &SETTING_MAX_SLUG_SIZE, max);
+	settings_free(s);
+	return err;
+}
+
+/*
+ * Copies in to fd, hashing it, refusing more than max bytes; *hex gets
+ * the bytes' SHA-256 and *n their count.
+ */
+static int slug_copy(FILE *in, int fd, uint64_t max, char hex[CAS_HEX_LEN + 1], uint64_t *n)
+{
+	struct cas_hasher h = CAS_HASHER_INIT;
+	char chunk[65536];
+	size_t got;
+	int err = cas_hasher_start(&h);
+	*n = 0;
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+		if ((*n += got) > max)
+			err = sw_error_set(SW_EINVALID,
+				"the slug is larger than slipway.maxSlugSize (%llu bytes): nothing stored",
+				(unsigned long long)max);
+		else if ((err = cas_hasher_add(&h, chunk, got)) == 0)
+			err = fs_write_all(fd, chunk, got);
+	}
+	if (!err && ferror(in))
+		err = sw_error_errno(SW_ERROR, "cannot read the slug");
+	if (!err)
+		err = cas_hasher_finish(&h, hex);
+	cas_hasher_release(&h);
+	return err;
+}
+
+/* The slug's bytes on stdin, into the store once they are what their name says. */
+static int answer_slug(const struct agent_in *a, const char *request, const char *arg,
+		       struct buf *out)
+{
+	char hex[CAS_HEX_LEN + 1], *tmp = NULL;
+	uint64_t max = 0, n = 0;
+	int fd = -1, stored = 0, err;
+	(void)request;
+	if (!cas_valid_hex(arg))
+		return sw_error_set(SW_EINVALID,
+			"slug takes the slug's SHA-256 (64 lowercase hex digits)");
+	if ((err = cas_check(a->root, arg)) == SW_ENOTFOUND || err == SW_EINVALID) {
+		stored = 1;
+		if ((err = slug_max(a->root, &max)) || (err = cas_tmpfile(a->root, &fd, &tmp)))
+			goto done;
+		if ((err = slug_copy(a->in, fd, max, hex, &n)) == 0 && strcmp(hex, arg))
+			err = sw_error_set(SW_EINVALID,
+				"the slug's bytes have the SHA-256 %s, not %s: nothing stored", hex, arg);
+		if (!err) {
+			err = cas_publish_hashed(a->root, fd, tmp, hex);
+			fd = -1;
+		}
+	}
+done:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	if (err)
+		return err;
+	struct json j = JSON_INIT(out);
+	json_object_begin(&j, NULL);
+	json_string(&j, "slug", arg);
+	json_bool(&j, "stored", stored);
+	if (stored)
+		json_uint(&j, "size", n);
+	json_object_end(&j);
+	return 0;
+}
+
+/* The desired-state document on stdin, made this host's. */
+static int answer_apply(const struct agent_in *a, const char *request, const char *arg,
+			struct buf *out)
+{
+	struct buf doc = BUF_INIT;
+	char chunk[65536];
+	size_t got;
+	int err = 0;
+	(void)request;
+	if (*arg)
+		return sw_error_set(SW_EINVALID, "apply takes its document on stdin, nothing after it");
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), a->in)) > 0) {
+		buf_add(&doc, chunk, got);
+		if (doc.len > AGENT_DOCUMENT_MAX)
+			err = sw_error_set(SW_EINVALID, "the document is larger than %d bytes",
+					   AGENT_DOCUMENT_MAX);
+	}
+	if (!err && ferror(a->in))
+		err = sw_error_errno(SW_ERROR, "cannot read the document");
+	if (!err)
+		err = apply_document(a->root, a->self, doc.data ? doc.data : "", out);
+	buf_release(&doc);
+	return err;
+}
+
+static int answer_state(const struct agent_in *a, const char *request, const char *arg,
+			struct buf *out)
+{
+	(void)request;
+	int err = app_name_check(arg);
+	return err ? err : apply_state(a->root, arg, out);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct agent_in *a, const char *request, const char *arg,
+		  struct buf *out);
+} requests[] = {
+	{ "hello", answer_hello },
+	{ "ping", answer_hello },
+	{ "slug", answer_slug },
+	{ "apply", answer_apply },
+	{ "state", answer_state },
+	{ NULL, NULL },
+};
+
+int agent_answer(const struct agent_in *a, const char *request, struct buf *out)
+{
+	if (!request)
+		request = "";
+	size_t n = strlen(request);
+	while (n && strchr(" \t\r\n", request[n - 1]))
+		n--;
+	size_t skip = strspn(request, " \t");
+	char *line = xstrndup(request + skip, n > skip ? n - skip : 0);
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?'; /* the refusal is one line of text */
+	size_t w = strcspn(line, " \t");
+	const char *arg = line + w + strspn(line + w, " \t");
+	int err = SW_EINVALID, found = 0;
+	for (size_t i = 0; requests[i].name && !found; i++) {
+		if (strlen(requests[i].name) != w || strncmp(line, requests[i].name, w))
+			continue;
+		found = 1;
+		size_t before = out->len;
+		if ((err = requests[i].fn(a, line, arg, out)) == 0)
+			buf_adds(out, "\n");
+		else
+			buf_truncate(out, before);
+	}
+	if (!found)
+		/* the first word only: a refusal repeats nothing long of what it was sent */
+		err = sw_error_set(SW_EINVALID,
+			"the node agent does not answer '%.*s': it answers hello, ping, slug, apply "
+			"and state", (int)(w > 64 ? 64 : w), line);
+	free(line);
+	return err;
+}

@@ -1,0 +1,381 @@
+/*
+ * A run host's side of a desired state (release/apply.h): the document
+ * read, made a release of this host's ledger through activate(), and the
+ * app's instances here told.
+ */
+#define _GNU_SOURCE
+#include "release/apply.h"
+
+#include "release/activate.h"
+#include "runtime/host.h"
+#include "runtime/router.h"
+#include "store/app.h"
+#include "store/appctx.h"
+#include "store/cas.h"
+#include "store/domains.h"
+#include "store/formation.h"
+#include "store/paths.h"
+#include "store/release.h"
+#include "util/error.h"
+#include "util/fsutil.h"
+#include "util/json.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A document, read. */
+struct apply_doc {
+	char *app, *description, *phase;
+	int version;
+	char slug[CAS_HEX_LEN + 1];
+	uint64_t slug_size;
+	struct proc_list procs;
+	struct config config;
+	struct strvec types;    /* "instances.TYPE" members: their types */
+	struct strvec counts;   /* and their counts, as written */
+	struct strvec domains;
+};
+#define APPLY_DOC_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT, \
+			 .types = STRVEC_INIT, .counts = STRVEC_INIT, .domains = STRVEC_INIT }
+
+static void apply_doc_release(struct apply_doc *d)
+{
+	free(d->app);
+	free(d->description);
+	free(d->phase);
+	proc_list_release(&d->procs);
+	config_release(&d->config);
+	strvec_clear(&d->types);
+	strvec_clear(&d->counts);
+	strvec_clear(&d->domains);
+}
+
+static int bad_member(const char *key, const char *why)
+{
+	return sw_error_set(SW_EINVALID, "the document's \"%.64s\" %s", key, why);
+}
+
+/* A count: 0 to FORMATION_COUNT_MAX, digits only. */
+static int count_valid(const char *v)
+{
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	return *v && !*end && v[strspn(v, "0123456789")] == '\0' && n >= 0 &&
+	       n <= FORMATION_COUNT_MAX;
+}
+
+/* One member of the document into d (json_flat_each). */
+static int doc_member(const char *key, const char *value, void *ctx)
+{
+	struct apply_doc *d = ctx;
+	const char *dot = strchr(key, '.'), *sub = dot ? dot + 1 : "";
+	size_t klen = dot ? (size_t)(dot - key) : strlen(key);
+	char *end = NULL;
+
+	if (!strcmp(key, "app")) {
+		if (app_name_check(value) < 0)
+			return SW_EINVALID;
+		free(d->app);
+		d->app = xstrdup(value);
+	} else if (!strcmp(key, "version")) {
+		if (release_parse_version(value, &d->version) < 0)
+			return bad_member(key, "is not a release's version");
+	} else if (!strcmp(key, "description")) {
+		free(d->description);
+		d->description = xstrdup(value);
+	} else if (!strcmp(key, "slug")) {
+		if (!cas_valid_hex(value))
+			return bad_member(key, "is not a SHA-256 (64 lowercase hex digits)");
+		memcpy(d->slug, value, sizeof(d->slug));
+	} else if (!strcmp(key, "slug_size")) {
+		errno = 0;
+		d->slug_size = strtoull(value, &end, 10);
+		if (!*value || *end || errno || *value == '-')
+			return bad_member(key, "is not a size in bytes");
+	} else if (!strcmp(key, "phase")) {
+		free(d->phase);
+		d->phase = xstrdup(value);
+	} else if (klen == 7 && !strncmp(key, "process", 7)) {
+		if (!proc_name_valid(sub))
+			return bad_member(key, "does not name a process type");
+		proc_list_set(&d->procs, sub, value);
+	} else if (klen == 9 && !strncmp(key, "instances", 9)) {
+		if (!proc_name_valid(sub) || !count_valid(value))
+			return bad_member(key, "is not a process type's count of instances");
+		strvec_push(&d->types, sub);
+		strvec_push(&d->counts, value);
+	} else if (klen == 6 && !strncmp(key, "config", 6)) {
+		if (!config_key_valid(sub))
+			return bad_member(key, "does not name a config var");
+		config_set(&d->config, sub, value);
+	} else if (klen == 6 && !strncmp(key, "domain", 6)) {
+		if (!domain_name_valid(sub) || strcmp(value, "true"))
+			return bad_member(key, "is not a domain's name");
+		strvec_push(&d->domains, sub);
+	} else {
+		return bad_member(key, "is no member of a desired state");
+	}
+	return 0;
+}
+
+static int doc_parse(struct apply_doc *d, const char *text)
+{
+	int err = json_flat_each(text, doc_member, d);
+	if (err == SW_EINVALID && !strcmp(sw_error_last(), "not a flat JSON object"))
+		return sw_error_set(SW_EINVALID, "the desired state is not a flat JSON object");
+	if (err)
+		return err;
+	if (!d->app || !d->version || !d->slug[0] || !d->phase)
+		return sw_error_set(SW_EINVALID,
+			"the desired state must name its app, version, slug and phase");
+	if (strcmp(d->phase, "switch"))
+		return sw_error_set(SW_EINVALID,
+			"the desired state's phase '%.32s' is not one this host applies: switch",
+			d->phase);
+	for (size_t i = 0; i < d->types.n; i++) {
+		int known = 0;
+		for (size_t k = 0; k < d->procs.n && !known; k++)
+			known = !strcmp(d->procs.items[k].name, d->types.v[i]);
+		if (!known)
+			return bad_member(d->types.v[i], "has instances but no process type");
+	}
+	return 0;
+}
+
+/* The digest of what d asks for, whatever its phase: its members in a fixed form. */
+static void doc_digest(const struct apply_doc *d, char hex[CAS_HEX_LEN + 1])
+{
+	struct buf b = BUF_INIT;
+	struct json j = JSON_INIT(&b);
+	json_object_begin(&j, NULL);
+	json_string(&j, "app", d->app);
+	json_int(&j, "version", d->version);
+	json_string(&j, "description", d->description);
+	json_string(&j, "slug", d->slug);
+	json_uint(&j, "slug_size", d->slug_size);
+	for (size_t i = 0; i < d->procs.n; i++)
+		json_string(&j, d->procs.items[i].name, d->procs.items[i].command);
+	for (size_t i = 0; i < d->types.n; i++)
+		json_string(&j, d->types.v[i], d->counts.v[i]);
+	for (size_t i = 0; i < d->config.n; i++)
+		json_string(&j, d->config.items[i].key, d->config.items[i].value);
+	for (size_t i = 0; i < d->domains.n; i++)
+		json_string(&j, d->domains.v[i], NULL);
+	json_object_end(&j);
+	cas_hash_data(b.data, b.len, hex);
+	buf_release(&b);
+}
+
+/* What slipway-applied says: the digest, the control's version and the local release. */
+struct applied {
+	char digest[CAS_HEX_LEN + 1];
+	int version, release;
+};
+
+static void applied_read(const char *root, const char *app, struct applied *a)
+{
+	char *path = paths_applied_file(root, app), *text = NULL;
+	memset(a, 0, sizeof(*a));
+	if (fs_read_file(path, 4096, &text, NULL) == 0 &&
+	    sscanf(text, "%64s %d %d", a->digest, &a->version, &a->release) != 3)
+		memset(a, 0, sizeof(*a));
+	free(text);
+	free(path);
+}
+
+static int applied_write(const char *root, const char *app, const struct applied *a)
+{
+	char *path = paths_applied_file(root, app);
+	char *text = xasprintf("%s %d %d\n", a->digest, a->version, a->release);
+	int err = fs_write_atomic(path, text, strlen(text), 0600);
+	free(text);
+	free(path);
+	return err;
+}
+
+/* The app made here the first time, as apps:create makes it. */
+static int app_here(const char *root, const char *self, const char *app)
+{
+	if (app_check_exists(root, app) == 0)
+		return 0;
+	struct app_create_opts o = APP_CREATE_OPTS_INIT;
+	o.hook_exe = self;
+	int err = app_create(root, app, &o);
+	return err == SW_EEXISTS ? 0 : err;
+}
+
+static int has(const struct strvec *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* The app's custom domains here made those of d. */
+static int domains_sync(const char *root, const struct apply_doc *d)
+{
+	struct router_listen l;
+	struct strvec now = STRVEC_INIT;
+	int err = router_listen_read(root, &l);
+	if (!err)
+		err = domains_list(root, d->app, &now);
+	for (size_t i = 0; !err && i < now.n; i++)
+		if (!has(&d->domains, now.v[i]))
+			err = domains_remove(root, d->app, now.v[i]);
+	for (size_t i = 0; !err && i < d->domains.n; i++)
+		if (!has(&now, d->domains.v[i]))
+			err = domains_add(root, d->app, d->domains.v[i], l.domain);
+	strvec_clear(&now);
+	return err;
+}
+
+/* The formation here: d's counts of its process types. */
+static int formation_of(const char *root, const struct apply_doc *d, const struct release *r)
+{
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(int));
+	for (size_t i = 0; i < r->procs.n; i++)
+		for (size_t k = 0; k < d->types.n; k++)
+			if (!strcmp(d->types.v[k], r->procs.items[i].name))
+				counts[i] = atoi(d->counts.v[k]);
+	int err = formation_write(root, d->app, r, counts);
+	free(counts);
+	return err;
+}
+
+/* d made a release here through activate(); *local gets its version. */
+static int release_here(struct app_ctx *ctx, const struct apply_doc *d, int *local)
+{
+	struct release r = RELEASE_INIT;
+	struct activate_report rep;
+	char *said = NULL;
+	size_t len = 0;
+	int err;
+
+	memcpy(r.slug, d->slug, sizeof(r.slug));
+	r.slug_size = d->slug_size;
+	r.description = xasprintf("v%d of the control: %s", d->version,
+				  d->description ? d->description : "");
+	r.user = xstrdup("control");
+	for (size_t i = 0; i < d->procs.n; i++)
+		proc_list_set(&r.procs, d->procs.items[i].name, d->procs.items[i].command);
+	config_copy(&r.config, &d->config);
+	if ((err = formation_of(ctx->root, d, &r)) || (err = domains_sync(ctx->root, d)))
+		goto done;
+	FILE *out = open_memstream(&said, &len);
+	if (!out) {
+		err = sw_error_errno(SW_ERROR, "cannot make a buffer");
+		goto done;
+	}
+	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
+	err = activate(&o, &r);
+	fclose(out);
+	if (!err && r.status != RELEASE_SUCCEEDED) {
+		const char *why = said ? said + strspn(said, " !-") : "";
+		err = sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s",
+				   d->version, d->app, (int)strcspn(why, "\n"), why);
+	}
+	*local = r.version;
+done:
+	free(said);
+	release_release(&r);
+	return err;
+}
+
+/* The state of app's instances, into the open object of j. */
+static int state_members(const char *root, const char *app, struct json *j)
+{
+	struct service_info *s = NULL;
+	size_t n = 0;
+	struct buf names = BUF_INIT;
+	int err = host_list(root, app, &s, &n);
+	for (size_t i = 0; !err && i < n; i++)
+		buf_addf(&names, "%s%s", i ? " " : "", s[i].name);
+	if (!err)
+		json_string(j, "instances", names.data ? names.data : "");
+	for (size_t i = 0; !err && i < n; i++) {
+		char key[192], address[HOST_ADDRESS_MAX];
+		int up = s[i].up && !strcmp(s[i].type, "web") ? host_serves(root, app, s[i].name)
+							      : s[i].up;
+		snprintf(key, sizeof(key), "%s.type", s[i].name);
+		json_string(j, key, s[i].type);
+		snprintf(key, sizeof(key), "%s.state", s[i].name);
+		json_string(j, key, s[i].state);
+		snprintf(key, sizeof(key), "%s.address", s[i].name);
+		json_string(j, key, host_address(root, app, s[i].name, address) ? NULL : address);
+		snprintf(key, sizeof(key), "%s.pid", s[i].name);
+		json_int(j, key, s[i].pid);
+		snprintf(key, sizeof(key), "%s.gate", s[i].name);
+		json_string(j, key, up ? "passed" : "failing");
+	}
+	buf_release(&names);
+	free(s);
+	return err;
+}
+
+/* The answer: the app's state, and whether this request changed it (changed < 0: not said). */
+static int answer(const char *root, const char *app, int changed, struct buf *out)
+{
+	struct applied a;
+	struct buf b = BUF_INIT;
+	struct json j = JSON_INIT(&b);
+	applied_read(root, app, &a);
+	json_object_begin(&j, NULL);
+	json_string(&j, "app", app);
+	json_int(&j, "version", a.version);
+	json_int(&j, "release", a.release);
+	json_string(&j, "status", a.version ? "succeeded" : "none");
+	if (changed >= 0)
+		json_bool(&j, "changed", changed);
+	int err = state_members(root, app, &j);
+	json_object_end(&j);
+	if (!err)
+		buf_add(out, b.data, b.len);
+	buf_release(&b);
+	return err;
+}
+
+int apply_state(const char *root, const char *app, struct buf *out)
+{
+	int err = app_check_exists(root, app);
+	return err ? err : answer(root, app, -1, out);
+}
+
+int apply_document(const char *root, const char *self, const char *text, struct buf *out)
+{
+	struct apply_doc d = APPLY_DOC_INIT;
+	struct app_ctx ctx = APP_CTX_INIT;
+	struct applied was, now = { .release = 0 };
+	int current = 0, changed = 0, err;
+
+	if ((err = doc_parse(&d, text)))
+		goto done;
+	if ((err = cas_check(root, d.slug)) == SW_ENOTFOUND) {
+		err = sw_error_set(SW_ENOTFOUND,
+			"this host has no slug %s: send it first (the node agent's slug request)",
+			d.slug);
+		goto done;
+	}
+	if (err || (err = app_here(root, self, d.app)) ||
+	    (err = app_ctx_open(&ctx, root, d.app, APP_CTX_WRITE)) ||
+	    (err = ledger_current(ctx.ledger, &current)))
+		goto done;
+	doc_digest(&d, now.digest);
+	now.version = d.version;
+	applied_read(root, d.app, &was);
+	/* the same document, its release still current here: nothing to do */
+	if (!strcmp(was.digest, now.digest) && was.release == current && current)
+		goto done;
+	changed = 1;
+	if ((err = release_here(&ctx, &d, &now.release)) == 0)
+		err = applied_write(root, d.app, &now);
+done:
+	app_ctx_release(&ctx);
+	if (!err)
+		err = answer(root, d.app, changed, out);
+	apply_doc_release(&d);
+	return err;
+}
