@@ -127,8 +127,20 @@ int cmd_hosts_remove(struct cli *c)
 	return 0;
 }
 
+struct hosts_allow_args {
+	int standby;
+};
+
+const struct opt hosts_allow_opts[] = {
+	OPT_FLAG(0, "standby", struct hosts_allow_args, standby,
+		 "on a standby control: let the key push its control's ledger here instead\n"
+		 "(docs/hosts.md), which makes this server that control's standby"),
+	OPT_END_OF(struct hosts_allow_args),
+};
+
 int cmd_hosts_allow(struct cli *c)
 {
+	const struct hosts_allow_args *a = c->options;
 	struct keys_add_opts o = KEYS_ADD_OPTS_INIT;
 	struct ssh_key key = SSH_KEY_INIT;
 	struct buf text = BUF_INIT;
@@ -145,6 +157,10 @@ int cmd_hosts_allow(struct cli *c)
 	o.file = file;
 	o.exe = c->self;
 	o.root = c->root;
+	if (a->standby) {
+		rc = standby_allow(c, &o, &key);
+		goto done;
+	}
 	if (keys_allow_agent(&o, &key, &added) < 0) {
 		rc = cli_fail();
 		goto done;

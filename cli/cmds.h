@@ -230,6 +230,14 @@ extern const struct opt hosts_remove_opts[];
 int cmd_hosts_allow(struct cli *c);
 int cmd_hosts_apply(struct cli *c);
 int cmd_node_agent(struct cli *c);
+extern const struct opt hosts_allow_opts[];
+struct keys_add_opts;
+struct ssh_key;
+/* hosts:allow --standby: the key mirrors its ledger here (cmd_standby.c) */
+int standby_allow(struct cli *c, const struct keys_add_opts *o, const struct ssh_key *key);
+int cmd_mirror_receive(struct cli *c);
+int cmd_server_promote(struct cli *c);
+extern const struct opt server_promote_opts[];
 int cmd_keys(struct cli *c);
 int cmd_keys_add(struct cli *c);
 int cmd_keys_remove(struct cli *c);

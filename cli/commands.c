@@ -305,6 +305,9 @@ const struct cmd cli_commands[] = {
 	  "say whether the runtime runs, and what it supervises" },
 	{ "server:stop", cmd_server_stop, 0, 0, 0, "", NULL,
 	  "stop what the runtime supervises, then the runtime" },
+	{ "server:promote", cmd_server_promote, 0, 0, 0, "--confirm HOST", server_promote_opts,
+	  "on a standby control: check the root (fsck), then make this server the writer in\n"
+	  "its control's place, which is fenced: its mirror pushes and releases are refused" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
 	{ "server:reload", cmd_server_reload, 0, 0, 0, "", NULL,
@@ -383,13 +386,17 @@ const struct cmd cli_commands[] = {
 	  "make the app's current release the one a run host runs (its node agent starts it there\n"
 	  "through the gate and switches that host's router), and list its instances there" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
-	  "KEY", NULL,
+	  "KEY [--standby]", hosts_allow_opts,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"
 	  "over ssh, and nothing else (what hosts:add says to run)" },
 	{ "node-agent", cmd_node_agent, CMD_HIDDEN, 0, 0,
 	  "", NULL,
 	  "answer one request of a control (the forced command of the keys added with hosts:allow;\n"
 	  "reads SSH_ORIGINAL_COMMAND, else a line on stdin)" },
+	{ "mirror-receive", cmd_mirror_receive, CMD_HIDDEN, 0, 0,
+	  "", NULL,
+	  "take one mirror push of this standby's control (the forced command of the key added\n"
+	  "with hosts:allow --standby; reads SSH_ORIGINAL_COMMAND, else a line on stdin)" },
 	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1,
 	  "USER", NULL,
 	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },

@@ -8,6 +8,7 @@
 #include "exec/sandbox.h"
 #include "exec/sbcheck.h"
 #include "runtime/services.h"
+#include "runtime/standby.h"
 #include "exec/unpack.h"
 #include "release/warm.h"
 #include "release/watcher.h"
@@ -384,6 +385,18 @@ done:
 	app_ctx_release(&ctx);
 }
 
+/* Sends the ledger to the standby control; a failure is the pusher's warning, not the release's. */
+static void mirror(const struct activate_opts *o, const struct release *r)
+{
+	if (standby_mirror(o->ctx->root, o->ctx->app) == 0)
+		return;
+	say(o->out, SAY_WARN, "the standby did not take v%d: %s (the next release sends it again)",
+	    r->version, sw_error_last());
+	fflush(o->out);
+	logs_event(o->ctx->root, o->ctx->app, "api", "Release v%d not mirrored: %s", r->version,
+		   sw_error_last());
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct app_ctx *ctx = o->ctx;
@@ -394,12 +407,15 @@ int activate(const struct activate_opts *o, struct release *r)
 	struct strvec want = STRVEC_INIT, started = STRVEC_INIT, keep = STRVEC_INIT;
 	struct buf output = BUF_INIT;
 	struct guard guard = GUARD_INIT;
-	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0;
+	int phase = release_phase_wanted(r), timeout = 0, previous = 0, err = 0, recorded = 0;
 	int up = services_runtime_up(ctx->root);
 	/* with the runtime up, the release goes live only once its processes passed the gate */
 	int runtime = up && r->slug[0];
 
 	memset(rep, 0, sizeof(*rep));
+	/* a standby, or a control whose standby was promoted, records nothing */
+	if ((err = standby_fence_check(ctx->root)))
+		return err;
 	/* a stopped tree must not bring this app's old release back when it starts */
 	if (!up)
 		services_forget(ctx->root, ctx->app);
@@ -415,6 +431,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	r->release_command = phase;
 	if ((err = ledger_append(ctx->ledger, r)) || !gated)
 		goto retire;
+	recorded = 1;
 	guard_start(ctx, r->version, runtime ? previous : 0, &guard);
 
 	int ok = 1, started_ok = 1;
@@ -435,6 +452,7 @@ int activate(const struct activate_opts *o, struct release *r)
 	    !ok)
 		goto done;
 retire:
+	recorded = recorded || !err;
 	/* nothing was gated: the router goes straight to what the release runs (nothing) */
 	if (!err && runtime && !gated &&
 	    router_switch(ctx->root, ctx->app, &started, NULL) < 0) {
@@ -458,6 +476,8 @@ retire:
 		watch(ctx, o->out, r->version, previous);
 done:
 	guard_end(&guard);
+	if (recorded)
+		mirror(o, r);
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(ctx->root, ctx->app, "api", "Release v%d created by %s: %s", r->version,
 			   r->user ? r->user : "unknown", r->description ? r->description : "");

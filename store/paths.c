@@ -239,6 +239,11 @@ char *paths_hosts_file(const char *root, const char *file)
 	return xasprintf("%s/hosts/%s", root, file);
 }
 
+char *paths_standby_file(const char *root)
+{
+	return xasprintf("%s/hosts/standby", root);
+}
+
 char *paths_hosts_lock(const char *root)
 {
 	return xasprintf("%s/locks/hosts.lock", root);

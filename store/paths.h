@@ -211,6 +211,9 @@ char *paths_hosts_file(const char *root, const char *file);
 /* <root>/locks/hosts.lock: held while the list of hosts changes */
 char *paths_hosts_lock(const char *root);
 
+/* <root>/hosts/standby: this server's part in ledger mirroring (store/standby.h) */
+char *paths_standby_file(const char *root);
+
 /* <root>/acme/<file>: the hook ("slipway-acme-hook"), the CA bundle ("ca-bundle.pem") */
 char *paths_acme_file(const char *root, const char *file);
 
