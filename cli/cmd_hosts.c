@@ -251,5 +251,13 @@ int cmd_hosts_apply(struct cli *c)
 	free(version);
 	free(changed);
 	buf_release(&answer);
-	return 0;
+	/* the host runs the app now: the front sends it the app's share, where it serves the app */
+	struct app_ctx ctx = APP_CTX_INIT;
+	int err = app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE);
+	if (!err)
+		err = apphosts_placed(c->root, c->app, host);
+	if (!err && apphosts_has(c->root, c->app, host))
+		err = router_switch(c->root, c->app, NULL, NULL);
+	app_ctx_release(&ctx);
+	return err < 0 ? cli_fail() : 0;
 }

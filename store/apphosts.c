@@ -22,6 +22,12 @@ static const struct listfile apphosts_file = {
 	.check = host_line,
 };
 
+static const struct listfile placed_file = {
+	.path = paths_apphosts_placed_file,
+	.max = 64 << 10,
+	.check = host_line,
+};
+
 static int named(const struct strvec *v, const char *name)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -32,10 +38,12 @@ static int named(const struct strvec *v, const char *name)
 
 int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
 {
-	struct strvec set = STRVEC_INIT;
+	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
 	struct host_rec *v = NULL;
 	size_t n = 0;
 	int err = listfile_read(&apphosts_file, root, app, &set);
+	if (!err)
+		err = listfile_read(&placed_file, root, app, &placed);
 	if (!err)
 		err = hosts_read(root, &v, &n);
 	if (err < 0)
@@ -44,11 +52,24 @@ int apphosts_list(const char *root, const char *app, struct strvec *out, int *al
 	if (*all || named(&set, HOST_LOCAL))
 		strvec_push(out, HOST_LOCAL);
 	for (size_t i = 0; i < n; i++)
-		if (*all || named(&set, v[i].name))
+		if (*all ? named(&placed, v[i].name) : named(&set, v[i].name))
 			strvec_push(out, v[i].name);
 done:
 	hosts_free(v, n);
 	strvec_clear(&set);
+	strvec_clear(&placed);
+	return err;
+}
+
+int apphosts_placed(const char *root, const char *app, const char *host)
+{
+	struct strvec placed = STRVEC_INIT;
+	int err = listfile_read(&placed_file, root, app, &placed);
+	if (!err && !named(&placed, host)) {
+		strvec_push(&placed, host);
+		err = listfile_write(&placed_file, root, app, &placed);
+	}
+	strvec_clear(&placed);
 	return err;
 }
 

@@ -5,8 +5,10 @@
  *
  * Part of store/: uses only util/; prints nothing.
  *
- * No file (or an empty one) is the default: every host, "local" and each
- * run host recorded now or later.  A list names only hosts recorded when
+ * No file (or an empty one) is the default: every host that runs the app,
+ * "local" and each run host its release was applied to (apphosts_placed(),
+ * <root>/apps/APP.git/slipway-placed), so that joining a host never sends
+ * it an app it does not run.  A list names only hosts recorded when
  * it was set; a host removed since is left out when it is read.  The
  * caller of apphosts_set() holds the app's lock (util/lock.h) and then
  * points the router at the app's hosts (runtime/router.h).
@@ -22,6 +24,13 @@
  * the default (every host).
  */
 int apphosts_list(const char *root, const char *app, struct strvec *out, int *all);
+
+/*
+ * Records that the app's release runs on the run host host now (its node
+ * agent applied it); under the default, the host serves the app from now
+ * on.  The caller holds the app's lock.
+ */
+int apphosts_placed(const char *root, const char *app, const char *host);
 
 /* 1 when host (a run host's name, or "local") serves the app now. */
 int apphosts_has(const char *root, const char *app, const char *host);

@@ -39,6 +39,11 @@ char *paths_apphosts_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-hosts");
 }
 
+char *paths_apphosts_placed_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-placed");
+}
+
 char *paths_formation_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-formation");

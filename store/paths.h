@@ -82,6 +82,8 @@ char *paths_domains_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-hosts */
 char *paths_apphosts_file(const char *root, const char *app);
+/* the run hosts the app's release was applied to (store/apphosts.h) */
+char *paths_apphosts_placed_file(const char *root, const char *app);
 
 /* <root>/apps/<app>.git/slipway-formation */
 char *paths_formation_file(const char *root, const char *app);

@@ -305,8 +305,14 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	free(want);
 	free(hosts);
 	free(p);
+	/* joining hosts sends them none of an app they do not run (by default, its hosts run it) */
 	char *out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts (all)\nlocal\nh1\nh2\n");
+	cr_assert_str_eq(out, "=== myapp Hosts (all)\nlocal\n");
+	free(out);
+	/* each run host serves the app it was pushed to: named, they get its requests */
+	free(OK(0, "apps:hosts:set", "local,h1,h2", "-a", "myapp"));
+	out = OK(0, "apps:hosts", "-a", "myapp");
+	cr_assert_str_eq(out, "=== myapp Hosts\nlocal\nh1\nh2\n");
 	free(out);
 
 	/* both hosts answer */
@@ -323,7 +329,7 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	cr_assert_str_eq(r.out, "");
 	th_result_free(&r);
 	out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts (all)\nlocal\nh1\nh2\n");
+	cr_assert_str_eq(out, "=== myapp Hosts\nlocal\nh1\nh2\n");
 	free(out);
 
 	/* h2 only: only h2 answers */
@@ -334,7 +340,7 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	seen = get_n(10);
 	cr_assert_eq(failed(seen, "2"), 0, "%s", seen);
 	free(seen);
-	free(OK(0, "apps:hosts:set", "all", "-a", "myapp"));
+	free(OK(0, "apps:hosts:set", "local,h1,h2", "-a", "myapp"));
 
 	/* kill -9 of every instance on h1: s6 starts them again; meanwhile the front retries */
 	pid_t pids[16];

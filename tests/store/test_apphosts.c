@@ -58,13 +58,20 @@ static char *hosts_of(void)
 		free(got_);                    \
 	} while (0)
 
-Test(apphosts, every_host_until_set_then_those_named)
+Test(apphosts, every_host_that_runs_it_until_set_then_those_named)
 {
-	HOSTS_ARE("local,h1,h2(all)");
+	/* joined hosts that do not run the app are not among its hosts */
+	HOSTS_ARE("local(all)");
+	cr_assert_not(apphosts_has(root, "myapp", "h2"));
+	cr_assert_eq(apphosts_placed(root, "myapp", "h2"), 0);
+	cr_assert_eq(apphosts_placed(root, "myapp", "h2"), 0);
+	HOSTS_ARE("local,h2(all)");
 	cr_assert(apphosts_has(root, "myapp", "h2"));
 	cr_assert_eq(apphosts_set(root, "myapp", "h2,local,h2"), 0);
 	HOSTS_ARE("local,h2");
-	cr_assert_not(apphosts_has(root, "myapp", "h1"));
+	cr_assert_eq(apphosts_set(root, "myapp", "h1,h2"), 0);
+	HOSTS_ARE("h1,h2");
+	cr_assert_eq(apphosts_placed(root, "myapp", "h1"), 0);
 	cr_assert_eq(apphosts_set(root, "myapp", "all"), 0);
 	HOSTS_ARE("local,h1,h2(all)");
 }
