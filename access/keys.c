@@ -333,7 +333,8 @@ static int hold_keys(struct lockfile *lf, const char *file)
 
 /*
  * The line forcing key to "EXE --root ROOT WORDS" with options first
- * (malloc'ed, its '\n' included); words: "shell USER" or "node-agent".
+ * (malloc'ed, its '\n' included); words: "shell USER", "node-agent" or
+ * "mirror-receive".
  */
 static int forced_line(const struct keys_add_opts *o, const char *options, const char *words,
 		       const struct ssh_key *key, char **out)
@@ -430,6 +431,17 @@ int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, i
 {
 	char *line = NULL;
 	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, "node-agent", key, &line);
+	if (!err)
+		err = add_line(o, key, line, &same);
+	*added = !err && !same;
+	free(line);
+	return err;
+}
+
+int keys_allow_standby(const struct keys_add_opts *o, const struct ssh_key *key, int *added)
+{
+	char *line = NULL;
+	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, "mirror-receive", key, &line);
 	if (!err)
 		err = add_line(o, key, line, &same);
 	*added = !err && !same;

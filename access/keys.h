@@ -80,6 +80,18 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
  */
 int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added);
 
+/*
+ * Lets the control whose key this is push its ledger into o->root's app
+ * repositories as this server's standby control (store/standby.h), and do
+ * nothing else, with the line
+ *
+ *   restrict,command="/usr/bin/slipway --root /var/lib/slipway mirror-receive" ssh-ed25519 AAAA... slipway@control
+ *
+ * *added and SW_EEXISTS as keys_allow_agent() (one key, one line: a control's
+ * key runs either the node agent of a machine or its mirror-receive).
+ */
+int keys_allow_standby(const struct keys_add_opts *o, const struct ssh_key *key, int *added);
+
 /* Removes every key of user; *removed says how many.  SW_ENOTFOUND if none. */
 int keys_remove(const char *file, const char *user, int *removed);
 

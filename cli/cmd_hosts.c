@@ -9,6 +9,10 @@
 #include "access/keys.h"
 #include "release/agent.h"
 #include "runtime/nodes.h"
+#include "runtime/router.h"
+#include "store/app.h"
+#include "store/appctx.h"
+#include "store/apphosts.h"
 #include "store/hosts.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -51,28 +55,92 @@ int cmd_hosts(struct cli *c)
 	return 0;
 }
 
+/*
+ * Points the router of each app that host serves (NULL: every app) at its
+ * hosts as they are now, or (drain) without host, each under the app's
+ * lock.  The first failure is returned, after the other apps had theirs.
+ */
+static int fronts_switch(const char *root, const char *host, int drain)
+{
+	struct strvec apps = STRVEC_INIT;
+	int err = app_list(root, &apps), first = 0;
+	for (size_t i = 0; !err && i < apps.n; i++) {
+		struct app_ctx ctx = APP_CTX_INIT;
+		if (host && !apphosts_has(root, apps.v[i], host))
+			continue;
+		int e = app_ctx_open(&ctx, root, apps.v[i], APP_CTX_WRITE);
+		if (!e)
+			e = drain ? router_switch_without(root, apps.v[i], host)
+				  : router_switch(root, apps.v[i], NULL, NULL);
+		app_ctx_release(&ctx);
+		if (e < 0 && !first) {
+			sw_error_prefix(e, "the router of %s: ", apps.v[i]);
+			first = e;
+		}
+	}
+	strvec_clear(&apps);
+	return err < 0 ? err : first;
+}
+
 int cmd_hosts_add(struct cli *c)
 {
 	struct node_hello h = NODE_HELLO_INIT;
 	int rc = 0;
 	if (node_join(c->root, c->args[0], c->args[1], &h) < 0)
 		rc = cli_fail();
-	else
+	else if (fronts_switch(c->root, c->args[0], 0) < 0)
+		rc = cli_fail(); /* the host joined; the line says which app's router did not follow */
+	if (!rc)
 		printf("Adding host %s at %s... done, slipway %s\n", c->args[0], c->args[1], h.version);
 	node_hello_release(&h);
 	return rc;
 }
 
+struct hosts_remove_args {
+	int drain;
+};
+
+const struct opt hosts_remove_opts[] = {
+	OPT_FLAG(0, "drain", struct hosts_remove_args, drain,
+		 "first point every app's router away from the host, then remove it"),
+	OPT_END_OF(struct hosts_remove_args),
+};
+
 int cmd_hosts_remove(struct cli *c)
 {
-	if (node_remove(c->root, c->args[0]) < 0)
+	const struct hosts_remove_args *a = c->options;
+	struct host_rec h = { 0 };
+	int err = host_name_check(c->args[0]);
+	if (!err)
+		err = hosts_find(c->root, c->args[0], &h);
+	host_rec_release(&h);
+	/* drained: no app's router names the host before it goes, else nothing is removed */
+	if (!err && a->drain)
+		err = fronts_switch(c->root, c->args[0], 1);
+	if (!err)
+		err = node_remove(c->root, c->args[0]);
+	if (!err && !a->drain)
+		err = fronts_switch(c->root, NULL, 0);
+	if (err < 0)
 		return cli_fail();
 	printf("Removing host %s... done\n", c->args[0]);
 	return 0;
 }
 
+struct hosts_allow_args {
+	int standby;
+};
+
+const struct opt hosts_allow_opts[] = {
+	OPT_FLAG(0, "standby", struct hosts_allow_args, standby,
+		 "on a standby control: let the key push its control's ledger here instead\n"
+		 "(docs/hosts.md), which makes this server that control's standby"),
+	OPT_END_OF(struct hosts_allow_args),
+};
+
 int cmd_hosts_allow(struct cli *c)
 {
+	const struct hosts_allow_args *a = c->options;
 	struct keys_add_opts o = KEYS_ADD_OPTS_INIT;
 	struct ssh_key key = SSH_KEY_INIT;
 	struct buf text = BUF_INIT;
@@ -89,6 +157,10 @@ int cmd_hosts_allow(struct cli *c)
 	o.file = file;
 	o.exe = c->self;
 	o.root = c->root;
+	if (a->standby) {
+		rc = standby_allow(c, &o, &key);
+		goto done;
+	}
 	if (keys_allow_agent(&o, &key, &added) < 0) {
 		rc = cli_fail();
 		goto done;
@@ -162,15 +234,42 @@ static void print_instances(const char *host, const char *answer)
 	free(names);
 }
 
-/* The names of the hosts given, else every host recorded, into names and, joined, *said. */
+/*
+ * The hosts run the app now: the front sends each its share of the app's
+ * requests, where it serves the app.
+ */
+static int placed(struct cli *c, const struct strvec *hosts)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	int err = app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE), serves = 0;
+	for (size_t i = 0; !err && i < hosts->n; i++) {
+		err = apphosts_placed(c->root, c->app, hosts->v[i]);
+		serves = serves || apphosts_has(c->root, c->app, hosts->v[i]);
+	}
+	if (!err && serves)
+		err = router_switch(c->root, c->app, NULL, NULL);
+	app_ctx_release(&ctx);
+	return err;
+}
+
+/*
+ * The names of the hosts given, else the app's run hosts (apps:hosts:set),
+ * else every host recorded, into names and, joined, *said.
+ */
 static int hosts_named(struct cli *c, struct strvec *names, struct buf *said)
 {
 	struct host_rec *h = NULL;
 	size_t n = 0;
-	int err = 0;
+	int err = 0, all = 1;
+	struct strvec set = STRVEC_INIT;
 	for (int i = 0; i < c->nargs; i++)
 		strvec_push(names, c->args[i]);
-	if (!names->n && (err = hosts_read(c->root, &h, &n)) == 0) {
+	if (!names->n && (err = apphosts_list(c->root, c->app, &set, &all)) == 0 && !all)
+		for (size_t i = 0; i < set.n; i++)
+			if (strcmp(set.v[i], "local"))
+				strvec_push(names, set.v[i]);
+	strvec_clear(&set);
+	if (!err && all && !names->n && (err = hosts_read(c->root, &h, &n)) == 0) {
 		for (size_t i = 0; i < n; i++)
 			strvec_push(names, h[i].name);
 		for (size_t i = 0; i < n; i++)
@@ -195,6 +294,8 @@ static int apply_to_all(struct cli *c)
 		fflush(stdout);
 		if ((err = node_release(c->root, c->app, &names, &answers)))
 			printf("failed\n");
+		else
+			err = placed(c, &names);
 	}
 	if (!err) {
 		/* one answer a line, a host's each, in the order of names */
@@ -231,5 +332,9 @@ int cmd_hosts_apply(struct cli *c)
 	free(version);
 	free(changed);
 	buf_release(&answer);
-	return 0;
+	struct strvec one = STRVEC_INIT;
+	strvec_push(&one, host);
+	int err = placed(c, &one);
+	strvec_clear(&one);
+	return err < 0 ? cli_fail() : 0;
 }

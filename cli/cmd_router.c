@@ -8,6 +8,7 @@
 #include "runtime/logs.h"
 #include "runtime/router.h"
 #include "store/app.h"
+#include "store/apphosts.h"
 #include "store/domains.h"
 #include "store/ledger.h"
 #include "store/maintenance.h"
@@ -144,4 +145,52 @@ int cmd_domains_add(struct cli *c)
 int cmd_domains_remove(struct cli *c)
 {
 	return under_lock(c, change_domain, 0);
+}
+
+int cmd_apps_hosts(struct cli *c)
+{
+	struct strvec v = STRVEC_INIT;
+	int all = 0;
+	if (app_check_exists(c->root, c->app) < 0 || apphosts_list(c->root, c->app, &v, &all) < 0)
+		return cli_fail();
+	printf("=== %s Hosts%s\n", c->app, all ? " (all)" : "");
+	for (size_t i = 0; i < v.n; i++)
+		printf("%s\n", v.v[i]);
+	strvec_clear(&v);
+	return 0;
+}
+
+/* apps:hosts:set (under the app's lock), then the router; put back when it refuses. */
+static int set_hosts(struct cli *c, int arg)
+{
+	struct strvec was = STRVEC_INIT;
+	struct buf spec = BUF_INIT;
+	int all = 0, rc = 0;
+	(void)arg;
+	if (apphosts_list(c->root, c->app, &was, &all) < 0)
+		return cli_fail();
+	for (size_t i = 0; i < was.n; i++)
+		buf_addf(&spec, "%s%s", i ? "," : "", was.v[i]);
+	if (apphosts_set(c->root, c->app, c->args[0]) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	printf("Setting the hosts of %s to %s... ", c->app, c->args[0]);
+	fflush(stdout);
+	if (router_switch(c->root, c->app, NULL, NULL) < 0) {
+		printf("failed\n");
+		rc = cli_fail();
+		apphosts_set(c->root, c->app, all || !spec.len ? "all" : spec.data);
+		goto done;
+	}
+	printf("done\n");
+done:
+	buf_release(&spec);
+	strvec_clear(&was);
+	return rc;
+}
+
+int cmd_apps_hosts_set(struct cli *c)
+{
+	return under_lock(c, set_hosts, 0);
 }

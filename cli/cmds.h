@@ -207,6 +207,8 @@ int cmd_maintenance_off(struct cli *c);
 int cmd_open(struct cli *c);
 int cmd_domains(struct cli *c);
 int cmd_domains_add(struct cli *c);
+int cmd_apps_hosts(struct cli *c);
+int cmd_apps_hosts_set(struct cli *c);
 int cmd_domains_remove(struct cli *c);
 extern const struct opt domains_opts[];
 
@@ -224,9 +226,18 @@ int cmd_run_tty(const struct cli *c);
 int cmd_hosts(struct cli *c);
 int cmd_hosts_add(struct cli *c);
 int cmd_hosts_remove(struct cli *c);
+extern const struct opt hosts_remove_opts[];
 int cmd_hosts_allow(struct cli *c);
 int cmd_hosts_apply(struct cli *c);
 int cmd_node_agent(struct cli *c);
+extern const struct opt hosts_allow_opts[];
+struct keys_add_opts;
+struct ssh_key;
+/* hosts:allow --standby: the key mirrors its ledger here (cmd_standby.c) */
+int standby_allow(struct cli *c, const struct keys_add_opts *o, const struct ssh_key *key);
+int cmd_mirror_receive(struct cli *c);
+int cmd_server_promote(struct cli *c);
+extern const struct opt server_promote_opts[];
 int cmd_keys(struct cli *c);
 int cmd_keys_add(struct cli *c);
 int cmd_keys_remove(struct cli *c);

@@ -305,6 +305,9 @@ const struct cmd cli_commands[] = {
 	  "say whether the runtime runs, and what it supervises" },
 	{ "server:stop", cmd_server_stop, 0, 0, 0, "", NULL,
 	  "stop what the runtime supervises, then the runtime" },
+	{ "server:promote", cmd_server_promote, 0, 0, 0, "--confirm HOST", server_promote_opts,
+	  "on a standby control: check the root (fsck), then make this server the writer in\n"
+	  "its control's place, which is fenced: its mirror pushes and releases are refused" },
 	{ "server:run", cmd_server_run, 0, 0, 0, "", NULL,
 	  "run the runtime in the foreground (for systemd: ExecStart=slipway server:run)" },
 	{ "server:reload", cmd_server_reload, 0, 0, 0, "", NULL,
@@ -360,6 +363,13 @@ const struct cmd cli_commands[] = {
 	{ "access:remove", cmd_access_remove, CMD_APP, 1, 1,
 	  "USER -a APP", NULL,
 	  "take USER's access to an app away" },
+	{ "apps:hosts", cmd_apps_hosts, CMD_APP, 0, 0,
+	  "-a APP", NULL,
+	  "list the hosts that serve an app (all of them unless apps:hosts:set said which)" },
+	{ "apps:hosts:set", cmd_apps_hosts_set, CMD_APP, 1, 1,
+	  "h1,h2|all -a APP", NULL,
+	  "set the hosts that serve an app (local is this server; all: every host, the default),\n"
+	  "and point the router at them" },
 	{ "hosts", cmd_hosts, 0, 0, 0,
 	  "", NULL,
 	  "list the run hosts of this server (it is \"local\"), whether each answers, and its version" },
@@ -368,22 +378,27 @@ const struct cmd cli_commands[] = {
 	  "join a run host: reach its node agent over ssh with this server's key, check its version\n"
 	  "and clock, and record it (a host that does not trust the key yet: says what to run there)" },
 	{ "hosts:remove", cmd_hosts_remove, 0, 1, 1,
-	  "NAME", NULL,
-	  "stop using a run host, and forget its ssh host key" },
+	  "NAME [--drain]", hosts_remove_opts,
+	  "stop using a run host, and forget its ssh host key; the routers of the apps it served\n"
+	  "follow (--drain: before it goes)" },
 	{ "hosts:apply", cmd_hosts_apply, CMD_APP | CMD_HIDDEN, 0, -1,
 	  "[HOST...] -a APP", NULL,
 	  "make the app's current release the one run hosts run (its node agent starts it there\n"
 	  "through the gate and switches that host's router), and list its instances there; with\n"
-	  "several hosts (none: every one) each starts it beside the old one first, and only when\n"
+	  "several hosts (none: the app's, else every one) each starts it beside the old one first, and only when\n"
 	  "all passed the gate do they switch, else none does" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
-	  "KEY", NULL,
+	  "KEY [--standby]", hosts_allow_opts,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"
 	  "over ssh, and nothing else (what hosts:add says to run)" },
 	{ "node-agent", cmd_node_agent, CMD_HIDDEN, 0, 0,
 	  "", NULL,
 	  "answer one request of a control (the forced command of the keys added with hosts:allow;\n"
 	  "reads SSH_ORIGINAL_COMMAND, else a line on stdin)" },
+	{ "mirror-receive", cmd_mirror_receive, CMD_HIDDEN, 0, 0,
+	  "", NULL,
+	  "take one mirror push of this standby's control (the forced command of the key added\n"
+	  "with hosts:allow --standby; reads SSH_ORIGINAL_COMMAND, else a line on stdin)" },
 	{ "shell", cmd_shell, CMD_HIDDEN, 1, 1,
 	  "USER", NULL,
 	  "the forced command of the keys added with keys:add (reads SSH_ORIGINAL_COMMAND)" },

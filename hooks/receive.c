@@ -6,6 +6,7 @@
 #include "store/gitlocks.h"
 #include "store/ledger.h"
 #include "store/settings.h"
+#include "store/standby.h"
 #include "util/error.h"
 #include "util/gitutil.h"
 #include "util/lock.h"
@@ -336,6 +337,20 @@ static int refuse_deleting_deploy_branch(const char *git_dir, const struct updat
 	return refused;
 }
 
+/* 1 (said) when this server is a standby, or fenced: it makes no release. */
+static int refuse_on_standby(const char *git_dir, FILE *out)
+{
+	char *root = NULL, *app = NULL;
+	int refused = 0;
+	if (app_from_repo(git_dir, &root, &app) == 0 && standby_writer_check(root) < 0) {
+		say(out, SAY_WARN, "Push refused: %s", sw_error_last());
+		refused = 1;
+	}
+	free(root);
+	free(app);
+	return refused;
+}
+
 int receive_pre(FILE *in, FILE *out, const char *git_dir)
 {
 	struct updates u = { NULL, 0 };
@@ -350,6 +365,8 @@ int receive_pre(FILE *in, FILE *out, const char *git_dir)
 			refused = 1;
 		}
 	}
+	if (!refused)
+		refused = refuse_on_standby(git_dir, out);
 	if (!refused)
 		refused = refuse_deleting_deploy_branch(git_dir, &u, out);
 	if (!refused)

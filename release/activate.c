@@ -8,6 +8,7 @@
 #include "exec/sandbox.h"
 #include "exec/sbcheck.h"
 #include "runtime/services.h"
+#include "runtime/standby.h"
 #include "exec/unpack.h"
 #include "release/warm.h"
 #include "release/watcher.h"
@@ -564,6 +565,18 @@ done:
 	app_ctx_release(&ctx);
 }
 
+/* Sends the ledger to the standby control; a failure is the pusher's warning, not the release's. */
+static void mirror(const struct activate_opts *o, const struct release *r)
+{
+	if (standby_mirror(o->ctx->root, o->ctx->app) == 0)
+		return;
+	say(o->out, SAY_WARN, "the standby did not take v%d: %s (the next release sends it again)",
+	    r->version, sw_error_last());
+	fflush(o->out);
+	logs_event(o->ctx->root, o->ctx->app, "api", "Release v%d not mirrored: %s", r->version,
+		   sw_error_last());
+}
+
 /* The guard of p (it holds the guard between the halves). */
 static void prep_guard_start(struct app_ctx *ctx, struct activate_prep *p)
 {
@@ -608,6 +621,9 @@ int activate_prepare(const struct activate_opts *o, struct release *r, int hold_
 	if (o->report)
 		memset(o->report, 0, sizeof(*o->report));
 	p->ready = 0;
+	/* a standby, or a control whose standby was promoted, records nothing */
+	if ((err = standby_fence_check(ctx->root)))
+		return err;
 	p->up = services_runtime_up(ctx->root);
 	/* with the runtime up, the release goes live only once its processes passed the gate */
 	p->runtime = p->up && r->slug[0];
@@ -660,6 +676,7 @@ int activate_prepare(const struct activate_opts *o, struct release *r, int hold_
 					 p->output.data)) == 0)
 			log_failed(ctx, p);
 		prep_guard_end(p);
+		mirror(o, r);
 		goto done;
 	}
 	p->ready = 1;
@@ -725,6 +742,9 @@ retire:
 done:
 	prep_guard_end(p);
 	p->ready = 0;
+	/* the release was recorded: the standby gets it, live or failed */
+	if (p->version)
+		mirror(o, r);
 	if (!err && r->status == RELEASE_SUCCEEDED)
 		logs_event(ctx->root, ctx->app, "api", "Release v%d created by %s: %s", r->version,
 			   r->user ? r->user : "unknown", r->description ? r->description : "");

@@ -2,6 +2,7 @@
 #include "release/agent.h"
 
 #include "release/apply.h"
+#include "runtime/router.h"
 #include "store/app.h"
 #include "store/cas.h"
 #include "store/settings.h"
@@ -22,19 +23,28 @@
 /* The largest desired-state document read. */
 #define AGENT_DOCUMENT_MAX (4 << 20)
 
-/* Who the agent is and what its clock says, with the request answered. */
+/*
+ * Who the agent is, what its clock says and where its router listens
+ * ("ADDRESS:PORT", ":PORT" on every address; left out when its settings
+ * cannot be read), with the request answered.
+ */
 static int answer_hello(const struct agent_in *a, const char *request, const char *arg,
 			struct buf *out)
 {
 	struct json j = JSON_INIT(out);
+	struct router_listen l;
 	struct timeval tv;
-	(void)a;
 	if (*arg)
 		return sw_error_set(SW_EINVALID, "%s takes nothing after it", request);
 	gettimeofday(&tv, NULL);
 	json_object_begin(&j, NULL);
 	json_string(&j, "slipway", SLIPWAY_VERSION);
 	json_int(&j, "clock_ms", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	if (router_listen_read(a->root, &l) == 0) {
+		char *router = xasprintf("%s:%d", l.address, l.port);
+		json_string(&j, "router", router);
+		free(router);
+	}
 	json_string(&j, "request", request);
 	json_object_end(&j);
 	return 0;

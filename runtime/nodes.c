@@ -33,6 +33,7 @@
 void node_hello_release(struct node_hello *h)
 {
 	free(h->version);
+	free(h->router);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -176,6 +177,28 @@ static int version_valid(const char *v)
 }
 
 /*
+ * Where the front reaches the router the agent's answer names: its
+ * "ADDRESS:PORT", the URL's address when it listens on every address
+ * (malloc'ed); NULL when it names none or not a port.
+ */
+static char *router_address(const struct host_url *url, const char *json)
+{
+	char *said = NULL, *out = NULL, *end = NULL;
+	if (json_flat_get(json, "router", &said) < 0)
+		return NULL;
+	char *colon = strrchr(said, ':');
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (colon && end != colon + 1 && !*end && port >= 1 && port <= 65535) {
+		*colon = '\0';
+		const char *addr = *said && strcmp(said, "0.0.0.0") ? said : url->address;
+		out = strchr(addr, ':') ? xasprintf("[%s]:%ld", addr, port)
+					: xasprintf("%s:%ld", addr, port);
+	}
+	free(said);
+	return out;
+}
+
+/*
  * Reads the agent's answer into *h; SW_ERROR when it is not one (nothing
  * of it is repeated: it comes from the other host).
  */
@@ -197,6 +220,7 @@ static int parse_hello(const struct host_url *url, const char *json, long long t
 			"%s@%s did not answer as a node agent (its authorized_keys must force slipway node-agent)",
 			url->user, url->address);
 	}
+	h->router = router_address(url, json);
 	h->skew_ms = h->clock_ms < t0 ? t0 - h->clock_ms : h->clock_ms > t1 ? h->clock_ms - t1 : 0;
 	return 0;
 }
@@ -270,7 +294,7 @@ int node_join(const char *root, const char *name, const char *url, struct node_h
 	if (err < 0 || (err = copy_known(kh, copy)) < 0 ||
 	    (err = hello(root, &u, copy, 1, out)) < 0 || (err = join_check(name, out)) < 0)
 		goto done;
-	struct host_rec rec = { (char *)name, (char *)url, out->version };
+	struct host_rec rec = { (char *)name, (char *)url, out->version, out->router };
 	if ((err = hosts_add(root, &rec)) < 0)
 		goto done;
 	/* the host key learnt: kept only now that the host is recorded */

@@ -39,6 +39,9 @@ struct node_hello {
 	char *version;       /* its Slipway version (malloc'ed) */
 	long long clock_ms;  /* its clock, milliseconds since the epoch */
 	long long skew_ms;   /* how far outside the control's own clock around the call (0: within) */
+	char *router;        /* "ADDRESS:PORT" of its router as the control reaches it (malloc'ed),
+	                        ADDRESS the host URL's when it listens on every address;
+	                        NULL when it did not say (an older agent) */
 };
 #define NODE_HELLO_INIT { 0 }
 void node_hello_release(struct node_hello *h);

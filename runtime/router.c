@@ -6,8 +6,10 @@
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
+#include "store/apphosts.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/hosts.h"
 #include "store/hsts.h"
 #include "store/maintenance.h"
 #include "store/paths.h"
@@ -509,17 +511,31 @@ static void http_conf(struct buf *b)
 		    "proxy_next_upstream error timeout;\n");
 }
 
+/*
+ * An app served by run hosts too: a request a host's router could not
+ * answer (no connection, a timeout, a 502 or 503 of its own: its instances
+ * gone) goes to the next host.  nginx never sends a non-idempotent request
+ * (POST, PATCH, LOCK) again once it reached a host: without the
+ * "non_idempotent" flag, which is not given, only GET, HEAD, PUT, DELETE
+ * and OPTIONS are retried.
+ */
+#define FRONT_RETRY "\t\tproxy_next_upstream error timeout http_502 http_503;\n"
+/* A run host's router is left out for that long after a failed request. */
+#define FRONT_FAIL_TIMEOUT "10s"
+
 /* What the router does with an app's requests. */
 enum app_state { APP_RUNNING, APP_NO_WEB, APP_MAINTENANCE };
 
 /* How an app's server answers: its instances, or one of its pages. */
-static void app_locations(struct buf *b, const char *name, enum app_state state, const char *pages)
+static void app_locations(struct buf *b, const char *name, enum app_state state, const char *pages,
+			  int front)
 {
 	/* an upgraded connection (a WebSocket) is closed after 55 s idle, as Heroku's router does */
 	if (state == APP_RUNNING)
 		buf_addf(b, "\tlocation / {\n"
 			    "\t\tif ($http_upgrade) { return 418; }\n"
 			    "\t\tproxy_pass http://slipway_%s;\n"
+			    "%s"
 			    "\t}\n"
 			    "\tlocation " UPGRADE_LOCATION " {\n"
 			    "\t\tproxy_pass http://slipway_%s;\n"
@@ -529,7 +545,7 @@ static void app_locations(struct buf *b, const char *name, enum app_state state,
 			    "\terror_page 418 = " UPGRADE_LOCATION ";\n"
 			    "\terror_page 502 503 504 =503 " PAGE_URI ";\n"
 			    "\tlocation = " PAGE_URI " { internal; alias %s/app-error.html; }\n",
-			 name, name, pages);
+			 name, front ? FRONT_RETRY : "", name, pages);
 	else
 		buf_addf(b, "\tlocation / { return 503; }\n"
 			    "\terror_page 503 " PAGE_URI ";\n"
@@ -589,10 +605,11 @@ static void server_head(struct buf *b, const char *app, const char *name,
  * answer (0: none).
  */
 static void app_conf(const char *app, const struct router_listen *l, enum app_state state,
-		     const struct strvec *labels, const struct strvec *addresses,
+		     const struct strvec *labels, const struct strvec *addresses, size_t nlocal,
 		     const struct strvec *domains, const char *root_abs, const char *cert,
 		     long hsts, struct buf *b)
 {
+	int front = labels->n > nlocal;
 	/* relative to the prefix of Slipway's nginx, or absolute for an operator's */
 	char *pages = root_abs ? paths_router_file(root_abs, "pages") : xstrdup("pages");
 	char *logs = root_abs ? paths_logs_dir(root_abs) : xstrdup("../logs");
@@ -601,8 +618,13 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	buf_addf(b, "# written by slipway: the app %s\n", app);
 	if (state == APP_RUNNING) {
 		buf_addf(b, "upstream slipway_%s {\n", name);
+		/* this machine's instances, then the routers of run hosts (passive failure detection) */
 		for (size_t i = 0; i < labels->n; i++)
-			buf_addf(b, "\tserver %s max_fails=0;\n", addresses->v[i]);
+			if (i < nlocal)
+				buf_addf(b, "\tserver %s max_fails=0;\n", addresses->v[i]);
+			else
+				buf_addf(b, "\tserver %s max_fails=1 fail_timeout=" FRONT_FAIL_TIMEOUT
+					    ";  # host %s\n", addresses->v[i], labels->v[i]);
 		buf_adds(b, "\tkeepalive 16;\n}\n");
 		buf_addf(b, "map $upstream_addr $slipway_dyno_%s {\n", name);
 		for (size_t i = 0; i < labels->n; i++)
@@ -640,7 +662,7 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 	if (cert)
 		https_redirect(b, l);
 	else
-		app_locations(b, name, state, pages);
+		app_locations(b, name, state, pages, front);
 	buf_adds(b, "}\n");
 	if (cert) {
 		buf_adds(b, "server {\n");
@@ -652,7 +674,7 @@ static void app_conf(const char *app, const struct router_listen *l, enum app_st
 		if (hsts)
 			buf_addf(b, "\tadd_header Strict-Transport-Security \"max-age=%ld\" always;\n",
 				 hsts);
-		app_locations(b, name, state, pages);
+		app_locations(b, name, state, pages, front);
 		buf_adds(b, "}\n");
 	}
 	free(pages);
@@ -828,6 +850,49 @@ int router_logs_rotate(const char *root, int *rotated)
 	return err;
 }
 
+static int names_has(const struct strvec *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * The front: keeps the local instances in labels and addresses only when
+ * "local" serves the app (store/apphosts.h), and adds after them the
+ * routers of the run hosts that serve it (their names as labels), but
+ * without's (NULL: none) and those whose router is unknown.  *nlocal gets
+ * how many are this machine's instances.
+ */
+static int front_hosts(const char *root, const char *app, const char *without,
+		       struct strvec *labels, struct strvec *addresses, size_t *nlocal)
+{
+	struct strvec serve = STRVEC_INIT;
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	int all = 0, err = apphosts_list(root, app, &serve, &all);
+	if (!err)
+		err = hosts_read(root, &v, &n);
+	if (err < 0)
+		goto done;
+	if (!names_has(&serve, HOST_LOCAL)) {
+		strvec_clear(labels);
+		strvec_clear(addresses);
+	}
+	*nlocal = labels->n;
+	for (size_t i = 0; i < n; i++)
+		if (names_has(&serve, v[i].name) && (!without || strcmp(v[i].name, without)) &&
+		    strcmp(v[i].router, HOST_ROUTER_UNKNOWN)) {
+			strvec_push(labels, v[i].name);
+			strvec_push(addresses, v[i].router);
+		}
+done:
+	hosts_free(v, n);
+	strvec_clear(&serve);
+	return err;
+}
+
 /* Writes the app's file for its web instances; *old gets what it held (NULL: none). */
 /*
  * The router's files are written with fs_write_replace(): never
@@ -835,8 +900,9 @@ int router_logs_rotate(const char *root, int *rotated)
  * services when the runtime starts.
  */
 static int write_app(const char *root, const char *app, const struct strvec *names,
-		     const struct strvec *except, int system, char **old)
+		     const struct strvec *except, const char *without, int system, char **old)
 {
+	size_t nlocal = 0;
 	struct router_listen l;
 	struct strvec labels = STRVEC_INIT, domains = STRVEC_INIT, keep = STRVEC_INIT;
 	struct strvec addresses = STRVEC_INIT;
@@ -861,7 +927,8 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		strvec_clear(&gone);
 		names = &keep;
 	}
-	if ((err = host_web(root, app, names, &labels, &addresses)))
+	if ((err = host_web(root, app, names, &labels, &addresses)) ||
+	    (err = front_hosts(root, app, without, &labels, &addresses, &nlocal)))
 		goto done;
 	if ((err = domains_list(root, app, &domains)))
 		goto done;
@@ -876,7 +943,7 @@ static int write_app(const char *root, const char *app, const struct strvec *nam
 		free(cert);
 		goto done;
 	}
-	app_conf(app, &l, state, &labels, &addresses, &domains, system ? root : NULL, cert,
+	app_conf(app, &l, state, &labels, &addresses, nlocal, &domains, system ? root : NULL, cert,
 		 hsts.on ? hsts_max_age(hsts.step) : 0, &conf);
 	free(cert);
 	char *logs = logs_app_dir(root, app), *logdir = xasprintf("%s/router", logs);
@@ -1243,8 +1310,8 @@ static void undo_rest(const char *root, int system, const char *old_tls)
 	}
 }
 
-int router_switch(const char *root, const char *app, const struct strvec *names,
-		  const struct strvec *except)
+static int app_switch(const char *root, const char *app, const struct strvec *names,
+		      const struct strvec *except, const char *without)
 {
 	struct router_listen l;
 	struct hsts hsts_was = HSTS_INIT;
@@ -1256,7 +1323,7 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	if (!err)
 		err = hsts_move(root, app, &hsts_was, &hsts_moved);
 	if (!err)
-		wrote = !(err = write_app(root, app, names, except, system, &old));
+		wrote = !(err = write_app(root, app, names, except, without, system, &old));
 	if (wrote)
 		err = switch_rest(root, &l, system, &old_tls, &taken);
 	if (err && wrote && !taken) {
@@ -1270,6 +1337,17 @@ int router_switch(const char *root, const char *app, const struct strvec *names,
 	free(old);
 	free(old_tls);
 	return err;
+}
+
+int router_switch(const char *root, const char *app, const struct strvec *names,
+		  const struct strvec *except)
+{
+	return app_switch(root, app, names, except, NULL);
+}
+
+int router_switch_without(const char *root, const char *app, const char *host)
+{
+	return app_switch(root, app, NULL, NULL, host);
 }
 
 int router_dashboard_switch(const char *root)
@@ -1590,7 +1668,7 @@ int router_prepare(const char *root)
 		err = app_list(root, &apps);
 	for (size_t i = 0; !err && i < apps.n; i++) {
 		char *old = NULL;
-		err = write_app(root, apps.v[i], NULL, NULL, system, &old);
+		err = write_app(root, apps.v[i], NULL, NULL, NULL, system, &old);
 		free(old);
 	}
 	if (!err)

@@ -48,7 +48,15 @@
  * Heroku's router format (runtime/logs.h).
  *
  * An app's upstream is its web instances' "ADDRESS:PORT"s, as their host
- * gives them (runtime/host.h: loopback for this machine's).
+ * gives them (runtime/host.h: loopback for this machine's), when this
+ * machine ("local") serves it, then the front's part: the routers of the
+ * run hosts that serve it (store/apphosts.h, store/hosts.h), each left out
+ * for 10 s after a request it failed (nginx's max_fails=1), with
+ * idempotent requests that one could not answer (no connection, a
+ * timeout, a 502 or 503) tried on the next; a request reaches a host's
+ * router with its Host header, and the ACME path and maintenance are
+ * answered here.  The file is written again when the app's hosts change
+ * and when a host joins or goes.
  *
  * A switch (router_switch) points an app at a new set of instances (or at
  * its certificate as it is now): the file (and tls.conf) is written aside
@@ -147,6 +155,13 @@ int router_prepare(const char *root);
  */
 int router_switch(const char *root, const char *app, const struct strvec *names,
 		  const struct strvec *except);
+
+/*
+ * router_switch() of all the app's services now, with its upstream
+ * without the run host named host: hosts:remove --drain, before the host
+ * goes from the list.
+ */
+int router_switch_without(const char *root, const char *app, const char *host);
 
 /*
  * Points the router at the app's maintenance page (on=1) or back at its

@@ -104,6 +104,7 @@ void host_rec_release(struct host_rec *r)
 	free(r->name);
 	free(r->url);
 	free(r->version);
+	free(r->router);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -114,17 +115,30 @@ void hosts_free(struct host_rec *v, size_t n)
 	free(v);
 }
 
-/* One line "NAME URL VERSION" into *r; SW_EINVALID if it is not one. */
+/* 1 if s looks like ADDRESS:PORT (or [IPv6]:PORT) of a router. */
+static int router_valid(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1] || colon[strspn(colon + 1, "0123456789") + 1] ||
+	    strlen(colon + 1) > 5)
+		return 0;
+	return only(s, (size_t)(colon - s),
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:");
+}
+
+/* One line "NAME URL VERSION [ROUTER]" into *r; SW_EINVALID if it is not one. */
 static int parse_line(const char *s, size_t n, struct host_rec *r)
 {
 	char *line = xstrndup(s, n), *save = NULL;
 	char *name = strtok_r(line, " \t", &save), *url = strtok_r(NULL, " \t", &save);
-	char *version = strtok_r(NULL, " \t", &save);
+	char *version = strtok_r(NULL, " \t", &save), *router = strtok_r(NULL, " \t", &save);
 	int err = 0;
-	if (!name || !url || !version || strtok_r(NULL, " \t", &save) || !host_name_valid(name))
+	if (!name || !url || !version || strtok_r(NULL, " \t", &save) || !host_name_valid(name) ||
+	    (router && strcmp(router, HOST_ROUTER_UNKNOWN) && !router_valid(router)))
 		err = sw_error_set(SW_EINVALID, "not a host: '%s'", line);
 	else
-		*r = (struct host_rec){ xstrdup(name), xstrdup(url), xstrdup(version) };
+		*r = (struct host_rec){ xstrdup(name), xstrdup(url), xstrdup(version),
+					xstrdup(router ? router : HOST_ROUTER_UNKNOWN) };
 	free(line);
 	return err;
 }
@@ -198,6 +212,15 @@ int hosts_lock(const char *root, struct lock *lk)
 	return err;
 }
 
+/* One host's line: its router last, when it is known. */
+static void add_line(struct buf *b, const struct host_rec *r)
+{
+	buf_addf(b, "%s %s %s", r->name, r->url, r->version);
+	if (r->router && strcmp(r->router, HOST_ROUTER_UNKNOWN))
+		buf_addf(b, " %s", r->router);
+	buf_adds(b, "\n");
+}
+
 /* Writes v (all but the one at skip, when skip < n) as the list. */
 static int write_list(const char *root, const struct host_rec *v, size_t n, size_t skip,
 		      const struct host_rec *more)
@@ -206,9 +229,9 @@ static int write_list(const char *root, const struct host_rec *v, size_t n, size
 	char *dir = paths_hosts_dir(root), *path = paths_hosts_file(root, "hosts");
 	for (size_t i = 0; i < n; i++)
 		if (i != skip)
-			buf_addf(&b, "%s %s %s\n", v[i].name, v[i].url, v[i].version);
+			add_line(&b, &v[i]);
 	if (more)
-		buf_addf(&b, "%s %s %s\n", more->name, more->url, more->version);
+		add_line(&b, more);
 	int err = fs_mkdir_p(dir, 0700);
 	if (!err)
 		err = fs_write_atomic(path, b.data ? b.data : "", b.len, 0600);
@@ -223,6 +246,10 @@ int hosts_add(const char *root, const struct host_rec *rec)
 	struct host_rec *v = NULL;
 	size_t n = 0;
 	int err = hosts_read(root, &v, &n);
+	if (!err && rec->router && strcmp(rec->router, HOST_ROUTER_UNKNOWN) &&
+	    !router_valid(rec->router))
+		err = sw_error_set(SW_EINVALID, "invalid router address '%.64s' of host '%s'",
+				   rec->router, rec->name);
 	for (size_t i = 0; !err && i < n; i++) {
 		if (!strcmp(v[i].name, rec->name))
 			err = sw_error_set(SW_EEXISTS,

@@ -6,8 +6,12 @@
  *
  * The list is <root>/hosts/hosts (store/paths.h), one host a line:
  *
- *   h1 ssh://slipway@10.0.0.2 0.1.0
+ *   h1 ssh://slipway@10.0.0.2 0.1.0 10.0.0.2:80
  *   h2 ssh://slipway@run2.example.com:2222 0.1.0
+ *
+ * the last field the address of the host's router (its nginx, as the
+ * front reaches it: runtime/router.h); a line without it (a host that
+ * joined before hosts said where) reads as HOST_ROUTER_UNKNOWN.
  *
  * The control itself is the host "local", never written there (the name
  * is reserved).  Readers take no lock: the file is replaced whole
@@ -29,6 +33,7 @@
 
 #define HOST_NAME_MAX_LEN 30
 #define HOST_LOCAL "local"
+#define HOST_ROUTER_UNKNOWN "unknown"
 
 /* A host's ssh URL, ssh://USER@ADDRESS[:PORT], taken apart. */
 struct host_url {
@@ -43,6 +48,7 @@ struct host_rec {
 	char *name;
 	char *url;      /* as host_url_parse() accepted it */
 	char *version;  /* the Slipway version it answered when it joined */
+	char *router;   /* "ADDRESS:PORT" of its router, or HOST_ROUTER_UNKNOWN (NULL on add: unknown) */
 };
 
 /* 1 if name is 1 to 30 lowercase letters, digits and dashes starting with a letter, not "local". */

@@ -34,6 +34,16 @@ char *paths_domains_file(const char *root, const char *app)
 	return repo_file(root, app, "slipway-domains");
 }
 
+char *paths_apphosts_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-hosts");
+}
+
+char *paths_apphosts_placed_file(const char *root, const char *app)
+{
+	return repo_file(root, app, "slipway-placed");
+}
+
 char *paths_formation_file(const char *root, const char *app)
 {
 	return repo_file(root, app, "slipway-formation");
@@ -237,6 +247,11 @@ char *paths_hosts_dir(const char *root)
 char *paths_hosts_file(const char *root, const char *file)
 {
 	return xasprintf("%s/hosts/%s", root, file);
+}
+
+char *paths_standby_file(const char *root)
+{
+	return xasprintf("%s/hosts/standby", root);
 }
 
 char *paths_hosts_lock(const char *root)

@@ -80,6 +80,11 @@ char *paths_buildpacks_file(const char *root, const char *app);
 /* <root>/apps/<app>.git/slipway-domains */
 char *paths_domains_file(const char *root, const char *app);
 
+/* <root>/apps/<app>.git/slipway-hosts */
+char *paths_apphosts_file(const char *root, const char *app);
+/* the run hosts the app's release was applied to (store/apphosts.h) */
+char *paths_apphosts_placed_file(const char *root, const char *app);
+
 /* <root>/apps/<app>.git/slipway-formation */
 char *paths_formation_file(const char *root, const char *app);
 
@@ -209,6 +214,9 @@ char *paths_hosts_file(const char *root, const char *file);
 
 /* <root>/locks/hosts.lock: held while the list of hosts changes */
 char *paths_hosts_lock(const char *root);
+
+/* <root>/hosts/standby: this server's part in ledger mirroring (store/standby.h) */
+char *paths_standby_file(const char *root);
 
 /* <root>/acme/<file>: the hook ("slipway-acme-hook"), the CA bundle ("ca-bundle.pem") */
 char *paths_acme_file(const char *root, const char *file);

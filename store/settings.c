@@ -341,6 +341,13 @@ const struct setting settings_table[SETTINGS_COUNT] = {
 		.type = SETTING_TYPE_PATH, .scope = SERVER_, .def_doc = "none",
 		.help = "a file holding the secret access key, readable by the server user only "
 			"(mode 0600): the secret is never a setting's value" },
+	/* the ledger mirrored (docs/hosts.md, "Standby control") */
+	[SETTING_ID_STANDBY] = {
+		.key = "slipway.standby", .env = "SLIPWAY_STANDBY",
+		.type = SETTING_TYPE_STRING, .scope = SERVER_, .def_doc = "none: no mirror",
+		.help = "the standby control each release's ledger is pushed to, "
+			"`ssh://slipway@ADDRESS[:PORT]` (it allows this server's key with "
+			"hosts:allow --standby)" },
 };
 
 #undef APP_

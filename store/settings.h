@@ -154,6 +154,7 @@ enum setting_id {
 	SETTING_ID_S3_REGION,
 	SETTING_ID_S3_ACCESS_KEY_ID,
 	SETTING_ID_S3_SECRET_FILE,
+	SETTING_ID_STANDBY,
 	SETTINGS_COUNT
 };
 
@@ -223,6 +224,7 @@ extern const struct setting settings_table[SETTINGS_COUNT];
 #define SETTING_S3_REGION (settings_table[SETTING_ID_S3_REGION])
 #define SETTING_S3_ACCESS_KEY_ID (settings_table[SETTING_ID_S3_ACCESS_KEY_ID])
 #define SETTING_S3_SECRET_FILE (settings_table[SETTING_ID_S3_SECRET_FILE])
+#define SETTING_STANDBY (settings_table[SETTING_ID_STANDBY])
 
 /* The row named key ("slipway.watch"), or NULL. */
 const struct setting *settings_find(const char *key);

@@ -72,10 +72,10 @@ Test(hosts, the_list_keeps_adds_in_order_and_refuses_twice)
 	cr_assert_eq(hosts_read(root, &v, &n), 0);
 	cr_assert_eq(n, 0);
 	cr_assert_eq(hosts_lock(root, &lk), 0);
-	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@a", "0.1.0" }), 0);
-	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h2", "ssh://s@b", "0.1.0" }), 0);
-	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@c", "0.1.0" }), SW_EEXISTS);
-	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h3", "ssh://s@a", "0.1.0" }), SW_EEXISTS);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@a", "0.1.0", NULL }), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h2", "ssh://s@b", "0.1.0", NULL }), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@c", "0.1.0", NULL }), SW_EEXISTS);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h3", "ssh://s@a", "0.1.0", NULL }), SW_EEXISTS);
 	cr_assert(strstr(sw_error_last(), "ssh://s@a is already the host 'h1'"));
 	cr_assert_eq(hosts_read(root, &v, &n), 0);
 	cr_assert_eq(n, 2);
@@ -93,5 +93,27 @@ Test(hosts, the_list_keeps_adds_in_order_and_refuses_twice)
 	char *p = th_path("%s/hosts/hosts", root), *text = th_read(p, NULL);
 	cr_assert_str_eq(text, "h2 ssh://s@b 0.1.0\n");
 	free(text);
+	free(p);
+}
+
+Test(hosts, the_router_address_is_kept_and_an_older_line_reads_unknown)
+{
+	struct lock lk = LOCK_INIT;
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	cr_assert_eq(hosts_lock(root, &lk), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@a", "0.1.0", "10.0.0.2:8080" }), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h2", "ssh://s@b", "0.1.0", "a b" }),
+		     SW_EINVALID);
+	lock_release(&lk);
+	char *p = th_path("%s/hosts/hosts", root), *text = th_read(p, NULL);
+	cr_assert_str_eq(text, "h1 ssh://s@a 0.1.0 10.0.0.2:8080\n");
+	free(text);
+	th_write(p, "h1 ssh://s@a 0.1.0 10.0.0.2:8080\nh0 ssh://s@old 0.1.0\n", 0600);
+	cr_assert_eq(hosts_read(root, &v, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(v[0].router, "10.0.0.2:8080");
+	cr_assert_str_eq(v[1].router, HOST_ROUTER_UNKNOWN);
+	hosts_free(v, n);
 	free(p);
 }

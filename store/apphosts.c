@@ -1,0 +1,115 @@
+#define _GNU_SOURCE
+#include "store/apphosts.h"
+
+#include "store/hosts.h"
+#include "store/listfile.h"
+#include "store/paths.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int host_line(const char *line, size_t kept)
+{
+	(void)kept;
+	return !strcmp(line, HOST_LOCAL) || host_name_valid(line);
+}
+
+static const struct listfile apphosts_file = {
+	.path = paths_apphosts_file,
+	.max = 64 << 10,
+	.check = host_line,
+};
+
+static const struct listfile placed_file = {
+	.path = paths_apphosts_placed_file,
+	.max = 64 << 10,
+	.check = host_line,
+};
+
+static int named(const struct strvec *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], name))
+			return 1;
+	return 0;
+}
+
+int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+{
+	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	int err = listfile_read(&apphosts_file, root, app, &set);
+	if (!err)
+		err = listfile_read(&placed_file, root, app, &placed);
+	if (!err)
+		err = hosts_read(root, &v, &n);
+	if (err < 0)
+		goto done;
+	*all = set.n == 0;
+	if (*all || named(&set, HOST_LOCAL))
+		strvec_push(out, HOST_LOCAL);
+	for (size_t i = 0; i < n; i++)
+		if (*all ? named(&placed, v[i].name) : named(&set, v[i].name))
+			strvec_push(out, v[i].name);
+done:
+	hosts_free(v, n);
+	strvec_clear(&set);
+	strvec_clear(&placed);
+	return err;
+}
+
+int apphosts_placed(const char *root, const char *app, const char *host)
+{
+	struct strvec placed = STRVEC_INIT;
+	int err = listfile_read(&placed_file, root, app, &placed);
+	if (!err && !named(&placed, host)) {
+		strvec_push(&placed, host);
+		err = listfile_write(&placed_file, root, app, &placed);
+	}
+	strvec_clear(&placed);
+	return err;
+}
+
+int apphosts_has(const char *root, const char *app, const char *host)
+{
+	struct strvec v = STRVEC_INIT;
+	int all = 0, has = apphosts_list(root, app, &v, &all) == 0 && named(&v, host);
+	strvec_clear(&v);
+	return has;
+}
+
+int apphosts_set(const char *root, const char *app, const char *spec)
+{
+	struct strvec want = STRVEC_INIT;
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	int err = hosts_read(root, &v, &n);
+	if (err < 0)
+		return err;
+	if (strcmp(spec, "all")) {
+		char *copy = xstrdup(spec), *save = NULL;
+		for (char *h = strtok_r(copy, ",", &save); h && !err; h = strtok_r(NULL, ",", &save)) {
+			int known = !strcmp(h, HOST_LOCAL);
+			for (size_t i = 0; i < n && !known; i++)
+				known = !strcmp(v[i].name, h);
+			if (!known)
+				err = sw_error_set(SW_EINVALID,
+					"there is no host '%.64s': give hosts of 'slipway hosts' (local is this server), or all",
+					h);
+			else if (!named(&want, h))
+				strvec_push(&want, h);
+		}
+		free(copy);
+		if (!err && !want.n)
+			err = sw_error_set(SW_EINVALID,
+				"give the hosts as h1,h2 (local is this server), or all");
+	}
+	if (!err)
+		err = listfile_write(&apphosts_file, root, app, &want);
+	strvec_clear(&want);
+	hosts_free(v, n);
+	return err;
+}

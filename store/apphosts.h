@@ -1,0 +1,45 @@
+/*
+ * apphosts.h - which hosts serve an app (apps:hosts:set): "local" (this
+ * server) and run hosts of store/hosts.h, one per line of
+ * <root>/apps/APP.git/slipway-hosts, a list file (store/listfile.h).
+ *
+ * Part of store/: uses only util/; prints nothing.
+ *
+ * No file (or an empty one) is the default: every host that runs the app,
+ * "local" and each run host its release was applied to (apphosts_placed(),
+ * <root>/apps/APP.git/slipway-placed), so that joining a host never sends
+ * it an app it does not run.  A list names only hosts recorded when
+ * it was set; a host removed since is left out when it is read.  The
+ * caller of apphosts_set() holds the app's lock (util/lock.h) and then
+ * points the router at the app's hosts (runtime/router.h).
+ */
+#ifndef SW_APPHOSTS_H
+#define SW_APPHOSTS_H
+
+#include "util/util.h"
+
+/*
+ * The app's hosts into out (appended): "local" first when it is among
+ * them, then the run hosts in the order of the hosts list.  *all is 1 for
+ * the default (every host).
+ */
+int apphosts_list(const char *root, const char *app, struct strvec *out, int *all);
+
+/*
+ * Records that the app's release runs on the run host host now (its node
+ * agent applied it); under the default, the host serves the app from now
+ * on.  The caller holds the app's lock.
+ */
+int apphosts_placed(const char *root, const char *app, const char *host);
+
+/* 1 when host (a run host's name, or "local") serves the app now. */
+int apphosts_has(const char *root, const char *app, const char *host);
+
+/*
+ * Sets the app's hosts to those named in spec: "h1,h2" (commas, no
+ * blanks), or "all" for the default.  SW_EINVALID naming the first host
+ * that is not "local" nor a run host recorded (nothing is changed).
+ */
+int apphosts_set(const char *root, const char *app, const char *spec);
+
+#endif

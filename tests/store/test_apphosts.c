@@ -1,0 +1,97 @@
+/*
+ * test_apphosts.c - store/apphosts.c: an app is served by every host until
+ * its hosts are set; a set names only hosts recorded ("local" is this
+ * server), is refused for any other with nothing changed, and leaves out a
+ * host removed since; "all" goes back to the default.
+ */
+#include "store/apphosts.h"
+#include "store/hosts.h"
+#include "tests/helpers.h"
+#include "util/error.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char *root;
+
+static void setup(void)
+{
+	root = th_sandbox();
+	char *apps = th_path("%s/apps", root), *repo = th_path("%s/apps/myapp.git", root);
+	cr_assert_eq(mkdir(apps, 0755), 0);
+	cr_assert_eq(mkdir(repo, 0755), 0);
+	free(repo);
+	free(apps);
+	struct lock lk = LOCK_INIT;
+	cr_assert_eq(hosts_lock(root, &lk), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h1", "ssh://s@a", "0.1.0", "10.0.0.2:80" }), 0);
+	cr_assert_eq(hosts_add(root, &(struct host_rec){ "h2", "ssh://s@b", "0.1.0", "10.0.0.3:80" }), 0);
+	lock_release(&lk);
+}
+
+static void teardown(void)
+{
+	th_sandbox_free(root);
+}
+
+TestSuite(apphosts, .init = setup, .fini = teardown);
+
+/* The app's hosts, comma-joined, "(all)" after them for the default (malloc'ed). */
+static char *hosts_of(void)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	int all = 0;
+	cr_assert_eq(apphosts_list(root, "myapp", &v, &all), 0, "%s", sw_error_last());
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
+	if (all)
+		buf_adds(&b, "(all)");
+	strvec_clear(&v);
+	return b.data ? b.data : xstrdup("");
+}
+#define HOSTS_ARE(want)                        \
+	do {                                   \
+		char *got_ = hosts_of();       \
+		cr_assert_str_eq(got_, want);  \
+		free(got_);                    \
+	} while (0)
+
+Test(apphosts, every_host_that_runs_it_until_set_then_those_named)
+{
+	/* joined hosts that do not run the app are not among its hosts */
+	HOSTS_ARE("local(all)");
+	cr_assert_not(apphosts_has(root, "myapp", "h2"));
+	cr_assert_eq(apphosts_placed(root, "myapp", "h2"), 0);
+	cr_assert_eq(apphosts_placed(root, "myapp", "h2"), 0);
+	HOSTS_ARE("local,h2(all)");
+	cr_assert(apphosts_has(root, "myapp", "h2"));
+	cr_assert_eq(apphosts_set(root, "myapp", "h2,local,h2"), 0);
+	HOSTS_ARE("local,h2");
+	cr_assert_eq(apphosts_set(root, "myapp", "h1,h2"), 0);
+	HOSTS_ARE("h1,h2");
+	cr_assert_eq(apphosts_placed(root, "myapp", "h1"), 0);
+	cr_assert_eq(apphosts_set(root, "myapp", "all"), 0);
+	HOSTS_ARE("local,h1,h2(all)");
+}
+
+Test(apphosts, an_unknown_host_is_refused_and_nothing_changes)
+{
+	cr_assert_eq(apphosts_set(root, "myapp", "h1"), 0);
+	cr_assert_eq(apphosts_set(root, "myapp", "h1,h9"), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(),
+		"there is no host 'h9': give hosts of 'slipway hosts' (local is this server), or all");
+	cr_assert_eq(apphosts_set(root, "myapp", ","), SW_EINVALID);
+	HOSTS_ARE("h1");
+}
+
+Test(apphosts, a_host_removed_is_left_out)
+{
+	struct lock lk = LOCK_INIT;
+	cr_assert_eq(apphosts_set(root, "myapp", "h1,h2"), 0);
+	cr_assert_eq(hosts_lock(root, &lk), 0);
+	cr_assert_eq(hosts_remove(root, "h1"), 0);
+	lock_release(&lk);
+	HOSTS_ARE("h2");
+}
