@@ -385,8 +385,8 @@ const struct cmd cli_commands[] = {
 	  "[HOST...] -a APP", NULL,
 	  "make the app's current release the one run hosts run (its node agent starts it there\n"
 	  "through the gate and switches that host's router), and list its instances there; with\n"
-	  "several hosts (none: the app's, else every one) each starts it beside the old one first, and only when\n"
-	  "all passed the gate do they switch, else none does" },
+	  "several hosts (none: the app's, else every one) each starts it beside the old one\n"
+	  "first, and only when all passed the gate do they switch, else none does" },
 	{ "hosts:allow", cmd_hosts_allow, 0, 1, 3,
 	  "KEY [--standby]", hosts_allow_opts,
 	  "on a run host: let the control whose public key is KEY run this host's node agent\n"
