@@ -111,7 +111,7 @@ static void teardown(void)
 	sb = NULL;
 }
 
-TestSuite(hosts, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(hosts, .init = setup, .fini = teardown, .timeout = 360);
 
 /* argv run on host i (inside its namespace, with its environment). */
 static struct th_result on(int i, const char *const *argv)
