@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,4 +252,41 @@ char *th_netns_list(void)
 	r.out = NULL;
 	th_result_free(&r);
 	return out;
+}
+
+void th_netns_host_at(struct th_at at, struct th_netns_host *h, const struct th_netns *tb,
+		      const char *sb, size_t i)
+{
+	h->dir = th_path("%s/h%zu", sb, i);
+	h->root = th_path("%s/root", h->dir);
+	h->url = th_path("ssh://root@%s", tb->addr[i]);
+	h->log = th_path("%s/server-run.log", h->dir);
+	cr_assert_eq(mkdir(h->dir, 0700), 0, "at %s:%d: mkdir %s", at.file, at.line, h->dir);
+}
+
+void th_netns_host_free(struct th_netns_host *h)
+{
+	free(h->dir);
+	free(h->root);
+	free(h->url);
+	free(h->log);
+	*h = (struct th_netns_host){ 0 };
+}
+
+char *th_netns_ok_at(struct th_at at, struct th_result r)
+{
+	cr_assert_eq(r.status, 0, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
+		     r.status, r.out, r.err);
+	free(r.err);
+	return r.out;
+}
+
+int th_pid_alive(pid_t pid)
+{
+	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
+	const char *paren = s ? strrchr(s, ')') : NULL;
+	int yes = paren && paren[1] == ' ' && paren[2] != 'Z';
+	free(s);
+	free(p);
+	return yes;
 }

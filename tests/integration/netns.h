@@ -89,4 +89,24 @@ pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
 /* The names of the namespaces this machine has, one a line (`ip netns list`); malloc'ed. */
 char *th_netns_list(void);
 
+/*
+ * Host i's places in a suite's sandbox sb: dir "SB/hI" (made, 0700), root
+ * "DIR/root", url "ssh://root@ADDR" and log "DIR/server-run.log" (for
+ * th_netns_server_run()); asserted.  th_netns_host_free() frees them and
+ * takes a host zeroed or half made.
+ */
+struct th_netns_host {
+	char *dir, *root, *url, *log;
+};
+void th_netns_host_at(struct th_at at, struct th_netns_host *h, const struct th_netns *tb,
+		      const char *sb, size_t i);
+#define th_netns_host(...) th_netns_host_at(TH_AT, __VA_ARGS__)
+void th_netns_host_free(struct th_netns_host *h);
+
+/* Asserts r exited 0 (its output in the message); frees its stderr, returns its stdout. */
+char *th_netns_ok_at(struct th_at at, struct th_result r);
+
+/* 1 when pid is a live process (not a zombie). */
+int th_pid_alive(pid_t pid);
+
 #endif

@@ -48,7 +48,7 @@ static const char server_py[] =
 
 static struct th_netns tb;
 static char *sb, *src;
-static char *dir[HOSTS], *root[HOSTS], *url[HOSTS], *log[HOSTS];
+static struct th_netns_host hs[HOSTS];
 static char *kv[HOSTS][3];
 static const char *env[HOSTS][12];
 static pid_t sshd[HOSTS];
@@ -62,18 +62,11 @@ static const char *const git_env[] = {
 /* argv run on host i (inside its namespace, with its environment), in cwd (NULL: its dir). */
 static struct th_result on(int i, const char *cwd, const char *const *argv)
 {
-	return th_netns_run(tb.ns[i], cwd ? cwd : dir[i], env[i], NULL, argv);
+	return th_netns_run(tb.ns[i], cwd ? cwd : hs[i].dir, env[i], NULL, argv);
 }
 #define SW(i, ...) on(i, NULL, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
 
-static char *ok_at(struct th_at at, struct th_result r)
-{
-	cr_assert_eq(r.status, 0, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
-		     r.status, r.out, r.err);
-	free(r.err);
-	return r.out;
-}
-#define OK(i, ...) ok_at(TH_AT, SW(i, __VA_ARGS__))
+#define OK(i, ...) th_netns_ok_at(TH_AT, SW(i, __VA_ARGS__))
 
 /* The app's source, a git repository of its own: server.py answering "served by $WHO". */
 static void write_app(void)
@@ -92,7 +85,7 @@ static void write_app(void)
 		(const char *const[]){ "git", "commit", "-qm", "one", NULL },
 	};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
-		free(ok_at(TH_AT, on(0, src, steps[k])));
+		free(th_netns_ok_at(TH_AT, on(0, src, steps[k])));
 }
 
 /*
@@ -103,7 +96,7 @@ static void write_app(void)
  */
 static void write_settings(int i)
 {
-	char *p = th_path("%s/.gitconfig", dir[i]);
+	char *p = th_path("%s/.gitconfig", hs[i].dir);
 	char *text = th_path("[slipway]\n\thttpAddress = %s\n\thttpPort = " PORT "\n"
 			     "\tdomain = " DOMAIN "\n\tappNetwork = host\n", tb.addr[i]);
 	th_write(p, text, 0644);
@@ -115,14 +108,14 @@ static void write_settings(int i)
 static void join(int i)
 {
 	char *name = th_path("h%d", i);
-	struct th_result r = SW(0, "hosts:add", name, url[i]);
+	struct th_result r = SW(0, "hosts:add", name, hs[i].url);
 	const char *p = strstr(r.err, ALLOW);
 	cr_assert(p, "%s", r.err);
 	p += strlen(ALLOW);
 	char *key = xstrndup(p, strcspn(p, "'"));
 	th_result_free(&r);
 	free(OK(i, "hosts:allow", key));
-	free(OK(0, "hosts:add", name, url[i]));
+	free(OK(0, "hosts:add", name, hs[i].url));
 	free(key);
 	free(name);
 }
@@ -130,11 +123,11 @@ static void join(int i)
 /* The app on run host i: created, WHO=hN, pushed to its own root inside its namespace. */
 static void deploy(int i)
 {
-	char *who = th_path("WHO=h%d", i), *repo = th_path("%s/apps/myapp.git", root[i]);
+	char *who = th_path("WHO=h%d", i), *repo = th_path("%s/apps/myapp.git", hs[i].root);
 	free(OK(i, "apps:create", "myapp"));
 	free(OK(i, "config:set", who, "-a", "myapp"));
 	struct th_result r = on(i, src, (const char *const[]){ "git", "push", repo, "main", NULL });
-	free(ok_at(TH_AT, r));
+	free(th_netns_ok_at(TH_AT, r));
 	free(repo);
 	free(who);
 }
@@ -148,14 +141,10 @@ static void setup(void)
 	sb = th_sandbox();
 	th_netns_up(&tb, HOSTS + 1);
 	for (int i = 0; i < HOSTS; i++) {
-		dir[i] = th_path("%s/h%d", sb, i);
-		root[i] = th_path("%s/root", dir[i]);
-		log[i] = th_path("%s/server-run.log", dir[i]);
-		url[i] = th_path("ssh://root@%s", tb.addr[i]);
-		cr_assert_eq(mkdir(dir[i], 0700), 0);
-		kv[i][0] = th_path("SLIPWAY_ROOT=%s", root[i]);
-		kv[i][1] = th_path("HOME=%s", dir[i]);
-		kv[i][2] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", dir[i]);
+		th_netns_host(&hs[i], &tb, sb, i);
+		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
+		kv[i][1] = th_path("HOME=%s", hs[i].dir);
+		kv[i][2] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", hs[i].dir);
 		size_t k = 0;
 		for (int e = 0; e < 3; e++)
 			env[i][k++] = kv[i][e];
@@ -165,11 +154,11 @@ static void setup(void)
 		write_settings(i);
 		sshd[i] = -1;
 		if (i > 0)
-			/* its HOME is dir[i] too: the agent reads the same settings */
+			/* its HOME is its dir too: the agent reads the same settings */
 			sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
-				.dir = dir[i], .port = 22, .user = "root", .netns = tb.ns[i],
+				.dir = hs[i].dir, .port = 22, .user = "root", .netns = tb.ns[i],
 				.address = tb.addr[i] });
-		th_netns_server_run(tb.ns[i], root[i], env[i], log[i]);
+		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
 	}
 	write_app();
 	/* the control knows the app (it runs no instance of it): its file follows each join */
@@ -186,10 +175,7 @@ static void teardown(void)
 	for (int i = 0; i < HOSTS; i++) {
 		for (int k = 0; k < 3; k++)
 			free(kv[i][k]);
-		free(dir[i]);
-		free(root[i]);
-		free(url[i]);
-		free(log[i]);
+		th_netns_host_free(&hs[i]);
 	}
 	free(src);
 	if (sb)
@@ -257,7 +243,7 @@ static size_t pids_of(int i, const char *what, pid_t *out, size_t max)
 /* The control's file for the app. */
 static char *front_file(void)
 {
-	char *p = th_path("%s/router/apps/myapp.conf", root[0]), *text = th_read(p, NULL);
+	char *p = th_path("%s/router/apps/myapp.conf", hs[0].root), *text = th_read(p, NULL);
 	cr_assert(text, "no %s", p);
 	free(p);
 	return text;
@@ -266,7 +252,7 @@ static char *front_file(void)
 /* s6-svc FLAG on every service of the app on host i (-d: down and held there; -u: up). */
 static void app_services(int i, const char *flag)
 {
-	char *scan = th_path("%s/services", root[i]);
+	char *scan = th_path("%s/services", hs[i].root);
 	DIR *d = opendir(scan);
 	struct dirent *e;
 	int n = 0;
@@ -288,7 +274,7 @@ static void app_services(int i, const char *flag)
 /* The control's nginx loads its files again (SIGHUP to its master). */
 static void front_reload(void)
 {
-	char *p = th_path("%s/router/nginx.pid", root[0]), *text = th_read(p, NULL);
+	char *p = th_path("%s/router/nginx.pid", hs[0].root), *text = th_read(p, NULL);
 	cr_assert(text, "no %s", p);
 	cr_assert_eq(kill((pid_t)atoi(text), SIGHUP), 0);
 	sleep(1); /* the old workers stop taking connections: nginx's own pace, not asserted */
@@ -299,8 +285,8 @@ static void front_reload(void)
 Test(front, answers_from_its_hosts_through_failures_and_drains)
 {
 	/* hosts:add recorded where each host's router listens, and the app's file names both */
-	char *p = th_path("%s/hosts/hosts", root[0]), *hosts = th_read(p, NULL);
-	char *want = th_path("h1 %s 0.1.0 %s:" PORT "\n", url[1], tb.addr[1]);
+	char *p = th_path("%s/hosts/hosts", hs[0].root), *hosts = th_read(p, NULL);
+	char *want = th_path("h1 %s 0.1.0 %s:" PORT "\n", hs[1].url, tb.addr[1]);
 	cr_assert(strstr(hosts, want), "%s", hosts);
 	free(want);
 	free(hosts);
@@ -364,7 +350,7 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	cr_assert(line, "%s", conf);
 	memmove(line, line + strlen("\t\tproxy_next_upstream error timeout http_502 http_503;\n"),
 		strlen(line + strlen("\t\tproxy_next_upstream error timeout http_502 http_503;\n")) + 1);
-	p = th_path("%s/router/apps/myapp.conf", root[0]);
+	p = th_path("%s/router/apps/myapp.conf", hs[0].root);
 	th_write(p, conf, 0644);
 	free(p);
 	free(conf);

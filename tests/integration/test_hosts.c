@@ -30,7 +30,8 @@
 
 static struct th_netns tb;
 static char *sb;
-static char *dir[HOSTS], *root[HOSTS], *sshdir[HOSTS], *url[HOSTS], *log[HOSTS];
+static struct th_netns_host hs[HOSTS];
+static char *sshdir[HOSTS];
 static char *kv[HOSTS][4];
 static const char *env[HOSTS][8];
 static pid_t sshd[HOSTS], run[HOSTS];
@@ -62,16 +63,12 @@ static void setup(void)
 	sb = th_sandbox();
 	th_netns_up(&tb, HOSTS);
 	for (int i = 0; i < HOSTS; i++) {
-		dir[i] = th_path("%s/h%d", sb, i);
-		root[i] = th_path("%s/root", dir[i]);
-		sshdir[i] = th_path("%s/ssh", dir[i]);
-		log[i] = th_path("%s/server-run.log", dir[i]);
-		url[i] = th_path("ssh://root@%s", tb.addr[i]);
-		cr_assert_eq(mkdir(dir[i], 0700), 0);
+		th_netns_host(&hs[i], &tb, sb, i);
+		sshdir[i] = th_path("%s/ssh", hs[i].dir);
 		cr_assert_eq(mkdir(sshdir[i], 0700), 0);
-		kv[i][0] = th_path("SLIPWAY_ROOT=%s", root[i]);
+		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
 		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
-		kv[i][2] = th_path("HOME=%s", dir[i]);
+		kv[i][2] = th_path("HOME=%s", hs[i].dir);
 		/* a run host's router answers at its address, which exists only inside the bed */
 		kv[i][3] = th_path("SLIPWAY_HTTP_ADDRESS=%s", i ? tb.addr[i] : "127.0.0.1");
 		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], kv[i][3],
@@ -90,7 +87,7 @@ static void setup(void)
 			.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
 			.address = tb.addr[i], .config = conf });
 		free(conf);
-		run[i] = th_netns_server_run(tb.ns[i], root[i], env[i], log[i]);
+		run[i] = th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
 	}
 }
 
@@ -100,11 +97,8 @@ static void teardown(void)
 	for (int i = 0; i < HOSTS; i++) {
 		for (int k = 0; k < 4; k++)
 			free(kv[i][k]);
-		free(dir[i]);
-		free(root[i]);
+		th_netns_host_free(&hs[i]);
 		free(sshdir[i]);
-		free(url[i]);
-		free(log[i]);
 	}
 	if (sb)
 		th_sandbox_free(sb);
@@ -116,18 +110,11 @@ TestSuite(hosts, .init = setup, .fini = teardown, .timeout = 360);
 /* argv run on host i (inside its namespace, with its environment). */
 static struct th_result on(int i, const char *const *argv)
 {
-	return th_netns_run(tb.ns[i], dir[i], env[i], NULL, argv);
+	return th_netns_run(tb.ns[i], hs[i].dir, env[i], NULL, argv);
 }
 #define SW(i, ...) on(i, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
 
-static char *ok_at(struct th_at at, struct th_result r)
-{
-	cr_assert_eq(r.status, 0, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
-		     r.status, r.out, r.err);
-	free(r.err);
-	return r.out;
-}
-#define OK(i, ...) ok_at(TH_AT, SW(i, __VA_ARGS__))
+#define OK(i, ...) th_netns_ok_at(TH_AT, SW(i, __VA_ARGS__))
 
 /* Asserts a refusal: status, one line on stderr holding want, nothing on stdout. */
 static void refused_at(struct th_at at, struct th_result r, int status, const char *want)
@@ -166,7 +153,8 @@ static void nothing_recorded_at(struct th_at at)
 	char *list = hosts_list();
 	char *want = th_path("=== Hosts\nlocal this server up %s\nNo run hosts yet.", "0.1.0");
 	cr_assert(!strncmp(list, want, strlen(want)), "at %s:%d: %s", at.file, at.line, list);
-	char *file = th_path("%s/hosts/hosts", root[0]), *kh = th_path("%s/hosts/known_hosts", root[0]);
+	char *file = th_path("%s/hosts/hosts", hs[0].root);
+	char *kh = th_path("%s/hosts/known_hosts", hs[0].root);
 	cr_assert(access(file, F_OK) && access(kh, F_OK), "at %s:%d: %s or %s exists", at.file,
 		  at.line, file, kh);
 	free(kh);
@@ -188,7 +176,7 @@ static char *key_to_allow(const struct th_result *r)
 /* hosts:add of host i, refused as untrusted; then hosts:allow of the key it names there. */
 static void allow_control_on(int i)
 {
-	struct th_result r = SW(0, "hosts:add", "tmp", url[i]);
+	struct th_result r = SW(0, "hosts:add", "tmp", hs[i].url);
 	char *key = key_to_allow(&r);
 	th_result_free(&r);
 	free(OK(i, "hosts:allow", key));
@@ -198,7 +186,7 @@ static void allow_control_on(int i)
 /* The control's public key line. */
 static char *control_key(void)
 {
-	char *p = th_path("%s/hosts/id_ed25519.pub", root[0]), *k = th_read(p, NULL);
+	char *p = th_path("%s/hosts/id_ed25519.pub", hs[0].root), *k = th_read(p, NULL);
 	cr_assert(k, "no %s", p);
 	k[strcspn(k, "\n")] = '\0';
 	free(p);
@@ -219,7 +207,7 @@ static void authorize(int i, const char *text)
  */
 static void force_other_agent(int i, const char *version, long clock_offset_s)
 {
-	char *script = th_path("%s/other-agent", dir[i]);
+	char *script = th_path("%s/other-agent", hs[i].dir);
 	char *text = th_path("#!/bin/sh\nprintf '{\"slipway\":\"%s\",\"clock_ms\":%%s,"
 			     "\"request\":\"hello\"}\\n' \"$(( ($(date +%%s) + %ld) * 1000 ))\"\n",
 			     version, clock_offset_s);
@@ -235,12 +223,12 @@ static void force_other_agent(int i, const char *version, long clock_offset_s)
 /* ssh from the control to host i with the control's key, running command with input on stdin. */
 static struct th_result control_ssh_in(int i, const char *command, const char *input)
 {
-	char *key = th_path("%s/hosts/id_ed25519", root[0]), *login = th_path("root@%s", tb.addr[i]);
+	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
 	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
 			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
 			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 			       login, command, NULL };
-	struct th_result r = th_netns_run(tb.ns[0], dir[0], env[0], input, argv);
+	struct th_result r = th_netns_run(tb.ns[0], hs[0].dir, env[0], input, argv);
 	free(login);
 	free(key);
 	return r;
@@ -254,7 +242,7 @@ static struct th_result control_ssh(int i, const char *command)
 Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 {
 	/* h1 trusts no key yet: refused with what to run there, nothing recorded */
-	struct th_result r = SW(0, "hosts:add", "h1", url[1]);
+	struct th_result r = SW(0, "hosts:add", "h1", hs[1].url);
 	char *hint = th_path("root@%s does not trust this server's key yet: " ALLOW "ssh-ed25519 ",
 			     tb.addr[1]);
 	REFUSED(r, 1, hint);
@@ -268,13 +256,13 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 	cr_assert(!strncmp(out, "Trusting the control key SHA256:", 32), "%s", out);
 	cr_assert(strstr(out, "to run the node agent... done\n"), "%s", out);
 	free(out);
-	out = OK(0, "hosts:add", "h1", url[1]);
-	char *want = th_path("Adding host h1 at %s... done, slipway 0.1.0\n", url[1]);
+	out = OK(0, "hosts:add", "h1", hs[1].url);
+	char *want = th_path("Adding host h1 at %s... done, slipway 0.1.0\n", hs[1].url);
 	cr_assert_str_eq(out, want);
 	free(want);
 	free(out);
 	char *list = hosts_list();
-	want = th_path("=== Hosts\nlocal this server up 0.1.0\nh1 %s up 0.1.0\n", url[1]);
+	want = th_path("=== Hosts\nlocal this server up 0.1.0\nh1 %s up 0.1.0\n", hs[1].url);
 	cr_assert_str_eq(list, want);
 	free(want);
 	free(list);
@@ -289,10 +277,10 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 	free(p);
 
 	/* h2 does not trust the key: refused, h1 alone is listed; h1 again: refused */
-	r = SW(0, "hosts:add", "h2", url[2]);
+	r = SW(0, "hosts:add", "h2", hs[2].url);
 	REFUSED(r, 1, ALLOW);
 	th_result_free(&r);
-	r = SW(0, "hosts:add", "h1", url[1]);
+	r = SW(0, "hosts:add", "h1", hs[1].url);
 	REFUSED(r, 1, "there is already a host 'h1'");
 	th_result_free(&r);
 	list = hosts_list();
@@ -303,7 +291,7 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 	/* h1's sshd gone: listed as unreachable, with the version it joined with */
 	th_sshd_stop(&sshd[1]);
 	list = hosts_list();
-	want = th_path("\nh1 %s unreachable 0.1.0\n", url[1]);
+	want = th_path("\nh1 %s unreachable 0.1.0\n", hs[1].url);
 	cr_assert(strstr(list, want), "%s", list);
 	free(want);
 	free(list);
@@ -314,13 +302,13 @@ Test(hosts, a_host_of_another_version_or_clock_is_refused)
 {
 	allow_control_on(2); /* makes the control's key */
 	force_other_agent(2, "9.9.9", 0);
-	struct th_result r = SW(0, "hosts:add", "h2", url[2]);
+	struct th_result r = SW(0, "hosts:add", "h2", hs[2].url);
 	REFUSED(r, 1, "host 'h2' runs slipway 9.9.9, this server 0.1.0: install the same version");
 	th_result_free(&r);
 	NOTHING_RECORDED();
 
 	force_other_agent(2, "0.1.0", -3600);
-	r = SW(0, "hosts:add", "h2", url[2]);
+	r = SW(0, "hosts:add", "h2", hs[2].url);
 	REFUSED(r, 1, "host 'h2' has a clock 3"); /* 3599.x s: its clock ticks in seconds */
 	cr_assert(strstr(r.err, " s behind this server's (at most 5 s): synchronise both (NTP)\n"),
 		  "%s", r.err);
@@ -329,7 +317,7 @@ Test(hosts, a_host_of_another_version_or_clock_is_refused)
 
 	/* the control run: the same script answering this version and clock joins */
 	force_other_agent(2, "0.1.0", 0);
-	free(OK(0, "hosts:add", "h2", url[2]));
+	free(OK(0, "hosts:add", "h2", hs[2].url));
 	char *list = hosts_list();
 	cr_assert(strstr(list, "\nh2 "), "%s", list);
 	free(list);
@@ -339,9 +327,9 @@ Test(hosts, a_removed_host_is_listed_no_more_and_its_host_key_forgotten)
 {
 	allow_control_on(1);
 	allow_control_on(2);
-	free(OK(0, "hosts:add", "h1", url[1]));
-	free(OK(0, "hosts:add", "h2", url[2]));
-	char *kh = th_path("%s/hosts/known_hosts", root[0]), *keys = th_read(kh, NULL);
+	free(OK(0, "hosts:add", "h1", hs[1].url));
+	free(OK(0, "hosts:add", "h2", hs[2].url));
+	char *kh = th_path("%s/hosts/known_hosts", hs[0].root), *keys = th_read(kh, NULL);
 	cr_assert(strstr(keys, tb.addr[1]) && strstr(keys, tb.addr[2]), "%s", keys);
 	free(keys);
 	char *out = OK(0, "hosts:remove", "h1");
@@ -360,7 +348,7 @@ Test(hosts, a_removed_host_is_listed_no_more_and_its_host_key_forgotten)
 	REFUSED(r, 1, "there is no host 'h1' (see: slipway hosts)");
 	th_result_free(&r);
 	/* and it joins again */
-	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h1", hs[1].url));
 }
 
 Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
@@ -409,8 +397,8 @@ static void git_at(struct th_at at, const char *src, const char *const *argv)
 /* The control makes APP and pushes its first release (v1). */
 static void push_app(void)
 {
-	char *src = th_path("%s/src", dir[0]), *file = th_path("%s/Procfile", src);
-	char *repo = th_path("%s/apps/%s.git", root[0], APP);
+	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/Procfile", src);
+	char *repo = th_path("%s/apps/%s.git", hs[0].root, APP);
 	cr_assert_eq(mkdir(src, 0700), 0);
 	th_write(file, procfile, 0644);
 	free(OK(0, "apps:create", APP));
@@ -446,7 +434,7 @@ static const char *instances_of(const char *out)
 /* 1 when host i's slug store holds hex. */
 static int stored_on(int i, const char *hex)
 {
-	char *p = th_path("%s/store/sha256/%.2s/%s.tar.zst", root[i], hex, hex + 2);
+	char *p = th_path("%s/store/sha256/%.2s/%s.tar.zst", hs[i].root, hex, hex + 2);
 	int yes = access(p, F_OK) == 0;
 	free(p);
 	return yes;
@@ -455,7 +443,7 @@ static int stored_on(int i, const char *hex)
 Test(hosts, the_control_makes_a_host_run_its_release_through_the_node_agent)
 {
 	allow_control_on(1);
-	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h1", hs[1].url));
 	push_app();
 
 	/* v1 applied: the slug travels, h1 makes the app, starts it and its router serves it */
@@ -524,7 +512,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	free(req);
 
 	/* hosts:apply of an app with nothing deployed, or to a host not joined: refused */
-	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h1", hs[1].url));
 	free(OK(0, "apps:create", APP));
 	r = SW(0, "hosts:apply", "h1", "-a", APP);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
@@ -535,7 +523,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "h9") && !strchr(r.err, '\n')[1], "%s", r.err);
 	th_result_free(&r);
-	char *made = th_path("%s/apps/%s.git", root[1], APP);
+	char *made = th_path("%s/apps/%s.git", hs[1].root, APP);
 	cr_assert_neq(access(made, F_OK), 0, "%s was made", made);
 	free(made);
 
@@ -546,7 +534,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	want = th_path("this host has no slug %s: send it first", other);
 	REFUSED(r, 1, want);
 	th_result_free(&r);
-	char *ghost = th_path("%s/apps/ghost.git", root[1]);
+	char *ghost = th_path("%s/apps/ghost.git", hs[1].root);
 	cr_assert_neq(access(ghost, F_OK), 0, "%s was made", ghost);
 	free(ghost);
 	free(want);
@@ -575,8 +563,8 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 {
 	allow_control_on(1);
 	allow_control_on(2);
-	free(OK(0, "hosts:add", "h1", url[1]));
-	free(OK(0, "hosts:add", "h2", url[2]));
+	free(OK(0, "hosts:add", "h1", hs[1].url));
+	free(OK(0, "hosts:add", "h2", hs[2].url));
 	push_app();
 
 	/* no host named: every host takes v1 */
@@ -595,12 +583,12 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 
 	/* h2's operator gives the app's /tmp 8M there: a v2 keeping 16M fails its gate on h2 only */
 	const char *tmp[] = { "git", "config", "--file", NULL, "slipway.tmpSize", "8M", NULL };
-	char *config = th_path("%s/apps/%s.git/config", root[2], APP);
+	char *config = th_path("%s/apps/%s.git/config", hs[2].root, APP);
 	tmp[3] = config;
-	free(ok_at(TH_AT, on(2, tmp)));
+	free(th_netns_ok_at(TH_AT, on(2, tmp)));
 	/* and waits 20 s, not 60, for an instance to serve */
 	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
-	free(ok_at(TH_AT, on(2, boot)));
+	free(th_netns_ok_at(TH_AT, on(2, boot)));
 	free(config);
 	free(OK(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP));
 	struct th_result r = SW(0, "hosts:apply", "-a", APP);
@@ -646,12 +634,12 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 /* The SHA-256 of the one slug host i's store holds (malloc'ed). */
 static char *the_slug_on(int i)
 {
-	char *cmd = th_path("ls %s/store/sha256/*/ | head -n 1", root[i]);
+	char *cmd = th_path("ls %s/store/sha256/*/ | head -n 1", hs[i].root);
 	const char *argv[] = { "sh", "-c", cmd, NULL };
-	char *out = ok_at(TH_AT, on(i, argv));
-	char *dirp = th_path("%s/store/sha256", root[i]);
+	char *out = th_netns_ok_at(TH_AT, on(i, argv));
+	char *dirp = th_path("%s/store/sha256", hs[i].root);
 	const char *argv2[] = { "ls", dirp, NULL };
-	char *two = ok_at(TH_AT, on(i, argv2));
+	char *two = th_netns_ok_at(TH_AT, on(i, argv2));
 	char *hex = th_path("%.2s%.62s", two, out);
 	free(two);
 	free(dirp);
@@ -683,7 +671,7 @@ static char *apply_on(int i, const char *doc)
 Test(hosts, a_prepared_release_waits_for_its_switch_until_its_deadline)
 {
 	allow_control_on(1);
-	free(OK(0, "hosts:add", "h1", url[1]));
+	free(OK(0, "hosts:add", "h1", hs[1].url));
 	push_app();
 	free(OK(0, "hosts:apply", "h1", "-a", APP));
 	char *state = state_on(1), *v1 = instances_in(state);
@@ -743,17 +731,6 @@ Test(hosts, a_prepared_release_waits_for_its_switch_until_its_deadline)
 	free(v1);
 }
 
-/* 1 when pid is a live process (not a zombie). */
-static int alive(pid_t pid)
-{
-	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
-	const char *paren = s ? strrchr(s, ')') : NULL;
-	int yes = paren && paren[1] == ' ' && paren[2] != 'Z';
-	free(s);
-	free(p);
-	return yes;
-}
-
 Test(hosts, the_teardown_leaves_no_namespace_and_no_process)
 {
 	char *names[HOSTS + 1];
@@ -761,7 +738,7 @@ Test(hosts, the_teardown_leaves_no_namespace_and_no_process)
 	for (int i = 0; i < HOSTS; i++)
 		names[i + 1] = xstrdup(tb.ns[i]);
 	for (int i = 1; i < HOSTS; i++)
-		cr_assert(alive(sshd[i]) && alive(run[i]));
+		cr_assert(th_pid_alive(sshd[i]) && th_pid_alive(run[i]));
 	th_netns_down(&tb);
 	char *list = th_netns_list();
 	for (int i = 0; i <= HOSTS; i++) {
@@ -769,10 +746,11 @@ Test(hosts, the_teardown_leaves_no_namespace_and_no_process)
 		free(names[i]);
 	}
 	for (int i = 1; i < HOSTS; i++)
-		cr_assert(!alive(sshd[i]) && !alive(run[i]), "host %d's sshd or server:run is left", i);
+		cr_assert(!th_pid_alive(sshd[i]) && !th_pid_alive(run[i]),
+			  "host %d's sshd or server:run is left", i);
 	struct buf left = BUF_INIT;
 	for (int i = 1; i < HOSTS; i++)
-		cr_assert_eq(th_processes_with(root[i]), 0, "processes of %s are left", root[i]);
+		cr_assert_eq(th_processes_with(hs[i].root), 0, "processes of %s are left", hs[i].root);
 	buf_release(&left);
 	free(list);
 }

@@ -38,17 +38,6 @@ static void teardown(void)
 
 TestSuite(netns, .init = setup, .fini = teardown, .timeout = 120);
 
-/* 1 when pid is a live process (not a zombie). */
-static int alive(pid_t pid)
-{
-	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);
-	const char *paren = s ? strrchr(s, ')') : NULL;
-	int yes = paren && paren[1] == ' ' && paren[2] != 'Z';
-	free(s);
-	free(p);
-	return yes;
-}
-
 Test(netns, hosts_reach_each_other_by_address_and_only_inside_the_bed)
 {
 	th_sshd_require();
@@ -98,7 +87,7 @@ Test(netns, server_runs_inside_a_host_and_the_teardown_leaves_nothing)
 	char *kv = th_path("SLIPWAY_ROOT=%s", root);
 	const char *env[] = { kv, "SLIPWAY_HTTP_ADDRESS=127.0.0.1", "SLIPWAY_HTTP_PORT=8080", NULL };
 	pid_t run = th_netns_server_run(tb.ns[1], root, env, log);
-	cr_assert(alive(run));
+	cr_assert(th_pid_alive(run));
 	/* the router answers inside host 1, on its own loopback */
 	cr_assert(th_netns_port_open(tb.ns[1], "127.0.0.1", 8080));
 	cr_assert_not(th_netns_port_open(tb.ns[0], "127.0.0.1", 8080));
@@ -109,7 +98,7 @@ Test(netns, server_runs_inside_a_host_and_the_teardown_leaves_nothing)
 	for (size_t i = 0; i < tb.n; i++)
 		names[n++] = xstrdup(tb.ns[i]);
 	th_netns_down(&tb);
-	cr_assert_not(alive(run), "server:run outlived its namespace");
+	cr_assert_not(th_pid_alive(run), "server:run outlived its namespace");
 	char *list = th_netns_list();
 	for (size_t i = 0; i < n; i++) {
 		cr_assert_null(strstr(list, names[i]), "%s is left:\n%s", names[i], list);

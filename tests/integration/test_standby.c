@@ -28,7 +28,8 @@
 
 static struct th_netns tb;
 static char *sb, *standby_url;
-static char *dir[HOSTS], *root[HOSTS], *sshdir[HOSTS], *src[HOSTS], *repo[HOSTS];
+static struct th_netns_host hs[HOSTS];
+static char *sshdir[HOSTS], *src[HOSTS], *repo[HOSTS];
 static char *kv[HOSTS][4];
 static const char *env[HOSTS][13];
 static pid_t sshd = -1;
@@ -41,16 +42,14 @@ static void setup(void)
 	th_netns_up(&tb, HOSTS);
 	standby_url = th_path("ssh://root@%s", tb.addr[1]);
 	for (int i = 0; i < HOSTS; i++) {
-		dir[i] = th_path("%s/h%d", sb, i);
-		root[i] = th_path("%s/root", dir[i]);
-		sshdir[i] = th_path("%s/ssh", dir[i]);
-		src[i] = th_path("%s/src", dir[i]);
-		repo[i] = th_path("%s/apps/%s.git", root[i], APP);
-		cr_assert_eq(mkdir(dir[i], 0700), 0);
+		th_netns_host(&hs[i], &tb, sb, i);
+		sshdir[i] = th_path("%s/ssh", hs[i].dir);
+		src[i] = th_path("%s/src", hs[i].dir);
+		repo[i] = th_path("%s/apps/%s.git", hs[i].root, APP);
 		cr_assert_eq(mkdir(sshdir[i], 0700), 0);
-		kv[i][0] = th_path("SLIPWAY_ROOT=%s", root[i]);
+		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
 		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
-		kv[i][2] = th_path("HOME=%s", dir[i]);
+		kv[i][2] = th_path("HOME=%s", hs[i].dir);
 		kv[i][3] = th_path("SLIPWAY_STANDBY=%s", i == 0 ? standby_url : "");
 		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], kv[i][3],
 				    "SLIPWAY_USER=alice@example.com", "LC_ALL=C", "TZ=UTC",
@@ -70,8 +69,7 @@ static void teardown(void)
 	for (int i = 0; i < HOSTS; i++) {
 		for (int k = 0; k < 4; k++)
 			free(kv[i][k]);
-		free(dir[i]);
-		free(root[i]);
+		th_netns_host_free(&hs[i]);
 		free(sshdir[i]);
 		free(src[i]);
 		free(repo[i]);
@@ -87,19 +85,12 @@ TestSuite(standby, .init = setup, .fini = teardown, .timeout = 180);
 /* argv run on host i (inside its namespace, with its environment). */
 static struct th_result on(int i, const char *const *argv)
 {
-	return th_netns_run(tb.ns[i], dir[i], env[i], NULL, argv);
+	return th_netns_run(tb.ns[i], hs[i].dir, env[i], NULL, argv);
 }
 #define SW(i, ...) on(i, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
 #define GIT(i, ...) on(i, (const char *const[]){ "git", "-C", src[i], __VA_ARGS__, NULL })
 
-static char *ok_at(struct th_at at, struct th_result r)
-{
-	cr_assert_eq(r.status, 0, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file, at.line,
-		     r.status, r.out, r.err);
-	free(r.err);
-	return r.out;
-}
-#define OK(r) ok_at(TH_AT, (r))
+#define OK(r) th_netns_ok_at(TH_AT, (r))
 
 /* Asserts a refusal: status, one line on stderr holding want, nothing on stdout; frees r. */
 static void refused_at(struct th_at at, struct th_result r, int status, const char *want)
@@ -132,7 +123,7 @@ static int release_count(int i)
 /* Asserts fsck finds host i's root consistent. */
 static void fsck_clean_at(struct th_at at, int i)
 {
-	char *out = ok_at(at, SW(i, "fsck"));
+	char *out = th_netns_ok_at(at, SW(i, "fsck"));
 	cr_assert_str_eq(out, "fsck: everything is consistent\n", "at %s:%d", at.file, at.line);
 	free(out);
 }
@@ -259,7 +250,7 @@ Test(standby, the_ledger_is_mirrored_and_the_standby_refuses_to_write_until_prom
 /* The control's mirror push of APP's ledger to the standby's sshd, as standby_mirror() sends it. */
 static struct th_result mirror_push(long long epoch)
 {
-	char *key = th_path("%s/hosts/id_ed25519", root[0]);
+	char *key = th_path("%s/hosts/id_ed25519", hs[0].root);
 	char *ssh = th_path("GIT_SSH_COMMAND=ssh -F /dev/null -i %s -o IdentitiesOnly=yes "
 			    "-o BatchMode=yes -o StrictHostKeyChecking=no "
 			    "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR", key);
@@ -269,7 +260,7 @@ static struct th_result mirror_push(long long epoch)
 	const char *argv[] = { "git", "-C", repo[0], "push", "--atomic", rp, dest,
 			       "+refs/releases/*:refs/releases/*", "+refs/slipway/*:refs/slipway/*",
 			       NULL };
-	struct th_result r = th_netns_run(tb.ns[0], dir[0], e, NULL, argv);
+	struct th_result r = th_netns_run(tb.ns[0], hs[0].dir, e, NULL, argv);
 	free(dest);
 	free(rp);
 	free(ssh);
@@ -288,7 +279,7 @@ Test(standby, the_old_control_mirror_push_is_refused_by_epoch_and_would_overwrit
 	cr_assert(strstr(v3, "Set FOO config vars"), "%s", v3);
 
 	/* the old control, fencing turned off there: it records its own v3 */
-	char *state = th_path("%s/hosts/standby", root[0]);
+	char *state = th_path("%s/hosts/standby", hs[0].root);
 	unlink(state);
 	free(state);
 	kv[0][3][strlen("SLIPWAY_STANDBY=")] = '\0';
@@ -315,7 +306,7 @@ Test(standby, the_old_control_mirror_push_is_refused_by_epoch_and_would_overwrit
 			       "receive-pack", repo[1],
 			       "+refs/releases/*:refs/releases/*", "+refs/slipway/*:refs/slipway/*",
 			       NULL };
-	free(OK(th_netns_run(tb.ns[0], dir[0], NULL, NULL, argv)));
+	free(OK(th_netns_run(tb.ns[0], hs[0].dir, NULL, NULL, argv)));
 	now = OK(SW(1, "releases:info", "v3", "-a", APP));
 	cr_assert(strstr(now, "Set BAR config vars"), "%s", now);
 	free(now);
@@ -359,7 +350,7 @@ Test(standby, promotion_is_refused_while_fsck_finds_a_problem)
 	cr_assert(p, "%s", r.out);
 	char *hex = xstrndup(p + 7, 64);
 	th_result_free(&r);
-	char *slug = th_path("%s/store/sha256/%.2s/%s.tar.zst", root[1], hex, hex + 2);
+	char *slug = th_path("%s/store/sha256/%.2s/%s.tar.zst", hs[1].root, hex, hex + 2);
 	cr_assert_eq(unlink(slug), 0, "%s", slug);
 	char *host = hostname();
 	char *want = th_path("cannot promote: fsck found 2 problems, the first: %s: ", APP);
