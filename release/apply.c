@@ -280,6 +280,39 @@ static const char *first_said(const char *said)
 	return said ? said + strspn(said, " !-") : "";
 }
 
+/* What a step of the release path does: activate(), activate_prepare(), activate_finish(). */
+enum step { STEP_ACTIVATE, STEP_PREPARE, STEP_FINISH };
+
+/*
+ * Runs step on r (p: the prepared release of STEP_PREPARE and
+ * STEP_FINISH; hold_s and tag: STEP_PREPARE's) with what it says into
+ * *said (malloc'ed, the caller's to free).
+ */
+static int run_step(struct app_ctx *ctx, enum step step, struct release *r,
+		    struct activate_prep *p, int hold_s, const char *tag, char **said)
+{
+	struct activate_report rep;
+	size_t len = 0;
+	FILE *out = open_memstream(said, &len);
+	if (!out)
+		return sw_error_errno(SW_ERROR, "cannot make a buffer");
+	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
+	int err = step == STEP_ACTIVATE ? activate(&o, r)
+		  : step == STEP_PREPARE ? activate_prepare(&o, r, hold_s, tag, p)
+					 : activate_finish(&o, r, p);
+	fclose(out);
+	return err;
+}
+
+/* 0 when r went live; else the error saying so, with the first line said. */
+static int went_live(const struct apply_doc *d, const struct release *r, const char *said)
+{
+	if (r->status == RELEASE_SUCCEEDED)
+		return 0;
+	return sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s", d->version,
+			    d->app, (int)strcspn(first_said(said), "\n"), first_said(said));
+}
+
 /*
  * d made a release here through activate() (tag NULL) or, in phase
  * prepare, prepared and held for its switch under tag; *local gets its
@@ -290,33 +323,20 @@ static int release_here(struct app_ctx *ctx, const struct apply_doc *d, const ch
 {
 	struct release r = RELEASE_INIT;
 	struct activate_prep p = ACTIVATE_PREP_INIT;
-	struct activate_report rep;
 	char *said = NULL;
-	size_t len = 0;
 	int err;
 
 	if ((err = release_of(ctx->root, d, &r)))
 		goto done;
-	FILE *out = open_memstream(&said, &len);
-	if (!out) {
-		err = sw_error_errno(SW_ERROR, "cannot make a buffer");
-		goto done;
-	}
-	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
-	if (tag)
-		err = activate_prepare(&o, &r, d->hold_s ? d->hold_s : APPLY_HOLD_S, tag, &p);
-	else
-		err = activate(&o, &r);
-	fclose(out);
+	err = run_step(ctx, tag ? STEP_PREPARE : STEP_ACTIVATE, &r, &p,
+		       d->hold_s ? d->hold_s : APPLY_HOLD_S, tag, &said);
 	/* a host that cannot prepare says why in the words of its gate */
 	if (!err && tag && !p.ready)
 		err = sw_error_set(SW_ERROR, "%.*s",
 				   (int)strcspn(p.output.data ? p.output.data : "", "\n"),
 				   p.output.data ? p.output.data : "");
-	else if (!err && !tag && r.status != RELEASE_SUCCEEDED)
-		err = sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s",
-				   d->version, d->app, (int)strcspn(first_said(said), "\n"),
-				   first_said(said));
+	else if (!err && !tag)
+		err = went_live(d, &r, said);
 	*local = r.version;
 done:
 	free(said);
@@ -334,9 +354,7 @@ static int prepared_here(struct app_ctx *ctx, const struct apply_doc *d, const c
 {
 	struct release r = RELEASE_INIT;
 	struct activate_prep p = ACTIVATE_PREP_INIT;
-	struct activate_report rep;
 	char *said = NULL;
-	size_t len = 0;
 	int err = activate_prepared(ctx, tag, &r, &p);
 	if (err)
 		goto done;
@@ -346,18 +364,9 @@ static int prepared_here(struct app_ctx *ctx, const struct apply_doc *d, const c
 				     "the control aborted the release on every host");
 		goto done;
 	}
-	FILE *out = open_memstream(&said, &len);
-	if (!out) {
-		err = sw_error_errno(SW_ERROR, "cannot make a buffer");
-		goto done;
-	}
-	struct activate_opts o = { .ctx = ctx, .out = out, .report = &rep };
-	err = activate_finish(&o, &r, &p);
-	fclose(out);
-	if (!err && r.status != RELEASE_SUCCEEDED)
-		err = sw_error_set(SW_ERROR, "v%d of %s did not go live on this host: %.*s",
-				   d->version, d->app, (int)strcspn(first_said(said), "\n"),
-				   first_said(said));
+	err = run_step(ctx, STEP_FINISH, &r, &p, 0, tag, &said);
+	if (!err)
+		err = went_live(d, &r, said);
 done:
 	free(said);
 	activate_prep_release(&p);
