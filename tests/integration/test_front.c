@@ -240,6 +240,15 @@ static size_t pids_of(int i, const char *what, pid_t *out, size_t max)
 	return n;
 }
 
+/* Asserts what apps:hosts on the control says for the app. */
+static void hosts_are_at(struct th_at at, const char *want)
+{
+	char *out = th_netns_ok_at(at, SW(0, "apps:hosts", "-a", "myapp"));
+	cr_assert_str_eq(out, want, "at %s:%d", at.file, at.line);
+	free(out);
+}
+#define HOSTS_ARE(want) hosts_are_at(TH_AT, want)
+
 /* The control's file for the app. */
 static char *front_file(void)
 {
@@ -292,14 +301,10 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	free(hosts);
 	free(p);
 	/* joining hosts sends them none of an app they do not run (by default, its hosts run it) */
-	char *out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts (all)\nlocal\n");
-	free(out);
+	HOSTS_ARE("=== myapp Hosts (all)\nlocal\n");
 	/* each run host serves the app it was pushed to: named, they get its requests */
 	free(OK(0, "apps:hosts:set", "local,h1,h2", "-a", "myapp"));
-	out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts\nlocal\nh1\nh2\n");
-	free(out);
+	HOSTS_ARE("=== myapp Hosts\nlocal\nh1\nh2\n");
 
 	/* both hosts answer */
 	char *seen = get_n(20);
@@ -314,15 +319,11 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 				"(local is this server), or all\n");
 	cr_assert_str_eq(r.out, "");
 	th_result_free(&r);
-	out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts\nlocal\nh1\nh2\n");
-	free(out);
+	HOSTS_ARE("=== myapp Hosts\nlocal\nh1\nh2\n");
 
 	/* h2 only: only h2 answers */
 	free(OK(0, "apps:hosts:set", "h2", "-a", "myapp"));
-	out = OK(0, "apps:hosts", "-a", "myapp");
-	cr_assert_str_eq(out, "=== myapp Hosts\nh2\n");
-	free(out);
+	HOSTS_ARE("=== myapp Hosts\nh2\n");
 	seen = get_n(10);
 	cr_assert_eq(failed(seen, "2"), 0, "%s", seen);
 	free(seen);
@@ -361,7 +362,7 @@ Test(front, answers_from_its_hosts_through_failures_and_drains)
 	app_services(1, "-u");
 
 	/* drained: the app's file no longer names h1, and requests keep succeeding */
-	out = OK(0, "hosts:remove", "--drain", "h1");
+	char *out = OK(0, "hosts:remove", "--drain", "h1");
 	cr_assert_str_eq(out, "Removing host h1... done\n");
 	free(out);
 	conf = front_file();

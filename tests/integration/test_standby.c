@@ -129,6 +129,19 @@ static void fsck_clean_at(struct th_at at, int i)
 }
 #define FSCK_CLEAN(i) fsck_clean_at(TH_AT, i)
 
+/* Asserts the standby holds the control's n releases of APP, the same, and fsck finds it clean. */
+static void mirrored_at(struct th_at at, int n)
+{
+	char *a = th_netns_ok_at(at, SW(0, "releases", "-a", APP, "--json"));
+	char *b = th_netns_ok_at(at, SW(1, "releases", "-a", APP, "--json"));
+	cr_assert_eq(th_count(a, "\"version\":"), n, "at %s:%d: %s", at.file, at.line, a);
+	cr_assert_str_eq(a, b, "at %s:%d", at.file, at.line);
+	free(a);
+	free(b);
+	fsck_clean_at(at, 1);
+}
+#define MIRRORED(n) mirrored_at(TH_AT, n)
+
 /* A commit of index.txt = content in host i's checkout. */
 static void commit(int i, const char *content)
 {
@@ -195,12 +208,7 @@ static char *hostname(void)
 Test(standby, the_ledger_is_mirrored_and_the_standby_refuses_to_write_until_promoted)
 {
 	two_releases_mirrored();
-	char *a = releases(0), *b = releases(1);
-	cr_assert_eq(th_count(a, "\"version\":"), 2, "%s", a);
-	cr_assert_str_eq(a, b);
-	free(a);
-	free(b);
-	FSCK_CLEAN(1);
+	MIRRORED(2);
 
 	/* a standby takes no user push and makes no release, and says who does */
 	cr_assert_eq(mkdir(src[1], 0700), 0);
@@ -333,12 +341,7 @@ Test(standby, a_mirror_that_fails_never_fails_the_release_and_the_next_one_catch
 	char *out = OK(SW(0, "config:set", "FOO=bar", "-a", APP));
 	cr_assert_null(strstr(out, "standby"), "%s", out);
 	free(out);
-	char *a = releases(0), *b = releases(1);
-	cr_assert_eq(th_count(a, "\"version\":"), 2, "%s", a);
-	cr_assert_str_eq(a, b);
-	free(a);
-	free(b);
-	FSCK_CLEAN(1);
+	MIRRORED(2);
 }
 
 Test(standby, promotion_is_refused_while_fsck_finds_a_problem)
