@@ -281,6 +281,17 @@ char *th_netns_ok_at(struct th_at at, struct th_result r)
 	return r.out;
 }
 
+void th_netns_refused_at(struct th_at at, const struct th_result *r, int status,
+			 const char *want)
+{
+	cr_assert_eq(r->status, status, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file,
+		     at.line, r->status, r->out, r->err);
+	const char *nl = strchr(r->err, '\n');
+	cr_assert(nl && !nl[1], "at %s:%d: not one line: %s", at.file, at.line, r->err);
+	cr_assert(strstr(r->err, want), "at %s:%d: no '%s' in: %s", at.file, at.line, want, r->err);
+	cr_assert_str_eq(r->out, "", "at %s:%d", at.file, at.line);
+}
+
 int th_pid_alive(pid_t pid)
 {
 	char *p = th_path("/proc/%d/stat", (int)pid), *s = th_read(p, NULL);

@@ -106,6 +106,10 @@ void th_netns_host_free(struct th_netns_host *h);
 /* Asserts r exited 0 (its output in the message); frees its stderr, returns its stdout. */
 char *th_netns_ok_at(struct th_at at, struct th_result r);
 
+/* Asserts a refusal: status, one line on stderr holding want, nothing on stdout. */
+void th_netns_refused_at(struct th_at at, const struct th_result *r, int status,
+			 const char *want);
+
 /* 1 when pid is a live process (not a zombie). */
 int th_pid_alive(pid_t pid);
 

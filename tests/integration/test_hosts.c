@@ -116,17 +116,8 @@ static struct th_result on(int i, const char *const *argv)
 
 #define OK(i, ...) th_netns_ok_at(TH_AT, SW(i, __VA_ARGS__))
 
-/* Asserts a refusal: status, one line on stderr holding want, nothing on stdout. */
-static void refused_at(struct th_at at, struct th_result r, int status, const char *want)
-{
-	cr_assert_eq(r.status, status, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file,
-		     at.line, r.status, r.out, r.err);
-	const char *nl = strchr(r.err, '\n');
-	cr_assert(nl && !nl[1], "at %s:%d: not one line: %s", at.file, at.line, r.err);
-	cr_assert(strstr(r.err, want), "at %s:%d: no '%s' in: %s", at.file, at.line, want, r.err);
-	cr_assert_str_eq(r.out, "", "at %s:%d", at.file, at.line);
-}
-#define REFUSED(...) refused_at(TH_AT, __VA_ARGS__)
+/* Asserts a refusal of r: status, one line on stderr holding want, nothing on stdout. */
+#define REFUSED(r, ...) th_netns_refused_at(TH_AT, &(r), __VA_ARGS__)
 
 /* s with each run of spaces made one. */
 static char *squeeze(const char *s)

@@ -95,12 +95,7 @@ static struct th_result on(int i, const char *const *argv)
 /* Asserts a refusal: status, one line on stderr holding want, nothing on stdout; frees r. */
 static void refused_at(struct th_at at, struct th_result r, int status, const char *want)
 {
-	cr_assert_eq(r.status, status, "at %s:%d: exit %d\nstdout: %s\nstderr: %s", at.file,
-		     at.line, r.status, r.out, r.err);
-	const char *nl = strchr(r.err, '\n');
-	cr_assert(nl && !nl[1], "at %s:%d: not one line: %s", at.file, at.line, r.err);
-	cr_assert(strstr(r.err, want), "at %s:%d: no '%s' in: %s", at.file, at.line, want, r.err);
-	cr_assert_str_eq(r.out, "", "at %s:%d", at.file, at.line);
+	th_netns_refused_at(at, &r, status, want);
 	th_result_free(&r);
 }
 #define REFUSED(...) refused_at(TH_AT, __VA_ARGS__)
