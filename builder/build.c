@@ -566,8 +566,8 @@ static int load_base(struct build *b, struct ledger *l)
 /*
  * With S3 configured (store/s3.h), the slug goes there before its release
  * is recorded: a release always names a slug every host can fetch.  A slug
- * the bucket has already is not sent again (so record() checking again
- * after run_build() sent it costs one HEAD).
+ * the bucket has already is not sent again (so checking again before a
+ * release built in pre-receive is recorded costs one HEAD).
  */
 static int upload_slug(struct build *b)
 {
@@ -585,9 +585,6 @@ static int upload_slug(struct build *b)
 
 static int record(struct build *b)
 {
-	int err = upload_slug(b);
-	if (err)
-		return err;
 	struct activate_opts ao = { .ctx = b->o->ctx, .out = b->out, .report = &b->report };
 	b->r.description = xasprintf("Deploy %.7s%s", b->o->rev, b->o->retry ? " (retry)" : "");
 	b->r.user = xstrdup(b->o->user);
@@ -771,7 +768,8 @@ int build_deploy(const struct build_opts *o, int *version, struct build_timings 
 			err = load_base(&b, l);
 			add_bp_vars(&b);
 		}
-		if (!err && !(err = record(&b)))
+		/* built in pre-receive, sent then: checked again (one HEAD), as it is recorded now */
+		if (!err && !(err = upload_slug(&b)) && !(err = record(&b)))
 			timings->record = lap(&b);
 		goto recorded;
 	}

@@ -51,15 +51,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 	struct req *r = p;
 	size_t len = size * n;
 	if (r->fd >= 0 && r->status / 100 == 2) {
-		for (size_t off = 0; off < len;) {
-			ssize_t w = write(r->fd, data + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				r->write_errno = w < 0 ? errno : EIO;
-				return 0;
-			}
-			off += (size_t)w;
+		if (fs_write_all(r->fd, data, len) < 0) {
+			r->write_errno = errno ? errno : EIO;
+			return 0;
 		}
 		if (cas_hasher_add(&r->hash, data, len) < 0)
 			return 0;
