@@ -7,6 +7,7 @@
 #include "runtime/router.h"
 #include "runtime/supervisor.h"
 #include "store/acme.h"
+#include "store/addons.h"
 #include "store/app.h"
 #include "store/certs.h"
 #include "store/paths.h"
@@ -124,17 +125,6 @@ fail:
 	return NULL;
 }
 
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char r[32];
-	if (bytes > sizeof(r))
-		bytes = sizeof(r);
-	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
-		memset(r, 0x5a, bytes);
-	for (size_t i = 0; i < bytes; i++)
-		sprintf(out + 2 * i, "%02x", r[i]);
-}
-
 /* What the checks before an order go by. */
 struct preflight {
 	char *server;          /* slipway.acmeResolver, or NULL: the system's resolver */
@@ -237,9 +227,11 @@ int acme_preflight(const char *root, const struct strvec *names)
 	struct router_listen l;
 	struct preflight p = { .token = "slipway-probe-" };
 	uint64_t port = 0;
-	random_hex(p.token + strlen(p.token), 16);
-	random_hex(p.want, 16);
-	int err = router_listen_read(root, &l);
+	int err = addon_random_hex(p.token + strlen(p.token), 16);
+	if (!err)
+		err = addon_random_hex(p.want, 16);
+	if (!err)
+		err = router_listen_read(root, &l);
 	if (!err)
 		err = settings_open(&s, root, NULL);
 	if (!err)
