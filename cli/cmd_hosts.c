@@ -272,9 +272,7 @@ static int hosts_named(struct cli *c, struct strvec *names, struct buf *said)
 	if (!err && all && !names->n && (err = hosts_read(c->root, &h, &n)) == 0) {
 		for (size_t i = 0; i < n; i++)
 			strvec_push(names, h[i].name);
-		for (size_t i = 0; i < n; i++)
-			host_rec_release(&h[i]);
-		free(h);
+		hosts_free(h, n);
 	}
 	if (!err && !names->n)
 		err = sw_error_set(SW_ENOTFOUND, "there is no run host yet (hosts:add one first)");

@@ -445,9 +445,12 @@ done:
 	return err;
 }
 
-/* node_apply(), an abort saying reason (may be NULL) */
+/*
+ * node_apply(), an abort saying reason (may be NULL); the slug is sent
+ * first when send_slug (a switch after its prepare, and an abort, need none)
+ */
 static int apply_phase(const char *root, const char *host, const char *app, const char *phase,
-		       const char *reason, struct buf *out)
+		       const char *reason, int send_slug, struct buf *out)
 {
 	struct host_rec h = { 0 };
 	struct host_url u = HOST_URL_INIT;
@@ -473,10 +476,12 @@ static int apply_phase(const char *root, const char *host, const char *app, cons
 	if ((err = write_state(root, app, &r, phase, reason, fd)))
 		goto done;
 	/* the slug first: the agent reads it only when its store lacks it */
-	slug = cas_path(root, r.slug);
-	req = xasprintf("slug %s", r.slug);
-	if ((err = call(root, &u, req, slug, kh, 0, NODE_SLUG_TIMEOUT_SEC, &said)))
-		goto done;
+	if (send_slug) {
+		slug = cas_path(root, r.slug);
+		req = xasprintf("slug %s", r.slug);
+		if ((err = call(root, &u, req, slug, kh, 0, NODE_SLUG_TIMEOUT_SEC, &said)))
+			goto done;
+	}
 	err = call(root, &u, "apply", doc, kh, 0, NODE_APPLY_TIMEOUT_SEC, out);
 done:
 	if (fd >= 0) {
@@ -497,7 +502,7 @@ done:
 int node_apply(const char *root, const char *host, const char *app, const char *phase,
 	       struct buf *out)
 {
-	return apply_phase(root, host, app, phase, NULL, out);
+	return apply_phase(root, host, app, phase, NULL, strcmp(phase, "abort") != 0, out);
 }
 
 int node_release(const char *root, const char *app, const struct strvec *hosts,
@@ -509,18 +514,18 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 	/* phase 1: every host starts the release beside the old one, through its gate */
 	for (size_t i = 0; !err && i < hosts->n; i++) {
 		buf_truncate(&said, 0);
-		if ((err = apply_phase(root, hosts->v[i], app, "prepare", NULL, &said)))
+		if ((err = apply_phase(root, hosts->v[i], app, "prepare", NULL, 1, &said)))
 			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
 	}
 	/* one host could not: none switches, and what any of them started stops */
 	for (size_t i = 0; err && i < hosts->n; i++) {
 		buf_truncate(&said, 0);
-		(void)apply_phase(root, hosts->v[i], app, "abort", why, &said);
+		(void)apply_phase(root, hosts->v[i], app, "abort", why, 0, &said);
 	}
 	/* phase 2: every host switches */
 	for (size_t i = 0; !err && i < hosts->n; i++) {
 		size_t before = out->len;
-		if ((err = apply_phase(root, hosts->v[i], app, "switch", NULL, out))) {
+		if ((err = apply_phase(root, hosts->v[i], app, "switch", NULL, 0, out))) {
 			buf_truncate(out, before);
 			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
 		}
