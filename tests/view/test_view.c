@@ -164,7 +164,7 @@ Test(view, a_releases_add_ons_are_shown_with_the_names_they_are_attached_as)
 			 "\"config_vars\":[\"DATABASE_URL\"]},{\"name\":\"redis-clear-7\",\"as\":"
 			 "\"REDIS\",\"config_vars\":[]}]"), "%s", out.data);
 	buf_release(&out);
-	view_release_info(&out, &r, 1, NULL, r.created);
+	view_release_info(&out, &r, 1, NULL, NULL, r.created);
 	cr_assert(strstr(out.data, "\nAddons:    postgresql-amber-12 (DATABASE), redis-clear-7 (REDIS)\n"),
 		  "%s", out.data);
 	buf_release(&out);
