@@ -282,10 +282,10 @@ int hostview_logs(const char *root, const char *app, const struct strvec *hosts,
 		/* past the answer's first line, which says how many follow */
 		const char *a = answers[h].data ? answers[h].data : "";
 		const char *nl = strchr(a, '\n');
-		src[h].text = nl ? nl + 1 : "";
-		src[h].len = answers[h].len - (size_t)(src[h].text - a);
-		if (!nl)
-			src[h].text = NULL;
+		if (nl) {
+			src[h].text = nl + 1;
+			src[h].len = answers[h].len - (size_t)(src[h].text - a);
+		}
 	}
 	if (!err) {
 		hostview_logs_merge(src, hosts->n ? hosts->n : 1, n, f->raw, &merged);
