@@ -168,6 +168,15 @@ static char *logs_until(const char *want)
 	return NULL;
 }
 
+/* logs --tail on the control for 3 seconds (it follows until stopped). */
+static struct th_result tail_logs(void)
+{
+	const char *argv[] = { "timeout", "3", SLIPWAY_BIN, "logs", "--tail", "-a", APP, NULL };
+	struct th_result r = on(0, NULL, argv);
+	cr_assert_eq(r.status, 124, "%s%s", r.out, r.err); /* stopped by timeout, not failed */
+	return r;
+}
+
 /* The line of text holding what (malloc'ed; asserted there). */
 static char *line_of(const char *text, const char *what)
 {
@@ -208,6 +217,10 @@ Test(hostview, an_app_on_the_control_alone_shows_as_on_a_single_server)
 	char *info = OK(0, "releases:info", "-a", APP);
 	cr_assert(!strstr(info, "Hosts:"), "%s", info);
 	free(info);
+	struct th_result r = tail_logs();
+	cr_assert(strstr(r.out, "GET /alone") && !strstr(r.out, " local "), "%s", r.out);
+	cr_assert_str_eq(r.err, "");
+	th_result_free(&r);
 }
 
 Test(hostview, ps_logs_and_releases_info_show_each_host)
@@ -260,6 +273,13 @@ Test(hostview, ps_logs_and_releases_info_show_each_host)
 	char *nl = strchr(two, '\n');
 	cr_assert(nl && strchr(nl + 1, '\n') && !strchr(nl + 1, '\n')[1], "%s", two);
 	free(two);
+
+	/* --tail follows this server's lines only, and says so */
+	struct th_result r = tail_logs();
+	cr_assert(strstr(r.err, "--tail follows this server's lines only, not those of shop's run "
+			  "hosts: logs without --tail merges them\n"), "%s", r.err);
+	cr_assert(strstr(r.out, "slipway[api]: ") && !strstr(r.out, "GET /one "), "%s", r.out);
+	th_result_free(&r);
 
 	/* releases:info names the hosts that run it */
 	char *info = OK(0, "releases:info", "-a", APP);
