@@ -4,9 +4,11 @@
 #include "cli/common.h"
 
 #include "runtime/host.h"
+#include "runtime/hostview.h"
 #include "runtime/logs.h"
 #include "store/app.h"
 #include "util/error.h"
+#include "util/say.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -58,7 +60,25 @@ int cmd_logs(struct cli *c)
 	if (app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
 	size_t n = a->num ? (size_t)a->num : LOGS_DEFAULT_LINES;
-	if (host_logs(c->root, c->app, &f, n, a->tail, stdout, reader_gone, NULL) < 0)
-		return reader_gone(NULL) ? 0 : cli_fail();
-	return 0;
+	struct strvec hosts = STRVEC_INIT, failed = STRVEC_INIT;
+	int runs = hostview_hosts(c->root, c->app, &hosts), rc = 0;
+	if (runs < 0)
+		rc = cli_fail();
+	else if (runs && !a->tail) {
+		/* every host's lines, merged by time; a host not asked makes them incomplete */
+		if (hostview_logs(c->root, c->app, &hosts, &f, n, stdout, &failed) < 0)
+			rc = reader_gone(NULL) ? 0 : cli_fail();
+		for (size_t i = 0; i < failed.n; i++)
+			say(stderr, SAY_ERROR, "%s", failed.v[i]);
+		rc = rc ? rc : failed.n ? 1 : 0;
+	} else {
+		if (runs)
+			say(stderr, SAY_WARN, "--tail follows this server's lines only, not those of "
+			    "%s's run hosts: logs without --tail merges them", c->app);
+		if (host_logs(c->root, c->app, &f, n, a->tail, stdout, reader_gone, NULL) < 0)
+			rc = reader_gone(NULL) ? 0 : cli_fail();
+	}
+	strvec_clear(&hosts);
+	strvec_clear(&failed);
+	return rc;
 }

@@ -6,6 +6,7 @@
 #include "view/view.h"
 
 #include "runtime/host.h"
+#include "runtime/hostview.h"
 #include "runtime/logs.h"
 #include "release/activate.h"
 #include "runtime/router.h"
@@ -14,6 +15,7 @@
 #include "store/ledger.h"
 #include "store/app.h"
 #include "store/formation.h"
+#include "store/hosts.h"
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/say.h"
@@ -36,20 +38,28 @@ int cmd_ps(struct cli *c)
 	const struct ps_args *a = c->options;
 	struct ledger *l = NULL;
 	struct service_info *s = NULL;
+	struct strvec hosts = STRVEC_INIT, failed = STRVEC_INIT;
 	size_t n = 0;
-	int rc = cli_open_app(c, &l);
+	int rc = cli_open_app(c, &l), runs = 0;
 	if (rc)
 		return rc;
-	if (host_list(c->root, c->app, &s, &n) < 0) {
+	/* with run hosts, each host's instances, each with its host */
+	if ((runs = hostview_hosts(c->root, c->app, &hosts)) < 0 ||
+	    (runs ? hostview_ps(c->root, c->app, &hosts, &s, &n, &failed)
+		  : host_list(c->root, c->app, &s, &n)) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
+	/* a host not asked: said, and the listing is incomplete (exit status 1) */
+	for (size_t i = 0; i < failed.n; i++)
+		say(stderr, SAY_ERROR, "%s", failed.v[i]);
+	rc = failed.n ? 1 : 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct formation_size *size = formation_size_of(c->root, c->app, s[i].type);
 		s[i].size = size ? size->name : NULL;
 		/* what a warm instance costs while it waits: its memory */
-		if (!strcmp(s[i].state, "warm"))
-			s[i].rss = warm_tree_rss((pid_t)s[i].pid);
+		if (!strcmp(s[i].state, "warm") && (!s[i].host || !strcmp(s[i].host, HOST_LOCAL)))
+			s[i].rss = warm_tree_rss((pid_t)s[i].pid); /* a run host's said it */
 	}
 	if (a->json) {
 		struct buf out = BUF_INIT;
@@ -57,7 +67,7 @@ int cmd_ps(struct cli *c)
 		cli_put(&out);
 		goto done;
 	}
-	if (!n) {
+	if (!n && !failed.n) {
 		printf("No processes of %s are running%s\n", c->app,
 		       services_runtime_up(c->root) ? "."
 			: c->shell_user ? ": " CLI_RUNTIME_STOPPED "."
@@ -69,6 +79,8 @@ int cmd_ps(struct cli *c)
 	cli_put(&out);
 done:
 	free(s);
+	strvec_clear(&hosts);
+	strvec_clear(&failed);
 	ledger_free(l);
 	return rc;
 }

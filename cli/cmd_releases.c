@@ -7,6 +7,7 @@
 #include "builder/build.h"
 #include "release/activate.h"
 #include "release/change.h"
+#include "runtime/hostview.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/ledger.h"
@@ -117,8 +118,21 @@ int cmd_releases_info(struct cli *c)
 	else if (a->json) {
 		view_release_json(&out, &r, v == current, 1, unfit);
 		buf_adds(&out, "\n");
-	} else
-		view_release_info(&out, &r, v == current, unfit, (int64_t)time(NULL));
+	} else {
+		/* with run hosts, which of them run it */
+		struct strvec hosts = STRVEC_INIT, runs = STRVEC_INIT;
+		int has = hostview_hosts(c->root, c->app, &hosts);
+		if (has < 0 || (has > 0 && hostview_runs(c->root, c->app, &hosts, v, &runs) < 0)) {
+			rc = cli_fail();
+			buf_release(&out);
+		} else
+			view_release_info(&out, &r, v == current, unfit, has > 0 ? &runs : NULL,
+					  (int64_t)time(NULL));
+		strvec_clear(&hosts);
+		strvec_clear(&runs);
+		if (rc)
+			goto done;
+	}
 	cli_put(&out);
 done:
 	release_release(&r);

@@ -301,7 +301,7 @@ void activity_release_page(struct page_req *q, struct response *res)
 	}
 	const char *unfit = change_rollback_eligible(q->d->root, &r, why, sizeof(why)) ? NULL : why;
 	mask_config(&r);
-	view_release_info(&text, &r, v == current, unfit, q->now);
+	view_release_info(&text, &r, v == current, unfit, NULL, q->now);
 	snprintf(title, sizeof(title), "Release v%d", v);
 	layout_open(b, q, title);
 	buf_addf(b, "<h1>Release v%d</h1>\n<pre class=\"info\">", v);

@@ -2,6 +2,8 @@
 #include "release/agent.h"
 
 #include "release/apply.h"
+#include "runtime/host.h"
+#include "runtime/logs.h"
 #include "runtime/router.h"
 #include "store/app.h"
 #include "store/cas.h"
@@ -22,6 +24,9 @@
 
 /* The largest desired-state document read. */
 #define AGENT_DOCUMENT_MAX (4 << 20)
+
+/* The most bytes of log lines a logs request answers (the newest kept). */
+#define AGENT_LOGS_MAX 1000000 /* with its first line, under what a control reads */
 
 /*
  * Who the agent is, what its clock says and where its router listens
@@ -162,6 +167,86 @@ static int answer_state(const struct agent_in *a, const char *request, const cha
 	return err ? err : apply_state(a->root, arg, out);
 }
 
+/* 1 when the words of a logs request's filter read well: ps=TYPE[.N], source=app|slipway, all. */
+static int logs_word(const char *w, struct logs_filter *f)
+{
+	if (!strncmp(w, "ps=", 3) && w[3] && strlen(w + 3) <= 64 &&
+	    strspn(w + 3, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(w + 3)) {
+		f->ps = w + 3;
+		return 1;
+	}
+	if (!strcmp(w, "source=app") || !strcmp(w, "source=slipway")) {
+		f->source = w + 7;
+		return 1;
+	}
+	if (!strcmp(w, "all"))
+		return f->raw = 1;
+	return 0;
+}
+
+/*
+ * The app's last lines here, newest kept when they would be more than
+ * AGENT_LOGS_MAX bytes: a JSON line saying how many, then the lines as
+ * `logs` shows them.
+ */
+static int answer_logs(const struct agent_in *a, const char *request, const char *arg,
+		       struct buf *out)
+{
+	struct logs_filter f = { 0 };
+	struct strvec words = STRVEC_INIT;
+	char *text = NULL, *end = NULL;
+	size_t len = 0, count = 0;
+	long n = 0;
+	int err = 0;
+	(void)request;
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		strvec_push(&words, w);
+	free(copy);
+	if (words.n >= 2)
+		n = strtol(words.v[1], &end, 10);
+	if (words.n < 2 || !end || *end || !*words.v[1] || n < 1 || n > LOGS_MAX_LINES)
+		err = sw_error_set(SW_EINVALID, "logs takes an app and a number of lines (1 to %d)",
+				   LOGS_MAX_LINES);
+	for (size_t i = 2; !err && i < words.n; i++)
+		if (!logs_word(words.v[i], &f))
+			err = sw_error_set(SW_EINVALID, "logs takes ps=TYPE[.N], source=app|slipway "
+					   "and all after its number of lines");
+	if (!err)
+		err = app_name_check(words.v[0]);
+	if (!err)
+		err = app_check_exists(a->root, words.v[0]);
+	FILE *mem = err ? NULL : open_memstream(&text, &len);
+	if (!err && !mem)
+		err = sw_error_errno(SW_ERROR, "cannot make a buffer");
+	if (!err) {
+		err = host_logs(a->root, words.v[0], &f, (size_t)n, 0, mem, NULL, NULL);
+		fclose(mem);
+	}
+	if (!err) {
+		/* the newest lines that fit: a line is at most LOGS_LINE_MAX bytes, shown */
+		const char *from = text;
+		while (len - (size_t)(from - text) > AGENT_LOGS_MAX) {
+			const char *nl = memchr(from, '\n', len - (size_t)(from - text));
+			from = nl ? nl + 1 : text + len;
+		}
+		for (const char *p = from; p < text + len; p++)
+			count += *p == '\n';
+		struct json j = JSON_INIT(out);
+		json_object_begin(&j, NULL);
+		json_string(&j, "app", words.v[0]);
+		json_uint(&j, "lines", count);
+		json_object_end(&j);
+		buf_adds(out, "\n");
+		buf_add(out, from, len - (size_t)(from - text));
+		if (out->len && out->data[out->len - 1] == '\n')
+			buf_truncate(out, out->len - 1); /* agent_answer() ends the answer */
+	}
+	free(text);
+	strvec_clear(&words);
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct agent_in *a, const char *request, const char *arg,
@@ -172,6 +257,7 @@ static const struct {
 	{ "slug", answer_slug },
 	{ "apply", answer_apply },
 	{ "state", answer_state },
+	{ "logs", answer_logs },
 	{ NULL, NULL },
 };
 
@@ -203,8 +289,8 @@ int agent_answer(const struct agent_in *a, const char *request, struct buf *out)
 	if (!found)
 		/* the first word only: a refusal repeats nothing long of what it was sent */
 		err = sw_error_set(SW_EINVALID,
-			"the node agent does not answer '%.*s': it answers hello, ping, slug, apply "
-			"and state", (int)(w > 64 ? 64 : w), line);
+			"the node agent does not answer '%.*s': it answers hello, ping, slug, apply, "
+			"state and logs", (int)(w > 64 ? 64 : w), line);
 	free(line);
 	return err;
 }

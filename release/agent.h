@@ -23,6 +23,13 @@
  *   apply       stdin: a desired-state document (release/apply.h), made
  *               this host's: its answer is apply_state()'s.
  *   state APP   the app's instances on this host (release/apply.h).
+ *   logs APP N [ps=TYPE[.N]] [source=app|slipway] [all]
+ *               the app's last N (1 to LOGS_MAX_LINES) log lines here,
+ *               filtered and shown as `logs` does (runtime/logs.h), the
+ *               newest that fit in a million bytes: a line
+ *               {"app":APP,"lines":K}, then the K lines.  Not one
+ *               document: log lines are the apps' output, passed on as
+ *               the lines they are.
  *
  * `slipway` is its version and `clock_ms` its clock (milliseconds since
  * the epoch), which the control checks when the host joins.  A request

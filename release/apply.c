@@ -9,11 +9,13 @@
 #include "release/activate.h"
 #include "runtime/host.h"
 #include "runtime/router.h"
+#include "runtime/warm.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/cas.h"
 #include "store/domains.h"
 #include "store/formation.h"
+#include "store/ledger.h"
 #include "store/paths.h"
 #include "store/release.h"
 #include "util/error.h"
@@ -374,13 +376,35 @@ done:
 	return err;
 }
 
+/*
+ * The control's version of this host's release v: the applied one's, else
+ * what its description says ("vN of the control: ..."); 0 when unknown.
+ */
+static int control_version(struct ledger *l, const struct applied *a, int v)
+{
+	struct release r = RELEASE_INIT;
+	int cv = 0;
+	if (v == a->release)
+		return a->version;
+	if (l && ledger_read(l, v, 0, &r) == 0 && r.description &&
+	    sscanf(r.description, "v%d of the control:", &cv) != 1)
+		cv = 0;
+	release_release(&r);
+	return cv;
+}
+
 /* The state of app's instances, into the open object of j. */
-static int state_members(const char *root, const char *app, struct json *j)
+static int state_members(const char *root, const char *app, const struct applied *a,
+			 struct json *j)
 {
 	struct service_info *s = NULL;
+	struct ledger *l = NULL;
+	char *repo = app_repo_path(root, app);
 	size_t n = 0;
 	struct buf names = BUF_INIT;
 	int err = host_list(root, app, &s, &n);
+	if (!err && n && ledger_open(&l, repo) < 0)
+		l = NULL; /* the versions are then those of the applied release only */
 	for (size_t i = 0; !err && i < n; i++)
 		buf_addf(&names, "%s%s", i ? " " : "", s[i].name);
 	if (!err)
@@ -399,7 +423,24 @@ static int state_members(const char *root, const char *app, struct json *j)
 		json_int(j, key, s[i].pid);
 		snprintf(key, sizeof(key), "%s.gate", s[i].name);
 		json_string(j, key, up ? "passed" : "failing");
+		/* what ps on the control shows of it */
+		snprintf(key, sizeof(key), "%s.index", s[i].name);
+		json_int(j, key, s[i].index);
+		snprintf(key, sizeof(key), "%s.port", s[i].name);
+		json_int(j, key, s[i].port);
+		snprintf(key, sizeof(key), "%s.since", s[i].name);
+		json_int(j, key, s[i].since);
+		snprintf(key, sizeof(key), "%s.version", s[i].name);
+		json_int(j, key, control_version(l, a, s[i].version));
+		if (s[i].warm_until) {
+			snprintf(key, sizeof(key), "%s.warm_until", s[i].name);
+			json_int(j, key, s[i].warm_until);
+			snprintf(key, sizeof(key), "%s.rss", s[i].name);
+			json_int(j, key, warm_tree_rss((pid_t)s[i].pid));
+		}
 	}
+	ledger_free(l);
+	free(repo);
 	buf_release(&names);
 	free(s);
 	return err;
@@ -419,7 +460,7 @@ static int answer(const char *root, const char *app, int changed, struct buf *ou
 	json_string(&j, "status", a.version ? "succeeded" : "none");
 	if (changed >= 0)
 		json_bool(&j, "changed", changed);
-	int err = state_members(root, app, &j);
+	int err = state_members(root, app, &a, &j);
 	json_object_end(&j);
 	if (!err)
 		buf_add(out, b.data, b.len);

@@ -52,6 +52,11 @@
  * `version` is the control's release the host runs (0: none applied),
  * `release` this host's own; `gate` is "passed" when the instance passes
  * its gate now (a web one serves its port, any other runs), else "failing".
+ * Each instance also has, for `ps` on the control (runtime/hostview.h):
+ * "NAME.index" (the 1 of web.1), "NAME.port", "NAME.since" (seconds since
+ * the epoch it went up, or down), "NAME.version" (the control's release
+ * it runs, 0 when unknown) and, kept warm, "NAME.warm_until" and
+ * "NAME.rss" (bytes).
  */
 #ifndef SW_APPLY_H
 #define SW_APPLY_H

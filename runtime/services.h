@@ -194,6 +194,8 @@ struct service_info {
 	long pid;
 	long long since;    /* seconds since the epoch when it went up (or down, or warm) */
 	const char *size;   /* its type's size (store/formation.h), or NULL: none set */
+	const char *host;   /* the host it runs on, set by the caller when the app has run
+	                       hosts (runtime/hostview.h); NULL: this server, not shown */
 	long long warm_until; /* state "warm" (runtime/warm.h): when it retires; else 0 */
 	long long rss;      /* bytes of memory its process tree holds, when the caller
 	                       asked (warm_tree_rss() of runtime/warm.h); else 0 */

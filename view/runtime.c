@@ -23,6 +23,8 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 		}
 		buf_addf(out, "%s.%d: %s ", s[i].type, s[i].index, s[i].state);
 		view_when(out, s[i].since, now);
+		if (s[i].host)
+			buf_addf(out, " on %s", s[i].host);
 		buf_addf(out, "  v%d, port %d", s[i].version, s[i].port);
 		if (!strcmp(s[i].state, "warm"))
 			buf_addf(out, ", %.1f MB, retires in %llds", (double)s[i].rss / 1e6,
@@ -41,6 +43,8 @@ void view_ps_json(struct buf *out, const struct service_info *s, size_t n)
 		json_string(&j, "type", s[i].type);
 		json_stringf(&j, "name", "%s.%d", s[i].type, s[i].index);
 		json_string(&j, "state", s[i].state);
+		if (s[i].host)
+			json_string(&j, "host", s[i].host);
 		json_int(&j, "release", s[i].version);
 		json_int(&j, "port", s[i].port);
 		if (s[i].size)

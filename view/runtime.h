@@ -17,7 +17,8 @@
 /*
  * `ps`: for each type, "=== type (count): command", then a line per
  * instance of s[0..n) (sorted by type, as services_list() gives them; the
- * count is of those that serve); a warm one (the previous release's, kept
+ * count is of those that serve), with " on HOST" after its time when its
+ * host is set (an app with run hosts); a warm one (the previous release's, kept
  * out of the router) adds its memory and when it retires;
  * command_of(ctx, s) returns the command of s's type (malloc'ed; it is
  * freed here), asked once per type.  Times as view_when() with now.
@@ -32,7 +33,8 @@ void view_ps(struct buf *out, const struct service_info *s, size_t n,
 char *view_ps_command_in_ledger(void *ctx, const struct service_info *s);
 
 /*
- * `ps --json`: the instances s[0..n), Heroku's dyno fields; a warm one adds
+ * `ps --json`: the instances s[0..n), Heroku's dyno fields, "host" when it
+ * is set; a warm one adds
  * "memory" (bytes) and "retires_at".
  */
 void view_ps_json(struct buf *out, const struct service_info *s, size_t n);

@@ -180,7 +180,7 @@ void view_releases_json(struct buf *out, const struct release *rels, size_t n, i
 }
 
 void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
-		       int64_t now)
+		       const struct strvec *hosts, int64_t now)
 {
 	buf_addf(out, "=== Release v%d%s\n", r->version, current ? " (current)" : "");
 	buf_adds(out, "Change:    ");
@@ -188,6 +188,12 @@ void view_release_info(struct buf *out, const struct release *r, int current, co
 	buf_addf(out, "\nBy:        %s\nWhen:      ", r->user ? r->user : "");
 	view_when(out, r->created, now);
 	buf_addf(out, "\nStatus:    %s\n", release_status_name(r->status));
+	if (hosts) {
+		buf_adds(out, "Hosts:     ");
+		for (size_t i = 0; i < hosts->n; i++)
+			buf_addf(out, "%s%s", i ? ", " : "", hosts->v[i]);
+		buf_adds(out, hosts->n ? "\n" : "none\n");
+	}
 	if (unfit)
 		buf_addf(out, "Eligible for Rollback?: No (%s)\n", unfit);
 	else

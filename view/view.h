@@ -41,9 +41,13 @@ void view_release_json(struct buf *out, const struct release *r, int current,
 /* The `releases --json` array of rels[0..n), one release a line. */
 void view_releases_json(struct buf *out, const struct release *rels, size_t n, int current);
 
-/* `releases:info`: everything about one release (unfit as above). */
+/*
+ * `releases:info`: everything about one release (unfit as above); hosts,
+ * when not NULL (an app with run hosts), are those that run it, shown as
+ * "Hosts:" ("none" when empty).
+ */
 void view_release_info(struct buf *out, const struct release *r, int current, const char *unfit,
-		       int64_t now);
+		       const struct strvec *hosts, int64_t now);
 
 /*
  * What a rollback from the release live before it (was) to t means for

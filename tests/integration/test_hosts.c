@@ -350,8 +350,8 @@ Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
 	cr_assert(!strncmp(r.out, "{\"slipway\":\"0.1.0\",\"clock_ms\":", 29), "%s", r.out);
 	th_result_free(&r);
 	r = control_ssh(1, "bash -c id");
-	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello, ping, slug, apply "
-		   "and state");
+	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello, ping, slug, apply, "
+		   "state and logs");
 	th_result_free(&r);
 
 	/* the control run: the same key without the forced command gets a shell */

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *dir, *root;
@@ -101,4 +102,48 @@ Test(agent, a_slug_is_stored_under_its_own_sha256_only)
 	free(want);
 	free(in);
 	free(p);
+}
+
+#define STAMP1 "2026-12-07T01:02:03.000001+00:00"
+#define STAMP2 "2026-12-07T01:02:04.000001+00:00"
+
+Test(agent, logs_answers_the_newest_lines_of_an_app_here)
+{
+	REFUSED("logs shop\n", 2, "logs takes an app and a number of lines (1 to 1500)");
+	REFUSED("logs shop 0\n", 2, "logs takes an app and a number of lines (1 to 1500)");
+	REFUSED("logs shop 1501\n", 2, "logs takes an app and a number of lines (1 to 1500)");
+	REFUSED("logs shop 5x\n", 2, "logs takes an app and a number of lines (1 to 1500)");
+	REFUSED("logs shop 5 tail\n", 2, "logs takes ps=TYPE[.N], source=app|slipway and all");
+	REFUSED("logs shop 5 ps=a;b\n", 2, "logs takes ps=TYPE[.N], source=app|slipway and all");
+	REFUSED("logs ../x 5\n", 2, "../x");
+	REFUSED("logs shop 5\n", 1, "shop");
+
+	const char *argv[] = { SLIPWAY_BIN, "--root", root, "apps:create", "shop", NULL };
+	struct th_result r = th_run(dir, NULL, NULL, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	char *events = th_path("%s/logs/shop/slipway", root), *cur = th_path("%s/current", events);
+	char *logs = th_path("%s/logs/shop", root);
+	mkdir(logs, 0700);
+	mkdir(events, 0700);
+	th_write(cur, STAMP1 " slipway[api]: first\n" STAMP2 " slipway[api]: second \x1b[2J\n",
+		 0600);
+
+	r = agent("logs shop 1\n");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "{\"app\":\"shop\",\"lines\":1}\n"
+				STAMP2 " slipway[api]: second \\x1b[2J\n");
+	th_result_free(&r);
+	r = agent("logs shop 5 source=app\n");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "{\"app\":\"shop\",\"lines\":0}\n");
+	th_result_free(&r);
+	r = agent("logs shop 5 source=slipway ps=api all\n");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "{\"app\":\"shop\",\"lines\":2}\n" STAMP1 " slipway[api]: first\n"
+				STAMP2 " slipway[api]: second \x1b[2J\n");
+	th_result_free(&r);
+	free(logs);
+	free(cur);
+	free(events);
 }

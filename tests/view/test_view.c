@@ -150,6 +150,50 @@ Test(view, ps_and_its_json_show_a_warm_instance_after_those_that_serve)
 	buf_release(&out);
 }
 
+/* ps of an app with run hosts: each instance says its host after its time; JSON adds "host" */
+Test(view, ps_names_each_instances_host_when_it_is_set)
+{
+	struct service_info s[2] = {
+		{ .name = "a.v4-2.web.1", .type = "web", .index = 1, .version = 4, .port = 20417,
+		  .up = 1, .state = "up", .since = T0, .host = "local" },
+		{ .name = "a.v2-1.web.1", .type = "web", .index = 1, .version = 4, .port = 5000,
+		  .up = 1, .state = "up", .since = T0, .host = "h1" },
+	};
+	struct buf out = BUF_INIT;
+	view_ps(&out, s, 2, web_command, NULL, T0 + 3600 * 25);
+	cr_assert_str_eq(out.data, "=== web (2): npm start\n"
+		"web.1: up 2025/12/06 00:00:00 +0000 on local  v4, port 20417\n"
+		"web.1: up 2025/12/06 00:00:00 +0000 on h1  v4, port 5000\n");
+	buf_reset(&out);
+	view_ps_json(&out, s, 2);
+	cr_assert(strstr(out.data, "\"state\":\"up\",\"host\":\"h1\",\"release\":4,\"port\":5000,"),
+		  "%s", out.data);
+	buf_release(&out);
+}
+
+/* releases:info of an app with run hosts names those that run it, or none */
+Test(view, release_info_names_the_hosts_that_run_it)
+{
+	struct release r = RELEASE_INIT;
+	struct buf out = BUF_INIT;
+	struct strvec hosts = STRVEC_INIT;
+	make_release(&r, 4);
+	view_release_info(&out, &r, 1, NULL, &hosts, r.created);
+	cr_assert(strstr(out.data, "\nHosts:     none\n"), "%s", out.data);
+	buf_reset(&out);
+	strvec_push(&hosts, "local");
+	strvec_push(&hosts, "h2 (unreachable)");
+	view_release_info(&out, &r, 1, NULL, &hosts, r.created);
+	cr_assert(strstr(out.data, "\nHosts:     local, h2 (unreachable)\nEligible for Rollback?: "),
+		  "%s", out.data);
+	buf_reset(&out);
+	view_release_info(&out, &r, 1, NULL, NULL, r.created);
+	cr_assert(!strstr(out.data, "Hosts:"), "%s", out.data);
+	buf_release(&out);
+	strvec_clear(&hosts);
+	release_release(&r);
+}
+
 Test(view, a_releases_add_ons_are_shown_with_the_names_they_are_attached_as)
 {
 	struct release r = RELEASE_INIT;
@@ -164,7 +208,7 @@ Test(view, a_releases_add_ons_are_shown_with_the_names_they_are_attached_as)
 			 "\"config_vars\":[\"DATABASE_URL\"]},{\"name\":\"redis-clear-7\",\"as\":"
 			 "\"REDIS\",\"config_vars\":[]}]"), "%s", out.data);
 	buf_release(&out);
-	view_release_info(&out, &r, 1, NULL, r.created);
+	view_release_info(&out, &r, 1, NULL, NULL, r.created);
 	cr_assert(strstr(out.data, "\nAddons:    postgresql-amber-12 (DATABASE), redis-clear-7 (REDIS)\n"),
 		  "%s", out.data);
 	buf_release(&out);
