@@ -6,16 +6,13 @@
 #include "store/app.h"
 #include "store/cas.h"
 #include "store/s3.h"
-#include "store/settings.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/json.h"
 #include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #ifndef SLIPWAY_VERSION
 #define SLIPWAY_VERSION "unknown"
