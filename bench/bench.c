@@ -369,7 +369,7 @@ static int cmd_s3(int fetch, int argc, char **argv)
 	double t0 = now();
 	int err;
 	if (fetch) {
-		err = s3_slug_fetch(&s3, argv[0], argv[1]);
+		err = s3_slug_fetch(&s3, argv[0], argv[1], NULL);
 	} else {
 		char *key = s3_slug_key(argv[1]), *path = cas_path(argv[0], argv[1]);
 		err = path ? s3_put_file(&s3, key, path, argv[1]) : SW_EINVALID;

@@ -13,7 +13,6 @@
 #include "store/paths.h"
 #include "store/standby.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/say.h"
 #include "util/util.h"
 
@@ -84,39 +83,16 @@ static int mirror_has(struct cli *c, const struct strvec *w)
 	return 0;
 }
 
-/* Stores stdin as the slug hex, when its bytes hash to that name. */
+/* Stores stdin as the slug hex, when its bytes hash to that name (at most slipway.maxSlugSize). */
 static int mirror_slug(struct cli *c, const char *hex)
 {
-	struct cas_hasher h = CAS_HASHER_INIT;
-	char got[CAS_HEX_LEN + 1], *tmp = NULL, chunk[65536];
-	int fd = -1, err;
-	ssize_t n;
+	struct cas_stream s = CAS_STREAM_INIT;
 	if (!cas_valid_hex(hex))
 		return sw_error_set(SW_EINVALID, "'%s' is not a slug's name", hex);
-	if ((err = cas_tmpfile(c->root, &fd, &tmp)) < 0 || (err = cas_hasher_start(&h)) < 0)
-		goto done;
-	while (!err && (n = read(0, chunk, sizeof(chunk))) != 0) {
-		if (n < 0)
-			err = sw_error_errno(SW_ERROR, "cannot read the slug");
-		else if (fs_write_all(fd, chunk, n) < 0)
-			err = sw_error_errno(SW_ERROR, "cannot write the slug to %s", tmp);
-		else
-			err = cas_hasher_add(&h, chunk, n);
-	}
-	if (!err && !(err = cas_hasher_finish(&h, got)) && strcmp(got, hex))
-		err = sw_error_set(SW_EINVALID, "the slug sent as %s has the bytes of %s", hex, got);
-	if (!err) {
-		err = cas_publish_hashed(c->root, fd, tmp, hex);
-		fd = -1;
-	}
-done:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	cas_hasher_release(&h);
-	free(tmp);
-	return err;
+	s.what = "the slug sent";
+	s.source = cas_source_file;
+	s.ctx = stdin;
+	return cas_store_stream(c->root, hex, &s);
 }
 
 /* git receive-pack into app's repository (made when missing), its hooks off. */

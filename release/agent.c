@@ -7,16 +7,14 @@
 #include "runtime/router.h"
 #include "store/app.h"
 #include "store/cas.h"
-#include "store/settings.h"
+#include "store/s3.h"
 #include "util/error.h"
-#include "util/fsutil.h"
 #include "util/json.h"
 #include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #ifndef SLIPWAY_VERSION
 #define SLIPWAY_VERSION "unknown"
@@ -55,83 +53,81 @@ static int answer_hello(const struct agent_in *a, const char *request, const cha
 	return 0;
 }
 
-/* slipway.maxSlugSize, this host's. */
-static int slug_max(const char *root, uint64_t *max)
-{
-	struct settings *s = NULL;
-	int err = settings_open(&s, root, NULL);
-	if (!err)
-		err = settings_size(s, &SETTING_MAX_SLUG_SIZE, max);
-	settings_free(s);
-	return err;
-}
+/* The largest S3 settings document read (slug-s3). */
+#define AGENT_S3_DOCUMENT_MAX 16384
 
-/*
- * Copies in to fd, hashing it, refusing more than max bytes; *hex gets
- * the bytes' SHA-256 and *n their count.
- */
-static int slug_copy(FILE *in, int fd, uint64_t max, char hex[CAS_HEX_LEN + 1], uint64_t *n)
+/* What the store did with a slug: {"slug":SHA,"stored":BOOL,"size":N} (and "from"). */
+static void answer_stored(const char *hex, int stored, uint64_t size, const char *from,
+			  struct buf *out)
 {
-	struct cas_hasher h = CAS_HASHER_INIT;
-	char chunk[65536];
-	size_t got;
-	int err = cas_hasher_start(&h);
-	*n = 0;
-	while (!err && (got = fread(chunk, 1, sizeof(chunk), in)) > 0) {
-		if ((*n += got) > max)
-			err = sw_error_set(SW_EINVALID,
-				"the slug is larger than slipway.maxSlugSize (%llu bytes): nothing stored",
-				(unsigned long long)max);
-		else if ((err = cas_hasher_add(&h, chunk, got)) == 0)
-			err = fs_write_all(fd, chunk, got);
-	}
-	if (!err && ferror(in))
-		err = sw_error_errno(SW_ERROR, "cannot read the slug");
-	if (!err)
-		err = cas_hasher_finish(&h, hex);
-	cas_hasher_release(&h);
-	return err;
+	struct json j = JSON_INIT(out);
+	json_object_begin(&j, NULL);
+	json_string(&j, "slug", hex);
+	json_bool(&j, "stored", stored);
+	json_uint(&j, "size", size);
+	if (from && stored)
+		json_string(&j, "from", from);
+	json_object_end(&j);
 }
 
 /* The slug's bytes on stdin, into the store once they are what their name says. */
 static int answer_slug(const struct agent_in *a, const char *request, const char *arg,
 		       struct buf *out)
 {
-	char hex[CAS_HEX_LEN + 1], *tmp = NULL;
-	uint64_t max = 0, n = 0;
-	int fd = -1, stored = 0, err;
+	struct cas_stream s = CAS_STREAM_INIT;
 	(void)request;
 	if (!cas_valid_hex(arg))
 		return sw_error_set(SW_EINVALID,
 			"slug takes the slug's SHA-256 (64 lowercase hex digits)");
-	if ((err = cas_check(a->root, arg)) == SW_ENOTFOUND || err == SW_EINVALID) {
-		stored = 1;
-		if ((err = slug_max(a->root, &max)) || (err = cas_tmpfile(a->root, &fd, &tmp)))
-			goto done;
-		if ((err = slug_copy(a->in, fd, max, hex, &n)) == 0 && strcmp(hex, arg))
-			err = sw_error_set(SW_EINVALID,
-				"the slug's bytes have the SHA-256 %s, not %s: nothing stored", hex, arg);
-		if (!err) {
-			err = cas_publish_hashed(a->root, fd, tmp, hex);
-			fd = -1;
-		}
+	s.what = "the slug sent";
+	s.source = cas_source_file;
+	s.ctx = a->in;
+	int err = cas_store_stream(a->root, arg, &s);
+	if (!err)
+		answer_stored(arg, s.stored, s.size, NULL, out);
+	return err;
+}
+
+/*
+ * The slug fetched from S3 into the store, the control's S3 settings (its
+ * secret too) a flat document on stdin: they are kept in memory only, and
+ * wiped when the fetch is done.
+ */
+static int answer_slug_s3(const struct agent_in *a, const char *request, const char *arg,
+			  struct buf *out)
+{
+	struct buf doc = BUF_INIT;
+	struct s3 s3 = S3_INIT;
+	char chunk[4096];
+	uint64_t size = 0;
+	size_t got;
+	int fetched = 0, err = 0;
+	(void)request;
+	if (!cas_valid_hex(arg))
+		return sw_error_set(SW_EINVALID,
+			"slug-s3 takes the slug's SHA-256 (64 lowercase hex digits)");
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), a->in)) > 0) {
+		buf_add(&doc, chunk, got);
+		if (doc.len > AGENT_S3_DOCUMENT_MAX)
+			err = sw_error_set(SW_EINVALID, "the S3 settings sent are larger than %d bytes",
+					   AGENT_S3_DOCUMENT_MAX);
 	}
-done:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	if (err)
-		return err;
-	struct json j = JSON_INIT(out);
-	json_object_begin(&j, NULL);
-	json_string(&j, "slug", arg);
-	json_bool(&j, "stored", stored);
-	if (stored)
-		json_uint(&j, "size", n);
-	json_object_end(&j);
-	return 0;
+	explicit_bzero(chunk, sizeof(chunk));
+	if (!err && ferror(a->in))
+		err = sw_error_errno(SW_ERROR, "cannot read the S3 settings");
+	if (!err)
+		err = s3_json_read(&s3, doc.data ? doc.data : "");
+	if (!err)
+		err = s3_slug_fetch(&s3, a->root, arg, &fetched);
+	if (!err)
+		err = cas_lookup(a->root, arg, &size);
+	if (!err)
+		answer_stored(arg, fetched, size, "s3", out);
+	if (doc.data)
+		explicit_bzero(doc.data, doc.len);
+	buf_release(&doc);
+	s3_release(&s3);
+	return err;
 }
 
 /* The desired-state document on stdin, made this host's. */
@@ -255,6 +251,7 @@ static const struct {
 	{ "hello", answer_hello },
 	{ "ping", answer_hello },
 	{ "slug", answer_slug },
+	{ "slug-s3", answer_slug_s3 },
 	{ "apply", answer_apply },
 	{ "state", answer_state },
 	{ "logs", answer_logs },
@@ -289,8 +286,8 @@ int agent_answer(const struct agent_in *a, const char *request, struct buf *out)
 	if (!found)
 		/* the first word only: a refusal repeats nothing long of what it was sent */
 		err = sw_error_set(SW_EINVALID,
-			"the node agent does not answer '%.*s': it answers hello, ping, slug, apply, "
-			"state and logs", (int)(w > 64 ? 64 : w), line);
+			"the node agent does not answer '%.*s': it answers hello, ping, slug, "
+			"slug-s3, apply, state and logs", (int)(w > 64 ? 64 : w), line);
 	free(line);
 	return err;
 }

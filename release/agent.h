@@ -16,10 +16,15 @@
  *   hello       {"slipway":"0.1.0","clock_ms":1765061234567,"request":"hello"}
  *   ping        the same, "request":"ping"
  *   slug SHA    stdin: the slug's bytes.  Stored in this host's slug store
- *               (store/cas.h) once their SHA-256 is SHA, at most
- *               slipway.maxSlugSize of them: {"slug":SHA,"stored":true,
- *               "size":N}; when the store has it already, nothing is read
- *               and nothing changes: "stored":false.
+ *               (store/cas.h: cas_store_stream) once their SHA-256 is
+ *               SHA, at most slipway.maxSlugSize of them: {"slug":SHA,
+ *               "stored":true,"size":N}; when the store has it already,
+ *               nothing is read and nothing changes: "stored":false.
+ *   slug-s3 SHA stdin: the control's S3 settings (store/s3.h:
+ *               s3_json_write), its secret too, kept in memory only.  The
+ *               slug fetched from the bucket into the store as slug stores
+ *               it (s3_slug_fetch): the same answer, "from":"s3" when it
+ *               was fetched; a fetch that fails is refused with its line.
  *   apply       stdin: a desired-state document (release/apply.h), made
  *               this host's: its answer is apply_state()'s.
  *   state APP   the app's instances on this host (release/apply.h).

@@ -7,6 +7,7 @@
 #include "store/hosts.h"
 #include "store/ledger.h"
 #include "store/paths.h"
+#include "store/s3.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/json.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -446,6 +448,49 @@ done:
 }
 
 /*
+ * Slug hex to the host at u, answered in said: with S3 configured here the
+ * host fetches it from the bucket itself (the agent's slug-s3), its
+ * settings and secret on stdin from a memfd, never a file or an argument;
+ * else its bytes go over ssh (slug).
+ */
+static int slug_to_host(const char *root, const struct host_url *u, const char *kh,
+			const char *hex, struct buf *said)
+{
+	struct s3 s3 = S3_INIT;
+	struct buf doc = BUF_INIT;
+	char *req = NULL, *input = NULL;
+	int fd = -1, err = s3_open(&s3, root);
+	if (err == SW_ENOTFOUND) {
+		input = cas_path(root, hex);
+		req = xasprintf("slug %s", hex);
+		err = call(root, u, req, input, kh, 0, NODE_SLUG_TIMEOUT_SEC, said);
+		goto done;
+	}
+	if (err)
+		goto done;
+	s3_json_write(&s3, &doc);
+	if ((fd = memfd_create("slipway-s3", MFD_CLOEXEC)) < 0) {
+		err = sw_error_errno(SW_ERROR, "cannot make a memory file for the S3 settings");
+		goto done;
+	}
+	if ((err = fs_write_all(fd, doc.data, doc.len)) < 0)
+		goto done;
+	input = xasprintf("/proc/self/fd/%d", fd);
+	req = xasprintf("slug-s3 %s", hex);
+	err = call(root, u, req, input, kh, 0, NODE_SLUG_TIMEOUT_SEC, said);
+done:
+	if (fd >= 0)
+		close(fd);
+	if (doc.data)
+		explicit_bzero(doc.data, doc.len);
+	buf_release(&doc);
+	s3_release(&s3);
+	free(input);
+	free(req);
+	return err;
+}
+
+/*
  * node_apply(), an abort saying reason (may be NULL); the slug is sent
  * first when send_slug (a switch after its prepare, and an abort, need none)
  */
@@ -456,7 +501,7 @@ static int apply_phase(const char *root, const char *host, const char *app, cons
 	struct host_url u = HOST_URL_INIT;
 	struct release r = RELEASE_INIT;
 	struct buf said = BUF_INIT;
-	char *kh = paths_hosts_file(root, "known_hosts"), *doc = NULL, *slug = NULL, *req = NULL;
+	char *kh = paths_hosts_file(root, "known_hosts"), *doc = NULL;
 	int fd = -1, err;
 
 	if ((err = hosts_find(root, host, &h)) || (err = host_url_parse(&u, h.url)) ||
@@ -475,13 +520,9 @@ static int apply_phase(const char *root, const char *host, const char *app, cons
 	}
 	if ((err = write_state(root, app, &r, phase, reason, fd)))
 		goto done;
-	/* the slug first: the agent reads it only when its store lacks it */
-	if (send_slug) {
-		slug = cas_path(root, r.slug);
-		req = xasprintf("slug %s", r.slug);
-		if ((err = call(root, &u, req, slug, kh, 0, NODE_SLUG_TIMEOUT_SEC, &said)))
-			goto done;
-	}
+	/* the slug first: the agent fetches or reads it only when its store lacks it */
+	if (send_slug && (err = slug_to_host(root, &u, kh, r.slug, &said)))
+		goto done;
 	err = call(root, &u, "apply", doc, kh, 0, NODE_APPLY_TIMEOUT_SEC, out);
 done:
 	if (fd >= 0) {
@@ -492,8 +533,6 @@ done:
 	release_release(&r);
 	host_rec_release(&h);
 	host_url_release(&u);
-	free(req);
-	free(slug);
 	free(doc);
 	free(kh);
 	return err;

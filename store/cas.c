@@ -2,6 +2,7 @@
 #include "store/cas.h"
 
 #include "store/paths.h"
+#include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
 #include "util/util.h"
@@ -555,4 +556,98 @@ done:
 	free_entries(fans, n);
 	free(top);
 	return ret;
+}
+
+struct cas_sink {
+	int fd;                   /* the temp file */
+	const char *tmp;          /* its path, for errors */
+	const char *what;
+	uint64_t max, got;
+	struct cas_hasher hash;
+};
+
+int cas_sink_write(void *sink, const void *data, size_t len)
+{
+	struct cas_sink *k = sink;
+	if (len > k->max - k->got)
+		return sw_error_set(SW_EINVALID, "%s is larger than slipway.maxSlugSize (%llu bytes): "
+				    "nothing was stored", k->what, (unsigned long long)k->max);
+	k->got += len;
+	if (fs_write_all(k->fd, data, len) < 0)
+		return sw_error_errno(SW_ERROR, "cannot write '%s'", k->tmp);
+	return cas_hasher_add(&k->hash, data, len);
+}
+
+int cas_source_file(void *ctx, struct cas_sink *sink)
+{
+	FILE *in = ctx;
+	char *chunk = xmalloc(CAS_CHUNK);
+	size_t n;
+	int err = 0;
+	while (!err && (n = fread(chunk, 1, CAS_CHUNK, in)) > 0)
+		err = cas_sink_write(sink, chunk, n);
+	if (!err && ferror(in))
+		err = sw_error_errno(SW_ERROR, "cannot read %s", sink->what);
+	free(chunk);
+	return err;
+}
+
+/* slipway.maxSlugSize of root. */
+static int max_slug_size(const char *root, uint64_t *max)
+{
+	struct settings *st = NULL;
+	int err = settings_open(&st, root, NULL);
+	if (!err)
+		err = settings_size(st, &SETTING_MAX_SLUG_SIZE, max);
+	settings_free(st);
+	return err;
+}
+
+int cas_store_stream(const char *root, const char *hex, struct cas_stream *s)
+{
+	struct cas_sink k = { .fd = -1 };
+	char got[CAS_HEX_LEN + 1], *what = NULL, *tmp = NULL;
+	int err;
+
+	s->stored = 0;
+	s->size = 0;
+	if (!cas_valid_hex(hex))
+		return invalid_name(hex);
+	if ((err = cas_check(root, hex)) == 0)
+		return cas_lookup(root, hex, &s->size);
+	/* a corrupt object would stay: publishing never replaces a name */
+	if (err == SW_EINVALID && (err = cas_remove(root, hex)) < 0)
+		return err;
+	if (err < 0 && err != SW_ENOTFOUND)
+		return err;
+	what = s->what ? xstrdup(s->what) : xasprintf("object %s", hex);
+	k.what = what;
+	k.max = s->max;
+	if ((!k.max && (err = max_slug_size(root, &k.max)) < 0) ||
+	    (err = cas_hasher_start(&k.hash)) < 0 ||
+	    (err = cas_tmpfile(root, &k.fd, &tmp)) < 0)
+		goto done;
+	k.tmp = tmp;
+	if ((err = s->source(s->ctx, &k)) < 0 || (err = cas_hasher_finish(&k.hash, got)) < 0)
+		goto done;
+	if (strcmp(got, hex)) {
+		err = sw_error_set(SW_EINVALID, "%s is corrupt: its bytes hash to %.12s... "
+				   "(nothing was stored)", what, got);
+		goto done;
+	}
+	err = cas_publish_hashed(root, k.fd, tmp, hex);
+	k.fd = -1;
+	if (!err) {
+		s->stored = 1;
+		s->size = k.got;
+	}
+done:
+	if (k.fd >= 0) {
+		close(k.fd);
+		unlink(tmp);
+	}
+	cas_hasher_release(&k.hash);
+	free(tmp);
+	free(what);
+	return err;
 }

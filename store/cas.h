@@ -16,6 +16,12 @@
  *     cas_tmpfile(root, &fd, &tmp);        // temp file inside the store
  *     write the slug to fd, hashing it (cas_hasher) ...
  *     cas_publish_hashed(root, fd, tmp, hex);   // closes fd, consumes tmp
+ *
+ * Bytes that come from elsewhere under the name they should have (a run
+ * host's slug sent by its control or fetched from S3, a standby's mirrored
+ * slug) go through cas_store_stream() instead: it hashes them as they
+ * arrive, refuses more than a limit and publishes them only when they hash
+ * to that name.
  */
 #ifndef SW_CAS_H
 #define SW_CAS_H
@@ -52,6 +58,55 @@ int cas_tmpfile(const char *root, int *fd_out, char **path_out);
  * is not a valid name.
  */
 int cas_publish_hashed(const char *root, int fd, const char *tmp_path, const char *hex);
+
+/*
+ * Where cas_store_stream() puts the bytes its source gives: each write is
+ * hashed, counted against the limit and written to the temp file.
+ */
+struct cas_sink;
+
+/*
+ * Takes len more bytes: 0, or the refusal (SW_EINVALID over the limit,
+ * SW_ERROR when the temp file cannot be written), after which the source
+ * stops and returns it.  A void * for libraries that take a callback.
+ */
+int cas_sink_write(void *sink, const void *data, size_t len);
+
+/*
+ * Gives all its bytes to sink (cas_sink_write()) and returns 0, or the
+ * first error (the sink's own, or the source's with its message set).
+ */
+typedef int cas_source_fn(void *ctx, struct cas_sink *sink);
+
+/* A source reading ctx, a FILE *, to its end. */
+int cas_source_file(void *ctx, struct cas_sink *sink);
+
+/* What cas_store_stream() stores, and what it did. */
+struct cas_stream {
+	const char *what;       /* names the bytes in a refusal ("the slug sent"); NULL: "object HEX" */
+	uint64_t max;           /* the most bytes taken; 0: the root's slipway.maxSlugSize */
+	cas_source_fn *source;  /* the bytes */
+	void *ctx;              /* source's */
+	int stored;             /* out: 1 if it was stored now, 0 if the store had it already */
+	uint64_t size;          /* out: the bytes taken (stored), or the object's size (not) */
+};
+#define CAS_STREAM_INIT { 0 }
+
+/*
+ * Stores the bytes of s->source as the object hex: hashed as they arrive
+ * into a temp file of the store, at most s->max of them, fsynced and
+ * renamed into place only when they hash to hex.  When the store has hex
+ * intact already (cas_check()) the source is not called and nothing
+ * changes; an object there that is corrupt is replaced.
+ *
+ * Errors (nothing stored, no temp file left): SW_EINVALID for a hex that
+ * is not a name, for more bytes than the limit ("WHAT is larger than
+ * slipway.maxSlugSize (N bytes): nothing was stored") and for bytes that
+ * hash to another name ("WHAT is corrupt: its bytes hash to ABC... (nothing
+ * was stored)"); the source's own error; SW_ERROR when the store cannot
+ * be written.
+ */
+int cas_store_stream(const char *root, const char *hex, struct cas_stream *s);
 
 /* malloc'ed path of the object (whether or not it exists); NULL if hex is invalid. */
 char *cas_path(const char *root, const char *hex);

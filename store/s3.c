@@ -5,11 +5,10 @@
 #include "store/cas.h"
 #include "store/settings.h"
 #include "util/error.h"
-#include "util/fsutil.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +29,10 @@ struct req {
 	const char *payload_hash;  /* NULL: EMPTY_SHA256 */
 	FILE *upload;              /* PUT's body */
 	uint64_t upload_size;
-	int fd;                    /* a 2xx GET's body goes here (hashed), when >= 0 */
-	struct cas_hasher hash;
-	uint64_t got;
-	int write_errno;
+	/* a 2xx GET's body goes here, when set; its error stops the transfer and is returned */
+	int (*sink)(void *ctx, const void *data, size_t len);
+	void *sink_ctx;
+	int sink_err;
 	struct buf body;           /* other bodies: errors, listings */
 	size_t body_max;
 	long status;
@@ -42,7 +41,6 @@ struct req {
 
 static void req_release(struct req *r)
 {
-	cas_hasher_release(&r->hash);
 	buf_release(&r->body);
 }
 
@@ -50,14 +48,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
 	struct req *r = p;
 	size_t len = size * n;
-	if (r->fd >= 0 && r->status / 100 == 2) {
-		if (fs_write_all(r->fd, data, len) < 0) {
-			r->write_errno = errno ? errno : EIO;
+	if (r->sink && r->status / 100 == 2) {
+		if ((r->sink_err = r->sink(r->sink_ctx, data, len)) < 0)
 			return 0;
-		}
-		if (cas_hasher_add(&r->hash, data, len) < 0)
-			return 0;
-		r->got += len;
 		return len;
 	}
 	if (r->body.len + len > r->body_max)
@@ -193,9 +186,8 @@ static int perform(const struct s3 *s3, struct req *r)
 	curl_off_t length = -1;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 	r->length = length > 0 ? (uint64_t)length : 0;
-	if (rc == CURLE_WRITE_ERROR && r->write_errno) {
-		errno = r->write_errno;
-		err = sw_error_errno(SW_ERROR, "cannot write '%s' from S3", r->key ? r->key : "");
+	if (rc == CURLE_WRITE_ERROR && r->sink_err < 0) {
+		err = r->sink_err; /* its message is set */
 	} else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 		   rc == CURLE_OPERATION_TIMEDOUT || (rc != CURLE_OK && !r->status)) {
 		err = sw_error_set(SW_ERROR, "S3 endpoint '%s' is unreachable: %s", s3->endpoint,
@@ -304,6 +296,50 @@ void s3_release(struct s3 *s3)
 	memset(s3, 0, sizeof(*s3));
 }
 
+void s3_json_write(const struct s3 *s3, struct buf *out)
+{
+	struct json j = JSON_INIT(out);
+	json_object_begin(&j, NULL);
+	json_string(&j, "endpoint", s3->endpoint);
+	json_string(&j, "bucket", s3->bucket);
+	json_string(&j, "region", s3->region);
+	json_string(&j, "key_id", s3->key_id);
+	json_string(&j, "secret", s3->secret);
+	json_object_end(&j);
+}
+
+/* A member of an S3 document: each is required. */
+static int json_member(const char *text, const char *key, char **out)
+{
+	int err = json_flat_get(text, key, out);
+	if (err == SW_EINVALID)
+		return sw_error_set(err, "the S3 settings sent are not a flat JSON document");
+	if (!err && !**out)
+		err = SW_ENOTFOUND;
+	if (err == SW_ENOTFOUND)
+		return sw_error_set(SW_EINVALID, "the S3 settings sent have no '%s'", key);
+	return err;
+}
+
+int s3_json_read(struct s3 *s3, const char *text)
+{
+	int err;
+	memset(s3, 0, sizeof(*s3));
+	if ((err = json_member(text, "endpoint", &s3->endpoint)) ||
+	    (err = json_member(text, "bucket", &s3->bucket)) ||
+	    (err = json_member(text, "region", &s3->region)) ||
+	    (err = json_member(text, "key_id", &s3->key_id)) ||
+	    (err = json_member(text, "secret", &s3->secret)))
+		goto done;
+	if (strncmp(s3->endpoint, "http://", 7) && strncmp(s3->endpoint, "https://", 8))
+		err = sw_error_set(SW_EINVALID, "invalid S3 endpoint '%s': use an http:// or "
+				   "https:// URL", s3->endpoint);
+done:
+	if (err)
+		s3_release(s3);
+	return err;
+}
+
 char *s3_slug_key(const char *hex)
 {
 	return xasprintf(S3_SLUG_PREFIX "%s.tar.zst", hex);
@@ -311,7 +347,7 @@ char *s3_slug_key(const char *hex)
 
 int s3_put_file(const struct s3 *s3, const char *key, const char *path, const char *sha256)
 {
-	struct req r = { .method = "PUT", .key = key, .payload_hash = sha256, .fd = -1,
+	struct req r = { .method = "PUT", .key = key, .payload_hash = sha256,
 			 .body = BUF_INIT };
 	struct stat st;
 	int err;
@@ -328,27 +364,23 @@ int s3_put_file(const struct s3 *s3, const char *key, const char *path, const ch
 	return err;
 }
 
-int s3_get_fd(const struct s3 *s3, const char *key, int fd, char hex_out[65], uint64_t *size_out)
+int s3_get(const struct s3 *s3, const char *key,
+	   int (*sink)(void *ctx, const void *data, size_t len), void *ctx)
 {
-	struct req r = { .method = "GET", .key = key, .fd = fd, .body = BUF_INIT };
-	int err = cas_hasher_start(&r.hash);
-	if (!err)
-		err = perform(s3, &r);
-	if (!err)
-		err = cas_hasher_finish(&r.hash, hex_out);
-	if (!err && size_out)
-		*size_out = r.got;
+	struct req r = { .method = "GET", .key = key, .sink = sink, .sink_ctx = ctx,
+			 .body = BUF_INIT };
+	int err = perform(s3, &r);
 	req_release(&r);
 	return err;
 }
 
 int s3_head(const struct s3 *s3, const char *key, uint64_t *size_out)
 {
-	struct req r = { .method = "HEAD", .key = key, .fd = -1, .body = BUF_INIT };
+	struct req r = { .method = "HEAD", .key = key, .body = BUF_INIT };
 	int err = perform(s3, &r);
 	if (err == SW_ERROR && r.status >= 400 && r.status != 404 && !r.body.len) {
 		/* a HEAD's answer has no body: ask again for one, for S3's <Code> */
-		struct req g = { .method = "GET", .fd = -1, .body = BUF_INIT,
+		struct req g = { .method = "GET", .body = BUF_INIT,
 				 .query = "list-type=2&max-keys=1" };
 		err = perform(s3, &g);
 		if (!err || !g.status)
@@ -365,7 +397,7 @@ int s3_head(const struct s3 *s3, const char *key, uint64_t *size_out)
 
 int s3_delete(const struct s3 *s3, const char *key)
 {
-	struct req r = { .method = "DELETE", .key = key, .fd = -1, .body = BUF_INIT };
+	struct req r = { .method = "DELETE", .key = key, .body = BUF_INIT };
 	int err = perform(s3, &r);
 	if (err == SW_ENOTFOUND)
 		err = 0;
@@ -428,7 +460,7 @@ int s3_list(const struct s3 *s3, const char *prefix,
 	char *token = NULL;
 	int err = 0;
 	do {
-		struct req r = { .method = "GET", .fd = -1, .body = BUF_INIT, .body_max = LIST_BODY_MAX };
+		struct req r = { .method = "GET", .body = BUF_INIT, .body_max = LIST_BODY_MAX };
 		struct buf q = BUF_INIT;
 		/* sorted by name, as SigV4's canonical query is: libcurl 7.88 does not sort */
 		if (token) {
@@ -476,28 +508,36 @@ int s3_slug_push(const struct s3 *s3, const char *root, const char *hex, int *se
 	return err;
 }
 
-int s3_slug_fetch(const struct s3 *s3, const char *root, const char *hex)
+/* cas_store_stream()'s source: the slug's object, ctx the fetch. */
+struct fetch {
+	const struct s3 *s3;
+	const char *key;
+};
+
+static int fetch_source(void *ctx, struct cas_sink *sink)
 {
-	char got[CAS_HEX_LEN + 1], *tmp = NULL, *key = NULL;
-	int fd = -1, err;
+	const struct fetch *f = ctx;
+	return s3_get(f->s3, f->key, cas_sink_write, sink);
+}
+
+int s3_slug_fetch(const struct s3 *s3, const char *root, const char *hex, int *fetched)
+{
+	struct cas_stream s = CAS_STREAM_INIT;
+	struct fetch f = { .s3 = s3 };
+	int err;
+	if (fetched)
+		*fetched = 0;
 	if (!cas_valid_hex(hex))
 		return sw_error_set(SW_EINVALID, "invalid slug name '%s'", hex);
-	if (!cas_lookup(root, hex, NULL))
-		return 0;
-	if ((err = cas_tmpfile(root, &fd, &tmp)))
-		return err;
-	key = s3_slug_key(hex);
-	err = s3_get_fd(s3, key, fd, got, NULL);
-	if (!err && strcmp(got, hex))
-		err = sw_error_set(SW_EINVALID, "slug %.12s from S3 is corrupt: its bytes hash to "
-				   "%.12s (nothing was stored)", hex, got);
-	if (err) {
-		close(fd);
-		unlink(tmp);
-	} else {
-		err = cas_publish_hashed(root, fd, tmp, hex);
-	}
-	free(tmp);
-	free(key);
+	f.key = s3_slug_key(hex);
+	s.what = "its object";
+	s.source = fetch_source;
+	s.ctx = &f;
+	if ((err = cas_store_stream(root, hex, &s)) < 0)
+		sw_error_prefix(err, "cannot fetch slug %.12s... from S3 at %s/%s: ", hex,
+				s3->endpoint, s3->bucket);
+	else if (fetched)
+		*fetched = s.stored;
+	free((char *)f.key);
 	return err;
 }

@@ -11,13 +11,18 @@
  *
  * Every upload carries x-amz-content-sha256 = the object's own SHA-256 (its
  * name): the store checks the bytes it got against it and refuses a
- * mismatch.  Every download is hashed as it is written into a temp file of
- * the local store and published only when it hashes to its name.
+ * mismatch.  Every download goes into the local store through
+ * cas_store_stream() (store/cas.h): hashed as it arrives, at most
+ * slipway.maxSlugSize of it, and published only when it hashes to its name.
+ *
+ * A run host has no S3 settings of its own: its control sends its struct s3
+ * as a flat JSON document on the node agent's stdin (s3_json_write(),
+ * s3_json_read()), never on a command line.
  *
  *     struct s3 s3 = S3_INIT;
  *     err = s3_open(&s3, root);           // SW_ENOTFOUND: S3 not configured
  *     err = s3_slug_push(&s3, root, hex, &sent);
- *     err = s3_slug_fetch(&s3, root, hex);
+ *     err = s3_slug_fetch(&s3, root, hex, &fetched);
  *     s3_release(&s3);
  *
  * Errors are one line: "S3 endpoint 'URL' is unreachable: ...", "S3 bucket
@@ -27,8 +32,11 @@
 #ifndef SW_S3_H
 #define SW_S3_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "util/util.h"
 
 #define S3_SLUG_PREFIX "slipway/slugs/"
 
@@ -52,6 +60,20 @@ int s3_open(struct s3 *s3, const char *root);
 /* Frees the strings (and wipes the secret). */
 void s3_release(struct s3 *s3);
 
+/*
+ * The settings, secret included, as one flat JSON document
+ * {"endpoint":..,"bucket":..,"region":..,"key_id":..,"secret":..}
+ * appended to out: wipe it once sent.
+ */
+void s3_json_write(const struct s3 *s3, struct buf *out);
+
+/*
+ * Reads s3_json_write()'s document into s3 (released on failure):
+ * SW_EINVALID when it is not one, a member is missing or empty, or the
+ * endpoint is not an http:// or https:// URL.
+ */
+int s3_json_read(struct s3 *s3, const char *text);
+
 /* The key of a slug: S3_SLUG_PREFIX "<hex>.tar.zst" (malloc'ed). */
 char *s3_slug_key(const char *hex);
 
@@ -59,10 +81,12 @@ char *s3_slug_key(const char *hex);
 int s3_put_file(const struct s3 *s3, const char *key, const char *path, const char *sha256);
 
 /*
- * Downloads key to fd (written from where it stands), hashing the bytes
- * into hex_out.  SW_ENOTFOUND if there is no such object.
+ * Downloads key, handing its bytes to sink as they arrive (cas_sink_write()
+ * fits); an error from sink stops the download and is returned.
+ * SW_ENOTFOUND if there is no such object.
  */
-int s3_get_fd(const struct s3 *s3, const char *key, int fd, char hex_out[65], uint64_t *size_out);
+int s3_get(const struct s3 *s3, const char *key,
+	   int (*sink)(void *ctx, const void *data, size_t len), void *ctx);
 
 /* 0 if key exists (size_out may be NULL), SW_ENOTFOUND if not. */
 int s3_head(const struct s3 *s3, const char *key, uint64_t *size_out);
@@ -85,10 +109,11 @@ int s3_slug_push(const struct s3 *s3, const char *root, const char *hex, int *se
 
 /*
  * Downloads slug hex into the local store (nothing to do when it is there
- * already), verifying its SHA-256 before publishing it: SW_EINVALID and
- * nothing published when the bytes do not hash to hex, SW_ENOTFOUND when
- * the bucket has no such slug.
+ * already; *fetched, may be NULL, says which), verifying its SHA-256 before
+ * publishing it: SW_EINVALID and nothing published when the bytes do not
+ * hash to hex ("slug 3f2a... from S3 is corrupt: ...") or are more than
+ * root's slipway.maxSlugSize, SW_ENOTFOUND when the bucket has no such slug.
  */
-int s3_slug_fetch(const struct s3 *s3, const char *root, const char *hex);
+int s3_slug_fetch(const struct s3 *s3, const char *root, const char *hex, int *fetched);
 
 #endif

@@ -1,6 +1,7 @@
 /* A real S3 store for the tests: Swift with s3api (swift.h). */
 #define _GNU_SOURCE
 #include "tests/integration/swift.h"
+#include "tests/integration/netns.h"
 #include "tests/integration/sshd.h"
 #include "tests/helpers.h"
 #include "util/fsutil.h"
@@ -41,10 +42,16 @@ static const char ring_script[] =
 	"os.chdir(sys.argv[1])\n"
 	"for i, n in enumerate(['account', 'container', 'object']):\n"
 	"    b = RingBuilder(6, 1, 1)\n"
-	"    b.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': '127.0.0.1',\n"
+	"    b.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': sys.argv[5],\n"
 	"               'port': int(sys.argv[2 + i]), 'device': 'd1', 'weight': 1})\n"
 	"    b.rebalance()\n"
 	"    b.get_ring().save(n + '.ring.gz')\n";
+
+/* Where the store listens: the address given to th_swift_start_in(), else 127.0.0.1. */
+static const char *addr_of(const struct th_swift *s)
+{
+	return s->addr ? s->addr : "127.0.0.1";
+}
 
 static void write_configs(const struct th_swift *s, const int ports[5])
 {
@@ -55,8 +62,8 @@ static void write_configs(const struct th_swift *s, const int ports[5])
 	/* the test's own user: Swift would switch to the system user "swift" */
 	char *user = th_sshd_user();
 	char *common = th_path("[DEFAULT]\nswift_dir = %s\ndevices = %s/srv\nmount_check = false\n"
-			       "bind_ip = 127.0.0.1\nworkers = 0\nlog_level = WARNING\nuser = %s\n",
-			       s->dir, s->dir, user);
+			       "bind_ip = %s\nworkers = 0\nlog_level = WARNING\nuser = %s\n",
+			       s->dir, s->dir, addr_of(s), user);
 	free(user);
 	for (int i = 0; i < 3; i++) {
 		char *text = th_path("%sbind_port = %d\n[pipeline:main]\npipeline = %s-server\n"
@@ -77,27 +84,30 @@ static void write_configs(const struct th_swift *s, const int ports[5])
 		"[filter:gatekeeper]\nuse = egg:swift#gatekeeper\n"
 		"[filter:healthcheck]\nuse = egg:swift#healthcheck\n"
 		"[filter:proxy-logging]\nuse = egg:swift#proxy_logging\n"
-		"[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:%d\n"
+		"[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = %s:%d\n"
 		"[filter:listing_formats]\nuse = egg:swift#listing_formats\n"
 		"[filter:s3api]\nuse = egg:swift#s3api\nlocation = us-east-1\n"
 		"[filter:tempauth]\nuse = egg:swift#tempauth\nuser_test_tester = testing .admin\n"
 		"[filter:copy]\nuse = egg:swift#copy\n[filter:slo]\nuse = egg:swift#slo\n"
 		"[filter:dlo]\nuse = egg:swift#dlo\n",
-		common, ports[0], ports[4]);
+		common, ports[0], addr_of(s), ports[4]);
 	p = th_path("%s/proxy-server.conf", s->dir);
 	th_write(p, text, 0644);
 	free(p);
 	free(text);
 	free(common);
 	p = th_path("%s/netrc", s->dir);
-	text = th_path("machine 127.0.0.1 login %s password %s\n", TH_SWIFT_KEY_ID, TH_SWIFT_SECRET);
+	text = th_path("machine %s login %s password %s\n", addr_of(s), TH_SWIFT_KEY_ID,
+		       TH_SWIFT_SECRET);
 	th_write(p, text, 0600);
 	free(p);
 	free(text);
 }
 
-static int port_open(int port)
+static int port_open(const struct th_swift *s, int port)
 {
+	if (s->ns)
+		return th_netns_port_open(s->ns, s->addr, port);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -106,7 +116,8 @@ static int port_open(int port)
 	return ok;
 }
 
-static pid_t spawn(const char *dir, const char *name, char *const argv[])
+static pid_t spawn(const struct th_swift *s, const char *dir, const char *name,
+		   char *const argv[])
 {
 	char *log = th_path("%s/%s.log", dir, name);
 	pid_t pid = fork();
@@ -114,6 +125,8 @@ static pid_t spawn(const char *dir, const char *name, char *const argv[])
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
 		setpgid(0, 0);
+		if (s->ns)
+			th_netns_enter(s->ns);
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int null = open("/dev/null", O_RDONLY);
 		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0 || dup2(null, 0) < 0)
@@ -128,7 +141,9 @@ static pid_t spawn(const char *dir, const char *name, char *const argv[])
 static int healthy(const struct th_swift *s)
 {
 	char *url = th_path("%s/healthcheck", s->endpoint);
-	struct th_result r = th_runv(NULL, NULL, "curl", "-sf", "-o", "/dev/null", url, NULL);
+	const char *argv[] = { "curl", "-sf", "-o", "/dev/null", url, NULL };
+	struct th_result r = s->ns ? th_netns_run(s->ns, NULL, NULL, NULL, argv)
+				   : th_run(NULL, NULL, NULL, argv);
 	free(url);
 	int ok = r.status == 0;
 	th_result_free(&r);
@@ -137,15 +152,22 @@ static int healthy(const struct th_swift *s)
 
 void th_swift_start(struct th_swift *s, const char *dir)
 {
+	th_swift_start_in(s, dir, NULL, NULL);
+}
+
+void th_swift_start_in(struct th_swift *s, const char *dir, const char *ns, const char *addr)
+{
 	int ports[5];
 	memset(s, 0, sizeof(*s));
+	s->ns = ns;
+	s->addr = addr;
 	for (int i = 0; i < 5; i++) {
 		ports[i] = th_free_port();
 		s->pids[i] = -1;
 	}
 	s->dir = xstrdup(dir);
 	s->port = ports[0];
-	s->endpoint = th_path("http://127.0.0.1:%d", ports[0]);
+	s->endpoint = th_path("http://%s:%d", addr_of(s), ports[0]);
 	char *srv = th_path("%s/srv/d1", dir);
 	cr_assert_eq(fs_mkdir_p(srv, 0755), 0);
 	free(srv);
@@ -154,27 +176,28 @@ void th_swift_start(struct th_swift *s, const char *dir)
 	for (int i = 0; i < 3; i++)
 		snprintf(a[i], sizeof(a[i]), "%d", ports[1 + i]);
 	struct th_result r = th_runv(NULL, NULL, "/usr/bin/python3", "-c", ring_script, dir, a[0],
-				     a[1], a[2], NULL);
+				     a[1], a[2], addr_of(s), NULL);
 	cr_assert_eq(r.status, 0, "swift rings: %s", r.err);
 	th_result_free(&r);
 
 	char mport[8];
 	snprintf(mport, sizeof(mport), "%d", ports[4]);
-	char *mc[] = { "/usr/bin/memcached", "-l", "127.0.0.1", "-p", mport, "-U", "0", "-m", "16",
+	char *mc[] = { "/usr/bin/memcached", "-l", (char *)addr_of(s), "-p", mport, "-U", "0", "-m", "16",
 		       "-u", "root", NULL };
-	s->pids[0] = spawn(dir, "memcached", mc);
+	s->pids[0] = spawn(s, dir, "memcached", mc);
 	for (int i = 0; i < 4; i++) {
 		char *prog = th_path("/usr/bin/swift-%s-server", servers[i]);
 		char *conf = th_path("%s/%s-server.conf", dir, servers[i]);
 		char *argv[] = { "/usr/bin/python3", prog, conf, NULL };
-		s->pids[1 + i] = spawn(dir, servers[i], argv);
+		s->pids[1 + i] = spawn(s, dir, servers[i], argv);
 		free(prog);
 		free(conf);
 	}
 	int up = 0;
 	for (int i = 0; i < 600 && !up; i++) { /* bounded: 60 s */
 		/* every server first: the proxy holds back from one it found down */
-		up = port_open(ports[1]) && port_open(ports[2]) && port_open(ports[3]) && healthy(s);
+		up = port_open(s, ports[1]) && port_open(s, ports[2]) && port_open(s, ports[3]) &&
+		     healthy(s);
 		if (!up)
 			nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	}
@@ -307,7 +330,8 @@ char *th_swift_curl(const struct th_swift *s, int *status, const char *payload_h
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	struct th_result r = th_run(NULL, NULL, NULL, argv);
+	struct th_result r = s->ns ? th_netns_run(s->ns, NULL, NULL, NULL, argv)
+				   : th_run(NULL, NULL, NULL, argv);
 	char *body = r.out;
 	char *nl = strrchr(body, '\n');
 	*status = nl ? atoi(nl + 1) : 0;

@@ -28,6 +28,8 @@ struct th_swift {
 	char *endpoint;        /* "http://127.0.0.1:PORT" */
 	int port;
 	pid_t pids[5];         /* memcached, account, container, object, proxy */
+	const char *ns;        /* the network namespace it runs in (not owned); NULL: ours */
+	const char *addr;      /* the address it listens on there (not owned); NULL: 127.0.0.1 */
 };
 
 /* Skips the test when Swift or memcached is not installed. */
@@ -35,6 +37,14 @@ void th_swift_require(void);
 
 /* Starts the store in dir (created) and makes the bucket TH_SWIFT_BUCKET. */
 void th_swift_start(struct th_swift *s, const char *dir);
+
+/*
+ * The same inside the network namespace ns (netns.h), listening on addr
+ * there (both the caller's, kept until th_swift_stop()): endpoint is
+ * "http://ADDR:PORT", reached from the bed's other namespaces only, and
+ * th_swift_curl() runs curl inside ns.
+ */
+void th_swift_start_in(struct th_swift *s, const char *dir, const char *ns, const char *addr);
 
 /* Stops every daemon (bounded wait, then SIGKILL); frees the strings. */
 void th_swift_stop(struct th_swift *s);

@@ -8,11 +8,16 @@
  * from the control's, is refused; nothing is recorded by a refusal; the
  * forced command gives the key no shell (a control run: the same key
  * without it gets one); hosts:remove; and the teardown leaves nothing.
+ * With S3 (Swift in a namespace of the bed's own, swift.h), the run hosts
+ * fetch a release's slug from the bucket themselves; an object changed
+ * there, or the store stopped, fails the release on every host before any
+ * switches, and v1 serves on.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
 #include "tests/integration/netns.h"
 #include "tests/integration/sshd.h"
+#include "tests/integration/swift.h"
 #include "store/cas.h"
 #include "util/util.h"
 
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 #define HOSTS 3 /* 0: the control; 1 and 2: run hosts */
+#define STORE HOSTS /* the bed's namespace of the S3 store (swift.h), started by the tests of S3 */
 #define ALLOW "run on it as its operator: slipway hosts:allow '"
 
 static struct th_netns tb;
@@ -35,6 +41,7 @@ static char *sshdir[HOSTS];
 static char *kv[HOSTS][4];
 static const char *env[HOSTS][8];
 static pid_t sshd[HOSTS], run[HOSTS];
+static struct th_swift swift;
 
 /*
  * Host i's sshd_config lines: root logs in with a key, and the sessions
@@ -61,7 +68,7 @@ static void setup(void)
 	if (access("/usr/bin/s6-svscan", X_OK))
 		cr_skip_test("s6 is needed (run scripts/deps)");
 	sb = th_sandbox();
-	th_netns_up(&tb, HOSTS);
+	th_netns_up(&tb, HOSTS + 1);
 	for (int i = 0; i < HOSTS; i++) {
 		th_netns_host(&hs[i], &tb, sb, i);
 		sshdir[i] = th_path("%s/ssh", hs[i].dir);
@@ -93,6 +100,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+	th_swift_stop(&swift);
+	memset(&swift, 0, sizeof(swift));
 	th_netns_down(&tb); /* every process in the namespaces with them */
 	for (int i = 0; i < HOSTS; i++) {
 		for (int k = 0; k < 4; k++)
@@ -350,8 +359,8 @@ Test(hosts, the_control_key_runs_the_node_agent_and_no_shell)
 	cr_assert(!strncmp(r.out, "{\"slipway\":\"0.1.0\",\"clock_ms\":", 29), "%s", r.out);
 	th_result_free(&r);
 	r = control_ssh(1, "bash -c id");
-	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello, ping, slug, apply, "
-		   "state and logs");
+	REFUSED(r, 2, "the node agent does not answer 'bash': it answers hello, ping, slug, "
+		   "slug-s3, apply, state and logs");
 	th_result_free(&r);
 
 	/* the control run: the same key without the forced command gets a shell */
@@ -481,8 +490,8 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	/* bytes that are not what the name says: refused, nothing stored */
 	char *req = th_path("slug %s", other);
 	struct th_result r = control_ssh_in(1, req, bytes);
-	char *want = th_path("the slug's bytes have the SHA-256 %s, not %s: nothing stored", real,
-			     other);
+	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
+			     "(nothing was stored)", real);
 	REFUSED(r, 2, want);
 	th_result_free(&r);
 	cr_assert(!stored_on(1, other) && !stored_on(1, real));
@@ -498,7 +507,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	cr_assert(stored_on(1, real));
 	r = control_ssh_in(1, req, "");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, "\"stored\":false}"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"stored\":false,\"size\":20}"), "%s", r.out);
 	th_result_free(&r);
 	free(req);
 
@@ -744,4 +753,181 @@ Test(hosts, the_teardown_leaves_no_namespace_and_no_process)
 		cr_assert_eq(th_processes_with(hs[i].root), 0, "processes of %s are left", hs[i].root);
 	buf_release(&left);
 	free(list);
+}
+
+/* The S3 store in the bed's namespace of its own, and the control's settings for it. */
+static void s3_store_up(void)
+{
+	th_swift_require();
+	char *dir = th_path("%s/s3", sb), *secret = th_path("%s/s3-secret", hs[0].dir);
+	th_swift_start_in(&swift, dir, tb.ns[STORE], tb.addr[STORE]);
+	th_write(secret, TH_SWIFT_SECRET "\n", 0600);
+	const char *set[][2] = { { "slipway.s3Endpoint", swift.endpoint },
+				 { "slipway.s3Bucket", TH_SWIFT_BUCKET },
+				 { "slipway.s3AccessKeyId", TH_SWIFT_KEY_ID },
+				 { "slipway.s3SecretFile", secret } };
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		const char *argv[] = { "git", "config", "--global", set[i][0], set[i][1], NULL };
+		free(th_netns_ok_at(TH_AT, on(0, argv)));
+	}
+	free(secret);
+	free(dir);
+}
+
+/* h1 and h2 join the control, which pushes APP's v1. */
+static void two_hosts_and_v1(void)
+{
+	allow_control_on(1);
+	allow_control_on(2);
+	free(OK(0, "hosts:add", "h1", hs[1].url));
+	free(OK(0, "hosts:add", "h2", hs[2].url));
+	push_app();
+}
+
+/* The control pushes v2, whose web answers "v2 $GREETING": a slug of its own. */
+static void push_v2(void)
+{
+	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/Procfile", src);
+	char *repo = th_path("%s/apps/%s.git", hs[0].root, APP);
+	th_write(file, "web: mkdir -p /tmp/site && echo \"v2 $GREETING\" > /tmp/site/index.html && "
+		       "cd /tmp/site && exec python3 -m http.server $PORT\n", 0644);
+	GIT(src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "v2");
+	GIT(src, "push", "-q", repo, "main");
+	free(repo);
+	free(file);
+	free(src);
+}
+
+static int add_hex(const char *hex, uint64_t size, void *ctx)
+{
+	(void)size;
+	strvec_push(ctx, hex);
+	return 0;
+}
+
+/* The slug of the control's store that is not but (NULL: its only one), malloc'ed. */
+static char *control_slug_but(const char *but)
+{
+	struct strvec all = STRVEC_INIT;
+	cr_assert_eq(cas_foreach(hs[0].root, add_hex, &all), 0);
+	cr_assert_eq(all.n, but ? 2u : 1u, "the control's store holds %zu slugs", all.n);
+	char *hex = xstrdup(all.v[but && !strcmp(all.v[0], but) ? 1 : 0]);
+	strvec_clear(&all);
+	return hex;
+}
+
+/* Asserts host i serves page, runs version of APP and has no slug hex nor a temp file. */
+static void serves_without_at(struct th_at at, int i, const char *page, int version,
+			      const char *hex)
+{
+	char *got = page_on(i), *state = state_on(i);
+	char *v = th_path("\"version\":%d,", version);
+	char *tmp = th_path("%s/store/tmp", hs[i].root);
+	cr_assert_str_eq(got, page, "at %s:%d: h%d", at.file, at.line, i);
+	cr_assert(strstr(state, v), "at %s:%d: h%d: %s", at.file, at.line, i, state);
+	cr_assert(!hex || !stored_on(i, hex), "at %s:%d: h%d stored %s", at.file, at.line, i, hex);
+	cr_assert_eq(th_entries(tmp), 0, "at %s:%d: a temp file is left in %s", at.file, at.line, tmp);
+	free(tmp);
+	free(v);
+	free(state);
+	free(got);
+}
+#define SERVES_WITHOUT(...) serves_without_at(TH_AT, __VA_ARGS__)
+
+Test(hosts, with_s3_the_run_hosts_fetch_the_slug_themselves_not_over_ssh)
+{
+	s3_store_up();
+	two_hosts_and_v1();
+	/* the control keeps no bytes it could send over ssh: only the bucket has the slug */
+	char *hex = control_slug_but(NULL), *path = cas_path(hs[0].root, hex);
+	cr_assert_eq(unlink(path), 0);
+
+	char *out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "done, v1 runs on h1, h2\n"), "%s", out);
+	for (int i = 1; i <= 2; i++) {
+		cr_assert(stored_on(i, hex), "h%d has no slug %s", i, hex);
+		SERVES_WITHOUT(i, "greeting \n", 1, NULL);
+	}
+	free(out);
+	free(path);
+	free(hex);
+}
+
+/* The S3 store up, v1 live on h1 and h2, then v2 pushed: v2's slug (malloc'ed). */
+static char *v1_live_then_v2(void)
+{
+	s3_store_up();
+	two_hosts_and_v1();
+	free(OK(0, "hosts:apply", "-a", APP));
+	char *v1 = control_slug_but(NULL);
+	push_v2();
+	char *v2 = control_slug_but(v1);
+	free(v1);
+	return v2;
+}
+
+/* hosts:apply of APP to every host fails: "... failed", one line naming h1 and holding want. */
+static void apply_fails_at(struct th_at at, const char *want)
+{
+	struct th_result r = SW(0, "hosts:apply", "-a", APP);
+	cr_assert_eq(r.status, 1, "at %s:%d: %s%s", at.file, at.line, r.out, r.err);
+	cr_assert(strstr(r.out, "... failed\n"), "at %s:%d: %s", at.file, at.line, r.out);
+	const char *nl = strchr(r.err, '\n');
+	cr_assert(nl && !nl[1], "at %s:%d: not one line: %s", at.file, at.line, r.err);
+	cr_assert(strstr(r.err, "h1: ") && strstr(r.err, want), "at %s:%d: no '%s' in: %s",
+		  at.file, at.line, want, r.err);
+	th_result_free(&r);
+}
+#define APPLY_FAILS(want) apply_fails_at(TH_AT, want)
+
+Test(hosts, a_slug_changed_in_s3_is_refused_by_every_host_and_v1_serves_on)
+{
+	char *v2 = v1_live_then_v2();
+
+	/* someone who may write to the bucket puts other bytes under v2's name */
+	const char *evil = "evil bytes";
+	char evil_hex[CAS_HEX_LEN + 1];
+	cr_assert_eq(cas_hash_data(evil, strlen(evil), evil_hex), 0);
+	char *file = th_path("%s/evil", sb);
+	char *url = th_path("%s/" TH_SWIFT_BUCKET "/slipway/slugs/%s.tar.zst", swift.endpoint, v2);
+	th_write(file, evil, 0644);
+	int status = 0;
+	free(th_swift_curl(&swift, &status, evil_hex, "-T", file, url, NULL));
+	cr_assert_eq(status, 200);
+
+	char *want = th_path("cannot fetch slug %.12s... from S3 at %s/" TH_SWIFT_BUCKET ": its "
+			     "object is corrupt: its bytes hash to %.12s... (nothing was stored)",
+			     v2, swift.endpoint, evil_hex);
+	APPLY_FAILS(want);
+	for (int i = 1; i <= 2; i++)
+		SERVES_WITHOUT(i, "greeting \n", 1, v2);
+
+	/* the control run: the slug's own bytes back in the bucket, v2 goes live everywhere */
+	char *real = cas_path(hs[0].root, v2);
+	free(th_swift_curl(&swift, &status, v2, "-T", real, url, NULL));
+	cr_assert_eq(status, 200);
+	char *out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "done, v2 runs on h1, h2\n"), "%s", out);
+	for (int i = 1; i <= 2; i++)
+		SERVES_WITHOUT(i, "v2 \n", 2, NULL);
+	free(out);
+	free(real);
+	free(want);
+	free(url);
+	free(file);
+	free(v2);
+}
+
+Test(hosts, a_stopped_s3_store_refuses_the_apply_before_any_host_switches)
+{
+	char *v2 = v1_live_then_v2();
+
+	th_swift_stop_proxy(&swift);
+	char *want = th_path("cannot fetch slug %.12s... from S3 at %s/" TH_SWIFT_BUCKET ": S3 "
+			     "endpoint '%s' is unreachable: ", v2, swift.endpoint, swift.endpoint);
+	APPLY_FAILS(want);
+	for (int i = 1; i <= 2; i++)
+		SERVES_WITHOUT(i, "greeting \n", 1, v2);
+	free(want);
+	free(v2);
 }

@@ -14,6 +14,7 @@
 #include "tests/helpers.h"
 #include "tests/integration/netns.h"
 #include "tests/integration/sshd.h"
+#include "store/cas.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -359,4 +360,65 @@ Test(standby, promotion_is_refused_while_fsck_finds_a_problem)
 	free(host);
 	free(slug);
 	free(hex);
+}
+
+/*
+ * mirror-receive's "slug HEX" on the standby, as its forced command runs it
+ * (SSH_ORIGINAL_COMMAND), with bytes on stdin and slipway.maxSlugSize max.
+ */
+static struct th_result mirror_slug(const char *hex, const char *bytes, const char *max)
+{
+	char *cmd = th_path("SSH_ORIGINAL_COMMAND=slipway-mirror 0 slug %s", hex);
+	char *limit = th_path("SLIPWAY_MAX_SLUG_SIZE=%s", max);
+	const char *e[16];
+	size_t n = 0;
+	for (; env[1][n]; n++)
+		e[n] = env[1][n];
+	e[n++] = cmd;
+	e[n++] = limit;
+	e[n] = NULL;
+	const char *argv[] = { SLIPWAY_BIN, "mirror-receive", NULL };
+	struct th_result r = th_netns_run(tb.ns[1], hs[1].dir, e, bytes, argv);
+	free(limit);
+	free(cmd);
+	return r;
+}
+
+/* 1 when the standby's store holds hex; asserts no temp file is left there. */
+static int stored_on_standby(const char *hex)
+{
+	char *p = th_path("%s/store/sha256/%.2s/%s.tar.zst", hs[1].root, hex, hex + 2);
+	char *tmp = th_path("%s/store/tmp", hs[1].root);
+	int yes = access(p, F_OK) == 0;
+	cr_assert_eq(th_entries(tmp), 0, "a temp file is left in %s", tmp);
+	free(tmp);
+	free(p);
+	return yes;
+}
+
+Test(standby, a_mirrored_slug_is_stored_only_within_the_size_limit_and_under_its_own_name)
+{
+	allow_standby();
+	const char *bytes = "the bytes of a slug\n";
+	char hex[CAS_HEX_LEN + 1], other[CAS_HEX_LEN + 1];
+	cr_assert_eq(cas_hash_data(bytes, strlen(bytes), hex), 0);
+	cr_assert_eq(cas_hash_data("x", 1, other), 0);
+
+	/* more bytes than the standby's slipway.maxSlugSize: refused, nothing stored */
+	REFUSED(mirror_slug(hex, bytes, "19"), 1, "the slug sent is larger than "
+		"slipway.maxSlugSize (19 bytes): nothing was stored");
+	cr_assert(!stored_on_standby(hex));
+
+	/* bytes that are not what the name says: refused, nothing stored */
+	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
+			     "(nothing was stored)", hex);
+	REFUSED(mirror_slug(other, bytes, "20"), 1, want);
+	cr_assert(!stored_on_standby(other) && !stored_on_standby(hex));
+	free(want);
+
+	/* the control run: the bytes under their own name, at the limit, are stored */
+	struct th_result r = mirror_slug(hex, bytes, "20");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+	cr_assert(stored_on_standby(hex));
 }

@@ -496,3 +496,132 @@ Test(cas, publish_hashed_trusts_the_writers_name)
 	cr_assert_eq(dir_entries("%s/store/tmp", root), 0);
 	free(tmp);
 }
+
+/* cas_store_stream() of the bytes s, at most max of them, as hex, from a FILE. */
+static int store_stream(const char *s, const char *hex, uint64_t max, struct cas_stream *out)
+{
+	FILE *in = fmemopen((void *)s, strlen(s), "r");
+	cr_assert_not_null(in);
+	*out = (struct cas_stream)CAS_STREAM_INIT;
+	out->what = "the slug sent";
+	out->max = max;
+	out->source = cas_source_file;
+	out->ctx = in;
+	int err = cas_store_stream(root, hex, out);
+	fclose(in);
+	return err;
+}
+
+static int count_objects(const char *hex, uint64_t size, void *ctx)
+{
+	(void)hex;
+	(void)size;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Nothing in the store: no object, no temp file left behind. */
+static void assert_store_empty(const char *hex)
+{
+	int n = 0;
+	cr_assert_eq(cas_lookup(root, hex, NULL), SW_ENOTFOUND, "nothing stored");
+	cr_assert_eq(cas_foreach(root, count_objects, &n), 0);
+	cr_assert_eq(n, 0, "no object in the store");
+	char *tmp = th_path("%s/store/tmp", root);
+	cr_assert_eq(th_entries(tmp), 0, "no temp file left in %s", tmp);
+	free(tmp);
+}
+
+Test(cas, store_stream_stores_bytes_that_hash_to_their_name)
+{
+	char hex[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	cas_hash_data("slug bytes", 10, hex);
+	cr_assert_eq(store_stream("slug bytes", hex, 10, &s), 0, "%s", sw_error_last());
+	cr_assert_eq(s.stored, 1);
+	cr_assert_eq(s.size, 10);
+	cr_assert_eq(cas_verify(root, hex), 0, "%s", sw_error_last());
+	char *tmp = th_path("%s/store/tmp", root);
+	cr_assert_eq(th_entries(tmp), 0, "no temp file left");
+	free(tmp);
+}
+
+Test(cas, store_stream_leaves_an_object_the_store_has)
+{
+	char hex[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	publish_str("slug bytes", hex);
+	char *path = cas_path(root, hex);
+	struct stat before, after;
+	cr_assert_eq(stat(path, &before), 0);
+	/* the source is not read: other bytes under the name change nothing */
+	cr_assert_eq(store_stream("other bytes", hex, 100, &s), 0, "%s", sw_error_last());
+	cr_assert_eq(s.stored, 0);
+	cr_assert_eq(s.size, 10);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "the object is the same file");
+	cr_assert_eq(cas_verify(root, hex), 0, "%s", sw_error_last());
+	free(path);
+}
+
+Test(cas, store_stream_replaces_a_corrupt_object)
+{
+	char hex[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	publish_str("slug bytes", hex);
+	char *path = cas_path(root, hex);
+	chmod(path, 0644);
+	th_write(path, "rotten", 0644);
+	cr_assert_eq(store_stream("slug bytes", hex, 100, &s), 0, "%s", sw_error_last());
+	cr_assert_eq(s.stored, 1);
+	cr_assert_eq(cas_verify(root, hex), 0, "%s", sw_error_last());
+	free(path);
+}
+
+Test(cas, store_stream_refuses_bytes_of_another_name)
+{
+	char hex[CAS_HEX_LEN + 1], other[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	cas_hash_data("slug bytes", 10, hex);
+	cas_hash_data("evil bytes", 10, other);
+	cr_assert_eq(store_stream("evil bytes", hex, 100, &s), SW_EINVALID);
+	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
+			     "(nothing was stored)", other);
+	cr_assert_str_eq(sw_error_last(), want);
+	cr_assert_eq(s.stored, 0);
+	assert_store_empty(hex);
+	free(want);
+}
+
+Test(cas, store_stream_refuses_more_bytes_than_the_limit)
+{
+	char hex[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	cas_hash_data("slug bytes", 10, hex);
+	cr_assert_eq(store_stream("slug bytes", hex, 9, &s), SW_EINVALID);
+	cr_assert_str_eq(sw_error_last(), "the slug sent is larger than slipway.maxSlugSize "
+					  "(9 bytes): nothing was stored");
+	assert_store_empty(hex);
+}
+
+Test(cas, store_stream_takes_the_roots_max_slug_size_by_default)
+{
+	char hex[CAS_HEX_LEN + 1];
+	struct cas_stream s;
+	cas_hash_data("slug bytes", 10, hex);
+	setenv("SLIPWAY_MAX_SLUG_SIZE", "9", 1);
+	int err = store_stream("slug bytes", hex, 0, &s);
+	unsetenv("SLIPWAY_MAX_SLUG_SIZE");
+	cr_assert_eq(err, SW_EINVALID, "%s", sw_error_last());
+	assert_store_empty(hex);
+}
+
+Test(cas, store_stream_refuses_a_name_that_is_not_one)
+{
+	struct cas_stream s;
+	cr_assert_eq(store_stream("x", "../../etc/passwd", 100, &s), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), "is not a valid object name"), "%s", sw_error_last());
+	char *store = th_path("%s/store", root);
+	cr_assert_eq(access(store, F_OK), -1, "nothing made");
+	free(store);
+}

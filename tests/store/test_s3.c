@@ -71,6 +71,12 @@ static void store_slug(const char *r, const char *bytes, char hex[CAS_HEX_LEN + 
 	free(tmp);
 }
 
+static int add_to_buf(void *ctx, const void *data, size_t len)
+{
+	buf_add(ctx, data, len);
+	return 0;
+}
+
 static int count_key(const char *key, uint64_t size, time_t mtime, void *ctx)
 {
 	(void)size;
@@ -82,7 +88,7 @@ static int count_key(const char *key, uint64_t size, time_t mtime, void *ctx)
 Test(s3, put_head_get_list_delete)
 {
 	struct s3 s3 = S3_INIT;
-	char hex[CAS_HEX_LEN + 1], got[CAS_HEX_LEN + 1];
+	char hex[CAS_HEX_LEN + 1];
 	store_slug(root, "a slug's bytes", hex);
 	open_s3(&s3);
 	char *key = s3_slug_key(hex), *path = cas_path(root, hex);
@@ -101,19 +107,15 @@ Test(s3, put_head_get_list_delete)
 	cr_assert_eq(s3_list(&s3, S3_SLUG_PREFIX, count_key, &n), 0, "%s", sw_error_last());
 	cr_assert_eq(n, 1);
 
-	char *out = th_path("%s/out", dir);
-	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	cr_assert_eq(s3_get_fd(&s3, key, fd, got, &size), 0, "%s", sw_error_last());
-	close(fd);
-	cr_assert_str_eq(got, hex);
-	char *text = th_read(out, NULL);
-	cr_assert_str_eq(text, "a slug's bytes");
+	struct buf text = BUF_INIT;
+	cr_assert_eq(s3_get(&s3, key, add_to_buf, &text), 0, "%s", sw_error_last());
+	cr_assert_eq(text.len, strlen("a slug's bytes"));
+	cr_assert_eq(memcmp(text.data, "a slug's bytes", text.len), 0);
 
 	cr_assert_eq(s3_delete(&s3, key), 0, "%s", sw_error_last());
 	cr_assert_eq(s3_head(&s3, key, NULL), SW_ENOTFOUND);
 	cr_assert_eq(s3_delete(&s3, key), 0, "deleting twice: %s", sw_error_last());
-	free(text);
-	free(out);
+	buf_release(&text);
 	free(key);
 	free(path);
 	s3_release(&s3);
@@ -155,9 +157,58 @@ Test(s3, push_sends_once_and_fetch_verifies_into_another_store)
 
 	char *other = th_path("%s/run-host", dir);
 	cr_assert_eq(cas_lookup(other, hex, NULL), SW_ENOTFOUND);
-	cr_assert_eq(s3_slug_fetch(&s3, other, hex), 0, "%s", sw_error_last());
+	int fetched = -1;
+	cr_assert_eq(s3_slug_fetch(&s3, other, hex, &fetched), 0, "%s", sw_error_last());
+	cr_assert_eq(fetched, 1);
 	cr_assert_eq(cas_verify(other, hex), 0, "%s", sw_error_last());
+	cr_assert_eq(s3_slug_fetch(&s3, other, hex, &fetched), 0, "%s", sw_error_last());
+	cr_assert_eq(fetched, 0, "a slug the store has is not fetched again");
 	free(other);
+	s3_release(&s3);
+}
+
+Test(s3, fetch_refuses_a_slug_over_the_hosts_max_size_and_stores_nothing)
+{
+	struct s3 s3 = S3_INIT;
+	char hex[CAS_HEX_LEN + 1];
+	store_slug(root, "a slug of 25 bytes, long.", hex);
+	open_s3(&s3);
+	cr_assert_eq(s3_slug_push(&s3, root, hex, NULL), 0, "%s", sw_error_last());
+	char *other = th_path("%s/run-host", dir);
+	setenv("SLIPWAY_MAX_SLUG_SIZE", "24", 1);
+	int err = s3_slug_fetch(&s3, other, hex, NULL);
+	int absent = cas_lookup(other, hex, NULL);
+	setenv("SLIPWAY_MAX_SLUG_SIZE", "25", 1);
+	int control = s3_slug_fetch(&s3, other, hex, NULL);
+	unsetenv("SLIPWAY_MAX_SLUG_SIZE");
+	cr_assert_eq(err, SW_EINVALID);
+	cr_assert_eq(absent, SW_ENOTFOUND, "nothing stored");
+	cr_assert_eq(control, 0, "exactly the limit is taken");
+	free(other);
+	s3_release(&s3);
+}
+
+Test(s3, settings_travel_as_a_flat_document)
+{
+	struct s3 s3 = S3_INIT, back = S3_INIT;
+	struct buf doc = BUF_INIT;
+	open_s3(&s3);
+	s3_json_write(&s3, &doc);
+	cr_assert_eq(s3_json_read(&back, doc.data), 0, "%s", sw_error_last());
+	cr_assert_str_eq(back.endpoint, s3.endpoint);
+	cr_assert_str_eq(back.bucket, s3.bucket);
+	cr_assert_str_eq(back.region, s3.region);
+	cr_assert_str_eq(back.key_id, s3.key_id);
+	cr_assert_str_eq(back.secret, s3.secret);
+	s3_release(&back);
+	cr_assert_eq(s3_json_read(&back, "{\"endpoint\":\"ftp://x\",\"bucket\":\"b\","
+				  "\"region\":\"r\",\"key_id\":\"k\",\"secret\":\"s\"}"), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), "invalid S3 endpoint 'ftp://x'"), "%s", sw_error_last());
+	cr_assert_null(back.secret, "nothing kept from a refused document");
+	cr_assert_eq(s3_json_read(&back, "{\"endpoint\":\"http://x\"}"), SW_EINVALID);
+	cr_assert(strstr(sw_error_last(), "have no 'bucket'"), "%s", sw_error_last());
+	cr_assert_eq(s3_json_read(&back, "not json"), SW_EINVALID);
+	buf_release(&doc);
 	s3_release(&s3);
 }
 
@@ -197,7 +248,7 @@ Test(s3, fetch_refuses_a_corrupt_object_and_stores_nothing)
 	cr_assert_eq(status, 200);
 
 	char *other = th_path("%s/run-host", dir);
-	int err = s3_slug_fetch(&s3, other, hex);
+	int err = s3_slug_fetch(&s3, other, hex, NULL);
 	cr_assert_eq(err, SW_EINVALID, "%s", sw_error_last());
 	cr_assert(strstr(sw_error_last(), "is corrupt"), "%s", sw_error_last());
 	cr_assert_eq(cas_lookup(other, hex, NULL), SW_ENOTFOUND, "nothing published");
