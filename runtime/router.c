@@ -850,14 +850,6 @@ int router_logs_rotate(const char *root, int *rotated)
 	return err;
 }
 
-static int names_has(const struct strvec *v, const char *name)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], name))
-			return 1;
-	return 0;
-}
-
 /*
  * The front: keeps the local instances in labels and addresses only when
  * "local" serves the app (store/apphosts.h), and adds after them the
@@ -876,13 +868,13 @@ static int front_hosts(const char *root, const char *app, const char *without,
 		err = hosts_read(root, &v, &n);
 	if (err < 0)
 		goto done;
-	if (!names_has(&serve, HOST_LOCAL)) {
+	if (!strvec_has(&serve, HOST_LOCAL)) {
 		strvec_clear(labels);
 		strvec_clear(addresses);
 	}
 	*nlocal = labels->n;
 	for (size_t i = 0; i < n; i++)
-		if (names_has(&serve, v[i].name) && (!without || strcmp(v[i].name, without)) &&
+		if (strvec_has(&serve, v[i].name) && (!without || strcmp(v[i].name, without)) &&
 		    strcmp(v[i].router, HOST_ROUTER_UNKNOWN)) {
 			strvec_push(labels, v[i].name);
 			strvec_push(addresses, v[i].router);

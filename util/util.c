@@ -251,6 +251,14 @@ void strvec_sort(struct strvec *sv)
 		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 }
 
+int strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 int strvec_has_sorted(const struct strvec *sv, const char *s)
 {
 	return sv->n && bsearch(&s, sv->v, sv->n, sizeof(*sv->v), cmp_str) != NULL;

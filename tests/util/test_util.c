@@ -1,7 +1,8 @@
 /*
  * test_util.c - util/util.c: the JSON string writer always produces valid
  * JSON in valid UTF-8, whatever bytes it is given; a buf's data is never
- * NULL and its shared empty string is never written or freed.
+ * NULL and its shared empty string is never written or freed; a strvec
+ * answers whether it holds a string.
  */
 #include "util/util.h"
 
@@ -104,4 +105,20 @@ Test(buf, a_zeroed_buf_works_too)
 	cr_assert_str_eq(s, "");
 	free(s);
 	buf_release(&b);
+}
+
+Test(strvec, has_finds_a_string_in_any_order_and_only_whole)
+{
+	struct strvec v = STRVEC_INIT;
+	cr_assert_not(strvec_has(&v, "a"), "an empty vector has nothing");
+	strvec_push(&v, "web");
+	strvec_push(&v, "local");
+	strvec_push(&v, "");
+	cr_assert(strvec_has(&v, "local"));
+	cr_assert(strvec_has(&v, "web"));
+	cr_assert(strvec_has(&v, ""));
+	cr_assert_not(strvec_has(&v, "loca"));
+	cr_assert_not(strvec_has(&v, "locals"));
+	cr_assert_not(strvec_has(&v, "Web"));
+	strvec_clear(&v);
 }
