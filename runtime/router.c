@@ -863,9 +863,9 @@ static int front_hosts(const char *root, const char *app, const char *without,
 	struct strvec serve = STRVEC_INIT;
 	struct host_rec *v = NULL;
 	size_t n = 0;
-	int all = 0, err = apphosts_list(root, app, &serve, &all);
+	int all = 0, err = hosts_read(root, &v, &n);
 	if (!err)
-		err = hosts_read(root, &v, &n);
+		err = apphosts_select(root, app, v, n, &serve, &all);
 	if (err < 0)
 		goto done;
 	if (!strvec_has(&serve, HOST_LOCAL)) {

@@ -28,16 +28,13 @@ static const struct listfile placed_file = {
 	.check = host_line,
 };
 
-int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+int apphosts_select(const char *root, const char *app, const struct host_rec *v, size_t n,
+		    struct strvec *out, int *all)
 {
 	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
-	struct host_rec *v = NULL;
-	size_t n = 0;
 	int err = listfile_read(&apphosts_file, root, app, &set);
 	if (!err)
 		err = listfile_read(&placed_file, root, app, &placed);
-	if (!err)
-		err = hosts_read(root, &v, &n);
 	if (err < 0)
 		goto done;
 	*all = set.n == 0;
@@ -47,9 +44,19 @@ int apphosts_list(const char *root, const char *app, struct strvec *out, int *al
 		if (*all ? strvec_has(&placed, v[i].name) : strvec_has(&set, v[i].name))
 			strvec_push(out, v[i].name);
 done:
-	hosts_free(v, n);
 	strvec_clear(&set);
 	strvec_clear(&placed);
+	return err;
+}
+
+int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+{
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	int err = hosts_read(root, &v, &n);
+	if (!err)
+		err = apphosts_select(root, app, v, n, out, all);
+	hosts_free(v, n);
 	return err;
 }
 
