@@ -99,8 +99,11 @@ int certs_read_split(const struct cli *c, struct buf *chain, struct buf *key);
 /* Wipes the key and frees both. */
 void certs_pem_release(struct buf *chain, struct buf *key);
 
-/* The host names the app answers at: APP.DOMAIN, then its domains. */
-int certs_app_hosts(const struct cli *c, struct strvec *hosts);
+/*
+ * The usage errors certs:add's (dashboard:certs:add's) arguments make, here
+ * or on a server: 0 when there is none, else the usage's exit status.
+ */
+int certs_add_usage(const struct cli *c);
 
 /* cmd_certs_auto.c */
 int cmd_certs_auto(struct cli *c);
