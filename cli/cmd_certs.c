@@ -123,10 +123,6 @@ int cmd_certs_info(struct cli *c)
 	return rc;
 }
 
-struct certs_add_args {
-	int bypass;
-};
-
 const struct opt certs_add_opts[] = {
 	OPT_FLAG(0, "bypass", struct certs_add_args, bypass,
 		 "take a chain the server's CAs do not verify (a private CA's)"),

@@ -16,16 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-struct dashboard_certs_add_args {
-	int bypass;
-};
-
-const struct opt dashboard_certs_add_opts[] = {
-	OPT_FLAG(0, "bypass", struct dashboard_certs_add_args, bypass,
-		 "take a chain the server's CAs do not verify (a private CA's)"),
-	OPT_END_OF(struct dashboard_certs_add_args),
-};
-
 /* Checks chain and key for the dashboard's host, installs them, points the router at them. */
 static int add_checked(const char *root, const char *chain, const char *key, unsigned flags)
 {
@@ -48,7 +38,7 @@ static int add_checked(const char *root, const char *chain, const char *key, uns
 
 int cmd_dashboard_certs_add(struct cli *c)
 {
-	const struct dashboard_certs_add_args *a = c->options;
+	const struct certs_add_args *a = c->options;
 	struct buf chain = BUF_INIT, key = BUF_INIT;
 	int rc = certs_add_usage(c);
 	if (rc)

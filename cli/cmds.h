@@ -69,7 +69,6 @@ extern const struct opt dashboard_logout_opts[];
 /* cmd_dashboard_certs.c */
 int cmd_dashboard_certs_add(struct cli *c);
 int cmd_dashboard_certs_remove(struct cli *c);
-extern const struct opt dashboard_certs_add_opts[];
 
 /* cmd_credentials.c */
 int cmd_pg_credentials_rotate(struct cli *c);
@@ -104,6 +103,11 @@ void certs_pem_release(struct buf *chain, struct buf *key);
  * or on a server: 0 when there is none, else the usage's exit status.
  */
 int certs_add_usage(const struct cli *c);
+
+/* certs:add's options, dashboard:certs:add's too (certs_add_opts). */
+struct certs_add_args {
+	int bypass;
+};
 
 /* cmd_certs_auto.c */
 int cmd_certs_auto(struct cli *c);
