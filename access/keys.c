@@ -427,10 +427,11 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	return err;
 }
 
-int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added)
+int keys_allow_forced(const struct keys_add_opts *o, const char *command,
+		      const struct ssh_key *key, int *added)
 {
 	char *line = NULL;
-	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, "node-agent", key, &line);
+	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, command, key, &line);
 	if (!err)
 		err = add_line(o, key, line, &same);
 	*added = !err && !same;
@@ -438,15 +439,14 @@ int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, i
 	return err;
 }
 
+int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added)
+{
+	return keys_allow_forced(o, "node-agent", key, added);
+}
+
 int keys_allow_standby(const struct keys_add_opts *o, const struct ssh_key *key, int *added)
 {
-	char *line = NULL;
-	int same = 0, err = forced_line(o, KEY_OPTIONS_AGENT, "mirror-receive", key, &line);
-	if (!err)
-		err = add_line(o, key, line, &same);
-	*added = !err && !same;
-	free(line);
-	return err;
+	return keys_allow_forced(o, "mirror-receive", key, added);
 }
 
 int keys_remove(const char *file, const char *user, int *removed)

@@ -69,26 +69,26 @@ struct keys_add_opts {
 int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_key *key);
 
 /*
- * Lets the control whose key this is run the node agent of o->root here
- * (release/agent.h), with the line
+ * Lets the control whose key this is run "slipway --root ROOT command" here
+ * (o->root), and nothing else, with the line
  *
- *   restrict,command="/usr/bin/slipway --root /var/lib/slipway node-agent" ssh-ed25519 AAAA... slipway@control
+ *   restrict,command="/usr/bin/slipway --root /var/lib/slipway COMMAND" ssh-ed25519 AAAA... slipway@control
  *
  * (one line; every restriction, no pty).  *added is 0 when that very
  * line is there already.  SW_EEXISTS if the key is in the file otherwise
- * (a user's key: ssh would pick one line of the two).
+ * (a user's key, or a control's forced to another command: ssh would pick
+ * one line of the two, so one key runs one command).
  */
+int keys_allow_forced(const struct keys_add_opts *o, const char *command,
+		      const struct ssh_key *key, int *added);
+
+/* keys_allow_forced() of "node-agent": the node agent of o->root (release/agent.h). */
 int keys_allow_agent(const struct keys_add_opts *o, const struct ssh_key *key, int *added);
 
 /*
- * Lets the control whose key this is push its ledger into o->root's app
- * repositories as this server's standby control (store/standby.h), and do
- * nothing else, with the line
- *
- *   restrict,command="/usr/bin/slipway --root /var/lib/slipway mirror-receive" ssh-ed25519 AAAA... slipway@control
- *
- * *added and SW_EEXISTS as keys_allow_agent() (one key, one line: a control's
- * key runs either the node agent of a machine or its mirror-receive).
+ * keys_allow_forced() of "mirror-receive": the control pushes its ledger
+ * into o->root's app repositories as this server's standby control
+ * (store/standby.h), and does nothing else.
  */
 int keys_allow_standby(const struct keys_add_opts *o, const struct ssh_key *key, int *added);
 

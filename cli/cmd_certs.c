@@ -4,12 +4,12 @@
 #include "cli/common.h"
 
 #include "release/activate.h"
+#include "runtime/https.h"
 #include "runtime/logs.h"
 #include "runtime/router.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/certs.h"
-#include "store/domains.h"
 #include "store/hsts.h"
 #include "util/error.h"
 #include "util/fsutil.h"
@@ -25,22 +25,6 @@
 #include <unistd.h>
 
 #define PEM_MAX (1 << 20)
-
-int certs_app_hosts(const struct cli *c, struct strvec *hosts)
-{
-	struct router_listen l;
-	struct strvec list = STRVEC_INIT;
-	int err = router_listen_read(c->root, &l);
-	if (!err)
-		err = domains_list(c->root, c->app, &list);
-	if (!err) {
-		strvec_pushf(hosts, "%s.%s", c->app, l.domain);
-		for (size_t i = 0; i < list.n; i++)
-			strvec_push(hosts, list.v[i]);
-	}
-	strvec_clear(&list);
-	return err;
-}
 
 static void utc(time_t t, char out[32])
 {
@@ -85,7 +69,9 @@ static void print_details(const struct cert_info *info, const struct strvec *cov
 static int installed(const struct cli *c, struct cert_info *info, struct strvec *covered)
 {
 	struct strvec hosts = STRVEC_INIT;
-	int rc = app_check_exists(c->root, c->app) < 0 || certs_app_hosts(c, &hosts) < 0 ||
+	struct https_target t = https_target_of(c->app);
+	int rc = app_check_exists(c->root, c->app) < 0 ||
+			 https_target_hosts(c->root, &t, &hosts) < 0 ||
 			 certs_info(c->root, c->app, info) < 0
 		 ? cli_fail()
 		 : 0;
@@ -136,10 +122,6 @@ int cmd_certs_info(struct cli *c)
 	strvec_clear(&covered);
 	return rc;
 }
-
-struct certs_add_args {
-	int bypass;
-};
 
 const struct opt certs_add_opts[] = {
 	OPT_FLAG(0, "bypass", struct certs_add_args, bypass,
@@ -205,37 +187,23 @@ static int add_locked(struct cli *c, const char *chain, const char *key, unsigne
 {
 	struct strvec hosts = STRVEC_INIT, covered = STRVEC_INIT;
 	struct cert_info info = CERT_INFO_INIT;
-	char *old = NULL;
-	int rc = 0, err;
-	if (certs_app_hosts(c, &hosts) < 0 || certs_check(chain, key, &hosts, flags, &info) < 0 ||
-	    ((err = certs_read(c->root, c->app, &old)) < 0 && err != SW_ENOTFOUND)) {
-		rc = cli_fail();
-		goto done;
+	struct https_target t = https_target_of(c->app);
+	int replaced = https_target_hosts(c->root, &t, &hosts);
+	if (replaced >= 0)
+		replaced = https_cert_put(c->root, &t, &hosts, chain, key, flags, stdout, &info);
+	if (replaced >= 0) {
+		char *url = router_url(c->root, c->app);
+		printf("%s now served at %s\n", c->app, url ? url : "?");
+		free(url);
+		certs_covered(&info, &hosts, &covered);
+		print_details(&info, &covered);
+		logs_event(c->root, c->app, "api", "%s SSL certificate by %s",
+			   replaced ? "Update" : "Add", c->user);
 	}
-	printf("Adding SSL certificate to %s... ", c->app);
-	fflush(stdout);
-	if (certs_install(c->root, c->app, chain, key) < 0 ||
-	    router_switch(c->root, c->app, NULL, NULL) < 0) {
-		printf("failed\n");
-		rc = cli_fail();
-		/* what the router refused is not kept */
-		certs_restore(c->root, c->app, old);
-		goto done;
-	}
-	printf("done\n");
-	char *url = router_url(c->root, c->app);
-	printf("%s now served at %s\n", c->app, url ? url : "?");
-	free(url);
-	certs_covered(&info, &hosts, &covered);
-	print_details(&info, &covered);
-	logs_event(c->root, c->app, "api", "%s SSL certificate by %s", old ? "Update" : "Add",
-		   c->user);
-done:
 	cert_info_release(&info);
 	strvec_clear(&hosts);
 	strvec_clear(&covered);
-	free(old);
-	return rc;
+	return replaced < 0 ? cli_fail() : 0;
 }
 
 /* Takes the app's lock, an interrupted switch undone first (release/activate.h). */
@@ -247,8 +215,7 @@ static int lock_app(struct cli *c, struct app_ctx *ctx)
 		       : 0;
 }
 
-/* The usage errors certs:add's arguments make, here or on a server: 0 when there is none. */
-static int add_usage(const struct cli *c)
+int certs_add_usage(const struct cli *c)
 {
 	if (c->nargs == 1)
 		return cli_usage(c->cmd, "give both CRT and KEY, or neither and a PEM bundle "
@@ -264,7 +231,7 @@ int cmd_certs_add(struct cli *c)
 	const struct certs_add_args *a = c->options;
 	struct buf chain = BUF_INIT, key = BUF_INIT;
 	struct app_ctx ctx = APP_CTX_INIT;
-	int rc = add_usage(c);
+	int rc = certs_add_usage(c);
 	if (rc)
 		return rc;
 	if (c->shell_user && c->nargs) {
@@ -285,7 +252,7 @@ int cmd_certs_add(struct cli *c)
 int cmd_certs_add_forward(struct cli *c)
 {
 	struct buf text = BUF_INIT;
-	int rc = add_usage(c);
+	int rc = certs_add_usage(c);
 	if (rc || c->nargs != 2)
 		return rc;
 	/* the files are this machine's: they go to the server on ssh's stdin */
@@ -320,23 +287,11 @@ const struct opt certs_remove_opts[] = {
 
 static int remove_locked(struct cli *c)
 {
-	char *old = NULL;
-	int rc = 0;
-	if (certs_read(c->root, c->app, &old) < 0)
+	struct https_target t = https_target_of(c->app);
+	if (https_cert_remove(c->root, &t, stdout) < 0)
 		return cli_fail();
-	printf("Removing SSL certificate from %s... ", c->app);
-	fflush(stdout);
-	if (certs_remove(c->root, c->app) < 0 || router_switch(c->root, c->app, NULL, NULL) < 0) {
-		printf("failed\n");
-		rc = cli_fail();
-		certs_restore(c->root, c->app, old);
-	} else {
-		printf("done\n");
-		logs_event(c->root, c->app, "api", "Remove SSL certificate by %s", c->user);
-	}
-	explicit_bzero(old, strlen(old));
-	free(old);
-	return rc;
+	logs_event(c->root, c->app, "api", "Remove SSL certificate by %s", c->user);
+	return 0;
 }
 
 int cmd_certs_remove(struct cli *c)

@@ -11,20 +11,18 @@
 
 #include "release/activate.h"
 #include "runtime/acme.h"
-#include "runtime/logs.h"
+#include "runtime/https.h"
 #include "runtime/router.h"
 #include "store/acme.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/certs.h"
-#include "store/domains.h"
 #include "store/paths.h"
 #include "util/error.h"
 #include "util/lock.h"
 #include "util/say.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +30,12 @@
 #include <unistd.h>
 
 /*
- * What has an automatic certificate: an app, or the dashboard (its host,
- * slipway.dashboardHost), whose certificate is kept as an app's is under
- * the name CERTS_DASHBOARD (store/certs.h), and so is its ACME state.
+ * What has an automatic certificate: an app, or the dashboard
+ * (runtime/https.h), whose ACME state is kept as an app's is under the
+ * name CERTS_DASHBOARD too.
  */
 struct auto_target {
-	const char *name;     /* the app, or CERTS_DASHBOARD */
-	int dashboard;        /* 1 for the dashboard */
+	struct https_target site; /* the app, or the dashboard */
 	struct strvec hosts;  /* the host names it answers at */
 	struct strvec names;  /* those a CA issues certificates for (acme_names()) */
 	struct app_ctx ctx;   /* an app's lock, while held */
@@ -58,46 +55,11 @@ static void auto_target_release(struct auto_target *t)
 /* The target name ("APP", or CERTS_DASHBOARD) and its host names; 0, or the error set. */
 static int auto_target_open(struct cli *c, const char *name, struct auto_target *t)
 {
-	t->name = name;
-	t->dashboard = !strcmp(name, CERTS_DASHBOARD);
-	int err = 0;
-	if (t->dashboard) {
-		char *host = NULL;
-		if (!(err = domains_dashboard_host(&host)))
-			strvec_push(&t->hosts, host);
-		free(host);
-	} else {
-		struct cli one = *c;
-		one.app = name;
-		err = certs_app_hosts(&one, &t->hosts);
-	}
+	t->site = https_target_of(name);
+	int err = https_target_hosts(c->root, &t->site, &t->hosts);
 	if (!err)
 		acme_names(&t->hosts, &t->names);
 	return err;
-}
-
-/* What the user reads of the target: "myapp", "the dashboard". */
-static const char *label(const struct auto_target *t)
-{
-	return t->dashboard ? "the dashboard" : t->name;
-}
-
-/* An event of the target's: in the app's logs, or the server's for the dashboard. */
-static void event(struct cli *c, const struct auto_target *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void event(struct cli *c, const struct auto_target *t, const char *fmt, ...)
-{
-	va_list ap;
-	char *text = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (t->dashboard)
-		logs_server_event(c->root, "acm", "%s", text ? text : "");
-	else
-		logs_event(c->root, t->name, "acm", "%s", text ? text : "");
-	free(text);
 }
 
 /*
@@ -123,29 +85,14 @@ static int auto_names(struct cli *c, int dashboard, struct auto_target *t)
 	return 1;
 }
 
-/*
- * Installs chain and key as certs:add (dashboard:certs:add) does: the
- * router's switch, the old file back on failure.
- */
+/* Installs chain and key as certs:add (dashboard:certs:add) does; 0, or the error set. */
 static int install(struct cli *c, const struct auto_target *t, const char *chain,
 		   const char *key)
 {
 	struct cert_info info = CERT_INFO_INIT;
-	char *old = NULL;
-	unsigned flags = CERTS_BYPASS | (t->dashboard ? CERTS_FOR_DASHBOARD : 0);
-	int err = certs_check(chain, key, &t->hosts, flags, &info);
-	if (!err && (err = certs_read(c->root, t->name, &old)) == SW_ENOTFOUND)
-		err = 0;
-	if (!err && (err = certs_install(c->root, t->name, chain, key)) == 0 &&
-	    (err = t->dashboard ? router_dashboard_switch(c->root)
-				: router_switch(c->root, t->name, NULL, NULL)) < 0)
-		/* what the router refused is not kept */
-		certs_restore(c->root, t->name, old);
+	int err = https_cert_put(c->root, &t->site, &t->hosts, chain, key, CERTS_BYPASS, NULL, &info);
 	cert_info_release(&info);
-	if (old)
-		explicit_bzero(old, strlen(old));
-	free(old);
-	return err;
+	return err < 0 ? err : 0;
 }
 
 /*
@@ -158,21 +105,22 @@ static int obtain(struct cli *c, const struct auto_target *t, int force, const c
 {
 	struct acme_opts o = ACME_OPTS_INIT;
 	struct buf chain = BUF_INIT, key = BUF_INIT, list = BUF_INIT;
-	const char *what = t->dashboard ? "Dashboard certificate" : "Certificate";
-	int issued = 0, was_on = acme_enabled(c->root, t->name);
+	const char *what = t->site.dashboard ? "Dashboard certificate" : "Certificate";
+	int issued = 0, was_on = acme_enabled(c->root, t->site.name);
 	o.force = force;
 	for (size_t i = 0; i < t->names.n; i++)
 		buf_addf(&list, "%s%s", i ? ", " : "", t->names.v[i]);
-	int err = acme_issue(c->root, t->name, c->self, &t->names, &o, &issued, &chain, &key);
+	int err = acme_issue(c->root, t->site.name, c->self, &t->names, &o, &issued, &chain, &key);
 	if (!err)
 		err = install(c, t, chain.data, key.data);
 	if (err) {
-		event(c, t, "%s for %s failed: %s", what, list.data, sw_error_last());
+		https_target_event(c->root, &t->site, "acm", "%s for %s failed: %s", what, list.data,
+				   sw_error_last());
 		if (!was_on)
-			acme_disable(c->root, t->name);
+			acme_disable(c->root, t->site.name);
 	} else {
-		event(c, t, "%s %s for %s by %s", what, issued ? how : "installed", list.data,
-		      c->user);
+		https_target_event(c->root, &t->site, "acm", "%s %s for %s by %s", what,
+				   issued ? how : "installed", list.data, c->user);
 	}
 	certs_pem_release(&chain, &key);
 	buf_release(&list);
@@ -187,8 +135,8 @@ static int obtain(struct cli *c, const struct auto_target *t, int force, const c
  */
 static int lock_target(struct cli *c, struct auto_target *t, FILE *out)
 {
-	if (!t->dashboard)
-		return app_ctx_open(&t->ctx, c->root, t->name, APP_CTX_WRITE) < 0 ||
+	if (!t->site.dashboard)
+		return app_ctx_open(&t->ctx, c->root, t->site.name, APP_CTX_WRITE) < 0 ||
 			       (out && activate_recover(&t->ctx, out) < 0)
 			       ? -1
 			       : 0;
@@ -204,12 +152,12 @@ static int lock_target(struct cli *c, struct auto_target *t, FILE *out)
 /* Where the target is served now, as the line certs:auto:enable prints. */
 static void print_served(struct cli *c, const struct auto_target *t)
 {
-	char *url = t->dashboard ? router_dashboard_url(c->root) : router_url(c->root, t->name);
-	if (t->dashboard)
+	char *url = t->site.dashboard ? router_dashboard_url(c->root) : router_url(c->root, t->site.name);
+	if (t->site.dashboard)
 		printf("The dashboard is now served at %s/ (HTTP is redirected there)\n",
 		       url ? url : "?");
 	else
-		printf("%s now served at %s\n", t->name, url ? url : "?");
+		printf("%s now served at %s\n", t->site.name, url ? url : "?");
 	free(url);
 }
 
@@ -260,11 +208,11 @@ static int auto_show(struct cli *c, int dashboard)
 		auto_target_release(&t);
 		return cli_fail();
 	}
-	int on = acme_enabled(c->root, t.name);
+	int on = acme_enabled(c->root, t.site.name);
 	printf("=== Automatic Certificate Management is %s on %s\n", on ? "enabled" : "disabled",
-	       label(&t));
+	       https_target_label(&t.site));
 	if (on && t.names.n) {
-		if (certs_info(c->root, t.name, &info) == 0)
+		if (certs_info(c->root, t.site.name, &info) == 0)
 			certs_covered(&info, &t.names, &covered);
 		strvec_sort(&covered);
 		size_t w = strlen("Domain");
@@ -296,27 +244,24 @@ static int auto_disable(struct cli *c, int dashboard)
 	struct auto_target t = AUTO_TARGET_INIT;
 	if (!dashboard && app_check_exists(c->root, c->app) < 0)
 		return cli_fail();
-	t.name = dashboard ? CERTS_DASHBOARD : c->app;
-	t.dashboard = dashboard;
-	if (!acme_enabled(c->root, t.name)) {
+	t.site = https_target_of(dashboard ? CERTS_DASHBOARD : c->app);
+	if (!acme_enabled(c->root, t.site.name)) {
 		say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on %s",
-		    label(&t));
+		    https_target_label(&t.site));
 		return 1;
 	}
 	int rc = lock_target(c, &t, NULL) < 0 ? cli_fail() : 0;
 	if (!rc) {
 		printf("Disabling Automatic Certificate Management... ");
 		fflush(stdout);
-		if (acme_disable(c->root, t.name) < 0) {
+		if (acme_disable(c->root, t.site.name) < 0) {
 			printf("failed\n");
 			rc = cli_fail();
 		} else {
 			printf("done\n");
-			if (dashboard)
-				event(c, &t, "Automatic certificates disabled for the dashboard by %s",
-				      c->user);
-			else
-				event(c, &t, "Automatic certificates disabled by %s", c->user);
+			https_target_event(c->root, &t.site, "acm",
+					   "Automatic certificates disabled%s by %s",
+					   dashboard ? " for the dashboard" : "", c->user);
 		}
 	}
 	auto_target_release(&t);
@@ -348,7 +293,7 @@ static int auto_refresh(struct cli *c, int dashboard)
 {
 	struct auto_target t = AUTO_TARGET_INIT;
 	int rc = auto_names(c, dashboard, &t);
-	if (!rc && !acme_enabled(c->root, t.name)) {
+	if (!rc && !acme_enabled(c->root, t.site.name)) {
 		if (dashboard)
 			say(stderr, SAY_ERROR, "Automatic Certificate Management is not enabled on "
 					       "the dashboard (enable it with: slipway "
@@ -397,9 +342,9 @@ static void renew_if_due(struct cli *c, const char *name, time_t now, time_t *fa
 						"certificates for") < 0) ||
 		    lock_target(c, &t, stdout) < 0 || obtain(c, &t, have, "renewed") < 0) {
 			*failed_at = now;
-			printf("%s: %s\n", label(&t), sw_error_last());
+			printf("%s: %s\n", https_target_label(&t.site), sw_error_last());
 		} else {
-			printf("%s: certificate renewed\n", label(&t));
+			printf("%s: certificate renewed\n", https_target_label(&t.site));
 		}
 		fflush(stdout);
 	}

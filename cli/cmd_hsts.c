@@ -8,7 +8,7 @@
 #include "cli/common.h"
 
 #include "release/activate.h"
-#include "runtime/logs.h"
+#include "runtime/https.h"
 #include "runtime/router.h"
 #include "store/app.h"
 #include "store/appctx.h"
@@ -21,34 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Whose HSTS: an app's, or the dashboard's (name CERTS_DASHBOARD). */
-struct hsts_target {
-	const char *name;
-	int dashboard;
-};
-
-/* The target of name: an app, or CERTS_DASHBOARD. */
-static struct hsts_target target_of(const char *name)
-{
-	return (struct hsts_target){ .name = name, .dashboard = !strcmp(name, CERTS_DASHBOARD) };
-}
-
-/* What the user reads of it: "myapp", "the dashboard". */
-static const char *who(const struct hsts_target *t)
-{
-	return t->dashboard ? "the dashboard" : t->name;
-}
-
 /* Its commands' prefix: "dashboard:" for the dashboard's (which take no -a), else "". */
-static const char *cmd_prefix(const struct hsts_target *t)
+static const char *cmd_prefix(const struct https_target *t)
 {
 	return t->dashboard ? "dashboard:" : "";
-}
-
-/* The router pointed at the target's state as it is now. */
-static int target_switch(const char *root, const struct hsts_target *t)
-{
-	return t->dashboard ? router_dashboard_switch(root) : router_switch(root, t->name, NULL, NULL);
 }
 
 static const char *const step_words[HSTS_STEPS] = { "5 minutes", "1 day", "1 week", "1 year" };
@@ -61,16 +37,17 @@ static void utc(time_t t, char out[32])
 }
 
 /* What certs:hsts says of h. */
-static void print_state(const struct hsts_target *t, const struct hsts *h)
+static void print_state(const struct https_target *t, const struct hsts *h)
 {
+	const char *who = https_target_label(t);
 	char since[32], next[32];
 	if (!h->on) {
-		printf("HSTS is off for %s (turn it on with: slipway %scerts:hsts on%s%s)\n", who(t),
+		printf("HSTS is off for %s (turn it on with: slipway %scerts:hsts on%s%s)\n", who,
 		       cmd_prefix(t), t->dashboard ? "" : " -a ", t->dashboard ? "" : t->name);
 		return;
 	}
 	utc(h->since, since);
-	printf("HSTS is on for %s: max-age=%ld (%s) since %s\n", who(t), hsts_max_age(h->step),
+	printf("HSTS is on for %s: max-age=%ld (%s) since %s\n", who, hsts_max_age(h->step),
 	       step_words[h->step], since);
 	if (hsts_next(h)) {
 		utc(hsts_next(h), next);
@@ -80,15 +57,16 @@ static void print_state(const struct hsts_target *t, const struct hsts *h)
 }
 
 /* The target's certificate is there and valid now; else 1 after a one-line refusal. */
-static int need_live_cert(const char *root, const struct hsts_target *t)
+static int need_live_cert(const char *root, const struct https_target *t)
 {
 	struct cert_info info = CERT_INFO_INIT;
 	time_t now = time(NULL);
 	const char *a = t->dashboard ? "" : " -a ", *app = t->dashboard ? "" : t->name;
+	const char *who = https_target_label(t);
 	int rc = 0;
 	if (!certs_has(root, t->name)) {
 		say(stderr, SAY_ERROR, "%s has no SSL certificate: HSTS needs HTTPS (add one with: "
-				       "slipway %scerts:add CRT KEY%s%s)", who(t), cmd_prefix(t), a, app);
+				       "slipway %scerts:add CRT KEY%s%s)", who, cmd_prefix(t), a, app);
 		rc = 1;
 	} else if (certs_info(root, t->name, &info) < 0) {
 		rc = cli_fail();
@@ -96,7 +74,7 @@ static int need_live_cert(const char *root, const struct hsts_target *t)
 		char when[32];
 		utc(now >= info.expires ? info.expires : info.starts, when);
 		say(stderr, SAY_ERROR, "%s's certificate %s %s: HSTS needs HTTPS that answers (add "
-				       "a valid one with: slipway %scerts:add CRT KEY%s%s)", who(t),
+				       "a valid one with: slipway %scerts:add CRT KEY%s%s)", who,
 		    now >= info.expires ? "expired at" : "is valid only from", when, cmd_prefix(t), a,
 		    app);
 		rc = 1;
@@ -106,12 +84,12 @@ static int need_live_cert(const char *root, const struct hsts_target *t)
 }
 
 /* Keeps h and points the router at it; the state before is put back when the router refuses. */
-static int hsts_set(struct cli *c, const struct hsts_target *t, const struct hsts *h,
+static int hsts_set(struct cli *c, const struct https_target *t, const struct hsts *h,
 		    const struct hsts *was)
 {
 	if (hsts_write(c->root, t->name, h) < 0)
 		return cli_fail();
-	if (target_switch(c->root, t) < 0) {
+	if (https_target_switch(c->root, t) < 0) {
 		int rc = cli_fail();
 		hsts_write(c->root, t->name, was);
 		return rc;
@@ -120,18 +98,18 @@ static int hsts_set(struct cli *c, const struct hsts_target *t, const struct hst
 }
 
 /* certs:hsts on|off, under the app's lock. */
-static int turn_locked(struct cli *c, const struct hsts_target *t, int on)
+static int turn_locked(struct cli *c, const struct https_target *t, int on)
 {
 	struct hsts was = HSTS_INIT, h = HSTS_INIT;
 	if (hsts_read(c->root, t->name, &was) < 0)
 		return cli_fail();
 	if (was.on == on) {
-		printf("HSTS is already %s for %s\n", on ? "on" : "off", who(t));
+		printf("HSTS is already %s for %s\n", on ? "on" : "off", https_target_label(t));
 		return 0;
 	}
 	if (on && need_live_cert(c->root, t))
 		return 1;
-	printf("%s HSTS for %s... ", on ? "Enabling" : "Disabling", who(t));
+	printf("%s HSTS for %s... ", on ? "Enabling" : "Disabling", https_target_label(t));
 	fflush(stdout);
 	h = (struct hsts){ .on = on, .since = time(NULL) };
 	if (hsts_set(c, t, &h, &was)) {
@@ -145,24 +123,20 @@ static int turn_locked(struct cli *c, const struct hsts_target *t, int on)
 		       hsts_max_age(0));
 	else
 		printf("Browsers that saw it keep to HTTPS for %s for up to max-age=%ld (%s)\n",
-		       who(t), hsts_max_age(was.step), step_words[was.step]);
-	if (t->dashboard)
-		logs_server_event(c->root, "api", "%s HSTS for the dashboard by %s",
-				  on ? "Enable" : "Disable", c->user);
-	else
-		logs_event(c->root, t->name, "api", "%s HSTS by %s", on ? "Enable" : "Disable",
-			   c->user);
+		       https_target_label(t), hsts_max_age(was.step), step_words[was.step]);
+	https_target_event(c->root, t, "api", "%s HSTS%s by %s", on ? "Enable" : "Disable",
+			   t->dashboard ? " for the dashboard" : "", c->user);
 	return 0;
 }
 
 /* certs:hsts: a step that is due is taken now (through the router's switch) before it is told. */
-static int show_locked(struct cli *c, const struct hsts_target *t)
+static int show_locked(struct cli *c, const struct https_target *t)
 {
 	struct hsts h = HSTS_INIT;
 	if (hsts_read(c->root, t->name, &h) < 0)
 		return cli_fail();
 	if (h.on && hsts_next(&h) && time(NULL) >= hsts_next(&h) &&
-	    (target_switch(c->root, t) < 0 || hsts_read(c->root, t->name, &h) < 0))
+	    (https_target_switch(c->root, t) < 0 || hsts_read(c->root, t->name, &h) < 0))
 		return cli_fail();
 	print_state(t, &h);
 	return 0;
@@ -205,7 +179,7 @@ int certs_hsts_steps(const char *root, int *taken, int *dashboard)
 }
 
 /* certs:hsts [on|off], for t. */
-static int hsts_cmd(struct cli *c, const struct hsts_target *t)
+static int hsts_cmd(struct cli *c, const struct https_target *t)
 {
 	struct app_ctx ctx = APP_CTX_INIT;
 	int on = -1;
@@ -228,12 +202,12 @@ static int hsts_cmd(struct cli *c, const struct hsts_target *t)
 
 int cmd_certs_hsts(struct cli *c)
 {
-	struct hsts_target t = target_of(c->app);
+	struct https_target t = https_target_of(c->app);
 	return hsts_cmd(c, &t);
 }
 
 int cmd_dashboard_certs_hsts(struct cli *c)
 {
-	struct hsts_target t = target_of(CERTS_DASHBOARD);
+	struct https_target t = https_target_of(CERTS_DASHBOARD);
 	return hsts_cmd(c, &t);
 }

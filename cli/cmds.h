@@ -69,7 +69,6 @@ extern const struct opt dashboard_logout_opts[];
 /* cmd_dashboard_certs.c */
 int cmd_dashboard_certs_add(struct cli *c);
 int cmd_dashboard_certs_remove(struct cli *c);
-extern const struct opt dashboard_certs_add_opts[];
 
 /* cmd_credentials.c */
 int cmd_pg_credentials_rotate(struct cli *c);
@@ -99,8 +98,16 @@ int certs_read_split(const struct cli *c, struct buf *chain, struct buf *key);
 /* Wipes the key and frees both. */
 void certs_pem_release(struct buf *chain, struct buf *key);
 
-/* The host names the app answers at: APP.DOMAIN, then its domains. */
-int certs_app_hosts(const struct cli *c, struct strvec *hosts);
+/*
+ * The usage errors certs:add's (dashboard:certs:add's) arguments make, here
+ * or on a server: 0 when there is none, else the usage's exit status.
+ */
+int certs_add_usage(const struct cli *c);
+
+/* certs:add's options, dashboard:certs:add's too (certs_add_opts). */
+struct certs_add_args {
+	int bypass;
+};
 
 /* cmd_certs_auto.c */
 int cmd_certs_auto(struct cli *c);

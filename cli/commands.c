@@ -328,7 +328,7 @@ const struct cmd cli_commands[] = {
 	{ "dashboard:run", cmd_dashboard_run, 0, 0, 0, "", NULL,
 	  "run the dashboard's server in the foreground (what the service runs)" },
 	{ "dashboard:certs:add", cmd_dashboard_certs_add, 0, 0, 2, "[CRT KEY] [--bypass]",
-	  dashboard_certs_add_opts,
+	  certs_add_opts,
 	  "serve the dashboard over HTTPS at slipway.dashboardHost with a certificate (as certs:add;\n"
 	  "neither CRT nor KEY: a PEM bundle of both on stdin); HTTP is then redirected" },
 	{ "dashboard:certs:remove", cmd_dashboard_certs_remove, 0, 0, 0, "", NULL,

@@ -15,14 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-static int has(const struct strvec *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], s))
-			return 1;
-	return 0;
-}
-
 void warm_keep_previous(struct app_ctx *ctx, const struct release *r, int previous,
 			const struct strvec *live, struct strvec *kept)
 {
@@ -38,7 +30,7 @@ void warm_keep_previous(struct app_ctx *ctx, const struct release *r, int previo
 		int v, index;
 		if (services_name_parse(names.v[i], ctx->app, &v, type, &index) == 0 &&
 		    !strcmp(type, "web") && warm_release_of(ctx->root, names.v[i], v) == previous &&
-		    !has(live, names.v[i]))
+		    !strvec_has(live, names.v[i]))
 			strvec_push(kept, names.v[i]);
 	}
 	if (kept->n && warm_keep(ctx->root, kept, (long long)time(NULL) + seconds) < 0)

@@ -11,7 +11,7 @@
  *
  *     err = acme_preflight(root, &names);               // before the CA is asked
  *     err = acme_issue(root, app, self, &names, &o, &chain, &key);
- *     // then certs_check() and certs_install() and router_switch(), as certs:add
+ *     // then https_cert_put() (runtime/https.h), as certs:add
  */
 #ifndef SW_RUNTIME_ACME_H
 #define SW_RUNTIME_ACME_H

@@ -850,14 +850,6 @@ int router_logs_rotate(const char *root, int *rotated)
 	return err;
 }
 
-static int names_has(const struct strvec *v, const char *name)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], name))
-			return 1;
-	return 0;
-}
-
 /*
  * The front: keeps the local instances in labels and addresses only when
  * "local" serves the app (store/apphosts.h), and adds after them the
@@ -871,18 +863,18 @@ static int front_hosts(const char *root, const char *app, const char *without,
 	struct strvec serve = STRVEC_INIT;
 	struct host_rec *v = NULL;
 	size_t n = 0;
-	int all = 0, err = apphosts_list(root, app, &serve, &all);
+	int all = 0, err = hosts_read(root, &v, &n);
 	if (!err)
-		err = hosts_read(root, &v, &n);
+		err = apphosts_select(root, app, v, n, &serve, &all);
 	if (err < 0)
 		goto done;
-	if (!names_has(&serve, HOST_LOCAL)) {
+	if (!strvec_has(&serve, HOST_LOCAL)) {
 		strvec_clear(labels);
 		strvec_clear(addresses);
 	}
 	*nlocal = labels->n;
 	for (size_t i = 0; i < n; i++)
-		if (names_has(&serve, v[i].name) && (!without || strcmp(v[i].name, without)) &&
+		if (strvec_has(&serve, v[i].name) && (!without || strcmp(v[i].name, without)) &&
 		    strcmp(v[i].router, HOST_ROUTER_UNKNOWN)) {
 			strvec_push(labels, v[i].name);
 			strvec_push(addresses, v[i].router);

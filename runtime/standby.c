@@ -12,7 +12,6 @@
 #include "util/run.h"
 #include "util/util.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,24 +114,12 @@ static int outcome(const char *root, const struct target *t, int err, int status
 	return 0;
 }
 
-struct stdin_file {
-	int fd;
-};
-
-static void stdin_from(void *ctx)
-{
-	struct stdin_file *f = ctx;
-	if (dup2(f->fd, 0) < 0)
-		_exit(126);
-}
-
-/* ssh to the standby with request (stdin from fd when fd >= 0), its stdout into out. */
-static int call(const char *root, const struct target *t, const char *request, int fd,
-		struct buf *out, const char *what)
+/* ssh to the standby with request (stdin from the file input, or none), its stdout into out. */
+static int call(const char *root, const struct target *t, const char *request,
+		const char *input, struct buf *out, const char *what)
 {
 	char *kh = xasprintf("UserKnownHostsFile=%s", t->known_hosts), port[16];
 	struct said s = { BUF_INIT, BUF_INIT };
-	struct stdin_file in = { fd };
 	int status = 0;
 	snprintf(port, sizeof(port), "%d", t->u.port);
 	const char *argv[] = {
@@ -148,10 +135,7 @@ static int call(const char *root, const struct target *t, const char *request, i
 	o.ctx = &s;
 	o.capture = out;
 	o.timeout_sec = MIRROR_TIMEOUT_SEC;
-	if (fd >= 0) {
-		o.before_exec = stdin_from;
-		o.before_exec_ctx = &in;
-	}
+	o.input_path = input;
 	int err = run_child(&o, &status);
 	err = outcome(root, t, err, status, &s, what);
 	buf_release(&s.last);
@@ -169,7 +153,7 @@ int standby_fence_check(const char *root)
 		err = 0;
 	else if (!err) {
 		char *request = xasprintf("slipway-mirror %lld", t.epoch);
-		err = call(root, &t, request, -1, &out, "the check");
+		err = call(root, &t, request, NULL, &out, "the check");
 		if (err != SW_EDENIED)
 			err = 0; /* not reached: the releases go on, the mirror catches up */
 		free(request);
@@ -181,13 +165,8 @@ int standby_fence_check(const char *root)
 
 static int add_slug(const struct release *r, void *ctx)
 {
-	struct strvec *v = ctx;
-	if (r->slug[0]) {
-		for (size_t i = 0; i < v->n; i++)
-			if (!strcmp(v->v[i], r->slug))
-				return 0;
-		strvec_push(v, r->slug);
-	}
+	if (r->slug[0])
+		strvec_push(ctx, r->slug);
 	return 0;
 }
 
@@ -196,16 +175,15 @@ static int send_slug(const char *root, const struct target *t, const char *hex)
 {
 	char *path = cas_path(root, hex), *request = NULL;
 	struct buf out = BUF_INIT;
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, err;
-	if (fd < 0) {
+	int err;
+	/* the slug's own refusal, before ssh is started (which opens it again) */
+	if (!path || access(path, R_OK) < 0) {
 		err = sw_error_errno(SW_ERROR, "cannot read slug %s", hex);
 		goto done;
 	}
 	request = xasprintf("slipway-mirror %lld slug %s", t->epoch, hex);
-	err = call(root, t, request, fd, &out, "a slug");
+	err = call(root, t, request, path, &out, "a slug");
 done:
-	if (fd >= 0)
-		close(fd);
 	buf_release(&out);
 	free(request);
 	free(path);
@@ -221,12 +199,14 @@ static int send_slugs(const char *root, const struct target *t, const char *app)
 	int err = ledger_open(&l, repo);
 	if (!err && (err = ledger_walk(l, 0, 0, add_slug, &slugs)) == SW_ENOTFOUND)
 		err = 0;
+	/* each once, newest first: a long ledger has many releases of one slug */
+	strvec_uniq(&slugs);
 	for (size_t i = 0; i < slugs.n && !err; i += MIRROR_HAS_BATCH) {
 		struct buf req = BUF_INIT, missing = BUF_INIT;
 		buf_addf(&req, "slipway-mirror %lld has", t->epoch);
 		for (size_t k = i; k < slugs.n && k < i + MIRROR_HAS_BATCH; k++)
 			buf_addf(&req, " %s", slugs.v[k]);
-		err = call(root, t, req.data, -1, &missing, "the list of slugs");
+		err = call(root, t, req.data, NULL, &missing, "the list of slugs");
 		for (char *p = missing.data; !err && p && *p;) {
 			size_t n = strcspn(p, "\n");
 			char hex[CAS_HEX_LEN + 1] = "";

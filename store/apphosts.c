@@ -28,36 +28,35 @@ static const struct listfile placed_file = {
 	.check = host_line,
 };
 
-static int named(const struct strvec *v, const char *name)
+int apphosts_select(const char *root, const char *app, const struct host_rec *v, size_t n,
+		    struct strvec *out, int *all)
 {
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], name))
-			return 1;
-	return 0;
+	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
+	int err = listfile_read(&apphosts_file, root, app, &set);
+	if (!err)
+		err = listfile_read(&placed_file, root, app, &placed);
+	if (err < 0)
+		goto done;
+	*all = set.n == 0;
+	if (*all || strvec_has(&set, HOST_LOCAL))
+		strvec_push(out, HOST_LOCAL);
+	for (size_t i = 0; i < n; i++)
+		if (*all ? strvec_has(&placed, v[i].name) : strvec_has(&set, v[i].name))
+			strvec_push(out, v[i].name);
+done:
+	strvec_clear(&set);
+	strvec_clear(&placed);
+	return err;
 }
 
 int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
 {
-	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
 	struct host_rec *v = NULL;
 	size_t n = 0;
-	int err = listfile_read(&apphosts_file, root, app, &set);
+	int err = hosts_read(root, &v, &n);
 	if (!err)
-		err = listfile_read(&placed_file, root, app, &placed);
-	if (!err)
-		err = hosts_read(root, &v, &n);
-	if (err < 0)
-		goto done;
-	*all = set.n == 0;
-	if (*all || named(&set, HOST_LOCAL))
-		strvec_push(out, HOST_LOCAL);
-	for (size_t i = 0; i < n; i++)
-		if (*all ? named(&placed, v[i].name) : named(&set, v[i].name))
-			strvec_push(out, v[i].name);
-done:
+		err = apphosts_select(root, app, v, n, out, all);
 	hosts_free(v, n);
-	strvec_clear(&set);
-	strvec_clear(&placed);
 	return err;
 }
 
@@ -65,7 +64,7 @@ int apphosts_placed(const char *root, const char *app, const char *host)
 {
 	struct strvec placed = STRVEC_INIT;
 	int err = listfile_read(&placed_file, root, app, &placed);
-	if (!err && !named(&placed, host)) {
+	if (!err && !strvec_has(&placed, host)) {
 		strvec_push(&placed, host);
 		err = listfile_write(&placed_file, root, app, &placed);
 	}
@@ -76,7 +75,7 @@ int apphosts_placed(const char *root, const char *app, const char *host)
 int apphosts_has(const char *root, const char *app, const char *host)
 {
 	struct strvec v = STRVEC_INIT;
-	int all = 0, has = apphosts_list(root, app, &v, &all) == 0 && named(&v, host);
+	int all = 0, has = apphosts_list(root, app, &v, &all) == 0 && strvec_has(&v, host);
 	strvec_clear(&v);
 	return has;
 }
@@ -99,7 +98,7 @@ int apphosts_set(const char *root, const char *app, const char *spec)
 				err = sw_error_set(SW_EINVALID,
 					"there is no host '%.64s': give hosts of 'slipway hosts' (local is this server), or all",
 					h);
-			else if (!named(&want, h))
+			else if (!strvec_has(&want, h))
 				strvec_push(&want, h);
 		}
 		free(copy);

@@ -25,6 +25,16 @@
  */
 int apphosts_list(const char *root, const char *app, struct strvec *out, int *all);
 
+struct host_rec;
+
+/*
+ * apphosts_list() of the run hosts v[0..n) (hosts_read(), store/hosts.h),
+ * for a caller that reads the hosts list for more than the names: the list
+ * read once, the names and the records of one version of it.
+ */
+int apphosts_select(const char *root, const char *app, const struct host_rec *v, size_t n,
+		    struct strvec *out, int *all);
+
 /*
  * Records that the app's release runs on the run host host now (its node
  * agent applied it); under the default, the host serves the app from now

@@ -14,8 +14,9 @@
  *     err = certs_install(root, app, chain.data, key.data);   // then router_switch()
  *
  * Whoever installs or removes one holds the app's lock (util/lock.h) and
- * then points the router at it.  A certificate is live while its file is
- * there.
+ * then points the router at it (runtime/https.h does both, and puts the
+ * file before back when the router refuses).  A certificate is live while
+ * its file is there.
  */
 #ifndef SW_CERTS_H
 #define SW_CERTS_H

@@ -53,14 +53,6 @@ int domains_list(const char *root, const char *app, struct strvec *out)
 	return listfile_read(&domains_file, root, app, out);
 }
 
-static int has(const struct strvec *v, const char *name)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], name))
-			return 1;
-	return 0;
-}
-
 /* The app of root that has name, or of whose default host it is (malloc'ed), or NULL. */
 static char *owner(const char *root, const char *name, const char *default_domain)
 {
@@ -71,7 +63,8 @@ static char *owner(const char *root, const char *name, const char *default_domai
 	for (size_t i = 0; i < apps.n && !found; i++) {
 		struct strvec d = STRVEC_INIT;
 		char *def = xasprintf("%s.%s", apps.v[i], default_domain);
-		if (!strcmp(def, name) || (domains_list(root, apps.v[i], &d) == 0 && has(&d, name)))
+		if (!strcmp(def, name) ||
+		    (domains_list(root, apps.v[i], &d) == 0 && strvec_has(&d, name)))
 			found = xstrdup(apps.v[i]);
 		free(def);
 		strvec_clear(&d);
@@ -99,7 +92,7 @@ int domains_add(const char *root, const char *app, const char *name, const char 
 	if ((err = app_lock_wait(&wait)) || (err = lock_acquire(&lk, lockpath, wait, NULL, NULL)) ||
 	    (err = domains_list(root, app, &list)))
 		goto done;
-	if (has(&list, lower)) {
+	if (strvec_has(&list, lower)) {
 		err = sw_error_set(SW_EEXISTS, "%s already has the domain %s", app, lower);
 		goto done;
 	}

@@ -251,7 +251,7 @@ char *paths_hosts_file(const char *root, const char *file)
 
 char *paths_standby_file(const char *root)
 {
-	return xasprintf("%s/hosts/standby", root);
+	return paths_hosts_file(root, "standby");
 }
 
 char *paths_hosts_lock(const char *root)
@@ -264,24 +264,27 @@ char *paths_acme_file(const char *root, const char *file)
 	return xasprintf("%s/acme/%s", root, file);
 }
 
+/* The ACME answers' directory below the root, as the router's files name it too. */
+#define ACME_WEBROOT "acme/webroot/.well-known/acme-challenge"
+
 char *paths_acme_webroot(const char *root)
 {
-	return xasprintf("%s/acme/webroot/.well-known/acme-challenge", root);
+	return xasprintf("%s/" ACME_WEBROOT, root);
 }
 
 char *paths_acme_challenge(const char *root, const char *token)
 {
-	return xasprintf("%s/acme/webroot/.well-known/acme-challenge/%s", root, token);
+	return xasprintf("%s/" ACME_WEBROOT "/%s", root, token);
 }
 
 char *paths_acme_webroot_from_router(void)
 {
-	return xstrdup("../acme/webroot/.well-known/acme-challenge");
+	return xstrdup("../" ACME_WEBROOT);
 }
 
 char *paths_acme_account(const char *root)
 {
-	return xasprintf("%s/acme/account", root);
+	return paths_acme_file(root, "account");
 }
 
 char *paths_acme_app(const char *root, const char *app)

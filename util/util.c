@@ -251,6 +251,52 @@ void strvec_sort(struct strvec *sv)
 		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 }
 
+/* A string and where it stands, for strvec_uniq(). */
+struct placed_str {
+	const char *s;
+	size_t at;
+};
+
+/* By string, then by place: the first of equal strings sorts first. */
+static int cmp_placed(const void *a, const void *b)
+{
+	const struct placed_str *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+void strvec_uniq(struct strvec *sv)
+{
+	if (sv->n < 2)
+		return;
+	struct placed_str *p = xmalloc(sv->n * sizeof(*p));
+	char *keep = xcalloc(sv->n, 1);
+	for (size_t i = 0; i < sv->n; i++)
+		p[i] = (struct placed_str){ sv->v[i], i };
+	qsort(p, sv->n, sizeof(*p), cmp_placed);
+	for (size_t k = 0; k < sv->n; k++)
+		keep[p[k].at] = k == 0 || strcmp(p[k].s, p[k - 1].s) != 0;
+	size_t n = 0;
+	for (size_t i = 0; i < sv->n; i++) {
+		if (keep[i])
+			sv->v[n++] = sv->v[i];
+		else
+			free(sv->v[i]);
+	}
+	sv->n = n;
+	sv->v[n] = NULL;
+	free(keep);
+	free(p);
+}
+
+int strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 int strvec_has_sorted(const struct strvec *sv, const char *s)
 {
 	return sv->n && bsearch(&s, sv->v, sv->n, sizeof(*sv->v), cmp_str) != NULL;

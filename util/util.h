@@ -76,6 +76,15 @@ void strvec_clear(struct strvec *sv);
 /* Sorts the strings in byte order. */
 void strvec_sort(struct strvec *sv);
 
+/*
+ * Drops each string that came before in sv, so each is there once, where it
+ * first was; the others keep their order.  n log n: sv may be long.
+ */
+void strvec_uniq(struct strvec *sv);
+
+/* 1 if s is one of sv's strings (any order; a look at each), else 0. */
+int strvec_has(const struct strvec *sv, const char *s);
+
 /* 1 if s is in sv, which must be sorted (strvec_sort). */
 int strvec_has_sorted(const struct strvec *sv, const char *s);
 

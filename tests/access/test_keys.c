@@ -136,6 +136,44 @@ Test(keys, add_writes_the_forced_command_and_keeps_other_lines)
 	key_release(&k);
 }
 
+/* path holds just the line forcing bob's key to "... --root /var/lib/slipway command". */
+static void holds_control_line(const char *path, const char *command, const struct ssh_key *k)
+{
+	char *want = th_path("restrict,command=\"/usr/bin/slipway --root /var/lib/slipway %s\" "
+			     "ssh-ed25519 %s bob@desk\n", command, k->blob);
+	char *text = th_read(path, NULL);
+	cr_assert_str_eq(text, want);
+	free(text);
+	free(want);
+}
+
+Test(keys, a_controls_key_runs_one_command_and_nothing_else)
+{
+	struct ssh_key k = SSH_KEY_INIT;
+	struct keys_add_opts o = { .file = file, .exe = "/usr/bin/slipway",
+				   .root = "/var/lib/slipway" };
+	int added = -1;
+	cr_assert_eq(key_parse(&k, pub_b), 0);
+	cr_assert_eq(keys_allow_agent(&o, &k, &added), 0, "%s", sw_error_last());
+	cr_assert_eq(added, 1);
+	holds_control_line(file, "node-agent", &k);
+	/* the same line again: nothing added */
+	cr_assert_eq(keys_allow_agent(&o, &k, &added), 0, "%s", sw_error_last());
+	cr_assert_eq(added, 0);
+	/* the key forced to another command is refused, the file as it was */
+	cr_assert_eq(keys_allow_standby(&o, &k, &added), SW_EEXISTS);
+	cr_assert_eq(added, 0);
+	holds_control_line(file, "node-agent", &k);
+	/* on a server of its own, the standby's line */
+	char *other = th_path("%s/standby/.ssh/authorized_keys", sb);
+	o.file = other;
+	cr_assert_eq(keys_allow_standby(&o, &k, &added), 0, "%s", sw_error_last());
+	cr_assert_eq(added, 1);
+	holds_control_line(other, "mirror-receive", &k);
+	free(other);
+	key_release(&k);
+}
+
 Test(keys, add_quotes_paths_and_refuses_unsafe_ones)
 {
 	struct ssh_key k = SSH_KEY_INIT;

@@ -41,3 +41,14 @@ Test(paths, the_router_logs_store_and_locks)
 	is(paths_domains_lock("/r"), "/r/locks/all_apps.domains.lock");
 	is(paths_app_file_lock("/r", "app", "access"), "/r/locks/app.access.lock");
 }
+
+Test(paths, the_hosts_and_acme_files)
+{
+	is(paths_hosts_file("/r", "known_hosts"), "/r/hosts/known_hosts");
+	is(paths_standby_file("/r"), "/r/hosts/standby");
+	is(paths_acme_file("/r", "ca-bundle.pem"), "/r/acme/ca-bundle.pem");
+	is(paths_acme_account("/r"), "/r/acme/account");
+	is(paths_acme_webroot("/r"), "/r/acme/webroot/.well-known/acme-challenge");
+	is(paths_acme_challenge("/r", "tok"), "/r/acme/webroot/.well-known/acme-challenge/tok");
+	is(paths_acme_webroot_from_router(), "../acme/webroot/.well-known/acme-challenge");
+}

@@ -1,7 +1,8 @@
 /*
  * test_util.c - util/util.c: the JSON string writer always produces valid
  * JSON in valid UTF-8, whatever bytes it is given; a buf's data is never
- * NULL and its shared empty string is never written or freed.
+ * NULL and its shared empty string is never written or freed; a strvec
+ * answers whether it holds a string, and keeps each string once.
  */
 #include "util/util.h"
 
@@ -104,4 +105,55 @@ Test(buf, a_zeroed_buf_works_too)
 	cr_assert_str_eq(s, "");
 	free(s);
 	buf_release(&b);
+}
+
+Test(strvec, has_finds_a_string_in_any_order_and_only_whole)
+{
+	struct strvec v = STRVEC_INIT;
+	cr_assert_not(strvec_has(&v, "a"), "an empty vector has nothing");
+	strvec_push(&v, "web");
+	strvec_push(&v, "local");
+	strvec_push(&v, "");
+	cr_assert(strvec_has(&v, "local"));
+	cr_assert(strvec_has(&v, "web"));
+	cr_assert(strvec_has(&v, ""));
+	cr_assert_not(strvec_has(&v, "loca"));
+	cr_assert_not(strvec_has(&v, "locals"));
+	cr_assert_not(strvec_has(&v, "Web"));
+	strvec_clear(&v);
+}
+
+static void is_list(const struct strvec *v, const char *const *want, size_t n)
+{
+	cr_assert_eq(v->n, n, "%zu strings, not %zu", v->n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(v->v[i], want[i], "at %zu", i);
+	cr_assert_null(v->v[n], "the vector stays NULL-terminated");
+}
+
+Test(strvec, uniq_keeps_each_string_once_where_it_first_was)
+{
+	struct strvec v = STRVEC_INIT;
+	strvec_uniq(&v);
+	cr_assert_eq(v.n, 0);
+	const char *in[] = { "c", "a", "c", "b", "a", "c", "d", "b" };
+	for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++)
+		strvec_push(&v, in[i]);
+	strvec_uniq(&v);
+	const char *want[] = { "c", "a", "b", "d" };
+	is_list(&v, want, 4);
+	strvec_uniq(&v);
+	is_list(&v, want, 4);
+	strvec_clear(&v);
+}
+
+Test(strvec, uniq_of_many_repeats_of_a_few)
+{
+	struct strvec v = STRVEC_INIT;
+	for (int i = 0; i < 5000; i++)
+		strvec_pushf(&v, "slug%d", (i * 7) % 3);
+	strvec_uniq(&v);
+	const char *want[] = { "slug0", "slug1", "slug2" };
+	is_list(&v, want, 3);
+	strvec_clear(&v);
 }
