@@ -245,6 +245,37 @@ pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
 	return pid;
 }
 
+void th_netns_require_nft(void)
+{
+	th_netns_require();
+	if (access("/usr/sbin/nft", X_OK))
+		cr_skip_test("nft is needed (nftables, run scripts/deps)");
+}
+
+/* `nft -f -` of rules inside ns, asserted. */
+static void nft_at(struct th_at at, const char *ns, const char *rules)
+{
+	const char *argv[] = { "nft", "-f", "-", NULL };
+	struct th_result r = th_netns_run(ns, NULL, NULL, rules, argv);
+	cr_assert_eq(r.status, 0, "at %s:%d: nft in %s: %s\n%s", at.file, at.line, ns, r.err, rules);
+	th_result_free(&r);
+}
+
+void th_netns_cut_at(struct th_at at, const char *ns)
+{
+	nft_at(at, ns, "table inet slipway_cut {\n"
+		       "\tchain in {\n\t\ttype filter hook input priority 0; policy drop;\n"
+		       "\t\tiif lo accept\n\t}\n"
+		       "\tchain out {\n\t\ttype filter hook output priority 0; policy drop;\n"
+		       "\t\toif lo accept\n\t}\n"
+		       "}\n");
+}
+
+void th_netns_mend_at(struct th_at at, const char *ns)
+{
+	nft_at(at, ns, "delete table inet slipway_cut\n");
+}
+
 char *th_netns_list(void)
 {
 	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "list", NULL);
