@@ -86,6 +86,20 @@ pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
 			     const char *const *env, const char *log);
 #define th_netns_server_run(...) th_netns_server_run_at(TH_AT, __VA_ARGS__)
 
+/* The pids of the processes in namespace ns whose command line holds what, into out; how many. */
+size_t th_netns_pids(const char *ns, const char *what, pid_t *out, size_t max);
+
+/*
+ * hosts:add NAME URL on the control (namespace control_ns, environment
+ * control_env) of the run host in host_ns (host_env): refused while the
+ * host does not trust the control's key, with the hosts:allow line to run
+ * there; run there, then hosts:add again (all asserted).
+ */
+void th_netns_join_at(struct th_at at, const char *control_ns, const char *const *control_env,
+		      const char *host_ns, const char *const *host_env, const char *name,
+		      const char *url);
+#define th_netns_join(...) th_netns_join_at(TH_AT, __VA_ARGS__)
+
 /* Skips the test unless `nft` is installed (scripts/deps) and runs as th_netns_require() says. */
 void th_netns_require_nft(void);
 

@@ -37,7 +37,6 @@
 #define PORT "8080"
 #define DOMAIN "faults.test"
 #define APP "shop"
-#define ALLOW "run on it as its operator: slipway hosts:allow '"
 #define LOAD_MAX 3000   /* requests a load sends at most */
 #define LOAD_MAX_S 150  /* seconds a load lasts at most (a release on a busy machine: ~60 s) */
 
@@ -104,22 +103,6 @@ static void push_app(void)
 	free(src);
 }
 
-/* hosts:add hN, once host i trusts the control's key (the line a first refusal gives). */
-static void join(int i)
-{
-	char *name = th_path("h%d", i);
-	struct th_result r = SW(0, "hosts:add", name, hs[i].url);
-	const char *p = strstr(r.err, ALLOW);
-	cr_assert(p, "%s", r.err);
-	p += strlen(ALLOW);
-	char *key = xstrndup(p, strcspn(p, "'"));
-	th_result_free(&r);
-	free(OK(i, "hosts:allow", key));
-	free(OK(0, "hosts:add", name, hs[i].url));
-	free(key);
-	free(name);
-}
-
 static void setup(void)
 {
 	th_netns_require_nft();
@@ -147,8 +130,11 @@ static void setup(void)
 		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
 	}
 	push_app();
-	for (int i = 1; i < HOSTS; i++)
-		join(i);
+	for (int i = 1; i < HOSTS; i++) {
+		char *name = th_path("h%d", i);
+		th_netns_join(tb.ns[0], env[0], tb.ns[i], env[i], name, hs[i].url);
+		free(name);
+	}
 	/* the three run hosts serve the app, the control only fronts it */
 	free(OK(0, "apps:hosts:set", "h1,h2,h3", "-a", APP));
 	char *out = OK(0, "hosts:apply", "-a", APP);
@@ -296,24 +282,10 @@ static char *running(const char *answer)
 	return th_path("v%.*s %.*s", (int)strcspn(v, ","), v, (int)strcspn(p, "\""), p);
 }
 
-/* The pids of the app's web processes in host i's namespace, into out; how many. */
+/* The pids of the app's web processes on host i, into out; how many. */
 static size_t instances_of(int i, pid_t *out, size_t max)
 {
-	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "pids", tb.ns[i], NULL);
-	size_t n = 0;
-	for (char *p = r.out, *save = NULL, *t; (t = strtok_r(p, "\n", &save)) && n < max; p = NULL) {
-		size_t len = 0;
-		char *f = th_path("/proc/%s/cmdline", t), *cmd = th_read(f, &len);
-		for (size_t k = 0; cmd && k + 1 < len; k++)
-			if (!cmd[k])
-				cmd[k] = ' ';
-		if (cmd && strstr(cmd, "python3 -m http.server"))
-			out[n++] = (pid_t)atoi(t);
-		free(cmd);
-		free(f);
-	}
-	th_result_free(&r);
-	return n;
+	return th_netns_pids(tb.ns[i], "python3 -m http.server", out, max);
 }
 
 /* kill -9 of every instance on host i; how many there were (asserted some). */
