@@ -362,7 +362,7 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	}
 	char *services = services_on(1);
 
-	/* v2's web takes 3 s to serve: h1's prepare, then h2's, take as long through their gate */
+	/* the new release's web takes 3 s to serve: h1's prepare, then h2's, take as long */
 	free(OK(0, "config:set", "GREETING=two", "BOOT_S=3", "-a", APP));
 	char *out = th_path("%s/apply.out", sb), *err = th_path("%s/apply.err", sb);
 	char *log = th_path("%s/apply.log", sb);
@@ -393,7 +393,7 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	cr_assert(strchr(why, '\n') && !strchr(why, '\n')[1], "not one line: %s", why);
 	free(want);
 
-	/* no host switched: h1 and h2 run what they ran and serve v1, as the front does */
+	/* no host switched: h1 and h2 run what they ran and serve the old release, as the front does */
 	for (int i = 1; i <= 2; i++) {
 		char *state = state_on(i), *now = running(state);
 		cr_assert_str_eq(now, before[i], "h%d: %s", i, state);
@@ -409,12 +409,12 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	char *lines = load_stop(&l);
 	cr_assert(nlines(lines) > 0 && answered(lines, "one") == nlines(lines), "%s", lines);
 	free(lines);
-	/* h1's own release of v2 failed, saying h3 could not take it */
+	/* h1's own second release, the one prepared there, failed saying h3 could not take it */
 	char *output = OK(1, "releases:output", "v2", "-a", APP);
 	cr_assert(strstr(output, "h3: cannot reach root@"), "%s", output);
 	free(output);
 
-	/* h3 again in the bed: it took nothing, and serves v1 */
+	/* h3 again in the bed: it took nothing, and serves the old release */
 	th_netns_mend(tb.ns[3]);
 	char *state = state_on(3), *now = running(state);
 	cr_assert_str_eq(now, before[3], "h3: %s", state);
@@ -422,7 +422,7 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	free(state);
 	HOSTS_SERVE("greeting one\n");
 
-	/* the control run: the same apply, no host cut off, makes v2 live on all three */
+	/* the control run: the same apply, no host cut off, makes the release live on all three */
 	char *done = OK(0, "hosts:apply", "-a", APP);
 	cr_assert(strstr(done, "... done, v3 runs on h1, h2, h3\n"), "%s", done);
 	free(done);
