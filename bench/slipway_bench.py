@@ -40,6 +40,7 @@ import package_figures
 import s3_figures
 import dashboard_figures
 import figures
+import hosts_figures
 import throughput
 import tls_throughput
 import warm_figures
@@ -321,6 +322,7 @@ def measure(b):
     figures.dashboard_rows(b, at)           # the row of figure 14
     package_figures.package_figures(b)      # figure 16: apt install until the first push is served
     s3_figures.s3_figures(b)                # figure 17: slug upload and fetch against curl
+    hosts_figures.hosts_figures(b)          # figure 18: several hosts, in network namespaces
 
 
 def _run(argv, body):

@@ -245,6 +245,75 @@ pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
 	return pid;
 }
 
+size_t th_netns_pids(const char *ns, const char *what, pid_t *out, size_t max)
+{
+	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "pids", ns, NULL);
+	size_t n = 0;
+	for (char *p = r.out, *save = NULL, *t; (t = strtok_r(p, "\n", &save)) && n < max; p = NULL) {
+		size_t len = 0;
+		char *f = th_path("/proc/%s/cmdline", t), *cmd = th_read(f, &len);
+		for (size_t k = 0; cmd && k + 1 < len; k++)
+			if (!cmd[k])
+				cmd[k] = ' ';
+		if (cmd && strstr(cmd, what))
+			out[n++] = (pid_t)atoi(t);
+		free(cmd);
+		free(f);
+	}
+	th_result_free(&r);
+	return n;
+}
+
+#define ALLOW "run on it as its operator: slipway hosts:allow '"
+
+void th_netns_join_at(struct th_at at, const char *control_ns, const char *const *control_env,
+		      const char *host_ns, const char *const *host_env, const char *name,
+		      const char *url)
+{
+	const char *add[] = { SLIPWAY_BIN, "hosts:add", name, url, NULL };
+	struct th_result r = th_netns_run(control_ns, NULL, control_env, NULL, add);
+	const char *p = strstr(r.err, ALLOW);
+	cr_assert(p, "at %s:%d: %s", at.file, at.line, r.err);
+	p += strlen(ALLOW);
+	char *key = xstrndup(p, strcspn(p, "'"));
+	th_result_free(&r);
+	const char *allow[] = { SLIPWAY_BIN, "hosts:allow", key, NULL };
+	free(th_netns_ok_at(at, th_netns_run(host_ns, NULL, host_env, NULL, allow)));
+	free(th_netns_ok_at(at, th_netns_run(control_ns, NULL, control_env, NULL, add)));
+	free(key);
+}
+
+void th_netns_require_nft(void)
+{
+	th_netns_require();
+	if (access("/usr/sbin/nft", X_OK))
+		cr_skip_test("nft is needed (nftables, run scripts/deps)");
+}
+
+/* `nft -f -` of rules inside ns, asserted. */
+static void nft_at(struct th_at at, const char *ns, const char *rules)
+{
+	const char *argv[] = { "nft", "-f", "-", NULL };
+	struct th_result r = th_netns_run(ns, NULL, NULL, rules, argv);
+	cr_assert_eq(r.status, 0, "at %s:%d: nft in %s: %s\n%s", at.file, at.line, ns, r.err, rules);
+	th_result_free(&r);
+}
+
+void th_netns_cut_at(struct th_at at, const char *ns)
+{
+	nft_at(at, ns, "table inet slipway_cut {\n"
+		       "\tchain in {\n\t\ttype filter hook input priority 0; policy drop;\n"
+		       "\t\tiif lo accept\n\t}\n"
+		       "\tchain out {\n\t\ttype filter hook output priority 0; policy drop;\n"
+		       "\t\toif lo accept\n\t}\n"
+		       "}\n");
+}
+
+void th_netns_mend_at(struct th_at at, const char *ns)
+{
+	nft_at(at, ns, "delete table inet slipway_cut\n");
+}
+
 char *th_netns_list(void)
 {
 	struct th_result r = th_runv(NULL, NULL, "ip", "netns", "list", NULL);

@@ -86,6 +86,35 @@ pid_t th_netns_server_run_at(struct th_at at, const char *ns, const char *root,
 			     const char *const *env, const char *log);
 #define th_netns_server_run(...) th_netns_server_run_at(TH_AT, __VA_ARGS__)
 
+/* The pids of the processes in namespace ns whose command line holds what, into out; how many. */
+size_t th_netns_pids(const char *ns, const char *what, pid_t *out, size_t max);
+
+/*
+ * hosts:add NAME URL on the control (namespace control_ns, environment
+ * control_env) of the run host in host_ns (host_env): refused while the
+ * host does not trust the control's key, with the hosts:allow line to run
+ * there; run there, then hosts:add again (all asserted).
+ */
+void th_netns_join_at(struct th_at at, const char *control_ns, const char *const *control_env,
+		      const char *host_ns, const char *const *host_env, const char *name,
+		      const char *url);
+#define th_netns_join(...) th_netns_join_at(TH_AT, __VA_ARGS__)
+
+/* Skips the test unless `nft` is installed (scripts/deps) and runs as th_netns_require() says. */
+void th_netns_require_nft(void);
+
+/*
+ * Cuts namespace ns off the bed: an nftables table of its own in it
+ * ("inet slipway_cut") drops every packet in and out but its loopback's,
+ * so that a host's own processes still reach one another and nothing else
+ * reaches them (asserted).  th_netns_mend() deletes that table (asserted);
+ * th_netns_down() takes it with the namespace.
+ */
+void th_netns_cut_at(struct th_at at, const char *ns);
+#define th_netns_cut(...) th_netns_cut_at(TH_AT, __VA_ARGS__)
+void th_netns_mend_at(struct th_at at, const char *ns);
+#define th_netns_mend(...) th_netns_mend_at(TH_AT, __VA_ARGS__)
+
 /* The names of the namespaces this machine has, one a line (`ip netns list`); malloc'ed. */
 char *th_netns_list(void);
 

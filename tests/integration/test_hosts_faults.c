@@ -1,0 +1,456 @@
+/*
+ * Faults across hosts, in network namespaces (netns.h): a control whose
+ * router is the front, three run hosts h1, h2, h3 (each a real sshd and a
+ * `slipway server:run` of its own, joined with hosts:add) and a client
+ * with its own address in the bed.  The control builds the app and
+ * hosts:apply makes its current release live on the three (prepare on
+ * each, then switch all, else abort all); the front sends the app's
+ * requests to the three hosts' routers.  The client's load is bounded
+ * (a count and a time, whichever comes first) and stops when told.
+ *
+ * Checked: v2 deployed to the three under load costs no request, and
+ * every host serves v2 after; h3 cut off by an nftables drop rule in its
+ * own namespace while h1 prepares makes the apply abort - no host
+ * switches, v1 serves everywhere, the command exits 1 naming h3 - and
+ * once the rule is gone the same apply succeeds (the control run);
+ * kill -9 of every instance on one host, then on two, in the middle of
+ * the load costs no GET.  The teardown leaves no namespace.
+ */
+#define _GNU_SOURCE
+#include "tests/helpers.h"
+#include "tests/integration/netns.h"
+#include "tests/integration/sshd.h"
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOSTS 4  /* 0: the control (the front); 1 to 3: run hosts h1, h2, h3 */
+#define CLIENT 4 /* the client's namespace */
+#define PORT "8080"
+#define DOMAIN "faults.test"
+#define APP "shop"
+#define LOAD_MAX 3000   /* requests a load sends at most */
+#define LOAD_MAX_S 150  /* seconds a load lasts at most (a release on a busy machine: ~60 s) */
+
+/* web answers "greeting $GREETING", once it has slept BOOT_S seconds (none unless set). */
+static const char procfile[] =
+	"web: sleep ${BOOT_S:-0} && mkdir -p /tmp/site && "
+	"echo \"greeting $GREETING\" > /tmp/site/index.html && "
+	"cd /tmp/site && exec python3 -m http.server $PORT\n";
+
+static struct th_netns tb;
+static char *sb;
+static struct th_netns_host hs[HOSTS];
+static char *kv[HOSTS][3];
+static const char *env[HOSTS][12];
+
+static const char *const git_env[] = {
+	"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+	"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+	"LC_ALL=C",
+};
+
+/* argv run on host i (inside its namespace, with its environment), in cwd (NULL: its dir). */
+static struct th_result on(int i, const char *cwd, const char *const *argv)
+{
+	return th_netns_run(tb.ns[i], cwd ? cwd : hs[i].dir, env[i], NULL, argv);
+}
+#define SW(i, ...) on(i, NULL, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
+#define OK(i, ...) th_netns_ok_at(TH_AT, SW(i, __VA_ARGS__))
+
+/*
+ * Host i's settings, in the .gitconfig of its HOME (its sshd gives the node
+ * agent the same HOME): its router at its address, the app's processes on
+ * the host's network.
+ */
+static void write_settings(int i)
+{
+	char *p = th_path("%s/.gitconfig", hs[i].dir);
+	char *text = th_path("[slipway]\n\thttpAddress = %s\n\thttpPort = " PORT "\n"
+			     "\tdomain = " DOMAIN "\n\tappNetwork = host\n", tb.addr[i]);
+	th_write(p, text, 0644);
+	free(text);
+	free(p);
+}
+
+/* The control makes the app, says GREETING=one and pushes it: built there. */
+static void push_app(void)
+{
+	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/Procfile", src);
+	char *repo = th_path("%s/apps/" APP ".git", hs[0].root);
+	cr_assert_eq(mkdir(src, 0700), 0);
+	th_write(file, procfile, 0644);
+	free(OK(0, "apps:create", APP));
+	free(OK(0, "config:set", "GREETING=one", "-a", APP));
+	const char *const *steps[] = {
+		(const char *const[]){ "git", "init", "-q", "-b", "main", NULL },
+		(const char *const[]){ "git", "add", "Procfile", NULL },
+		(const char *const[]){ "git", "commit", "-qm", "one", NULL },
+		(const char *const[]){ "git", "push", "-q", repo, "main", NULL },
+	};
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
+		free(th_netns_ok_at(TH_AT, on(0, src, steps[k])));
+	free(repo);
+	free(file);
+	free(src);
+}
+
+static void setup(void)
+{
+	th_netns_require_nft();
+	th_sshd_require();
+	if (access("/usr/bin/s6-svscan", X_OK) || access("/usr/sbin/nginx", X_OK))
+		cr_skip_test("s6 and nginx are needed (run scripts/deps)");
+	sb = th_sandbox();
+	th_netns_up(&tb, HOSTS + 1);
+	for (int i = 0; i < HOSTS; i++) {
+		th_netns_host(&hs[i], &tb, sb, i);
+		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
+		kv[i][1] = th_path("HOME=%s", hs[i].dir);
+		kv[i][2] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", hs[i].dir);
+		size_t k = 0;
+		for (int e = 0; e < 3; e++)
+			env[i][k++] = kv[i][e];
+		for (size_t g = 0; g < sizeof(git_env) / sizeof(git_env[0]); g++)
+			env[i][k++] = git_env[g];
+		env[i][k] = NULL;
+		write_settings(i);
+		if (i > 0)
+			th_sshd_start_opts(&(struct th_sshd_opts){
+				.dir = hs[i].dir, .port = 22, .user = "root", .netns = tb.ns[i],
+				.address = tb.addr[i] });
+		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
+	}
+	push_app();
+	for (int i = 1; i < HOSTS; i++) {
+		char *name = th_path("h%d", i);
+		th_netns_join(tb.ns[0], env[0], tb.ns[i], env[i], name, hs[i].url);
+		free(name);
+	}
+	/* the three run hosts serve the app, the control only fronts it */
+	free(OK(0, "apps:hosts:set", "h1,h2,h3", "-a", APP));
+	char *out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "... done, v2 runs on h1, h2, h3\n"), "%s", out);
+	free(out);
+}
+
+static void teardown(void)
+{
+	th_netns_down(&tb); /* every process in the namespaces with them */
+	for (int i = 0; i < HOSTS; i++) {
+		for (int k = 0; k < 3; k++)
+			free(kv[i][k]);
+		th_netns_host_free(&hs[i]);
+	}
+	if (sb)
+		th_sandbox_free(sb);
+	sb = NULL;
+}
+
+TestSuite(hosts_faults, .init = setup, .fini = teardown, .timeout = 400);
+
+/* The page host i's router serves for the app, curl'ed from the control ("" for none). */
+static char *page_on(int i)
+{
+	char *u = th_path("http://%s:" PORT "/", tb.addr[i]);
+	const char *argv[] = { "curl", "-sS", "--max-time", "10", "-H", "Host: " APP "." DOMAIN,
+			       u, NULL };
+	struct th_result r = on(0, NULL, argv);
+	free(u);
+	free(r.err);
+	return r.out;
+}
+
+/* Asserts every run host's router serves want. */
+static void hosts_serve_at(struct th_at at, const char *want)
+{
+	for (int i = 1; i < HOSTS; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, want, "at %s:%d: h%d", at.file, at.line, i);
+		free(page);
+	}
+}
+#define HOSTS_SERVE(want) hosts_serve_at(TH_AT, want)
+
+/*
+ * A load from the client's namespace through the front: GETs one after
+ * another, each answer's body and status on a line ("greeting one 200"),
+ * until the stop file exists, LOAD_MAX requests or LOAD_MAX_S seconds.
+ */
+struct load {
+	pid_t pid;
+	char *out, *stop;
+};
+
+static void load_start(struct load *l, const char *name)
+{
+	l->out = th_path("%s/%s.out", sb, name);
+	l->stop = th_path("%s/%s.stop", sb, name);
+	char *script = th_path(
+		"i=0; end=$(( $(date +%%s) + %d )); "
+		"while [ $i -lt %d ] && [ $(date +%%s) -lt $end ] && [ ! -e %s ]; do i=$((i + 1)); "
+		"b=$(curl -s --max-time 20 -w ' %%{http_code}' -H 'Host: " APP "." DOMAIN "' "
+		"http://%s:" PORT "/); echo \"$b\" | tr -d '\\n'; echo; sleep 0.02; done",
+		LOAD_MAX_S, LOAD_MAX, l->stop, tb.addr[0]);
+	const char *argv[] = { "sh", "-c", script, NULL };
+	l->pid = th_netns_spawn(tb.ns[CLIENT], l->out, NULL, argv);
+	free(script);
+}
+
+/* Stops the load; its lines (malloc'ed). */
+static char *load_stop(struct load *l)
+{
+	th_write(l->stop, "", 0644);
+	int st = 0;
+	cr_assert_eq(waitpid(l->pid, &st, 0), l->pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the load ended with %d", st);
+	char *lines = th_read(l->out, NULL);
+	cr_assert(lines);
+	free(l->out);
+	free(l->stop);
+	return lines;
+}
+
+/* How many lines of a load are exactly "greeting WORD 200". */
+static int answered(const char *lines, const char *word)
+{
+	char *want = th_path("greeting %s 200", word);
+	int n = 0;
+	for (const char *l = lines; *l;) {
+		size_t len = strcspn(l, "\n");
+		n += len == strlen(want) && !strncmp(l, want, len);
+		l += len + (l[len] == '\n');
+	}
+	free(want);
+	return n;
+}
+
+/* How many lines a load wrote. */
+static int nlines(const char *lines)
+{
+	int n = 0;
+	for (const char *p = lines; (p = strchr(p, '\n')); p++)
+		n++;
+	return n;
+}
+
+/* Names of the app's services on host i, space-separated (malloc'ed). */
+static char *services_on(int i)
+{
+	char *scan = th_path("%s/services", hs[i].root);
+	DIR *d = opendir(scan);
+	struct dirent *e;
+	struct buf b = BUF_INIT;
+	cr_assert(d, "no %s", scan);
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, APP ".v", strlen(APP ".v")))
+			buf_addf(&b, "%s ", e->d_name);
+	closedir(d);
+	free(scan);
+	return buf_detach(&b);
+}
+
+/* The state host i's node agent answers for the app, through the control's key. */
+static char *state_on(int i)
+{
+	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
+			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+			       login, "state " APP, NULL };
+	char *out = th_netns_ok_at(TH_AT, on(0, NULL, argv));
+	free(login);
+	free(key);
+	return out;
+}
+
+/* The "instances" and "version" members of an agent's answer, as one string (malloc'ed). */
+static char *running(const char *answer)
+{
+	const char *p = strstr(answer, "\"instances\":\""), *v = strstr(answer, "\"version\":");
+	cr_assert(p && v, "%s", answer);
+	p += strlen("\"instances\":\"");
+	v += strlen("\"version\":");
+	return th_path("v%.*s %.*s", (int)strcspn(v, ","), v, (int)strcspn(p, "\""), p);
+}
+
+/* The pids of the app's web processes on host i, into out; how many. */
+static size_t instances_of(int i, pid_t *out, size_t max)
+{
+	return th_netns_pids(tb.ns[i], "python3 -m http.server", out, max);
+}
+
+/* kill -9 of every instance on host i; how many there were (asserted some). */
+static size_t kill_instances(int i)
+{
+	pid_t pids[16];
+	size_t n = instances_of(i, pids, 16), killed = 0;
+	for (size_t k = 0; k < n; k++)
+		killed += kill(pids[k], SIGKILL) == 0;
+	cr_assert_gt(killed, 0, "h%d runs no instance", i);
+	return killed;
+}
+
+Test(hosts_faults, a_release_to_three_hosts_and_kill_9_on_them_under_load_fail_no_request)
+{
+	struct load l;
+	load_start(&l, "deploy");
+	sleep(1); /* the load is under way before the release (a wait, not a measure) */
+	free(OK(0, "config:set", "GREETING=two", "-a", APP));
+	char *out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "... done, v3 runs on h1, h2, h3\n"), "%s", out);
+	free(out);
+	sleep(1); /* and goes on after it */
+	char *lines = load_stop(&l);
+	int one = answered(lines, "one"), two = answered(lines, "two");
+	/* every request answered, by v1 until the switch and v2 after: the load spanned it */
+	cr_assert_eq(one + two, nlines(lines), "%d failed:\n%s", nlines(lines) - one - two, lines);
+	cr_assert(one > 0 && two > 0, "%s", lines);
+	cr_assert_lt(nlines(lines), LOAD_MAX, "the load ended before the release did:\n%s", lines);
+	free(lines);
+	HOSTS_SERVE("greeting two\n");
+	/* kill -9 of every instance on h1, then on h1 and h2, in the middle of a load */
+	load_start(&l, "kill");
+	sleep(1);
+	kill_instances(1);
+	sleep(3); /* the load goes on through h1's restart (a wait, not a measure) */
+	kill_instances(1);
+	kill_instances(2);
+	sleep(3);
+	lines = load_stop(&l);
+	cr_assert(nlines(lines) > 0 && answered(lines, "two") == nlines(lines), "%d failed:\n%s",
+		  nlines(lines) - answered(lines, "two"), lines);
+	free(lines);
+	/* s6 started them again: every host serves */
+	int up = 0;
+	for (int k = 0; k < 100 && !up; k++) {
+		pid_t p[4];
+		up = instances_of(1, p, 4) > 0 && instances_of(2, p, 4) > 0;
+		if (!up)
+			usleep(100 * 1000);
+	}
+	cr_assert(up);
+	for (int i = 1; i < HOSTS; i++) {
+		char *page = NULL;
+		for (int k = 0; k < 50; k++) {
+			free(page);
+			page = page_on(i);
+			if (!strcmp(page, "greeting two\n"))
+				break;
+			usleep(200 * 1000);
+		}
+		cr_assert_str_eq(page, "greeting two\n", "h%d", i);
+		free(page);
+	}
+}
+
+Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_everywhere)
+{
+	char *before[HOSTS] = { NULL };
+	for (int i = 1; i < HOSTS; i++) {
+		char *state = state_on(i);
+		before[i] = running(state);
+		free(state);
+	}
+	char *services = services_on(1);
+
+	/* the new release's web takes 3 s to serve: h1's prepare, then h2's, take as long */
+	free(OK(0, "config:set", "GREETING=two", "BOOT_S=3", "-a", APP));
+	char *out = th_path("%s/apply.out", sb), *err = th_path("%s/apply.err", sb);
+	char *log = th_path("%s/apply.log", sb);
+	char *cmd = th_path("exec %s hosts:apply -a " APP " >%s 2>%s", SLIPWAY_BIN, out, err);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	pid_t apply = th_netns_spawn(tb.ns[0], log, env[0], argv);
+
+	/* h1 prepares (a service of v2 appears beside v1's): h3 is cut off now */
+	int prepared = 0;
+	for (int k = 0; k < 2400 && !prepared; k++) {
+		char *now = services_on(1);
+		prepared = strcmp(now, services) != 0;
+		free(now);
+		if (!prepared)
+			usleep(50 * 1000);
+	}
+	cr_assert(prepared, "h1 prepared nothing in 120 s");
+	th_netns_cut(tb.ns[3]);
+	int st = 0;
+	cr_assert_eq(waitpid(apply, &st, 0), apply);
+
+	/* exit 1, naming h3 in one line; nothing on stdout but the failed attempt */
+	char *said = th_read(out, NULL), *why = th_read(err, NULL);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s%s", st, said, why);
+	cr_assert_str_eq(said, "Applying shop's current release to h1, h2, h3... failed\n", "%s", why);
+	char *want = th_path(" !    h3: cannot reach root@%s port 22: ", tb.addr[3]);
+	cr_assert(!strncmp(why, want, strlen(want)), "%s", why);
+	cr_assert(strchr(why, '\n') && !strchr(why, '\n')[1], "not one line: %s", why);
+	free(want);
+
+	/* no host switched: h1 and h2 run what they ran and serve the old release, as the front does */
+	for (int i = 1; i <= 2; i++) {
+		char *state = state_on(i), *now = running(state);
+		cr_assert_str_eq(now, before[i], "h%d: %s", i, state);
+		free(now);
+		free(state);
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting one\n", "h%d", i);
+		free(page);
+	}
+	struct load l;
+	load_start(&l, "after-abort");
+	sleep(2);
+	char *lines = load_stop(&l);
+	cr_assert(nlines(lines) > 0 && answered(lines, "one") == nlines(lines), "%s", lines);
+	free(lines);
+	/* h1's own second release, the one prepared there, failed saying h3 could not take it */
+	char *output = OK(1, "releases:output", "v2", "-a", APP);
+	cr_assert(strstr(output, "h3: cannot reach root@"), "%s", output);
+	free(output);
+
+	/* h3 again in the bed: it took nothing, and serves the old release */
+	th_netns_mend(tb.ns[3]);
+	char *state = state_on(3), *now = running(state);
+	cr_assert_str_eq(now, before[3], "h3: %s", state);
+	free(now);
+	free(state);
+	HOSTS_SERVE("greeting one\n");
+
+	/* the control run: the same apply, no host cut off, makes the release live on all three */
+	char *done = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(done, "... done, v3 runs on h1, h2, h3\n"), "%s", done);
+	free(done);
+	HOSTS_SERVE("greeting two\n");
+
+	free(why);
+	free(said);
+	free(cmd);
+	free(log);
+	free(err);
+	free(out);
+	free(services);
+	for (int i = 1; i < HOSTS; i++)
+		free(before[i]);
+
+	/* the teardown takes every namespace, h3's cut with it, and every process */
+	th_netns_cut(tb.ns[3]);
+	char *names[HOSTS + 2];
+	names[0] = xstrdup(tb.bridge);
+	for (int i = 0; i <= HOSTS; i++)
+		names[i + 1] = xstrdup(tb.ns[i]);
+	th_netns_down(&tb);
+	char *list = th_netns_list();
+	for (int i = 0; i < HOSTS + 2; i++) {
+		cr_assert_null(strstr(list, names[i]), "%s is left:\n%s", names[i], list);
+		free(names[i]);
+	}
+	for (int i = 0; i < HOSTS; i++)
+		cr_assert_eq(th_processes_with(hs[i].root), 0, "processes of %s are left", hs[i].root);
+	free(list);
+}
