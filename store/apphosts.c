@@ -36,13 +36,18 @@ static int named(const struct strvec *v, const char *name)
 	return 0;
 }
 
-int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+/*
+ * The app's hosts into out: those set, else local and, of the run hosts,
+ * those placed (every one when everywhere).
+ */
+static int hosts_of(const char *root, const char *app, int everywhere, struct strvec *out,
+		    int *all)
 {
 	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
 	struct host_rec *v = NULL;
 	size_t n = 0;
 	int err = listfile_read(&apphosts_file, root, app, &set);
-	if (!err)
+	if (!err && !everywhere)
 		err = listfile_read(&placed_file, root, app, &placed);
 	if (!err)
 		err = hosts_read(root, &v, &n);
@@ -52,12 +57,35 @@ int apphosts_list(const char *root, const char *app, struct strvec *out, int *al
 	if (*all || named(&set, HOST_LOCAL))
 		strvec_push(out, HOST_LOCAL);
 	for (size_t i = 0; i < n; i++)
-		if (*all ? named(&placed, v[i].name) : named(&set, v[i].name))
+		if (*all ? everywhere || named(&placed, v[i].name) : named(&set, v[i].name))
 			strvec_push(out, v[i].name);
 done:
 	hosts_free(v, n);
 	strvec_clear(&set);
 	strvec_clear(&placed);
+	return err;
+}
+
+int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+{
+	return hosts_of(root, app, 0, out, all);
+}
+
+int apphosts_placement(const char *root, const char *app, struct strvec *out)
+{
+	int all = 0;
+	return hosts_of(root, app, 1, out, &all);
+}
+
+int apphosts_share_of(const char *root, const char *app, const char *host, size_t *i,
+		      size_t *n)
+{
+	struct strvec v = STRVEC_INIT;
+	int err = apphosts_placement(root, app, &v);
+	*n = v.n;
+	for (*i = 0; *i < v.n && strcmp(v.v[*i], host); (*i)++)
+		;
+	strvec_clear(&v);
 	return err;
 }
 
