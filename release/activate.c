@@ -141,11 +141,14 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
-/* Whether r, live after previous, is watched: an automatic rollback never is. */
+/*
+ * Whether r, live after previous, is watched: an automatic rollback never
+ * is, nor on a run host a release its control applied (the control watches).
+ */
 static int watched(const struct release *r, int previous)
 {
 	return r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
-	       (!r->user || strcmp(r->user, WATCH_USER));
+	       (!r->user || (strcmp(r->user, WATCH_USER) && strcmp(r->user, ACTIVATE_CONTROL_USER)));
 }
 
 /*

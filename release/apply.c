@@ -9,6 +9,7 @@
 #include "release/activate.h"
 #include "runtime/host.h"
 #include "runtime/router.h"
+#include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/cas.h"
@@ -266,7 +267,7 @@ static int release_of(const char *root, const struct apply_doc *d, struct releas
 	r->slug_size = d->slug_size;
 	r->description = xasprintf("v%d of the control: %s", d->version,
 				   d->description ? d->description : "");
-	r->user = xstrdup("control");
+	r->user = xstrdup(ACTIVATE_CONTROL_USER);
 	for (size_t i = 0; i < d->procs.n; i++)
 		proc_list_set(&r->procs, d->procs.items[i].name, d->procs.items[i].command);
 	config_copy(&r->config, &d->config);
@@ -399,6 +400,12 @@ static int state_members(const char *root, const char *app, struct json *j)
 		json_int(j, key, s[i].pid);
 		snprintf(key, sizeof(key), "%s.gate", s[i].name);
 		json_string(j, key, up ? "passed" : "failing");
+		/* how often it crashed since it started: the control's watch counts them */
+		char *crashes = NULL;
+		snprintf(key, sizeof(key), "%s.crashes", s[i].name);
+		json_int(j, key, supervisor_service_read(root, s[i].name, "crashes", 64, &crashes) == 0
+				 ? atoi(crashes) : 0);
+		free(crashes);
 	}
 	buf_release(&names);
 	free(s);

@@ -573,3 +573,18 @@ int node_run_hosts(const char *root, const char *app, struct strvec *out)
 	strvec_clear(&all);
 	return err;
 }
+
+int node_state(const char *root, const char *host, const char *app, struct buf *out)
+{
+	struct host_rec h = { 0 };
+	struct host_url u = HOST_URL_INIT;
+	char *kh = paths_hosts_file(root, "known_hosts"), *req = xasprintf("state %s", app);
+	int err = hosts_find(root, host, &h);
+	if (!err && !(err = host_url_parse(&u, h.url)))
+		err = node_call(root, &u, req, NULL, kh, 0, out);
+	host_rec_release(&h);
+	host_url_release(&u);
+	free(req);
+	free(kh);
+	return err;
+}

@@ -30,24 +30,8 @@
 static struct th_netns tb;
 static char *sb;
 static struct th_netns_host hs[HOSTS];
-static char *sshdir[HOSTS];
-static char *kv[HOSTS][4];
-static const char *env[HOSTS][8];
+static struct th_netns_env ev[HOSTS];
 static pid_t sshd[HOSTS];
-
-/* Host i's sshd_config lines: the node agent gets the router's settings server:run has. */
-static char *agent_sshd_config(int i)
-{
-	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "PermitRootLogin prohibit-password\n"
-		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb.addr[i]);
-	for (size_t k = 0; pass[k]; k++)
-		if (getenv(pass[k]) && *getenv(pass[k]))
-			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
-	buf_adds(&b, "\n");
-	return buf_detach(&b);
-}
 
 static void setup(void)
 {
@@ -59,25 +43,10 @@ static void setup(void)
 	th_netns_up(&tb, HOSTS);
 	for (int i = 0; i < HOSTS; i++) {
 		th_netns_host(&hs[i], &tb, sb, i);
-		sshdir[i] = th_path("%s/ssh", hs[i].dir);
-		cr_assert_eq(mkdir(sshdir[i], 0700), 0);
-		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
-		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
-		kv[i][2] = th_path("HOME=%s", hs[i].dir);
-		kv[i][3] = th_path("SLIPWAY_HTTP_ADDRESS=%s", tb.addr[i]);
-		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], kv[i][3],
-				    "SLIPWAY_HTTP_PORT=8080", "LC_ALL=C", NULL };
-		memcpy(env[i], e, sizeof(e));
-		sshd[i] = -1;
-		if (i) {
-			char *conf = agent_sshd_config(i);
-			sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
-				.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
-				.address = tb.addr[i], .config = conf });
-			free(conf);
-		}
+		th_netns_env(&ev[i], &hs[i], tb.addr[i]);
+		sshd[i] = i ? th_netns_agent_sshd(&tb, i, ev[i].sshdir) : -1;
 		/* the control runs instances too: it is the host local */
-		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
+		th_netns_server_run(tb.ns[i], hs[i].root, ev[i].env, hs[i].log);
 	}
 }
 
@@ -85,22 +54,20 @@ static void teardown(void)
 {
 	th_netns_down(&tb); /* every process in the namespaces with them */
 	for (int i = 0; i < HOSTS; i++) {
-		for (int k = 0; k < 4; k++)
-			free(kv[i][k]);
+		th_netns_env_free(&ev[i]);
 		th_netns_host_free(&hs[i]);
-		free(sshdir[i]);
 	}
 	if (sb)
 		th_sandbox_free(sb);
 	sb = NULL;
 }
 
-TestSuite(place, .init = setup, .fini = teardown, .timeout = 480);
+TestSuite(place, .init = setup, .fini = teardown, .timeout = 900);
 
 /* argv run on host i (inside its namespace, with its environment). */
 static struct th_result on(int i, const char *const *argv)
 {
-	return th_netns_run(tb.ns[i], hs[i].dir, env[i], NULL, argv);
+	return th_netns_run(tb.ns[i], hs[i].dir, ev[i].env, NULL, argv);
 }
 #define SW(i, ...) on(i, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
 #define OK(i, ...) th_netns_ok_at(TH_AT, SW(i, __VA_ARGS__))
@@ -122,15 +89,21 @@ static void join_hosts(void)
 	}
 }
 
-/* web answers "greeting $GREETING" once it kept FILL_MB megabytes in its /tmp. */
+/*
+ * web answers "greeting $GREETING" once it kept FILL_MB megabytes in its
+ * /tmp; with LATE_S set, it keeps 16 MB more that many seconds after it
+ * serves, and exits when it cannot.
+ */
 static const char procfile[] =
 	"web: dd if=/dev/zero of=/tmp/fill bs=1M count=${FILL_MB:-0} 2>/dev/null && "
 	"mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
-	"cd /tmp/site && exec python3 -m http.server $PORT\n";
+	"cd /tmp/site && if [ -z \"$LATE_S\" ]; then exec python3 -m http.server $PORT; fi; "
+	"python3 -m http.server $PORT & sleep $LATE_S; "
+	"dd if=/dev/zero of=/tmp/late bs=1M count=16 2>/dev/null || exit 1; wait\n";
 
 static void git_at(struct th_at at, const char *src, const char *const *argv)
 {
-	struct th_result r = th_netns_run(tb.ns[0], src, env[0], NULL, argv);
+	struct th_result r = th_netns_run(tb.ns[0], src, ev[0].env, NULL, argv);
 	cr_assert_eq(r.status, 0, "at %s:%d: %s: exit %d\n%s%s", at.file, at.line, argv[1],
 		     r.status, r.out, r.err);
 	th_result_free(&r);
@@ -151,7 +124,7 @@ static char *push_app(const char *hosts)
 	GIT(src, "add", "Procfile");
 	GIT(src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "v1");
 	const char *argv[] = { "git", "push", repo, "main", NULL };
-	struct th_result r = th_netns_run(tb.ns[0], src, env[0], NULL, argv);
+	struct th_result r = th_netns_run(tb.ns[0], src, ev[0].env, NULL, argv);
 	cr_assert_eq(r.status, 0, "push: %s%s", r.out, r.err);
 	char *said = r.err;
 	r.err = NULL;
@@ -174,16 +147,24 @@ static char *page_on(int i)
 	return r.out;
 }
 
-/* Asserts every host's router serves want (the control's: the front). */
-static void served_at(struct th_at at, const char *want)
+/*
+ * Asserts every host's router serves want (the control's: the front), in
+ * the end: a switch under way (an automatic rollback's) may take seconds.
+ */
+static void served_at(struct th_at at, const char *want, int wait_s)
 {
 	for (int i = 0; i < HOSTS; i++) {
 		char *page = page_on(i);
-		cr_assert_str_eq(page, want, "at %s:%d: host %d", at.file, at.line, i);
+		for (int s = 0; s < wait_s && strcmp(page, want); s++) {
+			sleep(1);
+			free(page);
+			page = page_on(i);
+		}
+		cr_assert_str_eq(page, want, "at %s:%d: host %d: %s", at.file, at.line, i, page);
 		free(page);
 	}
 }
-#define SERVED(want) served_at(TH_AT, want)
+#define SERVED(want) served_at(TH_AT, want, 0)
 
 /* How many web instances of APP run on host i: its agent's state, or the control's services. */
 static int webs_on(int i)
@@ -231,6 +212,17 @@ static void webs_at(struct th_at at, int w0, int w1, int w2)
 		       got[0], got[1], got[2], w0, w1, w2);
 }
 #define WEBS(...) webs_at(TH_AT, __VA_ARGS__)
+
+/* h2's operator gives the app's /tmp 8M there, and waits 20 s, not 60, for an instance to serve. */
+static void small_tmp_on_h2(void)
+{
+	char *config = th_path("%s/apps/%s.git/config", hs[2].root, APP);
+	const char *tmp[] = { "git", "config", "--file", config, "slipway.tmpSize", "8M", NULL };
+	free(th_netns_ok_at(TH_AT, on(2, tmp)));
+	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
+	free(th_netns_ok_at(TH_AT, on(2, boot)));
+	free(config);
+}
 
 Test(place, a_release_goes_to_every_host_and_ps_scale_spreads_its_instances)
 {
@@ -280,12 +272,7 @@ Test(place, a_gate_failing_on_one_host_fails_the_release_everywhere)
 	WEBS(1, 1, 1);
 
 	/* h2's operator gives the app's /tmp 8M there: a v2 keeping 16M fails its gate on h2 only */
-	char *config = th_path("%s/apps/%s.git/config", hs[2].root, APP);
-	const char *tmp[] = { "git", "config", "--file", config, "slipway.tmpSize", "8M", NULL };
-	free(th_netns_ok_at(TH_AT, on(2, tmp)));
-	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
-	free(th_netns_ok_at(TH_AT, on(2, boot)));
-	free(config);
+	small_tmp_on_h2();
 	struct th_result r = SW(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "Releasing v2 to local, h1, h2... failed\n") ||
@@ -340,4 +327,35 @@ Test(place, an_app_set_to_one_run_host_runs_nothing_on_the_control)
 	page = page_on(0);
 	cr_assert_str_eq(page, "greeting \n");
 	free(page);
+}
+
+Test(place, a_release_crashing_on_one_run_host_is_rolled_back_everywhere)
+{
+	join_hosts();
+	free(push_app(NULL));
+	free(OK(0, "ps:scale", "web=3", "-a", APP));
+	WEBS(1, 1, 1);
+	/* h2 gives the app's /tmp 8M: v2 serves everywhere, then crashes on h2 only */
+	small_tmp_on_h2();
+	/* the control watches a new release 5 minutes, long enough for three crashes there */
+	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
+	const char *watch[] = { "git", "config", "--file", config, "slipway.watch", "300", NULL };
+	free(th_netns_ok_at(TH_AT, on(0, watch)));
+	free(config);
+	free(OK(0, "config:set", "GREETING=two", "LATE_S=20", "-a", APP));
+	char *out = NULL;
+	for (int tries = 0; tries < 240; tries++) {
+		free(out);
+		out = OK(0, "releases", "-a", APP);
+		if (strstr(out, "v3"))
+			break;
+		sleep(1); /* the watch's own pace: a wait, not a measure */
+	}
+	/* the control's watch saw it there, and rolled back on every host */
+	cr_assert(strstr(out, "v3") && strstr(out, "Rollback to v1"), "%s", out);
+	free(out);
+	out = OK(0, "releases:info", "v3", "-a", APP);
+	cr_assert(strstr(out, "web.1 on h2 crashed 3 times"), "%s", out);
+	free(out);
+	served_at(TH_AT, "greeting \n", 90);
 }
