@@ -188,8 +188,17 @@ static int webs_on(int i)
 			       login, "state " APP, NULL };
 	struct th_result r = on(0, argv);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	for (const char *p = r.out; (p = strstr(p, ".type\":\"web\"")); p++)
-		n++;
+	/* of the release it runs now: the one before keeps its web ones warm a while */
+	const char *rel = strstr(r.out, "\"release\":");
+	cr_assert(rel, "%s", r.out);
+	char *prefix = th_path("\"" APP ".v%d-", atoi(rel + strlen("\"release\":")));
+	for (const char *p = r.out; (p = strstr(p, ".type\":\"web\"")); p++) {
+		const char *key = p;
+		while (key > r.out && *key != '"')
+			key--;
+		n += !strncmp(key, prefix, strlen(prefix));
+	}
+	free(prefix);
 	th_result_free(&r);
 	free(login);
 	free(key);
