@@ -147,7 +147,7 @@ int cmd_apps_info(struct cli *c)
 	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
 	    domains_list(c->root, c->app, &domains) < 0 || settings_open(&s, c->root, c->app) < 0 ||
 	    settings_string(s, &SETTING_STACK, &stack) < 0 || !(url = router_url(c->root, c->app)) ||
-	    (v && services_wanted(c->root, c->app, &r, &want) < 0) ||
+	    (v && services_wanted_all(c->root, c->app, &r, &want) < 0) ||
 	    !(git_url = cli_git_url(c, c->app))) {
 		rc = cli_fail();
 		goto done;

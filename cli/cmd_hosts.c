@@ -253,27 +253,17 @@ static int placed(struct cli *c, const struct strvec *hosts)
 }
 
 /*
- * The names of the hosts given, else the app's run hosts (apps:hosts:set),
- * else every host recorded, into names and, joined, *said.
+ * The names of the hosts given, else the app's run hosts (apps:hosts:set,
+ * else every host recorded: runtime/nodes.h node_run_hosts()), into names
+ * and, joined, *said.
  */
 static int hosts_named(struct cli *c, struct strvec *names, struct buf *said)
 {
-	struct host_rec *h = NULL;
-	size_t n = 0;
-	int err = 0, all = 1;
-	struct strvec set = STRVEC_INIT;
+	int err = 0;
 	for (int i = 0; i < c->nargs; i++)
 		strvec_push(names, c->args[i]);
-	if (!names->n && (err = apphosts_list(c->root, c->app, &set, &all)) == 0 && !all)
-		for (size_t i = 0; i < set.n; i++)
-			if (strcmp(set.v[i], "local"))
-				strvec_push(names, set.v[i]);
-	strvec_clear(&set);
-	if (!err && all && !names->n && (err = hosts_read(c->root, &h, &n)) == 0) {
-		for (size_t i = 0; i < n; i++)
-			strvec_push(names, h[i].name);
-		hosts_free(h, n);
-	}
+	if (!names->n)
+		err = node_run_hosts(c->root, c->app, names);
 	if (!err && !names->n)
 		err = sw_error_set(SW_ENOTFOUND, "there is no run host yet (hosts:add one first)");
 	for (size_t i = 0; i < names->n; i++)

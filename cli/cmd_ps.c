@@ -9,6 +9,7 @@
 #include "runtime/hostview.h"
 #include "runtime/logs.h"
 #include "release/activate.h"
+#include "runtime/nodes.h"
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/warm.h"
@@ -119,11 +120,34 @@ done:
 	return rc;
 }
 
+/*
+ * The app's run hosts first take their share of the formation to come
+ * (runtime/nodes.h), all or none; nothing changes here when one cannot.
+ */
+static int scale_hosts(struct cli *c, struct app_ctx *ctx, const struct release *r)
+{
+	struct strvec hosts = STRVEC_INIT;
+	struct release full = RELEASE_INIT;
+	struct buf answers = BUF_INIT;
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
+	int err = node_run_hosts(c->root, c->app, &hosts);
+	if (!err && hosts.n && r->slug[0] &&
+	    !(err = services_scale_counts(c->root, c->app, r, c->args, (size_t)c->nargs, counts)) &&
+	    !(err = ledger_read(ctx->ledger, r->version, LEDGER_READ_PROCS | LEDGER_READ_CONFIG,
+				&full)))
+		err = node_release_of(c->root, c->app, &full, counts, &hosts, &answers);
+	free(counts);
+	buf_release(&answers);
+	release_release(&full);
+	strvec_clear(&hosts);
+	return err;
+}
+
 static int scale(struct cli *c, struct app_ctx *ctx, const struct release *r)
 {
-	(void)ctx;
 	char *summary = NULL;
-	if (services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
+	if (scale_hosts(c, ctx, r) < 0 ||
+	    services_scale(c->root, c->app, r, c->args, (size_t)c->nargs, &summary) < 0 ||
 	    (services_runtime_up(c->root) && router_switch(c->root, c->app, NULL, NULL) < 0))
 		return cli_fail();
 	printf("Scaling processes of %s... done, now running %s\n", c->app, summary);
@@ -143,7 +167,7 @@ static int show_formation(struct cli *c)
 	if (rc)
 		return rc;
 	if (ledger_current(l, &v) < 0 || (v && ledger_read(l, v, LEDGER_READ_PROCS, &r) < 0) ||
-	    (v && services_wanted(c->root, c->app, &r, &wanted) < 0)) {
+	    (v && services_wanted_all(c->root, c->app, &r, &wanted) < 0)) {
 		rc = cli_fail();
 		goto done;
 	}

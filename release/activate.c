@@ -4,6 +4,7 @@
 #include "release/onrelease.h"
 #include "release/release_phase.h"
 #include "runtime/host.h"
+#include "runtime/nodes.h"
 #include "runtime/router.h"
 #include "exec/sandbox.h"
 #include "exec/sbcheck.h"
@@ -13,6 +14,7 @@
 #include "release/warm.h"
 #include "release/watcher.h"
 #include "store/app.h"
+#include "store/apphosts.h"
 #include "store/appctx.h"
 #include "store/paths.h"
 #include "util/fsutil.h"
@@ -139,11 +141,14 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
 	}
 }
 
-/* Whether r, live after previous, is watched: an automatic rollback never is. */
+/*
+ * Whether r, live after previous, is watched: an automatic rollback never
+ * is, nor on a run host a release its control applied (the control watches).
+ */
 static int watched(const struct release *r, int previous)
 {
 	return r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
-	       (!r->user || strcmp(r->user, WATCH_USER));
+	       (!r->user || (strcmp(r->user, WATCH_USER) && strcmp(r->user, ACTIVATE_CONTROL_USER)));
 }
 
 /*
@@ -610,8 +615,9 @@ void activate_prep_release(struct activate_prep *p)
 	buf_release(&p->output);
 }
 
-int activate_prepare(const struct activate_opts *o, struct release *r, int hold_seconds,
-		     const char *tag, struct activate_prep *p)
+/* activate_prepare(); with gate, r is pending until its finish even when nothing runs it here. */
+static int prepare_release(const struct activate_opts *o, struct release *r, int hold_seconds,
+			   const char *tag, int gate, struct activate_prep *p)
 {
 	struct app_ctx *ctx = o->ctx;
 	struct sandbox sb = SANDBOX_INIT;
@@ -641,7 +647,7 @@ int activate_prepare(const struct activate_opts *o, struct release *r, int hold_
 	    (phase && (err = prepare(o, &sb, &timeout))))
 		goto done;
 	/* a release held for a switch is never current before its switch */
-	p->gated = phase || want.n || hold_seconds > 0;
+	p->gated = phase || want.n || hold_seconds > 0 || gate;
 	r->status = p->gated ? RELEASE_PENDING : RELEASE_SUCCEEDED;
 	r->release_command = phase;
 	if ((err = ledger_append(ctx->ledger, r)))
@@ -687,6 +693,12 @@ done:
 	sandbox_release(&sb);
 	strvec_clear(&want);
 	return err;
+}
+
+int activate_prepare(const struct activate_opts *o, struct release *r, int hold_seconds,
+		     const char *tag, struct activate_prep *p)
+{
+	return prepare_release(o, r, hold_seconds, tag, 0, p);
 }
 
 int activate_finish(const struct activate_opts *o, struct release *r, struct activate_prep *p)
@@ -754,13 +766,80 @@ done:
 	return err;
 }
 
+/* The hosts of the app, "local, h1, h2", as the pusher sees them. */
+static char *hosts_said(const char *root, const char *app)
+{
+	struct strvec all = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	apphosts_placement(root, app, &all);
+	for (size_t i = 0; i < all.n; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", all.v[i]);
+	strvec_clear(&all);
+	return buf_detach(&b);
+}
+
+/*
+ * activate() for an app placed on run hosts too: r prepared here (pending
+ * even when this host runs none of it), then on every run host, which
+ * then all switch (runtime/nodes.h node_release_of()) before it is
+ * finished here.  When a host cannot, every host aborts, so does this
+ * one, and r fails with that host's line; the release before it serves on
+ * everywhere.
+ */
+static int activate_across(const struct activate_opts *o, struct release *r,
+			   const struct strvec *hosts)
+{
+	struct app_ctx *ctx = o->ctx;
+	struct activate_prep p = ACTIVATE_PREP_INIT;
+	struct buf answers = BUF_INIT;
+	char *said = NULL;
+	int err = prepare_release(o, r, 0, NULL, 1, &p), current = 0;
+	if (err || !p.ready)
+		goto done;
+	said = hosts_said(ctx->root, ctx->app);
+	fprintf(o->out, "%sReleasing v%d to %s... ", say_prefix(SAY_STEP), r->version, said);
+	fflush(o->out);
+	if (node_release_of(ctx->root, ctx->app, r, NULL, hosts, &answers) < 0) {
+		char *why = xstrdup(sw_error_last());
+		fprintf(o->out, "failed\n");
+		if ((err = activate_abort(ctx, &p, why)) == 0 &&
+		    (err = ledger_current(ctx->ledger, &current)) == 0) {
+			struct buf output = BUF_INIT;
+			r->status = RELEASE_FAILED;
+			not_live(o, why, current, &output);
+			buf_release(&output);
+			fflush(o->out);
+			mirror(o, r);
+		}
+		free(why);
+		goto done;
+	}
+	fprintf(o->out, "done\n");
+	fflush(o->out);
+	/* the front sends requests to the run hosts that run it now */
+	for (size_t i = 0; !err && i < hosts->n; i++)
+		err = apphosts_placed(ctx->root, ctx->app, hosts->v[i]);
+	if (!err)
+		err = activate_finish(o, r, &p);
+done:
+	activate_prep_release(&p);
+	buf_release(&answers);
+	free(said);
+	return err;
+}
+
 int activate(const struct activate_opts *o, struct release *r)
 {
 	struct activate_prep p = ACTIVATE_PREP_INIT;
-	int err = activate_prepare(o, r, 0, NULL, &p);
-	if (!err && p.ready)
+	struct strvec hosts = STRVEC_INIT;
+	/* a release with code goes to the app's run hosts too, when it has some */
+	int err = r->slug[0] ? node_run_hosts(o->ctx->root, o->ctx->app, &hosts) : 0;
+	if (!err && hosts.n)
+		err = activate_across(o, r, &hosts);
+	else if (!err && !(err = activate_prepare(o, r, 0, NULL, &p)) && p.ready)
 		err = activate_finish(o, r, &p);
 	activate_prep_release(&p);
+	strvec_clear(&hosts);
 	return err;
 }
 

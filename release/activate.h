@@ -18,6 +18,15 @@
  *   4. once it is current: retire the old instances and run
  *      slipway.onRelease (runtime/onrelease.h), if set.
  *
+ * An app placed on run hosts too (store/apphosts.h apphosts_placement())
+ * gets r on each of them in the same step, all or none: r is prepared here
+ * (pending even when this host runs none of it) and on every run host
+ * (runtime/nodes.h node_release_of(), each its share of the formation);
+ * only once all are ready does each switch, and then this host.  When a
+ * host cannot, every host aborts and r fails here with that host's line
+ * ("h2: web.1 ..."), the release before it serving on everywhere.  An app
+ * without run hosts costs nothing more (no ssh).
+ *
  * The caller has the app open for writing (store/appctx.h: its lock held,
  * its ledger open, its settings read); the context stays the caller's.
  *
@@ -42,6 +51,13 @@ struct activate_report {
 	int not_running;  /* it is current and has instances for the formation to run, but
 	                     the tree is down and no slipway.onRelease is set: nothing runs it */
 };
+
+/*
+ * Who made a release a run host's node agent applied (release/apply.h):
+ * such a release is watched by its control, which rolls back every host
+ * (release/watch.h), never by the run host on its own.
+ */
+#define ACTIVATE_CONTROL_USER "control"
 
 /* What the user is told, in parentheses, when a report says not_running. */
 #define ACTIVATE_NOT_RUNNING "not running: start the runtime with 'slipway server:start'"

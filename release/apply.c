@@ -10,6 +10,7 @@
 #include "runtime/host.h"
 #include "runtime/router.h"
 #include "runtime/warm.h"
+#include "runtime/supervisor.h"
 #include "store/app.h"
 #include "store/appctx.h"
 #include "store/cas.h"
@@ -268,7 +269,7 @@ static int release_of(const char *root, const struct apply_doc *d, struct releas
 	r->slug_size = d->slug_size;
 	r->description = xasprintf("v%d of the control: %s", d->version,
 				   d->description ? d->description : "");
-	r->user = xstrdup("control");
+	r->user = xstrdup(ACTIVATE_CONTROL_USER);
 	for (size_t i = 0; i < d->procs.n; i++)
 		proc_list_set(&r->procs, d->procs.items[i].name, d->procs.items[i].command);
 	config_copy(&r->config, &d->config);
@@ -438,6 +439,12 @@ static int state_members(const char *root, const char *app, const struct applied
 			snprintf(key, sizeof(key), "%s.rss", s[i].name);
 			json_int(j, key, warm_tree_rss((pid_t)s[i].pid));
 		}
+		/* how often it crashed since it started: the control's watch counts them */
+		char *crashes = NULL;
+		snprintf(key, sizeof(key), "%s.crashes", s[i].name);
+		json_int(j, key, supervisor_service_read(root, s[i].name, "crashes", 64, &crashes) == 0
+				 ? atoi(crashes) : 0);
+		free(crashes);
 	}
 	ledger_free(l);
 	free(repo);

@@ -7,6 +7,7 @@
 #include "runtime/healthcheck.h"
 #include "runtime/host.h"
 #include "runtime/logs.h"
+#include "runtime/nodes.h"
 #include "runtime/services.h"
 #include "runtime/supervisor.h"
 #include "runtime/warm.h"
@@ -15,6 +16,7 @@
 #include "store/ledger.h"
 #include "store/settings.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/lock.h"
 #include "util/run.h"
 
@@ -129,6 +131,47 @@ static char *crashed(const char *root, const char *app, int version)
 	return why;
 }
 
+/*
+ * A web instance of the release on one of the run hosts crashed
+ * WATCH_STRIKES times: which and where (malloc'ed), or NULL.  The hosts
+ * are asked with their agent's state request; one that does not answer,
+ * or runs another release, tells nothing.
+ */
+static char *crashed_on_hosts(const char *root, const char *app, int version,
+			      const struct strvec *hosts)
+{
+	char *why = NULL;
+	for (size_t h = 0; h < hosts->n && !why; h++) {
+		struct buf answer = BUF_INIT;
+		char *v = NULL, *local = NULL, *names = NULL;
+		if (node_state(root, hosts->v[h], app, &answer) < 0 || !answer.data ||
+		    json_flat_get(answer.data, "version", &v) < 0 || atoi(v) != version ||
+		    json_flat_get(answer.data, "release", &local) < 0 ||
+		    json_flat_get(answer.data, "instances", &names) < 0)
+			goto next;
+		for (char *p = names, *name; !why && (name = strsep(&p, " ")) != NULL;) {
+			char type[64], *key = NULL, *crashes = NULL;
+			int rv, index;
+			if (!*name || services_name_parse(name, app, &rv, type, &index) < 0 ||
+			    rv != atoi(local) || strcmp(type, "web"))
+				continue;
+			key = xasprintf("%s.crashes", name);
+			if (json_flat_get(answer.data, key, &crashes) == 0 &&
+			    atoi(crashes) >= WATCH_STRIKES)
+				why = xasprintf("web.%d on %s crashed %d times", index, hosts->v[h],
+						atoi(crashes));
+			free(crashes);
+			free(key);
+		}
+next:
+		free(v);
+		free(local);
+		free(names);
+		buf_release(&answer);
+	}
+	return why;
+}
+
 /* A web instance of the release that is up failed its checks WATCH_STRIKES times in a row. */
 static char *unhealthy(const char *root, const char *app, int version,
 		       const struct healthchecks *hc, const char *host, int fails[64])
@@ -160,6 +203,7 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 	const char *root = ctx->root, *app = ctx->app;
 	struct healthchecks hc;
 	char hex[65] = "", *domain = NULL, *host = NULL;
+	struct strvec hosts = STRVEC_INIT; /* the run hosts, watched too */
 	int fails[64] = { 0 }, said = 0, stopped = 0, err;
 	long long until, warm_until = 0;
 
@@ -170,7 +214,8 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 	if ((err = settings_string(ctx->settings, &SETTING_DOMAIN, &domain)))
 		goto done;
 	host = xasprintf("%s.%s", app, domain);
-	if ((err = slug_of(ctx, version, hex)) || (err = healthchecks_load(root, hex, &hc)))
+	if ((err = slug_of(ctx, version, hex)) || (err = healthchecks_load(root, hex, &hc)) ||
+	    (err = node_run_hosts(root, app, &hosts)))
 		goto done;
 	/* in the watch, each check is tried once per round: three rounds in a row fail it */
 	for (int i = 0; i < hc.n; i++) {
@@ -203,6 +248,8 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 		if (!why && now >= next_check) {
 			next_check = now + CHECK_EVERY_MS;
 			why = unhealthy(root, app, version, &hc, host, fails);
+			if (!why && hosts.n)
+				why = crashed_on_hosts(root, app, version, &hosts);
 		}
 		if (!why)
 			continue;
@@ -231,6 +278,7 @@ done:
 			   sw_error_last());
 	free(domain);
 	free(host);
+	strvec_clear(&hosts);
 	if (!stopped)
 		retire_self(ctx, version, previous, warm_until);
 	return err;

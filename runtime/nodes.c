@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "runtime/nodes.h"
 
+#include "store/apphosts.h"
 #include "store/cas.h"
 #include "store/domains.h"
 #include "store/formation.h"
@@ -398,19 +399,32 @@ done:
 	return err;
 }
 
-/* The desired state of r, app's current release on the control, into the file at path. */
-static int write_state(const char *root, const char *app, const struct release *r,
-		       const char *phase, const char *reason, int fd)
+/*
+ * The desired state of r, a release of app on the control, for host, into
+ * the file fd: each type's count the host's share of counts (NULL: of the
+ * app's formation) over the app's hosts, the whole of it for a host not
+ * among them.
+ */
+static int write_state(const char *root, const char *app, const char *host,
+		       const struct release *r, const int *total, const char *phase,
+		       const char *reason, int fd)
 {
 	struct buf b = BUF_INIT;
 	struct json j = JSON_INIT(&b);
 	struct strvec domains = STRVEC_INIT;
 	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(int));
-	int err = formation_counts(root, app, r, counts);
+	size_t at = 0, n = 0;
+	int err = total ? 0 : formation_counts(root, app, r, counts);
+	if (!err)
+		err = apphosts_share_of(root, app, host, &at, &n);
 	if (!err)
 		err = domains_list(root, app, &domains);
 	if (err)
 		goto done;
+	if (at == n) /* a host named on its own, not among the app's: it runs the whole */
+		at = 0, n = 1;
+	for (size_t i = 0; i < r->procs.n; i++)
+		counts[i] = formation_share(total ? total[i] : counts[i], at, n);
 	json_object_begin(&j, NULL);
 	json_string(&j, "app", app);
 	json_int(&j, "version", r->version);
@@ -491,23 +505,28 @@ done:
 }
 
 /*
- * node_apply(), an abort saying reason (may be NULL); the slug is sent
- * first when send_slug (a switch after its prepare, and an abort, need none)
+ * node_apply() of r (NULL: the app's current release) with the formation
+ * counts (NULL: the app's), an abort saying reason (may be NULL); the slug
+ * is sent first when send_slug (a switch after its prepare, and an abort,
+ * need none)
  */
-static int apply_phase(const char *root, const char *host, const char *app, const char *phase,
+static int apply_phase(const char *root, const char *host, const char *app,
+		       const struct release *of, const int *counts, const char *phase,
 		       const char *reason, int send_slug, struct buf *out)
 {
 	struct host_rec h = { 0 };
 	struct host_url u = HOST_URL_INIT;
-	struct release r = RELEASE_INIT;
+	struct release cur = RELEASE_INIT;
+	const struct release *r = of ? of : &cur;
 	struct buf said = BUF_INIT;
 	char *kh = paths_hosts_file(root, "known_hosts"), *doc = NULL;
 	int fd = -1, err;
 
 	if ((err = hosts_find(root, host, &h)) || (err = host_url_parse(&u, h.url)) ||
-	    (err = ledger_read_current(root, app, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &r)))
+	    (!of && (err = ledger_read_current(root, app, LEDGER_READ_PROCS | LEDGER_READ_CONFIG,
+					      &cur))))
 		goto done;
-	if (!r.slug[0]) {
+	if (!r->slug[0]) {
 		err = sw_error_set(SW_EINVALID, "%s has no release with code to run yet (deploy it first)",
 				   app);
 		goto done;
@@ -518,10 +537,10 @@ static int apply_phase(const char *root, const char *host, const char *app, cons
 		err = sw_error_errno(SW_ERROR, "cannot make %s", doc);
 		goto done;
 	}
-	if ((err = write_state(root, app, &r, phase, reason, fd)))
+	if ((err = write_state(root, app, host, r, counts, phase, reason, fd)))
 		goto done;
 	/* the slug first: the agent fetches or reads it only when its store lacks it */
-	if (send_slug && (err = slug_to_host(root, &u, kh, r.slug, &said)))
+	if (send_slug && (err = slug_to_host(root, &u, kh, r->slug, &said)))
 		goto done;
 	err = call(root, &u, "apply", doc, kh, 0, NODE_APPLY_TIMEOUT_SEC, out);
 done:
@@ -530,7 +549,7 @@ done:
 		unlink(doc);
 	}
 	buf_release(&said);
-	release_release(&r);
+	release_release(&cur);
 	host_rec_release(&h);
 	host_url_release(&u);
 	free(doc);
@@ -541,11 +560,12 @@ done:
 int node_apply(const char *root, const char *host, const char *app, const char *phase,
 	       struct buf *out)
 {
-	return apply_phase(root, host, app, phase, NULL, strcmp(phase, "abort") != 0, out);
+	return apply_phase(root, host, app, NULL, NULL, phase, NULL, strcmp(phase, "abort") != 0,
+			   out);
 }
 
-int node_release(const char *root, const char *app, const struct strvec *hosts,
-		 struct buf *out)
+int node_release_of(const char *root, const char *app, const struct release *r,
+		    const int *counts, const struct strvec *hosts, struct buf *out)
 {
 	struct buf said = BUF_INIT;
 	char *why = NULL;
@@ -553,18 +573,18 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 	/* phase 1: every host starts the release beside the old one, through its gate */
 	for (size_t i = 0; !err && i < hosts->n; i++) {
 		buf_truncate(&said, 0);
-		if ((err = apply_phase(root, hosts->v[i], app, "prepare", NULL, 1, &said)))
+		if ((err = apply_phase(root, hosts->v[i], app, r, counts, "prepare", NULL, 1, &said)))
 			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
 	}
 	/* one host could not: none switches, and what any of them started stops */
 	for (size_t i = 0; err && i < hosts->n; i++) {
 		buf_truncate(&said, 0);
-		(void)apply_phase(root, hosts->v[i], app, "abort", why, 0, &said);
+		(void)apply_phase(root, hosts->v[i], app, r, counts, "abort", why, 0, &said);
 	}
 	/* phase 2: every host switches */
 	for (size_t i = 0; !err && i < hosts->n; i++) {
 		size_t before = out->len;
-		if ((err = apply_phase(root, hosts->v[i], app, "switch", NULL, 0, out))) {
+		if ((err = apply_phase(root, hosts->v[i], app, r, counts, "switch", NULL, 0, out))) {
 			buf_truncate(out, before);
 			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
 		}
@@ -573,5 +593,37 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 		err = sw_error_set(err, "%s", why);
 	free(why);
 	buf_release(&said);
+	return err;
+}
+
+int node_release(const char *root, const char *app, const struct strvec *hosts,
+		 struct buf *out)
+{
+	return node_release_of(root, app, NULL, NULL, hosts, out);
+}
+
+int node_run_hosts(const char *root, const char *app, struct strvec *out)
+{
+	struct strvec all = STRVEC_INIT;
+	int err = apphosts_placement(root, app, &all);
+	for (size_t i = 0; !err && i < all.n; i++)
+		if (strcmp(all.v[i], HOST_LOCAL))
+			strvec_push(out, all.v[i]);
+	strvec_clear(&all);
+	return err;
+}
+
+int node_state(const char *root, const char *host, const char *app, struct buf *out)
+{
+	struct host_rec h = { 0 };
+	struct host_url u = HOST_URL_INIT;
+	char *kh = paths_hosts_file(root, "known_hosts"), *req = xasprintf("state %s", app);
+	int err = hosts_find(root, host, &h);
+	if (!err && !(err = host_url_parse(&u, h.url)))
+		err = node_call(root, &u, req, NULL, kh, 0, out);
+	host_rec_release(&h);
+	host_url_release(&u);
+	free(req);
+	free(kh);
 	return err;
 }

@@ -29,6 +29,7 @@
 #define SW_NODES_H
 
 #include "store/hosts.h"
+#include "store/release.h"
 #include "util/util.h"
 
 /* How far a host's clock may be from the control's when it joins. */
@@ -84,7 +85,7 @@ int node_ping(const char *root, const struct host_rec *h, struct node_hello *out
 /*
  * Makes the app's current release the one the recorded host runs: the
  * desired state (release/apply.h) built from the control's ledger, its
- * formation (each type's count: the instances the host runs) and its
+ * formation (each type's count: the host's share, node_release_of()) and its
  * domains, in phase (today "switch").  The slug goes first (the agent's
  * slug request: read only when the host's store lacks it; with S3
  * configured here (store/s3.h), slug-s3 instead: the host fetches it from
@@ -109,5 +110,26 @@ int node_apply(const char *root, const char *host, const char *app, const char *
  */
 int node_release(const char *root, const char *app, const struct strvec *hosts,
 		 struct buf *out);
+
+/*
+ * node_release() of r, a release of the app on the control (NULL: its
+ * current one), with counts the formation spread over the app's hosts
+ * (NULL: the app's own; else one count per type of the release, the
+ * ps:scale to come).  Each host runs its share (store/formation.h
+ * formation_share() over store/apphosts.h apphosts_placement()); a host
+ * named that is not among the app's hosts runs the whole formation.
+ */
+int node_release_of(const char *root, const char *app, const struct release *r,
+		    const int *counts, const struct strvec *hosts, struct buf *out);
+
+/* The app's state on the recorded host (its agent's answer to `state APP`) into out. */
+int node_state(const char *root, const char *host, const char *app, struct buf *out);
+
+/*
+ * The run hosts the app is placed on, into out (appended): its hosts
+ * (store/apphosts.h apphosts_placement()) but "local"; none on a root
+ * without run hosts.
+ */
+int node_run_hosts(const char *root, const char *app, struct strvec *out);
 
 #endif

@@ -6,6 +6,8 @@
 #include "runtime/supervisor.h"
 #include "runtime/warm.h"
 #include "store/app.h"
+#include "store/apphosts.h"
+#include "store/hosts.h"
 #include "store/formation.h"
 #include "store/ledger.h"
 #include "store/paths.h"
@@ -33,16 +35,34 @@ int services_runtime_up(const char *root)
 	return supervisor_running(root);
 }
 
+/* The instances of r the formation asks of this host (here) or of every host, as names. */
+static int wanted(const char *root, const char *app, const struct release *r, int here,
+		  struct strvec *instances)
+{
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
+	size_t i = 0, n = 1;
+	int err = formation_counts(root, app, r, counts);
+	if (!err && here)
+		err = apphosts_share_of(root, app, HOST_LOCAL, &i, &n);
+	for (size_t t = 0; !err && t < r->procs.n; t++) {
+		int count = here ? formation_share(counts[t], i, n) : counts[t];
+		for (int k = 1; k <= count; k++)
+			strvec_pushf(instances, "%s.%d", r->procs.items[t].name, k);
+	}
+	free(counts);
+	return err;
+}
+
 int services_wanted(const char *root, const char *app, const struct release *r,
 		    struct strvec *instances)
 {
-	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
-	int err = formation_counts(root, app, r, counts);
-	for (size_t i = 0; !err && i < r->procs.n; i++)
-		for (int k = 1; k <= counts[i]; k++)
-			strvec_pushf(instances, "%s.%d", r->procs.items[i].name, k);
-	free(counts);
-	return err;
+	return wanted(root, app, r, 1, instances);
+}
+
+int services_wanted_all(const char *root, const char *app, const struct release *r,
+			struct strvec *instances)
+{
+	return wanted(root, app, r, 0, instances);
 }
 
 int services_formation_missing(const char *root, const char *app, const struct release *cur,
@@ -833,16 +853,13 @@ int services_list(const char *root, const char *app, struct service_info **out, 
 	return 0;
 }
 
-int services_scale(const char *root, const char *app, const struct release *r,
-		   char *const *changes, size_t n, char **summary)
+int services_scale_counts(const char *root, const char *app, const struct release *r,
+			  char *const *changes, size_t n, int *counts)
 {
-	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
-	struct buf sum = BUF_INIT;
 	struct settings *s = NULL;
 	uint64_t max = 0;
 	int err = formation_counts(root, app, r, counts);
 
-	*summary = NULL;
 	/* at most SERVICES_MAX: the row's bound (store/settings.c) */
 	if (!err && !(err = settings_open(&s, root, app)))
 		err = settings_count(s, &SETTING_MAX_INSTANCES, &max);
@@ -854,6 +871,18 @@ int services_scale(const char *root, const char *app, const struct release *r,
 	if (!err && total > (long)max)
 		err = sw_error_set(SW_EINVALID, "cannot run %ld processes of %s: at most %d "
 				   "(slipway.maxInstances)", total, app, (int)max);
+	settings_free(s);
+	return err;
+}
+
+int services_scale(const char *root, const char *app, const struct release *r,
+		   char *const *changes, size_t n, char **summary)
+{
+	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*counts));
+	struct buf sum = BUF_INIT;
+	int err = services_scale_counts(root, app, r, changes, n, counts);
+
+	*summary = NULL;
 	if (err)
 		goto done;
 	for (size_t i = 0; i < r->procs.n; i++)
@@ -869,7 +898,6 @@ int services_scale(const char *root, const char *app, const struct release *r,
 	if (!err)
 		*summary = xstrdup(sum.len ? sum.data : "no processes");
 done:
-	settings_free(s);
 	buf_release(&sum);
 	free(counts);
 	return err;

@@ -32,11 +32,17 @@
 int services_runtime_up(const char *root);
 
 /*
- * The instances the formation asks of release r, as "TYPE.I" names (none:
- * it has no process types the formation runs).
+ * The instances the formation asks of release r on this host, as "TYPE.I"
+ * names (none: it has no process types the formation runs, or this host
+ * is not among the app's hosts): this host's share of each type
+ * (formation_share(), store/apphosts.h apphosts_share_of() of "local").
  */
 int services_wanted(const char *root, const char *app, const struct release *r,
 		    struct strvec *instances);
+
+/* The same over every host of the app: the whole formation (ps:scale, apps:info). */
+int services_wanted_all(const char *root, const char *app, const struct release *r,
+			struct strvec *instances);
 
 /*
  * Starts r's instances (names from services_wanted()) and waits until each
@@ -96,7 +102,8 @@ int services_formation_missing(const char *root, const char *app, const struct r
 /*
  * ps:scale: applies changes ("web=2", "worker+1", "web-1") to the app's
  * formation for its current release r, and, with the tree running, starts
- * and stops instances to match (no new release).  The caller holds the app
+ * and stops this host's share of them (services_wanted()) to match (no new
+ * release).  The caller holds the app
  * lock.  SW_EINVALID for a malformed change, a type r does not have (the
  * message lists r's types) or a count outside 0 to slipway.maxInstances
  * (default 20, for each type and for all of them together); nothing
@@ -104,6 +111,14 @@ int services_formation_missing(const char *root, const char *app, const struct r
  */
 int services_scale(const char *root, const char *app, const struct release *r,
 		   char *const *changes, size_t n, char **summary);
+
+/*
+ * What services_scale() would make the formation, checked as it checks,
+ * into counts (one per type of r), nothing written: for the app's run
+ * hosts, told their share first (runtime/nodes.h node_release_of()).
+ */
+int services_scale_counts(const char *root, const char *app, const struct release *r,
+			  char *const *changes, size_t n, int *counts);
 
 /*
  * Retires the named services of an app: SIGTERM now, SIGKILL after

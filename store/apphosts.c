@@ -28,12 +28,16 @@ static const struct listfile placed_file = {
 	.check = host_line,
 };
 
-int apphosts_select(const char *root, const char *app, const struct host_rec *v, size_t n,
-		    struct strvec *out, int *all)
+/*
+ * The app's hosts of the run hosts v[n] into out: those set, else local
+ * and, of the run hosts, those placed (every one when everywhere).
+ */
+static int select_hosts(const char *root, const char *app, const struct host_rec *v, size_t n,
+			int everywhere, struct strvec *out, int *all)
 {
 	struct strvec set = STRVEC_INIT, placed = STRVEC_INIT;
 	int err = listfile_read(&apphosts_file, root, app, &set);
-	if (!err)
+	if (!err && !everywhere)
 		err = listfile_read(&placed_file, root, app, &placed);
 	if (err < 0)
 		goto done;
@@ -41,7 +45,7 @@ int apphosts_select(const char *root, const char *app, const struct host_rec *v,
 	if (*all || strvec_has(&set, HOST_LOCAL))
 		strvec_push(out, HOST_LOCAL);
 	for (size_t i = 0; i < n; i++)
-		if (*all ? strvec_has(&placed, v[i].name) : strvec_has(&set, v[i].name))
+		if (*all ? everywhere || strvec_has(&placed, v[i].name) : strvec_has(&set, v[i].name))
 			strvec_push(out, v[i].name);
 done:
 	strvec_clear(&set);
@@ -49,14 +53,45 @@ done:
 	return err;
 }
 
-int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+int apphosts_select(const char *root, const char *app, const struct host_rec *v, size_t n,
+		    struct strvec *out, int *all)
+{
+	return select_hosts(root, app, v, n, 0, out, all);
+}
+
+/* select_hosts() of the run hosts recorded. */
+static int hosts_of(const char *root, const char *app, int everywhere, struct strvec *out,
+		    int *all)
 {
 	struct host_rec *v = NULL;
 	size_t n = 0;
 	int err = hosts_read(root, &v, &n);
 	if (!err)
-		err = apphosts_select(root, app, v, n, out, all);
+		err = select_hosts(root, app, v, n, everywhere, out, all);
 	hosts_free(v, n);
+	return err;
+}
+
+int apphosts_list(const char *root, const char *app, struct strvec *out, int *all)
+{
+	return hosts_of(root, app, 0, out, all);
+}
+
+int apphosts_placement(const char *root, const char *app, struct strvec *out)
+{
+	int all = 0;
+	return hosts_of(root, app, 1, out, &all);
+}
+
+int apphosts_share_of(const char *root, const char *app, const char *host, size_t *i,
+		      size_t *n)
+{
+	struct strvec v = STRVEC_INIT;
+	int err = apphosts_placement(root, app, &v);
+	*n = v.n;
+	for (*i = 0; *i < v.n && strcmp(v.v[*i], host); (*i)++)
+		;
+	strvec_clear(&v);
 	return err;
 }
 

@@ -42,6 +42,23 @@ int apphosts_select(const char *root, const char *app, const struct host_rec *v,
  */
 int apphosts_placed(const char *root, const char *app, const char *host);
 
+/*
+ * The hosts that run the app's instances, into out (appended): those
+ * apps:hosts:set names, else (the default) "local" and every run host
+ * recorded; "local" first, then the run hosts in the order of the hosts
+ * list.  Without run hosts, "local" only (unless set without it).
+ * The app's formation is spread over them (formation_share()).
+ */
+int apphosts_placement(const char *root, const char *app, struct strvec *out);
+
+/*
+ * Where host (a run host's name, or "local") stands among the app's
+ * placement: *i its index, *n how many there are; *i == *n when it is not
+ * among them.
+ */
+int apphosts_share_of(const char *root, const char *app, const char *host, size_t *i,
+		      size_t *n);
+
 /* 1 when host (a run host's name, or "local") serves the app now. */
 int apphosts_has(const char *root, const char *app, const char *host);
 

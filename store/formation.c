@@ -54,6 +54,13 @@ int formation_counts(const char *root, const char *app, const struct release *r,
 	return err;
 }
 
+int formation_share(int total, size_t i, size_t n)
+{
+	if (i >= n || total <= 0)
+		return 0;
+	return (int)((size_t)total / n + (i < (size_t)total % n));
+}
+
 int formation_change(const struct release *r, int *counts, const char *change, int max)
 {
 	size_t tl = strcspn(change, "=+-");

@@ -41,6 +41,13 @@ int formation_counts(const char *root, const char *app, const struct release *r,
  */
 int formation_change(const struct release *r, int *counts, const char *change, int max);
 
+/*
+ * Host i's share of total instances spread over n hosts (the app's hosts,
+ * store/apphosts.h: local first, then the run hosts in list order): total/n,
+ * and one more for each of the first total%n hosts.  0 when i is not below n.
+ */
+int formation_share(int total, size_t i, size_t n);
+
 /* Makes counts, of r's process types, the app's formation.  The caller holds the app's lock. */
 int formation_write(const char *root, const char *app, const struct release *r,
 		    const int *counts);

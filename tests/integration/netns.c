@@ -1,6 +1,7 @@
 /* Several hosts on one machine: network namespaces and a bridge (netns.h). */
 #define _GNU_SOURCE
 #include "tests/integration/netns.h"
+#include "tests/integration/sshd.h"
 #include "util/util.h"
 
 #include <criterion/criterion.h>
@@ -340,6 +341,45 @@ void th_netns_host_free(struct th_netns_host *h)
 	free(h->url);
 	free(h->log);
 	*h = (struct th_netns_host){ 0 };
+}
+
+void th_netns_env_at(struct th_at at, struct th_netns_env *e, const struct th_netns_host *h,
+		     const char *http)
+{
+	e->sshdir = th_path("%s/ssh", h->dir);
+	cr_assert_eq(mkdir(e->sshdir, 0700), 0, "at %s:%d: mkdir %s", at.file, at.line, e->sshdir);
+	e->kv[0] = th_path("SLIPWAY_ROOT=%s", h->root);
+	e->kv[1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", e->sshdir);
+	e->kv[2] = th_path("HOME=%s", h->dir);
+	e->kv[3] = th_path("SLIPWAY_HTTP_ADDRESS=%s", http);
+	const char *env[] = { e->kv[0], e->kv[1], e->kv[2], e->kv[3],
+			      "SLIPWAY_HTTP_PORT=8080", "LC_ALL=C", NULL };
+	memcpy(e->env, env, sizeof(env));
+}
+
+void th_netns_env_free(struct th_netns_env *e)
+{
+	for (int k = 0; k < 4; k++)
+		free(e->kv[k]);
+	free(e->sshdir);
+	*e = (struct th_netns_env){ 0 };
+}
+
+pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir)
+{
+	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "PermitRootLogin prohibit-password\n"
+		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb->addr[i]);
+	for (size_t k = 0; pass[k]; k++)
+		if (getenv(pass[k]) && *getenv(pass[k]))
+			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
+	buf_adds(&b, "\n");
+	pid_t pid = th_sshd_start_opts(&(struct th_sshd_opts){
+		.dir = sshdir, .port = 22, .user = "root", .netns = tb->ns[i],
+		.address = tb->addr[i], .config = b.data });
+	buf_release(&b);
+	return pid;
 }
 
 char *th_netns_ok_at(struct th_at at, struct th_result r)

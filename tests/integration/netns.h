@@ -132,6 +132,32 @@ void th_netns_host_at(struct th_at at, struct th_netns_host *h, const struct th_
 #define th_netns_host(...) th_netns_host_at(TH_AT, __VA_ARGS__)
 void th_netns_host_free(struct th_netns_host *h);
 
+/*
+ * Host i's environment as the several-host suites run slipway there: its
+ * ssh directory "DIR/ssh" (made, 0700, for its sshd and its
+ * authorized_keys) and env (NULL-terminated, for th_netns_run()):
+ * SLIPWAY_ROOT, SLIPWAY_AUTHORIZED_KEYS, HOME, SLIPWAY_HTTP_ADDRESS=http
+ * (where its router answers), SLIPWAY_HTTP_PORT=8080, LC_ALL=C.
+ * th_netns_env_free() takes one zeroed or half made.
+ */
+struct th_netns_env {
+	char *sshdir;
+	char *kv[4];
+	const char *env[8];
+};
+void th_netns_env_at(struct th_at at, struct th_netns_env *e, const struct th_netns_host *h,
+		     const char *http);
+#define th_netns_env(...) th_netns_env_at(TH_AT, __VA_ARGS__)
+void th_netns_env_free(struct th_netns_env *e);
+
+/*
+ * Run host i's sshd (port 22 at its address, in its namespace, keys in
+ * sshdir): root logs in with a key, and the sessions (the node agent) get
+ * the router's settings server:run there has and the sanitizers' options
+ * of this run (sshd passes no environment on).  Its pid.
+ */
+pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir);
+
 /* Asserts r exited 0 (its output in the message); frees its stderr, returns its stdout. */
 char *th_netns_ok_at(struct th_at at, struct th_result r);
 

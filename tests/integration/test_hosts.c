@@ -37,29 +37,9 @@
 static struct th_netns tb;
 static char *sb;
 static struct th_netns_host hs[HOSTS];
-static char *sshdir[HOSTS];
-static char *kv[HOSTS][4];
-static const char *env[HOSTS][8];
+static struct th_netns_env ev[HOSTS];
 static pid_t sshd[HOSTS], run[HOSTS];
 static struct th_swift swift;
-
-/*
- * Host i's sshd_config lines: root logs in with a key, and the sessions
- * (the node agent) get the router's settings and the sanitizers' options
- * of this run (sshd passes no environment on).
- */
-static char *agent_sshd_config(int i)
-{
-	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "PermitRootLogin prohibit-password\n"
-		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb.addr[i]);
-	for (size_t k = 0; pass[k]; k++)
-		if (getenv(pass[k]) && *getenv(pass[k]))
-			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
-	buf_adds(&b, "\n");
-	return buf_detach(&b);
-}
 
 static void setup(void)
 {
@@ -71,30 +51,13 @@ static void setup(void)
 	th_netns_up(&tb, HOSTS + 1);
 	for (int i = 0; i < HOSTS; i++) {
 		th_netns_host(&hs[i], &tb, sb, i);
-		sshdir[i] = th_path("%s/ssh", hs[i].dir);
-		cr_assert_eq(mkdir(sshdir[i], 0700), 0);
-		kv[i][0] = th_path("SLIPWAY_ROOT=%s", hs[i].root);
-		kv[i][1] = th_path("SLIPWAY_AUTHORIZED_KEYS=%s/authorized_keys", sshdir[i]);
-		kv[i][2] = th_path("HOME=%s", hs[i].dir);
 		/* a run host's router answers at its address, which exists only inside the bed */
-		kv[i][3] = th_path("SLIPWAY_HTTP_ADDRESS=%s", i ? tb.addr[i] : "127.0.0.1");
-		const char *e[] = { kv[i][0], kv[i][1], kv[i][2], kv[i][3],
-				    "SLIPWAY_HTTP_PORT=8080", "LC_ALL=C", NULL };
-		memcpy(env[i], e, sizeof(e));
+		th_netns_env(&ev[i], &hs[i], i ? tb.addr[i] : "127.0.0.1");
 		sshd[i] = run[i] = -1;
 		if (i == 0)
 			continue;
-		/*
-		 * root logs in with a key (not only a forced one), for the control run's
-		 * shell; the node agent gets the router's settings server:run has, as the
-		 * server user's global git config gives both on a real host
-		 */
-		char *conf = agent_sshd_config(i);
-		sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
-			.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
-			.address = tb.addr[i], .config = conf });
-		free(conf);
-		run[i] = th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
+		sshd[i] = th_netns_agent_sshd(&tb, i, ev[i].sshdir);
+		run[i] = th_netns_server_run(tb.ns[i], hs[i].root, ev[i].env, hs[i].log);
 	}
 }
 
@@ -104,10 +67,8 @@ static void teardown(void)
 	memset(&swift, 0, sizeof(swift));
 	th_netns_down(&tb); /* every process in the namespaces with them */
 	for (int i = 0; i < HOSTS; i++) {
-		for (int k = 0; k < 4; k++)
-			free(kv[i][k]);
+		th_netns_env_free(&ev[i]);
 		th_netns_host_free(&hs[i]);
-		free(sshdir[i]);
 	}
 	if (sb)
 		th_sandbox_free(sb);
@@ -119,7 +80,7 @@ TestSuite(hosts, .init = setup, .fini = teardown, .timeout = 360);
 /* argv run on host i (inside its namespace, with its environment). */
 static struct th_result on(int i, const char *const *argv)
 {
-	return th_netns_run(tb.ns[i], hs[i].dir, env[i], NULL, argv);
+	return th_netns_run(tb.ns[i], hs[i].dir, ev[i].env, NULL, argv);
 }
 #define SW(i, ...) on(i, (const char *const[]){ SLIPWAY_BIN, __VA_ARGS__, NULL })
 
@@ -196,7 +157,7 @@ static char *control_key(void)
 /* Host i's authorized_keys becomes text. */
 static void authorize(int i, const char *text)
 {
-	char *p = th_path("%s/authorized_keys", sshdir[i]);
+	char *p = th_path("%s/authorized_keys", ev[i].sshdir);
 	th_write(p, text, 0600);
 	free(p);
 }
@@ -228,7 +189,7 @@ static struct th_result control_ssh_in(int i, const char *command, const char *i
 			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
 			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 			       login, command, NULL };
-	struct th_result r = th_netns_run(tb.ns[0], hs[0].dir, env[0], input, argv);
+	struct th_result r = th_netns_run(tb.ns[0], hs[0].dir, ev[0].env, input, argv);
 	free(login);
 	free(key);
 	return r;
@@ -271,7 +232,7 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 	out = OK(1, "hosts:allow", key);
 	cr_assert(strstr(out, "... done, it was already\n"), "%s", out);
 	free(out);
-	char *p = th_path("%s/authorized_keys", sshdir[1]), *keys = th_read(p, NULL);
+	char *p = th_path("%s/authorized_keys", ev[1].sshdir), *keys = th_read(p, NULL);
 	cr_assert_eq(th_count(keys, "node-agent"), 1, "%s", keys);
 	free(keys);
 	free(p);
@@ -387,21 +348,25 @@ static const char procfile[] =
 /* git argv run in the control's namespace, in its working tree, asserted. */
 static void git_at(struct th_at at, const char *src, const char *const *argv)
 {
-	struct th_result r = th_netns_run(tb.ns[0], src, env[0], NULL, argv);
+	struct th_result r = th_netns_run(tb.ns[0], src, ev[0].env, NULL, argv);
 	cr_assert_eq(r.status, 0, "at %s:%d: %s: exit %d\n%s%s", at.file, at.line, argv[1],
 		     r.status, r.out, r.err);
 	th_result_free(&r);
 }
 #define GIT(src, ...) git_at(TH_AT, src, (const char *const[]){ "git", __VA_ARGS__, NULL })
 
-/* The control makes APP and pushes its first release (v1). */
-static void push_app(void)
+/*
+ * The control makes APP, sets its hosts (apps:hosts:set) and pushes its
+ * first release (v1), which goes to those hosts by itself.
+ */
+static void push_app(const char *hosts)
 {
 	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/Procfile", src);
 	char *repo = th_path("%s/apps/%s.git", hs[0].root, APP);
 	cr_assert_eq(mkdir(src, 0700), 0);
 	th_write(file, procfile, 0644);
 	free(OK(0, "apps:create", APP));
+	free(OK(0, "apps:hosts:set", hosts, "-a", APP));
 	GIT(src, "init", "-q", "-b", "main");
 	GIT(src, "add", "Procfile");
 	GIT(src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "v1");
@@ -444,7 +409,8 @@ Test(hosts, the_control_makes_a_host_run_its_release_through_the_node_agent)
 {
 	allow_control_on(1);
 	free(OK(0, "hosts:add", "h1", hs[1].url));
-	push_app();
+	/* the app's releases stay on the control: h1 runs what is applied to it */
+	push_app("local");
 
 	/* v1 applied: the slug travels, h1 makes the app, starts it and its router serves it */
 	char *out = OK(0, "hosts:apply", "h1", "-a", APP);
@@ -565,13 +531,17 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 	allow_control_on(2);
 	free(OK(0, "hosts:add", "h1", hs[1].url));
 	free(OK(0, "hosts:add", "h2", hs[2].url));
-	push_app();
+	/* v1 goes to h1 and h2 by itself; web=2 spreads one instance to each */
+	push_app("h1,h2");
+	free(OK(0, "ps:scale", "web=2", "-a", APP));
 
-	/* no host named: every host takes v1 */
-	char *out = OK(0, "hosts:apply", "-a", APP);
+	/* no host named: the app's hosts take v1 again */
+	char *out = OK(0, "hosts:apply", "h1", "h2", "-a", APP);
 	const char *first = "Applying shop's current release to h1, h2... done, v1 runs on h1, h2\n";
 	cr_assert(!strncmp(out, first, strlen(first)), "%s", out);
-	cr_assert(strstr(out, "\nh1  shop.v1-") && strstr(out, "\nh2  shop.v1-"), "%s", out);
+	/* each its one instance (h2's own release of it is its second: ps:scale gave it one) */
+	cr_assert(strstr(out, "\nh1  shop.v1-1.web.1  up  ") && strstr(out, "\nh2  shop.v2-1.web.1  up  "),
+		  "%s", out);
 	free(out);
 	for (int i = 1; i <= 2; i++) {
 		char *page = page_on(i);
@@ -590,13 +560,11 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
 	free(th_netns_ok_at(TH_AT, on(2, boot)));
 	free(config);
-	free(OK(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP));
-	struct th_result r = SW(0, "hosts:apply", "-a", APP);
+	struct th_result r = SW(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-	cr_assert(strstr(r.out, "... failed\n"), "%s", r.out);
-	const char *nl = strchr(r.err, '\n');
-	cr_assert(nl && !nl[1], "not one line: %s", r.err);
-	cr_assert(strstr(r.err, "h2: ") && strstr(r.err, ": web.1 did not "), "%s", r.err);
+	cr_assert(strstr(r.out, "Releasing v2 to h1, h2... failed\n"), "%s", r.out);
+	const char *h2 = strstr(r.out, "h2: "), *nl = h2 ? strchr(h2, '\n') : NULL;
+	cr_assert(h2 && nl && strstr(h2, ": web.1 did not ") < nl, "not one line: %s", r.out);
 	th_result_free(&r);
 	/* both hosts serve v1 still, and h1 runs what it ran: v2's instances are gone */
 	for (int i = 1; i <= 2; i++) {
@@ -618,9 +586,19 @@ Test(hosts, a_release_goes_live_on_every_host_or_on_none)
 	cr_assert(strstr(state, "\"version\":1,"), "%s", state);
 	free(state);
 
+	/* v1 applied again: nothing changes anywhere */
+	out = OK(0, "hosts:apply", "h1", "h2", "-a", APP);
+	cr_assert(strstr(out, "done, v1 runs on h1, h2\n"), "%s", out);
+	free(out);
+	state = state_on(1);
+	after = instances_in(state);
+	cr_assert_str_eq(after, before, "%s", state);
+	free(after);
+	free(state);
+
 	/* v3 keeps nothing in /tmp: it passes everywhere, and both serve it */
 	free(OK(0, "config:set", "FILL_MB=0", "-a", APP));
-	out = OK(0, "hosts:apply", "-a", APP);
+	out = OK(0, "hosts:apply", "h1", "h2", "-a", APP);
 	cr_assert(strstr(out, "done, v3 runs on h1, h2\n"), "%s", out);
 	free(out);
 	for (int i = 1; i <= 2; i++) {
@@ -672,7 +650,7 @@ Test(hosts, a_prepared_release_waits_for_its_switch_until_its_deadline)
 {
 	allow_control_on(1);
 	free(OK(0, "hosts:add", "h1", hs[1].url));
-	push_app();
+	push_app("local");
 	free(OK(0, "hosts:apply", "h1", "-a", APP));
 	char *state = state_on(1), *v1 = instances_in(state);
 	free(state);
@@ -774,14 +752,18 @@ static void s3_store_up(void)
 	free(dir);
 }
 
-/* h1 and h2 join the control, which pushes APP's v1. */
+/*
+ * h1 and h2 join the control, which pushes APP's v1; its releases stay on
+ * the control, so that only hosts:apply h1 h2 sends them (and the test
+ * chooses when the slug travels).
+ */
 static void two_hosts_and_v1(void)
 {
 	allow_control_on(1);
 	allow_control_on(2);
 	free(OK(0, "hosts:add", "h1", hs[1].url));
 	free(OK(0, "hosts:add", "h2", hs[2].url));
-	push_app();
+	push_app("local");
 }
 
 /* The control pushes v2, whose web answers "v2 $GREETING": a slug of its own. */
@@ -842,7 +824,7 @@ Test(hosts, with_s3_the_run_hosts_fetch_the_slug_themselves_not_over_ssh)
 	char *hex = control_slug_but(NULL), *path = cas_path(hs[0].root, hex);
 	cr_assert_eq(unlink(path), 0);
 
-	char *out = OK(0, "hosts:apply", "-a", APP);
+	char *out = OK(0, "hosts:apply", "h1", "h2", "-a", APP);
 	cr_assert(strstr(out, "done, v1 runs on h1, h2\n"), "%s", out);
 	for (int i = 1; i <= 2; i++) {
 		cr_assert(stored_on(i, hex), "h%d has no slug %s", i, hex);
@@ -858,7 +840,7 @@ static char *v1_live_then_v2(void)
 {
 	s3_store_up();
 	two_hosts_and_v1();
-	free(OK(0, "hosts:apply", "-a", APP));
+	free(OK(0, "hosts:apply", "h1", "h2", "-a", APP));
 	char *v1 = control_slug_but(NULL);
 	push_v2();
 	char *v2 = control_slug_but(v1);
@@ -866,10 +848,10 @@ static char *v1_live_then_v2(void)
 	return v2;
 }
 
-/* hosts:apply of APP to every host fails: "... failed", one line naming h1 and holding want. */
+/* hosts:apply of APP to h1 and h2 fails: "... failed", one line naming h1 and holding want. */
 static void apply_fails_at(struct th_at at, const char *want)
 {
-	struct th_result r = SW(0, "hosts:apply", "-a", APP);
+	struct th_result r = SW(0, "hosts:apply", "h1", "h2", "-a", APP);
 	cr_assert_eq(r.status, 1, "at %s:%d: %s%s", at.file, at.line, r.out, r.err);
 	cr_assert(strstr(r.out, "... failed\n"), "at %s:%d: %s", at.file, at.line, r.out);
 	const char *nl = strchr(r.err, '\n');
@@ -906,7 +888,7 @@ Test(hosts, a_slug_changed_in_s3_is_refused_by_every_host_and_v1_serves_on)
 	char *real = cas_path(hs[0].root, v2);
 	free(th_swift_curl(&swift, &status, v2, "-T", real, url, NULL));
 	cr_assert_eq(status, 200);
-	char *out = OK(0, "hosts:apply", "-a", APP);
+	char *out = OK(0, "hosts:apply", "h1", "h2", "-a", APP);
 	cr_assert(strstr(out, "done, v2 runs on h1, h2\n"), "%s", out);
 	for (int i = 1; i <= 2; i++)
 		SERVES_WITHOUT(i, "v2 \n", 2, NULL);

@@ -95,3 +95,41 @@ Test(apphosts, a_host_removed_is_left_out)
 	lock_release(&lk);
 	HOSTS_ARE("h2");
 }
+
+/* Where the app's instances go, comma-joined (malloc'ed). */
+static char *placement(void)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	cr_assert_eq(apphosts_placement(root, "myapp", &v), 0, "%s", sw_error_last());
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
+	strvec_clear(&v);
+	return b.data ? b.data : xstrdup("");
+}
+
+Test(apphosts, instances_go_to_local_and_every_host_until_set_then_to_those_named)
+{
+	char *got = placement();
+	cr_assert_str_eq(got, "local,h1,h2"); /* none placed yet: all the same */
+	free(got);
+	size_t i = 9, n = 9;
+	cr_assert_eq(apphosts_share_of(root, "myapp", "h2", &i, &n), 0);
+	cr_assert(i == 2 && n == 3, "%zu of %zu", i, n);
+	cr_assert_eq(apphosts_set(root, "myapp", "h2,h1"), 0);
+	got = placement();
+	cr_assert_str_eq(got, "h1,h2"); /* the hosts list's order */
+	free(got);
+	cr_assert_eq(apphosts_share_of(root, "myapp", HOST_LOCAL, &i, &n), 0);
+	cr_assert(i == 2 && n == 2, "%zu of %zu", i, n);
+	/* a root without run hosts: local alone */
+	struct lock lk = LOCK_INIT;
+	cr_assert_eq(apphosts_set(root, "myapp", "all"), 0);
+	cr_assert_eq(hosts_lock(root, &lk), 0);
+	cr_assert_eq(hosts_remove(root, "h1"), 0);
+	cr_assert_eq(hosts_remove(root, "h2"), 0);
+	lock_release(&lk);
+	got = placement();
+	cr_assert_str_eq(got, "local");
+	free(got);
+}

@@ -148,3 +148,23 @@ Test(formation, sizes_are_written_back_as_read_and_a_refusal_changes_nothing)
 	cr_assert_str_eq(formation_size_of(root, APP, "web")->name, "standard-1x");
 	cr_assert_str_eq(formation_size_of(root, APP, "worker")->name, "performance-m");
 }
+
+Test(formation, a_count_spreads_over_hosts_the_first_taking_one_more)
+{
+	/* 3 over 3: one each; 1 over 3: the first only; 7 over 3: 3, 2, 2 */
+	int want[][5] = { { 3, 3, 1, 1, 1 }, { 1, 3, 1, 0, 0 }, { 7, 3, 3, 2, 2 },
+			  { 0, 3, 0, 0, 0 }, { 5, 1, 5, 0, 0 } };
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		int sum = 0;
+		for (size_t i = 0; i < (size_t)want[k][1]; i++) {
+			int got = formation_share(want[k][0], i, (size_t)want[k][1]);
+			cr_assert_eq(got, want[k][2 + i], "%d over %d, host %zu: %d", want[k][0],
+				     want[k][1], i, got);
+			sum += got;
+		}
+		cr_assert_eq(sum, want[k][0]);
+	}
+	/* a host not among them runs none */
+	cr_assert_eq(formation_share(4, 2, 2), 0);
+	cr_assert_eq(formation_share(4, 0, 0), 0);
+}
