@@ -129,6 +129,8 @@ static int call(const char *root, const struct host_url *url, const char *reques
 		"-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", learn ? "StrictHostKeyChecking=accept-new" : "StrictHostKeyChecking=yes",
 		"-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+		/* a host cut off mid-request is given up in ~15 s, not at the time limit */
+		"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
 		"--", url->address, request, NULL,
 	};
 	struct run_opts o = RUN_OPTS_INIT;
