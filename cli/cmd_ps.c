@@ -13,6 +13,7 @@
 #include "runtime/router.h"
 #include "runtime/services.h"
 #include "runtime/warm.h"
+#include "store/apphosts.h"
 #include "store/ledger.h"
 #include "store/app.h"
 #include "store/formation.h"
@@ -136,6 +137,9 @@ static int scale_hosts(struct cli *c, struct app_ctx *ctx, const struct release 
 	    !(err = ledger_read(ctx->ledger, r->version, LEDGER_READ_PROCS | LEDGER_READ_CONFIG,
 				&full)))
 		err = node_release_of(c->root, c->app, &full, counts, &hosts, &answers);
+	/* the front and ps reach the hosts that run some of it now */
+	for (size_t i = 0; !err && r->slug[0] && i < hosts.n; i++)
+		err = apphosts_placed(c->root, c->app, hosts.v[i]);
 	free(counts);
 	buf_release(&answers);
 	release_release(&full);

@@ -145,20 +145,27 @@ static void went_live(const struct activate_opts *o, const struct release *r, in
  * Whether r, live after previous, is watched: an automatic rollback never
  * is, nor on a run host a release its control applied (the control watches).
  */
+static int control_applied(const struct release *r)
+{
+	return r->user && !strcmp(r->user, ACTIVATE_CONTROL_USER);
+}
+
 static int watched(const struct release *r, int previous)
 {
 	return r->status == RELEASE_SUCCEEDED && previous && previous != r->version &&
-	       (!r->user || (strcmp(r->user, WATCH_USER) && strcmp(r->user, ACTIVATE_CONTROL_USER)));
+	       (!r->user || strcmp(r->user, WATCH_USER)) && !control_applied(r);
 }
 
 /*
  * Starts the watch of version (runtime/watch.h); when it cannot start, out
  * (may be NULL) and the log say so.
  */
-static void watch(struct app_ctx *ctx, FILE *out, int version, int previous)
+static void watch(struct app_ctx *ctx, FILE *out, int version, int previous, int watching)
 {
 	/* the watch service also retires the instances kept warm when their window ends */
-	if (watch_spawn(ctx, version, previous, warm_until(ctx->root, ctx->app)) == 0)
+	long long until = warm_until(ctx->root, ctx->app);
+	if ((watching ? watch_spawn(ctx, version, previous, until)
+		      : watch_spawn_warm(ctx, version, previous, until)) == 0)
 		return;
 	char *why = xstrdup(sw_error_last());
 	if (out) {
@@ -463,7 +470,7 @@ static void guard_watch(struct app_ctx *ctx, const struct guard *g)
 	int current = 0;
 	if (g->version && g->previous && ledger_current(l, &current) == 0 && current == g->version &&
 	    ledger_read(l, g->version, 0, &r) == 0 && watched(&r, g->previous))
-		watch(ctx, NULL, g->version, g->previous);
+		watch(ctx, NULL, g->version, g->previous, 1);
 	release_release(&r);
 }
 
@@ -750,7 +757,10 @@ retire:
 	went_live(o, r, p->up, &p->started, &p->hook, p->hook_timeout, rep);
 	/* the new release is watched for a while */
 	if (p->runtime && watched(r, p->previous))
-		watch(ctx, o->out, r->version, p->previous);
+		watch(ctx, o->out, r->version, p->previous, 1);
+	/* on a run host, the control watches: the service only retires what was kept warm */
+	else if (p->runtime && control_applied(r) && p->previous && p->previous != r->version)
+		watch(ctx, o->out, r->version, p->previous, 0);
 done:
 	prep_guard_end(p);
 	p->ready = 0;

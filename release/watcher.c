@@ -110,11 +110,13 @@ done:
 	return err;
 }
 
-int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long warm_until)
+/* watch_spawn(); with watching 0, only for the instances kept warm */
+static int spawn(const struct app_ctx *ctx, int version, int previous, int watching,
+		 long long warm_until)
 {
 	const char *root = ctx->root, *app = ctx->app;
 	int seconds = 60;
-	int err = watch_seconds(ctx->settings, &seconds);
+	int err = watching ? watch_seconds(ctx->settings, &seconds) : (seconds = 0);
 	if (err || previous <= 0 || (seconds <= 0 && warm_until <= 0))
 		return err;
 	char *name = watch_service_name(app);
@@ -125,6 +127,16 @@ int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long 
 		err = sw_error_prefix(SW_ERROR, "cannot start the watcher: ");
 	free(name);
 	return err;
+}
+
+int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long warm_until)
+{
+	return spawn(ctx, version, previous, 1, warm_until);
+}
+
+int watch_spawn_warm(const struct app_ctx *ctx, int version, int previous, long long warm_until)
+{
+	return spawn(ctx, version, previous, 0, warm_until);
 }
 
 void watch_stop(const char *root, const char *app)

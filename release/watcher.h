@@ -26,6 +26,13 @@ struct app_ctx;
  */
 int watch_spawn(const struct app_ctx *ctx, int version, int previous, long long warm_until);
 
+/*
+ * The same service for a release nothing watches here (one a run host's
+ * control applied: the control watches it), when instances were kept
+ * warm: it only retires them when warm_until comes (0: nothing is started).
+ */
+int watch_spawn_warm(const struct app_ctx *ctx, int version, int previous, long long warm_until);
+
 /* Ends the app's watch now, if one runs (apps:destroy). */
 void watch_stop(const char *root, const char *app);
 

@@ -233,13 +233,10 @@ void hostview_logs_merge(struct hostview_lines *src, size_t nsrc, size_t n, int 
 		buf_add(out, m[i].p, LOGS_STAMP_LEN);
 		if (host)
 			buf_addf(out, " %s", host);
-		for (size_t k = LOGS_STAMP_LEN; k < m[i].len; k++) {
-			unsigned char c = (unsigned char)m[i].p[k];
-			if (!raw && ((c < 0x20 && c != '\t') || c == 0x7f))
-				buf_addf(out, "\\x%02x", c);
-			else
-				buf_add(out, (const char *)&c, 1);
-		}
+		if (raw)
+			buf_add(out, m[i].p + LOGS_STAMP_LEN, m[i].len - LOGS_STAMP_LEN);
+		else
+			buf_add_shown(out, m[i].p + LOGS_STAMP_LEN, m[i].len - LOGS_STAMP_LEN);
 		buf_adds(out, "\n");
 	}
 	free(m);

@@ -75,8 +75,8 @@ struct hostview_lines {
  * newest n of them to out, oldest first, each "STAMP HOST REST" when its
  * source has a host.  A line not starting with a stamp and a blank (an
  * answer gone wrong) is left out and counted in its source's malformed;
- * unless raw, control characters but tab in a line show as \xHH, whoever
- * sent it.
+ * unless raw, control characters and bytes that are not UTF-8 show as
+ * \xHH (buf_add_shown()), whoever sent them.
  */
 void hostview_logs_merge(struct hostview_lines *src, size_t nsrc, size_t n, int raw,
 			 struct buf *out);

@@ -376,49 +376,6 @@ static void sort_lines(struct strvec *lines)
 	free(tmp);
 }
 
-/* The length of the valid UTF-8 sequence of 2 to 4 bytes at s (n left), else 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* no overlong forms, surrogates or code points above U+10FFFF */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return len;
-}
-
-/*
- * A stored line as shown: control characters (C0 but tab, DEL, and C1 -
- * U+0080 to U+009F) and bytes that are not UTF-8 become \xHH, so what a
- * process prints cannot move the cursor, erase its own prefix or retitle
- * the terminal.  Other UTF-8 passes unchanged.
- */
-static void add_shown(struct buf *out, const char *line)
-{
-	const unsigned char *s = (const unsigned char *)line;
-	size_t n = strlen(line);
-	for (size_t i = 0; i < n;) {
-		size_t len = s[i] < 0x80 ? 1 : utf8_seq(s + i, n - i);
-		int c1 = len == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0;
-		if (len == 1 && (s[i] >= 0x20 || s[i] == '\t') && s[i] != 0x7f) {
-			buf_add(out, line + i, 1);
-		} else if (len > 1 && !c1) {
-			buf_add(out, line + i, len);
-		} else {
-			for (size_t k = 0; k < (len ? len : 1); k++)
-				buf_addf(out, "\\x%02x", s[i + k]);
-			len = len ? len : 1;
-		}
-		i += len;
-	}
-}
-
 static int write_lines(FILE *out, char *const *v, size_t n, const struct logs_filter *f)
 {
 	struct buf shown = BUF_INIT;
@@ -427,7 +384,7 @@ static int write_lines(FILE *out, char *const *v, size_t n, const struct logs_fi
 		if (f && f->raw)
 			buf_adds(&shown, v[i]);
 		else
-			add_shown(&shown, v[i]);
+			buf_add_shown(&shown, v[i], strlen(v[i]));
 		buf_adds(&shown, "\n");
 		fwrite(shown.data, 1, shown.len, out);
 	}
@@ -585,7 +542,7 @@ void logs_instance_tail(const char *root, const char *app, const char *logdir, s
 	struct strvec lines = STRVEC_INIT;
 	dir_tail(dir, NULL, n, &lines);
 	for (size_t i = 0; i < lines.n; i++) {
-		add_shown(out, lines.v[i]);
+		buf_add_shown(out, lines.v[i], strlen(lines.v[i]));
 		buf_adds(out, "\n");
 	}
 	strvec_clear(&lines);

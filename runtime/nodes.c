@@ -47,14 +47,18 @@ static long long now_ms(void)
 	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Keeps the last line a child wrote to stderr (ssh's reason, or the agent's refusal). */
+/*
+ * Keeps the last line a child wrote to stderr (ssh's reason, or the
+ * agent's refusal), as a terminal may show it: it reaches the user and the
+ * ledger, and a run host is not trusted to send only text.
+ */
 static void keep_last(const char *line, size_t len, void *ctx)
 {
 	struct buf *b = ctx;
 	if (!len)
 		return;
 	buf_reset(b);
-	buf_add(b, line, len);
+	buf_add_shown(b, line, len);
 }
 
 int node_key(const char *root, char **pub)
@@ -403,16 +407,15 @@ done:
 
 /*
  * The desired state of r, a release of app on the control, for host, into
- * the file fd: each type's count the host's share of counts (NULL: of the
+ * b: each type's count the host's share of counts (NULL: of the
  * app's formation) over the app's hosts, the whole of it for a host not
  * among them.
  */
 static int write_state(const char *root, const char *app, const char *host,
 		       const struct release *r, const int *total, const char *phase,
-		       const char *reason, int fd)
+		       const char *reason, struct buf *b)
 {
-	struct buf b = BUF_INIT;
-	struct json j = JSON_INIT(&b);
+	struct json j = JSON_INIT(b);
 	struct strvec domains = STRVEC_INIT;
 	int *counts = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(int));
 	size_t at = 0, n = 0;
@@ -455,11 +458,27 @@ static int write_state(const char *root, const char *app, const char *host,
 		free(key);
 	}
 	json_object_end(&j);
-	err = fs_write_all(fd, b.data, b.len);
 done:
 	strvec_clear(&domains);
 	free(counts);
-	buf_release(&b);
+	return err;
+}
+
+/*
+ * A request's input that holds secrets (config vars, S3 keys): b's bytes
+ * in a memory file, never on disk, named *path ("/proc/self/fd/N", which
+ * ssh's stdin is opened from); b is wiped.  The caller closes *fd and
+ * frees *path.
+ */
+static int secret_input(struct buf *b, int *fd, char **path)
+{
+	int err = 0;
+	if ((*fd = memfd_create("slipway-input", MFD_CLOEXEC)) < 0)
+		err = sw_error_errno(SW_ERROR, "cannot make a memory file for a request to a host");
+	else if ((err = fs_write_all(*fd, b->data, b->len)) == 0)
+		*path = xasprintf("/proc/self/fd/%d", *fd);
+	if (b->data)
+		explicit_bzero(b->data, b->len);
 	return err;
 }
 
@@ -485,20 +504,13 @@ static int slug_to_host(const char *root, const struct host_url *u, const char *
 	if (err)
 		goto done;
 	s3_json_write(&s3, &doc);
-	if ((fd = memfd_create("slipway-s3", MFD_CLOEXEC)) < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot make a memory file for the S3 settings");
+	if ((err = secret_input(&doc, &fd, &input)) < 0)
 		goto done;
-	}
-	if ((err = fs_write_all(fd, doc.data, doc.len)) < 0)
-		goto done;
-	input = xasprintf("/proc/self/fd/%d", fd);
 	req = xasprintf("slug-s3 %s", hex);
 	err = call(root, u, req, input, kh, 0, NODE_SLUG_TIMEOUT_SEC, said);
 done:
 	if (fd >= 0)
 		close(fd);
-	if (doc.data)
-		explicit_bzero(doc.data, doc.len);
 	buf_release(&doc);
 	s3_release(&s3);
 	free(input);
@@ -520,7 +532,7 @@ static int apply_phase(const char *root, const char *host, const char *app,
 	struct host_url u = HOST_URL_INIT;
 	struct release cur = RELEASE_INIT;
 	const struct release *r = of ? of : &cur;
-	struct buf said = BUF_INIT;
+	struct buf said = BUF_INIT, state = BUF_INIT;
 	char *kh = paths_hosts_file(root, "known_hosts"), *doc = NULL;
 	int fd = -1, err;
 
@@ -533,23 +545,20 @@ static int apply_phase(const char *root, const char *host, const char *app,
 				   app);
 		goto done;
 	}
-	/* the document holds the config vars: a file only the control reads, gone at the end */
-	doc = paths_hosts_file(root, "apply.XXXXXX");
-	if ((fd = mkstemp(doc)) < 0) {
-		err = sw_error_errno(SW_ERROR, "cannot make %s", doc);
-		goto done;
-	}
-	if ((err = write_state(root, app, host, r, counts, phase, reason, fd)))
+	/* the document holds the config vars: in memory only, never a file */
+	if ((err = write_state(root, app, host, r, counts, phase, reason, &state)) ||
+	    (err = secret_input(&state, &fd, &doc)))
 		goto done;
 	/* the slug first: the agent fetches or reads it only when its store lacks it */
 	if (send_slug && (err = slug_to_host(root, &u, kh, r->slug, &said)))
 		goto done;
 	err = call(root, &u, "apply", doc, kh, 0, NODE_APPLY_TIMEOUT_SEC, out);
 done:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		unlink(doc);
-	}
+	if (state.data)
+		explicit_bzero(state.data, state.len);
+	buf_release(&state);
 	buf_release(&said);
 	release_release(&cur);
 	host_rec_release(&h);

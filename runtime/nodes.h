@@ -90,7 +90,7 @@ int node_ping(const char *root, const struct host_rec *h, struct node_hello *out
  * slug request: read only when the host's store lacks it; with S3
  * configured here (store/s3.h), slug-s3 instead: the host fetches it from
  * the bucket, its settings sent on stdin from memory), then the
- * document, from a 0600 file under <root>/hosts removed at the end; out
+ * document (config vars and all) from memory, never a file; out
  * gets the host's answer (the app's state there).  SW_ENOTFOUND for a
  * host or app unknown; SW_EINVALID for an app with no code deployed;
  * otherwise as node_call() fails, with the agent's own line.

@@ -181,6 +181,28 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+void buf_add_shown(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		/* utf8_len() of at most the bytes left, never past them */
+		unsigned char seq[5] = { 0 };
+		memcpy(seq, u + i, n - i < 4 ? n - i : 4);
+		size_t len = utf8_len(seq);
+		int c1 = len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0;
+		if (len == 1 && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f)
+			buf_add(b, s + i, 1);
+		else if (len > 1 && !c1)
+			buf_add(b, s + i, len);
+		else {
+			len = len ? len : 1;
+			for (size_t k = 0; k < len; k++)
+				buf_addf(b, "\\x%02x", u[i + k]);
+		}
+		i += len;
+	}
+}
+
 void buf_add_json_string(struct buf *b, const char *s)
 {
 	buf_add(b, "\"", 1);

@@ -59,6 +59,15 @@ void buf_release(struct buf *b);           /* frees data; b is as after BUF_INIT
  */
 void buf_add_json_string(struct buf *b, const char *s);
 
+/*
+ * Appends the n bytes at s as a terminal may show them: control characters
+ * (C0 but tab, DEL, and C1 - U+0080 to U+009F) and bytes that are not
+ * UTF-8 become \xHH, so text from elsewhere (an app's output, a run host's
+ * answer) cannot move the cursor, erase a prefix or retitle the terminal.
+ * Other UTF-8 passes unchanged.
+ */
+void buf_add_shown(struct buf *b, const char *s, size_t n);
+
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
 void buf_add_shell_quoted(struct buf *b, const char *s);
 

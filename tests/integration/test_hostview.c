@@ -130,12 +130,14 @@ static void join(int i)
 	free(key);
 }
 
-/* The app on the control, and on h1 and h2 through their agents. */
+/* The app on the control, and on h1 and h2 through their agents: one web each. */
 static void spread(void)
 {
 	push_app();
 	join(1);
 	join(2);
+	/* web=3 over local, h1 and h2: one each */
+	free(OK(0, "ps:scale", "web=3", "-a", APP));
 	char *out = OK(0, "hosts:apply", "-a", APP);
 	cr_assert(strstr(out, "done, v1 runs on h1, h2\n"), "%s", out);
 	free(out);

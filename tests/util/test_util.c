@@ -157,3 +157,31 @@ Test(strvec, uniq_of_many_repeats_of_a_few)
 	is_list(&v, want, 3);
 	strvec_clear(&v);
 }
+
+/* buf_add_shown() of n bytes at s, as a string. */
+static char *shown(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	buf_add_shown(&b, s, n);
+	return buf_detach(&b);
+}
+
+Test(buf, shown_text_cannot_drive_a_terminal)
+{
+	/* escape sequences, DEL, a C1 control, a lone continuation byte: \xHH */
+	char *s = shown("a\x1b[2Jb\x7f\xc2\x9b\x80\ttab", 14);
+	cr_assert_str_eq(s, "a\\x1b[2Jb\\x7f\\xc2\\x9b\\x80\ttab");
+	free(s);
+	/* UTF-8 passes: é, €, 😀 */
+	s = shown("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9);
+	cr_assert_str_eq(s, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	free(s);
+	/* a sequence cut by the end of the bytes given is not read past them */
+	s = shown("x\xe2\x82\xac", 3);
+	cr_assert_str_eq(s, "x\\xe2\\x82");
+	free(s);
+	/* an overlong form and a surrogate are not UTF-8 */
+	s = shown("\xc0\xaf\xed\xa0\x80", 5);
+	cr_assert_str_eq(s, "\\xc0\\xaf\\xed\\xa0\\x80");
+	free(s);
+}
