@@ -7,13 +7,15 @@ same run:
 
 - a release of a 36 MB slug (random bytes: it does not compress) to three
   run hosts, `hosts:apply` until it returns, against the same to one host;
-  each run pushes a new slug first (not timed), so the slug crosses ssh to
-  every host each time; alternating, median of 5 (2 with --quick);
-- `rollback` and `hosts:apply` until every host's router serves the old
-  release, three hosts against one, median of 5 (3 with --quick);
+  each run pushes a new slug first (not timed) while the app's hosts are
+  the control alone, so the slug crosses ssh to every host each time;
+  alternating, median of 5 (2 with --quick);
+- `rollback` (which goes to every host of the app by itself) until every
+  host's router serves the old release, three hosts against one, median
+  of 5 (3 with --quick);
 - failed requests across 10 switches (4 with --quick) to three hosts, each
-  `config:set` and `hosts:apply`, under a bounded load from the client
-  through the front (target 0).
+  a `config:set`, under a bounded load from the client through the front
+  (target 0).
 
 Needs root, `ip netns`, sshd, s6 and nginx; skipped with a line otherwise.
 Also runs on its own:
@@ -230,7 +232,9 @@ def _push(bed, src, app, stamp):
             cwd=src)
 
 
-def _timed_apply(bed, app):
+def _timed_apply(bed, app, hosts):
+    """hosts:apply of app's current release to its hosts, timed (s)."""
+    bed.sw(CONTROL, "apps:hosts:set", hosts, "-a", app)
     t = time.perf_counter()
     bed.sw(CONTROL, "hosts:apply", "-a", app)
     return time.perf_counter() - t
@@ -273,6 +277,8 @@ def hosts_figures(b):
             bed.sw(CONTROL, "config:set", "GREETING=one", "-a", app)
             _push(bed, src, app, f"{app} first")
             bed.sw(CONTROL, "apps:hosts:set", hosts, "-a", app)
+            # one web instance on each of the app's hosts
+            bed.sw(CONTROL, "ps:scale", f"web={len(apps[app][1])}", "-a", app)
             bed.sw(CONTROL, "hosts:apply", "-a", app)
 
         n = 2 if b.quick else 5
@@ -280,8 +286,10 @@ def hosts_figures(b):
         for k in range(n):
             b.say(f"Several hosts: release of a new 36 MB slug, run {k + 1}/{n}, 3 hosts and 1")
             for app in ("multi", "single") if k % 2 == 0 else ("single", "multi"):
+                # the push's release stays on the control: hosts:apply sends it
+                bed.sw(CONTROL, "apps:hosts:set", "local", "-a", app)
                 _push(bed, src, app, f"{app} {k}")
-                took[app].append(_timed_apply(bed, app))
+                took[app].append(_timed_apply(bed, app, apps[app][0]))
         multi, single = median(took["multi"]), median(took["single"])
         b.say(f"Several hosts: release to 3 hosts {multi:.2f} s, to 1 host {single:.2f} s")
         b.row(18, "release of a new 36 MB slug to 3 run hosts (hosts:apply, over ssh)",
@@ -295,19 +303,17 @@ def hosts_figures(b):
             for app in ("multi", "single") if k % 2 == 0 else ("single", "multi"):
                 hosts = apps[app][1]
                 bed.sw(CONTROL, "config:set", f"GREETING=new{k}", "-a", app)
-                bed.sw(CONTROL, "hosts:apply", "-a", app)
                 _serving(bed, app, hosts, f"greeting new{k}\n")
                 t = time.perf_counter()
                 bed.sw(CONTROL, "rollback", "-a", app)
-                bed.sw(CONTROL, "hosts:apply", "-a", app)
                 _serving(bed, app, hosts, "greeting one\n")
                 took[app].append((time.perf_counter() - t) * 1000)
         multi, single = median(took["multi"]), median(took["single"])
         b.say(f"Several hosts: rollback across 3 hosts {multi:.0f} ms, 1 host {single:.0f} ms")
         b.row(18, "rollback across 3 run hosts until every host serves the old release",
               round(multi, 1), "ms", base=round(single, 1), base_name="the same on 1 run host",
-              note=f"median of {n}, alternating; rollback on the control, hosts:apply, then "
-                   "each host's router asked")
+              note=f"median of {n}, alternating; rollback on the control (to every host), "
+                   "then each host's router asked")
 
         n = 4 if b.quick else 10
         b.say(f"Several hosts: {n} switches to 3 hosts under load from the client")
@@ -318,7 +324,6 @@ def hosts_figures(b):
         bed.procs.append(load)
         for k in range(n):
             bed.sw(CONTROL, "config:set", f"GREETING=switch{k}", "-a", "multi")
-            bed.sw(CONTROL, "hosts:apply", "-a", "multi")
         with open(stop, "w"):
             pass
         requests, failed = (int(x) for x in load.communicate(timeout=60)[0].split())
