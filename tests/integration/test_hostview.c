@@ -61,13 +61,7 @@ static void setup(void)
 		sshd[i] = -1;
 		if (i) {
 			/* the node agent's sessions get the settings server:run has */
-			char *conf = th_path("PermitRootLogin prohibit-password\nSetEnv "
-					     "SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080\n",
-					     tb.addr[i]);
-			sshd[i] = th_sshd_start_opts(&(struct th_sshd_opts){
-				.dir = sshdir[i], .port = 22, .user = "root", .netns = tb.ns[i],
-				.address = tb.addr[i], .config = conf });
-			free(conf);
+			sshd[i] = th_netns_agent_sshd(&tb, (size_t)i, sshdir[i]);
 		}
 		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
 	}
