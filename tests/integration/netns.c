@@ -365,20 +365,15 @@ void th_netns_env_free(struct th_netns_env *e)
 	*e = (struct th_netns_env){ 0 };
 }
 
-pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir)
+pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir,
+			  const char *home)
 {
-	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "PermitRootLogin prohibit-password\n"
-		 "SetEnv SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb->addr[i]);
-	for (size_t k = 0; pass[k]; k++)
-		if (getenv(pass[k]) && *getenv(pass[k]))
-			buf_addf(&b, " \"%s=%s\"", pass[k], getenv(pass[k]));
-	buf_adds(&b, "\n");
+	char *env = th_path("SLIPWAY_HTTP_ADDRESS=%s SLIPWAY_HTTP_PORT=8080", tb->addr[i]);
 	pid_t pid = th_sshd_start_opts(&(struct th_sshd_opts){
 		.dir = sshdir, .port = 22, .user = "root", .netns = tb->ns[i],
-		.address = tb->addr[i], .config = b.data });
-	buf_release(&b);
+		.address = tb->addr[i], .config = "PermitRootLogin prohibit-password\n",
+		.home = home, .setenv = env });
+	free(env);
 	return pid;
 }
 

@@ -153,10 +153,11 @@ void th_netns_env_free(struct th_netns_env *e);
 /*
  * Run host i's sshd (port 22 at its address, in its namespace, keys in
  * sshdir): root logs in with a key, and the sessions (the node agent) get
- * the router's settings server:run there has and the sanitizers' options
- * of this run (sshd passes no environment on).  Its pid.
+ * HOME, the router's settings server:run there has and the sanitizers'
+ * options of this run (sshd passes no environment on).  Its pid.
  */
-pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir);
+pid_t th_netns_agent_sshd(const struct th_netns *tb, size_t i, const char *sshdir,
+			  const char *home);
 
 /* Asserts r exited 0 (its output in the message); frees its stderr, returns its stdout. */
 char *th_netns_ok_at(struct th_at at, struct th_result r);

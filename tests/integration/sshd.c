@@ -89,7 +89,8 @@ pid_t th_sshd_start_opts(const struct th_sshd_opts *o)
 	   the first SetEnv line is the one that counts, so all go on one line) */
 	static const char *const pass[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", NULL };
 	/* HOME: sessions read the server user's git config from the sandbox (server_config) */
-	char *setenv_line = th_path("SetEnv SLIPWAY_TEST=1 HOME=%s", dir);
+	char *setenv_line = th_path("SetEnv SLIPWAY_TEST=1 HOME=%s%s%s", o->home ? o->home : dir,
+				    o->setenv ? " " : "", o->setenv ? o->setenv : "");
 	for (size_t i = 0; pass[i]; i++) {
 		const char *v = getenv(pass[i]);
 		if (v && *v && !strpbrk(v, " \t\n\"'")) {

@@ -45,6 +45,9 @@ struct th_sshd_opts {
 	const char *netns;    /* a namespace of a test bed (netns.h) to run in; NULL: ours */
 	const char *config;   /* sshd_config lines put first (the first value of a keyword
 	                         counts, so they win over th_sshd_start()'s); NULL: none */
+	const char *home;     /* the sessions' HOME; NULL: dir (never the user's own: a
+	                         machine's shell start-up files are not the test's) */
+	const char *setenv;   /* more "NAME=VALUE" words for the sessions' SetEnv; NULL: none */
 };
 
 /* th_sshd_start() as o says; waits until it listens at o->address inside o->netns. */

@@ -56,7 +56,7 @@ static void setup(void)
 		sshd[i] = run[i] = -1;
 		if (i == 0)
 			continue;
-		sshd[i] = th_netns_agent_sshd(&tb, i, ev[i].sshdir);
+		sshd[i] = th_netns_agent_sshd(&tb, i, ev[i].sshdir, hs[i].dir);
 		run[i] = th_netns_server_run(tb.ns[i], hs[i].root, ev[i].env, hs[i].log);
 	}
 }

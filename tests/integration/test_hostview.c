@@ -61,7 +61,7 @@ static void setup(void)
 		sshd[i] = -1;
 		if (i) {
 			/* the node agent's sessions get the settings server:run has */
-			sshd[i] = th_netns_agent_sshd(&tb, (size_t)i, sshdir[i]);
+			sshd[i] = th_netns_agent_sshd(&tb, (size_t)i, sshdir[i], hs[i].dir);
 		}
 		th_netns_server_run(tb.ns[i], hs[i].root, env[i], hs[i].log);
 	}

@@ -44,7 +44,7 @@ static void setup(void)
 	for (int i = 0; i < HOSTS; i++) {
 		th_netns_host(&hs[i], &tb, sb, i);
 		th_netns_env(&ev[i], &hs[i], tb.addr[i]);
-		sshd[i] = i ? th_netns_agent_sshd(&tb, i, ev[i].sshdir) : -1;
+		sshd[i] = i ? th_netns_agent_sshd(&tb, i, ev[i].sshdir, hs[i].dir) : -1;
 		/* the control runs instances too: it is the host local */
 		th_netns_server_run(tb.ns[i], hs[i].root, ev[i].env, hs[i].log);
 	}
