@@ -109,6 +109,60 @@ static void sweep_stale(void)
 	strvec_clear(&stale);
 }
 
+/*
+ * The machine's name servers, as the bed's hosts see them: an answer at
+ * once that no name exists (NXDOMAIN), from a responder in the bridge's
+ * namespace holding their addresses.  Without it a lookup there (python's
+ * http.server asks for its own name when it binds) waits out the
+ * resolver's timeouts: the bridge leads nowhere further.
+ */
+static void no_names_answer(int fd)
+{
+	unsigned char q[1500];
+	struct sockaddr_in from;
+	for (;;) {
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &len);
+		if (n < 12)
+			continue;
+		q[2] = (unsigned char)(0x80 | (q[2] & 0x79)); /* a response, its opcode and RD kept */
+		q[3] = 0x83;                                   /* RA, NXDOMAIN */
+		(void)sendto(fd, q, (size_t)n, 0, (struct sockaddr *)&from, len);
+	}
+}
+
+/* A responder bound to addr in the bridge's namespace (bound: its answers come from addr). */
+static void no_names_spawn(const struct th_netns *tb, struct in_addr addr)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid > 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	th_netns_enter(tb->bridge);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53), .sin_addr = addr };
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		_exit(1);
+	no_names_answer(fd);
+}
+
+static void no_names_start(struct th_at at, const struct th_netns *tb)
+{
+	char *conf = th_read("/etc/resolv.conf", NULL);
+	for (char *p = conf, *save = NULL, *l; conf && (l = strtok_r(p, "\n", &save)); p = NULL) {
+		char addr[64], cidr[80];
+		struct in_addr a;
+		if (sscanf(l, "nameserver %63s", addr) != 1 || inet_pton(AF_INET, addr, &a) != 1 ||
+		    (ntohl(a.s_addr) >> 24) == 127)
+			continue; /* the bed's own loopback refuses at once already */
+		snprintf(cidr, sizeof(cidr), "%s/32", addr);
+		IP(at, "-n", tb->bridge, "addr", "replace", cidr, "dev", "lo");
+		no_names_spawn(tb, a);
+	}
+	free(conf);
+}
+
 void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n)
 {
 	cr_assert(n >= 1 && n <= TH_NETNS_MAX, "at %s:%d: %zu hosts", at.file, at.line, n);
@@ -121,6 +175,7 @@ void th_netns_up_at(struct th_at at, struct th_netns *tb, size_t n)
 	IP(at, "-n", tb->bridge, "link", "add", "br0", "type", "bridge");
 	IP(at, "-n", tb->bridge, "addr", "add", "10.231.0.1/24", "dev", "br0");
 	IP(at, "-n", tb->bridge, "link", "set", "br0", "up");
+	no_names_start(at, tb);
 	for (size_t i = 0; i < n; i++) {
 		char port[32], cidr[48];
 		tb->ns[i] = th_path(PREFIX "%d-h%zu", pid, i);
