@@ -252,7 +252,12 @@ Test(place, a_release_goes_to_every_host_and_ps_scale_spreads_its_instances)
 	cr_assert_str_eq(out, "web=3\n");
 	free(out);
 
-	/* a config change is a release on every host */
+	/* a config change is a release on every host; the control keeps no warm instances of v1
+	   (slipway.warmPrevious 0), so that it runs web.1 of v2 alone at once */
+	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
+	const char *warm[] = { "git", "config", "--file", config, "slipway.warmPrevious", "0", NULL };
+	free(th_netns_ok_at(TH_AT, on(0, warm)));
+	free(config);
 	free(OK(0, "config:set", "GREETING=two", "-a", APP));
 	SERVED("greeting two\n");
 	WEBS(1, 1, 1);
