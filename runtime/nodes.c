@@ -575,18 +575,48 @@ int node_apply(const char *root, const char *host, const char *app, const char *
 			   out);
 }
 
+/* What each host's prepare (a child of its own, run_forked_each()) is given. */
+struct prepare_each {
+	const char *root, *app;
+	const struct release *r;
+	const int *counts;
+	const struct strvec *hosts;
+};
+
+static int prepare_one(size_t i, void *ctx)
+{
+	const struct prepare_each *p = ctx;
+	struct buf said = BUF_INIT;
+	int err = apply_phase(p->root, p->hosts->v[i], p->app, p->r, p->counts, "prepare", NULL, 1,
+			      &said);
+	buf_release(&said);
+	return err;
+}
+
 int node_release_of(const char *root, const char *app, const struct release *r,
 		    const int *counts, const struct strvec *hosts, struct buf *out)
 {
+	struct prepare_each each = { root, app, r, counts, hosts };
 	struct buf said = BUF_INIT;
-	char *why = NULL;
+	size_t n = hosts->n;
+	int *codes = xcalloc(n ? n : 1, sizeof(*codes));
+	char **whys = xcalloc(n ? n : 1, sizeof(*whys)), *why = NULL;
 	int err = 0;
-	/* phase 1: every host starts the release beside the old one, through its gate */
-	for (size_t i = 0; !err && i < hosts->n; i++) {
-		buf_truncate(&said, 0);
-		if ((err = apply_phase(root, hosts->v[i], app, r, counts, "prepare", NULL, 1, &said)))
-			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
+	/*
+	 * phase 1: every host starts the release beside the old one, through
+	 * its gate, all at once (the time of the slowest, not the sum); the
+	 * first host in the list that could not is the one named
+	 */
+	run_forked_each(n, prepare_one, &each, codes, whys);
+	for (size_t i = 0; i < n; i++) {
+		if (codes[i] && !err) {
+			err = codes[i];
+			why = xasprintf("%s: %s", hosts->v[i], whys[i]);
+		}
+		free(whys[i]);
 	}
+	free(whys);
+	free(codes);
 	/* one host could not: none switches, and what any of them started stops */
 	for (size_t i = 0; err && i < hosts->n; i++) {
 		buf_truncate(&said, 0);

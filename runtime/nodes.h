@@ -101,10 +101,11 @@ int node_apply(const char *root, const char *host, const char *app, const char *
 /*
  * Makes the app's current release the one every host of hosts runs, in
  * two phases (release/apply.h): each host prepares it - its instances
- * started beside the old ones and gated, the old ones serving on - and
- * only once all have does each switch to it.  When one cannot prepare,
- * every host aborts (what it started stops, its release fails with the
- * reason) and the error is that host's one line: "h2: web.1 ...".  out
+ * started beside the old ones and gated, the old ones serving on; all
+ * hosts at once - and only once all have does each switch to it.  When
+ * one cannot prepare, every host aborts (what it started stops, its
+ * release fails with the reason) and the error is the line of the first
+ * such host in hosts: "h2: web.1 ...".  out
  * gets the hosts' answers to the switch, one a line.  A host that fails
  * its switch is named the same way; the hosts switched before it stay so.
  */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,4 +476,101 @@ int run_child(const struct run_opts *o, int *status)
 done:
 	launch_release(&l);
 	return ret;
+}
+
+/* In the child: fn's answer on fd, "CODE MESSAGE" when it failed; then _exit. */
+static _Noreturn void forked_answer(size_t i, int (*fn)(size_t i, void *ctx), void *ctx, int fd)
+{
+	int code = fn(i, ctx);
+	if (code < 0) {
+		char *said = xasprintf("%d %s", code, sw_error_last());
+		size_t len = strlen(said), off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, said + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+	} else {
+		(void)!write(fd, "0", 1);
+	}
+	_exit(0);
+}
+
+/* The answer of the child on fd, pid, into *code and *why. */
+static void forked_result(pid_t pid, int fd, int *code, char **why)
+{
+	struct buf said = BUF_INIT;
+	char chunk[4096];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_add(&said, chunk, (size_t)n);
+	}
+	int status = 0;
+	reap(pid, &status);
+	char *end = NULL;
+	long c = said.len ? strtol(said.data, &end, 10) : 1;
+	if (!said.len || status || c > 0 || end == said.data) {
+		*code = SW_ERROR;
+		*why = status > 128 ? xasprintf("it was killed by signal %d", status - 128)
+				    : xstrdup("it ended without an answer");
+	} else if (c < 0) {
+		*code = (int)c;
+		*why = xstrdup(*end == ' ' ? end + 1 : end);
+	}
+	buf_release(&said);
+}
+
+void run_forked_each(size_t n, int (*fn)(size_t i, void *ctx), void *ctx, int *codes,
+		     char **whys)
+{
+	pid_t *pids = xcalloc(n ? n : 1, sizeof(*pids));
+	int *fds = xcalloc(n ? n : 1, sizeof(*fds));
+	pid_t parent = getpid();
+	for (size_t i = 0; i < n; i++) {
+		int p[2];
+		codes[i] = 0;
+		whys[i] = NULL;
+		pids[i] = -1;
+		fds[i] = -1;
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			codes[i] = sw_error_errno(SW_ERROR, "cannot start a child");
+			whys[i] = xstrdup(sw_error_last());
+			continue;
+		}
+		if ((pids[i] = fork()) < 0) {
+			codes[i] = sw_error_errno(SW_ERROR, "cannot start a child");
+			whys[i] = xstrdup(sw_error_last());
+			close(p[0]);
+			close(p[1]);
+			continue;
+		}
+		if (pids[i] == 0) {
+			/*
+			 * it holds what the caller holds open (its locks too): it
+			 * never outlives the caller
+			 */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
+			close(p[0]);
+			forked_answer(i, fn, ctx, p[1]);
+		}
+		close(p[1]);
+		fds[i] = p[0];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] <= 0)
+			continue;
+		forked_result(pids[i], fds[i], &codes[i], &whys[i]);
+		close(fds[i]);
+	}
+	free(fds);
+	free(pids);
 }

@@ -77,6 +77,18 @@ struct run_opts {
  */
 int run_child(const struct run_opts *o, int *status);
 
+/*
+ * Runs fn(i, ctx) for each i below n at once, each in a child process of
+ * its own (a fork: what fn changes in memory stays in its child, and its
+ * stdio buffers are never flushed), and waits for all of them.  codes[i]
+ * is what fn returned (0, or a negative sw_code), whys[i] its message
+ * then (malloc'ed; NULL for 0); a child that could not be made or ended
+ * without an answer is SW_ERROR with why.  Each child dies with the
+ * caller.
+ */
+void run_forked_each(size_t n, int (*fn)(size_t i, void *ctx), void *ctx, int *codes,
+		     char **whys);
+
 /* Milliseconds of the monotonic clock, which run_child() times children by. */
 long long run_now_ms(void);
 

@@ -561,3 +561,71 @@ Test(run, started_sees_the_running_child_and_can_refuse_it)
 	cr_assert_eq(kill(s.pid, 0), -1, "the refused child still runs");
 	buf_release(&out);
 }
+
+/*
+ * run_forked_each(): child i marks itself in dir, then waits (at most 10 s)
+ * until every child has: they only all get there when they run at once.
+ */
+struct each_ctx {
+	const char *dir;
+	size_t n;
+	int touched; /* changed in the children only */
+};
+
+static int each_all_at_once(size_t i, void *ctx)
+{
+	struct each_ctx *e = ctx;
+	e->touched = 1;
+	char *mine = th_path("%s/%zu", e->dir, i);
+	th_write(mine, "", 0644);
+	free(mine);
+	size_t seen = 0;
+	for (int tries = 0; tries < 1000 && seen < e->n; tries++) {
+		if (tries)
+			usleep(10 * 1000);
+		seen = 0;
+		for (size_t k = 0; k < e->n; k++) {
+			char *p = th_path("%s/%zu", e->dir, k);
+			seen += access(p, F_OK) == 0;
+			free(p);
+		}
+	}
+	if (seen < e->n)
+		return sw_error_set(SW_ERROR, "child %zu saw %zu of %zu", i, seen, e->n);
+	if (i == 1)
+		return sw_error_set(SW_EDENIED, "child %zu says no", i);
+	if (i == 2)
+		raise(SIGKILL);
+	return 0;
+}
+
+static int each_alone(size_t i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	return 0;
+}
+
+Test(run, forked_each_runs_every_child_at_once_and_keeps_each_answer)
+{
+	char *dir = th_sandbox();
+	struct each_ctx e = { .dir = dir, .n = 4 };
+	int codes[4];
+	char *whys[4];
+	run_forked_each(4, each_all_at_once, &e, codes, whys);
+	/* child 0 saw child 3's mark, made after it started: all ran at once */
+	cr_assert_eq(codes[0], 0, "%s", whys[0]);
+	cr_assert_null(whys[0]);
+	cr_assert_eq(codes[1], SW_EDENIED);
+	cr_assert_str_eq(whys[1], "child 1 says no");
+	cr_assert_eq(codes[2], SW_ERROR);
+	cr_assert_str_eq(whys[2], "it was killed by signal 9");
+	cr_assert_eq(codes[3], 0);
+	cr_assert_eq(e.touched, 0, "a child's memory is its own");
+	for (size_t i = 0; i < 4; i++)
+		free(whys[i]);
+	/* none left behind to reap */
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	run_forked_each(0, each_alone, NULL, codes, whys); /* none: nothing to wait for */
+	th_sandbox_free(dir);
+}
