@@ -9,8 +9,10 @@
 #include "store/apphosts.h"
 #include "store/certs.h"
 #include "store/domains.h"
+#include "store/formation.h"
 #include "store/hosts.h"
 #include "store/hsts.h"
+#include "store/ledger.h"
 #include "store/maintenance.h"
 #include "store/paths.h"
 #include "store/settings.h"
@@ -850,12 +852,58 @@ int router_logs_rotate(const char *root, int *rotated)
 	return err;
 }
 
+/* How many web instances the app's formation runs over all its hosts; -1 when unknown. */
+static int web_total(const char *root, const char *app)
+{
+	struct release cur = RELEASE_INIT;
+	int total = -1;
+	if (ledger_read_current(root, app, LEDGER_READ_PROCS, &cur) == 0 && cur.procs.n) {
+		int *counts = xcalloc(cur.procs.n, sizeof(*counts));
+		total = 0; /* a release without web runs none */
+		if (formation_counts(root, app, &cur, counts) < 0)
+			total = -1;
+		for (size_t i = 0; total >= 0 && i < cur.procs.n; i++)
+			if (!strcmp(cur.procs.items[i].name, "web"))
+				total = counts[i];
+		free(counts);
+	}
+	release_release(&cur);
+	return total;
+}
+
+/*
+ * The run hosts of serve whose share of the formation has no web instance
+ * (store/formation.h formation_share()) go: a request sent there would
+ * find none.  Kept when the formation cannot be read.
+ */
+static void drop_no_web(const char *root, const char *app, struct strvec *serve)
+{
+	struct strvec order = STRVEC_INIT, keep = STRVEC_INIT;
+	int total = web_total(root, app);
+	if (total < 0 || apphosts_placement(root, app, &order) < 0 || !order.n) {
+		strvec_clear(&order);
+		return;
+	}
+	for (size_t i = 0; i < serve->n; i++) {
+		size_t at = 0;
+		while (at < order.n && strcmp(order.v[at], serve->v[i]))
+			at++;
+		if (!strcmp(serve->v[i], HOST_LOCAL) || at == order.n ||
+		    formation_share(total, at, order.n) > 0)
+			strvec_push(&keep, serve->v[i]);
+	}
+	strvec_clear(serve);
+	*serve = keep;
+	strvec_clear(&order);
+}
+
 /*
  * The front: keeps the local instances in labels and addresses only when
  * "local" serves the app (store/apphosts.h), and adds after them the
- * routers of the run hosts that serve it (their names as labels), but
- * without's (NULL: none) and those whose router is unknown.  *nlocal gets
- * how many are this machine's instances.
+ * routers of the run hosts that serve it and run some of its web
+ * instances (their names as labels), but without's (NULL: none) and those
+ * whose router is unknown.  *nlocal gets how many are this machine's
+ * instances.
  */
 static int front_hosts(const char *root, const char *app, const char *without,
 		       struct strvec *labels, struct strvec *addresses, size_t *nlocal)
@@ -868,6 +916,8 @@ static int front_hosts(const char *root, const char *app, const char *without,
 		err = apphosts_select(root, app, v, n, &serve, &all);
 	if (err < 0)
 		goto done;
+	if (n)
+		drop_no_web(root, app, &serve);
 	if (!strvec_has(&serve, HOST_LOCAL)) {
 		strvec_clear(labels);
 		strvec_clear(addresses);

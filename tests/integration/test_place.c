@@ -147,6 +147,18 @@ static char *page_on(int i)
 	return r.out;
 }
 
+/* The status of a POST through the front (the control's router), as curl gives it. */
+static char *post_status(void)
+{
+	char *u = th_path("http://%s:8080/", tb.addr[0]);
+	const char *argv[] = { "curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w",
+			       "%{http_code}", "-X", "POST", "-H", "Host: " APP ".localhost", u, NULL };
+	struct th_result r = on(0, argv);
+	free(u);
+	free(r.err);
+	return r.out;
+}
+
 /*
  * Asserts every host's router serves want (the control's: the front), in
  * the end: a switch under way (an automatic rollback's) may take seconds.
@@ -270,12 +282,21 @@ Test(place, a_release_goes_to_every_host_and_ps_scale_spreads_its_instances)
 	cr_assert_null(strstr(out, "v4"), "ps:scale made a release: %s", out);
 	free(out);
 
-	/* web=1: the control alone runs it */
+	/*
+	 * web=1: the control alone runs it, and the front sends no request to
+	 * h1 or h2, which run none (a POST is not tried again elsewhere: each
+	 * one gets the app's own answer, 501 from http.server)
+	 */
 	free(OK(0, "ps:scale", "web=1", "-a", APP));
 	WEBS(1, 0, 0);
 	char *page = page_on(0);
 	cr_assert_str_eq(page, "greeting \n");
 	free(page);
+	for (int k = 0; k < 9; k++) {
+		char *code = post_status();
+		cr_assert_str_eq(code, "501", "POST %d through the front: %s", k + 1, code);
+		free(code);
+	}
 }
 
 Test(place, a_gate_failing_on_one_host_fails_the_release_everywhere)
