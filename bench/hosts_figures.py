@@ -294,7 +294,7 @@ def hosts_figures(b):
         b.say(f"Several hosts: release to 3 hosts {multi:.2f} s, to 1 host {single:.2f} s")
         b.row(18, "release of a new 36 MB slug to 3 run hosts (hosts:apply, over ssh)",
               round(multi, 2), "s", base=round(single, 2), base_name="the same to 1 run host",
-              note=f"median of {n}, alternating; phase 1 sends the slug to each host in turn")
+              note=f"median of {n}, alternating; phase 1 sends the slug to the hosts at once")
 
         n = 3 if b.quick else 5
         took = {"multi": [], "single": []}
