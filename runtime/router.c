@@ -876,11 +876,12 @@ static int web_total(const char *root, const char *app)
  * (store/formation.h formation_share()) go: a request sent there would
  * find none.  Kept when the formation cannot be read.
  */
-static void drop_no_web(const char *root, const char *app, struct strvec *serve)
+static void drop_no_web(const char *root, const char *app, const struct host_rec *v, size_t n,
+			struct strvec *serve)
 {
 	struct strvec order = STRVEC_INIT, keep = STRVEC_INIT;
 	int total = web_total(root, app);
-	if (total < 0 || apphosts_placement(root, app, &order) < 0 || !order.n) {
+	if (total < 0 || apphosts_placement_of(root, app, v, n, &order) < 0 || !order.n) {
 		strvec_clear(&order);
 		return;
 	}
@@ -917,7 +918,7 @@ static int front_hosts(const char *root, const char *app, const char *without,
 	if (err < 0)
 		goto done;
 	if (n)
-		drop_no_web(root, app, &serve);
+		drop_no_web(root, app, v, n, &serve);
 	if (!strvec_has(&serve, HOST_LOCAL)) {
 		strvec_clear(labels);
 		strvec_clear(addresses);

@@ -83,6 +83,13 @@ int apphosts_placement(const char *root, const char *app, struct strvec *out)
 	return hosts_of(root, app, 1, out, &all);
 }
 
+int apphosts_placement_of(const char *root, const char *app, const struct host_rec *v,
+			  size_t n, struct strvec *out)
+{
+	int all = 0;
+	return select_hosts(root, app, v, n, 1, out, &all);
+}
+
 int apphosts_share_of(const char *root, const char *app, const char *host, size_t *i,
 		      size_t *n)
 {

@@ -51,6 +51,10 @@ int apphosts_placed(const char *root, const char *app, const char *host);
  */
 int apphosts_placement(const char *root, const char *app, struct strvec *out);
 
+/* apphosts_placement() with the run hosts recorded already read (v, n: store/hosts.h). */
+int apphosts_placement_of(const char *root, const char *app, const struct host_rec *v,
+			  size_t n, struct strvec *out);
+
 /*
  * Where host (a run host's name, or "local") stands among the app's
  * placement: *i its index, *n how many there are; *i == *n when it is not

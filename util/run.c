@@ -2,6 +2,7 @@
 #include "util/run.h"
 
 #include "util/error.h"
+#include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/util.h"
 
@@ -484,17 +485,9 @@ static _Noreturn void forked_answer(size_t i, int (*fn)(size_t i, void *ctx), vo
 	int code = fn(i, ctx);
 	if (code < 0) {
 		char *said = xasprintf("%d %s", code, sw_error_last());
-		size_t len = strlen(said), off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, said + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
+		(void)fs_write_all(fd, said, strlen(said));
 	} else {
-		(void)!write(fd, "0", 1);
+		(void)fs_write_all(fd, "0", 1);
 	}
 	_exit(0);
 }
