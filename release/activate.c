@@ -349,6 +349,42 @@ static int held_pending(struct app_ctx *ctx, int v, FILE *out, struct strvec *sp
 	return handled;
 }
 
+/*
+ * The app's run hosts back on its current release, which may not be the
+ * one they run: a release they switched to did not go live here (this
+ * host's own switch failed, or its writer was killed).  A host that
+ * cannot be is warned of, with the command that mends it; the error
+ * being reported, if any, is kept.
+ */
+static void hosts_realign(struct app_ctx *ctx, FILE *out)
+{
+	struct strvec hosts = STRVEC_INIT;
+	struct release cur = RELEASE_INIT;
+	struct buf said = BUF_INIT;
+	struct sw_error_state kept;
+	int v = 0;
+	sw_error_save(&kept, SW_ERROR);
+	/* nothing to go back to: a first release's hosts run it until the next one */
+	if (node_run_hosts(ctx->root, ctx->app, &hosts) || !hosts.n ||
+	    ledger_current(ctx->ledger, &v) || !v || ledger_read(ctx->ledger, v, 0, &cur) ||
+	    !cur.slug[0])
+		goto done;
+	if (node_release(ctx->root, ctx->app, &hosts, &said) < 0) {
+		char *why = xasprintf("the run hosts could not all be put back on v%d, the live "
+				      "release (%s): 'slipway hosts:apply -a %s' does it", v,
+				      sw_error_last(), ctx->app);
+		if (out)
+			say(out, SAY_WARN, "%s", why);
+		logs_event(ctx->root, ctx->app, "api", "%s", why);
+		free(why);
+	}
+done:
+	sw_error_restore(&kept);
+	buf_release(&said);
+	release_release(&cur);
+	strvec_clear(&hosts);
+}
+
 /* The newest release, left pending by a killed writer, failed. */
 static int fail_interrupted(struct app_ctx *ctx, FILE *out, struct strvec *spared)
 {
@@ -364,6 +400,9 @@ static int fail_interrupted(struct app_ctx *ctx, FILE *out, struct strvec *spare
 		if (out)
 			say(out, SAY_WARN, "v%d was interrupted before it went live: it failed", v);
 		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
+		/* the run hosts may have switched to it before the writer was killed */
+		if (r.slug[0])
+			hosts_realign(ctx, out);
 	}
 	release_release(&r);
 	return err;
@@ -829,8 +868,12 @@ static int activate_across(const struct activate_opts *o, struct release *r,
 	/* the front sends requests to the run hosts that run it now */
 	for (size_t i = 0; !err && i < hosts->n; i++)
 		err = apphosts_placed(ctx->root, ctx->app, hosts->v[i]);
-	if (!err)
+	if (!err) {
 		err = activate_finish(o, r, &p);
+		/* the run hosts switched to r: when it did not go live here, they go back */
+		if (err || r->status != RELEASE_SUCCEEDED)
+			hosts_realign(ctx, o->out);
+	}
 done:
 	activate_prep_release(&p);
 	buf_release(&answers);

@@ -593,12 +593,39 @@ static int prepare_one(size_t i, void *ctx)
 	return err;
 }
 
+/*
+ * The first n of hosts, switched to a release that then failed on
+ * another, back on the control's current release (node_release()); when
+ * one cannot be, *why (the failure) says so and how to mend it.
+ */
+static void switch_back(const char *root, const char *app, const struct strvec *hosts,
+			size_t n, char **why)
+{
+	struct strvec back = STRVEC_INIT;
+	struct buf said = BUF_INIT, names = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		strvec_push(&back, hosts->v[i]);
+		buf_addf(&names, "%s%s", i ? ", " : "", hosts->v[i]);
+	}
+	if (node_release(root, app, &back, &said) < 0) {
+		char *more = xasprintf("%s; %s switched to it before and could not all be switched "
+				       "back (%s): 'slipway hosts:apply -a %s' puts the live "
+				       "release back on them", *why, names.data, sw_error_last(),
+				       app);
+		free(*why);
+		*why = more;
+	}
+	buf_release(&names);
+	buf_release(&said);
+	strvec_clear(&back);
+}
+
 int node_release_of(const char *root, const char *app, const struct release *r,
 		    const int *counts, const struct strvec *hosts, struct buf *out)
 {
 	struct prepare_each each = { root, app, r, counts, hosts };
 	struct buf said = BUF_INIT;
-	size_t n = hosts->n;
+	size_t n = hosts->n, switched = 0;
 	int *codes = xcalloc(n ? n : 1, sizeof(*codes));
 	char **whys = xcalloc(n ? n : 1, sizeof(*whys)), *why = NULL;
 	int err = 0;
@@ -617,19 +644,25 @@ int node_release_of(const char *root, const char *app, const struct release *r,
 	}
 	free(whys);
 	free(codes);
-	/* one host could not: none switches, and what any of them started stops */
-	for (size_t i = 0; err && i < hosts->n; i++) {
+	/* phase 2: every host switches, one after another */
+	while (!err && switched < n) {
+		size_t before = out->len;
+		if ((err = apply_phase(root, hosts->v[switched], app, r, counts, "switch", NULL, 0,
+				       out))) {
+			buf_truncate(out, before);
+			why = xasprintf("%s: %s", hosts->v[switched], sw_error_last());
+		} else {
+			switched++;
+		}
+	}
+	/* one host could not: what the others started and did not switch to stops */
+	for (size_t i = switched; err && i < n; i++) {
 		buf_truncate(&said, 0);
 		(void)apply_phase(root, hosts->v[i], app, r, counts, "abort", why, 0, &said);
 	}
-	/* phase 2: every host switches */
-	for (size_t i = 0; !err && i < hosts->n; i++) {
-		size_t before = out->len;
-		if ((err = apply_phase(root, hosts->v[i], app, r, counts, "switch", NULL, 0, out))) {
-			buf_truncate(out, before);
-			why = xasprintf("%s: %s", hosts->v[i], sw_error_last());
-		}
-	}
+	/* and those that switched go back to the release before (not when that is r) */
+	if (err && switched && r)
+		switch_back(root, app, hosts, switched, &why);
 	if (err)
 		err = sw_error_set(err, "%s", why);
 	free(why);

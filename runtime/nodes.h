@@ -107,7 +107,10 @@ int node_apply(const char *root, const char *host, const char *app, const char *
  * release fails with the reason) and the error is the line of the first
  * such host in hosts: "h2: web.1 ...".  out
  * gets the hosts' answers to the switch, one a line.  A host that fails
- * its switch is named the same way; the hosts switched before it stay so.
+ * its switch is named the same way: those after it abort, and those
+ * switched before it go back to the app's current release (when the
+ * release switched to was another, node_release_of()); one that cannot
+ * is named in the message, with the hosts:apply that mends it.
  */
 int node_release(const char *root, const char *app, const struct strvec *hosts,
 		 struct buf *out);

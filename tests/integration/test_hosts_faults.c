@@ -13,8 +13,11 @@
  * every host serves v2 after; h3 cut off by an nftables drop rule in its
  * own namespace while the hosts prepare makes the release abort - no host
  * switches, v1 serves everywhere, config:set exits 1 naming h3 and the
- * release is recorded failed - and once the rule is gone releases:retry
- * makes it live (the control run);
+ * release is recorded failed - h3 out of the app's hosts, releases:retry
+ * makes it live on h1 and h2, and h3, mended and put back, takes it with
+ * hosts:apply (the control run); h3 cut off after h1 switched (h1's
+ * onRelease program holds its switch there) makes h1 and h2 go back to
+ * the live release, and so does the control killed at that moment;
  * kill -9 of every instance on one host, then on two, in the middle of
  * the load costs no GET.  The teardown leaves no namespace.
  */
@@ -436,6 +439,17 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	cr_assert(strstr(output, "h3: cannot reach root@"), "%s", output);
 	free(output);
 
+	/* the way on without h3: out of the app's hosts, the release again goes live on h1, h2 */
+	free(OK(0, "apps:hosts:set", "h1,h2", "-a", APP));
+	char *done = OK(0, "releases:retry", "-a", APP);
+	cr_assert(strstr(done, "-----> Releasing v4 to h1, h2... done\n"), "%s", done);
+	free(done);
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting two\n", "h%d", i);
+		free(page);
+	}
+
 	/*
 	 * h3 again in the bed: it switched to nothing, and serves the old
 	 * release (the hosts prepare at once: what it may have prepared before
@@ -446,11 +460,14 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	cr_assert_str_eq(now, live_before, "h3: %s", state);
 	free(now);
 	free(state);
-	HOSTS_SERVE("greeting one\n");
+	char *page = page_on(3);
+	cr_assert_str_eq(page, "greeting one\n");
+	free(page);
 
-	/* the control run: the failed release again, no host cut off, goes live on all three */
-	char *done = OK(0, "releases:retry", "-a", APP);
-	cr_assert(strstr(done, "-----> Releasing v4 to h1, h2, h3... done\n"), "%s", done);
+	/* the control run: h3, back among the app's hosts and reachable, takes the release */
+	free(OK(0, "apps:hosts:set", "h1,h2,h3", "-a", APP));
+	done = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(done, "... done, v4 runs on h1, h2, h3\n"), "%s", done);
 	free(done);
 	HOSTS_SERVE("greeting two\n");
 
@@ -480,4 +497,138 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	for (int i = 0; i < HOSTS; i++)
 		cr_assert_eq(th_processes_with(hs[i].root), 0, "processes of %s are left", hs[i].root);
 	free(list);
+}
+
+/* Waits up to 120 s for path to exist; whether it does. */
+static int appears(const char *path)
+{
+	for (int k = 0; k < 1200; k++) {
+		if (access(path, F_OK) == 0)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+/* config:set of vars on the control, started in its namespace: its pid, its output in sb/NAME.out. */
+static pid_t set_async(const char *name, const char *vars)
+{
+	char *cmd = th_path("exec %s config:set %s -a " APP " >%s/%s.out 2>&1", SLIPWAY_BIN, vars,
+			    sb, name);
+	char *log = th_path("%s/%s.log", sb, name);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	pid_t pid = th_netns_spawn(tb.ns[0], log, env[0], argv);
+	free(log);
+	free(cmd);
+	return pid;
+}
+
+/* Waits until host i's router serves want, up to 120 s; asserts it does. */
+static void comes_to(int i, const char *want)
+{
+	char *page = NULL;
+	for (int k = 0; k < 240; k++) {
+		free(page);
+		if (!strcmp(page = page_on(i), want))
+			break;
+		usleep(500 * 1000);
+	}
+	cr_assert_str_eq(page, want, "h%d", i);
+	free(page);
+}
+
+Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
+{
+	char *state = state_on(3), *live_before = live(state);
+	free(state);
+	/*
+	 * h1's operator program (slipway.onRelease) runs once a release is
+	 * live there, says so, and holds h1's switch while the hold file is
+	 * there: h1 has switched, h2 and h3 have not
+	 */
+	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
+	char *hook = th_path("%s/on-release", hs[1].dir);
+	char *script = th_path("#!/bin/sh\necho \"$SLIPWAY_RELEASE\" > %s.tmp && mv %s.tmp %s\n"
+			       "i=0\nwhile [ -e %s ] && [ $i -lt 600 ]; do sleep 0.1; "
+			       "i=$((i + 1)); done\n", mark, mark, mark, hold);
+	th_write(hook, script, 0755);
+	char *cfg = th_path("%s/.gitconfig", hs[1].dir);
+	struct th_result r = th_runv(NULL, NULL, "git", "config", "--file", cfg, "--add",
+				     "slipway.onRelease", hook, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	th_result_free(&r);
+
+	/* h3 is cut off once h1 switched: h1's switch ends, h2 switches, h3 cannot */
+	th_write(hold, "", 0644);
+	pid_t set = set_async("cut", "GREETING=two");
+	cr_assert(appears(mark), "h1 never switched");
+	th_netns_cut(tb.ns[3]);
+	cr_assert_eq(unlink(hold), 0);
+	int st = 0;
+	cr_assert_eq(waitpid(set, &st, 0), set);
+	char *out = th_path("%s/cut.out", sb), *all = th_read(out, NULL);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
+	cr_assert(strstr(all, "-----> Releasing v3 to h1, h2, h3... failed\n"), "%s", all);
+	char *want = th_path("h3: cannot reach root@%s port 22: ", tb.addr[3]);
+	cr_assert(strstr(all, want), "%s", all);
+	cr_assert(strstr(all, "v2 is still live"), "%s", all);
+	cr_assert_null(strstr(all, "could not all be switched back"), "%s", all);
+	char *releases = OK(0, "releases", "-a", APP);
+	cr_assert(strstr(releases, "v3") && strstr(releases, "failed"), "%s", releases);
+
+	/* h1 and h2, switched to v3, went back: they serve v2 as the control says, as the front does */
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_on(i);
+		cr_assert_str_eq(page, "greeting one\n", "h%d", i);
+		free(page);
+	}
+	struct load l;
+	load_start(&l, "after-back");
+	sleep(2);
+	char *lines = load_stop(&l);
+	cr_assert(nlines(lines) > 0 && answered(lines, "one") == nlines(lines), "%s", lines);
+
+	/* h3 again in the bed: it never switched */
+	th_netns_mend(tb.ns[3]);
+	state = state_on(3);
+	char *now = live(state);
+	cr_assert_str_eq(now, live_before, "h3: %s", state);
+	HOSTS_SERVE("greeting one\n");
+
+	/* the control run: the release again, nothing cut off, goes live on all three */
+	char *done = OK(0, "releases:retry", "-a", APP);
+	cr_assert(strstr(done, "-----> Releasing v4 to h1, h2, h3... done\n"), "%s", done);
+	HOSTS_SERVE("greeting two\n");
+
+	/*
+	 * the control killed (kill -9) once h1 switched to v5: its guard
+	 * fails v5 and puts h1 back on v4; h2 and h3 never switch
+	 */
+	cr_assert_eq(unlink(mark), 0);
+	th_write(hold, "", 0644);
+	set = set_async("kill", "GREETING=three");
+	cr_assert(appears(mark), "h1 never switched");
+	cr_assert_eq(kill(set, SIGKILL), 0);
+	cr_assert_eq(waitpid(set, &st, 0), set);
+	cr_assert_eq(unlink(hold), 0);
+	comes_to(1, "greeting two\n");
+	char *after = OK(0, "releases", "-a", APP);
+	cr_assert(strstr(after, "v5") && strstr(after, "failed"), "%s", after);
+	HOSTS_SERVE("greeting two\n");
+
+	free(after);
+	free(done);
+	free(now);
+	free(state);
+	free(lines);
+	free(releases);
+	free(want);
+	free(all);
+	free(out);
+	free(cfg);
+	free(script);
+	free(hook);
+	free(hold);
+	free(mark);
+	free(live_before);
 }
