@@ -159,8 +159,17 @@ static int answer_state(const struct agent_in *a, const char *request, const cha
 			struct buf *out)
 {
 	(void)request;
-	int err = app_name_check(arg);
-	return err ? err : apply_state(a->root, arg, out);
+	size_t w = strcspn(arg, " \t");
+	const char *more = arg + w + strspn(arg + w, " \t");
+	char *app = xstrndup(arg, w);
+	int err = app_name_check(app);
+	if (!err && *more && strcmp(more, "health"))
+		err = sw_error_set(SW_EINVALID, "state takes an app and, to run its health checks, "
+				   "health");
+	if (!err)
+		err = apply_state(a->root, app, *more != 0, out);
+	free(app);
+	return err;
 }
 
 /* 1 when the words of a logs request's filter read well: ps=TYPE[.N], source=app|slipway, all. */

@@ -27,7 +27,10 @@
  *               was fetched; a fetch that fails is refused with its line.
  *   apply       stdin: a desired-state document (release/apply.h), made
  *               this host's: its answer is apply_state()'s.
- *   state APP   the app's instances on this host (release/apply.h).
+ *   state APP [health]
+ *               the app's instances on this host (release/apply.h); with
+ *               health, each web instance of its release that is up also
+ *               says how the app's health checks went, run once now.
  *   logs APP N [ps=TYPE[.N]] [source=app|slipway] [all]
  *               the app's last N (1 to LOGS_MAX_LINES) log lines here,
  *               filtered and shown as `logs` does (runtime/logs.h), the

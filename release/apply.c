@@ -7,8 +7,10 @@
 #include "release/apply.h"
 
 #include "release/activate.h"
+#include "runtime/healthcheck.h"
 #include "runtime/host.h"
 #include "runtime/router.h"
+#include "runtime/services.h"
 #include "runtime/warm.h"
 #include "runtime/supervisor.h"
 #include "store/app.h"
@@ -161,8 +163,11 @@ static int doc_parse(struct apply_doc *d, const char *text)
 	return 0;
 }
 
-/* The digest of what d asks for, whatever its phase: its members in a fixed form. */
-static void doc_digest(const struct apply_doc *d, char hex[CAS_HEX_LEN + 1])
+/*
+ * The digest of what d asks for, whatever its phase: its members in a
+ * fixed form; without counts, all but its instances per type.
+ */
+static void doc_digest(const struct apply_doc *d, int counts, char hex[CAS_HEX_LEN + 1])
 {
 	struct buf b = BUF_INIT;
 	struct json j = JSON_INIT(&b);
@@ -174,7 +179,7 @@ static void doc_digest(const struct apply_doc *d, char hex[CAS_HEX_LEN + 1])
 	json_uint(&j, "slug_size", d->slug_size);
 	for (size_t i = 0; i < d->procs.n; i++)
 		json_string(&j, d->procs.items[i].name, d->procs.items[i].command);
-	for (size_t i = 0; i < d->types.n; i++)
+	for (size_t i = 0; counts && i < d->types.n; i++)
 		json_string(&j, d->types.v[i], d->counts.v[i]);
 	for (size_t i = 0; i < d->config.n; i++)
 		json_string(&j, d->config.items[i].key, d->config.items[i].value);
@@ -185,10 +190,15 @@ static void doc_digest(const struct apply_doc *d, char hex[CAS_HEX_LEN + 1])
 	buf_release(&b);
 }
 
-/* What slipway-applied says: the digest, the control's version and the local release. */
+/*
+ * What slipway-applied says: the digest, the control's version, the local
+ * release and the digest without counts ("" in a file written before it
+ * was kept).
+ */
 struct applied {
 	char digest[CAS_HEX_LEN + 1];
 	int version, release;
+	char base[CAS_HEX_LEN + 1];
 };
 
 static void applied_read(const char *root, const char *app, struct applied *a)
@@ -196,7 +206,7 @@ static void applied_read(const char *root, const char *app, struct applied *a)
 	char *path = paths_applied_file(root, app), *text = NULL;
 	memset(a, 0, sizeof(*a));
 	if (fs_read_file(path, 4096, &text, NULL) == 0 &&
-	    sscanf(text, "%64s %d %d", a->digest, &a->version, &a->release) != 3)
+	    sscanf(text, "%64s %d %d %64s", a->digest, &a->version, &a->release, a->base) < 3)
 		memset(a, 0, sizeof(*a));
 	free(text);
 	free(path);
@@ -205,7 +215,7 @@ static void applied_read(const char *root, const char *app, struct applied *a)
 static int applied_write(const char *root, const char *app, const struct applied *a)
 {
 	char *path = paths_applied_file(root, app);
-	char *text = xasprintf("%s %d %d\n", a->digest, a->version, a->release);
+	char *text = xasprintf("%s %d %d %s\n", a->digest, a->version, a->release, a->base);
 	int err = fs_write_atomic(path, text, strlen(text), 0600);
 	free(text);
 	free(path);
@@ -394,10 +404,42 @@ static int control_version(struct ledger *l, const struct applied *a, int v)
 	return cv;
 }
 
-/* The state of app's instances, into the open object of j. */
-static int state_members(const char *root, const char *app, const struct applied *a,
-			 struct json *j)
+/*
+ * "NAME.health" of the instance s (of the applied release, web, up): how
+ * checks went against it now (hc loaded: hc->n checks, Host host).
+ */
+static void health_member(const char *root, const char *app, const struct service_info *s,
+			  const struct healthchecks *hc, const char *host, struct json *j)
 {
+	char key[192], label[32], *why = NULL;
+	snprintf(key, sizeof(key), "%s.health", s->name);
+	snprintf(label, sizeof(label), "web.%d", s->index);
+	if (host_check(root, app, s->name, label, hc, host, &why) == 0)
+		json_string(j, key, "passed");
+	else
+		json_string(j, key, why ? why : sw_error_last());
+	free(why);
+}
+
+/* The checks of the applied release, as health_member() runs them; hc->n 0 when none. */
+static void applied_checks(const char *root, const char *app, struct ledger *l,
+			   const struct applied *a, struct healthchecks *hc, char **host)
+{
+	struct release r = RELEASE_INIT;
+	hc->n = 0;
+	*host = NULL;
+	if (!l || !a->release || ledger_read(l, a->release, 0, &r) < 0 || !r.slug[0] ||
+	    healthchecks_load_once(root, app, r.slug, hc, host) < 0)
+		hc->n = 0;
+	release_release(&r);
+}
+
+/* The state of app's instances (with health: health_member()), into the open object of j. */
+static int state_members(const char *root, const char *app, const struct applied *a,
+			 int health, struct json *j)
+{
+	struct healthchecks hc = { .n = 0 };
+	char *host = NULL;
 	struct service_info *s = NULL;
 	struct ledger *l = NULL;
 	char *repo = app_repo_path(root, app);
@@ -406,6 +448,8 @@ static int state_members(const char *root, const char *app, const struct applied
 	int err = host_list(root, app, &s, &n);
 	if (!err && n && ledger_open(&l, repo) < 0)
 		l = NULL; /* the versions are then those of the applied release only */
+	if (!err && health)
+		applied_checks(root, app, l, a, &hc, &host);
 	for (size_t i = 0; !err && i < n; i++)
 		buf_addf(&names, "%s%s", i ? " " : "", s[i].name);
 	if (!err)
@@ -445,7 +489,11 @@ static int state_members(const char *root, const char *app, const struct applied
 		json_int(j, key, supervisor_service_read(root, s[i].name, "crashes", 64, &crashes) == 0
 				 ? atoi(crashes) : 0);
 		free(crashes);
+		if (hc.n && s[i].version == a->release && !strcmp(s[i].type, "web") &&
+		    !strcmp(s[i].state, "up"))
+			health_member(root, app, &s[i], &hc, host, j);
 	}
+	free(host);
 	ledger_free(l);
 	free(repo);
 	buf_release(&names);
@@ -453,8 +501,11 @@ static int state_members(const char *root, const char *app, const struct applied
 	return err;
 }
 
-/* The answer: the app's state, and whether this request changed it (changed < 0: not said). */
-static int answer(const char *root, const char *app, int changed, struct buf *out)
+/*
+ * The answer: the app's state (with health: its checks' results), and
+ * whether this request changed it (changed < 0: not said).
+ */
+static int answer(const char *root, const char *app, int changed, int health, struct buf *out)
 {
 	struct applied a;
 	struct buf b = BUF_INIT;
@@ -467,7 +518,7 @@ static int answer(const char *root, const char *app, int changed, struct buf *ou
 	json_string(&j, "status", a.version ? "succeeded" : "none");
 	if (changed >= 0)
 		json_bool(&j, "changed", changed);
-	int err = state_members(root, app, &a, &j);
+	int err = state_members(root, app, &a, health, &j);
 	json_object_end(&j);
 	if (!err)
 		buf_add(out, b.data, b.len);
@@ -475,10 +526,10 @@ static int answer(const char *root, const char *app, int changed, struct buf *ou
 	return err;
 }
 
-int apply_state(const char *root, const char *app, struct buf *out)
+int apply_state(const char *root, const char *app, int health, struct buf *out)
 {
 	int err = app_check_exists(root, app);
-	return err ? err : answer(root, app, -1, out);
+	return err ? err : answer(root, app, -1, health, out);
 }
 
 /*
@@ -512,6 +563,34 @@ static int phase_here(struct app_ctx *ctx, const struct apply_doc *d, struct app
 	return err ? err : applied_write(ctx->root, d->app, now);
 }
 
+/*
+ * d differs from what runs here (now: as applied, d's digests) in its
+ * counts alone: in phase switch the formation changes in place, as
+ * ps:scale does on a single server - instances added or stopped, none
+ * started again, no release; the other phases change nothing.
+ */
+static int scale_here(struct app_ctx *ctx, const struct apply_doc *d, const struct applied *now,
+		      int *changed)
+{
+	const char *root = ctx->root, *app = d->app;
+	struct release r = RELEASE_INIT;
+	int added = 0, err;
+	if (strcmp(d->phase, "switch"))
+		return 0;
+	*changed = 1;
+	if ((err = ledger_read(ctx->ledger, now->release, LEDGER_READ_PROCS, &r)) ||
+	    (err = formation_of(root, d, &r)))
+		goto done;
+	if (services_runtime_up(root) &&
+	    ((err = services_ensure(root, app, &r, &added)) || (err = supervisor_rescan(root)) ||
+	     (err = router_switch(root, app, NULL, NULL))))
+		goto done;
+	err = applied_write(root, app, now);
+done:
+	release_release(&r);
+	return err;
+}
+
 int apply_document(const char *root, const char *self, const char *text, struct buf *out)
 {
 	struct apply_doc d = APPLY_DOC_INIT;
@@ -531,17 +610,23 @@ int apply_document(const char *root, const char *self, const char *text, struct 
 	    (err = app_ctx_open(&ctx, root, d.app, APP_CTX_WRITE)) ||
 	    (err = ledger_current(ctx.ledger, &current)))
 		goto done;
-	doc_digest(&d, now.digest);
+	doc_digest(&d, 1, now.digest);
+	doc_digest(&d, 0, now.base);
 	now.version = d.version;
 	applied_read(root, d.app, &was);
 	/* the same document, its release still current here: nothing to do */
 	if (!strcmp(was.digest, now.digest) && was.release == current && current)
 		goto done;
-	err = phase_here(&ctx, &d, &now, &changed);
+	if (was.base[0] && !strcmp(was.base, now.base) && was.release == current && current) {
+		now.release = current;
+		err = scale_here(&ctx, &d, &now, &changed);
+	} else {
+		err = phase_here(&ctx, &d, &now, &changed);
+	}
 done:
 	app_ctx_release(&ctx);
 	if (!err)
-		err = answer(root, d.app, changed, out);
+		err = answer(root, d.app, changed, 0, out);
 	apply_doc_release(&d);
 	return err;
 }

@@ -73,7 +73,13 @@
  */
 int apply_document(const char *root, const char *self, const char *text, struct buf *out);
 
-/* Appends the state of app's instances on this host (as above, without "changed") to out. */
-int apply_state(const char *root, const char *app, struct buf *out);
+/*
+ * Appends the state of app's instances on this host (as above, without
+ * "changed") to out; with health, each web instance of the release that
+ * is up gets "NAME.health": "passed", or why the app's health checks
+ * (runtime/healthcheck.h, each tried once) failed now.  An app without
+ * checks gets no such member.
+ */
+int apply_state(const char *root, const char *app, int health, struct buf *out);
 
 #endif

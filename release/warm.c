@@ -64,23 +64,6 @@ static int equivalent(struct app_ctx *ctx, int version, const struct release *r)
 	return same;
 }
 
-/* The checks a warm instance passes before it takes requests again: each tried once. */
-static int load_checks(struct app_ctx *ctx, const struct release *r, struct healthchecks *hc,
-		       char **host)
-{
-	char *domain = NULL;
-	int err = settings_string(ctx->settings, &SETTING_DOMAIN, &domain);
-	if (!err)
-		err = healthchecks_load(ctx->root, r->slug, hc);
-	for (int i = 0; !err && i < hc->n; i++) {
-		hc->v[i].attempts = 1;
-		hc->v[i].initial_delay = 0;
-	}
-	*host = err ? NULL : xasprintf("%s.%s", ctx->app, domain);
-	free(domain);
-	return err;
-}
-
 /* The warm web instance of index among s (of release version), answering; NULL if none. */
 static const struct service_info *answering(struct app_ctx *ctx, const struct service_info *s,
 					    size_t n, int version, int index,
@@ -167,7 +150,8 @@ int warm_find(struct app_ctx *ctx, const struct release *r, const struct strvec 
 		goto fail;
 	/* most releases are not the warm one's equal: found out before s6 is asked anything */
 	if (!(version = warm_version(ctx->root, ctx->app)) || !equivalent(ctx, version, r) ||
-	    host_list(ctx->root, ctx->app, &s, &n) < 0 || load_checks(ctx, r, &hc, &host) < 0)
+	    host_list(ctx->root, ctx->app, &s, &n) < 0 ||
+	    healthchecks_load_once(ctx->root, ctx->app, r->slug, &hc, &host) < 0)
 		goto fail;
 	for (size_t i = 0; i < want->n && ok; i++) {
 		int index = 0;

@@ -28,6 +28,8 @@
 
 #define POLL_MS 500
 #define CHECK_EVERY_MS 5000
+/* Web instances of a host watched for failed checks: web.0 to web.63. */
+#define WATCH_INDEX_MAX 64
 
 /*
  * The watch is over: its service goes, under the app lock, so that a
@@ -133,33 +135,48 @@ static char *crashed(const char *root, const char *app, int version)
 
 /*
  * A web instance of the release on one of the run hosts crashed
- * WATCH_STRIKES times: which and where (malloc'ed), or NULL.  The hosts
- * are asked with their agent's state request; one that does not answer,
- * or runs another release, tells nothing.
+ * WATCH_STRIKES times, or failed the app's health checks as many times in
+ * a row (fails: WATCH_INDEX_MAX counts a host, hosts' order): which and
+ * where (malloc'ed), or NULL.  The hosts are asked with their agent's
+ * state request, which runs the checks there once; one that does not
+ * answer, or runs another release, tells nothing.
  */
-static char *crashed_on_hosts(const char *root, const char *app, int version,
-			      const struct strvec *hosts)
+static char *failing_on_hosts(const char *root, const char *app, int version,
+			      const struct strvec *hosts, int *fails)
 {
 	char *why = NULL;
 	for (size_t h = 0; h < hosts->n && !why; h++) {
 		struct buf answer = BUF_INIT;
 		char *v = NULL, *local = NULL, *names = NULL;
-		if (node_state(root, hosts->v[h], app, &answer) < 0 || !answer.data ||
+		if (node_state(root, hosts->v[h], app, 1, &answer) < 0 || !answer.data ||
 		    json_flat_get(answer.data, "version", &v) < 0 || atoi(v) != version ||
 		    json_flat_get(answer.data, "release", &local) < 0 ||
 		    json_flat_get(answer.data, "instances", &names) < 0)
 			goto next;
 		for (char *p = names, *name; !why && (name = strsep(&p, " ")) != NULL;) {
-			char type[64], *key = NULL, *crashes = NULL;
+			char type[64], *key = NULL, *crashes = NULL, *health = NULL;
 			int rv, index;
 			if (!*name || services_name_parse(name, app, &rv, type, &index) < 0 ||
-			    rv != atoi(local) || strcmp(type, "web"))
+			    rv != atoi(local) || strcmp(type, "web") || index < 0 ||
+			    index >= WATCH_INDEX_MAX)
 				continue;
 			key = xasprintf("%s.crashes", name);
 			if (json_flat_get(answer.data, key, &crashes) == 0 &&
 			    atoi(crashes) >= WATCH_STRIKES)
 				why = xasprintf("web.%d on %s crashed %d times", index, hosts->v[h],
 						atoi(crashes));
+			free(key);
+			/* no member: no checks, or not up (a crash is counted as one) */
+			key = xasprintf("%s.health", name);
+			int *n = &fails[h * WATCH_INDEX_MAX + index];
+			if (!why && json_flat_get(answer.data, key, &health) == 0) {
+				if (!strcmp(health, "passed"))
+					*n = 0;
+				else if (++*n >= WATCH_STRIKES)
+					why = xasprintf("web.%d on %s failed its health check %d times "
+							"in a row", index, hosts->v[h], *n);
+			}
+			free(health);
 			free(crashes);
 			free(key);
 		}
@@ -174,7 +191,7 @@ next:
 
 /* A web instance of the release that is up failed its checks WATCH_STRIKES times in a row. */
 static char *unhealthy(const char *root, const char *app, int version,
-		       const struct healthchecks *hc, const char *host, int fails[64])
+		       const struct healthchecks *hc, const char *host, int fails[WATCH_INDEX_MAX])
 {
 	struct service_info *s = NULL;
 	size_t n = 0;
@@ -182,7 +199,8 @@ static char *unhealthy(const char *root, const char *app, int version,
 	if (!hc->n || host_list(root, app, &s, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !why; i++) {
-		if (s[i].version != version || strcmp(s[i].type, "web") || s[i].index >= 64 ||
+		if (s[i].version != version || strcmp(s[i].type, "web") ||
+		    s[i].index >= WATCH_INDEX_MAX ||
 		    strcmp(s[i].state, "up"))
 			continue;
 		char inst[32], *said = NULL;
@@ -202,26 +220,21 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 {
 	const char *root = ctx->root, *app = ctx->app;
 	struct healthchecks hc;
-	char hex[65] = "", *domain = NULL, *host = NULL;
+	char hex[65] = "", *host = NULL;
 	struct strvec hosts = STRVEC_INIT; /* the run hosts, watched too */
-	int fails[64] = { 0 }, said = 0, stopped = 0, err;
+	int fails[WATCH_INDEX_MAX] = { 0 }, *host_fails = NULL, said = 0, stopped = 0, err;
 	long long until, warm_until = 0;
 
 	*rolled_back = 0;
 	if (!watch_is_on(root, app, version, previous, &until))
 		return 0;
 	watch_service_warm(root, app, &warm_until);
-	if ((err = settings_string(ctx->settings, &SETTING_DOMAIN, &domain)))
-		goto done;
-	host = xasprintf("%s.%s", app, domain);
-	if ((err = slug_of(ctx, version, hex)) || (err = healthchecks_load(root, hex, &hc)) ||
+	/* in the watch, each check is tried once per round: three rounds in a row fail it */
+	if ((err = slug_of(ctx, version, hex)) ||
+	    (err = healthchecks_load_once(root, app, hex, &hc, &host)) ||
 	    (err = node_run_hosts(root, app, &hosts)))
 		goto done;
-	/* in the watch, each check is tried once per round: three rounds in a row fail it */
-	for (int i = 0; i < hc.n; i++) {
-		hc.v[i].attempts = 1;
-		hc.v[i].initial_delay = 0;
-	}
+	host_fails = xcalloc(hosts.n ? hosts.n * WATCH_INDEX_MAX : 1, sizeof(*host_fails));
 	/* the window is the one the release went live with, whatever was killed */
 	long long start = run_now_ms(), end = start + (until - (long long)time(NULL)) * 1000LL;
 	/* the service lives on until the instances kept warm retire */
@@ -249,7 +262,7 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 			next_check = now + CHECK_EVERY_MS;
 			why = unhealthy(root, app, version, &hc, host, fails);
 			if (!why && hosts.n)
-				why = crashed_on_hosts(root, app, version, &hosts);
+				why = failing_on_hosts(root, app, version, &hosts, host_fails);
 		}
 		if (!why)
 			continue;
@@ -276,7 +289,7 @@ done:
 	if (err && !said)
 		logs_event(root, app, "api", "Automatic rollback of v%d is off: %s", version,
 			   sw_error_last());
-	free(domain);
+	free(host_fails);
 	free(host);
 	strvec_clear(&hosts);
 	if (!stopped)

@@ -3,6 +3,7 @@
 
 #include "store/cas.h"
 #include "store/paths.h"
+#include "store/settings.h"
 #include "store/slug.h"
 #include "util/fsutil.h"
 #include "util/error.h"
@@ -245,4 +246,24 @@ int healthchecks_run(const struct healthchecks *hc, const char *instance, const 
 		return sw_error_set(SW_ETIMEOUT, "%s", *why);
 	}
 	return 0;
+}
+
+int healthchecks_load_once(const char *root, const char *app, const char *hex,
+			   struct healthchecks *hc, char **host)
+{
+	struct settings *s = NULL;
+	char *domain = NULL;
+	int err = settings_open(&s, root, app);
+	if (!err)
+		err = settings_string(s, &SETTING_DOMAIN, &domain);
+	if (!err)
+		err = healthchecks_load(root, hex, hc);
+	for (int i = 0; !err && i < hc->n; i++) {
+		hc->v[i].attempts = 1;
+		hc->v[i].initial_delay = 0;
+	}
+	*host = err ? NULL : xasprintf("%s.%s", app, domain);
+	free(domain);
+	settings_free(s);
+	return err;
 }

@@ -48,4 +48,14 @@ int healthchecks_load(const char *root, const char *hex, struct healthchecks *hc
 int healthchecks_run(const struct healthchecks *hc, const char *instance, const char *address,
 		     const char *host, char **why);
 
+/*
+ * The checks of the release whose slug is hex, as an instance already
+ * serving is checked again and again (the automatic rollback's watch, a
+ * warm instance taken back): each tried once, right away.  *host
+ * (malloc'ed) gets the app's Host, APP.DOMAIN of the root's settings.
+ * Fails as healthchecks_load() does, or as the settings cannot be read.
+ */
+int healthchecks_load_once(const char *root, const char *app, const char *hex,
+			   struct healthchecks *hc, char **host);
+
 #endif

@@ -687,11 +687,13 @@ int node_run_hosts(const char *root, const char *app, struct strvec *out)
 	return err;
 }
 
-int node_state(const char *root, const char *host, const char *app, struct buf *out)
+int node_state(const char *root, const char *host, const char *app, int health,
+	       struct buf *out)
 {
 	struct host_rec h = { 0 };
 	struct host_url u = HOST_URL_INIT;
-	char *kh = paths_hosts_file(root, "known_hosts"), *req = xasprintf("state %s", app);
+	char *kh = paths_hosts_file(root, "known_hosts");
+	char *req = xasprintf("state %s%s", app, health ? " health" : "");
 	int err = hosts_find(root, host, &h);
 	if (!err && !(err = host_url_parse(&u, h.url)))
 		err = node_call(root, &u, req, NULL, kh, 0, out);

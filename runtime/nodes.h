@@ -126,8 +126,13 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 int node_release_of(const char *root, const char *app, const struct release *r,
 		    const int *counts, const struct strvec *hosts, struct buf *out);
 
-/* The app's state on the recorded host (its agent's answer to `state APP`) into out. */
-int node_state(const char *root, const char *host, const char *app, struct buf *out);
+/*
+ * The app's state on the recorded host (its agent's answer to `state APP`)
+ * into out; with health, the app's health checks run there once against
+ * each web instance of its release that is up (`state APP health`).
+ */
+int node_state(const char *root, const char *host, const char *app, int health,
+	       struct buf *out);
 
 /*
  * The run hosts the app is placed on, into out (appended): its hosts

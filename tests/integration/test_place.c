@@ -4,11 +4,14 @@
  * runtime running (`slipway server:run`), the run hosts with a real sshd
  * forcing the control's key to the node agent.  Checked: a push goes live
  * on local, h1 and h2, all or none, and the pusher is told where; ps:scale
- * spreads the formation (web=3: one each; web=1: the control only) while
- * the ledger keeps the total; config:set and rollback reach every host; a
+ * spreads the formation (web=3: one each; web=6: two each, no instance
+ * started again and no release on a run host; web=1: the control only)
+ * while the ledger keeps the total; config:set and rollback reach every host; a
  * gate failing on h2 only fails the release everywhere, naming h2, and the
  * release before serves on; ps:scale with h2 unreachable is refused with
- * nothing changed; an app set to h1 alone runs nothing on the control.
+ * nothing changed; an app set to h1 alone runs nothing on the control; a
+ * release that crashes, or fails its health checks, on h2 only is rolled
+ * back on every host by the control's watch, h2 named.
  */
 #define _GNU_SOURCE
 #include "tests/helpers.h"
@@ -90,16 +93,19 @@ static void join_hosts(void)
 }
 
 /*
- * web answers "greeting $GREETING" once it kept FILL_MB megabytes in its
- * /tmp; with LATE_S set, it keeps 16 MB more that many seconds after it
- * serves, and exits when it cannot.
+ * web answers "greeting $GREETING" (and "ok" at /health) once it kept
+ * FILL_MB megabytes in its /tmp; with LATE_S set, it keeps 16 MB more that
+ * many seconds after it serves, and exits when it cannot - or, with SICK
+ * set, serves on without its /health.
  */
 static const char procfile[] =
 	"web: dd if=/dev/zero of=/tmp/fill bs=1M count=${FILL_MB:-0} 2>/dev/null && "
 	"mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
+	"echo ok > /tmp/site/health && "
 	"cd /tmp/site && if [ -z \"$LATE_S\" ]; then exec python3 -m http.server $PORT; fi; "
 	"python3 -m http.server $PORT & sleep $LATE_S; "
-	"dd if=/dev/zero of=/tmp/late bs=1M count=16 2>/dev/null || exit 1; wait\n";
+	"dd if=/dev/zero of=/tmp/late bs=1M count=16 2>/dev/null || "
+	"{ [ -n \"$SICK\" ] || exit 1; rm /tmp/site/health; }; wait\n";
 
 static void git_at(struct th_at at, const char *src, const char *const *argv)
 {
@@ -178,6 +184,33 @@ static void served_at(struct th_at at, const char *want, int wait_s)
 }
 #define SERVED(want) served_at(TH_AT, want, 0)
 
+/* Run host i's node agent's answer to `state APP`, asked with the control's key (malloc'ed). */
+static char *state_on(int i)
+{
+	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
+			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+			       login, "state " APP, NULL };
+	struct th_result r = on(0, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *out = r.out;
+	r.out = NULL;
+	th_result_free(&r);
+	free(login);
+	free(key);
+	return out;
+}
+
+/* Whether the instance named name (len bytes) is kept warm in state (an agent's answer). */
+static int warm_in(const char *state, const char *name, size_t len)
+{
+	char *want = th_path("\"%.*s.state\":\"warm\"", (int)len, name);
+	int warm = strstr(state, want) != NULL;
+	free(want);
+	return warm;
+}
+
 /* How many web instances of APP run on host i: its agent's state, or the control's services. */
 static int webs_on(int i)
 {
@@ -193,28 +226,39 @@ static int webs_on(int i)
 		free(dir);
 		return n;
 	}
-	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
-			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-			       login, "state " APP, NULL };
-	struct th_result r = on(0, argv);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *state = state_on(i);
 	/* of the release it runs now: the one before keeps its web ones warm a while */
-	const char *rel = strstr(r.out, "\"release\":");
-	cr_assert(rel, "%s", r.out);
-	char *prefix = th_path("\"" APP ".v%d-", atoi(rel + strlen("\"release\":")));
-	for (const char *p = r.out; (p = strstr(p, ".type\":\"web\"")); p++) {
+	for (const char *p = state; (p = strstr(p, ".type\":\"web\"")); p++) {
 		const char *key = p;
-		while (key > r.out && *key != '"')
+		while (key > state && *key != '"')
 			key--;
-		n += !strncmp(key, prefix, strlen(prefix));
+		n += !warm_in(state, key + 1, (size_t)(p - key - 1));
 	}
-	free(prefix);
-	th_result_free(&r);
-	free(login);
-	free(key);
+	free(state);
 	return n;
+}
+
+/*
+ * "release N, NAME pid P" of host i: its release, and the process of its
+ * web.1 that is not kept warm (what starting it again would change).
+ */
+static char *release_and_web1(int i)
+{
+	char *state = state_on(i), *said = NULL;
+	const char *rel = strstr(state, "\"release\":");
+	cr_assert(rel, "%s", state);
+	for (const char *p = state; !said && (p = strstr(p, ".web.1.pid\":")); p++) {
+		const char *key = p;
+		while (key > state && *key != '"')
+			key--;
+		size_t len = (size_t)(p - key - 1) + strlen(".web.1");
+		if (!warm_in(state, key + 1, len))
+			said = th_path("release %d, %.*s pid %d", atoi(rel + strlen("\"release\":")),
+				       (int)len, key + 1, atoi(p + strlen(".web.1.pid\":")));
+	}
+	cr_assert(said, "h%d runs no web.1: %s", i, state);
+	free(state);
+	return said;
 }
 
 /* Asserts the web instances on local, h1, h2 (retired ones may take a moment to go). */
@@ -281,6 +325,20 @@ Test(place, a_release_goes_to_every_host_and_ps_scale_spreads_its_instances)
 	cr_assert(strstr(out, "v3") && strstr(out, "Rollback to v1"), "%s", out);
 	cr_assert_null(strstr(out, "v4"), "ps:scale made a release: %s", out);
 	free(out);
+
+	/* web=6: two each; the run hosts add their second, their first runs on, no release there */
+	char *h1 = release_and_web1(1), *h2 = release_and_web1(2);
+	free(OK(0, "ps:scale", "web=6", "-a", APP));
+	WEBS(2, 2, 2);
+	char *now = release_and_web1(1);
+	cr_assert_str_eq(now, h1, "h1 started its instance again");
+	free(now);
+	now = release_and_web1(2);
+	cr_assert_str_eq(now, h2, "h2 started its instance again");
+	free(now);
+	free(h2);
+	free(h1);
+	SERVED("greeting \n");
 
 	/*
 	 * web=1: the control alone runs it, and the front sends no request to
@@ -393,4 +451,45 @@ Test(place, a_release_crashing_on_one_run_host_is_rolled_back_everywhere)
 	cr_assert(strstr(out, "web.1 on h2 crashed 3 times"), "%s", out);
 	free(out);
 	served_at(TH_AT, "greeting \n", 90);
+}
+
+Test(place, a_release_failing_its_health_checks_on_one_run_host_is_rolled_back_everywhere)
+{
+	join_hosts();
+	free(push_app(NULL));
+	/* v2: the app's own check, GET /health answering "ok" */
+	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/app.json", src);
+	char *repo = th_path("%s/apps/%s.git", hs[0].root, APP);
+	th_write(file, "{\"healthchecks\": {\"web\": [{\"type\": \"startup\", "
+		 "\"path\": \"/health\", \"content\": \"ok\"}]}}\n", 0644);
+	GIT(src, "add", "app.json");
+	GIT(src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "v2");
+	GIT(src, "push", "-q", repo, "main");
+	free(OK(0, "ps:scale", "web=3", "-a", APP));
+	WEBS(1, 1, 1);
+	/* h2 gives the app's /tmp 8M: v3 serves everywhere, then its /health goes on h2 only */
+	small_tmp_on_h2();
+	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
+	const char *watch[] = { "git", "config", "--file", config, "slipway.watch", "300", NULL };
+	free(th_netns_ok_at(TH_AT, on(0, watch)));
+	free(OK(0, "config:set", "GREETING=two", "LATE_S=20", "SICK=1", "-a", APP));
+	char *out = NULL;
+	for (int tries = 0; tries < 240; tries++) {
+		free(out);
+		out = OK(0, "releases", "-a", APP);
+		if (strstr(out, "v4"))
+			break;
+		sleep(1); /* the watch's own pace: a wait, not a measure */
+	}
+	/* the control's watch ran the checks there through h2's agent, and rolled back everywhere */
+	cr_assert(strstr(out, "v4") && strstr(out, "Rollback to v2"), "%s", out);
+	free(out);
+	out = OK(0, "releases:info", "v4", "-a", APP);
+	cr_assert(strstr(out, "web.1 on h2 failed its health check 3 times in a row"), "%s", out);
+	free(out);
+	served_at(TH_AT, "greeting \n", 90);
+	free(config);
+	free(repo);
+	free(file);
+	free(src);
 }

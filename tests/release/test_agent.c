@@ -99,6 +99,9 @@ Test(agent, a_slug_is_stored_under_its_own_sha256_only)
 	cr_assert_eq(access(p, F_OK), 0);
 	REFUSED("slug abc\n", 2, "slug takes the slug's SHA-256");
 	REFUSED("state ../x\n", 2, "../x");
+	REFUSED("state shop healthy\n", 2, "state takes an app and, to run its health checks, health");
+	REFUSED("state ../x health\n", 2, "../x");
+	REFUSED("state shop health\n", 1, "shop");
 	free(want);
 	free(in);
 	free(p);
