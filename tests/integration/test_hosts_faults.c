@@ -176,16 +176,17 @@ static char *page_on(int i)
 	return r.out;
 }
 
-/* Asserts every run host's router serves want. */
-static void hosts_serve_at(struct th_at at, const char *want)
+/* Asserts the routers of run hosts h1 to h<last> serve want. */
+static void hosts_serve_at(struct th_at at, int last, const char *want)
 {
-	for (int i = 1; i < HOSTS; i++) {
+	for (int i = 1; i <= last; i++) {
 		char *page = page_on(i);
 		cr_assert_str_eq(page, want, "at %s:%d: h%d", at.file, at.line, i);
 		free(page);
 	}
 }
-#define HOSTS_SERVE(want) hosts_serve_at(TH_AT, want)
+#define HOSTS_SERVE(want) hosts_serve_at(TH_AT, HOSTS - 1, want)
+#define H1_H2_SERVE(want) hosts_serve_at(TH_AT, 2, want)
 
 /*
  * A load from the client's namespace through the front: GETs one after
@@ -248,6 +249,19 @@ static int nlines(const char *lines)
 		n++;
 	return n;
 }
+
+/* A load through the front for 2 s (name: its files): every answer is "greeting WORD". */
+static void front_answers_at(struct th_at at, const char *name, const char *word)
+{
+	struct load l;
+	load_start(&l, name);
+	sleep(2);
+	char *lines = load_stop(&l);
+	cr_assert(nlines(lines) > 0 && answered(lines, word) == nlines(lines), "at %s:%d: %s",
+		  at.file, at.line, lines);
+	free(lines);
+}
+#define FRONT_ANSWERS(name, word) front_answers_at(TH_AT, name, word)
 
 /* Names of the app's services on host i, space-separated (malloc'ed). */
 static char *services_on(int i)
@@ -428,12 +442,7 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 		cr_assert_str_eq(page, "greeting one\n", "h%d", i);
 		free(page);
 	}
-	struct load l;
-	load_start(&l, "after-abort");
-	sleep(2);
-	char *lines = load_stop(&l);
-	cr_assert(nlines(lines) > 0 && answered(lines, "one") == nlines(lines), "%s", lines);
-	free(lines);
+	FRONT_ANSWERS("after-abort", "one");
 	/* h1's own second release, the one prepared there, failed saying h3 could not take it */
 	char *output = OK(1, "releases:output", "v2", "-a", APP);
 	cr_assert(strstr(output, "h3: cannot reach root@"), "%s", output);
@@ -444,11 +453,7 @@ Test(hosts_faults, a_host_cut_off_while_another_prepares_aborts_the_switch_every
 	char *done = OK(0, "releases:retry", "-a", APP);
 	cr_assert(strstr(done, "-----> Releasing v4 to h1, h2... done\n"), "%s", done);
 	free(done);
-	for (int i = 1; i <= 2; i++) {
-		char *page = page_on(i);
-		cr_assert_str_eq(page, "greeting two\n", "h%d", i);
-		free(page);
-	}
+	H1_H2_SERVE("greeting two\n");
 
 	/*
 	 * h3 again in the bed: it switched to nothing, and serves the old
@@ -577,16 +582,8 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	cr_assert(strstr(releases, "v3") && strstr(releases, "failed"), "%s", releases);
 
 	/* h1 and h2, switched to v3, went back: they serve v2 as the control says, as the front does */
-	for (int i = 1; i <= 2; i++) {
-		char *page = page_on(i);
-		cr_assert_str_eq(page, "greeting one\n", "h%d", i);
-		free(page);
-	}
-	struct load l;
-	load_start(&l, "after-back");
-	sleep(2);
-	char *lines = load_stop(&l);
-	cr_assert(nlines(lines) > 0 && answered(lines, "one") == nlines(lines), "%s", lines);
+	H1_H2_SERVE("greeting one\n");
+	FRONT_ANSWERS("after-back", "one");
 
 	/* h3 again in the bed: it never switched */
 	th_netns_mend(tb.ns[3]);
@@ -620,7 +617,6 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	free(done);
 	free(now);
 	free(state);
-	free(lines);
 	free(releases);
 	free(want);
 	free(all);

@@ -422,6 +422,40 @@ Test(place, an_app_set_to_one_run_host_runs_nothing_on_the_control)
 	free(page);
 }
 
+/*
+ * The control watches a new release 5 minutes (long enough for three
+ * strikes on a run host), runs set (a config:set) and waits for its watch:
+ * asserts that release vROLLBACK is "Rollback to vTO", saying why, and
+ * that every host serves the page of vTO again ("greeting ").
+ */
+static void watched_rollback_at(struct th_at at, const char *const *set, int rollback, int to,
+				const char *why)
+{
+	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
+	const char *watch[] = { "git", "config", "--file", config, "slipway.watch", "300", NULL };
+	free(th_netns_ok_at(at, on(0, watch)));
+	free(config);
+	free(th_netns_ok_at(at, on(0, set)));
+	char *v = th_path("v%d", rollback), *back = th_path("Rollback to v%d", to), *out = NULL;
+	for (int tries = 0; tries < 240; tries++) {
+		free(out);
+		out = OK(0, "releases", "-a", APP);
+		if (strstr(out, v))
+			break;
+		sleep(1); /* the watch's own pace: a wait, not a measure */
+	}
+	/* the control's watch saw it there, and rolled back on every host */
+	cr_assert(strstr(out, v) && strstr(out, back), "at %s:%d: %s", at.file, at.line, out);
+	free(out);
+	out = OK(0, "releases:info", v, "-a", APP);
+	cr_assert(strstr(out, why), "at %s:%d: %s", at.file, at.line, out);
+	free(out);
+	free(back);
+	free(v);
+	served_at(at, "greeting \n", 90);
+}
+#define WATCHED_ROLLBACK(...) watched_rollback_at(TH_AT, __VA_ARGS__)
+
 Test(place, a_release_crashing_on_one_run_host_is_rolled_back_everywhere)
 {
 	join_hosts();
@@ -430,27 +464,8 @@ Test(place, a_release_crashing_on_one_run_host_is_rolled_back_everywhere)
 	WEBS(1, 1, 1);
 	/* h2 gives the app's /tmp 8M: v2 serves everywhere, then crashes on h2 only */
 	small_tmp_on_h2();
-	/* the control watches a new release 5 minutes, long enough for three crashes there */
-	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
-	const char *watch[] = { "git", "config", "--file", config, "slipway.watch", "300", NULL };
-	free(th_netns_ok_at(TH_AT, on(0, watch)));
-	free(config);
-	free(OK(0, "config:set", "GREETING=two", "LATE_S=20", "-a", APP));
-	char *out = NULL;
-	for (int tries = 0; tries < 240; tries++) {
-		free(out);
-		out = OK(0, "releases", "-a", APP);
-		if (strstr(out, "v3"))
-			break;
-		sleep(1); /* the watch's own pace: a wait, not a measure */
-	}
-	/* the control's watch saw it there, and rolled back on every host */
-	cr_assert(strstr(out, "v3") && strstr(out, "Rollback to v1"), "%s", out);
-	free(out);
-	out = OK(0, "releases:info", "v3", "-a", APP);
-	cr_assert(strstr(out, "web.1 on h2 crashed 3 times"), "%s", out);
-	free(out);
-	served_at(TH_AT, "greeting \n", 90);
+	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", "LATE_S=20", "-a", APP, NULL };
+	WATCHED_ROLLBACK(set, 3, 1, "web.1 on h2 crashed 3 times");
 }
 
 Test(place, a_release_failing_its_health_checks_on_one_run_host_is_rolled_back_everywhere)
@@ -469,26 +484,9 @@ Test(place, a_release_failing_its_health_checks_on_one_run_host_is_rolled_back_e
 	WEBS(1, 1, 1);
 	/* h2 gives the app's /tmp 8M: v3 serves everywhere, then its /health goes on h2 only */
 	small_tmp_on_h2();
-	char *config = th_path("%s/apps/%s.git/config", hs[0].root, APP);
-	const char *watch[] = { "git", "config", "--file", config, "slipway.watch", "300", NULL };
-	free(th_netns_ok_at(TH_AT, on(0, watch)));
-	free(OK(0, "config:set", "GREETING=two", "LATE_S=20", "SICK=1", "-a", APP));
-	char *out = NULL;
-	for (int tries = 0; tries < 240; tries++) {
-		free(out);
-		out = OK(0, "releases", "-a", APP);
-		if (strstr(out, "v4"))
-			break;
-		sleep(1); /* the watch's own pace: a wait, not a measure */
-	}
-	/* the control's watch ran the checks there through h2's agent, and rolled back everywhere */
-	cr_assert(strstr(out, "v4") && strstr(out, "Rollback to v2"), "%s", out);
-	free(out);
-	out = OK(0, "releases:info", "v4", "-a", APP);
-	cr_assert(strstr(out, "web.1 on h2 failed its health check 3 times in a row"), "%s", out);
-	free(out);
-	served_at(TH_AT, "greeting \n", 90);
-	free(config);
+	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", "LATE_S=20", "SICK=1",
+			      "-a", APP, NULL };
+	WATCHED_ROLLBACK(set, 4, 2, "web.1 on h2 failed its health check 3 times in a row");
 	free(repo);
 	free(file);
 	free(src);
