@@ -215,6 +215,23 @@ static int parse_hello(const struct host_url *url, const char *json, long long t
 		       struct node_hello *h)
 {
 	char *clock = NULL, *end = NULL;
+	/*
+	 * a line before the answer: the login shell's start-up files print it,
+	 * and every answer would come with it (its first line is said, made
+	 * plain text: it is the operator's own)
+	 */
+	if (*json != '{' && strstr(json, "\n{\"slipway\":")) {
+		char line[61];
+		size_t n = strcspn(json, "\n");
+		n = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+		for (size_t i = 0; i < n; i++)
+			line[i] = json[i] >= 0x20 && json[i] < 0x7f ? json[i] : '?';
+		line[n] = '\0';
+		return sw_error_set(SW_EINVALID,
+			"%s@%s printed '%s' before the node agent's answer: the start-up files of "
+			"%s's login shell there must print nothing (a .bashrc's echo, say)",
+			url->user, url->address, line, url->user);
+	}
 	int ok = json_flat_get(json, "slipway", &h->version) == 0 && version_valid(h->version) &&
 		 json_flat_get(json, "clock_ms", &clock) == 0;
 	if (ok) {

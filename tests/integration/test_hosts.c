@@ -262,8 +262,22 @@ Test(hosts, a_host_joins_once_it_trusts_the_control_key_and_is_listed)
 Test(hosts, a_host_of_another_version_or_clock_is_refused)
 {
 	allow_control_on(2); /* makes the control's key */
-	force_other_agent(2, "9.9.9", 0);
+	/* h2's login shell (bash, run by sshd) prints a line before every answer */
+	char *rc = th_path("%s/.bashrc", hs[2].dir);
+	th_write(rc, "echo 'Welcome to h2'\n", 0644);
 	struct th_result r = SW(0, "hosts:add", "h2", hs[2].url);
+	char *want = th_path("root@%s printed 'Welcome to h2' before the node agent's answer: the "
+			     "start-up files of root's login shell there must print nothing",
+			     tb.addr[2]);
+	REFUSED(r, 1, want);
+	th_result_free(&r);
+	free(want);
+	NOTHING_RECORDED();
+	cr_assert_eq(unlink(rc), 0);
+	free(rc);
+
+	force_other_agent(2, "9.9.9", 0);
+	r = SW(0, "hosts:add", "h2", hs[2].url);
 	REFUSED(r, 1, "host 'h2' runs slipway 9.9.9, this server 0.1.0: install the same version");
 	th_result_free(&r);
 	NOTHING_RECORDED();
@@ -276,7 +290,7 @@ Test(hosts, a_host_of_another_version_or_clock_is_refused)
 	th_result_free(&r);
 	NOTHING_RECORDED();
 
-	/* the control run: the same script answering this version and clock joins */
+	/* the control run: the same script answering this version and clock joins, its shell silent */
 	force_other_agent(2, "0.1.0", 0);
 	free(OK(0, "hosts:add", "h2", hs[2].url));
 	char *list = hosts_list();
@@ -458,7 +472,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	struct th_result r = control_ssh_in(1, req, bytes);
 	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
 			     "(nothing was stored)", real);
-	REFUSED(r, 2, want);
+	REFUSED(r, 1, want);
 	th_result_free(&r);
 	cr_assert(!stored_on(1, other) && !stored_on(1, real));
 	free(want);
