@@ -5,6 +5,7 @@
 #include "store/appctx.h"
 #include "store/listfile.h"
 #include "store/paths.h"
+#include "store/release.h"
 #include "util/error.h"
 #include "util/lock.h"
 
@@ -34,6 +35,15 @@ int access_user_check(const char *user)
 	return sw_error_set(SW_EINVALID,
 		"invalid user name '%s': use 1 to %d letters, digits and '._@+-', starting with a letter or digit",
 		user, ACCESS_USER_MAX);
+}
+
+int access_user_new_check(const char *user)
+{
+	int err = access_user_check(user);
+	if (!err && (!strcmp(user, RELEASE_USER_AUTOMATIC) || !strcmp(user, RELEASE_USER_CONTROL)))
+		err = sw_error_set(SW_EINVALID, "the user name '%s' is Slipway's own (its releases "
+				   "would be taken for Slipway's): choose another", user);
+	return err;
 }
 
 /* 1 keeps a line of the list: a valid user name (anything else is left out). */

@@ -32,6 +32,12 @@ int access_user_valid(const char *user);
 /* 0, or SW_EINVALID with a message that says what is allowed. */
 int access_user_check(const char *user);
 
+/*
+ * access_user_check() of a user to be given a key: SW_EINVALID too for
+ * the names of Slipway's own releases' makers (store/release.h).
+ */
+int access_user_new_check(const char *user);
+
 /* The app's collaborators, sorted (empty if none).  SW_ENOTFOUND if the app does not exist. */
 int access_list(const char *root, const char *app, struct strvec *out);
 

@@ -417,7 +417,7 @@ int keys_add(const struct keys_add_opts *o, const char *user, const struct ssh_k
 	char *words = NULL, *line = NULL;
 	int err;
 
-	if ((err = access_user_check(user)) < 0)
+	if ((err = access_user_new_check(user)) < 0)
 		return err;
 	words = xasprintf("shell %s", user);
 	if ((err = forced_line(o, KEY_OPTIONS, words, key, &line)) == 0)

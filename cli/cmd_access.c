@@ -59,7 +59,7 @@ int cmd_keys_add(struct cli *c)
 	char *text = NULL, *file = NULL;
 	int rc = 0;
 
-	if (access_user_check(c->args[0]) < 0 || read_key_text(c, &text) < 0 ||
+	if (access_user_new_check(c->args[0]) < 0 || read_key_text(c, &text) < 0 ||
 	    key_parse(&key, text) < 0 || keys_path(&file) < 0) {
 		rc = cli_fail();
 		goto done;

@@ -57,7 +57,7 @@ struct activate_report {
  * such a release is watched by its control, which rolls back every host
  * (release/watch.h), never by the run host on its own.
  */
-#define ACTIVATE_CONTROL_USER "control"
+#define ACTIVATE_CONTROL_USER RELEASE_USER_CONTROL
 
 /* What the user is told, in parentheses, when a report says not_running. */
 #define ACTIVATE_NOT_RUNNING "not running: start the runtime with 'slipway server:start'"

@@ -10,8 +10,10 @@
 #ifndef SW_WATCHER_H
 #define SW_WATCHER_H
 
+#include "store/release.h"
+
 /* Who makes automatic rollbacks. */
-#define WATCH_USER "slipway"
+#define WATCH_USER RELEASE_USER_AUTOMATIC
 
 struct app_ctx;
 

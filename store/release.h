@@ -64,6 +64,15 @@ struct release {
 };
 #define RELEASE_INIT { .procs = PROC_LIST_INIT, .config = CONFIG_INIT, .addons = ATTACHMENTS_INIT }
 
+/*
+ * Who made the releases Slipway makes itself: an automatic rollback
+ * (release/watch.h), and on a run host a release its control applied
+ * (release/apply.h).  No ssh user is given these names (access/access.h
+ * access_user_new_check()): their releases would be taken for Slipway's.
+ */
+#define RELEASE_USER_AUTOMATIC "slipway"
+#define RELEASE_USER_CONTROL "control"
+
 /* A release's failed_start ("failed_at" in its record): */
 #define RELEASE_FAILED_START 1 /* its processes did not start ("start") */
 #define RELEASE_INTERRUPTED 2  /* the writer making it was killed ("interrupted") */

@@ -118,6 +118,13 @@ Test(keys_cli, add_list_remove)
 	refused(sw("keys:add", "bob;rm", pub), 1,
 		" !    invalid user name 'bob;rm': use 1 to 64 letters, digits and '._@+-', "
 		"starting with a letter or digit\n", line);
+	/* the names of Slipway's own releases' makers: such a user's releases would pass for its */
+	refused(sw("keys:add", "slipway", pub), 1,
+		" !    the user name 'slipway' is Slipway's own (its releases would be taken for "
+		"Slipway's): choose another\n", line);
+	refused(sw("keys:add", "control", pub), 1,
+		" !    the user name 'control' is Slipway's own (its releases would be taken for "
+		"Slipway's): choose another\n", line);
 	refused(sw_in("ssh-ed25519 notbase64!\n", "keys:add", "bob", "-"), 1,
 		" !    invalid ssh-ed25519 key: its data is not a ssh-ed25519 public key\n", line);
 	refused(sw_in("command=\"sh\" ssh-ed25519 AAAA\n", "keys:add", "bob"), 1,
