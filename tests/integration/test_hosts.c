@@ -472,7 +472,7 @@ Test(hosts, the_node_agent_stores_a_slug_only_when_its_bytes_are_its_name)
 	struct th_result r = control_ssh_in(1, req, bytes);
 	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
 			     "(nothing was stored)", real);
-	REFUSED(r, 1, want);
+	REFUSED(r, 2, want);
 	th_result_free(&r);
 	cr_assert(!stored_on(1, other) && !stored_on(1, real));
 	free(want);
