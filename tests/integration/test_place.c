@@ -314,9 +314,23 @@ Test(place, a_release_goes_to_every_host_and_ps_scale_spreads_its_instances)
 	const char *warm[] = { "git", "config", "--file", config, "slipway.warmPrevious", "0", NULL };
 	free(th_netns_ok_at(TH_AT, on(0, warm)));
 	free(config);
+	/* h1 keeps v1's web warm 6 s: its own service retires it then */
+	config = th_path("%s/apps/%s.git/config", hs[1].root, APP);
+	const char *warm1[] = { "git", "config", "--file", config, "slipway.warmPrevious", "6", NULL };
+	free(th_netns_ok_at(TH_AT, on(1, warm1)));
+	free(config);
 	free(OK(0, "config:set", "GREETING=two", "-a", APP));
+	char *state = state_on(1);
+	cr_assert(strstr(state, ".state\":\"warm\""), "h1 kept nothing warm: %s", state);
 	SERVED("greeting two\n");
 	WEBS(1, 1, 1);
+	for (int tries = 0; tries < 300 && strstr(state, ".state\":\"warm\""); tries++) {
+		free(state);
+		usleep(100 * 1000);
+		state = state_on(1);
+	}
+	cr_assert_null(strstr(state, ".state\":\"warm\""), "h1 kept v1 warm: %s", state);
+	free(state);
 
 	/* a rollback too */
 	free(OK(0, "rollback", "v1", "-a", APP));
