@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOSTS 3 /* 0: the control; 1 and 2: run hosts h1, h2 */
@@ -94,16 +95,17 @@ static void join_hosts(void)
 
 /*
  * web answers "greeting $GREETING" (and "ok" at /health) once it kept
- * FILL_MB megabytes in its /tmp; with LATE_S set, it keeps 16 MB more that
- * many seconds after it serves, and exits when it cannot - or, with SICK
- * set, serves on without its /health.
+ * FILL_MB megabytes in its /tmp; with LATE_AT set (a time, in seconds
+ * since the epoch), it keeps 16 MB more at that time - or, started after
+ * it, 8 s after it serves - and exits when it cannot, or, with SICK set,
+ * serves on without its /health.
  */
 static const char procfile[] =
 	"web: dd if=/dev/zero of=/tmp/fill bs=1M count=${FILL_MB:-0} 2>/dev/null && "
 	"mkdir -p /tmp/site && echo \"greeting $GREETING\" > /tmp/site/index.html && "
 	"echo ok > /tmp/site/health && "
-	"cd /tmp/site && if [ -z \"$LATE_S\" ]; then exec python3 -m http.server $PORT; fi; "
-	"python3 -m http.server $PORT & sleep $LATE_S; "
+	"cd /tmp/site || exit 1; if [ -z \"$LATE_AT\" ]; then exec python3 -m http.server $PORT; fi; "
+	"python3 -m http.server $PORT & s=$(( LATE_AT - $(date +%s) )); [ $s -gt 0 ] || s=8; sleep $s; "
 	"dd if=/dev/zero of=/tmp/late bs=1M count=16 2>/dev/null || "
 	"{ [ -n \"$SICK\" ] || exit 1; rm /tmp/site/health; }; wait\n";
 
@@ -278,13 +280,13 @@ static void webs_at(struct th_at at, int w0, int w1, int w2)
 }
 #define WEBS(...) webs_at(TH_AT, __VA_ARGS__)
 
-/* h2's operator gives the app's /tmp 8M there, and waits 20 s, not 60, for an instance to serve. */
-static void small_tmp_on_h2(void)
+/* h2's operator gives the app's /tmp 8M there, and an instance boot_s seconds, not 60, to serve. */
+static void small_tmp_on_h2(const char *boot_s)
 {
 	char *config = th_path("%s/apps/%s.git/config", hs[2].root, APP);
 	const char *tmp[] = { "git", "config", "--file", config, "slipway.tmpSize", "8M", NULL };
 	free(th_netns_ok_at(TH_AT, on(2, tmp)));
-	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", "20", NULL };
+	const char *boot[] = { "git", "config", "--file", config, "slipway.bootTimeout", boot_s, NULL };
 	free(th_netns_ok_at(TH_AT, on(2, boot)));
 	free(config);
 }
@@ -378,8 +380,11 @@ Test(place, a_gate_failing_on_one_host_fails_the_release_everywhere)
 	free(OK(0, "ps:scale", "web=3", "-a", APP));
 	WEBS(1, 1, 1);
 
-	/* h2's operator gives the app's /tmp 8M there: a v2 keeping 16M fails its gate on h2 only */
-	small_tmp_on_h2();
+	/*
+	 * h2's operator gives the app's /tmp 8M there: a v2 keeping 16M fails its
+	 * gate on h2 only, once the 5 s it has to serve are over
+	 */
+	small_tmp_on_h2("5");
 	struct th_result r = SW(0, "config:set", "GREETING=two", "FILL_MB=16", "-a", APP);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "Releasing v2 to local, h1, h2... failed\n") ||
@@ -470,16 +475,31 @@ static void watched_rollback_at(struct th_at at, const char *const *set, int rol
 }
 #define WATCHED_ROLLBACK(...) watched_rollback_at(TH_AT, __VA_ARGS__)
 
+/*
+ * "LATE_AT=T" (malloc'ed): 20 s from now, when a release made now went
+ * live everywhere (it takes a few seconds)
+ */
+static char *late_at(void)
+{
+	return th_path("LATE_AT=%lld", (long long)time(NULL) + 20);
+}
+
 Test(place, a_release_crashing_on_one_run_host_is_rolled_back_everywhere)
 {
 	join_hosts();
 	free(push_app(NULL));
 	free(OK(0, "ps:scale", "web=3", "-a", APP));
 	WEBS(1, 1, 1);
-	/* h2 gives the app's /tmp 8M: v2 serves everywhere, then crashes on h2 only */
-	small_tmp_on_h2();
-	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", "LATE_S=20", "-a", APP, NULL };
+	/*
+	 * h2 gives the app's /tmp 8M: v2 serves everywhere, then crashes on h2
+	 * only; started again, 8 s later each time, so that the watch (which
+	 * asks the run hosts every 5 s) sees it crashed 3 times before a fourth
+	 */
+	small_tmp_on_h2("20");
+	char *late = late_at();
+	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", late, "-a", APP, NULL };
 	WATCHED_ROLLBACK(set, 3, 1, "web.1 on h2 crashed 3 times");
+	free(late);
 }
 
 Test(place, a_release_failing_its_health_checks_on_one_run_host_is_rolled_back_everywhere)
@@ -497,10 +517,12 @@ Test(place, a_release_failing_its_health_checks_on_one_run_host_is_rolled_back_e
 	free(OK(0, "ps:scale", "web=3", "-a", APP));
 	WEBS(1, 1, 1);
 	/* h2 gives the app's /tmp 8M: v3 serves everywhere, then its /health goes on h2 only */
-	small_tmp_on_h2();
-	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", "LATE_S=20", "SICK=1",
-			      "-a", APP, NULL };
+	small_tmp_on_h2("20");
+	char *late = late_at();
+	const char *set[] = { SLIPWAY_BIN, "config:set", "GREETING=two", late, "SICK=1", "-a", APP,
+			      NULL };
 	WATCHED_ROLLBACK(set, 4, 2, "web.1 on h2 failed its health check 3 times in a row");
+	free(late);
 	free(repo);
 	free(file);
 	free(src);
