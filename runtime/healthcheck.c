@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #define APP_JSON "./app/app.json"
+#define APP_JSON_IN_TREE "app.json" /* the same, in the slug's unpacked tree */
 #define APP_JSON_MAX (256 * 1024)
 
 static const char *scalar(yaml_node_t *n)
@@ -150,7 +151,7 @@ static int tree_read(const char *root, const char *hex, char **text, size_t *len
 	char *tree = paths_tree(root, hex);
 	int answered = 0;
 	if (fs_is_dir(tree)) {
-		*err = fs_read_tree_file(tree, APP_JSON + 6, APP_JSON_MAX, text, len);
+		*err = fs_read_tree_file(tree, APP_JSON_IN_TREE, APP_JSON_MAX, text, len);
 		answered = !*err || (*err == SW_ENOTFOUND && fs_is_dir(tree));
 	}
 	if (!answered) {

@@ -662,7 +662,6 @@ int node_release_of(const char *root, const char *app, const struct release *r,
 		free(whys[i]);
 	}
 	free(whys);
-	free(codes);
 	/* phase 2: every host switches, one after another */
 	while (!err && switched < n) {
 		size_t before = out->len;
@@ -670,15 +669,25 @@ int node_release_of(const char *root, const char *app, const struct release *r,
 				       out))) {
 			buf_truncate(out, before);
 			why = xasprintf("%s: %s", hosts->v[switched], sw_error_last());
+			codes[switched] = err;
 		} else {
 			switched++;
 		}
 	}
-	/* one host could not: what the others started and did not switch to stops */
+	/*
+	 * one host could not: what the others started and did not switch to
+	 * stops; not on a host whose own call failed but for its time limit -
+	 * it refused, and stopped what it started itself, or it cannot be
+	 * reached, and waiting for it again helps no one (what it may hold
+	 * waits out its hold, or the next release replaces it)
+	 */
 	for (size_t i = switched; err && i < n; i++) {
+		if (codes[i] && codes[i] != SW_ETIMEOUT)
+			continue;
 		buf_truncate(&said, 0);
 		(void)apply_phase(root, hosts->v[i], app, r, counts, "abort", why, 0, &said);
 	}
+	free(codes);
 	/* and those that switched go back to the release before (not when that is r) */
 	if (err && switched && r)
 		switch_back(root, app, hosts, switched, &why);
