@@ -240,6 +240,17 @@ struct th_result th_netns_run(const char *ns, const char *dir, const char *const
 	return r;
 }
 
+struct th_result th_netns_ssh(const char *ns, const char *dir, const char *const *env,
+			      const char *key, const char *login, const char *command,
+			      const char *input)
+{
+	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
+			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+			       login, command, NULL };
+	return th_netns_run(ns, dir, env, input, argv);
+}
+
 pid_t th_netns_spawn(const char *ns, const char *log, const char *const *env,
 		     const char *const *argv)
 {

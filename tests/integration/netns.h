@@ -64,6 +64,15 @@ void th_netns_down(struct th_netns *tb);
 void th_netns_enter(const char *ns);
 
 /* th_run() of argv inside namespace ns (`ip netns exec`). */
+/*
+ * ssh from namespace ns (in dir, with env) to login ("USER@ADDRESS") with
+ * the key at key, running command there with input (NULL: none) on its
+ * stdin; host keys are not checked (the bed's hosts are the test's own).
+ */
+struct th_result th_netns_ssh(const char *ns, const char *dir, const char *const *env,
+			      const char *key, const char *login, const char *command,
+			      const char *input);
+
 struct th_result th_netns_run(const char *ns, const char *dir, const char *const *env,
 			      const char *input, const char *const *argv);
 

@@ -185,11 +185,7 @@ static void force_other_agent(int i, const char *version, long clock_offset_s)
 static struct th_result control_ssh_in(int i, const char *command, const char *input)
 {
 	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
-			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-			       login, command, NULL };
-	struct th_result r = th_netns_run(tb.ns[0], hs[0].dir, ev[0].env, input, argv);
+	struct th_result r = th_netns_ssh(tb.ns[0], hs[0].dir, ev[0].env, key, login, command, input);
 	free(login);
 	free(key);
 	return r;

@@ -283,11 +283,8 @@ static char *services_on(int i)
 static char *state_on(int i)
 {
 	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
-			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-			       login, "state " APP, NULL };
-	char *out = th_netns_ok_at(TH_AT, on(0, NULL, argv));
+	char *out = th_netns_ok_at(TH_AT, th_netns_ssh(tb.ns[0], hs[0].dir, env[0], key, login,
+							"state " APP, NULL));
 	free(login);
 	free(key);
 	return out;

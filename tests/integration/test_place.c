@@ -190,11 +190,8 @@ static void served_at(struct th_at at, const char *want, int wait_s)
 static char *state_on(int i)
 {
 	char *key = th_path("%s/hosts/id_ed25519", hs[0].root), *login = th_path("root@%s", tb.addr[i]);
-	const char *argv[] = { "ssh", "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes",
-			       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-			       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-			       login, "state " APP, NULL };
-	struct th_result r = on(0, argv);
+	struct th_result r = th_netns_ssh(tb.ns[0], hs[0].dir, ev[0].env, key, login, "state " APP,
+					  NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	char *out = r.out;
 	r.out = NULL;
