@@ -138,17 +138,18 @@ static char *crashed(const char *root, const char *app, int version)
  * WATCH_STRIKES times, or failed the app's health checks as many times in
  * a row (fails: WATCH_INDEX_MAX counts a host, hosts' order): which and
  * where (malloc'ed), or NULL.  The hosts are asked with their agent's
- * state request, which runs the checks there once; one that does not
- * answer, or runs another release, tells nothing.
+ * state request, which runs the checks there once when the release has
+ * some (checks); one that does not answer, or runs another release, tells
+ * nothing.
  */
 static char *failing_on_hosts(const char *root, const char *app, int version,
-			      const struct strvec *hosts, int *fails)
+			      const struct strvec *hosts, int checks, int *fails)
 {
 	char *why = NULL;
 	for (size_t h = 0; h < hosts->n && !why; h++) {
 		struct buf answer = BUF_INIT;
 		char *v = NULL, *local = NULL, *names = NULL;
-		if (node_state(root, hosts->v[h], app, 1, &answer) < 0 || !answer.data ||
+		if (node_state(root, hosts->v[h], app, checks, &answer) < 0 || !answer.data ||
 		    json_flat_get(answer.data, "version", &v) < 0 || atoi(v) != version ||
 		    json_flat_get(answer.data, "release", &local) < 0 ||
 		    json_flat_get(answer.data, "instances", &names) < 0)
@@ -262,7 +263,8 @@ int watch_run(struct app_ctx *ctx, int version, int previous, int *rolled_back)
 			next_check = now + CHECK_EVERY_MS;
 			why = unhealthy(root, app, version, &hc, host, fails);
 			if (!why && hosts.n)
-				why = failing_on_hosts(root, app, version, &hosts, host_fails);
+				why = failing_on_hosts(root, app, version, &hosts, hc.n > 0,
+							host_fails);
 		}
 		if (!why)
 			continue;

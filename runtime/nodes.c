@@ -221,9 +221,10 @@ static int parse_hello(const struct host_url *url, const char *json, long long t
 	 * plain text: it is the operator's own)
 	 */
 	const char *answer = *json != '{' ? strstr(json, "\n{") : NULL;
-	if (answer && json_flat_get(answer + 1, "slipway", &clock) == 0) {
+	char *agent = NULL;
+	if (answer && json_flat_get(answer + 1, "slipway", &agent) == 0) {
 		char line[61];
-		free(clock);
+		free(agent);
 		size_t n = strcspn(json, "\n");
 		n = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
 		for (size_t i = 0; i < n; i++)
