@@ -5,6 +5,7 @@
 #include "store/settings.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/syncer.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -564,6 +565,7 @@ struct cas_sink {
 	const char *what;
 	uint64_t max, got;
 	struct cas_hasher hash;
+	struct syncer sync;       /* durable as it arrives: the fsync at the end waits less */
 };
 
 int cas_sink_write(void *sink, const void *data, size_t len)
@@ -575,6 +577,7 @@ int cas_sink_write(void *sink, const void *data, size_t len)
 	k->got += len;
 	if (fs_write_all(k->fd, data, len) < 0)
 		return sw_error_errno(SW_ERROR, "cannot write '%s'", k->tmp);
+	syncer_wrote(&k->sync, k->got);
 	return cas_hasher_add(&k->hash, data, len);
 }
 
@@ -628,7 +631,12 @@ int cas_store_stream(const char *root, const char *hex, struct cas_stream *s)
 	    (err = cas_tmpfile(root, &k.fd, &tmp)) < 0)
 		goto done;
 	k.tmp = tmp;
-	if ((err = s->source(s->ctx, &k)) < 0 || (err = cas_hasher_finish(&k.hash, got)) < 0)
+	syncer_init(&k.sync, k.fd, 0);
+	err = s->source(s->ctx, &k);
+	int synced = syncer_finish(&k.sync);
+	if (!err && synced < 0)
+		err = sw_error_set(SW_ERROR, "cannot write '%s': %s", tmp, strerror(-synced));
+	if (err < 0 || (err = cas_hasher_finish(&k.hash, got)) < 0)
 		goto done;
 	if (strcmp(got, hex)) {
 		err = sw_error_set(SW_EINVALID, "%s is corrupt: its bytes hash to %.12s... "

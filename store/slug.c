@@ -3,6 +3,7 @@
 
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/syncer.h"
 #include "util/util.h"
 
 #include "store/arlib.h"
@@ -91,6 +92,7 @@ struct zout {
 	unsigned char *buf;
 	size_t cap;
 	uint64_t bytes;
+	struct syncer sync;     /* a file's bytes synced as they are written */
 };
 
 struct packer {
@@ -328,6 +330,7 @@ static int zout_flush(struct archive *a, struct zout *zo, size_t n)
 		return -1;
 	}
 	zo->bytes += n;
+	syncer_wrote(&zo->sync, zo->bytes);
 	return 0;
 }
 
@@ -357,6 +360,7 @@ static la_ssize_t zout_write(struct archive *a, void *ctx, const void *data, siz
 
 static void zout_release(struct zout *zo)
 {
+	syncer_finish(&zo->sync);
 	ZSTD_freeCCtx(zo->z);
 	cas_hasher_release(&zo->md);
 	free(zo->buf);
@@ -367,7 +371,10 @@ static int zout_init(struct zout *zo, int fd, int threads, int level)
 {
 	ZSTD_bounds lv = ZSTD_cParam_getBounds(ZSTD_c_compressionLevel);
 
+	struct stat st;
 	zo->fd = fd;
+	/* a pipe has nothing to sync: the syncer never starts */
+	syncer_init(&zo->sync, fd, fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? 0 : UINT64_MAX);
 	if (ZSTD_isError(lv.error) || level < lv.lowerBound || level > lv.upperBound)
 		return sw_error_set(SW_EINVALID, "invalid zstd level %d (%d to %d)", level,
 				    lv.lowerBound, lv.upperBound);
@@ -452,6 +459,11 @@ static int pack_tree(struct packer *p, int fd, int threads, int level)
 		goto done;
 	}
 	p->st.bytes_out = p->zo.bytes;
+	if ((err = syncer_finish(&p->zo.sync)) < 0) {
+		err = sw_error_set(SW_ERROR, "cannot write the slug of '%s': %s", p->dir,
+				   strerror(-err));
+		goto done;
+	}
 	err = cas_hasher_finish(&p->zo.md, p->st.sha256);
 done:
 	close(dfd);

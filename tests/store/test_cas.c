@@ -2,6 +2,7 @@
 #include "store/cas.h"
 #include "util/error.h"
 #include "util/fsutil.h"
+#include "util/syncer.h"
 #include "util/util.h"
 #include "tests/helpers.h"
 
@@ -544,6 +545,50 @@ Test(cas, store_stream_stores_bytes_that_hash_to_their_name)
 	char *tmp = th_path("%s/store/tmp", root);
 	cr_assert_eq(th_entries(tmp), 0, "no temp file left");
 	free(tmp);
+}
+
+/* More bytes than a step of the syncer (util/syncer.h): synced as they come. */
+static char *big_text(size_t n, char first)
+{
+	char *s = malloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)(first + (char)(i % 23));
+	s[n] = '\0';
+	return s;
+}
+
+Test(cas, store_stream_stores_bytes_of_several_sync_steps)
+{
+	size_t n = 3 * (size_t)SYNCER_STEP + 12345;
+	char hex[CAS_HEX_LEN + 1], *big = big_text(n, 'a');
+	struct cas_stream s;
+	cas_hash_data(big, n, hex);
+	cr_assert_eq(store_stream(big, hex, n, &s), 0, "%s", sw_error_last());
+	cr_assert_eq(s.stored, 1);
+	cr_assert_eq(s.size, n);
+	cr_assert_eq(cas_verify(root, hex), 0, "%s", sw_error_last());
+	char *tmp = th_path("%s/store/tmp", root);
+	cr_assert_eq(th_entries(tmp), 0, "no temp file left");
+	free(tmp);
+	free(big);
+}
+
+Test(cas, store_stream_refuses_bytes_of_several_sync_steps_of_another_name)
+{
+	size_t n = 3 * (size_t)SYNCER_STEP + 12345;
+	char hex[CAS_HEX_LEN + 1], other[CAS_HEX_LEN + 1];
+	char *big = big_text(n, 'a'), *evil = big_text(n, 'b');
+	struct cas_stream s;
+	cas_hash_data(big, n, hex);
+	cas_hash_data(evil, n, other);
+	cr_assert_eq(store_stream(evil, hex, n, &s), SW_EINVALID);
+	char *want = th_path("the slug sent is corrupt: its bytes hash to %.12s... "
+			     "(nothing was stored)", other);
+	cr_assert_str_eq(sw_error_last(), want);
+	assert_store_empty(hex);
+	free(want);
+	free(big);
+	free(evil);
 }
 
 Test(cas, store_stream_leaves_an_object_the_store_has)
