@@ -460,6 +460,22 @@ int supervisor_exec(const char *root)
 	return err;
 }
 
+/* What keeps a stopping tree up, for the message: its services still up, or s6-svscan. */
+static void still_up(const char *root, pid_t svscan, struct buf *out)
+{
+	struct strvec names = STRVEC_INIT;
+	struct service_state st;
+	supervisor_service_names(root, &names);
+	strvec_sort(&names);
+	for (size_t i = 0; i < names.n; i++)
+		if (!supervisor_service_state(root, names.v[i], &st) && st.up)
+			buf_addf(out, "%s%s (pid %ld)", out->len ? ", " : "still up: ", names.v[i],
+				 st.pid);
+	if (!out->len)
+		buf_addf(out, "s6-svscan (pid %ld) still runs, no service up", (long)svscan);
+	strvec_clear(&names);
+}
+
 int supervisor_stop(const char *root, int wait_sec)
 {
 	char *scandir = paths_services_dir(root);
@@ -475,7 +491,11 @@ int supervisor_stop(const char *root, int wait_sec)
 		for (; i < wait_sec * 20 && (answers(scandir) || (pid && proc_runs(pid))); i++)
 			pause_ms(50);
 		if (i == wait_sec * 20) {
-			err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s", wait_sec);
+			struct buf held = BUF_INIT;
+			still_up(root, pid, &held);
+			err = sw_error_set(SW_ERROR, "the runtime did not stop within %d s (%s)",
+					   wait_sec, held.data);
+			buf_release(&held);
 			goto done;
 		}
 	}
