@@ -539,16 +539,13 @@ static void comes_to(int i, const char *want)
 	free(page);
 }
 
-Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
+/*
+ * h1's operator program (slipway.onRelease) runs once a release is live
+ * there, writes the release to mark and holds h1's switch while the file
+ * hold is there: h1 has switched, h2 and h3 have not.
+ */
+static void hold_h1_switch(const char *mark, const char *hold)
 {
-	char *state = state_on(3), *live_before = live(state);
-	free(state);
-	/*
-	 * h1's operator program (slipway.onRelease) runs once a release is
-	 * live there, says so, and holds h1's switch while the hold file is
-	 * there: h1 has switched, h2 and h3 have not
-	 */
-	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
 	char *hook = th_path("%s/on-release", hs[1].dir);
 	char *script = th_path("#!/bin/sh\necho \"$SLIPWAY_RELEASE\" > %s.tmp && mv %s.tmp %s\n"
 			       "i=0\nwhile [ -e %s ] && [ $i -lt 600 ]; do sleep 0.1; "
@@ -559,6 +556,17 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 				     "slipway.onRelease", hook, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	th_result_free(&r);
+	free(cfg);
+	free(script);
+	free(hook);
+}
+
+Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
+{
+	char *state = state_on(3), *live_before = live(state);
+	free(state);
+	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
+	hold_h1_switch(mark, hold);
 
 	/* h3 is cut off once h1 switched: h1's switch ends, h2 switches, h3 cannot */
 	th_write(hold, "", 0644);
@@ -618,10 +626,61 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	free(want);
 	free(all);
 	free(out);
-	free(cfg);
-	free(script);
-	free(hook);
 	free(hold);
 	free(mark);
 	free(live_before);
 }
+
+Test(hosts_faults, the_controls_own_switch_failing_puts_the_hosts_that_switched_back)
+{
+	/* the control serves the app too: one web instance on each of the four */
+	free(OK(0, "apps:hosts:set", "local,h1,h2,h3", "-a", APP));
+	free(OK(0, "ps:scale", "web=4", "-a", APP));
+	char *page = page_on(0);
+	cr_assert_str_eq(page, "greeting one\n");
+	free(page);
+	HOSTS_SERVE("greeting one\n");
+
+	/*
+	 * once h1 switched, a file nginx refuses lands among the control's
+	 * router files: h2 and h3 switch, then the control's own switch fails
+	 * at its nginx -t
+	 */
+	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
+	char *bad = th_path("%s/router/apps/zz-broken.conf", hs[0].root);
+	hold_h1_switch(mark, hold);
+	th_write(hold, "", 0644);
+	pid_t set = set_async("own", "GREETING=two");
+	cr_assert(appears(mark), "h1 never switched");
+	th_write(bad, "this is not nginx;\n", 0644);
+	cr_assert_eq(unlink(hold), 0);
+	int st = 0;
+	cr_assert_eq(waitpid(set, &st, 0), set);
+	char *out = th_path("%s/own.out", sb), *all = th_read(out, NULL);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
+	cr_assert(strstr(all, "zz-broken.conf"), "%s", all);
+	cr_assert_null(strstr(all, "could not all be put back"), "%s", all);
+	char *releases = OK(0, "releases", "-a", APP);
+	cr_assert(strstr(releases, "v3") && strstr(releases, "failed"), "%s", releases);
+
+	/* h1, h2 and h3 switched to v3 and went back: all four serve v2, as the control says */
+	HOSTS_SERVE("greeting one\n");
+	page = page_on(0);
+	cr_assert_str_eq(page, "greeting one\n");
+	free(page);
+
+	/* nginx's file gone, the release again goes live on all four */
+	cr_assert_eq(unlink(bad), 0);
+	char *done = OK(0, "releases:retry", "-a", APP);
+	cr_assert(strstr(done, "-----> Releasing v4 to local, h1, h2, h3... done\n"), "%s", done);
+	HOSTS_SERVE("greeting two\n");
+
+	free(done);
+	free(releases);
+	free(all);
+	free(out);
+	free(bad);
+	free(hold);
+	free(mark);
+}
+
