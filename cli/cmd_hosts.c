@@ -252,6 +252,17 @@ static int placed(struct cli *c, const struct strvec *hosts)
 	return err;
 }
 
+/* cli_withdraw_strays() under the app's lock. */
+static void withdraw_strays(struct cli *c)
+{
+	struct app_ctx ctx = APP_CTX_INIT;
+	if (app_ctx_open(&ctx, c->root, c->app, APP_CTX_WRITE) < 0)
+		say(stderr, SAY_WARN, "%s", sw_error_last());
+	else
+		cli_withdraw_strays(c);
+	app_ctx_release(&ctx);
+}
+
 /*
  * The names of the hosts given, else the app's run hosts (apps:hosts:set,
  * else every host recorded: runtime/nodes.h node_run_hosts()), into names
@@ -294,6 +305,9 @@ static int apply_to_all(struct cli *c)
 			print_instances(names.v[i], line);
 		free(version);
 	}
+	/* all of the app's hosts have it: those apps:hosts:set left out stop it */
+	if (!err && !c->nargs)
+		withdraw_strays(c);
 	strvec_clear(&names);
 	buf_release(&list);
 	buf_release(&answers);

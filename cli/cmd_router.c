@@ -184,6 +184,8 @@ static int set_hosts(struct cli *c, int arg)
 		goto done;
 	}
 	printf("done\n");
+	/* the front sends them nothing now: the hosts left out stop the app's instances */
+	cli_withdraw_strays(c);
 done:
 	buf_release(&spec);
 	strvec_clear(&was);

@@ -4,7 +4,9 @@
 #include "cli/cli.h" /* struct cmd, for the usage line; nothing of the table */
 
 #include "release/change.h"
+#include "runtime/nodes.h"
 #include "store/app.h"
+#include "store/apphosts.h"
 #include "store/cas.h"
 #include "store/ledger.h"
 #include "store/procs.h"
@@ -200,4 +202,28 @@ void cli_schedule_run(int seconds, void (*pass)(void *arg), void *arg, void (*in
 		if (!schedule_woken && !schedule_stopping)
 			sleep((unsigned)seconds);
 	}
+}
+
+void cli_withdraw_strays(struct cli *c)
+{
+	struct strvec strays = STRVEC_INIT;
+	struct buf answer = BUF_INIT;
+	if (apphosts_strays(c->root, c->app, &strays) < 0)
+		say(stderr, SAY_WARN, "%s", sw_error_last());
+	for (size_t i = 0; i < strays.n; i++) {
+		printf("Stopping %s's instances on %s, no longer one of its hosts... ", c->app,
+		       strays.v[i]);
+		fflush(stdout);
+		buf_truncate(&answer, 0);
+		if (node_withdraw(c->root, c->app, strays.v[i], &answer) == 0) {
+			printf("done\n");
+			continue;
+		}
+		printf("failed\n");
+		fflush(stdout);
+		say(stderr, SAY_WARN, "%s: they get no requests; 'slipway hosts:apply -a %s' stops "
+		    "them once %s answers", sw_error_last(), c->app, strays.v[i]);
+	}
+	buf_release(&answer);
+	strvec_clear(&strays);
 }

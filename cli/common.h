@@ -106,6 +106,14 @@ const char *slug_arg_hex(const char *arg);
 /* The newest release in l whose slug is hex into r (RELEASE_INIT): 1, 0 if none, or < 0. */
 int slug_owner(struct ledger *l, const char *hex, struct release *r);
 
+/*
+ * The app's instances on the run hosts apps:hosts:set left out stop there
+ * (runtime/nodes.h node_withdraw()), a line each on stdout; a host that
+ * cannot be reached is warned of on stderr, with the command that stops
+ * them once it answers.  The caller holds the app's lock.
+ */
+void cli_withdraw_strays(struct cli *c);
+
 /* "web" or "web.1": a process type, or one instance of it */
 int ps_name_valid(const char *s);
 

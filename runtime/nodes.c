@@ -705,6 +705,25 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 	return node_release_of(root, app, NULL, NULL, hosts, out);
 }
 
+int node_withdraw(const char *root, const char *app, const char *host, struct buf *out)
+{
+	struct release cur = RELEASE_INIT;
+	struct strvec one = STRVEC_INIT;
+	int *none = NULL;
+	int err = ledger_read_current(root, app, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &cur);
+	if (!err) {
+		none = xcalloc(cur.procs.n ? cur.procs.n : 1, sizeof(*none));
+		strvec_push(&one, host);
+		err = node_release_of(root, app, &cur, none, &one, out);
+	}
+	if (!err)
+		err = apphosts_unplaced(root, app, host);
+	free(none);
+	strvec_clear(&one);
+	release_release(&cur);
+	return err;
+}
+
 int node_run_hosts(const char *root, const char *app, struct strvec *out)
 {
 	struct strvec all = STRVEC_INIT;

@@ -127,6 +127,15 @@ int node_release_of(const char *root, const char *app, const struct release *r,
 		    const int *counts, const struct strvec *hosts, struct buf *out);
 
 /*
+ * The app's instances on the recorded run host stop: its current release
+ * there with a count of 0 for every type (in place, as ps:scale does, when
+ * the host runs that release), then the host is no longer recorded as
+ * running it (store/apphosts.h).  For a host apps:hosts:set left out.
+ * Fails as node_release_of() does; nothing is forgotten then.
+ */
+int node_withdraw(const char *root, const char *app, const char *host, struct buf *out);
+
+/*
  * The app's state on the recorded host (its agent's answer to `state APP`)
  * into out; with health, the app's health checks run there once against
  * each web instance of its release that is up (`state APP health`).

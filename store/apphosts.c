@@ -114,6 +114,39 @@ int apphosts_placed(const char *root, const char *app, const char *host)
 	return err;
 }
 
+int apphosts_unplaced(const char *root, const char *app, const char *host)
+{
+	struct strvec placed = STRVEC_INIT, kept = STRVEC_INIT;
+	int err = listfile_read(&placed_file, root, app, &placed);
+	for (size_t i = 0; !err && i < placed.n; i++)
+		if (strcmp(placed.v[i], host))
+			strvec_push(&kept, placed.v[i]);
+	if (!err && kept.n != placed.n)
+		err = listfile_write(&placed_file, root, app, &kept);
+	strvec_clear(&placed);
+	strvec_clear(&kept);
+	return err;
+}
+
+int apphosts_strays(const char *root, const char *app, struct strvec *out)
+{
+	struct strvec placed = STRVEC_INIT, serve = STRVEC_INIT;
+	struct host_rec *v = NULL;
+	size_t n = 0;
+	int err = hosts_read(root, &v, &n);
+	if (!err)
+		err = listfile_read(&placed_file, root, app, &placed);
+	if (!err)
+		err = apphosts_placement_of(root, app, v, n, &serve);
+	for (size_t i = 0; !err && i < n; i++)
+		if (strvec_has(&placed, v[i].name) && !strvec_has(&serve, v[i].name))
+			strvec_push(out, v[i].name);
+	hosts_free(v, n);
+	strvec_clear(&placed);
+	strvec_clear(&serve);
+	return err;
+}
+
 int apphosts_has(const char *root, const char *app, const char *host)
 {
 	struct strvec v = STRVEC_INIT;

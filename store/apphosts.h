@@ -63,6 +63,16 @@ int apphosts_placement_of(const char *root, const char *app, const struct host_r
 int apphosts_share_of(const char *root, const char *app, const char *host, size_t *i,
 		      size_t *n);
 
+/* Forgets that the app runs on the run host host (its instances there stopped). */
+int apphosts_unplaced(const char *root, const char *app, const char *host);
+
+/*
+ * The run hosts the app's release went live on that are no longer among
+ * its hosts (apps:hosts:set left them out), into out (appended), in the
+ * order of the hosts list: their instances still run, and get no request.
+ */
+int apphosts_strays(const char *root, const char *app, struct strvec *out);
+
 /* 1 when host (a run host's name, or "local") serves the app now. */
 int apphosts_has(const char *root, const char *app, const char *host);
 

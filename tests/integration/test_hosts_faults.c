@@ -684,3 +684,55 @@ Test(hosts_faults, the_controls_own_switch_failing_puts_the_hosts_that_switched_
 	free(mark);
 }
 
+/* Waits up to 30 s until host i runs no instance of the app; how many it runs then. */
+static size_t instances_gone(int i)
+{
+	pid_t pids[16];
+	size_t n = 0;
+	for (int k = 0; k < 60 && (n = instances_of(i, pids, 16)); k++)
+		usleep(500 * 1000);
+	return n;
+}
+
+Test(hosts_faults, a_host_apps_hosts_set_leaves_out_stops_the_apps_instances)
+{
+	pid_t pids[16];
+	cr_assert_gt(instances_of(3, pids, 16), 0, "h3 runs its share");
+	char *out = OK(0, "apps:hosts:set", "h1,h2", "-a", APP);
+	cr_assert(strstr(out, "Setting the hosts of " APP " to h1,h2... done\n"
+			      "Stopping " APP "'s instances on h3, no longer one of its hosts... done\n"),
+		  "%s", out);
+	free(out);
+	cr_assert_eq(instances_gone(3), 0, "h3 still runs the app");
+	H1_H2_SERVE("greeting one\n");
+	FRONT_ANSWERS("after-h3", "one");
+
+	/* h2 cut off: left out all the same, its instance cannot be stopped yet */
+	th_netns_cut(tb.ns[2]);
+	struct th_result r = SW(0, "apps:hosts:set", "h1", "-a", APP);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Stopping " APP "'s instances on h2, no longer one of its "
+				"hosts... failed\n"), "%s", r.out);
+	char *want = th_path("h2: cannot reach root@%s port 22: ", tb.addr[2]);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	cr_assert(strstr(r.err, ": they get no requests; 'slipway hosts:apply -a " APP "' stops "
+				"them once h2 answers\n"), "%s", r.err);
+	th_result_free(&r);
+	FRONT_ANSWERS("after-h2", "one");
+
+	/* h2 back: it still runs it, until hosts:apply stops it */
+	th_netns_mend(tb.ns[2]);
+	cr_assert_gt(instances_of(2, pids, 16), 0, "h2 runs its instance while it was cut off");
+	out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert(strstr(out, "Stopping " APP "'s instances on h2, no longer one of its hosts... "
+			      "done\n"), "%s", out);
+	cr_assert_eq(instances_gone(2), 0, "h2 still runs the app");
+	free(out);
+	/* and only once: nothing is left to stop */
+	out = OK(0, "hosts:apply", "-a", APP);
+	cr_assert_null(strstr(out, "Stopping"), "%s", out);
+	free(out);
+	hosts_serve_at(TH_AT, 1, "greeting one\n");
+	FRONT_ANSWERS("after-apply", "one");
+	free(want);
+}

@@ -133,3 +133,49 @@ Test(apphosts, instances_go_to_local_and_every_host_until_set_then_to_those_name
 	cr_assert_str_eq(got, "local");
 	free(got);
 }
+
+/* The app's strays (placed, no longer among its hosts), comma-joined (malloc'ed). */
+static char *strays(void)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	cr_assert_eq(apphosts_strays(root, "myapp", &v), 0, "%s", sw_error_last());
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
+	strvec_clear(&v);
+	return buf_detach(&b);
+}
+#define STRAYS_ARE(want)                       \
+	do {                                   \
+		char *got_ = strays();         \
+		cr_assert_str_eq(got_, want);  \
+		free(got_);                    \
+	} while (0)
+
+Test(apphosts, a_host_left_out_that_runs_the_app_is_a_stray_until_unplaced)
+{
+	STRAYS_ARE("");
+	cr_assert_eq(apphosts_placed(root, "myapp", "h1"), 0);
+	cr_assert_eq(apphosts_placed(root, "myapp", "h2"), 0);
+	/* the default: every host serves it, none strays */
+	STRAYS_ARE("");
+	cr_assert_eq(apphosts_set(root, "myapp", "local,h1"), 0, "%s", sw_error_last());
+	STRAYS_ARE("h2");
+	/* a host left out that never ran it is none */
+	cr_assert_eq(apphosts_set(root, "myapp", "local"), 0, "%s", sw_error_last());
+	STRAYS_ARE("h1,h2");
+	cr_assert_eq(apphosts_unplaced(root, "myapp", "h2"), 0, "%s", sw_error_last());
+	STRAYS_ARE("h1");
+	cr_assert_eq(apphosts_unplaced(root, "myapp", "h2"), 0, "twice is fine");
+	STRAYS_ARE("h1");
+	/* named again: it serves, it does not stray */
+	cr_assert_eq(apphosts_set(root, "myapp", "h1,h2"), 0, "%s", sw_error_last());
+	STRAYS_ARE("");
+	/* a host removed from the hosts list is no one's stray */
+	cr_assert_eq(apphosts_set(root, "myapp", "local"), 0, "%s", sw_error_last());
+	struct lock lk = LOCK_INIT;
+	cr_assert_eq(hosts_lock(root, &lk), 0);
+	cr_assert_eq(hosts_remove(root, "h1"), 0, "%s", sw_error_last());
+	lock_release(&lk);
+	STRAYS_ARE("");
+}
