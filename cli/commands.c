@@ -369,7 +369,7 @@ const struct cmd cli_commands[] = {
 	{ "apps:hosts:set", cmd_apps_hosts_set, CMD_APP, 1, 1,
 	  "h1,h2|all -a APP", NULL,
 	  "set the hosts that serve an app (local is this server; all: every host, the default),\n"
-	  "and point the router at them" },
+	  "point the router at them, and stop the app on a run host left out" },
 	{ "hosts", cmd_hosts, 0, 0, 0,
 	  "", NULL,
 	  "list the run hosts of this server (it is \"local\"), whether each answers, and its version" },
