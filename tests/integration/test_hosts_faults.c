@@ -561,6 +561,37 @@ static void hold_h1_switch(const char *mark, const char *hold)
 	free(hook);
 }
 
+/*
+ * config:set of vars on the control (its files: sb/NAME.*) while h1 holds
+ * its switch (hold_h1_switch()): fault(arg) once h1 switched, then h1 goes
+ * on.  Its output (malloc'ed); *st its wait status.
+ */
+static char *set_held_at_h1(const char *mark, const char *hold, const char *name,
+			    const char *vars, void (*fault)(const void *), const void *arg, int *st)
+{
+	th_write(hold, "", 0644);
+	pid_t set = set_async(name, vars);
+	cr_assert(appears(mark), "h1 never switched");
+	fault(arg);
+	cr_assert_eq(unlink(hold), 0);
+	cr_assert_eq(waitpid(set, st, 0), set);
+	char *out = th_path("%s/%s.out", sb, name), *all = th_read(out, NULL);
+	free(out);
+	return all;
+}
+
+static void cut_h3(const void *arg)
+{
+	(void)arg;
+	th_netns_cut(tb.ns[3]);
+}
+
+/* A file nginx refuses among the control's router files: its nginx -t fails. */
+static void break_nginx(const void *path)
+{
+	th_write(path, "this is not nginx;\n", 0644);
+}
+
 Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 {
 	char *state = state_on(3), *live_before = live(state);
@@ -569,14 +600,8 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	hold_h1_switch(mark, hold);
 
 	/* h3 is cut off once h1 switched: h1's switch ends, h2 switches, h3 cannot */
-	th_write(hold, "", 0644);
-	pid_t set = set_async("cut", "GREETING=two");
-	cr_assert(appears(mark), "h1 never switched");
-	th_netns_cut(tb.ns[3]);
-	cr_assert_eq(unlink(hold), 0);
 	int st = 0;
-	cr_assert_eq(waitpid(set, &st, 0), set);
-	char *out = th_path("%s/cut.out", sb), *all = th_read(out, NULL);
+	char *all = set_held_at_h1(mark, hold, "cut", "GREETING=two", cut_h3, NULL, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
 	cr_assert(strstr(all, "-----> Releasing v3 to h1, h2, h3... failed\n"), "%s", all);
 	char *want = th_path("h3: cannot reach root@%s port 22: ", tb.addr[3]);
@@ -608,7 +633,7 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	 */
 	cr_assert_eq(unlink(mark), 0);
 	th_write(hold, "", 0644);
-	set = set_async("kill", "GREETING=three");
+	pid_t set = set_async("kill", "GREETING=three");
 	cr_assert(appears(mark), "h1 never switched");
 	cr_assert_eq(kill(set, SIGKILL), 0);
 	cr_assert_eq(waitpid(set, &st, 0), set);
@@ -625,7 +650,6 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 	free(releases);
 	free(want);
 	free(all);
-	free(out);
 	free(hold);
 	free(mark);
 	free(live_before);
@@ -649,14 +673,8 @@ Test(hosts_faults, the_controls_own_switch_failing_puts_the_hosts_that_switched_
 	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
 	char *bad = th_path("%s/router/apps/zz-broken.conf", hs[0].root);
 	hold_h1_switch(mark, hold);
-	th_write(hold, "", 0644);
-	pid_t set = set_async("own", "GREETING=two");
-	cr_assert(appears(mark), "h1 never switched");
-	th_write(bad, "this is not nginx;\n", 0644);
-	cr_assert_eq(unlink(hold), 0);
 	int st = 0;
-	cr_assert_eq(waitpid(set, &st, 0), set);
-	char *out = th_path("%s/own.out", sb), *all = th_read(out, NULL);
+	char *all = set_held_at_h1(mark, hold, "own", "GREETING=two", break_nginx, bad, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
 	cr_assert(strstr(all, "zz-broken.conf"), "%s", all);
 	cr_assert_null(strstr(all, "could not all be put back"), "%s", all);
@@ -678,7 +696,6 @@ Test(hosts_faults, the_controls_own_switch_failing_puts_the_hosts_that_switched_
 	free(done);
 	free(releases);
 	free(all);
-	free(out);
 	free(bad);
 	free(hold);
 	free(mark);

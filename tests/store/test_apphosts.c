@@ -37,26 +37,37 @@ static void teardown(void)
 
 TestSuite(apphosts, .init = setup, .fini = teardown);
 
+/* v comma-joined, cleared (malloc'ed). */
+static char *joined(struct strvec *v)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < v->n; i++)
+		buf_addf(&b, "%s%s", i ? "," : "", v->v[i]);
+	strvec_clear(v);
+	return buf_detach(&b);
+}
+
 /* The app's hosts, comma-joined, "(all)" after them for the default (malloc'ed). */
 static char *hosts_of(void)
 {
 	struct strvec v = STRVEC_INIT;
-	struct buf b = BUF_INIT;
 	int all = 0;
 	cr_assert_eq(apphosts_list(root, "myapp", &v, &all), 0, "%s", sw_error_last());
-	for (size_t i = 0; i < v.n; i++)
-		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
-	if (all)
-		buf_adds(&b, "(all)");
-	strvec_clear(&v);
-	return b.data ? b.data : xstrdup("");
+	char *s = joined(&v);
+	if (!all)
+		return s;
+	char *with = xasprintf("%s(all)", s);
+	free(s);
+	return with;
 }
-#define HOSTS_ARE(want)                        \
+/* Asserts the string call returns (malloc'ed) is want. */
+#define RETURNS(call, want)                    \
 	do {                                   \
-		char *got_ = hosts_of();       \
+		char *got_ = (call);           \
 		cr_assert_str_eq(got_, want);  \
 		free(got_);                    \
 	} while (0)
+#define HOSTS_ARE(want) RETURNS(hosts_of(), want)
 
 Test(apphosts, every_host_that_runs_it_until_set_then_those_named)
 {
@@ -100,12 +111,8 @@ Test(apphosts, a_host_removed_is_left_out)
 static char *placement(void)
 {
 	struct strvec v = STRVEC_INIT;
-	struct buf b = BUF_INIT;
 	cr_assert_eq(apphosts_placement(root, "myapp", &v), 0, "%s", sw_error_last());
-	for (size_t i = 0; i < v.n; i++)
-		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
-	strvec_clear(&v);
-	return b.data ? b.data : xstrdup("");
+	return joined(&v);
 }
 
 Test(apphosts, instances_go_to_local_and_every_host_until_set_then_to_those_named)
@@ -138,19 +145,10 @@ Test(apphosts, instances_go_to_local_and_every_host_until_set_then_to_those_name
 static char *strays(void)
 {
 	struct strvec v = STRVEC_INIT;
-	struct buf b = BUF_INIT;
 	cr_assert_eq(apphosts_strays(root, "myapp", &v), 0, "%s", sw_error_last());
-	for (size_t i = 0; i < v.n; i++)
-		buf_addf(&b, "%s%s", i ? "," : "", v.v[i]);
-	strvec_clear(&v);
-	return buf_detach(&b);
+	return joined(&v);
 }
-#define STRAYS_ARE(want)                       \
-	do {                                   \
-		char *got_ = strays();         \
-		cr_assert_str_eq(got_, want);  \
-		free(got_);                    \
-	} while (0)
+#define STRAYS_ARE(want) RETURNS(strays(), want)
 
 Test(apphosts, a_host_left_out_that_runs_the_app_is_a_stray_until_unplaced)
 {
