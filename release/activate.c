@@ -351,28 +351,36 @@ static int held_pending(struct app_ctx *ctx, int v, FILE *out, struct strvec *sp
 
 /*
  * The app's run hosts back on its current release, which may not be the
- * one they run: a release they switched to did not go live here (this
- * host's own switch failed, or its writer was killed).  A host that
- * cannot be is warned of, with the command that mends it; the error
- * being reported, if any, is kept.
+ * one they run: v, a release they switched to, did not go live here (this
+ * host's own switch failed, or its writer was killed).  Before the app's
+ * first release with code went live there is nothing to go back to: they
+ * keep v and run none of it.  A host that cannot be is warned of, with
+ * the command that mends it; the error being reported, if any, is kept.
  */
-static void hosts_realign(struct app_ctx *ctx, FILE *out)
+static void hosts_realign(struct app_ctx *ctx, int v, FILE *out)
 {
 	struct strvec hosts = STRVEC_INIT;
-	struct release cur = RELEASE_INIT;
+	struct release cur = RELEASE_INIT, failed = RELEASE_INIT;
 	struct buf said = BUF_INIT;
 	struct sw_error_state kept;
-	int v = 0;
+	int live = 0, err;
 	sw_error_save(&kept, SW_ERROR);
-	/* nothing to go back to: a first release's hosts run it until the next one */
 	if (node_run_hosts(ctx->root, ctx->app, &hosts) || !hosts.n ||
-	    ledger_current(ctx->ledger, &v) || !v || ledger_read(ctx->ledger, v, 0, &cur) ||
-	    !cur.slug[0])
+	    ledger_current(ctx->ledger, &live))
 		goto done;
-	if (node_release(ctx->root, ctx->app, &hosts, &said) < 0) {
-		char *why = xasprintf("the run hosts could not all be put back on v%d, the live "
-				      "release (%s): 'slipway hosts:apply -a %s' does it", v,
-				      sw_error_last(), ctx->app);
+	if (live && !ledger_read(ctx->ledger, live, 0, &cur) && cur.slug[0])
+		err = node_release(ctx->root, ctx->app, &hosts, &said);
+	else if (!(err = ledger_read(ctx->ledger, v, LEDGER_READ_PROCS | LEDGER_READ_CONFIG,
+				     &failed)))
+		err = node_release_none(ctx->root, ctx->app, &failed, &hosts, &said);
+	if (err < 0) {
+		char *why = cur.slug[0]
+			? xasprintf("the run hosts could not all be put back on v%d, the live "
+				    "release (%s): 'slipway hosts:apply -a %s' does it", live,
+				    sw_error_last(), ctx->app)
+			: xasprintf("the run hosts could not all stop v%d, which did not go live "
+				    "(%s): 'slipway hosts:apply -a %s' does it once a release "
+				    "is live", v, sw_error_last(), ctx->app);
 		if (out)
 			say(out, SAY_WARN, "%s", why);
 		logs_event(ctx->root, ctx->app, "api", "%s", why);
@@ -382,6 +390,7 @@ done:
 	sw_error_restore(&kept);
 	buf_release(&said);
 	release_release(&cur);
+	release_release(&failed);
 	strvec_clear(&hosts);
 }
 
@@ -402,7 +411,7 @@ static int fail_interrupted(struct app_ctx *ctx, FILE *out, struct strvec *spare
 		logs_event(root, app, "api", "Release v%d failed: %s", v, ACTIVATE_INTERRUPTED);
 		/* the run hosts may have switched to it before the writer was killed */
 		if (r.slug[0])
-			hosts_realign(ctx, out);
+			hosts_realign(ctx, v, out);
 	}
 	release_release(&r);
 	return err;
@@ -872,7 +881,7 @@ static int activate_across(const struct activate_opts *o, struct release *r,
 		err = activate_finish(o, r, &p);
 		/* the run hosts switched to r: when it did not go live here, they go back */
 		if (err || r->status != RELEASE_SUCCEEDED)
-			hosts_realign(ctx, o->out);
+			hosts_realign(ctx, r->version, o->out);
 	}
 done:
 	activate_prep_release(&p);

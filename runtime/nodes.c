@@ -618,23 +618,31 @@ static int prepare_one(size_t i, void *ctx)
  * another, back on the control's current release (node_release()); when
  * one cannot be, *why (the failure) says so and how to mend it.
  */
-static void switch_back(const char *root, const char *app, const struct strvec *hosts,
-			size_t n, char **why)
+static void switch_back(const char *root, const char *app, const struct release *r,
+			const struct strvec *hosts, size_t n, char **why)
 {
 	struct strvec back = STRVEC_INIT;
 	struct buf said = BUF_INIT, names = BUF_INIT;
+	struct release cur = RELEASE_INIT;
 	for (size_t i = 0; i < n; i++) {
 		strvec_push(&back, hosts->v[i]);
 		buf_addf(&names, "%s%s", i ? ", " : "", hosts->v[i]);
 	}
-	if (node_release(root, app, &back, &said) < 0) {
-		char *more = xasprintf("%s; %s switched to it before and could not all be switched "
-				       "back (%s): 'slipway hosts:apply -a %s' puts the live "
-				       "release back on them", *why, names.data, sw_error_last(),
-				       app);
+	/* a first release has nothing before it: its instances there stop */
+	int first = ledger_read_current(root, app, 0, &cur) < 0 || !cur.slug[0];
+	if ((first ? node_release_none(root, app, r, &back, &said)
+		   : node_release(root, app, &back, &said)) < 0) {
+		char *more = first
+			? xasprintf("%s; %s switched to it before and could not all stop it (%s): "
+				    "'slipway hosts:apply -a %s' once it is live stops its old "
+				    "instances there", *why, names.data, sw_error_last(), app)
+			: xasprintf("%s; %s switched to it before and could not all be switched "
+				    "back (%s): 'slipway hosts:apply -a %s' puts the live "
+				    "release back on them", *why, names.data, sw_error_last(), app);
 		free(*why);
 		*why = more;
 	}
+	release_release(&cur);
 	buf_release(&names);
 	buf_release(&said);
 	strvec_clear(&back);
@@ -691,7 +699,7 @@ int node_release_of(const char *root, const char *app, const struct release *r,
 	free(codes);
 	/* and those that switched go back to the release before (not when that is r) */
 	if (err && switched && r)
-		switch_back(root, app, hosts, switched, &why);
+		switch_back(root, app, r, hosts, switched, &why);
 	if (err)
 		err = sw_error_set(err, "%s", why);
 	free(why);
@@ -705,20 +713,25 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
 	return node_release_of(root, app, NULL, NULL, hosts, out);
 }
 
+int node_release_none(const char *root, const char *app, const struct release *r,
+		      const struct strvec *hosts, struct buf *out)
+{
+	int *none = xcalloc(r->procs.n ? r->procs.n : 1, sizeof(*none));
+	int err = node_release_of(root, app, r, none, hosts, out);
+	free(none);
+	return err;
+}
+
 int node_withdraw(const char *root, const char *app, const char *host, struct buf *out)
 {
 	struct release cur = RELEASE_INIT;
 	struct strvec one = STRVEC_INIT;
-	int *none = NULL;
 	int err = ledger_read_current(root, app, LEDGER_READ_PROCS | LEDGER_READ_CONFIG, &cur);
-	if (!err) {
-		none = xcalloc(cur.procs.n ? cur.procs.n : 1, sizeof(*none));
-		strvec_push(&one, host);
-		err = node_release_of(root, app, &cur, none, &one, out);
-	}
+	strvec_push(&one, host);
+	if (!err)
+		err = node_release_none(root, app, &cur, &one, out);
 	if (!err)
 		err = apphosts_unplaced(root, app, host);
-	free(none);
 	strvec_clear(&one);
 	release_release(&cur);
 	return err;

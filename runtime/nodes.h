@@ -109,8 +109,10 @@ int node_apply(const char *root, const char *host, const char *app, const char *
  * gets the hosts' answers to the switch, one a line.  A host that fails
  * its switch is named the same way: those after it abort, and those
  * switched before it go back to the app's current release (when the
- * release switched to was another, node_release_of()); one that cannot
- * is named in the message, with the hosts:apply that mends it.
+ * release switched to was another, node_release_of(); when the app has
+ * none with code yet, they stop the new one's instances:
+ * node_release_none()); one that cannot is named in the message, with
+ * the hosts:apply that mends it.
  */
 int node_release(const char *root, const char *app, const struct strvec *hosts,
 		 struct buf *out);
@@ -125,6 +127,15 @@ int node_release(const char *root, const char *app, const struct strvec *hosts,
  */
 int node_release_of(const char *root, const char *app, const struct release *r,
 		    const int *counts, const struct strvec *hosts, struct buf *out);
+
+/*
+ * node_release_of() of r with a count of 0 for every type: the hosts keep
+ * r (in place, as ps:scale does, on a host that runs it) and run none of
+ * it.  r holds its process types and config vars (LEDGER_READ_PROCS,
+ * LEDGER_READ_CONFIG).
+ */
+int node_release_none(const char *root, const char *app, const struct release *r,
+		      const struct strvec *hosts, struct buf *out);
 
 /*
  * The app's instances on the recorded run host stop: its current release

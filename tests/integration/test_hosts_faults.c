@@ -86,25 +86,38 @@ static void write_settings(int i)
 	free(p);
 }
 
-/* The control makes the app, says GREETING=one and pushes it: built there. */
-static void push_app(void)
+/*
+ * The control makes app, says GREETING=greeting, and commits the Procfile
+ * in a work tree of its own: sb's control dir/DIR (malloc'ed).
+ */
+static char *app_source(const char *app, const char *greeting, const char *dir)
 {
-	char *src = th_path("%s/src", hs[0].dir), *file = th_path("%s/Procfile", src);
-	char *repo = th_path("%s/apps/" APP ".git", hs[0].root);
+	char *src = th_path("%s/%s", hs[0].dir, dir), *file = th_path("%s/Procfile", src);
+	char *var = th_path("GREETING=%s", greeting);
 	cr_assert_eq(mkdir(src, 0700), 0);
 	th_write(file, procfile, 0644);
-	free(OK(0, "apps:create", APP));
-	free(OK(0, "config:set", "GREETING=one", "-a", APP));
+	free(OK(0, "apps:create", app));
+	free(OK(0, "config:set", var, "-a", app));
 	const char *const *steps[] = {
 		(const char *const[]){ "git", "init", "-q", "-b", "main", NULL },
 		(const char *const[]){ "git", "add", "Procfile", NULL },
-		(const char *const[]){ "git", "commit", "-qm", "one", NULL },
-		(const char *const[]){ "git", "push", "-q", repo, "main", NULL },
+		(const char *const[]){ "git", "commit", "-qm", greeting, NULL },
 	};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
 		free(th_netns_ok_at(TH_AT, on(0, src, steps[k])));
-	free(repo);
+	free(var);
 	free(file);
+	return src;
+}
+
+/* The control makes the app, says GREETING=one and pushes it: built there. */
+static void push_app(void)
+{
+	char *src = app_source(APP, "one", "src");
+	char *repo = th_path("%s/apps/" APP ".git", hs[0].root);
+	const char *argv[] = { "git", "push", "-q", repo, "main", NULL };
+	free(th_netns_ok_at(TH_AT, on(0, src, argv)));
+	free(repo);
 	free(src);
 }
 
@@ -164,16 +177,21 @@ static void teardown(void)
 
 TestSuite(hosts_faults, .init = setup, .fini = teardown, .timeout = 400);
 
-/* The page host i's router serves for the app, curl'ed from the control ("" for none). */
-static char *page_on(int i)
+/* The page host i's router serves for app, curl'ed from the control ("" for none). */
+static char *page_of(int i, const char *app)
 {
-	char *u = th_path("http://%s:" PORT "/", tb.addr[i]);
-	const char *argv[] = { "curl", "-sS", "--max-time", "10", "-H", "Host: " APP "." DOMAIN,
-			       u, NULL };
+	char *u = th_path("http://%s:" PORT "/", tb.addr[i]), *host = th_path("Host: %s." DOMAIN, app);
+	const char *argv[] = { "curl", "-sS", "--max-time", "10", "-H", host, u, NULL };
 	struct th_result r = on(0, NULL, argv);
+	free(host);
 	free(u);
 	free(r.err);
 	return r.out;
+}
+
+static char *page_on(int i)
+{
+	return page_of(i, APP);
 }
 
 /* Asserts the routers of run hosts h1 to h<last> serve want. */
@@ -512,16 +530,24 @@ static int appears(const char *path)
 	return 0;
 }
 
-/* config:set of vars on the control, started in its namespace: its pid, its output in sb/NAME.out. */
-static pid_t set_async(const char *name, const char *vars)
+/* The shell line line on the control, started in its namespace: its pid, its output in sb/NAME.out. */
+static pid_t run_async(const char *name, const char *line)
 {
-	char *cmd = th_path("exec %s config:set %s -a " APP " >%s/%s.out 2>&1", SLIPWAY_BIN, vars,
-			    sb, name);
+	char *cmd = th_path("%s >%s/%s.out 2>&1", line, sb, name);
 	char *log = th_path("%s/%s.log", sb, name);
 	const char *argv[] = { "sh", "-c", cmd, NULL };
 	pid_t pid = th_netns_spawn(tb.ns[0], log, env[0], argv);
 	free(log);
 	free(cmd);
+	return pid;
+}
+
+/* config:set of vars on the control, run_async(): the pid is slipway's own. */
+static pid_t set_async(const char *name, const char *vars)
+{
+	char *line = th_path("exec %s config:set %s -a " APP, SLIPWAY_BIN, vars);
+	pid_t pid = run_async(name, line);
+	free(line);
 	return pid;
 }
 
@@ -562,21 +588,31 @@ static void hold_h1_switch(const char *mark, const char *hold)
 }
 
 /*
- * config:set of vars on the control (its files: sb/NAME.*) while h1 holds
+ * The shell line on the control (its files: sb/NAME.*) while h1 holds
  * its switch (hold_h1_switch()): fault(arg) once h1 switched, then h1 goes
  * on.  Its output (malloc'ed); *st its wait status.
  */
-static char *set_held_at_h1(const char *mark, const char *hold, const char *name,
-			    const char *vars, void (*fault)(const void *), const void *arg, int *st)
+static char *held_at_h1(const char *mark, const char *hold, const char *name, const char *line,
+			void (*fault)(const void *), const void *arg, int *st)
 {
 	th_write(hold, "", 0644);
-	pid_t set = set_async(name, vars);
+	pid_t pid = run_async(name, line);
 	cr_assert(appears(mark), "h1 never switched");
 	fault(arg);
 	cr_assert_eq(unlink(hold), 0);
-	cr_assert_eq(waitpid(set, st, 0), set);
+	cr_assert_eq(waitpid(pid, st, 0), pid);
 	char *out = th_path("%s/%s.out", sb, name), *all = th_read(out, NULL);
 	free(out);
+	return all;
+}
+
+/* held_at_h1() of config:set GREETING=two. */
+static char *set_held_at_h1(const char *mark, const char *hold, const char *name,
+			    void (*fault)(const void *), const void *arg, int *st)
+{
+	char *line = th_path("exec %s config:set GREETING=two -a " APP, SLIPWAY_BIN);
+	char *all = held_at_h1(mark, hold, name, line, fault, arg, st);
+	free(line);
 	return all;
 }
 
@@ -601,7 +637,7 @@ Test(hosts_faults, a_switch_cut_short_puts_the_hosts_that_switched_back)
 
 	/* h3 is cut off once h1 switched: h1's switch ends, h2 switches, h3 cannot */
 	int st = 0;
-	char *all = set_held_at_h1(mark, hold, "cut", "GREETING=two", cut_h3, NULL, &st);
+	char *all = set_held_at_h1(mark, hold, "cut", cut_h3, NULL, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
 	cr_assert(strstr(all, "-----> Releasing v3 to h1, h2, h3... failed\n"), "%s", all);
 	char *want = th_path("h3: cannot reach root@%s port 22: ", tb.addr[3]);
@@ -674,7 +710,7 @@ Test(hosts_faults, the_controls_own_switch_failing_puts_the_hosts_that_switched_
 	char *bad = th_path("%s/router/apps/zz-broken.conf", hs[0].root);
 	hold_h1_switch(mark, hold);
 	int st = 0;
-	char *all = set_held_at_h1(mark, hold, "own", "GREETING=two", break_nginx, bad, &st);
+	char *all = set_held_at_h1(mark, hold, "own", break_nginx, bad, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d\n%s", st, all);
 	cr_assert(strstr(all, "zz-broken.conf"), "%s", all);
 	cr_assert_null(strstr(all, "could not all be put back"), "%s", all);
@@ -752,4 +788,42 @@ Test(hosts_faults, a_host_apps_hosts_set_leaves_out_stops_the_apps_instances)
 	hosts_serve_at(TH_AT, 1, "greeting one\n");
 	FRONT_ANSWERS("after-apply", "one");
 	free(want);
+}
+
+Test(hosts_faults, a_first_release_cut_short_stops_on_the_hosts_that_switched)
+{
+	/* a second app, its hosts h1, h2, h3, its code never live */
+	char *src = app_source("first", "first", "first");
+	char *repo = th_path("%s/apps/first.git", hs[0].root);
+	free(OK(0, "apps:hosts:set", "h1,h2,h3", "-a", "first"));
+
+	/* h3 is cut off once h1 switched to the first release: h2 switched too */
+	char *mark = th_path("%s/h1-live", sb), *hold = th_path("%s/hold", sb);
+	char *push = th_path("cd %s && git push -q %s main", src, repo);
+	hold_h1_switch(mark, hold);
+	int st = 0;
+	char *all = held_at_h1(mark, hold, "first", push, cut_h3, NULL, &st);
+	/* the push itself is taken (slipway.failedReleaseExit is off) */
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d\n%s", st, all);
+	cr_assert(strstr(all, "Releasing v2 to h1, h2, h3... failed"), "%s", all);
+	char *want = th_path("h3: cannot reach root@%s port 22: ", tb.addr[3]);
+	cr_assert(strstr(all, want), "%s", all);
+	cr_assert_null(strstr(all, "could not all stop it"), "%s", all);
+
+	/* h1 and h2 stopped what they switched to: it serves no one there */
+	for (int i = 1; i <= 2; i++) {
+		char *page = page_of(i, "first");
+		cr_assert_null(strstr(page, "greeting first"), "h%d: %s", i, page);
+		free(page);
+	}
+	/* the app they do serve is untouched */
+	H1_H2_SERVE("greeting one\n");
+
+	free(want);
+	free(all);
+	free(push);
+	free(hold);
+	free(mark);
+	free(repo);
+	free(src);
 }
