@@ -157,15 +157,19 @@ int dashboard_serve(const char *root)
 	/* the files nginx serves under /static/: the ones this binary's pages link */
 	if (!err)
 		err = assets_write(root);
+	/*
+	 * before the socket: whoever sees it may stop the server at once, and
+	 * a SIGTERM from then on removes it
+	 */
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (!err)
 		err = listen_at(sock, &lfd);
 	if (err)
 		goto done;
 	d.host = host;
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
 		reap(&children, children >= SERVER_MAX_CHILDREN);
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
