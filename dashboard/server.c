@@ -210,10 +210,14 @@ int dashboard_service_write(const char *root, const char *exe)
 	for (size_t i = 0; i < env.n; i++)
 		buf_addf(&command, "%s\n", env.v[i]);
 	buf_add(&command, run.data, run.len);
-	struct service_file f = { "command", command.data, command.len, 0644 };
+	/* s6's last resort: a dashboard that has not ended 10 s after its SIGTERM is killed */
+	const struct service_file f[] = {
+		{ "command", command.data, command.len, 0644 },
+		{ "timeout-kill", "10000\n", 6, 0644 },
+	};
 	struct service_desc d = { .name = DASHBOARD_SERVICE, .about = "the dashboard",
 				  .env = (const char *const *)env.v, .run = run.data,
-				  .files = &f, .nfiles = 1, .replace = 1 };
+				  .files = f, .nfiles = 2, .replace = 1 };
 	if (!supervisor_service_exists(root, DASHBOARD_SERVICE))
 		err = supervisor_service_write(root, &d);
 	else if (supervisor_service_read(root, DASHBOARD_SERVICE, "command", 1 << 20, &kept) == 0 &&
